@@ -1,0 +1,200 @@
+//! Kernel error numbers and the engine's error value.
+//!
+//! Helpers return what the kernel's helpers return: a negative errno. The engine carries the errno
+//! together with enough detail (which operation, offset, length, limit) for a user to act on it.
+
+use std::fmt;
+
+/// An errno as Linux defines it on x86-64, plus the kernel-internal ones BPF helpers leak
+/// (`ENOTSUPP` = 524 is what `bpf_xdp_adjust_meta` returns, not `EOPNOTSUPP`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(i32)]
+pub enum Errno {
+    EPERM = 1,
+    ENOENT = 2,
+    EINTR = 4,
+    E2BIG = 7,
+    EBADF = 9,
+    EAGAIN = 11,
+    ENOMEM = 12,
+    EACCES = 13,
+    EFAULT = 14,
+    EBUSY = 16,
+    EEXIST = 17,
+    ENODEV = 19,
+    EINVAL = 22,
+    ENOSPC = 28,
+    ERANGE = 34,
+    ENODATA = 61,
+    EBADRQC = 56,
+    EOVERFLOW = 75,
+    EOPNOTSUPP = 95,
+    ENOTSUPP = 524,
+}
+
+impl Errno {
+    pub const ALL: [Errno; 20] = [
+        Errno::EPERM,
+        Errno::ENOENT,
+        Errno::EINTR,
+        Errno::E2BIG,
+        Errno::EBADF,
+        Errno::EAGAIN,
+        Errno::ENOMEM,
+        Errno::EACCES,
+        Errno::EFAULT,
+        Errno::EBUSY,
+        Errno::EEXIST,
+        Errno::ENODEV,
+        Errno::EINVAL,
+        Errno::ENOSPC,
+        Errno::ERANGE,
+        Errno::ENODATA,
+        Errno::EBADRQC,
+        Errno::EOVERFLOW,
+        Errno::EOPNOTSUPP,
+        Errno::ENOTSUPP,
+    ];
+
+    /// The positive number (`EINVAL` → 22).
+    pub const fn number(self) -> i32 {
+        self as i32
+    }
+
+    /// What a helper returns: the negative number (`EINVAL` → -22).
+    pub const fn retval(self) -> i32 {
+        -(self as i32)
+    }
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Errno::EPERM => "EPERM",
+            Errno::ENOENT => "ENOENT",
+            Errno::EINTR => "EINTR",
+            Errno::E2BIG => "E2BIG",
+            Errno::EBADF => "EBADF",
+            Errno::EAGAIN => "EAGAIN",
+            Errno::ENOMEM => "ENOMEM",
+            Errno::EACCES => "EACCES",
+            Errno::EFAULT => "EFAULT",
+            Errno::EBUSY => "EBUSY",
+            Errno::EEXIST => "EEXIST",
+            Errno::ENODEV => "ENODEV",
+            Errno::EINVAL => "EINVAL",
+            Errno::ENOSPC => "ENOSPC",
+            Errno::ERANGE => "ERANGE",
+            Errno::ENODATA => "ENODATA",
+            Errno::EBADRQC => "EBADRQC",
+            Errno::EOVERFLOW => "EOVERFLOW",
+            Errno::EOPNOTSUPP => "EOPNOTSUPP",
+            Errno::ENOTSUPP => "ENOTSUPP",
+        }
+    }
+
+    /// The errno for a helper's negative return value, if it is one we know.
+    pub fn from_retval(retval: i64) -> Option<Errno> {
+        Errno::ALL.into_iter().find(|e| i64::from(e.retval()) == retval)
+    }
+}
+
+impl fmt::Display for Errno {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Where an error happened and against which limit, so the message can say what to change.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ErrorDetail {
+    /// The helper or engine operation, e.g. `bpf_xdp_adjust_tail`.
+    pub op: &'static str,
+    pub offset: Option<i64>,
+    pub len: Option<u64>,
+    pub limit: Option<u64>,
+}
+
+/// An engine error: the kernel's errno plus a human explanation and structured detail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct XdpError {
+    pub errno: Errno,
+    pub message: String,
+    pub detail: ErrorDetail,
+}
+
+impl XdpError {
+    pub fn new(errno: Errno, op: &'static str, message: impl Into<String>) -> Self {
+        XdpError {
+            errno,
+            message: message.into(),
+            detail: ErrorDetail { op, ..ErrorDetail::default() },
+        }
+    }
+
+    pub fn offset(mut self, offset: i64) -> Self {
+        self.detail.offset = Some(offset);
+        self
+    }
+
+    pub fn len(mut self, len: u64) -> Self {
+        self.detail.len = Some(len);
+        self
+    }
+
+    pub fn limit(mut self, limit: u64) -> Self {
+        self.detail.limit = Some(limit);
+        self
+    }
+
+    /// The value the kernel helper would have returned.
+    pub fn retval(&self) -> i32 {
+        self.errno.retval()
+    }
+}
+
+impl fmt::Display for XdpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {} ({})", self.detail.op, self.message, self.errno)
+    }
+}
+
+impl std::error::Error for XdpError {}
+
+pub type Result<T, E = XdpError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_match_linux_x86_64() {
+        assert_eq!(Errno::EINVAL.retval(), -22);
+        assert_eq!(Errno::EFAULT.retval(), -14);
+        assert_eq!(Errno::ENOMEM.retval(), -12);
+        assert_eq!(Errno::EOPNOTSUPP.retval(), -95);
+        assert_eq!(Errno::ENOTSUPP.retval(), -524);
+        assert_eq!(Errno::EACCES.retval(), -13);
+        assert_eq!(Errno::ENOSPC.retval(), -28);
+        assert_eq!(Errno::E2BIG.retval(), -7);
+        assert_eq!(Errno::ERANGE.retval(), -34);
+    }
+
+    #[test]
+    fn retval_round_trips_and_names_are_unique() {
+        for e in Errno::ALL {
+            assert_eq!(Errno::from_retval(i64::from(e.retval())), Some(e));
+        }
+        let mut names: Vec<_> = Errno::ALL.iter().map(|e| e.name()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), Errno::ALL.len());
+        assert_eq!(Errno::from_retval(-9999), None);
+    }
+
+    #[test]
+    fn display_names_the_operation_and_errno() {
+        let e = XdpError::new(Errno::EINVAL, "bpf_xdp_adjust_tail", "grow beyond tailroom").offset(10).limit(4);
+        assert_eq!(e.to_string(), "bpf_xdp_adjust_tail: grow beyond tailroom (EINVAL)");
+        assert_eq!(e.detail.offset, Some(10));
+        assert_eq!(e.retval(), -22);
+    }
+}
