@@ -1,6 +1,7 @@
 //! The XDP frame engine: `xdp_buff` with `skb_shared_info` frags in page-pool memory, every XDP
 //! data helper on it, and the conversions to `xdp_frame` and `sk_buff`.
 
+pub mod batch;
 mod buff;
 mod build;
 mod helpers;

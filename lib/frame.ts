@@ -1,0 +1,667 @@
+import { call, checkBytes, checkI32, checkU32, UxdpError } from './errors'
+import { native, type NativeFrame, type NativeSkb, type NativeXdpFrame } from './native'
+import { PagePool } from './pool'
+
+/** `XDP_FLAGS_HAS_FRAGS`: the buffer is non-linear; its skb_shared_info is valid. */
+export const XDP_FLAGS_HAS_FRAGS = 1
+/** `XDP_FLAGS_FRAGS_PF_MEMALLOC`: a frag page came from the pfmemalloc reserves. */
+export const XDP_FLAGS_FRAGS_PF_MEMALLOC = 2
+export const XDP_PACKET_HEADROOM = 256
+export const MAX_SKB_FRAGS = 17
+/** `BPF_F_CURRENT_CPU` for `xdpOutput` flags. */
+export const BPF_F_CURRENT_CPU = 0xffffffffn
+
+export interface FrameOptions {
+  /** Pool to take pages from; default `PagePool.default`. */
+  pool?: PagePool
+  /** Where data starts from `data_hard_start`. Default 256 (XDP_PACKET_HEADROOM). */
+  headroom?: number
+  /** Metadata placed right before the data (multiple of 4, at most 255 bytes). */
+  meta?: Uint8Array
+  /** false models a driver without metadata support (`data_meta = data + 1`). Default true. */
+  metaSupported?: boolean
+  /** Packet bytes to keep linear (clamped to what fits: 3520 with 4 KiB pages). */
+  linearLength?: number
+  /** Packet bytes per frag. Default: a whole page. */
+  fragLength?: number
+  /** Where frag data starts in its page (a driver's RX offset). Default 0. */
+  fragOffset?: number
+  /** Added to `xdp_frags_truesize` per frag. Default 0, as test_run leaves it. */
+  fragTruesize?: number
+  /** `frame_sz` of the linear buffer. Default: the page size. */
+  frameSize?: number
+  /** `MAX_SKB_FRAGS`, 17 to 45. Default 17. */
+  maxFrags?: number
+  /** The receive queue's registered frag size; 0 means frags cannot grow (EOPNOTSUPP). Default: page size. */
+  rxqFragSize?: number
+  ifindex?: number
+  queueIndex?: number
+}
+
+export interface FrameLayout {
+  /** Synthetic kernel address of the head page. */
+  pageAddr: bigint
+  pageSize: number
+  /** Offsets in the head page. */
+  hardStart: number
+  dataMeta: number
+  data: number
+  dataEnd: number
+  /** `xdp_data_hard_end`: the skb_shared_info starts here. */
+  hardEnd: number
+  frameSize: number
+}
+
+export interface FragInfo {
+  pageAddr: bigint
+  /** Offset of the frag's data in its page. */
+  offset: number
+  length: number
+}
+
+export interface Segment extends FragInfo {
+  /** 0 for the linear part, i + 1 for frag i. */
+  index: number
+  kind: 'linear' | 'frag'
+  /** A live view of the segment's bytes in page memory; detached when the frame changes shape. */
+  data: Uint8Array
+}
+
+export interface RxQueueInfo {
+  ifindex?: number
+  queueIndex?: number
+  /** 0: frags cannot grow. */
+  fragSize?: number
+}
+
+export interface PerfSample {
+  /** Perf event array index from the flags, or null for BPF_F_CURRENT_CPU. */
+  index: number | null
+  /** `meta` followed by the first bytes of the packet. */
+  data: Buffer
+}
+
+/** Views handed out keep their frame reachable, so page memory outlives every attached view. */
+const keepFrameAlive = new WeakMap<ArrayBuffer, object>()
+
+function optionalU32(name: string, v: number | undefined): number | undefined {
+  return v === undefined ? undefined : checkU32(name, v)
+}
+
+/**
+ * An XDP buffer (`struct xdp_buff`) in page-pool memory: a linear part with headroom, metadata and
+ * tailroom, and up to MAX_SKB_FRAGS frags described by the `skb_shared_info` at the end of the
+ * first page. Methods are the kernel's XDP helpers, with its semantics and errnos; failures throw
+ * `UxdpError`.
+ */
+export class Frame {
+  #native: NativeFrame
+  #views: ArrayBuffer[] = []
+
+  /** @internal */
+  constructor(handle: NativeFrame) {
+    this.#native = handle
+  }
+
+  /** Builds a frame from packet bytes, split as BPF_PROG_TEST_RUN splits them unless options say
+   * otherwise. ENOMEM when the bytes need more than MAX_SKB_FRAGS frags (73152 bytes at most by
+   * default), EINVAL for fewer than 14 bytes or impossible options. */
+  static fromBytes(bytes: Uint8Array, options: FrameOptions = {}): Frame {
+    checkBytes('bytes', bytes)
+    const { pool = PagePool.default, meta, ...rest } = options
+    if (!(pool instanceof PagePool)) throw new UxdpError('EINVAL', 'pool must be a PagePool')
+    if (meta !== undefined) checkBytes('meta', meta)
+    const numeric = {
+      headroom: optionalU32('headroom', rest.headroom),
+      linearLength: optionalU32('linearLength', rest.linearLength),
+      fragLength: optionalU32('fragLength', rest.fragLength),
+      fragOffset: optionalU32('fragOffset', rest.fragOffset),
+      fragTruesize: optionalU32('fragTruesize', rest.fragTruesize),
+      frameSize: optionalU32('frameSize', rest.frameSize),
+      maxFrags: optionalU32('maxFrags', rest.maxFrags),
+      rxqFragSize: optionalU32('rxqFragSize', rest.rxqFragSize),
+      ifindex: optionalU32('ifindex', rest.ifindex),
+      queueIndex: optionalU32('queueIndex', rest.queueIndex),
+    }
+    const handle = call(() =>
+      native.NativeFrame.fromBytes(pool.native, bytes, {
+        ...numeric,
+        meta: meta ? Buffer.from(meta.buffer, meta.byteOffset, meta.byteLength) : undefined,
+        metaSupported: rest.metaSupported,
+      }),
+    )
+    return new Frame(handle)
+  }
+
+  /** @internal */
+  get handle(): NativeFrame {
+    return this.#native
+  }
+
+  /** `xdp_get_buff_len`: linear plus frags, without metadata. */
+  get length(): number {
+    return call(() => this.#native.length)
+  }
+  /** `data_end - data`. */
+  get linearLength(): number {
+    return call(() => this.#native.linearLength)
+  }
+  get nrFrags(): number {
+    return call(() => this.#native.nrFrags)
+  }
+  /** `XDP_FLAGS_*` bits. */
+  get flags(): number {
+    return call(() => this.#native.flags)
+  }
+  get hasFrags(): boolean {
+    return (this.flags & XDP_FLAGS_HAS_FRAGS) !== 0
+  }
+  /** `data - data_meta` (0 when metadata is unsupported). */
+  get metaLength(): number {
+    return call(() => this.#native.metaLength)
+  }
+  get metaSupported(): boolean {
+    return call(() => this.#native.metaSupported)
+  }
+  /** `skb_shared_info.xdp_frags_size` (0 without frags). */
+  get fragsSize(): number {
+    return call(() => this.#native.fragsSize)
+  }
+  /** `skb_shared_info.xdp_frags_truesize` (0 without frags). */
+  get fragsTruesize(): number {
+    return call(() => this.#native.fragsTruesize)
+  }
+  /** `data - data_hard_start`. */
+  get headroom(): number {
+    return call(() => this.#native.headroom)
+  }
+  /** Room for the linear part to grow before the shared info. */
+  get tailroom(): number {
+    return call(() => this.#native.tailroom)
+  }
+  get maxFrags(): number {
+    return call(() => this.#native.maxFrags)
+  }
+  get released(): boolean {
+    return this.#native.released
+  }
+
+  layout(): FrameLayout {
+    return call(() => this.#native.layout())
+  }
+
+  frags(): FragInfo[] {
+    return call(() => this.#native.frags())
+  }
+
+  meta(): Buffer {
+    return call(() => this.#native.meta())
+  }
+
+  /** The head page's bytes: headroom, metadata, linear data, tailroom and skb_shared_info. */
+  headPage(): Buffer {
+    return call(() => this.#native.headPage())
+  }
+
+  /** `bpf_xdp_get_buff_len`. */
+  getBuffLen(): number {
+    return this.length
+  }
+
+  /** `bpf_xdp_load_bytes`: a copy of `length` bytes at `offset`, across any frag boundary.
+   * EFAULT above 0xffff, EINVAL past the end. */
+  loadBytes(offset: number, length: number): Buffer {
+    checkU32('offset', offset)
+    checkU32('length', length)
+    return call(() => this.#native.loadBytes(offset, length))
+  }
+
+  /** `bpf_xdp_load_bytes` into a caller's buffer (its whole length). */
+  loadBytesInto(offset: number, target: Uint8Array): void {
+    checkU32('offset', offset)
+    checkBytes('target', target)
+    call(() => this.#native.loadBytesInto(offset, target))
+  }
+
+  /** `bpf_xdp_store_bytes`: write `bytes` at `offset`, across any frag boundary. */
+  storeBytes(offset: number, bytes: Uint8Array): void {
+    checkU32('offset', offset)
+    checkBytes('bytes', bytes)
+    call(() => this.#native.storeBytes(offset, bytes))
+  }
+
+  /** `bpf_xdp_adjust_head`: move the packet start by `delta` (negative pushes a header). */
+  adjustHead(delta: number): void {
+    checkI32('delta', delta)
+    this.#invalidateViews()
+    call(() => this.#native.adjustHead(delta))
+  }
+
+  /** `bpf_xdp_adjust_meta`: move the metadata start by `delta` (negative grows it). */
+  adjustMeta(delta: number): void {
+    checkI32('delta', delta)
+    this.#invalidateViews()
+    call(() => this.#native.adjustMeta(delta))
+  }
+
+  /** `bpf_xdp_adjust_tail`: grow (into the tailroom, or the last frag) or shrink (releasing whole
+   * frags from the end) the packet by `delta`. */
+  adjustTail(delta: number): void {
+    checkI32('delta', delta)
+    this.#invalidateViews()
+    call(() => this.#native.adjustTail(delta))
+  }
+
+  /** `bpf_xdp_pull_data` (kfunc, 6.18): make the first `length` bytes linear. */
+  pullData(length: number): void {
+    checkU32('length', length)
+    this.#invalidateViews()
+    call(() => this.#native.pullData(length))
+  }
+
+  /** `bpf_xdp_adjust_data` of the v14 multi-buffer series (the seed's API, never merged): point
+   * data/data_end at the segment holding `offset`; returns that segment's packet offset. */
+  adjustData(offset: number): number {
+    checkU32('offset', offset)
+    this.#invalidateViews()
+    return call(() => this.#native.adjustData(offset))
+  }
+
+  /** Where `ctx->data`/`ctx->data_end` point: segment (0 = linear) and page offsets. */
+  dataWindow(): { segment: number; start: number; end: number } {
+    return call(() => this.#native.dataWindow())
+  }
+
+  /** `bpf_xdp_pointer`: a live view of `length` bytes at `offset` when they sit in one segment
+   * (writes through it change the packet), null when they cross a boundary. The view is detached
+   * (length 0) once the frame changes shape or is released, as the verifier invalidates packet
+   * pointers after such helpers. */
+  pointer(offset: number, length: number): Uint8Array | null {
+    checkU32('offset', offset)
+    checkU32('length', length)
+    const ab = call(() => this.#native.pointer(offset, length))
+    return ab ? this.#track(ab) : null
+  }
+
+  /** `bpf_xdp_copy_buf` as the kernel uses it internally: no bounds checks, copies what exists. */
+  copyBuf(offset: number, length: number): Buffer {
+    checkU32('offset', offset)
+    checkU32('length', length)
+    return call(() => this.#native.copyOut(offset, length))
+  }
+
+  /** The sample `bpf_xdp_output` / `bpf_perf_event_output` would emit: `meta` then the first
+   * `(flags >> 32) & 0xfffff` packet bytes. EINVAL for unknown flag bits, EFAULT when asking for
+   * more bytes than the packet has. */
+  xdpOutput(flags: bigint | number, meta: Uint8Array = new Uint8Array(0)): PerfSample {
+    checkBytes('meta', meta)
+    if (typeof flags === 'number') {
+      if (!Number.isSafeInteger(flags) || flags < 0) throw new UxdpError('EINVAL', 'flags must be a non-negative safe integer or a bigint')
+      flags = BigInt(flags)
+    }
+    if (typeof flags !== 'bigint' || flags < 0n || flags > 0xffffffffffffffffn) throw new UxdpError('EINVAL', 'flags must be an unsigned 64-bit value')
+    const f = flags
+    const s = call(() => this.#native.eventOutput(f, meta))
+    return { index: s.index < 0 ? null : s.index, data: s.data }
+  }
+
+  /** The packet, linear part then frags; with `{ meta: true }`, what test_run's data_out holds
+   * (from data_meta on). */
+  toBytes(options: { meta?: boolean } = {}): Buffer {
+    return call(() => this.#native.toBytes(Boolean(options.meta)))
+  }
+
+  /** The linear part and each frag, with live views of their bytes. */
+  segments(): Segment[] {
+    const info = call(() => this.#native.segmentInfo())
+    const views = call(() => this.#native.segmentViews())
+    return info.map((s, index) => ({
+      index,
+      kind: index === 0 ? 'linear' : 'frag',
+      pageAddr: s.pageAddr,
+      offset: s.offset,
+      length: s.length,
+      data: this.#track(views[index]),
+    }))
+  }
+
+  /** Changes the receive queue the helpers see (its frag size decides whether frags can grow). */
+  setRxQueue(rxq: RxQueueInfo): void {
+    call(() =>
+      this.#native.setRxq({
+        ifindex: optionalU32('ifindex', rxq.ifindex),
+        queueIndex: optionalU32('queueIndex', rxq.queueIndex),
+        fragSize: optionalU32('fragSize', rxq.fragSize),
+      }),
+    )
+  }
+
+  /** `xdp_convert_buff_to_frame`: writes the 40-byte xdp_frame at data_hard_start and hands the
+   * pages over. This Frame is consumed; on ENOSPC it stays usable. */
+  toXdpFrame(): XdpFrame {
+    this.#invalidateViews()
+    return new XdpFrame(call(() => this.#native.toXdpFrame()))
+  }
+
+  /** `xdp_return_buff`: every page goes back to its pool. Views are detached. */
+  release(): void {
+    this.#invalidateViews()
+    call(() => this.#native.release())
+  }
+
+  /** A batch of helper calls over `frames`, run in one native call. */
+  static batch(frames: Frame[]): FrameBatch {
+    return new FrameBatch(frames)
+  }
+
+  #track(ab: ArrayBuffer): Uint8Array {
+    if (ab.byteLength > 0) {
+      keepFrameAlive.set(ab, this)
+      this.#views.push(ab)
+    }
+    return new Uint8Array(ab)
+  }
+
+  /** @internal */
+  invalidateViews(): void {
+    this.#invalidateViews()
+  }
+
+  #invalidateViews(): void {
+    if (this.#views.length === 0) return
+    const views = this.#views
+    this.#views = []
+    call(() => native.detachViews(views))
+  }
+}
+
+/** Batch opcodes; the numbers are the engine's. */
+const OP = {
+  getBuffLen: 0,
+  adjustHead: 1,
+  adjustMeta: 2,
+  adjustTail: 3,
+  loadBytes: 4,
+  storeBytes: 5,
+  pointer: 6,
+  pullData: 7,
+  adjustData: 8,
+} as const
+const OP_WORDS = 5
+const CHANGES_GEOMETRY = new Set<number>([OP.adjustHead, OP.adjustMeta, OP.adjustTail, OP.pullData, OP.adjustData])
+
+export type BatchOpName = keyof typeof OP
+
+/**
+ * Many helper calls over many frames, run in one native call. Record operations once, run them as
+ * often as needed: `run()` returns each operation's result as the kernel helper would return it
+ * (0 or a negative errno; the length for `getBuffLen`; segment + 1 or 0 for `pointer`; the segment
+ * offset for `adjustData`), and `bytes(op)` gives what a `loadBytes` read.
+ */
+export class FrameBatch {
+  readonly #frames: Frame[]
+  readonly #native = new native.NativeBatch()
+  #ops = new Int32Array(64 * OP_WORDS)
+  #count = 0
+  #data = Buffer.alloc(4096)
+  #dataUsed = 0
+  #results = new Int32Array(64)
+  #changesGeometry = false
+
+  constructor(frames: Frame[]) {
+    if (!Array.isArray(frames) || frames.some((f) => !(f instanceof Frame))) throw new UxdpError('EINVAL', 'a batch takes an array of Frames')
+    this.#frames = frames.slice()
+    for (const f of this.#frames) this.#native.add(f.handle)
+  }
+
+  /** Number of recorded operations. */
+  get size(): number {
+    return this.#count
+  }
+
+  getBuffLen(frame: number): number {
+    return this.#record(OP.getBuffLen, frame, 0, 0, 0)
+  }
+  adjustHead(frame: number, delta: number): number {
+    return this.#record(OP.adjustHead, frame, checkI32('delta', delta), 0, 0)
+  }
+  adjustMeta(frame: number, delta: number): number {
+    return this.#record(OP.adjustMeta, frame, checkI32('delta', delta), 0, 0)
+  }
+  adjustTail(frame: number, delta: number): number {
+    return this.#record(OP.adjustTail, frame, checkI32('delta', delta), 0, 0)
+  }
+  pullData(frame: number, length: number): number {
+    return this.#record(OP.pullData, frame, checkInt31('length', length), 0, 0)
+  }
+  adjustData(frame: number, offset: number): number {
+    return this.#record(OP.adjustData, frame, checkInt31('offset', offset), 0, 0)
+  }
+  pointer(frame: number, offset: number, length: number): number {
+    return this.#record(OP.pointer, frame, checkInt31('offset', offset), checkInt31('length', length), 0)
+  }
+  loadBytes(frame: number, offset: number, length: number): number {
+    const at = this.#reserve(checkInt31('length', length))
+    return this.#record(OP.loadBytes, frame, checkInt31('offset', offset), length, at)
+  }
+  storeBytes(frame: number, offset: number, bytes: Uint8Array): number {
+    checkBytes('bytes', bytes)
+    const at = this.#reserve(bytes.length)
+    this.#data.set(bytes, at)
+    return this.#record(OP.storeBytes, frame, checkInt31('offset', offset), bytes.length, at)
+  }
+
+  /** Runs every recorded operation in order, in one native call. The returned array is reused by
+   * the next run. */
+  run(): Int32Array {
+    if (this.#changesGeometry) for (const f of this.#frames) f.invalidateViews()
+    const results = this.#results.subarray(0, this.#count)
+    call(() => this.#native.run(this.#ops.subarray(0, this.#count * OP_WORDS), this.#data.subarray(0, this.#dataUsed), results))
+    return results
+  }
+
+  /** The bytes a `loadBytes` operation read in the last run (a view, overwritten by the next). */
+  bytes(op: number): Buffer {
+    checkInt('op', op, 0, this.#count - 1)
+    const rec = op * OP_WORDS
+    if (this.#ops[rec] !== OP.loadBytes) throw new UxdpError('EINVAL', `operation ${op} is not a loadBytes`)
+    return this.#data.subarray(this.#ops[rec + 4], this.#ops[rec + 4] + this.#ops[rec + 3])
+  }
+
+  /** Forgets the recorded operations. */
+  clear(): void {
+    this.#count = 0
+    this.#dataUsed = 0
+    this.#changesGeometry = false
+  }
+
+  #record(op: number, frame: number, a: number, b: number, c: number): number {
+    checkInt('frame', frame, 0, this.#frames.length - 1)
+    if ((this.#count + 1) * OP_WORDS > this.#ops.length) {
+      const ops = new Int32Array(this.#ops.length * 2)
+      ops.set(this.#ops)
+      this.#ops = ops
+      const results = new Int32Array(this.#results.length * 2)
+      this.#results = results
+    }
+    this.#ops.set([op, frame, a, b, c], this.#count * OP_WORDS)
+    if (CHANGES_GEOMETRY.has(op)) this.#changesGeometry = true
+    return this.#count++
+  }
+
+  #reserve(length: number): number {
+    const at = this.#dataUsed
+    if (at + length > this.#data.length) {
+      const grown = Buffer.alloc(Math.max(this.#data.length * 2, at + length))
+      this.#data.copy(grown, 0, 0, at)
+      this.#data = grown
+    }
+    this.#dataUsed += length
+    return at
+  }
+}
+
+function checkInt(name: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new UxdpError('EINVAL', `${name} must be an integer from ${min} to ${max}, got ${String(v)}`)
+  }
+  return v
+}
+
+/** Batch records hold i32 words, so offsets and lengths are limited to 2^31 - 1 there. */
+function checkInt31(name: string, v: unknown): number {
+  return checkInt(name, v, 0, 0x7fffffff)
+}
+
+/** `struct xdp_frame`: a buffer on its way out (XDP_TX, XDP_REDIRECT, cpumap). Its 40 bytes live at
+ * `data_hard_start` in the head page. */
+export class XdpFrame {
+  #native: NativeXdpFrame
+
+  /** @internal */
+  constructor(handle: NativeXdpFrame) {
+    this.#native = handle
+  }
+
+  /** `xdpf->len`: linear bytes. */
+  get length(): number {
+    return call(() => this.#native.length)
+  }
+  /** `xdp_get_frame_len`: linear plus frags. */
+  get frameLength(): number {
+    return call(() => this.#native.frameLength)
+  }
+  /** `xdpf->headroom`: bytes between the frame struct and data. */
+  get headroom(): number {
+    return call(() => this.#native.headroom)
+  }
+  get metasize(): number {
+    return call(() => this.#native.metasize)
+  }
+  get frameSize(): number {
+    return call(() => this.#native.frameSize)
+  }
+  get flags(): number {
+    return call(() => this.#native.flags)
+  }
+  /** `enum xdp_mem_type` (2 = MEM_TYPE_PAGE_POOL). */
+  get memType(): number {
+    return call(() => this.#native.memType)
+  }
+  get nrFrags(): number {
+    return call(() => this.#native.nrFrags)
+  }
+  get fragsSize(): number {
+    return call(() => this.#native.fragsSize)
+  }
+  get released(): boolean {
+    return this.#native.released
+  }
+  /** `xdpf->data` as written into the frame (a synthetic kernel address). */
+  dataAddr(): bigint {
+    return call(() => this.#native.dataAddr())
+  }
+  /** The 40 bytes of `struct xdp_frame`. */
+  raw(): Buffer {
+    return call(() => this.#native.raw())
+  }
+  meta(): Buffer {
+    return call(() => this.#native.meta())
+  }
+  frags(): FragInfo[] {
+    return call(() => this.#native.frags())
+  }
+  toBytes(): Buffer {
+    return call(() => this.#native.toBytes())
+  }
+
+  /** `xdp_convert_frame_to_buff`, as cpumap/devmap do before a second program. The new buffer's
+   * queue has no frag size unless given (so frags cannot grow there, as in the kernel). */
+  toFrame(rxq: RxQueueInfo = {}): Frame {
+    return new Frame(
+      call(() =>
+        this.#native.toBuff({
+          ifindex: optionalU32('ifindex', rxq.ifindex),
+          queueIndex: optionalU32('queueIndex', rxq.queueIndex),
+          fragSize: optionalU32('fragSize', rxq.fragSize),
+        }),
+      ),
+    )
+  }
+
+  /** `__xdp_build_skb_from_frame`: an skb around the same memory, frags kept in place, then
+   * `eth_type_trans` for the receiving device. */
+  toSkb(dev: { ifindex?: number; devAddr?: Uint8Array } = {}): Skb {
+    const ifindex = checkU32('ifindex', dev.ifindex ?? 1)
+    const devAddr = dev.devAddr === undefined ? undefined : Buffer.from(checkBytes('devAddr', dev.devAddr))
+    return new Skb(call(() => this.#native.toSkb({ ifindex, devAddr })))
+  }
+
+  /** `xdp_return_frame`: pages back to their pools. */
+  release(): void {
+    call(() => this.#native.release())
+  }
+}
+
+export const PACKET_HOST = 0
+export const PACKET_BROADCAST = 1
+export const PACKET_MULTICAST = 2
+export const PACKET_OTHERHOST = 3
+
+export interface SkbInfo {
+  /** Bytes from data (after the Ethernet header) to the end of the frags. */
+  len: number
+  /** Bytes in frags. */
+  dataLen: number
+  headlen: number
+  truesize: number
+  /** Host-order EtherType (0x0800 for IPv4). */
+  protocol: number
+  pktType: number
+  metaLen: number
+  nrFrags: number
+  pfmemalloc: boolean
+  ifindex: number
+}
+
+/** An `sk_buff` built around an xdp_frame's memory, as on the XDP_PASS path. */
+export class Skb {
+  #native: NativeSkb
+
+  /** @internal */
+  constructor(handle: NativeSkb) {
+    this.#native = handle
+  }
+
+  info(): SkbInfo {
+    return call(() => this.#native.info())
+  }
+  frags(): FragInfo[] {
+    return call(() => this.#native.frags())
+  }
+  meta(): Buffer {
+    return call(() => this.#native.meta())
+  }
+  macHeader(): Buffer {
+    return call(() => this.#native.macHeader())
+  }
+  /** The raw skb_shared_info bytes. */
+  sharedInfo(): Buffer {
+    return call(() => this.#native.sharedInfo())
+  }
+  /** Bytes from data to the end (Ethernet header already pulled). */
+  toBytes(): Buffer {
+    return call(() => this.#native.toBytes())
+  }
+  /** The frame as on the wire: Ethernet header and payload. */
+  frameBytes(): Buffer {
+    return call(() => this.#native.frameBytes())
+  }
+  get released(): boolean {
+    return this.#native.released
+  }
+  /** `consume_skb`: pages back to their pools. */
+  release(): void {
+    call(() => this.#native.release())
+  }
+}

@@ -1,0 +1,26 @@
+export { ERRNO, UxdpError, type ErrnoName, type UxdpErrorDetails } from './errors'
+export { PagePool, type PagePoolOptions, type PagePoolStats } from './pool'
+export {
+  BPF_F_CURRENT_CPU,
+  Frame,
+  FrameBatch,
+  MAX_SKB_FRAGS,
+  PACKET_BROADCAST,
+  PACKET_HOST,
+  PACKET_MULTICAST,
+  PACKET_OTHERHOST,
+  Skb,
+  XDP_FLAGS_FRAGS_PF_MEMALLOC,
+  XDP_FLAGS_HAS_FRAGS,
+  XDP_PACKET_HEADROOM,
+  XdpFrame,
+  type BatchOpName,
+  type FragInfo,
+  type FrameLayout,
+  type FrameOptions,
+  type PerfSample,
+  type RxQueueInfo,
+  type Segment,
+  type SkbInfo,
+} from './frame'
+export { version } from './version'
