@@ -460,6 +460,15 @@ export class FrameBatch {
     return results
   }
 
+  /** Runs the recorded operations `iterations` times in a loop inside the engine and returns
+   * nanoseconds per run: the native baseline for judging what crossing from JS costs. */
+  timeNativeLoop(iterations: number): number {
+    checkInt('iterations', iterations, 1, 0x7fffffff)
+    if (this.#changesGeometry) for (const f of this.#frames) f.invalidateViews()
+    const results = this.#results.subarray(0, this.#count)
+    return call(() => this.#native.timeNativeLoop(this.#ops.subarray(0, this.#count * OP_WORDS), this.#data.subarray(0, this.#dataUsed), results, iterations))
+  }
+
   /** The bytes a `loadBytes` operation read in the last run (a view, overwritten by the next). */
   bytes(op: number): Buffer {
     checkInt('op', op, 0, this.#count - 1)

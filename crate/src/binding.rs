@@ -564,6 +564,29 @@ impl NativeBatch {
             Ok((ops.len() / batch::OP_WORDS) as u32)
         })
     }
+
+    /// Runs the batch `iterations` times inside Rust and returns nanoseconds per run: the native
+    /// loop that benchmarks compare a JS-driven `run` against.
+    #[napi]
+    pub fn time_native_loop(&self, ops: &[i32], mut data: Uint8ArraySlice, mut results: Int32ArraySlice, iterations: u32) -> Result<f64> {
+        // SAFETY: JS is not running while this call holds the slices.
+        let (data, results) = unsafe { (data.as_mut(), results.as_mut()) };
+        guard("xdp_batch", || {
+            batch::validate(ops, self.frames.len(), data.len(), results.len())?;
+            let mut cells = Vec::with_capacity(self.frames.len());
+            for slot in &self.frames {
+                cells.push(take_mut(slot, "xdp_batch", "frame")?);
+            }
+            let start = std::time::Instant::now();
+            for _ in 0..iterations.max(1) {
+                for (rec, out) in ops.chunks_exact(batch::OP_WORDS).zip(results.iter_mut()) {
+                    *out = batch::execute(&mut cells[rec[1] as usize], rec, data);
+                }
+                std::hint::black_box(&mut *results);
+            }
+            Ok(start.elapsed().as_nanos() as f64 / f64::from(iterations.max(1)))
+        })
+    }
 }
 
 impl Default for NativeBatch {
