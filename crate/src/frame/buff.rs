@@ -404,6 +404,31 @@ impl XdpBuff {
         }
     }
 
+    /// The bytes between `ctx->data` and `ctx->data_end`: what a program reaches by direct packet
+    /// access (the linear part, or the segment `bpf_xdp_adjust_data` moved the window to).
+    pub fn ctx_data(&self) -> &[u8] {
+        match self.window {
+            None => self.linear(),
+            Some(w) => {
+                let page = if w.segment == 0 { &self.head } else { &self.frags[w.segment - 1] };
+                &page.bytes()[w.start as usize..w.end as usize]
+            }
+        }
+    }
+
+    pub fn ctx_data_mut(&mut self) -> &mut [u8] {
+        match self.window {
+            None => {
+                let (start, end) = (self.data as usize, self.data_end as usize);
+                &mut self.head.bytes_mut()[start..end]
+            }
+            Some(w) => {
+                let page = if w.segment == 0 { &mut self.head } else { &mut self.frags[w.segment - 1] };
+                &mut page.bytes_mut()[w.start as usize..w.end as usize]
+            }
+        }
+    }
+
     /// Gives every page back to its pool (`xdp_return_buff`). Dropping does the same; this names
     /// the moment.
     pub fn release(self) {}
