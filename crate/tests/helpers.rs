@@ -3,7 +3,7 @@
 mod common;
 use common::*;
 use uxdp::frame::layout::*;
-use uxdp::frame::{BuildOptions, DirectView, RxQueue, XdpBuff, BPF_F_CURRENT_CPU};
+use uxdp::frame::{BuildOptions, DirectView, RxQueue, BPF_F_CURRENT_CPU};
 use uxdp::pool::{PagePool, PoolConfig};
 use uxdp::Errno;
 
@@ -261,7 +261,7 @@ fn store_bytes_across_every_boundary() {
 #[test]
 fn load_store_errors() {
     let pool = PagePool::default();
-    let mut b = build(&pool, 100_000.min(73152));
+    let mut b = build(&pool, 73152);
     let mut buf = vec![0u8; 16];
     assert_eq!(errno(b.load_bytes(0x10000, &mut buf)), Errno::EFAULT);
     assert_eq!(errno(b.store_bytes(0x10000, &buf)), Errno::EFAULT);

@@ -297,7 +297,7 @@ fn length() -> impl Strategy<Value = u32> {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         delta().prop_map(Op::Head),
-        delta().prop_map(|d| Op::Meta(d & !3 | (d & 1) * 2)),
+        delta().prop_map(|d| Op::Meta((d & !3) | ((d & 1) * 2))),
         delta().prop_map(Op::Tail),
         (offset(), length()).prop_map(|(o, l)| Op::Load(o, l)),
         (offset(), prop::collection::vec(any::<u8>(), 0..300)).prop_map(|(o, b)| Op::Store(o, b)),

@@ -142,6 +142,8 @@ impl XdpBuff {
     /// `xdp_buff_add_frag`: append `len` bytes at `offset` in `page`. The first frag sets
     /// `HAS_FRAGS` and resets the frag sizes; a pfmemalloc page sets `FRAGS_PF_MEMALLOC`. When
     /// `MAX_SKB_FRAGS` frags are already there the page is handed back with the error.
+    // The page comes back with the error, so that a failed add loses nothing.
+    #[allow(clippy::result_large_err)]
     pub fn add_frag(&mut self, page: Page, offset: u32, len: u32, truesize: u32) -> std::result::Result<(), (XdpError, Page)> {
         let op = "xdp_buff_add_frag";
         if u64::from(offset) + u64::from(len) > u64::from(page.size()) {

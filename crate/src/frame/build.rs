@@ -71,7 +71,7 @@ impl BuildOptions {
             return Err(XdpError::new(Errno::EINVAL, OP, format!("MAX_SKB_FRAGS {} is outside 17..=45", self.max_frags))
                 .limit(u64::from(*MAX_SKB_FRAGS_RANGE.end())));
         }
-        if self.meta.len() > XDP_META_MAX as usize || meta_len % 4 != 0 {
+        if self.meta.len() > XDP_META_MAX as usize || !meta_len.is_multiple_of(4) {
             return Err(XdpError::new(Errno::EINVAL, OP, "metadata length must be a multiple of 4 and at most 255")
                 .len(self.meta.len() as u64)
                 .limit(u64::from(XDP_META_MAX)));

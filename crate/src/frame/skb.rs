@@ -63,6 +63,8 @@ impl XdpFrame {
     /// metadata length, carries the frags over with `xdp_update_skb_shared_info` (truesize
     /// `nr_frags × frame_sz`), and runs `eth_type_trans` for `dev`. EINVAL when the linear part
     /// cannot hold an Ethernet header.
+    // The frame comes back with the error, so that a failed conversion loses nothing.
+    #[allow(clippy::result_large_err)]
     pub fn into_skb(self, dev: NetDev) -> Result<Skb, (XdpError, XdpFrame)> {
         if self.len() < ETH_HLEN {
             let err = XdpError::new(Errno::EINVAL, "__xdp_build_skb_from_frame", "the linear part is shorter than an Ethernet header")

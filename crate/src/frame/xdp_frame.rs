@@ -27,6 +27,8 @@ impl XdpBuff {
     /// `xdp_convert_buff_to_frame`. Fails with ENOSPC (giving the buffer back) when the
     /// headroom left after the metadata cannot hold the 40-byte frame, or when data runs into the
     /// reserved tailroom; with EFAULT while `bpf_xdp_adjust_data` has moved the data pointers.
+    // The buffer comes back with the error, so that a failed conversion loses nothing.
+    #[allow(clippy::result_large_err)]
     pub fn into_frame(self) -> Result<XdpFrame, (XdpError, XdpBuff)> {
         const OP: &str = "xdp_convert_buff_to_frame";
         if self.window.is_some() {
