@@ -1,0 +1,279 @@
+/**
+ * The running Linux kernel as a test oracle: compiles the BPF programs of test/kernel/ with clang,
+ * loads them with bpftool and runs them with BPF_PROG_TEST_RUN (`bpftool prog run`).
+ *
+ * `kernelOracle()` decides once whether that is possible here and, if not, gives the precise
+ * reason (missing tool, /sys/fs/bpf not mounted, the kernel refusing to load a program, ...), so the
+ * suite can skip loudly instead of passing silently.
+ */
+import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { arch, release, tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+export const KERNEL_SRC_DIR = resolve(__dirname, '..', 'kernel')
+const BPFFS = '/sys/fs/bpf'
+const PIN_PREFIX = 'uxdp_'
+
+/** errno names for the strerror() texts bpftool prints ("Error: failed to run program: <text>"). */
+const STRERROR: Record<string, string> = {
+  'Operation not permitted': 'EPERM',
+  'No such file or directory': 'ENOENT',
+  'Cannot allocate memory': 'ENOMEM',
+  'Bad address': 'EFAULT',
+  'Invalid argument': 'EINVAL',
+  'No space left on device': 'ENOSPC',
+  'Permission denied': 'EACCES',
+  'Argument list too long': 'E2BIG',
+  'No such device': 'ENODEV',
+  'Operation not supported': 'EOPNOTSUPP',
+}
+
+export type Availability = { ok: true; kernel: string } | { ok: false; reason: string }
+
+let scratch: string | undefined
+/** A private temp directory for objects and packet files (never inside the repository). */
+function scratchDir(): string {
+  scratch ??= mkdtempSync(join(tmpdir(), 'uxdp-kernel-'))
+  return scratch
+}
+
+function firstLine(s: string): string {
+  return s.trim().split('\n').filter(Boolean).slice(-1)[0] ?? ''
+}
+
+function has(tool: string): string | null {
+  const r = spawnSync(tool, ['--version'], { encoding: 'utf8' })
+  if (r.error) return (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? `${tool} not found in PATH` : `${tool}: ${r.error.message}`
+  if (r.status !== 0) return `${tool} --version exited with ${r.status}: ${firstLine(r.stderr)}`
+  return null
+}
+
+function bpffsMounted(): boolean {
+  try {
+    return readFileSync('/proc/mounts', 'utf8')
+      .split('\n')
+      .some((l) => {
+        const [, mnt, type] = l.split(' ')
+        return mnt === BPFFS && type === 'bpf'
+      })
+  } catch {
+    return false
+  }
+}
+
+function includeArch(): string {
+  const m = spawnSync('uname', ['-m'], { encoding: 'utf8' }).stdout?.trim() || (arch() === 'x64' ? 'x86_64' : arch())
+  return `/usr/include/${m}-linux-gnu`
+}
+
+let availability: Availability | undefined
+
+/** Whether the kernel can serve as oracle here, and if not, why. Computed once, synchronously. */
+export function kernelOracle(): Availability {
+  availability ??= probe()
+  return availability
+}
+
+function probe(): Availability {
+  if (process.platform !== 'linux') return { ok: false, reason: `not Linux (${process.platform})` }
+  if (process.env.UXDP_SKIP_KERNEL) return { ok: false, reason: 'UXDP_SKIP_KERNEL is set' }
+  for (const tool of ['clang', 'bpftool']) {
+    const missing = has(tool)
+    if (missing) return { ok: false, reason: `${missing} (apt-get install -y clang llvm libbpf-dev bpftool)` }
+  }
+  if (!existsSync('/usr/include/bpf/bpf_helpers.h')) return { ok: false, reason: 'libbpf headers missing: /usr/include/bpf/bpf_helpers.h (apt-get install -y libbpf-dev)' }
+  if (!existsSync(join(includeArch(), 'asm'))) return { ok: false, reason: `no asm headers in ${includeArch()}` }
+  if (!bpffsMounted()) {
+    const m = spawnSync('mount', ['-t', 'bpf', 'bpf', BPFFS], { encoding: 'utf8' })
+    if (m.status !== 0 || !bpffsMounted()) return { ok: false, reason: `${BPFFS} is not a mounted bpf filesystem and mounting failed: ${firstLine(m.stderr || String(m.error))}` }
+  }
+  let prog: KernelProgram | undefined
+  try {
+    const obj = compile('buff_len.bpf.c')
+    prog = KernelProgram.load(obj, 'probe')
+    const r = prog.run(Buffer.alloc(64))
+    if (!r.ok) return { ok: false, reason: `BPF_PROG_TEST_RUN failed on the probe program: ${r.message}` }
+    if (r.retval !== 64) return { ok: false, reason: `probe program returned ${r.retval}, expected 64` }
+  } catch (e) {
+    return { ok: false, reason: `probe failed: ${(e as Error).message}` }
+  } finally {
+    prog?.unload()
+  }
+  return { ok: true, kernel: release() }
+}
+
+const objects = new Map<string, string>()
+
+/** Compiles test/kernel/<source> with the given -D macros into the temp dir; cached per variant. */
+export function compile(source: string, defines: Record<string, string | number> = {}): string {
+  const defs = Object.entries(defines).map(([k, v]) => `-D${k}=${v}`)
+  const key = createHash('sha1').update(source).update('\0').update(defs.join('\0')).digest('hex').slice(0, 16)
+  const cached = objects.get(key)
+  if (cached) return cached
+  const out = join(scratchDir(), `${source.replace(/\.bpf\.c$/, '')}-${key}.o`)
+  const args = ['-O2', '-g', '-target', 'bpf', '-Wall', '-Werror', `-I${includeArch()}`, `-I${KERNEL_SRC_DIR}`, ...defs, '-c', join(KERNEL_SRC_DIR, source), '-o', out]
+  const r = spawnSync('clang', args, { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`clang ${source} ${defs.join(' ')} failed:\n${r.stderr || r.error}`)
+  objects.set(key, out)
+  return out
+}
+
+/** struct xdp_md as BPF_PROG_TEST_RUN's ctx_in / ctx_out. */
+export interface XdpMd {
+  data: number
+  dataEnd: number
+  dataMeta: number
+  ingressIfindex: number
+  rxQueueIndex: number
+  egressIfindex: number
+}
+
+function encodeMd(md: Partial<XdpMd>): Buffer {
+  const b = Buffer.alloc(24)
+  ;[md.data, md.dataEnd, md.dataMeta, md.ingressIfindex, md.rxQueueIndex, md.egressIfindex].forEach((v, i) => b.writeUInt32LE(v ?? 0, i * 4))
+  return b
+}
+
+function decodeMd(b: Buffer): XdpMd {
+  const u = (i: number) => b.readUInt32LE(i * 4)
+  return { data: u(0), dataEnd: u(1), dataMeta: u(2), ingressIfindex: u(3), rxQueueIndex: u(4), egressIfindex: u(5) }
+}
+
+export type KernelRun =
+  | { ok: true; retval: number; out: Buffer; ctxOut?: XdpMd }
+  /** test_run itself failed (e.g. ENOMEM past MAX_SKB_FRAGS); `code` is the errno name. */
+  | { ok: false; code: string; message: string }
+
+export interface RunOptions {
+  /** Metadata placed before the packet (ctx_in.data = its length). */
+  meta?: Uint8Array
+  /** Bytes of packet to put in the linear part (ctx_in.data_end = meta + this). Default: all. */
+  linear?: number
+}
+
+/** The useful part of a failed `bpftool prog load`: the errno (e.g. EPERM when the kernel does not
+ * allow BPF here) and the verifier's last message or libbpf's complaint. */
+export function loadFailure(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean)
+  let errno = ''
+  for (const [text, name] of Object.entries(STRERROR)) if (stderr.includes(text)) errno ||= name
+  const m = /(?:err(?:or)?[ =:]*)-(\d+)\b|\((\d+)\)/i.exec(stderr)
+  if (!errno && m) errno = `errno ${m[1] ?? m[2]}`
+  // verifier log: the message is the last line before "processed N insns" / "verification time"
+  const end = lines.findIndex((l) => /^processed \d+ insns|^verification time/.test(l))
+  const verifier = end > 0 ? lines[end - 1] : ''
+  const libbpfLines = lines.filter((l) => /^libbpf: /.test(l) && !/Failed to bump RLIMIT_MEMLOCK/.test(l))
+  const libbpf =
+    libbpfLines.find((l) => Object.keys(STRERROR).some((t) => l.includes(t))) ?? libbpfLines[0] ?? lines.find((l) => /^Error:/.test(l)) ?? lines.at(-1) ?? ''
+  return [errno, verifier && `verifier: ${verifier}`, libbpf].filter(Boolean).join(': ')
+}
+
+const pinned = new Set<string>()
+let seq = 0
+
+/** A program pinned in bpffs. Always `unload()` it (or call `unpinAll()`). */
+export class KernelProgram {
+  private constructor(readonly pin: string) {}
+
+  /** `bpftool prog load OBJ /sys/fs/bpf/uxdp_<name>_<pid>_<n>`; throws with the verifier's last
+   * message when the kernel refuses it. */
+  static load(object: string, name: string): KernelProgram {
+    const pin = join(BPFFS, `${PIN_PREFIX}${name.replace(/[^A-Za-z0-9_]/g, '_')}_${process.pid}_${seq++}`)
+    const r = spawnSync('bpftool', ['prog', 'load', object, pin], { encoding: 'utf8' })
+    if (r.status !== 0) {
+      rmSync(pin, { force: true })
+      throw new Error(`bpftool prog load ${object} refused: ${loadFailure(r.stderr || String(r.error))}`)
+    }
+    pinned.add(pin)
+    return new KernelProgram(pin)
+  }
+
+  /** One BPF_PROG_TEST_RUN (repeat 1: with repeat N the kernel re-runs on the same, already
+   * modified buffer). ctx_in is always given so that ctx_out reports data/data_end afterwards. */
+  run(packet: Uint8Array, opts: RunOptions = {}): KernelRun {
+    const dir = scratchDir()
+    const id = `${process.pid}-${seq++}`
+    const fin = join(dir, `in-${id}.bin`)
+    const fout = join(dir, `out-${id}.bin`)
+    const fctx = join(dir, `ctx-${id}.bin`)
+    const fctxOut = join(dir, `ctxout-${id}.bin`)
+    const meta = opts.meta ?? new Uint8Array(0)
+    writeFileSync(fin, Buffer.concat([meta, packet]))
+    writeFileSync(fctx, encodeMd({ data: meta.length, dataEnd: meta.length + (opts.linear ?? packet.length) }))
+    try {
+      const r = spawnSync(
+        'bpftool',
+        ['prog', 'run', 'pinned', this.pin, 'data_in', fin, 'data_out', fout, 'data_size_out', '131072', 'ctx_in', fctx, 'ctx_out', fctxOut, 'repeat', '1'],
+        { encoding: 'utf8' },
+      )
+      if (r.status !== 0) {
+        const message = firstLine(r.stderr || String(r.error))
+        const m = /failed to run program: (.*)$/.exec(message)
+        return { ok: false, code: (m && STRERROR[m[1]]) || 'UNKNOWN', message }
+      }
+      const m = /Return value: (\d+)/.exec(r.stdout)
+      if (!m) throw new Error(`unexpected bpftool output: ${r.stdout}`)
+      return {
+        ok: true,
+        retval: Number(m[1]),
+        out: existsSync(fout) ? readFileSync(fout) : Buffer.alloc(0),
+        ctxOut: existsSync(fctxOut) ? decodeMd(readFileSync(fctxOut)) : undefined,
+      }
+    } finally {
+      for (const f of [fin, fout, fctx, fctxOut]) rmSync(f, { force: true })
+    }
+  }
+
+  unload(): void {
+    rmSync(this.pin, { force: true })
+    pinned.delete(this.pin)
+  }
+}
+
+/** Compile (cached) and load; programs are cached per variant until `unpinAll()`. */
+const loaded = new Map<string, KernelProgram>()
+export function program(source: string, defines: Record<string, string | number> = {}): KernelProgram {
+  const obj = compile(source, defines)
+  let p = loaded.get(obj)
+  if (!p) {
+    p = KernelProgram.load(obj, source.replace(/\.bpf\.c$/, ''))
+    loaded.set(obj, p)
+  }
+  return p
+}
+
+/** Removes every pin this process made and the temp directory. */
+export function unpinAll(): void {
+  for (const pin of pinned) rmSync(pin, { force: true })
+  pinned.clear()
+  loaded.clear()
+  objects.clear()
+  if (scratch) rmSync(scratch, { recursive: true, force: true })
+  scratch = undefined
+}
+
+/** Leftover pins of this process (should be none after unpinAll). */
+export function ownPins(): string[] {
+  try {
+    return readdirSync(BPFFS).filter((n) => n.startsWith(PIN_PREFIX) && n.includes(`_${process.pid}_`))
+  } catch {
+    return []
+  }
+}
+
+process.once('exit', () => {
+  for (const pin of pinned) rmSync(pin, { force: true })
+  if (scratch) rmSync(scratch, { recursive: true, force: true })
+})
+
+/** A helper's return value as BPF_PROG_TEST_RUN reports it (u32): -22 -> 4294967274. */
+export const u32 = (v: number): number => v >>> 0
+/** The reverse: a retval read as the helper's int. */
+export const s32 = (v: number): number => v | 0
+
+/** Decodes uxdp_geometry(): [linear length, bpf_xdp_get_buff_len()]. */
+export function geometry(retval: number): { linear: number; length: number } {
+  return { linear: retval >>> 17, length: retval & 0x1ffff }
+}
