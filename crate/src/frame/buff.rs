@@ -6,7 +6,7 @@
 //! pool, which is `xdp_return_buff`.
 
 use super::layout::*;
-use super::shinfo::{FragDesc, Shinfo, ShinfoMut};
+use super::shinfo::{FragDesc, Frags, Shinfo, ShinfoMut};
 use crate::errno::{Errno, Result, XdpError};
 use crate::pool::Page;
 
@@ -228,30 +228,23 @@ impl XdpBuff {
     }
 
     #[inline]
+    fn frag_fields(&self) -> Frags<'_> {
+        Frags::of(self.shinfo(), self.has_frags())
+    }
+
+    #[inline]
     pub fn nr_frags(&self) -> u8 {
-        if self.has_frags() {
-            self.shinfo().nr_frags()
-        } else {
-            0
-        }
+        self.frag_fields().count()
     }
 
     /// `xdp_frags_size`; 0 when the buffer has no frags (the field is stale then).
     #[inline]
     pub fn frags_size(&self) -> u32 {
-        if self.has_frags() {
-            self.shinfo().frags_size()
-        } else {
-            0
-        }
+        self.frag_fields().size()
     }
 
     pub fn frags_truesize(&self) -> u32 {
-        if self.has_frags() {
-            self.shinfo().frags_truesize()
-        } else {
-            0
-        }
+        self.frag_fields().truesize()
     }
 
     pub fn frag(&self, i: usize) -> Option<FragDesc> {
@@ -259,7 +252,7 @@ impl XdpBuff {
     }
 
     pub fn frags(&self) -> Vec<FragDesc> {
-        (0..usize::from(self.nr_frags())).map(|i| self.shinfo().frag(i)).collect()
+        self.frag_fields().list()
     }
 
     #[inline]

@@ -67,6 +67,38 @@ impl<'a> Shinfo<'a> {
     }
 }
 
+/// The frag fields of a shared info, read only while its owner's flags say `HAS_FRAGS`: otherwise
+/// they are whatever the page last held, and count as no frags at all.
+#[derive(Clone, Copy)]
+pub(crate) struct Frags<'a> {
+    sinfo: Option<Shinfo<'a>>,
+}
+
+impl<'a> Frags<'a> {
+    #[inline]
+    pub(crate) fn of(sinfo: Shinfo<'a>, has_frags: bool) -> Self {
+        Frags { sinfo: has_frags.then_some(sinfo) }
+    }
+
+    #[inline]
+    pub(crate) fn count(self) -> u8 {
+        self.sinfo.map_or(0, Shinfo::nr_frags)
+    }
+
+    #[inline]
+    pub(crate) fn size(self) -> u32 {
+        self.sinfo.map_or(0, Shinfo::frags_size)
+    }
+
+    pub(crate) fn truesize(self) -> u32 {
+        self.sinfo.map_or(0, Shinfo::frags_truesize)
+    }
+
+    pub(crate) fn list(self) -> Vec<FragDesc> {
+        self.sinfo.map_or_else(Vec::new, |s| (0..usize::from(s.nr_frags())).map(|i| s.frag(i)).collect())
+    }
+}
+
 pub(crate) struct ShinfoMut<'a> {
     bytes: &'a mut [u8],
 }

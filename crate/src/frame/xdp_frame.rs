@@ -4,7 +4,7 @@
 
 use super::buff::{RxQueue, XdpBuff};
 use super::layout::*;
-use super::shinfo::{FragDesc, Shinfo};
+use super::shinfo::{FragDesc, Frags, Shinfo};
 use crate::errno::{Errno, XdpError};
 use crate::pool::Page;
 
@@ -122,24 +122,20 @@ impl XdpFrame {
         Shinfo::at(self.head.bytes(), self.hard_start + self.frame_sz() - shinfo_tailroom(self.max_frags))
     }
 
+    fn frag_fields(&self) -> Frags<'_> {
+        Frags::of(self.shinfo(), self.has_frags())
+    }
+
     pub fn nr_frags(&self) -> u8 {
-        if self.has_frags() {
-            self.shinfo().nr_frags()
-        } else {
-            0
-        }
+        self.frag_fields().count()
     }
 
     pub fn frags_size(&self) -> u32 {
-        if self.has_frags() {
-            self.shinfo().frags_size()
-        } else {
-            0
-        }
+        self.frag_fields().size()
     }
 
     pub fn frags(&self) -> Vec<FragDesc> {
-        (0..usize::from(self.nr_frags())).map(|i| self.shinfo().frag(i)).collect()
+        self.frag_fields().list()
     }
 
     /// `xdp_get_frame_len`: linear plus frags.
