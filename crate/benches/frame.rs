@@ -1,1 +1,322 @@
-fn main(){}
+//! Native benchmarks of the frame engine, each measured against a baseline in the same run.
+//!
+//! The packet is 73152 bytes built the way `BPF_PROG_TEST_RUN` builds it: 3520 linear bytes and
+//! 17 frags of a 4 KiB page each, so frag `i` starts at packet offset `3520 + 4096 * i`.
+//!
+//! * `pointer`: `bpf_xdp_pointer` for 64 bytes inside frag 3 (and frag 15, the last one an offset ≤ 0xffff reaches:
+//!   the longest walk),
+//!   alone and followed by a read of the 64 bytes through the view; target ≤ 10 ns per call.
+//! * `copy/<size>`: `load_bytes` and `store_bytes` of 64 B to 60 KiB across frag boundaries
+//!   against a plain `copy_from_slice` of the same number of bytes between two flat buffers;
+//!   target ≥ 70 % of memcpy throughput from 1 KiB up.
+//! * `batch64`: 64 batch records through `batch::run_on_slice`, the native reference for the JS
+//!   `FrameBatch` benchmark (bench/frame.bench.mjs records the same 64 operations).
+//!
+//! After criterion has run, a summary table reads back criterion's own estimates (median of the
+//! per-iteration time) and prints each ratio and whether its target is met.
+//!
+//! Run with `cargo bench -p uxdp --bench frame` (about a minute and a half).
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use criterion::{Criterion, Throughput};
+use uxdp::frame::batch::{self, BatchOp, OP_WORDS};
+use uxdp::frame::{BuildOptions, DirectView, XdpBuff};
+use uxdp::pool::PagePool;
+
+const PACKET_LEN: usize = 73152;
+const LINEAR: u32 = 3520;
+const FRAG: u32 = 4096;
+const SIZES: [(usize, &str); 6] = [(64, "64B"), (256, "256B"), (1024, "1KiB"), (4096, "4KiB"), (16384, "16KiB"), (61440, "60KiB")];
+/// Sizes from which the 70 % target applies.
+const TARGET_FROM: usize = 1024;
+
+/// Packet offset where frag `i` starts.
+const fn frag_start(i: u32) -> u32 {
+    LINEAR + FRAG * i
+}
+
+/// Where a copy of `len` bytes starts: centred on the start of frag 2 (so even 64 bytes cross a
+/// boundary), moved down as far as needed for the copy to fit in the packet.
+fn copy_offset(len: usize) -> u32 {
+    let centred = frag_start(2) as usize - (len / 2).min(frag_start(2) as usize);
+    centred.min(PACKET_LEN - len) as u32
+}
+
+fn packet(pool: &PagePool) -> XdpBuff {
+    let bytes: Vec<u8> = (0..PACKET_LEN).map(|i| (i * 7 + i / 251) as u8).collect();
+    let buff = XdpBuff::from_bytes(pool, &bytes, &BuildOptions::default()).expect("a 73152-byte packet fits in 17 frags");
+    assert_eq!(buff.nr_frags(), 17);
+    buff
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .output_directory(&output_dir())
+        .warm_up_time(Duration::from_millis(700))
+        .measurement_time(Duration::from_millis(1800))
+        .sample_size(50)
+        .nresamples(20_000)
+        .without_plots()
+        .configure_from_args()
+}
+
+fn bench_pointer(c: &mut Criterion, buff: &XdpBuff) {
+    let mut g = c.benchmark_group("pointer");
+    let in_frag3 = frag_start(3) + 100;
+    let in_frag15 = frag_start(15) + 100;
+    assert!(buff.pointer(in_frag3, 64).unwrap().is_some_and(|v| v.segment == 4));
+    assert!(buff.pointer(in_frag15, 64).unwrap().is_some_and(|v| v.segment == 16));
+    // What a caller takes from the result (the batch turns it into `segment + 1`): black-boxing
+    // the whole ~100-byte `Result<Option<DirectView>, XdpError>` instead would time a copy of it
+    // through the stack that no caller makes; `frag3-whole-result` shows that cost.
+    let take = |r: uxdp::errno::Result<Option<DirectView>>| match r {
+        Ok(Some(v)) => (v.segment, v.offset),
+        _ => (usize::MAX, 0),
+    };
+    g.bench_function("frag3", |b| b.iter(|| take(black_box(buff).pointer(black_box(in_frag3), black_box(64)))));
+    g.bench_function("frag15", |b| b.iter(|| take(black_box(buff).pointer(black_box(in_frag15), black_box(64)))));
+    g.bench_function("frag3-whole-result", |b| b.iter(|| black_box(buff).pointer(black_box(in_frag3), black_box(64))));
+    g.bench_function("frag3+read64", |b| {
+        b.iter(|| {
+            let buff = black_box(buff);
+            let v = buff.pointer(black_box(in_frag3), black_box(64)).unwrap().unwrap();
+            read64(buff.view(v))
+        })
+    });
+    // The same read from a flat slice: what the view costs beyond finding it.
+    let flat = vec![7u8; 4096];
+    g.bench_function("flat-read64", |b| b.iter(|| read64(&black_box(&flat[..])[100..164])));
+    g.finish();
+}
+
+#[inline(always)]
+fn read64(bytes: &[u8]) -> u64 {
+    bytes.chunks_exact(8).fold(0u64, |acc, w| acc ^ u64::from_le_bytes(w.try_into().unwrap()))
+}
+
+fn bench_copy(c: &mut Criterion, buff: &mut XdpBuff) {
+    for (len, name) in SIZES {
+        let off = copy_offset(len);
+        let first = buff.pointer(off, 1).unwrap().unwrap().segment;
+        let last = buff.pointer(off + len as u32 - 1, 1).unwrap().unwrap().segment;
+        assert!(last > first, "{name} at {off} must cross a segment boundary");
+        assert!(buff.pointer(off, len as u32).unwrap().is_none());
+
+        let mut g = c.benchmark_group(format!("copy/{name}"));
+        g.throughput(Throughput::Bytes(len as u64));
+        let src = vec![0x5au8; len];
+        let mut dst = vec![0u8; len];
+        g.bench_function("memcpy", |b| {
+            b.iter(|| {
+                black_box(&mut dst[..]).copy_from_slice(black_box(&src[..]));
+            })
+        });
+        // The same bytes copied piece by piece, one copy_from_slice per segment straight from the
+        // packet's pages: the copying load_bytes cannot avoid, without finding the pieces.
+        let pieces = pieces(buff, off as usize, len);
+        g.bench_function("memcpy-pieces", |b| {
+            b.iter(|| {
+                let dst = black_box(&mut dst[..]);
+                for &(src, at) in black_box(&pieces[..]) {
+                    dst[at..at + src.len()].copy_from_slice(src);
+                }
+            })
+        });
+        g.bench_function("load_bytes", |b| {
+            b.iter(|| black_box(&*buff).load_bytes(black_box(off), black_box(&mut dst[..])).unwrap())
+        });
+        g.bench_function("store_bytes", |b| {
+            b.iter(|| black_box(&mut *buff).store_bytes(black_box(off), black_box(&src[..])).unwrap())
+        });
+        g.finish();
+    }
+}
+
+/// The piece of each segment that packet bytes `off..off + len` cover, with where it goes in the
+/// destination.
+fn pieces(buff: &XdpBuff, off: usize, len: usize) -> Vec<(&[u8], usize)> {
+    let (mut out, mut seg_start) = (Vec::new(), 0usize);
+    for seg in buff.segments() {
+        let seg_end = seg_start + seg.bytes.len();
+        let (from, to) = (off.max(seg_start), (off + len).min(seg_end));
+        if from < to {
+            out.push((&seg.bytes[from - seg_start..to - seg_start], from - off));
+        }
+        seg_start = seg_end;
+    }
+    assert_eq!(out.iter().map(|(p, _)| p.len()).sum::<usize>(), len);
+    out
+}
+
+/// The 64 records of the batch benchmark, over one frame; bench/frame.bench.mjs records the same
+/// operations through `FrameBatch`. Nothing in it changes the packet's geometry, so it can run
+/// again and again: 16 × load 64 B across the start of frag k, 16 × store 64 B across the start
+/// of frag k, 16 × pointer to 64 B inside frag k, 16 × get_buff_len (k = 0..=15: frag 16 starts
+/// past the 0xffff offset limit).
+pub fn batch_ops() -> (Vec<i32>, usize) {
+    let mut ops = Vec::with_capacity(64 * OP_WORDS);
+    let mut data_used = 0i32;
+    for k in 0..16u32 {
+        let across = (frag_start(k) - 32) as i32;
+        ops.extend_from_slice(&[BatchOp::LoadBytes as i32, 0, across, 64, data_used]);
+        data_used += 64;
+        ops.extend_from_slice(&[BatchOp::StoreBytes as i32, 0, across, 64, data_used]);
+        data_used += 64;
+        ops.extend_from_slice(&[BatchOp::Pointer as i32, 0, (frag_start(k) + 100) as i32, 64, 0]);
+        ops.extend_from_slice(&[BatchOp::GetBuffLen as i32, 0, 0, 0, 0]);
+    }
+    (ops, data_used as usize)
+}
+
+fn bench_batch(c: &mut Criterion, pool: &PagePool) {
+    let (ops, data_len) = batch_ops();
+    let mut frames = vec![packet(pool)];
+    let mut data: Vec<u8> = (0..data_len).map(|i| i as u8).collect();
+    let mut results = vec![0i32; ops.len() / OP_WORDS];
+    batch::run_on_slice(&ops, &mut frames, &mut data, &mut results).unwrap();
+    for (i, r) in results.iter().enumerate() {
+        let want = match i % 4 {
+            0 | 1 => 0,
+            2 => (i / 4) as i32 + 2, // frag k is segment k + 1; pointer returns segment + 1
+            _ => PACKET_LEN as i32,
+        };
+        assert_eq!(*r, want, "op {i}");
+    }
+    let mut g = c.benchmark_group("batch64");
+    g.throughput(Throughput::Elements(64));
+    g.bench_function("run_on_slice", |b| {
+        b.iter(|| batch::run_on_slice(black_box(&ops), black_box(&mut frames[..]), black_box(&mut data[..]), black_box(&mut results[..])).unwrap())
+    });
+    // The two halves of run_on_slice: the loop alone is what FrameBatch.timeNativeLoop times
+    // (it validates once, outside its loop); validation is paid by every FrameBatch.run().
+    g.bench_function("execute_loop", |b| {
+        b.iter(|| {
+            let (frames, data) = (black_box(&mut frames[..]), black_box(&mut data[..]));
+            for (rec, out) in black_box(&ops).chunks_exact(OP_WORDS).zip(results.iter_mut()) {
+                *out = batch::execute(&mut frames[rec[1] as usize], rec, data);
+            }
+            black_box(&mut results);
+        })
+    });
+    g.bench_function("validate", |b| b.iter(|| batch::validate(black_box(&ops), 1, data_len, 64).unwrap()));
+    g.finish();
+}
+
+// ---------------------------------------------------------------- summary
+
+fn output_dir() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return PathBuf::from(home);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("target"));
+    target.join("criterion")
+}
+
+/// Criterion's median per-iteration time in ns for `group/bench`, if this run wrote it.
+fn median_ns(group: &str, bench: &str, since: SystemTime) -> Option<f64> {
+    let path = output_dir().join(group.replace('/', "_")).join(bench.replace('/', "_")).join("new").join("estimates.json");
+    let fresh = std::fs::metadata(&path).and_then(|m| m.modified()).map(|t| t >= since).unwrap_or(false);
+    if !fresh {
+        return None;
+    }
+    let json = std::fs::read_to_string(&path).ok()?;
+    let median = &json[json.find("\"median\"")?..];
+    let at = median.find("\"point_estimate\":")? + "\"point_estimate\":".len();
+    let rest = &median[at..];
+    let end = rest.find([',', '}'])?;
+    rest[..end].trim().parse().ok()
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met {
+        "met"
+    } else {
+        "NOT MET"
+    }
+}
+
+/// One line of the summary table; a missing estimate leaves the line out and is counted.
+struct Table {
+    lines: Vec<String>,
+    missing: usize,
+}
+
+impl Table {
+    fn row(&mut self, what: &str, ns: Option<f64>, base: &str, base_ns: Option<f64>, judge: impl Fn(f64, f64) -> (String, String)) {
+        match (ns, base_ns) {
+            (Some(ns), Some(b)) => {
+                let (ratio, target) = judge(ns, b);
+                self.lines.push(format!("{what:<28} {ns:>11.1} {base:<20} {b:>11.1} {ratio:>9}  {target}"));
+            }
+            _ => self.missing += 1,
+        }
+    }
+
+    fn note(&mut self, what: &str, ns: Option<f64>, note: String) {
+        match ns {
+            Some(ns) => self.lines.push(format!("{what:<28} {ns:>11.1} {:<20} {:>11} {:>9}  {note}", "", "", "")),
+            None => self.missing += 1,
+        }
+    }
+}
+
+fn summary(since: SystemTime) {
+    let mut t = Table { lines: Vec::new(), missing: 0 };
+    for (bench, targeted) in [("frag3", true), ("frag3+read64", true), ("frag15", false), ("frag3-whole-result", false)] {
+        t.row(&format!("pointer {bench}"), median_ns("pointer", bench, since), "target ≤ 10 ns", Some(10.0), |ns, _| {
+            let within = ns <= 10.0;
+            ("-".into(), if targeted { verdict(within).into() } else { format!("(info: {})", if within { "≤ 10 ns" } else { "> 10 ns" }) })
+        });
+    }
+    t.note("flat-read64", median_ns("pointer", "flat-read64", since), "the 64-byte read alone, from a flat slice".into());
+    for (len, name) in SIZES {
+        let group = format!("copy/{name}");
+        let base = median_ns(&group, "memcpy", since);
+        let pieces = median_ns(&group, "memcpy-pieces", since);
+        t.row(&format!("memcpy-pieces {name}"), pieces, &format!("memcpy {name}"), base, |ns, b| {
+            (format!("{:.0} %", b / ns * 100.0), "(info: the copies alone, one per segment)".into())
+        });
+        for op in ["load_bytes", "store_bytes"] {
+            t.row(&format!("{op} {name}"), median_ns(&group, op, since), &format!("memcpy {name}"), base, |ns, b| {
+                // Same bytes per iteration, so the throughput ratio is the inverse time ratio.
+                let tput = b / ns;
+                let target = if len >= TARGET_FROM { format!("{} (≥ 70 %)", verdict(tput >= 0.7)) } else { "(no target below 1 KiB)".into() };
+                (format!("{:.0} %", tput * 100.0), target)
+            });
+        }
+    }
+    for (bench, note) in [
+        ("run_on_slice", "validate + execute, 64 records"),
+        ("execute_loop", "the loop FrameBatch.timeNativeLoop times"),
+        ("validate", "paid by every FrameBatch.run()"),
+    ] {
+        let ns = median_ns("batch64", bench, since);
+        t.note(&format!("batch64 {bench}"), ns, format!("{:.1} ns per op; {note}", ns.unwrap_or(0.0) / 64.0));
+    }
+    println!();
+    println!("== summary: criterion medians, ns per iteration; ratio = throughput against the baseline ==");
+    println!("{:<28} {:>11} {:<20} {:>11} {:>9}  target", "benchmark", "ns", "baseline", "ns", "ratio");
+    for l in &t.lines {
+        println!("{l}");
+    }
+    if t.missing > 0 {
+        println!("({} rows left out: no estimate from this run, e.g. filtered or --test mode)", t.missing);
+    }
+}
+
+fn main() {
+    let started = SystemTime::now();
+    let mut c = config();
+    let pool = PagePool::default();
+    let mut buff = packet(&pool);
+    bench_pointer(&mut c, &buff);
+    bench_copy(&mut c, &mut buff);
+    bench_batch(&mut c, &pool);
+    c.final_summary();
+    summary(started);
+}

@@ -255,6 +255,18 @@ impl NativeFrame {
     }
 }
 
+/// A new Node Buffer of `len` bytes allocated by the engine (`napi_create_buffer`), to be filled
+/// in place.
+fn new_buffer(env: &Env, len: usize) -> Result<BufferSlice<'_>> {
+    let (mut data, mut value) = (std::ptr::null_mut(), std::ptr::null_mut());
+    // SAFETY: plain Node-API calls on this thread's env; the slice is read back from the Buffer
+    // itself, as napi-rs does for every Buffer argument.
+    unsafe {
+        check_status!(napi::sys::napi_create_buffer(env.raw(), len, &mut data, &mut value), "Failed to create a Buffer")?;
+        BufferSlice::from_napi_value(env.raw(), value)
+    }
+}
+
 fn view_of<'env>(env: &'env Env, bytes: &mut [u8]) -> Result<ArrayBuffer<'env>> {
     if bytes.is_empty() {
         return ArrayBuffer::from_data(env, Vec::new());
@@ -379,17 +391,17 @@ impl NativeFrame {
     }
 
     #[napi]
-    pub fn load_bytes(&self, offset: u32, length: u32) -> Result<Buffer> {
+    pub fn load_bytes<'env>(&self, env: &'env Env, offset: u32, length: u32) -> Result<BufferSlice<'env>> {
         guard("bpf_xdp_load_bytes", || {
             let b = self.buff("bpf_xdp_load_bytes")?;
             // Refuse before allocating: the helper's own limit is 0xffff.
-            b.pointer(offset, length).map_err(|mut e| {
-                e.detail.op = "bpf_xdp_load_bytes";
-                Error::from(e)
-            })?;
-            let mut out = vec![0u8; length as usize];
+            b.check_access("bpf_xdp_load_bytes", offset, length)?;
+            // The bytes go straight into a Buffer that V8 owns (napi_create_buffer), rather than
+            // into a Vec handed over as an external buffer: no Rust allocation, no finalizer for
+            // the GC to run, no external memory for it to account for.
+            let mut out = new_buffer(env, length as usize)?;
             b.load_bytes(offset, &mut out)?;
-            Ok(out.into())
+            Ok(out)
         })
     }
 
@@ -547,6 +559,20 @@ impl NativeBatch {
         (self.frames.len() - 1) as u32
     }
 
+    /// Borrows every frame of the batch, in order, for the duration of `f`. A batch over one
+    /// frame, the common case, borrows it without allocating a Vec of borrows.
+    fn with_frames<R>(&self, f: impl FnOnce(&mut [RefMut<'_, XdpBuff>]) -> R) -> Result<R> {
+        if let [slot] = self.frames.as_slice() {
+            let mut cell = take_mut(slot, "xdp_batch", "frame")?;
+            return Ok(f(std::slice::from_mut(&mut cell)));
+        }
+        let mut cells = Vec::with_capacity(self.frames.len());
+        for slot in &self.frames {
+            cells.push(take_mut(slot, "xdp_batch", "frame")?);
+        }
+        Ok(f(&mut cells))
+    }
+
     /// Runs `ops` (5 words each) and writes one result per op. Returns the number of ops run.
     #[napi]
     pub fn run(&self, ops: &[i32], mut data: Uint8ArraySlice, mut results: Int32ArraySlice) -> Result<u32> {
@@ -554,13 +580,11 @@ impl NativeBatch {
         let (data, results) = unsafe { (data.as_mut(), results.as_mut()) };
         guard("xdp_batch", || {
             batch::validate(ops, self.frames.len(), data.len(), results.len())?;
-            let mut cells = Vec::with_capacity(self.frames.len());
-            for slot in &self.frames {
-                cells.push(take_mut(slot, "xdp_batch", "frame")?);
-            }
-            for (rec, out) in ops.chunks_exact(batch::OP_WORDS).zip(results.iter_mut()) {
-                *out = batch::execute(&mut cells[rec[1] as usize], rec, data);
-            }
+            self.with_frames(|cells| {
+                for (rec, out) in ops.chunks_exact(batch::OP_WORDS).zip(results.iter_mut()) {
+                    *out = batch::execute(&mut cells[rec[1] as usize], rec, data);
+                }
+            })?;
             Ok((ops.len() / batch::OP_WORDS) as u32)
         })
     }
@@ -573,18 +597,16 @@ impl NativeBatch {
         let (data, results) = unsafe { (data.as_mut(), results.as_mut()) };
         guard("xdp_batch", || {
             batch::validate(ops, self.frames.len(), data.len(), results.len())?;
-            let mut cells = Vec::with_capacity(self.frames.len());
-            for slot in &self.frames {
-                cells.push(take_mut(slot, "xdp_batch", "frame")?);
-            }
-            let start = std::time::Instant::now();
-            for _ in 0..iterations.max(1) {
-                for (rec, out) in ops.chunks_exact(batch::OP_WORDS).zip(results.iter_mut()) {
-                    *out = batch::execute(&mut cells[rec[1] as usize], rec, data);
+            self.with_frames(|cells| {
+                let start = std::time::Instant::now();
+                for _ in 0..iterations.max(1) {
+                    for (rec, out) in ops.chunks_exact(batch::OP_WORDS).zip(results.iter_mut()) {
+                        *out = batch::execute(&mut cells[rec[1] as usize], rec, data);
+                    }
+                    std::hint::black_box(&mut *results);
                 }
-                std::hint::black_box(&mut *results);
-            }
-            Ok(start.elapsed().as_nanos() as f64 / f64::from(iterations.max(1)))
+                start.elapsed().as_nanos() as f64 / f64::from(iterations.max(1))
+            })
         })
     }
 }

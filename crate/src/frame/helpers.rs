@@ -292,27 +292,13 @@ impl XdpBuff {
     /// `bpf_xdp_pointer`: a direct view of `len` bytes at `offset` when they sit in one segment,
     /// `None` when they cross a boundary. EFAULT above 0xffff, EINVAL past the end.
     pub fn pointer(&self, offset: u32, len: u32) -> Result<Option<DirectView>> {
-        const OP: &str = "bpf_xdp_pointer";
-        if offset > XDP_ACCESS_MAX || len > XDP_ACCESS_MAX {
-            return Err(XdpError::new(Errno::EFAULT, OP, "offset and length are limited to 0xffff")
-                .offset(i64::from(offset))
-                .len(u64::from(len))
-                .limit(u64::from(XDP_ACCESS_MAX)));
-        }
-        let total = self.len();
-        if offset + len > total {
-            return Err(XdpError::new(Errno::EINVAL, OP, "range runs past the end of the packet")
-                .offset(i64::from(offset))
-                .len(u64::from(len))
-                .limit(u64::from(total)));
-        }
+        self.check_access("bpf_xdp_pointer", offset, len)?;
         let linear = self.linear_len();
         let (mut segment, mut rel, mut size) = (0usize, offset, linear);
         if offset >= linear && self.has_frags() {
             rel = offset - linear;
-            let sinfo = self.shinfo();
-            for i in 0..usize::from(sinfo.nr_frags()) {
-                let frag_len = sinfo.frag_len(i);
+            for (i, desc) in self.frag_table(usize::from(self.shinfo().nr_frags())).chunks_exact(FRAG_DESC).enumerate() {
+                let frag_len = desc_len(desc);
                 if rel < frag_len {
                     segment = i + 1;
                     size = frag_len;
@@ -322,6 +308,27 @@ impl XdpBuff {
             }
         }
         Ok((rel + len <= size).then_some(DirectView { segment, offset: rel, len }))
+    }
+
+    /// The first `n` frag descriptors of the shared info.
+    #[inline]
+    fn frag_table(&self, n: usize) -> &[u8] {
+        frag_table(self.head.bytes(), self.shinfo_base(), n)
+    }
+
+    /// The range checks `bpf_xdp_pointer`, `bpf_xdp_load_bytes` and `bpf_xdp_store_bytes` share:
+    /// EFAULT when the offset or the length is above 0xffff, EINVAL when the range runs past the
+    /// end of the packet. The errors are built out of line, away from the hot path.
+    #[inline]
+    pub(crate) fn check_access(&self, op: &'static str, offset: u32, len: u32) -> Result<()> {
+        if offset > XDP_ACCESS_MAX || len > XDP_ACCESS_MAX {
+            return Err(access_too_large(op, offset, len));
+        }
+        let total = self.len();
+        if offset + len > total {
+            return Err(access_past_end(op, offset, len, total));
+        }
+        Ok(())
     }
 
     /// The bytes behind a [`DirectView`].
@@ -338,78 +345,106 @@ impl XdpBuff {
     /// `bpf_xdp_copy_buf(…, flush = false)`: copy packet bytes from `offset` into `buf`, walking
     /// linear part then frags. No bounds check and no error, like the kernel's: it copies what
     /// exists and returns how many bytes that was.
+    ///
+    /// One pass: the linear part, then the frag descriptors read straight from the shared info,
+    /// skipping whole segments until `offset` is reached and copying from there on.
     pub fn copy_out(&self, offset: usize, buf: &mut [u8]) -> usize {
+        let want = buf.len();
         let linear = self.linear();
-        if offset + buf.len() <= linear.len() {
-            buf.copy_from_slice(&linear[offset..offset + buf.len()]);
-            return buf.len();
+        if offset + want <= linear.len() {
+            buf.copy_from_slice(&linear[offset..offset + want]);
+            return want;
         }
-        let mut done = 0;
-        let mut seg_start = 0usize;
-        for seg in self.segments() {
-            let seg_end = seg_start + seg.bytes.len();
-            let pos = offset + done;
-            if pos < seg_end && done < buf.len() {
-                let n = (buf.len() - done).min(seg_end - pos);
-                buf[done..done + n].copy_from_slice(&seg.bytes[pos - seg_start..pos - seg_start + n]);
-                done += n;
+        let mut rest = buf;
+        let mut skip = offset;
+        if skip < linear.len() {
+            let n = linear.len() - skip;
+            let (now, later) = rest.split_at_mut(n);
+            now.copy_from_slice(&linear[skip..]);
+            rest = later;
+            skip = 0;
+        } else {
+            skip -= linear.len();
+        }
+        let table = self.frag_table(self.frags.len());
+        for (desc, page) in table.chunks_exact(FRAG_DESC).zip(&self.frags) {
+            let len = desc_len(desc) as usize;
+            if skip >= len {
+                skip -= len;
+                continue;
             }
-            if done == buf.len() {
+            let start = desc_offset(desc) as usize + skip;
+            let n = rest.len().min(len - skip);
+            let (now, later) = rest.split_at_mut(n);
+            now.copy_from_slice(&page.bytes()[start..start + n]);
+            rest = later;
+            if rest.is_empty() {
                 break;
             }
-            seg_start = seg_end;
+            skip = 0;
         }
-        done
+        want - rest.len()
     }
 
     /// `bpf_xdp_copy_buf(…, flush = true)`: copy `buf` into the packet at `offset`.
     pub fn copy_in(&mut self, offset: usize, buf: &[u8]) -> usize {
-        let linear_len = self.linear_len() as usize;
-        if offset + buf.len() <= linear_len {
-            self.segment_mut(0)[offset..offset + buf.len()].copy_from_slice(buf);
-            return buf.len();
+        let want = buf.len();
+        let (start, end) = (self.data as usize, self.data_end as usize);
+        let linear_len = end - start;
+        if offset + want <= linear_len {
+            self.head.bytes_mut()[start + offset..start + offset + want].copy_from_slice(buf);
+            return want;
         }
-        let mut done = 0;
-        let mut seg_start = 0usize;
-        for i in 0..=self.frags.len() {
-            let seg = self.segment_mut(i);
-            let seg_end = seg_start + seg.len();
-            let pos = offset + done;
-            if pos < seg_end && done < buf.len() {
-                let n = (buf.len() - done).min(seg_end - pos);
-                seg[pos - seg_start..pos - seg_start + n].copy_from_slice(&buf[done..done + n]);
-                done += n;
+        let mut rest = buf;
+        let mut skip = offset;
+        if skip < linear_len {
+            let (now, later) = rest.split_at(linear_len - skip);
+            self.head.bytes_mut()[start + skip..end].copy_from_slice(now);
+            rest = later;
+            skip = 0;
+        } else {
+            skip -= linear_len;
+        }
+        // The descriptors live in the head page, the bytes in the frag pages: two fields, so the
+        // table can be read while the pages are written.
+        let table = frag_table(self.head.bytes(), self.shinfo_base(), self.frags.len());
+        for (desc, page) in table.chunks_exact(FRAG_DESC).zip(self.frags.iter_mut()) {
+            let len = desc_len(desc) as usize;
+            if skip >= len {
+                skip -= len;
+                continue;
             }
-            if done == buf.len() {
+            let start = desc_offset(desc) as usize + skip;
+            let n = rest.len().min(len - skip);
+            let (now, later) = rest.split_at(n);
+            page.bytes_mut()[start..start + n].copy_from_slice(now);
+            rest = later;
+            if rest.is_empty() {
                 break;
             }
-            seg_start = seg_end;
+            skip = 0;
         }
-        done
+        want - rest.len()
     }
 
     /// `bpf_xdp_load_bytes` (helper 189): copy `buf.len()` packet bytes at `offset` into `buf`,
     /// across any frag boundary.
+    ///
+    /// Same checks and errors as [`XdpBuff::pointer`] (with this helper's name), then one walk
+    /// over the segments: a range inside one segment is the single copy the direct view would
+    /// have made.
     pub fn load_bytes(&self, offset: u32, buf: &mut [u8]) -> Result<()> {
         let len = u32::try_from(buf.len()).unwrap_or(u32::MAX);
-        match self.pointer(offset, len).map_err(|e| rename(e, "bpf_xdp_load_bytes"))? {
-            Some(v) => buf.copy_from_slice(self.view(v)),
-            None => {
-                self.copy_out(offset as usize, buf);
-            }
-        }
+        self.check_access("bpf_xdp_load_bytes", offset, len)?;
+        self.copy_out(offset as usize, buf);
         Ok(())
     }
 
     /// `bpf_xdp_store_bytes` (helper 190): copy `buf` into the packet at `offset`.
     pub fn store_bytes(&mut self, offset: u32, buf: &[u8]) -> Result<()> {
         let len = u32::try_from(buf.len()).unwrap_or(u32::MAX);
-        match self.pointer(offset, len).map_err(|e| rename(e, "bpf_xdp_store_bytes"))? {
-            Some(v) => self.view_mut(v).copy_from_slice(buf),
-            None => {
-                self.copy_in(offset as usize, buf);
-            }
-        }
+        self.check_access("bpf_xdp_store_bytes", offset, len)?;
+        self.copy_in(offset as usize, buf);
         Ok(())
     }
 
@@ -473,7 +508,43 @@ impl XdpBuff {
     }
 }
 
-fn rename(mut e: XdpError, op: &'static str) -> XdpError {
-    e.detail.op = op;
-    e
+/// Size of one `skb_frag_t` in the shared info.
+const FRAG_DESC: usize = shinfo::FRAG_SIZE;
+
+/// The first `n` `skb_frag_t` descriptors of the shared info at `base` in the head page, as one
+/// slice of `n * FRAG_DESC` bytes: a single bounds check for a walk over the frags.
+#[inline]
+fn frag_table(head: &[u8], base: u32, n: usize) -> &[u8] {
+    let start = base as usize + shinfo::FRAGS;
+    &head[start..start + n * FRAG_DESC]
+}
+
+/// `skb_frag_size` of a descriptor from [`frag_table`].
+#[inline]
+fn desc_len(desc: &[u8]) -> u32 {
+    read_u32(desc, shinfo::FRAG_LEN)
+}
+
+/// `skb_frag_off` of a descriptor from [`frag_table`].
+#[inline]
+fn desc_offset(desc: &[u8]) -> u32 {
+    read_u32(desc, shinfo::FRAG_OFFSET)
+}
+
+#[cold]
+#[inline(never)]
+fn access_too_large(op: &'static str, offset: u32, len: u32) -> XdpError {
+    XdpError::new(Errno::EFAULT, op, "offset and length are limited to 0xffff")
+        .offset(i64::from(offset))
+        .len(u64::from(len))
+        .limit(u64::from(XDP_ACCESS_MAX))
+}
+
+#[cold]
+#[inline(never)]
+fn access_past_end(op: &'static str, offset: u32, len: u32, total: u32) -> XdpError {
+    XdpError::new(Errno::EINVAL, op, "range runs past the end of the packet")
+        .offset(i64::from(offset))
+        .len(u64::from(len))
+        .limit(u64::from(total))
 }
