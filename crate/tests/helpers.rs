@@ -411,3 +411,32 @@ fn pull_data_shifts_into_headroom_when_tailroom_is_short() {
     assert_eq!(b.meta(), &meta[..]);
     assert_eq!(b.to_vec(), pattern(9000));
 }
+
+// ---- regressions found by the kernel differential suite and the property test ----
+
+#[test]
+fn adjust_tail_int_min_on_frags_changes_nothing_like_the_kernel() {
+    let pool = PagePool::default();
+    // -INT_MIN overflows back to INT_MIN in the kernel's int arithmetic: the signed length check
+    // passes, no frag is touched, the helper returns 0.
+    let mut b = build(&pool, 9000);
+    b.adjust_tail(i32::MIN).unwrap();
+    assert_eq!((b.len(), b.nr_frags()), (9000, 2));
+    assert_eq!(b.to_vec(), pattern(9000));
+    assert_eq!(errno(b.adjust_tail(i32::MIN + 1)), Errno::EINVAL);
+    let mut lin = build(&pool, 100);
+    assert_eq!(errno(lin.adjust_tail(i32::MIN)), Errno::EINVAL, "the linear path compares pointers instead");
+}
+
+#[test]
+fn grow_after_pull_counts_the_frag_offset() {
+    let pool = PagePool::default();
+    let mut b = build(&pool, 7803);
+    b.adjust_tail(-216).unwrap();
+    b.pull_data(3521).unwrap();
+    let f = b.frag(0).unwrap();
+    assert_eq!((f.offset, f.len), (1, 4066));
+    // tailroom = frag_size - len - offset % frag_size = 4096 - 4066 - 1
+    assert_eq!(errno(b.adjust_tail(30)), Errno::EINVAL);
+    b.adjust_tail(29).unwrap();
+}

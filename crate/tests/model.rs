@@ -24,6 +24,8 @@ struct Model {
     packet: Vec<u8>,
     linear: usize,
     frags: Vec<usize>,
+    /// Offset of each frag's data in its page (pull_data advances the first one).
+    frag_offs: Vec<usize>,
     /// Room between data_end and the shared info.
     tailroom: usize,
     rxq_frag_size: usize,
@@ -44,6 +46,7 @@ impl Model {
             frags.push(n);
             rest -= n;
         }
+        let frags_len = frags.len();
         let mut pre = vec![0u8; 256];
         pre[256 - meta.len()..].copy_from_slice(meta);
         Model {
@@ -53,6 +56,7 @@ impl Model {
             linear,
             frags,
             tailroom: max_linear - linear,
+            frag_offs: vec![0; frags_len],
             rxq_frag_size,
             moved: false,
         }
@@ -130,7 +134,7 @@ impl Model {
                 return Err(Errno::EOPNOTSUPP);
             }
             let last = self.frags.len() - 1;
-            if i64::from(off) > frag_size as i64 - self.frags[last] as i64 {
+            if i64::from(off) > frag_size as i64 - self.frags[last] as i64 - (self.frag_offs[last] % frag_size) as i64 {
                 return Err(Errno::EINVAL);
             }
             self.frags[last] += off as usize;
@@ -138,16 +142,23 @@ impl Model {
             self.packet.resize(n, 0);
             return Ok(0);
         }
-        let shrink = off.unsigned_abs() as usize;
-        if shrink > self.total() - ETH_HLEN {
+        // The kernel negates the offset as an int (INT_MIN stays negative) and compares signed
+        // against len - ETH_HLEN; a non-positive shrink then touches nothing and succeeds.
+        let shrink = i64::from(off.wrapping_neg());
+        if shrink > self.total() as i64 - ETH_HLEN as i64 {
             return Err(Errno::EINVAL);
         }
+        if shrink <= 0 {
+            return Ok(0);
+        }
+        let shrink = shrink as usize;
         let mut left = shrink;
         while left > 0 {
             match self.frags.last_mut() {
                 Some(len) if *len <= left => {
                     left -= *len;
                     self.frags.pop();
+                    self.frag_offs.pop();
                 }
                 Some(len) => {
                     *len -= left;
@@ -230,9 +241,11 @@ impl Model {
         while left > 0 {
             let take = left.min(self.frags[0]);
             self.frags[0] -= take;
+            self.frag_offs[0] += take;
             left -= take;
             if self.frags[0] == 0 {
                 self.frags.remove(0);
+                self.frag_offs.remove(0);
             }
         }
         self.linear += delta;
@@ -337,6 +350,8 @@ fn check(buff: &XdpBuff, model: &Model, pool: &PagePool) -> Result<(), TestCaseE
     prop_assert_eq!(buff.linear_len() as usize, model.linear);
     let frags: Vec<usize> = buff.frags().iter().map(|f| f.len as usize).collect();
     prop_assert_eq!(&frags, &model.frags);
+    let offs: Vec<usize> = buff.frags().iter().map(|f| f.offset as usize).collect();
+    prop_assert_eq!(&offs, &model.frag_offs);
     prop_assert_eq!(buff.has_frags(), !model.frags.is_empty());
     prop_assert_eq!(buff.frags_size() as usize, model.frags.iter().sum::<usize>());
     prop_assert_eq!(buff.tailroom() as usize, model.tailroom);

@@ -123,7 +123,7 @@ impl XdpBuff {
             return Err(window_moved(OP));
         }
         if self.has_frags() {
-            return if offset < 0 { self.frags_shrink_tail(offset.unsigned_abs()) } else { self.frags_increase_tail(offset as u32) };
+            return if offset < 0 { self.frags_shrink_tail(offset.wrapping_neg()) } else { self.frags_increase_tail(offset as u32) };
         }
         let new_end = i64::from(self.data_end) + i64::from(offset);
         let hard_end = i64::from(self.shinfo_base());
@@ -178,19 +178,21 @@ impl XdpBuff {
         Ok(())
     }
 
-    /// `bpf_xdp_frags_shrink_tail`.
-    fn frags_shrink_tail(&mut self, shrink: u32) -> Result<()> {
+    /// `bpf_xdp_frags_shrink_tail`. `shrink` is the negated offset as the kernel computes it, an
+    /// `int`: for `INT_MIN` it stays negative, passes the (signed) length check and shrinks nothing,
+    /// so `bpf_xdp_adjust_tail(ctx, INT_MIN)` on a frags buffer returns 0 and changes nothing.
+    fn frags_shrink_tail(&mut self, shrink: i32) -> Result<()> {
         const OP: &str = "bpf_xdp_adjust_tail";
         let total = self.len();
-        // The kernel compares against an unsigned `len - ETH_HLEN`, which wraps for packets under
-        // 14 bytes (only hand-built driver buffers get there); the second test refuses what would
-        // then pull data_end below data, where the kernel would corrupt the buffer.
-        let beyond_frags = shrink.saturating_sub(self.frags_size());
-        if shrink > total.wrapping_sub(ETH_HLEN) || beyond_frags > self.linear_len() {
+        if i64::from(shrink) > i64::from(total) - i64::from(ETH_HLEN) {
             return Err(XdpError::new(Errno::EINVAL, OP, "the packet would become shorter than 14 bytes")
                 .offset(-i64::from(shrink))
                 .limit(u64::from(total.saturating_sub(ETH_HLEN))));
         }
+        if shrink <= 0 {
+            return Ok(());
+        }
+        let shrink = shrink as u32;
         let mut left = shrink;
         let mut len_free = 0u32;
         let mut freed = 0usize;
