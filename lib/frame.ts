@@ -1,5 +1,5 @@
 import { call, checkBytes, checkI32, checkU32, UxdpError } from './errors'
-import { native, type NativeFrame, type NativeSkb, type NativeXdpFrame } from './native'
+import { native, type BatchHandle, type FrameHandle, type SkbHandle, type XdpFrameHandle } from './native'
 import { PagePool } from './pool'
 
 /** `XDP_FLAGS_HAS_FRAGS`: the buffer is non-linear; its skb_shared_info is valid. */
@@ -84,6 +84,9 @@ export interface PerfSample {
 /** Views handed out keep their frame reachable, so page memory outlives every attached view. */
 const keepFrameAlive = new WeakMap<ArrayBuffer, object>()
 
+/** Above this many tracked views a frame forgets the ones the GC has already collected. */
+const VIEW_PRUNE_THRESHOLD = 256
+
 function optionalU32(name: string, v: number | undefined): number | undefined {
   return v === undefined ? undefined : checkU32(name, v)
 }
@@ -95,12 +98,14 @@ function optionalU32(name: string, v: number | undefined): number | undefined {
  * `UxdpError`.
  */
 export class Frame {
-  #native: NativeFrame
-  #views: ArrayBuffer[] = []
+  #h: FrameHandle
+  /** Views to detach when the frame changes shape; weak, so views the program dropped cost nothing. */
+  #views: WeakRef<ArrayBuffer>[] = []
+  #pruneAt = VIEW_PRUNE_THRESHOLD
 
   /** @internal */
-  constructor(handle: NativeFrame) {
-    this.#native = handle
+  constructor(handle: FrameHandle) {
+    this.#h = handle
   }
 
   /** Builds a frame from packet bytes, split as BPF_PROG_TEST_RUN splits them unless options say
@@ -123,84 +128,85 @@ export class Frame {
       ifindex: optionalU32('ifindex', rest.ifindex),
       queueIndex: optionalU32('queueIndex', rest.queueIndex),
     }
-    const handle = call(() =>
-      native.NativeFrame.fromBytes(pool.native, bytes, {
-        ...numeric,
-        meta: meta ? Buffer.from(meta.buffer, meta.byteOffset, meta.byteLength) : undefined,
-        metaSupported: rest.metaSupported,
-      }),
+    const handle = call(
+      () =>
+        native.frameFromBytes(pool.handle, bytes, {
+          ...numeric,
+          meta: meta ? Buffer.from(meta.buffer, meta.byteOffset, meta.byteLength) : undefined,
+          metaSupported: rest.metaSupported,
+        }) as FrameHandle,
     )
     return new Frame(handle)
   }
 
   /** @internal */
-  get handle(): NativeFrame {
-    return this.#native
+  get handle(): FrameHandle {
+    return this.#h
   }
 
   /** `xdp_get_buff_len`: linear plus frags, without metadata. */
   get length(): number {
-    return call(() => this.#native.length)
+    return call(() => native.frameLength(this.#h))
   }
   /** `data_end - data`. */
   get linearLength(): number {
-    return call(() => this.#native.linearLength)
+    return call(() => native.frameLinearLength(this.#h))
   }
   get nrFrags(): number {
-    return call(() => this.#native.nrFrags)
+    return call(() => native.frameNrFrags(this.#h))
   }
   /** `XDP_FLAGS_*` bits. */
   get flags(): number {
-    return call(() => this.#native.flags)
+    return call(() => native.frameFlags(this.#h))
   }
   get hasFrags(): boolean {
     return (this.flags & XDP_FLAGS_HAS_FRAGS) !== 0
   }
   /** `data - data_meta` (0 when metadata is unsupported). */
   get metaLength(): number {
-    return call(() => this.#native.metaLength)
+    return call(() => native.frameMetaLength(this.#h))
   }
   get metaSupported(): boolean {
-    return call(() => this.#native.metaSupported)
+    return call(() => native.frameMetaSupported(this.#h))
   }
   /** `skb_shared_info.xdp_frags_size` (0 without frags). */
   get fragsSize(): number {
-    return call(() => this.#native.fragsSize)
+    return call(() => native.frameFragsSize(this.#h))
   }
   /** `skb_shared_info.xdp_frags_truesize` (0 without frags). */
   get fragsTruesize(): number {
-    return call(() => this.#native.fragsTruesize)
+    return call(() => native.frameFragsTruesize(this.#h))
   }
   /** `data - data_hard_start`. */
   get headroom(): number {
-    return call(() => this.#native.headroom)
+    return call(() => native.frameHeadroom(this.#h))
   }
   /** Room for the linear part to grow before the shared info. */
   get tailroom(): number {
-    return call(() => this.#native.tailroom)
+    return call(() => native.frameTailroom(this.#h))
   }
   get maxFrags(): number {
-    return call(() => this.#native.maxFrags)
+    return call(() => native.frameMaxFrags(this.#h))
   }
   get released(): boolean {
-    return this.#native.released
+    return native.frameReleased(this.#h)
   }
 
   layout(): FrameLayout {
-    return call(() => this.#native.layout())
+    return call(() => native.frameLayout(this.#h))
   }
 
   frags(): FragInfo[] {
-    return call(() => this.#native.frags())
+    return call(() => native.frameFrags(this.#h))
   }
 
   meta(): Buffer {
-    return call(() => this.#native.meta())
+    return call(() => native.frameMeta(this.#h))
   }
 
   /** The head page's bytes: headroom, metadata, linear data, tailroom and skb_shared_info. */
   headPage(): Buffer {
-    return call(() => this.#native.headPage())
+    return call(() => native.frameHeadPage(this.#h))
   }
 
   /** `bpf_xdp_get_buff_len`. */
@@ -213,35 +219,39 @@ export class Frame {
   loadBytes(offset: number, length: number): Buffer {
     checkU32('offset', offset)
     checkU32('length', length)
-    return call(() => this.#native.loadBytes(offset, length))
+    // Above the helper's 0xffff limit nothing is allocated: the check alone gives the EFAULT.
+    if (length > 0xffff) call(() => native.frameCheckLoad(this.#h, offset, length))
+    const out = Buffer.allocUnsafe(length)
+    call(() => native.frameLoadBytesInto(this.#h, offset, out))
+    return out
   }
 
   /** `bpf_xdp_load_bytes` into a caller's buffer (its whole length). */
   loadBytesInto(offset: number, target: Uint8Array): void {
     checkU32('offset', offset)
     checkBytes('target', target)
-    call(() => this.#native.loadBytesInto(offset, target))
+    call(() => native.frameLoadBytesInto(this.#h, offset, target))
   }
 
   /** `bpf_xdp_store_bytes`: write `bytes` at `offset`, across any frag boundary. */
   storeBytes(offset: number, bytes: Uint8Array): void {
     checkU32('offset', offset)
     checkBytes('bytes', bytes)
-    call(() => this.#native.storeBytes(offset, bytes))
+    call(() => native.frameStoreBytes(this.#h, offset, bytes))
   }
 
   /** `bpf_xdp_adjust_head`: move the packet start by `delta` (negative pushes a header). */
   adjustHead(delta: number): void {
     checkI32('delta', delta)
     this.#invalidateViews()
-    call(() => this.#native.adjustHead(delta))
+    call(() => native.frameAdjustHead(this.#h, delta))
   }
 
   /** `bpf_xdp_adjust_meta`: move the metadata start by `delta` (negative grows it). */
   adjustMeta(delta: number): void {
     checkI32('delta', delta)
     this.#invalidateViews()
-    call(() => this.#native.adjustMeta(delta))
+    call(() => native.frameAdjustMeta(this.#h, delta))
   }
 
   /** `bpf_xdp_adjust_tail`: grow (into the tailroom, or the last frag) or shrink (releasing whole
@@ -249,14 +259,14 @@ export class Frame {
   adjustTail(delta: number): void {
     checkI32('delta', delta)
     this.#invalidateViews()
-    call(() => this.#native.adjustTail(delta))
+    call(() => native.frameAdjustTail(this.#h, delta))
   }
 
   /** `bpf_xdp_pull_data` (kfunc, 6.18): make the first `length` bytes linear. */
   pullData(length: number): void {
     checkU32('length', length)
     this.#invalidateViews()
-    call(() => this.#native.pullData(length))
+    call(() => native.framePullData(this.#h, length))
   }
 
   /** `bpf_xdp_adjust_data` of the v14 multi-buffer series (the seed's API, never merged): point
@@ -264,12 +274,12 @@ export class Frame {
   adjustData(offset: number): number {
     checkU32('offset', offset)
     this.#invalidateViews()
-    return call(() => this.#native.adjustData(offset))
+    return call(() => native.frameAdjustData(this.#h, offset))
   }
 
   /** Where `ctx->data`/`ctx->data_end` point: segment (0 = linear) and page offsets. */
   dataWindow(): { segment: number; start: number; end: number } {
-    return call(() => this.#native.dataWindow())
+    return call(() => native.frameDataWindow(this.#h))
   }
 
   /** `bpf_xdp_pointer`: a live view of `length` bytes at `offset` when they sit in one segment
@@ -279,7 +289,7 @@ export class Frame {
   pointer(offset: number, length: number): Uint8Array | null {
     checkU32('offset', offset)
     checkU32('length', length)
-    const ab = call(() => this.#native.pointer(offset, length))
+    const ab = call(() => native.framePointer(this.#h, offset, length))
     return ab ? this.#track(ab) : null
   }
 
@@ -287,7 +297,7 @@ export class Frame {
   copyBuf(offset: number, length: number): Buffer {
     checkU32('offset', offset)
     checkU32('length', length)
-    return call(() => this.#native.copyOut(offset, length))
+    return call(() => native.frameCopyOut(this.#h, offset, length))
   }
 
   /** The sample `bpf_xdp_output` / `bpf_perf_event_output` would emit: `meta` then the first
@@ -301,20 +311,20 @@ export class Frame {
     }
     if (typeof flags !== 'bigint' || flags < 0n || flags > 0xffffffffffffffffn) throw new UxdpError('EINVAL', 'flags must be an unsigned 64-bit value')
     const f = flags
-    const s = call(() => this.#native.eventOutput(f, meta))
+    const s = call(() => native.frameEventOutput(this.#h, f, meta))
     return { index: s.index < 0 ? null : s.index, data: s.data }
   }
 
   /** The packet, linear part then frags; with `{ meta: true }`, what test_run's data_out holds
    * (from data_meta on). */
   toBytes(options: { meta?: boolean } = {}): Buffer {
-    return call(() => this.#native.toBytes(Boolean(options.meta)))
+    return call(() => native.frameToBytes(this.#h, Boolean(options.meta)))
   }
 
   /** The linear part and each frag, with live views of their bytes. */
   segments(): Segment[] {
-    const info = call(() => this.#native.segmentInfo())
-    const views = call(() => this.#native.segmentViews())
+    const info = call(() => native.frameSegmentInfo(this.#h))
+    const views = call(() => native.frameSegmentViews(this.#h))
     return info.map((s, index) => ({
       index,
       kind: index === 0 ? 'linear' : 'frag',
@@ -328,7 +338,7 @@ export class Frame {
   /** Changes the receive queue the helpers see (its frag size decides whether frags can grow). */
   setRxQueue(rxq: RxQueueInfo): void {
     call(() =>
-      this.#native.setRxq({
+      native.frameSetRxq(this.#h, {
         ifindex: optionalU32('ifindex', rxq.ifindex),
         queueIndex: optionalU32('queueIndex', rxq.queueIndex),
         fragSize: optionalU32('fragSize', rxq.fragSize),
@@ -340,13 +350,13 @@ export class Frame {
    * pages over. This Frame is consumed; on ENOSPC it stays usable. */
   toXdpFrame(): XdpFrame {
     this.#invalidateViews()
-    return new XdpFrame(call(() => this.#native.toXdpFrame()))
+    return new XdpFrame(call(() => native.frameToXdpFrame(this.#h) as XdpFrameHandle))
   }
 
   /** `xdp_return_buff`: every page goes back to its pool. Views are detached. */
   release(): void {
     this.#invalidateViews()
-    call(() => this.#native.release())
+    call(() => native.frameRelease(this.#h))
   }
 
   /** A batch of helper calls over `frames`, run in one native call. */
@@ -357,7 +367,11 @@ export class Frame {
   #track(ab: ArrayBuffer): Uint8Array {
     if (ab.byteLength > 0) {
       keepFrameAlive.set(ab, this)
-      this.#views.push(ab)
+      this.#views.push(new WeakRef(ab))
+      if (this.#views.length >= this.#pruneAt) {
+        this.#views = this.#views.filter((v) => v.deref() !== undefined)
+        this.#pruneAt = Math.max(VIEW_PRUNE_THRESHOLD, this.#views.length * 2)
+      }
     }
     return new Uint8Array(ab)
   }
@@ -369,9 +383,10 @@ export class Frame {
 
   #invalidateViews(): void {
     if (this.#views.length === 0) return
-    const views = this.#views
+    const views = this.#views.map((v) => v.deref()).filter((v): v is ArrayBuffer => v !== undefined)
     this.#views = []
-    call(() => native.detachViews(views))
+    this.#pruneAt = VIEW_PRUNE_THRESHOLD
+    if (views.length > 0) call(() => native.detachViews(views))
   }
 }
 
@@ -400,18 +415,22 @@ export type BatchOpName = keyof typeof OP
  */
 export class FrameBatch {
   readonly #frames: Frame[]
-  readonly #native = new native.NativeBatch()
-  #ops = new Int32Array(64 * OP_WORDS)
+  readonly #h: BatchHandle = native.batchCreate() as BatchHandle
+  /** `[results (cap) | ops (cap × 5)]`, one array so one argument crosses per run. */
+  #words = new Int32Array(64 * (OP_WORDS + 1))
+  #cap = 64
   #count = 0
+  #results = this.#words.subarray(0, 0)
   #data = Buffer.alloc(4096)
   #dataUsed = 0
-  #results = new Int32Array(64)
+  /** Bumped whenever the recorded operations change: the engine re-validates only then. */
+  #generation = 0
   #changesGeometry = false
 
   constructor(frames: Frame[]) {
     if (!Array.isArray(frames) || frames.some((f) => !(f instanceof Frame))) throw new UxdpError('EINVAL', 'a batch takes an array of Frames')
     this.#frames = frames.slice()
-    for (const f of this.#frames) this.#native.add(f.handle)
+    for (const f of this.#frames) call(() => native.batchAdd(this.#h, f.handle))
   }
 
   /** Number of recorded operations. */
@@ -455,9 +474,8 @@ export class FrameBatch {
    * the next run. */
   run(): Int32Array {
     if (this.#changesGeometry) for (const f of this.#frames) f.invalidateViews()
-    const results = this.#results.subarray(0, this.#count)
-    call(() => this.#native.run(this.#ops.subarray(0, this.#count * OP_WORDS), this.#data.subarray(0, this.#dataUsed), results))
-    return results
+    call(() => native.batchRun(this.#h, this.#words, this.#count, this.#data, this.#generation))
+    return this.#results
   }
 
   /** Runs the recorded operations `iterations` times in a loop inside the engine and returns
@@ -465,16 +483,15 @@ export class FrameBatch {
   timeNativeLoop(iterations: number): number {
     checkInt('iterations', iterations, 1, 0x7fffffff)
     if (this.#changesGeometry) for (const f of this.#frames) f.invalidateViews()
-    const results = this.#results.subarray(0, this.#count)
-    return call(() => this.#native.timeNativeLoop(this.#ops.subarray(0, this.#count * OP_WORDS), this.#data.subarray(0, this.#dataUsed), results, iterations))
+    return call(() => native.batchTimeNativeLoop(this.#h, this.#words, this.#count, this.#data, iterations))
   }
 
   /** The bytes a `loadBytes` operation read in the last run (a view, overwritten by the next). */
   bytes(op: number): Buffer {
     checkInt('op', op, 0, this.#count - 1)
-    const rec = op * OP_WORDS
-    if (this.#ops[rec] !== OP.loadBytes) throw new UxdpError('EINVAL', `operation ${op} is not a loadBytes`)
-    return this.#data.subarray(this.#ops[rec + 4], this.#ops[rec + 4] + this.#ops[rec + 3])
+    const rec = this.#cap + op * OP_WORDS
+    if (this.#words[rec] !== OP.loadBytes) throw new UxdpError('EINVAL', `operation ${op} is not a loadBytes`)
+    return this.#data.subarray(this.#words[rec + 4], this.#words[rec + 4] + this.#words[rec + 3])
   }
 
   /** Forgets the recorded operations. */
@@ -482,20 +499,25 @@ export class FrameBatch {
     this.#count = 0
     this.#dataUsed = 0
     this.#changesGeometry = false
+    this.#results = this.#words.subarray(0, 0)
+    this.#generation++
   }
 
   #record(op: number, frame: number, a: number, b: number, c: number): number {
     checkInt('frame', frame, 0, this.#frames.length - 1)
-    if ((this.#count + 1) * OP_WORDS > this.#ops.length) {
-      const ops = new Int32Array(this.#ops.length * 2)
-      ops.set(this.#ops)
-      this.#ops = ops
-      const results = new Int32Array(this.#results.length * 2)
-      this.#results = results
+    if (this.#count === this.#cap) {
+      const cap = this.#cap * 2
+      const words = new Int32Array(cap * (OP_WORDS + 1))
+      words.set(this.#words.subarray(this.#cap, this.#cap + this.#count * OP_WORDS), cap)
+      this.#words = words
+      this.#cap = cap
     }
-    this.#ops.set([op, frame, a, b, c], this.#count * OP_WORDS)
+    this.#words.set([op, frame, a, b, c], this.#cap + this.#count * OP_WORDS)
     if (CHANGES_GEOMETRY.has(op)) this.#changesGeometry = true
-    return this.#count++
+    this.#count++
+    this.#results = this.#words.subarray(0, this.#count)
+    this.#generation++
+    return this.#count - 1
   }
 
   #reserve(length: number): number {
@@ -525,77 +547,78 @@ function checkInt31(name: string, v: unknown): number {
 /** `struct xdp_frame`: a buffer on its way out (XDP_TX, XDP_REDIRECT, cpumap). Its 40 bytes live at
  * `data_hard_start` in the head page. */
 export class XdpFrame {
-  #native: NativeXdpFrame
+  #h: XdpFrameHandle
 
   /** @internal */
-  constructor(handle: NativeXdpFrame) {
-    this.#native = handle
+  constructor(handle: XdpFrameHandle) {
+    this.#h = handle
+  }
+
+  #info() {
+    return call(() => native.xdpFrameInfo(this.#h))
   }
 
   /** `xdpf->len`: linear bytes. */
   get length(): number {
-    return call(() => this.#native.length)
+    return this.#info().length
   }
   /** `xdp_get_frame_len`: linear plus frags. */
   get frameLength(): number {
-    return call(() => this.#native.frameLength)
+    return this.#info().frameLength
   }
   /** `xdpf->headroom`: bytes between the frame struct and data. */
   get headroom(): number {
-    return call(() => this.#native.headroom)
+    return this.#info().headroom
   }
   get metasize(): number {
-    return call(() => this.#native.metasize)
+    return this.#info().metasize
   }
   get frameSize(): number {
-    return call(() => this.#native.frameSize)
+    return this.#info().frameSize
   }
   get flags(): number {
-    return call(() => this.#native.flags)
+    return this.#info().flags
   }
   /** `enum xdp_mem_type` (2 = MEM_TYPE_PAGE_POOL). */
   get memType(): number {
-    return call(() => this.#native.memType)
+    return this.#info().memType
   }
   get nrFrags(): number {
-    return call(() => this.#native.nrFrags)
+    return this.#info().nrFrags
   }
   get fragsSize(): number {
-    return call(() => this.#native.fragsSize)
+    return this.#info().fragsSize
   }
   get released(): boolean {
-    return this.#native.released
+    return native.xdpFrameReleased(this.#h)
   }
   /** `xdpf->data` as written into the frame (a synthetic kernel address). */
   dataAddr(): bigint {
-    return call(() => this.#native.dataAddr())
+    return this.#info().dataAddr
   }
   /** The 40 bytes of `struct xdp_frame`. */
   raw(): Buffer {
-    return call(() => this.#native.raw())
+    return call(() => native.xdpFrameRaw(this.#h))
   }
   meta(): Buffer {
-    return call(() => this.#native.meta())
+    return call(() => native.xdpFrameMeta(this.#h))
   }
   frags(): FragInfo[] {
-    return call(() => this.#native.frags())
+    return call(() => native.xdpFrameFrags(this.#h))
   }
   toBytes(): Buffer {
-    return call(() => this.#native.toBytes())
+    return call(() => native.xdpFrameToBytes(this.#h))
   }
 
   /** `xdp_convert_frame_to_buff`, as cpumap/devmap do before a second program. The new buffer's
    * queue has no frag size unless given (so frags cannot grow there, as in the kernel). */
   toFrame(rxq: RxQueueInfo = {}): Frame {
-    return new Frame(
-      call(() =>
-        this.#native.toBuff({
-          ifindex: optionalU32('ifindex', rxq.ifindex),
-          queueIndex: optionalU32('queueIndex', rxq.queueIndex),
-          fragSize: optionalU32('fragSize', rxq.fragSize),
-        }),
-      ),
-    )
+    const q = {
+      ifindex: optionalU32('ifindex', rxq.ifindex),
+      queueIndex: optionalU32('queueIndex', rxq.queueIndex),
+      fragSize: optionalU32('fragSize', rxq.fragSize),
+    }
+    return new Frame(call(() => native.xdpFrameToBuff(this.#h, q) as FrameHandle))
   }
 
   /** `__xdp_build_skb_from_frame`: an skb around the same memory, frags kept in place, then
@@ -603,12 +626,12 @@ export class XdpFrame {
   toSkb(dev: { ifindex?: number; devAddr?: Uint8Array } = {}): Skb {
     const ifindex = checkU32('ifindex', dev.ifindex ?? 1)
     const devAddr = dev.devAddr === undefined ? undefined : Buffer.from(checkBytes('devAddr', dev.devAddr))
-    return new Skb(call(() => this.#native.toSkb({ ifindex, devAddr })))
+    return new Skb(call(() => native.xdpFrameToSkb(this.#h, { ifindex, devAddr }) as SkbHandle))
   }
 
   /** `xdp_return_frame`: pages back to their pools. */
   release(): void {
-    call(() => this.#native.release())
+    call(() => native.xdpFrameRelease(this.#h))
   }
 }
 
@@ -635,42 +658,42 @@ export interface SkbInfo {
 
 /** An `sk_buff` built around an xdp_frame's memory, as on the XDP_PASS path. */
 export class Skb {
-  #native: NativeSkb
+  #h: SkbHandle
 
   /** @internal */
-  constructor(handle: NativeSkb) {
-    this.#native = handle
+  constructor(handle: SkbHandle) {
+    this.#h = handle
   }
 
   info(): SkbInfo {
-    return call(() => this.#native.info())
+    return call(() => native.skbInfo(this.#h))
   }
   frags(): FragInfo[] {
-    return call(() => this.#native.frags())
+    return call(() => native.skbFrags(this.#h))
   }
   meta(): Buffer {
-    return call(() => this.#native.meta())
+    return call(() => native.skbMeta(this.#h))
   }
   macHeader(): Buffer {
-    return call(() => this.#native.macHeader())
+    return call(() => native.skbMacHeader(this.#h))
   }
   /** The raw skb_shared_info bytes. */
   sharedInfo(): Buffer {
-    return call(() => this.#native.sharedInfo())
+    return call(() => native.skbSharedInfo(this.#h))
   }
   /** Bytes from data to the end (Ethernet header already pulled). */
   toBytes(): Buffer {
-    return call(() => this.#native.toBytes())
+    return call(() => native.skbToBytes(this.#h))
   }
   /** The frame as on the wire: Ethernet header and payload. */
   frameBytes(): Buffer {
-    return call(() => this.#native.frameBytes())
+    return call(() => native.skbFrameBytes(this.#h))
   }
   get released(): boolean {
-    return this.#native.released
+    return native.skbReleased(this.#h)
   }
   /** `consume_skb`: pages back to their pools. */
   release(): void {
-    call(() => this.#native.release())
+    call(() => native.skbRelease(this.#h))
   }
 }

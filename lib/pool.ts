@@ -1,5 +1,5 @@
 import { call, checkU32 } from './errors'
-import { native, type NativePool } from './native'
+import { native, type PoolHandle } from './native'
 
 export interface PagePoolOptions {
   /** Bytes per page: a power of two from 1024 to 65536. Default 4096. */
@@ -29,7 +29,7 @@ export interface PagePoolStats {
  * goes back when the frame is released; `stats().inFlight` proves it. */
 export class PagePool {
   /** @internal */
-  readonly native: NativePool
+  readonly handle: PoolHandle
   static #default: PagePool | undefined
 
   constructor(options: PagePoolOptions = {}) {
@@ -37,7 +37,7 @@ export class PagePool {
     if (pageSize !== undefined) checkU32('pageSize', pageSize)
     if (maxInFlight !== undefined) checkU32('maxInFlight', maxInFlight)
     if (cacheSize !== undefined) checkU32('cacheSize', cacheSize)
-    this.native = call(() => new native.NativePool({ pageSize, maxInFlight, cacheSize }))
+    this.handle = call(() => native.poolCreate({ pageSize, maxInFlight, cacheSize }) as PoolHandle)
   }
 
   /** The pool frames use when none is given. */
@@ -46,16 +46,16 @@ export class PagePool {
   }
 
   get pageSize(): number {
-    return this.native.pageSize
+    return native.poolPageSize(this.handle)
   }
 
   stats(): PagePoolStats {
-    return this.native.stats()
+    return native.poolStats(this.handle)
   }
 
   /** While on, new pages count as taken from the pfmemalloc reserves (memory pressure); frames with
    * such frags carry XDP_FLAGS_FRAGS_PF_MEMALLOC. */
   setPfmemalloc(on: boolean): void {
-    this.native.setPfmemalloc(Boolean(on))
+    native.poolSetPfmemalloc(this.handle, Boolean(on))
   }
 }

@@ -1,9 +1,14 @@
 //! The N-API binding: a thin layer that turns engine values into JS values and back. It is
 //! private to the package; `lib/` wraps it in typed classes.
 //!
-//! Conventions: every entry point runs inside [`guard`], so a Rust panic comes back as a JS error
-//! instead of aborting Node; engine errors travel as JSON in the error message (code, errno and
-//! detail) for the facade to turn into `UxdpError`.
+//! Conventions:
+//! - Engine objects cross as `External` handles passed to free functions. napi-rs registers a
+//!   borrow in a process-wide map for every `#[napi]` class method call (~280 ns a call here);
+//!   an `External` argument costs ~110 ns, and is still type-checked.
+//! - Every entry point runs inside [`guard`], so a Rust panic comes back as a JS error instead
+//!   of aborting Node.
+//! - Engine errors travel as JSON in the error message (code, errno and detail) for the facade to
+//!   turn into `UxdpError`.
 
 use std::cell::{RefCell, RefMut};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -16,6 +21,8 @@ use crate::errno::{Errno, XdpError};
 use crate::frame::batch;
 use crate::frame::{BuildOptions, FragDesc, NetDev, RxQueue, Skb, XdpBuff, XdpFrame};
 use crate::pool::{PagePool, PoolConfig};
+
+// ---------------------------------------------------------------- errors and guards
 
 fn json_str(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -77,6 +84,43 @@ fn guard<T>(op: &'static str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     }
 }
 
+/// An engine object shared between its JS handle and the batches that reference it; `None` once
+/// released or converted into something else.
+type Shared<T> = Rc<RefCell<Option<T>>>;
+type FrameHandle = External<Shared<XdpBuff>>;
+type XdpFrameHandle = External<Shared<XdpFrame>>;
+type SkbHandle = External<Shared<Skb>>;
+
+fn shared<T>(value: T) -> Shared<T> {
+    Rc::new(RefCell::new(Some(value)))
+}
+
+fn borrow<'a, T>(slot: &'a Shared<T>, op: &'static str, what: &str) -> Result<RefMut<'a, T>> {
+    let cell = slot.try_borrow_mut().map_err(|_| err(Errno::EBUSY, op, format!("the {what} is in use by a running batch")))?;
+    RefMut::filter_map(cell, |o| o.as_mut()).map_err(|_| err(Errno::EINVAL, op, format!("the {what} was released or converted")))
+}
+
+fn take<T>(slot: &Shared<T>, op: &'static str, what: &str) -> Result<T> {
+    let mut cell = slot.try_borrow_mut().map_err(|_| err(Errno::EBUSY, op, format!("the {what} is in use by a running batch")))?;
+    cell.take().ok_or_else(|| err(Errno::EINVAL, op, format!("the {what} was released or converted")))
+}
+
+fn is_released<T>(slot: &Shared<T>) -> bool {
+    slot.try_borrow().map(|s| s.is_none()).unwrap_or(false)
+}
+
+/// Guard, borrow and error conversion in one: the shape of every call on a live object.
+fn with<T, R>(slot: &Shared<T>, op: &'static str, what: &str, f: impl FnOnce(&mut T) -> crate::errno::Result<R>) -> Result<R> {
+    guard(op, || {
+        let mut value = borrow(slot, op, what)?;
+        Ok(f(&mut value)?)
+    })
+}
+
+fn with_frame<R>(frame: &FrameHandle, op: &'static str, f: impl FnOnce(&mut XdpBuff) -> crate::errno::Result<R>) -> Result<R> {
+    with(frame, op, "frame", f)
+}
+
 // ---------------------------------------------------------------- pools
 
 #[napi(object)]
@@ -97,48 +141,40 @@ pub struct PoolStatsObject {
 }
 
 #[napi]
-pub struct NativePool {
-    pool: PagePool,
+pub fn pool_create(options: Option<PoolOptions>) -> Result<External<PagePool>> {
+    guard("page_pool_create", || {
+        let o = options.unwrap_or(PoolOptions { page_size: None, max_in_flight: None, cache_size: None });
+        let d = PoolConfig::default();
+        let pool = PagePool::new(PoolConfig {
+            page_size: o.page_size.unwrap_or(d.page_size),
+            max_in_flight: o.max_in_flight,
+            cache_size: o.cache_size.unwrap_or(d.cache_size),
+        })?;
+        Ok(External::new(pool))
+    })
 }
 
 #[napi]
-impl NativePool {
-    #[napi(constructor)]
-    pub fn new(options: Option<PoolOptions>) -> Result<Self> {
-        guard("page_pool_create", || {
-            let o = options.unwrap_or(PoolOptions { page_size: None, max_in_flight: None, cache_size: None });
-            let d = PoolConfig::default();
-            let pool = PagePool::new(PoolConfig {
-                page_size: o.page_size.unwrap_or(d.page_size),
-                max_in_flight: o.max_in_flight,
-                cache_size: o.cache_size.unwrap_or(d.cache_size),
-            })?;
-            Ok(NativePool { pool })
-        })
-    }
+pub fn pool_page_size(pool: &External<PagePool>) -> u32 {
+    pool.page_size()
+}
 
-    #[napi(getter)]
-    pub fn page_size(&self) -> u32 {
-        self.pool.page_size()
+#[napi]
+pub fn pool_stats(pool: &External<PagePool>) -> PoolStatsObject {
+    let s = pool.stats();
+    PoolStatsObject {
+        allocated: s.allocated as f64,
+        alloc_fast: s.alloc_fast as f64,
+        recycled: s.recycled as f64,
+        released: s.released as f64,
+        alloc_failed: s.alloc_failed as f64,
+        in_flight: s.in_flight as f64,
     }
+}
 
-    #[napi]
-    pub fn stats(&self) -> PoolStatsObject {
-        let s = self.pool.stats();
-        PoolStatsObject {
-            allocated: s.allocated as f64,
-            alloc_fast: s.alloc_fast as f64,
-            recycled: s.recycled as f64,
-            released: s.released as f64,
-            alloc_failed: s.alloc_failed as f64,
-            in_flight: s.in_flight as f64,
-        }
-    }
-
-    #[napi]
-    pub fn set_pfmemalloc(&self, on: bool) {
-        self.pool.set_pfmemalloc(on);
-    }
+#[napi]
+pub fn pool_set_pfmemalloc(pool: &External<PagePool>, on: bool) {
+    pool.set_pfmemalloc(on);
 }
 
 // ---------------------------------------------------------------- frames
@@ -228,43 +264,156 @@ pub struct RxQueueObject {
     pub frag_size: Option<u32>,
 }
 
-type Slot<T> = Rc<RefCell<Option<T>>>;
-
-fn take_mut<'a, T>(slot: &'a Slot<T>, op: &'static str, what: &str) -> Result<RefMut<'a, T>> {
-    let cell = slot.try_borrow_mut().map_err(|_| err(Errno::EBUSY, op, format!("the {what} is in use by a running batch")))?;
-    RefMut::filter_map(cell, |o| o.as_mut()).map_err(|_| err(Errno::EINVAL, op, format!("the {what} was released or converted")))
-}
-
-fn take_owned<T>(slot: &Slot<T>, op: &'static str, what: &str) -> Result<T> {
-    let mut cell = slot.try_borrow_mut().map_err(|_| err(Errno::EBUSY, op, format!("the {what} is in use by a running batch")))?;
-    cell.take().ok_or_else(|| err(Errno::EINVAL, op, format!("the {what} was released or converted")))
+#[napi]
+pub fn frame_from_bytes(pool: &External<PagePool>, bytes: &[u8], options: Option<FrameOptionsObject>) -> Result<FrameHandle> {
+    guard("xdp_build_buff", || {
+        let opts = build_options(options)?;
+        Ok(External::new(shared(XdpBuff::from_bytes(pool, bytes, &opts)?)))
+    })
 }
 
 #[napi]
-pub struct NativeFrame {
-    slot: Slot<XdpBuff>,
+pub fn frame_length(frame: &FrameHandle) -> Result<u32> {
+    with_frame(frame, "xdp_get_buff_len", |b| Ok(b.len()))
 }
 
-impl NativeFrame {
-    fn buff(&self, op: &'static str) -> Result<RefMut<'_, XdpBuff>> {
-        take_mut(&self.slot, op, "frame")
-    }
-
-    fn wrap(buff: XdpBuff) -> NativeFrame {
-        NativeFrame { slot: Rc::new(RefCell::new(Some(buff))) }
-    }
+#[napi]
+pub fn frame_linear_length(frame: &FrameHandle) -> Result<u32> {
+    with_frame(frame, "xdp_buff", |b| Ok(b.linear_len()))
 }
 
-/// A new Node Buffer of `len` bytes allocated by the engine (`napi_create_buffer`), to be filled
-/// in place.
-fn new_buffer(env: &Env, len: usize) -> Result<BufferSlice<'_>> {
-    let (mut data, mut value) = (std::ptr::null_mut(), std::ptr::null_mut());
-    // SAFETY: plain Node-API calls on this thread's env; the slice is read back from the Buffer
-    // itself, as napi-rs does for every Buffer argument.
-    unsafe {
-        check_status!(napi::sys::napi_create_buffer(env.raw(), len, &mut data, &mut value), "Failed to create a Buffer")?;
-        BufferSlice::from_napi_value(env.raw(), value)
-    }
+#[napi]
+pub fn frame_nr_frags(frame: &FrameHandle) -> Result<u32> {
+    with_frame(frame, "xdp_buff", |b| Ok(u32::from(b.nr_frags())))
+}
+
+#[napi]
+pub fn frame_flags(frame: &FrameHandle) -> Result<u32> {
+    with_frame(frame, "xdp_buff", |b| Ok(b.flags()))
+}
+
+#[napi]
+pub fn frame_meta_length(frame: &FrameHandle) -> Result<u32> {
+    with_frame(frame, "xdp_buff", |b| Ok(b.meta_len()))
+}
+
+#[napi]
+pub fn frame_meta_supported(frame: &FrameHandle) -> Result<bool> {
+    with_frame(frame, "xdp_buff", |b| Ok(b.meta_supported()))
+}
+
+#[napi]
+pub fn frame_frags_size(frame: &FrameHandle) -> Result<u32> {
+    with_frame(frame, "xdp_buff", |b| Ok(b.frags_size()))
+}
+
+#[napi]
+pub fn frame_frags_truesize(frame: &FrameHandle) -> Result<u32> {
+    with_frame(frame, "xdp_buff", |b| Ok(b.frags_truesize()))
+}
+
+#[napi]
+pub fn frame_headroom(frame: &FrameHandle) -> Result<u32> {
+    with_frame(frame, "xdp_buff", |b| Ok(b.headroom()))
+}
+
+#[napi]
+pub fn frame_tailroom(frame: &FrameHandle) -> Result<u32> {
+    with_frame(frame, "xdp_buff", |b| Ok(b.tailroom()))
+}
+
+#[napi]
+pub fn frame_max_frags(frame: &FrameHandle) -> Result<u32> {
+    with_frame(frame, "xdp_buff", |b| Ok(u32::from(b.max_frags())))
+}
+
+#[napi]
+pub fn frame_layout(frame: &FrameHandle) -> Result<LayoutObject> {
+    with_frame(frame, "xdp_buff", |b| {
+        let l = b.layout();
+        Ok(LayoutObject {
+            page_addr: BigInt::from(l.page_addr),
+            page_size: l.page_size,
+            hard_start: l.hard_start,
+            data_meta: l.data_meta,
+            data: l.data,
+            data_end: l.data_end,
+            hard_end: l.hard_end,
+            frame_size: l.frame_sz,
+        })
+    })
+}
+
+#[napi]
+pub fn frame_data_window(frame: &FrameHandle) -> Result<DataWindowObject> {
+    with_frame(frame, "xdp_buff", |b| {
+        let w = b.ctx_window();
+        Ok(DataWindowObject { segment: w.segment as u32, start: w.start, end: w.end })
+    })
+}
+
+#[napi]
+pub fn frame_frags(frame: &FrameHandle) -> Result<Vec<FragObject>> {
+    with_frame(frame, "xdp_buff", |b| Ok(frag_objects(b.frags())))
+}
+
+#[napi]
+pub fn frame_meta(frame: &FrameHandle) -> Result<Buffer> {
+    with_frame(frame, "xdp_buff", |b| Ok(b.meta().to_vec().into()))
+}
+
+#[napi]
+pub fn frame_head_page(frame: &FrameHandle) -> Result<Buffer> {
+    with_frame(frame, "xdp_buff", |b| Ok(b.head_page().to_vec().into()))
+}
+
+#[napi]
+pub fn frame_to_bytes(frame: &FrameHandle, include_meta: bool) -> Result<Buffer> {
+    with_frame(frame, "xdp_buff", |b| Ok(if include_meta { b.test_run_output() } else { b.to_vec() }.into()))
+}
+
+/// The access checks of `bpf_xdp_load_bytes`, alone: lets the facade report EFAULT for a huge
+/// length without allocating a buffer for it.
+#[napi]
+pub fn frame_check_load(frame: &FrameHandle, offset: u32, length: u32) -> Result<()> {
+    with_frame(frame, "bpf_xdp_load_bytes", |b| b.check_access("bpf_xdp_load_bytes", offset, length))
+}
+
+#[napi]
+pub fn frame_load_bytes_into(frame: &FrameHandle, offset: u32, mut target: Uint8ArraySlice) -> Result<()> {
+    // SAFETY: JS is not running while this call holds the slice.
+    let target = unsafe { target.as_mut() };
+    with_frame(frame, "bpf_xdp_load_bytes", |b| b.load_bytes(offset, target))
+}
+
+#[napi]
+pub fn frame_store_bytes(frame: &FrameHandle, offset: u32, bytes: &[u8]) -> Result<()> {
+    with_frame(frame, "bpf_xdp_store_bytes", |b| b.store_bytes(offset, bytes))
+}
+
+#[napi]
+pub fn frame_adjust_head(frame: &FrameHandle, offset: i32) -> Result<()> {
+    with_frame(frame, "bpf_xdp_adjust_head", |b| b.adjust_head(offset))
+}
+
+#[napi]
+pub fn frame_adjust_meta(frame: &FrameHandle, offset: i32) -> Result<()> {
+    with_frame(frame, "bpf_xdp_adjust_meta", |b| b.adjust_meta(offset))
+}
+
+#[napi]
+pub fn frame_adjust_tail(frame: &FrameHandle, offset: i32) -> Result<()> {
+    with_frame(frame, "bpf_xdp_adjust_tail", |b| b.adjust_tail(offset))
+}
+
+#[napi]
+pub fn frame_pull_data(frame: &FrameHandle, length: u32) -> Result<()> {
+    with_frame(frame, "bpf_xdp_pull_data", |b| b.pull_data(length))
+}
+
+#[napi]
+pub fn frame_adjust_data(frame: &FrameHandle, offset: u32) -> Result<u32> {
+    with_frame(frame, "bpf_xdp_adjust_data", |b| b.adjust_data(offset))
 }
 
 fn view_of<'env>(env: &'env Env, bytes: &mut [u8]) -> Result<ArrayBuffer<'env>> {
@@ -277,352 +426,197 @@ fn view_of<'env>(env: &'env Env, bytes: &mut [u8]) -> Result<ArrayBuffer<'env>> 
     unsafe { ArrayBuffer::from_external(env, bytes.as_mut_ptr(), bytes.len(), (), |_, _| {}) }
 }
 
+/// `bpf_xdp_pointer`: an ArrayBuffer over the packet's own memory when the range is in one
+/// segment, null when it crosses a boundary.
+#[napi(ts_return_type = "ArrayBuffer | null")]
+pub fn frame_pointer<'env>(env: &'env Env, frame: &FrameHandle, offset: u32, length: u32) -> Result<Option<ArrayBuffer<'env>>> {
+    guard("bpf_xdp_pointer", || {
+        let mut b = borrow(frame, "bpf_xdp_pointer", "frame")?;
+        match b.pointer(offset, length)? {
+            Some(v) => Ok(Some(view_of(env, b.view_mut(v))?)),
+            None => Ok(None),
+        }
+    })
+}
+
+/// Views of every segment (linear part first), over the packet's own memory.
+#[napi(ts_return_type = "ArrayBuffer[]")]
+pub fn frame_segment_views<'env>(env: &'env Env, frame: &FrameHandle) -> Result<Vec<ArrayBuffer<'env>>> {
+    guard("xdp_buff", || {
+        let mut b = borrow(frame, "xdp_buff", "frame")?;
+        let count = usize::from(b.nr_frags()) + 1;
+        (0..count).map(|i| view_of(env, b.segment_mut(i))).collect()
+    })
+}
+
 #[napi]
-impl NativeFrame {
-    #[napi(factory)]
-    pub fn from_bytes(pool: &NativePool, bytes: &[u8], options: Option<FrameOptionsObject>) -> Result<NativeFrame> {
-        guard("xdp_build_buff", || {
-            let opts = build_options(options)?;
-            Ok(NativeFrame::wrap(XdpBuff::from_bytes(&pool.pool, bytes, &opts)?))
-        })
-    }
+pub fn frame_segment_info(frame: &FrameHandle) -> Result<Vec<FragObject>> {
+    with_frame(frame, "xdp_buff", |b| {
+        Ok(b.segments().map(|s| FragObject { page_addr: BigInt::from(s.page_addr), offset: s.page_offset, length: s.bytes.len() as u32 }).collect())
+    })
+}
 
-    #[napi(getter)]
-    pub fn length(&self) -> Result<u32> {
-        guard("xdp_get_buff_len", || Ok(self.buff("xdp_get_buff_len")?.len()))
-    }
+/// `bpf_xdp_copy_buf` without checks: returns the bytes it could copy.
+#[napi]
+pub fn frame_copy_out(frame: &FrameHandle, offset: u32, length: u32) -> Result<Buffer> {
+    with_frame(frame, "bpf_xdp_copy_buf", |b| {
+        let mut out = vec![0u8; (length as usize).min(b.len() as usize)];
+        let n = b.copy_out(offset as usize, &mut out);
+        out.truncate(n);
+        Ok(out.into())
+    })
+}
 
-    #[napi(getter)]
-    pub fn linear_length(&self) -> Result<u32> {
-        guard("xdp_buff", || Ok(self.buff("xdp_buff")?.linear_len()))
+#[napi]
+pub fn frame_event_output(frame: &FrameHandle, flags: BigInt, meta: &[u8]) -> Result<SampleObject> {
+    let (negative, flags, lossless) = flags.get_u64();
+    if negative || !lossless {
+        return Err(err(Errno::EINVAL, "bpf_xdp_event_output", "flags must be an unsigned 64-bit value"));
     }
+    with_frame(frame, "bpf_xdp_event_output", |b| {
+        let s = b.event_output(flags, meta)?;
+        Ok(SampleObject { index: s.index.map_or(-1, i64::from), data: s.data.into() })
+    })
+}
 
-    #[napi(getter)]
-    pub fn nr_frags(&self) -> Result<u32> {
-        guard("xdp_buff", || Ok(u32::from(self.buff("xdp_buff")?.nr_frags())))
-    }
+#[napi]
+pub fn frame_set_rxq(frame: &FrameHandle, rxq: RxQueueObject) -> Result<()> {
+    with_frame(frame, "xdp_buff", |b| {
+        let cur = b.rxq();
+        b.set_rxq(RxQueue {
+            ifindex: rxq.ifindex.unwrap_or(cur.ifindex),
+            queue_index: rxq.queue_index.unwrap_or(cur.queue_index),
+            frag_size: rxq.frag_size.unwrap_or(cur.frag_size),
+        });
+        Ok(())
+    })
+}
 
-    #[napi(getter)]
-    pub fn flags(&self) -> Result<u32> {
-        guard("xdp_buff", || Ok(self.buff("xdp_buff")?.flags()))
-    }
-
-    #[napi(getter)]
-    pub fn meta_length(&self) -> Result<u32> {
-        guard("xdp_buff", || Ok(self.buff("xdp_buff")?.meta_len()))
-    }
-
-    #[napi(getter)]
-    pub fn meta_supported(&self) -> Result<bool> {
-        guard("xdp_buff", || Ok(self.buff("xdp_buff")?.meta_supported()))
-    }
-
-    #[napi(getter)]
-    pub fn frags_size(&self) -> Result<u32> {
-        guard("xdp_buff", || Ok(self.buff("xdp_buff")?.frags_size()))
-    }
-
-    #[napi(getter)]
-    pub fn frags_truesize(&self) -> Result<u32> {
-        guard("xdp_buff", || Ok(self.buff("xdp_buff")?.frags_truesize()))
-    }
-
-    #[napi(getter)]
-    pub fn headroom(&self) -> Result<u32> {
-        guard("xdp_buff", || Ok(self.buff("xdp_buff")?.headroom()))
-    }
-
-    #[napi(getter)]
-    pub fn tailroom(&self) -> Result<u32> {
-        guard("xdp_buff", || Ok(self.buff("xdp_buff")?.tailroom()))
-    }
-
-    #[napi(getter)]
-    pub fn max_frags(&self) -> Result<u32> {
-        guard("xdp_buff", || Ok(u32::from(self.buff("xdp_buff")?.max_frags())))
-    }
-
-    #[napi]
-    pub fn layout(&self) -> Result<LayoutObject> {
-        guard("xdp_buff", || {
-            let l = self.buff("xdp_buff")?.layout();
-            Ok(LayoutObject {
-                page_addr: BigInt::from(l.page_addr),
-                page_size: l.page_size,
-                hard_start: l.hard_start,
-                data_meta: l.data_meta,
-                data: l.data,
-                data_end: l.data_end,
-                hard_end: l.hard_end,
-                frame_size: l.frame_sz,
-            })
-        })
-    }
-
-    #[napi]
-    pub fn data_window(&self) -> Result<DataWindowObject> {
-        guard("xdp_buff", || {
-            let w = self.buff("xdp_buff")?.ctx_window();
-            Ok(DataWindowObject { segment: w.segment as u32, start: w.start, end: w.end })
-        })
-    }
-
-    #[napi]
-    pub fn frags(&self) -> Result<Vec<FragObject>> {
-        guard("xdp_buff", || Ok(frag_objects(self.buff("xdp_buff")?.frags())))
-    }
-
-    #[napi]
-    pub fn meta(&self) -> Result<Buffer> {
-        guard("xdp_buff", || Ok(self.buff("xdp_buff")?.meta().to_vec().into()))
-    }
-
-    #[napi]
-    pub fn head_page(&self) -> Result<Buffer> {
-        guard("xdp_buff", || Ok(self.buff("xdp_buff")?.head_page().to_vec().into()))
-    }
-
-    #[napi]
-    pub fn to_bytes(&self, include_meta: bool) -> Result<Buffer> {
-        guard("xdp_buff", || {
-            let b = self.buff("xdp_buff")?;
-            Ok(if include_meta { b.test_run_output() } else { b.to_vec() }.into())
-        })
-    }
-
-    #[napi]
-    pub fn load_bytes<'env>(&self, env: &'env Env, offset: u32, length: u32) -> Result<BufferSlice<'env>> {
-        guard("bpf_xdp_load_bytes", || {
-            let b = self.buff("bpf_xdp_load_bytes")?;
-            // Refuse before allocating: the helper's own limit is 0xffff.
-            b.check_access("bpf_xdp_load_bytes", offset, length)?;
-            // The bytes go straight into a Buffer that V8 owns (napi_create_buffer), rather than
-            // into a Vec handed over as an external buffer: no Rust allocation, no finalizer for
-            // the GC to run, no external memory for it to account for.
-            let mut out = new_buffer(env, length as usize)?;
-            b.load_bytes(offset, &mut out)?;
-            Ok(out)
-        })
-    }
-
-    #[napi]
-    pub fn load_bytes_into(&self, offset: u32, mut target: Uint8ArraySlice) -> Result<()> {
-        // SAFETY: JS is not running while this call holds the slice.
-        let target = unsafe { target.as_mut() };
-        guard("bpf_xdp_load_bytes", || Ok(self.buff("bpf_xdp_load_bytes")?.load_bytes(offset, target)?))
-    }
-
-    #[napi]
-    pub fn store_bytes(&self, offset: u32, bytes: &[u8]) -> Result<()> {
-        guard("bpf_xdp_store_bytes", || Ok(self.buff("bpf_xdp_store_bytes")?.store_bytes(offset, bytes)?))
-    }
-
-    #[napi]
-    pub fn adjust_head(&self, offset: i32) -> Result<()> {
-        guard("bpf_xdp_adjust_head", || Ok(self.buff("bpf_xdp_adjust_head")?.adjust_head(offset)?))
-    }
-
-    #[napi]
-    pub fn adjust_meta(&self, offset: i32) -> Result<()> {
-        guard("bpf_xdp_adjust_meta", || Ok(self.buff("bpf_xdp_adjust_meta")?.adjust_meta(offset)?))
-    }
-
-    #[napi]
-    pub fn adjust_tail(&self, offset: i32) -> Result<()> {
-        guard("bpf_xdp_adjust_tail", || Ok(self.buff("bpf_xdp_adjust_tail")?.adjust_tail(offset)?))
-    }
-
-    #[napi]
-    pub fn pull_data(&self, length: u32) -> Result<()> {
-        guard("bpf_xdp_pull_data", || Ok(self.buff("bpf_xdp_pull_data")?.pull_data(length)?))
-    }
-
-    #[napi]
-    pub fn adjust_data(&self, offset: u32) -> Result<u32> {
-        guard("bpf_xdp_adjust_data", || Ok(self.buff("bpf_xdp_adjust_data")?.adjust_data(offset)?))
-    }
-
-    /// `bpf_xdp_pointer`: an ArrayBuffer over the packet's own memory when the range is in one
-    /// segment, null when it crosses a boundary.
-    #[napi(ts_return_type = "ArrayBuffer | null")]
-    pub fn pointer<'env>(&self, env: &'env Env, offset: u32, length: u32) -> Result<Option<ArrayBuffer<'env>>> {
-        guard("bpf_xdp_pointer", || {
-            let mut b = self.buff("bpf_xdp_pointer")?;
-            match b.pointer(offset, length)? {
-                Some(v) => Ok(Some(view_of(env, b.view_mut(v))?)),
-                None => Ok(None),
+#[napi]
+pub fn frame_to_xdp_frame(frame: &FrameHandle) -> Result<XdpFrameHandle> {
+    const OP: &str = "xdp_convert_buff_to_frame";
+    guard(OP, || {
+        let buff = take(frame, OP, "frame")?;
+        match buff.into_frame() {
+            Ok(xdpf) => Ok(External::new(shared(xdpf))),
+            Err((e, buff)) => {
+                *frame.borrow_mut() = Some(buff);
+                Err(e.into())
             }
-        })
-    }
+        }
+    })
+}
 
-    /// Views of every segment (linear part first), over the packet's own memory.
-    #[napi(ts_return_type = "ArrayBuffer[]")]
-    pub fn segment_views<'env>(&self, env: &'env Env) -> Result<Vec<ArrayBuffer<'env>>> {
-        guard("xdp_buff", || {
-            let mut b = self.buff("xdp_buff")?;
-            let count = usize::from(b.nr_frags()) + 1;
-            (0..count).map(|i| view_of(env, b.segment_mut(i))).collect()
-        })
-    }
+#[napi]
+pub fn frame_released(frame: &FrameHandle) -> bool {
+    is_released(frame)
+}
 
-    #[napi]
-    pub fn segment_info(&self) -> Result<Vec<FragObject>> {
-        guard("xdp_buff", || {
-            let b = self.buff("xdp_buff")?;
-            Ok(b.segments().map(|s| FragObject { page_addr: BigInt::from(s.page_addr), offset: s.page_offset, length: s.bytes.len() as u32 }).collect())
-        })
-    }
-
-    /// `bpf_xdp_copy_buf` without checks: returns the bytes it could copy.
-    #[napi]
-    pub fn copy_out(&self, offset: u32, length: u32) -> Result<Buffer> {
-        guard("bpf_xdp_copy_buf", || {
-            let b = self.buff("bpf_xdp_copy_buf")?;
-            let mut out = vec![0u8; (length as usize).min(b.len() as usize)];
-            let n = b.copy_out(offset as usize, &mut out);
-            out.truncate(n);
-            Ok(out.into())
-        })
-    }
-
-    #[napi]
-    pub fn event_output(&self, flags: BigInt, meta: &[u8]) -> Result<SampleObject> {
-        guard("bpf_xdp_event_output", || {
-            let (negative, flags, lossless) = flags.get_u64();
-            if negative || !lossless {
-                return Err(err(Errno::EINVAL, "bpf_xdp_event_output", "flags must be an unsigned 64-bit value"));
-            }
-            let s = self.buff("bpf_xdp_event_output")?.event_output(flags, meta)?;
-            Ok(SampleObject { index: s.index.map_or(-1, i64::from), data: s.data.into() })
-        })
-    }
-
-    #[napi]
-    pub fn set_rxq(&self, rxq: RxQueueObject) -> Result<()> {
-        guard("xdp_buff", || {
-            let mut b = self.buff("xdp_buff")?;
-            let cur = b.rxq();
-            b.set_rxq(RxQueue {
-                ifindex: rxq.ifindex.unwrap_or(cur.ifindex),
-                queue_index: rxq.queue_index.unwrap_or(cur.queue_index),
-                frag_size: rxq.frag_size.unwrap_or(cur.frag_size),
-            });
-            Ok(())
-        })
-    }
-
-    #[napi]
-    pub fn to_xdp_frame(&self) -> Result<NativeXdpFrame> {
-        guard("xdp_convert_buff_to_frame", || {
-            let buff = take_owned(&self.slot, "xdp_convert_buff_to_frame", "frame")?;
-            match buff.into_frame() {
-                Ok(frame) => Ok(NativeXdpFrame { slot: Rc::new(RefCell::new(Some(frame))) }),
-                Err((e, buff)) => {
-                    *self.slot.borrow_mut() = Some(buff);
-                    Err(e.into())
-                }
-            }
-        })
-    }
-
-    #[napi(getter)]
-    pub fn released(&self) -> bool {
-        self.slot.try_borrow().map(|s| s.is_none()).unwrap_or(false)
-    }
-
-    #[napi]
-    pub fn release(&self) -> Result<()> {
-        guard("xdp_return_buff", || {
-            take_owned(&self.slot, "xdp_return_buff", "frame")?;
-            Ok(())
-        })
-    }
+#[napi]
+pub fn frame_release(frame: &FrameHandle) -> Result<()> {
+    guard("xdp_return_buff", || take(frame, "xdp_return_buff", "frame").map(drop))
 }
 
 // ---------------------------------------------------------------- batches
 
-#[napi]
-pub struct NativeBatch {
-    frames: Vec<Slot<XdpBuff>>,
+pub struct BatchState {
+    frames: Vec<Shared<XdpBuff>>,
+    /// (generation, op count, data length) last validated: a batch run again unchanged skips
+    /// validation. Records are still bounds-checked as they run.
+    validated: Option<(u32, usize, usize)>,
 }
 
-#[napi]
-impl NativeBatch {
-    #[napi(constructor)]
-    pub fn new() -> Self {
-        NativeBatch { frames: Vec::new() }
-    }
-
-    #[napi]
-    pub fn add(&mut self, frame: &NativeFrame) -> u32 {
-        self.frames.push(Rc::clone(&frame.slot));
-        (self.frames.len() - 1) as u32
-    }
-
+impl BatchState {
     /// Borrows every frame of the batch, in order, for the duration of `f`. A batch over one
     /// frame, the common case, borrows it without allocating a Vec of borrows.
     fn with_frames<R>(&self, f: impl FnOnce(&mut [RefMut<'_, XdpBuff>]) -> R) -> Result<R> {
         if let [slot] = self.frames.as_slice() {
-            let mut cell = take_mut(slot, "xdp_batch", "frame")?;
+            let mut cell = borrow(slot, "xdp_batch", "frame")?;
             return Ok(f(std::slice::from_mut(&mut cell)));
         }
         let mut cells = Vec::with_capacity(self.frames.len());
         for slot in &self.frames {
-            cells.push(take_mut(slot, "xdp_batch", "frame")?);
+            cells.push(borrow(slot, "xdp_batch", "frame")?);
         }
         Ok(f(&mut cells))
     }
 
-    /// Runs `ops` (5 words each) and writes one result per op. Returns the number of ops run.
-    #[napi]
-    pub fn run(&self, ops: &[i32], mut data: Uint8ArraySlice, mut results: Int32ArraySlice) -> Result<u32> {
-        // SAFETY: JS is not running while this call holds the slices.
-        let (data, results) = unsafe { (data.as_mut(), results.as_mut()) };
-        guard("xdp_batch", || {
-            batch::validate(ops, self.frames.len(), data.len(), results.len())?;
-            self.with_frames(|cells| {
+    /// Splits the facade's word array, `[results (cap) | ops (cap × 5)]`, for `count` ops, and
+    /// validates them unless this exact batch was validated before.
+    fn prepare<'w>(&mut self, words: &'w mut [i32], count: u32, data_len: usize, generation: u32) -> Result<(&'w [i32], &'w mut [i32])> {
+        let cap = words.len() / (batch::OP_WORDS + 1);
+        let count = count as usize;
+        if count > cap {
+            return Err(err(Errno::EINVAL, "xdp_batch", format!("{count} ops do not fit a word array for {cap}")));
+        }
+        let (results, ops) = words.split_at_mut(cap);
+        let ops = &ops[..count * batch::OP_WORDS];
+        let key = (generation, count, data_len);
+        if self.validated != Some(key) {
+            batch::validate(ops, self.frames.len(), data_len, count)?;
+            self.validated = Some(key);
+        }
+        Ok((ops, &mut results[..count]))
+    }
+}
+
+#[napi]
+pub fn batch_create() -> External<RefCell<BatchState>> {
+    External::new(RefCell::new(BatchState { frames: Vec::new(), validated: None }))
+}
+
+#[napi]
+pub fn batch_add(batch: &External<RefCell<BatchState>>, frame: &FrameHandle) -> Result<u32> {
+    guard("xdp_batch", || {
+        let mut b = batch.try_borrow_mut().map_err(|_| err(Errno::EBUSY, "xdp_batch", "the batch is running"))?;
+        b.frames.push(Rc::clone(frame));
+        b.validated = None;
+        Ok((b.frames.len() - 1) as u32)
+    })
+}
+
+/// Runs `count` ops and writes one result per op (see [`BatchState::prepare`] for the layout).
+#[napi]
+pub fn batch_run(batch: &External<RefCell<BatchState>>, mut words: Int32ArraySlice, count: u32, mut data: Uint8ArraySlice, generation: u32) -> Result<u32> {
+    // SAFETY: JS is not running while this call holds the slices.
+    let (words, data) = unsafe { (words.as_mut(), data.as_mut()) };
+    guard("xdp_batch", || {
+        let mut state = batch.try_borrow_mut().map_err(|_| err(Errno::EBUSY, "xdp_batch", "the batch is running"))?;
+        let (ops, results) = state.prepare(words, count, data.len(), generation)?;
+        state.with_frames(|cells| {
+            for (rec, out) in ops.chunks_exact(batch::OP_WORDS).zip(results.iter_mut()) {
+                *out = batch::execute(&mut cells[rec[1] as usize], rec, data);
+            }
+        })?;
+        Ok(count)
+    })
+}
+
+/// Runs the batch `iterations` times inside Rust and returns nanoseconds per run: the native
+/// loop that benchmarks compare a JS-driven `batch_run` against.
+#[napi]
+pub fn batch_time_native_loop(batch: &External<RefCell<BatchState>>, mut words: Int32ArraySlice, count: u32, mut data: Uint8ArraySlice, iterations: u32) -> Result<f64> {
+    // SAFETY: JS is not running while this call holds the slices.
+    let (words, data) = unsafe { (words.as_mut(), data.as_mut()) };
+    guard("xdp_batch", || {
+        let mut state = batch.try_borrow_mut().map_err(|_| err(Errno::EBUSY, "xdp_batch", "the batch is running"))?;
+        state.validated = None;
+        let (ops, results) = state.prepare(words, count, data.len(), 0)?;
+        state.validated = None;
+        state.with_frames(|cells| {
+            let start = std::time::Instant::now();
+            for _ in 0..iterations.max(1) {
                 for (rec, out) in ops.chunks_exact(batch::OP_WORDS).zip(results.iter_mut()) {
                     *out = batch::execute(&mut cells[rec[1] as usize], rec, data);
                 }
-            })?;
-            Ok((ops.len() / batch::OP_WORDS) as u32)
+                std::hint::black_box(&mut *results);
+            }
+            start.elapsed().as_nanos() as f64 / f64::from(iterations.max(1))
         })
-    }
-
-    /// Runs the batch `iterations` times inside Rust and returns nanoseconds per run: the native
-    /// loop that benchmarks compare a JS-driven `run` against.
-    #[napi]
-    pub fn time_native_loop(&self, ops: &[i32], mut data: Uint8ArraySlice, mut results: Int32ArraySlice, iterations: u32) -> Result<f64> {
-        // SAFETY: JS is not running while this call holds the slices.
-        let (data, results) = unsafe { (data.as_mut(), results.as_mut()) };
-        guard("xdp_batch", || {
-            batch::validate(ops, self.frames.len(), data.len(), results.len())?;
-            self.with_frames(|cells| {
-                let start = std::time::Instant::now();
-                for _ in 0..iterations.max(1) {
-                    for (rec, out) in ops.chunks_exact(batch::OP_WORDS).zip(results.iter_mut()) {
-                        *out = batch::execute(&mut cells[rec[1] as usize], rec, data);
-                    }
-                    std::hint::black_box(&mut *results);
-                }
-                start.elapsed().as_nanos() as f64 / f64::from(iterations.max(1))
-            })
-        })
-    }
-}
-
-impl Default for NativeBatch {
-    fn default() -> Self {
-        Self::new()
-    }
+    })
 }
 
 // ---------------------------------------------------------------- xdp_frame and skb
-
-#[napi]
-pub struct NativeXdpFrame {
-    slot: Slot<XdpFrame>,
-}
 
 #[napi(object)]
 pub struct NetDevObject {
@@ -630,131 +624,104 @@ pub struct NetDevObject {
     pub dev_addr: Option<Buffer>,
 }
 
-#[napi]
-impl NativeXdpFrame {
-    fn frame(&self) -> Result<RefMut<'_, XdpFrame>> {
-        take_mut(&self.slot, "xdp_frame", "xdp_frame")
-    }
+#[napi(object)]
+pub struct XdpFrameInfo {
+    pub length: u32,
+    pub frame_length: u32,
+    pub headroom: u32,
+    pub metasize: u32,
+    pub frame_size: u32,
+    pub flags: u32,
+    pub mem_type: u32,
+    pub nr_frags: u32,
+    pub frags_size: u32,
+    pub data_addr: BigInt,
+}
 
-    #[napi(getter)]
-    pub fn length(&self) -> Result<u32> {
-        guard("xdp_frame", || Ok(self.frame()?.len()))
-    }
-
-    #[napi(getter)]
-    pub fn frame_length(&self) -> Result<u32> {
-        guard("xdp_frame", || Ok(self.frame()?.frame_len()))
-    }
-
-    #[napi(getter)]
-    pub fn headroom(&self) -> Result<u32> {
-        guard("xdp_frame", || Ok(self.frame()?.headroom()))
-    }
-
-    #[napi(getter)]
-    pub fn metasize(&self) -> Result<u32> {
-        guard("xdp_frame", || Ok(self.frame()?.metasize()))
-    }
-
-    #[napi(getter)]
-    pub fn frame_size(&self) -> Result<u32> {
-        guard("xdp_frame", || Ok(self.frame()?.frame_sz()))
-    }
-
-    #[napi(getter)]
-    pub fn flags(&self) -> Result<u32> {
-        guard("xdp_frame", || Ok(self.frame()?.flags()))
-    }
-
-    #[napi(getter)]
-    pub fn mem_type(&self) -> Result<u32> {
-        guard("xdp_frame", || Ok(self.frame()?.mem_type()))
-    }
-
-    #[napi(getter)]
-    pub fn nr_frags(&self) -> Result<u32> {
-        guard("xdp_frame", || Ok(u32::from(self.frame()?.nr_frags())))
-    }
-
-    #[napi(getter)]
-    pub fn frags_size(&self) -> Result<u32> {
-        guard("xdp_frame", || Ok(self.frame()?.frags_size()))
-    }
-
-    #[napi]
-    pub fn data_addr(&self) -> Result<BigInt> {
-        guard("xdp_frame", || Ok(BigInt::from(self.frame()?.data_addr())))
-    }
-
-    #[napi]
-    pub fn raw(&self) -> Result<Buffer> {
-        guard("xdp_frame", || Ok(self.frame()?.raw().to_vec().into()))
-    }
-
-    #[napi]
-    pub fn meta(&self) -> Result<Buffer> {
-        guard("xdp_frame", || Ok(self.frame()?.meta().to_vec().into()))
-    }
-
-    #[napi]
-    pub fn frags(&self) -> Result<Vec<FragObject>> {
-        guard("xdp_frame", || Ok(frag_objects(self.frame()?.frags())))
-    }
-
-    #[napi]
-    pub fn to_bytes(&self) -> Result<Buffer> {
-        guard("xdp_frame", || Ok(self.frame()?.to_vec().into()))
-    }
-
-    #[napi]
-    pub fn to_buff(&self, rxq: Option<RxQueueObject>) -> Result<NativeFrame> {
-        guard("xdp_convert_frame_to_buff", || {
-            let frame = take_owned(&self.slot, "xdp_convert_frame_to_buff", "xdp_frame")?;
-            let rxq = rxq.unwrap_or(RxQueueObject { ifindex: None, queue_index: None, frag_size: None });
-            // cpumap and devmap run on a zeroed rxq: no frag size.
-            let rxq = RxQueue { ifindex: rxq.ifindex.unwrap_or(0), queue_index: rxq.queue_index.unwrap_or(0), frag_size: rxq.frag_size.unwrap_or(0) };
-            Ok(NativeFrame::wrap(frame.into_buff(rxq)))
-        })
-    }
-
-    #[napi]
-    pub fn to_skb(&self, dev: NetDevObject) -> Result<NativeSkb> {
-        guard("__xdp_build_skb_from_frame", || {
-            let mut dev_addr = [0u8; 6];
-            if let Some(a) = dev.dev_addr {
-                if a.len() != 6 {
-                    return Err(err(Errno::EINVAL, "__xdp_build_skb_from_frame", "devAddr must be 6 bytes"));
-                }
-                dev_addr.copy_from_slice(&a);
-            }
-            let frame = take_owned(&self.slot, "__xdp_build_skb_from_frame", "xdp_frame")?;
-            match frame.into_skb(NetDev { ifindex: dev.ifindex, dev_addr }) {
-                Ok(skb) => Ok(NativeSkb { slot: Rc::new(RefCell::new(Some(skb))) }),
-                Err((e, frame)) => {
-                    *self.slot.borrow_mut() = Some(frame);
-                    Err(e.into())
-                }
-            }
-        })
-    }
-
-    #[napi(getter)]
-    pub fn released(&self) -> bool {
-        self.slot.try_borrow().map(|s| s.is_none()).unwrap_or(false)
-    }
-
-    #[napi]
-    pub fn release(&self) -> Result<()> {
-        guard("xdp_return_frame", || {
-            take_owned(&self.slot, "xdp_return_frame", "xdp_frame")?;
-            Ok(())
-        })
-    }
+fn with_xdp_frame<R>(xdpf: &XdpFrameHandle, f: impl FnOnce(&mut XdpFrame) -> crate::errno::Result<R>) -> Result<R> {
+    with(xdpf, "xdp_frame", "xdp_frame", f)
 }
 
 #[napi]
-pub struct NativeSkb {
-    slot: Slot<Skb>,
+pub fn xdp_frame_info(xdpf: &XdpFrameHandle) -> Result<XdpFrameInfo> {
+    with_xdp_frame(xdpf, |x| {
+        Ok(XdpFrameInfo {
+            length: x.len(),
+            frame_length: x.frame_len(),
+            headroom: x.headroom(),
+            metasize: x.metasize(),
+            frame_size: x.frame_sz(),
+            flags: x.flags(),
+            mem_type: x.mem_type(),
+            nr_frags: u32::from(x.nr_frags()),
+            frags_size: x.frags_size(),
+            data_addr: BigInt::from(x.data_addr()),
+        })
+    })
+}
+
+#[napi]
+pub fn xdp_frame_raw(xdpf: &XdpFrameHandle) -> Result<Buffer> {
+    with_xdp_frame(xdpf, |x| Ok(x.raw().to_vec().into()))
+}
+
+#[napi]
+pub fn xdp_frame_meta(xdpf: &XdpFrameHandle) -> Result<Buffer> {
+    with_xdp_frame(xdpf, |x| Ok(x.meta().to_vec().into()))
+}
+
+#[napi]
+pub fn xdp_frame_frags(xdpf: &XdpFrameHandle) -> Result<Vec<FragObject>> {
+    with_xdp_frame(xdpf, |x| Ok(frag_objects(x.frags())))
+}
+
+#[napi]
+pub fn xdp_frame_to_bytes(xdpf: &XdpFrameHandle) -> Result<Buffer> {
+    with_xdp_frame(xdpf, |x| Ok(x.to_vec().into()))
+}
+
+#[napi]
+pub fn xdp_frame_to_buff(xdpf: &XdpFrameHandle, rxq: Option<RxQueueObject>) -> Result<FrameHandle> {
+    const OP: &str = "xdp_convert_frame_to_buff";
+    guard(OP, || {
+        let frame = take(xdpf, OP, "xdp_frame")?;
+        let rxq = rxq.unwrap_or(RxQueueObject { ifindex: None, queue_index: None, frag_size: None });
+        // cpumap and devmap run on a zeroed rxq: no frag size.
+        let rxq = RxQueue { ifindex: rxq.ifindex.unwrap_or(0), queue_index: rxq.queue_index.unwrap_or(0), frag_size: rxq.frag_size.unwrap_or(0) };
+        Ok(External::new(shared(frame.into_buff(rxq))))
+    })
+}
+
+#[napi]
+pub fn xdp_frame_to_skb(xdpf: &XdpFrameHandle, dev: NetDevObject) -> Result<SkbHandle> {
+    const OP: &str = "__xdp_build_skb_from_frame";
+    guard(OP, || {
+        let mut dev_addr = [0u8; 6];
+        if let Some(a) = dev.dev_addr {
+            if a.len() != 6 {
+                return Err(err(Errno::EINVAL, OP, "devAddr must be 6 bytes"));
+            }
+            dev_addr.copy_from_slice(&a);
+        }
+        let frame = take(xdpf, OP, "xdp_frame")?;
+        match frame.into_skb(NetDev { ifindex: dev.ifindex, dev_addr }) {
+            Ok(skb) => Ok(External::new(shared(skb))),
+            Err((e, frame)) => {
+                *xdpf.borrow_mut() = Some(frame);
+                Err(e.into())
+            }
+        }
+    })
+}
+
+#[napi]
+pub fn xdp_frame_released(xdpf: &XdpFrameHandle) -> bool {
+    is_released(xdpf)
+}
+
+#[napi]
+pub fn xdp_frame_release(xdpf: &XdpFrameHandle) -> Result<()> {
+    guard("xdp_return_frame", || take(xdpf, "xdp_return_frame", "xdp_frame").map(drop))
 }
 
 #[napi(object)]
@@ -771,73 +738,66 @@ pub struct SkbInfo {
     pub ifindex: u32,
 }
 
+fn with_skb<R>(skb: &SkbHandle, f: impl FnOnce(&mut Skb) -> crate::errno::Result<R>) -> Result<R> {
+    with(skb, "sk_buff", "skb", f)
+}
+
 #[napi]
-impl NativeSkb {
-    fn skb(&self) -> Result<RefMut<'_, Skb>> {
-        take_mut(&self.slot, "sk_buff", "skb")
-    }
-
-    #[napi]
-    pub fn info(&self) -> Result<SkbInfo> {
-        guard("sk_buff", || {
-            let s = self.skb()?;
-            Ok(SkbInfo {
-                len: s.len(),
-                data_len: s.data_len(),
-                headlen: s.headlen(),
-                truesize: s.truesize(),
-                protocol: u32::from(s.protocol()),
-                pkt_type: u32::from(s.pkt_type()),
-                meta_len: u32::from(s.meta_len()),
-                nr_frags: u32::from(s.nr_frags()),
-                pfmemalloc: s.pfmemalloc(),
-                ifindex: s.ifindex(),
-            })
+pub fn skb_info(skb: &SkbHandle) -> Result<SkbInfo> {
+    with_skb(skb, |s| {
+        Ok(SkbInfo {
+            len: s.len(),
+            data_len: s.data_len(),
+            headlen: s.headlen(),
+            truesize: s.truesize(),
+            protocol: u32::from(s.protocol()),
+            pkt_type: u32::from(s.pkt_type()),
+            meta_len: u32::from(s.meta_len()),
+            nr_frags: u32::from(s.nr_frags()),
+            pfmemalloc: s.pfmemalloc(),
+            ifindex: s.ifindex(),
         })
-    }
+    })
+}
 
-    #[napi]
-    pub fn frags(&self) -> Result<Vec<FragObject>> {
-        guard("sk_buff", || Ok(frag_objects(self.skb()?.frags())))
-    }
+#[napi]
+pub fn skb_frags(skb: &SkbHandle) -> Result<Vec<FragObject>> {
+    with_skb(skb, |s| Ok(frag_objects(s.frags())))
+}
 
-    #[napi]
-    pub fn meta(&self) -> Result<Buffer> {
-        guard("sk_buff", || Ok(self.skb()?.meta().to_vec().into()))
-    }
+#[napi]
+pub fn skb_meta(skb: &SkbHandle) -> Result<Buffer> {
+    with_skb(skb, |s| Ok(s.meta().to_vec().into()))
+}
 
-    #[napi]
-    pub fn mac_header(&self) -> Result<Buffer> {
-        guard("sk_buff", || Ok(self.skb()?.mac_header().to_vec().into()))
-    }
+#[napi]
+pub fn skb_mac_header(skb: &SkbHandle) -> Result<Buffer> {
+    with_skb(skb, |s| Ok(s.mac_header().to_vec().into()))
+}
 
-    #[napi]
-    pub fn shared_info(&self) -> Result<Buffer> {
-        guard("sk_buff", || Ok(self.skb()?.shared_info().to_vec().into()))
-    }
+#[napi]
+pub fn skb_shared_info(skb: &SkbHandle) -> Result<Buffer> {
+    with_skb(skb, |s| Ok(s.shared_info().to_vec().into()))
+}
 
-    #[napi]
-    pub fn to_bytes(&self) -> Result<Buffer> {
-        guard("sk_buff", || Ok(self.skb()?.to_vec().into()))
-    }
+#[napi]
+pub fn skb_to_bytes(skb: &SkbHandle) -> Result<Buffer> {
+    with_skb(skb, |s| Ok(s.to_vec().into()))
+}
 
-    #[napi]
-    pub fn frame_bytes(&self) -> Result<Buffer> {
-        guard("sk_buff", || Ok(self.skb()?.frame_bytes().into()))
-    }
+#[napi]
+pub fn skb_frame_bytes(skb: &SkbHandle) -> Result<Buffer> {
+    with_skb(skb, |s| Ok(s.frame_bytes().into()))
+}
 
-    #[napi(getter)]
-    pub fn released(&self) -> bool {
-        self.slot.try_borrow().map(|s| s.is_none()).unwrap_or(false)
-    }
+#[napi]
+pub fn skb_released(skb: &SkbHandle) -> bool {
+    is_released(skb)
+}
 
-    #[napi]
-    pub fn release(&self) -> Result<()> {
-        guard("consume_skb", || {
-            take_owned(&self.slot, "consume_skb", "skb")?;
-            Ok(())
-        })
-    }
+#[napi]
+pub fn skb_release(skb: &SkbHandle) -> Result<()> {
+    guard("consume_skb", || take(skb, "consume_skb", "skb").map(drop))
 }
 
 // ---------------------------------------------------------------- misc
