@@ -63,7 +63,7 @@ const OP: &str = "xdp_batch";
 
 /// Checks every record: known opcode, frame in range, data ranges inside the data buffer.
 pub fn validate(ops: &[i32], frames: usize, data_len: usize, results: usize) -> Result<()> {
-    if ops.len() % OP_WORDS != 0 {
+    if !ops.len().is_multiple_of(OP_WORDS) {
         return Err(XdpError::new(Errno::EINVAL, OP, format!("the op list has {} words, not a multiple of {OP_WORDS}", ops.len())).len(ops.len() as u64));
     }
     let count = ops.len() / OP_WORDS;

@@ -299,7 +299,7 @@ impl XdpBuff {
         let (mut segment, mut rel, mut size) = (0usize, offset, linear);
         if offset >= linear && self.has_frags() {
             rel = offset - linear;
-            for (i, desc) in self.frag_table(usize::from(self.shinfo().nr_frags())).chunks_exact(FRAG_DESC).enumerate() {
+            for (i, desc) in self.frag_table(usize::from(self.shinfo().nr_frags())).iter().enumerate() {
                 let frag_len = desc_len(desc);
                 if rel < frag_len {
                     segment = i + 1;
@@ -314,7 +314,7 @@ impl XdpBuff {
 
     /// The first `n` frag descriptors of the shared info.
     #[inline]
-    fn frag_table(&self, n: usize) -> &[u8] {
+    fn frag_table(&self, n: usize) -> &[[u8; FRAG_DESC]] {
         frag_table(self.head.bytes(), self.shinfo_base(), n)
     }
 
@@ -350,6 +350,7 @@ impl XdpBuff {
     ///
     /// One pass: the linear part, then the frag descriptors read straight from the shared info,
     /// skipping whole segments until `offset` is reached and copying from there on.
+    #[inline]
     pub fn copy_out(&self, offset: usize, buf: &mut [u8]) -> usize {
         let want = buf.len();
         let linear = self.linear();
@@ -369,7 +370,7 @@ impl XdpBuff {
             skip -= linear.len();
         }
         let table = self.frag_table(self.frags.len());
-        for (desc, page) in table.chunks_exact(FRAG_DESC).zip(&self.frags) {
+        for (desc, page) in table.iter().zip(&self.frags) {
             let len = desc_len(desc) as usize;
             if skip >= len {
                 skip -= len;
@@ -389,6 +390,7 @@ impl XdpBuff {
     }
 
     /// `bpf_xdp_copy_buf(…, flush = true)`: copy `buf` into the packet at `offset`.
+    #[inline]
     pub fn copy_in(&mut self, offset: usize, buf: &[u8]) -> usize {
         let want = buf.len();
         let (start, end) = (self.data as usize, self.data_end as usize);
@@ -410,7 +412,7 @@ impl XdpBuff {
         // The descriptors live in the head page, the bytes in the frag pages: two fields, so the
         // table can be read while the pages are written.
         let table = frag_table(self.head.bytes(), self.shinfo_base(), self.frags.len());
-        for (desc, page) in table.chunks_exact(FRAG_DESC).zip(self.frags.iter_mut()) {
+        for (desc, page) in table.iter().zip(self.frags.iter_mut()) {
             let len = desc_len(desc) as usize;
             if skip >= len {
                 skip -= len;
@@ -513,24 +515,24 @@ impl XdpBuff {
 /// Size of one `skb_frag_t` in the shared info.
 const FRAG_DESC: usize = shinfo::FRAG_SIZE;
 
-/// The first `n` `skb_frag_t` descriptors of the shared info at `base` in the head page, as one
-/// slice of `n * FRAG_DESC` bytes: a single bounds check for a walk over the frags.
+/// The first `n` `skb_frag_t` descriptors of the shared info at `base` in the head page: one
+/// bounds check for the whole walk, and fixed-size entries whose fields need none.
 #[inline]
-fn frag_table(head: &[u8], base: u32, n: usize) -> &[u8] {
+fn frag_table(head: &[u8], base: u32, n: usize) -> &[[u8; FRAG_DESC]] {
     let start = base as usize + shinfo::FRAGS;
-    &head[start..start + n * FRAG_DESC]
+    head[start..start + n * FRAG_DESC].as_chunks::<FRAG_DESC>().0
 }
 
 /// `skb_frag_size` of a descriptor from [`frag_table`].
 #[inline]
-fn desc_len(desc: &[u8]) -> u32 {
-    read_u32(desc, shinfo::FRAG_LEN)
+fn desc_len(desc: &[u8; FRAG_DESC]) -> u32 {
+    u32::from_le_bytes([desc[8], desc[9], desc[10], desc[11]])
 }
 
 /// `skb_frag_off` of a descriptor from [`frag_table`].
 #[inline]
-fn desc_offset(desc: &[u8]) -> u32 {
-    read_u32(desc, shinfo::FRAG_OFFSET)
+fn desc_offset(desc: &[u8; FRAG_DESC]) -> u32 {
+    u32::from_le_bytes([desc[12], desc[13], desc[14], desc[15]])
 }
 
 #[cold]
