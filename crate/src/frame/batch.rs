@@ -52,11 +52,6 @@ impl BatchOp {
             _ => return None,
         })
     }
-
-    /// Whether the operation can change the packet's geometry (so views into it go stale).
-    pub fn changes_geometry(self) -> bool {
-        matches!(self, BatchOp::AdjustHead | BatchOp::AdjustMeta | BatchOp::AdjustTail | BatchOp::PullData | BatchOp::AdjustData)
-    }
 }
 
 const OP: &str = "xdp_batch";
