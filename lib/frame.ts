@@ -134,7 +134,7 @@ export class Frame {
           ...numeric,
           meta: meta ? Buffer.from(meta.buffer, meta.byteOffset, meta.byteLength) : undefined,
           metaSupported: rest.metaSupported,
-        }) as FrameHandle,
+        }),
     )
     return new Frame(handle)
   }
@@ -350,7 +350,7 @@ export class Frame {
    * pages over. This Frame is consumed; on ENOSPC it stays usable. */
   toXdpFrame(): XdpFrame {
     this.#invalidateViews()
-    return new XdpFrame(call(() => native.frameToXdpFrame(this.#h) as XdpFrameHandle))
+    return new XdpFrame(call(() => native.frameToXdpFrame(this.#h)))
   }
 
   /** `xdp_return_buff`: every page goes back to its pool. Views are detached. */
@@ -415,7 +415,7 @@ export type BatchOpName = keyof typeof OP
  */
 export class FrameBatch {
   readonly #frames: Frame[]
-  readonly #h: BatchHandle = native.batchCreate() as BatchHandle
+  readonly #h: BatchHandle = native.batchCreate()
   /** `[results (cap) | ops (cap × 5)]`, one array so one argument crosses per run. */
   #words = new Int32Array(64 * (OP_WORDS + 1))
   #cap = 64
@@ -618,7 +618,7 @@ export class XdpFrame {
       queueIndex: optionalU32('queueIndex', rxq.queueIndex),
       fragSize: optionalU32('fragSize', rxq.fragSize),
     }
-    return new Frame(call(() => native.xdpFrameToBuff(this.#h, q) as FrameHandle))
+    return new Frame(call(() => native.xdpFrameToBuff(this.#h, q)))
   }
 
   /** `__xdp_build_skb_from_frame`: an skb around the same memory, frags kept in place, then
@@ -626,7 +626,7 @@ export class XdpFrame {
   toSkb(dev: { ifindex?: number; devAddr?: Uint8Array } = {}): Skb {
     const ifindex = checkU32('ifindex', dev.ifindex ?? 1)
     const devAddr = dev.devAddr === undefined ? undefined : Buffer.from(checkBytes('devAddr', dev.devAddr))
-    return new Skb(call(() => native.xdpFrameToSkb(this.#h, { ifindex, devAddr }) as SkbHandle))
+    return new Skb(call(() => native.xdpFrameToSkb(this.#h, { ifindex, devAddr })))
   }
 
   /** `xdp_return_frame`: pages back to their pools. */

@@ -4,12 +4,9 @@ import type * as Binding from '../binding'
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const native: typeof Binding = require('../binding.js')
 
-// Engine objects cross the boundary as opaque External handles; these brands keep them apart in
-// the facade's types (the engine checks them too).
-declare const brand: unique symbol
-type Handle<Kind extends string> = Binding.ExternalObject<unknown> & { readonly [brand]: Kind }
-export type PoolHandle = Handle<'pool'>
-export type FrameHandle = Handle<'frame'>
-export type XdpFrameHandle = Handle<'xdp_frame'>
-export type SkbHandle = Handle<'skb'>
-export type BatchHandle = Handle<'batch'>
+// Engine objects cross the boundary as opaque External handles, typed by the binding itself.
+export type PoolHandle = ReturnType<typeof native.poolCreate>
+export type FrameHandle = ReturnType<typeof native.frameFromBytes>
+export type XdpFrameHandle = ReturnType<typeof native.frameToXdpFrame>
+export type SkbHandle = ReturnType<typeof native.xdpFrameToSkb>
+export type BatchHandle = ReturnType<typeof native.batchCreate>

@@ -37,7 +37,7 @@ export class PagePool {
     if (pageSize !== undefined) checkU32('pageSize', pageSize)
     if (maxInFlight !== undefined) checkU32('maxInFlight', maxInFlight)
     if (cacheSize !== undefined) checkU32('cacheSize', cacheSize)
-    this.handle = call(() => native.poolCreate({ pageSize, maxInFlight, cacheSize }) as PoolHandle)
+    this.handle = call(() => native.poolCreate({ pageSize, maxInFlight, cacheSize }))
   }
 
   /** The pool frames use when none is given. */

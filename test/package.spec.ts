@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
@@ -37,5 +37,28 @@ describe('npm package', () => {
     expect(r.binary).toBe(join(app, 'node_modules', 'uxdp-linux-x64-gnu', 'uxdp.linux-x64-gnu.node'))
     expect(readdirSync(join(app, 'node_modules', 'uxdp')).filter((f) => f.endsWith('.node'))).toEqual([])
     expect(execFileSync(join(app, 'node_modules', '.bin', 'uxdp'), ['--version'], { env, encoding: 'utf8' }).trim()).toBe('0.1.0')
+
+    // The shipped typings: a strict TypeScript consumer compiles against them, and misuse fails.
+    const good = `import { Frame, PagePool, UxdpError, type FrameOptions } from 'uxdp'
+const opts: FrameOptions = { pool: new PagePool(), maxFrags: 17 }
+const f: Frame = Frame.fromBytes(Buffer.alloc(100), opts)
+const n: number = f.nrFrags
+const v: Uint8Array | null = f.pointer(0, 14)
+export const out = [n, v, UxdpError.nameOf(-22)]
+`
+    writeFileSync(join(app, 'good.ts'), good)
+    writeFileSync(join(app, 'bad.ts'), `import { Frame } from 'uxdp'
+const s: string = Frame.fromBytes(Buffer.alloc(100)).length
+export { s }
+`)
+    const tsc = (file: string) =>
+      spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '--strict', '--module', 'commonjs', '--moduleResolution', 'node', '--target', 'es2022', '--types', 'node', '--typeRoots', join(root, 'node_modules', '@types'), file], { cwd: app, env, encoding: 'utf8' })
+    const ok = tsc('good.ts')
+    expect(ok.stdout + ok.stderr).toBe('')
+    expect(ok.status).toBe(0)
+    const bad = tsc('bad.ts')
+    expect(bad.status).not.toBe(0)
+    expect(bad.stdout).toMatch(/bad\.ts.*not assignable to type 'string'/)
+    expect(bad.stdout).not.toMatch(/node_modules/)
   })
 })
