@@ -113,35 +113,55 @@ pub struct ErrorDetail {
     pub limit: Option<u64>,
 }
 
-/// An engine error: the kernel's errno plus a human explanation and structured detail.
+/// What an [`XdpError`] says: the kernel's errno plus a human explanation and structured detail.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct XdpError {
+pub struct ErrorInfo {
     pub errno: Errno,
     pub message: String,
     pub detail: ErrorDetail,
 }
 
+/// An engine error. Boxed, so that a helper's `Result` stays a word or two wide on the hot path
+/// where it succeeds; its fields read through `Deref` (`e.errno`, `e.detail.limit`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct XdpError(Box<ErrorInfo>);
+
+impl std::ops::Deref for XdpError {
+    type Target = ErrorInfo;
+
+    fn deref(&self) -> &ErrorInfo {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for XdpError {
+    fn deref_mut(&mut self) -> &mut ErrorInfo {
+        &mut self.0
+    }
+}
+
 impl XdpError {
+    #[cold]
     pub fn new(errno: Errno, op: &'static str, message: impl Into<String>) -> Self {
-        XdpError {
+        XdpError(Box::new(ErrorInfo {
             errno,
             message: message.into(),
             detail: ErrorDetail { op, ..ErrorDetail::default() },
-        }
+        }))
     }
 
     pub fn offset(mut self, offset: i64) -> Self {
-        self.detail.offset = Some(offset);
+        self.0.detail.offset = Some(offset);
         self
     }
 
     pub fn len(mut self, len: u64) -> Self {
-        self.detail.len = Some(len);
+        self.0.detail.len = Some(len);
         self
     }
 
     pub fn limit(mut self, limit: u64) -> Self {
-        self.detail.limit = Some(limit);
+        self.0.detail.limit = Some(limit);
         self
     }
 

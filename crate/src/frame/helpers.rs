@@ -17,7 +17,7 @@ pub const BPF_F_CTXLEN_MASK: u64 = 0xf_ffff << 32;
 /// this offset in the segment's data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DirectView {
-    pub segment: usize,
+    pub segment: u32,
     pub offset: u32,
     pub len: u32,
 }
@@ -293,16 +293,19 @@ impl XdpBuff {
 
     /// `bpf_xdp_pointer`: a direct view of `len` bytes at `offset` when they sit in one segment,
     /// `None` when they cross a boundary. EFAULT above 0xffff, EINVAL past the end.
+    // Always inlined: returned through memory, the view's fields come back as a 16-byte load of
+    // two smaller stores, which stalls store forwarding on every call.
+    #[inline(always)]
     pub fn pointer(&self, offset: u32, len: u32) -> Result<Option<DirectView>> {
         self.check_access("bpf_xdp_pointer", offset, len)?;
         let linear = self.linear_len();
-        let (mut segment, mut rel, mut size) = (0usize, offset, linear);
+        let (mut segment, mut rel, mut size) = (0u32, offset, linear);
         if offset >= linear && self.has_frags() {
             rel = offset - linear;
             for (i, desc) in self.frag_table(usize::from(self.shinfo().nr_frags())).iter().enumerate() {
                 let frag_len = desc_len(desc);
                 if rel < frag_len {
-                    segment = i + 1;
+                    segment = i as u32 + 1;
                     size = frag_len;
                     break;
                 }
@@ -334,14 +337,14 @@ impl XdpBuff {
     }
 
     /// The bytes behind a [`DirectView`].
-    #[inline]
+    #[inline(always)]
     pub fn view(&self, v: DirectView) -> &[u8] {
-        &self.segment(v.segment)[v.offset as usize..(v.offset + v.len) as usize]
+        &self.segment(v.segment as usize)[v.offset as usize..(v.offset + v.len) as usize]
     }
 
     #[inline]
     pub fn view_mut(&mut self, v: DirectView) -> &mut [u8] {
-        &mut self.segment_mut(v.segment)[v.offset as usize..(v.offset + v.len) as usize]
+        &mut self.segment_mut(v.segment as usize)[v.offset as usize..(v.offset + v.len) as usize]
     }
 
     /// `bpf_xdp_copy_buf(…, flush = false)`: copy packet bytes from `offset` into `buf`, walking
@@ -438,17 +441,44 @@ impl XdpBuff {
     /// over the segments: a range inside one segment is the single copy the direct view would
     /// have made.
     pub fn load_bytes(&self, offset: u32, buf: &mut [u8]) -> Result<()> {
-        let len = u32::try_from(buf.len()).unwrap_or(u32::MAX);
-        self.check_access("bpf_xdp_load_bytes", offset, len)?;
-        self.copy_out(offset as usize, buf);
+        const OP: &str = "bpf_xdp_load_bytes";
+        let off = offset as usize;
+        let len = buf.len();
+        if offset > XDP_ACCESS_MAX || len > XDP_ACCESS_MAX as usize {
+            return Err(access_too_large(OP, offset, u32::try_from(len).unwrap_or(u32::MAX)));
+        }
+        // A range inside the linear part needs nothing from the shared info.
+        if off + len <= self.linear_len() as usize {
+            let start = self.data as usize + off;
+            buf.copy_from_slice(&self.head.bytes()[start..start + len]);
+            return Ok(());
+        }
+        let total = self.len();
+        if off + len > total as usize {
+            return Err(access_past_end(OP, offset, len as u32, total));
+        }
+        self.copy_out(off, buf);
         Ok(())
     }
 
     /// `bpf_xdp_store_bytes` (helper 190): copy `buf` into the packet at `offset`.
     pub fn store_bytes(&mut self, offset: u32, buf: &[u8]) -> Result<()> {
-        let len = u32::try_from(buf.len()).unwrap_or(u32::MAX);
-        self.check_access("bpf_xdp_store_bytes", offset, len)?;
-        self.copy_in(offset as usize, buf);
+        const OP: &str = "bpf_xdp_store_bytes";
+        let off = offset as usize;
+        let len = buf.len();
+        if offset > XDP_ACCESS_MAX || len > XDP_ACCESS_MAX as usize {
+            return Err(access_too_large(OP, offset, u32::try_from(len).unwrap_or(u32::MAX)));
+        }
+        if off + len <= self.linear_len() as usize {
+            let start = self.data as usize + off;
+            self.head.bytes_mut()[start..start + len].copy_from_slice(buf);
+            return Ok(());
+        }
+        let total = self.len();
+        if off + len > total as usize {
+            return Err(access_past_end(OP, offset, len as u32, total));
+        }
+        self.copy_in(off, buf);
         Ok(())
     }
 
