@@ -172,12 +172,8 @@ fn bench_copy(c: &mut Criterion, buff: &mut XdpBuff) {
                 }
             })
         });
-        g.bench_function("load_bytes", |b| {
-            b.iter(|| black_box(&*buff).load_bytes(black_box(off), black_box(dst.get_mut())).unwrap())
-        });
-        g.bench_function("store_bytes", |b| {
-            b.iter(|| black_box(&mut *buff).store_bytes(black_box(off), black_box(src.get())).unwrap())
-        });
+        g.bench_function("load_bytes", |b| b.iter(|| black_box(&*buff).load_bytes(black_box(off), black_box(dst.get_mut())).unwrap()));
+        g.bench_function("store_bytes", |b| b.iter(|| black_box(&mut *buff).store_bytes(black_box(off), black_box(src.get())).unwrap()));
         g.finish();
     }
 }
@@ -235,7 +231,9 @@ fn bench_batch(c: &mut Criterion, pool: &PagePool) {
     let mut g = c.benchmark_group("batch64");
     g.throughput(Throughput::Elements(64));
     g.bench_function("run_on_slice", |b| {
-        b.iter(|| batch::run_on_slice(black_box(&ops), black_box(&mut frames[..]), black_box(&mut data[..]), black_box(&mut results[..])).unwrap())
+        b.iter(|| {
+            batch::run_on_slice(black_box(&ops), black_box(&mut frames[..]), black_box(&mut data[..]), black_box(&mut results[..])).unwrap()
+        })
     });
     // The two halves of run_on_slice: the loop alone is what FrameBatch.timeNativeLoop times
     // (it validates once, outside its loop); validation is paid by every FrameBatch.run().
@@ -333,7 +331,8 @@ fn summary(since: SystemTime) {
             t.row(&format!("{op} {name}"), median_ns(&group, op, since), &format!("{baseline} {name}"), base, |ns, b| {
                 // Same bytes per iteration, so the throughput ratio is the inverse time ratio.
                 let tput = b / ns;
-                let target = if len >= TARGET_FROM { format!("{} (≥ 70 %)", verdict(tput >= 0.7)) } else { "(no target below 1 KiB)".into() };
+                let target =
+                    if len >= TARGET_FROM { format!("{} (≥ 70 %)", verdict(tput >= 0.7)) } else { "(no target below 1 KiB)".into() };
                 (format!("{:.0} %", tput * 100.0), target)
             });
         }

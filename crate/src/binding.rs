@@ -47,7 +47,11 @@ fn js_error(e: &XdpError, panic: bool) -> Error {
         json_str(e.detail.op),
         json_str(&e.message)
     );
-    for (key, value) in [("offset", e.detail.offset.map(|v| v.to_string())), ("length", e.detail.len.map(|v| v.to_string())), ("limit", e.detail.limit.map(|v| v.to_string()))] {
+    for (key, value) in [
+        ("offset", e.detail.offset.map(|v| v.to_string())),
+        ("length", e.detail.len.map(|v| v.to_string())),
+        ("limit", e.detail.limit.map(|v| v.to_string())),
+    ] {
         if let Some(v) = value {
             json.push_str(&format!(",\"{key}\":{v}"));
         }
@@ -452,7 +456,9 @@ pub fn frame_segment_views<'env>(env: &'env Env, frame: &FrameHandle) -> Result<
 #[napi]
 pub fn frame_segment_info(frame: &FrameHandle) -> Result<Vec<FragObject>> {
     with_frame(frame, "xdp_buff", |b| {
-        Ok(b.segments().map(|s| FragObject { page_addr: BigInt::from(s.page_addr), offset: s.page_offset, length: s.bytes.len() as u32 }).collect())
+        Ok(b.segments()
+            .map(|s| FragObject { page_addr: BigInt::from(s.page_addr), offset: s.page_offset, length: s.bytes.len() as u32 })
+            .collect())
     })
 }
 
@@ -577,7 +583,13 @@ pub fn batch_add(batch: &External<RefCell<BatchState>>, frame: &FrameHandle) -> 
 
 /// Runs `count` ops and writes one result per op (see [`BatchState::prepare`] for the layout).
 #[napi]
-pub fn batch_run(batch: &External<RefCell<BatchState>>, mut words: Int32ArraySlice, count: u32, mut data: Uint8ArraySlice, generation: u32) -> Result<u32> {
+pub fn batch_run(
+    batch: &External<RefCell<BatchState>>,
+    mut words: Int32ArraySlice,
+    count: u32,
+    mut data: Uint8ArraySlice,
+    generation: u32,
+) -> Result<u32> {
     // SAFETY: JS is not running while this call holds the slices.
     let (words, data) = unsafe { (words.as_mut(), data.as_mut()) };
     guard("xdp_batch", || {
@@ -595,7 +607,13 @@ pub fn batch_run(batch: &External<RefCell<BatchState>>, mut words: Int32ArraySli
 /// Runs the batch `iterations` times inside Rust and returns nanoseconds per run: the native
 /// loop that benchmarks compare a JS-driven `batch_run` against.
 #[napi]
-pub fn batch_time_native_loop(batch: &External<RefCell<BatchState>>, mut words: Int32ArraySlice, count: u32, mut data: Uint8ArraySlice, iterations: u32) -> Result<f64> {
+pub fn batch_time_native_loop(
+    batch: &External<RefCell<BatchState>>,
+    mut words: Int32ArraySlice,
+    count: u32,
+    mut data: Uint8ArraySlice,
+    iterations: u32,
+) -> Result<f64> {
     // SAFETY: JS is not running while this call holds the slices.
     let (words, data) = unsafe { (words.as_mut(), data.as_mut()) };
     guard("xdp_batch", || {
@@ -687,7 +705,8 @@ pub fn xdp_frame_to_buff(xdpf: &XdpFrameHandle, rxq: Option<RxQueueObject>) -> R
         let frame = take(xdpf, OP, "xdp_frame")?;
         let rxq = rxq.unwrap_or(RxQueueObject { ifindex: None, queue_index: None, frag_size: None });
         // cpumap and devmap run on a zeroed rxq: no frag size.
-        let rxq = RxQueue { ifindex: rxq.ifindex.unwrap_or(0), queue_index: rxq.queue_index.unwrap_or(0), frag_size: rxq.frag_size.unwrap_or(0) };
+        let rxq =
+            RxQueue { ifindex: rxq.ifindex.unwrap_or(0), queue_index: rxq.queue_index.unwrap_or(0), frag_size: rxq.frag_size.unwrap_or(0) };
         Ok(External::new(shared(frame.into_buff(rxq))))
     })
 }

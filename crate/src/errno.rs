@@ -143,11 +143,7 @@ impl std::ops::DerefMut for XdpError {
 impl XdpError {
     #[cold]
     pub fn new(errno: Errno, op: &'static str, message: impl Into<String>) -> Self {
-        XdpError(Box::new(ErrorInfo {
-            errno,
-            message: message.into(),
-            detail: ErrorDetail { op, ..ErrorDetail::default() },
-        }))
+        XdpError(Box::new(ErrorInfo { errno, message: message.into(), detail: ErrorDetail { op, ..ErrorDetail::default() } }))
     }
 
     pub fn offset(mut self, offset: i64) -> Self {

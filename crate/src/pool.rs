@@ -92,10 +92,7 @@ pub struct PagePool {
 
 impl std::fmt::Debug for PagePool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PagePool")
-            .field("page_size", &self.page_size())
-            .field("stats", &self.stats())
-            .finish()
+        f.debug_struct("PagePool").field("page_size", &self.page_size()).field("stats", &self.stats()).finish()
     }
 }
 
@@ -120,12 +117,7 @@ impl PagePool {
             shared: Arc::new(PoolShared {
                 config,
                 base_addr: DIRECT_MAP_BASE + (pool_index << POOL_SPAN_SHIFT),
-                state: Mutex::new(PoolState {
-                    cache: Vec::new(),
-                    next_page_id: 0,
-                    pfmemalloc: false,
-                    stats: PoolStats::default(),
-                }),
+                state: Mutex::new(PoolState { cache: Vec::new(), next_page_id: 0, pfmemalloc: false, stats: PoolStats::default() }),
             }),
         })
     }
@@ -162,12 +154,8 @@ impl PagePool {
         if let Some(limit) = self.shared.config.max_in_flight {
             if state.stats.in_flight >= u64::from(limit) {
                 state.stats.alloc_failed += 1;
-                return Err(XdpError::new(
-                    Errno::ENOMEM,
-                    "page_pool_alloc",
-                    format!("all {limit} pages of the pool are in flight"),
-                )
-                .limit(u64::from(limit)));
+                return Err(XdpError::new(Errno::ENOMEM, "page_pool_alloc", format!("all {limit} pages of the pool are in flight"))
+                    .limit(u64::from(limit)));
             }
         }
         let (mem, id) = match state.cache.pop() {

@@ -82,7 +82,8 @@ fn max_skb_frags_45_shrinks_linear_and_allows_more_frags() {
 fn linear_and_frag_sizes_are_options() {
     let pool = PagePool::default();
     // Header split: 128 linear bytes, then 1500-byte frags at a driver's RX offset.
-    let opts = BuildOptions { linear_len: Some(128), frag_len: Some(1500), frag_offset: 64, frag_truesize: 2048, ..BuildOptions::default() };
+    let opts =
+        BuildOptions { linear_len: Some(128), frag_len: Some(1500), frag_offset: 64, frag_truesize: 2048, ..BuildOptions::default() };
     let b = build_with(&pool, &pattern(4000), opts);
     assert_eq!(seg_lens(&b), vec![128, 1500, 1500, 872]);
     assert_eq!(b.frags_truesize(), 3 * 2048);
@@ -171,7 +172,15 @@ fn stale_shared_info_means_nothing_without_has_frags() {
     assert_eq!(head.bytes()[4096 - 320 + 2], 2, "recycled page still holds the old nr_frags");
     let b = XdpBuff::new(
         head,
-        uxdp::frame::BuffInit { hard_start: 0, headroom: 256, len: 60, frame_sz: 4096, meta_valid: true, max_frags: MAX_SKB_FRAGS, rxq: RxQueue::default() },
+        uxdp::frame::BuffInit {
+            hard_start: 0,
+            headroom: 256,
+            len: 60,
+            frame_sz: 4096,
+            meta_valid: true,
+            max_frags: MAX_SKB_FRAGS,
+            rxq: RxQueue::default(),
+        },
     )
     .unwrap();
     assert_eq!((b.nr_frags(), b.frags_size(), b.len()), (0, 0, 60));

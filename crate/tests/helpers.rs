@@ -178,7 +178,11 @@ fn frags_grow_needs_a_frag_size() {
     assert_eq!(errno(b.adjust_tail(10)), Errno::EOPNOTSUPP);
     assert_eq!(errno(b.adjust_tail(0)), Errno::EOPNOTSUPP, "offset 0 takes the grow path");
     b.adjust_tail(-10).unwrap();
-    let mut b = build_with(&pool, &pattern(9000), BuildOptions { rxq: RxQueue { frag_size: 8192, ..RxQueue::default() }, ..BuildOptions::default() });
+    let mut b = build_with(
+        &pool,
+        &pattern(9000),
+        BuildOptions { rxq: RxQueue { frag_size: 8192, ..RxQueue::default() }, ..BuildOptions::default() },
+    );
     assert_eq!(errno(b.adjust_tail(1)), Errno::EOPNOTSUPP, "frag size larger than frame_sz");
 }
 
@@ -293,7 +297,11 @@ fn pointer_is_direct_only_within_one_segment() {
     let pool = PagePool::default();
     let b = build(&pool, 9000);
     assert_eq!(b.pointer(0, 14).unwrap(), Some(DirectView { segment: 0, offset: 0, len: 14 }));
-    assert_eq!(b.pointer(3500, 20).unwrap(), Some(DirectView { segment: 0, offset: 3500, len: 20 }), "ending exactly at the boundary is direct");
+    assert_eq!(
+        b.pointer(3500, 20).unwrap(),
+        Some(DirectView { segment: 0, offset: 3500, len: 20 }),
+        "ending exactly at the boundary is direct"
+    );
     assert_eq!(b.pointer(3500, 21).unwrap(), None);
     assert_eq!(b.pointer(3520, 4096).unwrap(), Some(DirectView { segment: 1, offset: 0, len: 4096 }));
     assert_eq!(b.pointer(7616, 1384).unwrap(), Some(DirectView { segment: 2, offset: 0, len: 1384 }));

@@ -338,7 +338,13 @@ fn setup() -> impl Strategy<Value = Setup> {
         prop_oneof![3 => Just(4096usize), 1 => Just(1500usize), 1 => Just(1000usize)],
         prop_oneof![4 => Just(4096usize), 1 => Just(0usize), 1 => Just(2048usize)],
     )
-        .prop_map(|(len, meta_words, linear_len, frag_len, rxq_frag_size)| Setup { len, meta_words, linear_len, frag_len, rxq_frag_size })
+        .prop_map(|(len, meta_words, linear_len, frag_len, rxq_frag_size)| Setup {
+            len,
+            meta_words,
+            linear_len,
+            frag_len,
+            rxq_frag_size,
+        })
 }
 
 fn errno_of<T>(r: Result<T, uxdp::XdpError>) -> Result<T, Errno> {

@@ -59,23 +59,33 @@ const OP: &str = "xdp_batch";
 /// Checks every record: known opcode, frame in range, data ranges inside the data buffer.
 pub fn validate(ops: &[i32], frames: usize, data_len: usize, results: usize) -> Result<()> {
     if !ops.len().is_multiple_of(OP_WORDS) {
-        return Err(XdpError::new(Errno::EINVAL, OP, format!("the op list has {} words, not a multiple of {OP_WORDS}", ops.len())).len(ops.len() as u64));
+        return Err(XdpError::new(Errno::EINVAL, OP, format!("the op list has {} words, not a multiple of {OP_WORDS}", ops.len()))
+            .len(ops.len() as u64));
     }
     let count = ops.len() / OP_WORDS;
     if results < count {
-        return Err(XdpError::new(Errno::EINVAL, OP, "the result array is shorter than the op list").len(results as u64).limit(count as u64));
+        return Err(XdpError::new(Errno::EINVAL, OP, "the result array is shorter than the op list")
+            .len(results as u64)
+            .limit(count as u64));
     }
     for (i, rec) in ops.chunks_exact(OP_WORDS).enumerate() {
-        let op = BatchOp::from_i32(rec[0]).ok_or_else(|| XdpError::new(Errno::EINVAL, OP, format!("op {i}: unknown opcode {}", rec[0])).offset(i as i64))?;
+        let op = BatchOp::from_i32(rec[0])
+            .ok_or_else(|| XdpError::new(Errno::EINVAL, OP, format!("op {i}: unknown opcode {}", rec[0])).offset(i as i64))?;
         if rec[1] < 0 || rec[1] as usize >= frames {
-            return Err(XdpError::new(Errno::EINVAL, OP, format!("op {i}: frame {} out of range", rec[1])).offset(i as i64).limit(frames as u64));
+            return Err(XdpError::new(Errno::EINVAL, OP, format!("op {i}: frame {} out of range", rec[1]))
+                .offset(i as i64)
+                .limit(frames as u64));
         }
         if matches!(op, BatchOp::LoadBytes | BatchOp::StoreBytes) {
             let (len, at) = (rec[3], rec[4]);
             if len < 0 || at < 0 || at as usize + len as usize > data_len {
-                return Err(XdpError::new(Errno::EINVAL, OP, format!("op {i}: bytes {at}..{} outside the data buffer", i64::from(at) + i64::from(len)))
-                    .offset(i as i64)
-                    .limit(data_len as u64));
+                return Err(XdpError::new(
+                    Errno::EINVAL,
+                    OP,
+                    format!("op {i}: bytes {at}..{} outside the data buffer", i64::from(at) + i64::from(len)),
+                )
+                .offset(i as i64)
+                .limit(data_len as u64));
             }
         }
     }

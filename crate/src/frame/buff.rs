@@ -336,21 +336,11 @@ impl XdpBuff {
 
     /// The linear part and every frag, in packet order.
     pub fn segments(&self) -> impl Iterator<Item = Segment<'_>> {
-        let linear = Segment {
-            index: 0,
-            page_addr: self.head.addr(),
-            page_offset: self.data,
-            bytes: self.linear(),
-        };
+        let linear = Segment { index: 0, page_addr: self.head.addr(), page_offset: self.data, bytes: self.linear() };
         let sinfo = self.shinfo();
         let frags = self.frags.iter().enumerate().map(move |(i, page)| {
             let (off, len) = (sinfo.frag_offset(i), sinfo.frag_len(i));
-            Segment {
-                index: i + 1,
-                page_addr: page.addr(),
-                page_offset: off,
-                bytes: &page.bytes()[off as usize..(off + len) as usize],
-            }
+            Segment { index: i + 1, page_addr: page.addr(), page_offset: off, bytes: &page.bytes()[off as usize..(off + len) as usize] }
         });
         std::iter::once(linear).chain(frags)
     }

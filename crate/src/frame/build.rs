@@ -90,7 +90,9 @@ impl BuildOptions {
         }
         let frame_sz = self.frame_sz.unwrap_or(page_size);
         if frame_sz > page_size {
-            return Err(XdpError::new(Errno::EINVAL, OP, "frame_sz is larger than a page").len(u64::from(frame_sz)).limit(u64::from(page_size)));
+            return Err(XdpError::new(Errno::EINVAL, OP, "frame_sz is larger than a page")
+                .len(u64::from(frame_sz))
+                .limit(u64::from(page_size)));
         }
         let reserved = u64::from(self.headroom) + u64::from(shinfo_tailroom(self.max_frags));
         if reserved >= u64::from(frame_sz) {
@@ -100,7 +102,9 @@ impl BuildOptions {
         }
         let max_linear = frame_sz - reserved as u32;
         if self.frag_offset >= page_size {
-            return Err(XdpError::new(Errno::EINVAL, OP, "frag offset is outside the page").offset(i64::from(self.frag_offset)).limit(u64::from(page_size)));
+            return Err(XdpError::new(Errno::EINVAL, OP, "frag offset is outside the page")
+                .offset(i64::from(self.frag_offset))
+                .limit(u64::from(page_size)));
         }
         let frag_len = self.frag_len.unwrap_or(page_size - self.frag_offset);
         if frag_len == 0 || u64::from(frag_len) + u64::from(self.frag_offset) > u64::from(page_size) {

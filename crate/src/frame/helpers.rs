@@ -4,8 +4,8 @@
 //! Helpers return `Result`; [`XdpError::retval`] is the value the kernel helper would return.
 
 use super::buff::{DataWindow, XdpBuff};
-use super::shinfo::{shift_frags_down, FragDesc};
 use super::layout::*;
+use super::shinfo::{shift_frags_down, FragDesc};
 use crate::errno::{Errno, Result, XdpError};
 
 /// `BPF_F_INDEX_MASK` and `BPF_F_CTXLEN_MASK` of `bpf_perf_event_output`'s flags.
@@ -32,11 +32,7 @@ pub struct PerfSample {
 }
 
 fn window_moved(op: &'static str) -> XdpError {
-    XdpError::new(
-        Errno::EFAULT,
-        op,
-        "data/data_end were moved by bpf_xdp_adjust_data; call it with offset 0 first (v14 seed API)",
-    )
+    XdpError::new(Errno::EFAULT, op, "data/data_end were moved by bpf_xdp_adjust_data; call it with offset 0 first (v14 seed API)")
 }
 
 impl XdpBuff {
@@ -66,7 +62,11 @@ impl XdpBuff {
                 },
             )
             .offset(i64::from(offset))
-            .limit(if new_data < lowest { (i64::from(self.data) - lowest) as u64 } else { (highest - i64::from(self.data)).max(0) as u64 }));
+            .limit(if new_data < lowest {
+                (i64::from(self.data) - lowest) as u64
+            } else {
+                (highest - i64::from(self.data)).max(0) as u64
+            }));
         }
         if metalen > 0 {
             let from = self.data_meta as usize;
@@ -321,9 +321,9 @@ impl XdpBuff {
         frag_table(self.head.bytes(), self.shinfo_base(), n)
     }
 
-    /// The range checks `bpf_xdp_pointer`, `bpf_xdp_load_bytes` and `bpf_xdp_store_bytes` share:
-    /// EFAULT when the offset or the length is above 0xffff, EINVAL when the range runs past the
-    /// end of the packet. The errors are built out of line, away from the hot path.
+    /// The range checks of `bpf_xdp_pointer` (which `bpf_xdp_load_bytes`/`store_bytes` repeat
+    /// inline, with a linear fast path): EFAULT when the offset or the length is above 0xffff,
+    /// EINVAL when the range runs past the end of the packet. Errors are built out of line.
     #[inline]
     pub(crate) fn check_access(&self, op: &'static str, offset: u32, len: u32) -> Result<()> {
         if offset > XDP_ACCESS_MAX || len > XDP_ACCESS_MAX {
@@ -493,9 +493,7 @@ impl XdpBuff {
         let ctx_len = (flags & BPF_F_CTXLEN_MASK) >> 32;
         let total = u64::from(self.len());
         if ctx_len > total {
-            return Err(XdpError::new(Errno::EFAULT, OP, "requested more packet bytes than the packet has")
-                .len(ctx_len)
-                .limit(total));
+            return Err(XdpError::new(Errno::EFAULT, OP, "requested more packet bytes than the packet has").len(ctx_len).limit(total));
         }
         let mut data = vec![0u8; meta.len() + ctx_len as usize];
         data[..meta.len()].copy_from_slice(meta);

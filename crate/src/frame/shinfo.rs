@@ -59,11 +59,7 @@ impl<'a> Shinfo<'a> {
     }
 
     pub(crate) fn frag(self, i: usize) -> FragDesc {
-        FragDesc {
-            page_addr: read_u64(self.bytes, off::FRAGS + i * off::FRAG_SIZE),
-            offset: self.frag_offset(i),
-            len: self.frag_len(i),
-        }
+        FragDesc { page_addr: read_u64(self.bytes, off::FRAGS + i * off::FRAG_SIZE), offset: self.frag_offset(i), len: self.frag_len(i) }
     }
 }
 
@@ -163,8 +159,5 @@ impl<'a> ShinfoMut<'a> {
 /// released from the front).
 pub(crate) fn shift_frags_down(page: &mut [u8], base: u32, from: usize, to: usize, count: usize) {
     let start = base as usize + off::FRAGS;
-    page.copy_within(
-        start + from * off::FRAG_SIZE..start + (from + count) * off::FRAG_SIZE,
-        start + to * off::FRAG_SIZE,
-    );
+    page.copy_within(start + from * off::FRAG_SIZE..start + (from + count) * off::FRAG_SIZE, start + to * off::FRAG_SIZE);
 }

@@ -19,7 +19,11 @@ pub struct XdpFrame {
 
 impl std::fmt::Debug for XdpFrame {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("XdpFrame").field("len", &self.len()).field("frame_len", &self.frame_len()).field("nr_frags", &self.nr_frags()).finish()
+        f.debug_struct("XdpFrame")
+            .field("len", &self.len())
+            .field("frame_len", &self.frame_len())
+            .field("nr_frags", &self.nr_frags())
+            .finish()
     }
 }
 
