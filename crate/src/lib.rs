@@ -4,9 +4,11 @@
 //! xdp_frame and skb with frags, and the XDP helpers). The `napi` feature adds the one binding
 //! module the Node package is built from.
 
+pub mod dynptr;
 pub mod errno;
 pub mod frame;
 pub mod pool;
+pub mod ringbuf;
 
 pub use errno::{Errno, XdpError};
 

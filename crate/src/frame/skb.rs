@@ -1,11 +1,18 @@
 //! An `sk_buff` built around an `xdp_frame`'s memory, the way cpumap and drivers' XDP_PASS paths
 //! build it: no copy, the head page becomes the skb head, the frags array in the shared info is
 //! kept in place and only its header is rewritten.
+//!
+//! The skb's bytes are reachable the ways BPF reaches them: `skb_header_pointer` and
+//! `skb_copy_bits` reads, and `__bpf_skb_store_bytes` writes, which first make the written range
+//! linear (`skb_ensure_writable` → `__pskb_pull_tail`, reallocating the head with
+//! `pskb_expand_head` when its tailroom is short, as the kernel does).
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::layout::*;
-use super::shinfo::{FragDesc, Shinfo, ShinfoMut};
+use super::shinfo::{shift_frags_down, FragDesc, Shinfo, ShinfoMut};
 use super::xdp_frame::XdpFrame;
-use crate::errno::{Errno, XdpError};
+use crate::errno::{Errno, Result, XdpError};
 use crate::pool::Page;
 
 /// `skb->pkt_type` values set by `eth_type_trans`.
@@ -14,10 +21,17 @@ pub const PACKET_BROADCAST: u8 = 1;
 pub const PACKET_MULTICAST: u8 = 2;
 pub const PACKET_OTHERHOST: u8 = 3;
 
+/// `__bpf_skb_store_bytes` flags.
+pub const BPF_F_RECOMPUTE_CSUM: u64 = 1 << 0;
+pub const BPF_F_INVALIDATE_HASH: u64 = 1 << 1;
+
 /// `ETH_P_802_3_MIN`: below it the EtherType field is an 802.3 length.
 const ETH_P_802_3_MIN: u16 = 0x0600;
 const ETH_P_802_3: u16 = 0x0001;
 const ETH_P_802_2: u16 = 0x0004;
+
+/// Synthetic addresses for heads reallocated with kmalloc, away from the page pools' range.
+static NEXT_HEAP_ADDR: AtomicU64 = AtomicU64::new(0xffff_8881_0000_0000);
 
 /// The receiving device as `eth_type_trans` needs it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,17 +40,56 @@ pub struct NetDev {
     pub dev_addr: [u8; 6],
 }
 
+/// The skb head: first the xdp_frame's page, later perhaps a kmalloc'd buffer from
+/// `pskb_expand_head`.
+enum Head {
+    Page(Page),
+    Heap { buf: Box<[u8]>, addr: u64 },
+}
+
+impl Head {
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Head::Page(p) => p.bytes(),
+            Head::Heap { buf, .. } => buf,
+        }
+    }
+
+    #[inline]
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        match self {
+            Head::Page(p) => p.bytes_mut(),
+            Head::Heap { buf, .. } => buf,
+        }
+    }
+
+    fn addr(&self) -> u64 {
+        match self {
+            Head::Page(p) => p.addr(),
+            Head::Heap { addr, .. } => *addr,
+        }
+    }
+}
+
+/// The size a kmalloc of `size` bytes really gets (`ksize`): the slab buckets up to 8 KiB, whole
+/// pages (power-of-two orders) above.
+fn kmalloc_size(size: u32) -> u32 {
+    const BUCKETS: [u32; 13] = [8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192];
+    BUCKETS.iter().copied().find(|&b| b >= size).unwrap_or_else(|| size.next_power_of_two())
+}
+
 pub struct Skb {
     frags: Vec<Page>,
-    head: Page,
-    /// `skb->head` in the head page.
+    head: Head,
+    /// `skb->head` in the head buffer.
     head_off: u32,
-    /// `skb->data` and `skb->tail`.
+    /// `skb->data`, `skb->tail` and the mac header, as offsets in the head buffer.
     data: u32,
     tail: u32,
+    mac_header: u32,
     /// `skb_end_offset`: where the shared info starts, relative to `head`.
     end: u32,
-    mac_header: u32,
     len: u32,
     data_len: u32,
     truesize: u32,
@@ -45,6 +98,8 @@ pub struct Skb {
     pkt_type: u8,
     ifindex: u32,
     max_frags: u8,
+    cloned: bool,
+    hash: u32,
 }
 
 impl std::fmt::Debug for Skb {
@@ -63,9 +118,8 @@ impl XdpFrame {
     /// metadata length, carries the frags over with `xdp_update_skb_shared_info` (truesize
     /// `nr_frags × frame_sz`), and runs `eth_type_trans` for `dev`. EINVAL when the linear part
     /// cannot hold an Ethernet header.
-    // The frame comes back with the error, so that a failed conversion loses nothing.
     #[allow(clippy::result_large_err)]
-    pub fn into_skb(self, dev: NetDev) -> Result<Skb, (XdpError, XdpFrame)> {
+    pub fn into_skb(self, dev: NetDev) -> std::result::Result<Skb, (XdpError, XdpFrame)> {
         if self.len() < ETH_HLEN {
             let err = XdpError::new(Errno::EINVAL, "__xdp_build_skb_from_frame", "the linear part is shorter than an Ethernet header")
                 .len(u64::from(self.len()))
@@ -99,13 +153,13 @@ impl XdpFrame {
             skb_truesize += u32::from(nr_frags) * frame_sz;
         }
         let mut skb = Skb {
-            head,
             frags,
+            head: Head::Page(head),
             head_off: hard_start,
             data,
             tail: data + len,
-            end,
             mac_header: data,
+            end,
             len: skb_len,
             data_len,
             truesize: skb_truesize,
@@ -114,6 +168,8 @@ impl XdpFrame {
             pkt_type: PACKET_HOST,
             ifindex: dev.ifindex,
             max_frags,
+            cloned: false,
+            hash: 0,
         };
         skb.eth_type_trans(&dev);
         Ok(skb)
@@ -138,8 +194,8 @@ impl Skb {
         } else {
             // Raw 802.3 (Novell) frames start their payload with 0xFFFF; anything else is 802.2 LLC.
             let mut first = [0u8; 2];
-            self.copy_payload(0, &mut first);
-            if first == [0xff, 0xff] {
+            let raw = self.copy_bits(0, &mut first).is_ok() && first == [0xff, 0xff];
+            if raw {
                 ETH_P_802_3
             } else {
                 ETH_P_802_2
@@ -147,17 +203,16 @@ impl Skb {
         };
     }
 
-    fn copy_payload(&self, offset: usize, out: &mut [u8]) {
-        let bytes = self.to_vec();
-        let n = out.len().min(bytes.len().saturating_sub(offset));
-        out[..n].copy_from_slice(&bytes[offset..offset + n]);
-    }
-
     fn shinfo(&self) -> Shinfo<'_> {
         Shinfo::at(self.head.bytes(), self.head_off + self.end)
     }
 
-    /// `skb->len`: bytes from `data` (after the Ethernet header) to the end of the last frag.
+    fn shinfo_mut(&mut self) -> ShinfoMut<'_> {
+        let base = self.head_off + self.end;
+        ShinfoMut::at(self.head.bytes_mut(), base)
+    }
+
+    /// `skb->len`: bytes from `data` to the end of the last frag.
     pub fn len(&self) -> u32 {
         self.len
     }
@@ -174,6 +229,11 @@ impl Skb {
     /// `skb_headlen`.
     pub fn headlen(&self) -> u32 {
         self.len - self.data_len
+    }
+
+    /// `skb_tailroom`: room after the linear data before the shared info.
+    pub fn tailroom(&self) -> u32 {
+        self.head_off + self.end - self.tail
     }
 
     pub fn truesize(&self) -> u32 {
@@ -197,6 +257,34 @@ impl Skb {
         self.ifindex
     }
 
+    /// `skb->hash` (cleared by a store with `BPF_F_INVALIDATE_HASH`).
+    pub fn hash(&self) -> u32 {
+        self.hash
+    }
+
+    pub fn set_hash(&mut self, hash: u32) {
+        self.hash = hash;
+    }
+
+    /// `skb_cloned`: the data is shared with a clone, so writing it needs a private copy first.
+    pub fn is_cloned(&self) -> bool {
+        self.cloned
+    }
+
+    /// Marks the skb as sharing its data with a clone (as `skb_clone` leaves it).
+    pub fn set_cloned(&mut self, cloned: bool) {
+        self.cloned = cloned;
+    }
+
+    /// Whether the head was reallocated (kmalloc'd) rather than still the frame's page.
+    pub fn head_reallocated(&self) -> bool {
+        matches!(self.head, Head::Heap { .. })
+    }
+
+    pub fn head_addr(&self) -> u64 {
+        self.head.addr()
+    }
+
     /// `skb_metadata_len`, from `skb_shared_info.meta_len`.
     pub fn meta_len(&self) -> u8 {
         self.shinfo().meta_len()
@@ -205,6 +293,11 @@ impl Skb {
     pub fn meta(&self) -> &[u8] {
         let mac = self.mac_header as usize;
         &self.head.bytes()[mac - usize::from(self.meta_len())..mac]
+    }
+
+    pub fn meta_mut(&mut self) -> &mut [u8] {
+        let (mac, len) = (self.mac_header as usize, usize::from(self.meta_len()));
+        &mut self.head.bytes_mut()[mac - len..mac]
     }
 
     pub fn nr_frags(&self) -> u8 {
@@ -226,14 +319,20 @@ impl Skb {
         &self.head.bytes()[self.mac_header as usize..(self.mac_header + ETH_HLEN) as usize]
     }
 
+    /// The linear bytes from `data` to `tail`.
+    pub fn linear(&self) -> &[u8] {
+        &self.head.bytes()[self.data as usize..self.tail as usize]
+    }
+
+    pub fn linear_mut(&mut self) -> &mut [u8] {
+        let (start, end) = (self.data as usize, self.tail as usize);
+        &mut self.head.bytes_mut()[start..end]
+    }
+
     /// Bytes from `data` to the end of the last frag (what the stack sees after the pull).
     pub fn to_vec(&self) -> Vec<u8> {
-        let mut out = self.head.bytes()[self.data as usize..self.tail as usize].to_vec();
-        let sinfo = self.shinfo();
-        for (i, page) in self.frags.iter().enumerate().take(usize::from(sinfo.nr_frags())) {
-            let (off, len) = (sinfo.frag_offset(i) as usize, sinfo.frag_len(i) as usize);
-            out.extend_from_slice(&page.bytes()[off..off + len]);
-        }
+        let mut out = vec![0u8; self.len as usize];
+        self.copy_bits(0, &mut out).expect("the whole skb is in range");
         out
     }
 
@@ -242,6 +341,224 @@ impl Skb {
         let mut out = self.mac_header().to_vec();
         out.extend(self.to_vec());
         out
+    }
+
+    /// `skb_copy_bits`: `buf.len()` bytes from `offset` (relative to `data`) across the head and the
+    /// frags. EFAULT when the range runs past `skb->len`.
+    pub fn copy_bits(&self, offset: u32, buf: &mut [u8]) -> Result<()> {
+        if u64::from(offset) + buf.len() as u64 > u64::from(self.len) {
+            return Err(XdpError::new(Errno::EFAULT, "skb_copy_bits", "range runs past the end of the skb")
+                .offset(i64::from(offset))
+                .len(buf.len() as u64)
+                .limit(u64::from(self.len)));
+        }
+        let mut pos = offset as usize;
+        let mut done = 0;
+        let linear = self.linear();
+        if pos < linear.len() {
+            let n = (linear.len() - pos).min(buf.len());
+            buf[..n].copy_from_slice(&linear[pos..pos + n]);
+            done = n;
+            pos = 0;
+        } else {
+            pos -= linear.len();
+        }
+        let sinfo = self.shinfo();
+        for (i, page) in self.frags.iter().enumerate().take(usize::from(sinfo.nr_frags())) {
+            if done == buf.len() {
+                break;
+            }
+            let (off, len) = (sinfo.frag_offset(i) as usize, sinfo.frag_len(i) as usize);
+            if pos >= len {
+                pos -= len;
+                continue;
+            }
+            let n = (len - pos).min(buf.len() - done);
+            buf[done..done + n].copy_from_slice(&page.bytes()[off + pos..off + pos + n]);
+            done += n;
+            pos = 0;
+        }
+        Ok(())
+    }
+
+    /// `skb_header_pointer`: the linear bytes themselves when `[offset, offset + len)` is in the
+    /// head, else a copy into `buffer` (None past the end).
+    pub fn header_pointer<'a>(&'a self, offset: u32, len: u32, buffer: &'a mut [u8]) -> Option<&'a [u8]> {
+        let headlen = self.headlen();
+        if u64::from(offset) + u64::from(len) <= u64::from(headlen) {
+            return Some(&self.linear()[offset as usize..(offset + len) as usize]);
+        }
+        let buf = &mut buffer[..len as usize];
+        self.copy_bits(offset, buf).ok()?;
+        Some(buf)
+    }
+
+    /// `skb_pointer_if_linear`: the bytes when they are in the head, else None.
+    ///
+    /// The kernel's test, `skb_headlen(skb) - offset >= len`, is unsigned and wraps for an offset
+    /// past the linear part, handing out memory beyond the packet data. uxdp answers None there,
+    /// the function's evident intent.
+    pub fn pointer_if_linear(&mut self, offset: u32, len: u32) -> Option<&mut [u8]> {
+        if u64::from(offset) + u64::from(len) > u64::from(self.headlen()) {
+            return None;
+        }
+        Some(&mut self.linear_mut()[offset as usize..(offset + len) as usize])
+    }
+
+    /// `__bpf_skb_load_bytes`: EFAULT (and a zeroed buffer) for an offset above INT_MAX or a range
+    /// past the end.
+    pub fn load_bytes(&self, offset: u32, buf: &mut [u8]) -> Result<()> {
+        let r = if offset > i32::MAX as u32 {
+            Err(XdpError::new(Errno::EFAULT, "bpf_skb_load_bytes", "offset above INT_MAX").offset(i64::from(offset)))
+        } else {
+            self.copy_bits(offset, buf)
+        };
+        if let Err(mut e) = r {
+            buf.fill(0);
+            e.detail.op = "bpf_skb_load_bytes";
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// `__bpf_skb_store_bytes`: makes `[0, offset + len)` linear and private
+    /// (`skb_ensure_writable`), then copies. EINVAL for unknown flags, EFAULT for an offset above
+    /// INT_MAX or a range the skb cannot make writable (past its end).
+    pub fn store_bytes(&mut self, offset: u32, from: &[u8], flags: u64) -> Result<()> {
+        const OP: &str = "bpf_skb_store_bytes";
+        if flags & !(BPF_F_RECOMPUTE_CSUM | BPF_F_INVALIDATE_HASH) != 0 {
+            return Err(XdpError::new(Errno::EINVAL, OP, "flags has bits other than BPF_F_RECOMPUTE_CSUM and BPF_F_INVALIDATE_HASH"));
+        }
+        if offset > i32::MAX as u32 {
+            return Err(XdpError::new(Errno::EFAULT, OP, "offset above INT_MAX").offset(i64::from(offset)));
+        }
+        let write_len = u64::from(offset) + from.len() as u64;
+        if write_len > u64::from(u32::MAX) || self.ensure_writable(write_len as u32).is_err() {
+            return Err(XdpError::new(Errno::EFAULT, OP, "the range cannot be made writable (past the end of the skb)")
+                .offset(i64::from(offset))
+                .len(from.len() as u64)
+                .limit(u64::from(self.len)));
+        }
+        let start = offset as usize;
+        self.linear_mut()[start..start + from.len()].copy_from_slice(from);
+        // The XDP-built skb carries no checksum state (CHECKSUM_NONE), so BPF_F_RECOMPUTE_CSUM has
+        // nothing to update.
+        if flags & BPF_F_INVALIDATE_HASH != 0 {
+            self.hash = 0;
+        }
+        Ok(())
+    }
+
+    /// `skb_ensure_writable`: `pskb_may_pull(write_len)`, then a private head for a cloned skb.
+    pub fn ensure_writable(&mut self, write_len: u32) -> Result<()> {
+        self.may_pull(write_len)?;
+        if self.cloned {
+            self.expand_head(0)?;
+        }
+        Ok(())
+    }
+
+    /// `pskb_may_pull`: make the first `len` bytes linear. ENOMEM past the end of the skb.
+    pub fn may_pull(&mut self, len: u32) -> Result<()> {
+        let headlen = self.headlen();
+        if len <= headlen {
+            return Ok(());
+        }
+        if len > self.len {
+            return Err(XdpError::new(Errno::ENOMEM, "pskb_may_pull", "cannot pull past the end of the skb")
+                .len(u64::from(len))
+                .limit(u64::from(self.len)));
+        }
+        self.pull_tail(len - headlen)
+    }
+
+    /// `__pskb_pull_tail`: move `delta` bytes from the front of the frags to the end of the head,
+    /// growing the head first when its tailroom is short; frags emptied this way are released.
+    fn pull_tail(&mut self, delta: u32) -> Result<()> {
+        let eat = i64::from(self.tail) + i64::from(delta) - i64::from(self.head_off + self.end);
+        if eat > 0 || self.cloned {
+            self.expand_head(if eat > 0 { eat as u32 + 128 } else { 0 })?;
+        }
+        let (from, to) = (self.headlen(), self.tail as usize);
+        let mut pulled = vec![0u8; delta as usize];
+        self.copy_bits(from, &mut pulled)?;
+        self.head.bytes_mut()[to..to + delta as usize].copy_from_slice(&pulled);
+        // Eat `delta` bytes off the front of the frags.
+        let nr = usize::from(self.nr_frags());
+        let mut eat = delta;
+        let mut freed = 0;
+        for i in 0..nr {
+            let frag = self.shinfo().frag(i);
+            if frag.len <= eat {
+                eat -= frag.len;
+                freed += 1;
+            } else {
+                if eat > 0 {
+                    self.shinfo_mut().set_frag(i, FragDesc { offset: frag.offset + eat, len: frag.len - eat, ..frag });
+                }
+                break;
+            }
+        }
+        if freed > 0 {
+            let base = self.head_off + self.end;
+            shift_frags_down(self.head.bytes_mut(), base, freed, 0, nr - freed);
+            self.frags.drain(..freed);
+            self.shinfo_mut().set_nr_frags((nr - freed) as u8);
+        }
+        self.tail += delta;
+        self.data_len -= delta;
+        Ok(())
+    }
+
+    /// `pskb_expand_head(skb, 0, ntail)`: a new kmalloc'd head, as large as kmalloc really gives,
+    /// with the linear data and the shared info header and frags copied over; the old head goes
+    /// back (its page to its pool). The skb is no longer cloned.
+    fn expand_head(&mut self, ntail: u32) -> Result<()> {
+        let old_end = self.end;
+        let wanted = old_end + ntail + shinfo_tailroom(self.max_frags);
+        let alloc = kmalloc_size(skb_data_align(wanted));
+        let new_end = alloc - shinfo_tailroom(self.max_frags);
+        let mut buf = vec![0u8; alloc as usize].into_boxed_slice();
+        let old = self.head.bytes();
+        let h = self.head_off as usize;
+        buf[..(self.tail - self.head_off) as usize].copy_from_slice(&old[h..self.tail as usize]);
+        let nr = usize::from(self.nr_frags());
+        let shinfo_used = shinfo::FRAGS + nr * shinfo::FRAG_SIZE;
+        let (old_base, new_base) = ((self.head_off + old_end) as usize, new_end as usize);
+        buf[new_base..new_base + shinfo_used].copy_from_slice(&old[old_base..old_base + shinfo_used]);
+        let shift = self.head_off;
+        self.data -= shift;
+        self.tail -= shift;
+        self.mac_header -= shift;
+        self.head_off = 0;
+        self.end = new_end;
+        self.truesize += new_end - old_end;
+        let addr = NEXT_HEAP_ADDR.fetch_add(u64::from(alloc.next_power_of_two()), Ordering::Relaxed);
+        self.head = Head::Heap { buf, addr };
+        self.cloned = false;
+        Ok(())
+    }
+
+    /// `bpf_skb_meta_pointer`: offset `offset` into the metadata area.
+    pub fn meta_pointer(&mut self, offset: u32, len: u32) -> Option<&mut [u8]> {
+        let meta = self.meta_mut();
+        let (start, end) = (offset as usize, offset as usize + len as usize);
+        (end <= meta.len()).then(move || &mut meta[start..end])
+    }
+
+    /// `__bpf_skb_meta_store_bytes`: EINVAL for any flag; the skb is made private first.
+    pub fn meta_store_bytes(&mut self, offset: u32, from: &[u8], flags: u64) -> Result<()> {
+        const OP: &str = "bpf_skb_meta_store_bytes";
+        if flags != 0 {
+            return Err(XdpError::new(Errno::EINVAL, OP, "flags must be 0"));
+        }
+        self.ensure_writable(0).map_err(|mut e| {
+            e.detail.op = OP;
+            e
+        })?;
+        let dst = self.meta_pointer(offset, from.len() as u32).ok_or_else(|| XdpError::new(Errno::EFAULT, OP, "outside the metadata area"))?;
+        dst.copy_from_slice(from);
+        Ok(())
     }
 
     /// `consume_skb`: pages back to their pools.

@@ -1,0 +1,306 @@
+//! Reading, writing, slicing, copying and filling through a dynptr, per kind, as
+//! `kernel/bpf/helpers.c` does it.
+
+use super::{einval, Backing, Dynptr, DynptrKind};
+use crate::errno::{Errno, Result, XdpError};
+
+/// What `bpf_dynptr_slice` / `bpf_dynptr_slice_rdwr` returned.
+pub enum Slice<'a> {
+    /// A pointer into the object itself: writes through it reach the data.
+    Direct(&'a mut [u8]),
+    /// The caller's buffer, filled with a copy (the range crosses a boundary).
+    Copied(&'a mut [u8]),
+}
+
+impl<'a> Slice<'a> {
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            Slice::Direct(b) | Slice::Copied(b) => b,
+        }
+    }
+
+    pub fn is_direct(&self) -> bool {
+        matches!(self, Slice::Direct(_))
+    }
+}
+
+/// Where a slice's direct bytes are, without holding a borrow: in the memory, at this offset; or
+/// in the xdp segment / skb head at this offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SliceBacking {
+    Mem { start: usize },
+    XdpSegment { segment: u32, start: u32 },
+    SkbLinear { start: u32 },
+    SkbMeta { start: u32 },
+}
+
+fn unknown_kind(op: &'static str) -> XdpError {
+    XdpError::new(Errno::EFAULT, op, "dynptr kind does not match its backing object")
+}
+
+fn mem_range(mem: &[u8], d: &Dynptr, off: u32, len: usize, op: &'static str) -> Result<std::ops::Range<usize>> {
+    let start = d.offset as usize + off as usize;
+    let end = start + len;
+    if end > mem.len() {
+        // The dynptr was made over less memory than it claims: never reach past what was given.
+        return Err(XdpError::new(Errno::EFAULT, op, "dynptr range is outside its memory").offset(start as i64).limit(mem.len() as u64));
+    }
+    Ok(start..end)
+}
+
+impl Dynptr {
+    fn kind_matches(&self, b: &Backing) -> bool {
+        matches!(
+            (self.kind(), b),
+            (DynptrKind::Local | DynptrKind::Ringbuf, Backing::Mem(_))
+                | (DynptrKind::Xdp, Backing::Xdp(_))
+                | (DynptrKind::Skb, Backing::Skb(_))
+                | (DynptrKind::SkbMeta, Backing::SkbMeta(_))
+        )
+    }
+
+    /// `__bpf_dynptr_read` (helper 201 `bpf_dynptr_read`): `dst.len()` bytes at `offset`.
+    pub fn read(&self, b: &mut Backing, offset: u32, dst: &mut [u8], flags: u64) -> Result<()> {
+        const OP: &str = "bpf_dynptr_read";
+        if self.is_null() || flags != 0 {
+            return Err(einval(OP, if self.is_null() { "null dynptr" } else { "flags must be 0" }));
+        }
+        let len = u32::try_from(dst.len()).unwrap_or(u32::MAX);
+        self.check_off_len(offset, len, OP)?;
+        if !self.kind_matches(b) {
+            return Err(unknown_kind(OP));
+        }
+        match b {
+            Backing::Mem(mem) => {
+                let r = mem_range(mem, self, offset, dst.len(), OP)?;
+                dst.copy_from_slice(&mem[r]);
+                Ok(())
+            }
+            Backing::Skb(skb) => skb.load_bytes(self.offset.wrapping_add(offset), dst),
+            Backing::Xdp(xdp) => xdp.load_bytes(self.offset.wrapping_add(offset), dst),
+            Backing::SkbMeta(skb) => {
+                let src = skb.meta_pointer(self.offset.wrapping_add(offset), len).ok_or_else(|| unknown_kind(OP))?;
+                dst.copy_from_slice(src);
+                Ok(())
+            }
+        }
+    }
+
+    /// `__bpf_dynptr_write` (helper 202 `bpf_dynptr_write`): `src` at `offset`. EINVAL for a null
+    /// or read-only dynptr (and for flags on memory and xdp dynptrs); skb flags are
+    /// `bpf_skb_store_bytes`'.
+    pub fn write(&self, b: &mut Backing, offset: u32, src: &[u8], flags: u64) -> Result<()> {
+        const OP: &str = "bpf_dynptr_write";
+        if self.is_null() || self.rdonly_bit() {
+            return Err(einval(OP, if self.is_null() { "null dynptr" } else { "read-only dynptr" }));
+        }
+        let len = u32::try_from(src.len()).unwrap_or(u32::MAX);
+        self.check_off_len(offset, len, OP)?;
+        if !self.kind_matches(b) {
+            return Err(unknown_kind(OP));
+        }
+        match b {
+            Backing::Mem(mem) => {
+                if flags != 0 {
+                    return Err(einval(OP, "flags must be 0"));
+                }
+                let r = mem_range(mem, self, offset, src.len(), OP)?;
+                mem[r].copy_from_slice(src);
+                Ok(())
+            }
+            Backing::Skb(skb) => skb.store_bytes(self.offset.wrapping_add(offset), src, flags),
+            Backing::Xdp(xdp) => {
+                if flags != 0 {
+                    return Err(einval(OP, "flags must be 0"));
+                }
+                xdp.store_bytes(self.offset.wrapping_add(offset), src)
+            }
+            Backing::SkbMeta(skb) => skb.meta_store_bytes(self.offset.wrapping_add(offset), src, flags),
+        }
+    }
+
+    /// `bpf_dynptr_data` (helper 203): a direct pointer for memory and ring-buffer dynptrs; None
+    /// for skb, xdp and skb_meta dynptrs (they use slices), for read-only and null dynptrs, and out
+    /// of range.
+    pub fn data<'a>(&self, b: &'a mut Backing, offset: u32, len: u32) -> Option<&'a mut [u8]> {
+        if self.is_null() || self.check_off_len(offset, len, "bpf_dynptr_data").is_err() || self.rdonly_bit() {
+            return None;
+        }
+        match (self.kind(), b) {
+            (DynptrKind::Local | DynptrKind::Ringbuf, Backing::Mem(mem)) => {
+                let r = mem_range(mem, self, offset, len as usize, "bpf_dynptr_data").ok()?;
+                Some(&mut mem[r])
+            }
+            _ => None,
+        }
+    }
+
+    /// Where `bpf_dynptr_slice` would find `len` bytes at `offset` directly, if it would.
+    pub fn slice_backing(&self, b: &mut Backing, offset: u32, len: u32) -> Option<SliceBacking> {
+        if self.is_null() || self.check_off_len(offset, len, "bpf_dynptr_slice").is_err() {
+            return None;
+        }
+        let at = self.offset.wrapping_add(offset);
+        match (self.kind(), b) {
+            (DynptrKind::Local | DynptrKind::Ringbuf, Backing::Mem(mem)) => {
+                let r = mem_range(mem, self, offset, len as usize, "bpf_dynptr_slice").ok()?;
+                Some(SliceBacking::Mem { start: r.start })
+            }
+            (DynptrKind::Skb, Backing::Skb(skb)) => {
+                (u64::from(at) + u64::from(len) <= u64::from(skb.headlen())).then_some(SliceBacking::SkbLinear { start: at })
+            }
+            (DynptrKind::Xdp, Backing::Xdp(xdp)) => match xdp.pointer(at, len) {
+                Ok(Some(v)) => Some(SliceBacking::XdpSegment { segment: v.segment, start: v.offset }),
+                _ => None,
+            },
+            (DynptrKind::SkbMeta, Backing::SkbMeta(skb)) => {
+                (u64::from(at) + u64::from(len) <= u64::from(skb.meta_len())).then_some(SliceBacking::SkbMeta { start: at })
+            }
+            _ => None,
+        }
+    }
+
+    /// `bpf_dynptr_slice` (kfunc): a direct view of `len` bytes at `offset` when the object allows
+    /// it; otherwise, with a `buffer`, a copy into it (skb: `skb_header_pointer`; xdp:
+    /// `bpf_xdp_copy_buf`, which, unlike reads, is not held to 0xffff); None without one, for a
+    /// null dynptr, or out of range.
+    pub fn slice<'a>(&self, b: &'a mut Backing, offset: u32, buffer: Option<&'a mut [u8]>, len: u32) -> Option<Slice<'a>> {
+        if self.is_null() || self.check_off_len(offset, len, "bpf_dynptr_slice").is_err() {
+            return None;
+        }
+        let at = self.offset.wrapping_add(offset);
+        let direct = self.slice_backing(b, offset, len);
+        match (self.kind(), b) {
+            (DynptrKind::Local | DynptrKind::Ringbuf, Backing::Mem(mem)) => {
+                let Some(SliceBacking::Mem { start }) = direct else { return None };
+                Some(Slice::Direct(&mut mem[start..start + len as usize]))
+            }
+            (DynptrKind::Skb, Backing::Skb(skb)) => match direct {
+                Some(_) => skb.pointer_if_linear(at, len).map(Slice::Direct),
+                None => {
+                    let buf = &mut buffer?[..len as usize];
+                    skb.copy_bits(at, buf).ok()?;
+                    Some(Slice::Copied(buf))
+                }
+            },
+            (DynptrKind::Xdp, Backing::Xdp(xdp)) => match direct {
+                Some(SliceBacking::XdpSegment { segment, start }) => {
+                    Some(Slice::Direct(xdp.view_mut(crate::frame::DirectView { segment, offset: start, len })))
+                }
+                _ => {
+                    let buf = &mut buffer?[..len as usize];
+                    xdp.copy_out(at as usize, buf);
+                    Some(Slice::Copied(buf))
+                }
+            },
+            (DynptrKind::SkbMeta, Backing::SkbMeta(skb)) => skb.meta_pointer(at, len).map(Slice::Direct),
+            _ => None,
+        }
+    }
+
+    /// `bpf_dynptr_slice_rdwr` (kfunc): as `slice`, but None for a read-only dynptr. A copy made
+    /// into the buffer is not written back: the program must `bpf_dynptr_write` it.
+    pub fn slice_rdwr<'a>(&self, b: &'a mut Backing, offset: u32, buffer: Option<&'a mut [u8]>, len: u32) -> Option<Slice<'a>> {
+        if self.is_null() || self.rdonly_bit() {
+            return None;
+        }
+        self.slice(b, offset, buffer, len)
+    }
+
+    /// `bpf_dynptr_memset` (kfunc, 6.17+): `size` bytes of `val` at `offset`; a direct fill when a
+    /// slice can be had, else 256-byte chunks of writes.
+    pub fn memset(&self, b: &mut Backing, offset: u32, size: u32, val: u8) -> Result<()> {
+        const OP: &str = "bpf_dynptr_memset";
+        if let Some(Slice::Direct(s)) = self.slice_rdwr(b, offset, None, size) {
+            s.fill(val);
+            return Ok(());
+        }
+        if self.rdonly_bit() {
+            return Err(einval(OP, "read-only dynptr"));
+        }
+        self.check_off_len(offset, size, OP)?;
+        let chunk = [val; 256];
+        let mut done = 0u32;
+        while done < size {
+            let n = (size - done).min(256);
+            self.write(b, offset + done, &chunk[..n as usize], 0)?;
+            done += n;
+        }
+        Ok(())
+    }
+}
+
+/// The objects `bpf_dynptr_copy` copies between: one, when both dynptrs point into it.
+pub enum CopyBackings<'a, 'b> {
+    Same(&'a mut Backing<'b>),
+    Two { dst: &'a mut Backing<'b>, src: &'a mut Backing<'b> },
+}
+
+/// `bpf_dynptr_copy` (kfunc, 6.15+): `size` bytes from `src` at `src_off` to `dst` at `dst_off`.
+/// Both direct: one move. One direct: a single write from it or read into it. Neither: E2BIG if
+/// either range is out of bounds, else 256-byte chunks read then written, stopping at the first
+/// error. Within one object, each move behaves as `memmove`.
+pub fn copy(dst: &Dynptr, dst_off: u32, src: &Dynptr, src_off: u32, size: u32, backings: CopyBackings) -> Result<()> {
+    const OP: &str = "bpf_dynptr_copy";
+    match backings {
+        CopyBackings::Two { dst: db, src: sb } => {
+            let src_direct = src.slice_backing(sb, src_off, size);
+            let dst_direct = if dst.is_null() || dst.rdonly_bit() { None } else { dst.slice_backing(db, dst_off, size) };
+            match (src_direct, dst_direct) {
+                (Some(_), Some(_)) => {
+                    let s = src.slice(sb, src_off, None, size).expect("a direct source slice");
+                    let d = dst.slice_rdwr(db, dst_off, None, size).expect("a direct destination slice");
+                    let (Slice::Direct(s), Slice::Direct(d)) = (s, d) else { unreachable!("both were direct") };
+                    d.copy_from_slice(s);
+                    Ok(())
+                }
+                (Some(_), None) => {
+                    let s = src.slice(sb, src_off, None, size).expect("a direct source slice");
+                    dst.write(db, dst_off, s.bytes(), 0)
+                }
+                (None, Some(_)) => {
+                    let Some(Slice::Direct(d)) = dst.slice_rdwr(db, dst_off, None, size) else { unreachable!("direct") };
+                    src.read(sb, src_off, d, 0)
+                }
+                (None, None) => chunked_copy(dst, dst_off, src, src_off, size, |d, o, buf| d.write(db, o, buf, 0), |s, o, buf| s.read(sb, o, buf, 0), OP),
+            }
+        }
+        CopyBackings::Same(b) => {
+            let src_direct = src.slice_backing(b, src_off, size);
+            let dst_direct = if dst.is_null() || dst.rdonly_bit() { None } else { dst.slice_backing(b, dst_off, size) };
+            if src_direct.is_some() && dst_direct.is_some() || src_direct.is_some() != dst_direct.is_some() {
+                // One object, at least one side direct: the kernel's memmove, or a single write
+                // from (read into) memory of the same object. Moving through a copy of the source
+                // gives memmove's result.
+                let mut tmp = vec![0u8; size as usize];
+                src.read(b, src_off, &mut tmp, 0)?;
+                return dst.write(b, dst_off, &tmp, 0);
+            }
+            let b = std::cell::RefCell::new(b);
+            chunked_copy(dst, dst_off, src, src_off, size, |d, o, buf| d.write(&mut b.borrow_mut(), o, buf, 0), |s, o, buf| s.read(&mut b.borrow_mut(), o, buf, 0), OP)
+        }
+    }
+}
+
+fn chunked_copy(
+    dst: &Dynptr,
+    dst_off: u32,
+    src: &Dynptr,
+    src_off: u32,
+    size: u32,
+    mut write: impl FnMut(&Dynptr, u32, &[u8]) -> Result<()>,
+    mut read: impl FnMut(&Dynptr, u32, &mut [u8]) -> Result<()>,
+    op: &'static str,
+) -> Result<()> {
+    dst.check_off_len(dst_off, size, op)?;
+    src.check_off_len(src_off, size, op)?;
+    let mut buf = [0u8; 256];
+    let mut off = 0u32;
+    while off < size {
+        let n = (size - off).min(256) as usize;
+        read(src, src_off + off, &mut buf[..n])?;
+        write(dst, dst_off + off, &buf[..n])?;
+        off += n as u32;
+    }
+    Ok(())
+}
