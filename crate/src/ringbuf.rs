@@ -80,8 +80,12 @@ impl RingBuf {
     /// otherwise, as map creation refuses).
     pub fn new(max_entries: u32) -> Result<RingBuf> {
         if !max_entries.is_power_of_two() || max_entries % PAGE_SIZE != 0 {
-            return Err(XdpError::new(Errno::EINVAL, "ringbuf_map_alloc", "max_entries must be a power of two and a multiple of the page size")
-                .len(u64::from(max_entries)));
+            return Err(XdpError::new(
+                Errno::EINVAL,
+                "ringbuf_map_alloc",
+                "max_entries must be a power of two and a multiple of the page size",
+            )
+            .len(u64::from(max_entries)));
         }
         let n = NEXT_RING.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 4096;
         Ok(RingBuf {
@@ -130,6 +134,11 @@ impl RingBuf {
     pub fn sample_offset(&self, addr: u64) -> Option<usize> {
         let off = addr.checked_sub(self.base_addr)?;
         (off < 2 * (self.mask + 1)).then_some(off as usize)
+    }
+
+    /// The whole (doubled) data area as a dynptr backing: ring dynptrs' `data` are addresses in it.
+    pub fn backing(&mut self) -> crate::dynptr::Backing<'_> {
+        crate::dynptr::Backing::Mem { base: self.base_addr, bytes: &mut self.data }
     }
 
     /// The `len` bytes of the sample at `sample`, contiguous even when the record wraps.
@@ -214,7 +223,9 @@ impl RingBuf {
         if flags & !(BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP) != 0 {
             return Err(XdpError::new(Errno::EINVAL, OP, "flags has bits other than BPF_RB_NO_WAKEUP and BPF_RB_FORCE_WAKEUP"));
         }
-        let sample = self.reserve(data.len() as u64).ok_or_else(|| XdpError::new(Errno::EAGAIN, OP, "no room in the ring buffer").len(data.len() as u64))?;
+        let sample = self
+            .reserve(data.len() as u64)
+            .ok_or_else(|| XdpError::new(Errno::EAGAIN, OP, "no room in the ring buffer").len(data.len() as u64))?;
         self.sample_mut(sample, data.len()).copy_from_slice(data);
         self.commit(sample, flags, false);
         Ok(())

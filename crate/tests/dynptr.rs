@@ -12,7 +12,12 @@ fn errno<T: std::fmt::Debug>(r: Result<T, uxdp::XdpError>) -> Errno {
 }
 
 fn skb_of(pool: &PagePool, len: usize, opts: BuildOptions) -> Skb {
-    XdpBuff::from_bytes(pool, &pattern(len), &opts).unwrap().into_frame().unwrap().into_skb(NetDev { ifindex: 2, dev_addr: [0; 6] }).unwrap()
+    XdpBuff::from_bytes(pool, &pattern(len), &opts)
+        .unwrap()
+        .into_frame()
+        .unwrap()
+        .into_skb(NetDev { ifindex: 2, dev_addr: [0; 6] })
+        .unwrap()
 }
 
 // ---- representation ----
@@ -59,7 +64,13 @@ fn from_xdp_covers_linear_and_frags_at_creation() {
 fn from_skb_is_read_only_where_the_program_cannot_write_packets() {
     let pool = PagePool::default();
     let skb = skb_of(&pool, 200, BuildOptions::default());
-    for (prog, rdonly) in [(ProgType::SchedCls, false), (ProgType::Xdp, false), (ProgType::CgroupSkb, true), (ProgType::LwtIn, true), (ProgType::FlowDissector, true)] {
+    for (prog, rdonly) in [
+        (ProgType::SchedCls, false),
+        (ProgType::Xdp, false),
+        (ProgType::CgroupSkb, true),
+        (ProgType::LwtIn, true),
+        (ProgType::FlowDissector, true),
+    ] {
         let (d, r) = Dynptr::from_skb(9, &skb, 0, prog);
         r.unwrap();
         assert_eq!((d.len(), d.kfunc_is_rdonly()), (186, rdonly), "{prog:?}");
@@ -90,19 +101,19 @@ fn local_read_write_and_their_errors() {
     let mut mem = pattern(64);
     let (d, _) = Dynptr::from_mem(0x1000, 64, 0);
     let mut out = [0u8; 8];
-    d.read(&mut Backing::Mem(&mut mem), 56, &mut out, 0).unwrap();
+    d.read(&mut Backing::mem(0x1000, &mut mem), 56, &mut out, 0).unwrap();
     assert_eq!(out, pattern(64)[56..64]);
-    assert_eq!(errno(d.read(&mut Backing::Mem(&mut mem), 57, &mut out, 0)), Errno::E2BIG);
-    assert_eq!(errno(d.read(&mut Backing::Mem(&mut mem), 0, &mut out, 1)), Errno::EINVAL);
-    d.write(&mut Backing::Mem(&mut mem), 0, b"abc", 0).unwrap();
+    assert_eq!(errno(d.read(&mut Backing::mem(0x1000, &mut mem), 57, &mut out, 0)), Errno::E2BIG);
+    assert_eq!(errno(d.read(&mut Backing::mem(0x1000, &mut mem), 0, &mut out, 1)), Errno::EINVAL);
+    d.write(&mut Backing::mem(0x1000, &mut mem), 0, b"abc", 0).unwrap();
     assert_eq!(&mem[..3], b"abc");
-    assert_eq!(errno(d.write(&mut Backing::Mem(&mut mem), 0, b"abc", 1)), Errno::EINVAL, "flags must be 0 on memory");
-    assert_eq!(errno(d.write(&mut Backing::Mem(&mut mem), 62, b"abc", 0)), Errno::E2BIG);
+    assert_eq!(errno(d.write(&mut Backing::mem(0x1000, &mut mem), 0, b"abc", 1)), Errno::EINVAL, "flags must be 0 on memory");
+    assert_eq!(errno(d.write(&mut Backing::mem(0x1000, &mut mem), 62, b"abc", 0)), Errno::E2BIG);
     let mut ro = d;
     ro.set_rdonly();
-    assert_eq!(errno(ro.write(&mut Backing::Mem(&mut mem), 0, b"x", 0)), Errno::EINVAL);
-    assert_eq!(errno(Dynptr::NULL.read(&mut Backing::Mem(&mut mem), 0, &mut out, 0)), Errno::EINVAL);
-    assert_eq!(errno(Dynptr::NULL.write(&mut Backing::Mem(&mut mem), 0, b"x", 0)), Errno::EINVAL);
+    assert_eq!(errno(ro.write(&mut Backing::mem(0x1000, &mut mem), 0, b"x", 0)), Errno::EINVAL);
+    assert_eq!(errno(Dynptr::NULL.read(&mut Backing::mem(0x1000, &mut mem), 0, &mut out, 0)), Errno::EINVAL);
+    assert_eq!(errno(Dynptr::NULL.write(&mut Backing::mem(0x1000, &mut mem), 0, b"x", 0)), Errno::EINVAL);
 }
 
 #[test]
@@ -110,12 +121,12 @@ fn data_is_direct_for_memory_only() {
     let pool = PagePool::default();
     let mut mem = pattern(64);
     let (d, _) = Dynptr::from_mem(0x1000, 64, 0);
-    d.data(&mut Backing::Mem(&mut mem), 8, 8).unwrap().copy_from_slice(b"12345678");
+    d.data(&mut Backing::mem(0x1000, &mut mem), 8, 8).unwrap().copy_from_slice(b"12345678");
     assert_eq!(&mem[8..16], b"12345678");
-    assert!(d.data(&mut Backing::Mem(&mut mem), 60, 8).is_none(), "out of range");
+    assert!(d.data(&mut Backing::mem(0x1000, &mut mem), 60, 8).is_none(), "out of range");
     let mut ro = d;
     ro.set_rdonly();
-    assert!(ro.data(&mut Backing::Mem(&mut mem), 0, 8).is_none(), "read-only");
+    assert!(ro.data(&mut Backing::mem(0x1000, &mut mem), 0, 8).is_none(), "read-only");
     let mut b = build(&pool, 100);
     let (x, _) = Dynptr::from_xdp(1, &b, 0);
     assert!(x.data(&mut Backing::Xdp(&mut b), 0, 8).is_none(), "xdp dynptrs use slices");
@@ -268,12 +279,12 @@ fn copy_between_memory_and_frames_in_every_direction() {
     let mut mem = vec![0u8; 600];
     let (m, _) = Dynptr::from_mem(0x1000, 600, 0);
     // frame (across a boundary: not direct) -> memory (direct): one read into the memory.
-    copy(&m, 0, &x, 3400, 600, CopyBackings::Two { dst: &mut Backing::Mem(&mut mem), src: &mut Backing::Xdp(&mut b) }).unwrap();
+    copy(&m, 0, &x, 3400, 600, CopyBackings::Two { dst: &mut Backing::mem(0x1000, &mut mem), src: &mut Backing::Xdp(&mut b) }).unwrap();
     assert_eq!(mem, pattern(9000)[3400..4000]);
     // memory -> frame across frags.
     let src: Vec<u8> = (0..600).map(|i| (i % 7) as u8).collect();
     mem.copy_from_slice(&src);
-    copy(&x, 7500, &m, 0, 600, CopyBackings::Two { dst: &mut Backing::Xdp(&mut b), src: &mut Backing::Mem(&mut mem) }).unwrap();
+    copy(&x, 7500, &m, 0, 600, CopyBackings::Two { dst: &mut Backing::Xdp(&mut b), src: &mut Backing::mem(0x1000, &mut mem) }).unwrap();
     assert_eq!(&b.to_vec()[7500..8100], &src[..]);
     // frame -> same frame, neither side direct: chunked through 256 bytes.
     copy(&x, 3000, &x, 7500, 600, CopyBackings::Same(&mut Backing::Xdp(&mut b))).unwrap();
@@ -286,7 +297,7 @@ fn copy_between_memory_and_frames_in_every_direction() {
         r.set_rdonly();
         (r, e)
     };
-    let e = copy(&ro, 0, &x, 0, 10, CopyBackings::Two { dst: &mut Backing::Mem(&mut mem), src: &mut Backing::Xdp(&mut b) });
+    let e = copy(&ro, 0, &x, 0, 10, CopyBackings::Two { dst: &mut Backing::mem(0x1000, &mut mem), src: &mut Backing::Xdp(&mut b) });
     assert_eq!(errno(e), Errno::EINVAL, "read-only destination");
 }
 
@@ -294,7 +305,7 @@ fn copy_between_memory_and_frames_in_every_direction() {
 fn copy_within_memory_is_a_memmove() {
     let mut mem = pattern(100);
     let (m, _) = Dynptr::from_mem(0x1000, 100, 0);
-    copy(&m, 10, &m, 0, 50, CopyBackings::Same(&mut Backing::Mem(&mut mem))).unwrap();
+    copy(&m, 10, &m, 0, 50, CopyBackings::Same(&mut Backing::mem(0x1000, &mut mem))).unwrap();
     let mut want = pattern(100);
     want.copy_within(0..50, 10);
     assert_eq!(mem, want);

@@ -15,7 +15,12 @@ fn errno<T: std::fmt::Debug>(r: Result<T, uxdp::XdpError>) -> Errno {
 }
 
 fn skb(pool: &PagePool) -> Skb {
-    XdpBuff::from_bytes(pool, &pattern(200), &BuildOptions::default()).unwrap().into_frame().unwrap().into_skb(NetDev { ifindex: 2, dev_addr: [0; 6] }).unwrap()
+    XdpBuff::from_bytes(pool, &pattern(200), &BuildOptions::default())
+        .unwrap()
+        .into_frame()
+        .unwrap()
+        .into_skb(NetDev { ifindex: 2, dev_addr: [0; 6] })
+        .unwrap()
 }
 
 #[test]
@@ -40,17 +45,19 @@ fn test_advance_trim_err() {
     d.advance(10).unwrap();
     assert_eq!(errno(d.trim(64 - 10 + 1)), Errno::ERANGE);
     d.trim(10).unwrap();
-    let sample = rb.sample_offset(d.data).unwrap();
     let write_data = [0u8; 45];
-    let e = d.write(&mut Backing::Mem(rb.sample_mut(sample, 64)), 0, &write_data, 0);
+    let e = d.write(&mut rb.backing(), 0, &write_data, 0);
     assert_eq!(errno(e), Errno::E2BIG, "44 bytes left after advancing and trimming");
     // Submitting still works on the advanced, trimmed dynptr.
     rb.commit_dynptr(&mut d, 0, false);
     let mut got = Vec::new();
-    assert_eq!(rb.consume(|s| {
-        got.push(s.len());
-        0
-    }), 1);
+    assert_eq!(
+        rb.consume(|s| {
+            got.push(s.len());
+            0
+        }),
+        1
+    );
     assert_eq!(got, [64], "the record keeps its reserved size");
 }
 
@@ -60,8 +67,7 @@ fn test_zero_size_dynptr() {
     let (mut d, _) = rb.reserve_dynptr(64, 0);
     d.advance(64).unwrap();
     assert_eq!(d.get_size().unwrap(), 0);
-    let sample = rb.sample_offset(d.data).unwrap();
-    let mut b = Backing::Mem(rb.sample_mut(sample, 64));
+    let mut b = rb.backing();
     let mut one = [0u8; 1];
     assert_eq!(errno(d.read(&mut b, 0, &mut one, 0)), Errno::E2BIG);
     assert_eq!(errno(d.write(&mut b, 0, b"x", 0)), Errno::E2BIG);
@@ -137,14 +143,16 @@ fn test_dynptr_iterator() {
     d.advance(1).unwrap();
     let size = d.get_size().unwrap();
     // A callback asking for one byte more than is left.
-    let r = d.iterator(&mut Backing::Skb(&mut s), 0, |_, view| IterStep::Advance(view.get_size().unwrap() as i32 + 1));
+    let r = d.iterator(0, |view| IterStep::Advance(view.get_size().unwrap() as i32 + 1));
     assert_eq!(r, Errno::ERANGE.retval());
     assert_eq!((d.get_size().unwrap(), d.get_offset().unwrap()), (size, 1), "the iterated dynptr is untouched");
     // A callback returning an error code.
-    let r = d.iterator(&mut Backing::Skb(&mut s), 0, |_, _| IterStep::Advance(Errno::EFAULT.retval()));
+    let r = d.iterator(0, |_| IterStep::Advance(Errno::EFAULT.retval()));
     assert_eq!(r, Errno::EFAULT.retval());
-    assert_eq!(d.iterator(&mut Backing::Skb(&mut s), 1, |_, _| IterStep::Advance(0)), Errno::EINVAL.retval(), "flags must be 0");
-    assert_eq!(Dynptr::NULL.iterator(&mut Backing::Skb(&mut s), 0, |_, _| IterStep::Advance(0)), Errno::EINVAL.retval());
+    assert_eq!(d.iterator(1, |_| IterStep::Advance(0)), Errno::EINVAL.retval(), "flags must be 0");
+    assert_eq!(Dynptr::NULL.iterator(0, |_| IterStep::Advance(0)), Errno::EINVAL.retval());
+    let mut out = [0u8; 1];
+    d.read(&mut Backing::Skb(&mut s), 0, &mut out, 0).unwrap();
 }
 
 /// The parse-strings callback: find `=` in the first 10 bytes of the view, then the `/` after it,
@@ -188,7 +196,8 @@ fn iterator_parse_strings() {
     let (d, r) = Dynptr::from_mem(0x1000, 64, 0);
     r.unwrap();
     let mut values = Vec::new();
-    let r = d.iterator(&mut Backing::Mem(&mut map_val), 0, |b, view| IterStep::Advance(parse_strings(b, view, &mut values)));
+    let mut b = Backing::mem(0x1000, &mut map_val);
+    let r = d.iterator(0, |view| IterStep::Advance(parse_strings(&mut b, view, &mut values)));
     assert_eq!(r, 0);
     assert_eq!(values, ["foo", "bar", "baz"]);
 }

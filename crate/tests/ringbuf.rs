@@ -1,6 +1,5 @@
 //! The BPF ring buffer: layout, reservation rules, commit, wakeups, and the libbpf-style consumer.
 
-use uxdp::dynptr::Backing;
 use uxdp::ringbuf::*;
 use uxdp::Errno;
 
@@ -136,8 +135,7 @@ fn dynptr_reservations_submit_and_discard() {
     let mut rb = RingBuf::new(4096).unwrap();
     let (mut d, r) = rb.reserve_dynptr(16, 0);
     r.unwrap();
-    let at = rb.sample_offset(d.data).unwrap();
-    d.write(&mut Backing::Mem(rb.sample_mut(at, 16)), 0, b"hello, ring!!!!!", 0).unwrap();
+    d.write(&mut rb.backing(), 0, b"hello, ring!!!!!", 0).unwrap();
     rb.commit_dynptr(&mut d, 0, false);
     assert!(d.is_null(), "submit nulls the dynptr");
     rb.commit_dynptr(&mut d, 0, false);

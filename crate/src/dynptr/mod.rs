@@ -72,12 +72,23 @@ pub struct Dynptr {
 
 /// The object a dynptr's `data` names, as the operations need it.
 pub enum Backing<'a> {
-    /// LOCAL and RINGBUF: the memory starting at `data` (offsets are relative to its start).
-    Mem(&'a mut [u8]),
+    /// LOCAL and RINGBUF: a memory region whose first byte has address `base`; a dynptr's bytes
+    /// start at `data - base + offset` in it. Two dynptrs into one region share one backing.
+    Mem {
+        base: u64,
+        bytes: &'a mut [u8],
+    },
     Xdp(&'a mut XdpBuff),
     Skb(&'a mut Skb),
     /// SKB_META: the skb whose metadata area the dynptr covers.
     SkbMeta(&'a mut Skb),
+}
+
+impl<'a> Backing<'a> {
+    /// A memory region at address `base`.
+    pub fn mem(base: u64, bytes: &'a mut [u8]) -> Backing<'a> {
+        Backing::Mem { base, bytes }
+    }
 }
 
 /// Program types whose skb dynptrs are writable; every other type gets a read-only one

@@ -38,21 +38,26 @@ fn unknown_kind(op: &'static str) -> XdpError {
     XdpError::new(Errno::EFAULT, op, "dynptr kind does not match its backing object")
 }
 
-fn mem_range(mem: &[u8], d: &Dynptr, off: u32, len: usize, op: &'static str) -> Result<std::ops::Range<usize>> {
-    let start = d.offset as usize + off as usize;
-    let end = start + len;
-    if end > mem.len() {
-        // The dynptr was made over less memory than it claims: never reach past what was given.
-        return Err(XdpError::new(Errno::EFAULT, op, "dynptr range is outside its memory").offset(start as i64).limit(mem.len() as u64));
+fn mem_range(base: u64, mem: &[u8], d: &Dynptr, off: u32, len: usize, op: &'static str) -> Result<std::ops::Range<usize>> {
+    let outside = || {
+        XdpError::new(Errno::EFAULT, op, "dynptr range is outside its memory region")
+            .offset(d.data.wrapping_sub(base) as i64)
+            .limit(mem.len() as u64)
+    };
+    // The dynptr was made over memory the region must hold: never reach past what was given.
+    let start = d.data.checked_sub(base).ok_or_else(outside)? + u64::from(d.offset) + u64::from(off);
+    let end = start + len as u64;
+    if end > mem.len() as u64 {
+        return Err(outside());
     }
-    Ok(start..end)
+    Ok(start as usize..end as usize)
 }
 
 impl Dynptr {
     fn kind_matches(&self, b: &Backing) -> bool {
         matches!(
             (self.kind(), b),
-            (DynptrKind::Local | DynptrKind::Ringbuf, Backing::Mem(_))
+            (DynptrKind::Local | DynptrKind::Ringbuf, Backing::Mem { .. })
                 | (DynptrKind::Xdp, Backing::Xdp(_))
                 | (DynptrKind::Skb, Backing::Skb(_))
                 | (DynptrKind::SkbMeta, Backing::SkbMeta(_))
@@ -71,9 +76,9 @@ impl Dynptr {
             return Err(unknown_kind(OP));
         }
         match b {
-            Backing::Mem(mem) => {
-                let r = mem_range(mem, self, offset, dst.len(), OP)?;
-                dst.copy_from_slice(&mem[r]);
+            Backing::Mem { base, bytes } => {
+                let r = mem_range(*base, bytes, self, offset, dst.len(), OP)?;
+                dst.copy_from_slice(&bytes[r]);
                 Ok(())
             }
             Backing::Skb(skb) => skb.load_bytes(self.offset.wrapping_add(offset), dst),
@@ -100,12 +105,12 @@ impl Dynptr {
             return Err(unknown_kind(OP));
         }
         match b {
-            Backing::Mem(mem) => {
+            Backing::Mem { base, bytes } => {
                 if flags != 0 {
                     return Err(einval(OP, "flags must be 0"));
                 }
-                let r = mem_range(mem, self, offset, src.len(), OP)?;
-                mem[r].copy_from_slice(src);
+                let r = mem_range(*base, bytes, self, offset, src.len(), OP)?;
+                bytes[r].copy_from_slice(src);
                 Ok(())
             }
             Backing::Skb(skb) => skb.store_bytes(self.offset.wrapping_add(offset), src, flags),
@@ -127,9 +132,9 @@ impl Dynptr {
             return None;
         }
         match (self.kind(), b) {
-            (DynptrKind::Local | DynptrKind::Ringbuf, Backing::Mem(mem)) => {
-                let r = mem_range(mem, self, offset, len as usize, "bpf_dynptr_data").ok()?;
-                Some(&mut mem[r])
+            (DynptrKind::Local | DynptrKind::Ringbuf, Backing::Mem { base, bytes }) => {
+                let r = mem_range(*base, bytes, self, offset, len as usize, "bpf_dynptr_data").ok()?;
+                Some(&mut bytes[r])
             }
             _ => None,
         }
@@ -142,8 +147,8 @@ impl Dynptr {
         }
         let at = self.offset.wrapping_add(offset);
         match (self.kind(), b) {
-            (DynptrKind::Local | DynptrKind::Ringbuf, Backing::Mem(mem)) => {
-                let r = mem_range(mem, self, offset, len as usize, "bpf_dynptr_slice").ok()?;
+            (DynptrKind::Local | DynptrKind::Ringbuf, Backing::Mem { base, bytes }) => {
+                let r = mem_range(*base, bytes, self, offset, len as usize, "bpf_dynptr_slice").ok()?;
                 Some(SliceBacking::Mem { start: r.start })
             }
             (DynptrKind::Skb, Backing::Skb(skb)) => {
@@ -171,9 +176,9 @@ impl Dynptr {
         let at = self.offset.wrapping_add(offset);
         let direct = self.slice_backing(b, offset, len);
         match (self.kind(), b) {
-            (DynptrKind::Local | DynptrKind::Ringbuf, Backing::Mem(mem)) => {
+            (DynptrKind::Local | DynptrKind::Ringbuf, Backing::Mem { bytes, .. }) => {
                 let Some(SliceBacking::Mem { start }) = direct else { return None };
-                Some(Slice::Direct(&mut mem[start..start + len as usize]))
+                Some(Slice::Direct(&mut bytes[start..start + len as usize]))
             }
             (DynptrKind::Skb, Backing::Skb(skb)) => match direct {
                 Some(_) => skb.pointer_if_linear(at, len).map(Slice::Direct),
@@ -262,7 +267,16 @@ pub fn copy(dst: &Dynptr, dst_off: u32, src: &Dynptr, src_off: u32, size: u32, b
                     let Some(Slice::Direct(d)) = dst.slice_rdwr(db, dst_off, None, size) else { unreachable!("direct") };
                     src.read(sb, src_off, d, 0)
                 }
-                (None, None) => chunked_copy(dst, dst_off, src, src_off, size, |d, o, buf| d.write(db, o, buf, 0), |s, o, buf| s.read(sb, o, buf, 0), OP),
+                (None, None) => chunked_copy(
+                    dst,
+                    dst_off,
+                    src,
+                    src_off,
+                    size,
+                    |d, o, buf| d.write(db, o, buf, 0),
+                    |s, o, buf| s.read(sb, o, buf, 0),
+                    OP,
+                ),
             }
         }
         CopyBackings::Same(b) => {
@@ -277,7 +291,16 @@ pub fn copy(dst: &Dynptr, dst_off: u32, src: &Dynptr, src_off: u32, size: u32, b
                 return dst.write(b, dst_off, &tmp, 0);
             }
             let b = std::cell::RefCell::new(b);
-            chunked_copy(dst, dst_off, src, src_off, size, |d, o, buf| d.write(&mut b.borrow_mut(), o, buf, 0), |s, o, buf| s.read(&mut b.borrow_mut(), o, buf, 0), OP)
+            chunked_copy(
+                dst,
+                dst_off,
+                src,
+                src_off,
+                size,
+                |d, o, buf| d.write(&mut b.borrow_mut(), o, buf, 0),
+                |s, o, buf| s.read(&mut b.borrow_mut(), o, buf, 0),
+                OP,
+            )
         }
     }
 }

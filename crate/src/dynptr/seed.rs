@@ -3,7 +3,7 @@
 //! followed means they live on as kfuncs named after the seed, beside the kernel's final kfuncs
 //! (`bpf_dynptr_adjust`, `bpf_dynptr_size`, `bpf_dynptr_clone`, ...).
 
-use super::{einval, Backing, Dynptr};
+use super::{einval, Dynptr};
 use crate::errno::{Errno, Result, XdpError};
 
 /// What an iterator callback decided.
@@ -21,7 +21,8 @@ impl Dynptr {
             return Err(einval(op, "null dynptr"));
         }
         let size = self.len();
-        let range = || XdpError::new(Errno::ERANGE, op, "past the end of the dynptr").len(u64::from(off_inc.max(sz_dec))).limit(u64::from(size));
+        let range =
+            || XdpError::new(Errno::ERANGE, op, "past the end of the dynptr").len(u64::from(off_inc.max(sz_dec))).limit(u64::from(size));
         if sz_dec > size {
             return Err(range());
         }
@@ -87,7 +88,9 @@ impl Dynptr {
     /// The series' loop condition tests the raw size field, kind bits included, so the loop never
     /// ends on its own: a callback handed an empty view must return 0 (or anything positive gets
     /// ERANGE), as the selftests' callbacks do.
-    pub fn iterator(&self, b: &mut Backing, flags: u64, mut callback: impl FnMut(&mut Backing, &Dynptr) -> IterStep) -> i32 {
+    /// The callback reaches the data itself (it is handed only the view), so nothing is borrowed
+    /// across it.
+    pub fn iterator(&self, flags: u64, mut callback: impl FnMut(&Dynptr) -> IterStep) -> i32 {
         const OP: &str = "bpf_dynptr_iterator";
         if flags != 0 {
             return Errno::EINVAL.retval();
@@ -97,7 +100,7 @@ impl Dynptr {
             return e.retval();
         }
         loop {
-            let IterStep::Advance(n) = callback(b, &view);
+            let IterStep::Advance(n) = callback(&view);
             if n <= 0 {
                 return n;
             }

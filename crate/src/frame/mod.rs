@@ -14,5 +14,7 @@ pub use buff::{BuffInit, BuffLayout, DataWindow, RxQueue, Segment, XdpBuff};
 pub use build::{BuildOptions, Split};
 pub use helpers::{DirectView, PerfSample, BPF_F_CTXLEN_MASK, BPF_F_CURRENT_CPU, BPF_F_INDEX_MASK};
 pub use shinfo::FragDesc;
-pub use skb::{NetDev, Skb, BPF_F_INVALIDATE_HASH, BPF_F_RECOMPUTE_CSUM, PACKET_BROADCAST, PACKET_HOST, PACKET_MULTICAST, PACKET_OTHERHOST};
+pub use skb::{
+    NetDev, Skb, BPF_F_INVALIDATE_HASH, BPF_F_RECOMPUTE_CSUM, PACKET_BROADCAST, PACKET_HOST, PACKET_MULTICAST, PACKET_OTHERHOST,
+};
 pub use xdp_frame::XdpFrame;

@@ -556,7 +556,8 @@ impl Skb {
             e.detail.op = OP;
             e
         })?;
-        let dst = self.meta_pointer(offset, from.len() as u32).ok_or_else(|| XdpError::new(Errno::EFAULT, OP, "outside the metadata area"))?;
+        let dst =
+            self.meta_pointer(offset, from.len() as u32).ok_or_else(|| XdpError::new(Errno::EFAULT, OP, "outside the metadata area"))?;
         dst.copy_from_slice(from);
         Ok(())
     }
