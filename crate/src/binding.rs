@@ -845,3 +845,601 @@ pub fn engine_version() -> String {
 pub fn internal_panic_for_test(message: String) -> Result<()> {
     guard("internal_panic_for_test", || panic!("{message}"))
 }
+
+// ---------------------------------------------------------------- dynptrs and ring buffers
+
+use crate::dynptr::{copy as dynptr_copy_kernel, Backing, Dynptr, IterStep, ProgType, Slice, SliceBacking};
+use crate::ringbuf::RingBuf;
+
+type Ring = Rc<RefCell<RingBuf>>;
+type RingHandle = External<Ring>;
+
+/// Where JS memory regions start in the dynptr address space: a memory dynptr's `data` is this
+/// plus its byte offset in its ArrayBuffer (never 0, which would be the null dynptr).
+const JS_MEM_BASE: u64 = 0x1000;
+
+/// What a JS-held dynptr points into. Memory comes with each call (JS owns it).
+#[derive(Clone)]
+enum DynTarget {
+    Mem,
+    Frame(Shared<XdpBuff>),
+    Skb(Shared<Skb>),
+    SkbMeta(Shared<Skb>),
+    Ring(Ring),
+}
+
+impl DynTarget {
+    /// The same object (so one borrow must serve both sides of a copy).
+    fn same_object(&self, other: &DynTarget) -> bool {
+        match (self, other) {
+            (DynTarget::Frame(a), DynTarget::Frame(b)) => Rc::ptr_eq(a, b),
+            (DynTarget::Skb(a) | DynTarget::SkbMeta(a), DynTarget::Skb(b) | DynTarget::SkbMeta(b)) => Rc::ptr_eq(a, b),
+            (DynTarget::Ring(a), DynTarget::Ring(b)) => Rc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+pub struct DynptrState {
+    d: Dynptr,
+    target: DynTarget,
+}
+
+type DynptrHandle = External<RefCell<DynptrState>>;
+
+fn new_dynptr(d: Dynptr, target: DynTarget) -> DynptrHandle {
+    External::new(RefCell::new(DynptrState { d, target }))
+}
+
+fn parse_flags(flags: Option<BigInt>, op: &'static str) -> Result<u64> {
+    let Some(flags) = flags else { return Ok(0) };
+    let (negative, v, lossless) = flags.get_u64();
+    if negative || !lossless {
+        return Err(err(Errno::EINVAL, op, "flags must be an unsigned 64-bit value"));
+    }
+    Ok(v)
+}
+
+/// Runs `f` with the object `target` names, resolved as a dynptr backing.
+fn with_backing<R>(target: &DynTarget, mem: Option<&mut [u8]>, op: &'static str, f: impl FnOnce(&mut Backing) -> Result<R>) -> Result<R> {
+    match target {
+        DynTarget::Mem => {
+            let bytes = mem.ok_or_else(|| err(Errno::EINVAL, op, "a memory dynptr needs its buffer"))?;
+            f(&mut Backing::mem(JS_MEM_BASE, bytes))
+        }
+        DynTarget::Frame(slot) => {
+            let mut g = borrow(slot, op, "frame")?;
+            f(&mut Backing::Xdp(&mut g))
+        }
+        DynTarget::Skb(slot) => {
+            let mut g = borrow(slot, op, "skb")?;
+            f(&mut Backing::Skb(&mut g))
+        }
+        DynTarget::SkbMeta(slot) => {
+            let mut g = borrow(slot, op, "skb")?;
+            f(&mut Backing::SkbMeta(&mut g))
+        }
+        DynTarget::Ring(ring) => {
+            let mut ring = ring.try_borrow_mut().map_err(|_| err(Errno::EBUSY, op, "the ring buffer is in use"))?;
+            f(&mut ring.backing())
+        }
+    }
+}
+
+fn state_mut<'a>(h: &'a DynptrHandle, op: &'static str) -> Result<std::cell::RefMut<'a, DynptrState>> {
+    h.try_borrow_mut().map_err(|_| err(Errno::EBUSY, op, "the dynptr is in use"))
+}
+
+/// Guard, the dynptr's state, and its backing: the shape of most dynptr calls.
+fn with_dynptr<R>(
+    h: &DynptrHandle,
+    mem: Option<Uint8ArraySlice>,
+    op: &'static str,
+    f: impl FnOnce(&mut Dynptr, &mut Backing) -> crate::errno::Result<R>,
+) -> Result<R> {
+    let mut mem = mem;
+    guard(op, || {
+        let mut st = state_mut(h, op)?;
+        let DynptrState { d, target } = &mut *st;
+        // SAFETY: JS is not running while this call holds the slice.
+        let bytes = mem.as_mut().map(|m| unsafe { m.as_mut() });
+        with_backing(target, bytes, op, |b| Ok(f(d, b)?))
+    })
+}
+
+#[napi(object)]
+pub struct DynptrInfo {
+    pub kind: String,
+    pub size: u32,
+    pub offset: u32,
+    pub rdonly: bool,
+    pub is_null: bool,
+    /// The raw size field (size, kind bits, read-only bit) and `data`, as the kernel stores them.
+    pub size_field: u32,
+    pub data: BigInt,
+}
+
+#[napi]
+pub fn dynptr_info(h: &DynptrHandle) -> Result<DynptrInfo> {
+    guard("bpf_dynptr", || {
+        let st = h.try_borrow().map_err(|_| err(Errno::EBUSY, "bpf_dynptr", "the dynptr is in use"))?;
+        let d = st.d;
+        Ok(DynptrInfo {
+            kind: d.kind().name().into(),
+            size: d.len(),
+            offset: d.offset,
+            rdonly: d.kfunc_is_rdonly(),
+            is_null: d.is_null(),
+            size_field: d.size,
+            data: BigInt::from(d.data),
+        })
+    })
+}
+
+#[napi]
+pub fn dynptr_null() -> DynptrHandle {
+    new_dynptr(Dynptr::NULL, DynTarget::Mem)
+}
+
+#[napi]
+pub fn dynptr_from_mem(byte_offset: u32, size: u32, flags: Option<BigInt>) -> Result<DynptrHandle> {
+    const OP: &str = "bpf_dynptr_from_mem";
+    guard(OP, || {
+        let (d, r) = Dynptr::from_mem(JS_MEM_BASE + u64::from(byte_offset), size, parse_flags(flags, OP)?);
+        r?;
+        Ok(new_dynptr(d, DynTarget::Mem))
+    })
+}
+
+#[napi]
+pub fn dynptr_from_xdp(frame: &FrameHandle, flags: Option<BigInt>) -> Result<DynptrHandle> {
+    const OP: &str = "bpf_dynptr_from_xdp";
+    guard(OP, || {
+        let flags = parse_flags(flags, OP)?;
+        let b = borrow(frame, OP, "frame")?;
+        let (d, r) = Dynptr::from_xdp(b.head_page_addr(), &b, flags);
+        r?;
+        Ok(new_dynptr(d, DynTarget::Frame(Rc::clone(frame))))
+    })
+}
+
+fn prog_type(name: &str) -> Result<ProgType> {
+    Ok(match name {
+        "sched_cls" | "tc" => ProgType::SchedCls,
+        "sched_act" => ProgType::SchedAct,
+        "xdp" => ProgType::Xdp,
+        "lwt_xmit" => ProgType::LwtXmit,
+        "sk_skb" => ProgType::SkSkb,
+        "sk_msg" => ProgType::SkMsg,
+        "cgroup_sockopt" => ProgType::CgroupSockopt,
+        "lwt_in" => ProgType::LwtIn,
+        "lwt_out" => ProgType::LwtOut,
+        "lwt_seg6local" => ProgType::LwtSeg6local,
+        "sk_reuseport" => ProgType::SkReuseport,
+        "flow_dissector" => ProgType::FlowDissector,
+        "cgroup_skb" => ProgType::CgroupSkb,
+        "socket_filter" => ProgType::SocketFilter,
+        "netfilter" => ProgType::Netfilter,
+        "tracing" => ProgType::Tracing,
+        other => return Err(err(Errno::EINVAL, "bpf_dynptr_from_skb", format!("unknown program type '{other}'"))),
+    })
+}
+
+#[napi]
+pub fn dynptr_from_skb(skb: &SkbHandle, flags: Option<BigInt>, prog: String) -> Result<DynptrHandle> {
+    const OP: &str = "bpf_dynptr_from_skb";
+    guard(OP, || {
+        let (flags, prog) = (parse_flags(flags, OP)?, prog_type(&prog)?);
+        let s = borrow(skb, OP, "skb")?;
+        let (d, r) = Dynptr::from_skb(s.head_addr(), &s, flags, prog);
+        r?;
+        Ok(new_dynptr(d, DynTarget::Skb(Rc::clone(skb))))
+    })
+}
+
+#[napi]
+pub fn dynptr_from_skb_meta(skb: &SkbHandle, flags: Option<BigInt>) -> Result<DynptrHandle> {
+    const OP: &str = "bpf_dynptr_from_skb_meta";
+    guard(OP, || {
+        let flags = parse_flags(flags, OP)?;
+        let s = borrow(skb, OP, "skb")?;
+        let (d, r) = Dynptr::from_skb_meta(s.head_addr(), &s, flags);
+        r?;
+        Ok(new_dynptr(d, DynTarget::SkbMeta(Rc::clone(skb))))
+    })
+}
+
+#[napi]
+pub fn dynptr_read(
+    h: &DynptrHandle,
+    mem: Option<Uint8ArraySlice>,
+    offset: u32,
+    mut dst: Uint8ArraySlice,
+    flags: Option<BigInt>,
+) -> Result<()> {
+    let flags = parse_flags(flags, "bpf_dynptr_read")?;
+    // SAFETY: JS is not running while this call holds the slice.
+    let dst = unsafe { dst.as_mut() };
+    with_dynptr(h, mem, "bpf_dynptr_read", |d, b| d.read(b, offset, dst, flags))
+}
+
+#[napi]
+pub fn dynptr_write(h: &DynptrHandle, mem: Option<Uint8ArraySlice>, offset: u32, src: &[u8], flags: Option<BigInt>) -> Result<()> {
+    let flags = parse_flags(flags, "bpf_dynptr_write")?;
+    with_dynptr(h, mem, "bpf_dynptr_write", |d, b| d.write(b, offset, src, flags))
+}
+
+/// A direct view's location: an offset into the caller's memory, or a view of engine memory.
+#[napi(object)]
+pub struct DirectLocation<'env> {
+    pub mem_offset: Option<u32>,
+    #[napi(ts_type = "ArrayBuffer | undefined")]
+    pub view: Option<ArrayBuffer<'env>>,
+}
+
+/// The location of a direct view (memory offset for JS memory, else an external view).
+fn direct_location<'env>(env: &'env Env, b: &mut Backing, at: SliceBacking, len: u32) -> Result<(Option<u32>, Option<ArrayBuffer<'env>>)> {
+    match (at, b) {
+        (SliceBacking::Mem { start }, Backing::Mem { base, bytes }) if *base == JS_MEM_BASE => Ok((Some(start as u32), None)),
+        (SliceBacking::Mem { start }, Backing::Mem { bytes, .. }) => {
+            Ok((None, Some(view_of(env, &mut bytes[start..start + len as usize])?)))
+        }
+        (SliceBacking::XdpSegment { segment, start }, Backing::Xdp(x)) => {
+            Ok((None, Some(view_of(env, x.view_mut(crate::frame::DirectView { segment, offset: start, len }))?)))
+        }
+        (SliceBacking::SkbLinear { start }, Backing::Skb(s)) => Ok((
+            None,
+            Some(view_of(env, s.pointer_if_linear(start, len).ok_or_else(|| err(Errno::EFAULT, "bpf_dynptr_slice", "slice moved"))?)?),
+        )),
+        (SliceBacking::SkbMeta { start }, Backing::SkbMeta(s)) => Ok((
+            None,
+            Some(view_of(env, s.meta_pointer(start, len).ok_or_else(|| err(Errno::EFAULT, "bpf_dynptr_slice", "slice moved"))?)?),
+        )),
+        _ => Err(err(Errno::EFAULT, "bpf_dynptr_slice", "slice backing does not match the dynptr")),
+    }
+}
+
+/// `bpf_dynptr_data`: where the direct bytes are, or null.
+#[napi(ts_return_type = "DirectLocation | null")]
+pub fn dynptr_data<'env>(
+    env: &'env Env,
+    h: &DynptrHandle,
+    mem: Option<Uint8ArraySlice>,
+    offset: u32,
+    len: u32,
+) -> Result<Option<DirectLocation<'env>>> {
+    with_dynptr(h, mem, "bpf_dynptr_data", |d, b| {
+        if d.data(b, offset, len).is_none() {
+            return Ok(None);
+        }
+        let at = d.slice_backing(b, offset, len).expect("data implies a direct slice");
+        let (mem_offset, view) = direct_location(env, b, at, len)
+            .map_err(|e| crate::errno::XdpError::new(Errno::EFAULT, "bpf_dynptr_data", e.reason.clone()))?;
+        Ok(Some(DirectLocation { mem_offset, view }))
+    })
+}
+
+#[napi(object)]
+pub struct SliceOutcome<'env> {
+    /// true: a view of the object itself; false: the bytes were copied into the buffer.
+    pub direct: bool,
+    pub mem_offset: Option<u32>,
+    #[napi(ts_type = "ArrayBuffer | undefined")]
+    pub view: Option<ArrayBuffer<'env>>,
+}
+
+/// `bpf_dynptr_slice` / `bpf_dynptr_slice_rdwr`.
+#[napi(ts_return_type = "SliceOutcome | null")]
+pub fn dynptr_slice<'env>(
+    env: &'env Env,
+    h: &DynptrHandle,
+    mem: Option<Uint8ArraySlice>,
+    offset: u32,
+    len: u32,
+    rdwr: bool,
+    buffer: Option<Uint8ArraySlice>,
+) -> Result<Option<SliceOutcome<'env>>> {
+    let op = if rdwr { "bpf_dynptr_slice_rdwr" } else { "bpf_dynptr_slice" };
+    let mut buffer = buffer;
+    // SAFETY: JS is not running while this call holds the slice.
+    let buffer = buffer.as_mut().map(|m| unsafe { m.as_mut() });
+    if let Some(buf) = &buffer {
+        if buf.len() < len as usize {
+            return Err(err(Errno::EINVAL, op, "the buffer is shorter than the slice"));
+        }
+    }
+    with_dynptr(h, mem, op, |d, b| {
+        if rdwr && (d.is_null() || d.rdonly_bit()) {
+            return Ok(None);
+        }
+        if let Some(at) = d.slice_backing(b, offset, len) {
+            let (mem_offset, view) =
+                direct_location(env, b, at, len).map_err(|e| crate::errno::XdpError::new(Errno::EFAULT, op, e.reason.clone()))?;
+            return Ok(Some(SliceOutcome { direct: true, mem_offset, view }));
+        }
+        Ok(match d.slice(b, offset, buffer, len) {
+            Some(Slice::Copied(_)) => Some(SliceOutcome { direct: false, mem_offset: None, view: None }),
+            _ => None,
+        })
+    })
+}
+
+#[napi]
+pub fn dynptr_adjust(h: &DynptrHandle, start: u32, end: u32) -> Result<()> {
+    guard("bpf_dynptr_adjust", || Ok(state_mut(h, "bpf_dynptr_adjust")?.d.adjust(start, end)?))
+}
+
+/// `bpf_dynptr_clone` (kfunc): a new dynptr with the same view and object.
+#[napi]
+pub fn dynptr_clone(h: &DynptrHandle) -> Result<DynptrHandle> {
+    guard("bpf_dynptr_clone", || {
+        let st = state_mut(h, "bpf_dynptr_clone")?;
+        let mut c = Dynptr::NULL;
+        st.d.clone_into(&mut c)?;
+        Ok(new_dynptr(c, st.target.clone()))
+    })
+}
+
+#[napi]
+pub fn dynptr_memset(h: &DynptrHandle, mem: Option<Uint8ArraySlice>, offset: u32, size: u32, val: u32) -> Result<()> {
+    if val > 0xff {
+        return Err(err(Errno::EINVAL, "bpf_dynptr_memset", "val must be a byte (0..255)"));
+    }
+    with_dynptr(h, mem, "bpf_dynptr_memset", |d, b| d.memset(b, offset, size, val as u8))
+}
+
+/// `bpf_dynptr_copy`. `same_mem`: both are memory dynptrs over the one buffer passed as `dst_mem`.
+#[napi]
+#[allow(clippy::too_many_arguments)]
+pub fn dynptr_copy(
+    dst: &DynptrHandle,
+    dst_mem: Option<Uint8ArraySlice>,
+    dst_off: u32,
+    src: &DynptrHandle,
+    src_mem: Option<Uint8ArraySlice>,
+    src_off: u32,
+    size: u32,
+    same_mem: bool,
+) -> Result<()> {
+    const OP: &str = "bpf_dynptr_copy";
+    let (mut dst_mem, mut src_mem) = (dst_mem, src_mem);
+    guard(OP, || {
+        let (dd, dt) = {
+            let s = state_mut(dst, OP)?;
+            (s.d, s.target.clone())
+        };
+        let (sd, st) = if std::ptr::eq(dst, src) {
+            (dd, dt.clone())
+        } else {
+            let s = state_mut(src, OP)?;
+            (s.d, s.target.clone())
+        };
+        // SAFETY: JS is not running while this call holds the slices.
+        let dm = dst_mem.as_mut().map(|m| unsafe { m.as_mut() });
+        let sm = src_mem.as_mut().map(|m| unsafe { m.as_mut() });
+        let same_kind = dd.kind() == sd.kind() || (dd.is_null() && sd.is_null());
+        if (matches!((&dt, &st), (DynTarget::Mem, DynTarget::Mem)) && same_mem) || (dt.same_object(&st) && same_kind) {
+            return with_backing(&dt, dm, OP, |b| Ok(dynptr_copy_kernel(&dd, dst_off, &sd, src_off, size, b, None)?));
+        }
+        if dt.same_object(&st) {
+            // One skb, two kinds (data and metadata): one borrow at a time, through a copy.
+            let mut tmp = vec![0u8; size as usize];
+            with_backing(&st, None, OP, |b| Ok(sd.read(b, src_off, &mut tmp, 0)?))?;
+            return with_backing(&dt, None, OP, |b| Ok(dd.write(b, dst_off, &tmp, 0)?));
+        }
+        with_backing(&dt, dm, OP, |db| {
+            with_backing(&st, sm, OP, |sb| Ok(dynptr_copy_kernel(&dd, dst_off, &sd, src_off, size, db, Some(sb))?))
+        })
+    })
+}
+
+// -- the seed's convenience API
+
+#[napi]
+pub fn dynptr_advance(h: &DynptrHandle, len: u32) -> Result<()> {
+    guard("bpf_dynptr_advance", || Ok(state_mut(h, "bpf_dynptr_advance")?.d.advance(len)?))
+}
+
+#[napi]
+pub fn dynptr_trim(h: &DynptrHandle, len: u32) -> Result<()> {
+    guard("bpf_dynptr_trim", || Ok(state_mut(h, "bpf_dynptr_trim")?.d.trim(len)?))
+}
+
+#[napi]
+pub fn dynptr_get_size(h: &DynptrHandle) -> Result<u32> {
+    guard("bpf_dynptr_get_size", || Ok(state_mut(h, "bpf_dynptr_get_size")?.d.get_size()?))
+}
+
+#[napi]
+pub fn dynptr_get_offset(h: &DynptrHandle) -> Result<u32> {
+    guard("bpf_dynptr_get_offset", || Ok(state_mut(h, "bpf_dynptr_get_offset")?.d.get_offset()?))
+}
+
+/// The seed's `bpf_dynptr_clone(ptr, clone, offset)`.
+#[napi]
+pub fn dynptr_clone_at(h: &DynptrHandle, offset: u32) -> Result<DynptrHandle> {
+    guard("bpf_dynptr_clone", || {
+        let st = state_mut(h, "bpf_dynptr_clone")?;
+        let mut c = Dynptr::NULL;
+        st.d.seed_clone(offset, &mut c)?;
+        Ok(new_dynptr(c, st.target.clone()))
+    })
+}
+
+/// The seed's `bpf_dynptr_iterator`: `callback` gets a handle to each view and returns how many
+/// bytes to advance. Returns what the kernel helper returns.
+#[napi]
+pub fn dynptr_iterator(h: &DynptrHandle, flags: Option<BigInt>, callback: Function<'_, DynptrHandle, f64>) -> Result<i32> {
+    const OP: &str = "bpf_dynptr_iterator";
+    let flags = parse_flags(flags, OP)?;
+    let (d, target) = {
+        let st = state_mut(h, OP)?;
+        (st.d, st.target.clone())
+    };
+    let mut failure: Option<Error> = None;
+    let r = d.iterator(flags, |view| {
+        if failure.is_some() {
+            return IterStep::Advance(0);
+        }
+        let n = callback.call(new_dynptr(*view, target.clone()));
+        match n {
+            Ok(n) if n.fract() == 0.0 && (f64::from(i32::MIN)..=f64::from(i32::MAX)).contains(&n) => IterStep::Advance(n as i32),
+            Ok(n) => {
+                failure = Some(err(Errno::EINVAL, OP, format!("the callback must return an integer that fits an int, got {n}")));
+                IterStep::Advance(0)
+            }
+            Err(e) => {
+                failure = Some(e);
+                IterStep::Advance(0)
+            }
+        }
+    });
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(r),
+    }
+}
+
+// -- ring buffers
+
+#[napi]
+pub fn ring_create(size: u32) -> Result<RingHandle> {
+    guard("ringbuf_map_alloc", || Ok(External::new(Rc::new(RefCell::new(RingBuf::new(size)?)))))
+}
+
+fn with_ring<R>(ring: &RingHandle, op: &'static str, f: impl FnOnce(&mut RingBuf) -> crate::errno::Result<R>) -> Result<R> {
+    guard(op, || {
+        let mut r = ring.try_borrow_mut().map_err(|_| err(Errno::EBUSY, op, "the ring buffer is in use"))?;
+        Ok(f(&mut r)?)
+    })
+}
+
+#[napi]
+pub fn ring_reserve_dynptr(ring: &RingHandle, size: u32, flags: Option<BigInt>) -> Result<DynptrHandle> {
+    const OP: &str = "bpf_ringbuf_reserve_dynptr";
+    let flags = parse_flags(flags, OP)?;
+    let d = with_ring(ring, OP, |r| {
+        let (d, res) = r.reserve_dynptr(size, flags);
+        res.map(|_| d)
+    })?;
+    Ok(new_dynptr(d, DynTarget::Ring(Rc::clone(ring))))
+}
+
+/// `bpf_ringbuf_submit_dynptr` / `bpf_ringbuf_discard_dynptr`: the dynptr becomes null.
+#[napi]
+pub fn ring_commit_dynptr(h: &DynptrHandle, flags: Option<BigInt>, discard: bool) -> Result<()> {
+    const OP: &str = "bpf_ringbuf_submit_dynptr";
+    let flags = parse_flags(flags, OP)?;
+    guard(OP, || {
+        let mut st = state_mut(h, OP)?;
+        let DynptrState { d, target } = &mut *st;
+        match target {
+            DynTarget::Ring(ring) => {
+                let mut r = ring.try_borrow_mut().map_err(|_| err(Errno::EBUSY, OP, "the ring buffer is in use"))?;
+                r.commit_dynptr(d, flags, discard);
+                Ok(())
+            }
+            _ if d.is_null() => Ok(()),
+            _ => Err(err(Errno::EINVAL, OP, "not a ring-buffer dynptr")),
+        }
+    })
+}
+
+#[napi]
+pub fn ring_output(ring: &RingHandle, data: &[u8], flags: Option<BigInt>) -> Result<()> {
+    let flags = parse_flags(flags, "bpf_ringbuf_output")?;
+    with_ring(ring, "bpf_ringbuf_output", |r| r.output(data, flags))
+}
+
+#[napi]
+pub fn ring_query(ring: &RingHandle, flags: Option<BigInt>) -> Result<BigInt> {
+    let flags = parse_flags(flags, "bpf_ringbuf_query")?;
+    with_ring(ring, "bpf_ringbuf_query", |r| Ok(BigInt::from(r.query(flags))))
+}
+
+#[napi(object)]
+pub struct RingInfo {
+    pub size: u32,
+    pub consumer_pos: f64,
+    pub producer_pos: f64,
+    pub pending_pos: f64,
+    pub notifications: f64,
+}
+
+#[napi]
+pub fn ring_info(ring: &RingHandle) -> Result<RingInfo> {
+    with_ring(ring, "ringbuf", |r| {
+        Ok(RingInfo {
+            size: r.size(),
+            consumer_pos: r.consumer_pos() as f64,
+            producer_pos: r.producer_pos() as f64,
+            pending_pos: r.pending_pos() as f64,
+            notifications: r.notifications() as f64,
+        })
+    })
+}
+
+/// The data area as the kernel's single mapping shows it.
+#[napi]
+pub fn ring_data(ring: &RingHandle) -> Result<Buffer> {
+    with_ring(ring, "ringbuf", |r| Ok(r.data().to_vec().into()))
+}
+
+#[napi(object)]
+pub struct RingRecords {
+    /// Each record's end position (the consumer position after it).
+    pub ends: Vec<f64>,
+    pub lens: Vec<u32>,
+    pub discarded: Vec<bool>,
+    /// The samples, back to back (discarded ones included).
+    pub data: Buffer,
+}
+
+/// Up to `max` committed records from the consumer position, not consumed yet.
+#[napi]
+pub fn ring_peek(ring: &RingHandle, max: u32) -> Result<RingRecords> {
+    with_ring(ring, "ringbuf_consume", |r| {
+        let recs = r.peek(max as usize);
+        let mut data = Vec::with_capacity(recs.iter().map(|x| x.len as usize).sum());
+        for x in &recs {
+            data.extend_from_slice(r.sample(x.sample, x.len as usize));
+        }
+        Ok(RingRecords {
+            ends: recs.iter().map(|x| RingBuf::after(x) as f64).collect(),
+            lens: recs.iter().map(|x| x.len).collect(),
+            discarded: recs.iter().map(|x| x.discarded).collect(),
+            data: data.into(),
+        })
+    })
+}
+
+#[napi]
+pub fn ring_set_consumer(ring: &RingHandle, pos: f64) -> Result<()> {
+    if pos < 0.0 || pos.fract() != 0.0 || pos > 9.007_199_254_740_991e15 {
+        return Err(err(Errno::EINVAL, "ringbuf_consume", "position must be a non-negative integer"));
+    }
+    with_ring(ring, "ringbuf_consume", |r| r.set_consumer_pos(pos as u64))
+}
+
+/// Produces and consumes `count` records of `size` bytes inside Rust and returns nanoseconds per
+/// record: the native figure the JS ring-buffer benchmark is compared with.
+#[napi]
+pub fn ring_time_native_loop(ring: &RingHandle, size: u32, count: u32) -> Result<f64> {
+    with_ring(ring, "ringbuf", |r| {
+        let payload = vec![0x5au8; size as usize];
+        let start = std::time::Instant::now();
+        let mut seen = 0u64;
+        for _ in 0..count {
+            let (mut d, res) = r.reserve_dynptr(size, 0);
+            res?;
+            d.write(&mut r.backing(), 0, &payload, 0)?;
+            r.commit_dynptr(&mut d, 0, false);
+            r.consume(|s| {
+                seen += s.len() as u64;
+                0
+            });
+        }
+        std::hint::black_box(seen);
+        Ok(start.elapsed().as_nanos() as f64 / f64::from(count.max(1)))
+    })
+}

@@ -79,7 +79,7 @@ impl RingBuf {
     /// A ring of `max_entries` data bytes: a power of two and a whole number of pages (EINVAL
     /// otherwise, as map creation refuses).
     pub fn new(max_entries: u32) -> Result<RingBuf> {
-        if !max_entries.is_power_of_two() || max_entries % PAGE_SIZE != 0 {
+        if !max_entries.is_power_of_two() || !max_entries.is_multiple_of(PAGE_SIZE) {
             return Err(XdpError::new(
                 Errno::EINVAL,
                 "ringbuf_map_alloc",

@@ -279,25 +279,25 @@ fn copy_between_memory_and_frames_in_every_direction() {
     let mut mem = vec![0u8; 600];
     let (m, _) = Dynptr::from_mem(0x1000, 600, 0);
     // frame (across a boundary: not direct) -> memory (direct): one read into the memory.
-    copy(&m, 0, &x, 3400, 600, CopyBackings::Two { dst: &mut Backing::mem(0x1000, &mut mem), src: &mut Backing::Xdp(&mut b) }).unwrap();
+    copy(&m, 0, &x, 3400, 600, &mut Backing::mem(0x1000, &mut mem), Some(&mut Backing::Xdp(&mut b))).unwrap();
     assert_eq!(mem, pattern(9000)[3400..4000]);
     // memory -> frame across frags.
     let src: Vec<u8> = (0..600).map(|i| (i % 7) as u8).collect();
     mem.copy_from_slice(&src);
-    copy(&x, 7500, &m, 0, 600, CopyBackings::Two { dst: &mut Backing::Xdp(&mut b), src: &mut Backing::mem(0x1000, &mut mem) }).unwrap();
+    copy(&x, 7500, &m, 0, 600, &mut Backing::Xdp(&mut b), Some(&mut Backing::mem(0x1000, &mut mem))).unwrap();
     assert_eq!(&b.to_vec()[7500..8100], &src[..]);
     // frame -> same frame, neither side direct: chunked through 256 bytes.
-    copy(&x, 3000, &x, 7500, 600, CopyBackings::Same(&mut Backing::Xdp(&mut b))).unwrap();
+    copy(&x, 3000, &x, 7500, 600, &mut Backing::Xdp(&mut b), None).unwrap();
     assert_eq!(&b.to_vec()[3000..3600], &src[..]);
     // Out of range on either side, with no direct slice: E2BIG.
-    let e = copy(&x, 8900, &x, 0, 600, CopyBackings::Same(&mut Backing::Xdp(&mut b)));
+    let e = copy(&x, 8900, &x, 0, 600, &mut Backing::Xdp(&mut b), None);
     assert_eq!(errno(e), Errno::E2BIG);
     let (ro, _) = {
         let (mut r, e) = Dynptr::from_mem(0x1000, 600, 0);
         r.set_rdonly();
         (r, e)
     };
-    let e = copy(&ro, 0, &x, 0, 10, CopyBackings::Two { dst: &mut Backing::mem(0x1000, &mut mem), src: &mut Backing::Xdp(&mut b) });
+    let e = copy(&ro, 0, &x, 0, 10, &mut Backing::mem(0x1000, &mut mem), Some(&mut Backing::Xdp(&mut b)));
     assert_eq!(errno(e), Errno::EINVAL, "read-only destination");
 }
 
@@ -305,7 +305,7 @@ fn copy_between_memory_and_frames_in_every_direction() {
 fn copy_within_memory_is_a_memmove() {
     let mut mem = pattern(100);
     let (m, _) = Dynptr::from_mem(0x1000, 100, 0);
-    copy(&m, 10, &m, 0, 50, CopyBackings::Same(&mut Backing::mem(0x1000, &mut mem))).unwrap();
+    copy(&m, 10, &m, 0, 50, &mut Backing::mem(0x1000, &mut mem), None).unwrap();
     let mut want = pattern(100);
     want.copy_within(0..50, 10);
     assert_eq!(mem, want);

@@ -10,7 +10,7 @@
 mod ops;
 mod seed;
 
-pub use ops::{copy, CopyBackings, Slice, SliceBacking};
+pub use ops::{copy, Slice, SliceBacking};
 pub use seed::IterStep;
 
 use crate::errno::{Errno, Result, XdpError};

@@ -235,20 +235,23 @@ impl Dynptr {
     }
 }
 
-/// The objects `bpf_dynptr_copy` copies between: one, when both dynptrs point into it.
-pub enum CopyBackings<'a, 'b> {
-    Same(&'a mut Backing<'b>),
-    Two { dst: &'a mut Backing<'b>, src: &'a mut Backing<'b> },
-}
-
 /// `bpf_dynptr_copy` (kfunc, 6.15+): `size` bytes from `src` at `src_off` to `dst` at `dst_off`.
 /// Both direct: one move. One direct: a single write from it or read into it. Neither: E2BIG if
 /// either range is out of bounds, else 256-byte chunks read then written, stopping at the first
-/// error. Within one object, each move behaves as `memmove`.
-pub fn copy(dst: &Dynptr, dst_off: u32, src: &Dynptr, src_off: u32, size: u32, backings: CopyBackings) -> Result<()> {
-    const OP: &str = "bpf_dynptr_copy";
-    match backings {
-        CopyBackings::Two { dst: db, src: sb } => {
+/// error. `src_b` is None when both dynptrs point into the one object `dst_b`; within one object
+/// each move behaves as `memmove`.
+pub fn copy(
+    dst: &Dynptr,
+    dst_off: u32,
+    src: &Dynptr,
+    src_off: u32,
+    size: u32,
+    dst_b: &mut Backing,
+    src_b: Option<&mut Backing>,
+) -> Result<()> {
+    match src_b {
+        Some(sb) => {
+            let db = dst_b;
             let src_direct = src.slice_backing(sb, src_off, size);
             let dst_direct = if dst.is_null() || dst.rdonly_bit() { None } else { dst.slice_backing(db, dst_off, size) };
             match (src_direct, dst_direct) {
@@ -268,18 +271,16 @@ pub fn copy(dst: &Dynptr, dst_off: u32, src: &Dynptr, src_off: u32, size: u32, b
                     src.read(sb, src_off, d, 0)
                 }
                 (None, None) => chunked_copy(
-                    dst,
-                    dst_off,
-                    src,
-                    src_off,
+                    (dst, dst_off),
+                    (src, src_off),
                     size,
                     |d, o, buf| d.write(db, o, buf, 0),
                     |s, o, buf| s.read(sb, o, buf, 0),
-                    OP,
                 ),
             }
         }
-        CopyBackings::Same(b) => {
+        None => {
+            let b = dst_b;
             let src_direct = src.slice_backing(b, src_off, size);
             let dst_direct = if dst.is_null() || dst.rdonly_bit() { None } else { dst.slice_backing(b, dst_off, size) };
             if src_direct.is_some() && dst_direct.is_some() || src_direct.is_some() != dst_direct.is_some() {
@@ -292,31 +293,28 @@ pub fn copy(dst: &Dynptr, dst_off: u32, src: &Dynptr, src_off: u32, size: u32, b
             }
             let b = std::cell::RefCell::new(b);
             chunked_copy(
-                dst,
-                dst_off,
-                src,
-                src_off,
+                (dst, dst_off),
+                (src, src_off),
                 size,
                 |d, o, buf| d.write(&mut b.borrow_mut(), o, buf, 0),
                 |s, o, buf| s.read(&mut b.borrow_mut(), o, buf, 0),
-                OP,
             )
         }
     }
 }
 
+/// The kernel's fallback when neither side is direct: E2BIG unless both ranges are in bounds, then
+/// 256-byte chunks, each read from `src` then written to `dst`.
 fn chunked_copy(
-    dst: &Dynptr,
-    dst_off: u32,
-    src: &Dynptr,
-    src_off: u32,
+    (dst, dst_off): (&Dynptr, u32),
+    (src, src_off): (&Dynptr, u32),
     size: u32,
     mut write: impl FnMut(&Dynptr, u32, &[u8]) -> Result<()>,
     mut read: impl FnMut(&Dynptr, u32, &mut [u8]) -> Result<()>,
-    op: &'static str,
 ) -> Result<()> {
-    dst.check_off_len(dst_off, size, op)?;
-    src.check_off_len(src_off, size, op)?;
+    const OP: &str = "bpf_dynptr_copy";
+    dst.check_off_len(dst_off, size, OP)?;
+    src.check_off_len(src_off, size, OP)?;
     let mut buf = [0u8; 256];
     let mut off = 0u32;
     while off < size {
