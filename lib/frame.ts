@@ -1,6 +1,7 @@
 import { call, checkBytes, checkI32, checkU32, UxdpError } from './errors'
 import { native, type BatchHandle, type FrameHandle, type SkbHandle, type XdpFrameHandle } from './native'
 import { PagePool } from './pool'
+import { ViewRegistry } from './views'
 
 /** `XDP_FLAGS_HAS_FRAGS`: the buffer is non-linear; its skb_shared_info is valid. */
 export const XDP_FLAGS_HAS_FRAGS = 1
@@ -81,12 +82,6 @@ export interface PerfSample {
   data: Buffer
 }
 
-/** Views handed out keep their frame reachable, so page memory outlives every attached view. */
-const keepFrameAlive = new WeakMap<ArrayBuffer, object>()
-
-/** Above this many tracked views a frame forgets the ones the GC has already collected. */
-const VIEW_PRUNE_THRESHOLD = 256
-
 function optionalU32(name: string, v: number | undefined): number | undefined {
   return v === undefined ? undefined : checkU32(name, v)
 }
@@ -99,9 +94,8 @@ function optionalU32(name: string, v: number | undefined): number | undefined {
  */
 export class Frame {
   #h: FrameHandle
-  /** Views to detach when the frame changes shape; weak, so views the program dropped cost nothing. */
-  #views: WeakRef<ArrayBuffer>[] = []
-  #pruneAt = VIEW_PRUNE_THRESHOLD
+  /** Views to detach when the frame changes shape. */
+  readonly #views = new ViewRegistry(this)
 
   /** @internal */
   constructor(handle: FrameHandle) {
@@ -243,14 +237,14 @@ export class Frame {
   /** `bpf_xdp_adjust_head`: move the packet start by `delta` (negative pushes a header). */
   adjustHead(delta: number): void {
     checkI32('delta', delta)
-    this.#invalidateViews()
+    this.#views.invalidate()
     call(() => native.frameAdjustHead(this.#h, delta))
   }
 
   /** `bpf_xdp_adjust_meta`: move the metadata start by `delta` (negative grows it). */
   adjustMeta(delta: number): void {
     checkI32('delta', delta)
-    this.#invalidateViews()
+    this.#views.invalidate()
     call(() => native.frameAdjustMeta(this.#h, delta))
   }
 
@@ -258,14 +252,14 @@ export class Frame {
    * frags from the end) the packet by `delta`. */
   adjustTail(delta: number): void {
     checkI32('delta', delta)
-    this.#invalidateViews()
+    this.#views.invalidate()
     call(() => native.frameAdjustTail(this.#h, delta))
   }
 
   /** `bpf_xdp_pull_data` (kfunc, 6.18): make the first `length` bytes linear. */
   pullData(length: number): void {
     checkU32('length', length)
-    this.#invalidateViews()
+    this.#views.invalidate()
     call(() => native.framePullData(this.#h, length))
   }
 
@@ -273,7 +267,7 @@ export class Frame {
    * data/data_end at the segment holding `offset`; returns that segment's packet offset. */
   adjustData(offset: number): number {
     checkU32('offset', offset)
-    this.#invalidateViews()
+    this.#views.invalidate()
     return call(() => native.frameAdjustData(this.#h, offset))
   }
 
@@ -290,7 +284,7 @@ export class Frame {
     checkU32('offset', offset)
     checkU32('length', length)
     const ab = call(() => native.framePointer(this.#h, offset, length))
-    return ab ? this.#track(ab) : null
+    return ab ? this.#views.track(ab) : null
   }
 
   /** `bpf_xdp_copy_buf` as the kernel uses it internally: no bounds checks, copies what exists. */
@@ -331,7 +325,7 @@ export class Frame {
       pageAddr: s.pageAddr,
       offset: s.offset,
       length: s.length,
-      data: this.#track(views[index]),
+      data: this.#views.track(views[index]),
     }))
   }
 
@@ -349,13 +343,13 @@ export class Frame {
   /** `xdp_convert_buff_to_frame`: writes the 40-byte xdp_frame at data_hard_start and hands the
    * pages over. This Frame is consumed; on ENOSPC it stays usable. */
   toXdpFrame(): XdpFrame {
-    this.#invalidateViews()
+    this.#views.invalidate()
     return new XdpFrame(call(() => native.frameToXdpFrame(this.#h)))
   }
 
   /** `xdp_return_buff`: every page goes back to its pool. Views are detached. */
   release(): void {
-    this.#invalidateViews()
+    this.#views.invalidate()
     call(() => native.frameRelease(this.#h))
   }
 
@@ -364,29 +358,14 @@ export class Frame {
     return new FrameBatch(frames)
   }
 
-  #track(ab: ArrayBuffer): Uint8Array {
-    if (ab.byteLength > 0) {
-      keepFrameAlive.set(ab, this)
-      this.#views.push(new WeakRef(ab))
-      if (this.#views.length >= this.#pruneAt) {
-        this.#views = this.#views.filter((v) => v.deref() !== undefined)
-        this.#pruneAt = Math.max(VIEW_PRUNE_THRESHOLD, this.#views.length * 2)
-      }
-    }
-    return new Uint8Array(ab)
+  /** @internal Registers a view into this frame's pages (dynptr slices use it too). */
+  trackView(ab: ArrayBuffer): Uint8Array {
+    return this.#views.track(ab)
   }
 
   /** @internal */
   invalidateViews(): void {
-    this.#invalidateViews()
-  }
-
-  #invalidateViews(): void {
-    if (this.#views.length === 0) return
-    const views = this.#views.map((v) => v.deref()).filter((v): v is ArrayBuffer => v !== undefined)
-    this.#views = []
-    this.#pruneAt = VIEW_PRUNE_THRESHOLD
-    if (views.length > 0) call(() => native.detachViews(views))
+    this.#views.invalidate()
   }
 }
 
@@ -659,10 +638,27 @@ export interface SkbInfo {
 /** An `sk_buff` built around an xdp_frame's memory, as on the XDP_PASS path. */
 export class Skb {
   #h: SkbHandle
+  /** Views into the head (dynptr slices); detached before a write may reallocate it. */
+  readonly #views = new ViewRegistry(this)
 
   /** @internal */
   constructor(handle: SkbHandle) {
     this.#h = handle
+  }
+
+  /** @internal */
+  get handle(): SkbHandle {
+    return this.#h
+  }
+
+  /** @internal */
+  trackView(ab: ArrayBuffer): Uint8Array {
+    return this.#views.track(ab)
+  }
+
+  /** @internal */
+  invalidateViews(): void {
+    this.#views.invalidate()
   }
 
   info(): SkbInfo {
@@ -694,6 +690,7 @@ export class Skb {
   }
   /** `consume_skb`: pages back to their pools. */
   release(): void {
+    this.#views.invalidate()
     call(() => native.skbRelease(this.#h))
   }
 }

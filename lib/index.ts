@@ -23,4 +23,15 @@ export {
   type Segment,
   type SkbInfo,
 } from './frame'
+export { Dynptr, DYNPTR_MAX_SIZE, type DynptrKind, type ProgType } from './dynptr'
+export {
+  BPF_RB_AVAIL_DATA,
+  BPF_RB_CONS_POS,
+  BPF_RB_FORCE_WAKEUP,
+  BPF_RB_NO_WAKEUP,
+  BPF_RB_PROD_POS,
+  BPF_RB_RING_SIZE,
+  RingBuffer,
+  type RingBufferInfo,
+} from './ringbuf'
 export { version } from './version'

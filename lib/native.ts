@@ -10,3 +10,5 @@ export type FrameHandle = ReturnType<typeof native.frameFromBytes>
 export type XdpFrameHandle = ReturnType<typeof native.frameToXdpFrame>
 export type SkbHandle = ReturnType<typeof native.xdpFrameToSkb>
 export type BatchHandle = ReturnType<typeof native.batchCreate>
+export type DynptrHandle = ReturnType<typeof native.dynptrNull>
+export type RingHandle = ReturnType<typeof native.ringCreate>

@@ -865,7 +865,9 @@ enum DynTarget {
     Frame(Shared<XdpBuff>),
     Skb(Shared<Skb>),
     SkbMeta(Shared<Skb>),
-    Ring(Ring),
+    /// The ring, and whether the record is still reserved: shared by every clone, cleared when
+    /// one of them submits or discards it (the verifier then invalidates them all).
+    Ring(Ring, Rc<std::cell::Cell<bool>>),
 }
 
 impl DynTarget {
@@ -874,7 +876,7 @@ impl DynTarget {
         match (self, other) {
             (DynTarget::Frame(a), DynTarget::Frame(b)) => Rc::ptr_eq(a, b),
             (DynTarget::Skb(a) | DynTarget::SkbMeta(a), DynTarget::Skb(b) | DynTarget::SkbMeta(b)) => Rc::ptr_eq(a, b),
-            (DynTarget::Ring(a), DynTarget::Ring(b)) => Rc::ptr_eq(a, b),
+            (DynTarget::Ring(a, _), DynTarget::Ring(b, _)) => Rc::ptr_eq(a, b),
             _ => false,
         }
     }
@@ -919,7 +921,10 @@ fn with_backing<R>(target: &DynTarget, mem: Option<&mut [u8]>, op: &'static str,
             let mut g = borrow(slot, op, "skb")?;
             f(&mut Backing::SkbMeta(&mut g))
         }
-        DynTarget::Ring(ring) => {
+        DynTarget::Ring(ring, live) => {
+            if !live.get() {
+                return Err(err(Errno::EINVAL, op, "the ring-buffer record behind this dynptr was already submitted or discarded"));
+            }
             let mut ring = ring.try_borrow_mut().map_err(|_| err(Errno::EBUSY, op, "the ring buffer is in use"))?;
             f(&mut ring.backing())
         }
@@ -1322,7 +1327,7 @@ pub fn ring_reserve_dynptr(ring: &RingHandle, size: u32, flags: Option<BigInt>) 
         let (d, res) = r.reserve_dynptr(size, flags);
         res.map(|_| d)
     })?;
-    Ok(new_dynptr(d, DynTarget::Ring(Rc::clone(ring))))
+    Ok(new_dynptr(d, DynTarget::Ring(Rc::clone(ring), Rc::new(std::cell::Cell::new(true)))))
 }
 
 /// `bpf_ringbuf_submit_dynptr` / `bpf_ringbuf_discard_dynptr`: the dynptr becomes null.
@@ -1334,9 +1339,13 @@ pub fn ring_commit_dynptr(h: &DynptrHandle, flags: Option<BigInt>, discard: bool
         let mut st = state_mut(h, OP)?;
         let DynptrState { d, target } = &mut *st;
         match target {
-            DynTarget::Ring(ring) => {
+            DynTarget::Ring(ring, live) => {
+                if !live.get() {
+                    return Err(err(Errno::EINVAL, OP, "the ring-buffer record behind this dynptr was already submitted or discarded"));
+                }
                 let mut r = ring.try_borrow_mut().map_err(|_| err(Errno::EBUSY, OP, "the ring buffer is in use"))?;
                 r.commit_dynptr(d, flags, discard);
+                live.set(false);
                 Ok(())
             }
             _ if d.is_null() => Ok(()),
