@@ -53,7 +53,7 @@ export class RingBuffer {
   }
 
   /** `bpf_ringbuf_reserve_dynptr`: a RINGBUF dynptr over a new record. EINVAL for flags, E2BIG above
-   * the dynptr size limit, EAGAIN when the ring has no room. Submit or discard it. */
+   * the dynptr size limit, EINVAL also when the ring has no room (the kernel's errno here). Submit or discard it. */
   reserve(size: number, flags?: Flags): Dynptr {
     checkU32('size', size)
     const h = call(() => native.ringReserveDynptr(this.#h, size, flagsOf(flags)))

@@ -190,7 +190,15 @@ impl RingBuf {
         let pg_off = ((DATA_PGOFF * u64::from(PAGE_SIZE) + at as u64) / u64::from(PAGE_SIZE)) as u32;
         self.set_hdr(at, size as u32 | BPF_RINGBUF_BUSY_BIT, pg_off);
         self.producer_pos = new_prod_pos;
-        Some(at + BPF_RINGBUF_HDR_SZ as usize)
+        // Reserved memory is not cleared: a wrapped tail shows what the start of the ring holds,
+        // as the kernel's second mapping of the same pages would.
+        let sample = at + BPF_RINGBUF_HDR_SZ as usize;
+        let ring = self.size() as usize;
+        let end = sample + size as usize;
+        if end > ring {
+            self.data.copy_within(0..end - ring, ring);
+        }
+        Some(sample)
     }
 
     /// `bpf_ringbuf_commit`: clear BUSY (set DISCARD to drop the record), and decide on waking
@@ -251,7 +259,7 @@ impl RingBuf {
     }
 
     /// `bpf_ringbuf_reserve_dynptr` (helper 198). The dynptr is null on error: EINVAL for flags,
-    /// E2BIG above the dynptr size limit, EAGAIN when the ring has no room.
+    /// E2BIG above the dynptr size limit, EINVAL also when the ring has no room.
     pub fn reserve_dynptr(&mut self, size: u32, flags: u64) -> (Dynptr, Result<()>) {
         const OP: &str = "bpf_ringbuf_reserve_dynptr";
         if flags != 0 {
@@ -262,7 +270,9 @@ impl RingBuf {
         }
         match self.reserve(u64::from(size)) {
             Some(sample) => (Dynptr::new(self.sample_addr(sample), DynptrKind::Ringbuf, 0, size), Ok(())),
-            None => (Dynptr::NULL, Err(XdpError::new(Errno::EAGAIN, OP, "no room in the ring buffer").len(u64::from(size)))),
+            // EINVAL, not the EAGAIN of bpf_ringbuf_output: the kernel reports a failed
+            // reservation here as an invalid argument.
+            None => (Dynptr::NULL, Err(XdpError::new(Errno::EINVAL, OP, "no room in the ring buffer").len(u64::from(size)))),
         }
     }
 

@@ -311,6 +311,40 @@ fn copy_within_memory_is_a_memmove() {
     assert_eq!(mem, want);
 }
 
+#[test]
+fn copy_within_a_frame_with_one_direct_side_goes_segment_by_segment() {
+    // Helper-3's kernel case: 9000 bytes (linear part ends at 3520), source 3300..3500 direct,
+    // destination 3450..3650 across the boundary. The first piece (to 3450..3520) overwrites
+    // source bytes 3450..3500 before the second piece reads them: 3600..3650 get the original
+    // 3300..3350, not 3450..3500.
+    let pool = PagePool::default();
+    let mut b = build(&pool, 9000);
+    assert_eq!(b.linear_len(), 3520);
+    let (x, _) = Dynptr::from_xdp(1, &b, 0);
+    copy(&x, 3450, &x, 3300, 200, &mut Backing::Xdp(&mut b), None).unwrap();
+    let orig = pattern(9000);
+    let got = b.to_vec();
+    assert_eq!(&got[3450..3600], &orig[3300..3450]);
+    assert_eq!(&got[3600..3650], &orig[3300..3350]);
+
+    // The mirror image: a direct destination read from a source across the boundary, walked by
+    // the source's pieces. Source 3400..3700, destination 3000..3300 (both halves read from
+    // original bytes: the destination is behind the source, so no piece sees a change).
+    let mut b = build(&pool, 9000);
+    copy(&x, 3000, &x, 3400, 300, &mut Backing::Xdp(&mut b), None).unwrap();
+    assert_eq!(&b.to_vec()[3000..3300], &orig[3400..3700]);
+    // Destination 3200..3500 (direct), source 3350..3650 across: the first source piece
+    // (3350..3520) lands at 3200..3370, the second (3520..3650) at 3370..3500 from frag bytes.
+    let mut b = build(&pool, 9000);
+    copy(&x, 3200, &x, 3350, 300, &mut Backing::Xdp(&mut b), None).unwrap();
+    assert_eq!(&b.to_vec()[3200..3500], &orig[3350..3650]);
+    // Checks come first: nothing is written when the range runs past the packet.
+    let mut b = build(&pool, 9000);
+    let e = copy(&x, 8950, &x, 100, 100, &mut Backing::Xdp(&mut b), None);
+    assert_eq!(errno(e), Errno::E2BIG);
+    assert_eq!(b.to_vec(), orig);
+}
+
 // ---- memset ----
 
 #[test]

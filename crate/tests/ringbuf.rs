@@ -83,7 +83,8 @@ fn full_ring_refuses_until_consumed() {
     }
     assert_eq!(rb.output(&[0; 8], 0).unwrap_err().errno, Errno::EAGAIN);
     let (d, r) = rb.reserve_dynptr(8, 0);
-    assert_eq!((r.unwrap_err().errno, d.is_null()), (Errno::EAGAIN, true));
+    // reserve_dynptr reports no room as EINVAL, where output says EAGAIN.
+    assert_eq!((r.unwrap_err().errno, d.is_null()), (Errno::EINVAL, true));
     assert_eq!(drain(&mut rb).len(), 255);
     rb.output(&[0; 8], 0).unwrap();
     assert!(rb.reserve(4096 - 8).is_none(), "a record is at most the ring less one byte, header included");
@@ -147,4 +148,22 @@ fn dynptr_reservations_submit_and_discard() {
     let (_, r) = rb.reserve_dynptr(8, 1);
     assert_eq!(r.unwrap_err().errno, Errno::EINVAL);
     assert!(rb.reserve_helper(8, 1).is_none());
+}
+
+#[test]
+fn reserved_bytes_keep_what_the_ring_held() {
+    // Helper-3's kernel case: 4080-byte records with only 4 bytes written; the second wraps and
+    // its unwritten bytes are the first record's header and data, as the shared pages hold them.
+    let mut rb = RingBuf::new(4096).unwrap();
+    let a = rb.reserve(4080).unwrap();
+    rb.sample_mut(a, 4).copy_from_slice(&[1, 2, 3, 4]);
+    rb.commit(a, 0, false);
+    assert_eq!(drain(&mut rb).len(), 1);
+    let b = rb.reserve(4080).unwrap();
+    assert_eq!(b, 4096, "the sample starts exactly where the mirror does");
+    rb.sample_mut(b, 4).copy_from_slice(&[9, 9, 9, 9]);
+    rb.commit(b, 0, false);
+    let rec = drain(&mut rb).pop().unwrap();
+    assert_eq!(&rec[..12], &[9, 9, 9, 9, 3, 0, 0, 0, 1, 2, 3, 4], "old pg_off (3) then the old data");
+    assert_eq!(&rb.data()[..4], &[9, 9, 9, 9], "the wrapped tail is in the single mapping too");
 }

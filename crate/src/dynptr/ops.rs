@@ -238,8 +238,9 @@ impl Dynptr {
 /// `bpf_dynptr_copy` (kfunc, 6.15+): `size` bytes from `src` at `src_off` to `dst` at `dst_off`.
 /// Both direct: one move. One direct: a single write from it or read into it. Neither: E2BIG if
 /// either range is out of bounds, else 256-byte chunks read then written, stopping at the first
-/// error. `src_b` is None when both dynptrs point into the one object `dst_b`; within one object
-/// each move behaves as `memmove`.
+/// error. `src_b` is None when both dynptrs point into the one object `dst_b`: two direct sides
+/// move as `memmove`; in an xdp buffer with one side direct the copy goes segment by segment, as
+/// the kernel's does, and a later segment can see what an earlier one wrote.
 pub fn copy(
     dst: &Dynptr,
     dst_off: u32,
@@ -249,6 +250,7 @@ pub fn copy(
     dst_b: &mut Backing,
     src_b: Option<&mut Backing>,
 ) -> Result<()> {
+    const OP: &str = "bpf_dynptr_copy";
     match src_b {
         Some(sb) => {
             let db = dst_b;
@@ -283,23 +285,71 @@ pub fn copy(
             let b = dst_b;
             let src_direct = src.slice_backing(b, src_off, size);
             let dst_direct = if dst.is_null() || dst.rdonly_bit() { None } else { dst.slice_backing(b, dst_off, size) };
-            if src_direct.is_some() && dst_direct.is_some() || src_direct.is_some() != dst_direct.is_some() {
-                // One object, at least one side direct: the kernel's memmove, or a single write
-                // from (read into) memory of the same object. Moving through a copy of the source
-                // gives memmove's result.
-                let mut tmp = vec![0u8; size as usize];
-                src.read(b, src_off, &mut tmp, 0)?;
-                return dst.write(b, dst_off, &tmp, 0);
+            match (src_direct.is_some(), dst_direct.is_some(), b) {
+                (true, false, Backing::Xdp(xdp)) => {
+                    // The kernel's single write from the direct source.
+                    dst_write_checks(dst, dst_off, size)?;
+                    let dst_at = dst.offset.wrapping_add(dst_off);
+                    xdp.check_access("bpf_xdp_store_bytes", dst_at, size)?;
+                    xdp_copy_by_pieces(xdp, dst_at, src.offset.wrapping_add(src_off), size, dst_at);
+                    Ok(())
+                }
+                (false, true, Backing::Xdp(xdp)) => {
+                    // The kernel's single read into the direct destination.
+                    if src.is_null() {
+                        return Err(einval(OP, "null dynptr"));
+                    }
+                    src.check_off_len(src_off, size, OP)?;
+                    let src_at = src.offset.wrapping_add(src_off);
+                    xdp.check_access("bpf_xdp_load_bytes", src_at, size)?;
+                    xdp_copy_by_pieces(xdp, dst.offset.wrapping_add(dst_off), src_at, size, src_at);
+                    Ok(())
+                }
+                (true, _, b) | (_, true, b) => {
+                    // Both direct: the kernel's memmove. One direct in memory (one piece) or an
+                    // skb (whose write pulls the range into a possibly new head first): a move
+                    // through a copy of the source.
+                    let mut tmp = vec![0u8; size as usize];
+                    src.read(b, src_off, &mut tmp, 0)?;
+                    dst.write(b, dst_off, &tmp, 0)
+                }
+                (false, false, b) => {
+                    let b = std::cell::RefCell::new(b);
+                    chunked_copy(
+                        (dst, dst_off),
+                        (src, src_off),
+                        size,
+                        |d, o, buf| d.write(&mut b.borrow_mut(), o, buf, 0),
+                        |s, o, buf| s.read(&mut b.borrow_mut(), o, buf, 0),
+                    )
+                }
             }
-            let b = std::cell::RefCell::new(b);
-            chunked_copy(
-                (dst, dst_off),
-                (src, src_off),
-                size,
-                |d, o, buf| d.write(&mut b.borrow_mut(), o, buf, 0),
-                |s, o, buf| s.read(&mut b.borrow_mut(), o, buf, 0),
-            )
         }
+    }
+}
+
+/// The checks `bpf_dynptr_write` makes before touching an xdp buffer.
+fn dst_write_checks(dst: &Dynptr, dst_off: u32, size: u32) -> Result<()> {
+    const OP: &str = "bpf_dynptr_copy";
+    if dst.is_null() || dst.rdonly_bit() {
+        return Err(einval(OP, if dst.is_null() { "null dynptr" } else { "read-only dynptr" }));
+    }
+    dst.check_off_len(dst_off, size, OP)
+}
+
+/// One xdp buffer on both sides, one side direct: the kernel's store from (load into) the direct
+/// side walks the other side's segments, each piece copied from the bytes as they are by then,
+/// so a later piece sees what an earlier one wrote. `walk_at` is where the walked side starts.
+/// Within a piece the kernel's `memcpy` has no defined result for overlap; this gives memmove's.
+fn xdp_copy_by_pieces(xdp: &mut crate::frame::XdpBuff, dst_at: u32, src_at: u32, size: u32, walk_at: u32) {
+    let mut tmp = vec![0u8; size as usize];
+    let mut done = 0u32;
+    while done < size {
+        let n = xdp.segment_remaining(walk_at + done).min(size - done);
+        let piece = &mut tmp[..n as usize];
+        xdp.copy_out((src_at + done) as usize, piece);
+        xdp.copy_in((dst_at + done) as usize, piece);
+        done += n;
     }
 }
 

@@ -315,6 +315,24 @@ impl XdpBuff {
         Ok((rel + len <= size).then_some(DirectView { segment, offset: rel, len }))
     }
 
+    /// How many bytes from `offset` to the end of the segment (linear part or frag) holding it; 0
+    /// at or past the end of the packet.
+    pub fn segment_remaining(&self, offset: u32) -> u32 {
+        let linear = self.linear_len();
+        if offset < linear {
+            return linear - offset;
+        }
+        let mut rel = offset - linear;
+        for desc in self.frag_table(self.frags.len()) {
+            let frag_len = desc_len(desc);
+            if rel < frag_len {
+                return frag_len - rel;
+            }
+            rel -= frag_len;
+        }
+        0
+    }
+
     /// The first `n` frag descriptors of the shared info.
     #[inline]
     fn frag_table(&self, n: usize) -> &[[u8; FRAG_DESC]] {
