@@ -1,7 +1,7 @@
 import { call, checkBytes, checkU32, UxdpError } from './errors'
 import { Frame, Skb } from './frame'
 import { native, type DynptrHandle } from './native'
-import { ViewRegistry } from './views'
+import { LOC_COPIED, LOC_NONE, REGION_CALLER_MEM, unpackLocation, ViewRegistry } from './views'
 
 /** `DYNPTR_MAX_SIZE`: a dynptr covers at most 2^24 - 1 bytes. */
 export const DYNPTR_MAX_SIZE = 0xffffff
@@ -181,7 +181,7 @@ export class Dynptr {
     checkU32('offset', offset)
     checkU32('length', length)
     const loc = call(() => native.dynptrData(this.#h, this.#mem, offset, length))
-    return loc ? this.#view(loc.memOffset, loc.view, length) : null
+    return loc === LOC_NONE ? null : this.#view(loc, length)
   }
 
   /** `bpf_dynptr_slice`: a view of `length` bytes at `offset` when the object allows it; else the
@@ -200,24 +200,27 @@ export class Dynptr {
     checkU32('offset', offset)
     checkU32('length', length)
     if (buffer !== undefined) checkBytes('buffer', buffer)
-    const out = call(() => native.dynptrSlice(this.#h, this.#mem, offset, length, rdwr, buffer))
-    if (!out) return null
-    if (!out.direct) return buffer!.subarray(0, length)
-    return this.#view(out.memOffset, out.view, length)
+    const loc = call(() => native.dynptrSlice(this.#h, this.#mem, offset, length, rdwr, buffer))
+    if (loc === LOC_NONE) return null
+    if (loc === LOC_COPIED) return buffer!.subarray(0, length)
+    return this.#view(loc, length)
   }
 
-  #view(memOffset: number | undefined | null, view: ArrayBuffer | undefined | null, length: number): Uint8Array {
-    if (memOffset !== undefined && memOffset !== null) return this.#mem!.subarray(memOffset, memOffset + length)
-    const ab = view as ArrayBuffer
-    switch (this.#owner.kind) {
+  /** The view at a packed location: the caller's own memory, or a region of the owner's. */
+  #view(loc: number, length: number): Uint8Array {
+    const owner = this.#owner
+    switch (owner.kind) {
+      case 'mem': {
+        const { region, offset } = unpackLocation(loc)
+        if (region !== REGION_CALLER_MEM) throw new UxdpError('EFAULT', 'engine view for a memory dynptr')
+        return owner.mem.subarray(offset, offset + length)
+      }
       case 'frame':
-        return this.#owner.frame.trackView(ab)
+        return owner.frame.regionView(loc, length)
       case 'skb':
-        return this.#owner.skb.trackView(ab)
+        return owner.skb.regionView(loc, length)
       case 'ring':
-        return this.#owner.record.views.track(ab)
-      default:
-        throw new UxdpError('EFAULT', 'engine view for a memory dynptr')
+        return owner.record.views.regionView(loc, length, () => call(() => native.dynptrRecordView(this.#h)))
     }
   }
 

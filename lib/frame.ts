@@ -1,7 +1,7 @@
 import { call, checkBytes, checkI32, checkU32, UxdpError } from './errors'
 import { native, type BatchHandle, type FrameHandle, type SkbHandle, type XdpFrameHandle } from './native'
 import { PagePool } from './pool'
-import { ViewRegistry } from './views'
+import { LOC_NONE, ViewRegistry } from './views'
 
 /** `XDP_FLAGS_HAS_FRAGS`: the buffer is non-linear; its skb_shared_info is valid. */
 export const XDP_FLAGS_HAS_FRAGS = 1
@@ -283,8 +283,8 @@ export class Frame {
   pointer(offset: number, length: number): Uint8Array | null {
     checkU32('offset', offset)
     checkU32('length', length)
-    const ab = call(() => native.framePointer(this.#h, offset, length))
-    return ab ? this.#views.track(ab) : null
+    const loc = call(() => native.framePointer(this.#h, offset, length))
+    return loc === LOC_NONE ? null : this.regionView(loc, length)
   }
 
   /** `bpf_xdp_copy_buf` as the kernel uses it internally: no bounds checks, copies what exists. */
@@ -318,14 +318,13 @@ export class Frame {
   /** The linear part and each frag, with live views of their bytes. */
   segments(): Segment[] {
     const info = call(() => native.frameSegmentInfo(this.#h))
-    const views = call(() => native.frameSegmentViews(this.#h))
     return info.map((s, index) => ({
       index,
       kind: index === 0 ? 'linear' : 'frag',
       pageAddr: s.pageAddr,
       offset: s.offset,
       length: s.length,
-      data: this.#views.track(views[index]),
+      data: new Uint8Array(this.#views.region(index, this.#fetchSegment)),
     }))
   }
 
@@ -358,9 +357,11 @@ export class Frame {
     return new FrameBatch(frames)
   }
 
-  /** @internal Registers a view into this frame's pages (dynptr slices use it too). */
-  trackView(ab: ArrayBuffer): Uint8Array {
-    return this.#views.track(ab)
+  readonly #fetchSegment = (index: number): ArrayBuffer => call(() => native.frameSegmentView(this.#h, index))
+
+  /** @internal A view at a packed location in this frame's segments (dynptr slices use it too). */
+  regionView(loc: number, length: number): Uint8Array {
+    return this.#views.regionView(loc, length, this.#fetchSegment)
   }
 
   /** @internal */
@@ -651,9 +652,11 @@ export class Skb {
     return this.#h
   }
 
-  /** @internal */
-  trackView(ab: ArrayBuffer): Uint8Array {
-    return this.#views.track(ab)
+  readonly #fetchRegion = (region: number): ArrayBuffer => call(() => native.skbRegionView(this.handle, region))
+
+  /** @internal A view at a packed location in the linear part or the metadata. */
+  regionView(loc: number, length: number): Uint8Array {
+    return this.#views.regionView(loc, length, this.#fetchRegion)
   }
 
   /** @internal */

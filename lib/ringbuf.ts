@@ -76,33 +76,61 @@ export class RingBuffer {
     return call(() => native.ringData(this.#h))
   }
 
+  /** Reused between consume calls: record words (end, length, discarded) and sample bytes. */
+  #meta = new Float64Array(3 * 256)
+  #scratch = new Uint8Array(64 * 1024)
+
   /**
    * Hands each committed sample to `callback`, oldest first, and moves the consumer past it
    * (discarded records are skipped). Stops at a record still being written. A negative return from
    * the callback stops there, that record consumed, and is returned; otherwise returns the number
-   * of samples handed over. At most `max` records are looked at. One crossing into the engine to
-   * read, one to move the consumer.
+   * of samples handed over. At most `max` records are looked at. A callback that throws stops
+   * consumption there too (that record consumed) and the exception propagates. Samples are copies:
+   * they stay valid after the callback and after the ring moves on. Records are read in batches of
+   * up to 256 per crossing into the engine.
    */
   consume(callback: (sample: Buffer) => number | void, max = 0xffffffff): number {
     if (typeof callback !== 'function') throw new UxdpError('EINVAL', 'consume takes a callback function')
     checkInt('max', max, 0, 0xffffffff)
-    const r = call(() => native.ringPeek(this.#h, max))
-    let at = 0
     let count = 0
-    let end: number | undefined
-    for (let i = 0; i < r.lens.length; i++) {
-      const sample = r.data.subarray(at, at + r.lens[i])
-      at += r.lens[i]
-      end = r.ends[i]
-      if (r.discarded[i]) continue
-      const ret = callback(sample)
-      if (typeof ret === 'number' && ret < 0) {
-        call(() => native.ringSetConsumer(this.#h, end!))
-        return ret
+    let remaining = max
+    while (remaining > 0) {
+      const r = call(() => native.ringPeekInto(this.#h, Math.min(remaining, 0xffffffff), this.#meta, this.#scratch))
+      if (r < 0) {
+        this.#scratch = new Uint8Array(Math.max(-r, this.#scratch.length * 2))
+        continue
       }
-      count++
+      const n = Math.floor(r / 2)
+      if (n === 0) break
+      const meta = this.#meta
+      let total = 0
+      for (let i = 0; i < n; i++) total += meta[i * 3 + 1]
+      const bytes = Buffer.allocUnsafe(total)
+      bytes.set(this.#scratch.subarray(0, total))
+      let at = 0
+      let stop: number | undefined
+      let i = 0
+      try {
+        for (; i < n; i++) {
+          const len = meta[i * 3 + 1]
+          if (meta[i * 3 + 2] !== 0) continue
+          const ret = callback(bytes.subarray(at, at + len))
+          at += len
+          if (typeof ret === 'number' && ret < 0) {
+            stop = ret
+            break
+          }
+          count++
+        }
+      } finally {
+        // Past the last record handed over (or skipped); a throw or a stop consumes that record.
+        const last = Math.min(i, n - 1)
+        call(() => native.ringSetConsumer(this.#h, meta[last * 3]))
+      }
+      if (stop !== undefined) return stop
+      remaining -= n
+      if (r % 2 === 0) break
     }
-    if (end !== undefined) call(() => native.ringSetConsumer(this.#h, end!))
     return count
   }
 

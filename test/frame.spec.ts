@@ -184,6 +184,31 @@ describe('direct views', () => {
   })
 })
 
+describe('direct views share their segment', () => {
+  it('views into one segment alias each other; after a change of shape new views see the new layout', () => {
+    const f = Frame.fromBytes(pattern(9000))
+    const a = f.pointer(4000, 16)!
+    const b = f.pointer(4008, 16)!
+    a[8] = 0xee
+    expect(b[0]).toBe(0xee)
+    // The view's buffer is the frag the bytes are in (frag 0 holds packet bytes 3520..7616).
+    expect(a.buffer.byteLength).toBe(4096)
+    expect(a.byteOffset).toBe(4000 - 3520)
+    const seg = f.segments()[1].data
+    expect(seg.buffer).toBe(a.buffer)
+    f.adjustHead(14)
+    expect(a.length + b.length + seg.length).toBe(0)
+    // Packet offsets moved by 14: the byte written at 4008 is now at 3994, still in frag 0.
+    const c = f.pointer(3994, 1)!
+    expect(c[0]).toBe(0xee)
+    expect(c.buffer).not.toBe(a.buffer)
+    const linear = f.pointer(0, 4)!
+    expect(Buffer.from(linear).equals(pattern(9000).subarray(14, 18))).toBe(true)
+    expect(linear.buffer.byteLength).toBe(3520 - 14)
+    f.release()
+  })
+})
+
 describe('lifetime', () => {
   it('a released frame refuses every use and gave back its pages', () => {
     const pool = new PagePool()

@@ -430,16 +430,28 @@ fn view_of<'env>(env: &'env Env, bytes: &mut [u8]) -> Result<ArrayBuffer<'env>> 
     unsafe { ArrayBuffer::from_external(env, bytes.as_mut_ptr(), bytes.len(), (), |_, _| {}) }
 }
 
-/// `bpf_xdp_pointer`: an ArrayBuffer over the packet's own memory when the range is in one
-/// segment, null when it crosses a boundary.
-#[napi(ts_return_type = "ArrayBuffer | null")]
-pub fn frame_pointer<'env>(env: &'env Env, frame: &FrameHandle, offset: u32, length: u32) -> Result<Option<ArrayBuffer<'env>>> {
-    guard("bpf_xdp_pointer", || {
-        let mut b = borrow(frame, "bpf_xdp_pointer", "frame")?;
-        match b.pointer(offset, length)? {
-            Some(v) => Ok(Some(view_of(env, b.view_mut(v))?)),
-            None => Ok(None),
+/// `bpf_xdp_pointer`: where the range sits when it is in one segment (a packed location: the
+/// segment is the region, see `frame_segment_view`), LOC_NONE when it crosses a boundary.
+#[napi]
+pub fn frame_pointer(frame: &FrameHandle, offset: u32, length: u32) -> Result<f64> {
+    with_frame(frame, "bpf_xdp_pointer", |b| {
+        Ok(match b.pointer(offset, length)? {
+            Some(v) => packed_location(v.segment, v.offset),
+            None => LOC_NONE,
+        })
+    })
+}
+
+/// A view of one segment's bytes (0 = the linear part), over the packet's own memory: the region
+/// every direct view into that segment is cut from.
+#[napi]
+pub fn frame_segment_view<'env>(env: &'env Env, frame: &FrameHandle, index: u32) -> Result<ArrayBuffer<'env>> {
+    guard("xdp_buff", || {
+        let mut b = borrow(frame, "xdp_buff", "frame")?;
+        if index > u32::from(b.nr_frags()) {
+            return Err(err(Errno::EINVAL, "xdp_buff", "no such segment"));
         }
+        view_of(env, b.segment_mut(index as usize))
     })
 }
 
@@ -1074,76 +1086,64 @@ pub fn dynptr_write(h: &DynptrHandle, mem: Option<Uint8ArraySlice>, offset: u32,
     with_dynptr(h, mem, "bpf_dynptr_write", |d, b| d.write(b, offset, src, flags))
 }
 
-/// A direct view's location: an offset into the caller's memory, or a view of engine memory.
-#[napi(object)]
-pub struct DirectLocation<'env> {
-    pub mem_offset: Option<u32>,
-    #[napi(ts_type = "ArrayBuffer | undefined")]
-    pub view: Option<ArrayBuffer<'env>>,
+/// Direct views cross the boundary as one number, `region * 2^32 + offset`: the owner cuts the view
+/// from a cached view of the whole region (a frame segment, the skb's linear part or metadata, a
+/// ring record), so a slice costs no new external ArrayBuffer. Regions are detached together when
+/// the owner's memory may move.
+const REGION_STRIDE: f64 = 4_294_967_296.0;
+/// No view (and no copy).
+const LOC_NONE: f64 = -1.0;
+/// The bytes were copied into the caller's buffer.
+const LOC_COPIED: f64 = -2.0;
+/// The region that is the caller's own Uint8Array (memory dynptrs from JS).
+const REGION_CALLER_MEM: u32 = 0xffff;
+const REGION_SKB_LINEAR: u32 = 0;
+const REGION_SKB_META: u32 = 1;
+const REGION_RING_RECORD: u32 = 0;
+
+fn packed_location(region: u32, offset: u32) -> f64 {
+    f64::from(region) * REGION_STRIDE + f64::from(offset)
 }
 
-/// The location of a direct view (memory offset for JS memory, else an external view).
-fn direct_location<'env>(env: &'env Env, b: &mut Backing, at: SliceBacking, len: u32) -> Result<(Option<u32>, Option<ArrayBuffer<'env>>)> {
-    match (at, b) {
-        (SliceBacking::Mem { start }, Backing::Mem { base, bytes }) if *base == JS_MEM_BASE => Ok((Some(start as u32), None)),
-        (SliceBacking::Mem { start }, Backing::Mem { bytes, .. }) => {
-            Ok((None, Some(view_of(env, &mut bytes[start..start + len as usize])?)))
-        }
-        (SliceBacking::XdpSegment { segment, start }, Backing::Xdp(x)) => {
-            Ok((None, Some(view_of(env, x.view_mut(crate::frame::DirectView { segment, offset: start, len }))?)))
-        }
-        (SliceBacking::SkbLinear { start }, Backing::Skb(s)) => Ok((
-            None,
-            Some(view_of(env, s.pointer_if_linear(start, len).ok_or_else(|| err(Errno::EFAULT, "bpf_dynptr_slice", "slice moved"))?)?),
-        )),
-        (SliceBacking::SkbMeta { start }, Backing::SkbMeta(s)) => Ok((
-            None,
-            Some(view_of(env, s.meta_pointer(start, len).ok_or_else(|| err(Errno::EFAULT, "bpf_dynptr_slice", "slice moved"))?)?),
-        )),
-        _ => Err(err(Errno::EFAULT, "bpf_dynptr_slice", "slice backing does not match the dynptr")),
+/// The packed location of a direct slice of `d`.
+fn direct_location(d: &Dynptr, b: &Backing, at: SliceBacking) -> f64 {
+    match at {
+        SliceBacking::Mem { start } => match b {
+            // A ring record: relative to the sample the dynptr was reserved over.
+            Backing::Mem { base, .. } if *base != JS_MEM_BASE => {
+                packed_location(REGION_RING_RECORD, (start as u64 - (d.data - base)) as u32)
+            }
+            _ => packed_location(REGION_CALLER_MEM, start as u32),
+        },
+        SliceBacking::XdpSegment { segment, start } => packed_location(segment, start),
+        SliceBacking::SkbLinear { start } => packed_location(REGION_SKB_LINEAR, start),
+        SliceBacking::SkbMeta { start } => packed_location(REGION_SKB_META, start),
     }
 }
 
-/// `bpf_dynptr_data`: where the direct bytes are, or null.
-#[napi(ts_return_type = "DirectLocation | null")]
-pub fn dynptr_data<'env>(
-    env: &'env Env,
-    h: &DynptrHandle,
-    mem: Option<Uint8ArraySlice>,
-    offset: u32,
-    len: u32,
-) -> Result<Option<DirectLocation<'env>>> {
+/// `bpf_dynptr_data`: the packed location of the direct bytes, or LOC_NONE.
+#[napi]
+pub fn dynptr_data(h: &DynptrHandle, mem: Option<Uint8ArraySlice>, offset: u32, len: u32) -> Result<f64> {
     with_dynptr(h, mem, "bpf_dynptr_data", |d, b| {
         if d.data(b, offset, len).is_none() {
-            return Ok(None);
+            return Ok(LOC_NONE);
         }
         let at = d.slice_backing(b, offset, len).expect("data implies a direct slice");
-        let (mem_offset, view) = direct_location(env, b, at, len)
-            .map_err(|e| crate::errno::XdpError::new(Errno::EFAULT, "bpf_dynptr_data", e.reason.clone()))?;
-        Ok(Some(DirectLocation { mem_offset, view }))
+        Ok(direct_location(d, b, at))
     })
 }
 
-#[napi(object)]
-pub struct SliceOutcome<'env> {
-    /// true: a view of the object itself; false: the bytes were copied into the buffer.
-    pub direct: bool,
-    pub mem_offset: Option<u32>,
-    #[napi(ts_type = "ArrayBuffer | undefined")]
-    pub view: Option<ArrayBuffer<'env>>,
-}
-
-/// `bpf_dynptr_slice` / `bpf_dynptr_slice_rdwr`.
-#[napi(ts_return_type = "SliceOutcome | null")]
-pub fn dynptr_slice<'env>(
-    env: &'env Env,
+/// `bpf_dynptr_slice` / `bpf_dynptr_slice_rdwr`: the packed location of a direct view, LOC_COPIED
+/// when the bytes went into `buffer`, LOC_NONE for NULL.
+#[napi]
+pub fn dynptr_slice(
     h: &DynptrHandle,
     mem: Option<Uint8ArraySlice>,
     offset: u32,
     len: u32,
     rdwr: bool,
     buffer: Option<Uint8ArraySlice>,
-) -> Result<Option<SliceOutcome<'env>>> {
+) -> Result<f64> {
     let op = if rdwr { "bpf_dynptr_slice_rdwr" } else { "bpf_dynptr_slice" };
     let mut buffer = buffer;
     // SAFETY: JS is not running while this call holds the slice.
@@ -1155,17 +1155,47 @@ pub fn dynptr_slice<'env>(
     }
     with_dynptr(h, mem, op, |d, b| {
         if rdwr && (d.is_null() || d.rdonly_bit()) {
-            return Ok(None);
+            return Ok(LOC_NONE);
         }
         if let Some(at) = d.slice_backing(b, offset, len) {
-            let (mem_offset, view) =
-                direct_location(env, b, at, len).map_err(|e| crate::errno::XdpError::new(Errno::EFAULT, op, e.reason.clone()))?;
-            return Ok(Some(SliceOutcome { direct: true, mem_offset, view }));
+            return Ok(direct_location(d, b, at));
         }
         Ok(match d.slice(b, offset, buffer, len) {
-            Some(Slice::Copied(_)) => Some(SliceOutcome { direct: false, mem_offset: None, view: None }),
-            _ => None,
+            Some(Slice::Copied(_)) => LOC_COPIED,
+            _ => LOC_NONE,
         })
+    })
+}
+
+/// The region views of skb dynptrs: the linear part (from `data`) or the metadata.
+#[napi]
+pub fn skb_region_view<'env>(env: &'env Env, skb: &SkbHandle, region: u32) -> Result<ArrayBuffer<'env>> {
+    guard("sk_buff", || {
+        let mut s = borrow(skb, "sk_buff", "skb")?;
+        match region {
+            REGION_SKB_LINEAR => view_of(env, s.linear_mut()),
+            REGION_SKB_META => view_of(env, s.meta_mut()),
+            _ => Err(err(Errno::EINVAL, "sk_buff", "no such region")),
+        }
+    })
+}
+
+/// The region view of a ring-buffer dynptr: its whole reserved sample.
+#[napi]
+pub fn dynptr_record_view<'env>(env: &'env Env, h: &DynptrHandle) -> Result<ArrayBuffer<'env>> {
+    const OP: &str = "bpf_ringbuf_reserve_dynptr";
+    guard(OP, || {
+        let st = state_mut(h, OP)?;
+        let DynTarget::Ring(ring, live) = &st.target else {
+            return Err(err(Errno::EINVAL, OP, "not a ring-buffer dynptr"));
+        };
+        if !live.get() {
+            return Err(err(Errno::EINVAL, OP, "the ring-buffer record behind this dynptr was already submitted or discarded"));
+        }
+        let mut r = ring.try_borrow_mut().map_err(|_| err(Errno::EBUSY, OP, "the ring buffer is in use"))?;
+        let sample = r.sample_offset(st.d.data).ok_or_else(|| err(Errno::EFAULT, OP, "the dynptr is not in this ring"))?;
+        let len = r.reserved_len(sample);
+        view_of(env, r.sample_mut(sample, len as usize))
     })
 }
 
@@ -1394,31 +1424,32 @@ pub fn ring_data(ring: &RingHandle) -> Result<Buffer> {
     with_ring(ring, "ringbuf", |r| Ok(r.data().to_vec().into()))
 }
 
-#[napi(object)]
-pub struct RingRecords {
-    /// Each record's end position (the consumer position after it).
-    pub ends: Vec<f64>,
-    pub lens: Vec<u32>,
-    pub discarded: Vec<bool>,
-    /// The samples, back to back (discarded ones included).
-    pub data: Buffer,
-}
-
-/// Up to `max` committed records from the consumer position, not consumed yet.
+/// Committed records from the consumer position, not consumed yet, written into the caller's
+/// reusable arrays: per record three words in `meta` (end position, length, discarded 0/1) and the
+/// samples back to back in `data` (discarded ones take no room). Stops after `max` records, at the
+/// first record still being written, or when the arrays are full. Returns `count * 2 + more`
+/// (`more`: stopped for room, call again); `-needed` when the first record alone is larger than
+/// `data`.
 #[napi]
-pub fn ring_peek(ring: &RingHandle, max: u32) -> Result<RingRecords> {
+pub fn ring_peek_into(ring: &RingHandle, max: u32, mut meta: Float64ArraySlice, mut data: Uint8ArraySlice) -> Result<f64> {
+    // SAFETY: JS is not running while this call holds the slices.
+    let (meta, data) = unsafe { (meta.as_mut(), data.as_mut()) };
     with_ring(ring, "ringbuf_consume", |r| {
-        let recs = r.peek(max as usize);
-        let mut data = Vec::with_capacity(recs.iter().map(|x| x.len as usize).sum());
-        for x in &recs {
-            data.extend_from_slice(r.sample(x.sample, x.len as usize));
+        let (mut count, mut pos, mut at) = (0usize, r.consumer_pos(), 0usize);
+        let slots = meta.len() / 3;
+        while count < max as usize {
+            let Some(rec) = r.record_at(pos) else { return Ok((count * 2) as f64) };
+            let bytes = if rec.discarded { 0 } else { rec.len as usize };
+            if count == slots || at + bytes > data.len() {
+                return Ok(if count == 0 && bytes > data.len() { -(bytes as f64) } else { (count * 2 + 1) as f64 });
+            }
+            pos = RingBuf::after(&rec);
+            data[at..at + bytes].copy_from_slice(r.sample(rec.sample, bytes));
+            meta[count * 3..count * 3 + 3].copy_from_slice(&[pos as f64, bytes as f64, f64::from(u8::from(rec.discarded))]);
+            at += bytes;
+            count += 1;
         }
-        Ok(RingRecords {
-            ends: recs.iter().map(|x| RingBuf::after(x) as f64).collect(),
-            lens: recs.iter().map(|x| x.len).collect(),
-            discarded: recs.iter().map(|x| x.discarded).collect(),
-            data: data.into(),
-        })
+        Ok((count * 2) as f64)
     })
 }
 

@@ -146,6 +146,12 @@ impl RingBuf {
         &mut self.data[sample..sample + len]
     }
 
+    /// The size a sample was reserved with (its header's length, without the BUSY and DISCARD bits).
+    pub fn reserved_len(&self, sample: usize) -> u32 {
+        let at = sample - BPF_RINGBUF_HDR_SZ as usize;
+        u32::from_le_bytes(self.data[at..at + 4].try_into().expect("4 bytes")) & !(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT)
+    }
+
     pub fn sample(&self, sample: usize, len: usize) -> &[u8] {
         &self.data[sample..sample + len]
     }
@@ -293,20 +299,31 @@ impl RingBuf {
     pub fn peek(&self, max: usize) -> Vec<Record> {
         let mut out = Vec::new();
         let mut pos = self.consumer_pos;
-        while pos < self.producer_pos && out.len() < max {
-            let len = self.hdr_len(pos);
-            if len & BPF_RINGBUF_BUSY_BIT != 0 {
-                break;
-            }
-            out.push(Record {
-                pos,
-                sample: (pos & self.mask) as usize + BPF_RINGBUF_HDR_SZ as usize,
-                len: len & !BPF_RINGBUF_DISCARD_BIT,
-                discarded: len & BPF_RINGBUF_DISCARD_BIT != 0,
-            });
-            pos += record_span(len);
+        while out.len() < max {
+            let Some(r) = self.record_at(pos) else { break };
+            pos = RingBuf::after(&r);
+            out.push(r);
         }
         out
+    }
+
+    /// The committed record whose header is at `pos`, or None at the producer position or at a
+    /// record still being written.
+    #[inline]
+    pub fn record_at(&self, pos: u64) -> Option<Record> {
+        if pos >= self.producer_pos {
+            return None;
+        }
+        let len = self.hdr_len(pos);
+        if len & BPF_RINGBUF_BUSY_BIT != 0 {
+            return None;
+        }
+        Some(Record {
+            pos,
+            sample: (pos & self.mask) as usize + BPF_RINGBUF_HDR_SZ as usize,
+            len: len & !BPF_RINGBUF_DISCARD_BIT,
+            discarded: len & BPF_RINGBUF_DISCARD_BIT != 0,
+        })
     }
 
     /// Moves the consumer position (what libbpf stores after each record).
@@ -328,7 +345,7 @@ impl RingBuf {
     /// `cb` stops there (that record consumed) and is returned. Otherwise the number of samples.
     pub fn consume(&mut self, mut cb: impl FnMut(&[u8]) -> i32) -> i64 {
         let mut count = 0i64;
-        for r in self.peek(usize::MAX) {
+        while let Some(r) = self.record_at(self.consumer_pos) {
             self.consumer_pos = RingBuf::after(&r);
             if !r.discarded {
                 let err = cb(&self.data[r.sample..r.sample + r.len as usize]);

@@ -168,11 +168,12 @@ fn xdp_offsets_above_0xffff_fail_reads_but_slices_copy() {
     let mut out = [0u8; 16];
     assert_eq!(errno(d.read(&mut Backing::Xdp(&mut b), 70000, &mut out, 0)), Errno::EFAULT);
     let mut buf = [0u8; 16];
-    let mut backing = Backing::Xdp(&mut b);
-    let s = d.slice(&mut backing, 70000, Some(&mut buf), 16).unwrap();
-    assert!(!s.is_direct());
-    assert_eq!(s.bytes(), &pattern(73152)[70000..70016]);
-    drop(backing);
+    {
+        let mut backing = Backing::Xdp(&mut b);
+        let s = d.slice(&mut backing, 70000, Some(&mut buf), 16).unwrap();
+        assert!(!s.is_direct());
+        assert_eq!(s.bytes(), &pattern(73152)[70000..70016]);
+    }
     assert!(d.slice(&mut Backing::Xdp(&mut b), 70000, None, 16).is_none(), "no buffer, not direct: NULL");
 }
 
