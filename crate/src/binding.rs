@@ -455,16 +455,6 @@ pub fn frame_segment_view<'env>(env: &'env Env, frame: &FrameHandle, index: u32)
     })
 }
 
-/// Views of every segment (linear part first), over the packet's own memory.
-#[napi(ts_return_type = "ArrayBuffer[]")]
-pub fn frame_segment_views<'env>(env: &'env Env, frame: &FrameHandle) -> Result<Vec<ArrayBuffer<'env>>> {
-    guard("xdp_buff", || {
-        let mut b = borrow(frame, "xdp_buff", "frame")?;
-        let count = usize::from(b.nr_frags()) + 1;
-        (0..count).map(|i| view_of(env, b.segment_mut(i))).collect()
-    })
-}
-
 #[napi]
 pub fn frame_segment_info(frame: &FrameHandle) -> Result<Vec<FragObject>> {
     with_frame(frame, "xdp_buff", |b| {
