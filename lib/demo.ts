@@ -1,6 +1,8 @@
+import { Dynptr } from './dynptr'
 import { UxdpError } from './errors'
 import { Frame, XDP_FLAGS_FRAGS_PF_MEMALLOC, XDP_FLAGS_HAS_FRAGS } from './frame'
 import { PagePool } from './pool'
+import { RingBuffer } from './ringbuf'
 
 const hex = (n: bigint | number) => '0x' + n.toString(16)
 
@@ -44,7 +46,7 @@ function describe(frame: Frame): string[] {
   return lines
 }
 
-/** The main job for now: what the frame engine does to a jumbo frame, step by step. */
+/** The main job: what the frame and dynptr engines do to a jumbo frame, step by step. */
 export function runDemo(out: (line: string) => void = console.log): number {
   const pool = new PagePool()
   const frame = Frame.fromBytes(jumboFrame(9000), { pool })
@@ -88,7 +90,31 @@ export function runDemo(out: (line: string) => void = console.log): number {
   out(`  ${attempt('bpf_xdp_adjust_head(-14)', () => void frame.adjustHead(-14))}`)
   out('')
 
-  out('5. Leaving the receive path:')
+  out('5. A dynptr over the whole frame, and the UDP payload cut into ring-buffer records:')
+  const d = Dynptr.fromXdp(frame)
+  out(`  bpf_dynptr_from_xdp: size ${d.size} (linear part and frags alike)`)
+  const buffer = new Uint8Array(20)
+  out(`  ${attempt('bpf_dynptr_slice(3510, 20, buffer)', () => (d.slice(3510, 20, buffer)?.buffer === buffer.buffer ? 'copied into the buffer: the range crosses a boundary' : 'direct view'))}`)
+  out(`  ${attempt('bpf_dynptr_slice(4000, 8)', () => (d.slice(4000, 8)?.buffer === buffer.buffer ? 'copied' : 'direct view into frag 0'))}`)
+  out(`  ${attempt('bpf_dynptr_read(4800, 16)', () => void d.read(4800, 16))}`)
+  const ring = new RingBuffer(16384)
+  const payload = d.clone(42)
+  const records: number[] = []
+  const rc = payload.iterator((chunk) => {
+    const n = Math.min(chunk.getSize(), 1472)
+    const rec = ring.reserve(n)
+    rec.copyFrom(0, chunk, 0, n)
+    rec.submit()
+    records.push(n)
+    return n === chunk.getSize() ? 0 : n
+  })
+  out(`  bpf_dynptr_iterator over the payload (the seed's clone at offset 42): returned ${rc}, ${records.length} records of ${records.join(', ')} bytes`)
+  const consumed = ring.drain()
+  const intact = consumed.reduce((at, r) => (at >= 0 && r.equals(frame.loadBytes(at, r.length)) ? at + r.length : -1), 42)
+  out(`  consumed ${consumed.length} records in order, ${intact === frame.length ? 'byte-exact' : 'NOT matching'} against the frame`)
+  out('')
+
+  out('6. Leaving the receive path:')
   const xdpf = frame.toXdpFrame()
   out(`  xdp_convert_buff_to_frame: 40-byte xdp_frame at data_hard_start, len ${xdpf.length}, headroom ${xdpf.headroom}, metasize ${xdpf.metasize}, frame length ${xdpf.frameLength}`)
   const skb = xdpf.toSkb({ ifindex: 2 })
@@ -97,6 +123,6 @@ export function runDemo(out: (line: string) => void = console.log): number {
   skb.release()
   const s = pool.stats()
   out('')
-  out(`6. Released: pages allocated ${s.allocated}, reused ${s.allocFast}, recycled ${s.recycled}, in flight ${s.inFlight}`)
+  out(`7. Released: pages allocated ${s.allocated}, reused ${s.allocFast}, recycled ${s.recycled}, in flight ${s.inFlight}`)
   return s.inFlight === 0 ? 0 : 1
 }

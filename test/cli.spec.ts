@@ -16,6 +16,9 @@ describe('uxdp CLI', () => {
     expect(out).toMatch(/frag 1 .*: 1384 bytes/)
     expect(out).toMatch(/bpf_xdp_pointer\(3510, 20\) -> NULL/)
     expect(out).toMatch(/bpf_xdp_adjust_tail\(\+3000\) -> -22 EINVAL/)
+    expect(out).toMatch(/bpf_dynptr_slice\(3510, 20, buffer\) -> copied/)
+    expect(out).toMatch(/4 records of 1472, 1472, 1472, 352 bytes/)
+    expect(out).toMatch(/consumed 4 records in order, byte-exact/)
     expect(out).toMatch(/in flight 0$/m)
   })
 
