@@ -320,3 +320,47 @@ export class Dynptr {
     call(() => native.ringCommitDynptr(this.#h, flagsOf(flags), discard))
   }
 }
+
+/** A function a BPF program can call on dynptrs, as declared. */
+export interface DynptrFunction {
+  name: string
+  /** 'kernel': merged upstream; 'seed': the seed's convenience API (never merged), offered as a kfunc. */
+  origin: 'kernel' | 'seed'
+  /** The first kernel version with it. */
+  since?: string
+  /** The helper number the seed proposed before the helper freeze. */
+  proposedHelper?: number
+  /** Stable helpers' number; kfuncs have none. */
+  helperId?: number
+  /** Kfuncs' `KF_*` flags. */
+  kfuncFlags?: number
+  /** Argument kinds as the verifier checks them (Dynptr, DynptrUninit, U32, Mem, Size, ...). */
+  args: string[]
+  ret: 'Errno' | 'Bool' | 'U32' | 'MemOrNull' | 'Void'
+  /** Program types offered it. */
+  scope: 'all' | 'xdp' | 'skb' | 'tc'
+  /** The `Dynptr` / `RingBuffer` method that performs it. */
+  operation: string
+}
+
+/**
+ * Every dynptr function: the kernel's helpers 197–203, its kfuncs up to 6.18, and the seed's
+ * advance/trim/is_null/is_rdonly/get_size/get_offset/clone/iterator (proposed as helpers 214–221;
+ * after the helper freeze, kfuncs named after the seed). `bpf_dynptr_is_null`, `_is_rdonly` and
+ * `_clone` exist on both sides; the seed's clone takes an offset. Which side a program sees is for
+ * the policy layer to decide.
+ */
+export function dynptrFunctions(): DynptrFunction[] {
+  return native.dynptrFunctions().map((d) => ({
+    name: d.name,
+    origin: d.origin as DynptrFunction['origin'],
+    ...(d.since != null && { since: d.since }),
+    ...(d.proposedHelper != null && { proposedHelper: d.proposedHelper }),
+    ...(d.helperId != null && { helperId: d.helperId }),
+    ...(d.kfuncFlags != null && { kfuncFlags: d.kfuncFlags }),
+    args: d.args,
+    ret: d.ret as DynptrFunction['ret'],
+    scope: d.scope as DynptrFunction['scope'],
+    operation: d.operation,
+  }))
+}

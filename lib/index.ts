@@ -23,7 +23,7 @@ export {
   type Segment,
   type SkbInfo,
 } from './frame'
-export { Dynptr, DYNPTR_MAX_SIZE, type DynptrKind, type ProgType } from './dynptr'
+export { Dynptr, DYNPTR_MAX_SIZE, dynptrFunctions, type DynptrFunction, type DynptrKind, type ProgType } from './dynptr'
 export {
   BPF_RB_AVAIL_DATA,
   BPF_RB_CONS_POS,

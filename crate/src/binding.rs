@@ -1189,6 +1189,65 @@ pub fn dynptr_record_view<'env>(env: &'env Env, h: &DynptrHandle) -> Result<Arra
     })
 }
 
+#[napi(object)]
+pub struct DynptrFunctionObject {
+    pub name: String,
+    /// "kernel" or "seed".
+    pub origin: String,
+    /// The first kernel version with it (kernel functions).
+    pub since: Option<String>,
+    /// The helper number the seed proposed (seed functions).
+    pub proposed_helper: Option<u32>,
+    /// The helper number (stable helpers); kfuncs have none.
+    pub helper_id: Option<u32>,
+    /// `KF_*` flags (kfuncs).
+    pub kfunc_flags: Option<u32>,
+    pub args: Vec<String>,
+    pub ret: String,
+    /// "all", "xdp", "skb" or "tc".
+    pub scope: String,
+    pub operation: String,
+}
+
+/// Every dynptr function a program can call: the kernel's helpers and kfuncs and the seed's kfuncs.
+#[napi]
+pub fn dynptr_functions() -> Vec<DynptrFunctionObject> {
+    use crate::dynptr::functions::{Call, Origin, Scope, DYNPTR_FUNCTIONS};
+    DYNPTR_FUNCTIONS
+        .iter()
+        .map(|d| DynptrFunctionObject {
+            name: d.name.into(),
+            origin: if matches!(d.origin, Origin::Seed { .. }) { "seed" } else { "kernel" }.into(),
+            since: match d.origin {
+                Origin::Kernel { since } => Some(since.into()),
+                Origin::Seed { .. } => None,
+            },
+            proposed_helper: match d.origin {
+                Origin::Seed { proposed_helper } => Some(proposed_helper),
+                Origin::Kernel { .. } => None,
+            },
+            helper_id: match d.call {
+                Call::Helper(id) => Some(id),
+                Call::Kfunc { .. } => None,
+            },
+            kfunc_flags: match d.call {
+                Call::Kfunc { flags } => Some(flags),
+                Call::Helper(_) => None,
+            },
+            args: d.args.iter().map(|a| format!("{a:?}")).collect(),
+            ret: format!("{:?}", d.ret),
+            scope: match d.scope {
+                Scope::All => "all",
+                Scope::Xdp => "xdp",
+                Scope::Skb => "skb",
+                Scope::Tc => "tc",
+            }
+            .into(),
+            operation: d.operation.into(),
+        })
+        .collect()
+}
+
 #[napi]
 pub fn dynptr_adjust(h: &DynptrHandle, start: u32, end: u32) -> Result<()> {
     guard("bpf_dynptr_adjust", || Ok(state_mut(h, "bpf_dynptr_adjust")?.d.adjust(start, end)?))

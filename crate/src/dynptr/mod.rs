@@ -7,6 +7,7 @@
 //! by the caller as a [`Backing`] (a program's memory, an `xdp_buff`, an skb). That is what lets
 //! the same code serve a BPF program (whose dynptrs live on its stack) and the TypeScript API.
 
+pub mod functions;
 mod ops;
 mod seed;
 
