@@ -1,6 +1,7 @@
 import { call, checkBytes, checkU32, UxdpError } from './errors'
 import { Frame, Skb } from './frame'
 import { native, type DynptrHandle } from './native'
+import type { RingBuffer } from './ringbuf'
 import { LOC_COPIED, LOC_NONE, REGION_CALLER_MEM, unpackLocation, ViewRegistry } from './views'
 
 /** `DYNPTR_MAX_SIZE`: a dynptr covers at most 2^24 - 1 bytes. */
@@ -49,7 +50,7 @@ export type DynptrOwner =
 /** @internal A reserved ring-buffer record, shared by a reservation and its clones. */
 export class RingRecord {
   readonly views = new ViewRegistry(this)
-  constructor(readonly ring: object) {}
+  constructor(readonly ring: RingBuffer) {}
 }
 
 /**
@@ -318,6 +319,7 @@ export class Dynptr {
   #commit(flags: Flags | undefined, discard: boolean): void {
     if (this.#owner.kind === 'ring') this.#owner.record.views.invalidate()
     call(() => native.ringCommitDynptr(this.#h, flagsOf(flags), discard))
+    if (this.#owner.kind === 'ring') this.#owner.record.ring.committed()
   }
 }
 

@@ -64,6 +64,7 @@ export class RingBuffer {
   output(bytes: Uint8Array, flags?: Flags): void {
     checkBytes('bytes', bytes)
     call(() => native.ringOutput(this.#h, bytes, flagsOf(flags)))
+    this.committed()
   }
 
   /** `bpf_ringbuf_query` (BPF_RB_AVAIL_DATA, _RING_SIZE, _CONS_POS, _PROD_POS; 0 otherwise). */
@@ -132,6 +133,57 @@ export class RingBuffer {
       if (r % 2 === 0) break
     }
     return count
+  }
+
+  /**
+   * libbpf's `ring_buffer__poll` with a zero timeout: consumes as `consume` does, but only when
+   * `epoll_wait` would report the ring readable. That takes a wakeup: a commit while the consumer
+   * had caught up, or one with BPF_RB_FORCE_WAKEUP. Records committed with BPF_RB_NO_WAKEUP (or
+   * behind other unread records) while nothing woke the consumer stay unread here until a later
+   * wakeup; `consume` reads them regardless. Returns the records consumed (0 when not readable).
+   */
+  poll(callback: (sample: Buffer) => number | void, max = 0xffffffff): number {
+    if (typeof callback !== 'function') throw new UxdpError('EINVAL', 'poll takes a callback function')
+    checkInt('max', max, 0, 0xffffffff)
+    if (!call(() => native.ringEpollReady(this.#h))) return 0
+    return this.consume(callback, max)
+  }
+
+  #waiters = new Set<() => void>()
+
+  /**
+   * `ring_buffer__poll` with a timeout: resolves once a wakeup makes the ring readable (records
+   * produced through this RingBuffer or its records) and consumes then, or with 0 after
+   * `timeoutMs` (Infinity waits for ever).
+   */
+  async wait(callback: (sample: Buffer) => number | void, timeoutMs: number): Promise<number> {
+    if (typeof callback !== 'function') throw new UxdpError('EINVAL', 'wait takes a callback function')
+    if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0) {
+      throw new UxdpError('EINVAL', 'timeoutMs must be a non-negative number or Infinity')
+    }
+    if (call(() => native.ringEpollReady(this.#h))) return this.consume(callback)
+    const woken = await new Promise<boolean>((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const wake = () => {
+        if (timer !== undefined) clearTimeout(timer)
+        this.#waiters.delete(wake)
+        resolve(true)
+      }
+      this.#waiters.add(wake)
+      if (timeoutMs !== Infinity) {
+        timer = setTimeout(() => {
+          this.#waiters.delete(wake)
+          resolve(false)
+        }, timeoutMs)
+      }
+    })
+    return woken ? this.poll(callback) : 0
+  }
+
+  /** @internal Called after a commit through this ring: wakes waiters the commit made readable. */
+  committed(): void {
+    if (this.#waiters.size === 0 || !call(() => native.ringEpollReady(this.#h))) return
+    for (const wake of [...this.#waiters]) wake()
   }
 
   /** Consumes every committed sample and returns them. */

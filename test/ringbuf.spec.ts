@@ -93,3 +93,47 @@ describe('RingBuffer', () => {
     expect(ring.timeNativeLoop(64, 1000)).toBeGreaterThan(0)
   })
 })
+
+describe('RingBuffer poll and wait (ring_buffer__poll)', () => {
+  const texts = (out: Buffer[]) => out.map((b) => b.toString())
+
+  it('poll reads only after a wakeup; consume reads regardless', () => {
+    const ring = new RingBuffer(4096)
+    const seen: Buffer[] = []
+    ring.output(Buffer.from('quiet'), BPF_RB_NO_WAKEUP)
+    expect(ring.poll((s) => void seen.push(s))).toBe(0)
+    ring.output(Buffer.from('behind'))
+    expect(ring.poll((s) => void seen.push(s))).toBe(0)
+    ring.output(Buffer.from('forced'), BPF_RB_FORCE_WAKEUP)
+    expect(ring.poll((s) => void seen.push(s))).toBe(3)
+    expect(texts(seen)).toEqual(['quiet', 'behind', 'forced'])
+    // Level-triggered: right after a report the next poll re-checks, and still sees new data.
+    ring.output(Buffer.from('re-checked'), BPF_RB_NO_WAKEUP)
+    expect(ring.poll(() => 0)).toBe(1)
+    // A poll that finds the ring empty drops it from the ready list; then only a wakeup helps.
+    expect(ring.poll(() => 0)).toBe(0)
+    ring.output(Buffer.from('unwoken'), BPF_RB_NO_WAKEUP)
+    expect(ring.poll(() => 0)).toBe(0)
+    expect(texts(ring.drain())).toEqual(['unwoken'])
+  })
+
+  it('wait resolves when a submit wakes the consumer, and times out otherwise', async () => {
+    const ring = new RingBuffer(4096)
+    const seen: Buffer[] = []
+    const waiting = ring.wait((s) => void seen.push(s), Infinity)
+    setTimeout(() => {
+      const rec = ring.reserve(5)
+      rec.write(0, Buffer.from('hello'))
+      rec.submit()
+    }, 5)
+    expect(await waiting).toBe(1)
+    expect(texts(seen)).toEqual(['hello'])
+
+    setTimeout(() => ring.output(Buffer.from('silent'), BPF_RB_NO_WAKEUP), 1)
+    const start = Date.now()
+    expect(await ring.wait(() => 0, 40)).toBe(0)
+    expect(Date.now() - start).toBeGreaterThanOrEqual(35)
+    expect(texts(ring.drain())).toEqual(['silent'])
+    await expect(ring.wait(() => 0, -1)).rejects.toMatchObject({ code: 'EINVAL' })
+  })
+})

@@ -1502,6 +1502,12 @@ pub fn ring_peek_into(ring: &RingHandle, max: u32, mut meta: Float64ArraySlice, 
     })
 }
 
+/// Whether libbpf's `ring_buffer__poll` would find the ring readable now (see `RingBuf::epoll_ready`).
+#[napi]
+pub fn ring_epoll_ready(ring: &RingHandle) -> Result<bool> {
+    with_ring(ring, "ringbuf_poll", |r| Ok(r.epoll_ready()))
+}
+
 #[napi]
 pub fn ring_set_consumer(ring: &RingHandle, pos: f64) -> Result<()> {
     if pos < 0.0 || pos.fract() != 0.0 || pos > 9.007_199_254_740_991e15 {

@@ -61,6 +61,9 @@ pub struct RingBuf {
     pending_pos: u64,
     /// Wakeups the kernel would have queued for a waiting consumer (`irq_work_queue`).
     notifications: u64,
+    /// Whether the consumer's epoll item is on the ready list: put there by a wakeup, kept there
+    /// after each report (libbpf's EPOLLIN is level-triggered), dropped when a re-check finds no data.
+    epoll_ready: bool,
     /// Address of the first data byte (header page offsets and dynptr `data` are derived from it).
     base_addr: u64,
 }
@@ -95,6 +98,7 @@ impl RingBuf {
             producer_pos: 0,
             pending_pos: 0,
             notifications: 0,
+            epoll_ready: false,
             base_addr: RINGBUF_ADDR_BASE + (n << 32) + DATA_PGOFF * u64::from(PAGE_SIZE),
         })
     }
@@ -227,7 +231,19 @@ impl RingBuf {
         let cons_pos = self.consumer_pos & self.mask;
         if flags & BPF_RB_FORCE_WAKEUP != 0 || (cons_pos == rec_pos && flags & BPF_RB_NO_WAKEUP == 0) {
             self.notifications += 1;
+            self.epoll_ready = true;
         }
+    }
+
+    /// What `epoll_wait` on the map fd reports now, as libbpf's `ring_buffer__poll` sees it: readable
+    /// only if a wakeup put the consumer on the ready list (or an earlier report kept it there) and
+    /// `producer_pos - consumer_pos` is not 0. Records committed with BPF_RB_NO_WAKEUP while the
+    /// consumer waits stay unseen by poll until a later wakeup; `consume` reads them regardless.
+    pub fn epoll_ready(&mut self) -> bool {
+        if self.epoll_ready && self.producer_pos == self.consumer_pos {
+            self.epoll_ready = false;
+        }
+        self.epoll_ready
     }
 
     /// `bpf_ringbuf_output` (helper 130): copy `data` in as one record. EINVAL for unknown flags,

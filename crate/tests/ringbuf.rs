@@ -167,3 +167,24 @@ fn reserved_bytes_keep_what_the_ring_held() {
     assert_eq!(&rec[..12], &[9, 9, 9, 9, 3, 0, 0, 0, 1, 2, 3, 4], "old pg_off (3) then the old data");
     assert_eq!(&rb.data()[..4], &[9, 9, 9, 9], "the wrapped tail is in the single mapping too");
 }
+
+#[test]
+fn epoll_sees_records_only_after_a_wakeup() {
+    let mut rb = RingBuf::new(4096).unwrap();
+    assert!(!rb.epoll_ready(), "empty ring");
+    // Committed without a wakeup while the consumer waits: epoll_wait times out.
+    rb.output(b"quiet", BPF_RB_NO_WAKEUP).unwrap();
+    assert!(!rb.epoll_ready(), "data, but nothing woke the consumer");
+    // A record that does not sit at the consumer position wakes nobody either.
+    rb.output(b"behind", 0).unwrap();
+    assert!(!rb.epoll_ready());
+    rb.output(b"forced", BPF_RB_FORCE_WAKEUP).unwrap();
+    assert!(rb.epoll_ready());
+    assert_eq!(drain(&mut rb).len(), 3, "one wakeup, every record read");
+    // Level-triggered: after the report the item is re-checked, and dropped once the ring is empty.
+    assert!(!rb.epoll_ready());
+    // The consumer caught up, so the next plain record is at its position and wakes it.
+    rb.output(b"next", 0).unwrap();
+    assert!(rb.epoll_ready());
+    assert!(rb.epoll_ready(), "still readable: level-triggered");
+}
