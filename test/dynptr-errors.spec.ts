@@ -192,6 +192,15 @@ describe('argument validation', () => {
     expect(ring.drain().map(String)).toEqual(['live'])
   })
 
+  it('fromMem over more than 16 MiB - 1 bytes is E2BIG, checked before the flags; the bytes untouched', () => {
+    const big = Buffer.alloc(DYNPTR_MAX_SIZE + 1, 7)
+    fails(() => Dynptr.fromMem(big), 'E2BIG', 'bpf_dynptr_from_mem')
+    fails(() => Dynptr.fromMem(big, 1), 'E2BIG', 'bpf_dynptr_from_mem')
+    fails(() => Dynptr.fromMem(big, 1n), 'E2BIG', 'bpf_dynptr_from_mem')
+    expect(big.every((b) => b === 7)).toBe(true)
+    expect(Dynptr.fromMem(big.subarray(1)).size).toBe(DYNPTR_MAX_SIZE)
+  })
+
   it('objects of the wrong type are EINVAL', () => {
     const f = Frame.fromBytes(pattern(200))
     const skb = skbOf(200)
@@ -534,6 +543,22 @@ describe('copy and memset', () => {
     expect(buf.every((b) => b === EE)).toBe(true)
     expect(f.toBytes().equals(pattern(9000))).toBe(true)
     expect(skb.toBytes().equals(pattern(9000).subarray(14))).toBe(true)
+  })
+
+  it('copies between an skb and its own metadata fail as the kernel order says and change nothing', () => {
+    // One object, two kinds: the binding reads the source, then writes the destination.
+    const skb = skbOf(200, Buffer.alloc(8, 3))
+    const d = Dynptr.fromSkb(skb)
+    const m = Dynptr.fromSkbMeta(skb)
+    const ro = Dynptr.fromSkb(skb, { progType: 'cgroup_skb' })
+    fails(() => Dynptr.copy(m, 0, d, 0, 16), 'E2BIG', 'bpf_dynptr_write')
+    fails(() => Dynptr.copy(m, 4, d, 0, 8), 'E2BIG', 'bpf_dynptr_write')
+    fails(() => Dynptr.copy(d, 0, m, 4, 8), 'E2BIG', 'bpf_dynptr_read')
+    fails(() => Dynptr.copy(d, 180, m, 0, 8), 'E2BIG', 'bpf_dynptr_write')
+    fails(() => Dynptr.copy(ro, 0, m, 0, 4), 'EINVAL', 'bpf_dynptr_write')
+    fails(() => Dynptr.copy(m, 0, d, 0, 0xffffffff), 'E2BIG', 'bpf_dynptr_read')
+    expect(skb.meta().equals(Buffer.alloc(8, 3))).toBe(true)
+    expect(skb.toBytes().equals(pattern(200).subarray(14))).toBe(true)
   })
 
   it('copies to or from a submitted record fail with EINVAL and change nothing', () => {
