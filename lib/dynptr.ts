@@ -80,7 +80,12 @@ export class Dynptr {
    * its range). E2BIG above 16 MiB - 1, EINVAL for flags. */
   static fromMem(bytes: Uint8Array, flags?: Flags): Dynptr {
     checkBytes('bytes', bytes)
-    const mem = new Uint8Array(bytes.buffer)
+    let mem: Uint8Array
+    try {
+      mem = new Uint8Array(bytes.buffer)
+    } catch {
+      throw new UxdpError('EINVAL', 'bytes is a view of a detached ArrayBuffer')
+    }
     const h = call(() => native.dynptrFromMem(bytes.byteOffset, bytes.byteLength, flagsOf(flags)))
     return new Dynptr(h, { kind: 'mem', mem })
   }
@@ -95,6 +100,7 @@ export class Dynptr {
    * may write packets (default `sched_cls`, writable). */
   static fromSkb(skb: Skb, options: { flags?: Flags; progType?: ProgType } = {}): Dynptr {
     if (!(skb instanceof Skb)) throw new UxdpError('EINVAL', 'fromSkb takes an Skb')
+    if (typeof options !== 'object' || options === null) throw new UxdpError('EINVAL', 'fromSkb options must be an object')
     const h = call(() => native.dynptrFromSkb(skb.handle, flagsOf(options.flags), options.progType ?? 'sched_cls'))
     return new Dynptr(h, { kind: 'skb', skb })
   }
@@ -151,8 +157,8 @@ export class Dynptr {
     checkU32('offset', offset)
     checkU32('length', length)
     if (length > DYNPTR_MAX_SIZE) {
-      // Out of any dynptr's range: the kernel's E2BIG, without allocating the buffer.
-      call(() => native.dynptrRead(this.#h, this.#mem, offset, new Uint8Array(0), flagsOf(flags)))
+      // Out of any dynptr's range: the kernel's checks, without allocating the buffer.
+      call(() => native.dynptrCheckRead(this.#h, this.#mem, offset, length, flagsOf(flags)))
       throw new UxdpError('E2BIG', 'range is outside the dynptr', { op: 'bpf_dynptr_read', offset, length })
     }
     const out = Buffer.allocUnsafe(length)
@@ -317,8 +323,9 @@ export class Dynptr {
   }
 
   #commit(flags: Flags | undefined, discard: boolean): void {
+    const f = flagsOf(flags)
     if (this.#owner.kind === 'ring') this.#owner.record.views.invalidate()
-    call(() => native.ringCommitDynptr(this.#h, flagsOf(flags), discard))
+    call(() => native.ringCommitDynptr(this.#h, f, discard))
     if (this.#owner.kind === 'ring') this.#owner.record.ring.committed()
   }
 }

@@ -232,8 +232,8 @@ describe('argument validation', () => {
     expect(ring.info().producerPos).toBe(0)
   })
 
-  // Facade bug (not the kernel): README says bad arguments of any kind are EINVAL.
-  it.skip('a view that was detached before fromMem is EINVAL (uxdp: a TypeError from `new Uint8Array(detached.buffer)` escapes)', () => {
+  // Bad arguments of any kind are EINVAL, detached views included.
+  it('a view that was detached before fromMem is EINVAL', () => {
     const f = Frame.fromBytes(pattern(9000))
     const v = Dynptr.fromXdp(f).slice(5000, 8)!
     f.adjustTail(-10)
@@ -241,8 +241,7 @@ describe('argument validation', () => {
     fails(() => Dynptr.fromMem(v), 'EINVAL')
   })
 
-  // Facade bug (not the kernel): `options.flags` is read from null.
-  it.skip('fromSkb with null options is EINVAL (uxdp: a TypeError escapes)', () => {
+  it('fromSkb with null options is EINVAL', () => {
     fails(() => Dynptr.fromSkb(skbOf(200), any(null)), 'EINVAL')
   })
 })
@@ -339,12 +338,10 @@ describe('read', () => {
     fails(() => Dynptr.fromSkb(skbOf(200)).read(0, huge), 'E2BIG', 'bpf_dynptr_read')
   })
 
-  // Kernel disagreement: __bpf_dynptr_read checks the dynptr's bounds (E2BIG) before calling
-  // __bpf_xdp_load_bytes (pinned by test/kernel-dynptr.spec.ts: a read out of range at an offset
-  // above 0xffff is E2BIG, not EFAULT). The facade's shortcut for lengths above 16 MiB - 1 reads 0
-  // bytes first, and for an xdp dynptr that 0-byte read fails in the helper: EFAULT above 0xffff,
-  // EINVAL past a shrunk end.
-  it.skip('a length above 16 MiB - 1 on an xdp dynptr is E2BIG also at offsets above 0xffff and past a shrunk end', () => {
+  // __bpf_dynptr_read checks the dynptr's bounds (E2BIG) before calling __bpf_xdp_load_bytes
+  // (pinned by test/kernel-dynptr.spec.ts: out of range above 0xffff is E2BIG, not EFAULT); the
+  // facade's path for lengths above 16 MiB - 1 makes the same checks without a buffer.
+  it('a length above 16 MiB - 1 on an xdp dynptr is E2BIG also at offsets above 0xffff and past a shrunk end', () => {
     const d = Dynptr.fromXdp(Frame.fromBytes(pattern(MAX_PACKET)))
     fails(() => d.read(70000, DYNPTR_MAX_SIZE + 1), 'E2BIG', 'bpf_dynptr_read')
     const f = Frame.fromBytes(pattern(9000))
@@ -546,7 +543,8 @@ describe('copy and memset', () => {
   })
 
   it('copies between an skb and its own metadata fail as the kernel order says and change nothing', () => {
-    // One object, two kinds: the binding reads the source, then writes the destination.
+    // One object, two kinds, one backing: the kernel's order (one side direct: that side's write or
+    // read; neither: E2BIG up front, whatever the size, nothing allocated for it).
     const skb = skbOf(200, Buffer.alloc(8, 3))
     const d = Dynptr.fromSkb(skb)
     const m = Dynptr.fromSkbMeta(skb)
@@ -556,7 +554,7 @@ describe('copy and memset', () => {
     fails(() => Dynptr.copy(d, 0, m, 4, 8), 'E2BIG', 'bpf_dynptr_read')
     fails(() => Dynptr.copy(d, 180, m, 0, 8), 'E2BIG', 'bpf_dynptr_write')
     fails(() => Dynptr.copy(ro, 0, m, 0, 4), 'EINVAL', 'bpf_dynptr_write')
-    fails(() => Dynptr.copy(m, 0, d, 0, 0xffffffff), 'E2BIG', 'bpf_dynptr_read')
+    fails(() => Dynptr.copy(m, 0, d, 0, 0xffffffff), 'E2BIG', 'bpf_dynptr_copy')
     expect(skb.meta().equals(Buffer.alloc(8, 3))).toBe(true)
     expect(skb.toBytes().equals(pattern(200).subarray(14))).toBe(true)
   })
@@ -754,9 +752,8 @@ describe('ring buffer', () => {
     expect(ring.drain().map(String)).toEqual(['late'])
   })
 
-  // Facade wart (not the kernel, whose submit cannot fail): #commit detaches the record's views
-  // before the flags are validated, so a refused submit leaves a live record with dead views.
-  it.skip('views of a record survive a submit refused for its flags', () => {
+  // The kernel's submit cannot fail; the facade refuses bad flags before touching the record.
+  it('views of a record survive a submit refused for its flags', () => {
     const ring = new RingBuffer(4096)
     const rec = ring.reserve(4)
     const v = rec.data(0, 4)!

@@ -250,7 +250,7 @@ fn record(r: &mut RingBuf, payload: &[u8], seen: &mut u64) {
     let (mut d, res) = r.reserve_dynptr(payload.len() as u32, 0);
     res.unwrap();
     d.write(&mut r.backing(), 0, payload, 0).unwrap();
-    r.commit_dynptr(&mut d, 0, false);
+    r.commit_dynptr(&mut d, 0, false).expect("a record of this ring");
     r.consume(|s| {
         *seen += s.len() as u64;
         0
@@ -269,7 +269,7 @@ fn bench_ringbuf(c: &mut Criterion) {
         let mut p = payload.get().to_vec();
         p[0] = i as u8;
         d.write(&mut r.backing(), 0, &p, 0).unwrap();
-        r.commit_dynptr(&mut d, 0, false);
+        r.commit_dynptr(&mut d, 0, false).expect("a record of this ring");
         assert_eq!(r.consume(|s| i32::from(got.replace(s.to_vec()).is_some())), 1);
         assert_eq!(got.unwrap(), p);
     }
@@ -304,7 +304,7 @@ fn bench_ringbuf(c: &mut Criterion) {
                 let (mut d, res) = r.reserve_dynptr(RECORD as u32, 0);
                 res.unwrap();
                 d.write(&mut r.backing(), 0, black_box(payload.get()), 0).unwrap();
-                r.commit_dynptr(&mut d, 0, false);
+                r.commit_dynptr(&mut d, 0, false).expect("a record of this ring");
             }
             r.consume(|s| {
                 seen += s.len() as u64;

@@ -921,7 +921,7 @@ fn with_backing<R>(target: &DynTarget, mem: Option<&mut [u8]>, op: &'static str,
         }
         DynTarget::SkbMeta(slot) => {
             let mut g = borrow(slot, op, "skb")?;
-            f(&mut Backing::SkbMeta(&mut g))
+            f(&mut Backing::Skb(&mut g))
         }
         DynTarget::Ring(ring, live) => {
             if !live.get() {
@@ -1068,6 +1068,14 @@ pub fn dynptr_read(
     // SAFETY: JS is not running while this call holds the slice.
     let dst = unsafe { dst.as_mut() };
     with_dynptr(h, mem, "bpf_dynptr_read", |d, b| d.read(b, offset, dst, flags))
+}
+
+/// The checks of `bpf_dynptr_read` for `len` bytes, without a destination (lengths no dynptr
+/// can cover fail here, before anything is allocated).
+#[napi]
+pub fn dynptr_check_read(h: &DynptrHandle, mem: Option<Uint8ArraySlice>, offset: u32, len: u32, flags: Option<BigInt>) -> Result<()> {
+    let flags = parse_flags(flags, "bpf_dynptr_read")?;
+    with_dynptr(h, mem, "bpf_dynptr_read", |d, _| d.check_read(offset, len, flags))
 }
 
 #[napi]
@@ -1301,15 +1309,9 @@ pub fn dynptr_copy(
         // SAFETY: JS is not running while this call holds the slices.
         let dm = dst_mem.as_mut().map(|m| unsafe { m.as_mut() });
         let sm = src_mem.as_mut().map(|m| unsafe { m.as_mut() });
-        let same_kind = dd.kind() == sd.kind() || (dd.is_null() && sd.is_null());
-        if (matches!((&dt, &st), (DynTarget::Mem, DynTarget::Mem)) && same_mem) || (dt.same_object(&st) && same_kind) {
+        // One object (an skb serves its data and its metadata alike): one backing for both sides.
+        if (matches!((&dt, &st), (DynTarget::Mem, DynTarget::Mem)) && same_mem) || dt.same_object(&st) {
             return with_backing(&dt, dm, OP, |b| Ok(dynptr_copy_kernel(&dd, dst_off, &sd, src_off, size, b, None)?));
-        }
-        if dt.same_object(&st) {
-            // One skb, two kinds (data and metadata): one borrow at a time, through a copy.
-            let mut tmp = vec![0u8; size as usize];
-            with_backing(&st, None, OP, |b| Ok(sd.read(b, src_off, &mut tmp, 0)?))?;
-            return with_backing(&dt, None, OP, |b| Ok(dd.write(b, dst_off, &tmp, 0)?));
         }
         with_backing(&dt, dm, OP, |db| {
             with_backing(&st, sm, OP, |sb| Ok(dynptr_copy_kernel(&dd, dst_off, &sd, src_off, size, db, Some(sb))?))
@@ -1423,7 +1425,7 @@ pub fn ring_commit_dynptr(h: &DynptrHandle, flags: Option<BigInt>, discard: bool
                     return Err(err(Errno::EINVAL, OP, "the ring-buffer record behind this dynptr was already submitted or discarded"));
                 }
                 let mut r = ring.try_borrow_mut().map_err(|_| err(Errno::EBUSY, OP, "the ring buffer is in use"))?;
-                r.commit_dynptr(d, flags, discard);
+                r.commit_dynptr(d, flags, discard)?;
                 live.set(false);
                 Ok(())
             }
@@ -1528,7 +1530,7 @@ pub fn ring_time_native_loop(ring: &RingHandle, size: u32, count: u32) -> Result
             let (mut d, res) = r.reserve_dynptr(size, 0);
             res?;
             d.write(&mut r.backing(), 0, &payload, 0)?;
-            r.commit_dynptr(&mut d, 0, false);
+            r.commit_dynptr(&mut d, 0, false)?;
             r.consume(|s| {
                 seen += s.len() as u64;
                 0

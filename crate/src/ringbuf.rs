@@ -299,15 +299,31 @@ impl RingBuf {
     }
 
     /// `bpf_ringbuf_submit_dynptr` / `bpf_ringbuf_discard_dynptr` (helpers 199, 200): commit the
-    /// record behind `d` and null the dynptr; nothing for a null dynptr.
-    pub fn commit_dynptr(&mut self, d: &mut Dynptr, flags: u64, discard: bool) {
+    /// record behind `d` and null the dynptr; nothing for a null dynptr. The kernel's helpers take
+    /// no map: the record names its ring. Here the ring is the receiver, so a dynptr that is not a
+    /// record being written in this ring is refused (EINVAL) and left as it was.
+    pub fn commit_dynptr(&mut self, d: &mut Dynptr, flags: u64, discard: bool) -> Result<()> {
         if d.is_null() {
-            return;
+            return Ok(());
         }
-        if let Some(sample) = self.sample_offset(d.data) {
-            self.commit(sample, flags, discard);
-        }
+        let sample = self
+            .sample_offset(d.data)
+            .filter(|&s| {
+                d.kind() == DynptrKind::Ringbuf
+                    && s >= BPF_RINGBUF_HDR_SZ as usize
+                    && (s - BPF_RINGBUF_HDR_SZ as usize) < self.size() as usize
+                    && self.hdr_len((s - BPF_RINGBUF_HDR_SZ as usize) as u64) & BPF_RINGBUF_BUSY_BIT != 0
+            })
+            .ok_or_else(|| {
+                XdpError::new(
+                    Errno::EINVAL,
+                    if discard { "bpf_ringbuf_discard_dynptr" } else { "bpf_ringbuf_submit_dynptr" },
+                    "not a record being written in this ring buffer",
+                )
+            })?;
+        self.commit(sample, flags, discard);
         *d = Dynptr::NULL;
+        Ok(())
     }
 
     /// The committed records from the consumer position on, oldest first, without consuming them;

@@ -87,7 +87,7 @@ fn from_skb_meta_covers_the_metadata_and_is_read_only_while_cloned() {
     r.unwrap();
     assert_eq!((d.kind(), d.len(), d.kfunc_is_rdonly()), (DynptrKind::SkbMeta, 16, false));
     let mut out = [0u8; 4];
-    d.read(&mut Backing::SkbMeta(&mut skb), 12, &mut out, 0).unwrap();
+    d.read(&mut Backing::Skb(&mut skb), 12, &mut out, 0).unwrap();
     assert_eq!(out, [12, 13, 14, 15]);
     skb.set_cloned(true);
     let (d, _) = Dynptr::from_skb_meta(9, &skb, 0);
@@ -344,6 +344,28 @@ fn copy_within_a_frame_with_one_direct_side_goes_segment_by_segment() {
     let e = copy(&x, 8950, &x, 100, 100, &mut Backing::Xdp(&mut b), None);
     assert_eq!(errno(e), Errno::E2BIG);
     assert_eq!(b.to_vec(), orig);
+}
+
+#[test]
+fn copy_between_an_skb_and_its_own_metadata() {
+    // A tc program filing packet bytes in the metadata and back: one skb backs both dynptrs.
+    let pool = PagePool::default();
+    let mut skb = skb_of(&pool, 9000, BuildOptions { meta: vec![0; 16], ..BuildOptions::default() });
+    let (data, _) = Dynptr::from_skb(1, &skb, 0, ProgType::SchedCls);
+    let (meta, _) = Dynptr::from_skb_meta(1, &skb, 0);
+    let headlen = skb.headlen();
+    let packet = skb.to_vec();
+    // Packet bytes across the end of the linear part (no direct source) into the metadata.
+    copy(&meta, 0, &data, headlen - 8, 16, &mut Backing::Skb(&mut skb), None).unwrap();
+    assert_eq!(skb.meta(), &packet[headlen as usize - 8..headlen as usize + 8]);
+    // Metadata into the head, both sides direct.
+    copy(&data, 0, &meta, 4, 8, &mut Backing::Skb(&mut skb), None).unwrap();
+    assert_eq!(&skb.to_vec()[..8], &packet[headlen as usize - 4..headlen as usize + 4]);
+    // Out of range on both sides: E2BIG, nothing written, nothing allocated for the size.
+    let before = (skb.meta().to_vec(), skb.to_vec());
+    let e = copy(&meta, 0, &data, 0, u32::MAX, &mut Backing::Skb(&mut skb), None);
+    assert_eq!(errno(e), Errno::E2BIG);
+    assert_eq!((skb.meta().to_vec(), skb.to_vec()), before);
 }
 
 // ---- memset ----

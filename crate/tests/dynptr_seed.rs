@@ -34,7 +34,7 @@ fn test_advance_trim() {
     assert_eq!((d.get_offset().unwrap(), d.get_size().unwrap()), (10, 54));
     d.trim(5).unwrap();
     assert_eq!((d.get_offset().unwrap(), d.get_size().unwrap()), (10, 49), "trim keeps the offset");
-    rb.commit_dynptr(&mut d, 0, true);
+    rb.commit_dynptr(&mut d, 0, true).unwrap();
     assert!(d.is_null());
 }
 
@@ -50,7 +50,7 @@ fn test_advance_trim_err() {
     let e = d.write(&mut rb.backing(), 0, &write_data, 0);
     assert_eq!(errno(e), Errno::E2BIG, "44 bytes left after advancing and trimming");
     // Submitting still works on the advanced, trimmed dynptr.
-    rb.commit_dynptr(&mut d, 0, false);
+    rb.commit_dynptr(&mut d, 0, false).unwrap();
     let mut got = Vec::new();
     assert_eq!(
         rb.consume(|s| {
@@ -74,7 +74,7 @@ fn test_zero_size_dynptr() {
     assert_eq!(errno(d.write(&mut b, 0, b"x", 0)), Errno::E2BIG);
     d.read(&mut b, 0, &mut [], 0).unwrap();
     d.write(&mut b, 0, &[], 0).unwrap();
-    rb.commit_dynptr(&mut d, 0, true);
+    rb.commit_dynptr(&mut d, 0, true).unwrap();
 }
 
 #[test]
@@ -86,8 +86,8 @@ fn test_dynptr_is_null() {
     let (mut d2, r) = rb.reserve_dynptr(4, 0);
     r.unwrap();
     assert!(!d2.kfunc_is_null());
-    rb.commit_dynptr(&mut d2, 0, true);
-    rb.commit_dynptr(&mut d1, 0, true);
+    rb.commit_dynptr(&mut d2, 0, true).unwrap();
+    rb.commit_dynptr(&mut d1, 0, true).unwrap();
 }
 
 #[test]
@@ -103,7 +103,7 @@ fn test_dynptr_is_rdonly() {
     let mut rb = RingBuf::new(4096).unwrap();
     let (mut d3, _) = rb.reserve_dynptr(64, 0);
     assert!(!d3.kfunc_is_rdonly());
-    rb.commit_dynptr(&mut d3, 0, true);
+    rb.commit_dynptr(&mut d3, 0, true).unwrap();
 }
 
 #[test]
@@ -217,7 +217,7 @@ fn test_read_write() {
     let mut read_data = [0u8; 64];
     d.read(&mut rb.backing(), 0, &mut read_data, 0).unwrap();
     assert_eq!(read_data, write_data);
-    rb.commit_dynptr(&mut d, 0, true);
+    rb.commit_dynptr(&mut d, 0, true).unwrap();
 }
 
 #[test]
@@ -253,7 +253,7 @@ fn test_ringbuf() {
     }
     let pid = i32::from_le_bytes(d.data(&mut rb.backing(), 0, SAMPLE).unwrap()[..4].try_into().unwrap());
     assert_eq!(pid, 55);
-    rb.commit_dynptr(&mut d, 0, true);
+    rb.commit_dynptr(&mut d, 0, true).unwrap();
     assert_eq!(rb.consume(|_| 0), 0, "discarded: nothing for the consumer");
 }
 

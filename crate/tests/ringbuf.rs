@@ -137,11 +137,11 @@ fn dynptr_reservations_submit_and_discard() {
     let (mut d, r) = rb.reserve_dynptr(16, 0);
     r.unwrap();
     d.write(&mut rb.backing(), 0, b"hello, ring!!!!!", 0).unwrap();
-    rb.commit_dynptr(&mut d, 0, false);
+    rb.commit_dynptr(&mut d, 0, false).unwrap();
     assert!(d.is_null(), "submit nulls the dynptr");
-    rb.commit_dynptr(&mut d, 0, false);
+    rb.commit_dynptr(&mut d, 0, false).unwrap();
     let (mut e, _) = rb.reserve_dynptr(16, 0);
-    rb.commit_dynptr(&mut e, 0, true);
+    rb.commit_dynptr(&mut e, 0, true).unwrap();
     assert_eq!(drain(&mut rb), [b"hello, ring!!!!!".to_vec()]);
     let (d, r) = rb.reserve_dynptr(1 << 24, 0);
     assert_eq!((r.unwrap_err().errno, d.is_null()), (Errno::E2BIG, true));

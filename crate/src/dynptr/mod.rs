@@ -80,9 +80,9 @@ pub enum Backing<'a> {
         bytes: &'a mut [u8],
     },
     Xdp(&'a mut XdpBuff),
+    /// An skb: its packet data for SKB dynptrs, its metadata area for SKB_META ones (so one
+    /// backing serves a copy between the two).
     Skb(&'a mut Skb),
-    /// SKB_META: the skb whose metadata area the dynptr covers.
-    SkbMeta(&'a mut Skb),
 }
 
 impl<'a> Backing<'a> {

@@ -59,19 +59,15 @@ impl Dynptr {
             (self.kind(), b),
             (DynptrKind::Local | DynptrKind::Ringbuf, Backing::Mem { .. })
                 | (DynptrKind::Xdp, Backing::Xdp(_))
-                | (DynptrKind::Skb, Backing::Skb(_))
-                | (DynptrKind::SkbMeta, Backing::SkbMeta(_))
+                | (DynptrKind::Skb | DynptrKind::SkbMeta, Backing::Skb(_))
         )
     }
 
     /// `__bpf_dynptr_read` (helper 201 `bpf_dynptr_read`): `dst.len()` bytes at `offset`.
     pub fn read(&self, b: &mut Backing, offset: u32, dst: &mut [u8], flags: u64) -> Result<()> {
         const OP: &str = "bpf_dynptr_read";
-        if self.is_null() || flags != 0 {
-            return Err(einval(OP, if self.is_null() { "null dynptr" } else { "flags must be 0" }));
-        }
         let len = u32::try_from(dst.len()).unwrap_or(u32::MAX);
-        self.check_off_len(offset, len, OP)?;
+        self.check_read(offset, len, flags)?;
         if !self.kind_matches(b) {
             return Err(unknown_kind(OP));
         }
@@ -81,14 +77,24 @@ impl Dynptr {
                 dst.copy_from_slice(&bytes[r]);
                 Ok(())
             }
-            Backing::Skb(skb) => skb.load_bytes(self.offset.wrapping_add(offset), dst),
-            Backing::Xdp(xdp) => xdp.load_bytes(self.offset.wrapping_add(offset), dst),
-            Backing::SkbMeta(skb) => {
+            Backing::Skb(skb) if self.kind() == DynptrKind::SkbMeta => {
                 let src = skb.meta_pointer(self.offset.wrapping_add(offset), len).ok_or_else(|| unknown_kind(OP))?;
                 dst.copy_from_slice(src);
                 Ok(())
             }
+            Backing::Skb(skb) => skb.load_bytes(self.offset.wrapping_add(offset), dst),
+            Backing::Xdp(xdp) => xdp.load_bytes(self.offset.wrapping_add(offset), dst),
         }
+    }
+
+    /// The checks `bpf_dynptr_read` makes before touching the object: EINVAL for a null dynptr or
+    /// flags, then E2BIG out of range.
+    pub fn check_read(&self, offset: u32, len: u32, flags: u64) -> Result<()> {
+        const OP: &str = "bpf_dynptr_read";
+        if self.is_null() || flags != 0 {
+            return Err(einval(OP, if self.is_null() { "null dynptr" } else { "flags must be 0" }));
+        }
+        self.check_off_len(offset, len, OP)
     }
 
     /// `__bpf_dynptr_write` (helper 202 `bpf_dynptr_write`): `src` at `offset`. EINVAL for a null
@@ -113,6 +119,7 @@ impl Dynptr {
                 bytes[r].copy_from_slice(src);
                 Ok(())
             }
+            Backing::Skb(skb) if self.kind() == DynptrKind::SkbMeta => skb.meta_store_bytes(self.offset.wrapping_add(offset), src, flags),
             Backing::Skb(skb) => skb.store_bytes(self.offset.wrapping_add(offset), src, flags),
             Backing::Xdp(xdp) => {
                 if flags != 0 {
@@ -120,7 +127,6 @@ impl Dynptr {
                 }
                 xdp.store_bytes(self.offset.wrapping_add(offset), src)
             }
-            Backing::SkbMeta(skb) => skb.meta_store_bytes(self.offset.wrapping_add(offset), src, flags),
         }
     }
 
@@ -158,7 +164,7 @@ impl Dynptr {
                 Ok(Some(v)) => Some(SliceBacking::XdpSegment { segment: v.segment, start: v.offset }),
                 _ => None,
             },
-            (DynptrKind::SkbMeta, Backing::SkbMeta(skb)) => {
+            (DynptrKind::SkbMeta, Backing::Skb(skb)) => {
                 (u64::from(at) + u64::from(len) <= u64::from(skb.meta_len())).then_some(SliceBacking::SkbMeta { start: at })
             }
             _ => None,
@@ -198,7 +204,7 @@ impl Dynptr {
                     Some(Slice::Copied(buf))
                 }
             },
-            (DynptrKind::SkbMeta, Backing::SkbMeta(skb)) => skb.meta_pointer(at, len).map(Slice::Direct),
+            (DynptrKind::SkbMeta, Backing::Skb(skb)) => skb.meta_pointer(at, len).map(Slice::Direct),
             _ => None,
         }
     }
