@@ -21,20 +21,11 @@
 // Prints a table and writes bench/dynptr-results.json (not committed; bench/RESULTS.md records a run).
 
 import { createRequire } from 'node:module'
-import { readFileSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
-import { fileURLToPath } from 'node:url'
+import { baselineRow, copyOffset, fragStart, measure, median, packet, PACKET_LEN, QUICK, report, row as addRow } from './common.mjs'
 
 const require = createRequire(import.meta.url)
-const Benchmark = require('benchmark')
 const { Frame, Dynptr, RingBuffer } = require('../dist/index.js')
 
-const QUICK = process.argv.includes('--quick')
-const MAX_TIME = QUICK ? 0.25 : 1 // seconds of sampling per benchmark
-const PACKET_LEN = 73152
-const LINEAR = 3520
-const FRAG = 4096
-const fragStart = (i) => LINEAR + FRAG * i
 const SIZES = [
   [64, '64B'],
   [1024, '1KiB'],
@@ -43,46 +34,15 @@ const SIZES = [
 const RING_SIZE = 256 * 1024
 const RECORD = 64
 
-/** Same placement as crate/benches/dynptr.rs: centred on the start of frag 2, moved down to fit. */
-const copyOffset = (len) => Math.min(fragStart(2) - Math.min(len >> 1, fragStart(2)), PACKET_LEN - len)
-
-const packetBytes = Buffer.alloc(PACKET_LEN)
-for (let i = 0; i < PACKET_LEN; i++) packetBytes[i] = (i * 7 + Math.floor(i / 251)) & 0xff
-const frame = Frame.fromBytes(packetBytes)
-if (frame.nrFrags !== 17) throw new Error(`expected 17 frags, got ${frame.nrFrags}`)
+const { packetBytes, frame } = packet(Frame)
 const dynptr = Dynptr.fromXdp(frame)
 if (dynptr.size !== PACKET_LEN) throw new Error(`the dynptr covers ${dynptr.size} bytes`)
 
-// ------------------------------------------------------------------ measuring
-
 let sink = 0
 
-/** Runs one benchmark.js benchmark and returns the median ns per call over its samples. */
-function measure(name, fn) {
-  const bench = new Benchmark(name, fn, { maxTime: MAX_TIME, minSamples: 10 })
-  bench.run()
-  if (bench.error) throw bench.error
-  const sample = [...bench.stats.sample].sort((a, b) => a - b)
-  const median = sample[sample.length >> 1] * 1e9
-  return { ns: median, rme: bench.stats.rme, samples: sample.length }
-}
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1]
-
-const rows = []
 /** A table row: a baseline (no `baseline` argument), a measurement against `baseline`, or, with
- * `note`, a figure shown for information only. */
-function row(group, name, m, baseline, note) {
-  const r = { group, name, ns: m.ns, rme: m.rme }
-  if (note) r.note = note
-  if (baseline) {
-    r.baseline = baseline.name
-    r.baselineNs = baseline.ns
-    r.ratio = m.ns / baseline.ns
-  }
-  rows.push(r)
-  return r
-}
+ * `note`, a figure shown for information only. No row here has a target. */
+const row = (group, name, m, baseline, note) => addRow(group, name, m, baseline, undefined, note)
 
 // ------------------------------------------------------------------ slice
 
@@ -103,11 +63,9 @@ function row(group, name, m, baseline, note) {
 
   const flat = Buffer.from(packetBytes)
   const dst = Buffer.alloc(64)
-  const base = measure('Buffer.copy 64B', () => {
+  const baseline = baselineRow('slice', 'Buffer.copy 64B', () => {
     sink += flat.copy(dst, 0, across, across + 64)
   })
-  const baseline = { name: 'Buffer.copy 64B', ns: base.ns }
-  row('slice', 'Buffer.copy 64B', base)
   // Every direct view stays tracked by the Frame until its geometry changes or it is released (so
   // that it can be detached then). The loops let go of them every 4096 calls, as
   // bench/frame.bench.mjs does for pointer(), and that cost is part of the figure.
@@ -143,11 +101,9 @@ for (const [len, label] of SIZES) {
   if (!dynptr.read(off, len).equals(src)) throw new Error(`read ${label} is wrong`)
   dynptr.readInto(off, dst)
   if (!dst.equals(src)) throw new Error(`readInto ${label} is wrong`)
-  const base = measure(`Buffer.copy ${label}`, () => {
+  const baseline = baselineRow(`rw ${label}`, `Buffer.copy ${label}`, () => {
     sink += flat.copy(dst, 0, off, off + len)
   })
-  const baseline = { name: `Buffer.copy ${label}`, ns: base.ns }
-  row(`rw ${label}`, `Buffer.copy ${label}`, base)
   row(`rw ${label}`, `dynptr.read ${label} (new Buffer)`, measure(`read ${label}`, () => {
     sink += dynptr.read(off, len).length
   }), baseline)
@@ -232,44 +188,11 @@ for (const [len, label] of SIZES) {
 
 // ------------------------------------------------------------------ report
 
-function cpuModel() {
-  try {
-    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))
-    if (m) return m[1].trim()
-  } catch {}
-  return os.cpus()[0]?.model ?? 'unknown'
-}
-
-const fmtNs = (ns) => (ns >= 100 ? ns.toFixed(0) : ns.toFixed(1))
-const table = [['benchmark', 'ns/op', '±%', 'baseline', 'baseline ns', 'ratio', 'note']]
-for (const r of rows) {
-  table.push([
-    r.name,
-    fmtNs(r.ns),
-    r.rme ? r.rme.toFixed(1) : '',
-    r.baseline ?? (r.note ? '' : '(baseline)'),
-    r.baselineNs === undefined ? '' : fmtNs(r.baselineNs),
-    r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`,
-    r.note ?? '',
-  ])
-}
-const widths = table[0].map((_, c) => Math.max(...table.map((t) => t[c].length)))
-const line = (t) => t.map((cell, c) => (c === 1 || c === 2 || c === 4 || c === 5 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ')
-const machine = { nproc: os.availableParallelism?.() ?? os.cpus().length, cpu: cpuModel(), node: process.version, platform: `${process.platform}-${process.arch}` }
-console.log(`uxdp dynptr and ring buffer benchmarks, ${new Date().toISOString()}, ${machine.cpu}, nproc ${machine.nproc}, node ${machine.node}`)
-console.log('ns/op = median over benchmark.js samples; ratio = ns/op ÷ baseline ns (lower is better); no targets: the cost of crossing from JS\n')
-console.log(line(table[0]))
-console.log(widths.map((w) => '-'.repeat(w)).join('  '))
-let group = rows[0].group
-rows.forEach((r, i) => {
-  if (r.group !== group) {
-    console.log('')
-    group = r.group
-  }
-  console.log(line(table[i + 1]))
+report({
+  title: 'dynptr and ring buffer',
+  legend: 'ns/op = median over benchmark.js samples; ratio = ns/op ÷ baseline ns (lower is better); no targets: the cost of crossing from JS',
+  lastColumn: 'note',
+  last: (r) => r.note ?? '',
+  file: 'dynptr-results.json',
 })
-
-const out = fileURLToPath(new URL('./dynptr-results.json', import.meta.url))
-writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine, quick: QUICK, rows }, null, 2) + '\n')
-console.log(`\nwrote ${out}`)
 if (sink === 0.5) console.log(sink) // keeps the results alive

@@ -19,20 +19,9 @@ import {
   UxdpError,
   type ErrnoName,
 } from '../lib/index'
+import { MAX_PACKET, pattern, skbOf, thrown } from './helpers/util'
 
-const pattern = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + Math.floor(i / 251)) & 0xff))
-const MAX_PACKET = 3520 + 17 * 4096 // 73152: offsets above 0xffff exist
 const EE = 0xee
-
-function thrown(f: () => unknown): UxdpError {
-  try {
-    f()
-  } catch (e) {
-    expect(e).toBeInstanceOf(UxdpError)
-    return e as UxdpError
-  }
-  throw new Error('expected a UxdpError')
-}
 
 /** The call fails with `code`, its negative errno, and (when given) the helper's name. */
 function fails(f: () => unknown, code: ErrnoName, op?: string): UxdpError {
@@ -50,7 +39,6 @@ const ringState = (r: RingBuffer) => {
   const { size, consumerPos, producerPos, notifications } = r.info()
   return { size, consumerPos, producerPos, notifications, data: createHash('sha256').update(r.data()).digest('hex') }
 }
-const skbOf = (len: number, meta?: Buffer) => Frame.fromBytes(pattern(len), meta ? { meta } : {}).toXdpFrame().toSkb({ ifindex: 2 })
 const any = (v: unknown) => v as never
 
 describe('argument validation', () => {

@@ -1,21 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { Dynptr, DYNPTR_MAX_SIZE, Frame, PagePool, RingBuffer, UxdpError } from '../lib/index'
-
-const pattern = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + Math.floor(i / 251)) & 0xff))
-
-function thrown(f: () => unknown): UxdpError {
-  try {
-    f()
-  } catch (e) {
-    expect(e).toBeInstanceOf(UxdpError)
-    return e as UxdpError
-  }
-  throw new Error('expected a UxdpError')
-}
-
-function ethSkb(len: number, opts: { meta?: Buffer } = {}) {
-  return Frame.fromBytes(pattern(len), opts).toXdpFrame().toSkb({ ifindex: 2 })
-}
+import { Dynptr, DYNPTR_MAX_SIZE, Frame, PagePool, RingBuffer } from '../lib/index'
+import { pattern, skbOf, thrown } from './helpers/util'
 
 describe('Dynptr over memory', () => {
   it('reads and writes the Buffer itself', () => {
@@ -147,7 +132,7 @@ describe('Dynptr over an Skb', () => {
   })
 
   it('metadata dynptrs', () => {
-    const skb = ethSkb(200, { meta: Buffer.from('0011223344556677', 'hex') })
+    const skb = skbOf(200, Buffer.from('0011223344556677', 'hex'))
     const m = Dynptr.fromSkbMeta(skb)
     expect([m.kind, m.size]).toEqual(['skb_meta', 8])
     expect(m.read(4, 4).toString('hex')).toBe('44556677')
@@ -182,7 +167,7 @@ describe("the seed's convenience API", () => {
   })
 
   it('clones: same view, independent afterwards, offsets with ERANGE', () => {
-    const skb = ethSkb(200)
+    const skb = skbOf(200)
     const d = Dynptr.fromSkb(skb, { progType: 'cgroup_skb' })
     d.advance(2)
     const c = d.clone()
@@ -195,7 +180,7 @@ describe("the seed's convenience API", () => {
   })
 
   it('iterator: over-advance, callback errors, and the original untouched', () => {
-    const skb = ethSkb(200)
+    const skb = skbOf(200)
     const d = Dynptr.fromSkb(skb, { progType: 'cgroup_skb' })
     d.advance(1)
     expect(d.iterator((view) => view.getSize() + 1)).toBe(-34)

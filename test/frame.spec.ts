@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { Frame, PagePool, UxdpError, XDP_FLAGS_FRAGS_PF_MEMALLOC, XDP_FLAGS_HAS_FRAGS } from '../lib/index'
-
-const pattern = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + Math.floor(i / 251)) & 0xff))
-
-function thrown(f: () => unknown): UxdpError {
-  try {
-    f()
-  } catch (e) {
-    expect(e).toBeInstanceOf(UxdpError)
-    return e as UxdpError
-  }
-  throw new Error('expected a UxdpError')
-}
+import { Frame, PagePool, XDP_FLAGS_FRAGS_PF_MEMALLOC, XDP_FLAGS_HAS_FRAGS } from '../lib/index'
+import { pattern, thrown } from './helpers/util'
 
 describe('Frame.fromBytes', () => {
   it('splits like BPF_PROG_TEST_RUN', () => {

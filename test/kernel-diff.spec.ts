@@ -9,7 +9,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Frame, PagePool, UxdpError } from '../lib/index'
-import { geometry, kernelOracle, ownPins, program, u32, unpinAll, type KernelRun, type RunOptions } from './helpers/kernel'
+import { firstDifference, geometry, ownPins, program, seededPattern, specOracle, u32, unpinAll, type KernelRun, type RunOptions } from './helpers/kernel'
+import { MAX_PACKET } from './helpers/util'
 
 const XDP_ABORTED = 0
 const XDP_DROP = 1
@@ -17,11 +18,8 @@ const XDP_PASS = 2
 const XDP_TX = 3
 
 const LINEAR_MAX = 3520
-const MAX_PACKET = 3520 + 17 * 4096 // 73152
 
-const oracle = kernelOracle()
-const skipReason = oracle.ok ? '' : oracle.reason
-if (!oracle.ok) console.warn(`[kernel-diff] SKIPPED: the kernel oracle is unavailable: ${skipReason}`)
+const { oracle, skipReason } = specOracle('kernel-diff')
 
 if (!oracle.ok && process.env.UXDP_REQUIRE_KERNEL) {
   describe('kernel oracle required (UXDP_REQUIRE_KERNEL is set)', () => {
@@ -33,13 +31,6 @@ if (!oracle.ok && process.env.UXDP_REQUIRE_KERNEL) {
 
 // ---------------------------------------------------------------------------------------------
 // Packets and the uxdp side of each program
-
-/** Deterministic bytes that differ from offset to offset (and from page to page). */
-function pattern(size: number, seed = 0): Buffer {
-  const b = Buffer.alloc(size)
-  for (let i = 0; i < size; i++) b[i] = (i * 131 + (i >>> 12) * 17 + seed * 29 + 7) & 0xff
-  return b
-}
 
 /** One step of ops.bpf.c; see that file for the meaning. */
 type Step =
@@ -128,15 +119,6 @@ function runUxdp(packet: Uint8Array, opts: RunOptions, body: (f: Frame) => numbe
   }
 }
 
-function firstDifference(a: Buffer, b: Buffer): string {
-  if (a.equals(b)) return ''
-  const n = Math.min(a.length, b.length)
-  let i = 0
-  while (i < n && a[i] === b[i]) i++
-  const hex = (x: Buffer) => x.subarray(i, i + 8).toString('hex') || '(end)'
-  return `lengths kernel ${a.length} / uxdp ${b.length}, first difference at byte ${i}: kernel ${hex(a)} uxdp ${hex(b)}`
-}
-
 function fmt(retval: number): string {
   const s = retval | 0
   if (s < 0) return `${retval} (${UxdpError.nameOf(s) ?? s})`
@@ -180,7 +162,7 @@ interface Case {
 
 /** Runs one case on both sides and checks the expected outcome (the kernel must show it too). */
 function checkCase(c: Case) {
-  const packet = pattern(c.size, c.seed ?? c.size)
+  const packet = seededPattern(c.size, c.seed ?? c.size)
   const r = diffSteps(packet, c.steps, c.opts)
   if (c.expect === 'ENOMEM') {
     expect(r).toBeUndefined()
@@ -223,7 +205,7 @@ describe.skipIf(!oracle.ok)(
 
     describe('test_run packet split and bpf_xdp_get_buff_len', () => {
       it.each([14, 64, 1500, 3520, 3521, 7616, 7617, 9000, 73152])('%i bytes: get_buff_len, linear part, frags, data_out', (size) => {
-        const packet = pattern(size)
+        const packet = seededPattern(size)
         const k = program('buff_len.bpf.c').run(packet)
         const x = runUxdp(packet, {}, (f) => f.getBuffLen())
         compare(k, x)
@@ -235,14 +217,14 @@ describe.skipIf(!oracle.ok)(
       })
 
       it('73153 bytes needs an 18th frag: ENOMEM on both sides', () => {
-        const packet = pattern(MAX_PACKET + 1)
+        const packet = seededPattern(MAX_PACKET + 1)
         const k = program('buff_len.bpf.c').run(packet)
         expect(k.ok ? 'ran' : k.message).toMatch(/Cannot allocate memory/)
         compare(k, runUxdp(packet, {}, (f) => f.getBuffLen()))
       })
 
       it('13 bytes is shorter than an Ethernet header: EINVAL on both sides', () => {
-        const packet = pattern(13)
+        const packet = seededPattern(13)
         const k = program('buff_len.bpf.c').run(packet)
         expect(k.ok ? 'ran' : k.code).toBe('EINVAL')
         compare(k, runUxdp(packet, {}, (f) => f.getBuffLen()))
@@ -252,9 +234,9 @@ describe.skipIf(!oracle.ok)(
       it.each(([
         { size: 9000, steps: [], expect: 'OK', after: [1000, 9000], opts: { linear: 1000 } },
         { size: 9000, steps: [], expect: 'OK', after: [14, 9000], opts: { linear: 14 } },
-        { size: 9000, steps: [], expect: 'OK', after: [3520, 9000], opts: { meta: pattern(8, 1) } },
-        { size: 9000, steps: [], expect: 'OK', after: [3520, 9000], opts: { meta: pattern(216, 2) } },
-        { size: 64, steps: [], expect: 'OK', after: [64, 64], opts: { meta: pattern(32, 3), linear: 64 } },
+        { size: 9000, steps: [], expect: 'OK', after: [3520, 9000], opts: { meta: seededPattern(8, 1) } },
+        { size: 9000, steps: [], expect: 'OK', after: [3520, 9000], opts: { meta: seededPattern(216, 2) } },
+        { size: 64, steps: [], expect: 'OK', after: [64, 64], opts: { meta: seededPattern(32, 3), linear: 64 } },
         { size: 9000, steps: [['pull', 3000]], expect: 'OK', after: [3000, 9000], opts: { linear: 1000 } },
         { size: 9000, steps: [['pull', 3736]], expect: 'OK', after: [3736, 9000], opts: { linear: 1000 } },
         { size: 9000, steps: [['pull', 3737]], expect: 'EINVAL', opts: { linear: 1000 } },
@@ -275,21 +257,21 @@ describe.skipIf(!oracle.ok)(
         { size: 9000, steps: [['tail', -8986], ['tail', 4084]], expect: 'EINVAL', opts: { linear: 1 } },
         { size: 9000, steps: [['meta', -8], ['pull', 3728]], expect: 'OK', after: [3728, 9000], opts: { linear: 0 } },
         { size: 9000, steps: [['tail', -2147483648]], expect: 'OK', after: [1, 9000], opts: { linear: 1 }, note: 'INT_MIN with frags: the kernel returns 0, packet unchanged' },
-        { size: 9000, steps: [['head', -208]], expect: 'OK', after: [3728, 9208], opts: { meta: pattern(8, 4) } },
-        { size: 9000, steps: [['head', -209]], expect: 'EINVAL', opts: { meta: pattern(8, 4) } },
-        { size: 9000, steps: [['meta', -208]], expect: 'OK', opts: { meta: pattern(8, 5) } },
-        { size: 9000, steps: [['meta', -212]], expect: 'EINVAL', opts: { meta: pattern(8, 5) } },
-        { size: 9000, steps: [['meta', 8]], expect: 'OK', opts: { meta: pattern(8, 6) } },
-        { size: 200, steps: [['head', 20]], expect: 'OK', after: [180, 180], opts: { meta: pattern(12, 7) } },
-        { size: 9000, steps: [['pull', 3700]], expect: 'OK', after: [3700, 9000], opts: { meta: pattern(16, 8) } },
-        { size: 9000, steps: [['pull', 3721]], expect: 'EINVAL', opts: { meta: pattern(16, 8) } },
+        { size: 9000, steps: [['head', -208]], expect: 'OK', after: [3728, 9208], opts: { meta: seededPattern(8, 4) } },
+        { size: 9000, steps: [['head', -209]], expect: 'EINVAL', opts: { meta: seededPattern(8, 4) } },
+        { size: 9000, steps: [['meta', -208]], expect: 'OK', opts: { meta: seededPattern(8, 5) } },
+        { size: 9000, steps: [['meta', -212]], expect: 'EINVAL', opts: { meta: seededPattern(8, 5) } },
+        { size: 9000, steps: [['meta', 8]], expect: 'OK', opts: { meta: seededPattern(8, 6) } },
+        { size: 200, steps: [['head', 20]], expect: 'OK', after: [180, 180], opts: { meta: seededPattern(12, 7) } },
+        { size: 9000, steps: [['pull', 3700]], expect: 'OK', after: [3700, 9000], opts: { meta: seededPattern(16, 8) } },
+        { size: 9000, steps: [['pull', 3721]], expect: 'EINVAL', opts: { meta: seededPattern(16, 8) } },
       ] as Case[]).map((c) => [title(c), c] as const))('ctx_in: %s', (_t, c) => {
         checkCase(c)
       })
 
       it('ctx_in metadata beyond 216 bytes is refused by test_run (no room for the xdp_frame)', () => {
-        const packet = pattern(64)
-        const meta = pattern(220, 9)
+        const packet = seededPattern(64)
+        const meta = seededPattern(220, 9)
         const k = program('buff_len.bpf.c').run(packet, { meta })
         expect(k.ok ? 'ran' : k.code).toBe('EINVAL')
         compare(k, runUxdp(packet, { meta }, (f) => f.getBuffLen()))
@@ -350,7 +332,7 @@ describe.skipIf(!oracle.ok)(
           const grown = c.steps[0][1]
           // grown bytes are zero, the old ones untouched
           expect(r.k.out.subarray(c.size).equals(Buffer.alloc(grown))).toBe(true)
-          expect(r.k.out.subarray(0, c.size).equals(pattern(c.size, c.size))).toBe(true)
+          expect(r.k.out.subarray(0, c.size).equals(seededPattern(c.size, c.size))).toBe(true)
         }
       })
 
@@ -367,19 +349,19 @@ describe.skipIf(!oracle.ok)(
             throw e
           }
         }
-        const p9000 = pattern(9000, 1)
+        const p9000 = seededPattern(9000, 1)
         const a = compare(program('tail_grow.bpf.c').run(p9000), runUxdp(p9000, {}, twin))!
         expect(a.k.retval).toBe(XDP_TX)
         expect(a.k.out.length).toBe(9010)
         expect(a.k.out.subarray(0, 9000).equals(p9000)).toBe(true)
         expect(a.k.out.subarray(9000).equals(Buffer.alloc(10))).toBe(true)
 
-        const p9001 = pattern(9001, 2)
+        const p9001 = seededPattern(9001, 2)
         const b = compare(program('tail_grow.bpf.c').run(p9001), runUxdp(p9001, {}, twin))!
         expect(b.k.retval).toBe(XDP_DROP)
         expect(b.k.out.equals(p9001)).toBe(true)
 
-        const p64 = pattern(64, 3)
+        const p64 = seededPattern(64, 3)
         const c = compare(program('tail_grow.bpf.c').run(p64), runUxdp(p64, {}, twin))!
         expect(c.k.retval).toBe(XDP_ABORTED)
       })
@@ -402,7 +384,7 @@ describe.skipIf(!oracle.ok)(
             throw e
           }
         }
-        const packet = pattern(9000, sel)
+        const packet = seededPattern(9000, sel)
         packet[0] = sel
         const r = compare(program('tail_shrink.bpf.c').run(packet), runUxdp(packet, {}, twin))!
         expect(r.k.retval).toBe(XDP_TX)
@@ -442,7 +424,7 @@ describe.skipIf(!oracle.ok)(
         const r = checkCase(c)
         if (r && c.steps.length === 1 && c.expect === 'OK') {
           const d = c.steps[0][1]
-          const packet = pattern(c.size, c.size)
+          const packet = seededPattern(c.size, c.size)
           // a push exposes zeroed headroom (test_run's buffer is kzalloc'ed); a pop drops bytes
           const expected = d < 0 ? Buffer.concat([Buffer.alloc(-d), packet]) : packet.subarray(d)
           expect(firstDifference(expected, r.k.out)).toBe('')
@@ -481,7 +463,7 @@ describe.skipIf(!oracle.ok)(
           // data_out starts at data_meta: the metadata (zeroed headroom), then the packet
           expect(r.k.ctxOut!.data).toBe(grown)
           expect(r.k.out.length).toBe(grown + c.size)
-          expect(firstDifference(Buffer.concat([Buffer.alloc(grown), pattern(c.size, c.size)]), r.k.out)).toBe('')
+          expect(firstDifference(Buffer.concat([Buffer.alloc(grown), seededPattern(c.size, c.size)]), r.k.out)).toBe('')
         }
       })
     })
@@ -525,7 +507,7 @@ describe.skipIf(!oracle.ok)(
         const r = checkCase(c)
         if (r && c.expect === 'OK' && c.steps.length === 1) {
           // the bytes written are where and what we expect (kernel side; uxdp equals it)
-          const packet = pattern(c.size, c.size)
+          const packet = seededPattern(c.size, c.size)
           const s = c.steps[0]
           const exp = Buffer.from(packet)
           if (s[0] === 'copy') packet.copy(exp, s[3], s[1], s[1] + s[2])
@@ -569,7 +551,7 @@ describe.skipIf(!oracle.ok)(
         [73152, 65520, XDP_PASS, 'max frags, the last 16 bytes below 64 KiB'],
         [73152, 73136, XDP_DROP, 'max frags, the last 16 bytes (offset > 0xffff: EFAULT)'],
       ])('seed scenario "update frags": %i bytes, offset %i (%s)', (size, offset, verdict) => {
-        const packet = pattern(size, offset)
+        const packet = seededPattern(size, offset)
         packet.writeUInt32LE(offset, 0)
         if (offset + 16 <= size) {
           packet[offset] = 0xaa
@@ -586,7 +568,7 @@ describe.skipIf(!oracle.ok)(
       })
 
       it('seed scenario "update frags": other bytes than 0xaa -> XDP_DROP, packet untouched', () => {
-        const packet = pattern(9000, 5)
+        const packet = seededPattern(9000, 5)
         packet.writeUInt32LE(7606, 0)
         packet[7606] = 0xaa
         packet[7621] = 0xab
@@ -684,7 +666,7 @@ describe.skipIf(!oracle.ok)(
         const r = checkCase(c)
         if (r && c.expect === 'OK' && c.steps.length === 1) {
           // pulling never changes the packet's bytes, only where they live
-          expect(firstDifference(pattern(c.size, c.size), r.k.out)).toBe('')
+          expect(firstDifference(seededPattern(c.size, c.size), r.k.out)).toBe('')
         }
       })
     })

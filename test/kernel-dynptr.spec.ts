@@ -22,7 +22,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Dynptr, Frame, PagePool, RingBuffer, UxdpError } from '../lib/index'
-import { compile, KERNEL_SRC_DIR, kernelOracle, ownPins, program, unpinAll } from './helpers/kernel'
+import { compile, firstDifference, KERNEL_SRC_DIR, ownPins, program, seededPattern, specOracle, unpinAll } from './helpers/kernel'
+import { MAX_PACKET } from './helpers/util'
 
 const SLOTS = 27 // UXDP_SLOTS in dynptr_steps.h
 const META = SLOTS * 8
@@ -42,14 +43,10 @@ const NULLP = 0
 const DIRECT = 1
 const BUFFER = 2
 
-const MAX_PACKET = 3520 + 17 * 4096 // 73152
-
 // ---------------------------------------------------------------------------------------------
 // Availability: the kernel oracle, and for ring buffers the libbpf harness
 
-const oracle = kernelOracle()
-const skipReason = oracle.ok ? '' : oracle.reason
-if (!oracle.ok) console.warn(`[kernel-dynptr] SKIPPED: the kernel oracle is unavailable: ${skipReason}`)
+const { oracle, skipReason } = specOracle('kernel-dynptr')
 
 let harnessDir: string | undefined
 function buildHarness(): { ok: true; path: string } | { ok: false; reason: string } {
@@ -171,13 +168,6 @@ function fnv(b: Uint8Array): number {
   return h
 }
 
-/** Deterministic bytes that differ from offset to offset (and from page to page). */
-function pattern(len: number, seed = 0): Buffer {
-  const b = Buffer.alloc(len)
-  for (let i = 0; i < len; i++) b[i] = (i * 131 + (i >>> 12) * 17 + seed * 29 + 7) & 0xff
-  return b
-}
-
 /** The map value LOCAL dynptrs live on: the program fills it with i * 7 + 3 at every run. */
 function freshGbuf(): Buffer {
   const g = Buffer.alloc(GBUF)
@@ -195,15 +185,6 @@ function fmtVal(v: number): string {
 function show(slots: { label: string }[], values: number[]): string[] {
   const n = Math.max(slots.length, values.length)
   return Array.from({ length: n }, (_, i) => `${slots[i]?.label ?? `#? extra slot ${i}`} = ${i < values.length ? fmtVal(values[i]) : '(missing)'}`)
-}
-
-function firstDifference(a: Buffer, b: Buffer, names = ['kernel', 'uxdp']): string {
-  if (a.equals(b)) return ''
-  const n = Math.min(a.length, b.length)
-  let i = 0
-  while (i < n && a[i] === b[i]) i++
-  const hex = (x: Buffer) => x.subarray(i, i + 8).toString('hex') || '(end)'
-  return `lengths ${names[0]} ${a.length} / ${names[1]} ${b.length}, first difference at byte ${i}: ${names[0]} ${hex(a)} ${names[1]} ${hex(b)}`
 }
 
 /** The kernel's slots: data_out starts with the metadata area. */
@@ -383,7 +364,7 @@ function checkWant(c: { steps: Step[]; want?: Case['want'] }, packet: Buffer, va
 }
 
 function runCase(c: Case) {
-  const packet = pattern(c.size, c.seed ?? c.size)
+  const packet = seededPattern(c.size, c.seed ?? c.size)
   const k = program('dynptr_ops.bpf.c', { STEPS: stepsMacro(c.steps) }).run(packet, { meta: Buffer.alloc(META) })
   if (!k.ok) throw new Error(`BPF_PROG_TEST_RUN failed: ${k.message}`)
   const kSlots = decodeSlots(k.out, k.retval)
@@ -1153,7 +1134,7 @@ function kernelRing(c: RingCase, packet: Buffer): HarnessRun[] {
 }
 
 function runRingCase(c: RingCase) {
-  const packet = pattern(c.size ?? 9000, 7)
+  const packet = seededPattern(c.size ?? 9000, 7)
   const k = kernelRing(c, packet)
   expect(k.length, 'runs').toBe(c.runs)
   const ring = new RingBuffer(RING_SIZE)

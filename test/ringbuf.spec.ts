@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { BPF_RB_AVAIL_DATA, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, BPF_RB_RING_SIZE, RingBuffer, UxdpError } from '../lib/index'
-
-function code(f: () => unknown): string {
-  try {
-    f()
-  } catch (e) {
-    expect(e).toBeInstanceOf(UxdpError)
-    return (e as UxdpError).code
-  }
-  throw new Error('expected a UxdpError')
-}
+import { BPF_RB_AVAIL_DATA, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, BPF_RB_RING_SIZE, RingBuffer } from '../lib/index'
+import { code } from './helpers/util'
 
 describe('RingBuffer', () => {
   it('must be a power of two number of pages', () => {

@@ -25,19 +25,18 @@
 //!
 //! Run with `cargo bench -p uxdp --bench dynptr` (about 75 seconds).
 
-use std::hint::black_box;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+mod common;
 
+use std::hint::black_box;
+use std::time::SystemTime;
+
+use common::*;
 use criterion::{Criterion, Throughput};
 use uxdp::dynptr::{Backing, Dynptr, Slice};
-use uxdp::frame::{BuildOptions, XdpBuff};
+use uxdp::frame::XdpBuff;
 use uxdp::pool::PagePool;
 use uxdp::ringbuf::RingBuf;
 
-const PACKET_LEN: usize = 73152;
-const LINEAR: u32 = 3520;
-const FRAG: u32 = 4096;
 const SIZES: [(usize, &str); 3] = [(64, "64B"), (1024, "1KiB"), (16384, "16KiB")];
 /// `bpf_dynptr_slice` direct path, ns per call.
 const SLICE_TARGET_NS: f64 = 10.0;
@@ -47,41 +46,6 @@ const RING_SIZE: u32 = 256 * 1024;
 const RECORD: usize = 64;
 /// The dynptr's `data` word: any non-zero handle names the one packet here.
 const XDP_HANDLE: u64 = 1;
-
-/// Packet offset where frag `i` starts.
-const fn frag_start(i: u32) -> u32 {
-    LINEAR + FRAG * i
-}
-
-/// Where a copy of `len` bytes starts (as in benches/frame.rs): centred on the start of frag 2 (so
-/// even 64 bytes cross a boundary), moved down as far as needed for the copy to fit in the packet.
-fn copy_offset(len: usize) -> u32 {
-    let centred = frag_start(2) as usize - (len / 2).min(frag_start(2) as usize);
-    centred.min(PACKET_LEN - len) as u32
-}
-
-fn packet(pool: &PagePool) -> XdpBuff {
-    let bytes: Vec<u8> = (0..PACKET_LEN).map(|i| (i * 7 + i / 251) as u8).collect();
-    let buff = XdpBuff::from_bytes(pool, &bytes, &BuildOptions::default()).expect("a 73152-byte packet fits in 17 frags");
-    assert_eq!(buff.nr_frags(), 17);
-    buff
-}
-
-fn config() -> Criterion {
-    Criterion::default()
-        .output_directory(&output_dir())
-        .warm_up_time(Duration::from_millis(700))
-        .measurement_time(Duration::from_millis(1800))
-        .sample_size(50)
-        .nresamples(20_000)
-        .without_plots()
-        .configure_from_args()
-}
-
-#[inline(always)]
-fn read64(bytes: &[u8]) -> u64 {
-    bytes.chunks_exact(8).fold(0u64, |acc, w| acc ^ u64::from_le_bytes(w.try_into().unwrap()))
-}
 
 /// What a caller takes from a slice: where its bytes are and whether they are the packet's own.
 /// Black-boxing the whole `Option<Slice>` instead would time a copy of it through the stack.
@@ -93,38 +57,6 @@ fn take(s: Option<Slice<'_>>) -> (usize, usize, bool) {
             (b.as_ptr() as usize, b.len(), s.is_direct())
         }
         None => (0, 0, false),
-    }
-}
-
-/// Where the caller's buffer starts inside its page, for every copy benchmark. Copy speed depends
-/// on the distance between source and destination addresses modulo 4 KiB (4K aliasing makes a
-/// load wait for an unrelated store that matches in its low 12 bits), so every copy here, baselines
-/// included, uses the same placement instead of wherever the allocator put a Vec.
-const CALLER_PAGE_OFFSET: usize = 2048;
-
-/// A buffer of `len` bytes whose first byte sits at `page_offset` within a 4 KiB page (the
-/// `Placed` of benches/frame.rs).
-struct Placed {
-    mem: Vec<u8>,
-    start: usize,
-    len: usize,
-}
-
-impl Placed {
-    fn new(len: usize, page_offset: usize, fill: u8) -> Placed {
-        let mem = vec![fill; len + 4096];
-        let start = (page_offset % 4096 + 4096 - mem.as_ptr() as usize % 4096) % 4096;
-        let p = Placed { mem, start, len };
-        assert_eq!(p.get().as_ptr() as usize % 4096, page_offset % 4096);
-        p
-    }
-
-    fn get(&self) -> &[u8] {
-        &self.mem[self.start..self.start + self.len]
-    }
-
-    fn get_mut(&mut self) -> &mut [u8] {
-        &mut self.mem[self.start..self.start + self.len]
     }
 }
 
@@ -203,20 +135,8 @@ fn bench_rw(c: &mut Criterion, buff: &mut XdpBuff) {
         g.throughput(Throughput::Bytes(len as u64));
         let mut flat = Placed::new(len, packet_page_offset(buff, off), 0x5a);
         let mut caller = Placed::new(len, CALLER_PAGE_OFFSET, 0);
-        // Same direction as a read: from where packet bytes sit to the caller's buffer.
-        g.bench_function("memcpy", |b| {
-            b.iter(|| {
-                let (dst, src) = (caller.get_mut(), flat.get());
-                black_box(dst).copy_from_slice(black_box(src));
-            })
-        });
-        // Same direction as a write: from the caller's buffer to where packet bytes sit.
-        g.bench_function("memcpy-in", |b| {
-            b.iter(|| {
-                let (dst, src) = (flat.get_mut(), caller.get());
-                black_box(dst).copy_from_slice(black_box(src));
-            })
-        });
+        // memcpy in the direction of a read, memcpy-in in that of a write.
+        memcpy_baselines(&mut g, &mut flat, &mut caller);
         let mut dst = Placed::new(len, CALLER_PAGE_OFFSET, 0);
         let src = Placed::new(len, CALLER_PAGE_OFFSET, 0x5a);
         {
@@ -318,64 +238,13 @@ fn bench_ringbuf(c: &mut Criterion) {
 
 // ---------------------------------------------------------------- summary
 
-fn output_dir() -> PathBuf {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return PathBuf::from(home);
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("target"));
-    target.join("criterion")
-}
-
-/// Criterion's median per-iteration time in ns for `group/bench`, if this run wrote it.
-fn median_ns(group: &str, bench: &str, since: SystemTime) -> Option<f64> {
-    let path = output_dir().join(group.replace('/', "_")).join(bench.replace('/', "_")).join("new").join("estimates.json");
-    let fresh = std::fs::metadata(&path).and_then(|m| m.modified()).map(|t| t >= since).unwrap_or(false);
-    if !fresh {
-        return None;
-    }
-    let json = std::fs::read_to_string(&path).ok()?;
-    let median = &json[json.find("\"median\"")?..];
-    let at = median.find("\"point_estimate\":")? + "\"point_estimate\":".len();
-    let rest = &median[at..];
-    let end = rest.find([',', '}'])?;
-    rest[..end].trim().parse().ok()
-}
-
-fn verdict(met: bool) -> &'static str {
-    if met {
-        "met"
-    } else {
-        "NOT MET"
-    }
-}
-
-/// The summary's lines; a missing estimate leaves its line out and is counted.
-struct Table {
-    lines: Vec<String>,
-    missing: usize,
-}
-
-impl Table {
-    fn row(&mut self, what: &str, ns: Option<f64>, base: &str, base_ns: Option<f64>, judge: impl Fn(f64, f64) -> (String, String)) {
-        match (ns, base_ns) {
-            (Some(ns), Some(b)) => {
-                let (ratio, target) = judge(ns, b);
-                self.lines.push(format!("{what:<30} {ns:>9.1} {base:<22} {b:>9.1} {ratio:>9}  {target}"));
-            }
-            _ => self.missing += 1,
-        }
-    }
-}
-
 /// Time against the baseline, as "n.nn×" (lower is better).
 fn times(ns: f64, b: f64) -> String {
     format!("{:.2}×", ns / b)
 }
 
 fn summary(since: SystemTime) {
-    let mut t = Table { lines: Vec::new(), missing: 0 };
+    let mut t = Table::new(30, 9, 22);
     let memcpy64 = median_ns("dynptr-slice", "memcpy64", since);
     for (bench, targeted) in [("direct-frag3", true), ("direct-frag3+read64", false)] {
         t.row(&format!("slice {bench}"), median_ns("dynptr-slice", bench, since), "memcpy 64B", memcpy64, |ns, b| {
@@ -416,15 +285,7 @@ fn summary(since: SystemTime) {
     t.row("ringbuf 64 per consume", per, "memcpy 64B", memcpy, |ns, b| {
         (times(ns, b), format!("(info: ns per record; {:.1} M records/s)", 1e3 / ns))
     });
-    println!();
-    println!("== summary: criterion medians, ns per iteration; ratio: × = time against the baseline, % = throughput against it ==");
-    println!("{:<30} {:>9} {:<22} {:>9} {:>9}  target", "benchmark", "ns", "baseline", "ns", "ratio");
-    for l in &t.lines {
-        println!("{l}");
-    }
-    if t.missing > 0 {
-        println!("({} rows left out: no estimate from this run, e.g. filtered or --test mode)", t.missing);
-    }
+    t.print("criterion medians, ns per iteration; ratio: × = time against the baseline, % = throughput against it");
 }
 
 fn main() {

@@ -19,51 +19,20 @@
 //!
 //! Run with `cargo bench -p uxdp --bench frame` (about a minute and a half).
 
-use std::hint::black_box;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+mod common;
 
+use std::hint::black_box;
+use std::time::SystemTime;
+
+use common::*;
 use criterion::{Criterion, Throughput};
 use uxdp::frame::batch::{self, BatchOp, OP_WORDS};
-use uxdp::frame::{BuildOptions, DirectView, XdpBuff};
+use uxdp::frame::{DirectView, XdpBuff};
 use uxdp::pool::PagePool;
 
-const PACKET_LEN: usize = 73152;
-const LINEAR: u32 = 3520;
-const FRAG: u32 = 4096;
 const SIZES: [(usize, &str); 6] = [(64, "64B"), (256, "256B"), (1024, "1KiB"), (4096, "4KiB"), (16384, "16KiB"), (61440, "60KiB")];
 /// Sizes from which the 70 % target applies.
 const TARGET_FROM: usize = 1024;
-
-/// Packet offset where frag `i` starts.
-const fn frag_start(i: u32) -> u32 {
-    LINEAR + FRAG * i
-}
-
-/// Where a copy of `len` bytes starts: centred on the start of frag 2 (so even 64 bytes cross a
-/// boundary), moved down as far as needed for the copy to fit in the packet.
-fn copy_offset(len: usize) -> u32 {
-    let centred = frag_start(2) as usize - (len / 2).min(frag_start(2) as usize);
-    centred.min(PACKET_LEN - len) as u32
-}
-
-fn packet(pool: &PagePool) -> XdpBuff {
-    let bytes: Vec<u8> = (0..PACKET_LEN).map(|i| (i * 7 + i / 251) as u8).collect();
-    let buff = XdpBuff::from_bytes(pool, &bytes, &BuildOptions::default()).expect("a 73152-byte packet fits in 17 frags");
-    assert_eq!(buff.nr_frags(), 17);
-    buff
-}
-
-fn config() -> Criterion {
-    Criterion::default()
-        .output_directory(&output_dir())
-        .warm_up_time(Duration::from_millis(700))
-        .measurement_time(Duration::from_millis(1800))
-        .sample_size(50)
-        .nresamples(20_000)
-        .without_plots()
-        .configure_from_args()
-}
 
 fn bench_pointer(c: &mut Criterion, buff: &XdpBuff) {
     let mut g = c.benchmark_group("pointer");
@@ -94,42 +63,6 @@ fn bench_pointer(c: &mut Criterion, buff: &XdpBuff) {
     g.finish();
 }
 
-#[inline(always)]
-fn read64(bytes: &[u8]) -> u64 {
-    bytes.chunks_exact(8).fold(0u64, |acc, w| acc ^ u64::from_le_bytes(w.try_into().unwrap()))
-}
-
-/// Where the caller's buffer starts inside its page, for every copy benchmark. Copy speed depends
-/// on the distance between source and destination addresses modulo 4 KiB (4K aliasing makes a
-/// load wait for an unrelated store that matches in its low 12 bits), so every copy here, baselines
-/// included, uses the same placement instead of wherever the allocator put a Vec.
-const CALLER_PAGE_OFFSET: usize = 2048;
-
-/// A buffer of `len` bytes whose first byte sits at `page_offset` within a 4 KiB page.
-struct Placed {
-    mem: Vec<u8>,
-    start: usize,
-    len: usize,
-}
-
-impl Placed {
-    fn new(len: usize, page_offset: usize, fill: u8) -> Placed {
-        let mem = vec![fill; len + 4096];
-        let start = (page_offset % 4096 + 4096 - mem.as_ptr() as usize % 4096) % 4096;
-        let p = Placed { mem, start, len };
-        assert_eq!(p.get().as_ptr() as usize % 4096, page_offset % 4096);
-        p
-    }
-
-    fn get(&self) -> &[u8] {
-        &self.mem[self.start..self.start + self.len]
-    }
-
-    fn get_mut(&mut self) -> &mut [u8] {
-        &mut self.mem[self.start..self.start + self.len]
-    }
-}
-
 fn bench_copy(c: &mut Criterion, buff: &mut XdpBuff) {
     for (len, name) in SIZES {
         let off = copy_offset(len);
@@ -145,20 +78,8 @@ fn bench_copy(c: &mut Criterion, buff: &mut XdpBuff) {
         g.throughput(Throughput::Bytes(len as u64));
         let mut flat = Placed::new(len, packet_page_offset, 0x5a);
         let mut caller = Placed::new(len, CALLER_PAGE_OFFSET, 0);
-        // Same direction as load_bytes: from where packet bytes sit to the caller's buffer.
-        g.bench_function("memcpy", |b| {
-            b.iter(|| {
-                let (dst, src) = (caller.get_mut(), flat.get());
-                black_box(dst).copy_from_slice(black_box(src));
-            })
-        });
-        // Same direction as store_bytes: from the caller's buffer to where packet bytes sit.
-        g.bench_function("memcpy-in", |b| {
-            b.iter(|| {
-                let (dst, src) = (flat.get_mut(), caller.get());
-                black_box(dst).copy_from_slice(black_box(src));
-            })
-        });
+        // memcpy in the direction of load_bytes, memcpy-in in that of store_bytes.
+        memcpy_baselines(&mut g, &mut flat, &mut caller);
         let mut dst = Placed::new(len, CALLER_PAGE_OFFSET, 0);
         let src = Placed::new(len, CALLER_PAGE_OFFSET, 0x5a);
         // The same bytes copied piece by piece, one copy_from_slice per segment straight from the
@@ -252,66 +173,8 @@ fn bench_batch(c: &mut Criterion, pool: &PagePool) {
 
 // ---------------------------------------------------------------- summary
 
-fn output_dir() -> PathBuf {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return PathBuf::from(home);
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("target"));
-    target.join("criterion")
-}
-
-/// Criterion's median per-iteration time in ns for `group/bench`, if this run wrote it.
-fn median_ns(group: &str, bench: &str, since: SystemTime) -> Option<f64> {
-    let path = output_dir().join(group.replace('/', "_")).join(bench.replace('/', "_")).join("new").join("estimates.json");
-    let fresh = std::fs::metadata(&path).and_then(|m| m.modified()).map(|t| t >= since).unwrap_or(false);
-    if !fresh {
-        return None;
-    }
-    let json = std::fs::read_to_string(&path).ok()?;
-    let median = &json[json.find("\"median\"")?..];
-    let at = median.find("\"point_estimate\":")? + "\"point_estimate\":".len();
-    let rest = &median[at..];
-    let end = rest.find([',', '}'])?;
-    rest[..end].trim().parse().ok()
-}
-
-fn verdict(met: bool) -> &'static str {
-    if met {
-        "met"
-    } else {
-        "NOT MET"
-    }
-}
-
-/// One line of the summary table; a missing estimate leaves the line out and is counted.
-struct Table {
-    lines: Vec<String>,
-    missing: usize,
-}
-
-impl Table {
-    fn row(&mut self, what: &str, ns: Option<f64>, base: &str, base_ns: Option<f64>, judge: impl Fn(f64, f64) -> (String, String)) {
-        match (ns, base_ns) {
-            (Some(ns), Some(b)) => {
-                let (ratio, target) = judge(ns, b);
-                self.lines.push(format!("{what:<28} {ns:>11.1} {base:<20} {b:>11.1} {ratio:>9}  {target}"));
-            }
-            _ => self.missing += 1,
-        }
-    }
-
-    fn note(&mut self, what: &str, ns: Option<f64>, note: String) {
-        match ns {
-            Some(ns) => self.lines.push(format!("{what:<28} {ns:>11.1} {:<20} {:>11} {:>9}  {note}", "", "", "")),
-            None => self.missing += 1,
-        }
-    }
-}
-
 fn summary(since: SystemTime) {
-    let mut t = Table { lines: Vec::new(), missing: 0 };
+    let mut t = Table::new(28, 11, 20);
     for (bench, targeted) in [("frag3", true), ("frag3+read64", true), ("frag15", false), ("frag3-whole-result", false)] {
         t.row(&format!("pointer {bench}"), median_ns("pointer", bench, since), "target ≤ 10 ns", Some(10.0), |ns, _| {
             let within = ns <= 10.0;
@@ -345,15 +208,7 @@ fn summary(since: SystemTime) {
         let ns = median_ns("batch64", bench, since);
         t.note(&format!("batch64 {bench}"), ns, format!("{:.1} ns per op; {note}", ns.unwrap_or(0.0) / 64.0));
     }
-    println!();
-    println!("== summary: criterion medians, ns per iteration; ratio = throughput against the baseline ==");
-    println!("{:<28} {:>11} {:<20} {:>11} {:>9}  target", "benchmark", "ns", "baseline", "ns", "ratio");
-    for l in &t.lines {
-        println!("{l}");
-    }
-    if t.missing > 0 {
-        println!("({} rows left out: no estimate from this run, e.g. filtered or --test mode)", t.missing);
-    }
+    t.print("criterion medians, ns per iteration; ratio = throughput against the baseline");
 }
 
 fn main() {

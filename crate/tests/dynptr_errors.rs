@@ -7,23 +7,10 @@
 mod common;
 use common::*;
 use uxdp::dynptr::*;
-use uxdp::frame::{BuildOptions, NetDev, Skb, XdpBuff};
+use uxdp::frame::BuildOptions;
 use uxdp::pool::PagePool;
 use uxdp::ringbuf::*;
 use uxdp::Errno;
-
-fn errno<T: std::fmt::Debug>(r: Result<T, uxdp::XdpError>) -> Errno {
-    r.unwrap_err().errno
-}
-
-fn skb_of(pool: &PagePool, len: usize, opts: BuildOptions) -> Skb {
-    XdpBuff::from_bytes(pool, &pattern(len), &opts)
-        .unwrap()
-        .into_frame()
-        .unwrap()
-        .into_skb(NetDev { ifindex: 2, dev_addr: [0; 6] })
-        .unwrap()
-}
 
 /// 0xee bytes: a destination the kernel's failed calls must leave alone.
 const EE: u8 = 0xee;

@@ -6,22 +6,14 @@
 mod common;
 use common::*;
 use uxdp::dynptr::*;
-use uxdp::frame::{BuildOptions, NetDev, Skb, XdpBuff};
+use uxdp::frame::{BuildOptions, Skb};
 use uxdp::pool::PagePool;
 use uxdp::ringbuf::RingBuf;
 use uxdp::Errno;
 
-fn errno<T: std::fmt::Debug>(r: Result<T, uxdp::XdpError>) -> Errno {
-    r.unwrap_err().errno
-}
-
+/// The 200-byte skb every skb scenario here uses.
 fn skb(pool: &PagePool) -> Skb {
-    XdpBuff::from_bytes(pool, &pattern(200), &BuildOptions::default())
-        .unwrap()
-        .into_frame()
-        .unwrap()
-        .into_skb(NetDev { ifindex: 2, dev_addr: [0; 6] })
-        .unwrap()
+    skb_of(pool, 200, BuildOptions::default())
 }
 
 #[test]

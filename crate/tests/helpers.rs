@@ -7,10 +7,6 @@ use uxdp::frame::{BuildOptions, DirectView, RxQueue, BPF_F_CURRENT_CPU};
 use uxdp::pool::{PagePool, PoolConfig};
 use uxdp::Errno;
 
-fn errno<T: std::fmt::Debug>(r: Result<T, uxdp::XdpError>) -> Errno {
-    r.unwrap_err().errno
-}
-
 // ---- bpf_xdp_get_buff_len ----
 
 #[test]

@@ -76,6 +76,15 @@ export function kernelOracle(): Availability {
   return availability
 }
 
+/** The oracle for the spec file `tag`, with why it is unavailable ('' when it is available); says
+ * `[tag] SKIPPED: ...` on stderr when it is not. */
+export function specOracle(tag: string): { oracle: Availability; skipReason: string } {
+  const oracle = kernelOracle()
+  const skipReason = oracle.ok ? '' : oracle.reason
+  if (!oracle.ok) console.warn(`[${tag}] SKIPPED: the kernel oracle is unavailable: ${skipReason}`)
+  return { oracle, skipReason }
+}
+
 function probe(): Availability {
   if (process.platform !== 'linux') return { ok: false, reason: `not Linux (${process.platform})` }
   if (process.env.UXDP_SKIP_KERNEL) return { ok: false, reason: 'UXDP_SKIP_KERNEL is set' }
@@ -276,4 +285,25 @@ export const s32 = (v: number): number => v | 0
 /** Decodes uxdp_geometry(): [linear length, bpf_xdp_get_buff_len()]. */
 export function geometry(retval: number): { linear: number; length: number } {
   return { linear: retval >>> 17, length: retval & 0x1ffff }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Packets and comparisons of the differential specs
+
+/** Deterministic bytes that differ from offset to offset (and from page to page). */
+export function seededPattern(size: number, seed = 0): Buffer {
+  const b = Buffer.alloc(size)
+  for (let i = 0; i < size; i++) b[i] = (i * 131 + (i >>> 12) * 17 + seed * 29 + 7) & 0xff
+  return b
+}
+
+/** '' when the bytes are equal, else both lengths and the first byte where they differ, with 8
+ * bytes from there of each (named `names`). */
+export function firstDifference(a: Buffer, b: Buffer, names = ['kernel', 'uxdp']): string {
+  if (a.equals(b)) return ''
+  const n = Math.min(a.length, b.length)
+  let i = 0
+  while (i < n && a[i] === b[i]) i++
+  const hex = (x: Buffer) => x.subarray(i, i + 8).toString('hex') || '(end)'
+  return `lengths ${names[0]} ${a.length} / ${names[1]} ${b.length}, first difference at byte ${i}: ${names[0]} ${hex(a)} ${names[1]} ${hex(b)}`
 }
