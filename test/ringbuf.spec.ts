@@ -15,7 +15,7 @@ describe('RingBuffer', () => {
     const b = ring.reserve(3)
     b.write(0, Buffer.from('two'))
     a.write(0, Buffer.from('first'))
-    expect(ring.drain()).toEqual([], 'the first record is still being written')
+    expect(ring.drain(), 'the first record is still being written').toEqual([])
     a.submit()
     b.discard()
     ring.output(Buffer.from('three'))
