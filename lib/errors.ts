@@ -19,7 +19,9 @@ export const ERRNO = {
   EBADRQC: 56,
   ENODATA: 61,
   EOVERFLOW: 75,
+  EMSGSIZE: 90,
   EOPNOTSUPP: 95,
+  ENETDOWN: 100,
   ENOTSUPP: 524,
 } as const
 

@@ -28,12 +28,14 @@ pub enum Errno {
     ENODATA = 61,
     EBADRQC = 56,
     EOVERFLOW = 75,
+    EMSGSIZE = 90,
     EOPNOTSUPP = 95,
+    ENETDOWN = 100,
     ENOTSUPP = 524,
 }
 
 impl Errno {
-    pub const ALL: [Errno; 20] = [
+    pub const ALL: [Errno; 22] = [
         Errno::EPERM,
         Errno::ENOENT,
         Errno::EINTR,
@@ -52,7 +54,9 @@ impl Errno {
         Errno::ENODATA,
         Errno::EBADRQC,
         Errno::EOVERFLOW,
+        Errno::EMSGSIZE,
         Errno::EOPNOTSUPP,
+        Errno::ENETDOWN,
         Errno::ENOTSUPP,
     ];
 
@@ -86,7 +90,9 @@ impl Errno {
             Errno::ENODATA => "ENODATA",
             Errno::EBADRQC => "EBADRQC",
             Errno::EOVERFLOW => "EOVERFLOW",
+            Errno::EMSGSIZE => "EMSGSIZE",
             Errno::EOPNOTSUPP => "EOPNOTSUPP",
+            Errno::ENETDOWN => "ENETDOWN",
             Errno::ENOTSUPP => "ENOTSUPP",
         }
     }

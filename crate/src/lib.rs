@@ -1,12 +1,14 @@
 //! uxdp: Linux XDP and BPF in userspace.
 //!
 //! The engine is plain Rust, free of N-API types: [`pool`] (page pools), [`frame`] (xdp_buff,
-//! xdp_frame and skb with frags, and the XDP helpers). The `napi` feature adds the one binding
+//! xdp_frame and skb with frags, and the XDP helpers), [`dynptr`] and [`ringbuf`], [`mvneta`] (an emulated
+//! NIC and its driver's XDP paths). The `napi` feature adds the one binding
 //! module the Node package is built from.
 
 pub mod dynptr;
 pub mod errno;
 pub mod frame;
+pub mod mvneta;
 pub mod pool;
 pub mod ringbuf;
 

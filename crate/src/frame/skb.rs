@@ -100,7 +100,13 @@ pub struct Skb {
     max_frags: u8,
     cloned: bool,
     hash: u32,
+    ip_summed: u8,
+    vlan: Option<(u16, u16)>,
 }
+
+/// `skb->ip_summed` values.
+pub const CHECKSUM_NONE: u8 = 0;
+pub const CHECKSUM_UNNECESSARY: u8 = 1;
 
 impl std::fmt::Debug for Skb {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -170,9 +176,65 @@ impl XdpFrame {
             max_frags,
             cloned: false,
             hash: 0,
+            ip_summed: CHECKSUM_NONE,
+            vlan: None,
         };
         skb.eth_type_trans(&dev);
         Ok(skb)
+    }
+}
+
+impl super::XdpBuff {
+    /// A driver's XDP_PASS path (`build_skb(data_hard_start, frame_sz)`, `skb_reserve`,
+    /// `skb_put`, `skb_metadata_set`, `xdp_update_skb_shared_info` with a truesize of
+    /// `nr_frags × frame_sz`, `eth_type_trans`): the skb is built around the buffer's own memory.
+    /// Returns it with `skb->len` as it was before `eth_type_trans` pulled the Ethernet header.
+    pub fn build_skb(self, dev: NetDev) -> (Skb, u32) {
+        let (metasize, has_frags, pfmemalloc) = (self.meta_len(), self.has_frags(), self.flags & XDP_FLAGS_FRAGS_PF_MEMALLOC != 0);
+        let (nr_frags, frags_size) = if has_frags { (self.nr_frags(), self.frags_size()) } else { (0, 0) };
+        let super::XdpBuff { mut head, frags, hard_start, data, data_end, frame_sz, max_frags, .. } = self;
+        let end = frame_sz - shinfo_tailroom(max_frags);
+        let mut truesize = skb_truesize(end, max_frags);
+        let mut sinfo = ShinfoMut::at(head.bytes_mut(), hard_start + end);
+        sinfo.reset_for_skb();
+        if metasize > 0 {
+            sinfo.set_meta_len(metasize as u8);
+        }
+        let mut len = data_end - data;
+        let mut data_len = 0;
+        if has_frags {
+            sinfo.set_nr_frags(nr_frags);
+            sinfo.clear_destructor_arg();
+            len += frags_size;
+            data_len += frags_size;
+            truesize += u32::from(nr_frags) * frame_sz;
+        }
+        let mut skb = Skb {
+            frags,
+            head: Head::Page(head),
+            head_off: hard_start,
+            data,
+            tail: data_end,
+            mac_header: data,
+            end,
+            len,
+            data_len,
+            truesize,
+            pfmemalloc,
+            protocol: 0,
+            pkt_type: PACKET_HOST,
+            ifindex: dev.ifindex,
+            max_frags,
+            cloned: false,
+            hash: 0,
+            ip_summed: CHECKSUM_NONE,
+            vlan: None,
+        };
+        let len_before = skb.len;
+        if skb.data_end_linear() >= ETH_HLEN {
+            skb.eth_type_trans(&dev);
+        }
+        (skb, len_before)
     }
 }
 
@@ -201,6 +263,29 @@ impl Skb {
                 ETH_P_802_2
             }
         };
+    }
+
+    /// Linear bytes from `data`.
+    fn data_end_linear(&self) -> u32 {
+        self.tail - self.data
+    }
+
+    /// `skb->ip_summed`.
+    pub fn ip_summed(&self) -> u8 {
+        self.ip_summed
+    }
+
+    pub fn set_ip_summed(&mut self, v: u8) {
+        self.ip_summed = v;
+    }
+
+    /// The hardware-accelerated VLAN tag (`__vlan_hwaccel_put_tag`): protocol and TCI.
+    pub fn vlan(&self) -> Option<(u16, u16)> {
+        self.vlan
+    }
+
+    pub fn set_vlan(&mut self, vlan: Option<(u16, u16)>) {
+        self.vlan = vlan;
     }
 
     fn shinfo(&self) -> Shinfo<'_> {

@@ -159,6 +159,25 @@ impl XdpFrame {
         out
     }
 
+    /// Segments a transmit path sends: the linear part, then each frag.
+    pub fn segment_count(&self) -> usize {
+        1 + usize::from(self.nr_frags())
+    }
+
+    /// Segment `i` (0: linear part): the page it lives in, the offset of its first byte in that
+    /// page, and its bytes.
+    pub fn segment(&self, i: usize) -> (&crate::pool::Page, u32, &[u8]) {
+        if i == 0 {
+            let start = self.data_offset();
+            (&self.head, start, &self.head.bytes()[start as usize..(start + self.len()) as usize])
+        } else {
+            let sinfo = self.shinfo();
+            let (off, len) = (sinfo.frag_offset(i - 1), sinfo.frag_len(i - 1));
+            let page = &self.frags[i - 1];
+            (page, off, &page.bytes()[off as usize..(off + len) as usize])
+        }
+    }
+
     pub fn meta(&self) -> &[u8] {
         let data = self.data_offset() as usize;
         &self.head.bytes()[data - self.metasize() as usize..data]

@@ -22,6 +22,9 @@ use crate::frame::batch;
 use crate::frame::{BuildOptions, FragDesc, NetDev, RxQueue, Skb, XdpBuff, XdpFrame};
 use crate::pool::{PagePool, PoolConfig};
 
+mod kv;
+mod mvneta;
+
 // ---------------------------------------------------------------- errors and guards
 
 fn json_str(s: &str) -> String {

@@ -1,0 +1,1 @@
+//! Binding for the metadata key/value store.

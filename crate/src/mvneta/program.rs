@@ -1,0 +1,173 @@
+//! XDP programs as the driver sees them: something run once per complete frame that returns an
+//! action, may ask for a redirect, and may read the frame's RX metadata hints through the
+//! kernel's `bpf_xdp_metadata_rx_*` kfunc semantics.
+
+use std::rc::Weak;
+
+use super::redirect::RedirectTarget;
+use super::wire::VlanTag;
+use crate::errno::{Errno, Result, XdpError};
+use crate::frame::XdpBuff;
+
+pub const XDP_ABORTED: u32 = 0;
+pub const XDP_DROP: u32 = 1;
+pub const XDP_PASS: u32 = 2;
+pub const XDP_TX: u32 = 3;
+pub const XDP_REDIRECT: u32 = 4;
+
+/// `enum netdev_xdp_rx_metadata`: which `xmo_rx_*` callbacks a device implements.
+pub mod rx_metadata {
+    pub const TIMESTAMP: u32 = 1;
+    pub const HASH: u32 = 2;
+    pub const VLAN_TAG: u32 = 4;
+}
+
+/// What the NIC reported about one received frame, next to its descriptors.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RxHints {
+    /// RSS hash and `xdp_rss_hash_type`, for IP frames.
+    pub hash: Option<(u32, u32)>,
+    /// The VLAN tag the MAC stripped from the frame.
+    pub vlan: Option<VlanTag>,
+    /// Receive timestamp, ns.
+    pub timestamp: Option<u64>,
+}
+
+/// One frame in front of an XDP program.
+pub struct XdpContext<'a> {
+    pub buff: &'a mut XdpBuff,
+    pub hints: RxHints,
+    /// `rx_metadata` bits of the device: the kfuncs it implements.
+    pub rx_metadata: u32,
+    pub ifindex: u32,
+    pub rx_queue_index: u32,
+    /// Set by `redirect` before returning XDP_REDIRECT (the kernel's per-CPU `bpf_redirect_info`).
+    pub redirect: Option<RedirectTarget>,
+}
+
+fn no_kfunc(op: &'static str) -> XdpError {
+    XdpError::new(Errno::EOPNOTSUPP, op, "device driver doesn't implement kfunc")
+}
+
+fn no_data(op: &'static str, what: &str) -> XdpError {
+    XdpError::new(Errno::ENODATA, op, format!("no {what} available for this frame"))
+}
+
+impl XdpContext<'_> {
+    /// `bpf_xdp_metadata_rx_hash`: the hash and its `xdp_rss_hash_type`. EOPNOTSUPP when the
+    /// device does not implement it, ENODATA when the frame has none.
+    pub fn rx_hash(&self) -> Result<(u32, u32)> {
+        const OP: &str = "bpf_xdp_metadata_rx_hash";
+        if self.rx_metadata & rx_metadata::HASH == 0 {
+            return Err(no_kfunc(OP));
+        }
+        self.hints.hash.ok_or_else(|| no_data(OP, "hash"))
+    }
+
+    /// `bpf_xdp_metadata_rx_timestamp`.
+    pub fn rx_timestamp(&self) -> Result<u64> {
+        const OP: &str = "bpf_xdp_metadata_rx_timestamp";
+        if self.rx_metadata & rx_metadata::TIMESTAMP == 0 {
+            return Err(no_kfunc(OP));
+        }
+        self.hints.timestamp.ok_or_else(|| no_data(OP, "timestamp"))
+    }
+
+    /// `bpf_xdp_metadata_rx_vlan_tag`: the protocol (host order here; network order in the
+    /// kfunc's out-argument) and the TCI.
+    pub fn rx_vlan_tag(&self) -> Result<VlanTag> {
+        const OP: &str = "bpf_xdp_metadata_rx_vlan_tag";
+        if self.rx_metadata & rx_metadata::VLAN_TAG == 0 {
+            return Err(no_kfunc(OP));
+        }
+        self.hints.vlan.ok_or_else(|| no_data(OP, "VLAN tag"))
+    }
+
+    /// `bpf_redirect` / `bpf_redirect_map` with a present entry: records where XDP_REDIRECT goes
+    /// and returns XDP_REDIRECT.
+    pub fn redirect(&mut self, target: RedirectTarget) -> u32 {
+        self.redirect = Some(target);
+        XDP_REDIRECT
+    }
+}
+
+/// A program the driver runs natively (a Rust implementation of an XDP program).
+pub trait XdpProgram {
+    /// `prog->aux->xdp_has_frags`: loaded as `xdp.frags`, it accepts multi-buffer frames.
+    fn has_frags(&self) -> bool;
+    fn run(&mut self, ctx: &mut XdpContext<'_>) -> u32;
+}
+
+/// Programs built into the engine, for benchmarks and the main job.
+pub enum Builtin {
+    /// Returns the same action for every frame.
+    Verdict { action: u32, frags: bool },
+    /// Swaps the Ethernet source and destination and sends the frame back out (XDP_TX).
+    Reflect { frags: bool },
+    /// Redirects every frame.
+    Redirect { target: RedirectTarget, frags: bool },
+    /// The main job's program: reads the packet length across frags and decides by it and by
+    /// the UDP destination port (see the README).
+    Mix { target: Option<RedirectTarget> },
+}
+
+impl XdpProgram for Builtin {
+    fn has_frags(&self) -> bool {
+        match self {
+            Builtin::Verdict { frags, .. } | Builtin::Reflect { frags } | Builtin::Redirect { frags, .. } => *frags,
+            Builtin::Mix { .. } => true,
+        }
+    }
+
+    fn run(&mut self, ctx: &mut XdpContext<'_>) -> u32 {
+        match self {
+            Builtin::Verdict { action, .. } => *action,
+            Builtin::Reflect { .. } => {
+                swap_macs(ctx.buff);
+                XDP_TX
+            }
+            Builtin::Redirect { target, .. } => ctx.redirect(target.clone()),
+            Builtin::Mix { target } => mix(ctx, target.as_ref()),
+        }
+    }
+}
+
+fn swap_macs(buff: &mut XdpBuff) {
+    let data = buff.ctx_data_mut();
+    if data.len() >= 12 {
+        let (dst, src) = data.split_at_mut(6);
+        dst.swap_with_slice(&mut src[..6]);
+    }
+}
+
+/// UDP destination ports the main job's program acts on.
+pub const MIX_PORT_DROP: u16 = 9;
+pub const MIX_PORT_TX: u16 = 7;
+pub const MIX_PORT_REDIRECT: u16 = 4789;
+
+fn mix(ctx: &mut XdpContext<'_>, target: Option<&RedirectTarget>) -> u32 {
+    let mut hdr = [0u8; 38];
+    if ctx.buff.load_bytes(0, &mut hdr).is_err() || u16::from_be_bytes([hdr[12], hdr[13]]) != 0x0800 || hdr[23] != 17 {
+        return XDP_PASS;
+    }
+    let ihl = usize::from(hdr[14] & 0xf) * 4;
+    let mut ports = [0u8; 4];
+    if ctx.buff.load_bytes((14 + ihl) as u32, &mut ports).is_err() {
+        return XDP_PASS;
+    }
+    match u16::from_be_bytes([ports[2], ports[3]]) {
+        MIX_PORT_DROP => XDP_DROP,
+        MIX_PORT_TX => {
+            swap_macs(ctx.buff);
+            XDP_TX
+        }
+        MIX_PORT_REDIRECT => match target {
+            Some(t) => ctx.redirect(t.clone()),
+            None => XDP_PASS,
+        },
+        _ => XDP_PASS,
+    }
+}
+
+/// A weak handle, upgraded at use: a program does not keep its redirect targets alive.
+pub type WeakRef<T> = Weak<std::cell::RefCell<T>>;

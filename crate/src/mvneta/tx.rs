@@ -1,0 +1,370 @@
+//! One TX queue: the driver's side (`mvneta_xdp_submit_frame` with one descriptor per buffer,
+//! the unwind when a DMA mapping fails, completion in `mvneta_txq_done`) and the hardware's side
+//! (reading announced descriptors, fetching each buffer through its DMA mapping, putting frames
+//! on the wire, counting them as sent).
+
+use super::desc::{tx, DescRing};
+use super::stats::{Diag, Mib};
+use super::wire::ETH_ZLEN;
+use super::{dma_addr, Quirks};
+use crate::frame::XdpFrame;
+
+/// What a TX buffer slot holds (`enum mvneta_tx_buf_type`; only XDP traffic is modelled).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum TxBufType {
+    #[default]
+    Skb,
+    /// A page-pool page of this device's RX queue, sent back by XDP_TX.
+    XdpTx,
+    /// A frame from `ndo_xdp_xmit`, mapped per buffer.
+    XdpNdo,
+}
+
+#[derive(Default)]
+struct TxBuf {
+    ty: TxBufType,
+    /// The frame, on the slot of its first descriptor.
+    frame: Option<XdpFrame>,
+    /// A first-descriptor slot whose frame was handed back by a failed submit but is still
+    /// referenced (the unwind left the put index where it was).
+    stale: bool,
+    /// The descriptor this slot was filled for.
+    desc: u32,
+}
+
+/// A DMA mapping the hardware can read through: which slot holds the frame and which segment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Mapping {
+    dma: u32,
+    slot: u32,
+    seg: u8,
+}
+
+/// Faults the tests and the user can inject into the DMA API.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Faults {
+    /// Mappings that still succeed before the next one fails (None: none fails).
+    pub dma_map_fail_after: Option<u32>,
+}
+
+pub struct TxRing {
+    pub(crate) id: u32,
+    size: u32,
+    pub(crate) descs: DescRing,
+    bufs: Vec<TxBuf>,
+    put: u32,
+    get: u32,
+    next_desc_to_proc: u32,
+    count: u32,
+    pending: u32,
+    stop_threshold: u32,
+    wake_threshold: u32,
+    stopped: bool,
+    /// Per descriptor, the mapping it was written with while it is mapped.
+    mapped: Vec<Option<Mapping>>,
+    // The hardware's side.
+    hw_pending: u32,
+    hw_next: u32,
+    hw_sent: u32,
+    hw_frame: Option<(Vec<u8>, bool)>,
+}
+
+impl std::fmt::Debug for TxRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TxRing").field("id", &self.id).field("count", &self.count).field("pending", &self.pending).finish()
+    }
+}
+
+/// A frame the hardware put on the wire.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WireFrame {
+    pub queue: u32,
+    /// The frame without FCS (as a capture shows it), padded to 60 bytes when Z_PAD asked.
+    pub bytes: Vec<u8>,
+}
+
+/// `MVNETA_MAX_SKB_DESCS` with 17 frags.
+pub const MAX_SKB_DESCS: u32 = 100 * 2 + 17;
+
+impl TxRing {
+    pub fn new(id: u32, size: u32) -> TxRing {
+        let stop_threshold = size - MAX_SKB_DESCS;
+        TxRing {
+            id,
+            size,
+            descs: DescRing::new(size),
+            bufs: (0..size).map(|_| TxBuf::default()).collect(),
+            put: 0,
+            get: 0,
+            next_desc_to_proc: 0,
+            count: 0,
+            pending: 0,
+            stop_threshold,
+            wake_threshold: stop_threshold / 2,
+            stopped: false,
+            mapped: vec![None; size as usize],
+            hw_pending: 0,
+            hw_next: 0,
+            hw_sent: 0,
+            hw_frame: None,
+        }
+    }
+
+    #[inline]
+    fn next(&self, i: u32) -> u32 {
+        if i + 1 < self.size {
+            i + 1
+        } else {
+            0
+        }
+    }
+
+    pub fn size(&self) -> u32 {
+        self.size
+    }
+
+    /// Descriptors in flight (submitted, not reclaimed).
+    pub fn count(&self) -> u32 {
+        self.count
+    }
+
+    /// Descriptors written but not announced to the hardware.
+    pub fn pending(&self) -> u32 {
+        self.pending
+    }
+
+    pub fn put_index(&self) -> u32 {
+        self.put
+    }
+
+    pub fn get_index(&self) -> u32 {
+        self.get
+    }
+
+    pub fn next_desc_to_proc(&self) -> u32 {
+        self.next_desc_to_proc
+    }
+
+    pub fn stop_threshold(&self) -> u32 {
+        self.stop_threshold
+    }
+
+    pub fn wake_threshold(&self) -> u32 {
+        self.wake_threshold
+    }
+
+    pub fn stopped(&self) -> bool {
+        self.stopped
+    }
+
+    /// Descriptors announced to the hardware and not sent yet.
+    pub fn hw_pending(&self) -> u32 {
+        self.hw_pending
+    }
+
+    /// `mvneta_txq_desc_put`: give back the last descriptor taken. The driver wraps from 0 to
+    /// `last_desc - 1`, one short of the ring's end; `quirks.tx_unwind` keeps that.
+    fn desc_put(&mut self, quirks: &Quirks) {
+        self.next_desc_to_proc = if self.next_desc_to_proc == 0 {
+            if quirks.tx_unwind {
+                self.size - 2
+            } else {
+                self.size - 1
+            }
+        } else {
+            self.next_desc_to_proc - 1
+        };
+    }
+
+    /// `mvneta_xdp_submit_frame`: one descriptor per buffer (linear part, then each frag), FIRST
+    /// on the first, LAST|Z_PAD on the last. `dma_map`: the ndo_xdp_xmit path, each buffer mapped
+    /// (and a mapping may fail); else XDP_TX, the page pool's mapping. Returns the bytes queued,
+    /// or the frame back when the ring has no room or a mapping failed.
+    #[allow(clippy::result_large_err)]
+    pub fn submit(&mut self, frame: XdpFrame, dma_map: bool, quirks: &Quirks, faults: &mut Faults, diag: &mut Diag) -> Result<u32, XdpFrame> {
+        let num = frame.segment_count() as u32;
+        if self.count + num >= self.size {
+            return Err(frame);
+        }
+        let first_slot = self.put;
+        let mut bytes = 0u32;
+        for i in 0..num {
+            let slot = self.put;
+            let desc = self.next_desc_to_proc;
+            self.next_desc_to_proc = self.next(desc);
+            let (page, offset, data) = frame.segment(i as usize);
+            let len = data.len() as u32;
+            let dma = dma_addr(page) + offset;
+            if dma_map {
+                if let Some(n) = faults.dma_map_fail_after.as_mut() {
+                    if *n == 0 {
+                        faults.dma_map_fail_after = None;
+                        diag.tx_dma_map_errors += 1;
+                        self.desc_put(quirks);
+                        self.unwind(i, first_slot, quirks);
+                        return Err(frame);
+                    }
+                    *n -= 1;
+                }
+            }
+            self.bufs[slot as usize] = TxBuf { ty: if dma_map { TxBufType::XdpNdo } else { TxBufType::XdpTx }, frame: None, stale: false, desc };
+            self.descs.set_tx_command(desc, if i == 0 { tx::F_DESC } else { 0 });
+            self.descs.set_tx_buf_phys_addr(desc, dma);
+            self.descs.set_tx_data_size(desc, len as u16);
+            self.mapped[desc as usize] = Some(Mapping { dma, slot: first_slot, seg: i as u8 });
+            bytes += len;
+            self.put = self.next(self.put);
+        }
+        let last = if self.next_desc_to_proc == 0 { self.size - 1 } else { self.next_desc_to_proc - 1 };
+        self.descs.set_tx_command(last, self.descs.tx_command(last) | tx::L_DESC | tx::Z_PAD);
+        self.bufs[first_slot as usize].frame = Some(frame);
+        self.pending += num;
+        self.count += num;
+        Ok(bytes)
+    }
+
+    /// The `unmap:` path after buffer `filled` failed: give back and unmap each descriptor
+    /// already written, newest first. The driver leaves the put index where it is, so the slots
+    /// stay filled with a frame it no longer owns; `quirks.tx_unwind` keeps that.
+    fn unwind(&mut self, filled: u32, first_slot: u32, quirks: &Quirks) {
+        for _ in 0..filled {
+            self.desc_put(quirks);
+            let d = self.next_desc_to_proc as usize;
+            self.mapped[d] = None;
+        }
+        if quirks.tx_unwind {
+            if filled > 0 {
+                self.bufs[first_slot as usize].stale = true;
+            }
+        } else {
+            for _ in 0..filled {
+                self.put = if self.put == 0 { self.size - 1 } else { self.put - 1 };
+                self.bufs[self.put as usize] = TxBuf::default();
+            }
+        }
+    }
+
+    /// `mvneta_txq_pend_desc_add(txq, 0)`: announce the pending descriptors to the hardware.
+    pub fn kick(&mut self) {
+        self.hw_pending += self.pending;
+        self.pending = 0;
+    }
+
+    /// The hardware sends what was announced: each descriptor is fetched through its DMA
+    /// mapping; FIRST starts a frame, LAST puts it on the wire (padded to 60 bytes with Z_PAD).
+    /// A descriptor whose address is not mapped is a DMA fault and spoils its frame. Every
+    /// descriptor read counts as sent. `capture`: keep the frames' bytes.
+    pub fn hw_transmit(&mut self, capture: bool, wire_out: &mut Vec<WireFrame>, mib: &mut Mib, diag: &mut Diag) {
+        while self.hw_pending > 0 {
+            let idx = self.hw_next;
+            self.hw_next = self.next(idx);
+            self.hw_pending -= 1;
+            self.hw_sent += 1;
+            let cmd = self.descs.tx_command(idx);
+            let dma = self.descs.tx_buf_phys_addr(idx);
+            let len = usize::from(self.descs.tx_data_size(idx));
+            if cmd & tx::F_DESC != 0 {
+                if self.hw_frame.take().is_some() {
+                    mib.internal_mac_transmit_err += 1;
+                }
+                self.hw_frame = Some((Vec::new(), true));
+            }
+            let Some((bytes, ok)) = self.hw_frame.as_mut() else {
+                // Data without a FIRST descriptor before it.
+                mib.internal_mac_transmit_err += 1;
+                continue;
+            };
+            match self.mapped[idx as usize] {
+                Some(m) if m.dma == dma => match self.bufs[m.slot as usize].frame.as_ref() {
+                    Some(frame) if usize::from(m.seg) < frame.segment_count() && frame.segment(usize::from(m.seg)).2.len() >= len => {
+                        if capture {
+                            bytes.extend_from_slice(&frame.segment(usize::from(m.seg)).2[..len]);
+                        } else {
+                            bytes.resize(bytes.len() + len, 0);
+                        }
+                    }
+                    _ => {
+                        diag.tx_dma_faults += 1;
+                        *ok = false;
+                    }
+                },
+                _ => {
+                    diag.tx_dma_faults += 1;
+                    *ok = false;
+                }
+            }
+            if cmd & tx::L_DESC != 0 {
+                let (mut bytes, ok) = self.hw_frame.take().expect("a frame is being assembled");
+                if !ok {
+                    mib.internal_mac_transmit_err += 1;
+                    continue;
+                }
+                if cmd & tx::Z_PAD != 0 && bytes.len() < ETH_ZLEN {
+                    bytes.resize(ETH_ZLEN, 0);
+                }
+                mib.count_sent(&bytes);
+                if capture {
+                    wire_out.push(WireFrame { queue: self.id, bytes });
+                }
+            }
+        }
+    }
+
+    /// `mvneta_txq_done` (NAPI): reclaim what the hardware sent: each slot's frame goes back to
+    /// its pools, the queue wakes below the wake threshold.
+    pub fn done(&mut self, diag: &mut Diag) -> u32 {
+        if self.count == 0 {
+            return 0;
+        }
+        let sent = std::mem::take(&mut self.hw_sent);
+        if sent == 0 {
+            return 0;
+        }
+        self.bufs_free(sent, diag);
+        self.count = self.count.saturating_sub(sent);
+        if self.stopped && self.count <= self.wake_threshold {
+            self.stopped = false;
+        }
+        sent
+    }
+
+    fn bufs_free(&mut self, num: u32, diag: &mut Diag) {
+        for _ in 0..num {
+            let slot = std::mem::take(&mut self.bufs[self.get as usize]);
+            if self.mapped[slot.desc as usize].is_some_and(|m| m.slot == self.get) {
+                self.mapped[slot.desc as usize] = None;
+            }
+            if slot.stale {
+                // The kernel would return a frame its caller already freed.
+                diag.tx_stale_frame_returns += 1;
+            }
+            drop(slot.frame);
+            self.get = self.next(self.get);
+        }
+    }
+
+    /// `mvneta_txq_done_force` at teardown: everything in flight is freed and the indexes reset.
+    /// Frames left in slots the driver's accounting no longer covers are counted as leaked and
+    /// still given back.
+    pub fn done_force(&mut self, diag: &mut Diag) {
+        self.bufs_free(self.count, diag);
+        for slot in &mut self.bufs {
+            if slot.frame.take().is_some() {
+                diag.tx_leaked_frames += 1;
+            }
+            *slot = TxBuf::default();
+        }
+        self.mapped.iter_mut().for_each(|m| *m = None);
+        self.count = 0;
+        self.put = 0;
+        self.get = 0;
+        self.next_desc_to_proc = 0;
+        self.pending = 0;
+        self.hw_pending = 0;
+        self.hw_next = 0;
+        self.hw_sent = 0;
+        self.hw_frame = None;
+        self.stopped = false;
+    }
+}
+
