@@ -122,6 +122,18 @@ pub struct RxBatch {
     pub frames: Vec<RxFrame>,
 }
 
+impl RxBatch {
+    /// The frames, taken out (to lend their buffers elsewhere while a program runs).
+    pub fn take_frames(&mut self) -> Vec<RxFrame> {
+        std::mem::take(&mut self.frames)
+    }
+
+    /// The frames back, in their original order.
+    pub fn put_frames(&mut self, frames: Vec<RxFrame>) {
+        self.frames = frames;
+    }
+}
+
 /// What one NAPI poll did.
 #[derive(Default)]
 pub struct PollResult {
@@ -462,7 +474,11 @@ impl Mvneta {
         let mut result = PollResult { rx_descriptors: batch.rx_proc, ..PollResult::default() };
         let with_prog = self.prog.is_some();
         for frame in batch.frames.drain(..) {
-            let verdict = if with_prog { verdicts.next().unwrap_or(Verdict { action: XDP_PASS, redirect: None }) } else { Verdict { action: XDP_PASS, redirect: None } };
+            let verdict = if with_prog {
+                verdicts.next().unwrap_or(Verdict { action: XDP_PASS, redirect: None })
+            } else {
+                Verdict { action: XDP_PASS, redirect: None }
+            };
             if self.complete(frame, verdict, with_prog, &mut result.redirects) {
                 result.rx_packets += 1;
             }

@@ -112,7 +112,7 @@ struct OpenFrame {
 pub struct RxRing {
     pub(crate) id: u32,
     size: u32,
-    pub(crate) descs: DescRing,
+    descs: DescRing,
     bufs: Vec<Option<Page>>,
     hints: Vec<RxHints>,
     next_desc_to_proc: u32,
@@ -171,6 +171,11 @@ impl RxRing {
 
     pub fn size(&self) -> u32 {
         self.size
+    }
+
+    /// The descriptor ring, as the hardware and driver left it.
+    pub fn descs(&self) -> &DescRing {
+        &self.descs
     }
 
     /// Descriptors the hardware has filled and the driver not yet processed.

@@ -50,7 +50,7 @@ pub struct Faults {
 pub struct TxRing {
     pub(crate) id: u32,
     size: u32,
-    pub(crate) descs: DescRing,
+    descs: DescRing,
     bufs: Vec<TxBuf>,
     put: u32,
     get: u32,
@@ -123,6 +123,18 @@ impl TxRing {
         self.size
     }
 
+    /// The descriptor ring, as the driver wrote it.
+    pub fn descs(&self) -> &DescRing {
+        &self.descs
+    }
+
+    /// What slot `i` holds (XDP_TX page-pool buffer or ndo_xdp_xmit mapping), and whether it
+    /// holds a frame.
+    pub fn slot(&self, i: u32) -> (TxBufType, bool) {
+        let s = &self.bufs[i as usize];
+        (s.ty, s.frame.is_some())
+    }
+
     /// Descriptors in flight (submitted, not reclaimed).
     pub fn count(&self) -> u32 {
         self.count
@@ -181,7 +193,14 @@ impl TxRing {
     /// (and a mapping may fail); else XDP_TX, the page pool's mapping. Returns the bytes queued,
     /// or the frame back when the ring has no room or a mapping failed.
     #[allow(clippy::result_large_err)]
-    pub fn submit(&mut self, frame: XdpFrame, dma_map: bool, quirks: &Quirks, faults: &mut Faults, diag: &mut Diag) -> Result<u32, XdpFrame> {
+    pub fn submit(
+        &mut self,
+        frame: XdpFrame,
+        dma_map: bool,
+        quirks: &Quirks,
+        faults: &mut Faults,
+        diag: &mut Diag,
+    ) -> Result<u32, XdpFrame> {
         let num = frame.segment_count() as u32;
         if self.count + num >= self.size {
             return Err(frame);
@@ -207,7 +226,8 @@ impl TxRing {
                     *n -= 1;
                 }
             }
-            self.bufs[slot as usize] = TxBuf { ty: if dma_map { TxBufType::XdpNdo } else { TxBufType::XdpTx }, frame: None, stale: false, desc };
+            self.bufs[slot as usize] =
+                TxBuf { ty: if dma_map { TxBufType::XdpNdo } else { TxBufType::XdpTx }, frame: None, stale: false, desc };
             self.descs.set_tx_command(desc, if i == 0 { tx::F_DESC } else { 0 });
             self.descs.set_tx_buf_phys_addr(desc, dma);
             self.descs.set_tx_data_size(desc, len as u16);
@@ -367,4 +387,3 @@ impl TxRing {
         self.stopped = false;
     }
 }
-
