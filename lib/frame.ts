@@ -97,9 +97,23 @@ export class Frame {
   /** Views to detach when the frame changes shape. */
   readonly #views = new ViewRegistry(this)
 
+  /** Set for frames a NIC lends to its XDP program: the NIC takes them back after the program. */
+  #lent = false
+
   /** @internal */
   constructor(handle: FrameHandle) {
     this.#h = handle
+  }
+
+  /** @internal A frame slot a NIC fills for its program. */
+  static lent(handle: FrameHandle): Frame {
+    const f = new Frame(handle)
+    f.#lent = true
+    return f
+  }
+
+  #checkOwned(op: string): void {
+    if (this.#lent) throw new UxdpError('EBUSY', `${op}: this frame belongs to the NIC; the program returns an action instead`)
   }
 
   /** Builds a frame from packet bytes, split as BPF_PROG_TEST_RUN splits them unless options say
@@ -342,12 +356,14 @@ export class Frame {
   /** `xdp_convert_buff_to_frame`: writes the 40-byte xdp_frame at data_hard_start and hands the
    * pages over. This Frame is consumed; on ENOSPC it stays usable. */
   toXdpFrame(): XdpFrame {
+    this.#checkOwned('toXdpFrame')
     this.#views.invalidate()
     return new XdpFrame(call(() => native.frameToXdpFrame(this.#h)))
   }
 
   /** `xdp_return_buff`: every page goes back to its pool. Views are detached. */
   release(): void {
+    this.#checkOwned('release')
     this.#views.invalidate()
     call(() => native.frameRelease(this.#h))
   }

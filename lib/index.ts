@@ -34,4 +34,33 @@ export {
   RingBuffer,
   type RingBufferInfo,
 } from './ringbuf'
+export { iterateCapture, LINKTYPE_ETHERNET, PcapWriter, readCapture, writeCapture, type CapturedPacket, type PcapWriterOptions, type WritablePacket } from './pcap'
 export { version } from './version'
+export {
+  CpuMap,
+  DevMap,
+  Mvneta,
+  NativeXdpProgram,
+  NETDEV_XDP_ACT,
+  NETDEV_XDP_RX_METADATA,
+  XDP_ABORTED,
+  XDP_DROP,
+  XDP_PASS,
+  XDP_REDIRECT,
+  XDP_TX,
+  XdpContext,
+  type Descriptor,
+  type MvnetaOptions,
+  type MvnetaQuirks,
+  type MvnetaStats,
+  type OfferedFrame,
+  type PollResult,
+  type RingState,
+  type RxErrorKind,
+  type RxMetadataFeature,
+  type StackPacket,
+  type WireFrame,
+  type XdpFeature,
+  type XdpNeed,
+  type XdpProgramFunction,
+} from './mvneta'
