@@ -161,7 +161,9 @@ export class Dynptr {
       call(() => native.dynptrCheckRead(this.#h, this.#mem, offset, length, flagsOf(flags)))
       throw new UxdpError('E2BIG', 'range is outside the dynptr', { op: 'bpf_dynptr_read', offset, length })
     }
-    const out = Buffer.allocUnsafe(length)
+    // Zeroed: a read can succeed without writing every byte (an xdp buffer whose frags hold
+    // fewer bytes than xdp_frags_size says), and then the rest must not be stale memory.
+    const out = Buffer.alloc(length)
     call(() => native.dynptrRead(this.#h, this.#mem, offset, out, flagsOf(flags)))
     return out
   }
