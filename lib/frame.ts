@@ -1,4 +1,5 @@
 import { call, checkBytes, checkI32, checkU32, UxdpError } from './errors'
+import { frameMetadataBackend, MetadataStore, skbMetadataBackend, xdpFrameMetadataBackend } from './kvstore'
 import { native, type BatchHandle, type FrameHandle, type SkbHandle, type XdpFrameHandle } from './native'
 import { PagePool } from './pool'
 import { LOC_NONE, ViewRegistry } from './views'
@@ -210,6 +211,12 @@ export class Frame {
 
   meta(): Buffer {
     return call(() => native.frameMeta(this.#h))
+  }
+
+  /** The metadata area as a key/value store (see `MetadataStore`), names resolved through
+   * `MetadataKeyRegistry.default`. */
+  get metadata(): MetadataStore {
+    return new MetadataStore(frameMetadataBackend(this))
   }
 
   /** The head page's bytes: headroom, metadata, linear data, tailroom and skb_shared_info. */
@@ -599,6 +606,10 @@ export class XdpFrame {
   meta(): Buffer {
     return call(() => native.xdpFrameMeta(this.#h))
   }
+  /** The metadata key/value store, read-only. */
+  get metadata(): MetadataStore {
+    return new MetadataStore(xdpFrameMetadataBackend(this.#h))
+  }
   frags(): FragInfo[] {
     return call(() => native.xdpFrameFrags(this.#h))
   }
@@ -688,6 +699,10 @@ export class Skb {
   }
   meta(): Buffer {
     return call(() => native.skbMeta(this.#h))
+  }
+  /** The metadata (`skb_metadata_len` bytes) as a key/value store, read-only. */
+  get metadata(): MetadataStore {
+    return new MetadataStore(skbMetadataBackend(this.#h))
   }
   macHeader(): Buffer {
     return call(() => native.skbMacHeader(this.#h))

@@ -35,6 +35,17 @@ export {
   type RingBufferInfo,
 } from './ringbuf'
 export { iterateCapture, LINKTYPE_ETHERNET, PcapWriter, readCapture, writeCapture, type CapturedPacket, type PcapWriterOptions, type WritablePacket } from './pcap'
+export {
+  KV_KEY_HW_HASH,
+  KV_KEY_HW_TIMESTAMP,
+  KV_KEY_HW_VLAN,
+  MetadataKeyRegistry,
+  MetadataStore,
+  type MetadataKey,
+  type MetadataKeyInfo,
+  type MetadataValue,
+  type MetadataValueSize,
+} from './kvstore'
 export { version } from './version'
 export {
   CpuMap,
