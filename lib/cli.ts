@@ -1,17 +1,43 @@
-import { runDemo } from './demo'
+import { printDemo, runNicDemo } from './demo'
 import { UxdpError } from './errors'
+import { runTour } from './tour'
 import { version } from './version'
 
-const USAGE = `usage: uxdp <command>
+const USAGE = `usage: uxdp <command> [options]
 
 commands:
-  demo        show what the frame engine does to a jumbo frame
+  demo        the main job: an emulated mvneta NIC at MTU 9000, small and jumbo frames through a
+              frags-aware XDP program that passes, drops, transmits and redirects
+                --json          one JSON object (frames, multi_buffer_frames, stats, page_pool)
+                --pcap FILE     replay a pcap or pcapng capture instead of the built-in mix
+                --frames N      frames in the built-in mix (default 20000)
+                --native        run the engine's native program instead of the TypeScript one
+  tour        what the frame and dynptr engines do to one jumbo frame, step by step
   --version   print the version
   help        this text`
 
+function demo(args: string[], out: (line: string) => void, err: (line: string) => void): number {
+  let json = false
+  let native = false
+  let pcap: string | undefined
+  let frames: number | undefined
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]
+    if (a === '--json') json = true
+    else if (a === '--native') native = true
+    else if (a === '--pcap' && i + 1 < args.length) pcap = args[++i]
+    else if (a === '--frames' && i + 1 < args.length) {
+      frames = Number(args[++i])
+      if (!Number.isInteger(frames) || frames < 0) throw new UxdpError('EINVAL', `--frames takes a non-negative integer, got ${args[i]}`)
+    } else throw new UxdpError('EINVAL', `unknown demo option ${a}`)
+  }
+  const result = runNicDemo({ frames, pcap, native, progress: json ? undefined : err })
+  return printDemo(result, json, out)
+}
+
 /** Runs the CLI; returns the process exit code. */
 export function main(args: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): number {
-  const [command] = args
+  const [command, ...rest] = args
   try {
     switch (command) {
       case '--version':
@@ -20,7 +46,9 @@ export function main(args: string[], out: (line: string) => void = console.log, 
         out(version)
         return 0
       case 'demo':
-        return runDemo(out)
+        return demo(rest, out, err)
+      case 'tour':
+        return runTour(out)
       case undefined:
       case 'help':
       case '--help':

@@ -1,128 +1,245 @@
-import { Dynptr } from './dynptr'
+import { readFileSync } from 'node:fs'
+
 import { UxdpError } from './errors'
-import { Frame, XDP_FLAGS_FRAGS_PF_MEMALLOC, XDP_FLAGS_HAS_FRAGS } from './frame'
-import { PagePool } from './pool'
-import { RingBuffer } from './ringbuf'
+import { DevMap, Mvneta, NativeXdpProgram, XDP_DROP, XDP_PASS, XDP_TX, type XdpContext } from './mvneta'
+import { readCapture } from './pcap'
 
-const hex = (n: bigint | number) => '0x' + n.toString(16)
+/** UDP destination ports the demo's program acts on (the native `mix` program uses the same). */
+export const PORT_DROP = 9
+export const PORT_TX = 7
+export const PORT_REDIRECT = 4789
 
-function flagNames(flags: number): string {
-  const names = []
-  if (flags & XDP_FLAGS_HAS_FRAGS) names.push('HAS_FRAGS')
-  if (flags & XDP_FLAGS_FRAGS_PF_MEMALLOC) names.push('FRAGS_PF_MEMALLOC')
-  return names.length ? names.join('|') : '0'
+const MTU = 9000
+/** Bytes a single 3520-byte RX buffer holds of a frame: 3520 - 2 (Marvell header) - 4 (FCS). */
+const SINGLE_BUFFER_FRAME = 3520 - 2 - 4
+
+export interface DemoOptions {
+  /** Frames of the built-in mix (default 20000). */
+  frames?: number
+  /** Replay this pcap/pcapng file instead of the built-in mix. */
+  pcap?: string
+  /** Run the engine's native program instead of the JavaScript one. */
+  native?: boolean
+  json?: boolean
+  /** Progress lines (on long runs, to stderr). */
+  progress?: (line: string) => void
 }
 
-/** An Ethernet/IPv4/UDP jumbo frame whose payload bytes tell their own offset. */
-export function jumboFrame(length: number): Buffer {
-  const b = Buffer.alloc(length)
-  for (let i = 0; i < length; i++) b[i] = i & 0xff
-  Buffer.from('02000000000202000000000108004500', 'hex').copy(b, 0)
-  b.writeUInt16BE(length - 14, 16)
-  Buffer.from('00004000401100000a0000010a000002', 'hex').copy(b, 18)
-  b.writeUInt16BE(4789, 34)
-  b.writeUInt16BE(4789, 36)
-  b.writeUInt16BE(length - 34, 38)
-  return b
-}
-
-function attempt(what: string, f: () => string | void): string {
-  try {
-    const r = f()
-    return `${what} -> ${r ?? 'ok'}`
-  } catch (e) {
-    if (e instanceof UxdpError) return `${what} -> ${e.errno} ${e.code}: ${e.message.replace(/^.*?: /, '').replace(/ \(\w+\)$/, '')}`
-    throw e
+/** A small deterministic generator (xorshift32), so every run offers the same traffic. */
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1
+  return () => {
+    x ^= x << 13
+    x >>>= 0
+    x ^= x >>> 17
+    x ^= x << 5
+    x >>>= 0
+    return x
   }
 }
 
-function describe(frame: Frame): string[] {
-  const l = frame.layout()
-  const lines = [
-    `  head page ${hex(l.pageAddr)}: headroom ${frame.headroom} | meta ${frame.metaLength} | data ${frame.linearLength} | tailroom ${frame.tailroom} | skb_shared_info ${l.pageSize - l.hardEnd}`,
-  ]
-  frame.frags().forEach((f, i) => lines.push(`  frag ${i}    ${hex(f.pageAddr)}: ${f.length} bytes at page offset ${f.offset}`))
-  lines.push(`  flags ${flagNames(frame.flags)}, xdp_get_buff_len ${frame.length}, xdp_frags_size ${frame.fragsSize}`)
-  return lines
+/** An Ethernet/IPv4/UDP frame of `len` bytes to `dport`, checksums valid. */
+export function udpFrame(len: number, dport: number, seq: number): Buffer {
+  const f = Buffer.alloc(len)
+  Buffer.from('0200000000010200000000020800', 'hex').copy(f, 0)
+  f[14] = 0x45
+  f.writeUInt16BE(len - 14, 16)
+  f.writeUInt16BE(seq & 0xffff, 18)
+  f[22] = 64
+  f[23] = 17
+  Buffer.from([10, 0, (seq >> 8) & 0xff, seq & 0xff, 10, 0, 0, 2]).copy(f, 26)
+  let sum = 0
+  for (let i = 14; i < 34; i += 2) sum += f.readUInt16BE(i)
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16)
+  f.writeUInt16BE(~sum & 0xffff, 24)
+  f.writeUInt16BE(1024 + (seq % 50000), 34)
+  f.writeUInt16BE(dport, 36)
+  f.writeUInt16BE(len - 34, 38)
+  PAYLOAD.copy(f, 42, seq & 0xff, (seq & 0xff) + len - 42)
+  return f
 }
 
-/** The main job: what the frame and dynptr engines do to a jumbo frame, step by step. */
-export function runDemo(out: (line: string) => void = console.log): number {
-  const pool = new PagePool()
-  const frame = Frame.fromBytes(jumboFrame(9000), { pool })
+/** Payload bytes: each tells its position (offset by the frame's sequence number). */
+const PAYLOAD = Buffer.from(Array.from({ length: 256 + MTU + 14 }, (_, i) => i & 0xff))
 
-  out('uxdp: the XDP multi-buffer frame engine on one 9000-byte jumbo frame (Ethernet/IPv4/UDP)')
-  out('')
-  out('1. Built as BPF_PROG_TEST_RUN builds it (4 KiB pages: 3520 linear bytes, then page frags):')
-  describe(frame).forEach((l) => out(l))
-  out(`  a program that ignores frags sees only data..data_end = ${frame.linearLength} of ${frame.length} bytes`)
-  out('')
+/** The built-in mix: mostly small frames, a third jumbo, spread over the four verdicts. */
+function* mix(count: number): Generator<Buffer> {
+  const next = rng(0x9e3779b9)
+  const ports = [53, 53, 443, PORT_DROP, PORT_TX, PORT_REDIRECT]
+  for (let seq = 0; seq < count; seq++) {
+    const r = next()
+    const jumbo = r % 3 === 0
+    const len = jumbo ? 3600 + (r % (MTU + 14 - 3600)) : 60 + (r % 1455)
+    yield udpFrame(len, ports[(r >>> 8) % ports.length], seq)
+  }
+}
 
-  out('2. Reading across the linear|frag boundary at 3520:')
-  out(`  ${attempt('bpf_xdp_pointer(3510, 20)', () => (frame.pointer(3510, 20) ? 'direct view' : 'NULL: the range crosses a boundary'))}`)
-  out(`  ${attempt('bpf_xdp_load_bytes(3510, 20)', () => `copied ${frame.loadBytes(3510, 20).toString('hex')}`)}`)
-  const view = frame.pointer(5000, 8)
-  out(`  ${attempt('bpf_xdp_pointer(5000, 8)', () => (view ? `direct view into frag 0: ${Buffer.from(view).toString('hex')}` : 'NULL'))}`)
-  out(`  ${attempt('bpf_xdp_load_bytes(9000, 1)', () => void frame.loadBytes(9000, 1))}`)
-  out(`  ${attempt('bpf_xdp_load_bytes(0x10000, 1)', () => void frame.loadBytes(0x10000, 1))}`)
-  out('')
+/** The demo's XDP program, in TypeScript: reads the UDP port across frags (the headers sit in
+ * the linear part, but nothing here assumes it), then decides. */
+function program(target: DevMap) {
+  return (ctx: XdpContext): number => {
+    const f = ctx.frame
+    if (f.length < 42) return XDP_PASS
+    const hdr = f.loadBytes(12, 26)
+    if (hdr.readUInt16BE(0) !== 0x0800 || hdr[11] !== 17) return XDP_PASS
+    const ihl = (hdr[2] & 0xf) * 4
+    const dport = f.loadBytes(14 + ihl + 2, 2).readUInt16BE(0)
+    switch (dport) {
+      case PORT_DROP:
+        return XDP_DROP
+      case PORT_TX: {
+        const eth = f.pointer(0, 12)!
+        const dst = Buffer.from(eth.subarray(0, 6))
+        eth.copyWithin(0, 6, 12)
+        eth.set(dst, 6)
+        return XDP_TX
+      }
+      case PORT_REDIRECT:
+        return ctx.redirectMap(target, 0, XDP_PASS)
+      default:
+        return XDP_PASS
+    }
+  }
+}
 
-  out('3. Changing the tail (only the last frag grows; shrinking frees whole frags):')
-  out(`  ${attempt('bpf_xdp_adjust_tail(+10)', () => void frame.adjustTail(10))}`)
-  out(`  ${attempt('bpf_xdp_adjust_tail(+3000)', () => void frame.adjustTail(3000))}`)
-  out(`  the view taken in step 2 was detached by the change: ${view?.length === 0 ? 'yes' : 'no'}`)
-  const before = pool.stats().inFlight
-  out(`  ${attempt('bpf_xdp_adjust_tail(-4200)', () => void frame.adjustTail(-4200))}`)
-  out(`  pages in flight: ${before} -> ${pool.stats().inFlight}`)
-  describe(frame).forEach((l) => out(l))
-  out('')
+export interface DemoResult {
+  frames: number
+  multi_buffer_frames: number
+  accepted: number
+  passed: number
+  transmitted: number
+  redirected: number
+  /** Frames the driver dropped without a counter: a multi-buffer frame straddling the end of a
+   * poll's budget (the upstream driver's behaviour, see `quirks.dropSplitFrames`). */
+  split_dropped: number
+  /** The receiving NIC's `ethtool -S` names, the redirect target's `tx_xdp_xmit`. */
+  stats: Record<string, number>
+  page_pool: { allocated: number; in_flight: number }
+  program: 'typescript' | 'native'
+  elapsed_ms: number
+}
 
-  out('4. Headers and metadata in the linear part:')
-  out(`  ${attempt('bpf_xdp_adjust_head(+14)', () => {
-    frame.adjustHead(14)
-    return `popped Ethernet; packet starts with ${frame.loadBytes(0, 4).toString('hex')} (IPv4)`
-  })}`)
-  out(`  ${attempt('bpf_xdp_adjust_meta(-8)', () => {
-    frame.adjustMeta(-8)
-    return `metadata ${frame.metaLength} bytes`
-  })}`)
-  out(`  ${attempt('bpf_xdp_adjust_meta(-6)', () => void frame.adjustMeta(-6))}`)
-  out(`  ${attempt('bpf_xdp_adjust_head(-14)', () => void frame.adjustHead(-14))}`)
-  out('')
+/** The main job: the emulated mvneta at MTU 9000 with a mix of small and jumbo frames through
+ * a frags-aware XDP program that passes, drops, transmits and redirects. */
+export function runNicDemo(options: DemoOptions = {}): DemoResult {
+  const start = performance.now()
+  const rx = new Mvneta({ ifindex: 2, mtu: MTU, mac: '02:00:00:00:00:01' })
+  const peer = new Mvneta({ ifindex: 3, mtu: MTU, mac: '02:00:00:00:00:03' })
+  const devmap = new DevMap()
+  devmap.set(0, peer)
+  const native = Boolean(options.native)
+  try {
+    if (native) rx.attachXdp(NativeXdpProgram.mix(peer), { needs: ['tx', 'redirect', 'rx-sg'] })
+    else rx.attachXdp(program(devmap), { frags: true, needs: ['tx', 'redirect', 'rx-sg'] })
 
-  out('5. A dynptr over the whole frame, and the UDP payload cut into ring-buffer records:')
-  const d = Dynptr.fromXdp(frame)
-  out(`  bpf_dynptr_from_xdp: size ${d.size} (linear part and frags alike)`)
-  const buffer = new Uint8Array(20)
-  out(`  ${attempt('bpf_dynptr_slice(3510, 20, buffer)', () => (d.slice(3510, 20, buffer)?.buffer === buffer.buffer ? 'copied into the buffer: the range crosses a boundary' : 'direct view'))}`)
-  out(`  ${attempt('bpf_dynptr_slice(4000, 8)', () => (d.slice(4000, 8)?.buffer === buffer.buffer ? 'copied' : 'direct view into frag 0'))}`)
-  out(`  ${attempt('bpf_dynptr_read(4800, 16)', () => void d.read(4800, 16))}`)
-  const ring = new RingBuffer(16384)
-  const payload = d.clone(42)
-  const records: number[] = []
-  const rc = payload.iterator((chunk) => {
-    const n = Math.min(chunk.getSize(), 1472)
-    const rec = ring.reserve(n)
-    rec.copyFrom(0, chunk, 0, n)
-    rec.submit()
-    records.push(n)
-    return n === chunk.getSize() ? 0 : n
-  })
-  out(`  bpf_dynptr_iterator over the payload (the seed's clone at offset 42): returned ${rc}, ${records.length} records of ${records.join(', ')} bytes`)
-  const consumed = ring.drain()
-  const intact = consumed.reduce((at, r) => (at >= 0 && r.equals(frame.loadBytes(at, r.length)) ? at + r.length : -1), 42)
-  out(`  consumed ${consumed.length} records in order, ${intact === frame.length ? 'byte-exact' : 'NOT matching'} against the frame`)
-  out('')
+    let source: Iterable<Buffer>
+    let total: number
+    if (options.pcap !== undefined) {
+      const packets = readCapture(readFileSync(options.pcap))
+      source = packets.map((p) => p.data)
+      total = packets.length
+    } else {
+      total = options.frames ?? 20000
+      if (!Number.isInteger(total) || total < 0) throw new UxdpError('EINVAL', 'frames must be a non-negative integer')
+      source = mix(total)
+    }
 
-  out('6. Leaving the receive path:')
-  const xdpf = frame.toXdpFrame()
-  out(`  xdp_convert_buff_to_frame: 40-byte xdp_frame at data_hard_start, len ${xdpf.length}, headroom ${xdpf.headroom}, metasize ${xdpf.metasize}, frame length ${xdpf.frameLength}`)
-  const skb = xdpf.toSkb({ ifindex: 2 })
-  const info = skb.info()
-  out(`  __xdp_build_skb_from_frame: len ${info.len}, data_len ${info.dataLen}, nr_frags ${info.nrFrags}, truesize ${info.truesize}, protocol ${hex(info.protocol)}, meta_len ${info.metaLen}`)
-  skb.release()
-  const s = pool.stats()
-  out('')
-  out(`7. Released: pages allocated ${s.allocated}, reused ${s.allocFast}, recycled ${s.recycled}, in flight ${s.inFlight}`)
-  return s.inFlight === 0 ? 0 : 1
+    let frames = 0
+    let multi = 0
+    let accepted = 0
+    let passed = 0
+    let transmitted = 0
+    let redirected = 0
+    let lastReport = performance.now()
+    const chunk: Buffer[] = []
+    const flush = () => {
+      // Small chunks: the RX ring holds 512 descriptors, and a jumbo frame takes three.
+      accepted += rx.offer(chunk)
+      chunk.length = 0
+      rx.run({ budget: 64 })
+      peer.poll()
+      passed += rx.stack().length
+      transmitted += rx.drainTx().length
+      redirected += peer.drainTx().length
+    }
+    for (const f of source) {
+      chunk.push(f)
+      frames++
+      if (f.length > SINGLE_BUFFER_FRAME && f.length <= MTU + 14) multi++
+      if (chunk.length === 128) flush()
+      if (options.progress && performance.now() - lastReport > 1000) {
+        lastReport = performance.now()
+        options.progress(`uxdp demo: ${frames}/${total} frames (${Math.round((100 * frames) / Math.max(total, 1))} %)`)
+      }
+    }
+    flush()
+    rx.run({ budget: 64 })
+    peer.run({ budget: 64 })
+    transmitted += rx.drainTx().length
+    redirected += peer.drainTx().length
+    passed += rx.stack().length
+
+    const s = rx.stats()
+    const splitDropped = s.diagnostics.rx_split_dropped
+    const stats: Record<string, number> = { ...s.ethtool, ...s.stats64, tx_xdp_xmit_peer: peer.stats().ethtool.tx_xdp_xmit }
+    peer.close()
+    rx.close()
+    const pool = rx.stats().pagePool
+    const peerPool = peer.stats().pagePool
+    return {
+      frames,
+      multi_buffer_frames: multi,
+      accepted,
+      passed,
+      transmitted,
+      redirected,
+      split_dropped: splitDropped,
+      stats,
+      page_pool: { allocated: pool.allocated + peerPool.allocated, in_flight: pool.inFlight + peerPool.inFlight },
+      program: native ? 'native' : 'typescript',
+      elapsed_ms: Math.round(performance.now() - start),
+    }
+  } finally {
+    peer.close()
+    rx.close()
+  }
+}
+
+const TABLE_STATS = [
+  'good_frames_received',
+  'good_octets_received',
+  'oversize_received',
+  'rx_discard',
+  'rx_packets',
+  'rx_bytes',
+  'rx_xdp_pass',
+  'rx_xdp_drop',
+  'rx_xdp_tx',
+  'rx_xdp_tx_errors',
+  'rx_xdp_redirect',
+  'tx_packets',
+  'tx_bytes',
+  'good_frames_sent',
+  'tx_xdp_xmit_peer',
+  'rx_pp_alloc_slow',
+  'rx_pp_alloc_fast',
+  'rx_pp_recycle_ring',
+]
+
+/** Prints the demo's result: a summary and a stats table, or one JSON object. */
+export function printDemo(r: DemoResult, json: boolean, out: (line: string) => void): number {
+  if (json) {
+    out(JSON.stringify(r))
+  } else {
+    out(`uxdp: an emulated mvneta NIC at MTU ${MTU}, XDP program in ${r.program === 'native' ? 'the engine (native)' : 'TypeScript'}`)
+    out(`  ${r.frames} frames offered (${r.multi_buffer_frames} over several RX buffers), ${r.accepted} taken by the hardware, in ${r.elapsed_ms} ms`)
+    out(`  host stack received ${r.passed}, XDP_TX sent ${r.transmitted}, redirected to ifindex 3 and sent ${r.redirected}`)
+    out(`  ${r.split_dropped} jumbo frames dropped by the driver where a poll's 64-descriptor budget cut them (upstream mvneta does this too)`)
+    out('')
+    out('  counter                        value')
+    for (const name of TABLE_STATS) out(`  ${name.padEnd(28)} ${String(r.stats[name] ?? 0).padStart(12)}`)
+    out('')
+    out(`  page pool: ${r.page_pool.allocated} pages allocated, ${r.page_pool.in_flight} in flight after closing the NICs`)
+  }
+  return r.page_pool.in_flight === 0 ? 0 : 1
 }

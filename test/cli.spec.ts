@@ -1,7 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { udpFrame } from '../lib/demo'
+import { PcapWriter } from '../lib/index'
 
 const bin = join(__dirname, '..', 'bin', 'uxdp.js')
 const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'))
@@ -11,8 +14,8 @@ describe('uxdp CLI', () => {
     expect(execFileSync(process.execPath, [bin, '--version'], { encoding: 'utf8' }).trim()).toBe(pkg.version)
   })
 
-  it('demo walks a jumbo frame through the engine and ends with nothing in flight', () => {
-    const out = execFileSync(process.execPath, [bin, 'demo'], { encoding: 'utf8' })
+  it('tour walks a jumbo frame through the frame and dynptr engines and ends with nothing in flight', () => {
+    const out = execFileSync(process.execPath, [bin, 'tour'], { encoding: 'utf8' })
     expect(out).toMatch(/frag 1 .*: 1384 bytes/)
     expect(out).toMatch(/bpf_xdp_pointer\(3510, 20\) -> NULL/)
     expect(out).toMatch(/bpf_xdp_adjust_tail\(\+3000\) -> -22 EINVAL/)
@@ -20,6 +23,59 @@ describe('uxdp CLI', () => {
     expect(out).toMatch(/4 records of 1472, 1472, 1472, 352 bytes/)
     expect(out).toMatch(/consumed 4 records in order, byte-exact/)
     expect(out).toMatch(/in flight 0$/m)
+  })
+
+  it('demo runs the NIC at MTU 9000 through every action and ends with a stats table, nothing in flight', () => {
+    const r = spawnSync(process.execPath, [bin, 'demo', '--frames', '3000'], { encoding: 'utf8' })
+    expect(r.status).toBe(0)
+    expect(r.stdout).toMatch(/emulated mvneta NIC at MTU 9000, XDP program in TypeScript/)
+    for (const name of ['rx_xdp_pass', 'rx_xdp_drop', 'rx_xdp_tx', 'rx_xdp_redirect']) {
+      const m = r.stdout.match(new RegExp(`^  ${name} +(\\d+)$`, 'm'))
+      expect(Number(m?.[1]), name).toBeGreaterThan(100)
+    }
+    expect(r.stdout).toMatch(/0 in flight after closing the NICs/)
+  })
+
+  it('demo --json: frames, multi-buffer frames, ethtool-named stats, page pool back to 0', () => {
+    for (const extra of [[], ['--native']]) {
+      const out = execFileSync(process.execPath, [bin, 'demo', '--json', '--frames', '2000', ...extra], { encoding: 'utf8' })
+      const j = JSON.parse(out)
+      expect(j.frames).toBe(2000)
+      expect(j.multi_buffer_frames).toBeGreaterThan(400)
+      expect(j.page_pool.in_flight).toBe(0)
+      expect(j.page_pool.allocated).toBeGreaterThan(0)
+      const s = j.stats
+      expect(s.good_frames_received).toBe(2000)
+      expect(s.rx_xdp_pass + s.rx_xdp_drop + s.rx_xdp_tx + s.rx_xdp_redirect + j.split_dropped).toBe(2000)
+      expect(s.tx_xdp_xmit_peer).toBe(s.rx_xdp_redirect)
+      expect(j.program).toBe(extra.length ? 'native' : 'typescript')
+    }
+  })
+
+  it('the native and TypeScript programs decide the same', () => {
+    const run = (extra: string[]) => JSON.parse(execFileSync(process.execPath, [bin, 'demo', '--json', '--frames', '1500', ...extra], { encoding: 'utf8' }))
+    const [ts, nat] = [run([]), run(['--native'])]
+    for (const k of ['rx_xdp_pass', 'rx_xdp_drop', 'rx_xdp_tx', 'rx_xdp_redirect', 'tx_bytes', 'rx_bytes']) expect(nat.stats[k], k).toBe(ts.stats[k])
+  })
+
+  it('demo --pcap replays a capture', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uxdp-demo-'))
+    const file = join(dir, 'in.pcap')
+    const w = new PcapWriter()
+    w.write(udpFrame(100, 7, 1), 1000n)
+    w.write(udpFrame(9000, 9, 2), 2000n)
+    w.write(udpFrame(5000, 53, 3), 3000n)
+    w.writeFile(file)
+    const j = JSON.parse(execFileSync(process.execPath, [bin, 'demo', '--json', '--pcap', file], { encoding: 'utf8' }))
+    expect([j.frames, j.multi_buffer_frames, j.transmitted, j.passed]).toEqual([3, 2, 1, 1])
+    expect(j.stats.rx_xdp_drop).toBe(1)
+    rmSync(dir, { recursive: true })
+  })
+
+  it('bad demo options exit 1 with the reason', () => {
+    const r = spawnSync(process.execPath, [bin, 'demo', '--frames', 'many'], { encoding: 'utf8' })
+    expect(r.status).toBe(1)
+    expect(r.stderr).toMatch(/--frames takes a non-negative integer/)
   })
 
   it('unknown commands exit 2 with usage', () => {
