@@ -1,5 +1,6 @@
 import { call, checkInt, checkU32, UxdpError } from './errors'
 import { Frame } from './frame'
+import { KV_KEY_HW_HASH, KV_KEY_HW_TIMESTAMP } from './kvstore'
 import { native } from './native'
 
 /** XDP actions (`enum xdp_action`). */
@@ -303,6 +304,39 @@ export class XdpContext {
     return { proto: p, tci: this.#hints[this.#base + 3] }
   }
 
+  /** Writes the frame's RX hints (hash, VLAN tag, timestamp) into its metadata key/value store
+   * under the well-known hardware keys, so they travel with the frame through XDP_REDIRECT and
+   * into the skb. Skips hints the NIC does not implement or the frame lacks; returns how many
+   * it stored. ENOSPC when the metadata area is full. */
+  exportHints(): number {
+    const store = this.frame.metadata
+    let n = 0
+    const take = <T>(f: () => T): T | undefined => {
+      try {
+        return f()
+      } catch (e) {
+        if (e instanceof UxdpError && (e.code === 'ENODATA' || e.code === 'EOPNOTSUPP')) return undefined
+        throw e
+      }
+    }
+    const hash = take(() => this.rxHash())
+    if (hash !== undefined) {
+      store.set(KV_KEY_HW_HASH, { u32: hash.hash })
+      n++
+    }
+    const vlan = take(() => this.rxVlanTag())
+    if (vlan !== undefined) {
+      store.setVlan(vlan)
+      n++
+    }
+    const ts = take(() => this.rxTimestamp())
+    if (ts !== undefined) {
+      store.set(KV_KEY_HW_TIMESTAMP, { u64: ts })
+      n++
+    }
+    return n
+  }
+
   /** `bpf_redirect(ifindex, flags)`: XDP_REDIRECT to `nic`'s `ndo_xdp_xmit`; XDP_ABORTED for
    * any flag (XDP has none). */
   redirect(nic: Mvneta, flags = 0): number {
@@ -566,10 +600,14 @@ export class Mvneta {
    * all of them. `queue` forces an RX queue. Returns how many the hardware took (the rest found
    * no free descriptor and count as `rx_discard`).
    */
-  offer(frames: Uint8Array | Iterable<Uint8Array | OfferedFrame>, options: { queue?: number } = {}): number {
+  offer(frames: Uint8Array | OfferedFrame | Iterable<Uint8Array | OfferedFrame>, options: { queue?: number } = {}): number {
     this.#checkOpen()
     const list: OfferedFrame[] = []
-    const items = frames instanceof Uint8Array ? [frames] : frames
+    let items: Iterable<Uint8Array | OfferedFrame>
+    if (frames instanceof Uint8Array) items = [frames]
+    else if (frames !== null && typeof frames === 'object' && Symbol.iterator in frames) items = frames
+    else if (frames !== null && typeof frames === 'object' && 'data' in frames) items = [frames]
+    else throw new UxdpError('EINVAL', 'offer takes a frame, a { data } object, or an iterable of them')
     for (const f of items) {
       const o: OfferedFrame = f instanceof Uint8Array ? { data: f } : (f as OfferedFrame)
       if (!(o.data instanceof Uint8Array)) throw new UxdpError('EINVAL', 'each frame is a Uint8Array or { data }')

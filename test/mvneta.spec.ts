@@ -3,6 +3,10 @@ import {
   CpuMap,
   DevMap,
   Dynptr,
+  Frame,
+  KV_KEY_HW_HASH,
+  KV_KEY_HW_TIMESTAMP,
+  MetadataKeyRegistry,
   Mvneta,
   NativeXdpProgram,
   NETDEV_XDP_ACT,
@@ -311,6 +315,39 @@ describe('Mvneta: attach, MTU and features', () => {
     expect(skbs.map((p) => p.nrFrags)).toEqual([2, 2, 2])
     expect(map.entry(2)).toMatchObject({ qsize: 3, queued: 0, processed: 3, drops: 2 })
     expect(code(() => map.set(4, 1))).toBe('E2BIG')
+  })
+})
+
+describe('Mvneta: the metadata key/value store', () => {
+  it('hints exported into the store travel through a cpumap redirect into the skb; program keys too', () => {
+    const n = nic({ mtu: 9000 })
+    const map = new CpuMap(2)
+    map.set(1, 16)
+    const registry = new MetadataKeyRegistry()
+    const flow = registry.register('flow-id', 8)
+    n.attachXdp(
+      (ctx) => {
+        expect(ctx.exportHints()).toBe(3)
+        ctx.frame.metadata.withRegistry(registry).set('flow-id', { u64: 0x1122334455667788n })
+        return ctx.redirectMap(map, 1)
+      },
+      { frags: true },
+    )
+    n.offer({ data: udp(9014, 53, 7), timestampNs: 123456789n })
+    n.poll()
+    const [skb] = map.run(1)
+    expect(skb.nrFrags).toBe(2)
+    // The skb's metadata is the store: read it back through a Frame-less parse of the bytes.
+    const meta = skb.meta
+    expect(meta.length).toBeGreaterThan(16)
+    const f = Frame.fromBytes(skb.data.subarray(0, 64), { meta })
+    const store = f.metadata.withRegistry(registry)
+    expect(store.getU64(KV_KEY_HW_TIMESTAMP)).toBe(123456789n)
+    expect(store.getVlan()).toEqual({ proto: 0x8100, tci: 7 })
+    expect(store.getU32(KV_KEY_HW_HASH)).toBeGreaterThan(0)
+    expect(store.getU64('flow-id')).toBe(0x1122334455667788n)
+    expect(flow).toBe(0n)
+    f.release()
   })
 })
 

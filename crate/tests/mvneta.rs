@@ -524,3 +524,37 @@ fn xdp_tx_to_a_device_with_tx_paused_then_reclaimed() {
     assert_eq!(r.tx_reclaimed, 1);
     assert_no_pages_left(&mut dev);
 }
+
+#[test]
+fn exported_hints_survive_redirect_to_a_cpumap_into_the_skb() {
+    use uxdp::frame::{HwVlan, KV_KEY_HW_HASH, KV_KEY_HW_TIMESTAMP, KV_KEY_HW_VLAN};
+    struct Export(RedirectTarget);
+    impl XdpProgram for Export {
+        fn has_frags(&self) -> bool {
+            true
+        }
+        fn run(&mut self, ctx: &mut XdpContext<'_>) -> u32 {
+            assert_eq!(ctx.export_hints().unwrap(), 3);
+            ctx.redirect(self.0.clone())
+        }
+    }
+    let map = Rc::new(RefCell::new(CpuMap::new(2)));
+    map.borrow_mut().set(0, 8).unwrap();
+    let dev = Mvneta::new_shared(cfg(9000)).unwrap();
+    dev.borrow_mut().attach(Some(Program::Native(Box::new(Export(RedirectTarget::cpu(&map, 0))))), 0).unwrap();
+    let plain = udp_frame(9014, 1);
+    let mut tagged = plain[..12].to_vec();
+    tagged.extend_from_slice(&[0x81, 0x00, 0x20, 0x07]);
+    tagged.extend_from_slice(&plain[12..]);
+    dev.borrow_mut().receive(&tagged, None, WireRx { timestamp: Some(77), ..WireRx::default() }).unwrap();
+    napi_poll(&dev, 64);
+    map.borrow_mut().run(0, 8);
+    let skb = map.borrow_mut().take_skbs(0).pop().unwrap();
+    assert_eq!(skb.nr_frags(), 2);
+    assert_eq!(HwVlan::from_bytes(skb.kv_get(KV_KEY_HW_VLAN).unwrap()), Some(HwVlan { proto: 0x8100, tci: 0x2007 }));
+    assert_eq!(skb.kv_get(KV_KEY_HW_TIMESTAMP).unwrap(), &77u64.to_le_bytes());
+    assert_eq!(skb.kv_get(KV_KEY_HW_HASH).unwrap().len(), 4);
+    drop(skb);
+    dev.borrow_mut().stop();
+    assert_eq!(dev.borrow().stats().page_pool.in_flight, 0);
+}

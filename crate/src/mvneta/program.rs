@@ -83,6 +83,29 @@ impl XdpContext<'_> {
         self.hints.vlan.ok_or_else(|| no_data(OP, "VLAN tag"))
     }
 
+    /// Writes the hints the NIC has for this frame into the metadata key/value store under the
+    /// well-known hardware keys (hash, VLAN tag, timestamp), so they travel with the frame through
+    /// `xdp_frame` conversion and XDP_REDIRECT (to a cpumap, into the skb's metadata). Hints the
+    /// device does not implement or the frame lacks are skipped; returns how many were stored.
+    /// ENOSPC when the metadata area has no room (nothing changes for that key).
+    pub fn export_hints(&mut self) -> Result<u32> {
+        use crate::frame::{HwVlan, KV_KEY_HW_HASH, KV_KEY_HW_TIMESTAMP, KV_KEY_HW_VLAN};
+        let mut n = 0;
+        if let Ok((hash, _)) = self.rx_hash() {
+            self.buff.kv_set(KV_KEY_HW_HASH, &hash.to_le_bytes())?;
+            n += 1;
+        }
+        if let Ok(v) = self.rx_vlan_tag() {
+            self.buff.kv_set(KV_KEY_HW_VLAN, &HwVlan { proto: v.proto, tci: v.tci }.to_bytes())?;
+            n += 1;
+        }
+        if let Ok(t) = self.rx_timestamp() {
+            self.buff.kv_set(KV_KEY_HW_TIMESTAMP, &t.to_le_bytes())?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
     /// `bpf_redirect` / `bpf_redirect_map` with a present entry: records where XDP_REDIRECT goes
     /// and returns XDP_REDIRECT.
     pub fn redirect(&mut self, target: RedirectTarget) -> u32 {
