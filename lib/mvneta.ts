@@ -425,6 +425,7 @@ export class Mvneta {
   #contexts: XdpContext[] = []
   #hints = new Float64Array(0)
   #verdicts = new Int32Array(0)
+  #offerScratch = new Uint8Array(64 * 1024)
   readonly #targets = new Map<Mvneta | CpuMap, Map<number, number> | number>()
   #closed = false
   #rxMetadataMask: number
@@ -617,7 +618,9 @@ export class Mvneta {
     const lengths = new Uint32Array(list.length)
     let total = 0
     for (let i = 0; i < list.length; i++) total += lengths[i] = list[i].data.length
-    const data = Buffer.allocUnsafe(total)
+    // Reused between calls: the engine copies the frames into its buffers before returning.
+    if (this.#offerScratch.length < total) this.#offerScratch = new Uint8Array(Math.max(total, 2 * this.#offerScratch.length))
+    const data = this.#offerScratch.subarray(0, total)
     let at = 0
     for (const o of list) {
       data.set(o.data, at)

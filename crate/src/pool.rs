@@ -6,8 +6,9 @@
 //! Dropping a [`Page`] returns it; the counters in [`PoolStats`] make a page that never came back
 //! visible (`in_flight` stays above zero), which is how tests prove that nothing leaks.
 
+use std::cell::{RefCell, RefMut};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::errno::{Errno, Result, XdpError};
 
@@ -62,14 +63,14 @@ struct PoolState {
 struct PoolShared {
     config: PoolConfig,
     base_addr: u64,
-    state: Mutex<PoolState>,
+    // Single-threaded, like the NAPI context a kernel page pool's lockless cache belongs to: a
+    // page is taken and given back in a few nanoseconds, which the NIC's per-frame budget needs.
+    state: RefCell<PoolState>,
 }
 
 impl PoolShared {
-    fn lock(&self) -> MutexGuard<'_, PoolState> {
-        // A panic while holding the lock cannot leave the counters half-updated in a way that
-        // matters more than losing the pool, so a poisoned lock is simply taken over.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn lock(&self) -> RefMut<'_, PoolState> {
+        self.state.borrow_mut()
     }
 
     fn give_back(&self, mem: Box<[u8]>, id: u32) {
@@ -87,7 +88,7 @@ impl PoolShared {
 /// A handle to a pool; clones share the same pool.
 #[derive(Clone)]
 pub struct PagePool {
-    shared: Arc<PoolShared>,
+    shared: Rc<PoolShared>,
 }
 
 impl std::fmt::Debug for PagePool {
@@ -114,10 +115,10 @@ impl PagePool {
         }
         let pool_index = u64::from(NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed) % 1024);
         Ok(PagePool {
-            shared: Arc::new(PoolShared {
+            shared: Rc::new(PoolShared {
                 config,
                 base_addr: DIRECT_MAP_BASE + (pool_index << POOL_SPAN_SHIFT),
-                state: Mutex::new(PoolState { cache: Vec::new(), next_page_id: 0, pfmemalloc: false, stats: PoolStats::default() }),
+                state: RefCell::new(PoolState { cache: Vec::new(), next_page_id: 0, pfmemalloc: false, stats: PoolStats::default() }),
             }),
         })
     }
@@ -143,7 +144,7 @@ impl PagePool {
 
     /// Whether two handles name the same pool.
     pub fn same_pool(&self, other: &PagePool) -> bool {
-        Arc::ptr_eq(&self.shared, &other.shared)
+        Rc::ptr_eq(&self.shared, &other.shared)
     }
 
     /// Takes a page: recycled if the cache has one (its old bytes are still there, as in the
@@ -173,7 +174,7 @@ impl PagePool {
         state.stats.in_flight += 1;
         let pfmemalloc = state.pfmemalloc;
         drop(state);
-        Ok(Page { mem, id, pfmemalloc, pool: Arc::clone(&self.shared) })
+        Ok(Page { mem, id, pfmemalloc, pool: Rc::clone(&self.shared) })
     }
 }
 
@@ -182,7 +183,7 @@ pub struct Page {
     mem: Box<[u8]>,
     id: u32,
     pfmemalloc: bool,
-    pool: Arc<PoolShared>,
+    pool: Rc<PoolShared>,
 }
 
 impl std::fmt::Debug for Page {
@@ -219,7 +220,7 @@ impl Page {
 
     /// The pool this page returns to.
     pub fn pool(&self) -> PagePool {
-        PagePool { shared: Arc::clone(&self.pool) }
+        PagePool { shared: Rc::clone(&self.pool) }
     }
 }
 

@@ -119,7 +119,8 @@ fn a_9000_mtu_frame_spans_three_buffers_with_fcs_in_frags_size() {
         let mut c = cfg(9000);
         c.quirks = Quirks { fcs_in_frags_size: quirk, ..Quirks::default() };
         let mut dev = Mvneta::new(c).unwrap();
-        struct Probe(Rc<RefCell<Vec<(u32, u32, u8, Vec<u32>)>>>);
+        type Seen = Rc<RefCell<Vec<(u32, u32, u8, Vec<u32>)>>>;
+        struct Probe(Seen);
         impl XdpProgram for Probe {
             fn has_frags(&self) -> bool {
                 true
@@ -183,7 +184,7 @@ fn xdp_tx_sends_one_descriptor_per_buffer() {
     assert_eq!(txq.descs().tx_command(1), tx::F_DESC);
     assert_eq!(txq.descs().tx_command(2), 0);
     assert_eq!(txq.descs().tx_command(3), tx::L_DESC | tx::Z_PAD);
-    assert_eq!((txq.descs().tx_data_size(1), txq.descs().tx_data_size(2), txq.descs().tx_data_size(3)), (3518 - 0, 3520, 1976));
+    assert_eq!((txq.descs().tx_data_size(1), txq.descs().tx_data_size(2), txq.descs().tx_data_size(3)), (3518, 3520, 1976));
     let out = dev.take_wire_tx();
     assert_eq!(out.len(), 2);
     let mut swapped = small.clone();

@@ -56,6 +56,9 @@ pub struct MvnetaConfig {
     pub rx_csum: bool,
     /// Keep the bytes of transmitted frames for `take_wire_tx`.
     pub capture_tx: bool,
+    /// Compute every received frame's FCS into its buffer (default: only where software can see
+    /// it, when a frame's last buffer holds nothing but one to three FCS bytes).
+    pub compute_fcs: bool,
     /// Spread received frames over the RX queues by their RSS hash; otherwise queue 0 (`rxq_def`).
     pub rss: bool,
     /// Pages each RX queue's pool may have out at once (memory pressure); None: no limit.
@@ -80,6 +83,7 @@ impl Default for MvnetaConfig {
             cpu: 0,
             rx_csum: true,
             capture_tx: true,
+            compute_fcs: false,
             rss: false,
             pool_max_in_flight: None,
             stack_limit: DEFAULT_STACK_LIMIT,
@@ -423,15 +427,18 @@ impl Mvneta {
         if !self.up {
             return Err(HwRxDrop::NoDescriptors);
         }
-        let mut padded = [0u8; ETH_ZLEN];
-        let frame = if frame.len() < ETH_ZLEN {
+        if frame.len() < ETH_ZLEN {
+            let mut padded = [0u8; ETH_ZLEN];
             padded[..frame.len()].copy_from_slice(frame);
-            &padded[..]
-        } else {
-            frame
-        };
+            return self.receive(&padded, queue, info);
+        }
         let q = queue.unwrap_or_else(|| self.rx_queue_for(frame)).min(self.cfg.rx_queues - 1);
-        let cfg = HwRxConfig { max_rx_size: rx_pkt_size(self.cfg.mtu), hints: self.cfg.rx_hints, rx_csum: self.cfg.rx_csum };
+        let cfg = HwRxConfig {
+            max_rx_size: rx_pkt_size(self.cfg.mtu),
+            hints: self.cfg.rx_hints,
+            rx_csum: self.cfg.rx_csum,
+            compute_fcs: self.cfg.compute_fcs,
+        };
         let clock = self.clock_ns;
         // Preamble, start delimiter and the inter-frame gap take 20 more bytes of wire time.
         self.clock_ns += (frame.len() as u64 + u64::from(ETH_FCS_LEN) + 20) * 8 * 1_000_000_000 / LINK_BPS;

@@ -81,6 +81,8 @@ pub struct HwRxConfig {
     pub hints: u32,
     /// NETIF_F_RXCSUM: the parser verifies L4 checksums.
     pub rx_csum: bool,
+    /// Compute the FCS of every frame (not only where software can see it).
+    pub compute_fcs: bool,
 }
 
 /// A complete frame the driver took off the ring, ready for XDP.
@@ -95,14 +97,12 @@ pub struct RxFrame {
     pub data_len_before: u32,
 }
 
-/// A frame whose LAST descriptor has not been seen yet.
-struct OpenFrame {
-    buff: XdpBuff,
+/// The bookkeeping of a frame whose LAST descriptor has not been seen yet (the frame itself is
+/// built in place at the end of the output).
+#[derive(Clone, Copy)]
+struct OpenState {
     /// Bytes of the frame (with MH and FCS) not consumed yet.
     size: i64,
-    desc_status: u32,
-    frame_sz: u32,
-    hints: RxHints,
     /// `xdp_frags_size` as the driver sets it at the first frag (the bytes still to come).
     frags_size_at_first: Option<u32>,
     /// The shared info's truesize before the first frag: mvneta never writes it.
@@ -118,7 +118,10 @@ pub struct RxRing {
     next_desc_to_proc: u32,
     first_to_refill: u32,
     refill_num: u32,
-    open: Option<OpenFrame>,
+    /// The frame being assembled: its state, and (between polls, when split frames carry over)
+    /// the frame itself.
+    open: Option<OpenState>,
+    carried: Option<RxFrame>,
     // The hardware's side.
     hw_occupied: u32,
     hw_free: u32,
@@ -151,6 +154,7 @@ impl RxRing {
             first_to_refill: 0,
             refill_num: 0,
             open: None,
+            carried: None,
             hw_occupied: 0,
             hw_free: 0,
             hw_next: 0,
@@ -249,7 +253,11 @@ impl RxRing {
             mib.rx_discard += 1;
             return Err(HwRxDrop::NoDescriptors);
         }
-        let fcs = wire::fcs(frame).to_le_bytes();
+        // The FCS is computed where software can see it: when the last buffer holds only one
+        // to three FCS bytes, the others end the previous buffer's data. Elsewhere the four bytes
+        // after the data are never read, and written as zeros (or computed, with `compute_fcs`).
+        let visible = total > MVNETA_MAX_RX_BUF_SIZE && (1..=3).contains(&(total % MVNETA_MAX_RX_BUF_SIZE));
+        let fcs = if cfg.compute_fcs || visible { wire::fcs(frame).to_le_bytes() } else { [0; 4] };
         let mut status_first = 0;
         let mut hints = RxHints::default();
         if parsed.ipv4 {
@@ -278,6 +286,24 @@ impl RxRing {
             mib.bad_octets_received += u64::from(wire_len);
         } else {
             mib.count_received(frame, wire_len);
+        }
+        if needed == 1 && tail.is_empty() && total <= MVNETA_MAX_RX_BUF_SIZE {
+            // One buffer, nothing stripped: MH, frame, FCS in place.
+            let idx = self.hw_next;
+            self.hw_next = self.next(idx);
+            let page = self.bufs[idx as usize].as_mut().expect("a descriptor handed to the hardware has a buffer");
+            let at = RX_OFFSET as usize;
+            let n = head.len();
+            let dst = &mut page.bytes_mut()[at..at + total as usize];
+            dst[..2].fill(0);
+            dst[2..2 + n].copy_from_slice(head);
+            dst[2 + n..2 + n + 4].copy_from_slice(&fcs);
+            self.descs.set_rx_status(idx, rx::FIRST_DESC | rx::LAST_DESC | status_first);
+            self.descs.set_rx_data_size(idx, total.min(u32::from(u16::MAX)) as u16);
+            self.hints[idx as usize] = hints;
+            self.hw_free -= 1;
+            self.hw_occupied += 1;
+            return Ok(());
         }
         // The byte stream the DMA engine writes: MH, the frame (VLAN tag stripped), the FCS.
         let pieces: [&[u8]; 4] = [&[0u8; MH_SIZE as usize], head, tail, &fcs];
@@ -326,6 +352,9 @@ impl RxRing {
     pub fn collect(&mut self, budget: u32, quirks: &Quirks, out: &mut Vec<RxFrame>, stats: &mut SwStats, diag: &mut Diag) -> u32 {
         let rx_todo = self.hw_occupied;
         let mut rx_proc = 0;
+        if let Some(f) = self.carried.take() {
+            out.push(f);
+        }
         while rx_proc < budget && rx_proc < rx_todo {
             let idx = self.next_desc_to_proc;
             self.next_desc_to_proc = self.next(idx);
@@ -334,6 +363,7 @@ impl RxRing {
             self.refill_num += 1;
             if status & rx::FIRST_DESC != 0 {
                 if self.open.take().is_some() {
+                    out.pop();
                     diag.rx_unterminated_dropped += 1;
                 }
                 if status & rx::ERR_SUMMARY != 0 {
@@ -342,7 +372,7 @@ impl RxRing {
                     diag.last_rx_error = Some(RxError::from_status(status).message());
                     continue;
                 }
-                self.start_frame(idx, status);
+                self.start_frame(idx, status, out);
             } else if self.open.is_none() {
                 // The rest of a frame that was dropped: recycled.
                 self.bufs[idx as usize] = None;
@@ -350,43 +380,55 @@ impl RxRing {
                 diag.rx_orphans += 1;
                 continue;
             } else {
-                self.add_fragment(idx);
+                let f = out.last_mut().expect("the open frame is the last one out");
+                let st = self.open.as_mut().expect("an open frame");
+                let page = {
+                    self.descs.set_rx_buf_phys_addr(idx, 0);
+                    self.bufs[idx as usize].take().expect("an occupied descriptor has a buffer")
+                };
+                add_fragment(st, &mut f.buff, page, self.max_frags);
             }
             if status & rx::LAST_DESC == 0 {
                 continue;
             }
-            let f = self.open.take().expect("a frame is open at its LAST descriptor");
-            if f.size != 0 {
+            let st = self.open.take().expect("a frame is open at its LAST descriptor");
+            if st.size != 0 {
+                out.pop();
                 diag.rx_length_mismatch_dropped += 1;
                 continue;
             }
-            out.push(self.finalize(f, quirks));
+            finalize(st, out.last_mut().expect("the open frame"), quirks);
         }
-        if self.open.is_some() && quirks.drop_split_frames {
-            self.open = None;
-            diag.rx_split_dropped += 1;
+        if self.open.is_some() {
+            let f = out.pop().expect("the open frame");
+            if quirks.drop_split_frames {
+                self.open = None;
+                diag.rx_split_dropped += 1;
+                drop(f);
+            } else {
+                self.carried = Some(f);
+            }
         }
         rx_proc
     }
 
-    fn take_buffer(&mut self, idx: u32) -> Page {
-        self.descs.set_rx_buf_phys_addr(idx, 0);
-        self.bufs[idx as usize].take().expect("an occupied descriptor has a buffer")
-    }
-
-    /// `mvneta_swbm_rx_frame`.
-    fn start_frame(&mut self, idx: u32, status: u32) {
+    /// `mvneta_swbm_rx_frame`: the first buffer starts a frame, built in place in `out`.
+    fn start_frame(&mut self, idx: u32, status: u32, out: &mut Vec<RxFrame>) {
         let size = u32::from(self.descs.rx_data_size(idx));
         let (len, data_len) = if size > MVNETA_MAX_RX_BUF_SIZE {
             (MVNETA_MAX_RX_BUF_SIZE, MVNETA_MAX_RX_BUF_SIZE - MH_SIZE)
         } else {
             (size, size.saturating_sub(MH_SIZE + ETH_FCS_LEN))
         };
-        let page = self.take_buffer(idx);
+        self.descs.set_rx_buf_phys_addr(idx, 0);
+        let page = self.bufs[idx as usize].take().expect("an occupied descriptor has a buffer");
         let page_size = page.size();
-        let base = shinfo_base(page_size, self.max_frags) as usize;
-        let at = base + crate::frame::layout::shinfo::XDP_FRAGS_TRUESIZE;
-        let stale_truesize = u32::from_le_bytes(page.bytes()[at..at + 4].try_into().expect("4 bytes"));
+        let stale_truesize = if size > MVNETA_MAX_RX_BUF_SIZE {
+            let at = shinfo_base(page_size, self.max_frags) as usize + crate::frame::layout::shinfo::XDP_FRAGS_TRUESIZE;
+            u32::from_le_bytes(page.bytes()[at..at + 4].try_into().expect("4 bytes"))
+        } else {
+            0
+        };
         let init = BuffInit {
             hard_start: 0,
             headroom: RX_OFFSET + MH_SIZE,
@@ -397,46 +439,14 @@ impl RxRing {
             rxq: self.rxq,
         };
         let buff = XdpBuff::new(page, init).expect("a driver buffer fits its page");
-        self.open = Some(OpenFrame {
+        out.push(RxFrame {
             buff,
-            size: i64::from(size) - i64::from(len),
             desc_status: status,
             frame_sz: size.saturating_sub(ETH_FCS_LEN),
             hints: self.hints[idx as usize],
-            frags_size_at_first: None,
-            stale_truesize,
+            data_len_before: data_len,
         });
-    }
-
-    /// `mvneta_swbm_add_rx_fragment`.
-    fn add_fragment(&mut self, idx: u32) {
-        let page = self.take_buffer(idx);
-        let f = self.open.as_mut().expect("an open frame");
-        let max = i64::from(MVNETA_MAX_RX_BUF_SIZE);
-        let (len, data_len) = if f.size > max { (max, max) } else { (f.size, f.size - i64::from(ETH_FCS_LEN)) };
-        if data_len > 0 && f.buff.nr_frags() < self.max_frags {
-            let first = !f.buff.has_frags();
-            match f.buff.add_frag(page, RX_OFFSET, data_len as u32, page_size_of(&f.buff)) {
-                Ok(()) if first => f.frags_size_at_first = Some(f.size.max(0) as u32),
-                Ok(()) => {}
-                Err((_, page)) => drop(page),
-            }
-        }
-        // Otherwise (only FCS bytes, or no frag slot left) the page goes straight back.
-        f.size -= len;
-    }
-
-    fn finalize(&mut self, f: OpenFrame, quirks: &Quirks) -> RxFrame {
-        let OpenFrame { mut buff, desc_status, frame_sz, hints, frags_size_at_first, stale_truesize, .. } = f;
-        if let Some(at_first) = frags_size_at_first {
-            let mut sinfo = buff.shinfo_mut();
-            if quirks.fcs_in_frags_size {
-                sinfo.set_frags_size(at_first);
-            }
-            sinfo.set_frags_truesize(stale_truesize);
-        }
-        let data_len_before = buff.linear_len();
-        RxFrame { buff, desc_status, frame_sz, hints, data_len_before }
+        self.open = Some(OpenState { size: i64::from(size) - i64::from(len), frags_size_at_first: None, stale_truesize });
     }
 
     /// The end of the poll: refill what was consumed (at most 64 descriptors), then tell the
@@ -462,6 +472,7 @@ impl RxRing {
     /// `mvneta_rxq_drop_pkts` and the end of the queue: every page back to its pool.
     pub fn drop_all(&mut self) {
         self.open = None;
+        self.carried = None;
         for b in &mut self.bufs {
             *b = None;
         }
@@ -477,6 +488,31 @@ impl RxRing {
     }
 }
 
-fn page_size_of(buff: &XdpBuff) -> u32 {
-    buff.frame_sz()
+/// `mvneta_swbm_add_rx_fragment`: a later buffer becomes a frag, or goes straight back when it
+/// holds only FCS bytes or no frag slot is left.
+fn add_fragment(st: &mut OpenState, buff: &mut XdpBuff, page: Page, max_frags: u8) {
+    let max = i64::from(MVNETA_MAX_RX_BUF_SIZE);
+    let (len, data_len) = if st.size > max { (max, max) } else { (st.size, st.size - i64::from(ETH_FCS_LEN)) };
+    if data_len > 0 && buff.nr_frags() < max_frags {
+        let first = !buff.has_frags();
+        let truesize = buff.frame_sz();
+        match buff.add_frag(page, RX_OFFSET, data_len as u32, truesize) {
+            Ok(()) if first => st.frags_size_at_first = Some(st.size.max(0) as u32),
+            Ok(()) => {}
+            Err((_, page)) => drop(page),
+        }
+    }
+    st.size -= len;
+}
+
+/// At LAST: `xdp_frags_size` as the driver leaves it (with the FCS bytes, `quirks.fcs_in_frags_size`),
+/// and the truesize it never writes.
+fn finalize(st: OpenState, f: &mut RxFrame, quirks: &Quirks) {
+    if let Some(at_first) = st.frags_size_at_first {
+        let mut sinfo = f.buff.shinfo_mut();
+        if quirks.fcs_in_frags_size {
+            sinfo.set_frags_size(at_first);
+        }
+        sinfo.set_frags_truesize(st.stale_truesize);
+    }
 }

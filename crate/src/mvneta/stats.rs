@@ -59,13 +59,13 @@ impl Mib {
         self.size_bucket(wire_len);
     }
 
-    /// A frame sent (`bytes` without FCS).
-    pub fn count_sent(&mut self, bytes: &[u8]) {
-        let wire_len = bytes.len() as u32 + ETH_FCS_LEN;
+    /// A frame sent: its destination address and its length without FCS.
+    pub fn count_sent(&mut self, dst: &[u8; 6], len: usize) {
+        let wire_len = len as u32 + ETH_FCS_LEN;
         self.good_octets_sent += u64::from(wire_len);
         self.good_frames_sent += 1;
-        if bytes.first().is_some_and(|b| b & 1 != 0) {
-            if bytes.get(..6) == Some(&[0xff; 6]) {
+        if dst[0] & 1 != 0 {
+            if dst == &[0xff; 6] {
                 self.broadcast_frames_sent += 1;
             } else {
                 self.multicast_frames_sent += 1;

@@ -66,13 +66,23 @@ pub struct TxRing {
     hw_pending: u32,
     hw_next: u32,
     hw_sent: u32,
-    hw_frame: Option<(Vec<u8>, bool)>,
+    hw_frame: Option<Assembly>,
 }
 
 impl std::fmt::Debug for TxRing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TxRing").field("id", &self.id).field("count", &self.count).field("pending", &self.pending).finish()
     }
+}
+
+/// A frame the hardware is fetching, descriptor by descriptor.
+struct Assembly {
+    /// The bytes, when they are kept.
+    bytes: Vec<u8>,
+    len: usize,
+    ok: bool,
+    /// The destination address (for the MIB's broadcast/multicast counters).
+    dst: [u8; 6],
 }
 
 /// A frame the hardware put on the wire.
@@ -287,42 +297,50 @@ impl TxRing {
                 if self.hw_frame.take().is_some() {
                     mib.internal_mac_transmit_err += 1;
                 }
-                self.hw_frame = Some((Vec::new(), true));
+                self.hw_frame = Some(Assembly { bytes: Vec::new(), len: 0, ok: true, dst: [0; 6] });
             }
-            let Some((bytes, ok)) = self.hw_frame.as_mut() else {
+            let Some(asm) = self.hw_frame.as_mut() else {
                 // Data without a FIRST descriptor before it.
                 mib.internal_mac_transmit_err += 1;
                 continue;
             };
-            match self.mapped[idx as usize] {
+            let data = match self.mapped[idx as usize] {
                 Some(m) if m.dma == dma => match self.bufs[m.slot as usize].frame.as_ref() {
                     Some(frame) if usize::from(m.seg) < frame.segment_count() && frame.segment(usize::from(m.seg)).2.len() >= len => {
-                        if capture {
-                            bytes.extend_from_slice(&frame.segment(usize::from(m.seg)).2[..len]);
-                        } else {
-                            bytes.resize(bytes.len() + len, 0);
-                        }
+                        Some(&frame.segment(usize::from(m.seg)).2[..len])
                     }
-                    _ => {
-                        diag.tx_dma_faults += 1;
-                        *ok = false;
-                    }
+                    _ => None,
                 },
-                _ => {
+                _ => None,
+            };
+            match data {
+                Some(data) => {
+                    if asm.len == 0 && data.len() >= 6 {
+                        asm.dst.copy_from_slice(&data[..6]);
+                    }
+                    asm.len += data.len();
+                    if capture {
+                        asm.bytes.extend_from_slice(data);
+                    }
+                }
+                None => {
                     diag.tx_dma_faults += 1;
-                    *ok = false;
+                    asm.ok = false;
                 }
             }
             if cmd & tx::L_DESC != 0 {
-                let (mut bytes, ok) = self.hw_frame.take().expect("a frame is being assembled");
+                let Assembly { mut bytes, mut len, ok, dst } = self.hw_frame.take().expect("a frame is being assembled");
                 if !ok {
                     mib.internal_mac_transmit_err += 1;
                     continue;
                 }
-                if cmd & tx::Z_PAD != 0 && bytes.len() < ETH_ZLEN {
-                    bytes.resize(ETH_ZLEN, 0);
+                if cmd & tx::Z_PAD != 0 && len < ETH_ZLEN {
+                    len = ETH_ZLEN;
+                    if capture {
+                        bytes.resize(ETH_ZLEN, 0);
+                    }
                 }
-                mib.count_sent(&bytes);
+                mib.count_sent(&dst, len);
                 if capture {
                     wire_out.push(WireFrame { queue: self.id, bytes });
                 }
