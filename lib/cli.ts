@@ -12,6 +12,7 @@ commands:
                 --pcap FILE     replay a pcap or pcapng capture instead of the built-in mix
                 --frames N      frames in the built-in mix (default 20000)
                 --native        run the engine's native program instead of the TypeScript one
+                --write-pcap P  write what was sent to P-tx.pcap and what the stack got to P-pass.pcap
   tour        what the frame and dynptr engines do to one jumbo frame, step by step
   --version   print the version
   help        this text`
@@ -20,18 +21,20 @@ function demo(args: string[], out: (line: string) => void, err: (line: string) =
   let json = false
   let native = false
   let pcap: string | undefined
+  let writePcap: string | undefined
   let frames: number | undefined
   for (let i = 0; i < args.length; i++) {
     const a = args[i]
     if (a === '--json') json = true
     else if (a === '--native') native = true
     else if (a === '--pcap' && i + 1 < args.length) pcap = args[++i]
+    else if (a === '--write-pcap' && i + 1 < args.length) writePcap = args[++i]
     else if (a === '--frames' && i + 1 < args.length) {
       frames = Number(args[++i])
       if (!Number.isInteger(frames) || frames < 0) throw new UxdpError('EINVAL', `--frames takes a non-negative integer, got ${args[i]}`)
     } else throw new UxdpError('EINVAL', `unknown demo option ${a}`)
   }
-  const result = runNicDemo({ frames, pcap, native, progress: json ? undefined : err })
+  const result = runNicDemo({ frames, pcap, native, writePcap, progress: json ? undefined : err })
   return printDemo(result, json, out)
 }
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 
 import { UxdpError } from './errors'
 import { DevMap, Mvneta, NativeXdpProgram, XDP_DROP, XDP_PASS, XDP_TX, type XdpContext } from './mvneta'
-import { readCapture } from './pcap'
+import { PcapWriter, readCapture } from './pcap'
 
 /** UDP destination ports the demo's program acts on (the native `mix` program uses the same). */
 export const PORT_DROP = 9
@@ -21,6 +21,9 @@ export interface DemoOptions {
   /** Run the engine's native program instead of the JavaScript one. */
   native?: boolean
   json?: boolean
+  /** Write what left the NICs to `PREFIX-tx.pcap` (XDP_TX and redirected frames, as sent) and
+   * what the host stack received to `PREFIX-pass.pcap`. */
+  writePcap?: string
   /** Progress lines (on long runs, to stderr). */
   progress?: (line: string) => void
 }
@@ -152,15 +155,27 @@ export function runNicDemo(options: DemoOptions = {}): DemoResult {
     let redirected = 0
     let lastReport = performance.now()
     const chunk: Buffer[] = []
+    const txOut = options.writePcap === undefined ? undefined : new PcapWriter()
+    const passOut = options.writePcap === undefined ? undefined : new PcapWriter()
+    let clock = 0n
+    const collect = () => {
+      const stack = rx.stack()
+      const sent = [...rx.drainTx(), ...peer.drainTx().map((f) => ({ ...f, peer: true }))]
+      passed += stack.length
+      for (const f of sent) {
+        if ('peer' in f) redirected++
+        else transmitted++
+        txOut?.write(f.data, (clock += 1000n))
+      }
+      for (const p of stack) passOut?.write(p.data, (clock += 1000n))
+    }
     const flush = () => {
       // Small chunks: the RX ring holds 512 descriptors, and a jumbo frame takes three.
       accepted += rx.offer(chunk)
       chunk.length = 0
       rx.run({ budget: 64 })
       peer.poll()
-      passed += rx.stack().length
-      transmitted += rx.drainTx().length
-      redirected += peer.drainTx().length
+      collect()
     }
     for (const f of source) {
       chunk.push(f)
@@ -175,9 +190,11 @@ export function runNicDemo(options: DemoOptions = {}): DemoResult {
     flush()
     rx.run({ budget: 64 })
     peer.run({ budget: 64 })
-    transmitted += rx.drainTx().length
-    redirected += peer.drainTx().length
-    passed += rx.stack().length
+    collect()
+    if (options.writePcap !== undefined) {
+      txOut!.writeFile(`${options.writePcap}-tx.pcap`)
+      passOut!.writeFile(`${options.writePcap}-pass.pcap`)
+    }
 
     const s = rx.stats()
     const splitDropped = s.diagnostics.rx_split_dropped

@@ -1,6 +1,6 @@
 import { call, checkInt, checkU32, UxdpError } from './errors'
 import { Frame } from './frame'
-import { KV_KEY_HW_HASH, KV_KEY_HW_TIMESTAMP } from './kvstore'
+import { KV_KEY_HW_HASH, KV_KEY_HW_TIMESTAMP, MetadataKeyRegistry, type MetadataStore } from './kvstore'
 import { native } from './native'
 
 /** XDP actions (`enum xdp_action`). */
@@ -89,6 +89,9 @@ export interface MvnetaOptions {
   poolMaxInFlight?: number
   /** Packets the host stack queue holds before dropping (default 65536). */
   stackLimit?: number
+  /** The registry programs resolve metadata key names through (`ctx.metadata`); default
+   * `MetadataKeyRegistry.default`, shared by everything in the process like a deployment's. */
+  metadataKeys?: MetadataKeyRegistry
 }
 
 /** A packet the host stack received (XDP_PASS, or no program). */
@@ -271,6 +274,11 @@ export class XdpContext {
     return this.#nic.ifindex
   }
 
+  /** The frame's metadata key/value store, resolving names through the NIC's registry. */
+  get metadata(): MetadataStore {
+    return this.frame.metadata.withRegistry(this.#nic.metadataKeys)
+  }
+
   get rxQueueIndex(): number {
     return this.#hints[this.#base + 5]
   }
@@ -309,7 +317,7 @@ export class XdpContext {
    * into the skb. Skips hints the NIC does not implement or the frame lacks; returns how many
    * it stored. ENOSPC when the metadata area is full. */
   exportHints(): number {
-    const store = this.frame.metadata
+    const store = this.metadata
     let n = 0
     const take = <T>(f: () => T): T | undefined => {
       try {
@@ -431,9 +439,15 @@ export class Mvneta {
   #rxMetadataMask: number
   #ifindex: number
   #rxRingSize: number
+  /** Metadata key names, as the NIC's programs resolve them. */
+  readonly metadataKeys: MetadataKeyRegistry
 
   constructor(options: MvnetaOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new UxdpError('EINVAL', 'options must be an object')
+    if (options.metadataKeys !== undefined && !(options.metadataKeys instanceof MetadataKeyRegistry)) {
+      throw new UxdpError('EINVAL', 'metadataKeys must be a MetadataKeyRegistry')
+    }
+    this.metadataKeys = options.metadataKeys ?? MetadataKeyRegistry.default
     const hints = options.rxHints
     let rxHints: number | undefined
     if (hints === false) rxHints = 0

@@ -320,15 +320,16 @@ describe('Mvneta: attach, MTU and features', () => {
 
 describe('Mvneta: the metadata key/value store', () => {
   it('hints exported into the store travel through a cpumap redirect into the skb; program keys too', () => {
-    const n = nic({ mtu: 9000 })
+    const registry = new MetadataKeyRegistry({ strict: true })
+    const n = nic({ mtu: 9000, metadataKeys: registry })
     const map = new CpuMap(2)
     map.set(1, 16)
-    const registry = new MetadataKeyRegistry()
     const flow = registry.register('flow-id', 8)
     n.attachXdp(
       (ctx) => {
         expect(ctx.exportHints()).toBe(3)
-        ctx.frame.metadata.withRegistry(registry).set('flow-id', { u64: 0x1122334455667788n })
+        expect(code(() => ctx.metadata.set(5n, { u32: 1 }))).toBe('ENOENT')
+        ctx.metadata.set('flow-id', { u64: 0x1122334455667788n })
         return ctx.redirectMap(map, 1)
       },
       { frags: true },
