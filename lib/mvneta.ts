@@ -658,6 +658,32 @@ export class Mvneta {
     return call(() => native.nicOffer(this.handle, data, lengths, queue, timestamps, errors))
   }
 
+  /**
+   * The host stack sends packets (`ndo_start_xmit`, linear packets): each takes one TX descriptor,
+   * with the IPv4 and TCP/UDP checksums left to the MAC when `checksumOffload` (CHECKSUM_PARTIAL).
+   * The queue stops at its stop threshold (ring size - 217) and wakes when completions bring it to
+   * half that: returns how many packets the driver took (the rest stay with the caller, as
+   * NETDEV_TX_BUSY leaves them in the qdisc). ENETDOWN when down.
+   */
+  transmit(frames: Uint8Array | Iterable<Uint8Array>, options: { checksumOffload?: boolean } = {}): number {
+    this.#checkOpen()
+    const list = frames instanceof Uint8Array ? [frames] : [...frames]
+    if (list.length === 0) return 0
+    const lengths = new Uint32Array(list.length)
+    let total = 0
+    for (let i = 0; i < list.length; i++) {
+      if (!(list[i] instanceof Uint8Array)) throw new UxdpError('EINVAL', 'each packet is a Uint8Array')
+      total += lengths[i] = list[i].length
+    }
+    const data = Buffer.allocUnsafe(total)
+    let at = 0
+    for (const f of list) {
+      data.set(f, at)
+      at += f.length
+    }
+    return call(() => native.nicTransmit(this.handle, data, lengths, Boolean(options.checksumOffload)))
+  }
+
   #ensureSlots(n: number): void {
     while (this.#slots.length < n) {
       const i = this.#slots.length

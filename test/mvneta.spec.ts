@@ -370,6 +370,31 @@ describe('Mvneta: rings under pressure and the quirks', () => {
     expect(n.ring('tx', 0).count).toBe(0)
   })
 
+  it('the host stack transmits: checksum offload on the wire, the queue stops and wakes', () => {
+    const n = nic()
+    const frame = udp(300)
+    const blank = Buffer.from(frame)
+    blank.fill(0, 24, 26)
+    blank.writeUInt16BE(0x1234, 40)
+    expect(n.transmit(blank, { checksumOffload: true })).toBe(1)
+    const [out] = n.drainTx()
+    expect(out.data.readUInt16BE(24)).toBe(frame.readUInt16BE(24))
+    expect(out.data.readUInt16BE(40)).not.toBe(0x1234)
+    const d = n.descriptor('tx', 0, 0)
+    expect([d.first, d.last]).toEqual([true, true])
+    n.poll()
+    n.setTxPaused(true)
+    expect(n.transmit(Array.from({ length: 1000 }, () => frame))).toBe(807)
+    expect(n.ring('tx', 0)).toMatchObject({ count: 807, stopped: true })
+    expect(n.transmit(frame)).toBe(0)
+    n.setTxPaused(false)
+    n.poll()
+    expect(n.ring('tx', 0)).toMatchObject({ count: 0, stopped: false })
+    expect(n.transmit(frame)).toBe(1)
+    n.setUp(false)
+    expect(code(() => n.transmit(frame))).toBe('ENETDOWN')
+  })
+
   it('the budget-split quirk both ways', () => {
     for (const dropSplitFrames of [true, false]) {
       const n = nic({ mtu: 9000, quirks: { dropSplitFrames } })

@@ -559,3 +559,70 @@ fn exported_hints_survive_redirect_to_a_cpumap_into_the_skb() {
     dev.borrow_mut().stop();
     assert_eq!(dev.borrow().stats().page_pool.in_flight, 0);
 }
+
+#[test]
+fn the_stack_transmits_with_checksum_offload_and_the_queue_stops_and_wakes() {
+    let mut dev = Mvneta::new(cfg(1500)).unwrap();
+    // A UDP frame whose IPv4 and UDP checksums are left for the MAC to fill in.
+    let mut frame = udp_frame(200, 53);
+    let want = frame.clone();
+    frame[24..26].fill(0);
+    frame[40..42].fill(0);
+    dev.start_xmit(&frame, true, false).unwrap();
+    let t = dev.tx_ring(0).unwrap();
+    let cmd = t.descs().tx_command(0);
+    assert_eq!(cmd & tx::FLZ_DESC, tx::FLZ_DESC);
+    assert_eq!(cmd & (tx::IP_CSUM | tx::L4_UDP | tx::L4_CSUM_FULL), tx::IP_CSUM | tx::L4_UDP | tx::L4_CSUM_FULL);
+    assert_eq!((cmd & 0xff, cmd >> 8 & 0xff), (14, 5), "L3 offset and IP header words");
+    assert_eq!(t.slot(0), (uxdp::mvneta::tx::TxBufType::Skb, true));
+    let out = dev.take_wire_tx();
+    assert_eq!(out[0].bytes, want, "the MAC filled both checksums");
+    // Without CHECKSUM_PARTIAL nothing is touched.
+    dev.start_xmit(&frame, false, false).unwrap();
+    assert_eq!(dev.tx_ring(0).unwrap().descs().tx_command(1), tx::FLZ_DESC | tx::L4_CSUM_NOT);
+    assert_eq!(dev.take_wire_tx()[0].bytes, frame);
+    dev.poll(64);
+
+    // Stop at count 807 (1024 - 217), wake at 403 or below.
+    dev.set_tx_paused(true);
+    let mut sent = 0;
+    while dev.start_xmit(&frame, false, false).is_ok() {
+        sent += 1;
+    }
+    assert_eq!(sent, 807);
+    assert_eq!(dev.start_xmit(&frame, false, false).unwrap_err().errno, Errno::EBUSY);
+    let t = dev.tx_ring(0).unwrap();
+    assert_eq!((t.count(), t.stopped(), t.stop_threshold(), t.wake_threshold()), (807, true, 807, 403));
+    dev.set_tx_paused(false);
+    dev.poll(64);
+    assert!(!dev.tx_ring(0).unwrap().stopped());
+    assert_eq!(dev.stats().sw.tx_packets, 2 + 807);
+    dev.stop();
+    assert_eq!(dev.stats().page_pool.in_flight, 0);
+}
+
+#[test]
+fn several_rx_queues_by_rss_and_the_highest_with_frames_is_polled_first() {
+    let mut dev = Mvneta::new(MvnetaConfig { rx_queues: 4, rss: true, ..cfg(1500) }).unwrap();
+    let mut per_queue = [0u32; 4];
+    for i in 0..64u16 {
+        let mut f = udp_frame(100, 1000 + i);
+        f[29] = i as u8;
+        dev.receive(&f, None, WireRx::default()).unwrap();
+    }
+    for (q, n) in per_queue.iter_mut().enumerate() {
+        *n = dev.rx_ring(q as u32).unwrap().occupied();
+    }
+    assert!(per_queue.iter().filter(|&&n| n > 0).count() >= 3, "spread: {per_queue:?}");
+    assert_eq!(per_queue.iter().sum::<u32>(), 64);
+    let highest = per_queue.iter().rposition(|&n| n > 0).unwrap();
+    let r = dev.poll(64);
+    assert_eq!(r.rx_packets, per_queue[highest]);
+    assert_eq!(dev.rx_ring(highest as u32).unwrap().occupied(), 0);
+    dev.receive(&udp_frame(100, 1), Some(0), WireRx::default()).unwrap();
+    while dev.poll(64).rx_packets > 0 {}
+    assert_eq!(dev.stats().sw.rx_packets, 65);
+    dev.take_stack(usize::MAX);
+    dev.stop();
+    assert_eq!(dev.stats().page_pool.in_flight, 0);
+}

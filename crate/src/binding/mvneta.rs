@@ -336,6 +336,32 @@ pub fn nic_offer(
     })
 }
 
+/// The host stack sends packets (`data` back to back, `lengths`): returns how many the driver
+/// took before its queue stopped (the rest stay with the caller, as NETDEV_TX_BUSY leaves them).
+#[napi]
+pub fn nic_transmit(h: &NicHandle, data: &[u8], lengths: &[u32], csum_partial: bool) -> Result<u32> {
+    const OP: &str = "mvneta_tx";
+    guard(OP, || {
+        let st = state(h, OP)?;
+        let mut d = dev_mut(&st, OP)?;
+        let total: u64 = lengths.iter().map(|&l| u64::from(l)).sum();
+        if total != data.len() as u64 {
+            return Err(err(Errno::EINVAL, OP, format!("lengths add up to {total} bytes, data has {}", data.len())));
+        }
+        let mut at = 0usize;
+        for (i, &len) in lengths.iter().enumerate() {
+            let frame = &data[at..at + len as usize];
+            at += len as usize;
+            match d.start_xmit(frame, csum_partial, i + 1 < lengths.len()) {
+                Ok(()) => {}
+                Err(e) if e.errno == Errno::EBUSY => return Ok(i as u32),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(lengths.len() as u32)
+    })
+}
+
 #[napi(object)]
 pub struct NicPollResult {
     pub rx_packets: u32,

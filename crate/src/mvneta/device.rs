@@ -707,6 +707,30 @@ impl Mvneta {
         Ok((sent, rest))
     }
 
+    /// The host stack sends a packet (`ndo_start_xmit` = `mvneta_tx`, linear packets): one
+    /// descriptor on TX queue `cpu % n`, with checksum offload when `csum_partial`
+    /// (CHECKSUM_PARTIAL). `xmit_more`: more packets follow, the hardware may be told later.
+    /// ENETDOWN when down; EBUSY (NETDEV_TX_BUSY) while the queue is stopped, which it is from the
+    /// stop threshold until completions bring it under the wake threshold.
+    pub fn start_xmit(&mut self, frame: &[u8], csum_partial: bool, xmit_more: bool) -> Result<()> {
+        const OP: &str = "mvneta_tx";
+        if !self.up {
+            return Err(XdpError::new(Errno::ENETDOWN, OP, "device is down"));
+        }
+        if frame.len() < usize::from(ETH_HLEN as u16) || frame.len() > usize::from(u16::MAX) {
+            return Err(einval(OP, "a packet is 14 to 65535 bytes").len(frame.len() as u64));
+        }
+        let q = (self.cfg.cpu % self.cfg.tx_queues) as usize;
+        let csum = super::tx::csum_command(frame, csum_partial);
+        self.txqs[q].start_xmit(frame, csum, xmit_more).map_err(|()| XdpError::new(Errno::EBUSY, OP, "the TX queue is stopped"))?;
+        self.sw.tx_packets += 1;
+        self.sw.tx_bytes += frame.len() as u64;
+        if !self.tx_paused {
+            self.txqs[q].hw_transmit(self.cfg.capture_tx, &mut self.wire_tx, &mut self.mib, &mut self.diag);
+        }
+        Ok(())
+    }
+
     /// Packets the host stack received (XDP_PASS or no program), oldest first, at most `max`.
     pub fn take_stack(&mut self, max: usize) -> Vec<Skb> {
         let n = max.min(self.stack.len());

@@ -25,6 +25,8 @@ struct TxBuf {
     ty: TxBufType,
     /// The frame, on the slot of its first descriptor.
     frame: Option<XdpFrame>,
+    /// A packet from the host stack (linear), on its slot.
+    skb: Option<Box<[u8]>>,
     /// A first-descriptor slot whose frame was handed back by a failed submit but is still
     /// referenced (the unwind left the put index where it was).
     stale: bool,
@@ -83,6 +85,8 @@ struct Assembly {
     ok: bool,
     /// The destination address (for the MIB's broadcast/multicast counters).
     dst: [u8; 6],
+    /// The first descriptor's command (its checksum offload bits).
+    cmd: u32,
 }
 
 /// A frame the hardware put on the wire.
@@ -142,7 +146,7 @@ impl TxRing {
     /// holds a frame.
     pub fn slot(&self, i: u32) -> (TxBufType, bool) {
         let s = &self.bufs[i as usize];
-        (s.ty, s.frame.is_some())
+        (s.ty, s.frame.is_some() || s.skb.is_some())
     }
 
     /// Descriptors in flight (submitted, not reclaimed).
@@ -237,7 +241,7 @@ impl TxRing {
                 }
             }
             self.bufs[slot as usize] =
-                TxBuf { ty: if dma_map { TxBufType::XdpNdo } else { TxBufType::XdpTx }, frame: None, stale: false, desc };
+                TxBuf { ty: if dma_map { TxBufType::XdpNdo } else { TxBufType::XdpTx }, frame: None, skb: None, stale: false, desc };
             self.descs.set_tx_command(desc, if i == 0 { tx::F_DESC } else { 0 });
             self.descs.set_tx_buf_phys_addr(desc, dma);
             self.descs.set_tx_data_size(desc, len as u16);
@@ -274,6 +278,40 @@ impl TxRing {
         }
     }
 
+    /// `mvneta_tx` for a linear packet from the host stack: one descriptor (FIRST|LAST|Z_PAD) with
+    /// the checksum command `csum`, the data DMA-mapped. The queue stops once `count` reaches the
+    /// stop threshold (`size - MVNETA_MAX_SKB_DESCS`); the hardware is told at once unless more
+    /// packets follow (`xmit_more`), the queue stopped or 255 descriptors are pending. Err when
+    /// the queue is stopped (NETDEV_TX_BUSY: the stack keeps the packet).
+    pub fn start_xmit(&mut self, data: &[u8], csum: u32, xmit_more: bool) -> Result<(), ()> {
+        if self.stopped {
+            return Err(());
+        }
+        let slot = self.put;
+        let desc = self.next_desc_to_proc;
+        self.next_desc_to_proc = self.next(desc);
+        let skb: Box<[u8]> = data.into();
+        // dma_map_single of the skb's data: an address of its own.
+        let dma = (skb.as_ptr() as u64 as u32) | 1;
+        self.descs.set_tx_command(desc, csum | tx::FLZ_DESC);
+        self.descs.set_tx_buf_phys_addr(desc, dma);
+        self.descs.set_tx_data_size(desc, data.len() as u16);
+        self.mapped[desc as usize] = Some(Mapping { dma, slot, seg: 0 });
+        self.bufs[slot as usize] = TxBuf { ty: TxBufType::Skb, frame: None, skb: Some(skb), stale: false, desc };
+        self.put = self.next(self.put);
+        self.count += 1;
+        if self.count >= self.stop_threshold {
+            self.stopped = true;
+        }
+        if !xmit_more || self.stopped || self.pending + 1 > 255 {
+            self.pending += 1;
+            self.kick();
+        } else {
+            self.pending += 1;
+        }
+        Ok(())
+    }
+
     /// `mvneta_txq_pend_desc_add(txq, 0)`: announce the pending descriptors to the hardware.
     pub fn kick(&mut self) {
         self.hw_pending += self.pending;
@@ -297,7 +335,7 @@ impl TxRing {
                 if self.hw_frame.take().is_some() {
                     mib.internal_mac_transmit_err += 1;
                 }
-                self.hw_frame = Some(Assembly { bytes: Vec::new(), len: 0, ok: true, dst: [0; 6] });
+                self.hw_frame = Some(Assembly { bytes: Vec::new(), len: 0, ok: true, dst: [0; 6], cmd });
             }
             let Some(asm) = self.hw_frame.as_mut() else {
                 // Data without a FIRST descriptor before it.
@@ -305,12 +343,18 @@ impl TxRing {
                 continue;
             };
             let data = match self.mapped[idx as usize] {
-                Some(m) if m.dma == dma => match self.bufs[m.slot as usize].frame.as_ref() {
-                    Some(frame) if usize::from(m.seg) < frame.segment_count() && frame.segment(usize::from(m.seg)).2.len() >= len => {
-                        Some(&frame.segment(usize::from(m.seg)).2[..len])
+                Some(m) if m.dma == dma => {
+                    let slot = &self.bufs[m.slot as usize];
+                    match (slot.frame.as_ref(), slot.skb.as_deref()) {
+                        (Some(frame), _)
+                            if usize::from(m.seg) < frame.segment_count() && frame.segment(usize::from(m.seg)).2.len() >= len =>
+                        {
+                            Some(&frame.segment(usize::from(m.seg)).2[..len])
+                        }
+                        (None, Some(skb)) if skb.len() >= len => Some(&skb[..len]),
+                        _ => None,
                     }
-                    _ => None,
-                },
+                }
                 _ => None,
             };
             match data {
@@ -329,7 +373,7 @@ impl TxRing {
                 }
             }
             if cmd & tx::L_DESC != 0 {
-                let Assembly { mut bytes, mut len, ok, dst } = self.hw_frame.take().expect("a frame is being assembled");
+                let Assembly { mut bytes, mut len, ok, dst, cmd: first_cmd } = self.hw_frame.take().expect("a frame is being assembled");
                 if !ok {
                     mib.internal_mac_transmit_err += 1;
                     continue;
@@ -342,6 +386,7 @@ impl TxRing {
                 }
                 mib.count_sent(&dst, len);
                 if capture {
+                    checksum_offload(&mut bytes, first_cmd);
                     wire_out.push(WireFrame { queue: self.id, bytes });
                 }
             }
@@ -377,6 +422,7 @@ impl TxRing {
                 diag.tx_stale_frame_returns += 1;
             }
             drop(slot.frame);
+            drop(slot.skb);
             self.get = self.next(self.get);
         }
     }
@@ -387,7 +433,7 @@ impl TxRing {
     pub fn done_force(&mut self, diag: &mut Diag) {
         self.bufs_free(self.count, diag);
         for slot in &mut self.bufs {
-            if slot.frame.take().is_some() {
+            if slot.frame.take().is_some() || slot.skb.take().is_some() {
                 diag.tx_leaked_frames += 1;
             }
             *slot = TxBuf::default();
@@ -403,5 +449,50 @@ impl TxRing {
         self.hw_sent = 0;
         self.hw_frame = None;
         self.stopped = false;
+    }
+}
+
+/// `mvneta_txq_desc_csum` for a frame: the command bits that ask the MAC to fill in the IPv4
+/// header checksum and the TCP/UDP checksum (`CHECKSUM_PARTIAL`), or `L4_CSUM_NOT`.
+pub fn csum_command(frame: &[u8], partial: bool) -> u32 {
+    let p = super::wire::parse(frame);
+    if !partial || !(p.ipv4 || p.ipv6) {
+        return tx::L4_CSUM_NOT;
+    }
+    let Some((proto, l4)) = p.l4 else { return tx::L4_CSUM_NOT };
+    let ip_hdr_words = ((l4 - p.l3) / 4) as u32;
+    let mut cmd = (p.l3 as u32) << tx::L3_OFF_SHIFT | ip_hdr_words << tx::IP_HLEN_SHIFT;
+    cmd |= if p.ipv4 { tx::IP_CSUM } else { tx::L3_IP6 };
+    match proto {
+        6 => cmd | tx::L4_CSUM_FULL,
+        17 => cmd | tx::L4_UDP | tx::L4_CSUM_FULL,
+        _ => cmd | tx::L4_CSUM_NOT,
+    }
+}
+
+/// The MAC's checksum offload on the way out: the IPv4 header checksum (`IP_CSUM`) and the
+/// TCP/UDP checksum (`L4_CSUM_FULL`), at the offsets the command gives.
+fn checksum_offload(frame: &mut [u8], cmd: u32) {
+    let l3 = (cmd >> tx::L3_OFF_SHIFT & 0xff) as usize;
+    let l4 = l3 + 4 * (cmd >> tx::IP_HLEN_SHIFT & 0xff) as usize;
+    if cmd & tx::IP_CSUM != 0 && frame.len() >= l4 && l4 >= l3 + 20 {
+        frame[l3 + 10..l3 + 12].fill(0);
+        let c = super::wire::checksum(0, &frame[l3..l4]);
+        frame[l3 + 10..l3 + 12].copy_from_slice(&c.to_be_bytes());
+    }
+    if cmd & tx::L4_CSUM_FULL != 0 && cmd & tx::L4_CSUM_NOT == 0 && frame.len() > l4 + 8 {
+        let udp = cmd & tx::L4_UDP != 0;
+        let at = l4 + if udp { 6 } else { 16 };
+        if frame.len() < at + 2 {
+            return;
+        }
+        frame[at..at + 2].fill(0);
+        let ipv6 = cmd & tx::L3_IP6 != 0;
+        let pseudo = super::wire::pseudo_header_sum(&frame[l3..], ipv6, if udp { 17 } else { 6 }, (frame.len() - l4) as u32);
+        let mut c = super::wire::checksum(pseudo, &frame[l4..]);
+        if udp && c == 0 {
+            c = 0xffff;
+        }
+        frame[at..at + 2].copy_from_slice(&c.to_be_bytes());
     }
 }

@@ -140,6 +140,18 @@ fn fold(mut sum: u32) -> u16 {
     sum as u16
 }
 
+/// The Internet checksum (RFC 1071) of `bytes` with `sum` already added, ready to store.
+pub fn checksum(sum: u32, bytes: &[u8]) -> u16 {
+    !fold(ones_complement_sum(sum, bytes))
+}
+
+/// The TCP/UDP pseudo-header's sum for the IP header at the start of `l3`.
+pub fn pseudo_header_sum(l3: &[u8], ipv6: bool, proto: u8, l4_len: u32) -> u32 {
+    let addrs = if ipv6 { l3.get(8..40) } else { l3.get(12..20) };
+    let sum = addrs.map_or(0, |a| u32::from(fold(ones_complement_sum(0, a))));
+    sum + u32::from(proto) + (l4_len & 0xffff) + (l4_len >> 16)
+}
+
 /// Whether the TCP or UDP checksum of an IPv4 packet verifies (what `L4_CSUM_OK` reports). A UDP
 /// checksum of 0 means "none" and counts as good.
 pub fn l4_checksum_ok(frame: &[u8], p: &Parsed) -> bool {
