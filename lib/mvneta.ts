@@ -89,6 +89,9 @@ export interface MvnetaOptions {
   poolMaxInFlight?: number
   /** Packets the host stack queue holds before dropping (default 65536). */
   stackLimit?: number
+  /** The largest frame the MAC takes (with its 2-byte header and FCS), instead of what the MTU
+   * programs: only to reach driver paths a correctly configured MAC never exercises. */
+  maxRxFrame?: number
   /** The registry programs resolve metadata key names through (`ctx.metadata`); default
    * `MetadataKeyRegistry.default`, shared by everything in the process like a deployment's. */
   metadataKeys?: MetadataKeyRegistry
@@ -483,6 +486,7 @@ export class Mvneta {
         rss: options.rss,
         poolMaxInFlight: u32('poolMaxInFlight', options.poolMaxInFlight),
         stackLimit: u32('stackLimit', options.stackLimit),
+        maxRxFrame: u32('maxRxFrame', options.maxRxFrame),
       }),
     )
     const info = call(() => native.nicInfo(this.handle))

@@ -248,3 +248,42 @@ fn every_error_code_is_reported_and_the_buffer_reused() {
     assert_eq!((s.sw.rx_errors, s.page_pool.allocated), (4, 512));
     settle(&mut dev);
 }
+
+/// A frame of more than MAX_SKB_FRAGS + 1 buffers (which a correctly configured MAC never takes):
+/// the driver attaches 17 frags and gives the later buffers straight back; `xdp_frags_size` still
+/// counts them (it is set once, at the first frag).
+#[test]
+fn buffers_past_max_skb_frags_are_dropped_as_the_driver_drops_them() {
+    type Seen = Rc<RefCell<Vec<(u8, u32, u32)>>>;
+    struct Probe(Seen);
+    impl XdpProgram for Probe {
+        fn has_frags(&self) -> bool {
+            true
+        }
+        fn run(&mut self, ctx: &mut XdpContext<'_>) -> u32 {
+            let b = &ctx.buff;
+            self.0.borrow_mut().push((b.nr_frags(), b.frags_size(), b.frags().iter().map(|f| f.len).sum()));
+            XDP_DROP
+        }
+    }
+    for fcs_in_frags_size in [true, false] {
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let mut dev = Mvneta::new(MvnetaConfig {
+            max_rx_frame: Some(65535),
+            quirks: uxdp::mvneta::Quirks { fcs_in_frags_size, ..Default::default() },
+            ..cfg(9676)
+        })
+        .unwrap();
+        dev.attach(Some(Program::Native(Box::new(Probe(seen.clone())))), 0).unwrap();
+        // 2 + 64994 + 4 = 65000 bytes: 19 buffers, 18 of them frags, one more than fits.
+        dev.receive(&udp_frame(64994, false, true), None, WireRx::default()).unwrap();
+        assert_eq!(dev.rx_ring(0).unwrap().occupied(), 19);
+        let before = dev.stats().page_pool.recycled;
+        dev.poll(64);
+        let (nr, size, attached) = seen.borrow()[0];
+        assert_eq!((nr, attached), (17, 17 * 3520));
+        assert_eq!(size, if fcs_in_frags_size { 65000 - 3520 } else { 17 * 3520 }, "set at the first frag, or summed");
+        assert_eq!(dev.stats().page_pool.recycled - before, 19, "every page back, the truncated one first");
+        settle(&mut dev);
+    }
+}

@@ -72,6 +72,7 @@ pub struct NicOptions {
     pub rss: Option<bool>,
     pub pool_max_in_flight: Option<u32>,
     pub stack_limit: Option<u32>,
+    pub max_rx_frame: Option<u32>,
 }
 
 #[napi]
@@ -108,6 +109,7 @@ pub fn nic_create(options: NicOptions) -> Result<NicHandle> {
             rss: options.rss.unwrap_or(d.rss),
             pool_max_in_flight: options.pool_max_in_flight,
             stack_limit: options.stack_limit.map_or(d.stack_limit, |n| n as usize),
+            max_rx_frame: options.max_rx_frame,
         };
         let dev = Mvneta::new_shared(cfg)?;
         Ok(External::new(RefCell::new(NicState { dev, slots: Vec::new(), pending: None, targets: Vec::new() })))

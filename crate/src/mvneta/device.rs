@@ -64,6 +64,10 @@ pub struct MvnetaConfig {
     /// Pages each RX queue's pool may have out at once (memory pressure); None: no limit.
     pub pool_max_in_flight: Option<u32>,
     pub stack_limit: usize,
+    /// The largest frame the MAC takes (with MH and FCS), overriding what the MTU programs. Only
+    /// for reaching driver paths a correctly configured MAC never exercises (frames of more than
+    /// MAX_SKB_FRAGS + 1 buffers).
+    pub max_rx_frame: Option<u32>,
 }
 
 impl Default for MvnetaConfig {
@@ -87,6 +91,7 @@ impl Default for MvnetaConfig {
             rss: false,
             pool_max_in_flight: None,
             stack_limit: DEFAULT_STACK_LIMIT,
+            max_rx_frame: None,
         }
     }
 }
@@ -434,7 +439,7 @@ impl Mvneta {
         }
         let q = queue.unwrap_or_else(|| self.rx_queue_for(frame)).min(self.cfg.rx_queues - 1);
         let cfg = HwRxConfig {
-            max_rx_size: rx_pkt_size(self.cfg.mtu),
+            max_rx_size: self.cfg.max_rx_frame.unwrap_or_else(|| rx_pkt_size(self.cfg.mtu)),
             hints: self.cfg.rx_hints,
             rx_csum: self.cfg.rx_csum,
             compute_fcs: self.cfg.compute_fcs,
