@@ -476,6 +476,20 @@ pub fn nic_poll_begin(h: &NicHandle, budget: u32, mut hints: Float64ArraySlice) 
     })
 }
 
+/// The lent buffers back from their slots, as frames again, with the indexes of the ones that
+/// were still there.
+fn take_back(slots: &[Shared<XdpBuff>], metas: Vec<(u32, u32, RxHints, u32)>) -> (Vec<RxFrame>, Vec<usize>) {
+    let mut frames = Vec::with_capacity(metas.len());
+    let mut kept = Vec::with_capacity(metas.len());
+    for (i, (desc_status, frame_sz, hints, data_len_before)) in metas.into_iter().enumerate() {
+        if let Some(buff) = slots[i].borrow_mut().take() {
+            frames.push(RxFrame { buff, desc_status, frame_sz, hints, data_len_before });
+            kept.push(i);
+        }
+    }
+    (frames, kept)
+}
+
 /// Ends a poll: `verdicts` holds two words per frame (action, redirect target id or -1). Slots
 /// are emptied, the actions applied in order, redirects flushed.
 #[napi]
@@ -486,21 +500,19 @@ pub fn nic_poll_end(h: &NicHandle, verdicts: &[i32]) -> Result<NicPollResult> {
         let Some(Pending { mut batch, reclaimed, metas }) = st.pending.take() else {
             return Err(err(Errno::EINVAL, OP, "no poll is waiting for verdicts"));
         };
-        let mut frames = Vec::with_capacity(metas.len());
-        let mut vs = Vec::with_capacity(metas.len());
-        let mut lost = 0u32;
-        for (i, (desc_status, frame_sz, hints, data_len_before)) in metas.into_iter().enumerate() {
-            let Some(buff) = st.slots[i].borrow_mut().take() else {
-                lost += 1;
-                continue;
-            };
-            frames.push(RxFrame { buff, desc_status, frame_sz, hints, data_len_before });
-            let action = verdicts.get(2 * i).copied().unwrap_or(2);
-            let target = verdicts.get(2 * i + 1).copied().unwrap_or(-1);
-            let redirect = if target >= 0 { st.targets.get(target as usize).cloned() } else { None };
-            // Negative actions are as unknown to the driver as large ones.
-            vs.push(Verdict { action: u32::try_from(action).unwrap_or(u32::MAX), redirect });
-        }
+        let n = metas.len();
+        let (frames, kept) = take_back(&st.slots, metas);
+        let lost = n - kept.len();
+        let vs: Vec<Verdict> = kept
+            .into_iter()
+            .map(|i| {
+                let action = verdicts.get(2 * i).copied().unwrap_or(2);
+                let target = verdicts.get(2 * i + 1).copied().unwrap_or(-1);
+                let redirect = if target >= 0 { st.targets.get(target as usize).cloned() } else { None };
+                // Negative actions are as unknown to the driver as large ones.
+                Verdict { action: u32::try_from(action).unwrap_or(u32::MAX), redirect }
+            })
+            .collect();
         batch.put_frames(frames);
         let dev = Rc::clone(&st.dev);
         drop(st);
@@ -661,14 +673,17 @@ pub fn nic_ring(h: &NicHandle, tx: bool, queue: u32, descriptor: i32) -> Result<
         let st = state(h, OP)?;
         let d = dev_mut(&st, OP)?;
         let missing = || err(Errno::EINVAL, OP, format!("no {} queue {queue} (is the device up?)", if tx { "TX" } else { "RX" }));
+        let bytes = |descs: &crate::mvneta::desc::DescRing| {
+            let i = descriptor as u32;
+            if i >= descs.len() {
+                return Err(err(Errno::EINVAL, OP, "descriptor index past the ring"));
+            }
+            Ok(Either::B(descs.desc(i).to_vec().into()))
+        };
         if tx {
             let r = d.tx_ring(queue).ok_or_else(missing)?;
             if descriptor >= 0 {
-                let i = descriptor as u32;
-                if i >= r.size() {
-                    return Err(err(Errno::EINVAL, OP, "descriptor index past the ring"));
-                }
-                return Ok(Either::B(r.descs().desc(i).to_vec().into()));
+                return bytes(r.descs());
             }
             Ok(Either::A(RingInfo {
                 size: r.size(),
@@ -683,11 +698,7 @@ pub fn nic_ring(h: &NicHandle, tx: bool, queue: u32, descriptor: i32) -> Result<
         } else {
             let r = d.rx_ring(queue).ok_or_else(missing)?;
             if descriptor >= 0 {
-                let i = descriptor as u32;
-                if i >= r.size() {
-                    return Err(err(Errno::EINVAL, OP, "descriptor index past the ring"));
-                }
-                return Ok(Either::B(r.descs().desc(i).to_vec().into()));
+                return bytes(r.descs());
             }
             Ok(Either::A(RingInfo {
                 size: r.size(),
@@ -711,12 +722,7 @@ pub fn nic_close(h: &NicHandle) -> Result<()> {
     guard(OP, || {
         let mut st = state(h, OP)?;
         if let Some(p) = st.pending.take() {
-            let mut frames = Vec::new();
-            for (i, (desc_status, frame_sz, hints, data_len_before)) in p.metas.into_iter().enumerate() {
-                if let Some(buff) = st.slots[i].borrow_mut().take() {
-                    frames.push(RxFrame { buff, desc_status, frame_sz, hints, data_len_before });
-                }
-            }
+            let (frames, _) = take_back(&st.slots, p.metas);
             let mut batch = p.batch;
             batch.put_frames(frames);
             let mut drop_all = std::iter::repeat_with(|| Verdict { action: crate::mvneta::XDP_DROP, redirect: None });

@@ -119,6 +119,67 @@ impl std::fmt::Debug for Skb {
     }
 }
 
+/// What `build_skb_around` + `skb_reserve` + `skb_put` + `skb_metadata_set` +
+/// `xdp_update_skb_shared_info` need to know about the memory an skb is built around.
+struct Around {
+    head: Page,
+    frags: Vec<Page>,
+    hard_start: u32,
+    /// `skb->data` and the linear length, in the head page.
+    data: u32,
+    len: u32,
+    frame_sz: u32,
+    max_frags: u8,
+    metasize: u32,
+    /// `nr_frags` and `xdp_frags_size` when the memory has frags.
+    frags_info: Option<(u8, u32)>,
+    pfmemalloc: bool,
+}
+
+impl Skb {
+    /// The skb built around `a`'s memory, frags carried over in place (truesize `nr_frags ×
+    /// frame_sz`), before `eth_type_trans`.
+    fn around(a: Around, dev: &NetDev) -> Skb {
+        let Around { mut head, frags, hard_start, data, len, frame_sz, max_frags, metasize, frags_info, pfmemalloc } = a;
+        let end = frame_sz - shinfo_tailroom(max_frags);
+        let mut truesize = skb_truesize(end, max_frags);
+        let mut sinfo = ShinfoMut::at(head.bytes_mut(), hard_start + end);
+        sinfo.reset_for_skb();
+        if metasize > 0 {
+            sinfo.set_meta_len(metasize as u8);
+        }
+        let (mut skb_len, mut data_len) = (len, 0);
+        if let Some((nr_frags, frags_size)) = frags_info {
+            sinfo.set_nr_frags(nr_frags);
+            sinfo.clear_destructor_arg();
+            skb_len += frags_size;
+            data_len += frags_size;
+            truesize += u32::from(nr_frags) * frame_sz;
+        }
+        Skb {
+            frags,
+            head: Head::Page(head),
+            head_off: hard_start,
+            data,
+            tail: data + len,
+            mac_header: data,
+            end,
+            len: skb_len,
+            data_len,
+            truesize,
+            pfmemalloc,
+            protocol: 0,
+            pkt_type: PACKET_HOST,
+            ifindex: dev.ifindex,
+            max_frags,
+            cloned: false,
+            hash: 0,
+            ip_summed: CHECKSUM_NONE,
+            vlan: None,
+        }
+    }
+}
+
 impl XdpFrame {
     /// `__xdp_build_skb_from_frame`: builds the skb around the frame's memory, records the
     /// metadata length, carries the frags over with `xdp_update_skb_shared_info` (truesize
@@ -133,52 +194,13 @@ impl XdpFrame {
             return Err((err, self));
         }
         let (len, metasize, frame_sz, flags, headroom) = (self.len(), self.metasize(), self.frame_sz(), self.flags(), self.headroom());
-        let has_frags = flags & XDP_FLAGS_HAS_FRAGS != 0;
-        let (nr_frags, frags_size) = if has_frags { (self.nr_frags(), self.frags_size()) } else { (0, 0) };
+        let frags_info = (flags & XDP_FLAGS_HAS_FRAGS != 0).then(|| (self.nr_frags(), self.frags_size()));
         let pfmemalloc = flags & XDP_FLAGS_FRAGS_PF_MEMALLOC != 0;
-        let XdpFrame { mut head, frags, hard_start, max_frags } = self;
-
-        // build_skb_around(hard_start, frame_sz)
-        let end = frame_sz - shinfo_tailroom(max_frags);
-        let mut skb_truesize = skb_truesize(end, max_frags);
-        let mut sinfo = ShinfoMut::at(head.bytes_mut(), hard_start + end);
-        sinfo.reset_for_skb();
-        // skb_reserve(sizeof(*xdpf) + headroom), __skb_put(len)
+        let XdpFrame { head, frags, hard_start, max_frags } = self;
+        // skb_reserve(sizeof(*xdpf) + headroom)
         let data = hard_start + XDP_FRAME_SIZE + headroom;
-        let mut skb_len = len;
-        if metasize > 0 {
-            sinfo.set_meta_len(metasize as u8);
-        }
-        let mut data_len = 0;
-        if has_frags {
-            // xdp_update_skb_shared_info
-            sinfo.set_nr_frags(nr_frags);
-            sinfo.clear_destructor_arg();
-            skb_len += frags_size;
-            data_len += frags_size;
-            skb_truesize += u32::from(nr_frags) * frame_sz;
-        }
-        let mut skb = Skb {
-            frags,
-            head: Head::Page(head),
-            head_off: hard_start,
-            data,
-            tail: data + len,
-            mac_header: data,
-            end,
-            len: skb_len,
-            data_len,
-            truesize: skb_truesize,
-            pfmemalloc,
-            protocol: 0,
-            pkt_type: PACKET_HOST,
-            ifindex: dev.ifindex,
-            max_frags,
-            cloned: false,
-            hash: 0,
-            ip_summed: CHECKSUM_NONE,
-            vlan: None,
-        };
+        let a = Around { head, frags, hard_start, data, len, frame_sz, max_frags, metasize, frags_info, pfmemalloc };
+        let mut skb = Skb::around(a, &dev);
         skb.eth_type_trans(&dev);
         Ok(skb)
     }
@@ -190,46 +212,11 @@ impl super::XdpBuff {
     /// `nr_frags × frame_sz`, `eth_type_trans`): the skb is built around the buffer's own memory.
     /// Returns it with `skb->len` as it was before `eth_type_trans` pulled the Ethernet header.
     pub fn build_skb(self, dev: NetDev) -> (Skb, u32) {
-        let (metasize, has_frags, pfmemalloc) = (self.meta_len(), self.has_frags(), self.flags & XDP_FLAGS_FRAGS_PF_MEMALLOC != 0);
-        let (nr_frags, frags_size) = if has_frags { (self.nr_frags(), self.frags_size()) } else { (0, 0) };
-        let super::XdpBuff { mut head, frags, hard_start, data, data_end, frame_sz, max_frags, .. } = self;
-        let end = frame_sz - shinfo_tailroom(max_frags);
-        let mut truesize = skb_truesize(end, max_frags);
-        let mut sinfo = ShinfoMut::at(head.bytes_mut(), hard_start + end);
-        sinfo.reset_for_skb();
-        if metasize > 0 {
-            sinfo.set_meta_len(metasize as u8);
-        }
-        let mut len = data_end - data;
-        let mut data_len = 0;
-        if has_frags {
-            sinfo.set_nr_frags(nr_frags);
-            sinfo.clear_destructor_arg();
-            len += frags_size;
-            data_len += frags_size;
-            truesize += u32::from(nr_frags) * frame_sz;
-        }
-        let mut skb = Skb {
-            frags,
-            head: Head::Page(head),
-            head_off: hard_start,
-            data,
-            tail: data_end,
-            mac_header: data,
-            end,
-            len,
-            data_len,
-            truesize,
-            pfmemalloc,
-            protocol: 0,
-            pkt_type: PACKET_HOST,
-            ifindex: dev.ifindex,
-            max_frags,
-            cloned: false,
-            hash: 0,
-            ip_summed: CHECKSUM_NONE,
-            vlan: None,
-        };
+        let (metasize, pfmemalloc) = (self.meta_len(), self.flags & XDP_FLAGS_FRAGS_PF_MEMALLOC != 0);
+        let frags_info = self.has_frags().then(|| (self.nr_frags(), self.frags_size()));
+        let super::XdpBuff { head, frags, hard_start, data, data_end, frame_sz, max_frags, .. } = self;
+        let a = Around { head, frags, hard_start, data, len: data_end - data, frame_sz, max_frags, metasize, frags_info, pfmemalloc };
+        let mut skb = Skb::around(a, &dev);
         let len_before = skb.len;
         if skb.data_end_linear() >= ETH_HLEN {
             skb.eth_type_trans(&dev);
