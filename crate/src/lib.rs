@@ -5,6 +5,7 @@
 //! NIC and its driver's XDP paths). The `napi` feature adds the one binding
 //! module the Node package is built from.
 
+pub mod bpf;
 pub mod dynptr;
 pub mod errno;
 pub mod frame;

@@ -1,0 +1,242 @@
+//! The state of one program run: registers live in the interpreter ([`super::vm`]); everything a
+//! helper or kfunc can see lives here.
+
+use std::rc::Rc;
+
+use super::insn::{Insn, MAX_CALL_FRAMES, STACK_SIZE};
+use super::maps::Map;
+use super::memory::{Memory, Region, RegionKind};
+use crate::errno::{Errno, Result, XdpError};
+use crate::frame::XdpBuff;
+
+/// Why a run stopped early, with where: the pc and instruction for faults inside the program.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VmError {
+    pub errno: Errno,
+    pub message: String,
+    pub pc: Option<usize>,
+    pub insn: Option<Insn>,
+    pub addr: Option<u64>,
+    pub len: Option<u64>,
+}
+
+impl VmError {
+    pub fn new(errno: Errno, message: impl Into<String>) -> VmError {
+        VmError { errno, message: message.into(), pc: None, insn: None, addr: None, len: None }
+    }
+    pub fn access(mut self, addr: u64, len: u64) -> VmError {
+        self.addr = Some(addr);
+        self.len = Some(len);
+        self
+    }
+    /// Attaches the faulting instruction unless an inner frame already did.
+    pub fn at(mut self, pc: usize, insn: Insn) -> VmError {
+        if self.pc.is_none() {
+            self.pc = Some(pc);
+            self.insn = Some(insn);
+        }
+        self
+    }
+}
+
+impl std::fmt::Display for VmError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.pc {
+            Some(pc) => write!(f, "{} at pc {pc}: {}", self.errno.name(), self.message),
+            None => write!(f, "{}: {}", self.errno.name(), self.message),
+        }
+    }
+}
+
+impl From<VmError> for XdpError {
+    fn from(e: VmError) -> XdpError {
+        let mut x = XdpError::new(e.errno, "bpf_prog_run", e.to_string());
+        if let Some(pc) = e.pc {
+            x = x.offset(pc as i64);
+        }
+        if let Some(len) = e.len {
+            x = x.len(len);
+        }
+        x
+    }
+}
+
+impl From<XdpError> for VmError {
+    fn from(e: XdpError) -> VmError {
+        VmError::new(e.errno, e.message.clone())
+    }
+}
+
+/// What a helper or kfunc hands back to the interpreter besides a value for r0.
+#[derive(Debug)]
+pub enum Trap {
+    Fault(VmError),
+    /// Stop the whole program with this r0 (bpf_conformance's unwind helper).
+    Exit(u64),
+    /// bpf_tail_call succeeded: continue in this program, same frame, same registers.
+    TailCall(Rc<Prog>),
+}
+
+impl From<VmError> for Trap {
+    fn from(e: VmError) -> Trap {
+        Trap::Fault(e)
+    }
+}
+
+pub type HelperFn = fn(&mut Machine<'_>, &[u64; 5]) -> Result<u64, Trap>;
+pub type UserFn = Rc<dyn Fn(&mut Machine<'_>, &[u64; 5]) -> Result<u64, Trap>>;
+
+/// A helper or kfunc as the loader resolved it.
+#[derive(Clone)]
+pub enum Callable {
+    Native(HelperFn),
+    /// Registered by the embedder (a TypeScript kfunc).
+    User(UserFn),
+    /// A `__weak` kfunc the kernel does not have: libbpf leaves the call in, and the verifier
+    /// refuses it unless dead code eliminates it; reaching it at run time faults.
+    Missing(String),
+}
+
+impl std::fmt::Debug for Callable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Callable::Native(_) => write!(f, "Native"),
+            Callable::User(_) => write!(f, "User"),
+            Callable::Missing(n) => write!(f, "Missing({n})"),
+        }
+    }
+}
+
+/// A program ready to run: instructions with map references resolved, and its callables.
+#[derive(Debug, Default)]
+pub struct Prog {
+    pub name: String,
+    /// lddw map references hold [`map_handle`]s, map-value references hold value addresses,
+    /// function references hold [`func_addr`]s; kfunc calls hold an index into `kfuncs`.
+    pub insns: Vec<Insn>,
+    /// Indexed by helper id.
+    pub helpers: Rc<Vec<Option<Callable>>>,
+    pub kfuncs: Vec<Callable>,
+    pub maps: Vec<Rc<Map>>,
+    /// Whether the program may be given frags (xdp.frags).
+    pub frags: bool,
+}
+
+/// Callback addresses (lddw src=BPF_PSEUDO_FUNC) live in a range no region can have.
+pub const FUNC_ADDR_BASE: u64 = 0xffff_ffff_a000_0000;
+
+pub fn func_addr(pc: usize) -> u64 {
+    FUNC_ADDR_BASE + pc as u64 * 8
+}
+
+/// The value of an lddw map reference: the map's own address, checked against the program's maps.
+pub fn map_handle(map: &Rc<Map>) -> u64 {
+    Rc::as_ptr(map) as u64
+}
+
+/// What the program runs on, when it is an XDP program.
+pub trait XdpHost {
+    fn buff(&mut self) -> &mut XdpBuff;
+    fn ingress_ifindex(&self) -> u32 {
+        1
+    }
+    fn rx_queue_index(&self) -> u32 {
+        0
+    }
+    fn rx_hash(&mut self) -> Result<(u32, u32)> {
+        Err(XdpError::new(Errno::EOPNOTSUPP, "bpf_xdp_metadata_rx_hash", "the device gives no hints"))
+    }
+    fn rx_timestamp(&mut self) -> Result<u64> {
+        Err(XdpError::new(Errno::EOPNOTSUPP, "bpf_xdp_metadata_rx_timestamp", "the device gives no hints"))
+    }
+    /// (vlan_proto, vlan_tci)
+    fn rx_vlan_tag(&mut self) -> Result<(u16, u16)> {
+        Err(XdpError::new(Errno::EOPNOTSUPP, "bpf_xdp_metadata_rx_vlan_tag", "the device gives no hints"))
+    }
+}
+
+/// bpf_redirect_info: what bpf_redirect / bpf_redirect_map asked for, read after XDP_REDIRECT.
+#[derive(Clone, Debug, Default)]
+pub struct RedirectInfo {
+    pub ifindex: u32,
+    pub map: Option<Rc<Map>>,
+    pub key: u32,
+    pub flags: u64,
+}
+
+pub struct Machine<'a> {
+    pub mem: Memory,
+    pub stack: Box<[u8]>,
+    pub prog: Rc<Prog>,
+    /// Instructions left before the run is stopped with E2BIG.
+    pub budget: u64,
+    pub executed: u64,
+    pub tail_calls: u32,
+    /// Call frames in use (0 while no frame runs).
+    pub depth: usize,
+    /// The address the program got in r1 as its context.
+    pub ctx: u64,
+    pub xdp: Option<&'a mut dyn XdpHost>,
+    pub redirect: RedirectInfo,
+    /// The CPU a per-CPU map resolves to.
+    pub cpu: u32,
+}
+
+/// Default instruction budget: bpf_loop's 8M iterations of a small callback fit.
+pub const DEFAULT_BUDGET: u64 = 1 << 28;
+
+impl<'a> Machine<'a> {
+    pub fn new(prog: Rc<Prog>) -> Machine<'a> {
+        let mut m = Machine {
+            mem: Memory::new(),
+            stack: vec![0u8; STACK_SIZE * MAX_CALL_FRAMES].into_boxed_slice(),
+            prog,
+            budget: DEFAULT_BUDGET,
+            executed: 0,
+            tail_calls: 0,
+            depth: 0,
+            ctx: 0,
+            xdp: None,
+            redirect: RedirectInfo::default(),
+            cpu: 0,
+        };
+        let stack = Region::of_slice(&mut m.stack, true, RegionKind::Stack, 0);
+        m.mem.push(stack);
+        m.add_map_regions();
+        m
+    }
+
+    /// Registers the value memory of the program's maps.
+    pub fn add_map_regions(&mut self) {
+        let prog = self.prog.clone();
+        for (i, map) in prog.maps.iter().enumerate() {
+            for (start, len, writable) in map.value_regions() {
+                self.mem.push(Region::new(start, len, writable, RegionKind::MapValue, i as u64));
+            }
+        }
+    }
+
+    /// r10 of frame `depth` (1-based): frames grow down from the top of the stack buffer.
+    pub fn frame_pointer(&self, depth: usize) -> u64 {
+        self.stack.as_ptr() as u64 + (STACK_SIZE * (MAX_CALL_FRAMES + 1 - depth)) as u64
+    }
+
+    /// The map an lddw map reference in a register names.
+    pub fn map(&self, handle: u64) -> Result<Rc<Map>, VmError> {
+        self.prog
+            .maps
+            .iter()
+            .find(|m| map_handle(m) == handle)
+            .cloned()
+            .ok_or_else(|| VmError::new(Errno::EINVAL, format!("{handle:#x} is not one of the program's maps")))
+    }
+
+    /// The instruction a callback address points at.
+    pub fn func_pc(&self, addr: u64) -> Result<usize, VmError> {
+        let pc = addr.wrapping_sub(FUNC_ADDR_BASE) / 8;
+        if addr < FUNC_ADDR_BASE || (addr - FUNC_ADDR_BASE) % 8 != 0 || pc as usize >= self.prog.insns.len() {
+            return Err(VmError::new(Errno::EINVAL, format!("{addr:#x} is not a function of the program")));
+        }
+        Ok(pc as usize)
+    }
+}

@@ -1,0 +1,123 @@
+//! Typed memory regions. A program's pointers are host addresses, and every load, store, atomic
+//! and helper argument is checked against the regions the run was given: its stack, its context,
+//! the packet's linear part and the frag pages it was handed slices of, map values, ring records.
+//! Anything else faults, whatever the program's bytes.
+
+use super::machine::VmError;
+use crate::errno::Errno;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegionKind {
+    /// The call frames' stacks.
+    Stack,
+    /// The program's context (`struct xdp_md`): loads go through the context conversion.
+    Ctx,
+    /// The packet's linear part, from data_meta to data_end.
+    Packet,
+    /// A direct slice of a frag page handed out by a dynptr.
+    Frag,
+    /// A map's values (array, hash, global data).
+    MapValue,
+    /// A reserved ring-buffer record, until it is submitted or discarded.
+    RingRecord,
+    /// Memory given by the caller (bpf_conformance's `mem`, a test harness's buffer).
+    Mem,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Region {
+    pub start: u64,
+    pub len: u64,
+    pub writable: bool,
+    pub kind: RegionKind,
+    /// Who the region belongs to (a map's index, a ring's sample), so it can be dropped again.
+    pub tag: u64,
+}
+
+impl Region {
+    pub fn new(start: u64, len: u64, writable: bool, kind: RegionKind, tag: u64) -> Region {
+        Region { start, len, writable, kind, tag }
+    }
+    pub fn of_slice(bytes: &mut [u8], writable: bool, kind: RegionKind, tag: u64) -> Region {
+        Region::new(bytes.as_mut_ptr() as u64, bytes.len() as u64, writable, kind, tag)
+    }
+    #[inline(always)]
+    fn contains(&self, addr: u64, len: u64) -> bool {
+        addr.wrapping_sub(self.start) <= self.len && len <= self.len - addr.wrapping_sub(self.start)
+    }
+}
+
+#[derive(Default, Debug)]
+pub struct Memory {
+    regions: Vec<Region>,
+    last: usize,
+}
+
+impl Memory {
+    pub fn new() -> Memory {
+        Memory::default()
+    }
+
+    pub fn push(&mut self, r: Region) {
+        self.regions.push(r);
+    }
+
+    /// Drops the regions `keep` refuses (a submitted ring record, a stale packet range).
+    pub fn retain(&mut self, keep: impl FnMut(&Region) -> bool) {
+        self.regions.retain(keep);
+        self.last = 0;
+    }
+
+    pub fn clear(&mut self) {
+        self.regions.clear();
+        self.last = 0;
+    }
+
+    pub fn regions(&self) -> &[Region] {
+        &self.regions
+    }
+
+    /// The region holding all of `[addr, addr + len)`.
+    #[inline]
+    pub fn find(&mut self, addr: u64, len: u64) -> Option<Region> {
+        if let Some(r) = self.regions.get(self.last) {
+            if r.contains(addr, len) {
+                return Some(*r);
+            }
+        }
+        for (i, r) in self.regions.iter().enumerate() {
+            if r.contains(addr, len) {
+                self.last = i;
+                return Some(*r);
+            }
+        }
+        None
+    }
+
+    /// Checks an access and returns the region it falls in.
+    #[inline]
+    pub fn check(&mut self, addr: u64, len: u64, write: bool) -> Result<Region, VmError> {
+        match self.find(addr, len) {
+            Some(r) if write && !r.writable => Err(VmError::new(Errno::EACCES, format!("write to read-only {:?} memory at {addr:#x}", r.kind)).access(addr, len)),
+            Some(r) => Ok(r),
+            None => Err(VmError::new(Errno::EFAULT, format!("{} of {len} bytes at {addr:#x} is outside the program's memory", if write { "write" } else { "read" })).access(addr, len)),
+        }
+    }
+
+    /// The bytes of a checked range, for helpers.
+    ///
+    /// # Safety
+    /// The regions must describe live memory that nothing else borrows for the returned lifetime;
+    /// the run that registered them guarantees it while the program executes.
+    pub unsafe fn bytes<'a>(&mut self, addr: u64, len: u64) -> Result<&'a [u8], VmError> {
+        self.check(addr, len, false)?;
+        Ok(std::slice::from_raw_parts(addr as *const u8, len as usize))
+    }
+
+    /// # Safety
+    /// As for [`Memory::bytes`].
+    pub unsafe fn bytes_mut<'a>(&mut self, addr: u64, len: u64) -> Result<&'a mut [u8], VmError> {
+        self.check(addr, len, true)?;
+        Ok(std::slice::from_raw_parts_mut(addr as *mut u8, len as usize))
+    }
+}

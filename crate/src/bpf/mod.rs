@@ -1,0 +1,23 @@
+//! The BPF engine: load clang-built objects ([`elf`], [`btf`]), assemble and disassemble the
+//! bpf_conformance text dialect ([`asm`], [`disasm`]), check instruction encodings ([`validate`]),
+//! and run programs ([`vm`]) over typed memory ([`memory`]) with maps ([`maps`]), helpers
+//! ([`helpers`]), kfuncs ([`kfuncs`]) and BPF_PROG_TEST_RUN ([`test_run`]).
+
+pub mod asm;
+pub mod btf;
+pub mod context;
+pub mod disasm;
+pub mod elf;
+pub mod helpers;
+pub mod insn;
+pub mod kfuncs;
+pub mod machine;
+pub mod maps;
+pub mod memory;
+pub mod test_run;
+pub mod validate;
+pub mod vm;
+
+pub use insn::Insn;
+pub use machine::{Callable, Machine, Prog, Trap, VmError, XdpHost};
+pub use maps::Map;
