@@ -180,6 +180,10 @@ pub struct Machine<'a> {
     pub redirect: RedirectInfo,
     /// The CPU a per-CPU map resolves to.
     pub cpu: u32,
+    /// bpf_get_prandom_u32's state.
+    pub rng: u64,
+    /// What bpf_trace_printk wrote.
+    pub trace: Vec<String>,
 }
 
 /// Default instruction budget: bpf_loop's 8M iterations of a small callback fit.
@@ -199,6 +203,8 @@ impl<'a> Machine<'a> {
             xdp: None,
             redirect: RedirectInfo::default(),
             cpu: 0,
+            rng: 0x9e37_79b9_7f4a_7c15,
+            trace: Vec::new(),
         };
         let stack = Region::of_slice(&mut m.stack, true, RegionKind::Stack, 0);
         m.mem.push(stack);

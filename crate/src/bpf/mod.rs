@@ -11,6 +11,7 @@ pub mod elf;
 pub mod helpers;
 pub mod insn;
 pub mod kfuncs;
+pub mod loader;
 pub mod machine;
 pub mod maps;
 pub mod memory;
