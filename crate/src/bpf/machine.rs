@@ -191,9 +191,15 @@ pub const DEFAULT_BUDGET: u64 = 1 << 28;
 
 impl<'a> Machine<'a> {
     pub fn new(prog: Rc<Prog>) -> Machine<'a> {
+        Machine::with_stack(prog, None)
+    }
+
+    /// A machine reusing a stack from an earlier run (see [`Machine::into_stack`]).
+    pub fn with_stack(prog: Rc<Prog>, stack: Option<Box<[u8]>>) -> Machine<'a> {
+        let stack = stack.filter(|s| s.len() == STACK_SIZE * MAX_CALL_FRAMES).unwrap_or_else(|| vec![0u8; STACK_SIZE * MAX_CALL_FRAMES].into_boxed_slice());
         let mut m = Machine {
             mem: Memory::new(),
-            stack: vec![0u8; STACK_SIZE * MAX_CALL_FRAMES].into_boxed_slice(),
+            stack,
             prog,
             budget: DEFAULT_BUDGET,
             executed: 0,
@@ -210,6 +216,10 @@ impl<'a> Machine<'a> {
         m.mem.push(stack);
         m.add_map_regions();
         m
+    }
+
+    pub fn into_stack(self) -> Box<[u8]> {
+        self.stack
     }
 
     /// Registers the value memory of the program's maps.

@@ -69,4 +69,22 @@ impl Map {
         unimplemented!()
     }
     pub fn freeze(&self) {}
+    pub fn lookup_user(&self, _key: &[u8], _out: &mut Vec<u8>) -> Result<()> {
+        unimplemented!()
+    }
+    pub fn update_user(&self, _key: &[u8], _value: &[u8], _flags: u64) -> Result<()> {
+        unimplemented!()
+    }
+    pub fn delete_user(&self, _key: &[u8]) -> Result<()> {
+        unimplemented!()
+    }
+    pub fn keys(&self) -> Vec<Vec<u8>> {
+        unimplemented!()
+    }
+    pub fn drain_samples(&self) -> Vec<(u32, Vec<u8>)> {
+        unimplemented!()
+    }
+    pub fn set_target(&self, _key: u32, _target: Option<Rc<dyn Any>>) {
+        unimplemented!()
+    }
 }

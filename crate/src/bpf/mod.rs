@@ -4,6 +4,7 @@
 //! ([`helpers`]), kfuncs ([`kfuncs`]) and BPF_PROG_TEST_RUN ([`test_run`]).
 
 pub mod asm;
+pub mod attach;
 pub mod btf;
 pub mod context;
 pub mod disasm;
