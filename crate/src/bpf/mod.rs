@@ -5,6 +5,7 @@
 
 pub mod asm;
 pub mod btf;
+pub mod conformance;
 pub mod context;
 pub mod disasm;
 pub mod elf;
