@@ -6,6 +6,7 @@
 pub mod asm;
 pub mod attach;
 pub mod btf;
+pub mod conformance;
 pub mod context;
 pub mod disasm;
 pub mod elf;
