@@ -287,3 +287,101 @@ pub(crate) fn program_of(h: &BpfHandle, name: &str, op: &'static str) -> Result<
 pub(crate) fn map_handle_of(h: &BpfHandle, name: &str, op: &'static str) -> Result<Rc<Map>> {
     map_of(&h.borrow(), name, op)
 }
+
+#[napi(object)]
+pub struct ConformanceResult {
+    pub name: String,
+    /// PASS, FAIL or SKIP.
+    pub outcome: String,
+    pub detail: String,
+}
+
+/// Runs every bpf_conformance `.data` file of a directory through the assembler and interpreter.
+#[napi]
+pub fn bpf_conformance(dir: String) -> Result<Vec<ConformanceResult>> {
+    use crate::bpf::conformance::{run_dir, Outcome};
+    guard("bpf_conformance", || {
+        if !std::path::Path::new(&dir).is_dir() {
+            return Err(err(Errno::ENOENT, "bpf_conformance", format!("{dir} is not a directory")));
+        }
+        Ok(run_dir(&dir)
+            .into_iter()
+            .map(|(name, o)| {
+                let (outcome, detail) = match o {
+                    Outcome::Pass => ("PASS", String::new()),
+                    Outcome::Fail(d) => ("FAIL", d),
+                    Outcome::Skip(d) => ("SKIP", d),
+                };
+                ConformanceResult { name, outcome: outcome.into(), detail }
+            })
+            .collect())
+    })
+}
+
+/// Assembles the bpf_conformance/uBPF text dialect into instruction bytes.
+#[napi]
+pub fn bpf_assemble(text: String) -> Result<Buffer> {
+    guard("bpf_assemble", || {
+        let insns = crate::bpf::asm::assemble(&text).map_err(|e| err(Errno::EINVAL, "bpf_assemble", e.to_string()))?;
+        Ok(crate::bpf::insn::encode(&insns).into())
+    })
+}
+
+/// Disassembles instruction bytes: the uBPF dialect, or the kernel verifier log's style.
+#[napi]
+pub fn bpf_disassemble(bytes: &[u8], kernel: bool) -> Result<String> {
+    guard("bpf_disassemble", || {
+        let insns = crate::bpf::insn::decode(bytes).map_err(|n| err(Errno::EINVAL, "bpf_disassemble", format!("{n} bytes is not a whole number of instructions")))?;
+        Ok(if kernel { crate::bpf::disasm::kernel_listing(&insns, &|_| None) } else { crate::bpf::disasm::disassemble(&insns) })
+    })
+}
+
+/// A program's instructions as the object holds them (before loading), as `bpftool prog dump`
+/// lists them, kfunc calls named after their externs.
+#[napi]
+pub fn bpf_prog_listing(h: &BpfHandle, prog: String) -> Result<String> {
+    const OP: &str = "bpf_prog_dump";
+    guard(OP, || {
+        let st = h.borrow();
+        let p = st.loaded.program(&prog).ok_or_else(|| err(Errno::ENOENT, OP, format!("no program '{prog}'")))?;
+        let externs = &st.loaded.object.externs;
+        let out = crate::bpf::disasm::kernel_listing(&p.spec.insns, &|i| usize::try_from(i).ok().and_then(|i| externs.get(i)).map(|e| e.name.clone()));
+        Ok(out)
+    })
+}
+
+/// Opens and loads an object and reports, as `bpftool prog load` would, whether it was
+/// accepted: (accepted, errno name, message, instruction count of the checked programs).
+#[napi(object)]
+pub struct LoadReport {
+    pub accepted: bool,
+    pub code: String,
+    pub message: String,
+    pub log: String,
+    pub insns: u32,
+}
+
+#[napi]
+pub fn bpf_object_check(bytes: &[u8], prog: Option<String>, helpers: Option<Vec<u32>>, kfuncs: Option<Vec<String>>) -> Result<LoadReport> {
+    guard("bpf_prog_load", || {
+        let object = match crate::bpf::elf::parse(bytes) {
+            Ok(o) => o,
+            Err(e) => return Ok(LoadReport { accepted: false, code: e.errno.name().into(), message: e.message.clone(), log: format!("{}\n", e.message), insns: 0 }),
+        };
+        let opts = LoadOptions { nr_cpus: 1, helpers, kfuncs, only: prog, ..Default::default() };
+        match loader::load(object, &opts) {
+            Ok(l) => {
+                let insns: usize = l.programs.iter().filter(|p| p.prog.is_some()).map(|p| p.spec.insns.len()).sum();
+                let names: Vec<&str> = l.programs.iter().filter(|p| p.prog.is_some()).map(|p| p.spec.name.as_str()).collect();
+                Ok(LoadReport {
+                    accepted: true,
+                    code: String::new(),
+                    message: String::new(),
+                    log: format!("structural checks passed: {} ({insns} insns)\n", names.join(", ")),
+                    insns: insns as u32,
+                })
+            }
+            Err(e) => Ok(LoadReport { accepted: false, code: e.errno.name().into(), message: e.message.clone(), log: e.log.clone(), insns: 0 }),
+        }
+    })
+}

@@ -45,7 +45,7 @@ pub struct LoadError {
 
 impl From<LoadError> for XdpError {
     fn from(e: LoadError) -> XdpError {
-        let mut x = XdpError::new(e.errno, "bpf_prog_load", format!("{}: {}", e.program, e.message));
+        let mut x = XdpError::new(e.errno, "bpf_prog_load", format!("prog '{}': {}", e.program, e.message));
         if let Some(pc) = e.pc {
             x = x.offset(pc as i64);
         }
