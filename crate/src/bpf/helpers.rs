@@ -424,7 +424,7 @@ fn ringbuf_reserve(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     let map = ringbuf_map(m, a[0])?;
     let mut rb = map.ringbuf().expect("ringbuf map");
     let Some(sample) = rb.reserve_helper(a[1], a[2]) else { return Ok(0) };
-    let addr = rb.sample_addr(sample);
+    let addr = rb.host_addr(sample);
     m.mem.push(Region::new(addr, a[1], true, RegionKind::RingRecord, addr));
     Ok(addr)
 }
@@ -434,7 +434,8 @@ fn ring_record(m: &Machine<'_>, addr: u64) -> Result<(Rc<Map>, usize), Trap> {
     let reserved = m.mem.regions().iter().any(|r| r.kind == RegionKind::RingRecord && r.tag == addr);
     if reserved {
         for map in m.prog.maps.iter().filter(|x| x.def.map_type == MapType::Ringbuf) {
-            if let Some(sample) = map.ringbuf().and_then(|rb| rb.sample_offset(addr)) {
+            let found = map.ringbuf().and_then(|rb| rb.sample_of_host(addr).or_else(|| rb.sample_offset(addr)));
+            if let Some(sample) = found {
                 return Ok((map.clone(), sample));
             }
         }
@@ -500,7 +501,10 @@ fn ringbuf_reserve_dynptr(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap
     let (d, r) = map.ringbuf().expect("ringbuf map").reserve_dynptr(a[1] as u32, a[2]);
     m.put_dynptr(a[3], &d)?;
     if r.is_ok() && !d.is_null() {
-        m.mem.push(Region::new(d.data, u64::from(d.len()), true, RegionKind::RingRecord, d.data));
+        let host = map.ringbuf().and_then(|rb| rb.sample_offset(d.data).map(|s| rb.host_addr(s)));
+        if let Some(host) = host {
+            m.mem.push(Region::new(host, u64::from(d.len()), true, RegionKind::RingRecord, d.data));
+        }
     }
     Ok(ret(r))
 }
