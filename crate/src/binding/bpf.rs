@@ -96,56 +96,64 @@ fn json_str(s: &str) -> String {
     super::json_str(s)
 }
 
-/// Programs, maps, externs and license as JSON (the facade parses it once).
+fn info_json(object: &crate::bpf::elf::Object, loaded: &dyn Fn(&str) -> bool) -> String {
+    let progs: Vec<String> = object
+        .programs
+        .iter()
+        .map(|p| {
+            format!(
+                "{{\"name\":{},\"section\":{},\"kind\":{},\"frags\":{},\"autoload\":{},\"loaded\":{},\"insns\":{}}}",
+                json_str(&p.name),
+                json_str(&p.section),
+                json_str(&format!("{:?}", p.kind)),
+                p.frags,
+                p.autoload,
+                loaded(&p.name),
+                p.insns.len()
+            )
+        })
+        .collect();
+    let maps: Vec<String> = object
+        .maps
+        .iter()
+        .map(|m| {
+            format!(
+                "{{\"name\":{},\"type\":{},\"keySize\":{},\"valueSize\":{},\"maxEntries\":{},\"flags\":{}}}",
+                json_str(&m.name),
+                m.map_type,
+                m.key_size,
+                m.value_size,
+                m.max_entries,
+                m.map_flags
+            )
+        })
+        .collect();
+    let externs: Vec<String> = object.externs.iter().map(|e| format!("{{\"name\":{},\"weak\":{},\"func\":{}}}", json_str(&e.name), e.weak, e.func)).collect();
+    format!(
+        "{{\"license\":{},\"programs\":[{}],\"maps\":[{}],\"externs\":[{}]}}",
+        json_str(&object.license),
+        progs.join(","),
+        maps.join(","),
+        externs.join(",")
+    )
+}
+
+/// Programs, maps, externs and license of a loaded object, as JSON (the facade parses it once).
 #[napi]
 pub fn bpf_object_info(h: &BpfHandle) -> Result<String> {
     guard("bpf_object_info", || {
         let st = h.borrow();
         let l = &st.loaded;
-        let progs: Vec<String> = l
-            .programs
-            .iter()
-            .map(|p| {
-                format!(
-                    "{{\"name\":{},\"section\":{},\"kind\":{},\"frags\":{},\"autoload\":{},\"loaded\":{},\"insns\":{}}}",
-                    json_str(&p.spec.name),
-                    json_str(&p.spec.section),
-                    json_str(&format!("{:?}", p.spec.kind)),
-                    p.spec.frags,
-                    p.spec.autoload,
-                    p.prog.is_some(),
-                    p.spec.insns.len()
-                )
-            })
-            .collect();
-        let maps: Vec<String> = l
-            .maps
-            .iter()
-            .map(|m| {
-                format!(
-                    "{{\"name\":{},\"type\":{},\"keySize\":{},\"valueSize\":{},\"maxEntries\":{},\"flags\":{}}}",
-                    json_str(&m.name),
-                    m.def.map_type as u32,
-                    m.def.key_size,
-                    m.def.value_size,
-                    m.def.max_entries,
-                    m.def.map_flags
-                )
-            })
-            .collect();
-        let externs: Vec<String> = l
-            .object
-            .externs
-            .iter()
-            .map(|e| format!("{{\"name\":{},\"weak\":{},\"func\":{}}}", json_str(&e.name), e.weak, e.func))
-            .collect();
-        Ok(format!(
-            "{{\"license\":{},\"programs\":[{}],\"maps\":[{}],\"externs\":[{}]}}",
-            json_str(&l.object.license),
-            progs.join(","),
-            maps.join(","),
-            externs.join(",")
-        ))
+        Ok(info_json(&l.object, &|name| l.program(name).is_some_and(|p| p.prog.is_some())))
+    })
+}
+
+/// The same for an object file that is only opened, not loaded (`uxdp prog show`).
+#[napi]
+pub fn bpf_object_describe(bytes: &[u8]) -> Result<String> {
+    guard("bpf_object__open", || {
+        let object = crate::bpf::elf::parse(bytes)?;
+        Ok(info_json(&object, &|_| false))
     })
 }
 

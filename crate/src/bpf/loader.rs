@@ -71,7 +71,7 @@ impl LoadedObject {
     }
 
     pub fn map(&self, name: &str) -> Option<&Rc<Map>> {
-        self.maps.iter().find(|m| m.name == name)
+        self.maps.iter().find(|m| m.name() == name)
     }
 }
 
@@ -149,10 +149,10 @@ fn link(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], helpers: &Rc<Vec<
                 PSEUDO_MAP_IDX_VALUE | PSEUDO_MAP_VALUE => {
                     let map = maps.get(imm as usize).ok_or_else(|| refuse(name, Errno::EINVAL, Some(pc), format!("fd {imm} is not pointing to valid bpf_map")))?;
                     let off = insns[pc + 1].imm as u32;
-                    if off >= map.def.value_size {
-                        return Err(refuse(name, Errno::EACCES, Some(pc), format!("invalid access to map value pointer, value_size={} off={off}", map.def.value_size)));
+                    if off >= map.def().value_size {
+                        return Err(refuse(name, Errno::EACCES, Some(pc), format!("invalid access to map value pointer, value_size={} off={off}", map.def().value_size)));
                     }
-                    let base = map.lookup(&0u32.to_le_bytes(), 0).ok_or_else(|| refuse(name, Errno::EINVAL, Some(pc), format!("map '{}' has no direct value access", map.name)))?;
+                    let base = map.lookup(&0u32.to_le_bytes(), 0).ok_or_else(|| refuse(name, Errno::EINVAL, Some(pc), format!("map '{}' has no direct value access", map.name())))?;
                     Some(base + u64::from(off))
                 }
                 PSEUDO_FUNC => {
