@@ -589,6 +589,19 @@ fn callbacks_nest_and_share_the_frame_limit() {
     assert_eq!(e.pc, Some(3), "blamed on the call that could not get a frame: {e}");
 }
 
+fn rerun(m: &mut Machine<'_>, _: &[u64; 5]) -> Result<u64, Trap> {
+    m.run([0; 5]).map_err(Trap::Fault)
+}
+
+#[test]
+fn run_inside_a_run_is_refused_rather_than_sharing_frame_1() {
+    let p = vec![st(DW, 10, -8, 3), call(1), exit()];
+    let mut m = Machine::new(prog_with(p, vec![None, Some(Callable::Native(rerun))], Vec::new()));
+    let e = m.run([0; 5]).unwrap_err();
+    assert_eq!((e.errno, e.pc), (Errno::EBUSY, Some(1)));
+    assert_eq!(m.depth, 0);
+}
+
 // ---- faults ----
 
 #[test]

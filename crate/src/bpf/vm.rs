@@ -27,13 +27,15 @@ impl Machine<'_> {
     /// `exit`; returns r0. The tail-call count starts again from zero, as it does per invocation in
     /// the kernel, and the machine's program and depth are what they were before, whatever the run
     /// did.
+    ///
+    /// From inside a run (a helper) it refuses with EBUSY: frame 1's stack is in use; a helper
+    /// calls back into the program with [`Machine::call`].
     pub fn run(&mut self, args: [u64; 5]) -> Result<u64, VmError> {
-        let depth = self.depth;
-        self.depth = 0;
+        if self.depth != 0 {
+            return Err(VmError::new(Errno::EBUSY, format!("run() inside a run ({} frames in use): a helper calls back with call()", self.depth)));
+        }
         self.tail_calls = 0;
-        let r = self.enter(0, args);
-        self.depth = depth;
-        r
+        self.enter(0, args)
     }
 
     /// Runs the function at `pc` of `self.prog` as a new frame on top of the frames in use, for a
