@@ -3,8 +3,8 @@
 //! Registers live in a local array, instructions come from a local clone of the program, and the
 //! stack (the common case for memory) is range-checked inline before any region lookup. Every
 //! other address goes through [`super::memory::Memory::check`], so no instruction stream, validated
-//! or not, can touch memory the run was not given; what [`super::validate`] refuses only has a
-//! meaning here that the kernel would not give it.
+//! or not, can touch memory the run was not given. [`super::validate`] is about matching the
+//! kernel, not about safety: what it would refuse either runs with some meaning or faults here.
 
 use std::rc::Rc;
 
@@ -32,7 +32,10 @@ impl Machine<'_> {
     /// calls back into the program with [`Machine::call`].
     pub fn run(&mut self, args: [u64; 5]) -> Result<u64, VmError> {
         if self.depth != 0 {
-            return Err(VmError::new(Errno::EBUSY, format!("run() inside a run ({} frames in use): a helper calls back with call()", self.depth)));
+            return Err(VmError::new(
+                Errno::EBUSY,
+                format!("run() inside a run ({} frames in use): a helper calls back with call()", self.depth),
+            ));
         }
         self.tail_calls = 0;
         self.enter(0, args)
@@ -96,7 +99,7 @@ impl Machine<'_> {
                 macro_rules! fault {
                     ($e:expr) => {{
                         sync!();
-                        return Err(VmError::from($e).at(cur, insn));
+                        return Err(($e).at(cur, insn));
                     }};
                 }
                 macro_rules! tri {
@@ -162,6 +165,8 @@ impl Machine<'_> {
                             }
                             None => fault!(VmError::new(Errno::EINVAL, $missing)),
                         };
+                        // Callbacks the helper ran drew from the same budget, and nothing stops a
+                        // helper from giving the machine another stack buffer.
                         left = self.budget;
                         stack_lo = self.stack.as_ptr() as u64;
                         match res {
