@@ -1,5 +1,6 @@
 import { printDemo, runNicDemo } from './demo'
 import { UxdpError } from './errors'
+import { asm, conformance, disasm, prog } from './prog-cli'
 import { runTour } from './tour'
 import { version } from './version'
 
@@ -13,6 +14,18 @@ commands:
                 --frames N      frames in the built-in mix (default 20000)
                 --native        run the engine's native program instead of the TypeScript one
                 --write-pcap P  write what was sent to P-tx.pcap and what the stack got to P-pass.pcap
+  prog load OBJ [--prog NAME] [--json]
+              load an object as bpftool would (structural checks); exit 0 accepted, 1 refused
+  prog run OBJ [--prog NAME] --data-in FILE [--data-out FILE] [--repeat N] [--json]
+              BPF_PROG_TEST_RUN of an XDP program
+  prog show OBJ [--json]
+              programs, sections, maps and kfuncs of an object
+  prog dump OBJ [--prog NAME]
+              the instructions, as bpftool prog dump xlated prints them
+  conformance DIR
+              run bpf_conformance .data vectors (PASS/FAIL/SKIP, then Passed N out of M)
+  asm FILE [--out BIN] / disasm BIN [--kernel]
+              the bpf_conformance/uBPF assembler and disassembler
   tour        what the frame and dynptr engines do to one jumbo frame, step by step
   --version   print the version
   help        this text`
@@ -52,6 +65,14 @@ export function main(args: string[], out: (line: string) => void = console.log, 
         return demo(rest, out, err)
       case 'tour':
         return runTour(out)
+      case 'prog':
+        return prog(rest, out, err)
+      case 'conformance':
+        return conformance(rest, out)
+      case 'asm':
+        return asm(rest, out)
+      case 'disasm':
+        return disasm(rest, out)
       case undefined:
       case 'help':
       case '--help':

@@ -3,6 +3,7 @@
 export const ERRNO = {
   EPERM: 1,
   ENOENT: 2,
+  ESRCH: 3,
   EINTR: 4,
   E2BIG: 7,
   EBADF: 9,
@@ -16,6 +17,7 @@ export const ERRNO = {
   EINVAL: 22,
   ENOSPC: 28,
   ERANGE: 34,
+  ELOOP: 40,
   EBADRQC: 56,
   ENODATA: 61,
   EOVERFLOW: 75,

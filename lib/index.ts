@@ -46,6 +46,21 @@ export {
   type MetadataValue,
   type MetadataValueSize,
 } from './kvstore'
+export {
+  BpfMap,
+  BpfObject,
+  MAP_TYPE_NAMES,
+  Program,
+  type ExternInfo,
+  type KfuncImpl,
+  type LoadOptions,
+  type MapInfo,
+  type ProgramInfo,
+  type ProgramKind,
+  type TestRunOptions,
+  type TestRunResult,
+  type XdpMd,
+} from './bpf'
 export { version } from './version'
 export {
   CpuMap,

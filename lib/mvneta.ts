@@ -1,3 +1,4 @@
+import { Program } from './bpf'
 import { call, checkInt, checkU32, UxdpError } from './errors'
 import { Frame } from './frame'
 import { KV_KEY_HW_HASH, KV_KEY_HW_TIMESTAMP, MetadataKeyRegistry, type MetadataStore } from './kvstore'
@@ -431,7 +432,7 @@ export interface OfferedFrame {
 export class Mvneta {
   /** @internal */
   readonly handle: ReturnType<typeof native.nicCreate>
-  #program: XdpProgramFunction | NativeXdpProgram | null = null
+  #program: XdpProgramFunction | NativeXdpProgram | Program | null = null
   #slots: Frame[] = []
   #contexts: XdpContext[] = []
   #hints = new Float64Array(0)
@@ -557,7 +558,7 @@ export class Mvneta {
    * naming what is missing) rather than dropping frames later. Attaching where there was none,
    * or detaching, restarts the port: frames on the rings are dropped.
    */
-  attachXdp(program: XdpProgramFunction | NativeXdpProgram | null, options: { frags?: boolean; needs?: XdpNeed[] } = {}): void {
+  attachXdp(program: XdpProgramFunction | NativeXdpProgram | Program | null, options: { frags?: boolean; needs?: XdpNeed[] } = {}): void {
     this.#checkOpen()
     if (program === null) {
       call(() => native.nicDetach(this.handle))
@@ -574,10 +575,19 @@ export class Mvneta {
       const frags = options.frags ?? program.frags
       const target = program.target === undefined ? undefined : this.targetId(program.target)
       call(() => native.nicAttach(this.handle, program.kind, program.action, frags, target, needs))
+    } else if (program instanceof Program) {
+      if (options.frags !== undefined && options.frags !== program.frags) {
+        throw new UxdpError('EINVAL', `program '${program.name}' was loaded ${program.frags ? 'with' : 'without'} frags support (its section is '${program.section}')`)
+      }
+      if (program.kind !== 'Xdp') throw new UxdpError('EINVAL', `program '${program.name}' is a ${program.kind} program, not XDP`)
+      const bindings = program.object.maps
+        .filter((m) => [14, 16, 25].includes(m.type))
+        .flatMap((m) => [...program.object.map(m.name).targets].map(([key, t]) => ({ map: m.name, key, target: this.targetId(t as Target) })))
+      call(() => native.nicAttachBpf(this.handle, program.object.handle, program.name, bindings, needs))
     } else if (typeof program === 'function') {
       call(() => native.nicAttach(this.handle, undefined, undefined, options.frags ?? false, undefined, needs))
     } else {
-      throw new UxdpError('EINVAL', 'an XDP program is a function, a NativeXdpProgram or null')
+      throw new UxdpError('EINVAL', 'an XDP program is a function, a NativeXdpProgram, a loaded BPF Program or null')
     }
     this.#program = program
   }

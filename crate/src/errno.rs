@@ -12,6 +12,7 @@ use std::fmt;
 pub enum Errno {
     EPERM = 1,
     ENOENT = 2,
+    ESRCH = 3,
     EINTR = 4,
     E2BIG = 7,
     EBADF = 9,
@@ -25,6 +26,7 @@ pub enum Errno {
     EINVAL = 22,
     ENOSPC = 28,
     ERANGE = 34,
+    ELOOP = 40,
     ENODATA = 61,
     EBADRQC = 56,
     EOVERFLOW = 75,
@@ -35,9 +37,10 @@ pub enum Errno {
 }
 
 impl Errno {
-    pub const ALL: [Errno; 22] = [
+    pub const ALL: [Errno; 24] = [
         Errno::EPERM,
         Errno::ENOENT,
+        Errno::ESRCH,
         Errno::EINTR,
         Errno::E2BIG,
         Errno::EBADF,
@@ -58,6 +61,7 @@ impl Errno {
         Errno::EOPNOTSUPP,
         Errno::ENETDOWN,
         Errno::ENOTSUPP,
+        Errno::ELOOP,
     ];
 
     /// The positive number (`EINVAL` → 22).
@@ -74,6 +78,7 @@ impl Errno {
         match self {
             Errno::EPERM => "EPERM",
             Errno::ENOENT => "ENOENT",
+            Errno::ESRCH => "ESRCH",
             Errno::EINTR => "EINTR",
             Errno::E2BIG => "E2BIG",
             Errno::EBADF => "EBADF",
@@ -87,6 +92,7 @@ impl Errno {
             Errno::EINVAL => "EINVAL",
             Errno::ENOSPC => "ENOSPC",
             Errno::ERANGE => "ERANGE",
+            Errno::ELOOP => "ELOOP",
             Errno::ENODATA => "ENODATA",
             Errno::EBADRQC => "EBADRQC",
             Errno::EOVERFLOW => "EOVERFLOW",

@@ -134,6 +134,18 @@ impl RingBuf {
         self.base_addr + sample as u64
     }
 
+    /// Where the sample at `sample` is in this process's memory: what a BPF program run by the
+    /// engine holds as its pointer.
+    pub fn host_addr(&self, sample: usize) -> u64 {
+        self.data.as_ptr() as u64 + sample as u64
+    }
+
+    /// The offset in the data area of a host address from [`RingBuf::host_addr`].
+    pub fn sample_of_host(&self, addr: u64) -> Option<usize> {
+        let off = addr.checked_sub(self.data.as_ptr() as u64)?;
+        (off < self.data.len() as u64).then_some(off as usize)
+    }
+
     /// The offset in the data area of a sample address, if it is one of this ring's.
     pub fn sample_offset(&self, addr: u64) -> Option<usize> {
         let off = addr.checked_sub(self.base_addr)?;

@@ -22,6 +22,7 @@ use crate::frame::batch;
 use crate::frame::{BuildOptions, FragDesc, NetDev, RxQueue, Skb, XdpBuff, XdpFrame};
 use crate::pool::{PagePool, PoolConfig};
 
+mod bpf;
 mod kv;
 mod mvneta;
 

@@ -791,3 +791,30 @@ pub fn cpumap_run(m: &CpuMapHandle, cpu: u32, budget: u32) -> Result<PacketBatch
         Ok(skb_batch(&skbs))
     })
 }
+
+#[napi(object)]
+pub struct RedirectBinding {
+    pub map: String,
+    pub key: u32,
+    /// A redirect target id (see `nic_target_*`).
+    pub target: u32,
+}
+
+/// Attaches a loaded BPF program; devmap/cpumap slots are bound to redirect targets.
+#[napi]
+pub fn nic_attach_bpf(h: &NicHandle, obj: &super::bpf::BpfHandleAlias, prog: String, bindings: Vec<RedirectBinding>, needs: u32) -> Result<()> {
+    const OP: &str = "mvneta_xdp_setup";
+    guard(OP, || {
+        let st = state(h, OP)?;
+        no_pending(&st, OP)?;
+        let program = super::bpf::program_of(obj, &prog, OP)?;
+        for b in &bindings {
+            let map = super::bpf::map_handle_of(obj, &b.map, OP)?;
+            let target = st.targets.get(b.target as usize).cloned().ok_or_else(|| err(Errno::EINVAL, OP, "unknown redirect target"))?;
+            map.set_target(b.key, Some(Rc::new(target)));
+        }
+        let prog = Program::Native(Box::new(crate::bpf::attach::BpfXdpProgram::new(program)));
+        dev_mut(&st, OP)?.attach(Some(prog), needs)?;
+        Ok(())
+    })
+}

@@ -25,10 +25,10 @@ impl Machine<'_> {
         let Some(host) = self.xdp.as_deref_mut() else { return Err(invalid()) };
         let (ifindex, queue) = (host.ingress_ifindex(), host.rx_queue_index());
         let buff = host.buff();
-        let page = buff.head_page_addr();
+        let page = buff.head_page().as_ptr() as u64;
         let l = buff.layout();
         let w = buff.ctx_window();
-        let seg_base = if w.segment == 0 { page } else { buff.segments().nth(w.segment).map(|s| s.page_addr).unwrap_or(page) };
+        let seg_base = segment_page(buff, w.segment).unwrap_or(page);
         Ok(match off {
             XDP_MD_DATA => seg_base + w.start as u64,
             XDP_MD_DATA_END => seg_base + w.end as u64,
@@ -47,15 +47,21 @@ impl Machine<'_> {
         self.mem.retain(|r| !matches!(r.kind, RegionKind::Packet | RegionKind::Frag));
         let Some(host) = self.xdp.as_deref_mut() else { return };
         let buff = host.buff();
-        let page = buff.head_page_addr();
+        let page = buff.head_page().as_ptr() as u64;
         let l = buff.layout();
         let meta = l.data_meta.min(l.data);
         self.mem.push(Region::new(page + meta as u64, (l.data_end - meta) as u64, true, RegionKind::Packet, 0));
         if let Some(w) = buff.data_window() {
             if w.segment > 0 {
-                let addr = buff.segments().nth(w.segment).map(|s| s.page_addr).unwrap_or(0);
+                let addr = segment_page(buff, w.segment).unwrap_or(0);
                 self.mem.push(Region::new(addr + w.start as u64, (w.end - w.start) as u64, true, RegionKind::Frag, 0));
             }
         }
     }
+}
+
+/// The host address of the page segment `i` lives in (0 = the head page). Page addresses in the
+/// frame model are the kernel's; programs get host pointers.
+fn segment_page(buff: &crate::frame::XdpBuff, i: usize) -> Option<u64> {
+    buff.segments().nth(i).map(|s| s.bytes.as_ptr() as u64 - u64::from(s.page_offset))
 }

@@ -1,1 +1,626 @@
-//! (in progress)
+//! The BPF helpers XDP programs call by uapi number, implemented natively over the engine's
+//! frame, map and ring-buffer models. Which of them a program may call is the policy layer's
+//! decision (lib/policy); this module only says what each one does.
+
+use std::rc::Rc;
+
+use super::machine::{Callable, HelperFn, Machine, Trap, VmError};
+use super::maps::{Map, MapType};
+use super::memory::{Region, RegionKind};
+use crate::dynptr::{Backing, Dynptr, DynptrKind};
+use crate::errno::{Errno, XdpError};
+use crate::frame::XdpBuff;
+
+pub const XDP_ABORTED: u64 = 0;
+pub const XDP_DROP: u64 = 1;
+pub const XDP_PASS: u64 = 2;
+pub const XDP_TX: u64 = 3;
+pub const XDP_REDIRECT: u64 = 4;
+
+/// BPF_MAX_LOOPS: bpf_loop refuses more iterations with E2BIG.
+pub const BPF_MAX_LOOPS: u64 = 8 << 20;
+
+/// A negative errno as the helper's `long` return.
+pub fn errno_ret(e: Errno) -> u64 {
+    i64::from(e.retval()) as u64
+}
+
+fn ret(r: crate::errno::Result<()>) -> u64 {
+    match r {
+        Ok(()) => 0,
+        Err(e) => i64::from(e.retval()) as u64,
+    }
+}
+
+pub(crate) fn fault(errno: Errno, message: impl Into<String>) -> Trap {
+    Trap::Fault(VmError::new(errno, message))
+}
+
+impl<'a> Machine<'a> {
+    /// `len` readable bytes at `addr`; a zero length needs no memory (ARG_CONST_SIZE_OR_ZERO).
+    pub(crate) fn read_arg(&mut self, addr: u64, len: u64) -> Result<&'a [u8], Trap> {
+        if len == 0 {
+            return Ok(&[]);
+        }
+        // SAFETY: regions describe memory that lives for the run.
+        Ok(unsafe { self.mem.bytes(addr, len)? })
+    }
+
+    pub(crate) fn write_arg(&mut self, addr: u64, len: u64) -> Result<&'a mut [u8], Trap> {
+        if len == 0 {
+            return Ok(&mut []);
+        }
+        // SAFETY: as for read_arg.
+        Ok(unsafe { self.mem.bytes_mut(addr, len)? })
+    }
+
+    /// The xdp_buff behind the context pointer a helper was given.
+    pub(crate) fn xdp_buff(&mut self, ctx: u64) -> Result<&mut XdpBuff, Trap> {
+        if ctx != self.ctx || self.ctx == 0 {
+            return Err(fault(Errno::EACCES, format!("{ctx:#x} is not the program's context")));
+        }
+        match self.xdp.as_deref_mut() {
+            Some(host) => Ok(host.buff()),
+            None => Err(fault(Errno::EINVAL, "the program does not run on an XDP context")),
+        }
+    }
+
+    fn map_arg(&self, handle: u64) -> Result<Rc<Map>, Trap> {
+        Ok(self.map(handle)?)
+    }
+
+    fn key_arg(&mut self, map: &Map, addr: u64) -> Result<&'a [u8], Trap> {
+        self.read_arg(addr, u64::from(map.def.key_size))
+    }
+
+    /// Reads the 16-byte `struct bpf_dynptr` a program holds at `addr`.
+    pub(crate) fn dynptr_at(&mut self, addr: u64) -> Result<Dynptr, Trap> {
+        let b = self.read_arg(addr, 16)?;
+        Ok(Dynptr::from_bytes(b.try_into().unwrap()))
+    }
+
+    pub(crate) fn put_dynptr(&mut self, addr: u64, d: &Dynptr) -> Result<(), Trap> {
+        self.write_arg(addr, 16)?.copy_from_slice(&d.to_bytes());
+        Ok(())
+    }
+
+    /// The object a dynptr points into, for the dynptr engine's operations.
+    pub(crate) fn backing(&mut self, d: &Dynptr) -> Result<Backing<'a>, Trap> {
+        match d.kind() {
+            DynptrKind::Xdp => {
+                let ctx = d.data;
+                let buff: *mut XdpBuff = self.xdp_buff(ctx)?;
+                // SAFETY: the host's buffer outlives the run and nothing else touches it while
+                // the helper works.
+                Ok(Backing::Xdp(unsafe { &mut *buff }))
+            }
+            DynptrKind::Ringbuf => {
+                let prog = self.prog.clone();
+                for map in prog.maps.iter().filter(|m| m.def.map_type == MapType::Ringbuf) {
+                    let Some(mut rb) = map.ringbuf() else { continue };
+                    if rb.sample_offset(d.data).is_some() {
+                        let rb: *mut crate::ringbuf::RingBuf = &mut *rb;
+                        // SAFETY: the ring lives in a map the program holds for the whole run.
+                        return Ok(unsafe { (*rb).backing() });
+                    }
+                }
+                Err(fault(Errno::EFAULT, format!("ring-buffer dynptr at {:#x} is in no ring", d.data)))
+            }
+            DynptrKind::Local => {
+                let r = self.mem.find(d.data, 0).ok_or_else(|| fault(Errno::EFAULT, format!("dynptr memory at {:#x} is outside the program's memory", d.data)))?;
+                // SAFETY: the region is live memory for the run.
+                let bytes = unsafe { std::slice::from_raw_parts_mut(r.start as *mut u8, r.len as usize) };
+                Ok(Backing::mem(r.start, bytes))
+            }
+            _ => Err(fault(Errno::EINVAL, format!("{} dynptrs do not exist in XDP programs", d.kind().name()))),
+        }
+    }
+
+    /// A helper-returned pointer into a frag page becomes reachable memory.
+    pub(crate) fn expose(&mut self, bytes: &mut [u8], writable: bool) -> u64 {
+        let addr = bytes.as_mut_ptr() as u64;
+        if self.mem.find(addr, bytes.len() as u64).is_none() {
+            self.mem.push(Region::of_slice(bytes, writable, RegionKind::Frag, 0));
+        }
+        addr
+    }
+}
+
+fn map_lookup_elem(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let map = m.map_arg(a[0])?;
+    if matches!(map.def.map_type, MapType::Ringbuf | MapType::ProgArray | MapType::PerfEventArray) {
+        return Err(fault(Errno::EINVAL, format!("cannot pass map_type {} into func bpf_map_lookup_elem#1", map.def.map_type as u32)));
+    }
+    let key = m.key_arg(&map, a[1])?;
+    Ok(map.lookup(key, m.cpu).unwrap_or(0))
+}
+
+fn map_update_elem(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let map = m.map_arg(a[0])?;
+    let key = m.key_arg(&map, a[1])?;
+    let value = m.read_arg(a[2], u64::from(map.def.value_size))?;
+    Ok(ret(map.update(key, value, a[3], m.cpu)))
+}
+
+fn map_delete_elem(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let map = m.map_arg(a[0])?;
+    let key = m.key_arg(&map, a[1])?;
+    Ok(ret(map.delete(key)))
+}
+
+#[repr(C)]
+struct Timespec {
+    sec: i64,
+    nsec: i64,
+}
+
+extern "C" {
+    fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
+}
+
+fn clock_ns(clock: i32) -> u64 {
+    let mut ts = Timespec { sec: 0, nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec.
+    unsafe { clock_gettime(clock, &mut ts) };
+    ts.sec as u64 * 1_000_000_000 + ts.nsec as u64
+}
+
+const CLOCK_MONOTONIC: i32 = 1;
+const CLOCK_MONOTONIC_COARSE: i32 = 6;
+const CLOCK_BOOTTIME: i32 = 7;
+const CLOCK_TAI: i32 = 11;
+
+fn ktime_get_ns(_: &mut Machine<'_>, _: &[u64; 5]) -> Result<u64, Trap> {
+    Ok(clock_ns(CLOCK_MONOTONIC))
+}
+
+fn ktime_get_boot_ns(_: &mut Machine<'_>, _: &[u64; 5]) -> Result<u64, Trap> {
+    Ok(clock_ns(CLOCK_BOOTTIME))
+}
+
+fn ktime_get_coarse_ns(_: &mut Machine<'_>, _: &[u64; 5]) -> Result<u64, Trap> {
+    Ok(clock_ns(CLOCK_MONOTONIC_COARSE))
+}
+
+fn ktime_get_tai_ns(_: &mut Machine<'_>, _: &[u64; 5]) -> Result<u64, Trap> {
+    Ok(clock_ns(CLOCK_TAI))
+}
+
+fn get_prandom_u32(m: &mut Machine<'_>, _: &[u64; 5]) -> Result<u64, Trap> {
+    // xorshift64*: the kernel's per-CPU prandom state is not reproducible either; this one is
+    // seeded per run so that a seeded run repeats.
+    let mut x = m.rng | 1;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    m.rng = x;
+    Ok((x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 32) & 0xffff_ffff)
+}
+
+fn get_smp_processor_id(m: &mut Machine<'_>, _: &[u64; 5]) -> Result<u64, Trap> {
+    Ok(u64::from(m.cpu))
+}
+
+fn get_numa_node_id(_: &mut Machine<'_>, _: &[u64; 5]) -> Result<u64, Trap> {
+    Ok(0)
+}
+
+/// bpf_trace_printk: formats like the kernel's bstr_printf subset (%d %i %u %x %X %p %s %c, with
+/// l/ll, at most three arguments) into the run's trace log.
+fn trace_printk(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let fmt = m.read_arg(a[0], a[1])?;
+    let Some(end) = fmt.iter().position(|&c| c == 0) else { return Ok(errno_ret(Errno::EINVAL)) };
+    let fmt = String::from_utf8_lossy(&fmt[..end]).into_owned();
+    let mut args = [a[2], a[3], a[4]].into_iter();
+    let mut out = String::new();
+    let mut chars = fmt.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let mut long = 0;
+        while chars.peek() == Some(&'l') {
+            chars.next();
+            long += 1;
+        }
+        let Some(conv) = chars.next() else { return Ok(errno_ret(Errno::EINVAL)) };
+        if conv == '%' {
+            out.push('%');
+            continue;
+        }
+        let Some(v) = args.next() else { return Ok(errno_ret(Errno::EINVAL)) };
+        let v32 = |v: u64| if long == 0 { v & 0xffff_ffff } else { v };
+        match conv {
+            'd' | 'i' => out.push_str(&if long == 0 { (v as i32).to_string() } else { (v as i64).to_string() }),
+            'u' => out.push_str(&v32(v).to_string()),
+            'x' => out.push_str(&format!("{:x}", v32(v))),
+            'X' => out.push_str(&format!("{:X}", v32(v))),
+            'p' => out.push_str(&format!("{v:#x}")),
+            'c' => out.push(char::from(v as u8)),
+            's' => {
+                let mut s = Vec::new();
+                let mut p = v;
+                while s.len() < 256 {
+                    match m.read_arg(p, 1) {
+                        Ok(b) if b[0] != 0 => s.push(b[0]),
+                        Ok(_) => break,
+                        Err(_) => {
+                            s = b"(efault)".to_vec();
+                            break;
+                        }
+                    }
+                    p += 1;
+                }
+                out.push_str(&String::from_utf8_lossy(&s));
+            }
+            _ => return Ok(errno_ret(Errno::EINVAL)),
+        }
+    }
+    let n = out.len() as u64;
+    m.trace.push(out);
+    Ok(n)
+}
+
+fn tail_call(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let map = m.map_arg(a[1])?;
+    if map.def.map_type != MapType::ProgArray {
+        return Err(fault(Errno::EINVAL, "bpf_tail_call needs a BPF_MAP_TYPE_PROG_ARRAY"));
+    }
+    // The kernel's failures fall through to the next instruction; r0 is whatever the
+    // verifier considers unknown, here 0.
+    let index = a[2] as u32;
+    if index >= map.def.max_entries || m.tail_calls >= super::insn::MAX_TAIL_CALLS {
+        return Ok(0);
+    }
+    match map.prog(index) {
+        Some(prog) => {
+            m.tail_calls += 1;
+            Err(Trap::TailCall(prog))
+        }
+        None => Ok(0),
+    }
+}
+
+fn redirect(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    if a[1] != 0 {
+        return Ok(XDP_ABORTED);
+    }
+    m.redirect = super::machine::RedirectInfo { ifindex: a[0] as u32, map: None, key: 0, flags: 0 };
+    Ok(XDP_REDIRECT)
+}
+
+const BPF_F_BROADCAST: u64 = 1 << 3;
+const BPF_F_EXCLUDE_INGRESS: u64 = 1 << 4;
+
+fn redirect_map(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let map = m.map_arg(a[0])?;
+    let key = a[1] as u32;
+    let flags = a[2];
+    let action_mask = XDP_ABORTED | XDP_DROP | XDP_PASS | XDP_TX;
+    let flag_mask = match map.def.map_type {
+        MapType::Devmap | MapType::DevmapHash => BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS,
+        MapType::Cpumap => 0,
+        _ => return Err(fault(Errno::EINVAL, "bpf_redirect_map needs a devmap, devmap_hash or cpumap")),
+    };
+    if flags & !(action_mask | flag_mask) != 0 {
+        return Ok(XDP_ABORTED);
+    }
+    if flags & BPF_F_BROADCAST == 0 && map.lookup(&key.to_le_bytes(), m.cpu).is_none() {
+        return Ok(flags & action_mask);
+    }
+    m.redirect = super::machine::RedirectInfo { ifindex: 0, map: Some(map), key, flags };
+    Ok(XDP_REDIRECT)
+}
+
+/// bpf_perf_event_output on an XDP context (bpf_xdp_event_output), and bpf_xdp_output.
+fn xdp_event_output(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let map = m.map_arg(a[1])?;
+    if map.def.map_type != MapType::PerfEventArray {
+        return Err(fault(Errno::EINVAL, "perf_event_output needs a BPF_MAP_TYPE_PERF_EVENT_ARRAY"));
+    }
+    let meta = m.read_arg(a[3], a[4])?.to_vec();
+    let cpu = m.cpu;
+    let sample = match m.xdp_buff(a[0])?.event_output(a[2], &meta) {
+        Ok(s) => s,
+        Err(e) => return Ok(i64::from(e.retval()) as u64),
+    };
+    let index = sample.index.unwrap_or(cpu);
+    if index >= map.def.max_entries {
+        return Ok(errno_ret(Errno::E2BIG));
+    }
+    map.push_sample(index, &sample.data);
+    Ok(0)
+}
+
+/// bpf_csum_diff with x86-64's csum_partial: a 32-bit one's-complement sum of little-endian
+/// words, so programs that fold it (or store it) see the kernel's value.
+fn csum_diff(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let (from_size, to_size, seed) = (a[1], a[3], a[4] as u32);
+    if (from_size | to_size) & 3 != 0 || from_size + to_size > 512 {
+        return Ok(errno_ret(Errno::EINVAL));
+    }
+    let from = m.read_arg(a[0], from_size)?;
+    let to = m.read_arg(a[2], to_size)?;
+    let r = match (from_size, to_size) {
+        (0, 0) => seed,
+        (0, _) => csum_partial(to, seed),
+        (_, 0) => !csum_partial(from, !seed),
+        _ => csum_add(csum_partial(to, seed), !csum_partial(from, 0)),
+    };
+    Ok(u64::from(r))
+}
+
+pub fn csum_add(a: u32, b: u32) -> u32 {
+    let (s, carry) = a.overflowing_add(b);
+    s.wrapping_add(carry as u32)
+}
+
+pub fn csum_partial(bytes: &[u8], seed: u32) -> u32 {
+    let mut sum = u64::from(seed);
+    for w in bytes.chunks(4) {
+        let mut b = [0u8; 4];
+        b[..w.len()].copy_from_slice(w);
+        sum += u64::from(u32::from_le_bytes(b));
+    }
+    let folded = (sum & 0xffff_ffff) + (sum >> 32);
+    ((folded & 0xffff_ffff) + (folded >> 32)) as u32
+}
+
+fn xdp_adjust_head(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let r = m.xdp_buff(a[0])?.adjust_head(a[1] as i32);
+    m.refresh_packet();
+    Ok(ret(r))
+}
+
+fn xdp_adjust_meta(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let r = m.xdp_buff(a[0])?.adjust_meta(a[1] as i32);
+    m.refresh_packet();
+    Ok(ret(r))
+}
+
+fn xdp_adjust_tail(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let r = m.xdp_buff(a[0])?.adjust_tail(a[1] as i32);
+    m.refresh_packet();
+    Ok(ret(r))
+}
+
+fn xdp_get_buff_len(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    Ok(u64::from(m.xdp_buff(a[0])?.get_buff_len()))
+}
+
+fn xdp_load_bytes(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let dst = m.write_arg(a[2], a[3])?;
+    // A copy first: the destination may be packet memory the load reads.
+    let mut tmp = vec![0u8; dst.len()];
+    let r = m.xdp_buff(a[0])?.load_bytes(a[1] as u32, &mut tmp);
+    if r.is_ok() {
+        dst.copy_from_slice(&tmp);
+    }
+    Ok(ret(r))
+}
+
+fn xdp_store_bytes(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let src = m.read_arg(a[2], a[3])?.to_vec();
+    Ok(ret(m.xdp_buff(a[0])?.store_bytes(a[1] as u32, &src)))
+}
+
+fn ringbuf_map(m: &Machine<'_>, handle: u64) -> Result<Rc<Map>, Trap> {
+    let map = m.map(handle)?;
+    if map.def.map_type != MapType::Ringbuf {
+        return Err(fault(Errno::EINVAL, "expected a BPF_MAP_TYPE_RINGBUF map"));
+    }
+    Ok(map)
+}
+
+fn ringbuf_output(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let map = ringbuf_map(m, a[0])?;
+    let data = m.read_arg(a[1], a[2])?.to_vec();
+    let mut rb = map.ringbuf().expect("ringbuf map");
+    Ok(ret(rb.output(&data, a[3])))
+}
+
+fn ringbuf_reserve(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let map = ringbuf_map(m, a[0])?;
+    let mut rb = map.ringbuf().expect("ringbuf map");
+    let Some(sample) = rb.reserve_helper(a[1], a[2]) else { return Ok(0) };
+    let addr = rb.host_addr(sample);
+    m.mem.push(Region::new(addr, a[1], true, RegionKind::RingRecord, addr));
+    Ok(addr)
+}
+
+/// The ring and sample a reserved record's address belongs to.
+fn ring_record(m: &Machine<'_>, addr: u64) -> Result<(Rc<Map>, usize), Trap> {
+    let reserved = m.mem.regions().iter().any(|r| r.kind == RegionKind::RingRecord && r.tag == addr);
+    if reserved {
+        for map in m.prog.maps.iter().filter(|x| x.def.map_type == MapType::Ringbuf) {
+            let found = map.ringbuf().and_then(|rb| rb.sample_of_host(addr).or_else(|| rb.sample_offset(addr)));
+            if let Some(sample) = found {
+                return Ok((map.clone(), sample));
+            }
+        }
+    }
+    Err(fault(Errno::EINVAL, format!("{addr:#x} is not a reserved ring-buffer record")))
+}
+
+fn ringbuf_commit(m: &mut Machine<'_>, a: &[u64; 5], discard: bool) -> Result<u64, Trap> {
+    let (map, sample) = ring_record(m, a[0])?;
+    map.ringbuf().expect("ringbuf map").commit(sample, a[1], discard);
+    m.mem.retain(|r| !(r.kind == RegionKind::RingRecord && r.tag == a[0]));
+    Ok(0)
+}
+
+fn ringbuf_submit(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    ringbuf_commit(m, a, false)
+}
+
+fn ringbuf_discard(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    ringbuf_commit(m, a, true)
+}
+
+fn ringbuf_query(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let map = ringbuf_map(m, a[0])?;
+    let rb = map.ringbuf().expect("ringbuf map");
+    Ok(rb.query(a[1]))
+}
+
+fn bpf_loop(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let (nr, callback, ctx, flags) = (a[0], a[1], a[2], a[3]);
+    if flags != 0 {
+        return Ok(errno_ret(Errno::EINVAL));
+    }
+    let nr = nr & 0xffff_ffff;
+    if nr > BPF_MAX_LOOPS {
+        return Ok(errno_ret(Errno::E2BIG));
+    }
+    let pc = m.func_pc(callback)?;
+    for i in 0..nr {
+        if m.call(pc, [i, ctx, 0, 0, 0])? != 0 {
+            return Ok(i + 1);
+        }
+    }
+    Ok(nr)
+}
+
+fn dynptr_from_mem(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let (data, size, flags, out) = (a[0], a[1] as u32, a[2], a[3]);
+    let (mut d, r) = Dynptr::from_mem(data, size, flags);
+    if r.is_ok() {
+        match m.mem.check(data, u64::from(size), false) {
+            Ok(region) if !region.writable => d.set_rdonly(),
+            Ok(_) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    m.put_dynptr(out, &d)?;
+    Ok(ret(r))
+}
+
+fn ringbuf_reserve_dynptr(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let map = ringbuf_map(m, a[0])?;
+    let (d, r) = map.ringbuf().expect("ringbuf map").reserve_dynptr(a[1] as u32, a[2]);
+    m.put_dynptr(a[3], &d)?;
+    if r.is_ok() && !d.is_null() {
+        let host = map.ringbuf().and_then(|rb| rb.sample_offset(d.data).map(|s| rb.host_addr(s)));
+        if let Some(host) = host {
+            m.mem.push(Region::new(host, u64::from(d.len()), true, RegionKind::RingRecord, d.data));
+        }
+    }
+    Ok(ret(r))
+}
+
+fn ringbuf_commit_dynptr(m: &mut Machine<'_>, a: &[u64; 5], discard: bool) -> Result<u64, Trap> {
+    let mut d = m.dynptr_at(a[0])?;
+    if d.is_null() {
+        return Ok(0);
+    }
+    let (map, _) = ring_record(m, d.data)?;
+    let addr = d.data;
+    let r = map.ringbuf().expect("ringbuf map").commit_dynptr(&mut d, a[1], discard);
+    m.mem.retain(|x| !(x.kind == RegionKind::RingRecord && x.tag == addr));
+    m.put_dynptr(a[0], &d)?;
+    r.map_err(|e| Trap::Fault(e.into()))?;
+    Ok(0)
+}
+
+fn ringbuf_submit_dynptr(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    ringbuf_commit_dynptr(m, a, false)
+}
+
+fn ringbuf_discard_dynptr(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    ringbuf_commit_dynptr(m, a, true)
+}
+
+fn dynptr_read(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let (dst, len, src, offset, flags) = (a[0], a[1], a[2], a[3] as u32, a[4]);
+    let d = m.dynptr_at(src)?;
+    let out = m.write_arg(dst, len)?;
+    let mut tmp = vec![0u8; out.len()];
+    let r = if d.is_null() {
+        Err(XdpError::new(Errno::EINVAL, "bpf_dynptr_read", "null dynptr"))
+    } else {
+        let mut b = m.backing(&d)?;
+        d.read(&mut b, offset, &mut tmp, flags)
+    };
+    match r {
+        Ok(()) => out.copy_from_slice(&tmp),
+        // The kernel clears the destination when the read fails.
+        Err(_) => out.fill(0),
+    }
+    Ok(ret(r))
+}
+
+fn dynptr_write(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let (dst, offset, src, len, flags) = (a[0], a[1] as u32, a[2], a[3], a[4]);
+    let d = m.dynptr_at(dst)?;
+    let data = m.read_arg(src, len)?.to_vec();
+    if d.is_null() {
+        return Ok(errno_ret(Errno::EINVAL));
+    }
+    let mut b = m.backing(&d)?;
+    Ok(ret(d.write(&mut b, offset, &data, flags)))
+}
+
+fn dynptr_data(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let d = m.dynptr_at(a[0])?;
+    if d.is_null() || !matches!(d.kind(), DynptrKind::Local | DynptrKind::Ringbuf) {
+        return Ok(0);
+    }
+    let mut b = m.backing(&d)?;
+    Ok(d.data(&mut b, a[1] as u32, a[2] as u32).map(|s| s.as_mut_ptr() as u64).unwrap_or(0))
+}
+
+/// Every helper the engine implements, by uapi id and name.
+pub const NATIVE_HELPERS: &[(u32, &str, HelperFn)] = &[
+    (1, "bpf_map_lookup_elem", map_lookup_elem),
+    (2, "bpf_map_update_elem", map_update_elem),
+    (3, "bpf_map_delete_elem", map_delete_elem),
+    (5, "bpf_ktime_get_ns", ktime_get_ns),
+    (6, "bpf_trace_printk", trace_printk),
+    (7, "bpf_get_prandom_u32", get_prandom_u32),
+    (8, "bpf_get_smp_processor_id", get_smp_processor_id),
+    (12, "bpf_tail_call", tail_call),
+    (23, "bpf_redirect", redirect),
+    (25, "bpf_perf_event_output", xdp_event_output),
+    (28, "bpf_csum_diff", csum_diff),
+    (42, "bpf_get_numa_node_id", get_numa_node_id),
+    (44, "bpf_xdp_adjust_head", xdp_adjust_head),
+    (51, "bpf_redirect_map", redirect_map),
+    (54, "bpf_xdp_adjust_meta", xdp_adjust_meta),
+    (65, "bpf_xdp_adjust_tail", xdp_adjust_tail),
+    (121, "bpf_xdp_output", xdp_event_output),
+    (125, "bpf_ktime_get_boot_ns", ktime_get_boot_ns),
+    (130, "bpf_ringbuf_output", ringbuf_output),
+    (131, "bpf_ringbuf_reserve", ringbuf_reserve),
+    (132, "bpf_ringbuf_submit", ringbuf_submit),
+    (133, "bpf_ringbuf_discard", ringbuf_discard),
+    (134, "bpf_ringbuf_query", ringbuf_query),
+    (160, "bpf_ktime_get_coarse_ns", ktime_get_coarse_ns),
+    (181, "bpf_loop", bpf_loop),
+    (188, "bpf_xdp_get_buff_len", xdp_get_buff_len),
+    (189, "bpf_xdp_load_bytes", xdp_load_bytes),
+    (190, "bpf_xdp_store_bytes", xdp_store_bytes),
+    (197, "bpf_dynptr_from_mem", dynptr_from_mem),
+    (198, "bpf_ringbuf_reserve_dynptr", ringbuf_reserve_dynptr),
+    (199, "bpf_ringbuf_submit_dynptr", ringbuf_submit_dynptr),
+    (200, "bpf_ringbuf_discard_dynptr", ringbuf_discard_dynptr),
+    (201, "bpf_dynptr_read", dynptr_read),
+    (202, "bpf_dynptr_write", dynptr_write),
+    (203, "bpf_dynptr_data", dynptr_data),
+    (208, "bpf_ktime_get_tai_ns", ktime_get_tai_ns),
+];
+
+pub fn native_helper(id: u32) -> Option<HelperFn> {
+    NATIVE_HELPERS.iter().find(|h| h.0 == id).map(|h| h.2)
+}
+
+/// A helper table of the given ids (all native ones when `allowed` is None).
+pub fn helper_table(allowed: Option<&[u32]>) -> Rc<Vec<Option<Callable>>> {
+    let mut table = vec![None; 256];
+    for &(id, _, f) in NATIVE_HELPERS {
+        if allowed.is_none_or(|ids| ids.contains(&id)) {
+            table[id as usize] = Some(Callable::Native(f));
+        }
+    }
+    Rc::new(table)
+}

@@ -180,6 +180,10 @@ pub struct Machine<'a> {
     pub redirect: RedirectInfo,
     /// The CPU a per-CPU map resolves to.
     pub cpu: u32,
+    /// bpf_get_prandom_u32's state.
+    pub rng: u64,
+    /// What bpf_trace_printk wrote.
+    pub trace: Vec<String>,
 }
 
 /// Default instruction budget: bpf_loop's 8M iterations of a small callback fit.
@@ -187,9 +191,15 @@ pub const DEFAULT_BUDGET: u64 = 1 << 28;
 
 impl<'a> Machine<'a> {
     pub fn new(prog: Rc<Prog>) -> Machine<'a> {
+        Machine::with_stack(prog, None)
+    }
+
+    /// A machine reusing a stack from an earlier run (see [`Machine::into_stack`]).
+    pub fn with_stack(prog: Rc<Prog>, stack: Option<Box<[u8]>>) -> Machine<'a> {
+        let stack = stack.filter(|s| s.len() == STACK_SIZE * MAX_CALL_FRAMES).unwrap_or_else(|| vec![0u8; STACK_SIZE * MAX_CALL_FRAMES].into_boxed_slice());
         let mut m = Machine {
             mem: Memory::new(),
-            stack: vec![0u8; STACK_SIZE * MAX_CALL_FRAMES].into_boxed_slice(),
+            stack,
             prog,
             budget: DEFAULT_BUDGET,
             executed: 0,
@@ -199,11 +209,17 @@ impl<'a> Machine<'a> {
             xdp: None,
             redirect: RedirectInfo::default(),
             cpu: 0,
+            rng: 0x9e37_79b9_7f4a_7c15,
+            trace: Vec::new(),
         };
         let stack = Region::of_slice(&mut m.stack, true, RegionKind::Stack, 0);
         m.mem.push(stack);
         m.add_map_regions();
         m
+    }
+
+    pub fn into_stack(self) -> Box<[u8]> {
+        self.stack
     }
 
     /// Registers the value memory of the program's maps.

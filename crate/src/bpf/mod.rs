@@ -4,6 +4,7 @@
 //! ([`helpers`]), kfuncs ([`kfuncs`]) and BPF_PROG_TEST_RUN ([`test_run`]).
 
 pub mod asm;
+pub mod attach;
 pub mod btf;
 pub mod conformance;
 pub mod context;
@@ -12,6 +13,7 @@ pub mod elf;
 pub mod helpers;
 pub mod insn;
 pub mod kfuncs;
+pub mod loader;
 pub mod machine;
 pub mod maps;
 pub mod memory;

@@ -1,0 +1,387 @@
+//! The BPF engine's binding: objects (loaded programs and their maps), test_run, map access,
+//! and kfuncs implemented in JavaScript.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use napi::bindgen_prelude::*;
+use napi::sys;
+use napi_derive::napi;
+
+use super::{err, guard};
+use crate::bpf::loader::{self, LoadOptions, LoadedObject};
+use crate::bpf::machine::{Trap, UserFn, VmError};
+use crate::bpf::maps::Map;
+use crate::bpf::test_run::{test_run_xdp, TestRunOptions, XdpMd};
+use crate::errno::{Errno, XdpError};
+use crate::pool::{PagePool, PoolConfig};
+
+pub struct BpfState {
+    pub(crate) loaded: LoadedObject,
+    pool: PagePool,
+}
+
+type BpfHandle = External<RefCell<BpfState>>;
+pub(crate) type BpfHandleAlias = BpfHandle;
+
+thread_local! {
+    /// The env of the binding call that is running programs, for kfuncs implemented in JS.
+    static CURRENT_ENV: Cell<Option<sys::napi_env>> = const { Cell::new(None) };
+}
+
+/// Sets the env JS kfuncs call back through for the duration of `f`.
+fn with_env<R>(env: &Env, f: impl FnOnce() -> R) -> R {
+    let prev = CURRENT_ENV.with(|c| c.replace(Some(env.raw())));
+    let r = f();
+    CURRENT_ENV.with(|c| c.set(prev));
+    r
+}
+
+type KfuncDispatch = FunctionRef<Vec<BigInt>, BigInt>;
+
+fn js_kfunc(dispatch: Rc<KfuncDispatch>, index: usize, name: String) -> UserFn {
+    Rc::new(move |_m, a: &[u64; 5]| {
+        let fail = |msg: String| Trap::Fault(VmError::new(Errno::EFAULT, format!("kfunc {name}: {msg}")));
+        let raw = CURRENT_ENV.with(|c| c.get()).ok_or_else(|| fail("called outside a run".into()))?;
+        let env = Env::from_raw(raw);
+        let func = dispatch.borrow_back(&env).map_err(|e| fail(e.reason.clone()))?;
+        let mut args = vec![BigInt::from(index as u64)];
+        args.extend(a.iter().map(|&v| BigInt::from(v)));
+        let r = func.call(args).map_err(|e| fail(e.reason.clone()))?;
+        let (negative, v, _) = r.get_u64();
+        Ok(if negative { v.wrapping_neg() } else { v })
+    })
+}
+
+#[napi(object)]
+pub struct BpfLoadOptions {
+    /// Load only this program (and those its prog arrays name).
+    pub prog: Option<String>,
+    pub helpers: Option<Vec<u32>>,
+    pub kfuncs: Option<Vec<String>>,
+    pub seed_kfuncs: Option<bool>,
+    pub nr_cpus: Option<u32>,
+    /// Names of kfuncs implemented in JS, in the order the dispatcher numbers them.
+    pub user_kfuncs: Option<Vec<String>>,
+}
+
+#[napi]
+pub fn bpf_object_load(bytes: &[u8], options: Option<BpfLoadOptions>, dispatch: Option<Function<Vec<BigInt>, BigInt>>) -> Result<BpfHandle> {
+    const OP: &str = "bpf_object__load";
+    guard(OP, || {
+        let o = options.unwrap_or(BpfLoadOptions { prog: None, helpers: None, kfuncs: None, seed_kfuncs: None, nr_cpus: None, user_kfuncs: None });
+        let dispatch = match dispatch {
+            Some(f) => Some(Rc::new(f.create_ref()?)),
+            None => None,
+        };
+        let mut user_kfuncs = Vec::new();
+        for (i, name) in o.user_kfuncs.unwrap_or_default().into_iter().enumerate() {
+            let d = dispatch.clone().ok_or_else(|| err(Errno::EINVAL, OP, "user kfuncs need a dispatcher"))?;
+            user_kfuncs.push((name.clone(), js_kfunc(d, i, name)));
+        }
+        let opts = LoadOptions {
+            nr_cpus: o.nr_cpus.unwrap_or(1),
+            helpers: o.helpers,
+            kfuncs: o.kfuncs,
+            seed_kfuncs: o.seed_kfuncs.unwrap_or(false),
+            user_kfuncs,
+            only: o.prog,
+        };
+        let loaded = loader::load_bytes(bytes, &opts)?;
+        Ok(External::new(RefCell::new(BpfState { loaded, pool: PagePool::new(PoolConfig::default())? })))
+    })
+}
+
+fn json_str(s: &str) -> String {
+    super::json_str(s)
+}
+
+/// Programs, maps, externs and license as JSON (the facade parses it once).
+#[napi]
+pub fn bpf_object_info(h: &BpfHandle) -> Result<String> {
+    guard("bpf_object_info", || {
+        let st = h.borrow();
+        let l = &st.loaded;
+        let progs: Vec<String> = l
+            .programs
+            .iter()
+            .map(|p| {
+                format!(
+                    "{{\"name\":{},\"section\":{},\"kind\":{},\"frags\":{},\"autoload\":{},\"loaded\":{},\"insns\":{}}}",
+                    json_str(&p.spec.name),
+                    json_str(&p.spec.section),
+                    json_str(&format!("{:?}", p.spec.kind)),
+                    p.spec.frags,
+                    p.spec.autoload,
+                    p.prog.is_some(),
+                    p.spec.insns.len()
+                )
+            })
+            .collect();
+        let maps: Vec<String> = l
+            .maps
+            .iter()
+            .map(|m| {
+                format!(
+                    "{{\"name\":{},\"type\":{},\"keySize\":{},\"valueSize\":{},\"maxEntries\":{},\"flags\":{}}}",
+                    json_str(&m.name),
+                    m.def.map_type as u32,
+                    m.def.key_size,
+                    m.def.value_size,
+                    m.def.max_entries,
+                    m.def.map_flags
+                )
+            })
+            .collect();
+        let externs: Vec<String> = l
+            .object
+            .externs
+            .iter()
+            .map(|e| format!("{{\"name\":{},\"weak\":{},\"func\":{}}}", json_str(&e.name), e.weak, e.func))
+            .collect();
+        Ok(format!(
+            "{{\"license\":{},\"programs\":[{}],\"maps\":[{}],\"externs\":[{}]}}",
+            json_str(&l.object.license),
+            progs.join(","),
+            maps.join(","),
+            externs.join(",")
+        ))
+    })
+}
+
+#[napi(object)]
+pub struct BpfRunResult {
+    pub retval: u32,
+    pub data_out: Buffer,
+    pub duration_ns: f64,
+    pub ctx_out: Buffer,
+    pub insns: f64,
+    pub trace: Vec<String>,
+}
+
+#[napi]
+pub fn bpf_test_run(env: Env, h: &BpfHandle, prog: String, data: &[u8], ctx: Option<&[u8]>, repeat: Option<u32>) -> Result<BpfRunResult> {
+    const OP: &str = "bpf_prog_test_run";
+    guard(OP, || {
+        let st = h.try_borrow().map_err(|_| err(Errno::EBUSY, OP, "the object is in use"))?;
+        let p = st.loaded.program(&prog).ok_or_else(|| err(Errno::ENOENT, OP, format!("no program '{prog}'")))?;
+        let program = p.prog.clone().ok_or_else(|| err(Errno::EINVAL, OP, format!("program '{prog}' is not loaded")))?;
+        let ctx = match ctx {
+            Some(b) => Some(XdpMd::from_bytes(b)?),
+            None => None,
+        };
+        let opts = TestRunOptions { ctx, repeat: repeat.unwrap_or(1), ..Default::default() };
+        let out = with_env(&env, || test_run_xdp(&program, &st.pool, data, &opts))?;
+        Ok(BpfRunResult {
+            retval: out.retval,
+            data_out: out.data_out.into(),
+            duration_ns: out.duration_ns as f64,
+            ctx_out: out.ctx_out.to_bytes().to_vec().into(),
+            insns: out.insns as f64,
+            trace: out.trace,
+        })
+    })
+}
+
+fn map_of(st: &BpfState, name: &str, op: &'static str) -> Result<Rc<Map>> {
+    st.loaded.map(name).cloned().ok_or_else(|| err(Errno::ENOENT, op, format!("no map '{name}'")))
+}
+
+fn engine<T>(r: crate::errno::Result<T>) -> Result<T> {
+    r.map_err(|e: XdpError| e.into())
+}
+
+#[napi]
+pub fn bpf_map_lookup(h: &BpfHandle, map: String, key: &[u8]) -> Result<Option<Buffer>> {
+    const OP: &str = "bpf_map_lookup_elem";
+    guard(OP, || {
+        let m = map_of(&h.borrow(), &map, OP)?;
+        let mut out = Vec::new();
+        match m.lookup_user(key, &mut out) {
+            Ok(()) => Ok(Some(out.into())),
+            Err(e) if e.errno == Errno::ENOENT => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    })
+}
+
+#[napi]
+pub fn bpf_map_update(h: &BpfHandle, map: String, key: &[u8], value: &[u8], flags: Option<u32>) -> Result<()> {
+    const OP: &str = "bpf_map_update_elem";
+    guard(OP, || {
+        let m = map_of(&h.borrow(), &map, OP)?;
+        engine(m.update_user(key, value, u64::from(flags.unwrap_or(0))))
+    })
+}
+
+#[napi]
+pub fn bpf_map_delete(h: &BpfHandle, map: String, key: &[u8]) -> Result<()> {
+    const OP: &str = "bpf_map_delete_elem";
+    guard(OP, || {
+        let m = map_of(&h.borrow(), &map, OP)?;
+        engine(m.delete_user(key))
+    })
+}
+
+#[napi]
+pub fn bpf_map_keys(h: &BpfHandle, map: String) -> Result<Vec<Buffer>> {
+    const OP: &str = "bpf_map_get_next_key";
+    guard(OP, || {
+        let m = map_of(&h.borrow(), &map, OP)?;
+        Ok(m.keys().into_iter().map(Buffer::from).collect())
+    })
+}
+
+/// Consumes every record of a ring-buffer map, in order.
+#[napi]
+pub fn bpf_map_records(h: &BpfHandle, map: String) -> Result<Vec<Buffer>> {
+    const OP: &str = "ring_buffer__consume";
+    guard(OP, || {
+        let m = map_of(&h.borrow(), &map, OP)?;
+        let mut rb = m.ringbuf().ok_or_else(|| err(Errno::EINVAL, OP, format!("map '{map}' is not a ring buffer")))?;
+        let mut out = Vec::new();
+        rb.consume(|r| {
+            out.push(Buffer::from(r.to_vec()));
+            0
+        });
+        Ok(out)
+    })
+}
+
+/// Takes the samples written to a perf event array map.
+#[napi]
+pub fn bpf_map_samples(h: &BpfHandle, map: String) -> Result<Vec<Buffer>> {
+    const OP: &str = "perf_buffer__consume";
+    guard(OP, || {
+        let m = map_of(&h.borrow(), &map, OP)?;
+        Ok(m.drain_samples().into_iter().map(|(_, b)| Buffer::from(b)).collect())
+    })
+}
+
+/// Puts a program of the object into a prog-array slot (None empties it).
+#[napi]
+pub fn bpf_map_set_prog(h: &BpfHandle, map: String, index: u32, prog: Option<String>) -> Result<()> {
+    const OP: &str = "bpf_map_update_elem";
+    guard(OP, || {
+        let st = h.borrow();
+        let m = map_of(&st, &map, OP)?;
+        let p = match prog {
+            Some(name) => Some(
+                st.loaded
+                    .program(&name)
+                    .and_then(|p| p.prog.clone())
+                    .ok_or_else(|| err(Errno::EINVAL, OP, format!("program '{name}' is not loaded")))?,
+            ),
+            None => None,
+        };
+        engine(m.set_prog(index, p))
+    })
+}
+
+pub(crate) fn program_of(h: &BpfHandle, name: &str, op: &'static str) -> Result<Rc<crate::bpf::Prog>> {
+    let st = h.borrow();
+    let p = st.loaded.program(name).ok_or_else(|| err(Errno::ENOENT, op, format!("no program '{name}'")))?;
+    p.prog.clone().ok_or_else(|| err(Errno::EINVAL, op, format!("program '{name}' is not loaded")))
+}
+
+pub(crate) fn map_handle_of(h: &BpfHandle, name: &str, op: &'static str) -> Result<Rc<Map>> {
+    map_of(&h.borrow(), name, op)
+}
+
+#[napi(object)]
+pub struct ConformanceResult {
+    pub name: String,
+    /// PASS, FAIL or SKIP.
+    pub outcome: String,
+    pub detail: String,
+}
+
+/// Runs every bpf_conformance `.data` file of a directory through the assembler and interpreter.
+#[napi]
+pub fn bpf_conformance(dir: String) -> Result<Vec<ConformanceResult>> {
+    use crate::bpf::conformance::{run_dir, Outcome};
+    guard("bpf_conformance", || {
+        if !std::path::Path::new(&dir).is_dir() {
+            return Err(err(Errno::ENOENT, "bpf_conformance", format!("{dir} is not a directory")));
+        }
+        Ok(run_dir(&dir)
+            .into_iter()
+            .map(|(name, o)| {
+                let (outcome, detail) = match o {
+                    Outcome::Pass => ("PASS", String::new()),
+                    Outcome::Fail(d) => ("FAIL", d),
+                    Outcome::Skip(d) => ("SKIP", d),
+                };
+                ConformanceResult { name, outcome: outcome.into(), detail }
+            })
+            .collect())
+    })
+}
+
+/// Assembles the bpf_conformance/uBPF text dialect into instruction bytes.
+#[napi]
+pub fn bpf_assemble(text: String) -> Result<Buffer> {
+    guard("bpf_assemble", || {
+        let insns = crate::bpf::asm::assemble(&text).map_err(|e| err(Errno::EINVAL, "bpf_assemble", e.to_string()))?;
+        Ok(crate::bpf::insn::encode(&insns).into())
+    })
+}
+
+/// Disassembles instruction bytes: the uBPF dialect, or the kernel verifier log's style.
+#[napi]
+pub fn bpf_disassemble(bytes: &[u8], kernel: bool) -> Result<String> {
+    guard("bpf_disassemble", || {
+        let insns = crate::bpf::insn::decode(bytes).map_err(|n| err(Errno::EINVAL, "bpf_disassemble", format!("{n} bytes is not a whole number of instructions")))?;
+        Ok(if kernel { crate::bpf::disasm::kernel_listing(&insns, &|_| None) } else { crate::bpf::disasm::disassemble(&insns) })
+    })
+}
+
+/// A program's instructions as the object holds them (before loading), as `bpftool prog dump`
+/// lists them, kfunc calls named after their externs.
+#[napi]
+pub fn bpf_prog_listing(h: &BpfHandle, prog: String) -> Result<String> {
+    const OP: &str = "bpf_prog_dump";
+    guard(OP, || {
+        let st = h.borrow();
+        let p = st.loaded.program(&prog).ok_or_else(|| err(Errno::ENOENT, OP, format!("no program '{prog}'")))?;
+        let externs = &st.loaded.object.externs;
+        let out = crate::bpf::disasm::kernel_listing(&p.spec.insns, &|i| usize::try_from(i).ok().and_then(|i| externs.get(i)).map(|e| e.name.clone()));
+        Ok(out)
+    })
+}
+
+/// Opens and loads an object and reports, as `bpftool prog load` would, whether it was
+/// accepted: (accepted, errno name, message, instruction count of the checked programs).
+#[napi(object)]
+pub struct LoadReport {
+    pub accepted: bool,
+    pub code: String,
+    pub message: String,
+    pub log: String,
+    pub insns: u32,
+}
+
+#[napi]
+pub fn bpf_object_check(bytes: &[u8], prog: Option<String>, helpers: Option<Vec<u32>>, kfuncs: Option<Vec<String>>) -> Result<LoadReport> {
+    guard("bpf_prog_load", || {
+        let object = match crate::bpf::elf::parse(bytes) {
+            Ok(o) => o,
+            Err(e) => return Ok(LoadReport { accepted: false, code: e.errno.name().into(), message: e.message.clone(), log: format!("{}\n", e.message), insns: 0 }),
+        };
+        let opts = LoadOptions { nr_cpus: 1, helpers, kfuncs, only: prog, ..Default::default() };
+        match loader::load(object, &opts) {
+            Ok(l) => {
+                let insns: usize = l.programs.iter().filter(|p| p.prog.is_some()).map(|p| p.spec.insns.len()).sum();
+                let names: Vec<&str> = l.programs.iter().filter(|p| p.prog.is_some()).map(|p| p.spec.name.as_str()).collect();
+                Ok(LoadReport {
+                    accepted: true,
+                    code: String::new(),
+                    message: String::new(),
+                    log: format!("structural checks passed: {} ({insns} insns)\n", names.join(", ")),
+                    insns: insns as u32,
+                })
+            }
+            Err(e) => Ok(LoadReport { accepted: false, code: e.errno.name().into(), message: e.message.clone(), log: e.log.clone(), insns: 0 }),
+        }
+    })
+}

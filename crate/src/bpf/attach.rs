@@ -1,0 +1,90 @@
+//! A loaded XDP program attached to the emulated mvneta: the driver runs it per frame like any
+//! native program, with the device's RX hints behind the metadata kfuncs and devmap/cpumap slots
+//! bound to the NIC layer's redirect targets.
+
+use std::rc::Rc;
+
+use super::context::XDP_MD_SIZE;
+use super::helpers::{XDP_ABORTED, XDP_REDIRECT};
+use super::machine::{Machine, Prog, VmError, XdpHost, DEFAULT_BUDGET};
+use super::memory::{Region, RegionKind};
+use crate::errno::Result;
+use crate::frame::XdpBuff;
+use crate::mvneta::program::{XdpContext, XdpProgram};
+use crate::mvneta::redirect::RedirectTarget;
+
+struct NicHost<'c, 'b> {
+    ctx: &'c mut XdpContext<'b>,
+}
+
+impl XdpHost for NicHost<'_, '_> {
+    fn buff(&mut self) -> &mut XdpBuff {
+        self.ctx.buff
+    }
+    fn ingress_ifindex(&self) -> u32 {
+        self.ctx.ifindex
+    }
+    fn rx_queue_index(&self) -> u32 {
+        self.ctx.rx_queue_index
+    }
+    fn rx_hash(&mut self) -> Result<(u32, u32)> {
+        self.ctx.rx_hash()
+    }
+    fn rx_timestamp(&mut self) -> Result<u64> {
+        self.ctx.rx_timestamp()
+    }
+    fn rx_vlan_tag(&mut self) -> Result<(u16, u16)> {
+        self.ctx.rx_vlan_tag().map(|v| (v.proto, v.tci))
+    }
+}
+
+pub struct BpfXdpProgram {
+    pub prog: Rc<Prog>,
+    pub cpu: u32,
+    /// Frames whose run faulted (they get XDP_ABORTED, as an exception), and the last fault.
+    pub faults: u64,
+    pub last_fault: Option<VmError>,
+    stack: Option<Box<[u8]>>,
+}
+
+impl BpfXdpProgram {
+    pub fn new(prog: Rc<Prog>) -> BpfXdpProgram {
+        BpfXdpProgram { prog, cpu: 0, faults: 0, last_fault: None, stack: None }
+    }
+}
+
+impl XdpProgram for BpfXdpProgram {
+    fn has_frags(&self) -> bool {
+        self.prog.frags
+    }
+
+    fn run(&mut self, ctx: &mut XdpContext<'_>) -> u32 {
+        let mut ctx_mem = [0u8; XDP_MD_SIZE];
+        let mut host = NicHost { ctx };
+        let mut m = Machine::with_stack(self.prog.clone(), self.stack.take());
+        m.cpu = self.cpu;
+        m.ctx = ctx_mem.as_mut_ptr() as u64;
+        m.mem.push(Region::of_slice(&mut ctx_mem, false, RegionKind::Ctx, 0));
+        m.xdp = Some(&mut host);
+        m.reset(DEFAULT_BUDGET);
+        m.refresh_packet();
+        let result = m.run([m.ctx, 0, 0, 0, 0]);
+        let redirect = std::mem::take(&mut m.redirect);
+        self.stack = Some(m.into_stack());
+        let action = match result {
+            Ok(r) => r as u32,
+            Err(e) => {
+                self.faults += 1;
+                self.last_fault = Some(e);
+                return XDP_ABORTED as u32;
+            }
+        };
+        if u64::from(action) == XDP_REDIRECT {
+            let target = redirect.map.and_then(|map| map.target(redirect.key)).and_then(|t| t.downcast_ref::<RedirectTarget>().cloned());
+            // An ifindex redirect needs a device table the NIC layer does not give programs:
+            // the frame goes without a target, which the driver counts as a redirect error.
+            host.ctx.redirect = target;
+        }
+        action
+    }
+}

@@ -1,0 +1,247 @@
+//! From an opened object to runnable programs, as `bpf_object__load` does: create the maps
+//! (global data initialised, .rodata frozen), resolve every map, function and ksym reference in
+//! the instructions, bind helpers and kfuncs under the policy the embedder hands in, check the
+//! instructions' structure, and fill prog arrays declared with `.values`.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use super::elf::{GlobalData, Object, ProgKind, ProgramSpec};
+use super::helpers::helper_table;
+use super::insn::*;
+use super::kfuncs::native_kfunc;
+use super::machine::{func_addr, map_handle, Callable, Prog, UserFn};
+use super::maps::Map;
+use crate::errno::{Errno, Result, XdpError};
+
+/// The policy a load runs under: which helpers and kfuncs the program type may call (the
+/// TypeScript policy layer decides), and the embedder's own kfuncs.
+#[derive(Clone, Default)]
+pub struct LoadOptions {
+    /// Number of CPUs per-CPU maps hold values for (at least 1).
+    pub nr_cpus: u32,
+    /// Helper ids a program may call; None: every helper the engine implements.
+    pub helpers: Option<Vec<u32>>,
+    /// Kernel kfuncs a program may call by name; None: every one the engine implements.
+    pub kfuncs: Option<Vec<String>>,
+    /// Resolve dynptr names to the seed's convenience API where both exist.
+    pub seed_kfuncs: bool,
+    /// kfuncs implemented by the embedder, by name.
+    pub user_kfuncs: Vec<(String, UserFn)>,
+    /// Only this program (and programs its prog arrays name) is loaded; others stay unloaded.
+    pub only: Option<String>,
+}
+
+/// Why a program was refused, in the words bpftool prints: `message` is the one line a user
+/// acts on, `log` the whole story.
+#[derive(Clone, Debug)]
+pub struct LoadError {
+    pub program: String,
+    pub errno: Errno,
+    pub message: String,
+    pub log: String,
+    pub pc: Option<usize>,
+}
+
+impl From<LoadError> for XdpError {
+    fn from(e: LoadError) -> XdpError {
+        let mut x = XdpError::new(e.errno, "bpf_prog_load", format!("prog '{}': {}", e.program, e.message));
+        if let Some(pc) = e.pc {
+            x = x.offset(pc as i64);
+        }
+        x
+    }
+}
+
+pub struct LoadedProgram {
+    pub spec: ProgramSpec,
+    /// None when the program was not selected for loading.
+    pub prog: Option<Rc<Prog>>,
+}
+
+pub struct LoadedObject {
+    pub object: Object,
+    pub maps: Vec<Rc<Map>>,
+    pub programs: Vec<LoadedProgram>,
+}
+
+impl LoadedObject {
+    pub fn program(&self, name: &str) -> Option<&LoadedProgram> {
+        self.programs.iter().find(|p| p.spec.name == name)
+    }
+
+    pub fn map(&self, name: &str) -> Option<&Rc<Map>> {
+        self.maps.iter().find(|m| m.name == name)
+    }
+}
+
+fn refuse(program: &str, errno: Errno, pc: Option<usize>, message: String) -> LoadError {
+    let log = match pc {
+        Some(pc) => format!("{pc}: {message}\n"),
+        None => format!("{message}\n"),
+    };
+    LoadError { program: program.to_string(), errno, message, log, pc }
+}
+
+/// Creates the object's maps and loads its programs (every autoload one, or `opts.only`).
+pub fn load(object: Object, opts: &LoadOptions) -> std::result::Result<LoadedObject, LoadError> {
+    let nr_cpus = opts.nr_cpus.max(1);
+    let mut maps = Vec::with_capacity(object.maps.len());
+    for spec in &object.maps {
+        let map = Map::from_spec(spec, nr_cpus).map_err(|e| refuse(&spec.name, e.errno, None, format!("map '{}': {}", spec.name, e.message)))?;
+        maps.push(Rc::new(map));
+    }
+    let helpers = helper_table(opts.helpers.as_deref());
+    let wanted = |p: &ProgramSpec| match &opts.only {
+        Some(name) => &p.name == name || object.maps.iter().any(|m| m.init_progs.iter().any(|(_, n)| n == &p.name)),
+        None => p.autoload,
+    };
+    if let Some(name) = &opts.only {
+        if !object.programs.iter().any(|p| &p.name == name) {
+            let names: Vec<&str> = object.programs.iter().map(|p| p.name.as_str()).collect();
+            return Err(refuse(name, Errno::ENOENT, None, format!("no program '{name}' in the object (it has: {})", names.join(", "))));
+        }
+    }
+    let mut programs = Vec::with_capacity(object.programs.len());
+    for spec in &object.programs {
+        let prog = if wanted(spec) { Some(Rc::new(link(&object, spec, &maps, &helpers, opts)?)) } else { None };
+        programs.push(LoadedProgram { spec: spec.clone(), prog });
+    }
+    for (spec, map) in object.maps.iter().zip(&maps) {
+        if spec.global == Some(GlobalData::Rodata) {
+            map.freeze();
+        }
+        for (slot, name) in &spec.init_progs {
+            let prog = programs.iter().find(|p| &p.spec.name == name).and_then(|p| p.prog.clone());
+            let prog = prog.ok_or_else(|| refuse(&spec.name, Errno::EINVAL, None, format!("map '{}': slot {slot} names program '{name}', which is not loaded", spec.name)))?;
+            map.set_prog(*slot, Some(prog)).map_err(|e| refuse(&spec.name, e.errno, None, format!("map '{}': slot {slot}: {}", spec.name, e.message)))?;
+        }
+    }
+    Ok(LoadedObject { object, maps, programs })
+}
+
+/// A ksym address that is not memory: `bpf_ksym_exists()` only compares it with 0.
+const KSYM_ADDR_BASE: u64 = 0xffff_ffff_c000_0000;
+
+fn link(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], helpers: &Rc<Vec<Option<Callable>>>, opts: &LoadOptions) -> std::result::Result<Prog, LoadError> {
+    let name = spec.name.as_str();
+    if spec.kind == ProgKind::Unknown {
+        return Err(refuse(name, Errno::EINVAL, None, format!("libbpf: prog '{name}': missing BPF prog type, check ELF section name '{}'", spec.section)));
+    }
+    let mut insns = spec.insns.clone();
+    let mut kfuncs: Vec<Callable> = Vec::new();
+    let mut kfunc_index: HashMap<usize, i32> = HashMap::new();
+    let n = insns.len();
+    let mut pc = 0;
+    while pc < n {
+        let insn = insns[pc];
+        if insn.is_lddw() {
+            if pc + 1 >= n {
+                return Err(refuse(name, Errno::EINVAL, Some(pc), "invalid bpf_ld_imm64 insn".into()));
+            }
+            let imm = insn.imm;
+            let value: Option<u64> = match insn.src() {
+                0 => None,
+                PSEUDO_MAP_IDX | PSEUDO_MAP_FD => {
+                    let map = maps.get(imm as usize).ok_or_else(|| refuse(name, Errno::EINVAL, Some(pc), format!("fd {imm} is not pointing to valid bpf_map")))?;
+                    Some(map_handle(map))
+                }
+                PSEUDO_MAP_IDX_VALUE | PSEUDO_MAP_VALUE => {
+                    let map = maps.get(imm as usize).ok_or_else(|| refuse(name, Errno::EINVAL, Some(pc), format!("fd {imm} is not pointing to valid bpf_map")))?;
+                    let off = insns[pc + 1].imm as u32;
+                    if off >= map.def.value_size {
+                        return Err(refuse(name, Errno::EACCES, Some(pc), format!("invalid access to map value pointer, value_size={} off={off}", map.def.value_size)));
+                    }
+                    let base = map.lookup(&0u32.to_le_bytes(), 0).ok_or_else(|| refuse(name, Errno::EINVAL, Some(pc), format!("map '{}' has no direct value access", map.name)))?;
+                    Some(base + u64::from(off))
+                }
+                PSEUDO_FUNC => {
+                    let target = pc as i64 + 1 + i64::from(imm);
+                    if target < 0 || target as usize >= n {
+                        return Err(refuse(name, Errno::EINVAL, Some(pc), format!("jump out of range from insn {pc} to {target}")));
+                    }
+                    Some(func_addr(target as usize))
+                }
+                PSEUDO_BTF_ID => {
+                    let ext = object.externs.get(imm as usize).ok_or_else(|| refuse(name, Errno::EINVAL, Some(pc), format!("ksym extern #{imm} does not exist")))?;
+                    match resolve_kfunc(&ext.name, opts) {
+                        Some(_) => Some(KSYM_ADDR_BASE + imm as u64 * 8),
+                        None if ext.weak => Some(0),
+                        None => return Err(refuse(name, Errno::ESRCH, Some(pc), format!("libbpf: extern (ksym) '{}': not found in kernel BTF", ext.name))),
+                    }
+                }
+                src => return Err(refuse(name, Errno::EINVAL, Some(pc), format!("unrecognized bpf_ld_imm64 insn (src_reg {src})"))),
+            };
+            if let Some(v) = value {
+                insns[pc].imm = v as u32 as i32;
+                insns[pc + 1].imm = (v >> 32) as u32 as i32;
+            }
+            pc += 2;
+            continue;
+        }
+        if insn.code == JMP | CALL {
+            match insn.src() {
+                0 => {
+                    let id = insn.imm;
+                    let known = usize::try_from(id).ok().and_then(|i| helpers.get(i)).is_some_and(|h| h.is_some());
+                    if !known {
+                        return Err(refuse(name, Errno::EINVAL, Some(pc), helper_refusal(id, opts)));
+                    }
+                }
+                PSEUDO_KFUNC_CALL => {
+                    let ext_i = insn.imm as usize;
+                    let ext = object.externs.get(ext_i).ok_or_else(|| refuse(name, Errno::EINVAL, Some(pc), format!("kfunc extern #{ext_i} does not exist")))?;
+                    let index = match kfunc_index.get(&ext_i) {
+                        Some(&i) => i,
+                        None => {
+                            let callable = match resolve_kfunc(&ext.name, opts) {
+                                Some(c) => c,
+                                // libbpf poisons the call; it faults only if reached.
+                                None if ext.weak => Callable::Missing(ext.name.clone()),
+                                None => {
+                                    return Err(refuse(name, Errno::ESRCH, Some(pc), format!("libbpf: extern (func ksym) '{}': not found in kernel or module BTFs", ext.name)))
+                                }
+                            };
+                            kfuncs.push(callable);
+                            let i = (kfuncs.len() - 1) as i32;
+                            kfunc_index.insert(ext_i, i);
+                            i
+                        }
+                    };
+                    insns[pc].imm = index;
+                }
+                _ => {}
+            }
+        }
+        pc += 1;
+    }
+    super::validate::validate(&insns).map_err(|e| refuse(name, Errno::EINVAL, Some(e.pc), e.message))?;
+    Ok(Prog { name: spec.name.clone(), insns, helpers: helpers.clone(), kfuncs, maps: maps.to_vec(), frags: spec.frags })
+}
+
+fn helper_refusal(id: i32, opts: &LoadOptions) -> String {
+    let implemented = super::helpers::native_helper(id as u32).is_some();
+    let name = super::helpers::NATIVE_HELPERS.iter().find(|h| h.0 as i32 == id).map(|h| h.1);
+    match (name, implemented, &opts.helpers) {
+        (Some(n), true, Some(_)) => format!("program of this type cannot use helper {n}#{id}"),
+        _ => format!("invalid func unknown#{id}"),
+    }
+}
+
+fn resolve_kfunc(name: &str, opts: &LoadOptions) -> Option<Callable> {
+    if let Some((_, f)) = opts.user_kfuncs.iter().find(|(n, _)| n == name) {
+        return Some(Callable::User(f.clone()));
+    }
+    if let Some(allowed) = &opts.kfuncs {
+        if !allowed.iter().any(|k| k == name) {
+            return None;
+        }
+    }
+    native_kfunc(name, opts.seed_kfuncs).map(Callable::Native)
+}
+
+/// Opens and loads in one step.
+pub fn load_bytes(bytes: &[u8], opts: &LoadOptions) -> Result<LoadedObject> {
+    let object = super::elf::parse(bytes)?;
+    load(object, opts).map_err(XdpError::from)
+}

@@ -1,0 +1,380 @@
+import { readFileSync } from 'node:fs'
+import { call, checkBytes, checkInt, checkU32, UxdpError } from './errors'
+import { native } from './native'
+
+/** `struct xdp_md` as BPF_PROG_TEST_RUN's ctx_in and ctx_out carry it. */
+export interface XdpMd {
+  data: number
+  dataEnd: number
+  dataMeta: number
+  ingressIfindex: number
+  rxQueueIndex: number
+  egressIfindex: number
+}
+
+export interface TestRunOptions {
+  /** data_in: metadata (ctx.data bytes) then the packet. */
+  data: Uint8Array
+  /** ctx_in. Given without `dataEnd`, the whole input is linear as far as it fits. */
+  ctx?: Partial<XdpMd>
+  /** Runs on the same buffer, as the kernel's repeat does; the duration is the average. */
+  repeat?: number
+}
+
+export interface TestRunResult {
+  retval: number
+  /** From data_meta to the end of the last frag. */
+  dataOut: Buffer
+  durationNs: number
+  ctxOut: XdpMd
+  /** Instructions the last run executed. */
+  insns: number
+  /** What bpf_trace_printk wrote. */
+  trace: string[]
+}
+
+export type ProgramKind =
+  | 'Xdp'
+  | 'SchedCls'
+  | 'SchedAct'
+  | 'SocketFilter'
+  | 'Kprobe'
+  | 'Tracepoint'
+  | 'RawTracepoint'
+  | 'Tracing'
+  | 'StructOps'
+  | 'CgroupSkb'
+  | 'Lsm'
+  | 'Syscall'
+  | 'Unknown'
+
+export interface ProgramInfo {
+  name: string
+  section: string
+  kind: ProgramKind
+  frags: boolean
+  autoload: boolean
+  loaded: boolean
+  insns: number
+}
+
+/** uapi `enum bpf_map_type` names, as bpftool prints them. */
+export const MAP_TYPE_NAMES: Record<number, string> = {
+  1: 'hash',
+  2: 'array',
+  3: 'prog_array',
+  4: 'perf_event_array',
+  6: 'percpu_array',
+  9: 'lru_hash',
+  14: 'devmap',
+  16: 'cpumap',
+  25: 'devmap_hash',
+  27: 'ringbuf',
+}
+
+export interface MapInfo {
+  name: string
+  type: number
+  typeName: string
+  keySize: number
+  valueSize: number
+  maxEntries: number
+  flags: number
+}
+
+export interface ExternInfo {
+  name: string
+  weak: boolean
+  func: boolean
+}
+
+/** A kfunc implemented in TypeScript: gets r1..r5 as unsigned 64-bit values, returns r0. */
+export type KfuncImpl = (...args: bigint[]) => bigint | number
+
+export interface LoadOptions {
+  /** Load only this program (and the programs its prog arrays name). */
+  prog?: string
+  /** Helper ids programs may call (the policy layer's decision); default: every implemented one. */
+  helpers?: readonly number[]
+  /** Kernel kfuncs programs may call by name; default: every implemented one. */
+  kfuncs?: readonly string[]
+  /** Resolve dynptr kfunc names to the seed's convenience API where both exist. */
+  seedKfuncs?: boolean
+  /** kfuncs implemented in TypeScript, by name. */
+  userKfuncs?: Readonly<Record<string, KfuncImpl>>
+  /** CPUs per-CPU maps keep values for. Default 1. */
+  nrCpus?: number
+}
+
+type ObjectHandle = ReturnType<typeof native.bpfObjectLoad>
+
+function bytesOf(source: string | Uint8Array): Uint8Array {
+  if (typeof source === 'string') {
+    try {
+      return readFileSync(source)
+    } catch (e) {
+      throw new UxdpError('ENOENT', `cannot read ${source}: ${(e as Error).message}`, { op: 'bpf_object__open' })
+    }
+  }
+  return checkBytes('object', source)
+}
+
+function encodeMd(md: Partial<XdpMd>, dataLength: number): Buffer {
+  const b = Buffer.alloc(24)
+  const data = md.data ?? 0
+  const fields = [data, md.dataEnd ?? dataLength, md.dataMeta ?? 0, md.ingressIfindex ?? 0, md.rxQueueIndex ?? 0, md.egressIfindex ?? 0]
+  fields.forEach((v, i) => b.writeUInt32LE(checkU32(`ctx field ${i}`, v), i * 4))
+  return b
+}
+
+function decodeMd(b: Buffer): XdpMd {
+  const u = (i: number) => b.readUInt32LE(i * 4)
+  return { data: u(0), dataEnd: u(1), dataMeta: u(2), ingressIfindex: u(3), rxQueueIndex: u(4), egressIfindex: u(5) }
+}
+
+/**
+ * An object file as `bpf_object__open` + `bpf_object__load` make it: every autoload program loaded
+ * (or the one asked for), maps created and shared between its programs, global data initialised,
+ * prog arrays filled from their `.values`.
+ */
+export class BpfObject {
+  /** @internal */ readonly handle: ObjectHandle
+  readonly license: string
+  readonly programs: readonly ProgramInfo[]
+  readonly maps: readonly MapInfo[]
+  readonly externs: readonly ExternInfo[]
+  #closed = false
+  readonly #progs = new Map<string, Program>()
+  readonly #maps = new Map<string, BpfMap>()
+
+  private constructor(handle: ObjectHandle) {
+    this.handle = handle
+    const info = JSON.parse(call(() => native.bpfObjectInfo(handle))) as {
+      license: string
+      programs: ProgramInfo[]
+      maps: Omit<MapInfo, 'typeName'>[]
+      externs: ExternInfo[]
+    }
+    this.license = info.license
+    this.programs = info.programs
+    this.maps = info.maps.map((m) => ({ ...m, typeName: MAP_TYPE_NAMES[m.type] ?? `type ${m.type}` }))
+    this.externs = info.externs
+  }
+
+  /** Opens and loads an object file (a path or its bytes). Refusals throw UxdpError. */
+  static open(source: string | Uint8Array, options: LoadOptions = {}): BpfObject {
+    const bytes = bytesOf(source)
+    const user = Object.entries(options.userKfuncs ?? {})
+    for (const [name, impl] of user) {
+      if (typeof impl !== 'function') throw new UxdpError('EINVAL', `kfunc ${name} is not a function`)
+    }
+    const dispatch =
+      user.length === 0
+        ? undefined
+        : (args: bigint[]): bigint => {
+            const [index, ...regs] = args
+            const r = user[Number(index)][1](...regs)
+            return BigInt.asUintN(64, typeof r === 'bigint' ? r : BigInt(Math.trunc(r)))
+          }
+    const nrCpus = options.nrCpus === undefined ? undefined : checkInt('nrCpus', options.nrCpus, 1, 4096)
+    const handle = call(() =>
+      native.bpfObjectLoad(
+        bytes,
+        {
+          prog: options.prog,
+          helpers: options.helpers ? [...options.helpers] : undefined,
+          kfuncs: options.kfuncs ? [...options.kfuncs] : undefined,
+          seedKfuncs: options.seedKfuncs,
+          nrCpus,
+          userKfuncs: user.map(([n]) => n),
+        },
+        dispatch,
+      ),
+    )
+    return new BpfObject(handle)
+  }
+
+  /** A loaded program by name; without a name, the first loaded one. */
+  program(name?: string): Program {
+    this.#check()
+    const info = name === undefined ? this.programs.find((p) => p.loaded) : this.programs.find((p) => p.name === name)
+    if (!info) throw new UxdpError('ENOENT', name === undefined ? 'the object has no loaded program' : `no program '${name}' in the object`)
+    if (!info.loaded) throw new UxdpError('EINVAL', `program '${info.name}' is not loaded (its section is '${info.section}')`)
+    let p = this.#progs.get(info.name)
+    if (!p) {
+      p = new Program(this, info)
+      this.#progs.set(info.name, p)
+    }
+    return p
+  }
+
+  map(name: string): BpfMap {
+    this.#check()
+    const info = this.maps.find((m) => m.name === name)
+    if (!info) throw new UxdpError('ENOENT', `no map '${name}' in the object (it has: ${this.maps.map((m) => m.name).join(', ')})`)
+    let m = this.#maps.get(name)
+    if (!m) {
+      m = new BpfMap(this, info)
+      this.#maps.set(name, m)
+    }
+    return m
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /** Drops the object; its handle is released when no program or map refers to it. */
+  close(): void {
+    this.#closed = true
+  }
+
+  /** @internal */
+  check(): void {
+    this.#check()
+  }
+
+  #check(): void {
+    if (this.#closed) throw new UxdpError('EBADF', 'the BPF object was closed')
+  }
+}
+
+/** One loaded program. */
+export class Program {
+  readonly name: string
+  readonly section: string
+  readonly kind: ProgramKind
+  /** Loaded with BPF_F_XDP_HAS_FRAGS (`xdp.frags`). */
+  readonly frags: boolean
+  readonly insns: number
+
+  /** @internal */
+  constructor(
+    readonly object: BpfObject,
+    info: ProgramInfo,
+  ) {
+    this.name = info.name
+    this.section = info.section
+    this.kind = info.kind
+    this.frags = info.frags
+    this.insns = info.insns
+  }
+
+  /** Opens an object and returns one of its programs (`prog`, or the first loaded one). */
+  static load(source: string | Uint8Array, options: LoadOptions = {}): Program {
+    return BpfObject.open(source, options).program(options.prog)
+  }
+
+  /** BPF_PROG_TEST_RUN: same split, same ctx_in rules, same errors as the kernel's. */
+  testRun(options: TestRunOptions): TestRunResult {
+    this.object.check()
+    const data = checkBytes('data', options.data)
+    const repeat = options.repeat === undefined ? 1 : checkInt('repeat', options.repeat, 0, 0xffffffff)
+    const ctx = options.ctx === undefined ? undefined : encodeMd(options.ctx, data.length)
+    const r = call(() => native.bpfTestRun(this.object.handle, this.name, data, ctx, repeat))
+    return { retval: r.retval, dataOut: r.dataOut, durationNs: r.durationNs, ctxOut: decodeMd(r.ctxOut), insns: r.insns, trace: r.trace }
+  }
+
+  map(name: string): BpfMap {
+    return this.object.map(name)
+  }
+}
+
+/** Where a devmap/cpumap slot sends frames once the program is attached to a NIC. */
+export type RedirectSlotTarget = object
+
+/** A map of a loaded object, read and written as the bpf(2) syscall would. */
+export class BpfMap {
+  readonly name: string
+  readonly type: number
+  readonly typeName: string
+  readonly keySize: number
+  readonly valueSize: number
+  readonly maxEntries: number
+  readonly flags: number
+  /** @internal devmap/cpumap slots bound to NICs or cpumaps, applied when attaching. */
+  readonly targets = new Map<number, RedirectSlotTarget>()
+
+  /** @internal */
+  constructor(
+    readonly object: BpfObject,
+    info: MapInfo,
+  ) {
+    this.name = info.name
+    this.type = info.type
+    this.typeName = info.typeName
+    this.keySize = info.keySize
+    this.valueSize = info.valueSize
+    this.maxEntries = info.maxEntries
+    this.flags = info.flags
+  }
+
+  /** BPF_MAP_LOOKUP_ELEM: the value (per-CPU maps: every CPU's, each rounded up to 8 bytes). */
+  lookup(key: Uint8Array): Buffer | undefined {
+    this.object.check()
+    return call(() => native.bpfMapLookup(this.object.handle, this.name, checkBytes('key', key))) ?? undefined
+  }
+
+  /** BPF_MAP_UPDATE_ELEM with BPF_ANY (0), BPF_NOEXIST (1) or BPF_EXIST (2). */
+  update(key: Uint8Array, value: Uint8Array, flags = 0): void {
+    this.object.check()
+    call(() => native.bpfMapUpdate(this.object.handle, this.name, checkBytes('key', key), checkBytes('value', value), checkU32('flags', flags)))
+  }
+
+  delete(key: Uint8Array): void {
+    this.object.check()
+    call(() => native.bpfMapDelete(this.object.handle, this.name, checkBytes('key', key)))
+  }
+
+  /** Every key, in BPF_MAP_GET_NEXT_KEY order. */
+  keys(): Buffer[] {
+    this.object.check()
+    return call(() => native.bpfMapKeys(this.object.handle, this.name))
+  }
+
+  entries(): [Buffer, Buffer][] {
+    return this.keys().flatMap((k) => {
+      const v = this.lookup(k)
+      return v === undefined ? [] : [[k, v] as [Buffer, Buffer]]
+    })
+  }
+
+  /** Ring buffer: consumes every committed record, in order (libbpf's ring_buffer__consume). */
+  records(): Buffer[] {
+    this.object.check()
+    return call(() => native.bpfMapRecords(this.object.handle, this.name))
+  }
+
+  /** Ring buffer: hands each committed record to `cb`; returns how many. */
+  consume(cb: (record: Buffer) => void): number {
+    const records = this.records()
+    records.forEach(cb)
+    return records.length
+  }
+
+  /** Perf event array: takes the samples bpf_perf_event_output / bpf_xdp_output wrote. */
+  samples(): Buffer[] {
+    this.object.check()
+    return call(() => native.bpfMapSamples(this.object.handle, this.name))
+  }
+
+  /** Prog array: puts a program of the same object in a slot (null empties it). */
+  setProgram(index: number, program: Program | null): void {
+    this.object.check()
+    if (program !== null && program.object !== this.object) throw new UxdpError('EINVAL', 'a prog array takes programs of its own object here')
+    call(() => native.bpfMapSetProg(this.object.handle, this.name, checkU32('index', index), program?.name ?? undefined))
+  }
+
+  /** Devmap / cpumap: the NIC (or cpumap) a slot redirects to once the program is attached to a
+   * NIC. Also writes the slot's value so that bpf_redirect_map finds an entry. */
+  setTarget(key: number, target: RedirectSlotTarget, ifindex = 1): void {
+    checkU32('key', key)
+    if (![14, 16, 25].includes(this.type)) throw new UxdpError('EINVAL', `map '${this.name}' is a ${this.typeName}, not a devmap or cpumap`)
+    const value = Buffer.alloc(this.valueSize)
+    value.writeUInt32LE(this.type === 16 ? 256 : ifindex, 0)
+    const k = Buffer.alloc(this.keySize)
+    k.writeUInt32LE(key, 0)
+    this.update(k, value)
+    this.targets.set(key, target)
+  }
+}

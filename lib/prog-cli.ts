@@ -1,0 +1,171 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { BpfObject } from './bpf'
+import { call, UxdpError } from './errors'
+import { native } from './native'
+
+type Out = (line: string) => void
+
+interface Parsed {
+  positional: string[]
+  flags: Map<string, string | true>
+}
+
+function parse(args: string[], valued: string[], boolean: string[]): Parsed {
+  const positional: string[] = []
+  const flags = new Map<string, string | true>()
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]
+    if (valued.includes(a)) {
+      if (i + 1 >= args.length) throw new UxdpError('EINVAL', `${a} needs a value`)
+      flags.set(a, args[++i])
+    } else if (boolean.includes(a)) flags.set(a, true)
+    else if (a.startsWith('--')) throw new UxdpError('EINVAL', `unknown option ${a}`)
+    else positional.push(a)
+  }
+  return { positional, flags }
+}
+
+function str(p: Parsed, flag: string): string | undefined {
+  const v = p.flags.get(flag)
+  return typeof v === 'string' ? v : undefined
+}
+
+function readInput(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path)
+  } catch (e) {
+    throw new UxdpError('ENOENT', `cannot read ${what} ${path}: ${(e as Error).message}`)
+  }
+}
+
+function objectArg(p: Parsed, usage: string): string {
+  if (p.positional.length !== 1) throw new UxdpError('EINVAL', `usage: ${usage}`)
+  return p.positional[0]
+}
+
+/** `uxdp prog load OBJ [--prog NAME] [--json]`: the structural checks a load makes. */
+function load(args: string[], out: Out, err: Out): number {
+  const p = parse(args, ['--prog'], ['--json'])
+  const path = objectArg(p, 'uxdp prog load OBJ [--prog NAME] [--json]')
+  const report = call(() => native.bpfObjectCheck(readInput(path, 'object'), str(p, '--prog'), undefined, undefined))
+  if (p.flags.has('--json')) {
+    out(JSON.stringify({ accepted: report.accepted, message: report.message, log: report.log, insns_processed: report.insns }))
+  } else if (!report.accepted) {
+    err(report.log.trimEnd())
+    err('Error: failed to load object file')
+  }
+  return report.accepted ? 0 : 1
+}
+
+/** `uxdp prog run OBJ [--prog NAME] --data-in FILE [--data-out FILE] [--repeat N] [--json]`. */
+function run(args: string[], out: Out, err: Out): number {
+  const p = parse(args, ['--prog', '--data-in', '--data-out', '--repeat'], ['--json'])
+  const path = objectArg(p, 'uxdp prog run OBJ [--prog NAME] --data-in FILE [--data-out FILE] [--repeat N] [--json]')
+  const dataIn = str(p, '--data-in')
+  if (!dataIn) throw new UxdpError('EINVAL', 'prog run needs --data-in FILE')
+  const repeatArg = str(p, '--repeat')
+  const repeat = repeatArg === undefined ? 1 : Number(repeatArg)
+  if (!Number.isInteger(repeat) || repeat < 0 || repeat > 0xffffffff) throw new UxdpError('EINVAL', `--repeat takes an unsigned integer, got ${repeatArg}`)
+  const json = p.flags.has('--json')
+  const data = readInput(dataIn, 'data')
+  const object = BpfObject.open(path, { prog: str(p, '--prog') })
+  try {
+    const r = object.program(str(p, '--prog')).testRun({ data, repeat })
+    const dataOut = str(p, '--data-out')
+    if (dataOut) writeFileSync(dataOut, r.dataOut)
+    if (json) out(JSON.stringify({ retval: r.retval, duration_ns: r.durationNs, data_out_len: r.dataOut.length }))
+    else out(`Return value: ${r.retval}, duration${repeat > 1 ? ' (average)' : ''}: ${r.durationNs}ns`)
+    for (const line of r.trace) err(line)
+    return 0
+  } catch (e) {
+    if (!(e instanceof UxdpError)) throw e
+    if (json) out(JSON.stringify({ error: e.code, errno: e.errno, message: e.message }))
+    else err(`Error: failed to run program: ${e.message}`)
+    return 1
+  }
+}
+
+/** `uxdp prog show OBJ`: programs, sections, maps, kfuncs used. */
+function show(args: string[], out: Out): number {
+  const p = parse(args, [], ['--json'])
+  const path = objectArg(p, 'uxdp prog show OBJ [--json]')
+  const o = BpfObject.open(path, { prog: undefined })
+  if (p.flags.has('--json')) {
+    out(JSON.stringify({ license: o.license, programs: o.programs, maps: o.maps, kfuncs: o.externs.filter((e) => e.func) }))
+    return 0
+  }
+  out(`license: ${o.license || '(none)'}`)
+  out('programs:')
+  for (const prog of o.programs) {
+    const notes = [prog.frags ? 'frags' : '', prog.autoload ? '' : 'not autoloaded'].filter(Boolean).join(', ')
+    out(`  ${prog.name}  section ${prog.section}  type ${prog.kind.toLowerCase()}  ${prog.insns} insns${notes ? `  (${notes})` : ''}`)
+  }
+  out('maps:')
+  if (o.maps.length === 0) out('  (none)')
+  for (const m of o.maps) {
+    out(`  ${m.name}  ${m.typeName}  key ${m.keySize}B  value ${m.valueSize}B  max_entries ${m.maxEntries}${m.flags ? `  flags 0x${m.flags.toString(16)}` : ''}`)
+  }
+  out('kfuncs:')
+  const kfuncs = o.externs.filter((e) => e.func)
+  if (kfuncs.length === 0) out('  (none)')
+  for (const k of kfuncs) out(`  ${k.name}${k.weak ? '  (weak)' : ''}`)
+  return 0
+}
+
+/** `uxdp prog dump OBJ [--prog NAME]`: the instructions, as `bpftool prog dump xlated` prints them. */
+function dump(args: string[], out: Out): number {
+  const p = parse(args, ['--prog'], [])
+  const path = objectArg(p, 'uxdp prog dump OBJ [--prog NAME]')
+  const o = BpfObject.open(path, { prog: str(p, '--prog') })
+  const name = str(p, '--prog') ?? o.program().name
+  out(call(() => native.bpfProgListing(o.handle, name)).trimEnd())
+  return 0
+}
+
+export function prog(args: string[], out: Out, err: Out): number {
+  const [sub, ...rest] = args
+  switch (sub) {
+    case 'load':
+      return load(rest, out, err)
+    case 'run':
+      return run(rest, out, err)
+    case 'show':
+      return show(rest, out)
+    case 'dump':
+      return dump(rest, out)
+    default:
+      throw new UxdpError('EINVAL', `usage: uxdp prog {load|run|show|dump} OBJ ...`)
+  }
+}
+
+/** `uxdp conformance DIR`: bpf_conformance vectors through the assembler and the interpreter. */
+export function conformance(args: string[], out: Out): number {
+  const p = parse(args, [], [])
+  if (p.positional.length !== 1) throw new UxdpError('EINVAL', 'usage: uxdp conformance DIR')
+  const results = call(() => native.bpfConformance(p.positional[0]))
+  let passed = 0
+  for (const r of results) {
+    if (r.outcome === 'PASS') passed++
+    out(r.detail ? `${r.outcome} ${r.name}: ${r.detail}` : `${r.outcome} ${r.name}`)
+  }
+  out(`Passed ${passed} out of ${results.length}`)
+  return results.some((r) => r.outcome === 'FAIL') ? 1 : 0
+}
+
+/** `uxdp asm FILE` (instruction bytes to stdout as hex) and `uxdp disasm FILE [--kernel]`. */
+export function asm(args: string[], out: Out): number {
+  const p = parse(args, ['--out'], [])
+  if (p.positional.length !== 1) throw new UxdpError('EINVAL', 'usage: uxdp asm FILE [--out BIN]')
+  const bytes = call(() => native.bpfAssemble(readInput(p.positional[0], 'source').toString('utf8')))
+  const dest = str(p, '--out')
+  if (dest) writeFileSync(dest, bytes)
+  else for (let i = 0; i < bytes.length; i += 8) out(bytes.subarray(i, i + 8).toString('hex').replace(/(..)(?!$)/g, '$1 '))
+  return 0
+}
+
+export function disasm(args: string[], out: Out): number {
+  const p = parse(args, [], ['--kernel'])
+  if (p.positional.length !== 1) throw new UxdpError('EINVAL', 'usage: uxdp disasm BIN [--kernel]')
+  out(call(() => native.bpfDisassemble(readInput(p.positional[0], 'instructions'), p.flags.has('--kernel'))).trimEnd())
+  return 0
+}
