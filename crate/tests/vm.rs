@@ -677,19 +677,27 @@ fn the_context_converts_loads_and_refuses_stores_and_atomics() {
         m.refresh_packet();
         m.run([ctx.as_ptr() as u64, 0, 0, 0, 0])
     };
-    // data_end - data, plus ingress_ifindex << 16. (Only the context: the packet pointers it gives
-    // are the pool's synthetic page addresses, not host memory, so they are not dereferenced here.)
+    // data_end - data, plus the first packet byte << 8, plus ingress_ifindex << 16.
     let p = vec![
         ldx(W, 2, 1, 0),
         ldx(W, 3, 1, 4),
         movx(0, 3),
         alu64x(SUB, 0, 2),
+        ldx(B, 4, 2, 0),
+        alu64k(LSH, 4, 8),
+        alu64x(ADD, 0, 4),
         ldx(W, 5, 1, 12),
         alu64k(LSH, 5, 16),
         alu64x(ADD, 0, 5),
         exit(),
     ];
-    assert_eq!(with_ctx(p, &mut host, &mut ctx).unwrap(), 64 + (7 << 16));
+    let first = common::pattern(64)[0] as u64;
+    assert_eq!(with_ctx(p, &mut host, &mut ctx).unwrap(), 64 + (first << 8) + (7 << 16));
+    // A packet store lands in the frame; one byte past data_end faults.
+    let p = vec![ldx(W, 2, 1, 0), st(B, 2, 1, 0x5a), ldx(W, 3, 1, 4), ldx(B, 0, 3, 0), exit()];
+    let e = with_ctx(p, &mut host, &mut ctx).unwrap_err();
+    assert_eq!((e.errno, e.pc), (Errno::EFAULT, Some(3)));
+    assert_eq!(host.0.to_vec()[1], 0x5a);
     let e = with_ctx(vec![st(W, 1, 0, 0), exit()], &mut host, &mut ctx).unwrap_err();
     assert_eq!((e.errno, e.pc, e.addr), (Errno::EACCES, Some(0), Some(ctx_addr)));
     assert!(e.message.contains("bpf_context"), "{e}");
