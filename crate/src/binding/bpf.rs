@@ -66,10 +66,21 @@ pub struct BpfLoadOptions {
 }
 
 #[napi]
-pub fn bpf_object_load(bytes: &[u8], options: Option<BpfLoadOptions>, dispatch: Option<Function<Vec<BigInt>, BigInt>>) -> Result<BpfHandle> {
+pub fn bpf_object_load(
+    bytes: &[u8],
+    options: Option<BpfLoadOptions>,
+    dispatch: Option<Function<Vec<BigInt>, BigInt>>,
+) -> Result<BpfHandle> {
     const OP: &str = "bpf_object__load";
     guard(OP, || {
-        let o = options.unwrap_or(BpfLoadOptions { prog: None, helpers: None, kfuncs: None, seed_kfuncs: None, nr_cpus: None, user_kfuncs: None });
+        let o = options.unwrap_or(BpfLoadOptions {
+            prog: None,
+            helpers: None,
+            kfuncs: None,
+            seed_kfuncs: None,
+            nr_cpus: None,
+            user_kfuncs: None,
+        });
         let dispatch = match dispatch {
             Some(f) => Some(Rc::new(f.create_ref()?)),
             None => None,
@@ -128,7 +139,8 @@ fn info_json(object: &crate::bpf::elf::Object, loaded: &dyn Fn(&str) -> bool) ->
             )
         })
         .collect();
-    let externs: Vec<String> = object.externs.iter().map(|e| format!("{{\"name\":{},\"weak\":{},\"func\":{}}}", json_str(&e.name), e.weak, e.func)).collect();
+    let externs: Vec<String> =
+        object.externs.iter().map(|e| format!("{{\"name\":{},\"weak\":{},\"func\":{}}}", json_str(&e.name), e.weak, e.func)).collect();
     format!(
         "{{\"license\":{},\"programs\":[{}],\"maps\":[{}],\"externs\":[{}]}}",
         json_str(&object.license),
@@ -339,7 +351,8 @@ pub fn bpf_assemble(text: String) -> Result<Buffer> {
 #[napi]
 pub fn bpf_disassemble(bytes: &[u8], kernel: bool) -> Result<String> {
     guard("bpf_disassemble", || {
-        let insns = crate::bpf::insn::decode(bytes).map_err(|n| err(Errno::EINVAL, "bpf_disassemble", format!("{n} bytes is not a whole number of instructions")))?;
+        let insns = crate::bpf::insn::decode(bytes)
+            .map_err(|n| err(Errno::EINVAL, "bpf_disassemble", format!("{n} bytes is not a whole number of instructions")))?;
         Ok(if kernel { crate::bpf::disasm::kernel_listing(&insns, &|_| None) } else { crate::bpf::disasm::disassemble(&insns) })
     })
 }
@@ -353,7 +366,9 @@ pub fn bpf_prog_listing(h: &BpfHandle, prog: String) -> Result<String> {
         let st = h.borrow();
         let p = st.loaded.program(&prog).ok_or_else(|| err(Errno::ENOENT, OP, format!("no program '{prog}'")))?;
         let externs = &st.loaded.object.externs;
-        let out = crate::bpf::disasm::kernel_listing(&p.spec.insns, &|i| usize::try_from(i).ok().and_then(|i| externs.get(i)).map(|e| e.name.clone()));
+        let out = crate::bpf::disasm::kernel_listing(&p.spec.insns, &|i| {
+            usize::try_from(i).ok().and_then(|i| externs.get(i)).map(|e| e.name.clone())
+        });
         Ok(out)
     })
 }
@@ -374,7 +389,15 @@ pub fn bpf_object_check(bytes: &[u8], prog: Option<String>, helpers: Option<Vec<
     guard("bpf_prog_load", || {
         let object = match crate::bpf::elf::parse(bytes) {
             Ok(o) => o,
-            Err(e) => return Ok(LoadReport { accepted: false, code: e.errno.name().into(), message: e.message.clone(), log: format!("{}\n", e.message), insns: 0 }),
+            Err(e) => {
+                return Ok(LoadReport {
+                    accepted: false,
+                    code: e.errno.name().into(),
+                    message: e.message.clone(),
+                    log: format!("{}\n", e.message),
+                    insns: 0,
+                })
+            }
         };
         let opts = LoadOptions { nr_cpus: 1, helpers, kfuncs, only: prog, ..Default::default() };
         match loader::load(object, &opts) {
@@ -389,7 +412,9 @@ pub fn bpf_object_check(bytes: &[u8], prog: Option<String>, helpers: Option<Vec<
                     insns: insns as u32,
                 })
             }
-            Err(e) => Ok(LoadReport { accepted: false, code: e.errno.name().into(), message: e.message.clone(), log: e.log.clone(), insns: 0 }),
+            Err(e) => {
+                Ok(LoadReport { accepted: false, code: e.errno.name().into(), message: e.message.clone(), log: e.log.clone(), insns: 0 })
+            }
         }
     })
 }

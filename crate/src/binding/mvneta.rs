@@ -802,7 +802,13 @@ pub struct RedirectBinding {
 
 /// Attaches a loaded BPF program; devmap/cpumap slots are bound to redirect targets.
 #[napi]
-pub fn nic_attach_bpf(h: &NicHandle, obj: &super::bpf::BpfHandleAlias, prog: String, bindings: Vec<RedirectBinding>, needs: u32) -> Result<()> {
+pub fn nic_attach_bpf(
+    h: &NicHandle,
+    obj: &super::bpf::BpfHandleAlias,
+    prog: String,
+    bindings: Vec<RedirectBinding>,
+    needs: u32,
+) -> Result<()> {
     const OP: &str = "mvneta_xdp_setup";
     guard(OP, || {
         let st = state(h, OP)?;

@@ -107,7 +107,10 @@ impl<'a> Machine<'a> {
                 Err(fault(Errno::EFAULT, format!("ring-buffer dynptr at {:#x} is in no ring", d.data)))
             }
             DynptrKind::Local => {
-                let r = self.mem.find(d.data, 0).ok_or_else(|| fault(Errno::EFAULT, format!("dynptr memory at {:#x} is outside the program's memory", d.data)))?;
+                let r = self
+                    .mem
+                    .find(d.data, 0)
+                    .ok_or_else(|| fault(Errno::EFAULT, format!("dynptr memory at {:#x} is outside the program's memory", d.data)))?;
                 // SAFETY: the region is live memory for the run.
                 let bytes = unsafe { std::slice::from_raw_parts_mut(r.start as *mut u8, r.len as usize) };
                 Ok(Backing::mem(r.start, bytes))
