@@ -332,8 +332,7 @@ fn xdp_event_output(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     if index >= map.def().max_entries {
         return Ok(errno_ret(Errno::E2BIG));
     }
-    map.push_sample(index, &sample.data);
-    Ok(0)
+    Ok(ret(map.push_sample(index, &sample.data)))
 }
 
 /// bpf_csum_diff with x86-64's csum_partial: a 32-bit one's-complement sum of little-endian

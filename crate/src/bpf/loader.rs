@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use super::elf::{GlobalData, Object, ProgKind, ProgramSpec};
+use super::elf::{Object, ProgKind, ProgramSpec};
 use super::helpers::helper_table;
 use super::insn::*;
 use super::kfuncs::native_kfunc;
@@ -109,9 +109,6 @@ pub fn load(object: Object, opts: &LoadOptions) -> std::result::Result<LoadedObj
         programs.push(LoadedProgram { spec: spec.clone(), prog });
     }
     for (spec, map) in object.maps.iter().zip(&maps) {
-        if spec.global == Some(GlobalData::Rodata) {
-            map.freeze();
-        }
         for (slot, name) in &spec.init_progs {
             let prog = programs.iter().find(|p| &p.spec.name == name).and_then(|p| p.prog.clone());
             let prog = prog.ok_or_else(|| {
