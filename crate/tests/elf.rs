@@ -413,10 +413,15 @@ fn subprograms_are_appended_once_each_with_calls_reaimed() {
     assert_eq!(t.iter().map(|x| x.2).collect::<Vec<_>>(), [mid, leaf, leaf]);
     assert_eq!(second.insns.len(), leaf + text_len("leaf"));
 
-    // The frags program reaches middle, leaf and add_static; tc reaches leaf only.
+    // The frags program calls middle (which calls leaf) and then add_static. libbpf walks a
+    // subprogram as soon as it appends it, so leaf comes before add_static.
     let frags = obj.program("xdp_frags_prog").unwrap();
     let own = text_len_in("globals", "xdp_frags_prog");
-    assert_eq!(frags.insns.len(), own + text_len("middle") + text_len("leaf") + text_len("add_static"));
+    let (mid, leaf, st) = (own, own + text_len("middle"), own + text_len("middle") + text_len("leaf"));
+    assert_eq!(frags.insns.len(), st + text_len("add_static"));
+    let t = call_targets(frags);
+    assert_eq!(t.iter().map(|x| x.2).collect::<Vec<_>>(), [mid, st, leaf, leaf], "{t:?}");
+    assert!(t[2].0 >= mid && t[2].0 < leaf, "the leaf calls are in the appended middle");
     let tc = obj.program("tc_prog").unwrap();
     assert_eq!(tc.insns.len(), text_len_in("globals", "tc_prog") + text_len("leaf"));
     // Programs that call nothing get nothing appended.
@@ -607,7 +612,7 @@ fn btf_kinds_sizes_and_names() {
     let Kind::Struct { members, .. } = &btf.type_by_id(all).unwrap().kind else { panic!() };
     let member = |n: &str| members.iter().find(|m| m.name == n).unwrap();
     assert_eq!(btf.resolve_size(member("matrix").type_id).unwrap(), 60);
-    assert_eq!(btf.type_name(member("matrix").type_id), "int[5][3]");
+    assert_eq!(btf.type_name(member("matrix").type_id), "int[3][5]");
     assert_eq!(btf.resolve_size(member("twice").type_id).unwrap(), 4);
     let (u32_id, t) = btf.skip_mods_and_typedefs(member("twice").type_id).unwrap();
     assert_eq!(t.name, "unsigned int", "through both typedefs, const, volatile and __u32");

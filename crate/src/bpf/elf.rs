@@ -1148,7 +1148,10 @@ impl<'a> Loader<'a> {
     }
 
     /// Builds each program: its own instructions, then every `.text` function it reaches
-    /// (transitively), each appended once, with calls and function addresses re-aimed.
+    /// (transitively), each appended once, with calls and function addresses re-aimed. The order
+    /// is libbpf's: a subprogram is appended when first reached and walked at once, before the
+    /// caller's remaining instructions (depth first), so instruction numbers match what libbpf
+    /// gives the kernel.
     fn link_programs(&self) -> Result<Vec<ProgramSpec>> {
         let mut programs = Vec::new();
         for f in &self.funcs {
@@ -1169,23 +1172,30 @@ impl<'a> Loader<'a> {
         // (section, function start) -> where that function starts in `out`.
         let mut placed: BTreeMap<(usize, usize), usize> = BTreeMap::new();
         placed.insert((main.sec, main.start), 0);
-        let mut chunks: Vec<(usize, usize, usize, usize)> = vec![(main.sec, main.start, 0, main.len)];
-        let mut c = 0;
-        while c < chunks.len() {
-            let (sec, sec_start, out_start, len) = chunks[c];
-            let fname = self.func_at(sec, sec_start).map_or("?", |f| f.name.as_str());
+        // Functions being walked, innermost last: (section, start there, start in `out`, length,
+        // next instruction to look at). An explicit stack: call chains in a crafted object may
+        // be deeper than the thread's stack.
+        let mut stack: Vec<(usize, usize, usize, usize, usize)> = vec![(main.sec, main.start, 0, main.len, 0)];
+        while let Some(&(sec, sec_start, out_start, len, j)) = stack.last() {
+            if j >= len {
+                stack.pop();
+                continue;
+            }
             let sec_name = &self.sections[sec].name;
-            let mut j = 0;
-            while j < len {
+            {
                 let idx = sec_start + j;
                 let at = out_start + j;
                 let insn = out[at];
-                let here = |msg: String| err(format!("'{}': instruction {idx} of '{sec_name}' (in '{fname}'): {msg}", main.name));
+                let here = |msg: String| {
+                    let fname = self.func_at(sec, sec_start).map_or("?", |f| f.name.as_str());
+                    err(format!("'{}': instruction {idx} of '{sec_name}' (in '{fname}'): {msg}", main.name))
+                };
                 if insn.is_lddw() && j + 1 >= len {
                     return Err(here("lddw is cut off by the end of its function".into()));
                 }
                 let reloc = self.relocs.get(&(sec, idx)).copied();
                 let mut target: Option<(usize, i64)> = None;
+                let mut appended = None;
                 match reloc {
                     Some(Reloc::Map(m)) => {
                         out[at] = with_src_imm(insn, insn::PSEUDO_MAP_IDX, m as i32);
@@ -1238,7 +1248,7 @@ impl<'a> Loader<'a> {
                             let o = out.len();
                             out.extend_from_slice(&sec_insns(tsec)[sub.start..sub.start + sub.len]);
                             placed.insert((tsec, sub.start), o);
-                            chunks.push((tsec, sub.start, o, sub.len));
+                            appended = Some((tsec, sub.start, o, sub.len, 0));
                             o
                         }
                     };
@@ -1251,9 +1261,11 @@ impl<'a> Loader<'a> {
                         with_src_imm(insn, insn::PSEUDO_CALL, rel)
                     };
                 }
-                j += if insn.is_lddw() { 2 } else { 1 };
+                if let Some(top) = stack.last_mut() {
+                    top.4 = j + if insn.is_lddw() { 2 } else { 1 };
+                }
+                stack.extend(appended);
             }
-            c += 1;
         }
         Ok(out)
     }
