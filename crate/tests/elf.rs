@@ -255,7 +255,7 @@ fn every_relocation_lands_in_libbpf_form() {
 #[test]
 fn btf_defined_maps_match_the_c() {
     let obj = load("maps");
-    let want: [(&str, u32, u32, u32, u32, u32); 15] = [
+    let want: [(&str, u32, u32, u32, u32, u32); 17] = [
         // name, type, key, value, max_entries, flags
         ("inner_b", 2, 4, 2, 3, 0),
         ("inner_a", 2, 4, 2, 3, 0),
@@ -269,6 +269,8 @@ fn btf_defined_maps_match_the_c() {
         ("lru", 9, 8, 16, 128, 0),
         ("pcpu_hash", 5, 16, 12, 64, 0),
         ("prefixes", 11, 8, 4, 100, 1),
+        ("seen", 30, 0, 4, 64, 0),
+        ("per_flow", 13, 8, 4, 2, 0),
         ("xsks", 17, 4, 4, 4, 0),
         ("cpus", 16, 4, 8, 2, 0),
         ("ports_hash", 25, 4, 4, 32, 0),
@@ -285,6 +287,13 @@ fn btf_defined_maps_match_the_c() {
     assert_eq!(outer.init_maps, vec![(1, "inner_b".to_string()), (3, "inner_a".to_string())]);
     assert!(outer.init_progs.is_empty());
 
+    let seen = obj.map("seen").unwrap();
+    assert_eq!((seen.map_extra, seen.pinning, seen.numa_node), (3, 1, 0));
+    let per_flow = obj.map("per_flow").unwrap();
+    let inner = per_flow.inner.as_ref().unwrap();
+    assert_eq!((inner.map_type, inner.key_size, inner.value_size, inner.max_entries), (1, 2, 16, 7));
+    assert!(per_flow.init_maps.is_empty());
+
     let jumps = obj.map("jumps").unwrap();
     assert_eq!(jumps.init_progs, vec![(0, "tail_a".to_string()), (2, "tail_a".to_string()), (5, "tail_b".to_string())]);
     assert!(jumps.inner.is_none() && jumps.init_maps.is_empty());
@@ -299,7 +308,7 @@ fn map_loads_name_the_right_maps() {
     assert_eq!(map_refs(&obj, "tail_b"), ["stats"]);
     assert_eq!(
         map_refs(&obj, "entry"),
-        ["counters", "events", "lru", "pcpu_hash", "prefixes", "outer", "jumps", "xsks", "cpus", "ports_hash", "ports"]
+        ["counters", "events", "lru", "pcpu_hash", "prefixes", "outer", "seen", "per_flow", "jumps", "xsks", "cpus", "ports_hash", "ports"]
     );
     // The lookup in tail_a: `r1 = flows ll` is its fifth instruction; the second half stays 0.
     let p = obj.program("tail_a").unwrap();
@@ -327,8 +336,10 @@ fn global_data_becomes_internal_array_maps() {
             (".data.custom", 2, 4, 2, 1, 0, Some(GlobalData::Data)),
             (".rodata.custom", 2, 4, 3, 1, 0x80, Some(GlobalData::Rodata)),
             (".bss", 2, 4, 36, 1, 0, Some(GlobalData::Bss)),
+            (".rodata.str1.1", 2, 4, 8, 1, 0x80, Some(GlobalData::Rodata)),
         ]
     );
+    assert_eq!(obj.map(".rodata.str1.1").unwrap().initial.as_deref(), Some(&b"tp hit\n\0"[..]));
     for m in &obj.maps {
         assert_eq!(m.initial.as_ref().unwrap().len(), m.value_size as usize, "{}", m.name);
     }
@@ -365,8 +376,11 @@ fn global_data_loads_point_at_the_initial_values() {
     assert_eq!(read_global(&obj, ".data", second[0].2, 4), 42u32.to_le_bytes());
     // big_data[2] in middle(): the load is of big_data itself (offset 8), the +16 is in the ldx.
     assert!(second.iter().any(|r| r.1 == ".data" && read_global(&obj, ".data", r.2, 24) == [1u64, 2, 3].map(u64::to_le_bytes).concat()));
-    // tp_prog decrements hits.
-    assert_eq!(data_refs(&obj, "tp_prog").iter().map(|r| read_global(&obj, &r.1, r.2, 4)).collect::<Vec<_>>(), [7u32.to_le_bytes()]);
+    // tp_prog decrements hits and prints a literal from the mergeable string section.
+    let tp: Vec<_> = data_refs(&obj, "tp_prog").iter().map(|r| (r.1.clone(), read_global(&obj, &r.1, r.2, 7))).collect();
+    assert_eq!(tp[0].0, ".data");
+    assert_eq!(tp[0].1[..4], 7u32.to_le_bytes());
+    assert_eq!(tp[1], (".rodata.str1.1".to_string(), b"tp hit\n".to_vec()));
 }
 
 /// The function-symbol lengths of the .text functions, in instructions.
@@ -1046,6 +1060,22 @@ fn bad_relocations_name_the_section_and_offset() {
         file.symbols().find(|s| s.name() == Ok("hits")).unwrap().index().0 as u64
     };
     check(&patch_rel(&good, ".relxdp", 6, 8, (sym_hits << 32) | 10), &["call to 'hits', which is not in .text"]);
+    // A helper call (bpf_loop, `call 181`) turned into a bpf-to-bpf call: no relocation says
+    // where to, and an unrelocated call from outside .text can only aim outside .text.
+    let xdp = section_range(&good, "xdp");
+    let insns = insn::decode(&good[xdp.clone()]).unwrap();
+    let at = insns.iter().position(|i| i.code == insn::JMP | insn::CALL && i.imm == 181).unwrap();
+    let mut m = good.clone();
+    m[xdp.start + 8 * at + 1] |= insn::PSEUDO_CALL << 4;
+    check(&m, &["'xdp_main': instruction", "of 'xdp'", &format!("call to instruction {} outside .text", at + 182)]);
+    // A call into the middle of nowhere inside .text: add_global's unrelocated call to add_static
+    // aimed past the section.
+    let text = section_range(&good, ".text");
+    let tinsns = insn::decode(&good[text.clone()]).unwrap();
+    let at = tinsns.iter().position(|i| i.code == insn::JMP | insn::CALL && i.src() == insn::PSEUDO_CALL).unwrap();
+    let mut m = good.clone();
+    m[text.start + 8 * at + 4..text.start + 8 * at + 8].copy_from_slice(&1000i32.to_le_bytes());
+    check(&m, &["(in 'add_global')", "target 1004 is not inside a .text function"]);
     // A load of something that is neither a map nor data: the license string.
     let sym_license = {
         let file = object::File::parse(&*good).unwrap();
