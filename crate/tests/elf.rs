@@ -18,10 +18,20 @@ use uxdp::Errno;
 // ---------------------------------------------------------------------------------------------
 // Building fixtures.
 
-fn out_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("uxdp-elf-tests-{}", std::process::id()));
+/// A scratch file under target/ (cargo's test temp dir), named for this process so parallel
+/// runs do not collide; callers remove it once read.
+fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("elf");
     std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+    dir.join(format!("{}-{name}", std::process::id()))
+}
+
+fn read_and_remove(paths: &[&std::path::Path]) -> Vec<u8> {
+    let bytes = std::fs::read(paths[paths.len() - 1]).unwrap();
+    for p in paths {
+        let _ = std::fs::remove_file(p);
+    }
+    bytes
 }
 
 fn clang(src: &std::path::Path, out: &std::path::Path) -> Result<(), String> {
@@ -37,27 +47,27 @@ fn clang(src: &std::path::Path, out: &std::path::Path) -> Result<(), String> {
 /// The compiled object of tests/bpf/<name>.bpf.c, built once per test run.
 fn fixture(name: &str) -> Arc<Vec<u8>> {
     static CACHE: OnceLock<Mutex<HashMap<String, Arc<Vec<u8>>>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    if let Some(b) = cache.lock().unwrap().get(name) {
+    // Held while compiling, so that parallel tests build each fixture once.
+    let mut cache = CACHE.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(b) = cache.get(name) {
         return b.clone();
     }
     let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/bpf").join(format!("{name}.bpf.c"));
-    let out = out_dir().join(format!("{name}.o"));
+    let out = scratch(&format!("{name}.o"));
     clang(&src, &out).unwrap_or_else(|e| panic!("clang failed on {}:\n{e}", src.display()));
-    let bytes = Arc::new(std::fs::read(&out).unwrap());
-    cache.lock().unwrap().insert(name.to_string(), bytes.clone());
+    let bytes = Arc::new(read_and_remove(&[&out]));
+    cache.insert(name.to_string(), bytes.clone());
     bytes
 }
 
 /// Compiles a small inline source (for the objects that must fail to open).
 fn compile_src(tag: &str, src: &str) -> Vec<u8> {
-    let dir = out_dir();
-    let c = dir.join(format!("inline_{tag}.bpf.c"));
-    let o = dir.join(format!("inline_{tag}.o"));
+    let c = scratch(&format!("inline_{tag}.bpf.c"));
+    let o = scratch(&format!("inline_{tag}.o"));
     let full = format!("#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\n{src}\nchar LICENSE[] SEC(\"license\") = \"GPL\";\n");
     std::fs::write(&c, full).unwrap();
     clang(&c, &o).unwrap_or_else(|e| panic!("clang failed on inline source {tag}:\n{e}"));
-    std::fs::read(&o).unwrap()
+    read_and_remove(&[&c, &o])
 }
 
 fn load(name: &str) -> Object {
@@ -724,9 +734,9 @@ fn bpftool_agrees_on_programs_maps_and_btf() {
         return;
     }
     for name in FIXTURES {
-        fixture(name);
-        let path = out_dir().join(format!("{name}.o"));
-        let path = path.to_str().unwrap();
+        let file = scratch(&format!("bpftool-{name}.o"));
+        std::fs::write(&file, &*fixture(name)).unwrap();
+        let path = file.to_str().unwrap();
         let obj = load(name);
 
         // The skeleton lists libbpf's programs and maps in its order (internal maps by section
@@ -760,6 +770,7 @@ fn bpftool_agrees_on_programs_maps_and_btf() {
             n += 1;
         }
         assert_eq!(n + 1, btf.len(), "{name}: type count");
+        let _ = std::fs::remove_file(&file);
     }
 }
 

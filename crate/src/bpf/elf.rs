@@ -698,7 +698,12 @@ impl<'a> Loader<'a> {
             };
             let mut kind = SecKind::Other;
             match sh_type {
-                SHT_SYMTAB if symtab_idx.replace(idx).is_some() => return Err(err("more than one symbol table")),
+                SHT_SYMTAB => {
+                    if symtab_idx.is_some() {
+                        return Err(err("more than one symbol table"));
+                    }
+                    symtab_idx = Some(idx);
+                }
                 SHT_REL => {
                     loader.rels.push((idx, sh.data_as_array(e, file).map_err(|x| elf_err(&format!("relocation section '{name}'"), x))?))
                 }
