@@ -1,0 +1,708 @@
+/**
+ * Kernel differential tests for uxdp's BPF engine: the same clang-built object (test/kernel/bpf_*.bpf.c)
+ * and the same packet go through the running kernel (BPF_PROG_TEST_RUN via bpftool, or libbpf in
+ * ringbuf_harness.c for ring buffers) and through uxdp's BpfObject. Both must give the same return
+ * value, the same data_out (metadata area + packet, all frags), the same ctx_out, and afterwards the
+ * same map contents (bpftool map dump vs BpfMap) and ring-buffer records.
+ *
+ * The programs record what each step observes in the metadata area (see test/kernel/bpf_diff.h:
+ * meta[0] = slot count, meta[1..] = slots), so a difference in data_out names the step. Many cases
+ * also pin the kernel's own answer computed here from first principles (`check`), so that the kernel
+ * half proves the programs do what they claim even when the uxdp half cannot run.
+ *
+ * The uxdp side goes through one small adapter (`uxdpSide` below), written against the BpfObject API
+ * while it was being built; when lib/index has no BpfObject the uxdp half is skipped and one test
+ * fails saying so (UXDP_BPF_KERNEL_ONLY=1 turns that failure into a warning).
+ *
+ * Skipped, loudly, when the kernel cannot be used (see helpers/kernel.ts); UXDP_REQUIRE_KERNEL=1 turns
+ * the skip into a failure. UXDP_BPF_SHOW=1 prints the kernel's slots of every run.
+ */
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { compile, firstDifference, KERNEL_SRC_DIR, KernelObject, ownPins, seededPattern, specOracle, unpinAll, type MapEntry, type RunOptions, type XdpMd } from './helpers/kernel'
+
+// =============================================================================================
+// The uxdp adapter: the only code that touches uxdp's BPF API.
+
+interface UxdpCtxIn {
+  data?: number
+  dataEnd?: number
+  dataMeta?: number
+  ingressIfindex?: number
+  rxQueueIndex?: number
+}
+interface UxdpRunResult {
+  retval: number
+  dataOut: Buffer
+  durationNs: number
+  ctxOut: XdpMd
+}
+interface UxdpProgram {
+  testRun(opts: { data: Buffer; ctx?: UxdpCtxIn; repeat?: number }): UxdpRunResult
+}
+interface UxdpMap {
+  lookup(key: Buffer): Buffer | undefined
+  keys(): Buffer[]
+  records(): Buffer[]
+}
+interface UxdpObject {
+  program(name: string): UxdpProgram
+  map(name: string): UxdpMap
+  close(): void
+}
+interface UxdpBpfApi {
+  BpfObject: { open(pathOrBuffer: string | Buffer): UxdpObject }
+  UxdpError: abstract new (...args: never[]) => Error & { code: string; errno: number }
+}
+
+async function loadUxdpApi(): Promise<{ api?: UxdpBpfApi; missing: string }> {
+  try {
+    const lib = (await import('../lib/index')) as unknown as Partial<UxdpBpfApi>
+    if (typeof lib.BpfObject?.open !== 'function') return { missing: 'lib/index exports no BpfObject.open' }
+    return { api: lib as UxdpBpfApi, missing: '' }
+  } catch (e) {
+    return { missing: `importing lib/index failed: ${(e as Error).message.split('\n')[0]}` }
+  }
+}
+const { api: uxdp, missing: uxdpMissing } = await loadUxdpApi()
+
+/** One run's outcome, on either side. */
+type Outcome = { ok: true; retval: number; out: Buffer; ctxOut?: XdpMd } | { ok: false; code: string; message: string }
+
+/** A packet and what goes with it into test_run. */
+interface Input {
+  size: number
+  /** seededPattern seed (default: the size). */
+  seed?: number
+  /** The packet itself, instead of a seeded pattern. */
+  bytes?: Buffer
+  /** Bytes of zeroed metadata ahead of the packet (ctx_in.data); default META. */
+  meta?: number
+  /** Bytes in the linear part (ctx_in.data_end - ctx_in.data); default all (the kernel caps it at 3520). */
+  linear?: number
+  ctx?: { ingressIfindex?: number; rxQueueIndex?: number }
+  /** test_run itself fails with this errno name (on both sides). */
+  error?: string
+}
+
+/** A loaded object on one side. */
+interface Side {
+  run(prog: string, packet: Buffer, inp: Input): Outcome
+  /** Every entry of a map (not ring buffers). Per-CPU values: one Buffer holding every CPU's value. */
+  dump(map: string): MapEntry[]
+  /** The ring buffer's records, consumed. */
+  records(map: string): Buffer[]
+  close(): void
+}
+
+/** libbpf's name for a global data map of the object at `path`: the object name's first
+ * 15 - strlen(section) characters, then the section ('bpf_maps-1234.o', '.bss' -> 'bpf_maps-1.bss'). */
+function libbpfInternalName(path: string, section: string): string {
+  const obj = basename(path).split('.')[0]
+  return obj.slice(0, 15 - section.length) + section
+}
+
+function uxdpSide(path: string): Side {
+  if (!uxdp) throw new Error(uxdpMissing)
+  const api = uxdp
+  const obj = api.BpfObject.open(path)
+  const map = (name: string): UxdpMap => {
+    if (!name.startsWith('.')) return obj.map(name)
+    try {
+      return obj.map(name)
+    } catch {
+      return obj.map(libbpfInternalName(path, name))
+    }
+  }
+  return {
+    run(prog, packet, inp) {
+      const meta = inp.meta ?? META
+      try {
+        const r = obj.program(prog).testRun({
+          data: Buffer.concat([Buffer.alloc(meta), packet]),
+          ctx: { data: meta, dataEnd: meta + (inp.linear ?? packet.length), ...inp.ctx },
+        })
+        return { ok: true, retval: r.retval >>> 0, out: Buffer.from(r.dataOut), ctxOut: { ...r.ctxOut } }
+      } catch (e) {
+        if (e instanceof api.UxdpError) return { ok: false, code: e.code, message: e.message }
+        throw e
+      }
+    },
+    dump(name) {
+      const m = map(name)
+      return m.keys().map((key) => {
+        const value = m.lookup(key)
+        return value ? { key: Buffer.from(key), value: Buffer.from(value) } : { key: Buffer.from(key) }
+      })
+    },
+    records: (name) => map(name).records().map((b) => Buffer.from(b)),
+    close: () => obj.close(),
+  }
+}
+
+// =============================================================================================
+// The kernel side
+
+const { oracle, skipReason } = specOracle('kernel-bpf')
+
+if (!oracle.ok && process.env.UXDP_REQUIRE_KERNEL) {
+  describe('kernel oracle required (UXDP_REQUIRE_KERNEL is set)', () => {
+    it('is available', () => {
+      expect.fail(`kernel oracle unavailable: ${skipReason}`)
+    })
+  })
+}
+
+/** bpf_diff.h: BD_META. */
+const META = 216
+const BD_SLOTS = 26
+
+function kernelSide(path: string): Side {
+  const k = KernelObject.load(path, basename(path).split('-')[0])
+  return {
+    run(prog, packet, inp) {
+      const opts: RunOptions = { meta: Buffer.alloc(inp.meta ?? META), linear: inp.linear, ctx: inp.ctx }
+      const r = k.run(prog, packet, opts)
+      return r.ok ? { ok: true, retval: r.retval, out: r.out, ctxOut: r.ctxOut } : { ok: false, code: r.code, message: r.message }
+    },
+    dump: (map) => k.dump(map),
+    records: () => {
+      throw new Error('ring buffers are read through ringbuf_harness')
+    },
+    close: () => k.unload(),
+  }
+}
+
+// =============================================================================================
+// Slots, hashes, packets
+
+const EINVAL = -22
+const EFAULT = -14
+const ERANGE = -34
+const E2BIG = -7
+const EEXIST = -17
+const ENOENT = -2
+const EACCES = -13
+
+const XDP_ABORTED = 0
+const XDP_DROP = 1
+const XDP_PASS = 2
+const XDP_TX = 3
+const XDP_REDIRECT = 4
+
+const LIN = 3520
+const FRAG = 4096
+const SIZES = [64, 1000, 3520, 3521, 4096, 9000, 16384, 40000, 73152]
+const TOO_BIG = 73153
+
+/** The record bpf_diff.h leaves in the metadata area. */
+function slotsOf(out: Buffer): { count: number; overflow: boolean; slots: bigint[] } {
+  if (out.length < 8) return { count: 0, overflow: false, slots: [] }
+  const head = out.readBigUInt64LE(0)
+  const count = Number(head & 0xffffffffn)
+  const n = Math.min(count, BD_SLOTS, Math.floor(out.length / 8) - 1)
+  return { count, overflow: (head >> 32n) !== 0n, slots: Array.from({ length: n }, (_, i) => out.readBigInt64LE(8 + i * 8)) }
+}
+
+/** FNV-1a, 32 bits (bd_fnv). */
+function fnv(b: Uint8Array, h = 2166136261): number {
+  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i], 16777619) >>> 0
+  return h
+}
+const ee = (n: number) => Buffer.alloc(n, 0xee)
+
+/** bd_geometry: linear length << 32 | buff_len. */
+const geom = (linear: number, len: number): bigint => (BigInt(linear) << 32n) | BigInt(len)
+
+function packetOf(inp: Input): Buffer {
+  return inp.bytes ?? seededPattern(inp.size, inp.seed ?? inp.size)
+}
+
+function describeInput(inp: Input): string {
+  const parts = [`${inp.size} B`]
+  if (inp.linear !== undefined) parts.push(`linear ${inp.linear}`)
+  if (inp.meta !== undefined) parts.push(`meta ${inp.meta}`)
+  if (inp.ctx) parts.push(JSON.stringify(inp.ctx))
+  return parts.join(', ')
+}
+
+const fmt = (v: bigint): string => (v < 0n || v > 0xffffn ? `${v} (0x${BigInt.asUintN(64, v).toString(16)})` : `${v}`)
+
+/** Which slots differ, for a data_out mismatch. */
+function slotDifference(k: Buffer, x: Buffer): string {
+  const a = slotsOf(k)
+  const b = slotsOf(x)
+  const lines: string[] = []
+  if (a.count !== b.count || a.overflow !== b.overflow) lines.push(`slot count kernel ${a.count}${a.overflow ? '+overflow' : ''} / uxdp ${b.count}${b.overflow ? '+overflow' : ''}`)
+  for (let i = 0; i < Math.max(a.slots.length, b.slots.length) && lines.length < 6; i++)
+    if (a.slots[i] !== b.slots[i]) lines.push(`slot ${i}: kernel ${a.slots[i] === undefined ? '-' : fmt(a.slots[i])} / uxdp ${b.slots[i] === undefined ? '-' : fmt(b.slots[i])}`)
+  return lines.length ? ` [${lines.join('; ')}]` : ''
+}
+
+function outcomeText(o: Outcome): string {
+  return o.ok ? `ran (retval ${o.retval})` : `failed with ${o.code}`
+}
+
+/** The uxdp half of one run. */
+function compareRun(label: string, k: Outcome, x: Outcome, slots = true) {
+  if (!k.ok || !x.ok) {
+    expect.soft(outcomeText(x), `${label}: test_run outcome (uxdp vs kernel)`).toBe(outcomeText(k))
+    return
+  }
+  expect.soft(x.retval, `${label}: retval (uxdp vs kernel)`).toBe(k.retval)
+  const d = firstDifference(k.out, x.out)
+  expect.soft(d && d + (slots ? slotDifference(k.out, x.out) : ''), `${label}: data_out (kernel vs uxdp)`).toBe('')
+  expect.soft(x.ctxOut, `${label}: ctx_out (uxdp vs kernel)`).toEqual(k.ctxOut)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Map contents
+
+interface MapSpec {
+  name: string
+  /** Per-CPU map with values of this size: compare the sum over CPUs of each u64 field. */
+  percpu?: number
+  /** Compare only which keys exist (prog arrays: the values are kernel program ids). */
+  keysOnly?: boolean
+}
+
+/** A map's contents as sorted lines, comparable across the two sides. */
+function mapLines(entries: MapEntry[], spec: MapSpec): string[] {
+  const lines = entries.map((e) => {
+    const key = e.key.toString('hex')
+    if (spec.keysOnly) return key
+    if (spec.percpu !== undefined) {
+      const size = spec.percpu
+      const stride = (size + 7) & ~7
+      const cpus = e.values ?? (e.value ? Array.from({ length: e.value.length / stride }, (_, i) => e.value!.subarray(i * stride, i * stride + size)) : [])
+      const sums = Array.from({ length: size / 8 }, (_, f) => cpus.reduce((s, v) => s + v.readBigUInt64LE(f * 8), 0n))
+      return `${key}: sum over CPUs ${sums.join(',')}`
+    }
+    return `${key}: ${e.value?.toString('hex') ?? '(no value)'}`
+  })
+  return lines.sort()
+}
+
+// =============================================================================================
+// Cases
+
+interface Case {
+  title: string
+  src: string
+  defines?: Record<string, string | number>
+  prog: string
+  runs: Input[]
+  /** Kernel facts about one successful run, computed here (slots, bytes, retval). */
+  check?: (r: { retval: number; out: Buffer; slots: bigint[]; packet: Buffer; inp: Input; meta: number }, run: number) => void
+  /** The number of slots each successful run records. */
+  slots?: number | ((inp: Input) => number)
+  /** Programs that do not use bpf_diff.h's record. */
+  noSlots?: boolean
+  maps?: MapSpec[]
+  /** Kernel facts about the maps after the runs. */
+  mapCheck?: (dump: (name: string) => MapEntry[], packets: Buffer[]) => void
+  /** Load the object afresh for this case (the case reads or writes map state). */
+  fresh?: boolean
+}
+
+const show = !!process.env.UXDP_BPF_SHOW
+
+const kernelObjects = new Map<string, Side>()
+const uxdpObjects = new Map<string, Side>()
+
+function sides(c: Case): { k: Side; x?: Side; done: () => void } {
+  const path = compile(c.src, c.defines)
+  if (c.fresh) {
+    const k = kernelSide(path)
+    let x: Side | undefined
+    try {
+      x = uxdp ? uxdpSide(path) : undefined
+    } catch (e) {
+      k.close()
+      throw e
+    }
+    return { k, x, done: () => (k.close(), x?.close()) }
+  }
+  let k = kernelObjects.get(path)
+  if (!k) kernelObjects.set(path, (k = kernelSide(path)))
+  let x = uxdpObjects.get(path)
+  if (!x && uxdp) uxdpObjects.set(path, (x = uxdpSide(path)))
+  return { k, x, done: () => {} }
+}
+
+function runCase(c: Case) {
+  const { k, x, done } = sides(c)
+  try {
+    const packets: Buffer[] = []
+    c.runs.forEach((inp, i) => {
+      const packet = packetOf(inp)
+      packets.push(packet)
+      const label = `${c.prog} run ${i} (${describeInput(inp)})`
+      const kr = k.run(c.prog, packet, inp)
+      // the kernel half
+      if (inp.error) {
+        expect(outcomeText(kr), `${label}: the kernel's test_run outcome`).toBe(`failed with ${inp.error}`)
+      } else {
+        if (!kr.ok) throw new Error(`${label}: BPF_PROG_TEST_RUN failed: ${kr.message}`)
+        const meta = kr.ctxOut?.data ?? inp.meta ?? META
+        const rec = slotsOf(kr.out)
+        if (show && !c.noSlots) console.log(`[kernel-bpf] ${label}: retval ${kr.retval}, ${rec.count} slots${rec.overflow ? ' + overflow' : ''}: ${rec.slots.map(fmt).join(' ')}`)
+        if (!c.noSlots) {
+          expect(rec.overflow, `${label}: the record did not fit the metadata area`).toBe(false)
+          const want = typeof c.slots === 'function' ? c.slots(inp) : c.slots
+          if (want !== undefined) expect(rec.count, `${label}: slots recorded`).toBe(want)
+        }
+        c.check?.({ retval: kr.retval, out: kr.out, slots: rec.slots, packet, inp, meta }, i)
+      }
+      // the uxdp half
+      if (x) compareRun(label, kr, x.run(c.prog, packet, inp), !c.noSlots)
+    })
+    if (c.maps?.length) {
+      const cache = new Map<string, MapEntry[]>()
+      const kdump = (name: string) => {
+        let d = cache.get(name)
+        if (!d) cache.set(name, (d = k.dump(name)))
+        return d
+      }
+      c.mapCheck?.(kdump, packets)
+      if (x)
+        for (const m of c.maps) expect.soft(mapLines(x.dump(m.name), m), `map ${m.name} after ${c.runs.length} runs (uxdp vs kernel)`).toEqual(mapLines(kdump(m.name), m))
+    }
+  } finally {
+    done()
+  }
+}
+
+const titleOf = (c: Case) => c.title
+
+// ---------------------------------------------------------------------------------------------
+// bpf_frags.bpf.c: the xdp_buff helpers on every size
+
+/** bpf_xdp_load_bytes's answer: EFAULT past offset 0xffff (or len), EINVAL past the end. */
+function loadRet(n: number, off: number, len: number): number {
+  off >>>= 0
+  if (off > 0xffff || len > 0xffff) return EFAULT
+  if (off + len > n) return EINVAL
+  return 0
+}
+function loadSlots(p: Buffer, off: number, len: number): bigint[] {
+  const r = loadRet(p.length, off, len)
+  return [BigInt(r), BigInt(fnv(r ? ee(len) : p.subarray(off >>> 0, (off >>> 0) + len)))]
+}
+const storeBytes = (len: number, seed: number) => Buffer.from(Array.from({ length: len }, (_, i) => (seed + 3 * i) & 0xff))
+
+const fragsChecks: Record<string, Pick<Case, 'check' | 'slots'>> = {
+  frags_geometry: {
+    slots: 3,
+    check: ({ slots, packet, inp, retval }) => {
+      expect(retval).toBe(XDP_PASS)
+      // without ctx_in.ingress_ifindex the program sees the loopback device (ifindex 1), queue 0
+      expect(slots).toEqual([geom(Math.min(inp.linear ?? packet.length, LIN), packet.length), BigInt(inp.ctx?.ingressIfindex || 1), BigInt(inp.ctx?.rxQueueIndex ?? 0)])
+    },
+  },
+  frags_load: {
+    slots: 23,
+    check: ({ slots, packet: p }) => {
+      const n = p.length
+      const loads: [number, number][] = [
+        [0, 16],
+        [LIN - 8, 16],
+        [LIN, 16],
+        [LIN + FRAG - 24, 48],
+        [LIN + 2 * FRAG - 1, 2],
+        [0x10000 - 8, 16],
+        [n - 16, 16],
+        [n - 15, 16],
+        [n, 1],
+        [LIN - 100, 200],
+        [n >>> 1, 64],
+      ]
+      expect(slots).toEqual([BigInt(n), ...loads.flatMap(([o, l]) => loadSlots(p, o, l))])
+    },
+  },
+  frags_store: {
+    slots: 9,
+    check: ({ slots, packet: p, out, meta, retval }) => {
+      expect(retval).toBe(XDP_TX)
+      const n = p.length
+      const want = Buffer.from(p)
+      const stores: [number, number, number][] = [
+        [0, 16, 1],
+        [LIN - 8, 16, 2],
+        [LIN + FRAG - 24, 48, 3],
+        [0x10000 - 8, 16, 4],
+        [n - 16, 16, 5],
+        [n - 15, 16, 6],
+        [Math.floor(n / 3), 100, 7],
+      ]
+      const rets = stores.map(([o, l, s]) => {
+        const r = loadRet(n, o, l)
+        if (!r) storeBytes(l, s).copy(want, o)
+        return BigInt(r)
+      })
+      expect(slots).toEqual([...rets, ...loadSlots(want, LIN - 8, 16)])
+      expect(firstDifference(out.subarray(meta), want, ['kernel', 'expected']), 'packet after the stores').toBe('')
+    },
+  },
+  frags_xor: {
+    slots: 8,
+    check: ({ slots, packet: p, out, meta }) => {
+      const n = p.length
+      const want = Buffer.from(p)
+      const rets = (
+        [
+          [LIN - 128, 256],
+          [LIN + FRAG - 100, 200],
+          [n - 256, 256],
+          [n - 255, 256],
+        ] as const
+      ).flatMap(([o, l]) => {
+        const r = loadRet(n, o, l)
+        if (!r) for (let i = o; i < o + l; i++) want[i] ^= 0xff
+        return [BigInt(r), r ? 1n : 0n]
+      })
+      expect(slots).toEqual(rets)
+      expect(firstDifference(out.subarray(meta), want, ['kernel', 'expected']), 'packet after the inversions').toBe('')
+    },
+  },
+  frags_tail_grow: {
+    slots: 11,
+    check: ({ slots, packet: p, out, meta }) => {
+      const g = Layout.of(p.length)
+      const want: bigint[] = []
+      for (const d of [1, 100, 1000, 4096]) want.push(BigInt(g.tail(d)), g.geometry())
+      const n = g.length
+      const after = Buffer.concat([p, Buffer.alloc(n - p.length)])
+      const r = loadRet(n, n - 4, 4)
+      if (!r) storeBytes(4, 0xa0).copy(after, n - 4)
+      want.push(BigInt(r), ...loadSlots(after, n - 40, 36))
+      expect(slots).toEqual(want)
+      expect(firstDifference(out.subarray(meta), after, ['kernel', 'expected']), 'packet: grown bytes zeroed, then the marker').toBe('')
+    },
+  },
+  frags_tail_shrink: {
+    slots: 15,
+    check: ({ slots, packet: p, out, meta }) => {
+      const g = Layout.of(p.length)
+      const want: bigint[] = []
+      const step = (d: number) => want.push(BigInt(g.tail(d)))
+      step(-1)
+      want.push(g.geometry())
+      step(-g.length)
+      want.push(g.geometry())
+      if (g.length > LIN + FRAG) step(-(g.length - LIN - FRAG))
+      else if (g.length > LIN) step(-(g.length - LIN))
+      else step(-10)
+      want.push(g.geometry())
+      step(-(g.length > LIN ? g.length - LIN + 1 : 1))
+      want.push(g.geometry())
+      step(-(g.length - 20))
+      want.push(g.geometry())
+      step(-7)
+      step(-6)
+      want.push(g.geometry())
+      step(10)
+      want.push(g.geometry())
+      expect(slots).toEqual(want)
+      expect(g.length).toBe(24)
+      expect(out.subarray(meta).toString('hex'), 'packet: 14 bytes, then 10 zeroed').toBe(p.subarray(0, 14).toString('hex') + '00'.repeat(10))
+    },
+  },
+  frags_head: {
+    slots: 12,
+    check: ({ slots, packet: p, inp }) => {
+      const g = Layout.of(p.length, { meta: inp.meta })
+      const want: bigint[] = []
+      const step = (d: number) => want.push(BigInt(g.head(d)))
+      step(-8)
+      want.push(g.geometry())
+      step(-4096)
+      step(14)
+      want.push(g.geometry())
+      step(g.linear - 13)
+      step(g.linear - 14)
+      want.push(g.geometry())
+      step(-32)
+      want.push(g.geometry())
+      expect(slots.slice(0, want.length)).toEqual(want)
+      expect(slots[want.length], 'LOAD(0, 48)').toBe(BigInt(loadRet(g.length, 0, 48)))
+    },
+  },
+  frags_meta: {
+    check: ({ out, packet: p, inp, meta: metaOut }) => {
+      // the model of bpf_xdp_adjust_meta: data_meta stays within [hard_start + 40, data], the
+      // metadata length a multiple of 4 and at most 255 (else EACCES)
+      const data = 256
+      let m = data - (inp.meta ?? META)
+      const adjust = (d: number) => {
+        const to = m + d
+        if (to < 40 || to > data) return EINVAL
+        if ((data - to) % 4 || data - to > 255) return EACCES
+        m = to
+        return 0
+      }
+      const len = () => data - m
+      const res: number[] = []
+      res.push(adjust(-4), len(), adjust(6), adjust(8), len(), adjust(-256))
+      res.push(adjust(-len() - 4))
+      res.push(adjust(len() + 4))
+      res.push(adjust(len()), len(), adjust(-16))
+      const wrote = len() >= 16
+      res.push(wrote ? 1 : 0, len(), p.length)
+      expect(metaOut, 'ctx_out.data (the metadata length)').toBe(len())
+      const got = Array.from({ length: res.length }, (_, i) => out.readInt32LE(metaOut + i * 4))
+      expect(got, 'the results the program wrote into the packet').toEqual(res)
+      if (wrote) expect(out.subarray(0, 16).toString('hex')).toBe(Buffer.from(Array.from({ length: 16 }, (_, i) => 0x30 + i)).toString('hex'))
+      expect(firstDifference(out.subarray(metaOut + 56), p.subarray(56)), 'the rest of the packet').toBe('')
+    },
+  },
+  frags_direct: {
+    slots: 8,
+    check: ({ slots, packet: p, out, meta, inp, retval }) => {
+      expect(retval).toBe(XDP_DROP)
+      const lin = Math.min(inp.linear ?? p.length, LIN)
+      const want = Buffer.from(p)
+      for (let i = lin - 32; i < lin; i++) want[i] ^= 0xff
+      for (let i = 0; i < 16; i++) want[i] ^= 0x5a
+      expect(slots).toEqual([
+        BigInt(lin),
+        BigInt(fnv(p.subarray(0, 64))),
+        lin >= LIN ? 1n : 0n,
+        0n,
+        BigInt(fnv(p.subarray(lin - 32, lin))),
+        BigInt(want[0]),
+        ...loadSlots(want, lin, 8),
+      ])
+      expect(firstDifference(out.subarray(meta), want, ['kernel', 'expected']), 'packet after the direct writes').toBe('')
+    },
+  },
+}
+
+/**
+ * The xdp_buff layout as BPF_PROG_TEST_RUN builds it, and the kernel's rules for moving its ends
+ * (net/core/filter.c): a 4096-byte page with 256 bytes of headroom (metadata included) and 320 of
+ * tailroom (skb_shared_info) around a linear part of at most 3520 bytes, then frags of 4096 bytes;
+ * data_hard_start + 40 (struct xdp_frame) is as far back as data_meta and data may go.
+ */
+class Layout {
+  private constructor(
+    /** data, relative to data_hard_start. */
+    private data: number,
+    private meta: number,
+    public linear: number,
+    private frags: number[],
+  ) {}
+
+  static of(size: number, opts: { meta?: number; linear?: number } = {}): Layout {
+    const linear = Math.min(size, opts.linear ?? LIN, LIN)
+    const frags: number[] = []
+    for (let rest = size - linear; rest > 0; rest -= FRAG) frags.push(Math.min(rest, FRAG))
+    return new Layout(256, opts.meta ?? META, linear, frags)
+  }
+
+  get length(): number {
+    return this.linear + this.frags.reduce((a, b) => a + b, 0)
+  }
+
+  geometry(): bigint {
+    return geom(this.linear, this.length)
+  }
+
+  /** bpf_xdp_adjust_tail */
+  tail(delta: number): number {
+    if (this.frags.length) {
+      if (delta > 0) {
+        const last = this.frags.length - 1
+        if (this.frags[last] + delta > FRAG) return EINVAL
+        this.frags[last] += delta
+        return 0
+      }
+      let off = -delta
+      if (off > this.length - 14) return EINVAL
+      while (off > 0 && this.frags.length) {
+        const last = this.frags.length - 1
+        const cut = Math.min(off, this.frags[last])
+        off -= cut
+        if (cut === this.frags[last]) this.frags.pop()
+        else {
+          this.frags[last] -= cut
+          break
+        }
+      }
+      if (!this.frags.length) this.linear -= off
+      return 0
+    }
+    const end = this.linear + delta
+    if (this.data + end > 256 + LIN || end < 14) return EINVAL
+    this.linear = end
+    return 0
+  }
+
+  /** bpf_xdp_adjust_head */
+  head(delta: number): number {
+    const to = this.data + delta
+    if (to < 40 + this.meta || delta > this.linear - 14) return EINVAL
+    this.data = to
+    this.linear -= delta
+    return 0
+  }
+}
+
+function fragsCases(section: string): Case[] {
+  const defines = section === 'xdp.frags' ? {} : { UXDP_SEC: `"${section}"` }
+  return Object.entries(fragsChecks).map(([prog, chk]) => {
+    const meta = prog === 'frags_head' ? 128 : undefined
+    const runs: Input[] =
+      prog === 'frags_meta'
+        ? [0, 32, 212, META].flatMap((m) => SIZES.map((size) => ({ size, meta: m })))
+        : [...SIZES.map((size) => ({ size, meta })), { size: TOO_BIG, meta, error: 'ENOMEM' }]
+    if (prog === 'frags_geometry')
+      runs.push(
+        { size: 9000, linear: 14 },
+        { size: 9000, linear: 1000 },
+        { size: 64, ctx: { ingressIfindex: 1, rxQueueIndex: 0 } },
+        { size: 9000, ctx: { ingressIfindex: 1, rxQueueIndex: 1 }, error: 'EINVAL' },
+        { size: 9000, ctx: { rxQueueIndex: 1 }, error: 'EINVAL' },
+        { size: 64, ctx: { ingressIfindex: 0x7fff0000 }, error: 'ENODEV' },
+        { size: 64, meta: 220, error: 'EINVAL' },
+        { size: 64, meta: 2, error: 'EINVAL' },
+      )
+    if (prog === 'frags_load') runs.push({ size: 9000, linear: 100 }, { size: 40000, linear: 3000 }, { size: 4096, linear: 14 })
+    if (prog === 'frags_direct') runs.push({ size: 9000, linear: 100 }, { size: 40000, linear: 3000 }, { size: 4096, linear: 40 })
+    return { title: `${prog} (SEC("${section}")): ${runs.map((r) => r.size).join(', ')} B`, src: 'bpf_frags.bpf.c', defines, prog, runs, ...chk, noSlots: prog === 'frags_meta' }
+  })
+}
+
+// =============================================================================================
+
+const uxdpMode = uxdp ? 'kernel vs uxdp' : `kernel only: ${uxdpMissing}`
+
+describe.skipIf(!oracle.ok)(oracle.ok ? `BPF engine differential (${uxdpMode}) on Linux ${oracle.kernel}` : `kernel BPF differential SKIPPED (${skipReason})`, () => {
+  afterAll(() => {
+    for (const s of uxdpObjects.values()) s.close()
+    uxdpObjects.clear()
+    kernelObjects.clear()
+    unpinAll()
+    expect(ownPins()).toEqual([])
+  })
+
+  it('the uxdp BPF API (BpfObject) is there to compare with', () => {
+    if (!uxdp) {
+      const msg = `the uxdp half of every case is skipped: ${uxdpMissing}`
+      if (process.env.UXDP_BPF_KERNEL_ONLY) console.warn(`[kernel-bpf] ${msg}`)
+      else expect.fail(`${msg} (UXDP_BPF_KERNEL_ONLY=1 accepts that)`)
+    }
+  })
+
+  describe('bpf_frags.bpf.c: get_buff_len, load/store_bytes, adjust_tail/head/meta, direct access', () => {
+    it.each(fragsCases('xdp.frags').map((c) => [titleOf(c), c] as const))('%s', (_t, c) => runCase(c))
+  })
+  describe('bpf_frags.bpf.c built with SEC("xdp") (no frags flag): test_run gives it the same frags', () => {
+    it.each(fragsCases('xdp').map((c) => [titleOf(c), c] as const))('%s', (_t, c) => runCase(c))
+  })
+})
+
+void [spawnSync, mkdtempSync, readFileSync, rmSync, writeFileSync, tmpdir, join, KERNEL_SRC_DIR, ERANGE, E2BIG, EEXIST, ENOENT, EACCES, XDP_ABORTED, XDP_DROP, XDP_REDIRECT]
