@@ -611,6 +611,16 @@ class Layout {
     return geom(this.linear, this.length)
   }
 
+  /** Whether [off, off + len) lies in one piece of memory (the linear part or one frag). */
+  contiguous(off: number, len: number): boolean {
+    let start = 0
+    for (const size of [this.linear, ...this.frags]) {
+      if (off >= start && off + len <= start + size) return true
+      start += size
+    }
+    return false
+  }
+
   /** bpf_xdp_adjust_tail */
   tail(delta: number): number {
     if (this.frags.length) {
@@ -676,6 +686,185 @@ function fragsCases(section: string): Case[] {
   })
 }
 
+// ---------------------------------------------------------------------------------------------
+// bpf_dynptr.bpf.c: XDP dynptrs from BPF code
+
+/**
+ * An XDP dynptr over a packet as the kernel's helpers treat it: bounds against the dynptr's own size
+ * first (E2BIG), then the xdp_buff helpers' limit (EFAULT past offset 0xffff); a slice is a pointer
+ * into the packet when the bytes are in one piece (and below 0xffff), else a copy into the caller's
+ * buffer, else NULL.
+ */
+class XdpDynptr {
+  constructor(
+    readonly bytes: Buffer,
+    readonly layout: Layout,
+    public base = 0,
+    public size = bytes.length,
+  ) {}
+
+  clone(): XdpDynptr {
+    return new XdpDynptr(this.bytes, this.layout, this.base, this.size)
+  }
+
+  private check(off: number, len: number, flags = 0): number {
+    if (flags) return EINVAL
+    if (off > this.size || len > this.size - off) return E2BIG
+    if (this.base + off > 0xffff || len > 0xffff) return EFAULT
+    return 0
+  }
+
+  /** bpf_dynptr_read: [ret, fnv of the 0xee-filled buffer afterwards] */
+  read(off: number, len: number, flags = 0): bigint[] {
+    const r = this.check(off >>> 0, len, flags)
+    const b = ee(Math.max(len, 1))
+    if (!r) this.bytes.copy(b, 0, this.base + off, this.base + off + len)
+    return [BigInt(r), BigInt(fnv(b))]
+  }
+
+  write(off: number, data: Buffer, flags = 0): number {
+    const r = this.check(off >>> 0, data.length, flags)
+    if (!r) data.copy(this.bytes, this.base + off)
+    return r
+  }
+
+  /** bpf_dynptr_slice: [kind (0 NULL, 1 direct, 2 buffer), the bytes] */
+  slice(off: number, len: number, withBuffer: boolean): [number, Buffer | undefined] {
+    off >>>= 0
+    if (off > this.size || len > this.size - off) return [0, undefined]
+    const abs = this.base + off
+    const bytes = Buffer.from(this.bytes.subarray(abs, abs + len))
+    if (abs <= 0xffff && this.layout.contiguous(abs, len)) return [1, bytes]
+    return withBuffer ? [2, bytes] : [0, undefined]
+  }
+
+  adjust(start: number, end: number): number {
+    if (start > end) return EINVAL
+    if (end > this.size) return ERANGE
+    this.base += start
+    this.size = end - start
+    return 0
+  }
+}
+
+const dynWriteBytes = (len: number, seed: number) => Buffer.from(Array.from({ length: len }, (_, i) => (seed + 5 * i) & 0xff))
+const sliceSlots = ([kind, bytes]: [number, Buffer | undefined]): bigint[] => [BigInt(kind), bytes ? BigInt(fnv(bytes)) : 0n]
+
+const dynptrChecks: Record<string, Pick<Case, 'check' | 'slots'>> = {
+  dyn_read: {
+    slots: 22,
+    check: ({ slots, packet: p, inp }) => {
+      const n = p.length
+      const d = new XdpDynptr(p, Layout.of(n, inp))
+      expect(slots).toEqual([
+        0n,
+        BigInt(n),
+        ...d.read(0, 16),
+        ...d.read(LIN - 8, 16),
+        ...d.read(LIN + FRAG - 24, 48),
+        ...d.read(0x10000 - 8, 16),
+        ...d.read(n - 16, 16),
+        ...d.read(n - 15, 16),
+        ...d.read(n, 0),
+        ...d.read(n + 1, 0),
+        ...d.read(0, 4, 1),
+        ...d.read(LIN - 100, 200),
+      ])
+    },
+  },
+  dyn_write: {
+    slots: 11,
+    check: ({ slots, packet: p, inp, out, meta, retval }) => {
+      expect(retval).toBe(XDP_TX)
+      const n = p.length
+      const want = Buffer.from(p)
+      const d = new XdpDynptr(want, Layout.of(n, inp))
+      const w = (off: number, len: number, seed: number, flags = 0) => BigInt(d.write(off, dynWriteBytes(len, seed), flags))
+      const rets = [w(0, 16, 1), w(LIN - 8, 16, 2), w(LIN + FRAG - 24, 48, 3), w(0x10000 - 8, 16, 4), w(n - 16, 16, 5), w(n - 15, 16, 6), w(20, 4, 7, 1), w(Math.floor(n / 3), 100, 8)]
+      expect(slots).toEqual([0n, ...rets, ...d.read(LIN - 8, 16)])
+      expect(firstDifference(out.subarray(meta), want, ['kernel', 'expected']), 'packet after the writes').toBe('')
+    },
+  },
+  dyn_slice: {
+    slots: 21,
+    check: ({ slots, packet: p, inp }) => {
+      const n = p.length
+      const d = new XdpDynptr(p, Layout.of(n, inp))
+      const sl = (off: number, len: number, buf: number) => sliceSlots(d.slice(off, len, !!buf))
+      expect(slots).toEqual([
+        0n,
+        ...sl(0, 32, 1),
+        ...sl(0, 32, 0),
+        ...sl(LIN - 16, 32, 1),
+        ...sl(LIN - 16, 32, 0),
+        ...sl(LIN, 32, 0),
+        ...sl(LIN + FRAG - 16, 32, 1),
+        ...sl(LIN + FRAG + 100, 32, 0),
+        ...sl(0x10000 - 16, 32, 1),
+        ...sl(n - 32, 32, 1),
+        ...sl(n - 31, 32, 1),
+      ])
+    },
+  },
+  dyn_slice_rdwr: {
+    slots: 15,
+    check: ({ slots, packet: p, inp, out, meta }) => {
+      const n = p.length
+      const want = Buffer.from(p)
+      const d = new XdpDynptr(want, Layout.of(n, inp))
+      const sw = (off: number, len: number, buf: number): bigint[] => {
+        const [kind, bytes] = d.slice(off, len, !!buf)
+        if (!bytes) return [BigInt(kind), 0n]
+        const inv = Buffer.from(bytes.map((b) => b ^ 0xff))
+        if (kind === 1) {
+          inv.copy(want, off)
+          return [1n, 1n]
+        }
+        return [2n, BigInt(d.write(off, inv))]
+      }
+      expect(slots).toEqual([0n, ...sw(0, 16, 1), ...sw(LIN - 16, 32, 1), ...sw(LIN - 8, 16, 0), ...sw(LIN + 64, 32, 0), ...sw(LIN + FRAG - 16, 32, 1), ...sw(n - 40, 40, 1), ...sw(n - 8, 16, 1)])
+      expect(firstDifference(out.subarray(meta), want, ['kernel', 'expected']), 'packet after the writable slices').toBe('')
+    },
+  },
+  dyn_adjust: {
+    slots: 24,
+    check: ({ slots, packet: p, inp, out, meta }) => {
+      const n = p.length
+      const want = Buffer.from(p)
+      const d = new XdpDynptr(want, Layout.of(n, inp))
+      const c = d.clone()
+      const r: bigint[] = [0n, 0n]
+      r.push(BigInt(c.adjust(LIN - 10, LIN + 22)), BigInt(c.size), ...c.read(0, 32))
+      r.push(BigInt(c.write(4, dynWriteBytes(8, 0x40))))
+      r.push(BigInt(c.adjust(40, 8)), BigInt(c.adjust(0, 33)), BigInt(c.adjust(8, 8)), BigInt(c.size))
+      r.push(...c.read(0, 0), ...c.read(0, 1), BigInt(d.size))
+      r.push(BigInt(d.adjust(n >>> 1, n)), BigInt(d.size), ...d.read(0, 16), ...sliceSlots(d.slice(0, 16, true)), 0n, 0n)
+      expect(slots).toEqual(r)
+      expect(firstDifference(out.subarray(meta), want, ['kernel', 'expected']), 'packet after the write through the clone').toBe('')
+    },
+  },
+  dyn_copy_memset: {
+    slots: 9,
+    check: ({ slots, packet: p }) => {
+      const n = p.length
+      // return codes only (the bytes are compared with uxdp): E2BIG out of range, EFAULT past 0xffff
+      const range = (off: number, len: number) => off >>> 0 <= n && len <= n - (off >>> 0)
+      const high = (off: number, len: number) => off + len - 1 > 0xffff
+      const copy = (doff: number, soff: number, len: number) => (!range(doff, len) || !range(soff, len) ? E2BIG : high(doff, len) || high(soff, len) ? EFAULT : 0)
+      const memset = (off: number, len: number) => (!range(off, len) ? E2BIG : len && high(off, len) ? EFAULT : 0)
+      const want = [0, 0, copy(100, LIN - 50, 200), copy(n - 300, n - 500, 300), copy(0, n - 10, 20), memset(LIN - 100, 300), memset(n - 10, 20), memset(n - 10, 10), memset(0, 0)]
+      expect(slots.map(Number)).toEqual(want)
+    },
+  },
+}
+
+function dynptrCases(): Case[] {
+  return Object.entries(dynptrChecks).map(([prog, chk]) => {
+    const runs: Input[] = [...SIZES.map((size) => ({ size })), { size: 9000, linear: 100 }, { size: 20000, linear: 14 }, { size: TOO_BIG, error: 'ENOMEM' }]
+    return { title: `${prog}: ${runs.map(describeInput).join('; ')}`, src: 'bpf_dynptr.bpf.c', prog, runs, ...chk }
+  })
+}
+
 // =============================================================================================
 
 const uxdpMode = uxdp ? 'kernel vs uxdp' : `kernel only: ${uxdpMissing}`
@@ -699,6 +888,9 @@ describe.skipIf(!oracle.ok)(oracle.ok ? `BPF engine differential (${uxdpMode}) o
 
   describe('bpf_frags.bpf.c: get_buff_len, load/store_bytes, adjust_tail/head/meta, direct access', () => {
     it.each(fragsCases('xdp.frags').map((c) => [titleOf(c), c] as const))('%s', (_t, c) => runCase(c))
+  })
+  describe('bpf_dynptr.bpf.c: from_xdp, read/write, slice/slice_rdwr, adjust/clone/size, copy/memset', () => {
+    it.each(dynptrCases().map((c) => [titleOf(c), c] as const))('%s', (_t, c) => runCase(c))
   })
   describe('bpf_frags.bpf.c built with SEC("xdp") (no frags flag): test_run gives it the same frags', () => {
     it.each(fragsCases('xdp').map((c) => [titleOf(c), c] as const))('%s', (_t, c) => runCase(c))
