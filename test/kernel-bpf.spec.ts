@@ -865,6 +865,198 @@ function dynptrCases(): Case[] {
   })
 }
 
+// ---------------------------------------------------------------------------------------------
+// bpf_parse.bpf.c: Ethernet / IPv4 / UDP through dynptr slices, checksums with bpf_csum_diff
+
+/** The 16-bit ones' complement sum of big-endian words (odd length: a zero byte appended). */
+function onesSum(...parts: Buffer[]): number {
+  let s = 0
+  for (const b of parts)
+    for (let i = 0; i < b.length; i += 2) {
+      s += (b[i] << 8) | (i + 1 < b.length ? b[i + 1] : 0)
+      s = (s & 0xffff) + (s >>> 16)
+    }
+  return s
+}
+const checksum = (...parts: Buffer[]) => ~onesSum(...parts) & 0xffff
+
+interface UdpOpts {
+  vlan?: boolean
+  ihl?: number
+  /** false: a zero UDP checksum (none) */
+  udpCsum?: boolean
+  ethType?: number
+  proto?: number
+  badIp?: boolean
+  badUdp?: boolean
+}
+
+/** An Ethernet / IPv4 / UDP packet of `size` bytes with valid checksums; the IPv4 total length is
+ * capped at 65535, bytes past it are trailer. */
+function udpPacket(size: number, o: UdpOpts = {}): Buffer {
+  const b = seededPattern(size, size ^ 0x55)
+  Buffer.from('020000000001020000000002', 'hex').copy(b, 0)
+  let l3 = 14
+  if (o.vlan) {
+    b.writeUInt16BE(0x8100, 12)
+    b.writeUInt16BE(100, 14)
+    l3 = 18
+  }
+  b.writeUInt16BE(o.ethType ?? 0x0800, l3 - 2)
+  const ihl = o.ihl ?? 5
+  const hlen = ihl * 4
+  if (size < l3 + hlen + 8) return b
+  const tot = Math.min(size - l3, 0xffff)
+  const ip = b.subarray(l3, l3 + hlen)
+  ip[0] = 0x40 | ihl
+  ip[1] = 0
+  ip.writeUInt16BE(tot, 2)
+  ip.writeUInt32BE(0x12344000, 4)
+  ip[8] = 64
+  ip[9] = o.proto ?? 17
+  ip.writeUInt16BE(0, 10)
+  Buffer.from([192, 0, 2, 1, 198, 51, 100, 2]).copy(ip, 12)
+  ip.fill(1, 20) // options: NOP
+  ip.writeUInt16BE(checksum(ip) ^ (o.badIp ? 1 : 0), 10)
+  const l4 = l3 + hlen
+  const ulen = tot - hlen
+  b.writeUInt16BE(1234, l4)
+  b.writeUInt16BE(5678, l4 + 2)
+  b.writeUInt16BE(ulen, l4 + 4)
+  b.writeUInt16BE(0, l4 + 6)
+  if (o.udpCsum !== false) {
+    const c = checksum(udpPseudo(ip, ulen), b.subarray(l4, l4 + ulen)) || 0xffff
+    b.writeUInt16BE(c ^ (o.badUdp ? 0x100 : 0), l4 + 6)
+  }
+  return b
+}
+const udpPseudo = (ip: Buffer, ulen: number) => Buffer.concat([ip.subarray(12, 20), Buffer.from([0, 17, ulen >> 8, ulen & 0xff])])
+
+/** What parse_rewrite must make of `p` (when it answers XDP_TX): everything but the UDP checksum,
+ * which `out` must carry valid. */
+function rewritten(p: Buffer, out: Buffer, o: UdpOpts): Buffer {
+  const b = Buffer.from(p)
+  p.copy(b, 0, 6, 12)
+  p.copy(b, 6, 0, 6)
+  const l3 = o.vlan ? 18 : 14
+  const hlen = (o.ihl ?? 5) * 4
+  const ip = b.subarray(l3, l3 + hlen)
+  ip[8] -= 1
+  ip.writeUInt32BE(0x0a090807, 16)
+  ip.writeUInt16BE(0, 10)
+  ip.writeUInt16BE(checksum(ip), 10)
+  const l4 = l3 + hlen
+  const ulen = b.readUInt16BE(l4 + 4)
+  b.writeUInt16BE(4242, l4 + 2)
+  const c = out.readUInt16BE(l4 + 6)
+  if (o.udpCsum === false) expect(c, 'no UDP checksum stays none').toBe(0)
+  else {
+    b.writeUInt16BE(c, l4 + 6)
+    expect(onesSum(udpPseudo(ip, ulen), b.subarray(l4, l4 + ulen)), 'the rewritten UDP checksum is valid').toBe(0xffff)
+  }
+  return b
+}
+
+function parseCase(title: string, runs: { size: number; o?: UdpOpts; linear?: number; want: number }[]): Case {
+  const inputs: Input[] = runs.map((r) => ({ size: r.size, bytes: udpPacket(r.size, r.o), linear: r.linear }))
+  return {
+    title: `${title}: ${runs.map((r) => `${r.size} B${r.linear !== undefined ? ` (linear ${r.linear})` : ''}`).join(', ')}`,
+    src: 'bpf_parse.bpf.c',
+    prog: 'parse_rewrite',
+    runs: inputs,
+    check: ({ retval, out, meta, packet }, i) => {
+      const r = runs[i]
+      expect(retval, 'the verdict').toBe(r.want)
+      const o = out.subarray(meta)
+      const want = r.want === XDP_TX ? rewritten(packet, o, r.o ?? {}) : packet
+      expect(firstDifference(o, want, ['kernel', 'expected']), 'the packet afterwards').toBe('')
+    },
+  }
+}
+
+const parseCases: Case[] = [
+  parseCase('UDP, valid checksums: XDP_TX, rewritten', SIZES.map((size) => ({ size, want: XDP_TX }))),
+  parseCase('802.1Q-tagged; IPv4 options (IHL 7, 15)', [
+    { size: 64, o: { vlan: true }, want: XDP_TX },
+    { size: 9000, o: { vlan: true }, want: XDP_TX },
+    { size: 1000, o: { ihl: 7 }, want: XDP_TX },
+    { size: 73152, o: { ihl: 15, vlan: true }, want: XDP_TX },
+  ]),
+  parseCase('headers across the linear part and the frags (slices in the buffer, writes through bpf_dynptr_write)', [
+    { size: 9000, linear: 14, want: XDP_TX },
+    { size: 9000, linear: 20, want: XDP_TX },
+    { size: 9000, linear: 38, want: XDP_TX },
+    { size: 9000, linear: 40, want: XDP_TX },
+    { size: 40000, linear: 16, o: { vlan: true, ihl: 6 }, want: XDP_TX },
+    { size: 16384, linear: 100, want: XDP_TX },
+  ]),
+  parseCase('no UDP checksum; not UDP; not IPv4: untouched', [
+    { size: 1000, o: { udpCsum: false }, want: XDP_TX },
+    { size: 9000, o: { udpCsum: false }, linear: 30, want: XDP_TX },
+    { size: 1000, o: { proto: 6 }, want: XDP_PASS },
+    { size: 1000, o: { ethType: 0x0806 }, want: XDP_PASS },
+    { size: 9000, o: { ethType: 0x86dd, vlan: true }, want: XDP_PASS },
+  ]),
+  parseCase('bad checksums, truncated: dropped', [
+    { size: 1000, o: { badIp: true }, want: XDP_DROP },
+    { size: 9000, o: { badUdp: true }, want: XDP_DROP },
+    { size: 73152, o: { badUdp: true }, want: XDP_DROP },
+    { size: 30, want: XDP_DROP },
+    { size: 14, want: XDP_DROP },
+  ]),
+]
+
+/**
+ * bpf_csum_diff(from, to, seed) as a 16-bit ones' complement sum of the little-endian words (an odd
+ * last byte as the low byte), with 0 and 0xffff alike. Since Linux 6.13 the helper returns
+ * csum_from32to16() of its 32-bit sum, the same on every architecture, and takes any sizes.
+ */
+function csumDiffFolded(from: Buffer, to: Buffer, seed: number): number {
+  const le = (b: Buffer) => {
+    let s = 0
+    for (let i = 0; i < b.length; i += 2) s += b[i] | (i + 1 < b.length ? b[i + 1] << 8 : 0)
+    return s
+  }
+  // ~from, word by word, is 0xffff - word
+  const fromWords = Math.ceil(from.length / 2)
+  let s = fromWords * 0xffff - le(from) + le(to) + (seed & 0xffff) + (seed >>> 16)
+  s %= 0xffff
+  return s
+}
+const fold16 = (v: bigint) => Number(v) % 0xffff
+
+const csumCase: Case = {
+  title: `csum_raw: bpf_csum_diff results (16-bit since 6.13), any sizes, on ${SIZES.join(', ')} B`,
+  src: 'bpf_parse.bpf.c',
+  prog: 'csum_raw',
+  runs: SIZES.map((size) => ({ size })),
+  slots: 13,
+  check: ({ slots, packet: p }) => {
+    const w = p.subarray(0, 64)
+    const big = Buffer.from(Array.from({ length: 1024 }, (_, i) => w[i & 63] ^ (i >> 6)))
+    const z = Buffer.alloc(0)
+    const seed = 0x12345678
+    const sums: [Buffer, Buffer, number][] = [
+      [z, w.subarray(0, 4), 0],
+      [z, w, 0],
+      [z, w, seed],
+      [w.subarray(0, 4), w.subarray(4, 8), 0],
+      [w.subarray(0, 8), z, seed],
+      [w.subarray(0, 20), w.subarray(20, 60), seed],
+      [z, z, seed],
+      [w.subarray(0, 3), z, 0],
+      [z, w.subarray(0, 6), 0],
+      [big.subarray(0, 256), big.subarray(256, 512), 0],
+      [big.subarray(0, 512), big.subarray(512, 516), 0],
+      [z, big, 0],
+      [big, z, 0xffffffff],
+    ]
+    for (const v of slots) expect(v >= 0n && v <= 0xffffn, `${v}: a 16-bit result`).toBe(true)
+    expect(slots.map(fold16), 'the results are the ones-complement sums').toEqual(sums.map(([f, t, sd]) => csumDiffFolded(f, t, sd)))
+    expect(slots[6], 'nothing to sum: the seed, folded').toBe(BigInt(0x1234 + 0x5678))
+  },
+}
+
 // =============================================================================================
 
 const uxdpMode = uxdp ? 'kernel vs uxdp' : `kernel only: ${uxdpMissing}`
@@ -891,6 +1083,9 @@ describe.skipIf(!oracle.ok)(oracle.ok ? `BPF engine differential (${uxdpMode}) o
   })
   describe('bpf_dynptr.bpf.c: from_xdp, read/write, slice/slice_rdwr, adjust/clone/size, copy/memset', () => {
     it.each(dynptrCases().map((c) => [titleOf(c), c] as const))('%s', (_t, c) => runCase(c))
+  })
+  describe('bpf_parse.bpf.c: Ethernet/IPv4/UDP parser through dynptr slices, bpf_loop + bpf_csum_diff checksums', () => {
+    it.each([...parseCases, csumCase].map((c) => [titleOf(c), c] as const))('%s', (_t, c) => runCase(c))
   })
   describe('bpf_frags.bpf.c built with SEC("xdp") (no frags flag): test_run gives it the same frags', () => {
     it.each(fragsCases('xdp').map((c) => [titleOf(c), c] as const))('%s', (_t, c) => runCase(c))
