@@ -74,6 +74,8 @@ type Outcome = { ok: true; retval: number; out: Buffer; ctxOut?: XdpMd } | { ok:
 
 /** A packet and what goes with it into test_run. */
 interface Input {
+  /** The program to run, when not the case's. */
+  prog?: string
   size: number
   /** seededPattern seed (default: the size). */
   seed?: number
@@ -293,6 +295,8 @@ interface Case {
   title: string
   src: string
   defines?: Record<string, string | number>
+  /** Extra clang flags (e.g. -mcpu=v3). */
+  flags?: string[]
   prog: string
   runs: Input[]
   /** Kernel facts about one successful run, computed here (slots, bytes, retval). */
@@ -314,7 +318,7 @@ const kernelObjects = new Map<string, Side>()
 const uxdpObjects = new Map<string, Side>()
 
 function sides(c: Case): { k: Side; x?: Side; done: () => void } {
-  const path = compile(c.src, c.defines)
+  const path = compile(c.src, c.defines, c.flags)
   if (c.fresh) {
     const k = kernelSide(path)
     let x: Side | undefined
@@ -340,8 +344,9 @@ function runCase(c: Case) {
     c.runs.forEach((inp, i) => {
       const packet = packetOf(inp)
       packets.push(packet)
-      const label = `${c.prog} run ${i} (${describeInput(inp)})`
-      const kr = k.run(c.prog, packet, inp)
+      const prog = inp.prog ?? c.prog
+      const label = `${prog} run ${i} (${describeInput(inp)})`
+      const kr = k.run(prog, packet, inp)
       // the kernel half
       if (inp.error) {
         expect(outcomeText(kr), `${label}: the kernel's test_run outcome`).toBe(`failed with ${inp.error}`)
@@ -358,7 +363,7 @@ function runCase(c: Case) {
         c.check?.({ retval: kr.retval, out: kr.out, slots: rec.slots, packet, inp, meta }, i)
       }
       // the uxdp half
-      if (x) compareRun(label, kr, x.run(c.prog, packet, inp), !c.noSlots)
+      if (x) compareRun(label, kr, x.run(prog, packet, inp), !c.noSlots)
     })
     if (c.maps?.length) {
       const cache = new Map<string, MapEntry[]>()
@@ -1057,6 +1062,200 @@ const csumCase: Case = {
   },
 }
 
+// ---------------------------------------------------------------------------------------------
+// bpf_maps.bpf.c: map contents after a series of runs
+
+const u64 = (v: bigint) => BigInt.asUintN(64, v)
+const le64 = (v: bigint | number) => {
+  const b = Buffer.alloc(8)
+  b.writeBigUInt64LE(u64(BigInt(v)))
+  return b
+}
+const le32 = (v: number) => {
+  const b = Buffer.alloc(4)
+  b.writeUInt32LE(v >>> 0)
+  return b
+}
+const le16 = (v: number) => {
+  const b = Buffer.alloc(2)
+  b.writeUInt16LE(v)
+  return b
+}
+/** A packet of `size` seeded bytes whose first byte is `b0`. */
+function withFirst(size: number, b0: number, seed = size): Buffer {
+  const b = seededPattern(size, seed)
+  b[0] = b0
+  return b
+}
+
+const WEIGHTS = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9, 3]
+
+/** What map_count does to its maps, run after run, and the slots it records. */
+class MapCountModel {
+  byByte = Array.from({ length: 256 }, () => 0n)
+  byTail = new Map<number, { packets: bigint; bytes: bigint }>()
+  pcpu = [0n, 0n]
+  lru = new Map<number, bigint>()
+  runs = 0n
+  lastLen = 0n
+  acc = 0x9e3779b97f4a7c15n
+  weightSum = 7
+
+  constructor(
+    readonly keyOff: number,
+    readonly mode: number,
+  ) {}
+
+  run(p: Buffer): bigint[] {
+    const len = p.length
+    const r: bigint[] = []
+    const kb = this.keyOff < len ? p[this.keyOff] : 0
+    r.push(this.keyOff < len ? 0n : BigInt(EINVAL))
+    r.push(++this.byByte[kb])
+    const tailOff = len - 4 > 0xfff0 ? 0xfff0 : len - 4
+    r.push(0n)
+    const tk = p.readUInt32LE(tailOff) % 61
+    const c = this.byTail.get(tk)
+    if (c) {
+      c.packets++
+      c.bytes += BigInt(len)
+      r.push(c.packets)
+    } else {
+      this.byTail.set(tk, { packets: 1n, bytes: BigInt(len) })
+      r.push(0n)
+    }
+    this.pcpu[0]++
+    this.pcpu[1] += BigInt(len)
+    this.lru.set((p[1] << 8) | p[2], BigInt(len))
+    r.push(0n)
+    r.push(this.runs++)
+    this.lastLen = BigInt(len)
+    this.acc = u64(this.acc * 31n + BigInt(kb))
+    if (this.mode === 1) this.weightSum = (this.weightSum + WEIGHTS[kb & 15]) >>> 0
+    r.push(BigInt.asIntN(64, this.acc), BigInt(this.weightSum))
+    return r
+  }
+
+  /** The expected dumps, as mapLines() shows them. */
+  maps(): Record<string, string[]> {
+    const line = (k: Buffer, v: Buffer) => `${k.toString('hex')}: ${v.toString('hex')}`
+    return {
+      by_byte: this.byByte.map((v, k) => line(le32(k), le64(v))).sort(),
+      by_tail: [...this.byTail].map(([k, v]) => line(le32(k), Buffer.concat([le64(v.packets), le64(v.bytes)]))).sort(),
+      pcpu: this.pcpu.map((v, k) => `${le32(k).toString('hex')}: sum over CPUs ${v}`).sort(),
+      lru: [...this.lru].map(([k, v]) => line(le16(k), le64(v))).sort(),
+      '.bss': [line(le32(0), Buffer.concat([le64(this.runs), le64(this.lastLen)]))],
+      '.data': [line(le32(0), Buffer.concat([le64(this.acc), le32(this.weightSum), Buffer.alloc(4)]))],
+      '.rodata': [line(le32(0), Buffer.concat([le32(this.keyOff), le32(this.mode), Buffer.from(WEIGHTS)]))],
+    }
+  }
+}
+
+const countMaps: MapSpec[] = [{ name: 'by_byte' }, { name: 'by_tail' }, { name: 'pcpu', percpu: 8 }, { name: 'lru' }, { name: '.bss' }, { name: '.data' }, { name: '.rodata' }]
+
+function mapCountCase(title: string, packets: Buffer[], keyOff: number, mode: number, extra: Partial<Case> = {}): Case {
+  const model = new MapCountModel(keyOff, mode)
+  const expected = packets.map((p) => model.run(p))
+  return {
+    title: `${title}: ${packets.length} packets (${[...new Set(packets.map((p) => p.length))].join(', ')} B)`,
+    src: 'bpf_maps.bpf.c',
+    defines: { KEY_OFF: keyOff, CFG_MODE: mode },
+    flags: ['-mcpu=v3'],
+    prog: 'map_count',
+    fresh: true,
+    runs: packets.map((bytes) => ({ size: bytes.length, bytes })),
+    slots: 8,
+    check: ({ slots }, run) => expect(slots, 'what map_count saw').toEqual(expected[run]),
+    maps: countMaps,
+    mapCheck: (dump) => {
+      const want = model.maps()
+      for (const m of countMaps) expect(mapLines(dump(m.name), m), `map ${m.name} (kernel vs the model)`).toEqual(want[m.name])
+    },
+    ...extra,
+  }
+}
+
+const countPackets = [...SIZES.map((n) => seededPattern(n, n)), ...SIZES.map((n) => seededPattern(n, 1)), ...[0, 0, 0].map(() => seededPattern(9000, 5)), withFirst(64, 0xff, 3)]
+
+/** map_ops: the return codes of map updates and deletes, modelled (a hash of 4, an array of 8). */
+function mapOpsCase(firstBytes: number[]): Case {
+  const small = new Map<number, bigint>()
+  const arr = Array.from({ length: 8 }, () => 0n)
+  const expected = firstBytes.map((kb) => {
+    const r: bigint[] = []
+    const upd = (k: number, v: bigint, flags: number) => {
+      const has = small.has(k)
+      if (flags === 1 && has) return EEXIST // BPF_NOEXIST
+      if (flags === 2 && !has) return ENOENT // BPF_EXIST
+      if (!has && small.size >= 4) return E2BIG
+      small.set(k, v)
+      return 0
+    }
+    const del = (k: number) => (small.delete(k) ? 0 : ENOENT)
+    r.push(BigInt(upd(kb, BigInt(1000 + kb), 1)), BigInt(upd(kb, BigInt(1001 + kb), 1)), BigInt(upd(kb + 1000, BigInt(1001 + kb), 2)), BigInt(upd(kb, BigInt(2000 + kb), 2)))
+    for (let i = 0; i < 5; i++) r.push(BigInt(upd(300 + kb + i, BigInt(i), 0)))
+    r.push(BigInt(del(99999)), BigInt(del(300 + kb)), small.get(300 + kb) ?? -1n, small.get(kb) ?? -1n)
+    r.push(BigInt(EINVAL), BigInt(EINVAL), BigInt(E2BIG), BigInt(EEXIST), 0n, BigInt(EINVAL))
+    arr[kb & 7] = BigInt(kb)
+    r.push(arr[kb & 7], -1n)
+    return r
+  })
+  return {
+    title: `map_ops: update/delete/lookup return codes, a full hash, array bounds; first bytes ${firstBytes.join(', ')}`,
+    src: 'bpf_maps.bpf.c',
+    flags: ['-mcpu=v3'],
+    prog: 'map_ops',
+    fresh: true,
+    runs: firstBytes.map((b, i) => ({ size: 200 + i * 1000, bytes: withFirst(200 + i * 1000, b) })),
+    slots: 21,
+    check: ({ slots }, run) => expect(slots, 'return codes and values').toEqual(expected[run]),
+    maps: [{ name: 'small' }, { name: 'arr' }],
+    mapCheck: (dump) => {
+      expect(mapLines(dump('small'), { name: 'small' }), 'hash after the runs').toEqual([...small].map(([k, v]) => `${le32(k).toString('hex')}: ${le64(v).toString('hex')}`).sort())
+      expect(mapLines(dump('arr'), { name: 'arr' })).toEqual(arr.map((v, k) => `${le32(k).toString('hex')}: ${le64(v).toString('hex')}`).sort())
+    },
+  }
+}
+
+function forEachCase(): Case {
+  const packets = [...SIZES.map((n) => seededPattern(n, 2 * n)), ...[0, 0].map(() => seededPattern(1000, 9))]
+  const model = new MapCountModel(0, 0)
+  for (const p of packets) model.run(p)
+  const sumArray = (stop: number) => {
+    let n = 0n
+    let sum = 0n
+    for (let k = 0; k < 256; k++) {
+      n++
+      sum += model.byByte[k] * BigInt(k + 1)
+      if (k === stop) break
+    }
+    return [n, n, sum]
+  }
+  let hashSum = 0n
+  for (const [k, v] of model.byTail) hashSum += v.packets * 1000n + v.bytes + BigInt(k)
+  const entries = BigInt(model.byTail.size)
+  return {
+    title: `map_for_each: bpf_for_each_map_elem over an array (all, stopped at 200) and a hash, after ${packets.length} map_count runs`,
+    src: 'bpf_maps.bpf.c',
+    flags: ['-mcpu=v3'],
+    prog: 'map_for_each',
+    fresh: true,
+    runs: [...packets.map((bytes) => ({ prog: 'map_count', size: bytes.length, bytes })), { size: 64 }],
+    check: ({ slots }, run) => {
+      if (run < packets.length) return
+      expect(slots).toEqual([...sumArray(1000), ...sumArray(200), entries, entries, hashSum, BigInt(EINVAL)])
+    },
+  }
+}
+
+const mapCases: Case[] = [
+  mapCountCase('map_count (key byte 0, no weights)', countPackets, 0, 0),
+  mapCountCase('map_count with .rodata cfg: key byte 5, weights from the .rodata table', countPackets, 5, 1),
+  mapCountCase('map_count with .rodata cfg: key byte 100 (past the end of 64-byte packets: EINVAL, key 0)', countPackets, 100, 1),
+  mapOpsCase([5, 5, 9, 200, 13, 5, 77, 9]),
+  forEachCase(),
+]
+
 // =============================================================================================
 
 const uxdpMode = uxdp ? 'kernel vs uxdp' : `kernel only: ${uxdpMissing}`
@@ -1086,6 +1285,9 @@ describe.skipIf(!oracle.ok)(oracle.ok ? `BPF engine differential (${uxdpMode}) o
   })
   describe('bpf_parse.bpf.c: Ethernet/IPv4/UDP parser through dynptr slices, bpf_loop + bpf_csum_diff checksums', () => {
     it.each([...parseCases, csumCase].map((c) => [titleOf(c), c] as const))('%s', (_t, c) => runCase(c))
+  })
+  describe('bpf_maps.bpf.c: array, hash, per-CPU array, LRU hash, .rodata/.data/.bss; map contents compared', () => {
+    it.each(mapCases.map((c) => [titleOf(c), c] as const))('%s', (_t, c) => runCase(c))
   })
   describe('bpf_frags.bpf.c built with SEC("xdp") (no frags flag): test_run gives it the same frags', () => {
     it.each(fragsCases('xdp').map((c) => [titleOf(c), c] as const))('%s', (_t, c) => runCase(c))

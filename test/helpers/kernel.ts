@@ -115,9 +115,10 @@ function probe(): Availability {
 
 const objects = new Map<string, string>()
 
-/** Compiles test/kernel/<source> with the given -D macros into the temp dir; cached per variant. */
-export function compile(source: string, defines: Record<string, string | number> = {}): string {
-  const defs = Object.entries(defines).map(([k, v]) => `-D${k}=${v}`)
+/** Compiles test/kernel/<source> with the given -D macros (and extra clang flags, e.g. -mcpu=v3)
+ * into the temp dir; cached per variant. */
+export function compile(source: string, defines: Record<string, string | number> = {}, flags: string[] = []): string {
+  const defs = [...Object.entries(defines).map(([k, v]) => `-D${k}=${v}`), ...flags]
   const key = createHash('sha1').update(source).update('\0').update(defs.join('\0')).digest('hex').slice(0, 16)
   const cached = objects.get(key)
   if (cached) return cached
