@@ -1256,6 +1256,70 @@ const mapCases: Case[] = [
   forEachCase(),
 ]
 
+// ---------------------------------------------------------------------------------------------
+// bpf_loop.bpf.c: bpf_loop callbacks over the whole packet, bounded loops, bpf_iter_num
+
+/** The walk of a bpf_loop callback over 64-byte chunks: bytes up to `end`, then the error. */
+function walkSlots(p: Buffer, end: number, err: number): bigint[] {
+  const len = p.length
+  let sum = 0
+  let xor = 0
+  let h = 2166136261
+  for (let i = 0; i < end; i++) {
+    sum = (sum + p[i]) >>> 0
+    xor = (xor ^ (p[i] << ((i & 3) * 8))) >>> 0
+    h = Math.imul(h ^ p[i], 16777619) >>> 0
+  }
+  const chunks = Math.ceil(end / 64)
+  const loops = Math.floor(len / 64) + 1
+  const ret = err ? chunks + 1 : loops
+  return [0n, BigInt(ret), BigInt(chunks), BigInt(err), BigInt(sum), BigInt(xor), BigInt(h)]
+}
+
+const loopChecks: Record<string, Pick<Case, 'check' | 'slots'>> = {
+  // bpf_xdp_load_bytes and bpf_dynptr_read stop at offset 0x10000 (EFAULT); slices with a buffer go on
+  loop_load_bytes: { slots: 7, check: ({ slots, packet: p }) => expect(slots).toEqual(p.length > 0x10000 ? walkSlots(p, 0x10000, EFAULT) : walkSlots(p, p.length, 0)) },
+  loop_dynptr_read: { slots: 7, check: ({ slots, packet: p }) => expect(slots).toEqual(p.length > 0x10000 ? walkSlots(p, 0x10000, EFAULT) : walkSlots(p, p.length, 0)) },
+  loop_slice: { slots: 7, check: ({ slots, packet: p }) => expect(slots).toEqual(walkSlots(p, p.length, 0)) },
+  loop_answers: {
+    slots: 14,
+    // 0 loops; flags != 0: EINVAL; more than 1 << 23: E2BIG; a callback returning 1 ends the loop,
+    // which then answers the iterations made, that one included. The E2BIG comes back as the u32
+    // 0xfffffff9: with flags a constant 0 the verifier inlines bpf_loop, and its inlined code sets
+    // r0 with a 32-bit move (BPF_MOV32_IMM(R0, -E2BIG)); the EINVAL from the real helper is 64-bit.
+    check: ({ slots }) => expect(slots.map(Number)).toEqual([0, 0, EINVAL, 0, 2 ** 32 + E2BIG, 0, 7, 7, 6, 11, 18, 10, 1, 19]),
+  },
+  loop_bounded: {
+    slots: 12,
+    check: ({ slots, packet: p, inp }) => {
+      const lin = Math.min(inp.linear ?? p.length, LIN)
+      const n = Math.min(lin, 256)
+      let sum = 0
+      for (let i = 0; i < n; i++) sum += p[i]
+      const h = lin >= 16 ? fnv(p.subarray(0, 16)) : 2166136261
+      let n2 = 0
+      let sum2 = 0
+      for (let i = 0; i < 20; i++) {
+        const off = 3480 + i * 8
+        if (off + 8 > p.length) break
+        sum2 = (sum2 + (p.readUInt32LE(off) ^ p.readUInt32LE(off + 4))) >>> 0
+        n2++
+      }
+      let sum3 = 0
+      for (let v = 3; v < 11; v++) if (v * 100 < p.length) sum3 += p[v * 100]
+      expect(slots.map(Number)).toEqual([n, sum, h, n2, sum2, 0, 8, sum3, 0, 0, EINVAL, 0])
+    },
+  },
+}
+
+function loopCases(): Case[] {
+  return Object.entries(loopChecks).map(([prog, chk]) => {
+    // with a 14-byte linear part the frags hold 17 * 4096 bytes at most: 69646 in all
+    const runs: Input[] = [...SIZES.map((size) => ({ size })), { size: 69646, linear: 14 }, { size: 69647, linear: 14, error: 'ENOMEM' }, { size: 9000, linear: 100 }]
+    return { title: `${prog}: ${runs.map(describeInput).join('; ')}`, src: 'bpf_loop.bpf.c', prog, runs, ...chk }
+  })
+}
+
 // =============================================================================================
 
 const uxdpMode = uxdp ? 'kernel vs uxdp' : `kernel only: ${uxdpMissing}`
@@ -1288,6 +1352,9 @@ describe.skipIf(!oracle.ok)(oracle.ok ? `BPF engine differential (${uxdpMode}) o
   })
   describe('bpf_maps.bpf.c: array, hash, per-CPU array, LRU hash, .rodata/.data/.bss; map contents compared', () => {
     it.each(mapCases.map((c) => [titleOf(c), c] as const))('%s', (_t, c) => runCase(c))
+  })
+  describe('bpf_loop.bpf.c: bpf_loop callbacks (load_bytes, dynptr_read, slices), bounded loops, bpf_iter_num', () => {
+    it.each(loopCases().map((c) => [titleOf(c), c] as const))('%s', (_t, c) => runCase(c))
   })
   describe('bpf_frags.bpf.c built with SEC("xdp") (no frags flag): test_run gives it the same frags', () => {
     it.each(fragsCases('xdp').map((c) => [titleOf(c), c] as const))('%s', (_t, c) => runCase(c))
