@@ -1320,6 +1320,61 @@ function loopCases(): Case[] {
   })
 }
 
+// ---------------------------------------------------------------------------------------------
+// bpf_tail.bpf.c: tail calls through a prog array filled from `.values`
+
+/** The kernel's limit on tail calls in one run (MAX_TAIL_CALL_CNT). */
+const MAX_TAIL_CALLS = 33
+
+function tailInput(size: number, idx: number): Input {
+  const b = seededPattern(size, size + idx)
+  b[0] = idx
+  b[2] = 0
+  return { size, bytes: b, meta: 128 }
+}
+
+function tailExpect(p: Buffer, idx: number): { retval: number; slots: bigint[] } {
+  const entry = [0n, BigInt(0x100 + idx)]
+  const a = [0xan, 0n, geom(Math.min(p.length - 10, LIN), p.length - 10)]
+  const b = [0xbn, 0n, 0xb0fn]
+  switch (idx) {
+    case 0:
+    case 5:
+      return { retval: XDP_TX, slots: [...entry, ...a, ...b] }
+    case 1:
+      return { retval: XDP_TX, slots: [...entry, ...b] }
+    case 3:
+      return { retval: XDP_PASS, slots: [...entry, 0x100fn, BigInt(MAX_TAIL_CALLS)] }
+    case 4:
+      // tail_meta moved data_meta 8 bytes back: the record restarts there (the headroom is zeroed),
+      // with adjust_meta's own result first
+      return { retval: XDP_TX, slots: [0n, ...a, ...b] }
+    default:
+      return { retval: XDP_DROP, slots: [...entry, 0xfa11n] }
+  }
+}
+
+const tailRuns = [...SIZES.map((n) => [n, 0]), [64, 1], [1000, 2], [4096, 3], [73152, 3], [9000, 4], [73152, 5], [64, 7], [64, 8], [9000, 255]]
+
+const tailCase: Case = {
+  title: `tail_entry: a chain (0 -> 1 -> empty), an empty slot, self tail calls to the limit, after adjust_meta, past the array; first bytes ${tailRuns.map(([n, i]) => `${i} (${n} B)`).join(', ')}`,
+  src: 'bpf_tail.bpf.c',
+  prog: 'tail_entry',
+  runs: tailRuns.map(([n, i]) => tailInput(n, i)),
+  check: ({ retval, slots, packet, out, meta }) => {
+    const idx = packet[0]
+    const want = tailExpect(packet, idx)
+    expect({ retval, slots }, 'the path through the programs').toEqual(want)
+    expect(meta, 'ctx_out.data: the metadata length').toBe(idx === 4 ? 136 : 128)
+    const after = Buffer.from(packet.subarray(0, [0, 4, 5].includes(idx) ? packet.length - 10 : packet.length))
+    if ([0, 1, 4, 5].includes(idx)) after[1] = 0xbb
+    if (idx === 3) after[2] = MAX_TAIL_CALLS
+    expect(firstDifference(out.subarray(meta), after, ['kernel', 'expected']), 'the packet afterwards').toBe('')
+  },
+  maps: [{ name: 'jt', keysOnly: true }],
+  mapCheck: (dump) => expect(mapLines(dump('jt'), { name: 'jt', keysOnly: true }), 'slots libbpf filled').toEqual([0, 1, 3, 4, 5].map((k) => le32(k).toString('hex'))),
+}
+
 // =============================================================================================
 
 const uxdpMode = uxdp ? 'kernel vs uxdp' : `kernel only: ${uxdpMissing}`
@@ -1355,6 +1410,9 @@ describe.skipIf(!oracle.ok)(oracle.ok ? `BPF engine differential (${uxdpMode}) o
   })
   describe('bpf_loop.bpf.c: bpf_loop callbacks (load_bytes, dynptr_read, slices), bounded loops, bpf_iter_num', () => {
     it.each(loopCases().map((c) => [titleOf(c), c] as const))('%s', (_t, c) => runCase(c))
+  })
+  describe('bpf_tail.bpf.c: tail calls (prog array from .values)', () => {
+    it(titleOf(tailCase), () => runCase(tailCase))
   })
   describe('bpf_frags.bpf.c built with SEC("xdp") (no frags flag): test_run gives it the same frags', () => {
     it.each(fragsCases('xdp').map((c) => [titleOf(c), c] as const))('%s', (_t, c) => runCase(c))
