@@ -1375,12 +1375,111 @@ const tailCase: Case = {
   mapCheck: (dump) => expect(mapLines(dump('jt'), { name: 'jt', keysOnly: true }), 'slots libbpf filled').toEqual([0, 1, 3, 4, 5].map((k) => le32(k).toString('hex'))),
 }
 
+// ---------------------------------------------------------------------------------------------
+// bpf_ringbuf.bpf.c: packet excerpts into a ring buffer; the kernel's records read by
+// ringbuf_harness.c (libbpf's ring_buffer__consume after each run)
+
+let harnessDir: string | undefined
+function buildHarness(): { ok: true; path: string } | { ok: false; reason: string } {
+  if (!oracle.ok) return { ok: false, reason: skipReason }
+  harnessDir = mkdtempSync(join(tmpdir(), 'uxdp-bpf-ringbuf-'))
+  const path = join(harnessDir, 'ringbuf_harness')
+  const r = spawnSync('gcc', ['-O2', '-Wall', '-Werror', '-o', path, join(KERNEL_SRC_DIR, 'ringbuf_harness.c'), '-lbpf', '-lelf', '-lz'], { encoding: 'utf8' })
+  if (r.error) return { ok: false, reason: `gcc: ${r.error.message} (apt-get install -y gcc libbpf-dev libelf-dev zlib1g-dev)` }
+  if (r.status !== 0) return { ok: false, reason: `building ringbuf_harness.c failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` }
+  return { ok: true, path }
+}
+const harness = buildHarness()
+if (oracle.ok && !harness.ok) console.warn(`[kernel-bpf] ring buffer part SKIPPED: ${harness.reason}`)
+
+type HarnessRun = { retval: number; out: string; consumed: number; records: string[] } | { error: number }
+
+/** `runs` runs of the object's first program on one packet, the ring consumed after each. */
+function kernelRing(path: string, packet: Buffer, meta: number, runs: number): HarnessRun[] {
+  if (!harness.ok) throw new Error(harness.reason)
+  const file = join(harnessDir!, `pkt-${process.pid}-${packet.length}.bin`)
+  writeFileSync(file, Buffer.concat([Buffer.alloc(meta), packet]))
+  try {
+    const r = spawnSync(harness.path, [path, file, String(meta), String(runs)], { encoding: 'utf8', maxBuffer: 64 << 20 })
+    if (r.status !== 0) throw new Error(`ringbuf_harness exited with ${r.status}: ${r.stderr || r.error}`)
+    return (JSON.parse(r.stdout) as { runs: HarnessRun[] }).runs
+  } finally {
+    rmSync(file, { force: true })
+  }
+}
+
+const RING = 16384
+const ringRecordSize = (n: number) => (n + 8 + 7) & ~7
+
+/** What ring_excerpts records and outputs for packet `p` when the ring held `prod` bytes before. */
+function ringExpect(p: Buffer, prod: number): { slots: bigint[]; records: string[] } {
+  const n = p.length
+  const slots: bigint[] = [0n]
+  let b64: Buffer
+  if (n >= LIN + 32) b64 = p.subarray(LIN - 32, LIN + 32)
+  else {
+    slots.push(0n)
+    b64 = p.subarray(0, 64)
+  }
+  slots.push(0n, 1n)
+  const tail = p.subarray(n - 16)
+  const ex = Buffer.concat([le32(n), le32(Math.min(n, LIN)), le32(fnv(b64)), le32(n - 16 <= 0xffff && Layout.of(n).contiguous(n - 16, 16) ? 1 : 2), p.subarray(0, 16), tail])
+  const src = n >> 1 > 0xff00 ? 0xff00 : (n >> 1) - 16
+  // a failed copy leaves the reserved bytes as the ring had them: never written yet, zero
+  const copied = src + 256 <= n
+  const dyn = Buffer.concat([le32(0x7a67 + n), copied ? p.subarray(src + 4, src + 256) : Buffer.alloc(252)])
+  slots.push(0n, copied ? 0n : BigInt(E2BIG), 0n, 0n)
+  const vlen = (n % 200) + 1
+  const vb = Buffer.alloc(200, 0x5c)
+  p.copy(vb, 0, 0, 32)
+  const varRec = vb.subarray(0, vlen)
+  slots.push(0n, 0n, BigInt(EINVAL))
+  const written = ringRecordSize(64) + ringRecordSize(ex.length) + ringRecordSize(256) + ringRecordSize(100) + ringRecordSize(vlen)
+  slots.push(BigInt(written), BigInt(prod + written))
+  return { slots, records: [b64, ex, dyn, varRec].map((b) => b.toString('hex')) }
+}
+
+function runRingCase(sizes: number[], runs: number) {
+  const path = compile('bpf_ringbuf.bpf.c')
+  for (const size of sizes) {
+    const packet = seededPattern(size, size + 3)
+    const k = kernelRing(path, packet, META, runs)
+    expect(k.length, `${size} B: runs`).toBe(runs)
+    const x = uxdp ? uxdpSide(path) : undefined
+    try {
+      let prod = 0
+      for (let run = 0; run < runs; run++) {
+        const label = `${size} B, run ${run}`
+        const kr = k[run]
+        if ('error' in kr) throw new Error(`${label}: BPF_PROG_TEST_RUN failed: errno ${kr.error}`)
+        const out = Buffer.from(kr.out, 'hex')
+        const rec = slotsOf(out)
+        if (show) console.log(`[kernel-bpf] ring_excerpts ${label}: retval ${kr.retval}, slots ${rec.slots.map(fmt).join(' ')}, records ${kr.records.map((r) => r.length / 2).join(', ')} B`)
+        const want = ringExpect(packet, prod)
+        expect({ retval: kr.retval, slots: rec.slots }, `${label}: what the program saw`).toEqual({ retval: XDP_PASS, slots: want.slots })
+        expect(kr.records, `${label}: the records libbpf consumed`).toEqual(want.records)
+        expect(kr.consumed).toBe(kr.records.length)
+        prod = Number(rec.slots.at(-1))
+        if (x) {
+          const xr = x.run('ring_excerpts', packet, { size })
+          compareRun(label, { ok: true, retval: kr.retval, out }, xr.ok ? { ...xr, ctxOut: undefined } : xr)
+          const xrec = x.records('rb').map((b) => b.toString('hex'))
+          expect.soft(xrec, `${label}: ring buffer records (uxdp vs kernel)`).toEqual(kr.records)
+        }
+      }
+    } finally {
+      x?.close()
+    }
+  }
+}
+
 // =============================================================================================
 
 const uxdpMode = uxdp ? 'kernel vs uxdp' : `kernel only: ${uxdpMissing}`
 
 describe.skipIf(!oracle.ok)(oracle.ok ? `BPF engine differential (${uxdpMode}) on Linux ${oracle.kernel}` : `kernel BPF differential SKIPPED (${skipReason})`, () => {
   afterAll(() => {
+    if (harnessDir) rmSync(harnessDir, { recursive: true, force: true })
     for (const s of uxdpObjects.values()) s.close()
     uxdpObjects.clear()
     kernelObjects.clear()
@@ -1414,9 +1513,12 @@ describe.skipIf(!oracle.ok)(oracle.ok ? `BPF engine differential (${uxdpMode}) o
   describe('bpf_tail.bpf.c: tail calls (prog array from .values)', () => {
     it(titleOf(tailCase), () => runCase(tailCase))
   })
+  describe.skipIf(!harness.ok)(harness.ok ? 'bpf_ringbuf.bpf.c: ringbuf_output, reserve/submit, reserve_dynptr/submit_dynptr/discard, query' : `bpf_ringbuf.bpf.c SKIPPED (${(harness as { reason: string }).reason})`, () => {
+    it.each(SIZES.map((n) => [n] as const))('ring_excerpts on %i B, three runs, the ring consumed after each', (n) => runRingCase([n], 3))
+  })
   describe('bpf_frags.bpf.c built with SEC("xdp") (no frags flag): test_run gives it the same frags', () => {
     it.each(fragsCases('xdp').map((c) => [titleOf(c), c] as const))('%s', (_t, c) => runCase(c))
   })
 })
 
-void [spawnSync, mkdtempSync, readFileSync, rmSync, writeFileSync, tmpdir, join, KERNEL_SRC_DIR, ERANGE, E2BIG, EEXIST, ENOENT, EACCES, XDP_ABORTED, XDP_DROP, XDP_REDIRECT]
+void [readFileSync, XDP_ABORTED, XDP_REDIRECT]
