@@ -18,7 +18,7 @@
  * the skip into a failure. UXDP_BPF_SHOW=1 prints the kernel's slots of every run.
  */
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -67,7 +67,58 @@ async function loadUxdpApi(): Promise<{ api?: UxdpBpfApi; missing: string }> {
     return { missing: `importing lib/index failed: ${(e as Error).message.split('\n')[0]}` }
   }
 }
-const { api: uxdp, missing: uxdpMissing } = await loadUxdpApi()
+/**
+ * UXDP_BPF_SELFCHECK=1: the kernel itself behind the BpfObject API, so that the uxdp half of the
+ * suite (adapter, comparisons, map normalisation) can be checked to pass when both sides agree.
+ * Ring buffers are not offered (their uxdp half is skipped). UXDP_BPF_SELFCHECK=corrupt flips the
+ * last byte of every data_out and the first byte of every map value, which must fail every case.
+ */
+function kernelAsUxdp(corrupt: boolean): UxdpBpfApi {
+  class SelfCheckError extends Error {
+    constructor(
+      readonly code: string,
+      readonly errno: number,
+    ) {
+      super(code)
+    }
+  }
+  const open = (path: string | Buffer): UxdpObject => {
+    if (typeof path !== 'string') throw new Error('self-check: paths only')
+    const k = KernelObject.load(path, 'selfcheck')
+    return {
+      program: (name) => ({
+        testRun: ({ data, ctx }) => {
+          const meta = ctx?.data ?? 0
+          const r = k.run(name, data.subarray(meta), {
+            meta: data.subarray(0, meta),
+            linear: (ctx?.dataEnd ?? data.length) - meta,
+            ctx: { ingressIfindex: ctx?.ingressIfindex, rxQueueIndex: ctx?.rxQueueIndex },
+          })
+          if (!r.ok) throw new SelfCheckError(r.code, -1)
+          if (corrupt && r.out.length) r.out[r.out.length - 1] ^= 1
+          return { retval: r.retval, dataOut: r.out, durationNs: 0, ctxOut: r.ctxOut! }
+        },
+      }),
+      map: (name) => ({
+        keys: () => k.dump(name).map((e) => e.key),
+        lookup: (key) => {
+          const e = k.dump(name).find((x) => x.key.equals(key))
+          if (corrupt && e?.value?.length) e.value[0] ^= 1
+          // per-CPU values as the syscall gives them: each CPU's value rounded up to 8 bytes
+          return e?.value ?? (e?.values ? Buffer.concat(e.values.map((v) => Buffer.concat([v, Buffer.alloc(-v.length & 7)]))) : undefined)
+        },
+        records: () => {
+          throw new Error('self-check: no ring buffers')
+        },
+      }),
+      close: () => k.unload(),
+    }
+  }
+  return { BpfObject: { open }, UxdpError: SelfCheckError }
+}
+
+const selfCheck = !!process.env.UXDP_BPF_SELFCHECK
+const { api: uxdp, missing: uxdpMissing } = selfCheck ? { api: kernelAsUxdp(process.env.UXDP_BPF_SELFCHECK === 'corrupt'), missing: '' } : await loadUxdpApi()
 
 /** One run's outcome, on either side. */
 type Outcome = { ok: true; retval: number; out: Buffer; ctxOut?: XdpMd } | { ok: false; code: string; message: string }
@@ -244,6 +295,12 @@ function slotDifference(k: Buffer, x: Buffer): string {
   return lines.length ? ` [${lines.join('; ')}]` : ''
 }
 
+/** The kernel's bytes are the expected ones (the first difference in the message). */
+function sameBytes(kernel: Buffer, expected: Buffer, what: string) {
+  const d = firstDifference(kernel, expected, ['kernel', 'expected'])
+  expect(d === '', `${what}: ${d}`).toBe(true)
+}
+
 function outcomeText(o: Outcome): string {
   return o.ok ? `ran (retval ${o.retval})` : `failed with ${o.code}`
 }
@@ -256,7 +313,8 @@ function compareRun(label: string, k: Outcome, x: Outcome, slots = true) {
   }
   expect.soft(x.retval, `${label}: retval (uxdp vs kernel)`).toBe(k.retval)
   const d = firstDifference(k.out, x.out)
-  expect.soft(d && d + (slots ? slotDifference(k.out, x.out) : ''), `${label}: data_out (kernel vs uxdp)`).toBe('')
+  // the difference goes into the message: vitest shortens the values it prints
+  expect.soft(d === '', `${label}: data_out (kernel vs uxdp) differs: ${d}${slots ? slotDifference(k.out, x.out) : ''}`).toBe(true)
   expect.soft(x.ctxOut, `${label}: ctx_out (uxdp vs kernel)`).toEqual(k.ctxOut)
 }
 
@@ -449,7 +507,7 @@ const fragsChecks: Record<string, Pick<Case, 'check' | 'slots'>> = {
         return BigInt(r)
       })
       expect(slots).toEqual([...rets, ...loadSlots(want, LIN - 8, 16)])
-      expect(firstDifference(out.subarray(meta), want, ['kernel', 'expected']), 'packet after the stores').toBe('')
+      sameBytes(out.subarray(meta), want, 'packet after the stores')
     },
   },
   frags_xor: {
@@ -470,7 +528,7 @@ const fragsChecks: Record<string, Pick<Case, 'check' | 'slots'>> = {
         return [BigInt(r), r ? 1n : 0n]
       })
       expect(slots).toEqual(rets)
-      expect(firstDifference(out.subarray(meta), want, ['kernel', 'expected']), 'packet after the inversions').toBe('')
+      sameBytes(out.subarray(meta), want, 'packet after the inversions')
     },
   },
   frags_tail_grow: {
@@ -485,7 +543,7 @@ const fragsChecks: Record<string, Pick<Case, 'check' | 'slots'>> = {
       if (!r) storeBytes(4, 0xa0).copy(after, n - 4)
       want.push(BigInt(r), ...loadSlots(after, n - 40, 36))
       expect(slots).toEqual(want)
-      expect(firstDifference(out.subarray(meta), after, ['kernel', 'expected']), 'packet: grown bytes zeroed, then the marker').toBe('')
+      sameBytes(out.subarray(meta), after, 'packet: grown bytes zeroed, then the marker')
     },
   },
   frags_tail_shrink: {
@@ -561,7 +619,7 @@ const fragsChecks: Record<string, Pick<Case, 'check' | 'slots'>> = {
       const got = Array.from({ length: res.length }, (_, i) => out.readInt32LE(metaOut + i * 4))
       expect(got, 'the results the program wrote into the packet').toEqual(res)
       if (wrote) expect(out.subarray(0, 16).toString('hex')).toBe(Buffer.from(Array.from({ length: 16 }, (_, i) => 0x30 + i)).toString('hex'))
-      expect(firstDifference(out.subarray(metaOut + 56), p.subarray(56)), 'the rest of the packet').toBe('')
+      sameBytes(out.subarray(metaOut + 56), p.subarray(56), 'the rest of the packet')
     },
   },
   frags_direct: {
@@ -581,7 +639,7 @@ const fragsChecks: Record<string, Pick<Case, 'check' | 'slots'>> = {
         BigInt(want[0]),
         ...loadSlots(want, lin, 8),
       ])
-      expect(firstDifference(out.subarray(meta), want, ['kernel', 'expected']), 'packet after the direct writes').toBe('')
+      sameBytes(out.subarray(meta), want, 'packet after the direct writes')
     },
   },
 }
@@ -787,7 +845,7 @@ const dynptrChecks: Record<string, Pick<Case, 'check' | 'slots'>> = {
       const w = (off: number, len: number, seed: number, flags = 0) => BigInt(d.write(off, dynWriteBytes(len, seed), flags))
       const rets = [w(0, 16, 1), w(LIN - 8, 16, 2), w(LIN + FRAG - 24, 48, 3), w(0x10000 - 8, 16, 4), w(n - 16, 16, 5), w(n - 15, 16, 6), w(20, 4, 7, 1), w(Math.floor(n / 3), 100, 8)]
       expect(slots).toEqual([0n, ...rets, ...d.read(LIN - 8, 16)])
-      expect(firstDifference(out.subarray(meta), want, ['kernel', 'expected']), 'packet after the writes').toBe('')
+      sameBytes(out.subarray(meta), want, 'packet after the writes')
     },
   },
   dyn_slice: {
@@ -828,7 +886,7 @@ const dynptrChecks: Record<string, Pick<Case, 'check' | 'slots'>> = {
         return [2n, BigInt(d.write(off, inv))]
       }
       expect(slots).toEqual([0n, ...sw(0, 16, 1), ...sw(LIN - 16, 32, 1), ...sw(LIN - 8, 16, 0), ...sw(LIN + 64, 32, 0), ...sw(LIN + FRAG - 16, 32, 1), ...sw(n - 40, 40, 1), ...sw(n - 8, 16, 1)])
-      expect(firstDifference(out.subarray(meta), want, ['kernel', 'expected']), 'packet after the writable slices').toBe('')
+      sameBytes(out.subarray(meta), want, 'packet after the writable slices')
     },
   },
   dyn_adjust: {
@@ -845,7 +903,7 @@ const dynptrChecks: Record<string, Pick<Case, 'check' | 'slots'>> = {
       r.push(...c.read(0, 0), ...c.read(0, 1), BigInt(d.size))
       r.push(BigInt(d.adjust(n >>> 1, n)), BigInt(d.size), ...d.read(0, 16), ...sliceSlots(d.slice(0, 16, true)), 0n, 0n)
       expect(slots).toEqual(r)
-      expect(firstDifference(out.subarray(meta), want, ['kernel', 'expected']), 'packet after the write through the clone').toBe('')
+      sameBytes(out.subarray(meta), want, 'packet after the write through the clone')
     },
   },
   dyn_copy_memset: {
@@ -974,7 +1032,7 @@ function parseCase(title: string, runs: { size: number; o?: UdpOpts; linear?: nu
       expect(retval, 'the verdict').toBe(r.want)
       const o = out.subarray(meta)
       const want = r.want === XDP_TX ? rewritten(packet, o, r.o ?? {}) : packet
-      expect(firstDifference(o, want, ['kernel', 'expected']), 'the packet afterwards').toBe('')
+      sameBytes(o, want, 'the packet afterwards')
     },
   }
 }
@@ -1369,7 +1427,7 @@ const tailCase: Case = {
     const after = Buffer.from(packet.subarray(0, [0, 4, 5].includes(idx) ? packet.length - 10 : packet.length))
     if ([0, 1, 4, 5].includes(idx)) after[1] = 0xbb
     if (idx === 3) after[2] = MAX_TAIL_CALLS
-    expect(firstDifference(out.subarray(meta), after, ['kernel', 'expected']), 'the packet afterwards').toBe('')
+    sameBytes(out.subarray(meta), after, 'the packet afterwards')
   },
   maps: [{ name: 'jt', keysOnly: true }],
   mapCheck: (dump) => expect(mapLines(dump('jt'), { name: 'jt', keysOnly: true }), 'slots libbpf filled').toEqual([0, 1, 3, 4, 5].map((k) => le32(k).toString('hex'))),
@@ -1445,7 +1503,7 @@ function runRingCase(sizes: number[], runs: number) {
     const packet = seededPattern(size, size + 3)
     const k = kernelRing(path, packet, META, runs)
     expect(k.length, `${size} B: runs`).toBe(runs)
-    const x = uxdp ? uxdpSide(path) : undefined
+    const x = uxdp && !selfCheck ? uxdpSide(path) : undefined
     try {
       let prod = 0
       for (let run = 0; run < runs; run++) {
@@ -1473,9 +1531,53 @@ function runRingCase(sizes: number[], runs: number) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// bpf_actions.bpf.c: verdicts, redirects, time and random numbers
+
+function actBytes(size: number, head: number[]): Input {
+  const b = seededPattern(size, size + 11)
+  Buffer.from(head).copy(b)
+  return { size, bytes: b }
+}
+
+const actionCases: Case[] = [
+  {
+    title: 'act_byte: the verdict is the program\'s return value, whatever it is (0..4, 5, 255, 32-bit values)',
+    src: 'bpf_actions.bpf.c',
+    prog: 'act_byte',
+    noSlots: true,
+    runs: [
+      ...[XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_TX, XDP_REDIRECT, 5, 255].map((v, i) => actBytes(SIZES[i % SIZES.length], [v, 0, 0, 0, 0])),
+      actBytes(73152, [0x78, 0x56, 0x34, 0x12, 1]),
+      actBytes(9000, [0xff, 0xff, 0xff, 0xff, 1]),
+      actBytes(64, [0, 0, 0, 0x80, 1]),
+    ],
+    check: ({ retval, packet: p }) => expect(retval).toBe(p[4] === 1 ? p.readUInt32LE(0) : p[0]),
+  },
+  {
+    title: 'act_redirect: bpf_redirect (flags 0: XDP_REDIRECT; else XDP_ABORTED), bpf_redirect_map on an empty DEVMAP (the fallback verdict in the flags)',
+    src: 'bpf_actions.bpf.c',
+    prog: 'act_redirect',
+    runs: [actBytes(64, [1, 0, 0, 0]), actBytes(9000, [2, 0, 0, 0]), actBytes(73152, [0xff, 0xff, 0, 0])],
+    slots: 7,
+    check: ({ retval, slots }) => {
+      expect(retval).toBe(XDP_REDIRECT)
+      expect(slots.map(Number)).toEqual([XDP_REDIRECT, XDP_ABORTED, XDP_ABORTED, XDP_PASS, XDP_DROP, XDP_ABORTED, XDP_TX])
+    },
+  },
+  {
+    title: 'act_time: ktime (nonzero, monotonic), boot and coarse time nonzero, prandom not constant, a CPU id',
+    src: 'bpf_actions.bpf.c',
+    prog: 'act_time',
+    runs: [{ size: 64 }, { size: 9000 }, { size: 73152 }],
+    slots: 6,
+    check: ({ slots }) => expect(slots).toEqual([1n, 1n, 1n, 1n, 1n, 1n]),
+  },
+]
+
 // =============================================================================================
 
-const uxdpMode = uxdp ? 'kernel vs uxdp' : `kernel only: ${uxdpMissing}`
+const uxdpMode = selfCheck ? 'kernel vs kernel: self-check of the comparisons' : uxdp ? 'kernel vs uxdp' : `kernel only: ${uxdpMissing}`
 
 describe.skipIf(!oracle.ok)(oracle.ok ? `BPF engine differential (${uxdpMode}) on Linux ${oracle.kernel}` : `kernel BPF differential SKIPPED (${skipReason})`, () => {
   afterAll(() => {
@@ -1516,9 +1618,11 @@ describe.skipIf(!oracle.ok)(oracle.ok ? `BPF engine differential (${uxdpMode}) o
   describe.skipIf(!harness.ok)(harness.ok ? 'bpf_ringbuf.bpf.c: ringbuf_output, reserve/submit, reserve_dynptr/submit_dynptr/discard, query' : `bpf_ringbuf.bpf.c SKIPPED (${(harness as { reason: string }).reason})`, () => {
     it.each(SIZES.map((n) => [n] as const))('ring_excerpts on %i B, three runs, the ring consumed after each', (n) => runRingCase([n], 3))
   })
+  describe('bpf_actions.bpf.c: verdicts, bpf_redirect / bpf_redirect_map, time and prandom', () => {
+    it.each(actionCases.map((c) => [titleOf(c), c] as const))('%s', (_t, c) => runCase(c))
+  })
   describe('bpf_frags.bpf.c built with SEC("xdp") (no frags flag): test_run gives it the same frags', () => {
     it.each(fragsCases('xdp').map((c) => [titleOf(c), c] as const))('%s', (_t, c) => runCase(c))
   })
 })
 
-void [readFileSync, XDP_ABORTED, XDP_REDIRECT]
