@@ -335,13 +335,11 @@ fn xdp_event_output(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     Ok(ret(map.push_sample(index, &sample.data)))
 }
 
-/// bpf_csum_diff with x86-64's csum_partial: a 32-bit one's-complement sum of little-endian
-/// words, so programs that fold it (or store it) see the kernel's value.
+/// bpf_csum_diff as Linux 6.13+ computes it: any sizes, the 32-bit one's-complement sum of
+/// csum_partial (x86-64's representation: little-endian words, end-around carries) folded to 16
+/// bits with csum_from32to16, the same on every architecture.
 fn csum_diff(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     let (from_size, to_size, seed) = (a[1], a[3], a[4] as u32);
-    if (from_size | to_size) & 3 != 0 || from_size + to_size > 512 {
-        return Ok(errno_ret(Errno::EINVAL));
-    }
     let from = m.read_arg(a[0], from_size)?;
     let to = m.read_arg(a[2], to_size)?;
     let r = match (from_size, to_size) {
@@ -350,7 +348,12 @@ fn csum_diff(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
         (_, 0) => !csum_partial(from, !seed),
         _ => csum_add(csum_partial(to, seed), !csum_partial(from, 0)),
     };
-    Ok(u64::from(r))
+    Ok(u64::from(csum_from32to16(r)))
+}
+
+/// The high half of `sum + rol32(sum, 16)`: the two halves added with their carry.
+pub fn csum_from32to16(sum: u32) -> u16 {
+    (sum.wrapping_add(sum.rotate_left(16)) >> 16) as u16
 }
 
 pub fn csum_add(a: u32, b: u32) -> u32 {
@@ -544,10 +547,9 @@ fn dynptr_read(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
         let mut b = m.backing(&d)?;
         d.read(&mut b, offset, &mut tmp, flags)
     };
-    match r {
-        Ok(()) => out.copy_from_slice(&tmp),
-        // The kernel clears the destination when the read fails.
-        Err(_) => out.fill(0),
+    // A failed read leaves the destination as it was: the helper does not clear it.
+    if r.is_ok() {
+        out.copy_from_slice(&tmp);
     }
     Ok(ret(r))
 }

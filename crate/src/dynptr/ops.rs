@@ -346,15 +346,26 @@ fn dst_write_checks(dst: &Dynptr, dst_off: u32, size: u32) -> Result<()> {
 /// One xdp buffer on both sides, one side direct: the kernel's store from (load into) the direct
 /// side walks the other side's segments, each piece copied from the bytes as they are by then,
 /// so a later piece sees what an earlier one wrote. `walk_at` is where the walked side starts.
-/// Within a piece the kernel's `memcpy` has no defined result for overlap; this gives memmove's.
+/// Within a piece the kernel's x86-64 `memcpy` copies forward (`rep movsb`), so a destination
+/// that overlaps the source from above sees the bytes it already wrote: the differential suite
+/// checks this against the running kernel.
 fn xdp_copy_by_pieces(xdp: &mut crate::frame::XdpBuff, dst_at: u32, src_at: u32, size: u32, walk_at: u32) {
     let mut tmp = vec![0u8; size as usize];
     let mut done = 0u32;
     while done < size {
         let n = xdp.segment_remaining(walk_at + done).min(size - done);
-        let piece = &mut tmp[..n as usize];
-        xdp.copy_out((src_at + done) as usize, piece);
-        xdp.copy_in((dst_at + done) as usize, piece);
+        let (src, dst) = (src_at + done, dst_at + done);
+        // A forward copy is a sequence of steps no longer than the distance the destination
+        // runs ahead of the source: each step reads bytes no earlier step of it overwrote.
+        let step = if dst > src && dst - src < n { dst - src } else { n };
+        let mut k = 0;
+        while k < n {
+            let m = step.min(n - k);
+            let piece = &mut tmp[..m as usize];
+            xdp.copy_out((src + k) as usize, piece);
+            xdp.copy_in((dst + k) as usize, piece);
+            k += m;
+        }
         done += n;
     }
 }
