@@ -12,7 +12,7 @@
  *
  * The helper freeze: no helper was added after 211; new kernel functions are kfuncs (./kfuncs).
  */
-import { ESTABLISHED_PROG_TYPES, type ProgTypeName } from './progtypes'
+import { ESTABLISHED_PROG_TYPES, PROG_TYPE_IDS, type ProgTypeName } from './progtypes'
 
 /** Base argument kinds (`enum bpf_arg_type`, 6.18), with their values. */
 export const BPF_ARG_TYPE = {
@@ -163,7 +163,7 @@ export interface HelperInfo {
   name: string
   /** The program types whose verifier accepts a call to it (only among ESTABLISHED_PROG_TYPES). */
   progTypes: readonly ProgTypeName[]
-  /** Set wherever some established program type accepts it; absent for the helpers none does. */
+  /** Set wherever some established program type has its prototype; absent where none does. */
   gplOnly?: boolean
   /** Program types where the helper's prototype is not GPL-only although `gplOnly` is true. */
   gplOnlyExcept?: readonly ProgTypeName[]
@@ -251,8 +251,8 @@ const GROUPS: readonly (readonly [readonly ProgTypeName[], readonly number[]])[]
   [allBut('kprobe', 'tracepoint', 'perf_event', 'cgroup_sock', 'cgroup_device', 'raw_tracepoint', 'sk_reuseport', 'cgroup_sysctl', 'raw_tracepoint_writable', 'cgroup_sockopt', 'netfilter'), [136, 137, 138, 139, 140, 178, 196]],
   [['socket_filter', 'sched_cls', 'sched_act', 'cgroup_skb', 'lwt_in', 'lwt_out', 'lwt_xmit', 'sk_skb', 'lwt_seg6local', 'sk_reuseport', 'flow_dissector'], [26]],
   [['socket_filter', 'sched_cls', 'sched_act', 'cgroup_skb', 'cgroup_sock', 'sock_ops', 'sk_skb', 'cgroup_sock_addr', 'sk_reuseport', 'tracing', 'syscall'], [46]],
-  [['sched_cls', 'sched_act', 'cgroup_skb', 'cgroup_sock', 'sock_ops', 'sk_msg', 'cgroup_sock_addr', 'cgroup_sockopt', 'tracing', 'syscall'], [107]],
-  [['sched_cls', 'sched_act', 'cgroup_skb', 'sock_ops', 'sk_msg', 'cgroup_sock_addr', 'cgroup_sockopt', 'tracing', 'syscall'], [108]],
+  [['sched_cls', 'sched_act', 'cgroup_skb', 'cgroup_sock', 'sock_ops', 'sk_msg', 'cgroup_sock_addr', 'cgroup_sockopt', 'tracing'], [107]],
+  [['sched_cls', 'sched_act', 'cgroup_skb', 'sock_ops', 'sk_msg', 'cgroup_sock_addr', 'cgroup_sockopt', 'tracing'], [108]],
   [['socket_filter', 'sched_cls', 'sched_act', 'cgroup_skb', 'cgroup_sock', 'sock_ops', 'sk_msg', 'cgroup_sock_addr', 'cgroup_sockopt'], [122]],
   [['kprobe', 'tracepoint', 'perf_event', 'raw_tracepoint', 'raw_tracepoint_writable', 'tracing', 'syscall'], [4, 27, 45, 67]],
   [['sched_cls', 'sched_act', 'xdp', 'lwt_in', 'lwt_out', 'lwt_xmit', 'lwt_seg6local'], [28]],
@@ -277,7 +277,7 @@ const GROUPS: readonly (readonly [readonly ProgTypeName[], readonly number[]])[]
   [['xdp', 'tracing', 'syscall'], [188]],
   [['sched_cls', 'sched_act'], [18, 19, 31, 32, 48, 66, 151, 152, 155, 192]],
   [['lwt_in', 'lwt_xmit'], [73]],
-  [['tracing', 'syscall'], [111, 121, 147, 162]],
+  [['tracing', 'syscall'], [111, 121, 162]],
   [['xdp'], [44, 51, 54, 65, 189, 190]],
   [['sk_skb'], [52, 72]],
   [['sock_ops'], [53, 59, 70, 142, 143, 144]],
@@ -314,13 +314,43 @@ const NEEDS_CAP_PERFMON = new Set([
   191, 196,
 ])
 
+/** A refusal the verifier gives after the prototype and GPL checks. */
+export interface LateRefusal {
+  message: string
+  errno: number
+}
+
+const funcIpElsewhere = (progType: ProgTypeName): LateRefusal => ({
+  message: `func bpf_get_func_ip#173 not supported for program type ${PROG_TYPE_IDS[progType]}`,
+  errno: 524,
+})
+const notInProbe: LateRefusal = { message: 'helper call is not allowed in probe', errno: 22 }
+
+/** Program types that have a helper's prototype yet refuse the call, with the verifier's words:
+ * bpf_get_func_ip outside kprobes and fentry/fexit/fmod_ret (ENOTSUPP), and helpers whose
+ * prototype's `allowed()` rejects the program (bpf_d_path outside allowlisted fentry targets,
+ * bpf_sk_storage_get/delete in syscall programs). */
+export const HELPER_LATE_REFUSALS: Readonly<Record<number, Partial<Record<ProgTypeName, LateRefusal>>>> = {
+  107: { syscall: notInProbe },
+  108: { syscall: notInProbe },
+  147: { tracing: notInProbe, syscall: notInProbe },
+  173: {
+    tracepoint: funcIpElsewhere('tracepoint'),
+    perf_event: funcIpElsewhere('perf_event'),
+    raw_tracepoint: funcIpElsewhere('raw_tracepoint'),
+    raw_tracepoint_writable: funcIpElsewhere('raw_tracepoint_writable'),
+    syscall: funcIpElsewhere('syscall'),
+    tracing: { message: 'func bpf_get_func_ip#173 supported only for fentry/fexit/fmod_ret programs', errno: 524 },
+  },
+}
+
 const PROG_TYPES_OF = new Map<number, readonly ProgTypeName[]>()
 for (const [types, ids] of GROUPS) for (const id of ids) PROG_TYPES_OF.set(id, types)
 
 function info(id: number): HelperInfo {
   const progTypes = PROG_TYPES_OF.get(id) ?? []
   const out: HelperInfo = { id, name: HELPER_NAMES[id], progTypes }
-  if (progTypes.length > 0) out.gplOnly = GPL_ONLY.has(id)
+  if (progTypes.length > 0 || HELPER_LATE_REFUSALS[id]) out.gplOnly = GPL_ONLY.has(id)
   if (GPL_ONLY_EXCEPT[id]) out.gplOnlyExcept = GPL_ONLY_EXCEPT[id]
   return out
 }

@@ -1,0 +1,242 @@
+/**
+ * Which helpers and kfuncs a BPF program may call, decided as a 6.18 kernel decides it, with the
+ * kernel's (or libbpf's) words for every refusal. The engine implements the functions; this layer
+ * is the data it is handed at load.
+ */
+import type { KfuncImpl } from '../bpf'
+import { UxdpError } from '../errors'
+import { HELPER_INFO, HELPER_LATE_REFUSALS, helperInfo, helperIsGplOnly, LAST_HELPER_ID, type HelperInfo, type HelperSpec } from './helpers'
+import { KERNEL_KFUNC_PROG_TYPES, KFUNCS, kfuncAllowed, kfuncTable, SEED_KFUNCS, SLEEPABLE_KERNEL_KFUNCS, type KfuncSpec } from './kfuncs'
+import { KfuncRegistry } from './registry'
+import { ESTABLISHED_PROG_TYPES, isProgTypeName, type ProgTypeName } from './progtypes'
+
+export * from './helpers'
+export * from './kfuncs'
+export * from './progtypes'
+export * from './registry'
+
+/** The licence strings the kernel counts as GPL-compatible (`license_is_gpl_compatible`), compared
+ * exactly, up to the first NUL as the kernel reads the string. */
+export const GPL_COMPATIBLE_LICENSES: readonly string[] = [
+  'GPL',
+  'GPL v2',
+  'GPL and additional rights',
+  'Dual BSD/GPL',
+  'Dual MIT/GPL',
+  'Dual MPL/GPL',
+]
+
+export function licenseIsGplCompatible(license: string): boolean {
+  if (typeof license !== 'string') return false
+  const nul = license.indexOf('\0')
+  return GPL_COMPATIBLE_LICENSES.includes(nul < 0 ? license : license.slice(0, nul))
+}
+
+/** Capabilities the loader holds; `bpf_base_func_proto` withholds some helpers without them. */
+export interface Caps {
+  /** CAP_BPF (or CAP_SYS_ADMIN). Default true. */
+  bpf?: boolean
+  /** CAP_PERFMON (or CAP_SYS_ADMIN). Default true. */
+  perfmon?: boolean
+}
+
+function established(progType: ProgTypeName): void {
+  if (!isProgTypeName(progType)) throw new UxdpError('EINVAL', `unknown program type ${String(progType)}`)
+  if (!ESTABLISHED_PROG_TYPES.includes(progType)) {
+    throw new UxdpError('EOPNOTSUPP', `the helper and kfunc sets of ${progType} programs are not established`)
+  }
+}
+
+function capsAllow(h: HelperInfo, caps: Caps | undefined): boolean {
+  const cap = (h as HelperSpec).cap
+  if (cap === 'CAP_BPF') return caps?.bpf !== false
+  if (cap === 'CAP_PERFMON') return caps?.perfmon !== false
+  return true
+}
+
+/** The helpers a program of this type may call: full specs where the policy has the prototype
+ * (every helper XDP can call), else id, name and program types. */
+export function helpersFor(progType: ProgTypeName, options: { caps?: Caps } = {}): (HelperSpec | HelperInfo)[] {
+  established(progType)
+  return HELPER_INFO.filter((h) => h.progTypes.includes(progType) && capsAllow(h, options.caps))
+}
+
+export interface KfuncsForOptions {
+  /** Offer the seed's convenience kfuncs (uxdp extensions, not in the kernel); on the names both
+   * sides use, the seed's version. Default false. */
+  seed?: boolean
+  /** The XDP program is loaded device-bound (needed for the metadata kfuncs). Default false. */
+  devBound?: boolean
+  /** User kfuncs to include. */
+  userKfuncs?: KfuncRegistry | readonly KfuncSpec[]
+}
+
+function userSpecs(user: KfuncRegistry | readonly KfuncSpec[] | undefined): readonly KfuncSpec[] {
+  if (user === undefined) return []
+  return user instanceof KfuncRegistry ? user.list() : user
+}
+
+/** The described kfuncs a program of this type may call (kernel, then seed and user ones if asked). */
+export function kfuncsFor(progType: ProgTypeName, options: KfuncsForOptions = {}): KfuncSpec[] {
+  established(progType)
+  const pool = [...kfuncTable({ seed: options.seed }), ...userSpecs(options.userKfuncs)]
+  return pool.filter((k) => kfuncAllowed(k.progTypes, progType) && (k.requires !== 'dev-bound' || options.devBound === true))
+}
+
+/** Every 6.18 kernel kfunc name a program of this type may call, described or not. */
+export function kernelKfuncNamesFor(progType: ProgTypeName): string[] {
+  established(progType)
+  return [...KERNEL_KFUNC_PROG_TYPES].filter(([, types]) => kfuncAllowed(types, progType)).map(([name]) => name)
+}
+
+/**
+ * The engine's load options for a program type, from this policy: the helper ids and kernel kfunc
+ * names it may call (the engine still offers only those it implements; device binding is
+ * checkCalls' business), the seed switch, and the registry's implementations this program type
+ * may call.
+ */
+export function loadOptionsFor(
+  progType: ProgTypeName,
+  options: { caps?: Caps; seed?: boolean; userKfuncs?: KfuncRegistry } = {},
+): { helpers: number[]; kfuncs: string[]; seedKfuncs: boolean; userKfuncs: Record<string, KfuncImpl> } {
+  const user = options.userKfuncs
+  return {
+    helpers: helpersFor(progType, { caps: options.caps }).map((h) => h.id),
+    kfuncs: kernelKfuncNamesFor(progType),
+    seedKfuncs: options.seed === true,
+    userKfuncs: user ? Object.fromEntries(Object.entries(user.implementations()).filter(([n]) => kfuncAllowed(user.get(n)!.spec.progTypes, progType))) : {},
+  }
+}
+
+export type HelperCall = number | { id: number; pc?: number }
+export type KfuncCall = string | { name: string; pc?: number; weak?: boolean }
+
+export interface CheckCallsInput {
+  progType: ProgTypeName
+  /** The program's licence section. */
+  license: string
+  helperIds?: readonly HelperCall[]
+  kfuncNames?: readonly KfuncCall[]
+  /** Kfuncs users implemented in TypeScript. */
+  userKfuncs?: KfuncRegistry | readonly KfuncSpec[]
+  /** Offer the seed's convenience kfuncs (as KfuncsForOptions.seed). Default false: kernel-exact. */
+  seed?: boolean
+  /** Loaded device-bound (BPF_F_XDP_DEV_BOUND_ONLY). Default false. */
+  devBound?: boolean
+  /** Loaded sleepable (BPF_F_SLEEPABLE; never for XDP). Default false. */
+  sleepable?: boolean
+  caps?: Caps
+}
+
+/** A refusal: the verifier's log line (or libbpf's warning), the call's pc when given, and the errno
+ * the load fails with (EINVAL 22, EACCES 13, ESRCH 3). */
+export type CheckResult = { ok: true } | { ok: false; message: string; pc?: number; errno: number }
+
+const EINVAL = 22
+const EACCES = 13
+const ESRCH = 3
+
+interface Site {
+  kind: 'helper' | 'kfunc'
+  id: number
+  name: string
+  pc?: number
+  weak?: boolean
+  order: number
+}
+
+function refuse(message: string, errno: number, site?: Site): CheckResult {
+  return site?.pc === undefined ? { ok: false, message, errno } : { ok: false, message, pc: site.pc, errno }
+}
+
+function sites(input: CheckCallsInput): Site[] {
+  const out: Site[] = []
+  for (const h of input.helperIds ?? []) {
+    const id = typeof h === 'number' ? h : h?.id
+    if (typeof id !== 'number' || !Number.isInteger(id)) throw new UxdpError('EINVAL', `helper ids must be integers, got ${String(id)}`)
+    out.push({ kind: 'helper', id, name: '', pc: typeof h === 'number' ? undefined : h.pc, order: out.length })
+  }
+  for (const k of input.kfuncNames ?? []) {
+    const name = typeof k === 'string' ? k : k?.name
+    if (typeof name !== 'string' || name === '') throw new UxdpError('EINVAL', `kfunc names must be non-empty strings, got ${String(name)}`)
+    const site: Site = { kind: 'kfunc', id: -1, name, order: out.length }
+    if (typeof k !== 'string') {
+      if (k.pc !== undefined) site.pc = k.pc
+      if (k.weak) site.weak = true
+    }
+    out.push(site)
+  }
+  for (const s of out) {
+    if (s.pc !== undefined && (!Number.isInteger(s.pc) || s.pc < 0)) throw new UxdpError('EINVAL', `pc must be a non-negative integer, got ${String(s.pc)}`)
+  }
+  return out
+}
+
+/** Verification order: by pc where given, else as listed (helpers first). */
+const byPc = (a: Site, b: Site): number => (a.pc ?? Infinity) - (b.pc ?? Infinity) || a.order - b.order
+
+/**
+ * Checks a program's helper and kfunc calls as libbpf and the 6.18 verifier would, returning the
+ * first refusal:
+ *
+ * 1. libbpf, resolving kfunc externs: a name no kernel, seed (if offered) or user kfunc has
+ *    (weak externs resolve to 0 and pass);
+ * 2. the verifier's pass over kfunc calls before it runs the program: a non-GPL-compatible licence,
+ *    then a metadata kfunc outside a device-bound program;
+ * 3. the verifier's walk, in pc order: an unknown helper id, a helper the program type (or missing
+ *    capability) does not get, a GPL-only helper from a non-GPL program, a sleeping helper in a
+ *    non-sleepable program, a kfunc the program type does not get, a sleepable kfunc in a
+ *    non-sleepable program.
+ */
+export function checkCalls(input: CheckCallsInput): CheckResult {
+  if (typeof input !== 'object' || input === null) throw new UxdpError('EINVAL', 'checkCalls takes an object')
+  const { progType } = input
+  established(progType)
+  const gpl = licenseIsGplCompatible(input.license)
+  const all = sites(input)
+  const user = new Map(userSpecs(input.userKfuncs).map((k) => [k.name, k]))
+  const seed = new Map((input.seed ? SEED_KFUNCS : []).map((k) => [k.name, k]))
+  const described = new Map(KFUNCS.map((k) => [k.name, k]))
+  const kfuncs = all.filter((s) => s.kind === 'kfunc')
+
+  // 1. libbpf: every kfunc extern must resolve.
+  const resolved = kfuncs.filter((s) => KERNEL_KFUNC_PROG_TYPES.has(s.name) || seed.has(s.name) || user.has(s.name))
+  const missing = kfuncs.find((s) => !resolved.includes(s) && !s.weak)
+  if (missing) return refuse(`extern (func ksym) '${missing.name}': not found in kernel or module BTFs`, ESRCH, missing)
+
+  // 2. Before the walk: every kfunc call needs a GPL-compatible program; metadata kfuncs a device.
+  for (const s of [...resolved].sort(byPc)) {
+    if (!gpl) return refuse('cannot call kernel function from non-GPL compatible program', EINVAL, s)
+    if (described.get(s.name)?.requires === 'dev-bound' && !input.devBound) {
+      return refuse('metadata kfuncs require device-bound program', EINVAL, s)
+    }
+  }
+
+  // 3. The walk.
+  const walk = [...all.filter((s) => s.kind === 'helper'), ...resolved].sort(byPc)
+  for (const s of walk) {
+    if (s.kind === 'helper') {
+      if (s.id < 0 || s.id > LAST_HELPER_ID) return refuse(`invalid func unknown#${s.id}`, EINVAL, s)
+      const h = helperInfo(s.id)
+      const name = h?.name ?? 'bpf_unspec'
+      const late = HELPER_LATE_REFUSALS[s.id]?.[progType]
+      if (!h || !(h.progTypes.includes(progType) || late) || !capsAllow(h, input.caps)) {
+        return refuse(`program of this type cannot use helper ${name}#${s.id}`, EINVAL, s)
+      }
+      if (!gpl && helperIsGplOnly(h, progType)) return refuse('cannot call GPL-restricted function from non-GPL compatible program', EINVAL, s)
+      if (late) return refuse(late.message, late.errno, s)
+      if ((h as HelperSpec).mightSleep && !input.sleepable) return refuse('helper call might sleep in a non-sleepable prog', EINVAL, s)
+    } else {
+      // A kernel name is the kernel's kfunc (or, offered, the seed's version of it), never a user's.
+      const kernelTypes = KERNEL_KFUNC_PROG_TYPES.get(s.name)
+      const spec = kernelTypes ? (seed.get(s.name) ?? described.get(s.name)) : (seed.get(s.name) ?? user.get(s.name))
+      const types = kernelTypes ?? spec?.progTypes ?? []
+      if (!kfuncAllowed(types, progType)) return refuse(`calling kernel function ${s.name} is not allowed`, EACCES, s)
+      const sleeps = spec ? spec.flags.includes('KF_SLEEPABLE') : SLEEPABLE_KERNEL_KFUNCS.has(s.name)
+      if (sleeps && !input.sleepable) {
+        return refuse(`program must be sleepable to call sleepable kfunc ${s.name}`, EACCES, s)
+      }
+    }
+  }
+  return { ok: true }
+}
