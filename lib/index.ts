@@ -63,6 +63,7 @@ export {
   type TestRunResult,
   type XdpMd,
 } from './bpf'
+export * from './policy'
 export { version } from './version'
 export {
   CpuMap,

@@ -186,9 +186,10 @@ function uxdpSide(path: string): Side {
     },
     dump(name) {
       const m = map(name)
-      return m.keys().map((key) => {
+      // bpftool map dump lists the keys whose lookup succeeds (a prog array's empty slots are not listed)
+      return m.keys().flatMap((key) => {
         const value = m.lookup(key)
-        return value ? { key: Buffer.from(key), value: Buffer.from(value) } : { key: Buffer.from(key) }
+        return value ? [{ key: Buffer.from(key), value: Buffer.from(value) }] : []
       })
     },
     records: (name) => map(name).records().map((b) => Buffer.from(b)),

@@ -476,7 +476,9 @@ fn bpf_loop(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     }
     let nr = nr & 0xffff_ffff;
     if nr > BPF_MAX_LOOPS {
-        return Ok(errno_ret(Errno::E2BIG));
+        // The verifier inlines bpf_loop when flags is 0, and the inlined code sets -E2BIG with
+        // a 32-bit move: programs see it zero-extended.
+        return Ok(errno_ret(Errno::E2BIG) & 0xffff_ffff);
     }
     let pc = m.func_pc(callback)?;
     for i in 0..nr {
@@ -485,6 +487,44 @@ fn bpf_loop(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
         }
     }
     Ok(nr)
+}
+
+/// bpf_for_each_map_elem: calls `callback(map, &key, &value, ctx)` for each element in the map's
+/// own order until it returns nonzero; returns how many elements it was called for.
+fn for_each_map_elem(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let (handle, callback, ctx, flags) = (a[0], a[1], a[2], a[3]);
+    if flags != 0 {
+        return Ok(errno_ret(Errno::EINVAL));
+    }
+    let map = m.map_arg(handle)?;
+    let kind = map.def().map_type;
+    if !matches!(kind, MapType::Array | MapType::PercpuArray | MapType::Hash | MapType::LruHash) {
+        return Err(fault(Errno::EINVAL, format!("cannot pass map_type {} into func bpf_for_each_map_elem#164", kind as u32)));
+    }
+    let pc = m.func_pc(callback)?;
+    let keys: Vec<Vec<u8>> = map.keys().collect();
+    // The key is handed over read-only, as the kernel hands out its own copy.
+    let mut key_buf = vec![0u8; map.def().key_size.max(1) as usize];
+    let key_addr = key_buf.as_mut_ptr() as u64;
+    m.mem.push(Region::new(key_addr, key_buf.len() as u64, false, RegionKind::Mem, key_addr));
+    let mut n = 0u64;
+    let mut result = Ok(());
+    for key in keys {
+        let Some(value) = map.lookup(&key, m.cpu) else { continue };
+        key_buf[..key.len()].copy_from_slice(&key);
+        n += 1;
+        match m.call(pc, [handle, key_addr, value, ctx, 0]) {
+            Ok(0) => {}
+            Ok(_) => break,
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        }
+    }
+    m.mem.retain(|r| !(r.kind == RegionKind::Mem && r.tag == key_addr));
+    result?;
+    Ok(n)
 }
 
 fn dynptr_from_mem(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
@@ -600,6 +640,7 @@ pub const NATIVE_HELPERS: &[(u32, &str, HelperFn)] = &[
     (133, "bpf_ringbuf_discard", ringbuf_discard),
     (134, "bpf_ringbuf_query", ringbuf_query),
     (160, "bpf_ktime_get_coarse_ns", ktime_get_coarse_ns),
+    (164, "bpf_for_each_map_elem", for_each_map_elem),
     (181, "bpf_loop", bpf_loop),
     (188, "bpf_xdp_get_buff_len", xdp_get_buff_len),
     (189, "bpf_xdp_load_bytes", xdp_load_bytes),

@@ -199,6 +199,50 @@ fn xdp_pull_data(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     Ok(ret(r))
 }
 
+/// `struct bpf_iter_num`'s 8 bytes: the current value (starting one before `start`) and the end.
+fn iter_num_state(m: &mut Machine<'_>, it: u64) -> Result<&'static mut [u8], Trap> {
+    // SAFETY: as for every helper argument, the region is live for the run.
+    let b = m.write_arg(it, 8)?;
+    Ok(unsafe { std::slice::from_raw_parts_mut(b.as_mut_ptr(), 8) })
+}
+
+fn iter_num_set(b: &mut [u8], cur: i32, end: i32) {
+    b[..4].copy_from_slice(&cur.to_le_bytes());
+    b[4..].copy_from_slice(&end.to_le_bytes());
+}
+
+fn iter_num_new(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let (start, end) = (a[1] as i32, a[2] as i32);
+    let s = iter_num_state(m, a[0])?;
+    if start > end {
+        iter_num_set(s, 0, 0);
+        return Ok(errno_ret(Errno::EINVAL));
+    }
+    if i64::from(end) - i64::from(start) > i64::from(super::helpers::BPF_MAX_LOOPS as u32) {
+        iter_num_set(s, 0, 0);
+        return Ok(errno_ret(Errno::E2BIG));
+    }
+    iter_num_set(s, start.wrapping_sub(1), end);
+    Ok(0)
+}
+
+fn iter_num_next(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let s = iter_num_state(m, a[0])?;
+    let cur = i32::from_le_bytes(s[..4].try_into().unwrap());
+    let end = i32::from_le_bytes(s[4..].try_into().unwrap());
+    if i64::from(cur) + 1 >= i64::from(end) {
+        iter_num_set(s, 0, 0);
+        return Ok(0);
+    }
+    iter_num_set(s, cur + 1, end);
+    Ok(a[0])
+}
+
+fn iter_num_destroy(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    iter_num_set(iter_num_state(m, a[0])?, 0, 0);
+    Ok(0)
+}
+
 fn dynptr_iterator(_: &mut Machine<'_>, _: &[u64; 5]) -> Result<u64, Trap> {
     Err(fault(Errno::EOPNOTSUPP, "bpf_dynptr_iterator is not callable from BPF programs in uxdp yet"))
 }
@@ -219,6 +263,9 @@ pub const NATIVE_KFUNCS: &[(&str, HelperFn)] = &[
     ("bpf_xdp_metadata_rx_hash", metadata_rx_hash),
     ("bpf_xdp_metadata_rx_vlan_tag", metadata_rx_vlan_tag),
     ("bpf_xdp_pull_data", xdp_pull_data),
+    ("bpf_iter_num_new", iter_num_new),
+    ("bpf_iter_num_next", iter_num_next),
+    ("bpf_iter_num_destroy", iter_num_destroy),
 ];
 
 /// The seed's convenience API as kfuncs; `bpf_dynptr_clone` here takes the seed's offset.
