@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
-import { call, checkBytes, checkInt, checkU32, UxdpError } from './errors'
+import { call, checkBytes, checkInt, checkU32, ERRNO, UxdpError, type ErrnoName } from './errors'
 import { native } from './native'
+import { checkCalls, ESTABLISHED_PROG_TYPES, helpersFor, kernelKfuncNamesFor, KfuncRegistry, PROG_TYPE_IDS, type ProgTypeName } from './policy'
 
 /** `struct xdp_md` as BPF_PROG_TEST_RUN's ctx_in and ctx_out carry it. */
 export interface XdpMd {
@@ -100,8 +101,14 @@ export interface LoadOptions {
   kfuncs?: readonly string[]
   /** Resolve dynptr kfunc names to the seed's convenience API where both exist. */
   seedKfuncs?: boolean
-  /** kfuncs implemented in TypeScript, by name. */
+  /** kfuncs implemented in TypeScript, by name (callable from any program type). */
   userKfuncs?: Readonly<Record<string, KfuncImpl>>
+  /** kfuncs implemented in TypeScript with their specs (program types, flags), checked by the policy. */
+  registry?: KfuncRegistry
+  /** Loaded device-bound (BPF_F_XDP_DEV_BOUND_ONLY): what the XDP metadata kfuncs need. */
+  devBound?: boolean
+  /** false: skip the policy layer; every helper and kfunc the engine implements is callable. */
+  policy?: boolean
   /** CPUs per-CPU maps keep values for. Default 1. */
   nrCpus?: number
 }
@@ -150,6 +157,50 @@ export function describeObject(source: string | Uint8Array): ObjectDescription {
   return parseInfo(call(() => native.bpfObjectDescribe(bytes)))
 }
 
+interface ObjectCalls {
+  license: string
+  programs: { name: string; progType: number; autoload: boolean; helpers: { id: number; pc: number }[]; kfuncs: { name: string; pc: number; weak: boolean }[] }[]
+}
+
+const PROG_TYPE_BY_ID = new Map(Object.entries(PROG_TYPE_IDS).map(([name, id]) => [id as number, name as ProgTypeName]))
+
+function errnoName(errno: number): ErrnoName {
+  const hit = Object.entries(ERRNO).find(([, n]) => n === Math.abs(errno))
+  return (hit?.[0] as ErrnoName | undefined) ?? 'EINVAL'
+}
+
+/** The policy layer before a load: every program to load is checked as the verifier checks its
+ * calls (program type, license, kfunc resolution), and the engine is handed the helpers and kfuncs
+ * those program types may call. Program types the policy has not established load unrestricted. */
+function applyPolicy(bytes: Uint8Array, options: LoadOptions, registry: KfuncRegistry): { helpers?: number[]; kfuncs?: string[] } {
+  const calls = JSON.parse(call(() => native.bpfObjectCalls(bytes))) as ObjectCalls
+  const selected = calls.programs.filter((p) => (options.prog === undefined ? p.autoload : p.name === options.prog))
+  const types = new Set<ProgTypeName>()
+  for (const p of selected) {
+    const type = PROG_TYPE_BY_ID.get(p.progType)
+    if (!type || !ESTABLISHED_PROG_TYPES.includes(type)) return {}
+    types.add(type)
+    const r = checkCalls({
+      progType: type,
+      license: calls.license,
+      helperIds: p.helpers,
+      kfuncNames: p.kfuncs,
+      userKfuncs: registry,
+      seed: options.seedKfuncs,
+      devBound: options.devBound,
+    })
+    if (!r.ok) throw new UxdpError(errnoName(r.errno), `prog '${p.name}': ${r.message}`, { op: 'bpf_prog_load', offset: r.pc })
+  }
+  if (types.size === 0) return {}
+  const helpers = new Set<number>()
+  const kfuncs = new Set<string>()
+  for (const t of types) {
+    for (const h of helpersFor(t)) helpers.add(h.id)
+    for (const k of kernelKfuncNamesFor(t)) kfuncs.add(k)
+  }
+  return { helpers: [...helpers], kfuncs: [...kfuncs] }
+}
+
 /**
  * An object file as `bpf_object__open` + `bpf_object__load` make it: every autoload program loaded
  * (or the one asked for), maps created and shared between its programs, global data initialised,
@@ -174,13 +225,18 @@ export class BpfObject {
     this.externs = info.externs
   }
 
-  /** Opens and loads an object file (a path or its bytes). Refusals throw UxdpError. */
+  /** Opens and loads an object file (a path or its bytes). Refusals throw UxdpError with the
+   * verifier's or libbpf's words. */
   static open(source: string | Uint8Array, options: LoadOptions = {}): BpfObject {
     const bytes = bytesOf(source)
-    const user = Object.entries(options.userKfuncs ?? {})
-    for (const [name, impl] of user) {
+    const registry = new KfuncRegistry()
+    for (const k of options.registry?.list() ?? []) registry.register({ ...k, args: k.args, flags: k.flags }, options.registry!.get(k.name)!.impl)
+    for (const [name, impl] of Object.entries(options.userKfuncs ?? {})) {
       if (typeof impl !== 'function') throw new UxdpError('EINVAL', `kfunc ${name} is not a function`)
+      registry.register({ name, progTypes: 'any' }, impl)
     }
+    const user = Object.entries(registry.implementations())
+    const policy = options.policy === false ? undefined : applyPolicy(bytes, options, registry)
     const dispatch =
       user.length === 0
         ? undefined
@@ -195,8 +251,8 @@ export class BpfObject {
         bytes,
         {
           prog: options.prog,
-          helpers: options.helpers ? [...options.helpers] : undefined,
-          kfuncs: options.kfuncs ? [...options.kfuncs] : undefined,
+          helpers: options.helpers ? [...options.helpers] : policy?.helpers,
+          kfuncs: options.kfuncs ? [...options.kfuncs] : policy?.kfuncs,
           seedKfuncs: options.seedKfuncs,
           nrCpus,
           userKfuncs: user.map(([n]) => n),

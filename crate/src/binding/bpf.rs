@@ -160,6 +160,47 @@ pub fn bpf_object_info(h: &BpfHandle) -> Result<String> {
     })
 }
 
+/// Per program: its uapi program type and the helper ids and kfunc externs it calls, with pcs,
+/// for the policy layer's checks before a load.
+#[napi]
+pub fn bpf_object_calls(bytes: &[u8]) -> Result<String> {
+    use crate::bpf::insn::{CALL, JMP, PSEUDO_KFUNC_CALL};
+    guard("bpf_object__open", || {
+        let object = crate::bpf::elf::parse(bytes)?;
+        let progs: Vec<String> = object
+            .programs
+            .iter()
+            .map(|p| {
+                let mut helpers = Vec::new();
+                let mut kfuncs = Vec::new();
+                for (pc, insn) in p.insns.iter().enumerate() {
+                    if insn.code != JMP | CALL {
+                        continue;
+                    }
+                    match insn.src() {
+                        0 => helpers.push(format!("{{\"id\":{},\"pc\":{pc}}}", insn.imm)),
+                        PSEUDO_KFUNC_CALL => {
+                            if let Some(e) = usize::try_from(insn.imm).ok().and_then(|i| object.externs.get(i)) {
+                                kfuncs.push(format!("{{\"name\":{},\"pc\":{pc},\"weak\":{}}}", json_str(&e.name), e.weak));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                format!(
+                    "{{\"name\":{},\"progType\":{},\"autoload\":{},\"helpers\":[{}],\"kfuncs\":[{}]}}",
+                    json_str(&p.name),
+                    p.kind.prog_type(),
+                    p.autoload,
+                    helpers.join(","),
+                    kfuncs.join(",")
+                )
+            })
+            .collect();
+        Ok(format!("{{\"license\":{},\"programs\":[{}]}}", json_str(&object.license), progs.join(",")))
+    })
+}
+
 /// The same for an object file that is only opened, not loaded (`uxdp prog show`).
 #[napi]
 pub fn bpf_object_describe(bytes: &[u8]) -> Result<String> {
