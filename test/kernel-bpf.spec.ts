@@ -724,7 +724,10 @@ class Layout {
   }
 }
 
-function fragsCases(section: string): Case[] {
+/** `flags` (e.g. -mcpu=v3: 32-bit ALU and jumps in the instructions) go into the title. */
+const cpuNote = (flags: string[]) => (flags.length ? ` [${flags.join(' ')}]` : '')
+
+function fragsCases(section: string, flags: string[] = []): Case[] {
   const defines = section === 'xdp.frags' ? {} : { UXDP_SEC: `"${section}"` }
   return Object.entries(fragsChecks).map(([prog, chk]) => {
     const meta = prog === 'frags_head' ? 128 : undefined
@@ -745,7 +748,7 @@ function fragsCases(section: string): Case[] {
       )
     if (prog === 'frags_load') runs.push({ size: 9000, linear: 100 }, { size: 40000, linear: 3000 }, { size: 4096, linear: 14 })
     if (prog === 'frags_direct') runs.push({ size: 9000, linear: 100 }, { size: 40000, linear: 3000 }, { size: 4096, linear: 40 })
-    return { title: `${prog} (SEC("${section}")): ${runs.map((r) => r.size).join(', ')} B`, src: 'bpf_frags.bpf.c', defines, prog, runs, ...chk, noSlots: prog === 'frags_meta' }
+    return { title: `${prog} (SEC("${section}"))${cpuNote(flags)}: ${runs.map((r) => r.size).join(', ')} B`, src: 'bpf_frags.bpf.c', defines, flags, prog, runs, ...chk, noSlots: prog === 'frags_meta' }
   })
 }
 
@@ -921,10 +924,10 @@ const dynptrChecks: Record<string, Pick<Case, 'check' | 'slots'>> = {
   },
 }
 
-function dynptrCases(): Case[] {
+function dynptrCases(flags: string[] = []): Case[] {
   return Object.entries(dynptrChecks).map(([prog, chk]) => {
     const runs: Input[] = [...SIZES.map((size) => ({ size })), { size: 9000, linear: 100 }, { size: 20000, linear: 14 }, { size: TOO_BIG, error: 'ENOMEM' }]
-    return { title: `${prog}: ${runs.map(describeInput).join('; ')}`, src: 'bpf_dynptr.bpf.c', prog, runs, ...chk }
+    return { title: `${prog}${cpuNote(flags)}: ${runs.map(describeInput).join('; ')}`, src: 'bpf_dynptr.bpf.c', flags, prog, runs, ...chk }
   })
 }
 
@@ -1370,11 +1373,11 @@ const loopChecks: Record<string, Pick<Case, 'check' | 'slots'>> = {
   },
 }
 
-function loopCases(): Case[] {
+function loopCases(flags: string[] = []): Case[] {
   return Object.entries(loopChecks).map(([prog, chk]) => {
     // with a 14-byte linear part the frags hold 17 * 4096 bytes at most: 69646 in all
     const runs: Input[] = [...SIZES.map((size) => ({ size })), { size: 69646, linear: 14 }, { size: 69647, linear: 14, error: 'ENOMEM' }, { size: 9000, linear: 100 }]
-    return { title: `${prog}: ${runs.map(describeInput).join('; ')}`, src: 'bpf_loop.bpf.c', prog, runs, ...chk }
+    return { title: `${prog}${cpuNote(flags)}: ${runs.map(describeInput).join('; ')}`, src: 'bpf_loop.bpf.c', flags, prog, runs, ...chk }
   })
 }
 
@@ -1620,6 +1623,10 @@ describe.skipIf(!oracle.ok)(oracle.ok ? `BPF engine differential (${uxdpMode}) o
   })
   describe('bpf_actions.bpf.c: verdicts, bpf_redirect / bpf_redirect_map, time and prandom', () => {
     it.each(actionCases.map((c) => [titleOf(c), c] as const))('%s', (_t, c) => runCase(c))
+  })
+  describe('the same programs built with -mcpu=v3 (ALU32, JMP32)', () => {
+    const v3 = ['-mcpu=v3']
+    it.each([...fragsCases('xdp.frags', v3), ...dynptrCases(v3), ...loopCases(v3)].map((c) => [titleOf(c), c] as const))('%s', (_t, c) => runCase(c))
   })
   describe('bpf_frags.bpf.c built with SEC("xdp") (no frags flag): test_run gives it the same frags', () => {
     it.each(fragsCases('xdp').map((c) => [titleOf(c), c] as const))('%s', (_t, c) => runCase(c))
