@@ -178,7 +178,9 @@ function uxdpSide(path: string): Side {
           data: Buffer.concat([Buffer.alloc(meta), packet]),
           ctx: { data: meta, dataEnd: meta + (inp.linear ?? packet.length), ...inp.ctx },
         })
-        return { ok: true, retval: r.retval >>> 0, out: Buffer.from(r.dataOut), ctxOut: { ...r.ctxOut } }
+        const c = r.ctxOut
+        const ctxOut = { data: c.data, dataEnd: c.dataEnd, dataMeta: c.dataMeta, ingressIfindex: c.ingressIfindex, rxQueueIndex: c.rxQueueIndex, egressIfindex: c.egressIfindex }
+        return { ok: true, retval: r.retval >>> 0, out: Buffer.from(r.dataOut), ctxOut }
       } catch (e) {
         if (e instanceof api.UxdpError) return { ok: false, code: e.code, message: e.message }
         throw e
@@ -412,7 +414,7 @@ function runCase(c: Case) {
         if (!kr.ok) throw new Error(`${label}: BPF_PROG_TEST_RUN failed: ${kr.message}`)
         const meta = kr.ctxOut?.data ?? inp.meta ?? META
         const rec = slotsOf(kr.out)
-        if (show && !c.noSlots) console.log(`[kernel-bpf] ${label}: retval ${kr.retval}, ${rec.count} slots${rec.overflow ? ' + overflow' : ''}: ${rec.slots.map(fmt).join(' ')}`)
+        if (show && !c.noSlots) console.log(`[kernel-bpf] ${label}: retval ${kr.retval}, ctx_out ${JSON.stringify(kr.ctxOut)}, ${rec.count} slots${rec.overflow ? ' + overflow' : ''}: ${rec.slots.map(fmt).join(' ')}`)
         if (!c.noSlots) {
           expect(rec.overflow, `${label}: the record did not fit the metadata area`).toBe(false)
           const want = typeof c.slots === 'function' ? c.slots(inp) : c.slots
