@@ -14,8 +14,17 @@
  * while it was being built; when lib/index has no BpfObject the uxdp half is skipped and one test
  * fails saying so (UXDP_BPF_KERNEL_ONLY=1 turns that failure into a warning).
  *
+ * Programs (test/kernel/): bpf_frags (xdp_buff helpers, direct access; also as SEC("xdp")),
+ * bpf_dynptr (dynptr kfuncs and helpers), bpf_parse (Ethernet/IPv4/UDP via slices, checksums with
+ * bpf_csum_diff and bpf_loop), bpf_maps (array/hash/per-CPU/LRU maps, .rodata/.data/.bss,
+ * bpf_for_each_map_elem), bpf_loop (bpf_loop, bounded loops, bpf_iter_num), bpf_tail (tail calls),
+ * bpf_ringbuf (ring buffer records), bpf_actions (verdicts, redirects, time, prandom). Packet sizes
+ * 64 .. 73152 bytes, 73153 for ENOMEM; some also -mcpu=v3.
+ *
  * Skipped, loudly, when the kernel cannot be used (see helpers/kernel.ts); UXDP_REQUIRE_KERNEL=1 turns
- * the skip into a failure. UXDP_BPF_SHOW=1 prints the kernel's slots of every run.
+ * the skip into a failure. UXDP_BPF_SHOW=1 prints the kernel's slots and ctx_out of every run.
+ * UXDP_BPF_SELFCHECK=1 puts the kernel behind the BpfObject API too (every case must pass), =corrupt
+ * flips bytes on that side (every compared case must fail): a check of the comparisons themselves.
  */
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
