@@ -5,6 +5,10 @@
  * sides of the linear/frag and frag/frag boundaries, bpf_dynptr_adjust / _clone / _size, and
  * bpf_dynptr_copy / _memset. Offsets follow the packet length, so one object serves every size;
  * every step records what it observes (bpf_diff.h).
+ *
+ * Overlapping copies only where the kernel's result does not depend on its memcpy: when both
+ * ranges are in one piece (memmove) or neither is (256-byte chunks through a buffer). When only one
+ * is, the kernel copies straight between the overlapping packet bytes with memcpy.
  */
 #include "bpf_diff.h"
 #include "bpf_kfuncs.h"
@@ -185,8 +189,11 @@ int dyn_copy_memset(struct xdp_md *ctx)
 	len = bpf_dynptr_size(&p);
 	R(bpf_dynptr_clone(&p, &q));
 	R(bpf_dynptr_copy(&p, 100, &q, LIN - 50, 200));
-	R(bpf_dynptr_copy(&p, len - 300, &q, len - 500, 300));
+	R(bpf_dynptr_copy(&p, len - 300, &q, len - 700, 300));
 	R(bpf_dynptr_copy(&p, 0, &q, len - 10, 20));
+	/* overlapping: in one piece (memmove), across the linear/frag boundary (256-byte chunks) */
+	R(bpf_dynptr_copy(&p, 40, &q, 0, 100));
+	R(bpf_dynptr_copy(&p, LIN - 100, &q, LIN - 150, 300));
 	R(bpf_dynptr_memset(&p, LIN - 100, 300, 0xab));
 	R(bpf_dynptr_memset(&p, len - 10, 20, 0xcd));
 	R(bpf_dynptr_memset(&p, len - 10, 10, 0xcd));

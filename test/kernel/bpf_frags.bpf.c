@@ -184,6 +184,17 @@ int frags_head(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+/* data - data_meta, computed on 64-bit pointers (with -mcpu=v3 clang would otherwise spill a
+ * 32-bit copy of a packet pointer, which the verifier refuses) */
+static __always_inline __s32 metalen(struct xdp_md *ctx)
+{
+	__u64 data = (long)ctx->data;
+	__u64 meta = (long)ctx->data_meta;
+
+	asm volatile("%0 -= %1" : "+r"(data) : "r"(meta));
+	return (__s32)data;
+}
+
 /*
  * bpf_xdp_adjust_meta: moving data_meta moves the record, so this program writes its results as
  * __s32 into the first 64 bytes of the packet (direct access), not into slots.
@@ -196,15 +207,15 @@ int frags_meta(struct xdp_md *ctx)
 
 	__builtin_memset(res, 0, sizeof(res));
 	res[n++] = bpf_xdp_adjust_meta(ctx, -4);
-	res[n++] = ctx->data - ctx->data_meta;
+	res[n++] = metalen(ctx);
 	res[n++] = bpf_xdp_adjust_meta(ctx, 4 + 2);
 	res[n++] = bpf_xdp_adjust_meta(ctx, 8);
-	res[n++] = ctx->data - ctx->data_meta;
+	res[n++] = metalen(ctx);
 	res[n++] = bpf_xdp_adjust_meta(ctx, -256);
-	res[n++] = bpf_xdp_adjust_meta(ctx, -(int)(ctx->data - ctx->data_meta) - 4);
-	res[n++] = bpf_xdp_adjust_meta(ctx, (int)(ctx->data - ctx->data_meta) + 4);
-	res[n++] = bpf_xdp_adjust_meta(ctx, (int)(ctx->data - ctx->data_meta));
-	res[n++] = ctx->data - ctx->data_meta;
+	res[n++] = bpf_xdp_adjust_meta(ctx, -(int)(metalen(ctx)) - 4);
+	res[n++] = bpf_xdp_adjust_meta(ctx, (int)(metalen(ctx)) + 4);
+	res[n++] = bpf_xdp_adjust_meta(ctx, (int)(metalen(ctx)));
+	res[n++] = metalen(ctx);
 	res[n++] = bpf_xdp_adjust_meta(ctx, -16);
 	{
 		void *data = (void *)(long)ctx->data;
@@ -218,7 +229,7 @@ int frags_meta(struct xdp_md *ctx)
 			res[n++] = 0;
 		}
 	}
-	res[n++] = ctx->data - ctx->data_meta;
+	res[n++] = metalen(ctx);
 	res[n++] = bpf_xdp_get_buff_len(ctx);
 	{
 		void *data = (void *)(long)ctx->data;

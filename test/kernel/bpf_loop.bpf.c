@@ -3,9 +3,9 @@
  * Loops (written for uxdp; no kernel selftest code): bpf_loop with callbacks that walk the whole
  * packet in 64-byte chunks through bpf_xdp_load_bytes, bpf_dynptr_read or bpf_dynptr_slice and
  * sum / xor / hash the bytes; bpf_loop's own answers (zero iterations, bad flags, too many
- * iterations, a callback that stops); bounded C loops over the linear part and over chunks; the
- * open-coded number iterator (bpf_iter_num_new / _next / _destroy). Each records what it saw
- * (bpf_diff.h).
+ * iterations, a callback that stops); bounded C loops over the linear part and over chunks; with
+ * -DUXDP_ITER_NUM the open-coded number iterator (bpf_iter_num_new / _next / _destroy) in a program
+ * of its own (a kfunc a loader lacks fails the whole object). Each records what it saw (bpf_diff.h).
  */
 #include "bpf_diff.h"
 #include "bpf_kfuncs.h"
@@ -202,6 +202,15 @@ int loop_answers(struct xdp_md *ctx)
 	c.stop_at = 0;
 	R(bpf_loop(3, count_cb, &c, 0));
 	R(c.calls);
+	/* flags the verifier cannot see (0 at run time): the helper itself runs, not inlined code */
+	{
+		__u64 flags = ctx->rx_queue_index;
+
+		c.stop_at = 0xffffffff;
+		R(bpf_loop((1 << 23) + 1, count_cb, &c, flags));
+		R(bpf_loop(4, count_cb, &c, flags));
+		R(c.calls);
+	}
 	return XDP_PASS;
 }
 
@@ -219,8 +228,6 @@ int loop_bounded(struct xdp_md *ctx)
 	__u8 *data = (void *)(long)ctx->data;
 	__u8 *data_end = (void *)(long)ctx->data_end;
 	__u32 sum = 0, n = 0, fnv = BD_FNV_INIT;
-	struct bpf_iter_num it;
-	int *v;
 
 	/* direct access, bounded by 256 and by data_end */
 	for (int i = 0; i < 256; i++) {
@@ -253,10 +260,18 @@ int loop_bounded(struct xdp_md *ctx)
 	}
 	R(n);
 	R(sum);
+	return XDP_PASS;
+}
 
-	/* the open-coded iterator: [3, 11) and an empty range */
-	sum = 0;
-	n = 0;
+#ifdef UXDP_ITER_NUM
+SEC(UXDP_SEC)
+int loop_iter(struct xdp_md *ctx)
+{
+	__u32 sum = 0, n = 0;
+	struct bpf_iter_num it;
+	int *v;
+
+	/* the open-coded iterator: [3, 11), an empty range, a reversed one */
 	R(bpf_iter_num_new(&it, 3, 11));
 	while ((v = bpf_iter_num_next(&it))) {
 		__u8 b;
@@ -281,5 +296,6 @@ int loop_bounded(struct xdp_md *ctx)
 	R(n);
 	return XDP_PASS;
 }
+#endif
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

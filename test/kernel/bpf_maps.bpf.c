@@ -9,7 +9,8 @@
  *                a .data accumulator; with cfg.mode 1 a sum of weights from a .rodata table
  *   map_ops      map update/delete/lookup return codes: BPF_NOEXIST / BPF_EXIST, a full hash,
  *                array bounds, bad flags
- *   map_for_each bpf_for_each_map_elem over the array (with an early stop) and the hash
+ *   map_for_each bpf_for_each_map_elem over the array (with an early stop) and the hash; only with
+ *                -DUXDP_FOR_EACH (a helper a loader lacks fails the whole object)
  *
  * -DKEY_OFF=n and -DCFG_MODE=n set the .rodata constants. Build with -mcpu=v3 (atomics with fetch).
  */
@@ -194,6 +195,7 @@ int map_ops(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+#ifdef UXDP_FOR_EACH
 struct walk {
 	struct xdp_md *ctx;
 	__u64 n;
@@ -235,5 +237,6 @@ int map_for_each(struct xdp_md *ctx)
 	R(bpf_for_each_map_elem(&by_tail, sum_hash, &w, 1));
 	return XDP_PASS;
 }
+#endif
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
