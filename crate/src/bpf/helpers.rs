@@ -469,16 +469,28 @@ fn ringbuf_query(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     Ok(rb.query(a[1]))
 }
 
+/// The helper id the loader gives the bpf_loop calls the verifier would inline (flags a known 0):
+/// past every uapi id.
+pub const BPF_LOOP_INLINED: u32 = 255;
+
 fn bpf_loop(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    loop_common(m, a, false)
+}
+
+/// The inlined loop sets -E2BIG with a 32-bit move: programs see it zero-extended.
+fn bpf_loop_inlined(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    loop_common(m, a, true)
+}
+
+fn loop_common(m: &mut Machine<'_>, a: &[u64; 5], inlined: bool) -> Result<u64, Trap> {
     let (nr, callback, ctx, flags) = (a[0], a[1], a[2], a[3]);
     if flags != 0 {
         return Ok(errno_ret(Errno::EINVAL));
     }
     let nr = nr & 0xffff_ffff;
     if nr > BPF_MAX_LOOPS {
-        // The verifier inlines bpf_loop when flags is 0, and the inlined code sets -E2BIG with
-        // a 32-bit move: programs see it zero-extended.
-        return Ok(errno_ret(Errno::E2BIG) & 0xffff_ffff);
+        let e = errno_ret(Errno::E2BIG);
+        return Ok(if inlined { e & 0xffff_ffff } else { e });
     }
     let pc = m.func_pc(callback)?;
     for i in 0..nr {
@@ -666,6 +678,9 @@ pub fn helper_table(allowed: Option<&[u32]>) -> Rc<Vec<Option<Callable>>> {
         if allowed.is_none_or(|ids| ids.contains(&id)) {
             table[id as usize] = Some(Callable::Native(f));
         }
+    }
+    if table[181].is_some() {
+        table[BPF_LOOP_INLINED as usize] = Some(Callable::Native(bpf_loop_inlined));
     }
     Rc::new(table)
 }
