@@ -157,6 +157,46 @@ export function describeObject(source: string | Uint8Array): ObjectDescription {
   return parseInfo(call(() => native.bpfObjectDescribe(bytes)))
 }
 
+/** A load refused by the policy layer: `verifierMessage` is the kernel's line alone. */
+class PolicyRefusal extends UxdpError {
+  constructor(
+    code: ErrnoName,
+    readonly program: string,
+    readonly verifierMessage: string,
+    pc?: number,
+  ) {
+    super(code, `prog '${program}': ${verifierMessage}`, { op: 'bpf_prog_load', offset: pc })
+  }
+}
+
+export interface LoadReport {
+  accepted: boolean
+  /** The refusal in the kernel's (or libbpf's) words; empty when accepted. */
+  message: string
+  log: string
+  /** Instructions checked (structural checks; the verifier's count once it lands). */
+  insnsProcessed: number
+  code?: ErrnoName
+}
+
+/** What `bpftool prog load` would say about an object, without keeping it loaded. */
+export function checkLoad(source: string | Uint8Array, options: Pick<LoadOptions, 'prog' | 'seedKfuncs' | 'devBound' | 'registry' | 'policy'> = {}): LoadReport {
+  const bytes = bytesOf(source)
+  let policy: { helpers?: number[]; kfuncs?: string[] } = {}
+  try {
+    if (options.policy !== false) policy = applyPolicy(bytes, options, options.registry ?? new KfuncRegistry())
+  } catch (e) {
+    if (e instanceof PolicyRefusal) {
+      const where = e.offset === undefined ? '' : `${e.offset}: `
+      return { accepted: false, message: e.verifierMessage, log: `${where}${e.verifierMessage}\n`, insnsProcessed: 0, code: e.code }
+    }
+    if (!(e instanceof UxdpError)) throw e
+    return { accepted: false, message: e.message, log: `${e.message}\n`, insnsProcessed: 0, code: e.code }
+  }
+  const r = call(() => native.bpfObjectCheck(bytes, options.prog, policy.helpers, policy.kfuncs))
+  return { accepted: r.accepted, message: r.message, log: r.log, insnsProcessed: r.insns, code: r.accepted ? undefined : errnoName(ERRNO[r.code as ErrnoName] ?? 22) }
+}
+
 interface ObjectCalls {
   license: string
   programs: { name: string; progType: number; autoload: boolean; helpers: { id: number; pc: number }[]; kfuncs: { name: string; pc: number; weak: boolean }[] }[]
@@ -189,7 +229,7 @@ function applyPolicy(bytes: Uint8Array, options: LoadOptions, registry: KfuncReg
       seed: options.seedKfuncs,
       devBound: options.devBound,
     })
-    if (!r.ok) throw new UxdpError(errnoName(r.errno), `prog '${p.name}': ${r.message}`, { op: 'bpf_prog_load', offset: r.pc })
+    if (!r.ok) throw new PolicyRefusal(errnoName(r.errno), p.name, r.message, r.pc)
   }
   if (types.size === 0) return {}
   const helpers = new Set<number>()

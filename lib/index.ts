@@ -49,11 +49,13 @@ export {
 export {
   BpfMap,
   BpfObject,
+  checkLoad,
   describeObject,
   MAP_TYPE_NAMES,
   Program,
   type ExternInfo,
   type KfuncImpl,
+  type LoadReport,
   type LoadOptions,
   type MapInfo,
   type ObjectDescription,

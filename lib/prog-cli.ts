@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs'
-import { BpfObject, describeObject } from './bpf'
+import { BpfObject, checkLoad, describeObject } from './bpf'
 import { call, UxdpError } from './errors'
 import { native } from './native'
 
@@ -47,9 +47,9 @@ function objectArg(p: Parsed, usage: string): string {
 function load(args: string[], out: Out, err: Out): number {
   const p = parse(args, ['--prog'], ['--json'])
   const path = objectArg(p, 'uxdp prog load OBJ [--prog NAME] [--json]')
-  const report = call(() => native.bpfObjectCheck(readInput(path, 'object'), str(p, '--prog'), undefined, undefined))
+  const report = checkLoad(readInput(path, 'object'), { prog: str(p, '--prog') })
   if (p.flags.has('--json')) {
-    out(JSON.stringify({ accepted: report.accepted, message: report.message, log: report.log, insns_processed: report.insns }))
+    out(JSON.stringify({ accepted: report.accepted, message: report.message, log: report.log, insns_processed: report.insnsProcessed }))
   } else if (!report.accepted) {
     err(report.log.trimEnd())
     err('Error: failed to load object file')

@@ -5,7 +5,7 @@
  * attached to the emulated mvneta. The kernel comparison lives in kernel-bpf.spec.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { BpfObject, describeObject, Mvneta, Program, XDP_DROP, XDP_PASS, XDP_TX } from '../lib/index'
+import { BpfObject, describeObject, KfuncRegistry, Mvneta, Program, XDP_DROP, XDP_PASS, XDP_TX } from '../lib/index'
 import { compileOwn } from './helpers/bpf'
 import { thrown } from './helpers/util'
 
@@ -203,6 +203,30 @@ describe('maps, global data, ring buffer, loops, tail calls, kfuncs', () => {
     const e = thrown(() => Program.load(features(), { prog: 'user_kfunc' }))
     expect(e.code).toBe('ESRCH')
     expect(e.message).toContain("extern (func ksym) 'uxdp_test_mix': not found")
+  })
+})
+
+describe('the policy layer at load', () => {
+  it('a registered kfunc is callable only from the program types its spec names', () => {
+    const forXdp = new KfuncRegistry()
+    forXdp.register({ name: 'uxdp_test_mix', progTypes: ['xdp'] }, (a, b) => a + b)
+    expect(Program.load(features(), { prog: 'user_kfunc', registry: forXdp }).testRun({ data: packet(64) }).retval).toBe(64 + 1000)
+    const forTc = new KfuncRegistry()
+    forTc.register({ name: 'uxdp_test_mix', progTypes: ['sched_cls'] }, (a, b) => a + b)
+    const e = thrown(() => Program.load(features(), { prog: 'user_kfunc', registry: forTc }))
+    expect(e.message).toMatch(/uxdp_test_mix/)
+    expect(thrown(() => forTc.register({ name: 'bpf_dynptr_from_xdp' }, () => 0n)).code).toBe('EEXIST')
+  })
+
+  it('GPL-only helpers need a GPL-compatible license; perf samples carry the packet head', () => {
+    const e = thrown(() => Program.load(compileOwn('license.bpf.c', { LICENSE_STR: '"Proprietary"' })))
+    expect(e.message).toContain('cannot call GPL-restricted function from non-GPL compatible program')
+    const o = BpfObject.open(compileOwn('license.bpf.c', { LICENSE_STR: '"GPL"' }))
+    const data = packet(9000, 8)
+    expect(o.program('sample').testRun({ data }).retval).toBe(XDP_PASS)
+    const [sample] = o.map('samples').samples()
+    expect(sample.readUInt32LE(0)).toBe(0xabcd)
+    expect(sample.subarray(4).equals(data.subarray(0, 16))).toBe(true)
   })
 })
 

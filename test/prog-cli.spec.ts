@@ -37,10 +37,13 @@ describe('uxdp prog', () => {
   it('load refuses with exit 1 and the message in libbpf/verifier wording', () => {
     const missing = uxdp('prog', 'load', compileOwn('features.bpf.c'), '--prog', 'user_kfunc', '--json')
     expect(missing.status).toBe(1)
-    expect(JSON.parse(missing.stdout)).toMatchObject({
-      accepted: false,
-      message: "libbpf: extern (func ksym) 'uxdp_test_mix': not found in kernel or module BTFs",
-    })
+    const refusal = JSON.parse(missing.stdout)
+    expect(refusal.accepted).toBe(false)
+    expect(refusal.message).toContain("extern (func ksym) 'uxdp_test_mix': not found in kernel or module BTFs")
+    const proprietary = uxdp('prog', 'load', compileOwn('license.bpf.c', { LICENSE_STR: '"Proprietary"' }), '--json')
+    expect(proprietary.status).toBe(1)
+    expect(JSON.parse(proprietary.stdout).message).toBe('cannot call GPL-restricted function from non-GPL compatible program')
+    expect(uxdp('prog', 'load', compileOwn('license.bpf.c', { LICENSE_STR: '"Dual MIT/GPL"' })).status).toBe(0)
     const garbage = uxdp('prog', 'load', file('garbage.o', Buffer.from('\x7fELF not really')), '--json')
     expect(garbage.status).toBe(1)
     expect(JSON.parse(garbage.stdout).accepted).toBe(false)
