@@ -265,6 +265,30 @@ describe('attached to the emulated mvneta', () => {
     expect(n.stack().length).toBe(2)
   })
 
+  it('the XDP metadata kfuncs read the NIC hints when attached (device-bound); EOPNOTSUPP under test_run', () => {
+    const src = compileOwn('hints.bpf.c')
+    expect(thrown(() => BpfObject.open(src)).message).toMatch(/metadata kfunc|dev.?bound|not allowed/i)
+    const o = BpfObject.open(src, { devBound: true })
+    const words = (b: Buffer) => Array.from({ length: 8 }, (_, i) => b.readInt32LE(i * 4))
+    o.program('read_hints').testRun({ data: packet(64) })
+    const [offline] = o.map('hints').records().map(words)
+    expect([offline[0], offline[3], offline[5]]).toEqual([-95, -95, -95])
+    const n = nic()
+    n.attachXdp(o.program('read_hints'))
+    const frame = Buffer.alloc(100)
+    Buffer.from('020000000001020000000002', 'hex').copy(frame)
+    frame.writeUInt16BE(0x0800, 12)
+    frame[14] = 0x45
+    frame[23] = 17
+    n.offer({ data: frame, timestampNs: 5000n })
+    n.poll()
+    const [live] = o.map('hints').records().map(words)
+    expect(live[0]).toBe(0)
+    expect(live[3]).toBe(0)
+    expect(live[4]).toBe(5000)
+    expect(live[5]).toBe(-61)
+  })
+
   it('bpf_redirect_map through a devmap slot bound to another NIC', () => {
     const a = nic({ mtu: 9000 })
     const b = nic({ mtu: 9000, ifindex: 5 })
