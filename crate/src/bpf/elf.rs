@@ -313,43 +313,7 @@ impl Object {
 
 /// The name bpftool and libbpf give a uapi map type.
 pub fn map_type_name(map_type: u32) -> &'static str {
-    const NAMES: [&str; 34] = [
-        "unspec",
-        "hash",
-        "array",
-        "prog_array",
-        "perf_event_array",
-        "percpu_hash",
-        "percpu_array",
-        "stack_trace",
-        "cgroup_array",
-        "lru_hash",
-        "lru_percpu_hash",
-        "lpm_trie",
-        "array_of_maps",
-        "hash_of_maps",
-        "devmap",
-        "sockmap",
-        "cpumap",
-        "xskmap",
-        "sockhash",
-        "cgroup_storage",
-        "reuseport_sockarray",
-        "percpu_cgroup_storage",
-        "queue",
-        "stack",
-        "sk_storage",
-        "devmap_hash",
-        "struct_ops",
-        "ringbuf",
-        "inode_storage",
-        "task_storage",
-        "bloom_filter",
-        "user_ringbuf",
-        "cgrp_storage",
-        "arena",
-    ];
-    NAMES.get(map_type as usize).copied().unwrap_or("unknown")
+    super::maps::map_type_name(map_type).unwrap_or("unknown")
 }
 
 pub const MAP_TYPE_ARRAY: u32 = 2;
