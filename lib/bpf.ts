@@ -132,6 +132,24 @@ function decodeMd(b: Buffer): XdpMd {
   return { data: u(0), dataEnd: u(1), dataMeta: u(2), ingressIfindex: u(3), rxQueueIndex: u(4), egressIfindex: u(5) }
 }
 
+export interface ObjectDescription {
+  license: string
+  programs: ProgramInfo[]
+  maps: MapInfo[]
+  externs: ExternInfo[]
+}
+
+function parseInfo(json: string): ObjectDescription {
+  const info = JSON.parse(json) as Omit<ObjectDescription, 'maps'> & { maps: Omit<MapInfo, 'typeName'>[] }
+  return { ...info, maps: info.maps.map((m) => ({ ...m, typeName: MAP_TYPE_NAMES[m.type] ?? `type ${m.type}` })) }
+}
+
+/** What an object file holds, opened but not loaded: programs, sections, maps, kfuncs, license. */
+export function describeObject(source: string | Uint8Array): ObjectDescription {
+  const bytes = bytesOf(source)
+  return parseInfo(call(() => native.bpfObjectDescribe(bytes)))
+}
+
 /**
  * An object file as `bpf_object__open` + `bpf_object__load` make it: every autoload program loaded
  * (or the one asked for), maps created and shared between its programs, global data initialised,
@@ -149,15 +167,10 @@ export class BpfObject {
 
   private constructor(handle: ObjectHandle) {
     this.handle = handle
-    const info = JSON.parse(call(() => native.bpfObjectInfo(handle))) as {
-      license: string
-      programs: ProgramInfo[]
-      maps: Omit<MapInfo, 'typeName'>[]
-      externs: ExternInfo[]
-    }
+    const info = parseInfo(call(() => native.bpfObjectInfo(handle)))
     this.license = info.license
     this.programs = info.programs
-    this.maps = info.maps.map((m) => ({ ...m, typeName: MAP_TYPE_NAMES[m.type] ?? `type ${m.type}` }))
+    this.maps = info.maps
     this.externs = info.externs
   }
 

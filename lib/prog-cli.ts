@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs'
-import { BpfObject } from './bpf'
+import { BpfObject, describeObject } from './bpf'
 import { call, UxdpError } from './errors'
 import { native } from './native'
 
@@ -89,7 +89,7 @@ function run(args: string[], out: Out, err: Out): number {
 function show(args: string[], out: Out): number {
   const p = parse(args, [], ['--json'])
   const path = objectArg(p, 'uxdp prog show OBJ [--json]')
-  const o = BpfObject.open(path, { prog: undefined })
+  const o = describeObject(readInput(path, 'object'))
   if (p.flags.has('--json')) {
     out(JSON.stringify({ license: o.license, programs: o.programs, maps: o.maps, kfuncs: o.externs.filter((e) => e.func) }))
     return 0

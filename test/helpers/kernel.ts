@@ -8,7 +8,7 @@
  */
 import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { arch, release, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
@@ -115,9 +115,10 @@ function probe(): Availability {
 
 const objects = new Map<string, string>()
 
-/** Compiles test/kernel/<source> with the given -D macros into the temp dir; cached per variant. */
-export function compile(source: string, defines: Record<string, string | number> = {}): string {
-  const defs = Object.entries(defines).map(([k, v]) => `-D${k}=${v}`)
+/** Compiles test/kernel/<source> with the given -D macros (and extra clang flags, e.g. -mcpu=v3)
+ * into the temp dir; cached per variant. */
+export function compile(source: string, defines: Record<string, string | number> = {}, flags: string[] = []): string {
+  const defs = [...Object.entries(defines).map(([k, v]) => `-D${k}=${v}`), ...flags]
   const key = createHash('sha1').update(source).update('\0').update(defs.join('\0')).digest('hex').slice(0, 16)
   const cached = objects.get(key)
   if (cached) return cached
@@ -160,6 +161,8 @@ export interface RunOptions {
   meta?: Uint8Array
   /** Bytes of packet to put in the linear part (ctx_in.data_end = meta + this). Default: all. */
   linear?: number
+  /** The other ctx_in fields (ingress_ifindex, rx_queue_index, egress_ifindex); default 0. */
+  ctx?: Partial<Pick<XdpMd, 'ingressIfindex' | 'rxQueueIndex' | 'egressIfindex'>>
 }
 
 /** The useful part of a failed `bpftool prog load`: the errno (e.g. EPERM when the kernel does not
@@ -210,7 +213,7 @@ export class KernelProgram {
     const fctxOut = join(dir, `ctxout-${id}.bin`)
     const meta = opts.meta ?? new Uint8Array(0)
     writeFileSync(fin, Buffer.concat([meta, packet]))
-    writeFileSync(fctx, encodeMd({ data: meta.length, dataEnd: meta.length + (opts.linear ?? packet.length) }))
+    writeFileSync(fctx, encodeMd({ ...opts.ctx, data: meta.length, dataEnd: meta.length + (opts.linear ?? packet.length) }))
     try {
       const r = spawnSync(
         'bpftool',
@@ -239,6 +242,11 @@ export class KernelProgram {
     rmSync(this.pin, { force: true })
     pinned.delete(this.pin)
   }
+
+  /** A program pinned by someone else (e.g. one of a KernelObject's): run it, never unload it. */
+  static at(pin: string): KernelProgram {
+    return new KernelProgram(pin)
+  }
 }
 
 /** Compile (cached) and load; programs are cached per variant until `unpinAll()`. */
@@ -253,10 +261,93 @@ export function program(source: string, defines: Record<string, string | number>
   return p
 }
 
+// ---------------------------------------------------------------------------------------------
+// Whole objects: every program and every map pinned, map contents read back with bpftool
+
+const pinnedDirs = new Set<string>()
+
+/** One map entry as `bpftool map dump -j` gives it: `value` for ordinary maps, `values` (one per
+ * possible CPU, in CPU order) for per-CPU maps. */
+export interface MapEntry {
+  key: Buffer
+  value?: Buffer
+  values?: Buffer[]
+}
+
+const hexBytes = (a: string[]): Buffer => Buffer.from(a.map((x) => parseInt(x, 16)))
+
+/**
+ * An object loaded with `bpftool prog loadall OBJ DIR/progs pinmaps DIR/maps`: every program is
+ * loaded (so prog arrays initialised in C with `.values = { [i] = &prog }` are filled by libbpf)
+ * and pinned under its function name, every map pinned under libbpf's pin name. Always `unload()`
+ * it (or call `unpinAll()`).
+ */
+export class KernelObject {
+  private constructor(
+    readonly dir: string,
+    /** Program (function) names. */
+    readonly programs: string[],
+    /** Map name -> pin path; global data maps under their section name ('.bss', '.data', '.rodata'). */
+    readonly maps: Map<string, string>,
+  ) {}
+
+  static load(object: string, name: string): KernelObject {
+    const dir = join(BPFFS, `${PIN_PREFIX}${name.replace(/[^A-Za-z0-9_]/g, '_')}_${process.pid}_${seq++}`)
+    mkdirSync(dir)
+    pinnedDirs.add(dir)
+    const r = spawnSync('bpftool', ['prog', 'loadall', object, join(dir, 'progs'), 'pinmaps', join(dir, 'maps')], { encoding: 'utf8' })
+    if (r.status !== 0) {
+      rmSync(dir, { recursive: true, force: true })
+      pinnedDirs.delete(dir)
+      throw new Error(`bpftool prog loadall ${object} refused: ${loadFailure(r.stderr || String(r.error))}`)
+    }
+    const ls = (d: string) => (existsSync(d) ? readdirSync(d) : [])
+    const maps = new Map<string, string>()
+    for (const pin of ls(join(dir, 'maps'))) {
+      const path = join(dir, 'maps', pin)
+      const show = spawnSync('bpftool', ['map', 'show', 'pinned', path, '-j'], { encoding: 'utf8' })
+      const kname = show.status === 0 ? String((JSON.parse(show.stdout) as { name?: string }).name ?? pin) : pin
+      // libbpf names a global data map "<object name prefix>.<section>"
+      maps.set(kname.includes('.') ? kname.slice(kname.indexOf('.')) : kname, path)
+    }
+    return new KernelObject(dir, ls(join(dir, 'progs')), maps)
+  }
+
+  program(name: string): KernelProgram {
+    if (!this.programs.includes(name)) throw new Error(`no program ${name} in ${this.dir} (${this.programs.join(', ')})`)
+    return KernelProgram.at(join(this.dir, 'progs', name))
+  }
+
+  run(prog: string, packet: Uint8Array, opts: RunOptions = {}): KernelRun {
+    return this.program(prog).run(packet, opts)
+  }
+
+  /** `bpftool map dump pinned ... -j`: the raw keys and values (not for ring buffers). */
+  dump(map: string): MapEntry[] {
+    const path = this.maps.get(map)
+    if (!path) throw new Error(`no map ${map} in ${this.dir} (${[...this.maps.keys()].join(', ')})`)
+    const r = spawnSync('bpftool', ['map', 'dump', 'pinned', path, '-j'], { encoding: 'utf8', maxBuffer: 64 << 20 })
+    if (r.status !== 0) throw new Error(`bpftool map dump ${map} failed: ${firstLine(r.stderr || String(r.error))}`)
+    type Raw = { key: string[]; value?: string[]; values?: { cpu: number; value: string[] }[] }
+    return (JSON.parse(r.stdout) as Raw[]).map((e) => ({
+      key: hexBytes(e.key),
+      ...(e.value ? { value: hexBytes(e.value) } : {}),
+      ...(e.values ? { values: [...e.values].sort((a, b) => a.cpu - b.cpu).map((v) => hexBytes(v.value)) } : {}),
+    }))
+  }
+
+  unload(): void {
+    rmSync(this.dir, { recursive: true, force: true })
+    pinnedDirs.delete(this.dir)
+  }
+}
+
 /** Removes every pin this process made and the temp directory. */
 export function unpinAll(): void {
   for (const pin of pinned) rmSync(pin, { force: true })
   pinned.clear()
+  for (const dir of pinnedDirs) rmSync(dir, { recursive: true, force: true })
+  pinnedDirs.clear()
   loaded.clear()
   objects.clear()
   if (scratch) rmSync(scratch, { recursive: true, force: true })
@@ -274,6 +365,7 @@ export function ownPins(): string[] {
 
 process.once('exit', () => {
   for (const pin of pinned) rmSync(pin, { force: true })
+  for (const dir of pinnedDirs) rmSync(dir, { recursive: true, force: true })
   if (scratch) rmSync(scratch, { recursive: true, force: true })
 })
 

@@ -66,10 +66,21 @@ pub struct BpfLoadOptions {
 }
 
 #[napi]
-pub fn bpf_object_load(bytes: &[u8], options: Option<BpfLoadOptions>, dispatch: Option<Function<Vec<BigInt>, BigInt>>) -> Result<BpfHandle> {
+pub fn bpf_object_load(
+    bytes: &[u8],
+    options: Option<BpfLoadOptions>,
+    dispatch: Option<Function<Vec<BigInt>, BigInt>>,
+) -> Result<BpfHandle> {
     const OP: &str = "bpf_object__load";
     guard(OP, || {
-        let o = options.unwrap_or(BpfLoadOptions { prog: None, helpers: None, kfuncs: None, seed_kfuncs: None, nr_cpus: None, user_kfuncs: None });
+        let o = options.unwrap_or(BpfLoadOptions {
+            prog: None,
+            helpers: None,
+            kfuncs: None,
+            seed_kfuncs: None,
+            nr_cpus: None,
+            user_kfuncs: None,
+        });
         let dispatch = match dispatch {
             Some(f) => Some(Rc::new(f.create_ref()?)),
             None => None,
@@ -96,56 +107,65 @@ fn json_str(s: &str) -> String {
     super::json_str(s)
 }
 
-/// Programs, maps, externs and license as JSON (the facade parses it once).
+fn info_json(object: &crate::bpf::elf::Object, loaded: &dyn Fn(&str) -> bool) -> String {
+    let progs: Vec<String> = object
+        .programs
+        .iter()
+        .map(|p| {
+            format!(
+                "{{\"name\":{},\"section\":{},\"kind\":{},\"frags\":{},\"autoload\":{},\"loaded\":{},\"insns\":{}}}",
+                json_str(&p.name),
+                json_str(&p.section),
+                json_str(&format!("{:?}", p.kind)),
+                p.frags,
+                p.autoload,
+                loaded(&p.name),
+                p.insns.len()
+            )
+        })
+        .collect();
+    let maps: Vec<String> = object
+        .maps
+        .iter()
+        .map(|m| {
+            format!(
+                "{{\"name\":{},\"type\":{},\"keySize\":{},\"valueSize\":{},\"maxEntries\":{},\"flags\":{}}}",
+                json_str(&m.name),
+                m.map_type,
+                m.key_size,
+                m.value_size,
+                m.max_entries,
+                m.map_flags
+            )
+        })
+        .collect();
+    let externs: Vec<String> =
+        object.externs.iter().map(|e| format!("{{\"name\":{},\"weak\":{},\"func\":{}}}", json_str(&e.name), e.weak, e.func)).collect();
+    format!(
+        "{{\"license\":{},\"programs\":[{}],\"maps\":[{}],\"externs\":[{}]}}",
+        json_str(&object.license),
+        progs.join(","),
+        maps.join(","),
+        externs.join(",")
+    )
+}
+
+/// Programs, maps, externs and license of a loaded object, as JSON (the facade parses it once).
 #[napi]
 pub fn bpf_object_info(h: &BpfHandle) -> Result<String> {
     guard("bpf_object_info", || {
         let st = h.borrow();
         let l = &st.loaded;
-        let progs: Vec<String> = l
-            .programs
-            .iter()
-            .map(|p| {
-                format!(
-                    "{{\"name\":{},\"section\":{},\"kind\":{},\"frags\":{},\"autoload\":{},\"loaded\":{},\"insns\":{}}}",
-                    json_str(&p.spec.name),
-                    json_str(&p.spec.section),
-                    json_str(&format!("{:?}", p.spec.kind)),
-                    p.spec.frags,
-                    p.spec.autoload,
-                    p.prog.is_some(),
-                    p.spec.insns.len()
-                )
-            })
-            .collect();
-        let maps: Vec<String> = l
-            .maps
-            .iter()
-            .map(|m| {
-                format!(
-                    "{{\"name\":{},\"type\":{},\"keySize\":{},\"valueSize\":{},\"maxEntries\":{},\"flags\":{}}}",
-                    json_str(&m.name),
-                    m.def.map_type as u32,
-                    m.def.key_size,
-                    m.def.value_size,
-                    m.def.max_entries,
-                    m.def.map_flags
-                )
-            })
-            .collect();
-        let externs: Vec<String> = l
-            .object
-            .externs
-            .iter()
-            .map(|e| format!("{{\"name\":{},\"weak\":{},\"func\":{}}}", json_str(&e.name), e.weak, e.func))
-            .collect();
-        Ok(format!(
-            "{{\"license\":{},\"programs\":[{}],\"maps\":[{}],\"externs\":[{}]}}",
-            json_str(&l.object.license),
-            progs.join(","),
-            maps.join(","),
-            externs.join(",")
-        ))
+        Ok(info_json(&l.object, &|name| l.program(name).is_some_and(|p| p.prog.is_some())))
+    })
+}
+
+/// The same for an object file that is only opened, not loaded (`uxdp prog show`).
+#[napi]
+pub fn bpf_object_describe(bytes: &[u8]) -> Result<String> {
+    guard("bpf_object__open", || {
+        let object = crate::bpf::elf::parse(bytes)?;
+        Ok(info_json(&object, &|_| false))
     })
 }
 
@@ -331,7 +351,8 @@ pub fn bpf_assemble(text: String) -> Result<Buffer> {
 #[napi]
 pub fn bpf_disassemble(bytes: &[u8], kernel: bool) -> Result<String> {
     guard("bpf_disassemble", || {
-        let insns = crate::bpf::insn::decode(bytes).map_err(|n| err(Errno::EINVAL, "bpf_disassemble", format!("{n} bytes is not a whole number of instructions")))?;
+        let insns = crate::bpf::insn::decode(bytes)
+            .map_err(|n| err(Errno::EINVAL, "bpf_disassemble", format!("{n} bytes is not a whole number of instructions")))?;
         Ok(if kernel { crate::bpf::disasm::kernel_listing(&insns, &|_| None) } else { crate::bpf::disasm::disassemble(&insns) })
     })
 }
@@ -345,7 +366,9 @@ pub fn bpf_prog_listing(h: &BpfHandle, prog: String) -> Result<String> {
         let st = h.borrow();
         let p = st.loaded.program(&prog).ok_or_else(|| err(Errno::ENOENT, OP, format!("no program '{prog}'")))?;
         let externs = &st.loaded.object.externs;
-        let out = crate::bpf::disasm::kernel_listing(&p.spec.insns, &|i| usize::try_from(i).ok().and_then(|i| externs.get(i)).map(|e| e.name.clone()));
+        let out = crate::bpf::disasm::kernel_listing(&p.spec.insns, &|i| {
+            usize::try_from(i).ok().and_then(|i| externs.get(i)).map(|e| e.name.clone())
+        });
         Ok(out)
     })
 }
@@ -366,7 +389,15 @@ pub fn bpf_object_check(bytes: &[u8], prog: Option<String>, helpers: Option<Vec<
     guard("bpf_prog_load", || {
         let object = match crate::bpf::elf::parse(bytes) {
             Ok(o) => o,
-            Err(e) => return Ok(LoadReport { accepted: false, code: e.errno.name().into(), message: e.message.clone(), log: format!("{}\n", e.message), insns: 0 }),
+            Err(e) => {
+                return Ok(LoadReport {
+                    accepted: false,
+                    code: e.errno.name().into(),
+                    message: e.message.clone(),
+                    log: format!("{}\n", e.message),
+                    insns: 0,
+                })
+            }
         };
         let opts = LoadOptions { nr_cpus: 1, helpers, kfuncs, only: prog, ..Default::default() };
         match loader::load(object, &opts) {
@@ -381,7 +412,9 @@ pub fn bpf_object_check(bytes: &[u8], prog: Option<String>, helpers: Option<Vec<
                     insns: insns as u32,
                 })
             }
-            Err(e) => Ok(LoadReport { accepted: false, code: e.errno.name().into(), message: e.message.clone(), log: e.log.clone(), insns: 0 }),
+            Err(e) => {
+                Ok(LoadReport { accepted: false, code: e.errno.name().into(), message: e.message.clone(), log: e.log.clone(), insns: 0 })
+            }
         }
     })
 }

@@ -802,7 +802,13 @@ pub struct RedirectBinding {
 
 /// Attaches a loaded BPF program; devmap/cpumap slots are bound to redirect targets.
 #[napi]
-pub fn nic_attach_bpf(h: &NicHandle, obj: &super::bpf::BpfHandleAlias, prog: String, bindings: Vec<RedirectBinding>, needs: u32) -> Result<()> {
+pub fn nic_attach_bpf(
+    h: &NicHandle,
+    obj: &super::bpf::BpfHandleAlias,
+    prog: String,
+    bindings: Vec<RedirectBinding>,
+    needs: u32,
+) -> Result<()> {
     const OP: &str = "mvneta_xdp_setup";
     guard(OP, || {
         let st = state(h, OP)?;
@@ -811,7 +817,7 @@ pub fn nic_attach_bpf(h: &NicHandle, obj: &super::bpf::BpfHandleAlias, prog: Str
         for b in &bindings {
             let map = super::bpf::map_handle_of(obj, &b.map, OP)?;
             let target = st.targets.get(b.target as usize).cloned().ok_or_else(|| err(Errno::EINVAL, OP, "unknown redirect target"))?;
-            map.set_target(b.key, Some(Rc::new(target)));
+            map.set_target(b.key, Some(Rc::new(target)))?;
         }
         let prog = Program::Native(Box::new(crate::bpf::attach::BpfXdpProgram::new(program)));
         dev_mut(&st, OP)?.attach(Some(prog), needs)?;

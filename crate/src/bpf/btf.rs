@@ -561,16 +561,20 @@ impl Btf {
     }
 
     /// A C-like spelling of a type for messages and listings: `struct pair`, `__u32`, `int *`,
-    /// `char[6]`, `const volatile struct pair`.
+    /// `char[6]`, `const volatile struct pair`. Long or looping types end in `...`.
     pub fn type_name(&self, id: u32) -> String {
-        self.type_name_depth(id, 0)
+        // A budget of types visited, not just a depth: a FUNC_PROTO whose parameters point back
+        // at itself would otherwise fan out exponentially.
+        let mut budget = 64;
+        self.type_name_budget(id, &mut budget)
     }
 
-    fn type_name_depth(&self, id: u32, depth: usize) -> String {
+    fn type_name_budget(&self, id: u32, budget: &mut usize) -> String {
         let Some(t) = self.type_by_id(id) else { return format!("<bad type {id}>") };
-        if depth > MAX_RESOLVE_DEPTH {
+        if *budget == 0 {
             return "...".into();
         }
+        *budget -= 1;
         let named = |tag: &str| if t.name.is_empty() { format!("{tag} (anon)") } else { format!("{tag} {}", t.name) };
         match &t.kind {
             Kind::Void => "void".into(),
@@ -580,15 +584,29 @@ impl Btf {
             Kind::Enum { .. } | Kind::Enum64 { .. } => named("enum"),
             Kind::Fwd { union } => named(if *union { "union" } else { "struct" }),
             Kind::Datasec { .. } => format!("datasec {}", t.name),
-            Kind::Ptr { target } => format!("{} *", self.type_name_depth(*target, depth + 1)),
-            Kind::Array { elem, nelems, .. } => format!("{}[{nelems}]", self.type_name_depth(*elem, depth + 1)),
-            Kind::Const { target } => format!("const {}", self.type_name_depth(*target, depth + 1)),
-            Kind::Volatile { target } => format!("volatile {}", self.type_name_depth(*target, depth + 1)),
-            Kind::Restrict { target } => format!("{} restrict", self.type_name_depth(*target, depth + 1)),
-            Kind::TypeTag { target } | Kind::DeclTag { target, .. } => self.type_name_depth(*target, depth + 1),
+            Kind::Ptr { target } => format!("{} *", self.type_name_budget(*target, budget)),
+            Kind::Array { elem, nelems, .. } => {
+                // C puts the outer dimension first: int m[3][5] is an array of 3 arrays of 5.
+                let mut dims = format!("[{nelems}]");
+                let mut elem = *elem;
+                while let Some(Kind::Array { elem: inner, nelems, .. }) = self.type_by_id(elem).map(|t| &t.kind) {
+                    if *budget == 0 {
+                        break;
+                    }
+                    *budget -= 1;
+                    dims.push_str(&format!("[{nelems}]"));
+                    elem = *inner;
+                }
+                format!("{}{dims}", self.type_name_budget(elem, budget))
+            }
+            Kind::Const { target } => format!("const {}", self.type_name_budget(*target, budget)),
+            Kind::Volatile { target } => format!("volatile {}", self.type_name_budget(*target, budget)),
+            Kind::Restrict { target } => format!("{} restrict", self.type_name_budget(*target, budget)),
+            Kind::TypeTag { target } | Kind::DeclTag { target, .. } => self.type_name_budget(*target, budget),
             Kind::FuncProto { ret, params } => {
-                let args: Vec<String> = params.iter().map(|p| self.type_name_depth(p.type_id, depth + 1)).collect();
-                format!("{} (*)({})", self.type_name_depth(*ret, depth + 1), args.join(", "))
+                let ret = self.type_name_budget(*ret, budget);
+                let args: Vec<String> = params.iter().map(|p| self.type_name_budget(p.type_id, budget)).collect();
+                format!("{ret} (*)({})", args.join(", "))
             }
         }
     }

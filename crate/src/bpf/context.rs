@@ -19,7 +19,7 @@ impl Machine<'_> {
     pub fn ctx_load(&mut self, addr: u64, size: u64) -> Result<u64, VmError> {
         let off = addr.wrapping_sub(self.ctx);
         let invalid = || VmError::new(Errno::EACCES, format!("invalid bpf_context access off={off} size={size}")).access(addr, size);
-        if size != 4 || off % 4 != 0 {
+        if size != 4 || !off.is_multiple_of(4) {
             return Err(invalid());
         }
         let Some(host) = self.xdp.as_deref_mut() else { return Err(invalid()) };

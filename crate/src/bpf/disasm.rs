@@ -356,3 +356,57 @@ const HELPERS: [&str; 212] = [
     "bpf_tcp_raw_check_syncookie_ipv6", "bpf_ktime_get_tai_ns", "bpf_user_ringbuf_drain", "bpf_cgrp_storage_get",
     "bpf_cgrp_storage_delete",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bpf::asm::assemble;
+
+    #[test]
+    fn dialect_text_is_the_vectors_spelling() {
+        let src = "\
+mov32 %r0, 0
+add %r1, -8
+sdiv32 %r2, %r3
+movsx1664 %r8, %r7
+be16 %r9
+bswap64 %r0
+ldxh %r3, [%r1+12]
+ldxsb %r0, [%r10-1]
+stw [%r10-4], 0x80000001
+stxdw [%r10-8], %r1
+lock fetch xor32 [%r10-4], %r3
+lock cmpxchg [%r10-8], %r1
+lddw %r0, 0x1122334455667788
+jeq %r1, 2, +3
+jne32 %r1, %r2, -1
+ja +0
+ja32 -7
+call 5
+call local +2
+call kfunc 63863
+callx %r2
+ldabsh 12
+exit
+";
+        assert_eq!(disassemble(&assemble(src).unwrap()), src);
+    }
+
+    #[test]
+    fn unspellable_encodings_fall_back_to_raw_words() {
+        // mov64 with a non-zero src field, r11, an unknown opcode, and an lddw with a map source.
+        let odd = [
+            Insn::new(0xb7, 0, 1, 0, 1),
+            Insn::new(0xbf, 11, 1, 0, 0),
+            Insn::new(0xff, 0, 0, 0, 0),
+            Insn::new(0x18, 1, PSEUDO_MAP_FD, 0, 3),
+            Insn::new(0, 0, 0, 0, 0),
+        ];
+        let text = disassemble(&odd);
+        assert_eq!(
+            text,
+            ".raw 0x00000001000010b7\n.raw 0x0000000000001bbf\n.raw 0x00000000000000ff\n.raw 0x0000000300001118\n.raw 0x0000000000000000\n"
+        );
+        assert_eq!(assemble(&text).unwrap(), odd);
+    }
+}

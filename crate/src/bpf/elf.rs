@@ -522,6 +522,7 @@ fn err_no(errno: Errno, message: impl Into<String>) -> XdpError {
 // ELF relocation types for BPF (llvm's BPFELFObjectWriter).
 const R_BPF_64_64: u32 = 1;
 const R_BPF_64_ABS64: u32 = 2;
+const R_BPF_64_ABS32: u32 = 3;
 const R_BPF_64_32: u32 = 10;
 
 const EM_BPF: u16 = 247;
@@ -558,6 +559,16 @@ impl Symbol {
             && self.typ == object::elf::STT_NOTYPE
             && !self.name.is_empty()
     }
+}
+
+/// Where a map definition lies in `.maps` or `maps`.
+#[derive(Clone, Copy, Debug)]
+struct MapPlace {
+    sec: usize,
+    off: u64,
+    size: u64,
+    /// Byte offset of the `values` member inside the definition, for `.values` initialisers.
+    values_offset: Option<u32>,
 }
 
 /// A function in an executable section, in instruction units.
@@ -626,9 +637,10 @@ struct Loader<'a> {
     license: String,
     text: Option<usize>,
     maps: Vec<MapSpec>,
-    /// (section, offset) of each map defined in `.maps`/`maps`, with its size there.
+    /// (section, offset) of each map defined in `.maps`/`maps`.
     map_at: HashMap<(usize, u64), usize>,
-    map_extent: Vec<Option<(usize, u64, u64, Option<u32>)>>,
+    /// Where each map's definition lies, by map index (None for global data).
+    map_extent: Vec<Option<MapPlace>>,
     data_map: HashMap<usize, u32>,
     externs: Vec<KsymExtern>,
     extern_of_sym: HashMap<usize, u32>,
@@ -687,9 +699,10 @@ impl<'a> Loader<'a> {
             let mut kind = SecKind::Other;
             match sh_type {
                 SHT_SYMTAB => {
-                    if symtab_idx.replace(idx).is_some() {
+                    if symtab_idx.is_some() {
                         return Err(err("more than one symbol table"));
                     }
+                    symtab_idx = Some(idx);
                 }
                 SHT_REL => {
                     loader.rels.push((idx, sh.data_as_array(e, file).map_err(|x| elf_err(&format!("relocation section '{name}'"), x))?))
@@ -797,10 +810,10 @@ impl<'a> Loader<'a> {
         })
     }
 
-    fn push_map(&mut self, spec: MapSpec, extent: Option<(usize, u64, u64, Option<u32>)>) -> u32 {
+    fn push_map(&mut self, spec: MapSpec, extent: Option<MapPlace>) -> u32 {
         let idx = self.maps.len();
-        if let Some((sec, off, _, _)) = extent {
-            self.map_at.insert((sec, off), idx);
+        if let Some(p) = extent {
+            self.map_at.insert((p.sec, p.off), idx);
         }
         self.maps.push(spec);
         self.map_extent.push(extent);
@@ -849,7 +862,7 @@ impl<'a> Loader<'a> {
         for (name, off, size, def) in found {
             let values_offset = def.values_offset;
             let spec = map_spec_from_def(name, &def);
-            self.push_map(spec, Some((sec, off, size, values_offset)));
+            self.push_map(spec, Some(MapPlace { sec, off, size, values_offset }));
         }
         Ok(())
     }
@@ -871,7 +884,7 @@ impl<'a> Loader<'a> {
         syms.sort();
         // Every definition has the same size, the section split evenly between the symbols.
         let def_size = data.len() as u64 / syms.len() as u64;
-        if def_size == 0 || data.len() as u64 % syms.len() as u64 != 0 {
+        if def_size == 0 || !(data.len() as u64).is_multiple_of(syms.len() as u64) {
             return Err(err(format!("section 'maps': {} bytes do not split into {} definitions", data.len(), syms.len())));
         }
         for (off, name) in syms {
@@ -892,7 +905,7 @@ impl<'a> Loader<'a> {
                 ..MapSpec::default()
             };
             adjust_ringbuf(&mut spec);
-            self.push_map(spec, Some((sec, off, def_size, None)));
+            self.push_map(spec, Some(MapPlace { sec, off, size: def_size, values_offset: None }));
         }
         Ok(())
     }
@@ -1140,7 +1153,10 @@ impl<'a> Loader<'a> {
     }
 
     /// Builds each program: its own instructions, then every `.text` function it reaches
-    /// (transitively), each appended once, with calls and function addresses re-aimed.
+    /// (transitively), each appended once, with calls and function addresses re-aimed. The order
+    /// is libbpf's: a subprogram is appended when first reached and walked at once, before the
+    /// caller's remaining instructions (depth first), so instruction numbers match what libbpf
+    /// gives the kernel.
     fn link_programs(&self) -> Result<Vec<ProgramSpec>> {
         let mut programs = Vec::new();
         for f in &self.funcs {
@@ -1161,23 +1177,30 @@ impl<'a> Loader<'a> {
         // (section, function start) -> where that function starts in `out`.
         let mut placed: BTreeMap<(usize, usize), usize> = BTreeMap::new();
         placed.insert((main.sec, main.start), 0);
-        let mut chunks: Vec<(usize, usize, usize, usize)> = vec![(main.sec, main.start, 0, main.len)];
-        let mut c = 0;
-        while c < chunks.len() {
-            let (sec, sec_start, out_start, len) = chunks[c];
-            let fname = self.func_at(sec, sec_start).map_or("?", |f| f.name.as_str());
+        // Functions being walked, innermost last: (section, start there, start in `out`, length,
+        // next instruction to look at). An explicit stack: call chains in a crafted object may
+        // be deeper than the thread's stack.
+        let mut stack: Vec<(usize, usize, usize, usize, usize)> = vec![(main.sec, main.start, 0, main.len, 0)];
+        while let Some(&(sec, sec_start, out_start, len, j)) = stack.last() {
+            if j >= len {
+                stack.pop();
+                continue;
+            }
             let sec_name = &self.sections[sec].name;
-            let mut j = 0;
-            while j < len {
+            {
                 let idx = sec_start + j;
                 let at = out_start + j;
                 let insn = out[at];
-                let here = |msg: String| err(format!("'{}': instruction {idx} of '{sec_name}' (in '{fname}'): {msg}", main.name));
+                let here = |msg: String| {
+                    let fname = self.func_at(sec, sec_start).map_or("?", |f| f.name.as_str());
+                    err(format!("'{}': instruction {idx} of '{sec_name}' (in '{fname}'): {msg}", main.name))
+                };
                 if insn.is_lddw() && j + 1 >= len {
                     return Err(here("lddw is cut off by the end of its function".into()));
                 }
                 let reloc = self.relocs.get(&(sec, idx)).copied();
                 let mut target: Option<(usize, i64)> = None;
+                let mut appended = None;
                 match reloc {
                     Some(Reloc::Map(m)) => {
                         out[at] = with_src_imm(insn, insn::PSEUDO_MAP_IDX, m as i32);
@@ -1230,7 +1253,7 @@ impl<'a> Loader<'a> {
                             let o = out.len();
                             out.extend_from_slice(&sec_insns(tsec)[sub.start..sub.start + sub.len]);
                             placed.insert((tsec, sub.start), o);
-                            chunks.push((tsec, sub.start, o, sub.len));
+                            appended = Some((tsec, sub.start, o, sub.len, 0));
                             o
                         }
                     };
@@ -1243,9 +1266,11 @@ impl<'a> Loader<'a> {
                         with_src_imm(insn, insn::PSEUDO_CALL, rel)
                     };
                 }
-                j += if insn.is_lddw() { 2 } else { 1 };
+                if let Some(top) = stack.last_mut() {
+                    top.4 = j + if insn.is_lddw() { 2 } else { 1 };
+                }
+                stack.extend(appended);
             }
-            c += 1;
         }
         Ok(out)
     }
@@ -1259,7 +1284,7 @@ impl<'a> Loader<'a> {
                 let r_offset = rel.r_offset.get(e);
                 let at = |msg: String| err(format!("section '.maps' relocation #{i} at offset {r_offset}: {msg}"));
                 let r_type = rel.r_type(e);
-                if r_type != R_BPF_64_ABS64 && r_type != R_BPF_64_64 {
+                if ![R_BPF_64_64, R_BPF_64_ABS64, R_BPF_64_ABS32].contains(&r_type) {
                     return Err(at(format!("unsupported relocation type {r_type}")));
                 }
                 let sym_idx = rel.r_sym(e) as usize;
@@ -1269,7 +1294,7 @@ impl<'a> Loader<'a> {
                     .iter()
                     .enumerate()
                     .find_map(|(m, ext)| match *ext {
-                        Some((s, off, size, values)) if s == sec && off <= r_offset && r_offset < off + size => Some((m, off, values)),
+                        Some(p) if p.sec == sec && p.off <= r_offset && r_offset < p.off + p.size => Some((m, p.off, p.values_offset)),
                         _ => None,
                     })
                     .ok_or_else(|| at("not inside any map definition".into()))?;
@@ -1342,7 +1367,7 @@ fn adjust_ringbuf(spec: &mut MapSpec) {
         return;
     }
     let sz = spec.max_entries as u64;
-    if sz == 0 || (sz % PAGE_SIZE == 0 && (sz / PAGE_SIZE).is_power_of_two()) {
+    if sz == 0 || (sz.is_multiple_of(PAGE_SIZE) && (sz / PAGE_SIZE).is_power_of_two()) {
         return;
     }
     let mut mul = 1u64;

@@ -70,7 +70,7 @@ impl<'a> Machine<'a> {
     }
 
     fn key_arg(&mut self, map: &Map, addr: u64) -> Result<&'a [u8], Trap> {
-        self.read_arg(addr, u64::from(map.def.key_size))
+        self.read_arg(addr, u64::from(map.def().key_size))
     }
 
     /// Reads the 16-byte `struct bpf_dynptr` a program holds at `addr`.
@@ -96,7 +96,7 @@ impl<'a> Machine<'a> {
             }
             DynptrKind::Ringbuf => {
                 let prog = self.prog.clone();
-                for map in prog.maps.iter().filter(|m| m.def.map_type == MapType::Ringbuf) {
+                for map in prog.maps.iter().filter(|m| m.def().map_type == MapType::Ringbuf) {
                     let Some(mut rb) = map.ringbuf() else { continue };
                     if rb.sample_offset(d.data).is_some() {
                         let rb: *mut crate::ringbuf::RingBuf = &mut *rb;
@@ -107,7 +107,10 @@ impl<'a> Machine<'a> {
                 Err(fault(Errno::EFAULT, format!("ring-buffer dynptr at {:#x} is in no ring", d.data)))
             }
             DynptrKind::Local => {
-                let r = self.mem.find(d.data, 0).ok_or_else(|| fault(Errno::EFAULT, format!("dynptr memory at {:#x} is outside the program's memory", d.data)))?;
+                let r = self
+                    .mem
+                    .find(d.data, 0)
+                    .ok_or_else(|| fault(Errno::EFAULT, format!("dynptr memory at {:#x} is outside the program's memory", d.data)))?;
                 // SAFETY: the region is live memory for the run.
                 let bytes = unsafe { std::slice::from_raw_parts_mut(r.start as *mut u8, r.len as usize) };
                 Ok(Backing::mem(r.start, bytes))
@@ -128,8 +131,8 @@ impl<'a> Machine<'a> {
 
 fn map_lookup_elem(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     let map = m.map_arg(a[0])?;
-    if matches!(map.def.map_type, MapType::Ringbuf | MapType::ProgArray | MapType::PerfEventArray) {
-        return Err(fault(Errno::EINVAL, format!("cannot pass map_type {} into func bpf_map_lookup_elem#1", map.def.map_type as u32)));
+    if matches!(map.def().map_type, MapType::Ringbuf | MapType::ProgArray | MapType::PerfEventArray) {
+        return Err(fault(Errno::EINVAL, format!("cannot pass map_type {} into func bpf_map_lookup_elem#1", map.def().map_type as u32)));
     }
     let key = m.key_arg(&map, a[1])?;
     Ok(map.lookup(key, m.cpu).unwrap_or(0))
@@ -138,7 +141,7 @@ fn map_lookup_elem(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
 fn map_update_elem(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     let map = m.map_arg(a[0])?;
     let key = m.key_arg(&map, a[1])?;
-    let value = m.read_arg(a[2], u64::from(map.def.value_size))?;
+    let value = m.read_arg(a[2], u64::from(map.def().value_size))?;
     Ok(ret(map.update(key, value, a[3], m.cpu)))
 }
 
@@ -264,13 +267,13 @@ fn trace_printk(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
 
 fn tail_call(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     let map = m.map_arg(a[1])?;
-    if map.def.map_type != MapType::ProgArray {
+    if map.def().map_type != MapType::ProgArray {
         return Err(fault(Errno::EINVAL, "bpf_tail_call needs a BPF_MAP_TYPE_PROG_ARRAY"));
     }
     // The kernel's failures fall through to the next instruction; r0 is whatever the
     // verifier considers unknown, here 0.
     let index = a[2] as u32;
-    if index >= map.def.max_entries || m.tail_calls >= super::insn::MAX_TAIL_CALLS {
+    if index >= map.def().max_entries || m.tail_calls >= super::insn::MAX_TAIL_CALLS {
         return Ok(0);
     }
     match map.prog(index) {
@@ -298,7 +301,7 @@ fn redirect_map(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     let key = a[1] as u32;
     let flags = a[2];
     let action_mask = XDP_ABORTED | XDP_DROP | XDP_PASS | XDP_TX;
-    let flag_mask = match map.def.map_type {
+    let flag_mask = match map.def().map_type {
         MapType::Devmap | MapType::DevmapHash => BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS,
         MapType::Cpumap => 0,
         _ => return Err(fault(Errno::EINVAL, "bpf_redirect_map needs a devmap, devmap_hash or cpumap")),
@@ -316,7 +319,7 @@ fn redirect_map(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
 /// bpf_perf_event_output on an XDP context (bpf_xdp_event_output), and bpf_xdp_output.
 fn xdp_event_output(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     let map = m.map_arg(a[1])?;
-    if map.def.map_type != MapType::PerfEventArray {
+    if map.def().map_type != MapType::PerfEventArray {
         return Err(fault(Errno::EINVAL, "perf_event_output needs a BPF_MAP_TYPE_PERF_EVENT_ARRAY"));
     }
     let meta = m.read_arg(a[3], a[4])?.to_vec();
@@ -326,11 +329,10 @@ fn xdp_event_output(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
         Err(e) => return Ok(i64::from(e.retval()) as u64),
     };
     let index = sample.index.unwrap_or(cpu);
-    if index >= map.def.max_entries {
+    if index >= map.def().max_entries {
         return Ok(errno_ret(Errno::E2BIG));
     }
-    map.push_sample(index, &sample.data);
-    Ok(0)
+    Ok(ret(map.push_sample(index, &sample.data)))
 }
 
 /// bpf_csum_diff with x86-64's csum_partial: a 32-bit one's-complement sum of little-endian
@@ -407,7 +409,7 @@ fn xdp_store_bytes(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
 
 fn ringbuf_map(m: &Machine<'_>, handle: u64) -> Result<Rc<Map>, Trap> {
     let map = m.map(handle)?;
-    if map.def.map_type != MapType::Ringbuf {
+    if map.def().map_type != MapType::Ringbuf {
         return Err(fault(Errno::EINVAL, "expected a BPF_MAP_TYPE_RINGBUF map"));
     }
     Ok(map)
@@ -433,7 +435,7 @@ fn ringbuf_reserve(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
 fn ring_record(m: &Machine<'_>, addr: u64) -> Result<(Rc<Map>, usize), Trap> {
     let reserved = m.mem.regions().iter().any(|r| r.kind == RegionKind::RingRecord && r.tag == addr);
     if reserved {
-        for map in m.prog.maps.iter().filter(|x| x.def.map_type == MapType::Ringbuf) {
+        for map in m.prog.maps.iter().filter(|x| x.def().map_type == MapType::Ringbuf) {
             let found = map.ringbuf().and_then(|rb| rb.sample_of_host(addr).or_else(|| rb.sample_offset(addr)));
             if let Some(sample) = found {
                 return Ok((map.clone(), sample));

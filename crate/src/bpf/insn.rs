@@ -44,7 +44,7 @@ impl Insn {
 
 /// Decodes a byte stream; a length that is not a multiple of 8 is refused with the byte count.
 pub fn decode(bytes: &[u8]) -> Result<Vec<Insn>, usize> {
-    if bytes.len() % 8 != 0 {
+    if !bytes.len().is_multiple_of(8) {
         return Err(bytes.len());
     }
     Ok(bytes.chunks_exact(8).map(|c| Insn::from_bytes(c.try_into().unwrap())).collect())

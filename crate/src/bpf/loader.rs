@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use super::elf::{GlobalData, Object, ProgKind, ProgramSpec};
+use super::elf::{Object, ProgKind, ProgramSpec};
 use super::helpers::helper_table;
 use super::insn::*;
 use super::kfuncs::native_kfunc;
@@ -71,7 +71,7 @@ impl LoadedObject {
     }
 
     pub fn map(&self, name: &str) -> Option<&Rc<Map>> {
-        self.maps.iter().find(|m| m.name == name)
+        self.maps.iter().find(|m| m.name() == name)
     }
 }
 
@@ -88,7 +88,8 @@ pub fn load(object: Object, opts: &LoadOptions) -> std::result::Result<LoadedObj
     let nr_cpus = opts.nr_cpus.max(1);
     let mut maps = Vec::with_capacity(object.maps.len());
     for spec in &object.maps {
-        let map = Map::from_spec(spec, nr_cpus).map_err(|e| refuse(&spec.name, e.errno, None, format!("map '{}': {}", spec.name, e.message)))?;
+        let map =
+            Map::from_spec(spec, nr_cpus).map_err(|e| refuse(&spec.name, e.errno, None, format!("map '{}': {}", spec.name, e.message)))?;
         maps.push(Rc::new(map));
     }
     let helpers = helper_table(opts.helpers.as_deref());
@@ -108,13 +109,18 @@ pub fn load(object: Object, opts: &LoadOptions) -> std::result::Result<LoadedObj
         programs.push(LoadedProgram { spec: spec.clone(), prog });
     }
     for (spec, map) in object.maps.iter().zip(&maps) {
-        if spec.global == Some(GlobalData::Rodata) {
-            map.freeze();
-        }
         for (slot, name) in &spec.init_progs {
             let prog = programs.iter().find(|p| &p.spec.name == name).and_then(|p| p.prog.clone());
-            let prog = prog.ok_or_else(|| refuse(&spec.name, Errno::EINVAL, None, format!("map '{}': slot {slot} names program '{name}', which is not loaded", spec.name)))?;
-            map.set_prog(*slot, Some(prog)).map_err(|e| refuse(&spec.name, e.errno, None, format!("map '{}': slot {slot}: {}", spec.name, e.message)))?;
+            let prog = prog.ok_or_else(|| {
+                refuse(
+                    &spec.name,
+                    Errno::EINVAL,
+                    None,
+                    format!("map '{}': slot {slot} names program '{name}', which is not loaded", spec.name),
+                )
+            })?;
+            map.set_prog(*slot, Some(prog))
+                .map_err(|e| refuse(&spec.name, e.errno, None, format!("map '{}': slot {slot}: {}", spec.name, e.message)))?;
         }
     }
     Ok(LoadedObject { object, maps, programs })
@@ -123,10 +129,21 @@ pub fn load(object: Object, opts: &LoadOptions) -> std::result::Result<LoadedObj
 /// A ksym address that is not memory: `bpf_ksym_exists()` only compares it with 0.
 const KSYM_ADDR_BASE: u64 = 0xffff_ffff_c000_0000;
 
-fn link(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], helpers: &Rc<Vec<Option<Callable>>>, opts: &LoadOptions) -> std::result::Result<Prog, LoadError> {
+fn link(
+    object: &Object,
+    spec: &ProgramSpec,
+    maps: &[Rc<Map>],
+    helpers: &Rc<Vec<Option<Callable>>>,
+    opts: &LoadOptions,
+) -> std::result::Result<Prog, LoadError> {
     let name = spec.name.as_str();
     if spec.kind == ProgKind::Unknown {
-        return Err(refuse(name, Errno::EINVAL, None, format!("libbpf: prog '{name}': missing BPF prog type, check ELF section name '{}'", spec.section)));
+        return Err(refuse(
+            name,
+            Errno::EINVAL,
+            None,
+            format!("libbpf: prog '{name}': missing BPF prog type, check ELF section name '{}'", spec.section),
+        ));
     }
     let mut insns = spec.insns.clone();
     let mut kfuncs: Vec<Callable> = Vec::new();
@@ -143,16 +160,27 @@ fn link(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], helpers: &Rc<Vec<
             let value: Option<u64> = match insn.src() {
                 0 => None,
                 PSEUDO_MAP_IDX | PSEUDO_MAP_FD => {
-                    let map = maps.get(imm as usize).ok_or_else(|| refuse(name, Errno::EINVAL, Some(pc), format!("fd {imm} is not pointing to valid bpf_map")))?;
+                    let map = maps
+                        .get(imm as usize)
+                        .ok_or_else(|| refuse(name, Errno::EINVAL, Some(pc), format!("fd {imm} is not pointing to valid bpf_map")))?;
                     Some(map_handle(map))
                 }
                 PSEUDO_MAP_IDX_VALUE | PSEUDO_MAP_VALUE => {
-                    let map = maps.get(imm as usize).ok_or_else(|| refuse(name, Errno::EINVAL, Some(pc), format!("fd {imm} is not pointing to valid bpf_map")))?;
+                    let map = maps
+                        .get(imm as usize)
+                        .ok_or_else(|| refuse(name, Errno::EINVAL, Some(pc), format!("fd {imm} is not pointing to valid bpf_map")))?;
                     let off = insns[pc + 1].imm as u32;
-                    if off >= map.def.value_size {
-                        return Err(refuse(name, Errno::EACCES, Some(pc), format!("invalid access to map value pointer, value_size={} off={off}", map.def.value_size)));
+                    if off >= map.def().value_size {
+                        return Err(refuse(
+                            name,
+                            Errno::EACCES,
+                            Some(pc),
+                            format!("invalid access to map value pointer, value_size={} off={off}", map.def().value_size),
+                        ));
                     }
-                    let base = map.lookup(&0u32.to_le_bytes(), 0).ok_or_else(|| refuse(name, Errno::EINVAL, Some(pc), format!("map '{}' has no direct value access", map.name)))?;
+                    let base = map
+                        .lookup(&0u32.to_le_bytes(), 0)
+                        .ok_or_else(|| refuse(name, Errno::EINVAL, Some(pc), format!("map '{}' has no direct value access", map.name())))?;
                     Some(base + u64::from(off))
                 }
                 PSEUDO_FUNC => {
@@ -163,11 +191,21 @@ fn link(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], helpers: &Rc<Vec<
                     Some(func_addr(target as usize))
                 }
                 PSEUDO_BTF_ID => {
-                    let ext = object.externs.get(imm as usize).ok_or_else(|| refuse(name, Errno::EINVAL, Some(pc), format!("ksym extern #{imm} does not exist")))?;
+                    let ext = object
+                        .externs
+                        .get(imm as usize)
+                        .ok_or_else(|| refuse(name, Errno::EINVAL, Some(pc), format!("ksym extern #{imm} does not exist")))?;
                     match resolve_kfunc(&ext.name, opts) {
                         Some(_) => Some(KSYM_ADDR_BASE + imm as u64 * 8),
                         None if ext.weak => Some(0),
-                        None => return Err(refuse(name, Errno::ESRCH, Some(pc), format!("libbpf: extern (ksym) '{}': not found in kernel BTF", ext.name))),
+                        None => {
+                            return Err(refuse(
+                                name,
+                                Errno::ESRCH,
+                                Some(pc),
+                                format!("libbpf: extern (ksym) '{}': not found in kernel BTF", ext.name),
+                            ))
+                        }
                     }
                 }
                 src => return Err(refuse(name, Errno::EINVAL, Some(pc), format!("unrecognized bpf_ld_imm64 insn (src_reg {src})"))),
@@ -190,7 +228,10 @@ fn link(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], helpers: &Rc<Vec<
                 }
                 PSEUDO_KFUNC_CALL => {
                     let ext_i = insn.imm as usize;
-                    let ext = object.externs.get(ext_i).ok_or_else(|| refuse(name, Errno::EINVAL, Some(pc), format!("kfunc extern #{ext_i} does not exist")))?;
+                    let ext = object
+                        .externs
+                        .get(ext_i)
+                        .ok_or_else(|| refuse(name, Errno::EINVAL, Some(pc), format!("kfunc extern #{ext_i} does not exist")))?;
                     let index = match kfunc_index.get(&ext_i) {
                         Some(&i) => i,
                         None => {
@@ -199,7 +240,12 @@ fn link(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], helpers: &Rc<Vec<
                                 // libbpf poisons the call; it faults only if reached.
                                 None if ext.weak => Callable::Missing(ext.name.clone()),
                                 None => {
-                                    return Err(refuse(name, Errno::ESRCH, Some(pc), format!("libbpf: extern (func ksym) '{}': not found in kernel or module BTFs", ext.name)))
+                                    return Err(refuse(
+                                        name,
+                                        Errno::ESRCH,
+                                        Some(pc),
+                                        format!("libbpf: extern (func ksym) '{}': not found in kernel or module BTFs", ext.name),
+                                    ))
                                 }
                             };
                             kfuncs.push(callable);

@@ -196,7 +196,9 @@ impl<'a> Machine<'a> {
 
     /// A machine reusing a stack from an earlier run (see [`Machine::into_stack`]).
     pub fn with_stack(prog: Rc<Prog>, stack: Option<Box<[u8]>>) -> Machine<'a> {
-        let stack = stack.filter(|s| s.len() == STACK_SIZE * MAX_CALL_FRAMES).unwrap_or_else(|| vec![0u8; STACK_SIZE * MAX_CALL_FRAMES].into_boxed_slice());
+        let stack = stack
+            .filter(|s| s.len() == STACK_SIZE * MAX_CALL_FRAMES)
+            .unwrap_or_else(|| vec![0u8; STACK_SIZE * MAX_CALL_FRAMES].into_boxed_slice());
         let mut m = Machine {
             mem: Memory::new(),
             stack,
@@ -250,7 +252,7 @@ impl<'a> Machine<'a> {
     /// The instruction a callback address points at.
     pub fn func_pc(&self, addr: u64) -> Result<usize, VmError> {
         let pc = addr.wrapping_sub(FUNC_ADDR_BASE) / 8;
-        if addr < FUNC_ADDR_BASE || (addr - FUNC_ADDR_BASE) % 8 != 0 || pc as usize >= self.prog.insns.len() {
+        if addr < FUNC_ADDR_BASE || !(addr - FUNC_ADDR_BASE).is_multiple_of(8) || pc as usize >= self.prog.insns.len() {
             return Err(VmError::new(Errno::EINVAL, format!("{addr:#x} is not a function of the program")));
         }
         Ok(pc as usize)

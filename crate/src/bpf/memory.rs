@@ -98,9 +98,15 @@ impl Memory {
     #[inline]
     pub fn check(&mut self, addr: u64, len: u64, write: bool) -> Result<Region, VmError> {
         match self.find(addr, len) {
-            Some(r) if write && !r.writable => Err(VmError::new(Errno::EACCES, format!("write to read-only {:?} memory at {addr:#x}", r.kind)).access(addr, len)),
+            Some(r) if write && !r.writable => {
+                Err(VmError::new(Errno::EACCES, format!("write to read-only {:?} memory at {addr:#x}", r.kind)).access(addr, len))
+            }
             Some(r) => Ok(r),
-            None => Err(VmError::new(Errno::EFAULT, format!("{} of {len} bytes at {addr:#x} is outside the program's memory", if write { "write" } else { "read" })).access(addr, len)),
+            None => Err(VmError::new(
+                Errno::EFAULT,
+                format!("{} of {len} bytes at {addr:#x} is outside the program's memory", if write { "write" } else { "read" }),
+            )
+            .access(addr, len)),
         }
     }
 

@@ -39,7 +39,9 @@ impl XdpMd {
 
     pub fn to_bytes(&self) -> [u8; XDP_MD_SIZE] {
         let mut b = [0u8; XDP_MD_SIZE];
-        for (i, v) in [self.data, self.data_end, self.data_meta, self.ingress_ifindex, self.rx_queue_index, self.egress_ifindex].iter().enumerate() {
+        for (i, v) in
+            [self.data, self.data_end, self.data_meta, self.ingress_ifindex, self.rx_queue_index, self.egress_ifindex].iter().enumerate()
+        {
             b[i * 4..i * 4 + 4].copy_from_slice(&v.to_le_bytes());
         }
         b
@@ -108,14 +110,22 @@ pub fn build_buff(pool: &PagePool, data: &[u8], ctx: Option<&XdpMd>) -> Result<X
             return Err(XdpError::new(Errno::ENODEV, OP, format!("ctx_in: no device with ifindex {}", md.ingress_ifindex)));
         }
         if md.ingress_ifindex != 0 && md.rx_queue_index >= 1 {
-            return Err(XdpError::new(Errno::EINVAL, OP, format!("ctx_in: rx_queue_index {} is past the device's queues", md.rx_queue_index)));
+            return Err(XdpError::new(
+                Errno::EINVAL,
+                OP,
+                format!("ctx_in: rx_queue_index {} is past the device's queues", md.rx_queue_index),
+            ));
         }
         let meta = md.data as usize;
         opts.meta = data[..meta].to_vec();
         packet = &data[meta..];
         // ctx_in's data_end sets the linear size; bpf_test_init wants an Ethernet header in it.
         if md.data_end < 14 {
-            return Err(XdpError::new(Errno::EINVAL, OP, format!("ctx_in: data_end {} leaves no room for an Ethernet header", md.data_end)));
+            return Err(XdpError::new(
+                Errno::EINVAL,
+                OP,
+                format!("ctx_in: data_end {} leaves no room for an Ethernet header", md.data_end),
+            ));
         }
         opts.linear_len = Some(md.data_end - md.data);
     }

@@ -323,7 +323,7 @@ fn func_ref(insns: &[Insn], pc: usize) -> Option<usize> {
     let value = (insn.imm as u32 as u64) | ((insns[pc + 1].imm as u32 as u64) << 32);
     if value >= FUNC_ADDR_BASE {
         let off = value - FUNC_ADDR_BASE;
-        return Some(if off % 8 == 0 { (off / 8) as usize } else { usize::MAX });
+        return Some(if off.is_multiple_of(8) { (off / 8) as usize } else { usize::MAX });
     }
     let t = pc as i64 + insn.imm as i64 + 1;
     Some(if t < 0 { usize::MAX } else { t as usize })

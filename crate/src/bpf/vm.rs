@@ -3,8 +3,8 @@
 //! Registers live in a local array, instructions come from a local clone of the program, and the
 //! stack (the common case for memory) is range-checked inline before any region lookup. Every
 //! other address goes through [`super::memory::Memory::check`], so no instruction stream, validated
-//! or not, can touch memory the run was not given; what [`super::validate`] refuses only has a
-//! meaning here that the kernel would not give it.
+//! or not, can touch memory the run was not given. [`super::validate`] is about matching the
+//! kernel, not about safety: what it would refuse either runs with some meaning or faults here.
 
 use std::rc::Rc;
 
@@ -27,13 +27,18 @@ impl Machine<'_> {
     /// `exit`; returns r0. The tail-call count starts again from zero, as it does per invocation in
     /// the kernel, and the machine's program and depth are what they were before, whatever the run
     /// did.
+    ///
+    /// From inside a run (a helper) it refuses with EBUSY: frame 1's stack is in use; a helper
+    /// calls back into the program with [`Machine::call`].
     pub fn run(&mut self, args: [u64; 5]) -> Result<u64, VmError> {
-        let depth = self.depth;
-        self.depth = 0;
+        if self.depth != 0 {
+            return Err(VmError::new(
+                Errno::EBUSY,
+                format!("run() inside a run ({} frames in use): a helper calls back with call()", self.depth),
+            ));
+        }
         self.tail_calls = 0;
-        let r = self.enter(0, args);
-        self.depth = depth;
-        r
+        self.enter(0, args)
     }
 
     /// Runs the function at `pc` of `self.prog` as a new frame on top of the frames in use, for a
@@ -94,7 +99,7 @@ impl Machine<'_> {
                 macro_rules! fault {
                     ($e:expr) => {{
                         sync!();
-                        return Err(VmError::from($e).at(cur, insn));
+                        return Err(($e).at(cur, insn));
                     }};
                 }
                 macro_rules! tri {
@@ -160,6 +165,8 @@ impl Machine<'_> {
                             }
                             None => fault!(VmError::new(Errno::EINVAL, $missing)),
                         };
+                        // Callbacks the helper ran drew from the same budget, and nothing stops a
+                        // helper from giving the machine another stack buffer.
                         left = self.budget;
                         stack_lo = self.stack.as_ptr() as u64;
                         match res {

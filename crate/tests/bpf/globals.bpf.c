@@ -105,6 +105,9 @@ SEC("tp/xdp/xdp_exception")
 int tp_prog(void *ctx)
 {
 	hits--;
+	/* A literal passed straight to a helper lands in .rodata.str1.1, a mergeable string
+	 * section clang addresses through its section symbol. */
+	bpf_trace_printk("tp hit\n", sizeof("tp hit\n"));
 	return 0;
 }
 

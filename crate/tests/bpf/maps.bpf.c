@@ -87,6 +87,27 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } prefixes SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_BLOOM_FILTER);
+	__uint(max_entries, 64);
+	__type(value, __u32);
+	__uint(map_extra, 3);
+	__uint(numa_node, 0);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} seen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u64);
+	__array(values, struct {
+		__uint(type, BPF_MAP_TYPE_HASH);
+		__uint(max_entries, 7);
+		__type(key, __u16);
+		__type(value, struct pair);
+	});
+} per_flow SEC(".maps");
+
 struct inner {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 3);
@@ -153,6 +174,8 @@ int entry(struct xdp_md *ctx)
 	void *in = bpf_map_lookup_elem(&outer, &k);
 	if (in)
 		bpf_map_lookup_elem(in, &k);
+	bpf_map_peek_elem(&seen, &k);
+	bpf_map_lookup_elem(&per_flow, &lk);
 	bpf_tail_call(ctx, &jumps, k & 7);
 	if (k & 1)
 		return bpf_redirect_map(&xsks, k, XDP_PASS);

@@ -1,0 +1,112 @@
+/**
+ * The bpftool-style commands: `uxdp prog load|run|show|dump`, `uxdp conformance DIR` and the
+ * assembler/disassembler commands, run as a user would run them.
+ */
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { compileOwn } from './helpers/bpf'
+
+const bin = join(__dirname, '..', 'bin', 'uxdp.js')
+const dir = mkdtempSync(join(tmpdir(), 'uxdp-cli-'))
+const CONFORMANCE = process.env.UXDP_CONFORMANCE_DIR ?? resolve(__dirname, '..', '..', 'shared', 'conformance')
+
+function uxdp(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' })
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+function file(name: string, bytes: Uint8Array): string {
+  const p = join(dir, name)
+  writeFileSync(p, bytes)
+  return p
+}
+
+describe('uxdp prog', () => {
+  it('load --json: accepted objects exit 0 with the instruction count', () => {
+    const r = uxdp('prog', 'load', compileOwn('basic.bpf.c'), '--json')
+    expect(r.status).toBe(0)
+    const j = JSON.parse(r.stdout)
+    expect(j).toMatchObject({ accepted: true, message: '' })
+    expect(j.insns_processed).toBeGreaterThan(50)
+    expect(Object.keys(j).sort()).toEqual(['accepted', 'insns_processed', 'log', 'message'])
+  })
+
+  it('load refuses with exit 1 and the message in libbpf/verifier wording', () => {
+    const missing = uxdp('prog', 'load', compileOwn('features.bpf.c'), '--prog', 'user_kfunc', '--json')
+    expect(missing.status).toBe(1)
+    expect(JSON.parse(missing.stdout)).toMatchObject({
+      accepted: false,
+      message: "libbpf: extern (func ksym) 'uxdp_test_mix': not found in kernel or module BTFs",
+    })
+    const garbage = uxdp('prog', 'load', file('garbage.o', Buffer.from('\x7fELF not really')), '--json')
+    expect(garbage.status).toBe(1)
+    expect(JSON.parse(garbage.stdout).accepted).toBe(false)
+    const plain = uxdp('prog', 'load', file('garbage2.o', Buffer.from('nope')))
+    expect(plain.status).toBe(1)
+    expect(plain.stderr).toMatch(/Error: failed to load object file/)
+  })
+
+  it('run: retval, average duration and data_out like bpftool prog run', () => {
+    const data = Buffer.alloc(9000, 7)
+    const out = join(dir, 'out.bin')
+    const r = uxdp('prog', 'run', compileOwn('basic.bpf.c'), '--prog', 'trim_tail', '--data-in', file('in.bin', data), '--data-out', out, '--repeat', '3', '--json')
+    expect(r.status).toBe(0)
+    const j = JSON.parse(r.stdout)
+    expect(j).toMatchObject({ retval: 2, data_out_len: 9000 - 12 })
+    expect(j.duration_ns).toBeGreaterThanOrEqual(0)
+    expect(readFileSync(out).equals(data.subarray(0, 8988))).toBe(true)
+    const text = uxdp('prog', 'run', compileOwn('basic.bpf.c'), '--prog', 'buff_len', '--data-in', file('in2.bin', data), '--repeat', '10')
+    expect(text.stdout).toMatch(/^Return value: 9000, duration \(average\): \d+ns$/m)
+  })
+
+  it('run fails as the kernel would: ENOMEM past 17 frags, JSON error and exit 1', () => {
+    const r = uxdp('prog', 'run', compileOwn('basic.bpf.c'), '--prog', 'buff_len', '--data-in', file('big.bin', Buffer.alloc(73153)), '--json')
+    expect(r.status).toBe(1)
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: 'ENOMEM', errno: -12 })
+    const fault = uxdp('prog', 'run', compileOwn('basic.bpf.c'), '--prog', 'unchecked_read', '--data-in', file('small.bin', Buffer.alloc(64)), '--json')
+    expect(fault.status).toBe(1)
+    expect(JSON.parse(fault.stdout)).toMatchObject({ error: 'EFAULT', errno: -14 })
+  })
+
+  it('show lists programs with sections, maps and kfuncs; dump prints the verifier-style listing', () => {
+    const show = uxdp('prog', 'show', compileOwn('features.bpf.c'))
+    expect(show.status).toBe(0)
+    expect(show.stdout).toMatch(/^ {2}count {2}section xdp\.frags {2}type xdp {2}\d+ insns {2}\(frags\)$/m)
+    expect(show.stdout).toMatch(/^ {2}user_kfunc {2}section \?xdp .*\(not autoloaded\)$/m)
+    expect(show.stdout).toMatch(/^ {2}events {2}ringbuf {2}key 0B {2}value 0B {2}max_entries 4096$/m)
+    expect(show.stdout).toMatch(/^ {2}no_such_kfunc {2}\(weak\)$/m)
+    const dump = uxdp('prog', 'dump', compileOwn('features.bpf.c'), '--prog', 'loop_sum')
+    expect(dump.status).toBe(0)
+    expect(dump.stdout).toMatch(/call bpf_dynptr_from_xdp#\d+/)
+    expect(dump.stdout).toMatch(/call bpf_loop#181/)
+    expect(dump.stdout).toMatch(/^ {3}0: \(/m)
+  })
+})
+
+describe('uxdp conformance', () => {
+  it.skipIf(!existsSync(CONFORMANCE))('passes all 313 vectors and none of the negative ones', () => {
+    const r = uxdp('conformance', join(CONFORMANCE, 'tests'))
+    expect(r.status).toBe(0)
+    const lines = r.stdout.trim().split('\n')
+    expect(lines.at(-1)).toBe('Passed 313 out of 313')
+    expect(lines.filter((l) => l.startsWith('PASS ')).length).toBe(313)
+    const neg = uxdp('conformance', join(CONFORMANCE, 'negative'))
+    expect(neg.status).toBe(1)
+    expect(neg.stdout).toMatch(/^Passed 0 out of \d+$/m)
+    expect(neg.stdout).toMatch(/^FAIL unused-add64_imm-offset\.data: .*reserved fields/m)
+  })
+
+  it('asm and disasm round-trip a program', () => {
+    const src = file('p.asm', Buffer.from('mov %r0, 1\nlddw %r1, 0x1122334455667788\njeq %r1, 2, +1\nadd32 %r0, %r1\nexit\n'))
+    const binOut = join(dir, 'p.bin')
+    expect(uxdp('asm', src, '--out', binOut).status).toBe(0)
+    expect(readFileSync(binOut).length).toBe(6 * 8)
+    const text = uxdp('disasm', binOut)
+    expect(text.stdout.trim().split('\n')).toEqual(['mov %r0, 1', 'lddw %r1, 0x1122334455667788', 'jeq %r1, 2, +1', 'add32 %r0, %r1', 'exit'])
+    expect(uxdp('disasm', binOut, '--kernel').stdout).toMatch(/^ {3}0: \(b7\) r0 = 1$/m)
+    expect(uxdp('asm', file('bad.asm', Buffer.from('mov %r0, %r50\n'))).stderr).toMatch(/Invalid register/)
+  })
+})
