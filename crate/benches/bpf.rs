@@ -285,7 +285,8 @@ fn rbpf_mix(a: u64, b: u64, c: u64, d: u64, e: u64) -> u64 {
 /// The 1500 bytes: eleven 128-byte frames of different kinds, then a tail of pattern bytes.
 fn data() -> Vec<u8> {
     let mut d: Vec<u8> = (0..DATA_LEN).map(|i| (i * 7 + i / 251) as u8).collect();
-    let frames: [&dyn Fn(&mut [u8]); 11] = [
+    type Fill<'a> = &'a dyn Fn(&mut [u8]);
+    let frames: [Fill; 11] = [
         &|f| ipv4(f, 6, 80, 0x10, None),
         &|f| ipv4(f, 17, 53, 0, None),
         &|f| ipv4(f, 6, 22, 0x02, Some(100)),
@@ -433,7 +434,9 @@ fn summary(since: SystemTime, counts: &[(&'static str, u64)]) {
         let ours = median_ns("bpf-vm", &format!("{name}/uxdp"), since);
         let theirs = median_ns("bpf-vm", &format!("{name}/rbpf"), since);
         if name == "empty" {
-            t.row("empty program, ns per run", ours, "rbpf, per run", theirs, |ns, b| (format!("{:.2}×", ns / b), "(info: fixed cost of a run)".into()));
+            t.row("empty program, ns per run", ours, "rbpf, per run", theirs, |ns, b| {
+                (format!("{:.2}×", ns / b), "(info: fixed cost of a run)".into())
+            });
             continue;
         }
         if name == "local-calls" {

@@ -73,7 +73,9 @@ fn objects() -> &'static [(String, Vec<u8>)] {
             for f in files {
                 match compile(&f) {
                     Ok(b) => out.push((f.file_name().unwrap().to_string_lossy().into_owned(), b)),
-                    Err(e) => eprintln!("fuzz_bpf: {} does not build on its own, left out: {}", f.display(), e.lines().next().unwrap_or("")),
+                    Err(e) => {
+                        eprintln!("fuzz_bpf: {} does not build on its own, left out: {}", f.display(), e.lines().next().unwrap_or(""))
+                    }
                 }
             }
         }
@@ -123,8 +125,8 @@ fn world() -> Rc<World> {
 
 /// Helper ids the engine implements, and a few it does not.
 const HELPER_IDS: &[i32] = &[
-    1, 2, 3, 5, 6, 7, 8, 12, 23, 25, 28, 42, 44, 51, 54, 65, 121, 125, 130, 131, 132, 133, 134, 160, 181, 188, 189, 190, 197, 198, 199, 200,
-    201, 202, 203, 208, 0, 4, 9, 255, 256, -1,
+    1, 2, 3, 5, 6, 7, 8, 12, 23, 25, 28, 42, 44, 51, 54, 65, 121, 125, 130, 131, 132, 133, 134, 160, 181, 188, 189, 190, 197, 198, 199,
+    200, 201, 202, 203, 208, 0, 4, 9, 255, 256, -1,
 ];
 
 fn any_insn() -> impl Strategy<Value = Insn> {
@@ -179,9 +181,12 @@ fn link(mut insns: Vec<Insn>, w: &World) -> Vec<Insn> {
                 PSEUDO_MAP_FD | PSEUDO_MAP_IDX => Some(map_handle(&w.maps[imm % w.maps.len()])),
                 PSEUDO_MAP_VALUE | PSEUDO_MAP_IDX_VALUE => {
                     let map = &w.maps[imm % w.maps.len()];
-                    map.lookup(&0u32.to_le_bytes(), 0).map(|base| base + u64::from(insns[pc + 1].imm as u32) % u64::from(map.def().value_size.max(1)))
+                    map.lookup(&0u32.to_le_bytes(), 0)
+                        .map(|base| base + u64::from(insns[pc + 1].imm as u32) % u64::from(map.def().value_size.max(1)))
                 }
-                PSEUDO_FUNC => Some(uxdp::bpf::machine::func_addr((pc as i64 + 1 + i64::from(insns[pc].imm)).rem_euclid(n as i64) as usize)),
+                PSEUDO_FUNC => {
+                    Some(uxdp::bpf::machine::func_addr((pc as i64 + 1 + i64::from(insns[pc].imm)).rem_euclid(n as i64) as usize))
+                }
                 _ => None,
             };
             if let Some(v) = v {
@@ -197,27 +202,17 @@ fn link(mut insns: Vec<Insn>, w: &World) -> Vec<Insn> {
 }
 
 fn prog(insns: Vec<Insn>, w: &World) -> Rc<Prog> {
-    Rc::new(Prog {
-        name: "fuzz".into(),
-        insns,
-        helpers: helper_table(None),
-        kfuncs: w.kfuncs.clone(),
-        maps: w.maps.clone(),
-        frags: true,
-        ..Prog::default()
-    })
+    Rc::new(Prog { name: "fuzz".into(), insns, helpers: helper_table(None), kfuncs: w.kfuncs.clone(), maps: w.maps.clone(), frags: true })
 }
 
 /// A stream, closed by an exit and validated when `validated`; None when the validator refuses it.
 fn stream(insns: Vec<Insn>, lddw_src: Vec<u8>, validated: bool, w: &World) -> Option<Vec<Insn>> {
     let mut insns = insns;
     // Give some lddw pseudo sources, so that map and function references occur.
-    let mut k = 0;
-    for i in 0..insns.len() {
-        if insns[i].is_lddw() && k < lddw_src.len() {
-            insns[i] = Insn::new(insns[i].code, insns[i].dst(), lddw_src[k], insns[i].off, insns[i].imm);
-            k += 1;
-        }
+    let mut srcs = lddw_src.into_iter();
+    for i in insns.iter_mut().filter(|i| i.is_lddw()) {
+        let Some(src) = srcs.next() else { break };
+        *i = Insn::new(i.code, i.dst(), src, i.off, i.imm);
     }
     if validated {
         insns.push(Insn::new(JMP | EXIT, 0, 0, 0, 0));
@@ -248,7 +243,8 @@ enum Mutation {
 }
 
 fn any_mutation() -> impl Strategy<Value = Mutation> {
-    let interesting = prop::sample::select(vec![0u32, 1, 2, 7, 8, 0x40, 0xff, 0x7fff, 0xffff, 0x7fff_ffff, 0x8000_0000, 0xffff_fff0, u32::MAX]);
+    let interesting =
+        prop::sample::select(vec![0u32, 1, 2, 7, 8, 0x40, 0xff, 0x7fff, 0xffff, 0x7fff_ffff, 0x8000_0000, 0xffff_fff0, u32::MAX]);
     prop_oneof![
         3 => (any::<usize>(), 0u8..8).prop_map(|(p, b)| Mutation::Flip(p, b)),
         2 => (any::<usize>(), any::<u8>()).prop_map(|(p, v)| Mutation::Byte(p, v)),

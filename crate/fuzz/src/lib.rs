@@ -32,7 +32,8 @@ pub fn fixtures() -> Vec<(String, Vec<u8>)> {
     for d in ["crate/tests/bpf", "test/bpf", "test/kernel"] {
         let d = repo().join(d);
         let Ok(entries) = std::fs::read_dir(&d) else { continue };
-        let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.to_string_lossy().ends_with(".bpf.c")).collect();
+        let mut files: Vec<PathBuf> =
+            entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.to_string_lossy().ends_with(".bpf.c")).collect();
         files.sort();
         for f in files {
             let name = f.file_name().unwrap().to_string_lossy().into_owned();
@@ -132,8 +133,8 @@ pub fn parse_load_run(data: &[u8]) {
 /// Helper ids the engine implements, and a few it does not, for calls whose id the input picks by
 /// index.
 const HELPER_IDS: &[i32] = &[
-    1, 2, 3, 5, 6, 7, 8, 12, 23, 25, 28, 42, 44, 51, 54, 65, 121, 125, 130, 131, 132, 133, 134, 160, 181, 188, 189, 190, 197, 198, 199, 200,
-    201, 202, 203, 208, 0, 4, 9, 255,
+    1, 2, 3, 5, 6, 7, 8, 12, 23, 25, 28, 42, 44, 51, 54, 65, 121, 125, 130, 131, 132, 133, 134, 160, 181, 188, 189, 190, 197, 198, 199,
+    200, 201, 202, 203, 208, 0, 4, 9, 255,
 ];
 
 /// A decoded input.
@@ -192,7 +193,8 @@ pub fn link(mut insns: Vec<Insn>, w: &World) -> Vec<Insn> {
                 PSEUDO_MAP_FD | PSEUDO_MAP_IDX => Some(map_handle(&w.maps[imm % w.maps.len()])),
                 PSEUDO_MAP_VALUE | PSEUDO_MAP_IDX_VALUE => {
                     let map = &w.maps[imm % w.maps.len()];
-                    map.lookup(&0u32.to_le_bytes(), 0).map(|base| base + u64::from(insns[pc + 1].imm as u32) % u64::from(map.def().value_size.max(1)))
+                    map.lookup(&0u32.to_le_bytes(), 0)
+                        .map(|base| base + u64::from(insns[pc + 1].imm as u32) % u64::from(map.def().value_size.max(1)))
                 }
                 PSEUDO_FUNC => Some(func_addr((pc as i64 + 1 + i64::from(insns[pc].imm)).rem_euclid(n as i64) as usize)),
                 _ => None,
@@ -210,15 +212,7 @@ pub fn link(mut insns: Vec<Insn>, w: &World) -> Vec<Insn> {
 }
 
 pub fn prog(insns: Vec<Insn>, w: &World) -> Rc<Prog> {
-    Rc::new(Prog {
-        name: "fuzz".into(),
-        insns,
-        helpers: helper_table(None),
-        kfuncs: w.kfuncs.clone(),
-        maps: w.maps.clone(),
-        frags: true,
-        ..Prog::default()
-    })
+    Rc::new(Prog { name: "fuzz".into(), insns, helpers: helper_table(None), kfuncs: w.kfuncs.clone(), maps: w.maps.clone(), frags: true })
 }
 
 /// Runs one decoded input and checks what must hold whatever the program.
@@ -242,7 +236,12 @@ pub fn vm_run(data: &[u8]) {
     } else {
         let pool = PagePool::default();
         let ctx = case.meta.map(|(m, lin)| XdpMd { data: m, data_end: (m + lin).min(case.len as u32), ..XdpMd::default() });
-        let r = test_run_xdp(&p, &pool, &packet(case.len), &TestRunOptions { ctx, repeat: case.repeat, budget: Some(BUDGET), ..TestRunOptions::default() });
+        let r = test_run_xdp(
+            &p,
+            &pool,
+            &packet(case.len),
+            &TestRunOptions { ctx, repeat: case.repeat, budget: Some(BUDGET), ..TestRunOptions::default() },
+        );
         match &r {
             Ok(out) => assert!(out.insns <= BUDGET, "{} instructions run on a budget of {BUDGET}", out.insns),
             Err(e) => assert!(!e.message.is_empty()),

@@ -599,6 +599,7 @@ impl Hot {
 /// out of line, with no calls, so that its state stays in registers. With `top` (no bpf-to-bpf
 /// frame to return to) it also runs an `exit`, and returns true: the program has ended with r0.
 #[inline(never)]
+#[allow(clippy::int_plus_one, clippy::while_let_loop)]
 fn fast(reg: &mut [u64; 16], insns: &[Insn], st: &mut Fast, stack_lo: u64, hot: Hot, top: bool) -> bool {
     let (mut pc, mut cur, mut left) = (st.pc, st.cur, st.left);
     loop {
