@@ -77,6 +77,12 @@ impl Memory {
         &self.regions
     }
 
+    /// The region the last successful [`Memory::find`] returned, which the next one tries first.
+    #[inline]
+    pub fn last_found(&self) -> Option<&Region> {
+        self.regions.get(self.last)
+    }
+
     /// The region holding all of `[addr, addr + len)`.
     #[inline]
     pub fn find(&mut self, addr: u64, len: u64) -> Option<Region> {
