@@ -65,6 +65,18 @@ pub struct LoadedObject {
     pub programs: Vec<LoadedProgram>,
 }
 
+/// The object's last user reference going away clears its prog arrays and redirect slots, as the
+/// kernel clears a prog array when its last user reference goes: that breaks the cycle of a prog
+/// array holding programs that hold the prog array. Programs still attached somewhere keep running,
+/// with empty slots.
+impl Drop for LoadedObject {
+    fn drop(&mut self) {
+        for map in &self.maps {
+            map.release();
+        }
+    }
+}
+
 impl LoadedObject {
     pub fn program(&self, name: &str) -> Option<&LoadedProgram> {
         self.programs.iter().find(|p| p.spec.name == name)
