@@ -52,6 +52,19 @@ describe('uxdp prog', () => {
     expect(plain.stderr).toMatch(/Error: failed to load object file/)
   })
 
+  it('load refuses a structurally bad instruction with the verifier message and the listing up to it', () => {
+    const bytes = readFileSync(compileOwn('basic.bpf.c'))
+    const exit = bytes.indexOf(Buffer.from('9500000000000000', 'hex'))
+    expect(exit).toBeGreaterThan(0)
+    bytes[exit + 4] = 1 // a nonzero imm in an exit
+    const r = uxdp('prog', 'load', file('bad-exit.o', bytes), '--json')
+    expect(r.status).toBe(1)
+    const j = JSON.parse(r.stdout)
+    expect(j).toMatchObject({ accepted: false, message: 'BPF_EXIT uses reserved fields', insns_processed: 0 })
+    expect(j.log).toMatch(/^prog 'swap_macs' \(section xdp\):\n {3}0: \(b7\) r0 = 1\n/)
+    expect(j.log.trimEnd().split('\n').at(-1)).toMatch(/^\d+: BPF_EXIT uses reserved fields$/)
+  })
+
   it('run: retval, average duration and data_out like bpftool prog run', () => {
     const data = Buffer.alloc(9000, 7)
     const out = join(dir, 'out.bin')
