@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { call, checkBytes, checkInt, checkU32, ERRNO, UxdpError, type ErrnoName } from './errors'
 import { native } from './native'
-import { checkCalls, ESTABLISHED_PROG_TYPES, helpersFor, kernelKfuncNamesFor, KfuncRegistry, PROG_TYPE_IDS, type ProgTypeName } from './policy'
+import { checkCalls, ESTABLISHED_PROG_TYPES, helpersFor, kernelKfuncNamesFor, KfuncRegistry, PROG_TYPE_IDS, SEED_KFUNCS, type ProgTypeName } from './policy'
 
 /** `struct xdp_md` as BPF_PROG_TEST_RUN's ctx_in and ctx_out carry it. */
 export interface XdpMd {
@@ -238,6 +238,7 @@ function applyPolicy(bytes: Uint8Array, options: LoadOptions, registry: KfuncReg
     for (const h of helpersFor(t)) helpers.add(h.id)
     for (const k of kernelKfuncNamesFor(t)) kfuncs.add(k)
   }
+  if (options.seedKfuncs) for (const k of SEED_KFUNCS) kfuncs.add(k.name)
   return { helpers: [...helpers], kfuncs: [...kfuncs] }
 }
 

@@ -206,6 +206,20 @@ describe('maps, global data, ring buffer, loops, tail calls, kfuncs', () => {
   })
 })
 
+describe("the seed's convenience API", () => {
+  it('bpf_dynptr_advance and bpf_dynptr_iterator walk the frame in views; kernel-exact loads refuse them', () => {
+    const src = compileOwn('seed_iter.bpf.c')
+    expect(thrown(() => BpfObject.open(src)).message).toContain("extern (func ksym) 'bpf_dynptr_advance'")
+    const o = BpfObject.open(src, { seedKfuncs: true })
+    expect(o.program('walk').testRun({ data: packet(9000) }).retval).toBe(XDP_PASS)
+    const bss = o.map('.bss').lookup(u32(0))!
+    const [advanced, result, views, sizes] = [0, 4, 8, 12].map((off) => bss.readInt32LE(off)) // clang's .bss order
+    // after advancing 500 bytes: views of 8500, 7500, ..., 500 bytes; the last one ends the walk
+    expect([advanced, result, views]).toEqual([0, 0, 9])
+    expect(sizes).toBe([8500, 7500, 6500, 5500, 4500, 3500, 2500, 1500, 500].reduce((a, b) => a + b))
+  })
+})
+
 describe('the policy layer at load', () => {
   it('a registered kfunc is callable only from the program types its spec names', () => {
     const forXdp = new KfuncRegistry()

@@ -2,9 +2,10 @@
 //! XDP metadata kfuncs and bpf_xdp_pull_data, dispatched natively. Which a program may call is
 //! the policy layer's decision.
 
-use super::helpers::{errno_ret, fault};
+use super::helpers::errno_ret;
 use super::machine::{HelperFn, Machine, Trap};
-use crate::dynptr::{self, Backing, Dynptr, DynptrKind, Slice};
+use super::memory::{Region, RegionKind};
+use crate::dynptr::{self, Backing, Dynptr, DynptrKind, IterStep, Slice};
 use crate::errno::{Errno, Result};
 
 fn ret(r: Result<()>) -> u64 {
@@ -243,8 +244,37 @@ fn iter_num_destroy(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     Ok(0)
 }
 
-fn dynptr_iterator(_: &mut Machine<'_>, _: &[u64; 5]) -> Result<u64, Trap> {
-    Err(fault(Errno::EOPNOTSUPP, "bpf_dynptr_iterator is not callable from BPF programs in uxdp yet"))
+/// The seed's `bpf_dynptr_iterator(ptr, callback, ctx, flags)`: the callback gets a view of the
+/// dynptr (a pointer to a 16-byte dynptr the engine holds) and the context; its return value
+/// advances the view (0 or negative ends the walk with that value).
+fn dynptr_iterator(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let d = m.dynptr_at(a[0])?;
+    let (ctx, flags) = (a[2], a[3]);
+    let pc = m.func_pc(a[1])?;
+    let mut slot = Box::new([0u8; 16]);
+    let addr = slot.as_mut_ptr() as u64;
+    m.mem.push(Region::new(addr, 16, true, RegionKind::Mem, addr));
+    let mut failed = None;
+    let r = d.iterator(flags, |view| {
+        if failed.is_some() {
+            return IterStep::Advance(0);
+        }
+        // SAFETY: the slot outlives the walk; the program reaches it only through the region.
+        unsafe { std::ptr::copy_nonoverlapping(view.to_bytes().as_ptr(), addr as *mut u8, 16) };
+        match m.call(pc, [addr, ctx, 0, 0, 0]) {
+            Ok(v) => IterStep::Advance(v as i32),
+            Err(e) => {
+                failed = Some(e);
+                IterStep::Advance(0)
+            }
+        }
+    });
+    m.mem.retain(|x| !(x.kind == RegionKind::Mem && x.tag == addr));
+    drop(slot);
+    if let Some(e) = failed {
+        return Err(Trap::Fault(e));
+    }
+    Ok(i64::from(r) as u64)
 }
 
 /// The kernel's kfuncs the engine implements (Linux 6.18 names).
