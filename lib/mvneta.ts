@@ -173,6 +173,10 @@ const TX_LAST = 1 << 20
 
 type Target = Mvneta | { map: CpuMap; cpu: number }
 
+/** The emulated NICs alive in this process, by ifindex: the "netns" a BPF program's
+ * `bpf_redirect(ifindex)` looks its target up in (the last one made with an ifindex wins). */
+const LIVE_NICS = new Map<number, WeakRef<Mvneta>>()
+
 /** `BPF_MAP_TYPE_DEVMAP`: redirect targets by key. */
 export class DevMap {
   readonly #entries = new Map<number, Mvneta>()
@@ -493,6 +497,7 @@ export class Mvneta {
     const info = call(() => native.nicInfo(this.handle))
     this.#rxMetadataMask = info.rxMetadataFeatures
     this.#ifindex = info.ifindex
+    LIVE_NICS.set(this.#ifindex, new WeakRef(this))
     this.#rxRingSize = info.rxRingSize
   }
 
@@ -583,7 +588,11 @@ export class Mvneta {
       const bindings = program.object.maps
         .filter((m) => [14, 16, 25].includes(m.type))
         .flatMap((m) => [...program.object.map(m.name).targets].map(([key, t]) => ({ map: m.name, key, target: this.targetId(t as Target) })))
-      call(() => native.nicAttachBpf(this.handle, program.object.handle, program.name, bindings, needs))
+      const devices = [...LIVE_NICS.values()].flatMap((ref) => {
+        const nic = ref.deref()
+        return nic && !nic.closed ? [{ ifindex: nic.ifindex, target: this.targetId(nic) }] : []
+      })
+      call(() => native.nicAttachBpf(this.handle, program.object.handle, program.name, bindings, devices, needs))
     } else if (typeof program === 'function') {
       call(() => native.nicAttach(this.handle, undefined, undefined, options.frags ?? false, undefined, needs))
     } else {
@@ -857,6 +866,7 @@ export class Mvneta {
     if (this.#closed) return
     call(() => native.nicClose(this.handle))
     this.#closed = true
+    if (LIVE_NICS.get(this.#ifindex)?.deref() === this) LIVE_NICS.delete(this.#ifindex)
   }
 
   get closed(): boolean {

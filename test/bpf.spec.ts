@@ -303,6 +303,19 @@ describe('attached to the emulated mvneta', () => {
     expect(live[5]).toBe(-61)
   })
 
+  it('bpf_redirect(ifindex) reaches the live NIC with that ifindex; an unknown one is a redirect error', () => {
+    const a = nic({ mtu: 9000, ifindex: 11 })
+    const b = nic({ mtu: 9000, ifindex: 12 })
+    a.attachXdp(Program.load(compileOwn('redirect.bpf.c', { IFINDEX: 12 })))
+    a.offer([packet(600, 1), packet(9000, 2)])
+    expect(a.poll().redirect.sent).toBe(2)
+    expect(b.drainTx().map((f) => f.data.length)).toEqual([600, 9000])
+    a.attachXdp(Program.load(compileOwn('redirect.bpf.c', { IFINDEX: 77 })))
+    a.offer(packet(600, 3))
+    a.poll()
+    expect(a.stats().diagnostics['xdp:xdp_redirect_err']).toBe(1)
+  })
+
   it('bpf_redirect_map through a devmap slot bound to another NIC', () => {
     const a = nic({ mtu: 9000 })
     const b = nic({ mtu: 9000, ifindex: 5 })

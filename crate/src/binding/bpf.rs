@@ -445,7 +445,9 @@ pub fn bpf_object_check(bytes: &[u8], prog: Option<String>, helpers: Option<Vec<
         // `bpftool -d prog load` shows them, then the count line.
         let listing = |spec: &crate::bpf::elf::ProgramSpec, upto: Option<usize>| {
             let externs = &object.externs;
-            let text = crate::bpf::disasm::kernel_listing(&spec.insns, &|i| usize::try_from(i).ok().and_then(|i| externs.get(i)).map(|e| e.name.clone()));
+            let text = crate::bpf::disasm::kernel_listing(&spec.insns, &|i| {
+                usize::try_from(i).ok().and_then(|i| externs.get(i)).map(|e| e.name.clone())
+            });
             let mut out = format!("prog '{}' (section {}):\n", spec.name, spec.section);
             for line in text.lines() {
                 let pc: Option<usize> = line.split(':').next().and_then(|n| n.trim().parse().ok());

@@ -800,13 +800,21 @@ pub struct RedirectBinding {
     pub target: u32,
 }
 
-/// Attaches a loaded BPF program; devmap/cpumap slots are bound to redirect targets.
+#[napi(object)]
+pub struct DeviceBinding {
+    pub ifindex: u32,
+    pub target: u32,
+}
+
+/// Attaches a loaded BPF program; devmap/cpumap slots are bound to redirect targets, and
+/// `devices` are what `bpf_redirect(ifindex)` reaches.
 #[napi]
 pub fn nic_attach_bpf(
     h: &NicHandle,
     obj: &super::bpf::BpfHandleAlias,
     prog: String,
     bindings: Vec<RedirectBinding>,
+    devices: Vec<DeviceBinding>,
     needs: u32,
 ) -> Result<()> {
     const OP: &str = "mvneta_xdp_setup";
@@ -819,7 +827,12 @@ pub fn nic_attach_bpf(
             let target = st.targets.get(b.target as usize).cloned().ok_or_else(|| err(Errno::EINVAL, OP, "unknown redirect target"))?;
             map.set_target(b.key, Some(Rc::new(target)))?;
         }
-        let prog = Program::Native(Box::new(crate::bpf::attach::BpfXdpProgram::new(program)));
+        let mut bpf = crate::bpf::attach::BpfXdpProgram::new(program);
+        for d in &devices {
+            let target = st.targets.get(d.target as usize).cloned().ok_or_else(|| err(Errno::EINVAL, OP, "unknown redirect target"))?;
+            bpf.devices.push((d.ifindex, target));
+        }
+        let prog = Program::Native(Box::new(bpf));
         dev_mut(&st, OP)?.attach(Some(prog), needs)?;
         Ok(())
     })

@@ -44,12 +44,14 @@ pub struct BpfXdpProgram {
     /// Frames whose run faulted (they get XDP_ABORTED, as an exception), and the last fault.
     pub faults: u64,
     pub last_fault: Option<VmError>,
+    /// The devices `bpf_redirect(ifindex)` can reach: the netns's interfaces, by ifindex.
+    pub devices: Vec<(u32, RedirectTarget)>,
     stack: Option<Box<[u8]>>,
 }
 
 impl BpfXdpProgram {
     pub fn new(prog: Rc<Prog>) -> BpfXdpProgram {
-        BpfXdpProgram { prog, cpu: 0, faults: 0, last_fault: None, stack: None }
+        BpfXdpProgram { prog, cpu: 0, faults: 0, last_fault: None, devices: Vec::new(), stack: None }
     }
 }
 
@@ -80,9 +82,12 @@ impl XdpProgram for BpfXdpProgram {
             }
         };
         if u64::from(action) == XDP_REDIRECT {
-            let target = redirect.map.and_then(|map| map.target(redirect.key)).and_then(|t| t.downcast_ref::<RedirectTarget>().cloned());
-            // An ifindex redirect needs a device table the NIC layer does not give programs:
-            // the frame goes without a target, which the driver counts as a redirect error.
+            // A missing target (an unknown ifindex, an unbound slot) goes to the driver as none,
+            // which it counts as a redirect error, as xdp_do_redirect fails.
+            let target = match redirect.map {
+                Some(map) => map.target(redirect.key).and_then(|t| t.downcast_ref::<RedirectTarget>().cloned()),
+                None => self.devices.iter().find(|(i, _)| *i == redirect.ifindex).map(|(_, t)| t.clone()),
+            };
             host.ctx.redirect = target;
         }
         action
