@@ -68,7 +68,7 @@ impl XdpProgram for BpfXdpProgram {
         m.xdp = Some(&mut host);
         m.reset(DEFAULT_BUDGET);
         m.refresh_packet();
-        let result = m.run([m.ctx, 0, 0, 0, 0]);
+        let result = m.run_auto([m.ctx, 0, 0, 0, 0]);
         let redirect = std::mem::take(&mut m.redirect);
         self.stack = Some(m.into_stack());
         let action = match result {

@@ -68,6 +68,37 @@ impl Memory {
         self.last = 0;
     }
 
+    /// Replaces the packet's regions (every Packet and Frag region) with `linear` and `frag`.
+    /// When the only one is a single Packet region and there is no frag, it is updated in place,
+    /// without moving the others or forgetting the last region found.
+    pub fn replace_packet(&mut self, linear: Region, frag: Option<Region>) {
+        if frag.is_none() {
+            let mut at = None;
+            let mut others = false;
+            for (i, r) in self.regions.iter().enumerate() {
+                match r.kind {
+                    RegionKind::Packet if at.is_none() => at = Some(i),
+                    RegionKind::Packet | RegionKind::Frag => others = true,
+                    _ => {}
+                }
+            }
+            if let (Some(i), false) = (at, others) {
+                self.regions[i] = linear;
+                return;
+            }
+        }
+        self.retain(|r| !matches!(r.kind, RegionKind::Packet | RegionKind::Frag));
+        self.regions.push(linear);
+        if let Some(f) = frag {
+            self.regions.push(f);
+        }
+    }
+
+    /// Whether any region is of this kind.
+    pub fn has(&self, kind: RegionKind) -> bool {
+        self.regions.iter().any(|r| r.kind == kind)
+    }
+
     pub fn clear(&mut self) {
         self.regions.clear();
         self.last = 0;

@@ -149,7 +149,7 @@ pub fn test_run_xdp(prog: &Rc<Prog>, pool: &PagePool, data: &[u8], opts: &TestRu
     for _ in 0..repeat {
         m.reset(budget);
         m.refresh_packet();
-        retval = m.run([m.ctx, 0, 0, 0, 0]).map_err(XdpError::from)?;
+        retval = m.run_auto([m.ctx, 0, 0, 0, 0]).map_err(XdpError::from)?;
     }
     let duration_ns = (start.elapsed().as_nanos() / u128::from(repeat)) as u64;
     let insns = m.executed;
@@ -174,6 +174,8 @@ impl Machine<'_> {
         self.depth = 0;
         self.tail_calls = 0;
         self.redirect = Default::default();
-        self.mem.retain(|r| r.kind != RegionKind::RingRecord);
+        if self.mem.has(RegionKind::RingRecord) {
+            self.mem.retain(|r| r.kind != RegionKind::RingRecord);
+        }
     }
 }
