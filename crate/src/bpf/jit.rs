@@ -117,6 +117,7 @@ mod imp {
     use super::super::insn::*;
     use super::super::machine::{Callable, Machine, Prog, Trap, VmError};
     use super::super::memory::{Region, RegionKind};
+
     use crate::errno::Errno;
 
     const STACK_TOTAL: u64 = (STACK_SIZE * MAX_CALL_FRAMES) as u64;
@@ -196,20 +197,29 @@ mod imp {
         /// Re-reads what a helper may have changed: the regions, the context's fields, the stack.
         fn sync_machine(&mut self, m: &Machine<'_>) {
             self.stack_lo = m.stack.as_ptr() as u64;
-            let regions = m.mem.regions();
-            let hot = regions
-                .iter()
-                .find(|r| r.kind == RegionKind::Packet)
-                .or_else(|| m.mem.last_found().filter(|r| r.kind != RegionKind::Ctx && r.kind != RegionKind::Stack))
-                .or_else(|| regions.iter().find(|r| r.kind == RegionKind::Mem));
-            self.set_hot(hot);
             self.ctx_addr = m.ctx;
             self.ctx_lim = 0;
-            if let Some(s) = m.ctx_shadow {
-                if m.xdp.is_some()
-                    && regions.iter().any(|r| r.kind == RegionKind::Ctx && r.start == m.ctx && r.len >= 24 && !covered_by_other(regions, r))
-                {
-                    self.shadow = s;
+            // One pass: the packet region (else the first Mem region) becomes the hot one; the
+            // shadow answers for the context only when its region is there and nothing else
+            // overlaps the context's 24 bytes (a lookup could find that one instead).
+            let (mut packet, mut memr, mut ctx_ok, mut overlapping) = (None, None, false, 0u32);
+            let (c0, c1) = (m.ctx, m.ctx.saturating_add(24));
+            for r in m.mem.regions() {
+                match r.kind {
+                    RegionKind::Packet if packet.is_none() => packet = Some(r),
+                    RegionKind::Mem if memr.is_none() => memr = Some(r),
+                    RegionKind::Ctx if r.start == m.ctx && r.len >= 24 => ctx_ok = true,
+                    _ => {}
+                }
+                if r.start < c1 && c0 < r.start.saturating_add(r.len) {
+                    overlapping += 1;
+                }
+            }
+            let hot = packet.or_else(|| m.mem.last_found().filter(|r| r.kind != RegionKind::Ctx && r.kind != RegionKind::Stack)).or(memr);
+            self.set_hot(hot);
+            if let Some(s) = &m.ctx_shadow {
+                if ctx_ok && overlapping == 1 && m.xdp.is_some() {
+                    self.shadow = *s;
                     self.ctx_lim = 24;
                 }
             }
@@ -221,12 +231,6 @@ mod imp {
             self.fault_pc = pc;
             self.err = Some(e);
         }
-    }
-
-    /// Whether another region starts before the context region and overlaps it: then a lookup
-    /// could find that one first, and the shadow must not answer for the context.
-    fn covered_by_other(regions: &[Region], ctx: &Region) -> bool {
-        regions.iter().any(|r| !std::ptr::eq(r, ctx) && r.start < ctx.start.saturating_add(ctx.len) && ctx.start < r.start.saturating_add(r.len))
     }
 
     /// Executable memory holding one program's code; unmapped on drop.
@@ -289,78 +293,97 @@ mod imp {
         m.tail_calls = 0;
         let prog = m.prog.clone();
         m.depth = 1;
-        let mut regs = [0u64; 16];
-        regs[1..6].copy_from_slice(&args);
-        regs[10] = m.frame_pointer(1);
-        let r = run_regs(m, regs);
+        let mut st = m.jit_state.take().unwrap_or_else(|| Box::new(JitCtx::new()));
+        // One 8-byte access per register: wider copies across the caller's 8-byte stores would
+        // miss store-to-load forwarding (see Machine::exec).
+        st.regs[0] = 0;
+        for (k, a) in args.iter().enumerate() {
+            // SAFETY: a read of a live, aligned u64.
+            st.regs[k + 1] = unsafe { std::ptr::read_volatile(a) };
+        }
+        for r in &mut st.regs[6..10] {
+            *r = 0;
+        }
+        st.regs[10] = m.frame_pointer(1);
+        // The outcome comes back in registers (a Result with a VmError in it is returned through
+        // memory, and copying it cost a store-forwarding stall per run); an error waits in st.err.
+        let r = run_regs(m, &mut st);
+        let err = if r.is_err() { st.err.take() } else { None };
+        st.machine = std::ptr::null_mut();
+        m.jit_state = Some(st);
         m.depth = 0;
         m.prog = prog;
-        r
+        match r {
+            Ok(v) => Ok(v),
+            Err(()) => Err(err.unwrap_or_else(|| VmError::new(Errno::EFAULT, "fault"))),
+        }
     }
 
-    fn run_regs(m: &mut Machine<'_>, mut regs: [u64; 16]) -> Result<u64, VmError> {
-        let mut st = m.jit_state.take().unwrap_or_else(|| Box::new(JitCtx::new()));
-        let r = loop {
+    /// Runs m.prog (and what it tail-calls) with the registers in `st.regs`.
+    fn run_regs(m: &mut Machine<'_>, st: &mut JitCtx) -> Result<u64, ()> {
+        loop {
             let prog = m.prog.clone();
-            if prog.jit.disabled.get() || !prog.jit.compiled(&prog.insns) {
-                break m.exec_regs(0, regs);
-            }
-            let Some(Some(code)) = prog.jit.code.get() else { break m.exec_regs(0, regs) };
+            let code = match prog.jit.disabled.get() || !prog.jit.compiled(&prog.insns) {
+                false => prog.jit.code.get().and_then(Option::as_ref),
+                true => None,
+            };
+            let Some(code) = code else {
+                let mut regs = [0u64; 16];
+                regs[..11].copy_from_slice(&st.regs);
+                return m.exec_regs(0, regs).map_err(|e| st.err = Some(e));
+            };
             st.sync_machine(m);
             st.left = m.budget;
             st.status = ST_OK;
-            st.regs.copy_from_slice(&regs[..11]);
             let nblocks = code.block_lens.len();
             if st.counts.len() < nblocks {
                 st.counts.resize(nblocks, 0);
             }
-            st.counts[..nblocks].fill(0);
+            for c in &mut st.counts[..nblocks] {
+                *c = 0;
+            }
             st.counts_ptr = st.counts.as_mut_ptr();
             st.machine = m as *mut Machine<'_> as *mut ();
             // SAFETY: the code was generated for this layout of JitCtx; it reads and writes only
             // the context, the checked regions and its own stack frame, and calls back into
             // Rust through the trampolines below with the same context.
             let f: unsafe extern "C" fn(*mut JitCtx) -> u64 = unsafe { std::mem::transmute(code.ptr) };
-            let rax = unsafe { f(&mut *st) };
-            let counted: u64 = code.block_lens.iter().zip(&st.counts).map(|(l, c)| l.wrapping_mul(*c)).fold(0u64, u64::wrapping_add);
-            // Helper calls synced the budget; what the code charged since is in `left`.
-            match st.status {
-                ST_BUDGET => {
-                    m.executed = m.executed.wrapping_add(m.budget);
-                    m.budget = 0;
-                }
-                _ => {
-                    m.budget = st.left;
-                }
+            let rax = unsafe { f(st) };
+            let mut counted = 0u64;
+            for (l, c) in code.block_lens.iter().zip(&st.counts[..nblocks]) {
+                counted = counted.wrapping_add(l.wrapping_mul(*c));
             }
-            // `executed` counts blocks (exact), not budget charges (approximate).
+            // Helper calls synced the budget; what the code charged since is in `left`.
+            if st.status == ST_BUDGET {
+                m.budget = 0;
+            } else {
+                m.budget = st.left;
+            }
+            // `executed` counts blocks (exact for runs that exit), not budget charges.
             m.executed = m.executed.wrapping_add(counted);
             let at = |pc: u64, e: VmError| {
                 let pc = pc as usize;
-                match prog.insns.get(pc) {
+                Some(match prog.insns.get(pc) {
                     Some(&i) => e.at(pc, i),
                     None => e,
-                }
+                })
             };
             match st.status {
-                ST_OK => break Ok(rax),
-                ST_EXIT => break Ok(st.ret),
+                ST_OK => return Ok(rax),
+                ST_EXIT => return Ok(st.ret),
                 ST_FAULT => {
                     let e = st.err.take().unwrap_or_else(|| VmError::new(Errno::EFAULT, "fault"));
-                    break Err(at(st.fault_pc, e));
+                    st.err = at(st.fault_pc, e);
+                    return Err(());
                 }
-                ST_BUDGET => break Err(at(st.fault_pc, VmError::new(Errno::E2BIG, "instruction limit reached"))),
-                _ => {
-                    // A tail call: m.prog is the next program; same frame, same registers.
-                    regs[..11].copy_from_slice(&st.regs);
-                    continue;
+                ST_BUDGET => {
+                    st.err = at(st.fault_pc, VmError::new(Errno::E2BIG, "instruction limit reached"));
+                    return Err(());
                 }
+                // A tail call: m.prog is the next program; same frame, same registers (st.regs).
+                _ => continue,
             }
-        };
-        st.err = None;
-        st.machine = std::ptr::null_mut();
-        m.jit_state = Some(st);
-        r
+        }
     }
 
     // ---- Trampolines: called from the code with the System V ABI; they never unwind.
