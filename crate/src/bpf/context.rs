@@ -47,6 +47,7 @@ impl Machine<'_> {
         let Some(host) = self.xdp.as_deref_mut() else {
             self.mem.retain(|r| !matches!(r.kind, RegionKind::Packet | RegionKind::Frag));
             self.ctx_shadow = None;
+            self.mem.touch();
             return;
         };
         let (ifindex, queue) = (host.ingress_ifindex(), host.rx_queue_index());
@@ -65,7 +66,7 @@ impl Machine<'_> {
         // What ctx_load answers, for compiled code: the same expressions.
         let w = buff.ctx_window();
         let seg_base = segment_page(buff, w.segment).unwrap_or(page);
-        self.ctx_shadow = Some([
+        let shadow = Some([
             seg_base + w.start as u64,
             seg_base + w.end as u64,
             page + l.data_meta as u64,
@@ -73,6 +74,10 @@ impl Machine<'_> {
             queue as u64,
             0,
         ]);
+        if shadow != self.ctx_shadow {
+            self.ctx_shadow = shadow;
+            self.mem.touch();
+        }
         self.mem.replace_packet(linear, frag);
     }
 }

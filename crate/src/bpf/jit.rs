@@ -149,6 +149,8 @@ mod imp {
         fault_pc: u64,
         ret: u64,
         counts_ptr: *mut u64,
+        /// What sync_machine last read: (regions' generation, stack, ctx, has a host).
+        synced: (u64, u64, u64, bool),
         err: Option<VmError>,
         counts: Vec<u64>,
     }
@@ -171,6 +173,7 @@ mod imp {
                 fault_pc: 0,
                 ret: 0,
                 counts_ptr: std::ptr::null_mut(),
+                synced: (0, 0, 0, false),
                 err: None,
                 counts: Vec::new(),
             }
@@ -196,6 +199,11 @@ mod imp {
 
         /// Re-reads what a helper may have changed: the regions, the context's fields, the stack.
         fn sync_machine(&mut self, m: &Machine<'_>) {
+            let key = (m.mem.generation(), m.stack.as_ptr() as u64, m.ctx, m.xdp.is_some());
+            if key == self.synced {
+                return;
+            }
+            self.synced = key;
             self.stack_lo = m.stack.as_ptr() as u64;
             self.ctx_addr = m.ctx;
             self.ctx_lim = 0;

@@ -47,10 +47,24 @@ impl Region {
     }
 }
 
-#[derive(Default, Debug)]
+#[derive(Debug)]
 pub struct Memory {
     regions: Vec<Region>,
     last: usize,
+    /// Changes (to a value no Memory has had) whenever the set of regions changes.
+    generation: u64,
+}
+
+impl Default for Memory {
+    fn default() -> Memory {
+        Memory { regions: Vec::new(), last: 0, generation: next_generation() }
+    }
+}
+
+fn next_generation() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 impl Memory {
@@ -58,7 +72,20 @@ impl Memory {
         Memory::default()
     }
 
+    /// An id of the current set of regions: equal ids mean the same regions (cached lookups
+    /// made while it held stay valid).
+    #[inline]
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Marks the regions as changed (what they describe moved without them changing).
+    pub fn touch(&mut self) {
+        self.generation = next_generation();
+    }
+
     pub fn push(&mut self, r: Region) {
+        self.generation = next_generation();
         self.regions.push(r);
     }
 
@@ -66,6 +93,7 @@ impl Memory {
     pub fn retain(&mut self, keep: impl FnMut(&Region) -> bool) {
         self.regions.retain(keep);
         self.last = 0;
+        self.generation = next_generation();
     }
 
     /// Replaces the packet's regions (every Packet and Frag region) with `linear` and `frag`.
@@ -83,7 +111,10 @@ impl Memory {
                 }
             }
             if let (Some(i), false) = (at, others) {
-                self.regions[i] = linear;
+                if self.regions[i] != linear {
+                    self.regions[i] = linear;
+                    self.generation = next_generation();
+                }
                 return;
             }
         }
@@ -100,6 +131,7 @@ impl Memory {
     }
 
     pub fn clear(&mut self) {
+        self.generation = next_generation();
         self.regions.clear();
         self.last = 0;
     }
