@@ -134,10 +134,9 @@ mod imp {
     pub struct JitCtx {
         machine: *mut (),
         stack_lo: u64,
-        hot_lo: u64,
-        /// Exclusive limits of `addr - hot_lo` for 1-, 2-, 4- and 8-byte reads and writes.
-        hot_r: [u64; 4],
-        hot_w: [u64; 4],
+        /// Regions checked inline: [0] the packet (or the first Mem region), checked in the hot
+        /// path; [1] the last region a slow lookup found, checked before calling one.
+        hot: [Hot; 2],
         ctx_addr: u64,
         /// 24 while the shadow holds the context's converted fields, else 0.
         ctx_lim: u64,
@@ -160,9 +159,7 @@ mod imp {
             JitCtx {
                 machine: std::ptr::null_mut(),
                 stack_lo: 0,
-                hot_lo: 0,
-                hot_r: [0; 4],
-                hot_w: [0; 4],
+                hot: [Hot::NONE; 2],
                 ctx_addr: 0,
                 ctx_lim: 0,
                 left: 0,
@@ -179,22 +176,19 @@ mod imp {
             }
         }
 
-        fn set_hot(&mut self, r: Option<&Region>) {
-            match r {
+        fn set_hot(&mut self, slot: usize, r: Option<&Region>) {
+            self.hot[slot] = match r {
                 Some(r) if r.kind != RegionKind::Ctx => {
-                    self.hot_lo = r.start;
+                    let mut h = Hot { lo: r.start, r: [0; 4], w: [0; 4] };
                     for (k, n) in [1u64, 2, 4, 8].into_iter().enumerate() {
                         let lim = if r.len >= n { r.len - n + 1 } else { 0 };
-                        self.hot_r[k] = lim;
-                        self.hot_w[k] = if r.writable { lim } else { 0 };
+                        h.r[k] = lim;
+                        h.w[k] = if r.writable { lim } else { 0 };
                     }
+                    h
                 }
-                _ => {
-                    self.hot_lo = 0;
-                    self.hot_r = [0; 4];
-                    self.hot_w = [0; 4];
-                }
-            }
+                _ => Hot::NONE,
+            };
         }
 
         /// Re-reads what a helper may have changed: the regions, the context's fields, the stack.
@@ -224,7 +218,8 @@ mod imp {
                 }
             }
             let hot = packet.or_else(|| m.mem.last_found().filter(|r| r.kind != RegionKind::Ctx && r.kind != RegionKind::Stack)).or(memr);
-            self.set_hot(hot);
+            self.set_hot(0, hot);
+            self.set_hot(1, m.mem.last_found().filter(|r| r.kind != RegionKind::Stack));
             if let Some(s) = &m.ctx_shadow {
                 if ctx_ok && overlapping == 1 && m.xdp.is_some() {
                     self.shadow = *s;
@@ -239,6 +234,20 @@ mod imp {
             self.fault_pc = pc;
             self.err = Some(e);
         }
+    }
+
+    /// A region for inline checks: exclusive limits of `addr - lo` for 1-, 2-, 4- and 8-byte reads
+    /// and writes (0: never).
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct Hot {
+        lo: u64,
+        r: [u64; 4],
+        w: [u64; 4],
+    }
+
+    impl Hot {
+        const NONE: Hot = Hot { lo: 0, r: [0; 4], w: [0; 4] };
     }
 
     /// Executable memory holding one program's code; unmapped on drop.
@@ -347,8 +356,11 @@ mod imp {
             if st.counts.len() < nblocks {
                 st.counts.resize(nblocks, 0);
             }
-            for c in &mut st.counts[..nblocks] {
-                *c = 0;
+            let counting = m.count_executed;
+            if counting {
+                for c in &mut st.counts[..nblocks] {
+                    *c = 0;
+                }
             }
             st.counts_ptr = st.counts.as_mut_ptr();
             st.machine = m as *mut Machine<'_> as *mut ();
@@ -358,8 +370,10 @@ mod imp {
             let f: unsafe extern "C" fn(*mut JitCtx) -> u64 = unsafe { std::mem::transmute(code.ptr) };
             let rax = unsafe { f(st) };
             let mut counted = 0u64;
-            for (l, c) in code.block_lens.iter().zip(&st.counts[..nblocks]) {
-                counted = counted.wrapping_add(l.wrapping_mul(*c));
+            if counting {
+                for (l, c) in code.block_lens.iter().zip(&st.counts[..nblocks]) {
+                    counted = counted.wrapping_add(l.wrapping_mul(*c));
+                }
             }
             // Helper calls synced the budget; what the code charged since is in `left`.
             if st.status == ST_BUDGET {
@@ -417,7 +431,7 @@ mod imp {
         let size = info & 0xff;
         match m.load_slow(addr, size) {
             Ok(v) => {
-                c.set_hot(m.mem.last_found());
+                c.set_hot(1, m.mem.last_found());
                 if info & 0x100 != 0 {
                     sign(v, size)
                 } else {
@@ -435,7 +449,7 @@ mod imp {
         let c = &mut *c;
         let m = machine(c);
         match m.store_slow(addr, info & 0xff, v) {
-            Ok(()) => c.set_hot(m.mem.last_found()),
+            Ok(()) => c.set_hot(1, m.mem.last_found()),
             Err(e) => c.fault(info >> 16, e),
         }
     }
@@ -473,7 +487,11 @@ mod imp {
             CALL_KFUNC => (usize::try_from(what as i64 as i32).ok().and_then(|i| prog.kfuncs.get(i)), 1),
             _ => (usize::try_from(what).ok().and_then(|i| prog.helpers.get(i)).and_then(Option::as_ref), 2),
         };
-        let args = c.args;
+        // One 8-byte read each: the code stored them one by one (a wider read would stall).
+        let mut args = [0u64; 5];
+        for (a, v) in args.iter_mut().zip(&c.args) {
+            *a = std::ptr::read_volatile(v);
+        }
         // `executed` counts the compiled code's blocks, not its budget charges: only the budget.
         let sync = |m: &mut Machine<'_>, left: u64| m.budget = left;
         let res = match callable {
@@ -706,8 +724,8 @@ mod imp {
 
     /// The out-of-line halves of memory accesses and budget faults, emitted after the body.
     enum Cold {
-        Load { entry: Label, done: Label, pc: usize, size: u64, signed: bool, dst: u8, ctx: bool },
-        Store { entry: Label, done: Label, pc: usize, size: u64, val: Result<u8, i32> },
+        Load { entry: Label, ok: Label, done: Label, pc: usize, size: u64, signed: bool, dst: u8, ctx: bool },
+        Store { entry: Label, ok: Label, done: Label, pc: usize, size: u64, val: Result<u8, i32> },
         Atomic { entry: Label, ok: Label, pc: usize, size: u64, base: u8, off: i32 },
         Budget { entry: Label, pc: usize },
     }
@@ -851,9 +869,19 @@ mod imp {
         let mut cold: Vec<Cold> = Vec::new();
 
         let o_stack = offset_of!(JitCtx, stack_lo) as i32;
-        let o_hot_lo = offset_of!(JitCtx, hot_lo) as i32;
-        let o_hot_r = offset_of!(JitCtx, hot_r) as i32;
-        let o_hot_w = offset_of!(JitCtx, hot_w) as i32;
+        let o_hot = offset_of!(JitCtx, hot) as i32;
+        let hot_size = std::mem::size_of::<Hot>() as i32;
+        let o_hot_lo = o_hot + offset_of!(Hot, lo) as i32;
+        let o_hot_r = o_hot + offset_of!(Hot, r) as i32;
+        let o_hot_w = o_hot + offset_of!(Hot, w) as i32;
+        // The second region, checked in the cold stubs.
+        let hot2 = |a: &mut Asm, ar: u8, size: u64, write: bool, ok: Label| {
+            a.mov(true, RCX, ar);
+            a.rm(true, &[0x2b], RCX, CTXR, o_hot_lo + hot_size, false);
+            let lims = if write { o_hot_w } else { o_hot_r } + hot_size;
+            a.rm(true, &[0x3b], RCX, CTXR, lims + 8 * size_class(size) as i32, false);
+            a.jcc(CC_B, ok);
+        };
         let o_ctx_addr = offset_of!(JitCtx, ctx_addr) as i32;
         let o_ctx_lim = offset_of!(JitCtx, ctx_lim) as i32;
         let o_left = offset_of!(JitCtx, left) as i32;
@@ -1117,10 +1145,10 @@ mod imp {
                     } else {
                         let entry = a.label();
                         let done = a.label();
-                        emit_check(&mut a, RAX, src, off, size, o_stack, o_hot_lo, o_hot_r, entry);
+                        let ok = emit_check(&mut a, RAX, src, off, size, o_stack, o_hot_lo, o_hot_r, entry);
                         load(&mut a, RAX, 0);
                         a.bind(done);
-                        cold.push(Cold::Load { entry, done, pc, size, signed, dst, ctx: code == 0x61 });
+                        cold.push(Cold::Load { entry, ok, done, pc, size, signed, dst, ctx: code == 0x61 });
                     }
                 }
                 ST | STX => {
@@ -1131,10 +1159,8 @@ mod imp {
                         _ => 8,
                     };
                     if code & 0xe0 == ATOMIC {
-                        let ok = a.label();
                         let entry = a.label();
-                        emit_check(&mut a, RDX, dst, off, size, o_stack, o_hot_lo, o_hot_w, entry);
-                        a.bind(ok);
+                        let ok = emit_check(&mut a, RDX, dst, off, size, o_stack, o_hot_lo, o_hot_w, entry);
                         emit_atomic(&mut a, size == 8, imm, src);
                         cold.push(Cold::Atomic { entry, ok, pc, size, base: dst, off });
                     } else {
@@ -1145,10 +1171,10 @@ mod imp {
                         } else {
                             let entry = a.label();
                             let done = a.label();
-                            emit_check(&mut a, RAX, dst, off, size, o_stack, o_hot_lo, o_hot_w, entry);
+                            let ok = emit_check(&mut a, RAX, dst, off, size, o_stack, o_hot_lo, o_hot_w, entry);
                             store(&mut a, RAX, 0);
                             a.bind(done);
-                            cold.push(Cold::Store { entry, done, pc, size, val });
+                            cold.push(Cold::Store { entry, ok, done, pc, size, val });
                         }
                     }
                 }
@@ -1171,8 +1197,9 @@ mod imp {
 
         for c in cold {
             match c {
-                Cold::Load { entry, done, pc, size, signed, dst, ctx } => {
+                Cold::Load { entry, ok, done, pc, size, signed, dst, ctx } => {
                     a.bind(entry);
+                    hot2(&mut a, RAX, size, false, ok);
                     if ctx {
                         // The context's converted fields: 4-byte aligned loads in the first 24 bytes.
                         let slow = a.label();
@@ -1210,8 +1237,9 @@ mod imp {
                     a.mov(true, dst, RAX);
                     a.jmp(done);
                 }
-                Cold::Store { entry, done, pc, size, val } => {
+                Cold::Store { entry, ok, done, pc, size, val } => {
                     a.bind(entry);
+                    hot2(&mut a, RAX, size, true, ok);
                     for r in SAVED {
                         a.push(r);
                     }
@@ -1233,6 +1261,7 @@ mod imp {
                 }
                 Cold::Atomic { entry, ok, pc, size, base, off } => {
                     a.bind(entry);
+                    hot2(&mut a, RDX, size, true, ok);
                     for r in SAVED {
                         a.push(r);
                     }
@@ -1278,7 +1307,7 @@ mod imp {
     /// addr = base + off into `ar` (rax or rdx); falls through when [addr, addr + size) is in the
     /// stack or under the given limits of the hot region, else jumps to `slow` (rcx clobbered).
     #[allow(clippy::too_many_arguments)]
-    fn emit_check(a: &mut Asm, ar: u8, base: u8, off: i32, size: u64, o_stack: i32, o_hot_lo: i32, o_lims: i32, slow: Label) {
+    fn emit_check(a: &mut Asm, ar: u8, base: u8, off: i32, size: u64, o_stack: i32, o_hot_lo: i32, o_lims: i32, slow: Label) -> Label {
         let ok = a.label();
         a.rm(true, &[0x8d], ar, base, off, false); // lea ar, [base+off]
         a.mov(true, RCX, ar);
@@ -1290,6 +1319,7 @@ mod imp {
         a.rm(true, &[0x3b], RCX, CTXR, o_lims + 8 * size_class(size) as i32, false);
         a.jcc(CC_AE, slow);
         a.bind(ok);
+        ok
     }
 
     fn emit_store(a: &mut Asm, size: u64, val: Result<u8, i32>, base: u8, disp: i32) {

@@ -189,6 +189,9 @@ pub struct Machine<'a> {
     /// The context's converted fields (as [`Machine::ctx_load`] gives them, by 4-byte offset) while
     /// an XDP host is attached, kept by [`Machine::refresh_packet`] for compiled code.
     pub ctx_shadow: Option<[u64; 6]>,
+    /// Whether compiled runs keep `executed` (they count basic blocks and add them up at the
+    /// end); test_run turns it off for all but its last run, the one it reports.
+    pub count_executed: bool,
     /// The JIT's state between runs.
     pub(crate) jit_state: Option<Box<super::jit::JitState>>,
 }
@@ -221,6 +224,7 @@ impl<'a> Machine<'a> {
             rng: 0x9e37_79b9_7f4a_7c15,
             trace: Vec::new(),
             ctx_shadow: None,
+            count_executed: true,
             jit_state: None,
         };
         let stack = Region::of_slice(&mut m.stack, true, RegionKind::Stack, 0);

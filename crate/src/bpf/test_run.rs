@@ -149,8 +149,10 @@ pub fn test_run_xdp(prog: &Rc<Prog>, pool: &PagePool, data: &[u8], opts: &TestRu
     // The regions a run leaves are the next run's unless it changed them: a helper that changes
     // the buffer's shape refreshes them itself, and `reset` drops ring records (a new generation).
     let mut refreshed = None;
-    for _ in 0..repeat {
+    for i in 0..repeat {
         m.reset(budget);
+        // Only the last run's instruction count is reported.
+        m.count_executed = i + 1 == repeat;
         if refreshed != Some(m.mem.generation()) {
             m.refresh_packet();
             refreshed = Some(m.mem.generation());
