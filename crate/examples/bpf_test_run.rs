@@ -11,6 +11,9 @@ fn main() {
     let repeat: u32 = a[3].parse().expect("repeat");
     let lo = loader::load_bytes(&obj, &LoadOptions { nr_cpus: 1, ..LoadOptions::default() }).expect("load");
     let prog = lo.programs.iter().find_map(|p| p.prog.clone()).expect("a program");
+    if let Ok(path) = std::env::var("UXDP_JIT_DUMP") {
+        std::fs::write(path, uxdp::bpf::jit::code_bytes(&prog).unwrap_or_default()).expect("dump");
+    }
     let pool = PagePool::default();
     let out = test_run_xdp(&prog, &pool, &pkt, &TestRunOptions { repeat, ..TestRunOptions::default() }).expect("run");
     println!("retval {} duration {} ns insns {}", out.retval, out.duration_ns, out.insns);

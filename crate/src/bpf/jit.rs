@@ -47,7 +47,8 @@ pub struct JitSlot {
     /// Set to keep this program in the interpreter (the `jit: false` load option).
     pub disabled: Cell<bool>,
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-    code: OnceCell<Option<imp::JitCode>>,
+    /// (counting basic blocks for `executed`, not counting).
+    code: OnceCell<Option<(imp::JitCode, imp::JitCode)>>,
     #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
     code: OnceCell<Option<()>>,
 }
@@ -67,13 +68,30 @@ impl JitSlot {
     pub fn compiled(&self, insns: &[super::insn::Insn]) -> bool {
         #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
         {
-            self.code.get_or_init(|| imp::compile(insns)).is_some()
+            self.code.get_or_init(|| Some((imp::compile(insns, true)?, imp::compile(insns, false)?))).is_some()
         }
         #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
         {
             let _ = insns;
             false
         }
+    }
+}
+
+/// The machine code compiled for `prog` (compiling it if needed), for inspection.
+#[doc(hidden)]
+pub fn code_bytes(prog: &super::machine::Prog) -> Option<Vec<u8>> {
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    {
+        prog.jit.compiled(&prog.insns);
+        let code = &prog.jit.code.get()?.as_ref()?.1;
+        // SAFETY: the mapping is readable for its whole length while the program lives.
+        Some(unsafe { std::slice::from_raw_parts(code.ptr, code.len) }.to_vec())
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+    {
+        let _ = prog;
+        None
     }
 }
 
@@ -252,8 +270,8 @@ mod imp {
 
     /// Executable memory holding one program's code; unmapped on drop.
     pub struct JitCode {
-        ptr: *mut u8,
-        len: usize,
+        pub(super) ptr: *mut u8,
+        pub(super) len: usize,
         /// Instructions in the basic block starting at each counter's index.
         block_lens: Vec<u64>,
     }
@@ -341,7 +359,7 @@ mod imp {
         loop {
             let prog = m.prog.clone();
             let code = match prog.jit.disabled.get() || !prog.jit.compiled(&prog.insns) {
-                false => prog.jit.code.get().and_then(Option::as_ref),
+                false => prog.jit.code.get().and_then(Option::as_ref).map(|c| if m.count_executed { &c.0 } else { &c.1 }),
                 true => None,
             };
             let Some(code) = code else {
@@ -356,7 +374,7 @@ mod imp {
             if st.counts.len() < nblocks {
                 st.counts.resize(nblocks, 0);
             }
-            let counting = m.count_executed;
+            let counting = m.count_executed && nblocks > 0;
             if counting {
                 for c in &mut st.counts[..nblocks] {
                     *c = 0;
@@ -859,7 +877,8 @@ mod imp {
         Some(t as usize)
     }
 
-    pub fn compile(insns: &[Insn]) -> Option<JitCode> {
+    /// Compiles the program; with `counting`, each basic block counts its runs for `executed`.
+    pub fn compile(insns: &[Insn], counting: bool) -> Option<JitCode> {
         let leader = acceptable(insns)?;
         let n = insns.len();
         let mut a = Asm { c: Vec::with_capacity(n * 24 + 256), labels: Vec::new(), fixups: Vec::new() };
@@ -907,7 +926,7 @@ mod imp {
         while pc < n {
             let i = insns[pc];
             a.bind(pcl[pc]);
-            if leader[pc] {
+            if leader[pc] && counting {
                 // Count the block: its instructions up to the next leader (lddw counts once).
                 let mut len = 0u64;
                 let mut q = pc;
@@ -1145,6 +1164,22 @@ mod imp {
                     } else {
                         let entry = a.label();
                         let done = a.label();
+                        if code == 0x61 && (0..24).contains(&off) && off % 4 == 0 {
+                            // Likely a context field: the shadow first.
+                            let not_ctx = a.label();
+                            a.rm(true, &[0x8d], RAX, src, off, false);
+                            a.mov(true, RCX, RAX);
+                            a.rm(true, &[0x2b], RCX, CTXR, o_ctx_addr, false);
+                            a.rm(true, &[0x3b], RCX, CTXR, o_ctx_lim, false);
+                            a.jcc(CC_AE, not_ctx);
+                            a.b(0xf6);
+                            a.b(0xc1);
+                            a.b(3);
+                            a.jcc(CC_NE, not_ctx);
+                            shadow_load(&mut a, dst, o_shadow);
+                            a.jmp(done);
+                            a.bind(not_ctx);
+                        }
                         let ok = emit_check(&mut a, RAX, src, off, size, o_stack, o_hot_lo, o_hot_r, entry);
                         load(&mut a, RAX, 0);
                         a.bind(done);
@@ -1212,12 +1247,7 @@ mod imp {
                         a.b(0xc1);
                         a.b(3);
                         a.jcc(CC_NE, slow);
-                        // mov dst, [r12 + rcx*2 + shadow]
-                        a.rex(true, dst, RCX, CTXR, false);
-                        a.b(0x8b);
-                        a.b(0x80 | ((dst & 7) << 3) | 4);
-                        a.b((1 << 6) | ((RCX & 7) << 3) | (CTXR & 7));
-                        a.d32(o_shadow);
+                        shadow_load(&mut a, dst, o_shadow);
                         a.jmp(done);
                         a.bind(slow);
                     }
@@ -1293,6 +1323,15 @@ mod imp {
         JitCode::new(&code, block_lens)
     }
 
+    /// mov dst, [r12 + rcx*2 + shadow]: the context field at offset rcx.
+    fn shadow_load(a: &mut Asm, dst: u8, o_shadow: i32) {
+        a.rex(true, dst, RCX, CTXR, false);
+        a.b(0x8b);
+        a.b(0x80 | ((dst & 7) << 3) | 4);
+        a.b((1 << 6) | ((RCX & 7) << 3) | (CTXR & 7));
+        a.d32(o_shadow);
+    }
+
     /// Charges a backward jump from `pc` to `t` against the budget; faults E2BIG when it is spent.
     fn charge(a: &mut Asm, cold: &mut Vec<Cold>, o_left: i32, pc: usize, t: usize) {
         let span = (pc - t + 1) as i32;
@@ -1310,13 +1349,15 @@ mod imp {
     fn emit_check(a: &mut Asm, ar: u8, base: u8, off: i32, size: u64, o_stack: i32, o_hot_lo: i32, o_lims: i32, slow: Label) -> Label {
         let ok = a.label();
         a.rm(true, &[0x8d], ar, base, off, false); // lea ar, [base+off]
-        a.mov(true, RCX, ar);
-        a.rm(true, &[0x2b], RCX, CTXR, o_stack, false); // sub rcx, [stack_lo]
-        a.alu_ri(true, 7, RCX, (STACK_TOTAL - size + 1) as i32);
-        a.jcc(CC_B, ok);
+        // The first hot region (the packet) first: the stack is mostly reached through r10, which
+        // needs no check.
         a.mov(true, RCX, ar);
         a.rm(true, &[0x2b], RCX, CTXR, o_hot_lo, false);
         a.rm(true, &[0x3b], RCX, CTXR, o_lims + 8 * size_class(size) as i32, false);
+        a.jcc(CC_B, ok);
+        a.mov(true, RCX, ar);
+        a.rm(true, &[0x2b], RCX, CTXR, o_stack, false); // sub rcx, [stack_lo]
+        a.alu_ri(true, 7, RCX, (STACK_TOTAL - size + 1) as i32);
         a.jcc(CC_AE, slow);
         a.bind(ok);
         ok
