@@ -210,11 +210,16 @@ mod imp {
         }
 
         /// Re-reads what a helper may have changed: the regions, the context's fields, the stack.
+        #[inline(always)]
         fn sync_machine(&mut self, m: &Machine<'_>) {
             let key = (m.mem.generation(), m.stack.as_ptr() as u64, m.ctx, m.xdp.is_some());
-            if key == self.synced {
-                return;
+            if key != self.synced {
+                self.resync(m, key);
             }
+        }
+
+        #[inline(never)]
+        fn resync(&mut self, m: &Machine<'_>, key: (u64, u64, u64, bool)) {
             self.synced = key;
             self.stack_lo = m.stack.as_ptr() as u64;
             self.ctx_addr = m.ctx;
@@ -342,7 +347,7 @@ mod imp {
         st.regs[10] = m.frame_pointer(1);
         // The outcome comes back in registers (a Result with a VmError in it is returned through
         // memory, and copying it cost a store-forwarding stall per run); an error waits in st.err.
-        let r = run_regs(m, &mut st);
+        let r = run_regs(m, &mut st, &prog);
         let err = if r.is_err() { st.err.take() } else { None };
         st.machine = std::ptr::null_mut();
         m.jit_state = Some(st);
@@ -355,9 +360,15 @@ mod imp {
     }
 
     /// Runs m.prog (and what it tail-calls) with the registers in `st.regs`.
-    fn run_regs(m: &mut Machine<'_>, st: &mut JitCtx) -> Result<u64, ()> {
+    fn run_regs(m: &mut Machine<'_>, st: &mut JitCtx, first: &Rc<Prog>) -> Result<u64, ()> {
+        let mut next: Option<Rc<Prog>> = None;
         loop {
-            let prog = m.prog.clone();
+            // The first program is the caller's (alive for the whole run); a tail-called one is
+            // held here while it runs, whatever m.prog becomes.
+            let prog: &Rc<Prog> = match &next {
+                None => first,
+                Some(p) => p,
+            };
             let code = match prog.jit.disabled.get() || !prog.jit.compiled(&prog.insns) {
                 false => prog.jit.code.get().and_then(Option::as_ref).map(|c| if m.count_executed { &c.0 } else { &c.1 }),
                 true => None,
@@ -421,7 +432,10 @@ mod imp {
                     return Err(());
                 }
                 // A tail call: m.prog is the next program; same frame, same registers (st.regs).
-                _ => continue,
+                _ => {
+                    next = Some(m.prog.clone());
+                    continue;
+                }
             }
         }
     }
