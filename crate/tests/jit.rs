@@ -26,7 +26,8 @@ fn dir() -> PathBuf {
 #[test]
 fn every_conformance_vector_passes_compiled() {
     let d = dir().join("tests");
-    let mut names: Vec<PathBuf> = std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "data")).collect();
+    let mut names: Vec<PathBuf> =
+        std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "data")).collect();
     names.sort();
     let (mut compiled, mut failures) = (0, Vec::new());
     for path in &names {
@@ -51,13 +52,40 @@ const MEM_LEN: i16 = 64;
 
 #[derive(Debug, Clone)]
 enum Op {
-    Alu { code: u8, dst: u8, src: u8, off: i16, imm: i32 },
-    Lddw { dst: u8, v: u64 },
+    Alu {
+        code: u8,
+        dst: u8,
+        src: u8,
+        off: i16,
+        imm: i32,
+    },
+    Lddw {
+        dst: u8,
+        v: u64,
+    },
     /// A forward conditional jump; `skip` is reduced modulo the instructions left.
-    Jmp { code: u8, dst: u8, src: u8, imm: i32, skip: u16 },
+    Jmp {
+        code: u8,
+        dst: u8,
+        src: u8,
+        imm: i32,
+        skip: u16,
+    },
     /// Load/store through r10 (stack) or r1 (the region), sometimes out of bounds.
-    Mem { code: u8, reg: u8, base_stack: bool, off: i16, imm: i32 },
-    Atomic { wide: bool, op: i32, src: u8, base_stack: bool, off: i16 },
+    Mem {
+        code: u8,
+        reg: u8,
+        base_stack: bool,
+        off: i16,
+        imm: i32,
+    },
+    Atomic {
+        wide: bool,
+        op: i32,
+        src: u8,
+        base_stack: bool,
+        off: i16,
+    },
 }
 
 fn reg() -> impl Strategy<Value = u8> {
@@ -73,14 +101,15 @@ fn any_reg() -> impl Strategy<Value = u8> {
 
 fn alu() -> impl Strategy<Value = Op> {
     let ops = prop::sample::select(vec![ADD, SUB, MUL, DIV, OR, AND, LSH, RSH, NEG, MOD, XOR, MOV, ARSH, END]);
-    (ops, any::<bool>(), any::<bool>(), reg(), any_reg(), prop_oneof![Just(0i16), Just(1), Just(8), Just(16), Just(32)], prop_oneof![
-        any::<i32>(),
-        -3i32..66,
-        Just(0),
-        Just(-1),
-        Just(i32::MIN),
-        prop::sample::select(vec![16, 32, 64])
-    ])
+    (
+        ops,
+        any::<bool>(),
+        any::<bool>(),
+        reg(),
+        any_reg(),
+        prop_oneof![Just(0i16), Just(1), Just(8), Just(16), Just(32)],
+        prop_oneof![any::<i32>(), -3i32..66, Just(0), Just(-1), Just(i32::MIN), prop::sample::select(vec![16, 32, 64])],
+    )
         .prop_map(|(op, wide, x, dst, src, off, imm)| {
             let class = if wide { ALU64 } else { ALU };
             let code = match op {
@@ -90,17 +119,25 @@ fn alu() -> impl Strategy<Value = Op> {
                 _ => class | op | if x { X } else { K },
             };
             let imm = if op == END { [16, 32, 64][(imm.unsigned_abs() % 3) as usize] } else { imm };
-            let off = if matches!(op, DIV | MOD) { off & 1 } else if op == MOV { off } else { 0 };
+            let off = if matches!(op, DIV | MOD) {
+                off & 1
+            } else if op == MOV {
+                off
+            } else {
+                0
+            };
             Op::Alu { code, dst, src, off, imm }
         })
 }
 
 fn jmp() -> impl Strategy<Value = Op> {
     let ops = prop::sample::select(vec![JA, JEQ, JGT, JGE, JSET, JNE, JSGT, JSGE, JLT, JLE, JSLT, JSLE]);
-    (ops, any::<bool>(), any::<bool>(), any_reg(), any_reg(), prop_oneof![any::<i32>(), -2i32..3], any::<u16>()).prop_map(|(op, wide, x, dst, src, imm, skip)| {
-        let code = if op == JA { JMP | JA } else { (if wide { JMP } else { JMP32 }) | op | if x { X } else { K } };
-        Op::Jmp { code, dst, src, imm, skip }
-    })
+    (ops, any::<bool>(), any::<bool>(), any_reg(), any_reg(), prop_oneof![any::<i32>(), -2i32..3], any::<u16>()).prop_map(
+        |(op, wide, x, dst, src, imm, skip)| {
+            let code = if op == JA { JMP | JA } else { (if wide { JMP } else { JMP32 }) | op | if x { X } else { K } };
+            Op::Jmp { code, dst, src, imm, skip }
+        },
+    )
 }
 
 fn mem() -> impl Strategy<Value = Op> {
@@ -212,4 +249,3 @@ proptest! {
         prop_assert!(got.2 == want.2, "stacks differ: {:?}\n{}", diff, insns.iter().map(|i| format!("{:02x} {}{} {} {}", i.code, i.dst(), i.src(), i.off, i.imm)).collect::<Vec<_>>().join("\n"));
     }
 }
-

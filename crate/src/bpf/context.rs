@@ -66,14 +66,7 @@ impl Machine<'_> {
         // What ctx_load answers, for compiled code: the same expressions.
         let w = buff.ctx_window();
         let seg_base = segment_page(buff, w.segment).unwrap_or(page);
-        let shadow = Some([
-            seg_base + w.start as u64,
-            seg_base + w.end as u64,
-            page + l.data_meta as u64,
-            ifindex as u64,
-            queue as u64,
-            0,
-        ]);
+        let shadow = Some([seg_base + w.start as u64, seg_base + w.end as u64, page + l.data_meta as u64, ifindex as u64, queue as u64, 0]);
         if shadow != self.ctx_shadow {
             self.ctx_shadow = shadow;
             self.mem.touch();

@@ -859,7 +859,8 @@ mod imp {
                         0x63 | 0x6b | 0x73 | 0x7b => {}
                         0xc3 | 0xdb => {
                             let op = i.imm;
-                            let known = matches!(op & !ATOMIC_FETCH, 0x00 | 0x40 | 0x50 | 0xa0) || op == ATOMIC_XCHG || op == ATOMIC_CMPXCHG;
+                            let known =
+                                matches!(op & !ATOMIC_FETCH, 0x00 | 0x40 | 0x50 | 0xa0) || op == ATOMIC_XCHG || op == ATOMIC_CMPXCHG;
                             if !known || (op & ATOMIC_FETCH != 0 && op != ATOMIC_CMPXCHG && src == 10) {
                                 return None;
                             }
@@ -1064,8 +1065,8 @@ mod imp {
                     let op = code & 0xf0;
                     match op {
                         CALL => {
-                            for k in 1..=5 {
-                                a.st(CTXR, o_args + 8 * (k as i32 - 1), MAP[k]);
+                            for (k, &r) in MAP[1..=5].iter().enumerate() {
+                                a.st(CTXR, o_args + 8 * k as i32, r);
                             }
                             if code == 0x8d {
                                 a.mov(true, RAX, dst);
@@ -1363,8 +1364,8 @@ mod imp {
     fn emit_check(a: &mut Asm, ar: u8, base: u8, off: i32, size: u64, o_stack: i32, o_hot_lo: i32, o_lims: i32, slow: Label) -> Label {
         let ok = a.label();
         a.rm(true, &[0x8d], ar, base, off, false); // lea ar, [base+off]
-        // The first hot region (the packet) first: the stack is mostly reached through r10, which
-        // needs no check.
+                                                   // The first hot region (the packet) first: the stack is mostly reached through r10, which
+                                                   // needs no check.
         a.mov(true, RCX, ar);
         a.rm(true, &[0x2b], RCX, CTXR, o_hot_lo, false);
         a.rm(true, &[0x3b], RCX, CTXR, o_lims + 8 * size_class(size) as i32, false);

@@ -78,7 +78,6 @@ impl Machine<'_> {
     /// Runs `self.prog` from `entry` in the frame already counted in `depth`, with the registers
     /// as given (the JIT continues here after a tail call into a program it did not compile).
     pub(crate) fn exec_regs(&mut self, entry: usize, mut reg: [u64; 16]) -> Result<u64, VmError> {
-
         // Written by a call before the exit that reads it: no need to clear 384 bytes per run.
         let mut frames = [std::mem::MaybeUninit::<Frame>::uninit(); MAX_CALL_FRAMES];
         let mut nframes = 0usize;
