@@ -111,6 +111,11 @@ export interface LoadOptions {
   policy?: boolean
   /** CPUs per-CPU maps keep values for. Default 1. */
   nrCpus?: number
+  /**
+   * false: run the programs in the interpreter only. Default: compiled to x86-64 where the engine
+   * can (Linux x86-64; `UXDP_JIT=0` in the environment turns the JIT off for the whole process).
+   */
+  jit?: boolean
 }
 
 type ObjectHandle = ReturnType<typeof native.bpfObjectLoad>
@@ -297,6 +302,7 @@ export class BpfObject {
           seedKfuncs: options.seedKfuncs,
           nrCpus,
           userKfuncs: user.map(([n]) => n),
+          jit: options.jit,
         },
         dispatch,
       ),

@@ -96,6 +96,9 @@ describe('test_run', () => {
     expect(r.dataOut.subarray(12).equals(data.subarray(12))).toBe(true)
     expect(r.ctxOut).toMatchObject({ data: 0, dataEnd: 3520 })
     expect(r.insns).toBeGreaterThan(10)
+    // The same in the interpreter (jit: false): same verdict, bytes and instruction count.
+    const i = Program.load(basic(), { prog: 'swap_macs', jit: false }).testRun({ data })
+    expect([i.retval, i.insns, i.dataOut.equals(r.dataOut)]).toEqual([r.retval, r.insns, true])
   })
 
   it('ctx_in places metadata and the end of the linear part, with the kernel checks', () => {

@@ -389,6 +389,13 @@ impl UxdpRun<'_> {
         self.m.reset(DEFAULT_BUDGET);
         self.m.run([self.ctx, 0, 0, 0, 0]).expect("the program runs")
     }
+
+    /// The same through the JIT (its non-counting code, as test_run's repeat loop runs it).
+    #[inline(always)]
+    fn run_jit(&mut self) -> u64 {
+        self.m.reset(DEFAULT_BUDGET);
+        self.m.run_jit([self.ctx, 0, 0, 0, 0]).expect("the program runs")
+    }
 }
 
 fn bench_vms(c: &mut Criterion, cases: &[Case], counts: &mut Vec<(&'static str, u64)>) {
@@ -418,6 +425,12 @@ fn bench_vms(c: &mut Criterion, cases: &[Case], counts: &mut Vec<(&'static str, 
         let mut u = UxdpRun::new(&case.prog, &mut ctx, &mut data);
         g.bench_function(format!("{}/uxdp", case.name), |b| b.iter(|| black_box(u.run())));
         drop(u);
+        let mut u = UxdpRun::new(&case.prog, &mut ctx, &mut data);
+        assert!(case.prog.jit.compiled(&case.prog.insns) || case.name == "local-calls", "{}: the JIT refuses it", case.name);
+        assert_eq!(u.run_jit(), r0, "{}: JIT and interpreter disagree", case.name);
+        u.m.count_executed = false;
+        g.bench_function(format!("{}/uxdp-jit", case.name), |b| b.iter(|| black_box(u.run_jit())));
+        drop(u);
         if let Some(v) = &vm {
             g.bench_function(format!("{}/rbpf", case.name), |b| {
                 b.iter(|| black_box(v.execute_program(black_box(&data), black_box(&ctx)).unwrap()))
@@ -432,12 +445,21 @@ fn summary(since: SystemTime, counts: &[(&'static str, u64)]) {
     for &(name, n) in counts {
         let per = |v: Option<f64>| v.map(|ns| ns / n as f64);
         let ours = median_ns("bpf-vm", &format!("{name}/uxdp"), since);
+        let jit = median_ns("bpf-vm", &format!("{name}/uxdp-jit"), since);
         let theirs = median_ns("bpf-vm", &format!("{name}/rbpf"), since);
         if name == "empty" {
             t.row("empty program, ns per run", ours, "rbpf, per run", theirs, |ns, b| {
                 (format!("{:.2}×", ns / b), "(info: fixed cost of a run)".into())
             });
+            t.row("empty program, JIT, ns per run", jit, "rbpf, per run", theirs, |ns, b| {
+                (format!("{:.2}×", ns / b), "(info: fixed cost of a compiled run)".into())
+            });
             continue;
+        }
+        if name != "local-calls" {
+            t.row(&format!("{name}, JIT ns/insn"), per(jit), "rbpf 0.3 interpreter", per(theirs), |ns, b| {
+                (format!("{:.2}×", ns / b), format!("(info: {:.1}× rbpf's speed)", b / ns))
+            });
         }
         if name == "local-calls" {
             t.note(&format!("{name}, ns/insn ({n} insns)"), per(ours), "(info: bpf-to-bpf calls; rbpf 0.3 has none)".into());

@@ -202,7 +202,15 @@ fn link(mut insns: Vec<Insn>, w: &World) -> Vec<Insn> {
 }
 
 fn prog(insns: Vec<Insn>, w: &World) -> Rc<Prog> {
-    Rc::new(Prog { name: "fuzz".into(), insns, helpers: helper_table(None), kfuncs: w.kfuncs.clone(), maps: w.maps.clone(), frags: true })
+    Rc::new(Prog {
+        name: "fuzz".into(),
+        insns,
+        helpers: helper_table(None),
+        kfuncs: w.kfuncs.clone(),
+        maps: w.maps.clone(),
+        frags: true,
+        ..Prog::default()
+    })
 }
 
 /// A stream, closed by an exit and validated when `validated`; None when the validator refuses it.

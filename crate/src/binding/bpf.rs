@@ -63,6 +63,8 @@ pub struct BpfLoadOptions {
     pub nr_cpus: Option<u32>,
     /// Names of kfuncs implemented in JS, in the order the dispatcher numbers them.
     pub user_kfuncs: Option<Vec<String>>,
+    /// false: the programs run in the interpreter, never compiled (default: the JIT where it can).
+    pub jit: Option<bool>,
 }
 
 #[napi]
@@ -80,6 +82,7 @@ pub fn bpf_object_load(
             seed_kfuncs: None,
             nr_cpus: None,
             user_kfuncs: None,
+            jit: None,
         });
         let dispatch = match dispatch {
             Some(f) => Some(Rc::new(f.create_ref()?)),
@@ -99,6 +102,11 @@ pub fn bpf_object_load(
             only: o.prog,
         };
         let loaded = loader::load_bytes(bytes, &opts)?;
+        if o.jit == Some(false) {
+            for p in loaded.programs.iter().filter_map(|p| p.prog.as_ref()) {
+                p.jit.disabled.set(true);
+            }
+        }
         Ok(External::new(RefCell::new(BpfState { loaded, pool: PagePool::new(PoolConfig::default())? })))
     })
 }

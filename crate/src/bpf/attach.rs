@@ -47,11 +47,13 @@ pub struct BpfXdpProgram {
     /// The devices `bpf_redirect(ifindex)` can reach: the netns's interfaces, by ifindex.
     pub devices: Vec<(u32, RedirectTarget)>,
     stack: Option<Box<[u8]>>,
+    /// The JIT's per-machine state, kept from frame to frame like the stack.
+    jit: Option<Box<crate::bpf::jit::JitState>>,
 }
 
 impl BpfXdpProgram {
     pub fn new(prog: Rc<Prog>) -> BpfXdpProgram {
-        BpfXdpProgram { prog, cpu: 0, faults: 0, last_fault: None, devices: Vec::new(), stack: None }
+        BpfXdpProgram { prog, cpu: 0, faults: 0, last_fault: None, devices: Vec::new(), stack: None, jit: None }
     }
 }
 
@@ -68,9 +70,13 @@ impl XdpProgram for BpfXdpProgram {
         m.ctx = ctx_mem.as_mut_ptr() as u64;
         m.mem.push(Region::of_slice(&mut ctx_mem, false, RegionKind::Ctx, 0));
         m.xdp = Some(&mut host);
+        m.jit_state = self.jit.take();
+        // Nothing reads the instruction count of a frame's run.
+        m.count_executed = false;
         m.reset(DEFAULT_BUDGET);
         m.refresh_packet();
-        let result = m.run([m.ctx, 0, 0, 0, 0]);
+        let result = m.run_auto([m.ctx, 0, 0, 0, 0]);
+        self.jit = m.jit_state.take();
         let redirect = std::mem::take(&mut m.redirect);
         self.stack = Some(m.into_stack());
         let action = match result {

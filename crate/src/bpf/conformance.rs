@@ -234,6 +234,11 @@ impl Failure {
 
 /// Validates and runs `insns` the way a vector runs: r0, or why it stopped.
 pub fn execute(insns: Vec<Insn>, mem: Option<&[u8]>) -> Result<u64, Failure> {
+    execute_with(insns, mem, false)
+}
+
+/// [`execute`], compiled by the JIT when `jit` (the interpreter runs what it does not compile).
+pub fn execute_with(insns: Vec<Insn>, mem: Option<&[u8]>, jit: bool) -> Result<u64, Failure> {
     validate(&insns).map_err(|e| Failure { detail: format!("rejected: {e}"), message: e.message })?;
     let prog = Rc::new(Prog { name: "conformance".into(), insns, helpers: helpers(), ..Prog::default() });
     let mut m = Machine::new(prog);
@@ -247,7 +252,8 @@ pub fn execute(insns: Vec<Insn>, mem: Option<&[u8]>) -> Result<u64, Failure> {
         }
         None => (0, 0),
     };
-    let r = m.run([r1, r2, 0, 0, 0]).map_err(|e| Failure { detail: format!("run failed: {e}"), message: e.message });
+    let r = if jit { m.run_jit([r1, r2, 0, 0, 0]) } else { m.run([r1, r2, 0, 0, 0]) };
+    let r = r.map_err(|e| Failure { detail: format!("run failed: {e}"), message: e.message });
     // The region must not outlive the buffer it describes.
     drop(m);
     drop(copy);
@@ -255,6 +261,18 @@ pub fn execute(insns: Vec<Insn>, mem: Option<&[u8]>) -> Result<u64, Failure> {
 }
 
 pub fn run_vector(v: &Vector) -> Outcome {
+    run_vector_with(v, false)
+}
+
+/// Whether the JIT compiles the vector's program (None: it does not assemble).
+pub fn jit_compiles(v: &Vector) -> Option<bool> {
+    let insns = program(v).ok()?;
+    let prog = Prog { insns, ..Prog::default() };
+    Some(prog.jit.compiled(&prog.insns))
+}
+
+/// [`run_vector`], with the program compiled by the JIT when `jit`.
+pub fn run_vector_with(v: &Vector, jit: bool) -> Outcome {
     let insns = match program(v) {
         Ok(i) => i,
         // The vector itself is malformed: no expected error can make that a pass (bpf_conformance's
@@ -267,7 +285,7 @@ pub fn run_vector(v: &Vector) -> Outcome {
     if insns.len() > insn::MAX_INSNS {
         return failed(v, Failure::plain(format!("{} instructions", insns.len())));
     }
-    match execute(insns, v.mem.as_deref()) {
+    match execute_with(insns, v.mem.as_deref(), jit) {
         Err(e) => failed(v, e),
         Ok(r0) => match (&v.error, v.result) {
             (Some(expected), _) if !expected.is_empty() => {

@@ -44,19 +44,34 @@ impl Machine<'_> {
     /// data_meta to data_end. Frag slices handed out before are dropped, as the verifier
     /// invalidates packet pointers after such helpers.
     pub fn refresh_packet(&mut self) {
-        self.mem.retain(|r| !matches!(r.kind, RegionKind::Packet | RegionKind::Frag));
-        let Some(host) = self.xdp.as_deref_mut() else { return };
+        let Some(host) = self.xdp.as_deref_mut() else {
+            self.mem.retain(|r| !matches!(r.kind, RegionKind::Packet | RegionKind::Frag));
+            self.ctx_shadow = None;
+            self.mem.touch();
+            return;
+        };
+        let (ifindex, queue) = (host.ingress_ifindex(), host.rx_queue_index());
         let buff = host.buff();
         let page = buff.head_page().as_ptr() as u64;
         let l = buff.layout();
         let meta = l.data_meta.min(l.data);
-        self.mem.push(Region::new(page + meta as u64, (l.data_end - meta) as u64, true, RegionKind::Packet, 0));
+        let linear = Region::new(page + meta as u64, (l.data_end - meta) as u64, true, RegionKind::Packet, 0);
+        let mut frag = None;
         if let Some(w) = buff.data_window() {
             if w.segment > 0 {
                 let addr = segment_page(buff, w.segment).unwrap_or(0);
-                self.mem.push(Region::new(addr + w.start as u64, (w.end - w.start) as u64, true, RegionKind::Frag, 0));
+                frag = Some(Region::new(addr + w.start as u64, (w.end - w.start) as u64, true, RegionKind::Frag, 0));
             }
         }
+        // What ctx_load answers, for compiled code: the same expressions.
+        let w = buff.ctx_window();
+        let seg_base = segment_page(buff, w.segment).unwrap_or(page);
+        let shadow = Some([seg_base + w.start as u64, seg_base + w.end as u64, page + l.data_meta as u64, ifindex as u64, queue as u64, 0]);
+        if shadow != self.ctx_shadow {
+            self.ctx_shadow = shadow;
+            self.mem.touch();
+        }
+        self.mem.replace_packet(linear, frag);
     }
 }
 

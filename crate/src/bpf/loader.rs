@@ -275,7 +275,15 @@ fn link(
     }
     super::validate::validate(&insns).map_err(|e| refuse(name, Errno::EINVAL, Some(e.pc), e.message))?;
     mark_inlined_loops(&mut insns);
-    Ok(Prog { name: spec.name.clone(), insns, helpers: helpers.clone(), kfuncs, maps: maps.to_vec(), frags: spec.frags })
+    Ok(Prog {
+        name: spec.name.clone(),
+        insns,
+        helpers: helpers.clone(),
+        kfuncs,
+        maps: maps.to_vec(),
+        frags: spec.frags,
+        jit: Default::default(),
+    })
 }
 
 /// The verifier inlines a bpf_loop call whose flags (r4) it knows to be 0, and the inlined code

@@ -120,6 +120,8 @@ pub struct Prog {
     pub maps: Vec<Rc<Map>>,
     /// Whether the program may be given frags (xdp.frags).
     pub frags: bool,
+    /// Its compiled code (see [`super::jit`]), made on first use.
+    pub jit: super::jit::JitSlot,
 }
 
 /// Callback addresses (lddw src=BPF_PSEUDO_FUNC) live in a range no region can have.
@@ -184,6 +186,14 @@ pub struct Machine<'a> {
     pub rng: u64,
     /// What bpf_trace_printk wrote.
     pub trace: Vec<String>,
+    /// The context's converted fields (as [`Machine::ctx_load`] gives them, by 4-byte offset) while
+    /// an XDP host is attached, kept by [`Machine::refresh_packet`] for compiled code.
+    pub ctx_shadow: Option<[u64; 6]>,
+    /// Whether compiled runs keep `executed` (they count basic blocks and add them up at the
+    /// end); test_run turns it off for all but its last run, the one it reports.
+    pub count_executed: bool,
+    /// The JIT's state between runs.
+    pub(crate) jit_state: Option<Box<super::jit::JitState>>,
 }
 
 /// Default instruction budget: bpf_loop's 8M iterations of a small callback fit.
@@ -213,6 +223,9 @@ impl<'a> Machine<'a> {
             cpu: 0,
             rng: 0x9e37_79b9_7f4a_7c15,
             trace: Vec::new(),
+            ctx_shadow: None,
+            count_executed: true,
+            jit_state: None,
         };
         let stack = Region::of_slice(&mut m.stack, true, RegionKind::Stack, 0);
         m.mem.push(stack);

@@ -47,10 +47,24 @@ impl Region {
     }
 }
 
-#[derive(Default, Debug)]
+#[derive(Debug)]
 pub struct Memory {
     regions: Vec<Region>,
     last: usize,
+    /// Changes (to a value no Memory has had) whenever the set of regions changes.
+    generation: u64,
+}
+
+impl Default for Memory {
+    fn default() -> Memory {
+        Memory { regions: Vec::new(), last: 0, generation: next_generation() }
+    }
+}
+
+fn next_generation() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 impl Memory {
@@ -58,7 +72,20 @@ impl Memory {
         Memory::default()
     }
 
+    /// An id of the current set of regions: equal ids mean the same regions (cached lookups
+    /// made while it held stay valid).
+    #[inline]
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Marks the regions as changed (what they describe moved without them changing).
+    pub fn touch(&mut self) {
+        self.generation = next_generation();
+    }
+
     pub fn push(&mut self, r: Region) {
+        self.generation = next_generation();
         self.regions.push(r);
     }
 
@@ -66,9 +93,45 @@ impl Memory {
     pub fn retain(&mut self, keep: impl FnMut(&Region) -> bool) {
         self.regions.retain(keep);
         self.last = 0;
+        self.generation = next_generation();
+    }
+
+    /// Replaces the packet's regions (every Packet and Frag region) with `linear` and `frag`.
+    /// When the only one is a single Packet region and there is no frag, it is updated in place,
+    /// without moving the others or forgetting the last region found.
+    pub fn replace_packet(&mut self, linear: Region, frag: Option<Region>) {
+        if frag.is_none() {
+            let mut at = None;
+            let mut others = false;
+            for (i, r) in self.regions.iter().enumerate() {
+                match r.kind {
+                    RegionKind::Packet if at.is_none() => at = Some(i),
+                    RegionKind::Packet | RegionKind::Frag => others = true,
+                    _ => {}
+                }
+            }
+            if let (Some(i), false) = (at, others) {
+                if self.regions[i] != linear {
+                    self.regions[i] = linear;
+                    self.generation = next_generation();
+                }
+                return;
+            }
+        }
+        self.retain(|r| !matches!(r.kind, RegionKind::Packet | RegionKind::Frag));
+        self.regions.push(linear);
+        if let Some(f) = frag {
+            self.regions.push(f);
+        }
+    }
+
+    /// Whether any region is of this kind.
+    pub fn has(&self, kind: RegionKind) -> bool {
+        self.regions.iter().any(|r| r.kind == kind)
     }
 
     pub fn clear(&mut self) {
+        self.generation = next_generation();
         self.regions.clear();
         self.last = 0;
     }

@@ -12,6 +12,7 @@ pub mod disasm;
 pub mod elf;
 pub mod helpers;
 pub mod insn;
+pub mod jit;
 pub mod kfuncs;
 pub mod loader;
 pub mod machine;

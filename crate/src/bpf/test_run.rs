@@ -146,10 +146,18 @@ pub fn test_run_xdp(prog: &Rc<Prog>, pool: &PagePool, data: &[u8], opts: &TestRu
     let budget = opts.budget.unwrap_or(super::machine::DEFAULT_BUDGET);
     let mut retval = 0;
     let start = Instant::now();
-    for _ in 0..repeat {
+    // The regions a run leaves are the next run's unless it changed them: a helper that changes
+    // the buffer's shape refreshes them itself, and `reset` drops ring records (a new generation).
+    let mut refreshed = None;
+    for i in 0..repeat {
         m.reset(budget);
-        m.refresh_packet();
-        retval = m.run([m.ctx, 0, 0, 0, 0]).map_err(XdpError::from)?;
+        // Only the last run's instruction count is reported.
+        m.count_executed = i + 1 == repeat;
+        if refreshed != Some(m.mem.generation()) {
+            m.refresh_packet();
+            refreshed = Some(m.mem.generation());
+        }
+        retval = m.run_auto([m.ctx, 0, 0, 0, 0]).map_err(XdpError::from)?;
     }
     let duration_ns = (start.elapsed().as_nanos() / u128::from(repeat)) as u64;
     let insns = m.executed;
@@ -174,6 +182,8 @@ impl Machine<'_> {
         self.depth = 0;
         self.tail_calls = 0;
         self.redirect = Default::default();
-        self.mem.retain(|r| r.kind != RegionKind::RingRecord);
+        if self.mem.has(RegionKind::RingRecord) {
+            self.mem.retain(|r| r.kind != RegionKind::RingRecord);
+        }
     }
 }

@@ -72,7 +72,12 @@ impl Machine<'_> {
             *r = unsafe { std::ptr::read_volatile(a) };
         }
         reg[10] = self.frame_pointer(self.depth);
+        self.exec_regs(entry, reg)
+    }
 
+    /// Runs `self.prog` from `entry` in the frame already counted in `depth`, with the registers
+    /// as given (the JIT continues here after a tail call into a program it did not compile).
+    pub(crate) fn exec_regs(&mut self, entry: usize, mut reg: [u64; 16]) -> Result<u64, VmError> {
         // Written by a call before the exit that reads it: no need to clear 384 bytes per run.
         let mut frames = [std::mem::MaybeUninit::<Frame>::uninit(); MAX_CALL_FRAMES];
         let mut nframes = 0usize;
@@ -458,7 +463,7 @@ impl Machine<'_> {
 
     #[cold]
     #[inline(never)]
-    fn load_slow(&mut self, addr: u64, size: u64) -> Result<u64, VmError> {
+    pub(crate) fn load_slow(&mut self, addr: u64, size: u64) -> Result<u64, VmError> {
         let region = self.mem.check(addr, size, false)?;
         if region.kind == RegionKind::Ctx {
             return self.ctx_load(addr, size);
@@ -486,7 +491,7 @@ impl Machine<'_> {
 
     #[cold]
     #[inline(never)]
-    fn store_slow(&mut self, addr: u64, size: u64, v: u64) -> Result<(), VmError> {
+    pub(crate) fn store_slow(&mut self, addr: u64, size: u64, v: u64) -> Result<(), VmError> {
         self.writable(addr, size)?;
         // SAFETY: checked writable above; regions describe live memory.
         unsafe {
@@ -501,7 +506,7 @@ impl Machine<'_> {
     }
 
     /// A write check that names the context: the kernel refuses every store into `xdp_md`.
-    fn writable(&mut self, addr: u64, size: u64) -> Result<(), VmError> {
+    pub(crate) fn writable(&mut self, addr: u64, size: u64) -> Result<(), VmError> {
         if let Some(r) = self.mem.find(addr, size) {
             if r.kind == RegionKind::Ctx {
                 let off = addr.wrapping_sub(self.ctx);
