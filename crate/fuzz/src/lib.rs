@@ -212,7 +212,7 @@ pub fn link(mut insns: Vec<Insn>, w: &World) -> Vec<Insn> {
 }
 
 pub fn prog(insns: Vec<Insn>, w: &World) -> Rc<Prog> {
-    Rc::new(Prog { name: "fuzz".into(), insns, helpers: helper_table(None), kfuncs: w.kfuncs.clone(), maps: w.maps.clone(), frags: true })
+    Rc::new(Prog { name: "fuzz".into(), insns, helpers: helper_table(None), kfuncs: w.kfuncs.clone(), maps: w.maps.clone(), frags: true, ..Prog::default() })
 }
 
 /// Runs one decoded input and checks what must hold whatever the program.
