@@ -661,6 +661,16 @@ struct Samples {
     lost: u64,
 }
 
+/// What [`Map::jit_lookup`] tells the compiler: the value of index `i` (a 4-byte key) is at
+/// `base + i * stride` (per-CPU: `base + (i * nr_cpus + cpu) * stride`) when `i < max` (and
+/// `cpu < nr_cpus`), else there is none; `Call`: [`Map::lookup`] must be called.
+#[derive(Clone, Copy, Debug)]
+pub enum JitLookup {
+    Array { base: u64, max: u32, stride: u64 },
+    PercpuArray { base: u64, max: u32, nr_cpus: u32, stride: u64 },
+    Call,
+}
+
 enum Store {
     Array(Slab),
     /// Index-major: the copies of one value sit side by side, CPU 0 first.
@@ -1185,6 +1195,22 @@ impl Map {
     }
 
     // ---- program side ----
+
+    /// How compiled code may do a program's `bpf_map_lookup_elem` on this map without the helper
+    /// (see [`super::jit`]); None for the map types the helper refuses.
+    pub fn jit_lookup(&self) -> Option<JitLookup> {
+        match &self.store {
+            Store::Array(values) => Some(JitLookup::Array { base: values.addr(0), max: self.def.max_entries, stride: self.stride as u64 }),
+            Store::PercpuArray(values) => Some(JitLookup::PercpuArray {
+                base: values.addr(0),
+                max: self.def.max_entries,
+                nr_cpus: self.nr_cpus,
+                stride: self.stride as u64,
+            }),
+            _ if matches!(self.def.map_type, MapType::Ringbuf | MapType::ProgArray | MapType::PerfEventArray) => None,
+            _ => Some(JitLookup::Call),
+        }
+    }
 
     /// `bpf_map_lookup_elem` (and `bpf_map_lookup_percpu_elem` with another CPU): the host
     /// address of the value, `cpu`'s copy for per-CPU maps. A program's lookup makes an LRU
