@@ -108,6 +108,40 @@ impl Machine<'_> {
         self.run(args)
     }
 
+    /// Whether [`Machine::run_auto`] would run the program compiled.
+    pub fn jit_runs(&self) -> bool {
+        enabled() && !self.prog.jit.disabled.get() && self.prog.jit.compiled(&self.prog)
+    }
+
+    /// test_run's repeat loop around compiled code, with the run's set-up made once: `repeat`
+    /// runs (at least one), each after [`Machine::reset`] with `budget` and, when the regions
+    /// changed since the last refresh (`refreshed` holds that refresh's generation), a
+    /// [`Machine::refresh_packet`]; `executed` is counted on the last run only. The same runs as
+    /// `reset` + `run_jit` in a loop; stops at the first error.
+    pub fn run_jit_repeat(&mut self, args: [u64; 5], repeat: u32, budget: u64, refreshed: &mut Option<u64>) -> Result<u64, VmError> {
+        #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+        {
+            imp::run_repeat(self, args, repeat, budget, refreshed)
+        }
+        #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+        {
+            let mut r = Ok(0);
+            for i in 0..repeat.max(1) {
+                self.reset(budget);
+                self.count_executed = i + 1 == repeat.max(1);
+                if *refreshed != Some(self.mem.generation()) {
+                    self.refresh_packet();
+                    *refreshed = Some(self.mem.generation());
+                }
+                r = self.run(args);
+                if r.is_err() {
+                    break;
+                }
+            }
+            r
+        }
+    }
+
     /// Runs the program compiled, whether or not the JIT is enabled; falls back to the interpreter
     /// for a program the compiler does not take. For tests and benchmarks.
     pub fn run_jit(&mut self, args: [u64; 5]) -> Result<u64, VmError> {
@@ -353,6 +387,54 @@ mod imp {
         // The outcome comes back in registers (a Result with a VmError in it is returned through
         // memory, and copying it cost a store-forwarding stall per run); an error waits in st.err.
         let r = run_regs(m, &mut st, &prog);
+        let err = if r.is_err() { st.err.take() } else { None };
+        st.machine = std::ptr::null_mut();
+        m.jit_state = Some(st);
+        m.depth = 0;
+        m.prog = prog;
+        match r {
+            Ok(v) => Ok(v),
+            Err(()) => Err(err.unwrap_or_else(|| VmError::new(Errno::EFAULT, "fault"))),
+        }
+    }
+
+    pub fn run_repeat(m: &mut Machine<'_>, args: [u64; 5], repeat: u32, budget: u64, refreshed: &mut Option<u64>) -> Result<u64, VmError> {
+        if m.depth != 0 {
+            return Err(VmError::new(
+                Errno::EBUSY,
+                format!("run() inside a run ({} frames in use): a helper calls back with call()", m.depth),
+            ));
+        }
+        let prog = m.prog.clone();
+        let mut st = m.jit_state.take().unwrap_or_else(|| Box::new(JitCtx::new()));
+        let repeat = repeat.max(1);
+        let mut r = Ok(0);
+        for i in 0..repeat {
+            m.reset(budget);
+            m.count_executed = i + 1 == repeat;
+            if *refreshed != Some(m.mem.generation()) {
+                m.refresh_packet();
+                *refreshed = Some(m.mem.generation());
+            }
+            m.depth = 1;
+            st.regs[0] = 0;
+            for (k, a) in args.iter().enumerate() {
+                // SAFETY: a read of a live, aligned u64 (see run).
+                st.regs[k + 1] = unsafe { std::ptr::read_volatile(a) };
+            }
+            for r in &mut st.regs[6..10] {
+                *r = 0;
+            }
+            st.regs[10] = m.frame_pointer(1);
+            r = run_regs(m, &mut st, &prog);
+            // A tail call left m.prog at the program it called.
+            if !Rc::ptr_eq(&m.prog, &prog) {
+                m.prog = prog.clone();
+            }
+            if r.is_err() {
+                break;
+            }
+        }
         let err = if r.is_err() { st.err.take() } else { None };
         st.machine = std::ptr::null_mut();
         m.jit_state = Some(st);
