@@ -447,6 +447,7 @@ mod imp {
     }
 
     /// Runs m.prog (and what it tail-calls) with the registers in `st.regs`.
+    #[inline(always)]
     fn run_regs(m: &mut Machine<'_>, st: &mut JitCtx, first: &Rc<Prog>) -> Result<u64, ()> {
         let mut next: Option<Rc<Prog>> = None;
         loop {
