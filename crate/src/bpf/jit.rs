@@ -16,8 +16,10 @@
 //! ([`Machine::refresh_packet`]). Anything else calls into Rust ([`Machine::load_slow`] and
 //! friends), which records the fault with the pc and makes the code return.
 //!
-//! Helpers, kfuncs and callx go through one Rust trampoline; a tail call returns to the driver,
-//! which continues in the next program (compiled or interpreted) with the same registers.
+//! Helpers, kfuncs and callx go through one Rust trampoline, except `bpf_map_lookup_elem` on a map
+//! an lddw names earlier in the block with its key in the stack: inlined for array and per-CPU
+//! array maps, a direct call of [`super::maps::Map::lookup`] for the others. A tail call returns to
+//! the driver, which continues in the next program (compiled or interpreted) with the same registers.
 //!
 //! Budget: the instruction budget is charged on backward jumps (by the length of the jump's span)
 //! and on calls, not per instruction, so a run that exhausts it faults E2BIG at a backward jump
