@@ -426,7 +426,7 @@ fn bench_vms(c: &mut Criterion, cases: &[Case], counts: &mut Vec<(&'static str, 
         g.bench_function(format!("{}/uxdp", case.name), |b| b.iter(|| black_box(u.run())));
         drop(u);
         let mut u = UxdpRun::new(&case.prog, &mut ctx, &mut data);
-        assert!(case.prog.jit.compiled(&case.prog.insns) || case.name == "local-calls", "{}: the JIT refuses it", case.name);
+        assert!(case.prog.jit.compiled(&case.prog) || case.name == "local-calls", "{}: the JIT refuses it", case.name);
         assert_eq!(u.run_jit(), r0, "{}: JIT and interpreter disagree", case.name);
         u.m.count_executed = false;
         g.bench_function(format!("{}/uxdp-jit", case.name), |b| b.iter(|| black_box(u.run_jit())));

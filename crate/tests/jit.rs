@@ -240,7 +240,7 @@ proptest! {
     fn compiled_and_interpreted_agree(ops in ops(), seeds in prop::array::uniform9(prop_oneof![any::<u64>(), 0u64..70, Just(u64::MAX), Just(i64::MIN as u64)]), readonly in prop::bool::weighted(0.1)) {
         let insns = assemble(&ops, &seeds);
         let prog = Prog { insns: insns.clone(), ..Prog::default() };
-        prop_assert!(prog.jit.compiled(&prog.insns), "the JIT refused a generated program");
+        prop_assert!(prog.jit.compiled(&prog), "the JIT refused a generated program");
         let want = run(&insns, false, readonly);
         let got = run(&insns, true, readonly);
         prop_assert_eq!(&got.0, &want.0);

@@ -18,7 +18,7 @@ fn the_jits_budget_charges_backward_jumps_and_calls() {
     let mut m = Machine::new(prog(p.clone()));
     m.budget = 3;
     assert_eq!(m.run_jit([0; 5]).unwrap(), 1);
-    assert!(m.prog.jit.compiled(&m.prog.insns));
+    assert!(m.prog.jit.compiled(&m.prog));
     assert_eq!((m.budget, m.executed), (3, 3), "straight-line code is not charged; executed is exact");
     let mut m = Machine::new(prog(vec![ja(-1), exit()]));
     m.budget = 100_000;
@@ -42,5 +42,5 @@ fn the_jits_budget_charges_backward_jumps_and_calls() {
     m.budget = 500;
     let e = m.run_jit([0; 5]).unwrap_err();
     assert_eq!(e.errno, Errno::E2BIG);
-    assert!(m.prog.jit.compiled(&m.prog.insns));
+    assert!(m.prog.jit.compiled(&m.prog));
 }

@@ -268,7 +268,7 @@ pub fn run_vector(v: &Vector) -> Outcome {
 pub fn jit_compiles(v: &Vector) -> Option<bool> {
     let insns = program(v).ok()?;
     let prog = Prog { insns, ..Prog::default() };
-    Some(prog.jit.compiled(&prog.insns))
+    Some(prog.jit.compiled(&prog))
 }
 
 /// [`run_vector`], with the program compiled by the JIT when `jit`.

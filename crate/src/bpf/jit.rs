@@ -16,8 +16,10 @@
 //! ([`Machine::refresh_packet`]). Anything else calls into Rust ([`Machine::load_slow`] and
 //! friends), which records the fault with the pc and makes the code return.
 //!
-//! Helpers, kfuncs and callx go through one Rust trampoline; a tail call returns to the driver,
-//! which continues in the next program (compiled or interpreted) with the same registers.
+//! Helpers, kfuncs and callx go through one Rust trampoline, except `bpf_map_lookup_elem` on a map
+//! an lddw names earlier in the block with its key in the stack: inlined for array and per-CPU
+//! array maps, a direct call of [`super::maps::Map::lookup`] for the others. A tail call returns to
+//! the driver, which continues in the next program (compiled or interpreted) with the same registers.
 //!
 //! Budget: the instruction budget is charged on backward jumps (by the length of the jump's span)
 //! and on calls, not per instruction, so a run that exhausts it faults E2BIG at a backward jump
@@ -65,14 +67,15 @@ impl std::fmt::Debug for JitSlot {
 
 impl JitSlot {
     /// Whether the program has (or now gets) compiled code.
-    pub fn compiled(&self, insns: &[super::insn::Insn]) -> bool {
+    /// `prog` is the program this slot belongs to (its instructions, helpers and maps).
+    pub fn compiled(&self, prog: &super::machine::Prog) -> bool {
         #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
         {
-            self.code.get_or_init(|| Some((imp::compile(insns, true)?, imp::compile(insns, false)?))).is_some()
+            self.code.get_or_init(|| Some((imp::compile(prog, true)?, imp::compile(prog, false)?))).is_some()
         }
         #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
         {
-            let _ = insns;
+            let _ = prog;
             false
         }
     }
@@ -83,7 +86,7 @@ impl JitSlot {
 pub fn code_bytes(prog: &super::machine::Prog) -> Option<Vec<u8>> {
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
     {
-        prog.jit.compiled(&prog.insns);
+        prog.jit.compiled(prog);
         let code = &prog.jit.code.get()?.as_ref()?.1;
         // SAFETY: the mapping is readable for its whole length while the program lives.
         Some(unsafe { std::slice::from_raw_parts(code.ptr, code.len) }.to_vec())
@@ -100,11 +103,45 @@ impl Machine<'_> {
     pub fn run_auto(&mut self, args: [u64; 5]) -> Result<u64, VmError> {
         if enabled() && !self.prog.jit.disabled.get() {
             #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-            if self.prog.jit.compiled(&self.prog.insns) {
+            if self.prog.jit.compiled(&self.prog) {
                 return self.run_jit(args);
             }
         }
         self.run(args)
+    }
+
+    /// Whether [`Machine::run_auto`] would run the program compiled.
+    pub fn jit_runs(&self) -> bool {
+        enabled() && !self.prog.jit.disabled.get() && self.prog.jit.compiled(&self.prog)
+    }
+
+    /// test_run's repeat loop around compiled code, with the run's set-up made once: `repeat`
+    /// runs (at least one), each after [`Machine::reset`] with `budget` and, when the regions
+    /// changed since the last refresh (`refreshed` holds that refresh's generation), a
+    /// [`Machine::refresh_packet`]; `executed` is counted on the last run only. The same runs as
+    /// `reset` + `run_jit` in a loop; stops at the first error.
+    pub fn run_jit_repeat(&mut self, args: [u64; 5], repeat: u32, budget: u64, refreshed: &mut Option<u64>) -> Result<u64, VmError> {
+        #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+        {
+            imp::run_repeat(self, args, repeat, budget, refreshed)
+        }
+        #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+        {
+            let mut r = Ok(0);
+            for i in 0..repeat.max(1) {
+                self.reset(budget);
+                self.count_executed = i + 1 == repeat.max(1);
+                if *refreshed != Some(self.mem.generation()) {
+                    self.refresh_packet();
+                    *refreshed = Some(self.mem.generation());
+                }
+                r = self.run(args);
+                if r.is_err() {
+                    break;
+                }
+            }
+            r
+        }
     }
 
     /// Runs the program compiled, whether or not the JIT is enabled; falls back to the interpreter
@@ -134,6 +171,7 @@ mod imp {
 
     use super::super::insn::*;
     use super::super::machine::{Callable, Machine, Prog, Trap, VmError};
+    use super::super::maps::{JitLookup, Map};
     use super::super::memory::{Region, RegionKind};
 
     use crate::errno::Errno;
@@ -166,6 +204,8 @@ mod imp {
         fault_pc: u64,
         ret: u64,
         counts_ptr: *mut u64,
+        /// The machine's CPU, for inlined per-CPU lookups.
+        cpu: u64,
         /// What sync_machine last read: (regions' generation, stack, ctx, has a host).
         synced: (u64, u64, u64, bool),
         err: Option<VmError>,
@@ -188,6 +228,7 @@ mod imp {
                 fault_pc: 0,
                 ret: 0,
                 counts_ptr: std::ptr::null_mut(),
+                cpu: 0,
                 synced: (0, 0, 0, false),
                 err: None,
                 counts: Vec::new(),
@@ -359,7 +400,56 @@ mod imp {
         }
     }
 
+    pub fn run_repeat(m: &mut Machine<'_>, args: [u64; 5], repeat: u32, budget: u64, refreshed: &mut Option<u64>) -> Result<u64, VmError> {
+        if m.depth != 0 {
+            return Err(VmError::new(
+                Errno::EBUSY,
+                format!("run() inside a run ({} frames in use): a helper calls back with call()", m.depth),
+            ));
+        }
+        let prog = m.prog.clone();
+        let mut st = m.jit_state.take().unwrap_or_else(|| Box::new(JitCtx::new()));
+        let repeat = repeat.max(1);
+        let mut r = Ok(0);
+        for i in 0..repeat {
+            m.reset(budget);
+            m.count_executed = i + 1 == repeat;
+            if *refreshed != Some(m.mem.generation()) {
+                m.refresh_packet();
+                *refreshed = Some(m.mem.generation());
+            }
+            m.depth = 1;
+            st.regs[0] = 0;
+            for (k, a) in args.iter().enumerate() {
+                // SAFETY: a read of a live, aligned u64 (see run).
+                st.regs[k + 1] = unsafe { std::ptr::read_volatile(a) };
+            }
+            for r in &mut st.regs[6..10] {
+                *r = 0;
+            }
+            st.regs[10] = m.frame_pointer(1);
+            r = run_regs(m, &mut st, &prog);
+            // A tail call left m.prog at the program it called.
+            if !Rc::ptr_eq(&m.prog, &prog) {
+                m.prog = prog.clone();
+            }
+            if r.is_err() {
+                break;
+            }
+        }
+        let err = if r.is_err() { st.err.take() } else { None };
+        st.machine = std::ptr::null_mut();
+        m.jit_state = Some(st);
+        m.depth = 0;
+        m.prog = prog;
+        match r {
+            Ok(v) => Ok(v),
+            Err(()) => Err(err.unwrap_or_else(|| VmError::new(Errno::EFAULT, "fault"))),
+        }
+    }
+
     /// Runs m.prog (and what it tail-calls) with the registers in `st.regs`.
+    #[inline(always)]
     fn run_regs(m: &mut Machine<'_>, st: &mut JitCtx, first: &Rc<Prog>) -> Result<u64, ()> {
         let mut next: Option<Rc<Prog>> = None;
         loop {
@@ -369,7 +459,7 @@ mod imp {
                 None => first,
                 Some(p) => p,
             };
-            let code = match prog.jit.disabled.get() || !prog.jit.compiled(&prog.insns) {
+            let code = match prog.jit.disabled.get() || !prog.jit.compiled(prog) {
                 false => prog.jit.code.get().and_then(Option::as_ref).map(|c| if m.count_executed { &c.0 } else { &c.1 }),
                 true => None,
             };
@@ -392,6 +482,7 @@ mod imp {
                 }
             }
             st.counts_ptr = st.counts.as_mut_ptr();
+            st.cpu = u64::from(m.cpu);
             st.machine = m as *mut Machine<'_> as *mut ();
             // SAFETY: the code was generated for this layout of JitCtx; it reads and writes only
             // the context, the checked regions and its own stack frame, and calls back into
@@ -577,6 +668,73 @@ mod imp {
                 m.prog = p;
                 c.status = ST_TAIL;
                 0
+            }
+        }
+    }
+
+    /// bpf_map_lookup_elem on a map whose lookup is not inlined, from compiled code that checked
+    /// that the key's `key_size` bytes are in the stack.
+    unsafe extern "C" fn map_lookup(map: *const Map, key: *const u8, c: *const JitCtx) -> u64 {
+        let map = &*map;
+        let key = std::slice::from_raw_parts(key, map.def().key_size as usize);
+        map.lookup(key, (*c).cpu as u32).unwrap_or(0)
+    }
+
+    /// For a `call 1` at `pc`: the map it looks up, when r1 is set by an lddw of one of the
+    /// program's maps earlier in the same basic block, helper 1 is the engine's own
+    /// bpf_map_lookup_elem, and the map's lookup can be done without the helper (see
+    /// [`Map::jit_lookup`]); None otherwise.
+    fn lookup_target<'p>(prog: &'p Prog, leader: &[bool], second: &[bool], pc: usize) -> Option<(&'p Rc<Map>, JitLookup)> {
+        if prog.insns[pc].imm != 1 {
+            return None;
+        }
+        match prog.helpers.get(1) {
+            Some(Some(Callable::Native(f))) if super::super::helpers::native_helper(1).is_some_and(|g| std::ptr::fn_addr_eq(*f, g)) => {}
+            _ => return None,
+        }
+        // Walk back through the block to the instruction that last wrote r1.
+        let mut q = pc;
+        loop {
+            if leader[q] || q == 0 {
+                return None;
+            }
+            q -= 1;
+            let i = prog.insns[q];
+            // An lddw's second half: look at its first.
+            if second[q] {
+                let l = prog.insns[q - 1];
+                if l.dst() == 1 {
+                    let handle = (l.imm as u32 as u64) | ((i.imm as u32 as u64) << 32);
+                    let map = prog.maps.iter().find(|m| super::super::machine::map_handle(m) == handle)?;
+                    let how = map.jit_lookup()?;
+                    let ks = u64::from(map.def().key_size);
+                    if ks == 0 || ks > STACK_TOTAL {
+                        return None;
+                    }
+                    if let JitLookup::Array { stride, .. } | JitLookup::PercpuArray { stride, .. } = how {
+                        if ks != 4 || i32::try_from(stride).is_err() {
+                            return None;
+                        }
+                    }
+                    if let JitLookup::PercpuArray { nr_cpus, .. } = how {
+                        if i32::try_from(nr_cpus).is_err() {
+                            return None;
+                        }
+                    }
+                    return Some((map, how));
+                }
+                q -= 1;
+                continue;
+            }
+            let writes_r1 = match i.class() {
+                ALU | ALU64 | LDX => i.dst() == 1,
+                ST => false,
+                // Atomics with a fetch write their source register.
+                STX => i.code & 0xe0 == ATOMIC && i.src() == 1,
+                _ => true,
+            };
+            if writes_r1 {
+                return None;
             }
         }
     }
@@ -893,9 +1051,21 @@ mod imp {
     }
 
     /// Compiles the program; with `counting`, each basic block counts its runs for `executed`.
-    pub fn compile(insns: &[Insn], counting: bool) -> Option<JitCode> {
+    pub fn compile(prog: &Prog, counting: bool) -> Option<JitCode> {
+        let insns = &prog.insns[..];
         let leader = acceptable(insns)?;
         let n = insns.len();
+        // Second halves of lddw, as the loop below walks them.
+        let mut second = vec![false; n];
+        let mut q = 0;
+        while q < n {
+            if insns[q].code == 0x18 && q + 1 < n {
+                second[q + 1] = true;
+                q += 2;
+            } else {
+                q += 1;
+            }
+        }
         let mut a = Asm { c: Vec::with_capacity(n * 24 + 256), labels: Vec::new(), fixups: Vec::new() };
         let pcl: Vec<Label> = (0..n).map(|_| a.label()).collect();
         let epi_save = a.label();
@@ -925,6 +1095,7 @@ mod imp {
         let o_status = offset_of!(JitCtx, status) as i32;
         let o_fault_pc = offset_of!(JitCtx, fault_pc) as i32;
         let o_counts = offset_of!(JitCtx, counts_ptr) as i32;
+        let o_cpu = offset_of!(JitCtx, cpu) as i32;
 
         // Prologue: callee-saved registers, 8 more bytes to align, the context, the registers.
         for r in [RBX, RBP, R12, R13, R14, R15] {
@@ -1065,6 +1236,60 @@ mod imp {
                     let op = code & 0xf0;
                     match op {
                         CALL => {
+                            // bpf_map_lookup_elem on a map the code names: without the helper
+                            // when the key is in the stack, else through it as any call.
+                            let fast = if code == 0x85 && i.src() == 0 { lookup_target(prog, &leader, &second, pc) } else { None };
+                            let done = a.label();
+                            if let Some((map, how)) = fast {
+                                let generic = a.label();
+                                let ks = u64::from(map.def().key_size);
+                                // The key's bytes must lie in the stack (r2 is rsi).
+                                a.mov(true, RAX, RSI);
+                                a.rm(true, &[0x2b], RAX, CTXR, o_stack, false);
+                                a.alu_ri(true, 7, RAX, (STACK_TOTAL - ks + 1) as i32);
+                                a.jcc(CC_AE, generic);
+                                // The call's budget charge, as the trampoline makes it.
+                                a.rm(true, &[0x83], 5, CTXR, o_left, false);
+                                a.b(1);
+                                let entry = a.label();
+                                a.jcc(CC_B, entry);
+                                cold.push(Cold::Budget { entry, pc });
+                                match how {
+                                    JitLookup::Array { base, max, stride } | JitLookup::PercpuArray { base, max, stride, .. } => {
+                                        // mov eax, [rsi]: the index; r0 = 0 unless it is in range.
+                                        a.rm(false, &[0x8b], RAX, RSI, 0, false);
+                                        a.rr(false, &[0x31], RBX, RBX, false);
+                                        a.alu_ri(false, 7, RAX, max as i32);
+                                        a.jcc(CC_AE, done);
+                                        if let JitLookup::PercpuArray { nr_cpus, .. } = how {
+                                            a.ld(RCX, CTXR, o_cpu);
+                                            a.alu_ri(true, 7, RCX, nr_cpus as i32);
+                                            a.jcc(CC_AE, done);
+                                            a.rr(true, &[0x69], RAX, RAX, false);
+                                            a.d32(nr_cpus as i32);
+                                            a.rr(true, &[0x01], RCX, RAX, false);
+                                        }
+                                        a.rr(true, &[0x69], RAX, RAX, false);
+                                        a.d32(stride as i32);
+                                        a.mov_imm64(RBX, base);
+                                        a.rr(true, &[0x01], RAX, RBX, false);
+                                    }
+                                    JitLookup::Call => {
+                                        for r in SAVED {
+                                            a.push(r);
+                                        }
+                                        a.mov_imm64(RDI, Rc::as_ptr(map) as u64);
+                                        a.mov(true, RDX, CTXR);
+                                        a.call_abs(map_lookup as *const () as u64);
+                                        for r in SAVED.iter().rev() {
+                                            a.pop(*r);
+                                        }
+                                        a.mov(true, RBX, RAX);
+                                    }
+                                }
+                                a.jmp(done);
+                                a.bind(generic);
+                            }
                             for (k, &r) in MAP[1..=5].iter().enumerate() {
                                 a.st(CTXR, o_args + 8 * k as i32, r);
                             }
@@ -1097,6 +1322,7 @@ mod imp {
                             a.b(0);
                             a.jcc(CC_NE, epi_save);
                             a.mov(true, RBX, RAX);
+                            a.bind(done);
                         }
                         EXIT => {
                             a.mov(true, RAX, RBX);

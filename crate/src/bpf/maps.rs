@@ -115,6 +115,68 @@ fn le32(b: &[u8]) -> u32 {
 /// over the same bytes as u32 words gives the same value on a little-endian host, so this is the
 /// hash of every key size.
 pub fn jhash(key: &[u8], seed: u32) -> u32 {
+    // Straight-line rounds (the same as the table-driven form below, which is the test's
+    // reference): one word per 4 key bytes, a short tail zero-padded.
+    #[inline(always)]
+    fn word(b: &[u8]) -> u32 {
+        match *b {
+            [x0, x1, x2, x3, ..] => u32::from_le_bytes([x0, x1, x2, x3]),
+            [x0, x1, x2] => u32::from_le_bytes([x0, x1, x2, 0]),
+            [x0, x1] => u32::from_le_bytes([x0, x1, 0, 0]),
+            [x0] => u32::from(x0),
+            [] => 0,
+        }
+    }
+    let init = 0xdead_beef_u32.wrapping_add(key.len() as u32).wrapping_add(seed);
+    let (mut a, mut b, mut c) = (init, init, init);
+    let mut rest = key;
+    while rest.len() > 12 {
+        a = a.wrapping_add(word(&rest[0..4]));
+        b = b.wrapping_add(word(&rest[4..8]));
+        c = c.wrapping_add(word(&rest[8..12]));
+        a = a.wrapping_sub(c) ^ c.rotate_left(4);
+        c = c.wrapping_add(b);
+        b = b.wrapping_sub(a) ^ a.rotate_left(6);
+        a = a.wrapping_add(c);
+        c = c.wrapping_sub(b) ^ b.rotate_left(8);
+        b = b.wrapping_add(a);
+        a = a.wrapping_sub(c) ^ c.rotate_left(16);
+        c = c.wrapping_add(b);
+        b = b.wrapping_sub(a) ^ a.rotate_left(19);
+        a = a.wrapping_add(c);
+        c = c.wrapping_sub(b) ^ b.rotate_left(4);
+        b = b.wrapping_add(a);
+        rest = &rest[12..];
+    }
+    if rest.is_empty() {
+        return c;
+    }
+    a = a.wrapping_add(word(rest));
+    if rest.len() > 4 {
+        b = b.wrapping_add(word(&rest[4..]));
+    }
+    if rest.len() > 8 {
+        c = c.wrapping_add(word(&rest[8..]));
+    }
+    c ^= b;
+    c = c.wrapping_sub(b.rotate_left(14));
+    a ^= c;
+    a = a.wrapping_sub(c.rotate_left(11));
+    b ^= a;
+    b = b.wrapping_sub(a.rotate_left(25));
+    c ^= b;
+    c = c.wrapping_sub(b.rotate_left(16));
+    a ^= c;
+    a = a.wrapping_sub(c.rotate_left(4));
+    b ^= a;
+    b = b.wrapping_sub(a.rotate_left(14));
+    c ^= b;
+    c = c.wrapping_sub(b.rotate_left(24));
+    c
+}
+
+#[cfg(test)]
+fn jhash_rounds(key: &[u8], seed: u32) -> u32 {
     fn mix(s: &mut [u32; 3]) {
         for (i, r) in [4u32, 6, 8, 16, 19, 4].into_iter().enumerate() {
             // Rounds rotate the roles of a, b, c: (a, c, b), (b, a, c), (c, b, a), …
@@ -150,6 +212,29 @@ pub fn jhash(key: &[u8], seed: u32) -> u32 {
     absorb(&mut s, rest);
     finish(&mut s);
     s[2]
+}
+
+#[cfg(test)]
+mod jhash_tests {
+    #[test]
+    fn straight_line_jhash_matches_the_rounds() {
+        let mut x = 0x1234_5678_9abc_def0_u64;
+        for len in 0..64usize {
+            for _ in 0..50 {
+                let key: Vec<u8> = (0..len)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        x as u8
+                    })
+                    .collect();
+                let seed = x as u32;
+                assert_eq!(super::jhash(&key, seed), super::jhash_rounds(&key, seed), "len {len}");
+                assert_eq!(super::jhash(&key, 0), super::jhash_rounds(&key, 0), "len {len}");
+            }
+        }
+    }
 }
 
 /// The map types emulated, with their uapi numbers.
@@ -659,6 +744,16 @@ struct Samples {
     queue: VecDeque<(u32, Vec<u8>)>,
     bytes: usize,
     lost: u64,
+}
+
+/// What [`Map::jit_lookup`] tells the compiler: the value of index `i` (a 4-byte key) is at
+/// `base + i * stride` (per-CPU: `base + (i * nr_cpus + cpu) * stride`) when `i < max` (and
+/// `cpu < nr_cpus`), else there is none; `Call`: [`Map::lookup`] must be called.
+#[derive(Clone, Copy, Debug)]
+pub enum JitLookup {
+    Array { base: u64, max: u32, stride: u64 },
+    PercpuArray { base: u64, max: u32, nr_cpus: u32, stride: u64 },
+    Call,
 }
 
 enum Store {
@@ -1185,6 +1280,22 @@ impl Map {
     }
 
     // ---- program side ----
+
+    /// How compiled code may do a program's `bpf_map_lookup_elem` on this map without the helper
+    /// (see [`super::jit`]); None for the map types the helper refuses.
+    pub fn jit_lookup(&self) -> Option<JitLookup> {
+        match &self.store {
+            Store::Array(values) => Some(JitLookup::Array { base: values.addr(0), max: self.def.max_entries, stride: self.stride as u64 }),
+            Store::PercpuArray(values) => Some(JitLookup::PercpuArray {
+                base: values.addr(0),
+                max: self.def.max_entries,
+                nr_cpus: self.nr_cpus,
+                stride: self.stride as u64,
+            }),
+            _ if matches!(self.def.map_type, MapType::Ringbuf | MapType::ProgArray | MapType::PerfEventArray) => None,
+            _ => Some(JitLookup::Call),
+        }
+    }
 
     /// `bpf_map_lookup_elem` (and `bpf_map_lookup_percpu_elem` with another CPU): the host
     /// address of the value, `cpu`'s copy for per-CPU maps. A program's lookup makes an LRU

@@ -149,15 +149,19 @@ pub fn test_run_xdp(prog: &Rc<Prog>, pool: &PagePool, data: &[u8], opts: &TestRu
     // The regions a run leaves are the next run's unless it changed them: a helper that changes
     // the buffer's shape refreshes them itself, and `reset` drops ring records (a new generation).
     let mut refreshed = None;
-    for i in 0..repeat {
-        m.reset(budget);
-        // Only the last run's instruction count is reported.
-        m.count_executed = i + 1 == repeat;
-        if refreshed != Some(m.mem.generation()) {
-            m.refresh_packet();
-            refreshed = Some(m.mem.generation());
+    if m.jit_runs() {
+        retval = m.run_jit_repeat([m.ctx, 0, 0, 0, 0], repeat, budget, &mut refreshed).map_err(XdpError::from)?;
+    } else {
+        for i in 0..repeat {
+            m.reset(budget);
+            // Only the last run's instruction count is reported.
+            m.count_executed = i + 1 == repeat;
+            if refreshed != Some(m.mem.generation()) {
+                m.refresh_packet();
+                refreshed = Some(m.mem.generation());
+            }
+            retval = m.run_auto([m.ctx, 0, 0, 0, 0]).map_err(XdpError::from)?;
         }
-        retval = m.run_auto([m.ctx, 0, 0, 0, 0]).map_err(XdpError::from)?;
     }
     let duration_ns = (start.elapsed().as_nanos() / u128::from(repeat)) as u64;
     let insns = m.executed;
