@@ -596,7 +596,7 @@ impl HashTable {
 
     /// Moves a replaced element to the front of its bucket, where the kernel links the element
     /// that replaces it.
-    fn to_front(&mut self, s: usize) {
+    fn relink_front(&mut self, s: usize) {
         self.unlink(s);
         self.link_head(s);
     }
@@ -744,7 +744,7 @@ fn access_ok(flags: u32) -> bool {
 
 /// libbpf's `adjust_ringbuf_sz`: the smallest power-of-two number of pages holding `sz` bytes.
 fn adjust_ringbuf_sz(sz: u32) -> u32 {
-    if sz == 0 || (sz % PAGE_SIZE == 0 && (sz / PAGE_SIZE).is_power_of_two()) {
+    if sz == 0 || (sz.is_multiple_of(PAGE_SIZE) && (sz / PAGE_SIZE).is_power_of_two()) {
         return sz;
     }
     let mut mul: u32 = 1;
@@ -954,7 +954,7 @@ impl Map {
                 if def.key_size != 0 || def.value_size != 0 {
                     return fail(Errno::EINVAL, OP_CREATE, "ringbuf has no keys or values: key_size and value_size must be 0");
                 }
-                if !def.max_entries.is_power_of_two() || def.max_entries % PAGE_SIZE != 0 {
+                if !def.max_entries.is_power_of_two() || !def.max_entries.is_multiple_of(PAGE_SIZE) {
                     return Err(XdpError::new(
                         Errno::EINVAL,
                         OP_CREATE,
@@ -1091,7 +1091,7 @@ impl Map {
             if !matches!(self.def.map_type, MapType::Hash | MapType::Array) {
                 return fail(Errno::EOPNOTSUPP, OP, format!("a bpf_spin_lock is not allowed in {} values", self.def.map_type));
             }
-            if off % 4 != 0 || u64::from(off) + 4 > u64::from(self.def.value_size) {
+            if !off.is_multiple_of(4) || u64::from(off) + 4 > u64::from(self.def.value_size) {
                 return Err(XdpError::new(Errno::EINVAL, OP, "the bpf_spin_lock must be 4-byte aligned and inside the value")
                     .offset(i64::from(off)));
             }
@@ -1340,7 +1340,7 @@ impl Map {
         let s = match found {
             Some(s) => {
                 if !locked {
-                    t.to_front(s);
+                    t.relink_front(s);
                 }
                 if let Some(l) = t.lru.as_mut() {
                     l.touch(s);
@@ -1641,7 +1641,7 @@ impl Map {
         // BPF_EXIST on an absent key inserts: the kernel's devmap_hash does not check for it.
         let s = match old {
             Some(s) => {
-                t.to_front(s);
+                t.relink_front(s);
                 s
             }
             None => t.insert(key, 0).ok_or_else(|| {
