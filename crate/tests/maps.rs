@@ -125,6 +125,8 @@ fn create_checks_arrays() {
     assert!(create(Array, 4, 8, 1, BPF_F_MMAPABLE | BPF_F_INNER_MAP | BPF_F_RDONLY_PROG).is_ok());
     assert_eq!(errno(create(Array, 4, 1 << 31, 1, 0)), Errno::E2BIG, "value_size above INT_MAX");
     assert_eq!(errno(create(Array, 4, 8, u32::MAX, 0)), Errno::ENOMEM, "32 GiB of values");
+    assert_eq!(errno(create(Array, 4, i32::MAX as u32, u32::MAX, 0)), Errno::ENOMEM, "2^63 bytes, no overflow");
+    assert_eq!(errno(Map::new("m", MapDef::new(PercpuArray, 4, 32768, u32::MAX, 0), NR_CPUS)), Errno::ENOMEM);
     // percpu_array
     assert!(create(PercpuArray, 4, 32768, 1, 0).is_ok());
     assert_eq!(errno(create(PercpuArray, 4, 32769, 1, 0)), Errno::E2BIG, "per-CPU values up to 32 KiB");
@@ -600,6 +602,7 @@ fn devmap() {
     // Without an fd table any ifindex is taken, unbound.
     m.update_user(&k(3), &[77, 0, 0, 0, 0, 0, 0, 0], BPF_ANY).unwrap();
     assert!(m.target(3).is_none());
+    assert_eq!(m.occupied(), vec![3]);
 }
 
 #[test]
@@ -615,6 +618,7 @@ fn devmap_hash() {
     // Buckets by key & 7, newest first within each.
     let keys: Vec<u32> = m.keys().map(|x| u32::from_le_bytes(x.try_into().unwrap())).collect();
     assert_eq!(keys, vec![17, 1, 9, 2]);
+    assert_eq!(m.occupied(), keys);
     assert_eq!(m.target(17).unwrap().downcast_ref::<String>().unwrap(), "eth17");
     let a = m.lookup(&k(2), 0).unwrap();
     assert_eq!(read(a, 4), k(2));
