@@ -947,7 +947,7 @@ fn check_hash(def: &MapDef, nr_cpus: u32) -> Result<(u32, Option<u32>)> {
         return Err(XdpError::new(Errno::E2BIG, OP_CREATE, "the bucket array would pass 4 GiB").len(u64::from(max_entries)));
     }
     let per_elem = round8(def.value_size) + u64::from(def.key_size) + if lru { 20 } else { 8 };
-    charge(n_buckets * 4 + u64::from(max_entries) * per_elem, "the hash table")?;
+    charge((n_buckets * 4).saturating_add(u64::from(max_entries).saturating_mul(per_elem)), "the hash table")?;
     let lists = lru.then_some(if percpu_lru { nr_cpus } else { 1 });
     Ok((max_entries, lists))
 }
@@ -969,7 +969,7 @@ impl Map {
             MapType::Array | MapType::PercpuArray => {
                 check_array(&def)?;
                 let copies = if def.map_type == MapType::PercpuArray { u64::from(nr_cpus) } else { 1 };
-                let bytes = u64::from(def.max_entries) * copies * stride;
+                let bytes = u64::from(def.max_entries).saturating_mul(copies).saturating_mul(stride);
                 charge(bytes, "the array")?;
                 let values = Slab::zeroed(bytes)?;
                 if def.map_type == MapType::Array {
@@ -1186,7 +1186,7 @@ impl Map {
             if !matches!(self.def.map_type, MapType::Hash | MapType::Array) {
                 return fail(Errno::EOPNOTSUPP, OP, format!("a bpf_spin_lock is not allowed in {} values", self.def.map_type));
             }
-            if off % 4 != 0 || u64::from(off) + 4 > u64::from(self.def.value_size) {
+            if !off.is_multiple_of(4) || u64::from(off) + 4 > u64::from(self.def.value_size) {
                 return Err(XdpError::new(Errno::EINVAL, OP, "the bpf_spin_lock must be 4-byte aligned and inside the value")
                     .offset(i64::from(off)));
             }
@@ -1871,6 +1871,16 @@ impl Map {
     }
 
     // ---- attachments ----
+
+    /// The occupied indexes of a prog array, perf event array, devmap or cpumap (ascending), or the
+    /// keys of a devmap_hash in bucket order: the order a BPF_F_BROADCAST redirect visits them.
+    pub fn occupied(&self) -> Vec<u32> {
+        match &self.store {
+            Store::Progs(slots) | Store::Perf { slots, .. } | Store::DevArray { slots, .. } => slots.borrow().keys().copied().collect(),
+            Store::DevHash { .. } => self.keys().map(|k| le32(&k)).collect(),
+            _ => Vec::new(),
+        }
+    }
 
     /// The ring buffer of a ringbuf map; None for other maps, and while the ring is already
     /// borrowed.
