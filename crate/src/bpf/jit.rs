@@ -1108,11 +1108,45 @@ mod imp {
         }
 
         let mut block_lens: Vec<u64> = Vec::new();
-        let mut pc = 0;
-        while pc < n {
+        let steps = plan(insns, &leader, &mut a);
+        for step in steps {
+            let (pc, count, fast, head) = match step {
+                Step::Insn { pc, bind, count, fast } => {
+                    if bind {
+                        a.bind(pcl[pc]);
+                    }
+                    (pc, count, fast, false)
+                }
+                Step::Guard { groups, slow } => {
+                    for g in groups {
+                        // rax = base + lo - hot.lo; the span [rax, rax + len) must lie under the
+                        // region's 1-byte limit (its length; 0 when not readable/writable).
+                        let lims = if g.store { o_hot_w } else { o_hot_r };
+                        a.rm(true, &[0x8d], RAX, MAP[g.reg as usize], g.lo, false);
+                        a.rm(true, &[0x2b], RAX, CTXR, o_hot_lo, false);
+                        a.rm(true, &[0x3b], RAX, CTXR, lims, false);
+                        a.jcc(CC_AE, slow);
+                        a.alu_ri(true, 0, RAX, g.end - g.lo);
+                        a.rm(true, &[0x3b], RAX, CTXR, lims, false);
+                        a.jcc(CC_A, slow);
+                    }
+                    continue;
+                }
+                Step::Head(pc) => {
+                    a.bind(pcl[pc]);
+                    (pc, true, false, true)
+                }
+                Step::Bind(l) => {
+                    a.bind(l);
+                    continue;
+                }
+                Step::Jmp(t) => {
+                    a.jmp(pcl[t]);
+                    continue;
+                }
+            };
             let i = insns[pc];
-            a.bind(pcl[pc]);
-            if leader[pc] && counting {
+            if count && counting {
                 // Count the block: its instructions up to the next leader (lddw counts once).
                 let mut len = 0u64;
                 let mut q = pc;
@@ -1129,6 +1163,9 @@ mod imp {
                 // inc qword [rax + idx*8]
                 a.rm(true, &[0xff], 0, RAX, idx.checked_mul(8)?, false);
             }
+            if head {
+                continue;
+            }
             let dst = MAP[i.dst() as usize];
             let src = MAP[i.src() as usize];
             let imm = i.imm;
@@ -1136,7 +1173,6 @@ mod imp {
             let class = i.class();
             let w = class == ALU64 || class == JMP;
             let code = i.code;
-            let mut width = 1;
             match class {
                 ALU | ALU64 => {
                     let x = code & 0x08 != 0;
@@ -1381,7 +1417,6 @@ mod imp {
                 LD => {
                     let hi = insns[pc + 1].imm as u32 as u64;
                     a.mov_imm64(dst, (imm as u32 as u64) | (hi << 32));
-                    width = 2;
                 }
                 LDX => {
                     let size = match code & 0x18 {
@@ -1400,8 +1435,8 @@ mod imp {
                         (4, true) => a.rm(true, &[0x63], dst, base, disp, false),
                         _ => a.rm(true, &[0x8b], dst, base, disp, false),
                     };
-                    if i.src() == 10 && off >= -(STACK_TOTAL as i32) && off <= -(size as i32) {
-                        load(&mut a, RBP, off);
+                    if (i.src() == 10 && off >= -(STACK_TOTAL as i32) && off <= -(size as i32)) || fast {
+                        load(&mut a, src, off);
                     } else {
                         let entry = a.label();
                         let done = a.label();
@@ -1442,8 +1477,8 @@ mod imp {
                     } else {
                         let val = if class == STX { Ok(src) } else { Err(imm) };
                         let store = |a: &mut Asm, base: u8, disp: i32| emit_store(a, size, val, base, disp);
-                        if i.dst() == 10 && off >= -(STACK_TOTAL as i32) && off <= -(size as i32) {
-                            store(&mut a, RBP, off);
+                        if (i.dst() == 10 && off >= -(STACK_TOTAL as i32) && off <= -(size as i32)) || fast {
+                            store(&mut a, dst, off);
                         } else {
                             let entry = a.label();
                             let done = a.label();
@@ -1456,7 +1491,6 @@ mod imp {
                 }
                 _ => return None,
             }
-            pc += width;
         }
 
         // Epilogues.
@@ -1562,6 +1596,158 @@ mod imp {
         }
         let code = a.finish()?;
         JitCode::new(&code, block_lens)
+    }
+
+    /// One base register's packet accesses in a block, checked together at the block's start.
+    struct Group {
+        reg: u8,
+        /// The span [reg + lo, reg + end) covering every access in the group.
+        lo: i32,
+        end: i32,
+        store: bool,
+    }
+
+    /// What the body loop emits, in order.
+    enum Step {
+        /// One instruction: bind its label, count its block, access memory without a check.
+        Insn {
+            pc: usize,
+            bind: bool,
+            count: bool,
+            fast: bool,
+        },
+        /// The block's group checks; any failing one jumps to `slow`.
+        Guard {
+            groups: Vec<Group>,
+            slow: Label,
+        },
+        /// A block's label and counter, before its group checks.
+        Head(usize),
+        Bind(Label),
+        Jmp(usize),
+    }
+
+    /// Lays the body out. A block with two or more loads/stores through one base register that
+    /// nothing in the block writes before them (no ALU, load or lddw into it, no call, no atomic)
+    /// is emitted twice: first the group check, which asks at run time whether the whole span
+    /// those accesses cover lies in the hot region (the packet), readable or (when one of them is
+    /// a store) writable; when it does, a copy in which those accesses use the register and offset
+    /// directly; when it does not, the ordinary copy with every check. Regions change only in
+    /// helper calls, which end blocks, so what the group check saw holds for the whole block; the
+    /// accesses reach exactly the addresses the checked ones would, all inside the span.
+    fn plan(insns: &[Insn], leader: &[bool], a: &mut Asm) -> Vec<Step> {
+        let n = insns.len();
+        let width = |q: usize| if insns[q].code == 0x18 { 2 } else { 1 };
+        let mut steps = Vec::with_capacity(n + 16);
+        let mut pc = 0;
+        while pc < n {
+            let mut e = pc + width(pc);
+            while e < n && !leader[e] {
+                e += width(e);
+            }
+            // Scan the block: accesses through registers not yet written in it.
+            let mut written = [false; 11];
+            let mut span: [Option<(i64, i64, bool, u32)>; 11] = [None; 11];
+            let mut ctxlike = [false; 11];
+            let mut accesses: Vec<(usize, u8)> = Vec::new();
+            let mut q = pc;
+            while q < e {
+                let i = insns[q];
+                let class = i.class();
+                let size = match i.code & 0x18 {
+                    W => 4i64,
+                    H => 2,
+                    B => 1,
+                    _ => 8,
+                };
+                let mut access = |reg: u8, store: bool| {
+                    let r = reg as usize;
+                    if r >= 10 || written[r] {
+                        return;
+                    }
+                    let (lo, hi) = (i.off as i64, i.off as i64 + size);
+                    span[r] = Some(match span[r] {
+                        None => (lo, hi, store, 1),
+                        Some((l, h, s, c)) => (l.min(lo), h.max(hi), s || store, c + 1),
+                    });
+                    accesses.push((q, reg));
+                };
+                match class {
+                    LDX => {
+                        if i.code & 0xe0 == MEM || i.code & 0xe0 == MEMSX {
+                            access(i.src(), false);
+                            if i.code == 0x61 && (0..24).contains(&i.off) && i.off % 4 == 0 {
+                                // Likely a context field: leave this register to the usual path.
+                                ctxlike[i.src() as usize] = true;
+                            }
+                        }
+                        written[i.dst() as usize] = true;
+                    }
+                    ST | STX => {
+                        if i.code & 0xe0 == MEM {
+                            access(i.dst(), true);
+                        } else {
+                            // Atomics (and anything else): nothing after this is grouped.
+                            written = [true; 11];
+                        }
+                    }
+                    ALU | ALU64 | LD => written[i.dst() as usize] = true,
+                    _ => {
+                        if i.code & 0xf0 == CALL {
+                            written = [true; 11];
+                        }
+                    }
+                }
+                q += width(q);
+            }
+            // Only after a register-register bounds test (`if data + K > data_end`, in any of its
+            // unsigned forms): elsewhere a group check would mostly fail (a map value, say) and cost
+            // more than it saves. Safety does not rest on this: the group check does.
+            let bounds_test = pc > 0 && {
+                let t = insns[pc - 1];
+                let op = t.code & 0xf0;
+                (t.class() == JMP || t.class() == JMP32) && t.code & 0x08 != 0 && matches!(op, JGT | JGE | JLT | JLE)
+            };
+            let mut groups = Vec::new();
+            let mut grouped = [false; 11];
+            for r in (0..10).filter(|_| bounds_test) {
+                if let Some((lo, end, store, count)) = span[r] {
+                    if count >= 2 && !ctxlike[r] {
+                        grouped[r] = true;
+                        groups.push(Group { reg: r as u8, lo: lo as i32, end: end as i32, store });
+                    }
+                }
+            }
+            if groups.is_empty() {
+                let mut q = pc;
+                while q < e {
+                    steps.push(Step::Insn { pc: q, bind: true, count: q == pc, fast: false });
+                    q += width(q);
+                }
+            } else {
+                let fast: Vec<usize> = accesses.iter().filter(|(_, r)| grouped[*r as usize]).map(|(q, _)| *q).collect();
+                let slow = a.label();
+                // The block's label and counter, then the checks, then the two copies.
+                steps.push(Step::Head(pc));
+                steps.push(Step::Guard { groups, slow });
+                let mut q = pc;
+                while q < e {
+                    steps.push(Step::Insn { pc: q, bind: false, count: false, fast: fast.contains(&q) });
+                    q += width(q);
+                }
+                if e < n {
+                    steps.push(Step::Jmp(e));
+                }
+                steps.push(Step::Bind(slow));
+                let mut q = pc;
+                while q < e {
+                    steps.push(Step::Insn { pc: q, bind: false, count: false, fast: false });
+                    q += width(q);
+                }
+            }
+            pc = e;
+        }
+        steps
     }
 
     /// mov dst, [r12 + rcx*2 + shadow]: the context field at offset rcx.

@@ -1,0 +1,158 @@
+//! Packet accesses from compiled code against the interpreter, under `test_run_xdp`: the classic
+//! `if (data + K > data_end) goto out` followed by loads and stores inside and outside the tested
+//! range, through a base register modified after the test, after a `bpf_xdp_adjust_head` between
+//! the test and the accesses, across a second block, on packets shorter and longer than K. The JIT
+//! checks a block's accesses through one unmodified base register together (one range check, and
+//! the per-access checks when it fails): results, packets and faults (errno, pc, message) must be
+//! the interpreter's.
+#![cfg(all(target_arch = "x86_64", target_os = "linux"))]
+
+use std::rc::Rc;
+
+use uxdp::bpf::helpers::helper_table;
+use uxdp::bpf::insn::*;
+use uxdp::bpf::test_run::{test_run_xdp, TestRunOptions};
+use uxdp::bpf::Prog;
+use uxdp::pool::PagePool;
+
+fn i(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
+    Insn::new(code, dst, src, off, imm)
+}
+
+/// What happens between the test and the accesses.
+#[derive(Clone, Copy, Debug)]
+enum Between {
+    Nothing,
+    /// r2 += k (the base moves after the test).
+    Move(i32),
+    /// r2 = r3 (the base becomes data_end).
+    ToEnd,
+    /// bpf_xdp_adjust_head(ctx, delta), r2 kept from before the call.
+    AdjustHead(i32),
+    /// bpf_xdp_adjust_head(ctx, delta), then data and data_end loaded again (no new test).
+    AdjustHeadReload(i32),
+    /// A jump to the next instruction: the accesses start a block of their own.
+    NewBlock,
+}
+
+/// r2 = data, r3 = data_end, r4 = r2 + k; if r4 > r3 goto out; <between>; accesses; return 3;
+/// out: return 1. `acc`: (size, offset, store) through r2, loads into r5, stores of r5 + 1.
+fn program(k: i32, between: Between, acc: &[(u8, i16, bool)]) -> Vec<Insn> {
+    let mut p = vec![
+        i(ALU64 | MOV | X, 6, 1, 0, 0),
+        i(LDX | MEM | W, 2, 1, 0, 0),
+        i(LDX | MEM | W, 3, 1, 4, 0),
+        i(ALU64 | MOV | X, 4, 2, 0, 0),
+        i(ALU64 | ADD | K, 4, 0, 0, k),
+        i(JMP | JGT | X, 4, 3, 0, 0), // offset patched below
+    ];
+    let jump = p.len() - 1;
+    match between {
+        Between::Nothing => {}
+        Between::Move(d) => p.push(i(ALU64 | ADD | K, 2, 0, 0, d)),
+        Between::ToEnd => p.push(i(ALU64 | MOV | X, 2, 3, 0, 0)),
+        Between::AdjustHead(d) | Between::AdjustHeadReload(d) => {
+            p.push(i(ALU64 | MOV | X, 7, 2, 0, 0));
+            p.push(i(ALU64 | MOV | X, 1, 6, 0, 0));
+            p.push(i(ALU64 | MOV | K, 2, 0, 0, d));
+            p.push(i(JMP | CALL, 0, 0, 0, 44));
+            if matches!(between, Between::AdjustHeadReload(_)) {
+                p.push(i(LDX | MEM | W, 2, 6, 0, 0));
+                p.push(i(LDX | MEM | W, 3, 6, 4, 0));
+            } else {
+                p.push(i(ALU64 | MOV | X, 2, 7, 0, 0));
+            }
+        }
+        Between::NewBlock => p.push(i(JMP | JA, 0, 0, 0, 0)),
+    }
+    p.push(i(ALU64 | MOV | K, 5, 0, 0, 0x41));
+    for &(size, off, store) in acc {
+        if store {
+            p.push(i(ALU64 | ADD | K, 5, 0, 0, 1));
+            p.push(i(STX | MEM | size, 2, 5, off, 0));
+        } else {
+            p.push(i(LDX | MEM | size, 5, 2, off, 0));
+        }
+    }
+    p.push(i(ALU64 | MOV | K, 0, 0, 0, 3));
+    p.push(i(JMP | EXIT, 0, 0, 0, 0));
+    let out = p.len();
+    p[jump].off = (out - jump - 1) as i16;
+    p.push(i(ALU64 | MOV | K, 0, 0, 0, 1));
+    p.push(i(JMP | EXIT, 0, 0, 0, 0));
+    p
+}
+
+type Outcome = Result<(u32, Vec<u8>), (uxdp::Errno, Option<i64>, String)>;
+
+fn run(insns: &[Insn], jit: bool, data: &[u8], repeat: u32) -> Outcome {
+    let p = Rc::new(Prog { name: "pkt".into(), insns: insns.to_vec(), helpers: helper_table(None), ..Prog::default() });
+    if jit {
+        assert!(p.jit.compiled(&p), "the JIT refused the program");
+    } else {
+        p.jit.disabled.set(true);
+    }
+    let pool = PagePool::default();
+    let strip = |msg: &str| msg.split(' ').map(|w| if w.starts_with("0x") { "ADDR" } else { w }).collect::<Vec<_>>().join(" ");
+    match test_run_xdp(&p, &pool, data, &TestRunOptions { repeat, ..TestRunOptions::default() }) {
+        Ok(o) => Ok((o.retval, o.data_out)),
+        Err(e) => Err((e.errno, e.detail.offset, strip(&e.message))),
+    }
+}
+
+fn packet(len: usize) -> Vec<u8> {
+    (0..len).map(|k| (k * 13 + 5) as u8).collect()
+}
+
+#[test]
+fn checked_then_accessed_agrees_with_the_interpreter() {
+    let sets: Vec<Vec<(u8, i16, bool)>> = vec![
+        // The MAC swap's shape: byte loads and stores inside the tested 14 bytes.
+        (0..6).flat_map(|k| [(B, k, false), (B, k + 6, true), (B, k + 6, false), (B, k, true)]).collect(),
+        // Wider loads and stores inside, at the edge of, and beyond the tested range.
+        vec![(H, 12, false), (W, 10, false), (DW, 6, true), (B, 13, false)],
+        vec![(B, 0, false), (H, 13, false)],
+        vec![(W, 12, false), (B, 20, true), (DW, 40, false)],
+        vec![(B, 0, false), (B, 1499, false), (B, 1500, false)],
+        vec![(B, -1, false), (B, 0, false)],
+        vec![(H, -4, true), (DW, 8, true)],
+        vec![(B, 0, true), (B, 2000, true), (B, 1, true)],
+        vec![(DW, 0, false), (DW, 8, false), (DW, 16, false), (DW, 24, false), (DW, 32, false)],
+        vec![(B, i16::MAX, false), (B, 0, false)],
+        vec![(B, i16::MIN, false), (B, 0, false)],
+    ];
+    let betweens = [
+        Between::Nothing,
+        Between::Move(7),
+        Between::Move(-7),
+        Between::Move(1 << 20),
+        Between::ToEnd,
+        Between::AdjustHead(14),
+        Between::AdjustHead(-20),
+        Between::AdjustHead(1 << 20),
+        Between::AdjustHeadReload(14),
+        Between::AdjustHeadReload(-64),
+        Between::NewBlock,
+    ];
+    let mut faults = 0;
+    let mut cases = 0;
+    for k in [14, 60] {
+        for between in betweens {
+            for acc in &sets {
+                let insns = program(k, between, acc);
+                for len in [0usize, 10, 14, 20, 60, 64, 1500] {
+                    for repeat in [1, 3] {
+                        let data = packet(len);
+                        let want = run(&insns, false, &data, repeat);
+                        let got = run(&insns, true, &data, repeat);
+                        assert_eq!(got, want, "k {k}, {between:?}, accesses {acc:?}, packet {len} bytes, repeat {repeat}");
+                        faults += usize::from(want.is_err());
+                        cases += 1;
+                    }
+                }
+            }
+        }
+    }
+    // Both outcomes are exercised.
+    assert!(faults > 50 && faults < cases - 50, "{faults} faults in {cases} cases");
+}
