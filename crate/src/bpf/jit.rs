@@ -1441,7 +1441,17 @@ mod imp {
                         let entry = a.label();
                         let done = a.label();
                         if code == 0x61 && (0..24).contains(&off) && off % 4 == 0 {
-                            // Likely a context field: the shadow first.
+                            // Likely a context field: the shadow first. The common case, the
+                            // base being the context's address itself, takes two compares.
+                            let general = a.label();
+                            a.rm(true, &[0x3b], src, CTXR, o_ctx_addr, false);
+                            a.jcc(CC_NE, general);
+                            a.rm(true, &[0x83], 7, CTXR, o_ctx_lim, false);
+                            a.b(24);
+                            a.jcc(CC_NE, general);
+                            a.ld(dst, CTXR, o_shadow + 2 * off);
+                            a.jmp(done);
+                            a.bind(general);
                             let not_ctx = a.label();
                             a.rm(true, &[0x8d], RAX, src, off, false);
                             a.mov(true, RCX, RAX);
