@@ -1,10 +1,10 @@
 //! Packet accesses from compiled code against the interpreter, under `test_run_xdp`: the classic
 //! `if (data + K > data_end) goto out` followed by loads and stores inside and outside the tested
 //! range, through a base register modified after the test, after a `bpf_xdp_adjust_head` between
-//! the test and the accesses, across a second block, on packets shorter and longer than K. The JIT
-//! checks a block's accesses through one unmodified base register together (one range check, and
-//! the per-access checks when it fails): results, packets and faults (errno, pc, message) must be
-//! the interpreter's.
+//! the test and the accesses, across a `ja` and across a line of blocks split by conditional jumps,
+//! on packets shorter and longer than K. The JIT checks the accesses of such a straight line of
+//! blocks together (one range check per starting register, and the per-access checks when it
+//! fails): results, packets and faults (errno, pc, message) must be the interpreter's.
 #![cfg(all(target_arch = "x86_64", target_os = "linux"))]
 
 use std::rc::Rc;
@@ -37,7 +37,9 @@ enum Between {
 
 /// r2 = data, r3 = data_end, r4 = r2 + k; if r4 > r3 goto out; <between>; accesses; return 3;
 /// out: return 1. `acc`: (size, offset, store) through r2, loads into r5, stores of r5 + 1.
-fn program(k: i32, between: Between, acc: &[(u8, i16, bool)]) -> Vec<Insn> {
+/// `split`: a conditional jump to `out` after each access (taken when r5 is 0x12, the packet's
+/// byte 1), so the accesses spread over a straight line of blocks.
+fn program(k: i32, between: Between, acc: &[(u8, i16, bool)], split: bool) -> Vec<Insn> {
     let mut p = vec![
         i(ALU64 | MOV | X, 6, 1, 0, 0),
         i(LDX | MEM | W, 2, 1, 0, 0),
@@ -66,6 +68,7 @@ fn program(k: i32, between: Between, acc: &[(u8, i16, bool)]) -> Vec<Insn> {
         Between::NewBlock => p.push(i(JMP | JA, 0, 0, 0, 0)),
     }
     p.push(i(ALU64 | MOV | K, 5, 0, 0, 0x41));
+    let mut to_out = vec![jump];
     for &(size, off, store) in acc {
         if store {
             p.push(i(ALU64 | ADD | K, 5, 0, 0, 1));
@@ -73,11 +76,17 @@ fn program(k: i32, between: Between, acc: &[(u8, i16, bool)]) -> Vec<Insn> {
         } else {
             p.push(i(LDX | MEM | size, 5, 2, off, 0));
         }
+        if split {
+            to_out.push(p.len());
+            p.push(i(JMP | JEQ | K, 5, 0, 0, 0x12));
+        }
     }
     p.push(i(ALU64 | MOV | K, 0, 0, 0, 3));
     p.push(i(JMP | EXIT, 0, 0, 0, 0));
     let out = p.len();
-    p[jump].off = (out - jump - 1) as i16;
+    for j in to_out {
+        p[j].off = (out - j - 1) as i16;
+    }
     p.push(i(ALU64 | MOV | K, 0, 0, 0, 1));
     p.push(i(JMP | EXIT, 0, 0, 0, 0));
     p
@@ -139,15 +148,20 @@ fn checked_then_accessed_agrees_with_the_interpreter() {
     for k in [14, 60] {
         for between in betweens {
             for acc in &sets {
-                let insns = program(k, between, acc);
-                for len in [0usize, 10, 14, 20, 60, 64, 1500] {
-                    for repeat in [1, 3] {
-                        let data = packet(len);
-                        let want = run(&insns, false, &data, repeat);
-                        let got = run(&insns, true, &data, repeat);
-                        assert_eq!(got, want, "k {k}, {between:?}, accesses {acc:?}, packet {len} bytes, repeat {repeat}");
-                        faults += usize::from(want.is_err());
-                        cases += 1;
+                for split in [false, true] {
+                    let insns = program(k, between, acc, split);
+                    for len in [0usize, 10, 14, 20, 60, 64, 1500] {
+                        for repeat in [1, 3] {
+                            let data = packet(len);
+                            let want = run(&insns, false, &data, repeat);
+                            let got = run(&insns, true, &data, repeat);
+                            assert_eq!(
+                                got, want,
+                                "k {k}, {between:?}, accesses {acc:?}, split {split}, packet {len} bytes, repeat {repeat}"
+                            );
+                            faults += usize::from(want.is_err());
+                            cases += 1;
+                        }
                     }
                 }
             }

@@ -1141,6 +1141,7 @@ mod imp {
                     a.bind(pcl[pc]);
                     (pc, true, false, true)
                 }
+                Step::Count(pc) => (pc, true, false, true),
                 Step::Bind(l) => {
                     a.bind(l);
                     continue;
@@ -1638,94 +1639,164 @@ mod imp {
         },
         /// A block's label and counter, before its group checks.
         Head(usize),
+        /// A block's counter alone (a later block of a trace's checked-together copy).
+        Count(usize),
         Bind(Label),
         Jmp(usize),
     }
 
-    /// Lays the body out. A block with two or more loads/stores through one base register that
-    /// nothing in the block writes before them (no ALU, load or lddw into it, no call, no atomic)
-    /// is emitted twice: first the group check, which asks at run time whether the whole span
-    /// those accesses cover lies in the hot region (the packet), readable or (when one of them is
-    /// a store) writable; when it does, a copy in which those accesses use the register and offset
-    /// directly; when it does not, the ordinary copy with every check. Regions change only in
-    /// helper calls, which end blocks, so what the group check saw holds for the whole block; the
-    /// accesses reach exactly the addresses the checked ones would, all inside the span.
+    /// Lays the body out. After a register-register bounds test, the blocks that follow it in a
+    /// straight line (the fall-through of conditional jumps and forward `ja`s, up to six blocks,
+    /// to the first call, exit or backward jump) form a trace. The loads and stores in the trace
+    /// whose base register is, at that point, a register's value at the trace's start plus a
+    /// constant (tracked through 64-bit `mov` and `add`/`sub` of a constant; any other write, a
+    /// call or an atomic forgets it) are grouped by that starting register; a register with two or
+    /// more of them gets a group check at the trace's start, which asks at run time whether the
+    /// whole span they cover lies in the hot region (the packet), readable or (when one of them is
+    /// a store) writable. When every check passes, a copy of the trace runs in which those
+    /// accesses use their register and offset directly (the same address: start value plus the
+    /// tracked constant plus the offset, inside the checked span); when one fails, the ordinary
+    /// code with every check runs from the trace's first block. Regions change only in helper
+    /// calls, which end a trace, so what the checks saw holds for the whole trace. The bounds test
+    /// only decides where checks are worth emitting; nothing rests on what the program compared.
     fn plan(insns: &[Insn], leader: &[bool], a: &mut Asm) -> Vec<Step> {
+        const MAX_BLOCKS: usize = 6;
+        const MAX_DELTA: i64 = 1 << 20;
         let n = insns.len();
         let width = |q: usize| if insns[q].code == 0x18 { 2 } else { 1 };
-        let mut steps = Vec::with_capacity(n + 16);
-        let mut pc = 0;
-        while pc < n {
+        let block_end = |pc: usize| {
             let mut e = pc + width(pc);
             while e < n && !leader[e] {
                 e += width(e);
             }
-            // Scan the block: accesses through registers not yet written in it.
-            let mut written = [false; 11];
-            let mut span: [Option<(i64, i64, bool, u32)>; 11] = [None; 11];
-            let mut ctxlike = [false; 11];
-            let mut accesses: Vec<(usize, u8)> = Vec::new();
+            e
+        };
+        // The last instruction of the block [pc, e).
+        let last = |pc: usize, e: usize| {
             let mut q = pc;
-            while q < e {
-                let i = insns[q];
-                let class = i.class();
-                let size = match i.code & 0x18 {
-                    W => 4i64,
-                    H => 2,
-                    B => 1,
-                    _ => 8,
-                };
-                let mut access = |reg: u8, store: bool| {
-                    let r = reg as usize;
-                    if r >= 10 || written[r] {
-                        return;
-                    }
-                    let (lo, hi) = (i.off as i64, i.off as i64 + size);
-                    span[r] = Some(match span[r] {
-                        None => (lo, hi, store, 1),
-                        Some((l, h, s, c)) => (l.min(lo), h.max(hi), s || store, c + 1),
-                    });
-                    accesses.push((q, reg));
-                };
-                match class {
-                    LDX => {
-                        if i.code & 0xe0 == MEM || i.code & 0xe0 == MEMSX {
-                            access(i.src(), false);
-                            if i.code == 0x61 && (0..24).contains(&i.off) && i.off % 4 == 0 {
-                                // Likely a context field: leave this register to the usual path.
-                                ctxlike[i.src() as usize] = true;
-                            }
-                        }
-                        written[i.dst() as usize] = true;
-                    }
-                    ST | STX => {
-                        if i.code & 0xe0 == MEM {
-                            access(i.dst(), true);
-                        } else {
-                            // Atomics (and anything else): nothing after this is grouped.
-                            written = [true; 11];
-                        }
-                    }
-                    ALU | ALU64 | LD => written[i.dst() as usize] = true,
-                    _ => {
-                        if i.code & 0xf0 == CALL {
-                            written = [true; 11];
-                        }
-                    }
-                }
+            while q + width(q) < e {
                 q += width(q);
             }
-            // Only after a register-register bounds test (`if data + K > data_end`, in any of its
-            // unsigned forms): elsewhere a group check would mostly fail (a map value, say) and cost
-            // more than it saves. Safety does not rest on this: the group check does.
+            q
+        };
+        let mut steps = Vec::with_capacity(n + 16);
+        let mut pc = 0;
+        while pc < n {
+            let e0 = block_end(pc);
             let bounds_test = pc > 0 && {
                 let t = insns[pc - 1];
                 let op = t.code & 0xf0;
                 (t.class() == JMP || t.class() == JMP32) && t.code & 0x08 != 0 && matches!(op, JGT | JGE | JLT | JLE)
             };
+            // The trace: blocks (start, end, whether its closing `ja` is followed).
+            let mut trace: Vec<(usize, usize, bool)> = Vec::new();
+            if bounds_test {
+                let (mut s, mut e) = (pc, e0);
+                loop {
+                    let l = last(s, e);
+                    let t = insns[l];
+                    let class = t.class();
+                    let op = t.code & 0xf0;
+                    let jumps = class == JMP || class == JMP32;
+                    let next = if !jumps {
+                        Some((e, false))
+                    } else if t.code == JMP | JA {
+                        let target = l as i64 + 1 + t.off as i64;
+                        if target > l as i64 {
+                            Some((target as usize, true))
+                        } else {
+                            None
+                        }
+                    } else if op == CALL || op == EXIT || t.code == JMP32 | JA {
+                        None
+                    } else {
+                        // A conditional jump: the trace follows its fall-through (a forward
+                        // taken branch leaves it; a backward one ends it).
+                        let target = l as i64 + 1 + t.off as i64;
+                        if target > l as i64 {
+                            Some((e, false))
+                        } else {
+                            None
+                        }
+                    };
+                    match next {
+                        Some((ns, via_ja)) if ns < n && trace.len() + 1 < MAX_BLOCKS => {
+                            trace.push((s, e, via_ja));
+                            s = ns;
+                            e = block_end(ns);
+                        }
+                        _ => {
+                            trace.push((s, e, false));
+                            break;
+                        }
+                    }
+                }
+            }
+            // Scan the trace: each register's (starting register, constant) while known.
+            let mut rel: [Option<(u8, i64)>; 11] = std::array::from_fn(|r| if r < 10 { Some((r as u8, 0)) } else { None });
+            let mut span: [Option<(i64, i64, bool, u32)>; 10] = [None; 10];
+            let mut ctxlike = [false; 10];
+            let mut accesses: Vec<(usize, u8)> = Vec::new();
+            'scan: for &(s, e, _) in &trace {
+                let mut q = s;
+                while q < e {
+                    let i = insns[q];
+                    let class = i.class();
+                    let size = match i.code & 0x18 {
+                        W => 4i64,
+                        H => 2,
+                        B => 1,
+                        _ => 8,
+                    };
+                    let mut access = |reg: u8, store: bool| {
+                        if let Some((b, d)) = rel[reg as usize] {
+                            let (lo, hi) = (d + i.off as i64, d + i.off as i64 + size);
+                            let b = b as usize;
+                            span[b] = Some(match span[b] {
+                                None => (lo, hi, store, 1),
+                                Some((l, h, st, c)) => (l.min(lo), h.max(hi), st || store, c + 1),
+                            });
+                            accesses.push((q, b as u8));
+                            if !store && i.code == 0x61 && (0..24).contains(&lo) && lo % 4 == 0 {
+                                // Likely a context field: leave this register to the usual path.
+                                ctxlike[b] = true;
+                            }
+                        }
+                    };
+                    match class {
+                        LDX => {
+                            if i.code & 0xe0 == MEM || i.code & 0xe0 == MEMSX {
+                                access(i.src(), false);
+                            }
+                            rel[i.dst() as usize] = None;
+                        }
+                        ST | STX => {
+                            if i.code & 0xe0 == MEM {
+                                access(i.dst(), true);
+                            } else {
+                                // Atomics (and anything else): nothing after this is grouped.
+                                break 'scan;
+                            }
+                        }
+                        ALU64 if i.code == ALU64 | MOV | X && i.off == 0 => rel[i.dst() as usize] = rel[i.src() as usize],
+                        ALU64 if i.code == ALU64 | ADD | K || i.code == ALU64 | SUB | K => {
+                            let k = if i.code & 0xf0 == ADD { i.imm as i64 } else { -(i.imm as i64) };
+                            let d = i.dst() as usize;
+                            rel[d] = rel[d].and_then(|(b, x)| Some((b, x + k)).filter(|(_, y)| y.abs() <= MAX_DELTA));
+                        }
+                        ALU | ALU64 | LD => rel[i.dst() as usize] = None,
+                        _ => {
+                            if i.code & 0xf0 == CALL {
+                                break 'scan;
+                            }
+                        }
+                    }
+                    q += width(q);
+                }
+            }
             let mut groups = Vec::new();
-            let mut grouped = [false; 11];
-            for r in (0..10).filter(|_| bounds_test) {
+            let mut grouped = [false; 10];
+            for r in 0..10 {
                 if let Some((lo, end, store, count)) = span[r] {
                     if count >= 2 && !ctxlike[r] {
                         grouped[r] = true;
@@ -1733,34 +1804,43 @@ mod imp {
                     }
                 }
             }
-            if groups.is_empty() {
+            let plain = |steps: &mut Vec<Step>, bind: bool, count: bool| {
                 let mut q = pc;
-                while q < e {
-                    steps.push(Step::Insn { pc: q, bind: true, count: q == pc, fast: false });
+                while q < e0 {
+                    steps.push(Step::Insn { pc: q, bind, count: count && q == pc, fast: false });
                     q += width(q);
                 }
+            };
+            if groups.is_empty() {
+                plain(&mut steps, true, true);
             } else {
                 let fast: Vec<usize> = accesses.iter().filter(|(_, r)| grouped[*r as usize]).map(|(q, _)| *q).collect();
                 let slow = a.label();
-                // The block's label and counter, then the checks, then the two copies.
+                // The first block's label and counter, the checks, the trace's copy, then the
+                // first block's ordinary code (falling through to the next block's).
                 steps.push(Step::Head(pc));
                 steps.push(Step::Guard { groups, slow });
-                let mut q = pc;
-                while q < e {
-                    steps.push(Step::Insn { pc: q, bind: false, count: false, fast: fast.contains(&q) });
-                    q += width(q);
+                for (k, &(s, e, via_ja)) in trace.iter().enumerate() {
+                    if k > 0 {
+                        steps.push(Step::Count(s));
+                    }
+                    let l = last(s, e);
+                    let mut q = s;
+                    while q < e {
+                        if !(via_ja && q == l) {
+                            steps.push(Step::Insn { pc: q, bind: false, count: false, fast: fast.contains(&q) });
+                        }
+                        q += width(q);
+                    }
                 }
-                if e < n {
-                    steps.push(Step::Jmp(e));
+                let &(_, e_last, _) = trace.last().expect("a trace has a block");
+                if e_last < n {
+                    steps.push(Step::Jmp(e_last));
                 }
                 steps.push(Step::Bind(slow));
-                let mut q = pc;
-                while q < e {
-                    steps.push(Step::Insn { pc: q, bind: false, count: false, fast: false });
-                    q += width(q);
-                }
+                plain(&mut steps, false, false);
             }
-            pc = e;
+            pc = e0;
         }
         steps
     }
