@@ -15,11 +15,11 @@
 //! converted fields are kept in a shadow array refreshed with the packet regions
 //! ([`Machine::refresh_packet`]); a 4-byte load whose base is the context's own address takes two
 //! compares. Anything else calls into Rust ([`Machine::load_slow`] and friends), which records the
-//! fault with the pc and makes the code return. After a register-register bounds test, a block's
-//! loads and stores through one base register it does not write before them are checked together
-//! at the block's start (one range check of their whole span against the hot region); the block is
-//! emitted twice, without their checks for when that passes and with every check for when it does
-//! not (see `plan`).
+//! fault with the pc and makes the code return. After a register-register bounds test, the loads
+//! and stores of the straight line of blocks that follows, through bases known as a register's
+//! starting value plus a constant, are checked together at its start (one range check of their
+//! whole span against the hot region per starting register); the line is emitted twice, without
+//! their checks for when that passes and with every check for when it does not (see `plan`).
 //!
 //! Helpers, kfuncs and callx go through one Rust trampoline, except `bpf_map_lookup_elem` on a map
 //! an lddw names earlier in the block with its key in the stack: inlined for array and per-CPU
