@@ -254,3 +254,32 @@ proptest! {
         prop_assert!(got.2 == want.2, "stacks differ: {:?}\n{}", diff, insns.iter().map(|i| format!("{:02x} {}{} {} {}", i.code, i.dst(), i.src(), i.off, i.imm)).collect::<Vec<_>>().join("\n"));
     }
 }
+
+/// The repeat loop's reset skips the scan for ring records only while the regions are unchanged
+/// since one found none: a record added between runs (which moves the generation) is still dropped.
+#[test]
+fn repeat_reset_drops_ring_records_added_between_runs() {
+    let prog = Rc::new(Prog {
+        name: "reset".into(),
+        insns: vec![Insn::new(ALU64 | MOV | K, 0, 0, 0, 0), Insn::new(JMP | EXIT, 0, 0, 0, 0)],
+        ..Prog::default()
+    });
+    let mut m = Machine::new(prog);
+    let mut buf = [0u8; 16];
+    let rec = Region::of_slice(&mut buf, true, RegionKind::RingRecord, 1);
+    let rings = |m: &Machine<'_>| m.mem.regions().iter().filter(|r| r.kind == RegionKind::RingRecord).count();
+    let mut clean = None;
+    m.mem.push(rec);
+    m.reset_repeat(7, &mut clean);
+    assert_eq!((rings(&m), m.budget), (0, 7));
+    assert_eq!(clean, Some(m.mem.generation()));
+    // Unchanged regions: the fast path.
+    m.reset_repeat(9, &mut clean);
+    assert_eq!((rings(&m), m.budget), (0, 9));
+    // A record pushed since: dropped again.
+    m.mem.push(rec);
+    assert_eq!(rings(&m), 1);
+    m.reset_repeat(5, &mut clean);
+    assert_eq!((rings(&m), m.budget, m.depth), (0, 5, 0));
+    assert_eq!(clean, Some(m.mem.generation()));
+}

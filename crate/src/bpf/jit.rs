@@ -416,8 +416,9 @@ mod imp {
         let mut st = m.jit_state.take().unwrap_or_else(|| Box::new(JitCtx::new()));
         let repeat = repeat.max(1);
         let mut r = Ok(0);
+        let mut clean = None;
         for i in 0..repeat {
-            m.reset(budget);
+            m.reset_repeat(budget, &mut clean);
             m.count_executed = i + 1 == repeat;
             if *refreshed != Some(m.mem.generation()) {
                 m.refresh_packet();

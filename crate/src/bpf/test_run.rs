@@ -190,4 +190,21 @@ impl Machine<'_> {
             self.mem.retain(|r| r.kind != RegionKind::RingRecord);
         }
     }
+
+    /// [`Machine::reset`] for a repeat loop: `clean` is the generation of the regions when they
+    /// last held no ring record (every change of the regions moves the generation), so the scan
+    /// for ring records is skipped while they have not changed.
+    #[inline]
+    pub fn reset_repeat(&mut self, budget: u64, clean: &mut Option<u64>) {
+        if *clean == Some(self.mem.generation()) {
+            self.budget = budget;
+            self.executed = 0;
+            self.depth = 0;
+            self.tail_calls = 0;
+            self.redirect = Default::default();
+        } else {
+            self.reset(budget);
+            *clean = Some(self.mem.generation());
+        }
+    }
 }
