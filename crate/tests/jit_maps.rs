@@ -9,6 +9,7 @@ use uxdp::bpf::helpers::helper_table;
 use uxdp::bpf::insn::*;
 use uxdp::bpf::machine::{map_handle, Machine, Prog, VmError};
 use uxdp::bpf::maps::{Map, MapDef, MapType};
+use uxdp::Errno;
 
 fn i(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
     Insn::new(code, dst, src, off, imm)
@@ -116,4 +117,127 @@ fn map_lookups_compiled_match_the_interpreter() {
     let prog = Prog { insns: program(&maps[0], 1, None), helpers: helper_table(None), maps: maps.clone(), ..Prog::default() };
     let code = uxdp::bpf::jit::code_bytes(&prog).unwrap();
     assert!(code.windows(8).any(|w| w == base.to_le_bytes()));
+}
+
+/// `r0 = lookup(map, key)`, then (when found) one access of `size` bytes at `r0 + off`: a load
+/// (r0 = the value read), a store of 0x1122334455667788's low bytes (r0 = 1), or an atomic add of
+/// 1 (r0 = 2); -1 when absent.
+fn access(map: &Rc<Map>, key: u32, off: i16, size: u8, how: u8) -> Vec<Insn> {
+    let mut p = vec![i(ST | MEM | W, 10, 0, -4, key as i32), i(ALU64 | MOV | X, 2, 10, 0, 0), i(ALU64 | ADD | K, 2, 0, 0, -4)];
+    p.extend(lddw(1, map_handle(map)));
+    p.push(i(JMP | CALL, 0, 0, 0, 1));
+    p.push(i(JMP | JNE | K, 0, 0, 2, 0));
+    p.push(i(ALU64 | MOV | K, 0, 0, 0, -1));
+    p.push(i(JMP | EXIT, 0, 0, 0, 0));
+    match how {
+        0 => p.push(i(LDX | MEM | size, 0, 0, off, 0)),
+        1 => {
+            p.extend(lddw(3, 0x1122_3344_5566_7788));
+            p.push(i(STX | MEM | size, 0, 3, off, 0));
+            p.push(i(ALU64 | MOV | K, 0, 0, 0, 1));
+        }
+        _ => {
+            p.push(i(ALU64 | MOV | K, 3, 0, 0, 1));
+            p.push(i(STX | ATOMIC | size, 0, 3, off, ADD as i32));
+            p.push(i(ALU64 | MOV | K, 0, 0, 0, 2));
+        }
+    }
+    p.push(i(JMP | EXIT, 0, 0, 0, 0));
+    p
+}
+
+/// A fault message with its address made relative to `base` (each run has its own map).
+fn relative(msg: &str, base: u64) -> String {
+    match msg.split_once(" at 0x") {
+        Some((head, tail)) => {
+            let end = tail.find(|c: char| !c.is_ascii_hexdigit()).unwrap_or(tail.len());
+            let addr = u64::from_str_radix(&tail[..end], 16).unwrap();
+            format!("{head} at base{:+}{}", addr.wrapping_sub(base) as i64, &tail[end..])
+        }
+        None => msg.to_string(),
+    }
+}
+
+/// Loads, stores and atomics through pointers from map lookups, compiled against interpreted:
+/// inside a value, at its last bytes, across its end (into the stride's padding or the next
+/// value), past the last value, before the first; a program-read-only map (stores: EACCES); a
+/// frozen map (still writable by programs). Each case runs twice on one machine, so that the
+/// second run goes through what the first left cached; the values must match afterwards too.
+#[test]
+fn map_value_accesses_compiled_match_the_interpreter() {
+    let mk = |name: &str, t: MapType, flags: u32, freeze: bool| {
+        let m = Map::new(name, MapDef::new(t, 4, 12, 3, flags), 2).unwrap();
+        if t == MapType::Hash {
+            for k in 0..3u32 {
+                m.update_user(&k.to_le_bytes(), &[k as u8; 12], 0).unwrap();
+            }
+        }
+        if freeze {
+            m.freeze().unwrap();
+        }
+        m
+    };
+    let cases: Vec<(&str, MapType, u32, bool)> = vec![
+        ("array", MapType::Array, 0, false),
+        ("rdonly", MapType::Array, uxdp::bpf::maps::BPF_F_RDONLY_PROG, false),
+        ("frozen", MapType::Array, 0, true),
+        ("hash", MapType::Hash, 0, false),
+    ];
+    let mut checked = 0;
+    // Outcomes of the compiled runs: Ok, EFAULT, EACCES, other.
+    let mut seen = [0u32; 4];
+    for (name, t, flags, freeze) in cases {
+        for key in [0u32, 2, 3] {
+            for off in [-8i16, -1, 0, 4, 8, 11, 12, 15, 16, 40, 4000] {
+                for (size, n) in [(B, 1), (H, 2), (W, 4), (DW, 8)] {
+                    for how in 0..3u8 {
+                        if how == 2 && n < 4 {
+                            continue;
+                        }
+                        let mut out = Vec::new();
+                        for jit in [false, true] {
+                            let map = Rc::new(mk(name, t, flags, freeze));
+                            let prog = Rc::new(Prog {
+                                name: "v".into(),
+                                insns: access(&map, key, off, size, how),
+                                helpers: helper_table(None),
+                                maps: vec![map.clone()],
+                                ..Prog::default()
+                            });
+                            let base = map.value_regions()[0].0;
+                            let mut m = Machine::new(prog);
+                            m.budget = 1000;
+                            if jit {
+                                assert!(m.prog.jit.compiled(&m.prog));
+                            }
+                            let mut rs = Vec::new();
+                            for _ in 0..2 {
+                                let r = if jit { m.run_jit([0; 5]) } else { m.run([0; 5]) };
+                                rs.push(r.map_err(|e| (e.errno, e.pc, relative(&e.message, base))));
+                                m.budget = 1000;
+                            }
+                            let mut vals = Vec::new();
+                            for k in 0..3u32 {
+                                let mut v = Vec::new();
+                                vals.push(map.lookup_user(&k.to_le_bytes(), &mut v).map(|()| v).map_err(|e| e.to_string()));
+                            }
+                            out.push((rs, vals));
+                        }
+                        assert_eq!(out[0], out[1], "{name} key {key} off {off} size {n} how {how}");
+                        for r in &out[1].0 {
+                            match r {
+                                Ok(_) => seen[0] += 1,
+                                Err((Errno::EFAULT, ..)) => seen[1] += 1,
+                                Err((Errno::EACCES, ..)) => seen[2] += 1,
+                                Err(_) => seen[3] += 1,
+                            }
+                        }
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 4 * 3 * 11 * (2 + 2 + 3 + 3));
+    assert!(seen[0] > 0 && seen[1] > 0 && seen[2] > 0 && seen[3] == 0, "{seen:?}");
 }
