@@ -7,7 +7,7 @@ use std::rc::Rc;
 use super::context::XDP_MD_SIZE;
 use super::helpers::{XDP_ABORTED, XDP_REDIRECT};
 use super::machine::{Machine, Prog, VmError, XdpHost, DEFAULT_BUDGET};
-use super::memory::{Region, RegionKind};
+use super::memory::{Memory, Region, RegionKind};
 use crate::errno::Result;
 use crate::frame::XdpBuff;
 use crate::mvneta::program::{XdpContext, XdpProgram};
@@ -46,14 +46,26 @@ pub struct BpfXdpProgram {
     pub last_fault: Option<VmError>,
     /// The devices `bpf_redirect(ifindex)` can reach: the netns's interfaces, by ifindex.
     pub devices: Vec<(u32, RedirectTarget)>,
-    stack: Option<Box<[u8]>>,
+    /// The stack and memory regions of the last frame's machine, and the context block those
+    /// regions name: built on the first frame, kept for the next.
+    parts: Option<(Box<[u8]>, Memory)>,
+    ctx_mem: Box<[u8; XDP_MD_SIZE]>,
     /// The JIT's per-machine state, kept from frame to frame like the stack.
     jit: Option<Box<crate::bpf::jit::JitState>>,
 }
 
 impl BpfXdpProgram {
     pub fn new(prog: Rc<Prog>) -> BpfXdpProgram {
-        BpfXdpProgram { prog, cpu: 0, faults: 0, last_fault: None, devices: Vec::new(), stack: None, jit: None }
+        BpfXdpProgram {
+            prog,
+            cpu: 0,
+            faults: 0,
+            last_fault: None,
+            devices: Vec::new(),
+            parts: None,
+            ctx_mem: Box::new([0; XDP_MD_SIZE]),
+            jit: None,
+        }
     }
 }
 
@@ -63,12 +75,14 @@ impl XdpProgram for BpfXdpProgram {
     }
 
     fn run(&mut self, ctx: &mut XdpContext<'_>) -> u32 {
-        let mut ctx_mem = [0u8; XDP_MD_SIZE];
         let mut host = NicHost { ctx };
-        let mut m = Machine::with_stack(self.prog.clone(), self.stack.take());
+        let first = self.parts.is_none();
+        let mut m = Machine::with_parts(self.prog.clone(), self.parts.take());
         m.cpu = self.cpu;
-        m.ctx = ctx_mem.as_mut_ptr() as u64;
-        m.mem.push(Region::of_slice(&mut ctx_mem, false, RegionKind::Ctx, 0));
+        m.ctx = self.ctx_mem.as_mut_ptr() as u64;
+        if first {
+            m.mem.push(Region::of_slice(&mut self.ctx_mem[..], false, RegionKind::Ctx, 0));
+        }
         m.xdp = Some(&mut host);
         m.jit_state = self.jit.take();
         // Nothing reads the instruction count of a frame's run.
@@ -78,7 +92,7 @@ impl XdpProgram for BpfXdpProgram {
         let result = m.run_auto([m.ctx, 0, 0, 0, 0]);
         self.jit = m.jit_state.take();
         let redirect = std::mem::take(&mut m.redirect);
-        self.stack = Some(m.into_stack());
+        self.parts = Some(m.into_parts());
         let action = match result {
             Ok(r) => r as u32,
             Err(e) => {

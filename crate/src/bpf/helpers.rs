@@ -25,7 +25,8 @@ pub fn errno_ret(e: Errno) -> u64 {
     i64::from(e.retval()) as u64
 }
 
-fn ret(r: crate::errno::Result<()>) -> u64 {
+/// A helper's `long` for an engine result: 0, or the negative errno.
+pub(crate) fn ret(r: crate::errno::Result<()>) -> u64 {
     match r {
         Ok(()) => 0,
         Err(e) => i64::from(e.retval()) as u64,

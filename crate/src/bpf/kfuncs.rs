@@ -2,18 +2,11 @@
 //! XDP metadata kfuncs and bpf_xdp_pull_data, dispatched natively. Which a program may call is
 //! the policy layer's decision.
 
-use super::helpers::errno_ret;
+use super::helpers::{errno_ret, ret};
 use super::machine::{HelperFn, Machine, Trap};
 use super::memory::{Region, RegionKind};
 use crate::dynptr::{self, Backing, Dynptr, DynptrKind, IterStep, Slice};
 use crate::errno::{Errno, Result};
-
-fn ret(r: Result<()>) -> u64 {
-    match r {
-        Ok(()) => 0,
-        Err(e) => i64::from(e.retval()) as u64,
-    }
-}
 
 fn ret_u32(r: Result<u32>) -> u64 {
     match r {

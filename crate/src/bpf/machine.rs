@@ -206,11 +206,28 @@ impl<'a> Machine<'a> {
 
     /// A machine reusing a stack from an earlier run (see [`Machine::into_stack`]).
     pub fn with_stack(prog: Rc<Prog>, stack: Option<Box<[u8]>>) -> Machine<'a> {
-        let stack = stack
-            .filter(|s| s.len() == STACK_SIZE * MAX_CALL_FRAMES)
-            .unwrap_or_else(|| vec![0u8; STACK_SIZE * MAX_CALL_FRAMES].into_boxed_slice());
+        Machine::build(prog, stack, None)
+    }
+
+    /// A machine over the stack and memory of an earlier one (see [`Machine::into_parts`]): the
+    /// regions it registered (stack, context, map values) are kept, so a driver running one
+    /// program per frame builds them once, not per frame.
+    pub fn with_parts(prog: Rc<Prog>, parts: Option<(Box<[u8]>, Memory)>) -> Machine<'a> {
+        match parts {
+            Some((stack, mem)) => Machine::build(prog, Some(stack), Some(mem)),
+            None => Machine::build(prog, None, None),
+        }
+    }
+
+    fn build(prog: Rc<Prog>, stack: Option<Box<[u8]>>, mem: Option<Memory>) -> Machine<'a> {
+        let (stack, mem) = match stack.filter(|s| s.len() == STACK_SIZE * MAX_CALL_FRAMES) {
+            Some(stack) => (stack, mem),
+            // A new stack: regions made for another one cannot be kept.
+            None => (vec![0u8; STACK_SIZE * MAX_CALL_FRAMES].into_boxed_slice(), None),
+        };
+        let fresh = mem.is_none();
         let mut m = Machine {
-            mem: Memory::new(),
+            mem: mem.unwrap_or_default(),
             stack,
             prog,
             budget: DEFAULT_BUDGET,
@@ -227,14 +244,20 @@ impl<'a> Machine<'a> {
             count_executed: true,
             jit_state: None,
         };
-        let stack = Region::of_slice(&mut m.stack, true, RegionKind::Stack, 0);
-        m.mem.push(stack);
-        m.add_map_regions();
+        if fresh {
+            let stack = Region::of_slice(&mut m.stack, true, RegionKind::Stack, 0);
+            m.mem.push(stack);
+            m.add_map_regions();
+        }
         m
     }
 
     pub fn into_stack(self) -> Box<[u8]> {
         self.stack
+    }
+
+    pub fn into_parts(self) -> (Box<[u8]>, Memory) {
+        (self.stack, self.mem)
     }
 
     /// Registers the value memory of the program's maps.

@@ -1415,19 +1415,26 @@ impl Map {
         Ok(())
     }
 
-    fn percpu_check(&self, key: &[u8], flags: u64) -> Result<()> {
+    /// The checks every fixed-slot map (array, devmap, cpumap) makes on an update: flags, the
+    /// index against max_entries (E2BIG), and BPF_NOEXIST (EEXIST: slots always exist).
+    fn slot_update_check(&self, key: &[u8], flags: u64, unit: &str, map: &str, noexist: &'static str) -> Result<u32> {
         if flags > BPF_EXIST {
             return fail(Errno::EINVAL, OP_UPDATE, format!("unknown flags {flags:#x}"));
         }
         let i = le32(key);
         if i >= self.def.max_entries {
-            return Err(XdpError::new(Errno::E2BIG, OP_UPDATE, format!("index {i} is past the array's {} entries", self.def.max_entries))
+            return Err(XdpError::new(Errno::E2BIG, OP_UPDATE, format!("{unit} {i} is past the {map}'s {} entries", self.def.max_entries))
                 .offset(i64::from(i))
                 .limit(u64::from(self.def.max_entries)));
         }
         if flags == BPF_NOEXIST {
-            return fail(Errno::EEXIST, OP_UPDATE, "array elements always exist: BPF_NOEXIST cannot succeed");
+            return fail(Errno::EEXIST, OP_UPDATE, noexist);
         }
+        Ok(i)
+    }
+
+    fn percpu_check(&self, key: &[u8], flags: u64) -> Result<()> {
+        self.slot_update_check(key, flags, "index", "array", "array elements always exist: BPF_NOEXIST cannot succeed")?;
         Ok(())
     }
 
@@ -1649,18 +1656,7 @@ impl Map {
         flags: u64,
         env: &dyn MapEnv,
     ) -> Result<()> {
-        if flags > BPF_EXIST {
-            return fail(Errno::EINVAL, OP_UPDATE, format!("unknown flags {flags:#x}"));
-        }
-        let i = le32(key);
-        if i >= self.def.max_entries {
-            return Err(XdpError::new(Errno::E2BIG, OP_UPDATE, format!("index {i} is past the devmap's {} entries", self.def.max_entries))
-                .offset(i64::from(i))
-                .limit(u64::from(self.def.max_entries)));
-        }
-        if flags == BPF_NOEXIST {
-            return fail(Errno::EEXIST, OP_UPDATE, "devmap entries cannot be added with BPF_NOEXIST");
-        }
+        let i = self.slot_update_check(key, flags, "index", "devmap", "devmap entries cannot be added with BPF_NOEXIST")?;
         let ifindex = le32(value);
         if ifindex == 0 {
             if value.len() >= 8 && (le32(&value[4..8]) as i32) > 0 {
@@ -1688,19 +1684,8 @@ impl Map {
         flags: u64,
         env: &dyn MapEnv,
     ) -> Result<()> {
-        let i = le32(key);
         let qsize = le32(value);
-        if flags > BPF_EXIST {
-            return fail(Errno::EINVAL, OP_UPDATE, format!("unknown flags {flags:#x}"));
-        }
-        if i >= self.def.max_entries {
-            return Err(XdpError::new(Errno::E2BIG, OP_UPDATE, format!("CPU {i} is past the cpumap's {} entries", self.def.max_entries))
-                .offset(i64::from(i))
-                .limit(u64::from(self.def.max_entries)));
-        }
-        if flags == BPF_NOEXIST {
-            return fail(Errno::EEXIST, OP_UPDATE, "cpumap entries cannot be added with BPF_NOEXIST");
-        }
+        let i = self.slot_update_check(key, flags, "CPU", "cpumap", "cpumap entries cannot be added with BPF_NOEXIST")?;
         if qsize > CPUMAP_MAX_QSIZE {
             return Err(XdpError::new(Errno::EOVERFLOW, OP_UPDATE, "queue size above cpumap's limit")
                 .len(u64::from(qsize))
