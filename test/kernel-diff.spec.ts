@@ -1,15 +1,19 @@
 /**
  * Kernel differential tests for the frame engine: small XDP programs (test/kernel/*.bpf.c) run by
- * the running kernel's BPF_PROG_TEST_RUN, and the same helper calls made on a uxdp Frame built
- * from the same bytes. Both must agree on the return value (helper errnos included), on data_out
- * (from data_meta to the end of the last frag) and on ctx_out (metadata and linear length).
+ * the kernel's BPF_PROG_TEST_RUN, and the same helper calls made on a uxdp Frame built from the
+ * same bytes. Both must agree on the return value (helper errnos included), on data_out (from
+ * data_meta to the end of the last frag) and on ctx_out (metadata and linear length).
  *
- * Skipped, loudly, when the kernel cannot be used (no clang/bpftool, no bpffs, BPF refused, ...).
- * Set UXDP_REQUIRE_KERNEL=1 to turn that skip into a failure.
+ * The kernel's answers are recorded (test/fixtures/kernel/kernel-diff.json, `npm run
+ * kernel:record`), so this runs everywhere; where the kernel can be used live it is asked too and
+ * what it answers differently is reported as a kernel-build difference (see helpers/kernel.ts).
+ * Where the recording kernel refused a program that upstream 6.18 accepts (a known build
+ * difference), the facts each case pins (verdict, geometry, bytes) are checked on uxdp's answer.
+ * UXDP_REQUIRE_KERNEL=1 fails when the live kernel cannot be asked.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Frame, PagePool, UxdpError } from '../lib/index'
-import { firstDifference, geometry, ownPins, program, seededPattern, specOracle, u32, unpinAll, type KernelRun, type RunOptions } from './helpers/kernel'
+import { finishKernel, firstDifference, geometry, KernelRefused, noteUnrecorded, ownPins, program, seededPattern, u32, useKernel, type RunAnswer, type RunOptions } from './helpers/kernel'
 import { MAX_PACKET } from './helpers/util'
 
 const XDP_ABORTED = 0
@@ -19,12 +23,12 @@ const XDP_TX = 3
 
 const LINEAR_MAX = 3520
 
-const { oracle, skipReason } = specOracle('kernel-diff')
+const kernel = useKernel('kernel-diff')
 
-if (!oracle.ok && process.env.UXDP_REQUIRE_KERNEL) {
-  describe('kernel oracle required (UXDP_REQUIRE_KERNEL is set)', () => {
+if (!kernel.live && process.env.UXDP_REQUIRE_KERNEL) {
+  describe('live kernel required (UXDP_REQUIRE_KERNEL is set)', () => {
     it('is available', () => {
-      expect.fail(`kernel oracle unavailable: ${skipReason}`)
+      expect.fail(`the live kernel cannot be asked: ${kernel.liveReason}`)
     })
   })
 }
@@ -125,8 +129,24 @@ function fmt(retval: number): string {
   return `${retval} (linear ${retval >>> 17}, len ${retval & 0x1ffff})`
 }
 
+/**
+ * The kernel's answer: the recorded run of `source`, or, where the recording kernel refused the
+ * program as a known build difference, uxdp's own answer, so that the facts the case pins are
+ * checked on it.
+ */
+function kernelRun(source: string, defines: Record<string, string | number>, packet: Uint8Array, opts: RunOptions, x: UxdpRun): RunAnswer {
+  try {
+    return program(source, defines).run(packet, opts)
+  } catch (e) {
+    if (!(e instanceof KernelRefused) || !e.known) throw e
+    noteUnrecorded(e)
+    if (!x.ok) return { ok: false, code: x.code, message: 'uxdp' }
+    return { ok: true, retval: x.retval, out: x.out, ctxOut: { data: x.metaLength, dataEnd: x.metaLength + x.linearLength, dataMeta: 0, ingressIfindex: 0, rxQueueIndex: 0, egressIfindex: 0 } }
+  }
+}
+
 /** Asserts that kernel and uxdp agree, and returns both results for further checks. */
-function compare(k: KernelRun, x: UxdpRun): { k: Extract<KernelRun, { ok: true }>; x: Extract<UxdpRun, { ok: true }> } | undefined {
+function compare(k: RunAnswer, x: UxdpRun): { k: Extract<RunAnswer, { ok: true }>; x: Extract<UxdpRun, { ok: true }> } | undefined {
   if (!k.ok || !x.ok) {
     expect({ ok: x.ok, code: x.ok ? undefined : x.code }, `kernel: ${k.ok ? `retval ${k.retval}` : k.message}`).toEqual({ ok: k.ok, code: k.ok ? undefined : k.code })
     return undefined
@@ -141,10 +161,16 @@ function compare(k: KernelRun, x: UxdpRun): { k: Extract<KernelRun, { ok: true }
   return { k, x }
 }
 
+/** Runs the fixed program `source` on the kernel and its twin on uxdp, and compares. */
+function twinCompare(source: string, packet: Uint8Array, twin: (f: Frame) => number) {
+  const x = runUxdp(packet, {}, twin)
+  return compare(kernelRun(source, {}, packet, {}, x), x)
+}
+
 /** Runs ops.bpf.c with `steps` on both sides. */
 function diffSteps(packet: Uint8Array, steps: Step[], opts: RunOptions = {}) {
-  const prog = program('ops.bpf.c', { STEPS: stepsMacro(steps) })
-  return compare(prog.run(packet, opts), runUxdp(packet, opts, (f) => uxdpSteps(f, steps)))
+  const x = runUxdp(packet, opts, (f) => uxdpSteps(f, steps))
+  return compare(kernelRun('ops.bpf.c', { STEPS: stepsMacro(steps) }, packet, opts, x), x)
 }
 
 type Expect = 'OK' | 'EINVAL' | 'EACCES' | 'EFAULT' | 'ENOMEM'
@@ -188,18 +214,18 @@ const title = (c: Case) => `${c.size} B${c.opts?.linear !== undefined ? ` (linea
 
 // ---------------------------------------------------------------------------------------------
 
-describe.skipIf(!oracle.ok)(
-  oracle.ok ? `kernel differential: uxdp Frame vs BPF_PROG_TEST_RUN on Linux ${oracle.kernel}` : `kernel differential SKIPPED (${skipReason})`,
+describe(
+  `kernel differential: uxdp Frame vs BPF_PROG_TEST_RUN (recorded on Linux ${kernel.recordedOn}${kernel.live ? `; live: ${kernel.live}` : ''})`,
   () => {
     beforeAll(() => {
-      // Compile and load the fixed programs up front so a verifier refusal shows as one clear error.
+      // The fixed programs' verdicts up front, so that a refusal shows as one clear error.
       for (const src of ['buff_len.bpf.c', 'ops.bpf.c', 'tail_grow.bpf.c', 'tail_shrink.bpf.c', 'update_frags.bpf.c']) program(src)
     })
     afterEach(() => {
       expect(pool.stats().inFlight, 'pages still held by frames').toBe(0)
     })
     afterAll(() => {
-      unpinAll()
+      finishKernel()
       expect(ownPins()).toEqual([])
     })
 
@@ -350,19 +376,19 @@ describe.skipIf(!oracle.ok)(
           }
         }
         const p9000 = seededPattern(9000, 1)
-        const a = compare(program('tail_grow.bpf.c').run(p9000), runUxdp(p9000, {}, twin))!
+        const a = twinCompare('tail_grow.bpf.c', p9000, twin)!
         expect(a.k.retval).toBe(XDP_TX)
         expect(a.k.out.length).toBe(9010)
         expect(a.k.out.subarray(0, 9000).equals(p9000)).toBe(true)
         expect(a.k.out.subarray(9000).equals(Buffer.alloc(10))).toBe(true)
 
         const p9001 = seededPattern(9001, 2)
-        const b = compare(program('tail_grow.bpf.c').run(p9001), runUxdp(p9001, {}, twin))!
+        const b = twinCompare('tail_grow.bpf.c', p9001, twin)!
         expect(b.k.retval).toBe(XDP_DROP)
         expect(b.k.out.equals(p9001)).toBe(true)
 
         const p64 = seededPattern(64, 3)
-        const c = compare(program('tail_grow.bpf.c').run(p64), runUxdp(p64, {}, twin))!
+        const c = twinCompare('tail_grow.bpf.c', p64, twin)!
         expect(c.k.retval).toBe(XDP_ABORTED)
       })
 
@@ -386,7 +412,7 @@ describe.skipIf(!oracle.ok)(
         }
         const packet = seededPattern(9000, sel)
         packet[0] = sel
-        const r = compare(program('tail_shrink.bpf.c').run(packet), runUxdp(packet, {}, twin))!
+        const r = twinCompare('tail_shrink.bpf.c', packet, twin)!
         expect(r.k.retval).toBe(XDP_TX)
         expect(r.k.out.length).toBe(size)
         expect(r.k.out.equals(packet.subarray(0, size))).toBe(true)
@@ -557,7 +583,7 @@ describe.skipIf(!oracle.ok)(
           packet[offset] = 0xaa
           packet[offset + 15] = 0xaa
         }
-        const r = compare(program('update_frags.bpf.c').run(packet), runUxdp(packet, {}, updateTwin))!
+        const r = twinCompare('update_frags.bpf.c', packet, updateTwin)!
         expect(r.k.retval).toBe(verdict)
         const expected = Buffer.from(packet)
         if (verdict === XDP_PASS) {
@@ -572,7 +598,7 @@ describe.skipIf(!oracle.ok)(
         packet.writeUInt32LE(7606, 0)
         packet[7606] = 0xaa
         packet[7621] = 0xab
-        const r = compare(program('update_frags.bpf.c').run(packet), runUxdp(packet, {}, updateTwin))!
+        const r = twinCompare('update_frags.bpf.c', packet, updateTwin)!
         expect(r.k.retval).toBe(XDP_DROP)
         expect(r.k.out.equals(packet)).toBe(true)
       })
