@@ -13,7 +13,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Frame, PagePool, UxdpError } from '../lib/index'
-import { finishKernel, firstDifference, geometry, KernelRefused, noteUnrecorded, ownPins, program, seededPattern, u32, useKernel, type RunAnswer, type RunOptions } from './helpers/kernel'
+import { finishKernel, firstDifference, geometry, ownPins, program, seededPattern, u32, unlessKnownRefusal, useKernel, type RunAnswer, type RunOptions } from './helpers/kernel'
 import { MAX_PACKET } from './helpers/util'
 
 const XDP_ABORTED = 0
@@ -135,14 +135,10 @@ function fmt(retval: number): string {
  * checked on it.
  */
 function kernelRun(source: string, defines: Record<string, string | number>, packet: Uint8Array, opts: RunOptions, x: UxdpRun): RunAnswer {
-  try {
-    return program(source, defines).run(packet, opts)
-  } catch (e) {
-    if (!(e instanceof KernelRefused) || !e.known) throw e
-    noteUnrecorded(e)
-    if (!x.ok) return { ok: false, code: x.code, message: 'uxdp' }
-    return { ok: true, retval: x.retval, out: x.out, ctxOut: { data: x.metaLength, dataEnd: x.metaLength + x.linearLength, dataMeta: 0, ingressIfindex: 0, rxQueueIndex: 0, egressIfindex: 0 } }
-  }
+  const k = unlessKnownRefusal(() => program(source, defines).run(packet, opts))
+  if (k) return k
+  if (!x.ok) return { ok: false, code: x.code, message: 'uxdp' }
+  return { ok: true, retval: x.retval, out: x.out, ctxOut: { data: x.metaLength, dataEnd: x.metaLength + x.linearLength, dataMeta: 0, ingressIfindex: 0, rxQueueIndex: 0, egressIfindex: 0 } }
 }
 
 /** Asserts that kernel and uxdp agree, and returns both results for further checks. */

@@ -82,7 +82,7 @@ export type DumpAnswer = { ok: true; entries: MapEntry[] } | { ok: false; messag
 export interface HarnessAnswer {
   status: number
   stdout: string
-  /** The last lines of stderr (where a refusal is explained). */
+  /** The last 40 lines of stderr (where a refusal is explained: libbpf prints the verifier's log). */
   stderr: string
 }
 
@@ -339,7 +339,7 @@ export function runHarness(args: string[], input?: Buffer): HarnessAnswer {
   if (input) writeFileSync(file, input)
   try {
     const r = spawnSync((harness as { path: string }).path, args.map((a) => (a === '@INPUT' ? file : a)), { encoding: 'utf8', maxBuffer: 64 << 20 })
-    return { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: (r.stderr || (r.error ? String(r.error) : '')).trim().split('\n').slice(-3).join('\n') }
+    return { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: (r.stderr || (r.error ? String(r.error) : '')).trim().split('\n').slice(-40).join('\n') }
   } finally {
     rmSync(file, { force: true })
   }

@@ -220,6 +220,20 @@ export function noteUnrecorded(e: KernelRefused): void {
 }
 
 /** The test asking, without the spec's top-level title (which names kernels). */
+/**
+ * `f()`, or undefined where the recording kernel refused the program `f` needs as a known build
+ * difference (noted: the case then checks the kernel facts it pins on uxdp's answer).
+ */
+export function unlessKnownRefusal<T>(f: () => T): T | undefined {
+  try {
+    return f()
+  } catch (e) {
+    if (!(e instanceof KernelRefused) || !e.known) throw e
+    noteUnrecorded(e)
+    return undefined
+  }
+}
+
 const testName = (): string => expect.getState().currentTestName?.split(' > ').slice(1).join(' > ') || '(setup)'
 
 /** Short text of an answer, for reports. */
@@ -544,7 +558,13 @@ export function harness(args: (string | BpfBuild)[], input?: Buffer): HarnessAns
     harnessWarned = true
     console.warn(`[${o.tag}] the live kernel gives no second opinion on ring buffers here: ${harnessMissing()}`)
   }
-  return ask<HarnessAnswer>(request, what, asked ? () => runHarness(args.map((a) => (a instanceof BpfBuild ? a.path : a)), input) : undefined, harnessComparable)
+  const answer = ask<HarnessAnswer>(request, what, asked ? () => runHarness(args.map((a) => (a instanceof BpfBuild ? a.path : a)), input) : undefined, harnessComparable)
+  // exit status 2: the harness could not open or load the object
+  if (answer.status === 2) {
+    const known = knownDifference(answer)
+    throw new KernelRefused({ accepted: false, errno: known?.errno ?? '', line: known?.refusal ?? answer.stderr.split('\n').at(-1) ?? '', message: answer.stderr }, recordedKernel(), what)
+  }
+  return answer
 }
 
 // =============================================================================================
