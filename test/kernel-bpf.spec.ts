@@ -21,17 +21,21 @@
  * bpf_ringbuf (ring buffer records), bpf_actions (verdicts, redirects, time, prandom). Packet sizes
  * 64 .. 73152 bytes, 73153 for ENOMEM; some also -mcpu=v3.
  *
- * Skipped, loudly, when the kernel cannot be used (see helpers/kernel.ts); UXDP_REQUIRE_KERNEL=1 turns
- * the skip into a failure. UXDP_BPF_SHOW=1 prints the kernel's slots and ctx_out of every run.
- * UXDP_BPF_SELFCHECK=1 puts the kernel behind the BpfObject API too (every case must pass), =corrupt
- * flips bytes on that side (every compared case must fail): a check of the comparisons themselves.
+ * The kernel's answers are recorded (test/fixtures/kernel/kernel-bpf.json, `npm run kernel:record`)
+ * together with the objects they were made from (test/fixtures/kernel/objects/, the very bytes uxdp
+ * loads), so this runs everywhere; where the kernel can be used live it is asked too and what it
+ * answers differently is reported as a kernel-build difference (see helpers/kernel.ts). Each case's
+ * object holds just the programs it runs (-DBD_ONLY, see bpf_diff.h). Where the recording kernel
+ * refused a program that upstream 6.18 accepts (a known build difference), the kernel facts the case
+ * pins (`check`, `mapCheck`, ring records) are checked on uxdp's answers.
+ * UXDP_REQUIRE_KERNEL=1 fails when the live kernel cannot be asked. UXDP_BPF_SHOW=1 prints the
+ * kernel's slots and ctx_out of every run. UXDP_BPF_SELFCHECK=1 puts the kernel's recorded answers
+ * behind the BpfObject API too (every case must pass), =corrupt flips bytes on that side (every
+ * compared case must fail): a check of the comparisons themselves.
  */
-import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { basename, join } from 'node:path'
+import { basename } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { compile, firstDifference, KERNEL_SRC_DIR, KernelObject, ownPins, seededPattern, specOracle, unpinAll, type MapEntry, type RunOptions, type XdpMd } from './helpers/kernel'
+import { build, finishKernel, firstDifference, harness, KernelObject, ownPins, seededPattern, unlessKnownRefusal, useKernel, type BpfBuild, type MapEntry, type RunOptions, type XdpMd } from './helpers/kernel'
 
 // =============================================================================================
 // The uxdp adapter: the only code that touches uxdp's BPF API.
@@ -92,8 +96,9 @@ function kernelAsUxdp(corrupt: boolean): UxdpBpfApi {
     }
   }
   const open = (path: string | Buffer): UxdpObject => {
-    if (typeof path !== 'string') throw new Error('self-check: paths only')
-    const k = KernelObject.load(path, 'selfcheck')
+    const b = typeof path === 'string' ? buildsByPath.get(path) : undefined
+    if (!b) throw new Error('self-check: paths of the objects built here only')
+    const k = KernelObject.load(b, { session: true })
     return {
       program: (name) => ({
         testRun: ({ data, ctx }) => {
@@ -120,7 +125,7 @@ function kernelAsUxdp(corrupt: boolean): UxdpBpfApi {
           throw new Error('self-check: no ring buffers')
         },
       }),
-      close: () => k.unload(),
+      close: () => k.release(),
     }
   }
   return { BpfObject: { open }, UxdpError: SelfCheckError }
@@ -211,22 +216,28 @@ function uxdpSide(path: string): Side {
 // =============================================================================================
 // The kernel side
 
-const { oracle, skipReason } = specOracle('kernel-bpf')
+const kernel = useKernel('kernel-bpf')
 
-if (!oracle.ok && process.env.UXDP_REQUIRE_KERNEL) {
-  describe('kernel oracle required (UXDP_REQUIRE_KERNEL is set)', () => {
+if (!kernel.live && process.env.UXDP_REQUIRE_KERNEL) {
+  describe('live kernel required (UXDP_REQUIRE_KERNEL is set)', () => {
     it('is available', () => {
-      expect.fail(`kernel oracle unavailable: ${skipReason}`)
+      expect.fail(`the live kernel cannot be asked: ${kernel.liveReason}`)
     })
   })
 }
+
+/** Objects built here, by file (the self-check opens them by path). */
+const buildsByPath = new Map<string, BpfBuild>()
 
 /** bpf_diff.h: BD_META. */
 const META = 216
 const BD_SLOTS = 26
 
-function kernelSide(path: string): Side {
-  const k = KernelObject.load(path, basename(path).split('-')[0])
+/** The kernel's side of an object; undefined where the recording kernel refused it as a known
+ * build difference. `fresh`: the object's questions form a session of their own. */
+function kernelSide(b: BpfBuild, fresh: boolean): Side | undefined {
+  const k = unlessKnownRefusal(() => KernelObject.load(b, { session: fresh }))
+  if (!k) return undefined
   return {
     run(prog, packet, inp) {
       const opts: RunOptions = { meta: Buffer.alloc(inp.meta ?? META), linear: inp.linear, ctx: inp.ctx }
@@ -237,7 +248,7 @@ function kernelSide(path: string): Side {
     records: () => {
       throw new Error('ring buffers are read through ringbuf_harness')
     },
-    close: () => k.unload(),
+    close: () => k.release(),
   }
 }
 
@@ -386,26 +397,42 @@ interface Case {
 
 const show = !!process.env.UXDP_BPF_SHOW
 
-const kernelObjects = new Map<string, Side>()
+const kernelObjects = new Map<string, Side | undefined>()
 const uxdpObjects = new Map<string, Side>()
 
-function sides(c: Case): { k: Side; x?: Side; done: () => void } {
-  const path = compile(c.src, c.defines, c.flags)
+/** Sources whose programs are wrapped in BD_ONLY guards (bpf_diff.h): each case's object holds just
+ * the programs it runs. */
+const PER_PROGRAM = new Set(['bpf_frags.bpf.c', 'bpf_dynptr.bpf.c', 'bpf_parse.bpf.c'])
+
+/** The case's object, committed with the recordings (uxdp loads the same bytes). */
+function buildOf(c: Case): BpfBuild {
+  const progs = [...new Set([c.prog, ...c.runs.flatMap((r) => (r.prog ? [r.prog] : []))])]
+  const only = PER_PROGRAM.has(c.src) ? { BD_ONLY: 1, ...Object.fromEntries(progs.map((p) => [`BD_ONLY_${p}`, 1])) } : {}
+  const b = build(c.src, { ...c.defines, ...only }, c.flags, { commit: true })
+  buildsByPath.set(b.path, b)
+  return b
+}
+
+/** The object on both sides; no kernel side where the recording kernel refused it (a known build
+ * difference: the case's pinned facts are then checked on uxdp). */
+function sides(c: Case): { k?: Side; x?: Side; done: () => void } {
+  const b = buildOf(c)
   if (c.fresh) {
-    const k = kernelSide(path)
+    const k = kernelSide(b, true)
     let x: Side | undefined
     try {
-      x = uxdp ? uxdpSide(path) : undefined
+      x = uxdp ? uxdpSide(b.path) : undefined
     } catch (e) {
-      k.close()
+      k?.close()
       throw e
     }
-    return { k, x, done: () => (k.close(), x?.close()) }
+    return { k, x, done: () => (k?.close(), x?.close()) }
   }
-  let k = kernelObjects.get(path)
-  if (!k) kernelObjects.set(path, (k = kernelSide(path)))
-  let x = uxdpObjects.get(path)
-  if (!x && uxdp) uxdpObjects.set(path, (x = uxdpSide(path)))
+  // a refusal is not kept: every case it concerns is noted as one without a recorded run
+  if (!kernelObjects.get(b.path)) kernelObjects.set(b.path, kernelSide(b, false))
+  const k = kernelObjects.get(b.path)
+  let x = uxdpObjects.get(b.path)
+  if (!x && uxdp) uxdpObjects.set(b.path, (x = uxdpSide(b.path)))
   return { k, x, done: () => {} }
 }
 
@@ -418,34 +445,39 @@ function runCase(c: Case) {
       packets.push(packet)
       const prog = inp.prog ?? c.prog
       const label = `${prog} run ${i} (${describeInput(inp)})`
-      const kr = k.run(prog, packet, inp)
-      // the kernel half
+      const kr = k?.run(prog, packet, inp)
+      const xr = x?.run(prog, packet, inp)
+      // the kernel half: what the case pins about the kernel's answer (uxdp's, where no kernel run is recorded)
+      const answer = kr ?? xr
+      if (!answer) return
+      const whose = kr ? 'the kernel' : 'uxdp (no recorded kernel run)'
       if (inp.error) {
-        expect(outcomeText(kr), `${label}: the kernel's test_run outcome`).toBe(`failed with ${inp.error}`)
+        expect(outcomeText(answer), `${label}: ${whose}: test_run outcome`).toBe(`failed with ${inp.error}`)
       } else {
-        if (!kr.ok) throw new Error(`${label}: BPF_PROG_TEST_RUN failed: ${kr.message}`)
-        const meta = kr.ctxOut?.data ?? inp.meta ?? META
-        const rec = slotsOf(kr.out)
-        if (show && !c.noSlots) console.log(`[kernel-bpf] ${label}: retval ${kr.retval}, ctx_out ${JSON.stringify(kr.ctxOut)}, ${rec.count} slots${rec.overflow ? ' + overflow' : ''}: ${rec.slots.map(fmt).join(' ')}`)
+        if (!answer.ok) throw new Error(`${label}: ${whose}: BPF_PROG_TEST_RUN failed: ${answer.message}`)
+        const meta = answer.ctxOut?.data ?? inp.meta ?? META
+        const rec = slotsOf(answer.out)
+        if (show && !c.noSlots) console.log(`[kernel-bpf] ${label}: ${whose}: retval ${answer.retval}, ctx_out ${JSON.stringify(answer.ctxOut)}, ${rec.count} slots${rec.overflow ? ' + overflow' : ''}: ${rec.slots.map(fmt).join(' ')}`)
         if (!c.noSlots) {
           expect(rec.overflow, `${label}: the record did not fit the metadata area`).toBe(false)
           const want = typeof c.slots === 'function' ? c.slots(inp) : c.slots
           if (want !== undefined) expect(rec.count, `${label}: slots recorded`).toBe(want)
         }
-        c.check?.({ retval: kr.retval, out: kr.out, slots: rec.slots, packet, inp, meta }, i)
+        c.check?.({ retval: answer.retval, out: answer.out, slots: rec.slots, packet, inp, meta }, i)
       }
       // the uxdp half
-      if (x) compareRun(label, kr, x.run(prog, packet, inp), !c.noSlots)
+      if (kr && xr) compareRun(label, kr, xr, !c.noSlots)
     })
     if (c.maps?.length) {
       const cache = new Map<string, MapEntry[]>()
+      const dumper = k ?? x
       const kdump = (name: string) => {
         let d = cache.get(name)
-        if (!d) cache.set(name, (d = k.dump(name)))
+        if (!d) cache.set(name, (d = dumper!.dump(name)))
         return d
       }
-      c.mapCheck?.(kdump, packets)
-      if (x)
+      if (dumper) c.mapCheck?.(kdump, packets)
+      if (k && x)
         for (const m of c.maps) expect.soft(mapLines(x.dump(m.name), m), `map ${m.name} after ${c.runs.length} runs (uxdp vs kernel)`).toEqual(mapLines(kdump(m.name), m))
     }
   } finally {
@@ -1511,33 +1543,14 @@ const tailCase: Case = {
 // bpf_ringbuf.bpf.c: packet excerpts into a ring buffer; the kernel's records read by
 // ringbuf_harness.c (libbpf's ring_buffer__consume after each run)
 
-let harnessDir: string | undefined
-function buildHarness(): { ok: true; path: string } | { ok: false; reason: string } {
-  if (!oracle.ok) return { ok: false, reason: skipReason }
-  harnessDir = mkdtempSync(join(tmpdir(), 'uxdp-bpf-ringbuf-'))
-  const path = join(harnessDir, 'ringbuf_harness')
-  const r = spawnSync('gcc', ['-O2', '-Wall', '-Werror', '-o', path, join(KERNEL_SRC_DIR, 'ringbuf_harness.c'), '-lbpf', '-lelf', '-lz'], { encoding: 'utf8' })
-  if (r.error) return { ok: false, reason: `gcc: ${r.error.message} (apt-get install -y gcc libbpf-dev libelf-dev zlib1g-dev)` }
-  if (r.status !== 0) return { ok: false, reason: `building ringbuf_harness.c failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` }
-  return { ok: true, path }
-}
-const harness = buildHarness()
-if (oracle.ok && !harness.ok) console.warn(`[kernel-bpf] ring buffer part SKIPPED: ${harness.reason}`)
-
 type HarnessRun = { retval: number; out: string; consumed: number; records: string[] } | { error: number }
 
-/** `runs` runs of the object's first program on one packet, the ring consumed after each. */
-function kernelRing(path: string, packet: Buffer, meta: number, runs: number): HarnessRun[] {
-  if (!harness.ok) throw new Error(harness.reason)
-  const file = join(harnessDir!, `pkt-${process.pid}-${packet.length}.bin`)
-  writeFileSync(file, Buffer.concat([Buffer.alloc(meta), packet]))
-  try {
-    const r = spawnSync(harness.path, [path, file, String(meta), String(runs)], { encoding: 'utf8', maxBuffer: 64 << 20 })
-    if (r.status !== 0) throw new Error(`ringbuf_harness exited with ${r.status}: ${r.stderr || r.error}`)
-    return (JSON.parse(r.stdout) as { runs: HarnessRun[] }).runs
-  } finally {
-    rmSync(file, { force: true })
-  }
+/** `runs` runs of the object's first program on one packet, the ring consumed after each
+ * (ringbuf_harness.c, libbpf's ring_buffer__consume). */
+function kernelRing(b: BpfBuild, packet: Buffer, meta: number, runs: number): HarnessRun[] {
+  const r = harness([b, '@INPUT', String(meta), String(runs)], Buffer.concat([Buffer.alloc(meta), packet]))
+  if (r.status !== 0) throw new Error(`ringbuf_harness exited with ${r.status}: ${r.stderr}`)
+  return (JSON.parse(r.stdout) as { runs: HarnessRun[] }).runs
 }
 
 const RING = 16384
@@ -1572,12 +1585,12 @@ function ringExpect(p: Buffer, prod: number): { slots: bigint[]; records: string
 }
 
 function runRingCase(sizes: number[], runs: number) {
-  const path = compile('bpf_ringbuf.bpf.c')
+  const b = build('bpf_ringbuf.bpf.c', {}, [], { commit: true })
   for (const size of sizes) {
     const packet = seededPattern(size, size + 3)
-    const k = kernelRing(path, packet, META, runs)
+    const k = kernelRing(b, packet, META, runs)
     expect(k.length, `${size} B: runs`).toBe(runs)
-    const x = uxdp && !selfCheck ? uxdpSide(path) : undefined
+    const x = uxdp && !selfCheck ? uxdpSide(b.path) : undefined
     try {
       let prod = 0
       for (let run = 0; run < runs; run++) {
@@ -1653,13 +1666,12 @@ const actionCases: Case[] = [
 
 const uxdpMode = selfCheck ? 'kernel vs kernel: self-check of the comparisons' : uxdp ? 'kernel vs uxdp' : `kernel only: ${uxdpMissing}`
 
-describe.skipIf(!oracle.ok)(oracle.ok ? `BPF engine differential (${uxdpMode}) on Linux ${oracle.kernel}` : `kernel BPF differential SKIPPED (${skipReason})`, () => {
+describe(`BPF engine differential (${uxdpMode}; recorded on Linux ${kernel.recordedOn}${kernel.live ? `; live: ${kernel.live}` : ''})`, () => {
   afterAll(() => {
-    if (harnessDir) rmSync(harnessDir, { recursive: true, force: true })
     for (const s of uxdpObjects.values()) s.close()
     uxdpObjects.clear()
     kernelObjects.clear()
-    unpinAll()
+    finishKernel()
     expect(ownPins()).toEqual([])
   })
 
@@ -1689,7 +1701,7 @@ describe.skipIf(!oracle.ok)(oracle.ok ? `BPF engine differential (${uxdpMode}) o
   describe('bpf_tail.bpf.c: tail calls (prog array from .values)', () => {
     it(titleOf(tailCase), () => runCase(tailCase))
   })
-  describe.skipIf(!harness.ok)(harness.ok ? 'bpf_ringbuf.bpf.c: ringbuf_output, reserve/submit, reserve_dynptr/submit_dynptr/discard, query' : `bpf_ringbuf.bpf.c SKIPPED (${(harness as { reason: string }).reason})`, () => {
+  describe('bpf_ringbuf.bpf.c: ringbuf_output, reserve/submit, reserve_dynptr/submit_dynptr/discard, query', () => {
     it.each(SIZES.map((n) => [n] as const))('ring_excerpts on %i B, three runs, the ring consumed after each', (n) => runRingCase([n], 3))
   })
   describe('bpf_actions.bpf.c: verdicts, bpf_redirect / bpf_redirect_map, time and prandom', () => {

@@ -287,7 +287,19 @@ function ask<A>(request: Json, what: string, live: (() => A) | undefined, compar
 
 const loadComparable = (a: LoadAnswer) => (a.accepted ? { accepted: true } : { accepted: false, errno: a.errno, line: a.line })
 const runComparable = (a: RunAnswer) => (a.ok ? { ok: true, retval: a.retval, out: a.out, ctxOut: a.ctxOut } : { ok: false, code: a.code })
-const dumpComparable = (a: DumpAnswer) => (a.ok ? a.entries : { error: true })
+/** A dump as Linux defines it: entries in key order (a hash map's order depends on its random
+ * seed), per-CPU values summed over the CPUs as u64 words (which CPU ran test_run is the
+ * scheduler's choice). */
+function dumpComparable(a: DumpAnswer): unknown {
+  if (!a.ok) return { error: true }
+  const sum = (values: Buffer[]) => {
+    if (values.some((v) => v.length % 8)) return values
+    const out = Buffer.alloc(values[0]?.length ?? 0)
+    for (let i = 0; i < out.length; i += 8) out.writeBigUInt64LE(BigInt.asUintN(64, values.reduce((t, v) => t + v.readBigUInt64LE(i), 0n)), i)
+    return { sumOverCpus: out }
+  }
+  return [...a.entries].sort((x, y) => Buffer.compare(x.key, y.key)).map((e) => ({ key: e.key, value: e.value, values: e.values && sum(e.values) }))
+}
 const harnessComparable = (a: HarnessAnswer) => ({ status: a.status, stdout: a.status === 0 ? a.stdout : '' })
 
 /**

@@ -31,8 +31,13 @@
 #define UXDP_SEC "xdp.frags"
 #endif
 
+/* An object holds every program of its source, unless it is built with -DBD_ONLY: then only those
+ * named with -DBD_ONLY_<name> (each program is wrapped in
+ * `#if !defined(BD_ONLY) || defined(BD_ONLY_<name>)`). A case's object then holds just the programs
+ * it runs, so that a kernel refusing one program refuses only the cases that run it. */
+
 /* Appends v to the record in the metadata area (see above). */
-static __attribute__((noinline)) int bd_put(struct xdp_md *ctx, __s64 v)
+static __attribute__((noinline, unused)) int bd_put(struct xdp_md *ctx, __s64 v)
 {
 	void *data = (void *)(long)ctx->data;
 	__u64 *meta = (void *)(long)ctx->data_meta;
@@ -64,7 +69,7 @@ static __attribute__((noinline)) int bd_put(struct xdp_md *ctx, __s64 v)
 #define BD_FNV_PRIME 16777619u
 
 /* FNV-1a (32 bits) of len bytes, continuing from h. */
-static __always_inline __u32 bd_fnv(__u32 h, const __u8 *p, __u32 len)
+static __always_inline __attribute__((unused)) __u32 bd_fnv(__u32 h, const __u8 *p, __u32 len)
 {
 	for (__u32 i = 0; i < len; i++)
 		h = (h ^ p[i]) * BD_FNV_PRIME;
@@ -72,7 +77,7 @@ static __always_inline __u32 bd_fnv(__u32 h, const __u8 *p, __u32 len)
 }
 
 /* The linear part's length (data_end - data) and bpf_xdp_get_buff_len as one slot value. */
-static __always_inline __s64 bd_geometry(struct xdp_md *ctx)
+static __always_inline __attribute__((unused)) __s64 bd_geometry(struct xdp_md *ctx)
 {
 	long data = (long)ctx->data;
 	long data_end = (long)ctx->data_end;

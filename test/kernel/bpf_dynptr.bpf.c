@@ -69,6 +69,7 @@
 		}                                                                      \
 	}
 
+#if !defined(BD_ONLY) || defined(BD_ONLY_dyn_read)
 SEC(UXDP_SEC)
 int dyn_read(struct xdp_md *ctx)
 {
@@ -90,7 +91,9 @@ int dyn_read(struct xdp_md *ctx)
 	DREAD(&p, LIN - 100, 200, 0);
 	return XDP_PASS;
 }
+#endif
 
+#if !defined(BD_ONLY) || defined(BD_ONLY_dyn_write)
 SEC(UXDP_SEC)
 int dyn_write(struct xdp_md *ctx)
 {
@@ -110,7 +113,9 @@ int dyn_write(struct xdp_md *ctx)
 	DREAD(&p, LIN - 8, 16, 0);
 	return XDP_TX;
 }
+#endif
 
+#if !defined(BD_ONLY) || defined(BD_ONLY_dyn_slice)
 SEC(UXDP_SEC)
 int dyn_slice(struct xdp_md *ctx)
 {
@@ -131,7 +136,9 @@ int dyn_slice(struct xdp_md *ctx)
 	SLICE(&p, len - 31, 32, 1);
 	return XDP_PASS;
 }
+#endif
 
+#if !defined(BD_ONLY) || defined(BD_ONLY_dyn_slice_rdwr)
 SEC(UXDP_SEC)
 int dyn_slice_rdwr(struct xdp_md *ctx)
 {
@@ -149,7 +156,9 @@ int dyn_slice_rdwr(struct xdp_md *ctx)
 	SLICEW(&p, len - 8, 16, 1);
 	return XDP_PASS;
 }
+#endif
 
+#if !defined(BD_ONLY) || defined(BD_ONLY_dyn_adjust)
 SEC(UXDP_SEC)
 int dyn_adjust(struct xdp_md *ctx)
 {
@@ -178,7 +187,9 @@ int dyn_adjust(struct xdp_md *ctx)
 	R(bpf_dynptr_is_rdonly(&p) & 0xff);
 	return XDP_PASS;
 }
+#endif
 
+#if !defined(BD_ONLY) || defined(BD_ONLY_dyn_copy_memset)
 SEC(UXDP_SEC)
 int dyn_copy_memset(struct xdp_md *ctx)
 {
@@ -200,5 +211,6 @@ int dyn_copy_memset(struct xdp_md *ctx)
 	R(bpf_dynptr_memset(&p, 0, 0, 0x11));
 	return XDP_PASS;
 }
+#endif
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

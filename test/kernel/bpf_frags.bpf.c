@@ -47,6 +47,7 @@
 		}                                                               \
 	}
 
+#if !defined(BD_ONLY) || defined(BD_ONLY_frags_geometry)
 SEC(UXDP_SEC)
 int frags_geometry(struct xdp_md *ctx)
 {
@@ -55,7 +56,9 @@ int frags_geometry(struct xdp_md *ctx)
 	R(ctx->rx_queue_index);
 	return XDP_PASS;
 }
+#endif
 
+#if !defined(BD_ONLY) || defined(BD_ONLY_frags_load)
 SEC(UXDP_SEC)
 int frags_load(struct xdp_md *ctx)
 {
@@ -75,7 +78,9 @@ int frags_load(struct xdp_md *ctx)
 	LOAD(len / 2, 64);
 	return XDP_PASS;
 }
+#endif
 
+#if !defined(BD_ONLY) || defined(BD_ONLY_frags_store)
 SEC(UXDP_SEC)
 int frags_store(struct xdp_md *ctx)
 {
@@ -91,7 +96,9 @@ int frags_store(struct xdp_md *ctx)
 	LOAD(LIN - 8, 16);
 	return XDP_TX;
 }
+#endif
 
+#if !defined(BD_ONLY) || defined(BD_ONLY_frags_xor)
 SEC(UXDP_SEC)
 int frags_xor(struct xdp_md *ctx)
 {
@@ -103,8 +110,10 @@ int frags_xor(struct xdp_md *ctx)
 	XOR(len - 255, 256);
 	return XDP_PASS;
 }
+#endif
 
 /* Grow, then store a marker into the grown bytes; R: length after each step. */
+#if !defined(BD_ONLY) || defined(BD_ONLY_frags_tail_grow)
 SEC(UXDP_SEC)
 int frags_tail_grow(struct xdp_md *ctx)
 {
@@ -124,8 +133,10 @@ int frags_tail_grow(struct xdp_md *ctx)
 	LOAD(len - 40, 36);
 	return XDP_PASS;
 }
+#endif
 
 /* Shrink through the frags into the linear part; R: length after each step. */
+#if !defined(BD_ONLY) || defined(BD_ONLY_frags_tail_shrink)
 SEC(UXDP_SEC)
 int frags_tail_shrink(struct xdp_md *ctx)
 {
@@ -160,8 +171,10 @@ int frags_tail_shrink(struct xdp_md *ctx)
 	R(bd_geometry(ctx));
 	return XDP_PASS;
 }
+#endif
 
 /* Needs headroom: run with a small metadata area (ctx_in.data). */
+#if !defined(BD_ONLY) || defined(BD_ONLY_frags_head)
 SEC(UXDP_SEC)
 int frags_head(struct xdp_md *ctx)
 {
@@ -183,10 +196,11 @@ int frags_head(struct xdp_md *ctx)
 	LOAD(0, 48);
 	return XDP_PASS;
 }
+#endif
 
 /* data - data_meta, computed on 64-bit pointers (with -mcpu=v3 clang would otherwise spill a
  * 32-bit copy of a packet pointer, which the verifier refuses) */
-static __always_inline __s32 metalen(struct xdp_md *ctx)
+static __always_inline __attribute__((unused)) __s32 metalen(struct xdp_md *ctx)
 {
 	__u64 data = (long)ctx->data;
 	__u64 meta = (long)ctx->data_meta;
@@ -199,6 +213,7 @@ static __always_inline __s32 metalen(struct xdp_md *ctx)
  * bpf_xdp_adjust_meta: moving data_meta moves the record, so this program writes its results as
  * __s32 into the first 64 bytes of the packet (direct access), not into slots.
  */
+#if !defined(BD_ONLY) || defined(BD_ONLY_frags_meta)
 SEC(UXDP_SEC)
 int frags_meta(struct xdp_md *ctx)
 {
@@ -241,8 +256,10 @@ int frags_meta(struct xdp_md *ctx)
 	}
 	return XDP_PASS;
 }
+#endif
 
 /* Direct packet access: only the linear part is reachable through data/data_end. */
+#if !defined(BD_ONLY) || defined(BD_ONLY_frags_direct)
 SEC(UXDP_SEC)
 int frags_direct(struct xdp_md *ctx)
 {
@@ -278,5 +295,6 @@ int frags_direct(struct xdp_md *ctx)
 	LOAD(lin, 8);
 	return XDP_DROP;
 }
+#endif
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -23,7 +23,7 @@
 #define NEW_DPORT 4242
 
 /* The 16-bit ones' complement of a 32-bit partial sum. */
-static __always_inline __u16 bd_fold(__u64 c)
+static __always_inline __attribute__((unused)) __u16 bd_fold(__u64 c)
 {
 	c &= 0xffffffff;
 	c = (c & 0xffff) + (c >> 16);
@@ -39,7 +39,7 @@ struct csum_walk {
 	__s64 err;
 };
 
-static long csum_chunk(__u32 i, struct csum_walk *w)
+static __attribute__((unused)) long csum_chunk(__u32 i, struct csum_walk *w)
 {
 	__u8 buf[256];
 	__u32 off = w->off + i * 256;
@@ -75,7 +75,7 @@ static long csum_chunk(__u32 i, struct csum_walk *w)
 }
 
 /* The UDP checksum over the pseudo header and the datagram at [off, off + ulen): 1 when valid. */
-static __always_inline int udp_valid(struct xdp_md *ctx, struct csum_walk *w, const __u8 *hb, __u32 off, __u32 ulen)
+static __always_inline __attribute__((unused)) int udp_valid(struct xdp_md *ctx, struct csum_walk *w, const __u8 *hb, __u32 off, __u32 ulen)
 {
 	__u8 ph[12];
 
@@ -93,6 +93,7 @@ static __always_inline int udp_valid(struct xdp_md *ctx, struct csum_walk *w, co
 	return !w->err && bd_fold(w->sum) == 0;
 }
 
+#if !defined(BD_ONLY) || defined(BD_ONLY_parse_rewrite)
 SEC(UXDP_SEC)
 int parse_rewrite(struct xdp_md *ctx)
 {
@@ -201,10 +202,12 @@ int parse_rewrite(struct xdp_md *ctx)
 		R(udp_valid(ctx, &w, hb, off + hlen, ulen));
 	return XDP_TX;
 }
+#endif
 
 /* A map value (.bss) for operands larger than the stack allows. */
 __u8 big[1024];
 
+#if !defined(BD_ONLY) || defined(BD_ONLY_csum_raw)
 SEC(UXDP_SEC)
 int csum_raw(struct xdp_md *ctx)
 {
@@ -230,5 +233,6 @@ int csum_raw(struct xdp_md *ctx)
 	R(bpf_csum_diff((__be32 *)big, 1024, 0, 0, 0xffffffff));
 	return XDP_PASS;
 }
+#endif
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
