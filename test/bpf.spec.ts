@@ -204,7 +204,7 @@ describe('maps, global data, ring buffer, loops, tail calls, kfuncs', () => {
     expect(p.testRun({ data: packet(64) }).retval).toBe(64 * 3 + 1000)
     expect(calls).toEqual([[64n, 1000n]])
     const e = thrown(() => Program.load(features(), { prog: 'user_kfunc' }))
-    expect(e.code).toBe('ESRCH')
+    expect(e.code).toBe('EINVAL')
     expect(e.message).toContain("extern (func ksym) 'uxdp_test_mix': not found")
   })
 })

@@ -35,7 +35,7 @@
  */
 import { basename } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { build, finishKernel, firstDifference, harness, KernelObject, ownPins, seededPattern, unlessKnownRefusal, useKernel, type BpfBuild, type MapEntry, type RunOptions, type XdpMd } from './helpers/kernel'
+import { build, finishKernel, firstDifference, harness, KernelObject, knownDifference, ownPins, seededPattern, unlessKnownRefusal, useKernel, verdict, type BpfBuild, type MapEntry, type RunOptions, type XdpMd } from './helpers/kernel'
 
 // =============================================================================================
 // The uxdp adapter: the only code that touches uxdp's BPF API.
@@ -68,6 +68,8 @@ interface UxdpObject {
 }
 interface UxdpBpfApi {
   BpfObject: { open(pathOrBuffer: string | Buffer): UxdpObject }
+  /** What `bpftool prog load` would say (not offered by the self-check). */
+  checkLoad?(path: string): { accepted: boolean; message: string; code?: string }
   UxdpError: abstract new (...args: never[]) => Error & { code: string; errno: number }
 }
 
@@ -1662,6 +1664,31 @@ const actionCases: Case[] = [
   },
 ]
 
+// ---------------------------------------------------------------------------------------------
+// bpf_load.bpf.c: load verdicts, the kernel's (errno and the verifier's or libbpf's line) vs uxdp's
+
+const loadCases: { title: string; variant: number; errno?: string }[] = [
+  { title: 'a plain XDP program: accepted', variant: 0 },
+  { title: 'an skb helper (bpf_skb_load_bytes) in XDP: refused', variant: 1, errno: 'EINVAL' },
+  { title: 'a GPL-only helper (bpf_trace_printk) under the MIT license: refused', variant: 2, errno: 'EINVAL' },
+  { title: 'a kfunc no kernel has (a strong __ksym extern): refused by libbpf', variant: 3, errno: 'EINVAL' },
+  { title: 'an skb kfunc (bpf_dynptr_from_skb) in XDP: refused', variant: 4, errno: 'EACCES' },
+  { title: 'bpf_xdp_adjust_meta in XDP: accepted by upstream 6.18', variant: 5 },
+  { title: 'bpf_dynptr_slice_rdwr in XDP: accepted by upstream 6.18', variant: 6 },
+]
+
+function runLoadCase(c: (typeof loadCases)[number]) {
+  const b = build('bpf_load.bpf.c', { CASE: c.variant }, [], { commit: true })
+  const k = verdict(b)
+  const known = knownDifference(k)
+  // what the kernel said, pinned (a known build difference stands for upstream's acceptance)
+  expect(k.accepted || known ? 'accepted' : k.errno, `the kernel's verdict${k.accepted ? '' : `: ${k.line}`}`).toBe(c.errno ?? 'accepted')
+  if (!uxdp?.checkLoad) return
+  const x = uxdp.checkLoad(b.path)
+  if (k.accepted || known) expect({ accepted: x.accepted, message: x.message }, known ? `upstream accepts it (${known.upstream}); the recording kernel refused: ${k.accepted ? '' : k.line}` : 'uxdp accepts it too').toEqual({ accepted: true, message: '' })
+  else expect({ accepted: x.accepted, errno: x.code, line: x.message }, 'uxdp refuses it in the same words').toEqual({ accepted: false, errno: k.errno, line: k.line })
+}
+
 // =============================================================================================
 
 const uxdpMode = selfCheck ? 'kernel vs kernel: self-check of the comparisons' : uxdp ? 'kernel vs uxdp' : `kernel only: ${uxdpMissing}`
@@ -1706,6 +1733,9 @@ describe(`BPF engine differential (${uxdpMode}; recorded on Linux ${kernel.recor
   })
   describe('bpf_actions.bpf.c: verdicts, bpf_redirect / bpf_redirect_map, time and prandom', () => {
     it.each(actionCases.map((c) => [titleOf(c), c] as const))('%s', (_t, c) => runCase(c))
+  })
+  describe('bpf_load.bpf.c: load verdicts (errno and message) of programs refused before any verifier', () => {
+    it.each(loadCases.map((c) => [c.title, c] as const))('%s', (_t, c) => runLoadCase(c))
   })
   describe('the same programs built with -mcpu=v3 (ALU32, JMP32)', () => {
     const v3 = ['-mcpu=v3']

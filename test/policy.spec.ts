@@ -402,7 +402,7 @@ describe('checkCalls', () => {
 
   it("refuses kfuncs no BTF has in libbpf's words", () => {
     const missing = "extern (func ksym) 'bpf_no_such_kfunc': not found in kernel or module BTFs"
-    expect(refusal(checkCalls({ ...xdp, kfuncNames: ['bpf_no_such_kfunc'] }))).toEqual({ message: missing, pc: undefined, errno: 3 })
+    expect(refusal(checkCalls({ ...xdp, kfuncNames: ['bpf_no_such_kfunc'] }))).toEqual({ message: missing, pc: undefined, errno: 22 })
     expect(checkCalls({ ...xdp, kfuncNames: [{ name: 'bpf_no_such_kfunc', weak: true }] })).toEqual({ ok: true })
     // libbpf fails the load before the kernel sees the program.
     expect(refusal(checkCalls({ ...xdp, helperIds: [{ id: 26, pc: 0 }], kfuncNames: [{ name: 'bpf_no_such_kfunc', pc: 9 }] }))!.message).toBe(missing)

@@ -129,12 +129,11 @@ export interface CheckCallsInput {
 }
 
 /** A refusal: the verifier's log line (or libbpf's warning), the call's pc when given, and the errno
- * the load fails with (EINVAL 22, EACCES 13, ESRCH 3). */
+ * the load fails with (EINVAL 22, EACCES 13). */
 export type CheckResult = { ok: true } | { ok: false; message: string; pc?: number; errno: number }
 
 const EINVAL = 22
 const EACCES = 13
-const ESRCH = 3
 
 interface Site {
   kind: 'helper' | 'kfunc'
@@ -202,7 +201,8 @@ export function checkCalls(input: CheckCallsInput): CheckResult {
   // 1. libbpf: every kfunc extern must resolve.
   const resolved = kfuncs.filter((s) => KERNEL_KFUNC_PROG_TYPES.has(s.name) || seed.has(s.name) || user.has(s.name))
   const missing = kfuncs.find((s) => !resolved.includes(s) && !s.weak)
-  if (missing) return refuse(`extern (func ksym) '${missing.name}': not found in kernel or module BTFs`, ESRCH, missing)
+  // bpf_object__load then fails with EINVAL (recorded: test/fixtures/kernel/kernel-bpf.json, "load verdicts")
+  if (missing) return refuse(`extern (func ksym) '${missing.name}': not found in kernel or module BTFs`, EINVAL, missing)
 
   // 2. Before the walk: every kfunc call needs a GPL-compatible program; metadata kfuncs a device.
   for (const s of [...resolved].sort(byPc)) {

@@ -33,7 +33,7 @@ const STRERROR: Record<string, string> = {
 }
 
 /** Names of the errnos a load can fail with, by number (x86-64). */
-const ERRNO_NAMES: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 7: 'E2BIG', 12: 'ENOMEM', 13: 'EACCES', 14: 'EFAULT', 22: 'EINVAL', 28: 'ENOSPC', 95: 'EOPNOTSUPP', 524: 'ENOTSUPP' }
+export const ERRNO_NAMES: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 7: 'E2BIG', 12: 'ENOMEM', 13: 'EACCES', 14: 'EFAULT', 22: 'EINVAL', 28: 'ENOSPC', 95: 'EOPNOTSUPP', 524: 'ENOTSUPP' }
 
 export type Availability = { ok: true; kernel: string } | { ok: false; reason: string }
 
@@ -185,7 +185,7 @@ export function loadFailure(stderr: string, object: string): Extract<LoadAnswer,
   const verifier = end > 0 ? lines[end - 1] : ''
   const libbpfLines = lines.filter((l) => /^libbpf: /.test(l) && !/Failed to bump RLIMIT_MEMLOCK/.test(l))
   const libbpf = libbpfLines.find((l) => Object.keys(STRERROR).some((t) => l.includes(t))) ?? libbpfLines[0] ?? lines.find((l) => /^Error:/.test(l)) ?? lines.at(-1) ?? ''
-  return { accepted: false, errno, line: verifier || libbpf, message: [errno, verifier && `verifier: ${verifier}`, libbpf].filter(Boolean).join(': ') }
+  return { accepted: false, errno, line: verifier || libbpf.replace(/^libbpf: /, ''), message: [errno, verifier && `verifier: ${verifier}`, libbpf].filter(Boolean).join(': ') }
 }
 
 export interface RunInput {

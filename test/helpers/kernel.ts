@@ -33,11 +33,13 @@ import {
   clangCompile,
   clangMissing,
   encodeMd,
+  ERRNO_NAMES,
   HARNESS_SOURCE,
   harnessMissing,
   KERNEL_SRC_DIR,
   LivePin,
   liveKernel,
+  loadFailure,
   ownPins,
   runHarness,
   scratchDir,
@@ -140,6 +142,8 @@ export interface Entry {
   what: string
   /** `uname -r` of the kernel that answered. */
   kernel: string
+  /** A hash of what must agree between two answers to this question (see `ask`). */
+  same: string
   answer: Json
 }
 
@@ -236,6 +240,11 @@ export function unlessKnownRefusal<T>(f: () => T): T | undefined {
 
 const testName = (): string => expect.getState().currentTestName?.split(' > ').slice(1).join(' > ') || '(setup)'
 
+/** The whole of a comparable answer as text (Buffers as hex), to tell answers apart. */
+function canon(a: unknown): string {
+  return JSON.stringify(a, (_k, v) => (v && typeof v === 'object' && v.type === 'Buffer' && Array.isArray(v.data) ? Buffer.from(v.data as number[]).toString('hex') : v))
+}
+
 /** Short text of an answer, for reports. */
 function summary(a: unknown): string {
   const s = JSON.stringify(a, (_k, v) => {
@@ -259,9 +268,9 @@ function ask<A>(request: Json, what: string, live: (() => A) | undefined, compar
   if (MODE === 'record') {
     if (!live) throw new Error(`cannot record ${what}: the live kernel could not be asked (see the load before it)`)
     const a = live()
-    const entry = { test: testName(), what, kernel: o.live!, answer: encode(a) }
+    const entry = { test: testName(), what, kernel: o.live!, same: sha256(canon(comparable(a))).slice(0, 16), answer: encode(a) }
     const earlier = o.recorded.get(key)
-    if (earlier && JSON.stringify(earlier.answer) !== JSON.stringify(entry.answer))
+    if (earlier && earlier.same !== entry.same)
       throw new Error(`the kernel answered the same question twice differently (not deterministic?): ${what}`)
     o.recorded.set(key, entry)
     return a
@@ -278,9 +287,8 @@ function ask<A>(request: Json, what: string, live: (() => A) | undefined, compar
     } catch (e) {
       failure = (e as Error).message
     }
-    const mine = summary(comparable(answer))
-    const theirs = failure ? `(could not ask: ${failure})` : summary(comparable(l as A))
-    if (mine !== theirs) o.differences.push({ test: testName(), what, recorded: { kernel: entry.kernel, answer: mine }, live: { kernel: o.live!, answer: theirs } })
+    if (failure || canon(comparable(answer)) !== canon(comparable(l as A)))
+      o.differences.push({ test: testName(), what, recorded: { kernel: entry.kernel, answer: summary(comparable(answer)) }, live: { kernel: o.live!, answer: failure ? `(could not ask: ${failure})` : summary(comparable(l as A)) } })
   }
   return answer
 }
@@ -450,12 +458,24 @@ function liveLoad(b: BpfBuild, all: boolean, name: string): LivePin | Extract<Lo
 function loadVerdict(b: BpfBuild, all: boolean, live: () => LivePin | Extract<LoadAnswer, { accepted: false }>): LoadAnswer {
   const o = current()
   const asked = MODE === 'record' || o.live
-  const answer = ask<LoadAnswer>({ op: all ? 'loadall' : 'load', object: b.key }, `${all ? 'bpftool prog loadall' : 'bpftool prog load'} ${b.what}`, asked ? () => toLoadAnswer(live()) : undefined, loadComparable)
-  return answer
+  return ask<LoadAnswer>({ op: all ? 'loadall' : 'load', object: b.key }, `${all ? 'bpftool prog loadall' : 'bpftool prog load'} ${b.what}`, asked ? () => toLoadAnswer(live()) : undefined, loadComparable)
 }
 
 const toLoadAnswer = (p: LivePin | Extract<LoadAnswer, { accepted: false }>): LoadAnswer => (p instanceof LivePin ? { accepted: true } : p)
 const livePin = (p: LivePin | Extract<LoadAnswer, { accepted: false }> | undefined): LivePin | undefined => (p instanceof LivePin ? p : undefined)
+
+/**
+ * The verdict on an object as libbpf's bpf_object__load gives it (ringbuf_harness --load), refusals
+ * included: the errno it returned (which bpftool does not print) and the verifier's line, or
+ * libbpf's own when libbpf refused before the kernel saw the program.
+ */
+export function verdict(b: BpfBuild): LoadAnswer {
+  const a = harness(['--load', b])
+  if (a.status !== 0) throw new Error(`ringbuf_harness --load ${b.what} exited with ${a.status}: ${a.stderr}`)
+  const err = (JSON.parse(a.stdout) as { load: number }).load
+  if (err === 0) return { accepted: true }
+  return { ...loadFailure(a.stderr, b.path), errno: ERRNO_NAMES[-err] ?? `errno ${-err}` }
+}
 
 /** A program the kernel accepted (`bpftool prog load`: the object's first program). */
 export class KernelProgram {

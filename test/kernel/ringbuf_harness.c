@@ -42,6 +42,12 @@
  * one is dropped either way), and nothing consumes in between. A 'c' step does not probe: an
  * epoll_wait there could drop the item from the ready list, which consume alone never does.
  * "ready" false with "read" > 0 means a late wakeup (none seen on this machine).
+ *
+ *   ringbuf_harness --load OBJ
+ *
+ * only opens and loads the object as libbpf does (every program, its maps, externs resolved) and
+ * prints {"load":ERR}: 0, or the negative errno bpf_object__load returned (bpftool does not print
+ * it); libbpf's messages, the verifier's log among them, go to stderr.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -82,12 +88,28 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 
 static int poll_mode(int argc, char **argv);
 
+static int load_mode(const char *path)
+{
+	libbpf_set_print(quiet);
+	struct bpf_object *obj = bpf_object__open_file(path, NULL);
+	if (!obj) {
+		fprintf(stderr, "open %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	int err = bpf_object__load(obj);
+	printf("{\"load\":%d}\n", err);
+	bpf_object__close(obj);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 3 && strcmp(argv[1], "--poll") == 0)
 		return poll_mode(argc, argv);
+	if (argc == 3 && strcmp(argv[1], "--load") == 0)
+		return load_mode(argv[2]);
 	if (argc != 5) {
-		fprintf(stderr, "usage: %s OBJ PACKET_FILE META_LEN RUNS | --poll OBJ STEP...\n", argv[0]);
+		fprintf(stderr, "usage: %s OBJ PACKET_FILE META_LEN RUNS | --poll OBJ STEP... | --load OBJ\n", argv[0]);
 		return 1;
 	}
 	libbpf_set_print(quiet);

@@ -251,10 +251,12 @@ fn link(
                                 Some(c) => c,
                                 // libbpf poisons the call; it faults only if reached.
                                 None if ext.weak => Callable::Missing(ext.name.clone()),
+                                // libbpf's bpf_object__load fails with EINVAL here (recorded:
+                                // test/fixtures/kernel/kernel-bpf.json, "load verdicts")
                                 None => {
                                     return Err(refuse(
                                         name,
-                                        Errno::ESRCH,
+                                        Errno::EINVAL,
                                         Some(pc),
                                         format!("libbpf: extern (func ksym) '{}': not found in kernel or module BTFs", ext.name),
                                     ))
