@@ -1,7 +1,7 @@
 // `npm test`: builds, then runs every Rust test (cargo) and every TypeScript test (vitest), even
 // when one side fails, and ends with one line counting both.
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -37,6 +37,8 @@ passed += rustPassed
 failed += rustFailed
 parts.push(`rust ${rustPassed} passed, ${rustFailed} failed`)
 
+const differencesDir = join(root, 'target', 'kernel-build-differences')
+rmSync(differencesDir, { recursive: true, force: true })
 const report = join(root, 'target', 'vitest-report.json')
 mkdirSync(dirname(report), { recursive: true })
 rmSync(report, { force: true })
@@ -58,6 +60,22 @@ if (vitest.status !== 0 && tsFailed === 0) tsFailed = 1
 passed += tsPassed
 failed += tsFailed
 parts.push(`typescript ${tsPassed} passed, ${tsFailed} failed${tsSkipped ? `, ${tsSkipped} skipped` : ''}`)
+
+// What the kernel differential specs said about the live kernel (test/helpers/kernel.ts): never a
+// failure, always shown.
+if (existsSync(differencesDir)) {
+  const specs = readdirSync(differencesDir).filter((f) => f.endsWith('.json')).map((f) => ({ tag: f.slice(0, -5), ...JSON.parse(readFileSync(join(differencesDir, f), 'utf8')) }))
+  const live = [...new Set(specs.map((s) => s.live).filter(Boolean))]
+  const differences = specs.flatMap((s) => s.differences.map((d) => ({ tag: s.tag, ...d })))
+  const unrecorded = specs.reduce((n, s) => n + new Set(s.unrecorded.map((u) => u.test)).size, 0)
+  console.log(`\nkernel evidence: uxdp compared with the recorded kernel answers (test/fixtures/kernel)${unrecorded ? `; ${unrecorded} case(s) on their pinned kernel facts only, the recording kernel refused their program (known build differences)` : ''}`)
+  if (!live.length) console.log(`  live kernel: not asked (${specs.map((s) => s.liveReason).find(Boolean) ?? 'unavailable'})`)
+  else {
+    console.log(`  live kernel ${live.join(', ')} as a second opinion: ${differences.length} kernel-build difference(s) from the recordings${differences.length ? ' (not failures):' : ''}`)
+    for (const d of differences.slice(0, 10)) console.log(`    [${d.tag}] ${d.what}\n      recorded (${d.recorded.kernel}): ${d.recorded.answer}\n      live     (${d.live.kernel}): ${d.live.answer}`)
+    if (differences.length > 10) console.log(`    ... ${differences.length - 10} more in target/kernel-build-differences/`)
+  }
+}
 
 console.log(`\n${parts.join('; ')}`)
 console.log(`${passed} passed, ${failed} failed`)

@@ -77,7 +77,7 @@ export interface BuildDifference {
   upstream: string
 }
 
-const KNOWN: BuildDifference[] = (JSON.parse(readFileSync(join(FIXTURE_DIR, 'build-differences.json'), 'utf8')) as { differences: BuildDifference[] }).differences
+export const KNOWN: BuildDifference[] = (JSON.parse(readFileSync(join(FIXTURE_DIR, 'build-differences.json'), 'utf8')) as { differences: BuildDifference[] }).differences
 
 /** The known build difference a refusal is, if it is one. */
 export function knownDifference(a: LoadAnswer | HarnessAnswer): BuildDifference | undefined {
@@ -119,7 +119,7 @@ function encode(v: unknown): Json {
   return v as Json
 }
 
-function decode(v: Json): unknown {
+export function decode(v: Json): unknown {
   if (Array.isArray(v)) return v.map(decode)
   if (v && typeof v === 'object') {
     if (typeof v.hex === 'string' && Object.keys(v).length === 1) return Buffer.from(v.hex, 'hex')
