@@ -53,7 +53,7 @@ import {
   type XdpMd,
 } from './kernel-live'
 
-export { KERNEL_SRC_DIR, ownPins, type HarnessAnswer, type LoadAnswer, type MapEntry, type XdpMd }
+export { KERNEL_SRC_DIR, ownPins, type HarnessAnswer, type LoadAnswer, type MapEntry, type RunAnswer, type XdpMd }
 
 const ROOT = resolve(__dirname, '..', '..')
 export const FIXTURE_DIR = join(ROOT, 'test', 'fixtures', 'kernel')
