@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use object::{Object as _, ObjectSection as _, ObjectSymbol as _, RelocationTarget, SymbolKind};
 use proptest::prelude::*;
 use uxdp::bpf::btf::{self, Btf, Kind, Linkage};
+use uxdp::bpf::core::CoreReloKind;
 use uxdp::bpf::elf::{self, GlobalData, Object, ProgKind};
 use uxdp::bpf::insn::{self, Insn};
 use uxdp::Errno;
@@ -75,7 +76,7 @@ fn load(name: &str) -> Object {
     elf::parse(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-const FIXTURES: [&str; 4] = ["maps", "globals", "kfuncs", "types"];
+const FIXTURES: [&str; 5] = ["maps", "globals", "kfuncs", "types", "core"];
 
 fn map_index(obj: &Object, name: &str) -> i32 {
     obj.maps.iter().position(|m| m.name == name).unwrap_or_else(|| panic!("no map {name}")) as i32
@@ -114,6 +115,44 @@ struct Raw {
     /// (section, start, len, name) of each function
     funcs: Vec<(usize, usize, usize, String)>,
     text: Option<usize>,
+    /// CO-RE relocation records of `.BTF.ext`: (section name, instruction index, record index in
+    /// the section).
+    core: Vec<(String, usize, usize)>,
+}
+
+/// The CO-RE records of `.BTF.ext`, read on their own: (section name, insn_off, type_id,
+/// access_str_off, kind), in file order.
+fn raw_core_records(bytes: &[u8]) -> Vec<(String, u32, u32, u32, u32)> {
+    let file = object::File::parse(bytes).unwrap();
+    let (Some(ext), Some(btf)) = (file.section_by_name(".BTF.ext"), file.section_by_name(".BTF")) else { return Vec::new() };
+    let (ext, btf) = (ext.data().unwrap(), btf.data().unwrap());
+    let w = |d: &[u8], at: usize| u32::from_le_bytes(d[at..at + 4].try_into().unwrap()) as usize;
+    let (hdr, str_at) = (w(btf, 4), w(btf, 16));
+    let name = |off: usize| {
+        let s = &btf[hdr + str_at + off..];
+        String::from_utf8(s[..s.iter().position(|&b| b == 0).unwrap()].to_vec()).unwrap()
+    };
+    let ext_hdr = w(ext, 4);
+    if ext_hdr < 32 {
+        return Vec::new();
+    }
+    let (off, len) = (w(ext, 24), w(ext, 28));
+    let table = &ext[ext_hdr + off..ext_hdr + off + len];
+    let mut out = Vec::new();
+    if table.is_empty() {
+        return out;
+    }
+    let rec = w(table, 0);
+    let mut pos = 4;
+    while pos < table.len() {
+        let (sec, n) = (name(w(table, pos)), w(table, pos + 4));
+        for i in 0..n {
+            let r = pos + 8 + i * rec;
+            out.push((sec.clone(), w(table, r) as u32, w(table, r + 4) as u32, w(table, r + 8) as u32, w(table, r + 12) as u32));
+        }
+        pos += 8 + n * rec;
+    }
+    out
 }
 
 fn raw(bytes: &[u8]) -> Raw {
@@ -150,7 +189,14 @@ fn raw(bytes: &[u8]) -> Raw {
             }
         }
     }
-    Raw { code, relocs, funcs, text }
+    let mut core = Vec::new();
+    let mut count: HashMap<String, usize> = HashMap::new();
+    for (sec, insn_off, ..) in raw_core_records(bytes) {
+        let n = count.entry(sec.clone()).or_default();
+        core.push((sec, insn_off as usize / 8, *n));
+        *n += 1;
+    }
+    Raw { code, relocs, funcs, text, core }
 }
 
 impl Raw {
@@ -175,6 +221,18 @@ impl Raw {
             let orig = insns[idx];
             let got = out[base + j];
             let ctx = format!("{prog}: {sec_name}[{idx}] -> out[{}]", base + j);
+            // The CO-RE relocations of this instruction follow it to where it landed.
+            let mut want: Vec<usize> = self.core.iter().filter(|c| &c.0 == sec_name && c.1 == idx).map(|c| c.2).collect();
+            let mut got_core: Vec<usize> = p
+                .core_relos
+                .iter()
+                .filter(|r| r.insn == base + j)
+                .inspect(|r| assert_eq!((&r.section, r.sec_insn), (sec_name, idx), "{ctx}"))
+                .map(|r| r.index)
+                .collect();
+            want.sort();
+            got_core.sort();
+            assert_eq!(got_core, want, "{ctx}: CO-RE relocations");
             let mut target = None;
             match self.relocs.get(&(sec, idx)) {
                 None => {
@@ -243,6 +301,7 @@ impl Raw {
         self.check(obj, p, 0, (sec, start, len), &mut seen);
         let total: usize = seen.keys().map(|n| self.funcs.iter().find(|f| &f.3 == n).unwrap().2).sum();
         assert_eq!(p.insns.len(), total, "{prog}: {} instructions, its functions {seen:?} have {total}", p.insns.len());
+        assert!(p.core_relos.iter().all(|r| r.insn < p.insns.len()), "{prog}: a CO-RE relocation past the end");
     }
 }
 
@@ -1112,6 +1171,114 @@ fn bad_relocations_name_the_section_and_offset() {
     m[sym + 6..sym + 8].copy_from_slice(&maps_idx.to_le_bytes());
     m[sym + 8..sym + 16].copy_from_slice(&4u64.to_le_bytes());
     check(&m, &["no map at offset 4 of '.maps' for 'LICENSE'"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// CO-RE relocations (core.bpf.c, inline sources): read from .BTF.ext, named in libbpf's words,
+// and only the byte offsets into uapi structs with their uapi layout let through.
+
+/// (kind, spec, accepted) of a program's CO-RE relocations, in instruction order.
+fn core_of(obj: &Object, prog: &str) -> Vec<(CoreReloKind, String, bool)> {
+    obj.program(prog).unwrap().core_relos.iter().map(|r| (r.kind, r.spec.clone(), r.unsupported.is_none())).collect()
+}
+
+fn type_id(obj: &Object, name: &str, kind: u8) -> u32 {
+    let btf = Btf::parse(obj.btf.as_ref().unwrap()).unwrap();
+    btf.find_by_name_kind(name, kind).unwrap_or_else(|| panic!("no {name}"))
+}
+
+#[test]
+fn core_relocations_are_read_in_libbpfs_words() {
+    use CoreReloKind::*;
+    let obj = load("core");
+    let md = type_id(&obj, "xdp_md", btf::KIND_STRUCT);
+    assert!(obj.program("md_plain").unwrap().core_relos.is_empty());
+    let field = |t: u32, path: &str, raw: &str, off: u32| format!("[{t}] struct {path} ({raw} @ offset {off})");
+    assert_eq!(
+        core_of(&obj, "md_core"),
+        vec![
+            (FieldByteOffset, field(md, "xdp_md.data", "0:0", 0), true),
+            (FieldByteOffset, field(md, "xdp_md.data_end", "0:1", 4), true),
+            (FieldByteOffset, field(md, "xdp_md.ingress_ifindex", "0:3", 12), true),
+            (FieldByteOffset, field(md, "xdp_md.rx_queue_index", "0:4", 16), true),
+        ]
+    );
+    // Each relocated instruction is the load of that field, clang's local offset in it.
+    let p = obj.program("md_core").unwrap();
+    let offs: Vec<i16> = p.core_relos.iter().map(|r| p.insns[r.insn].off).collect();
+    assert_eq!(offs, [0, 4, 12, 16]);
+    assert!(p.core_relos.iter().all(|r| r.section == "xdp" && p.insns[r.insn].class() == insn::LDX));
+
+    // A flavor matches the kernel's xdp_md by name; the subprogram's relocation comes along,
+    // numbered where queue_of landed.
+    let local = type_id(&obj, "xdp_md___local", btf::KIND_STRUCT);
+    let f = obj.program("md_flavor").unwrap();
+    let last = f.core_relos.last().unwrap();
+    assert_eq!((last.section.as_str(), last.index, last.sec_insn), (".text", 0, 0));
+    assert_eq!(last.insn, f.insns.len() - text_len_in("core", "queue_of"), "queue_of is appended last, its load first");
+    assert_eq!(f.insns[last.insn], Insn::new(insn::LDX | insn::MEM | insn::W, 0, 1, 16, 0), "queue_of's `r0 = *(u32 *)(r1 + 16)`");
+    assert_eq!(last.spec, field(local, "xdp_md___local.rx_queue_index", "0:4", 16));
+    assert!(core_of(&obj, "md_flavor").iter().all(|c| c.2));
+
+    // Packet headers through anonymous unions (the __struct_group of iphdr and ipv6hdr), named
+    // unions (in6_u) and arrays.
+    let h = core_of(&obj, "headers");
+    assert!(h.iter().all(|c| c.0 == FieldByteOffset && c.2), "{h:#?}");
+    let specs: HashSet<String> = h.iter().map(|c| c.1.split_once(' ').unwrap().1.to_string()).collect();
+    for want in [
+        "struct ethhdr.h_proto (0:2 @ offset 12)",
+        "struct ethhdr.h_source[5] (0:1:5 @ offset 11)",
+        "struct iphdr.ttl (0:6 @ offset 8)",
+        "struct iphdr.daddr (0:9:0:1 @ offset 16)",
+        "struct iphdr.protocol (0:7 @ offset 9)",
+        "struct ipv6hdr.daddr.in6_u.u6_addr8[15] (0:6:0:1:0:0:15 @ offset 39)",
+        "struct ipv6hdr.hop_limit (0:5 @ offset 7)",
+        "struct udphdr.dest (0:1 @ offset 2)",
+        "struct tcphdr.dest (0:1 @ offset 2)",
+    ] {
+        assert!(specs.contains(want), "no {want} in {specs:#?}");
+    }
+
+    // What only the running kernel's BTF can answer.
+    let foo = type_id(&obj, "foo", btf::KIND_STRUCT);
+    let task = type_id(&obj, "task_struct", btf::KIND_STRUCT);
+    let kstate = type_id(&obj, "kstate", btf::KIND_ENUM);
+    let fake = type_id(&obj, "xdp_md___fake", btf::KIND_STRUCT);
+    assert_eq!(core_of(&obj, "field_exists"), vec![(FieldExists, field(foo, "foo.b", "0:1", 4), false)]);
+    assert_eq!(
+        core_of(&obj, "task_read"),
+        vec![
+            (FieldByteOffset, field(task, "task_struct.parent", "0:2", 8), false),
+            (FieldByteOffset, field(task, "task_struct.pid", "0:1", 4), false),
+        ]
+    );
+    assert_eq!(core_of(&obj, "field_offset"), vec![(FieldByteOffset, field(task, "task_struct.pid", "0:1", 4), false)]);
+    assert_eq!(core_of(&obj, "type_exists"), vec![(TypeExists, format!("[{foo}] struct foo"), false)]);
+    assert_eq!(core_of(&obj, "enum_value"), vec![(EnumvalValue, format!("[{kstate}] enum kstate::K_B = 7"), false)]);
+    let e = obj.program("enum_value").unwrap();
+    assert!(e.insns[e.core_relos[0].insn].is_lddw(), "a 64-bit enum value is an lddw");
+    assert_eq!(core_of(&obj, "fake_md"), vec![(FieldByteOffset, field(fake, "xdp_md___fake.rx_queue_index", "0:2", 8), false)]);
+    let c = obj.program("calls_has_b").unwrap();
+    assert_eq!(c.core_relos.len(), 1);
+    assert_eq!((c.core_relos[0].section.as_str(), c.core_relos[0].index, c.core_relos[0].kind), (".text", 1, FieldExists));
+    assert_eq!(c.core_relos[0].insn, c.insns.len() - 2, "has_b is appended last: `r0 = 1; exit`");
+
+    // describe() says which relocations are kept and which refuse the load.
+    let d = obj.describe();
+    assert!(
+        d.contains(&format!(
+            "    CO-RE relo #0 (section 'xdp') at insn #0: kind <byte_off> (0), spec is {}: the uapi layout's, kept\n",
+            field(md, "xdp_md.data", "0:0", 0)
+        )),
+        "{d}"
+    );
+    assert!(
+        d.contains(&format!(
+            "    CO-RE relo #0 (section '?xdp') at insn #0: kind <field_exists> (2), spec is {}: not applied, the load is refused (",
+            field(foo, "foo.b", "0:1", 4)
+        )),
+        "{d}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
