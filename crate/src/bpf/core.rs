@@ -744,8 +744,14 @@ fn uapi_byte_offset(btf: &Btf, type_id: u32, spec: &Spec) -> std::result::Result
             let table = UAPI_STRUCTS.iter().find(|u| u.name == ess).ok_or_else(|| {
                 format!("struct {} is not one of the uapi structs whose layout uxdp knows is the kernel's ({})", root.name, uapi_list())
             })?;
-            if *size != table.size {
-                return Err(format!("struct {} is {size} bytes here, {} in the uapi header", root.name, table.size));
+            // Only members are looked up by name: a partial copy (the CO-RE idiom of declaring
+            // just the fields used) is fine, unless the root is indexed as an array, which
+            // steps by the struct's size.
+            if spec.raw[0] != 0 && *size != table.size {
+                return Err(format!(
+                    "the access indexes struct {} as an array ([{}]), and it is {size} bytes here, {} in the uapi header",
+                    root.name, spec.raw[0], table.size
+                ));
             }
             table
         }
@@ -890,7 +896,7 @@ pub fn resolve(btf: &Btf, section: &str, index: usize, rec: &CoreReloRecord, ins
     let access = btf
         .string_at(rec.access_str_off)
         .ok_or_else(|| bad(format!("access string offset {} is not a string of .BTF", rec.access_str_off)))?;
-    let spec = parse_spec(btf, kind, rec.type_id, &access).map_err(|m| bad(format!("kind <{}>: {m}", kind.name())))?;
+    let spec = parse_spec(btf, kind, rec.type_id, &access).map_err(|m| bad(format!("kind <{}>, access \"{access}\": {m}", kind.name())))?;
     let value = insn_value(insns, sec_insn).map_err(bad)?;
     let unsupported = if kind == CoreReloKind::FieldByteOffset {
         match uapi_byte_offset(btf, rec.type_id, &spec) {
