@@ -1382,7 +1382,9 @@ fn unsupported_core_relocations_refuse_the_load_naming_them() {
     let e = loader::load(obj.clone(), &opts).err().unwrap();
     assert!(e.message.ends_with("(and 1 more unsupported CO-RE relocations)"), "{}", e.message);
     assert_eq!(e.log.lines().count(), 2, "{}", e.log);
-    assert!(e.log.lines().all(|l| l.contains("struct task_struct.p") && l.contains("uxdp does not apply CO-RE relocations yet")));
+    assert!(e.log.lines().all(|l| l.starts_with("prog 'task_read': relo #")
+        && l.contains("struct task_struct.p")
+        && l.contains("uxdp does not apply CO-RE relocations yet")));
     // Autoloaded, such a program fails the object's load, as libbpf's bpf_object__load fails;
     // the object's other programs load on their own.
     let bytes = compile_src(

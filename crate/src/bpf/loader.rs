@@ -167,7 +167,8 @@ fn link(
             n => format!(" (and {} more unsupported CO-RE relocations)", n - 1),
         };
         let mut e = refuse(name, Errno::EOPNOTSUPP, None, format!("{first}{more}"));
-        e.log = refused.iter().map(|r| format!("{r}\n")).collect();
+        // The log names the program on each line, as libbpf's `prog '...': relo #N: ...` lines do.
+        e.log = refused.iter().map(|r| format!("prog '{name}': {r}\n")).collect();
         return Err(e);
     }
     let mut insns = spec.insns.clone();
