@@ -79,7 +79,7 @@ impl ExtHeader {
         if len < HEADER_MIN || len > data.len() {
             return Err(ext_err(format!("header length {hdr_len} outside {HEADER_MIN}..={}", data.len())));
         }
-        if len % 4 != 0 {
+        if !len.is_multiple_of(4) {
             return Err(ext_err(format!("header length {hdr_len} is not a multiple of 4")));
         }
         // A newer header than ours is only acceptable if what we do not understand is zero.
@@ -796,7 +796,7 @@ fn uapi_byte_offset(btf: &Btf, type_id: u32, spec: &Spec) -> std::result::Result
                 path = format!("{path}.{name}");
                 let u = cur.members.iter().find(|u| u.name == name).ok_or_else(|| format!("{path} is not in the uapi layout"))?;
                 if rel != u.offset as u64 * 8 {
-                    let here = if rel % 8 == 0 { format!("{}", rel / 8) } else { format!("{}.{}", rel / 8, rel % 8) };
+                    let here = if rel.is_multiple_of(8) { format!("{}", rel / 8) } else { format!("{}.{}", rel / 8, rel % 8) };
                     return Err(format!("{path} is at offset {here} here, {} in the uapi layout", u.offset));
                 }
                 let size = btf.resolve_size(*type_id).map_err(|e| e.message.clone())?;
@@ -843,7 +843,7 @@ fn uapi_byte_offset(btf: &Btf, type_id: u32, spec: &Spec) -> std::result::Result
             if ends_anonymous { "an anonymous member" } else { "the root" }
         ));
     }
-    if spec.bit_offset % 8 != 0 {
+    if !spec.bit_offset.is_multiple_of(8) {
         return Err("the offset is not a whole number of bytes".into());
     }
     Ok(spec.bit_offset / 8)
@@ -889,7 +889,7 @@ pub fn resolve(btf: &Btf, section: &str, index: usize, rec: &CoreReloRecord, ins
         )
     };
     let kind = CoreReloKind::from_raw(rec.kind).ok_or_else(|| bad(format!("unknown relocation kind {}", rec.kind)))?;
-    if rec.insn_off % 8 != 0 || rec.insn_off as usize / 8 >= insns.len() {
+    if !rec.insn_off.is_multiple_of(8) || rec.insn_off as usize / 8 >= insns.len() {
         return Err(bad(format!("not an instruction of the {}-instruction section", insns.len())));
     }
     let sec_insn = rec.insn_off as usize / 8;
