@@ -1242,6 +1242,21 @@ fn core_relocations_are_read_in_libbpfs_words() {
         assert!(specs.contains(want), "no {want} in {specs:#?}");
     }
 
+    // The tc context's arrays and __bpf_md_ptr unions, the socket tuple's anonymous union.
+    let skb = core_of(&obj, "skb_fields");
+    assert!(skb.iter().all(|c| c.0 == FieldByteOffset && c.2), "{skb:#?}");
+    let specs: HashSet<String> = skb.iter().map(|c| c.1.split_once(' ').unwrap().1.to_string()).collect();
+    for want in [
+        "struct __sk_buff.cb[3] (0:12:3 @ offset 60)",
+        "struct __sk_buff.remote_ip6[1] (0:21:1 @ offset 104)",
+        "struct __sk_buff.sk (0:30:0 @ offset 168)",
+        "struct __sk_buff.tstamp_type (0:32 @ offset 180)",
+        "struct bpf_sock_tuple.ipv4.dport (0:0:0:3 @ offset 10)",
+        "struct bpf_sock_tuple.ipv6.daddr[2] (0:0:1:1:2 @ offset 24)",
+    ] {
+        assert!(specs.contains(want), "no {want} in {specs:#?}");
+    }
+
     // What only the running kernel's BTF can answer.
     let foo = type_id(&obj, "foo", btf::KIND_STRUCT);
     let task = type_id(&obj, "task_struct", btf::KIND_STRUCT);
@@ -1320,7 +1335,7 @@ fn packet(v6: bool, tcp: bool, dport: u16) -> Vec<u8> {
 fn accepted_core_programs_load_and_run_as_their_plain_twins() {
     let lo = loader::load_bytes(&fixture("core"), &LoadOptions::default()).unwrap();
     let loaded: Vec<&str> = lo.programs.iter().filter(|p| p.prog.is_some()).map(|p| p.spec.name.as_str()).collect();
-    assert_eq!(loaded, ["md_plain", "md_core", "md_flavor", "headers"], "the refused ones are ?xdp: not autoloaded");
+    assert_eq!(loaded, ["md_plain", "md_core", "md_flavor", "headers", "skb_fields"], "the refused ones are ?xdp: not autoloaded");
     for len in [64usize, 1500, 9000] {
         let data = vec![0xab; len];
         for ctx in [None, Some(XdpMd { data_end: len.min(3520) as u32, ingress_ifindex: 1, ..Default::default() })] {

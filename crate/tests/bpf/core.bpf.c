@@ -102,6 +102,19 @@ int headers(struct xdp_md *ctx)
 	return -7;
 }
 
+/* The tc context and the socket lookup key: arrays, __bpf_md_ptr unions, a struct in an anonymous
+ * union. */
+SEC("tc")
+int skb_fields(struct __sk_buff *s)
+{
+	struct bpf_sock_tuple *t = (void *)(long)CORE(s->data);
+
+	if ((void *)(t + 1) > (void *)(long)CORE(s->data_end))
+		return 0;
+	return CORE(s->cb[3]) + CORE(s->remote_ip6[1]) + CORE(s->tstamp_type) + (CORE(s->sk) != 0) +
+	       CORE(t->ipv4.dport) + CORE(t->ipv6.daddr[2]);
+}
+
 /* A kernel struct the object declares itself, as a vmlinux.h would. */
 struct task_struct {
 	int pad;
