@@ -345,7 +345,7 @@ impl CoreRelo {
 /// One step of an access string past the root.
 #[derive(Clone, Debug)]
 enum Step {
-    /// Member `index` of a struct or union (anonymous when `name` is empty).
+    /// A member of a struct or union (anonymous when `name` is empty), at `bit_offset` in it.
     Member { name: String, bit_offset: u32, bitfield: bool, type_id: u32 },
     /// Element `index` of an array.
     Elem { index: u32 },
