@@ -49,6 +49,27 @@ export type ProgramKind =
   | 'Syscall'
   | 'Unknown'
 
+/**
+ * A CO-RE relocation clang recorded in `.BTF.ext`. uxdp does not apply CO-RE relocations yet: the
+ * instruction keeps clang's local value, which is only right when the kernel would give the same
+ * (a byte offset into a uapi struct with its uapi layout: `accepted`). A program with any other
+ * relocation is refused at load (EOPNOTSUPP).
+ */
+export interface CoreReloInfo {
+  /** The record's index among its ELF section's CO-RE records (libbpf's `relo #N`). */
+  index: number
+  section: string
+  /** The relocated instruction, numbered in the program as `uxdp prog dump` prints it. */
+  insn: number
+  /** In libbpf's words: `byte_off`, `field_exists`, `type_exists`, `enumval_value`, ... */
+  kind: string
+  /** libbpf's spec: `[8] struct foo.b (0:1 @ offset 4)`. */
+  spec: string
+  accepted: boolean
+  /** Why uxdp cannot be sure of the kernel's value; null when accepted. */
+  reason: string | null
+}
+
 export interface ProgramInfo {
   name: string
   section: string
@@ -57,6 +78,7 @@ export interface ProgramInfo {
   autoload: boolean
   loaded: boolean
   insns: number
+  coreRelos: CoreReloInfo[]
 }
 
 /** uapi `enum bpf_map_type` names, as bpftool prints them. */

@@ -53,6 +53,7 @@ export {
   describeObject,
   MAP_TYPE_NAMES,
   Program,
+  type CoreReloInfo,
   type ExternInfo,
   type KfuncImpl,
   type LoadReport,

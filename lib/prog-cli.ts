@@ -99,6 +99,10 @@ function show(args: string[], out: Out): number {
   for (const prog of o.programs) {
     const notes = [prog.frags ? 'frags' : '', prog.autoload ? '' : 'not autoloaded'].filter(Boolean).join(', ')
     out(`  ${prog.name}  section ${prog.section}  type ${prog.kind.toLowerCase()}  ${prog.insns} insns${notes ? `  (${notes})` : ''}`)
+    for (const r of prog.coreRelos) {
+      const verdict = r.accepted ? 'kept: the uapi layout is the kernel\'s' : `not applied, load refused: ${r.reason}`
+      out(`    CO-RE relo #${r.index} (section '${r.section}') at insn #${r.insn}: <${r.kind}> ${r.spec}  ${verdict}`)
+    }
   }
   out('maps:')
   if (o.maps.length === 0) out('  (none)')

@@ -132,6 +132,44 @@ describe('test_run', () => {
   })
 })
 
+describe('CO-RE relocations', () => {
+  const core = () => compileOwn('core.bpf.c')
+  const RELO = /^bpf_prog_load: prog 'has_field': relo #2 \(section 'xdp'\) at insn #0: kind <field_exists> \(2\), spec is \[\d+\] struct foo\.b \(0:1 @ offset 4\): uxdp does not apply CO-RE relocations yet, and /
+
+  it('an object relocating what only the kernel BTF answers does not open: EOPNOTSUPP naming the relocation', () => {
+    const e = thrown(() => BpfObject.open(core()))
+    expect([e.code, e.errno, e.op]).toEqual(['EOPNOTSUPP', -95, 'bpf_prog_load'])
+    expect(e.message).toMatch(RELO)
+    expect(e.message).toMatch(/a <field_exists> relocation's value comes from the running kernel's BTF \(EOPNOTSUPP\)$/)
+    expect(thrown(() => Program.load(core(), { prog: 'has_field' })).message).toMatch(RELO)
+  })
+
+  it('byte offsets into struct xdp_md are the kernel\'s: that program loads and runs as written', () => {
+    const p = Program.load(core(), { prog: 'md_core' })
+    for (const len of [64, 1500, 9000]) expect(p.testRun({ data: packet(len) }).retval).toBe(Math.min(len, 3520))
+    // Not autoloaded, the refused program leaves the object's load alone, as libbpf skips it.
+    const o = BpfObject.open(compileOwn('core.bpf.c', { HAS_FIELD_SEC: '"?xdp"' }))
+    expect(o.programs.map((p) => [p.name, p.loaded])).toEqual([
+      ['md_core', true],
+      ['has_field', false],
+    ])
+    expect(o.program('md_core').testRun({ data: packet(100) }).retval).toBe(100)
+  })
+
+  it('describeObject lists each program\'s relocations, kept or not', () => {
+    const d = describeObject(core())
+    const md = d.programs.find((p) => p.name === 'md_core')!
+    expect(md.coreRelos.map((r) => [r.kind, r.spec.replace(/^\[\d+\] /, ''), r.accepted, r.reason])).toEqual([
+      ['byte_off', 'struct xdp_md.data (0:0 @ offset 0)', true, null],
+      ['byte_off', 'struct xdp_md.data_end (0:1 @ offset 4)', true, null],
+    ])
+    const has = d.programs.find((p) => p.name === 'has_field')!.coreRelos
+    expect(has).toHaveLength(1)
+    expect(has[0]).toMatchObject({ index: 2, section: 'xdp', insn: 0, kind: 'field_exists', accepted: false })
+    expect(has[0].reason).toMatch(/running kernel's BTF/)
+  })
+})
+
 describe('maps, global data, ring buffer, loops, tail calls, kfuncs', () => {
   it('counts into array, hash and global data maps; the ring gets one record per packet', () => {
     const o = BpfObject.open(features())

@@ -11,8 +11,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 use object::{Object as _, ObjectSection as _, ObjectSymbol as _, RelocationTarget, SymbolKind};
 use proptest::prelude::*;
 use uxdp::bpf::btf::{self, Btf, Kind, Linkage};
+use uxdp::bpf::core::CoreReloKind;
 use uxdp::bpf::elf::{self, GlobalData, Object, ProgKind};
 use uxdp::bpf::insn::{self, Insn};
+use uxdp::bpf::loader::{self, LoadOptions, LoadedObject};
+use uxdp::bpf::test_run::{test_run_xdp, TestRunOptions, XdpMd};
+use uxdp::pool::PagePool;
 use uxdp::Errno;
 
 // ---------------------------------------------------------------------------------------------
@@ -75,7 +79,7 @@ fn load(name: &str) -> Object {
     elf::parse(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-const FIXTURES: [&str; 4] = ["maps", "globals", "kfuncs", "types"];
+const FIXTURES: [&str; 5] = ["maps", "globals", "kfuncs", "types", "core"];
 
 fn map_index(obj: &Object, name: &str) -> i32 {
     obj.maps.iter().position(|m| m.name == name).unwrap_or_else(|| panic!("no map {name}")) as i32
@@ -114,6 +118,44 @@ struct Raw {
     /// (section, start, len, name) of each function
     funcs: Vec<(usize, usize, usize, String)>,
     text: Option<usize>,
+    /// CO-RE relocation records of `.BTF.ext`: (section name, instruction index, record index in
+    /// the section).
+    core: Vec<(String, usize, usize)>,
+}
+
+/// The CO-RE records of `.BTF.ext`, read on their own: (section name, insn_off, type_id,
+/// access_str_off, kind), in file order.
+fn raw_core_records(bytes: &[u8]) -> Vec<(String, u32, u32, u32, u32)> {
+    let file = object::File::parse(bytes).unwrap();
+    let (Some(ext), Some(btf)) = (file.section_by_name(".BTF.ext"), file.section_by_name(".BTF")) else { return Vec::new() };
+    let (ext, btf) = (ext.data().unwrap(), btf.data().unwrap());
+    let w = |d: &[u8], at: usize| u32::from_le_bytes(d[at..at + 4].try_into().unwrap()) as usize;
+    let (hdr, str_at) = (w(btf, 4), w(btf, 16));
+    let name = |off: usize| {
+        let s = &btf[hdr + str_at + off..];
+        String::from_utf8(s[..s.iter().position(|&b| b == 0).unwrap()].to_vec()).unwrap()
+    };
+    let ext_hdr = w(ext, 4);
+    if ext_hdr < 32 {
+        return Vec::new();
+    }
+    let (off, len) = (w(ext, 24), w(ext, 28));
+    let table = &ext[ext_hdr + off..ext_hdr + off + len];
+    let mut out = Vec::new();
+    if table.is_empty() {
+        return out;
+    }
+    let rec = w(table, 0);
+    let mut pos = 4;
+    while pos < table.len() {
+        let (sec, n) = (name(w(table, pos)), w(table, pos + 4));
+        for i in 0..n {
+            let r = pos + 8 + i * rec;
+            out.push((sec.clone(), w(table, r) as u32, w(table, r + 4) as u32, w(table, r + 8) as u32, w(table, r + 12) as u32));
+        }
+        pos += 8 + n * rec;
+    }
+    out
 }
 
 fn raw(bytes: &[u8]) -> Raw {
@@ -150,7 +192,14 @@ fn raw(bytes: &[u8]) -> Raw {
             }
         }
     }
-    Raw { code, relocs, funcs, text }
+    let mut core = Vec::new();
+    let mut count: HashMap<String, usize> = HashMap::new();
+    for (sec, insn_off, ..) in raw_core_records(bytes) {
+        let n = count.entry(sec.clone()).or_default();
+        core.push((sec, insn_off as usize / 8, *n));
+        *n += 1;
+    }
+    Raw { code, relocs, funcs, text, core }
 }
 
 impl Raw {
@@ -175,6 +224,18 @@ impl Raw {
             let orig = insns[idx];
             let got = out[base + j];
             let ctx = format!("{prog}: {sec_name}[{idx}] -> out[{}]", base + j);
+            // The CO-RE relocations of this instruction follow it to where it landed.
+            let mut want: Vec<usize> = self.core.iter().filter(|c| &c.0 == sec_name && c.1 == idx).map(|c| c.2).collect();
+            let mut got_core: Vec<usize> = p
+                .core_relos
+                .iter()
+                .filter(|r| r.insn == base + j)
+                .inspect(|r| assert_eq!((&r.section, r.sec_insn), (sec_name, idx), "{ctx}"))
+                .map(|r| r.index)
+                .collect();
+            want.sort();
+            got_core.sort();
+            assert_eq!(got_core, want, "{ctx}: CO-RE relocations");
             let mut target = None;
             match self.relocs.get(&(sec, idx)) {
                 None => {
@@ -243,6 +304,7 @@ impl Raw {
         self.check(obj, p, 0, (sec, start, len), &mut seen);
         let total: usize = seen.keys().map(|n| self.funcs.iter().find(|f| &f.3 == n).unwrap().2).sum();
         assert_eq!(p.insns.len(), total, "{prog}: {} instructions, its functions {seen:?} have {total}", p.insns.len());
+        assert!(p.core_relos.iter().all(|r| r.insn < p.insns.len()), "{prog}: a CO-RE relocation past the end");
     }
 }
 
@@ -1115,6 +1177,533 @@ fn bad_relocations_name_the_section_and_offset() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// CO-RE relocations (core.bpf.c, inline sources): read from .BTF.ext, named in libbpf's words,
+// and only the byte offsets into uapi structs with their uapi layout let through.
+
+/// (kind, spec, accepted) of a program's CO-RE relocations, in instruction order.
+fn core_of(obj: &Object, prog: &str) -> Vec<(CoreReloKind, String, bool)> {
+    obj.program(prog).unwrap().core_relos.iter().map(|r| (r.kind, r.spec.clone(), r.unsupported.is_none())).collect()
+}
+
+fn type_id(obj: &Object, name: &str, kind: u8) -> u32 {
+    let btf = Btf::parse(obj.btf.as_ref().unwrap()).unwrap();
+    btf.find_by_name_kind(name, kind).unwrap_or_else(|| panic!("no {name}"))
+}
+
+#[test]
+fn core_relocations_are_read_in_libbpfs_words() {
+    use CoreReloKind::*;
+    let obj = load("core");
+    let md = type_id(&obj, "xdp_md", btf::KIND_STRUCT);
+    assert!(obj.program("md_plain").unwrap().core_relos.is_empty());
+    let field = |t: u32, path: &str, raw: &str, off: u32| format!("[{t}] struct {path} ({raw} @ offset {off})");
+    assert_eq!(
+        core_of(&obj, "md_core"),
+        vec![
+            (FieldByteOffset, field(md, "xdp_md.data", "0:0", 0), true),
+            (FieldByteOffset, field(md, "xdp_md.data_end", "0:1", 4), true),
+            (FieldByteOffset, field(md, "xdp_md.ingress_ifindex", "0:3", 12), true),
+            (FieldByteOffset, field(md, "xdp_md.rx_queue_index", "0:4", 16), true),
+        ]
+    );
+    // Each relocated instruction is the load of that field, clang's local offset in it.
+    let p = obj.program("md_core").unwrap();
+    let offs: Vec<i16> = p.core_relos.iter().map(|r| p.insns[r.insn].off).collect();
+    assert_eq!(offs, [0, 4, 12, 16]);
+    assert!(p.core_relos.iter().all(|r| r.section == "xdp" && p.insns[r.insn].class() == insn::LDX));
+
+    // A flavor matches the kernel's xdp_md by name; the subprogram's relocation comes along,
+    // numbered where queue_of landed.
+    let local = type_id(&obj, "xdp_md___local", btf::KIND_STRUCT);
+    let f = obj.program("md_flavor").unwrap();
+    let last = f.core_relos.last().unwrap();
+    assert_eq!((last.section.as_str(), last.index, last.sec_insn), (".text", 0, 0));
+    assert_eq!(last.insn, f.insns.len() - text_len_in("core", "queue_of"), "queue_of is appended last, its load first");
+    assert_eq!(f.insns[last.insn], Insn::new(insn::LDX | insn::MEM | insn::W, 0, 1, 16, 0), "queue_of's `r0 = *(u32 *)(r1 + 16)`");
+    assert_eq!(last.spec, field(local, "xdp_md___local.rx_queue_index", "0:4", 16));
+    assert!(core_of(&obj, "md_flavor").iter().all(|c| c.2));
+
+    // Packet headers through anonymous unions (the __struct_group of iphdr and ipv6hdr), named
+    // unions (in6_u) and arrays.
+    let h = core_of(&obj, "headers");
+    assert!(h.iter().all(|c| c.0 == FieldByteOffset && c.2), "{h:#?}");
+    let specs: HashSet<String> = h.iter().map(|c| c.1.split_once(' ').unwrap().1.to_string()).collect();
+    for want in [
+        "struct ethhdr.h_proto (0:2 @ offset 12)",
+        "struct ethhdr.h_source[5] (0:1:5 @ offset 11)",
+        "struct iphdr.ttl (0:6 @ offset 8)",
+        "struct iphdr.daddr (0:9:0:1 @ offset 16)",
+        "struct iphdr.protocol (0:7 @ offset 9)",
+        "struct ipv6hdr.daddr.in6_u.u6_addr8[15] (0:6:0:1:0:0:15 @ offset 39)",
+        "struct ipv6hdr.hop_limit (0:5 @ offset 7)",
+        "struct udphdr.dest (0:1 @ offset 2)",
+        "struct tcphdr.dest (0:1 @ offset 2)",
+    ] {
+        assert!(specs.contains(want), "no {want} in {specs:#?}");
+    }
+
+    // The tc context's arrays and __bpf_md_ptr unions, the socket tuple's anonymous union.
+    let skb = core_of(&obj, "skb_fields");
+    assert!(skb.iter().all(|c| c.0 == FieldByteOffset && c.2), "{skb:#?}");
+    let specs: HashSet<String> = skb.iter().map(|c| c.1.split_once(' ').unwrap().1.to_string()).collect();
+    for want in [
+        "struct __sk_buff.cb[3] (0:12:3 @ offset 60)",
+        "struct __sk_buff.remote_ip6[1] (0:21:1 @ offset 104)",
+        "struct __sk_buff.sk (0:30:0 @ offset 168)",
+        "struct __sk_buff.tstamp_type (0:32 @ offset 180)",
+        "struct bpf_sock_tuple.ipv4.dport (0:0:0:3 @ offset 10)",
+        "struct bpf_sock_tuple.ipv6.daddr[2] (0:0:1:1:2 @ offset 24)",
+    ] {
+        assert!(specs.contains(want), "no {want} in {specs:#?}");
+    }
+
+    // What only the running kernel's BTF can answer.
+    let foo = type_id(&obj, "foo", btf::KIND_STRUCT);
+    let task = type_id(&obj, "task_struct", btf::KIND_STRUCT);
+    let kstate = type_id(&obj, "kstate", btf::KIND_ENUM);
+    let fake = type_id(&obj, "xdp_md___fake", btf::KIND_STRUCT);
+    assert_eq!(core_of(&obj, "field_exists"), vec![(FieldExists, field(foo, "foo.b", "0:1", 4), false)]);
+    assert_eq!(
+        core_of(&obj, "task_read"),
+        vec![
+            (FieldByteOffset, field(task, "task_struct.parent", "0:2", 8), false),
+            (FieldByteOffset, field(task, "task_struct.pid", "0:1", 4), false),
+        ]
+    );
+    assert_eq!(core_of(&obj, "field_offset"), vec![(FieldByteOffset, field(task, "task_struct.pid", "0:1", 4), false)]);
+    assert_eq!(core_of(&obj, "type_exists"), vec![(TypeExists, format!("[{foo}] struct foo"), false)]);
+    assert_eq!(core_of(&obj, "enum_value"), vec![(EnumvalValue, format!("[{kstate}] enum kstate::K_B = 7"), false)]);
+    let e = obj.program("enum_value").unwrap();
+    assert!(e.insns[e.core_relos[0].insn].is_lddw(), "a 64-bit enum value is an lddw");
+    assert_eq!(core_of(&obj, "fake_md"), vec![(FieldByteOffset, field(fake, "xdp_md___fake.rx_queue_index", "0:2", 8), false)]);
+    let c = obj.program("calls_has_b").unwrap();
+    assert_eq!(c.core_relos.len(), 1);
+    assert_eq!((c.core_relos[0].section.as_str(), c.core_relos[0].index, c.core_relos[0].kind), (".text", 1, FieldExists));
+    assert_eq!(c.core_relos[0].insn, c.insns.len() - 2, "has_b is appended last: `r0 = 1; exit`");
+
+    // describe() says which relocations are kept and which refuse the load.
+    let d = obj.describe();
+    assert!(
+        d.contains(&format!(
+            "    CO-RE relo #0 (section 'xdp') at insn #0: kind <byte_off> (0), spec is {}: the uapi layout's, kept\n",
+            field(md, "xdp_md.data", "0:0", 0)
+        )),
+        "{d}"
+    );
+    assert!(
+        d.contains(&format!(
+            "    CO-RE relo #0 (section '?xdp') at insn #0: kind <field_exists> (2), spec is {}: not applied, the load is refused (",
+            field(foo, "foo.b", "0:1", 4)
+        )),
+        "{d}"
+    );
+}
+
+fn run_xdp(lo: &LoadedObject, prog: &str, packet: &[u8], ctx: Option<XdpMd>) -> u32 {
+    let p = lo.program(prog).unwrap().prog.clone().unwrap_or_else(|| panic!("{prog} is not loaded"));
+    let pool = PagePool::new(Default::default()).unwrap();
+    let opts = TestRunOptions { ctx, ..Default::default() };
+    test_run_xdp(&p, &pool, packet, &opts).unwrap_or_else(|e| panic!("{prog}: {e}")).retval
+}
+
+/// Ethernet + IPv4 or IPv6 + UDP or TCP, destination port `dport`, TTL/hop limit 61, the last byte
+/// of the destination address 9, of the source MAC 0x55.
+fn packet(v6: bool, tcp: bool, dport: u16) -> Vec<u8> {
+    let mut p = vec![0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 0x55];
+    p.extend_from_slice(if v6 { &[0x86, 0xdd] } else { &[0x08, 0x00] });
+    let proto = if tcp { 6 } else { 17 };
+    let l4_len = if tcp { 20 } else { 8 };
+    if v6 {
+        p.extend_from_slice(&[0x60, 0, 0, 0]);
+        p.extend_from_slice(&(l4_len as u16).to_be_bytes());
+        p.extend_from_slice(&[proto, 61]);
+        p.extend_from_slice(&[0xfd; 16]);
+        p.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9]);
+    } else {
+        p.extend_from_slice(&[0x45, 0]);
+        p.extend_from_slice(&((20 + l4_len) as u16).to_be_bytes());
+        p.extend_from_slice(&[0, 0, 0, 0, 61, proto, 0, 0, 10, 0, 0, 1, 10, 0, 0, 9]);
+    }
+    p.extend_from_slice(&1234u16.to_be_bytes());
+    p.extend_from_slice(&dport.to_be_bytes());
+    p.extend_from_slice(&vec![0; l4_len - 4]);
+    p.resize(p.len().max(64), 0);
+    p
+}
+
+#[test]
+fn accepted_core_programs_load_and_run_as_their_plain_twins() {
+    let lo = loader::load_bytes(&fixture("core"), &LoadOptions::default()).unwrap();
+    let loaded: Vec<&str> = lo.programs.iter().filter(|p| p.prog.is_some()).map(|p| p.spec.name.as_str()).collect();
+    assert_eq!(loaded, ["md_plain", "md_core", "md_flavor", "headers", "skb_fields"], "the refused ones are ?xdp: not autoloaded");
+    for len in [64usize, 1500, 9000] {
+        let data = vec![0xab; len];
+        for ctx in [None, Some(XdpMd { data_end: len.min(3520) as u32, ingress_ifindex: 1, ..Default::default() })] {
+            let want = run_xdp(&lo, "md_plain", &data, ctx);
+            assert_eq!(want, (len.min(3520) * 1000 + 10) as u32, "{len} {ctx:?}: data_end - data, ifindex 1 (lo), queue 0");
+            assert_eq!(run_xdp(&lo, "md_core", &data, ctx), want, "{len} {ctx:?}");
+            assert_eq!(run_xdp(&lo, "md_flavor", &data, ctx), want, "{len} {ctx:?}");
+        }
+    }
+    for (v6, tcp, dport) in [(false, false, 4789u16), (false, true, 443), (true, false, 53), (true, true, 22)] {
+        let want = dport as u32 * 1000 + 61 + 9 + 0x55;
+        assert_eq!(run_xdp(&lo, "headers", &packet(v6, tcp, dport), None), want, "v6 {v6} tcp {tcp}");
+    }
+    let mut arp = packet(false, false, 1);
+    arp[12..14].copy_from_slice(&[0x08, 0x06]);
+    assert_eq!(run_xdp(&lo, "headers", &arp, None) as i32, -4);
+}
+
+#[test]
+fn unsupported_core_relocations_refuse_the_load_naming_them() {
+    let obj = load("core");
+    let foo = type_id(&obj, "foo", btf::KIND_STRUCT);
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "field_exists",
+            &format!("relo #0 (section '?xdp') at insn #0: kind <field_exists> (2), spec is [{foo}] struct foo.b (0:1 @ offset 4)"),
+            "a <field_exists> relocation's value comes from the running kernel's BTF",
+        ),
+        (
+            "task_read",
+            "kind <byte_off> (0), spec is",
+            "struct task_struct is not one of the uapi structs whose layout uxdp knows is the kernel's (xdp_md, __sk_buff,",
+        ),
+        ("field_offset", "struct task_struct.pid (0:1 @ offset 4)", "struct task_struct is not one of the uapi structs"),
+        ("type_exists", &format!("kind <type_exists> (8), spec is [{foo}] struct foo"), "a <type_exists> relocation's value comes from"),
+        ("enum_value", "kind <enumval_value> (11), spec is", "enum kstate::K_B = 7"),
+        (
+            "fake_md",
+            "struct xdp_md___fake.rx_queue_index (0:2 @ offset 8)",
+            "xdp_md___fake.rx_queue_index is at offset 8 here, 16 in the uapi layout",
+        ),
+        ("calls_has_b", "relo #1 (section '.text') at insn #", "kind <field_exists> (2)"),
+    ];
+    for &(prog, what, why) in cases {
+        let opts = LoadOptions { only: Some(prog.to_string()), ..LoadOptions::default() };
+        let e = loader::load(obj.clone(), &opts).err().unwrap_or_else(|| panic!("{prog} loaded"));
+        assert_eq!((e.program.as_str(), e.errno, e.pc), (prog, Errno::EOPNOTSUPP, None), "{prog}: {}", e.message);
+        for m in [what, why, "uxdp does not apply CO-RE relocations yet"] {
+            assert!(e.message.contains(m), "{prog}: wanted {m:?} in {}", e.message);
+        }
+        assert!(!e.message.contains('\n'), "one line: {}", e.message);
+        // The same through the one-step load a Rust user calls: an XdpError with the errno.
+        let x = loader::load_bytes(&fixture("core"), &opts).err().unwrap();
+        assert_eq!((x.errno, x.detail.op, x.retval()), (Errno::EOPNOTSUPP, "bpf_prog_load", -95));
+        assert!(x.message.starts_with(&format!("prog '{prog}': relo #")), "{x}");
+    }
+    // Every refused relocation is in the log, the first in the message.
+    let opts = LoadOptions { only: Some("task_read".into()), ..LoadOptions::default() };
+    let e = loader::load(obj.clone(), &opts).err().unwrap();
+    assert!(e.message.ends_with("(and 1 more unsupported CO-RE relocations)"), "{}", e.message);
+    assert_eq!(e.log.lines().count(), 2, "{}", e.log);
+    assert!(e.log.lines().all(|l| l.starts_with("prog 'task_read': relo #")
+        && l.contains("struct task_struct.p")
+        && l.contains("uxdp does not apply CO-RE relocations yet")));
+    // Autoloaded, such a program fails the object's load, as libbpf's bpf_object__load fails;
+    // the object's other programs load on their own.
+    let bytes = compile_src(
+        "core_autoload",
+        "#include <bpf/bpf_core_read.h>\nstruct foo { int a; int b; } __attribute__((preserve_access_index));\n\
+         SEC(\"xdp\") int ok(struct xdp_md *c) { return XDP_PASS; }\n\
+         SEC(\"xdp\") int exists(struct xdp_md *c) { struct foo *f = (void *)(long)c->data; return bpf_core_field_exists(f->b); }",
+    );
+    let e = loader::load_bytes(&bytes, &LoadOptions::default()).err().unwrap();
+    assert_eq!(e.errno, Errno::EOPNOTSUPP);
+    assert!(e.message.starts_with("prog 'exists': relo #0 (section 'xdp') at insn #0: kind <field_exists> (2), spec is ["), "{e}");
+    assert!(e.message.contains("] struct foo.b (0:1 @ offset 4): uxdp does not apply CO-RE relocations yet"), "{e}");
+    let lo = loader::load_bytes(&bytes, &LoadOptions { only: Some("ok".into()), ..LoadOptions::default() }).unwrap();
+    assert_eq!(run_xdp(&lo, "ok", &[0; 64], None), 2);
+}
+
+/// An inline source without linux/bpf.h: for objects declaring their own `struct xdp_md`.
+fn compile_bare(tag: &str, src: &str) -> Vec<u8> {
+    let c = scratch(&format!("bare_{tag}.bpf.c"));
+    let o = scratch(&format!("bare_{tag}.o"));
+    let full = format!(
+        "#include <linux/types.h>\n#define SEC(n) __attribute__((section(n), used))\n#define PAI __attribute__((preserve_access_index))\n{src}\nchar LICENSE[] SEC(\"license\") = \"GPL\";\n"
+    );
+    std::fs::write(&c, full).unwrap();
+    clang(&c, &o).unwrap_or_else(|e| panic!("clang failed on inline source {tag}:\n{e}"));
+    read_and_remove(&[&c, &o])
+}
+
+#[test]
+fn own_copies_of_uapi_structs_are_trusted_only_with_the_uapi_layout() {
+    const MD: &str = "__u32 data; __u32 data_end; __u32 data_meta; __u32 ingress_ifindex; __u32 rx_queue_index; __u32 egress_ifindex;";
+    // (tag, source, None: accepted / Some(reason))
+    let cases: Vec<(&str, String, Option<&str>)> = vec![
+        ("copy", format!("struct xdp_md {{ {MD} }} PAI;\nSEC(\"xdp\") int p(struct xdp_md *c) {{ return c->data_end - c->data + c->rx_queue_index; }}"), None),
+        (
+            "other_member",
+            "struct xdp_md { __u32 data; __u32 mark; __u32 a, b, c, d; } PAI;\nSEC(\"xdp\") int p(struct xdp_md *c) { return c->mark; }".into(),
+            Some("xdp_md.mark is not in the uapi layout"),
+        ),
+        (
+            "wide",
+            "struct xdp_md { __u64 data; __u64 data_end; } PAI;\nSEC(\"xdp\") int p(struct xdp_md *c) { return c->data_end; }".into(),
+            Some("xdp_md.data_end is at offset 8 here, 4 in the uapi layout"),
+        ),
+        (
+            "partial",
+            "struct xdp_md___part { __u32 data; __u32 data_end; } PAI;\nSEC(\"xdp\") int p(struct xdp_md___part *c) { return c->data_end - c->data; }".into(),
+            None,
+        ),
+        (
+            "indexed_root",
+            "struct xdp_md___part { __u32 data; __u32 data_end; } PAI;\nSEC(\"xdp\") int p(struct xdp_md___part *c) { return __builtin_preserve_access_index(c[1].data); }".into(),
+            Some("the access indexes struct xdp_md___part as an array ([1]), and it is 8 bytes here, 24 in the uapi header"),
+        ),
+        (
+            "moved",
+            "struct xdp_md { __u32 data_end; __u32 data; __u32 a, b, c, d; } PAI;\nSEC(\"xdp\") int p(struct xdp_md *c) { return c->data; }".into(),
+            Some("xdp_md.data is at offset 4 here, 0 in the uapi layout"),
+        ),
+        (
+            "array_for_int",
+            "struct udphdr { __u8 source[2]; __u16 dest; __u16 len; __u16 check; } PAI;\nSEC(\"xdp\") int p(struct udphdr *u) { return u->source[1]; }".into(),
+            Some("udphdr.source is __u8[2] here, an integer in the uapi layout"),
+        ),
+        (
+            "udp_copy",
+            "struct udphdr { __u16 source; __u16 dest; __u16 len; __u16 check; } PAI;\nSEC(\"xdp\") int p(struct udphdr *u) { return u->check; }".into(),
+            None,
+        ),
+        (
+            "typedef_root",
+            format!("typedef struct {{ {MD} }} PAI xdp_md_t;\nSEC(\"xdp\") int p(xdp_md_t *c) {{ return c->rx_queue_index; }}"),
+            Some("is a typedef, not a struct (libbpf would look for a kernel typedef of that name)"),
+        ),
+        (
+            "bitfield",
+            "struct tcphdr { __u16 source, dest; __u32 seq, ack_seq; __u16 res1:4, doff:4, flags:8; __u16 window, check, urg_ptr; } PAI;\nSEC(\"xdp\") int p(struct tcphdr *t) { return t->doff; }".into(),
+            Some("tcphdr.doff is a bitfield"),
+        ),
+        (
+            "union_root",
+            format!("union xdp_md {{ struct {{ {MD} }} s; __u32 data; }} PAI;\nSEC(\"xdp\") int p(union xdp_md *c) {{ return c->data; }}"),
+            Some("is a union, not a struct"),
+        ),
+    ];
+    for (tag, src, why) in cases {
+        let bytes = compile_bare(tag, &src);
+        let obj = elf::parse(&bytes).unwrap_or_else(|e| panic!("{tag}: {e}"));
+        let relos = &obj.program("p").unwrap().core_relos;
+        assert!(!relos.is_empty(), "{tag}: clang wrote no CO-RE relocation");
+        assert!(relos.iter().all(|r| r.kind == CoreReloKind::FieldByteOffset), "{tag}: {relos:?}");
+        let r = loader::load(obj, &LoadOptions::default());
+        match why {
+            None => {
+                let lo = r.unwrap_or_else(|e| panic!("{tag}: {}", e.message));
+                match tag {
+                    "copy" | "partial" => assert_eq!(run_xdp(&lo, "p", &[0; 100], None), 100, "{tag}"),
+                    _ => {}
+                }
+            }
+            Some(why) => {
+                let e = r.err().unwrap_or_else(|| panic!("{tag} loaded"));
+                assert_eq!(e.errno, Errno::EOPNOTSUPP, "{tag}");
+                assert!(e.message.contains(why), "{tag}: wanted {why:?} in {}", e.message);
+            }
+        }
+    }
+}
+
+/// The uapi layouts uxdp trusts, against the running kernel's own BTF when it has one: every
+/// member found by name as libbpf finds it (through anonymous members, first match), at the same
+/// offset, of the same size.
+#[test]
+fn uapi_layouts_match_the_running_kernels_btf() {
+    use uxdp::bpf::core::{Shape, UapiStruct, UAPI_STRUCTS};
+    let Ok(raw) = std::fs::read("/sys/kernel/btf/vmlinux") else {
+        eprintln!("no /sys/kernel/btf/vmlinux: skipping the check against the running kernel");
+        return;
+    };
+    let btf = Btf::parse(&raw).expect("the kernel's BTF parses");
+    fn find(btf: &Btf, id: u32, name: &str, base: u32) -> Option<(u32, u32)> {
+        let (_, t) = btf.skip_mods_and_typedefs(id).ok()?;
+        let (Kind::Struct { members, .. } | Kind::Union { members, .. }) = &t.kind else { return None };
+        for m in members {
+            if m.name.is_empty() {
+                if let Some(hit) = find(btf, m.type_id, name, base + m.bit_offset) {
+                    return Some(hit);
+                }
+            } else if m.name == name {
+                return Some((base + m.bit_offset, m.type_id));
+            }
+        }
+        None
+    }
+    fn check(btf: &Btf, id: u32, u: &UapiStruct, what: &str) {
+        assert_eq!(btf.resolve_size(id).unwrap(), u.size, "{what}: size");
+        for m in u.members {
+            let (bits, tid) = find(btf, id, m.name, 0).unwrap_or_else(|| panic!("{what}.{} is not in the kernel's BTF", m.name));
+            assert_eq!((bits, btf.resolve_size(tid).unwrap()), (m.offset * 8, m.size), "{what}.{}", m.name);
+            if let Shape::Composite(inner) = m.shape {
+                check(btf, tid, inner, &format!("{what}.{}", m.name));
+            }
+        }
+    }
+    for u in UAPI_STRUCTS {
+        let id = btf.find_by_name_kind(u.name, btf::KIND_STRUCT).unwrap_or_else(|| panic!("no struct {} in the kernel's BTF", u.name));
+        check(&btf, id, u, u.name);
+    }
+}
+
+/// libbpf itself, relocating the fixture against the running kernel's BTF (`bpftool -d gen
+/// min_core_btf` prints each relocation's local and target spec): uxdp's specs are libbpf's,
+/// word for word, and every relocation uxdp keeps is one libbpf relocates to the same offset.
+#[test]
+fn libbpf_relocates_what_uxdp_keeps_to_the_same_offset() {
+    if bpftool(&["version"]).is_none() || !std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
+        eprintln!("bpftool or /sys/kernel/btf/vmlinux missing: skipping the cross-check with libbpf");
+        return;
+    }
+    let obj_path = scratch("libbpf-core.o");
+    let out = scratch("libbpf-core.btf");
+    std::fs::write(&obj_path, &*fixture("core")).unwrap();
+    let o =
+        Command::new("bpftool").args(["-d", "gen", "min_core_btf", "/sys/kernel/btf/vmlinux"]).arg(&out).arg(&obj_path).output().unwrap();
+    let _ = std::fs::remove_file(&obj_path);
+    let _ = std::fs::remove_file(&out);
+    let log = String::from_utf8_lossy(&o.stderr).into_owned() + &String::from_utf8_lossy(&o.stdout);
+    // (section, relo #) -> (local spec, target spec or None)
+    let mut libbpf: HashMap<(String, usize), (String, Option<String>)> = HashMap::new();
+    for line in log.lines() {
+        let Some(rest) = line.strip_prefix("libbpf: prog '") else { continue };
+        let Some((sec, rest)) = rest.split_once("': relo #") else { continue };
+        let Some((n, rest)) = rest.split_once(": ") else { continue };
+        let Ok(n) = n.parse::<usize>() else { continue };
+        let spec_of = |s: &str| s.split_once("> ").map(|(_, spec)| spec.to_string());
+        let entry = libbpf.entry((sec.to_string(), n)).or_insert((String::new(), None));
+        if let Some(target) = rest.strip_prefix("matching candidate #0 ") {
+            entry.1 = spec_of(target);
+        } else if rest.starts_with('<') || rest.starts_with("kind <") {
+            entry.0 = spec_of(rest).unwrap_or_default();
+        }
+    }
+    if libbpf.is_empty() {
+        eprintln!("bpftool printed no CO-RE relocation (a libbpf without debug output?): skipping\n{log}");
+        return;
+    }
+    let obj = load("core");
+    let offset = |spec: &str| spec.rsplit_once(" @ offset ").map(|(_, o)| o.trim_end_matches(')').to_string());
+    let mut kept = 0;
+    let mut seen = HashSet::new();
+    for r in obj.programs.iter().flat_map(|p| &p.core_relos) {
+        if !seen.insert((r.section.clone(), r.index)) {
+            continue;
+        }
+        let (local, target) = libbpf.get(&(r.section.clone(), r.index)).unwrap_or_else(|| panic!("libbpf has no {}", r.describe()));
+        assert_eq!(&r.spec, local, "{}", r.describe());
+        if r.unsupported.is_none() {
+            kept += 1;
+            let target = target.as_ref().unwrap_or_else(|| panic!("libbpf found no target for kept {}", r.describe()));
+            assert_eq!(offset(target), offset(local), "{}: libbpf relocates it to {target}", r.describe());
+        }
+    }
+    assert!(kept >= 20, "{kept} kept relocations checked");
+    assert_eq!(seen.len(), raw_core_records(&fixture("core")).len(), "every record is some program's");
+}
+
+/// Where core.bpf.c's `.BTF.ext` lies, and its CO-RE table's first section ('xdp'): (the section's
+/// file range, the table's file offset).
+fn core_table(bytes: &[u8]) -> (std::ops::Range<usize>, usize) {
+    let ext = section_range(bytes, ".BTF.ext");
+    let w = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    let table = ext.start + w(ext.start + 4) + w(ext.start + 24);
+    (ext, table)
+}
+
+/// The offset in `.BTF`'s string section of a NUL-terminated string.
+fn btf_string(bytes: &[u8], s: &str) -> u32 {
+    let btf = section_range(bytes, ".BTF");
+    let w = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    let strings = &bytes[btf.start + w(btf.start + 4) + w(btf.start + 16)..btf.end];
+    let mut needle = vec![0u8];
+    needle.extend_from_slice(s.as_bytes());
+    needle.push(0);
+    strings.windows(needle.len()).position(|w| w == needle).unwrap_or_else(|| panic!("no string {s:?} in .BTF")) as u32 + 1
+}
+
+#[test]
+fn malformed_btf_ext_is_einval_naming_the_fault() {
+    let good = fixture("core").to_vec();
+    let (ext, table) = core_table(&good);
+    let put = |m: &mut Vec<u8>, at: usize, v: u32| m[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    let patched = |at: usize, v: u32| {
+        let mut m = good.clone();
+        put(&mut m, at, v);
+        m
+    };
+    let check = |bytes: &[u8], msgs: &[&str]| {
+        let e = open_err(bytes);
+        assert_eq!((e.errno, e.detail.op), (Errno::EINVAL, "bpf_object__open"), "{e}");
+        for msg in msgs {
+            assert!(e.message.contains(msg), "wanted {msg:?}: {e}");
+        }
+    };
+    assert_eq!(u32::from_le_bytes(good[table + 8..table + 12].try_into().unwrap()), 20, "the 'xdp' section has 20 records");
+    let rec = |n: usize, field: usize| table + 12 + 16 * n + 4 * field;
+    let insns_of_xdp = section_range(&good, "xdp").len() / 8;
+
+    // The header.
+    check(&patched(ext.start, 0x1234), &[".BTF.ext: bad magic 0x1234"]);
+    check(&patched(ext.start, 0x9feb), &["big-endian"]);
+    let mut m = good.clone();
+    m[ext.start + 2] = 2;
+    check(&m, &["unsupported version 2"]);
+    let mut m = good.clone();
+    m[ext.start + 3] = 1;
+    check(&m, &["unsupported flags 0x01"]);
+    check(&patched(ext.start + 4, 10_000), &["header length 10000 outside 24..="]);
+    check(&patched(ext.start + 4, 8), &["header length 8 outside"]);
+    check(&patched(ext.start + 4, 26), &["not a multiple of 4"]);
+    // The tables' bounds and framing.
+    check(&patched(ext.start + 28, 1 << 20), &["core_relo table at", "runs past the"]);
+    check(&patched(ext.start + 24, 0xffff_fff0), &["core_relo table at 4294967280+"]);
+    check(&patched(ext.start + 24, 2), &["core_relo table offset 2 is not 4-byte aligned"]);
+    check(&patched(table, 12), &["core_relo record size 12 (at least 16"]);
+    check(&patched(table, 18), &["core_relo record size 18"]);
+    check(&patched(table + 8, 0), &["core_relo section 'xdp' has 0 records"]);
+    check(&patched(table + 8, u32::MAX), &["core_relo section 'xdp': 4294967295 records of 16 bytes", "run past the table"]);
+    check(&patched(table + 8, 100), &["100 records of 16 bytes at byte 12 run past the table"]);
+    check(&patched(table + 4, 0x7fff_ffff), &["core_relo section name offset 2147483647 is not a string of .BTF"]);
+    check(&patched(table + 4, btf_string(&good, "license")), &["CO-RE relocations for section 'license', which is not a program section"]);
+    check(&patched(ext.start + 8 + 4, 1 << 20), &["func_info table at"]);
+    let func_table = ext.start + 32 + u32::from_le_bytes(good[ext.start + 8..ext.start + 12].try_into().unwrap()) as usize;
+    check(&patched(func_table, 4), &["func_info record size 4 (at least 8"]);
+    // One record: its instruction, type, access string and kind.
+    let at = |n: usize, off: u32| format!(".BTF.ext: CO-RE relocation #{n} of section 'xdp' (insn_off {off})");
+    check(&patched(rec(0, 0), 84), &[&at(0, 84), &format!("not an instruction of the {insns_of_xdp}-instruction section")]);
+    check(&patched(rec(3, 0), 1 << 20), &[&at(3, 1 << 20), "not an instruction"]);
+    check(&patched(rec(0, 1), 99_999), &["kind <byte_off>, access \"0:0\": type [99999] does not exist"]);
+    check(&patched(rec(0, 2), 0x7fff_fff0), &["access string offset 2147483632 is not a string of .BTF"]);
+    check(&patched(rec(0, 2), btf_string(&good, "xdp")), &["access string \"xdp\" is not colon-separated indices"]);
+    check(
+        &patched(rec(0, 2), btf_string(&good, "0:6:0:1:0:0:15")),
+        &["kind <byte_off>, access \"0:6:0:1:0:0:15\": member index 6 past the 6 members of [", "struct xdp_md"],
+    );
+    check(&patched(rec(0, 3), 13), &["unknown relocation kind 13"]);
+    check(&patched(rec(0, 3), 8), &["kind <type_exists>, access \"0:0\": a type relocation's access string must be \"0\", not \"0:0\""]);
+    check(&patched(rec(0, 3), 11), &["kind <enumval_value>, access \"0:0\": enum value relocation on [", "a STRUCT, not an enum"]);
+    // The instruction must be one libbpf patches, holding the local value.
+    let xdp = section_range(&good, "xdp");
+    let mut m = good.clone();
+    m[xdp.start + 8 * 11 + 2] = 8; // md_core's `r3 = *(u32 *)(r1 + 4)` now reads +8
+    check(&m, &[&at(1, 88), "unexpected insn #11 value: got 8, exp 4"]);
+    check(&patched(rec(0, 0), 12 * 8), &["insn #12 (ALU/ALU64, code 0x1f) takes a register"]);
+    check(&patched(rec(0, 0), 9 * 8), &["trying to relocate unrecognized insn #9, code 0x95"]);
+    // .BTF.ext with CO-RE relocations and no .BTF to read them with.
+    let shstr = section_range(&good, ".strtab");
+    let mut m = good.clone();
+    // clang shares the suffix: ".BTF" is the tail of ".rel.BTF".
+    let name = m[shstr.clone()].windows(9).position(|w| w == b".rel.BTF\0").unwrap() + shstr.start;
+    m[name + 7] = b'X';
+    check(&m, &["holds CO-RE relocations, and the object has no .BTF"]);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Never a panic.
 
 fn no_panic(bytes: &[u8]) {
@@ -1142,7 +1731,16 @@ fn every_truncation_is_an_error_not_a_panic() {
 fn fixture_and_section() -> impl Strategy<Value = (usize, Option<&'static str>)> {
     (
         0..FIXTURES.len(),
-        prop::sample::select(vec![None, Some(".BTF"), Some(".symtab"), Some(".maps"), Some(".relxdp"), Some(".text"), Some(".strtab")]),
+        prop::sample::select(vec![
+            None,
+            Some(".BTF"),
+            Some(".BTF.ext"),
+            Some(".symtab"),
+            Some(".maps"),
+            Some(".relxdp"),
+            Some(".text"),
+            Some(".strtab"),
+        ]),
     )
 }
 
@@ -1191,6 +1789,30 @@ proptest! {
             bytes[i..i + 4].copy_from_slice(&v.to_le_bytes());
         }
         no_panic(&bytes);
+    }
+
+    #[test]
+    fn core_relo_tables_never_panic(edits in prop::collection::vec((0usize..96, any::<u32>()), 1..4), small in any::<bool>()) {
+        // Word overwrites in core.bpf.c's CO-RE table (record size, section headers, records),
+        // with small values half the time so that offsets and indices land near real ones.
+        let good = fixture("core");
+        let (ext, table) = core_table(&good);
+        let mut bytes = good.to_vec();
+        for (word, v) in edits {
+            let at = (table + 4 * word).min(ext.end - 4);
+            let v = if small { v % 64 } else { v };
+            bytes[at..at + 4].copy_from_slice(&v.to_le_bytes());
+        }
+        no_panic(&bytes);
+        if let Ok(obj) = elf::parse(&bytes) {
+            for p in &obj.programs {
+                for r in &p.core_relos {
+                    prop_assert!(r.insn < p.insns.len());
+                    let _ = r.refusal();
+                }
+            }
+            let _ = loader::load(obj, &LoadOptions::default());
+        }
     }
 
     #[test]

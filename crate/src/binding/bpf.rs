@@ -120,15 +120,32 @@ fn info_json(object: &crate::bpf::elf::Object, loaded: &dyn Fn(&str) -> bool) ->
         .programs
         .iter()
         .map(|p| {
+            let core: Vec<String> = p
+                .core_relos
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{{\"index\":{},\"section\":{},\"insn\":{},\"kind\":{},\"spec\":{},\"accepted\":{},\"reason\":{}}}",
+                        r.index,
+                        json_str(&r.section),
+                        r.insn,
+                        json_str(r.kind.name()),
+                        json_str(&r.spec),
+                        r.unsupported.is_none(),
+                        r.unsupported.as_deref().map_or_else(|| "null".to_string(), json_str)
+                    )
+                })
+                .collect();
             format!(
-                "{{\"name\":{},\"section\":{},\"kind\":{},\"frags\":{},\"autoload\":{},\"loaded\":{},\"insns\":{}}}",
+                "{{\"name\":{},\"section\":{},\"kind\":{},\"frags\":{},\"autoload\":{},\"loaded\":{},\"insns\":{},\"coreRelos\":[{}]}}",
                 json_str(&p.name),
                 json_str(&p.section),
                 json_str(&format!("{:?}", p.kind)),
                 p.frags,
                 p.autoload,
                 loaded(&p.name),
-                p.insns.len()
+                p.insns.len(),
+                core.join(",")
             )
         })
         .collect();
@@ -477,7 +494,10 @@ pub fn bpf_object_check(bytes: &[u8], prog: Option<String>, helpers: Option<Vec<
                 Ok(LoadReport { accepted: true, code: String::new(), message: String::new(), log, insns: insns as u32 })
             }
             Err(e) => {
-                let spec = object.programs.iter().find(|p| p.name == e.program);
+                // The verifier's refusals point at an instruction: the listing runs up to it.
+                // Those before the verifier (libbpf's: CO-RE, section type, maps) have no pc and
+                // no listing, as bpftool prints only libbpf's lines for them.
+                let spec = object.programs.iter().find(|p| p.name == e.program).filter(|_| e.pc.is_some());
                 let mut log = spec.map(|s| listing(s, e.pc)).unwrap_or_default();
                 log.push_str(&e.log);
                 Ok(LoadReport { accepted: false, code: e.errno.name().into(), message: e.message.clone(), log, insns: 0 })

@@ -276,6 +276,9 @@ pub struct Type {
 #[derive(Clone, Debug, Default)]
 pub struct Btf {
     types: Vec<Type>,
+    /// The string section, for names other sections refer to by offset (`.BTF.ext`'s section
+    /// names and CO-RE access strings).
+    strings: Vec<u8>,
 }
 
 fn btf_err(message: impl Into<String>) -> XdpError {
@@ -455,7 +458,7 @@ impl Btf {
             pos = extra + extra_len;
         }
 
-        let btf = Btf { types };
+        let btf = Btf { types, strings: strings.to_vec() };
         let count = btf.types.len() as u64;
         for (id, ty) in btf.types.iter().enumerate() {
             if let Some(bad) = ty.kind.references().into_iter().find(|&r| r as u64 >= count) {
@@ -468,6 +471,14 @@ impl Btf {
             }
         }
         Ok(btf)
+    }
+
+    /// The NUL-terminated string at `off` of the string section (lossily UTF-8), as other
+    /// sections refer to names; None when `off` is past the section or the string has no NUL.
+    pub fn string_at(&self, off: u32) -> Option<String> {
+        let tail = self.strings.get(off as usize..).filter(|t| !t.is_empty())?;
+        let end = tail.iter().position(|&b| b == 0)?;
+        Some(String::from_utf8_lossy(&tail[..end]).into_owned())
     }
 
     /// All types, `void` at index 0.

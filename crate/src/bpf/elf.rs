@@ -15,6 +15,7 @@ use object::read::elf::{FileHeader as _, SectionHeader as _, Sym as _};
 use object::LittleEndian as LE;
 
 use super::btf::{self, Btf, Kind as BtfKind};
+use super::core::{self as co_re, BtfExt, CoreRelo};
 use super::insn::{self, Insn};
 use crate::errno::{Errno, Result, XdpError};
 
@@ -171,6 +172,11 @@ pub struct ProgramSpec {
     /// - kfunc calls: call src=BPF_PSEUDO_KFUNC_CALL, imm = index in `Object::externs`;
     /// - ksym addresses (`bpf_ksym_exists`): lddw src=BPF_PSEUDO_BTF_ID, imm = extern index.
     pub insns: Vec<Insn>,
+    /// The CO-RE relocations of these instructions (the entry function's and its subprograms'),
+    /// `insn` numbered in `insns`, in instruction order. uxdp does not apply them: the
+    /// instructions hold clang's local values, and the loader refuses the program if any
+    /// relocation is one whose kernel value may differ ([`CoreRelo::unsupported`]).
+    pub core_relos: Vec<CoreRelo>,
 }
 
 impl ProgramSpec {
@@ -265,6 +271,16 @@ impl Object {
                 yes(p.autoload),
                 p.insns.len()
             );
+            for r in &p.core_relos {
+                match &r.unsupported {
+                    None => {
+                        let _ = writeln!(s, "    CO-RE {}: the uapi layout's, kept", r.describe());
+                    }
+                    Some(why) => {
+                        let _ = writeln!(s, "    CO-RE {}: not applied, the load is refused ({why})", r.describe());
+                    }
+                }
+            }
         }
         let _ = writeln!(s, "maps ({}):", self.maps.len());
         for m in &self.maps {
@@ -611,6 +627,8 @@ struct Loader<'a> {
     funcs: Vec<Func>,
     relocs: HashMap<(usize, usize), Reloc>,
     insns: HashMap<usize, Vec<Insn>>,
+    /// CO-RE relocations by (section, instruction index in it).
+    core_relos: BTreeMap<(usize, usize), Vec<CoreRelo>>,
 }
 
 impl<'a> Loader<'a> {
@@ -647,6 +665,7 @@ impl<'a> Loader<'a> {
             funcs: Vec::new(),
             relocs: HashMap::new(),
             insns: HashMap::new(),
+            core_relos: BTreeMap::new(),
         };
         for (index, sh) in table.enumerate() {
             let idx = index.0;
@@ -761,6 +780,7 @@ impl<'a> Loader<'a> {
         self.collect_data_maps()?;
         self.collect_externs()?;
         self.collect_funcs()?;
+        self.collect_core_relos()?;
         self.collect_prog_relocs()?;
         let programs = self.link_programs()?;
         self.collect_map_relocs(&programs)?;
@@ -992,6 +1012,37 @@ impl<'a> Loader<'a> {
         Ok(())
     }
 
+    /// `.BTF.ext`: its header and record tables checked, and every CO-RE relocation resolved
+    /// against the object's BTF and judged (see [`co_re`]). As libbpf, a relocation outside any
+    /// function (a `__weak` subprogram a linker dropped) is skipped.
+    fn collect_core_relos(&mut self) -> Result<()> {
+        let Some(raw) = self.btf_ext_raw else { return Ok(()) };
+        let Some(btf) = self.btf.as_ref() else {
+            // libbpf ignores .BTF.ext without .BTF; relocations would be ignored with it.
+            let header = co_re::ExtHeader::parse(raw)?;
+            if header.core_relo.1 != 0 {
+                return Err(err(".BTF.ext holds CO-RE relocations, and the object has no .BTF to read them with"));
+            }
+            return Ok(());
+        };
+        let ext = BtfExt::parse(raw, btf)?;
+        for table in &ext.core_relos {
+            let sec = self.sections.iter().position(|s| s.name == table.section && s.kind == SecKind::Prog).ok_or_else(|| {
+                err(format!(".BTF.ext: CO-RE relocations for section '{}', which is not a program section", table.section))
+            })?;
+            let insns = self.insns.get(&sec).map(Vec::as_slice).unwrap_or(&[]);
+            for (index, rec) in table.records.iter().enumerate() {
+                let idx = rec.insn_off as usize / 8;
+                if rec.insn_off % 8 == 0 && idx < insns.len() && self.func_at(sec, idx).is_none() {
+                    continue;
+                }
+                let relo = co_re::resolve(btf, &table.section, index, rec, insns)?;
+                self.core_relos.entry((sec, idx)).or_default().push(relo);
+            }
+        }
+        Ok(())
+    }
+
     /// The function of `sec` holding instruction `idx`.
     fn func_at(&self, sec: usize, idx: usize) -> Option<&Func> {
         self.funcs.iter().find(|f| f.sec == sec && f.start <= idx && idx < f.start + f.len)
@@ -1129,13 +1180,13 @@ impl<'a> Loader<'a> {
             }
             let section = self.sections[f.sec].name.clone();
             let (kind, frags, autoload) = section_kind(&section);
-            let insns = self.link(f)?;
-            programs.push(ProgramSpec { name: f.name.clone(), section, kind, frags, autoload, insns });
+            let (insns, core_relos) = self.link(f)?;
+            programs.push(ProgramSpec { name: f.name.clone(), section, kind, frags, autoload, insns, core_relos });
         }
         Ok(programs)
     }
 
-    fn link(&self, main: &Func) -> Result<Vec<Insn>> {
+    fn link(&self, main: &Func) -> Result<(Vec<Insn>, Vec<CoreRelo>)> {
         let sec_insns = |sec: usize| self.insns.get(&sec).map(Vec::as_slice).unwrap_or(&[]);
         let mut out: Vec<Insn> = sec_insns(main.sec)[main.start..main.start + main.len].to_vec();
         // (section, function start) -> where that function starts in `out`.
@@ -1236,7 +1287,18 @@ impl<'a> Loader<'a> {
                 stack.extend(appended);
             }
         }
-        Ok(out)
+        // Each placed function's CO-RE relocations, renumbered where it landed.
+        let mut core_relos = Vec::new();
+        for (&(sec, start), &out_start) in &placed {
+            let Some(f) = self.func_at(sec, start) else { continue };
+            for (_, relos) in self.core_relos.range((sec, start)..(sec, start + f.len)) {
+                for r in relos {
+                    core_relos.push(CoreRelo { insn: out_start + (r.sec_insn - start), ..r.clone() });
+                }
+            }
+        }
+        core_relos.sort_by_key(|r| (r.insn, r.index));
+        Ok((out, core_relos))
     }
 
     /// `.rel.maps`: the `.values = { [i] = &x }` initialisers of prog arrays and map-in-maps.

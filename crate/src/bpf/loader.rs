@@ -157,6 +157,20 @@ fn link(
             format!("libbpf: prog '{name}': missing BPF prog type, check ELF section name '{}'", spec.section),
         ));
     }
+    // uxdp does not apply CO-RE relocations: a program runs only if every relocated instruction
+    // already holds the kernel's value (see bpf::core). libbpf relocates before the kernel sees
+    // the program, so this comes first, with libbpf's EOPNOTSUPP for what it cannot relocate.
+    let refused: Vec<String> = spec.core_relos.iter().filter_map(|r| r.refusal()).collect();
+    if let Some(first) = refused.first() {
+        let more = match refused.len() {
+            1 => String::new(),
+            n => format!(" (and {} more unsupported CO-RE relocations)", n - 1),
+        };
+        let mut e = refuse(name, Errno::EOPNOTSUPP, None, format!("{first}{more}"));
+        // The log names the program on each line, as libbpf's `prog '...': relo #N: ...` lines do.
+        e.log = refused.iter().map(|r| format!("prog '{name}': {r}\n")).collect();
+        return Err(e);
+    }
     let mut insns = spec.insns.clone();
     let mut kfuncs: Vec<Callable> = Vec::new();
     let mut kfunc_index: HashMap<usize, i32> = HashMap::new();

@@ -1,4 +1,4 @@
-//! The BPF engine: load clang-built objects ([`elf`], [`btf`]), assemble and disassemble the
+//! The BPF engine: load clang-built objects ([`elf`], [`btf`], CO-RE relocations in [`core`]), assemble and disassemble the
 //! bpf_conformance text dialect ([`asm`], [`disasm`]), check instruction encodings ([`validate`]),
 //! and run programs ([`vm`]) over typed memory ([`memory`]) with maps ([`maps`]), helpers
 //! ([`helpers`]), kfuncs ([`kfuncs`]) and BPF_PROG_TEST_RUN ([`test_run`]).
@@ -8,6 +8,7 @@ pub mod attach;
 pub mod btf;
 pub mod conformance;
 pub mod context;
+pub mod core;
 pub mod disasm;
 pub mod elf;
 pub mod helpers;
