@@ -522,14 +522,19 @@ const sessionCounts = new Map<string, number>()
  * it, e.g. map contents after runs).
  */
 export class KernelObject {
-  private seq = 0
+  private runs = 0
   private constructor(
     readonly build: BpfBuild,
     private readonly live: () => LivePin | undefined,
     private readonly session: string | undefined,
   ) {}
 
-  static load(b: BpfBuild, opts: { session?: boolean } = {}): KernelObject {
+  /**
+   * `session`: the object is fresh and its questions form a sequence, named after the test and how
+   * many objects of this build the test loaded before (counted per `label`, so that two sides of a
+   * comparison loading the same build ask the same questions).
+   */
+  static load(b: BpfBuild, opts: { session?: boolean; label?: string } = {}): KernelObject {
     const name = b.source.replace(/\.bpf\.c$/, '')
     // a fresh session has a live object of its own
     let own: LivePin | Extract<LoadAnswer, { accepted: false }> | undefined
@@ -539,8 +544,9 @@ export class KernelObject {
     let session: string | undefined
     if (opts.session) {
       const t = testName()
-      const n = sessionCounts.get(t) ?? 0
-      sessionCounts.set(t, n + 1)
+      const counter = `${t}\0${b.key}\0${opts.label ?? ''}`
+      const n = sessionCounts.get(counter) ?? 0
+      sessionCounts.set(counter, n + 1)
       session = `${t}#${n}`
     }
     const obj = new KernelObject(b, () => (MODE === 'record' || current().live ? livePin(live()) : undefined), session)
@@ -548,14 +554,17 @@ export class KernelObject {
     return obj
   }
 
+  /** Where in its session a question stands: after how many runs (only runs change the object). */
   private sessionKey(): string | undefined {
-    return this.session === undefined ? undefined : `${this.session}/${this.seq++}`
+    return this.session === undefined ? undefined : `${this.session}/${this.runs}`
   }
 
   run(prog: string, packet: Uint8Array, opts: RunOptions = {}): RunAnswer {
     const { dataIn, ctxIn, what } = testRunInput(packet, opts)
     const pin = this.live()
-    return ask<RunAnswer>(runRequest(this.build, prog, dataIn, ctxIn, this.sessionKey()), `test_run of ${prog} in ${this.build.what} on ${what}`, pin ? () => pin.run(dataIn, ctxIn, prog) : undefined, runComparable)
+    const session = this.sessionKey()
+    this.runs++
+    return ask<RunAnswer>(runRequest(this.build, prog, dataIn, ctxIn, session), `test_run of ${prog} in ${this.build.what} on ${what}`, pin ? () => pin.run(dataIn, ctxIn, prog) : undefined, runComparable)
   }
 
   /** The map's entries (`bpftool map dump`), as libbpf names maps ('.bss' for global data). */
