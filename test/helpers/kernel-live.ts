@@ -11,6 +11,9 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { arch, release, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import type { XdpMd } from '../../lib/bpf'
+
+export type { XdpMd }
 
 export const KERNEL_SRC_DIR = resolve(__dirname, '..', 'kernel')
 const BPFFS = '/sys/fs/bpf'
@@ -37,15 +40,6 @@ export const ERRNO_NAMES: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 3:
 
 export type Availability = { ok: true; kernel: string } | { ok: false; reason: string }
 
-/** struct xdp_md as BPF_PROG_TEST_RUN's ctx_in / ctx_out. */
-export interface XdpMd {
-  data: number
-  dataEnd: number
-  dataMeta: number
-  ingressIfindex: number
-  rxQueueIndex: number
-  egressIfindex: number
-}
 
 export function encodeMd(md: Partial<XdpMd>): Buffer {
   const b = Buffer.alloc(24)
