@@ -1,4 +1,4 @@
-import { call, checkInt, UxdpError } from './errors'
+import { call, checkInt, checkOptions, optBool, UxdpError } from './errors'
 import { native, type FrameHandle, type SkbHandle, type XdpFrameHandle } from './native'
 
 /**
@@ -61,7 +61,7 @@ export class MetadataKeyRegistry {
   readonly #bySlot = new Map<bigint, MetadataKeyInfo>()
 
   constructor(options: { strict?: boolean } = {}) {
-    this.strict = options.strict === true
+    this.strict = optBool('strict', checkOptions<{ strict: boolean }>('MetadataKeyRegistry', options, ['strict']).strict) ?? false
   }
 
   /** The key for `name`: the lowest free slot below 61, or the same key again for the same name and
