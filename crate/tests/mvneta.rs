@@ -630,7 +630,9 @@ fn several_rx_queues_by_rss_and_the_highest_with_frames_is_polled_first() {
 #[test]
 fn ring_sizes_above_the_maxima_are_refused_as_ethtool_refuses_them() {
     for (rx, tx) in [(513, 1024), (512, 1025), (4096, 4096)] {
-        let e = Mvneta::new(MvnetaConfig { rx_ring_size: rx, tx_ring_size: tx, ..cfg(1500) }).err().expect("refused");
+        let Err(e) = Mvneta::new(MvnetaConfig { rx_ring_size: rx, tx_ring_size: tx, ..cfg(1500) }) else {
+            panic!("rings of {rx}/{tx} accepted")
+        };
         assert_eq!(e.errno, Errno::EINVAL);
         assert!(e.message.starts_with("requested ring size exceeds maximum"), "{}", e.message);
         assert_eq!(e.detail.limit, Some(if rx > 512 { 512 } else { 1024 }));
