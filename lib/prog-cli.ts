@@ -86,20 +86,22 @@ async function run(args: string[], out: Out, err: Out): Promise<number> {
   const timeout = timeoutArg === undefined ? undefined : /^\d+(\.\d+)?$/.test(timeoutArg) ? Number(timeoutArg) : NaN
   if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) throw new UxdpError('EINVAL', `--timeout takes a positive number of seconds, got ${timeoutArg}`)
   const json = p.flags.has('--json')
-  const data = readInput(dataIn, 'data')
-  const object = BpfObject.open(path, { prog: str(p, '--prog') })
-  const program = object.program(str(p, '--prog'))
+  // From here on Ctrl-C stops the run (at the next slice of the loop) instead of killing the process.
   const interrupt = new AbortController()
   const onSigint = () => interrupt.abort()
   process.on('SIGINT', onSigint)
   let r
   try {
-    r = await program.testRunAsync({ data, repeat, timeoutMs: timeout === undefined ? undefined : timeout * 1000, signal: interrupt.signal })
-  } catch (e) {
-    if (!(e instanceof UxdpError)) throw e
-    if (json) out(JSON.stringify({ error: e.code, errno: e.errno, message: e.message }))
-    else err(`Error: failed to run program: ${e.message.replace(/\s*\n\s*/g, ' ')}`)
-    return e.code === 'EINTR' ? 130 : 1
+    const data = readInput(dataIn, 'data')
+    const program = BpfObject.open(path, { prog: str(p, '--prog') }).program(str(p, '--prog'))
+    try {
+      r = await program.testRunAsync({ data, repeat, timeoutMs: timeout === undefined ? undefined : timeout * 1000, signal: interrupt.signal })
+    } catch (e) {
+      if (!(e instanceof UxdpError)) throw e
+      if (json) out(JSON.stringify({ error: e.code, errno: e.errno, message: e.message }))
+      else err(`Error: failed to run program: ${e.message.replace(/\s*\n\s*/g, ' ')}`)
+      return e.code === 'EINTR' ? 130 : 1
+    }
   } finally {
     process.off('SIGINT', onSigint)
   }
