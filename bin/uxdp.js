@@ -1,3 +1,20 @@
 #!/usr/bin/env node
 'use strict'
-process.exitCode = require('../dist/cli.js').main(process.argv.slice(2))
+const cli = require('../dist/cli.js')
+
+// A failure is one line on stderr and exit status 1, whatever throws it and when.
+function die(e) {
+  console.error(cli.errorLine(e))
+  if (process.env.UXDP_DEBUG && e instanceof Error) console.error(e.stack)
+  process.exit(cli.errorStatus(e))
+}
+process.on('uncaughtException', die)
+process.on('unhandledRejection', die)
+// A reader that went away (`uxdp ... | head`) ends the output quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => (e && e.code === 'EPIPE' ? process.exit(process.exitCode ?? 0) : die(e)))
+}
+
+const status = cli.main(process.argv.slice(2))
+if (typeof status === 'number') process.exitCode = status
+else status.then((code) => (process.exitCode = code), die)

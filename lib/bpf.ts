@@ -1,17 +1,11 @@
 import { readFileSync } from 'node:fs'
-import { call, checkBytes, checkInt, checkU32, ERRNO, UxdpError, type ErrnoName } from './errors'
+import { call, checkBytes, checkInt, checkOptions, checkU32, describe, ERRNO, fsError, optBool, optMillis, optString, UxdpError, type ErrnoName } from './errors'
 import { native } from './native'
+import { decodeMd, encodeMd, type XdpMd } from './xdpmd'
 import { checkCalls, ESTABLISHED_PROG_TYPES, helpersFor, kernelKfuncNamesFor, KfuncRegistry, PROG_TYPE_IDS, SEED_KFUNCS, type ProgTypeName } from './policy'
 
-/** `struct xdp_md` as BPF_PROG_TEST_RUN's ctx_in and ctx_out carry it. */
-export interface XdpMd {
-  data: number
-  dataEnd: number
-  dataMeta: number
-  ingressIfindex: number
-  rxQueueIndex: number
-  egressIfindex: number
-}
+
+export type { XdpMd } from './xdpmd'
 
 export interface TestRunOptions {
   /** data_in: metadata (ctx.data bytes) then the packet. */
@@ -20,7 +14,23 @@ export interface TestRunOptions {
   ctx?: Partial<XdpMd>
   /** Runs on the same buffer, as the kernel's repeat does; the duration is the average. */
   repeat?: number
+  /**
+   * A time budget for the repeat loop, in milliseconds: once it is used up the loop stops and the
+   * run fails with ETIMEDOUT, saying how many runs completed. The engine reads the clock between
+   * slices of runs (about once a millisecond), not per run.
+   */
+  timeoutMs?: number
 }
+
+export interface TestRunAsyncOptions extends TestRunOptions {
+  /** Aborting it stops the repeat loop at the next slice: the run fails with EINTR, as the
+   * kernel's loop stops on a pending signal. */
+  signal?: AbortSignal
+}
+
+const TEST_RUN_KEYS = ['data', 'ctx', 'repeat', 'timeoutMs'] as const
+/** Milliseconds a slice of an asynchronous test_run runs before yielding to the event loop. */
+const ASYNC_SLICE_MS = 20
 
 export interface TestRunResult {
   retval: number
@@ -147,23 +157,11 @@ function bytesOf(source: string | Uint8Array): Uint8Array {
     try {
       return readFileSync(source)
     } catch (e) {
-      throw new UxdpError('ENOENT', `cannot read ${source}: ${(e as Error).message}`, { op: 'bpf_object__open' })
+      throw fsError(e, 'cannot read', source)
     }
   }
-  return checkBytes('object', source)
-}
-
-function encodeMd(md: Partial<XdpMd>, dataLength: number): Buffer {
-  const b = Buffer.alloc(24)
-  const data = md.data ?? 0
-  const fields = [data, md.dataEnd ?? dataLength, md.dataMeta ?? 0, md.ingressIfindex ?? 0, md.rxQueueIndex ?? 0, md.egressIfindex ?? 0]
-  fields.forEach((v, i) => b.writeUInt32LE(checkU32(`ctx field ${i}`, v), i * 4))
-  return b
-}
-
-function decodeMd(b: Buffer): XdpMd {
-  const u = (i: number) => b.readUInt32LE(i * 4)
-  return { data: u(0), dataEnd: u(1), dataMeta: u(2), ingressIfindex: u(3), rxQueueIndex: u(4), egressIfindex: u(5) }
+  if (!(source instanceof Uint8Array)) throw new UxdpError('EINVAL', `an object file is a path or its bytes (a Buffer or Uint8Array), got ${describe(source)}`)
+  return source
 }
 
 export interface ObjectDescription {
@@ -208,6 +206,7 @@ export interface LoadReport {
 
 /** What `bpftool prog load` would say about an object, without keeping it loaded. */
 export function checkLoad(source: string | Uint8Array, options: Pick<LoadOptions, 'prog' | 'seedKfuncs' | 'devBound' | 'registry' | 'policy'> = {}): LoadReport {
+  options = checkLoadOptions('checkLoad', options, ['prog', 'seedKfuncs', 'devBound', 'registry', 'policy'])
   const bytes = bytesOf(source)
   let policy: { helpers?: number[]; kfuncs?: string[] } = {}
   try {
@@ -269,6 +268,41 @@ function applyPolicy(bytes: Uint8Array, options: LoadOptions, registry: KfuncReg
   return { helpers: [...helpers], kfuncs: [...kfuncs] }
 }
 
+const LOAD_KEYS = ['prog', 'helpers', 'kfuncs', 'seedKfuncs', 'userKfuncs', 'registry', 'devBound', 'policy', 'nrCpus', 'jit'] as const
+
+/** Checks load options: known keys, and each of the right type. */
+function checkLoadOptions(what: string, options: unknown, keys: readonly (keyof LoadOptions)[] = LOAD_KEYS): LoadOptions {
+  const o = checkOptions<LoadOptions>(what, options, keys)
+  optString('prog', o.prog)
+  for (const k of ['seedKfuncs', 'devBound', 'policy', 'jit'] as const) optBool(k, o[k])
+  if (o.helpers !== undefined) {
+    if (!Array.isArray(o.helpers)) throw new UxdpError('EINVAL', `helpers must be an array of helper ids, got ${describe(o.helpers)}`)
+    o.helpers.forEach((id, i) => checkInt(`helpers[${i}]`, id, 0, 0x7fffffff))
+  }
+  if (o.kfuncs !== undefined) {
+    if (!Array.isArray(o.kfuncs) || o.kfuncs.some((k) => typeof k !== 'string')) throw new UxdpError('EINVAL', `kfuncs must be an array of kfunc names, got ${describe(o.kfuncs)}`)
+  }
+  if (o.userKfuncs !== undefined && (o.userKfuncs === null || typeof o.userKfuncs !== 'object' || Array.isArray(o.userKfuncs))) {
+    throw new UxdpError('EINVAL', `userKfuncs must be an object of functions by kfunc name, got ${describe(o.userKfuncs)}`)
+  }
+  if (o.registry !== undefined && !(o.registry instanceof KfuncRegistry)) throw new UxdpError('EINVAL', `registry must be a KfuncRegistry, got ${describe(o.registry)}`)
+  return o
+}
+
+/** Checks test_run options and returns them converted for the engine. */
+function testRunArgs(options: unknown, extra: readonly string[] = []): { data: Uint8Array; ctx?: Buffer; repeat: number; timeoutMs?: number } {
+  if (options === undefined) throw new UxdpError('EINVAL', 'testRun takes options with at least data (data_in)')
+  const o = checkOptions<TestRunAsyncOptions>('testRun', options, [...TEST_RUN_KEYS, ...extra] as (keyof TestRunAsyncOptions)[])
+  const data = checkBytes('data', o.data)
+  const repeat = o.repeat === undefined ? 1 : checkInt('repeat', o.repeat, 0, 0xffffffff)
+  const ctx = o.ctx === undefined ? undefined : encodeMd(o.ctx, data.length)
+  return { data, ctx, repeat, timeoutMs: optMillis('timeoutMs', o.timeoutMs) }
+}
+
+function runResult(r: ReturnType<typeof native.bpfTestRun>): TestRunResult {
+  return { retval: r.retval, dataOut: r.dataOut, durationNs: r.durationNs, ctxOut: decodeMd(r.ctxOut), insns: r.insns, trace: r.trace }
+}
+
 /**
  * An object file as `bpf_object__open` + `bpf_object__load` make it: every autoload program loaded
  * (or the one asked for), maps created and shared between its programs, global data initialised,
@@ -296,6 +330,7 @@ export class BpfObject {
   /** Opens and loads an object file (a path or its bytes). Refusals throw UxdpError with the
    * verifier's or libbpf's words. */
   static open(source: string | Uint8Array, options: LoadOptions = {}): BpfObject {
+    options = checkLoadOptions('BpfObject.open', options)
     const bytes = bytesOf(source)
     const registry = new KfuncRegistry()
     for (const k of options.registry?.list() ?? []) registry.register({ ...k, args: k.args, flags: k.flags }, options.registry!.get(k.name)!.impl)
@@ -400,17 +435,55 @@ export class Program {
 
   /** Opens an object and returns one of its programs (`prog`, or the first loaded one). */
   static load(source: string | Uint8Array, options: LoadOptions = {}): Program {
+    options = checkLoadOptions('Program.load', options)
     return BpfObject.open(source, options).program(options.prog)
   }
 
-  /** BPF_PROG_TEST_RUN: same split, same ctx_in rules, same errors as the kernel's. */
+  /**
+   * BPF_PROG_TEST_RUN: same split, same ctx_in rules, same errors as the kernel's. XDP programs
+   * only for now: another type is refused with ENOTSUPP (-524), as the kernel refuses a type it
+   * has no test_run for. `timeoutMs` bounds the repeat loop (ETIMEDOUT).
+   */
   testRun(options: TestRunOptions): TestRunResult {
     this.object.check()
-    const data = checkBytes('data', options.data)
-    const repeat = options.repeat === undefined ? 1 : checkInt('repeat', options.repeat, 0, 0xffffffff)
-    const ctx = options.ctx === undefined ? undefined : encodeMd(options.ctx, data.length)
-    const r = call(() => native.bpfTestRun(this.object.handle, this.name, data, ctx, repeat))
-    return { retval: r.retval, dataOut: r.dataOut, durationNs: r.durationNs, ctxOut: decodeMd(r.ctxOut), insns: r.insns, trace: r.trace }
+    const { data, ctx, repeat, timeoutMs } = testRunArgs(options)
+    return runResult(call(() => native.bpfTestRun(this.object.handle, this.name, data, ctx, repeat, timeoutMs)))
+  }
+
+  /**
+   * `testRun` that yields to the event loop every ~20 ms of runs, so that a long repeat loop can be
+   * stopped: aborting `signal` fails it with EINTR (how many runs completed in the message), and
+   * `timeoutMs` with ETIMEDOUT. The runs are the same loop on the same buffer as `testRun`'s,
+   * and the average duration counts the runs' time only.
+   */
+  async testRunAsync(options: TestRunAsyncOptions): Promise<TestRunResult> {
+    this.object.check()
+    const { data, ctx, repeat: asked, timeoutMs } = testRunArgs(options, ['signal'])
+    const signal = (options as TestRunAsyncOptions).signal
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new UxdpError('EINVAL', `signal must be an AbortSignal, got ${describe(signal)}`)
+    const repeat = Math.max(asked, 1)
+    const run = call(() => native.bpfTestRunStart(this.object.handle, this.name, data, ctx))
+    const start = performance.now()
+    let done = 0
+    const stopped = (code: 'EINTR' | 'ETIMEDOUT'): UxdpError =>
+      new UxdpError(
+        code,
+        code === 'EINTR' ? `interrupted after ${done} of ${repeat} runs` : `time budget of ${timeoutMs} ms used up after ${done} of ${repeat} runs`,
+        { op: 'bpf_prog_test_run', length: done, limit: repeat },
+      )
+    try {
+      for (;;) {
+        if (signal?.aborted) throw stopped('EINTR')
+        const left = timeoutMs === undefined ? Infinity : timeoutMs - (performance.now() - start)
+        if (left <= 0 && done > 0) throw stopped('ETIMEDOUT')
+        done += call(() => native.bpfTestRunStep(run, repeat - done, Math.max(0, Math.min(ASYNC_SLICE_MS, left))))
+        if (done >= repeat) break
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+      return runResult(call(() => native.bpfTestRunFinish(run, true))!)
+    } finally {
+      native.bpfTestRunFinish(run, false)
+    }
   }
 
   map(name: string): BpfMap {

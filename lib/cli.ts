@@ -16,8 +16,9 @@ commands:
                 --write-pcap P  write what was sent to P-tx.pcap and what the stack got to P-pass.pcap
   prog load OBJ [--prog NAME] [--json]
               load an object as bpftool would (structural checks); exit 0 accepted, 1 refused
-  prog run OBJ [--prog NAME] --data-in FILE [--data-out FILE] [--repeat N] [--json]
-              BPF_PROG_TEST_RUN of an XDP program
+  prog run OBJ [--prog NAME] --data-in FILE [--data-out FILE] [--repeat N] [--timeout SECONDS] [--json]
+              BPF_PROG_TEST_RUN of an XDP program (XDP only for now); --timeout bounds the
+              repeat loop (ETIMEDOUT), Ctrl-C stops it (EINTR, exit 130)
   prog show OBJ [--json]
               programs, sections, maps and kfuncs of an object
   prog dump OBJ [--prog NAME]
@@ -40,54 +41,89 @@ function demo(args: string[], out: (line: string) => void, err: (line: string) =
     const a = args[i]
     if (a === '--json') json = true
     else if (a === '--native') native = true
-    else if (a === '--pcap' && i + 1 < args.length) pcap = args[++i]
-    else if (a === '--write-pcap' && i + 1 < args.length) writePcap = args[++i]
-    else if (a === '--frames' && i + 1 < args.length) {
-      frames = Number(args[++i])
-      if (!Number.isInteger(frames) || frames < 0) throw new UxdpError('EINVAL', `--frames takes a non-negative integer, got ${args[i]}`)
+    else if (a === '--pcap' || a === '--write-pcap' || a === '--frames') {
+      if (i + 1 >= args.length) throw new UxdpError('EINVAL', `${a} needs a value`)
+      const v = args[++i]
+      if (a === '--pcap') pcap = v
+      else if (a === '--write-pcap') writePcap = v
+      else {
+        frames = /^\d+$/.test(v) ? Number(v) : NaN
+        if (!Number.isSafeInteger(frames)) throw new UxdpError('EINVAL', `--frames takes a non-negative integer, got ${v}`)
+      }
     } else throw new UxdpError('EINVAL', `unknown demo option ${a}`)
   }
   const result = runNicDemo({ frames, pcap, native, writePcap, progress: json ? undefined : err })
   return printDemo(result, json, out)
 }
 
-/** Runs the CLI; returns the process exit code. */
-export function main(args: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): number {
-  const [command, ...rest] = args
+/** Any message on one line. */
+function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\s*\n\s*/g, ' ').replace(/[\x00-\x1f\x7f]/g, '.').trim()
+}
+
+/**
+ * The one line a failed command prints on stderr: `Error: <what> (<ERRNO>)`. UxdpError messages
+ * already end with their errno; Node's system errors (fs: ENOENT, EACCES, EISDIR...) are named by
+ * their code; anything else is an internal error (EFAULT), its stack shown only with UXDP_DEBUG=1.
+ */
+export function errorLine(e: unknown): string {
+  if (e instanceof UxdpError) return `Error: ${oneLine(e.message)}`
+  const code = (e as NodeJS.ErrnoException | undefined)?.code
+  const message = e instanceof Error ? e.message : String(e)
+  if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) return `Error: ${oneLine(message.replace(new RegExp(`^${code}: `), ''))} (${code})`
+  return `Error: internal error: ${oneLine(message)} (EFAULT)`
+}
+
+/** The exit status for a failed command: 130 for an interrupted one (as after SIGINT), else 1. */
+export function errorStatus(e: unknown): number {
+  return e instanceof UxdpError && e.code === 'EINTR' ? 130 : 1
+}
+
+/** Runs the CLI; returns the process exit code (a promise of it for commands that wait, such as
+ * `prog run`). A failure prints one line on stderr (see `errorLine`), never a stack trace. */
+export function main(args: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): number | Promise<number> {
+  const fail = (e: unknown): number => {
+    err(errorLine(e))
+    if (process.env.UXDP_DEBUG && e instanceof Error && !(e instanceof UxdpError)) err(e.stack ?? '')
+    return errorStatus(e)
+  }
   try {
-    switch (command) {
-      case '--version':
-      case '-V':
-      case 'version':
-        out(version)
-        return 0
-      case 'demo':
-        return demo(rest, out, err)
-      case 'tour':
-        return runTour(out)
-      case 'prog':
-        return prog(rest, out, err)
-      case 'conformance':
-        return conformance(rest, out)
-      case 'asm':
-        return asm(rest, out)
-      case 'disasm':
-        return disasm(rest, out)
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        out(USAGE)
-        return 0
-      default:
-        err(`uxdp: unknown command '${command}'\n${USAGE}`)
-        return 2
-    }
+    const r = command(args, out, err)
+    return typeof r === 'number' ? r : r.catch(fail)
   } catch (e) {
-    if (e instanceof UxdpError) {
-      err(`uxdp: ${e.message}`)
-      return 1
-    }
-    throw e
+    return fail(e)
+  }
+}
+
+function command(args: string[], out: (line: string) => void, err: (line: string) => void): number | Promise<number> {
+  const [command, ...rest] = args
+  switch (command) {
+    case '--version':
+    case '-V':
+    case 'version':
+      out(version)
+      return 0
+    case 'demo':
+      return demo(rest, out, err)
+    case 'tour':
+      return runTour(out)
+    case 'prog':
+      return prog(rest, out, err)
+    case 'conformance':
+      return conformance(rest, out)
+    case 'asm':
+      return asm(rest, out)
+    case 'disasm':
+      return disasm(rest, out)
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      out(USAGE)
+      return 0
+    default:
+      err(`Error: unknown command '${command}' (EINVAL); usage: uxdp <command> [options], the commands are listed by 'uxdp help'`)
+      return 2
   }
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 
-import { UxdpError } from './errors'
+import { fsError, UxdpError } from './errors'
 import { DevMap, Mvneta, NativeXdpProgram, XDP_DROP, XDP_PASS, XDP_TX, type XdpContext } from './mvneta'
 import { PcapWriter, readCapture } from './pcap'
 
@@ -138,7 +138,13 @@ export function runNicDemo(options: DemoOptions = {}): DemoResult {
     let source: Iterable<Buffer>
     let total: number
     if (options.pcap !== undefined) {
-      const packets = readCapture(readFileSync(options.pcap))
+      let bytes: Buffer
+      try {
+        bytes = readFileSync(options.pcap)
+      } catch (e) {
+        throw fsError(e, 'cannot read', options.pcap)
+      }
+      const packets = readCapture(bytes)
       source = packets.map((p) => p.data)
       total = packets.length
     } else {

@@ -1,4 +1,4 @@
-import { call, checkBytes, checkU32, UxdpError } from './errors'
+import { call, checkBytes, checkOptions, checkU32, optString, UxdpError } from './errors'
 import { Frame, Skb } from './frame'
 import { native, type DynptrHandle } from './native'
 import type { RingBuffer } from './ringbuf'
@@ -100,8 +100,8 @@ export class Dynptr {
    * may write packets (default `sched_cls`, writable). */
   static fromSkb(skb: Skb, options: { flags?: Flags; progType?: ProgType } = {}): Dynptr {
     if (!(skb instanceof Skb)) throw new UxdpError('EINVAL', 'fromSkb takes an Skb')
-    if (typeof options !== 'object' || options === null) throw new UxdpError('EINVAL', 'fromSkb options must be an object')
-    const h = call(() => native.dynptrFromSkb(skb.handle, flagsOf(options.flags), options.progType ?? 'sched_cls'))
+    const o = checkOptions<{ flags: Flags; progType: ProgType }>('Dynptr.fromSkb', options, ['flags', 'progType'])
+    const h = call(() => native.dynptrFromSkb(skb.handle, flagsOf(o.flags), optString('progType', o.progType) ?? 'sched_cls'))
     return new Dynptr(h, { kind: 'skb', skb })
   }
 

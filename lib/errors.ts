@@ -5,6 +5,7 @@ export const ERRNO = {
   ENOENT: 2,
   ESRCH: 3,
   EINTR: 4,
+  EIO: 5,
   E2BIG: 7,
   EBADF: 9,
   EAGAIN: 11,
@@ -14,9 +15,15 @@ export const ERRNO = {
   EBUSY: 16,
   EEXIST: 17,
   ENODEV: 19,
+  ENOTDIR: 20,
+  EISDIR: 21,
   EINVAL: 22,
+  EMFILE: 24,
   ENOSPC: 28,
+  EROFS: 30,
+  EPIPE: 32,
   ERANGE: 34,
+  ENAMETOOLONG: 36,
   ELOOP: 40,
   EBADRQC: 56,
   ENODATA: 61,
@@ -24,6 +31,7 @@ export const ERRNO = {
   EMSGSIZE: 90,
   EOPNOTSUPP: 95,
   ENETDOWN: 100,
+  ETIMEDOUT: 110,
   ENOTSUPP: 524,
 } as const
 
@@ -83,7 +91,7 @@ export function fromNative(e: unknown): unknown {
     return new UxdpError(p.code, p.message, { op: p.op, offset: p.offset, length: p.length, limit: p.limit, panic: p.panic })
   }
   const code = (e as { code?: unknown }).code
-  if (typeof code === 'string' && /^(InvalidArg|NumberExpected|StringExpected|ObjectExpected|ArrayExpected|BigintExpected)$/.test(code)) {
+  if (typeof code === 'string' && /^(InvalidArg|[A-Za-z]+Expected)$/.test(code)) {
     return new UxdpError('EINVAL', e.message)
   }
   return e
@@ -100,7 +108,7 @@ export function call<T>(f: () => T): T {
 
 export function checkInt(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new UxdpError('EINVAL', `${name} must be an integer from ${min} to ${max}, got ${String(value)}`)
+    throw new UxdpError('EINVAL', `${name} must be an integer from ${min} to ${max}, got ${typeof value === 'number' ? String(value) : describe(value)}`)
   }
   return value
 }
@@ -111,4 +119,111 @@ export const checkI32 = (name: string, v: unknown) => checkInt(name, v, -0x80000
 export function checkBytes(name: string, value: unknown): Uint8Array {
   if (!(value instanceof Uint8Array)) throw new UxdpError('EINVAL', `${name} must be a Buffer or Uint8Array`)
   return value
+}
+
+/** How a bad value reads in a message: its type and, for short ones, the value. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  switch (typeof value) {
+    case 'string':
+      return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`
+    case 'number':
+    case 'bigint':
+    case 'boolean':
+      return `${typeof value} ${String(value)}`
+    case 'undefined':
+      return 'undefined'
+    case 'function':
+      return 'a function'
+    default:
+      return value instanceof Uint8Array ? `a ${value.constructor.name}` : 'an object'
+  }
+}
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0]
+    d[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const t = d[j]
+      d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1))
+      prev = t
+    }
+  }
+  return d[b.length]
+}
+
+/**
+ * Checks an options argument: `undefined` is no options; anything else must be an object (not an
+ * array, not a string) whose keys are all known. An unknown key is EINVAL naming the closest known
+ * one, so that a typo (`linerLength`) is never silently ignored. Keys set to `undefined` are fine.
+ */
+export function checkOptions<T extends object>(what: string, options: unknown, known: readonly (keyof T & string)[]): Partial<T> {
+  if (options === undefined) return {}
+  if (options === null || typeof options !== 'object' || Array.isArray(options) || options instanceof Uint8Array) {
+    throw new UxdpError('EINVAL', `${what}: options must be an object, got ${describe(options)}`)
+  }
+  for (const key of Object.keys(options)) {
+    if ((known as readonly string[]).includes(key)) continue
+    const near = [...known].sort((a, b) => editDistance(key, a) - editDistance(key, b))[0]
+    const hint = near !== undefined && editDistance(key, near) <= Math.max(2, near.length / 3) ? ` (did you mean '${near}'?)` : ''
+    throw new UxdpError('EINVAL', `${what}: unknown option '${key}'${hint}; the options are ${known.join(', ')}`)
+  }
+  return options as Partial<T>
+}
+
+/** An optional boolean option: undefined, true or false, nothing else. */
+export function optBool(name: string, value: unknown): boolean | undefined {
+  if (value === undefined || typeof value === 'boolean') return value
+  throw new UxdpError('EINVAL', `${name} must be true or false, got ${describe(value)}`)
+}
+
+/** An optional integer option in [min, max]. */
+export function optInt(name: string, value: unknown, min: number, max: number): number | undefined {
+  return value === undefined ? undefined : checkInt(name, value, min, max)
+}
+
+/** An optional string option, one of `allowed` when given. */
+export function optString<S extends string>(name: string, value: unknown, allowed?: readonly S[]): S | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || (allowed && !(allowed as readonly string[]).includes(value))) {
+    throw new UxdpError('EINVAL', `${name} must be ${allowed ? `one of ${allowed.map((a) => `'${a}'`).join(', ')}` : 'a string'}, got ${describe(value)}`)
+  }
+  return value as S
+}
+
+/** A time budget in milliseconds: a non-negative finite number (fractions allowed). */
+export function optMillis(name: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new UxdpError('EINVAL', `${name} must be a non-negative finite number of milliseconds, got ${describe(value)}`)
+  }
+  return value
+}
+
+/** Node's description of a system error code ("no such file or directory"), from its message. */
+function systemDescription(e: NodeJS.ErrnoException): string {
+  const m = /^[A-Z0-9]+: ([^,]+)/.exec(e.message)
+  return m ? m[1] : e.message
+}
+
+/**
+ * Turns an error thrown by Node's `fs` (or any error with a system `code`) into a `UxdpError`:
+ * `${verb} ${path}: no such file or directory (ENOENT)`. Codes outside `ERRNO` become EIO with the
+ * code in the message.
+ */
+export function fsError(e: unknown, verb: string, path: string): UxdpError {
+  if (e instanceof UxdpError) return e
+  const err = e as NodeJS.ErrnoException
+  const code = typeof err?.code === 'string' ? err.code : undefined
+  if (code && code in ERRNO) return new UxdpError(code as ErrnoName, `${verb} ${path}: ${systemDescription(err)}`)
+  return new UxdpError('EIO', `${verb} ${path}: ${err instanceof Error ? systemDescription(err) : String(e)}${code ? ` [${code}]` : ''}`)
+}
+
+/** A required boolean argument. */
+export function checkBool(name: string, value: unknown): boolean {
+  if (typeof value === 'boolean') return value
+  throw new UxdpError('EINVAL', `${name} must be true or false, got ${describe(value)}`)
 }

@@ -1,8 +1,9 @@
-import { call, checkBytes, checkI32, checkU32, UxdpError } from './errors'
+import { call, checkBytes, checkI32, checkInt, checkOptions, checkU32, describe, optBool, UxdpError } from './errors'
 import { frameMetadataBackend, MetadataStore, skbMetadataBackend, xdpFrameMetadataBackend } from './kvstore'
 import { native, type BatchHandle, type FrameHandle, type SkbHandle, type XdpFrameHandle } from './native'
 import { PagePool } from './pool'
 import { LOC_NONE, ViewRegistry } from './views'
+import { encodeMd } from './xdpmd'
 
 /** `XDP_FLAGS_HAS_FRAGS`: the buffer is non-linear; its skb_shared_info is valid. */
 export const XDP_FLAGS_HAS_FRAGS = 1
@@ -22,7 +23,9 @@ export interface FrameOptions {
   meta?: Uint8Array
   /** false models a driver without metadata support (`data_meta = data + 1`). Default true. */
   metaSupported?: boolean
-  /** Packet bytes to keep linear (clamped to what fits: 3520 with 4 KiB pages). */
+  /** Packet bytes to keep linear: 14 (an Ethernet header) up to what the linear part holds (3520
+   * with 4 KiB pages and the default headroom), else EINVAL; a shorter packet is all linear.
+   * test_run's own rules (clamping, a shorter linear part before frags) are `Frame.fromTestRun`'s. */
   linearLength?: number
   /** Packet bytes per frag. Default: a whole page. */
   fragLength?: number
@@ -38,6 +41,39 @@ export interface FrameOptions {
   rxqFragSize?: number
   ifindex?: number
   queueIndex?: number
+}
+
+const FRAME_OPTION_KEYS = [
+  'pool',
+  'headroom',
+  'meta',
+  'metaSupported',
+  'linearLength',
+  'fragLength',
+  'fragOffset',
+  'fragTruesize',
+  'frameSize',
+  'maxFrags',
+  'rxqFragSize',
+  'ifindex',
+  'queueIndex',
+] as const satisfies readonly (keyof FrameOptions)[]
+
+/** `struct xdp_md` as BPF_PROG_TEST_RUN's ctx_in, for `Frame.fromTestRun`. */
+export interface TestRunCtx {
+  /** Metadata length: the first `data` bytes of the input are metadata (multiple of 4, at most 252). */
+  data?: number
+  /** End of the linear part, counted from the start of the input (metadata included); default the
+   * whole input. Clamped to what the linear part holds; may leave fewer than 14 bytes there. */
+  dataEnd?: number
+  /** Must be 0. */
+  dataMeta?: number
+  /** 0 or 1 (test_run's loopback device); ENODEV for any other. */
+  ingressIfindex?: number
+  /** 0 (the loopback has one RX queue); needs `ingressIfindex`. */
+  rxQueueIndex?: number
+  /** Must be 0. */
+  egressIfindex?: number
 }
 
 export interface FrameLayout {
@@ -83,6 +119,8 @@ export interface PerfSample {
   data: Buffer
 }
 
+const RXQ_KEYS = ['ifindex', 'queueIndex', 'fragSize'] as const
+
 function optionalU32(name: string, v: number | undefined): number | undefined {
   return v === undefined ? undefined : checkU32(name, v)
 }
@@ -122,9 +160,10 @@ export class Frame {
    * default), EINVAL for fewer than 14 bytes or impossible options. */
   static fromBytes(bytes: Uint8Array, options: FrameOptions = {}): Frame {
     checkBytes('bytes', bytes)
-    const { pool = PagePool.default, meta, ...rest } = options
-    if (!(pool instanceof PagePool)) throw new UxdpError('EINVAL', 'pool must be a PagePool')
+    const { pool = PagePool.default, meta, ...rest } = checkOptions<FrameOptions>('Frame.fromBytes', options, FRAME_OPTION_KEYS)
+    if (!(pool instanceof PagePool)) throw new UxdpError('EINVAL', `pool must be a PagePool, got ${describe(pool)}`)
     if (meta !== undefined) checkBytes('meta', meta)
+    optBool('metaSupported', rest.metaSupported)
     const numeric = {
       headroom: optionalU32('headroom', rest.headroom),
       linearLength: optionalU32('linearLength', rest.linearLength),
@@ -146,6 +185,23 @@ export class Frame {
         }),
     )
     return new Frame(handle)
+  }
+
+  /**
+   * The frame BPF_PROG_TEST_RUN builds for an XDP program, by the engine's own test_run code:
+   * `data` is data_in (the metadata, `ctxIn.data` bytes, then the packet) and `ctxIn` is ctx_in.
+   * The kernel's rules apply, not `fromBytes`'s: `dataEnd` is clamped to what the linear part
+   * holds (3520 bytes), a linear part shorter than an Ethernet header is accepted when frags follow
+   * (the packet as a whole needs 14 bytes), metadata must be a multiple of 4 and at most 252 bytes,
+   * and ctx_in's EINVAL/ENODEV checks are test_run's. Without `ctxIn`, the split of a test_run
+   * without ctx_in.
+   */
+  static fromTestRun(data: Uint8Array, ctxIn?: TestRunCtx, options: { pool?: PagePool } = {}): Frame {
+    checkBytes('data', data)
+    const { pool = PagePool.default } = checkOptions<{ pool: PagePool }>('Frame.fromTestRun', options, ['pool'])
+    if (!(pool instanceof PagePool)) throw new UxdpError('EINVAL', `pool must be a PagePool, got ${describe(pool)}`)
+    const ctx = ctxIn === undefined ? undefined : encodeMd(ctxIn, data.length, 'ctxIn')
+    return new Frame(call(() => native.frameFromTestRun(pool.handle, data, ctx)))
   }
 
   /** @internal */
@@ -333,7 +389,8 @@ export class Frame {
   /** The packet, linear part then frags; with `{ meta: true }`, what test_run's data_out holds
    * (from data_meta on). */
   toBytes(options: { meta?: boolean } = {}): Buffer {
-    return call(() => native.frameToBytes(this.#h, Boolean(options.meta)))
+    const { meta } = checkOptions<{ meta: boolean }>('toBytes', options, ['meta'])
+    return call(() => native.frameToBytes(this.#h, optBool('meta', meta) ?? false))
   }
 
   /** The linear part and each frag, with live views of their bytes. */
@@ -351,6 +408,8 @@ export class Frame {
 
   /** Changes the receive queue the helpers see (its frag size decides whether frags can grow). */
   setRxQueue(rxq: RxQueueInfo): void {
+    if (rxq === undefined) throw new UxdpError('EINVAL', 'setRxQueue takes { ifindex, queueIndex, fragSize }')
+    checkOptions<RxQueueInfo>('setRxQueue', rxq, RXQ_KEYS)
     call(() =>
       native.frameSetRxq(this.#h, {
         ifindex: optionalU32('ifindex', rxq.ifindex),
@@ -535,13 +594,6 @@ export class FrameBatch {
   }
 }
 
-function checkInt(name: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new UxdpError('EINVAL', `${name} must be an integer from ${min} to ${max}, got ${String(v)}`)
-  }
-  return v
-}
-
 /** Batch records hold i32 words, so offsets and lengths are limited to 2^31 - 1 there. */
 function checkInt31(name: string, v: unknown): number {
   return checkInt(name, v, 0, 0x7fffffff)
@@ -620,6 +672,7 @@ export class XdpFrame {
   /** `xdp_convert_frame_to_buff`, as cpumap/devmap do before a second program. The new buffer's
    * queue has no frag size unless given (so frags cannot grow there, as in the kernel). */
   toFrame(rxq: RxQueueInfo = {}): Frame {
+    checkOptions<RxQueueInfo>('toFrame', rxq, RXQ_KEYS)
     const q = {
       ifindex: optionalU32('ifindex', rxq.ifindex),
       queueIndex: optionalU32('queueIndex', rxq.queueIndex),
@@ -631,6 +684,7 @@ export class XdpFrame {
   /** `__xdp_build_skb_from_frame`: an skb around the same memory, frags kept in place, then
    * `eth_type_trans` for the receiving device. */
   toSkb(dev: { ifindex?: number; devAddr?: Uint8Array } = {}): Skb {
+    checkOptions<{ ifindex: number; devAddr: Uint8Array }>('toSkb', dev, ['ifindex', 'devAddr'])
     const ifindex = checkU32('ifindex', dev.ifindex ?? 1)
     const devAddr = dev.devAddr === undefined ? undefined : Buffer.from(checkBytes('devAddr', dev.devAddr))
     return new Skb(call(() => native.xdpFrameToSkb(this.#h, { ifindex, devAddr })))

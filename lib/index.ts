@@ -22,6 +22,7 @@ export {
   type RxQueueInfo,
   type Segment,
   type SkbInfo,
+  type TestRunCtx,
 } from './frame'
 export { Dynptr, DYNPTR_MAX_SIZE, dynptrFunctions, type DynptrFunction, type DynptrKind, type ProgType } from './dynptr'
 export {
@@ -62,6 +63,7 @@ export {
   type ObjectDescription,
   type ProgramInfo,
   type ProgramKind,
+  type TestRunAsyncOptions,
   type TestRunOptions,
   type TestRunResult,
   type XdpMd,

@@ -1,4 +1,4 @@
-import { call, checkInt, UxdpError } from './errors'
+import { call, checkInt, checkOptions, optBool, UxdpError } from './errors'
 import { native, type FrameHandle, type SkbHandle, type XdpFrameHandle } from './native'
 
 /**
@@ -61,7 +61,7 @@ export class MetadataKeyRegistry {
   readonly #bySlot = new Map<bigint, MetadataKeyInfo>()
 
   constructor(options: { strict?: boolean } = {}) {
-    this.strict = options.strict === true
+    this.strict = optBool('strict', checkOptions<{ strict: boolean }>('MetadataKeyRegistry', options, ['strict']).strict) ?? false
   }
 
   /** The key for `name`: the lowest free slot below 61, or the same key again for the same name and
@@ -186,7 +186,9 @@ export function skbMetadataBackend(handle: SkbHandle): MetadataBackend {
 
 function encodeValue(value: MetadataValue): Uint8Array {
   if (value instanceof Uint8Array) return value
-  if (typeof value === 'object' && value !== null) {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    checkOptions<{ u16: number; u32: number; u64: bigint }>('a metadata value', value, ['u16', 'u32', 'u64'])
+    if (Object.keys(value).length !== 1) throw new UxdpError('EINVAL', 'a metadata value object has exactly one of u16, u32, u64', { op: 'xdp_kv_set' })
     if ('u16' in value) {
       const b = Buffer.alloc(2)
       b.writeUInt16LE(checkInt('u16', value.u16, 0, 0xffff))

@@ -1,5 +1,5 @@
 import { Program } from './bpf'
-import { call, checkInt, checkU32, UxdpError } from './errors'
+import { call, checkBool, checkInt, checkOptions, checkU32, describe, optBool, optString, UxdpError } from './errors'
 import { Frame } from './frame'
 import { KV_KEY_HW_HASH, KV_KEY_HW_TIMESTAMP, MetadataKeyRegistry, type MetadataStore } from './kvstore'
 import { native } from './native'
@@ -96,6 +96,33 @@ export interface MvnetaOptions {
   /** The registry programs resolve metadata key names through (`ctx.metadata`); default
    * `MetadataKeyRegistry.default`, shared by everything in the process like a deployment's. */
   metadataKeys?: MetadataKeyRegistry
+}
+
+const NIC_OPTION_KEYS = [
+  'ifindex',
+  'mac',
+  'mtu',
+  'rxQueues',
+  'txQueues',
+  'rxRingSize',
+  'txRingSize',
+  'rxHints',
+  'hwbm',
+  'xdpFeatures',
+  'quirks',
+  'cpu',
+  'rxChecksum',
+  'captureTx',
+  'rss',
+  'poolMaxInFlight',
+  'stackLimit',
+  'maxRxFrame',
+  'metadataKeys',
+] as const satisfies readonly (keyof MvnetaOptions)[]
+
+/** Options of the NativeXdpProgram constructors. */
+function fragsOption(what: string, options: unknown): boolean {
+  return optBool('frags', checkOptions<{ frags: boolean }>(what, options, ['frags']).frags) ?? true
 }
 
 /** A packet the host stack received (XDP_PASS, or no program). */
@@ -384,7 +411,7 @@ export class NativeXdpProgram {
   /** Returns `action` for every frame. */
   static verdict(action: number, options: { frags?: boolean } = {}): NativeXdpProgram {
     checkU32('action', action)
-    return new NativeXdpProgram('verdict', options.frags ?? true, action)
+    return new NativeXdpProgram('verdict', fragsOption('NativeXdpProgram.verdict', options), action)
   }
   static drop(options: { frags?: boolean } = {}): NativeXdpProgram {
     return NativeXdpProgram.verdict(XDP_DROP, options)
@@ -394,11 +421,14 @@ export class NativeXdpProgram {
   }
   /** Swaps the Ethernet addresses and sends the frame back out (XDP_TX). */
   static reflect(options: { frags?: boolean } = {}): NativeXdpProgram {
-    return new NativeXdpProgram('reflect', options.frags ?? true)
+    return new NativeXdpProgram('reflect', fragsOption('NativeXdpProgram.reflect', options))
   }
   /** Redirects every frame to `target`. */
   static redirect(target: Target, options: { frags?: boolean } = {}): NativeXdpProgram {
-    return new NativeXdpProgram('redirect', options.frags ?? true, undefined, target)
+    if (!(target instanceof Mvneta) && !(typeof target === 'object' && target !== null && target.map instanceof CpuMap)) {
+      throw new UxdpError('EINVAL', `a redirect target is a Mvneta or { map: CpuMap, cpu }, got ${describe(target)}`)
+    }
+    return new NativeXdpProgram('redirect', fragsOption('NativeXdpProgram.redirect', options), undefined, target)
   }
   /** The main job's program (frags-aware): UDP to port 9 → DROP, 7 → TX (addresses swapped),
    * 4789 → REDIRECT to `target` (PASS without one), anything else → PASS. */
@@ -451,27 +481,29 @@ export class Mvneta {
   readonly metadataKeys: MetadataKeyRegistry
 
   constructor(options: MvnetaOptions = {}) {
-    if (typeof options !== 'object' || options === null) throw new UxdpError('EINVAL', 'options must be an object')
+    options = checkOptions<MvnetaOptions>('Mvneta', options, NIC_OPTION_KEYS)
     if (options.metadataKeys !== undefined && !(options.metadataKeys instanceof MetadataKeyRegistry)) {
-      throw new UxdpError('EINVAL', 'metadataKeys must be a MetadataKeyRegistry')
+      throw new UxdpError('EINVAL', `metadataKeys must be a MetadataKeyRegistry, got ${describe(options.metadataKeys)}`)
     }
     this.metadataKeys = options.metadataKeys ?? MetadataKeyRegistry.default
     const hints = options.rxHints
     let rxHints: number | undefined
     if (hints === false) rxHints = 0
-    else if (typeof hints === 'object' && hints !== null) {
-      rxHints = (hints.hash === false ? 0 : 2) | (hints.timestamp === false ? 0 : 1) | (hints.vlan === false ? 0 : 4)
-    } else if (hints !== undefined && hints !== true) throw new UxdpError('EINVAL', 'rxHints must be a boolean or an object')
+    else if (typeof hints === 'object' && hints !== null && !Array.isArray(hints)) {
+      const h = checkOptions<{ hash: boolean; timestamp: boolean; vlan: boolean }>('rxHints', hints, ['hash', 'timestamp', 'vlan'])
+      rxHints =
+        (optBool('rxHints.hash', h.hash) === false ? 0 : 2) | (optBool('rxHints.timestamp', h.timestamp) === false ? 0 : 1) | (optBool('rxHints.vlan', h.vlan) === false ? 0 : 4)
+    } else if (hints !== undefined && hints !== true) throw new UxdpError('EINVAL', `rxHints must be a boolean or { hash, timestamp, vlan }, got ${describe(hints)}`)
     let xdpFeatures: number | undefined
     if (Array.isArray(options.xdpFeatures)) {
       xdpFeatures = 0
       for (const f of options.xdpFeatures) {
-        if (!(f in FEATURE_BITS)) throw new UxdpError('EINVAL', `unknown XDP feature ${String(f)}`)
+        if (typeof f !== 'string' || !(f in FEATURE_BITS)) throw new UxdpError('EINVAL', `unknown XDP feature ${String(f)}; the features are ${Object.keys(FEATURE_BITS).join(', ')}`)
         xdpFeatures |= FEATURE_BITS[f]
       }
     } else if (options.xdpFeatures !== undefined) xdpFeatures = checkU32('xdpFeatures', options.xdpFeatures)
     const u32 = (name: string, v: number | undefined) => (v === undefined ? undefined : checkU32(name, v))
-    const q = options.quirks ?? {}
+    const q = checkOptions<MvnetaQuirks>('quirks', options.quirks, ['fcsInFragsSize', 'dropSplitFrames', 'txUnwind'])
     this.handle = call(() =>
       native.nicCreate({
         ifindex: u32('ifindex', options.ifindex),
@@ -482,13 +514,17 @@ export class Mvneta {
         rxRingSize: u32('rxRingSize', options.rxRingSize),
         txRingSize: u32('txRingSize', options.txRingSize),
         rxHints,
-        hwbm: options.hwbm,
+        hwbm: optBool('hwbm', options.hwbm),
         xdpFeatures,
-        quirks: { fcsInFragsSize: q.fcsInFragsSize, dropSplitFrames: q.dropSplitFrames, txUnwind: q.txUnwind },
+        quirks: {
+          fcsInFragsSize: optBool('quirks.fcsInFragsSize', q.fcsInFragsSize),
+          dropSplitFrames: optBool('quirks.dropSplitFrames', q.dropSplitFrames),
+          txUnwind: optBool('quirks.txUnwind', q.txUnwind),
+        },
         cpu: u32('cpu', options.cpu),
-        rxCsum: options.rxChecksum,
-        captureTx: options.captureTx,
-        rss: options.rss,
+        rxCsum: optBool('rxChecksum', options.rxChecksum),
+        captureTx: optBool('captureTx', options.captureTx),
+        rss: optBool('rss', options.rss),
         poolMaxInFlight: u32('poolMaxInFlight', options.poolMaxInFlight),
         stackLimit: u32('stackLimit', options.stackLimit),
         maxRxFrame: u32('maxRxFrame', options.maxRxFrame),
@@ -565,6 +601,9 @@ export class Mvneta {
    */
   attachXdp(program: XdpProgramFunction | NativeXdpProgram | Program | null, options: { frags?: boolean; needs?: XdpNeed[] } = {}): void {
     this.#checkOpen()
+    checkOptions<{ frags: boolean; needs: XdpNeed[] }>('attachXdp', options, ['frags', 'needs'])
+    optBool('frags', options.frags)
+    if (options.needs !== undefined && !Array.isArray(options.needs)) throw new UxdpError('EINVAL', `needs must be an array of actions or feature names, got ${describe(options.needs)}`)
     if (program === null) {
       call(() => native.nicDetach(this.handle))
       this.#program = null
@@ -584,7 +623,6 @@ export class Mvneta {
       if (options.frags !== undefined && options.frags !== program.frags) {
         throw new UxdpError('EINVAL', `program '${program.name}' was loaded ${program.frags ? 'with' : 'without'} frags support (its section is '${program.section}')`)
       }
-      if (program.kind !== 'Xdp') throw new UxdpError('EINVAL', `program '${program.name}' is a ${program.kind} program, not XDP`)
       const bindings = program.object.maps
         .filter((m) => [14, 16, 25].includes(m.type))
         .flatMap((m) => [...program.object.map(m.name).targets].map(([key, t]) => ({ map: m.name, key, target: this.targetId(t as Target) })))
@@ -616,13 +654,13 @@ export class Mvneta {
   /** `ip link set up/down`: down drops what is on the rings and gives every buffer back. */
   setUp(up: boolean): void {
     this.#checkOpen()
-    call(() => native.nicSetUp(this.handle, Boolean(up)))
+    call(() => native.nicSetUp(this.handle, checkBool('up', up)))
   }
 
   /** Holds the transmit side of the link (descriptors wait, TX rings fill) or lets it go. */
   setTxPaused(paused: boolean): void {
     this.#checkOpen()
-    call(() => native.nicSetTxPaused(this.handle, Boolean(paused)))
+    call(() => native.nicSetTxPaused(this.handle, checkBool('paused', paused)))
   }
 
   /** Fault injection: after `after` more successes, the next DMA mapping (ndo_xdp_xmit) or skb
@@ -640,6 +678,8 @@ export class Mvneta {
    */
   offer(frames: Uint8Array | OfferedFrame | Iterable<Uint8Array | OfferedFrame>, options: { queue?: number } = {}): number {
     this.#checkOpen()
+    checkOptions<{ queue: number }>('offer', options, ['queue'])
+    const queue = options.queue === undefined ? -1 : checkInt('queue', options.queue, 0, 7)
     const list: OfferedFrame[] = []
     let items: Iterable<Uint8Array | OfferedFrame>
     if (frames instanceof Uint8Array) items = [frames]
@@ -677,7 +717,6 @@ export class Mvneta {
         errors[i] = RX_ERRORS[o.error]
       }
     }
-    const queue = options.queue === undefined ? -1 : checkInt('queue', options.queue, 0, 7)
     return call(() => native.nicOffer(this.handle, data, lengths, queue, timestamps, errors))
   }
 
@@ -690,6 +729,11 @@ export class Mvneta {
    */
   transmit(frames: Uint8Array | Iterable<Uint8Array>, options: { checksumOffload?: boolean } = {}): number {
     this.#checkOpen()
+    const { checksumOffload } = checkOptions<{ checksumOffload: boolean }>('transmit', options, ['checksumOffload'])
+    optBool('checksumOffload', checksumOffload)
+    if (!(frames instanceof Uint8Array) && (frames === null || typeof frames !== 'object' || !(Symbol.iterator in frames))) {
+      throw new UxdpError('EINVAL', `transmit takes a packet or an iterable of packets, got ${describe(frames)}`)
+    }
     const list = frames instanceof Uint8Array ? [frames] : [...frames]
     if (list.length === 0) return 0
     const lengths = new Uint32Array(list.length)
@@ -704,7 +748,7 @@ export class Mvneta {
       data.set(f, at)
       at += f.length
     }
-    return call(() => native.nicTransmit(this.handle, data, lengths, Boolean(options.checksumOffload)))
+    return call(() => native.nicTransmit(this.handle, data, lengths, checksumOffload ?? false))
   }
 
   #ensureSlots(n: number): void {
@@ -764,9 +808,11 @@ export class Mvneta {
   /** Polls until the RX rings are empty (at most `maxPolls` times); totals. */
   run(options: { budget?: number; maxPolls?: number } = {}): PollResult {
     const total: PollResult = { rxPackets: 0, rxDescriptors: 0, txReclaimed: 0, redirect: { sent: 0, devmapDrops: 0, cpumapEnqueued: 0, cpumapDrops: 0, targetGone: 0 } }
-    const max = options.maxPolls ?? 1_000_000
+    const o = checkOptions<{ budget: number; maxPolls: number }>('run', options, ['budget', 'maxPolls'])
+    const max = o.maxPolls === undefined ? 1_000_000 : checkInt('maxPolls', o.maxPolls, 0, 0x7fffffff)
+    const budget = o.budget === undefined ? 64 : checkInt('budget', o.budget, 1, 0x7fffffff)
     for (let i = 0; i < max; i++) {
-      const r = this.poll(options.budget ?? 64)
+      const r = this.poll(budget)
       total.rxPackets += r.rxPackets
       total.rxDescriptors += r.rxDescriptors
       total.txReclaimed += r.txReclaimed
@@ -835,6 +881,7 @@ export class Mvneta {
   /** A ring's indexes and counters. */
   ring(kind: 'rx' | 'tx', queue = 0): RingState {
     this.#checkOpen()
+    optString('kind', kind ?? null, ['rx', 'tx'])
     checkInt('queue', queue, 0, 7)
     const r = call(() => native.nicRing(this.handle, kind === 'tx', queue, -1))
     if (Buffer.isBuffer(r)) throw new UxdpError('EFAULT', 'unexpected descriptor bytes')
@@ -846,6 +893,7 @@ export class Mvneta {
   /** Descriptor `index` of a ring, decoded from its 32 little-endian bytes. */
   descriptor(kind: 'rx' | 'tx', queue: number, index: number): Descriptor {
     this.#checkOpen()
+    optString('kind', kind ?? null, ['rx', 'tx'])
     checkInt('queue', queue, 0, 7)
     checkU32('index', index)
     const raw = call(() => native.nicRing(this.handle, kind === 'tx', queue, index))

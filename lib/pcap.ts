@@ -8,7 +8,7 @@
  * silently wrong answer.
  */
 import { writeFileSync } from 'node:fs'
-import { checkBytes, checkInt, UxdpError } from './errors'
+import { checkBytes, checkInt, checkOptions, fsError, UxdpError } from './errors'
 
 /** `LINKTYPE_ETHERNET`: IEEE 802.3 Ethernet frames, no FCS. */
 export const LINKTYPE_ETHERNET = 1
@@ -357,7 +357,7 @@ export class PcapWriter {
   readonly #hrStart = process.hrtime.bigint()
 
   constructor(options: PcapWriterOptions = {}) {
-    if (options === null || typeof options !== 'object') throw new UxdpError('EINVAL', 'options must be an object', { op: 'PcapWriter' })
+    checkOptions<PcapWriterOptions>('PcapWriter', options, ['linkType', 'snaplen'])
     this.linkType = checkInt('linkType', options.linkType ?? LINKTYPE_ETHERNET, 0, 0xffff)
     this.snaplen = checkInt('snaplen', options.snaplen ?? 262144, 1, 0xffffffff)
   }
@@ -415,7 +415,11 @@ export class PcapWriter {
   /** Writes `toBuffer()` to `path` (synchronously). File system errors are Node's own. */
   writeFile(path: string): void {
     if (typeof path !== 'string' || path === '') throw new UxdpError('EINVAL', 'path must be a non-empty string', { op: 'PcapWriter.writeFile' })
-    writeFileSync(path, this.toBuffer())
+    try {
+      writeFileSync(path, this.toBuffer())
+    } catch (e) {
+      throw fsError(e, 'cannot write', path)
+    }
   }
 }
 
@@ -433,7 +437,7 @@ export function writeCapture(path: string, packets: Iterable<WritablePacket>, op
   if (packets === null || typeof (packets as { [Symbol.iterator]?: unknown })?.[Symbol.iterator] !== 'function') {
     throw new UxdpError('EINVAL', 'packets must be an iterable of Uint8Arrays or { data } packets', { op: 'writeCapture' })
   }
-  if (options === null || typeof options !== 'object') throw new UxdpError('EINVAL', 'options must be an object', { op: 'writeCapture' })
+  checkOptions<PcapWriterOptions>('writeCapture', options, ['linkType', 'snaplen'])
   let writer: PcapWriter | undefined
   let index = 0
   for (const p of packets) {

@@ -1,4 +1,4 @@
-import { call, checkU32 } from './errors'
+import { call, checkBool, checkOptions, checkU32 } from './errors'
 import { native, type PoolHandle } from './native'
 
 export interface PagePoolOptions {
@@ -33,7 +33,7 @@ export class PagePool {
   static #default: PagePool | undefined
 
   constructor(options: PagePoolOptions = {}) {
-    const { pageSize, maxInFlight, cacheSize } = options
+    const { pageSize, maxInFlight, cacheSize } = checkOptions<PagePoolOptions>('PagePool', options, ['pageSize', 'maxInFlight', 'cacheSize'])
     if (pageSize !== undefined) checkU32('pageSize', pageSize)
     if (maxInFlight !== undefined) checkU32('maxInFlight', maxInFlight)
     if (cacheSize !== undefined) checkU32('cacheSize', cacheSize)
@@ -56,6 +56,6 @@ export class PagePool {
   /** While on, new pages count as taken from the pfmemalloc reserves (memory pressure); frames with
    * such frags carry XDP_FLAGS_FRAGS_PF_MEMALLOC. */
   setPfmemalloc(on: boolean): void {
-    native.poolSetPfmemalloc(this.handle, Boolean(on))
+    native.poolSetPfmemalloc(this.handle, checkBool('on', on))
   }
 }

@@ -1,6 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { BpfObject, checkLoad, describeObject } from './bpf'
-import { call, UxdpError } from './errors'
+import { call, fsError, UxdpError } from './errors'
 import { native } from './native'
 
 type Out = (line: string) => void
@@ -34,7 +34,15 @@ function readInput(path: string, what: string): Buffer {
   try {
     return readFileSync(path)
   } catch (e) {
-    throw new UxdpError('ENOENT', `cannot read ${what} ${path}: ${(e as Error).message}`)
+    throw fsError(e, `cannot read ${what}`, path)
+  }
+}
+
+function writeOutput(path: string, bytes: Uint8Array): void {
+  try {
+    writeFileSync(path, bytes)
+  } catch (e) {
+    throw fsError(e, 'cannot write', path)
   }
 }
 
@@ -51,38 +59,58 @@ function load(args: string[], out: Out, err: Out): number {
   if (p.flags.has('--json')) {
     out(JSON.stringify({ accepted: report.accepted, message: report.message, log: report.log, insns_processed: report.insnsProcessed }))
   } else if (!report.accepted) {
-    err(report.log.trimEnd())
-    err('Error: failed to load object file')
+    // A refusal with a listing shows it, as bpftool shows the verifier's log; the last line names
+    // the reason and its errno.
+    const log = report.log.trimEnd()
+    if (log !== report.message.trim() && log.includes('\n')) err(log)
+    const message = report.message.replace(/\s*\n\s*/g, ' ')
+    const code = report.code ?? 'EINVAL'
+    err(`Error: failed to load object file: ${message.endsWith(`(${code})`) ? message : `${message} (${code})`}`)
   }
   return report.accepted ? 0 : 1
 }
 
-/** `uxdp prog run OBJ [--prog NAME] --data-in FILE [--data-out FILE] [--repeat N] [--json]`. */
-function run(args: string[], out: Out, err: Out): number {
-  const p = parse(args, ['--prog', '--data-in', '--data-out', '--repeat'], ['--json'])
-  const path = objectArg(p, 'uxdp prog run OBJ [--prog NAME] --data-in FILE [--data-out FILE] [--repeat N] [--json]')
+/** `uxdp prog run OBJ [--prog NAME] --data-in FILE [--data-out FILE] [--repeat N] [--timeout SECONDS] [--json]`.
+ * The repeat loop runs in slices with the event loop in between, so that Ctrl-C (SIGINT) stops it:
+ * one line, `... interrupted after N of M runs (EINTR)`, exit status 130. */
+async function run(args: string[], out: Out, err: Out): Promise<number> {
+  const usage = 'uxdp prog run OBJ [--prog NAME] --data-in FILE [--data-out FILE] [--repeat N] [--timeout SECONDS] [--json]'
+  const p = parse(args, ['--prog', '--data-in', '--data-out', '--repeat', '--timeout'], ['--json'])
+  const path = objectArg(p, usage)
   const dataIn = str(p, '--data-in')
   if (!dataIn) throw new UxdpError('EINVAL', 'prog run needs --data-in FILE')
   const repeatArg = str(p, '--repeat')
-  const repeat = repeatArg === undefined ? 1 : Number(repeatArg)
-  if (!Number.isInteger(repeat) || repeat < 0 || repeat > 0xffffffff) throw new UxdpError('EINVAL', `--repeat takes an unsigned integer, got ${repeatArg}`)
+  const repeat = repeatArg === undefined ? 1 : /^\d+$/.test(repeatArg) ? Number(repeatArg) : NaN
+  if (!Number.isInteger(repeat) || repeat < 0 || repeat > 0xffffffff) throw new UxdpError('EINVAL', `--repeat takes an unsigned 32-bit integer, got ${repeatArg}`)
+  const timeoutArg = str(p, '--timeout')
+  const timeout = timeoutArg === undefined ? undefined : /^\d+(\.\d+)?$/.test(timeoutArg) ? Number(timeoutArg) : NaN
+  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) throw new UxdpError('EINVAL', `--timeout takes a positive number of seconds, got ${timeoutArg}`)
   const json = p.flags.has('--json')
-  const data = readInput(dataIn, 'data')
-  const object = BpfObject.open(path, { prog: str(p, '--prog') })
+  // From here on Ctrl-C stops the run (at the next slice of the loop) instead of killing the process.
+  const interrupt = new AbortController()
+  const onSigint = () => interrupt.abort()
+  process.on('SIGINT', onSigint)
+  let r
   try {
-    const r = object.program(str(p, '--prog')).testRun({ data, repeat })
-    const dataOut = str(p, '--data-out')
-    if (dataOut) writeFileSync(dataOut, r.dataOut)
-    if (json) out(JSON.stringify({ retval: r.retval, duration_ns: r.durationNs, data_out_len: r.dataOut.length }))
-    else out(`Return value: ${r.retval}, duration${repeat > 1 ? ' (average)' : ''}: ${r.durationNs}ns`)
-    for (const line of r.trace) err(line)
-    return 0
-  } catch (e) {
-    if (!(e instanceof UxdpError)) throw e
-    if (json) out(JSON.stringify({ error: e.code, errno: e.errno, message: e.message }))
-    else err(`Error: failed to run program: ${e.message}`)
-    return 1
+    const data = readInput(dataIn, 'data')
+    const program = BpfObject.open(path, { prog: str(p, '--prog') }).program(str(p, '--prog'))
+    try {
+      r = await program.testRunAsync({ data, repeat, timeoutMs: timeout === undefined ? undefined : timeout * 1000, signal: interrupt.signal })
+    } catch (e) {
+      if (!(e instanceof UxdpError)) throw e
+      if (json) out(JSON.stringify({ error: e.code, errno: e.errno, message: e.message }))
+      else err(`Error: failed to run program: ${e.message.replace(/\s*\n\s*/g, ' ')}`)
+      return e.code === 'EINTR' ? 130 : 1
+    }
+  } finally {
+    process.off('SIGINT', onSigint)
   }
+  const dataOut = str(p, '--data-out')
+  if (dataOut) writeOutput(dataOut, r.dataOut)
+  if (json) out(JSON.stringify({ retval: r.retval, duration_ns: r.durationNs, data_out_len: r.dataOut.length }))
+  else out(`Return value: ${r.retval}, duration${repeat > 1 ? ' (average)' : ''}: ${r.durationNs}ns`)
+  for (const line of r.trace) err(line)
+  return 0
 }
 
 /** `uxdp prog show OBJ`: programs, sections, maps, kfuncs used. */
@@ -126,7 +154,7 @@ function dump(args: string[], out: Out): number {
   return 0
 }
 
-export function prog(args: string[], out: Out, err: Out): number {
+export function prog(args: string[], out: Out, err: Out): number | Promise<number> {
   const [sub, ...rest] = args
   switch (sub) {
     case 'load':
@@ -146,7 +174,15 @@ export function prog(args: string[], out: Out, err: Out): number {
 export function conformance(args: string[], out: Out): number {
   const p = parse(args, [], [])
   if (p.positional.length !== 1) throw new UxdpError('EINVAL', 'usage: uxdp conformance DIR')
-  const results = call(() => native.bpfConformance(p.positional[0]))
+  const dir = p.positional[0]
+  let isDir: boolean
+  try {
+    isDir = statSync(dir).isDirectory()
+  } catch (e) {
+    throw fsError(e, 'cannot read', dir)
+  }
+  if (!isDir) throw new UxdpError('ENOTDIR', `cannot read ${dir}: not a directory`)
+  const results = call(() => native.bpfConformance(dir))
   let passed = 0
   for (const r of results) {
     if (r.outcome === 'PASS') passed++
@@ -162,7 +198,7 @@ export function asm(args: string[], out: Out): number {
   if (p.positional.length !== 1) throw new UxdpError('EINVAL', 'usage: uxdp asm FILE [--out BIN]')
   const bytes = call(() => native.bpfAssemble(readInput(p.positional[0], 'source').toString('utf8')))
   const dest = str(p, '--out')
-  if (dest) writeFileSync(dest, bytes)
+  if (dest) writeOutput(dest, bytes)
   else for (let i = 0; i < bytes.length; i += 8) out(bytes.subarray(i, i + 8).toString('hex').replace(/(..)(?!$)/g, '$1 '))
   return 0
 }

@@ -170,6 +170,123 @@ describe('CO-RE relocations', () => {
   })
 })
 
+describe('test_run: XDP programs only, and bounded repeat loops', () => {
+  const testRun = () => compileOwn('test_run.bpf.c')
+  /** count_runs' counter: the u32 after the Ethernet header. */
+  const runsCounted = (dataOut: Buffer) => dataOut.readUInt32LE(14)
+
+  it('refuses a socket filter and a tc program with ENOTSUPP (-524), naming the program and its type', () => {
+    const o = BpfObject.open(testRun())
+    expect(o.programs.map((p) => [p.name, p.kind])).toEqual([
+      ['filter', 'SocketFilter'],
+      ['classify', 'SchedCls'],
+      ['count_runs', 'Xdp'],
+    ])
+    for (const [name, type] of [
+      ['filter', 'socket_filter'],
+      ['classify', 'sched_cls'],
+    ]) {
+      const e = thrown(() => o.program(name).testRun({ data: packet(64) }))
+      expect([e.code, e.errno]).toEqual(['ENOTSUPP', -524])
+      expect(e.message).toContain(`uxdp runs XDP programs only; '${name}' is a ${type} program`)
+    }
+    // The same refusal whichever way the run is asked for, and before any run: repeat does not matter.
+    expect(thrown(() => o.program('filter').testRun({ data: packet(64), repeat: 1000 })).code).toBe('ENOTSUPP')
+    // The XDP program of the same object runs.
+    expect(o.program('count_runs').testRun({ data: packet(64) }).retval).toBe(XDP_PASS)
+  })
+
+  it('the asynchronous test_run refuses them too', async () => {
+    const e = await Program.load(testRun(), { prog: 'filter' })
+      .testRunAsync({ data: packet(64) })
+      .then(
+        () => undefined,
+        (err: unknown) => err as { code: string; errno: number },
+      )
+    expect([e?.code, e?.errno]).toEqual(['ENOTSUPP', -524])
+  })
+
+  it('only XDP programs attach to the emulated NIC (EINVAL), and the NIC keeps running without one', () => {
+    const n = new Mvneta()
+    try {
+      const e = thrown(() => n.attachXdp(Program.load(testRun(), { prog: 'classify' })))
+      expect(e.code).toBe('EINVAL')
+      expect(e.message).toContain("only XDP programs attach to a device's XDP hook; 'classify' is a sched_cls program")
+      n.offer(packet(100))
+      n.poll()
+      expect(n.stack().length).toBe(1)
+      expect(n.stats().ethtool.rx_xdp_pass ?? 0).toBe(0)
+    } finally {
+      n.close()
+    }
+  })
+
+  it('timeoutMs stops a long repeat loop with ETIMEDOUT, saying how many runs completed', () => {
+    const p = Program.load(testRun(), { prog: 'count_runs' })
+    const start = performance.now()
+    const e = thrown(() => p.testRun({ data: packet(64), repeat: 4_000_000_000, timeoutMs: 50 }))
+    const took = performance.now() - start
+    expect([e.code, e.errno]).toEqual(['ETIMEDOUT', -110])
+    const m = /used up after (\d+) of 4000000000 runs/.exec(e.message)
+    expect(m, e.message).not.toBeNull()
+    expect(Number(m![1])).toBeGreaterThan(0)
+    expect(Number(m![1])).toBeLessThan(4_000_000_000)
+    expect(took).toBeLessThan(2000)
+    // A budget that is not used up changes nothing.
+    const r = p.testRun({ data: packet(64), repeat: 1000, timeoutMs: 60_000 })
+    expect(runsCounted(r.dataOut) - packet(64).readUInt32LE(14)).toBe(1000)
+    // Bad budgets are EINVAL.
+    for (const timeoutMs of [-1, NaN, Infinity, '5' as unknown as number]) expect(thrown(() => p.testRun({ data: packet(64), timeoutMs })).code).toBe('EINVAL')
+  })
+
+  it('testRunAsync runs the loop in slices on one buffer: the same result as testRun', async () => {
+    const p = Program.load(testRun(), { prog: 'count_runs' })
+    const data = packet(64)
+    const before = data.readUInt32LE(14)
+    // Enough runs for several ~20 ms slices.
+    const repeat = 3_000_000
+    const a = await p.testRunAsync({ data, repeat })
+    const b = p.testRun({ data, repeat })
+    expect((runsCounted(a.dataOut) - before) >>> 0).toBe(repeat)
+    expect(a.dataOut.equals(b.dataOut)).toBe(true)
+    expect([a.retval, a.ctxOut, a.insns]).toEqual([b.retval, b.ctxOut, b.insns])
+    expect(a.durationNs).toBeGreaterThanOrEqual(0)
+  })
+
+  it('testRunAsync stops with EINTR when its signal is aborted, and with ETIMEDOUT past timeoutMs', async () => {
+    const p = Program.load(testRun(), { prog: 'count_runs' })
+    const ac = new AbortController()
+    setTimeout(() => ac.abort(), 50)
+    const settle = (run: Promise<unknown>) =>
+      run.then(
+        () => undefined,
+        (err: unknown) => err as { code: string; message: string },
+      )
+    const intr = await settle(p.testRunAsync({ data: packet(64), repeat: 4_000_000_000, signal: ac.signal }))
+    expect(intr?.code).toBe('EINTR')
+    expect(intr?.message).toMatch(/interrupted after \d+ of 4000000000 runs/)
+    const late = await settle(p.testRunAsync({ data: packet(64), repeat: 4_000_000_000, timeoutMs: 50 }))
+    expect(late?.code).toBe('ETIMEDOUT')
+    // An already aborted signal: nothing runs.
+    const none = await settle(p.testRunAsync({ data: packet(64), repeat: 10, signal: AbortSignal.abort() }))
+    expect(none?.message).toMatch(/interrupted after 0 of 10 runs/)
+  })
+
+  it('test_run options are checked: unknown keys, wrong types', () => {
+    const p = Program.load(testRun(), { prog: 'count_runs' })
+    expect(thrown(() => p.testRun({ data: packet(64), reapeat: 5 } as never)).message).toMatch(/unknown option 'reapeat' \(did you mean 'repeat'\?\)/)
+    expect(thrown(() => p.testRun({ data: packet(64), ctx: { dataend: 20 } } as never)).message).toMatch(/unknown option 'dataend'/)
+    expect(thrown(() => p.testRun('abc' as never)).code).toBe('EINVAL')
+    expect(thrown(() => p.testRun(undefined as never)).code).toBe('EINVAL')
+    expect(thrown(() => p.testRun({ data: packet(64), repeat: 1.5 })).code).toBe('EINVAL')
+    expect(thrown(() => Program.load(testRun(), { prog: 'count_runs', jit: 'no' } as never)).message).toMatch(/jit must be true or false/)
+    expect(thrown(() => Program.load(testRun(), { porg: 'count_runs' } as never)).message).toMatch(/did you mean 'prog'/)
+    expect(thrown(() => BpfObject.open(testRun(), { nrCpus: 0 })).code).toBe('EINVAL')
+    // undefined values of optional keys are fine
+    expect(p.testRun({ data: packet(64), repeat: undefined, ctx: undefined, timeoutMs: undefined }).retval).toBe(XDP_PASS)
+  })
+})
+
 describe('maps, global data, ring buffer, loops, tail calls, kfuncs', () => {
   it('counts into array, hash and global data maps; the ring gets one record per packet', () => {
     const o = BpfObject.open(features())

@@ -1,10 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { udpFrame } from '../lib/demo'
 import { PcapWriter, readCapture } from '../lib/index'
+import { compileOwn } from './helpers/bpf'
 
 const bin = join(__dirname, '..', 'bin', 'uxdp.js')
 const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'))
@@ -94,9 +95,65 @@ describe('uxdp CLI', () => {
     expect(r.stderr).toMatch(/--frames takes a non-negative integer/)
   })
 
+  it('every failure is one line on stderr naming the errno, exit status 1, no stack trace', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uxdp-cli-errors-'))
+    const data = join(dir, 'in.bin')
+    writeFileSync(data, Buffer.alloc(64))
+    const notElf = join(dir, 'not.o')
+    writeFileSync(notElf, 'not an object file')
+    const asm = join(dir, 'p.asm')
+    writeFileSync(asm, 'mov %r0, 1\nexit\n')
+    const obj = compileOwn('test_run.bpf.c')
+    // A path this process may not write: a read-only file, or for root (who may write those) a
+    // read-only sysfs attribute.
+    const root = process.getuid?.() === 0
+    const denied = root ? '/sys/kernel/notes' : join(dir, 'denied')
+    if (!root) {
+      writeFileSync(denied, '')
+      chmodSync(denied, 0o444)
+    }
+    const cases: [string[], string][] = [
+      [['prog', 'run', obj, '--prog', 'count_runs', '--data-in', data, '--data-out', '/nonexistent/x'], 'ENOENT'],
+      [['prog', 'run', obj, '--prog', 'count_runs', '--data-in', data, '--data-out', dir], 'EISDIR'],
+      [['prog', 'run', obj, '--prog', 'count_runs', '--data-in', data, '--data-out', join(data, 'x')], 'ENOTDIR'],
+      [['demo', '--pcap', '/nonexistent'], 'ENOENT'],
+      [['demo', '--pcap', dir], 'EISDIR'],
+      [['demo', '--pcap', data], 'EINVAL'],
+      [['demo', '--frames', '-5'], 'EINVAL'],
+      [['demo', '--frames'], 'EINVAL'],
+      [['prog', 'run', '/nonexistent.o', '--data-in', data], 'ENOENT'],
+      [['prog', 'run', obj, '--data-in', '/nonexistent'], 'ENOENT'],
+      [['prog', 'run', notElf, '--data-in', data], 'EINVAL'],
+      [['prog', 'run', obj, '--data-in', data, '--repeat', 'lots'], 'EINVAL'],
+      [['prog', 'run', obj, '--data-in', data, '--timeout', '-1'], 'EINVAL'],
+      [['prog', 'run', obj, '--data-in', data, '--prog', 'nope'], 'ENOENT'],
+      [['prog', 'show', notElf], 'EINVAL'],
+      [['prog', 'show', dir], 'EISDIR'],
+      [['prog', 'dump', '/nonexistent.o'], 'ENOENT'],
+      [['prog', 'load', notElf], 'EINVAL'],
+      [['prog', 'frobnicate'], 'EINVAL'],
+      [['conformance', '/nonexistent'], 'ENOENT'],
+      [['conformance', data], 'ENOTDIR'],
+      [['asm', asm, '--out', '/nonexistent/p.bin'], 'ENOENT'],
+      ...(root && !existsSync(denied) ? [] : [[['asm', asm, '--out', denied], 'EACCES'] as [string[], string]]),
+      [['disasm', dir], 'EISDIR'],
+    ]
+    for (const [args, errno] of cases) {
+      const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' })
+      const what = `uxdp ${args.join(' ')}: ${r.stderr}`
+      expect(r.status, what).toBe(1)
+      const lines = r.stderr.trimEnd().split('\n')
+      expect(lines.length, what).toBe(1)
+      expect(lines[0], what).toMatch(new RegExp(`^Error: .*\\(${errno}\\)$`))
+      expect(r.stderr, what).not.toMatch(/^\s+at /m)
+    }
+    rmSync(dir, { recursive: true, force: true })
+  })
+
   it('unknown commands exit 2 with usage', () => {
     const r = spawnSync(process.execPath, [bin, 'frobnicate'], { encoding: 'utf8' })
     expect(r.status).toBe(2)
     expect(r.stderr).toMatch(/usage: uxdp/)
+    expect(r.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^Error: unknown command 'frobnicate' \(EINVAL\)/)])
   })
 })

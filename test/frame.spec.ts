@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { Frame, PagePool, XDP_FLAGS_FRAGS_PF_MEMALLOC, XDP_FLAGS_HAS_FRAGS } from '../lib/index'
+import { Frame, PagePool, Program, XDP_FLAGS_FRAGS_PF_MEMALLOC, XDP_FLAGS_HAS_FRAGS } from '../lib/index'
+import { compileOwn } from './helpers/bpf'
 import { pattern, thrown } from './helpers/util'
 
 describe('Frame.fromBytes', () => {
@@ -60,6 +61,124 @@ describe('Frame.fromBytes', () => {
     expect(f.length).toBe(100)
   })
 })
+
+describe('Frame.fromBytes validates strictly; Frame.fromTestRun has the kernel test_run rules', () => {
+  it('linearLength past the linear capacity is EINVAL naming the option, the value and the limit (was clamped to 3520)', () => {
+    const e = thrown(() => Frame.fromBytes(Buffer.alloc(9000), { linearLength: 5000 }))
+    expect([e.code, e.length, e.limit]).toEqual(['EINVAL', 5000, 3520])
+    expect(e.message).toMatch(/linearLength 5000 is more than the linear part holds: 3520 bytes/)
+    // The capacity follows the options: a larger headroom leaves less.
+    expect(thrown(() => Frame.fromBytes(Buffer.alloc(9000), { headroom: 512, linearLength: 3300 })).limit).toBe(3264)
+    // Up to the capacity, and for a packet shorter than linearLength (all of it linear), it holds.
+    const f = Frame.fromBytes(Buffer.alloc(9000), { linearLength: 3520 })
+    const g = Frame.fromBytes(Buffer.alloc(64), { linearLength: 100 })
+    expect([f.linearLength, g.linearLength, g.nrFrags]).toEqual([3520, 64, 0])
+    f.release()
+    g.release()
+  })
+
+  it('a linear part shorter than an Ethernet header is EINVAL (was built without a word)', () => {
+    for (const linearLength of [0, 5, 13]) {
+      const e = thrown(() => Frame.fromBytes(Buffer.alloc(9000), { linearLength }))
+      expect([e.code, e.length, e.limit]).toEqual(['EINVAL', linearLength, 14])
+      expect(e.message).toContain(`linearLength ${linearLength} is shorter than an Ethernet header`)
+    }
+    const f = Frame.fromBytes(Buffer.alloc(9000), { linearLength: 14 })
+    expect([f.linearLength, f.nrFrags]).toEqual([14, 3])
+    f.release()
+  })
+
+  it('options must be an object of known keys with values of the right type', () => {
+    const b = Buffer.alloc(100)
+    expect(thrown(() => Frame.fromBytes(b, 'abc' as never)).message).toMatch(/Frame.fromBytes: options must be an object, got the string "abc"/)
+    expect(thrown(() => Frame.fromBytes(b, null as never)).code).toBe('EINVAL')
+    expect(thrown(() => Frame.fromBytes(b, 5 as never)).code).toBe('EINVAL')
+    expect(thrown(() => Frame.fromBytes(b, [] as never)).code).toBe('EINVAL')
+    expect(thrown(() => Frame.fromBytes(b, { linerLength: 64 } as never)).message).toMatch(/unknown option 'linerLength' \(did you mean 'linearLength'\?\)/)
+    expect(thrown(() => Frame.fromBytes(b, { metaSupported: 'no' } as never)).message).toMatch(/metaSupported must be true or false/)
+    expect(thrown(() => Frame.fromBytes(b, { headroom: '256' } as never)).code).toBe('EINVAL')
+    // undefined for an optional key is no option
+    const f = Frame.fromBytes(b, { linearLength: undefined, pool: undefined, meta: undefined })
+    expect(f.linearLength).toBe(100)
+    expect(thrown(() => f.toBytes({ meta: 1 } as never)).code).toBe('EINVAL')
+    expect(thrown(() => f.setRxQueue({ fragsize: 0 } as never)).message).toMatch(/did you mean 'fragSize'/)
+    f.release()
+  })
+
+  it('fromTestRun: ctx_in.data_end is clamped to the linear capacity, as BPF_PROG_TEST_RUN does', () => {
+    const pool = new PagePool()
+    const f = Frame.fromTestRun(pattern(9000), { dataEnd: 5000 }, { pool })
+    expect([f.linearLength, f.nrFrags, f.length]).toEqual([3520, 2, 9000])
+    expect(f.toBytes().equals(pattern(9000))).toBe(true)
+    f.release()
+    // With metadata: data_end counts it, and still clamps to 3520 packet bytes.
+    const meta = Buffer.from('0102030405060708', 'hex')
+    const m = Frame.fromTestRun(Buffer.concat([meta, pattern(9000)]), { data: 8, dataEnd: 9008 }, { pool })
+    expect([m.metaLength, m.linearLength, m.length]).toEqual([8, 3520, 9000])
+    expect(m.meta().equals(meta)).toBe(true)
+    m.release()
+    // Without ctx_in: the whole input is packet, linear as far as it fits.
+    const n = Frame.fromTestRun(pattern(9000), undefined, { pool })
+    expect([n.linearLength, n.nrFrags]).toEqual([3520, 2])
+    n.release()
+    expect(pool.stats().inFlight).toBe(0)
+  })
+
+  it('fromTestRun: a linear part shorter than 14 bytes (even 0) when frags follow; the packet still needs 14', () => {
+    for (const dataEnd of [0, 1, 5, 13]) {
+      const f = Frame.fromTestRun(pattern(9000), { dataEnd })
+      expect([f.linearLength, f.length]).toEqual([dataEnd, 9000])
+      expect(f.toBytes().equals(pattern(9000))).toBe(true)
+      f.release()
+    }
+    const g = Frame.fromTestRun(Buffer.concat([Buffer.alloc(8), pattern(14)]), { data: 8, dataEnd: 8 })
+    expect([g.metaLength, g.linearLength, g.length]).toEqual([8, 0, 14])
+    g.release()
+    expect(thrown(() => Frame.fromTestRun(pattern(13), { dataEnd: 5 })).code).toBe('EINVAL')
+    expect(thrown(() => Frame.fromTestRun(Buffer.concat([Buffer.alloc(8), pattern(13)]), { data: 8, dataEnd: 8 })).code).toBe('EINVAL')
+  })
+
+  it("fromTestRun: ctx_in's checks are test_run's (EINVAL, ENODEV)", () => {
+    const d = pattern(100)
+    expect(thrown(() => Frame.fromTestRun(d, { dataEnd: 101 })).code).toBe('EINVAL')
+    expect(thrown(() => Frame.fromTestRun(d, { data: 20, dataEnd: 10 })).code).toBe('EINVAL')
+    expect(thrown(() => Frame.fromTestRun(d, { data: 3, dataEnd: 50 })).code).toBe('EINVAL')
+    expect(thrown(() => Frame.fromTestRun(d, { dataMeta: 4 })).code).toBe('EINVAL')
+    expect(thrown(() => Frame.fromTestRun(d, { egressIfindex: 1 })).code).toBe('EINVAL')
+    expect(thrown(() => Frame.fromTestRun(d, { rxQueueIndex: 1 })).code).toBe('EINVAL')
+    expect(thrown(() => Frame.fromTestRun(d, { ingressIfindex: 2 })).code).toBe('ENODEV')
+    expect(thrown(() => Frame.fromTestRun(d, { dataend: 20 } as never)).message).toMatch(/did you mean 'dataEnd'/)
+    expect(thrown(() => Frame.fromTestRun(d, {}, { pol: new PagePool() } as never)).code).toBe('EINVAL')
+    Frame.fromTestRun(d, { ingressIfindex: 1 }).release()
+  })
+
+  it('fromTestRun builds exactly the buffer test_run gives a program (same engine function)', () => {
+    const p = Program.load(compileOwn('test_run.bpf.c'), { prog: 'count_runs' })
+    const meta = Buffer.from('a0a1a2a3b0b1b2b3', 'hex')
+    for (const [len, ctx] of [
+      [9000, undefined],
+      [9000, { dataEnd: 5000 }],
+      [9000, { data: 8, dataEnd: 8 + 20 }],
+      [64, { data: 8 }],
+      [40000, { data: 8, dataEnd: 3000 }],
+    ] as const) {
+      const data = ctx?.data ? Buffer.concat([meta, pattern(len)]) : pattern(len)
+      const f = Frame.fromTestRun(data, ctx)
+      // count_runs adds 1 to the u32 at 14: apply it to the frame, then compare with test_run's data_out.
+      f.storeBytes(14, u32le(f.loadBytes(14, 4).readUInt32LE() + 1))
+      const r = p.testRun({ data, ctx })
+      expect(f.toBytes({ meta: true }).equals(r.dataOut), `${len} ${JSON.stringify(ctx)}`).toBe(true)
+      expect([f.metaLength, f.metaLength + f.linearLength]).toEqual([r.ctxOut.data, r.ctxOut.dataEnd])
+      f.release()
+    }
+  })
+})
+
+const u32le = (v: number) => {
+  const b = Buffer.alloc(4)
+  b.writeUInt32LE(v >>> 0)
+  return b
+}
 
 describe('helpers', () => {
   it('load and store across frag boundaries', () => {

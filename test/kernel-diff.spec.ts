@@ -110,7 +110,10 @@ const pool = new PagePool()
 function runUxdp(packet: Uint8Array, opts: RunOptions, body: (f: Frame) => number): UxdpRun {
   let f: Frame
   try {
-    f = Frame.fromBytes(packet, { pool, meta: opts.meta, linearLength: opts.linear })
+    // test_run's own rules for ctx_in (a linear part clamped to its capacity, or shorter than an
+    // Ethernet header when frags follow)
+    const meta = opts.meta ?? new Uint8Array(0)
+    f = Frame.fromTestRun(Buffer.concat([meta, packet]), { data: meta.length, dataEnd: meta.length + (opts.linear ?? packet.length) }, { pool })
   } catch (e) {
     if (e instanceof UxdpError) return { ok: false, code: e.code }
     throw e

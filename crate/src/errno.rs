@@ -33,11 +33,12 @@ pub enum Errno {
     EMSGSIZE = 90,
     EOPNOTSUPP = 95,
     ENETDOWN = 100,
+    ETIMEDOUT = 110,
     ENOTSUPP = 524,
 }
 
 impl Errno {
-    pub const ALL: [Errno; 24] = [
+    pub const ALL: [Errno; 25] = [
         Errno::EPERM,
         Errno::ENOENT,
         Errno::ESRCH,
@@ -62,6 +63,7 @@ impl Errno {
         Errno::ENETDOWN,
         Errno::ENOTSUPP,
         Errno::ELOOP,
+        Errno::ETIMEDOUT,
     ];
 
     /// The positive number (`EINVAL` → 22).
@@ -99,6 +101,7 @@ impl Errno {
             Errno::EMSGSIZE => "EMSGSIZE",
             Errno::EOPNOTSUPP => "EOPNOTSUPP",
             Errno::ENETDOWN => "ENETDOWN",
+            Errno::ETIMEDOUT => "ETIMEDOUT",
             Errno::ENOTSUPP => "ENOTSUPP",
         }
     }

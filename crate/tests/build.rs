@@ -89,9 +89,32 @@ fn linear_and_frag_sizes_are_options() {
     assert_eq!(b.frags_truesize(), 3 * 2048);
     assert!(b.frags().iter().all(|f| f.offset == 64));
     assert_eq!(b.to_vec(), pattern(4000));
-    // A requested linear size larger than fits is clamped to what fits.
-    let b = build_with(&pool, &pattern(5000), BuildOptions { linear_len: Some(4000), ..BuildOptions::default() });
+    // A requested linear size larger than fits is EINVAL, naming the limit (under test_run's
+    // rules it is clamped, as the kernel clamps ctx_in.data_end).
+    let e = XdpBuff::from_bytes(&pool, &pattern(5000), &BuildOptions { linear_len: Some(4000), ..BuildOptions::default() }).unwrap_err();
+    assert_eq!((e.errno, e.detail.len, e.detail.limit), (Errno::EINVAL, Some(4000), Some(3520)));
+    assert!(e.message.contains("linearLength 4000"), "{}", e.message);
+    let b = build_with(&pool, &pattern(5000), BuildOptions { linear_len: Some(4000), test_run_linear: true, ..BuildOptions::default() });
     assert_eq!(b.linear_len(), 3520);
+}
+
+#[test]
+fn a_linear_part_shorter_than_an_ethernet_header_only_under_test_run_rules() {
+    let pool = PagePool::default();
+    for n in [0u32, 1, 13] {
+        let e = XdpBuff::from_bytes(&pool, &pattern(9000), &BuildOptions { linear_len: Some(n), ..BuildOptions::default() }).unwrap_err();
+        assert_eq!((e.errno, e.detail.len, e.detail.limit), (Errno::EINVAL, Some(u64::from(n)), Some(14)));
+        let b = build_with(&pool, &pattern(9000), BuildOptions { linear_len: Some(n), test_run_linear: true, ..BuildOptions::default() });
+        assert_eq!((b.linear_len(), b.len()), (n, 9000));
+        assert_eq!(b.to_vec(), pattern(9000));
+    }
+    assert_eq!(build_with(&pool, &pattern(9000), BuildOptions { linear_len: Some(14), ..BuildOptions::default() }).linear_len(), 14);
+    // The packet as a whole still needs an Ethernet header.
+    let e =
+        XdpBuff::from_bytes(&pool, &pattern(13), &BuildOptions { linear_len: Some(5), test_run_linear: true, ..BuildOptions::default() })
+            .unwrap_err();
+    assert_eq!(e.errno, Errno::EINVAL);
+    assert_eq!(pool.stats().in_flight, 0);
 }
 
 #[test]

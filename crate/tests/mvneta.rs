@@ -626,3 +626,19 @@ fn several_rx_queues_by_rss_and_the_highest_with_frames_is_polled_first() {
     dev.stop();
     assert_eq!(dev.stats().page_pool.in_flight, 0);
 }
+
+#[test]
+fn ring_sizes_above_the_maxima_are_refused_as_ethtool_refuses_them() {
+    for (rx, tx) in [(513, 1024), (512, 1025), (4096, 4096)] {
+        let Err(e) = Mvneta::new(MvnetaConfig { rx_ring_size: rx, tx_ring_size: tx, ..cfg(1500) }) else {
+            panic!("rings of {rx}/{tx} accepted")
+        };
+        assert_eq!(e.errno, Errno::EINVAL);
+        assert!(e.message.starts_with("requested ring size exceeds maximum"), "{}", e.message);
+        assert_eq!(e.detail.limit, Some(if rx > 512 { 512 } else { 1024 }));
+    }
+    // At the maxima, and a TX ring below 2 * MVNETA_MAX_SKB_DESCS raised to it by the driver.
+    let dev = Mvneta::new(MvnetaConfig { rx_ring_size: 512, tx_ring_size: 10, ..cfg(1500) }).unwrap();
+    assert_eq!((dev.config().rx_ring_size, dev.config().tx_ring_size), (512, 434));
+    assert_eq!((dev.rx_ring(0).unwrap().size(), dev.tx_ring(0).unwrap().size()), (512, 434));
+}

@@ -4,7 +4,7 @@
  * is the data it is handed at load.
  */
 import type { KfuncImpl } from '../bpf'
-import { UxdpError } from '../errors'
+import { checkOptions, optBool, UxdpError } from '../errors'
 import { HELPER_INFO, HELPER_LATE_REFUSALS, helperInfo, helperIsGplOnly, LAST_HELPER_ID, type HelperInfo, type HelperSpec } from './helpers'
 import { KERNEL_KFUNC_PROG_TYPES, KFUNCS, kfuncAllowed, kfuncTable, SEED_KFUNCS, SLEEPABLE_KERNEL_KFUNCS, type KfuncSpec } from './kfuncs'
 import { KfuncRegistry } from './registry'
@@ -47,6 +47,14 @@ function established(progType: ProgTypeName): void {
   }
 }
 
+function checkCaps(caps: unknown): Caps | undefined {
+  if (caps === undefined) return undefined
+  const c = checkOptions<Caps>('caps', caps, ['bpf', 'perfmon'])
+  optBool('caps.bpf', c.bpf)
+  optBool('caps.perfmon', c.perfmon)
+  return c
+}
+
 function capsAllow(h: HelperInfo, caps: Caps | undefined): boolean {
   const cap = (h as HelperSpec).cap
   if (cap === 'CAP_BPF') return caps?.bpf !== false
@@ -57,8 +65,9 @@ function capsAllow(h: HelperInfo, caps: Caps | undefined): boolean {
 /** The helpers a program of this type may call: full specs where the policy has the prototype
  * (every helper XDP can call), else id, name and program types. */
 export function helpersFor(progType: ProgTypeName, options: { caps?: Caps } = {}): (HelperSpec | HelperInfo)[] {
+  const caps = checkCaps(checkOptions<{ caps: Caps }>('helpersFor', options, ['caps']).caps)
   established(progType)
-  return HELPER_INFO.filter((h) => h.progTypes.includes(progType) && capsAllow(h, options.caps))
+  return HELPER_INFO.filter((h) => h.progTypes.includes(progType) && capsAllow(h, caps))
 }
 
 export interface KfuncsForOptions {
@@ -78,6 +87,9 @@ function userSpecs(user: KfuncRegistry | readonly KfuncSpec[] | undefined): read
 
 /** The described kfuncs a program of this type may call (kernel, then seed and user ones if asked). */
 export function kfuncsFor(progType: ProgTypeName, options: KfuncsForOptions = {}): KfuncSpec[] {
+  checkOptions<KfuncsForOptions>('kfuncsFor', options, ['seed', 'devBound', 'userKfuncs'])
+  optBool('seed', options.seed)
+  optBool('devBound', options.devBound)
   established(progType)
   const pool = [...kfuncTable({ seed: options.seed }), ...userSpecs(options.userKfuncs)]
   return pool.filter((k) => kfuncAllowed(k.progTypes, progType) && (k.requires !== 'dev-bound' || options.devBound === true))
@@ -99,7 +111,10 @@ export function loadOptionsFor(
   progType: ProgTypeName,
   options: { caps?: Caps; seed?: boolean; userKfuncs?: KfuncRegistry } = {},
 ): { helpers: number[]; kfuncs: string[]; seedKfuncs: boolean; userKfuncs: Record<string, KfuncImpl> } {
+  checkOptions<{ caps: Caps; seed: boolean; userKfuncs: KfuncRegistry }>('loadOptionsFor', options, ['caps', 'seed', 'userKfuncs'])
+  optBool('seed', options.seed)
   const user = options.userKfuncs
+  if (user !== undefined && !(user instanceof KfuncRegistry)) throw new UxdpError('EINVAL', 'userKfuncs must be a KfuncRegistry')
   return {
     helpers: helpersFor(progType, { caps: options.caps }).map((h) => h.id),
     kfuncs: kernelKfuncNamesFor(progType),
@@ -189,6 +204,9 @@ const byPc = (a: Site, b: Site): number => (a.pc ?? Infinity) - (b.pc ?? Infinit
  */
 export function checkCalls(input: CheckCallsInput): CheckResult {
   if (typeof input !== 'object' || input === null) throw new UxdpError('EINVAL', 'checkCalls takes an object')
+  checkOptions<CheckCallsInput>('checkCalls', input, ['progType', 'license', 'helperIds', 'kfuncNames', 'userKfuncs', 'seed', 'devBound', 'sleepable', 'caps'])
+  for (const k of ['seed', 'devBound', 'sleepable'] as const) optBool(k, input[k])
+  checkCaps(input.caps)
   const { progType } = input
   established(progType)
   const gpl = licenseIsGplCompatible(input.license)

@@ -13,6 +13,7 @@
  * (`dynptrFunctions()`), which also lists the seed's convenience kfuncs (not in any kernel).
  */
 import { dynptrFunctions, type DynptrFunction } from '../dynptr'
+import { checkOptions, optBool } from '../errors'
 import { ESTABLISHED_PROG_TYPES, type ProgTypeName } from './progtypes'
 
 /** `KF_*` kfunc flags (include/linux/btf.h, 6.18). Bit 3 (the former KF_KPTR_GET) is unused. */
@@ -357,7 +358,7 @@ export const SEED_KFUNCS: readonly KfuncSpec[] = TABLES.seed
  * them).
  */
 export function kfuncTable(options: { seed?: boolean } = {}): KfuncSpec[] {
-  if (!options.seed) return [...KFUNCS]
+  if (!optBool('seed', checkOptions<{ seed: boolean }>('kfuncTable', options, ['seed']).seed)) return [...KFUNCS]
   const seed = new Map(SEED_KFUNCS.map((k) => [k.name, k]))
   const out = KFUNCS.map((k) => seed.get(k.name) ?? k)
   return [...out, ...SEED_KFUNCS.filter((k) => !KFUNCS.some((c) => c.name === k.name))]

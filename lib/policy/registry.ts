@@ -1,5 +1,5 @@
 import type { KfuncImpl } from '../bpf'
-import { UxdpError } from '../errors'
+import { checkOptions, UxdpError } from '../errors'
 import { HELPER_NAMES } from './helpers'
 import { KERNEL_KFUNC_PROG_TYPES, KF_FLAGS, SEED_KFUNCS, type KfFlag, type KfuncArg, type KfuncSpec } from './kfuncs'
 import { isProgTypeName, type ProgTypeName } from './progtypes'
@@ -41,6 +41,12 @@ export class KfuncRegistry {
 
   register(spec: UserKfuncSpec, impl: KfuncImpl): KfuncSpec {
     if (typeof spec !== 'object' || spec === null) throw new UxdpError('EINVAL', 'register takes a kfunc spec object')
+    // A full KfuncSpec (from list()) registers too: its origin, native, since and requires are
+    // what the registry decides, so they are ignored.
+    checkOptions<KfuncSpec>('register', spec, ['name', 'flags', 'args', 'ret', 'progTypes', 'origin', 'native', 'since', 'requires'])
+    if (spec.flags !== undefined && !Array.isArray(spec.flags as unknown)) throw new UxdpError('EINVAL', `kfunc ${String(spec.name)}: flags must be an array of KF_* names`)
+    if (spec.args !== undefined && !Array.isArray(spec.args as unknown)) throw new UxdpError('EINVAL', `kfunc ${String(spec.name)}: args must be an array`)
+    if (spec.ret !== undefined && typeof spec.ret !== 'string') throw new UxdpError('EINVAL', `kfunc ${String(spec.name)}: ret must be a type name`)
     const { name } = spec
     if (typeof name !== 'string' || !IDENTIFIER.test(name)) throw new UxdpError('EINVAL', `kfunc name must be a C identifier, got ${String(name)}`)
     if (typeof impl !== 'function') throw new UxdpError('EINVAL', `kfunc ${name}: the implementation must be a function`)

@@ -3,6 +3,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 use napi::bindgen_prelude::*;
 use napi::sys;
@@ -12,7 +13,7 @@ use super::{err, guard};
 use crate::bpf::loader::{self, LoadOptions, LoadedObject};
 use crate::bpf::machine::{Trap, UserFn, VmError};
 use crate::bpf::maps::Map;
-use crate::bpf::test_run::{test_run_xdp, TestRunOptions, XdpMd};
+use crate::bpf::test_run::{test_run_xdp, TestRun, TestRunOptions, TestRunOutput, XdpMd};
 use crate::errno::{Errno, XdpError};
 use crate::pool::{PagePool, PoolConfig};
 
@@ -240,33 +241,106 @@ pub struct BpfRunResult {
     pub retval: u32,
     pub data_out: Buffer,
     pub duration_ns: f64,
+    /// All runs together, in ns (the average is taken from it).
+    pub total_ns: f64,
+    pub runs: f64,
     pub ctx_out: Buffer,
     pub insns: f64,
     pub trace: Vec<String>,
 }
 
+fn run_result(out: TestRunOutput) -> BpfRunResult {
+    BpfRunResult {
+        retval: out.retval,
+        data_out: out.data_out.into(),
+        duration_ns: out.duration_ns as f64,
+        total_ns: out.total_ns as f64,
+        runs: out.runs as f64,
+        ctx_out: out.ctx_out.to_bytes().to_vec().into(),
+        insns: out.insns as f64,
+        trace: out.trace,
+    }
+}
+
+fn md_of(ctx: Option<&[u8]>) -> crate::errno::Result<Option<XdpMd>> {
+    ctx.map(XdpMd::from_bytes).transpose()
+}
+
+/// BPF_PROG_TEST_RUN in one call; `timeout_ms` bounds the repeat loop (ETIMEDOUT).
 #[napi]
-pub fn bpf_test_run(env: Env, h: &BpfHandle, prog: String, data: &[u8], ctx: Option<&[u8]>, repeat: Option<u32>) -> Result<BpfRunResult> {
+pub fn bpf_test_run(
+    env: Env,
+    h: &BpfHandle,
+    prog: String,
+    data: &[u8],
+    ctx: Option<&[u8]>,
+    repeat: Option<u32>,
+    timeout_ms: Option<f64>,
+) -> Result<BpfRunResult> {
     const OP: &str = "bpf_prog_test_run";
     guard(OP, || {
         let st = h.try_borrow().map_err(|_| err(Errno::EBUSY, OP, "the object is in use"))?;
-        let p = st.loaded.program(&prog).ok_or_else(|| err(Errno::ENOENT, OP, format!("no program '{prog}'")))?;
-        let program = p.prog.clone().ok_or_else(|| err(Errno::EINVAL, OP, format!("program '{prog}' is not loaded")))?;
-        let ctx = match ctx {
-            Some(b) => Some(XdpMd::from_bytes(b)?),
-            None => None,
-        };
-        let opts = TestRunOptions { ctx, repeat: repeat.unwrap_or(1), ..Default::default() };
+        let program = program_of_state(&st, &prog, OP)?;
+        // An infinite (or absurdly long) budget is no budget.
+        let timeout = timeout_ms.and_then(|ms| Duration::try_from_secs_f64(ms.max(0.0) / 1000.0).ok());
+        let opts = TestRunOptions { ctx: md_of(ctx)?, repeat: repeat.unwrap_or(1), timeout, ..Default::default() };
         let out = with_env(&env, || test_run_xdp(&program, &st.pool, data, &opts))?;
-        Ok(BpfRunResult {
-            retval: out.retval,
-            data_out: out.data_out.into(),
-            duration_ns: out.duration_ns as f64,
-            ctx_out: out.ctx_out.to_bytes().to_vec().into(),
-            insns: out.insns as f64,
-            trace: out.trace,
-        })
+        Ok(run_result(out))
     })
+}
+
+type TestRunHandle = External<RefCell<Option<TestRun>>>;
+
+/// A test_run whose repeat loop is run in parts ([`bpf_test_run_step`]): the buffer and the
+/// program's machine are kept between them, so the parts make one kernel-style loop.
+#[napi]
+pub fn bpf_test_run_start(h: &BpfHandle, prog: String, data: &[u8], ctx: Option<&[u8]>) -> Result<TestRunHandle> {
+    const OP: &str = "bpf_prog_test_run";
+    guard(OP, || {
+        let st = h.try_borrow().map_err(|_| err(Errno::EBUSY, OP, "the object is in use"))?;
+        let program = program_of_state(&st, &prog, OP)?;
+        let opts = TestRunOptions { ctx: md_of(ctx)?, ..Default::default() };
+        Ok(External::new(RefCell::new(Some(TestRun::new(&program, &st.pool, data, &opts)?))))
+    })
+}
+
+/// Up to `n` more runs, for about `slice_ms` (the clock is looked at between slices of runs);
+/// returns the runs made. A fault ends the test_run (the handle is then spent).
+#[napi]
+pub fn bpf_test_run_step(env: Env, run: &TestRunHandle, n: f64, slice_ms: f64) -> Result<f64> {
+    const OP: &str = "bpf_prog_test_run";
+    guard(OP, || {
+        let mut slot = run.try_borrow_mut().map_err(|_| err(Errno::EBUSY, OP, "the test run is in use"))?;
+        let t = slot.as_mut().ok_or_else(|| err(Errno::EINVAL, OP, "the test run has ended"))?;
+        let until = Duration::try_from_secs_f64(slice_ms.max(0.0) / 1000.0).ok().and_then(|d| Instant::now().checked_add(d));
+        let n = if n.is_finite() && n > 0.0 { n as u64 } else { 0 };
+        match with_env(&env, || t.run(n, until, None)) {
+            Ok(done) => Ok(done as f64),
+            Err(e) => {
+                *slot = None;
+                Err(e.into())
+            }
+        }
+    })
+}
+
+/// Ends a test_run: its results (None: only drops it, pages back to the pool).
+#[napi]
+pub fn bpf_test_run_finish(run: &TestRunHandle, results: bool) -> Result<Option<BpfRunResult>> {
+    const OP: &str = "bpf_prog_test_run";
+    guard(OP, || {
+        let t = run.try_borrow_mut().map_err(|_| err(Errno::EBUSY, OP, "the test run is in use"))?.take();
+        match (t, results) {
+            (Some(t), true) => Ok(Some(run_result(t.finish()))),
+            (None, true) => Err(err(Errno::EINVAL, OP, "the test run has ended")),
+            (_, false) => Ok(None),
+        }
+    })
+}
+
+fn program_of_state(st: &BpfState, prog: &str, op: &'static str) -> Result<Rc<crate::bpf::Prog>> {
+    let p = st.loaded.program(prog).ok_or_else(|| err(Errno::ENOENT, op, format!("no program '{prog}'")))?;
+    p.prog.clone().ok_or_else(|| err(Errno::EINVAL, op, format!("program '{prog}' is not loaded")))
 }
 
 fn map_of(st: &BpfState, name: &str, op: &'static str) -> Result<Rc<Map>> {
@@ -365,9 +439,7 @@ pub fn bpf_map_set_prog(h: &BpfHandle, map: String, index: u32, prog: Option<Str
 }
 
 pub(crate) fn program_of(h: &BpfHandle, name: &str, op: &'static str) -> Result<Rc<crate::bpf::Prog>> {
-    let st = h.borrow();
-    let p = st.loaded.program(name).ok_or_else(|| err(Errno::ENOENT, op, format!("no program '{name}'")))?;
-    p.prog.clone().ok_or_else(|| err(Errno::EINVAL, op, format!("program '{name}' is not loaded")))
+    program_of_state(&h.borrow(), name, op)
 }
 
 pub(crate) fn map_handle_of(h: &BpfHandle, name: &str, op: &'static str) -> Result<Rc<Map>> {

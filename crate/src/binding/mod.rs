@@ -215,6 +215,7 @@ fn build_options(o: Option<FrameOptionsObject>) -> Result<BuildOptions> {
         meta: o.meta.map(|b| b.to_vec()).unwrap_or_default(),
         meta_supported: o.meta_supported.unwrap_or(true),
         linear_len: o.linear_length,
+        test_run_linear: false,
         frag_len: o.frag_length,
         frag_offset: o.frag_offset.unwrap_or(0),
         frag_truesize: o.frag_truesize.unwrap_or(0),
@@ -277,6 +278,19 @@ pub fn frame_from_bytes(pool: &External<PagePool>, bytes: &[u8], options: Option
     guard("xdp_build_buff", || {
         let opts = build_options(options)?;
         Ok(External::new(shared(XdpBuff::from_bytes(pool, bytes, &opts)?)))
+    })
+}
+
+/// The buffer BPF_PROG_TEST_RUN builds from data_in and ctx_in (the 24 bytes of `struct xdp_md`),
+/// by the same function the engine's test_run uses.
+#[napi]
+pub fn frame_from_test_run(pool: &External<PagePool>, data: &[u8], ctx: Option<&[u8]>) -> Result<FrameHandle> {
+    guard("bpf_prog_test_run", || {
+        let ctx = match ctx {
+            Some(b) => Some(crate::bpf::test_run::XdpMd::from_bytes(b)?),
+            None => None,
+        };
+        Ok(External::new(shared(crate::bpf::test_run::build_buff(pool, data, ctx.as_ref())?)))
     })
 }
 

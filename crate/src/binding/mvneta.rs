@@ -822,12 +822,12 @@ pub fn nic_attach_bpf(
         let st = state(h, OP)?;
         no_pending(&st, OP)?;
         let program = super::bpf::program_of(obj, &prog, OP)?;
+        let mut bpf = crate::bpf::attach::BpfXdpProgram::new(program)?;
         for b in &bindings {
             let map = super::bpf::map_handle_of(obj, &b.map, OP)?;
             let target = st.targets.get(b.target as usize).cloned().ok_or_else(|| err(Errno::EINVAL, OP, "unknown redirect target"))?;
             map.set_target(b.key, Some(Rc::new(target)))?;
         }
-        let mut bpf = crate::bpf::attach::BpfXdpProgram::new(program);
         for d in &devices {
             let target = st.targets.get(d.target as usize).cloned().ok_or_else(|| err(Errno::EINVAL, OP, "unknown redirect target"))?;
             bpf.devices.push((d.ifindex, target));

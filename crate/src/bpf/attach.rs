@@ -55,8 +55,11 @@ pub struct BpfXdpProgram {
 }
 
 impl BpfXdpProgram {
-    pub fn new(prog: Rc<Prog>) -> BpfXdpProgram {
-        BpfXdpProgram {
+    /// A program for a device's XDP hook: EINVAL for a program of another type, as the kernel's
+    /// `bpf_prog_get_type_dev(fd, BPF_PROG_TYPE_XDP)` refuses it.
+    pub fn new(prog: Rc<Prog>) -> Result<BpfXdpProgram> {
+        prog.check_xdp(crate::errno::Errno::EINVAL, "dev_xdp_attach", "only XDP programs attach to a device's XDP hook")?;
+        Ok(BpfXdpProgram {
             prog,
             cpu: 0,
             faults: 0,
@@ -65,7 +68,7 @@ impl BpfXdpProgram {
             parts: None,
             ctx_mem: Box::new([0; XDP_MD_SIZE]),
             jit: None,
-        }
+        })
     }
 }
 

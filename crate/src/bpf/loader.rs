@@ -293,6 +293,7 @@ fn link(
     mark_inlined_loops(&mut insns);
     Ok(Prog {
         name: spec.name.clone(),
+        kind: spec.kind,
         insns,
         helpers: helpers.clone(),
         kfuncs,

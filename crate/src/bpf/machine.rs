@@ -3,6 +3,7 @@
 
 use std::rc::Rc;
 
+use super::elf::ProgKind;
 use super::insn::{Insn, MAX_CALL_FRAMES, STACK_SIZE};
 use super::maps::Map;
 use super::memory::{Memory, Region, RegionKind};
@@ -108,9 +109,13 @@ impl std::fmt::Debug for Callable {
 }
 
 /// A program ready to run: instructions with map references resolved, and its callables.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Prog {
     pub name: String,
+    /// The program type its section selected. What test_run and the NIC run is XDP only: other
+    /// types are refused there (see [`Prog::check_xdp`]). A program built from instructions
+    /// rather than an object ([`Prog::default`]) is XDP.
+    pub kind: ProgKind,
     /// lddw map references hold [`map_handle`]s, map-value references hold value addresses,
     /// function references hold [`func_addr`]s; kfunc calls hold an index into `kfuncs`.
     pub insns: Vec<Insn>,
@@ -122,6 +127,33 @@ pub struct Prog {
     pub frags: bool,
     /// Its compiled code (see [`super::jit`]), made on first use.
     pub jit: super::jit::JitSlot,
+}
+
+impl Default for Prog {
+    fn default() -> Prog {
+        Prog {
+            name: String::new(),
+            kind: ProgKind::Xdp,
+            insns: Vec::new(),
+            helpers: Rc::default(),
+            kfuncs: Vec::new(),
+            maps: Vec::new(),
+            frags: false,
+            jit: Default::default(),
+        }
+    }
+}
+
+impl Prog {
+    /// Refuses a program that is not XDP where only XDP programs can run: `op` says where
+    /// (test_run, attach), `errno` what the caller answers (the kernel: ENOTSUPP for a test_run
+    /// it cannot do, EINVAL for a program of the wrong type at attach).
+    pub fn check_xdp(&self, errno: Errno, op: &'static str, what: &str) -> Result<()> {
+        if self.kind == ProgKind::Xdp {
+            return Ok(());
+        }
+        Err(XdpError::new(errno, op, format!("{what}; '{}' is a {} program", self.name, self.kind.name())))
+    }
 }
 
 /// Callback addresses (lddw src=BPF_PSEUDO_FUNC) live in a range no region can have.
@@ -196,6 +228,9 @@ pub struct Machine<'a> {
     pub(crate) jit_state: Option<Box<super::jit::JitState>>,
 }
 
+/// bpf_get_prandom_u32's state in a new machine.
+pub const RNG_SEED: u64 = 0x9e37_79b9_7f4a_7c15;
+
 /// Default instruction budget: bpf_loop's 8M iterations of a small callback fit.
 pub const DEFAULT_BUDGET: u64 = 1 << 28;
 
@@ -238,7 +273,7 @@ impl<'a> Machine<'a> {
             xdp: None,
             redirect: RedirectInfo::default(),
             cpu: 0,
-            rng: 0x9e37_79b9_7f4a_7c15,
+            rng: RNG_SEED,
             trace: Vec::new(),
             ctx_shadow: None,
             count_executed: true,

@@ -1,14 +1,18 @@
 //! BPF_PROG_TEST_RUN for XDP programs, as `bpf_prog_test_run_xdp` does it: the input split into
 //! a linear part and page frags, an optional `struct xdp_md` ctx_in placing metadata and the end
 //! of the linear part, `repeat` runs on the same buffer with the average duration, and data_out
-//! from data_meta to the end of the last frag.
+//! from data_meta to the end of the last frag. Programs of other types are refused (ENOTSUPP)
+//! until the engine runs them; a time budget or a stop flag can end a long repeat loop.
 
 use std::rc::Rc;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use super::context::XDP_MD_SIZE;
+use super::jit::JitState;
 use super::machine::{Machine, Prog, XdpHost};
-use super::memory::{Region, RegionKind};
+use super::memory::{Memory, Region, RegionKind};
 use crate::errno::{Errno, Result, XdpError};
 use crate::frame::{BuildOptions, XdpBuff};
 use crate::pool::PagePool;
@@ -57,6 +61,13 @@ pub struct TestRunOptions {
     pub cpu: u32,
     /// Instruction budget per run (None: the engine's default).
     pub budget: Option<u64>,
+    /// A time budget for the whole repeat loop: once it has passed, the loop stops and the run
+    /// fails with ETIMEDOUT, saying how many runs completed. The clock is read between slices of
+    /// runs (about once a millisecond), never per run.
+    pub timeout: Option<Duration>,
+    /// Set from elsewhere (a signal handler, another thread) to stop the repeat loop: the run
+    /// fails with EINTR, as the kernel's loop does on a pending signal. Read with the clock.
+    pub interrupt: Option<Arc<AtomicBool>>,
 }
 
 #[derive(Clone, Debug)]
@@ -65,6 +76,10 @@ pub struct TestRunOutput {
     pub data_out: Vec<u8>,
     /// Average nanoseconds per run.
     pub duration_ns: u64,
+    /// Nanoseconds of all the runs together (what the average is taken from).
+    pub total_ns: u64,
+    /// Runs made.
+    pub runs: u64,
     pub ctx_out: XdpMd,
     /// Instructions executed by the last run.
     pub insns: u64,
@@ -91,10 +106,13 @@ impl XdpHost for TestRunHost<'_> {
     }
 }
 
-/// The buffer test_run builds from data_in and ctx_in, with its checks and errnos.
+/// The buffer test_run builds from data_in and ctx_in, with its checks and errnos: data_in is
+/// the metadata (`ctx.data` bytes) then the packet, which must hold an Ethernet header;
+/// `ctx.data_end` places the end of the linear part, clamped to what the linear part can hold,
+/// and may leave fewer than 14 bytes there when frags follow (6.18's test_run accepts that).
 pub fn build_buff(pool: &PagePool, data: &[u8], ctx: Option<&XdpMd>) -> Result<XdpBuff> {
     const OP: &str = "bpf_prog_test_run";
-    let mut opts = BuildOptions::default();
+    let mut opts = BuildOptions { test_run_linear: true, ..BuildOptions::default() };
     let mut packet = data;
     if let Some(md) = ctx {
         if md.data_meta != 0 || md.data_end as usize > data.len() || md.data > md.data_end {
@@ -119,61 +137,207 @@ pub fn build_buff(pool: &PagePool, data: &[u8], ctx: Option<&XdpMd>) -> Result<X
         let meta = md.data as usize;
         opts.meta = data[..meta].to_vec();
         packet = &data[meta..];
-        // ctx_in's data_end sets the linear size; bpf_test_init wants an Ethernet header in it.
-        if md.data_end < 14 {
-            return Err(XdpError::new(
-                Errno::EINVAL,
-                OP,
-                format!("ctx_in: data_end {} leaves no room for an Ethernet header", md.data_end),
-            ));
-        }
         opts.linear_len = Some(md.data_end - md.data);
     }
     XdpBuff::from_bytes(pool, packet, &opts)
 }
 
-/// Runs an XDP program as BPF_PROG_TEST_RUN does.
+/// Runs an XDP program as BPF_PROG_TEST_RUN does: `repeat` runs on the same buffer, the
+/// average duration, data_out and ctx_out. A program of another type is refused with ENOTSUPP
+/// (uxdp's test_run knows XDP only); `timeout` and `interrupt` bound the repeat loop.
 pub fn test_run_xdp(prog: &Rc<Prog>, pool: &PagePool, data: &[u8], opts: &TestRunOptions) -> Result<TestRunOutput> {
-    let mut buff = build_buff(pool, data, opts.ctx.as_ref())?;
-    let repeat = opts.repeat.max(1);
-    let mut ctx_mem = [0u8; XDP_MD_SIZE];
-    let mut host = TestRunHost { buff: &mut buff, queue: opts.ctx.map(|c| c.rx_queue_index).unwrap_or(0) };
-    let mut m = Machine::new(prog.clone());
-    m.cpu = opts.cpu;
-    m.ctx = ctx_mem.as_mut_ptr() as u64;
-    m.mem.push(Region::of_slice(&mut ctx_mem, false, RegionKind::Ctx, 0));
-    m.xdp = Some(&mut host);
-    let budget = opts.budget.unwrap_or(super::machine::DEFAULT_BUDGET);
-    let mut retval = 0;
-    let start = Instant::now();
-    // The regions a run leaves are the next run's unless it changed them: a helper that changes
-    // the buffer's shape refreshes them itself, and `reset` drops ring records (a new generation).
-    let mut refreshed = None;
-    if m.jit_runs() {
-        retval = m.run_jit_repeat([m.ctx, 0, 0, 0, 0], repeat, budget, &mut refreshed).map_err(XdpError::from)?;
-    } else {
-        for i in 0..repeat {
-            m.reset(budget);
-            // Only the last run's instruction count is reported.
-            m.count_executed = i + 1 == repeat;
-            if refreshed != Some(m.mem.generation()) {
-                m.refresh_packet();
-                refreshed = Some(m.mem.generation());
+    let mut run = TestRun::new(prog, pool, data, opts)?;
+    let repeat = u64::from(opts.repeat.max(1));
+    let until = opts.timeout.map(|t| Instant::now().checked_add(t).unwrap_or_else(far_future));
+    run.run(repeat, until, opts.interrupt.as_deref())?;
+    if run.runs() < repeat {
+        return Err(run.stopped(repeat, opts.interrupt.as_deref(), opts.timeout));
+    }
+    Ok(run.finish())
+}
+
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(100 * 365 * 86400)
+}
+
+/// Runs between two looks at the clock at most, and how long a slice of runs may take before
+/// the next one is made larger.
+const MAX_SLICE: u32 = 1 << 16;
+const SLICE_TIME: Duration = Duration::from_millis(1);
+
+/// One test_run in progress: the buffer built from data_in, and the program's machine kept from
+/// one batch of runs to the next, so the repeat loop can be run in parts (with the clock or a
+/// stop flag looked at in between) and still be the kernel's loop over one buffer.
+pub struct TestRun {
+    prog: Rc<Prog>,
+    buff: XdpBuff,
+    ctx_in: Option<XdpMd>,
+    cpu: u32,
+    budget: u64,
+    /// The `struct xdp_md` the program reads (converted by the machine); boxed so the region
+    /// naming it stays valid when the TestRun moves.
+    ctx_mem: Box<[u8; XDP_MD_SIZE]>,
+    parts: Option<(Box<[u8]>, Memory)>,
+    jit: Option<Box<JitState>>,
+    rng: u64,
+    runs: u64,
+    elapsed: Duration,
+    retval: u64,
+    insns: u64,
+    trace: Vec<String>,
+    /// Runs per slice while the clock is being watched: doubled while a slice takes less than
+    /// [`SLICE_TIME`], halved when one takes far more.
+    slice: u32,
+}
+
+impl TestRun {
+    /// Checks the program's type and builds the buffer as test_run does (see [`build_buff`]).
+    pub fn new(prog: &Rc<Prog>, pool: &PagePool, data: &[u8], opts: &TestRunOptions) -> Result<TestRun> {
+        // The kernel answers ENOTSUPP (524) for a program type without test_run; here every
+        // type but XDP is one, until the engine runs them for real.
+        prog.check_xdp(Errno::ENOTSUPP, "bpf_prog_test_run", "uxdp runs XDP programs only")?;
+        let buff = build_buff(pool, data, opts.ctx.as_ref())?;
+        Ok(TestRun {
+            prog: prog.clone(),
+            buff,
+            ctx_in: opts.ctx,
+            cpu: opts.cpu,
+            budget: opts.budget.unwrap_or(super::machine::DEFAULT_BUDGET),
+            ctx_mem: Box::new([0u8; XDP_MD_SIZE]),
+            parts: None,
+            jit: None,
+            rng: super::machine::RNG_SEED,
+            runs: 0,
+            elapsed: Duration::ZERO,
+            retval: 0,
+            insns: 0,
+            trace: Vec::new(),
+            slice: 1,
+        })
+    }
+
+    /// Runs completed so far.
+    pub fn runs(&self) -> u64 {
+        self.runs
+    }
+
+    /// Time spent in the runs so far (the loop itself, as the kernel's timer measures it).
+    pub fn elapsed(&self) -> Duration {
+        self.elapsed
+    }
+
+    /// Runs the program up to `n` more times on the buffer. Without `until` and `stop` that is
+    /// one uninterrupted loop; with them the loop runs in slices and ends early, with fewer runs
+    /// (not an error: see [`TestRun::stopped`]), once `until` has passed or `stop` is set. A
+    /// fault ends the test_run with the fault's error, as in the kernel.
+    pub fn run(&mut self, n: u64, until: Option<Instant>, stop: Option<&AtomicBool>) -> Result<u64> {
+        let watched = until.is_some() || stop.is_some();
+        let TestRun { prog, buff, ctx_in, cpu, budget, ctx_mem, parts, jit, rng, runs, elapsed, retval, insns, trace, slice } = self;
+        let mut host = TestRunHost { buff, queue: ctx_in.map(|c| c.rx_queue_index).unwrap_or(0) };
+        let first = parts.is_none();
+        let mut m = Machine::with_parts(prog.clone(), parts.take());
+        m.cpu = *cpu;
+        m.rng = *rng;
+        m.ctx = ctx_mem.as_mut_ptr() as u64;
+        if first {
+            m.mem.push(Region::of_slice(&mut ctx_mem[..], false, RegionKind::Ctx, 0));
+        }
+        m.xdp = Some(&mut host);
+        m.jit_state = jit.take();
+        let jit_runs = m.jit_runs();
+        // The regions a run leaves are the next run's unless it changed them: a helper that
+        // changes the buffer's shape refreshes them itself, and `reset` drops ring records (a
+        // new generation).
+        let mut refreshed = None;
+        let mut done = 0u64;
+        let mut result = Ok(());
+        while done < n {
+            let count = if watched { u64::from(*slice) } else { u64::from(u32::MAX) }.min(n - done) as u32;
+            let start = Instant::now();
+            let r = if jit_runs {
+                m.run_jit_repeat([m.ctx, 0, 0, 0, 0], count, *budget, &mut refreshed)
+            } else {
+                let mut r = Ok(0);
+                for i in 0..count {
+                    m.reset(*budget);
+                    // Only the last run's instruction count is reported.
+                    m.count_executed = i + 1 == count;
+                    if refreshed != Some(m.mem.generation()) {
+                        m.refresh_packet();
+                        refreshed = Some(m.mem.generation());
+                    }
+                    r = m.run_auto([m.ctx, 0, 0, 0, 0]);
+                    if r.is_err() {
+                        break;
+                    }
+                }
+                r
+            };
+            let end = Instant::now();
+            *elapsed += end - start;
+            match r {
+                Ok(v) => *retval = v,
+                Err(e) => {
+                    result = Err(XdpError::from(e));
+                    break;
+                }
             }
-            retval = m.run_auto([m.ctx, 0, 0, 0, 0]).map_err(XdpError::from)?;
+            done += u64::from(count);
+            if watched {
+                if until.is_some_and(|u| end >= u) || stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+                    break;
+                }
+                let took = end - start;
+                if took < SLICE_TIME && *slice < MAX_SLICE {
+                    *slice *= 2;
+                } else if took > 4 * SLICE_TIME && *slice > 1 {
+                    *slice /= 2;
+                }
+            }
+        }
+        *runs += done;
+        *insns = m.executed;
+        *rng = m.rng;
+        trace.append(&mut m.trace);
+        *jit = m.jit_state.take();
+        *parts = Some(m.into_parts());
+        result.map(|()| done)
+    }
+
+    /// The error for a loop that [`TestRun::run`] ended before `repeat` runs: EINTR when `stop`
+    /// is set, ETIMEDOUT otherwise, with how many runs completed.
+    pub fn stopped(&self, repeat: u64, stop: Option<&AtomicBool>, timeout: Option<Duration>) -> XdpError {
+        const OP: &str = "bpf_prog_test_run";
+        let runs = self.runs;
+        if stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+            return XdpError::new(Errno::EINTR, OP, format!("interrupted after {runs} of {repeat} runs")).len(runs).limit(repeat);
+        }
+        let budget = timeout.map(|t| format!(" of {} ms", t.as_millis())).unwrap_or_default();
+        XdpError::new(Errno::ETIMEDOUT, OP, format!("time budget{budget} used up after {runs} of {repeat} runs")).len(runs).limit(repeat)
+    }
+
+    /// The results: retval of the last run, the average duration (total ÷ runs, in whole ns as
+    /// the kernel divides), data_out from data_meta to the end of the last frag, ctx_out.
+    pub fn finish(self) -> TestRunOutput {
+        let total_ns = u64::try_from(self.elapsed.as_nanos()).unwrap_or(u64::MAX);
+        let duration_ns = total_ns / self.runs.max(1);
+        let l = self.buff.layout();
+        let mut ctx_out = self.ctx_in.unwrap_or_default();
+        let meta = l.data_meta.min(l.data);
+        ctx_out.data = l.data - meta;
+        ctx_out.data_end = l.data_end - meta;
+        ctx_out.data_meta = 0;
+        TestRunOutput {
+            retval: self.retval as u32,
+            data_out: self.buff.test_run_output(),
+            duration_ns,
+            total_ns,
+            runs: self.runs,
+            ctx_out,
+            insns: self.insns,
+            trace: self.trace,
         }
     }
-    let duration_ns = (start.elapsed().as_nanos() / u128::from(repeat)) as u64;
-    let insns = m.executed;
-    let trace = std::mem::take(&mut m.trace);
-    drop(m);
-    let l = buff.layout();
-    let mut ctx_out = opts.ctx.unwrap_or_default();
-    let meta = l.data_meta.min(l.data);
-    ctx_out.data = l.data - meta;
-    ctx_out.data_end = l.data_end - meta;
-    ctx_out.data_meta = 0;
-    Ok(TestRunOutput { retval: retval as u32, data_out: buff.test_run_output(), duration_ns, ctx_out, insns, trace })
 }
 
 impl Machine<'_> {

@@ -3,7 +3,9 @@
 //! The defaults reproduce how `BPF_PROG_TEST_RUN` lays out an XDP packet: data at 256 bytes of
 //! headroom (metadata, if any, just before it), at most `frame_sz − 256 − shared info` bytes
 //! (3520 with 4 KiB pages) in the linear part, the rest in whole-page frags at offset 0, and
-//! ENOMEM once `MAX_SKB_FRAGS` frags would not hold the rest. Options change what drivers change.
+//! ENOMEM once `MAX_SKB_FRAGS` frags would not hold the rest. Options change what drivers change;
+//! an option that cannot be honoured is EINVAL, never quietly adjusted (test_run's own clamping
+//! of ctx_in is `test_run_linear`).
 
 use super::buff::{BuffInit, RxQueue, XdpBuff};
 use super::layout::*;
@@ -18,8 +20,15 @@ pub struct BuildOptions {
     pub meta: Vec<u8>,
     /// false models a driver without metadata support (`data_meta = data + 1`).
     pub meta_supported: bool,
-    /// Packet bytes to keep in the linear part; clamped to what fits. test_run's `ctx.data_end`.
+    /// Packet bytes to keep in the linear part (all of a shorter packet): at least an Ethernet
+    /// header (14) and at most what the linear part holds (3520 with the defaults), else EINVAL.
+    /// Under `test_run_linear`, test_run's `ctx.data_end - ctx.data` instead.
     pub linear_len: Option<u32>,
+    /// BPF_PROG_TEST_RUN's rules for `linear_len`, as `bpf_prog_test_run_xdp` applies them to
+    /// ctx_in: clamped to what the linear part holds, and anything from 0 accepted (the frags then
+    /// hold the Ethernet header; the packet as a whole still needs one). Used by
+    /// [`crate::bpf::test_run::build_buff`].
+    pub test_run_linear: bool,
     /// Packet bytes per frag; defaults to what is left of a page after `frag_offset`.
     pub frag_len: Option<u32>,
     /// Where frag data starts inside its page (a driver's RX offset).
@@ -41,6 +50,7 @@ impl Default for BuildOptions {
             meta: Vec::new(),
             meta_supported: true,
             linear_len: None,
+            test_run_linear: false,
             frag_len: None,
             frag_offset: 0,
             frag_truesize: 0,
@@ -116,6 +126,30 @@ impl BuildOptions {
             return Err(XdpError::new(Errno::EINVAL, OP, format!("a packet of {total} bytes is shorter than an Ethernet header"))
                 .len(total as u64)
                 .limit(u64::from(ETH_HLEN)));
+        }
+        if let (Some(n), false) = (self.linear_len, self.test_run_linear) {
+            if n > max_linear {
+                return Err(XdpError::new(
+                    Errno::EINVAL,
+                    OP,
+                    format!(
+                        "linearLength {n} is more than the linear part holds: {max_linear} bytes (frame size {frame_sz} - headroom {} - shared info {})",
+                        self.headroom,
+                        shinfo_tailroom(self.max_frags)
+                    ),
+                )
+                .len(u64::from(n))
+                .limit(u64::from(max_linear)));
+            }
+            if n < ETH_HLEN {
+                return Err(XdpError::new(
+                    Errno::EINVAL,
+                    OP,
+                    format!("linearLength {n} is shorter than an Ethernet header ({ETH_HLEN} bytes); test_run's short linear parts are built by Frame.fromTestRun / test_run::build_buff"),
+                )
+                .len(u64::from(n))
+                .limit(u64::from(ETH_HLEN)));
+            }
         }
         let linear_len = (self.linear_len.unwrap_or(max_linear).min(max_linear) as usize).min(total) as u32;
         let rest = (total - linear_len as usize) as u64;

@@ -215,9 +215,20 @@ impl Mvneta {
         if cfg.rx_ring_size == 0 || cfg.tx_ring_size == 0 {
             return Err(einval("mvneta_ethtool_set_ringparam", "ring sizes must not be 0"));
         }
-        // ethtool's clamps.
-        cfg.rx_ring_size = cfg.rx_ring_size.min(MAX_RXD);
-        cfg.tx_ring_size = cfg.tx_ring_size.clamp(2 * MAX_SKB_DESCS, MAX_TXD);
+        // ethtool refuses sizes above the maxima the driver reports (rx_max_pending 512,
+        // tx_max_pending 1024: "requested ring size exceeds maximum"); the driver raises a TX
+        // ring below 2 * MVNETA_MAX_SKB_DESCS to that.
+        for (what, size, max) in [("rx", cfg.rx_ring_size, MAX_RXD), ("tx", cfg.tx_ring_size, MAX_TXD)] {
+            if size > max {
+                return Err(einval(
+                    "ethnl_set_rings",
+                    format!("requested ring size exceeds maximum: {what} ring size {size}, the device's maximum is {max}"),
+                )
+                .len(u64::from(size))
+                .limit(u64::from(max)));
+            }
+        }
+        cfg.tx_ring_size = cfg.tx_ring_size.max(2 * MAX_SKB_DESCS);
         if !(MIN_MTU..=MAX_MTU).contains(&cfg.mtu) {
             return Err(einval("dev_set_mtu", format!("MTU {} is outside {MIN_MTU}..={MAX_MTU}", cfg.mtu)).len(u64::from(cfg.mtu)));
         }
