@@ -175,7 +175,6 @@ interface Oracle {
   live?: string
   liveReason: string
   recorded: Map<string, Entry>
-  used: Set<string>
   objects: Set<string>
   differences: Difference[]
   /** Cases without a recorded run: the recording kernel refused their program (known build difference). */
@@ -208,7 +207,7 @@ export function useKernel(tag: string): KernelUse {
   let live: Availability = { ok: false, reason: `UXDP_KERNEL=off` }
   if (MODE !== 'off') live = liveKernel(() => build('buff_len.bpf.c').path)
   if (MODE === 'record' && !live.ok) throw new Error(`[${tag}] UXDP_KERNEL=record needs the live kernel: ${live.reason}`)
-  oracle = { tag, fixture, live: live.ok ? live.kernel : undefined, liveReason: live.ok ? '' : live.reason, recorded: new Map(), used: new Set(), objects: new Set(), differences: [], unrecorded: [] }
+  oracle = { tag, fixture, live: live.ok ? live.kernel : undefined, liveReason: live.ok ? '' : live.reason, recorded: new Map(), objects: new Set(), differences: [], unrecorded: [] }
   if (!live.ok && MODE === 'auto') console.warn(`[${tag}] the live kernel gives no second opinion here (${live.reason}): uxdp is compared with the recorded answers only`)
   const releases = [...new Set(Object.values(fixture.entries).map((e) => e.kernel))].sort()
   return { mode: MODE, recordedOn: MODE === 'record' ? (live as { kernel: string }).kernel : releases.join(', ') || '(nothing recorded)', live: oracle.live, liveReason: oracle.liveReason }
@@ -218,12 +217,11 @@ export function useKernel(tag: string): KernelUse {
  * Notes a case whose program the recording kernel refused as a known build difference: it has no
  * recorded run, and the spec checks the kernel facts it pins on uxdp's answer instead.
  */
-export function noteUnrecorded(e: KernelRefused): void {
+function noteUnrecorded(e: KernelRefused): void {
   const o = current()
   o.unrecorded.push({ test: testName(), what: e.what, refusal: e.answer.line, kernel: e.kernel })
 }
 
-/** The test asking, without the spec's top-level title (which names kernels). */
 /**
  * `f()`, or undefined where the recording kernel refused the program `f` needs as a known build
  * difference (noted: the case then checks the kernel facts it pins on uxdp's answer).
@@ -238,6 +236,7 @@ export function unlessKnownRefusal<T>(f: () => T): T | undefined {
   }
 }
 
+/** The test asking, without the spec's top-level title (which names kernels). */
 const testName = (): string => expect.getState().currentTestName?.split(' > ').slice(1).join(' > ') || '(setup)'
 
 /** The whole of a comparable answer as text (Buffers as hex), to tell answers apart. */
@@ -264,7 +263,6 @@ function summary(a: unknown): string {
 function ask<A>(request: Json, what: string, live: (() => A) | undefined, comparable: (a: A) => unknown): A {
   const o = current()
   const key = sha256(JSON.stringify(request)).slice(0, 24)
-  o.used.add(key)
   if (MODE === 'record') {
     if (!live) throw new Error(`cannot record ${what}: the live kernel could not be asked (see the load before it)`)
     const a = live()
