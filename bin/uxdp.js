@@ -4,9 +4,7 @@ const cli = require('../dist/cli.js')
 
 // A failure is one line on stderr and exit status 1, whatever throws it and when.
 function die(e) {
-  console.error(cli.errorLine(e))
-  if (process.env.UXDP_DEBUG && e instanceof Error) console.error(e.stack)
-  process.exit(cli.errorStatus(e))
+  process.exit(cli.reportFailure(e, console.error))
 }
 process.on('uncaughtException', die)
 process.on('unhandledRejection', die)

@@ -67,7 +67,7 @@ function oneLine(text: string): string {
  * already end with their errno; Node's system errors (fs: ENOENT, EACCES, EISDIR...) are named by
  * their code; anything else is an internal error (EFAULT), its stack shown only with UXDP_DEBUG=1.
  */
-export function errorLine(e: unknown): string {
+function errorLine(e: unknown): string {
   if (e instanceof UxdpError) return `Error: ${oneLine(e.message)}`
   const code = (e as NodeJS.ErrnoException | undefined)?.code
   const message = e instanceof Error ? e.message : String(e)
@@ -76,18 +76,22 @@ export function errorLine(e: unknown): string {
 }
 
 /** The exit status for a failed command: 130 for an interrupted one (as after SIGINT), else 1. */
-export function errorStatus(e: unknown): number {
+function errorStatus(e: unknown): number {
   return e instanceof UxdpError && e.code === 'EINTR' ? 130 : 1
+}
+
+/** Prints a failure as its one line (the stack too with UXDP_DEBUG=1, for internal errors) and
+ * returns the exit status. */
+export function reportFailure(e: unknown, err: (line: string) => void): number {
+  err(errorLine(e))
+  if (process.env.UXDP_DEBUG && e instanceof Error && !(e instanceof UxdpError)) err(e.stack ?? '')
+  return errorStatus(e)
 }
 
 /** Runs the CLI; returns the process exit code (a promise of it for commands that wait, such as
  * `prog run`). A failure prints one line on stderr (see `errorLine`), never a stack trace. */
 export function main(args: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): number | Promise<number> {
-  const fail = (e: unknown): number => {
-    err(errorLine(e))
-    if (process.env.UXDP_DEBUG && e instanceof Error && !(e instanceof UxdpError)) err(e.stack ?? '')
-    return errorStatus(e)
-  }
+  const fail = (e: unknown): number => reportFailure(e, err)
   try {
     const r = command(args, out, err)
     return typeof r === 'number' ? r : r.catch(fail)

@@ -11,7 +11,8 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { arch, release, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import type { XdpMd } from '../../lib/bpf'
+import { UxdpError } from '../../lib/errors'
+import { decodeMd, encodeMd, type XdpMd } from '../../lib/xdpmd'
 
 export type { XdpMd }
 
@@ -35,22 +36,10 @@ const STRERROR: Record<string, string> = {
   'Unknown error 524': 'ENOTSUPP',
 }
 
-/** Names of the errnos a load can fail with, by number (x86-64). */
-export const ERRNO_NAMES: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 7: 'E2BIG', 12: 'ENOMEM', 13: 'EACCES', 14: 'EFAULT', 22: 'EINVAL', 28: 'ENOSPC', 95: 'EOPNOTSUPP', 524: 'ENOTSUPP' }
+/** The name of errno `n` (positive), from uxdp's table. */
+export const errnoName = (n: number): string => UxdpError.nameOf(-n) ?? `errno ${n}`
 
 export type Availability = { ok: true; kernel: string } | { ok: false; reason: string }
-
-
-export function encodeMd(md: Partial<XdpMd>): Buffer {
-  const b = Buffer.alloc(24)
-  ;[md.data, md.dataEnd, md.dataMeta, md.ingressIfindex, md.rxQueueIndex, md.egressIfindex].forEach((v, i) => b.writeUInt32LE(v ?? 0, i * 4))
-  return b
-}
-
-function decodeMd(b: Buffer): XdpMd {
-  const u = (i: number) => b.readUInt32LE(i * 4)
-  return { data: u(0), dataEnd: u(1), dataMeta: u(2), ingressIfindex: u(3), rxQueueIndex: u(4), egressIfindex: u(5) }
-}
 
 /** The kernel's verdict on a program or object: accepted, or refused with the errno the bpf()
  * syscall returned and the verifier's error line (or libbpf's complaint when the verifier said
@@ -174,7 +163,7 @@ export function loadFailure(stderr: string, object: string): Extract<LoadAnswer,
   let errno = ''
   for (const [t, name] of Object.entries(STRERROR)) if (text.includes(t)) errno ||= name
   const m = /(?:err(?:or)?[ =:]*|failed to load: )-(\d+)\b|\((\d+)\)/i.exec(text)
-  if (!errno && m) errno = ERRNO_NAMES[Number(m[1] ?? m[2])] ?? `errno ${m[1] ?? m[2]}`
+  if (!errno && m) errno = errnoName(Number(m[1] ?? m[2]))
   const end = lines.findIndex((l) => /^processed \d+ insns|^verification time/.test(l))
   const verifier = end > 0 ? lines[end - 1] : ''
   const libbpfLines = lines.filter((l) => /^libbpf: /.test(l) && !/Failed to bump RLIMIT_MEMLOCK/.test(l))
@@ -257,7 +246,7 @@ export class LivePin {
     const fctx = join(dir, `ctx-${id}.bin`)
     const fctxOut = join(dir, `ctxout-${id}.bin`)
     writeFileSync(fin, dataIn)
-    writeFileSync(fctx, ctxIn ?? encodeMd({ dataEnd: dataIn.length }))
+    writeFileSync(fctx, ctxIn ?? encodeMd(undefined, dataIn.length))
     try {
       const r = spawnSync(
         'bpftool',

@@ -29,11 +29,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import { deflateRawSync, inflateRawSync } from 'node:zlib'
 import { expect } from 'vitest'
+import { encodeMd } from '../../lib/xdpmd'
 import {
   clangCompile,
   clangMissing,
-  encodeMd,
-  ERRNO_NAMES,
+  errnoName,
   HARNESS_SOURCE,
   harnessMissing,
   KERNEL_SRC_DIR,
@@ -436,7 +436,7 @@ function testRunInput(packet: Uint8Array, opts: RunOptions): { dataIn: Buffer; c
   const md = { ...opts.ctx, data: meta.length, dataEnd: meta.length + (opts.linear ?? packet.length) }
   const extras = Object.entries(opts.ctx ?? {}).filter(([, v]) => v)
   const what = `${packet.length} B${meta.length ? `, meta ${meta.length}` : ''}${opts.linear !== undefined ? `, linear ${opts.linear}` : ''}${extras.length ? `, ${extras.map(([k, v]) => `${k} ${v}`).join(', ')}` : ''}`
-  return { dataIn, ctxIn: encodeMd(md), what }
+  return { dataIn, ctxIn: encodeMd(md, dataIn.length), what }
 }
 
 function runRequest(b: BpfBuild, prog: string | undefined, dataIn: Buffer, ctxIn: Buffer, session?: string): Json {
@@ -472,7 +472,7 @@ export function verdict(b: BpfBuild): LoadAnswer {
   if (a.status !== 0) throw new Error(`ringbuf_harness --load ${b.what} exited with ${a.status}: ${a.stderr}`)
   const err = (JSON.parse(a.stdout) as { load: number }).load
   if (err === 0) return { accepted: true }
-  return { ...loadFailure(a.stderr, b.path), errno: ERRNO_NAMES[-err] ?? `errno ${-err}` }
+  return { ...loadFailure(a.stderr, b.path), errno: errnoName(-err) }
 }
 
 /** A program the kernel accepted (`bpftool prog load`: the object's first program). */
