@@ -135,7 +135,10 @@ fn refuses_sleeping_helpers_and_kfuncs_outside_sleepable_programs() {
     assert_eq!(message(XDP, "GPL", &[Helper(148)]), "helper call might sleep in a non-sleepable prog");
     let sleepy = "program must be sleepable to call sleepable kfunc bpf_copy_from_user_str";
     assert_eq!(refused(XDP, "GPL", &[Kfunc("bpf_copy_from_user_str")], &LoadOptions::default()), (Errno::EACCES, sleepy.into()));
-    assert_eq!(message(XDP, "GPL", &[Kfunc("bpf_arena_alloc_pages")]), "program must be sleepable to call sleepable kfunc bpf_arena_alloc_pages");
+    assert_eq!(
+        message(XDP, "GPL", &[Kfunc("bpf_arena_alloc_pages")]),
+        "program must be sleepable to call sleepable kfunc bpf_arena_alloc_pages"
+    );
     // Sleepable, the policy lets both through; the engine implements neither.
     let sleepable = LoadOptions { sleepable: true, ..LoadOptions::default() };
     assert_eq!(refused(ProgKind::Syscall, "GPL", &[Helper(148)], &sleepable).1, "invalid func unknown#148");
@@ -145,8 +148,14 @@ fn refuses_sleeping_helpers_and_kfuncs_outside_sleepable_programs() {
 fn refuses_kfuncs_the_program_type_does_not_get() {
     let r = refusal(XDP, "GPL", &[(Kfunc("bpf_dynptr_from_skb"), Some(3))], &LoadOptions::default());
     assert_eq!(r, Some((Errno::EACCES, "calling kernel function bpf_dynptr_from_skb is not allowed".into(), Some(3))));
-    assert_eq!(message(ProgKind::SchedCls, "GPL", &[Kfunc("bpf_xdp_pull_data")]), "calling kernel function bpf_xdp_pull_data is not allowed");
-    assert_eq!(message(ProgKind::SocketFilter, "GPL", &[Kfunc("bpf_xdp_ct_lookup")]), "calling kernel function bpf_xdp_ct_lookup is not allowed");
+    assert_eq!(
+        message(ProgKind::SchedCls, "GPL", &[Kfunc("bpf_xdp_pull_data")]),
+        "calling kernel function bpf_xdp_pull_data is not allowed"
+    );
+    assert_eq!(
+        message(ProgKind::SocketFilter, "GPL", &[Kfunc("bpf_xdp_ct_lookup")]),
+        "calling kernel function bpf_xdp_ct_lookup is not allowed"
+    );
     assert_eq!(message(XDP, "GPL", &[Kfunc("bbr_init")]), "calling kernel function bbr_init is not allowed");
 }
 
@@ -158,7 +167,10 @@ fn refuses_kfuncs_no_btf_has_in_libbpfs_words() {
     // libbpf fails the load before the kernel sees the program.
     let r = refusal(XDP, "GPL", &[(Helper(26), Some(0)), (Kfunc("bpf_no_such_kfunc"), Some(9))], &LoadOptions::default());
     assert_eq!(r.unwrap().1, missing);
-    assert_eq!(message(XDP, "GPL", &[Kfunc("bpf_dynptr_advance")]), "extern (func ksym) 'bpf_dynptr_advance': not found in kernel or module BTFs");
+    assert_eq!(
+        message(XDP, "GPL", &[Kfunc("bpf_dynptr_advance")]),
+        "extern (func ksym) 'bpf_dynptr_advance': not found in kernel or module BTFs"
+    );
     let seed = LoadOptions { seed_kfuncs: true, ..LoadOptions::default() };
     assert!(loader::load(object(XDP, "GPL", &calls(&[Kfunc("bpf_dynptr_advance"), Kfunc("bpf_dynptr_iterator")])), &seed).is_ok());
 }
@@ -215,7 +227,10 @@ fn applies_user_kfuncs_with_their_program_types() {
 #[test]
 fn an_unestablished_program_type_gets_nothing_and_unrestricted_loads_skip_the_table() {
     assert_eq!(message(ProgKind::Lsm, "GPL", &[Helper(1)]), "program of this type cannot use helper bpf_map_lookup_elem#1");
-    assert_eq!(message(ProgKind::StructOps, "GPL", &[Kfunc("bpf_rcu_read_lock")]), "calling kernel function bpf_rcu_read_lock is not allowed");
+    assert_eq!(
+        message(ProgKind::StructOps, "GPL", &[Kfunc("bpf_rcu_read_lock")]),
+        "calling kernel function bpf_rcu_read_lock is not allowed"
+    );
     assert!(loader::load(object(ProgKind::Lsm, "GPL", &[]), &LoadOptions::default()).is_ok());
     let unrestricted = LoadOptions { unrestricted: true, ..LoadOptions::default() };
     assert!(loader::load(object(ProgKind::Lsm, "MIT", &calls(&[Helper(6), Helper(121)])), &unrestricted).is_ok());

@@ -1,6 +1,6 @@
 //! kfuncs by name: every dynptr kfunc of the dynptr engine (the kernel's and the seed's), the
-//! XDP metadata kfuncs and bpf_xdp_pull_data, dispatched natively. Which a program may call is
-//! the policy layer's decision.
+//! XDP metadata kfuncs and bpf_xdp_pull_data, dispatched natively. What each is and which a
+//! program may call is the prototype table's (`bpf::protos::kfuncs`).
 
 use super::helpers::{errno_ret, ret};
 use super::machine::{HelperFn, Machine, Trap};

@@ -295,7 +295,12 @@ fn link(
                                 // libbpf's bpf_object__load fails with EINVAL here (recorded:
                                 // test/fixtures/kernel/kernel-bpf.json, "load verdicts")
                                 None => {
-                                    return Err(refuse(name, Errno::EINVAL, Some(pc), format!("libbpf: {}", policy::kfunc_not_found(&ext.name))))
+                                    return Err(refuse(
+                                        name,
+                                        Errno::EINVAL,
+                                        Some(pc),
+                                        format!("libbpf: {}", policy::kfunc_not_found(&ext.name)),
+                                    ))
                                 }
                             };
                             kfuncs.push(callable);

@@ -51,6 +51,7 @@ pub const KF_FLAGS: &[(&str, u32)] = &[
 ];
 
 /// The verifier's parameter-name suffixes, longest match first where one ends another.
+#[rustfmt::skip]
 pub const ANNOTATIONS: &[&str] =
     &["__uninit", "__opt", "__szk", "__sz", "__k", "__ign", "__str", "__map", "__alloc", "__prog", "__irq_flag", "__refcounted_kptr", "__nullable"];
 
@@ -146,11 +147,13 @@ const SIGNATURES: &[(&str, &str, &[(&str, &str)])] = &[
 ];
 
 /// Program types with an `__sk_buff` context (the dynptr engine's `Scope::Skb`).
+#[rustfmt::skip]
 const SKB: ProgTypes = SOCKET_FILTER | SCHED_CLS | SCHED_ACT | TRACEPOINT | PERF_EVENT | CGROUP_SKB | CGROUP_SOCK | LWT_IN | LWT_OUT
     | LWT_XMIT | SOCK_OPS | SK_SKB | CGROUP_DEVICE | CGROUP_SOCK_ADDR | LWT_SEG6LOCAL | CGROUP_SYSCTL | CGROUP_SOCKOPT | TRACING | NETFILTER;
 
 /// The program types of the generic kfunc sets (`BPF_PROG_TYPE_UNSPEC` registrations minus the
 /// types the verifier still refuses them to).
+#[rustfmt::skip]
 const GENERIC: ProgTypes = SCHED_CLS | TRACEPOINT | XDP | PERF_EVENT | CGROUP_SKB | CGROUP_SOCK | SOCK_OPS | CGROUP_DEVICE
     | CGROUP_SOCK_ADDR | CGROUP_SYSCTL | CGROUP_SOCKOPT | TRACING | SYSCALL;
 
@@ -359,7 +362,15 @@ fn seed_arg(i: usize, kind: Arg) -> KfuncArg {
         Arg::U32 => ("", "u32", None),
         other => panic!("no seed kfunc takes {other:?}"),
     };
-    let name = if name.is_empty() { if i == 0 { "p".to_string() } else { format!("arg{}", i + 1) } } else { name.to_string() };
+    let name = if name.is_empty() {
+        if i == 0 {
+            "p".to_string()
+        } else {
+            format!("arg{}", i + 1)
+        }
+    } else {
+        name.to_string()
+    };
     KfuncArg { name, ty, annotation }
 }
 

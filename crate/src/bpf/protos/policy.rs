@@ -72,9 +72,16 @@ pub struct CallPolicy {
 /// One call site.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Site {
-    Helper { id: i64, pc: Option<usize> },
+    Helper {
+        id: i64,
+        pc: Option<usize>,
+    },
     /// A kfunc extern; a weak one no BTF has resolves to 0 and passes.
-    Kfunc { name: String, pc: Option<usize>, weak: bool },
+    Kfunc {
+        name: String,
+        pc: Option<usize>,
+        weak: bool,
+    },
 }
 
 impl Site {
