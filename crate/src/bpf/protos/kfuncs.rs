@@ -55,10 +55,12 @@ pub const KF_FLAGS: &[(&str, u32)] = &[
 pub const ANNOTATIONS: &[&str] =
     &["__uninit", "__opt", "__szk", "__sz", "__k", "__ign", "__str", "__map", "__alloc", "__prog", "__irq_flag", "__refcounted_kptr", "__nullable"];
 
-/// C prototypes (6.18 vmlinux BTF) of the kernel kfuncs described in full: return type, then
-/// (C type, parameter name with its annotation).
+/// A kfunc's C prototype: name, return type, then (C type, parameter name with its annotation).
+type Signature = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+
+/// C prototypes (6.18 vmlinux BTF) of the kernel kfuncs described in full.
 #[rustfmt::skip]
-const SIGNATURES: &[(&str, &str, &[(&str, &str)])] = &[
+const SIGNATURES: &[Signature] = &[
     ("bpf_dynptr_from_skb", "int", &[("struct __sk_buff *", "s"), ("u64", "flags"), ("struct bpf_dynptr *", "ptr__uninit")]),
     ("bpf_dynptr_from_skb_meta", "int", &[("struct __sk_buff *", "skb_"), ("u64", "flags"), ("struct bpf_dynptr *", "ptr__uninit")]),
     ("bpf_dynptr_from_xdp", "int", &[("struct xdp_md *", "x"), ("u64", "flags"), ("struct bpf_dynptr *", "ptr__uninit")]),
@@ -346,7 +348,7 @@ fn scope_prog_types(scope: Scope) -> Option<ProgTypes> {
     }
 }
 
-fn signature(name: &str) -> &'static (&'static str, &'static str, &'static [(&'static str, &'static str)]) {
+fn signature(name: &str) -> &'static Signature {
     SIGNATURES.iter().find(|s| s.0 == name).unwrap_or_else(|| panic!("no C prototype for kernel kfunc {name}"))
 }
 

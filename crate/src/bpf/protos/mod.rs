@@ -177,6 +177,11 @@ pub fn type_value(spelling: &str) -> Option<u32> {
     spelling.split('|').try_fold(0, |v, p| Some(v | part(p)?))
 }
 
+/// A type split as the verifier reads it: the base kind (low 8 bits) and the modifier flags.
+pub fn type_parts(spelling: &str) -> Option<(u32, u32)> {
+    type_value(spelling).map(|v| (v & 0xff, v & !0xff))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +192,7 @@ mod tests {
         assert_eq!(type_value("ARG_PTR_TO_MEM|MEM_RDONLY"), Some(4 | 512));
         assert_eq!(type_value("RET_PTR_TO_RINGBUF_MEM_OR_NULL"), Some(1286));
         assert_eq!(type_value("ARG_BOGUS"), None);
+        assert_eq!(type_parts("ARG_PTR_TO_MAP_VALUE_OR_NULL"), Some((3, 1 << 8)));
         assert_eq!(pt::ESTABLISHED.count_ones(), 28);
     }
 }
