@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { call, checkBytes, checkInt, checkOptions, checkU32, describe, ERRNO, fsError, optBool, optMillis, optString, UxdpError, type ErrnoName } from './errors'
 import { native } from './native'
 import { decodeMd, encodeMd, type XdpMd } from './xdpmd'
-import { checkCalls, ESTABLISHED_PROG_TYPES, helpersFor, kernelKfuncNamesFor, KfuncRegistry, PROG_TYPE_IDS, SEED_KFUNCS, type ProgTypeName } from './policy'
+import { engineKfuncSpecs, KfuncRegistry } from './policy'
 
 
 export type { XdpMd } from './xdpmd'
@@ -127,9 +127,9 @@ export type KfuncImpl = (...args: bigint[]) => bigint | number
 export interface LoadOptions {
   /** Load only this program (and the programs its prog arrays name). */
   prog?: string
-  /** Helper ids programs may call (the policy layer's decision); default: every implemented one. */
+  /** Narrows the helpers programs may call to these ids; default: what the kernel gives the program type. */
   helpers?: readonly number[]
-  /** Kernel kfuncs programs may call by name; default: every implemented one. */
+  /** Narrows the kernel kfuncs programs may call to these names; default: what the kernel gives the program type. */
   kfuncs?: readonly string[]
   /** Resolve dynptr kfunc names to the seed's convenience API where both exist. */
   seedKfuncs?: boolean
@@ -139,7 +139,7 @@ export interface LoadOptions {
   registry?: KfuncRegistry
   /** Loaded device-bound (BPF_F_XDP_DEV_BOUND_ONLY): what the XDP metadata kfuncs need. */
   devBound?: boolean
-  /** false: skip the policy layer; every helper and kfunc the engine implements is callable. */
+  /** false: skip the engine's prototype-table checks; every helper and kfunc it implements is callable. */
   policy?: boolean
   /** CPUs per-CPU maps keep values for. Default 1. */
   nrCpus?: number
@@ -182,18 +182,6 @@ export function describeObject(source: string | Uint8Array): ObjectDescription {
   return parseInfo(call(() => native.bpfObjectDescribe(bytes)))
 }
 
-/** A load refused by the policy layer: `verifierMessage` is the kernel's line alone. */
-class PolicyRefusal extends UxdpError {
-  constructor(
-    code: ErrnoName,
-    readonly program: string,
-    readonly verifierMessage: string,
-    pc?: number,
-  ) {
-    super(code, `prog '${program}': ${verifierMessage}`, { op: 'bpf_prog_load', offset: pc })
-  }
-}
-
 export interface LoadReport {
   accepted: boolean
   /** The refusal in the kernel's (or libbpf's) words; empty when accepted. */
@@ -208,64 +196,21 @@ export interface LoadReport {
 export function checkLoad(source: string | Uint8Array, options: Pick<LoadOptions, 'prog' | 'seedKfuncs' | 'devBound' | 'registry' | 'policy'> = {}): LoadReport {
   options = checkLoadOptions('checkLoad', options, ['prog', 'seedKfuncs', 'devBound', 'registry', 'policy'])
   const bytes = bytesOf(source)
-  let policy: { helpers?: number[]; kfuncs?: string[] } = {}
-  try {
-    if (options.policy !== false) policy = applyPolicy(bytes, options, options.registry ?? new KfuncRegistry())
-  } catch (e) {
-    if (e instanceof PolicyRefusal) {
-      const where = e.offset === undefined ? '' : `${e.offset}: `
-      return { accepted: false, message: e.verifierMessage, log: `${where}${e.verifierMessage}\n`, insnsProcessed: 0, code: e.code }
-    }
-    if (!(e instanceof UxdpError)) throw e
-    return { accepted: false, message: e.message, log: `${e.message}\n`, insnsProcessed: 0, code: e.code }
-  }
-  const r = call(() => native.bpfObjectCheck(bytes, options.prog, policy.helpers, policy.kfuncs))
+  const r = call(() =>
+    native.bpfObjectCheck(bytes, {
+      prog: options.prog,
+      seedKfuncs: options.seedKfuncs,
+      devBound: options.devBound,
+      policy: options.policy,
+      kfuncSpecs: engineKfuncSpecs(options.registry),
+    }),
+  )
   return { accepted: r.accepted, message: r.message, log: r.log, insnsProcessed: r.insns, code: r.accepted ? undefined : errnoName(ERRNO[r.code as ErrnoName] ?? 22) }
 }
-
-interface ObjectCalls {
-  license: string
-  programs: { name: string; progType: number; autoload: boolean; helpers: { id: number; pc: number }[]; kfuncs: { name: string; pc: number; weak: boolean }[] }[]
-}
-
-const PROG_TYPE_BY_ID = new Map(Object.entries(PROG_TYPE_IDS).map(([name, id]) => [id as number, name as ProgTypeName]))
 
 function errnoName(errno: number): ErrnoName {
   const hit = Object.entries(ERRNO).find(([, n]) => n === Math.abs(errno))
   return (hit?.[0] as ErrnoName | undefined) ?? 'EINVAL'
-}
-
-/** The policy layer before a load: every program to load is checked as the verifier checks its
- * calls (program type, license, kfunc resolution), and the engine is handed the helpers and kfuncs
- * those program types may call. Program types the policy has not established load unrestricted. */
-function applyPolicy(bytes: Uint8Array, options: LoadOptions, registry: KfuncRegistry): { helpers?: number[]; kfuncs?: string[] } {
-  const calls = JSON.parse(call(() => native.bpfObjectCalls(bytes))) as ObjectCalls
-  const selected = calls.programs.filter((p) => (options.prog === undefined ? p.autoload : p.name === options.prog))
-  const types = new Set<ProgTypeName>()
-  for (const p of selected) {
-    const type = PROG_TYPE_BY_ID.get(p.progType)
-    if (!type || !ESTABLISHED_PROG_TYPES.includes(type)) return {}
-    types.add(type)
-    const r = checkCalls({
-      progType: type,
-      license: calls.license,
-      helperIds: p.helpers,
-      kfuncNames: p.kfuncs,
-      userKfuncs: registry,
-      seed: options.seedKfuncs,
-      devBound: options.devBound,
-    })
-    if (!r.ok) throw new PolicyRefusal(errnoName(r.errno), p.name, r.message, r.pc)
-  }
-  if (types.size === 0) return {}
-  const helpers = new Set<number>()
-  const kfuncs = new Set<string>()
-  for (const t of types) {
-    for (const h of helpersFor(t)) helpers.add(h.id)
-    for (const k of kernelKfuncNamesFor(t)) kfuncs.add(k)
-  }
-  if (options.seedKfuncs) for (const k of SEED_KFUNCS) kfuncs.add(k.name)
-  return { helpers: [...helpers], kfuncs: [...kfuncs] }
 }
 
 const LOAD_KEYS = ['prog', 'helpers', 'kfuncs', 'seedKfuncs', 'userKfuncs', 'registry', 'devBound', 'policy', 'nrCpus', 'jit'] as const
@@ -339,7 +284,6 @@ export class BpfObject {
       registry.register({ name, progTypes: 'any' }, impl)
     }
     const user = Object.entries(registry.implementations())
-    const policy = options.policy === false ? undefined : applyPolicy(bytes, options, registry)
     const dispatch =
       user.length === 0
         ? undefined
@@ -354,9 +298,12 @@ export class BpfObject {
         bytes,
         {
           prog: options.prog,
-          helpers: options.helpers ? [...options.helpers] : policy?.helpers,
-          kfuncs: options.kfuncs ? [...options.kfuncs] : policy?.kfuncs,
+          helpers: options.helpers ? [...options.helpers] : undefined,
+          kfuncs: options.kfuncs ? [...options.kfuncs] : undefined,
           seedKfuncs: options.seedKfuncs,
+          devBound: options.devBound,
+          policy: options.policy,
+          kfuncSpecs: engineKfuncSpecs(registry),
           nrCpus,
           userKfuncs: user.map(([n]) => n),
           jit: options.jit,

@@ -1,14 +1,17 @@
 /**
  * Which helpers and kfuncs a BPF program may call, decided as a 6.18 kernel decides it, with the
- * kernel's (or libbpf's) words for every refusal. The engine implements the functions; this layer
- * is the data it is handed at load.
+ * kernel's (or libbpf's) words for every refusal. The engine's prototype table
+ * (crate/src/bpf/protos) holds the facts and makes the decisions, at every load and here; this
+ * layer presents them by program type name.
  */
 import type { KfuncImpl } from '../bpf'
 import { checkOptions, optBool, UxdpError } from '../errors'
-import { HELPER_INFO, HELPER_LATE_REFUSALS, helperInfo, helperIsGplOnly, LAST_HELPER_ID, type HelperInfo, type HelperSpec } from './helpers'
-import { KERNEL_KFUNC_PROG_TYPES, KFUNCS, kfuncAllowed, kfuncTable, SEED_KFUNCS, SLEEPABLE_KERNEL_KFUNCS, type KfuncSpec } from './kfuncs'
+import { native } from '../native'
+import { HELPER_INFO, type HelperInfo, type HelperSpec } from './helpers'
+import { KERNEL_KFUNC_PROG_TYPES, kfFlagMask, kfuncAllowed, kfuncTable, type KfuncSpec } from './kfuncs'
 import { KfuncRegistry } from './registry'
-import { ESTABLISHED_PROG_TYPES, isProgTypeName, type ProgTypeName } from './progtypes'
+import { ESTABLISHED_PROG_TYPES, isProgTypeName, PROG_TYPE_IDS, type ProgTypeName } from './progtypes'
+import { TABLE } from './table'
 
 export * from './helpers'
 export * from './kfuncs'
@@ -17,14 +20,7 @@ export * from './registry'
 
 /** The licence strings the kernel counts as GPL-compatible (`license_is_gpl_compatible`), compared
  * exactly, up to the first NUL as the kernel reads the string. */
-export const GPL_COMPATIBLE_LICENSES: readonly string[] = [
-  'GPL',
-  'GPL v2',
-  'GPL and additional rights',
-  'Dual BSD/GPL',
-  'Dual MIT/GPL',
-  'Dual MPL/GPL',
-]
+export const GPL_COMPATIBLE_LICENSES: readonly string[] = TABLE.gplCompatibleLicenses
 
 export function licenseIsGplCompatible(license: string): boolean {
   if (typeof license !== 'string') return false
@@ -147,38 +143,19 @@ export interface CheckCallsInput {
  * the load fails with (EINVAL 22, EACCES 13). */
 export type CheckResult = { ok: true } | { ok: false; message: string; pc?: number; errno: number }
 
-const EINVAL = 22
-const EACCES = 13
-
-interface Site {
-  kind: 'helper' | 'kfunc'
-  id: number
-  name: string
-  pc?: number
-  weak?: boolean
-  order: number
-}
-
-function refuse(message: string, errno: number, site?: Site): CheckResult {
-  return site?.pc === undefined ? { ok: false, message, errno } : { ok: false, message, pc: site.pc, errno }
-}
+type Site = Parameters<typeof native.policyCheckCalls>[1][number]
 
 function sites(input: CheckCallsInput): Site[] {
   const out: Site[] = []
   for (const h of input.helperIds ?? []) {
     const id = typeof h === 'number' ? h : h?.id
     if (typeof id !== 'number' || !Number.isInteger(id)) throw new UxdpError('EINVAL', `helper ids must be integers, got ${String(id)}`)
-    out.push({ kind: 'helper', id, name: '', pc: typeof h === 'number' ? undefined : h.pc, order: out.length })
+    out.push({ helperId: id, pc: typeof h === 'number' ? undefined : h.pc })
   }
   for (const k of input.kfuncNames ?? []) {
     const name = typeof k === 'string' ? k : k?.name
     if (typeof name !== 'string' || name === '') throw new UxdpError('EINVAL', `kfunc names must be non-empty strings, got ${String(name)}`)
-    const site: Site = { kind: 'kfunc', id: -1, name, order: out.length }
-    if (typeof k !== 'string') {
-      if (k.pc !== undefined) site.pc = k.pc
-      if (k.weak) site.weak = true
-    }
-    out.push(site)
+    out.push(typeof k === 'string' ? { kfunc: name } : { kfunc: name, pc: k.pc, weak: k.weak === true })
   }
   for (const s of out) {
     if (s.pc !== undefined && (!Number.isInteger(s.pc) || s.pc < 0)) throw new UxdpError('EINVAL', `pc must be a non-negative integer, got ${String(s.pc)}`)
@@ -186,12 +163,18 @@ function sites(input: CheckCallsInput): Site[] {
   return out
 }
 
-/** Verification order: by pc where given, else as listed (helpers first). */
-const byPc = (a: Site, b: Site): number => (a.pc ?? Infinity) - (b.pc ?? Infinity) || a.order - b.order
+/** User kfunc specs as the engine's policy takes them (program types by number, flags as a mask). */
+export function engineKfuncSpecs(user: KfuncRegistry | readonly KfuncSpec[] | undefined): { name: string; flags: number; progTypes?: number[] }[] {
+  return userSpecs(user).map((k) => ({
+    name: k.name,
+    flags: kfFlagMask(k.flags),
+    progTypes: k.progTypes === 'any' ? undefined : k.progTypes.map((t) => PROG_TYPE_IDS[t]),
+  }))
+}
 
 /**
- * Checks a program's helper and kfunc calls as libbpf and the 6.18 verifier would, returning the
- * first refusal:
+ * Checks a program's helper and kfunc calls as libbpf and the 6.18 verifier would (the engine's
+ * decision at load, on a list of calls), returning the first refusal:
  *
  * 1. libbpf, resolving kfunc externs: a name no kernel, seed (if offered) or user kfunc has
  *    (weak externs resolve to 0 and pass);
@@ -206,55 +189,24 @@ export function checkCalls(input: CheckCallsInput): CheckResult {
   if (typeof input !== 'object' || input === null) throw new UxdpError('EINVAL', 'checkCalls takes an object')
   checkOptions<CheckCallsInput>('checkCalls', input, ['progType', 'license', 'helperIds', 'kfuncNames', 'userKfuncs', 'seed', 'devBound', 'sleepable', 'caps'])
   for (const k of ['seed', 'devBound', 'sleepable'] as const) optBool(k, input[k])
-  checkCaps(input.caps)
+  const caps = checkCaps(input.caps)
   const { progType } = input
   established(progType)
-  const gpl = licenseIsGplCompatible(input.license)
-  const all = sites(input)
-  const user = new Map(userSpecs(input.userKfuncs).map((k) => [k.name, k]))
-  const seed = new Map((input.seed ? SEED_KFUNCS : []).map((k) => [k.name, k]))
-  const described = new Map(KFUNCS.map((k) => [k.name, k]))
-  const kfuncs = all.filter((s) => s.kind === 'kfunc')
-
-  // 1. libbpf: every kfunc extern must resolve.
-  const resolved = kfuncs.filter((s) => KERNEL_KFUNC_PROG_TYPES.has(s.name) || seed.has(s.name) || user.has(s.name))
-  const missing = kfuncs.find((s) => !resolved.includes(s) && !s.weak)
-  // bpf_object__load then fails with EINVAL (recorded: test/fixtures/kernel/kernel-bpf.json, "load verdicts")
-  if (missing) return refuse(`extern (func ksym) '${missing.name}': not found in kernel or module BTFs`, EINVAL, missing)
-
-  // 2. Before the walk: every kfunc call needs a GPL-compatible program; metadata kfuncs a device.
-  for (const s of [...resolved].sort(byPc)) {
-    if (!gpl) return refuse('cannot call kernel function from non-GPL compatible program', EINVAL, s)
-    if (described.get(s.name)?.requires === 'dev-bound' && !input.devBound) {
-      return refuse('metadata kfuncs require device-bound program', EINVAL, s)
-    }
-  }
-
-  // 3. The walk.
-  const walk = [...all.filter((s) => s.kind === 'helper'), ...resolved].sort(byPc)
-  for (const s of walk) {
-    if (s.kind === 'helper') {
-      if (s.id < 0 || s.id > LAST_HELPER_ID) return refuse(`invalid func unknown#${s.id}`, EINVAL, s)
-      const h = helperInfo(s.id)
-      const name = h?.name ?? 'bpf_unspec'
-      const late = HELPER_LATE_REFUSALS[s.id]?.[progType]
-      if (!h || !(h.progTypes.includes(progType) || late) || !capsAllow(h, input.caps)) {
-        return refuse(`program of this type cannot use helper ${name}#${s.id}`, EINVAL, s)
-      }
-      if (!gpl && helperIsGplOnly(h, progType)) return refuse('cannot call GPL-restricted function from non-GPL compatible program', EINVAL, s)
-      if (late) return refuse(late.message, late.errno, s)
-      if ((h as HelperSpec).mightSleep && !input.sleepable) return refuse('helper call might sleep in a non-sleepable prog', EINVAL, s)
-    } else {
-      // A kernel name is the kernel's kfunc (or, offered, the seed's version of it), never a user's.
-      const kernelTypes = KERNEL_KFUNC_PROG_TYPES.get(s.name)
-      const spec = kernelTypes ? (seed.get(s.name) ?? described.get(s.name)) : (seed.get(s.name) ?? user.get(s.name))
-      const types = kernelTypes ?? spec?.progTypes ?? []
-      if (!kfuncAllowed(types, progType)) return refuse(`calling kernel function ${s.name} is not allowed`, EACCES, s)
-      const sleeps = spec ? spec.flags.includes('KF_SLEEPABLE') : SLEEPABLE_KERNEL_KFUNCS.has(s.name)
-      if (sleeps && !input.sleepable) {
-        return refuse(`program must be sleepable to call sleepable kfunc ${s.name}`, EACCES, s)
-      }
-    }
-  }
-  return { ok: true }
+  const r = native.policyCheckCalls(
+    {
+      progType: PROG_TYPE_IDS[progType],
+      license: typeof input.license === 'string' ? input.license : '',
+      seed: input.seed,
+      devBound: input.devBound,
+      sleepable: input.sleepable,
+      capBpf: caps?.bpf,
+      capPerfmon: caps?.perfmon,
+      userKfuncs: engineKfuncSpecs(input.userKfuncs),
+    },
+    sites(input),
+  )
+  if (r.ok) return { ok: true }
+  const out: CheckResult = { ok: false, message: r.message!, errno: r.errno! }
+  if (r.pc !== undefined && r.pc !== null) out.pc = r.pc
+  return out
 }

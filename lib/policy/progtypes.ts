@@ -1,3 +1,5 @@
+import { TABLE } from './table'
+
 /**
  * BPF program types by the names libbpf and bpftool give them (`enum bpf_prog_type` without the
  * `BPF_PROG_TYPE_` prefix, lower case), with their uapi numbers.
@@ -41,20 +43,21 @@ export type ProgTypeName = keyof typeof PROG_TYPE_IDS
 
 export const PROG_TYPE_NAMES = Object.keys(PROG_TYPE_IDS) as readonly ProgTypeName[]
 
-/**
- * The program types whose helper and kfunc sets this policy knows, established by loading a call to
- * every helper id and every vmlinux kfunc on a 6.18 kernel with all capabilities and reading the
- * verifier's answer. Where the answer depends on the attach type, the one used was: cgroup_sock
- * `BPF_CGROUP_INET_SOCK_CREATE`, cgroup_sock_addr `BPF_CGROUP_INET4_CONNECT`, cgroup_sockopt
- * `BPF_CGROUP_SETSOCKOPT`, sk_skb `BPF_SK_SKB_STREAM_VERDICT`, sk_msg `BPF_SK_MSG_VERDICT`,
- * sk_reuseport `BPF_SK_REUSEPORT_SELECT`, flow_dissector, sk_lookup, netfilter their only one,
- * tracing `BPF_TRACE_RAW_TP` (tp_btf; fentry/fexit and iterators get a few more), syscall sleepable.
- *
- * Not established (the kernel would not load a probe there): lirc_mode2, struct_ops, ext, lsm.
- */
-export const ESTABLISHED_PROG_TYPES: readonly ProgTypeName[] = PROG_TYPE_NAMES.filter(
-  (t) => t !== 'lirc_mode2' && t !== 'struct_ops' && t !== 'ext' && t !== 'lsm',
-)
+const NAME_BY_ID = new Map(Object.entries(PROG_TYPE_IDS).map(([name, id]) => [id as number, name as ProgTypeName]))
+
+/** Program type names for uapi numbers (the prototype table's sets). */
+export function progTypeNames(ids: readonly number[]): ProgTypeName[] {
+  return ids.map((id) => {
+    const name = NAME_BY_ID.get(id)
+    if (!name) throw new Error(`prototype table: unknown program type ${id}`)
+    return name
+  })
+}
+
+/** The program types whose helper and kfunc sets the prototype table has established (how: see
+ * `pt::ESTABLISHED` in crate/src/bpf/protos); the others (lirc_mode2, struct_ops, ext, lsm) get
+ * nothing. */
+export const ESTABLISHED_PROG_TYPES: readonly ProgTypeName[] = progTypeNames(TABLE.establishedProgTypes)
 
 export function isProgTypeName(value: unknown): value is ProgTypeName {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(PROG_TYPE_IDS, value)

@@ -66,6 +66,44 @@ pub struct BpfLoadOptions {
     pub user_kfuncs: Option<Vec<String>>,
     /// false: the programs run in the interpreter, never compiled (default: the JIT where it can).
     pub jit: Option<bool>,
+    /// Loaded device-bound (what the XDP metadata kfuncs need).
+    pub dev_bound: Option<bool>,
+    /// false: skip the prototype table's checks (every implemented helper and kfunc callable).
+    pub policy: Option<bool>,
+    /// The program types and flags of the JS kfuncs.
+    pub kfunc_specs: Option<Vec<super::protos::UserKfuncSpec>>,
+}
+
+impl BpfLoadOptions {
+    fn engine(self, user_kfuncs: Vec<(String, crate::bpf::machine::UserFn)>) -> LoadOptions {
+        LoadOptions {
+            nr_cpus: self.nr_cpus.unwrap_or(1),
+            helpers: self.helpers,
+            kfuncs: self.kfuncs,
+            seed_kfuncs: self.seed_kfuncs.unwrap_or(false),
+            user_kfuncs,
+            kfunc_specs: self.kfunc_specs.unwrap_or_default().into_iter().map(Into::into).collect(),
+            dev_bound: self.dev_bound.unwrap_or(false),
+            unrestricted: self.policy == Some(false),
+            only: self.prog,
+            ..Default::default()
+        }
+    }
+}
+
+fn no_options() -> BpfLoadOptions {
+    BpfLoadOptions {
+        prog: None,
+        helpers: None,
+        kfuncs: None,
+        seed_kfuncs: None,
+        nr_cpus: None,
+        user_kfuncs: None,
+        jit: None,
+        dev_bound: None,
+        policy: None,
+        kfunc_specs: None,
+    }
 }
 
 #[napi]
@@ -76,34 +114,20 @@ pub fn bpf_object_load(
 ) -> Result<BpfHandle> {
     const OP: &str = "bpf_object__load";
     guard(OP, || {
-        let o = options.unwrap_or(BpfLoadOptions {
-            prog: None,
-            helpers: None,
-            kfuncs: None,
-            seed_kfuncs: None,
-            nr_cpus: None,
-            user_kfuncs: None,
-            jit: None,
-        });
+        let mut o = options.unwrap_or_else(no_options);
         let dispatch = match dispatch {
             Some(f) => Some(Rc::new(f.create_ref()?)),
             None => None,
         };
         let mut user_kfuncs = Vec::new();
-        for (i, name) in o.user_kfuncs.unwrap_or_default().into_iter().enumerate() {
+        for (i, name) in o.user_kfuncs.take().unwrap_or_default().into_iter().enumerate() {
             let d = dispatch.clone().ok_or_else(|| err(Errno::EINVAL, OP, "user kfuncs need a dispatcher"))?;
             user_kfuncs.push((name.clone(), js_kfunc(d, i, name)));
         }
-        let opts = LoadOptions {
-            nr_cpus: o.nr_cpus.unwrap_or(1),
-            helpers: o.helpers,
-            kfuncs: o.kfuncs,
-            seed_kfuncs: o.seed_kfuncs.unwrap_or(false),
-            user_kfuncs,
-            only: o.prog,
-        };
+        let jit = o.jit;
+        let opts = o.engine(user_kfuncs);
         let loaded = loader::load_bytes(bytes, &opts)?;
-        if o.jit == Some(false) {
+        if jit == Some(false) {
             for p in loaded.programs.iter().filter_map(|p| p.prog.as_ref()) {
                 p.jit.disabled.set(true);
             }
@@ -183,47 +207,6 @@ pub fn bpf_object_info(h: &BpfHandle) -> Result<String> {
         let st = h.borrow();
         let l = &st.loaded;
         Ok(info_json(&l.object, &|name| l.program(name).is_some_and(|p| p.prog.is_some())))
-    })
-}
-
-/// Per program: its uapi program type and the helper ids and kfunc externs it calls, with pcs,
-/// for the policy layer's checks before a load.
-#[napi]
-pub fn bpf_object_calls(bytes: &[u8]) -> Result<String> {
-    use crate::bpf::insn::{CALL, JMP, PSEUDO_KFUNC_CALL};
-    guard("bpf_object__open", || {
-        let object = crate::bpf::elf::parse(bytes)?;
-        let progs: Vec<String> = object
-            .programs
-            .iter()
-            .map(|p| {
-                let mut helpers = Vec::new();
-                let mut kfuncs = Vec::new();
-                for (pc, insn) in p.insns.iter().enumerate() {
-                    if insn.code != JMP | CALL {
-                        continue;
-                    }
-                    match insn.src() {
-                        0 => helpers.push(format!("{{\"id\":{},\"pc\":{pc}}}", insn.imm)),
-                        PSEUDO_KFUNC_CALL => {
-                            if let Some(e) = usize::try_from(insn.imm).ok().and_then(|i| object.externs.get(i)) {
-                                kfuncs.push(format!("{{\"name\":{},\"pc\":{pc},\"weak\":{}}}", json_str(&e.name), e.weak));
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-                format!(
-                    "{{\"name\":{},\"progType\":{},\"autoload\":{},\"helpers\":[{}],\"kfuncs\":[{}]}}",
-                    json_str(&p.name),
-                    p.kind.prog_type(),
-                    p.autoload,
-                    helpers.join(","),
-                    kfuncs.join(",")
-                )
-            })
-            .collect();
-        Ok(format!("{{\"license\":{},\"programs\":[{}]}}", json_str(&object.license), progs.join(",")))
     })
 }
 
@@ -523,7 +506,7 @@ pub struct LoadReport {
 }
 
 #[napi]
-pub fn bpf_object_check(bytes: &[u8], prog: Option<String>, helpers: Option<Vec<u32>>, kfuncs: Option<Vec<String>>) -> Result<LoadReport> {
+pub fn bpf_object_check(bytes: &[u8], options: Option<BpfLoadOptions>) -> Result<LoadReport> {
     guard("bpf_prog_load", || {
         let object = match crate::bpf::elf::parse(bytes) {
             Ok(o) => o,
@@ -537,7 +520,7 @@ pub fn bpf_object_check(bytes: &[u8], prog: Option<String>, helpers: Option<Vec<
                 })
             }
         };
-        let opts = LoadOptions { nr_cpus: 1, helpers, kfuncs, only: prog, ..Default::default() };
+        let opts = options.unwrap_or_else(no_options).engine(Vec::new());
         // The log lists each checked program's instructions in the verifier's style, as
         // `bpftool -d prog load` shows them, then the count line.
         let listing = |spec: &crate::bpf::elf::ProgramSpec, upto: Option<usize>| {

@@ -25,6 +25,7 @@ use crate::pool::{PagePool, PoolConfig};
 mod bpf;
 mod kv;
 mod mvneta;
+mod protos;
 
 // ---------------------------------------------------------------- errors and guards
 

@@ -1,6 +1,6 @@
 //! The BPF helpers XDP programs call by uapi number, implemented natively over the engine's
-//! frame, map and ring-buffer models. Which of them a program may call is the policy layer's
-//! decision (lib/policy); this module only says what each one does.
+//! frame, map and ring-buffer models. Which of them a program may call is the prototype table's
+//! decision (`bpf::protos`); this module only says what each one does.
 
 use std::rc::Rc;
 
@@ -627,55 +627,65 @@ fn dynptr_data(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     Ok(d.data(&mut b, a[1] as u32, a[2] as u32).map(|s| s.as_mut_ptr() as u64).unwrap_or(0))
 }
 
-/// Every helper the engine implements, by uapi id and name.
-pub const NATIVE_HELPERS: &[(u32, &str, HelperFn)] = &[
-    (1, "bpf_map_lookup_elem", map_lookup_elem),
-    (2, "bpf_map_update_elem", map_update_elem),
-    (3, "bpf_map_delete_elem", map_delete_elem),
-    (5, "bpf_ktime_get_ns", ktime_get_ns),
-    (6, "bpf_trace_printk", trace_printk),
-    (7, "bpf_get_prandom_u32", get_prandom_u32),
-    (8, "bpf_get_smp_processor_id", get_smp_processor_id),
-    (12, "bpf_tail_call", tail_call),
-    (23, "bpf_redirect", redirect),
-    (25, "bpf_perf_event_output", xdp_event_output),
-    (28, "bpf_csum_diff", csum_diff),
-    (42, "bpf_get_numa_node_id", get_numa_node_id),
-    (44, "bpf_xdp_adjust_head", xdp_adjust_head),
-    (51, "bpf_redirect_map", redirect_map),
-    (54, "bpf_xdp_adjust_meta", xdp_adjust_meta),
-    (65, "bpf_xdp_adjust_tail", xdp_adjust_tail),
-    (121, "bpf_xdp_output", xdp_event_output),
-    (125, "bpf_ktime_get_boot_ns", ktime_get_boot_ns),
-    (130, "bpf_ringbuf_output", ringbuf_output),
-    (131, "bpf_ringbuf_reserve", ringbuf_reserve),
-    (132, "bpf_ringbuf_submit", ringbuf_submit),
-    (133, "bpf_ringbuf_discard", ringbuf_discard),
-    (134, "bpf_ringbuf_query", ringbuf_query),
-    (160, "bpf_ktime_get_coarse_ns", ktime_get_coarse_ns),
-    (164, "bpf_for_each_map_elem", for_each_map_elem),
-    (181, "bpf_loop", bpf_loop),
-    (188, "bpf_xdp_get_buff_len", xdp_get_buff_len),
-    (189, "bpf_xdp_load_bytes", xdp_load_bytes),
-    (190, "bpf_xdp_store_bytes", xdp_store_bytes),
-    (197, "bpf_dynptr_from_mem", dynptr_from_mem),
-    (198, "bpf_ringbuf_reserve_dynptr", ringbuf_reserve_dynptr),
-    (199, "bpf_ringbuf_submit_dynptr", ringbuf_submit_dynptr),
-    (200, "bpf_ringbuf_discard_dynptr", ringbuf_discard_dynptr),
-    (201, "bpf_dynptr_read", dynptr_read),
-    (202, "bpf_dynptr_write", dynptr_write),
-    (203, "bpf_dynptr_data", dynptr_data),
-    (208, "bpf_ktime_get_tai_ns", ktime_get_tai_ns),
+/// XDP runs in softirq on whatever task the CPU was running; on an idle CPU (the common case
+/// for RX processing) that is the swapper, pid and tgid 0.
+fn get_current_pid_tgid(_m: &mut Machine<'_>, _a: &[u64; 5]) -> Result<u64, Trap> {
+    Ok(0)
+}
+
+/// Every helper the engine implements, by uapi id; names and prototypes are the prototype table's
+/// ([`super::protos::helpers`]).
+pub const NATIVE_HELPERS: &[(u32, HelperFn)] = &[
+    (1, map_lookup_elem),
+    (2, map_update_elem),
+    (3, map_delete_elem),
+    (5, ktime_get_ns),
+    (6, trace_printk),
+    (7, get_prandom_u32),
+    (8, get_smp_processor_id),
+    (12, tail_call),
+    (14, get_current_pid_tgid),
+    (23, redirect),
+    (25, xdp_event_output),
+    (28, csum_diff),
+    (42, get_numa_node_id),
+    (44, xdp_adjust_head),
+    (51, redirect_map),
+    (54, xdp_adjust_meta),
+    (65, xdp_adjust_tail),
+    (121, xdp_event_output),
+    (125, ktime_get_boot_ns),
+    (130, ringbuf_output),
+    (131, ringbuf_reserve),
+    (132, ringbuf_submit),
+    (133, ringbuf_discard),
+    (134, ringbuf_query),
+    (160, ktime_get_coarse_ns),
+    (164, for_each_map_elem),
+    (181, bpf_loop),
+    (188, xdp_get_buff_len),
+    (189, xdp_load_bytes),
+    (190, xdp_store_bytes),
+    (197, dynptr_from_mem),
+    (198, ringbuf_reserve_dynptr),
+    (199, ringbuf_submit_dynptr),
+    (200, ringbuf_discard_dynptr),
+    (201, dynptr_read),
+    (202, dynptr_write),
+    (203, dynptr_data),
+    (208, ktime_get_tai_ns),
 ];
 
 pub fn native_helper(id: u32) -> Option<HelperFn> {
-    NATIVE_HELPERS.iter().find(|h| h.0 == id).map(|h| h.2)
+    NATIVE_HELPERS.iter().find(|h| h.0 == id).map(|h| h.1)
 }
 
-/// A helper table of the given ids (all native ones when `allowed` is None).
+/// The engine's dispatch table for the given ids (all native ones when `allowed` is None): what a
+/// hand-built [`super::machine::Prog`] calls. Loads go through the loader, which hands in only
+/// what the program type may call.
 pub fn helper_table(allowed: Option<&[u32]>) -> Rc<Vec<Option<Callable>>> {
     let mut table = vec![None; 256];
-    for &(id, _, f) in NATIVE_HELPERS {
+    for &(id, f) in NATIVE_HELPERS {
         if allowed.is_none_or(|ids| ids.contains(&id)) {
             table[id as usize] = Some(Callable::Native(f));
         }
@@ -684,4 +694,18 @@ pub fn helper_table(allowed: Option<&[u32]>) -> Rc<Vec<Option<Callable>>> {
         table[BPF_LOOP_INLINED as usize] = Some(Callable::Native(bpf_loop_inlined));
     }
     Rc::new(table)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::protos::helpers::helper;
+    use super::NATIVE_HELPERS;
+
+    #[test]
+    fn every_native_helper_is_a_uapi_helper_with_a_prototype() {
+        for &(id, _) in NATIVE_HELPERS {
+            let h = helper(i64::from(id)).unwrap_or_else(|| panic!("helper {id}"));
+            assert!(h.proto.is_some() || id == 121, "{}#{id} has no prototype", h.name);
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! kfuncs by name: every dynptr kfunc of the dynptr engine (the kernel's and the seed's), the
-//! XDP metadata kfuncs and bpf_xdp_pull_data, dispatched natively. Which a program may call is
-//! the policy layer's decision.
+//! XDP metadata kfuncs and bpf_xdp_pull_data, dispatched natively. What each is and which a
+//! program may call is the prototype table's (`bpf::protos::kfuncs`).
 
 use super::helpers::{errno_ret, ret};
 use super::machine::{HelperFn, Machine, Trap};
@@ -310,5 +310,22 @@ pub fn native_kfunc(name: &str, seed: bool) -> Option<HelperFn> {
         pick(SEED_KFUNCS).or_else(|| pick(NATIVE_KFUNCS))
     } else {
         pick(NATIVE_KFUNCS).or_else(|| pick(SEED_KFUNCS))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::protos::kfuncs::{kernel_kfunc, seed_kfuncs};
+    use super::{NATIVE_KFUNCS, SEED_KFUNCS};
+
+    #[test]
+    fn dispatch_names_are_the_prototype_tables() {
+        for (name, _) in NATIVE_KFUNCS {
+            assert!(kernel_kfunc(name).is_some(), "{name} is no kernel kfunc");
+        }
+        for (name, _) in SEED_KFUNCS {
+            assert!(seed_kfuncs().iter().any(|k| k.name == *name), "{name} is not in the seed's set");
+        }
+        assert_eq!(SEED_KFUNCS.len(), seed_kfuncs().len(), "the engine implements the whole seed set");
     }
 }

@@ -1,7 +1,8 @@
 //! From an opened object to runnable programs, as `bpf_object__load` does: create the maps
 //! (global data initialised, .rodata frozen), resolve every map, function and ksym reference in
-//! the instructions, bind helpers and kfuncs under the policy the embedder hands in, check the
-//! instructions' structure, and fill prog arrays declared with `.values`.
+//! the instructions, check every helper and kfunc call against the prototype table for the
+//! program's type and licence (`bpf::protos`), check the instructions' structure, and fill prog
+//! arrays declared with `.values`.
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -12,22 +13,36 @@ use super::insn::*;
 use super::kfuncs::native_kfunc;
 use super::machine::{func_addr, map_handle, Callable, Prog, UserFn};
 use super::maps::Map;
+use super::protos::policy::{self, CallPolicy, Caps, Site, UserKfunc};
 use crate::errno::{Errno, Result, XdpError};
 
-/// The policy a load runs under: which helpers and kfuncs the program type may call (the
-/// TypeScript policy layer decides), and the embedder's own kfuncs.
+/// What a load runs under. By default a program gets what the kernel gives its type (the
+/// program type from its section, the licence from the object, every capability): the
+/// prototype table decides, and a program type it has not established gets nothing.
 #[derive(Clone, Default)]
 pub struct LoadOptions {
     /// Number of CPUs per-CPU maps hold values for (at least 1).
     pub nr_cpus: u32,
-    /// Helper ids a program may call; None: every helper the engine implements.
+    /// Narrows the helpers further to these ids (None: no further restriction).
     pub helpers: Option<Vec<u32>>,
-    /// Kernel kfuncs a program may call by name; None: every one the engine implements.
+    /// Narrows the kernel kfuncs further to these names (None: no further restriction).
     pub kfuncs: Option<Vec<String>>,
-    /// Resolve dynptr names to the seed's convenience API where both exist.
+    /// Offer the seed's convenience API, its version where a kernel kfunc has the name.
     pub seed_kfuncs: bool,
     /// kfuncs implemented by the embedder, by name.
     pub user_kfuncs: Vec<(String, UserFn)>,
+    /// The program types and flags of `user_kfuncs`; one without a spec is callable from every
+    /// established program type.
+    pub kfunc_specs: Vec<UserKfunc>,
+    /// The loader's capabilities (default: all).
+    pub caps: Caps,
+    /// Loaded device-bound (BPF_F_XDP_DEV_BOUND_ONLY): what the XDP metadata kfuncs need.
+    pub dev_bound: bool,
+    /// Loaded sleepable (BPF_F_SLEEPABLE).
+    pub sleepable: bool,
+    /// Skip the prototype table's checks: every helper and kfunc the engine implements is
+    /// callable from any program (the engine's own tests and fuzzing).
+    pub unrestricted: bool,
     /// Only this program (and programs its prog arrays name) is loaded; others stay unloaded.
     pub only: Option<String>,
 }
@@ -97,14 +112,6 @@ fn refuse(program: &str, errno: Errno, pc: Option<usize>, message: String) -> Lo
 
 /// Creates the object's maps and loads its programs (every autoload one, or `opts.only`).
 pub fn load(object: Object, opts: &LoadOptions) -> std::result::Result<LoadedObject, LoadError> {
-    let nr_cpus = opts.nr_cpus.max(1);
-    let mut maps = Vec::with_capacity(object.maps.len());
-    for spec in &object.maps {
-        let map =
-            Map::from_spec(spec, nr_cpus).map_err(|e| refuse(&spec.name, e.errno, None, format!("map '{}': {}", spec.name, e.message)))?;
-        maps.push(Rc::new(map));
-    }
-    let helpers = helper_table(opts.helpers.as_deref());
     let wanted = |p: &ProgramSpec| match &opts.only {
         Some(name) => &p.name == name || object.maps.iter().any(|m| m.init_progs.iter().any(|(_, n)| n == &p.name)),
         None => p.autoload,
@@ -115,9 +122,29 @@ pub fn load(object: Object, opts: &LoadOptions) -> std::result::Result<LoadedObj
             return Err(refuse(name, Errno::ENOENT, None, format!("no program '{name}' in the object (it has: {})", names.join(", "))));
         }
     }
+    // libbpf and the verifier refuse calls before the object's maps exist for the kernel.
+    for spec in object.programs.iter().filter(|p| wanted(p) && p.kind != ProgKind::Unknown) {
+        if !opts.unrestricted {
+            call_policy(&object, spec, opts).check(&call_sites(&object, spec)).map_err(|r| refuse(&spec.name, r.errno, r.pc, r.message))?;
+        }
+    }
+    let nr_cpus = opts.nr_cpus.max(1);
+    let mut maps = Vec::with_capacity(object.maps.len());
+    for spec in &object.maps {
+        let map =
+            Map::from_spec(spec, nr_cpus).map_err(|e| refuse(&spec.name, e.errno, None, format!("map '{}': {}", spec.name, e.message)))?;
+        maps.push(Rc::new(map));
+    }
+    let mut tables: HashMap<u32, Rc<Vec<Option<Callable>>>> = HashMap::new();
     let mut programs = Vec::with_capacity(object.programs.len());
     for spec in &object.programs {
-        let prog = if wanted(spec) { Some(Rc::new(link(&object, spec, &maps, &helpers, opts)?)) } else { None };
+        let prog = if wanted(spec) {
+            let prog_type = spec.kind.prog_type();
+            let helpers = tables.entry(prog_type).or_insert_with(|| helper_table(Some(&helper_ids(prog_type, opts)))).clone();
+            Some(Rc::new(link(&object, spec, &maps, &helpers, opts)?))
+        } else {
+            None
+        };
         programs.push(LoadedProgram { spec: spec.clone(), prog });
     }
     for (spec, map) in object.maps.iter().zip(&maps) {
@@ -247,9 +274,9 @@ fn link(
             match insn.src() {
                 0 => {
                     let id = insn.imm;
-                    let known = usize::try_from(id).ok().and_then(|i| helpers.get(i)).is_some_and(|h| h.is_some());
-                    if !known {
-                        return Err(refuse(name, Errno::EINVAL, Some(pc), helper_refusal(id, opts)));
+                    let bound = usize::try_from(id).ok().and_then(|i| helpers.get(i)).is_some_and(|h| h.is_some());
+                    if !bound {
+                        return Err(refuse(name, Errno::EINVAL, Some(pc), helper_refusal(id, spec, opts)));
                     }
                 }
                 PSEUDO_KFUNC_CALL => {
@@ -272,7 +299,7 @@ fn link(
                                         name,
                                         Errno::EINVAL,
                                         Some(pc),
-                                        format!("libbpf: extern (func ksym) '{}': not found in kernel or module BTFs", ext.name),
+                                        format!("libbpf: {}", policy::kfunc_not_found(&ext.name)),
                                     ))
                                 }
                             };
@@ -345,12 +372,63 @@ fn mark_inlined_loops(insns: &mut [Insn]) {
     }
 }
 
-fn helper_refusal(id: i32, opts: &LoadOptions) -> String {
+/// The policy a program's calls are checked under: its type, the object's licence, the options.
+pub fn call_policy(object: &Object, spec: &ProgramSpec, opts: &LoadOptions) -> CallPolicy {
+    let mut user_kfuncs = opts.kfunc_specs.clone();
+    for (name, _) in &opts.user_kfuncs {
+        if !user_kfuncs.iter().any(|u| &u.name == name) {
+            user_kfuncs.push(UserKfunc { name: name.clone(), flags: 0, prog_types: None });
+        }
+    }
+    CallPolicy {
+        prog_type: spec.kind.prog_type(),
+        license: object.license.clone(),
+        seed: opts.seed_kfuncs,
+        dev_bound: opts.dev_bound,
+        sleepable: opts.sleepable,
+        caps: opts.caps,
+        user_kfuncs,
+    }
+}
+
+/// A program's helper and kfunc call sites, in pc order.
+pub fn call_sites(object: &Object, spec: &ProgramSpec) -> Vec<Site> {
+    let mut sites = Vec::new();
+    for (pc, insn) in spec.insns.iter().enumerate() {
+        if insn.code != JMP | CALL {
+            continue;
+        }
+        match insn.src() {
+            0 => sites.push(Site::Helper { id: i64::from(insn.imm), pc: Some(pc) }),
+            PSEUDO_KFUNC_CALL => {
+                if let Some(e) = usize::try_from(insn.imm).ok().and_then(|i| object.externs.get(i)) {
+                    sites.push(Site::Kfunc { name: e.name.clone(), pc: Some(pc), weak: e.weak });
+                }
+            }
+            _ => {}
+        }
+    }
+    sites
+}
+
+/// The helper ids the engine binds for a program type: those the engine implements that the
+/// type (and the loader's capabilities) gets, narrowed by the embedder's list.
+fn helper_ids(prog_type: u32, opts: &LoadOptions) -> Vec<u32> {
+    super::helpers::NATIVE_HELPERS
+        .iter()
+        .map(|h| h.0)
+        .filter(|&id| opts.unrestricted || policy::helper_allowed(i64::from(id), prog_type, opts.caps))
+        .filter(|id| opts.helpers.as_ref().is_none_or(|allowed| allowed.contains(id)))
+        .collect()
+}
+
+/// A helper call the policy let through (or did not check) that the engine has not bound.
+fn helper_refusal(id: i32, spec: &ProgramSpec, opts: &LoadOptions) -> String {
     let implemented = super::helpers::native_helper(id as u32).is_some();
-    let name = super::helpers::NATIVE_HELPERS.iter().find(|h| h.0 as i32 == id).map(|h| h.1);
-    match (name, implemented, &opts.helpers) {
-        (Some(n), true, Some(_)) => format!("program of this type cannot use helper {n}#{id}"),
-        _ => format!("invalid func unknown#{id}"),
+    let narrowed = opts.helpers.is_some() || !helper_ids(spec.kind.prog_type(), opts).contains(&(id as u32));
+    match super::protos::helpers::helper_name(id) {
+        Some(name) if implemented && narrowed => policy::helper_not_allowed(name, i64::from(id)),
+        _ => policy::unknown_helper(i64::from(id)),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The BPF engine: load clang-built objects ([`elf`], [`btf`], CO-RE relocations in [`core`]), assemble and disassemble the
 //! bpf_conformance text dialect ([`asm`], [`disasm`]), check instruction encodings ([`validate`]),
 //! and run programs ([`vm`]) over typed memory ([`memory`]) with maps ([`maps`]), helpers
-//! ([`helpers`]), kfuncs ([`kfuncs`]) and BPF_PROG_TEST_RUN ([`test_run`]).
+//! ([`helpers`]), kfuncs ([`kfuncs`]) as the prototype table ([`protos`]) describes them, and BPF_PROG_TEST_RUN ([`test_run`]).
 
 pub mod asm;
 pub mod attach;
@@ -19,6 +19,7 @@ pub mod loader;
 pub mod machine;
 pub mod maps;
 pub mod memory;
+pub mod protos;
 pub mod test_run;
 pub mod validate;
 pub mod vm;

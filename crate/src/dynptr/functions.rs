@@ -24,8 +24,7 @@ pub enum Call {
     Kfunc { flags: u32 },
 }
 
-pub const KF_RET_NULL: u32 = 1 << 2;
-pub const KF_TRUSTED_ARGS: u32 = 1 << 4;
+pub use crate::bpf::protos::kfuncs::{KF_RET_NULL, KF_TRUSTED_ARGS};
 
 /// An argument's kind, as the verifier checks it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,0 +1,229 @@
+//! The prototype table (`bpf::protos`) for the TypeScript policy, as plain objects: the facade
+//! keeps no table of its own. Program types cross as uapi numbers.
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use super::guard;
+use crate::bpf::protos::helpers::helpers;
+use crate::bpf::protos::kfuncs::{self, Kfunc, Origin};
+use crate::bpf::protos::policy::{self, CallPolicy, Caps, Site, UserKfunc};
+use crate::bpf::protos::{self as protos, prog_type_ids};
+
+#[napi(object)]
+pub struct NamedValue {
+    pub name: String,
+    pub value: u32,
+}
+
+#[napi(object)]
+pub struct TypeAlias {
+    pub name: String,
+    pub parts: Vec<String>,
+}
+
+#[napi(object)]
+pub struct HelperProto {
+    pub id: u32,
+    pub name: String,
+    pub prog_types: Vec<u32>,
+    pub gpl_only: Option<bool>,
+    pub gpl_only_except: Option<Vec<u32>>,
+    /// "CAP_BPF" or "CAP_PERFMON".
+    pub cap: Option<String>,
+    pub changes_pkt_data: bool,
+    /// The prototype, where the table has it.
+    pub ret: Option<String>,
+    pub args: Option<Vec<String>>,
+    pub might_sleep: Option<bool>,
+}
+
+#[napi(object)]
+pub struct KfuncArgProto {
+    pub name: String,
+    #[napi(js_name = "type")]
+    pub ty: String,
+    pub annotation: Option<String>,
+}
+
+#[napi(object)]
+pub struct KfuncProto {
+    pub name: String,
+    pub flags: u32,
+    pub args: Vec<KfuncArgProto>,
+    pub ret: String,
+    /// Absent: every established program type.
+    pub prog_types: Option<Vec<u32>>,
+    /// "kernel" or "seed".
+    pub origin: String,
+    /// Derived from the dynptr engine's table.
+    pub dynptr: bool,
+    pub since: Option<String>,
+    pub dev_bound: bool,
+}
+
+#[napi(object)]
+pub struct KernelKfuncName {
+    pub name: String,
+    pub prog_types: Option<Vec<u32>>,
+    pub sleepable: bool,
+}
+
+#[napi(object)]
+pub struct ProtoTable {
+    pub helpers: Vec<HelperProto>,
+    pub kfuncs: Vec<KfuncProto>,
+    pub seed_kfuncs: Vec<KfuncProto>,
+    /// Every kernel kfunc name, described or not.
+    pub kernel_kfuncs: Vec<KernelKfuncName>,
+    pub established_prog_types: Vec<u32>,
+    pub arg_types: Vec<NamedValue>,
+    pub ret_types: Vec<NamedValue>,
+    pub type_flags: Vec<NamedValue>,
+    pub type_aliases: Vec<TypeAlias>,
+    pub kf_flags: Vec<NamedValue>,
+    pub kfunc_annotations: Vec<String>,
+    pub gpl_compatible_licenses: Vec<String>,
+}
+
+fn named(t: &[(&str, u32)]) -> Vec<NamedValue> {
+    t.iter().map(|&(name, value)| NamedValue { name: name.into(), value }).collect()
+}
+
+fn kfunc_proto(k: &Kfunc) -> KfuncProto {
+    KfuncProto {
+        name: k.name.into(),
+        flags: k.flags,
+        args: k
+            .args
+            .iter()
+            .map(|a| KfuncArgProto { name: a.name.clone(), ty: a.ty.into(), annotation: a.annotation.map(Into::into) })
+            .collect(),
+        ret: k.ret.into(),
+        prog_types: k.prog_types.map(prog_type_ids),
+        origin: if k.origin == Origin::Seed { "seed" } else { "kernel" }.into(),
+        dynptr: k.dynptr,
+        since: k.since.map(Into::into),
+        dev_bound: k.dev_bound,
+    }
+}
+
+/// The whole table.
+#[napi]
+pub fn proto_table() -> Result<ProtoTable> {
+    guard("proto_table", || {
+        Ok(ProtoTable {
+            helpers: helpers()
+                .iter()
+                .map(|h| HelperProto {
+                    id: h.id,
+                    name: h.name.into(),
+                    prog_types: prog_type_ids(h.prog_types),
+                    gpl_only: h.gpl_only,
+                    gpl_only_except: (h.gpl_only_except != 0).then(|| prog_type_ids(h.gpl_only_except)),
+                    cap: h.cap.map(|c| c.name().into()),
+                    changes_pkt_data: h.changes_pkt_data,
+                    ret: h.proto.map(|p| p.ret.into()),
+                    args: h.proto.map(|p| p.args.iter().map(|a| a.to_string()).collect()),
+                    might_sleep: h.proto.map(|p| p.might_sleep),
+                })
+                .collect(),
+            kfuncs: kfuncs::kernel_kfuncs().iter().map(kfunc_proto).collect(),
+            seed_kfuncs: kfuncs::seed_kfuncs().iter().map(kfunc_proto).collect(),
+            kernel_kfuncs: kfuncs::kernel_kfunc_prog_types()
+                .map(|(name, types)| KernelKfuncName {
+                    name: name.into(),
+                    prog_types: types.map(prog_type_ids),
+                    sleepable: kfuncs::kernel_kfunc_sleeps(name),
+                })
+                .collect(),
+            established_prog_types: prog_type_ids(protos::pt::ESTABLISHED),
+            arg_types: named(protos::ARG_TYPES),
+            ret_types: named(protos::RET_TYPES),
+            type_flags: named(protos::TYPE_FLAGS),
+            type_aliases: protos::TYPE_ALIASES
+                .iter()
+                .map(|(name, parts)| TypeAlias { name: (*name).into(), parts: parts.iter().map(|p| p.to_string()).collect() })
+                .collect(),
+            kf_flags: named(kfuncs::KF_FLAGS),
+            kfunc_annotations: kfuncs::ANNOTATIONS.iter().map(|a| a.to_string()).collect(),
+            gpl_compatible_licenses: policy::GPL_COMPATIBLE_LICENSES.iter().map(|l| l.to_string()).collect(),
+        })
+    })
+}
+
+/// A kfunc implemented in JS, as the policy sees it.
+#[napi(object)]
+pub struct UserKfuncSpec {
+    pub name: String,
+    pub flags: Option<u32>,
+    /// Absent: every established program type.
+    pub prog_types: Option<Vec<u32>>,
+}
+
+impl From<UserKfuncSpec> for UserKfunc {
+    fn from(u: UserKfuncSpec) -> UserKfunc {
+        UserKfunc {
+            name: u.name,
+            flags: u.flags.unwrap_or(0),
+            prog_types: u.prog_types.map(|t| t.iter().fold(0, |set, &id| set | protos::prog_type_bit(id))),
+        }
+    }
+}
+
+#[napi(object)]
+pub struct CallPolicyInput {
+    pub prog_type: u32,
+    pub license: String,
+    pub seed: Option<bool>,
+    pub dev_bound: Option<bool>,
+    pub sleepable: Option<bool>,
+    pub cap_bpf: Option<bool>,
+    pub cap_perfmon: Option<bool>,
+    pub user_kfuncs: Option<Vec<UserKfuncSpec>>,
+}
+
+/// A helper call (`helperId`) or a kfunc extern call (`kfunc`).
+#[napi(object)]
+pub struct CallSite {
+    pub helper_id: Option<i64>,
+    pub kfunc: Option<String>,
+    pub pc: Option<u32>,
+    pub weak: Option<bool>,
+}
+
+#[napi(object)]
+pub struct CallVerdict {
+    pub ok: bool,
+    pub message: Option<String>,
+    pub errno: Option<u32>,
+    pub pc: Option<u32>,
+}
+
+/// The loader's decision on a list of call sites, without a program.
+#[napi]
+pub fn policy_check_calls(input: CallPolicyInput, sites: Vec<CallSite>) -> Result<CallVerdict> {
+    guard("policy_check_calls", || {
+        let defaults = Caps::default();
+        let p = CallPolicy {
+            prog_type: input.prog_type,
+            license: input.license,
+            seed: input.seed.unwrap_or(false),
+            dev_bound: input.dev_bound.unwrap_or(false),
+            sleepable: input.sleepable.unwrap_or(false),
+            caps: Caps { bpf: input.cap_bpf.unwrap_or(defaults.bpf), perfmon: input.cap_perfmon.unwrap_or(defaults.perfmon) },
+            user_kfuncs: input.user_kfuncs.unwrap_or_default().into_iter().map(Into::into).collect(),
+        };
+        let sites: Vec<Site> = sites
+            .into_iter()
+            .map(|s| match (s.helper_id, s.kfunc) {
+                (_, Some(name)) => Site::Kfunc { name, pc: s.pc.map(|p| p as usize), weak: s.weak.unwrap_or(false) },
+                (id, None) => Site::Helper { id: id.unwrap_or(0), pc: s.pc.map(|p| p as usize) },
+            })
+            .collect();
+        Ok(match p.check(&sites) {
+            Ok(()) => CallVerdict { ok: true, message: None, errno: None, pc: None },
+            Err(r) => CallVerdict { ok: false, message: Some(r.message), errno: Some(r.errno as u32), pc: r.pc.map(|p| p as u32) },
+        })
+    })
+}
