@@ -171,22 +171,25 @@ export interface ObjectDescription {
   externs: ExternInfo[]
 }
 
-function parseInfo(json: string): ObjectDescription {
-  const info = JSON.parse(json) as Omit<ObjectDescription, 'maps'> & { maps: Omit<MapInfo, 'typeName'>[] }
-  return { ...info, maps: info.maps.map((m) => ({ ...m, typeName: MAP_TYPE_NAMES[m.type] ?? `type ${m.type}` })) }
+function describeInfo(info: ReturnType<typeof native.bpfObjectDescribe>): ObjectDescription {
+  return {
+    ...info,
+    programs: info.programs.map((p) => ({ ...p, kind: p.kind as ProgramKind })),
+    maps: info.maps.map((m) => ({ ...m, typeName: MAP_TYPE_NAMES[m.type] ?? `type ${m.type}` })),
+  }
 }
 
 /** What an object file holds, opened but not loaded: programs, sections, maps, kfuncs, license. */
 export function describeObject(source: string | Uint8Array): ObjectDescription {
   const bytes = bytesOf(source)
-  return parseInfo(call(() => native.bpfObjectDescribe(bytes)))
+  return describeInfo(call(() => native.bpfObjectDescribe(bytes)))
 }
 
 /** A load refused by the policy layer: `verifierMessage` is the kernel's line alone. */
 class PolicyRefusal extends UxdpError {
   constructor(
     code: ErrnoName,
-    readonly program: string,
+    override readonly program: string,
     readonly verifierMessage: string,
     pc?: number,
   ) {
@@ -320,7 +323,7 @@ export class BpfObject {
 
   private constructor(handle: ObjectHandle) {
     this.handle = handle
-    const info = parseInfo(call(() => native.bpfObjectInfo(handle)))
+    const info = describeInfo(call(() => native.bpfObjectInfo(handle)))
     this.license = info.license
     this.programs = info.programs
     this.maps = info.maps

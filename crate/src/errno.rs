@@ -121,11 +121,22 @@ impl fmt::Display for Errno {
 /// Where an error happened and against which limit, so the message can say what to change.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ErrorDetail {
-    /// The helper or engine operation, e.g. `bpf_xdp_adjust_tail`.
+    /// The helper or engine operation, e.g. `bpf_xdp_adjust_tail`; empty for a fault inside a
+    /// program run until the run's boundary names it (see [`XdpError::in_run`]).
     pub op: &'static str,
     pub offset: Option<i64>,
     pub len: Option<u64>,
     pub limit: Option<u64>,
+    /// The program address a memory access faulted at.
+    pub addr: Option<u64>,
+    /// The instruction a load refusal or run fault is blamed on, and its 8 bytes as the kernel's
+    /// `struct bpf_insn` lays them out: this module sits below `bpf`, which decodes them.
+    pub pc: Option<usize>,
+    pub insn: Option<[u8; 8]>,
+    /// The program a load refusal is about; empty otherwise.
+    pub program: String,
+    /// The loader's or verifier's log, as bpftool prints it; empty when there is none.
+    pub log: String,
 }
 
 /// What an [`XdpError`] says: the kernel's errno plus a human explanation and structured detail.
@@ -136,8 +147,25 @@ pub struct ErrorInfo {
     pub detail: ErrorDetail,
 }
 
-/// An engine error. Boxed, so that a helper's `Result` stays a word or two wide on the hot path
-/// where it succeeds; its fields read through `Deref` (`e.errno`, `e.detail.limit`).
+/// Lets a run fault read as it always has (`e.pc`, `e.addr`, `e.len`) while helper errors keep
+/// `e.detail.limit`: both are the one detail.
+impl std::ops::Deref for ErrorInfo {
+    type Target = ErrorDetail;
+
+    fn deref(&self) -> &ErrorDetail {
+        &self.detail
+    }
+}
+
+impl std::ops::DerefMut for ErrorInfo {
+    fn deref_mut(&mut self) -> &mut ErrorDetail {
+        &mut self.detail
+    }
+}
+
+/// The engine's one error, for helper failures, load refusals and run faults alike. Boxed, so
+/// that a helper's `Result` stays a word or two wide on the hot path where it succeeds; its
+/// fields read through `Deref` (`e.errno`, `e.detail.limit`, `e.pc`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct XdpError(Box<ErrorInfo>);
 
@@ -161,6 +189,34 @@ impl XdpError {
         XdpError(Box::new(ErrorInfo { errno, message: message.into(), detail: ErrorDetail { op, ..ErrorDetail::default() } }))
     }
 
+    /// A fault inside a program run, in the interpreter's words; [`XdpError::at`] adds where.
+    #[cold]
+    pub fn run(errno: Errno, message: impl Into<String>) -> Self {
+        XdpError::new(errno, "", message)
+    }
+
+    /// A program the loader refuses, with the log line bpftool would print for it.
+    #[cold]
+    pub fn refused(program: &str, errno: Errno, pc: Option<usize>, message: String) -> Self {
+        let log = match pc {
+            Some(pc) => format!("{pc}: {message}\n"),
+            None => format!("{message}\n"),
+        };
+        let mut e = XdpError::new(errno, "bpf_prog_load", message);
+        e.0.detail.program = program.to_string();
+        e.0.detail.pc = pc;
+        e.0.detail.log = log;
+        e
+    }
+
+    /// A structural check's refusal at instruction `pc`.
+    #[cold]
+    pub fn invalid(pc: usize, message: impl Into<String>) -> Self {
+        let mut e = XdpError::new(Errno::EINVAL, "bpf_prog_load", message);
+        e.0.detail.pc = Some(pc);
+        e
+    }
+
     pub fn offset(mut self, offset: i64) -> Self {
         self.0.detail.offset = Some(offset);
         self
@@ -176,6 +232,49 @@ impl XdpError {
         self
     }
 
+    /// The memory access that faulted.
+    pub fn access(mut self, addr: u64, len: u64) -> Self {
+        self.0.detail.addr = Some(addr);
+        self.0.detail.len = Some(len);
+        self
+    }
+
+    /// Attaches the faulting instruction unless an inner frame already did.
+    pub fn at(mut self, pc: usize, insn: impl Into<[u8; 8]>) -> Self {
+        if self.pc.is_none() {
+            self.0.detail.pc = Some(pc);
+            self.0.detail.insn = Some(insn.into());
+        }
+        self
+    }
+
+    /// The error as `BPF_PROG_TEST_RUN` reports a run that faulted: the operation is the run,
+    /// the message says where (what the kernel's log would), and the offset is the pc. The
+    /// helper's own operation, if any, gives way to the run's.
+    pub fn in_run(mut self) -> Self {
+        self.0.message = self.run_description();
+        self.0.detail.op = "bpf_prog_run";
+        self.0.detail.offset = self.pc.map(|pc| pc as i64);
+        self
+    }
+
+    /// A load refusal as `bpf_object__load` reports it: named after its program.
+    pub fn in_load(mut self) -> Self {
+        if !self.program.is_empty() {
+            self.0.message = format!("prog '{}': {}", self.program, self.message);
+        }
+        self.0.detail.op = "bpf_prog_load";
+        self.0.detail.offset = self.pc.map(|pc| pc as i64);
+        self
+    }
+
+    fn run_description(&self) -> String {
+        match self.pc {
+            Some(pc) => format!("{} at pc {pc}: {}", self.errno.name(), self.message),
+            None => format!("{}: {}", self.errno.name(), self.message),
+        }
+    }
+
     /// The value the kernel helper would have returned.
     pub fn retval(&self) -> i32 {
         self.errno.retval()
@@ -184,7 +283,10 @@ impl XdpError {
 
 impl fmt::Display for XdpError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {} ({})", self.detail.op, self.message, self.errno)
+        match self.detail.op {
+            "" => f.write_str(&self.run_description()),
+            op => write!(f, "{op}: {} ({})", self.message, self.errno),
+        }
     }
 }
 

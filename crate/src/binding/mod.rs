@@ -7,17 +7,18 @@
 //!   an `External` argument costs ~110 ns, and is still type-checked.
 //! - Every entry point runs inside [`guard`], so a Rust panic comes back as a JS error instead
 //!   of aborting Node.
-//! - Engine errors travel as JSON in the error message (code, errno and detail) for the facade to
-//!   turn into `UxdpError`.
+//! - Engine errors are thrown as JS `Error`s whose own properties carry the errno and detail
+//!   (see [`js_error`]), for the facade to turn into `UxdpError`.
 //!
 //! This file holds what every subsystem shares (error conversion, the panic guard, handle
 //! borrowing, direct views); each engine subsystem has its own file.
 
-use std::cell::{RefCell, RefMut};
+use std::cell::{Cell, RefCell, RefMut};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 
 use napi::bindgen_prelude::*;
+use napi::sys;
 use napi_derive::napi;
 
 use crate::errno::{Errno, XdpError};
@@ -38,43 +39,62 @@ mod xdp_frame;
 
 // ---------------------------------------------------------------- errors and guards
 
-fn json_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+thread_local! {
+    /// The env of this thread's instance of the addon (Node's main thread or a worker's), recorded
+    /// when the module registers: errors become JS objects where they are converted, and most
+    /// entry points take no env.
+    static ENV: Cell<Option<sys::napi_env>> = const { Cell::new(None) };
 }
 
+#[napi(module_exports)]
+pub fn record_env(_exports: Object, env: Env) {
+    ENV.with(|c| c.set(Some(env.raw())));
+}
+
+/// A thrown JS `Error` whose own properties carry the engine error's fields (`code`, `errno`,
+/// `op`, ..., `pc`, `insn`, `log`, `program`) for the facade to read into `UxdpError`.
 fn js_error(e: &XdpError, panic: bool) -> Error {
-    let mut json = format!(
-        "{{\"uxdp\":1,\"code\":\"{}\",\"errno\":{},\"op\":{},\"message\":{}",
-        e.errno.name(),
-        e.errno.retval(),
-        json_str(e.detail.op),
-        json_str(&e.message)
-    );
-    for (key, value) in [
-        ("offset", e.detail.offset.map(|v| v.to_string())),
-        ("length", e.detail.len.map(|v| v.to_string())),
-        ("limit", e.detail.limit.map(|v| v.to_string())),
-    ] {
+    let plain = || Error::new(Status::GenericFailure, e.to_string());
+    match ENV.with(|c| c.get()) {
+        Some(raw) => error_object(&Env::from_raw(raw), e, panic).unwrap_or_else(|_| plain()),
+        None => plain(),
+    }
+}
+
+fn error_object(env: &Env, e: &XdpError, panic: bool) -> Result<Error> {
+    let mut o = env.create_error(Error::new(Status::GenericFailure, e.message.clone()))?;
+    o.set("code", e.errno.name())?;
+    o.set("errno", e.errno.retval())?;
+    if !e.op.is_empty() {
+        o.set("op", e.op)?;
+    }
+    // JS numbers: offsets, lengths and pcs are far below 2^53; an address may not be.
+    let numbers = [
+        ("offset", e.offset.map(|v| v as f64)),
+        ("length", e.len.map(|v| v as f64)),
+        ("limit", e.limit.map(|v| v as f64)),
+        ("pc", e.pc.map(|v| v as f64)),
+    ];
+    for (key, value) in numbers {
         if let Some(v) = value {
-            json.push_str(&format!(",\"{key}\":{v}"));
+            o.set(key, v)?;
+        }
+    }
+    if let Some(addr) = e.addr {
+        o.set("addr", BigInt::from(addr))?;
+    }
+    if let Some(raw) = e.insn {
+        o.set("insn", crate::bpf::disasm::kernel_style(&[crate::bpf::Insn::from_bytes(&raw)], 0, &|_| None))?;
+    }
+    for (key, value) in [("program", &e.program), ("log", &e.log)] {
+        if !value.is_empty() {
+            o.set(key, value.as_str())?;
         }
     }
     if panic {
-        json.push_str(",\"panic\":true");
+        o.set("panic", true)?;
     }
-    json.push('}');
-    Error::new(Status::GenericFailure, json)
+    Ok(Error::from(o.to_unknown()))
 }
 
 impl From<XdpError> for Error {
