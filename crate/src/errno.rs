@@ -209,10 +209,10 @@ impl XdpError {
         e
     }
 
-    /// A structural check's refusal at instruction `pc`.
+    /// A structural check's refusal at instruction `pc` (also the offset, as JS has always read it).
     #[cold]
     pub fn invalid(pc: usize, message: impl Into<String>) -> Self {
-        let mut e = XdpError::new(Errno::EINVAL, "bpf_prog_load", message);
+        let mut e = XdpError::new(Errno::EINVAL, "bpf_prog_load", message).offset(pc as i64);
         e.0.detail.pc = Some(pc);
         e
     }

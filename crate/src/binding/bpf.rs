@@ -11,7 +11,7 @@ use napi_derive::napi;
 
 use super::{err, guard};
 use crate::bpf::loader::{self, LoadOptions, LoadedObject};
-use crate::bpf::machine::{Trap, UserFn, VmError};
+use crate::bpf::machine::{Trap, UserFn};
 use crate::bpf::maps::Map;
 use crate::bpf::test_run::{test_run_xdp, TestRun, TestRunOptions, TestRunOutput, XdpMd};
 use crate::errno::{Errno, XdpError};
@@ -42,7 +42,7 @@ type KfuncDispatch = FunctionRef<Vec<BigInt>, BigInt>;
 
 fn js_kfunc(dispatch: Rc<KfuncDispatch>, index: usize, name: String) -> UserFn {
     Rc::new(move |_m, a: &[u64; 5]| {
-        let fail = |msg: String| Trap::Fault(VmError::new(Errno::EFAULT, format!("kfunc {name}: {msg}")));
+        let fail = |msg: String| Trap::Fault(XdpError::run(Errno::EFAULT, format!("kfunc {name}: {msg}")));
         let raw = CURRENT_ENV.with(|c| c.get()).ok_or_else(|| fail("called outside a run".into()))?;
         let env = Env::from_raw(raw);
         let func = dispatch.borrow_back(&env).map_err(|e| fail(e.reason.clone()))?;

@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use super::machine::{Callable, HelperFn, Machine, Trap, VmError};
+use super::machine::{Callable, HelperFn, Machine, Trap};
 use super::maps::{Map, MapType};
 use super::memory::{Region, RegionKind};
 use crate::dynptr::{Backing, Dynptr, DynptrKind};
@@ -34,7 +34,7 @@ pub(crate) fn ret(r: crate::errno::Result<()>) -> u64 {
 }
 
 pub(crate) fn fault(errno: Errno, message: impl Into<String>) -> Trap {
-    Trap::Fault(VmError::new(errno, message))
+    Trap::Fault(XdpError::run(errno, message))
 }
 
 impl<'a> Machine<'a> {
