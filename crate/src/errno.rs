@@ -1,7 +1,9 @@
-//! Kernel error numbers and the engine's error value.
+//! Kernel error numbers and the engine's one error value.
 //!
 //! Helpers return what the kernel's helpers return: a negative errno. The engine carries the errno
-//! together with enough detail (which operation, offset, length, limit) for a user to act on it.
+//! together with enough detail (which operation, offset, length, limit; for programs the pc, the
+//! instruction, the faulting address, the loader's log) for a user to act on it. Helper failures,
+//! load refusals and run faults are all an [`XdpError`], so nothing is lost between the layers.
 
 use std::fmt;
 
@@ -329,5 +331,24 @@ mod tests {
         assert_eq!(e.to_string(), "bpf_xdp_adjust_tail: grow beyond tailroom (EINVAL)");
         assert_eq!(e.detail.offset, Some(10));
         assert_eq!(e.retval(), -22);
+    }
+
+    #[test]
+    fn a_run_fault_keeps_where_it_happened_through_the_run_boundary() {
+        let inner = XdpError::run(Errno::EFAULT, "out of bounds").access(0x1004, 4).at(3, [0x61, 0x10, 4, 0, 0, 0, 0, 0]);
+        let e = inner.clone().at(7, [0; 8]);
+        assert_eq!((e.pc, e.insn, e.addr, e.len), (Some(3), Some([0x61, 0x10, 4, 0, 0, 0, 0, 0]), Some(0x1004), Some(4)));
+        assert_eq!(e.to_string(), "EFAULT at pc 3: out of bounds");
+        let run = e.in_run();
+        assert_eq!((run.detail.op, run.detail.offset, run.pc), ("bpf_prog_run", Some(3), Some(3)));
+        assert_eq!(run.to_string(), "bpf_prog_run: EFAULT at pc 3: out of bounds (EFAULT)");
+    }
+
+    #[test]
+    fn a_load_refusal_names_its_program_and_keeps_its_log() {
+        let e = XdpError::refused("p", Errno::EINVAL, Some(2), "R1 !read_ok".into());
+        assert_eq!((e.program.as_str(), e.pc, e.log.as_str()), ("p", Some(2), "2: R1 !read_ok\n"));
+        let x = e.in_load();
+        assert_eq!((x.message.as_str(), x.detail.op, x.detail.offset), ("prog 'p': R1 !read_ok", "bpf_prog_load", Some(2)));
     }
 }

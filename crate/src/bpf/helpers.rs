@@ -577,7 +577,7 @@ fn ringbuf_commit_dynptr(m: &mut Machine<'_>, a: &[u64; 5], discard: bool) -> Re
     let r = map.ringbuf().expect("ringbuf map").commit_dynptr(&mut d, a[1], discard);
     m.mem.retain(|x| !(x.kind == RegionKind::RingRecord && x.tag == addr));
     m.put_dynptr(a[0], &d)?;
-    r.map_err(|e| Trap::Fault(e.into()))?;
+    r.map_err(Trap::Fault)?;
     Ok(0)
 }
 
