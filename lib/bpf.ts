@@ -171,15 +171,18 @@ export interface ObjectDescription {
   externs: ExternInfo[]
 }
 
-function parseInfo(json: string): ObjectDescription {
-  const info = JSON.parse(json) as Omit<ObjectDescription, 'maps'> & { maps: Omit<MapInfo, 'typeName'>[] }
-  return { ...info, maps: info.maps.map((m) => ({ ...m, typeName: MAP_TYPE_NAMES[m.type] ?? `type ${m.type}` })) }
+function describeInfo(info: ReturnType<typeof native.bpfObjectDescribe>): ObjectDescription {
+  return {
+    ...info,
+    programs: info.programs.map((p) => ({ ...p, kind: p.kind as ProgramKind })),
+    maps: info.maps.map((m) => ({ ...m, typeName: MAP_TYPE_NAMES[m.type] ?? `type ${m.type}` })),
+  }
 }
 
 /** What an object file holds, opened but not loaded: programs, sections, maps, kfuncs, license. */
 export function describeObject(source: string | Uint8Array): ObjectDescription {
   const bytes = bytesOf(source)
-  return parseInfo(call(() => native.bpfObjectDescribe(bytes)))
+  return describeInfo(call(() => native.bpfObjectDescribe(bytes)))
 }
 
 export interface LoadReport {
@@ -265,7 +268,7 @@ export class BpfObject {
 
   private constructor(handle: ObjectHandle) {
     this.handle = handle
-    const info = parseInfo(call(() => native.bpfObjectInfo(handle)))
+    const info = describeInfo(call(() => native.bpfObjectInfo(handle)))
     this.license = info.license
     this.programs = info.programs
     this.maps = info.maps

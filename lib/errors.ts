@@ -46,7 +46,17 @@ export interface UxdpErrorDetails {
   limit?: number
   /** True when the error is an internal bug (a Rust panic caught at the boundary). */
   panic?: boolean
+  /** The instruction a load refusal or run fault is blamed on, and its text as the kernel's log prints it. */
+  pc?: number
+  insn?: string
+  /** The program address a memory access faulted at. */
+  addr?: bigint
+  /** The program a load refusal is about, and the loader's log (what bpftool prints). */
+  program?: string
+  log?: string
 }
+
+const DETAIL_KEYS = ['op', 'offset', 'length', 'limit', 'panic', 'pc', 'insn', 'addr', 'program', 'log'] as const
 
 /** An error as the kernel would report it: `code` is the errno name, `errno` the negative number a
  * helper returns, plus where it happened and against which limit. */
@@ -58,13 +68,18 @@ export class UxdpError extends Error implements UxdpErrorDetails {
   readonly length?: number
   readonly limit?: number
   readonly panic?: boolean
+  readonly pc?: number
+  readonly insn?: string
+  readonly addr?: bigint
+  readonly program?: string
+  readonly log?: string
 
   constructor(code: ErrnoName, message: string, details: UxdpErrorDetails = {}) {
     super(details.op ? `${details.op}: ${message} (${code})` : `${message} (${code})`)
     this.name = 'UxdpError'
     this.code = code
     this.errno = -ERRNO[code]
-    for (const key of ['op', 'offset', 'length', 'limit', 'panic'] as const) {
+    for (const key of DETAIL_KEYS) {
       if (details[key] !== undefined) Object.defineProperty(this, key, { value: details[key], enumerable: true })
     }
   }
@@ -75,23 +90,18 @@ export class UxdpError extends Error implements UxdpErrorDetails {
   }
 }
 
-interface NativeErrorPayload extends UxdpErrorDetails {
-  uxdp: 1
-  code: ErrnoName
-  errno: number
-  message: string
-}
-
-/** Turns an error thrown by the native binding into a `UxdpError`. Argument conversion errors from
- * N-API become EINVAL: they are bad input too. */
+/** Turns an error thrown by the native binding into a `UxdpError`: the binding throws engine errors
+ * as `Error`s whose own properties carry the errno name and number and the detail. Argument
+ * conversion errors from N-API become EINVAL: they are bad input too. */
 export function fromNative(e: unknown): unknown {
   if (!(e instanceof Error)) return e
-  if (e.message.startsWith('{"uxdp":1')) {
-    const p = JSON.parse(e.message) as NativeErrorPayload
-    return new UxdpError(p.code, p.message, { op: p.op, offset: p.offset, length: p.length, limit: p.limit, panic: p.panic })
+  const p = e as Error & Partial<Record<(typeof DETAIL_KEYS)[number] | 'code' | 'errno', unknown>>
+  if (typeof p.code === 'string' && p.code in ERRNO && typeof p.errno === 'number') {
+    const details: Record<string, unknown> = {}
+    for (const key of DETAIL_KEYS) if (p[key] !== undefined) details[key] = p[key]
+    return new UxdpError(p.code as ErrnoName, e.message, details as UxdpErrorDetails)
   }
-  const code = (e as { code?: unknown }).code
-  if (typeof code === 'string' && /^(InvalidArg|[A-Za-z]+Expected)$/.test(code)) {
+  if (typeof p.code === 'string' && /^(InvalidArg|[A-Za-z]+Expected)$/.test(p.code)) {
     return new UxdpError('EINVAL', e.message)
   }
   return e

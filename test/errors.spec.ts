@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { ERRNO, UxdpError } from '../lib/index'
+import { BpfObject, ERRNO, Program, UxdpError } from '../lib/index'
 import { native } from '../lib/native'
-import { call } from '../lib/errors'
+import { call, fromNative } from '../lib/errors'
+import { compileOwn } from './helpers/bpf'
+import { thrown } from './helpers/util'
 
 describe('UxdpError', () => {
   it('carries the errno name, the negative number and the detail', () => {
@@ -24,5 +26,41 @@ describe('UxdpError', () => {
       expect(u.message).toMatch(/internal error \(Rust panic\): boom/)
     }
     expect(native.engineVersion()).toMatch(/^\d+\.\d+\.\d+/)
+  })
+})
+
+describe('errors from the engine', () => {
+  const basic = () => compileOwn('basic.bpf.c')
+
+  it('cross N-API as an Error whose own properties are the fields, not JSON in the message', () => {
+    let raw: unknown
+    try {
+      native.ringCreate(3)
+    } catch (e) {
+      raw = e
+    }
+    const e = raw as Error & Record<string, unknown>
+    expect(e).toBeInstanceOf(Error)
+    expect(e.message.startsWith('{')).toBe(false)
+    expect([typeof e.code, typeof e.errno]).toEqual(['string', 'number'])
+    const u = fromNative(e) as UxdpError
+    expect(u).toBeInstanceOf(UxdpError)
+    expect([u.code, u.errno, u.op]).toEqual([e.code, e.errno, e.op])
+  })
+
+  it('a run fault names its pc, its instruction in the kernel log\'s words, and the address', () => {
+    const p = Program.load(basic(), { prog: 'unchecked_read' })
+    const e = thrown(() => p.testRun({ data: Buffer.alloc(64) }))
+    expect([e.code, e.op]).toEqual(['EFAULT', 'bpf_prog_run'])
+    expect(e.pc).toBeTypeOf('number')
+    expect(e.offset).toBe(e.pc)
+    expect(e.insn).toMatch(/^\([0-9a-f]{2}\) r\d = \*\(u\d+ \*\)\(r\d [+-]\d+\)$/)
+    expect(e.addr).toBeTypeOf('bigint')
+  })
+
+  it('a load refusal names its program and carries the loader\'s log', () => {
+    const e = thrown(() => BpfObject.open(compileOwn('core.bpf.c')))
+    expect([e.code, e.op, e.program]).toEqual(['EOPNOTSUPP', 'bpf_prog_load', 'has_field'])
+    expect(e.log).toMatch(/^prog 'has_field': relo #2 /m)
   })
 })

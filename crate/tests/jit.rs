@@ -8,8 +8,9 @@ use std::rc::Rc;
 use proptest::prelude::*;
 use uxdp::bpf::conformance;
 use uxdp::bpf::insn::*;
-use uxdp::bpf::machine::{Machine, Prog, VmError};
+use uxdp::bpf::machine::{Machine, Prog};
 use uxdp::bpf::memory::{Region, RegionKind};
+use uxdp::errno::XdpError;
 
 fn dir() -> PathBuf {
     if let Some(d) = std::env::var_os("UXDP_CONFORMANCE_DIR") {
@@ -235,7 +236,7 @@ fn run(insns: &[Insn], jit: bool, readonly: bool) -> Outcome {
     let mem = buf[PAD..PAD + MEM_LEN as usize].to_vec();
     // Addresses differ between the two machines: messages are compared without them.
     let strip = |msg: String| msg.split(' ').map(|w| if w.starts_with("0x") { "ADDR" } else { w }).collect::<Vec<_>>().join(" ");
-    (r.map_err(|e: VmError| (e.errno, e.pc, strip(e.message))), mem, stack)
+    (r.map_err(|e: XdpError| (e.errno, e.pc, strip(e.message.clone()))), mem, stack)
 }
 
 proptest! {

@@ -7,8 +7,9 @@ use std::rc::Rc;
 
 use uxdp::bpf::helpers::helper_table;
 use uxdp::bpf::insn::*;
-use uxdp::bpf::machine::{map_handle, Machine, Prog, VmError};
+use uxdp::bpf::machine::{map_handle, Machine, Prog};
 use uxdp::bpf::maps::{Map, MapDef, MapType};
+use uxdp::errno::XdpError;
 use uxdp::Errno;
 
 fn i(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
@@ -64,7 +65,7 @@ fn program(map: &Rc<Map>, key: u32, outside: Option<u64>) -> Vec<Insn> {
     p
 }
 
-fn run(maps: &[Rc<Map>], insns: Vec<Insn>, cpu: u32, budget: u64, jit: bool) -> Result<u64, VmError> {
+fn run(maps: &[Rc<Map>], insns: Vec<Insn>, cpu: u32, budget: u64, jit: bool) -> Result<u64, XdpError> {
     let prog = Rc::new(Prog { name: "t".into(), insns, helpers: helper_table(None), maps: maps.to_vec(), ..Prog::default() });
     let mut m = Machine::new(prog);
     m.cpu = cpu;

@@ -63,7 +63,7 @@ fn calls(list: &[Call]) -> Vec<(Call, Option<usize>)> {
 
 /// The refusal a load gets: (errno, message, pc).
 fn refusal(kind: ProgKind, license: &str, calls: &[(Call, Option<usize>)], opts: &LoadOptions) -> Option<(Errno, String, Option<usize>)> {
-    loader::load(object(kind, license, calls), opts).err().map(|e| (e.errno, e.message, e.pc))
+    loader::load(object(kind, license, calls), opts).err().map(|e| (e.errno, e.message.clone(), e.pc))
 }
 
 fn refused(kind: ProgKind, license: &str, list: &[Call], opts: &LoadOptions) -> (Errno, String) {
@@ -82,7 +82,7 @@ const GPL_ONLY: &str = "cannot call GPL-restricted function from non-GPL compati
 fn accepts_what_an_xdp_program_may_call() {
     let ok = |license: &str, list: &[Call]| {
         let r = loader::load(object(XDP, license, &calls(list)), &LoadOptions::default());
-        assert!(r.is_ok(), "{license} {:?}", r.err().map(|e| e.message));
+        assert!(r.is_ok(), "{license} {:?}", r.err().map(|e| e.message.clone()));
     };
     ok("GPL", &[Helper(1), Helper(44), Helper(51), Helper(130), Helper(181), Helper(189), Helper(197)]);
     ok("GPL", &[Kfunc("bpf_dynptr_from_xdp"), Kfunc("bpf_dynptr_slice"), Kfunc("bpf_xdp_pull_data")]);

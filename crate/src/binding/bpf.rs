@@ -11,7 +11,7 @@ use napi_derive::napi;
 
 use super::{err, guard};
 use crate::bpf::loader::{self, LoadOptions, LoadedObject};
-use crate::bpf::machine::{Trap, UserFn, VmError};
+use crate::bpf::machine::{Trap, UserFn};
 use crate::bpf::maps::Map;
 use crate::bpf::test_run::{test_run_xdp, TestRun, TestRunOptions, TestRunOutput, XdpMd};
 use crate::errno::{Errno, XdpError};
@@ -42,7 +42,7 @@ type KfuncDispatch = FunctionRef<Vec<BigInt>, BigInt>;
 
 fn js_kfunc(dispatch: Rc<KfuncDispatch>, index: usize, name: String) -> UserFn {
     Rc::new(move |_m, a: &[u64; 5]| {
-        let fail = |msg: String| Trap::Fault(VmError::new(Errno::EFAULT, format!("kfunc {name}: {msg}")));
+        let fail = |msg: String| Trap::Fault(XdpError::run(Errno::EFAULT, format!("kfunc {name}: {msg}")));
         let raw = CURRENT_ENV.with(|c| c.get()).ok_or_else(|| fail("called outside a run".into()))?;
         let env = Env::from_raw(raw);
         let func = dispatch.borrow_back(&env).map_err(|e| fail(e.reason.clone()))?;
@@ -136,88 +136,118 @@ pub fn bpf_object_load(
     })
 }
 
-fn json_str(s: &str) -> String {
-    super::json_str(s)
+#[napi(object, use_nullable = true)]
+pub struct CoreReloObject {
+    pub index: u32,
+    pub section: String,
+    pub insn: u32,
+    pub kind: String,
+    pub spec: String,
+    pub accepted: bool,
+    /// Why uxdp cannot be sure of the kernel's value; null when accepted.
+    pub reason: Option<String>,
 }
 
-fn info_json(object: &crate::bpf::elf::Object, loaded: &dyn Fn(&str) -> bool) -> String {
-    let progs: Vec<String> = object
+#[napi(object)]
+pub struct ProgramInfoObject {
+    pub name: String,
+    pub section: String,
+    pub kind: String,
+    pub frags: bool,
+    pub autoload: bool,
+    pub loaded: bool,
+    pub insns: u32,
+    pub core_relos: Vec<CoreReloObject>,
+}
+
+#[napi(object)]
+pub struct MapInfoObject {
+    pub name: String,
+    #[napi(js_name = "type")]
+    pub map_type: u32,
+    pub key_size: u32,
+    pub value_size: u32,
+    pub max_entries: u32,
+    pub flags: u32,
+}
+
+#[napi(object)]
+pub struct ExternInfoObject {
+    pub name: String,
+    pub weak: bool,
+    pub func: bool,
+}
+
+#[napi(object)]
+pub struct ObjectInfo {
+    pub license: String,
+    pub programs: Vec<ProgramInfoObject>,
+    pub maps: Vec<MapInfoObject>,
+    pub externs: Vec<ExternInfoObject>,
+}
+
+fn object_info(object: &crate::bpf::elf::Object, loaded: &dyn Fn(&str) -> bool) -> ObjectInfo {
+    let programs = object
         .programs
         .iter()
-        .map(|p| {
-            let core: Vec<String> = p
+        .map(|p| ProgramInfoObject {
+            name: p.name.clone(),
+            section: p.section.clone(),
+            kind: format!("{:?}", p.kind),
+            frags: p.frags,
+            autoload: p.autoload,
+            loaded: loaded(&p.name),
+            insns: p.insns.len() as u32,
+            core_relos: p
                 .core_relos
                 .iter()
-                .map(|r| {
-                    format!(
-                        "{{\"index\":{},\"section\":{},\"insn\":{},\"kind\":{},\"spec\":{},\"accepted\":{},\"reason\":{}}}",
-                        r.index,
-                        json_str(&r.section),
-                        r.insn,
-                        json_str(r.kind.name()),
-                        json_str(&r.spec),
-                        r.unsupported.is_none(),
-                        r.unsupported.as_deref().map_or_else(|| "null".to_string(), json_str)
-                    )
+                .map(|r| CoreReloObject {
+                    index: r.index as u32,
+                    section: r.section.clone(),
+                    insn: r.insn as u32,
+                    kind: r.kind.name().to_string(),
+                    spec: r.spec.clone(),
+                    accepted: r.unsupported.is_none(),
+                    reason: r.unsupported.clone(),
                 })
-                .collect();
-            format!(
-                "{{\"name\":{},\"section\":{},\"kind\":{},\"frags\":{},\"autoload\":{},\"loaded\":{},\"insns\":{},\"coreRelos\":[{}]}}",
-                json_str(&p.name),
-                json_str(&p.section),
-                json_str(&format!("{:?}", p.kind)),
-                p.frags,
-                p.autoload,
-                loaded(&p.name),
-                p.insns.len(),
-                core.join(",")
-            )
+                .collect(),
         })
         .collect();
-    let maps: Vec<String> = object
+    let maps = object
         .maps
         .iter()
-        .map(|m| {
-            format!(
-                "{{\"name\":{},\"type\":{},\"keySize\":{},\"valueSize\":{},\"maxEntries\":{},\"flags\":{}}}",
-                json_str(&m.name),
-                m.map_type,
-                m.key_size,
-                m.value_size,
-                m.max_entries,
-                m.map_flags
-            )
+        .map(|m| MapInfoObject {
+            name: m.name.clone(),
+            map_type: m.map_type,
+            key_size: m.key_size,
+            value_size: m.value_size,
+            max_entries: m.max_entries,
+            flags: m.map_flags,
         })
         .collect();
-    let externs: Vec<String> =
-        object.externs.iter().map(|e| format!("{{\"name\":{},\"weak\":{},\"func\":{}}}", json_str(&e.name), e.weak, e.func)).collect();
-    format!(
-        "{{\"license\":{},\"programs\":[{}],\"maps\":[{}],\"externs\":[{}]}}",
-        json_str(&object.license),
-        progs.join(","),
-        maps.join(","),
-        externs.join(",")
-    )
+    let externs = object.externs.iter().map(|e| ExternInfoObject { name: e.name.clone(), weak: e.weak, func: e.func }).collect();
+    ObjectInfo { license: object.license.clone(), programs, maps, externs }
 }
 
-/// Programs, maps, externs and license of a loaded object, as JSON (the facade parses it once).
+/// Programs, maps, externs and license of a loaded object.
 #[napi]
-pub fn bpf_object_info(h: &BpfHandle) -> Result<String> {
+pub fn bpf_object_info(h: &BpfHandle) -> Result<ObjectInfo> {
     guard("bpf_object_info", || {
         let st = h.borrow();
         let l = &st.loaded;
-        Ok(info_json(&l.object, &|name| l.program(name).is_some_and(|p| p.prog.is_some())))
+        Ok(object_info(&l.object, &|name| l.program(name).is_some_and(|p| p.prog.is_some())))
     })
 }
 
 /// The same for an object file that is only opened, not loaded (`uxdp prog show`).
 #[napi]
-pub fn bpf_object_describe(bytes: &[u8]) -> Result<String> {
+pub fn bpf_object_describe(bytes: &[u8]) -> Result<ObjectInfo> {
     guard("bpf_object__open", || {
         let object = crate::bpf::elf::parse(bytes)?;
-        Ok(info_json(&object, &|_| false))
+        Ok(object_info(&object, &|_| false))
     })
 }
+
 
 #[napi(object)]
 pub struct BpfRunResult {

@@ -6,9 +6,9 @@ use std::rc::Rc;
 
 use super::context::XDP_MD_SIZE;
 use super::helpers::{XDP_ABORTED, XDP_REDIRECT};
-use super::machine::{Machine, Prog, VmError, XdpHost, DEFAULT_BUDGET};
+use super::machine::{Machine, Prog, XdpHost, DEFAULT_BUDGET};
 use super::memory::{Memory, Region, RegionKind};
-use crate::errno::Result;
+use crate::errno::{Result, XdpError};
 use crate::frame::XdpBuff;
 use crate::mvneta::program::{XdpContext, XdpProgram};
 use crate::mvneta::redirect::RedirectTarget;
@@ -43,7 +43,7 @@ pub struct BpfXdpProgram {
     pub cpu: u32,
     /// Frames whose run faulted (they get XDP_ABORTED, as an exception), and the last fault.
     pub faults: u64,
-    pub last_fault: Option<VmError>,
+    pub last_fault: Option<XdpError>,
     /// The devices `bpf_redirect(ifindex)` can reach: the netns's interfaces, by ifindex.
     pub devices: Vec<(u32, RedirectTarget)>,
     /// The stack and memory regions of the last frame's machine, and the context block those

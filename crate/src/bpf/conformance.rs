@@ -239,7 +239,7 @@ pub fn execute(insns: Vec<Insn>, mem: Option<&[u8]>) -> Result<u64, Failure> {
 
 /// [`execute`], compiled by the JIT when `jit` (the interpreter runs what it does not compile).
 pub fn execute_with(insns: Vec<Insn>, mem: Option<&[u8]>, jit: bool) -> Result<u64, Failure> {
-    validate(&insns).map_err(|e| Failure { detail: format!("rejected: {e}"), message: e.message })?;
+    validate(&insns).map_err(|e| Failure { detail: format!("rejected: {e}"), message: e.message.clone() })?;
     let prog = Rc::new(Prog { name: "conformance".into(), insns, helpers: helpers(), ..Prog::default() });
     let mut m = Machine::new(prog);
     // Far above any vector's needs, so that a runaway loop ends as an error rather than a hang.
@@ -253,7 +253,7 @@ pub fn execute_with(insns: Vec<Insn>, mem: Option<&[u8]>, jit: bool) -> Result<u
         None => (0, 0),
     };
     let r = if jit { m.run_jit([r1, r2, 0, 0, 0]) } else { m.run([r1, r2, 0, 0, 0]) };
-    let r = r.map_err(|e| Failure { detail: format!("run failed: {e}"), message: e.message });
+    let r = r.map_err(|e| Failure { detail: format!("run failed: {e}"), message: e.message.clone() });
     // The region must not outlive the buffer it describes.
     drop(m);
     drop(copy);

@@ -1,9 +1,9 @@
 //! The XDP context as programs see it: `struct xdp_md` loads converted to the xdp_buff's pointers
 //! (the verifier's convert_ctx_access), and the packet regions that follow the buffer's shape.
 
-use super::machine::{Machine, VmError};
+use super::machine::Machine;
 use super::memory::{Region, RegionKind};
-use crate::errno::Errno;
+use crate::errno::{Errno, XdpError};
 
 /// `struct xdp_md` field offsets.
 pub const XDP_MD_DATA: u64 = 0;
@@ -16,9 +16,9 @@ pub const XDP_MD_SIZE: usize = 24;
 
 impl Machine<'_> {
     /// A load of `size` bytes at `addr` inside the context region.
-    pub fn ctx_load(&mut self, addr: u64, size: u64) -> Result<u64, VmError> {
+    pub fn ctx_load(&mut self, addr: u64, size: u64) -> Result<u64, XdpError> {
         let off = addr.wrapping_sub(self.ctx);
-        let invalid = || VmError::new(Errno::EACCES, format!("invalid bpf_context access off={off} size={size}")).access(addr, size);
+        let invalid = || XdpError::run(Errno::EACCES, format!("invalid bpf_context access off={off} size={size}")).access(addr, size);
         if size != 4 || !off.is_multiple_of(4) {
             return Err(invalid());
         }

@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use super::machine::{Callable, HelperFn, Machine, Trap, VmError};
+use super::machine::{Callable, HelperFn, Machine, Trap};
 use super::maps::{Map, MapType};
 use super::memory::{Region, RegionKind};
 use crate::dynptr::{Backing, Dynptr, DynptrKind};
@@ -34,7 +34,7 @@ pub(crate) fn ret(r: crate::errno::Result<()>) -> u64 {
 }
 
 pub(crate) fn fault(errno: Errno, message: impl Into<String>) -> Trap {
-    Trap::Fault(VmError::new(errno, message))
+    Trap::Fault(XdpError::run(errno, message))
 }
 
 impl<'a> Machine<'a> {
@@ -577,7 +577,7 @@ fn ringbuf_commit_dynptr(m: &mut Machine<'_>, a: &[u64; 5], discard: bool) -> Re
     let r = map.ringbuf().expect("ringbuf map").commit_dynptr(&mut d, a[1], discard);
     m.mem.retain(|x| !(x.kind == RegionKind::RingRecord && x.tag == addr));
     m.put_dynptr(a[0], &d)?;
-    r.map_err(|e| Trap::Fault(e.into()))?;
+    r.map_err(Trap::Fault)?;
     Ok(0)
 }
 

@@ -141,3 +141,10 @@ pub const MAX_CALL_FRAMES: usize = 8;
 pub const MAX_TAIL_CALLS: u32 = 33;
 /// BPF_COMPLEXITY_LIMIT_INSNS: the most instructions a program may have.
 pub const MAX_INSNS: usize = 1_000_000;
+
+/// How an error names the instruction it is blamed on: the error type sits below `bpf`.
+impl From<Insn> for [u8; 8] {
+    fn from(insn: Insn) -> [u8; 8] {
+        insn.to_bytes()
+    }
+}

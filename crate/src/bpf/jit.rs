@@ -35,7 +35,8 @@
 use std::cell::{Cell, OnceCell};
 use std::sync::OnceLock;
 
-use super::machine::{Machine, VmError};
+use super::machine::Machine;
+use crate::errno::XdpError;
 
 /// Whether the JIT may be used at all: `UXDP_JIT=0` in the environment turns it off (read once).
 pub fn enabled() -> bool {
@@ -105,7 +106,7 @@ pub fn code_bytes(prog: &super::machine::Prog) -> Option<Vec<u8>> {
 
 impl Machine<'_> {
     /// Runs the program as [`Machine::run`] does, compiled when the JIT is enabled and takes it.
-    pub fn run_auto(&mut self, args: [u64; 5]) -> Result<u64, VmError> {
+    pub fn run_auto(&mut self, args: [u64; 5]) -> Result<u64, XdpError> {
         if enabled() && !self.prog.jit.disabled.get() {
             #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
             if self.prog.jit.compiled(&self.prog) {
@@ -125,7 +126,7 @@ impl Machine<'_> {
     /// changed since the last refresh (`refreshed` holds that refresh's generation), a
     /// [`Machine::refresh_packet`]; `executed` is counted on the last run only. The same runs as
     /// `reset` + `run_jit` in a loop; stops at the first error.
-    pub fn run_jit_repeat(&mut self, args: [u64; 5], repeat: u32, budget: u64, refreshed: &mut Option<u64>) -> Result<u64, VmError> {
+    pub fn run_jit_repeat(&mut self, args: [u64; 5], repeat: u32, budget: u64, refreshed: &mut Option<u64>) -> Result<u64, XdpError> {
         #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
         {
             imp::run_repeat(self, args, repeat, budget, refreshed)
@@ -151,7 +152,7 @@ impl Machine<'_> {
 
     /// Runs the program compiled, whether or not the JIT is enabled; falls back to the interpreter
     /// for a program the compiler does not take. For tests and benchmarks.
-    pub fn run_jit(&mut self, args: [u64; 5]) -> Result<u64, VmError> {
+    pub fn run_jit(&mut self, args: [u64; 5]) -> Result<u64, XdpError> {
         #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
         {
             imp::run(self, args)
@@ -175,11 +176,11 @@ mod imp {
     use std::rc::Rc;
 
     use super::super::insn::*;
-    use super::super::machine::{Callable, Machine, Prog, Trap, VmError};
+    use super::super::machine::{Callable, Machine, Prog, Trap};
     use super::super::maps::{JitLookup, Map};
     use super::super::memory::{Region, RegionKind};
 
-    use crate::errno::Errno;
+    use crate::errno::{Errno, XdpError};
 
     const STACK_TOTAL: u64 = (STACK_SIZE * MAX_CALL_FRAMES) as u64;
 
@@ -213,7 +214,7 @@ mod imp {
         cpu: u64,
         /// What sync_machine last read: (regions' generation, stack, ctx, has a host).
         synced: (u64, u64, u64, bool),
-        err: Option<VmError>,
+        err: Option<XdpError>,
         counts: Vec<u64>,
     }
 
@@ -298,7 +299,7 @@ mod imp {
         }
 
         #[cold]
-        fn fault(&mut self, pc: u64, e: VmError) {
+        fn fault(&mut self, pc: u64, e: XdpError) {
             self.status = ST_FAULT;
             self.fault_pc = pc;
             self.err = Some(e);
@@ -369,9 +370,9 @@ mod imp {
 
     // ---- The driver.
 
-    pub fn run(m: &mut Machine<'_>, args: [u64; 5]) -> Result<u64, VmError> {
+    pub fn run(m: &mut Machine<'_>, args: [u64; 5]) -> Result<u64, XdpError> {
         if m.depth != 0 {
-            return Err(VmError::new(
+            return Err(XdpError::run(
                 Errno::EBUSY,
                 format!("run() inside a run ({} frames in use): a helper calls back with call()", m.depth),
             ));
@@ -391,7 +392,7 @@ mod imp {
             *r = 0;
         }
         st.regs[10] = m.frame_pointer(1);
-        // The outcome comes back in registers (a Result with a VmError in it is returned through
+        // The outcome comes back in registers (a Result with a XdpError in it is returned through
         // memory, and copying it cost a store-forwarding stall per run); an error waits in st.err.
         let r = run_regs(m, &mut st, &prog);
         let err = if r.is_err() { st.err.take() } else { None };
@@ -401,13 +402,13 @@ mod imp {
         m.prog = prog;
         match r {
             Ok(v) => Ok(v),
-            Err(()) => Err(err.unwrap_or_else(|| VmError::new(Errno::EFAULT, "fault"))),
+            Err(()) => Err(err.unwrap_or_else(|| XdpError::run(Errno::EFAULT, "fault"))),
         }
     }
 
-    pub fn run_repeat(m: &mut Machine<'_>, args: [u64; 5], repeat: u32, budget: u64, refreshed: &mut Option<u64>) -> Result<u64, VmError> {
+    pub fn run_repeat(m: &mut Machine<'_>, args: [u64; 5], repeat: u32, budget: u64, refreshed: &mut Option<u64>) -> Result<u64, XdpError> {
         if m.depth != 0 {
-            return Err(VmError::new(
+            return Err(XdpError::run(
                 Errno::EBUSY,
                 format!("run() inside a run ({} frames in use): a helper calls back with call()", m.depth),
             ));
@@ -450,7 +451,7 @@ mod imp {
         m.prog = prog;
         match r {
             Ok(v) => Ok(v),
-            Err(()) => Err(err.unwrap_or_else(|| VmError::new(Errno::EFAULT, "fault"))),
+            Err(()) => Err(err.unwrap_or_else(|| XdpError::run(Errno::EFAULT, "fault"))),
         }
     }
 
@@ -509,7 +510,7 @@ mod imp {
             }
             // `executed` counts blocks (exact for runs that exit), not budget charges.
             m.executed = m.executed.wrapping_add(counted);
-            let at = |pc: u64, e: VmError| {
+            let at = |pc: u64, e: XdpError| {
                 let pc = pc as usize;
                 Some(match prog.insns.get(pc) {
                     Some(&i) => e.at(pc, i),
@@ -520,12 +521,12 @@ mod imp {
                 ST_OK => return Ok(rax),
                 ST_EXIT => return Ok(st.ret),
                 ST_FAULT => {
-                    let e = st.err.take().unwrap_or_else(|| VmError::new(Errno::EFAULT, "fault"));
+                    let e = st.err.take().unwrap_or_else(|| XdpError::run(Errno::EFAULT, "fault"));
                     st.err = at(st.fault_pc, e);
                     return Err(());
                 }
                 ST_BUDGET => {
-                    st.err = at(st.fault_pc, VmError::new(Errno::E2BIG, "instruction limit reached"));
+                    st.err = at(st.fault_pc, XdpError::run(Errno::E2BIG, "instruction limit reached"));
                     return Err(());
                 }
                 // A tail call: m.prog is the next program; same frame, same registers (st.regs).
@@ -633,7 +634,7 @@ mod imp {
                 f(m, &args)
             }
             Some(Callable::Missing(name)) => {
-                c.fault(pc, VmError::new(Errno::EINVAL, format!("call to kfunc {name}, which the kernel does not have")));
+                c.fault(pc, XdpError::run(Errno::EINVAL, format!("call to kfunc {name}, which the kernel does not have")));
                 return 0;
             }
             None => {
@@ -646,7 +647,7 @@ mod imp {
                     ),
                     _ => format!("invalid func unknown#{what} (callx r{})", kind >> 8),
                 };
-                c.fault(pc, VmError::new(Errno::EINVAL, msg));
+                c.fault(pc, XdpError::run(Errno::EINVAL, msg));
                 return 0;
             }
         };
@@ -656,7 +657,7 @@ mod imp {
         c.sync_machine(m);
         if stack_moved {
             // Compiled code addresses frame 1 through r10 without checks: it cannot go on.
-            c.fault(pc, VmError::new(Errno::EFAULT, "a helper replaced the machine's stack during a compiled run"));
+            c.fault(pc, XdpError::run(Errno::EFAULT, "a helper replaced the machine's stack during a compiled run"));
             return 0;
         }
         match res {

@@ -47,27 +47,6 @@ pub struct LoadOptions {
     pub only: Option<String>,
 }
 
-/// Why a program was refused, in the words bpftool prints: `message` is the one line a user
-/// acts on, `log` the whole story.
-#[derive(Clone, Debug)]
-pub struct LoadError {
-    pub program: String,
-    pub errno: Errno,
-    pub message: String,
-    pub log: String,
-    pub pc: Option<usize>,
-}
-
-impl From<LoadError> for XdpError {
-    fn from(e: LoadError) -> XdpError {
-        let mut x = XdpError::new(e.errno, "bpf_prog_load", format!("prog '{}': {}", e.program, e.message));
-        if let Some(pc) = e.pc {
-            x = x.offset(pc as i64);
-        }
-        x
-    }
-}
-
 pub struct LoadedProgram {
     pub spec: ProgramSpec,
     /// None when the program was not selected for loading.
@@ -102,16 +81,12 @@ impl LoadedObject {
     }
 }
 
-fn refuse(program: &str, errno: Errno, pc: Option<usize>, message: String) -> LoadError {
-    let log = match pc {
-        Some(pc) => format!("{pc}: {message}\n"),
-        None => format!("{message}\n"),
-    };
-    LoadError { program: program.to_string(), errno, message, log, pc }
+fn refuse(program: &str, errno: Errno, pc: Option<usize>, message: String) -> XdpError {
+    XdpError::refused(program, errno, pc, message)
 }
 
 /// Creates the object's maps and loads its programs (every autoload one, or `opts.only`).
-pub fn load(object: Object, opts: &LoadOptions) -> std::result::Result<LoadedObject, LoadError> {
+pub fn load(object: Object, opts: &LoadOptions) -> std::result::Result<LoadedObject, XdpError> {
     let wanted = |p: &ProgramSpec| match &opts.only {
         Some(name) => &p.name == name || object.maps.iter().any(|m| m.init_progs.iter().any(|(_, n)| n == &p.name)),
         None => p.autoload,
@@ -174,7 +149,7 @@ fn link(
     maps: &[Rc<Map>],
     helpers: &Rc<Vec<Option<Callable>>>,
     opts: &LoadOptions,
-) -> std::result::Result<Prog, LoadError> {
+) -> std::result::Result<Prog, XdpError> {
     let name = spec.name.as_str();
     if spec.kind == ProgKind::Unknown {
         return Err(refuse(
@@ -316,7 +291,7 @@ fn link(
         }
         pc += 1;
     }
-    super::validate::validate(&insns).map_err(|e| refuse(name, Errno::EINVAL, Some(e.pc), e.message))?;
+    super::validate::validate(&insns).map_err(|e| refuse(name, Errno::EINVAL, e.pc, e.message.clone()))?;
     mark_inlined_loops(&mut insns);
     Ok(Prog {
         name: spec.name.clone(),
@@ -447,5 +422,5 @@ fn resolve_kfunc(name: &str, opts: &LoadOptions) -> Option<Callable> {
 /// Opens and loads in one step.
 pub fn load_bytes(bytes: &[u8], opts: &LoadOptions) -> Result<LoadedObject> {
     let object = super::elf::parse(bytes)?;
-    load(object, opts).map_err(XdpError::from)
+    load(object, opts).map_err(XdpError::in_load)
 }

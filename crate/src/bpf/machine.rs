@@ -10,76 +10,18 @@ use super::memory::{Memory, Region, RegionKind};
 use crate::errno::{Errno, Result, XdpError};
 use crate::frame::XdpBuff;
 
-/// Why a run stopped early, with where: the pc and instruction for faults inside the program.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct VmError {
-    pub errno: Errno,
-    pub message: String,
-    pub pc: Option<usize>,
-    pub insn: Option<Insn>,
-    pub addr: Option<u64>,
-    pub len: Option<u64>,
-}
-
-impl VmError {
-    pub fn new(errno: Errno, message: impl Into<String>) -> VmError {
-        VmError { errno, message: message.into(), pc: None, insn: None, addr: None, len: None }
-    }
-    pub fn access(mut self, addr: u64, len: u64) -> VmError {
-        self.addr = Some(addr);
-        self.len = Some(len);
-        self
-    }
-    /// Attaches the faulting instruction unless an inner frame already did.
-    pub fn at(mut self, pc: usize, insn: Insn) -> VmError {
-        if self.pc.is_none() {
-            self.pc = Some(pc);
-            self.insn = Some(insn);
-        }
-        self
-    }
-}
-
-impl std::fmt::Display for VmError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.pc {
-            Some(pc) => write!(f, "{} at pc {pc}: {}", self.errno.name(), self.message),
-            None => write!(f, "{}: {}", self.errno.name(), self.message),
-        }
-    }
-}
-
-impl From<VmError> for XdpError {
-    fn from(e: VmError) -> XdpError {
-        let mut x = XdpError::new(e.errno, "bpf_prog_run", e.to_string());
-        if let Some(pc) = e.pc {
-            x = x.offset(pc as i64);
-        }
-        if let Some(len) = e.len {
-            x = x.len(len);
-        }
-        x
-    }
-}
-
-impl From<XdpError> for VmError {
-    fn from(e: XdpError) -> VmError {
-        VmError::new(e.errno, e.message.clone())
-    }
-}
-
 /// What a helper or kfunc hands back to the interpreter besides a value for r0.
 #[derive(Debug)]
 pub enum Trap {
-    Fault(VmError),
+    Fault(XdpError),
     /// Stop the whole program with this r0 (bpf_conformance's unwind helper).
     Exit(u64),
     /// bpf_tail_call succeeded: continue in this program, same frame, same registers.
     TailCall(Rc<Prog>),
 }
 
-impl From<VmError> for Trap {
-    fn from(e: VmError) -> Trap {
+impl From<XdpError> for Trap {
+    fn from(e: XdpError) -> Trap {
         Trap::Fault(e)
     }
 }
@@ -311,20 +253,20 @@ impl<'a> Machine<'a> {
     }
 
     /// The map an lddw map reference in a register names.
-    pub fn map(&self, handle: u64) -> Result<Rc<Map>, VmError> {
+    pub fn map(&self, handle: u64) -> Result<Rc<Map>, XdpError> {
         self.prog
             .maps
             .iter()
             .find(|m| map_handle(m) == handle)
             .cloned()
-            .ok_or_else(|| VmError::new(Errno::EINVAL, format!("{handle:#x} is not one of the program's maps")))
+            .ok_or_else(|| XdpError::run(Errno::EINVAL, format!("{handle:#x} is not one of the program's maps")))
     }
 
     /// The instruction a callback address points at.
-    pub fn func_pc(&self, addr: u64) -> Result<usize, VmError> {
+    pub fn func_pc(&self, addr: u64) -> Result<usize, XdpError> {
         let pc = addr.wrapping_sub(FUNC_ADDR_BASE) / 8;
         if addr < FUNC_ADDR_BASE || !(addr - FUNC_ADDR_BASE).is_multiple_of(8) || pc as usize >= self.prog.insns.len() {
-            return Err(VmError::new(Errno::EINVAL, format!("{addr:#x} is not a function of the program")));
+            return Err(XdpError::run(Errno::EINVAL, format!("{addr:#x} is not a function of the program")));
         }
         Ok(pc as usize)
     }

@@ -3,8 +3,7 @@
 //! the packet's linear part and the frag pages it was handed slices of, map values, ring records.
 //! Anything else faults, whatever the program's bytes.
 
-use super::machine::VmError;
-use crate::errno::Errno;
+use crate::errno::{Errno, XdpError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RegionKind {
@@ -165,13 +164,13 @@ impl Memory {
 
     /// Checks an access and returns the region it falls in.
     #[inline]
-    pub fn check(&mut self, addr: u64, len: u64, write: bool) -> Result<Region, VmError> {
+    pub fn check(&mut self, addr: u64, len: u64, write: bool) -> Result<Region, XdpError> {
         match self.find(addr, len) {
             Some(r) if write && !r.writable => {
-                Err(VmError::new(Errno::EACCES, format!("write to read-only {:?} memory at {addr:#x}", r.kind)).access(addr, len))
+                Err(XdpError::run(Errno::EACCES, format!("write to read-only {:?} memory at {addr:#x}", r.kind)).access(addr, len))
             }
             Some(r) => Ok(r),
-            None => Err(VmError::new(
+            None => Err(XdpError::run(
                 Errno::EFAULT,
                 format!("{} of {len} bytes at {addr:#x} is outside the program's memory", if write { "write" } else { "read" }),
             )
@@ -184,14 +183,14 @@ impl Memory {
     /// # Safety
     /// The regions must describe live memory that nothing else borrows for the returned lifetime;
     /// the run that registered them guarantees it while the program executes.
-    pub unsafe fn bytes<'a>(&mut self, addr: u64, len: u64) -> Result<&'a [u8], VmError> {
+    pub unsafe fn bytes<'a>(&mut self, addr: u64, len: u64) -> Result<&'a [u8], XdpError> {
         self.check(addr, len, false)?;
         Ok(std::slice::from_raw_parts(addr as *const u8, len as usize))
     }
 
     /// # Safety
     /// As for [`Memory::bytes`].
-    pub unsafe fn bytes_mut<'a>(&mut self, addr: u64, len: u64) -> Result<&'a mut [u8], VmError> {
+    pub unsafe fn bytes_mut<'a>(&mut self, addr: u64, len: u64) -> Result<&'a mut [u8], XdpError> {
         self.check(addr, len, true)?;
         Ok(std::slice::from_raw_parts_mut(addr as *mut u8, len as usize))
     }

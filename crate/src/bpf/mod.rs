@@ -25,5 +25,5 @@ pub mod validate;
 pub mod vm;
 
 pub use insn::Insn;
-pub use machine::{Callable, Machine, Prog, Trap, VmError, XdpHost};
+pub use machine::{Callable, Machine, Prog, Trap, XdpHost};
 pub use maps::Map;

@@ -278,7 +278,7 @@ impl TestRun {
             match r {
                 Ok(v) => *retval = v,
                 Err(e) => {
-                    result = Err(XdpError::from(e));
+                    result = Err(e.in_run());
                     break;
                 }
             }

@@ -8,35 +8,12 @@
 //! What passes here is safe to hand to the interpreter in the sense that every instruction has a
 //! defined meaning; the interpreter itself never relies on it for memory safety.
 
-use std::fmt;
-
 use super::insn::*;
 use super::machine::FUNC_ADDR_BASE;
-use crate::errno::{Errno, XdpError};
+use crate::errno::XdpError;
 
-/// Why a program was refused, and at which instruction.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ValidateError {
-    pub pc: usize,
-    pub message: String,
-}
-
-impl fmt::Display for ValidateError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "insn {}: {}", self.pc, self.message)
-    }
-}
-
-impl std::error::Error for ValidateError {}
-
-impl From<ValidateError> for XdpError {
-    fn from(e: ValidateError) -> XdpError {
-        XdpError::new(Errno::EINVAL, "bpf_prog_load", e.to_string()).offset(e.pc as i64)
-    }
-}
-
-fn err(pc: usize, message: impl Into<String>) -> ValidateError {
-    ValidateError { pc, message: message.into() }
+fn err(pc: usize, message: impl Into<String>) -> XdpError {
+    XdpError::invalid(pc, message)
 }
 
 /// MAX_BPF_REG: r0..r10.
@@ -44,7 +21,7 @@ const NREGS: u8 = 11;
 const FP: u8 = 10;
 
 /// Checks `insns`; the first problem found in program order is reported.
-pub fn validate(insns: &[Insn]) -> Result<(), ValidateError> {
+pub fn validate(insns: &[Insn]) -> Result<(), XdpError> {
     if insns.is_empty() {
         return Err(err(0, "the program has no instructions"));
     }
@@ -71,7 +48,7 @@ pub fn validate(insns: &[Insn]) -> Result<(), ValidateError> {
     check_functions(insns, &second_half)
 }
 
-fn check_regs(pc: usize, insn: &Insn) -> Result<(), ValidateError> {
+fn check_regs(pc: usize, insn: &Insn) -> Result<(), XdpError> {
     if insn.dst() >= NREGS {
         return Err(err(pc, format!("R{} is invalid", insn.dst())));
     }
@@ -81,7 +58,7 @@ fn check_regs(pc: usize, insn: &Insn) -> Result<(), ValidateError> {
     Ok(())
 }
 
-fn check_lddw(insns: &[Insn], pc: usize) -> Result<(), ValidateError> {
+fn check_lddw(insns: &[Insn], pc: usize) -> Result<(), XdpError> {
     let insn = insns[pc];
     let Some(next) = insns.get(pc + 1) else { return Err(err(pc, "invalid bpf_ld_imm64 insn")) };
     if next.code != 0 || next.regs != 0 || next.off != 0 {
@@ -99,7 +76,7 @@ fn check_lddw(insns: &[Insn], pc: usize) -> Result<(), ValidateError> {
     Ok(())
 }
 
-fn check_fields(pc: usize, insn: &Insn) -> Result<(), ValidateError> {
+fn check_fields(pc: usize, insn: &Insn) -> Result<(), XdpError> {
     let code = insn.code;
     let op = code & 0xf0;
     let src_x = code & X != 0;
@@ -257,7 +234,7 @@ fn check_fields(pc: usize, insn: &Insn) -> Result<(), ValidateError> {
 
 /// Function boundaries and control flow: every pseudo call and function reference starts a
 /// function; jumps stay inside their own; each ends in `exit` or `ja` so none falls into the next.
-fn check_functions(insns: &[Insn], second_half: &[bool]) -> Result<(), ValidateError> {
+fn check_functions(insns: &[Insn], second_half: &[bool]) -> Result<(), XdpError> {
     let n = insns.len();
     let mut starts = vec![0usize];
     for (pc, insn) in insns.iter().enumerate() {

@@ -9,9 +9,9 @@
 use std::rc::Rc;
 
 use super::insn::*;
-use super::machine::{Callable, Machine, Prog, Trap, VmError};
+use super::machine::{Callable, Machine, Prog, Trap};
 use super::memory::RegionKind;
-use crate::errno::Errno;
+use crate::errno::{Errno, XdpError};
 
 const STACK_TOTAL: u64 = (STACK_SIZE * MAX_CALL_FRAMES) as u64;
 
@@ -30,9 +30,9 @@ impl Machine<'_> {
     ///
     /// From inside a run (a helper) it refuses with EBUSY: frame 1's stack is in use; a helper
     /// calls back into the program with [`Machine::call`].
-    pub fn run(&mut self, args: [u64; 5]) -> Result<u64, VmError> {
+    pub fn run(&mut self, args: [u64; 5]) -> Result<u64, XdpError> {
         if self.depth != 0 {
-            return Err(VmError::new(
+            return Err(XdpError::run(
                 Errno::EBUSY,
                 format!("run() inside a run ({} frames in use): a helper calls back with call()", self.depth),
             ));
@@ -45,11 +45,11 @@ impl Machine<'_> {
     /// helper that calls back into the program (bpf_loop, bpf_for_each_map_elem): it may be called
     /// from inside a helper the interpreter is running. A helper's `Trap::Exit` inside it ends only
     /// this call, with that value.
-    pub fn call(&mut self, pc: usize, args: [u64; 5]) -> Result<u64, VmError> {
+    pub fn call(&mut self, pc: usize, args: [u64; 5]) -> Result<u64, XdpError> {
         self.enter(pc, args)
     }
 
-    fn enter(&mut self, pc: usize, args: [u64; 5]) -> Result<u64, VmError> {
+    fn enter(&mut self, pc: usize, args: [u64; 5]) -> Result<u64, XdpError> {
         let depth = self.depth;
         let prog = self.prog.clone();
         let r = self.exec(pc, args);
@@ -58,7 +58,7 @@ impl Machine<'_> {
         r
     }
 
-    fn exec(&mut self, entry: usize, args: [u64; 5]) -> Result<u64, VmError> {
+    fn exec(&mut self, entry: usize, args: [u64; 5]) -> Result<u64, XdpError> {
         if self.depth >= MAX_CALL_FRAMES {
             return Err(too_deep(self.depth + 1));
         }
@@ -77,7 +77,7 @@ impl Machine<'_> {
 
     /// Runs `self.prog` from `entry` in the frame already counted in `depth`, with the registers
     /// as given (the JIT continues here after a tail call into a program it did not compile).
-    pub(crate) fn exec_regs(&mut self, entry: usize, mut reg: [u64; 16]) -> Result<u64, VmError> {
+    pub(crate) fn exec_regs(&mut self, entry: usize, mut reg: [u64; 16]) -> Result<u64, XdpError> {
         // Written by a call before the exit that reads it: no need to clear 384 bytes per run.
         let mut frames = [std::mem::MaybeUninit::<Frame>::uninit(); MAX_CALL_FRAMES];
         let mut nframes = 0usize;
@@ -135,7 +135,7 @@ impl Machine<'_> {
                 }
 
                 if left == 0 {
-                    fault!(VmError::new(Errno::E2BIG, "instruction limit reached"));
+                    fault!(XdpError::run(Errno::E2BIG, "instruction limit reached"));
                 }
                 left -= 1;
 
@@ -184,9 +184,9 @@ impl Machine<'_> {
                                 f(self, &args)
                             }
                             Some(Callable::Missing(name)) => {
-                                fault!(VmError::new(Errno::EINVAL, format!("call to kfunc {name}, which the kernel does not have")))
+                                fault!(XdpError::run(Errno::EINVAL, format!("call to kfunc {name}, which the kernel does not have")))
                             }
-                            None => fault!(VmError::new(Errno::EINVAL, $missing)),
+                            None => fault!(XdpError::run(Errno::EINVAL, $missing)),
                         };
                         // Callbacks the helper ran drew from the same budget, and nothing stops a
                         // helper from giving the machine another stack buffer.
@@ -379,7 +379,7 @@ impl Machine<'_> {
 
                     0x18 => {
                         let Some(next) = insns.get(pc) else {
-                            fault!(VmError::new(Errno::EINVAL, "invalid bpf_ld_imm64 insn: the program ends after its first half"));
+                            fault!(XdpError::run(Errno::EINVAL, "invalid bpf_ld_imm64 insn: the program ends after its first half"));
                         };
                         reg[dst] = (insn.imm as u32 as u64) | ((next.imm as u32 as u64) << 32);
                         pc += 1;
@@ -413,7 +413,7 @@ impl Machine<'_> {
                                 )
                             )
                         }
-                        s => fault!(VmError::new(Errno::EINVAL, format!("BPF_CALL uses reserved fields (src_reg {s})"))),
+                        s => fault!(XdpError::run(Errno::EINVAL, format!("BPF_CALL uses reserved fields (src_reg {s})"))),
                     },
                     // callx: the helper id is in dst (uBPF, bpf_conformance).
                     0x8d => {
@@ -442,9 +442,9 @@ impl Machine<'_> {
                     }
 
                     0x20 | 0x28 | 0x30 | 0x40 | 0x48 | 0x50 => {
-                        fault!(VmError::new(Errno::EINVAL, "legacy packet access (BPF_LD_[ABS|IND]) is not supported"))
+                        fault!(XdpError::run(Errno::EINVAL, "legacy packet access (BPF_LD_[ABS|IND]) is not supported"))
                     }
-                    code => fault!(VmError::new(Errno::EINVAL, format!("unknown opcode {code:02x}"))),
+                    code => fault!(XdpError::run(Errno::EINVAL, format!("unknown opcode {code:02x}"))),
                 }
             };
             prog = next_prog;
@@ -453,7 +453,7 @@ impl Machine<'_> {
     }
 
     #[inline(always)]
-    fn load<const N: usize>(&mut self, stack_lo: u64, addr: u64) -> Result<u64, VmError> {
+    fn load<const N: usize>(&mut self, stack_lo: u64, addr: u64) -> Result<u64, XdpError> {
         if addr.wrapping_sub(stack_lo) <= STACK_TOTAL - N as u64 {
             // SAFETY: inside the machine's stack buffer.
             return Ok(unsafe { read::<N>(addr) });
@@ -463,7 +463,7 @@ impl Machine<'_> {
 
     #[cold]
     #[inline(never)]
-    pub(crate) fn load_slow(&mut self, addr: u64, size: u64) -> Result<u64, VmError> {
+    pub(crate) fn load_slow(&mut self, addr: u64, size: u64) -> Result<u64, XdpError> {
         let region = self.mem.check(addr, size, false)?;
         if region.kind == RegionKind::Ctx {
             return self.ctx_load(addr, size);
@@ -480,7 +480,7 @@ impl Machine<'_> {
     }
 
     #[inline(always)]
-    fn store<const N: usize>(&mut self, stack_lo: u64, addr: u64, v: u64) -> Result<(), VmError> {
+    fn store<const N: usize>(&mut self, stack_lo: u64, addr: u64, v: u64) -> Result<(), XdpError> {
         if addr.wrapping_sub(stack_lo) <= STACK_TOTAL - N as u64 {
             // SAFETY: inside the machine's stack buffer.
             unsafe { write::<N>(addr, v) };
@@ -491,7 +491,7 @@ impl Machine<'_> {
 
     #[cold]
     #[inline(never)]
-    pub(crate) fn store_slow(&mut self, addr: u64, size: u64, v: u64) -> Result<(), VmError> {
+    pub(crate) fn store_slow(&mut self, addr: u64, size: u64, v: u64) -> Result<(), XdpError> {
         self.writable(addr, size)?;
         // SAFETY: checked writable above; regions describe live memory.
         unsafe {
@@ -506,11 +506,11 @@ impl Machine<'_> {
     }
 
     /// A write check that names the context: the kernel refuses every store into `xdp_md`.
-    pub(crate) fn writable(&mut self, addr: u64, size: u64) -> Result<(), VmError> {
+    pub(crate) fn writable(&mut self, addr: u64, size: u64) -> Result<(), XdpError> {
         if let Some(r) = self.mem.find(addr, size) {
             if r.kind == RegionKind::Ctx {
                 let off = addr.wrapping_sub(self.ctx);
-                return Err(VmError::new(
+                return Err(XdpError::run(
                     Errno::EACCES,
                     format!("invalid bpf_context access off={off} size={size}: the context is read-only"),
                 )
@@ -521,11 +521,11 @@ impl Machine<'_> {
     }
 
     /// One read-modify-write; returns the old value (zero-extended for 32-bit operations).
-    fn atomic(&mut self, stack_lo: u64, addr: u64, wide: bool, op: i32, src: u64, r0: u64) -> Result<u64, VmError> {
+    fn atomic(&mut self, stack_lo: u64, addr: u64, wide: bool, op: i32, src: u64, r0: u64) -> Result<u64, XdpError> {
         let size = if wide { 8 } else { 4 };
         let known = matches!(op & !ATOMIC_FETCH, 0x00 | 0x40 | 0x50 | 0xa0) || op == ATOMIC_XCHG || op == ATOMIC_CMPXCHG;
         if !known {
-            return Err(VmError::new(Errno::EINVAL, format!("BPF_ATOMIC uses invalid atomic opcode {op:02x}")));
+            return Err(XdpError::run(Errno::EINVAL, format!("BPF_ATOMIC uses invalid atomic opcode {op:02x}")));
         }
         if addr.wrapping_sub(stack_lo) > STACK_TOTAL - size {
             self.writable(addr, size)?;
@@ -914,21 +914,21 @@ fn mod32(a: u32, b: u32, off: i16) -> u32 {
 }
 
 #[cold]
-fn bad_end(imm: i32) -> VmError {
-    VmError::new(Errno::EINVAL, format!("BPF_END uses reserved fields: imm {imm} is not 16, 32 or 64"))
+fn bad_end(imm: i32) -> XdpError {
+    XdpError::run(Errno::EINVAL, format!("BPF_END uses reserved fields: imm {imm} is not 16, 32 or 64"))
 }
 
 #[cold]
-fn too_deep(frames: usize) -> VmError {
-    VmError::new(Errno::E2BIG, format!("the call stack of {frames} frames is too deep (at most {MAX_CALL_FRAMES})"))
+fn too_deep(frames: usize) -> XdpError {
+    XdpError::run(Errno::E2BIG, format!("the call stack of {frames} frames is too deep (at most {MAX_CALL_FRAMES})"))
 }
 
 /// The error for an instruction fetch outside the program, blamed on the instruction that led there.
 #[cold]
-fn out_of_range(insns: &[Insn], from: usize, to: usize) -> VmError {
+fn out_of_range(insns: &[Insn], from: usize, to: usize) -> XdpError {
     let n = insns.len();
     let Some(&insn) = insns.get(from) else {
-        return VmError::new(Errno::EINVAL, format!("entry point {to} is outside the program ({n} instructions)"));
+        return XdpError::run(Errno::EINVAL, format!("entry point {to} is outside the program ({n} instructions)"));
     };
     let class = insn.class();
     let jumped = (class == JMP || class == JMP32) && insn.code & 0xf0 != EXIT && (insn.code & 0xf0 != CALL || insn.src() == PSEUDO_CALL);
@@ -937,5 +937,5 @@ fn out_of_range(insns: &[Insn], from: usize, to: usize) -> VmError {
     } else {
         format!("fell off the end of the program after insn {from} (the program has {n} instructions)")
     };
-    VmError::new(Errno::EINVAL, msg).at(from, insn)
+    XdpError::run(Errno::EINVAL, msg).at(from, insn)
 }

@@ -1,10 +1,10 @@
 /// Runs a machine the way the including test binary tests it.
 pub(crate) trait Go {
-    fn go(&mut self, args: [u64; 5]) -> Result<u64, uxdp::bpf::VmError>;
+    fn go(&mut self, args: [u64; 5]) -> Result<u64, uxdp::errno::XdpError>;
 }
 
 impl Go for uxdp::bpf::Machine<'_> {
-    fn go(&mut self, args: [u64; 5]) -> Result<u64, uxdp::bpf::VmError> {
+    fn go(&mut self, args: [u64; 5]) -> Result<u64, uxdp::errno::XdpError> {
         if super::JIT {
             self.run_jit(args)
         } else {
@@ -20,9 +20,10 @@ pub(crate) use std::rc::Rc;
 
 pub(crate) use proptest::prelude::*;
 pub(crate) use uxdp::bpf::insn::{self, *};
-pub(crate) use uxdp::bpf::machine::{func_addr, Callable, Machine, Prog, Trap, VmError, XdpHost};
+pub(crate) use uxdp::bpf::machine::{func_addr, Callable, Machine, Prog, Trap, XdpHost};
 pub(crate) use uxdp::bpf::memory::{Region, RegionKind};
 pub(crate) use uxdp::bpf::validate::validate;
+pub(crate) use uxdp::errno::XdpError;
 pub(crate) use uxdp::frame::XdpBuff;
 pub(crate) use uxdp::pool::PagePool;
 pub(crate) use uxdp::Errno;
@@ -102,7 +103,7 @@ pub(crate) fn prog(insns: Vec<Insn>) -> Rc<Prog> {
 }
 
 /// Validates, then runs with no arguments.
-pub(crate) fn run(insns: Vec<Insn>) -> Result<u64, VmError> {
+pub(crate) fn run(insns: Vec<Insn>) -> Result<u64, XdpError> {
     validate(&insns).unwrap_or_else(|e| panic!("{e}"));
     Machine::new(prog(insns)).go([0; 5])
 }
@@ -380,7 +381,7 @@ pub(crate) fn stop(_: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     Err(Trap::Exit(a[0]))
 }
 pub(crate) fn refuse(_: &mut Machine<'_>, _: &[u64; 5]) -> Result<u64, Trap> {
-    Err(Trap::Fault(VmError::new(Errno::ENOENT, "no such thing")))
+    Err(Trap::Fault(XdpError::run(Errno::ENOENT, "no such thing")))
 }
 
 pub(crate) fn args5() -> [Insn; 5] {
@@ -421,7 +422,7 @@ pub(crate) fn unknown_and_missing_callables_fault_with_their_name() {
     let p = vec![mov(0, 0), call(99), exit()];
     let e = Machine::new(prog(p)).go([0; 5]).unwrap_err();
     assert_eq!((e.errno, e.pc, e.message.as_str()), (Errno::EINVAL, Some(1), "invalid func unknown#99"));
-    assert_eq!(e.insn, Some(call(99)));
+    assert_eq!(e.insn, Some(call(99).to_bytes()));
     let p = vec![call_kfunc(0), exit()];
     let e = Machine::new(prog_with(p, Vec::new(), vec![Callable::Missing("bpf_foo".into())])).go([0; 5]).unwrap_err();
     assert_eq!(e.errno, Errno::EINVAL);
@@ -619,7 +620,7 @@ pub(crate) fn run_inside_a_run_is_refused_rather_than_sharing_frame_1() {
 pub(crate) fn out_of_region_accesses_fault_with_pc_and_address() {
     let e = Machine::new(prog(vec![mov(1, 0x1000), ldx(W, 0, 1, 4), exit()])).go([0; 5]).unwrap_err();
     assert_eq!((e.errno, e.pc, e.addr, e.len), (Errno::EFAULT, Some(1), Some(0x1004), Some(4)));
-    assert_eq!(e.insn, Some(ldx(W, 0, 1, 4)));
+    assert_eq!(e.insn, Some(ldx(W, 0, 1, 4).to_bytes()));
     // Just past the top of the stack.
     let e = Machine::new(prog(vec![ldx(B, 0, 10, 0), exit()])).go([0; 5]).unwrap_err();
     assert_eq!((e.errno, e.pc), (Errno::EFAULT, Some(0)));
@@ -680,7 +681,7 @@ pub(crate) fn the_context_converts_loads_and_refuses_stores_and_atomics() {
     let mut host = Host(common::build(&pool, 64));
     let mut ctx = vec![0u8; uxdp::bpf::context::XDP_MD_SIZE];
     let ctx_addr = ctx.as_ptr() as u64;
-    let with_ctx = |insns: Vec<Insn>, host: &mut Host, ctx: &mut Vec<u8>| -> Result<u64, VmError> {
+    let with_ctx = |insns: Vec<Insn>, host: &mut Host, ctx: &mut Vec<u8>| -> Result<u64, XdpError> {
         let mut m = Machine::new(prog(insns));
         m.xdp = Some(host);
         m.ctx = ctx.as_ptr() as u64;
@@ -761,7 +762,7 @@ pub(crate) fn a_machine_runs_again_from_a_clean_frame() {
 
 pub(crate) fn refused(insns: &[Insn]) -> (usize, String) {
     let e = validate(insns).unwrap_err();
-    (e.pc, e.message)
+    (e.pc.expect("a refusal names its instruction"), e.message.clone())
 }
 
 #[test]
