@@ -15,7 +15,8 @@ use crate::mvneta::device::{self, Program, RxBatch};
 use crate::mvneta::program::Builtin;
 use crate::mvneta::redirect::{self, CpuMap, FlushReport};
 use crate::mvneta::rx::{RxError, RxFrame, WireRx};
-use crate::mvneta::{Mvneta, MvnetaConfig, Quirks, RedirectTarget, RxHints, Verdict};
+use crate::mvneta::{Mvneta, MvnetaConfig, Quirks, RedirectTarget, Verdict};
+use crate::xdp::RxHints;
 
 /// A poll whose frames are out with the JS program.
 struct Pending {
@@ -725,7 +726,7 @@ pub fn nic_close(h: &NicHandle) -> Result<()> {
             let (frames, _) = take_back(&st.slots, p.metas);
             let mut batch = p.batch;
             batch.put_frames(frames);
-            let mut drop_all = std::iter::repeat_with(|| Verdict { action: crate::mvneta::XDP_DROP, redirect: None });
+            let mut drop_all = std::iter::repeat_with(|| Verdict { action: crate::xdp::XDP_DROP, redirect: None });
             dev_mut(&st, OP)?.poll_end(batch, &mut drop_all);
         }
         let mut d = dev_mut(&st, OP)?;
@@ -822,7 +823,7 @@ pub fn nic_attach_bpf(
         let st = state(h, OP)?;
         no_pending(&st, OP)?;
         let program = super::bpf::program_of(obj, &prog, OP)?;
-        let mut bpf = crate::bpf::attach::BpfXdpProgram::new(program)?;
+        let mut bpf = crate::mvneta::BpfXdpProgram::new(program)?;
         for b in &bindings {
             let map = super::bpf::map_handle_of(obj, &b.map, OP)?;
             let target = st.targets.get(b.target as usize).cloned().ok_or_else(|| err(Errno::EINVAL, OP, "unknown redirect target"))?;

@@ -17,6 +17,7 @@ pub mod jit;
 pub mod kfuncs;
 pub mod loader;
 pub mod machine;
+pub mod mapdef;
 pub mod maps;
 pub mod memory;
 pub mod test_run;

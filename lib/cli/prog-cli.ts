@@ -1,7 +1,7 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs'
-import { BpfObject, checkLoad, describeObject } from './bpf'
-import { call, fsError, UxdpError } from './errors'
-import { native } from './native'
+import { BpfObject, checkLoad, describeObject } from '../bpf'
+import { call, fsError, UxdpError } from '../errors'
+import { native } from '../native'
 
 type Out = (line: string) => void
 
