@@ -91,7 +91,14 @@ pub fn xdp_md_values(buff: &XdpBuff, ingress_ifindex: u32, rx_queue_index: u32) 
     let l = buff.layout();
     let w = buff.ctx_window();
     let seg_base = segment_page(buff, w.segment).unwrap_or(page);
-    [seg_base + w.start as u64, seg_base + w.end as u64, page + l.data_meta as u64, u64::from(ingress_ifindex), u64::from(rx_queue_index), 0]
+    [
+        seg_base + w.start as u64,
+        seg_base + w.end as u64,
+        page + l.data_meta as u64,
+        u64::from(ingress_ifindex),
+        u64::from(rx_queue_index),
+        0,
+    ]
 }
 
 /// The host address of the page segment `i` lives in (0 = the head page).

@@ -18,8 +18,8 @@ pub mod stats;
 pub mod tx;
 pub mod wire;
 
-pub use device::{Mvneta, MvnetaConfig, PollResult, Verdict, XDP_XMIT_FLUSH};
 pub use bpf::BpfXdpProgram;
+pub use device::{Mvneta, MvnetaConfig, PollResult, Verdict, XDP_XMIT_FLUSH};
 pub use program::{Builtin, XdpContext, XdpProgram};
 pub use redirect::{CpuMap, RedirectTarget};
 pub use rx::{RxError, WireRx};

@@ -52,9 +52,7 @@ pub(super) fn check_array(def: &MapDef) -> Result<()> {
     Ok(())
 }
 
-
 impl Map {
-
     pub(super) fn array_update(&self, values: &Slab, key: &[u8], value: &[u8], flags: u64) -> Result<()> {
         if flags & !BPF_F_LOCK > BPF_EXIST {
             return fail(Errno::EINVAL, OP_UPDATE, format!("unknown flags {flags:#x}"));
@@ -76,7 +74,6 @@ impl Map {
         Ok(())
     }
 
-
     /// The checks every fixed-slot map (array, devmap, cpumap) makes on an update: flags, the
     /// index against max_entries (E2BIG), and BPF_NOEXIST (EEXIST: slots always exist).
     pub(super) fn slot_update_check(&self, key: &[u8], flags: u64, unit: &str, map: &str, noexist: &'static str) -> Result<u32> {
@@ -94,7 +91,6 @@ impl Map {
         }
         Ok(i)
     }
-
 
     pub(super) fn percpu_check(&self, key: &[u8], flags: u64) -> Result<()> {
         self.slot_update_check(key, flags, "index", "array", "array elements always exist: BPF_NOEXIST cannot succeed")?;

@@ -222,7 +222,6 @@ pub(super) fn check_hash(def: &MapDef, nr_cpus: u32) -> Result<(u32, Option<u32>
 }
 
 impl Map {
-
     pub(super) fn lru_list(&self, cpu: u32) -> u32 {
         if self.def.map_flags & BPF_F_NO_COMMON_LRU != 0 {
             cpu % self.nr_cpus
@@ -231,8 +230,15 @@ impl Map {
         }
     }
 
-
-    pub(super) fn hash_update(&self, table: &RefCell<HashTable>, values: &Slab, key: &[u8], value: &[u8], flags: u64, cpu: u32) -> Result<()> {
+    pub(super) fn hash_update(
+        &self,
+        table: &RefCell<HashTable>,
+        values: &Slab,
+        key: &[u8],
+        value: &[u8],
+        flags: u64,
+        cpu: u32,
+    ) -> Result<()> {
         let lru = self.def.map_type == MapType::LruHash;
         if (lru && flags > BPF_EXIST) || flags & !BPF_F_LOCK > BPF_EXIST {
             return fail(Errno::EINVAL, OP_UPDATE, format!("unknown flags {flags:#x}"));
@@ -279,7 +285,6 @@ impl Map {
         self.put_value(values, s * self.stride, &value);
         Ok(())
     }
-
 
     pub(super) fn hash_delete(&self, table: &RefCell<HashTable>, key: &[u8]) -> Result<()> {
         let mut t = table.borrow_mut();

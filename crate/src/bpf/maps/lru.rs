@@ -58,4 +58,3 @@ impl Lru {
         self.push_front(s, list);
     }
 }
-

@@ -37,19 +37,19 @@ use std::rc::Rc;
 
 use super::elf::{GlobalData, MapSpec};
 use super::machine::Prog;
-pub use super::mapdef::{map_type_name, MapDef, MapInfo, MapType};
 use super::mapdef::OP_CREATE;
+pub use super::mapdef::{map_type_name, MapDef, MapInfo, MapType};
 use crate::errno::{Errno, Result, XdpError};
 use crate::ringbuf::RingBuf;
 
 mod array;
-mod devmap;
 mod hash;
 mod jhash;
 mod lru;
 mod perf;
 mod ringbuf;
 mod slab;
+mod slots;
 
 use array::check_array;
 use hash::{check_hash, HashTable};
@@ -57,6 +57,7 @@ pub use jhash::jhash;
 use perf::Samples;
 use ringbuf::adjust_ringbuf_sz;
 use slab::Slab;
+use slots::Slot;
 
 /// `bpf_map_update_elem` flags.
 pub const BPF_ANY: u64 = 0;
@@ -152,15 +153,6 @@ pub trait MapEnv {
 /// The [`MapEnv`] with nothing in it.
 pub struct NoEnv;
 impl MapEnv for NoEnv {}
-
-/// What a prog array, devmap, devmap_hash or cpumap slot holds besides its value bytes.
-#[derive(Default)]
-struct Slot {
-    /// The id user lookups report for the slot's program (prog arrays), or the perf event fd.
-    id: u32,
-    prog: Option<Rc<Prog>>,
-    target: Option<Rc<dyn Any>>,
-}
 
 /// What [`Map::jit_lookup`] tells the compiler: the value of index `i` (a 4-byte key) is at
 /// `base + i * stride` (per-CPU: `base + (i * nr_cpus + cpu) * stride`) when `i < max` (and

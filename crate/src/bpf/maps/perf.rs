@@ -12,7 +12,6 @@ pub(super) struct Samples {
 }
 
 impl Map {
-
     /// A sample from bpf_perf_event_output / bpf_xdp_output for the perf event array slot `index`
     /// (the CPU, with BPF_F_CURRENT_CPU). E2BIG past the array's end; ENOSPC, counting the sample
     /// lost, when [`MAX_PERF_QUEUE_BYTES`] wait undrained. Every slot takes samples, opened by a
@@ -39,7 +38,6 @@ impl Map {
         Ok(())
     }
 
-
     /// The samples pushed so far, oldest first, with their slot.
     pub fn drain_samples(&self) -> Vec<(u32, Vec<u8>)> {
         match &self.store {
@@ -51,7 +49,6 @@ impl Map {
             _ => Vec::new(),
         }
     }
-
 
     /// Samples refused for want of room.
     pub fn lost_samples(&self) -> u64 {

@@ -21,7 +21,6 @@ pub(super) fn adjust_ringbuf_sz(sz: u32) -> u32 {
 }
 
 impl Map {
-
     /// The ring buffer of a ringbuf map; None for other maps, and while the ring is already
     /// borrowed.
     pub fn ringbuf(&self) -> Option<RefMut<'_, RingBuf>> {

@@ -11,8 +11,16 @@ use super::hash::HashTable;
 use super::slab::Slab;
 use super::*;
 
-impl Map {
+/// What a prog array, devmap, devmap_hash or cpumap slot holds besides its value bytes.
+#[derive(Default)]
+pub(super) struct Slot {
+    /// The id user lookups report for the slot's program (prog arrays), or the perf event fd.
+    pub(super) id: u32,
+    pub(super) prog: Option<Rc<Prog>>,
+    pub(super) target: Option<Rc<dyn Any>>,
+}
 
+impl Map {
     /// `bpf_fd_array_map_update_elem`'s checks.
     pub(super) fn fd_slot_check(&self, key: &[u8], flags: u64) -> Result<u32> {
         if flags != BPF_ANY {
@@ -27,7 +35,6 @@ impl Map {
         Ok(i)
     }
 
-
     /// The program a devmap or cpumap value names, fd > 0; `devmap` maps every failure to EINVAL
     /// as `__dev_map_alloc_node` does.
     pub(super) fn entry_prog(&self, value: &[u8], env: &dyn MapEnv, devmap: bool) -> Result<Option<(Rc<Prog>, u32)>> {
@@ -38,14 +45,12 @@ impl Map {
         env.prog(fd, self).map(Some).map_err(|e| if devmap { XdpError::new(Errno::EINVAL, OP_UPDATE, e.message.clone()) } else { e })
     }
 
-
     pub(super) fn entry_value(ifindex_or_qsize: u32, id: u32) -> [u8; 8] {
         let mut v = [0u8; 8];
         v[..4].copy_from_slice(&ifindex_or_qsize.to_le_bytes());
         v[4..].copy_from_slice(&id.to_le_bytes());
         v
     }
-
 
     pub(super) fn devmap_update(
         &self,
@@ -74,7 +79,6 @@ impl Map {
         drop(old);
         Ok(())
     }
-
 
     pub(super) fn cpumap_update(
         &self,
@@ -107,7 +111,6 @@ impl Map {
         drop(old);
         Ok(())
     }
-
 
     #[allow(clippy::too_many_arguments)]
     pub(super) fn devmap_hash_update(
@@ -154,7 +157,6 @@ impl Map {
         Ok(())
     }
 
-
     /// Sets a prog array slot (None empties it), or the program of a devmap, devmap_hash or
     /// cpumap entry (run on frames redirected there). The id is what user lookups report (and
     /// what a devmap or cpumap value's second word shows).
@@ -199,12 +201,10 @@ impl Map {
         Ok(())
     }
 
-
     /// [`Map::set_prog_with_id`] with id 0.
     pub fn set_prog(&self, index: u32, prog: Option<Rc<Prog>>) -> Result<()> {
         self.set_prog_with_id(index, prog, 0)
     }
-
 
     /// The program in a prog array slot (what bpf_tail_call jumps to), or of a devmap, devmap_hash
     /// or cpumap entry.
@@ -218,7 +218,6 @@ impl Map {
             _ => None,
         }
     }
-
 
     /// Binds an embedder object (a device, a CPU's queue) to a devmap, devmap_hash or cpumap
     /// entry; ENOENT when the entry is empty (an update or delete of the entry drops it).
@@ -243,7 +242,6 @@ impl Map {
         Ok(())
     }
 
-
     pub fn target(&self, key: u32) -> Option<Rc<dyn Any>> {
         match &self.store {
             Store::DevArray { slots, .. } => slots.borrow().get(&key)?.target.clone(),
@@ -254,7 +252,6 @@ impl Map {
             _ => None,
         }
     }
-
 
     /// Drops every program and target the map holds, emptying prog arrays and devmap, devmap_hash
     /// and cpumap entries (what the kernel does to a prog array when its last user reference
