@@ -4,12 +4,12 @@ import { Frame } from './frame'
 import { KV_KEY_HW_HASH, KV_KEY_HW_TIMESTAMP, MetadataKeyRegistry, type MetadataStore } from './kvstore'
 import { native } from './native'
 
-/** XDP actions (`enum xdp_action`). */
-export const XDP_ABORTED = 0
-export const XDP_DROP = 1
-export const XDP_PASS = 2
-export const XDP_TX = 3
-export const XDP_REDIRECT = 4
+/** XDP actions (`enum xdp_action`), as the engine's XDP contract defines them. */
+export const XDP_ABORTED: number = native.XDP_ABORTED
+export const XDP_DROP: number = native.XDP_DROP
+export const XDP_PASS: number = native.XDP_PASS
+export const XDP_TX: number = native.XDP_TX
+export const XDP_REDIRECT: number = native.XDP_REDIRECT
 
 /** `enum netdev_xdp_act`. */
 export const NETDEV_XDP_ACT = {

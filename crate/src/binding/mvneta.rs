@@ -18,6 +18,18 @@ use crate::mvneta::rx::{RxError, RxFrame, WireRx};
 use crate::mvneta::{Mvneta, MvnetaConfig, Quirks, RedirectTarget, Verdict};
 use crate::xdp::RxHints;
 
+// The XDP contract's actions, so that lib/mvneta.ts has no numbers of its own.
+#[napi]
+pub const XDP_ABORTED: u32 = crate::xdp::XDP_ABORTED;
+#[napi]
+pub const XDP_DROP: u32 = crate::xdp::XDP_DROP;
+#[napi]
+pub const XDP_PASS: u32 = crate::xdp::XDP_PASS;
+#[napi]
+pub const XDP_TX: u32 = crate::xdp::XDP_TX;
+#[napi]
+pub const XDP_REDIRECT: u32 = crate::xdp::XDP_REDIRECT;
+
 /// A poll whose frames are out with the JS program.
 struct Pending {
     batch: RxBatch,
