@@ -11,7 +11,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { UxdpError } from '../errors'
+import { call, UxdpError } from '../errors'
 import { native } from '../native'
 
 export interface Vector {
@@ -150,7 +150,7 @@ function program(v: Vector): Buffer {
   let assembled: Buffer | undefined
   if (v.asm !== undefined) {
     try {
-      assembled = native.bpfAssemble(v.asm)
+      assembled = call(() => native.bpfAssemble(v.asm as string))
     } catch (e) {
       throw reason(e)
     }
