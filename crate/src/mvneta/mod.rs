@@ -3,7 +3,10 @@
 //! frames into page-pool buffers as the DMA engine does, the software-buffer-management RX poll
 //! that builds multi-buffer `xdp_buff`s, every XDP action (PASS to a host stack, DROP, TX over
 //! one descriptor per buffer, REDIRECT to another device or a cpumap), MTU and attach rules, XDP
-//! features, RX metadata hints, and the driver's statistics.
+//! features, RX metadata hints, and the driver's statistics. What a program returns and reads
+//! (actions, `struct xdp_md`, the hints' kfunc semantics, the feature bits) is the XDP contract's
+//! ([`crate::xdp`]); [`bpf`] runs a loaded BPF program on the hook through the engine's
+//! [`crate::bpf::attach::XdpRunner`].
 //!
 //! Numbers are those of arm64 with 4 KiB pages (the Armada 3700): 3520 usable bytes per RX
 //! buffer after 256 bytes of headroom, the 2-byte Marvell header on the first buffer.

@@ -4,6 +4,12 @@
 //! samples). Single-threaded: programs and users share an `Rc<Map>`, state sits in `Cell`s and
 //! `RefCell`s, values in memory of their own.
 //!
+//! This module holds the [`Map`] type and its dispatch by kind; the kinds' own parts are apart:
+//! `array` (and the fd arrays' creation checks), `hash` (hash, LRU hash and devmap_hash
+//! tables, over `lru` lists and `jhash`), `slots` (prog array, devmap and cpumap entries),
+//! `perf`, `ringbuf`; value memory in `slab`. Definitions (types, `MapDef`) are
+//! [`super::mapdef`]'s.
+//!
 //! Fidelity notes, where the emulation chooses:
 //! - Value memory is allocated once, at creation, and never moves or shrinks, so a value address a
 //!   program got stays valid for the map's lifetime, as with the kernel's preallocated arrays and
