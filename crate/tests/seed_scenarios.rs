@@ -7,8 +7,11 @@ mod common;
 use common::*;
 use uxdp::frame::{BuildOptions, XdpBuff};
 use uxdp::pool::PagePool;
-use uxdp::xdp::{XDP_DROP, XDP_PASS, XDP_TX};
 use uxdp::Errno;
+
+const XDP_DROP: u32 = 1;
+const XDP_PASS: u32 = 2;
+const XDP_TX: u32 = 3;
 
 fn frame_of(pool: &PagePool, bytes: &[u8]) -> XdpBuff {
     XdpBuff::from_bytes(pool, bytes, &BuildOptions::default()).unwrap()
