@@ -132,6 +132,8 @@ pub mod rx_metadata {
     pub const TIMESTAMP: u32 = 1;
     pub const HASH: u32 = 2;
     pub const VLAN_TAG: u32 = 4;
+
+    pub const NAMES: [(u32, &str); 3] = [(TIMESTAMP, "timestamp"), (HASH, "hash"), (VLAN_TAG, "vlan-tag")];
 }
 
 /// A VLAN tag as `bpf_xdp_metadata_rx_vlan_tag` reports it.

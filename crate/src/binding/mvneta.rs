@@ -30,6 +30,30 @@ pub const XDP_TX: u32 = crate::xdp::XDP_TX;
 #[napi]
 pub const XDP_REDIRECT: u32 = crate::xdp::XDP_REDIRECT;
 
+/// One named bit of `enum netdev_xdp_act` or `enum netdev_xdp_rx_metadata`.
+#[napi(object)]
+pub struct XdpBit {
+    pub bit: u32,
+    /// As the netdev netlink family names it (`ndo-xmit`, `vlan-tag`, …).
+    pub name: String,
+}
+
+fn bits(names: &[(u32, &str)]) -> Vec<XdpBit> {
+    names.iter().map(|&(bit, name)| XdpBit { bit, name: name.into() }).collect()
+}
+
+/// The XDP features a device can advertise (the XDP contract's table, for lib/mvneta.ts).
+#[napi]
+pub fn xdp_feature_bits() -> Vec<XdpBit> {
+    bits(&crate::xdp::xdp_act::NAMES)
+}
+
+/// The RX metadata kfuncs a device can implement (the XDP contract's table, for lib/mvneta.ts).
+#[napi]
+pub fn xdp_rx_metadata_bits() -> Vec<XdpBit> {
+    bits(&crate::xdp::rx_metadata::NAMES)
+}
+
 /// A poll whose frames are out with the JS program.
 struct Pending {
     batch: RxBatch,
