@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict'
-const cli = require('../dist/cli.js')
+const cli = require('../dist/cli/cli.js')
 
 // A failure is one line on stderr and exit status 1, whatever throws it and when.
 function die(e) {

@@ -4,42 +4,32 @@ import { Frame } from './frame'
 import { KV_KEY_HW_HASH, KV_KEY_HW_TIMESTAMP, MetadataKeyRegistry, type MetadataStore } from './kvstore'
 import { native } from './native'
 
-/** XDP actions (`enum xdp_action`). */
-export const XDP_ABORTED = 0
-export const XDP_DROP = 1
-export const XDP_PASS = 2
-export const XDP_TX = 3
-export const XDP_REDIRECT = 4
-
-/** `enum netdev_xdp_act`. */
-export const NETDEV_XDP_ACT = {
-  BASIC: 1,
-  REDIRECT: 2,
-  NDO_XMIT: 4,
-  XSK_ZEROCOPY: 8,
-  HW_OFFLOAD: 16,
-  RX_SG: 32,
-  NDO_XMIT_SG: 64,
-} as const
-
-/** `enum netdev_xdp_rx_metadata`. */
-export const NETDEV_XDP_RX_METADATA = { TIMESTAMP: 1, HASH: 2, VLAN_TAG: 4 } as const
+/** XDP actions (`enum xdp_action`), as the engine's XDP contract defines them. */
+export const XDP_ABORTED: number = native.XDP_ABORTED
+export const XDP_DROP: number = native.XDP_DROP
+export const XDP_PASS: number = native.XDP_PASS
+export const XDP_TX: number = native.XDP_TX
+export const XDP_REDIRECT: number = native.XDP_REDIRECT
 
 export type XdpFeature = 'basic' | 'redirect' | 'ndo-xmit' | 'xsk-zerocopy' | 'hw-offload' | 'rx-sg' | 'ndo-xmit-sg'
 export type RxMetadataFeature = 'timestamp' | 'hash' | 'vlan-tag'
 /** What a program can declare it needs at attach: actions, or features by name. */
 export type XdpNeed = 'tx' | 'redirect' | XdpFeature
 
-const FEATURE_BITS: Record<XdpFeature, number> = {
-  basic: 1,
-  redirect: 2,
-  'ndo-xmit': 4,
-  'xsk-zerocopy': 8,
-  'hw-offload': 16,
-  'rx-sg': 32,
-  'ndo-xmit-sg': 64,
+// The bits by name, from the engine's XDP contract (no table of their own here).
+const FEATURE_BITS = Object.fromEntries(native.xdpFeatureBits().map((b) => [b.name, b.bit])) as Record<XdpFeature, number>
+const RX_METADATA_BITS = Object.fromEntries(native.xdpRxMetadataBits().map((b) => [b.name, b.bit])) as Record<RxMetadataFeature, number>
+
+/** The bits under the uapi's enumerator names (`ndo-xmit` is `NDO_XMIT`). */
+function uapiNames<K extends string>(bits: Record<string, number>): Readonly<Record<K, number>> {
+  return Object.fromEntries(Object.entries(bits).map(([name, bit]) => [name.toUpperCase().replace(/-/g, '_'), bit])) as Record<K, number>
 }
-const RX_METADATA_BITS: Record<RxMetadataFeature, number> = { timestamp: 1, hash: 2, 'vlan-tag': 4 }
+
+/** `enum netdev_xdp_act`. */
+export const NETDEV_XDP_ACT = uapiNames<'BASIC' | 'REDIRECT' | 'NDO_XMIT' | 'XSK_ZEROCOPY' | 'HW_OFFLOAD' | 'RX_SG' | 'NDO_XMIT_SG'>(FEATURE_BITS)
+
+/** `enum netdev_xdp_rx_metadata`. */
+export const NETDEV_XDP_RX_METADATA = uapiNames<'TIMESTAMP' | 'HASH' | 'VLAN_TAG'>(RX_METADATA_BITS)
 
 function names<T extends string>(bits: Record<T, number>, mask: number): T[] {
   return (Object.keys(bits) as T[]).filter((k) => (mask & bits[k]) !== 0)

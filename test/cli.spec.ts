@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { udpFrame } from '../lib/demo'
+import { udpFrame } from '../lib/cli/demo'
 import { PcapWriter, readCapture } from '../lib/index'
 import { compileOwn } from './helpers/bpf'
 

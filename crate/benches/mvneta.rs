@@ -11,7 +11,8 @@ use std::time::SystemTime;
 use common::{config, median_ns, verdict, Table};
 use criterion::{Criterion, Throughput};
 use uxdp::mvneta::device::Program;
-use uxdp::mvneta::{Builtin, Mvneta, MvnetaConfig, WireRx, XDP_DROP};
+use uxdp::mvneta::{Builtin, Mvneta, MvnetaConfig, WireRx};
+use uxdp::xdp::XDP_DROP;
 
 /// Frames per measured iteration.
 const SMALL_BATCH: usize = 64;

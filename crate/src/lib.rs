@@ -2,7 +2,8 @@
 //!
 //! The engine is plain Rust, free of N-API types: [`pool`] (page pools), [`frame`] (xdp_buff,
 //! xdp_frame and skb with frags, and the XDP helpers), [`dynptr`] and [`ringbuf`], [`mvneta`] (an emulated
-//! NIC and its driver's XDP paths). The `napi` feature adds the one binding
+//! NIC and its driver's XDP paths), and [`xdp`], the contract between XDP programs and drivers
+//! that both build on. The `napi` feature adds the one binding
 //! module the Node package is built from.
 
 pub mod bpf;
@@ -12,6 +13,7 @@ pub mod frame;
 pub mod mvneta;
 pub mod pool;
 pub mod ringbuf;
+pub mod xdp;
 
 pub use errno::{Errno, XdpError};
 

@@ -4,7 +4,10 @@
 
 use std::path::PathBuf;
 
-use uxdp::bpf::conformance::{self, Outcome};
+#[path = "support/conformance.rs"]
+mod conformance;
+
+use conformance::Outcome;
 use uxdp::bpf::validate::validate;
 
 /// UXDP_CONFORMANCE_DIR, else `shared/conformance` next to the repository (or next to a directory

@@ -2,11 +2,13 @@
 //! loads, stores and atomics over the stack and a memory region) that must give the same r0, the
 //! same memory, and the same error (errno, pc, message) compiled and interpreted.
 
+#[path = "support/conformance.rs"]
+mod conformance;
+
 use std::path::PathBuf;
 use std::rc::Rc;
 
 use proptest::prelude::*;
-use uxdp::bpf::conformance;
 use uxdp::bpf::insn::*;
 use uxdp::bpf::machine::{Machine, Prog};
 use uxdp::bpf::memory::{Region, RegionKind};

@@ -7,12 +7,9 @@ use std::rc::Rc;
 use uxdp::frame::CHECKSUM_UNNECESSARY;
 use uxdp::mvneta::desc::{rx, tx};
 use uxdp::mvneta::device::{napi_poll, Program};
-use uxdp::mvneta::program::rx_metadata;
 use uxdp::mvneta::redirect::{self, CpuMap};
-use uxdp::mvneta::{
-    xdp_act, Builtin, Mvneta, MvnetaConfig, Quirks, RedirectTarget, RxError, WireRx, XdpContext, XdpProgram, XDP_ABORTED, XDP_DROP,
-    XDP_PASS, XDP_REDIRECT, XDP_TX,
-};
+use uxdp::mvneta::{Builtin, Mvneta, MvnetaConfig, Quirks, RedirectTarget, RxError, WireRx, XdpContext, XdpProgram};
+use uxdp::xdp::{rx_metadata, xdp_act, XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_REDIRECT, XDP_TX};
 use uxdp::Errno;
 
 const MAC_A: [u8; 6] = [0x02, 0, 0, 0, 0, 0x0a];

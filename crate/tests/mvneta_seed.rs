@@ -8,7 +8,8 @@ use uxdp::frame::layout::XDP_FLAGS_HAS_FRAGS;
 use uxdp::frame::{CHECKSUM_NONE, CHECKSUM_UNNECESSARY};
 use uxdp::mvneta::desc::{rx, tx};
 use uxdp::mvneta::device::Program;
-use uxdp::mvneta::{Builtin, Mvneta, MvnetaConfig, RxError, WireRx, XdpContext, XdpProgram, XDP_DROP, XDP_PASS, XDP_TX};
+use uxdp::mvneta::{Builtin, Mvneta, MvnetaConfig, RxError, WireRx, XdpContext, XdpProgram};
+use uxdp::xdp::{XDP_DROP, XDP_PASS, XDP_TX};
 use uxdp::Errno;
 
 fn udp_frame(len: usize, ipv6: bool, good_csum: bool) -> Vec<u8> {

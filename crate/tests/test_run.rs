@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use uxdp::bpf::attach::BpfXdpProgram;
+use uxdp::mvneta::BpfXdpProgram;
 use uxdp::bpf::elf::ProgKind;
 use uxdp::bpf::helpers::helper_table;
 use uxdp::bpf::insn::*;

@@ -460,32 +460,27 @@ pub(crate) fn map_handle_of(h: &BpfHandle, name: &str, op: &'static str) -> Resu
 }
 
 #[napi(object)]
-pub struct ConformanceResult {
-    pub name: String,
-    /// PASS, FAIL or SKIP.
-    pub outcome: String,
-    pub detail: String,
+pub struct RawRunResult {
+    /// r0, when the program ran to its exit.
+    pub r0: Option<BigInt>,
+    /// Why it did not: the bare message (what a vector's expected error is compared with) and the
+    /// message with where it happened.
+    pub error: Option<String>,
+    pub detail: Option<String>,
 }
 
-/// Runs every bpf_conformance `.data` file of a directory through the assembler and interpreter.
+/// Validates and runs instruction bytes bare, as bpf_conformance runs a plugin (see
+/// [`crate::bpf::raw`]): the engine's side of `uxdp conformance`, whose vector runner is the CLI's.
 #[napi]
-pub fn bpf_conformance(dir: String) -> Result<Vec<ConformanceResult>> {
-    use crate::bpf::conformance::{run_dir, Outcome};
-    guard("bpf_conformance", || {
-        if !std::path::Path::new(&dir).is_dir() {
-            return Err(err(Errno::ENOENT, "bpf_conformance", format!("{dir} is not a directory")));
-        }
-        Ok(run_dir(&dir)
-            .into_iter()
-            .map(|(name, o)| {
-                let (outcome, detail) = match o {
-                    Outcome::Pass => ("PASS", String::new()),
-                    Outcome::Fail(d) => ("FAIL", d),
-                    Outcome::Skip(d) => ("SKIP", d),
-                };
-                ConformanceResult { name, outcome: outcome.into(), detail }
-            })
-            .collect())
+pub fn bpf_run_raw(bytes: &[u8], mem: Option<&[u8]>) -> Result<RawRunResult> {
+    const OP: &str = "bpf_run_raw";
+    guard(OP, || {
+        let insns = crate::bpf::insn::decode(bytes)
+            .map_err(|n| err(Errno::EINVAL, OP, format!("{n} bytes is not a whole number of instructions")))?;
+        Ok(match crate::bpf::raw::execute(insns, mem) {
+            Ok(r0) => RawRunResult { r0: Some(BigInt::from(r0)), error: None, detail: None },
+            Err(f) => RawRunResult { r0: None, error: Some(f.message), detail: Some(f.detail) },
+        })
     })
 }
 

@@ -15,7 +15,44 @@ use crate::mvneta::device::{self, Program, RxBatch};
 use crate::mvneta::program::Builtin;
 use crate::mvneta::redirect::{self, CpuMap, FlushReport};
 use crate::mvneta::rx::{RxError, RxFrame, WireRx};
-use crate::mvneta::{Mvneta, MvnetaConfig, Quirks, RedirectTarget, RxHints, Verdict};
+use crate::mvneta::{Mvneta, MvnetaConfig, Quirks, RedirectTarget, Verdict};
+use crate::xdp::RxHints;
+
+// The XDP contract's actions, so that lib/mvneta.ts has no numbers of its own.
+#[napi]
+pub const XDP_ABORTED: u32 = crate::xdp::XDP_ABORTED;
+#[napi]
+pub const XDP_DROP: u32 = crate::xdp::XDP_DROP;
+#[napi]
+pub const XDP_PASS: u32 = crate::xdp::XDP_PASS;
+#[napi]
+pub const XDP_TX: u32 = crate::xdp::XDP_TX;
+#[napi]
+pub const XDP_REDIRECT: u32 = crate::xdp::XDP_REDIRECT;
+
+/// One named bit of `enum netdev_xdp_act` or `enum netdev_xdp_rx_metadata`.
+#[napi(object)]
+pub struct XdpBit {
+    pub bit: u32,
+    /// As the netdev netlink family names it (`ndo-xmit`, `vlan-tag`, …).
+    pub name: String,
+}
+
+fn bits(names: &[(u32, &str)]) -> Vec<XdpBit> {
+    names.iter().map(|&(bit, name)| XdpBit { bit, name: name.into() }).collect()
+}
+
+/// The XDP features a device can advertise (the XDP contract's table, for lib/mvneta.ts).
+#[napi]
+pub fn xdp_feature_bits() -> Vec<XdpBit> {
+    bits(&crate::xdp::xdp_act::NAMES)
+}
+
+/// The RX metadata kfuncs a device can implement (the XDP contract's table, for lib/mvneta.ts).
+#[napi]
+pub fn xdp_rx_metadata_bits() -> Vec<XdpBit> {
+    bits(&crate::xdp::rx_metadata::NAMES)
+}
 
 /// A poll whose frames are out with the JS program.
 struct Pending {
@@ -725,7 +762,7 @@ pub fn nic_close(h: &NicHandle) -> Result<()> {
             let (frames, _) = take_back(&st.slots, p.metas);
             let mut batch = p.batch;
             batch.put_frames(frames);
-            let mut drop_all = std::iter::repeat_with(|| Verdict { action: crate::mvneta::XDP_DROP, redirect: None });
+            let mut drop_all = std::iter::repeat_with(|| Verdict { action: crate::xdp::XDP_DROP, redirect: None });
             dev_mut(&st, OP)?.poll_end(batch, &mut drop_all);
         }
         let mut d = dev_mut(&st, OP)?;
@@ -822,7 +859,7 @@ pub fn nic_attach_bpf(
         let st = state(h, OP)?;
         no_pending(&st, OP)?;
         let program = super::bpf::program_of(obj, &prog, OP)?;
-        let mut bpf = crate::bpf::attach::BpfXdpProgram::new(program)?;
+        let mut bpf = crate::mvneta::BpfXdpProgram::new(program)?;
         for b in &bindings {
             let map = super::bpf::map_handle_of(obj, &b.map, OP)?;
             let target = st.targets.get(b.target as usize).cloned().ok_or_else(|| err(Errno::EINVAL, OP, "unknown redirect target"))?;

@@ -1,51 +1,18 @@
-//! A loaded XDP program attached to the emulated mvneta: the driver runs it per frame like any
-//! native program, with the device's RX hints behind the metadata kfuncs and devmap/cpumap slots
-//! bound to the NIC layer's redirect targets.
+//! A loaded XDP program on a device's hook: the engine's side of attaching, run once per frame
+//! by whichever driver holds it. The driver supplies the frame and its RX hints through an
+//! [`XdpHost`] and gets the program's return value and its `bpf_redirect_info`; what the value
+//! means to the device (the XDP contract's actions) and where a redirect goes are the driver's.
 
 use std::rc::Rc;
 
-use super::context::XDP_MD_SIZE;
-use super::helpers::{XDP_ABORTED, XDP_REDIRECT};
-use super::machine::{Machine, Prog, XdpHost, DEFAULT_BUDGET};
+use super::machine::{Machine, Prog, RedirectInfo, XdpHost, DEFAULT_BUDGET};
 use super::memory::{Memory, Region, RegionKind};
 use crate::errno::{Result, XdpError};
-use crate::frame::XdpBuff;
-use crate::mvneta::program::{XdpContext, XdpProgram};
-use crate::mvneta::redirect::RedirectTarget;
+use crate::xdp::XDP_MD_SIZE;
 
-struct NicHost<'c, 'b> {
-    ctx: &'c mut XdpContext<'b>,
-}
-
-impl XdpHost for NicHost<'_, '_> {
-    fn buff(&mut self) -> &mut XdpBuff {
-        self.ctx.buff
-    }
-    fn ingress_ifindex(&self) -> u32 {
-        self.ctx.ifindex
-    }
-    fn rx_queue_index(&self) -> u32 {
-        self.ctx.rx_queue_index
-    }
-    fn rx_hash(&mut self) -> Result<(u32, u32)> {
-        self.ctx.rx_hash()
-    }
-    fn rx_timestamp(&mut self) -> Result<u64> {
-        self.ctx.rx_timestamp()
-    }
-    fn rx_vlan_tag(&mut self) -> Result<(u16, u16)> {
-        self.ctx.rx_vlan_tag().map(|v| (v.proto, v.tci))
-    }
-}
-
-pub struct BpfXdpProgram {
+pub struct XdpRunner {
     pub prog: Rc<Prog>,
     pub cpu: u32,
-    /// Frames whose run faulted (they get XDP_ABORTED, as an exception), and the last fault.
-    pub faults: u64,
-    pub last_fault: Option<XdpError>,
-    /// The devices `bpf_redirect(ifindex)` can reach: the netns's interfaces, by ifindex.
-    pub devices: Vec<(u32, RedirectTarget)>,
     /// The stack and memory regions of the last frame's machine, and the context block those
     /// regions name: built on the first frame, kept for the next.
     parts: Option<(Box<[u8]>, Memory)>,
@@ -54,31 +21,22 @@ pub struct BpfXdpProgram {
     jit: Option<Box<crate::bpf::jit::JitState>>,
 }
 
-impl BpfXdpProgram {
+impl XdpRunner {
     /// A program for a device's XDP hook: EINVAL for a program of another type, as the kernel's
     /// `bpf_prog_get_type_dev(fd, BPF_PROG_TYPE_XDP)` refuses it.
-    pub fn new(prog: Rc<Prog>) -> Result<BpfXdpProgram> {
+    pub fn new(prog: Rc<Prog>) -> Result<XdpRunner> {
         prog.check_xdp(crate::errno::Errno::EINVAL, "dev_xdp_attach", "only XDP programs attach to a device's XDP hook")?;
-        Ok(BpfXdpProgram {
-            prog,
-            cpu: 0,
-            faults: 0,
-            last_fault: None,
-            devices: Vec::new(),
-            parts: None,
-            ctx_mem: Box::new([0; XDP_MD_SIZE]),
-            jit: None,
-        })
+        Ok(XdpRunner { prog, cpu: 0, parts: None, ctx_mem: Box::new([0; XDP_MD_SIZE]), jit: None })
     }
-}
 
-impl XdpProgram for BpfXdpProgram {
-    fn has_frags(&self) -> bool {
+    /// `xdp.frags`: the program accepts multi-buffer frames.
+    pub fn has_frags(&self) -> bool {
         self.prog.frags
     }
 
-    fn run(&mut self, ctx: &mut XdpContext<'_>) -> u32 {
-        let mut host = NicHost { ctx };
+    /// One frame: the program's r0 (or its fault) and what bpf_redirect / bpf_redirect_map
+    /// asked for during the run.
+    pub fn run(&mut self, host: &mut dyn XdpHost) -> (std::result::Result<u64, XdpError>, RedirectInfo) {
         let first = self.parts.is_none();
         let mut m = Machine::with_parts(self.prog.clone(), self.parts.take());
         m.cpu = self.cpu;
@@ -86,7 +44,7 @@ impl XdpProgram for BpfXdpProgram {
         if first {
             m.mem.push(Region::of_slice(&mut self.ctx_mem[..], false, RegionKind::Ctx, 0));
         }
-        m.xdp = Some(&mut host);
+        m.xdp = Some(host);
         m.jit_state = self.jit.take();
         // Nothing reads the instruction count of a frame's run.
         m.count_executed = false;
@@ -96,23 +54,6 @@ impl XdpProgram for BpfXdpProgram {
         self.jit = m.jit_state.take();
         let redirect = std::mem::take(&mut m.redirect);
         self.parts = Some(m.into_parts());
-        let action = match result {
-            Ok(r) => r as u32,
-            Err(e) => {
-                self.faults += 1;
-                self.last_fault = Some(e);
-                return XDP_ABORTED as u32;
-            }
-        };
-        if u64::from(action) == XDP_REDIRECT {
-            // A missing target (an unknown ifindex, an unbound slot) goes to the driver as none,
-            // which it counts as a redirect error, as xdp_do_redirect fails.
-            let target = match redirect.map {
-                Some(map) => map.target(redirect.key).and_then(|t| t.downcast_ref::<RedirectTarget>().cloned()),
-                None => self.devices.iter().find(|(i, _)| *i == redirect.ifindex).map(|(_, t)| t.clone()),
-            };
-            host.ctx.redirect = target;
-        }
-        action
+        (result, redirect)
     }
 }

@@ -329,7 +329,7 @@ impl Object {
 
 /// The name bpftool and libbpf give a uapi map type.
 pub fn map_type_name(map_type: u32) -> &'static str {
-    super::maps::map_type_name(map_type).unwrap_or("unknown")
+    super::mapdef::map_type_name(map_type).unwrap_or("unknown")
 }
 
 pub const MAP_TYPE_ARRAY: u32 = 2;

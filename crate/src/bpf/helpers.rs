@@ -10,12 +10,14 @@ use super::memory::{Region, RegionKind};
 use crate::dynptr::{Backing, Dynptr, DynptrKind};
 use crate::errno::{Errno, XdpError};
 use crate::frame::XdpBuff;
+use crate::xdp::XdpAction;
 
-pub const XDP_ABORTED: u64 = 0;
-pub const XDP_DROP: u64 = 1;
-pub const XDP_PASS: u64 = 2;
-pub const XDP_TX: u64 = 3;
-pub const XDP_REDIRECT: u64 = 4;
+// The actions as the r0 bpf_redirect and bpf_redirect_map return.
+const XDP_ABORTED: u64 = XdpAction::Aborted as u64;
+const XDP_DROP: u64 = XdpAction::Drop as u64;
+const XDP_PASS: u64 = XdpAction::Pass as u64;
+const XDP_TX: u64 = XdpAction::Tx as u64;
+const XDP_REDIRECT: u64 = XdpAction::Redirect as u64;
 
 /// BPF_MAX_LOOPS: bpf_loop refuses more iterations with E2BIG.
 pub const BPF_MAX_LOOPS: u64 = 8 << 20;

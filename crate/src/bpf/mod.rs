@@ -1,12 +1,12 @@
 //! The BPF engine: load clang-built objects ([`elf`], [`btf`], CO-RE relocations in [`core`]), assemble and disassemble the
 //! bpf_conformance text dialect ([`asm`], [`disasm`]), check instruction encodings ([`validate`]),
-//! and run programs ([`vm`]) over typed memory ([`memory`]) with maps ([`maps`]), helpers
-//! ([`helpers`]), kfuncs ([`kfuncs`]) as the prototype table ([`protos`]) describes them, and BPF_PROG_TEST_RUN ([`test_run`]).
+//! and run programs ([`vm`]) over typed memory ([`memory`]) with maps ([`maps`], their definitions in
+//! [`mapdef`]), helpers ([`helpers`]), kfuncs ([`kfuncs`]) as the prototype table ([`protos`]) describes them, BPF_PROG_TEST_RUN ([`test_run`]), on a
+//! device's XDP hook ([`attach`]), or bare, as bpf_conformance runs a plugin ([`raw`]).
 
 pub mod asm;
 pub mod attach;
 pub mod btf;
-pub mod conformance;
 pub mod context;
 pub mod core;
 pub mod disasm;
@@ -17,9 +17,11 @@ pub mod jit;
 pub mod kfuncs;
 pub mod loader;
 pub mod machine;
+pub mod mapdef;
 pub mod maps;
 pub mod memory;
 pub mod protos;
+pub mod raw;
 pub mod test_run;
 pub mod validate;
 pub mod vm;

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::context::XDP_MD_SIZE;
+use crate::xdp::XDP_MD_SIZE;
 use super::jit::JitState;
 use super::machine::{Machine, Prog, XdpHost};
 use super::memory::{Memory, Region, RegionKind};

@@ -6,17 +6,18 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
-use super::program::{rx_metadata, RxHints, XdpContext, XdpProgram, XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_REDIRECT, XDP_TX};
+use super::program::{XdpContext, XdpProgram};
 use super::redirect::{self, FlushReport, RedirectQueues, RedirectTarget};
 use super::rx::{HwRxConfig, HwRxDrop, RxFrame, RxRing, WireRx};
 use super::stats::{Diag, Mib, SwStats};
 use super::tx::{Faults, TxRing, WireFrame, MAX_SKB_DESCS};
 use super::wire::{ETH_FCS_LEN, ETH_ZLEN};
-use super::{desc, xdp_act, Quirks, MAX_MTU, MAX_QUEUES, MAX_RXD, MAX_TXD, MH_SIZE, MIN_MTU, MVNETA_MAX_RX_BUF_SIZE};
+use super::{desc, Quirks, MAX_MTU, MAX_QUEUES, MAX_RXD, MAX_TXD, MH_SIZE, MIN_MTU, MVNETA_MAX_RX_BUF_SIZE};
 use crate::errno::{Errno, Result, XdpError};
 use crate::frame::layout::{ETH_HLEN, MAX_SKB_FRAGS};
 use crate::frame::{NetDev, RxQueue, Skb, XdpBuff, XdpFrame, CHECKSUM_UNNECESSARY};
 use crate::pool::{PagePool, PoolConfig, PoolStats};
+use crate::xdp::{rx_metadata, xdp_act, RxHints, XdpAction, XDP_PASS};
 
 /// `XDP_XMIT_FLUSH`.
 pub const XDP_XMIT_FLUSH: u32 = 1;
@@ -289,7 +290,7 @@ impl Mvneta {
         match self.cfg.xdp_features {
             Some(f) => f,
             None if self.cfg.hwbm => 0,
-            None => xdp_act::MVNETA,
+            None => super::XDP_FEATURES,
         }
     }
 
@@ -536,32 +537,31 @@ impl Mvneta {
     fn complete(&mut self, frame: RxFrame, verdict: Verdict, with_prog: bool, redirects: &mut RedirectQueues) -> bool {
         let RxFrame { buff, desc_status, frame_sz, hints, data_len_before } = frame;
         if with_prog {
-            let mut action = verdict.action;
-            let features = self.xdp_features();
-            if action == XDP_REDIRECT && features & xdp_act::REDIRECT == 0 || action > XDP_REDIRECT {
-                // bpf_warn_invalid_xdp_action, then the ABORTED path.
-                action = XDP_ABORTED;
+            let mut action = XdpAction::of_ret(verdict.action);
+            if action == XdpAction::Redirect && self.xdp_features() & xdp_act::REDIRECT == 0 {
+                // Without the feature XDP_REDIRECT is as invalid as an unknown action.
+                action = XdpAction::Aborted;
             }
-            if action != XDP_PASS {
+            if action != XdpAction::Pass {
                 let linear_after = buff.linear_len();
                 self.sw.rx_bytes += u64::from(frame_sz) + u64::from(linear_after) - u64::from(data_len_before);
                 self.sw.rx_packets += 1;
             }
             match action {
-                XDP_PASS => self.sw.xdp_pass += 1,
-                XDP_TX => {
+                XdpAction::Pass => self.sw.xdp_pass += 1,
+                XdpAction::Tx => {
                     self.xmit_back(buff);
                     return true;
                 }
-                XDP_REDIRECT => {
+                XdpAction::Redirect => {
                     self.do_redirect(buff, verdict.redirect, redirects);
                     return true;
                 }
-                XDP_DROP => {
+                XdpAction::Drop => {
                     self.sw.xdp_drop += 1;
                     return true;
                 }
-                _ => {
+                XdpAction::Aborted => {
                     self.diag.xdp_exception += 1;
                     self.sw.xdp_drop += 1;
                     return true;

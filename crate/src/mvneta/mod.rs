@@ -3,11 +3,15 @@
 //! frames into page-pool buffers as the DMA engine does, the software-buffer-management RX poll
 //! that builds multi-buffer `xdp_buff`s, every XDP action (PASS to a host stack, DROP, TX over
 //! one descriptor per buffer, REDIRECT to another device or a cpumap), MTU and attach rules, XDP
-//! features, RX metadata hints, and the driver's statistics.
+//! features, RX metadata hints, and the driver's statistics. What a program returns and reads
+//! (actions, `struct xdp_md`, the hints' kfunc semantics, the feature bits) is the XDP contract's
+//! ([`crate::xdp`]); [`bpf`] runs a loaded BPF program on the hook through the engine's
+//! [`crate::bpf::attach::XdpRunner`].
 //!
 //! Numbers are those of arm64 with 4 KiB pages (the Armada 3700): 3520 usable bytes per RX
 //! buffer after 256 bytes of headroom, the 2-byte Marvell header on the first buffer.
 
+pub mod bpf;
 pub mod desc;
 pub mod device;
 pub mod program;
@@ -17,14 +21,16 @@ pub mod stats;
 pub mod tx;
 pub mod wire;
 
+pub use bpf::BpfXdpProgram;
 pub use device::{Mvneta, MvnetaConfig, PollResult, Verdict, XDP_XMIT_FLUSH};
-pub use program::{Builtin, RxHints, XdpContext, XdpProgram, XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_REDIRECT, XDP_TX};
+pub use program::{Builtin, XdpContext, XdpProgram};
 pub use redirect::{CpuMap, RedirectTarget};
 pub use rx::{RxError, WireRx};
 pub use stats::{Diag, Mib, SwStats};
 pub use tx::{Faults, WireFrame};
 
 use crate::pool::Page;
+use crate::xdp::xdp_act;
 
 /// `MVNETA_MH_SIZE`: the Marvell header the MAC prepends on RX.
 pub const MH_SIZE: u32 = 2;
@@ -42,28 +48,8 @@ pub const MAX_TXD: u32 = 1024;
 /// Queues the controller has.
 pub const MAX_QUEUES: u32 = 8;
 
-/// `enum netdev_xdp_act`.
-pub mod xdp_act {
-    pub const BASIC: u32 = 1;
-    pub const REDIRECT: u32 = 2;
-    pub const NDO_XMIT: u32 = 4;
-    pub const XSK_ZEROCOPY: u32 = 8;
-    pub const HW_OFFLOAD: u32 = 16;
-    pub const RX_SG: u32 = 32;
-    pub const NDO_XMIT_SG: u32 = 64;
-    /// What mvneta advertises with software buffer management.
-    pub const MVNETA: u32 = BASIC | REDIRECT | NDO_XMIT | RX_SG | NDO_XMIT_SG;
-
-    pub const NAMES: [(u32, &str); 7] = [
-        (BASIC, "basic"),
-        (REDIRECT, "redirect"),
-        (NDO_XMIT, "ndo-xmit"),
-        (XSK_ZEROCOPY, "xsk-zerocopy"),
-        (HW_OFFLOAD, "hw-offload"),
-        (RX_SG, "rx-sg"),
-        (NDO_XMIT_SG, "ndo-xmit-sg"),
-    ];
-}
+/// The XDP features mvneta advertises with software buffer management.
+pub const XDP_FEATURES: u32 = xdp_act::BASIC | xdp_act::REDIRECT | xdp_act::NDO_XMIT | xdp_act::RX_SG | xdp_act::NDO_XMIT_SG;
 
 /// Behaviours of the upstream driver that look like bugs. Each is reproduced by default; turning
 /// it off gives the behaviour the code evidently intends.

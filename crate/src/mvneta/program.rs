@@ -5,33 +5,9 @@
 use std::rc::Weak;
 
 use super::redirect::RedirectTarget;
-use super::wire::VlanTag;
-use crate::errno::{Errno, Result, XdpError};
+use crate::errno::Result;
 use crate::frame::XdpBuff;
-
-pub const XDP_ABORTED: u32 = 0;
-pub const XDP_DROP: u32 = 1;
-pub const XDP_PASS: u32 = 2;
-pub const XDP_TX: u32 = 3;
-pub const XDP_REDIRECT: u32 = 4;
-
-/// `enum netdev_xdp_rx_metadata`: which `xmo_rx_*` callbacks a device implements.
-pub mod rx_metadata {
-    pub const TIMESTAMP: u32 = 1;
-    pub const HASH: u32 = 2;
-    pub const VLAN_TAG: u32 = 4;
-}
-
-/// What the NIC reported about one received frame, next to its descriptors.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct RxHints {
-    /// RSS hash and `xdp_rss_hash_type`, for IP frames.
-    pub hash: Option<(u32, u32)>,
-    /// The VLAN tag the MAC stripped from the frame.
-    pub vlan: Option<VlanTag>,
-    /// Receive timestamp, ns.
-    pub timestamp: Option<u64>,
-}
+use crate::xdp::{RxHints, VlanTag, XDP_DROP, XDP_PASS, XDP_REDIRECT, XDP_TX};
 
 /// One frame in front of an XDP program.
 pub struct XdpContext<'a> {
@@ -45,42 +21,20 @@ pub struct XdpContext<'a> {
     pub redirect: Option<RedirectTarget>,
 }
 
-fn no_kfunc(op: &'static str) -> XdpError {
-    XdpError::new(Errno::EOPNOTSUPP, op, "device driver doesn't implement kfunc")
-}
-
-fn no_data(op: &'static str, what: &str) -> XdpError {
-    XdpError::new(Errno::ENODATA, op, format!("no {what} available for this frame"))
-}
-
 impl XdpContext<'_> {
-    /// `bpf_xdp_metadata_rx_hash`: the hash and its `xdp_rss_hash_type`. EOPNOTSUPP when the
-    /// device does not implement it, ENODATA when the frame has none.
+    /// `bpf_xdp_metadata_rx_hash`: the hash and its `xdp_rss_hash_type`.
     pub fn rx_hash(&self) -> Result<(u32, u32)> {
-        const OP: &str = "bpf_xdp_metadata_rx_hash";
-        if self.rx_metadata & rx_metadata::HASH == 0 {
-            return Err(no_kfunc(OP));
-        }
-        self.hints.hash.ok_or_else(|| no_data(OP, "hash"))
+        self.hints.rx_hash(self.rx_metadata)
     }
 
     /// `bpf_xdp_metadata_rx_timestamp`.
     pub fn rx_timestamp(&self) -> Result<u64> {
-        const OP: &str = "bpf_xdp_metadata_rx_timestamp";
-        if self.rx_metadata & rx_metadata::TIMESTAMP == 0 {
-            return Err(no_kfunc(OP));
-        }
-        self.hints.timestamp.ok_or_else(|| no_data(OP, "timestamp"))
+        self.hints.rx_timestamp(self.rx_metadata)
     }
 
-    /// `bpf_xdp_metadata_rx_vlan_tag`: the protocol (host order here; network order in the
-    /// kfunc's out-argument) and the TCI.
+    /// `bpf_xdp_metadata_rx_vlan_tag`.
     pub fn rx_vlan_tag(&self) -> Result<VlanTag> {
-        const OP: &str = "bpf_xdp_metadata_rx_vlan_tag";
-        if self.rx_metadata & rx_metadata::VLAN_TAG == 0 {
-            return Err(no_kfunc(OP));
-        }
-        self.hints.vlan.ok_or_else(|| no_data(OP, "VLAN tag"))
+        self.hints.rx_vlan_tag(self.rx_metadata)
     }
 
     /// Writes the hints the NIC has for this frame into the metadata key/value store under the

@@ -4,12 +4,12 @@
 //! (`mvneta_rx_swbm`), which turns descriptors back into complete `xdp_buff`s.
 
 use super::desc::{rx, DescRing};
-use super::program::RxHints;
 use super::stats::{Diag, Mib, SwStats};
 use super::wire::{self, ETH_FCS_LEN};
 use super::{dma_addr, Quirks, MH_SIZE, MVNETA_MAX_RX_BUF_SIZE, RX_OFFSET};
 use crate::frame::{BuffInit, RxQueue, XdpBuff};
 use crate::pool::{Page, PagePool};
+use crate::xdp::{rx_metadata, RxHints};
 
 /// At most this many descriptors are refilled per poll (`mvneta_rx_refill_queue`).
 const REFILL_BATCH: u32 = 64;
@@ -238,7 +238,7 @@ impl RxRing {
         }
         let parsed = wire::parse(frame);
         // The MAC strips an outer VLAN tag when it reports tags as hints.
-        let strip = cfg.hints & super::program::rx_metadata::VLAN_TAG != 0 && parsed.vlan.is_some();
+        let strip = cfg.hints & rx_metadata::VLAN_TAG != 0 && parsed.vlan.is_some();
         let (head, tail): (&[u8], &[u8]) = if strip { (&frame[..12], &frame[16..]) } else { (frame, &[]) };
         let data_len = (head.len() + tail.len()) as u32;
         let total = MH_SIZE + data_len + ETH_FCS_LEN;
@@ -266,13 +266,13 @@ impl RxRing {
                 status_first |= rx::L4_CSUM_OK;
             }
         }
-        if cfg.hints & super::program::rx_metadata::HASH != 0 {
+        if cfg.hints & rx_metadata::HASH != 0 {
             hints.hash = wire::rss_hash(frame, &parsed);
         }
         if strip {
             hints.vlan = parsed.vlan;
         }
-        if cfg.hints & super::program::rx_metadata::TIMESTAMP != 0 {
+        if cfg.hints & rx_metadata::TIMESTAMP != 0 {
             hints.timestamp = Some(info.timestamp.unwrap_or(clock));
         }
         if let Some(e) = error {

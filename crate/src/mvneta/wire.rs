@@ -2,6 +2,8 @@
 //! RX parser classifies (IPv4 and a verified L4 checksum set descriptor bits), the Toeplitz RSS
 //! hash, and VLAN tags.
 
+use crate::xdp::VlanTag;
+
 /// Ethernet FCS length.
 pub const ETH_FCS_LEN: u32 = 4;
 pub const ETH_P_IP: u16 = 0x0800;
@@ -42,14 +44,6 @@ pub fn fcs(bytes: &[u8]) -> u32 {
         crc = table[((crc ^ u32::from(b)) & 0xff) as usize] ^ (crc >> 8);
     }
     !crc
-}
-
-/// A VLAN tag as `bpf_xdp_metadata_rx_vlan_tag` reports it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct VlanTag {
-    /// The tag protocol (0x8100 or 0x88a8), host order here.
-    pub proto: u16,
-    pub tci: u16,
 }
 
 /// What the RX parser found in a frame.

@@ -679,7 +679,7 @@ impl XdpHost for Host {
 pub(crate) fn the_context_converts_loads_and_refuses_stores_and_atomics() {
     let pool = PagePool::default();
     let mut host = Host(common::build(&pool, 64));
-    let mut ctx = vec![0u8; uxdp::bpf::context::XDP_MD_SIZE];
+    let mut ctx = vec![0u8; uxdp::xdp::XDP_MD_SIZE];
     let ctx_addr = ctx.as_ptr() as u64;
     let with_ctx = |insns: Vec<Insn>, host: &mut Host, ctx: &mut Vec<u8>| -> Result<u64, XdpError> {
         let mut m = Machine::new(prog(insns));

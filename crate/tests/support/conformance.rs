@@ -1,20 +1,21 @@
 //! A runner for bpf_conformance's `.data` test vectors: a program (uBPF assembler text or raw
 //! words), optional input memory, and the r0 it must end with or the error it must fail with.
 //!
-//! A vector runs the way bpf_conformance's plugins run one: assembled (or decoded), checked by
-//! [`super::validate::validate`], then executed with r1 = a writable copy of the memory (0 when
-//! there is none), r2 = its length, and helper #5 = "unwind" (returns its argument; zero stops the
-//! program with r0 = 0). r0 is compared in full, all 64 bits. A vector that expects an error
-//! passes only when the failure's message is exactly the expected text, as bpf_conformance compares
-//! a plugin's output; one whose `-- error` section is empty can therefore not pass by failing.
+//! A vector runs the way bpf_conformance's plugins run one, through [`uxdp::bpf::raw`]: assembled
+//! (or decoded), validated, then executed with the memory in r1 and r2 and the "unwind" helper.
+//! r0 is compared in full, all 64 bits. A vector that expects an error passes only when the
+//! failure's message is exactly the expected text, as bpf_conformance compares a plugin's output;
+//! one whose `-- error` section is empty can therefore not pass by failing.
+//!
+//! Test support (crate/tests/conformance.rs, crate/tests/jit.rs), not part of the library.
+
+#![allow(dead_code)]
 
 use std::path::Path;
-use std::rc::Rc;
 
-use super::insn::{self, Insn};
-use super::machine::{Callable, Machine, Prog, Trap};
-use super::memory::{Region, RegionKind};
-use super::validate::validate;
+use uxdp::bpf::asm::assemble;
+use uxdp::bpf::raw::{execute_with, Failure};
+use uxdp::bpf::{Insn, Prog};
 
 /// One parsed `.data` file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -175,27 +176,11 @@ fn parse_number(s: &str) -> Option<u64> {
     }
 }
 
-/// bpf_conformance's helper #5: returns its argument; zero stops the program with r0 = 0.
-fn unwind(_: &mut Machine<'_>, args: &[u64; 5]) -> Result<u64, Trap> {
-    if args[0] == 0 {
-        Err(Trap::Exit(0))
-    } else {
-        Ok(args[0])
-    }
-}
-
-/// The helper table vectors run with.
-pub fn helpers() -> Rc<Vec<Option<Callable>>> {
-    let mut h = vec![None; 6];
-    h[5] = Some(Callable::Native(unwind));
-    Rc::new(h)
-}
-
 /// The program a vector holds: the raw words, or the assembled text (which must agree with the raw
 /// words when both are given).
 pub fn program(v: &Vector) -> Result<Vec<Insn>, String> {
     let assembled = match &v.asm {
-        Some(text) => Some(super::asm::assemble(text).map_err(|e| e.to_string())?),
+        Some(text) => Some(assemble(text).map_err(|e| e.to_string())?),
         None => None,
     };
     match (assembled, &v.raw) {
@@ -216,48 +201,6 @@ pub fn program(v: &Vector) -> Result<Vec<Insn>, String> {
         (None, Some(r)) => Ok(r.clone()),
         (None, None) => Ok(Vec::new()),
     }
-}
-
-/// Why a vector's program did not produce an r0: the bare message (what an expected error is
-/// compared with) and the message with where it happened.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Failure {
-    pub message: String,
-    pub detail: String,
-}
-
-impl Failure {
-    fn plain(message: String) -> Failure {
-        Failure { detail: message.clone(), message }
-    }
-}
-
-/// Validates and runs `insns` the way a vector runs: r0, or why it stopped.
-pub fn execute(insns: Vec<Insn>, mem: Option<&[u8]>) -> Result<u64, Failure> {
-    execute_with(insns, mem, false)
-}
-
-/// [`execute`], compiled by the JIT when `jit` (the interpreter runs what it does not compile).
-pub fn execute_with(insns: Vec<Insn>, mem: Option<&[u8]>, jit: bool) -> Result<u64, Failure> {
-    validate(&insns).map_err(|e| Failure { detail: format!("rejected: {e}"), message: e.message.clone() })?;
-    let prog = Rc::new(Prog { name: "conformance".into(), insns, helpers: helpers(), ..Prog::default() });
-    let mut m = Machine::new(prog);
-    // Far above any vector's needs, so that a runaway loop ends as an error rather than a hang.
-    m.budget = 1 << 24;
-    let mut copy = mem.map(<[u8]>::to_vec);
-    let (r1, r2) = match copy.as_mut() {
-        Some(buf) => {
-            m.mem.push(Region::of_slice(buf, true, RegionKind::Mem, 0));
-            (buf.as_mut_ptr() as u64, buf.len() as u64)
-        }
-        None => (0, 0),
-    };
-    let r = if jit { m.run_jit([r1, r2, 0, 0, 0]) } else { m.run([r1, r2, 0, 0, 0]) };
-    let r = r.map_err(|e| Failure { detail: format!("run failed: {e}"), message: e.message.clone() });
-    // The region must not outlive the buffer it describes.
-    drop(m);
-    drop(copy);
-    r
 }
 
 pub fn run_vector(v: &Vector) -> Outcome {
@@ -281,9 +224,6 @@ pub fn run_vector_with(v: &Vector, jit: bool) -> Outcome {
     };
     if insns.is_empty() {
         return Outcome::Skip("no instructions".into());
-    }
-    if insns.len() > insn::MAX_INSNS {
-        return failed(v, Failure::plain(format!("{} instructions", insns.len())));
     }
     match execute_with(insns, v.mem.as_deref(), jit) {
         Err(e) => failed(v, e),

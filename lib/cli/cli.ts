@@ -1,8 +1,8 @@
 import { printDemo, runNicDemo } from './demo'
-import { UxdpError } from './errors'
+import { UxdpError } from '../errors'
 import { asm, conformance, disasm, prog } from './prog-cli'
 import { runTour } from './tour'
-import { version } from './version'
+import { version } from '../version'
 
 const USAGE = `usage: uxdp <command> [options]
 

@@ -1,8 +1,8 @@
-import { Dynptr } from './dynptr'
-import { UxdpError } from './errors'
-import { Frame, XDP_FLAGS_FRAGS_PF_MEMALLOC, XDP_FLAGS_HAS_FRAGS } from './frame'
-import { PagePool } from './pool'
-import { RingBuffer } from './ringbuf'
+import { Dynptr } from '../dynptr'
+import { UxdpError } from '../errors'
+import { Frame, XDP_FLAGS_FRAGS_PF_MEMALLOC, XDP_FLAGS_HAS_FRAGS } from '../frame'
+import { PagePool } from '../pool'
+import { RingBuffer } from '../ringbuf'
 
 const hex = (n: bigint | number) => '0x' + n.toString(16)
 

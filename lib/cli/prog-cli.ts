@@ -1,7 +1,8 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs'
-import { BpfObject, checkLoad, describeObject } from './bpf'
-import { call, fsError, UxdpError } from './errors'
-import { native } from './native'
+import { BpfObject, checkLoad, describeObject } from '../bpf'
+import { call, fsError, UxdpError } from '../errors'
+import { native } from '../native'
+import { runDir } from './conformance'
 
 type Out = (line: string) => void
 
@@ -182,14 +183,14 @@ export function conformance(args: string[], out: Out): number {
     throw fsError(e, 'cannot read', dir)
   }
   if (!isDir) throw new UxdpError('ENOTDIR', `cannot read ${dir}: not a directory`)
-  const results = call(() => native.bpfConformance(dir))
+  const results = call(() => runDir(dir))
   let passed = 0
-  for (const r of results) {
+  for (const [name, r] of results) {
     if (r.outcome === 'PASS') passed++
-    out(r.detail ? `${r.outcome} ${r.name}: ${r.detail}` : `${r.outcome} ${r.name}`)
+    out(r.outcome !== 'PASS' && r.detail ? `${r.outcome} ${name}: ${r.detail}` : `${r.outcome} ${name}`)
   }
   out(`Passed ${passed} out of ${results.length}`)
-  return results.some((r) => r.outcome === 'FAIL') ? 1 : 0
+  return results.some(([, r]) => r.outcome === 'FAIL') ? 1 : 0
 }
 
 /** `uxdp asm FILE` (instruction bytes to stdout as hex) and `uxdp disasm FILE [--kernel]`. */

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 
-import { fsError, UxdpError } from './errors'
-import { DevMap, Mvneta, NativeXdpProgram, XDP_DROP, XDP_PASS, XDP_TX, type XdpContext } from './mvneta'
-import { PcapWriter, readCapture } from './pcap'
+import { fsError, UxdpError } from '../errors'
+import { DevMap, Mvneta, NativeXdpProgram, XDP_DROP, XDP_PASS, XDP_TX, type XdpContext } from '../mvneta'
+import { PcapWriter, readCapture } from '../pcap'
 
 /** UDP destination ports the demo's program acts on (the native `mix` program uses the same). */
 export const PORT_DROP = 9
