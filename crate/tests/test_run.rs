@@ -8,12 +8,12 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use uxdp::mvneta::BpfXdpProgram;
 use uxdp::bpf::elf::ProgKind;
 use uxdp::bpf::helpers::helper_table;
 use uxdp::bpf::insn::*;
 use uxdp::bpf::test_run::{build_buff, test_run_xdp, TestRun, TestRunOptions, XdpMd};
 use uxdp::bpf::Prog;
+use uxdp::mvneta::BpfXdpProgram;
 use uxdp::pool::PagePool;
 use uxdp::Errno;
 

@@ -1,45 +1,17 @@
-import { TABLE } from './table'
+import { byName, TABLE } from './table'
 
-/**
- * BPF program types by the names libbpf and bpftool give them (`enum bpf_prog_type` without the
- * `BPF_PROG_TYPE_` prefix, lower case), with their uapi numbers.
- */
-export const PROG_TYPE_IDS = {
-  socket_filter: 1,
-  kprobe: 2,
-  sched_cls: 3,
-  sched_act: 4,
-  tracepoint: 5,
-  xdp: 6,
-  perf_event: 7,
-  cgroup_skb: 8,
-  cgroup_sock: 9,
-  lwt_in: 10,
-  lwt_out: 11,
-  lwt_xmit: 12,
-  sock_ops: 13,
-  sk_skb: 14,
-  cgroup_device: 15,
-  sk_msg: 16,
-  raw_tracepoint: 17,
-  cgroup_sock_addr: 18,
-  lwt_seg6local: 19,
-  lirc_mode2: 20,
-  sk_reuseport: 21,
-  flow_dissector: 22,
-  cgroup_sysctl: 23,
-  raw_tracepoint_writable: 24,
-  cgroup_sockopt: 25,
-  tracing: 26,
-  struct_ops: 27,
-  ext: 28,
-  lsm: 29,
-  sk_lookup: 30,
-  syscall: 31,
-  netfilter: 32,
-} as const
+/** Program type names as libbpf and bpftool give them (`enum bpf_prog_type` without the
+ * `BPF_PROG_TYPE_` prefix, lower case). The list is the engine's (`PROG_KINDS` in
+ * crate/src/bpf/elf.rs); this union only gives the names a type for users' editors. */
+export type ProgTypeName =
+  | 'socket_filter' | 'kprobe' | 'sched_cls' | 'sched_act' | 'tracepoint' | 'xdp' | 'perf_event' | 'cgroup_skb'
+  | 'cgroup_sock' | 'lwt_in' | 'lwt_out' | 'lwt_xmit' | 'sock_ops' | 'sk_skb' | 'cgroup_device' | 'sk_msg'
+  | 'raw_tracepoint' | 'cgroup_sock_addr' | 'lwt_seg6local' | 'lirc_mode2' | 'sk_reuseport' | 'flow_dissector'
+  | 'cgroup_sysctl' | 'raw_tracepoint_writable' | 'cgroup_sockopt' | 'tracing' | 'struct_ops' | 'ext' | 'lsm'
+  | 'sk_lookup' | 'syscall' | 'netfilter'
 
-export type ProgTypeName = keyof typeof PROG_TYPE_IDS
+/** The uapi number of each program type, from the engine's table. */
+export const PROG_TYPE_IDS = Object.freeze(byName(TABLE.progTypes)) as Readonly<Record<ProgTypeName, number>>
 
 export const PROG_TYPE_NAMES = Object.keys(PROG_TYPE_IDS) as readonly ProgTypeName[]
 

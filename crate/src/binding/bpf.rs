@@ -248,7 +248,6 @@ pub fn bpf_object_describe(bytes: &[u8]) -> Result<ObjectInfo> {
     })
 }
 
-
 #[napi(object)]
 pub struct BpfRunResult {
     pub retval: u32,

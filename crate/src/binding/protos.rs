@@ -8,6 +8,7 @@ use super::guard;
 use crate::bpf::protos::helpers::helpers;
 use crate::bpf::protos::kfuncs::{self, Kfunc, Origin};
 use crate::bpf::protos::policy::{self, CallPolicy, Caps, Site, UserKfunc};
+use crate::bpf::elf::PROG_KINDS;
 use crate::bpf::protos::{self as protos, prog_type_ids};
 
 #[napi(object)]
@@ -76,6 +77,8 @@ pub struct ProtoTable {
     pub seed_kfuncs: Vec<KfuncProto>,
     /// Every kernel kfunc name, described or not.
     pub kernel_kfuncs: Vec<KernelKfuncName>,
+    /// Every program type (bpftool's name, uapi number), unspec excluded.
+    pub prog_types: Vec<NamedValue>,
     pub established_prog_types: Vec<u32>,
     pub arg_types: Vec<NamedValue>,
     pub ret_types: Vec<NamedValue>,
@@ -137,6 +140,7 @@ pub fn proto_table() -> Result<ProtoTable> {
                     sleepable: kfuncs::kernel_kfunc_sleeps(name),
                 })
                 .collect(),
+            prog_types: PROG_KINDS.iter().skip(1).map(|&(kind, name)| NamedValue { name: name.into(), value: kind.prog_type() }).collect(),
             established_prog_types: prog_type_ids(protos::pt::ESTABLISHED),
             arg_types: named(protos::ARG_TYPES),
             ret_types: named(protos::RET_TYPES),

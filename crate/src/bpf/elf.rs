@@ -34,122 +34,97 @@ pub struct Object {
 
 /// The program type a section name selects (libbpf's section table).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
 pub enum ProgKind {
-    Xdp,
-    SchedCls,
-    SchedAct,
-    SocketFilter,
-    Kprobe,
-    Tracepoint,
-    RawTracepoint,
-    Tracing,
-    StructOps,
-    CgroupSkb,
-    Lsm,
-    Syscall,
+    Xdp = 6,
+    SchedCls = 3,
+    SchedAct = 4,
+    SocketFilter = 1,
+    Kprobe = 2,
+    Tracepoint = 5,
+    RawTracepoint = 17,
+    Tracing = 26,
+    StructOps = 27,
+    CgroupSkb = 8,
+    Lsm = 29,
+    Syscall = 31,
     /// A section libbpf does not know: the object opens, the program cannot load.
-    Unknown,
-    PerfEvent,
-    RawTracepointWritable,
-    Ext,
-    LwtIn,
-    LwtOut,
-    LwtXmit,
-    LwtSeg6local,
-    SockOps,
-    SkSkb,
-    SkMsg,
-    LircMode2,
-    FlowDissector,
-    CgroupSock,
-    CgroupSockAddr,
-    CgroupSysctl,
-    CgroupSockopt,
-    CgroupDevice,
-    SkReuseport,
-    SkLookup,
-    Netfilter,
+    Unknown = 0,
+    PerfEvent = 7,
+    RawTracepointWritable = 24,
+    Ext = 28,
+    LwtIn = 10,
+    LwtOut = 11,
+    LwtXmit = 12,
+    LwtSeg6local = 19,
+    SockOps = 13,
+    SkSkb = 14,
+    SkMsg = 16,
+    LircMode2 = 20,
+    FlowDissector = 22,
+    CgroupSock = 9,
+    CgroupSockAddr = 18,
+    CgroupSysctl = 23,
+    CgroupSockopt = 25,
+    CgroupDevice = 15,
+    SkReuseport = 21,
+    SkLookup = 30,
+    Netfilter = 32,
 }
+
+/// Every program type in uapi order (index = `enum bpf_prog_type` number) with the name libbpf
+/// and bpftool give it: the one list of program types the crate and, through the binding, the
+/// TypeScript policy read.
+pub const PROG_KINDS: [(ProgKind, &str); 33] = [
+    (ProgKind::Unknown, "unspec"),
+    (ProgKind::SocketFilter, "socket_filter"),
+    (ProgKind::Kprobe, "kprobe"),
+    (ProgKind::SchedCls, "sched_cls"),
+    (ProgKind::SchedAct, "sched_act"),
+    (ProgKind::Tracepoint, "tracepoint"),
+    (ProgKind::Xdp, "xdp"),
+    (ProgKind::PerfEvent, "perf_event"),
+    (ProgKind::CgroupSkb, "cgroup_skb"),
+    (ProgKind::CgroupSock, "cgroup_sock"),
+    (ProgKind::LwtIn, "lwt_in"),
+    (ProgKind::LwtOut, "lwt_out"),
+    (ProgKind::LwtXmit, "lwt_xmit"),
+    (ProgKind::SockOps, "sock_ops"),
+    (ProgKind::SkSkb, "sk_skb"),
+    (ProgKind::CgroupDevice, "cgroup_device"),
+    (ProgKind::SkMsg, "sk_msg"),
+    (ProgKind::RawTracepoint, "raw_tracepoint"),
+    (ProgKind::CgroupSockAddr, "cgroup_sock_addr"),
+    (ProgKind::LwtSeg6local, "lwt_seg6local"),
+    (ProgKind::LircMode2, "lirc_mode2"),
+    (ProgKind::SkReuseport, "sk_reuseport"),
+    (ProgKind::FlowDissector, "flow_dissector"),
+    (ProgKind::CgroupSysctl, "cgroup_sysctl"),
+    (ProgKind::RawTracepointWritable, "raw_tracepoint_writable"),
+    (ProgKind::CgroupSockopt, "cgroup_sockopt"),
+    (ProgKind::Tracing, "tracing"),
+    (ProgKind::StructOps, "struct_ops"),
+    (ProgKind::Ext, "ext"),
+    (ProgKind::Lsm, "lsm"),
+    (ProgKind::SkLookup, "sk_lookup"),
+    (ProgKind::Syscall, "syscall"),
+    (ProgKind::Netfilter, "netfilter"),
+];
 
 impl ProgKind {
     /// The uapi `enum bpf_prog_type` number (0, BPF_PROG_TYPE_UNSPEC, for `Unknown`).
-    pub fn prog_type(self) -> u32 {
-        use ProgKind::*;
-        match self {
-            Unknown => 0,
-            SocketFilter => 1,
-            Kprobe => 2,
-            SchedCls => 3,
-            SchedAct => 4,
-            Tracepoint => 5,
-            Xdp => 6,
-            PerfEvent => 7,
-            CgroupSkb => 8,
-            CgroupSock => 9,
-            LwtIn => 10,
-            LwtOut => 11,
-            LwtXmit => 12,
-            SockOps => 13,
-            SkSkb => 14,
-            CgroupDevice => 15,
-            SkMsg => 16,
-            RawTracepoint => 17,
-            CgroupSockAddr => 18,
-            LwtSeg6local => 19,
-            LircMode2 => 20,
-            SkReuseport => 21,
-            FlowDissector => 22,
-            CgroupSysctl => 23,
-            RawTracepointWritable => 24,
-            CgroupSockopt => 25,
-            Tracing => 26,
-            StructOps => 27,
-            Ext => 28,
-            Lsm => 29,
-            SkLookup => 30,
-            Syscall => 31,
-            Netfilter => 32,
-        }
+    pub const fn prog_type(self) -> u32 {
+        self as u32
+    }
+
+    /// The kind for a uapi number; None beyond the enum.
+    pub fn from_prog_type(prog_type: u32) -> Option<ProgKind> {
+        PROG_KINDS.get(prog_type as usize).map(|&(k, _)| k)
     }
 
     /// The name bpftool prints for the type.
     pub fn name(self) -> &'static str {
-        use ProgKind::*;
-        match self {
-            Unknown => "unspec",
-            SocketFilter => "socket_filter",
-            Kprobe => "kprobe",
-            SchedCls => "sched_cls",
-            SchedAct => "sched_act",
-            Tracepoint => "tracepoint",
-            Xdp => "xdp",
-            PerfEvent => "perf_event",
-            CgroupSkb => "cgroup_skb",
-            CgroupSock => "cgroup_sock",
-            LwtIn => "lwt_in",
-            LwtOut => "lwt_out",
-            LwtXmit => "lwt_xmit",
-            SockOps => "sock_ops",
-            SkSkb => "sk_skb",
-            CgroupDevice => "cgroup_device",
-            SkMsg => "sk_msg",
-            RawTracepoint => "raw_tracepoint",
-            CgroupSockAddr => "cgroup_sock_addr",
-            LwtSeg6local => "lwt_seg6local",
-            LircMode2 => "lirc_mode2",
-            SkReuseport => "sk_reuseport",
-            FlowDissector => "flow_dissector",
-            CgroupSysctl => "cgroup_sysctl",
-            RawTracepointWritable => "raw_tracepoint_writable",
-            CgroupSockopt => "cgroup_sockopt",
-            Tracing => "tracing",
-            StructOps => "struct_ops",
-            Ext => "ext",
-            Lsm => "lsm",
-            SkLookup => "sk_lookup",
-            Syscall => "syscall",
-            Netfilter => "netfilter",
-        }
+        PROG_KINDS[self as usize].1
     }
 }
 
@@ -1403,5 +1378,22 @@ fn adjust_ringbuf(spec: &mut MapSpec) {
             return;
         }
         mul <<= 1;
+    }
+}
+
+#[cfg(test)]
+mod prog_kind_tests {
+    use super::*;
+
+    #[test]
+    fn prog_kinds_are_listed_at_their_uapi_numbers() {
+        for (i, &(kind, name)) in PROG_KINDS.iter().enumerate() {
+            assert_eq!(kind.prog_type() as usize, i, "{name}");
+            assert_eq!(ProgKind::from_prog_type(i as u32), Some(kind));
+            assert_eq!(kind.name(), name);
+        }
+        assert_eq!(ProgKind::Xdp.prog_type(), 6);
+        assert_eq!(ProgKind::Netfilter.prog_type(), 32);
+        assert_eq!(ProgKind::from_prog_type(PROG_KINDS.len() as u32), None);
     }
 }

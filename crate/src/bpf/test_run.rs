@@ -9,13 +9,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::xdp::XDP_MD_SIZE;
 use super::jit::JitState;
 use super::machine::{Machine, Prog, XdpHost};
 use super::memory::{Memory, Region, RegionKind};
 use crate::errno::{Errno, Result, XdpError};
 use crate::frame::{BuildOptions, XdpBuff};
 use crate::pool::PagePool;
+use crate::xdp::XDP_MD_SIZE;
 
 /// `struct xdp_md` as test_run's ctx_in and ctx_out carry it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

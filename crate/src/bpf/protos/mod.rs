@@ -24,38 +24,44 @@ pub type ProgTypes = u64;
 /// The program types by uapi number, as bit sets.
 pub mod pt {
     use super::ProgTypes;
-    pub const SOCKET_FILTER: ProgTypes = 1 << 1;
-    pub const KPROBE: ProgTypes = 1 << 2;
-    pub const SCHED_CLS: ProgTypes = 1 << 3;
-    pub const SCHED_ACT: ProgTypes = 1 << 4;
-    pub const TRACEPOINT: ProgTypes = 1 << 5;
-    pub const XDP: ProgTypes = 1 << 6;
-    pub const PERF_EVENT: ProgTypes = 1 << 7;
-    pub const CGROUP_SKB: ProgTypes = 1 << 8;
-    pub const CGROUP_SOCK: ProgTypes = 1 << 9;
-    pub const LWT_IN: ProgTypes = 1 << 10;
-    pub const LWT_OUT: ProgTypes = 1 << 11;
-    pub const LWT_XMIT: ProgTypes = 1 << 12;
-    pub const SOCK_OPS: ProgTypes = 1 << 13;
-    pub const SK_SKB: ProgTypes = 1 << 14;
-    pub const CGROUP_DEVICE: ProgTypes = 1 << 15;
-    pub const SK_MSG: ProgTypes = 1 << 16;
-    pub const RAW_TRACEPOINT: ProgTypes = 1 << 17;
-    pub const CGROUP_SOCK_ADDR: ProgTypes = 1 << 18;
-    pub const LWT_SEG6LOCAL: ProgTypes = 1 << 19;
-    pub const LIRC_MODE2: ProgTypes = 1 << 20;
-    pub const SK_REUSEPORT: ProgTypes = 1 << 21;
-    pub const FLOW_DISSECTOR: ProgTypes = 1 << 22;
-    pub const CGROUP_SYSCTL: ProgTypes = 1 << 23;
-    pub const RAW_TRACEPOINT_WRITABLE: ProgTypes = 1 << 24;
-    pub const CGROUP_SOCKOPT: ProgTypes = 1 << 25;
-    pub const TRACING: ProgTypes = 1 << 26;
-    pub const STRUCT_OPS: ProgTypes = 1 << 27;
-    pub const EXT: ProgTypes = 1 << 28;
-    pub const LSM: ProgTypes = 1 << 29;
-    pub const SK_LOOKUP: ProgTypes = 1 << 30;
-    pub const SYSCALL: ProgTypes = 1 << 31;
-    pub const NETFILTER: ProgTypes = 1 << 32;
+    use crate::bpf::elf::ProgKind;
+
+    const fn bit(kind: ProgKind) -> ProgTypes {
+        1 << kind.prog_type()
+    }
+
+    pub const SOCKET_FILTER: ProgTypes = bit(ProgKind::SocketFilter);
+    pub const KPROBE: ProgTypes = bit(ProgKind::Kprobe);
+    pub const SCHED_CLS: ProgTypes = bit(ProgKind::SchedCls);
+    pub const SCHED_ACT: ProgTypes = bit(ProgKind::SchedAct);
+    pub const TRACEPOINT: ProgTypes = bit(ProgKind::Tracepoint);
+    pub const XDP: ProgTypes = bit(ProgKind::Xdp);
+    pub const PERF_EVENT: ProgTypes = bit(ProgKind::PerfEvent);
+    pub const CGROUP_SKB: ProgTypes = bit(ProgKind::CgroupSkb);
+    pub const CGROUP_SOCK: ProgTypes = bit(ProgKind::CgroupSock);
+    pub const LWT_IN: ProgTypes = bit(ProgKind::LwtIn);
+    pub const LWT_OUT: ProgTypes = bit(ProgKind::LwtOut);
+    pub const LWT_XMIT: ProgTypes = bit(ProgKind::LwtXmit);
+    pub const SOCK_OPS: ProgTypes = bit(ProgKind::SockOps);
+    pub const SK_SKB: ProgTypes = bit(ProgKind::SkSkb);
+    pub const CGROUP_DEVICE: ProgTypes = bit(ProgKind::CgroupDevice);
+    pub const SK_MSG: ProgTypes = bit(ProgKind::SkMsg);
+    pub const RAW_TRACEPOINT: ProgTypes = bit(ProgKind::RawTracepoint);
+    pub const CGROUP_SOCK_ADDR: ProgTypes = bit(ProgKind::CgroupSockAddr);
+    pub const LWT_SEG6LOCAL: ProgTypes = bit(ProgKind::LwtSeg6local);
+    pub const LIRC_MODE2: ProgTypes = bit(ProgKind::LircMode2);
+    pub const SK_REUSEPORT: ProgTypes = bit(ProgKind::SkReuseport);
+    pub const FLOW_DISSECTOR: ProgTypes = bit(ProgKind::FlowDissector);
+    pub const CGROUP_SYSCTL: ProgTypes = bit(ProgKind::CgroupSysctl);
+    pub const RAW_TRACEPOINT_WRITABLE: ProgTypes = bit(ProgKind::RawTracepointWritable);
+    pub const CGROUP_SOCKOPT: ProgTypes = bit(ProgKind::CgroupSockopt);
+    pub const TRACING: ProgTypes = bit(ProgKind::Tracing);
+    pub const STRUCT_OPS: ProgTypes = bit(ProgKind::StructOps);
+    pub const EXT: ProgTypes = bit(ProgKind::Ext);
+    pub const LSM: ProgTypes = bit(ProgKind::Lsm);
+    pub const SK_LOOKUP: ProgTypes = bit(ProgKind::SkLookup);
+    pub const SYSCALL: ProgTypes = bit(ProgKind::Syscall);
+    pub const NETFILTER: ProgTypes = bit(ProgKind::Netfilter);
 
     /// The program types whose helper and kfunc sets are established: a 6.18 kernel was asked
     /// about a call to every helper and kfunc from each (attach types: cgroup_sock
@@ -66,9 +72,12 @@ pub mod pt {
     pub const ESTABLISHED: ProgTypes = ((1 << 33) - 2) & !(LIRC_MODE2 | STRUCT_OPS | EXT | LSM);
 }
 
+/// The highest uapi program type number.
+pub const LAST_PROG_TYPE: u32 = crate::bpf::elf::PROG_KINDS.len() as u32 - 1;
+
 /// The set holding one program type (empty for numbers beyond the uapi enum).
 pub fn prog_type_bit(prog_type: u32) -> ProgTypes {
-    if prog_type == 0 || prog_type > 32 {
+    if prog_type == 0 || prog_type > LAST_PROG_TYPE {
         0
     } else {
         1 << prog_type
@@ -77,7 +86,7 @@ pub fn prog_type_bit(prog_type: u32) -> ProgTypes {
 
 /// The uapi numbers in a set, ascending.
 pub fn prog_type_ids(set: ProgTypes) -> Vec<u32> {
-    (1..=32).filter(|&t| set & (1 << t) != 0).collect()
+    (1..=LAST_PROG_TYPE).filter(|&t| set & (1 << t) != 0).collect()
 }
 
 /// Base argument kinds (`enum bpf_arg_type`, 6.18), by value.
