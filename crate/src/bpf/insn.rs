@@ -137,6 +137,8 @@ pub const PSEUDO_KFUNC_CALL: u8 = 2;
 /// Per-frame stack (MAX_BPF_STACK) and call depth (MAX_CALL_FRAMES).
 pub const STACK_SIZE: usize = 512;
 pub const MAX_CALL_FRAMES: usize = 8;
+/// The stack buffer of a run: every frame's.
+pub const STACK_TOTAL: u64 = (STACK_SIZE * MAX_CALL_FRAMES) as u64;
 /// MAX_TAIL_CALL_CNT.
 pub const MAX_TAIL_CALLS: u32 = 33;
 /// BPF_COMPLEXITY_LIMIT_INSNS: the most instructions a program may have.

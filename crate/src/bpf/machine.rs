@@ -145,6 +145,11 @@ impl Default for Prog {
 }
 
 impl Prog {
+    /// Its slots pre-decoded for the interpreter's inner loop, made on first use.
+    pub(crate) fn flat(&self) -> &[super::isa::Flat] {
+        self.jit.flat(self)
+    }
+
     /// Refuses a program that is not XDP where only XDP programs can run: `op` says where
     /// (test_run, attach), `errno` what the caller answers (the kernel: ENOTSUPP for a test_run
     /// it cannot do, EINVAL for a program of the wrong type at attach).

@@ -13,6 +13,7 @@ pub mod disasm;
 pub mod elf;
 pub mod helpers;
 pub mod insn;
+pub mod isa;
 pub mod jit;
 pub mod kfuncs;
 pub mod loader;
