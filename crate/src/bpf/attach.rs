@@ -50,8 +50,6 @@ pub struct BpfXdpProgram {
     /// regions name: built on the first frame, kept for the next.
     parts: Option<(Box<[u8]>, Memory)>,
     ctx_mem: Box<[u8; XDP_MD_SIZE]>,
-    /// The JIT's per-machine state, kept from frame to frame like the stack.
-    jit: Option<Box<crate::bpf::jit::JitState>>,
 }
 
 impl BpfXdpProgram {
@@ -67,7 +65,6 @@ impl BpfXdpProgram {
             devices: Vec::new(),
             parts: None,
             ctx_mem: Box::new([0; XDP_MD_SIZE]),
-            jit: None,
         })
     }
 }
@@ -87,13 +84,11 @@ impl XdpProgram for BpfXdpProgram {
             m.mem.push(Region::of_slice(&mut self.ctx_mem[..], false, RegionKind::Ctx, 0));
         }
         m.xdp = Some(&mut host);
-        m.jit_state = self.jit.take();
         // Nothing reads the instruction count of a frame's run.
         m.count_executed = false;
         m.reset(DEFAULT_BUDGET);
         m.refresh_packet();
         let result = m.run_auto([m.ctx, 0, 0, 0, 0]);
-        self.jit = m.jit_state.take();
         let redirect = std::mem::take(&mut m.redirect);
         self.parts = Some(m.into_parts());
         let action = match result {

@@ -72,6 +72,11 @@ pub struct JitSlot {
     code: OnceCell<Option<(run::JitCode, run::JitCode)>>,
     #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
     code: OnceCell<Option<()>>,
+    /// What the code works on besides its registers, kept between runs (see [`run::JitCtx`]): it
+    /// belongs with the code, and a machine holds only the state of a run. A run takes it and puts
+    /// it back; one that finds it taken (a run inside a run) makes its own.
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    scratch: Cell<Option<Box<run::JitCtx>>>,
 }
 
 impl std::fmt::Debug for JitSlot {
@@ -182,9 +187,4 @@ impl Machine<'_> {
     }
 }
 
-/// The compiler's own per-machine state, kept between runs.
-#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-pub type JitState = run::JitCtx;
-#[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
-pub type JitState = ();
 

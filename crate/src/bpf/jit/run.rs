@@ -17,7 +17,9 @@ pub(super) const ST_BUDGET: u64 = 2;
 const ST_EXIT: u64 = 3;
 const ST_TAIL: u64 = 4;
 
-/// What the code reads and writes besides its registers; r12 points at it.
+/// What the code reads and writes besides its registers; r12 points at it. Kept with the program's
+/// code between runs; what it copied from a machine is keyed by the regions' generation (which no
+/// two Memory states share), so a run on another machine than the last one re-reads it.
 #[repr(C)]
 pub struct JitCtx {
     pub(super) machine: *mut (),
@@ -206,7 +208,7 @@ pub fn run(m: &mut Machine<'_>, args: [u64; 5]) -> Result<u64, VmError> {
     m.tail_calls = 0;
     let prog = m.prog.clone();
     m.depth = 1;
-    let mut st = m.jit_state.take().unwrap_or_else(|| Box::new(JitCtx::new()));
+    let mut st = prog.jit.scratch.take().unwrap_or_else(|| Box::new(JitCtx::new()));
     // One 8-byte access per register: wider copies across the caller's 8-byte stores would
     // miss store-to-load forwarding (see Machine::exec).
     st.regs[0] = 0;
@@ -223,7 +225,7 @@ pub fn run(m: &mut Machine<'_>, args: [u64; 5]) -> Result<u64, VmError> {
     let r = run_regs(m, &mut st, &prog);
     let err = if r.is_err() { st.err.take() } else { None };
     st.machine = std::ptr::null_mut();
-    m.jit_state = Some(st);
+    prog.jit.scratch.set(Some(st));
     m.depth = 0;
     m.prog = prog;
     match r {
@@ -240,7 +242,7 @@ pub fn run_repeat(m: &mut Machine<'_>, args: [u64; 5], repeat: u32, budget: u64,
         ));
     }
     let prog = m.prog.clone();
-    let mut st = m.jit_state.take().unwrap_or_else(|| Box::new(JitCtx::new()));
+    let mut st = prog.jit.scratch.take().unwrap_or_else(|| Box::new(JitCtx::new()));
     let repeat = repeat.max(1);
     let mut r = Ok(0);
     let mut clean = None;
@@ -272,7 +274,7 @@ pub fn run_repeat(m: &mut Machine<'_>, args: [u64; 5], repeat: u32, budget: u64,
     }
     let err = if r.is_err() { st.err.take() } else { None };
     st.machine = std::ptr::null_mut();
-    m.jit_state = Some(st);
+    prog.jit.scratch.set(Some(st));
     m.depth = 0;
     m.prog = prog;
     match r {
