@@ -16,78 +16,51 @@ pub fn alu(op: AluOp, w: Width, dst: u64, src: u64) -> u64 {
     }
 }
 
-#[inline(always)]
-fn alu64(op: AluOp, a: u64, b: u64) -> u64 {
-    match op {
-        AluOp::Add => a.wrapping_add(b),
-        AluOp::Sub => a.wrapping_sub(b),
-        AluOp::Mul => a.wrapping_mul(b),
-        AluOp::Div => a.checked_div(b).unwrap_or(0),
-        AluOp::SDiv => {
-            if b == 0 {
-                0
-            } else {
-                (a as i64).wrapping_div(b as i64) as u64
+/// The ALU at one width: `$u` the register's unsigned view, `$i` its signed one.
+macro_rules! alu_at {
+    ($name:ident, $u:ty, $i:ty) => {
+        #[inline(always)]
+        fn $name(op: AluOp, a: $u, b: $u) -> $u {
+            let mask = <$u>::BITS as $u - 1;
+            match op {
+                AluOp::Add => a.wrapping_add(b),
+                AluOp::Sub => a.wrapping_sub(b),
+                AluOp::Mul => a.wrapping_mul(b),
+                AluOp::Div => a.checked_div(b).unwrap_or(0),
+                AluOp::SDiv => {
+                    if b == 0 {
+                        0
+                    } else {
+                        (a as $i).wrapping_div(b as $i) as $u
+                    }
+                }
+                AluOp::Or => a | b,
+                AluOp::And => a & b,
+                AluOp::Lsh => a << (b & mask),
+                AluOp::Rsh => a >> (b & mask),
+                AluOp::Neg => a.wrapping_neg(),
+                AluOp::Mod => a.checked_rem(b).unwrap_or(a),
+                AluOp::SMod => {
+                    if b == 0 {
+                        a
+                    } else {
+                        (a as $i).wrapping_rem(b as $i) as $u
+                    }
+                }
+                AluOp::Xor => a ^ b,
+                AluOp::Mov => b,
+                AluOp::MovSx8 => b as i8 as $i as $u,
+                AluOp::MovSx16 => b as i16 as $i as $u,
+                // At 32 bits this is a plain move (the decoder never gives it for ALU).
+                AluOp::MovSx32 => b as i32 as $i as $u,
+                AluOp::Arsh => ((a as $i) >> (b & mask)) as $u,
             }
         }
-        AluOp::Or => a | b,
-        AluOp::And => a & b,
-        AluOp::Lsh => a << (b & 63),
-        AluOp::Rsh => a >> (b & 63),
-        AluOp::Neg => a.wrapping_neg(),
-        AluOp::Mod => a.checked_rem(b).unwrap_or(a),
-        AluOp::SMod => {
-            if b == 0 {
-                a
-            } else {
-                (a as i64).wrapping_rem(b as i64) as u64
-            }
-        }
-        AluOp::Xor => a ^ b,
-        AluOp::Mov => b,
-        AluOp::MovSx8 => b as i8 as u64,
-        AluOp::MovSx16 => b as i16 as u64,
-        AluOp::MovSx32 => b as i32 as u64,
-        AluOp::Arsh => ((a as i64) >> (b & 63)) as u64,
-    }
+    };
 }
 
-#[inline(always)]
-fn alu32(op: AluOp, a: u32, b: u32) -> u32 {
-    match op {
-        AluOp::Add => a.wrapping_add(b),
-        AluOp::Sub => a.wrapping_sub(b),
-        AluOp::Mul => a.wrapping_mul(b),
-        AluOp::Div => a.checked_div(b).unwrap_or(0),
-        AluOp::SDiv => {
-            if b == 0 {
-                0
-            } else {
-                (a as i32).wrapping_div(b as i32) as u32
-            }
-        }
-        AluOp::Or => a | b,
-        AluOp::And => a & b,
-        AluOp::Lsh => a << (b & 31),
-        AluOp::Rsh => a >> (b & 31),
-        AluOp::Neg => a.wrapping_neg(),
-        AluOp::Mod => a.checked_rem(b).unwrap_or(a),
-        AluOp::SMod => {
-            if b == 0 {
-                a
-            } else {
-                (a as i32).wrapping_rem(b as i32) as u32
-            }
-        }
-        AluOp::Xor => a ^ b,
-        AluOp::Mov => b,
-        AluOp::MovSx8 => b as i8 as u32,
-        AluOp::MovSx16 => b as i16 as u32,
-        // ALU has no 32-bit sign extension of 32 bits: the decoder gives a plain move.
-        AluOp::MovSx32 => b,
-        AluOp::Arsh => ((a as i32) >> (b & 31)) as u32,
-    }
-}
+alu_at!(alu64, u64, i64);
+alu_at!(alu32, u32, i32);
 
 /// BPF_END on this (little-endian) host: to_le truncates, to_be and bswap swap. None for a width
 /// other than 16, 32 or 64.

@@ -198,6 +198,39 @@ impl Drop for JitCode {
 
 // ---- The driver.
 
+impl JitCtx {
+    /// Frame 1's registers for a run: r1..r5 the arguments, r10 its frame pointer, the rest 0.
+    #[inline(always)]
+    fn enter(&mut self, m: &Machine<'_>, args: &[u64; 5]) {
+        // One 8-byte access per register: wider copies across the caller's 8-byte stores would
+        // miss store-to-load forwarding (see Machine::exec).
+        self.regs[0] = 0;
+        for (k, a) in args.iter().enumerate() {
+            // SAFETY: a read of a live, aligned u64.
+            self.regs[k + 1] = unsafe { std::ptr::read_volatile(a) };
+        }
+        for r in &mut self.regs[6..10] {
+            *r = 0;
+        }
+        self.regs[10] = m.frame_pointer(1);
+    }
+}
+
+/// Ends a run: the state goes back to the program's code, the machine to no frame and the
+/// program it started with, and the outcome becomes the run's result.
+#[inline(always)]
+fn finish(m: &mut Machine<'_>, prog: Rc<Prog>, mut st: Box<JitCtx>, r: Result<u64, ()>) -> Result<u64, VmError> {
+    let err = if r.is_err() { st.err.take() } else { None };
+    st.machine = std::ptr::null_mut();
+    prog.jit.scratch.set(Some(st));
+    m.depth = 0;
+    m.prog = prog;
+    match r {
+        Ok(v) => Ok(v),
+        Err(()) => Err(err.unwrap_or_else(|| VmError::new(Errno::EFAULT, "fault"))),
+    }
+}
+
 pub fn run(m: &mut Machine<'_>, args: [u64; 5]) -> Result<u64, VmError> {
     if m.depth != 0 {
         return Err(VmError::new(
@@ -209,29 +242,11 @@ pub fn run(m: &mut Machine<'_>, args: [u64; 5]) -> Result<u64, VmError> {
     let prog = m.prog.clone();
     m.depth = 1;
     let mut st = prog.jit.scratch.take().unwrap_or_else(|| Box::new(JitCtx::new()));
-    // One 8-byte access per register: wider copies across the caller's 8-byte stores would
-    // miss store-to-load forwarding (see Machine::exec).
-    st.regs[0] = 0;
-    for (k, a) in args.iter().enumerate() {
-        // SAFETY: a read of a live, aligned u64.
-        st.regs[k + 1] = unsafe { std::ptr::read_volatile(a) };
-    }
-    for r in &mut st.regs[6..10] {
-        *r = 0;
-    }
-    st.regs[10] = m.frame_pointer(1);
+    st.enter(m, &args);
     // The outcome comes back in registers (a Result with a VmError in it is returned through
     // memory, and copying it cost a store-forwarding stall per run); an error waits in st.err.
     let r = run_regs(m, &mut st, &prog);
-    let err = if r.is_err() { st.err.take() } else { None };
-    st.machine = std::ptr::null_mut();
-    prog.jit.scratch.set(Some(st));
-    m.depth = 0;
-    m.prog = prog;
-    match r {
-        Ok(v) => Ok(v),
-        Err(()) => Err(err.unwrap_or_else(|| VmError::new(Errno::EFAULT, "fault"))),
-    }
+    finish(m, prog, st, r)
 }
 
 pub fn run_repeat(m: &mut Machine<'_>, args: [u64; 5], repeat: u32, budget: u64, refreshed: &mut Option<u64>) -> Result<u64, VmError> {
@@ -254,15 +269,7 @@ pub fn run_repeat(m: &mut Machine<'_>, args: [u64; 5], repeat: u32, budget: u64,
             *refreshed = Some(m.mem.generation());
         }
         m.depth = 1;
-        st.regs[0] = 0;
-        for (k, a) in args.iter().enumerate() {
-            // SAFETY: a read of a live, aligned u64 (see run).
-            st.regs[k + 1] = unsafe { std::ptr::read_volatile(a) };
-        }
-        for r in &mut st.regs[6..10] {
-            *r = 0;
-        }
-        st.regs[10] = m.frame_pointer(1);
+        st.enter(m, &args);
         r = run_regs(m, &mut st, &prog);
         // A tail call left m.prog at the program it called.
         if !Rc::ptr_eq(&m.prog, &prog) {
@@ -272,15 +279,7 @@ pub fn run_repeat(m: &mut Machine<'_>, args: [u64; 5], repeat: u32, budget: u64,
             break;
         }
     }
-    let err = if r.is_err() { st.err.take() } else { None };
-    st.machine = std::ptr::null_mut();
-    prog.jit.scratch.set(Some(st));
-    m.depth = 0;
-    m.prog = prog;
-    match r {
-        Ok(v) => Ok(v),
-        Err(()) => Err(err.unwrap_or_else(|| VmError::new(Errno::EFAULT, "fault"))),
-    }
+    finish(m, prog, st, r)
 }
 
 /// Runs m.prog (and what it tail-calls) with the registers in `st.regs`.
