@@ -99,7 +99,7 @@ impl Machine<'_> {
 
         loop {
             let insns: &[Insn] = &prog.insns;
-            let flat: &[Flat] = prog.flat();
+            let (ops, flat) = prog.decoded();
             let (next_prog, next_pc): (Rc<Prog>, usize) = loop {
                 // The straight-line instructions run in `fast`, which stops before anything else
                 // (and before faults, the budget's end or a fetch outside the program), so that the
@@ -139,7 +139,7 @@ impl Machine<'_> {
                 }
                 left -= 1;
 
-                let op = decode(insns, cur);
+                let op = ops[cur];
                 let operand = |reg: &[u64; 16], o: Operand| match o {
                     Operand::Imm(imm) => imm as i64 as u64,
                     Operand::Reg(r) => reg[usize::from(r)],
@@ -508,7 +508,7 @@ fn fast(reg: &mut [u64; 16], code: &[Flat], st: &mut Fast, stack_lo: u64, hot: H
                         next
                     })*
                     $(Kind::$en => {
-                        // A width the kernel has no swap for stays a Kind::Other.
+                        // Never None: only widths 16, 32 and 64 have a kind of their own.
                         reg[dst] = match sem::end(ByteOrder::$eo, $eb, reg[dst]) {
                             Some(v) => v,
                             None => break,
