@@ -1,6 +1,7 @@
 //! The BPF engine: load clang-built objects ([`elf`], [`btf`], CO-RE relocations in [`core`]), assemble and disassemble the
-//! bpf_conformance text dialect ([`asm`], [`disasm`]), check instruction encodings ([`validate`]),
-//! and run programs ([`vm`]) over typed memory ([`memory`]) with maps ([`maps`]), helpers
+//! bpf_conformance text dialect ([`asm`], [`disasm`]), decode instructions into one model with their
+//! control-flow graph and semantics ([`isa`]), check instruction encodings ([`validate`]),
+//! and run programs ([`vm`], [`jit`]) over typed memory ([`memory`]) with maps ([`maps`]), helpers
 //! ([`helpers`]), kfuncs ([`kfuncs`]) and BPF_PROG_TEST_RUN ([`test_run`]).
 
 pub mod asm;
