@@ -18,11 +18,11 @@ impl Insn {
     }
     #[inline(always)]
     pub const fn dst(&self) -> u8 {
-        self.regs & 0xf
+        dst_of(self.regs)
     }
     #[inline(always)]
     pub const fn src(&self) -> u8 {
-        self.regs >> 4
+        src_of(self.regs)
     }
     #[inline(always)]
     pub const fn class(&self) -> u8 {
@@ -40,6 +40,18 @@ impl Insn {
     pub const fn is_lddw(&self) -> bool {
         self.code == LD | DW | IMM
     }
+}
+
+/// dst_reg of a `regs` byte.
+#[inline(always)]
+pub const fn dst_of(regs: u8) -> u8 {
+    regs & 0xf
+}
+
+/// src_reg of a `regs` byte.
+#[inline(always)]
+pub const fn src_of(regs: u8) -> u8 {
+    regs >> 4
 }
 
 /// Decodes a byte stream; a length that is not a multiple of 8 is refused with the byte count.

@@ -145,9 +145,9 @@ impl Default for Prog {
 }
 
 impl Prog {
-    /// Its slots decoded for the interpreter (ops, and the inner loop's form), made on first use.
-    pub(crate) fn decoded(&self) -> (&[super::isa::Op], &[super::isa::Flat]) {
-        self.jit.decoded(self)
+    /// Its slots pre-decoded for the interpreter, made on first use.
+    pub(crate) fn flat(&self) -> &[super::isa::Flat] {
+        self.jit.flat(self)
     }
 
     /// Refuses a program that is not XDP where only XDP programs can run: `op` says where

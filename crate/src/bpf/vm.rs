@@ -99,7 +99,7 @@ impl Machine<'_> {
 
         loop {
             let insns: &[Insn] = &prog.insns;
-            let (ops, flat) = prog.decoded();
+            let flat: &[Flat] = prog.flat();
             let (next_prog, next_pc): (Rc<Prog>, usize) = loop {
                 // The straight-line instructions run in `fast`, which stops before anything else
                 // (and before faults, the budget's end or a fetch outside the program), so that the
@@ -139,7 +139,8 @@ impl Machine<'_> {
                 }
                 left -= 1;
 
-                let op = ops[cur];
+                // Rebuilt from the pre-decoded slot where it says enough; decoded otherwise.
+                let op = flat[cur].op().unwrap_or_else(|| decode(insns, cur));
                 let operand = |reg: &[u64; 16], o: Operand| match o {
                     Operand::Imm(imm) => imm as i64 as u64,
                     Operand::Reg(r) => reg[usize::from(r)],
@@ -538,7 +539,7 @@ fn fast(reg: &mut [u64; 16], code: &[Flat], st: &mut Fast, stack_lo: u64, hot: H
                         *st = Fast { pc: next, cur: pc, left: left - 1 };
                         return true;
                     }
-                    Kind::Exit | Kind::Other => break,
+                    Kind::Exit | Kind::CallHelper | Kind::Other => break,
                 }
             };
         }

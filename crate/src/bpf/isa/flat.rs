@@ -1,7 +1,7 @@
 //! [`Flat`]: the interpreter's pre-decoded form of [`Op`]s, and the table of its kinds.
 
-use super::op::{AluOp, ByteOrder, Cond, Op, Operand, Size, Width};
-use super::super::insn::Insn;
+use super::op::{decode, AluOp, ByteOrder, Callee, Cond, Op, Operand, Size, Width};
+use super::super::insn::{dst_of, src_of, Insn};
 
 /// Calls `$cb! { alu: [...], end: [...], jump: [...], load: [...], store: [...] }` with every
 /// [`Kind`] that stands for one [`Op`] form: its name and the op's fields (`K`/`X`: the operand is
@@ -68,6 +68,15 @@ macro_rules! operand_pat {
     };
 }
 
+macro_rules! operand_of {
+    (K, $src:expr, $imm:expr) => {
+        Operand::Imm($imm)
+    };
+    (X, $src:expr, $imm:expr) => {
+        Operand::Reg($src)
+    };
+}
+
 macro_rules! define_kind {
     (
         alu: [$(($an:ident, $aop:ident, $aw:ident, $as:ident)),* $(,)?],
@@ -88,6 +97,8 @@ macro_rules! define_kind {
             /// The first half of an lddw; the upper 32 bits are the next slot's imm.
             Lddw,
             Exit,
+            /// A helper call: the general loop's most common instruction.
+            CallHelper,
             Other,
         }
 
@@ -103,8 +114,30 @@ macro_rules! define_kind {
                     Op::Ja { long: true, .. } => Kind::JaLong,
                     Op::Lddw { .. } => Kind::Lddw,
                     Op::Exit => Kind::Exit,
+                    Op::Call(Callee::Helper(_)) => Kind::CallHelper,
                     _ => Kind::Other,
                 }
+            }
+        }
+
+        impl Flat {
+            /// The op again, without decoding, for every kind but `Other` (and `Lddw`, whose
+            /// value is in two slots).
+            #[inline(always)]
+            pub fn op(&self) -> Option<Op> {
+                let (dst, src, off, imm) = (self.dst(), self.src(), self.off, self.imm);
+                Some(match self.kind {
+                    $(Kind::$an => Op::Alu { op: AluOp::$aop, w: Width::$aw, dst, src: operand_of!($as, src, imm) },)*
+                    $(Kind::$en => Op::End { order: ByteOrder::$eo, bits: $eb, dst },)*
+                    $(Kind::$jn => Op::Jump { cond: Cond::$jc, w: Width::$jw, dst, src: operand_of!($js, src, imm), off },)*
+                    $(Kind::$ln => Op::Load { size: Size::$lsz, sx: $lsx, dst, src, off },)*
+                    $(Kind::$sn => Op::Store { size: Size::$ssz, dst, off, val: operand_of!($ss, src, imm) },)*
+                    Kind::Ja => Op::Ja { off: i32::from(off), long: false },
+                    Kind::JaLong => Op::Ja { off: imm, long: true },
+                    Kind::Exit => Op::Exit,
+                    Kind::CallHelper => Op::Call(Callee::Helper(imm)),
+                    Kind::Lddw | Kind::Other => return None,
+                })
             }
         }
     };
@@ -125,16 +158,21 @@ pub struct Flat {
 }
 
 impl Flat {
-    /// Every slot of a program from its instructions and their ops ([`super::decode_all`]).
-    pub fn program(insns: &[Insn], ops: &[Op]) -> Box<[Flat]> {
-        insns.iter().zip(ops).map(|(i, op)| Flat { kind: Kind::of(op), regs: i.regs, off: i.off, imm: i.imm }).collect()
+    /// Every slot of a program (an lddw's second half too, for a jump that lands there).
+    pub fn program(insns: &[Insn]) -> Box<[Flat]> {
+        (0..insns.len())
+            .map(|pc| {
+                let i = insns[pc];
+                Flat { kind: Kind::of(&decode(insns, pc)), regs: i.regs, off: i.off, imm: i.imm }
+            })
+            .collect()
     }
     #[inline(always)]
     pub const fn dst(&self) -> u8 {
-        self.regs & 0xf
+        dst_of(self.regs)
     }
     #[inline(always)]
     pub const fn src(&self) -> u8 {
-        self.regs >> 4
+        src_of(self.regs)
     }
 }

@@ -35,7 +35,7 @@
 use std::cell::{Cell, OnceCell};
 use std::sync::OnceLock;
 
-use super::isa::{decode_all, Flat, Op};
+use super::isa::Flat;
 use super::machine::{Machine, VmError};
 
 // The phases: which programs compile and what a block's lookups name (analysis), how the body is
@@ -66,7 +66,7 @@ pub const fn supported() -> bool {
 pub struct JitSlot {
     /// Set to keep this program in the interpreter (the `jit: false` load option).
     pub disabled: Cell<bool>,
-    decoded: OnceCell<(Box<[Op]>, Box<[Flat]>)>,
+    flat: OnceCell<Box<[Flat]>>,
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
     /// (counting basic blocks for `executed`, not counting).
     code: OnceCell<Option<(run::JitCode, run::JitCode)>>,
@@ -90,15 +90,9 @@ impl std::fmt::Debug for JitSlot {
 }
 
 impl JitSlot {
-    /// The program's slots decoded for the interpreter: every slot's op, and the inner loop's form
-    /// of them ([`Flat::program`]).
-    pub(crate) fn decoded(&self, prog: &super::machine::Prog) -> (&[Op], &[Flat]) {
-        let (ops, flat) = self.decoded.get_or_init(|| {
-            let ops = decode_all(&prog.insns);
-            let flat = Flat::program(&prog.insns, &ops);
-            (ops.into_boxed_slice(), flat)
-        });
-        (ops, flat)
+    /// The program's slots pre-decoded for the interpreter ([`Flat::program`]).
+    pub(crate) fn flat(&self, prog: &super::machine::Prog) -> &[Flat] {
+        self.flat.get_or_init(|| Flat::program(&prog.insns))
     }
 
     /// Whether the program has (or now gets) compiled code.

@@ -216,6 +216,12 @@ impl JitCtx {
     }
 }
 
+/// The program's run state, taken for a run (see [`super::JitSlot`]).
+#[inline(always)]
+fn scratch(prog: &Prog) -> Box<JitCtx> {
+    prog.jit.scratch.take().unwrap_or_else(|| Box::new(JitCtx::new()))
+}
+
 /// Ends a run: the state goes back to the program's code, the machine to no frame and the
 /// program it started with, and the outcome becomes the run's result.
 #[inline(always)]
@@ -241,7 +247,7 @@ pub fn run(m: &mut Machine<'_>, args: [u64; 5]) -> Result<u64, VmError> {
     m.tail_calls = 0;
     let prog = m.prog.clone();
     m.depth = 1;
-    let mut st = prog.jit.scratch.take().unwrap_or_else(|| Box::new(JitCtx::new()));
+    let mut st = scratch(&prog);
     st.enter(m, &args);
     // The outcome comes back in registers (a Result with a VmError in it is returned through
     // memory, and copying it cost a store-forwarding stall per run); an error waits in st.err.
@@ -257,7 +263,7 @@ pub fn run_repeat(m: &mut Machine<'_>, args: [u64; 5], repeat: u32, budget: u64,
         ));
     }
     let prog = m.prog.clone();
-    let mut st = prog.jit.scratch.take().unwrap_or_else(|| Box::new(JitCtx::new()));
+    let mut st = scratch(&prog);
     let repeat = repeat.max(1);
     let mut r = Ok(0);
     let mut clean = None;
