@@ -539,7 +539,7 @@ fn fast(reg: &mut [u64; 16], code: &[Flat], st: &mut Fast, stack_lo: u64, hot: H
                         *st = Fast { pc: next, cur: pc, left: left - 1 };
                         return true;
                     }
-                    Kind::Exit | Kind::CallHelper | Kind::Other => break,
+                    Kind::Exit | Kind::CallHelper | Kind::CallLocal | Kind::Other => break,
                 }
             };
         }

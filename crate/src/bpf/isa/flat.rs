@@ -97,8 +97,9 @@ macro_rules! define_kind {
             /// The first half of an lddw; the upper 32 bits are the next slot's imm.
             Lddw,
             Exit,
-            /// A helper call: the general loop's most common instruction.
+            /// Helper and bpf-to-bpf calls: the general loop's most common instructions.
             CallHelper,
+            CallLocal,
             Other,
         }
 
@@ -115,6 +116,7 @@ macro_rules! define_kind {
                     Op::Lddw { .. } => Kind::Lddw,
                     Op::Exit => Kind::Exit,
                     Op::Call(Callee::Helper(_)) => Kind::CallHelper,
+                    Op::Call(Callee::Local(_)) => Kind::CallLocal,
                     _ => Kind::Other,
                 }
             }
@@ -136,6 +138,7 @@ macro_rules! define_kind {
                     Kind::JaLong => Op::Ja { off: imm, long: true },
                     Kind::Exit => Op::Exit,
                     Kind::CallHelper => Op::Call(Callee::Helper(imm)),
+                    Kind::CallLocal => Op::Call(Callee::Local(imm)),
                     Kind::Lddw | Kind::Other => return None,
                 })
             }
