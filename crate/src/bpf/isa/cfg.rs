@@ -61,7 +61,8 @@ impl Cfg {
         starts.sort_unstable();
         starts.dedup();
         if n > 0 {
-            cfg.subprogs = starts.iter().enumerate().map(|(i, &start)| Subprog { start, end: starts.get(i + 1).copied().unwrap_or(n) }).collect();
+            cfg.subprogs =
+                starts.iter().enumerate().map(|(i, &start)| Subprog { start, end: starts.get(i + 1).copied().unwrap_or(n) }).collect();
         }
 
         for &s in &starts {

@@ -1,7 +1,7 @@
 //! [`Flat`]: the interpreter's pre-decoded form of [`Op`]s, and the table of its kinds.
 
-use super::op::{decode, AluOp, ByteOrder, Callee, Cond, Op, Operand, Size, Width};
 use super::super::insn::{dst_of, src_of, Insn};
+use super::op::{decode, AluOp, ByteOrder, Callee, Cond, Op, Operand, Size, Width};
 
 /// Calls `$cb! { alu: [...], end: [...], jump: [...], load: [...], store: [...] }` with every
 /// [`Kind`] that stands for one [`Op`] form: its name and the op's fields (`K`/`X`: the operand is

@@ -99,7 +99,10 @@ impl Size {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AtomicOp {
     /// add, or, and, xor (`op` is one of those), writing the old value to src with `fetch`.
-    Rmw { op: AluOp, fetch: bool },
+    Rmw {
+        op: AluOp,
+        fetch: bool,
+    },
     Xchg,
     Cmpxchg,
     /// BPF_LOAD_ACQ and BPF_STORE_REL (cpu v4 in later kernels): printed, never run here.
@@ -195,35 +198,88 @@ pub enum LegacyMode {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Op {
     /// dst = dst op src (at `w` bits; 32-bit results are zero-extended). Neg and the moves ignore dst's value.
-    Alu { op: AluOp, w: Width, dst: Reg, src: Operand },
+    Alu {
+        op: AluOp,
+        w: Width,
+        dst: Reg,
+        src: Operand,
+    },
     /// dst = dst in `order`, `bits` wide (16, 32 or 64; anything else is a fault to run).
-    End { order: ByteOrder, bits: i32, dst: Reg },
+    End {
+        order: ByteOrder,
+        bits: i32,
+        dst: Reg,
+    },
     /// dst = *(size *)(src + off), sign-extended with `sx` (BPF_MEMSX).
-    Load { size: Size, sx: bool, dst: Reg, src: Reg, off: i16 },
+    Load {
+        size: Size,
+        sx: bool,
+        dst: Reg,
+        src: Reg,
+        off: i16,
+    },
     /// *(size *)(dst + off) = val (BPF_ST with an immediate, BPF_STX with a register).
-    Store { size: Size, dst: Reg, off: i16, val: Operand },
+    Store {
+        size: Size,
+        dst: Reg,
+        off: i16,
+        val: Operand,
+    },
     /// A read-modify-write of *(size *)(dst + off) with src (sizes other than W and DW do not run).
-    Atomic { size: Size, op: AtomicOp, dst: Reg, src: Reg, off: i16 },
+    Atomic {
+        size: Size,
+        op: AtomicOp,
+        dst: Reg,
+        src: Reg,
+        off: i16,
+    },
     /// goto +off: BPF_JMP's from `off`, BPF_JMP32's (`long`, gotol) from imm.
-    Ja { off: i32, long: bool },
+    Ja {
+        off: i32,
+        long: bool,
+    },
     /// if dst cond src goto +off, comparing `w` bits.
-    Jump { cond: Cond, w: Width, dst: Reg, src: Operand, off: i16 },
+    Jump {
+        cond: Cond,
+        w: Width,
+        dst: Reg,
+        src: Operand,
+        off: i16,
+    },
     Call(Callee),
     /// callx (uBPF, bpf_conformance): the helper id is in dst.
-    Callx { dst: Reg },
+    Callx {
+        dst: Reg,
+    },
     Exit,
     /// dst = imm, the 64-bit value of both halves; `pseudo` (src_reg) says what it is.
-    Lddw { dst: Reg, pseudo: Pseudo, imm: u64 },
+    Lddw {
+        dst: Reg,
+        pseudo: Pseudo,
+        imm: u64,
+    },
     /// An lddw with no second half: the program ends after it.
-    TruncatedLddw { dst: Reg, pseudo: Pseudo },
+    TruncatedLddw {
+        dst: Reg,
+        pseudo: Pseudo,
+    },
     /// BPF_LD_[ABS|IND]: legacy packet access, which XDP programs do not have (and which has no DW form).
-    Legacy { mode: LegacyMode, size: Size, src: Reg, imm: i32 },
+    Legacy {
+        mode: LegacyMode,
+        size: Size,
+        src: Reg,
+        imm: i32,
+    },
     /// The kernel's may_goto (BPF_JCOND): printed, never run here.
-    MayGoto { off: i16 },
+    MayGoto {
+        off: i16,
+    },
     /// The verifier's internal speculation barrier (BPF_ST | BPF_NOSPEC): printed, never run here.
     Nospec,
     /// An opcode the ISA does not define.
-    Unknown { code: u8 },
+    Unknown {
+        code: u8,
+    },
 }
 
 /// Decodes the instruction at `pc` (an lddw takes its upper half from `pc + 1`).

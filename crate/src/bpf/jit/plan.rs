@@ -60,8 +60,8 @@ pub(super) fn plan(cfg: &Cfg, a: &mut Asm) -> Vec<Step> {
     let mut pc = 0;
     while pc < n {
         let e0 = block_end(pc);
-        let bounds_test = pc > 0
-            && matches!(cfg.ops[pc - 1], Op::Jump { cond: Cond::Gt | Cond::Ge | Cond::Lt | Cond::Le, src: Operand::Reg(_), .. });
+        let bounds_test =
+            pc > 0 && matches!(cfg.ops[pc - 1], Op::Jump { cond: Cond::Gt | Cond::Ge | Cond::Lt | Cond::Le, src: Operand::Reg(_), .. });
         // The trace: blocks (start, end, whether its closing `ja` is followed).
         let mut trace: Vec<(usize, usize, bool)> = Vec::new();
         if bounds_test {
@@ -186,4 +186,3 @@ pub(super) fn plan(cfg: &Cfg, a: &mut Asm) -> Vec<Step> {
     }
     steps
 }
-

@@ -239,10 +239,7 @@ fn finish(m: &mut Machine<'_>, prog: Rc<Prog>, mut st: Box<JitCtx>, r: Result<u6
 
 pub fn run(m: &mut Machine<'_>, args: [u64; 5]) -> Result<u64, VmError> {
     if m.depth != 0 {
-        return Err(VmError::new(
-            Errno::EBUSY,
-            format!("run() inside a run ({} frames in use): a helper calls back with call()", m.depth),
-        ));
+        return Err(VmError::new(Errno::EBUSY, format!("run() inside a run ({} frames in use): a helper calls back with call()", m.depth)));
     }
     m.tail_calls = 0;
     let prog = m.prog.clone();
@@ -257,10 +254,7 @@ pub fn run(m: &mut Machine<'_>, args: [u64; 5]) -> Result<u64, VmError> {
 
 pub fn run_repeat(m: &mut Machine<'_>, args: [u64; 5], repeat: u32, budget: u64, refreshed: &mut Option<u64>) -> Result<u64, VmError> {
     if m.depth != 0 {
-        return Err(VmError::new(
-            Errno::EBUSY,
-            format!("run() inside a run ({} frames in use): a helper calls back with call()", m.depth),
-        ));
+        return Err(VmError::new(Errno::EBUSY, format!("run() inside a run ({} frames in use): a helper calls back with call()", m.depth)));
     }
     let prog = m.prog.clone();
     let mut st = scratch(&prog);
@@ -376,7 +370,6 @@ fn run_regs(m: &mut Machine<'_>, st: &mut JitCtx, first: &Rc<Prog>) -> Result<u6
 unsafe fn machine<'m>(c: &JitCtx) -> &'m mut Machine<'static> {
     &mut *(c.machine as *mut Machine<'static>)
 }
-
 
 /// A load the inline checks did not place. `info`: size in bits 0..8, sign-extending in bit 8,
 /// pc from bit 16.
@@ -513,4 +506,3 @@ pub(super) unsafe extern "C" fn map_lookup(map: *const Map, key: *const u8, c: *
     let key = std::slice::from_raw_parts(key, map.def().key_size as usize);
     map.lookup(key, (*c).cpu as u32).unwrap_or(0)
 }
-
