@@ -17,8 +17,6 @@ pub struct XdpRunner {
     /// regions name: built on the first frame, kept for the next.
     parts: Option<(Box<[u8]>, Memory)>,
     ctx_mem: Box<[u8; XDP_MD_SIZE]>,
-    /// The JIT's per-machine state, kept from frame to frame like the stack.
-    jit: Option<Box<crate::bpf::jit::JitState>>,
 }
 
 impl XdpRunner {
@@ -26,7 +24,7 @@ impl XdpRunner {
     /// `bpf_prog_get_type_dev(fd, BPF_PROG_TYPE_XDP)` refuses it.
     pub fn new(prog: Rc<Prog>) -> Result<XdpRunner> {
         prog.check_xdp(crate::errno::Errno::EINVAL, "dev_xdp_attach", "only XDP programs attach to a device's XDP hook")?;
-        Ok(XdpRunner { prog, cpu: 0, parts: None, ctx_mem: Box::new([0; XDP_MD_SIZE]), jit: None })
+        Ok(XdpRunner { prog, cpu: 0, parts: None, ctx_mem: Box::new([0; XDP_MD_SIZE]) })
     }
 
     /// `xdp.frags`: the program accepts multi-buffer frames.
@@ -45,13 +43,11 @@ impl XdpRunner {
             m.mem.push(Region::of_slice(&mut self.ctx_mem[..], false, RegionKind::Ctx, 0));
         }
         m.xdp = Some(host);
-        m.jit_state = self.jit.take();
         // Nothing reads the instruction count of a frame's run.
         m.count_executed = false;
         m.reset(DEFAULT_BUDGET);
         m.refresh_packet();
         let result = m.run_auto([m.ctx, 0, 0, 0, 0]);
-        self.jit = m.jit_state.take();
         let redirect = std::mem::take(&mut m.redirect);
         self.parts = Some(m.into_parts());
         (result, redirect)

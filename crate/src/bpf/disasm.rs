@@ -4,6 +4,7 @@
 
 use super::asm::{assemble_line, raw_word_of};
 use super::insn::*;
+use super::isa::{decode, AluOp, AtomicOp, ByteOrder, Callee, Cond, LegacyMode, Op, Operand, Pseudo, Size, Width};
 use std::fmt::Write;
 
 /// The program in the assembler's dialect, one line per instruction (one for an `lddw` pair), jump
@@ -15,7 +16,8 @@ pub fn disassemble(insns: &[Insn]) -> String {
     let mut pc = 0;
     while pc < insns.len() {
         let insn = insns[pc];
-        if let Some(text) = insns.get(pc + 1).and_then(|next| lddw_text(&insn, next)) {
+        let op = decode(insns, pc);
+        if let Some(text) = lddw_text(&insn, op, insns.get(pc + 1)) {
             out.push_str(&text);
             out.push('\n');
             pc += 2;
@@ -23,7 +25,7 @@ pub fn disassemble(insns: &[Insn]) -> String {
         }
         // The text is only kept if it encodes back to the same bits: that one check covers every
         // reserved field and out-of-range value without a validity table of its own.
-        match dialect_text(&insn) {
+        match dialect_text(&insn, op) {
             Some(text) if assemble_line(&text).as_deref() == Some(&[insn]) => out.push_str(&text),
             _ => {
                 let _ = write!(out, ".raw {:#018x}", raw_word_of(&insn));
@@ -35,15 +37,13 @@ pub fn disassemble(insns: &[Insn]) -> String {
     out
 }
 
-fn lddw_text(insn: &Insn, next: &Insn) -> Option<String> {
-    if !insn.is_lddw() || insn.src() != 0 || insn.off != 0 || insn.dst() > 10 || *next != Insn::new(0, 0, 0, 0, next.imm) {
+fn lddw_text(insn: &Insn, op: Op, next: Option<&Insn>) -> Option<String> {
+    let Op::Lddw { dst, pseudo: Pseudo::Imm, imm } = op else { return None };
+    let next = next?;
+    if insn.off != 0 || dst > 10 || *next != Insn::new(0, 0, 0, 0, next.imm) {
         return None;
     }
-    Some(format!("lddw %r{}, {:#x}", insn.dst(), wide_imm(insn, Some(next))))
-}
-
-fn wide_imm(insn: &Insn, next: Option<&Insn>) -> u64 {
-    (next.map_or(0, |n| n.imm as u32 as u64) << 32) | insn.imm as u32 as u64
+    Some(format!("lddw %r{dst}, {imm:#x}"))
 }
 
 /// Small values in decimal, the rest as their 32-bit pattern in hex (the assembler takes both).
@@ -55,85 +55,101 @@ fn imm_text(v: i32) -> String {
     }
 }
 
-fn size_suffix(code: u8) -> &'static str {
-    match code & 0x18 {
-        W => "w",
-        H => "h",
-        B => "b",
-        _ => "dw",
+fn size_suffix(size: Size) -> &'static str {
+    match size {
+        Size::W => "w",
+        Size::H => "h",
+        Size::B => "b",
+        Size::DW => "dw",
     }
 }
 
-const ALU_NAMES: [&str; 16] = ["add", "sub", "mul", "div", "or", "and", "lsh", "rsh", "neg", "mod", "xor", "mov", "arsh", "end", "", ""];
-const JMP_NAMES: [&str; 16] =
-    ["ja", "jeq", "jgt", "jge", "jset", "jne", "jsgt", "jsge", "call", "exit", "jlt", "jle", "jslt", "jsle", "", ""];
+/// The dialect's name of an ALU or atomic operation.
+fn alu_name(op: AluOp) -> &'static str {
+    match op {
+        AluOp::Add => "add",
+        AluOp::Sub => "sub",
+        AluOp::Mul => "mul",
+        AluOp::Div => "div",
+        AluOp::SDiv => "sdiv",
+        AluOp::Or => "or",
+        AluOp::And => "and",
+        AluOp::Lsh => "lsh",
+        AluOp::Rsh => "rsh",
+        AluOp::Neg => "neg",
+        AluOp::Mod => "mod",
+        AluOp::SMod => "smod",
+        AluOp::Xor => "xor",
+        AluOp::Mov | AluOp::MovSx8 | AluOp::MovSx16 | AluOp::MovSx32 => "mov",
+        AluOp::Arsh => "arsh",
+    }
+}
+
+fn cond_name(c: Cond) -> &'static str {
+    match c {
+        Cond::Eq => "jeq",
+        Cond::Gt => "jgt",
+        Cond::Ge => "jge",
+        Cond::Set => "jset",
+        Cond::Ne => "jne",
+        Cond::Sgt => "jsgt",
+        Cond::Sge => "jsge",
+        Cond::Lt => "jlt",
+        Cond::Le => "jle",
+        Cond::Slt => "jslt",
+        Cond::Sle => "jsle",
+    }
+}
 
 /// A candidate spelling; [`disassemble`] keeps it only if it assembles back to `insn`.
-fn dialect_text(insn: &Insn) -> Option<String> {
-    let (d, s, off, imm) = (insn.dst(), insn.src(), insn.off, insn.imm);
-    let op = insn.code & 0xf0;
-    let x = insn.code & X != 0;
-    let mem = |r: u8| format!("[%r{r}{off:+}]");
-    Some(match insn.class() {
-        ALU | ALU64 => {
-            let w = if insn.class() == ALU { "32" } else { "" };
-            match op {
-                END if insn.class() == ALU64 => format!("bswap{imm} %r{d}"),
-                END => format!("{}{imm} %r{d}", if x { "be" } else { "le" }),
-                NEG => format!("neg{w} %r{d}"),
-                MOV if x && off != 0 => format!("movsx{off}{} %r{d}, %r{s}", if w.is_empty() { "64" } else { "32" }),
-                _ => {
-                    let name = match (op, off) {
-                        (DIV, 1) => "sdiv",
-                        (MOD, 1) => "smod",
-                        _ => ALU_NAMES[usize::from(op >> 4)],
-                    };
-                    let src = if x { format!("%r{s}") } else { imm_text(imm) };
-                    format!("{name}{w} %r{d}, {src}")
-                }
-            }
+fn dialect_text(insn: &Insn, op: Op) -> Option<String> {
+    let mem = |r: u8, off: i16| format!("[%r{r}{off:+}]");
+    let operand = |o: Operand| match o {
+        Operand::Reg(r) => format!("%r{r}"),
+        Operand::Imm(imm) => imm_text(imm),
+    };
+    let w32 = |w: Width| if w == Width::W32 { "32" } else { "" };
+    Some(match op {
+        Op::Alu { op: AluOp::Neg, w, dst, .. } => format!("neg{} %r{dst}", w32(w)),
+        Op::Alu { op: AluOp::MovSx8 | AluOp::MovSx16 | AluOp::MovSx32, w, dst, src } => {
+            let to = if w == Width::W64 { "64" } else { "32" };
+            format!("movsx{}{to} %r{dst}, {}", insn.off, operand(src))
         }
-        JMP | JMP32 => {
-            let w = if insn.class() == JMP32 { "32" } else { "" };
-            match insn.code {
-                0x05 => format!("ja {off:+}"),
-                0x06 => format!("ja32 {imm:+}"),
-                0x95 => "exit".into(),
-                0x8d => format!("callx %r{d}"),
-                0x85 => match s {
-                    PSEUDO_CALL => format!("call local {imm:+}"),
-                    PSEUDO_KFUNC_CALL => format!("call kfunc {imm}"),
-                    _ => format!("call {imm}"),
-                },
-                _ => {
-                    let src = if x { format!("%r{s}") } else { imm_text(imm) };
-                    format!("{}{w} %r{d}, {src}, {off:+}", JMP_NAMES[usize::from(op >> 4)])
-                }
-            }
-        }
-        LDX => {
-            let sx = if insn.code & 0xe0 == MEMSX { "s" } else { "" };
-            format!("ldx{sx}{} %r{d}, {}", size_suffix(insn.code), mem(s))
-        }
-        ST => format!("st{} {}, {}", size_suffix(insn.code), mem(d), imm_text(imm)),
-        STX if insn.code & 0xe0 == ATOMIC => {
-            let w = if insn.code & 0x18 == W { "32" } else { "" };
-            let name = match imm {
-                ATOMIC_XCHG => "xchg".to_string(),
-                ATOMIC_CMPXCHG => "cmpxchg".to_string(),
-                _ => {
-                    let fetch = if imm & ATOMIC_FETCH != 0 { "fetch " } else { "" };
-                    format!("{fetch}{}", ALU_NAMES[usize::from((imm as u8) >> 4)])
-                }
+        Op::Alu { op, w, dst, src } => format!("{}{} %r{dst}, {}", alu_name(op), w32(w), operand(src)),
+        Op::End { order, bits, dst } => {
+            let name = match order {
+                ByteOrder::Swap => "bswap",
+                ByteOrder::Le => "le",
+                ByteOrder::Be => "be",
             };
-            format!("lock {name}{w} {}, %r{s}", mem(d))
+            format!("{name}{bits} %r{dst}")
         }
-        STX => format!("stx{} {}, %r{s}", size_suffix(insn.code), mem(d)),
-        _ => match insn.code & 0xe0 {
-            ABS => format!("ldabs{} {}", size_suffix(insn.code), imm_text(imm)),
-            IND => format!("ldind{} %r{s}, {}", size_suffix(insn.code), imm_text(imm)),
-            _ => return None,
-        },
+        Op::Ja { off, long: false } => format!("ja {off:+}"),
+        Op::Ja { off, long: true } => format!("ja32 {off:+}"),
+        Op::Exit => "exit".into(),
+        Op::Callx { dst } => format!("callx %r{dst}"),
+        Op::Call(Callee::Local(rel)) => format!("call local {rel:+}"),
+        Op::Call(Callee::Kfunc { imm, .. }) => format!("call kfunc {imm}"),
+        Op::Call(Callee::Helper(imm)) => format!("call {imm}"),
+        Op::Jump { cond, w, dst, src, off } => format!("{}{} %r{dst}, {}, {off:+}", cond_name(cond), w32(w), operand(src)),
+        Op::Load { size, sx, dst, src, off } => {
+            format!("ldx{}{} %r{dst}, {}", if sx { "s" } else { "" }, size_suffix(size), mem(src, off))
+        }
+        Op::Store { size, dst, off, val: Operand::Imm(imm) } => format!("st{} {}, {}", size_suffix(size), mem(dst, off), imm_text(imm)),
+        Op::Store { size, dst, off, val: Operand::Reg(src) } => format!("stx{} {}, %r{src}", size_suffix(size), mem(dst, off)),
+        Op::Atomic { size, op, dst, src, off } => {
+            let name = match op {
+                AtomicOp::Xchg => "xchg".to_string(),
+                AtomicOp::Cmpxchg => "cmpxchg".to_string(),
+                AtomicOp::Rmw { op, fetch } => format!("{}{}", if fetch { "fetch " } else { "" }, alu_name(op)),
+                _ => return None,
+            };
+            let w = if size == Size::W { "32" } else { "" };
+            format!("lock {name}{w} {}, %r{src}", mem(dst, off))
+        }
+        Op::Legacy { mode: LegacyMode::Abs, size, imm, .. } => format!("ldabs{} {}", size_suffix(size), imm_text(imm)),
+        Op::Legacy { mode: LegacyMode::Ind, size, src, imm } => format!("ldind{} %r{src}, {}", size_suffix(size), imm_text(imm)),
+        _ => return None,
     })
 }
 
@@ -145,7 +161,7 @@ fn dialect_text(insn: &Insn) -> Option<String> {
 /// since the loader here has no kernel pointer to hide. An out-of-range `pc` gives an empty string.
 pub fn kernel_style(insns: &[Insn], pc: usize, names: &dyn Fn(i32) -> Option<String>) -> String {
     let Some(insn) = insns.get(pc) else { return String::new() };
-    match kernel_text(insn, insns.get(pc + 1), names) {
+    match kernel_text(insn, decode(insns, pc), names) {
         Ok(text) => format!("({:02x}) {text}", insn.code),
         Err(bug) => bug,
     }
@@ -159,138 +175,145 @@ pub fn kernel_listing(insns: &[Insn], names: &dyn Fn(i32) -> Option<String>) -> 
     while pc < insns.len() {
         // bpftool's "% 4d: ": a space where a sign would go, right-aligned in four columns.
         let _ = writeln!(out, "{:>4}: {}", format!(" {pc}"), kernel_style(insns, pc, names));
-        pc += if insns[pc].is_lddw() && pc + 1 < insns.len() { 2 } else { 1 };
+        pc += decode(insns, pc).width();
     }
     out
 }
 
-const KERNEL_ALU_OPS: [&str; 16] = ["+=", "-=", "*=", "/=", "|=", "&=", "<<=", ">>=", "neg", "%=", "^=", "=", "s>>=", "endian", "", ""];
-const KERNEL_JMP_OPS: [&str; 16] = ["jmp", "==", ">", ">=", "&", "!=", "s>", "s>=", "call", "exit", "<", "<=", "s<", "s<=", "", ""];
+/// The kernel's operator for an ALU op (also an atomic's, in `lock *(..) op= r`).
+fn kernel_alu_sym(op: AluOp) -> &'static str {
+    match op {
+        AluOp::Add => "+=",
+        AluOp::Sub => "-=",
+        AluOp::Mul => "*=",
+        AluOp::Div => "/=",
+        AluOp::SDiv => "s/=",
+        AluOp::Or => "|=",
+        AluOp::And => "&=",
+        AluOp::Lsh => "<<=",
+        AluOp::Rsh => ">>=",
+        AluOp::Neg => "neg",
+        AluOp::Mod => "%=",
+        AluOp::SMod => "s%=",
+        AluOp::Xor => "^=",
+        AluOp::Mov | AluOp::MovSx8 | AluOp::MovSx16 | AluOp::MovSx32 => "=",
+        AluOp::Arsh => "s>>=",
+    }
+}
 
-fn kernel_size(code: u8) -> &'static str {
-    match code & 0x18 {
-        W => "u32",
-        H => "u16",
-        B => "u8",
-        _ => "u64",
+fn kernel_cond_sym(c: Cond) -> &'static str {
+    match c {
+        Cond::Eq => "==",
+        Cond::Gt => ">",
+        Cond::Ge => ">=",
+        Cond::Set => "&",
+        Cond::Ne => "!=",
+        Cond::Sgt => "s>",
+        Cond::Sge => "s>=",
+        Cond::Lt => "<",
+        Cond::Le => "<=",
+        Cond::Slt => "s<",
+        Cond::Sle => "s<=",
+    }
+}
+
+fn kernel_size(size: Size) -> &'static str {
+    match size {
+        Size::W => "u32",
+        Size::H => "u16",
+        Size::B => "u8",
+        Size::DW => "u64",
     }
 }
 
 /// The text after `(code) `, or the kernel's `BUG_...` marker (printed without the code) for encodings
 /// its printer has no form for.
-fn kernel_text(insn: &Insn, next: Option<&Insn>, names: &dyn Fn(i32) -> Option<String>) -> Result<String, String> {
-    let (d, s, off, imm) = (insn.dst(), insn.src(), insn.off, insn.imm);
+fn kernel_text(insn: &Insn, op: Op, names: &dyn Fn(i32) -> Option<String>) -> Result<String, String> {
     let code = insn.code;
-    let op = code & 0xf0;
-    let x = code & X != 0;
-    let bug = |what: &str| Err(format!("BUG_{what}{code:02x}"));
-    Ok(match insn.class() {
-        class @ (ALU | ALU64) => {
-            let r = if class == ALU { 'w' } else { 'r' };
-            let signed = (op == DIV || op == MOD) && off == 1;
-            let sym = match op {
-                DIV if signed => "s/=",
-                MOD if signed => "s%=",
-                _ => KERNEL_ALU_OPS[usize::from(op >> 4)],
+    let r = |w: Width| if w == Width::W32 { 'w' } else { 'r' };
+    let lddw = |dst: u8, pseudo: Pseudo, imm: u64| {
+        let (lo, hi) = (imm as u32, (imm >> 32) as u32);
+        let value = match pseudo {
+            Pseudo::MapFd => format!("map[id:{lo}]"),
+            Pseudo::MapValue => format!("map[id:{lo}][0]+{hi}"),
+            Pseudo::MapIdxValue => format!("map[idx:{lo}]+{hi}"),
+            Pseudo::Func => format!("subprog[{:+}]", lo as i32),
+            _ => format!("{imm:#x}"),
+        };
+        format!("r{dst} = {value}")
+    };
+    Ok(match op {
+        Op::Alu { op: AluOp::Neg, w, dst, .. } => format!("{r}{dst} = -{r}{dst}", r = r(w)),
+        Op::Alu { op, w, dst, src: Operand::Reg(src) } => {
+            let sx = match op {
+                AluOp::MovSx8 => "(s8)",
+                AluOp::MovSx16 => "(s16)",
+                AluOp::MovSx32 => "(s32)",
+                _ => "",
             };
+            format!("{r}{dst} {} {sx}{r}{src}", kernel_alu_sym(op), r = r(w))
+        }
+        Op::Alu { op, w, dst, src: Operand::Imm(imm) } => format!("{}{dst} {} {imm}", r(w), kernel_alu_sym(op)),
+        Op::End { order: ByteOrder::Swap, bits, dst } => format!("r{dst} = bswap{bits} r{dst}"),
+        Op::End { order, bits, dst } => format!("r{dst} = {}{bits} r{dst}", if order == ByteOrder::Be { "be" } else { "le" }),
+        Op::Callx { dst } => format!("callx r{dst}"),
+        Op::Call(Callee::Local(rel)) => format!("call pc{rel:+}"),
+        Op::Call(callee) => {
+            let (imm, known, fallback) = match callee {
+                Callee::Helper(imm) => (imm, helper_name(imm).map(str::to_string), "unknown"),
+                Callee::Kfunc { imm, .. } => (imm, None, "kernel-function"),
+                Callee::Reserved { imm, .. } | Callee::Local(imm) => (imm, None, "unknown"),
+            };
+            let name = known.or_else(|| names(imm)).unwrap_or_else(|| fallback.to_string());
+            format!("call {name}#{imm}")
+        }
+        Op::Ja { off, long: false } => format!("goto pc{off:+}"),
+        Op::Ja { off, long: true } => format!("gotol pc{off:+}"),
+        Op::MayGoto { off } => format!("may_goto pc{off:+}"),
+        Op::Exit => "exit".into(),
+        Op::Jump { cond, w, dst, src: Operand::Reg(src), off } => {
+            format!("if {r}{dst} {} {r}{src} goto pc{off:+}", kernel_cond_sym(cond), r = r(w))
+        }
+        Op::Jump { cond, w, dst, src: Operand::Imm(imm), off } => {
+            format!("if {}{dst} {} {imm:#x} goto pc{off:+}", r(w), kernel_cond_sym(cond))
+        }
+        Op::Load { size, sx: false, dst, src, off } => format!("r{dst} = *({} *)(r{src} {off:+})", kernel_size(size)),
+        Op::Load { size, sx: true, dst, src, off } => format!("r{dst} = *(s{} *)(r{src} {off:+})", &kernel_size(size)[1..]),
+        Op::Store { size, dst, off, val: Operand::Imm(imm) } => format!("*({} *)(r{dst} {off:+}) = {imm}", kernel_size(size)),
+        Op::Store { size, dst, off, val: Operand::Reg(src) } => format!("*({} *)(r{dst} {off:+}) = r{src}", kernel_size(size)),
+        // The verifier's internal speculation barrier (BPF_ST | BPF_NOSPEC).
+        Op::Nospec => "nospec".into(),
+        Op::Atomic { size, op, dst: d, src: s, off } => {
+            let ty = kernel_size(size);
+            let bits = if size == Size::DW { "64" } else { "" };
             match op {
-                END if class == ALU64 => format!("r{d} = bswap{imm} r{d}"),
-                END => format!("r{d} = {}{imm} r{d}", if x { "be" } else { "le" }),
-                NEG => format!("{r}{d} = -{r}{d}"),
-                _ if sym.is_empty() => return bug("alu_"),
-                _ if x => {
-                    let sx = match (op, off) {
-                        (MOV, 8) => "(s8)",
-                        (MOV, 16) => "(s16)",
-                        (MOV, 32) => "(s32)",
-                        _ => "",
-                    };
-                    format!("{r}{d} {sym} {sx}{r}{s}")
+                AtomicOp::Rmw { op, fetch: false } => format!("lock *({ty} *)(r{d} {off:+}) {} r{s}", kernel_alu_sym(op)),
+                AtomicOp::Rmw { op, fetch: true } => {
+                    format!("r{s} = atomic{bits}_fetch_{}(({ty} *)(r{d} {off:+}), r{s})", alu_name(op))
                 }
-                _ => format!("{r}{d} {sym} {imm}"),
+                AtomicOp::Cmpxchg => format!("r0 = atomic{bits}_cmpxchg(({ty} *)(r{d} {off:+}), r0, r{s})"),
+                AtomicOp::Xchg => format!("r{s} = atomic{bits}_xchg(({ty} *)(r{d} {off:+}), r{s})"),
+                AtomicOp::LoadAcquire => format!("r{d} = load_acquire(({ty} *)(r{s} {off:+}))"),
+                AtomicOp::StoreRelease => format!("store_release(({ty} *)(r{d} {off:+}), r{s})"),
+                AtomicOp::Unknown(_) => return Err(format!("BUG_{code:02x}")),
             }
         }
-        class @ (JMP | JMP32) => {
-            let r = if class == JMP32 { 'w' } else { 'r' };
-            match code {
-                0x8d => format!("callx r{d}"),
-                _ if op == CALL => match s {
-                    PSEUDO_CALL => format!("call pc{imm:+}"),
-                    _ => {
-                        let known = if s == 0 { helper_name(imm).map(str::to_string) } else { None };
-                        let fallback = if s == PSEUDO_KFUNC_CALL { "kernel-function" } else { "unknown" };
-                        let name = known.or_else(|| names(imm)).unwrap_or_else(|| fallback.to_string());
-                        format!("call {name}#{imm}")
-                    }
-                },
-                0x05 => format!("goto pc{off:+}"),
-                // BPF_JCOND with BPF_MAY_GOTO in src_reg.
-                0xe5 if s == 0 => format!("may_goto pc{off:+}"),
-                0x06 => format!("gotol pc{imm:+}"),
-                0x95 => "exit".into(),
-                _ => {
-                    let sym = KERNEL_JMP_OPS[usize::from(op >> 4)];
-                    if sym.is_empty() {
-                        return bug("jmp_");
-                    }
-                    if x {
-                        format!("if {r}{d} {sym} {r}{s} goto pc{off:+}")
-                    } else {
-                        format!("if {r}{d} {sym} {imm:#x} goto pc{off:+}")
-                    }
-                }
-            }
+        Op::Legacy { mode: LegacyMode::Abs, size, imm, .. } => format!("r0 = *({} *)skb[{imm}]", kernel_size(size)),
+        Op::Legacy { mode: LegacyMode::Ind, size, src, imm } => format!("r0 = *({} *)skb[r{src} + {imm}]", kernel_size(size)),
+        Op::Lddw { dst, pseudo, imm } => lddw(dst, pseudo, imm),
+        // Cut short: the upper half reads as zero.
+        Op::TruncatedLddw { dst, pseudo } => lddw(dst, pseudo, insn.imm as u32 as u64),
+        Op::Unknown { .. } => {
+            let what = match insn.class() {
+                ALU | ALU64 => "alu_",
+                JMP | JMP32 => "jmp_",
+                LDX => "ldx_",
+                ST => "st_",
+                STX => "",
+                _ => "ld_",
+            };
+            return Err(format!("BUG_{what}{code:02x}"));
         }
-        LDX => match code & 0xe0 {
-            MEM => format!("r{d} = *({} *)(r{s} {off:+})", kernel_size(code)),
-            MEMSX if code & 0x18 != DW => format!("r{d} = *(s{} *)(r{s} {off:+})", &kernel_size(code)[1..]),
-            _ => return bug("ldx_"),
-        },
-        ST => match code & 0xe0 {
-            MEM => format!("*({} *)(r{d} {off:+}) = {imm}", kernel_size(code)),
-            // The verifier's internal speculation barrier (BPF_ST | BPF_NOSPEC).
-            0xc0 => "nospec".into(),
-            _ => return bug("st_"),
-        },
-        STX => {
-            let ty = kernel_size(code);
-            let bits = if code & 0x18 == DW { "64" } else { "" };
-            match code & 0xe0 {
-                MEM => format!("*({ty} *)(r{d} {off:+}) = r{s}"),
-                ATOMIC => match imm {
-                    0x00 | 0x40 | 0x50 | 0xa0 => {
-                        format!("lock *({ty} *)(r{d} {off:+}) {} r{s}", KERNEL_ALU_OPS[(imm >> 4) as usize])
-                    }
-                    0x01 | 0x41 | 0x51 | 0xa1 => {
-                        let name = ALU_NAMES[(imm >> 4) as usize];
-                        format!("r{s} = atomic{bits}_fetch_{name}(({ty} *)(r{d} {off:+}), r{s})")
-                    }
-                    ATOMIC_CMPXCHG => format!("r0 = atomic{bits}_cmpxchg(({ty} *)(r{d} {off:+}), r0, r{s})"),
-                    ATOMIC_XCHG => format!("r{s} = atomic{bits}_xchg(({ty} *)(r{d} {off:+}), r{s})"),
-                    // BPF_LOAD_ACQ and BPF_STORE_REL.
-                    0x100 => format!("r{d} = load_acquire(({ty} *)(r{s} {off:+}))"),
-                    0x110 => format!("store_release(({ty} *)(r{d} {off:+}), r{s})"),
-                    _ => return bug(""),
-                },
-                _ => return bug(""),
-            }
-        }
-        _ => match code & 0xe0 {
-            ABS => format!("r0 = *({} *)skb[{imm}]", kernel_size(code)),
-            IND => format!("r0 = *({} *)skb[r{s} + {imm}]", kernel_size(code)),
-            IMM if code & 0x18 == DW => {
-                let hi = next.map_or(0, |n| n.imm as u32);
-                let value = match s {
-                    PSEUDO_MAP_FD => format!("map[id:{}]", imm as u32),
-                    PSEUDO_MAP_VALUE => format!("map[id:{}][0]+{hi}", imm as u32),
-                    PSEUDO_MAP_IDX_VALUE => format!("map[idx:{}]+{hi}", imm as u32),
-                    PSEUDO_FUNC => format!("subprog[{imm:+}]"),
-                    _ => format!("{:#x}", wide_imm(insn, next)),
-                };
-                format!("r{d} = {value}")
-            }
-            _ => return bug("ld_"),
-        },
     })
 }
 

@@ -18,11 +18,11 @@ impl Insn {
     }
     #[inline(always)]
     pub const fn dst(&self) -> u8 {
-        self.regs & 0xf
+        dst_of(self.regs)
     }
     #[inline(always)]
     pub const fn src(&self) -> u8 {
-        self.regs >> 4
+        src_of(self.regs)
     }
     #[inline(always)]
     pub const fn class(&self) -> u8 {
@@ -40,6 +40,18 @@ impl Insn {
     pub const fn is_lddw(&self) -> bool {
         self.code == LD | DW | IMM
     }
+}
+
+/// dst_reg of a `regs` byte.
+#[inline(always)]
+pub const fn dst_of(regs: u8) -> u8 {
+    regs & 0xf
+}
+
+/// src_reg of a `regs` byte.
+#[inline(always)]
+pub const fn src_of(regs: u8) -> u8 {
+    regs >> 4
 }
 
 /// Decodes a byte stream; a length that is not a multiple of 8 is refused with the byte count.
@@ -137,6 +149,8 @@ pub const PSEUDO_KFUNC_CALL: u8 = 2;
 /// Per-frame stack (MAX_BPF_STACK) and call depth (MAX_CALL_FRAMES).
 pub const STACK_SIZE: usize = 512;
 pub const MAX_CALL_FRAMES: usize = 8;
+/// The stack buffer of a run: every frame's.
+pub const STACK_TOTAL: u64 = (STACK_SIZE * MAX_CALL_FRAMES) as u64;
 /// MAX_TAIL_CALL_CNT.
 pub const MAX_TAIL_CALLS: u32 = 33;
 /// BPF_COMPLEXITY_LIMIT_INSNS: the most instructions a program may have.

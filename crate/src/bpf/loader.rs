@@ -309,41 +309,30 @@ fn link(
 /// answers E2BIG differently. Its knowledge is approximated from the code: r4 set to 0 by the
 /// last write before the call, with no jump landing in between.
 fn mark_inlined_loops(insns: &mut [Insn]) {
-    let mut targets = vec![false; insns.len() + 1];
-    for (pc, i) in insns.iter().enumerate() {
-        let class = i.class();
-        if (class == JMP || class == JMP32) && i.code & 0xf0 != CALL && i.code & 0xf0 != EXIT {
-            let off = if i.code == JMP32 | JA { i.imm as i64 } else { i64::from(i.off) };
-            let t = pc as i64 + 1 + off;
-            if (0..targets.len() as i64).contains(&t) {
-                targets[t as usize] = true;
+    use super::isa::{AluOp, Callee, Cfg, Op, Operand};
+    let cfg = Cfg::new(insns);
+    let inlined: Vec<usize> = cfg
+        .starts()
+        .filter(|&pc| cfg.ops[pc] == Op::Call(Callee::Helper(181)))
+        .filter(|&pc| {
+            let mut p = pc;
+            loop {
+                if p == 0 || cfg.is_target(p) {
+                    return false;
+                }
+                p -= 1;
+                let op = cfg.ops[p];
+                if op.ends_block() || cfg.second_half(p) {
+                    return false;
+                }
+                if op.writes() == Some(4) && !matches!(op, Op::Atomic { .. }) {
+                    return matches!(op, Op::Alu { op: AluOp::Mov, src: Operand::Imm(0), .. });
+                }
             }
-        }
-    }
-    for pc in 0..insns.len() {
-        let i = insns[pc];
-        if i.code != JMP | CALL || i.src() != 0 || i.imm != 181 {
-            continue;
-        }
-        let mut p = pc;
-        let zero = loop {
-            if p == 0 || targets[p] {
-                break false;
-            }
-            p -= 1;
-            let w = insns[p];
-            let class = w.class();
-            if class == JMP || class == JMP32 || (p > 0 && insns[p - 1].is_lddw()) {
-                break false;
-            }
-            let writes_r4 = matches!(class, ALU | ALU64 | LDX) && w.dst() == 4 || w.is_lddw() && w.dst() == 4;
-            if writes_r4 {
-                break matches!(class, ALU | ALU64) && w.code & 0xf0 == MOV && w.code & X == 0 && w.imm == 0 && w.off == 0;
-            }
-        };
-        if zero {
-            insns[pc].imm = super::helpers::BPF_LOOP_INLINED as i32;
-        }
+        })
+        .collect();
+    for pc in inlined {
+        insns[pc].imm = super::helpers::BPF_LOOP_INLINED as i32;
     }
 }
 

@@ -87,6 +87,11 @@ impl Default for Prog {
 }
 
 impl Prog {
+    /// Its slots pre-decoded for the interpreter, made on first use.
+    pub(crate) fn flat(&self) -> &[super::isa::Flat] {
+        self.jit.flat(self)
+    }
+
     /// Refuses a program that is not XDP where only XDP programs can run: `op` says where
     /// (test_run, attach), `errno` what the caller answers (the kernel: ENOTSUPP for a test_run
     /// it cannot do, EINVAL for a program of the wrong type at attach).
@@ -147,7 +152,7 @@ pub struct Machine<'a> {
     /// Instructions left before the run is stopped with E2BIG.
     pub budget: u64,
     pub executed: u64,
-    pub tail_calls: u32,
+    pub(crate) tail_calls: u32,
     /// Call frames in use (0 while no frame runs).
     pub depth: usize,
     /// The address the program got in r1 as its context.
@@ -157,17 +162,15 @@ pub struct Machine<'a> {
     /// The CPU a per-CPU map resolves to.
     pub cpu: u32,
     /// bpf_get_prandom_u32's state.
-    pub rng: u64,
+    pub(crate) rng: u64,
     /// What bpf_trace_printk wrote.
     pub trace: Vec<String>,
     /// The context's converted fields (as [`Machine::ctx_load`] gives them, by 4-byte offset) while
     /// an XDP host is attached, kept by [`Machine::refresh_packet`] for compiled code.
-    pub ctx_shadow: Option<[u64; 6]>,
+    pub(crate) ctx_shadow: Option<[u64; 6]>,
     /// Whether compiled runs keep `executed` (they count basic blocks and add them up at the
     /// end); test_run turns it off for all but its last run, the one it reports.
     pub count_executed: bool,
-    /// The JIT's state between runs.
-    pub(crate) jit_state: Option<Box<super::jit::JitState>>,
 }
 
 /// bpf_get_prandom_u32's state in a new machine.
@@ -219,7 +222,6 @@ impl<'a> Machine<'a> {
             trace: Vec::new(),
             ctx_shadow: None,
             count_executed: true,
-            jit_state: None,
         };
         if fresh {
             let stack = Region::of_slice(&mut m.stack, true, RegionKind::Stack, 0);

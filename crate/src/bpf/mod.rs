@@ -1,8 +1,10 @@
 //! The BPF engine: load clang-built objects ([`elf`], [`btf`], CO-RE relocations in [`core`]), assemble and disassemble the
-//! bpf_conformance text dialect ([`asm`], [`disasm`]), check instruction encodings ([`validate`]),
-//! and run programs ([`vm`]) over typed memory ([`memory`]) with maps ([`maps`], their definitions in
-//! [`mapdef`]), helpers ([`helpers`]), kfuncs ([`kfuncs`]) as the prototype table ([`protos`]) describes them, BPF_PROG_TEST_RUN ([`test_run`]), on a
-//! device's XDP hook ([`attach`]), or bare, as bpf_conformance runs a plugin ([`raw`]).
+//! bpf_conformance text dialect ([`asm`], [`disasm`]), decode instructions into one model with their
+//! control-flow graph and semantics ([`isa`]), check instruction encodings ([`validate`]),
+//! and run programs ([`vm`], [`jit`]) over typed memory ([`memory`]) with maps ([`maps`], their
+//! definitions in [`mapdef`]), helpers ([`helpers`]) and kfuncs ([`kfuncs`]) as the prototype table
+//! ([`protos`]) describes them: under BPF_PROG_TEST_RUN ([`test_run`]), on a device's XDP hook
+//! ([`attach`]), or bare, as bpf_conformance runs a plugin ([`raw`]).
 
 pub mod asm;
 pub mod attach;
@@ -13,6 +15,7 @@ pub mod disasm;
 pub mod elf;
 pub mod helpers;
 pub mod insn;
+pub mod isa;
 pub mod jit;
 pub mod kfuncs;
 pub mod loader;

@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::jit::JitState;
 use super::machine::{Machine, Prog, XdpHost};
 use super::memory::{Memory, Region, RegionKind};
 use crate::errno::{Errno, Result, XdpError};
@@ -178,7 +177,6 @@ pub struct TestRun {
     /// naming it stays valid when the TestRun moves.
     ctx_mem: Box<[u8; XDP_MD_SIZE]>,
     parts: Option<(Box<[u8]>, Memory)>,
-    jit: Option<Box<JitState>>,
     rng: u64,
     runs: u64,
     elapsed: Duration,
@@ -205,7 +203,6 @@ impl TestRun {
             budget: opts.budget.unwrap_or(super::machine::DEFAULT_BUDGET),
             ctx_mem: Box::new([0u8; XDP_MD_SIZE]),
             parts: None,
-            jit: None,
             rng: super::machine::RNG_SEED,
             runs: 0,
             elapsed: Duration::ZERO,
@@ -232,7 +229,7 @@ impl TestRun {
     /// fault ends the test_run with the fault's error, as in the kernel.
     pub fn run(&mut self, n: u64, until: Option<Instant>, stop: Option<&AtomicBool>) -> Result<u64> {
         let watched = until.is_some() || stop.is_some();
-        let TestRun { prog, buff, ctx_in, cpu, budget, ctx_mem, parts, jit, rng, runs, elapsed, retval, insns, trace, slice } = self;
+        let TestRun { prog, buff, ctx_in, cpu, budget, ctx_mem, parts, rng, runs, elapsed, retval, insns, trace, slice } = self;
         let mut host = TestRunHost { buff, queue: ctx_in.map(|c| c.rx_queue_index).unwrap_or(0) };
         let first = parts.is_none();
         let mut m = Machine::with_parts(prog.clone(), parts.take());
@@ -243,7 +240,6 @@ impl TestRun {
             m.mem.push(Region::of_slice(&mut ctx_mem[..], false, RegionKind::Ctx, 0));
         }
         m.xdp = Some(&mut host);
-        m.jit_state = jit.take();
         let jit_runs = m.jit_runs();
         // The regions a run leaves are the next run's unless it changed them: a helper that
         // changes the buffer's shape refreshes them itself, and `reset` drops ring records (a
@@ -299,7 +295,6 @@ impl TestRun {
         *insns = m.executed;
         *rng = m.rng;
         trace.append(&mut m.trace);
-        *jit = m.jit_state.take();
         *parts = Some(m.into_parts());
         result.map(|()| done)
     }

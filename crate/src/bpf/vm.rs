@@ -9,11 +9,10 @@
 use std::rc::Rc;
 
 use super::insn::*;
+use super::isa::{decode, flat_kinds, sem, AluOp, AtomicOp, ByteOrder, Callee, Cond, Flat, Kind, Op, Operand, Size, Width};
 use super::machine::{Callable, Machine, Prog, Trap};
 use super::memory::RegionKind;
 use crate::errno::{Errno, XdpError};
-
-const STACK_TOTAL: u64 = (STACK_SIZE * MAX_CALL_FRAMES) as u64;
 
 /// What a bpf-to-bpf call saves: where to return, and the caller's r6..r10.
 #[derive(Clone, Copy, Default)]
@@ -100,12 +99,13 @@ impl Machine<'_> {
 
         loop {
             let insns: &[Insn] = &prog.insns;
+            let flat: &[Flat] = prog.flat();
             let (next_prog, next_pc): (Rc<Prog>, usize) = loop {
                 // The straight-line instructions run in `fast`, which stops before anything else
                 // (and before faults, the budget's end or a fetch outside the program), so that the
                 // instruction it stopped at runs below exactly as it would without it.
                 let mut st = Fast { pc, cur, left };
-                let exited = fast(&mut reg, insns, &mut st, stack_lo, Hot::of(self.mem.last_found()), nframes == 0);
+                let exited = fast(&mut reg, flat, &mut st, stack_lo, Hot::of(self.mem.last_found()), nframes == 0);
                 (pc, cur, left) = (st.pc, st.cur, st.left);
                 if exited {
                     sync!();
@@ -139,35 +139,16 @@ impl Machine<'_> {
                 }
                 left -= 1;
 
-                let dst = insn.dst() as usize;
-                let src = insn.src() as usize;
-                let imm64 = insn.imm as i64 as u64;
-                let imm32 = insn.imm as u32;
-                let d32 = reg[dst] as u32;
-                let s32 = reg[src] as u32;
-
-                macro_rules! set32 {
-                    ($v:expr) => {{
-                        reg[dst] = ($v) as u32 as u64;
-                    }};
-                }
-                macro_rules! jump_if {
-                    ($c:expr) => {{
-                        if $c {
-                            pc = pc.wrapping_add(insn.off as isize as usize);
-                        }
-                    }};
-                }
+                // Rebuilt from the pre-decoded slot where it says enough; decoded otherwise.
+                let op = flat[cur].op().unwrap_or_else(|| decode(insns, cur));
+                let operand = |reg: &[u64; 16], o: Operand| match o {
+                    Operand::Imm(imm) => imm as i64 as u64,
+                    Operand::Reg(r) => reg[usize::from(r)],
+                };
                 macro_rules! load {
-                    ($n:literal) => {{
-                        let addr = reg[src].wrapping_add(insn.off as i64 as u64);
-                        tri!(self.load::<$n>(stack_lo, addr))
-                    }};
-                }
-                macro_rules! store {
-                    ($n:literal, $v:expr) => {{
-                        let addr = reg[dst].wrapping_add(insn.off as i64 as u64);
-                        tri!(self.store::<$n>(stack_lo, addr, $v))
+                    ($size:expr, $src:expr, $off:expr) => {{
+                        let addr = reg[usize::from($src)].wrapping_add($off as i64 as u64);
+                        tri!(self.load_sized(stack_lo, addr, $size))
                     }};
                 }
                 // A helper, kfunc or callx: r1..r5 in, r0 out, or the run ends or moves on.
@@ -207,221 +188,76 @@ impl Machine<'_> {
                     }};
                 }
 
-                match insn.code {
-                    // ALU64, immediate and register forms.
-                    0x07 => reg[dst] = reg[dst].wrapping_add(imm64),
-                    0x0f => reg[dst] = reg[dst].wrapping_add(reg[src]),
-                    0x17 => reg[dst] = reg[dst].wrapping_sub(imm64),
-                    0x1f => reg[dst] = reg[dst].wrapping_sub(reg[src]),
-                    0x27 => reg[dst] = reg[dst].wrapping_mul(imm64),
-                    0x2f => reg[dst] = reg[dst].wrapping_mul(reg[src]),
-                    0x37 => reg[dst] = div64(reg[dst], imm64, insn.off),
-                    0x3f => reg[dst] = div64(reg[dst], reg[src], insn.off),
-                    0x47 => reg[dst] |= imm64,
-                    0x4f => reg[dst] |= reg[src],
-                    0x57 => reg[dst] &= imm64,
-                    0x5f => reg[dst] &= reg[src],
-                    0x67 => reg[dst] <<= imm64 & 63,
-                    0x6f => reg[dst] <<= reg[src] & 63,
-                    0x77 => reg[dst] >>= imm64 & 63,
-                    0x7f => reg[dst] >>= reg[src] & 63,
-                    0x87 => reg[dst] = reg[dst].wrapping_neg(),
-                    0x97 => reg[dst] = mod64(reg[dst], imm64, insn.off),
-                    0x9f => reg[dst] = mod64(reg[dst], reg[src], insn.off),
-                    0xa7 => reg[dst] ^= imm64,
-                    0xaf => reg[dst] ^= reg[src],
-                    0xb7 => reg[dst] = imm64,
-                    0xbf => {
-                        let s = reg[src];
-                        reg[dst] = match insn.off {
-                            8 => s as i8 as u64,
-                            16 => s as i16 as u64,
-                            32 => s as i32 as u64,
-                            _ => s,
+                match op {
+                    Op::Alu { op, w, dst, src } => {
+                        let d = usize::from(dst);
+                        reg[d] = sem::alu(op, w, reg[d], operand(&reg, src));
+                    }
+                    Op::End { order, bits, dst } => {
+                        let d = usize::from(dst);
+                        reg[d] = match sem::end(order, bits, reg[d]) {
+                            Some(v) => v,
+                            None => fault!(bad_end(bits)),
                         }
                     }
-                    0xc7 => reg[dst] = ((reg[dst] as i64) >> (imm64 & 63)) as u64,
-                    0xcf => reg[dst] = ((reg[dst] as i64) >> (reg[src] & 63)) as u64,
-                    0xd7 => {
-                        reg[dst] = match insn.imm {
-                            16 => (reg[dst] as u16).swap_bytes() as u64,
-                            32 => (reg[dst] as u32).swap_bytes() as u64,
-                            64 => reg[dst].swap_bytes(),
-                            _ => fault!(bad_end(insn.imm)),
+                    Op::Jump { cond, w, dst, src, off } => {
+                        if sem::cond(cond, w, reg[usize::from(dst)], operand(&reg, src)) {
+                            pc = pc.wrapping_add(off as isize as usize);
                         }
                     }
-
-                    // ALU (32-bit): results are zero-extended into the 64-bit register.
-                    0x04 => set32!(d32.wrapping_add(imm32)),
-                    0x0c => set32!(d32.wrapping_add(s32)),
-                    0x14 => set32!(d32.wrapping_sub(imm32)),
-                    0x1c => set32!(d32.wrapping_sub(s32)),
-                    0x24 => set32!(d32.wrapping_mul(imm32)),
-                    0x2c => set32!(d32.wrapping_mul(s32)),
-                    0x34 => set32!(div32(d32, imm32, insn.off)),
-                    0x3c => set32!(div32(d32, s32, insn.off)),
-                    0x44 => set32!(d32 | imm32),
-                    0x4c => set32!(d32 | s32),
-                    0x54 => set32!(d32 & imm32),
-                    0x5c => set32!(d32 & s32),
-                    0x64 => set32!(d32 << (imm32 & 31)),
-                    0x6c => set32!(d32 << (s32 & 31)),
-                    0x74 => set32!(d32 >> (imm32 & 31)),
-                    0x7c => set32!(d32 >> (s32 & 31)),
-                    0x84 => set32!(d32.wrapping_neg()),
-                    0x94 => set32!(mod32(d32, imm32, insn.off)),
-                    0x9c => set32!(mod32(d32, s32, insn.off)),
-                    0xa4 => set32!(d32 ^ imm32),
-                    0xac => set32!(d32 ^ s32),
-                    0xb4 => set32!(imm32),
-                    0xbc => set32!(match insn.off {
-                        8 => s32 as i8 as u32,
-                        16 => s32 as i16 as u32,
-                        _ => s32,
-                    }),
-                    0xc4 => set32!((d32 as i32) >> (imm32 & 31)),
-                    0xcc => set32!((d32 as i32) >> (s32 & 31)),
-                    // On a little-endian host to_le only truncates; to_be swaps.
-                    0xd4 => {
-                        reg[dst] = match insn.imm {
-                            16 => reg[dst] as u16 as u64,
-                            32 => reg[dst] as u32 as u64,
-                            64 => reg[dst],
-                            _ => fault!(bad_end(insn.imm)),
+                    Op::Ja { off, .. } => pc = pc.wrapping_add(off as isize as usize),
+                    Op::Load { size, sx, dst, src, off } => reg[usize::from(dst)] = sem::extend(size, sx, load!(size, src, off)),
+                    Op::Store { size, dst, off, val } => {
+                        let addr = reg[usize::from(dst)].wrapping_add(off as i64 as u64);
+                        let v = operand(&reg, val);
+                        tri!(self.store_sized(stack_lo, addr, size, v))
+                    }
+                    Op::Atomic { size: size @ (Size::W | Size::DW), op, dst, src, off } => {
+                        let addr = reg[usize::from(dst)].wrapping_add(off as i64 as u64);
+                        let old = tri!(self.atomic(stack_lo, addr, size == Size::DW, op, insn.imm, reg[usize::from(src)], reg[0]));
+                        if let Some(r) = op.writes(src) {
+                            reg[usize::from(r)] = old;
                         }
                     }
-                    0xdc => {
-                        reg[dst] = match insn.imm {
-                            16 => (reg[dst] as u16).swap_bytes() as u64,
-                            32 => (reg[dst] as u32).swap_bytes() as u64,
-                            64 => reg[dst].swap_bytes(),
-                            _ => fault!(bad_end(insn.imm)),
-                        }
-                    }
-
-                    // JMP: 64-bit comparisons.
-                    0x05 => jump_if!(true),
-                    0x15 => jump_if!(reg[dst] == imm64),
-                    0x1d => jump_if!(reg[dst] == reg[src]),
-                    0x25 => jump_if!(reg[dst] > imm64),
-                    0x2d => jump_if!(reg[dst] > reg[src]),
-                    0x35 => jump_if!(reg[dst] >= imm64),
-                    0x3d => jump_if!(reg[dst] >= reg[src]),
-                    0x45 => jump_if!(reg[dst] & imm64 != 0),
-                    0x4d => jump_if!(reg[dst] & reg[src] != 0),
-                    0x55 => jump_if!(reg[dst] != imm64),
-                    0x5d => jump_if!(reg[dst] != reg[src]),
-                    0x65 => jump_if!((reg[dst] as i64) > insn.imm as i64),
-                    0x6d => jump_if!((reg[dst] as i64) > reg[src] as i64),
-                    0x75 => jump_if!((reg[dst] as i64) >= insn.imm as i64),
-                    0x7d => jump_if!((reg[dst] as i64) >= reg[src] as i64),
-                    0xa5 => jump_if!(reg[dst] < imm64),
-                    0xad => jump_if!(reg[dst] < reg[src]),
-                    0xb5 => jump_if!(reg[dst] <= imm64),
-                    0xbd => jump_if!(reg[dst] <= reg[src]),
-                    0xc5 => jump_if!((reg[dst] as i64) < insn.imm as i64),
-                    0xcd => jump_if!((reg[dst] as i64) < reg[src] as i64),
-                    0xd5 => jump_if!((reg[dst] as i64) <= insn.imm as i64),
-                    0xdd => jump_if!((reg[dst] as i64) <= reg[src] as i64),
-
-                    // JMP32: comparisons of the low halves; gotol takes its offset from imm.
-                    0x06 => pc = pc.wrapping_add(insn.imm as isize as usize),
-                    0x16 => jump_if!(d32 == imm32),
-                    0x1e => jump_if!(d32 == s32),
-                    0x26 => jump_if!(d32 > imm32),
-                    0x2e => jump_if!(d32 > s32),
-                    0x36 => jump_if!(d32 >= imm32),
-                    0x3e => jump_if!(d32 >= s32),
-                    0x46 => jump_if!(d32 & imm32 != 0),
-                    0x4e => jump_if!(d32 & s32 != 0),
-                    0x56 => jump_if!(d32 != imm32),
-                    0x5e => jump_if!(d32 != s32),
-                    0x66 => jump_if!((d32 as i32) > insn.imm),
-                    0x6e => jump_if!((d32 as i32) > s32 as i32),
-                    0x76 => jump_if!((d32 as i32) >= insn.imm),
-                    0x7e => jump_if!((d32 as i32) >= s32 as i32),
-                    0xa6 => jump_if!(d32 < imm32),
-                    0xae => jump_if!(d32 < s32),
-                    0xb6 => jump_if!(d32 <= imm32),
-                    0xbe => jump_if!(d32 <= s32),
-                    0xc6 => jump_if!((d32 as i32) < insn.imm),
-                    0xce => jump_if!((d32 as i32) < s32 as i32),
-                    0xd6 => jump_if!((d32 as i32) <= insn.imm),
-                    0xde => jump_if!((d32 as i32) <= s32 as i32),
-
-                    // Loads, sign-extending loads, stores.
-                    0x61 => reg[dst] = load!(4),
-                    0x69 => reg[dst] = load!(2),
-                    0x71 => reg[dst] = load!(1),
-                    0x79 => reg[dst] = load!(8),
-                    0x81 => reg[dst] = load!(4) as u32 as i32 as u64,
-                    0x89 => reg[dst] = load!(2) as u16 as i16 as u64,
-                    0x91 => reg[dst] = load!(1) as u8 as i8 as u64,
-                    0x62 => store!(4, imm64),
-                    0x6a => store!(2, imm64),
-                    0x72 => store!(1, imm64),
-                    0x7a => store!(8, imm64),
-                    0x63 => store!(4, reg[src]),
-                    0x6b => store!(2, reg[src]),
-                    0x73 => store!(1, reg[src]),
-                    0x7b => store!(8, reg[src]),
-
-                    0xc3 | 0xdb => {
-                        let addr = reg[dst].wrapping_add(insn.off as i64 as u64);
-                        let wide = insn.code == 0xdb;
-                        let old = tri!(self.atomic(stack_lo, addr, wide, insn.imm, reg[src], reg[0]));
-                        if insn.imm == ATOMIC_CMPXCHG {
-                            reg[0] = old;
-                        } else if insn.imm & ATOMIC_FETCH != 0 {
-                            reg[src] = old;
-                        }
-                    }
-
-                    0x18 => {
-                        let Some(next) = insns.get(pc) else {
-                            fault!(XdpError::run(Errno::EINVAL, "invalid bpf_ld_imm64 insn: the program ends after its first half"));
-                        };
-                        reg[dst] = (insn.imm as u32 as u64) | ((next.imm as u32 as u64) << 32);
+                    Op::Lddw { dst, imm, .. } => {
+                        reg[usize::from(dst)] = imm;
                         pc += 1;
                     }
-
-                    0x85 => match insn.src() {
-                        0 => {
-                            let id = insn.imm;
-                            let callable = usize::try_from(id).ok().and_then(|i| prog.helpers.get(i)).and_then(Option::as_ref);
-                            invoke!(callable, format!("invalid func unknown#{id}"))
+                    Op::TruncatedLddw { .. } => {
+                        fault!(XdpError::run(Errno::EINVAL, "invalid bpf_ld_imm64 insn: the program ends after its first half"))
+                    }
+                    Op::Call(Callee::Helper(id)) => {
+                        let callable = usize::try_from(id).ok().and_then(|i| prog.helpers.get(i)).and_then(Option::as_ref);
+                        invoke!(callable, format!("invalid func unknown#{id}"))
+                    }
+                    Op::Call(Callee::Local(rel)) => {
+                        if self.depth >= MAX_CALL_FRAMES {
+                            fault!(too_deep(self.depth + 1));
                         }
-                        PSEUDO_CALL => {
-                            if self.depth >= MAX_CALL_FRAMES {
-                                fault!(too_deep(self.depth + 1));
-                            }
-                            let Some(frame) = frames.get_mut(nframes) else { fault!(too_deep(self.depth + 1)) };
-                            frame.write(Frame { ret: pc, saved: [reg[6], reg[7], reg[8], reg[9], reg[10]] });
-                            nframes += 1;
-                            self.depth += 1;
-                            reg[10] = self.frame_pointer(self.depth);
-                            pc = pc.wrapping_add(insn.imm as isize as usize);
-                        }
-                        PSEUDO_KFUNC_CALL => {
-                            let idx = insn.imm;
-                            let callable = usize::try_from(idx).ok().and_then(|i| prog.kfuncs.get(i));
-                            invoke!(
-                                callable,
-                                format!(
-                                    "invalid kernel function call: index {idx} is not one of the program's {} kfuncs",
-                                    prog.kfuncs.len()
-                                )
-                            )
-                        }
-                        s => fault!(XdpError::run(Errno::EINVAL, format!("BPF_CALL uses reserved fields (src_reg {s})"))),
-                    },
+                        let Some(frame) = frames.get_mut(nframes) else { fault!(too_deep(self.depth + 1)) };
+                        frame.write(Frame { ret: pc, saved: [reg[6], reg[7], reg[8], reg[9], reg[10]] });
+                        nframes += 1;
+                        self.depth += 1;
+                        reg[10] = self.frame_pointer(self.depth);
+                        pc = pc.wrapping_add(rel as isize as usize);
+                    }
+                    Op::Call(Callee::Kfunc { imm: idx, .. }) => {
+                        let callable = usize::try_from(idx).ok().and_then(|i| prog.kfuncs.get(i));
+                        invoke!(
+                            callable,
+                            format!("invalid kernel function call: index {idx} is not one of the program's {} kfuncs", prog.kfuncs.len())
+                        )
+                    }
+                    Op::Call(Callee::Reserved { src, .. }) => {
+                        fault!(XdpError::run(Errno::EINVAL, format!("BPF_CALL uses reserved fields (src_reg {src})")))
+                    }
                     // callx: the helper id is in dst (uBPF, bpf_conformance).
-                    0x8d => {
-                        let id = reg[dst];
+                    Op::Callx { dst } => {
+                        let id = reg[usize::from(dst)];
                         let callable = usize::try_from(id).ok().and_then(|i| prog.helpers.get(i)).and_then(Option::as_ref);
                         invoke!(callable, format!("invalid func unknown#{id} (callx r{dst})"))
                     }
-                    0x95 => {
+                    Op::Exit => {
                         if nframes == 0 {
                             sync!();
                             return Ok(reg[0]);
@@ -440,11 +276,12 @@ impl Machine<'_> {
                             }
                         }
                     }
-
-                    0x20 | 0x28 | 0x30 | 0x40 | 0x48 | 0x50 => {
+                    Op::Legacy { size: Size::B | Size::H | Size::W, .. } => {
                         fault!(XdpError::run(Errno::EINVAL, "legacy packet access (BPF_LD_[ABS|IND]) is not supported"))
                     }
-                    code => fault!(XdpError::run(Errno::EINVAL, format!("unknown opcode {code:02x}"))),
+                    Op::Atomic { .. } | Op::Legacy { .. } | Op::MayGoto { .. } | Op::Nospec | Op::Unknown { .. } => {
+                        fault!(XdpError::run(Errno::EINVAL, format!("unknown opcode {:02x}", insn.code)))
+                    }
                 }
             };
             prog = next_prog;
@@ -520,17 +357,17 @@ impl Machine<'_> {
         self.mem.check(addr, size, true).map(|_| ())
     }
 
-    /// One read-modify-write; returns the old value (zero-extended for 32-bit operations).
-    fn atomic(&mut self, stack_lo: u64, addr: u64, wide: bool, op: i32, src: u64, r0: u64) -> Result<u64, XdpError> {
+    /// One read-modify-write; returns the old value (zero-extended for 32-bit operations). `imm`
+    /// names an operation that does not run in the error.
+    #[allow(clippy::too_many_arguments)]
+    fn atomic(&mut self, stack_lo: u64, addr: u64, wide: bool, op: AtomicOp, imm: i32, src: u64, r0: u64) -> Result<u64, XdpError> {
         let size = if wide { 8 } else { 4 };
-        let known = matches!(op & !ATOMIC_FETCH, 0x00 | 0x40 | 0x50 | 0xa0) || op == ATOMIC_XCHG || op == ATOMIC_CMPXCHG;
-        if !known {
-            return Err(XdpError::run(Errno::EINVAL, format!("BPF_ATOMIC uses invalid atomic opcode {op:02x}")));
+        if !op.runs() {
+            return Err(XdpError::run(Errno::EINVAL, format!("BPF_ATOMIC uses invalid atomic opcode {imm:02x}")));
         }
         if addr.wrapping_sub(stack_lo) > STACK_TOTAL - size {
             self.writable(addr, size)?;
         }
-        let mask = if wide { u64::MAX } else { u32::MAX as u64 };
         // SAFETY: in the stack or checked writable; the interpreter is single-threaded, so a plain
         // read-modify-write is atomic with respect to everything that can observe it.
         let old = unsafe {
@@ -540,22 +377,7 @@ impl Machine<'_> {
                 read::<4>(addr)
             }
         };
-        let new = match op {
-            ATOMIC_XCHG => src,
-            ATOMIC_CMPXCHG => {
-                if old == r0 & mask {
-                    src
-                } else {
-                    old
-                }
-            }
-            _ => match op & !ATOMIC_FETCH {
-                0x00 => old.wrapping_add(src),
-                0x40 => old | src,
-                0x50 => old & src,
-                _ => old ^ src,
-            },
-        };
+        let new = sem::atomic(op, wide, old, src, r0).unwrap_or(old);
         unsafe {
             if wide {
                 write::<8>(addr, new)
@@ -564,6 +386,26 @@ impl Machine<'_> {
             }
         }
         Ok(old)
+    }
+
+    #[inline(always)]
+    fn load_sized(&mut self, stack_lo: u64, addr: u64, size: Size) -> Result<u64, XdpError> {
+        match size {
+            Size::B => self.load::<1>(stack_lo, addr),
+            Size::H => self.load::<2>(stack_lo, addr),
+            Size::W => self.load::<4>(stack_lo, addr),
+            Size::DW => self.load::<8>(stack_lo, addr),
+        }
+    }
+
+    #[inline(always)]
+    fn store_sized(&mut self, stack_lo: u64, addr: u64, size: Size, v: u64) -> Result<(), XdpError> {
+        match size {
+            Size::B => self.store::<1>(stack_lo, addr, v),
+            Size::H => self.store::<2>(stack_lo, addr, v),
+            Size::W => self.store::<4>(stack_lo, addr, v),
+            Size::DW => self.store::<8>(stack_lo, addr, v),
+        }
     }
 }
 
@@ -605,235 +447,104 @@ impl Hot {
 /// frame to return to) it also runs an `exit`, and returns true: the program has ended with r0.
 #[inline(never)]
 #[allow(clippy::int_plus_one, clippy::while_let_loop)]
-fn fast(reg: &mut [u64; 16], insns: &[Insn], st: &mut Fast, stack_lo: u64, hot: Hot, top: bool) -> bool {
+fn fast(reg: &mut [u64; 16], code: &[Flat], st: &mut Fast, stack_lo: u64, hot: Hot, top: bool) -> bool {
     let (mut pc, mut cur, mut left) = (st.pc, st.cur, st.left);
     loop {
-        let Some(&insn) = insns.get(pc) else { break };
+        let Some(&f) = code.get(pc) else { break };
         if left == 0 {
             break;
         }
         let next = pc.wrapping_add(1);
-        let dst = insn.dst() as usize;
-        let src = insn.src() as usize;
-        let imm64 = insn.imm as i64 as u64;
-        let imm32 = insn.imm as u32;
+        let dst = f.dst() as usize;
+        let src = f.src() as usize;
+        let imm64 = f.imm as i64 as u64;
 
-        macro_rules! alu64 {
-            ($v:expr) => {{
-                reg[dst] = $v;
-                next
-            }};
-        }
-        macro_rules! alu32 {
-            ($v:expr) => {{
-                reg[dst] = ($v) as u32 as u64;
-                next
-            }};
-        }
-        macro_rules! d32 {
-            () => {
-                reg[dst] as u32
+        macro_rules! operand {
+            (K) => {
+                imm64
             };
-        }
-        macro_rules! s32 {
-            () => {
-                reg[src] as u32
+            (X) => {
+                reg[src]
             };
-        }
-        macro_rules! jump_if {
-            ($c:expr) => {{
-                if $c {
-                    next.wrapping_add(insn.off as isize as usize)
-                } else {
-                    next
-                }
-            }};
         }
         macro_rules! load {
-            ($n:literal) => {{
-                let addr = reg[src].wrapping_add(insn.off as i64 as u64);
+            ($n:expr) => {{
+                let addr = reg[src].wrapping_add(f.off as i64 as u64);
                 let o = addr.wrapping_sub(hot.lo);
                 if addr.wrapping_sub(stack_lo) <= STACK_TOTAL - $n || (o <= hot.len && $n <= hot.len - o) {
                     // SAFETY: inside the machine's stack, or inside a region, which describes live
                     // memory while the program runs (Memory's contract); no helper runs in here.
-                    unsafe { read::<$n>(addr) }
+                    unsafe { read::<{ $n as usize }>(addr) }
                 } else {
                     break;
                 }
             }};
         }
         macro_rules! store {
-            ($n:literal, $v:expr) => {{
-                let addr = reg[dst].wrapping_add(insn.off as i64 as u64);
+            ($n:expr, $v:expr) => {{
+                let addr = reg[dst].wrapping_add(f.off as i64 as u64);
                 let o = addr.wrapping_sub(hot.lo);
                 if addr.wrapping_sub(stack_lo) <= STACK_TOTAL - $n || (o <= hot.wlen && $n <= hot.wlen - o) {
                     // SAFETY: as for loads, and the region is writable.
-                    unsafe { write::<$n>(addr, $v) };
+                    unsafe { write::<{ $n as usize }>(addr, $v) };
                     next
                 } else {
                     break;
                 }
             }};
         }
-        macro_rules! end {
-            ($v16:expr, $v32:expr, $v64:expr) => {{
-                let v = reg[dst];
-                reg[dst] = match insn.imm {
-                    16 => $v16(v),
-                    32 => $v32(v),
-                    64 => $v64(v),
-                    _ => break,
-                };
-                next
-            }};
+        // One arm per kind, each with its op's fields as constants, so that the pure semantics
+        // fold to the one operation.
+        macro_rules! dispatch {
+            (
+                alu: [$(($an:ident, $aop:ident, $aw:ident, $as:ident)),* $(,)?],
+                end: [$(($en:ident, $eo:ident, $eb:literal)),* $(,)?],
+                jump: [$(($jn:ident, $jc:ident, $jw:ident, $js:ident)),* $(,)?],
+                load: [$(($ln:ident, $lsz:ident, $lsx:literal)),* $(,)?],
+                store: [$(($sn:ident, $ssz:ident, $ss:ident)),* $(,)?],
+            ) => {
+                match f.kind {
+                    $(Kind::$an => {
+                        reg[dst] = sem::alu(AluOp::$aop, Width::$aw, reg[dst], operand!($as));
+                        next
+                    })*
+                    $(Kind::$en => {
+                        // Never None: only widths 16, 32 and 64 have a kind of their own.
+                        reg[dst] = match sem::end(ByteOrder::$eo, $eb, reg[dst]) {
+                            Some(v) => v,
+                            None => break,
+                        };
+                        next
+                    })*
+                    $(Kind::$jn => {
+                        if sem::cond(Cond::$jc, Width::$jw, reg[dst], operand!($js)) {
+                            next.wrapping_add(f.off as isize as usize)
+                        } else {
+                            next
+                        }
+                    })*
+                    $(Kind::$ln => {
+                        reg[dst] = sem::extend(Size::$lsz, $lsx, load!(Size::$lsz.bytes()));
+                        next
+                    })*
+                    $(Kind::$sn => store!(Size::$ssz.bytes(), operand!($ss)),)*
+                    Kind::Ja => next.wrapping_add(f.off as isize as usize),
+                    Kind::JaLong => next.wrapping_add(f.imm as isize as usize),
+                    Kind::Lddw => {
+                        let Some(hi) = code.get(next) else { break };
+                        reg[dst] = (f.imm as u32 as u64) | ((hi.imm as u32 as u64) << 32);
+                        next.wrapping_add(1)
+                    }
+                    Kind::Exit if top => {
+                        *st = Fast { pc: next, cur: pc, left: left - 1 };
+                        return true;
+                    }
+                    Kind::Exit | Kind::CallHelper | Kind::CallLocal | Kind::Other => break,
+                }
+            };
         }
 
-        let npc = match insn.code {
-            0x07 => alu64!(reg[dst].wrapping_add(imm64)),
-            0x0f => alu64!(reg[dst].wrapping_add(reg[src])),
-            0x17 => alu64!(reg[dst].wrapping_sub(imm64)),
-            0x1f => alu64!(reg[dst].wrapping_sub(reg[src])),
-            0x27 => alu64!(reg[dst].wrapping_mul(imm64)),
-            0x2f => alu64!(reg[dst].wrapping_mul(reg[src])),
-            0x37 => alu64!(div64(reg[dst], imm64, insn.off)),
-            0x3f => alu64!(div64(reg[dst], reg[src], insn.off)),
-            0x47 => alu64!(reg[dst] | imm64),
-            0x4f => alu64!(reg[dst] | reg[src]),
-            0x57 => alu64!(reg[dst] & imm64),
-            0x5f => alu64!(reg[dst] & reg[src]),
-            0x67 => alu64!(reg[dst] << (imm64 & 63)),
-            0x6f => alu64!(reg[dst] << (reg[src] & 63)),
-            0x77 => alu64!(reg[dst] >> (imm64 & 63)),
-            0x7f => alu64!(reg[dst] >> (reg[src] & 63)),
-            0x87 => alu64!(reg[dst].wrapping_neg()),
-            0x97 => alu64!(mod64(reg[dst], imm64, insn.off)),
-            0x9f => alu64!(mod64(reg[dst], reg[src], insn.off)),
-            0xa7 => alu64!(reg[dst] ^ imm64),
-            0xaf => alu64!(reg[dst] ^ reg[src]),
-            0xb7 => alu64!(imm64),
-            0xbf => {
-                let s = reg[src];
-                alu64!(match insn.off {
-                    8 => s as i8 as u64,
-                    16 => s as i16 as u64,
-                    32 => s as i32 as u64,
-                    _ => s,
-                })
-            }
-            0xc7 => alu64!(((reg[dst] as i64) >> (imm64 & 63)) as u64),
-            0xcf => alu64!(((reg[dst] as i64) >> (reg[src] & 63)) as u64),
-            0xd7 => end!(|v: u64| (v as u16).swap_bytes() as u64, |v: u64| (v as u32).swap_bytes() as u64, |v: u64| v.swap_bytes()),
-
-            0x04 => alu32!(d32!().wrapping_add(imm32)),
-            0x0c => alu32!(d32!().wrapping_add(s32!())),
-            0x14 => alu32!(d32!().wrapping_sub(imm32)),
-            0x1c => alu32!(d32!().wrapping_sub(s32!())),
-            0x24 => alu32!(d32!().wrapping_mul(imm32)),
-            0x2c => alu32!(d32!().wrapping_mul(s32!())),
-            0x34 => alu32!(div32(d32!(), imm32, insn.off)),
-            0x3c => alu32!(div32(d32!(), s32!(), insn.off)),
-            0x44 => alu32!(d32!() | imm32),
-            0x4c => alu32!(d32!() | s32!()),
-            0x54 => alu32!(d32!() & imm32),
-            0x5c => alu32!(d32!() & s32!()),
-            0x64 => alu32!(d32!() << (imm32 & 31)),
-            0x6c => alu32!(d32!() << (s32!() & 31)),
-            0x74 => alu32!(d32!() >> (imm32 & 31)),
-            0x7c => alu32!(d32!() >> (s32!() & 31)),
-            0x84 => alu32!(d32!().wrapping_neg()),
-            0x94 => alu32!(mod32(d32!(), imm32, insn.off)),
-            0x9c => alu32!(mod32(d32!(), s32!(), insn.off)),
-            0xa4 => alu32!(d32!() ^ imm32),
-            0xac => alu32!(d32!() ^ s32!()),
-            0xb4 => alu32!(imm32),
-            0xbc => {
-                let s = s32!();
-                alu32!(match insn.off {
-                    8 => s as i8 as u32,
-                    16 => s as i16 as u32,
-                    _ => s,
-                })
-            }
-            0xc4 => alu32!((d32!() as i32) >> (imm32 & 31)),
-            0xcc => alu32!((d32!() as i32) >> (s32!() & 31)),
-            0xd4 => end!(|v: u64| v as u16 as u64, |v: u64| v as u32 as u64, |v: u64| v),
-            0xdc => end!(|v: u64| (v as u16).swap_bytes() as u64, |v: u64| (v as u32).swap_bytes() as u64, |v: u64| v.swap_bytes()),
-
-            0x05 => jump_if!(true),
-            0x15 => jump_if!(reg[dst] == imm64),
-            0x1d => jump_if!(reg[dst] == reg[src]),
-            0x25 => jump_if!(reg[dst] > imm64),
-            0x2d => jump_if!(reg[dst] > reg[src]),
-            0x35 => jump_if!(reg[dst] >= imm64),
-            0x3d => jump_if!(reg[dst] >= reg[src]),
-            0x45 => jump_if!(reg[dst] & imm64 != 0),
-            0x4d => jump_if!(reg[dst] & reg[src] != 0),
-            0x55 => jump_if!(reg[dst] != imm64),
-            0x5d => jump_if!(reg[dst] != reg[src]),
-            0x65 => jump_if!((reg[dst] as i64) > insn.imm as i64),
-            0x6d => jump_if!((reg[dst] as i64) > reg[src] as i64),
-            0x75 => jump_if!((reg[dst] as i64) >= insn.imm as i64),
-            0x7d => jump_if!((reg[dst] as i64) >= reg[src] as i64),
-            0xa5 => jump_if!(reg[dst] < imm64),
-            0xad => jump_if!(reg[dst] < reg[src]),
-            0xb5 => jump_if!(reg[dst] <= imm64),
-            0xbd => jump_if!(reg[dst] <= reg[src]),
-            0xc5 => jump_if!((reg[dst] as i64) < insn.imm as i64),
-            0xcd => jump_if!((reg[dst] as i64) < reg[src] as i64),
-            0xd5 => jump_if!((reg[dst] as i64) <= insn.imm as i64),
-            0xdd => jump_if!((reg[dst] as i64) <= reg[src] as i64),
-
-            0x06 => next.wrapping_add(insn.imm as isize as usize),
-            0x16 => jump_if!(d32!() == imm32),
-            0x1e => jump_if!(d32!() == s32!()),
-            0x26 => jump_if!(d32!() > imm32),
-            0x2e => jump_if!(d32!() > s32!()),
-            0x36 => jump_if!(d32!() >= imm32),
-            0x3e => jump_if!(d32!() >= s32!()),
-            0x46 => jump_if!(d32!() & imm32 != 0),
-            0x4e => jump_if!(d32!() & s32!() != 0),
-            0x56 => jump_if!(d32!() != imm32),
-            0x5e => jump_if!(d32!() != s32!()),
-            0x66 => jump_if!((d32!() as i32) > insn.imm),
-            0x6e => jump_if!((d32!() as i32) > s32!() as i32),
-            0x76 => jump_if!((d32!() as i32) >= insn.imm),
-            0x7e => jump_if!((d32!() as i32) >= s32!() as i32),
-            0xa6 => jump_if!(d32!() < imm32),
-            0xae => jump_if!(d32!() < s32!()),
-            0xb6 => jump_if!(d32!() <= imm32),
-            0xbe => jump_if!(d32!() <= s32!()),
-            0xc6 => jump_if!((d32!() as i32) < insn.imm),
-            0xce => jump_if!((d32!() as i32) < s32!() as i32),
-            0xd6 => jump_if!((d32!() as i32) <= insn.imm),
-            0xde => jump_if!((d32!() as i32) <= s32!() as i32),
-
-            0x61 => alu64!(load!(4)),
-            0x69 => alu64!(load!(2)),
-            0x71 => alu64!(load!(1)),
-            0x79 => alu64!(load!(8)),
-            0x81 => alu64!(load!(4) as u32 as i32 as u64),
-            0x89 => alu64!(load!(2) as u16 as i16 as u64),
-            0x91 => alu64!(load!(1) as u8 as i8 as u64),
-            0x62 => store!(4, imm64),
-            0x6a => store!(2, imm64),
-            0x72 => store!(1, imm64),
-            0x7a => store!(8, imm64),
-            0x63 => store!(4, reg[src]),
-            0x6b => store!(2, reg[src]),
-            0x73 => store!(1, reg[src]),
-            0x7b => store!(8, reg[src]),
-
-            0x18 => {
-                let Some(hi) = insns.get(next) else { break };
-                reg[dst] = (insn.imm as u32 as u64) | ((hi.imm as u32 as u64) << 32);
-                next.wrapping_add(1)
-            }
-            0x95 if top => {
-                *st = Fast { pc: next, cur: pc, left: left - 1 };
-                return true;
-            }
-            _ => break,
-        };
+        let npc = flat_kinds!(dispatch);
         cur = pc;
         pc = npc;
         left -= 1;
@@ -866,53 +577,6 @@ unsafe fn write<const N: usize>(addr: u64, v: u64) {
     }
 }
 
-/// Division by zero gives 0 (the kernel's rule, and RFC 9669's); off = 1 is sdiv, where
-/// INT_MIN / -1 wraps back to INT_MIN.
-#[inline(always)]
-fn div64(a: u64, b: u64, off: i16) -> u64 {
-    if b == 0 {
-        0
-    } else if off == 1 {
-        (a as i64).wrapping_div(b as i64) as u64
-    } else {
-        a / b
-    }
-}
-
-/// Modulo by zero leaves dst alone; smod's result takes the dividend's sign (INT_MIN % -1 = 0).
-#[inline(always)]
-fn mod64(a: u64, b: u64, off: i16) -> u64 {
-    if b == 0 {
-        a
-    } else if off == 1 {
-        (a as i64).wrapping_rem(b as i64) as u64
-    } else {
-        a % b
-    }
-}
-
-#[inline(always)]
-fn div32(a: u32, b: u32, off: i16) -> u32 {
-    if b == 0 {
-        0
-    } else if off == 1 {
-        (a as i32).wrapping_div(b as i32) as u32
-    } else {
-        a / b
-    }
-}
-
-#[inline(always)]
-fn mod32(a: u32, b: u32, off: i16) -> u32 {
-    if b == 0 {
-        a
-    } else if off == 1 {
-        (a as i32).wrapping_rem(b as i32) as u32
-    } else {
-        a % b
-    }
-}
-
 #[cold]
 fn bad_end(imm: i32) -> XdpError {
     XdpError::run(Errno::EINVAL, format!("BPF_END uses reserved fields: imm {imm} is not 16, 32 or 64"))
@@ -930,8 +594,7 @@ fn out_of_range(insns: &[Insn], from: usize, to: usize) -> XdpError {
     let Some(&insn) = insns.get(from) else {
         return XdpError::run(Errno::EINVAL, format!("entry point {to} is outside the program ({n} instructions)"));
     };
-    let class = insn.class();
-    let jumped = (class == JMP || class == JMP32) && insn.code & 0xf0 != EXIT && (insn.code & 0xf0 != CALL || insn.src() == PSEUDO_CALL);
+    let jumped = matches!(decode(insns, from), Op::Ja { .. } | Op::Jump { .. } | Op::Call(Callee::Local(_)));
     let msg = if jumped && to != from + 1 {
         format!("jump out of range from insn {from} to {} (the program has {n} instructions)", to as isize)
     } else {
