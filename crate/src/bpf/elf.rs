@@ -17,6 +17,7 @@ use object::LittleEndian as LE;
 use super::btf::{self, Btf, Kind as BtfKind};
 use super::core::{self as co_re, BtfExt, CoreRelo};
 use super::insn::{self, Insn};
+use super::isa::{self, Callee, Op};
 use crate::errno::{Errno, Result, XdpError};
 
 /// A parsed object, before anything is created: what `bpf_object__open` knows.
@@ -1055,7 +1056,7 @@ impl<'a> Loader<'a> {
                     return Err(at(format!("unsupported relocation type {r_type} against '{}'", sym.name)));
                 }
                 let insn = insns[idx];
-                let is_call = insn.code == insn::JMP | insn::CALL;
+                let is_call = matches!(isa::decode(insns, idx), Op::Call(_));
                 let is_lddw = insn.is_lddw();
                 if !is_call && !is_lddw {
                     return Err(at(format!(
@@ -1217,7 +1218,7 @@ impl<'a> Loader<'a> {
                         target = Some((self.text.unwrap_or(usize::MAX), (sym_off as i64 + i64::from(insn.imm)) / 8));
                     }
                     None => {
-                        if insn.code == insn::JMP | insn::CALL && insn.src() == insn::PSEUDO_CALL {
+                        if matches!(isa::decode(&out, at), Op::Call(Callee::Local(_))) {
                             // clang resolved a call within one section itself; only .text has
                             // more than one function to call.
                             if Some(sec) != self.text {

@@ -10,6 +10,7 @@ use std::rc::Rc;
 use super::elf::{Object, ProgKind, ProgramSpec};
 use super::helpers::helper_table;
 use super::insn::*;
+use super::isa::{self, Callee, Op};
 use super::kfuncs::native_kfunc;
 use super::machine::{func_addr, map_handle, Callable, Prog, UserFn};
 use super::maps::Map;
@@ -245,49 +246,46 @@ fn link(
             pc += 2;
             continue;
         }
-        if insn.code == JMP | CALL {
-            match insn.src() {
-                0 => {
-                    let id = insn.imm;
-                    let bound = usize::try_from(id).ok().and_then(|i| helpers.get(i)).is_some_and(|h| h.is_some());
-                    if !bound {
-                        return Err(refuse(name, Errno::EINVAL, Some(pc), helper_refusal(id, spec, opts)));
-                    }
+        match isa::decode(&insns, pc) {
+            Op::Call(Callee::Helper(id)) => {
+                let bound = usize::try_from(id).ok().and_then(|i| helpers.get(i)).is_some_and(|h| h.is_some());
+                if !bound {
+                    return Err(refuse(name, Errno::EINVAL, Some(pc), helper_refusal(id, spec, opts)));
                 }
-                PSEUDO_KFUNC_CALL => {
-                    let ext_i = insn.imm as usize;
-                    let ext = object
-                        .externs
-                        .get(ext_i)
-                        .ok_or_else(|| refuse(name, Errno::EINVAL, Some(pc), format!("kfunc extern #{ext_i} does not exist")))?;
-                    let index = match kfunc_index.get(&ext_i) {
-                        Some(&i) => i,
-                        None => {
-                            let callable = match resolve_kfunc(&ext.name, opts) {
-                                Some(c) => c,
-                                // libbpf poisons the call; it faults only if reached.
-                                None if ext.weak => Callable::Missing(ext.name.clone()),
-                                // libbpf's bpf_object__load fails with EINVAL here (recorded:
-                                // test/fixtures/kernel/kernel-bpf.json, "load verdicts")
-                                None => {
-                                    return Err(refuse(
-                                        name,
-                                        Errno::EINVAL,
-                                        Some(pc),
-                                        format!("libbpf: {}", policy::kfunc_not_found(&ext.name)),
-                                    ))
-                                }
-                            };
-                            kfuncs.push(callable);
-                            let i = (kfuncs.len() - 1) as i32;
-                            kfunc_index.insert(ext_i, i);
-                            i
-                        }
-                    };
-                    insns[pc].imm = index;
-                }
-                _ => {}
             }
+            Op::Call(Callee::Kfunc { imm, .. }) => {
+                let ext_i = imm as usize;
+                let ext = object
+                    .externs
+                    .get(ext_i)
+                    .ok_or_else(|| refuse(name, Errno::EINVAL, Some(pc), format!("kfunc extern #{ext_i} does not exist")))?;
+                let index = match kfunc_index.get(&ext_i) {
+                    Some(&i) => i,
+                    None => {
+                        let callable = match resolve_kfunc(&ext.name, opts) {
+                            Some(c) => c,
+                            // libbpf poisons the call; it faults only if reached.
+                            None if ext.weak => Callable::Missing(ext.name.clone()),
+                            // libbpf's bpf_object__load fails with EINVAL here (recorded:
+                            // test/fixtures/kernel/kernel-bpf.json, "load verdicts")
+                            None => {
+                                return Err(refuse(
+                                    name,
+                                    Errno::EINVAL,
+                                    Some(pc),
+                                    format!("libbpf: {}", policy::kfunc_not_found(&ext.name)),
+                                ))
+                            }
+                        };
+                        kfuncs.push(callable);
+                        let i = (kfuncs.len() - 1) as i32;
+                        kfunc_index.insert(ext_i, i);
+                        i
+                    }
+                };
+                insns[pc].imm = index;
+            }
+            _ => {}
         }
         pc += 1;
     }
@@ -358,14 +356,11 @@ pub fn call_policy(object: &Object, spec: &ProgramSpec, opts: &LoadOptions) -> C
 /// A program's helper and kfunc call sites, in pc order.
 pub fn call_sites(object: &Object, spec: &ProgramSpec) -> Vec<Site> {
     let mut sites = Vec::new();
-    for (pc, insn) in spec.insns.iter().enumerate() {
-        if insn.code != JMP | CALL {
-            continue;
-        }
-        match insn.src() {
-            0 => sites.push(Site::Helper { id: i64::from(insn.imm), pc: Some(pc) }),
-            PSEUDO_KFUNC_CALL => {
-                if let Some(e) = usize::try_from(insn.imm).ok().and_then(|i| object.externs.get(i)) {
+    for pc in 0..spec.insns.len() {
+        match isa::decode(&spec.insns, pc) {
+            Op::Call(Callee::Helper(id)) => sites.push(Site::Helper { id: i64::from(id), pc: Some(pc) }),
+            Op::Call(Callee::Kfunc { imm, .. }) => {
+                if let Some(e) = usize::try_from(imm).ok().and_then(|i| object.externs.get(i)) {
                     sites.push(Site::Kfunc { name: e.name.clone(), pc: Some(pc), weak: e.weak });
                 }
             }
