@@ -155,6 +155,29 @@ pub struct RxHints {
     pub timestamp: Option<u64>,
 }
 
+/// What a driver gives the program it runs (the engine's side is `bpf::attach::XdpRunner`): the
+/// frame, the `xdp_md` fields it reports, and the hints behind the `bpf_xdp_metadata_rx_*` kfuncs,
+/// which a device without them answers as the kernel's default `xmo` does.
+pub trait XdpHost {
+    fn buff(&mut self) -> &mut XdpBuff;
+    fn ingress_ifindex(&self) -> u32 {
+        1
+    }
+    fn rx_queue_index(&self) -> u32 {
+        0
+    }
+    fn rx_hash(&mut self) -> Result<(u32, u32)> {
+        Err(no_kfunc("bpf_xdp_metadata_rx_hash"))
+    }
+    fn rx_timestamp(&mut self) -> Result<u64> {
+        Err(no_kfunc("bpf_xdp_metadata_rx_timestamp"))
+    }
+    /// (vlan_proto, vlan_tci)
+    fn rx_vlan_tag(&mut self) -> Result<(u16, u16)> {
+        Err(no_kfunc("bpf_xdp_metadata_rx_vlan_tag"))
+    }
+}
+
 fn no_kfunc(op: &'static str) -> XdpError {
     XdpError::new(Errno::EOPNOTSUPP, op, "device driver doesn't implement kfunc")
 }

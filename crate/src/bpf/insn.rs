@@ -162,3 +162,11 @@ impl From<Insn> for [u8; 8] {
         insn.to_bytes()
     }
 }
+
+/// Callback addresses (lddw src=BPF_PSEUDO_FUNC, once linked) live in a range no region can have:
+/// the instruction model reads them back as function references, the machine as call targets.
+pub const FUNC_ADDR_BASE: u64 = 0xffff_ffff_a000_0000;
+
+pub fn func_addr(pc: usize) -> u64 {
+    FUNC_ADDR_BASE + pc as u64 * 8
+}

@@ -8,7 +8,6 @@ use super::insn::{Insn, MAX_CALL_FRAMES, STACK_SIZE};
 use super::maps::Map;
 use super::memory::{Memory, Region, RegionKind};
 use crate::errno::{Errno, Result, XdpError};
-use crate::frame::XdpBuff;
 
 /// What a helper or kfunc hands back to the interpreter besides a value for r0.
 #[derive(Debug)]
@@ -103,38 +102,14 @@ impl Prog {
     }
 }
 
-/// Callback addresses (lddw src=BPF_PSEUDO_FUNC) live in a range no region can have.
-pub const FUNC_ADDR_BASE: u64 = 0xffff_ffff_a000_0000;
-
-pub fn func_addr(pc: usize) -> u64 {
-    FUNC_ADDR_BASE + pc as u64 * 8
-}
+pub use super::insn::{func_addr, FUNC_ADDR_BASE};
 
 /// The value of an lddw map reference: the map's own address, checked against the program's maps.
 pub fn map_handle(map: &Rc<Map>) -> u64 {
     Rc::as_ptr(map) as u64
 }
 
-/// What the program runs on, when it is an XDP program.
-pub trait XdpHost {
-    fn buff(&mut self) -> &mut XdpBuff;
-    fn ingress_ifindex(&self) -> u32 {
-        1
-    }
-    fn rx_queue_index(&self) -> u32 {
-        0
-    }
-    fn rx_hash(&mut self) -> Result<(u32, u32)> {
-        Err(XdpError::new(Errno::EOPNOTSUPP, "bpf_xdp_metadata_rx_hash", "the device gives no hints"))
-    }
-    fn rx_timestamp(&mut self) -> Result<u64> {
-        Err(XdpError::new(Errno::EOPNOTSUPP, "bpf_xdp_metadata_rx_timestamp", "the device gives no hints"))
-    }
-    /// (vlan_proto, vlan_tci)
-    fn rx_vlan_tag(&mut self) -> Result<(u16, u16)> {
-        Err(XdpError::new(Errno::EOPNOTSUPP, "bpf_xdp_metadata_rx_vlan_tag", "the device gives no hints"))
-    }
-}
+pub use crate::xdp::XdpHost;
 
 /// bpf_redirect_info: what bpf_redirect / bpf_redirect_map asked for, read after XDP_REDIRECT.
 #[derive(Clone, Debug, Default)]

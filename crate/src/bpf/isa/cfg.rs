@@ -1,7 +1,7 @@
 //! [`Cfg`]: a program's decoded ops and its control flow, built once.
 
 use super::super::insn::Insn;
-use super::super::machine::FUNC_ADDR_BASE;
+use super::super::insn::FUNC_ADDR_BASE;
 use super::op::{decode_all, Callee, Op, Pseudo};
 
 /// A function: `[start, end)`, up to the next function's start.
