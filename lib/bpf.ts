@@ -91,19 +91,11 @@ export interface ProgramInfo {
   coreRelos: CoreReloInfo[]
 }
 
-/** uapi `enum bpf_map_type` names, as bpftool prints them. */
-export const MAP_TYPE_NAMES: Record<number, string> = {
-  1: 'hash',
-  2: 'array',
-  3: 'prog_array',
-  4: 'perf_event_array',
-  6: 'percpu_array',
-  9: 'lru_hash',
-  14: 'devmap',
-  16: 'cpumap',
-  25: 'devmap_hash',
-  27: 'ringbuf',
-}
+/** uapi `enum bpf_map_type` names, as bpftool prints them, of the map types the engine emulates
+ * (its table: crate/src/bpf/mapdef.rs). */
+export const MAP_TYPE_NAMES: Readonly<Record<number, string>> = Object.freeze(
+  Object.fromEntries(native.bpfMapTypes().map((t) => [t.value, t.name])),
+)
 
 export interface MapInfo {
   name: string

@@ -1,41 +1,45 @@
-/** Linux errno numbers (x86-64) for the names the engine uses. `ENOTSUPP` (524) is kernel-internal
- * but is what `bpf_xdp_adjust_meta` returns. */
-export const ERRNO = {
-  EPERM: 1,
-  ENOENT: 2,
-  ESRCH: 3,
-  EINTR: 4,
-  EIO: 5,
-  E2BIG: 7,
-  EBADF: 9,
-  EAGAIN: 11,
-  ENOMEM: 12,
-  EACCES: 13,
-  EFAULT: 14,
-  EBUSY: 16,
-  EEXIST: 17,
-  ENODEV: 19,
-  ENOTDIR: 20,
-  EISDIR: 21,
-  EINVAL: 22,
-  EMFILE: 24,
-  ENOSPC: 28,
-  EROFS: 30,
-  EPIPE: 32,
-  ERANGE: 34,
-  ENAMETOOLONG: 36,
-  ELOOP: 40,
-  EBADRQC: 56,
-  ENODATA: 61,
-  EOVERFLOW: 75,
-  EMSGSIZE: 90,
-  EOPNOTSUPP: 95,
-  ENETDOWN: 100,
-  ETIMEDOUT: 110,
-  ENOTSUPP: 524,
-} as const
+import { native } from './native'
+/** The errno names the engine and the facade report. The numbers are the engine's (`Errno`,
+ * crate/src/errno.rs: Linux x86-64, plus the kernel-internal `ENOTSUPP` = 524 that
+ * `bpf_xdp_adjust_meta` returns); this union only gives the names a type. */
+export type ErrnoName =
+  | 'EPERM'
+  | 'ENOENT'
+  | 'ESRCH'
+  | 'EINTR'
+  | 'EIO'
+  | 'E2BIG'
+  | 'EBADF'
+  | 'EAGAIN'
+  | 'ENOMEM'
+  | 'EACCES'
+  | 'EFAULT'
+  | 'EBUSY'
+  | 'EEXIST'
+  | 'ENODEV'
+  | 'ENOTDIR'
+  | 'EISDIR'
+  | 'EINVAL'
+  | 'EMFILE'
+  | 'ENOSPC'
+  | 'EROFS'
+  | 'EPIPE'
+  | 'ERANGE'
+  | 'ENAMETOOLONG'
+  | 'ELOOP'
+  | 'EBADRQC'
+  | 'ENODATA'
+  | 'EOVERFLOW'
+  | 'EMSGSIZE'
+  | 'EOPNOTSUPP'
+  | 'ENETDOWN'
+  | 'ETIMEDOUT'
+  | 'ENOTSUPP'
 
-export type ErrnoName = keyof typeof ERRNO
+/** Linux errno numbers (x86-64) by name, from the engine's table. */
+export const ERRNO: Readonly<Record<ErrnoName, number>> = Object.freeze(
+  Object.fromEntries(native.errnoTable().map((e) => [e.name, e.value])) as Record<ErrnoName, number>,
+)
 
 export interface UxdpErrorDetails {
   /** The helper or operation that failed, e.g. `bpf_xdp_adjust_tail`. */

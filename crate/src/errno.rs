@@ -7,15 +7,36 @@
 
 use std::fmt;
 
-/// An errno as Linux defines it on x86-64, plus the kernel-internal ones BPF helpers leak
-/// (`ENOTSUPP` = 524 is what `bpf_xdp_adjust_meta` returns, not `EOPNOTSUPP`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(i32)]
-pub enum Errno {
+/// Defines [`Errno`] with [`Errno::ALL`] and [`Errno::name`] from one list.
+macro_rules! errnos {
+    ($($name:ident = $number:literal,)*) => {
+        /// An errno as Linux defines it on x86-64, plus the kernel-internal ones BPF helpers leak
+        /// (`ENOTSUPP` = 524 is what `bpf_xdp_adjust_meta` returns, not `EOPNOTSUPP`), and those
+        /// file access reports to the facade and the CLI.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(i32)]
+        pub enum Errno {
+            $($name = $number,)*
+        }
+
+        impl Errno {
+            pub const ALL: [Errno; [$(Errno::$name,)*].len()] = [$(Errno::$name,)*];
+
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Errno::$name => stringify!($name),)*
+                }
+            }
+        }
+    };
+}
+
+errnos! {
     EPERM = 1,
     ENOENT = 2,
     ESRCH = 3,
     EINTR = 4,
+    EIO = 5,
     E2BIG = 7,
     EBADF = 9,
     EAGAIN = 11,
@@ -25,12 +46,18 @@ pub enum Errno {
     EBUSY = 16,
     EEXIST = 17,
     ENODEV = 19,
+    ENOTDIR = 20,
+    EISDIR = 21,
     EINVAL = 22,
+    EMFILE = 24,
     ENOSPC = 28,
+    EROFS = 30,
+    EPIPE = 32,
     ERANGE = 34,
+    ENAMETOOLONG = 36,
     ELOOP = 40,
-    ENODATA = 61,
     EBADRQC = 56,
+    ENODATA = 61,
     EOVERFLOW = 75,
     EMSGSIZE = 90,
     EOPNOTSUPP = 95,
@@ -40,34 +67,6 @@ pub enum Errno {
 }
 
 impl Errno {
-    pub const ALL: [Errno; 25] = [
-        Errno::EPERM,
-        Errno::ENOENT,
-        Errno::ESRCH,
-        Errno::EINTR,
-        Errno::E2BIG,
-        Errno::EBADF,
-        Errno::EAGAIN,
-        Errno::ENOMEM,
-        Errno::EACCES,
-        Errno::EFAULT,
-        Errno::EBUSY,
-        Errno::EEXIST,
-        Errno::ENODEV,
-        Errno::EINVAL,
-        Errno::ENOSPC,
-        Errno::ERANGE,
-        Errno::ENODATA,
-        Errno::EBADRQC,
-        Errno::EOVERFLOW,
-        Errno::EMSGSIZE,
-        Errno::EOPNOTSUPP,
-        Errno::ENETDOWN,
-        Errno::ENOTSUPP,
-        Errno::ELOOP,
-        Errno::ETIMEDOUT,
-    ];
-
     /// The positive number (`EINVAL` → 22).
     pub const fn number(self) -> i32 {
         self as i32
@@ -76,36 +75,6 @@ impl Errno {
     /// What a helper returns: the negative number (`EINVAL` → -22).
     pub const fn retval(self) -> i32 {
         -(self as i32)
-    }
-
-    pub const fn name(self) -> &'static str {
-        match self {
-            Errno::EPERM => "EPERM",
-            Errno::ENOENT => "ENOENT",
-            Errno::ESRCH => "ESRCH",
-            Errno::EINTR => "EINTR",
-            Errno::E2BIG => "E2BIG",
-            Errno::EBADF => "EBADF",
-            Errno::EAGAIN => "EAGAIN",
-            Errno::ENOMEM => "ENOMEM",
-            Errno::EACCES => "EACCES",
-            Errno::EFAULT => "EFAULT",
-            Errno::EBUSY => "EBUSY",
-            Errno::EEXIST => "EEXIST",
-            Errno::ENODEV => "ENODEV",
-            Errno::EINVAL => "EINVAL",
-            Errno::ENOSPC => "ENOSPC",
-            Errno::ERANGE => "ERANGE",
-            Errno::ELOOP => "ELOOP",
-            Errno::ENODATA => "ENODATA",
-            Errno::EBADRQC => "EBADRQC",
-            Errno::EOVERFLOW => "EOVERFLOW",
-            Errno::EMSGSIZE => "EMSGSIZE",
-            Errno::EOPNOTSUPP => "EOPNOTSUPP",
-            Errno::ENETDOWN => "ENETDOWN",
-            Errno::ETIMEDOUT => "ETIMEDOUT",
-            Errno::ENOTSUPP => "ENOTSUPP",
-        }
     }
 
     /// The errno for a helper's negative return value, if it is one we know.

@@ -16,6 +16,12 @@ pub fn detach_views(views: Vec<ArrayBuffer>) -> Result<u32> {
     })
 }
 
+/// Every errno the engine and the facade report (`Errno`, crate/src/errno.rs): name and positive number.
+#[napi]
+pub fn errno_table() -> Vec<super::protos::NamedValue> {
+    crate::errno::Errno::ALL.iter().map(|e| super::protos::NamedValue { name: e.name().into(), value: e.number() as u32 }).collect()
+}
+
 #[napi]
 pub fn engine_version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
