@@ -9,7 +9,8 @@ use crate::errno::{Errno, XdpError};
 pub enum RegionKind {
     /// The call frames' stacks.
     Stack,
-    /// The program's context (`struct xdp_md`): loads go through the context conversion.
+    /// The program's context (`struct xdp_md`): loads go through the context conversion. Its
+    /// address is reserved ([`CTX_ADDR`](super::context::CTX_ADDR)), with no memory behind it.
     Ctx,
     /// The packet's linear part, from data_meta to data_end.
     Packet,
@@ -178,20 +179,32 @@ impl Memory {
         }
     }
 
+    /// [`Memory::check`] for memory a helper reads or writes itself: the context is refused, as
+    /// the verifier refuses a context pointer for a memory argument (no bytes are behind its
+    /// address: its loads are converted).
+    pub fn check_mem(&mut self, addr: u64, len: u64, write: bool) -> Result<Region, XdpError> {
+        let r = self.check(addr, len, write)?;
+        if r.kind == RegionKind::Ctx {
+            return Err(XdpError::run(Errno::EACCES, format!("{addr:#x} is the program's context, not memory a helper can access"))
+                .access(addr, len));
+        }
+        Ok(r)
+    }
+
     /// The bytes of a checked range, for helpers.
     ///
     /// # Safety
     /// The regions must describe live memory that nothing else borrows for the returned lifetime;
     /// the run that registered them guarantees it while the program executes.
     pub unsafe fn bytes<'a>(&mut self, addr: u64, len: u64) -> Result<&'a [u8], XdpError> {
-        self.check(addr, len, false)?;
+        self.check_mem(addr, len, false)?;
         Ok(std::slice::from_raw_parts(addr as *const u8, len as usize))
     }
 
     /// # Safety
     /// As for [`Memory::bytes`].
     pub unsafe fn bytes_mut<'a>(&mut self, addr: u64, len: u64) -> Result<&'a mut [u8], XdpError> {
-        self.check(addr, len, true)?;
+        self.check_mem(addr, len, true)?;
         Ok(std::slice::from_raw_parts_mut(addr as *mut u8, len as usize))
     }
 }
