@@ -6,7 +6,7 @@
 use std::rc::Rc;
 
 use super::machine::{Machine, Prog, RedirectInfo, XdpHost, DEFAULT_BUDGET};
-use super::memory::Memory;
+use super::memory::{Memory, StackBuf};
 use crate::errno::{Result, XdpError};
 
 pub struct XdpRunner {
@@ -14,7 +14,7 @@ pub struct XdpRunner {
     pub cpu: u32,
     /// The stack and memory regions of the last frame's machine (the context's among them):
     /// built on the first frame, kept for the next.
-    parts: Option<(Box<[u8]>, Memory)>,
+    parts: Option<(StackBuf, Memory)>,
 }
 
 impl XdpRunner {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::machine::{Machine, Prog, XdpHost};
-use super::memory::{Memory, RegionKind};
+use super::memory::{Memory, RegionKind, StackBuf};
 use crate::errno::{Errno, Result, XdpError};
 use crate::frame::{BuildOptions, XdpBuff};
 use crate::pool::PagePool;
@@ -173,7 +173,7 @@ pub struct TestRun {
     ctx_in: Option<XdpMd>,
     cpu: u32,
     budget: u64,
-    parts: Option<(Box<[u8]>, Memory)>,
+    parts: Option<(StackBuf, Memory)>,
     rng: u64,
     runs: u64,
     elapsed: Duration,
