@@ -6,17 +6,15 @@
 use std::rc::Rc;
 
 use super::machine::{Machine, Prog, RedirectInfo, XdpHost, DEFAULT_BUDGET};
-use super::memory::{Memory, Region, RegionKind};
+use super::memory::{Memory, StackBuf};
 use crate::errno::{Result, XdpError};
-use crate::xdp::XDP_MD_SIZE;
 
 pub struct XdpRunner {
     pub prog: Rc<Prog>,
     pub cpu: u32,
-    /// The stack and memory regions of the last frame's machine, and the context block those
-    /// regions name: built on the first frame, kept for the next.
-    parts: Option<(Box<[u8]>, Memory)>,
-    ctx_mem: Box<[u8; XDP_MD_SIZE]>,
+    /// The stack and memory regions of the last frame's machine (the context's among them):
+    /// built on the first frame, kept for the next.
+    parts: Option<(StackBuf, Memory)>,
 }
 
 impl XdpRunner {
@@ -24,7 +22,7 @@ impl XdpRunner {
     /// `bpf_prog_get_type_dev(fd, BPF_PROG_TYPE_XDP)` refuses it.
     pub fn new(prog: Rc<Prog>) -> Result<XdpRunner> {
         prog.check_xdp(crate::errno::Errno::EINVAL, "dev_xdp_attach", "only XDP programs attach to a device's XDP hook")?;
-        Ok(XdpRunner { prog, cpu: 0, parts: None, ctx_mem: Box::new([0; XDP_MD_SIZE]) })
+        Ok(XdpRunner { prog, cpu: 0, parts: None })
     }
 
     /// `xdp.frags`: the program accepts multi-buffer frames.
@@ -38,10 +36,7 @@ impl XdpRunner {
         let first = self.parts.is_none();
         let mut m = Machine::with_parts(self.prog.clone(), self.parts.take());
         m.cpu = self.cpu;
-        m.ctx = self.ctx_mem.as_mut_ptr() as u64;
-        if first {
-            m.mem.push(Region::of_slice(&mut self.ctx_mem[..], false, RegionKind::Ctx, 0));
-        }
+        m.set_xdp_ctx(!first);
         m.xdp = Some(host);
         // Nothing reads the instruction count of a frame's run.
         m.count_executed = false;

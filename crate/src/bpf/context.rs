@@ -7,7 +7,30 @@ use super::memory::{Region, RegionKind};
 use crate::errno::{Errno, XdpError};
 use crate::xdp::{segment_page, xdp_md_values, XDP_MD_SIZE};
 
+/// The address an XDP program gets as its context (r1), in a range no host allocation can have
+/// (the kernel's half of the address space, as [`FUNC_ADDR_BASE`](super::insn::FUNC_ADDR_BASE)
+/// for callbacks, 256 MiB above it). No memory is behind it: every load from the context is
+/// converted ([`Machine::ctx_load`], the JIT's shadow), stores and atomics are refused, and
+/// helpers are refused it as memory. Because it is nowhere near the stack, the packet's pages or
+/// map values, a wild pointer computed from one of them is told apart from a context access by
+/// its value alone, never by where the allocator happened to put a context block.
+pub const CTX_ADDR: u64 = 0xffff_ffff_b000_0000;
+
+/// The context's region: [`CTX_ADDR`] and the size of `struct xdp_md`, read-only.
+pub fn ctx_region() -> Region {
+    Region::new(CTX_ADDR, XDP_MD_SIZE as u64, false, RegionKind::Ctx, 0)
+}
+
 impl Machine<'_> {
+    /// Gives the machine the XDP context: r1's address, and its region unless `registered`
+    /// (regions kept from an earlier frame's machine have it already).
+    pub fn set_xdp_ctx(&mut self, registered: bool) {
+        self.ctx = CTX_ADDR;
+        if !registered {
+            self.mem.push(ctx_region());
+        }
+    }
+
     /// A load of `size` bytes at `addr` inside the context region.
     pub fn ctx_load(&mut self, addr: u64, size: u64) -> Result<u64, XdpError> {
         let off = addr.wrapping_sub(self.ctx);

@@ -113,6 +113,7 @@ impl<'a> Machine<'a> {
                 let r = self
                     .mem
                     .find(d.data, 0)
+                    .filter(|r| r.kind != RegionKind::Ctx)
                     .ok_or_else(|| fault(Errno::EFAULT, format!("dynptr memory at {:#x} is outside the program's memory", d.data)))?;
                 // SAFETY: the region is live memory for the run.
                 let bytes = unsafe { std::slice::from_raw_parts_mut(r.start as *mut u8, r.len as usize) };
@@ -546,7 +547,7 @@ fn dynptr_from_mem(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     let (data, size, flags, out) = (a[0], a[1] as u32, a[2], a[3]);
     let (mut d, r) = Dynptr::from_mem(data, size, flags);
     if r.is_ok() {
-        match m.mem.check(data, u64::from(size), false) {
+        match m.mem.check_mem(data, u64::from(size), false) {
             Ok(region) if !region.writable => d.set_rdonly(),
             Ok(_) => {}
             Err(e) => return Err(e.into()),

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use super::elf::ProgKind;
 use super::insn::{Insn, MAX_CALL_FRAMES, STACK_SIZE};
 use super::maps::Map;
-use super::memory::{Memory, Region, RegionKind};
+use super::memory::{Memory, Region, RegionKind, StackBuf};
 use crate::errno::{Errno, Result, XdpError};
 
 /// What a helper or kfunc hands back to the interpreter besides a value for r0.
@@ -122,7 +122,7 @@ pub struct RedirectInfo {
 
 pub struct Machine<'a> {
     pub mem: Memory,
-    pub stack: Box<[u8]>,
+    pub stack: StackBuf,
     pub prog: Rc<Prog>,
     /// Instructions left before the run is stopped with E2BIG.
     pub budget: u64,
@@ -160,25 +160,25 @@ impl<'a> Machine<'a> {
     }
 
     /// A machine reusing a stack from an earlier run (see [`Machine::into_stack`]).
-    pub fn with_stack(prog: Rc<Prog>, stack: Option<Box<[u8]>>) -> Machine<'a> {
+    pub fn with_stack(prog: Rc<Prog>, stack: Option<StackBuf>) -> Machine<'a> {
         Machine::build(prog, stack, None)
     }
 
     /// A machine over the stack and memory of an earlier one (see [`Machine::into_parts`]): the
     /// regions it registered (stack, context, map values) are kept, so a driver running one
     /// program per frame builds them once, not per frame.
-    pub fn with_parts(prog: Rc<Prog>, parts: Option<(Box<[u8]>, Memory)>) -> Machine<'a> {
+    pub fn with_parts(prog: Rc<Prog>, parts: Option<(StackBuf, Memory)>) -> Machine<'a> {
         match parts {
             Some((stack, mem)) => Machine::build(prog, Some(stack), Some(mem)),
             None => Machine::build(prog, None, None),
         }
     }
 
-    fn build(prog: Rc<Prog>, stack: Option<Box<[u8]>>, mem: Option<Memory>) -> Machine<'a> {
+    fn build(prog: Rc<Prog>, stack: Option<StackBuf>, mem: Option<Memory>) -> Machine<'a> {
         let (stack, mem) = match stack.filter(|s| s.len() == STACK_SIZE * MAX_CALL_FRAMES) {
             Some(stack) => (stack, mem),
             // A new stack: regions made for another one cannot be kept.
-            None => (vec![0u8; STACK_SIZE * MAX_CALL_FRAMES].into_boxed_slice(), None),
+            None => (StackBuf::new(), None),
         };
         let fresh = mem.is_none();
         let mut m = Machine {
@@ -206,11 +206,11 @@ impl<'a> Machine<'a> {
         m
     }
 
-    pub fn into_stack(self) -> Box<[u8]> {
+    pub fn into_stack(self) -> StackBuf {
         self.stack
     }
 
-    pub fn into_parts(self) -> (Box<[u8]>, Memory) {
+    pub fn into_parts(self) -> (StackBuf, Memory) {
         (self.stack, self.mem)
     }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::machine::{Machine, Prog, XdpHost};
-use super::memory::{Memory, Region, RegionKind};
+use super::memory::{Memory, RegionKind, StackBuf};
 use crate::errno::{Errno, Result, XdpError};
 use crate::frame::{BuildOptions, XdpBuff};
 use crate::pool::PagePool;
@@ -173,10 +173,7 @@ pub struct TestRun {
     ctx_in: Option<XdpMd>,
     cpu: u32,
     budget: u64,
-    /// The `struct xdp_md` the program reads (converted by the machine); boxed so the region
-    /// naming it stays valid when the TestRun moves.
-    ctx_mem: Box<[u8; XDP_MD_SIZE]>,
-    parts: Option<(Box<[u8]>, Memory)>,
+    parts: Option<(StackBuf, Memory)>,
     rng: u64,
     runs: u64,
     elapsed: Duration,
@@ -201,7 +198,6 @@ impl TestRun {
             ctx_in: opts.ctx,
             cpu: opts.cpu,
             budget: opts.budget.unwrap_or(super::machine::DEFAULT_BUDGET),
-            ctx_mem: Box::new([0u8; XDP_MD_SIZE]),
             parts: None,
             rng: super::machine::RNG_SEED,
             runs: 0,
@@ -229,16 +225,13 @@ impl TestRun {
     /// fault ends the test_run with the fault's error, as in the kernel.
     pub fn run(&mut self, n: u64, until: Option<Instant>, stop: Option<&AtomicBool>) -> Result<u64> {
         let watched = until.is_some() || stop.is_some();
-        let TestRun { prog, buff, ctx_in, cpu, budget, ctx_mem, parts, rng, runs, elapsed, retval, insns, trace, slice } = self;
+        let TestRun { prog, buff, ctx_in, cpu, budget, parts, rng, runs, elapsed, retval, insns, trace, slice } = self;
         let mut host = TestRunHost { buff, queue: ctx_in.map(|c| c.rx_queue_index).unwrap_or(0) };
         let first = parts.is_none();
         let mut m = Machine::with_parts(prog.clone(), parts.take());
         m.cpu = *cpu;
         m.rng = *rng;
-        m.ctx = ctx_mem.as_mut_ptr() as u64;
-        if first {
-            m.mem.push(Region::of_slice(&mut ctx_mem[..], false, RegionKind::Ctx, 0));
-        }
+        m.set_xdp_ctx(!first);
         m.xdp = Some(&mut host);
         let jit_runs = m.jit_runs();
         // The regions a run leaves are the next run's unless it changed them: a helper that
