@@ -587,6 +587,6 @@ pub fn bpf_object_check(bytes: &[u8], options: Option<BpfLoadOptions>) -> Result
 
 /// The map types the engine emulates, as bpftool names them (`MapType`, crate/src/bpf/mapdef.rs).
 #[napi]
-pub fn bpf_map_types() -> Vec<super::protos::NamedValue> {
-    crate::bpf::mapdef::MapType::ALL.iter().map(|t| super::protos::NamedValue { name: t.name().into(), value: t.uapi() }).collect()
+pub fn bpf_map_types() -> Vec<super::NamedValue> {
+    crate::bpf::mapdef::MapType::ALL.iter().map(|t| super::NamedValue { name: t.name().into(), value: t.uapi() }).collect()
 }

@@ -18,8 +18,8 @@ pub fn detach_views(views: Vec<ArrayBuffer>) -> Result<u32> {
 
 /// Every errno the engine and the facade report (`Errno`, crate/src/errno.rs): name and positive number.
 #[napi]
-pub fn errno_table() -> Vec<super::protos::NamedValue> {
-    crate::errno::Errno::ALL.iter().map(|e| super::protos::NamedValue { name: e.name().into(), value: e.number() as u32 }).collect()
+pub fn errno_table() -> Vec<super::NamedValue> {
+    crate::errno::Errno::ALL.iter().map(|e| super::NamedValue { name: e.name().into(), value: e.number() as u32 }).collect()
 }
 
 #[napi]

@@ -38,6 +38,13 @@ mod ringbuf;
 mod skb;
 mod xdp_frame;
 
+/// One entry of an engine table (a name and its uapi number) as the facade reads it.
+#[napi(object)]
+pub struct NamedValue {
+    pub name: String,
+    pub value: u32,
+}
+
 // ---------------------------------------------------------------- errors and guards
 
 thread_local! {

@@ -4,18 +4,12 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use super::guard;
+use super::{guard, NamedValue};
 use crate::bpf::elf::PROG_KINDS;
 use crate::bpf::protos::helpers::helpers;
 use crate::bpf::protos::kfuncs::{self, Kfunc, Origin};
 use crate::bpf::protos::policy::{self, CallPolicy, Caps, Site, UserKfunc};
 use crate::bpf::protos::{self as protos, prog_type_ids};
-
-#[napi(object)]
-pub struct NamedValue {
-    pub name: String,
-    pub value: u32,
-}
 
 #[napi(object)]
 pub struct TypeAlias {

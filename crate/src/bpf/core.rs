@@ -23,6 +23,7 @@
 use super::btf::{kind_name, Btf, Kind};
 use super::insn::{Insn, ALU, ALU64, LD, LDX, ST, STX, X};
 use crate::errno::{Errno, Result, XdpError};
+use crate::xdp;
 
 const MAGIC: u16 = 0xeb9f;
 /// magic, version, flags, hdr_len, func_info_off/len, line_info_off/len: every `.BTF.ext` has these.
@@ -527,17 +528,17 @@ const fn m(name: &'static str, offset: u32, size: u32, shape: Shape) -> UapiMemb
 
 use Shape::{Array, Composite, Int, Ptr};
 
-/// `struct xdp_md` (uapi `linux/bpf.h`): the XDP context.
+/// `struct xdp_md` (uapi `linux/bpf.h`): the XDP context, laid out as the XDP contract says.
 const XDP_MD: UapiStruct = UapiStruct {
     name: "xdp_md",
-    size: 24,
+    size: xdp::XDP_MD_SIZE as u32,
     members: &[
-        m("data", 0, 4, Int),
-        m("data_end", 4, 4, Int),
-        m("data_meta", 8, 4, Int),
-        m("ingress_ifindex", 12, 4, Int),
-        m("rx_queue_index", 16, 4, Int),
-        m("egress_ifindex", 20, 4, Int),
+        m("data", xdp::XDP_MD_DATA as u32, 4, Int),
+        m("data_end", xdp::XDP_MD_DATA_END as u32, 4, Int),
+        m("data_meta", xdp::XDP_MD_DATA_META as u32, 4, Int),
+        m("ingress_ifindex", xdp::XDP_MD_INGRESS_IFINDEX as u32, 4, Int),
+        m("rx_queue_index", xdp::XDP_MD_RX_QUEUE_INDEX as u32, 4, Int),
+        m("egress_ifindex", xdp::XDP_MD_EGRESS_IFINDEX as u32, 4, Int),
     ],
 };
 

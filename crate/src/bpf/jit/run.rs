@@ -108,7 +108,7 @@ impl JitCtx {
             match r.kind {
                 RegionKind::Packet if packet.is_none() => packet = Some(r),
                 RegionKind::Mem if memr.is_none() => memr = Some(r),
-                RegionKind::Ctx if r.start == m.ctx && r.len >= 24 => ctx_ok = true,
+                RegionKind::Ctx if r.start == m.ctx && r.len as usize >= crate::xdp::XDP_MD_SIZE => ctx_ok = true,
                 _ => {}
             }
             if r.start < c1 && c0 < r.start.saturating_add(r.len) {
