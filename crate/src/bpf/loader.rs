@@ -15,6 +15,7 @@ use super::kfuncs::native_kfunc;
 use super::machine::{func_addr, map_handle, Callable, Prog, UserFn};
 use super::maps::Map;
 use super::protos::policy::{self, CallPolicy, Caps, Site, UserKfunc};
+use super::verifier::{Input, KfuncRef, MapMeta, Profile, Verdict, VerifyOptions};
 use crate::errno::{Errno, Result, XdpError};
 
 /// What a load runs under. By default a program gets what the kernel gives its type (the
@@ -46,12 +47,21 @@ pub struct LoadOptions {
     pub unrestricted: bool,
     /// Only this program (and programs its prog arrays name) is loaded; others stay unloaded.
     pub only: Option<String>,
+    /// Load without the verifier (structural checks only): for ISA work, conformance vectors and
+    /// fuzzing of the engine. By default every program is verified as the kernel verifies it.
+    pub no_verify: bool,
+    /// The verifier's log level (0: none, 1: the path and stats, 2: state after every insn).
+    pub log_level: u32,
+    /// The verifier's complexity limit (default 1,000,000 instructions processed).
+    pub insn_limit: Option<u64>,
 }
 
 pub struct LoadedProgram {
     pub spec: ProgramSpec,
     /// None when the program was not selected for loading.
     pub prog: Option<Rc<Prog>>,
+    /// The verifier's stats and log (None when loaded without it, or not loaded).
+    pub verdict: Option<Verdict>,
 }
 
 pub struct LoadedObject {
@@ -114,14 +124,15 @@ pub fn load(object: Object, opts: &LoadOptions) -> std::result::Result<LoadedObj
     let mut tables: HashMap<u32, Rc<Vec<Option<Callable>>>> = HashMap::new();
     let mut programs = Vec::with_capacity(object.programs.len());
     for spec in &object.programs {
-        let prog = if wanted(spec) {
+        let (prog, verdict) = if wanted(spec) {
             let prog_type = spec.kind.prog_type();
             let helpers = tables.entry(prog_type).or_insert_with(|| helper_table(Some(&helper_ids(prog_type, opts)))).clone();
-            Some(Rc::new(link(&object, spec, &maps, &helpers, opts)?))
+            let (prog, verdict) = link(&object, spec, &maps, &helpers, opts)?;
+            (Some(Rc::new(prog)), verdict)
         } else {
-            None
+            (None, None)
         };
-        programs.push(LoadedProgram { spec: spec.clone(), prog });
+        programs.push(LoadedProgram { spec: spec.clone(), prog, verdict });
     }
     for (spec, map) in object.maps.iter().zip(&maps) {
         for (slot, name) in &spec.init_progs {
@@ -150,7 +161,7 @@ fn link(
     maps: &[Rc<Map>],
     helpers: &Rc<Vec<Option<Callable>>>,
     opts: &LoadOptions,
-) -> std::result::Result<Prog, XdpError> {
+) -> std::result::Result<(Prog, Option<Verdict>), XdpError> {
     let name = spec.name.as_str();
     if spec.kind == ProgKind::Unknown {
         return Err(refuse(
@@ -290,8 +301,9 @@ fn link(
         pc += 1;
     }
     super::validate::validate(&insns).map_err(|e| refuse(name, Errno::EINVAL, e.pc, e.message.clone()))?;
+    let verdict = if opts.no_verify { None } else { Some(verify_program(object, spec, maps, opts)?) };
     mark_inlined_loops(&mut insns);
-    Ok(Prog {
+    Ok((Prog {
         name: spec.name.clone(),
         kind: spec.kind,
         insns,
@@ -300,7 +312,52 @@ fn link(
         maps: maps.to_vec(),
         frags: spec.frags,
         jit: Default::default(),
-    })
+    }, verdict))
+}
+
+/// What the verifier needs to know of a map: its attributes, and a frozen read-only map's value.
+pub fn map_meta(map: &Map) -> MapMeta {
+    const BPF_F_RDONLY_PROG: u32 = 1 << 7;
+    let def = map.def();
+    let rdonly_value = (def.map_flags & BPF_F_RDONLY_PROG != 0 && map.is_frozen())
+        .then(|| {
+            let mut out = Vec::new();
+            map.lookup_user(&0u32.to_le_bytes(), &mut out).ok().map(|_| out)
+        })
+        .flatten();
+    MapMeta {
+        name: map.name().to_string(),
+        map_type: def.map_type as u32,
+        key_size: def.key_size,
+        value_size: def.value_size,
+        max_entries: def.max_entries,
+        map_flags: def.map_flags,
+        rdonly_value,
+    }
+}
+
+/// Runs the verifier on a program as libbpf hands it to the kernel (maps and kfuncs by index).
+fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &LoadOptions) -> std::result::Result<Verdict, XdpError> {
+    let metas: Vec<MapMeta> = maps.iter().map(|m| map_meta(m)).collect();
+    let kfuncs: Vec<Option<KfuncRef>> = object
+        .externs
+        .iter()
+        .map(|e| {
+            let user = opts.user_kfuncs.iter().any(|(n, _)| n == &e.name);
+            let proto = if user { None } else { crate::bpf::protos::kfuncs::kfunc(&e.name, opts.seed_kfuncs) };
+            Some(KfuncRef { name: e.name.clone(), proto, flags: 0 })
+        })
+        .collect();
+    let input = Input { name: &spec.name, kind: spec.kind, insns: &spec.insns, maps: &metas, kfuncs: &kfuncs, global_funcs: &[] };
+    let vopts = VerifyOptions {
+        caps: opts.caps,
+        log_level: opts.log_level,
+        insn_limit: opts.insn_limit.unwrap_or(super::verifier::INSN_LIMIT),
+        profile: if opts.seed_kfuncs { Profile::Seed } else { Profile::Linux },
+        frags: spec.frags,
+        expected_attach_type: spec.expected_attach_type(),
+    };
+    super::verifier::verify(&input, &vopts)
 }
 
 /// The verifier inlines a bpf_loop call whose flags (r4) it knows to be 0, and the inlined code

@@ -1,0 +1,1016 @@
+//! Calls and exits: helper arguments and results from the prototype table, kfunc arguments from
+//! their C prototypes, annotations and `KF_*` flags, bpf-to-bpf calls with frames (depth 8, 512
+//! bytes of stack over the chain), callbacks with the range their return must be in, and the
+//! program's exit (references all released, r0 initialised).
+
+use super::explore::Verifier;
+use super::mem::Access;
+use super::scalar::Scalar;
+use super::state::*;
+use super::{refuse, VResult};
+use crate::bpf::isa::{AtomicOp, Op, Pseudo, Size};
+use crate::bpf::protos::helpers::{helper, helper_name};
+use crate::bpf::protos::kfuncs::{self, Kfunc};
+use crate::bpf::protos::type_value;
+use crate::errno::Errno;
+
+// Base argument kinds.
+const ARG_DONTCARE: u32 = 0;
+const ARG_CONST_MAP_PTR: u32 = 1;
+const ARG_PTR_TO_MAP_KEY: u32 = 2;
+const ARG_PTR_TO_MAP_VALUE: u32 = 3;
+const ARG_PTR_TO_MEM: u32 = 4;
+const ARG_CONST_SIZE: u32 = 6;
+const ARG_CONST_SIZE_OR_ZERO: u32 = 7;
+const ARG_PTR_TO_CTX: u32 = 8;
+const ARG_ANYTHING: u32 = 9;
+const ARG_PTR_TO_SPIN_LOCK: u32 = 10;
+const ARG_PTR_TO_SOCK_COMMON: u32 = 11;
+const ARG_PTR_TO_SOCKET: u32 = 12;
+const ARG_PTR_TO_BTF_ID: u32 = 13;
+const ARG_PTR_TO_RINGBUF_MEM: u32 = 14;
+const ARG_CONST_ALLOC_SIZE_OR_ZERO: u32 = 15;
+const ARG_PTR_TO_BTF_ID_SOCK_COMMON: u32 = 16;
+const ARG_PTR_TO_FUNC: u32 = 18;
+const ARG_PTR_TO_STACK: u32 = 19;
+const ARG_PTR_TO_CONST_STR: u32 = 20;
+const ARG_PTR_TO_TIMER: u32 = 21;
+const ARG_PTR_TO_DYNPTR: u32 = 23;
+
+// Base return kinds.
+const RET_INTEGER: u32 = 0;
+const RET_VOID: u32 = 1;
+const RET_PTR_TO_MAP_VALUE: u32 = 2;
+const RET_PTR_TO_SOCKET: u32 = 3;
+const RET_PTR_TO_TCP_SOCK: u32 = 4;
+const RET_PTR_TO_SOCK_COMMON: u32 = 5;
+const RET_PTR_TO_MEM: u32 = 6;
+const RET_PTR_TO_BTF_ID: u32 = 8;
+
+const MAX_BPF_STACK_TOTAL: u32 = 512;
+
+/// The register types an argument kind accepts (`compatible_reg_types`), in the kernel's order:
+/// the refusal lists them.
+fn compatible(arg_base: u32) -> &'static [u32] {
+    const MEM: &[u32] = &[PTR_TO_STACK, PTR_TO_PACKET, PTR_TO_PACKET_META, PTR_TO_MAP_KEY, PTR_TO_MAP_VALUE, PTR_TO_MEM, PTR_TO_MEM | MEM_RINGBUF, PTR_TO_BUF, PTR_TO_BTF_ID | PTR_TRUSTED];
+    const KEY_VALUE: &[u32] = &[PTR_TO_STACK, PTR_TO_PACKET, PTR_TO_PACKET_META, PTR_TO_MAP_KEY, PTR_TO_MAP_VALUE, PTR_TO_MEM, PTR_TO_MEM | MEM_ALLOC, PTR_TO_BUF, PTR_TO_BUF | MEM_RDONLY, PTR_TO_ARENA];
+    match arg_base {
+        ARG_PTR_TO_MAP_KEY | ARG_PTR_TO_MAP_VALUE => KEY_VALUE,
+        ARG_CONST_SIZE | ARG_CONST_SIZE_OR_ZERO | ARG_CONST_ALLOC_SIZE_OR_ZERO => &[SCALAR],
+        ARG_CONST_MAP_PTR => &[CONST_PTR_TO_MAP],
+        ARG_PTR_TO_CTX => &[PTR_TO_CTX],
+        ARG_PTR_TO_SOCK_COMMON => &[PTR_TO_SOCK_COMMON, PTR_TO_SOCKET, PTR_TO_TCP_SOCK, PTR_TO_XDP_SOCK],
+        ARG_PTR_TO_BTF_ID_SOCK_COMMON => &[PTR_TO_SOCK_COMMON, PTR_TO_SOCKET, PTR_TO_TCP_SOCK, PTR_TO_XDP_SOCK, PTR_TO_BTF_ID, PTR_TO_BTF_ID | PTR_TRUSTED],
+        ARG_PTR_TO_SOCKET => &[PTR_TO_SOCKET],
+        ARG_PTR_TO_MEM => MEM,
+        ARG_PTR_TO_RINGBUF_MEM => &[PTR_TO_MEM | MEM_RINGBUF],
+        ARG_PTR_TO_FUNC => &[PTR_TO_FUNC],
+        ARG_PTR_TO_STACK => &[PTR_TO_STACK],
+        ARG_PTR_TO_CONST_STR => &[PTR_TO_MAP_VALUE],
+        ARG_PTR_TO_DYNPTR => &[PTR_TO_STACK, CONST_PTR_TO_DYNPTR],
+        ARG_PTR_TO_TIMER => &[PTR_TO_MAP_VALUE],
+        ARG_PTR_TO_SPIN_LOCK => &[PTR_TO_MAP_VALUE, PTR_TO_BTF_ID | MEM_ALLOC],
+        ARG_PTR_TO_BTF_ID => &[PTR_TO_BTF_ID, PTR_TO_BTF_ID | PTR_TRUSTED, PTR_TO_BTF_ID | MEM_RCU],
+        _ => &[],
+    }
+}
+
+/// What argument checks learn for the checks after them and for the result.
+#[derive(Default)]
+struct Meta {
+    map: Option<u32>,
+    raw_mode: bool,
+    mem_size: Option<u64>,
+    ref_obj_id: u32,
+    release_regno: u8,
+    dynptr_kind: Option<DynptrKind>,
+    dynptr_id: u32,
+    dynptr_ref: u32,
+    callback: Option<u32>,
+    /// For an uninit memory argument: where and how much the helper writes.
+    uninit_mem: Option<(u8, i32)>,
+    release_dynptr: bool,
+    dynptr_rdonly: bool,
+}
+
+impl super::dynptr::DynptrMeta for Meta {
+    fn set_dynptr(&mut self, kind: DynptrKind, id: u32, ref_obj_id: u32) {
+        if self.dynptr_kind.is_none() {
+            self.dynptr_kind = Some(kind);
+            self.dynptr_id = id;
+            self.dynptr_ref = ref_obj_id;
+        }
+    }
+}
+
+/// Helpers that take a reference to a new object (`is_acquire_function`).
+fn acquires(id: i32) -> bool {
+    matches!(id, 84 | 85 | 99 | 131)
+}
+
+/// Helpers that call a callback, the argument (0-based) holding it and its return range.
+fn callback_of(id: i32) -> Option<(usize, i32, i32, bool)> {
+    match id {
+        181 => Some((1, 0, 1, true)),   // bpf_loop
+        164 => Some((1, 0, 1, true)),   // bpf_for_each_map_elem
+        209 => Some((1, 0, 1, true)),   // bpf_user_ringbuf_drain
+        180 => Some((2, 0, 1, false)),  // bpf_find_vma
+        170 => Some((1, 0, 0, false)),  // bpf_timer_set_callback
+        _ => None,
+    }
+}
+
+impl Verifier<'_> {
+    // ---------------------------------------------------------------------------------------
+    // Helpers
+
+    pub(super) fn check_helper_call(&mut self, pc: usize, id: i32) -> VResult<()> {
+        let name = helper_name(id).unwrap_or("unknown");
+        let Some(h) = helper(id as i64) else {
+            return refuse(Errno::EINVAL, format!("invalid func unknown#{id}"));
+        };
+        let Some(proto) = h.proto else {
+            return refuse(Errno::EINVAL, format!("program of this type cannot use helper {name}#{id}"));
+        };
+        if proto.might_sleep && !self.cur.in_sleepable {
+            return refuse(Errno::EINVAL, "helper call might sleep in a non-sleepable prog");
+        }
+        let mut meta = Meta::default();
+        for (i, spelling) in proto.args.iter().enumerate() {
+            let arg = type_value(spelling).unwrap_or(0);
+            self.check_func_arg(pc, id, i, arg, proto.args, &mut meta)?;
+        }
+        for i in proto.args.len()..5 {
+            let _ = i;
+        }
+        // The bytes an ARG_PTR_TO_UNINIT_MEM argument names are written by the helper.
+        if let Some((regno, size)) = meta.uninit_mem {
+            let r = *self.cur.reg(regno);
+            if r.ty == PTR_TO_STACK {
+                for off in 0..size {
+                    self.store_imm = Some(1);
+                    let res = self.check_mem(pc, regno, off, Size::B, true, None, false);
+                    self.store_imm = None;
+                    res?;
+                }
+            }
+        }
+        // Releasing: everything carrying the reference dies with it.
+        if meta.release_regno != 0 {
+            let r = *self.cur.reg(meta.release_regno);
+            if meta.release_dynptr {
+                self.unmark_dynptr(meta.release_regno)?;
+            } else if r.ref_obj_id != 0 {
+                self.release_reference(r.ref_obj_id)?;
+            }
+        }
+        if id == 12 && self.cur.curframe() > 0 && !self.cur.refs.is_empty() {
+            return refuse(Errno::EINVAL, "tail_call would lead to reference leak");
+        }
+        if id == 12 && !self.cur.refs.is_empty() {
+            return refuse(Errno::EINVAL, "tail_call would lead to reference leak");
+        }
+        if let Some((argi, lo, hi, in_loop)) = callback_of(id) {
+            let sub = meta.callback.unwrap_or(0);
+            self.push_callback(pc, id, sub, argi, lo, hi, in_loop, &meta)?;
+        }
+        // r1-r5 are clobbered; r0 is the result.
+        for r in 1..=5u8 {
+            *self.cur.reg_mut(r) = Reg::NOT_INIT;
+        }
+        let (ret_base, ret_flags) = {
+            let v = type_value(proto.ret).unwrap_or(0);
+            (v & 0xff, v & !0xff)
+        };
+        let mut r0 = match ret_base {
+            RET_INTEGER => Reg::unknown(),
+            RET_VOID => Reg::NOT_INIT,
+            RET_PTR_TO_MAP_VALUE => {
+                let Some(map) = meta.map else {
+                    return refuse(Errno::EINVAL, format!("kernel subsystem misconfigured verifier"));
+                };
+                let mut r = Reg::ptr(PTR_TO_MAP_VALUE | (ret_flags & PTR_MAYBE_NULL));
+                r.map = map;
+                r
+            }
+            RET_PTR_TO_SOCKET => Reg::ptr(PTR_TO_SOCKET | (ret_flags & PTR_MAYBE_NULL)),
+            RET_PTR_TO_TCP_SOCK => Reg::ptr(PTR_TO_TCP_SOCK | (ret_flags & PTR_MAYBE_NULL)),
+            RET_PTR_TO_SOCK_COMMON => Reg::ptr(PTR_TO_SOCK_COMMON | (ret_flags & PTR_MAYBE_NULL)),
+            RET_PTR_TO_MEM => {
+                let mut r = Reg::ptr(PTR_TO_MEM | (ret_flags & (PTR_MAYBE_NULL | MEM_RINGBUF | MEM_RDONLY)));
+                r.mem_size = meta.mem_size.unwrap_or(0) as u32;
+                if id == 203 {
+                    // bpf_dynptr_data: rdonly when the dynptr is; dies with it.
+                    r.parent_id = meta.dynptr_id;
+                    r.dynptr = meta.dynptr_kind.unwrap_or(DynptrKind::Invalid);
+                    r.ref_obj_id = meta.dynptr_ref;
+                }
+                r
+            }
+            RET_PTR_TO_BTF_ID => Reg::ptr(PTR_TO_BTF_ID | (ret_flags & (PTR_MAYBE_NULL | PTR_TRUSTED))),
+            _ => Reg::unknown(),
+        };
+        if r0.maybe_null() {
+            r0.id = self.new_id();
+        }
+        if acquires(id) {
+            let rid = self.acquire_reference(pc);
+            r0.id = rid;
+            r0.ref_obj_id = rid;
+        }
+        if ret_base == RET_INTEGER {
+            self.refine_retval(id, &mut r0);
+        }
+        *self.cur.reg_mut(0) = r0;
+        if h.changes_pkt_data {
+            self.clear_pkt_pointers();
+        }
+        Ok(())
+    }
+
+    /// `do_refine_retval_range`: helpers whose result range the kernel knows.
+    fn refine_retval(&self, id: i32, r0: &mut Reg) {
+        match id {
+            8 | 42 => {
+                // smp_processor_id, numa_node_id: below the CPU count (32-bit value).
+                r0.var = Scalar::load(Size::W, false);
+            }
+            _ => {}
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn check_func_arg(&mut self, pc: usize, func: i32, i: usize, arg: u32, all: &[&str], meta: &mut Meta) -> VResult<()> {
+        let regno = (i + 1) as u8;
+        let base_arg = arg & 0xff;
+        if base_arg == ARG_DONTCARE {
+            return Ok(());
+        }
+        self.check_reg_read(regno)?;
+        let reg = *self.cur.reg(regno);
+        if base_arg == ARG_ANYTHING {
+            if self.is_pointer_value(regno) {
+                return refuse(Errno::EACCES, format!("R{regno} leaks addr into helper function"));
+            }
+            return Ok(());
+        }
+        if reg.is_pkt() && !self.may_read_pkt_in_helper(func) {
+            return refuse(Errno::EACCES, "helper access to the packet is not allowed");
+        }
+        let null_ok = reg.is_null() && arg & PTR_MAYBE_NULL != 0;
+        if !null_ok {
+            self.check_reg_type(regno, &reg, arg)?;
+            self.check_arg_reg_off(regno, &reg, arg)?;
+        }
+        if arg & OBJ_RELEASE != 0 {
+            if base_arg == ARG_PTR_TO_DYNPTR {
+                if reg.ty == PTR_TO_STACK {
+                    let ok = self.dynptr_spi(&reg).ok().map(|spi| self.cur.frames[reg.frameno as usize].stack[spi].spilled.ref_obj_id != 0);
+                    if ok != Some(true) {
+                        return refuse(Errno::EINVAL, format!("arg {regno} is an unacquired reference"));
+                    }
+                } else {
+                    return refuse(Errno::EINVAL, "cannot release unowned const bpf_dynptr");
+                }
+            } else if reg.ref_obj_id == 0 && !reg.is_null() {
+                return refuse(Errno::EINVAL, format!("R{regno} must be referenced when passed to release function"));
+            }
+            meta.release_regno = regno;
+            meta.release_dynptr = base_arg == ARG_PTR_TO_DYNPTR;
+        }
+        if reg.ref_obj_id != 0 {
+            if meta.ref_obj_id != 0 {
+                return refuse(Errno::EFAULT, format!("verifier internal error: more than one arg with ref_obj_id R{regno} {} {}", reg.ref_obj_id, meta.ref_obj_id));
+            }
+            meta.ref_obj_id = reg.ref_obj_id;
+        }
+        match base_arg {
+            ARG_CONST_MAP_PTR => meta.map = Some(reg.map),
+            ARG_PTR_TO_MAP_KEY => {
+                let Some(map) = meta.map else { return refuse(Errno::EACCES, "invalid map_ptr to access map->key") };
+                let ks = self.input.maps[map as usize].key_size as i32;
+                self.check_helper_mem(regno, ks, false, false)?;
+            }
+            ARG_PTR_TO_MAP_VALUE => {
+                if null_ok {
+                    return Ok(());
+                }
+                let Some(map) = meta.map else { return refuse(Errno::EACCES, "invalid map_ptr to access map->value") };
+                let vs = self.input.maps[map as usize].value_size as i32;
+                let write = arg & MEM_WRITE != 0;
+                self.check_helper_mem(regno, vs, write, false)?;
+                if arg & MEM_UNINIT != 0 {
+                    meta.uninit_mem = Some((regno, vs));
+                }
+            }
+            ARG_PTR_TO_MEM => {
+                meta.raw_mode = arg & MEM_UNINIT != 0;
+                if arg & MEM_FIXED_SIZE != 0 && !null_ok {
+                    // Fixed sizes: bpf_tcp_raw_* headers, strto*'s result, get_func_arg's value.
+                    let size = match func {
+                        105 | 106 | 163 => 8,
+                        204 | 205 => 20,
+                        206 => 20,
+                        207 => 40,
+                        _ => 8,
+                    };
+                    self.check_helper_mem(regno, size, arg & MEM_WRITE != 0, false)?;
+                    if arg & MEM_UNINIT != 0 {
+                        meta.uninit_mem = Some((regno, size));
+                    }
+                }
+            }
+            ARG_CONST_SIZE | ARG_CONST_SIZE_OR_ZERO => {
+                let zero_ok = base_arg == ARG_CONST_SIZE_OR_ZERO;
+                let prev = type_value(all[i - 1]).unwrap_or(0);
+                self.check_mem_size_reg(regno, &reg, prev & MEM_WRITE != 0, zero_ok, meta)?;
+            }
+            ARG_CONST_ALLOC_SIZE_OR_ZERO => {
+                let Some(v) = reg.var.is_const() else {
+                    return refuse(Errno::EACCES, format!("R{regno} is not a known constant'"));
+                };
+                meta.mem_size = Some(v);
+            }
+            ARG_PTR_TO_DYNPTR => {
+                self.process_dynptr_arg(pc, regno, arg, meta, 0)?;
+            }
+            ARG_PTR_TO_FUNC => meta.callback = Some(reg.subprog),
+            ARG_PTR_TO_CONST_STR => {
+                let m = &self.input.maps[reg.map as usize];
+                if m.rdonly_value.is_none() {
+                    return refuse(Errno::EACCES, "R3 does not point to a readonly map'");
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn may_read_pkt_in_helper(&self, func: i32) -> bool {
+        // `meta->pkt_access` of the prototypes that take packet memory.
+        matches!(func, 1 | 2 | 3 | 25 | 28 | 87 | 88 | 89 | 84 | 85 | 99 | 100 | 110 | 130 | 204 | 205 | 206 | 207 | 189 | 190)
+            && matches!(self.prog_type(), crate::bpf::elf::ProgKind::Xdp | crate::bpf::elf::ProgKind::SchedCls | crate::bpf::elf::ProgKind::SchedAct)
+    }
+
+    /// `check_reg_type`.
+    fn check_reg_type(&self, regno: u8, reg: &Reg, arg: u32) -> VResult<()> {
+        let list = compatible(arg & 0xff);
+        let mut ty = reg.ty;
+        if arg & 0xff == ARG_PTR_TO_MEM {
+            ty &= !DYNPTR_TYPE_MASK;
+        }
+        if arg & MEM_RDONLY != 0 {
+            ty &= !MEM_RDONLY;
+        }
+        if arg & PTR_MAYBE_NULL != 0 {
+            ty &= !PTR_MAYBE_NULL;
+        }
+        if list.is_empty() || list.contains(&ty) {
+            return Ok(());
+        }
+        let names: Vec<String> = list.iter().map(|&t| type_name(t)).collect();
+        refuse(Errno::EACCES, format!("R{regno} type={} expected={}", type_name(reg.ty), names.join(", ")))
+    }
+
+    /// `check_func_arg_reg_off`.
+    fn check_arg_reg_off(&self, regno: u8, reg: &Reg, arg: u32) -> VResult<()> {
+        if arg & OBJ_RELEASE != 0 && arg & 0xff != ARG_PTR_TO_DYNPTR {
+            if reg.off != 0 {
+                return refuse(Errno::EINVAL, format!("R{regno} must have zero offset when passed to release func or trusted arg to kfunc"));
+            }
+            return self.check_ptr_off_reg(reg, regno, false);
+        }
+        match reg.ty {
+            PTR_TO_STACK | PTR_TO_PACKET | PTR_TO_PACKET_META | PTR_TO_MAP_KEY | PTR_TO_MAP_VALUE | PTR_TO_MEM => Ok(()),
+            t if t == PTR_TO_MEM | MEM_RDONLY || t == PTR_TO_MEM | MEM_RINGBUF || t == SCALAR => Ok(()),
+            t if base(t) == PTR_TO_BTF_ID => Ok(()),
+            CONST_PTR_TO_DYNPTR => Ok(()),
+            _ => self.check_ptr_off_reg(reg, regno, false),
+        }
+    }
+
+    /// `check_mem_size_reg`: the size argument after a memory argument.
+    fn check_mem_size_reg(&mut self, regno: u8, reg: &Reg, write: bool, zero_ok: bool, meta: &mut Meta) -> VResult<()> {
+        let raw = meta.raw_mode && reg.var.is_const().is_some();
+        if reg.var.smin < 0 {
+            return refuse(Errno::EACCES, format!("R{regno} min value is negative, either use unsigned or 'var &= const'"));
+        }
+        if reg.var.umin == 0 && !zero_ok {
+            return refuse(Errno::EACCES, format!("R{regno} invalid zero-sized read: u64=[{},{}]", reg.var.umin as i64, reg.var.umax as i64));
+        }
+        if reg.var.umax >= super::alu::MAX_VAR_SIZ {
+            return refuse(Errno::EACCES, format!("R{regno} unbounded memory access, use 'var &= const' or 'if (var < const)'"));
+        }
+        let mem = regno - 1;
+        let size = reg.var.umax as i32;
+        let m = *self.cur.reg(mem);
+        if raw && m.ty == PTR_TO_STACK {
+            // The helper writes these bytes: only the bounds are checked.
+            if size == 0 && !zero_ok {
+                return refuse(Errno::EACCES, "invalid zero-sized read");
+            }
+            self.check_stack_bounds(mem, &m, m.off, size, Access::Helper, true)?;
+            meta.uninit_mem = Some((mem, size));
+            return Ok(());
+        }
+        if m.is_null() && zero_ok && size == 0 {
+            return Ok(());
+        }
+        self.check_helper_mem(mem, size, write, zero_ok)
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // References
+
+    pub(super) fn acquire_reference(&mut self, pc: usize) -> u32 {
+        let id = self.new_id();
+        self.cur.refs.push(RefState { id, insn: pc, kind: RefKind::Ptr });
+        id
+    }
+
+    /// Releases a reference: every register and spill carrying it becomes unusable.
+    pub(super) fn release_reference(&mut self, ref_obj_id: u32) -> VResult<()> {
+        let before = self.cur.refs.len();
+        self.cur.refs.retain(|r| r.id != ref_obj_id);
+        if self.cur.refs.len() == before {
+            return refuse(Errno::EINVAL, format!("verifier internal error: reference id={ref_obj_id} not found"));
+        }
+        let leaks = self.allow_ptr_leaks;
+        self.cur.for_each_reg(|r| {
+            if r.ref_obj_id == ref_obj_id && r.ty != CONST_PTR_TO_DYNPTR {
+                *r = if leaks { Reg::unknown() } else { Reg::NOT_INIT };
+            }
+        });
+        Ok(())
+    }
+
+    /// Packet-changing helpers and kfuncs: every packet pointer (and packet dynptr slice) dies.
+    pub(super) fn clear_pkt_pointers(&mut self) {
+        let leaks = self.allow_ptr_leaks;
+        self.cur.for_each_reg(|r| {
+            let slice = base(r.ty) == PTR_TO_MEM && r.dynptr.is_packet() && r.parent_id != 0;
+            if matches!(r.ty, PTR_TO_PACKET | PTR_TO_PACKET_META | PTR_TO_PACKET_END) || slice {
+                *r = if leaks { Reg::unknown() } else { Reg::NOT_INIT };
+            }
+        });
+    }
+
+    fn check_reference_leak(&self) -> VResult<()> {
+        if let Some(r) = self.cur.refs.iter().find(|r| r.kind == RefKind::Ptr) {
+            return refuse(Errno::EINVAL, format!("Unreleased reference id={} alloc_insn={}", r.id, r.insn));
+        }
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // bpf-to-bpf calls, callbacks and exits
+
+    fn subprog_index(&self, start: usize) -> Option<usize> {
+        self.info.subprogs.iter().position(|&s| s == start)
+    }
+
+    pub(super) fn check_subprog_call(&mut self, pc: usize) -> VResult<usize> {
+        let Op::Call(crate::bpf::isa::Callee::Local(imm)) = self.ops[pc] else { unreachable!("a local call") };
+        let target = (pc as i64 + 1 + imm as i64) as usize;
+        let Some(sub) = self.subprog_index(target) else {
+            return refuse(Errno::EFAULT, format!("verifier bug. No program starts at insn {target}"));
+        };
+        if self.input.global_funcs.contains(&target) {
+            // Checked once on its own against its signature; the caller sees an unknown result.
+            for r in 1..=5u8 {
+                *self.cur.reg_mut(r) = Reg::NOT_INIT;
+            }
+            *self.cur.reg_mut(0) = Reg::unknown();
+            self.log.line(&format!("Func#{sub} ('{}') is global and assumed valid.", self.subprog_name(sub)));
+            return Ok(pc + 1);
+        }
+        if self.cur.frames.len() >= MAX_CALL_FRAMES {
+            return refuse(Errno::E2BIG, format!("the call stack of {} frames is too deep !", self.cur.frames.len() + 1));
+        }
+        let frameno = self.cur.frames.len() as u8;
+        let mut callee = Frame::new(frameno, pc as i32, sub as u32);
+        for r in 1..=5usize {
+            callee.regs[r] = self.cur.cur().regs[r];
+        }
+        callee.regs[10] = Reg { frameno, ..Reg::ptr(PTR_TO_STACK) };
+        for r in 0..=5u8 {
+            *self.cur.reg_mut(r) = Reg::NOT_INIT;
+        }
+        self.cur.frames.push(callee);
+        self.check_stack_depth()?;
+        Ok(target)
+    }
+
+    fn subprog_name(&self, sub: usize) -> String {
+        format!("func#{sub}")
+    }
+
+    /// The combined stack of the current call chain (each frame rounded up to 32 bytes as the JIT
+    /// lays frames out, the kernel's rule).
+    fn check_stack_depth(&self) -> VResult<()> {
+        let mut total = 0u32;
+        for f in &self.cur.frames {
+            let d = self.stack_depth.get(f.subprog as usize).copied().unwrap_or(0);
+            total += d.max(1).next_multiple_of(32);
+        }
+        if total > MAX_BPF_STACK_TOTAL {
+            return refuse(Errno::EACCES, format!("combined stack size of {} calls is {total}. Too large", self.cur.frames.len()));
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push_callback(&mut self, pc: usize, id: i32, sub: u32, _argi: usize, lo: i32, hi: i32, in_loop: bool, meta: &Meta) -> VResult<()> {
+        let start = self.info.subprogs.get(sub as usize).copied();
+        let Some(start) = start else { return Ok(()) };
+        if self.cur.frames.len() >= MAX_CALL_FRAMES {
+            return refuse(Errno::E2BIG, format!("the call stack of {} frames is too deep !", self.cur.frames.len() + 1));
+        }
+        let saved = self.cur.clone();
+        let frameno = self.cur.frames.len() as u8;
+        let mut callee = Frame::new(frameno, pc as i32, sub);
+        callee.callback = Some(CallbackKind { ret_min: lo, ret_max: hi, callsite: pc as i32, in_loop });
+        let caller = self.cur.cur().regs;
+        match id {
+            181 => {
+                // bpf_loop(nr, cb, ctx, flags): cb(u64 index, void *ctx)
+                callee.regs[1] = Reg::unknown();
+                callee.regs[2] = caller[3];
+            }
+            164 => {
+                // for_each_map_elem(map, cb, ctx, flags): cb(map, key, value, ctx)
+                callee.regs[1] = caller[1];
+                let mut k = Reg::ptr(PTR_TO_MAP_KEY);
+                k.map = caller[1].map;
+                callee.regs[2] = k;
+                let mut v = Reg::ptr(PTR_TO_MAP_VALUE);
+                v.map = caller[1].map;
+                callee.regs[3] = v;
+                callee.regs[4] = caller[3];
+            }
+            209 => {
+                let mut d = Reg::ptr(CONST_PTR_TO_DYNPTR);
+                d.dynptr = DynptrKind::Local;
+                callee.regs[1] = d;
+                callee.regs[2] = caller[3];
+            }
+            170 => {
+                callee.regs[1] = Reg::ptr(CONST_PTR_TO_MAP);
+                callee.regs[2] = Reg::ptr(PTR_TO_MAP_KEY);
+                callee.regs[3] = Reg::ptr(PTR_TO_MAP_VALUE);
+                callee.async_cb = true;
+            }
+            _ => {}
+        }
+        let _ = meta;
+        callee.regs[10] = Reg { frameno, ..Reg::ptr(PTR_TO_STACK) };
+        self.cur.frames.push(callee);
+        self.push_branch(start, pc)?;
+        self.cur = saved;
+        Ok(())
+    }
+
+    pub(super) fn check_exit(&mut self, _pc: usize) -> VResult<Option<usize>> {
+        if self.cur.active_lock > 0 && self.cur.curframe() == 0 {
+            return refuse(Errno::EINVAL, "bpf_spin_unlock is missing");
+        }
+        if self.cur.active_rcu > 0 && self.cur.curframe() == 0 {
+            return refuse(Errno::EINVAL, "bpf_rcu_read_unlock is missing");
+        }
+        if self.cur.active_preempt > 0 && self.cur.curframe() == 0 {
+            let n = self.cur.active_preempt;
+            return refuse(Errno::EINVAL, format!("{n} bpf_preempt_enable{} missing", if n == 1 { " is" } else { "(s) are" }));
+        }
+        let callback = self.cur.cur().callback;
+        if self.cur.curframe() == 0 || callback.is_none() {
+            if self.cur.curframe() == 0 {
+                self.check_reference_leak()?;
+            }
+        }
+        if self.cur.curframe() > 0 {
+            let r0 = *self.cur.reg(0);
+            if !r0.is_init() {
+                return refuse(Errno::EACCES, "R0 !read_ok");
+            }
+            if r0.ty == PTR_TO_STACK {
+                return refuse(Errno::EINVAL, "cannot return stack pointer to the caller");
+            }
+            if let Some(cb) = callback {
+                if !r0.is_scalar() {
+                    return refuse(Errno::EACCES, "R0 not a scalar value");
+                }
+                if r0.var.smin < cb.ret_min as i64 || r0.var.smax > cb.ret_max as i64 {
+                    return refuse(Errno::EINVAL, invalid_scalar(&r0.var, "At callback return", "R0", cb.ret_min, cb.ret_max));
+                }
+                // A callback's path ends here; its caller went on after the call.
+                return Ok(None);
+            }
+            let callee = self.cur.frames.pop().expect("a callee frame");
+            let caller = self.cur.cur_mut();
+            caller.regs[0] = callee.regs[0];
+            return Ok(Some(callee.callsite as usize + 1));
+        }
+        self.check_return_code()?;
+        Ok(None)
+    }
+
+    fn check_return_code(&self) -> VResult<()> {
+        let r0 = *self.cur.reg(0);
+        if !r0.is_init() {
+            return refuse(Errno::EACCES, "R0 !read_ok");
+        }
+        if self.is_pointer_value(0) {
+            return refuse(Errno::EACCES, "R0 leaks addr as return value");
+        }
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Loads of 64-bit immediates, legacy packet loads, atomics
+
+    pub(super) fn check_ld_imm(&mut self, _pc: usize, dst: u8, pseudo: Pseudo, imm: u64) -> VResult<()> {
+        self.check_reg_write(dst)?;
+        let r = match pseudo {
+            Pseudo::Imm => Reg::known(imm),
+            Pseudo::MapFd | Pseudo::MapIdx => {
+                let idx = imm as u32;
+                if idx as usize >= self.input.maps.len() {
+                    return refuse(Errno::EINVAL, format!("fd {} is not pointing to valid bpf_map", imm as u32 as i32));
+                }
+                let mut r = Reg::ptr(CONST_PTR_TO_MAP);
+                r.map = idx;
+                r
+            }
+            Pseudo::MapValue | Pseudo::MapIdxValue => {
+                let idx = imm as u32;
+                let off = (imm >> 32) as u32;
+                let Some(m) = self.input.maps.get(idx as usize) else {
+                    return refuse(Errno::EINVAL, format!("fd {} is not pointing to valid bpf_map", idx as i32));
+                };
+                if off >= m.value_size {
+                    return refuse(Errno::EACCES, format!("invalid access to map value pointer, value_size={} off={off}", m.value_size));
+                }
+                let mut r = Reg::ptr(PTR_TO_MAP_VALUE);
+                r.map = idx;
+                r.off = off as i32;
+                r
+            }
+            Pseudo::Func => {
+                let target = (self.pc as i64 + 1 + imm as i32 as i64) as usize;
+                let mut r = Reg::ptr(PTR_TO_FUNC);
+                r.subprog = self.subprog_index(target).unwrap_or(0) as u32;
+                r
+            }
+            Pseudo::BtfId => Reg::ptr(PTR_TO_BTF_ID | PTR_TRUSTED),
+            Pseudo::Other(s) => return refuse(Errno::EINVAL, format!("unrecognized bpf_ld_imm64 insn (src_reg {s})")),
+        };
+        *self.cur.reg_mut(dst) = r;
+        Ok(())
+    }
+
+    pub(super) fn check_ld_abs(&mut self, _pc: usize, op: Op) -> VResult<()> {
+        use crate::bpf::elf::ProgKind;
+        if !matches!(self.prog_type(), ProgKind::SocketFilter | ProgKind::SchedCls | ProgKind::SchedAct) {
+            return refuse(Errno::EINVAL, "BPF_LD_[ABS|IND] instructions not allowed for this program type");
+        }
+        let Op::Legacy { src, mode, .. } = op else { return Ok(()) };
+        self.check_reg_read(6)?;
+        if mode == crate::bpf::isa::LegacyMode::Ind {
+            self.check_reg_read(src)?;
+        }
+        if self.cur.reg(6).ty != PTR_TO_CTX {
+            return refuse(Errno::EINVAL, "at the time of BPF_LD_ABS|IND R6 != pointer to skb");
+        }
+        if self.cur.curframe() > 0 && !self.cur.refs.is_empty() {
+            return refuse(Errno::EINVAL, "BPF_LD_[ABS|IND] cannot be mixed with socket references");
+        }
+        if !self.cur.refs.is_empty() {
+            return refuse(Errno::EINVAL, "BPF_LD_[ABS|IND] cannot be mixed with socket references");
+        }
+        for r in 1..=5u8 {
+            *self.cur.reg_mut(r) = Reg::NOT_INIT;
+        }
+        *self.cur.reg_mut(0) = Reg::unknown();
+        Ok(())
+    }
+
+    pub(super) fn check_atomic(&mut self, pc: usize, op: Op) -> VResult<()> {
+        let Op::Atomic { size, op: aop, dst, src, off } = op else { return Ok(()) };
+        match aop {
+            AtomicOp::Rmw { .. } | AtomicOp::Xchg | AtomicOp::Cmpxchg => {}
+            _ => return refuse(Errno::EINVAL, format!("BPF_ATOMIC uses invalid atomic opcode {:02x}", self.input.insns[pc].imm)),
+        }
+        if !matches!(size, Size::W | Size::DW) {
+            return refuse(Errno::EINVAL, "invalid atomic operand size");
+        }
+        self.check_reg_read(src)?;
+        self.check_reg_read(dst)?;
+        if aop == AtomicOp::Cmpxchg {
+            self.check_reg_read(0)?;
+            if self.is_pointer_value(0) {
+                return refuse(Errno::EACCES, "R0 leaks addr into mem");
+            }
+        }
+        if self.is_pointer_value(src) {
+            return refuse(Errno::EACCES, format!("R{src} leaks addr into mem"));
+        }
+        let d = *self.cur.reg(dst);
+        if d.ty == PTR_TO_CTX || d.is_pkt() || base(d.ty) == PTR_TO_FLOW_KEYS || matches!(base(d.ty), PTR_TO_SOCKET | PTR_TO_SOCK_COMMON | PTR_TO_TCP_SOCK | PTR_TO_XDP_SOCK) {
+            let what = match d.ty {
+                PTR_TO_CTX => "context",
+                PTR_TO_PACKET | PTR_TO_PACKET_META => "packet",
+                _ => "sock",
+            };
+            let _ = what;
+            return refuse(Errno::EACCES, format!("BPF_ATOMIC stores into R{dst} {} is not allowed", type_name(d.ty)));
+        }
+        // The old value is read (into the fetching register, or nowhere), then the new stored.
+        let load_to = aop.writes(src);
+        match load_to {
+            Some(r) => {
+                self.check_mem(pc, dst, off as i32, size, false, Some(r), false)?;
+            }
+            None => {
+                self.check_mem(pc, dst, off as i32, size, false, None, false)?;
+            }
+        }
+        self.check_mem(pc, dst, off as i32, size, true, Some(src), false)?;
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // kfuncs
+
+    pub(super) fn check_kfunc_call(&mut self, pc: usize, imm: i32, _off: i16) -> VResult<()> {
+        let kref = self.input.kfuncs.get(imm as usize).cloned().flatten();
+        let Some(kref) = kref else {
+            return refuse(Errno::EINVAL, format!("kernel btf_id {imm} is not a function"));
+        };
+        let Some(k) = kref.proto else {
+            // A user kfunc without a prototype: arguments are not checked, the result is a scalar.
+            for r in 1..=5u8 {
+                *self.cur.reg_mut(r) = Reg::NOT_INIT;
+            }
+            *self.cur.reg_mut(0) = Reg::unknown();
+            return Ok(());
+        };
+        self.check_kfunc(pc, k)
+    }
+
+    fn check_kfunc(&mut self, pc: usize, k: &'static Kfunc) -> VResult<()> {
+        let name = k.name;
+        if k.flags & kfuncs::KF_SLEEPABLE != 0 && !self.cur.in_sleepable {
+            return refuse(Errno::EACCES, format!("program must be sleepable to call sleepable kfunc {name}"));
+        }
+        if k.flags & kfuncs::KF_DESTRUCTIVE != 0 {
+            return refuse(Errno::EACCES, "destructive kfunc calls require CAP_SYS_BOOT capability");
+        }
+        match name {
+            "bpf_rcu_read_lock" => self.cur.active_rcu += 1,
+            "bpf_rcu_read_unlock" => {
+                if self.cur.active_rcu == 0 {
+                    return refuse(Errno::EINVAL, "unmatched rcu read unlock (kernel function bpf_rcu_read_unlock)");
+                }
+                self.cur.active_rcu -= 1;
+            }
+            "bpf_preempt_disable" => self.cur.active_preempt += 1,
+            "bpf_preempt_enable" => {
+                if self.cur.active_preempt == 0 {
+                    return refuse(Errno::EINVAL, "unmatched attempt to enable preemption (kernel function bpf_preempt_enable)");
+                }
+                self.cur.active_preempt -= 1;
+            }
+            _ => {}
+        }
+        let mut meta = Meta::default();
+        let mut slice_size: Option<u64> = None;
+        let mut dynptr_reg: Option<u8> = None;
+        let mut iter_reg: Option<u8> = None;
+        let nargs = k.args.len();
+        for (i, a) in k.args.iter().enumerate() {
+            let regno = (i + 1) as u8;
+            let argn = i;
+            self.check_reg_read(regno)?;
+            let reg = *self.cur.reg(regno);
+            let ty = a.ty.trim();
+            let ann = a.annotation.unwrap_or("");
+            if ann == "__ign" {
+                continue;
+            }
+            let is_ptr = ty.ends_with('*');
+            if !is_ptr {
+                // A scalar argument.
+                if !reg.is_scalar() {
+                    return refuse(Errno::EINVAL, format!("R{regno} is not a scalar"));
+                }
+                if ann == "__k" || ann == "__szk" {
+                    let Some(v) = reg.var.is_const() else {
+                        return refuse(Errno::EINVAL, format!("R{regno} must be a known constant"));
+                    };
+                    if ann == "__szk" {
+                        slice_size = Some(v);
+                    }
+                }
+                if ann == "__sz" || ann == "__szk" {
+                    // The size of the memory argument before it.
+                    let mem = regno - 1;
+                    let m = *self.cur.reg(mem);
+                    let size = if ann == "__szk" { reg.var.is_const().unwrap_or(0) } else { reg.var.umax };
+                    if !(m.is_null() && k.args[i - 1].annotation == Some("__opt")) {
+                        if reg.var.smin < 0 {
+                            return refuse(Errno::EACCES, format!("R{regno} min value is negative, either use unsigned or 'var &= const'"));
+                        }
+                        if size >= super::alu::MAX_VAR_SIZ {
+                            return refuse(Errno::EACCES, format!("R{regno} unbounded memory access, use 'var &= const' or 'if (var < const)'"));
+                        }
+                        self.check_helper_mem(mem, size as i32, true, true)?;
+                    }
+                }
+                continue;
+            }
+            if ty.contains("bpf_dynptr") {
+                let uninit = ann == "__uninit";
+                let rdonly = ty.starts_with("const ");
+                let mut arg = ARG_PTR_TO_DYNPTR;
+                if uninit {
+                    arg |= MEM_UNINIT;
+                    arg |= match name {
+                        "bpf_dynptr_from_xdp" => DYNPTR_TYPE_XDP,
+                        "bpf_dynptr_from_skb" => DYNPTR_TYPE_SKB,
+                        "bpf_dynptr_from_skb_meta" => DYNPTR_TYPE_SKB_META,
+                        _ => 0,
+                    };
+                } else if rdonly {
+                    arg |= MEM_RDONLY;
+                }
+                let clone_ref = if uninit && name.contains("clone") { meta.dynptr_ref } else { 0 };
+                if uninit && arg & DYNPTR_TYPE_MASK == 0 {
+                    // A clone takes the source's kind.
+                    let kind = meta.dynptr_kind.unwrap_or(DynptrKind::Local);
+                    arg |= kind_flag(kind);
+                }
+                self.process_dynptr_arg_kfunc(pc, regno, argn, arg, &mut meta, clone_ref)?;
+                if !uninit && dynptr_reg.is_none() {
+                    dynptr_reg = Some(regno);
+                }
+                continue;
+            }
+            if ty.contains("bpf_iter_") {
+                iter_reg = Some(regno);
+                self.process_iter_arg(pc, regno, argn, k)?;
+                continue;
+            }
+            if ty.contains("struct xdp_md") || ty.contains("struct __sk_buff") {
+                if reg.ty != PTR_TO_CTX {
+                    return refuse(Errno::EINVAL, format!("arg#{argn} expected pointer to ctx, but got {}", kernel_type_word(&reg)));
+                }
+                self.check_ptr_off_reg(&reg, regno, false)?;
+                continue;
+            }
+            if ann == "__opt" && reg.is_null() {
+                continue;
+            }
+            // Memory: sized by the next argument (__sz / __szk), or by the pointee type.
+            let next_sized = k.args.get(i + 1).is_some_and(|n| matches!(n.annotation, Some("__sz") | Some("__szk")));
+            if next_sized {
+                if !matches!(base(reg.ty), PTR_TO_STACK | PTR_TO_MAP_VALUE | PTR_TO_MAP_KEY | PTR_TO_MEM | PTR_TO_PACKET | PTR_TO_PACKET_META | PTR_TO_BUF) {
+                    return refuse(Errno::EINVAL, format!("arg#{argn} pointer type {} must point to scalar, or struct with scalar", c_pointee(ty)));
+                }
+                continue;
+            }
+            let pointee = pointee_size(ty);
+            match pointee {
+                Some(sz) => {
+                    if !matches!(base(reg.ty), PTR_TO_STACK | PTR_TO_MAP_VALUE | PTR_TO_MAP_KEY | PTR_TO_MEM | PTR_TO_PACKET | PTR_TO_PACKET_META | PTR_TO_BUF) {
+                        return refuse(Errno::EINVAL, format!("arg#{argn} pointer type {} must point to scalar, or struct with scalar", c_pointee(ty)));
+                    }
+                    self.check_helper_mem(regno, sz, true, false)?;
+                }
+                None => {}
+            }
+        }
+        let _ = nargs;
+        // The result.
+        let ret = k.ret.trim();
+        for r in 1..=5u8 {
+            *self.cur.reg_mut(r) = Reg::NOT_INIT;
+        }
+        let mut r0 = if ret == "void" {
+            Reg::NOT_INIT
+        } else if ret.ends_with('*') {
+            if name == "bpf_dynptr_slice" || name == "bpf_dynptr_slice_rdwr" || k.origin == kfuncs::Origin::Seed && ret == "void *" {
+                let Some(size) = slice_size.or(meta.mem_size) else {
+                    return refuse(Errno::EINVAL, format!("kernel function {name} unhandled dynamic return type"));
+                };
+                let rdonly = name == "bpf_dynptr_slice" || meta.dynptr_rdonly();
+                let mut r = Reg::ptr(PTR_TO_MEM | PTR_MAYBE_NULL | if rdonly { MEM_RDONLY } else { 0 });
+                r.mem_size = size as u32;
+                r.parent_id = meta.dynptr_id;
+                r.dynptr = meta.dynptr_kind.unwrap_or(DynptrKind::Invalid);
+                r.ref_obj_id = meta.dynptr_ref;
+                if name == "bpf_dynptr_slice_rdwr" && r.dynptr.is_packet() && !self.may_write_pkt() {
+                    return refuse(Errno::EINVAL, "the prog does not allow writes to packet data");
+                }
+                r
+            } else if k.flags & kfuncs::KF_ITER_NEXT != 0 {
+                let mut r = Reg::ptr(PTR_TO_MEM | PTR_MAYBE_NULL | MEM_RDONLY);
+                r.mem_size = pointee_size(ret).unwrap_or(4) as u32;
+                let _ = iter_reg;
+                r
+            } else if ret.contains("struct") {
+                Reg::ptr(PTR_TO_BTF_ID | PTR_TRUSTED | if k.flags & kfuncs::KF_RET_NULL != 0 { PTR_MAYBE_NULL } else { 0 })
+            } else {
+                let mut r = Reg::ptr(PTR_TO_MEM | if k.flags & kfuncs::KF_RET_NULL != 0 { PTR_MAYBE_NULL } else { 0 });
+                r.mem_size = pointee_size(ret).unwrap_or(0) as u32;
+                r
+            }
+        } else {
+            let mut r = Reg::unknown();
+            match ret {
+                "bool" => r.var = Scalar::load(Size::B, false),
+                "u32" | "__u32" | "unsigned int" => r.var = Scalar::load(Size::W, false),
+                "u16" | "__u16" => r.var = Scalar::load(Size::H, false),
+                "u8" | "__u8" => r.var = Scalar::load(Size::B, false),
+                _ => {}
+            }
+            r
+        };
+        if r0.maybe_null() {
+            r0.id = self.new_id();
+        }
+        if k.flags & kfuncs::KF_ACQUIRE != 0 && r0.is_pointer() {
+            let id = self.acquire_reference(pc);
+            r0.ref_obj_id = id;
+        }
+        if k.flags & kfuncs::KF_ITER_NEXT != 0 {
+            self.iter_next(pc, iter_reg.unwrap_or(1), r0)?;
+            return Ok(());
+        }
+        *self.cur.reg_mut(0) = r0;
+        if name == "bpf_xdp_pull_data" || (k.origin == kfuncs::Origin::Seed && changes_pkt(name)) {
+            self.clear_pkt_pointers();
+        }
+        Ok(())
+    }
+}
+
+fn changes_pkt(name: &str) -> bool {
+    name == "bpf_xdp_adjust_data"
+}
+
+fn kind_flag(k: DynptrKind) -> u32 {
+    match k {
+        DynptrKind::Local => DYNPTR_TYPE_LOCAL,
+        DynptrKind::Ringbuf => DYNPTR_TYPE_RINGBUF,
+        DynptrKind::Skb => DYNPTR_TYPE_SKB,
+        DynptrKind::Xdp => DYNPTR_TYPE_XDP,
+        DynptrKind::SkbMeta => DYNPTR_TYPE_SKB_META,
+        DynptrKind::Invalid => 0,
+    }
+}
+
+/// The type word a kfunc argument refusal prints for a register.
+fn kernel_type_word(r: &Reg) -> String {
+    type_name(r.ty)
+}
+
+fn c_pointee(ty: &str) -> String {
+    ty.trim_end_matches('*').trim().trim_start_matches("const ").to_string()
+}
+
+/// The size of what a C pointer type points to, for scalar pointees.
+fn pointee_size(ty: &str) -> Option<i32> {
+    let p = c_pointee(ty);
+    Some(match p.as_str() {
+        "u8" | "__u8" | "char" | "s8" | "bool" => 1,
+        "u16" | "__u16" | "__be16" | "s16" => 2,
+        "u32" | "__u32" | "int" | "s32" | "__be32" | "unsigned int" | "enum xdp_rss_hash_type" => 4,
+        "u64" | "__u64" | "s64" | "unsigned long" | "long" => 8,
+        _ => return None,
+    })
+}
+
+/// `verbose_invalid_scalar`.
+pub(super) fn invalid_scalar(s: &Scalar, ctx: &str, reg: &str, lo: i32, hi: i32) -> String {
+    let mut out = format!("{ctx} the register {reg} has");
+    let mut unknown = true;
+    if s.smin > i64::MIN {
+        out.push_str(&format!(" smin={}", s.smin));
+        unknown = false;
+    }
+    if s.smax < i64::MAX {
+        out.push_str(&format!(" smax={}", s.smax));
+        unknown = false;
+    }
+    if unknown {
+        out.push_str(" unknown scalar value");
+    }
+    out.push_str(&format!(" should have been in [{lo}, {hi}]"));
+    out
+}
+
+impl Meta {
+    fn dynptr_rdonly(&self) -> bool {
+        self.dynptr_rdonly
+    }
+}

@@ -1,0 +1,203 @@
+//! What the kernel checks of the control flow before walking paths (`check_cfg`): every
+//! instruction reachable, no back-edge without CAP_BPF, no jump into an lddw's second half; and
+//! what the walk needs from it: subprogram bounds, prune points and the registers live at each
+//! instruction (a dead register cannot make two states differ).
+
+use super::explore::Verifier;
+use super::{refuse, VResult};
+use crate::bpf::insn::Insn;
+use crate::bpf::isa::{Callee, Op, Operand, Pseudo};
+use crate::errno::Errno;
+
+pub struct Info {
+    /// Subprogram starts, ascending (the entry first).
+    pub subprogs: Vec<usize>,
+    pub prune_point: Vec<bool>,
+    /// Registers read before written on some path from here (bit r).
+    pub live_in: Vec<u16>,
+    pub second_half: Vec<bool>,
+}
+
+fn reads(op: &Op) -> u16 {
+    let bit = |r: u8| 1u16 << r;
+    let operand = |o: &Operand| match *o {
+        Operand::Reg(r) => bit(r),
+        Operand::Imm(_) => 0,
+    };
+    match op {
+        Op::Alu { op, dst, src, .. } => {
+            use crate::bpf::isa::AluOp::*;
+            match op {
+                Mov | MovSx8 | MovSx16 | MovSx32 => operand(src),
+                Neg => bit(*dst),
+                _ => bit(*dst) | operand(src),
+            }
+        }
+        Op::End { dst, .. } => bit(*dst),
+        Op::Load { src, .. } => bit(*src),
+        Op::Store { dst, val, .. } => bit(*dst) | operand(val),
+        Op::Atomic { dst, src, .. } => bit(*dst) | bit(*src) | 1,
+        Op::Jump { dst, src, .. } => bit(*dst) | operand(src),
+        Op::Call(_) | Op::Callx { .. } => 0b11_1110,
+        Op::Exit => 1,
+        Op::Legacy { src, .. } => bit(*src) | bit(6),
+        _ => 0,
+    }
+}
+
+fn writes(op: &Op) -> u16 {
+    match op {
+        Op::Call(_) | Op::Callx { .. } => 0b11_1111,
+        Op::Legacy { .. } => 0b11_1111,
+        _ => op.writes().map_or(0, |r| 1u16 << r),
+    }
+}
+
+impl Info {
+    pub fn new(insns: &[Insn], ops: &[Op]) -> Info {
+        let n = insns.len();
+        let mut second_half = vec![false; n];
+        let mut subprogs = vec![0usize];
+        let mut pc = 0;
+        while pc < n {
+            let op = &ops[pc];
+            if op.width() == 2 && pc + 1 < n {
+                second_half[pc + 1] = true;
+            }
+            match *op {
+                Op::Call(Callee::Local(imm)) => subprogs.push((pc as i64 + 1 + imm as i64) as usize),
+                Op::Lddw { pseudo: Pseudo::Func, imm, .. } => subprogs.push((pc as i64 + 1 + imm as i32 as i64) as usize),
+                _ => {}
+            }
+            pc += op.width();
+        }
+        subprogs.retain(|&s| s < n);
+        subprogs.sort_unstable();
+        subprogs.dedup();
+
+        let mut prune_point = vec![false; n];
+        let mut pc = 0;
+        while pc < n {
+            match ops[pc] {
+                Op::Jump { .. } => prune_point[pc] = true,
+                Op::Ja { off, .. } => {
+                    let t = (pc as i64 + 1 + off as i64) as usize;
+                    if t < n {
+                        prune_point[t] = true;
+                    }
+                }
+                Op::MayGoto { .. } => prune_point[pc] = true,
+                Op::Call(Callee::Local(_)) => prune_point[pc] = true,
+                Op::Call(Callee::Helper(id)) if matches!(id, 164 | 170 | 180 | 181 | 201 | 209) => prune_point[pc] = true,
+                Op::Call(Callee::Kfunc { .. }) => prune_point[pc] = true,
+                _ => {}
+            }
+            pc += ops[pc].width();
+        }
+
+        // Backward liveness to a fixed point, each function on its own (an exit reads r0).
+        let mut live_in = vec![0u16; n];
+        let succs = |pc: usize| -> [Option<usize>; 2] {
+            let op = &ops[pc];
+            let next = pc + op.width();
+            let fall = if op.falls_through() && next < n { Some(next) } else { None };
+            let jump = op.jump_offset().map(|o| (pc as i64 + 1 + o) as usize).filter(|&t| t < n);
+            match op {
+                Op::MayGoto { off } => [fall, Some((pc as i64 + 1 + *off as i64) as usize).filter(|&t| t < n)],
+                Op::Exit => [None, None],
+                _ => [fall, jump],
+            }
+        };
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for pc in (0..n).rev() {
+                if second_half[pc] {
+                    continue;
+                }
+                let op = &ops[pc];
+                let mut out = 0u16;
+                for s in succs(pc).into_iter().flatten() {
+                    out |= live_in[s];
+                }
+                let v = reads(op) | (out & !writes(op));
+                if v != live_in[pc] {
+                    live_in[pc] = v;
+                    changed = true;
+                }
+            }
+        }
+        Info { subprogs, prune_point, live_in, second_half }
+    }
+
+    /// The subprogram holding `pc`.
+    pub fn subprog_of(&self, pc: usize) -> usize {
+        match self.subprogs.binary_search(&pc) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        }
+    }
+}
+
+/// The kernel's depth-first check of the control-flow graph.
+pub fn check(v: &mut Verifier) -> VResult<()> {
+    let ops = &v.ops;
+    let n = ops.len();
+    if n == 0 {
+        return refuse(Errno::EINVAL, "last insn is not an exit or jmp");
+    }
+    // 0 unseen, 1 on the DFS stack, 2 done.
+    let mut state = vec![0u8; n];
+    let mut stack: Vec<(usize, u8)> = vec![(0, 0)];
+    state[0] = 1;
+    let edges = |pc: usize| -> Vec<usize> {
+        let op = &ops[pc];
+        let next = pc + op.width();
+        let mut e = Vec::new();
+        if op.falls_through() && next < n {
+            e.push(next);
+        }
+        match *op {
+            Op::Ja { .. } | Op::Jump { .. } => {
+                if let Some(o) = op.jump_offset() {
+                    e.push((pc as i64 + 1 + o) as usize);
+                }
+            }
+            Op::MayGoto { off } => e.push((pc as i64 + 1 + off as i64) as usize),
+            Op::Call(Callee::Local(imm)) => e.push((pc as i64 + 1 + imm as i64) as usize),
+            Op::Lddw { pseudo: Pseudo::Func, imm, .. } => e.push((pc as i64 + 1 + imm as i32 as i64) as usize),
+            _ => {}
+        }
+        e
+    };
+    while let Some(&mut (pc, ref mut k)) = stack.last_mut() {
+        let e = edges(pc);
+        if (*k as usize) < e.len() {
+            let t = e[*k as usize];
+            *k += 1;
+            if t >= n {
+                return refuse(Errno::EINVAL, format!("jump out of range from insn {pc} to {t}"));
+            }
+            if v.info.second_half[t] {
+                return refuse(Errno::EINVAL, format!("jump to the middle of ldimm64 insn {t}"));
+            }
+            match state[t] {
+                0 => {
+                    state[t] = 1;
+                    stack.push((t, 0));
+                }
+                1 if !v.bpf_capable => return refuse(Errno::EINVAL, format!("back-edge from insn {pc} to {t}")),
+                _ => {}
+            }
+        } else {
+            state[pc] = 2;
+            stack.pop();
+        }
+    }
+    for pc in 0..n {
+        if state[pc] == 0 && !v.info.second_half[pc] {
+            return refuse(Errno::EINVAL, format!("unreachable insn {pc}"));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,447 @@
+//! Dynptrs, iterators and state equivalence.
+//!
+//! A dynptr lives in two stack slots (16 bytes at an 8-aligned constant offset): the first slot
+//! (the lower address) holds its kind, id and reference. Initialising one over a live referenced
+//! dynptr is refused; overwriting an unreferenced one kills it and its slices; releasing a
+//! ring-buffer dynptr kills every clone sharing the reference and their slices. Slices of packet
+//! dynptrs die when the packet changes. Iterators (`bpf_iter_num_*`) take one slot and a reference
+//! from `_new` to `_destroy`.
+//!
+//! States are equal (for pruning) when every live register and stack byte of the explored state
+//! covers the current one: same types, ranges within, ids mapping one to one.
+
+use super::explore::Verifier;
+use super::scalar::Scalar;
+use super::state::*;
+use super::{refuse, VResult};
+use crate::bpf::protos::kfuncs::Kfunc;
+use crate::errno::Errno;
+
+const ITER_ACTIVE: u8 = 1;
+const ITER_DRAINED: u8 = 2;
+
+impl Verifier<'_> {
+    /// `stack_slot_obj_get_spi` for a 16-byte dynptr.
+    pub(super) fn dynptr_spi(&self, reg: &Reg) -> VResult<usize> {
+        self.obj_spi(reg, "dynptr", 2)
+    }
+
+    fn obj_spi(&self, reg: &Reg, kind: &str, nr_slots: usize) -> VResult<usize> {
+        let Some(v) = reg.var.is_const() else {
+            return refuse(Errno::EINVAL, format!("{kind} has to be at a constant offset"));
+        };
+        let off = reg.off as i64 + v as i64;
+        if off % 8 != 0 {
+            return refuse(Errno::EINVAL, format!("cannot pass in {kind} at an offset={off}"));
+        }
+        let spi = (-off - 1) / 8;
+        if spi + 1 < nr_slots as i64 {
+            return refuse(Errno::EINVAL, format!("cannot pass in {kind} at an offset={off}"));
+        }
+        let fr = &self.cur.frames[reg.frameno as usize];
+        if spi as usize >= fr.stack.len() {
+            return Err(super::Refusal { errno: Errno::ERANGE, line: String::new() });
+        }
+        Ok(spi as usize)
+    }
+
+    fn dynptr_valid_init(&self, reg: &Reg) -> bool {
+        if reg.ty == CONST_PTR_TO_DYNPTR {
+            return true;
+        }
+        let Ok(spi) = self.dynptr_spi(reg) else { return false };
+        let st = &self.cur.frames[reg.frameno as usize].stack;
+        spi >= 1 && st[spi].dynptr_first && st[spi].bytes.iter().all(|&b| b == SlotByte::Dynptr) && st[spi - 1].bytes.iter().all(|&b| b == SlotByte::Dynptr)
+    }
+
+    /// The dynptr a register points to: (kind, id, ref_obj_id, rdonly).
+    fn dynptr_info(&self, reg: &Reg) -> (DynptrKind, u32, u32) {
+        if reg.ty == CONST_PTR_TO_DYNPTR {
+            return (reg.dynptr, reg.id, reg.ref_obj_id);
+        }
+        match self.dynptr_spi(reg) {
+            Ok(spi) => {
+                let s = &self.cur.frames[reg.frameno as usize].stack[spi].spilled;
+                (s.dynptr, s.id, s.ref_obj_id)
+            }
+            Err(_) => (DynptrKind::Invalid, 0, 0),
+        }
+    }
+
+    /// A helper's dynptr argument (`process_dynptr_func`, arguments numbered as helpers number them).
+    pub(super) fn process_dynptr_arg(&mut self, pc: usize, regno: u8, arg: u32, meta: &mut impl DynptrMeta, clone_ref: u32) -> VResult<()> {
+        self.dynptr_arg(pc, regno, regno as usize - 1, arg, meta, clone_ref)
+    }
+
+    pub(super) fn process_dynptr_arg_kfunc(&mut self, pc: usize, regno: u8, argn: usize, arg: u32, meta: &mut impl DynptrMeta, clone_ref: u32) -> VResult<()> {
+        self.dynptr_arg(pc, regno, argn, arg, meta, clone_ref)
+    }
+
+    fn dynptr_arg(&mut self, pc: usize, regno: u8, argn: usize, arg: u32, meta: &mut impl DynptrMeta, clone_ref: u32) -> VResult<()> {
+        let reg = *self.cur.reg(regno);
+        if reg.ty != PTR_TO_STACK && reg.ty != CONST_PTR_TO_DYNPTR {
+            return refuse(Errno::EINVAL, format!("arg#{} expected pointer to stack or const struct bpf_dynptr", regno - 1));
+        }
+        if arg & MEM_UNINIT != 0 {
+            let ok = reg.ty != CONST_PTR_TO_DYNPTR
+                && match self.dynptr_spi(&reg) {
+                    Ok(_) => true,
+                    Err(e) => e.errno == Errno::ERANGE,
+                };
+            if !ok {
+                if reg.ty == PTR_TO_STACK {
+                    if let Err(e) = self.dynptr_spi(&reg) {
+                        if e.errno != Errno::ERANGE {
+                            self.log.line(&e.line);
+                        }
+                    }
+                }
+                return refuse(Errno::EINVAL, "Dynptr has to be an uninitialized dynptr");
+            }
+            for i in (0..16).step_by(8) {
+                self.check_mem(pc, regno, i, crate::bpf::isa::Size::DW, true, None, false)?;
+            }
+            self.mark_dynptr(pc, &reg, DynptrKind::of_flag(arg), clone_ref)?;
+            let (_, id, r) = self.dynptr_info(&reg);
+            meta.set_dynptr(DynptrKind::of_flag(arg), id, r);
+            return Ok(());
+        }
+        if reg.ty == CONST_PTR_TO_DYNPTR && arg & MEM_RDONLY == 0 {
+            return refuse(Errno::EINVAL, "cannot pass pointer to const bpf_dynptr, the helper mutates it");
+        }
+        if !self.dynptr_valid_init(&reg) {
+            return refuse(Errno::EINVAL, format!("Expected an initialized dynptr as arg #{argn}"));
+        }
+        let (kind, id, r) = self.dynptr_info(&reg);
+        let want = DynptrKind::of_flag(arg);
+        if want != DynptrKind::Invalid && want != kind {
+            return refuse(Errno::EINVAL, format!("Expected a dynptr of type {} as arg #{argn}", want.name()));
+        }
+        meta.set_dynptr(kind, id, r);
+        Ok(())
+    }
+
+    fn mark_dynptr(&mut self, pc: usize, reg: &Reg, kind: DynptrKind, clone_ref: u32) -> VResult<()> {
+        let spi = self.dynptr_spi(reg)?;
+        let fr = reg.frameno as usize;
+        self.destroy_if_dynptr_slot(fr, spi)?;
+        self.destroy_if_dynptr_slot(fr, spi - 1)?;
+        let id = self.new_id();
+        let ref_obj_id = if kind.refcounted() {
+            if clone_ref != 0 {
+                clone_ref
+            } else {
+                self.acquire_reference(pc)
+            }
+        } else {
+            0
+        };
+        let st = &mut self.cur.frames[fr].stack;
+        for (s, first) in [(spi, true), (spi - 1, false)] {
+            st[s].bytes = [SlotByte::Dynptr; 8];
+            st[s].dynptr_first = first;
+            st[s].spilled = Reg { dynptr: kind, id, ref_obj_id, ..Reg::ptr(CONST_PTR_TO_DYNPTR) };
+        }
+        Ok(())
+    }
+
+    /// Writing over a dynptr's slot: an unreferenced one dies (and its slices), a referenced one
+    /// may not be overwritten.
+    pub(super) fn destroy_if_dynptr_slot(&mut self, fr: usize, spi: usize) -> VResult<()> {
+        let stack = &self.cur.frames[fr].stack;
+        if spi >= stack.len() || stack[spi].bytes[0] != SlotByte::Dynptr {
+            return Ok(());
+        }
+        let spi = if stack[spi].dynptr_first { spi } else { spi + 1 };
+        if spi >= stack.len() {
+            return Ok(());
+        }
+        if stack[spi].spilled.dynptr.refcounted() {
+            return refuse(Errno::EINVAL, "cannot overwrite referenced dynptr");
+        }
+        let id = stack[spi].spilled.id;
+        self.invalidate_dynptr(fr, spi, id);
+        Ok(())
+    }
+
+    fn invalidate_dynptr(&mut self, fr: usize, spi: usize, id: u32) {
+        let st = &mut self.cur.frames[fr].stack;
+        for s in [spi, spi - 1] {
+            st[s].bytes = [SlotByte::Invalid; 8];
+            st[s].spilled = Reg::NOT_INIT;
+            st[s].dynptr_first = false;
+        }
+        let leaks = self.allow_ptr_leaks;
+        self.cur.for_each_reg(|r| {
+            if base(r.ty) == PTR_TO_MEM && r.parent_id == id && id != 0 {
+                *r = if leaks { Reg::unknown() } else { Reg::NOT_INIT };
+            }
+        });
+    }
+
+    /// Releasing a dynptr: a ring-buffer one takes its clones and slices with it.
+    pub(super) fn unmark_dynptr(&mut self, regno: u8) -> VResult<()> {
+        let reg = *self.cur.reg(regno);
+        let spi = self.dynptr_spi(&reg)?;
+        let fr = reg.frameno as usize;
+        let s = self.cur.frames[fr].stack[spi].spilled;
+        if !s.dynptr.refcounted() {
+            self.invalidate_dynptr(fr, spi, s.id);
+            return Ok(());
+        }
+        let ref_id = s.ref_obj_id;
+        self.release_reference(ref_id)?;
+        for f in 0..self.cur.frames.len() {
+            let n = self.cur.frames[f].stack.len();
+            for i in 1..n {
+                let sl = self.cur.frames[f].stack[i];
+                if sl.bytes[0] == SlotByte::Dynptr && sl.dynptr_first && sl.spilled.ref_obj_id == ref_id {
+                    self.invalidate_dynptr(f, i, sl.spilled.id);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    // ---- open-coded iterators
+
+    pub(super) fn process_iter_arg(&mut self, pc: usize, regno: u8, argn: usize, k: &Kfunc) -> VResult<()> {
+        use crate::bpf::protos::kfuncs::{KF_ITER_DESTROY, KF_ITER_NEW};
+        let reg = *self.cur.reg(regno);
+        if reg.ty != PTR_TO_STACK {
+            return refuse(Errno::EINVAL, format!("arg#{argn} expected pointer to an iterator on stack"));
+        }
+        let spi = match self.obj_spi(&reg, "iter", 1) {
+            Ok(s) => Some(s),
+            Err(e) if e.errno == Errno::ERANGE => None,
+            Err(e) => return Err(e),
+        };
+        let fr = reg.frameno as usize;
+        let iter_name = k.args[0].ty.trim_start_matches("struct ").trim_end_matches('*').trim().trim_start_matches("bpf_iter_").to_string();
+        if k.flags & KF_ITER_NEW != 0 {
+            if let Some(spi) = spi {
+                if self.cur.frames[fr].stack[spi].is_iter() {
+                    return refuse(Errno::EINVAL, format!("expected uninitialized iter_{iter_name} as arg #{argn}"));
+                }
+                self.destroy_if_dynptr_slot(fr, spi)?;
+            }
+            self.check_mem(pc, regno, 0, crate::bpf::isa::Size::DW, true, None, false)?;
+            let spi = self.obj_spi(&reg, "iter", 1)?;
+            let id = self.acquire_reference(pc);
+            let st = &mut self.cur.frames[fr].stack[spi];
+            st.bytes = [SlotByte::Iter; 8];
+            st.spilled = Reg { ref_obj_id: id, ..Reg::ptr(PTR_TO_STACK) };
+            st.iter_state = ITER_ACTIVE;
+            st.iter_depth = 0;
+            return Ok(());
+        }
+        let valid = spi.is_some_and(|s| self.cur.frames[fr].stack[s].is_iter());
+        if !valid {
+            return refuse(Errno::EINVAL, format!("expected an initialized iter_{iter_name} as arg #{argn}"));
+        }
+        let spi = spi.expect("checked");
+        if k.flags & KF_ITER_DESTROY != 0 {
+            let id = self.cur.frames[fr].stack[spi].spilled.ref_obj_id;
+            let st = &mut self.cur.frames[fr].stack[spi];
+            st.bytes = [SlotByte::Invalid; 8];
+            st.spilled = Reg::NOT_INIT;
+            st.iter_state = 0;
+            self.cur.refs.retain(|r| r.id != id);
+        }
+        Ok(())
+    }
+
+    /// `_next`: one path where the iterator is drained (r0 NULL), one where it yields.
+    pub(super) fn iter_next(&mut self, pc: usize, regno: u8, r0: Reg) -> VResult<()> {
+        let _ = regno;
+        let mut drained = self.cur.clone();
+        drained.frames.last_mut().expect("frame").regs[0] = Reg::known(0);
+        // The iterator on the stack becomes drained on that path.
+        let reg = *drained.reg(1);
+        let _ = reg;
+        let keep = std::mem::replace(&mut self.cur, drained);
+        self.set_iter_state(ITER_DRAINED);
+        self.push_branch(pc + 1, pc)?;
+        self.cur = keep;
+        let mut r = r0;
+        r.ty &= !PTR_MAYBE_NULL;
+        *self.cur.reg_mut(0) = r;
+        Ok(())
+    }
+
+    fn set_iter_state(&mut self, state: u8) {
+        for f in &mut self.cur.frames {
+            for s in f.stack.iter_mut() {
+                if s.is_iter() {
+                    s.iter_state = state;
+                }
+            }
+        }
+    }
+}
+
+/// What dynptr argument processing reports back to a call.
+pub trait DynptrMeta {
+    fn set_dynptr(&mut self, kind: DynptrKind, id: u32, ref_obj_id: u32);
+}
+
+// ---- state equivalence
+
+struct IdMap(Vec<(u32, u32)>);
+
+impl IdMap {
+    fn check(&mut self, old: u32, cur: u32) -> bool {
+        if old == 0 && cur == 0 {
+            return true;
+        }
+        if old == 0 || cur == 0 {
+            return old == cur;
+        }
+        for &(o, c) in &self.0 {
+            if o == old {
+                return c == cur;
+            }
+            if c == cur {
+                return false;
+            }
+        }
+        self.0.push((old, cur));
+        true
+    }
+    /// Scalar ids: an old unlinked scalar accepts anything.
+    fn check_scalar(&mut self, old: u32, cur: u32) -> bool {
+        if old == 0 {
+            return true;
+        }
+        self.check(old, if cur == 0 { u32::MAX } else { cur })
+    }
+}
+
+fn scalar_within(old: &Scalar, cur: &Scalar) -> bool {
+    cur.within(old)
+}
+
+fn reg_safe(old: &Reg, cur: &Reg, exact: bool, ids: &mut IdMap) -> bool {
+    if old.ty == NOT_INIT {
+        return !exact || cur.ty == NOT_INIT;
+    }
+    if exact {
+        return old.ty == cur.ty
+            && old.off == cur.off
+            && old.var == cur.var
+            && old.map == cur.map
+            && old.range == cur.range
+            && old.mem_size == cur.mem_size
+            && old.dynptr == cur.dynptr
+            && old.frameno == cur.frameno
+            && ids.check(old.id, cur.id)
+            && ids.check(old.ref_obj_id, cur.ref_obj_id);
+    }
+    if old.ty != cur.ty {
+        return false;
+    }
+    match base(old.ty) {
+        SCALAR => ids.check_scalar(old.id, cur.id) && scalar_within(&old.var, &cur.var),
+        PTR_TO_MAP_KEY | PTR_TO_MAP_VALUE | PTR_TO_MEM | PTR_TO_BUF | PTR_TO_TP_BUFFER => {
+            old.off == cur.off
+                && old.map == cur.map
+                && old.mem_size == cur.mem_size
+                && old.dynptr == cur.dynptr
+                && scalar_within(&old.var, &cur.var)
+                && ids.check(old.id, cur.id)
+                && ids.check(old.ref_obj_id, cur.ref_obj_id)
+                && ids.check(old.parent_id, cur.parent_id)
+        }
+        PTR_TO_PACKET | PTR_TO_PACKET_META => {
+            old.range <= cur.range && !(old.range < 0 && old.range != cur.range) && old.off == cur.off && ids.check(old.id, cur.id) && scalar_within(&old.var, &cur.var)
+        }
+        _ => {
+            old.off == cur.off
+                && old.var == cur.var
+                && old.map == cur.map
+                && old.frameno == cur.frameno
+                && old.dynptr == cur.dynptr
+                && old.subprog == cur.subprog
+                && ids.check(old.id, cur.id)
+                && ids.check(old.ref_obj_id, cur.ref_obj_id)
+        }
+    }
+}
+
+fn stack_safe(old: &Frame, cur: &Frame, exact: bool, allow_uninit: bool, ids: &mut IdMap) -> bool {
+    for (i, os) in old.stack.iter().enumerate() {
+        let cs = cur.stack.get(i).copied().unwrap_or(Slot::EMPTY);
+        if exact {
+            if os.bytes != cs.bytes || os.iter_state != cs.iter_state || os.dynptr_first != cs.dynptr_first {
+                return false;
+            }
+            if (os.is_spill() || os.is_dynptr() || os.is_iter()) && !reg_safe(&os.spilled, &cs.spilled, true, ids) {
+                return false;
+            }
+            continue;
+        }
+        for j in 0..8 {
+            let ob = os.bytes[j];
+            if ob == SlotByte::Invalid {
+                continue;
+            }
+            if allow_uninit && ob == SlotByte::Misc {
+                continue;
+            }
+            let cb = cs.bytes[j];
+            if ob == SlotByte::Misc && cb == SlotByte::Zero {
+                continue;
+            }
+            if ob != cb {
+                return false;
+            }
+        }
+        if os.is_spill() {
+            if !reg_safe(&os.spilled, &cs.spilled, false, ids) {
+                return false;
+            }
+        } else if os.is_dynptr() {
+            if os.dynptr_first != cs.dynptr_first || os.spilled.dynptr != cs.spilled.dynptr || !ids.check(os.spilled.ref_obj_id, cs.spilled.ref_obj_id) {
+                return false;
+            }
+        } else if os.is_iter() && (os.iter_state != cs.iter_state || !ids.check(os.spilled.ref_obj_id, cs.spilled.ref_obj_id)) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Whether the explored state `old` covers `cur` (or, `exact`, equals it: a loop that made no
+/// progress). `live` is the current frame's live registers.
+pub fn states_equal(old: &State, cur: &State, live: &u16, exact: bool) -> bool {
+    if old.frames.len() != cur.frames.len() || old.refs.len() != cur.refs.len() {
+        return false;
+    }
+    if old.active_rcu != cur.active_rcu || old.active_preempt != cur.active_preempt || old.active_lock != cur.active_lock {
+        return false;
+    }
+    let mut ids = IdMap(Vec::with_capacity(8));
+    let last = old.frames.len() - 1;
+    for (i, (of, cf)) in old.frames.iter().zip(&cur.frames).enumerate() {
+        if of.callsite != cf.callsite {
+            return false;
+        }
+        for r in 0..11 {
+            if i == last && !exact && r != 10 && live & (1 << r) == 0 {
+                continue;
+            }
+            if !reg_safe(&of.regs[r], &cf.regs[r], exact, &mut ids) {
+                return false;
+            }
+        }
+        if !stack_safe(of, cf, exact, true, &mut ids) {
+            return false;
+        }
+    }
+    for (o, c) in old.refs.iter().zip(&cur.refs) {
+        if !ids.check(o.id, c.id) {
+            return false;
+        }
+    }
+    true
+}

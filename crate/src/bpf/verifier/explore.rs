@@ -1,0 +1,390 @@
+//! The walk: every path from the entry, depth first (a conditional jump continues with the
+//! fall-through and keeps the taken side for later, as the kernel's `push_stack` does), with
+//! checkpoints at prune points. A path reaching a checkpoint that an explored, finished state
+//! covers stops there ("safe"); a path meeting an unfinished ancestor in the same state is an
+//! infinite loop. Every instruction processed counts against the complexity limit.
+
+use std::collections::HashMap;
+
+use super::log::Log;
+use super::scalar::Scalar;
+use super::state::*;
+use super::{cfg, refuse, Input, Refusal, Stats, VResult, VerifyOptions};
+use crate::bpf::elf::ProgKind;
+use crate::bpf::isa::{Callee, Op};
+use crate::errno::Errno;
+
+/// A state kept at a prune point, linked to the checkpoint before it on its path. `branches` counts
+/// the paths still running below it: while non-zero the state is an ancestor of live work.
+pub(super) struct Checkpoint {
+    pub state: State,
+    pub parent: Option<usize>,
+    pub branches: u32,
+    pub pc: usize,
+}
+
+/// A path waiting to be walked.
+pub(super) struct Pending {
+    pub state: State,
+    pub pc: usize,
+    pub prev: usize,
+    pub parent: Option<usize>,
+}
+
+pub struct Verifier<'a> {
+    pub(super) input: &'a Input<'a>,
+    pub(super) opts: &'a VerifyOptions,
+    pub(super) ops: Vec<Op>,
+    pub(super) info: cfg::Info,
+    pub(super) cur: State,
+    /// The checkpoint the current path last passed.
+    pub(super) parent: Option<usize>,
+    pub(super) pc: usize,
+    pub(super) prev: usize,
+    pub(super) pending: Vec<Pending>,
+    pub(super) checkpoints: Vec<Checkpoint>,
+    pub(super) explored: HashMap<usize, Vec<usize>>,
+    pub(super) id_gen: u32,
+    pub(super) processed: u64,
+    pub(super) peak_states: u32,
+    pub(super) live_states: u32,
+    pub(super) max_per_insn: u32,
+    pub(super) stack_depth: Vec<u32>,
+    pub log: Log,
+    /// Whether the program has been seen to write packet data directly.
+    pub(super) changes_pkt: bool,
+    /// Privileged (CAP_BPF): bounded loops, pointer comparisons, uninitialised stack reads (with
+    /// CAP_PERFMON).
+    pub(super) bpf_capable: bool,
+    pub(super) allow_ptr_leaks: bool,
+    pub(super) allow_uninit_stack: bool,
+    /// The last instruction printed in the log (so a new path prints "from X to Y").
+    pub(super) print_from: bool,
+    /// The immediate a BPF_ST stores (the stack tracks constants and zeroes it writes).
+    pub(super) store_imm: Option<i32>,
+}
+
+impl<'a> Verifier<'a> {
+    pub fn new(input: &'a Input<'a>, opts: &'a VerifyOptions) -> Verifier<'a> {
+        let ops = super::decode(input.insns);
+        let info = cfg::Info::new(input.insns, &ops);
+        let perfmon = opts.caps.perfmon && opts.caps.bpf;
+        Verifier {
+            input,
+            opts,
+            ops,
+            stack_depth: vec![0; info.subprogs.len().max(1)],
+            info,
+            cur: State { frames: Vec::new(), refs: Vec::new(), active_rcu: 0, active_preempt: 0, active_lock: 0, in_sleepable: false, speculative: false },
+            parent: None,
+            pc: 0,
+            prev: 0,
+            pending: Vec::new(),
+            checkpoints: Vec::new(),
+            explored: HashMap::new(),
+            id_gen: 0,
+            processed: 0,
+            peak_states: 0,
+            live_states: 0,
+            max_per_insn: 0,
+            log: Log::new(opts.log_level),
+            changes_pkt: false,
+            bpf_capable: opts.caps.bpf,
+            allow_ptr_leaks: perfmon,
+            allow_uninit_stack: perfmon,
+            print_from: false,
+            store_imm: None,
+        }
+    }
+
+    pub(super) fn new_id(&mut self) -> u32 {
+        self.id_gen += 1;
+        self.id_gen
+    }
+
+    pub(super) fn prog_type(&self) -> ProgKind {
+        self.input.kind
+    }
+
+    pub fn stats(&self) -> Stats {
+        Stats {
+            processed: self.processed,
+            max_states_per_insn: self.max_per_insn,
+            total_states: self.checkpoints.len() as u32,
+            peak_states: self.peak_states,
+            mark_read: 0,
+            stack_depth: self.stack_depth.clone(),
+            time_us: 0,
+        }
+    }
+
+    pub fn log_stats(&mut self, s: &Stats) {
+        if self.log.level == 0 {
+            return;
+        }
+        let depth: Vec<String> = s.stack_depth.iter().map(|d| d.to_string()).collect();
+        self.log.line(&format!("verification time {} usec", s.time_us));
+        self.log.line(&format!("stack depth {}", depth.join("+")));
+        self.log.line(&format!(
+            "processed {} insns (limit {}) max_states_per_insn {} total_states {} peak_states {} mark_read {}",
+            s.processed, self.opts.insn_limit, s.max_states_per_insn, s.total_states, s.peak_states, s.mark_read
+        ));
+    }
+
+    /// The entry state: r1 the context, r10 the frame pointer.
+    fn entry_state(&mut self) -> State {
+        let mut f = Frame::new(0, -1, 0);
+        f.regs[1] = Reg::ptr(PTR_TO_CTX);
+        f.regs[10] = Reg { frameno: 0, ..Reg::ptr(PTR_TO_STACK) };
+        State { frames: vec![f], refs: Vec::new(), active_rcu: 0, active_preempt: 0, active_lock: 0, in_sleepable: false, speculative: false }
+    }
+
+    pub fn run(&mut self) -> VResult<()> {
+        if !super::modelled(self.input.kind) {
+            return refuse(
+                Errno::EINVAL,
+                format!("uxdp: the verifier does not model {} programs yet (XDP, socket filter and tc are modelled)", self.input.kind.name()),
+            );
+        }
+        cfg::check(self)?;
+        self.cur = self.entry_state();
+        if self.log.level > 0 {
+            let s = self.log.frame_state(&self.cur, 0, false);
+            self.log.line(&format!("0: {s}"));
+        }
+        self.walk()
+    }
+
+    fn walk(&mut self) -> VResult<()> {
+        let n = self.input.insns.len();
+        loop {
+            if self.pc >= n {
+                return refuse(Errno::EFAULT, format!("invalid insn idx {} insn_cnt {}", self.pc, n));
+            }
+            self.processed += 1;
+            if self.processed > self.opts.insn_limit {
+                return refuse(Errno::E2BIG, format!("BPF program is too large. Processed {} insn", self.processed));
+            }
+            if self.info.prune_point[self.pc] {
+                match self.visit()? {
+                    true => {
+                        if self.log.level > 0 {
+                            if self.print_from {
+                                self.log.line(&format!("\nfrom {} to {}: safe", self.prev, self.pc));
+                            } else {
+                                self.log.line(&format!("{}: safe", self.pc));
+                            }
+                        }
+                        if !self.end_path()? {
+                            return Ok(());
+                        }
+                        continue;
+                    }
+                    false => {}
+                }
+            }
+            if self.log.level > 0 {
+                if self.print_from {
+                    let s = self.log.frame_state(&self.cur, self.cur.curframe(), true);
+                    self.log.line(&format!("\nfrom {} to {}: {s}", self.prev, self.pc));
+                    self.print_from = false;
+                }
+                let text = self.log.insn(self.input.insns, self.pc, &self.ops[self.pc], self.input);
+                self.log.line(&format!("{}: {text}", self.pc));
+            }
+            let pc = self.pc;
+            let op = self.ops[pc];
+            let next = self.step(pc, op)?;
+            match next {
+                Some(t) => {
+                    self.prev = pc;
+                    self.pc = t;
+                    if self.log.level >= 2 {
+                        let s = self.log.frame_state(&self.cur, self.cur.curframe(), true);
+                        self.log.append_state(&s);
+                    }
+                }
+                None => {
+                    if !self.end_path()? {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Executes one instruction on the current state; the next pc, or None when the path ended.
+    fn step(&mut self, pc: usize, op: Op) -> VResult<Option<usize>> {
+        match op {
+            Op::Alu { .. } | Op::End { .. } => {
+                self.check_alu(pc, op)?;
+                Ok(Some(pc + 1))
+            }
+            Op::Load { size, sx, dst, src, off } => {
+                self.check_reg_read(src)?;
+                self.check_reg_write(dst)?;
+                self.check_mem(pc, src, off as i32, size, false, Some(dst), sx)?;
+                Ok(Some(pc + 1))
+            }
+            Op::Store { size, dst, off, val } => {
+                match val {
+                    crate::bpf::isa::Operand::Reg(s) => {
+                        self.check_reg_read(s)?;
+                        self.check_reg_read(dst)?;
+                        self.check_mem(pc, dst, off as i32, size, true, Some(s), false)?;
+                    }
+                    crate::bpf::isa::Operand::Imm(imm) => {
+                        self.check_reg_read(dst)?;
+                        if self.cur.reg(dst).ty == PTR_TO_CTX {
+                            return refuse(Errno::EACCES, format!("BPF_ST stores into R{dst} ctx is not allowed"));
+                        }
+                        self.store_imm = Some(imm);
+                        let r = self.check_mem(pc, dst, off as i32, size, true, None, false);
+                        self.store_imm = None;
+                        r?;
+                    }
+                }
+                Ok(Some(pc + 1))
+            }
+            Op::Atomic { .. } => {
+                self.check_atomic(pc, op)?;
+                Ok(Some(pc + 1))
+            }
+            Op::Ja { off, .. } => Ok(Some((pc as i64 + 1 + off as i64) as usize)),
+            Op::Jump { .. } => self.check_cond_jmp(pc, op).map(Some),
+            Op::Call(Callee::Local(_)) => self.check_subprog_call(pc).map(Some),
+            Op::Call(Callee::Helper(id)) => {
+                self.check_helper_call(pc, id)?;
+                Ok(Some(pc + 1))
+            }
+            Op::Call(Callee::Kfunc { imm, off }) => {
+                self.check_kfunc_call(pc, imm, off)?;
+                Ok(Some(pc + 1))
+            }
+            Op::Call(Callee::Reserved { .. }) | Op::Callx { .. } => refuse(Errno::EINVAL, "BPF_CALL uses reserved fields"),
+            Op::Exit => self.check_exit(pc),
+            Op::Lddw { dst, pseudo, imm } => {
+                self.check_ld_imm(pc, dst, pseudo, imm)?;
+                Ok(Some(pc + 2))
+            }
+            Op::TruncatedLddw { .. } => refuse(Errno::EINVAL, "invalid bpf_ld_imm64 insn"),
+            Op::Legacy { .. } => self.check_ld_abs(pc, op).map(|_| Some(pc + 1)),
+            Op::MayGoto { off } => {
+                // may_goto: both ways are possible (the kernel bounds it with a hidden counter).
+                let target = (pc as i64 + 1 + off as i64) as usize;
+                self.push_branch(target, pc)?;
+                Ok(Some(pc + 1))
+            }
+            Op::Nospec => Ok(Some(pc + 1)),
+            Op::Unknown { code } => refuse(Errno::EINVAL, format!("unknown opcode {code:02x}")),
+        }
+    }
+
+    /// A conditional jump's other side, walked later from a copy of the current state.
+    pub(super) fn push_branch(&mut self, pc: usize, from: usize) -> VResult<()> {
+        if let Some(p) = self.parent {
+            self.checkpoints[p].branches += 1;
+        }
+        self.pending.push(Pending { state: self.cur.clone(), pc, prev: from, parent: self.parent });
+        if self.pending.len() > 8192 {
+            return refuse(Errno::E2BIG, format!("The sequence of {} jumps is too complex.", self.pending.len()));
+        }
+        Ok(())
+    }
+
+    /// Ends the current path (exit or pruned) and takes the next pending one. false: none left.
+    fn end_path(&mut self) -> VResult<bool> {
+        self.release_branch(self.parent);
+        match self.pending.pop() {
+            Some(p) => {
+                self.cur = p.state;
+                self.pc = p.pc;
+                self.prev = p.prev;
+                self.parent = p.parent;
+                self.print_from = true;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    fn release_branch(&mut self, mut at: Option<usize>) {
+        while let Some(i) = at {
+            let c = &mut self.checkpoints[i];
+            c.branches -= 1;
+            if c.branches > 0 {
+                break;
+            }
+            self.live_states = self.live_states.saturating_sub(1);
+            at = c.parent;
+        }
+    }
+
+    /// At a prune point: true when an explored state covers this one. Otherwise records it.
+    fn visit(&mut self) -> VResult<bool> {
+        let pc = self.pc;
+        let live = &self.info.live_in[pc];
+        if let Some(list) = self.explored.get(&pc) {
+            for &i in list {
+                let c = &self.checkpoints[i];
+                if c.branches > 0 {
+                    if self.cur.frames.len() == c.state.frames.len() && super::dynptr::states_equal(&c.state, &self.cur, live, true) {
+                        return refuse(Errno::EINVAL, format!("infinite loop detected at insn {pc}"));
+                    }
+                    continue;
+                }
+                if super::dynptr::states_equal(&c.state, &self.cur, live, false) {
+                    return Ok(true);
+                }
+            }
+        }
+        let list = self.explored.entry(pc).or_default();
+        let idx = self.checkpoints.len();
+        list.push(idx);
+        self.max_per_insn = self.max_per_insn.max(list.len() as u32);
+        self.checkpoints.push(Checkpoint { state: self.cur.clone(), parent: self.parent, branches: 1, pc });
+        self.parent = Some(idx);
+        self.live_states += 1;
+        self.peak_states = self.peak_states.max(self.live_states);
+        Ok(false)
+    }
+
+    // ---- register reads and writes
+
+    pub(super) fn check_reg_read(&self, r: u8) -> VResult<()> {
+        if r > 10 {
+            return refuse(Errno::EINVAL, format!("R{r} is invalid"));
+        }
+        if !self.cur.reg(r).is_init() {
+            return refuse(Errno::EACCES, format!("R{r} !read_ok"));
+        }
+        Ok(())
+    }
+
+    pub(super) fn check_reg_write(&self, r: u8) -> VResult<()> {
+        if r > 10 {
+            return refuse(Errno::EINVAL, format!("R{r} is invalid"));
+        }
+        if r == 10 {
+            return refuse(Errno::EACCES, "frame pointer is read only");
+        }
+        Ok(())
+    }
+
+    pub(super) fn set_unknown(&mut self, r: u8) {
+        *self.cur.reg_mut(r) = Reg::unknown();
+    }
+
+    pub(super) fn set_scalar(&mut self, r: u8, s: Scalar) {
+        *self.cur.reg_mut(r) = Reg::scalar(s);
+    }
+
+    /// The kernel's "pointer value" test: in privileged mode no value counts as a leak.
+    pub(super) fn is_pointer_value(&self, r: u8) -> bool {
+        !self.allow_ptr_leaks && self.cur.reg(r).is_pointer()
+    }
+
+    pub(super) fn err_from(r: Refusal) -> Refusal {
+        r
+    }
+}

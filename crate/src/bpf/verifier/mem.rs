@@ -1,0 +1,608 @@
+//! Memory access by pointer type: the stack (per-byte slot kinds, spills and fills), map keys
+//! and values, memory of known size, the packet (within the range a comparison with `data_end`
+//! proved) and the context (whose rules live in [`super::ctx`]); and the same checks when a helper
+//! reads or writes through a pointer argument.
+//!
+//! Stack bytes are indexed as the kernel indexes them: the byte at fp+off (off < 0) is slot
+//! `(-off-1)/8`, index `(-off-1)%8`, so index 7 is the slot's lowest address.
+
+use super::alu::MAX_VAR_OFF;
+use super::explore::Verifier;
+use super::scalar::Scalar;
+use super::state::*;
+use super::{refuse, VResult};
+use crate::bpf::isa::Size;
+use crate::errno::Errno;
+
+const BPF_F_RDONLY_PROG: u32 = 1 << 7;
+const BPF_F_WRONLY_PROG: u32 = 1 << 8;
+const MAX_PACKET_OFF: u64 = 0xffff;
+
+/// Who touches memory: an instruction, or a helper through an argument.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Direct,
+    Helper,
+}
+
+fn size_of(bytes: i32) -> Size {
+    match bytes {
+        1 => Size::B,
+        2 => Size::H,
+        4 => Size::W,
+        _ => Size::DW,
+    }
+}
+
+impl Verifier<'_> {
+    /// The frame a stack pointer points into.
+    fn frame_of(&self, reg: &Reg) -> usize {
+        reg.frameno as usize
+    }
+
+    /// A load or store through `regno`: `value` is the destination of a load or the source of a
+    /// store (None for a store of an immediate, `self.store_imm`).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn check_mem(&mut self, _pc: usize, regno: u8, off: i32, size: Size, write: bool, value: Option<u8>, sx: bool) -> VResult<()> {
+        let reg = *self.cur.reg(regno);
+        let sz = size.bytes() as i32;
+        self.check_alignment(&reg, off, sz)?;
+        let off = off + reg.off;
+        let leaks = |v: &Self, what: &str| -> VResult<()> {
+            if let Some(vr) = value {
+                if write && v.is_pointer_value(vr) {
+                    return refuse(Errno::EACCES, format!("R{vr} leaks addr into {what}"));
+                }
+            }
+            Ok(())
+        };
+        let mut loaded: Option<Reg> = None;
+        match reg.ty {
+            PTR_TO_MAP_KEY => {
+                if write {
+                    return refuse(Errno::EACCES, format!("write to change key R{regno} not allowed"));
+                }
+                let ks = self.input.maps[reg.map as usize].key_size;
+                self.check_region(regno, &reg, off, sz, ks, false)?;
+                loaded = Some(Reg::unknown());
+            }
+            PTR_TO_MAP_VALUE => {
+                leaks(self, "map")?;
+                self.check_map_access_type(&reg, off, sz, write)?;
+                let vs = self.input.maps[reg.map as usize].value_size;
+                self.check_region(regno, &reg, off, sz, vs, false)?;
+                if !write {
+                    let m = &self.input.maps[reg.map as usize];
+                    let known = match (reg.var.is_const(), &m.rdonly_value) {
+                        (Some(v), Some(bytes)) => {
+                            let at = (off as i64 + v as i64) as usize;
+                            bytes.get(at..at + sz as usize).map(|b| {
+                                let mut raw = [0u8; 8];
+                                raw[..b.len()].copy_from_slice(b);
+                                crate::bpf::isa::sem::extend(size_of(sz), sx, u64::from_le_bytes(raw))
+                            })
+                        }
+                        _ => None,
+                    };
+                    loaded = Some(known.map_or_else(Reg::unknown, Reg::known));
+                }
+            }
+            t if base(t) == PTR_TO_MEM => {
+                if t & PTR_MAYBE_NULL != 0 {
+                    return refuse(Errno::EACCES, format!("R{regno} invalid mem access '{}'", type_name(t)));
+                }
+                let rdonly = t & MEM_RDONLY != 0;
+                if write && rdonly {
+                    return refuse(Errno::EACCES, format!("R{regno} cannot write into {}", type_name(t)));
+                }
+                leaks(self, "mem")?;
+                self.check_region(regno, &reg, off, sz, reg.mem_size, false)?;
+                if !write || rdonly {
+                    loaded = Some(Reg::unknown());
+                }
+            }
+            PTR_TO_CTX => {
+                leaks(self, "ctx")?;
+                self.check_ptr_off_reg(&reg, regno, false)?;
+                let ty = self.check_ctx_access(off, sz, write, sx)?;
+                if !write {
+                    loaded = Some(match ty {
+                        SCALAR => Reg::unknown(),
+                        t => {
+                            let mut r = Reg::ptr(t);
+                            if t & PTR_MAYBE_NULL != 0 {
+                                r.id = self.new_id();
+                            }
+                            r
+                        }
+                    });
+                }
+            }
+            PTR_TO_STACK => {
+                self.check_stack_bounds(regno, &reg, off, sz, Access::Direct, write)?;
+                if write {
+                    self.check_stack_write(regno, &reg, off, sz, value)?;
+                } else {
+                    loaded = Some(self.check_stack_read(regno, &reg, off, sz)?);
+                }
+            }
+            PTR_TO_PACKET | PTR_TO_PACKET_META => {
+                if write && !self.may_write_pkt() {
+                    return refuse(Errno::EACCES, "cannot write into packet");
+                }
+                leaks(self, "packet")?;
+                self.check_packet_access(regno, &reg, off, sz, false)?;
+                if !write {
+                    loaded = Some(Reg::unknown());
+                }
+            }
+            t if matches!(base(t), PTR_TO_SOCKET | PTR_TO_SOCK_COMMON | PTR_TO_TCP_SOCK | PTR_TO_XDP_SOCK) && t & PTR_MAYBE_NULL == 0 => {
+                if write {
+                    return refuse(Errno::EACCES, format!("R{regno} cannot write into {}", type_name(t)));
+                }
+                self.check_sock_access(regno, &reg, off, sz)?;
+                loaded = Some(Reg::unknown());
+            }
+            t if base(t) == PTR_TO_BTF_ID && t & PTR_MAYBE_NULL == 0 => {
+                if write {
+                    return refuse(Errno::EACCES, "only read is supported");
+                }
+                loaded = Some(Reg::unknown());
+            }
+            t => return refuse(Errno::EACCES, format!("R{regno} invalid mem access '{}'", type_name(t))),
+        }
+        if let (Some(mut r), Some(dst), false) = (loaded, value, write) {
+            if r.is_scalar() && sz < 8 {
+                if r.var.is_const().is_none() || base(reg.ty) != PTR_TO_MAP_VALUE {
+                    r.var.truncate(size_of(sz), sx);
+                    r.id = 0;
+                }
+            }
+            *self.cur.reg_mut(dst) = r;
+        }
+        Ok(())
+    }
+
+    /// Whether this program type may write packet data directly (reads are allowed to all that
+    /// can get a packet pointer).
+    pub(super) fn may_write_pkt(&self) -> bool {
+        use crate::bpf::elf::ProgKind::*;
+        matches!(self.prog_type(), SchedCls | SchedAct | Xdp)
+    }
+
+    pub(super) fn check_alignment(&self, reg: &Reg, off: i32, size: i32) -> VResult<()> {
+        let (desc, strict) = match reg.ty {
+            // Packet accesses are checked for alignment only under BPF_F_STRICT_ALIGNMENT.
+            PTR_TO_PACKET | PTR_TO_PACKET_META => return Ok(()),
+            PTR_TO_STACK => ("stack ", true),
+            _ => ("", false),
+        };
+        if !strict || size == 1 {
+            return Ok(());
+        }
+        let t = reg.var.var_off.add(super::scalar::Tnum::constant((reg.off as i64 + off as i64) as u64));
+        if !t.is_aligned(size as u64) {
+            return refuse(Errno::EACCES, format!("misaligned {desc}access off {}+{}+{} size {size}", reg.var.var_off.log(), reg.off, off));
+        }
+        Ok(())
+    }
+
+    /// `check_ptr_off_reg`: a pointer passed on or dereferenced only as it came.
+    pub(super) fn check_ptr_off_reg(&self, reg: &Reg, regno: u8, fixed_off_ok: bool) -> VResult<()> {
+        if reg.off < 0 {
+            return refuse(Errno::EACCES, format!("negative offset {} ptr R{regno} off={} disallowed", type_name(reg.ty), reg.off));
+        }
+        if !fixed_off_ok && reg.off != 0 {
+            return refuse(Errno::EACCES, format!("dereference of modified {} ptr R{regno} off={} disallowed", type_name(reg.ty), reg.off));
+        }
+        if reg.var.is_const() != Some(0) {
+            return refuse(Errno::EACCES, format!("variable {} access var_off={} disallowed", type_name(reg.ty), reg.var.var_off.log()));
+        }
+        Ok(())
+    }
+
+    fn check_map_access_type(&self, reg: &Reg, off: i32, size: i32, write: bool) -> VResult<()> {
+        let m = &self.input.maps[reg.map as usize];
+        let flags = m.map_flags | if m.rdonly_value.is_some() { BPF_F_RDONLY_PROG } else { 0 };
+        if write && flags & BPF_F_RDONLY_PROG != 0 {
+            return refuse(Errno::EACCES, format!("write into map forbidden, value_size={} off={off} size={size}", m.value_size));
+        }
+        if !write && flags & BPF_F_WRONLY_PROG != 0 {
+            return refuse(Errno::EACCES, format!("read from map forbidden, value_size={} off={off} size={size}", m.value_size));
+        }
+        Ok(())
+    }
+
+    /// `__check_mem_access`'s message for the register's kind.
+    fn mem_access_error(&self, regno: u8, reg: &Reg, off: i64, size: i32, mem_size: u32) -> String {
+        match reg.ty {
+            PTR_TO_MAP_KEY => format!("invalid access to map key, key_size={mem_size} off={off} size={size}"),
+            PTR_TO_MAP_VALUE => format!("invalid access to map value, value_size={mem_size} off={off} size={size}"),
+            PTR_TO_PACKET | PTR_TO_PACKET_META | PTR_TO_PACKET_END => {
+                format!("invalid access to packet, off={off} size={size}, R{regno}(id={},off={off},r={mem_size})", reg.id)
+            }
+            _ => format!("invalid access to memory, mem_size={mem_size} off={off} size={size}"),
+        }
+    }
+
+    fn mem_ok(off: i64, size: i32, mem_size: u32, zero_ok: bool) -> bool {
+        let size_ok = size > 0 || (size == 0 && zero_ok);
+        off >= 0 && size_ok && off as u64 + size as u64 <= mem_size as u64
+    }
+
+    /// `check_mem_region_access`: every offset the variable part allows stays inside.
+    pub(super) fn check_region(&mut self, regno: u8, reg: &Reg, off: i32, size: i32, mem_size: u32, zero_ok: bool) -> VResult<()> {
+        let smin = reg.var.smin;
+        let off64 = off as i64;
+        if smin < 0 && (smin == i64::MIN || (off64 + smin) != (off64.wrapping_add(smin) as i32 as i64) || smin + off64 < 0) {
+            return refuse(Errno::EACCES, format!("R{regno} min value is negative, either use unsigned index or do a if (index >=0) check."));
+        }
+        if !Self::mem_ok(smin + off64, size, mem_size, zero_ok) {
+            let line = self.mem_access_error(regno, reg, smin + off64, size, mem_size);
+            self.log.line(&line);
+            return refuse(Errno::EACCES, format!("R{regno} min value is outside of the allowed memory range"));
+        }
+        if reg.var.umax >= MAX_VAR_OFF as u64 {
+            return refuse(Errno::EACCES, format!("R{regno} unbounded memory access, make sure to bounds check any such access"));
+        }
+        let max = reg.var.umax as i64 + off64;
+        if !Self::mem_ok(max, size, mem_size, zero_ok) {
+            let line = self.mem_access_error(regno, reg, max, size, mem_size);
+            self.log.line(&line);
+            return refuse(Errno::EACCES, format!("R{regno} max value is outside of the allowed memory range"));
+        }
+        Ok(())
+    }
+
+    pub(super) fn check_packet_access(&mut self, regno: u8, reg: &Reg, off: i32, size: i32, zero_ok: bool) -> VResult<()> {
+        if reg.var.smin < 0 {
+            return refuse(Errno::EACCES, format!("R{regno} min value is negative, either use unsigned index or do a if (index >=0) check."));
+        }
+        let bad = reg.range < 0 || !Self::mem_ok(off as i64, size, reg.range.max(0) as u32, zero_ok);
+        if bad {
+            let errno = if reg.range < 0 { Errno::EINVAL } else { Errno::EACCES };
+            if reg.range >= 0 {
+                let line = self.mem_access_error(regno, reg, off as i64, size, reg.range as u32);
+                self.log.line(&line);
+            }
+            return refuse(errno, format!("R{regno} offset is outside of the packet"));
+        }
+        Ok(())
+    }
+
+    fn check_sock_access(&self, regno: u8, reg: &Reg, off: i32, size: i32) -> VResult<()> {
+        if reg.var.smin < 0 {
+            return refuse(Errno::EACCES, format!("R{regno} min value is negative, either use unsigned index or do a if (index >=0) check."));
+        }
+        // struct bpf_sock: 80 bytes of readable u32 fields (state and the rest), read whole.
+        let ok = off >= 0 && off + size <= 80 && off % size == 0;
+        if !ok {
+            return refuse(Errno::EACCES, format!("R{regno} invalid {} access off={off} size={size}", type_name(reg.ty)));
+        }
+        Ok(())
+    }
+
+    // ---- the stack
+
+    /// `check_stack_access_within_bounds`, growing the frame's stack.
+    pub(super) fn check_stack_bounds(&mut self, regno: u8, reg: &Reg, off: i32, size: i32, src: Access, write: bool) -> VResult<()> {
+        let extra = match (src, write) {
+            (Access::Helper, _) => " indirect access to",
+            (_, false) => " read from",
+            (_, true) => " write to",
+        };
+        let (min_off, max_off) = match reg.var.is_const() {
+            Some(v) => {
+                let min = v as i64 + off as i64;
+                (min, min + size as i64)
+            }
+            None => {
+                if reg.var.smax >= MAX_VAR_OFF || reg.var.smin <= -MAX_VAR_OFF {
+                    return refuse(Errno::EACCES, format!("invalid unbounded variable-offset{extra} stack R{regno}"));
+                }
+                (reg.var.smin + off as i64, reg.var.smax + off as i64 + size as i64)
+            }
+        };
+        let fr = self.frame_of(reg);
+        let allocated = self.cur.frames[fr].allocated() as i64;
+        let min_valid = if write || src == Access::Helper || self.allow_uninit_stack { -(MAX_BPF_STACK as i64) } else { -allocated };
+        let mut errno = None;
+        if min_off < min_valid || min_off > -1 {
+            errno = Some(Errno::EACCES);
+        } else if max_off > 0 {
+            errno = Some(Errno::EINVAL);
+        } else if size < 0 {
+            errno = Some(Errno::EFAULT);
+        }
+        if let Some(e) = errno {
+            return match reg.var.is_const() {
+                Some(_) => refuse(e, format!("invalid{extra} stack R{regno} off={off} size={size}")),
+                None => refuse(e, format!("invalid variable-offset{extra} stack R{regno} var_off={} off={off} size={size}", reg.var.var_off.log())),
+            };
+        }
+        self.cur.frames[fr].grow(-min_off as i32);
+        let sub = self.cur.frames[fr].subprog as usize;
+        if let Some(d) = self.stack_depth.get_mut(sub) {
+            *d = (*d).max(((-min_off as u32) + 7) & !7);
+        }
+        Ok(())
+    }
+
+    fn check_stack_write(&mut self, _regno: u8, reg: &Reg, off: i32, size: i32, value: Option<u8>) -> VResult<()> {
+        let fr = self.frame_of(reg);
+        let val = value.map(|v| *self.cur.reg(v));
+        let imm = if value.is_none() { self.store_imm } else { None };
+        match reg.var.is_const() {
+            Some(v) => {
+                let off = off + v as i32;
+                let slot = (-off - 1) as usize;
+                let spi = slot / 8;
+                let cur_frame = self.cur.curframe();
+                {
+                    let st = &self.cur.frames[fr].stack[spi];
+                    if !self.allow_ptr_leaks && st.is_spill() && st.spilled.ty != SCALAR && size != 8 {
+                        return refuse(Errno::EACCES, "attempt to corrupt spilled pointer on stack");
+                    }
+                }
+                self.destroy_if_dynptr_slot(fr, spi)?;
+                let spill_scalar = matches!(val, Some(r) if r.is_scalar()) && off % 8 == 0 && self.bpf_capable;
+                let spill_imm = val.is_none() && imm.is_some() && off % 8 == 0 && self.bpf_capable;
+                if spill_scalar || spill_imm {
+                    let mut r = match val {
+                        Some(r) => r,
+                        None => Reg::known(imm.unwrap_or(0) as i64 as u64),
+                    };
+                    if (size as u32) * 8 < Self::reg_width(&r) {
+                        r.id = 0;
+                    }
+                    self.save_spill(fr, spi, r, size);
+                    return Ok(());
+                }
+                if let Some(r) = val.filter(|r| r.is_pointer()) {
+                    if size != 8 {
+                        return refuse(Errno::EACCES, "invalid size of register spill");
+                    }
+                    if fr != cur_frame && r.ty == PTR_TO_STACK {
+                        return refuse(Errno::EINVAL, "cannot spill pointers to stack into stack frame of the caller");
+                    }
+                    self.save_spill(fr, spi, r, 8);
+                    return Ok(());
+                }
+                let zero = matches!(val, Some(r) if r.is_null()) || (val.is_none() && imm == Some(0));
+                let kind = if zero { SlotByte::Zero } else { SlotByte::Misc };
+                let st = &mut self.cur.frames[fr].stack[spi];
+                Self::scrub_special(st);
+                for i in 0..size as usize {
+                    st.bytes[(slot - i) % 8] = kind;
+                }
+                if !st.is_spill() && st.spilled.ty != NOT_INIT {
+                    st.spilled = Reg::NOT_INIT;
+                }
+                Ok(())
+            }
+            None => {
+                let min_off = reg.var.smin + off as i64;
+                let max_off = reg.var.smax + off as i64 + size as i64;
+                let zero = matches!(val, Some(r) if r.is_null()) || (val.is_none() && imm == Some(0));
+                for i in min_off..max_off {
+                    let slot = (-i - 1) as usize;
+                    let spi = slot / 8;
+                    self.destroy_if_dynptr_slot(fr, spi)?;
+                    let st = &mut self.cur.frames[fr].stack[spi];
+                    if st.is_spill() {
+                        if st.spilled.ty != SCALAR && !self.allow_ptr_leaks {
+                            return refuse(Errno::EACCES, format!("spilled ptr in range of var-offset stack write; insn {}", self.pc));
+                        }
+                        for b in st.bytes.iter_mut() {
+                            if *b == SlotByte::Spill {
+                                *b = SlotByte::Misc;
+                            }
+                        }
+                        st.spilled = Reg::NOT_INIT;
+                    }
+                    let b = &mut st.bytes[slot % 8];
+                    let keep_zero = zero && *b == SlotByte::Zero;
+                    if !keep_zero {
+                        *b = SlotByte::Misc;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// How many bits a scalar needs (`get_reg_width`).
+    fn reg_width(r: &Reg) -> u32 {
+        64 - r.var.umax.leading_zeros()
+    }
+
+    fn save_spill(&mut self, fr: usize, spi: usize, r: Reg, size: i32) {
+        let st = &mut self.cur.frames[fr].stack[spi];
+        st.spilled = r;
+        for i in 0..8usize {
+            st.bytes[i] = if i >= 8 - size as usize {
+                SlotByte::Spill
+            } else if st.bytes[i] == SlotByte::Zero {
+                SlotByte::Zero
+            } else {
+                SlotByte::Misc
+            };
+        }
+        st.dynptr_first = false;
+    }
+
+    fn scrub_special(st: &mut Slot) {
+        if st.is_dynptr() || st.is_iter() || st.bytes[0] == SlotByte::IrqFlag {
+            for b in st.bytes.iter_mut() {
+                if *b != SlotByte::Invalid {
+                    *b = SlotByte::Misc;
+                }
+            }
+            st.spilled = Reg::NOT_INIT;
+            st.dynptr_first = false;
+        }
+    }
+
+    fn check_stack_read(&mut self, _regno: u8, reg: &Reg, off: i32, size: i32) -> VResult<Reg> {
+        let fr = self.frame_of(reg);
+        match reg.var.is_const() {
+            Some(v) => {
+                let off = off + v as i32;
+                let slot = (-off - 1) as usize;
+                let spi = slot / 8;
+                let st = self.cur.frames[fr].stack[spi];
+                if st.is_spill() {
+                    let mut spill_size = 1;
+                    let mut i = 7;
+                    while i > 0 && st.bytes[i - 1] == SlotByte::Spill {
+                        spill_size += 1;
+                        i -= 1;
+                    }
+                    if size != 8 || spill_size != 8 {
+                        if st.spilled.ty != SCALAR {
+                            return refuse(Errno::EACCES, "invalid size of register fill");
+                        }
+                        // A narrow fill of the spill's low bytes keeps what is known.
+                        let narrow_ok = size <= spill_size && off % 8 == 0;
+                        if narrow_ok {
+                            let mut r = st.spilled;
+                            if Self::reg_width(&r) > size as u32 * 8 {
+                                r.id = 0;
+                            }
+                            return Ok(r);
+                        }
+                        let (mut spill_cnt, mut zero_cnt) = (0, 0);
+                        for i in 0..size as usize {
+                            match st.bytes[(slot - i) % 8] {
+                                SlotByte::Spill => spill_cnt += 1,
+                                SlotByte::Misc => {}
+                                SlotByte::Zero => zero_cnt += 1,
+                                SlotByte::Invalid if self.allow_uninit_stack => {}
+                                _ => return refuse(Errno::EACCES, format!("invalid read from stack off {off}+{i} size {size}")),
+                            }
+                        }
+                        if (spill_cnt == size && st.spilled.var.is_const() == Some(0)) || zero_cnt == size {
+                            return Ok(Reg::known(0));
+                        }
+                        return Ok(Reg::unknown());
+                    }
+                    return Ok(st.spilled);
+                }
+                let mut zeros = 0;
+                for i in 0..size as usize {
+                    match st.bytes[(slot - i) % 8] {
+                        SlotByte::Misc => {}
+                        SlotByte::Zero => zeros += 1,
+                        SlotByte::Invalid if self.allow_uninit_stack => {}
+                        _ => return refuse(Errno::EACCES, format!("invalid read from stack off {off}+{i} size {size}")),
+                    }
+                }
+                Ok(if zeros == size { Reg::known(0) } else { Reg::unknown() })
+            }
+            None => {
+                self.check_stack_range_init(_regno, reg, off, size, false, Access::Direct)?;
+                Ok(Reg::unknown())
+            }
+        }
+    }
+
+    /// `check_stack_range_initialized`: every byte a helper (or a variable-offset read) may
+    /// touch holds something readable. A helper may write any of them, so they become misc.
+    pub(super) fn check_stack_range_init(&mut self, regno: u8, reg: &Reg, off: i32, size: i32, zero_ok: bool, src: Access) -> VResult<()> {
+        let extra = if src == Access::Helper { " indirect" } else { "" };
+        if size == 0 && !zero_ok {
+            return refuse(Errno::EACCES, "invalid zero-sized read");
+        }
+        self.check_stack_bounds(regno, reg, off, size, src, src == Access::Helper)?;
+        let (min_off, max_off) = match reg.var.is_const() {
+            Some(v) => (v as i64 + off as i64, v as i64 + off as i64),
+            None => {
+                if !self.allow_ptr_leaks {
+                    return refuse(Errno::EACCES, format!("R{regno}{extra} variable offset stack access prohibited for !root, var_off={}", reg.var.var_off.log()));
+                }
+                (reg.var.smin + off as i64, reg.var.smax + off as i64)
+            }
+        };
+        let fr = self.frame_of(reg);
+        let clobber = src == Access::Helper;
+        for i in min_off..max_off + size as i64 {
+            let slot = (-i - 1) as usize;
+            let spi = slot / 8;
+            let allow_uninit = self.allow_uninit_stack;
+            let allow_leaks = self.allow_ptr_leaks;
+            let st = &mut self.cur.frames[fr].stack[spi];
+            let b = st.bytes[slot % 8];
+            if b == SlotByte::Misc {
+                continue;
+            }
+            if b == SlotByte::Zero || (b == SlotByte::Invalid && allow_uninit) {
+                if clobber {
+                    st.bytes[slot % 8] = SlotByte::Misc;
+                }
+                continue;
+            }
+            if st.is_spill() && (st.spilled.ty == SCALAR || allow_leaks) {
+                if clobber {
+                    st.spilled = Reg::unknown();
+                    for b in st.bytes.iter_mut() {
+                        if *b != SlotByte::Invalid {
+                            *b = SlotByte::Misc;
+                        }
+                    }
+                }
+                continue;
+            }
+            return match reg.var.is_const() {
+                Some(_) => refuse(Errno::EACCES, format!("invalid{extra} read from stack R{regno} off {min_off}+{} size {size}", i - min_off)),
+                None => refuse(Errno::EACCES, format!("invalid{extra} read from stack R{regno} var_off {}+{} size {size}", reg.var.var_off.log(), i - min_off)),
+            };
+        }
+        Ok(())
+    }
+
+    /// A helper's access to `size` bytes through the pointer in `regno` (`check_helper_mem_access`).
+    pub(super) fn check_helper_mem(&mut self, regno: u8, size: i32, write: bool, zero_ok: bool) -> VResult<()> {
+        let reg = *self.cur.reg(regno);
+        match base(reg.ty) {
+            PTR_TO_PACKET | PTR_TO_PACKET_META => self.check_packet_access(regno, &reg, reg.off, size, zero_ok),
+            PTR_TO_MAP_KEY => {
+                if write {
+                    return refuse(Errno::EACCES, format!("R{regno} cannot write into {}", type_name(reg.ty)));
+                }
+                let ks = self.input.maps[reg.map as usize].key_size;
+                self.check_region(regno, &reg, reg.off, size, ks, false)
+            }
+            PTR_TO_MAP_VALUE => {
+                self.check_map_access_type(&reg, reg.off, size, write)?;
+                let vs = self.input.maps[reg.map as usize].value_size;
+                self.check_region(regno, &reg, reg.off, size, vs, zero_ok)
+            }
+            PTR_TO_MEM => {
+                if reg.ty & MEM_RDONLY != 0 && write {
+                    return refuse(Errno::EACCES, format!("R{regno} cannot write into {}", type_name(reg.ty)));
+                }
+                self.check_region(regno, &reg, reg.off, size, reg.mem_size, zero_ok)
+            }
+            PTR_TO_STACK => self.check_stack_range_init(regno, &reg, reg.off, size, zero_ok, Access::Helper),
+            PTR_TO_CTX => {
+                if size == 0 {
+                    return if zero_ok { Ok(()) } else { refuse(Errno::EACCES, "invalid zero-sized read") };
+                }
+                self.check_mem(self.pc, regno, size - 1, Size::B, write, None, false)
+            }
+            _ => {
+                if zero_ok && size == 0 && reg.is_null() {
+                    return Ok(());
+                }
+                let expected = "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_";
+                refuse(Errno::EACCES, format!("R{regno} type={} expected={expected}", type_name(reg.ty)))
+            }
+        }
+    }
+
+    pub(super) fn unknown_scalar() -> Scalar {
+        Scalar::unknown()
+    }
+}
+
+pub(super) const MAX_PKT: u64 = MAX_PACKET_OFF;

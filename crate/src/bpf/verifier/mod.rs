@@ -1,0 +1,184 @@
+//! The verifier: Linux's verdict on a program, its error line and its log, by abstract
+//! interpretation with the kernel's model (register types with fixed and variable offsets,
+//! scalars as tnum plus signed/unsigned 64- and 32-bit bounds, stack slots per byte, packet ranges
+//! from comparisons with `data_end`, references, dynptrs), exploring every path depth first with
+//! state-equivalence pruning, as `kernel/bpf/verifier.c` does. Re-implemented from the kernel's
+//! behaviour (and its selftests' scenarios), not from its code.
+//!
+//! Modules by concern: [`state`] (registers, stack, frames, references), [`scalar`] (the bounds
+//! domain), [`mem`] (memory access by pointer type, the context rules in [`ctx`]), [`alu`]
+//! (arithmetic on scalars and pointers), [`branch`] (conditional jumps: bounds refinement, packet
+//! ranges, null checks), [`calls`] (helpers, kfuncs, subprograms, callbacks), [`dynptr`] (dynptr
+//! and reference rules), [`explore`] (the path walk, pruning, loops, limits), [`cfg`] (the
+//! kernel's control-flow checks before the walk), [`log`] (the kernel's log text).
+//!
+//! The loader calls [`verify`] after the structural checks ([`super::validate`]); a refusal is an
+//! [`XdpError`] with the kernel's errno, its error line as the message, the pc and instruction,
+//! and the log.
+
+pub mod alu;
+pub mod branch;
+pub mod calls;
+pub mod cfg;
+pub mod ctx;
+pub mod dynptr;
+pub mod explore;
+pub mod log;
+pub mod mem;
+pub mod scalar;
+pub mod state;
+
+use super::elf::ProgKind;
+use super::insn::Insn;
+use super::isa::{self, Op};
+use super::protos::kfuncs::Kfunc;
+use super::protos::policy::Caps;
+use crate::errno::{Errno, XdpError};
+use state::State;
+
+/// The complexity limit: instructions processed over all paths (`BPF_COMPLEXITY_LIMIT_INSNS`).
+pub const INSN_LIMIT: u64 = 1_000_000;
+
+/// What the verifier knows of a map the program refers to (it need not be one uxdp can run).
+#[derive(Clone, Debug, Default)]
+pub struct MapMeta {
+    pub name: String,
+    pub map_type: u32,
+    pub key_size: u32,
+    pub value_size: u32,
+    pub max_entries: u32,
+    pub map_flags: u32,
+    /// A frozen, read-only map's value (key 0), whose loads the kernel knows as constants.
+    pub rdonly_value: Option<Vec<u8>>,
+}
+
+/// Which function set a program is verified against.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Profile {
+    /// Upstream Linux 6.18.
+    #[default]
+    Linux,
+    /// Linux plus the seed's convenience API (dynptr advance, trim, clone at an offset, ...).
+    Seed,
+}
+
+#[derive(Clone, Debug)]
+pub struct VerifyOptions {
+    pub caps: Caps,
+    /// 0: no log; 1: the path to the error and the stats; 2: register state after every insn.
+    pub log_level: u32,
+    pub insn_limit: u64,
+    pub profile: Profile,
+    /// BPF_F_XDP_HAS_FRAGS.
+    pub frags: bool,
+    /// The program's expected attach type (uapi number): devmap/cpumap XDP programs differ.
+    pub expected_attach_type: u32,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions { caps: Caps::default(), log_level: 0, insn_limit: INSN_LIMIT, profile: Profile::Linux, frags: false, expected_attach_type: 0 }
+    }
+}
+
+/// A kfunc call site's callee, as the loader resolved it.
+#[derive(Clone, Debug)]
+pub struct KfuncRef {
+    pub name: String,
+    pub proto: Option<&'static Kfunc>,
+    /// The flags of a user kfunc without a table entry.
+    pub flags: u32,
+}
+
+/// The program as the kernel receives it (maps by index, kfuncs by extern index).
+pub struct Input<'a> {
+    pub name: &'a str,
+    pub kind: ProgKind,
+    pub insns: &'a [Insn],
+    pub maps: &'a [MapMeta],
+    /// By the call's imm (the extern index).
+    pub kfuncs: &'a [Option<KfuncRef>],
+    /// Subprogram entries with global linkage (checked once, against their signature).
+    pub global_funcs: &'a [usize],
+}
+
+/// What a successful verification reports (the kernel's stats line).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub processed: u64,
+    pub max_states_per_insn: u32,
+    pub total_states: u32,
+    pub peak_states: u32,
+    pub mark_read: u32,
+    pub stack_depth: Vec<u32>,
+    pub time_us: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Verdict {
+    pub stats: Stats,
+    pub log: String,
+}
+
+/// An internal refusal: errno and the kernel's line (the log gets the line appended).
+#[derive(Clone, Debug)]
+pub struct Refusal {
+    pub errno: Errno,
+    pub line: String,
+}
+
+pub type VResult<T> = std::result::Result<T, Refusal>;
+
+pub fn refuse<T>(errno: Errno, line: impl Into<String>) -> VResult<T> {
+    Err(Refusal { errno, line: line.into() })
+}
+
+/// The program types whose context and rules are modelled.
+pub fn modelled(kind: ProgKind) -> bool {
+    matches!(kind, ProgKind::Xdp | ProgKind::SocketFilter | ProgKind::SchedCls | ProgKind::SchedAct)
+}
+
+/// Verifies one program. On refusal the error carries the kernel's line, errno, pc, instruction
+/// and the log up to the refusal.
+pub fn verify(input: &Input, opts: &VerifyOptions) -> std::result::Result<Verdict, XdpError> {
+    let start = std::time::Instant::now();
+    let mut v = explore::Verifier::new(input, opts);
+    let out = v.run();
+    let time_us = start.elapsed().as_micros() as u64;
+    match out {
+        Ok(()) => {
+            let mut stats = v.stats();
+            stats.time_us = time_us;
+            v.log_stats(&stats);
+            Ok(Verdict { stats, log: v.log.take() })
+        }
+        Err(r) => {
+            let pc = v.pc;
+            v.log.line(&r.line);
+            let mut stats = v.stats();
+            stats.time_us = time_us;
+            v.log_stats(&stats);
+            let mut e = XdpError::refused(input.name, r.errno, Some(pc), r.line.clone());
+            if let Some(i) = input.insns.get(pc) {
+                e.insn = Some(i.to_bytes());
+            }
+            e.log = v.log.take();
+            Err(e)
+        }
+    }
+}
+
+/// The ops of a program, each slot decoded (the second half of an lddw too).
+fn decode(insns: &[Insn]) -> Vec<Op> {
+    isa::decode_all(insns)
+}
+
+
+
+#[allow(dead_code)]
+fn _assert_state_send(s: State) -> State {
+    s
+}
+
+#[cfg(test)]
+mod tests;
