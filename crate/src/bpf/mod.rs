@@ -27,6 +27,7 @@ pub mod protos;
 pub mod raw;
 pub mod test_run;
 pub mod validate;
+pub mod verifier;
 pub mod vm;
 
 pub use insn::Insn;
