@@ -160,7 +160,7 @@ impl Tnum {
     /// accumulator with and without that addend, which keeps more bits known than adding an
     /// all-unknown partial product.
     #[inline]
-    pub fn mul(self, b: Tnum) -> Tnum {
+    pub const fn mul(self, b: Tnum) -> Tnum {
         let (mut a, mut b) = (self, b);
         let mut acc = Tnum::constant(0);
         while a.value != 0 || a.mask != 0 {
@@ -433,6 +433,19 @@ impl Scalar {
         true
     }
 
+    /// reg_bounds_sanity_check's effect when the verifier is not in selftest mode: a value that
+    /// fails [`Scalar::sane`] (only possible on a path that cannot run) keeps its tnum and loses its
+    /// intervals. Returns whether it was sane; the kernel reports a failure in the log as
+    /// "verifier bug: REG INVARIANTS VIOLATION (...)" and carries on (with
+    /// BPF_F_TEST_REG_INVARIANTS it fails the load with -EFAULT instead).
+    pub fn check_invariants(&mut self) -> bool {
+        if self.sane() {
+            return true;
+        }
+        self.unbound();
+        false
+    }
+
     #[inline]
     fn unbound64(&mut self) {
         self.smin = i64::MIN;
@@ -538,18 +551,11 @@ impl Scalar {
             self.s32min = self.s32min.max(self.u32min as i32);
             self.s32max = self.s32max.min(self.u32max as i32);
         }
+        // And a signed one that does not cross it is also an unsigned one. (6.18 has no 32-bit
+        // counterpart of deduce64's wrapped-signed case; later kernels added one.)
         if (self.s32min as u32) <= (self.s32max as u32) {
-            // And a signed one that does not cross it is also an unsigned one.
             self.u32min = self.u32min.max(self.s32min as u32);
             self.u32max = self.u32max.min(self.s32max as u32);
-        } else if self.u32max < self.s32min as u32 {
-            // The signed interval wraps; the unsigned one only meets its non-negative part.
-            self.s32min = self.u32min as i32;
-            self.u32max = self.u32max.min(self.s32max as u32);
-        } else if (self.s32max as u32) < self.u32min {
-            // ... or only its negative part.
-            self.s32max = self.u32max as i32;
-            self.u32min = self.u32min.max(self.s32min as u32);
         }
     }
 
@@ -573,8 +579,9 @@ impl Scalar {
         }
     }
 
-    /// Learn the 64-bit intervals from the 32-bit ones: the low halves of the 64-bit ends can be
-    /// raised/lowered to the 32-bit ends.
+    /// Learn the 64-bit intervals from the unsigned 32-bit one: the low halves of the 64-bit ends
+    /// can be raised/lowered to its ends. (6.18 does not do the same from the signed 32-bit
+    /// interval; later kernels do.)
     fn deduce_mixed(&mut self) {
         const HI: u64 = !LOW32;
         let nu_min = (self.umin & HI) | self.u32min as u64;
@@ -585,19 +592,6 @@ impl Scalar {
         let ns_max = ((self.smax as u64 & HI) | self.u32max as u64) as i64;
         self.smin = self.smin.max(ns_min);
         self.smax = self.smax.min(ns_max);
-
-        if (self.s32min as u32) <= (self.s32max as u32) {
-            let lo = self.s32min as u32 as u64;
-            let hi = self.s32max as u32 as u64;
-            let nu_min = (self.umin & HI) | lo;
-            let nu_max = (self.umax & HI) | hi;
-            self.umin = self.umin.max(nu_min);
-            self.umax = self.umax.min(nu_max);
-            let ns_min = ((self.smin as u64 & HI) | lo) as i64;
-            let ns_max = ((self.smax as u64 & HI) | hi) as i64;
-            self.smin = self.smin.max(ns_min);
-            self.smax = self.smax.min(ns_max);
-        }
 
         // After a sign-extending 32-bit load the 64-bit range spans [S32_MIN, S32_MAX] through both
         // "upper half all ones" and "all zeros"; a non-negative low half rules the ones out.
@@ -1271,10 +1265,34 @@ impl Scalar {
         }
     }
 
+    /// is_scalar_branch_taken when both operands are the same register (`if r1 > r1`): the
+    /// comparisons with equality hold, the strict ones and Ne do not, Set holds when the value is
+    /// known non-zero (or its signed range excludes 0). reg_set_min_max then refines nothing.
+    pub fn branch_same_reg(cond: Cond, w: Width, a: &Scalar) -> Option<bool> {
+        match cond {
+            Cond::Ge | Cond::Le | Cond::Sge | Cond::Sle | Cond::Eq => Some(true),
+            Cond::Gt | Cond::Lt | Cond::Sgt | Cond::Slt | Cond::Ne => Some(false),
+            Cond::Set => {
+                if let Some(v) = a.const_at(w) {
+                    return Some(v != 0);
+                }
+                let (lo, hi) = match w {
+                    Width::W32 => (a.s32min as i64, a.s32max as i64),
+                    Width::W64 => (a.smin, a.smax),
+                };
+                if lo <= 0 && hi >= 0 {
+                    None
+                } else {
+                    Some(true)
+                }
+            }
+        }
+    }
+
     /// regs_refine_cond_op + reg_bounds_sync on both, for the side of a jump where `a cond b`
     /// holds at width `w`. The fall-through side is `refine(negate(cond))`, or [`Scalar::refine_not`].
-    /// A pair whose refinement comes out empty (the kernel's invariant violation) fails
-    /// [`Scalar::sane`]; that side is infeasible.
+    /// A pair whose refinement comes out empty fails [`Scalar::sane`] (that side cannot run);
+    /// reg_set_min_max then applies [`Scalar::check_invariants`] to each of the four registers.
     pub fn refine(cond: Cond, w: Width, a: &mut Scalar, b: &mut Scalar) {
         refine_test(Test::C(cond), w, a, b);
         a.sync();

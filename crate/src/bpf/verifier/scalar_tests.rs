@@ -213,6 +213,17 @@ proptest! {
     }
 
     #[test]
+    fn branch_same_reg_sound((a, xs) in abstract_value(), ci in 0usize..CONDS.len(), w64 in any::<bool>()) {
+        let c = CONDS[ci];
+        let w = if w64 { Width::W64 } else { Width::W32 };
+        if let Some(taken) = Scalar::branch_same_reg(c, w, &a) {
+            for &x in &xs {
+                prop_assert_eq!(sem::cond(c, w, x, x), taken, "{:?} {:?} {:#x}", c, w, x);
+            }
+        }
+    }
+
+    #[test]
     fn within_sound((a, xs) in abstract_value(), (b, _ys) in abstract_value()) {
         prop_assert!(a.within(&a));
         if a.within(&b) {
@@ -442,4 +453,19 @@ fn selftest_negative_overlap() {
         r0.log(),
         "scalar(smin=smin32=-655,smax=smax32=-146,umin=0xfffffffffffffd71,umax=0xffffffffffffff6e,umin32=0xfffffd71,umax32=0xffffff6e,var_off=(0xfffffffffffffc00; 0x3ff))"
     );
+}
+
+#[test]
+fn dead_branch_invariants() {
+    // `if r1 == 5` where r1 is known 7: the taken side is empty; the kernel keeps the tnum and
+    // drops the intervals.
+    let mut a = Scalar::constant(7);
+    let mut b = Scalar::constant(5);
+    Scalar::refine(Cond::Eq, Width::W64, &mut a, &mut b);
+    assert!(!a.sane());
+    assert!(!a.check_invariants());
+    assert_eq!((a.umin, a.umax, a.smin, a.smax), (0, u64::MAX, i64::MIN, i64::MAX));
+    let mut k = Scalar::constant(3);
+    assert!(k.check_invariants());
+    assert_eq!(k, Scalar::constant(3));
 }
