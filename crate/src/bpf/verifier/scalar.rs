@@ -673,7 +673,8 @@ impl Scalar {
     /// immediate sign-extended to 64 bits. The ops 6.18 tracks no bounds for (Div, SDiv, Mod, SMod,
     /// and shifts by a non-constant amount or by the width or more, which the kernel rejects for an
     /// immediate before it gets here) leave a fully unknown 64-bit value even at 32 bits, as the
-    /// kernel does. Neg ignores `src`.
+    /// kernel does. Neg ignores `src`. For And, the caller first asks [`Scalar::and_fork`], as the
+    /// kernel forks the state there before computing anything.
     pub fn alu(&mut self, op: AluOp, w: Width, src: &Scalar) {
         let alu32 = w == Width::W32;
         match op {
@@ -1185,10 +1186,17 @@ impl Scalar {
         self.var_off = Tnum::UNKNOWN.subreg();
     }
 
-    /// maybe_fork_scalars' test, for an AND with a constant: a value that is exactly -1 or 0 (in
-    /// 64 bits, else in the low 32) is split by the kernel into two states. Gives (the state with 0,
-    /// the state with -1), or None if the kernel does not fork.
-    pub fn fork_zero_or_minus_one(&self) -> Option<(Scalar, Scalar)> {
+    /// maybe_fork_scalars, which 6.18 runs before an AND with a source whose 64-bit tnum is known:
+    /// a destination that is exactly -1 or 0 (s64 range [-1, 0], else s32 range [-1, 0]) is split
+    /// in two. Gives `(pushed, current)`: `pushed` is the state the kernel queues to resume
+    /// *after* the instruction (the destination set to 0, which is what the AND yields; in the
+    /// 32-bit case only the low half is set and nothing is zero-extended, as in the kernel), and
+    /// `current` is the destination the kernel goes on to run the AND on (set to -1). None if the
+    /// kernel does not fork. (6.18 forks for AND only; OR forking came later.)
+    pub fn and_fork(&self, src: &Scalar) -> Option<(Scalar, Scalar)> {
+        if !src.var_off.is_const() {
+            return None;
+        }
         if self.smin == -1 && self.smax == 0 {
             Some((Scalar::constant(0), Scalar::constant(u64::MAX)))
         } else if self.s32min == -1 && self.s32max == 0 {

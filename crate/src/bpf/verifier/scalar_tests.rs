@@ -469,3 +469,18 @@ fn dead_branch_invariants() {
     assert!(k.check_invariants());
     assert_eq!(k, Scalar::constant(3));
 }
+
+#[test]
+fn and_fork_on_minus_one_or_zero() {
+    // r1 s>>= 63 leaves r1 in {-1, 0}; `r1 &= 8` then forks.
+    let mut r = Scalar::unknown();
+    r.alu(AluOp::Arsh, Width::W64, &Scalar::constant(63));
+    assert_eq!((r.smin, r.smax), (-1, 0));
+    let k = Scalar::constant(8);
+    let (pushed, mut cur) = r.and_fork(&k).unwrap();
+    assert_eq!(pushed.is_const(), Some(0));
+    cur.alu(AluOp::And, Width::W64, &k);
+    assert_eq!(cur.is_const(), Some(8));
+    assert!(r.and_fork(&masked(8)).is_none());
+    assert!(masked(8).and_fork(&k).is_none());
+}
