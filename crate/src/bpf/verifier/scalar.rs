@@ -87,10 +87,7 @@ impl Tnum {
     #[inline]
     pub const fn arshift(self, s: u32, bits: u32) -> Tnum {
         if bits == 32 {
-            Tnum {
-                value: (((self.value as u32 as i32) >> s) as u32) as u64,
-                mask: (((self.mask as u32 as i32) >> s) as u32) as u64,
-            }
+            Tnum { value: (((self.value as u32 as i32) >> s) as u32) as u64, mask: (((self.mask as u32 as i32) >> s) as u32) as u64 }
         } else {
             Tnum { value: ((self.value as i64) >> s) as u64, mask: ((self.mask as i64) >> s) as u64 }
         }
@@ -532,17 +529,11 @@ impl Scalar {
         }
         // Upper halves that are two consecutive numbers, with the low half going from negative to
         // non-negative across the step, still make one contiguous signed 32-bit interval.
-        if ((self.umin >> 32) as u32).wrapping_add(1) == (self.umax >> 32) as u32
-            && (self.umin as i32) < 0
-            && (self.umax as i32) >= 0
-        {
+        if ((self.umin >> 32) as u32).wrapping_add(1) == (self.umax >> 32) as u32 && (self.umin as i32) < 0 && (self.umax as i32) >= 0 {
             self.s32min = self.s32min.max(self.umin as i32);
             self.s32max = self.s32max.min(self.umax as i32);
         }
-        if ((self.smin >> 32) as u32).wrapping_add(1) == (self.smax >> 32) as u32
-            && (self.smin as i32) < 0
-            && (self.smax as i32) >= 0
-        {
+        if ((self.smin >> 32) as u32).wrapping_add(1) == (self.smax >> 32) as u32 && (self.smin as i32) < 0 && (self.smax as i32) >= 0 {
             self.s32min = self.s32min.max(self.smin as i32);
             self.s32max = self.s32max.min(self.smax as i32);
         }
@@ -655,10 +646,7 @@ impl Scalar {
             AluOp::Add | AluOp::Sub | AluOp::And | AluOp::Xor | AluOp::Or | AluOp::Mul | AluOp::Neg => true,
             AluOp::Lsh | AluOp::Rsh | AluOp::Arsh => {
                 let (known, bits) = match w {
-                    Width::W32 => (
-                        src.var_off.subreg_is_const() && src.s32min == src.s32max && src.u32min == src.u32max,
-                        32,
-                    ),
+                    Width::W32 => (src.var_off.subreg_is_const() && src.s32min == src.s32max && src.u32min == src.u32max, 32),
                     Width::W64 => (src.var_off.is_const() && src.smin == src.smax && src.umin == src.umax, 64),
                 };
                 // The 64-bit umax is what the kernel compares, at either width.
@@ -1231,8 +1219,7 @@ impl Scalar {
                 || umax1 < umin2
                 || smin1 > smax2
                 || smax1 < smin2
-                || (!j32
-                    && (a.u32min > b.u32max || a.u32max < b.u32min || a.s32min > b.s32max || a.s32max < b.s32min))
+                || (!j32 && (a.u32min > b.u32max || a.u32max < b.u32min || a.s32min > b.s32max || a.s32max < b.s32min))
         };
         match cond {
             Cond::Eq | Cond::Ne => {

@@ -26,19 +26,8 @@ const OPS: [AluOp; 18] = [
     AluOp::Arsh,
 ];
 
-const CONDS: [Cond; 11] = [
-    Cond::Eq,
-    Cond::Gt,
-    Cond::Ge,
-    Cond::Set,
-    Cond::Ne,
-    Cond::Sgt,
-    Cond::Sge,
-    Cond::Lt,
-    Cond::Le,
-    Cond::Slt,
-    Cond::Sle,
-];
+const CONDS: [Cond; 11] =
+    [Cond::Eq, Cond::Gt, Cond::Ge, Cond::Set, Cond::Ne, Cond::Sgt, Cond::Sge, Cond::Lt, Cond::Le, Cond::Slt, Cond::Sle];
 
 /// The tightest abstraction of a non-empty concrete set, as the kernel could describe it.
 fn abstract_of(xs: &[u64]) -> Scalar {
@@ -81,24 +70,19 @@ fn value() -> impl Strategy<Value = u64> {
 /// abstraction of a set, or that abstraction loosened (an interval end widened, tnum bits
 /// forgotten) and re-synced, so that the inputs are not always exact.
 fn abstract_value() -> impl Strategy<Value = (Scalar, Vec<u64>)> {
-    (
-        prop::collection::vec(value(), 1..6),
-        any::<u64>(),
-        0u8..6,
-    )
-        .prop_map(|(xs, r, how)| {
-            let mut s = abstract_of(&xs);
-            match how {
-                1 => s.umax = s.umax.max(r),
-                2 => s.smin = s.smin.min(r as i64),
-                3 => s.var_off = Tnum { value: s.var_off.value & !r, mask: s.var_off.mask | r },
-                4 => s.u32max = s.u32max.max(r as u32),
-                5 => s = Scalar::unknown(),
-                _ => {}
-            }
-            s.sync();
-            (s, xs)
-        })
+    (prop::collection::vec(value(), 1..6), any::<u64>(), 0u8..6).prop_map(|(xs, r, how)| {
+        let mut s = abstract_of(&xs);
+        match how {
+            1 => s.umax = s.umax.max(r),
+            2 => s.smin = s.smin.min(r as i64),
+            3 => s.var_off = Tnum { value: s.var_off.value & !r, mask: s.var_off.mask | r },
+            4 => s.u32max = s.u32max.max(r as u32),
+            5 => s = Scalar::unknown(),
+            _ => {}
+        }
+        s.sync();
+        (s, xs)
+    })
 }
 
 fn shift_ok(op: AluOp, w: Width, b: &Scalar) -> bool {
