@@ -9,6 +9,15 @@
 //! instruction. Each function reproduces the kernel's result bit for bit, including where the
 //! kernel is less precise than it could be, because a verifier that "knows more" than the kernel
 //! accepts programs the kernel rejects and prints logs the kernel does not.
+//!
+//! Version notes (what is 6.18 here, as opposed to the kernels around it):
+//! - tracked: ADD/SUB with block-wrapping unsigned bounds (6.17), MUL by corner products (6.14),
+//!   NEG as `0 - x` (6.17), tnum_mul's union form (6.18), JEQ/JNE decided by tnum overlap, the
+//!   64-bit wrapped-signed deduction (6.17), JSET's false side dropping the intervals first.
+//! - not tracked, as in 6.18: DIV/MOD/SDIV/SMOD and BPF_END (unknown result; both gained tracking
+//!   in 7.0), a `<<= 32` of a possibly negative subregister keeps only the non-negative end (the
+//!   guard went away after 6.18), no 32-bit wrapped-signed deduction and no s32-to-64 tightening
+//!   in sync (both later).
 
 use crate::bpf::isa::{AluOp, ByteOrder, Cond, Size, Width};
 use std::fmt::Write as _;

@@ -468,3 +468,19 @@ fn and_fork_on_minus_one_or_zero() {
     assert!(r.and_fork(&masked(8)).is_none());
     assert!(masked(8).and_fork(&k).is_none());
 }
+
+#[test]
+fn log_hex_bounds_do_not_sign_extend() {
+    // r in [-40000, -1]: out of the decimal range the 32-bit bounds print as their 32-bit
+    // patterns, so smin32 merges with umin32 rather than with smin (expected string worked out
+    // from log.c's print_scalar_ranges rules).
+    let mut r = Scalar::unknown();
+    let mut lo = Scalar::constant(-40000i64 as u64);
+    Scalar::refine(Cond::Sge, Width::W64, &mut r, &mut lo);
+    let mut hi = Scalar::constant(u64::MAX);
+    Scalar::refine(Cond::Sle, Width::W64, &mut r, &mut hi);
+    assert_eq!(
+        r.log(),
+        "scalar(smin=0xffffffffffff63c0,smax=smax32=-1,umin=0xffffffffffff63c0,smin32=umin32=0xffff63c0,var_off=(0xffffffffffff0000; 0xffff))"
+    );
+}
