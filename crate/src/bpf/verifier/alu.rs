@@ -178,6 +178,17 @@ impl Verifier<'_> {
             return self.adjust_ptr(op, w, dst, &d, &s, true);
         }
         let mut v = d.var;
+        if op == AluOp::And {
+            // The kernel splits a destination that is exactly 0 or -1 before an AND with a
+            // constant: the 0 side resumes after the instruction.
+            if let Some((zero, ones)) = v.and_fork(&s.var) {
+                let keep = *self.cur.reg(dst);
+                self.set_scalar(dst, zero);
+                self.push_branch(self.pc + 1, self.pc)?;
+                *self.cur.reg_mut(dst) = keep;
+                v = ones;
+            }
+        }
         v.alu(op, w, &s.var);
         self.set_scalar(dst, v);
         Ok(())
@@ -299,7 +310,7 @@ impl Verifier<'_> {
         }
         self.check_sane_offset(&r, ptr.ty)?;
         if !self.allow_ptr_leaks && r.ty == PTR_TO_STACK && r.var.is_const().is_none() {
-            return refuse(Errno::EACCES, format!("R{dst} variable stack access prohibited for !root, var_off={} off={}", r.var.var_off.log(), r.off));
+            return refuse(Errno::EACCES, format!("R{dst} variable stack access prohibited for !root, var_off={} off={}", r.var.var_off.strn(), r.off));
         }
         *self.cur.reg_mut(dst) = r;
         Ok(())

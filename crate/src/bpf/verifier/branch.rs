@@ -98,7 +98,9 @@ impl Verifier<'_> {
             }
             Operand::Imm(imm) => Reg::known(imm as i64 as u64),
         };
-        match branch_taken(&d, &s, cond, w) {
+        let same = src == Operand::Reg(dst) && d.is_scalar();
+        let decided = if same { Scalar::branch_same_reg(cond, w, &d.var) } else { branch_taken(&d, &s, cond, w) };
+        match decided {
             Some(true) => return Ok(target),
             Some(false) => return Ok(pc + 1),
             None => {}
@@ -111,8 +113,8 @@ impl Verifier<'_> {
             Operand::Imm(_) => None,
         };
         if d.is_scalar() && s.is_scalar() {
-            refine(&mut taken, dst, src_reg, &s, cond, w);
-            refine(&mut fall, dst, src_reg, &s, Scalar::negate(cond), w);
+            refine(&mut taken, dst, src_reg, &s, cond, w, true);
+            refine(&mut fall, dst, src_reg, &s, cond, w, false);
         }
         if w == Width::W64 && src_reg.is_some() && d.is_pointer() && s.is_pointer() && base(d.ty) != PTR_TO_BTF_ID && base(s.ty) != PTR_TO_BTF_ID {
             let eq_side = match cond {
@@ -145,13 +147,20 @@ impl Verifier<'_> {
 
 /// Refines both operands (and every register linked to them by id) for the side where `cond`
 /// holds.
-fn refine(st: &mut State, dst: u8, src: Option<u8>, s: &Reg, cond: Cond, w: Width) {
+fn refine(st: &mut State, dst: u8, src: Option<u8>, s: &Reg, cond: Cond, w: Width, holds: bool) {
+    if src == Some(dst) {
+        return;
+    }
     let mut a = st.reg(dst).var;
     let mut b = match src {
         Some(r) => st.reg(r).var,
         None => s.var,
     };
-    Scalar::refine(cond, w, &mut a, &mut b);
+    if holds {
+        Scalar::refine(cond, w, &mut a, &mut b);
+    } else {
+        Scalar::refine_not(cond, w, &mut a, &mut b);
+    }
     st.reg_mut(dst).var = a;
     sync_linked(st, dst);
     if let Some(r) = src {

@@ -182,7 +182,7 @@ impl Verifier<'_> {
         }
         let t = reg.var.var_off.add(super::scalar::Tnum::constant((reg.off as i64 + off as i64) as u64));
         if !t.is_aligned(size as u64) {
-            return refuse(Errno::EACCES, format!("misaligned {desc}access off {}+{}+{} size {size}", reg.var.var_off.log(), reg.off, off));
+            return refuse(Errno::EACCES, format!("misaligned {desc}access off {}+{}+{} size {size}", reg.var.var_off.strn(), reg.off, off));
         }
         Ok(())
     }
@@ -196,7 +196,7 @@ impl Verifier<'_> {
             return refuse(Errno::EACCES, format!("dereference of modified {} ptr R{regno} off={} disallowed", type_name(reg.ty), reg.off));
         }
         if reg.var.is_const() != Some(0) {
-            return refuse(Errno::EACCES, format!("variable {} access var_off={} disallowed", type_name(reg.ty), reg.var.var_off.log()));
+            return refuse(Errno::EACCES, format!("variable {} access var_off={} disallowed", type_name(reg.ty), reg.var.var_off.strn()));
         }
         Ok(())
     }
@@ -317,7 +317,7 @@ impl Verifier<'_> {
         if let Some(e) = errno {
             return match reg.var.is_const() {
                 Some(_) => refuse(e, format!("invalid{extra} stack R{regno} off={off} size={size}")),
-                None => refuse(e, format!("invalid variable-offset{extra} stack R{regno} var_off={} off={off} size={size}", reg.var.var_off.log())),
+                None => refuse(e, format!("invalid variable-offset{extra} stack R{regno} var_off={} off={off} size={size}", reg.var.var_off.strn())),
             };
         }
         self.cur.frames[fr].grow(-min_off as i32);
@@ -518,7 +518,7 @@ impl Verifier<'_> {
             Some(v) => (v as i64 + off as i64, v as i64 + off as i64),
             None => {
                 if !self.allow_ptr_leaks {
-                    return refuse(Errno::EACCES, format!("R{regno}{extra} variable offset stack access prohibited for !root, var_off={}", reg.var.var_off.log()));
+                    return refuse(Errno::EACCES, format!("R{regno}{extra} variable offset stack access prohibited for !root, var_off={}", reg.var.var_off.strn()));
                 }
                 (reg.var.smin + off as i64, reg.var.smax + off as i64)
             }
@@ -554,7 +554,7 @@ impl Verifier<'_> {
             }
             return match reg.var.is_const() {
                 Some(_) => refuse(Errno::EACCES, format!("invalid{extra} read from stack R{regno} off {min_off}+{} size {size}", i - min_off)),
-                None => refuse(Errno::EACCES, format!("invalid{extra} read from stack R{regno} var_off {}+{} size {size}", reg.var.var_off.log(), i - min_off)),
+                None => refuse(Errno::EACCES, format!("invalid{extra} read from stack R{regno} var_off {}+{} size {size}", reg.var.var_off.strn(), i - min_off)),
             };
         }
         Ok(())

@@ -176,7 +176,7 @@ impl Reg {
     pub const NOT_INIT: Reg = Reg {
         ty: NOT_INIT,
         off: 0,
-        var: Scalar::UNKNOWN,
+        var: Scalar::unknown(),
         id: 0,
         ref_obj_id: 0,
         map: 0,
@@ -192,7 +192,7 @@ impl Reg {
         Reg { ty: SCALAR, var, ..Reg::NOT_INIT }
     }
     pub fn unknown() -> Reg {
-        Reg::scalar(Scalar::UNKNOWN)
+        Reg::scalar(Scalar::unknown())
     }
     pub fn known(v: u64) -> Reg {
         Reg::scalar(Scalar::constant(v))
