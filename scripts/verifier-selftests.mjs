@@ -83,14 +83,14 @@ const log = (...a) => console.error(...a)
 const sh = (cmd, args, o = {}) => execFileSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 30, ...o })
 
 // ---- 1. sources, headers, the loader ----
-if (!existsSync(join(PROGS, 'verifier_and.c')) || !existsSync(join(TREE, 'scripts/bpf_doc.py'))) {
+if (!existsSync(join(PROGS, 'verifier_and.c')) || !existsSync(join(TREE, 'scripts/bpf_doc.py')) || !existsSync(join(TREE, 'tools/arch/x86/include/uapi/asm/bitsperlong.h'))) {
   if (!existsSync(tarball)) {
     log(`${tarball} not found: apt-get install linux-source-${KVER}`)
     process.exit(2)
   }
   log(`extracting the BPF selftests from ${tarball} (about a minute)`)
   mkdirSync(SRC, { recursive: true })
-  const parts = ['tools/testing/selftests/bpf', 'tools/lib/bpf', 'tools/include', 'scripts/bpf_doc.py'].map((p) => `linux-source-${KVER}/${p}`)
+  const parts = ['tools/testing/selftests/bpf', 'tools/lib/bpf', 'tools/include', 'tools/arch/x86/include', 'scripts/bpf_doc.py'].map((p) => `linux-source-${KVER}/${p}`)
   sh('tar', ['-xJf', tarball, '-C', SRC, ...parts], { stdio: ['ignore', 'ignore', 'inherit'] })
 }
 const incBpf = join(INC, 'bpf')
@@ -111,9 +111,10 @@ if (!existsSync(KLOAD) || statSync(KLOAD).mtimeMs < statSync(kloadSrc).mtimeMs) 
   log('building the kernel loader (libbpf from the source package)')
   const lib = join(TREE, 'tools/lib/bpf')
   const cs = readdirSync(lib).filter((f) => f.endsWith('.c')).map((f) => join(lib, f))
-  const r = spawnSync('gcc', ['-O1', '-w', '-D_LARGEFILE64_SOURCE', '-D_FILE_OFFSET_BITS=64', '-D_GNU_SOURCE', `-I${INC}`, `-I${lib}`, `-I${join(TREE, 'tools/include')}`, `-I${join(TREE, 'tools/include/uapi')}`, '-o', KLOAD, kloadSrc, ...cs, '-lelf', '-lz'], { stdio: 'inherit' })
+  const r = spawnSync('gcc', ['-O1', '-w', '-D_LARGEFILE64_SOURCE', '-D_FILE_OFFSET_BITS=64', '-D_GNU_SOURCE', `-I${INC}`, `-I${lib}`, `-I${join(TREE, 'tools/include')}`, `-I${join(TREE, 'tools/include/uapi')}`, '-o', KLOAD, kloadSrc, ...cs, '-lelf', '-lz'], { encoding: 'utf8' })
   if (r.status !== 0) {
-    log('building against the package libbpf failed; trying the system libbpf')
+    log(r.stderr.split('\n').filter((l) => /error/.test(l)).slice(0, 5).join('\n'))
+    log('building against the package libbpf failed (needs libelf-dev, zlib1g-dev); trying the system libbpf (older: it does not know some section names)')
     sh('gcc', ['-O1', '-o', KLOAD, kloadSrc, '-lbpf'], { stdio: 'inherit' })
   }
 }
@@ -199,7 +200,8 @@ const STATE_DUMP = /^(cur state:|old state:|\s*(frame\d+: )?R\d+(_[rw]+)?=|\s*fp
 /** The verifier's error line: the last line before `processed N insns`, skipping the state dumps that
  * follow some errors (loops: `infinite loop detected`, then `cur state:`/`old state:` dumps). */
 export function errorLine(text) {
-  const lines = (text ?? '').split('\n')
+  // some messages end without a newline (`insn 3 cannot call exception cb directly`): the stats run on
+  const lines = (text ?? '').replace(/(\S)(verification time \d+ usec|processed \d+ insns)/g, '$1\n$2').split('\n')
   // the stats block that ends the log: `verification time`, `stack depth`, `processed N insns` (in
   // this order since 6.x; `processed` first in older kernels)
   const STATS = /^(processed \d+ insns|verification time \d+ usec|stack depth [\d+]+|\s*$)/
