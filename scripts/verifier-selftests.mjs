@@ -474,6 +474,18 @@ const topLines = Object.entries(freq).sort((a, b) => b[1] - a[1]).slice(0, 25).m
 console.log('\nMost frequent kernel error lines (XDP + socket refusals)')
 for (const { n, line } of topLines.slice(0, 15)) console.log(`${String(n).padStart(5)}  ${line}`)
 
+// what uxdp refuses that the kernel accepts, grouped with numbers blanked (helper ids, map types, offsets)
+const falseRefusals = {}
+for (const r of rows) if (r.uxdp && r.kernel.accepted && !r.uxdp.accepted) {
+  const k = r.uxdp.line.replace(/\d+/g, 'N').replace(/^map '[^']*'/, "map 'M'").replace(/; the emulated types are.*/, '')
+  falseRefusals[k] = (falseRefusals[k] ?? 0) + 1
+}
+const topFalseRefusals = Object.entries(falseRefusals).sort((a, b) => b[1] - a[1]).map(([line, n]) => ({ n, line }))
+if (topFalseRefusals.length) {
+  console.log('\nMost frequent uxdp refusals of programs the kernel accepts (all types)')
+  for (const { n, line } of topFalseRefusals.slice(0, 10)) console.log(`${String(n).padStart(5)}  ${line}`)
+}
+
 const nPrograms = objects.reduce((n, o) => n + o.entry.programs.length, 0)
 console.log(`\n${sources.length} sources: ${built.length} built, ${compileFailures.length} skipped (compile errors); ${objects.length} objects, ${nPrograms} programs; ${rows.length} in scope (${scopes.join(', ')}); out of scope: ${Object.entries(outOfScope).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`)
 if (buildDiffs.length) console.log(`${buildDiffs.length} in-scope programs left out: refused by this kernel build only (test/fixtures/kernel/build-differences.json; listed in the report): ${[...new Set(buildDiffs.map((b) => b.kernel))].join('; ')}`)
@@ -484,7 +496,7 @@ mkdirSync(dirname(jsonOut), { recursive: true })
 writeFileSync(jsonOut, JSON.stringify({
   kernelRelease: KREL, source: basename(tarball), date: new Date().toISOString(),
   built: built.length, skipped: compileFailures, outOfScope,
-  byType, xdpAndSocket: target, byFile, topKernelLines: topLines,
+  byType, xdpAndSocket: target, byFile, topKernelLines: topLines, topUxdpFalseRefusals: topFalseRefusals,
   annotations: { ...annot, disagreements: annot.disagreements },
   disagreements,
   buildDifferences: buildDiffs,
