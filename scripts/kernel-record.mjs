@@ -1,7 +1,7 @@
 // `npm run kernel:record [-- --accept] [-- SPEC...]`: asks the running kernel every question the
 // kernel differential specs ask (UXDP_KERNEL=record, see test/helpers/kernel.ts) and merges its
 // answers into the recordings, test/fixtures/kernel/<spec>.json (SPEC: kernel-diff, kernel-dynptr,
-// kernel-bpf; default all three).
+// kernel-bpf, kernel-verifier; default all four).
 //
 // New answers are added. An answer that differs from the recorded one is never overwritten
 // silently: it is shown as a diff and kept as recorded, unless --accept is given (then it is
@@ -18,7 +18,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const FIXTURES = join(root, 'test', 'fixtures', 'kernel')
 const OBJECTS = join(FIXTURES, 'objects')
 const RECORDS = join(root, 'target', 'kernel-record')
-const ALL = ['kernel-diff', 'kernel-dynptr', 'kernel-bpf']
+const ALL = ['kernel-diff', 'kernel-dynptr', 'kernel-bpf', 'kernel-verifier']
 const ABOUT =
   "The Linux kernel's answers to the questions of test/%s.spec.ts, recorded by `npm run kernel:record` (scripts/kernel-record.mjs): keyed by a hash of the question (program sources and clang arguments, inputs), each with the kernel release that answered. Do not edit by hand."
 

@@ -44,7 +44,18 @@ export type Availability = { ok: true; kernel: string } | { ok: false; reason: s
 /** The kernel's verdict on a program or object: accepted, or refused with the errno the bpf()
  * syscall returned and the verifier's error line (or libbpf's complaint when the verifier said
  * nothing). */
-export type LoadAnswer = { accepted: true } | { accepted: false; errno: string; line: string; message: string }
+export type LoadAnswer = ({ accepted: true } | { accepted: false; errno: string; line: string; message: string }) & VerifierStats
+
+/** What the verifier's log level 4 (BPF_LOG_STATS) says about a load, where it was asked for
+ * (`verdict(b, { stats: true })`): recorded, never compared (they vary from run to run). */
+export interface VerifierStats {
+  /** `processed N insns`. */
+  processed?: number
+  /** `verification time N usec`. */
+  verificationUs?: number
+  /** `total_states N peak_states N`. */
+  states?: { total: number; peak: number }
+}
 
 export type RunAnswer =
   | { ok: true; retval: number; out: Buffer; ctxOut?: XdpMd }
@@ -329,6 +340,25 @@ export function runHarness(args: string[], input?: Buffer): HarnessAnswer {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The verifier's statistics (test/kernel/verifier_stats.c, built with gcc and libbpf)
+
+export const STATS_SOURCE = join(KERNEL_SRC_DIR, 'verifier_stats.c')
+let statsTool: { ok: true; path: string } | { ok: false; reason: string } | undefined
+
+/** `verifier_stats OBJ`: bpf_object__load with log level 4; its JSON line, parsed. */
+export function runStats(object: string): { load: number } & Required<VerifierStats> {
+  if (!statsTool) {
+    const path = join(scratchDir(), 'verifier_stats')
+    const r = spawnSync('gcc', ['-O2', '-Wall', '-Werror', '-o', path, STATS_SOURCE, '-lbpf', '-lelf', '-lz'], { encoding: 'utf8' })
+    statsTool = r.status === 0 ? { ok: true, path } : { ok: false, reason: `building verifier_stats.c failed: ${r.error?.message ?? r.stderr.trim().split('\n').slice(-3).join(' | ')}` }
+  }
+  if (!statsTool.ok) throw new Error(statsTool.reason)
+  const r = spawnSync(statsTool.path, [object], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`verifier_stats ${object} exited with ${r.status}: ${r.stderr}`)
+  return JSON.parse(r.stdout) as { load: number } & Required<VerifierStats>
+}
+
+// ---------------------------------------------------------------------------------------------
 
 /** Removes every pin this process made and the temp directory. */
 export function unpinAllLive(): void {
@@ -339,6 +369,7 @@ export function unpinAllLive(): void {
   if (scratch) rmSync(scratch, { recursive: true, force: true })
   scratch = undefined
   harness = undefined
+  statsTool = undefined
 }
 
 /** Leftover pins of this process (should be none after unpinAllLive). */
