@@ -12,7 +12,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { KERNEL_SRC_DIR } from './kernel'
 
-export type ProgType = 'xdp' | 'tc' | 'socket'
+export type ProgType = 'xdp' | 'tc' | 'socket' | 'cgroup_skb' | 'sk_lookup'
 
 export interface VerifierCase {
   /** Unique over the corpus. */
@@ -37,7 +37,7 @@ export const VERIFIER_DIR = join(KERNEL_SRC_DIR, 'verifier')
 /** Per-case build flags and notes, by case name. */
 const NOTES: Record<string, { flags?: string[]; note?: string }> = {}
 
-const MARK = /^#\s*(?:el)?if\s+CASE\s*==\s*(\d+)\s*\/\*\s*([a-z0-9_]+)\s+(accepted|refused)\s+(xdp|tc|socket)\s*:\s*(.*?)\s*\*\/\s*$/
+const MARK = /^#\s*(?:el)?if\s+CASE\s*==\s*(\d+)\s*\/\*\s*([a-z0-9_]+)\s+(accepted|refused)\s+(xdp|tc|socket|cgroup_skb|sk_lookup)\s*:\s*(.*?)\s*\*\/\s*$/
 
 export function verifierCases(): VerifierCase[] {
   const out: VerifierCase[] = []
