@@ -179,7 +179,10 @@ export function loadFailure(stderr: string, object: string): Extract<LoadAnswer,
   // a verifier message without its newline runs into the statistics line ("expected prog array map
   // for tail callprocessed 3 insns (limit ..."): the message is the text before it
   const glued = lines.map((l) => /^(.+?)processed \d+ insns \(limit \d+\)/.exec(l)).find((m) => m)
-  const verifier = glued && (end < 0 || lines.indexOf(glued.input) < end) ? glued[1] : end > 0 ? lines[end - 1] : ''
+  // "infinite loop detected at insn N" is followed by the two states it compared: skip those dumps
+  let last = end - 1
+  while (last > 0 && /^(cur|old) state: /.test(lines[last])) last--
+  const verifier = glued && (end < 0 || lines.indexOf(glued.input) < end) ? glued[1] : end > 0 ? lines[last] : ''
   const libbpfLines = lines.filter((l) => /^libbpf: /.test(l) && !/Failed to bump RLIMIT_MEMLOCK/.test(l))
   const libbpf = libbpfLines.find((l) => Object.keys(STRERROR).some((t) => l.includes(t))) ?? libbpfLines[0] ?? lines.find((l) => /^Error:/.test(l)) ?? lines.at(-1) ?? ''
   return { accepted: false, errno, line: verifier || libbpf.replace(/^libbpf: /, ''), message: [errno, verifier && `verifier: ${verifier}`, libbpf].filter(Boolean).join(': ') }

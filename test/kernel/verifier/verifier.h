@@ -21,6 +21,8 @@
 /* a naked function: its body is exactly the instructions of the asm block */
 #define NAKED(sec) SEC(sec) __attribute__((naked)) void prog(void)
 /* helper ids and map addresses as asm operands: call %[bpf_map_lookup_elem], r1 = %[m] ll */
+/* a static naked subprogram, called from asm as "call name;" */
+#define SUB(name) static __attribute__((naked, noinline, used)) void name(void)
 #define IMM(x) [x] "i"(BPF_FUNC_##x)
 #define ADDR(x) [x] "i"(&x)
 #define OFF(name, type, field) [name] "i"(__builtin_offsetof(type, field))
