@@ -127,9 +127,12 @@ export function clangMissing(): string {
   return ''
 }
 
-/** Compiles `source` (a path) with the given clang arguments into `out`; throws clang's output. */
+/** Compiles `source` (a path) with the given clang arguments into `out`; throws clang's output.
+ * An argument `--clang=clang-19` picks another clang than the default `clang`. */
 export function clangCompile(source: string, args: string[], out: string): void {
-  const r = spawnSync('clang', ['-O2', '-g', '-target', 'bpf', '-Wall', '-Werror', `-I${includeArch()}`, `-I${KERNEL_SRC_DIR}`, ...args, '-c', source, '-o', out], { encoding: 'utf8' })
+  const tool = args.find((a) => a.startsWith('--clang='))?.slice('--clang='.length) ?? 'clang'
+  const rest = args.filter((a) => !a.startsWith('--clang='))
+  const r = spawnSync(tool, ['-O2', '-g', '-target', 'bpf', '-Wall', '-Werror', `-I${includeArch()}`, `-I${KERNEL_SRC_DIR}`, ...rest, '-c', source, '-o', out], { encoding: 'utf8' })
   if (r.status !== 0) throw new Error(`clang ${source} ${args.join(' ')} failed:\n${r.stderr || r.error}`)
 }
 
