@@ -6,8 +6,8 @@
 // New answers are added. An answer that differs from the recorded one is never overwritten
 // silently: it is shown as a diff and kept as recorded, unless --accept is given (then it is
 // replaced, and still shown). Recordings no longer asked for are removed, with the committed
-// objects only they used, when the specs ran through without a failure. Exit status 1 when a
-// changed answer was kept or a spec failed.
+// objects no recording of any spec uses any more, when the specs ran through without a failure.
+// Exit status 1 when a changed answer was kept or a spec failed.
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
@@ -124,8 +124,15 @@ for (const tag of tags) {
   )
 }
 
-if (complete && tags.length === ALL.length && existsSync(OBJECTS)) {
-  const unused = readdirSync(OBJECTS).filter((f) => !usedObjects.has(f))
+if (complete && existsSync(OBJECTS)) {
+  // objects some recording (of any spec, recorded now or before) asks about: `#<key prefix>` in its question
+  const asked = new Set()
+  for (const t of ALL) {
+    const path = join(FIXTURES, `${t}.json`)
+    if (!existsSync(path)) continue
+    for (const e of Object.values(JSON.parse(readFileSync(path, 'utf8')).entries)) for (const m of e.what.matchAll(/#([0-9a-f]{8})\b/g)) asked.add(m[1])
+  }
+  const unused = readdirSync(OBJECTS).filter((f) => !usedObjects.has(f) && !asked.has(/-([0-9a-f]{16})\.o$/.exec(f)?.[1].slice(0, 8)))
   for (const f of unused) rmSync(join(OBJECTS, f))
   if (unused.length) console.log(`removed ${unused.length} committed object(s) no recording uses`)
 }

@@ -137,4 +137,8 @@ SEC("tc") int prog(struct __sk_buff *skb)
 		s += i;
 	return s ? 0 : 2;
 }
+#elif CASE == 22 /* jump_sequence_too_complex refused xdp: 8200 branches on an unknown value, each leaving a pending state */
+NAKED("xdp") { asm volatile ("call %[get_prandom_u32]; r2 = 0; .rept 8200; if r0 == 5 goto 1f; r2 += 1; 1:; .endr; r0 = 2; exit;" :: IMM(get_prandom_u32) : "memory"); }
+#elif CASE == 23 /* jump_sequence_ok accepted xdp: 2000 such branches */
+NAKED("xdp") { asm volatile ("call %[get_prandom_u32]; r2 = 0; .rept 2000; if r0 == 5 goto 1f; r2 += 1; 1:; .endr; r0 = 2; exit;" :: IMM(get_prandom_u32) : "memory"); }
 #endif

@@ -117,4 +117,17 @@ NAKED("xdp") { asm volatile (PKT "r4 = r2; r4 += 4; if r4 > r3 goto l0_%=; r4 = 
 NAKED("xdp") { asm volatile (PKT "r5 = r2; r4 = r5; r4 += 4; if r4 > r3 goto l0_%=; r0 = *(u32 *)(r2 + 0); l0_%=: r0 = 2; exit;" :: PKTOPS : "memory"); }
 #elif CASE == 38 /* pkt_socket_no_direct refused socket: socket filters have no direct packet access (skb->data) */
 NAKED("socket") { asm volatile ("r2 = *(u32 *)(r1 + %[data_end]); r0 = 0; exit;" :: SO(data_end) : "memory"); }
+#elif CASE == 39 /* meta_after_adjust_meta accepted xdp: bpf_xdp_adjust_meta, then data_meta and data reloaded and checked (upstream accepts; the recording kernel build refuses the helper, a known build difference) */
+SEC("xdp") int prog(struct xdp_md *ctx)
+{
+	__u32 *meta;
+
+	if (bpf_xdp_adjust_meta(ctx, -4))
+		return XDP_PASS;
+	meta = (void *)(long)ctx->data_meta;
+	if ((void *)(meta + 1) > (void *)(long)ctx->data)
+		return XDP_PASS;
+	*meta = 7;
+	return XDP_PASS;
+}
 #endif
