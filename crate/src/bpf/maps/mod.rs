@@ -457,7 +457,7 @@ impl Map {
     /// A map of a type uxdp does not emulate: its definition only (what the verifier checks
     /// programs against). Every operation on it fails; a program using it cannot run.
     fn described_only(spec: &MapSpec, nr_cpus: u32) -> Result<Map> {
-        let def = MapDef::new(MapType::ProgArray, 4, 4, 0, 0);
+        let def = MapDef::new(MapType::ProgArray, 4, 4, 1, 0);
         let mut map = Map::new(&spec.name, def, nr_cpus)?;
         map.def.key_size = spec.key_size;
         map.def.value_size = spec.value_size;

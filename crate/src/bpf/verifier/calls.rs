@@ -596,9 +596,6 @@ impl Verifier<'_> {
         }
         if self.cur.curframe() > 0 {
             let r0 = *self.cur.reg(0);
-            if !r0.is_init() {
-                return refuse(Errno::EACCES, "R0 !read_ok");
-            }
             if r0.ty == PTR_TO_STACK {
                 return refuse(Errno::EINVAL, "cannot return stack pointer to the caller");
             }

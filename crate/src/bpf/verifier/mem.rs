@@ -143,6 +143,18 @@ impl Verifier<'_> {
                 self.check_sock_access(regno, &reg, off, sz)?;
                 loaded = Some(Reg::unknown());
             }
+            CONST_PTR_TO_MAP => {
+                // Reads of `struct bpf_map` fields through the map's own type (BTF-described).
+                let mt = self.input.maps[reg.map as usize].map_type;
+                let tname = map_struct_name(mt);
+                if off < 0 {
+                    return refuse(Errno::EACCES, format!("R{regno} is {tname} invalid negative access: off={off}"));
+                }
+                if write {
+                    return refuse(Errno::EACCES, format!("only read from {tname} is supported"));
+                }
+                loaded = Some(Reg::unknown());
+            }
             t if base(t) == PTR_TO_BTF_ID && t & PTR_MAYBE_NULL == 0 => {
                 if write {
                     return refuse(Errno::EACCES, "only read is supported");
@@ -606,3 +618,25 @@ impl Verifier<'_> {
 }
 
 pub(super) const MAX_PKT: u64 = MAX_PACKET_OFF;
+
+/// The kernel struct behind each map type (what `map->ops->map_btf_id` names).
+fn map_struct_name(map_type: u32) -> &'static str {
+    match map_type {
+        1 | 5 | 9 | 10 => "bpf_htab",
+        2 | 3 | 4 | 6 | 8 | 12 => "bpf_array",
+        7 => "bpf_stack_map",
+        11 => "lpm_trie",
+        13 => "bpf_htab",
+        14 | 25 => "bpf_dtab",
+        15 => "bpf_stab",
+        16 => "bpf_cpu_map",
+        17 => "xsk_map",
+        18 => "bpf_shtab",
+        20 => "reuseport_array",
+        22 | 23 => "bpf_queue_stack",
+        24 | 28 | 29 | 32 => "bpf_local_storage_map",
+        27 | 31 => "bpf_ringbuf_map",
+        30 => "bpf_bloom_filter",
+        _ => "bpf_map",
+    }
+}
