@@ -161,7 +161,7 @@ describe('XDP helper prototypes', () => {
     expect(helperSpec(188)).toMatchObject({ ret: 'RET_INTEGER', args: ['ARG_PTR_TO_CTX'] })
     expect(helperSpec(189)!.args).toEqual(['ARG_PTR_TO_CTX', 'ARG_ANYTHING', 'ARG_PTR_TO_UNINIT_MEM', 'ARG_CONST_SIZE'])
     expect(helperSpec(190)!.args).toEqual(['ARG_PTR_TO_CTX', 'ARG_ANYTHING', 'ARG_PTR_TO_MEM|MEM_RDONLY', 'ARG_CONST_SIZE'])
-    for (const id of [84, 85]) expect(helperSpec(id)).toMatchObject({ ret: 'RET_PTR_TO_SOCKET_OR_NULL', args: ['ARG_PTR_TO_CTX', 'ARG_PTR_TO_MEM|MEM_RDONLY', 'ARG_CONST_SIZE', 'ARG_ANYTHING', 'ARG_ANYTHING'] })
+    for (const id of [84, 85]) expect(helperSpec(id)).toMatchObject({ ret: 'RET_PTR_TO_SOCKET_OR_NULL', args: ['ARG_PTR_TO_CTX', 'ARG_PTR_TO_MEM|MEM_RDONLY', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING', 'ARG_ANYTHING'] })
     expect(helperSpec(99)!.ret).toBe('RET_PTR_TO_SOCK_COMMON_OR_NULL')
     expect(helperSpec(86)!.args).toEqual(['ARG_PTR_TO_BTF_ID_SOCK_COMMON|OBJ_RELEASE'])
     for (const id of [100, 110, 204, 205, 206, 207]) expect(helperSpec(id)!.gplOnly, `helper ${id}`).toBe(true)
@@ -169,8 +169,8 @@ describe('XDP helper prototypes', () => {
   })
 
   it('describes the dynptr helpers 197–203 as the dynptr engine numbers them', () => {
-    expect(helperSpec(197)!.args).toEqual(['ARG_PTR_TO_UNINIT_MEM', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING', 'ARG_PTR_TO_DYNPTR|DYNPTR_TYPE_LOCAL|MEM_UNINIT'])
-    expect(helperSpec(198)!.args[3]).toBe('ARG_PTR_TO_DYNPTR|DYNPTR_TYPE_RINGBUF|MEM_UNINIT')
+    expect(helperSpec(197)!.args).toEqual(['ARG_PTR_TO_UNINIT_MEM', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING', 'ARG_PTR_TO_DYNPTR|DYNPTR_TYPE_LOCAL|MEM_UNINIT|MEM_WRITE'])
+    expect(helperSpec(198)!.args[3]).toBe('ARG_PTR_TO_DYNPTR|DYNPTR_TYPE_RINGBUF|MEM_UNINIT|MEM_WRITE')
     expect(helperSpec(199)).toMatchObject({ ret: 'RET_VOID', args: ['ARG_PTR_TO_DYNPTR|DYNPTR_TYPE_RINGBUF|OBJ_RELEASE', 'ARG_ANYTHING'] })
     expect(helperSpec(201)!.args).toEqual(['ARG_PTR_TO_UNINIT_MEM', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_PTR_TO_DYNPTR|MEM_RDONLY', 'ARG_ANYTHING', 'ARG_ANYTHING'])
     expect(helperSpec(202)!.args).toEqual(['ARG_PTR_TO_DYNPTR|MEM_RDONLY', 'ARG_ANYTHING', 'ARG_PTR_TO_MEM|MEM_RDONLY', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING'])

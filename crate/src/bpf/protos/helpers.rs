@@ -255,7 +255,8 @@ const INT: &str = "RET_INTEGER";
 const CTX: &str = "ARG_PTR_TO_CTX";
 const ANY: &str = "ARG_ANYTHING";
 const MEM_RO: &str = "ARG_PTR_TO_MEM|MEM_RDONLY";
-const SOCK_LOOKUP: &[&str] = &[CTX, MEM_RO, "ARG_CONST_SIZE", ANY, ANY];
+/// The socket lookups' (`bpf_xdp_*`, `bpf_tc_*`): a zero-sized tuple is allowed.
+const SOCK_LOOKUP: &[&str] = &[CTX, MEM_RO, "ARG_CONST_SIZE_OR_ZERO", ANY, ANY];
 const SYNCOOKIE: &[&str] = &["ARG_PTR_TO_BTF_ID_SOCK_COMMON", MEM_RO, "ARG_CONST_SIZE", MEM_RO, "ARG_CONST_SIZE"];
 const PROBE_READ: &[&str] = &["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", ANY];
 const STRTO: Proto = p(INT, &[MEM_RO, "ARG_CONST_SIZE", ANY, "ARG_PTR_TO_FIXED_SIZE_MEM|MEM_UNINIT|MEM_WRITE|MEM_ALIGNED"]).sized(3, 8);
@@ -346,7 +347,7 @@ const BASE_PROTOS: &[(u32, Proto)] = &[
     (153, p("RET_PTR_TO_MEM_OR_BTF_ID|PTR_MAYBE_NULL|MEM_RDONLY", &["ARG_PTR_TO_PERCPU_BTF_ID", ANY])),
     (154, p("RET_PTR_TO_MEM_OR_BTF_ID|MEM_RDONLY", &["ARG_PTR_TO_PERCPU_BTF_ID"])),
     (156, p("RET_PTR_TO_MAP_VALUE_OR_NULL", &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_BTF_ID_OR_NULL", "ARG_PTR_TO_MAP_VALUE_OR_NULL", ANY])),
-    (157, p(INT, &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_BTF_ID"])),
+    (157, p(INT, &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_BTF_ID_OR_NULL"])),
     (158, p("RET_PTR_TO_BTF_ID_TRUSTED", &[])),
     (160, p(INT, &[])),
     (164, p(INT, &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_FUNC", "ARG_PTR_TO_STACK_OR_NULL", ANY])),
@@ -356,7 +357,7 @@ const BASE_PROTOS: &[(u32, Proto)] = &[
     (171, p(INT, &[TIMER, ANY, ANY])),
     (172, p(INT, &[TIMER])),
     (175, p("RET_PTR_TO_BTF_ID", &["ARG_PTR_TO_BTF_ID"])),
-    (176, p(INT, PROBE_READ)),
+    (176, p(INT, &["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO"])),
     (177, p(INT, &[MEM_RO, "ARG_CONST_SIZE", "ARG_PTR_TO_MEM|PTR_MAYBE_NULL|MEM_RDONLY", "ARG_CONST_SIZE_OR_ZERO"])),
     (178, SKC_CAST),
     (180, p(INT, &["ARG_PTR_TO_BTF_ID", ANY, "ARG_PTR_TO_FUNC", "ARG_PTR_TO_STACK_OR_NULL", ANY])),
@@ -366,8 +367,8 @@ const BASE_PROTOS: &[(u32, Proto)] = &[
     (194, p("RET_PTR_TO_BTF_ID_OR_NULL", &["ARG_KPTR_XCHG_DEST", "ARG_PTR_TO_BTF_ID_OR_NULL|OBJ_RELEASE"])),
     (195, p("RET_PTR_TO_MAP_VALUE_OR_NULL", &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_MAP_KEY", ANY])),
     (196, p("RET_PTR_TO_BTF_ID_OR_NULL", &["ARG_PTR_TO_SOCK_COMMON"])),
-    (197, p(INT, &["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", ANY, "ARG_PTR_TO_DYNPTR|DYNPTR_TYPE_LOCAL|MEM_UNINIT"])),
-    (198, p(INT, &["ARG_CONST_MAP_PTR", ANY, ANY, "ARG_PTR_TO_DYNPTR|DYNPTR_TYPE_RINGBUF|MEM_UNINIT"])),
+    (197, p(INT, &["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", ANY, "ARG_PTR_TO_DYNPTR|DYNPTR_TYPE_LOCAL|MEM_UNINIT|MEM_WRITE"])),
+    (198, p(INT, &["ARG_CONST_MAP_PTR", ANY, ANY, "ARG_PTR_TO_DYNPTR|DYNPTR_TYPE_RINGBUF|MEM_UNINIT|MEM_WRITE"])),
     (199, p("RET_VOID", &["ARG_PTR_TO_DYNPTR|DYNPTR_TYPE_RINGBUF|OBJ_RELEASE", ANY])),
     (200, p("RET_VOID", &["ARG_PTR_TO_DYNPTR|DYNPTR_TYPE_RINGBUF|OBJ_RELEASE", ANY])),
     (201, p(INT, &["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_PTR_TO_DYNPTR|MEM_RDONLY", ANY, ANY])),
@@ -376,7 +377,7 @@ const BASE_PROTOS: &[(u32, Proto)] = &[
     (208, p(INT, &[])),
     (209, p(INT, &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_FUNC", "ARG_PTR_TO_STACK_OR_NULL", ANY])),
     (210, p("RET_PTR_TO_MAP_VALUE_OR_NULL", &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_BTF_ID_OR_NULL", "ARG_PTR_TO_MAP_VALUE_OR_NULL", ANY])),
-    (211, p(INT, &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_BTF_ID"])),
+    (211, p(INT, &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_BTF_ID_OR_NULL"])),
 ];
 
 /// `xdp_func_proto`'s own cases (everything else falls back to [`BASE_PROTOS`]).
@@ -453,13 +454,13 @@ const TC_CLS_ACT_FUNC_PROTOS: &[(u32, Proto)] = &[
     (69, FIB_LOOKUP),
     (79, p(INT, &[CTX])),
     (83, p(INT, &[CTX, ANY])),
-    (84, p("RET_PTR_TO_SOCKET_OR_NULL", TC_SOCK_LOOKUP)),
-    (85, p("RET_PTR_TO_SOCKET_OR_NULL", TC_SOCK_LOOKUP)),
+    (84, p("RET_PTR_TO_SOCKET_OR_NULL", SOCK_LOOKUP)),
+    (85, p("RET_PTR_TO_SOCKET_OR_NULL", SOCK_LOOKUP)),
     (95, p("RET_PTR_TO_SOCKET_OR_NULL", &["ARG_PTR_TO_SOCK_COMMON"])),
     (96, p("RET_PTR_TO_TCP_SOCK_OR_NULL", &["ARG_PTR_TO_SOCK_COMMON"])),
     (97, p(INT, &[CTX])),
     (98, p("RET_PTR_TO_SOCKET_OR_NULL", &["ARG_PTR_TO_SOCK_COMMON"])),
-    (99, p("RET_PTR_TO_SOCK_COMMON_OR_NULL", TC_SOCK_LOOKUP)),
+    (99, p("RET_PTR_TO_SOCK_COMMON_OR_NULL", SOCK_LOOKUP)),
     (107, p("RET_PTR_TO_MAP_VALUE_OR_NULL", &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_BTF_ID_SOCK_COMMON", "ARG_PTR_TO_MAP_VALUE_OR_NULL", ANY])),
     (108, p(INT, &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_BTF_ID_SOCK_COMMON"])),
     (122, p(INT, &["ARG_PTR_TO_CTX_OR_NULL"])),
@@ -471,7 +472,6 @@ const TC_CLS_ACT_FUNC_PROTOS: &[(u32, Proto)] = &[
     (163, CHECK_MTU),
     (192, p(INT, &[CTX, ANY, ANY])),
 ];
-const TC_SOCK_LOOKUP: &[&str] = &[CTX, MEM_RO, "ARG_CONST_SIZE_OR_ZERO", ANY, ANY];
 
 /// The uapi numbers of the program types with prototype tables.
 const XDP_PROG_TYPE: u32 = XDP.trailing_zeros();
@@ -665,6 +665,10 @@ mod tests {
         // tc's socket lookups take the context.
         assert_eq!(get(84, tc).unwrap().args[0], "ARG_PTR_TO_CTX");
         assert_eq!(get(84, sf), None);
+        // Corrections the running kernel confirmed (a size-0 tuple, a NULL owner, r3 unset).
+        assert_eq!(get(85, xdp).unwrap().args[2], "ARG_CONST_SIZE_OR_ZERO");
+        assert_eq!(get(211, sf).unwrap().args[1], "ARG_PTR_TO_BTF_ID_OR_NULL");
+        assert_eq!(get(176, tc).unwrap().args.len(), 2);
         // Program types without a table.
         assert_eq!(get(1, CGROUP_SKB.trailing_zeros()), None);
         assert_eq!(get(1, 0), None);
