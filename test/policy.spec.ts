@@ -15,6 +15,7 @@ import {
   HELPER_NAMES,
   helperId,
   helperInfo,
+  helperProtoFor,
   HELPERS,
   helpersFor,
   helperSpec,
@@ -32,6 +33,7 @@ import {
   licenseIsGplCompatible,
   PROG_TYPE_IDS,
   PROG_TYPE_NAMES,
+  PROTO_PROG_TYPES,
   protoTypeValue,
   SEED_KFUNCS,
   withNativeKfuncs,
@@ -166,6 +168,18 @@ describe('XDP helper prototypes', () => {
     expect(helperSpec(86)!.args).toEqual(['ARG_PTR_TO_BTF_ID_SOCK_COMMON|OBJ_RELEASE'])
     for (const id of [100, 110, 204, 205, 206, 207]) expect(helperSpec(id)!.gplOnly, `helper ${id}`).toBe(true)
     expect(helperSpec(206)!.args).toEqual(['ARG_PTR_TO_FIXED_SIZE_MEM|MEM_RDONLY', 'ARG_PTR_TO_FIXED_SIZE_MEM|MEM_RDONLY'])
+  })
+
+  it('gives socket filter and tc their own prototypes', () => {
+    expect(PROTO_PROG_TYPES).toEqual(['socket_filter', 'sched_cls', 'sched_act', 'xdp'])
+    expect(helperProtoFor(17, 'sched_cls')!.args).toEqual(['ARG_PTR_TO_CTX'])
+    expect(helperProtoFor(17, 'xdp')!.args).toEqual([])
+    expect(helperProtoFor(26, 'socket_filter')!.args).toEqual(['ARG_PTR_TO_CTX', 'ARG_ANYTHING', 'ARG_PTR_TO_UNINIT_MEM', 'ARG_CONST_SIZE'])
+    expect(helperProtoFor(26, 'xdp')).toBeUndefined()
+    expect(helperProtoFor(163, 'sched_act')!.fixedSize).toEqual({ 2: 4 })
+    expect(helperProtoFor(207, 'xdp')!.fixedSize).toEqual({ 0: 40, 1: 20 })
+    expect(helperProtoFor(1, 'cgroup_skb')).toBeUndefined()
+    for (const h of HELPERS) expect(helperProtoFor(h.id, 'xdp'), h.name).toMatchObject({ ret: h.ret, args: h.args })
   })
 
   it('describes the dynptr helpers 197–203 as the dynptr engine numbers them', () => {
