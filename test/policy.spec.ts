@@ -15,6 +15,7 @@ import {
   HELPER_NAMES,
   helperId,
   helperInfo,
+  helperProtoFor,
   HELPERS,
   helpersFor,
   helperSpec,
@@ -32,6 +33,7 @@ import {
   licenseIsGplCompatible,
   PROG_TYPE_IDS,
   PROG_TYPE_NAMES,
+  PROTO_PROG_TYPES,
   protoTypeValue,
   SEED_KFUNCS,
   withNativeKfuncs,
@@ -161,16 +163,28 @@ describe('XDP helper prototypes', () => {
     expect(helperSpec(188)).toMatchObject({ ret: 'RET_INTEGER', args: ['ARG_PTR_TO_CTX'] })
     expect(helperSpec(189)!.args).toEqual(['ARG_PTR_TO_CTX', 'ARG_ANYTHING', 'ARG_PTR_TO_UNINIT_MEM', 'ARG_CONST_SIZE'])
     expect(helperSpec(190)!.args).toEqual(['ARG_PTR_TO_CTX', 'ARG_ANYTHING', 'ARG_PTR_TO_MEM|MEM_RDONLY', 'ARG_CONST_SIZE'])
-    for (const id of [84, 85]) expect(helperSpec(id)).toMatchObject({ ret: 'RET_PTR_TO_SOCKET_OR_NULL', args: ['ARG_PTR_TO_CTX', 'ARG_PTR_TO_MEM|MEM_RDONLY', 'ARG_CONST_SIZE', 'ARG_ANYTHING', 'ARG_ANYTHING'] })
+    for (const id of [84, 85]) expect(helperSpec(id)).toMatchObject({ ret: 'RET_PTR_TO_SOCKET_OR_NULL', args: ['ARG_PTR_TO_CTX', 'ARG_PTR_TO_MEM|MEM_RDONLY', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING', 'ARG_ANYTHING'] })
     expect(helperSpec(99)!.ret).toBe('RET_PTR_TO_SOCK_COMMON_OR_NULL')
     expect(helperSpec(86)!.args).toEqual(['ARG_PTR_TO_BTF_ID_SOCK_COMMON|OBJ_RELEASE'])
     for (const id of [100, 110, 204, 205, 206, 207]) expect(helperSpec(id)!.gplOnly, `helper ${id}`).toBe(true)
     expect(helperSpec(206)!.args).toEqual(['ARG_PTR_TO_FIXED_SIZE_MEM|MEM_RDONLY', 'ARG_PTR_TO_FIXED_SIZE_MEM|MEM_RDONLY'])
   })
 
+  it('gives socket filter and tc their own prototypes', () => {
+    expect(PROTO_PROG_TYPES).toEqual(['socket_filter', 'sched_cls', 'sched_act', 'xdp'])
+    expect(helperProtoFor(17, 'sched_cls')!.args).toEqual(['ARG_PTR_TO_CTX'])
+    expect(helperProtoFor(17, 'xdp')!.args).toEqual([])
+    expect(helperProtoFor(26, 'socket_filter')!.args).toEqual(['ARG_PTR_TO_CTX', 'ARG_ANYTHING', 'ARG_PTR_TO_UNINIT_MEM', 'ARG_CONST_SIZE'])
+    expect(helperProtoFor(26, 'xdp')).toBeUndefined()
+    expect(helperProtoFor(163, 'sched_act')!.fixedSize).toEqual({ 2: 4 })
+    expect(helperProtoFor(207, 'xdp')!.fixedSize).toEqual({ 0: 40, 1: 20 })
+    expect(helperProtoFor(1, 'cgroup_skb')).toBeUndefined()
+    for (const h of HELPERS) expect(helperProtoFor(h.id, 'xdp'), h.name).toMatchObject({ ret: h.ret, args: h.args })
+  })
+
   it('describes the dynptr helpers 197–203 as the dynptr engine numbers them', () => {
-    expect(helperSpec(197)!.args).toEqual(['ARG_PTR_TO_UNINIT_MEM', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING', 'ARG_PTR_TO_DYNPTR|DYNPTR_TYPE_LOCAL|MEM_UNINIT'])
-    expect(helperSpec(198)!.args[3]).toBe('ARG_PTR_TO_DYNPTR|DYNPTR_TYPE_RINGBUF|MEM_UNINIT')
+    expect(helperSpec(197)!.args).toEqual(['ARG_PTR_TO_UNINIT_MEM', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING', 'ARG_PTR_TO_DYNPTR|DYNPTR_TYPE_LOCAL|MEM_UNINIT|MEM_WRITE'])
+    expect(helperSpec(198)!.args[3]).toBe('ARG_PTR_TO_DYNPTR|DYNPTR_TYPE_RINGBUF|MEM_UNINIT|MEM_WRITE')
     expect(helperSpec(199)).toMatchObject({ ret: 'RET_VOID', args: ['ARG_PTR_TO_DYNPTR|DYNPTR_TYPE_RINGBUF|OBJ_RELEASE', 'ARG_ANYTHING'] })
     expect(helperSpec(201)!.args).toEqual(['ARG_PTR_TO_UNINIT_MEM', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_PTR_TO_DYNPTR|MEM_RDONLY', 'ARG_ANYTHING', 'ARG_ANYTHING'])
     expect(helperSpec(202)!.args).toEqual(['ARG_PTR_TO_DYNPTR|MEM_RDONLY', 'ARG_ANYTHING', 'ARG_PTR_TO_MEM|MEM_RDONLY', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING'])

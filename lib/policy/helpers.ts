@@ -6,7 +6,7 @@
  *
  * The helper freeze: no helper was added after 211; new kernel functions are kfuncs (./kfuncs).
  */
-import { progTypeNames, type ProgTypeName } from './progtypes'
+import { PROG_TYPE_IDS, progTypeNames, type ProgTypeName } from './progtypes'
 import { byName, TABLE } from './table'
 
 /** Base argument kinds (`enum bpf_arg_type`, 6.18), with their values. */
@@ -90,6 +90,37 @@ export const HELPERS: readonly HelperSpec[] = HELPER_INFO.filter((h): h is Helpe
 /** The helper with this id (undefined for 0 and unknown ids). */
 export function helperInfo(id: number): HelperSpec | HelperInfo | undefined {
   return Number.isInteger(id) && id > 0 ? HELPER_INFO[id - 1] : undefined
+}
+
+/** A helper's prototype as one program type gets it (`struct bpf_func_proto`). */
+export interface HelperProtoForType {
+  ret: RetType
+  args: ArgType[]
+  /** `might_sleep`: callable only from sleepable programs. */
+  mightSleep?: true
+  /** `argN_size` of each `ARG_PTR_TO_FIXED_SIZE_MEM` argument, by argument index (0 is r1). */
+  fixedSize?: Readonly<Record<number, number>>
+}
+
+/** The program types whose prototypes the table holds (XDP's, the socket filter's, tc's). */
+export const PROTO_PROG_TYPES: readonly ProgTypeName[] = progTypeNames(
+  [...new Set(TABLE.helpers.flatMap((h) => h.byProgType.map((p) => p.progType)))].sort((a, b) => a - b),
+)
+
+/**
+ * The prototype this program type gets for helper `id`: where a type has its own variant (tc's
+ * `bpf_skb_*` and `bpf_tc_*` prototypes, the socket filter's), that one. Undefined when the type
+ * cannot call it, and for program types outside PROTO_PROG_TYPES.
+ */
+export function helperProtoFor(id: number, progType: ProgTypeName): HelperProtoForType | undefined {
+  const h = Number.isInteger(id) && id > 0 ? TABLE.helpers[id] : undefined
+  const p = h?.byProgType.find((x) => x.progType === PROG_TYPE_IDS[progType])
+  if (!p) return undefined
+  const out: HelperProtoForType = { ret: p.ret, args: [...p.args] }
+  if (p.mightSleep) out.mightSleep = true
+  const sized = p.fixedSize.flatMap((size, i) => (size ? [[i, size] as const] : []))
+  if (sized.length) out.fixedSize = Object.fromEntries(sized)
+  return out
 }
 
 /** The helper's full prototype, when the policy has it. */

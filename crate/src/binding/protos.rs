@@ -6,7 +6,7 @@ use napi_derive::napi;
 
 use super::{guard, NamedValue};
 use crate::bpf::elf::PROG_KINDS;
-use crate::bpf::protos::helpers::helpers;
+use crate::bpf::protos::helpers::{helpers, PROTO_PROG_TYPES};
 use crate::bpf::protos::kfuncs::{self, Kfunc, Origin};
 use crate::bpf::protos::policy::{self, CallPolicy, Caps, Site, UserKfunc};
 use crate::bpf::protos::{self as protos, prog_type_ids};
@@ -31,6 +31,21 @@ pub struct HelperProto {
     pub ret: Option<String>,
     pub args: Option<Vec<String>>,
     pub might_sleep: Option<bool>,
+    /// The prototype each program type with a table (XDP, socket filter, SCHED_CLS, SCHED_ACT)
+    /// gets, for those that may call the helper; `ret`/`args`/`mightSleep` above are XDP's.
+    pub by_prog_type: Vec<ProgTypeProto>,
+}
+
+/// One program type's prototype of a helper.
+#[napi(object)]
+pub struct ProgTypeProto {
+    pub prog_type: u32,
+    pub ret: String,
+    pub args: Vec<String>,
+    pub might_sleep: bool,
+    /// `argN_size` per argument (0-based, as long as `args`): 0 where the argument is not
+    /// `ARG_PTR_TO_FIXED_SIZE_MEM`.
+    pub fixed_size: Vec<u32>,
 }
 
 #[napi(object)]
@@ -123,6 +138,17 @@ pub fn proto_table() -> Result<ProtoTable> {
                     ret: h.proto.map(|p| p.ret.into()),
                     args: h.proto.map(|p| p.args.iter().map(|a| a.to_string()).collect()),
                     might_sleep: h.proto.map(|p| p.might_sleep),
+                    by_prog_type: prog_type_ids(PROTO_PROG_TYPES)
+                        .into_iter()
+                        .filter_map(|t| h.proto_for(t).map(|p| (t, p)))
+                        .map(|(prog_type, p)| ProgTypeProto {
+                            prog_type,
+                            ret: p.ret.into(),
+                            args: p.args.iter().map(|a| a.to_string()).collect(),
+                            might_sleep: p.might_sleep,
+                            fixed_size: (0..p.args.len()).map(|i| p.fixed_size(i).unwrap_or(0)).collect(),
+                        })
+                        .collect(),
                 })
                 .collect(),
             kfuncs: kfuncs::kernel_kfuncs().iter().map(kfunc_proto).collect(),

@@ -1,18 +1,23 @@
 //! Every uapi helper (`enum bpf_func_id`, 1..=211; 0 is `BPF_FUNC_unspec`): which program types
 //! get it, GPL-only-ness, the capability `bpf_base_func_proto` / `bpf_sk_base_func_proto` want,
-//! whether it changes packet data, and the full prototype (`struct bpf_func_proto`) of every
-//! helper an XDP program can call. No helper was added after 211 (the helper freeze): new kernel
-//! functions are kfuncs.
+//! whether it changes packet data, and the full prototypes (`struct bpf_func_proto`) the XDP,
+//! socket filter and tc (SCHED_CLS / SCHED_ACT) program types get. No helper was added after 211
+//! (the helper freeze): new kernel functions are kfuncs.
 //!
-//! Prototypes are XDP's (`xdp_func_proto`, falling back to `bpf_sk_base_func_proto` and
-//! `bpf_base_func_proto`): where XDP has its own variant the XDP one is given (perf_event_output
-//! is `bpf_xdp_event_output_proto`; helper 121, bpf_xdp_output, is the tracing-side one;
-//! redirect, redirect_map, fib_lookup, check_mtu and the socket lookups are the `bpf_xdp_*`
-//! prototypes). As of 6.18.y: fib_lookup's params carry MEM_WRITE, snprintf's buffer MEM_WRITE,
-//! the raw syncookie helpers' headers MEM_RDONLY ("bpf: Fix memory access flags in helper
-//! prototypes"), and xdp_store_bytes reads its buffer as MEM_RDONLY ("bpf: Fix
-//! bpf_xdp_store_bytes proto for read-only arg"); 6.18.0 had plain ARG_PTR_TO_MEM /
-//! ARG_PTR_TO_FIXED_SIZE_MEM and ARG_PTR_TO_UNINIT_MEM there.
+//! Prototypes follow the kernel's lookup chains: `xdp_func_proto`, `sk_filter_func_proto` and
+//! `tc_cls_act_func_proto`, each falling back to `bpf_sk_base_func_proto` and
+//! `bpf_base_func_proto`. Where a type has its own variant, that one is given (perf_event_output
+//! is `bpf_xdp_event_output_proto` / `bpf_skb_event_output_proto`; helper 121, bpf_xdp_output,
+//! is the tracing-side one; redirect, redirect_map, fib_lookup, check_mtu and the socket lookups
+//! are the `bpf_xdp_*` / `bpf_skb_*` / `bpf_tc_*` prototypes; tc's get_cgroup_classid reads the
+//! skb where the base's reads the current task). `argN_size` of `ARG_PTR_TO_FIXED_SIZE_MEM`
+//! arguments is [`Proto::fixed_size`]. As of 6.18.y: fib_lookup's params carry MEM_WRITE (xdp
+//! and skb), snprintf's and snprintf_btf's buffers MEM_WRITE, the raw syncookie helpers'
+//! headers MEM_RDONLY ("bpf: Fix memory access flags in helper prototypes"), and
+//! xdp_store_bytes reads its buffer as MEM_RDONLY ("bpf: Fix bpf_xdp_store_bytes proto for
+//! read-only arg"); 6.18.0 had plain ARG_PTR_TO_MEM / ARG_PTR_TO_FIXED_SIZE_MEM and
+//! ARG_PTR_TO_UNINIT_MEM there. The running 6.18.44 kernel refuses a read-only map value as
+//! fib_lookup's params (xdp and tc), snprintf's and snprintf_btf's buffer.
 
 use std::sync::OnceLock;
 
@@ -214,135 +219,290 @@ pub struct Proto {
     pub args: &'static [&'static str],
     /// `might_sleep`: callable only from sleepable programs (XDP never is).
     pub might_sleep: bool,
+    /// `argN_size`, by argument index (0 is r1): the bytes an `ARG_PTR_TO_FIXED_SIZE_MEM`
+    /// argument must cover; None for every other argument.
+    pub fixed_size: [Option<u32>; 5],
+}
+
+impl Proto {
+    /// The size an `ARG_PTR_TO_FIXED_SIZE_MEM` argument (0-based) names, where the kernel sets one.
+    pub fn fixed_size(&self, arg: usize) -> Option<u32> {
+        self.fixed_size.get(arg).copied().flatten()
+    }
+
+    /// This prototype with `argN_size` set for argument `arg` (0-based).
+    const fn sized(self, arg: usize, size: u32) -> Proto {
+        let mut p = self;
+        p.fixed_size[arg] = Some(size);
+        p
+    }
 }
 
 const fn p(ret: &'static str, args: &'static [&'static str]) -> Proto {
-    Proto { ret, args, might_sleep: false }
+    Proto { ret, args, might_sleep: false, fixed_size: [None; 5] }
 }
 
 const fn sleeps(ret: &'static str, args: &'static [&'static str]) -> Proto {
-    Proto { ret, args, might_sleep: true }
+    Proto { ret, args, might_sleep: true, fixed_size: [None; 5] }
 }
 
+/// `sizeof(struct iphdr)`, `sizeof(struct ipv6hdr)`, `sizeof(struct tcphdr)`.
+const IPHDR: u32 = 20;
+const IPV6HDR: u32 = 40;
+const TCPHDR: u32 = 20;
+
 const INT: &str = "RET_INTEGER";
+const CTX: &str = "ARG_PTR_TO_CTX";
+const ANY: &str = "ARG_ANYTHING";
 const MEM_RO: &str = "ARG_PTR_TO_MEM|MEM_RDONLY";
-const SOCK_LOOKUP: &[&str] = &["ARG_PTR_TO_CTX", MEM_RO, "ARG_CONST_SIZE", "ARG_ANYTHING", "ARG_ANYTHING"];
+/// The socket lookups' (`bpf_xdp_*`, `bpf_tc_*`): a zero-sized tuple is allowed.
+const SOCK_LOOKUP: &[&str] = &[CTX, MEM_RO, "ARG_CONST_SIZE_OR_ZERO", ANY, ANY];
 const SYNCOOKIE: &[&str] = &["ARG_PTR_TO_BTF_ID_SOCK_COMMON", MEM_RO, "ARG_CONST_SIZE", MEM_RO, "ARG_CONST_SIZE"];
-const PROBE_READ: &[&str] = &["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"];
-const STRTO: &[&str] = &[MEM_RO, "ARG_CONST_SIZE", "ARG_ANYTHING", "ARG_PTR_TO_FIXED_SIZE_MEM|MEM_UNINIT|MEM_WRITE|MEM_ALIGNED"];
+const PROBE_READ: &[&str] = &["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", ANY];
+const STRTO: Proto = p(INT, &[MEM_RO, "ARG_CONST_SIZE", ANY, "ARG_PTR_TO_FIXED_SIZE_MEM|MEM_UNINIT|MEM_WRITE|MEM_ALIGNED"]).sized(3, 8);
 const SKC_CAST: Proto = p("RET_PTR_TO_BTF_ID_OR_NULL", &["ARG_PTR_TO_BTF_ID_SOCK_COMMON"]);
 const TIMER: &str = "ARG_PTR_TO_TIMER";
 const RAW_SYNCOOKIE_GEN: &[&str] = &["ARG_PTR_TO_FIXED_SIZE_MEM|MEM_RDONLY", MEM_RO, "ARG_CONST_SIZE_OR_ZERO"];
 const RAW_SYNCOOKIE_CHECK: &[&str] = &["ARG_PTR_TO_FIXED_SIZE_MEM|MEM_RDONLY", "ARG_PTR_TO_FIXED_SIZE_MEM|MEM_RDONLY"];
-
-/// The prototypes XDP programs get, by id.
+/// `bpf_skb_event_output_proto` / `bpf_xdp_event_output_proto` (the same types).
+const EVENT_OUTPUT: Proto = p(INT, &[CTX, "ARG_CONST_MAP_PTR", ANY, MEM_RO, "ARG_CONST_SIZE_OR_ZERO"]);
+/// `bpf_skb_fib_lookup_proto` / `bpf_xdp_fib_lookup_proto`.
+const FIB_LOOKUP: Proto = p(INT, &[CTX, "ARG_PTR_TO_MEM|MEM_WRITE", "ARG_CONST_SIZE", ANY]);
+/// `bpf_skb_check_mtu_proto` / `bpf_xdp_check_mtu_proto`: `mtu_len` is a `u32`.
+const CHECK_MTU: Proto = p(INT, &[CTX, ANY, "ARG_PTR_TO_FIXED_SIZE_MEM|MEM_WRITE|MEM_ALIGNED", ANY, ANY]).sized(2, 4);
+const CSUM_DIFF: Proto = p(
+    INT,
+    &[
+        "ARG_PTR_TO_MEM|PTR_MAYBE_NULL|MEM_RDONLY",
+        "ARG_CONST_SIZE_OR_ZERO",
+        "ARG_PTR_TO_MEM|PTR_MAYBE_NULL|MEM_RDONLY",
+        "ARG_CONST_SIZE_OR_ZERO",
+        ANY,
+    ],
+);
+/// The networking protos XDP and tc share: `bpf_sk_release_proto`, the syncookie helpers.
 #[rustfmt::skip]
-const XDP_PROTOS: &[(u32, Proto)] = &[
+const SHARED_INET: &[(u32, Proto)] = &[
+    (86, p(INT, &["ARG_PTR_TO_BTF_ID_SOCK_COMMON|OBJ_RELEASE"])),
+    (100, p(INT, SYNCOOKIE)),
+    (110, p(INT, SYNCOOKIE)),
+    (204, p(INT, RAW_SYNCOOKIE_GEN).sized(0, IPHDR)),
+    (205, p(INT, RAW_SYNCOOKIE_GEN).sized(0, IPV6HDR)),
+    (206, p(INT, RAW_SYNCOOKIE_CHECK).sized(0, IPHDR).sized(1, TCPHDR)),
+    (207, p(INT, RAW_SYNCOOKIE_CHECK).sized(0, IPV6HDR).sized(1, TCPHDR)),
+];
+
+/// `bpf_base_func_proto` with `bpf_sk_base_func_proto`'s skc_to_* casts and coarse clock: what
+/// every networking program type falls back to, by id.
+#[rustfmt::skip]
+const BASE_PROTOS: &[(u32, Proto)] = &[
     (1, p("RET_PTR_TO_MAP_VALUE_OR_NULL", &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_MAP_KEY"])),
-    (2, p(INT, &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_MAP_KEY", "ARG_PTR_TO_MAP_VALUE", "ARG_ANYTHING"])),
+    (2, p(INT, &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_MAP_KEY", "ARG_PTR_TO_MAP_VALUE", ANY])),
     (3, p(INT, &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_MAP_KEY"])),
     (5, p(INT, &[])),
     (6, p(INT, &[MEM_RO, "ARG_CONST_SIZE"])),
     (7, p(INT, &[])),
     (8, p(INT, &[])),
-    (12, p("RET_VOID", &["ARG_PTR_TO_CTX", "ARG_CONST_MAP_PTR", "ARG_ANYTHING"])),
+    (12, p("RET_VOID", &[CTX, "ARG_CONST_MAP_PTR", ANY])),
     (14, p(INT, &[])),
     (15, p(INT, &[])),
     (16, p(INT, &["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE"])),
     (17, p(INT, &[])),
-    (22, p(INT, &["ARG_CONST_MAP_PTR", "ARG_ANYTHING"])),
-    (23, p(INT, &["ARG_ANYTHING", "ARG_ANYTHING"])),
-    (25, p(INT, &["ARG_PTR_TO_CTX", "ARG_CONST_MAP_PTR", "ARG_ANYTHING", MEM_RO, "ARG_CONST_SIZE_OR_ZERO"])),
-    (28, p(INT, &["ARG_PTR_TO_MEM|PTR_MAYBE_NULL|MEM_RDONLY", "ARG_CONST_SIZE_OR_ZERO", "ARG_PTR_TO_MEM|PTR_MAYBE_NULL|MEM_RDONLY", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"])),
+    (22, p(INT, &["ARG_CONST_MAP_PTR", ANY])),
     (35, p(INT, &[])),
-    (37, p(INT, &["ARG_CONST_MAP_PTR", "ARG_ANYTHING"])),
+    (37, p(INT, &["ARG_CONST_MAP_PTR", ANY])),
     (42, p(INT, &[])),
-    (44, p(INT, &["ARG_PTR_TO_CTX", "ARG_ANYTHING"])),
-    (51, p(INT, &["ARG_CONST_MAP_PTR", "ARG_ANYTHING", "ARG_ANYTHING"])),
-    (54, p(INT, &["ARG_PTR_TO_CTX", "ARG_ANYTHING"])),
-    (55, p(INT, &["ARG_CONST_MAP_PTR", "ARG_ANYTHING", "ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE"])),
-    (65, p(INT, &["ARG_PTR_TO_CTX", "ARG_ANYTHING"])),
-    (69, p(INT, &["ARG_PTR_TO_CTX", "ARG_PTR_TO_MEM|MEM_WRITE", "ARG_CONST_SIZE", "ARG_ANYTHING"])),
+    (55, p(INT, &["ARG_CONST_MAP_PTR", ANY, "ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE"])),
     (80, p(INT, &[])),
-    (84, p("RET_PTR_TO_SOCKET_OR_NULL", SOCK_LOOKUP)),
-    (85, p("RET_PTR_TO_SOCKET_OR_NULL", SOCK_LOOKUP)),
-    (86, p(INT, &["ARG_PTR_TO_BTF_ID_SOCK_COMMON|OBJ_RELEASE"])),
-    (87, p(INT, &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_MAP_VALUE", "ARG_ANYTHING"])),
+    (87, p(INT, &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_MAP_VALUE", ANY])),
     (88, p(INT, &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_MAP_VALUE|MEM_UNINIT|MEM_WRITE"])),
     (89, p(INT, &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_MAP_VALUE|MEM_UNINIT|MEM_WRITE"])),
     (93, p("RET_VOID", &["ARG_PTR_TO_SPIN_LOCK"])),
     (94, p("RET_VOID", &["ARG_PTR_TO_SPIN_LOCK"])),
-    (99, p("RET_PTR_TO_SOCK_COMMON_OR_NULL", SOCK_LOOKUP)),
-    (100, p(INT, SYNCOOKIE)),
-    (105, p(INT, STRTO)),
-    (106, p(INT, STRTO)),
-    (109, p(INT, &["ARG_ANYTHING"])),
-    (110, p(INT, SYNCOOKIE)),
+    (105, STRTO),
+    (106, STRTO),
+    (109, p(INT, &[ANY])),
     (112, p(INT, PROBE_READ)),
     (113, p(INT, PROBE_READ)),
     (114, p(INT, PROBE_READ)),
     (115, p(INT, PROBE_READ)),
-    (117, p(INT, &["ARG_ANYTHING"])),
+    (117, p(INT, &[ANY])),
     (118, p(INT, &[])),
-    (120, p(INT, &["ARG_ANYTHING", "ARG_ANYTHING", "ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE"])),
-    (123, p(INT, &["ARG_ANYTHING"])),
+    (120, p(INT, &[ANY, ANY, "ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE"])),
+    (123, p(INT, &[ANY])),
     (125, p(INT, &[])),
-    (130, p(INT, &["ARG_CONST_MAP_PTR", MEM_RO, "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"])),
-    (131, p("RET_PTR_TO_RINGBUF_MEM_OR_NULL", &["ARG_CONST_MAP_PTR", "ARG_CONST_ALLOC_SIZE_OR_ZERO", "ARG_ANYTHING"])),
-    (132, p("RET_VOID", &["ARG_PTR_TO_RINGBUF_MEM|OBJ_RELEASE", "ARG_ANYTHING"])),
-    (133, p("RET_VOID", &["ARG_PTR_TO_RINGBUF_MEM|OBJ_RELEASE", "ARG_ANYTHING"])),
-    (134, p(INT, &["ARG_CONST_MAP_PTR", "ARG_ANYTHING"])),
+    (130, p(INT, &["ARG_CONST_MAP_PTR", MEM_RO, "ARG_CONST_SIZE_OR_ZERO", ANY])),
+    (131, p("RET_PTR_TO_RINGBUF_MEM_OR_NULL", &["ARG_CONST_MAP_PTR", "ARG_CONST_ALLOC_SIZE_OR_ZERO", ANY])),
+    (132, p("RET_VOID", &["ARG_PTR_TO_RINGBUF_MEM|OBJ_RELEASE", ANY])),
+    (133, p("RET_VOID", &["ARG_PTR_TO_RINGBUF_MEM|OBJ_RELEASE", ANY])),
+    (134, p(INT, &["ARG_CONST_MAP_PTR", ANY])),
     (136, SKC_CAST),
     (137, SKC_CAST),
     (138, SKC_CAST),
     (139, SKC_CAST),
     (140, SKC_CAST),
-    (141, p(INT, &["ARG_PTR_TO_BTF_ID", "ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"])),
+    (141, p(INT, &["ARG_PTR_TO_BTF_ID", "ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", ANY])),
     (148, sleeps(INT, PROBE_READ)),
-    (149, p(INT, &["ARG_PTR_TO_MEM|MEM_WRITE", "ARG_CONST_SIZE", MEM_RO, "ARG_CONST_SIZE", "ARG_ANYTHING"])),
-    (153, p("RET_PTR_TO_MEM_OR_BTF_ID|PTR_MAYBE_NULL|MEM_RDONLY", &["ARG_PTR_TO_PERCPU_BTF_ID", "ARG_ANYTHING"])),
+    (149, p(INT, &["ARG_PTR_TO_MEM|MEM_WRITE", "ARG_CONST_SIZE", MEM_RO, "ARG_CONST_SIZE", ANY])),
+    (153, p("RET_PTR_TO_MEM_OR_BTF_ID|PTR_MAYBE_NULL|MEM_RDONLY", &["ARG_PTR_TO_PERCPU_BTF_ID", ANY])),
     (154, p("RET_PTR_TO_MEM_OR_BTF_ID|MEM_RDONLY", &["ARG_PTR_TO_PERCPU_BTF_ID"])),
-    (156, p("RET_PTR_TO_MAP_VALUE_OR_NULL", &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_BTF_ID_OR_NULL", "ARG_PTR_TO_MAP_VALUE_OR_NULL", "ARG_ANYTHING"])),
-    (157, p(INT, &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_BTF_ID"])),
+    (156, p("RET_PTR_TO_MAP_VALUE_OR_NULL", &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_BTF_ID_OR_NULL", "ARG_PTR_TO_MAP_VALUE_OR_NULL", ANY])),
+    (157, p(INT, &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_BTF_ID_OR_NULL"])),
     (158, p("RET_PTR_TO_BTF_ID_TRUSTED", &[])),
     (160, p(INT, &[])),
-    (163, p(INT, &["ARG_PTR_TO_CTX", "ARG_ANYTHING", "ARG_PTR_TO_FIXED_SIZE_MEM|MEM_WRITE|MEM_ALIGNED", "ARG_ANYTHING", "ARG_ANYTHING"])),
-    (164, p(INT, &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_FUNC", "ARG_PTR_TO_STACK_OR_NULL", "ARG_ANYTHING"])),
+    (164, p(INT, &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_FUNC", "ARG_PTR_TO_STACK_OR_NULL", ANY])),
     (165, p(INT, &["ARG_PTR_TO_MEM_OR_NULL|MEM_WRITE", "ARG_CONST_SIZE_OR_ZERO", "ARG_PTR_TO_CONST_STR", "ARG_PTR_TO_MEM|PTR_MAYBE_NULL|MEM_RDONLY", "ARG_CONST_SIZE_OR_ZERO"])),
-    (169, p(INT, &[TIMER, "ARG_CONST_MAP_PTR", "ARG_ANYTHING"])),
+    (169, p(INT, &[TIMER, "ARG_CONST_MAP_PTR", ANY])),
     (170, p(INT, &[TIMER, "ARG_PTR_TO_FUNC"])),
-    (171, p(INT, &[TIMER, "ARG_ANYTHING", "ARG_ANYTHING"])),
+    (171, p(INT, &[TIMER, ANY, ANY])),
     (172, p(INT, &[TIMER])),
     (175, p("RET_PTR_TO_BTF_ID", &["ARG_PTR_TO_BTF_ID"])),
-    (176, p(INT, PROBE_READ)),
+    (176, p(INT, &["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO"])),
     (177, p(INT, &[MEM_RO, "ARG_CONST_SIZE", "ARG_PTR_TO_MEM|PTR_MAYBE_NULL|MEM_RDONLY", "ARG_CONST_SIZE_OR_ZERO"])),
     (178, SKC_CAST),
-    (180, p(INT, &["ARG_PTR_TO_BTF_ID", "ARG_ANYTHING", "ARG_PTR_TO_FUNC", "ARG_PTR_TO_STACK_OR_NULL", "ARG_ANYTHING"])),
-    (181, p(INT, &["ARG_ANYTHING", "ARG_PTR_TO_FUNC", "ARG_PTR_TO_STACK_OR_NULL", "ARG_ANYTHING"])),
+    (180, p(INT, &["ARG_PTR_TO_BTF_ID", ANY, "ARG_PTR_TO_FUNC", "ARG_PTR_TO_STACK_OR_NULL", ANY])),
+    (181, p(INT, &[ANY, "ARG_PTR_TO_FUNC", "ARG_PTR_TO_STACK_OR_NULL", ANY])),
     (182, p(INT, &[MEM_RO, "ARG_CONST_SIZE", "ARG_PTR_TO_CONST_STR"])),
-    (188, p(INT, &["ARG_PTR_TO_CTX"])),
-    (189, p(INT, &["ARG_PTR_TO_CTX", "ARG_ANYTHING", "ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE"])),
-    (190, p(INT, &["ARG_PTR_TO_CTX", "ARG_ANYTHING", MEM_RO, "ARG_CONST_SIZE"])),
-    (191, sleeps(INT, &["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING", "ARG_PTR_TO_BTF_ID", "ARG_ANYTHING"])),
+    (191, sleeps(INT, &["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", ANY, "ARG_PTR_TO_BTF_ID", ANY])),
     (194, p("RET_PTR_TO_BTF_ID_OR_NULL", &["ARG_KPTR_XCHG_DEST", "ARG_PTR_TO_BTF_ID_OR_NULL|OBJ_RELEASE"])),
-    (195, p("RET_PTR_TO_MAP_VALUE_OR_NULL", &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_MAP_KEY", "ARG_ANYTHING"])),
+    (195, p("RET_PTR_TO_MAP_VALUE_OR_NULL", &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_MAP_KEY", ANY])),
     (196, p("RET_PTR_TO_BTF_ID_OR_NULL", &["ARG_PTR_TO_SOCK_COMMON"])),
-    (197, p(INT, &["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING", "ARG_PTR_TO_DYNPTR|DYNPTR_TYPE_LOCAL|MEM_UNINIT"])),
-    (198, p(INT, &["ARG_CONST_MAP_PTR", "ARG_ANYTHING", "ARG_ANYTHING", "ARG_PTR_TO_DYNPTR|DYNPTR_TYPE_RINGBUF|MEM_UNINIT"])),
-    (199, p("RET_VOID", &["ARG_PTR_TO_DYNPTR|DYNPTR_TYPE_RINGBUF|OBJ_RELEASE", "ARG_ANYTHING"])),
-    (200, p("RET_VOID", &["ARG_PTR_TO_DYNPTR|DYNPTR_TYPE_RINGBUF|OBJ_RELEASE", "ARG_ANYTHING"])),
-    (201, p(INT, &["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_PTR_TO_DYNPTR|MEM_RDONLY", "ARG_ANYTHING", "ARG_ANYTHING"])),
-    (202, p(INT, &["ARG_PTR_TO_DYNPTR|MEM_RDONLY", "ARG_ANYTHING", MEM_RO, "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"])),
-    (203, p("RET_PTR_TO_DYNPTR_MEM_OR_NULL", &["ARG_PTR_TO_DYNPTR|MEM_RDONLY", "ARG_ANYTHING", "ARG_CONST_ALLOC_SIZE_OR_ZERO"])),
-    (204, p(INT, RAW_SYNCOOKIE_GEN)),
-    (205, p(INT, RAW_SYNCOOKIE_GEN)),
-    (206, p(INT, RAW_SYNCOOKIE_CHECK)),
-    (207, p(INT, RAW_SYNCOOKIE_CHECK)),
+    (197, p(INT, &["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", ANY, "ARG_PTR_TO_DYNPTR|DYNPTR_TYPE_LOCAL|MEM_UNINIT|MEM_WRITE"])),
+    (198, p(INT, &["ARG_CONST_MAP_PTR", ANY, ANY, "ARG_PTR_TO_DYNPTR|DYNPTR_TYPE_RINGBUF|MEM_UNINIT|MEM_WRITE"])),
+    (199, p("RET_VOID", &["ARG_PTR_TO_DYNPTR|DYNPTR_TYPE_RINGBUF|OBJ_RELEASE", ANY])),
+    (200, p("RET_VOID", &["ARG_PTR_TO_DYNPTR|DYNPTR_TYPE_RINGBUF|OBJ_RELEASE", ANY])),
+    (201, p(INT, &["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_PTR_TO_DYNPTR|MEM_RDONLY", ANY, ANY])),
+    (202, p(INT, &["ARG_PTR_TO_DYNPTR|MEM_RDONLY", ANY, MEM_RO, "ARG_CONST_SIZE_OR_ZERO", ANY])),
+    (203, p("RET_PTR_TO_DYNPTR_MEM_OR_NULL", &["ARG_PTR_TO_DYNPTR|MEM_RDONLY", ANY, "ARG_CONST_ALLOC_SIZE_OR_ZERO"])),
     (208, p(INT, &[])),
-    (209, p(INT, &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_FUNC", "ARG_PTR_TO_STACK_OR_NULL", "ARG_ANYTHING"])),
-    (210, p("RET_PTR_TO_MAP_VALUE_OR_NULL", &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_BTF_ID_OR_NULL", "ARG_PTR_TO_MAP_VALUE_OR_NULL", "ARG_ANYTHING"])),
-    (211, p(INT, &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_BTF_ID"])),
+    (209, p(INT, &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_FUNC", "ARG_PTR_TO_STACK_OR_NULL", ANY])),
+    (210, p("RET_PTR_TO_MAP_VALUE_OR_NULL", &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_BTF_ID_OR_NULL", "ARG_PTR_TO_MAP_VALUE_OR_NULL", ANY])),
+    (211, p(INT, &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_BTF_ID_OR_NULL"])),
 ];
+
+/// `xdp_func_proto`'s own cases (everything else falls back to [`BASE_PROTOS`]).
+#[rustfmt::skip]
+const XDP_FUNC_PROTOS: &[(u32, Proto)] = &[
+    (8, p(INT, &[])),
+    (23, p(INT, &[ANY, ANY])),
+    (25, EVENT_OUTPUT),
+    (28, CSUM_DIFF),
+    (44, p(INT, &[CTX, ANY])),
+    (51, p(INT, &["ARG_CONST_MAP_PTR", ANY, ANY])),
+    (54, p(INT, &[CTX, ANY])),
+    (65, p(INT, &[CTX, ANY])),
+    (69, FIB_LOOKUP),
+    (84, p("RET_PTR_TO_SOCKET_OR_NULL", SOCK_LOOKUP)),
+    (85, p("RET_PTR_TO_SOCKET_OR_NULL", SOCK_LOOKUP)),
+    (99, p("RET_PTR_TO_SOCK_COMMON_OR_NULL", SOCK_LOOKUP)),
+    (163, CHECK_MTU),
+    (188, p(INT, &[CTX])),
+    (189, p(INT, &[CTX, ANY, "ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE"])),
+    (190, p(INT, &[CTX, ANY, MEM_RO, "ARG_CONST_SIZE"])),
+];
+
+/// `sk_filter_func_proto`'s own cases; the rest is `bpf_sk_base_func_proto`'s. 6.18 added
+/// bpf_get_netns_cookie (NULL or the context: the running kernel accepts both).
+#[rustfmt::skip]
+const SK_FILTER_FUNC_PROTOS: &[(u32, Proto)] = &[
+    (25, EVENT_OUTPUT),
+    (26, p(INT, &[CTX, ANY, "ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE"])),
+    (46, p(INT, &[CTX])),
+    (47, p(INT, &[CTX])),
+    (68, p(INT, &[CTX, ANY, "ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE", ANY])),
+    (122, p(INT, &["ARG_PTR_TO_CTX_OR_NULL"])),
+];
+
+/// `tc_cls_act_func_proto`'s own cases (SCHED_CLS and SCHED_ACT); the rest is
+/// `bpf_sk_base_func_proto`'s. The socket lookups are the `bpf_tc_*` prototypes, redirect is
+/// `bpf_redirect_proto`, perf_event_output `bpf_skb_event_output_proto`, get_cgroup_classid the
+/// skb one (the base's takes no context).
+#[rustfmt::skip]
+const TC_CLS_ACT_FUNC_PROTOS: &[(u32, Proto)] = &[
+    (8, p(INT, &[])),
+    (9, p(INT, &[CTX, ANY, MEM_RO, "ARG_CONST_SIZE", ANY])),
+    (10, p(INT, &[CTX, ANY, ANY, ANY, ANY])),
+    (11, p(INT, &[CTX, ANY, ANY, ANY, ANY])),
+    (13, p(INT, &[CTX, ANY, ANY])),
+    (17, p(INT, &[CTX])),
+    (18, p(INT, &[CTX, ANY, ANY])),
+    (19, p(INT, &[CTX])),
+    (20, p(INT, &[CTX, "ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE", ANY])),
+    (21, p(INT, &[CTX, MEM_RO, "ARG_CONST_SIZE", ANY])),
+    (23, p(INT, &[ANY, ANY])),
+    (24, p(INT, &[CTX])),
+    (25, EVENT_OUTPUT),
+    (26, p(INT, &[CTX, ANY, "ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE"])),
+    (28, CSUM_DIFF),
+    (29, p(INT, &[CTX, "ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE"])),
+    (30, p(INT, &[CTX, MEM_RO, "ARG_CONST_SIZE"])),
+    (31, p(INT, &[CTX, ANY, ANY])),
+    (32, p(INT, &[CTX, ANY])),
+    (33, p(INT, &[CTX, "ARG_CONST_MAP_PTR", ANY])),
+    (34, p(INT, &[CTX])),
+    (38, p(INT, &[CTX, ANY, ANY])),
+    (39, p(INT, &[CTX, ANY])),
+    (40, p(INT, &[CTX, ANY])),
+    (41, p(INT, &[CTX])),
+    (43, p(INT, &[CTX, ANY, ANY])),
+    (46, p(INT, &[CTX])),
+    (47, p(INT, &[CTX])),
+    (48, p(INT, &[CTX, ANY])),
+    (50, p(INT, &[CTX, ANY, ANY, ANY])),
+    (66, p(INT, &[CTX, ANY, "ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE", ANY])),
+    (68, p(INT, &[CTX, ANY, "ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE", ANY])),
+    (69, FIB_LOOKUP),
+    (79, p(INT, &[CTX])),
+    (83, p(INT, &[CTX, ANY])),
+    (84, p("RET_PTR_TO_SOCKET_OR_NULL", SOCK_LOOKUP)),
+    (85, p("RET_PTR_TO_SOCKET_OR_NULL", SOCK_LOOKUP)),
+    (95, p("RET_PTR_TO_SOCKET_OR_NULL", &["ARG_PTR_TO_SOCK_COMMON"])),
+    (96, p("RET_PTR_TO_TCP_SOCK_OR_NULL", &["ARG_PTR_TO_SOCK_COMMON"])),
+    (97, p(INT, &[CTX])),
+    (98, p("RET_PTR_TO_SOCKET_OR_NULL", &["ARG_PTR_TO_SOCK_COMMON"])),
+    (99, p("RET_PTR_TO_SOCK_COMMON_OR_NULL", SOCK_LOOKUP)),
+    (107, p("RET_PTR_TO_MAP_VALUE_OR_NULL", &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_BTF_ID_SOCK_COMMON", "ARG_PTR_TO_MAP_VALUE_OR_NULL", ANY])),
+    (108, p(INT, &["ARG_CONST_MAP_PTR", "ARG_PTR_TO_BTF_ID_SOCK_COMMON"])),
+    (122, p(INT, &["ARG_PTR_TO_CTX_OR_NULL"])),
+    (124, p(INT, &[CTX, "ARG_PTR_TO_BTF_ID_SOCK_COMMON", ANY])),
+    (135, p(INT, &[CTX, ANY])),
+    (151, p(INT, &[CTX])),
+    (152, p(INT, &[ANY, "ARG_PTR_TO_MEM|PTR_MAYBE_NULL|MEM_RDONLY", "ARG_CONST_SIZE_OR_ZERO", ANY])),
+    (155, p(INT, &[ANY, ANY])),
+    (163, CHECK_MTU),
+    (192, p(INT, &[CTX, ANY, ANY])),
+];
+
+/// The uapi numbers of the program types with prototype tables.
+const XDP_PROG_TYPE: u32 = XDP.trailing_zeros();
+
+/// The program types [`Helper::proto_for`] knows the prototypes of.
+pub const PROTO_PROG_TYPES: ProgTypes = XDP | SOCKET_FILTER | SCHED_CLS | SCHED_ACT;
+
+/// The kernel's lookup chain for a program type: its own `*_func_proto` cases, then the ones it
+/// shares, then the base. None for a type without a table here.
+fn chain(prog_type: u32) -> Option<[&'static [(u32, Proto)]; 3]> {
+    let bit = super::prog_type_bit(prog_type);
+    if bit == XDP {
+        Some([XDP_FUNC_PROTOS, SHARED_INET, BASE_PROTOS])
+    } else if bit == SOCKET_FILTER {
+        Some([SK_FILTER_FUNC_PROTOS, &[], BASE_PROTOS])
+    } else if bit & (SCHED_CLS | SCHED_ACT) != 0 {
+        Some([TC_CLS_ACT_FUNC_PROTOS, SHARED_INET, BASE_PROTOS])
+    } else {
+        None
+    }
+}
+
+fn lookup(prog_type: u32, id: u32) -> Option<Proto> {
+    chain(prog_type)?.iter().find_map(|t| t.iter().find(|x| x.0 == id)).map(|x| x.1)
+}
+
+/// Every prototype a program type gets, by ascending id (empty for types outside
+/// [`PROTO_PROG_TYPES`]).
+pub fn protos_for(prog_type: u32) -> Vec<(u32, Proto)> {
+    (1..=LAST_HELPER_ID).filter_map(|id| lookup(prog_type, id).map(|p| (id, p))).collect()
+}
 
 /// One helper, as the tables above describe it.
 #[derive(Clone, Debug)]
@@ -357,7 +517,8 @@ pub struct Helper {
     pub gpl_only_except: ProgTypes,
     pub cap: Option<Cap>,
     pub changes_pkt_data: bool,
-    /// The full prototype, for every helper XDP can call.
+    /// XDP's prototype (`xdp_func_proto`), for every helper XDP can call; see
+    /// [`Helper::proto_for`] for other program types.
     pub proto: Option<Proto>,
 }
 
@@ -365,6 +526,15 @@ impl Helper {
     /// Whether the prototype is GPL-only for this program type.
     pub fn gpl_only_for(&self, prog_type: u32) -> bool {
         self.gpl_only == Some(true) && self.gpl_only_except & super::prog_type_bit(prog_type) == 0
+    }
+
+    /// The prototype this program type gets (`bpf_func_proto` as its `get_func_proto` returns
+    /// it): XDP's, the socket filter's or tc's (SCHED_CLS and SCHED_ACT share one). None when
+    /// the type cannot call the helper, and for program types outside [`PROTO_PROG_TYPES`],
+    /// whose prototypes this table does not hold (their `prog_types` bit still says whether
+    /// they may call it).
+    pub fn proto_for(&self, prog_type: u32) -> Option<Proto> {
+        lookup(prog_type, self.id)
     }
 
     /// The verifier's late refusal of a call from this program type, if it has one.
@@ -395,7 +565,7 @@ pub fn helpers() -> &'static [Helper] {
                         None
                     },
                     changes_pkt_data: CHANGES_PKT_DATA.contains(&id),
-                    proto: XDP_PROTOS.iter().find(|x| x.0 == id).map(|x| x.1),
+                    proto: lookup(XDP_PROG_TYPE, id),
                 }
             })
             .collect()
@@ -421,17 +591,87 @@ pub fn helper_id(name: &str) -> Option<i32> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn xdp_has_a_prototype_for_exactly_the_helpers_it_may_call() {
-        let xdp: Vec<u32> = helpers().iter().filter(|h| h.prog_types & XDP != 0).map(|h| h.id).collect();
-        let protos: Vec<u32> = XDP_PROTOS.iter().map(|x| x.0).collect();
-        assert_eq!(xdp, protos);
-        assert_eq!(protos.len(), 104);
-        for (id, proto) in XDP_PROTOS {
+    /// The prototypes a program type gets cover exactly the helpers its group allows, and every
+    /// type spelled in them is one the kernel has.
+    fn check_table(set: ProgTypes, count: usize) {
+        let prog_type = set.trailing_zeros();
+        let may: Vec<u32> = helpers().iter().filter(|h| h.prog_types & set != 0).map(|h| h.id).collect();
+        let table = protos_for(prog_type);
+        let ids: Vec<u32> = table.iter().map(|x| x.0).collect();
+        assert_eq!(may, ids, "program type {prog_type}");
+        assert_eq!(ids.len(), count, "program type {prog_type}");
+        for (id, proto) in &table {
+            assert_eq!(helper(i64::from(*id)).unwrap().proto_for(prog_type), Some(*proto));
             for t in std::iter::once(&proto.ret).chain(proto.args) {
                 assert!(super::super::type_value(t).is_some(), "helper {id}: {t}");
             }
+            assert!(proto.args.len() <= 5, "helper {id}");
+            for (i, a) in proto.args.iter().enumerate() {
+                let fixed = super::super::type_value(a).unwrap() & super::super::type_value("MEM_FIXED_SIZE").unwrap() != 0;
+                assert_eq!(fixed, proto.fixed_size(i).is_some(), "helper {id} arg {i}: {a}");
+            }
+            assert!(proto.fixed_size[proto.args.len()..].iter().all(Option::is_none), "helper {id}");
         }
+        for h in helpers().iter().filter(|h| h.prog_types & set == 0) {
+            assert_eq!(h.proto_for(prog_type), None, "{}", h.name);
+        }
+    }
+
+    #[test]
+    fn xdp_has_a_prototype_for_exactly_the_helpers_it_may_call() {
+        check_table(XDP, 104);
+        for h in helpers() {
+            assert_eq!(h.proto, h.proto_for(XDP_PROG_TYPE), "{}", h.name);
+        }
+    }
+
+    #[test]
+    fn socket_filter_has_a_prototype_for_exactly_the_helpers_it_may_call() {
+        check_table(SOCKET_FILTER, 88);
+    }
+
+    #[test]
+    fn tc_has_a_prototype_for_exactly_the_helpers_it_may_call() {
+        check_table(SCHED_CLS, 139);
+        check_table(SCHED_ACT, 139);
+        let cls = SCHED_CLS.trailing_zeros();
+        let act = SCHED_ACT.trailing_zeros();
+        for h in helpers() {
+            assert_eq!(h.proto_for(cls), h.proto_for(act), "{}", h.name);
+        }
+    }
+
+    #[test]
+    fn program_types_get_their_own_variants() {
+        let (xdp, sf, tc) = (XDP_PROG_TYPE, SOCKET_FILTER.trailing_zeros(), SCHED_CLS.trailing_zeros());
+        let get = |id: i64, t: u32| helper(id).unwrap().proto_for(t);
+        // bpf_get_cgroup_classid: the base's reads the current task; tc's reads the skb.
+        assert_eq!(get(17, xdp).unwrap().args, &[] as &[&str]);
+        assert_eq!(get(17, sf).unwrap().args, &[] as &[&str]);
+        assert_eq!(get(17, tc).unwrap().args, &["ARG_PTR_TO_CTX"]);
+        // bpf_skb_load_bytes and the socket filter's own.
+        assert_eq!(get(26, sf).unwrap().args[2], "ARG_PTR_TO_UNINIT_MEM");
+        assert_eq!(get(26, xdp), None);
+        assert_eq!(get(122, sf).unwrap().args, &["ARG_PTR_TO_CTX_OR_NULL"]);
+        // fib_lookup's params are written, check_mtu's mtu_len is a u32.
+        assert_eq!(get(69, tc).unwrap().args[1], "ARG_PTR_TO_MEM|MEM_WRITE");
+        assert_eq!(get(163, tc).unwrap().fixed_size(2), Some(4));
+        assert_eq!(get(163, xdp).unwrap().fixed_size(2), Some(4));
+        assert_eq!(get(163, sf), None);
+        // strtol's result, the raw syncookie headers.
+        assert_eq!(get(105, sf).unwrap().fixed_size(3), Some(8));
+        assert_eq!(get(205, tc).unwrap().fixed_size, [Some(40), None, None, None, None]);
+        assert_eq!(get(207, xdp).unwrap().fixed_size, [Some(40), Some(20), None, None, None]);
+        // tc's socket lookups take the context.
+        assert_eq!(get(84, tc).unwrap().args[0], "ARG_PTR_TO_CTX");
+        assert_eq!(get(84, sf), None);
+        // Corrections the running kernel confirmed (a size-0 tuple, a NULL owner, r3 unset).
+        assert_eq!(get(85, xdp).unwrap().args[2], "ARG_CONST_SIZE_OR_ZERO");
+        assert_eq!(get(211, sf).unwrap().args[1], "ARG_PTR_TO_BTF_ID_OR_NULL");
+        assert_eq!(get(176, tc).unwrap().args.len(), 2);
+        // Program types without a table.
+        assert_eq!(get(1, CGROUP_SKB.trailing_zeros()), None);
+        assert_eq!(get(1, 0), None);
     }
 
     #[test]
