@@ -129,7 +129,7 @@ impl Verifier<'_> {
         let Some(h) = helper(id as i64) else {
             return refuse(Errno::EINVAL, format!("invalid func unknown#{id}"));
         };
-        let Some(proto) = h.proto else {
+        let Some(proto) = h.proto_for(self.prog_type().prog_type()) else {
             return refuse(Errno::EINVAL, format!("program of this type cannot use helper {name}#{id}"));
         };
         if proto.might_sleep && !self.cur.in_sleepable {
@@ -138,7 +138,7 @@ impl Verifier<'_> {
         let mut meta = Meta::default();
         for (i, spelling) in proto.args.iter().enumerate() {
             let arg = type_value(spelling).unwrap_or(0);
-            self.check_func_arg(pc, id, i, arg, proto.args, &mut meta)?;
+            self.check_func_arg(pc, id, i, arg, proto.args, proto.fixed_size(i), &mut meta)?;
         }
         if let Some(map) = meta.map {
             let t = self.input.maps[map as usize].map_type;
@@ -240,7 +240,8 @@ impl Verifier<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn check_func_arg(&mut self, pc: usize, func: i32, i: usize, arg: u32, all: &[&str], meta: &mut Meta) -> VResult<()> {
+    #[allow(clippy::too_many_arguments)]
+    fn check_func_arg(&mut self, pc: usize, func: i32, i: usize, arg: u32, all: &[&str], fixed: Option<u32>, meta: &mut Meta) -> VResult<()> {
         let regno = (i + 1) as u8;
         let base_arg = arg & 0xff;
         if base_arg == ARG_DONTCARE {
@@ -306,14 +307,7 @@ impl Verifier<'_> {
             ARG_PTR_TO_MEM => {
                 meta.raw_mode = arg & MEM_UNINIT != 0;
                 if arg & MEM_FIXED_SIZE != 0 && !null_ok {
-                    // Fixed sizes: bpf_tcp_raw_* headers, strto*'s result, get_func_arg's value.
-                    let size = match func {
-                        105 | 106 | 163 => 8,
-                        204 | 205 => 20,
-                        206 => 20,
-                        207 => 40,
-                        _ => 8,
-                    };
+                    let size = fixed.unwrap_or(0) as i32;
                     self.check_helper_mem(regno, size, arg & MEM_WRITE != 0, false)?;
                     if arg & MEM_UNINIT != 0 {
                         meta.uninit_mem = Some((regno, size));
