@@ -1,13 +1,13 @@
 // `npm run kernel:record [-- --accept] [-- SPEC...]`: asks the running kernel every question the
 // kernel differential specs ask (UXDP_KERNEL=record, see test/helpers/kernel.ts) and merges its
 // answers into the recordings, test/fixtures/kernel/<spec>.json (SPEC: kernel-diff, kernel-dynptr,
-// kernel-bpf; default all three).
+// kernel-bpf, kernel-verifier; default all four).
 //
 // New answers are added. An answer that differs from the recorded one is never overwritten
 // silently: it is shown as a diff and kept as recorded, unless --accept is given (then it is
 // replaced, and still shown). Recordings no longer asked for are removed, with the committed
-// objects only they used, when the specs ran through without a failure. Exit status 1 when a
-// changed answer was kept or a spec failed.
+// objects no recording of any spec uses any more, when the specs ran through without a failure.
+// Exit status 1 when a changed answer was kept or a spec failed.
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
@@ -18,7 +18,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const FIXTURES = join(root, 'test', 'fixtures', 'kernel')
 const OBJECTS = join(FIXTURES, 'objects')
 const RECORDS = join(root, 'target', 'kernel-record')
-const ALL = ['kernel-diff', 'kernel-dynptr', 'kernel-bpf']
+const ALL = ['kernel-diff', 'kernel-dynptr', 'kernel-bpf', 'kernel-verifier']
 const ABOUT =
   "The Linux kernel's answers to the questions of test/%s.spec.ts, recorded by `npm run kernel:record` (scripts/kernel-record.mjs): keyed by a hash of the question (program sources and clang arguments, inputs), each with the kernel release that answered. Do not edit by hand."
 
@@ -124,8 +124,15 @@ for (const tag of tags) {
   )
 }
 
-if (complete && tags.length === ALL.length && existsSync(OBJECTS)) {
-  const unused = readdirSync(OBJECTS).filter((f) => !usedObjects.has(f))
+if (complete && existsSync(OBJECTS)) {
+  // objects some recording (of any spec, recorded now or before) asks about: `#<key prefix>` in its question
+  const asked = new Set()
+  for (const t of ALL) {
+    const path = join(FIXTURES, `${t}.json`)
+    if (!existsSync(path)) continue
+    for (const e of Object.values(JSON.parse(readFileSync(path, 'utf8')).entries)) for (const m of e.what.matchAll(/#([0-9a-f]{8})\b/g)) asked.add(m[1])
+  }
+  const unused = readdirSync(OBJECTS).filter((f) => !usedObjects.has(f) && !asked.has(/-([0-9a-f]{16})\.o$/.exec(f)?.[1].slice(0, 8)))
   for (const f of unused) rmSync(join(OBJECTS, f))
   if (unused.length) console.log(`removed ${unused.length} committed object(s) no recording uses`)
 }

@@ -44,7 +44,18 @@ export type Availability = { ok: true; kernel: string } | { ok: false; reason: s
 /** The kernel's verdict on a program or object: accepted, or refused with the errno the bpf()
  * syscall returned and the verifier's error line (or libbpf's complaint when the verifier said
  * nothing). */
-export type LoadAnswer = { accepted: true } | { accepted: false; errno: string; line: string; message: string }
+export type LoadAnswer = ({ accepted: true } | { accepted: false; errno: string; line: string; message: string }) & VerifierStats
+
+/** What the verifier's log level 4 (BPF_LOG_STATS) says about a load, where it was asked for
+ * (`verdict(b, { stats: true })`): recorded, never compared (they vary from run to run). */
+export interface VerifierStats {
+  /** `processed N insns`. */
+  processed?: number
+  /** `verification time N usec`. */
+  verificationUs?: number
+  /** `total_states N peak_states N`. */
+  states?: { total: number; peak: number }
+}
 
 export type RunAnswer =
   | { ok: true; retval: number; out: Buffer; ctxOut?: XdpMd }
@@ -116,9 +127,12 @@ export function clangMissing(): string {
   return ''
 }
 
-/** Compiles `source` (a path) with the given clang arguments into `out`; throws clang's output. */
+/** Compiles `source` (a path) with the given clang arguments into `out`; throws clang's output.
+ * An argument `--clang=clang-19` picks another clang than the default `clang`. */
 export function clangCompile(source: string, args: string[], out: string): void {
-  const r = spawnSync('clang', ['-O2', '-g', '-target', 'bpf', '-Wall', '-Werror', `-I${includeArch()}`, `-I${KERNEL_SRC_DIR}`, ...args, '-c', source, '-o', out], { encoding: 'utf8' })
+  const tool = args.find((a) => a.startsWith('--clang='))?.slice('--clang='.length) ?? 'clang'
+  const rest = args.filter((a) => !a.startsWith('--clang='))
+  const r = spawnSync(tool, ['-O2', '-g', '-target', 'bpf', '-Wall', '-Werror', `-I${includeArch()}`, `-I${KERNEL_SRC_DIR}`, ...rest, '-c', source, '-o', out], { encoding: 'utf8' })
   if (r.status !== 0) throw new Error(`clang ${source} ${args.join(' ')} failed:\n${r.stderr || r.error}`)
 }
 
@@ -165,7 +179,13 @@ export function loadFailure(stderr: string, object: string): Extract<LoadAnswer,
   const m = /(?:err(?:or)?[ =:]*|failed to load: )-(\d+)\b|\((\d+)\)/i.exec(text)
   if (!errno && m) errno = errnoName(Number(m[1] ?? m[2]))
   const end = lines.findIndex((l) => /^processed \d+ insns|^verification time/.test(l))
-  const verifier = end > 0 ? lines[end - 1] : ''
+  // a verifier message without its newline runs into the statistics line ("expected prog array map
+  // for tail callprocessed 3 insns (limit ..."): the message is the text before it
+  const glued = lines.map((l) => /^(.+?)processed \d+ insns \(limit \d+\)/.exec(l)).find((m) => m)
+  // "infinite loop detected at insn N" is followed by the two states it compared: skip those dumps
+  let last = end - 1
+  while (last > 0 && /^(cur|old) state: /.test(lines[last])) last--
+  const verifier = glued && (end < 0 || lines.indexOf(glued.input) < end) ? glued[1] : end > 0 ? lines[last] : ''
   const libbpfLines = lines.filter((l) => /^libbpf: /.test(l) && !/Failed to bump RLIMIT_MEMLOCK/.test(l))
   const libbpf = libbpfLines.find((l) => Object.keys(STRERROR).some((t) => l.includes(t))) ?? libbpfLines[0] ?? lines.find((l) => /^Error:/.test(l)) ?? lines.at(-1) ?? ''
   return { accepted: false, errno, line: verifier || libbpf.replace(/^libbpf: /, ''), message: [errno, verifier && `verifier: ${verifier}`, libbpf].filter(Boolean).join(': ') }
@@ -329,6 +349,25 @@ export function runHarness(args: string[], input?: Buffer): HarnessAnswer {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The verifier's statistics (test/kernel/verifier_stats.c, built with gcc and libbpf)
+
+export const STATS_SOURCE = join(KERNEL_SRC_DIR, 'verifier_stats.c')
+let statsTool: { ok: true; path: string } | { ok: false; reason: string } | undefined
+
+/** `verifier_stats OBJ`: bpf_object__load with log level 4; its JSON line, parsed. */
+export function runStats(object: string): { load: number } & Required<VerifierStats> {
+  if (!statsTool) {
+    const path = join(scratchDir(), 'verifier_stats')
+    const r = spawnSync('gcc', ['-O2', '-Wall', '-Werror', '-o', path, STATS_SOURCE, '-lbpf', '-lelf', '-lz'], { encoding: 'utf8' })
+    statsTool = r.status === 0 ? { ok: true, path } : { ok: false, reason: `building verifier_stats.c failed: ${r.error?.message ?? r.stderr.trim().split('\n').slice(-3).join(' | ')}` }
+  }
+  if (!statsTool.ok) throw new Error(statsTool.reason)
+  const r = spawnSync(statsTool.path, [object], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`verifier_stats ${object} exited with ${r.status}: ${r.stderr}`)
+  return JSON.parse(r.stdout) as { load: number } & Required<VerifierStats>
+}
+
+// ---------------------------------------------------------------------------------------------
 
 /** Removes every pin this process made and the temp directory. */
 export function unpinAllLive(): void {
@@ -339,6 +378,7 @@ export function unpinAllLive(): void {
   if (scratch) rmSync(scratch, { recursive: true, force: true })
   scratch = undefined
   harness = undefined
+  statsTool = undefined
 }
 
 /** Leftover pins of this process (should be none after unpinAllLive). */

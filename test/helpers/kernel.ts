@@ -26,7 +26,7 @@
  */
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { basename, join, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { deflateRawSync, inflateRawSync } from 'node:zlib'
 import { expect } from 'vitest'
 import { encodeMd } from '../../lib/xdpmd'
@@ -42,7 +42,9 @@ import {
   loadFailure,
   ownPins,
   runHarness,
+  runStats,
   scratchDir,
+  STATS_SOURCE,
   unpinAllLive,
   type Availability,
   type DumpAnswer,
@@ -50,10 +52,11 @@ import {
   type LoadAnswer,
   type MapEntry,
   type RunAnswer,
+  type VerifierStats,
   type XdpMd,
 } from './kernel-live'
 
-export { KERNEL_SRC_DIR, ownPins, type HarnessAnswer, type LoadAnswer, type MapEntry, type RunAnswer, type XdpMd }
+export { KERNEL_SRC_DIR, ownPins, type HarnessAnswer, type LoadAnswer, type MapEntry, type RunAnswer, type VerifierStats, type XdpMd }
 
 const ROOT = resolve(__dirname, '..', '..')
 export const FIXTURE_DIR = join(ROOT, 'test', 'fixtures', 'kernel')
@@ -344,8 +347,9 @@ export function finishKernel(): Difference[] {
 /** The local headers a source includes, recursively (`#include "x.h"` in test/kernel). */
 function localIncludes(file: string, seen = new Set<string>()): string[] {
   for (const m of readFileSync(file, 'utf8').matchAll(/^\s*#\s*include\s+"([^"]+)"/gm)) {
-    const inc = join(KERNEL_SRC_DIR, m[1])
-    if (!seen.has(inc) && existsSync(inc)) {
+    // as clang looks: next to the including file, then test/kernel (-I)
+    const inc = [join(dirname(file), m[1]), join(KERNEL_SRC_DIR, m[1])].find((f) => existsSync(f))
+    if (inc && !seen.has(inc)) {
       seen.add(inc)
       localIncludes(inc, seen)
     }
@@ -378,7 +382,8 @@ export class BpfBuild {
   }
 
   get committedPath(): string {
-    return join(OBJECT_DIR, `${this.source.replace(/\.bpf\.c$/, '')}-${this.key.slice(0, 16)}.o`)
+    // sources in subdirectories of test/kernel (verifier/packet.bpf.c) too: objects/packet-<key>.o
+    return join(OBJECT_DIR, `${basename(this.source).replace(/\.bpf\.c$/, '')}-${this.key.slice(0, 16)}.o`)
   }
 
   /** The object file: the committed one, or (uncommitted builds) compiled now with clang. */
@@ -394,7 +399,7 @@ export class BpfBuild {
     } else {
       const missing = clangMissing()
       if (missing) throw new Error(`cannot build ${this.what}: ${missing}`)
-      this.file = join(scratchDir(), `${this.source.replace(/\.bpf\.c$/, '')}-${this.key.slice(0, 16)}.o`)
+      this.file = join(scratchDir(), `${basename(this.source).replace(/\.bpf\.c$/, '')}-${this.key.slice(0, 16)}.o`)
       clangCompile(join(KERNEL_SRC_DIR, this.source), this.args, this.file)
     }
     if (oracle && this.committed) oracle.objects.add(basename(this.file))
@@ -467,12 +472,26 @@ const livePin = (p: LivePin | Extract<LoadAnswer, { accepted: false }> | undefin
  * included: the errno it returned (which bpftool does not print) and the verifier's line, or
  * libbpf's own when libbpf refused before the kernel saw the program.
  */
-export function verdict(b: BpfBuild): LoadAnswer {
+export function verdict(b: BpfBuild, opts: { stats?: boolean } = {}): LoadAnswer {
   const a = harness(['--load', b])
   if (a.status !== 0) throw new Error(`ringbuf_harness --load ${b.what} exited with ${a.status}: ${a.stderr}`)
   const err = (JSON.parse(a.stdout) as { load: number }).load
-  if (err === 0) return { accepted: true }
-  return { ...loadFailure(a.stderr, b.path), errno: errnoName(-err) }
+  const answer: LoadAnswer = err === 0 ? { accepted: true } : { ...loadFailure(a.stderr, b.path), errno: errnoName(-err) }
+  return opts.stats ? { ...answer, ...verifierStats(b) } : answer
+}
+
+/**
+ * The verifier's statistics of a load (test/kernel/verifier_stats.c: log level 4), a question of
+ * its own: the instructions processed, the verification time, the states. Recorded; only whether
+ * the load succeeded must agree between two answers (the numbers vary from run to run).
+ */
+export function verifierStats(b: BpfBuild): VerifierStats {
+  const o = current()
+  const asked = MODE === 'record' || o.live !== undefined
+  type Stats = ReturnType<typeof runStats>
+  const s = ask<Stats>({ op: 'stats', tool: filesKey([STATS_SOURCE]), object: b.key }, `verifier_stats ${b.what}`, asked ? () => runStats(b.path) : undefined, (x) => ({ loaded: x.load === 0 }))
+  const n = (v: number) => (v >= 0 ? v : undefined)
+  return { processed: n(s.processed), verificationUs: n(s.verificationUs), states: s.states.total >= 0 ? { total: s.states.total, peak: s.states.peak } : undefined }
 }
 
 /** A program the kernel accepted (`bpftool prog load`: the object's first program). */

@@ -181,7 +181,7 @@ pub fn load(object: Object, opts: &LoadOptions) -> std::result::Result<LoadedObj
     for spec in &object.programs {
         let (prog, verdict) = if wanted(spec) {
             let prog_type = spec.kind.prog_type();
-            let helpers = tables.entry(prog_type).or_insert_with(|| helper_table(Some(&helper_ids(prog_type, opts)))).clone();
+            let helpers = tables.entry(prog_type).or_insert_with(|| with_unemulated(helper_table(Some(&helper_ids(prog_type, opts))), prog_type, opts)).clone();
             let (prog, verdict) = link(&object, spec, &maps, &helpers, opts)?;
             (Some(Rc::new(prog)), verdict)
         } else {
@@ -355,7 +355,8 @@ fn link(
         }
         pc += 1;
     }
-    super::validate::validate(&insns).map_err(|e| refuse(name, Errno::EINVAL, e.pc, e.message.clone()))?;
+    let structural = if opts.no_verify { super::validate::validate } else { super::validate::validate_for_verifier };
+    structural(&insns).map_err(|e| refuse(name, Errno::EINVAL, e.pc, e.message.clone()))?;
     let verdict = if opts.no_verify { None } else { Some(verify_program(object, spec, maps, opts)?) };
     mark_inlined_loops(&mut insns);
     Ok((Prog {
@@ -382,7 +383,7 @@ pub fn map_meta(map: &Map) -> MapMeta {
         .flatten();
     MapMeta {
         name: map.name().to_string(),
-        map_type: def.map_type as u32,
+        map_type: map.uapi_type(),
         key_size: def.key_size,
         value_size: def.value_size,
         max_entries: def.max_entries,
@@ -499,6 +500,23 @@ fn helper_ids(prog_type: u32, opts: &LoadOptions) -> Vec<u32> {
         .filter(|&id| opts.unrestricted || policy::helper_allowed(i64::from(id), prog_type, opts.caps))
         .filter(|id| opts.helpers.as_ref().is_none_or(|allowed| allowed.contains(id)))
         .collect()
+}
+
+/// The helpers the program type may call that the engine does not implement: bound so that a
+/// program calling them loads (the verifier checks the call against the prototype) and faults
+/// only if it reaches the call.
+fn with_unemulated(table: Rc<Vec<Option<Callable>>>, prog_type: u32, opts: &LoadOptions) -> Rc<Vec<Option<Callable>>> {
+    if opts.unrestricted || opts.helpers.is_some() || opts.no_verify {
+        return table;
+    }
+    let mut t = (*table).clone();
+    for h in crate::bpf::protos::helpers::helpers().iter().skip(1) {
+        let slot = &mut t[h.id as usize];
+        if slot.is_none() && policy::helper_allowed(i64::from(h.id), prog_type, opts.caps) {
+            *slot = Some(Callable::Unemulated(h.name));
+        }
+    }
+    Rc::new(t)
 }
 
 /// A helper call the policy let through (or did not check) that the engine has not bound.

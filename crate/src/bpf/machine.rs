@@ -37,6 +37,9 @@ pub enum Callable {
     /// A `__weak` kfunc the kernel does not have: libbpf leaves the call in, and the verifier
     /// refuses it unless dead code eliminates it; reaching it at run time faults.
     Missing(String),
+    /// A helper the program type may call and the verifier checked, which uxdp does not emulate
+    /// yet: the program loads, and reaching the call at run time faults with its name.
+    Unemulated(&'static str),
 }
 
 impl std::fmt::Debug for Callable {
@@ -45,6 +48,7 @@ impl std::fmt::Debug for Callable {
             Callable::Native(_) => write!(f, "Native"),
             Callable::User(_) => write!(f, "User"),
             Callable::Missing(n) => write!(f, "Missing({n})"),
+            Callable::Unemulated(n) => write!(f, "Unemulated({n})"),
         }
     }
 }
@@ -95,6 +99,14 @@ impl Prog {
     /// (test_run, attach), `errno` what the caller answers (the kernel: ENOTSUPP for a test_run
     /// it cannot do, EINVAL for a program of the wrong type at attach).
     pub fn check_xdp(&self, errno: Errno, op: &'static str, what: &str) -> Result<()> {
+        if let Some(m) = self.maps.iter().find(|m| m.described().is_some()) {
+            let t = crate::bpf::mapdef::map_type_name(m.uapi_type()).unwrap_or("?");
+            return Err(XdpError::new(
+                Errno::EOPNOTSUPP,
+                op,
+                format!("'{}' uses map '{}' of type {t}, which uxdp verifies programs against but does not emulate: it cannot run", self.name, m.name()),
+            ));
+        }
         if self.kind == ProgKind::Xdp {
             return Ok(());
         }

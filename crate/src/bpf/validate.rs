@@ -22,6 +22,17 @@ const FP: u8 = 10;
 
 /// Checks `insns`; the first problem found in program order is reported.
 pub fn validate(insns: &[Insn]) -> Result<(), XdpError> {
+    validate_with(insns, true)
+}
+
+/// The checks the kernel makes before its verifier walks the program: writes to r10 and legacy
+/// packet loads are left to the verifier, which refuses them only on a path that reaches them
+/// (and allows the packet loads in socket filters and tc programs).
+pub fn validate_for_verifier(insns: &[Insn]) -> Result<(), XdpError> {
+    validate_with(insns, false)
+}
+
+fn validate_with(insns: &[Insn], strict: bool) -> Result<(), XdpError> {
     if insns.is_empty() {
         return Err(err(0, "the program has no instructions"));
     }
@@ -33,9 +44,10 @@ pub fn validate(insns: &[Insn]) -> Result<(), XdpError> {
         let insn = insns[pc];
         check_regs(pc, &insn)?;
         match cfg.ops[pc] {
-            Op::Lddw { dst, pseudo, .. } => check_lddw(pc, &insn, &insns[pc + 1], dst, pseudo)?,
+            Op::Lddw { dst, pseudo, .. } => check_lddw(pc, &insn, &insns[pc + 1], if strict { dst } else { 0 }, pseudo)?,
             Op::TruncatedLddw { .. } => return Err(err(pc, "invalid bpf_ld_imm64 insn")),
-            op => check_fields(pc, &insn, op)?,
+            Op::Legacy { size: Size::B | Size::H | Size::W, .. } if !strict => {}
+            op => check_fields(pc, &insn, op, strict)?,
         }
     }
     check_functions(&cfg)
@@ -68,10 +80,10 @@ fn check_lddw(pc: usize, insn: &Insn, next: &Insn, dst: u8, pseudo: Pseudo) -> R
 }
 
 /// The fields `op` leaves unused must be zero, and it must not write r10.
-fn check_fields(pc: usize, insn: &Insn, op: Op) -> Result<(), XdpError> {
+fn check_fields(pc: usize, insn: &Insn, op: Op, strict: bool) -> Result<(), XdpError> {
     let unknown = || err(pc, format!("unknown opcode {:02x}", insn.code));
     let reserved = |what: &str| err(pc, format!("{what} uses reserved fields"));
-    let writes_fp = |r: u8| if r == FP { Err(err(pc, "frame pointer is read only")) } else { Ok(()) };
+    let writes_fp = |r: u8| if r == FP && strict { Err(err(pc, "frame pointer is read only")) } else { Ok(()) };
     let (off, imm) = (insn.off, insn.imm);
     match op {
         Op::Alu { op, w, dst, src } => {

@@ -167,6 +167,9 @@ impl Machine<'_> {
                             Some(Callable::Missing(name)) => {
                                 fault!(XdpError::run(Errno::EINVAL, format!("call to kfunc {name}, which the kernel does not have")))
                             }
+                            Some(Callable::Unemulated(name)) => {
+                                fault!(XdpError::run(Errno::EOPNOTSUPP, format!("call to {name}, which uxdp does not emulate")))
+                            }
                             None => fault!(XdpError::run(Errno::EINVAL, $missing)),
                         };
                         // Callbacks the helper ran drew from the same budget, and nothing stops a

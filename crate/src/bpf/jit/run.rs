@@ -463,6 +463,10 @@ pub(super) unsafe extern "C" fn call(c: *mut JitCtx, what: u64, pc: u64, kind: u
             c.fault(pc, XdpError::run(Errno::EINVAL, format!("call to kfunc {name}, which the kernel does not have")));
             return 0;
         }
+        Some(Callable::Unemulated(name)) => {
+            c.fault(pc, XdpError::run(Errno::EOPNOTSUPP, format!("call to {name}, which uxdp does not emulate")));
+            return 0;
+        }
         None => {
             let msg = match missing {
                 0 => format!("invalid func unknown#{}", what as i64 as i32),

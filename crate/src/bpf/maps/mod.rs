@@ -210,6 +210,9 @@ pub struct Map {
     /// Offset of a `struct bpf_spin_lock` in the value, when the value's BTF has one.
     spin_lock: Cell<Option<u32>>,
     store: Store,
+    /// A map type uxdp does not emulate, by uapi number: described (type, sizes, flags) so that
+    /// programs using it can be verified, but never operated on.
+    described: Option<u32>,
 }
 
 impl fmt::Debug for Map {
@@ -372,6 +375,7 @@ impl Map {
             frozen: Cell::new(false),
             spin_lock: Cell::new(None),
             store,
+            described: None,
         })
     }
 
@@ -381,7 +385,11 @@ impl Map {
     /// with BPF_F_RDONLY_PROG and frozen once filled (libbpf freezes it at load, so whatever the
     /// user changes must already be in `spec.initial`).
     pub fn from_spec(spec: &MapSpec, nr_cpus: u32) -> Result<Map> {
-        let map_type = MapType::from_uapi(spec.map_type)?;
+        let map_type = match MapType::from_uapi(spec.map_type) {
+            Ok(t) => t,
+            Err(_) if spec.map_type != 0 && map_type_name(spec.map_type).is_some() => return Map::described_only(spec, nr_cpus),
+            Err(e) => return Err(e),
+        };
         let mut def = MapDef::new(map_type, spec.key_size, spec.value_size, spec.max_entries, spec.map_flags);
         if spec.global == Some(GlobalData::Rodata) {
             def.map_flags |= BPF_F_RDONLY_PROG;
@@ -444,6 +452,40 @@ impl Map {
 
     pub fn is_frozen(&self) -> bool {
         self.frozen.get()
+    }
+
+    /// A map of a type uxdp does not emulate: its definition only (what the verifier checks
+    /// programs against). Every operation on it fails; a program using it cannot run.
+    fn described_only(spec: &MapSpec, nr_cpus: u32) -> Result<Map> {
+        let def = MapDef::new(MapType::ProgArray, 4, 4, 0, 0);
+        let mut map = Map::new(&spec.name, def, nr_cpus)?;
+        map.def.key_size = spec.key_size;
+        map.def.value_size = spec.value_size;
+        map.def.max_entries = spec.max_entries;
+        map.def.map_flags = spec.map_flags;
+        map.described = Some(spec.map_type);
+        Ok(map)
+    }
+
+    /// The uapi map type number (also for a described-only map).
+    pub fn uapi_type(&self) -> u32 {
+        self.described.unwrap_or(self.def.map_type as u32)
+    }
+
+    /// Some(uapi type) for a map uxdp describes for the verifier but does not emulate.
+    pub fn described(&self) -> Option<u32> {
+        self.described
+    }
+
+    fn emulated(&self, op: &'static str) -> Result<()> {
+        match self.described {
+            None => Ok(()),
+            Some(t) => fail(
+                Errno::EOPNOTSUPP,
+                op,
+                format!("map '{}' is a {} map, which uxdp describes for the verifier but does not emulate", self.name, map_type_name(t).unwrap_or("?")),
+            ),
+        }
     }
 
     pub fn describe(&self) -> MapInfo {
@@ -593,6 +635,9 @@ impl Map {
     /// element the most recently used. None when absent, and for the map types the verifier
     /// keeps lookups away from (cpumap, prog_array, perf_event_array, ringbuf).
     pub fn lookup(&self, key: &[u8], cpu: u32) -> Option<u64> {
+        if self.described.is_some() {
+            return None;
+        }
         if key.len() != self.def.key_size as usize {
             return None;
         }
@@ -626,6 +671,7 @@ impl Map {
     /// `bpf_map_update_elem` from a program running on `cpu`. EACCES for maps programs may not
     /// write (BPF_F_RDONLY_PROG), EINVAL for map types the verifier keeps this helper away from.
     pub fn update(&self, key: &[u8], value: &[u8], flags: u64, cpu: u32) -> Result<()> {
+        self.emulated(OP_UPDATE)?;
         self.check_key(key, OP_UPDATE)?;
         self.check_len(value, self.def.value_size as usize, OP_UPDATE)?;
         if self.def.map_flags & BPF_F_RDONLY_PROG != 0 {
@@ -649,6 +695,7 @@ impl Map {
 
     /// `bpf_map_delete_elem` from a program.
     pub fn delete(&self, key: &[u8]) -> Result<()> {
+        self.emulated(OP_DELETE)?;
         self.check_key(key, OP_DELETE)?;
         if self.def.map_flags & BPF_F_RDONLY_PROG != 0 {
             return fail(Errno::EACCES, OP_DELETE, format!("write into map {} forbidden: it is read-only for programs", self.name));
@@ -692,6 +739,7 @@ impl Map {
     /// {ifindex or qsize, prog id} value. ENOENT when absent, ENOTSUPP for perf event arrays and
     /// ring buffers, EPERM on a write-only map. Does not touch LRU order.
     pub fn lookup_user(&self, key: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        self.emulated(OP_LOOKUP)?;
         self.readable(OP_LOOKUP)?;
         if let Store::Ringbuf(_) = self.store {
             return fail(Errno::ENOTSUPP, OP_LOOKUP, "ring buffers have no elements to look up");
@@ -745,6 +793,7 @@ impl Map {
     /// [`Map::lookup_user`] with `BPF_MAP_LOOKUP_ELEM`'s flags: only BPF_F_LOCK, and only for values
     /// with a spin lock (EINVAL otherwise).
     pub fn lookup_user_flags(&self, key: &[u8], out: &mut Vec<u8>, flags: u64) -> Result<()> {
+        self.emulated(OP_LOOKUP)?;
         if flags & !BPF_F_LOCK != 0 {
             return fail(Errno::EINVAL, OP_LOOKUP, format!("unknown flags {flags:#x}"));
         }
@@ -765,6 +814,7 @@ impl Map {
     /// cpumaps {qsize[, prog fd]}, with a qsize of 0 deleting. EPERM on read-only or frozen
     /// maps.
     pub fn update_user_with(&self, key: &[u8], value: &[u8], flags: u64, env: &dyn MapEnv) -> Result<()> {
+        self.emulated(OP_UPDATE)?;
         self.writable(OP_UPDATE)?;
         if let Store::Ringbuf(_) = self.store {
             return fail(Errno::ENOTSUPP, OP_UPDATE, "ring buffers have no elements to update");
@@ -812,6 +862,7 @@ impl Map {
     /// E2BIG past the end, ENOENT when empty; devmap and cpumap: EINVAL past the end, otherwise
     /// success even when empty; ring buffers: ENOTSUPP. EPERM on read-only or frozen maps.
     pub fn delete_user(&self, key: &[u8]) -> Result<()> {
+        self.emulated(OP_DELETE)?;
         self.writable(OP_DELETE)?;
         if let Store::Ringbuf(_) = self.store {
             return fail(Errno::ENOTSUPP, OP_DELETE, "ring buffers have no elements to delete");
@@ -859,6 +910,7 @@ impl Map {
     /// index ENOENT. Hash maps walk their elements in bucket order: None or an absent key gives
     /// the first, the last ENOENT.
     pub fn next_key(&self, key: Option<&[u8]>, out: &mut [u8]) -> Result<()> {
+        self.emulated(OP_NEXT)?;
         self.readable(OP_NEXT)?;
         if let Store::Ringbuf(_) = self.store {
             return fail(Errno::ENOTSUPP, OP_NEXT, "ring buffers have no keys");

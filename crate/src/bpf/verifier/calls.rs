@@ -140,8 +140,11 @@ impl Verifier<'_> {
             let arg = type_value(spelling).unwrap_or(0);
             self.check_func_arg(pc, id, i, arg, proto.args, &mut meta)?;
         }
-        for i in proto.args.len()..5 {
-            let _ = i;
+        if let Some(map) = meta.map {
+            let t = self.input.maps[map as usize].map_type;
+            if !map_func_compatible(t, id) {
+                return refuse(Errno::EINVAL, format!("cannot pass map_type {t} into func {name}#{id}"));
+            }
         }
         // The bytes an ARG_PTR_TO_UNINIT_MEM argument names are written by the helper.
         if let Some((regno, size)) = meta.uninit_mem {
@@ -164,11 +167,8 @@ impl Verifier<'_> {
                 self.release_reference(r.ref_obj_id)?;
             }
         }
-        if id == 12 && self.cur.curframe() > 0 && !self.cur.refs.is_empty() {
-            return refuse(Errno::EINVAL, "tail_call would lead to reference leak");
-        }
-        if id == 12 && !self.cur.refs.is_empty() {
-            return refuse(Errno::EINVAL, "tail_call would lead to reference leak");
+        if id == 12 {
+            self.check_resource_leak(false, true, "tail_call")?;
         }
         if let Some((argi, lo, hi, in_loop)) = callback_of(id) {
             let sub = meta.callback.unwrap_or(0);
@@ -455,9 +455,28 @@ impl Verifier<'_> {
         });
     }
 
-    fn check_reference_leak(&self) -> VResult<()> {
-        if let Some(r) = self.cur.refs.iter().find(|r| r.kind == RefKind::Ptr) {
-            return refuse(Errno::EINVAL, format!("Unreleased reference id={} alloc_insn={}", r.id, r.insn));
+    /// `check_resource_leak`: at an exit of the main program, a tail call or a legacy packet
+    /// load, nothing may be held. Each leaked reference is logged before the refusal.
+    pub(super) fn check_resource_leak(&mut self, exception_exit: bool, check_lock: bool, prefix: &str) -> VResult<()> {
+        let _ = exception_exit;
+        if check_lock && self.cur.active_lock > 0 {
+            return refuse(Errno::EINVAL, format!("{prefix} cannot be used inside bpf_spin_lock-ed region"));
+        }
+        let leaked: Vec<RefState> = self.cur.refs.iter().filter(|r| r.kind == RefKind::Ptr).copied().collect();
+        if !leaked.is_empty() {
+            for r in &leaked {
+                self.log.line(&format!("Unreleased reference id={} alloc_insn={}", r.id, r.insn));
+            }
+            return refuse(Errno::EINVAL, format!("{prefix} would lead to reference leak"));
+        }
+        if check_lock && self.cur.refs.iter().any(|r| r.kind == RefKind::Irq) {
+            return refuse(Errno::EINVAL, format!("{prefix} cannot be used inside bpf_local_irq_save-ed region"));
+        }
+        if check_lock && self.cur.active_rcu > 0 {
+            return refuse(Errno::EINVAL, format!("{prefix} cannot be used inside bpf_rcu_read_lock-ed region"));
+        }
+        if check_lock && self.cur.active_preempt > 0 {
+            return refuse(Errno::EINVAL, format!("{prefix} cannot be used inside bpf_preempt_disable-ed region"));
         }
         Ok(())
     }
@@ -571,21 +590,9 @@ impl Verifier<'_> {
     }
 
     pub(super) fn check_exit(&mut self, _pc: usize) -> VResult<Option<usize>> {
-        if self.cur.active_lock > 0 && self.cur.curframe() == 0 {
-            return refuse(Errno::EINVAL, "bpf_spin_unlock is missing");
-        }
-        if self.cur.active_rcu > 0 && self.cur.curframe() == 0 {
-            return refuse(Errno::EINVAL, "bpf_rcu_read_unlock is missing");
-        }
-        if self.cur.active_preempt > 0 && self.cur.curframe() == 0 {
-            let n = self.cur.active_preempt;
-            return refuse(Errno::EINVAL, format!("{n} bpf_preempt_enable{} missing", if n == 1 { " is" } else { "(s) are" }));
-        }
         let callback = self.cur.cur().callback;
-        if self.cur.curframe() == 0 || callback.is_none() {
-            if self.cur.curframe() == 0 {
-                self.check_reference_leak()?;
-            }
+        if self.cur.curframe() == 0 {
+            self.check_resource_leak(false, true, "BPF_EXIT instruction in main prog")?;
         }
         if self.cur.curframe() > 0 {
             let r0 = *self.cur.reg(0);
@@ -681,12 +688,7 @@ impl Verifier<'_> {
         if self.cur.reg(6).ty != PTR_TO_CTX {
             return refuse(Errno::EINVAL, "at the time of BPF_LD_ABS|IND R6 != pointer to skb");
         }
-        if self.cur.curframe() > 0 && !self.cur.refs.is_empty() {
-            return refuse(Errno::EINVAL, "BPF_LD_[ABS|IND] cannot be mixed with socket references");
-        }
-        if !self.cur.refs.is_empty() {
-            return refuse(Errno::EINVAL, "BPF_LD_[ABS|IND] cannot be mixed with socket references");
-        }
+        self.check_resource_leak(false, true, "BPF_LD_[ABS|IND]")?;
         for r in 1..=5u8 {
             *self.cur.reg_mut(r) = Reg::NOT_INIT;
         }
@@ -705,6 +707,9 @@ impl Verifier<'_> {
         }
         self.check_reg_read(src)?;
         self.check_reg_read(dst)?;
+        if let Some(w) = aop.writes(src) {
+            self.check_reg_write(w)?;
+        }
         if aop == AtomicOp::Cmpxchg {
             self.check_reg_read(0)?;
             if self.is_pointer_value(0) {
@@ -1012,5 +1017,86 @@ pub(super) fn invalid_scalar(s: &Scalar, ctx: &str, reg: &str, lo: i32, hi: i32)
 impl Meta {
     fn dynptr_rdonly(&self) -> bool {
         self.dynptr_rdonly
+    }
+}
+
+/// `check_map_func_compatibility`: which helpers a map type takes, and which map types a helper
+/// takes (both directions are checked), as `(map type, helper ids)`.
+const MAP_FUNCS: &[(u32, &[i32])] = &[
+    (3, &[12]),                    // prog_array: tail_call
+    (4, &[22, 25, 111, 55, 121]),  // perf_event_array
+    (27, &[130, 131, 134, 198, 199, 200]), // ringbuf
+    (31, &[209]),                  // user_ringbuf
+    (7, &[27]),                    // stack_trace
+    (8, &[33, 37]),                // cgroup_array
+    (19, &[81]),                   // cgroup_storage
+    (21, &[81]),                   // percpu_cgroup_storage
+    (14, &[51, 1]),                // devmap
+    (25, &[51, 1]),                // devmap_hash
+    (16, &[51]),                   // cpumap
+    (17, &[51, 1]),                // xskmap
+    (12, &[1]),                    // array_of_maps
+    (13, &[1]),                    // hash_of_maps
+    (15, &[52, 53, 60, 82, 1, 2, 3]), // sockmap (update/delete: the program types verified here may)
+    (18, &[72, 70, 71, 82, 1, 2, 3]), // sockhash
+    (20, &[82]),                   // reuseport_sockarray
+    (22, &[87, 88, 89]),           // queue
+    (23, &[87, 88, 89]),           // stack
+    (24, &[107, 108, 194]),        // sk_storage
+    (28, &[145, 146, 194]),        // inode_storage
+    (29, &[156, 157, 194]),        // task_storage
+    (32, &[210, 211, 194]),        // cgrp_storage
+    (30, &[89, 87]),               // bloom_filter
+];
+
+const FUNC_MAPS: &[(i32, &[u32])] = &[
+    (12, &[3]),
+    (22, &[4]),
+    (25, &[4]),
+    (55, &[4]),
+    (111, &[4]),
+    (121, &[4]),
+    (130, &[27]),
+    (131, &[27]),
+    (134, &[27]),
+    (198, &[27]),
+    (199, &[27]),
+    (200, &[27]),
+    (209, &[31]),
+    (27, &[7]),
+    (37, &[8]),
+    (33, &[8]),
+    (51, &[14, 25, 16, 17]),
+    (52, &[15]),
+    (60, &[15]),
+    (53, &[15]),
+    (72, &[18]),
+    (71, &[18]),
+    (70, &[18]),
+    (81, &[19, 21]),
+    (82, &[20, 15, 18]),
+    (88, &[22, 23]),
+    (89, &[22, 23, 30]),
+    (87, &[22, 23, 30]),
+    (195, &[6, 5, 10]),
+    (107, &[24]),
+    (108, &[24]),
+    (145, &[28]),
+    (146, &[28]),
+    (156, &[29]),
+    (157, &[29]),
+    (210, &[32]),
+    (211, &[32]),
+];
+
+pub(super) fn map_func_compatible(map_type: u32, func: i32) -> bool {
+    if let Some((_, funcs)) = MAP_FUNCS.iter().find(|m| m.0 == map_type) {
+        if !funcs.contains(&func) {
+            return false;
+        }
+    }
+    match FUNC_MAPS.iter().find(|f| f.0 == func) {
+        Some((_, maps)) => maps.contains(&map_type),
+        None => true,
     }
 }

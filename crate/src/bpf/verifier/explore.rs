@@ -62,6 +62,8 @@ pub struct Verifier<'a> {
     pub(super) print_from: bool,
     /// The immediate a BPF_ST stores (the stack tracks constants and zeroes it writes).
     pub(super) store_imm: Option<i32>,
+    /// The pointer type each load and store was first seen with (`save_aux_ptr_type`).
+    pub(super) insn_ptr_type: Vec<u32>,
 }
 
 impl<'a> Verifier<'a> {
@@ -94,6 +96,7 @@ impl<'a> Verifier<'a> {
             allow_uninit_stack: perfmon,
             print_from: false,
             store_imm: None,
+            insn_ptr_type: vec![NOT_INIT; input.insns.len()],
         }
     }
 
@@ -223,7 +226,9 @@ impl<'a> Verifier<'a> {
             Op::Load { size, sx, dst, src, off } => {
                 self.check_reg_read(src)?;
                 self.check_reg_write(dst)?;
+                let ty = self.cur.reg(src).ty;
                 self.check_mem(pc, src, off as i32, size, false, Some(dst), sx)?;
+                self.save_aux_ptr_type(pc, ty)?;
                 Ok(Some(pc + 1))
             }
             Op::Store { size, dst, off, val } => {
@@ -231,7 +236,9 @@ impl<'a> Verifier<'a> {
                     crate::bpf::isa::Operand::Reg(s) => {
                         self.check_reg_read(s)?;
                         self.check_reg_read(dst)?;
+                        let ty = self.cur.reg(dst).ty;
                         self.check_mem(pc, dst, off as i32, size, true, Some(s), false)?;
+                        self.save_aux_ptr_type(pc, ty)?;
                     }
                     crate::bpf::isa::Operand::Imm(imm) => {
                         self.check_reg_read(dst)?;
@@ -239,9 +246,11 @@ impl<'a> Verifier<'a> {
                             return refuse(Errno::EACCES, format!("BPF_ST stores into R{dst} ctx is not allowed"));
                         }
                         self.store_imm = Some(imm);
+                        let ty = self.cur.reg(dst).ty;
                         let r = self.check_mem(pc, dst, off as i32, size, true, None, false);
                         self.store_imm = None;
                         r?;
+                        self.save_aux_ptr_type(pc, ty)?;
                     }
                 }
                 Ok(Some(pc + 1))
@@ -367,6 +376,19 @@ impl<'a> Verifier<'a> {
         }
         if r == 10 {
             return refuse(Errno::EACCES, "frame pointer is read only");
+        }
+        Ok(())
+    }
+
+    /// One instruction may not access the context on one path and other memory on another: the
+    /// kernel rewrites context accesses per instruction.
+    fn save_aux_ptr_type(&mut self, pc: usize, ty: u32) -> VResult<()> {
+        let fixed = |t: u32| matches!(base(t), PTR_TO_CTX | PTR_TO_SOCKET | PTR_TO_SOCK_COMMON | PTR_TO_TCP_SOCK | PTR_TO_XDP_SOCK | PTR_TO_BTF_ID | PTR_TO_ARENA);
+        let prev = self.insn_ptr_type[pc];
+        if prev == NOT_INIT {
+            self.insn_ptr_type[pc] = ty;
+        } else if prev != ty && (fixed(ty) || fixed(prev)) {
+            return refuse(Errno::EINVAL, "same insn cannot be used with different pointers");
         }
         Ok(())
     }

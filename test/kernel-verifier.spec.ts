@@ -1,0 +1,116 @@
+/**
+ * The verifier differential corpus: ~300 small programs of our own (test/kernel/verifier/*.bpf.c,
+ * one program per -DCASE=n, XDP mostly, some socket filters and tc), accepted and refused, and the
+ * kernel's verdict on each (recorded in test/fixtures/kernel/kernel-verifier.json with the objects,
+ * `npm run kernel:record -- kernel-verifier`). Per case:
+ *
+ * - the kernel's verdict (libbpf's bpf_object__load: errno and the verifier's error line) must be
+ *   what the case was written to show (its `accepted`/`refused` mark), so every case tests what it
+ *   claims; the verifier's statistics (log level 4: processed insns, verification time, states) are
+ *   recorded alongside, not compared;
+ * - uxdp's loader (BpfObject.open on the very same object bytes) must give the same verdict and,
+ *   when refusing, the same errno and exactly the kernel's line as its UxdpError message. These are
+ *   the tests of "uxdp agrees with Linux" below, named after the cases: until uxdp's verifier lands
+ *   many of them fail, and that is what they are for;
+ * - a last test prints the agreement per group (verdict %, exact %), and passes.
+ *
+ * Recording (`npm run kernel:record -- kernel-verifier`, UXDP_KERNEL=record) asks the kernel only:
+ * the uxdp comparisons are skipped then. To add a case, add a program to a group's source under a
+ * new `#elif CASE == n / * name accepted|refused type: about * /` line and record.
+ *
+ * The scenarios are those the kernel's own selftests cover (read to learn which matter); every
+ * program here is written for uxdp. The case table: test/helpers/verifier-cases.ts.
+ */
+import { afterAll, describe, expect, it } from 'vitest'
+import { BpfObject, UxdpError } from '../lib/index'
+import { build, finishKernel, knownDifference, MODE, ownPins, useKernel, verdict, type LoadAnswer } from './helpers/kernel'
+import { verifierCases, type VerifierCase } from './helpers/verifier-cases'
+
+const kernel = useKernel('kernel-verifier')
+const CASES = verifierCases()
+
+const builds = (c: VerifierCase) => build(c.source, c.defines, c.flags, { commit: true })
+const answers = new Map<string, LoadAnswer>()
+function kernelAnswer(c: VerifierCase): LoadAnswer {
+  let a = answers.get(c.name)
+  if (!a) answers.set(c.name, (a = verdict(builds(c), { stats: true })))
+  return a
+}
+
+type UxdpAnswer = { accepted: true } | { accepted: false; errno: string; line: string }
+function uxdpAnswer(c: VerifierCase): UxdpAnswer {
+  try {
+    BpfObject.open(builds(c).path).close()
+    return { accepted: true }
+  } catch (e) {
+    if (e instanceof UxdpError) return { accepted: false, errno: e.code, line: e.message }
+    return { accepted: false, errno: '(not a UxdpError)', line: (e as Error).message }
+  }
+}
+
+interface Agreement {
+  group: string
+  verdict: boolean
+  exact: boolean
+}
+const agreements = new Map<string, Agreement>()
+
+describe(`BPF verifier differential corpus (${CASES.length} programs; recorded on Linux ${kernel.recordedOn}${kernel.live ? `; live: ${kernel.live}` : ''})`, () => {
+  afterAll(() => {
+    finishKernel()
+    expect(ownPins()).toEqual([])
+  })
+
+  it('the corpus: at least 300 programs, at least 100 accepted and 100 refused, every group both', () => {
+    expect(CASES.length).toBeGreaterThanOrEqual(300)
+    expect(CASES.filter((c) => c.intent === 'accepted').length).toBeGreaterThanOrEqual(100)
+    expect(CASES.filter((c) => c.intent === 'refused').length).toBeGreaterThanOrEqual(100)
+    for (const g of new Set(CASES.map((c) => c.group))) expect(new Set(CASES.filter((c) => c.group === g).map((c) => c.intent)), g).toEqual(new Set(['accepted', 'refused']))
+  })
+
+  describe("the kernel's verdict is what each case was written to show", () => {
+    it.each(CASES.map((c) => [`${c.group}/${c.name}`, c] as const))('%s', (_n, c) => {
+      const k = kernelAnswer(c)
+      const known = knownDifference(k)
+      const got = k.accepted || known ? 'accepted' : 'refused'
+      expect(got, `${c.about}; the kernel${k.accepted ? ' accepted it' : `: ${k.errno} ${k.line}`}`).toBe(c.intent)
+      if (!k.accepted) {
+        expect(k.errno, k.message).toMatch(/^E[A-Z0-9]+$/)
+        expect(k.line, k.message).not.toBe('')
+      }
+    })
+  })
+
+  // not while recording: the recording asks the kernel only, and must run through without a failure
+  // for `npm run kernel:record` to prune answers nobody asks for any more
+  describe.skipIf(MODE === 'record')('uxdp agrees with Linux (same verdict; refused: same errno, same line)', () => {
+    it.each(CASES.map((c) => [`${c.group}/${c.name}`, c] as const))('%s', (_n, c) => {
+      const k = kernelAnswer(c)
+      const x = uxdpAnswer(c)
+      const want: UxdpAnswer = k.accepted || knownDifference(k) ? { accepted: true } : { accepted: false, errno: k.errno, line: k.line }
+      agreements.set(c.name, { group: c.group, verdict: x.accepted === want.accepted, exact: JSON.stringify(x) === JSON.stringify(want) })
+      expect(x, c.about).toEqual(want)
+    })
+  })
+
+  it('summary: agreement with Linux per group (printed)', () => {
+    const groups = [...new Set(CASES.map((c) => c.group))]
+    const pct = (n: number, d: number) => (d ? `${((100 * n) / d).toFixed(0)}%` : '-')
+    const rows = [['group', 'cases', 'accepted', 'refused', 'verdict', 'exact']]
+    let all = { n: 0, a: 0, r: 0, v: 0, e: 0 }
+    for (const g of [...groups, '(all)']) {
+      const cs = g === '(all)' ? CASES : CASES.filter((c) => c.group === g)
+      const acc = cs.filter((c) => c.intent === 'accepted').length
+      const ag = cs.map((c) => agreements.get(c.name))
+      const v = ag.filter((a) => a?.verdict).length
+      const e = ag.filter((a) => a?.exact).length
+      if (g === '(all)') all = { n: cs.length, a: acc, r: cs.length - acc, v, e }
+      rows.push([g, String(cs.length), String(acc), String(cs.length - acc), pct(v, cs.length), pct(e, cs.length)])
+    }
+    const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
+    console.log(`uxdp vs Linux, verifier corpus (${agreements.size} of ${CASES.length} compared):\n${rows.map((r) => r.map((x, i) => (i ? x.padStart(w[i]) : x.padEnd(w[i]))).join('  ')).join('\n')}`)
+    const stats = CASES.map((c) => answers.get(c.name)).filter((a): a is LoadAnswer => !!a && a.processed !== undefined)
+    if (stats.length) console.log(`kernel: ${stats.reduce((t, a) => t + (a.processed ?? 0), 0)} insns processed, ${stats.reduce((t, a) => t + (a.verificationUs ?? 0), 0)} usec of verification over ${stats.length} loads`)
+    expect(all.n).toBe(CASES.length)
+  })
+})
