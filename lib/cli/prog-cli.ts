@@ -110,7 +110,16 @@ async function run(args: string[], out: Out, err: Out): Promise<number> {
   let r
   try {
     const data = readInput(dataIn, 'data')
-    const program = BpfObject.open(path, { prog: str(p, '--prog'), verify: p.flags.has('--no-verify') ? false : undefined }).program(str(p, '--prog'))
+    let program
+    try {
+      program = BpfObject.open(path, { prog: str(p, '--prog'), verify: p.flags.has('--no-verify') ? false : undefined }).program(str(p, '--prog'))
+    } catch (e) {
+      // A refused load: the kernel's line (the verifier's), as bpftool prog run reports a load failure.
+      if (!(e instanceof UxdpError) || e.line === undefined) throw e
+      if (json) out(JSON.stringify({ error: e.code, errno: e.errno, message: e.line }))
+      else err(`Error: failed to load program: ${e.line.replace(/\s*\n\s*/g, ' ')} (${e.code})`)
+      return 1
+    }
     try {
       r = await program.testRunAsync({ data, repeat, timeoutMs: timeout === undefined ? undefined : timeout * 1000, signal: interrupt.signal })
     } catch (e) {

@@ -180,7 +180,7 @@ export function engineKfuncSpecs(user: KfuncRegistry | readonly KfuncSpec[] | un
   })
 }
 
-/** @internal A user kfunc as the engine takes it. */
+/** A user kfunc as the engine takes it (the binding's UserKfuncSpec). */
 export interface EngineKfuncSpec {
   name: string
   flags: number
