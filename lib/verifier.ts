@@ -93,10 +93,11 @@ function registryOf(user: unknown): KfuncRegistry | undefined {
 }
 
 /**
- * Verifies one program of an object (a path, its bytes, or an opened `BpfObject`'s file is not
- * kept: pass the path or bytes) as Linux 6.18 would load it, and answers with the verdict. A
+ * Verifies one program of an object file (a path or its bytes) as Linux 6.18 would load it, and
+ * answers with the verdict. A
  * refusal is a result (`accepted: false`, the kernel's line in `message`), never an exception;
- * unusable input (not an ELF object, no such program, bad options) throws UxdpError.
+ * unusable input (an object `bpf_object__open` refuses: not ELF, a malformed section; no such
+ * program; bad options) throws UxdpError.
  */
 export function verify(object: string | Uint8Array, options: VerifyOptions = {}): VerifyResult {
   if (object instanceof BpfObject) throw new UxdpError('EINVAL', 'verify takes an object file (a path or its bytes), not a loaded BpfObject')
