@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
-import { call, checkBytes, checkInt, checkOptions, checkU32, describe, ERRNO, fsError, optBool, optMillis, optString, UxdpError, type ErrnoName } from './errors'
+import { call, checkBytes, checkInt, checkOptions, checkU32, describe, ERRNO, fsError, optBool, optInt, optMillis, optString, UxdpError, type ErrnoName } from './errors'
 import { native } from './native'
 import { decodeMd, encodeMd, type XdpMd } from './xdpmd'
-import { engineKfuncSpecs, KfuncRegistry } from './policy'
+import { engineKfuncSpecs, KfuncRegistry, type Caps } from './policy'
 
 
 export type { XdpMd } from './xdpmd'
@@ -140,11 +140,27 @@ export interface LoadOptions {
    * can (Linux x86-64; `UXDP_JIT=0` in the environment turns the JIT off for the whole process).
    */
   jit?: boolean
+  /**
+   * false: load without the verifier, with the structural checks only (today's raw behaviour, for
+   * ISA work and for programs the kernel would refuse on purpose). Default: every program is
+   * verified as Linux 6.18 verifies it, and a refusal throws UxdpError with the kernel's line
+   * (`line`), errno, `pc`, `insn` and the verifier's log.
+   */
+  verify?: boolean
+  /** The verifier's log level: 0 (default; a refusal still carries the level-1 log, as libbpf
+   * retries with a log), 1 (the path and the stats), 2 (the state after every instruction). */
+  logLevel?: number
+  /** The verifier's complexity limit in instructions processed (default 1,000,000). */
+  insnLimit?: number
+  /** The loader's capabilities (default: CAP_BPF and CAP_PERFMON); without them the verifier
+   * applies its unprivileged rules and the policy withholds some helpers. */
+  caps?: Caps
 }
 
 type ObjectHandle = ReturnType<typeof native.bpfObjectLoad>
 
-function bytesOf(source: string | Uint8Array): Uint8Array {
+/** @internal An object file's bytes (a path or the bytes themselves). */
+export function bytesOf(source: string | Uint8Array): Uint8Array {
   if (typeof source === 'string') {
     try {
       return readFileSync(source)
@@ -188,8 +204,11 @@ export interface LoadReport {
 }
 
 /** What `bpftool prog load` would say about an object, without keeping it loaded. */
-export function checkLoad(source: string | Uint8Array, options: Pick<LoadOptions, 'prog' | 'seedKfuncs' | 'devBound' | 'registry' | 'policy'> = {}): LoadReport {
-  options = checkLoadOptions('checkLoad', options, ['prog', 'seedKfuncs', 'devBound', 'registry', 'policy'])
+export function checkLoad(
+  source: string | Uint8Array,
+  options: Pick<LoadOptions, 'prog' | 'seedKfuncs' | 'devBound' | 'registry' | 'policy' | 'verify' | 'logLevel' | 'insnLimit' | 'caps'> = {},
+): LoadReport {
+  options = checkLoadOptions('checkLoad', options, ['prog', 'seedKfuncs', 'devBound', 'registry', 'policy', 'verify', 'logLevel', 'insnLimit', 'caps'])
   const bytes = bytesOf(source)
   const r = call(() =>
     native.bpfObjectCheck(bytes, {
@@ -198,6 +217,7 @@ export function checkLoad(source: string | Uint8Array, options: Pick<LoadOptions
       devBound: options.devBound,
       policy: options.policy,
       kfuncSpecs: engineKfuncSpecs(options.registry),
+      ...verifierOptions(options),
     }),
   )
   return { accepted: r.accepted, message: r.message, log: r.log, insnsProcessed: r.insns, code: r.accepted ? undefined : errnoName(ERRNO[r.code as ErrnoName] ?? 22) }
@@ -208,13 +228,31 @@ function errnoName(errno: number): ErrnoName {
   return (hit?.[0] as ErrnoName | undefined) ?? 'EINVAL'
 }
 
-const LOAD_KEYS = ['prog', 'helpers', 'kfuncs', 'seedKfuncs', 'userKfuncs', 'registry', 'devBound', 'policy', 'nrCpus', 'jit'] as const
+const LOAD_KEYS = ['prog', 'helpers', 'kfuncs', 'seedKfuncs', 'userKfuncs', 'registry', 'devBound', 'policy', 'nrCpus', 'jit', 'verify', 'logLevel', 'insnLimit', 'caps'] as const
+
+/** @internal The verifier's options as the engine takes them. */
+export function verifierOptions(o: Pick<LoadOptions, 'verify' | 'logLevel' | 'insnLimit' | 'caps'>): {
+  verify?: boolean
+  logLevel?: number
+  insnLimit?: number
+  capBpf?: boolean
+  capPerfmon?: boolean
+} {
+  return { verify: o.verify, logLevel: o.logLevel, insnLimit: o.insnLimit, capBpf: o.caps?.bpf, capPerfmon: o.caps?.perfmon }
+}
 
 /** Checks load options: known keys, and each of the right type. */
 function checkLoadOptions(what: string, options: unknown, keys: readonly (keyof LoadOptions)[] = LOAD_KEYS): LoadOptions {
   const o = checkOptions<LoadOptions>(what, options, keys)
   optString('prog', o.prog)
-  for (const k of ['seedKfuncs', 'devBound', 'policy', 'jit'] as const) optBool(k, o[k])
+  for (const k of ['seedKfuncs', 'devBound', 'policy', 'jit', 'verify'] as const) optBool(k, o[k])
+  optInt('logLevel', o.logLevel, 0, 2)
+  optInt('insnLimit', o.insnLimit, 1, 0x7fffffff)
+  if (o.caps !== undefined) {
+    const c = checkOptions<Caps>('caps', o.caps, ['bpf', 'perfmon'])
+    optBool('caps.bpf', c.bpf)
+    optBool('caps.perfmon', c.perfmon)
+  }
   if (o.helpers !== undefined) {
     if (!Array.isArray(o.helpers)) throw new UxdpError('EINVAL', `helpers must be an array of helper ids, got ${describe(o.helpers)}`)
     o.helpers.forEach((id, i) => checkInt(`helpers[${i}]`, id, 0, 0x7fffffff))
@@ -273,7 +311,7 @@ export class BpfObject {
     options = checkLoadOptions('BpfObject.open', options)
     const bytes = bytesOf(source)
     const registry = new KfuncRegistry()
-    for (const k of options.registry?.list() ?? []) registry.register({ ...k, args: k.args, flags: k.flags }, options.registry!.get(k.name)!.impl)
+    if (options.registry) registry.adopt(options.registry)
     for (const [name, impl] of Object.entries(options.userKfuncs ?? {})) {
       if (typeof impl !== 'function') throw new UxdpError('EINVAL', `kfunc ${name} is not a function`)
       registry.register({ name, progTypes: 'any' }, impl)
@@ -302,6 +340,7 @@ export class BpfObject {
           nrCpus,
           userKfuncs: user.map(([n]) => n),
           jit: options.jit,
+          ...verifierOptions(options),
         },
         dispatch,
       ),

@@ -58,9 +58,15 @@ export interface UxdpErrorDetails {
   /** The program a load refusal is about, and the loader's log (what bpftool prints). */
   program?: string
   log?: string
+  /**
+   * A load refusal's own line, character for character: for a verifier refusal the kernel's
+   * error line (`R2 !read_ok`, `R0 leaks addr as return value`), the last line of its log before
+   * the stats. `message` wraps it as `bpf_prog_load: prog 'NAME': LINE (CODE)`.
+   */
+  line?: string
 }
 
-const DETAIL_KEYS = ['op', 'offset', 'length', 'limit', 'panic', 'pc', 'insn', 'addr', 'program', 'log'] as const
+const DETAIL_KEYS = ['op', 'offset', 'length', 'limit', 'panic', 'pc', 'insn', 'addr', 'program', 'log', 'line'] as const
 
 /** An error as the kernel would report it: `code` is the errno name, `errno` the negative number a
  * helper returns, plus where it happened and against which limit. */

@@ -69,6 +69,7 @@ export {
   type XdpMd,
 } from './bpf'
 export * from './policy'
+export { verify, type VerifierProfile, type VerifierStats, type VerifyOptions, type VerifyResult } from './verifier'
 export { version } from './version'
 export {
   CpuMap,

@@ -43,7 +43,7 @@ function uxdpAnswer(c: VerifierCase): UxdpAnswer {
     BpfObject.open(builds(c).path).close()
     return { accepted: true }
   } catch (e) {
-    if (e instanceof UxdpError) return { accepted: false, errno: e.code, line: e.message }
+    if (e instanceof UxdpError) return { accepted: false, errno: e.code, line: e.line ?? e.message }
     return { accepted: false, errno: '(not a UxdpError)', line: (e as Error).message }
   }
 }

@@ -14,14 +14,16 @@ commands:
                 --frames N      frames in the built-in mix (default 20000)
                 --native        run the engine's native program instead of the TypeScript one
                 --write-pcap P  write what was sent to P-tx.pcap and what the stack got to P-pass.pcap
-  prog load OBJ [--prog NAME] [--json]
-              load an object as bpftool would (structural checks); exit 0 accepted, 1 refused
-  prog run OBJ [--prog NAME] --data-in FILE [--data-out FILE] [--repeat N] [--timeout SECONDS] [--json]
+  prog load OBJ [--prog NAME] [-d] [--no-verify] [--json]
+              load an object as bpftool would (libbpf's checks, the verifier); exit 0 accepted,
+              1 refused with the kernel's error line; -d prints the verifier's log (level 2 and
+              stats, as bpftool -d); --no-verify: structural checks only
+  prog run OBJ [--prog NAME] --data-in FILE [--data-out FILE] [--repeat N] [--timeout SECONDS] [--no-verify] [--json]
               BPF_PROG_TEST_RUN of an XDP program (XDP only for now); --timeout bounds the
               repeat loop (ETIMEDOUT), Ctrl-C stops it (EINTR, exit 130)
   prog show OBJ [--json]
               programs, sections, maps and kfuncs of an object
-  prog dump OBJ [--prog NAME]
+  prog dump OBJ [--prog NAME] [--no-verify]
               the instructions, as bpftool prog dump xlated prints them
   conformance DIR
               run bpf_conformance .data vectors (PASS/FAIL/SKIP, then Passed N out of M)

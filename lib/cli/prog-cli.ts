@@ -52,18 +52,34 @@ function objectArg(p: Parsed, usage: string): string {
   return p.positional[0]
 }
 
-/** `uxdp prog load OBJ [--prog NAME] [--json]`: the structural checks a load makes. */
+/**
+ * `uxdp prog load OBJ [--prog NAME] [-d] [--no-verify] [--json]`: the load's checks, the verifier
+ * included. A refusal prints the kernel's error line (`Error: failed to load object file: LINE
+ * (CODE)`) and exits 1. `-d` prints the verifier's log first, as `bpftool -d prog load` does
+ * (log level 1|2|4: the state after every instruction, the error line last before the stats), on
+ * success too. `--no-verify` loads with the structural checks only.
+ */
 function load(args: string[], out: Out, err: Out): number {
-  const p = parse(args, ['--prog'], ['--json'])
-  const path = objectArg(p, 'uxdp prog load OBJ [--prog NAME] [--json]')
-  const report = checkLoad(readInput(path, 'object'), { prog: str(p, '--prog') })
+  const usage = 'uxdp prog load OBJ [--prog NAME] [-d] [--no-verify] [--json]'
+  const p = parse(args, ['--prog'], ['--json', '-d', '--debug', '--no-verify'])
+  const path = objectArg(p, usage)
+  const debug = p.flags.has('-d') || p.flags.has('--debug')
+  const report = checkLoad(readInput(path, 'object'), {
+    prog: str(p, '--prog'),
+    verify: p.flags.has('--no-verify') ? false : undefined,
+    logLevel: debug ? 2 : undefined,
+  })
   if (p.flags.has('--json')) {
     out(JSON.stringify({ accepted: report.accepted, message: report.message, log: report.log, insns_processed: report.insnsProcessed }))
-  } else if (!report.accepted) {
-    // A refusal with a listing shows it, as bpftool shows the verifier's log; the last line names
-    // the reason and its errno.
-    const log = report.log.trimEnd()
-    if (log !== report.message.trim() && log.includes('\n')) err(log)
+    return report.accepted ? 0 : 1
+  }
+  const log = report.log.trimEnd()
+  if (debug && log !== '') err(log)
+  if (!report.accepted) {
+    // Without -d, a structural refusal still shows its listing up to the instruction (the
+    // verifier's own refusals print their one line, as the kernel's log ends with it).
+    const verifierLog = /^processed \d+ insns \(limit /m.test(log)
+    if (!debug && !verifierLog && log !== report.message.trim() && log.includes('\n')) err(log)
     const message = report.message.replace(/\s*\n\s*/g, ' ')
     const code = report.code ?? 'EINVAL'
     err(`Error: failed to load object file: ${message.endsWith(`(${code})`) ? message : `${message} (${code})`}`)
@@ -71,12 +87,12 @@ function load(args: string[], out: Out, err: Out): number {
   return report.accepted ? 0 : 1
 }
 
-/** `uxdp prog run OBJ [--prog NAME] --data-in FILE [--data-out FILE] [--repeat N] [--timeout SECONDS] [--json]`.
+/** `uxdp prog run OBJ [--prog NAME] --data-in FILE [--data-out FILE] [--repeat N] [--timeout SECONDS] [--no-verify] [--json]`.
  * The repeat loop runs in slices with the event loop in between, so that Ctrl-C (SIGINT) stops it:
  * one line, `... interrupted after N of M runs (EINTR)`, exit status 130. */
 async function run(args: string[], out: Out, err: Out): Promise<number> {
-  const usage = 'uxdp prog run OBJ [--prog NAME] --data-in FILE [--data-out FILE] [--repeat N] [--timeout SECONDS] [--json]'
-  const p = parse(args, ['--prog', '--data-in', '--data-out', '--repeat', '--timeout'], ['--json'])
+  const usage = 'uxdp prog run OBJ [--prog NAME] --data-in FILE [--data-out FILE] [--repeat N] [--timeout SECONDS] [--no-verify] [--json]'
+  const p = parse(args, ['--prog', '--data-in', '--data-out', '--repeat', '--timeout'], ['--json', '--no-verify'])
   const path = objectArg(p, usage)
   const dataIn = str(p, '--data-in')
   if (!dataIn) throw new UxdpError('EINVAL', 'prog run needs --data-in FILE')
@@ -94,7 +110,16 @@ async function run(args: string[], out: Out, err: Out): Promise<number> {
   let r
   try {
     const data = readInput(dataIn, 'data')
-    const program = BpfObject.open(path, { prog: str(p, '--prog') }).program(str(p, '--prog'))
+    let program
+    try {
+      program = BpfObject.open(path, { prog: str(p, '--prog'), verify: p.flags.has('--no-verify') ? false : undefined }).program(str(p, '--prog'))
+    } catch (e) {
+      // A refused load: the kernel's line (the verifier's), as bpftool prog run reports a load failure.
+      if (!(e instanceof UxdpError) || e.line === undefined) throw e
+      if (json) out(JSON.stringify({ error: e.code, errno: e.errno, message: e.line }))
+      else err(`Error: failed to load program: ${e.line.replace(/\s*\n\s*/g, ' ')} (${e.code})`)
+      return 1
+    }
     try {
       r = await program.testRunAsync({ data, repeat, timeoutMs: timeout === undefined ? undefined : timeout * 1000, signal: interrupt.signal })
     } catch (e) {
@@ -145,11 +170,11 @@ function show(args: string[], out: Out): number {
   return 0
 }
 
-/** `uxdp prog dump OBJ [--prog NAME]`: the instructions, as `bpftool prog dump xlated` prints them. */
+/** `uxdp prog dump OBJ [--prog NAME] [--no-verify]`: the instructions, as `bpftool prog dump xlated` prints them. */
 function dump(args: string[], out: Out): number {
-  const p = parse(args, ['--prog'], [])
-  const path = objectArg(p, 'uxdp prog dump OBJ [--prog NAME]')
-  const o = BpfObject.open(path, { prog: str(p, '--prog') })
+  const p = parse(args, ['--prog'], ['--no-verify'])
+  const path = objectArg(p, 'uxdp prog dump OBJ [--prog NAME] [--no-verify]')
+  const o = BpfObject.open(path, { prog: str(p, '--prog'), verify: p.flags.has('--no-verify') ? false : undefined })
   const name = str(p, '--prog') ?? o.program().name
   out(call(() => native.bpfProgListing(o.handle, name)).trimEnd())
   return 0

@@ -164,12 +164,29 @@ function sites(input: CheckCallsInput): Site[] {
 }
 
 /** User kfunc specs as the engine's policy takes them (program types by number, flags as a mask). */
-export function engineKfuncSpecs(user: KfuncRegistry | readonly KfuncSpec[] | undefined): { name: string; flags: number; progTypes?: number[] }[] {
-  return userSpecs(user).map((k) => ({
-    name: k.name,
-    flags: kfFlagMask(k.flags),
-    progTypes: k.progTypes === 'any' ? undefined : k.progTypes.map((t) => PROG_TYPE_IDS[t]),
-  }))
+export function engineKfuncSpecs(user: KfuncRegistry | readonly KfuncSpec[] | undefined): EngineKfuncSpec[] {
+  return userSpecs(user).map((k) => {
+    const out: EngineKfuncSpec = {
+      name: k.name,
+      flags: kfFlagMask(k.flags),
+      progTypes: k.progTypes === 'any' ? undefined : k.progTypes.map((t) => PROG_TYPE_IDS[t]),
+    }
+    // A declared C prototype goes to the verifier, which checks calls against it.
+    if (user instanceof KfuncRegistry && user.get(k.name)?.prototype) {
+      out.ret = k.ret
+      out.args = k.args.map((a) => ({ name: a.name, type: a.type, annotation: a.annotation }))
+    }
+    return out
+  })
+}
+
+/** A user kfunc as the engine takes it (the binding's UserKfuncSpec). */
+export interface EngineKfuncSpec {
+  name: string
+  flags: number
+  progTypes?: number[]
+  args?: { name: string; type: string; annotation?: string }[]
+  ret?: string
 }
 
 /**

@@ -55,6 +55,7 @@ fn js_kfunc(dispatch: Rc<KfuncDispatch>, index: usize, name: String) -> UserFn {
 }
 
 #[napi(object)]
+#[derive(Default)]
 pub struct BpfLoadOptions {
     /// Load only this program (and those its prog arrays name).
     pub prog: Option<String>,
@@ -70,8 +71,19 @@ pub struct BpfLoadOptions {
     pub dev_bound: Option<bool>,
     /// false: skip the prototype table's checks (every implemented helper and kfunc callable).
     pub policy: Option<bool>,
-    /// The program types and flags of the JS kfuncs.
+    /// The program types and flags of the JS kfuncs (and their C prototypes, when declared).
     pub kfunc_specs: Option<Vec<super::protos::UserKfuncSpec>>,
+    /// false: load without the verifier (structural checks only).
+    pub verify: Option<bool>,
+    /// The verifier's log level (0, 1, 2).
+    pub log_level: Option<u32>,
+    /// The verifier's complexity limit (instructions processed).
+    pub insn_limit: Option<f64>,
+    /// Overrides the program type of the selected program (`prog`), or of every program.
+    pub prog_type: Option<u32>,
+    /// CAP_BPF and CAP_PERFMON (default: both).
+    pub cap_bpf: Option<bool>,
+    pub cap_perfmon: Option<bool>,
 }
 
 impl BpfLoadOptions {
@@ -82,28 +94,188 @@ impl BpfLoadOptions {
             kfuncs: self.kfuncs,
             seed_kfuncs: self.seed_kfuncs.unwrap_or(false),
             user_kfuncs,
+            kfunc_protos: self.kfunc_specs.iter().flatten().filter_map(|k| k.proto()).collect(),
             kfunc_specs: self.kfunc_specs.unwrap_or_default().into_iter().map(Into::into).collect(),
             dev_bound: self.dev_bound.unwrap_or(false),
             unrestricted: self.policy == Some(false),
             only: self.prog,
+            no_verify: self.verify == Some(false),
+            log_level: self.log_level.unwrap_or(0),
+            insn_limit: self.insn_limit.map(|v| v.max(0.0) as u64),
+            caps: crate::bpf::protos::policy::Caps { bpf: self.cap_bpf.unwrap_or(true), perfmon: self.cap_perfmon.unwrap_or(true) },
             ..Default::default()
         }
     }
 }
 
 fn no_options() -> BpfLoadOptions {
-    BpfLoadOptions {
-        prog: None,
-        helpers: None,
-        kfuncs: None,
-        seed_kfuncs: None,
-        nr_cpus: None,
-        user_kfuncs: None,
-        jit: None,
-        dev_bound: None,
-        policy: None,
-        kfunc_specs: None,
+    BpfLoadOptions::default()
+}
+
+/// Parses an object and applies the program type override (`progType`) to the selected program,
+/// or to every program when none is selected.
+fn parse_with(bytes: &[u8], prog: Option<&str>, prog_type: Option<u32>) -> crate::errno::Result<crate::bpf::elf::Object> {
+    let mut object = crate::bpf::elf::parse(bytes)?;
+    if let Some(t) = prog_type {
+        let kind = crate::bpf::elf::ProgKind::from_prog_type(t)
+            .filter(|k| *k != crate::bpf::elf::ProgKind::Unknown)
+            .ok_or_else(|| XdpError::new(Errno::EINVAL, "bpf_prog_load", format!("unknown program type {t}")))?;
+        for p in object.programs.iter_mut().filter(|p| prog.is_none_or(|n| n == p.name)) {
+            p.kind = kind;
+        }
     }
+    Ok(object)
+}
+
+/// Loads as libbpf does: a refusal by the verifier at log level 0 comes without a log, so the load
+/// is retried at level 1 for it (libbpf's retry with a log buffer).
+fn load_with_log(object: crate::bpf::elf::Object, opts: &LoadOptions) -> std::result::Result<LoadedObject, XdpError> {
+    let retry = (opts.log_level == 0 && !opts.no_verify).then(|| object.clone());
+    match loader::load(object, opts) {
+        Err(e) if e.log.is_empty() && e.pc.is_some() => match retry {
+            Some(object) => {
+                let mut o2 = opts.clone();
+                o2.log_level = 1;
+                match loader::load(object, &o2) {
+                    Err(e2) if e2.message == e.message => Err(e2),
+                    _ => Err(e),
+                }
+            }
+            None => Err(e),
+        },
+        r => r,
+    }
+}
+
+/// A kfunc declared for `verify()` only: never run.
+fn declared_only(name: String) -> UserFn {
+    Rc::new(move |_m, _a: &[u64; 5]| Err(Trap::Fault(XdpError::run(Errno::EOPNOTSUPP, format!("kfunc {name} was declared for verify() only")))))
+}
+
+/// The verifier's stats (the kernel's `processed ... insns` line and the lines before it).
+#[napi(object)]
+pub struct VerifyStats {
+    pub processed: f64,
+    pub max_states_per_insn: u32,
+    pub total_states: u32,
+    pub peak_states: u32,
+    pub mark_read: u32,
+    pub stack_depth: Vec<u32>,
+    pub time_us: f64,
+}
+
+/// One program's verdict: accepted, or refused with the kernel's line, errno and log.
+#[napi(object, use_nullable = true)]
+pub struct VerifyReport {
+    pub accepted: bool,
+    pub prog: String,
+    /// Whether the verifier ran (false: refused before it, by libbpf or the structural checks).
+    pub verified: bool,
+    /// The negative errno bpf() answers (0 when accepted) and its name ('' when accepted).
+    pub errno: i32,
+    pub code: String,
+    /// The refusal's line, exactly as the kernel's log ends with it ('' when accepted).
+    pub message: String,
+    pub pc: Option<u32>,
+    pub insn: Option<String>,
+    pub log: String,
+    pub stats: VerifyStats,
+}
+
+/// Reads the stats back from a log written at level 1 or more.
+fn stats_from_log(log: &str) -> VerifyStats {
+    let mut s = VerifyStats { processed: 0.0, max_states_per_insn: 0, total_states: 0, peak_states: 0, mark_read: 0, stack_depth: Vec::new(), time_us: 0.0 };
+    for line in log.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let after = |key: &str| words.iter().position(|w| *w == key).and_then(|i| words.get(i + 1)).and_then(|w| w.parse::<u64>().ok());
+        if let Some(rest) = line.strip_prefix("verification time ") {
+            s.time_us = rest.trim_end_matches(" usec").trim().parse::<f64>().unwrap_or(0.0);
+        } else if let Some(rest) = line.strip_prefix("stack depth ") {
+            s.stack_depth = rest.split('+').filter_map(|d| d.trim().parse().ok()).collect();
+        } else if line.starts_with("processed ") && line.contains(" insns (limit ") {
+            s.processed = after("processed").unwrap_or(0) as f64;
+            s.max_states_per_insn = after("max_states_per_insn").unwrap_or(0) as u32;
+            s.total_states = after("total_states").unwrap_or(0) as u32;
+            s.peak_states = after("peak_states").unwrap_or(0) as u32;
+            s.mark_read = after("mark_read").unwrap_or(0) as u32;
+        }
+    }
+    s
+}
+
+fn stats_of(v: &crate::bpf::verifier::Stats) -> VerifyStats {
+    VerifyStats {
+        processed: v.processed as f64,
+        max_states_per_insn: v.max_states_per_insn,
+        total_states: v.total_states,
+        peak_states: v.peak_states,
+        mark_read: v.mark_read,
+        stack_depth: v.stack_depth.clone(),
+        time_us: v.time_us as f64,
+    }
+}
+
+/// Verifies one program of an object (`prog`, or the first autoload one) as the kernel would
+/// load it, and answers with the verdict: a refusal is a result, not an error. Throws only for
+/// unusable input (not an ELF object, no such program, an unknown program type).
+#[napi]
+pub fn bpf_verify(bytes: &[u8], options: Option<BpfLoadOptions>) -> Result<VerifyReport> {
+    const OP: &str = "bpf_prog_load";
+    guard(OP, || {
+        let mut o = options.unwrap_or_else(no_options);
+        let object = parse_with(bytes, o.prog.as_deref(), o.prog_type)?;
+        let name = match o.prog.clone() {
+            Some(n) => {
+                if !object.programs.iter().any(|p| p.name == n) {
+                    let names: Vec<&str> = object.programs.iter().map(|p| p.name.as_str()).collect();
+                    return Err(err(Errno::ENOENT, OP, format!("no program '{n}' in the object (it has: {})", names.join(", "))));
+                }
+                n
+            }
+            None => object
+                .programs
+                .iter()
+                .find(|p| p.autoload)
+                .or(object.programs.first())
+                .map(|p| p.name.clone())
+                .ok_or_else(|| err(Errno::ENOENT, OP, "the object has no program"))?,
+        };
+        o.prog = Some(name.clone());
+        o.verify = Some(true);
+        let level = o.log_level.unwrap_or(0);
+        let names: Vec<String> = o.kfunc_specs.iter().flatten().map(|k| k.name.clone()).collect();
+        let user_kfuncs = names.into_iter().map(|n| (n.clone(), declared_only(n))).collect();
+        let mut opts = o.engine(user_kfuncs);
+        // The stats of a refusal are read from its log: verify at level 1 at least.
+        opts.log_level = level.max(1);
+        let keep = |log: String| if level == 0 { String::new() } else { log };
+        Ok(match loader::load(object, &opts) {
+            Ok(l) => {
+                let verdict = l.program(&name).and_then(|p| p.verdict.clone());
+                let (stats, log) = match verdict {
+                    Some(v) => (stats_of(&v.stats), keep(v.log)),
+                    None => (stats_from_log(""), String::new()),
+                };
+                VerifyReport { accepted: true, prog: name, verified: true, errno: 0, code: String::new(), message: String::new(), pc: None, insn: None, log, stats }
+            }
+            Err(e) => {
+                let verified = e.log.lines().any(|l| l.starts_with("processed ") && l.contains(" insns (limit "));
+                let insn = e.insn.map(|raw| crate::bpf::disasm::kernel_style(&[crate::bpf::Insn::from_bytes(&raw)], 0, &|_| None));
+                VerifyReport {
+                    accepted: false,
+                    prog: if e.program.is_empty() { name } else { e.program.clone() },
+                    verified,
+                    errno: e.errno.retval(),
+                    code: e.errno.name().into(),
+                    message: e.message.clone(),
+                    pc: e.pc.map(|p| p as u32),
+                    insn,
+                    stats: stats_from_log(&e.log),
+                    log: keep(e.log.clone()),
+                }
+            }
+        })
+    })
 }
 
 #[napi]
@@ -125,8 +297,9 @@ pub fn bpf_object_load(
             user_kfuncs.push((name.clone(), js_kfunc(d, i, name)));
         }
         let jit = o.jit;
+        let object = parse_with(bytes, o.prog.as_deref(), o.prog_type)?;
         let opts = o.engine(user_kfuncs);
-        let loaded = loader::load_bytes(bytes, &opts)?;
+        let loaded = load_with_log(object, &opts).map_err(XdpError::in_load)?;
         if jit == Some(false) {
             for p in loaded.programs.iter().filter_map(|p| p.prog.as_ref()) {
                 p.jit.disabled.set(true);
@@ -532,8 +705,9 @@ pub struct LoadReport {
 #[napi]
 pub fn bpf_object_check(bytes: &[u8], options: Option<BpfLoadOptions>) -> Result<LoadReport> {
     guard("bpf_prog_load", || {
-        let object = match crate::bpf::elf::parse(bytes) {
-            Ok(o) => o,
+        let o = options.unwrap_or_else(no_options);
+        let object = match parse_with(bytes, o.prog.as_deref(), o.prog_type) {
+            Ok(obj) => obj,
             Err(e) => {
                 return Ok(LoadReport {
                     accepted: false,
@@ -544,7 +718,9 @@ pub fn bpf_object_check(bytes: &[u8], options: Option<BpfLoadOptions>) -> Result
                 })
             }
         };
-        let opts = options.unwrap_or_else(no_options).engine(Vec::new());
+        let mut opts = o.engine(Vec::new());
+        // bpftool shows the verifier's log: at level 1 (libbpf's retry) at least.
+        opts.log_level = opts.log_level.max(1);
         // The log lists each checked program's instructions in the verifier's style, as
         // `bpftool -d prog load` shows them, then the count line.
         let listing = |spec: &crate::bpf::elf::ProgramSpec, upto: Option<usize>| {
@@ -567,18 +743,42 @@ pub fn bpf_object_check(bytes: &[u8], options: Option<BpfLoadOptions>) -> Result
         match loader::load(object_copy, &opts) {
             Ok(l) => {
                 let loaded: Vec<_> = l.programs.iter().filter(|p| p.prog.is_some()).collect();
-                let insns: usize = loaded.iter().map(|p| p.spec.insns.len()).sum();
-                let mut log: String = loaded.iter().map(|p| listing(&p.spec, None)).collect();
-                log.push_str(&format!("processed {insns} insns (structural checks; uxdp has no verifier yet)\n"));
-                Ok(LoadReport { accepted: true, code: String::new(), message: String::new(), log, insns: insns as u32 })
+                let mut log = String::new();
+                let mut insns: u64 = 0;
+                for p in &loaded {
+                    match &p.verdict {
+                        Some(v) => {
+                            insns += v.stats.processed;
+                            if loaded.len() > 1 {
+                                log.push_str(&format!("prog '{}' (section {}):\n", p.spec.name, p.spec.section));
+                            }
+                            log.push_str(&v.log);
+                        }
+                        None => {
+                            insns += p.spec.insns.len() as u64;
+                            log.push_str(&listing(&p.spec, None));
+                        }
+                    }
+                }
+                if loaded.iter().any(|p| p.verdict.is_none()) {
+                    log.push_str(&format!("processed {insns} insns (structural checks only: loaded without the verifier)\n"));
+                }
+                Ok(LoadReport { accepted: true, code: String::new(), message: String::new(), log, insns: insns.min(u32::MAX as u64) as u32 })
             }
             Err(e) => {
-                // The verifier's refusals point at an instruction: the listing runs up to it.
-                // Those before the verifier (libbpf's: CO-RE, section type, maps) have no pc and
-                // no listing, as bpftool prints only libbpf's lines for them.
-                let spec = object.programs.iter().find(|p| p.name == e.program).filter(|_| e.pc.is_some());
-                let mut log = spec.map(|s| listing(s, e.pc)).unwrap_or_default();
-                log.push_str(&e.log);
+                // The verifier's refusals come with its log (the path to the error, the error
+                // line, the stats). The structural checks' point at an instruction: the listing
+                // runs up to it. Those before both (libbpf's: CO-RE, section type, maps) have no
+                // pc and no listing, as bpftool prints only libbpf's lines for them.
+                let verified = e.log.lines().any(|l| l.starts_with("processed ") && l.contains(" insns (limit "));
+                let log = if verified {
+                    e.log.clone()
+                } else {
+                    let spec = object.programs.iter().find(|p| p.name == e.program).filter(|_| e.pc.is_some());
+                    let mut log = spec.map(|s| listing(s, e.pc)).unwrap_or_default();
+                    log.push_str(&e.log);
+                    log
+                };
                 Ok(LoadReport { accepted: false, code: e.errno.name().into(), message: e.message.clone(), log, insns: 0 })
             }
         }

@@ -94,6 +94,12 @@ fn error_object(env: &Env, e: &XdpError, panic: bool) -> Result<Error> {
     if let Some(raw) = e.insn {
         o.set("insn", crate::bpf::disasm::kernel_style(&[crate::bpf::Insn::from_bytes(&raw)], 0, &|_| None))?;
     }
+    // A load refusal's own line (the verifier's, as the kernel's log ends with it), without the
+    // `prog 'NAME': ` that the load's message puts before it.
+    if !e.program.is_empty() && e.detail.op == "bpf_prog_load" {
+        let prefix = format!("prog '{}': ", e.program);
+        o.set("line", e.message.strip_prefix(&prefix).unwrap_or(&e.message))?;
+    }
     for (key, value) in [("program", &e.program), ("log", &e.log)] {
         if !value.is_empty() {
             o.set(key, value.as_str())?;

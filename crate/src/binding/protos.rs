@@ -183,6 +183,35 @@ pub struct UserKfuncSpec {
     pub flags: Option<u32>,
     /// Absent: every established program type.
     pub prog_types: Option<Vec<u32>>,
+    /// The C prototype's arguments; with `ret`, present when the declaration gives a prototype
+    /// (the verifier then checks calls against it).
+    pub args: Option<Vec<KfuncArgSpec>>,
+    pub ret: Option<String>,
+}
+
+/// One argument of a user kfunc's C prototype.
+#[napi(object)]
+pub struct KfuncArgSpec {
+    pub name: String,
+    #[napi(js_name = "type")]
+    pub ty: String,
+    pub annotation: Option<String>,
+}
+
+impl UserKfuncSpec {
+    /// The prototype the verifier checks calls against, when the declaration gives one.
+    pub fn proto(&self) -> Option<crate::bpf::loader::UserKfuncProto> {
+        if self.args.is_none() && self.ret.is_none() {
+            return None;
+        }
+        Some(crate::bpf::loader::UserKfuncProto {
+            name: self.name.clone(),
+            flags: self.flags.unwrap_or(0),
+            ret: self.ret.clone().unwrap_or_else(|| "void".into()),
+            args: self.args.iter().flatten().map(|a| (a.name.clone(), a.ty.clone(), a.annotation.clone())).collect(),
+            prog_types: self.prog_types.as_ref().map(|t| t.iter().fold(0, |set, &id| set | protos::prog_type_bit(id))),
+        })
+    }
 }
 
 impl From<UserKfuncSpec> for UserKfunc {

@@ -54,6 +54,61 @@ pub struct LoadOptions {
     pub log_level: u32,
     /// The verifier's complexity limit (default 1,000,000 instructions processed).
     pub insn_limit: Option<u64>,
+    /// C prototypes of `user_kfuncs` (return type, arguments with their annotations, KF_* flags):
+    /// the verifier checks calls to a kfunc that has one as it checks a kernel kfunc's. A user
+    /// kfunc without one takes anything and returns a scalar.
+    pub kfunc_protos: Vec<UserKfuncProto>,
+}
+
+/// A user kfunc's C prototype, as the embedder declares it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct UserKfuncProto {
+    pub name: String,
+    /// `KF_*` flags.
+    pub flags: u32,
+    /// The C return type (`void`, `u32`, `struct foo *`, ...).
+    pub ret: String,
+    /// (parameter name without its annotation, C type, annotation such as `__sz`).
+    pub args: Vec<(String, String, Option<String>)>,
+    /// None: every established program type.
+    pub prog_types: Option<super::protos::ProgTypes>,
+}
+
+/// The prototype table entry of a user kfunc. The verifier reads prototypes as `&'static Kfunc`;
+/// user ones are interned by content, so that loading the same declaration again leaks nothing.
+pub fn user_kfunc_proto(p: &UserKfuncProto) -> std::result::Result<&'static super::protos::kfuncs::Kfunc, String> {
+    use super::protos::kfuncs::{Kfunc, KfuncArg, Origin, ANNOTATIONS};
+    use std::sync::{Mutex, OnceLock};
+    static INTERNED: OnceLock<Mutex<HashMap<UserKfuncProto, &'static Kfunc>>> = OnceLock::new();
+    let mut table = INTERNED.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(k) = table.get(p) {
+        return Ok(k);
+    }
+    if p.args.len() > 5 {
+        return Err(format!("kfunc {}: at most 5 arguments, got {}", p.name, p.args.len()));
+    }
+    let leak = |s: &str| -> &'static str { Box::leak(s.to_string().into_boxed_str()) };
+    let mut args = Vec::with_capacity(p.args.len());
+    for (name, ty, annotation) in &p.args {
+        let annotation = match annotation.as_deref() {
+            None | Some("") => None,
+            Some(a) => Some(*ANNOTATIONS.iter().find(|k| **k == a).ok_or_else(|| format!("kfunc {}: unknown annotation {a} on argument {name}", p.name))?),
+        };
+        args.push(KfuncArg { name: name.clone(), ty: leak(ty.trim()), annotation });
+    }
+    let k: &'static Kfunc = Box::leak(Box::new(Kfunc {
+        name: leak(&p.name),
+        flags: p.flags,
+        args,
+        ret: leak(p.ret.trim()),
+        prog_types: p.prog_types,
+        origin: Origin::Kernel,
+        dynptr: false,
+        since: None,
+        dev_bound: false,
+    }));
+    table.insert(p.clone(), k);
+    Ok(k)
 }
 
 pub struct LoadedProgram {
@@ -345,10 +400,18 @@ fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &
         .iter()
         .map(|e| {
             let user = opts.user_kfuncs.iter().any(|(n, _)| n == &e.name);
-            let proto = if user { None } else { crate::bpf::protos::kfuncs::kfunc(&e.name, opts.seed_kfuncs) };
-            Some(KfuncRef { name: e.name.clone(), proto, flags: 0 })
+            if !user {
+                let proto = crate::bpf::protos::kfuncs::kfunc(&e.name, opts.seed_kfuncs);
+                return Ok(Some(KfuncRef { name: e.name.clone(), proto, flags: 0 }));
+            }
+            let flags = opts.kfunc_specs.iter().find(|u| u.name == e.name).map_or(0, |u| u.flags);
+            let proto = match opts.kfunc_protos.iter().find(|p| p.name == e.name) {
+                Some(p) => Some(user_kfunc_proto(p).map_err(|m| refuse(&spec.name, Errno::EINVAL, None, m))?),
+                None => None,
+            };
+            Ok(Some(KfuncRef { name: e.name.clone(), proto, flags }))
         })
-        .collect();
+        .collect::<std::result::Result<_, XdpError>>()?;
     let input = Input { name: &spec.name, kind: spec.kind, insns: &spec.insns, maps: &metas, kfuncs: &kfuncs, global_funcs: &[] };
     let vopts = VerifyOptions {
         caps: opts.caps,
