@@ -83,6 +83,7 @@ export class UxdpError extends Error implements UxdpErrorDetails {
   readonly addr?: bigint
   readonly program?: string
   readonly log?: string
+  readonly line?: string
 
   constructor(code: ErrnoName, message: string, details: UxdpErrorDetails = {}) {
     super(details.op ? `${details.op}: ${message} (${code})` : `${message} (${code})`)

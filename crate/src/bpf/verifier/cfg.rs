@@ -13,6 +13,9 @@ pub struct Info {
     /// Subprogram starts, ascending (the entry first).
     pub subprogs: Vec<usize>,
     pub prune_point: Vec<bool>,
+    /// Prune points that always get a checkpoint (loop heads of iterators and callbacks, call
+    /// sites), where the kernel forces one.
+    pub force_checkpoint: Vec<bool>,
     /// Registers read before written on some path from here (bit r).
     pub live_in: Vec<u16>,
     pub second_half: Vec<bool>,
@@ -76,6 +79,7 @@ impl Info {
         subprogs.dedup();
 
         let mut prune_point = vec![false; n];
+        let mut force_checkpoint = vec![false; n];
         let mut pc = 0;
         while pc < n {
             match ops[pc] {
@@ -88,8 +92,14 @@ impl Info {
                 }
                 Op::MayGoto { .. } => prune_point[pc] = true,
                 Op::Call(Callee::Local(_)) => prune_point[pc] = true,
-                Op::Call(Callee::Helper(id)) if matches!(id, 164 | 170 | 180 | 181 | 201 | 209) => prune_point[pc] = true,
-                Op::Call(Callee::Kfunc { .. }) => prune_point[pc] = true,
+                Op::Call(Callee::Helper(id)) if matches!(id, 164 | 170 | 180 | 181 | 201 | 209) => {
+                    prune_point[pc] = true;
+                    force_checkpoint[pc] = true;
+                }
+                Op::Call(Callee::Kfunc { .. }) => {
+                    prune_point[pc] = true;
+                    force_checkpoint[pc] = true;
+                }
                 _ => {}
             }
             pc += ops[pc].width();
@@ -127,7 +137,7 @@ impl Info {
                 }
             }
         }
-        Info { subprogs, prune_point, live_in, second_half }
+        Info { subprogs, prune_point, force_checkpoint, live_in, second_half }
     }
 
     /// The subprogram holding `pc`.

@@ -325,6 +325,10 @@ fn reg_safe(old: &Reg, cur: &Reg, exact: bool, ids: &mut IdMap) -> bool {
     if old.ty == NOT_INIT {
         return !exact || cur.ty == NOT_INIT;
     }
+    if SHAPE_ONLY.with(|s| s.get()) {
+        // Loop-head widening compares shapes: types, not scalar values.
+        return old.ty == cur.ty && (old.ty == SCALAR || (old.off == cur.off && old.map == cur.map && old.frameno == cur.frameno));
+    }
     if exact {
         return old.ty == cur.ty
             && old.off == cur.off
@@ -409,6 +413,35 @@ fn stack_safe(old: &Frame, cur: &Frame, exact: bool, allow_uninit: bool, ids: &m
         }
     }
     true
+}
+
+thread_local! {
+    static SHAPE_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether two states differ only in scalar values (what widening at a loop head may forget).
+pub fn same_shape(old: &State, cur: &State, live: &u16) -> bool {
+    SHAPE_ONLY.with(|s| s.set(true));
+    let r = states_equal(old, cur, live, false);
+    SHAPE_ONLY.with(|s| s.set(false));
+    r
+}
+
+/// Forgets every scalar of `cur` that differs from `old`'s (registers and spilled scalars): the
+/// widening that lets a loop over an iterator converge.
+pub fn widen(old: &State, cur: &mut State) {
+    for (of, cf) in old.frames.iter().zip(cur.frames.iter_mut()) {
+        for (o, c) in of.regs.iter().zip(cf.regs.iter_mut()) {
+            if o.ty == SCALAR && c.ty == SCALAR && o.var != c.var {
+                *c = Reg::unknown();
+            }
+        }
+        for (o, c) in of.stack.iter().zip(cf.stack.iter_mut()) {
+            if o.is_spill() && c.is_spill() && o.spilled.ty == SCALAR && c.spilled.ty == SCALAR && o.spilled.var != c.spilled.var {
+                c.spilled = Reg::unknown();
+            }
+        }
+    }
 }
 
 /// Whether the explored state `old` covers `cur` (or, `exact`, equals it: a loop that made no

@@ -21,6 +21,29 @@ pub(super) struct Checkpoint {
     pub parent: Option<usize>,
     pub branches: u32,
     pub pc: usize,
+    /// How often the state pruned a path, and how often it was compared in vain: one that keeps
+    /// missing is dropped from its list, as the kernel drops it.
+    pub hits: u32,
+    pub misses: u32,
+    /// A hash of the current frame's registers: the cheap first look of the loop check.
+    pub regs_hash: u64,
+}
+
+fn regs_hash(st: &State) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    st.frames.len().hash(&mut h);
+    st.cur().regs.hash(&mut h);
+    h.finish()
+}
+
+/// The checkpoints kept at one prune point: finished ones (which prune), and unfinished ones by
+/// a hash of their registers (which detect loops that make no progress).
+#[derive(Default)]
+pub(super) struct PcStates {
+    done: Vec<usize>,
+    live: HashMap<u64, Vec<usize>>,
+    live_count: usize,
 }
 
 /// A path waiting to be walked.
@@ -43,7 +66,7 @@ pub struct Verifier<'a> {
     pub(super) prev: usize,
     pub(super) pending: Vec<Pending>,
     pub(super) checkpoints: Vec<Checkpoint>,
-    pub(super) explored: HashMap<usize, Vec<usize>>,
+    pub(super) explored: HashMap<usize, PcStates>,
     pub(super) id_gen: u32,
     pub(super) processed: u64,
     pub(super) peak_states: u32,
@@ -64,6 +87,12 @@ pub struct Verifier<'a> {
     pub(super) store_imm: Option<i32>,
     /// The pointer type each load and store was first seen with (`save_aux_ptr_type`).
     pub(super) insn_ptr_type: Vec<u32>,
+    /// Jumps and instructions processed when the last checkpoint was added.
+    pub(super) jmps_processed: u64,
+    pub(super) last_cp_jmps: u64,
+    pub(super) last_cp_insns: u64,
+    /// Calls of an iterator's next(): the loop heads where states are widened.
+    pub(super) iter_next_site: Vec<bool>,
 }
 
 impl<'a> Verifier<'a> {
@@ -97,6 +126,10 @@ impl<'a> Verifier<'a> {
             print_from: false,
             store_imm: None,
             insn_ptr_type: vec![NOT_INIT; input.insns.len()],
+            jmps_processed: 0,
+            last_cp_jmps: 0,
+            last_cp_insns: 0,
+            iter_next_site: Vec::new(),
         }
     }
 
@@ -150,6 +183,18 @@ impl<'a> Verifier<'a> {
             );
         }
         cfg::check(self)?;
+        self.iter_next_site = (0..self.ops.len())
+            .map(|pc| match self.ops[pc] {
+                Op::Call(Callee::Kfunc { imm, .. }) => self
+                    .input
+                    .kfuncs
+                    .get(imm as usize)
+                    .and_then(|k| k.as_ref())
+                    .and_then(|k| k.proto)
+                    .is_some_and(|k| k.flags & crate::bpf::protos::kfuncs::KF_ITER_NEXT != 0),
+                _ => false,
+            })
+            .collect();
         self.cur = self.entry_state();
         if self.log.level > 0 {
             let s = self.log.frame_state(&self.cur, 0, false);
@@ -197,6 +242,9 @@ impl<'a> Verifier<'a> {
             }
             let pc = self.pc;
             let op = self.ops[pc];
+            if matches!(op, Op::Jump { .. } | Op::Ja { .. } | Op::Call(_) | Op::Exit | Op::MayGoto { .. }) {
+                self.jmps_processed += 1;
+            }
             let next = self.step(pc, op)?;
             match next {
                 Some(t) => {
@@ -324,34 +372,87 @@ impl<'a> Verifier<'a> {
             if c.branches > 0 {
                 break;
             }
+            let (pc, hash, parent) = (c.pc, c.regs_hash, c.parent);
+            if let Some(e) = self.explored.get_mut(&pc) {
+                if let Some(v) = e.live.get_mut(&hash) {
+                    if let Some(k) = v.iter().position(|&x| x == i) {
+                        v.swap_remove(k);
+                        e.live_count -= 1;
+                        e.done.push(i);
+                    }
+                    if v.is_empty() {
+                        e.live.remove(&hash);
+                    }
+                }
+            }
             self.live_states = self.live_states.saturating_sub(1);
-            at = c.parent;
+            at = parent;
         }
     }
 
-    /// At a prune point: true when an explored state covers this one. Otherwise records it.
+    /// At a prune point: true when an explored state covers this one. Otherwise records it (when
+    /// enough happened since the last checkpoint on this path, as the kernel spaces them).
     fn visit(&mut self) -> VResult<bool> {
         let pc = self.pc;
-        let live = &self.info.live_in[pc];
-        if let Some(list) = self.explored.get(&pc) {
-            for &i in list {
-                let c = &self.checkpoints[i];
-                if c.branches > 0 {
-                    if self.cur.frames.len() == c.state.frames.len() && super::dynptr::states_equal(&c.state, &self.cur, live, true) {
-                        return refuse(Errno::EINVAL, format!("infinite loop detected at insn {pc}"));
+        let live = self.info.live_in[pc];
+        let force = self.info.force_checkpoint[pc];
+        let loop_head = self.iter_next_site[pc];
+        let cur_hash = regs_hash(&self.cur);
+        let e = self.explored.entry(pc).or_default();
+        let in_loop = e.live_count > 0;
+        if loop_head {
+            for v in e.live.values() {
+                for &ci in v {
+                    let c = &mut self.checkpoints[ci];
+                    if self.cur.frames.len() != c.state.frames.len() {
+                        continue;
                     }
-                    continue;
+                    // An iterator's next() from a state an unfinished one at the same call covers:
+                    // that one's exploration covers this path (the loop's fixed point).
+                    if super::dynptr::states_equal(&c.state, &self.cur, &live, false) {
+                        c.hits += 1;
+                        return Ok(true);
+                    }
+                    if super::dynptr::same_shape(&c.state, &self.cur, &live) {
+                        super::dynptr::widen(&c.state, &mut self.cur);
+                    }
                 }
-                if super::dynptr::states_equal(&c.state, &self.cur, live, false) {
-                    return Ok(true);
+            }
+        } else if let Some(v) = e.live.get(&cur_hash) {
+            for &ci in v {
+                let c = &self.checkpoints[ci];
+                if self.cur.frames.len() == c.state.frames.len() && super::dynptr::states_equal(&c.state, &self.cur, &live, true) {
+                    return refuse(Errno::EINVAL, format!("infinite loop detected at insn {pc}"));
                 }
             }
         }
-        let list = self.explored.entry(pc).or_default();
+        let mut i = 0;
+        while i < e.done.len() {
+            let c = &mut self.checkpoints[e.done[i]];
+            if super::dynptr::states_equal(&c.state, &self.cur, &live, false) {
+                c.hits += 1;
+                return Ok(true);
+            }
+            c.misses += 1;
+            if c.misses > c.hits * 3 + 3 {
+                e.done.swap_remove(i);
+                continue;
+            }
+            i += 1;
+        }
+        let (jmps, insns) = (self.jmps_processed - self.last_cp_jmps, self.processed - self.last_cp_insns);
+        // Inside a loop, checkpoints are spaced further apart, as the kernel spaces them.
+        let spaced = if in_loop { jmps >= 20 || insns >= 100 } else { jmps >= 2 && insns >= 8 };
+        if !force && !spaced {
+            return Ok(false);
+        }
+        self.last_cp_jmps = self.jmps_processed;
+        self.last_cp_insns = self.processed;
         let idx = self.checkpoints.len();
-        list.push(idx);
-        self.max_per_insn = self.max_per_insn.max(list.len() as u32);
-        self.checkpoints.push(Checkpoint { state: self.cur.clone(), parent: self.parent, branches: 1, pc });
+        e.live.entry(cur_hash).or_default().push(idx);
+        e.live_count += 1;
+        self.max_per_insn = self.max_per_insn.max((e.live_count + e.done.len()) as u32);
+        self.checkpoints.push(Checkpoint { state: self.cur.clone(), parent: self.parent, branches: 1, pc, hits: 0, misses: 0, regs_hash: cur_hash });
         self.parent = Some(idx);
         self.live_states += 1;
         self.peak_states = self.peak_states.max(self.live_states);
