@@ -50,7 +50,7 @@ fn validate_with(insns: &[Insn], strict: bool) -> Result<(), XdpError> {
             op => check_fields(pc, &insn, op, strict)?,
         }
     }
-    check_functions(&cfg)
+    check_functions(&cfg, strict)
 }
 
 fn check_regs(pc: usize, insn: &Insn) -> Result<(), XdpError> {
@@ -205,7 +205,7 @@ fn check_fields(pc: usize, insn: &Insn, op: Op, strict: bool) -> Result<(), XdpE
 
 /// Function boundaries and control flow: every pseudo call and function reference starts a
 /// function; jumps stay inside their own; each ends in `exit` or `ja` so none falls into the next.
-fn check_functions(cfg: &Cfg) -> Result<(), XdpError> {
+fn check_functions(cfg: &Cfg, strict: bool) -> Result<(), XdpError> {
     for pc in cfg.starts() {
         if let Some(t) = cfg.call_target(pc) {
             if !cfg.valid_start(t) {
@@ -223,7 +223,7 @@ fn check_functions(cfg: &Cfg) -> Result<(), XdpError> {
             let op = cfg.ops[pc];
             if let Some(delta) = op.jump_offset() {
                 let t = pc as i64 + delta + 1;
-                if t < f.start as i64 || t >= f.end as i64 || cfg.second_half(t as usize) {
+                if t < f.start as i64 || t >= f.end as i64 || (strict && cfg.second_half(t as usize)) {
                     return Err(err(pc, format!("jump out of range from insn {pc} to {t}")));
                 }
             }

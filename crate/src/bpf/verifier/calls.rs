@@ -142,6 +142,9 @@ impl Verifier<'_> {
         }
         if let Some(map) = meta.map {
             let t = self.input.maps[map as usize].map_type;
+            if id == 12 && t != 3 {
+                return refuse(Errno::EINVAL, "expected prog array map for tail call");
+            }
             if !map_func_compatible(t, id) {
                 return refuse(Errno::EINVAL, format!("cannot pass map_type {t} into func {name}#{id}"));
             }
@@ -498,7 +501,7 @@ impl Verifier<'_> {
             return Ok(pc + 1);
         }
         if self.cur.frames.len() >= MAX_CALL_FRAMES {
-            return refuse(Errno::E2BIG, format!("the call stack of {} frames is too deep !", self.cur.frames.len() + 1));
+            return refuse(Errno::E2BIG, format!("the call stack of {} frames is too deep", self.cur.frames.len() + 1));
         }
         let frameno = self.cur.frames.len() as u8;
         let mut callee = Frame::new(frameno, pc as i32, sub as u32);
@@ -510,7 +513,6 @@ impl Verifier<'_> {
             *self.cur.reg_mut(r) = Reg::NOT_INIT;
         }
         self.cur.frames.push(callee);
-        self.check_stack_depth()?;
         Ok(target)
     }
 
@@ -518,16 +520,37 @@ impl Verifier<'_> {
         format!("func#{sub}")
     }
 
-    /// The combined stack of the current call chain (each frame rounded up to 32 bytes as the JIT
-    /// lays frames out, the kernel's rule).
-    fn check_stack_depth(&self) -> VResult<()> {
-        let mut total = 0u32;
-        for f in &self.cur.frames {
-            let d = self.stack_depth.get(f.subprog as usize).copied().unwrap_or(0);
-            total += d.max(1).next_multiple_of(32);
-        }
-        if total > MAX_BPF_STACK_TOTAL {
-            return refuse(Errno::EACCES, format!("combined stack size of {} calls is {total}. Too large", self.cur.frames.len()));
+    /// `check_max_stack_depth`, after the walk: along every chain of static calls, the frames'
+    /// stack (each rounded up to 16 bytes, as the JIT lays frames out) must fit in 512 bytes.
+    pub(super) fn check_stack_depth(&self) -> VResult<()> {
+        let subs = &self.info.subprogs;
+        let calls_of = |sub: usize| -> Vec<usize> {
+            let start = subs[sub];
+            let end = subs.get(sub + 1).copied().unwrap_or(self.ops.len());
+            (start..end)
+                .filter_map(|pc| match self.ops[pc] {
+                    Op::Call(crate::bpf::isa::Callee::Local(imm)) if !self.info.second_half[pc] => {
+                        let t = (pc as i64 + 1 + imm as i64) as usize;
+                        subs.iter().position(|&s| s == t)
+                    }
+                    _ => None,
+                })
+                .collect()
+        };
+        let depth_of = |sub: usize| self.stack_depth.get(sub).copied().unwrap_or(0).next_multiple_of(16);
+        // Depth-first over the call graph; a chain deeper than the frame limit was refused on
+        // the walk already.
+        let mut stack: Vec<(usize, u32, usize)> = vec![(0, depth_of(0), 1)];
+        while let Some((sub, total, frames)) = stack.pop() {
+            if total > MAX_BPF_STACK_TOTAL {
+                return refuse(Errno::EACCES, format!("combined stack size of {frames} calls is {total}. Too large"));
+            }
+            if frames >= MAX_CALL_FRAMES + 1 {
+                continue;
+            }
+            for callee in calls_of(sub) {
+                stack.push((callee, total + depth_of(callee), frames + 1));
+            }
         }
         Ok(())
     }
@@ -537,7 +560,7 @@ impl Verifier<'_> {
         let start = self.info.subprogs.get(sub as usize).copied();
         let Some(start) = start else { return Ok(()) };
         if self.cur.frames.len() >= MAX_CALL_FRAMES {
-            return refuse(Errno::E2BIG, format!("the call stack of {} frames is too deep !", self.cur.frames.len() + 1));
+            return refuse(Errno::E2BIG, format!("the call stack of {} frames is too deep", self.cur.frames.len() + 1));
         }
         let saved = self.cur.clone();
         let frameno = self.cur.frames.len() as u8;
@@ -720,6 +743,8 @@ impl Verifier<'_> {
             let _ = what;
             return refuse(Errno::EACCES, format!("BPF_ATOMIC stores into R{dst} {} is not allowed", type_name(d.ty)));
         }
+        // Atomics are aligned whatever the pointer (`strict_alignment_once`).
+        self.check_strict_alignment(&d, off as i32, size.bytes() as i32)?;
         // The old value is read (into the fetching register, or nowhere), then the new stored.
         let load_to = aop.writes(src);
         match load_to {

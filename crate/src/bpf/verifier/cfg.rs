@@ -189,7 +189,7 @@ pub fn check(v: &mut Verifier) -> VResult<()> {
                 return refuse(Errno::EINVAL, format!("jump out of range from insn {pc} to {t}"));
             }
             if v.info.second_half[t] {
-                return refuse(Errno::EINVAL, format!("jump to the middle of ldimm64 insn {t}"));
+                return refuse(Errno::EINVAL, format!("jump into the middle of ldimm64 insn {t}"));
             }
             match state[t] {
                 0 => {

@@ -200,7 +200,8 @@ impl<'a> Verifier<'a> {
             let s = self.log.frame_state(&self.cur, 0, false);
             self.log.line(&format!("0: {s}"));
         }
-        self.walk()
+        self.walk()?;
+        self.check_stack_depth()
     }
 
     fn walk(&mut self) -> VResult<()> {

@@ -199,6 +199,33 @@ impl Verifier<'_> {
         Ok(())
     }
 
+    /// The alignment check with strict alignment forced (atomics), in the kernel's words per type.
+    pub(super) fn check_strict_alignment(&self, reg: &Reg, off: i32, size: i32) -> VResult<()> {
+        if size == 1 {
+            return Ok(());
+        }
+        let (desc, ip_align) = match reg.ty {
+            PTR_TO_PACKET | PTR_TO_PACKET_META => ("packet ", 2),
+            PTR_TO_MAP_VALUE => ("value ", 0),
+            PTR_TO_MAP_KEY => ("key ", 0),
+            PTR_TO_CTX => ("context ", 0),
+            PTR_TO_STACK => ("stack ", 0),
+            PTR_TO_SOCKET => ("sock ", 0),
+            PTR_TO_SOCK_COMMON => ("sock_common ", 0),
+            PTR_TO_TCP_SOCK => ("tcp_sock ", 0),
+            PTR_TO_XDP_SOCK => ("xdp_sock ", 0),
+            _ => ("", 0),
+        };
+        let t = reg.var.var_off.add(super::scalar::Tnum::constant((ip_align + reg.off as i64 + off as i64) as u64));
+        if !t.is_aligned(size as u64) {
+            if ip_align != 0 {
+                return refuse(Errno::EACCES, format!("misaligned packet access off {ip_align}+{}+{}+{} size {size}", reg.var.var_off.strn(), reg.off, off));
+            }
+            return refuse(Errno::EACCES, format!("misaligned {desc}access off {}+{}+{} size {size}", reg.var.var_off.strn(), reg.off, off));
+        }
+        Ok(())
+    }
+
     /// `check_ptr_off_reg`: a pointer passed on or dereferenced only as it came.
     pub(super) fn check_ptr_off_reg(&self, reg: &Reg, regno: u8, fixed_off_ok: bool) -> VResult<()> {
         if reg.off < 0 {
@@ -298,11 +325,8 @@ impl Verifier<'_> {
 
     /// `check_stack_access_within_bounds`, growing the frame's stack.
     pub(super) fn check_stack_bounds(&mut self, regno: u8, reg: &Reg, off: i32, size: i32, src: Access, write: bool) -> VResult<()> {
-        let extra = match (src, write) {
-            (Access::Helper, _) => " indirect access to",
-            (_, false) => " read from",
-            (_, true) => " write to",
-        };
+        let _ = src;
+        let extra = if write { " write to" } else { " read from" };
         let (min_off, max_off) = match reg.var.is_const() {
             Some(v) => {
                 let min = v as i64 + off as i64;
@@ -317,7 +341,7 @@ impl Verifier<'_> {
         };
         let fr = self.frame_of(reg);
         let allocated = self.cur.frames[fr].allocated() as i64;
-        let min_valid = if write || src == Access::Helper || self.allow_uninit_stack { -(MAX_BPF_STACK as i64) } else { -allocated };
+        let min_valid = if write || self.allow_uninit_stack { -(MAX_BPF_STACK as i64) } else { -allocated };
         let mut errno = None;
         if min_off < min_valid || min_off > -1 {
             errno = Some(Errno::EACCES);
@@ -525,7 +549,7 @@ impl Verifier<'_> {
         if size == 0 && !zero_ok {
             return refuse(Errno::EACCES, "invalid zero-sized read");
         }
-        self.check_stack_bounds(regno, reg, off, size, src, src == Access::Helper)?;
+        self.check_stack_bounds(regno, reg, off, size, src, false)?;
         let (min_off, max_off) = match reg.var.is_const() {
             Some(v) => (v as i64 + off as i64, v as i64 + off as i64),
             None => {
@@ -606,8 +630,7 @@ impl Verifier<'_> {
                 if zero_ok && size == 0 && reg.is_null() {
                     return Ok(());
                 }
-                let expected = "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_";
-                refuse(Errno::EACCES, format!("R{regno} type={} expected={expected}", type_name(reg.ty)))
+                refuse(Errno::EACCES, format!("R{regno} type={} expected=fp", type_name(reg.ty)))
             }
         }
     }
