@@ -101,3 +101,80 @@ fn refusal_profile() {
         println!("{c:6} {m}");
     }
 }
+
+/// Cases whose refusal contains `UXDP_FUZZ_SHOW`, with their log, and the slowest cases.
+#[test]
+#[ignore]
+fn show() {
+    let pat = std::env::var("UXDP_FUZZ_SHOW").unwrap_or_default();
+    let n: u64 = std::env::var("UXDP_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
+    let mut shown = 0;
+    let mut slow = Vec::new();
+    for i in 0..n {
+        let mut r = FuzzRng::seeded(i);
+        let case = generate(&mut r);
+        let t = std::time::Instant::now();
+        let m = refusal(&case);
+        slow.push((t.elapsed(), i));
+        if let Some(m) = m {
+            if !pat.is_empty() && m.contains(&pat) && shown < 3 {
+                shown += 1;
+                println!("--- seed {i}: {m}\n{}", listing(&case.insns));
+            }
+        }
+    }
+    slow.sort();
+    for (d, i) in slow.iter().rev().take(5) {
+        let mut r = FuzzRng::seeded(*i);
+        let case = generate(&mut r);
+        println!("slow {d:?} seed {i} ({} insns)", case.insns.len());
+    }
+}
+
+/// One case by seed, listed, with its verdict and how long it took (`UXDP_FUZZ_SEED`).
+#[test]
+#[ignore]
+fn one() {
+    let seed: u64 = std::env::var("UXDP_FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+    let mut r = FuzzRng::seeded(seed);
+    let case = generate(&mut r);
+    println!("{:?} frags {}\n{}", case.fx, case.frags, listing(&case.insns));
+    let t = std::time::Instant::now();
+    let m = refusal(&case);
+    println!("{:?} in {:?}", m, t.elapsed());
+    let mut rr = FuzzRng::seeded(seed ^ 0x5555);
+    println!("{:?}", check(&case, &mut rr, 3));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bugs the fuzzer found, minimized. Each is `#[ignore]`d until fixed; the comment says what the
+// kernel does.
+
+fn load_insns(insns: Vec<Insn>) -> (Result<(), String>, std::time::Duration) {
+    let case = Case { insns, fx: Fixture { array_value: 8, hash_value: 8, array4_value: 8 }, frags: false };
+    let t = std::time::Instant::now();
+    let r = refusal(&case);
+    (r.map_or(Ok(()), Err), t.elapsed())
+}
+
+/// An endless loop whose state changes every iteration (a context pointer moved by one each
+/// time) is walked until "The sequence of 8193 jumps is too complex." — the kernel's verdict too
+/// — but every prune point compares the state with every earlier state there, all of them
+/// ancestors, so the walk is quadratic: minutes in a debug build for a 6-instruction program.
+/// The kernel stays linear (is_state_visited drops states that keep missing, miss_cnt >
+/// hit_cnt * 3 + 3, and adds a new state only after 2 jumps and 8 instructions), and answers in
+/// milliseconds.
+#[test]
+#[ignore]
+fn bug_endless_loop_with_a_moving_pointer_is_quadratic() {
+    let insns = vec![
+        movi(9, 0),
+        alui(ADD, 1, 1),                         // loop: r1 += 1
+        Insn::new(JMP | JNE | K, 9, 0, -2, 12), // if r9 != 12 goto loop
+        movi(0, 2),
+        exit(),
+    ];
+    let (r, took) = load_insns(insns);
+    assert!(r.is_err());
+    assert!(took < std::time::Duration::from_secs(2), "took {took:?}: {r:?}");
+}
