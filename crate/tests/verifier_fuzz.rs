@@ -3,8 +3,8 @@
 //! verifier accepts runs in the interpreter on random packets, ctx_in and map contents, and no
 //! run may fault. Neither the verifier nor the interpreter may panic or take too long.
 //!
-//! * CI: a bounded proptest (`UXDP_FUZZ_CASES` cases, 300 by default; each accepted program is
-//!   run on 3 inputs).
+//! * CI: a bounded proptest (`UXDP_FUZZ_CASES` cases, 3000 by default, from a fixed seed that
+//!   `UXDP_FUZZ_SEED` changes; each accepted program is run on 3 inputs).
 //! * Long mode: `UXDP_FUZZ_SECS=900 cargo test --release --test verifier_fuzz -- --ignored
 //!   --nocapture long` loops the generator from a random seed (`UXDP_FUZZ_SEED` fixes it) and
 //!   prints every bug minimized.
@@ -17,11 +17,17 @@ use gen::*;
 use proptest::prelude::*;
 
 fn cases() -> u32 {
-    std::env::var("UXDP_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(300)
+    std::env::var("UXDP_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3000)
+}
+
+/// CI runs a fixed sequence (so a failure is the same on every machine); `UXDP_FUZZ_SEED` picks
+/// another.
+fn seed() -> u64 {
+    std::env::var("UXDP_FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x12_0012)
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, rng_seed: proptest::test_runner::RngSeed::Fixed(seed()), ..ProptestConfig::default() })]
 
     #[test]
     fn accepted_programs_never_fault(seed in any::<u64>()) {
@@ -39,7 +45,7 @@ proptest! {
 fn the_grammar_is_mostly_accepted() {
     let (cases, accepted, _, bugs) = campaign(0x1234_5678, 200, 1, None);
     assert!(bugs.is_empty(), "{}", bugs.join("\n"));
-    assert!(accepted * 100 / cases >= 30, "only {accepted} of {cases} accepted");
+    assert!(accepted * 100 / cases >= 15, "only {accepted} of {cases} accepted");
 }
 
 /// The jump fix-up the minimizer relies on.
@@ -81,7 +87,7 @@ fn long() {
 #[ignore]
 fn refusal_profile() {
     let mut counts: std::collections::HashMap<String, u32> = Default::default();
-    let n = 2000;
+    let n: u64 = std::env::var("UXDP_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
     let mut ok = 0;
     for i in 0..n {
         let mut r = FuzzRng::seeded(i);

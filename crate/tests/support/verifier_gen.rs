@@ -518,7 +518,7 @@ impl<'r> Gen<'r> {
         self.a.push(mov(3, DATA));
         if self.r.chance(1, 2) {
             // Add, then check the sum (plus the access's size) against data_end.
-            let n = self.r.range(0, 16) as i32;
+            let n = (bytes_of(size) + self.r.range(0, 16)) as i32;
             self.a.push(alu(ADD, 3, 4));
             self.a.push(mov(5, 3));
             self.a.push(alui(ADD, 5, n));
@@ -526,15 +526,17 @@ impl<'r> Gen<'r> {
             let off = self.access_off(n as i64, bytes_of(size));
             self.access(3, off, size, write);
         } else {
-            // Check a constant length, then add the bounded offset.
-            let slack = if self.wrong() { self.r.range(-2, 0) } else { self.r.range(1, 16) };
-            let n = (max + slack).clamp(0, 0xffff) as i32;
-            self.a.push(alui(ADD, 3, n));
-            self.bound_check(3, END);
-            self.a.push(mov(3, DATA));
+            // Add the bounded offset and a constant, then check.
+            let c = self.r.range(-4, 20) as i32;
             self.a.push(alu(ADD, 3, 4));
-            let off = self.access_off((n as i64 - max).max(0), bytes_of(size));
+            self.a.push(alui(ADD, 3, c));
+            let n = (bytes_of(size) + self.r.range(0, 16)) as i32;
+            self.a.push(mov(5, 3));
+            self.a.push(alui(ADD, 5, n));
+            self.bound_check(5, END);
+            let off = self.access_off(n as i64, bytes_of(size));
             self.access(3, off, size, write);
+            let _ = max;
         }
     }
 
@@ -868,7 +870,7 @@ impl<'r> Gen<'r> {
                         a.push(ldx(W, 2, 1, 0));
                         a.push(ldx(W, 3, 1, 4));
                         a.push(mov(4, 2));
-                        a.push(alui(ADD, 4, poff as i32 + 1));
+                        a.push(alui(ADD, 4, poff as i32 + bytes_of(size) as i32));
                         let l = a.fresh();
                         a.jifr(JMP, JGT, 4, 3, l);
                         a.push(ldx(size, 0, 2, poff as i16));
