@@ -184,3 +184,46 @@ fn bug_endless_loop_with_a_moving_pointer_is_quadratic() {
     assert!(r.is_err());
     assert!(took < std::time::Duration::from_secs(2), "took {took:?}: {r:?}");
 }
+
+/// The oracle sees a fault where the verifier's refusal matters: a packet read one byte past
+/// the check, a read past a map value, a stack read below the frame.
+#[test]
+fn the_oracle_sees_faults() {
+    let fx = Fixture { array_value: 8, hash_value: 8, array4_value: 8 };
+    let pkt = vec![
+        mov(6, 1),
+        ldx(W, 7, 6, 0),
+        ldx(W, 8, 6, 4),
+        mov(3, 7),
+        alui(ADD, 3, 64),
+        Insn::new(JMP | JGT | X, 3, 8, 1, 0),
+        ldx(B, 0, 7, 64), // one past
+        movi(0, 2),
+        exit(),
+    ];
+    // (The interpreter checks stack accesses against the whole stack of 8 frames, not the frame.)
+    let stack = vec![ldx(DW, 0, 10, -4104), movi(0, 2), exit()];
+    let map = vec![
+        st(W, 10, -4, 0),
+        mov(2, 10),
+        alui(ADD, 2, -4),
+        Insn::new(LD | DW | IMM, 1, PSEUDO_MAP_IDX, 0, MAP_ARRAY),
+        Insn::new(0, 0, 0, 0, 0),
+        call(1),
+        Insn::new(JMP | JEQ | K, 0, 0, 1, 0),
+        ldx(B, 0, 0, 8), // one past the value
+        movi(0, 2),
+        exit(),
+    ];
+    for (i, insns) in [pkt, stack, map].into_iter().enumerate() {
+        let case = Case { insns, fx: fx.clone(), frags: false };
+        assert!(refusal(&case).is_some(), "the verifier refuses it");
+        let (lo, prog) = load_unverified(&case);
+        let mut r = FuzzRng::seeded(1);
+        let mut input = random_input(&mut r, &fx, false);
+        input.packet.truncate(64);
+        input.ctx = None;
+        let e = run_once(&lo, &prog, &input).expect_err(&format!("the interpreter faults on program {i}"));
+        assert!(e.contains("outside the program's memory"), "{e}");
+    }
+}

@@ -1496,3 +1496,13 @@ pub fn refusal(case: &Case) -> Option<String> {
     let opts = LoadOptions { insn_limit: Some(verify_limit()), ..LoadOptions::default() };
     loader::load(obj, &opts).err().map(|e| e.message.clone())
 }
+
+/// A case loaded without the verifier (to show that the oracle sees what the verifier would
+/// have refused).
+pub fn load_unverified(case: &Case) -> (uxdp::bpf::loader::LoadedObject, Rc<Prog>) {
+    let obj = case.fx.object(case.insns.clone(), case.frags);
+    let lo = loader::load(obj, &LoadOptions { no_verify: true, ..LoadOptions::default() }).expect("structurally valid");
+    let prog = lo.programs[0].prog.clone().expect("loaded");
+    prog.jit.disabled.set(true);
+    (lo, prog)
+}
