@@ -496,6 +496,59 @@ impl<'r> Gen<'r> {
         }
     }
 
+    /// Transforms a scalar through ALU ops the bounds domain must follow (32-bit wrap-arounds,
+    /// sign extensions, negations, shifts, byte swaps), then bounds it again.
+    fn scalar_chain(&mut self, d: u8) -> i64 {
+        let mut max = self.bound(d);
+        for _ in 0..self.r.range(0, 3) {
+            let k = self.r.range(-40, 40) as i32;
+            let i = match self.r.below(16) {
+                0 => alu32i(SUB, d, k),
+                1 => alu32i(ADD, d, k),
+                2 => alui(SUB, d, k),
+                3 => alui(ARSH, d, self.r.range(0, 7) as i32),
+                4 => Insn::new(ALU64 | NEG, d, 0, 0, 0),
+                5 => Insn::new(ALU | NEG, d, 0, 0, 0),
+                6 => Insn::new(ALU | MOV | X, d, d, 0, 0),
+                7 => Insn::new(ALU64 | MOV | X, d, d, self.r.pick(&[8, 16, 32]), 0),
+                8 => Insn::new(ALU | MOV | X, d, d, self.r.pick(&[8, 16]), 0),
+                9 => alui(XOR, d, k),
+                10 => alui(OR, d, k.abs()),
+                11 => alu32i(LSH, d, self.r.range(0, 31) as i32),
+                12 => Insn::new(ALU | END | self.r.pick(&[TO_LE, TO_BE]), d, 0, 0, self.r.pick(&[16, 32, 64])),
+                13 => alu32i(self.r.pick(&[MUL, AND, RSH, ARSH, MOD, DIV]), d, k.abs().max(1)),
+                14 => Insn::new(ALU64 | self.r.pick(&[MOD, DIV]) | K, d, 0, 1, k.abs().max(1)),
+                _ => alu32i(XOR, d, k),
+            };
+            self.a.push(i);
+        }
+        let out = Label::Out;
+        // A second bound, sometimes in two halves.
+        match self.r.below(4) {
+            0 => {
+                let k = self.r.range(0, 255) as i32;
+                self.a.jif(self.r.pick(&[JMP, JMP32]), self.r.pick(&[JSLT, JLT]), d, 0, out);
+                self.a.jif(self.r.pick(&[JMP, JMP32]), self.r.pick(&[JSGT, JGT]), d, k, out);
+                max = k as i64;
+            }
+            1 => {
+                // jset / jeq refinements
+                let m = self.r.pick(&[0xffff_ff00u32 as i32, !0xff, -256, 0x100, 1]);
+                self.a.jif(JMP, JSET, d, m, out);
+                max = max.max(0xff);
+            }
+            2 => max = self.bound(d),
+            _ => {
+                let k = self.r.range(0, 255) as i32;
+                self.a.push(movi(9, k));
+                self.a.jifr(self.r.pick(&[JMP, JMP32]), self.r.pick(&[JLT, JSLT]), 9, d, out);
+                self.a.jif(JMP, self.r.pick(&[JSLT, JSLE]), d, self.r.range(-1, 0) as i32, out);
+                max = k as i64;
+            }
+        }
+        max
+    }
+
     fn pkt_const(&mut self) {
         let n = self.len();
         let size = self.r.pick(&SIZES);
@@ -512,7 +565,7 @@ impl<'r> Gen<'r> {
 
     fn pkt_var(&mut self) {
         self.unknown(4);
-        let max = self.bound(4);
+        let max = if self.r.chance(1, 2) { self.scalar_chain(4) } else { self.bound(4) };
         let size = self.r.pick(&SIZES);
         let write = self.r.chance(1, 3);
         self.a.push(mov(3, DATA));
@@ -578,7 +631,7 @@ impl<'r> Gen<'r> {
         let var = self.r.chance(1, 3);
         if var {
             self.unknown(4);
-            let max = self.bound(4);
+            let max = if self.r.chance(1, 2) { self.scalar_chain(4) } else { self.bound(4) };
             self.a.push(stx(DW, 10, 4, -16));
             self.lookup(map);
             self.a.push(ldx(DW, 4, 10, -16));
