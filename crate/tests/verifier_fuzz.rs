@@ -4,7 +4,7 @@
 //! run may fault. Neither the verifier nor the interpreter may panic or take too long.
 //!
 //! * CI: a bounded proptest (`UXDP_FUZZ_CASES` cases, 3000 by default, from a fixed seed that
-//!   `UXDP_FUZZ_SEED` changes; each accepted program is run on 3 inputs).
+//!   `UXDP_FUZZ_SEED` changes; each accepted program is run on 6 inputs).
 //! * Long mode: `UXDP_FUZZ_SECS=900 cargo test --release --test verifier_fuzz -- --ignored
 //!   --nocapture long` loops the generator from a random seed (`UXDP_FUZZ_SEED` fixes it) and
 //!   prints every bug minimized.
@@ -34,7 +34,7 @@ proptest! {
         let mut r = FuzzRng::seeded(seed);
         let case = generate(&mut r);
         let mut rr = FuzzRng::seeded(seed ^ 0x5555);
-        if let Outcome::Bug(e) = check(&case, &mut rr, 3) {
+        if let Outcome::Bug(e) = check(&case, &mut rr, 6) {
             prop_assert!(false, "{}", report(&case, seed, &e));
         }
     }

@@ -1279,7 +1279,9 @@ pub struct RunInput {
 
 pub fn random_input(r: &mut FuzzRng, fx: &Fixture, frags: bool) -> RunInput {
     let max = if frags { 73152 } else { 3520 };
-    let len = match r.below(6) {
+    let len = match r.below(8) {
+        // Short packets, so that an access one byte past a check meets data_end.
+        6 | 7 => r.range(14, 100),
         0 => r.range(64, 128),
         1 => max,
         2 => r.range(3400, 3600).min(max),
@@ -1290,7 +1292,15 @@ pub fn random_input(r: &mut FuzzRng, fx: &Fixture, frags: bool) -> RunInput {
     r.fill(&mut packet);
     let ctx = if r.chance(1, 2) {
         let meta = if r.chance(1, 2) { 4 * r.range(0, 8) as u32 } else { 0 };
-        let linear = if frags && r.chance(1, 2) { r.range(0, (len as i64).min(3520)) as u32 } else { (len as u32).min(3520) };
+        let linear = if frags && r.chance(1, 2) {
+            if r.chance(1, 2) {
+                r.range(0, (len as i64).min(100)) as u32
+            } else {
+                r.range(0, (len as i64).min(3520)) as u32
+            }
+        } else {
+            (len as u32).min(3520)
+        };
         let data_end = (meta + linear).min(len as u32);
         Some(XdpMd { data: meta, data_end, ..XdpMd::default() })
     } else {
