@@ -61,9 +61,10 @@ fn removing_an_instruction_keeps_jump_targets() {
 #[ignore]
 fn long() {
     let secs: u64 = std::env::var("UXDP_FUZZ_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(60);
-    let seed: u64 = std::env::var("UXDP_FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or_else(|| {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
-    });
+    let seed: u64 = std::env::var("UXDP_FUZZ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64);
     let stop = std::time::Instant::now() + std::time::Duration::from_secs(secs);
     let (mut cases, mut accepted, mut runs, mut found) = (0u64, 0u64, 0u64, Vec::new());
     let mut s = seed;
@@ -175,7 +176,7 @@ fn load_insns(insns: Vec<Insn>) -> (Result<(), String>, std::time::Duration) {
 fn bug_endless_loop_with_a_moving_pointer_is_quadratic() {
     let insns = vec![
         movi(9, 0),
-        alui(ADD, 1, 1),                         // loop: r1 += 1
+        alui(ADD, 1, 1),                        // loop: r1 += 1
         Insn::new(JMP | JNE | K, 9, 0, -2, 12), // if r9 != 12 goto loop
         movi(0, 2),
         exit(),

@@ -1545,12 +1545,7 @@ pub fn report(case: &Case, seed: u64, err: &str) -> String {
             break;
         }
     }
-    format!(
-        "seed {seed:#x}: {last}\nfixture {:?} frags {}\nminimized:\n{}",
-        small.fx,
-        small.frags,
-        listing(&small.insns)
-    )
+    format!("seed {seed:#x}: {last}\nfixture {:?} frags {}\nminimized:\n{}", small.fx, small.frags, listing(&small.insns))
 }
 
 /// The verifier's message for a refused case (None when accepted): for tuning the grammar.
