@@ -161,7 +161,7 @@ describe('user kfuncs with C prototypes', () => {
     expect(verify(obj(), { prog: 'sum_ok', userKfuncs: [sumDecl] }).accepted).toBe(true)
     const oob = verify(obj(), { prog: 'sum_oob', userKfuncs: [sumDecl] })
     // The access ends past the frame (max_off > 0): EINVAL, as check_stack_access_within_bounds.
-    expect(oob).toMatchObject({ accepted: false, code: 'EINVAL', message: 'invalid indirect access to stack R1 off=-8 size=16' })
+    expect(oob).toMatchObject({ accepted: false, code: 'EINVAL', message: 'invalid read from stack R1 off=-8 size=16' })
     // Without a prototype the call is not checked.
     expect(verify(obj(), { prog: 'sum_oob', userKfuncs: [{ name: 'uxdp_sum' }] }).accepted).toBe(true)
   })
@@ -171,7 +171,7 @@ describe('user kfuncs with C prototypes', () => {
     reg.register(sumDecl, () => 36n)
     const p = Program.load(obj(), { prog: 'sum_ok', registry: reg })
     expect(p.testRun({ data: Buffer.alloc(64) }).retval).toBe(2)
-    expect(thrown(() => Program.load(obj(), { prog: 'sum_oob', registry: reg })).line).toBe('invalid indirect access to stack R1 off=-8 size=16')
+    expect(thrown(() => Program.load(obj(), { prog: 'sum_oob', registry: reg })).line).toBe('invalid read from stack R1 off=-8 size=16')
   })
 
   it('KF_ACQUIRE without a release leaks: Unreleased reference', () => {

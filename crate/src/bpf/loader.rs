@@ -389,12 +389,29 @@ pub fn map_meta(map: &Map) -> MapMeta {
         max_entries: def.max_entries,
         map_flags: def.map_flags,
         rdonly_value,
+        inner: None,
     }
 }
 
 /// Runs the verifier on a program as libbpf hands it to the kernel (maps and kfuncs by index).
 fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &LoadOptions) -> std::result::Result<Verdict, XdpError> {
-    let metas: Vec<MapMeta> = maps.iter().map(|m| map_meta(m)).collect();
+    let mut metas: Vec<MapMeta> = maps.iter().map(|m| map_meta(m)).collect();
+    // Inner map templates of maps of maps, after the object's own maps.
+    for (i, spec) in object.maps.iter().enumerate() {
+        if let (Some(inner), true) = (&spec.inner, i < metas.len()) {
+            metas[i].inner = Some(metas.len() as u32);
+            metas.push(MapMeta {
+                name: inner.name.clone(),
+                map_type: inner.map_type,
+                key_size: inner.key_size,
+                value_size: inner.value_size,
+                max_entries: inner.max_entries,
+                map_flags: inner.map_flags,
+                rdonly_value: None,
+                inner: None,
+            });
+        }
+    }
     let kfuncs: Vec<Option<KfuncRef>> = object
         .externs
         .iter()

@@ -458,7 +458,15 @@ impl Map {
     /// programs against). Every operation on it fails; a program using it cannot run.
     fn described_only(spec: &MapSpec, nr_cpus: u32) -> Result<Map> {
         let def = MapDef::new(MapType::ProgArray, 4, 4, 1, 0);
-        let mut map = Map::new(&spec.name, def, nr_cpus)?;
+        let mut name = spec.name.as_str();
+        while name.len() >= BPF_OBJ_NAME_LEN {
+            let mut cut = BPF_OBJ_NAME_LEN - 1;
+            while !name.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            name = &name[..cut];
+        }
+        let mut map = Map::new(name, def, nr_cpus)?;
         map.def.key_size = spec.key_size;
         map.def.value_size = spec.value_size;
         map.def.max_entries = spec.max_entries;

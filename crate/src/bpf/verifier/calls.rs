@@ -192,9 +192,17 @@ impl Verifier<'_> {
                 let Some(map) = meta.map else {
                     return refuse(Errno::EINVAL, format!("kernel subsystem misconfigured verifier"));
                 };
-                let mut r = Reg::ptr(PTR_TO_MAP_VALUE | (ret_flags & PTR_MAYBE_NULL));
-                r.map = map;
-                r
+                let m = &self.input.maps[map as usize];
+                if matches!(m.map_type, 12 | 13) {
+                    // A map of maps gives the inner map (its template stands for every slot).
+                    let mut r = Reg::ptr(CONST_PTR_TO_MAP | (ret_flags & PTR_MAYBE_NULL));
+                    r.map = m.inner.unwrap_or(map);
+                    r
+                } else {
+                    let mut r = Reg::ptr(PTR_TO_MAP_VALUE | (ret_flags & PTR_MAYBE_NULL));
+                    r.map = map;
+                    r
+                }
             }
             RET_PTR_TO_SOCKET => Reg::ptr(PTR_TO_SOCKET | (ret_flags & PTR_MAYBE_NULL)),
             RET_PTR_TO_TCP_SOCK => Reg::ptr(PTR_TO_TCP_SOCK | (ret_flags & PTR_MAYBE_NULL)),
@@ -542,11 +550,11 @@ impl Verifier<'_> {
         // the walk already.
         let mut stack: Vec<(usize, u32, usize)> = vec![(0, depth_of(0), 1)];
         while let Some((sub, total, frames)) = stack.pop() {
+            if frames > MAX_CALL_FRAMES {
+                return refuse(Errno::E2BIG, format!("the call stack of {frames} frames is too deep !"));
+            }
             if total > MAX_BPF_STACK_TOTAL {
                 return refuse(Errno::EACCES, format!("combined stack size of {frames} calls is {total}. Too large"));
-            }
-            if frames >= MAX_CALL_FRAMES + 1 {
-                continue;
             }
             for callee in calls_of(sub) {
                 stack.push((callee, total + depth_of(callee), frames + 1));
@@ -606,6 +614,26 @@ impl Verifier<'_> {
         Ok(())
     }
 
+    fn push_kfunc_callback(&mut self, pc: usize, sub: u32, kind: DynptrKind, ctx_reg: u8) -> VResult<()> {
+        let Some(&start) = self.info.subprogs.get(sub as usize) else { return Ok(()) };
+        if self.cur.frames.len() >= MAX_CALL_FRAMES {
+            return refuse(Errno::E2BIG, format!("the call stack of {} frames is too deep", self.cur.frames.len() + 1));
+        }
+        let saved = self.cur.clone();
+        let frameno = self.cur.frames.len() as u8;
+        let mut callee = Frame::new(frameno, pc as i32, sub);
+        callee.callback = Some(CallbackKind { ret_min: i32::MIN, ret_max: i32::MAX, callsite: pc as i32, in_loop: true });
+        let mut d = Reg::ptr(CONST_PTR_TO_DYNPTR);
+        d.dynptr = kind;
+        callee.regs[1] = d;
+        callee.regs[2] = self.cur.cur().regs[ctx_reg as usize];
+        callee.regs[10] = Reg { frameno, ..Reg::ptr(PTR_TO_STACK) };
+        self.cur.frames.push(callee);
+        self.push_branch(start, pc)?;
+        self.cur = saved;
+        Ok(())
+    }
+
     pub(super) fn check_exit(&mut self, _pc: usize) -> VResult<Option<usize>> {
         let callback = self.cur.cur().callback;
         if self.cur.curframe() == 0 {
@@ -620,7 +648,8 @@ impl Verifier<'_> {
                 if !r0.is_scalar() {
                     return refuse(Errno::EACCES, "R0 not a scalar value");
                 }
-                if r0.var.smin < cb.ret_min as i64 || r0.var.smax > cb.ret_max as i64 {
+                let any = cb.ret_min == i32::MIN && cb.ret_max == i32::MAX;
+                if !any && (r0.var.smin < cb.ret_min as i64 || r0.var.smax > cb.ret_max as i64) {
                     return refuse(Errno::EINVAL, invalid_scalar(&r0.var, "At callback return", "R0", cb.ret_min, cb.ret_max));
                 }
                 // A callback's path ends here; its caller went on after the call.
@@ -807,6 +836,7 @@ impl Verifier<'_> {
         let mut slice_size: Option<u64> = None;
         let mut dynptr_reg: Option<u8> = None;
         let mut iter_reg: Option<u8> = None;
+        let mut callback: Option<(u32, u8)> = None;
         let nargs = k.args.len();
         for (i, a) in k.args.iter().enumerate() {
             let regno = (i + 1) as u8;
@@ -816,6 +846,14 @@ impl Verifier<'_> {
             let ty = a.ty.trim();
             let ann = a.annotation.unwrap_or("");
             if ann == "__ign" {
+                continue;
+            }
+            if ty.contains("(*)") {
+                // A callback: a static function's address (bpf_loop-like kfuncs).
+                if reg.ty != PTR_TO_FUNC {
+                    return refuse(Errno::EINVAL, format!("arg#{argn} expected pointer to func"));
+                }
+                callback = Some((reg.subprog, regno + 1));
                 continue;
             }
             let is_ptr = ty.ends_with('*');
@@ -911,6 +949,11 @@ impl Verifier<'_> {
             }
         }
         let _ = nargs;
+        if let Some((sub, ctx_reg)) = callback {
+            // The seed's iterator calls back with a view of the dynptr and the context; the
+            // callback's `long` result (how far to advance, 0 to stop, or an error) is any scalar.
+            self.push_kfunc_callback(pc, sub, meta.dynptr_kind.unwrap_or(DynptrKind::Local), ctx_reg)?;
+        }
         // The result.
         let ret = k.ret.trim();
         for r in 1..=5u8 {

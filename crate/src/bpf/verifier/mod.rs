@@ -50,6 +50,8 @@ pub struct MapMeta {
     pub map_flags: u32,
     /// A frozen, read-only map's value (key 0), whose loads the kernel knows as constants.
     pub rdonly_value: Option<Vec<u8>>,
+    /// For a map of maps: its inner map template (an index in the same list).
+    pub inner: Option<u32>,
 }
 
 /// Which function set a program is verified against.
