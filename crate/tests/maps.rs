@@ -520,7 +520,14 @@ fn global_data_from_spec() {
     let perf = MapSpec { name: "perf".into(), map_type: 4, key_size: 4, value_size: 4, ..MapSpec::default() };
     assert_eq!(Map::from_spec(&perf, 6).unwrap().def().max_entries, 6, "one slot per CPU");
     let lpm = MapSpec { name: "lpm".into(), map_type: 11, key_size: 8, value_size: 4, max_entries: 4, ..MapSpec::default() };
-    assert_eq!(errno(Map::from_spec(&lpm, 1)), Errno::EINVAL);
+    // A type uxdp does not emulate is described for the verifier; using it is refused.
+    let lpm = Map::from_spec(&lpm, 1).unwrap();
+    assert_eq!((lpm.described(), lpm.uapi_type(), lpm.def().key_size, lpm.def().value_size), (Some(11), 11, 8, 4));
+    assert_eq!(errno(lpm.update_user(&[0; 8], &k(1), BPF_ANY)), Errno::EOPNOTSUPP);
+    let mut out = Vec::new();
+    assert_eq!(errno(lpm.lookup_user(&[0; 8], &mut out)), Errno::EOPNOTSUPP);
+    let not_a_type = MapSpec { name: "x".into(), map_type: 99, key_size: 4, value_size: 4, max_entries: 1, ..MapSpec::default() };
+    assert_eq!(errno(Map::from_spec(&not_a_type, 1)), Errno::EINVAL);
 }
 
 #[test]
