@@ -149,7 +149,9 @@ fn load_with_log(object: crate::bpf::elf::Object, opts: &LoadOptions) -> std::re
 
 /// A kfunc declared for `verify()` only: never run.
 fn declared_only(name: String) -> UserFn {
-    Rc::new(move |_m, _a: &[u64; 5]| Err(Trap::Fault(XdpError::run(Errno::EOPNOTSUPP, format!("kfunc {name} was declared for verify() only")))))
+    Rc::new(move |_m, _a: &[u64; 5]| {
+        Err(Trap::Fault(XdpError::run(Errno::EOPNOTSUPP, format!("kfunc {name} was declared for verify() only"))))
+    })
 }
 
 /// The verifier's stats (the kernel's `processed ... insns` line and the lines before it).
@@ -184,7 +186,15 @@ pub struct VerifyReport {
 
 /// Reads the stats back from a log written at level 1 or more.
 fn stats_from_log(log: &str) -> VerifyStats {
-    let mut s = VerifyStats { processed: 0.0, max_states_per_insn: 0, total_states: 0, peak_states: 0, mark_read: 0, stack_depth: Vec::new(), time_us: 0.0 };
+    let mut s = VerifyStats {
+        processed: 0.0,
+        max_states_per_insn: 0,
+        total_states: 0,
+        peak_states: 0,
+        mark_read: 0,
+        stack_depth: Vec::new(),
+        time_us: 0.0,
+    };
     for line in log.lines() {
         let words: Vec<&str> = line.split_whitespace().collect();
         let after = |key: &str| words.iter().position(|w| *w == key).and_then(|i| words.get(i + 1)).and_then(|w| w.parse::<u64>().ok());
@@ -256,7 +266,18 @@ pub fn bpf_verify(bytes: &[u8], options: Option<BpfLoadOptions>) -> Result<Verif
                     Some(v) => (stats_of(&v.stats), keep(v.log)),
                     None => (stats_from_log(""), String::new()),
                 };
-                VerifyReport { accepted: true, prog: name, verified: true, errno: 0, code: String::new(), message: String::new(), pc: None, insn: None, log, stats }
+                VerifyReport {
+                    accepted: true,
+                    prog: name,
+                    verified: true,
+                    errno: 0,
+                    code: String::new(),
+                    message: String::new(),
+                    pc: None,
+                    insn: None,
+                    log,
+                    stats,
+                }
             }
             Err(e) => {
                 let verified = e.log.lines().any(|l| l.starts_with("processed ") && l.contains(" insns (limit "));
@@ -763,7 +784,13 @@ pub fn bpf_object_check(bytes: &[u8], options: Option<BpfLoadOptions>) -> Result
                 if loaded.iter().any(|p| p.verdict.is_none()) {
                     log.push_str(&format!("processed {insns} insns (structural checks only: loaded without the verifier)\n"));
                 }
-                Ok(LoadReport { accepted: true, code: String::new(), message: String::new(), log, insns: insns.min(u32::MAX as u64) as u32 })
+                Ok(LoadReport {
+                    accepted: true,
+                    code: String::new(),
+                    message: String::new(),
+                    log,
+                    insns: insns.min(u32::MAX as u64) as u32,
+                })
             }
             Err(e) => {
                 // The verifier's refusals come with its log (the path to the error, the error

@@ -92,7 +92,12 @@ pub fn user_kfunc_proto(p: &UserKfuncProto) -> std::result::Result<&'static supe
     for (name, ty, annotation) in &p.args {
         let annotation = match annotation.as_deref() {
             None | Some("") => None,
-            Some(a) => Some(*ANNOTATIONS.iter().find(|k| **k == a).ok_or_else(|| format!("kfunc {}: unknown annotation {a} on argument {name}", p.name))?),
+            Some(a) => Some(
+                *ANNOTATIONS
+                    .iter()
+                    .find(|k| **k == a)
+                    .ok_or_else(|| format!("kfunc {}: unknown annotation {a} on argument {name}", p.name))?,
+            ),
         };
         args.push(KfuncArg { name: name.clone(), ty: leak(ty.trim()), annotation });
     }
@@ -181,7 +186,10 @@ pub fn load(object: Object, opts: &LoadOptions) -> std::result::Result<LoadedObj
     for spec in &object.programs {
         let (prog, verdict) = if wanted(spec) {
             let prog_type = spec.kind.prog_type();
-            let helpers = tables.entry(prog_type).or_insert_with(|| with_unemulated(helper_table(Some(&helper_ids(prog_type, opts))), prog_type, opts)).clone();
+            let helpers = tables
+                .entry(prog_type)
+                .or_insert_with(|| with_unemulated(helper_table(Some(&helper_ids(prog_type, opts))), prog_type, opts))
+                .clone();
             let (prog, verdict) = link(&object, spec, &maps, &helpers, opts)?;
             (Some(Rc::new(prog)), verdict)
         } else {
@@ -359,16 +367,19 @@ fn link(
     structural(&insns).map_err(|e| refuse(name, Errno::EINVAL, e.pc, e.message.clone()))?;
     let verdict = if opts.no_verify { None } else { Some(verify_program(object, spec, maps, opts)?) };
     mark_inlined_loops(&mut insns);
-    Ok((Prog {
-        name: spec.name.clone(),
-        kind: spec.kind,
-        insns,
-        helpers: helpers.clone(),
-        kfuncs,
-        maps: maps.to_vec(),
-        frags: spec.frags,
-        jit: Default::default(),
-    }, verdict))
+    Ok((
+        Prog {
+            name: spec.name.clone(),
+            kind: spec.kind,
+            insns,
+            helpers: helpers.clone(),
+            kfuncs,
+            maps: maps.to_vec(),
+            frags: spec.frags,
+            jit: Default::default(),
+        },
+        verdict,
+    ))
 }
 
 /// What the verifier needs to know of a map: its attributes, and a frozen read-only map's value.

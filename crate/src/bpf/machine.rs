@@ -104,7 +104,11 @@ impl Prog {
             return Err(XdpError::new(
                 Errno::EOPNOTSUPP,
                 op,
-                format!("'{}' uses map '{}' of type {t}, which uxdp verifies programs against but does not emulate: it cannot run", self.name, m.name()),
+                format!(
+                    "'{}' uses map '{}' of type {t}, which uxdp verifies programs against but does not emulate: it cannot run",
+                    self.name,
+                    m.name()
+                ),
             ));
         }
         if self.kind == ProgKind::Xdp {

@@ -1194,7 +1194,7 @@ pub fn mutate(r: &mut FuzzRng, insns: &mut [Insn]) {
     let class = i.class();
     let is_jump = (class == JMP || class == JMP32) && i.code & 0xf0 != CALL && i.code & 0xf0 != EXIT;
     let has_imm = match class {
-        ALU | ALU64 => i.code & X == 0 && i.code & 0xf0 != NEG && i.code & 0xf0 != END,
+        ALU | ALU64 => (i.code & X) == 0 && (i.code & 0xf0) != NEG && (i.code & 0xf0) != END,
         JMP | JMP32 => is_jump && i.code & X == 0,
         ST => true,
         _ => false,

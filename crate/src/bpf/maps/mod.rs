@@ -491,7 +491,11 @@ impl Map {
             Some(t) => fail(
                 Errno::EOPNOTSUPP,
                 op,
-                format!("map '{}' is a {} map, which uxdp describes for the verifier but does not emulate", self.name, map_type_name(t).unwrap_or("?")),
+                format!(
+                    "map '{}' is a {} map, which uxdp describes for the verifier but does not emulate",
+                    self.name,
+                    map_type_name(t).unwrap_or("?")
+                ),
             ),
         }
     }

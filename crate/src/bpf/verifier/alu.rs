@@ -60,7 +60,9 @@ impl Verifier<'_> {
                 self.set_scalar(dst, s);
                 Ok(())
             }
-            Op::Alu { op: op @ (AluOp::Mov | AluOp::MovSx8 | AluOp::MovSx16 | AluOp::MovSx32), w, dst, src } => self.check_mov(op, w, dst, src),
+            Op::Alu { op: op @ (AluOp::Mov | AluOp::MovSx8 | AluOp::MovSx16 | AluOp::MovSx32), w, dst, src } => {
+                self.check_mov(op, w, dst, src)
+            }
             Op::Alu { op, w, dst, src } => {
                 if let Operand::Reg(s) = src {
                     self.check_reg_read(s)?;
@@ -310,7 +312,10 @@ impl Verifier<'_> {
         }
         self.check_sane_offset(&r, ptr.ty)?;
         if !self.allow_ptr_leaks && r.ty == PTR_TO_STACK && r.var.is_const().is_none() {
-            return refuse(Errno::EACCES, format!("R{dst} variable stack access prohibited for !root, var_off={} off={}", r.var.var_off.strn(), r.off));
+            return refuse(
+                Errno::EACCES,
+                format!("R{dst} variable stack access prohibited for !root, var_off={} off={}", r.var.var_off.strn(), r.off),
+            );
         }
         *self.cur.reg_mut(dst) = r;
         Ok(())

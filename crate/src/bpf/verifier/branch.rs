@@ -116,7 +116,13 @@ impl Verifier<'_> {
             refine(&mut taken, dst, src_reg, &s, cond, w, true);
             refine(&mut fall, dst, src_reg, &s, cond, w, false);
         }
-        if w == Width::W64 && src_reg.is_some() && d.is_pointer() && s.is_pointer() && base(d.ty) != PTR_TO_BTF_ID && base(s.ty) != PTR_TO_BTF_ID {
+        if w == Width::W64
+            && src_reg.is_some()
+            && d.is_pointer()
+            && s.is_pointer()
+            && base(d.ty) != PTR_TO_BTF_ID
+            && base(s.ty) != PTR_TO_BTF_ID
+        {
             let eq_side = match cond {
                 Cond::Eq => Some(&mut taken),
                 Cond::Ne => Some(&mut fall),

@@ -52,15 +52,38 @@ const MAX_BPF_STACK_TOTAL: u32 = 512;
 /// The register types an argument kind accepts (`compatible_reg_types`), in the kernel's order:
 /// the refusal lists them.
 fn compatible(arg_base: u32) -> &'static [u32] {
-    const MEM: &[u32] = &[PTR_TO_STACK, PTR_TO_PACKET, PTR_TO_PACKET_META, PTR_TO_MAP_KEY, PTR_TO_MAP_VALUE, PTR_TO_MEM, PTR_TO_MEM | MEM_RINGBUF, PTR_TO_BUF, PTR_TO_BTF_ID | PTR_TRUSTED];
-    const KEY_VALUE: &[u32] = &[PTR_TO_STACK, PTR_TO_PACKET, PTR_TO_PACKET_META, PTR_TO_MAP_KEY, PTR_TO_MAP_VALUE, PTR_TO_MEM, PTR_TO_MEM | MEM_ALLOC, PTR_TO_BUF, PTR_TO_BUF | MEM_RDONLY, PTR_TO_ARENA];
+    const MEM: &[u32] = &[
+        PTR_TO_STACK,
+        PTR_TO_PACKET,
+        PTR_TO_PACKET_META,
+        PTR_TO_MAP_KEY,
+        PTR_TO_MAP_VALUE,
+        PTR_TO_MEM,
+        PTR_TO_MEM | MEM_RINGBUF,
+        PTR_TO_BUF,
+        PTR_TO_BTF_ID | PTR_TRUSTED,
+    ];
+    const KEY_VALUE: &[u32] = &[
+        PTR_TO_STACK,
+        PTR_TO_PACKET,
+        PTR_TO_PACKET_META,
+        PTR_TO_MAP_KEY,
+        PTR_TO_MAP_VALUE,
+        PTR_TO_MEM,
+        PTR_TO_MEM | MEM_ALLOC,
+        PTR_TO_BUF,
+        PTR_TO_BUF | MEM_RDONLY,
+        PTR_TO_ARENA,
+    ];
     match arg_base {
         ARG_PTR_TO_MAP_KEY | ARG_PTR_TO_MAP_VALUE => KEY_VALUE,
         ARG_CONST_SIZE | ARG_CONST_SIZE_OR_ZERO | ARG_CONST_ALLOC_SIZE_OR_ZERO => &[SCALAR],
         ARG_CONST_MAP_PTR => &[CONST_PTR_TO_MAP],
         ARG_PTR_TO_CTX => &[PTR_TO_CTX],
         ARG_PTR_TO_SOCK_COMMON => &[PTR_TO_SOCK_COMMON, PTR_TO_SOCKET, PTR_TO_TCP_SOCK, PTR_TO_XDP_SOCK],
-        ARG_PTR_TO_BTF_ID_SOCK_COMMON => &[PTR_TO_SOCK_COMMON, PTR_TO_SOCKET, PTR_TO_TCP_SOCK, PTR_TO_XDP_SOCK, PTR_TO_BTF_ID, PTR_TO_BTF_ID | PTR_TRUSTED],
+        ARG_PTR_TO_BTF_ID_SOCK_COMMON => {
+            &[PTR_TO_SOCK_COMMON, PTR_TO_SOCKET, PTR_TO_TCP_SOCK, PTR_TO_XDP_SOCK, PTR_TO_BTF_ID, PTR_TO_BTF_ID | PTR_TRUSTED]
+        }
         ARG_PTR_TO_SOCKET => &[PTR_TO_SOCKET],
         ARG_PTR_TO_MEM => MEM,
         ARG_PTR_TO_RINGBUF_MEM => &[PTR_TO_MEM | MEM_RINGBUF],
@@ -111,11 +134,11 @@ fn acquires(id: i32) -> bool {
 /// Helpers that call a callback, the argument (0-based) holding it and its return range.
 fn callback_of(id: i32) -> Option<(usize, i32, i32, bool)> {
     match id {
-        181 => Some((1, 0, 1, true)),   // bpf_loop
-        164 => Some((1, 0, 1, true)),   // bpf_for_each_map_elem
-        209 => Some((1, 0, 1, true)),   // bpf_user_ringbuf_drain
-        180 => Some((2, 0, 1, false)),  // bpf_find_vma
-        170 => Some((1, 0, 0, false)),  // bpf_timer_set_callback
+        181 => Some((1, 0, 1, true)),  // bpf_loop
+        164 => Some((1, 0, 1, true)),  // bpf_for_each_map_elem
+        209 => Some((1, 0, 1, true)),  // bpf_user_ringbuf_drain
+        180 => Some((2, 0, 1, false)), // bpf_find_vma
+        170 => Some((1, 0, 0, false)), // bpf_timer_set_callback
         _ => None,
     }
 }
@@ -252,7 +275,16 @@ impl Verifier<'_> {
 
     #[allow(clippy::too_many_arguments)]
     #[allow(clippy::too_many_arguments)]
-    fn check_func_arg(&mut self, pc: usize, func: i32, i: usize, arg: u32, all: &[&str], fixed: Option<u32>, meta: &mut Meta) -> VResult<()> {
+    fn check_func_arg(
+        &mut self,
+        pc: usize,
+        func: i32,
+        i: usize,
+        arg: u32,
+        all: &[&str],
+        fixed: Option<u32>,
+        meta: &mut Meta,
+    ) -> VResult<()> {
         let regno = (i + 1) as u8;
         let base_arg = arg & 0xff;
         if base_arg == ARG_DONTCARE {
@@ -292,7 +324,10 @@ impl Verifier<'_> {
         }
         if reg.ref_obj_id != 0 {
             if meta.ref_obj_id != 0 {
-                return refuse(Errno::EFAULT, format!("verifier internal error: more than one arg with ref_obj_id R{regno} {} {}", reg.ref_obj_id, meta.ref_obj_id));
+                return refuse(
+                    Errno::EFAULT,
+                    format!("verifier internal error: more than one arg with ref_obj_id R{regno} {} {}", reg.ref_obj_id, meta.ref_obj_id),
+                );
             }
             meta.ref_obj_id = reg.ref_obj_id;
         }
@@ -354,7 +389,10 @@ impl Verifier<'_> {
     fn may_read_pkt_in_helper(&self, func: i32) -> bool {
         // `meta->pkt_access` of the prototypes that take packet memory.
         matches!(func, 1 | 2 | 3 | 25 | 28 | 87 | 88 | 89 | 84 | 85 | 99 | 100 | 110 | 130 | 204 | 205 | 206 | 207 | 189 | 190)
-            && matches!(self.prog_type(), crate::bpf::elf::ProgKind::Xdp | crate::bpf::elf::ProgKind::SchedCls | crate::bpf::elf::ProgKind::SchedAct)
+            && matches!(
+                self.prog_type(),
+                crate::bpf::elf::ProgKind::Xdp | crate::bpf::elf::ProgKind::SchedCls | crate::bpf::elf::ProgKind::SchedAct
+            )
     }
 
     /// `check_reg_type`.
@@ -381,7 +419,10 @@ impl Verifier<'_> {
     fn check_arg_reg_off(&self, regno: u8, reg: &Reg, arg: u32) -> VResult<()> {
         if arg & OBJ_RELEASE != 0 && arg & 0xff != ARG_PTR_TO_DYNPTR {
             if reg.off != 0 {
-                return refuse(Errno::EINVAL, format!("R{regno} must have zero offset when passed to release func or trusted arg to kfunc"));
+                return refuse(
+                    Errno::EINVAL,
+                    format!("R{regno} must have zero offset when passed to release func or trusted arg to kfunc"),
+                );
             }
             return self.check_ptr_off_reg(reg, regno, false);
         }
@@ -401,7 +442,10 @@ impl Verifier<'_> {
             return refuse(Errno::EACCES, format!("R{regno} min value is negative, either use unsigned or 'var &= const'"));
         }
         if reg.var.umin == 0 && !zero_ok {
-            return refuse(Errno::EACCES, format!("R{regno} invalid zero-sized read: u64=[{},{}]", reg.var.umin as i64, reg.var.umax as i64));
+            return refuse(
+                Errno::EACCES,
+                format!("R{regno} invalid zero-sized read: u64=[{},{}]", reg.var.umin as i64, reg.var.umax as i64),
+            );
         }
         if reg.var.umax >= super::alu::MAX_VAR_SIZ {
             return refuse(Errno::EACCES, format!("R{regno} unbounded memory access, use 'var &= const' or 'if (var < const)'"));
@@ -763,7 +807,11 @@ impl Verifier<'_> {
             return refuse(Errno::EACCES, format!("R{src} leaks addr into mem"));
         }
         let d = *self.cur.reg(dst);
-        if d.ty == PTR_TO_CTX || d.is_pkt() || base(d.ty) == PTR_TO_FLOW_KEYS || matches!(base(d.ty), PTR_TO_SOCKET | PTR_TO_SOCK_COMMON | PTR_TO_TCP_SOCK | PTR_TO_XDP_SOCK) {
+        if d.ty == PTR_TO_CTX
+            || d.is_pkt()
+            || base(d.ty) == PTR_TO_FLOW_KEYS
+            || matches!(base(d.ty), PTR_TO_SOCKET | PTR_TO_SOCK_COMMON | PTR_TO_TCP_SOCK | PTR_TO_XDP_SOCK)
+        {
             let what = match d.ty {
                 PTR_TO_CTX => "context",
                 PTR_TO_PACKET | PTR_TO_PACKET_META => "packet",
@@ -880,7 +928,10 @@ impl Verifier<'_> {
                             return refuse(Errno::EACCES, format!("R{regno} min value is negative, either use unsigned or 'var &= const'"));
                         }
                         if size >= super::alu::MAX_VAR_SIZ {
-                            return refuse(Errno::EACCES, format!("R{regno} unbounded memory access, use 'var &= const' or 'if (var < const)'"));
+                            return refuse(
+                                Errno::EACCES,
+                                format!("R{regno} unbounded memory access, use 'var &= const' or 'if (var < const)'"),
+                            );
                         }
                         self.check_helper_mem(mem, size as i32, true, true)?;
                     }
@@ -932,16 +983,28 @@ impl Verifier<'_> {
             // Memory: sized by the next argument (__sz / __szk), or by the pointee type.
             let next_sized = k.args.get(i + 1).is_some_and(|n| matches!(n.annotation, Some("__sz") | Some("__szk")));
             if next_sized {
-                if !matches!(base(reg.ty), PTR_TO_STACK | PTR_TO_MAP_VALUE | PTR_TO_MAP_KEY | PTR_TO_MEM | PTR_TO_PACKET | PTR_TO_PACKET_META | PTR_TO_BUF) {
-                    return refuse(Errno::EINVAL, format!("arg#{argn} pointer type {} must point to scalar, or struct with scalar", c_pointee(ty)));
+                if !matches!(
+                    base(reg.ty),
+                    PTR_TO_STACK | PTR_TO_MAP_VALUE | PTR_TO_MAP_KEY | PTR_TO_MEM | PTR_TO_PACKET | PTR_TO_PACKET_META | PTR_TO_BUF
+                ) {
+                    return refuse(
+                        Errno::EINVAL,
+                        format!("arg#{argn} pointer type {} must point to scalar, or struct with scalar", c_pointee(ty)),
+                    );
                 }
                 continue;
             }
             let pointee = pointee_size(ty);
             match pointee {
                 Some(sz) => {
-                    if !matches!(base(reg.ty), PTR_TO_STACK | PTR_TO_MAP_VALUE | PTR_TO_MAP_KEY | PTR_TO_MEM | PTR_TO_PACKET | PTR_TO_PACKET_META | PTR_TO_BUF) {
-                        return refuse(Errno::EINVAL, format!("arg#{argn} pointer type {} must point to scalar, or struct with scalar", c_pointee(ty)));
+                    if !matches!(
+                        base(reg.ty),
+                        PTR_TO_STACK | PTR_TO_MAP_VALUE | PTR_TO_MAP_KEY | PTR_TO_MEM | PTR_TO_PACKET | PTR_TO_PACKET_META | PTR_TO_BUF
+                    ) {
+                        return refuse(
+                            Errno::EINVAL,
+                            format!("arg#{argn} pointer type {} must point to scalar, or struct with scalar", c_pointee(ty)),
+                        );
                     }
                     self.check_helper_mem(regno, sz, true, false)?;
                 }
@@ -1082,30 +1145,30 @@ impl Meta {
 /// `check_map_func_compatibility`: which helpers a map type takes, and which map types a helper
 /// takes (both directions are checked), as `(map type, helper ids)`.
 const MAP_FUNCS: &[(u32, &[i32])] = &[
-    (3, &[12]),                    // prog_array: tail_call
-    (4, &[22, 25, 111, 55, 121]),  // perf_event_array
+    (3, &[12]),                            // prog_array: tail_call
+    (4, &[22, 25, 111, 55, 121]),          // perf_event_array
     (27, &[130, 131, 134, 198, 199, 200]), // ringbuf
-    (31, &[209]),                  // user_ringbuf
-    (7, &[27]),                    // stack_trace
-    (8, &[33, 37]),                // cgroup_array
-    (19, &[81]),                   // cgroup_storage
-    (21, &[81]),                   // percpu_cgroup_storage
-    (14, &[51, 1]),                // devmap
-    (25, &[51, 1]),                // devmap_hash
-    (16, &[51]),                   // cpumap
-    (17, &[51, 1]),                // xskmap
-    (12, &[1]),                    // array_of_maps
-    (13, &[1]),                    // hash_of_maps
-    (15, &[52, 53, 60, 82, 1, 2, 3]), // sockmap (update/delete: the program types verified here may)
-    (18, &[72, 70, 71, 82, 1, 2, 3]), // sockhash
-    (20, &[82]),                   // reuseport_sockarray
-    (22, &[87, 88, 89]),           // queue
-    (23, &[87, 88, 89]),           // stack
-    (24, &[107, 108, 194]),        // sk_storage
-    (28, &[145, 146, 194]),        // inode_storage
-    (29, &[156, 157, 194]),        // task_storage
-    (32, &[210, 211, 194]),        // cgrp_storage
-    (30, &[89, 87]),               // bloom_filter
+    (31, &[209]),                          // user_ringbuf
+    (7, &[27]),                            // stack_trace
+    (8, &[33, 37]),                        // cgroup_array
+    (19, &[81]),                           // cgroup_storage
+    (21, &[81]),                           // percpu_cgroup_storage
+    (14, &[51, 1]),                        // devmap
+    (25, &[51, 1]),                        // devmap_hash
+    (16, &[51]),                           // cpumap
+    (17, &[51, 1]),                        // xskmap
+    (12, &[1]),                            // array_of_maps
+    (13, &[1]),                            // hash_of_maps
+    (15, &[52, 53, 60, 82, 1, 2, 3]),      // sockmap (update/delete: the program types verified here may)
+    (18, &[72, 70, 71, 82, 1, 2, 3]),      // sockhash
+    (20, &[82]),                           // reuseport_sockarray
+    (22, &[87, 88, 89]),                   // queue
+    (23, &[87, 88, 89]),                   // stack
+    (24, &[107, 108, 194]),                // sk_storage
+    (28, &[145, 146, 194]),                // inode_storage
+    (29, &[156, 157, 194]),                // task_storage
+    (32, &[210, 211, 194]),                // cgrp_storage
+    (30, &[89, 87]),                       // bloom_filter
 ];
 
 const FUNC_MAPS: &[(i32, &[u32])] = &[

@@ -51,7 +51,10 @@ impl Verifier<'_> {
         }
         let Ok(spi) = self.dynptr_spi(reg) else { return false };
         let st = &self.cur.frames[reg.frameno as usize].stack;
-        spi >= 1 && st[spi].dynptr_first && st[spi].bytes.iter().all(|&b| b == SlotByte::Dynptr) && st[spi - 1].bytes.iter().all(|&b| b == SlotByte::Dynptr)
+        spi >= 1
+            && st[spi].dynptr_first
+            && st[spi].bytes.iter().all(|&b| b == SlotByte::Dynptr)
+            && st[spi - 1].bytes.iter().all(|&b| b == SlotByte::Dynptr)
     }
 
     /// The dynptr a register points to: (kind, id, ref_obj_id, rdonly).
@@ -73,7 +76,15 @@ impl Verifier<'_> {
         self.dynptr_arg(pc, regno, regno as usize - 1, arg, meta, clone_ref)
     }
 
-    pub(super) fn process_dynptr_arg_kfunc(&mut self, pc: usize, regno: u8, argn: usize, arg: u32, meta: &mut impl DynptrMeta, clone_ref: u32) -> VResult<()> {
+    pub(super) fn process_dynptr_arg_kfunc(
+        &mut self,
+        pc: usize,
+        regno: u8,
+        argn: usize,
+        arg: u32,
+        meta: &mut impl DynptrMeta,
+        clone_ref: u32,
+    ) -> VResult<()> {
         self.dynptr_arg(pc, regno, argn, arg, meta, clone_ref)
     }
 
@@ -357,7 +368,11 @@ fn reg_safe(old: &Reg, cur: &Reg, exact: bool, ids: &mut IdMap) -> bool {
                 && ids.check(old.parent_id, cur.parent_id)
         }
         PTR_TO_PACKET | PTR_TO_PACKET_META => {
-            old.range <= cur.range && !(old.range < 0 && old.range != cur.range) && old.off == cur.off && ids.check(old.id, cur.id) && scalar_within(&old.var, &cur.var)
+            old.range <= cur.range
+                && !(old.range < 0 && old.range != cur.range)
+                && old.off == cur.off
+                && ids.check(old.id, cur.id)
+                && scalar_within(&old.var, &cur.var)
         }
         _ => {
             old.off == cur.off
@@ -405,7 +420,10 @@ fn stack_safe(old: &Frame, cur: &Frame, exact: bool, allow_uninit: bool, ids: &m
                 return false;
             }
         } else if os.is_dynptr() {
-            if os.dynptr_first != cs.dynptr_first || os.spilled.dynptr != cs.spilled.dynptr || !ids.check(os.spilled.ref_obj_id, cs.spilled.ref_obj_id) {
+            if os.dynptr_first != cs.dynptr_first
+                || os.spilled.dynptr != cs.spilled.dynptr
+                || !ids.check(os.spilled.ref_obj_id, cs.spilled.ref_obj_id)
+            {
                 return false;
             }
         } else if os.is_iter() && (os.iter_state != cs.iter_state || !ids.check(os.spilled.ref_obj_id, cs.spilled.ref_obj_id)) {

@@ -106,7 +106,15 @@ impl<'a> Verifier<'a> {
             ops,
             stack_depth: vec![0; info.subprogs.len().max(1)],
             info,
-            cur: State { frames: Vec::new(), refs: Vec::new(), active_rcu: 0, active_preempt: 0, active_lock: 0, in_sleepable: false, speculative: false },
+            cur: State {
+                frames: Vec::new(),
+                refs: Vec::new(),
+                active_rcu: 0,
+                active_preempt: 0,
+                active_lock: 0,
+                in_sleepable: false,
+                speculative: false,
+            },
             parent: None,
             pc: 0,
             prev: 0,
@@ -172,14 +180,25 @@ impl<'a> Verifier<'a> {
         let mut f = Frame::new(0, -1, 0);
         f.regs[1] = Reg::ptr(PTR_TO_CTX);
         f.regs[10] = Reg { frameno: 0, ..Reg::ptr(PTR_TO_STACK) };
-        State { frames: vec![f], refs: Vec::new(), active_rcu: 0, active_preempt: 0, active_lock: 0, in_sleepable: false, speculative: false }
+        State {
+            frames: vec![f],
+            refs: Vec::new(),
+            active_rcu: 0,
+            active_preempt: 0,
+            active_lock: 0,
+            in_sleepable: false,
+            speculative: false,
+        }
     }
 
     pub fn run(&mut self) -> VResult<()> {
         if !super::modelled(self.input.kind) {
             return refuse(
                 Errno::EINVAL,
-                format!("uxdp: the verifier does not model {} programs yet (XDP, socket filter and tc are modelled)", self.input.kind.name()),
+                format!(
+                    "uxdp: the verifier does not model {} programs yet (XDP, socket filter and tc are modelled)",
+                    self.input.kind.name()
+                ),
             );
         }
         cfg::check(self)?;
@@ -453,7 +472,15 @@ impl<'a> Verifier<'a> {
         e.live.entry(cur_hash).or_default().push(idx);
         e.live_count += 1;
         self.max_per_insn = self.max_per_insn.max((e.live_count + e.done.len()) as u32);
-        self.checkpoints.push(Checkpoint { state: self.cur.clone(), parent: self.parent, branches: 1, pc, hits: 0, misses: 0, regs_hash: cur_hash });
+        self.checkpoints.push(Checkpoint {
+            state: self.cur.clone(),
+            parent: self.parent,
+            branches: 1,
+            pc,
+            hits: 0,
+            misses: 0,
+            regs_hash: cur_hash,
+        });
         self.parent = Some(idx);
         self.live_states += 1;
         self.peak_states = self.peak_states.max(self.live_states);
@@ -485,7 +512,12 @@ impl<'a> Verifier<'a> {
     /// One instruction may not access the context on one path and other memory on another: the
     /// kernel rewrites context accesses per instruction.
     fn save_aux_ptr_type(&mut self, pc: usize, ty: u32) -> VResult<()> {
-        let fixed = |t: u32| matches!(base(t), PTR_TO_CTX | PTR_TO_SOCKET | PTR_TO_SOCK_COMMON | PTR_TO_TCP_SOCK | PTR_TO_XDP_SOCK | PTR_TO_BTF_ID | PTR_TO_ARENA);
+        let fixed = |t: u32| {
+            matches!(
+                base(t),
+                PTR_TO_CTX | PTR_TO_SOCKET | PTR_TO_SOCK_COMMON | PTR_TO_TCP_SOCK | PTR_TO_XDP_SOCK | PTR_TO_BTF_ID | PTR_TO_ARENA
+            )
+        };
         let prev = self.insn_ptr_type[pc];
         if prev == NOT_INIT {
             self.insn_ptr_type[pc] = ty;

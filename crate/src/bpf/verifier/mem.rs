@@ -43,7 +43,16 @@ impl Verifier<'_> {
     /// A load or store through `regno`: `value` is the destination of a load or the source of a
     /// store (None for a store of an immediate, `self.store_imm`).
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn check_mem(&mut self, _pc: usize, regno: u8, off: i32, size: Size, write: bool, value: Option<u8>, sx: bool) -> VResult<()> {
+    pub(super) fn check_mem(
+        &mut self,
+        _pc: usize,
+        regno: u8,
+        off: i32,
+        size: Size,
+        write: bool,
+        value: Option<u8>,
+        sx: bool,
+    ) -> VResult<()> {
         let reg = *self.cur.reg(regno);
         let sz = size.bytes() as i32;
         self.check_alignment(&reg, off, sz)?;
@@ -194,7 +203,10 @@ impl Verifier<'_> {
         }
         let t = reg.var.var_off.add(super::scalar::Tnum::constant((reg.off as i64 + off as i64) as u64));
         if !t.is_aligned(size as u64) {
-            return refuse(Errno::EACCES, format!("misaligned {desc}access off {}+{}+{} size {size}", reg.var.var_off.strn(), reg.off, off));
+            return refuse(
+                Errno::EACCES,
+                format!("misaligned {desc}access off {}+{}+{} size {size}", reg.var.var_off.strn(), reg.off, off),
+            );
         }
         Ok(())
     }
@@ -219,9 +231,15 @@ impl Verifier<'_> {
         let t = reg.var.var_off.add(super::scalar::Tnum::constant((ip_align + reg.off as i64 + off as i64) as u64));
         if !t.is_aligned(size as u64) {
             if ip_align != 0 {
-                return refuse(Errno::EACCES, format!("misaligned packet access off {ip_align}+{}+{}+{} size {size}", reg.var.var_off.strn(), reg.off, off));
+                return refuse(
+                    Errno::EACCES,
+                    format!("misaligned packet access off {ip_align}+{}+{}+{} size {size}", reg.var.var_off.strn(), reg.off, off),
+                );
             }
-            return refuse(Errno::EACCES, format!("misaligned {desc}access off {}+{}+{} size {size}", reg.var.var_off.strn(), reg.off, off));
+            return refuse(
+                Errno::EACCES,
+                format!("misaligned {desc}access off {}+{}+{} size {size}", reg.var.var_off.strn(), reg.off, off),
+            );
         }
         Ok(())
     }
@@ -274,7 +292,10 @@ impl Verifier<'_> {
         let smin = reg.var.smin;
         let off64 = off as i64;
         if smin < 0 && (smin == i64::MIN || (off64 + smin) != (off64.wrapping_add(smin) as i32 as i64) || smin + off64 < 0) {
-            return refuse(Errno::EACCES, format!("R{regno} min value is negative, either use unsigned index or do a if (index >=0) check."));
+            return refuse(
+                Errno::EACCES,
+                format!("R{regno} min value is negative, either use unsigned index or do a if (index >=0) check."),
+            );
         }
         if !Self::mem_ok(smin + off64, size, mem_size, zero_ok) {
             let line = self.mem_access_error(regno, reg, smin + off64, size, mem_size);
@@ -295,7 +316,10 @@ impl Verifier<'_> {
 
     pub(super) fn check_packet_access(&mut self, regno: u8, reg: &Reg, off: i32, size: i32, zero_ok: bool) -> VResult<()> {
         if reg.var.smin < 0 {
-            return refuse(Errno::EACCES, format!("R{regno} min value is negative, either use unsigned index or do a if (index >=0) check."));
+            return refuse(
+                Errno::EACCES,
+                format!("R{regno} min value is negative, either use unsigned index or do a if (index >=0) check."),
+            );
         }
         let bad = reg.range < 0 || !Self::mem_ok(off as i64, size, reg.range.max(0) as u32, zero_ok);
         if bad {
@@ -311,7 +335,10 @@ impl Verifier<'_> {
 
     fn check_sock_access(&self, regno: u8, reg: &Reg, off: i32, size: i32) -> VResult<()> {
         if reg.var.smin < 0 {
-            return refuse(Errno::EACCES, format!("R{regno} min value is negative, either use unsigned index or do a if (index >=0) check."));
+            return refuse(
+                Errno::EACCES,
+                format!("R{regno} min value is negative, either use unsigned index or do a if (index >=0) check."),
+            );
         }
         // struct bpf_sock: 80 bytes of readable u32 fields (state and the rest), read whole.
         let ok = off >= 0 && off + size <= 80 && off % size == 0;
@@ -353,7 +380,10 @@ impl Verifier<'_> {
         if let Some(e) = errno {
             return match reg.var.is_const() {
                 Some(_) => refuse(e, format!("invalid{extra} stack R{regno} off={off} size={size}")),
-                None => refuse(e, format!("invalid variable-offset{extra} stack R{regno} var_off={} off={off} size={size}", reg.var.var_off.strn())),
+                None => refuse(
+                    e,
+                    format!("invalid variable-offset{extra} stack R{regno} var_off={} off={off} size={size}", reg.var.var_off.strn()),
+                ),
             };
         }
         self.cur.frames[fr].grow(-min_off as i32);
@@ -554,7 +584,10 @@ impl Verifier<'_> {
             Some(v) => (v as i64 + off as i64, v as i64 + off as i64),
             None => {
                 if !self.allow_ptr_leaks {
-                    return refuse(Errno::EACCES, format!("R{regno}{extra} variable offset stack access prohibited for !root, var_off={}", reg.var.var_off.strn()));
+                    return refuse(
+                        Errno::EACCES,
+                        format!("R{regno}{extra} variable offset stack access prohibited for !root, var_off={}", reg.var.var_off.strn()),
+                    );
                 }
                 (reg.var.smin + off as i64, reg.var.smax + off as i64)
             }
@@ -589,8 +622,13 @@ impl Verifier<'_> {
                 continue;
             }
             return match reg.var.is_const() {
-                Some(_) => refuse(Errno::EACCES, format!("invalid{extra} read from stack R{regno} off {min_off}+{} size {size}", i - min_off)),
-                None => refuse(Errno::EACCES, format!("invalid{extra} read from stack R{regno} var_off {}+{} size {size}", reg.var.var_off.strn(), i - min_off)),
+                Some(_) => {
+                    refuse(Errno::EACCES, format!("invalid{extra} read from stack R{regno} off {min_off}+{} size {size}", i - min_off))
+                }
+                None => refuse(
+                    Errno::EACCES,
+                    format!("invalid{extra} read from stack R{regno} var_off {}+{} size {size}", reg.var.var_off.strn(), i - min_off),
+                ),
             };
         }
         Ok(())

@@ -79,7 +79,14 @@ pub struct VerifyOptions {
 
 impl Default for VerifyOptions {
     fn default() -> Self {
-        VerifyOptions { caps: Caps::default(), log_level: 0, insn_limit: INSN_LIMIT, profile: Profile::Linux, frags: false, expected_attach_type: 0 }
+        VerifyOptions {
+            caps: Caps::default(),
+            log_level: 0,
+            insn_limit: INSN_LIMIT,
+            profile: Profile::Linux,
+            frags: false,
+            expected_attach_type: 0,
+        }
     }
 }
 
@@ -174,8 +181,6 @@ pub fn verify(input: &Input, opts: &VerifyOptions) -> std::result::Result<Verdic
 fn decode(insns: &[Insn]) -> Vec<Op> {
     isa::decode_all(insns)
 }
-
-
 
 #[allow(dead_code)]
 fn _assert_state_send(s: State) -> State {

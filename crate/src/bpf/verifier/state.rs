@@ -272,7 +272,8 @@ pub struct Slot {
 }
 
 impl Slot {
-    pub const EMPTY: Slot = Slot { bytes: [SlotByte::Invalid; 8], spilled: Reg::NOT_INIT, dynptr_first: false, iter_state: 0, iter_depth: 0 };
+    pub const EMPTY: Slot =
+        Slot { bytes: [SlotByte::Invalid; 8], spilled: Reg::NOT_INIT, dynptr_first: false, iter_state: 0, iter_depth: 0 };
     pub fn is_spill(&self) -> bool {
         self.bytes[7] == SlotByte::Spill
     }
