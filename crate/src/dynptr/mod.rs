@@ -24,7 +24,7 @@ pub const DYNPTR_TYPE_SHIFT: u32 = 28;
 pub const DYNPTR_RDONLY_BIT: u32 = 1 << 31;
 
 /// `enum bpf_dynptr_type`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum DynptrKind {
     Invalid = 0,
@@ -45,6 +45,16 @@ impl DynptrKind {
             5 => DynptrKind::SkbMeta,
             _ => DynptrKind::Invalid,
         }
+    }
+
+    /// Data in a packet (skb, xdp, skb metadata): slices of it die when the packet changes.
+    pub fn is_packet(self) -> bool {
+        matches!(self, DynptrKind::Skb | DynptrKind::Xdp | DynptrKind::SkbMeta)
+    }
+
+    /// Holds a reference (a ring-buffer record) that must be submitted or discarded.
+    pub fn refcounted(self) -> bool {
+        self == DynptrKind::Ringbuf
     }
 
     /// The verifier's name for the kind (`dynptr_type_str`).

@@ -399,14 +399,7 @@ impl Map {
             MapType::PerfEventArray if def.max_entries == 0 => def.max_entries = nr_cpus,
             _ => {}
         }
-        let mut name = spec.name.as_str();
-        while name.len() >= BPF_OBJ_NAME_LEN {
-            let mut cut = BPF_OBJ_NAME_LEN - 1;
-            while !name.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            name = &name[..cut];
-        }
+        let name = libbpf_name(&spec.name);
         let map = Map::new(name, def, nr_cpus)?;
         if let Some(initial) = &spec.initial {
             let Store::Array(values) = &map.store else {
@@ -458,14 +451,7 @@ impl Map {
     /// programs against). Every operation on it fails; a program using it cannot run.
     fn described_only(spec: &MapSpec, nr_cpus: u32) -> Result<Map> {
         let def = MapDef::new(MapType::ProgArray, 4, 4, 1, 0);
-        let mut name = spec.name.as_str();
-        while name.len() >= BPF_OBJ_NAME_LEN {
-            let mut cut = BPF_OBJ_NAME_LEN - 1;
-            while !name.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            name = &name[..cut];
-        }
+        let name = libbpf_name(&spec.name);
         let mut map = Map::new(name, def, nr_cpus)?;
         map.def.key_size = spec.key_size;
         map.def.value_size = spec.value_size;
@@ -1024,4 +1010,17 @@ impl Iterator for Keys<'_> {
             }
         }
     }
+}
+
+/// A map's name as libbpf hands it to the kernel: cut to `BPF_OBJ_NAME_LEN - 1` bytes.
+fn libbpf_name(name: &str) -> &str {
+    let mut name = name;
+    while name.len() >= BPF_OBJ_NAME_LEN {
+        let mut cut = BPF_OBJ_NAME_LEN - 1;
+        while !name.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        name = &name[..cut];
+    }
+    name
 }

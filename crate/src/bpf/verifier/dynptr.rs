@@ -112,9 +112,9 @@ impl Verifier<'_> {
             for i in (0..16).step_by(8) {
                 self.check_mem(pc, regno, i, crate::bpf::isa::Size::DW, true, None, false)?;
             }
-            self.mark_dynptr(pc, &reg, DynptrKind::of_flag(arg), clone_ref)?;
+            self.mark_dynptr(pc, &reg, dynptr_kind_of_flag(arg), clone_ref)?;
             let (_, id, r) = self.dynptr_info(&reg);
-            meta.set_dynptr(DynptrKind::of_flag(arg), id, r);
+            meta.set_dynptr(dynptr_kind_of_flag(arg), id, r);
             return Ok(());
         }
         if reg.ty == CONST_PTR_TO_DYNPTR && arg & MEM_RDONLY == 0 {
@@ -124,7 +124,7 @@ impl Verifier<'_> {
             return refuse(Errno::EINVAL, format!("Expected an initialized dynptr as arg #{argn}"));
         }
         let (kind, id, r) = self.dynptr_info(&reg);
-        let want = DynptrKind::of_flag(arg);
+        let want = dynptr_kind_of_flag(arg);
         if want != DynptrKind::Invalid && want != kind {
             return refuse(Errno::EINVAL, format!("Expected a dynptr of type {} as arg #{argn}", want.name()));
         }

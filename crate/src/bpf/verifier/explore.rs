@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use super::log::Log;
 use super::scalar::Scalar;
 use super::state::*;
-use super::{cfg, refuse, Input, Refusal, Stats, VResult, VerifyOptions};
+use super::{cfg, refuse, Input, Stats, VResult, VerifyOptions};
 use crate::bpf::elf::ProgKind;
 use crate::bpf::isa::{Callee, Op};
 use crate::errno::Errno;
@@ -74,8 +74,6 @@ pub struct Verifier<'a> {
     pub(super) max_per_insn: u32,
     pub(super) stack_depth: Vec<u32>,
     pub log: Log,
-    /// Whether the program has been seen to write packet data directly.
-    pub(super) changes_pkt: bool,
     /// Privileged (CAP_BPF): bounded loops, pointer comparisons, uninitialised stack reads (with
     /// CAP_PERFMON).
     pub(super) bpf_capable: bool,
@@ -127,7 +125,6 @@ impl<'a> Verifier<'a> {
             live_states: 0,
             max_per_insn: 0,
             log: Log::new(opts.log_level),
-            changes_pkt: false,
             bpf_capable: opts.caps.bpf,
             allow_ptr_leaks: perfmon,
             allow_uninit_stack: perfmon,
@@ -538,9 +535,5 @@ impl<'a> Verifier<'a> {
     /// The kernel's "pointer value" test: in privileged mode no value counts as a leak.
     pub(super) fn is_pointer_value(&self, r: u8) -> bool {
         !self.allow_ptr_leaks && self.cur.reg(r).is_pointer()
-    }
-
-    pub(super) fn err_from(r: Refusal) -> Refusal {
-        r
     }
 }

@@ -40,7 +40,7 @@ impl Log {
         if width < 40 {
             self.text.extend(std::iter::repeat_n(' ', 40 - width));
         }
-        self.text.push_str(" ;");
+        self.text.push_str(" ; ");
         self.text.push_str(state);
         self.text.push('\n');
     }
@@ -108,12 +108,11 @@ impl Log {
             }
             i += 1;
         }
-        if let Some(r) = st.refs.first() {
+        if !st.refs.is_empty() {
             let ids: Vec<String> = st.refs.iter().map(|r| r.id.to_string()).collect();
-            let _ = r;
             out.push_str(&format!(" refs={}", ids.join(",")));
         }
-        out
+        out.trim_start().to_string()
     }
 }
 

@@ -8,7 +8,6 @@
 
 use super::alu::MAX_VAR_OFF;
 use super::explore::Verifier;
-use super::scalar::Scalar;
 use super::state::*;
 use super::{refuse, VResult};
 use crate::bpf::isa::Size;
@@ -671,10 +670,6 @@ impl Verifier<'_> {
                 refuse(Errno::EACCES, format!("R{regno} type={} expected=fp", type_name(reg.ty)))
             }
         }
-    }
-
-    pub(super) fn unknown_scalar() -> Scalar {
-        Scalar::unknown()
     }
 }
 

@@ -34,7 +34,6 @@ use super::isa::{self, Op};
 use super::protos::kfuncs::Kfunc;
 use super::protos::policy::Caps;
 use crate::errno::{Errno, XdpError};
-use state::State;
 
 /// The complexity limit: instructions processed over all paths (`BPF_COMPLEXITY_LIMIT_INSNS`).
 pub const INSN_LIMIT: u64 = 1_000_000;
@@ -180,11 +179,6 @@ pub fn verify(input: &Input, opts: &VerifyOptions) -> std::result::Result<Verdic
 /// The ops of a program, each slot decoded (the second half of an lddw too).
 fn decode(insns: &[Insn]) -> Vec<Op> {
     isa::decode_all(insns)
-}
-
-#[allow(dead_code)]
-fn _assert_state_send(s: State) -> State {
-    s
 }
 
 #[cfg(test)]

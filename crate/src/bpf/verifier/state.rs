@@ -105,44 +105,17 @@ pub fn type_name(ty: u32) -> String {
     s
 }
 
-/// The dynptr kinds (`enum bpf_dynptr_type`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum DynptrKind {
-    Invalid,
-    Local,
-    Ringbuf,
-    Skb,
-    Xdp,
-    SkbMeta,
-}
+pub use crate::dynptr::DynptrKind;
 
-impl DynptrKind {
-    pub fn of_flag(ty: u32) -> DynptrKind {
-        match ty & DYNPTR_TYPE_MASK {
-            DYNPTR_TYPE_LOCAL => DynptrKind::Local,
-            DYNPTR_TYPE_RINGBUF => DynptrKind::Ringbuf,
-            DYNPTR_TYPE_SKB => DynptrKind::Skb,
-            DYNPTR_TYPE_XDP => DynptrKind::Xdp,
-            DYNPTR_TYPE_SKB_META => DynptrKind::SkbMeta,
-            _ => DynptrKind::Invalid,
-        }
-    }
-    pub fn name(self) -> &'static str {
-        match self {
-            DynptrKind::Local => "local",
-            DynptrKind::Ringbuf => "ringbuf",
-            DynptrKind::Skb => "skb",
-            DynptrKind::Xdp => "xdp",
-            DynptrKind::SkbMeta => "skb_meta",
-            DynptrKind::Invalid => "<invalid>",
-        }
-    }
-    /// Data living in a packet: slices of it die when the packet changes.
-    pub fn is_packet(self) -> bool {
-        matches!(self, DynptrKind::Skb | DynptrKind::Xdp | DynptrKind::SkbMeta)
-    }
-    pub fn refcounted(self) -> bool {
-        self == DynptrKind::Ringbuf
+/// The dynptr kind a `DYNPTR_TYPE_*` type flag names.
+pub fn dynptr_kind_of_flag(ty: u32) -> DynptrKind {
+    match ty & DYNPTR_TYPE_MASK {
+        DYNPTR_TYPE_LOCAL => DynptrKind::Local,
+        DYNPTR_TYPE_RINGBUF => DynptrKind::Ringbuf,
+        DYNPTR_TYPE_SKB => DynptrKind::Skb,
+        DYNPTR_TYPE_XDP => DynptrKind::Xdp,
+        DYNPTR_TYPE_SKB_META => DynptrKind::SkbMeta,
+        _ => DynptrKind::Invalid,
     }
 }
 

@@ -1,1 +1,103 @@
+//! The verifier through the crate alone, on small programs in the assembler's dialect; the
+//! kernel-recorded corpus (test/kernel-verifier.spec.ts) is the differential proof.
 
+use super::*;
+use crate::bpf::asm::assemble;
+
+fn run(kind: ProgKind, src: &str, opts: &VerifyOptions) -> std::result::Result<Verdict, XdpError> {
+    // The assembler's dialect spells registers %rN.
+    let mut text = String::new();
+    let mut prev_alnum = false;
+    for (i, ch) in src.char_indices() {
+        if ch == 'r' && !prev_alnum && src[i + 1..].starts_with(|c: char| c.is_ascii_digit()) {
+            text.push('%');
+        }
+        text.push(ch);
+        prev_alnum = ch.is_ascii_alphanumeric();
+    }
+    let insns = assemble(&text).expect("assembles");
+    let input = Input { name: "t", kind, insns: &insns, maps: &[], kfuncs: &[], global_funcs: &[] };
+    verify(&input, opts)
+}
+
+fn refusal(src: &str) -> (Errno, String, Option<usize>) {
+    let e = run(ProgKind::Xdp, src, &VerifyOptions::default()).expect_err("refused");
+    (e.errno, e.message.clone(), e.pc)
+}
+
+#[test]
+fn an_uninitialised_register_is_refused_where_it_is_read() {
+    assert_eq!(refusal("mov r0, r2\nexit"), (Errno::EACCES, "R2 !read_ok".into(), Some(0)));
+    assert_eq!(refusal("exit"), (Errno::EACCES, "R0 !read_ok".into(), Some(0)));
+}
+
+#[test]
+fn packet_reads_need_a_comparison_with_data_end() {
+    let checked = "ldxw r2, [r1+0]\nldxw r3, [r1+4]\nmov r4, r2\nadd r4, 14\njgt r4, r3, +1\nldxb r0, [r2+13]\nmov r0, 2\nexit";
+    run(ProgKind::Xdp, checked, &VerifyOptions::default()).expect("accepted");
+    let past = checked.replace("[r2+13]", "[r2+14]");
+    assert_eq!(refusal(&past), (Errno::EACCES, "R2 offset is outside of the packet".into(), Some(5)));
+    let unchecked = "ldxw r2, [r1+0]\nldxb r0, [r2+0]\nexit";
+    assert_eq!(refusal(unchecked).1, "R2 offset is outside of the packet");
+}
+
+#[test]
+fn context_fields_follow_the_program_type() {
+    assert_eq!(refusal("ldxw r0, [r1+24]\nexit").1, "invalid bpf_context access off=24 size=4");
+    assert_eq!(refusal("ldxh r0, [r1+12]\nexit").1, "invalid bpf_context access off=12 size=2");
+    assert_eq!(refusal("stw [r1+12], 0\nmov r0, 0\nexit").1, "BPF_ST stores into R1 ctx is not allowed");
+    // a socket filter reads len (0) but not data (76)
+    run(ProgKind::SocketFilter, "ldxw r0, [r1+0]\nexit", &VerifyOptions::default()).expect("accepted");
+    let e = run(ProgKind::SocketFilter, "ldxw r0, [r1+76]\nexit", &VerifyOptions::default()).expect_err("refused");
+    assert_eq!(e.message, "invalid bpf_context access off=76 size=4");
+}
+
+#[test]
+fn loops_are_walked_to_their_bound_and_endless_ones_found() {
+    run(ProgKind::Xdp, "mov r1, 10\nsub r1, 1\njne r1, 0, -2\nmov r0, 2\nexit", &VerifyOptions::default()).expect("a bounded loop");
+    assert_eq!(refusal("mov r1, 10\nmov r2, r1\njne r1, 0, -2\nmov r0, 2\nexit").1, "infinite loop detected at insn 2");
+}
+
+#[test]
+fn the_stack_is_512_bytes_and_r10_is_read_only() {
+    assert_eq!(
+        refusal("stxdw [r10-520], r1\nmov r0, 0\nexit"),
+        (Errno::EACCES, "invalid write to stack R10 off=-520 size=8".into(), Some(0))
+    );
+    assert_eq!(refusal("mov r10, 0\nmov r0, 0\nexit").1, "frame pointer is read only");
+    run(ProgKind::Xdp, "stdw [r10-8], 7\nldxdw r0, [r10-8]\nexit", &VerifyOptions::default()).expect("a spill and a fill");
+}
+
+#[test]
+fn unprivileged_programs_may_not_leak_pointers() {
+    let unpriv = VerifyOptions { caps: crate::bpf::protos::policy::Caps { bpf: false, perfmon: false }, ..VerifyOptions::default() };
+    run(ProgKind::SocketFilter, "mov r0, r1\nexit", &VerifyOptions::default()).expect("privileged");
+    let e = run(ProgKind::SocketFilter, "mov r0, r1\nexit", &unpriv).expect_err("unprivileged");
+    assert_eq!(e.message, "R0 leaks addr as return value");
+}
+
+#[test]
+fn the_log_has_the_kernels_shape() {
+    let opts = VerifyOptions { log_level: 2, ..VerifyOptions::default() };
+    let v = run(ProgKind::Xdp, "mov r0, 2\nexit", &opts).expect("accepted");
+    assert!(v.log.starts_with("0: R1=ctx() R10=fp0\n"), "{}", v.log);
+    assert!(v.log.contains("0: (b7) r0 = 2"), "{}", v.log);
+    assert!(v.log.contains("R0=2"), "{}", v.log);
+    assert!(
+        v.log.contains("processed 2 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0"),
+        "{}",
+        v.log
+    );
+    assert_eq!(v.stats.processed, 2);
+    let e = run(ProgKind::Xdp, "mov r0, r2\nexit", &VerifyOptions { log_level: 1, ..VerifyOptions::default() }).expect_err("refused");
+    let lines: Vec<&str> = e.log.lines().collect();
+    let stats = lines.iter().position(|l| l.starts_with("verification time")).expect("stats");
+    assert_eq!(lines[stats - 1], "R2 !read_ok");
+}
+
+#[test]
+fn an_unmodelled_program_type_is_refused_clearly() {
+    let e = run(ProgKind::Kprobe, "mov r0, 0\nexit", &VerifyOptions::default()).expect_err("refused");
+    assert_eq!(e.errno, Errno::EINVAL);
+    assert!(e.message.contains("does not model kprobe programs"), "{}", e.message);
+}
