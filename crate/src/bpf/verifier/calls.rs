@@ -1044,6 +1044,9 @@ impl Verifier<'_> {
                 r.mem_size = pointee_size(ret).unwrap_or(4) as u32;
                 let _ = iter_reg;
                 r
+            } else if name == "bpf_cast_to_kern_ctx" || name == "bpf_rdonly_cast" {
+                // The kernel's own context struct (xdp_buff, sk_buff), read through BTF.
+                Reg::ptr(PTR_TO_BTF_ID | if name == "bpf_rdonly_cast" { PTR_UNTRUSTED } else { PTR_TRUSTED })
             } else if ret.contains("struct") {
                 Reg::ptr(PTR_TO_BTF_ID | PTR_TRUSTED | if k.flags & kfuncs::KF_RET_NULL != 0 { PTR_MAYBE_NULL } else { 0 })
             } else {
