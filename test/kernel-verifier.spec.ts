@@ -71,8 +71,6 @@ const KNOWN_GAPS: Record<string, string> = {
   'loops/jump_sequence_ok': "no precision tracking: uxdp compares every scalar when pruning (and loop detection differs in these shapes)",
   'loops/unrolled_branches_pruned': "no precision tracking: uxdp compares every scalar when pruning (and loop detection differs in these shapes)",
   'loops/unrolled_branches_pruned_v3': "no precision tracking: uxdp compares every scalar when pruning (and loop detection differs in these shapes)",
-  'mapval/array_key0_past_value': "an array lookup with a constant in-range key is not known to be non-NULL",
-  'mapval/array_key0_unchecked': "an array lookup with a constant in-range key is not known to be non-NULL",
   'mapval/key_null': "a NULL map key's line differs",
   'retval/cgroup_skb_egress_three': "cgroup_skb and sk_lookup programs are not modelled yet (refused as such)",
   'retval/cgroup_skb_masked': "cgroup_skb and sk_lookup programs are not modelled yet (refused as such)",

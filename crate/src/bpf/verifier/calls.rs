@@ -114,6 +114,8 @@ struct Meta {
     uninit_mem: Option<(u8, i32)>,
     release_dynptr: bool,
     dynptr_rdonly: bool,
+    /// An array lookup's key, when the stack holds it as a known constant.
+    const_key: Option<u64>,
 }
 
 impl super::dynptr::DynptrMeta for Meta {
@@ -222,7 +224,10 @@ impl Verifier<'_> {
                     r.map = m.inner.unwrap_or(map);
                     r
                 } else {
-                    let mut r = Reg::ptr(PTR_TO_MAP_VALUE | (ret_flags & PTR_MAYBE_NULL));
+                    // An array lookup with a constant key inside the array cannot fail.
+                    let in_range = id == 1 && meta.const_key.is_some_and(|k| k < u64::from(m.max_entries));
+                    let flags = if in_range { 0 } else { ret_flags & PTR_MAYBE_NULL };
+                    let mut r = Reg::ptr(PTR_TO_MAP_VALUE | flags);
                     r.map = map;
                     r
                 }
@@ -337,6 +342,9 @@ impl Verifier<'_> {
                 let Some(map) = meta.map else { return refuse(Errno::EACCES, "invalid map_ptr to access map->key") };
                 let ks = self.input.maps[map as usize].key_size as i32;
                 self.check_helper_mem(regno, ks, false, false)?;
+                if matches!(self.input.maps[map as usize].map_type, 2 | 6) {
+                    meta.const_key = self.constant_map_key(&reg, ks as usize);
+                }
             }
             ARG_PTR_TO_MAP_VALUE => {
                 if null_ok {
@@ -393,6 +401,31 @@ impl Verifier<'_> {
                 self.prog_type(),
                 crate::bpf::elf::ProgKind::Xdp | crate::bpf::elf::ProgKind::SchedCls | crate::bpf::elf::ProgKind::SchedAct
             )
+    }
+
+    /// `get_constant_map_key`: the key a stack pointer points to, when the stack knows it: zero
+    /// bytes covering the key, or a spilled constant of exactly the key's size.
+    fn constant_map_key(&self, key: &Reg, key_size: usize) -> Option<u64> {
+        if !self.bpf_capable || key.ty != PTR_TO_STACK {
+            return None;
+        }
+        let v = key.var.is_const()?;
+        let stack_off = key.off as i64 + v as i64;
+        let slot = (-stack_off - 1) as usize;
+        let (spi, off) = (slot / 8, slot % 8);
+        let st = self.cur.frames.get(key.frameno as usize)?.stack.get(spi)?;
+        let zeros = (0..=off).rev().take_while(|&i| st.bytes[i] == SlotByte::Zero).count();
+        if zeros >= key_size {
+            return Some(0);
+        }
+        if !st.is_spill() || st.spilled.ty != SCALAR {
+            return None;
+        }
+        let spill = (0..=off).rev().take_while(|&i| st.bytes[i] == SlotByte::Spill).count();
+        if spill != key_size {
+            return None;
+        }
+        st.spilled.var.is_const()
     }
 
     /// `check_reg_type`.

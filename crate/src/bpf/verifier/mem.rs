@@ -565,7 +565,7 @@ impl Verifier<'_> {
                 Ok(if zeros == size { Reg::known(0) } else { Reg::unknown() })
             }
             None => {
-                self.check_stack_range_init(_regno, reg, off, size, false, Access::Direct)?;
+                self.check_stack_range_init(_regno, reg, off, size, false, Access::Direct, false)?;
                 Ok(Reg::unknown())
             }
         }
@@ -573,7 +573,16 @@ impl Verifier<'_> {
 
     /// `check_stack_range_initialized`: every byte a helper (or a variable-offset read) may
     /// touch holds something readable. A helper may write any of them, so they become misc.
-    pub(super) fn check_stack_range_init(&mut self, regno: u8, reg: &Reg, off: i32, size: i32, zero_ok: bool, src: Access) -> VResult<()> {
+    pub(super) fn check_stack_range_init(
+        &mut self,
+        regno: u8,
+        reg: &Reg,
+        off: i32,
+        size: i32,
+        zero_ok: bool,
+        src: Access,
+        write: bool,
+    ) -> VResult<()> {
         let extra = if src == Access::Helper { " indirect" } else { "" };
         if size == 0 && !zero_ok {
             return refuse(Errno::EACCES, "invalid zero-sized read");
@@ -592,7 +601,8 @@ impl Verifier<'_> {
             }
         };
         let fr = self.frame_of(reg);
-        let clobber = src == Access::Helper;
+        // Only a helper that writes the memory makes its bytes unknown; a read leaves them.
+        let clobber = src == Access::Helper && write;
         for i in min_off..max_off + size as i64 {
             let slot = (-i - 1) as usize;
             let spi = slot / 8;
@@ -656,7 +666,7 @@ impl Verifier<'_> {
                 }
                 self.check_region(regno, &reg, reg.off, size, reg.mem_size, zero_ok)
             }
-            PTR_TO_STACK => self.check_stack_range_init(regno, &reg, reg.off, size, zero_ok, Access::Helper),
+            PTR_TO_STACK => self.check_stack_range_init(regno, &reg, reg.off, size, zero_ok, Access::Helper, write),
             PTR_TO_CTX => {
                 if size == 0 {
                     return if zero_ok { Ok(()) } else { refuse(Errno::EACCES, "invalid zero-sized read") };
