@@ -685,9 +685,14 @@ impl Verifier<'_> {
         }
         let _ = meta;
         callee.regs[10] = Reg { frameno, ..Reg::ptr(PTR_TO_STACK) };
+        let ctx = match id {
+            180 => caller[4],
+            _ => caller[3],
+        };
         self.cur.frames.push(callee);
         self.push_branch(start, pc)?;
         self.cur = saved;
+        self.forget_callback_writes(&ctx);
         Ok(())
     }
 
@@ -705,10 +710,34 @@ impl Verifier<'_> {
         callee.regs[1] = d;
         callee.regs[2] = self.cur.cur().regs[ctx_reg as usize];
         callee.regs[10] = Reg { frameno, ..Reg::ptr(PTR_TO_STACK) };
+        let ctx = callee.regs[2];
         self.cur.frames.push(callee);
         self.push_branch(start, pc)?;
         self.cur = saved;
+        self.forget_callback_writes(&ctx);
         Ok(())
+    }
+
+    /// A callback is walked on its own path, so what it writes through a stack context never
+    /// reaches the caller's state: the caller forgets what that frame's stack held (spilled
+    /// values and known zeroes become unknown bytes), rather than trust what a callback may have
+    /// overwritten. Dynptr and iterator slots keep their state.
+    fn forget_callback_writes(&mut self, ctx: &Reg) {
+        if ctx.ty != PTR_TO_STACK {
+            return;
+        }
+        let Some(frame) = self.cur.frames.get_mut(ctx.frameno as usize) else { return };
+        for slot in frame.stack.iter_mut() {
+            if slot.is_dynptr() || slot.is_iter() {
+                continue;
+            }
+            for b in slot.bytes.iter_mut() {
+                if matches!(*b, SlotByte::Spill | SlotByte::Zero) {
+                    *b = SlotByte::Misc;
+                }
+            }
+            slot.spilled = Reg::NOT_INIT;
+        }
     }
 
     pub(super) fn check_exit(&mut self, _pc: usize) -> VResult<Option<usize>> {
