@@ -28,6 +28,15 @@ pub fn alu_string(op: AluOp) -> &'static str {
     }
 }
 
+/// A pointer's new signed bounds: both ends, or nothing known if either overflowed (the kernel's
+/// pointer rule, stricter than the scalar one).
+fn signed_or_unbounded(lo: Option<i64>, hi: Option<i64>) -> (i64, i64) {
+    match (lo, hi) {
+        (Some(a), Some(b)) => (a, b),
+        _ => (i64::MIN, i64::MAX),
+    }
+}
+
 /// The largest offset a pointer's variable part may carry (`BPF_MAX_VAR_OFF`).
 pub const MAX_VAR_OFF: i64 = 1 << 29;
 /// The largest variable size a helper may be asked for (`BPF_MAX_VAR_SIZ`).
@@ -234,26 +243,11 @@ impl Verifier<'_> {
                     r.off = sum as i32;
                 } else {
                     let mut var = Scalar::unknown();
-                    match (pv.smin.checked_add(ov.smin), pv.smax.checked_add(ov.smax)) {
-                        (Some(a), Some(b)) => {
-                            var.smin = a;
-                            var.smax = b;
-                        }
-                        _ => {
-                            var.smin = i64::MIN;
-                            var.smax = i64::MAX;
-                        }
-                    }
-                    match (pv.umin.checked_add(ov.umin), pv.umax.checked_add(ov.umax)) {
-                        (Some(a), Some(b)) => {
-                            var.umin = a;
-                            var.umax = b;
-                        }
-                        _ => {
-                            var.umin = 0;
-                            var.umax = u64::MAX;
-                        }
-                    }
+                    (var.smin, var.smax) = signed_or_unbounded(pv.smin.checked_add(ov.smin), pv.smax.checked_add(ov.smax));
+                    (var.umin, var.umax) = match (pv.umin.checked_add(ov.umin), pv.umax.checked_add(ov.umax)) {
+                        (Some(a), Some(b)) => (a, b),
+                        _ => (0, u64::MAX),
+                    };
                     var.var_off = pv.var_off.add(ov.var_off);
                     var.sync();
                     r.var = var;
@@ -275,16 +269,7 @@ impl Verifier<'_> {
                     r.off = diff as i32;
                 } else {
                     let mut var = Scalar::unknown();
-                    match (pv.smin.checked_sub(ov.smax), pv.smax.checked_sub(ov.smin)) {
-                        (Some(a), Some(b)) => {
-                            var.smin = a;
-                            var.smax = b;
-                        }
-                        _ => {
-                            var.smin = i64::MIN;
-                            var.smax = i64::MAX;
-                        }
-                    }
+                    (var.smin, var.smax) = signed_or_unbounded(pv.smin.checked_sub(ov.smax), pv.smax.checked_sub(ov.smin));
                     if pv.umin < ov.umax {
                         var.umin = 0;
                         var.umax = u64::MAX;

@@ -1045,29 +1045,13 @@ impl Verifier<'_> {
             // Memory: sized by the next argument (__sz / __szk), or by the pointee type.
             let next_sized = k.args.get(i + 1).is_some_and(|n| matches!(n.annotation, Some("__sz") | Some("__szk")));
             if next_sized {
-                if !matches!(
-                    base(reg.ty),
-                    PTR_TO_STACK | PTR_TO_MAP_VALUE | PTR_TO_MAP_KEY | PTR_TO_MEM | PTR_TO_PACKET | PTR_TO_PACKET_META | PTR_TO_BUF
-                ) {
-                    return refuse(
-                        Errno::EINVAL,
-                        format!("arg#{argn} pointer type {} must point to scalar, or struct with scalar", c_pointee(ty)),
-                    );
-                }
+                kfunc_mem_arg(&reg, argn, ty)?;
                 continue;
             }
             let pointee = pointee_size(ty);
             match pointee {
                 Some(sz) => {
-                    if !matches!(
-                        base(reg.ty),
-                        PTR_TO_STACK | PTR_TO_MAP_VALUE | PTR_TO_MAP_KEY | PTR_TO_MEM | PTR_TO_PACKET | PTR_TO_PACKET_META | PTR_TO_BUF
-                    ) {
-                        return refuse(
-                            Errno::EINVAL,
-                            format!("arg#{argn} pointer type {} must point to scalar, or struct with scalar", c_pointee(ty)),
-                        );
-                    }
+                    kfunc_mem_arg(&reg, argn, ty)?;
                     self.check_helper_mem(regno, sz, true, false)?;
                 }
                 None => {}
@@ -1164,6 +1148,17 @@ fn kind_flag(k: DynptrKind) -> u32 {
 /// The type word a kfunc argument refusal prints for a register.
 fn kernel_type_word(r: &Reg) -> String {
     type_name(r.ty)
+}
+
+/// A kfunc's memory argument must point at memory the program owns.
+fn kfunc_mem_arg(reg: &Reg, argn: usize, ty: &str) -> VResult<()> {
+    if matches!(
+        base(reg.ty),
+        PTR_TO_STACK | PTR_TO_MAP_VALUE | PTR_TO_MAP_KEY | PTR_TO_MEM | PTR_TO_PACKET | PTR_TO_PACKET_META | PTR_TO_BUF
+    ) {
+        return Ok(());
+    }
+    refuse(Errno::EINVAL, format!("arg#{argn} pointer type {} must point to scalar, or struct with scalar", c_pointee(ty)))
 }
 
 fn c_pointee(ty: &str) -> String {
