@@ -153,6 +153,10 @@ pub struct ProgramSpec {
     /// instructions hold clang's local values, and the loader refuses the program if any
     /// relocation is one whose kernel value may differ ([`CoreRelo::unsupported`]).
     pub core_relos: Vec<CoreRelo>,
+    /// What libbpf hands the kernel as is and the kernel then refuses for this program alone (an
+    /// lddw naming a map by a raw file descriptor: no relocation, so no map of the object): the
+    /// instruction's pc, and the fd. The object opens; loading this program fails.
+    pub raw_map_fd: Option<(usize, i32)>,
 }
 
 impl ProgramSpec {
@@ -331,6 +335,10 @@ struct SecDef {
     flags: u8,
 }
 
+/// `enum bpf_attach_type` of XDP programs run from a devmap or cpumap entry.
+pub const ATTACH_XDP_DEVMAP: u32 = 33;
+pub const ATTACH_XDP_CPUMAP: u32 = 35;
+
 const fn def(pattern: &'static str, kind: ProgKind, attach: u32, flags: u8) -> SecDef {
     SecDef { pattern, kind, attach, flags }
 }
@@ -389,10 +397,10 @@ const SECTION_DEFS: &[SecDef] = {
         def("iter", Tracing, 28, PREFIX),
         def("iter.s", Tracing, 28, PREFIX | SLEEPABLE),
         def("syscall", Syscall, 0, SLEEPABLE),
-        def("xdp.frags/devmap", Xdp, 33, FRAGS),
-        def("xdp/devmap", Xdp, 33, 0),
-        def("xdp.frags/cpumap", Xdp, 35, FRAGS),
-        def("xdp/cpumap", Xdp, 35, 0),
+        def("xdp.frags/devmap", Xdp, ATTACH_XDP_DEVMAP, FRAGS),
+        def("xdp/devmap", Xdp, ATTACH_XDP_DEVMAP, 0),
+        def("xdp.frags/cpumap", Xdp, ATTACH_XDP_CPUMAP, FRAGS),
+        def("xdp/cpumap", Xdp, ATTACH_XDP_CPUMAP, 0),
         def("xdp.frags", Xdp, 37, FRAGS),
         def("xdp", Xdp, 37, 0),
         def("perf_event", PerfEvent, 0, 0),
@@ -1157,7 +1165,10 @@ impl<'a> Loader<'a> {
             let section = self.sections[f.sec].name.clone();
             let (kind, frags, autoload) = section_kind(&section);
             let (insns, core_relos) = self.link(f)?;
-            programs.push(ProgramSpec { name: f.name.clone(), section, kind, frags, autoload, insns, core_relos });
+            let raw_map_fd = (0..insns.len())
+                .find(|&pc| insns[pc].is_lddw() && matches!(insns[pc].src(), insn::PSEUDO_MAP_FD | insn::PSEUDO_MAP_VALUE))
+                .map(|pc| (pc, insns[pc].imm));
+            programs.push(ProgramSpec { name: f.name.clone(), section, kind, frags, autoload, insns, core_relos, raw_map_fd });
         }
         Ok(programs)
     }
@@ -1225,7 +1236,7 @@ impl<'a> Loader<'a> {
                                 return Err(here(format!("call to instruction {} outside .text", idx as i64 + i64::from(insn.imm) + 1)));
                             }
                             target = Some((sec, idx as i64 + i64::from(insn.imm) + 1));
-                        } else if insn.is_lddw() && insn.src() != 0 {
+                        } else if insn.is_lddw() && !matches!(insn.src(), 0 | insn::PSEUDO_MAP_FD | insn::PSEUDO_MAP_VALUE) {
                             return Err(here(format!("lddw with src {} but no relocation", insn.src())));
                         }
                     }

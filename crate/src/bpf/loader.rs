@@ -168,6 +168,19 @@ pub fn load(object: Object, opts: &LoadOptions) -> std::result::Result<LoadedObj
             return Err(refuse(name, Errno::ENOENT, None, format!("no program '{name}' in the object (it has: {})", names.join(", "))));
         }
     }
+    // libbpf resolves the object's kfunc externs (by name) before it loads any program: one no
+    // BTF has fails every program of the object, used or not.
+    if !opts.unrestricted {
+        if let Some(first) = object.programs.iter().find(|p| wanted(p) && p.kind != ProgKind::Unknown) {
+            let policy = call_policy(&object, first, opts);
+            let mut missing: Vec<&str> =
+                object.externs.iter().filter(|e| e.func && !e.weak && !policy.resolves(&e.name)).map(|e| e.name.as_str()).collect();
+            missing.sort_unstable();
+            if let Some(name) = missing.first() {
+                return Err(refuse(&first.name, Errno::EINVAL, None, policy::kfunc_not_found(name)));
+            }
+        }
+    }
     // libbpf and the verifier refuse calls before the object's maps exist for the kernel.
     for spec in object.programs.iter().filter(|p| wanted(p) && p.kind != ProgKind::Unknown) {
         if !opts.unrestricted {
@@ -247,6 +260,10 @@ fn link(
         // The log names the program on each line, as libbpf's `prog '...': relo #N: ...` lines do.
         e.log = refused.iter().map(|r| format!("prog '{name}': {r}\n")).collect();
         return Err(e);
+    }
+    if let Some((pc, fd)) = spec.raw_map_fd {
+        // No file descriptor of this process is a map the object created.
+        return Err(refuse(name, Errno::EINVAL, Some(pc), format!("fd {fd} is not pointing to valid bpf_map")));
     }
     let mut insns = spec.insns.clone();
     let mut kfuncs: Vec<Callable> = Vec::new();

@@ -24,6 +24,13 @@ pub enum MapType {
     Ringbuf = 27,
 }
 
+/// uapi numbers of map types the verifier treats specially, emulated or not.
+pub mod uapi {
+    pub const SOCKMAP: u32 = 15;
+    pub const XSKMAP: u32 = 17;
+    pub const SOCKHASH: u32 = 18;
+}
+
 /// bpftool's (libbpf's) name of every uapi map type, indexed by number.
 const MAP_TYPE_NAMES: [&str; 34] = [
     "unspec",

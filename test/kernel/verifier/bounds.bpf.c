@@ -131,4 +131,10 @@ NAKED("xdp") { WITH_VALUE("r7 &= 63; r7 <<= 56; r7 >>= 2; r6 += r7; r0 = *(u8 *)
 NAKED("xdp") { WITH_VALUE("r7 &= 63; *(u64 *)(r10 - 16) = r7; r8 = *(u64 *)(r10 - 16); r6 += r8; r0 = *(u8 *)(r6 + 0);"); }
 #elif CASE == 40 /* idx_spilled_u32_fill_u64 refused xdp: a 4-byte spill read back as 8 bytes mixes in other bytes */
 NAKED("xdp") { WITH_VALUE("r7 &= 63; *(u32 *)(r10 - 16) = r7; r8 = *(u64 *)(r10 - 16); r6 += r8; r0 = *(u8 *)(r6 + 0);"); }
+#elif CASE == 41 /* s32_range_wraps_u32_meets_negative_part accepted socket: u32 >= 3 and s32 <= 1 leave only negative s32, so "w0 s< 0" always jumps */
+NAKED("socket") { asm volatile ("call %[get_prandom_u32]; if w0 < 3 goto 1f; if w0 s> 1 goto 1f; if w0 s< 0 goto 1f; r10 = 0; 1: r0 = 0; exit;" :: IMM(get_prandom_u32) : "memory"); }
+#elif CASE == 42 /* s32_range_wraps_u32_meets_positive_part accepted socket: u32 <= 0x7ffffff0 and s32 >= -5 leave s32 0..0x7ffffff0 */
+NAKED("socket") { asm volatile ("call %[get_prandom_u32]; if w0 > 0x7ffffff0 goto 1f; if w0 s< -5 goto 1f; if w0 s>= 0 goto 1f; r10 = 0; 1: r0 = 0; exit;" :: IMM(get_prandom_u32) : "memory"); }
+#elif CASE == 43 /* s32_range_wraps_both_parts refused socket: u32 in 1..0x80000005 and s32 <= 1 may still be 1: the dead-looking path is walked */
+NAKED("socket") { asm volatile ("call %[get_prandom_u32]; if w0 < 1 goto 1f; if w0 > 0x80000005 goto 1f; if w0 s> 1 goto 1f; if w0 s< 0 goto 1f; r10 = 0; 1: r0 = 0; exit;" :: IMM(get_prandom_u32) : "memory"); }
 #endif

@@ -124,4 +124,31 @@ NAKED("xdp") { asm volatile ("call sub_a; exit;" ::: "memory"); }
 #elif CASE == 23 /* global_void_return_used refused xdp: a global function that returns void */
 __noinline void global_nothing(int *p) { if (p) *p = 1; }
 SEC("xdp") int prog(struct xdp_md *ctx) { int v = 0; global_nothing(&v); return v ? XDP_PASS : XDP_DROP; }
+#elif CASE == 24 /* async_callback_chain_over_512 refused tc: a timer callback's own call chain (320 + 256 bytes) counts as a separate root */
+struct tv { struct bpf_timer t; };
+struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 1); __type(key, int); __type(value, struct tv); } timers SEC(".maps");
+static __noinline int leaf_cb(void *map, int *key, struct tv *v) { volatile char b[256] = {}; return b[7]; }
+static __noinline int root_cb(void *map, int *key, struct tv *v) { volatile char b[320] = {}; return b[9] + leaf_cb(0, 0, 0); }
+SEC("tc") int prog(struct __sk_buff *skb)
+{
+	int k = 0;
+	struct tv *v = bpf_map_lookup_elem(&timers, &k);
+	if (!v)
+		return 0;
+	return bpf_timer_set_callback(&v->t, root_cb);
+}
+#elif CASE == 25 /* async_callback_chain_under_512 accepted tc: a timer callback's chain of 128 + 128 bytes */
+struct tv { struct bpf_timer t; };
+struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 1); __type(key, int); __type(value, struct tv); } timers SEC(".maps");
+static __noinline int leaf_cb(void *map, int *key, struct tv *v) { volatile char b[128] = {}; return b[7]; }
+static __noinline int root_cb(void *map, int *key, struct tv *v) { volatile char b[128] = {}; return b[9] + leaf_cb(0, 0, 0); }
+SEC("tc") int prog(struct __sk_buff *skb)
+{
+	int k = 0;
+	volatile char big[300] = {};
+	struct tv *v = bpf_map_lookup_elem(&timers, &k);
+	if (!v)
+		return big[3];
+	return bpf_timer_set_callback(&v->t, root_cb);
+}
 #endif

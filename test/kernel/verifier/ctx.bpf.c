@@ -91,4 +91,14 @@ SEC("socket") int prog(struct __sk_buff *skb)
 }
 #elif CASE == 39 /* xdp_ctx_copy_then_read accepted xdp: a copy of ctx read at the same offsets */
 NAKED("xdp") { asm volatile ("r6 = r1; r2 = *(u32 *)(r6 + %[data_end]); r0 = 2; exit;" :: XO(data_end) : "memory"); }
+#elif CASE == 40 /* xdp_devmap_egress_ifindex accepted xdp: a devmap program (xdp/devmap) reads egress_ifindex */
+SEC("xdp/devmap") int prog(struct xdp_md *ctx) { return ctx->egress_ifindex == 3 ? XDP_DROP : XDP_PASS; }
+#elif CASE == 41 /* xdp_plain_egress_ifindex refused xdp: a plain XDP program may not read egress_ifindex */
+NAKED("xdp") { asm volatile ("r2 = *(u32 *)(r1 + %[egress_ifindex]); r0 = 2; exit;" :: XO(egress_ifindex) : "memory"); }
+#elif CASE == 42 /* xdp_st_imm_into_ctx refused xdp: BPF_ST of an immediate into xdp_md */
+NAKED("xdp") { asm volatile (".8byte 0x00000000000c0162; r0 = 2; exit;" ::: "memory"); }
+#elif CASE == 43 /* tc_st_imm_into_mark accepted tc: BPF_ST of an immediate into __sk_buff->mark */
+NAKED("tc") { asm volatile (".8byte 0x0000002a00080162; r0 = 0; exit;" ::: "memory"); }
+#elif CASE == 44 /* socket_st_imm_into_mark refused socket: a socket filter may not write mark, BPF_ST or not */
+NAKED("socket") { asm volatile (".8byte 0x0000002a00080162; r0 = 0; exit;" ::: "memory"); }
 #endif

@@ -310,4 +310,41 @@ SEC("xdp") int prog(struct xdp_md *ctx)
 	bpf_dynptr_from_xdp(ctx, 0, &d);
 	return *(volatile __u8 *)p ? XDP_DROP : XDP_PASS;
 }
+#elif CASE == 30 /* skb_slice_after_dynptr_write refused tc: bpf_dynptr_write through an skb dynptr invalidates its slices */
+SEC("tc") int prog(struct __sk_buff *skb)
+{
+	struct bpf_dynptr d;
+	__u8 buf[4], w[2] = {1, 2}, *p;
+
+	bpf_dynptr_from_skb(skb, 0, &d);
+	p = bpf_dynptr_slice(&d, 0, buf, sizeof(buf));
+	if (!p)
+		return 0;
+	bpf_dynptr_write(&d, 0, w, sizeof(w), 0);
+	return *(volatile __u8 *)p ? 2 : 0;
+}
+#elif CASE == 31 /* xdp_slice_after_dynptr_write accepted xdp: bpf_dynptr_write through an xdp dynptr keeps its slices */
+SEC("xdp") int prog(struct xdp_md *ctx)
+{
+	struct bpf_dynptr d;
+	__u8 buf[4], w[2] = {1, 2}, *p;
+
+	bpf_dynptr_from_xdp(ctx, 0, &d);
+	p = bpf_dynptr_slice(&d, 0, buf, sizeof(buf));
+	if (!p)
+		return XDP_PASS;
+	bpf_dynptr_write(&d, 0, w, sizeof(w), 0);
+	return *(volatile __u8 *)p ? XDP_DROP : XDP_PASS;
+}
+#elif CASE == 32 /* slice_unbounded_size refused tc: bpf_dynptr_slice's buffer size from a global variable */
+__u32 slice_len = 4;
+SEC("tc") int prog(struct __sk_buff *skb)
+{
+	struct bpf_dynptr d;
+	__u8 buf[4], *p;
+
+	bpf_dynptr_from_skb(skb, 0, &d);
+	p = bpf_dynptr_slice(&d, 0, buf, slice_len);
+	return p ? 2 : 0;
+}
 #endif

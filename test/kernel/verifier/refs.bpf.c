@@ -119,4 +119,25 @@ SEC("tc") int prog(struct __sk_buff *skb)
 }
 #elif CASE == 21 /* socket_ringbuf_submit accepted socket: reserve and submit from a socket filter */
 NAKED("socket") { asm volatile (RESERVE "if r0 == 0 goto l0_%=; r1 = r0; r2 = 0; call %[ringbuf_submit]; l0_%=: r0 = 0; exit;" :: RB_OPS : "memory"); }
+#elif CASE == 22 /* sockmap_lookup_released accepted xdp: a sockmap lookup is a referenced socket, released */
+struct { __uint(type, BPF_MAP_TYPE_SOCKMAP); __uint(max_entries, 1); __type(key, __u32); __type(value, __u32); } sm SEC(".maps");
+SEC("xdp") int prog(struct xdp_md *ctx) { __u32 k = 0; struct bpf_sock *sk = bpf_map_lookup_elem(&sm, &k); if (sk) bpf_sk_release(sk); return XDP_PASS; }
+#elif CASE == 23 /* sockmap_lookup_leaked refused xdp: a sockmap lookup's socket never released */
+struct { __uint(type, BPF_MAP_TYPE_SOCKMAP); __uint(max_entries, 1); __type(key, __u32); __type(value, __u32); } sm SEC(".maps");
+SEC("xdp") int prog(struct xdp_md *ctx) { __u32 k = 0; struct bpf_sock *sk = bpf_map_lookup_elem(&sm, &k); return sk ? XDP_DROP : XDP_PASS; }
+#elif CASE == 24 /* sockhash_update_with_skb_sk accepted socket: a socket map's value is the skb's socket */
+struct { __uint(type, BPF_MAP_TYPE_SOCKHASH); __uint(max_entries, 1); __type(key, __u32); __type(value, __u32); } sh SEC(".maps");
+SEC("socket") int prog(struct __sk_buff *skb) { __u32 k = 0; struct bpf_sock *sk = skb->sk; if (sk) bpf_map_update_elem(&sh, &k, sk, BPF_ANY); return 0; }
+#elif CASE == 25 /* sockmap_update_with_stack_value refused socket: a socket map's value must be a socket, not stack memory */
+struct { __uint(type, BPF_MAP_TYPE_SOCKMAP); __uint(max_entries, 1); __type(key, __u32); __type(value, __u32); } sm SEC(".maps");
+SEC("socket") int prog(struct __sk_buff *skb) { __u32 k = 0, v = 5; bpf_map_update_elem(&sm, &k, &v, BPF_ANY); return 0; }
+#elif CASE == 26 /* sockmap_lookup_deref_before_check refused xdp: a sockmap lookup read before its null check */
+struct { __uint(type, BPF_MAP_TYPE_SOCKMAP); __uint(max_entries, 1); __type(key, __u32); __type(value, __u32); } sm SEC(".maps");
+NAKED("xdp") { asm volatile ("r1 = 0; *(u32 *)(r10 - 4) = r1; r2 = r10; r2 += -4; r1 = %[sm] ll; call %[map_lookup_elem]; r1 = *(u32 *)(r0 + 4); r0 = 2; exit;" :: ADDR(sm), IMM(map_lookup_elem) : "memory"); }
+#elif CASE == 27 /* xskmap_lookup_deref_before_check refused xdp: an XSK map lookup is an xdp_sock_or_null from the call on */
+struct { __uint(type, BPF_MAP_TYPE_XSKMAP); __uint(max_entries, 1); __type(key, __u32); __type(value, __u32); } xm SEC(".maps");
+NAKED("xdp") { asm volatile ("r1 = 0; *(u32 *)(r10 - 4) = r1; r2 = r10; r2 += -4; r1 = %[xm] ll; call %[map_lookup_elem]; r1 = *(u32 *)(r0 + 0); r0 = 2; exit;" :: ADDR(xm), IMM(map_lookup_elem) : "memory"); }
+#elif CASE == 28 /* xskmap_lookup_checked_read accepted xdp: an XSK map lookup read after its null check (queue_id) */
+struct { __uint(type, BPF_MAP_TYPE_XSKMAP); __uint(max_entries, 1); __type(key, __u32); __type(value, __u32); } xm SEC(".maps");
+NAKED("xdp") { asm volatile ("r1 = 0; *(u32 *)(r10 - 4) = r1; r2 = r10; r2 += -4; r1 = %[xm] ll; call %[map_lookup_elem]; if r0 == 0 goto 1f; r1 = *(u32 *)(r0 + 0); 1: r0 = 2; exit;" :: ADDR(xm), IMM(map_lookup_elem) : "memory"); }
 #endif

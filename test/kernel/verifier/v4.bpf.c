@@ -94,4 +94,10 @@ SEC("xdp") int prog(struct xdp_md *ctx)
 		return XDP_PASS;
 	return *(volatile __u8 *)&v->b[i] ? XDP_DROP : XDP_PASS;
 }
+#elif CASE == 24 /* ldsx_xdp_data refused xdp: a sign-extending load of xdp_md->data is not a packet pointer load */
+NAKED("xdp") { asm volatile ("r2 = *(s32 *)(r1 + %[data]); r0 = 2; exit;" :: OFF(data, struct xdp_md, data) : "memory"); }
+#elif CASE == 25 /* ldsx_xdp_rx_queue accepted xdp: a sign-extending load of a scalar xdp_md field */
+NAKED("xdp") { asm volatile ("r2 = *(s32 *)(r1 + %[q]); r0 = 2; exit;" :: OFF(q, struct xdp_md, rx_queue_index) : "memory"); }
+#elif CASE == 26 /* ldsx_skb_data_end refused tc: a sign-extending load of __sk_buff->data_end */
+NAKED("tc") { asm volatile ("r2 = *(s32 *)(r1 + %[de]); r0 = 0; exit;" :: OFF(de, struct __sk_buff, data_end) : "memory"); }
 #endif

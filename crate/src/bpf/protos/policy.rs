@@ -140,7 +140,7 @@ impl CallPolicy {
     }
 
     /// Whether the name resolves at all: a kernel kfunc, the seed's when offered, or a user's.
-    fn resolves(&self, name: &str) -> bool {
+    pub fn resolves(&self, name: &str) -> bool {
         kfuncs::kernel_kfunc(name).is_some() || (self.seed && kfuncs::kfunc(name, true).is_some()) || self.user(name).is_some()
     }
 

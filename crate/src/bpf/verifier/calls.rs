@@ -9,6 +9,7 @@ use super::scalar::Scalar;
 use super::state::*;
 use super::{refuse, VResult};
 use crate::bpf::isa::{AtomicOp, Op, Pseudo, Size};
+use crate::bpf::mapdef::uapi;
 use crate::bpf::protos::helpers::{helper, helper_name};
 use crate::bpf::protos::kfuncs::{self, Kfunc};
 use crate::bpf::protos::type_value;
@@ -49,6 +50,8 @@ const RET_PTR_TO_BTF_ID: u32 = 8;
 
 const MAX_BPF_STACK_TOTAL: u32 = 512;
 
+const BPF_FUNC_TIMER_SET_CALLBACK: i32 = 170;
+
 /// The register types an argument kind accepts (`compatible_reg_types`), in the kernel's order:
 /// the refusal lists them.
 fn compatible(arg_base: u32) -> &'static [u32] {
@@ -63,20 +66,8 @@ fn compatible(arg_base: u32) -> &'static [u32] {
         PTR_TO_BUF,
         PTR_TO_BTF_ID | PTR_TRUSTED,
     ];
-    const KEY_VALUE: &[u32] = &[
-        PTR_TO_STACK,
-        PTR_TO_PACKET,
-        PTR_TO_PACKET_META,
-        PTR_TO_MAP_KEY,
-        PTR_TO_MAP_VALUE,
-        PTR_TO_MEM,
-        PTR_TO_MEM | MEM_ALLOC,
-        PTR_TO_BUF,
-        PTR_TO_BUF | MEM_RDONLY,
-        PTR_TO_ARENA,
-    ];
     match arg_base {
-        ARG_PTR_TO_MAP_KEY | ARG_PTR_TO_MAP_VALUE => KEY_VALUE,
+        ARG_PTR_TO_MAP_KEY | ARG_PTR_TO_MAP_VALUE => MEM,
         ARG_CONST_SIZE | ARG_CONST_SIZE_OR_ZERO | ARG_CONST_ALLOC_SIZE_OR_ZERO => &[SCALAR],
         ARG_CONST_MAP_PTR => &[CONST_PTR_TO_MAP],
         ARG_PTR_TO_CTX => &[PTR_TO_CTX],
@@ -198,6 +189,13 @@ impl Verifier<'_> {
         if id == 12 {
             self.check_resource_leak(false, true, "tail_call")?;
         }
+        if id == BPF_FUNC_TIMER_SET_CALLBACK {
+            if let Some(sub) = meta.callback {
+                if !self.async_roots.contains(&(sub as usize)) {
+                    self.async_roots.push(sub as usize);
+                }
+            }
+        }
         if let Some((argi, lo, hi, in_loop)) = callback_of(id) {
             let sub = meta.callback.unwrap_or(0);
             self.push_callback(pc, id, sub, argi, lo, hi, in_loop, &meta)?;
@@ -218,7 +216,12 @@ impl Verifier<'_> {
                     return refuse(Errno::EINVAL, format!("kernel subsystem misconfigured verifier"));
                 };
                 let m = &self.input.maps[map as usize];
-                if matches!(m.map_type, 12 | 13) {
+                if matches!(m.map_type, uapi::SOCKMAP | uapi::SOCKHASH) {
+                    // Socket maps hold sockets: the lookup is a (referenced) socket or NULL.
+                    Reg::ptr(PTR_TO_SOCKET | (ret_flags & PTR_MAYBE_NULL))
+                } else if m.map_type == uapi::XSKMAP {
+                    Reg::ptr(PTR_TO_XDP_SOCK | (ret_flags & PTR_MAYBE_NULL))
+                } else if matches!(m.map_type, 12 | 13) {
                     // A map of maps gives the inner map (its template stands for every slot).
                     let mut r = Reg::ptr(CONST_PTR_TO_MAP | (ret_flags & PTR_MAYBE_NULL));
                     r.map = m.inner.unwrap_or(map);
@@ -252,7 +255,8 @@ impl Verifier<'_> {
         if r0.maybe_null() {
             r0.id = self.new_id();
         }
-        if acquires(id) {
+        let socket_lookup = id == 1 && meta.map.is_some_and(|m| matches!(self.input.maps[m as usize].map_type, uapi::SOCKMAP | uapi::SOCKHASH));
+        if acquires(id) || socket_lookup {
             let rid = self.acquire_reference(pc);
             r0.id = rid;
             r0.ref_obj_id = rid;
@@ -261,7 +265,9 @@ impl Verifier<'_> {
             self.refine_retval(id, &mut r0);
         }
         *self.cur.reg_mut(0) = r0;
-        if h.changes_pkt_data {
+        // Writing through an skb dynptr may move the packet (it can pull non-linear data in).
+        let skb_write = id == 202 && meta.dynptr_kind == Some(DynptrKind::Skb);
+        if h.changes_pkt_data || skb_write {
             self.clear_pkt_pointers();
         }
         Ok(())
@@ -305,6 +311,19 @@ impl Verifier<'_> {
         }
         if reg.is_pkt() && !self.may_read_pkt_in_helper(func) {
             return refuse(Errno::EACCES, "helper access to the packet is not allowed");
+        }
+        // A socket map's value is a socket (`resolve_map_arg_type`).
+        let mut arg = arg;
+        let mut base_arg = base_arg;
+        if base_arg == ARG_PTR_TO_MAP_VALUE {
+            let Some(map) = meta.map else { return refuse(Errno::EACCES, "invalid map_ptr to access map->type") };
+            if matches!(self.input.maps[map as usize].map_type, uapi::SOCKMAP | uapi::SOCKHASH) {
+                if arg != ARG_PTR_TO_MAP_VALUE {
+                    return refuse(Errno::EINVAL, "invalid arg_type for sockmap/sockhash");
+                }
+                arg = ARG_PTR_TO_BTF_ID_SOCK_COMMON;
+                base_arg = arg;
+            }
         }
         let null_ok = reg.is_null() && arg & PTR_MAYBE_NULL != 0;
         if !null_ok {
@@ -501,6 +520,37 @@ impl Verifier<'_> {
         self.check_helper_mem(mem, size, write, zero_ok)
     }
 
+    /// A kfunc's memory argument and the size after it (`check_kfunc_mem_size_reg`): the size
+    /// bounded, and the memory readable and then writable for all of it (a NULL one counts as
+    /// not NULL here; an optional NULL one is not checked).
+    fn check_kfunc_mem_size_pair(&mut self, mem: u8) -> VResult<()> {
+        let size_regno = mem + 1;
+        let size = *self.cur.reg(size_regno);
+        let saved = *self.cur.reg(mem);
+        if saved.maybe_null() {
+            self.cur.reg_mut(mem).ty &= !PTR_MAYBE_NULL;
+        }
+        let mut out = Ok(());
+        for write in [false, true] {
+            out = self.check_size_then_mem(size_regno, &size, write);
+            if out.is_err() {
+                break;
+            }
+        }
+        *self.cur.reg_mut(mem) = saved;
+        out
+    }
+
+    fn check_size_then_mem(&mut self, regno: u8, reg: &Reg, write: bool) -> VResult<()> {
+        if reg.var.smin < 0 {
+            return refuse(Errno::EACCES, format!("R{regno} min value is negative, either use unsigned or 'var &= const'"));
+        }
+        if reg.var.umax >= super::alu::MAX_VAR_SIZ {
+            return refuse(Errno::EACCES, format!("R{regno} unbounded memory access, use 'var &= const' or 'if (var < const)'"));
+        }
+        self.check_helper_mem(regno - 1, reg.var.umax as i32, write, true)
+    }
+
     // ---------------------------------------------------------------------------------------
     // References
 
@@ -625,16 +675,20 @@ impl Verifier<'_> {
         let depth_of = |sub: usize| self.stack_depth.get(sub).copied().unwrap_or(0).next_multiple_of(16);
         // Depth-first over the call graph; a chain deeper than the frame limit was refused on
         // the walk already.
-        let mut stack: Vec<(usize, u32, usize)> = vec![(0, depth_of(0), 1)];
-        while let Some((sub, total, frames)) = stack.pop() {
-            if frames > MAX_CALL_FRAMES {
-                return refuse(Errno::E2BIG, format!("the call stack of {frames} frames is too deep !"));
-            }
-            if total > MAX_BPF_STACK_TOTAL {
-                return refuse(Errno::EACCES, format!("combined stack size of {frames} calls is {total}. Too large"));
-            }
-            for callee in calls_of(sub) {
-                stack.push((callee, total + depth_of(callee), frames + 1));
+        // Each async callback starts a call chain of its own (it runs on its own stack later).
+        let roots: Vec<usize> = std::iter::once(0).chain(self.async_roots.iter().copied()).collect();
+        for root in roots {
+            let mut stack: Vec<(usize, u32, usize)> = vec![(root, depth_of(root), 1)];
+            while let Some((sub, total, frames)) = stack.pop() {
+                if frames > MAX_CALL_FRAMES {
+                    return refuse(Errno::E2BIG, format!("the call stack of {frames} frames is too deep !"));
+                }
+                if total > MAX_BPF_STACK_TOTAL {
+                    return refuse(Errno::EACCES, format!("combined stack size of {frames} calls is {total}. Too large"));
+                }
+                for callee in calls_of(sub) {
+                    stack.push((callee, total + depth_of(callee), frames + 1));
+                }
             }
         }
         Ok(())
@@ -948,7 +1002,11 @@ impl Verifier<'_> {
         let mut iter_reg: Option<u8> = None;
         let mut callback: Option<(u32, u8)> = None;
         let nargs = k.args.len();
+        let mut skip_size_arg = false;
         for (i, a) in k.args.iter().enumerate() {
+            if std::mem::take(&mut skip_size_arg) {
+                continue;
+            }
             let regno = (i + 1) as u8;
             let argn = i;
             self.check_reg_read(regno)?;
@@ -972,31 +1030,8 @@ impl Verifier<'_> {
                 if !reg.is_scalar() {
                     return refuse(Errno::EINVAL, format!("R{regno} is not a scalar"));
                 }
-                if ann == "__k" || ann == "__szk" {
-                    let Some(v) = reg.var.is_const() else {
-                        return refuse(Errno::EINVAL, format!("R{regno} must be a known constant"));
-                    };
-                    if ann == "__szk" {
-                        slice_size = Some(v);
-                    }
-                }
-                if ann == "__sz" || ann == "__szk" {
-                    // The size of the memory argument before it.
-                    let mem = regno - 1;
-                    let m = *self.cur.reg(mem);
-                    let size = if ann == "__szk" { reg.var.is_const().unwrap_or(0) } else { reg.var.umax };
-                    if !(m.is_null() && k.args[i - 1].annotation == Some("__opt")) {
-                        if reg.var.smin < 0 {
-                            return refuse(Errno::EACCES, format!("R{regno} min value is negative, either use unsigned or 'var &= const'"));
-                        }
-                        if size >= super::alu::MAX_VAR_SIZ {
-                            return refuse(
-                                Errno::EACCES,
-                                format!("R{regno} unbounded memory access, use 'var &= const' or 'if (var < const)'"),
-                            );
-                        }
-                        self.check_helper_mem(mem, size as i32, true, true)?;
-                    }
+                if ann == "__k" && reg.var.is_const().is_none() {
+                    return refuse(Errno::EINVAL, format!("R{regno} must be a known constant"));
                 }
                 continue;
             }
@@ -1039,13 +1074,31 @@ impl Verifier<'_> {
                 self.check_ptr_off_reg(&reg, regno, false)?;
                 continue;
             }
-            if ann == "__opt" && reg.is_null() {
+            // Memory: sized by the next argument (__sz / __szk), or by the pointee type.
+            let size_ann = k.args.get(i + 1).and_then(|n| n.annotation).filter(|a| matches!(*a, "__sz" | "__szk"));
+            if let Some(size_ann) = size_ann {
+                let optional_null = ann == "__opt" && reg.is_null();
+                if !optional_null {
+                    kfunc_mem_arg(&reg, argn, ty)?;
+                }
+                let size_regno = regno + 1;
+                self.check_reg_read(size_regno)?;
+                if !optional_null {
+                    if let Err(r) = self.check_kfunc_mem_size_pair(regno) {
+                        self.log.line(&r.line);
+                        return refuse(r.errno, format!("arg#{argn} arg#{} memory, len pair leads to invalid memory access", argn + 1));
+                    }
+                }
+                if size_ann == "__szk" {
+                    let Some(v) = self.cur.reg(size_regno).var.is_const() else {
+                        return refuse(Errno::EINVAL, format!("R{size_regno} must be a known constant"));
+                    };
+                    slice_size = Some(v);
+                }
+                skip_size_arg = true;
                 continue;
             }
-            // Memory: sized by the next argument (__sz / __szk), or by the pointee type.
-            let next_sized = k.args.get(i + 1).is_some_and(|n| matches!(n.annotation, Some("__sz") | Some("__szk")));
-            if next_sized {
-                kfunc_mem_arg(&reg, argn, ty)?;
+            if ann == "__opt" && reg.is_null() {
                 continue;
             }
             let pointee = pointee_size(ty);

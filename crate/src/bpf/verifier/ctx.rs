@@ -49,7 +49,7 @@ impl Verifier<'_> {
     /// The type a read of the context at `off` gives (SCALAR or a pointer type), or the refusal.
     pub(super) fn check_ctx_access(&mut self, off: i32, size: i32, write: bool, sx: bool) -> VResult<u32> {
         let ok = match self.prog_type() {
-            ProgKind::Xdp => self.xdp_access(off, size, write),
+            ProgKind::Xdp => self.xdp_access(off, size, write, sx),
             ProgKind::SocketFilter => sk_filter_access(off, size, write, sx),
             ProgKind::SchedCls | ProgKind::SchedAct => tc_access(off, size, write, sx),
             _ => None,
@@ -60,15 +60,18 @@ impl Verifier<'_> {
         }
     }
 
-    fn xdp_access(&self, off: i32, size: i32, write: bool) -> Option<u32> {
-        const BPF_XDP_DEVMAP: u32 = 38;
-        if self.opts.expected_attach_type != BPF_XDP_DEVMAP && off == xdp::XDP_MD_EGRESS_IFINDEX as i32 {
+    fn xdp_access(&self, off: i32, size: i32, write: bool, sx: bool) -> Option<u32> {
+        if self.opts.expected_attach_type != crate::bpf::elf::ATTACH_XDP_DEVMAP && off == xdp::XDP_MD_EGRESS_IFINDEX as i32 {
             return None;
         }
         if write {
             return None;
         }
         if off < 0 || off >= xdp::XDP_MD_SIZE as i32 || off % size != 0 || size != 4 {
+            return None;
+        }
+        let pointer = matches!(off as u64, xdp::XDP_MD_DATA | xdp::XDP_MD_DATA_META | xdp::XDP_MD_DATA_END);
+        if pointer && sx {
             return None;
         }
         Some(match off as u64 {

@@ -91,6 +91,8 @@ pub struct Verifier<'a> {
     pub(super) last_cp_insns: u64,
     /// Calls of an iterator's next(): the loop heads where states are widened.
     pub(super) iter_next_site: Vec<bool>,
+    /// Subprograms called asynchronously (timer callbacks): roots of their own call chains.
+    pub(super) async_roots: Vec<usize>,
 }
 
 impl<'a> Verifier<'a> {
@@ -135,6 +137,7 @@ impl<'a> Verifier<'a> {
             last_cp_jmps: 0,
             last_cp_insns: 0,
             iter_next_site: Vec::new(),
+            async_roots: Vec::new(),
         }
     }
 
@@ -307,9 +310,6 @@ impl<'a> Verifier<'a> {
                     }
                     crate::bpf::isa::Operand::Imm(imm) => {
                         self.check_reg_read(dst)?;
-                        if self.cur.reg(dst).ty == PTR_TO_CTX {
-                            return refuse(Errno::EACCES, format!("BPF_ST stores into R{dst} ctx is not allowed"));
-                        }
                         self.store_imm = Some(imm);
                         let ty = self.cur.reg(dst).ty;
                         let r = self.check_mem(pc, dst, off as i32, size, true, None, false);

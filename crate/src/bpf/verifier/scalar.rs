@@ -551,11 +551,17 @@ impl Scalar {
             self.s32min = self.s32min.max(self.u32min as i32);
             self.s32max = self.s32max.min(self.u32max as i32);
         }
-        // And a signed one that does not cross it is also an unsigned one. (6.18 has no 32-bit
-        // counterpart of deduce64's wrapped-signed case; later kernels added one.)
+        // And a signed one that does not cross it is also an unsigned one; one that wraps still
+        // narrows both when the unsigned interval meets only one of its two parts.
         if (self.s32min as u32) <= (self.s32max as u32) {
             self.u32min = self.u32min.max(self.s32min as u32);
             self.u32max = self.u32max.min(self.s32max as u32);
+        } else if self.u32max < self.s32min as u32 {
+            self.s32min = self.u32min as i32;
+            self.u32max = self.u32max.min(self.s32max as u32);
+        } else if (self.s32max as u32) < self.u32min {
+            self.s32max = self.u32max as i32;
+            self.u32min = self.u32min.max(self.s32min as u32);
         }
     }
 
@@ -580,8 +586,8 @@ impl Scalar {
     }
 
     /// Learn the 64-bit intervals from the unsigned 32-bit one: the low halves of the 64-bit ends
-    /// can be raised/lowered to its ends. (6.18 does not do the same from the signed 32-bit
-    /// interval; later kernels do.)
+    /// can be raised/lowered to its ends. (The same from a signed 32-bit interval that does not
+    /// wrap would add nothing: `deduce32` has already narrowed the unsigned one to it.)
     fn deduce_mixed(&mut self) {
         const HI: u64 = !LOW32;
         let nu_min = (self.umin & HI) | self.u32min as u64;
