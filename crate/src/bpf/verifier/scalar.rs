@@ -1047,10 +1047,26 @@ impl Scalar {
         self.update_from_tnum();
     }
 
-    /// BPF_END. 6.18 tracks nothing through a byte swap: check_alu_op marks the destination
-    /// unknown (all 64 bits, whatever the width and order, including the truncating to-le forms).
-    pub fn end(&mut self, _order: ByteOrder, _bits: i32) {
+    /// BPF_END: the known bits follow the bytes. The value is cut to `bits` (on a little-endian
+    /// machine `le` only does that), swapped for `be` and `bswap`, and the intervals are what the
+    /// moved tnum allows (6.18 keeps nothing else across the swap).
+    pub fn end(&mut self, order: ByteOrder, bits: i32) {
+        let width = bits.clamp(8, 64) as u32;
+        let keep = if width >= 64 { u64::MAX } else { (1u64 << width) - 1 };
+        let swap = |x: u64| match width {
+            16 => u64::from((x as u16).swap_bytes()),
+            32 => u64::from((x as u32).swap_bytes()),
+            64 => x.swap_bytes(),
+            _ => x,
+        };
+        let cut = Tnum { value: self.var_off.value & keep, mask: self.var_off.mask & keep };
+        let moved = match order {
+            ByteOrder::Le => cut,
+            ByteOrder::Be | ByteOrder::Swap => Tnum { value: swap(cut.value), mask: swap(cut.mask) },
+        };
         *self = Scalar::unknown();
+        self.var_off = moved;
+        self.sync();
     }
 
     // ---- narrowing ----
