@@ -65,6 +65,9 @@ struct {
 #define ST_DW_FP8_16 ".8byte 0x00000010fff80a7a;"
 #define ST_W_FP4_16 ".8byte 0x00000010fffc0a62;"
 #define ST_W_R1_0 ".8byte 0x0000000000000162;"
+/* *(u64 *)(r10 - 8) = 0, *(u32 *)(r1 + 8) = 5 (skb->mark) */
+#define ST_DW_FP8_0 ".8byte 0x00000000fff80a7a;"
+#define ST_W_R1_8_5 ".8byte 0x0000000500080162;"
 
 /* XDP metadata */
 #if CASE == 0 /* meta_data_ge_meta8 accepted xdp: data >= data_meta + 8 (data on the left), then a u64 read of the metadata */
@@ -90,8 +93,6 @@ NAKED("xdp") { asm volatile ("r1 = 16; *(u64 *)(r10 - 8) = r1; r2 = *(u32 *)(r10
 NAKED("xdp") { asm volatile ("r1 = 16; *(u64 *)(r10 - 8) = r1; r2 = *(u32 *)(r10 - 4);" IDX("r2") "r0 = 2; exit;" ::: "memory"); }
 #elif CASE == 15 /* spill64_zero_fill8_high accepted xdp: any byte of a spilled zero is zero */
 NAKED("xdp") { asm volatile ("r1 = 0; *(u64 *)(r10 - 8) = r1; r2 = *(u8 *)(r10 - 3);" IDX("r2") "r0 = 2; exit;" ::: "memory"); }
-#elif CASE == 16 /* spill32_fill32_const accepted xdp: a 4-byte spill of a constant at a slot start, filled as 4 bytes */
-NAKED("xdp") { asm volatile ("r1 = 16; *(u32 *)(r10 - 8) = r1; r2 = *(u32 *)(r10 - 8);" IDX("r2") "r0 = 2; exit;" ::: "memory"); }
 #elif CASE == 17 /* spill32_fill16_low_const accepted xdp: a 4-byte spill filled as its low 2 bytes */
 NAKED("xdp") { asm volatile ("r1 = 16; *(u32 *)(r10 - 8) = r1; r2 = *(u16 *)(r10 - 8);" IDX("r2") "r0 = 2; exit;" ::: "memory"); }
 #elif CASE == 18 /* spill16_fill32_unknown refused xdp: a 2-byte spill filled as 4 bytes mixes in unwritten bytes */
@@ -125,8 +126,6 @@ NAKED("xdp") { asm volatile ("*(u64 *)(r10 - 16) = r1; call %[get_prandom_u32]; 
 NAKED("xdp") { asm volatile ("*(u64 *)(r10 - 24) = r1; call %[get_prandom_u32]; r0 &= 8; r2 = r10; r2 += -16; r2 += r0; r3 = 1; *(u64 *)(r2 + 0) = r3; r2 = *(u64 *)(r10 - 24); r0 = *(u32 *)(r2 + 0); r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 35 /* fp_var_below_512 refused xdp: fp - 520 + (x & 8): the lowest access is below the stack */
 NAKED("xdp") { asm volatile ("call %[get_prandom_u32]; r0 &= 8; r1 = r10; r1 += -520; r1 += r0; r2 = 0; *(u64 *)(r1 + 0) = r2; r0 = 2; exit;" :: OPS : "memory"); }
-#elif CASE == 36 /* fp_var_at_512 accepted xdp: fp - 512 + (x & 8) stays inside */
-NAKED("xdp") { asm volatile ("call %[get_prandom_u32]; r0 &= 8; r1 = r10; r1 += -512; r1 += r0; r2 = 0; *(u64 *)(r1 + 0) = r2; r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 37 /* fp_var_misaligned_u64 refused xdp: fp - 16 + (x & 4) is not 8-aligned for a u64 store */
 NAKED("xdp") { asm volatile ("call %[get_prandom_u32]; r0 &= 4; r1 = r10; r1 += -16; r1 += r0; r2 = 0; *(u64 *)(r1 + 0) = r2; r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 42 /* probe_read_var_off_dst accepted xdp: bpf_probe_read_kernel into fp - 24 + (x & 8), 16 bytes */
@@ -138,14 +137,10 @@ NAKED("xdp") { asm volatile ("call %[get_prandom_u32]; r2 = r0; r2 &= 63; r1 = r
 NAKED("xdp") { asm volatile ("call %[get_prandom_u32]; r2 = r0; if r2 > 32 goto l0_%=; r1 = r10; r1 += -32; r3 = 0; call %[probe_read_kernel]; l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 45 /* probe_read_size_signed_check refused xdp: a 64-bit unknown size checked s<= 32 may be negative */
 NAKED("xdp") { asm volatile ("call %[ktime_get_ns]; r2 = r0; if r2 s> 32 goto l0_%=; r1 = r10; r1 += -32; r3 = 0; call %[probe_read_kernel]; l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
-#elif CASE == 46 /* csum_diff_var_size_fits accepted xdp: 16 stack bytes, size x & 12, the to side NULL/0 */
-NAKED("xdp") { asm volatile ("call %[get_prandom_u32]; r2 = r0; r2 &= 12; r1 = r10; r1 += -16; r3 = 0; r4 = 0; r5 = 0; call %[csum_diff]; r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 47 /* csum_diff_var_size_too_big refused xdp: 16 stack bytes, size x & 28 */
 NAKED("xdp") { asm volatile ("call %[get_prandom_u32]; r2 = r0; r2 &= 28; r1 = r10; r1 += -16; r3 = 0; r4 = 0; r5 = 0; call %[csum_diff]; r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 49 /* csum_diff_pkt_var_size accepted xdp: 16 checked packet bytes, size x & 15 */
 NAKED("xdp") { asm volatile ("r6 = r1; call %[get_prandom_u32]; r7 = r0; r7 &= 15; r1 = r6;" PKT "r4 = r2; r4 += 16; if r4 > r3 goto l0_%=; r1 = r2; r2 = r7; r3 = 0; r4 = 0; r5 = 0; call %[csum_diff]; l0_%=: r0 = 2; exit;" :: OPS, XO(data), XO(data_end) : "memory"); }
-#elif CASE == 52 /* ringbuf_output_var_size accepted xdp: 8 stack bytes, size x & 7 */
-NAKED("xdp") { asm volatile ("call %[get_prandom_u32]; r3 = r0; r3 &= 7; r1 = %[rb] ll; r2 = r10; r2 += -8; r4 = 0; call %[ringbuf_output]; r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 53 /* ringbuf_output_unbounded refused xdp: an unbounded u32 size */
 NAKED("xdp") { asm volatile ("call %[get_prandom_u32]; w3 = w0; r1 = %[rb] ll; r2 = r10; r2 += -8; r4 = 0; call %[ringbuf_output]; r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 55 /* skb_load_bytes_masked_plus1 accepted socket: (x & 15) + 1 bytes into 16 stack bytes */
@@ -217,12 +212,8 @@ NAKED("xdp") { asm volatile ("r1 = %[rb] ll; r2 = 0; r3 = 0; call %[ringbuf_rese
 NAKED("xdp") { asm volatile ("r1 = %[rb] ll; r2 = 0; r3 = 0; call %[ringbuf_reserve]; if r0 == 0 goto l0_%=; r1 = 1; *(u8 *)(r0 + 0) = r1; r1 = r0; r2 = 0; call %[ringbuf_discard]; l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 88 /* rb_submit_then_discard refused xdp: discarding what was submitted */
 NAKED("xdp") { asm volatile ("r1 = %[rb] ll; r2 = 8; r3 = 0; call %[ringbuf_reserve]; if r0 == 0 goto l0_%=; r6 = r0; r1 = r6; r2 = 0; call %[ringbuf_submit]; r1 = r6; r2 = 0; call %[ringbuf_discard]; l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
-#elif CASE == 89 /* rb_two_reservations accepted xdp: two reservations held at once, both released */
-NAKED("xdp") { asm volatile ("r1 = %[rb] ll; r2 = 8; r3 = 0; call %[ringbuf_reserve]; if r0 == 0 goto l0_%=; r6 = r0; r1 = %[rb] ll; r2 = 16; r3 = 0; call %[ringbuf_reserve]; if r0 == 0 goto l1_%=; r1 = r0; r2 = 0; call %[ringbuf_submit]; l1_%=: r1 = r6; r2 = 0; call %[ringbuf_submit]; l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 90 /* rb_two_one_leaked refused xdp: the second reservation is never released */
 NAKED("xdp") { asm volatile ("r1 = %[rb] ll; r2 = 8; r3 = 0; call %[ringbuf_reserve]; if r0 == 0 goto l0_%=; r6 = r0; r1 = %[rb] ll; r2 = 16; r3 = 0; call %[ringbuf_reserve]; r1 = r6; r2 = 0; call %[ringbuf_submit]; l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
-#elif CASE == 92 /* rb_reserve_as_helper_dst accepted xdp: bpf_probe_read_kernel fills a 16-byte reservation */
-NAKED("xdp") { asm volatile ("r1 = %[rb] ll; r2 = 16; r3 = 0; call %[ringbuf_reserve]; if r0 == 0 goto l0_%=; r6 = r0; r1 = r6; r2 = 16; r3 = 0; call %[probe_read_kernel]; r1 = r6; r2 = 0; call %[ringbuf_submit]; l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 93 /* rb_reserve_helper_dst_too_long refused xdp: 32 bytes into a 16-byte reservation */
 NAKED("xdp") { asm volatile ("r1 = %[rb] ll; r2 = 16; r3 = 0; call %[ringbuf_reserve]; if r0 == 0 goto l0_%=; r6 = r0; r1 = r6; r2 = 32; r3 = 0; call %[probe_read_kernel]; r1 = r6; r2 = 0; call %[ringbuf_submit]; l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
 /* loops */
@@ -271,10 +262,28 @@ NAKED("xdp") { asm volatile ("r1 = 4; r2 = cb_r3 ll; r3 = 0; r4 = 0; call %[loop
 NAKED("xdp") { asm volatile (ST_W_R1_0 "r0 = 2; exit;" ::: "memory"); }
 #elif CASE == 106 /* xdp_ctx_add_sub_back accepted xdp: ctx + 4 - 4 is ctx again and may be read */
 NAKED("xdp") { asm volatile ("r1 += 4; r1 += -4; r0 = *(u32 *)(r1 + %[data]); r0 = 2; exit;" :: XO(data) : "memory"); }
-#elif CASE == 111 /* sock_len_u8 accepted socket: a narrow read of skb->len */
-NAKED("socket") { asm volatile ("r0 = *(u8 *)(r1 + %[len]); exit;" :: SO(len) : "memory"); }
-#elif CASE == 113 /* tc_write_queue_mapping accepted tc: tc may write skb->queue_mapping */
-NAKED("tc") { asm volatile ("r2 = 1; *(u32 *)(r1 + %[queue_mapping]) = r2; r0 = 0; exit;" :: SO(queue_mapping) : "memory"); }
 #elif CASE == 114 /* tc_write_ifindex refused tc: skb->ifindex is read only */
 NAKED("tc") { asm volatile ("r2 = 1; *(u32 *)(r1 + %[ifindex]) = r2; r0 = 0; exit;" :: SO(ifindex) : "memory"); }
+/* more spills, zero slots, and the rest */
+#elif CASE == 116 /* st_imm_zero_fill8 accepted xdp: BPF_ST of 0 into a slot: any byte of it fills as 0 */
+NAKED("xdp") { asm volatile (ST_DW_FP8_0 "r2 = *(u8 *)(r10 - 5);" IDX("r2") "r0 = 2; exit;" ::: "memory"); }
+#elif CASE == 117 /* spill_scrubbed_by_byte refused xdp: a zero byte over a spilled 16 turns the slot to misc: its low u32 fill is unknown */
+NAKED("xdp") { asm volatile ("r1 = 16; *(u64 *)(r10 - 8) = r1; r1 = 0; *(u8 *)(r10 - 1) = r1; r2 = *(u32 *)(r10 - 8);" IDX("r2") "r0 = 2; exit;" ::: "memory"); }
+#elif CASE == 118 /* fill8_of_u8_value_linked accepted xdp: an 8-bit value spilled as u64, filled as u8, stays linked: bounding the register bounds the fill */
+NAKED("xdp") { asm volatile ("call %[get_prandom_u32]; r0 &= 255; *(u64 *)(r10 - 8) = r0; r2 = *(u8 *)(r10 - 8); if r0 > 48 goto l0_%=;" IDX("r2") "l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
+#elif CASE == 119 /* fill8_of_9bit_value_unlinked refused xdp: a 9-bit value filled as u8 loses the link: the fill stays 0..255 */
+NAKED("xdp") { asm volatile ("call %[get_prandom_u32]; r0 &= 511; *(u64 *)(r10 - 8) = r0; r2 = *(u8 *)(r10 - 8); if r0 > 48 goto l0_%=;" IDX("r2") "l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
+#elif CASE == 120 /* var_off_zero_write_keeps_zero_spill accepted xdp: a variable-offset zero store over spilled zeros leaves them zero */
+NAKED("xdp") { asm volatile ("r1 = 0; *(u64 *)(r10 - 16) = r1; *(u64 *)(r10 - 8) = r1; call %[get_prandom_u32]; r0 &= 8; r1 = r10; r1 += -16; r1 += r0; r2 = 0; *(u64 *)(r1 + 0) = r2; r2 = *(u64 *)(r10 - 16);" IDX("r2") "r0 = 2; exit;" :: OPS : "memory"); }
+#elif CASE == 121 /* ldabs_in_void_subprog refused socket: LD_ABS in a static subprogram whose BTF says it returns void (a naked function) */
+SUB(ld_sub) { asm volatile ("r6 = r1; r0 = *(u8 *)skb[12]; exit;" ::: "memory"); }
+NAKED("socket") { asm volatile ("call ld_sub; exit;" ::: "memory"); }
+#elif CASE == 124 /* c_ldabs_in_int_subprog accepted socket: LD_ABS (llvm.bpf.load.byte) in a static noinline C function returning int */
+unsigned long long load_byte(void *skb, unsigned long long off) asm("llvm.bpf.load.byte");
+static __attribute__((noinline)) int proto_byte(struct __sk_buff *skb) { return load_byte(skb, 12); }
+SEC("socket") int prog(struct __sk_buff *skb) { return proto_byte(skb) == 8 ? skb->len : 0; }
+#elif CASE == 122 /* rb_reserve_size_from_spill accepted xdp: the reservation size a constant filled from the stack */
+NAKED("xdp") { asm volatile ("r1 = 16; *(u64 *)(r10 - 8) = r1; r2 = *(u64 *)(r10 - 8); r1 = %[rb] ll; r3 = 0; call %[ringbuf_reserve]; if r0 == 0 goto l0_%=; r1 = r0; r2 = 0; call %[ringbuf_submit]; l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
+#elif CASE == 123 /* tc_st_imm_mark accepted tc: BPF_ST of 5 into skb->mark */
+NAKED("tc") { asm volatile (ST_W_R1_8_5 "r0 = 0; exit;" ::: "memory"); }
 #endif
