@@ -76,21 +76,15 @@ NAKED("xdp") { asm volatile (META "r4 = r2; r4 += 8; if r3 >= r4 goto l1_%=; r0 
 NAKED("xdp") { asm volatile (META "r3 += 4; r4 = r2; r4 += 4; if r4 > r3 goto l0_%=; r0 = *(u32 *)(r2 + 0); l0_%=: r0 = 2; exit;" :: METAOPS : "memory"); }
 #elif CASE == 4 /* meta_var_off_checked accepted xdp: data_meta + (x & 7), then + 1 checked against data */
 NAKED("xdp") { asm volatile ("r6 = r1; call %[get_prandom_u32]; r1 = r6;" META "r0 &= 7; r2 += r0; r4 = r2; r4 += 1; if r4 > r3 goto l0_%=; r0 = *(u8 *)(r2 + 0); l0_%=: r0 = 2; exit;" :: METAOPS : "memory"); }
-#elif CASE == 6 /* meta_atomic_add refused xdp: an atomic add into checked metadata */
-NAKED("xdp") { asm volatile (META "r4 = r2; r4 += 4; if r4 > r3 goto l0_%=; r5 = 1; lock *(u32 *)(r2 + 0) += r5; l0_%=: r0 = 2; exit;" :: METAOPS : "memory"); }
 #elif CASE == 7 /* meta_check_no_data_range refused xdp: a metadata check says nothing about the packet: data read unchecked */
 NAKED("xdp") { asm volatile (META "r4 = r2; r4 += 8; if r4 > r3 goto l0_%=; r0 = *(u8 *)(r3 + 0); l0_%=: r0 = 2; exit;" :: METAOPS : "memory"); }
 #elif CASE == 9 /* tc_meta_checked accepted tc: skb->data_meta + 4 <= skb->data, u32 read */
 NAKED("tc") { asm volatile ("r2 = *(u32 *)(r1 + %[data_meta]); r3 = *(u32 *)(r1 + %[data]); r4 = r2; r4 += 4; if r4 > r3 goto l0_%=; r0 = *(u32 *)(r2 + 0); l0_%=: r0 = 0; exit;" :: SO(data_meta), SO(data) : "memory"); }
-#elif CASE == 10 /* socket_data_meta refused socket: a socket filter may not read skb->data_meta */
-NAKED("socket") { asm volatile ("r2 = *(u32 *)(r1 + %[data_meta]); r0 = 0; exit;" :: SO(data_meta) : "memory"); }
 #elif CASE == 11 /* meta_adjust_unknown_delta accepted xdp: bpf_xdp_adjust_meta by -(x & 60), reload, check, read (upstream accepts; the recording kernel build refuses the helper, a known build difference) */
 NAKED("xdp") { asm volatile ("r6 = r1; call %[get_prandom_u32]; r2 = r0; r2 &= 60; r2 = -r2; r1 = r6; call %[xdp_adjust_meta]; r1 = r6;" META "r4 = r2; r4 += 4; if r4 > r3 goto l0_%=; r0 = *(u32 *)(r2 + 0); l0_%=: r0 = 2; exit;" :: METAOPS : "memory"); }
 /* spills and fills */
 #elif CASE == 12 /* spill64_fill32_low_const accepted xdp: a spilled constant 16 filled as its low u32 is still 16 */
 NAKED("xdp") { asm volatile ("r1 = 16; *(u64 *)(r10 - 8) = r1; r2 = *(u32 *)(r10 - 8);" IDX("r2") "r0 = 2; exit;" ::: "memory"); }
-#elif CASE == 13 /* spill64_fill32_high_unknown refused xdp: the high u32 of a spilled constant is an unknown scalar */
-NAKED("xdp") { asm volatile ("r1 = 16; *(u64 *)(r10 - 8) = r1; r2 = *(u32 *)(r10 - 4);" IDX("r2") "r0 = 2; exit;" ::: "memory"); }
 #elif CASE == 15 /* spill64_zero_fill8_high accepted xdp: any byte of a spilled zero is zero */
 NAKED("xdp") { asm volatile ("r1 = 0; *(u64 *)(r10 - 8) = r1; r2 = *(u8 *)(r10 - 3);" IDX("r2") "r0 = 2; exit;" ::: "memory"); }
 #elif CASE == 17 /* spill32_fill16_low_const accepted xdp: a 4-byte spill filled as its low 2 bytes */
@@ -126,15 +120,11 @@ NAKED("xdp") { asm volatile ("*(u64 *)(r10 - 16) = r1; call %[get_prandom_u32]; 
 NAKED("xdp") { asm volatile ("*(u64 *)(r10 - 24) = r1; call %[get_prandom_u32]; r0 &= 8; r2 = r10; r2 += -16; r2 += r0; r3 = 1; *(u64 *)(r2 + 0) = r3; r2 = *(u64 *)(r10 - 24); r0 = *(u32 *)(r2 + 0); r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 35 /* fp_var_below_512 refused xdp: fp - 520 + (x & 8): the lowest access is below the stack */
 NAKED("xdp") { asm volatile ("call %[get_prandom_u32]; r0 &= 8; r1 = r10; r1 += -520; r1 += r0; r2 = 0; *(u64 *)(r1 + 0) = r2; r0 = 2; exit;" :: OPS : "memory"); }
-#elif CASE == 37 /* fp_var_misaligned_u64 refused xdp: fp - 16 + (x & 4) is not 8-aligned for a u64 store */
-NAKED("xdp") { asm volatile ("call %[get_prandom_u32]; r0 &= 4; r1 = r10; r1 += -16; r1 += r0; r2 = 0; *(u64 *)(r1 + 0) = r2; r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 42 /* probe_read_var_off_dst accepted xdp: bpf_probe_read_kernel into fp - 24 + (x & 8), 16 bytes */
 NAKED("xdp") { asm volatile ("call %[get_prandom_u32]; r0 &= 8; r1 = r10; r1 += -24; r1 += r0; r2 = 16; r3 = 0; call %[probe_read_kernel]; r0 = 2; exit;" :: OPS : "memory"); }
 /* helpers with a memory and a size */
 #elif CASE == 43 /* probe_read_size_masked_too_big refused xdp: a 32-byte stack buffer, size x & 63 */
 NAKED("xdp") { asm volatile ("call %[get_prandom_u32]; r2 = r0; r2 &= 63; r1 = r10; r1 += -32; r3 = 0; call %[probe_read_kernel]; r0 = 2; exit;" :: OPS : "memory"); }
-#elif CASE == 44 /* probe_read_size_ule32 accepted xdp: size checked <= 32 unsigned (0 allowed) */
-NAKED("xdp") { asm volatile ("call %[get_prandom_u32]; r2 = r0; if r2 > 32 goto l0_%=; r1 = r10; r1 += -32; r3 = 0; call %[probe_read_kernel]; l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 45 /* probe_read_size_signed_check refused xdp: a 64-bit unknown size checked s<= 32 may be negative */
 NAKED("xdp") { asm volatile ("call %[ktime_get_ns]; r2 = r0; if r2 s> 32 goto l0_%=; r1 = r10; r1 += -32; r3 = 0; call %[probe_read_kernel]; l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 47 /* csum_diff_var_size_too_big refused xdp: 16 stack bytes, size x & 28 */
@@ -143,8 +133,6 @@ NAKED("xdp") { asm volatile ("call %[get_prandom_u32]; r2 = r0; r2 &= 28; r1 = r
 NAKED("xdp") { asm volatile ("r6 = r1; call %[get_prandom_u32]; r7 = r0; r7 &= 15; r1 = r6;" PKT "r4 = r2; r4 += 16; if r4 > r3 goto l0_%=; r1 = r2; r2 = r7; r3 = 0; r4 = 0; r5 = 0; call %[csum_diff]; l0_%=: r0 = 2; exit;" :: OPS, XO(data), XO(data_end) : "memory"); }
 #elif CASE == 53 /* ringbuf_output_unbounded refused xdp: an unbounded u32 size */
 NAKED("xdp") { asm volatile ("call %[get_prandom_u32]; w3 = w0; r1 = %[rb] ll; r2 = r10; r2 += -8; r4 = 0; call %[ringbuf_output]; r0 = 2; exit;" :: OPS : "memory"); }
-#elif CASE == 55 /* skb_load_bytes_masked_plus1 accepted socket: (x & 15) + 1 bytes into 16 stack bytes */
-NAKED("socket") { asm volatile ("r6 = r1; call %[get_prandom_u32]; r4 = r0; r4 &= 15; r4 += 1; r1 = r6; r2 = 0; r3 = r10; r3 += -16; call %[skb_load_bytes]; r0 = 0; exit;" :: IMM(get_prandom_u32), IMM(skb_load_bytes) : "memory"); }
 /* map values */
 #elif CASE == 60 /* mv_add_u32_unknown_deref refused xdp: value + a zero-extended unknown u32 may be added, not dereferenced */
 NAKED("xdp") { asm volatile (LOOKUP(h, 0) "if r0 == 0 goto l0_%=; r6 = r0; call %[get_prandom_u32]; w0 = w0; r6 += r0; r0 = *(u8 *)(r6 + 0); l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
@@ -154,8 +142,6 @@ NAKED("xdp") { asm volatile (LOOKUP(h, 0) "if r0 == 0 goto l0_%=; r6 = r0; call 
 NAKED("xdp") { asm volatile (LOOKUP(h, 0) "if r0 == 0 goto l0_%=; r6 = r0;" LOOKUP(h, 1) "if r0 == r6 goto l1_%=; r0 = 2; exit; l1_%=: r0 = *(u64 *)(r0 + 0); l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 63 /* mv_eq_two_maybe_null refused xdp: two maybe-NULL values equal: both may still be NULL */
 NAKED("xdp") { asm volatile (LOOKUP(h, 0) "r6 = r0;" LOOKUP(h, 1) "if r0 == r6 goto l1_%=; r0 = 2; exit; l1_%=: r0 = *(u64 *)(r0 + 0); r0 = 2; exit;" :: OPS : "memory"); }
-#elif CASE == 64 /* mv_ne_nonnull_fallthrough accepted xdp: if maybe-NULL != checked goto out: the fall-through is not NULL */
-NAKED("xdp") { asm volatile (LOOKUP(h, 0) "if r0 == 0 goto l0_%=; r6 = r0;" LOOKUP(h, 1) "if r0 != r6 goto l0_%=; r0 = *(u64 *)(r0 + 0); l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 66 /* mv_null_check_jmp32 refused xdp: a 32-bit compare with 0 does not null-check the pointer */
 NAKED("xdp") { asm volatile (LOOKUP(h, 0) "if w0 == 0 goto l0_%=; r0 = *(u64 *)(r0 + 0); l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 67 /* mv_rdonly_prog_read accepted xdp: reading a BPF_F_RDONLY_PROG map's value */
@@ -164,8 +150,6 @@ NAKED("xdp") { asm volatile (LOOKUP(ro, 0) "if r0 == 0 goto l0_%=; r0 = *(u64 *)
 NAKED("xdp") { asm volatile (LOOKUP(ro, 0) "if r0 == 0 goto l0_%=; r1 = 1; *(u64 *)(r0 + 0) = r1; l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 69 /* mv_rdonly_prog_helper_dst refused xdp: a BPF_F_RDONLY_PROG value as bpf_probe_read_kernel's destination */
 NAKED("xdp") { asm volatile (LOOKUP(ro, 0) "if r0 == 0 goto l0_%=; r1 = r0; r2 = 8; r3 = 0; call %[probe_read_kernel]; l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
-#elif CASE == 70 /* mv_wronly_prog_read refused xdp: reading a BPF_F_WRONLY_PROG map's value */
-NAKED("xdp") { asm volatile (LOOKUP(wo, 0) "if r0 == 0 goto l0_%=; r0 = *(u64 *)(r0 + 0); l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 72 /* c_value_array_masked accepted xdp: a value's u32 array indexed by rx_queue_index & 15 */
 SEC("xdp") int prog(struct xdp_md *ctx)
 {
@@ -212,13 +196,9 @@ NAKED("xdp") { asm volatile ("r1 = %[rb] ll; r2 = 0; r3 = 0; call %[ringbuf_rese
 NAKED("xdp") { asm volatile ("r1 = %[rb] ll; r2 = 0; r3 = 0; call %[ringbuf_reserve]; if r0 == 0 goto l0_%=; r1 = 1; *(u8 *)(r0 + 0) = r1; r1 = r0; r2 = 0; call %[ringbuf_discard]; l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 88 /* rb_submit_then_discard refused xdp: discarding what was submitted */
 NAKED("xdp") { asm volatile ("r1 = %[rb] ll; r2 = 8; r3 = 0; call %[ringbuf_reserve]; if r0 == 0 goto l0_%=; r6 = r0; r1 = r6; r2 = 0; call %[ringbuf_submit]; r1 = r6; r2 = 0; call %[ringbuf_discard]; l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
-#elif CASE == 90 /* rb_two_one_leaked refused xdp: the second reservation is never released */
-NAKED("xdp") { asm volatile ("r1 = %[rb] ll; r2 = 8; r3 = 0; call %[ringbuf_reserve]; if r0 == 0 goto l0_%=; r6 = r0; r1 = %[rb] ll; r2 = 16; r3 = 0; call %[ringbuf_reserve]; r1 = r6; r2 = 0; call %[ringbuf_submit]; l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 93 /* rb_reserve_helper_dst_too_long refused xdp: 32 bytes into a 16-byte reservation */
 NAKED("xdp") { asm volatile ("r1 = %[rb] ll; r2 = 16; r3 = 0; call %[ringbuf_reserve]; if r0 == 0 goto l0_%=; r6 = r0; r1 = r6; r2 = 32; r3 = 0; call %[probe_read_kernel]; r1 = r6; r2 = 0; call %[ringbuf_submit]; l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
 /* loops */
-#elif CASE == 95 /* loop_stack_counter accepted xdp: a counter kept in a stack slot, 10 iterations */
-NAKED("xdp") { asm volatile ("r1 = 0; *(u64 *)(r10 - 8) = r1; l1_%=: r1 = *(u64 *)(r10 - 8); r1 += 1; *(u64 *)(r10 - 8) = r1; if r1 < 10 goto l1_%=; r0 = 2; exit;" ::: "memory"); }
 #elif CASE == 96 /* loop_stack_counter_mid_slot refused xdp: a u32 counter at fp - 4 is not tracked, so the loop never ends */
 NAKED("xdp") { asm volatile ("r1 = 0; *(u32 *)(r10 - 4) = r1; l1_%=: r1 = *(u32 *)(r10 - 4); r1 += 1; *(u32 *)(r10 - 4) = r1; if r1 < 10 goto l1_%=; r0 = 2; exit;" ::: "memory"); }
 #elif CASE == 97 /* loop_until_packet_byte refused xdp: looping on the same packet byte until it changes */
@@ -286,4 +266,20 @@ SEC("socket") int prog(struct __sk_buff *skb) { return proto_byte(skb) == 8 ? sk
 NAKED("xdp") { asm volatile ("r1 = 16; *(u64 *)(r10 - 8) = r1; r2 = *(u64 *)(r10 - 8); r1 = %[rb] ll; r3 = 0; call %[ringbuf_reserve]; if r0 == 0 goto l0_%=; r1 = r0; r2 = 0; call %[ringbuf_submit]; l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 123 /* tc_st_imm_mark accepted tc: BPF_ST of 5 into skb->mark */
 NAKED("tc") { asm volatile (ST_W_R1_8_5 "r0 = 0; exit;" ::: "memory"); }
+#elif CASE == 125 /* linked_reg_plus_const accepted xdp: r1 = r0 + 4 stays linked to r0: bounding r0 <= 40 bounds r1 <= 44 */
+NAKED("xdp") { asm volatile ("call %[get_prandom_u32]; r1 = r0; r1 += 4; if r0 > 40 goto l0_%=;" IDX("r1") "l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
+#elif CASE == 126 /* linked_reg_plus_const_alu32 refused xdp: w1 += 4 (32-bit) breaks the link: r1 is not bounded by r0's check */
+NAKED("xdp") { asm volatile ("call %[get_prandom_u32]; r1 = r0; w1 += 4; if r0 > 40 goto l0_%=;" IDX("r1") "l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
+#elif CASE == 127 /* ldabs_u8_result_unbounded refused socket: LD_ABS leaves r0 an unknown scalar, even for a byte */
+NAKED("socket") { asm volatile ("r6 = r1; r0 = *(u8 *)skb[12];" IDX("r0") "r0 = 0; exit;" ::: "memory"); }
+#elif CASE == 128 /* ldabs_with_reference_held refused socket: LD_ABS while a ring buffer reservation is held */
+NAKED("socket") { asm volatile ("r6 = r1; r1 = %[rb] ll; r2 = 8; r3 = 0; call %[ringbuf_reserve]; if r0 == 0 goto l0_%=; r7 = r0; r0 = *(u8 *)skb[12]; r1 = r7; r2 = 0; call %[ringbuf_submit]; l0_%=: r0 = 0; exit;" :: OPS : "memory"); }
+#elif CASE == 129 /* socket_read_sk accepted socket: a socket filter reads skb->sk (u64) and null-checks it */
+NAKED("socket") { asm volatile ("r2 = *(u64 *)(r1 + %[sk]); if r2 == 0 goto l0_%=; r0 = *(u32 *)(r2 + %[family]); l0_%=: r0 = 0; exit;" :: SO(sk), OFF(family, struct bpf_sock, family) : "memory"); }
+#elif CASE == 130 /* pkt_check_jmp32 refused xdp: a 32-bit compare of data + 8 with data_end gives no range */
+NAKED("xdp") { asm volatile (PKT "r4 = r2; r4 += 8; if w4 > w3 goto l0_%=; r0 = *(u8 *)(r2 + 0); l0_%=: r0 = 2; exit;" :: XO(data), XO(data_end) : "memory"); }
+#elif CASE == 131 /* mv_null_check_via_zero_reg refused xdp: if r0 == r1 where r1 = 0 is no null check (only a compare with the immediate 0 is) */
+NAKED("xdp") { asm volatile (LOOKUP(h, 0) "r1 = 0; if r0 == r1 goto l0_%=; r0 = *(u64 *)(r0 + 0); l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
+#elif CASE == 132 /* loop_stack_counter_u32_slot accepted xdp: a u32 counter at fp - 8 (a slot start) is tracked, 10 iterations */
+NAKED("xdp") { asm volatile ("r1 = 0; *(u32 *)(r10 - 8) = r1; l1_%=: r1 = *(u32 *)(r10 - 8); r1 += 1; *(u32 *)(r10 - 8) = r1; if r1 < 10 goto l1_%=; r0 = 2; exit;" ::: "memory"); }
 #endif
