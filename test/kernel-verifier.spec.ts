@@ -65,7 +65,6 @@ const KNOWN_GAPS: Record<string, string> = {
   'kfunc/kfunc_proto_mismatch_v3': "a kfunc's BTF prototype in the object is not compared with the kernel's",
   'kfunc/missing_weak_kfunc_called': "libbpf's poisoned call of a missing __weak kfunc is not modelled (the kernel refuses the reached call)",
   'kfunc/missing_weak_kfunc_called_v3': "libbpf's poisoned call of a missing __weak kfunc is not modelled (the kernel refuses the reached call)",
-  'loops/infinite_no_change': "no precision tracking: uxdp compares every scalar when pruning (and loop detection differs in these shapes)",
   'loops/jump_sequence_ok': "no precision tracking: uxdp compares every scalar when pruning (and loop detection differs in these shapes)",
   'loops/unrolled_branches_pruned': "no precision tracking: uxdp compares every scalar when pruning (and loop detection differs in these shapes)",
   'loops/unrolled_branches_pruned_v3': "no precision tracking: uxdp compares every scalar when pruning (and loop detection differs in these shapes)",
@@ -78,10 +77,6 @@ const KNOWN_GAPS: Record<string, string> = {
   'retval/cgroup_skb_unknown': "cgroup_skb and sk_lookup programs are not modelled yet (refused as such)",
   'retval/sk_lookup_out_of_range': "cgroup_skb and sk_lookup programs are not modelled yet (refused as such)",
   'retval/sk_lookup_pass': "cgroup_skb and sk_lookup programs are not modelled yet (refused as such)",
-  'stack/partial_overwrite_of_spill': "a partial write over a spilled register: uxdp's slot bytes differ from the kernel's",
-  'v4/bswap16_bounded': "byte swaps are not tracked in the bounds domain (6.18 tracks bswap of known-small values)",
-  'v4/bswap16_too_big': "byte swaps are not tracked in the bounds domain (6.18 tracks bswap of known-small values)",
-  'v4/bswap64_of_small': "byte swaps are not tracked in the bounds domain (6.18 tracks bswap of known-small values)",
 }
 
 interface Agreement {

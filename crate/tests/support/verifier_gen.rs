@@ -497,10 +497,47 @@ impl<'r> Gen<'r> {
         }
     }
 
+    /// A bound learnt through a linked copy: a register copy (64- or 32-bit, maybe plus a
+    /// constant) or a stack spill bounded on one side and used on the other.
+    fn linked(&mut self, d: u8) -> i64 {
+        let k = if self.r.chance(2, 3) { self.r.range(0, 40) } else { 0 };
+        match self.r.below(4) {
+            0 => {
+                self.a.push(mov(5, d));
+                if k != 0 {
+                    self.a.push(alui(ADD, 5, k as i32));
+                }
+                let max = self.bound(d);
+                self.a.push(mov(d, 5));
+                max + k
+            }
+            1 => {
+                self.a.push(mov(5, d));
+                if k != 0 {
+                    self.a.push(alui(self.r.pick(&[ADD, SUB]), 5, k as i32));
+                }
+                self.bound(5)
+            }
+            2 => {
+                self.a.push(Insn::new(ALU | MOV | X, 5, d, 0, 0));
+                let max = self.bound(5);
+                self.a.push(mov(d, 5));
+                max
+            }
+            _ => {
+                let size = self.r.pick(&[B, H, W, DW]);
+                self.a.push(stx(size, 10, d, -24));
+                let max = self.bound(d);
+                self.a.push(ldx(self.r.pick(&[B, W, DW]), d, 10, -24));
+                max
+            }
+        }
+    }
+
     /// Transforms a scalar through ALU ops the bounds domain must follow (32-bit wrap-arounds,
     /// sign extensions, negations, shifts, byte swaps), then bounds it again.
     fn scalar_chain(&mut self, d: u8) -> i64 {
-        let mut max = self.bound(d);
+        let mut max = if self.r.chance(1, 4) { self.linked(d) } else { self.bound(d) };
         for _ in 0..self.r.range(0, 3) {
             let k = self.r.range(-40, 40) as i32;
             let i = match self.r.below(16) {

@@ -109,12 +109,7 @@ impl Verifier<'_> {
                 let sr = *self.cur.reg(s);
                 match (w, op) {
                     (Width::W64, AluOp::Mov) => {
-                        let mut copy = sr;
-                        if sr.is_scalar() && sr.id == 0 && sr.var.is_const().is_none() {
-                            let id = self.new_id();
-                            self.cur.reg_mut(s).id = id;
-                            copy.id = id;
-                        }
+                        let copy = self.assign_scalar_id_before_mov(s);
                         *self.cur.reg_mut(dst) = copy;
                     }
                     (_, AluOp::Mov) => {
@@ -125,10 +120,9 @@ impl Verifier<'_> {
                             let mut v = sr.var;
                             v.truncate(crate::bpf::isa::Size::W, false);
                             let mut copy = Reg::scalar(v);
-                            if sr.var.umax <= u32::MAX as u64 && sr.var.is_const().is_none() {
-                                let id = if sr.id == 0 { self.new_id() } else { sr.id };
-                                self.cur.reg_mut(s).id = id;
-                                copy.id = id;
+                            if sr.var.umax <= u32::MAX as u64 {
+                                let linked = self.assign_scalar_id_before_mov(s);
+                                (copy.id, copy.off) = (linked.id, linked.off);
                             }
                             *self.cur.reg_mut(dst) = copy;
                         } else {
@@ -148,7 +142,13 @@ impl Verifier<'_> {
                             _ => crate::bpf::isa::Size::W,
                         };
                         let mut v = if sr.is_scalar() { sr.var } else { Scalar::unknown() };
+                        // A value the sign extension leaves alone stays linked to its source.
+                        let mut link = (0, 0);
                         if sr.is_scalar() {
+                            if sr.var.umax < 1u64 << (size.bytes() * 8 - 1) {
+                                let linked = self.assign_scalar_id_before_mov(s);
+                                link = (linked.id, linked.off);
+                            }
                             v.truncate(size, true);
                             if w == Width::W32 {
                                 v.truncate(crate::bpf::isa::Size::W, false);
@@ -159,7 +159,9 @@ impl Verifier<'_> {
                                 v.truncate(crate::bpf::isa::Size::W, false);
                             }
                         }
-                        self.set_scalar(dst, v);
+                        let mut out = Reg::scalar(v);
+                        (out.id, out.off) = link;
+                        *self.cur.reg_mut(dst) = out;
                     }
                 }
                 Ok(())
@@ -201,8 +203,36 @@ impl Verifier<'_> {
             }
         }
         v.alu(op, w, &s.var);
-        self.set_scalar(dst, v);
+        let mut out = Reg::scalar(v);
+        // `rX += K` on a register linked to others keeps the link, with K as its delta (once).
+        let self_src = matches!(src, Operand::Reg(r) if r == dst);
+        if let (true, AluOp::Add, Width::W64, Some(k), false) = (self.bpf_capable, op, w, s.var.is_const(), self_src) {
+            if d.id != 0 && d.id & BPF_ADD_CONST == 0 && k <= i32::MAX as u64 {
+                out.id = d.id | BPF_ADD_CONST;
+                out.off = k as i32;
+            }
+        }
+        *self.cur.reg_mut(dst) = out;
         Ok(())
+    }
+
+    /// `assign_scalar_id_before_mov`: a scalar about to be copied (moved or spilled) gets an id
+    /// shared with the copy, unless it is a constant; one carrying a delta starts afresh. The
+    /// source register as it now is.
+    pub(super) fn assign_scalar_id_before_mov(&mut self, regno: u8) -> Reg {
+        let r = self.cur.reg_mut(regno);
+        if r.is_scalar() {
+            if r.id & BPF_ADD_CONST != 0 {
+                r.id = 0;
+                r.off = 0;
+            }
+            if r.id == 0 && r.var.is_const().is_none() {
+                self.id_gen += 1;
+                let id = self.id_gen;
+                self.cur.reg_mut(regno).id = id;
+            }
+        }
+        *self.cur.reg(regno)
     }
 
     fn adjust_ptr(&mut self, op: AluOp, w: Width, dst: u8, ptr: &Reg, off: &Reg, dst_is_ptr: bool) -> VResult<()> {

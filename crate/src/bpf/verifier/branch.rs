@@ -175,15 +175,28 @@ fn refine(st: &mut State, dst: u8, src: Option<u8>, s: &Reg, cond: Cond, w: Widt
     }
 }
 
-/// Copies a register's refined bounds to every scalar sharing its id.
+/// Copies a register's refined bounds to every scalar linked to it: the same bounds where the
+/// two carry the same delta from their common origin, shifted by the difference otherwise.
 fn sync_linked(st: &mut State, r: u8) {
     let known = *st.reg(r);
     if known.id == 0 || !known.is_scalar() {
         return;
     }
+    let origin = known.id & !BPF_ADD_CONST;
+    let delta_of = |x: &Reg| if x.id & BPF_ADD_CONST != 0 { x.off } else { 0 };
+    let known_delta = delta_of(&known);
     st.for_each_reg(|x| {
-        if x.is_scalar() && x.id == known.id {
+        if !x.is_scalar() || x.id & !BPF_ADD_CONST != origin {
+            return;
+        }
+        let both_plain = x.id & BPF_ADD_CONST == 0 && known.id & BPF_ADD_CONST == 0;
+        if both_plain || x.off == known.off {
             x.var = known.var;
+        } else {
+            let mut v = known.var;
+            let shift = (delta_of(x) as i64 - known_delta as i64) as u64;
+            v.alu(crate::bpf::isa::AluOp::Add, Width::W64, &Scalar::constant(shift));
+            x.var = v;
         }
     });
 }

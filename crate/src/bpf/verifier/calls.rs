@@ -884,14 +884,19 @@ impl Verifier<'_> {
             return refuse(Errno::EINVAL, "BPF_LD_[ABS|IND] instructions not allowed for this program type");
         }
         let Op::Legacy { src, mode, .. } = op else { return Ok(()) };
-        self.check_reg_read(6)?;
-        if mode == crate::bpf::isa::LegacyMode::Ind {
-            self.check_reg_read(src)?;
+        if self.cur.frames.iter().skip(1).any(|f| f.callback.is_some()) {
+            return refuse(Errno::EINVAL, "cannot use BPF_LD_[ABS|IND] within callback");
         }
+        self.check_reg_read(6)?;
+        self.check_resource_leak(false, true, "BPF_LD_[ABS|IND]")?;
         if self.cur.reg(6).ty != PTR_TO_CTX {
             return refuse(Errno::EINVAL, "at the time of BPF_LD_ABS|IND R6 != pointer to skb");
         }
-        self.check_resource_leak(false, true, "BPF_LD_[ABS|IND]")?;
+        if mode == crate::bpf::isa::LegacyMode::Ind {
+            self.check_reg_read(src)?;
+        }
+        let ctx = *self.cur.reg(6);
+        self.check_ptr_off_reg(&ctx, 6, false)?;
         for r in 1..=5u8 {
             *self.cur.reg_mut(r) = Reg::NOT_INIT;
         }

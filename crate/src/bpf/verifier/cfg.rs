@@ -83,7 +83,14 @@ impl Info {
         let mut pc = 0;
         while pc < n {
             match ops[pc] {
-                Op::Jump { .. } => prune_point[pc] = true,
+                Op::Jump { off, .. } => {
+                    // Both the jump and where it lands (a branch edge's target).
+                    prune_point[pc] = true;
+                    let t = (pc as i64 + 1 + off as i64) as usize;
+                    if t < n {
+                        prune_point[t] = true;
+                    }
+                }
                 Op::Ja { off, .. } => {
                     let t = (pc as i64 + 1 + off as i64) as usize;
                     if t < n {

@@ -298,7 +298,7 @@ pub trait DynptrMeta {
 
 // ---- state equivalence
 
-struct IdMap(Vec<(u32, u32)>);
+struct IdMap(Vec<(u32, u32)>, u32);
 
 impl IdMap {
     fn check(&mut self, old: u32, cur: u32) -> bool {
@@ -319,12 +319,23 @@ impl IdMap {
         self.0.push((old, cur));
         true
     }
-    /// Scalar ids: an old unlinked scalar accepts anything.
+    /// Scalar ids: an old unlinked scalar accepts anything; a current unlinked one stands for
+    /// an id of its own (so two old copies cannot both match unrelated current scalars). An id
+    /// with BPF_ADD_CONST maps consistently both whole and without the flag.
     fn check_scalar(&mut self, old: u32, cur: u32) -> bool {
         if old == 0 {
             return true;
         }
-        self.check(old, if cur == 0 { u32::MAX } else { cur })
+        let cur = if cur == 0 {
+            self.1 += 1;
+            (1 << 30) | self.1
+        } else {
+            cur
+        };
+        if !self.check(old, cur) {
+            return false;
+        }
+        old & BPF_ADD_CONST == 0 || self.check(old & !BPF_ADD_CONST, cur & !BPF_ADD_CONST)
     }
 }
 
@@ -356,7 +367,13 @@ fn reg_safe(old: &Reg, cur: &Reg, exact: bool, ids: &mut IdMap) -> bool {
         return false;
     }
     match base(old.ty) {
-        SCALAR => ids.check_scalar(old.id, cur.id) && scalar_within(&old.var, &cur.var),
+        SCALAR => {
+            let (old_delta, cur_delta) = (old.id & BPF_ADD_CONST != 0, cur.id & BPF_ADD_CONST != 0);
+            if (old_delta && !cur_delta) || (old.id != 0 && !old_delta && cur_delta) || (old_delta && old.off != cur.off) {
+                return false;
+            }
+            ids.check_scalar(old.id, cur.id) && scalar_within(&old.var, &cur.var)
+        }
         PTR_TO_MAP_KEY | PTR_TO_MAP_VALUE | PTR_TO_MEM | PTR_TO_BUF | PTR_TO_TP_BUFFER => {
             old.off == cur.off
                 && old.map == cur.map
@@ -471,7 +488,7 @@ pub fn states_equal(old: &State, cur: &State, live: &u16, exact: bool) -> bool {
     if old.active_rcu != cur.active_rcu || old.active_preempt != cur.active_preempt || old.active_lock != cur.active_lock {
         return false;
     }
-    let mut ids = IdMap(Vec::with_capacity(8));
+    let mut ids = IdMap(Vec::with_capacity(8), 0);
     let last = old.frames.len() - 1;
     for (i, (of, cf)) in old.frames.iter().zip(&cur.frames).enumerate() {
         if of.callsite != cf.callsite {

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use super::log::Log;
 use super::scalar::Scalar;
 use super::state::*;
-use super::{cfg, refuse, Input, Stats, VResult, VerifyOptions};
+use super::{cfg, refuse, Input, Refusal, Stats, VResult, VerifyOptions};
 use crate::bpf::elf::ProgKind;
 use crate::bpf::isa::{Callee, Op};
 use crate::errno::Errno;
@@ -52,6 +52,8 @@ pub(super) struct Pending {
     pub pc: usize,
     pub prev: usize,
     pub parent: Option<usize>,
+    /// Pushed by a two-way conditional jump (see `Verifier::glued`).
+    pub from_jump: bool,
 }
 
 pub struct Verifier<'a> {
@@ -93,6 +95,12 @@ pub struct Verifier<'a> {
     pub(super) iter_next_site: Vec<bool>,
     /// Subprograms called asynchronously (timer callbacks): roots of their own call chains.
     pub(super) async_roots: Vec<usize>,
+    /// The conditional jump whose pushed branch the walk just took up, until that branch's first
+    /// instruction is printed. At log level 1 the kernel rewinds the log to where the branch was
+    /// pushed: just past the jump's line, whose newline the jump's own state print has since
+    /// turned into a space. A refusal before anything else is printed (the loop check, the
+    /// complexity limit) lands on that line: "6: (55) if r0 != 0x0 goto pc-5 infinite loop ...".
+    pub(super) glued: Option<usize>,
 }
 
 impl<'a> Verifier<'a> {
@@ -138,6 +146,7 @@ impl<'a> Verifier<'a> {
             last_cp_insns: 0,
             iter_next_site: Vec::new(),
             async_roots: Vec::new(),
+            glued: None,
         }
     }
 
@@ -231,10 +240,11 @@ impl<'a> Verifier<'a> {
             }
             self.processed += 1;
             if self.processed > self.opts.insn_limit {
-                return refuse(Errno::E2BIG, format!("BPF program is too large. Processed {} insn", self.processed));
+                return Err(self.glue(Refusal { errno: Errno::E2BIG, line: format!("BPF program is too large. Processed {} insn", self.processed) }));
             }
             if self.info.prune_point[self.pc] {
-                match self.visit()? {
+                let visited = self.visit().map_err(|r| self.glue(r))?;
+                match visited {
                     true => {
                         if self.log.level > 0 {
                             if self.print_from {
@@ -260,6 +270,7 @@ impl<'a> Verifier<'a> {
                 let text = self.log.insn(self.input.insns, self.pc, &self.ops[self.pc], self.input);
                 self.log.line(&format!("{}: {text}", self.pc));
             }
+            self.glued = None;
             let pc = self.pc;
             let op = self.ops[pc];
             if matches!(op, Op::Jump { .. } | Op::Ja { .. } | Op::Call(_) | Op::Exit | Op::MayGoto { .. }) {
@@ -359,7 +370,8 @@ impl<'a> Verifier<'a> {
         if let Some(p) = self.parent {
             self.checkpoints[p].branches += 1;
         }
-        self.pending.push(Pending { state: self.cur.clone(), pc, prev: from, parent: self.parent });
+        let from_jump = matches!(self.ops.get(from), Some(Op::Jump { .. }));
+        self.pending.push(Pending { state: self.cur.clone(), pc, prev: from, parent: self.parent, from_jump });
         if self.pending.len() > 8192 {
             return refuse(Errno::E2BIG, format!("The sequence of {} jumps is too complex.", self.pending.len()));
         }
@@ -376,6 +388,7 @@ impl<'a> Verifier<'a> {
                 self.prev = p.prev;
                 self.parent = p.parent;
                 self.print_from = true;
+                self.glued = p.from_jump.then_some(p.prev);
                 Ok(true)
             }
             None => Ok(false),
@@ -482,6 +495,17 @@ impl<'a> Verifier<'a> {
         self.live_states += 1;
         self.peak_states = self.peak_states.max(self.live_states);
         Ok(false)
+    }
+
+    /// A refusal on the line of the jump whose branch was just taken up (see `glued`).
+    fn glue(&self, r: Refusal) -> Refusal {
+        match self.glued {
+            Some(jump) => {
+                let text = self.log.insn(self.input.insns, jump, &self.ops[jump], self.input);
+                Refusal { errno: r.errno, line: format!("{jump}: {text} {}", r.line) }
+            }
+            None => r,
+        }
     }
 
     // ---- register reads and writes

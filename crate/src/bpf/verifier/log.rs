@@ -135,7 +135,11 @@ pub fn reg_text(r: &Reg, frameno: u8) -> String {
     }
     let mut parts: Vec<String> = Vec::new();
     if r.id != 0 {
-        parts.push(format!("id={}", r.id));
+        if r.id & BPF_ADD_CONST != 0 {
+            parts.push(format!("id={}{:+}", r.id & !BPF_ADD_CONST, r.off));
+        } else {
+            parts.push(format!("id={}", r.id));
+        }
     }
     if r.ref_obj_id != 0 {
         parts.push(format!("ref_obj_id={}", r.ref_obj_id));

@@ -174,8 +174,12 @@ impl Verifier<'_> {
         if let (Some(mut r), Some(dst), false) = (loaded, value, write) {
             if r.is_scalar() && sz < 8 {
                 if r.var.is_const().is_none() || base(reg.ty) != PTR_TO_MAP_VALUE {
+                    // A narrow fill of a value that fits stays linked to the register spilled.
+                    if sx || Self::reg_width(&r) > sz as u32 * 8 {
+                        r.id = 0;
+                        r.off = 0;
+                    }
                     r.var.truncate(size_of(sz), sx);
-                    r.id = 0;
                 }
             }
             *self.cur.reg_mut(dst) = r;
@@ -417,8 +421,15 @@ impl Verifier<'_> {
                         Some(r) => r,
                         None => Reg::known(imm.unwrap_or(0) as i64 as u64),
                     };
-                    if (size as u32) * 8 < Self::reg_width(&r) {
+                    let fits = Self::reg_width(&r) <= size as u32 * 8;
+                    // The spill and the register stay linked (a bound learnt on one holds for
+                    // the other).
+                    if let (Some(vr), true) = (value, fits) {
+                        r = self.assign_scalar_id_before_mov(vr);
+                    }
+                    if !fits {
                         r.id = 0;
+                        r.off = 0;
                     }
                     self.save_spill(fr, spi, r, size);
                     return Ok(());
@@ -450,26 +461,30 @@ impl Verifier<'_> {
                 let max_off = reg.var.smax + off as i64 + size as i64;
                 let zero = matches!(val, Some(r) if r.is_null()) || (val.is_none() && imm == Some(0));
                 for i in min_off..max_off {
+                    self.destroy_if_dynptr_slot(fr, ((-i - 1) / 8) as usize)?;
+                }
+                let (leaks, uninit_ok, pc) = (self.allow_ptr_leaks, self.allow_uninit_stack, self.pc);
+                for i in min_off..max_off {
                     let slot = (-i - 1) as usize;
-                    let spi = slot / 8;
-                    self.destroy_if_dynptr_slot(fr, spi)?;
-                    let st = &mut self.cur.frames[fr].stack[spi];
-                    if st.is_spill() {
-                        if st.spilled.ty != SCALAR && !self.allow_ptr_leaks {
-                            return refuse(Errno::EACCES, format!("spilled ptr in range of var-offset stack write; insn {}", self.pc));
-                        }
-                        for b in st.bytes.iter_mut() {
-                            if *b == SlotByte::Spill {
-                                *b = SlotByte::Misc;
-                            }
-                        }
-                        st.spilled = Reg::NOT_INIT;
+                    let st = &mut self.cur.frames[fr].stack[slot / 8];
+                    let b = st.bytes[slot % 8];
+                    if !leaks && b != SlotByte::Misc && b != SlotByte::Zero {
+                        return refuse(Errno::EINVAL, format!("spilled ptr in range of var-offset stack write; insn {pc}, ptr off: {i}"));
                     }
-                    let b = &mut st.bytes[slot % 8];
-                    let keep_zero = zero && *b == SlotByte::Zero;
-                    if !keep_zero {
-                        *b = SlotByte::Misc;
+                    // Zero written over a spilled constant zero leaves the spill as it is.
+                    if zero && b == SlotByte::Spill && st.spilled.is_scalar() && st.spilled.var.is_const() == Some(0) {
+                        continue;
                     }
+                    Self::scrub_special(st);
+                    st.spilled = Reg::NOT_INIT;
+                    let new = if zero && st.bytes[slot % 8] == SlotByte::Zero { SlotByte::Zero } else { SlotByte::Misc };
+                    if st.bytes[slot % 8] == SlotByte::Invalid && !uninit_ok {
+                        return refuse(
+                            Errno::EINVAL,
+                            format!("uninit stack in range of var-offset write prohibited for !root; insn {pc}, off: {i}"),
+                        );
+                    }
+                    st.bytes[slot % 8] = new;
                 }
                 Ok(())
             }
@@ -496,8 +511,10 @@ impl Verifier<'_> {
         st.dynptr_first = false;
     }
 
+    /// A write of plain data into a slot holding a spilled register, a dynptr, an iterator or
+    /// irq flags makes the whole slot misc (what was never written stays invalid).
     fn scrub_special(st: &mut Slot) {
-        if st.is_dynptr() || st.is_iter() || st.bytes[0] == SlotByte::IrqFlag {
+        if st.is_spill() || st.is_dynptr() || st.is_iter() || st.bytes[0] == SlotByte::IrqFlag {
             for b in st.bytes.iter_mut() {
                 if *b != SlotByte::Invalid {
                     *b = SlotByte::Misc;
@@ -533,6 +550,7 @@ impl Verifier<'_> {
                             let mut r = st.spilled;
                             if Self::reg_width(&r) > size as u32 * 8 {
                                 r.id = 0;
+                                r.off = 0;
                             }
                             return Ok(r);
                         }
@@ -587,7 +605,7 @@ impl Verifier<'_> {
         if size == 0 && !zero_ok {
             return refuse(Errno::EACCES, "invalid zero-sized read");
         }
-        self.check_stack_bounds(regno, reg, off, size, src, false)?;
+        self.check_stack_bounds(regno, reg, off, size, src, write)?;
         let (min_off, max_off) = match reg.var.is_const() {
             Some(v) => (v as i64 + off as i64, v as i64 + off as i64),
             None => {

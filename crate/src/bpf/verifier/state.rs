@@ -53,6 +53,10 @@ pub const MEM_WRITE: u32 = 1 << 26;
 pub const DYNPTR_TYPE_SKB_META: u32 = 1 << 27;
 pub const DYNPTR_TYPE_MASK: u32 = DYNPTR_TYPE_LOCAL | DYNPTR_TYPE_RINGBUF | DYNPTR_TYPE_SKB | DYNPTR_TYPE_XDP | DYNPTR_TYPE_SKB_META;
 
+/// In a scalar's id: this scalar is another one (the id without the flag) plus `off`
+/// (`rX = rY; rX += K`), so a bound learnt on either holds for the other, shifted.
+pub const BPF_ADD_CONST: u32 = 1 << 31;
+
 pub const fn base(ty: u32) -> u32 {
     ty & 0xff
 }
