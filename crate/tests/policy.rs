@@ -53,7 +53,7 @@ fn object(kind: ProgKind, license: &str, calls: &[(Call, Option<usize>)]) -> Obj
     }
     insns.push(Insn::new(ALU64 | MOV | K, 0, 0, 0, 2));
     insns.push(Insn::new(JMP | EXIT, 0, 0, 0, 0));
-    let spec = ProgramSpec { name: "p".into(), section: "s".into(), kind, frags: false, autoload: true, insns, core_relos: Vec::new() };
+    let spec = ProgramSpec { name: "p".into(), section: "s".into(), kind, frags: false, autoload: true, insns, core_relos: Vec::new(), funcs: Vec::new() };
     Object { license: license.into(), programs: vec![spec], externs, ..Object::default() }
 }
 

@@ -153,6 +153,9 @@ pub struct ProgramSpec {
     /// instructions hold clang's local values, and the loader refuses the program if any
     /// relocation is one whose kernel value may differ ([`CoreRelo::unsupported`]).
     pub core_relos: Vec<CoreRelo>,
+    /// Where each function of `insns` starts, and its name: the entry function at 0, then every
+    /// appended subprogram (what `.BTF.ext` func_info tells the kernel).
+    pub funcs: Vec<(usize, String)>,
 }
 
 impl ProgramSpec {
@@ -1156,13 +1159,13 @@ impl<'a> Loader<'a> {
             }
             let section = self.sections[f.sec].name.clone();
             let (kind, frags, autoload) = section_kind(&section);
-            let (insns, core_relos) = self.link(f)?;
-            programs.push(ProgramSpec { name: f.name.clone(), section, kind, frags, autoload, insns, core_relos });
+            let (insns, core_relos, funcs) = self.link(f)?;
+            programs.push(ProgramSpec { name: f.name.clone(), section, kind, frags, autoload, insns, core_relos, funcs });
         }
         Ok(programs)
     }
 
-    fn link(&self, main: &Func) -> Result<(Vec<Insn>, Vec<CoreRelo>)> {
+    fn link(&self, main: &Func) -> Result<(Vec<Insn>, Vec<CoreRelo>, Vec<(usize, String)>)> {
         let sec_insns = |sec: usize| self.insns.get(&sec).map(Vec::as_slice).unwrap_or(&[]);
         let mut out: Vec<Insn> = sec_insns(main.sec)[main.start..main.start + main.len].to_vec();
         // (section, function start) -> where that function starts in `out`.
@@ -1274,7 +1277,10 @@ impl<'a> Loader<'a> {
             }
         }
         core_relos.sort_by_key(|r| (r.insn, r.index));
-        Ok((out, core_relos))
+        let mut funcs: Vec<(usize, String)> =
+            placed.iter().filter_map(|(&(sec, start), &o)| self.func_at(sec, start).map(|f| (o, f.name.clone()))).collect();
+        funcs.sort();
+        Ok((out, core_relos, funcs))
     }
 
     /// `.rel.maps`: the `.values = { [i] = &x }` initialisers of prog arrays and map-in-maps.

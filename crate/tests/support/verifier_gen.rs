@@ -266,6 +266,7 @@ impl Fixture {
             autoload: true,
             insns,
             core_relos: Vec::new(),
+            funcs: Vec::new(),
         };
         let externs = KFUNCS.iter().map(|n| KsymExtern { name: (*n).into(), weak: false, func: true, btf_type_id: 0 }).collect();
         Object { license: "GPL".into(), programs: vec![spec], maps: self.maps(), externs, ..Object::default() }

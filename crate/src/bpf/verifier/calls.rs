@@ -7,7 +7,7 @@ use super::explore::Verifier;
 use super::mem::Access;
 use super::scalar::Scalar;
 use super::state::*;
-use super::{refuse, VResult};
+use super::{refuse, FuncArg, GlobalFunc, VResult};
 use crate::bpf::isa::{AtomicOp, Op, Pseudo, Size};
 use crate::bpf::protos::helpers::{helper, helper_name};
 use crate::bpf::protos::kfuncs::{self, Kfunc};
@@ -576,14 +576,8 @@ impl Verifier<'_> {
         let Some(sub) = self.subprog_index(target) else {
             return refuse(Errno::EFAULT, format!("verifier bug. No program starts at insn {target}"));
         };
-        if self.input.global_funcs.contains(&target) {
-            // Checked once on its own against its signature; the caller sees an unknown result.
-            for r in 1..=5u8 {
-                *self.cur.reg_mut(r) = Reg::NOT_INIT;
-            }
-            *self.cur.reg_mut(0) = Reg::unknown();
-            self.log.line(&format!("Func#{sub} ('{}') is global and assumed valid.", self.subprog_name(sub)));
-            return Ok(pc + 1);
+        if let Some(g) = self.input.global_funcs.iter().find(|g| g.start == target) {
+            return self.check_global_call(pc, sub, g).map(|_| pc + 1);
         }
         if self.cur.frames.len() >= MAX_CALL_FRAMES {
             return refuse(Errno::E2BIG, format!("the call stack of {} frames is too deep", self.cur.frames.len() + 1));
@@ -601,8 +595,206 @@ impl Verifier<'_> {
         Ok(target)
     }
 
-    fn subprog_name(&self, sub: usize) -> String {
-        format!("func#{sub}")
+    /// A call of a global function: the caller's registers are checked against its prototype
+    /// only (the function itself is walked once, on its own, after the main program); the
+    /// caller then sees an unknown scalar in r0.
+    fn check_global_call(&mut self, pc: usize, sub: usize, g: &GlobalFunc) -> VResult<()> {
+        let args = match &g.args {
+            Ok(args) => self.check_global_args(pc, args),
+            Err((errno, line)) => Err(super::Refusal { errno: *errno, line: line.clone() }),
+        };
+        if self.cur.active_lock > 0 {
+            if let Err(r) = &args {
+                self.log.line(&r.line);
+            }
+            self.log.line("global function calls are not allowed while holding a lock,");
+            return refuse(Errno::EINVAL, "use static function instead");
+        }
+        if let Err(r) = args {
+            self.log.line(&r.line);
+            return refuse(r.errno, format!("Caller passes invalid args into func#{sub} ('{}')", g.name));
+        }
+        self.log.line(&format!("Func#{sub} ('{}') is global and assumed valid.", g.name));
+        if self.subprog_changes_pkt(sub) {
+            self.clear_pkt_pointers();
+        }
+        if !self.global_called.contains(&sub) {
+            self.global_called.push(sub);
+        }
+        for r in 1..=5u8 {
+            *self.cur.reg_mut(r) = Reg::NOT_INIT;
+        }
+        *self.cur.reg_mut(0) = Reg::unknown();
+        Ok(())
+    }
+
+    /// The caller's r1-r5 against a global function's parameters (`btf_check_func_arg_match`).
+    fn check_global_args(&mut self, pc: usize, args: &[FuncArg]) -> VResult<()> {
+        for (i, arg) in args.iter().enumerate() {
+            let regno = i as u8 + 1;
+            let reg = *self.cur.reg(regno);
+            match *arg {
+                FuncArg::Scalar => {
+                    if !reg.is_scalar() {
+                        return refuse(Errno::EINVAL, format!("R{regno} is not a scalar"));
+                    }
+                }
+                FuncArg::Ctx => {
+                    self.check_arg_reg_off(regno, &reg, 0)?;
+                    if reg.ty != PTR_TO_CTX {
+                        return refuse(Errno::EINVAL, format!("arg#{i} expects pointer to ctx"));
+                    }
+                }
+                FuncArg::Mem { size, nullable } => {
+                    self.check_arg_reg_off(regno, &reg, 0)?;
+                    if !reg.is_null() {
+                        // Checked as if non-NULL, for reading and for writing; the caller's
+                        // register itself is left as it was.
+                        let saved = reg;
+                        self.cur.reg_mut(regno).ty &= !PTR_MAYBE_NULL;
+                        let r = self.check_helper_mem(regno, size as i32, false, true).and_then(|_| self.check_helper_mem(regno, size as i32, true, true));
+                        *self.cur.reg_mut(regno) = saved;
+                        if let Err(e) = r {
+                            return refuse(Errno::EINVAL, e.line);
+                        }
+                    }
+                    if !nullable && reg.maybe_null() {
+                        return refuse(Errno::EINVAL, format!("arg#{i} is expected to be non-NULL"));
+                    }
+                }
+                FuncArg::Arena => {
+                    if base(reg.ty) != PTR_TO_ARENA && !reg.is_scalar() {
+                        return refuse(Errno::EINVAL, format!("R{regno} is not a pointer to arena or scalar."));
+                    }
+                }
+                FuncArg::Dynptr => {
+                    self.check_arg_reg_off(regno, &reg, 0)?;
+                    let mut meta = Meta::default();
+                    self.process_dynptr_arg_kfunc(pc, regno, i, ARG_PTR_TO_DYNPTR | MEM_RDONLY, &mut meta, 0)?;
+                }
+                FuncArg::Trusted { nullable } => {
+                    if nullable && reg.is_null() {
+                        continue;
+                    }
+                    if base(reg.ty) != PTR_TO_BTF_ID || reg.ty & PTR_TRUSTED == 0 || reg.maybe_null() {
+                        return refuse(Errno::EINVAL, format!("R{regno} type={} expected=ptr_, trusted_ptr_, rcu_ptr_", type_name(reg.ty)));
+                    }
+                }
+                FuncArg::Untrusted => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a subprogram, or one it calls, may change packet data (helpers and kfuncs that
+    /// do, tail calls): a call of it invalidates the caller's packet pointers.
+    pub(super) fn subprog_changes_pkt(&self, sub: usize) -> bool {
+        let subs = &self.info.subprogs;
+        let mut seen = vec![false; subs.len()];
+        let mut todo = vec![sub];
+        while let Some(s) = todo.pop() {
+            if std::mem::replace(&mut seen[s], true) {
+                continue;
+            }
+            let end = subs.get(s + 1).copied().unwrap_or(self.ops.len());
+            for pc in subs[s]..end {
+                if self.info.second_half[pc] {
+                    continue;
+                }
+                match self.ops[pc] {
+                    Op::Call(crate::bpf::isa::Callee::Helper(id)) => {
+                        if crate::bpf::protos::helpers::helper(id as i64).is_some_and(|h| h.changes_pkt_data) {
+                            return true;
+                        }
+                    }
+                    Op::Call(crate::bpf::isa::Callee::Kfunc { imm, .. }) => {
+                        let name = self.input.kfuncs.get(imm as usize).cloned().flatten().map(|k| k.name);
+                        if name.as_deref() == Some("bpf_xdp_pull_data") {
+                            return true;
+                        }
+                    }
+                    Op::Call(crate::bpf::isa::Callee::Local(imm)) => {
+                        let t = (pc as i64 + 1 + imm as i64) as usize;
+                        if let Some(c) = subs.iter().position(|&x| x == t) {
+                            todo.push(c);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        false
+    }
+
+    /// `do_check_subprogs`: every global function a walked path called is walked once on its
+    /// own, from the state its prototype gives, until no new one is called.
+    pub(super) fn verify_global_funcs(&mut self) -> VResult<()> {
+        let mut verified: Vec<usize> = Vec::new();
+        loop {
+            let mut next: Vec<usize> = self.global_called.iter().copied().filter(|s| !verified.contains(s)).collect();
+            if next.is_empty() {
+                return Ok(());
+            }
+            next.sort_unstable();
+            for sub in next {
+                let Some(g) = self.input.global_funcs.iter().find(|g| Some(g.start) == self.info.subprogs.get(sub).copied()) else {
+                    verified.push(sub);
+                    continue;
+                };
+                self.verify_global(sub, g)?;
+                self.log.line(&format!("Func#{sub} ('{}') is safe for any args that match its prototype", g.name));
+                verified.push(sub);
+            }
+        }
+    }
+
+    fn verify_global(&mut self, sub: usize, g: &GlobalFunc) -> VResult<()> {
+        self.log.line(&format!("Validating {}() func#{sub}...", g.name));
+        let args = match &g.args {
+            Ok(a) => a.clone(),
+            Err((errno, line)) => return refuse(*errno, line.clone()),
+        };
+        self.reset_walk();
+        let mut f = Frame::new(0, -1, sub as u32);
+        for (i, a) in args.iter().enumerate() {
+            let r = &mut f.regs[i + 1];
+            *r = match *a {
+                FuncArg::Ctx => Reg::ptr(PTR_TO_CTX),
+                FuncArg::Scalar | FuncArg::Arena => Reg::unknown(),
+                FuncArg::Dynptr => {
+                    let mut d = Reg::ptr(CONST_PTR_TO_DYNPTR);
+                    d.dynptr = DynptrKind::Local;
+                    d
+                }
+                FuncArg::Mem { size, nullable } => {
+                    let mut m = Reg::ptr(PTR_TO_MEM | if nullable { PTR_MAYBE_NULL } else { 0 });
+                    m.mem_size = size;
+                    m
+                }
+                FuncArg::Trusted { nullable } => Reg::ptr(PTR_TO_BTF_ID | PTR_TRUSTED | if nullable { PTR_MAYBE_NULL } else { 0 }),
+                FuncArg::Untrusted => Reg::ptr(PTR_TO_BTF_ID | PTR_UNTRUSTED),
+            };
+            if matches!(*a, FuncArg::Dynptr | FuncArg::Mem { .. } | FuncArg::Trusted { .. } | FuncArg::Untrusted) {
+                f.regs[i + 1].id = self.new_id();
+            }
+        }
+        f.regs[10] = Reg { frameno: 0, ..Reg::ptr(PTR_TO_STACK) };
+        self.cur = State {
+            frames: vec![f],
+            refs: Vec::new(),
+            active_rcu: 0,
+            active_preempt: 0,
+            active_lock: 0,
+            in_sleepable: false,
+            speculative: false,
+        };
+        self.pc = g.start;
+        self.prev = g.start;
+        if self.log.level > 0 {
+            let s = self.log.frame_state(&self.cur, 0, false);
+            self.log.line(&format!("{}:{s}", g.start));
+        }
+        self.walk()
     }
 
     /// `check_max_stack_depth`, after the walk: along every chain of static calls, the frames'
@@ -628,7 +820,8 @@ impl Verifier<'_> {
         let mut stack: Vec<(usize, u32, usize)> = vec![(0, depth_of(0), 1)];
         while let Some((sub, total, frames)) = stack.pop() {
             if frames > MAX_CALL_FRAMES {
-                return refuse(Errno::E2BIG, format!("the call stack of {frames} frames is too deep !"));
+                // The kernel counts the frames below the main program's here.
+                return refuse(Errno::E2BIG, format!("the call stack of {} frames is too deep !", frames - 1));
             }
             if total > MAX_BPF_STACK_TOTAL {
                 return refuse(Errno::EACCES, format!("combined stack size of {frames} calls is {total}. Too large"));
@@ -744,6 +937,23 @@ impl Verifier<'_> {
         let callback = self.cur.cur().callback;
         if self.cur.curframe() == 0 {
             self.check_resource_leak(false, true, "BPF_EXIT instruction in main prog")?;
+        }
+        if self.cur.curframe() == 0 && self.cur.frames[0].subprog != 0 {
+            // The exit of a global function walked on its own: any scalar goes back.
+            let r0 = *self.cur.reg(0);
+            if !r0.is_init() {
+                return refuse(Errno::EACCES, "R0 !read_ok");
+            }
+            if self.is_pointer_value(0) {
+                return refuse(Errno::EACCES, "R0 leaks addr as return value");
+            }
+            if !r0.is_scalar() {
+                return refuse(
+                    Errno::EINVAL,
+                    format!("At subprogram exit the register R0 is not a scalar value ({})", type_name(r0.ty)),
+                );
+            }
+            return Ok(None);
         }
         if self.cur.curframe() > 0 {
             let r0 = *self.cur.reg(0);

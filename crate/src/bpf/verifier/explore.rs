@@ -91,6 +91,10 @@ pub struct Verifier<'a> {
     pub(super) last_cp_insns: u64,
     /// Calls of an iterator's next(): the loop heads where states are widened.
     pub(super) iter_next_site: Vec<bool>,
+    /// Global functions (by subprogram index) a walked path called: each is walked on its own.
+    pub(super) global_called: Vec<usize>,
+    /// States kept by the walks of earlier passes (the main program's, global functions').
+    pub(super) states_before: u32,
 }
 
 impl<'a> Verifier<'a> {
@@ -135,6 +139,8 @@ impl<'a> Verifier<'a> {
             last_cp_jmps: 0,
             last_cp_insns: 0,
             iter_next_site: Vec::new(),
+            global_called: Vec::new(),
+            states_before: 0,
         }
     }
 
@@ -151,7 +157,7 @@ impl<'a> Verifier<'a> {
         Stats {
             processed: self.processed,
             max_states_per_insn: self.max_per_insn,
-            total_states: self.checkpoints.len() as u32,
+            total_states: self.states_before + self.checkpoints.len() as u32,
             peak_states: self.peak_states,
             mark_read: 0,
             stack_depth: self.stack_depth.clone(),
@@ -217,10 +223,24 @@ impl<'a> Verifier<'a> {
             self.log.line(&format!("0: {s}"));
         }
         self.walk()?;
+        self.verify_global_funcs()?;
         self.check_stack_depth()
     }
 
-    fn walk(&mut self) -> VResult<()> {
+    /// Before another pass (a global function's own walk): no paths, no checkpoints.
+    pub(super) fn reset_walk(&mut self) {
+        self.states_before += self.checkpoints.len() as u32;
+        self.checkpoints.clear();
+        self.explored.clear();
+        self.pending.clear();
+        self.parent = None;
+        self.live_states = 0;
+        self.print_from = false;
+        self.last_cp_jmps = self.jmps_processed;
+        self.last_cp_insns = self.processed;
+    }
+
+    pub(super) fn walk(&mut self) -> VResult<()> {
         let n = self.input.insns.len();
         loop {
             if self.pc >= n {
