@@ -300,4 +300,139 @@ SEC("tc") int prog(struct __sk_buff *skb) { struct pair p; return copy_head(skb,
 #elif CASE == 39 /* tc_mem_given_ctx refused tc: the skb context passed where the prototype wants plain memory */
 GLOBAL int sum(struct pair *p) { return p ? p->a + p->b : 0; }
 SEC("tc") int prog(struct __sk_buff *skb) { return sum((struct pair *)skb) ? 2 : 0; }
+#elif CASE == 40 /* call_holding_spin_lock refused xdp: a global function called while a bpf_spin_lock is held */
+struct locked {
+	struct bpf_spin_lock l;
+	int n;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct locked);
+} lm SEC(".maps");
+GLOBAL int inc(int x) { return x + 1; }
+SEC("xdp") int prog(struct xdp_md *ctx)
+{
+	__u32 k = 0;
+	struct locked *v = bpf_map_lookup_elem(&lm, &k);
+	int r;
+
+	if (!v)
+		return XDP_PASS;
+	bpf_spin_lock(&v->l);
+	r = inc(v->n);
+	bpf_spin_unlock(&v->l);
+	return r ? XDP_PASS : XDP_DROP;
+}
+#elif CASE == 41 /* call_with_preemption_disabled accepted xdp: 6.18 lets a global function be called with preemption disabled */
+extern void bpf_preempt_disable(void) __ksym;
+extern void bpf_preempt_enable(void) __ksym;
+GLOBAL int inc(int x) { return x + 1; }
+SEC("xdp") int prog(struct xdp_md *ctx)
+{
+	int r;
+
+	bpf_preempt_disable();
+	r = inc(ctx->rx_queue_index);
+	bpf_preempt_enable();
+	return r ? XDP_PASS : XDP_DROP;
+}
+#elif CASE == 42 /* nonnull_given_null_constant refused xdp: a NULL constant passed for an __arg_nonnull pointer */
+GLOBAL int sum(struct pair *p ARG_NONNULL) { return p->a + p->b; }
+SEC("xdp") int prog(struct xdp_md *ctx)
+{
+	struct pair *p;
+
+	asm volatile ("%[p] = 0" : [p] "=r"(p));
+	return sum(p) ? XDP_PASS : XDP_DROP;
+}
+#elif CASE == 43 /* static_calls_global accepted xdp: a static function calls a global one on its frame */
+GLOBAL int inc(int x) { return x + 1; }
+static __noinline int twice_inc(int x) { return inc(x) + inc(x); }
+SEC("xdp") int prog(struct xdp_md *ctx) { return twice_inc(ctx->rx_queue_index) == 4 ? XDP_DROP : XDP_PASS; }
+#elif CASE == 44 /* second_call_wrong_args refused xdp: the same global function called twice, the second time with a pointer for its scalar */
+GLOBAL int low_bits(long v) { return v & 7; }
+SEC("xdp") int prog(struct xdp_md *ctx)
+{
+	int x = 1, a;
+
+	asm volatile ("" : "+m"(x));
+	a = low_bits(ctx->rx_queue_index);
+	return a + low_bits((long)&x) ? XDP_DROP : XDP_PASS;
+}
+#elif CASE == 45 /* dynptr_arg_adjusted accepted xdp: a global function narrows the dynptr it is given (bpf_dynptr_adjust takes a const dynptr) */
+GLOBAL int cut(struct bpf_dynptr *d) { return bpf_dynptr_adjust(d, 1, 2); }
+SEC("xdp") int prog(struct xdp_md *ctx)
+{
+	struct bpf_dynptr d;
+
+	if (bpf_dynptr_from_xdp(ctx, 0, &d))
+		return XDP_DROP;
+	return cut(&d) ? XDP_PASS : XDP_DROP;
+}
+#elif CASE == 46 /* global_stack_chain_too_large refused xdp: two global functions of 288 bytes each under the program's 64 */
+GLOBAL int deep(int x)
+{
+	asm volatile ("*(u64 *)(r10 - 288) = %[x]" :: [x] "r"((long)x) : "memory");
+	return x;
+}
+GLOBAL int mid(int x)
+{
+	asm volatile ("*(u64 *)(r10 - 288) = %[x]" :: [x] "r"((long)x) : "memory");
+	return deep(x) + 1;
+}
+SEC("xdp") int prog(struct xdp_md *ctx)
+{
+	asm volatile ("r1 = 0; *(u64 *)(r10 - 64) = r1;" ::: "r1", "memory");
+	return mid(ctx->rx_queue_index) ? XDP_PASS : XDP_DROP;
+}
+#elif CASE == 47 /* mem_arg_map_value_offset accepted xdp: a map value pointer moved inside the value passed for a 4-byte object */
+GLOBAL int get(__u32 *p) { return p ? *p : 0; }
+SEC("xdp") int prog(struct xdp_md *ctx)
+{
+	__u32 k = ctx->rx_queue_index;
+	struct pair *v = bpf_map_lookup_elem(&pairs, &k);
+
+	if (!v)
+		return XDP_PASS;
+	return get(&v->b) ? XDP_PASS : XDP_DROP;
+}
+#elif CASE == 48 /* mem_arg_map_value_past_end refused xdp: a map value pointer moved to the last 4 bytes passed for an 8-byte struct */
+GLOBAL int sum(struct pair *p) { return p ? p->a + p->b : 0; }
+SEC("xdp") int prog(struct xdp_md *ctx)
+{
+	__u32 k = ctx->rx_queue_index;
+	struct pair *v = bpf_map_lookup_elem(&pairs, &k);
+
+	if (!v)
+		return XDP_PASS;
+	return sum((struct pair *)&v->b) ? XDP_PASS : XDP_DROP;
+}
+#elif CASE == 49 /* static_call_holding_spin_lock accepted xdp: a static function may be called with the lock held, unlike a global one */
+struct locked {
+	struct bpf_spin_lock l;
+	int n;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct locked);
+} lm SEC(".maps");
+static __noinline int inc(int x) { return x + 1; }
+SEC("xdp") int prog(struct xdp_md *ctx)
+{
+	__u32 k = 0;
+	struct locked *v = bpf_map_lookup_elem(&lm, &k);
+	int r;
+
+	if (!v)
+		return XDP_PASS;
+	bpf_spin_lock(&v->l);
+	r = inc(v->n);
+	v->n = r;
+	bpf_spin_unlock(&v->l);
+	return r ? XDP_PASS : XDP_DROP;
+}
 #endif

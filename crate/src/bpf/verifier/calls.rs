@@ -658,7 +658,7 @@ impl Verifier<'_> {
                             return refuse(Errno::EINVAL, e.line);
                         }
                     }
-                    if !nullable && reg.maybe_null() {
+                    if !nullable && (reg.maybe_null() || reg.is_null()) {
                         return refuse(Errno::EINVAL, format!("arg#{i} is expected to be non-NULL"));
                     }
                 }
@@ -742,6 +742,7 @@ impl Verifier<'_> {
                     continue;
                 };
                 self.verify_global(sub, g)?;
+                self.log.pass_succeeded();
                 self.log.line(&format!("Func#{sub} ('{}') is safe for any args that match its prototype", g.name));
                 verified.push(sub);
             }

@@ -223,6 +223,7 @@ impl<'a> Verifier<'a> {
             self.log.line(&format!("0: {s}"));
         }
         self.walk()?;
+        self.log.pass_succeeded();
         self.verify_global_funcs()?;
         self.check_stack_depth()
     }
@@ -348,10 +349,27 @@ impl<'a> Verifier<'a> {
             Op::Jump { .. } => self.check_cond_jmp(pc, op).map(Some),
             Op::Call(Callee::Local(_)) => self.check_subprog_call(pc).map(Some),
             Op::Call(Callee::Helper(id)) => {
+                // Under a bpf_spin_lock only the unlock may be called (and bpf-to-bpf calls).
+                const SPIN_LOCK: i32 = 93;
+                const SPIN_UNLOCK: i32 = 94;
+                if self.cur.active_lock > 0 && id != SPIN_UNLOCK {
+                    return refuse(Errno::EINVAL, "function calls are not allowed while holding a lock");
+                }
+                if id == SPIN_UNLOCK && self.cur.active_lock == 0 {
+                    return refuse(Errno::EINVAL, "bpf_spin_unlock without taking a lock");
+                }
                 self.check_helper_call(pc, id)?;
+                match id {
+                    SPIN_LOCK => self.cur.active_lock += 1,
+                    SPIN_UNLOCK => self.cur.active_lock -= 1,
+                    _ => {}
+                }
                 Ok(Some(pc + 1))
             }
             Op::Call(Callee::Kfunc { imm, off }) => {
+                if self.cur.active_lock > 0 {
+                    return refuse(Errno::EINVAL, "function calls are not allowed while holding a lock");
+                }
                 self.check_kfunc_call(pc, imm, off)?;
                 Ok(Some(pc + 1))
             }

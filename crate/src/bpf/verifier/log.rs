@@ -45,6 +45,14 @@ impl Log {
         self.text.push('\n');
     }
 
+    /// After a pass of the walk that succeeded: at level 1 the kernel keeps nothing of it (only
+    /// a failing pass's path, and the lines after the last pass, reach the user).
+    pub fn pass_succeeded(&mut self) {
+        if self.level == 1 {
+            self.text.clear();
+        }
+    }
+
     pub fn take(&mut self) -> String {
         std::mem::take(&mut self.text)
     }

@@ -106,7 +106,7 @@ fn run_with_globals(src: &str, globals: &[GlobalFunc]) -> std::result::Result<Ve
     let text = src.replace(" r", " %r").replace("[r", "[%r");
     let insns = assemble(&text).expect("assembles");
     let input = Input { name: "t", kind: ProgKind::Xdp, insns: &insns, maps: &[], kfuncs: &[], global_funcs: globals };
-    verify(&input, &VerifyOptions { log_level: 1, ..VerifyOptions::default() })
+    verify(&input, &VerifyOptions { log_level: 2, ..VerifyOptions::default() })
 }
 
 #[test]
@@ -117,6 +117,12 @@ fn a_global_function_is_checked_against_its_prototype_and_walked_once_on_its_own
     let v = run_with_globals(src, &scalar(vec![FuncArg::Scalar])).expect("accepted");
     assert!(v.log.contains("Func#1 ('g') is global and assumed valid."), "{}", v.log);
     assert!(v.log.contains("Validating g() func#1..."), "{}", v.log);
+    // At level 1, as the kernel's, only what follows the last successful pass is kept.
+    let insns = assemble(&src.replace(" r", " %r")).expect("assembles");
+    let globals = scalar(vec![FuncArg::Scalar]);
+    let input = Input { name: "t", kind: ProgKind::Xdp, insns: &insns, maps: &[], kfuncs: &[], global_funcs: &globals };
+    let l1 = verify(&input, &VerifyOptions { log_level: 1, ..VerifyOptions::default() }).expect("accepted").log;
+    assert!(l1.starts_with("Func#1 ('g') is safe for any args that match its prototype\n"), "{l1}");
     // The context where a scalar is expected: refused at the call, in the kernel's words.
     let ctx = "mov r6, r1\nmov r1, 5\nmov r1, r6\ncall local g\nexit\ng:\nmov r0, r1\nexit";
     let with_ctx = |args| vec![GlobalFunc { start: 5, name: "g".into(), args: Ok(args) }];
