@@ -435,4 +435,36 @@ SEC("xdp") int prog(struct xdp_md *ctx)
 	bpf_spin_unlock(&v->l);
 	return r ? XDP_PASS : XDP_DROP;
 }
+#elif CASE == 50 /* global_loop_callback_stack refused xdp: a global function's bpf_loop callback counts on its stack chain (64 + 288 + 288 bytes) */
+static int step(__u64 i, void *c)
+{
+	asm volatile ("r1 = 0; *(u64 *)(r10 - 288) = r1;" ::: "r1", "memory");
+	return 0;
+}
+GLOBAL int looper(int n)
+{
+	asm volatile ("r1 = 0; *(u64 *)(r10 - 288) = r1;" ::: "r1", "memory");
+	return bpf_loop(n & 7, step, NULL, 0);
+}
+SEC("xdp") int prog(struct xdp_md *ctx)
+{
+	asm volatile ("r1 = 0; *(u64 *)(r10 - 64) = r1;" ::: "r1", "memory");
+	return looper(ctx->rx_queue_index) ? XDP_PASS : XDP_DROP;
+}
+#elif CASE == 51 /* global_loop_callback_stack_fits accepted xdp: the same chain in 64 + 192 + 192 bytes */
+static int step(__u64 i, void *c)
+{
+	asm volatile ("r1 = 0; *(u64 *)(r10 - 192) = r1;" ::: "r1", "memory");
+	return 0;
+}
+GLOBAL int looper(int n)
+{
+	asm volatile ("r1 = 0; *(u64 *)(r10 - 192) = r1;" ::: "r1", "memory");
+	return bpf_loop(n & 7, step, NULL, 0);
+}
+SEC("xdp") int prog(struct xdp_md *ctx)
+{
+	asm volatile ("r1 = 0; *(u64 *)(r10 - 64) = r1;" ::: "r1", "memory");
+	return looper(ctx->rx_queue_index) ? XDP_PASS : XDP_DROP;
+}
 #endif

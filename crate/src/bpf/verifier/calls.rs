@@ -798,37 +798,48 @@ impl Verifier<'_> {
         self.walk()
     }
 
-    /// `check_max_stack_depth`, after the walk: along every chain of static calls, the frames'
+    /// `check_max_stack_depth`, after the walks: along every chain of calls (static or global
+    /// functions, and callbacks whose address a function takes, which run below it), the frames'
     /// stack (each rounded up to 16 bytes, as the JIT lays frames out) must fit in 512 bytes.
+    /// Asynchronous callbacks (timers) run on a stack of their own: each is a chain's root, as
+    /// the main program is, and checked before it.
     pub(super) fn check_stack_depth(&self) -> VResult<()> {
         let subs = &self.info.subprogs;
+        let index_of = |t: usize| subs.iter().position(|&s| s == t);
         let calls_of = |sub: usize| -> Vec<usize> {
             let start = subs[sub];
             let end = subs.get(sub + 1).copied().unwrap_or(self.ops.len());
             (start..end)
+                .filter(|&pc| !self.info.second_half[pc])
                 .filter_map(|pc| match self.ops[pc] {
-                    Op::Call(crate::bpf::isa::Callee::Local(imm)) if !self.info.second_half[pc] => {
-                        let t = (pc as i64 + 1 + imm as i64) as usize;
-                        subs.iter().position(|&s| s == t)
+                    Op::Call(crate::bpf::isa::Callee::Local(imm)) => index_of((pc as i64 + 1 + imm as i64) as usize),
+                    Op::Lddw { pseudo: Pseudo::Func, imm, .. } => {
+                        index_of((pc as i64 + 1 + imm as i32 as i64) as usize).filter(|c| !self.async_cbs.contains(c))
                     }
                     _ => None,
                 })
                 .collect()
         };
         let depth_of = |sub: usize| self.stack_depth.get(sub).copied().unwrap_or(0).next_multiple_of(16);
-        // Depth-first over the call graph; a chain deeper than the frame limit was refused on
-        // the walk already.
-        let mut stack: Vec<(usize, u32, usize)> = vec![(0, depth_of(0), 1)];
-        while let Some((sub, total, frames)) = stack.pop() {
-            if frames > MAX_CALL_FRAMES {
-                // The kernel counts the frames below the main program's here.
-                return refuse(Errno::E2BIG, format!("the call stack of {} frames is too deep !", frames - 1));
-            }
-            if total > MAX_BPF_STACK_TOTAL {
-                return refuse(Errno::EACCES, format!("combined stack size of {frames} calls is {total}. Too large"));
-            }
-            for callee in calls_of(sub) {
-                stack.push((callee, total + depth_of(callee), frames + 1));
+        let mut roots = self.async_cbs.clone();
+        roots.sort_unstable_by(|a, b| b.cmp(a));
+        roots.dedup();
+        roots.push(0);
+        for root in roots {
+            // Depth first, each function's calls in instruction order; a chain deeper than the
+            // frame limit was refused on the walk already unless global functions make it.
+            let mut stack: Vec<(usize, u32, usize)> = vec![(root, depth_of(root), 1)];
+            while let Some((sub, total, frames)) = stack.pop() {
+                if frames > MAX_CALL_FRAMES {
+                    // The kernel counts the frames below the root's here.
+                    return refuse(Errno::E2BIG, format!("the call stack of {} frames is too deep !", frames - 1));
+                }
+                if total > MAX_BPF_STACK_TOTAL {
+                    return refuse(Errno::EACCES, format!("combined stack size of {frames} calls is {total}. Too large"));
+                }
+                for callee in calls_of(sub).into_iter().rev() {
+                    stack.push((callee, total + depth_of(callee), frames + 1));
+                }
             }
         }
         Ok(())
@@ -874,6 +885,9 @@ impl Verifier<'_> {
                 callee.regs[2] = Reg::ptr(PTR_TO_MAP_KEY);
                 callee.regs[3] = Reg::ptr(PTR_TO_MAP_VALUE);
                 callee.async_cb = true;
+                if !self.async_cbs.contains(&(sub as usize)) {
+                    self.async_cbs.push(sub as usize);
+                }
             }
             _ => {}
         }

@@ -95,6 +95,8 @@ pub struct Verifier<'a> {
     pub(super) global_called: Vec<usize>,
     /// States kept by the walks of earlier passes (the main program's, global functions').
     pub(super) states_before: u32,
+    /// Asynchronous callbacks (timer callbacks) by subprogram index: roots of the stack check.
+    pub(super) async_cbs: Vec<usize>,
 }
 
 impl<'a> Verifier<'a> {
@@ -141,6 +143,7 @@ impl<'a> Verifier<'a> {
             iter_next_site: Vec::new(),
             global_called: Vec::new(),
             states_before: 0,
+            async_cbs: Vec::new(),
         }
     }
 
