@@ -158,6 +158,9 @@ pub struct ProgramSpec {
     pub funcs: Vec<(usize, String)>,
 }
 
+/// A linked program: its instructions, their CO-RE relocations, and where each function starts.
+type Linked = (Vec<Insn>, Vec<CoreRelo>, Vec<(usize, String)>);
+
 impl ProgramSpec {
     /// The uapi `enum bpf_attach_type` libbpf loads the program with (`BPF_XDP_DEVMAP` for
     /// `xdp/devmap`, `BPF_TCX_INGRESS` for `tc/ingress`, …); 0 where the section sets none.
@@ -1165,7 +1168,7 @@ impl<'a> Loader<'a> {
         Ok(programs)
     }
 
-    fn link(&self, main: &Func) -> Result<(Vec<Insn>, Vec<CoreRelo>, Vec<(usize, String)>)> {
+    fn link(&self, main: &Func) -> Result<Linked> {
         let sec_insns = |sec: usize| self.insns.get(&sec).map(Vec::as_slice).unwrap_or(&[]);
         let mut out: Vec<Insn> = sec_insns(main.sec)[main.start..main.start + main.len].to_vec();
         // (section, function start) -> where that function starts in `out`.

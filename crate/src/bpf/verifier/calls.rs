@@ -702,11 +702,7 @@ impl Verifier<'_> {
                     continue;
                 }
                 match self.ops[pc] {
-                    Op::Call(crate::bpf::isa::Callee::Helper(id)) => {
-                        if crate::bpf::protos::helpers::helper(id as i64).is_some_and(|h| h.changes_pkt_data) {
-                            return true;
-                        }
-                    }
+                    Op::Call(crate::bpf::isa::Callee::Helper(id)) if helper(id as i64).is_some_and(|h| h.changes_pkt_data) => return true,
                     Op::Call(crate::bpf::isa::Callee::Kfunc { imm, .. }) => {
                         let name = self.input.kfuncs.get(imm as usize).cloned().flatten().map(|k| k.name);
                         if name.as_deref() == Some("bpf_xdp_pull_data") {
