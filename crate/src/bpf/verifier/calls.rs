@@ -789,7 +789,7 @@ impl Verifier<'_> {
         self.prev = g.start;
         if self.log.level > 0 {
             let s = self.log.frame_state(&self.cur, 0, false);
-            self.log.line(&format!("{}:{s}", g.start));
+            self.log.line(&format!("{}: {s}", g.start));
         }
         self.walk()
     }

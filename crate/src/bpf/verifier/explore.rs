@@ -281,6 +281,7 @@ impl<'a> Verifier<'a> {
                 let text = self.log.insn(self.input.insns, self.pc, &self.ops[self.pc], self.input);
                 self.log.line(&format!("{}: {text}", self.pc));
             }
+            let insn_logged = self.log.written();
             let pc = self.pc;
             let op = self.ops[pc];
             if matches!(op, Op::Jump { .. } | Op::Ja { .. } | Op::Call(_) | Op::Exit | Op::MayGoto { .. }) {
@@ -293,7 +294,13 @@ impl<'a> Verifier<'a> {
                     self.pc = t;
                     if self.log.level >= 2 {
                         let s = self.log.frame_state(&self.cur, self.cur.curframe(), true);
-                        self.log.append_state(&s);
+                        if self.log.written() == insn_logged {
+                            self.log.append_state(&s);
+                        } else {
+                            // Lines came after the instruction's (a global function's call): the
+                            // state goes on a line of its own, under the next instruction's number.
+                            self.log.line(&format!("{t}: {s}"));
+                        }
                     }
                 }
                 None => {
