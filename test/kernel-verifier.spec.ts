@@ -52,10 +52,6 @@ function uxdpAnswer(c: VerifierCase): UxdpAnswer {
 // tests asserts that the disagreement is still there, so one that starts agreeing fails and is
 // taken off the list. Everything else must agree.
 const KNOWN_GAPS: Record<string, string> = {
-  'calls/global_deref_ptr_arg_unchecked': "global functions are walked as static ones, not checked on their own against their BTF signature",
-  'calls/global_deref_ptr_arg_unchecked_v3': "global functions are walked as static ones, not checked on their own against their BTF signature",
-  'calls/global_void_return_used': "global functions are walked as static ones, not checked on their own against their BTF signature",
-  'calls/global_void_return_used_v3': "global functions are walked as static ones, not checked on their own against their BTF signature",
   'cfg/cond_jump_into_ldimm64': "ld_imm64 halves: the object parser or the structural checks refuse first, in other words than the kernel's",
   'cfg/jump_past_ldimm64_start': "ld_imm64 halves: the object parser or the structural checks refuse first, in other words than the kernel's",
   'cfg/ldimm64_truncated': "ld_imm64 halves: the object parser or the structural checks refuse first, in other words than the kernel's",

@@ -53,7 +53,17 @@ fn object(kind: ProgKind, license: &str, calls: &[(Call, Option<usize>)]) -> Obj
     }
     insns.push(Insn::new(ALU64 | MOV | K, 0, 0, 0, 2));
     insns.push(Insn::new(JMP | EXIT, 0, 0, 0, 0));
-    let spec = ProgramSpec { name: "p".into(), section: "s".into(), kind, frags: false, autoload: true, insns, core_relos: Vec::new(), raw_map_fd: None };
+    let spec = ProgramSpec {
+        name: "p".into(),
+        section: "s".into(),
+        kind,
+        frags: false,
+        autoload: true,
+        insns,
+        core_relos: Vec::new(),
+        raw_map_fd: None,
+        funcs: Vec::new(),
+    };
     Object { license: license.into(), programs: vec![spec], externs, ..Object::default() }
 }
 

@@ -68,6 +68,25 @@ impl Linkage {
     }
 }
 
+/// How the verifier treats one parameter of a global function (its BTF type and `arg:` tags).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FuncArg {
+    /// An integer or enum: any scalar.
+    Scalar,
+    /// The program's context (a pointer to its context struct, or tagged `__arg_ctx`).
+    Ctx,
+    /// Memory of `size` bytes (the pointee's size), NULL allowed unless tagged `__arg_nonnull`.
+    Mem { size: u32, nullable: bool },
+    /// `struct bpf_dynptr *`: an initialised dynptr, read-only to the callee.
+    Dynptr,
+    /// `__arg_trusted`: a trusted kernel object (NULL allowed with `__arg_nullable`).
+    Trusted { nullable: bool },
+    /// `__arg_untrusted`: any kernel object, read through BTF.
+    Untrusted,
+    /// `__arg_arena`: an arena pointer or a scalar; the callee sees an unknown scalar.
+    Arena,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Member {
     pub name: String,
@@ -636,6 +655,141 @@ impl Btf {
             Kind::Func { linkage, .. } if t.name == name => Some(linkage),
             _ => None,
         })
+    }
+
+    /// A global function's prototype as the verifier reads it (`btf_prepare_func_args`): None
+    /// for a function that is not a global FUNC here, else its parameters by verifier class, or
+    /// the errno and line the kernel refuses the prototype with. `ctx` names the program type's
+    /// context struct as user code spells it and as the kernel does (`xdp_md`, `xdp_buff`).
+    pub fn global_func_args(&self, name: &str, ctx: Option<(&str, &str)>) -> Option<std::result::Result<Vec<FuncArg>, (Errno, String)>> {
+        let (func_id, proto) = self.types.iter().enumerate().find_map(|(id, t)| match t.kind {
+            Kind::Func { proto, linkage: Linkage::Global } if t.name == name => Some((id as u32, proto)),
+            _ => None,
+        })?;
+        Some(self.classify_func_args(func_id, proto, name, ctx))
+    }
+
+    fn classify_func_args(
+        &self,
+        func_id: u32,
+        proto: u32,
+        name: &str,
+        ctx: Option<(&str, &str)>,
+    ) -> std::result::Result<Vec<FuncArg>, (Errno, String)> {
+        let einval = |line: String| Err((Errno::EINVAL, line));
+        let Some(Type { kind: Kind::FuncProto { ret, params }, .. }) = self.type_by_id(proto) else {
+            return einval(format!("Invalid type of function {name}()"));
+        };
+        if params.len() > 5 {
+            return einval(format!("Global function {name}() with {} > 5 args. Buggy compiler.", params.len()));
+        }
+        let base = |id: u32| self.skip_mods_and_typedefs(id).ok().map(|(i, t)| (i, t.clone()));
+        match base(*ret) {
+            Some((_, Type { kind: Kind::Int { .. } | Kind::Enum { .. } | Kind::Enum64 { .. }, .. })) => {}
+            _ => return einval(format!("Global function {name}() doesn't return scalar. Only those are supported.")),
+        }
+        let is_struct = |t: &Type| matches!(t.kind, Kind::Struct { .. } | Kind::Union { .. });
+        let mut out = Vec::with_capacity(params.len());
+        for (i, p) in params.iter().enumerate() {
+            // The `arg:` declaration tags on this parameter, in type order.
+            let (mut tag_ctx, mut nonnull, mut nullable, mut trusted, mut untrusted, mut arena) =
+                (false, false, false, false, false, false);
+            for t in &self.types {
+                let Kind::DeclTag { target, component } = t.kind else { continue };
+                if target != func_id || component != i as i32 {
+                    continue;
+                }
+                let Some(tag) = t.name.strip_prefix("arg:") else { continue };
+                match tag {
+                    "ctx" => tag_ctx = true,
+                    "nonnull" => nonnull = true,
+                    "nullable" => nullable = true,
+                    "trusted" => trusted = true,
+                    "untrusted" => untrusted = true,
+                    "arena" => arena = true,
+                    _ => return Err((Errno::EOPNOTSUPP, format!("arg#{i} has unsupported set of tags"))),
+                }
+            }
+            let any_tag = tag_ctx || nonnull || nullable || trusted || untrusted || arena;
+            let Some((_, t)) = base(p.type_id) else { return einval(format!("Arg#{i} type UNKNOWN in {name}() is not supported yet.")) };
+            let Kind::Ptr { target } = t.kind else {
+                if any_tag {
+                    return einval(format!("arg#{i} has pointer tag, but is not a pointer type"));
+                }
+                if matches!(t.kind, Kind::Int { .. } | Kind::Enum { .. } | Kind::Enum64 { .. }) {
+                    out.push(FuncArg::Scalar);
+                    continue;
+                }
+                return einval(format!("Arg#{i} type {} in {name}() is not supported yet.", kind_name(t.kind.number())));
+            };
+            let pointee = base(target);
+            let is_ctx_struct = match (&pointee, ctx) {
+                (Some((_, pt)), Some((user, kern))) => is_struct(pt) && (pt.name == user || pt.name == kern),
+                _ => false,
+            };
+            if tag_ctx || is_ctx_struct {
+                if nonnull || nullable || trusted || untrusted || arena {
+                    return einval(format!("arg#{i} has invalid combination of tags"));
+                }
+                if tag_ctx {
+                    match &pointee {
+                        Some((0, _)) => {}
+                        Some((_, pt)) if pt.name.is_empty() => return einval(format!("arg#{i} type doesn't have a name")),
+                        Some((_, pt)) => {
+                            let user = ctx.map_or("", |c| c.0);
+                            if !(is_struct(pt) && pt.name == user) {
+                                return einval(format!("arg#{i} should be `struct {user} *`"));
+                            }
+                        }
+                        None => return einval(format!("arg#{i} type doesn't have a name")),
+                    }
+                }
+                out.push(FuncArg::Ctx);
+                continue;
+            }
+            if matches!(&pointee, Some((_, pt)) if is_struct(pt) && pt.name == "bpf_dynptr") {
+                if any_tag {
+                    return einval(format!("arg#{i} has invalid combination of tags"));
+                }
+                out.push(FuncArg::Dynptr);
+                continue;
+            }
+            if trusted {
+                if nonnull {
+                    return einval(format!("arg#{i} has invalid combination of tags"));
+                }
+                out.push(FuncArg::Trusted { nullable });
+                continue;
+            }
+            if untrusted {
+                if tag_ctx || nonnull || nullable || trusted || arena {
+                    return einval(format!("arg#{i} untrusted cannot be combined with any other tags"));
+                }
+                out.push(FuncArg::Untrusted);
+                continue;
+            }
+            if arena {
+                if tag_ctx || nonnull || nullable || trusted || untrusted {
+                    return einval(format!("arg#{i} arena cannot be combined with any other tags"));
+                }
+                out.push(FuncArg::Arena);
+                continue;
+            }
+            if nullable {
+                return einval(format!("arg#{i} has invalid combination of tags"));
+            }
+            let (pid, pt) = pointee.unwrap_or((0, Type { name: String::new(), kind: Kind::Void }));
+            let sized = match pt.kind {
+                Kind::Void | Kind::Fwd { .. } | Kind::Func { .. } | Kind::FuncProto { .. } => None,
+                _ => self.resolve_size(pid).ok(),
+            };
+            let Some(size) = sized else {
+                let kind = if pid == 0 { "UNKNOWN" } else { kind_name(pt.kind.number()) };
+                return einval(format!("arg#{i} reference type('{kind} {}') size cannot be determined: -22", pt.name));
+            };
+            out.push(FuncArg::Mem { size, nullable: !nonnull });
+        }
+        Ok(out)
     }
 
     /// The externs clang put in the `.ksyms` DATASEC: kfuncs (`extern int f(...) __ksym`) and

@@ -157,7 +157,13 @@ pub struct ProgramSpec {
     /// lddw naming a map by a raw file descriptor: no relocation, so no map of the object): the
     /// instruction's pc, and the fd. The object opens; loading this program fails.
     pub raw_map_fd: Option<(usize, i32)>,
+    /// Where each function of `insns` starts, and its name: the entry function at 0, then every
+    /// appended subprogram (what `.BTF.ext` func_info tells the kernel).
+    pub funcs: Vec<(usize, String)>,
 }
+
+/// A linked program: its instructions, their CO-RE relocations, and where each function starts.
+type Linked = (Vec<Insn>, Vec<CoreRelo>, Vec<(usize, String)>);
 
 impl ProgramSpec {
     /// The uapi `enum bpf_attach_type` libbpf loads the program with (`BPF_XDP_DEVMAP` for
@@ -1164,16 +1170,16 @@ impl<'a> Loader<'a> {
             }
             let section = self.sections[f.sec].name.clone();
             let (kind, frags, autoload) = section_kind(&section);
-            let (insns, core_relos) = self.link(f)?;
+            let (insns, core_relos, funcs) = self.link(f)?;
             let raw_map_fd = (0..insns.len())
                 .find(|&pc| insns[pc].is_lddw() && matches!(insns[pc].src(), insn::PSEUDO_MAP_FD | insn::PSEUDO_MAP_VALUE))
                 .map(|pc| (pc, insns[pc].imm));
-            programs.push(ProgramSpec { name: f.name.clone(), section, kind, frags, autoload, insns, core_relos, raw_map_fd });
+            programs.push(ProgramSpec { name: f.name.clone(), section, kind, frags, autoload, insns, core_relos, raw_map_fd, funcs });
         }
         Ok(programs)
     }
 
-    fn link(&self, main: &Func) -> Result<(Vec<Insn>, Vec<CoreRelo>)> {
+    fn link(&self, main: &Func) -> Result<Linked> {
         let sec_insns = |sec: usize| self.insns.get(&sec).map(Vec::as_slice).unwrap_or(&[]);
         let mut out: Vec<Insn> = sec_insns(main.sec)[main.start..main.start + main.len].to_vec();
         // (section, function start) -> where that function starts in `out`.
@@ -1285,7 +1291,10 @@ impl<'a> Loader<'a> {
             }
         }
         core_relos.sort_by_key(|r| (r.insn, r.index));
-        Ok((out, core_relos))
+        let mut funcs: Vec<(usize, String)> =
+            placed.iter().filter_map(|(&(sec, start), &o)| self.func_at(sec, start).map(|f| (o, f.name.clone()))).collect();
+        funcs.sort();
+        Ok((out, core_relos, funcs))
     }
 
     /// `.rel.maps`: the `.values = { [i] = &x }` initialisers of prog arrays and map-in-maps.

@@ -15,7 +15,7 @@ use super::kfuncs::native_kfunc;
 use super::machine::{func_addr, map_handle, Callable, Prog, UserFn};
 use super::maps::Map;
 use super::protos::policy::{self, CallPolicy, Caps, Site, UserKfunc};
-use super::verifier::{Input, KfuncRef, MapMeta, Profile, Verdict, VerifyOptions};
+use super::verifier::{GlobalFunc, Input, KfuncRef, MapMeta, Profile, Verdict, VerifyOptions};
 use crate::errno::{Errno, Result, XdpError};
 
 /// What a load runs under. By default a program gets what the kernel gives its type (the
@@ -457,7 +457,8 @@ fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &
             Ok(Some(KfuncRef { name: e.name.clone(), proto, flags }))
         })
         .collect::<std::result::Result<_, XdpError>>()?;
-    let input = Input { name: &spec.name, kind: spec.kind, insns: &spec.insns, maps: &metas, kfuncs: &kfuncs, global_funcs: &[] };
+    let global_funcs = global_funcs(object, spec);
+    let input = Input { name: &spec.name, kind: spec.kind, insns: &spec.insns, maps: &metas, kfuncs: &kfuncs, global_funcs: &global_funcs };
     let vopts = VerifyOptions {
         caps: opts.caps,
         log_level: opts.log_level,
@@ -467,6 +468,26 @@ fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &
         expected_attach_type: spec.expected_attach_type(),
     };
     super::verifier::verify(&input, &vopts)
+}
+
+/// The program's global subprograms (FUNC linkage global in the object's BTF), with their
+/// parameters classified for the program's type; the entry function is not one of them.
+fn global_funcs(object: &Object, spec: &ProgramSpec) -> Vec<GlobalFunc> {
+    use super::elf::ProgKind;
+    let Some(btf) = object.btf.as_deref().and_then(|raw| super::btf::Btf::parse(raw).ok()) else { return Vec::new() };
+    let ctx = match spec.kind {
+        ProgKind::Xdp => Some(("xdp_md", "xdp_buff")),
+        ProgKind::SocketFilter | ProgKind::SchedCls | ProgKind::SchedAct => Some(("__sk_buff", "sk_buff")),
+        _ => None,
+    };
+    spec.funcs
+        .iter()
+        .filter(|(start, _)| *start != 0)
+        .filter_map(|(start, name)| {
+            let args = btf.global_func_args(name, ctx)?;
+            Some(GlobalFunc { start: *start, name: name.clone(), args })
+        })
+        .collect()
 }
 
 /// The verifier inlines a bpf_loop call whose flags (r4) it knows to be 0, and the inlined code

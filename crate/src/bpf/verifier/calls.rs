@@ -7,7 +7,7 @@ use super::explore::Verifier;
 use super::mem::Access;
 use super::scalar::Scalar;
 use super::state::*;
-use super::{refuse, VResult};
+use super::{refuse, FuncArg, GlobalFunc, VResult};
 use crate::bpf::isa::{AtomicOp, Op, Pseudo, Size};
 use crate::bpf::mapdef::uapi;
 use crate::bpf::protos::helpers::{helper, helper_name};
@@ -49,8 +49,6 @@ const RET_PTR_TO_MEM: u32 = 6;
 const RET_PTR_TO_BTF_ID: u32 = 8;
 
 const MAX_BPF_STACK_TOTAL: u32 = 512;
-
-const BPF_FUNC_TIMER_SET_CALLBACK: i32 = 170;
 
 /// The register types an argument kind accepts (`compatible_reg_types`), in the kernel's order:
 /// the refusal lists them.
@@ -189,13 +187,6 @@ impl Verifier<'_> {
         if id == 12 {
             self.check_resource_leak(false, true, "tail_call")?;
         }
-        if id == BPF_FUNC_TIMER_SET_CALLBACK {
-            if let Some(sub) = meta.callback {
-                if !self.async_roots.contains(&(sub as usize)) {
-                    self.async_roots.push(sub as usize);
-                }
-            }
-        }
         if let Some((argi, lo, hi, in_loop)) = callback_of(id) {
             let sub = meta.callback.unwrap_or(0);
             self.push_callback(pc, id, sub, argi, lo, hi, in_loop, &meta)?;
@@ -255,7 +246,8 @@ impl Verifier<'_> {
         if r0.maybe_null() {
             r0.id = self.new_id();
         }
-        let socket_lookup = id == 1 && meta.map.is_some_and(|m| matches!(self.input.maps[m as usize].map_type, uapi::SOCKMAP | uapi::SOCKHASH));
+        let socket_lookup =
+            id == 1 && meta.map.is_some_and(|m| matches!(self.input.maps[m as usize].map_type, uapi::SOCKMAP | uapi::SOCKHASH));
         if acquires(id) || socket_lookup {
             let rid = self.acquire_reference(pc);
             r0.id = rid;
@@ -626,14 +618,8 @@ impl Verifier<'_> {
         let Some(sub) = self.subprog_index(target) else {
             return refuse(Errno::EFAULT, format!("verifier bug. No program starts at insn {target}"));
         };
-        if self.input.global_funcs.contains(&target) {
-            // Checked once on its own against its signature; the caller sees an unknown result.
-            for r in 1..=5u8 {
-                *self.cur.reg_mut(r) = Reg::NOT_INIT;
-            }
-            *self.cur.reg_mut(0) = Reg::unknown();
-            self.log.line(&format!("Func#{sub} ('{}') is global and assumed valid.", self.subprog_name(sub)));
-            return Ok(pc + 1);
+        if let Some(g) = self.input.global_funcs.iter().find(|g| g.start == target) {
+            return self.check_global_call(pc, sub, g).map(|_| pc + 1);
         }
         if self.cur.frames.len() >= MAX_CALL_FRAMES {
             return refuse(Errno::E2BIG, format!("the call stack of {} frames is too deep", self.cur.frames.len() + 1));
@@ -651,42 +637,247 @@ impl Verifier<'_> {
         Ok(target)
     }
 
-    fn subprog_name(&self, sub: usize) -> String {
-        format!("func#{sub}")
+    /// A call of a global function: the caller's registers are checked against its prototype
+    /// only (the function itself is walked once, on its own, after the main program); the
+    /// caller then sees an unknown scalar in r0.
+    fn check_global_call(&mut self, pc: usize, sub: usize, g: &GlobalFunc) -> VResult<()> {
+        let args = match &g.args {
+            Ok(args) => self.check_global_args(pc, args),
+            Err((errno, line)) => Err(super::Refusal { errno: *errno, line: line.clone() }),
+        };
+        if self.cur.active_lock > 0 {
+            if let Err(r) = &args {
+                self.log.line(&r.line);
+            }
+            self.log.line("global function calls are not allowed while holding a lock,");
+            return refuse(Errno::EINVAL, "use static function instead");
+        }
+        if let Err(r) = args {
+            self.log.line(&r.line);
+            return refuse(r.errno, format!("Caller passes invalid args into func#{sub} ('{}')", g.name));
+        }
+        self.log.line(&format!("Func#{sub} ('{}') is global and assumed valid.", g.name));
+        if self.subprog_changes_pkt(sub) {
+            self.clear_pkt_pointers();
+        }
+        if !self.global_called.contains(&sub) {
+            self.global_called.push(sub);
+        }
+        for r in 1..=5u8 {
+            *self.cur.reg_mut(r) = Reg::NOT_INIT;
+        }
+        *self.cur.reg_mut(0) = Reg::unknown();
+        Ok(())
     }
 
-    /// `check_max_stack_depth`, after the walk: along every chain of static calls, the frames'
+    /// The caller's r1-r5 against a global function's parameters (`btf_check_func_arg_match`).
+    fn check_global_args(&mut self, pc: usize, args: &[FuncArg]) -> VResult<()> {
+        for (i, arg) in args.iter().enumerate() {
+            let regno = i as u8 + 1;
+            let reg = *self.cur.reg(regno);
+            match *arg {
+                FuncArg::Scalar => {
+                    if !reg.is_scalar() {
+                        return refuse(Errno::EINVAL, format!("R{regno} is not a scalar"));
+                    }
+                }
+                FuncArg::Ctx => {
+                    self.check_arg_reg_off(regno, &reg, 0)?;
+                    if reg.ty != PTR_TO_CTX {
+                        return refuse(Errno::EINVAL, format!("arg#{i} expects pointer to ctx"));
+                    }
+                }
+                FuncArg::Mem { size, nullable } => {
+                    self.check_arg_reg_off(regno, &reg, 0)?;
+                    if !reg.is_null() {
+                        // Checked as if non-NULL, for reading and for writing; the caller's
+                        // register itself is left as it was.
+                        let saved = reg;
+                        self.cur.reg_mut(regno).ty &= !PTR_MAYBE_NULL;
+                        let r = self
+                            .check_helper_mem(regno, size as i32, false, true)
+                            .and_then(|_| self.check_helper_mem(regno, size as i32, true, true));
+                        *self.cur.reg_mut(regno) = saved;
+                        if let Err(e) = r {
+                            return refuse(Errno::EINVAL, e.line);
+                        }
+                    }
+                    if !nullable && (reg.maybe_null() || reg.is_null()) {
+                        return refuse(Errno::EINVAL, format!("arg#{i} is expected to be non-NULL"));
+                    }
+                }
+                FuncArg::Arena => {
+                    if base(reg.ty) != PTR_TO_ARENA && !reg.is_scalar() {
+                        return refuse(Errno::EINVAL, format!("R{regno} is not a pointer to arena or scalar."));
+                    }
+                }
+                FuncArg::Dynptr => {
+                    self.check_arg_reg_off(regno, &reg, 0)?;
+                    let mut meta = Meta::default();
+                    self.process_dynptr_arg_kfunc(pc, regno, i, ARG_PTR_TO_DYNPTR | MEM_RDONLY, &mut meta, 0)?;
+                }
+                FuncArg::Trusted { nullable } => {
+                    if nullable && reg.is_null() {
+                        continue;
+                    }
+                    if base(reg.ty) != PTR_TO_BTF_ID || reg.ty & PTR_TRUSTED == 0 || reg.maybe_null() {
+                        return refuse(Errno::EINVAL, format!("R{regno} type={} expected=ptr_, trusted_ptr_, rcu_ptr_", type_name(reg.ty)));
+                    }
+                }
+                FuncArg::Untrusted => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a subprogram, or one it calls, may change packet data (helpers and kfuncs that
+    /// do, tail calls): a call of it invalidates the caller's packet pointers.
+    pub(super) fn subprog_changes_pkt(&self, sub: usize) -> bool {
+        let subs = &self.info.subprogs;
+        let mut seen = vec![false; subs.len()];
+        let mut todo = vec![sub];
+        while let Some(s) = todo.pop() {
+            if std::mem::replace(&mut seen[s], true) {
+                continue;
+            }
+            let end = subs.get(s + 1).copied().unwrap_or(self.ops.len());
+            for pc in subs[s]..end {
+                if self.info.second_half[pc] {
+                    continue;
+                }
+                match self.ops[pc] {
+                    Op::Call(crate::bpf::isa::Callee::Helper(id)) if helper(id as i64).is_some_and(|h| h.changes_pkt_data) => return true,
+                    Op::Call(crate::bpf::isa::Callee::Kfunc { imm, .. }) => {
+                        let name = self.input.kfuncs.get(imm as usize).cloned().flatten().map(|k| k.name);
+                        if name.as_deref() == Some("bpf_xdp_pull_data") {
+                            return true;
+                        }
+                    }
+                    Op::Call(crate::bpf::isa::Callee::Local(imm)) => {
+                        let t = (pc as i64 + 1 + imm as i64) as usize;
+                        if let Some(c) = subs.iter().position(|&x| x == t) {
+                            todo.push(c);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        false
+    }
+
+    /// `do_check_subprogs`: every global function a walked path called is walked once on its
+    /// own, from the state its prototype gives, until no new one is called.
+    pub(super) fn verify_global_funcs(&mut self) -> VResult<()> {
+        let mut verified: Vec<usize> = Vec::new();
+        loop {
+            let mut next: Vec<usize> = self.global_called.iter().copied().filter(|s| !verified.contains(s)).collect();
+            if next.is_empty() {
+                return Ok(());
+            }
+            next.sort_unstable();
+            for sub in next {
+                let Some(g) = self.input.global_funcs.iter().find(|g| Some(g.start) == self.info.subprogs.get(sub).copied()) else {
+                    verified.push(sub);
+                    continue;
+                };
+                self.verify_global(sub, g)?;
+                self.log.pass_succeeded();
+                self.log.line(&format!("Func#{sub} ('{}') is safe for any args that match its prototype", g.name));
+                verified.push(sub);
+            }
+        }
+    }
+
+    fn verify_global(&mut self, sub: usize, g: &GlobalFunc) -> VResult<()> {
+        self.log.line(&format!("Validating {}() func#{sub}...", g.name));
+        let args = match &g.args {
+            Ok(a) => a.clone(),
+            Err((errno, line)) => return refuse(*errno, line.clone()),
+        };
+        self.reset_walk();
+        let mut f = Frame::new(0, -1, sub as u32);
+        for (i, a) in args.iter().enumerate() {
+            let r = &mut f.regs[i + 1];
+            *r = match *a {
+                FuncArg::Ctx => Reg::ptr(PTR_TO_CTX),
+                FuncArg::Scalar | FuncArg::Arena => Reg::unknown(),
+                FuncArg::Dynptr => {
+                    let mut d = Reg::ptr(CONST_PTR_TO_DYNPTR);
+                    d.dynptr = DynptrKind::Local;
+                    d
+                }
+                FuncArg::Mem { size, nullable } => {
+                    let mut m = Reg::ptr(PTR_TO_MEM | if nullable { PTR_MAYBE_NULL } else { 0 });
+                    m.mem_size = size;
+                    m
+                }
+                FuncArg::Trusted { nullable } => Reg::ptr(PTR_TO_BTF_ID | PTR_TRUSTED | if nullable { PTR_MAYBE_NULL } else { 0 }),
+                FuncArg::Untrusted => Reg::ptr(PTR_TO_BTF_ID | PTR_UNTRUSTED),
+            };
+            if matches!(*a, FuncArg::Dynptr | FuncArg::Mem { .. } | FuncArg::Trusted { .. } | FuncArg::Untrusted) {
+                f.regs[i + 1].id = self.new_id();
+            }
+        }
+        f.regs[10] = Reg { frameno: 0, ..Reg::ptr(PTR_TO_STACK) };
+        self.cur = State {
+            frames: vec![f],
+            refs: Vec::new(),
+            active_rcu: 0,
+            active_preempt: 0,
+            active_lock: 0,
+            in_sleepable: false,
+            speculative: false,
+        };
+        self.pc = g.start;
+        self.prev = g.start;
+        if self.log.level > 0 {
+            let s = self.log.frame_state(&self.cur, 0, false);
+            self.log.line(&format!("{}: {s}", g.start));
+        }
+        self.walk()
+    }
+
+    /// `check_max_stack_depth`, after the walks: along every chain of calls (static or global
+    /// functions, and callbacks whose address a function takes, which run below it), the frames'
     /// stack (each rounded up to 16 bytes, as the JIT lays frames out) must fit in 512 bytes.
+    /// Asynchronous callbacks (timers) run on a stack of their own: each is a chain's root, as
+    /// the main program is, and checked before it.
     pub(super) fn check_stack_depth(&self) -> VResult<()> {
         let subs = &self.info.subprogs;
+        let index_of = |t: usize| subs.iter().position(|&s| s == t);
         let calls_of = |sub: usize| -> Vec<usize> {
             let start = subs[sub];
             let end = subs.get(sub + 1).copied().unwrap_or(self.ops.len());
             (start..end)
+                .filter(|&pc| !self.info.second_half[pc])
                 .filter_map(|pc| match self.ops[pc] {
-                    Op::Call(crate::bpf::isa::Callee::Local(imm)) if !self.info.second_half[pc] => {
-                        let t = (pc as i64 + 1 + imm as i64) as usize;
-                        subs.iter().position(|&s| s == t)
+                    Op::Call(crate::bpf::isa::Callee::Local(imm)) => index_of((pc as i64 + 1 + imm as i64) as usize),
+                    Op::Lddw { pseudo: Pseudo::Func, imm, .. } => {
+                        index_of((pc as i64 + 1 + imm as i32 as i64) as usize).filter(|c| !self.async_cbs.contains(c))
                     }
                     _ => None,
                 })
                 .collect()
         };
         let depth_of = |sub: usize| self.stack_depth.get(sub).copied().unwrap_or(0).next_multiple_of(16);
-        // Depth-first over the call graph; a chain deeper than the frame limit was refused on
-        // the walk already.
-        // Each async callback starts a call chain of its own (it runs on its own stack later).
-        let roots: Vec<usize> = std::iter::once(0).chain(self.async_roots.iter().copied()).collect();
+        let mut roots = self.async_cbs.clone();
+        roots.sort_unstable_by(|a, b| b.cmp(a));
+        roots.dedup();
+        roots.push(0);
         for root in roots {
+            // Depth first, each function's calls in instruction order; a chain deeper than the
+            // frame limit was refused on the walk already unless global functions make it.
             let mut stack: Vec<(usize, u32, usize)> = vec![(root, depth_of(root), 1)];
             while let Some((sub, total, frames)) = stack.pop() {
                 if frames > MAX_CALL_FRAMES {
-                    return refuse(Errno::E2BIG, format!("the call stack of {frames} frames is too deep !"));
+                    // The kernel counts the frames below the root's here.
+                    return refuse(Errno::E2BIG, format!("the call stack of {} frames is too deep !", frames - 1));
                 }
                 if total > MAX_BPF_STACK_TOTAL {
                     return refuse(Errno::EACCES, format!("combined stack size of {frames} calls is {total}. Too large"));
                 }
-                for callee in calls_of(sub) {
+                for callee in calls_of(sub).into_iter().rev() {
                     stack.push((callee, total + depth_of(callee), frames + 1));
                 }
             }
@@ -734,6 +925,9 @@ impl Verifier<'_> {
                 callee.regs[2] = Reg::ptr(PTR_TO_MAP_KEY);
                 callee.regs[3] = Reg::ptr(PTR_TO_MAP_VALUE);
                 callee.async_cb = true;
+                if !self.async_cbs.contains(&(sub as usize)) {
+                    self.async_cbs.push(sub as usize);
+                }
             }
             _ => {}
         }
@@ -798,6 +992,20 @@ impl Verifier<'_> {
         let callback = self.cur.cur().callback;
         if self.cur.curframe() == 0 {
             self.check_resource_leak(false, true, "BPF_EXIT instruction in main prog")?;
+        }
+        if self.cur.curframe() == 0 && self.cur.frames[0].subprog != 0 {
+            // The exit of a global function walked on its own: any scalar goes back.
+            let r0 = *self.cur.reg(0);
+            if !r0.is_init() {
+                return refuse(Errno::EACCES, "R0 !read_ok");
+            }
+            if self.is_pointer_value(0) {
+                return refuse(Errno::EACCES, "R0 leaks addr as return value");
+            }
+            if !r0.is_scalar() {
+                return refuse(Errno::EINVAL, format!("At subprogram exit the register R0 is not a scalar value ({})", type_name(r0.ty)));
+            }
+            return Ok(None);
         }
         if self.cur.curframe() > 0 {
             let r0 = *self.cur.reg(0);

@@ -93,14 +93,18 @@ pub struct Verifier<'a> {
     pub(super) last_cp_insns: u64,
     /// Calls of an iterator's next(): the loop heads where states are widened.
     pub(super) iter_next_site: Vec<bool>,
-    /// Subprograms called asynchronously (timer callbacks): roots of their own call chains.
-    pub(super) async_roots: Vec<usize>,
     /// The conditional jump whose pushed branch the walk just took up, until that branch's first
     /// instruction is printed. At log level 1 the kernel rewinds the log to where the branch was
     /// pushed: just past the jump's line, whose newline the jump's own state print has since
     /// turned into a space. A refusal before anything else is printed (the loop check, the
     /// complexity limit) lands on that line: "6: (55) if r0 != 0x0 goto pc-5 infinite loop ...".
     pub(super) glued: Option<usize>,
+    /// Global functions (by subprogram index) a walked path called: each is walked on its own.
+    pub(super) global_called: Vec<usize>,
+    /// States kept by the walks of earlier passes (the main program's, global functions').
+    pub(super) states_before: u32,
+    /// Asynchronous callbacks (timer callbacks) by subprogram index: roots of the stack check.
+    pub(super) async_cbs: Vec<usize>,
 }
 
 impl<'a> Verifier<'a> {
@@ -145,8 +149,10 @@ impl<'a> Verifier<'a> {
             last_cp_jmps: 0,
             last_cp_insns: 0,
             iter_next_site: Vec::new(),
-            async_roots: Vec::new(),
             glued: None,
+            global_called: Vec::new(),
+            states_before: 0,
+            async_cbs: Vec::new(),
         }
     }
 
@@ -163,7 +169,7 @@ impl<'a> Verifier<'a> {
         Stats {
             processed: self.processed,
             max_states_per_insn: self.max_per_insn,
-            total_states: self.checkpoints.len() as u32,
+            total_states: self.states_before + self.checkpoints.len() as u32,
             peak_states: self.peak_states,
             mark_read: 0,
             stack_depth: self.stack_depth.clone(),
@@ -229,10 +235,25 @@ impl<'a> Verifier<'a> {
             self.log.line(&format!("0: {s}"));
         }
         self.walk()?;
+        self.log.pass_succeeded();
+        self.verify_global_funcs()?;
         self.check_stack_depth()
     }
 
-    fn walk(&mut self) -> VResult<()> {
+    /// Before another pass (a global function's own walk): no paths, no checkpoints.
+    pub(super) fn reset_walk(&mut self) {
+        self.states_before += self.checkpoints.len() as u32;
+        self.checkpoints.clear();
+        self.explored.clear();
+        self.pending.clear();
+        self.parent = None;
+        self.live_states = 0;
+        self.print_from = false;
+        self.last_cp_jmps = self.jmps_processed;
+        self.last_cp_insns = self.processed;
+    }
+
+    pub(super) fn walk(&mut self) -> VResult<()> {
         let n = self.input.insns.len();
         loop {
             if self.pc >= n {
@@ -240,7 +261,8 @@ impl<'a> Verifier<'a> {
             }
             self.processed += 1;
             if self.processed > self.opts.insn_limit {
-                return Err(self.glue(Refusal { errno: Errno::E2BIG, line: format!("BPF program is too large. Processed {} insn", self.processed) }));
+                return Err(self
+                    .glue(Refusal { errno: Errno::E2BIG, line: format!("BPF program is too large. Processed {} insn", self.processed) }));
             }
             if self.info.prune_point[self.pc] {
                 let visited = self.visit().map_err(|r| self.glue(r))?;
@@ -271,6 +293,7 @@ impl<'a> Verifier<'a> {
                 self.log.line(&format!("{}: {text}", self.pc));
             }
             self.glued = None;
+            let insn_logged = self.log.written();
             let pc = self.pc;
             let op = self.ops[pc];
             if matches!(op, Op::Jump { .. } | Op::Ja { .. } | Op::Call(_) | Op::Exit | Op::MayGoto { .. }) {
@@ -283,7 +306,13 @@ impl<'a> Verifier<'a> {
                     self.pc = t;
                     if self.log.level >= 2 {
                         let s = self.log.frame_state(&self.cur, self.cur.curframe(), true);
-                        self.log.append_state(&s);
+                        if self.log.written() == insn_logged {
+                            self.log.append_state(&s);
+                        } else {
+                            // Lines came after the instruction's (a global function's call): the
+                            // state goes on a line of its own, under the next instruction's number.
+                            self.log.line(&format!("{t}: {s}"));
+                        }
                     }
                 }
                 None => {
@@ -339,10 +368,27 @@ impl<'a> Verifier<'a> {
             Op::Jump { .. } => self.check_cond_jmp(pc, op).map(Some),
             Op::Call(Callee::Local(_)) => self.check_subprog_call(pc).map(Some),
             Op::Call(Callee::Helper(id)) => {
+                // Under a bpf_spin_lock only the unlock may be called (and bpf-to-bpf calls).
+                const SPIN_LOCK: i32 = 93;
+                const SPIN_UNLOCK: i32 = 94;
+                if self.cur.active_lock > 0 && id != SPIN_UNLOCK {
+                    return refuse(Errno::EINVAL, "function calls are not allowed while holding a lock");
+                }
+                if id == SPIN_UNLOCK && self.cur.active_lock == 0 {
+                    return refuse(Errno::EINVAL, "bpf_spin_unlock without taking a lock");
+                }
                 self.check_helper_call(pc, id)?;
+                match id {
+                    SPIN_LOCK => self.cur.active_lock += 1,
+                    SPIN_UNLOCK => self.cur.active_lock -= 1,
+                    _ => {}
+                }
                 Ok(Some(pc + 1))
             }
             Op::Call(Callee::Kfunc { imm, off }) => {
+                if self.cur.active_lock > 0 {
+                    return refuse(Errno::EINVAL, "function calls are not allowed while holding a lock");
+                }
                 self.check_kfunc_call(pc, imm, off)?;
                 Ok(Some(pc + 1))
             }

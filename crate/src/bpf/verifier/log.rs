@@ -45,6 +45,19 @@ impl Log {
         self.text.push('\n');
     }
 
+    /// After a pass of the walk that succeeded: at level 1 the kernel keeps nothing of it (only
+    /// a failing pass's path, and the lines after the last pass, reach the user).
+    pub fn pass_succeeded(&mut self) {
+        if self.level == 1 {
+            self.text.clear();
+        }
+    }
+
+    /// How much has been written (to tell whether anything followed a line).
+    pub fn written(&self) -> usize {
+        self.text.len()
+    }
+
     pub fn take(&mut self) -> String {
         std::mem::take(&mut self.text)
     }

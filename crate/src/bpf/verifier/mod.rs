@@ -28,6 +28,7 @@ pub mod mem;
 pub mod scalar;
 pub mod state;
 
+pub use super::btf::FuncArg;
 use super::elf::ProgKind;
 use super::insn::Insn;
 use super::isa::{self, Op};
@@ -106,8 +107,19 @@ pub struct Input<'a> {
     pub maps: &'a [MapMeta],
     /// By the call's imm (the extern index).
     pub kfuncs: &'a [Option<KfuncRef>],
-    /// Subprogram entries with global linkage (checked once, against their signature).
-    pub global_funcs: &'a [usize],
+    /// The subprograms with global linkage: checked once on their own, from their BTF
+    /// prototype, and at each call only against it.
+    pub global_funcs: &'a [GlobalFunc],
+}
+
+/// A global (non-static) subprogram, as the loader read it from BTF and func_info.
+#[derive(Clone, Debug)]
+pub struct GlobalFunc {
+    /// Its first instruction.
+    pub start: usize,
+    pub name: String,
+    /// Its parameters by verifier class, or why the kernel refuses its prototype (errno, line).
+    pub args: std::result::Result<Vec<FuncArg>, (Errno, String)>,
 }
 
 /// What a successful verification reports (the kernel's stats line).
