@@ -657,6 +657,24 @@ impl Btf {
         })
     }
 
+    /// Whether the FUNC of this name returns a scalar (an integer of at most 8 bytes, or an
+    /// enum), as the verifier asks of functions with LD_ABS or a tail call. None: no such FUNC.
+    pub fn func_returns_scalar(&self, name: &str) -> Option<bool> {
+        let proto = self.types.iter().find_map(|t| match t.kind {
+            Kind::Func { proto, .. } if t.name == name => Some(proto),
+            _ => None,
+        })?;
+        let Some(Type { kind: Kind::FuncProto { ret, .. }, .. }) = self.type_by_id(proto) else { return Some(false) };
+        Some(match self.skip_mods_and_typedefs(*ret) {
+            Ok((_, t)) => match t.kind {
+                Kind::Int { size, .. } => size <= 8,
+                Kind::Enum { .. } | Kind::Enum64 { .. } => true,
+                _ => false,
+            },
+            Err(_) => false,
+        })
+    }
+
     /// A global function's prototype as the verifier reads it (`btf_prepare_func_args`): None
     /// for a function that is not a global FUNC here, else its parameters by verifier class, or
     /// the errno and line the kernel refuses the prototype with. `ctx` names the program type's

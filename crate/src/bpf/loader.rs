@@ -457,8 +457,18 @@ fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &
             Ok(Some(KfuncRef { name: e.name.clone(), proto, flags }))
         })
         .collect::<std::result::Result<_, XdpError>>()?;
-    let global_funcs = global_funcs(object, spec);
-    let input = Input { name: &spec.name, kind: spec.kind, insns: &spec.insns, maps: &metas, kfuncs: &kfuncs, global_funcs: &global_funcs };
+    let btf = object.btf.as_deref().and_then(|raw| super::btf::Btf::parse(raw).ok());
+    let global_funcs = btf.as_ref().map_or_else(Vec::new, |b| global_funcs(b, spec));
+    let non_scalar_returns = btf.as_ref().map_or_else(Vec::new, |b| non_scalar_returns(b, spec));
+    let input = Input {
+        name: &spec.name,
+        kind: spec.kind,
+        insns: &spec.insns,
+        maps: &metas,
+        kfuncs: &kfuncs,
+        global_funcs: &global_funcs,
+        non_scalar_returns: &non_scalar_returns,
+    };
     let vopts = VerifyOptions {
         caps: opts.caps,
         log_level: opts.log_level,
@@ -472,9 +482,8 @@ fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &
 
 /// The program's global subprograms (FUNC linkage global in the object's BTF), with their
 /// parameters classified for the program's type; the entry function is not one of them.
-fn global_funcs(object: &Object, spec: &ProgramSpec) -> Vec<GlobalFunc> {
+fn global_funcs(btf: &super::btf::Btf, spec: &ProgramSpec) -> Vec<GlobalFunc> {
     use super::elf::ProgKind;
-    let Some(btf) = object.btf.as_deref().and_then(|raw| super::btf::Btf::parse(raw).ok()) else { return Vec::new() };
     let ctx = match spec.kind {
         ProgKind::Xdp => Some(("xdp_md", "xdp_buff")),
         ProgKind::SocketFilter | ProgKind::SchedCls | ProgKind::SchedAct => Some(("__sk_buff", "sk_buff")),
@@ -488,6 +497,11 @@ fn global_funcs(object: &Object, spec: &ProgramSpec) -> Vec<GlobalFunc> {
             Some(GlobalFunc { start: *start, name: name.clone(), args })
         })
         .collect()
+}
+
+/// The subprograms (not the entry) whose BTF prototype does not return a scalar.
+fn non_scalar_returns(btf: &super::btf::Btf, spec: &ProgramSpec) -> Vec<usize> {
+    spec.funcs.iter().filter(|(start, name)| *start != 0 && btf.func_returns_scalar(name) == Some(false)).map(|(start, _)| *start).collect()
 }
 
 /// The verifier inlines a bpf_loop call whose flags (r4) it knows to be 0, and the inlined code

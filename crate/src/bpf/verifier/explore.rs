@@ -216,6 +216,7 @@ impl<'a> Verifier<'a> {
                 ),
             );
         }
+        self.check_btf_returns()?;
         cfg::check(self)?;
         self.iter_next_site = (0..self.ops.len())
             .map(|pc| match self.ops[pc] {
@@ -541,6 +542,23 @@ impl<'a> Verifier<'a> {
         self.live_states += 1;
         self.peak_states = self.peak_states.max(self.live_states);
         Ok(false)
+    }
+
+    /// `check_btf_func`: a subprogram with LD_ABS or a tail call must return a scalar (both
+    /// leave the program with r0 as their result).
+    fn check_btf_returns(&self) -> VResult<()> {
+        for &start in self.input.non_scalar_returns {
+            let Some(sub) = self.info.subprogs.iter().position(|&s| s == start) else { continue };
+            let end = self.info.subprogs.get(sub + 1).copied().unwrap_or(self.ops.len());
+            let body = &self.ops[start..end];
+            if body.iter().any(|op| matches!(op, Op::Legacy { .. })) {
+                return refuse(Errno::EINVAL, "LD_ABS is only allowed in functions that return 'int'.");
+            }
+            if body.iter().any(|op| matches!(op, Op::Call(Callee::Helper(12)))) {
+                return refuse(Errno::EINVAL, "tail_call is only allowed in functions that return 'int'.");
+            }
+        }
+        Ok(())
     }
 
     /// A refusal on the line of the jump whose branch was just taken up (see `glued`).

@@ -110,6 +110,9 @@ pub struct Input<'a> {
     /// The subprograms with global linkage: checked once on their own, from their BTF
     /// prototype, and at each call only against it.
     pub global_funcs: &'a [GlobalFunc],
+    /// Subprograms (by first instruction) whose BTF prototype returns something other than a
+    /// scalar: they may not hold LD_ABS or a tail call.
+    pub non_scalar_returns: &'a [usize],
 }
 
 /// A global (non-static) subprogram, as the loader read it from BTF and func_info.

@@ -16,7 +16,7 @@ fn run(kind: ProgKind, src: &str, opts: &VerifyOptions) -> std::result::Result<V
         prev_alnum = ch.is_ascii_alphanumeric();
     }
     let insns = assemble(&text).expect("assembles");
-    let input = Input { name: "t", kind, insns: &insns, maps: &[], kfuncs: &[], global_funcs: &[] };
+    let input = Input { name: "t", kind, insns: &insns, maps: &[], kfuncs: &[], global_funcs: &[], non_scalar_returns: &[] };
     verify(&input, opts)
 }
 
@@ -122,7 +122,7 @@ fn a_global_function_is_checked_against_its_prototype_and_walked_once_on_its_own
     // At level 1, as the kernel's, only what follows the last successful pass is kept.
     let insns = assemble(&src.replace(" r", " %r")).expect("assembles");
     let globals = scalar(vec![FuncArg::Scalar]);
-    let input = Input { name: "t", kind: ProgKind::Xdp, insns: &insns, maps: &[], kfuncs: &[], global_funcs: &globals };
+    let input = Input { name: "t", kind: ProgKind::Xdp, insns: &insns, maps: &[], kfuncs: &[], global_funcs: &globals, non_scalar_returns: &[] };
     let l1 = verify(&input, &VerifyOptions { log_level: 1, ..VerifyOptions::default() }).expect("accepted").log;
     assert!(l1.starts_with("Func#1 ('g') is safe for any args that match its prototype\n"), "{l1}");
     // The context where a scalar is expected: refused at the call, in the kernel's words.
