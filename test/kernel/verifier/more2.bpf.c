@@ -111,6 +111,8 @@ struct lpm_key {
 #define JSET_R0_1_2 ".8byte 0x0000000100020045;"
 #define JSET_R1_1_2 ".8byte 0x0000000100020145;"
 #define JSET_R0_M64_5 ".8byte 0xffffffc000050045;"
+/* if w0 & 16 goto +2 (JMP32) */
+#define JSET32_W0_16_2 ".8byte 0x0000001000020046;"
 #define PERF(size) "r2 = %[pe] ll; r3 = 0xffffffff ll; r4 = r10; r4 += -8; r5 = " #size "; call %[perf_event_output];"
 
 /* perf event output */
@@ -118,8 +120,6 @@ struct lpm_key {
 NAKED("xdp") { asm volatile ("r2 = 0; *(u64 *)(r10 - 8) = r2;" PERF(8) "r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 1 /* perf_output_hash_map refused xdp: a hash map where a perf event array is expected */
 NAKED("xdp") { asm volatile ("r2 = 0; *(u64 *)(r10 - 8) = r2; r2 = %[h] ll; r3 = 0; r4 = r10; r4 += -8; r5 = 8; call %[perf_event_output]; r0 = 2; exit;" :: OPS : "memory"); }
-#elif CASE == 2 /* perf_output_zero_size accepted xdp: the size may be 0 (ARG_CONST_SIZE_OR_ZERO) */
-NAKED("xdp") { asm volatile (PERF(0) "r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 4 /* perf_output_size_past_frame refused xdp: 16 bytes from fp - 8 */
 NAKED("xdp") { asm volatile ("r2 = 0; *(u64 *)(r10 - 8) = r2;" PERF(16) "r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 6 /* perf_output_random_size_unbounded refused xdp: bpf_get_prandom_u32() itself as the size */
@@ -157,16 +157,12 @@ NAKED("xdp") { asm volatile ("r6 = r1;" LOOKUP(ro, 0) "if r0 == 0 goto l0_%=; r1
 #elif CASE == 30 /* check_mtu_tc accepted tc: the skb flavour of bpf_check_mtu */
 NAKED("tc") { asm volatile ("r2 = 0; *(u32 *)(r10 - 4) = r2; r3 = r10; r3 += -4; r4 = 0; r5 = 0; call %[check_mtu]; r0 = 0; exit;" :: IMM(check_mtu) : "memory"); }
 /* redirects */
-#elif CASE == 31 /* redirect_random_flags accepted xdp: bpf_redirect's flags are not checked at load time */
-NAKED("xdp") { asm volatile ("call %[get_prandom_u32]; r2 = r0; r1 = 1; call %[redirect]; exit;" :: OPS : "memory"); }
 #elif CASE == 32 /* redirect_map_devmap accepted xdp: bpf_redirect_map into a devmap, XDP_PASS as the fallback */
 NAKED("xdp") { asm volatile ("r1 = %[dm] ll; r2 = 0; r3 = 2; call %[redirect_map]; exit;" :: OPS : "memory"); }
 #elif CASE == 33 /* redirect_map_cpumap_random accepted xdp: into a cpumap with a random key and flags */
 NAKED("xdp") { asm volatile ("call %[get_prandom_u32]; r2 = r0; r3 = r0; r1 = %[cm] ll; call %[redirect_map]; exit;" :: OPS : "memory"); }
 #elif CASE == 36 /* redirect_map_tc refused tc: tc has bpf_redirect but not bpf_redirect_map */
 NAKED("tc") { asm volatile ("r1 = %[dm] ll; r2 = 0; r3 = 0; call %[redirect_map]; r0 = 0; exit;" :: OPS : "memory"); }
-#elif CASE == 37 /* redirect_tc_ingress accepted tc: bpf_redirect(1, BPF_F_INGRESS) as the verdict */
-NAKED("tc") { asm volatile ("r1 = 1; r2 = 1; call %[redirect]; exit;" :: OPS : "memory"); }
 #elif CASE == 39 /* devmap_lookup_write refused xdp: devmap values are read-only to programs */
 NAKED("xdp") { asm volatile (LOOKUP(dm, 0) "if r0 == 0 goto l0_%=; r1 = 1; *(u32 *)(r0 + 0) = r1; l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 40 /* xskmap_redirect accepted xdp: bpf_redirect_map into an xskmap */
@@ -176,6 +172,29 @@ NAKED("xdp") { asm volatile ("r1 = %[xm] ll; r2 = 0; r3 = 0; call %[redirect_map
 DEF_XSK
 NAKED("xdp") { asm volatile (LOOKUP(xm, 0) "r0 = *(u32 *)(r0 + 0); r0 = 2; exit;" :: OPS, ADDR(xm) : "memory"); }
 /* csum_diff, no-argument helpers, trace_printk */
+#elif CASE == 46 /* strncmp_zero_size refused xdp: bpf_strncmp with a first size of 0 */
+static const char abc[] = "abc";
+SEC("xdp") int prog(struct xdp_md *ctx)
+{
+	char buf[4] = { (char)ctx->rx_queue_index, 'b', 'c', 0 };
+	return bpf_strncmp(buf, 0, abc) ? XDP_DROP : XDP_PASS;
+}
+#elif CASE == 47 /* snprintf_13_args accepted xdp: 13 conversions with 13 u64 arguments pass the load-time format check */
+static const char fmt[] = "%d%d%d%d%d%d%d%d%d%d%d%d%d";
+SEC("xdp") int prog(struct xdp_md *ctx)
+{
+	char out[16];
+	__u64 args[13] = { ctx->rx_queue_index };
+	return bpf_snprintf(out, sizeof(out), fmt, args, sizeof(args)) > 0 ? XDP_PASS : XDP_DROP;
+}
+#elif CASE == 48 /* snprintf_fmt_stack refused xdp: the format on the stack */
+SEC("xdp") int prog(struct xdp_md *ctx)
+{
+	volatile char fmt[4] = { '%', 'd', 0, 0 };
+	char out[16];
+	__u64 args[1] = { ctx->rx_queue_index };
+	return bpf_snprintf(out, sizeof(out), (const char *)fmt, args, sizeof(args)) > 0 ? XDP_PASS : XDP_DROP;
+}
 #elif CASE == 49 /* trace_printk_bad_format accepted xdp: "%n" is only refused when the helper runs */
 NAKED("xdp") { asm volatile ("r1 = 0x6e25; *(u32 *)(r10 - 4) = r1; r1 = r10; r1 += -4; r2 = 3; call %[trace_printk]; r0 = 2; exit;" :: IMM(trace_printk) : "memory"); }
 /* strncmp, snprintf: constant strings */
@@ -240,6 +259,14 @@ SEC("xdp") int prog(struct xdp_md *ctx)
 	return bpf_snprintf(out, sizeof(out), fmt, 0, 0) > 0 ? XDP_PASS : XDP_DROP;
 }
 /* map types */
+#elif CASE == 59 /* snprintf_fmt_const_offset accepted xdp: the format at a constant offset into a .rodata string ("q=%d" + 2) */
+static const char fmt[] = "q=%d";
+SEC("xdp") int prog(struct xdp_md *ctx)
+{
+	char out[16];
+	__u64 args[1] = { ctx->rx_queue_index };
+	return bpf_snprintf(out, sizeof(out), fmt + 2, args, sizeof(args)) > 0 ? XDP_PASS : XDP_DROP;
+}
 #elif CASE == 60 /* lpm_lookup accepted xdp: an LPM trie looked up with {prefixlen, addr} on the stack */
 DEF_LPM
 NAKED("xdp") { asm volatile ("r1 = 32; *(u32 *)(r10 - 8) = r1; r1 = 0x0100000a; *(u32 *)(r10 - 4) = r1; r2 = r10; r2 += -8; r1 = %[lpm] ll; call %[map_lookup_elem]; if r0 == 0 goto l0_%=; r0 = *(u64 *)(r0 + 0); l0_%=: r0 = 2; exit;" :: OPS, ADDR(lpm) : "memory"); }
@@ -276,9 +303,6 @@ NAKED("xdp") { asm volatile ("r1 = %[q] ll; r2 = r10; r2 += -4; call %[map_pop_e
 #elif CASE == 79 /* queue_lookup refused xdp: bpf_map_lookup_elem on a queue */
 DEF_Q
 NAKED("xdp") { asm volatile ("r1 = 0; *(u64 *)(r10 - 8) = r1; r1 = %[q] ll; r2 = r10; r2 += -8; call %[map_lookup_elem]; r0 = 2; exit;" :: QOPS, ADDR(q) : "memory"); }
-#elif CASE == 80 /* stack_peek accepted xdp: bpf_map_peek_elem on a stack map */
-DEF_STK
-NAKED("xdp") { asm volatile ("r1 = %[q] ll; r2 = r10; r2 += -8; call %[map_peek_elem]; r0 = 2; exit;" :: QOPS, ADDR(q) : "memory"); }
 #elif CASE == 81 /* queue_push_from_packet accepted xdp: 8 checked packet bytes as the pushed value */
 DEF_Q
 NAKED("xdp") { asm volatile (PKT8 "r1 = %[q] ll; r3 = 0; call %[map_push_elem]; l0_%=: r0 = 2; exit;" :: QOPS, ADDR(q), XO(data), XO(data_end) : "memory"); }
@@ -312,16 +336,16 @@ NAKED("xdp") { asm volatile ("call %[get_prandom_u32]; r6 = r0; call %[get_prand
 NAKED("xdp") { asm volatile ("r1 = 64; r0 = 1; r0 <<= r1; exit;" ::: "memory"); }
 #elif CASE == 105 /* lsh32_imm_32 refused xdp: w0 <<= 32 */
 NAKED("xdp") { asm volatile ("w0 = 1; w0 <<= 32; exit;" ::: "memory"); }
+#elif CASE == 106 /* neg_range_index accepted xdp: -(x & 7) + 7 lies in 0..7, a valid stack index */
+NAKED("xdp") { asm volatile ("call %[get_prandom_u32]; r0 &= 7; r0 = -r0; r0 += 7;" IDX("r0") "r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 107 /* arsh32_imm_31_index accepted xdp: (u32)x s>> 31 is 0 or -1, & 7 as a stack index */
 NAKED("xdp") { asm volatile ("call %[get_prandom_u32]; w0 s>>= 31; w0 &= 7;" IDX("r0") "r0 = 2; exit;" :: OPS : "memory"); }
+#elif CASE == 109 /* arsh64_sign_extend_index accepted xdp: (x & 7) << 32 s>> 32 is still 0..7 */
+NAKED("xdp") { asm volatile ("call %[get_prandom_u32]; r0 &= 7; r0 <<= 32; r0 s>>= 32;" IDX("r0") "r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 108 /* alu32_add_ctx refused xdp: w1 += 4 on the context */
 NAKED("xdp") { asm volatile ("w1 += 4; r0 = 2; exit;" ::: "memory"); }
 #elif CASE == 111 /* xor_pkt_end refused xdp: XOR on data_end */
 NAKED("xdp") { asm volatile (PKT "r3 ^= 1; r0 = 2; exit;" :: OPS : "memory"); }
-#elif CASE == 112 /* pkt_end_minus_pkt accepted xdp: data_end - data (root: an unknown scalar) */
-NAKED("xdp") { asm volatile (PKT "r3 -= r2; r0 = r3; exit;" :: OPS : "memory"); }
-#elif CASE == 114 /* ctx_minus_fp accepted xdp: pointers of different kinds subtracted (root) */
-NAKED("xdp") { asm volatile ("r1 -= r10; r0 = r1; exit;" ::: "memory"); }
 #elif CASE == 115 /* pkt_plus_pkt refused xdp: two packet pointers added */
 NAKED("xdp") { asm volatile (PKT "r2 += r2; r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 116 /* map_ptr_plus_zero_reg accepted xdp: the map pointer plus a register known zero still works as the map */
@@ -341,8 +365,8 @@ NAKED("xdp") { asm volatile (JSET_R1_1_2 "r0 = 1; exit; r0 = 2; exit;" ::: "memo
 NAKED("xdp") { asm volatile ("call %[get_prandom_u32];" JSET_R0_M64_5 IDX("r0") "r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 127 /* jmp_self_unknown refused xdp: if r0 > 5 goto itself */
 NAKED("xdp") { asm volatile ("call %[get_prandom_u32]; l0_%=: if r0 > 5 goto l0_%=; r0 = 2; exit;" :: OPS : "memory"); }
-#elif CASE == 128 /* jmp_self_never_taken accepted xdp: r0 = 0, if r0 != 0 goto itself is never taken */
-NAKED("xdp") { asm volatile ("r0 = 0; l0_%=: if r0 != 0 goto l0_%=; r0 = 2; exit;" ::: "memory"); }
+#elif CASE == 129 /* jmp32_jset_dead_branch accepted xdp: a 32-bit JSET: (w & 15) & 16 is never set, the branch reading r9 is dead */
+NAKED("xdp") { asm volatile ("call %[get_prandom_u32]; w0 &= 15; " JSET32_W0_16_2 "r0 = 2; exit; r0 = r9; exit;" :: OPS : "memory"); }
 #elif CASE == 130 /* unused_static_subprog accepted xdp: a static function nothing calls is left out by the loader */
 static __attribute__((noinline, used)) int unused_fn(int x) { return x * 3; }
 SEC("xdp") int prog(struct xdp_md *ctx) { return XDP_PASS; }
@@ -354,6 +378,8 @@ SEC("xdp") int prog(struct xdp_md *ctx) { return XDP_PASS; }
 NAKED("xdp") { asm volatile (PKT8 "*(u64 *)(r10 - 8) = r2; r2 = 0; r4 = *(u64 *)(r10 - 8); r0 = *(u8 *)(r4 + 7); l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 141 /* pkt_spill_before_check accepted xdp: the check after the spill gives the spilled copy its range too */
 NAKED("xdp") { asm volatile (PKT "*(u64 *)(r10 - 8) = r2; r4 = r2; r4 += 8; if r4 > r3 goto l0_%=; r4 = *(u64 *)(r10 - 8); r0 = *(u8 *)(r4 + 7); l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
+#elif CASE == 142 /* pkt_fill_checked_orig_used accepted xdp: the filled copy is checked, the original register used: they share the range */
+NAKED("xdp") { asm volatile (PKT "*(u64 *)(r10 - 8) = r2; r4 = *(u64 *)(r10 - 8); r5 = r4; r5 += 8; if r5 > r3 goto l0_%=; r0 = *(u8 *)(r2 + 7); l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 143 /* pkt_spill32_fill_deref refused xdp: a packet pointer spilled as 4 bytes comes back a scalar */
 NAKED("xdp") { asm volatile (PKT8 "*(u32 *)(r10 - 8) = r2; r4 = *(u32 *)(r10 - 8); r0 = *(u8 *)(r4 + 0); l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 147 /* mapval_or_null_spilled_then_checked accepted xdp: a maybe-NULL value spilled, the register checked, the fill is non-NULL */
