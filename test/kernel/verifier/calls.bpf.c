@@ -151,12 +151,4 @@ SEC("tc") int prog(struct __sk_buff *skb)
 		return big[3];
 	return bpf_timer_set_callback(&v->t, root_cb);
 }
-#elif CASE == 26 /* tail_call_in_void_subprog refused xdp: a tail call in a static subprogram whose BTF says it returns void (a naked function) */
-struct { __uint(type, BPF_MAP_TYPE_PROG_ARRAY); __uint(max_entries, 2); __type(key, __u32); __type(value, __u32); } jt SEC(".maps");
-SUB(tc_sub) { asm volatile ("r2 = %[jt] ll; r3 = 0; call %[tail_call]; r0 = 2; exit;" :: ADDR(jt), IMM(tail_call) : "memory"); }
-NAKED("xdp") { asm volatile ("call tc_sub; r0 = 2; exit;" ::: "memory"); }
-#elif CASE == 27 /* tail_call_in_int_subprog accepted xdp: a tail call in a static noinline C function returning int */
-struct { __uint(type, BPF_MAP_TYPE_PROG_ARRAY); __uint(max_entries, 2); __type(key, __u32); __type(value, __u32); } jt SEC(".maps");
-static __noinline int jump(struct xdp_md *ctx) { bpf_tail_call(ctx, &jt, 1); return XDP_PASS; }
-SEC("xdp") int prog(struct xdp_md *ctx) { return jump(ctx); }
 #endif
