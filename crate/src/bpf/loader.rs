@@ -401,7 +401,7 @@ fn link(
 
 /// What the verifier needs to know of a map: its attributes, and a frozen read-only map's value.
 pub fn map_meta(map: &Map) -> MapMeta {
-    const BPF_F_RDONLY_PROG: u32 = 1 << 7;
+    use super::elf::BPF_F_RDONLY_PROG;
     let def = map.def();
     let rdonly_value = (def.map_flags & BPF_F_RDONLY_PROG != 0 && map.is_frozen())
         .then(|| {

@@ -49,6 +49,7 @@ const RET_PTR_TO_MEM: u32 = 6;
 const RET_PTR_TO_BTF_ID: u32 = 8;
 
 const MAX_BPF_STACK_TOTAL: u32 = 512;
+const BPF_FUNC_SNPRINTF: i32 = 165;
 
 /// The register types an argument kind accepts (`compatible_reg_types`), in the kernel's order:
 /// the refusal lists them.
@@ -155,13 +156,22 @@ impl Verifier<'_> {
             self.check_func_arg(pc, id, i, arg, proto.args, proto.fixed_size(i), &mut meta)?;
         }
         if let Some(map) = meta.map {
-            let t = self.input.maps[map as usize].map_type;
+            let m = &self.input.maps[map as usize];
+            // `record_func_map`: a map the program may only read is not changed by a helper.
+            let rdonly = m.map_flags & crate::bpf::elf::BPF_F_RDONLY_PROG != 0 || m.rdonly_value.is_some();
+            if rdonly && matches!(id, 2 | 3 | 87 | 88) {
+                return refuse(Errno::EACCES, "write into map forbidden");
+            }
+            let t = m.map_type;
             if id == 12 && t != 3 {
                 return refuse(Errno::EINVAL, "expected prog array map for tail call");
             }
             if !map_func_compatible(t, id) {
                 return refuse(Errno::EINVAL, format!("cannot pass map_type {t} into func {name}#{id}"));
             }
+        }
+        if id == BPF_FUNC_SNPRINTF {
+            self.check_snprintf_call(pc)?;
         }
         // The bytes an ARG_PTR_TO_UNINIT_MEM argument names are written by the helper.
         if let Some((regno, size)) = meta.uninit_mem {
@@ -374,6 +384,9 @@ impl Verifier<'_> {
                 if arg & MEM_FIXED_SIZE != 0 && !null_ok {
                     let size = fixed.unwrap_or(0) as i32;
                     self.check_helper_mem(regno, size, arg & MEM_WRITE != 0, false)?;
+                    if arg & MEM_ALIGNED != 0 {
+                        self.check_strict_alignment(&reg, 0, size)?;
+                    }
                     if arg & MEM_UNINIT != 0 {
                         meta.uninit_mem = Some((regno, size));
                     }
@@ -395,9 +408,20 @@ impl Verifier<'_> {
             }
             ARG_PTR_TO_FUNC => meta.callback = Some(reg.subprog),
             ARG_PTR_TO_CONST_STR => {
+                // `check_reg_const_str`: a zero-terminated string at a known place in a frozen
+                // read-only map. (The kernel's lines end in a stray quote.)
                 let m = &self.input.maps[reg.map as usize];
-                if m.rdonly_value.is_none() {
-                    return refuse(Errno::EACCES, "R3 does not point to a readonly map'");
+                let Some(bytes) = m.rdonly_value.clone() else {
+                    return refuse(Errno::EACCES, format!("R{regno} does not point to a readonly map'"));
+                };
+                let Some(var) = reg.var.is_const() else {
+                    return refuse(Errno::EACCES, format!("R{regno} is not a constant address'"));
+                };
+                let vs = m.value_size as i32;
+                self.check_region(regno, &reg, reg.off, vs - reg.off, m.value_size, false)?;
+                let start = (reg.off as i64 + var as i64).clamp(0, bytes.len() as i64) as usize;
+                if !bytes[start..].contains(&0) {
+                    return refuse(Errno::EINVAL, "string is not zero-terminated");
                 }
             }
             _ => {}
@@ -510,6 +534,25 @@ impl Verifier<'_> {
             return Ok(());
         }
         self.check_helper_mem(mem, size, write, zero_ok)
+    }
+
+    /// `check_bpf_snprintf_call`: the data is whole u64s, and the format (a constant string,
+    /// the argument check made sure) has no more conversions than it and only those
+    /// bpf_snprintf knows. A data size that is not whole u64s is refused without a line: the
+    /// log's last line is then the call itself.
+    fn check_snprintf_call(&mut self, pc: usize) -> VResult<()> {
+        let (fmt, len) = (*self.cur.reg(3), *self.cur.reg(5));
+        if len.var.var_off.value % 8 != 0 {
+            let text = self.log.insn(self.input.insns, pc, &self.ops[pc], self.input);
+            return refuse(Errno::EINVAL, format!("{pc}: {text}"));
+        }
+        let num_args = len.var.var_off.value / 8;
+        let Some(bytes) = self.input.maps.get(fmt.map as usize).and_then(|m| m.rdonly_value.as_ref()) else { return Ok(()) };
+        let start = ((fmt.off as i64 + fmt.var.var_off.value as i64).max(0) as usize).min(bytes.len());
+        if !bprintf_format_ok(&bytes[start..], num_args) {
+            return refuse(Errno::EINVAL, "Invalid format string");
+        }
+        Ok(())
     }
 
     /// A kfunc's memory argument and the size after it (`check_kfunc_mem_size_reg`): the size
@@ -861,6 +904,10 @@ impl Verifier<'_> {
                 .collect()
         };
         let depth_of = |sub: usize| self.stack_depth.get(sub).copied().unwrap_or(0).next_multiple_of(16);
+        let has_tail_call = |sub: usize| {
+            let end = subs.get(sub + 1).copied().unwrap_or(self.ops.len());
+            (subs[sub]..end).any(|pc| !self.info.second_half[pc] && self.ops[pc] == Op::Call(crate::bpf::isa::Callee::Helper(12)))
+        };
         let mut roots = self.async_cbs.clone();
         roots.sort_unstable_by(|a, b| b.cmp(a));
         roots.dedup();
@@ -873,6 +920,15 @@ impl Verifier<'_> {
                 if frames > MAX_CALL_FRAMES {
                     // The kernel counts the frames below the root's here.
                     return refuse(Errno::E2BIG, format!("the call stack of {} frames is too deep !", frames - 1));
+                }
+                // A tail call replaces the frame it runs in, not the ones below it: those must
+                // leave room for the next program's.
+                let below = total - depth_of(sub);
+                if sub != 0 && below >= 256 && has_tail_call(sub) {
+                    return refuse(
+                        Errno::EACCES,
+                        format!("tail_calls are not allowed when call stack of previous frames is {below} bytes. Too large"),
+                    );
                 }
                 if total > MAX_BPF_STACK_TOTAL {
                     return refuse(Errno::EACCES, format!("combined stack size of {frames} calls is {total}. Too large"));
@@ -1547,4 +1603,85 @@ pub(super) fn map_func_compatible(map_type: u32, func: i32) -> bool {
         Some((_, maps)) => maps.contains(&map_type),
         None => true,
     }
+}
+
+/// Whether bpf_snprintf would take this format (up to its NUL) with `num_args` u64 arguments:
+/// printable ASCII (or any non-ASCII byte), `%%`, and conversions d i u x X with up to two l,
+/// c, s, and the p family (p, pK, px, ps, pS, pB, pks, pus, pi4, pI4, pi6, pI6), each with
+/// optional flags (0 + - space) and width, one argument each.
+pub(super) fn bprintf_format_ok(fmt: &[u8], num_args: u64) -> bool {
+    let len = fmt.iter().position(|&c| c == 0).unwrap_or(fmt.len());
+    let at = |i: usize| if i < len { fmt[i] } else { 0 };
+    let space = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+    let punct = |c: u8| c.is_ascii_punctuation();
+    // After a string conversion: the end, a space or punctuation.
+    let ends_word = |c: u8| c == 0 || space(c) || punct(c);
+    let mut specs = 0u64;
+    let mut i = 0;
+    while i < len {
+        let c = fmt[i];
+        if c.is_ascii() && !(0x20..=0x7e).contains(&c) && !space(c) {
+            return false;
+        }
+        if c != b'%' {
+            i += 1;
+            continue;
+        }
+        if at(i + 1) == b'%' {
+            i += 2;
+            continue;
+        }
+        if specs >= num_args {
+            return false;
+        }
+        i += 1;
+        if !at(i).is_ascii() {
+            return false;
+        }
+        while matches!(at(i), b'0' | b'+' | b'-' | b' ') {
+            i += 1;
+        }
+        if matches!(at(i), b'1'..=b'9') {
+            while at(i).is_ascii_digit() {
+                i += 1;
+            }
+        }
+        match at(i) {
+            b'p' => {
+                let next = at(i + 1);
+                if ends_word(next) {
+                } else if matches!(next, b'k' | b'u') && at(i + 2) == b's' {
+                    i += 2;
+                    if !ends_word(at(i + 1)) {
+                        return false;
+                    }
+                } else if matches!(next, b'K' | b'x' | b's' | b'S' | b'B') {
+                    i += 1;
+                } else if matches!(next, b'i' | b'I') && matches!(at(i + 2), b'4' | b'6') {
+                    i += 2;
+                } else {
+                    return false;
+                }
+            }
+            b's' => {
+                if !ends_word(at(i + 1)) {
+                    return false;
+                }
+            }
+            b'c' => {}
+            _ => {
+                for _ in 0..2 {
+                    if at(i) == b'l' {
+                        i += 1;
+                    }
+                }
+                if !matches!(at(i), b'i' | b'd' | b'u' | b'x' | b'X') {
+                    return false;
+                }
+            }
+        }
+        specs += 1;
+        i += 1;
+    }
+    true
 }

@@ -13,7 +13,7 @@ use super::{refuse, VResult};
 use crate::bpf::isa::Size;
 use crate::errno::Errno;
 
-const BPF_F_RDONLY_PROG: u32 = 1 << 7;
+use crate::bpf::elf::BPF_F_RDONLY_PROG;
 const BPF_F_WRONLY_PROG: u32 = 1 << 8;
 const MAX_PACKET_OFF: u64 = 0xffff;
 

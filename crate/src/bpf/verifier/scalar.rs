@@ -1222,6 +1222,9 @@ impl Scalar {
             let (mut zero, mut ones) = (*self, *self);
             zero.set_known32(0);
             ones.set_known32(u32::MAX);
+            // The 64-bit view follows the now known low half (the kernel's next use agrees).
+            zero.sync();
+            ones.sync();
             Some((zero, ones))
         } else {
             None

@@ -107,7 +107,7 @@ fn an_unmodelled_program_type_is_refused_clearly() {
 fn run_with_globals(src: &str, globals: &[GlobalFunc]) -> std::result::Result<Verdict, XdpError> {
     let text = src.replace(" r", " %r").replace("[r", "[%r");
     let insns = assemble(&text).expect("assembles");
-    let input = Input { name: "t", kind: ProgKind::Xdp, insns: &insns, maps: &[], kfuncs: &[], global_funcs: globals };
+    let input = Input { name: "t", kind: ProgKind::Xdp, insns: &insns, maps: &[], kfuncs: &[], global_funcs: globals, non_scalar_returns: &[] };
     verify(&input, &VerifyOptions { log_level: 2, ..VerifyOptions::default() })
 }
 
@@ -147,4 +147,18 @@ fn a_global_function_is_checked_against_its_prototype_and_walked_once_on_its_own
     }];
     let e = run_with_globals(mem, &bad).expect_err("refused");
     assert_eq!(e.message, "Caller passes invalid args into func#1 ('g')");
+}
+
+#[test]
+fn snprintf_formats_are_checked_as_the_kernel_checks_them() {
+    use super::calls::bprintf_format_ok as ok;
+    assert!(ok(b"q=%d\0", 1));
+    assert!(ok(b"%d %u %x %X %i %lld %llu %c %s. %pK %pi4 %pI6 %pks %% done\0", 13));
+    assert!(!ok(b"q=%d %d\0", 1), "two conversions, one argument");
+    assert!(!ok(b"q=%n\0", 1), "no %n");
+    assert!(!ok(b"%sx\0", 1), "a string conversion ends a word");
+    assert!(!ok(b"%pi5\0", 1));
+    assert!(!ok(b"bell\x07\0", 0), "not printable");
+    assert!(ok(b"width %08lx and %-3d\0", 2));
+    assert!(ok(b"no conversions, extra args\0", 3));
 }
