@@ -18,6 +18,10 @@ pub struct Info {
     pub force_checkpoint: Vec<bool>,
     /// Registers read before written on some path from here (bit r).
     pub live_in: Vec<u16>,
+    /// Registers whose value may reach, on some path from here, a use where a scalar's value
+    /// matters to the verifier (see `precise_uses`): the others' values are imprecise, and two
+    /// states differing only in them are alike.
+    pub precise_in: Vec<u16>,
     pub second_half: Vec<bool>,
 }
 
@@ -44,6 +48,44 @@ fn reads(op: &Op) -> u16 {
         Op::Call(_) | Op::Callx { .. } => 0b11_1110,
         Op::Exit => 1,
         Op::Legacy { src, .. } => bit(*src) | bit(6),
+        _ => 0,
+    }
+}
+
+/// Registers whose value an instruction needs precisely whatever happens next: memory bases
+/// and stored values (the stack keeps what is stored), both sides of pointer-capable arithmetic
+/// and of comparisons, helper and subprogram arguments, the returned r0. A static
+/// over-approximation of the kernel's precision marks, which it finds by backtracking.
+fn precise_uses(op: &Op) -> u16 {
+    let bit = |r: u8| 1u16 << r;
+    let operand = |o: &Operand| match *o {
+        Operand::Reg(r) => bit(r),
+        Operand::Imm(_) => 0,
+    };
+    match op {
+        Op::Alu { op, dst, src, .. } => {
+            use crate::bpf::isa::AluOp::*;
+            match (op, src) {
+                (Mov | MovSx8 | MovSx16 | MovSx32 | Neg, _) => 0,
+                (_, Operand::Reg(s)) => bit(*dst) | bit(*s),
+                _ => 0,
+            }
+        }
+        Op::Load { src, .. } => bit(*src),
+        Op::Store { dst, val, .. } => bit(*dst) | operand(val),
+        Op::Atomic { dst, src, .. } => bit(*dst) | bit(*src) | 1,
+        Op::Jump { dst, src, .. } => bit(*dst) | operand(src),
+        Op::Call(_) | Op::Callx { .. } => 0b11_1110,
+        Op::Exit => 1,
+        Op::Legacy { src, .. } => bit(*src) | bit(6),
+        _ => 0,
+    }
+}
+
+/// The registers an instruction's result is computed from: needed precisely when the result is.
+fn precise_sources(op: &Op) -> u16 {
+    match op {
+        Op::Alu { .. } | Op::End { .. } => reads(op),
         _ => 0,
     }
 }
@@ -144,7 +186,31 @@ impl Info {
                 }
             }
         }
-        Info { subprogs, prune_point, force_checkpoint, live_in, second_half }
+        // The same backward walk for precision: a register is needed precisely before an
+        // instruction if the instruction needs it, or computes from it a register needed after.
+        let mut precise_in = vec![0u16; n];
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for pc in (0..n).rev() {
+                if second_half[pc] {
+                    continue;
+                }
+                let op = &ops[pc];
+                let mut out = 0u16;
+                for s in succs(pc).into_iter().flatten() {
+                    out |= precise_in[s];
+                }
+                let w = writes(op);
+                let derived = if out & w != 0 { precise_sources(op) } else { 0 };
+                let v = precise_uses(op) | derived | (out & !w);
+                if v != precise_in[pc] {
+                    precise_in[pc] = v;
+                    changed = true;
+                }
+            }
+        }
+        Info { subprogs, prune_point, force_checkpoint, live_in, precise_in, second_half }
     }
 
     /// The subprogram holding `pc`.

@@ -457,7 +457,7 @@ thread_local! {
 /// Whether two states differ only in scalar values (what widening at a loop head may forget).
 pub fn same_shape(old: &State, cur: &State, live: &u16) -> bool {
     SHAPE_ONLY.with(|s| s.set(true));
-    let r = states_equal(old, cur, live, false);
+    let r = states_equal(old, cur, live, !0, false);
     SHAPE_ONLY.with(|s| s.set(false));
     r
 }
@@ -481,7 +481,10 @@ pub fn widen(old: &State, cur: &mut State) {
 
 /// Whether the explored state `old` covers `cur` (or, `exact`, equals it: a loop that made no
 /// progress). `live` is the current frame's live registers.
-pub fn states_equal(old: &State, cur: &State, live: &u16, exact: bool) -> bool {
+/// `precise`: the current frame's registers whose scalar values may matter on some path from
+/// here (cfg's precise liveness); another scalar matches any scalar, as an imprecise one does
+/// in the kernel. Loop heads and exact comparisons pass every register.
+pub fn states_equal(old: &State, cur: &State, live: &u16, precise: u16, exact: bool) -> bool {
     if old.frames.len() != cur.frames.len() || old.refs.len() != cur.refs.len() {
         return false;
     }
@@ -496,6 +499,10 @@ pub fn states_equal(old: &State, cur: &State, live: &u16, exact: bool) -> bool {
         }
         for r in 0..11 {
             if i == last && !exact && r != 10 && live & (1 << r) == 0 {
+                continue;
+            }
+            let (o, c) = (&of.regs[r], &cf.regs[r]);
+            if i == last && !exact && precise & (1 << r) == 0 && o.ty == SCALAR && c.ty == SCALAR {
                 continue;
             }
             if !reg_safe(&of.regs[r], &cf.regs[r], exact, &mut ids) {

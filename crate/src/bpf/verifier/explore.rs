@@ -486,7 +486,7 @@ impl<'a> Verifier<'a> {
                     }
                     // An iterator's next() from a state an unfinished one at the same call covers:
                     // that one's exploration covers this path (the loop's fixed point).
-                    if super::dynptr::states_equal(&c.state, &self.cur, &live, false) {
+                    if super::dynptr::states_equal(&c.state, &self.cur, &live, !0, false) {
                         c.hits += 1;
                         return Ok(true);
                     }
@@ -498,15 +498,17 @@ impl<'a> Verifier<'a> {
         } else if let Some(v) = e.live.get(&cur_hash) {
             for &ci in v {
                 let c = &self.checkpoints[ci];
-                if self.cur.frames.len() == c.state.frames.len() && super::dynptr::states_equal(&c.state, &self.cur, &live, true) {
+                if self.cur.frames.len() == c.state.frames.len() && super::dynptr::states_equal(&c.state, &self.cur, &live, !0, true) {
                     return refuse(Errno::EINVAL, format!("infinite loop detected at insn {pc}"));
                 }
             }
         }
+        // Loop heads compare scalar ranges whatever their use (the kernel's RANGE_WITHIN).
+        let precise = if loop_head { !0 } else { self.info.precise_in[pc] };
         let mut i = 0;
         while i < e.done.len() {
             let c = &mut self.checkpoints[e.done[i]];
-            if super::dynptr::states_equal(&c.state, &self.cur, &live, false) {
+            if super::dynptr::states_equal(&c.state, &self.cur, &live, precise, false) {
                 c.hits += 1;
                 return Ok(true);
             }
