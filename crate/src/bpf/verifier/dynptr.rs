@@ -477,6 +477,10 @@ pub fn states_equal(old: &State, cur: &State, live: &u16, exact: bool) -> bool {
         if of.callsite != cf.callsite {
             return false;
         }
+        // A state that queued more visits of a callback than this one covers nothing of it.
+        if of.callback_depth > cf.callback_depth {
+            return false;
+        }
         for r in 0..11 {
             if i == last && !exact && r != 10 && live & (1 << r) == 0 {
                 continue;

@@ -91,6 +91,9 @@ pub struct Verifier<'a> {
     pub(super) last_cp_insns: u64,
     /// Calls of an iterator's next(): the loop heads where states are widened.
     pub(super) iter_next_site: Vec<bool>,
+    /// Calls of a helper or kfunc that calls a callback synchronously, an unknown number of
+    /// times: a callback's exit returns here, and a state an unfinished one here covers is pruned.
+    pub(super) callback_site: Vec<bool>,
 }
 
 impl<'a> Verifier<'a> {
@@ -112,6 +115,7 @@ impl<'a> Verifier<'a> {
                 active_lock: 0,
                 in_sleepable: false,
                 speculative: false,
+                callback_unroll: 0,
             },
             parent: None,
             pc: 0,
@@ -135,6 +139,7 @@ impl<'a> Verifier<'a> {
             last_cp_jmps: 0,
             last_cp_insns: 0,
             iter_next_site: Vec::new(),
+            callback_site: Vec::new(),
         }
     }
 
@@ -185,6 +190,7 @@ impl<'a> Verifier<'a> {
             active_lock: 0,
             in_sleepable: false,
             speculative: false,
+            callback_unroll: 0,
         }
     }
 
@@ -211,6 +217,7 @@ impl<'a> Verifier<'a> {
                 _ => false,
             })
             .collect();
+        self.callback_site = (0..self.ops.len()).map(|pc| self.calls_sync_callback(pc)).collect();
         self.cur = self.entry_state();
         if self.log.level > 0 {
             let s = self.log.frame_state(&self.cur, 0, false);
@@ -414,10 +421,24 @@ impl<'a> Verifier<'a> {
         let live = self.info.live_in[pc];
         let force = self.info.force_checkpoint[pc];
         let loop_head = self.iter_next_site[pc];
+        let callback_site = self.callback_site[pc];
         let cur_hash = regs_hash(&self.cur);
         let e = self.explored.entry(pc).or_default();
         let in_loop = e.live_count > 0;
-        if loop_head {
+        if callback_site {
+            // Back at a callback-calling call (from the callback's exit, or around a loop): a
+            // state an unfinished one here covers adds nothing, that one's walk queues every
+            // further visit of the callback (the iteration's fixed point). Never a loop error.
+            for v in e.live.values() {
+                for &ci in v {
+                    let c = &mut self.checkpoints[ci];
+                    if super::dynptr::states_equal(&c.state, &self.cur, &live, false) {
+                        c.hits += 1;
+                        return Ok(true);
+                    }
+                }
+            }
+        } else if loop_head {
             for v in e.live.values() {
                 for &ci in v {
                     let c = &mut self.checkpoints[ci];
@@ -438,7 +459,10 @@ impl<'a> Verifier<'a> {
         } else if let Some(v) = e.live.get(&cur_hash) {
             for &ci in v {
                 let c = &self.checkpoints[ci];
-                if self.cur.frames.len() == c.state.frames.len() && super::dynptr::states_equal(&c.state, &self.cur, &live, true) {
+                if self.cur.frames.len() == c.state.frames.len()
+                    && c.state.callback_unroll == self.cur.callback_unroll
+                    && super::dynptr::states_equal(&c.state, &self.cur, &live, true)
+                {
                     return refuse(Errno::EINVAL, format!("infinite loop detected at insn {pc}"));
                 }
             }
