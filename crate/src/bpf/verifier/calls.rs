@@ -850,6 +850,7 @@ impl Verifier<'_> {
         self.log.line(&format!(" {callee}"));
         self.log.line(&format!("to caller at {to}:"));
         self.log.line(&format!(" {caller}"));
+        self.print_from = true;
     }
 
     fn check_return_code(&self) -> VResult<()> {

@@ -274,7 +274,8 @@ impl<'a> Verifier<'a> {
                 Some(t) => {
                     self.prev = pc;
                     self.pc = t;
-                    if self.log.level >= 2 {
+                    // After a return from a callee the state is printed as the next path's is.
+                    if self.log.level >= 2 && !self.print_from {
                         let s = self.log.frame_state(&self.cur, self.cur.curframe(), true);
                         self.log.append_state(&s);
                     }

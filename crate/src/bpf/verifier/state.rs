@@ -292,7 +292,16 @@ pub struct CallbackKind {
 
 impl Frame {
     pub fn new(frameno: u8, callsite: i32, subprog: u32) -> Frame {
-        Frame { regs: [Reg::NOT_INIT; 11], stack: Vec::new(), callsite, frameno, subprog, callback: None, async_cb: false, callback_depth: 0 }
+        Frame {
+            regs: [Reg::NOT_INIT; 11],
+            stack: Vec::new(),
+            callsite,
+            frameno,
+            subprog,
+            callback: None,
+            async_cb: false,
+            callback_depth: 0,
+        }
     }
     pub fn allocated(&self) -> i32 {
         self.stack.len() as i32 * 8
