@@ -157,4 +157,32 @@ SEC("xdp") int prog(struct xdp_md *ctx)
 	bpf_for_each_map_elem(&a, cb_sum, &s, 0);
 	return s.sum > 100 ? XDP_DROP : XDP_PASS;
 }
+#elif CASE == 38 /* cb_indexes_with_counter_const_nr accepted xdp: the callback itself indexes a value with the count it keeps, bpf_loop(12) */
+SUB(cb_own_idx) { ASM("r6 = r2;" LOOKUP "if r0 == 0 goto l0_%=; r1 = *(u64 *)(r6 + 0); r0 += r1; r1 = 1; *(u8 *)(r0 + 0) = r1; l0_%=: r1 = *(u64 *)(r6 + 0); r1 += 1; *(u64 *)(r6 + 0) = r1; r0 = 0; exit;"); }
+NAKED("xdp") { ASM(ZERO LOOP(12, cb_own_idx) "r0 = 2; exit;"); }
+#elif CASE == 39 /* cb_indexes_with_counter_unknown_nr refused xdp: the same with an unknown count: the 17th visit writes past the value */
+SUB(cb_own_idx) { ASM("r6 = r2;" LOOKUP "if r0 == 0 goto l0_%=; r1 = *(u64 *)(r6 + 0); r0 += r1; r1 = 1; *(u8 *)(r0 + 0) = r1; l0_%=: r1 = *(u64 *)(r6 + 0); r1 += 1; *(u64 *)(r6 + 0) = r1; r0 = 0; exit;"); }
+NAKED("xdp") { ASM(ZERO LOOP_ANY(cb_own_idx) "r0 = 2; exit;"); }
+#elif CASE == 40 /* loop_ctx_map_value refused xdp: bpf_loop's ctx must be a stack pointer or NULL, not a map value */
+NAKED("xdp") { ASM(LOOKUP "if r0 == 0 goto l0_%=; r3 = r0; r1 = 4; r2 = cb_nop ll; r4 = 0; call %[loop]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 41 /* loop_ctx_null accepted xdp: bpf_loop with a NULL ctx and a callback that ignores it */
+NAKED("xdp") { ASM("r1 = 4; r2 = cb_nop ll; r3 = 0; r4 = 0; call %[loop]; r0 = 2; exit;"); }
+#elif CASE == 42 /* cb_writes_below_its_ctx accepted xdp: the callback writes the caller's fp-24 through ctx - 8, the caller reads it back */
+SUB(cb_below) { ASM("r1 = 5; *(u64 *)(r2 - 8) = r1; r0 = 0; exit;"); }
+NAKED("xdp") { ASM("r1 = 0; *(u64 *)(r10 - 24) = r1;" LOOP(2, cb_below) "r0 = *(u64 *)(r10 - 24); r0 &= 3; exit;"); }
+#elif CASE == 43 /* loop_inside_each accepted xdp: a for_each_map_elem callback runs bpf_loop(3) counting into the caller's stack */
+SUB(cb_each_loop) { ASM("r3 = r4; r1 = 3; r2 = cb_inc ll; r4 = 0; call %[loop]; r0 = 0; exit;"); }
+NAKED("xdp") { ASM(ZERO EACH(cb_each_loop) "r0 = 2; exit;"); }
+#elif CASE == 44 /* cb_stops_at_index accepted xdp: a callback that asks to stop (returns 1) once the index reaches 3, the count unknown */
+SUB(cb_stop3) { ASM("r0 = 0; if r1 < 3 goto l0_%=; r0 = 1; l0_%=: exit;"); }
+NAKED("xdp") { ASM(LOOP_ANY(cb_stop3) "r0 = 2; exit;"); }
+#elif CASE == 45 /* cb_bounded_loop_inside accepted xdp: a callback with a bounded loop of its own, the count unknown */
+SUB(cb_inner_loop) { ASM("r1 = 0; l0_%=: r1 += 1; if r1 < 5 goto l0_%=; r0 = 0; exit;"); }
+NAKED("xdp") { ASM(LOOP_ANY(cb_inner_loop) "r0 = 2; exit;"); }
+#elif CASE == 46 /* cb_pkt_pointer_spilled_by_caller refused xdp: the callback dereferences the caller's spilled packet pointer without a bounds check */
+SUB(cb_pkt) { ASM("r1 = *(u64 *)(r2 + 0); r0 = *(u8 *)(r1 + 0); r0 = 0; exit;"); }
+NAKED("xdp") { ASM("r1 = *(u32 *)(r1 + 0); *(u64 *)(r10 - 16) = r1;" LOOP(2, cb_pkt) "r0 = 2; exit;"); }
+#elif CASE == 47 /* caller_reads_spill_written_by_cb accepted xdp: the callback spills a constant 3 into the caller's stack; the caller (0 or 3 there) indexes the value with it */
+SUB(cb_three) { ASM("r1 = 3; *(u64 *)(r2 + 0) = r1; r0 = 0; exit;"); }
+NAKED("xdp") { ASM(ZERO LOOP_ANY(cb_three) INDEX); }
 #endif

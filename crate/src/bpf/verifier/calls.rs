@@ -156,12 +156,14 @@ fn kfunc_async_callback(name: &str) -> bool {
     name == "bpf_wq_set_callback_impl" || name.starts_with("bpf_task_work_schedule")
 }
 
-/// Visits of one callback walked before the caller's scalars that differ from the previous
-/// visit's are widened (uxdp has no precision tracking: the kernel keeps the scalars it needs
-/// exact and widens the rest at once; uxdp keeps all exact for a few visits, then widens).
+/// Callback visits on a path before the caller's scalars that differ from the previous visit's
+/// are widened (uxdp has no precision tracking: the kernel keeps the scalars it needs exact and
+/// widens the rest at once; uxdp keeps all exact for a number of visits, then widens).
 const CALLBACK_UNROLL: u32 = 32;
 /// A bpf_loop whose count is at most this is unrolled exactly (its count bounds the visits).
 const CALLBACK_UNROLL_BOUNDED: u64 = 64;
+/// States kept at one callback-calling call beyond which the visits widen whatever their count.
+const CALLBACK_STATES: usize = 64;
 
 impl Verifier<'_> {
     // ---------------------------------------------------------------------------------------
@@ -743,9 +745,14 @@ impl Verifier<'_> {
     /// queued visits reset.
     fn queue_callback(&mut self, pc: usize, start: usize, callee: Frame) -> VResult<()> {
         let asynchronous = callee.async_cb;
+        // Only bpf_loop's visits are counted per call: its count bounds them. Other callbacks
+        // are called any number of times, so states differing in that count only are alike.
+        let counted = matches!(self.ops[pc], Op::Call(Callee::Helper(181)));
         let saved = self.cur.clone();
         if !asynchronous {
-            self.cur.cur_mut().callback_depth += 1;
+            if counted {
+                self.cur.cur_mut().callback_depth += 1;
+            }
             self.cur.callback_unroll += 1;
         }
         self.cur.frames.push(callee);
@@ -783,7 +790,10 @@ impl Verifier<'_> {
     fn widen_after_callback(&mut self, callsite: usize) {
         let f = self.cur.cur();
         let bounded_loop = matches!(self.ops[callsite], Op::Call(Callee::Helper(181))) && f.regs[1].var.umax <= CALLBACK_UNROLL_BOUNDED;
-        if bounded_loop || f.callback_depth <= CALLBACK_UNROLL {
+        // Visits that fan out (a callback with branches, nested callbacks) widen at once when
+        // the call has gathered many states.
+        let crowded = self.explored.get(&callsite).is_some_and(|e| e.count() > CALLBACK_STATES);
+        if !crowded && (bounded_loop || self.cur.callback_unroll <= CALLBACK_UNROLL) {
             return;
         }
         let mut at = self.parent;

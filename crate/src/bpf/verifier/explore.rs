@@ -46,6 +46,13 @@ pub(super) struct PcStates {
     live_count: usize,
 }
 
+impl PcStates {
+    /// Checkpoints kept here, finished or not.
+    pub(super) fn count(&self) -> usize {
+        self.done.len() + self.live_count
+    }
+}
+
 /// A path waiting to be walked.
 pub(super) struct Pending {
     pub state: State,
