@@ -185,4 +185,44 @@ NAKED("xdp") { ASM("r1 = *(u32 *)(r1 + 0); *(u64 *)(r10 - 16) = r1;" LOOP(2, cb_
 #elif CASE == 47 /* caller_reads_spill_written_by_cb accepted xdp: the callback spills a constant 3 into the caller's stack; the caller (0 or 3 there) indexes the value with it */
 SUB(cb_three) { ASM("r1 = 3; *(u64 *)(r2 + 0) = r1; r0 = 0; exit;"); }
 NAKED("xdp") { ASM(ZERO LOOP_ANY(cb_three) INDEX); }
+#elif CASE == 48 /* timer_cb_returns_0 accepted xdp: an asynchronous timer callback returning 0, verified on its own */
+struct tval { struct bpf_timer t; };
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tval);
+} tm SEC(".maps");
+static int tcb(void *map, __u32 *key, struct tval *v) { return 0; }
+SEC("xdp") int prog(struct xdp_md *ctx)
+{
+	__u32 k = 0;
+	struct tval *v = bpf_map_lookup_elem(&tm, &k);
+
+	if (!v)
+		return XDP_PASS;
+	bpf_timer_init(&v->t, &tm, 1);
+	bpf_timer_set_callback(&v->t, tcb);
+	return XDP_PASS;
+}
+#elif CASE == 49 /* timer_cb_returns_1 refused xdp: an asynchronous timer callback must return 0 */
+struct tval { struct bpf_timer t; };
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tval);
+} tm SEC(".maps");
+static int tcb(void *map, __u32 *key, struct tval *v) { return 1; }
+SEC("xdp") int prog(struct xdp_md *ctx)
+{
+	__u32 k = 0;
+	struct tval *v = bpf_map_lookup_elem(&tm, &k);
+
+	if (!v)
+		return XDP_PASS;
+	bpf_timer_init(&v->t, &tm, 1);
+	bpf_timer_set_callback(&v->t, tcb);
+	return XDP_PASS;
+}
 #endif

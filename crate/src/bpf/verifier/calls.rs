@@ -749,7 +749,13 @@ impl Verifier<'_> {
         // are called any number of times, so states differing in that count only are alike.
         let counted = matches!(self.ops[pc], Op::Call(Callee::Helper(181)));
         let saved = self.cur.clone();
-        if !asynchronous {
+        if asynchronous {
+            // Run later, on its own: nothing the caller holds is held there.
+            self.cur.refs.clear();
+            self.cur.active_rcu = 0;
+            self.cur.active_preempt = 0;
+            self.cur.active_lock = 0;
+        } else {
             if counted {
                 self.cur.cur_mut().callback_depth += 1;
             }
@@ -809,11 +815,27 @@ impl Verifier<'_> {
 
     pub(super) fn check_exit(&mut self, _pc: usize) -> VResult<Option<usize>> {
         let callback = self.cur.cur().callback;
-        if self.cur.curframe() == 0 {
+        // An asynchronous callback is walked as a program of its own (the kernel's frame 0).
+        let asynchronous = self.cur.cur().async_cb;
+        if self.cur.curframe() == 0 || asynchronous {
             self.check_resource_leak(false, true, "BPF_EXIT instruction in main prog")?;
         }
         if self.cur.curframe() > 0 {
             let r0 = *self.cur.reg(0);
+            if let (Some(cb), true) = (callback, asynchronous) {
+                // Its r0 must be a known 0.
+                self.check_return_code()?;
+                if !r0.is_scalar() {
+                    return refuse(
+                        Errno::EINVAL,
+                        format!("At async callback return the register R0 is not a known value ({})", type_name(r0.ty)),
+                    );
+                }
+                if r0.var.smin < cb.ret_min as i64 || r0.var.smax > cb.ret_max as i64 {
+                    return refuse(Errno::EINVAL, invalid_scalar(&r0.var, "At async callback return", "R0", cb.ret_min, cb.ret_max));
+                }
+                return Ok(None);
+            }
             if r0.ty == PTR_TO_STACK {
                 return refuse(Errno::EINVAL, "cannot return stack pointer to the caller");
             }
@@ -824,10 +846,6 @@ impl Verifier<'_> {
                 let any = cb.ret_min == i32::MIN && cb.ret_max == i32::MAX;
                 if !any && (r0.var.smin < cb.ret_min as i64 || r0.var.smax > cb.ret_max as i64) {
                     return refuse(Errno::EINVAL, invalid_scalar(&r0.var, "At callback return", "R0", cb.ret_min, cb.ret_max));
-                }
-                if self.cur.cur().async_cb {
-                    // An asynchronous callback's walk ends at its exit.
-                    return Ok(None);
                 }
                 // Back to the call, which is checked again and queues the next visit; what the
                 // callback wrote into the caller's stack stays, its r0 does not reach the caller.
