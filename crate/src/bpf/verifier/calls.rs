@@ -2,6 +2,15 @@
 //! their C prototypes, annotations and `KF_*` flags, bpf-to-bpf calls with frames (depth 8, 512
 //! bytes of stack over the chain), callbacks with the range their return must be in, and the
 //! program's exit (references all released, r0 initialised).
+//!
+//! A synchronous callback (bpf_loop, bpf_for_each_map_elem, bpf_user_ringbuf_drain, bpf_find_vma,
+//! a kfunc taking one) is called an unknown number of times, as Linux (6.7 on) verifies it: the
+//! call queues a visit of the callback (a new frame over the caller as it is at the call) and the
+//! caller goes on after the call; the callback's exit returns to the call, with what it wrote into
+//! the caller's stack, and the call is checked again (queueing the next visit). The call is a
+//! forced checkpoint where a state an unfinished one covers is pruned, which ends the iteration;
+//! bpf_loop stops queueing at its count. An asynchronous callback (timers, workqueues) is walked
+//! once, on its own.
 
 use super::explore::Verifier;
 use super::mem::Access;
