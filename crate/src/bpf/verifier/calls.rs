@@ -165,10 +165,17 @@ fn kfunc_async_callback(name: &str) -> bool {
     name == "bpf_wq_set_callback_impl" || name.starts_with("bpf_task_work_schedule")
 }
 
-/// Callback visits on a path before the caller's scalars that differ from the previous visit's
-/// are widened (uxdp has no precision tracking: the kernel keeps the scalars it needs exact and
-/// widens the rest at once; uxdp keeps all exact for a number of visits, then widens).
-const CALLBACK_UNROLL: u32 = 32;
+/// Returns of a callback to its call (over all paths) before the caller's scalars that differ
+/// from the previous visit's are widened (uxdp has no precision tracking: the kernel keeps the
+/// scalars it needs exact and widens the rest at once; uxdp keeps all exact for a number of
+/// returns, then widens).
+const CALLBACK_UNROLL: u32 = 64;
+/// Instructions of callback body the exact returns may add up to (a callback of 64 instructions
+/// returns exactly 64 times, one of 1024 four times).
+const CALLBACK_EXACT_INSNS: u32 = 4096;
+/// Instructions processed since a call's first callback return after which its visits widen
+/// whatever their count (the exact visits' cost, whatever the callback's loops and branches).
+const CALLBACK_EXACT_SPENT: u64 = 100_000;
 /// A bpf_loop whose count is at most this is unrolled exactly (its count bounds the visits).
 const CALLBACK_UNROLL_BOUNDED: u64 = 64;
 /// States kept at one callback-calling call beyond which the visits widen whatever their count.
@@ -755,8 +762,9 @@ impl Verifier<'_> {
     fn queue_callback(&mut self, pc: usize, start: usize, callee: Frame) -> VResult<()> {
         let asynchronous = callee.async_cb;
         // Only bpf_loop's visits are counted per call: its count bounds them. Other callbacks
-        // are called any number of times, so states differing in that count only are alike.
-        let counted = matches!(self.ops[pc], Op::Call(Callee::Helper(181)));
+        // are called any number of times, so states differing in that count only are alike; so
+        // are bpf_loop's when its count is beyond what the complexity limit lets a walk reach.
+        let counted = matches!(self.ops[pc], Op::Call(Callee::Helper(181))) && self.cur.reg(1).var.umax <= super::INSN_LIMIT;
         let saved = self.cur.clone();
         if asynchronous {
             // Run later, on its own: nothing the caller holds is held there.
@@ -802,23 +810,35 @@ impl Verifier<'_> {
     /// After a synchronous callback's exit, back at its call: the caller's scalars that differ
     /// from those of the unfinished state at the same call on this path are forgotten (after a
     /// few exact visits), so that the visits reach a state one before covers.
-    fn widen_after_callback(&mut self, callsite: usize) {
+    fn widen_after_callback(&mut self, callsite: usize, sub: usize) {
+        // Exact returns cost the callback's length each: a long callback gets fewer. They are
+        // counted per call over all paths (a path resumed from a branch does not start anew).
+        let start = self.info.subprogs.get(sub).copied().unwrap_or(0);
+        let end = self.info.subprogs.get(sub + 1).copied().unwrap_or(self.ops.len());
+        let exact = (CALLBACK_EXACT_INSNS / end.saturating_sub(start).max(1) as u32).clamp(1, CALLBACK_UNROLL);
+        let processed = self.processed;
+        let (returns, spent) = {
+            let n = self.callback_returns.entry(callsite).or_insert((0, processed));
+            n.0 += 1;
+            (n.0, processed - n.1)
+        };
         let f = self.cur.cur();
         let bounded_loop = matches!(self.ops[callsite], Op::Call(Callee::Helper(181))) && f.regs[1].var.umax <= CALLBACK_UNROLL_BOUNDED;
-        // Visits that fan out (a callback with branches, nested callbacks) widen at once when
-        // the call has gathered many states.
-        let crowded = self.explored.get(&callsite).is_some_and(|e| e.count() > CALLBACK_STATES);
-        if !crowded && (bounded_loop || self.cur.callback_unroll <= CALLBACK_UNROLL) {
+        // Visits that fan out (a callback with many exits, nested callbacks) widen at once when
+        // the call has gathered many states, or many more than visits.
+        let states = self.explored.get(&callsite).map_or(0, |e| e.count());
+        let crowded = states > CALLBACK_STATES || states > 3 * self.cur.callback_unroll as usize + 16;
+        if !crowded && (bounded_loop || returns <= exact) && spent <= CALLBACK_EXACT_SPENT {
             return;
         }
+        // Against every earlier visit's state on this path: what any visit changed is forgotten.
         let mut at = self.parent;
         while let Some(i) = at {
             let c = &self.checkpoints[i];
             if c.pc == callsite && c.branches > 0 && same_callsites(&c.state, &self.cur) {
-                super::dynptr::widen(&self.checkpoints[i].state, &mut self.cur);
-                return;
+                super::dynptr::widen_callback(&self.checkpoints[i].state, &mut self.cur);
             }
-            at = c.parent;
+            at = self.checkpoints[i].parent;
         }
     }
 
@@ -859,9 +879,10 @@ impl Verifier<'_> {
                 // Back to the call, which is checked again and queues the next visit; what the
                 // callback wrote into the caller's stack stays, its r0 does not reach the caller.
                 let callsite = self.cur.cur().callsite as usize;
+                let sub = self.cur.cur().subprog as usize;
                 self.log_return(callsite);
                 self.cur.frames.pop();
-                self.widen_after_callback(callsite);
+                self.widen_after_callback(callsite, sub);
                 return Ok(Some(callsite));
             }
             let callsite = self.cur.cur().callsite as usize;

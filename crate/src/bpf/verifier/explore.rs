@@ -101,6 +101,9 @@ pub struct Verifier<'a> {
     /// Calls of a helper or kfunc that calls a callback synchronously, an unknown number of
     /// times: a callback's exit returns here, and a state an unfinished one here covers is pruned.
     pub(super) callback_site: Vec<bool>,
+    /// Returns of callbacks to each callback-calling call, over all paths, and the instructions
+    /// processed at the first (widening's budget).
+    pub(super) callback_returns: HashMap<usize, (u32, u64)>,
 }
 
 impl<'a> Verifier<'a> {
@@ -147,6 +150,7 @@ impl<'a> Verifier<'a> {
             last_cp_insns: 0,
             iter_next_site: Vec::new(),
             callback_site: Vec::new(),
+            callback_returns: HashMap::new(),
         }
     }
 
