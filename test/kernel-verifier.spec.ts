@@ -52,7 +52,7 @@ function uxdpAnswer(c: VerifierCase): UxdpAnswer {
 // tests asserts that the disagreement is still there, so one that starts agreeing fails and is
 // taken off the list. Everything else must agree.
 const KNOWN_GAPS: Record<string, string> = {
-  'callbacks/counter_index_masked_unknown_nr': "no precision tracking: the kernel keeps a counter it indexes with exact over a callback's visits (never converging with an unknown count); uxdp widens it after 32 visits",
+  'callbacks/counter_index_masked_unknown_nr': "no precision tracking: the kernel keeps a counter it indexes with exact over a callback's visits (never converging with an unknown count); uxdp, without precision tracking, widens it once its budget of exact visits is spent",
   'calls/global_deref_ptr_arg_unchecked': "global functions are walked as static ones, not checked on their own against their BTF signature",
   'calls/global_deref_ptr_arg_unchecked_v3': "global functions are walked as static ones, not checked on their own against their BTF signature",
   'calls/global_void_return_used': "global functions are walked as static ones, not checked on their own against their BTF signature",
