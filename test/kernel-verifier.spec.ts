@@ -52,6 +52,7 @@ function uxdpAnswer(c: VerifierCase): UxdpAnswer {
 // tests asserts that the disagreement is still there, so one that starts agreeing fails and is
 // taken off the list. Everything else must agree.
 const KNOWN_GAPS: Record<string, string> = {
+  'callbacks/counter_index_masked_unknown_nr': "no precision tracking: the kernel keeps a counter it indexes with exact over a callback's visits (never converging with an unknown count); uxdp, without precision tracking, widens it once its budget of exact visits is spent",
   'cfg/cond_jump_into_ldimm64': "ld_imm64 halves: the object parser or the structural checks refuse first, in other words than the kernel's",
   'cfg/jump_past_ldimm64_start': "ld_imm64 halves: the object parser or the structural checks refuse first, in other words than the kernel's",
   'cfg/ldimm64_truncated': "ld_imm64 halves: the object parser or the structural checks refuse first, in other words than the kernel's",

@@ -48,6 +48,31 @@ fn the_grammar_is_mostly_accepted() {
     assert!(accepted * 100 / cases >= 15, "only {accepted} of {cases} accepted");
 }
 
+/// bpf_loop shapes (a callback counting into the caller's stack, the count then an index) are
+/// generated, some accepted and run (the interpreter runs the loop for real), some refused.
+#[test]
+fn bpf_loop_callbacks_are_fuzzed() {
+    let (mut with_loop, mut accepted) = (0, 0);
+    for i in 0..3000u64 {
+        let seed = 0xb0f_1009u64.wrapping_add(i.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let mut r = FuzzRng::seeded(seed);
+        let case = generate(&mut r);
+        if !case.insns.iter().any(|i| i.code == JMP | CALL && i.src() == 0 && i.imm == 181) {
+            continue;
+        }
+        with_loop += 1;
+        let mut rr = FuzzRng::seeded(seed ^ 0x5555);
+        match check(&case, &mut rr, 3) {
+            Outcome::Bug(e) => panic!("{}", report(&case, seed, &e)),
+            Outcome::Refused => {}
+            _ => accepted += 1,
+        }
+    }
+    println!("{with_loop} programs with bpf_loop, {accepted} accepted");
+    assert!(with_loop >= 50, "only {with_loop} programs with bpf_loop");
+    assert!(accepted >= 10 && accepted < with_loop, "{accepted} of {with_loop} bpf_loop programs accepted");
+}
+
 /// The jump fix-up the minimizer relies on.
 #[test]
 fn removing_an_instruction_keeps_jump_targets() {

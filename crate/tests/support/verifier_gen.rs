@@ -190,6 +190,12 @@ impl Asm {
         self.fixups.push((self.insns.len(), l, true));
         self.insns.push(Insn::new(JMP | CALL, 0, PSEUDO_CALL, 0, 0));
     }
+    /// `r<d> = <subprogram l>` (lddw src=BPF_PSEUDO_FUNC): a callback's address.
+    fn ld_func(&mut self, d: u8, l: Label) {
+        self.fixups.push((self.insns.len(), l, true));
+        self.insns.push(Insn::new(LD | DW | IMM, d, PSEUDO_FUNC, 0, 0));
+        self.insns.push(Insn::new(0, 0, 0, 0, 0));
+    }
     fn ld_map(&mut self, d: u8, map: i32) {
         self.insns.push(Insn::new(LD | DW | IMM, d, PSEUDO_MAP_IDX, 0, map));
         self.insns.push(Insn::new(0, 0, 0, 0, 0));
@@ -982,6 +988,84 @@ impl<'r> Gen<'r> {
         ));
     }
 
+    /// bpf_loop with a callback that counts into the caller's stack (fp-88) through its ctx,
+    /// the count then used by the caller as an index into a map value or the stack: the
+    /// verifier must see every count the loop can reach (its nr: constant, masked or unknown),
+    /// and the interpreter runs the loop for real.
+    fn bpf_loop(&mut self) {
+        self.nsub += 1;
+        let l = Label::Sub(self.nsub);
+        let init = if self.r.chance(3, 4) { 0 } else { self.r.range(0, 8) as i32 };
+        self.a.push(st(DW, 10, -88, init));
+        match self.r.below(3) {
+            0 => self.a.push(movi(1, self.r.range(0, 20) as i32)),
+            1 => {
+                self.a.push(call(7));
+                self.a.push(mov(1, 0));
+                self.a.push(alui(AND, 1, self.r.pick(&[3, 7, 15, 31])));
+            }
+            _ => {
+                self.a.push(call(7));
+                self.a.push(mov(1, 0));
+            }
+        }
+        self.a.ld_func(2, l);
+        self.a.push(mov(3, 10));
+        self.a.push(alui(ADD, 3, -88));
+        self.a.push(movi(4, 0));
+        self.a.push(call(181));
+        let step = if self.r.chance(3, 4) { 1 } else { self.r.range(2, 4) as i32 };
+        let ret = if self.wrong() { self.r.pick(&[2, -1]) } else { self.r.pick(&[0, 0, 0, 1]) };
+        let stop_early = self.r.chance(1, 4);
+        let clobber = self.r.chance(1, 8);
+        self.sub_bodies.push((
+            l,
+            Box::new(move |a: &mut Asm| {
+                if clobber {
+                    // The count made unknown: the caller must not trust it.
+                    a.push(mov(6, 2));
+                    a.push(call(7));
+                    a.push(stx(DW, 6, 0, 0));
+                } else {
+                    a.push(ldx(DW, 3, 2, 0));
+                    a.push(alui(ADD, 3, step));
+                    a.push(stx(DW, 2, 3, 0));
+                }
+                a.push(movi(0, ret));
+                if stop_early {
+                    // Stop when the index (r1) reaches 2.
+                    let l = a.fresh();
+                    a.jif(JMP, JLT, 1, 2, l);
+                    a.push(movi(0, 1));
+                    a.bind(l);
+                }
+                a.push(exit());
+            }),
+        ));
+        // The count as an index.
+        self.a.push(ldx(DW, 9, 10, -88));
+        if self.r.chance(1, 3) {
+            self.a.push(alui(AND, 9, self.r.pick(&[7, 15, 31, 63])));
+        }
+        if self.r.chance(1, 2) {
+            let vs = self.fx.array_value as i64;
+            let _ = vs;
+            if !self.lookup(MAP_ARRAY) && !self.wrong() {
+                return;
+            }
+            self.a.push(ldx(DW, 9, 10, -88));
+            self.a.push(mov(3, 0));
+            self.a.push(alu(ADD, 3, 9));
+            let write = self.r.chance(1, 2);
+            self.access(3, 0, B, write);
+        } else {
+            self.a.push(mov(3, 10));
+            self.a.push(alui(ADD, 3, -64));
+            self.a.push(alu(ADD, 3, 9));
+            self.access(3, 0, B, true);
+        }
+    }
+
     fn ringbuf(&mut self) {
         let size = if self.wrong() { self.r.pick(&[4096, 5000, 0, -1]) } else { self.r.pick(&[8, 16, 24, 64, 1, 3, 40]) };
         self.a.ld_map(1, MAP_RINGBUF);
@@ -1167,7 +1251,13 @@ impl<'r> Gen<'r> {
             9 => self.lp(),
             10 => self.subprog(),
             11 => self.ringbuf(),
-            12 => self.dynptr(),
+            12 => {
+                if self.r.chance(1, 2) {
+                    self.dynptr()
+                } else {
+                    self.bpf_loop()
+                }
+            }
             13 => {
                 if self.r.chance(1, 2) {
                     self.ctx_load()
@@ -1399,7 +1489,7 @@ fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
 
 /// Whether the program makes bpf-to-bpf calls (then the whole stack buffer is memory).
 fn has_calls(insns: &[Insn]) -> bool {
-    insns.iter().any(|i| i.code == JMP | CALL && i.src() == PSEUDO_CALL)
+    insns.iter().any(|i| (i.code == JMP | CALL && i.src() == PSEUDO_CALL) || (i.is_lddw() && i.src() == PSEUDO_FUNC))
 }
 
 /// Runs an accepted program once in the interpreter; Err(description) on a fault.

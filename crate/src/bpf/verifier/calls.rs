@@ -2,13 +2,22 @@
 //! their C prototypes, annotations and `KF_*` flags, bpf-to-bpf calls with frames (depth 8, 512
 //! bytes of stack over the chain), callbacks with the range their return must be in, and the
 //! program's exit (references all released, r0 initialised).
+//!
+//! A synchronous callback (bpf_loop, bpf_for_each_map_elem, bpf_user_ringbuf_drain, bpf_find_vma,
+//! a kfunc taking one) is called an unknown number of times, as Linux (6.7 on) verifies it: the
+//! call queues a visit of the callback (a new frame over the caller as it is at the call) and the
+//! caller goes on after the call; the callback's exit returns to the call, with what it wrote into
+//! the caller's stack, and the call is checked again (queueing the next visit). The call is a
+//! forced checkpoint where a state an unfinished one covers is pruned, which ends the iteration;
+//! bpf_loop stops queueing at its count. An asynchronous callback (timers, workqueues) is walked
+//! once, on its own.
 
 use super::explore::Verifier;
 use super::mem::Access;
 use super::scalar::Scalar;
 use super::state::*;
 use super::{refuse, FuncArg, GlobalFunc, VResult};
-use crate::bpf::isa::{AtomicOp, Op, Pseudo, Size};
+use crate::bpf::isa::{AtomicOp, Callee, Op, Pseudo, Size};
 use crate::bpf::mapdef::uapi;
 use crate::bpf::protos::helpers::{helper, helper_name};
 use crate::bpf::protos::kfuncs::{self, Kfunc};
@@ -123,17 +132,44 @@ fn acquires(id: i32) -> bool {
     matches!(id, 84 | 85 | 99 | 131)
 }
 
-/// Helpers that call a callback, the argument (0-based) holding it and its return range.
-fn callback_of(id: i32) -> Option<(usize, i32, i32, bool)> {
+/// Helpers that call a callback, and the range its return must be in.
+fn callback_of(id: i32) -> Option<(i32, i32)> {
     match id {
-        181 => Some((1, 0, 1, true)),  // bpf_loop
-        164 => Some((1, 0, 1, true)),  // bpf_for_each_map_elem
-        209 => Some((1, 0, 1, true)),  // bpf_user_ringbuf_drain
-        180 => Some((2, 0, 1, false)), // bpf_find_vma
-        170 => Some((1, 0, 0, false)), // bpf_timer_set_callback
+        181 => Some((0, 1)), // bpf_loop
+        164 => Some((0, 1)), // bpf_for_each_map_elem
+        209 => Some((0, 1)), // bpf_user_ringbuf_drain
+        180 => Some((0, 1)), // bpf_find_vma
+        170 => Some((0, 0)), // bpf_timer_set_callback (asynchronous)
         _ => None,
     }
 }
+
+/// Helpers that call their callback before they return, any number of times
+/// (`is_sync_callback_calling_function`).
+pub(super) fn helper_calls_back(id: i32) -> bool {
+    matches!(id, 164 | 180 | 181 | 209)
+}
+
+/// Kfuncs whose callback runs later, on its own (a workqueue's, a task work's).
+fn kfunc_async_callback(name: &str) -> bool {
+    name == "bpf_wq_set_callback_impl" || name.starts_with("bpf_task_work_schedule")
+}
+
+/// Returns of a callback to its call (over all paths) before the caller's scalars that differ
+/// from the previous visit's are widened (uxdp has no precision tracking: the kernel keeps the
+/// scalars it needs exact and widens the rest at once; uxdp keeps all exact for a number of
+/// returns, then widens).
+const CALLBACK_UNROLL: u32 = 64;
+/// Instructions of callback body the exact returns may add up to (a callback of 64 instructions
+/// returns exactly 64 times, one of 1024 four times).
+const CALLBACK_EXACT_INSNS: u32 = 4096;
+/// Instructions processed since a call's first callback return after which its visits widen
+/// whatever their count (the exact visits' cost, whatever the callback's loops and branches).
+const CALLBACK_EXACT_SPENT: u64 = 100_000;
+/// A bpf_loop whose count is at most this is unrolled exactly (its count bounds the visits).
+const CALLBACK_UNROLL_BOUNDED: u64 = 64;
+/// States kept at one callback-calling call beyond which the visits widen whatever their count.
+const CALLBACK_STATES: usize = 64;
 
 impl Verifier<'_> {
     // ---------------------------------------------------------------------------------------
@@ -197,9 +233,18 @@ impl Verifier<'_> {
         if id == 12 {
             self.check_resource_leak(false, true, "tail_call")?;
         }
-        if let Some((argi, lo, hi, in_loop)) = callback_of(id) {
+        if let Some((lo, hi)) = callback_of(id) {
             let sub = meta.callback.unwrap_or(0);
-            self.push_callback(pc, id, sub, argi, lo, hi, in_loop, &meta)?;
+            let depth = u64::from(self.cur.cur().callback_depth);
+            if id == 181 && depth >= self.cur.reg(1).var.umax {
+                // bpf_loop: as many visits of the callback queued as its count can be.
+                self.cur.cur_mut().callback_depth = 0;
+                if self.log.level >= 2 {
+                    self.log.line(&format!("frame{} bpf_loop iteration limit reached", self.cur.curframe()));
+                }
+            } else {
+                self.push_callback(pc, id, sub, lo, hi)?;
+            }
         }
         // r1-r5 are clobbered; r0 is the result.
         for r in 1..=5u8 {
@@ -871,6 +916,7 @@ impl Verifier<'_> {
             active_lock: 0,
             in_sleepable: false,
             speculative: false,
+            callback_unroll: 0,
         };
         self.pc = g.start;
         self.prev = g.start;
@@ -941,17 +987,35 @@ impl Verifier<'_> {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn push_callback(&mut self, pc: usize, id: i32, sub: u32, _argi: usize, lo: i32, hi: i32, in_loop: bool, meta: &Meta) -> VResult<()> {
-        let start = self.info.subprogs.get(sub as usize).copied();
-        let Some(start) = start else { return Ok(()) };
+    /// Whether the call at `pc` calls a callback synchronously: the callback's exit returns to
+    /// this call, which queues another visit (`is_sync_callback_calling_insn`).
+    pub(super) fn calls_sync_callback(&self, pc: usize) -> bool {
+        if self.info.second_half[pc] {
+            return false;
+        }
+        match self.ops[pc] {
+            Op::Call(Callee::Helper(id)) => helper_calls_back(id),
+            Op::Call(Callee::Kfunc { imm, .. }) => self
+                .input
+                .kfuncs
+                .get(imm as usize)
+                .and_then(|k| k.as_ref())
+                .and_then(|k| k.proto)
+                .is_some_and(|k| !kfunc_async_callback(k.name) && k.args.iter().any(|a| a.ty.contains("(*)"))),
+            _ => false,
+        }
+    }
+
+    /// A helper's callback: a synchronous one is queued as a visit from the call (the caller
+    /// goes on after the call meanwhile); bpf_timer_set_callback's is walked on its own.
+    fn push_callback(&mut self, pc: usize, id: i32, sub: u32, lo: i32, hi: i32) -> VResult<()> {
+        let Some(&start) = self.info.subprogs.get(sub as usize) else { return Ok(()) };
         if self.cur.frames.len() >= MAX_CALL_FRAMES {
             return refuse(Errno::E2BIG, format!("the call stack of {} frames is too deep", self.cur.frames.len() + 1));
         }
-        let saved = self.cur.clone();
         let frameno = self.cur.frames.len() as u8;
         let mut callee = Frame::new(frameno, pc as i32, sub);
-        callee.callback = Some(CallbackKind { ret_min: lo, ret_max: hi, callsite: pc as i32, in_loop });
+        callee.callback = Some(CallbackKind { ret_min: lo, ret_max: hi, callsite: pc as i32, in_loop: id != 170 });
         let caller = self.cur.cur().regs;
         match id {
             181 => {
@@ -976,6 +1040,11 @@ impl Verifier<'_> {
                 callee.regs[1] = d;
                 callee.regs[2] = caller[3];
             }
+            180 => {
+                callee.regs[1] = Reg::ptr(PTR_TO_BTF_ID | PTR_TRUSTED);
+                callee.regs[2] = Reg::ptr(PTR_TO_BTF_ID | PTR_TRUSTED);
+                callee.regs[3] = caller[4];
+            }
             170 => {
                 callee.regs[1] = Reg::ptr(CONST_PTR_TO_MAP);
                 callee.regs[2] = Reg::ptr(PTR_TO_MAP_KEY);
@@ -987,66 +1056,102 @@ impl Verifier<'_> {
             }
             _ => {}
         }
-        let _ = meta;
         callee.regs[10] = Reg { frameno, ..Reg::ptr(PTR_TO_STACK) };
-        let ctx = match id {
-            180 => caller[4],
-            _ => caller[3],
-        };
+        self.queue_callback(pc, start, callee)
+    }
+
+    /// Queues a walk of `callee` from the call at `pc`. A synchronous callback's walk carries the
+    /// caller as it is at the call (its argument registers too: the callback's exit comes back
+    /// to the call, which is checked again); the caller goes on after the call with its count of
+    /// queued visits reset.
+    fn queue_callback(&mut self, pc: usize, start: usize, callee: Frame) -> VResult<()> {
+        let asynchronous = callee.async_cb;
+        // Only bpf_loop's visits are counted per call: its count bounds them. Other callbacks
+        // are called any number of times, so states differing in that count only are alike; so
+        // are bpf_loop's when its count is beyond what the complexity limit lets a walk reach.
+        let counted = matches!(self.ops[pc], Op::Call(Callee::Helper(181))) && self.cur.reg(1).var.umax <= super::INSN_LIMIT;
+        let saved = self.cur.clone();
+        if asynchronous {
+            // Run later, on its own: nothing the caller holds is held there.
+            self.cur.refs.clear();
+            self.cur.active_rcu = 0;
+            self.cur.active_preempt = 0;
+            self.cur.active_lock = 0;
+        } else {
+            if counted {
+                self.cur.cur_mut().callback_depth += 1;
+            }
+            self.cur.callback_unroll += 1;
+        }
         self.cur.frames.push(callee);
-        self.push_branch(start, pc)?;
+        let pushed = self.push_branch(start, pc);
         self.cur = saved;
-        self.forget_callback_writes(&ctx);
+        pushed?;
+        if !asynchronous {
+            self.cur.cur_mut().callback_depth = 0;
+        }
         Ok(())
     }
 
-    fn push_kfunc_callback(&mut self, pc: usize, sub: u32, kind: DynptrKind, ctx_reg: u8) -> VResult<()> {
+    fn push_kfunc_callback(&mut self, pc: usize, k: &'static Kfunc, sub: u32, kind: DynptrKind, ctx_reg: u8) -> VResult<()> {
         let Some(&start) = self.info.subprogs.get(sub as usize) else { return Ok(()) };
         if self.cur.frames.len() >= MAX_CALL_FRAMES {
             return refuse(Errno::E2BIG, format!("the call stack of {} frames is too deep", self.cur.frames.len() + 1));
         }
-        let saved = self.cur.clone();
         let frameno = self.cur.frames.len() as u8;
         let mut callee = Frame::new(frameno, pc as i32, sub);
-        callee.callback = Some(CallbackKind { ret_min: i32::MIN, ret_max: i32::MAX, callsite: pc as i32, in_loop: true });
+        // bpf_rbtree_add's less() answers a bool; the seed's iterator callback any scalar.
+        let (lo, hi) = if k.name.starts_with("bpf_rbtree_add") { (0, 1) } else { (i32::MIN, i32::MAX) };
+        callee.callback = Some(CallbackKind { ret_min: lo, ret_max: hi, callsite: pc as i32, in_loop: true });
+        callee.async_cb = kfunc_async_callback(k.name);
         let mut d = Reg::ptr(CONST_PTR_TO_DYNPTR);
         d.dynptr = kind;
         callee.regs[1] = d;
         callee.regs[2] = self.cur.cur().regs[ctx_reg as usize];
         callee.regs[10] = Reg { frameno, ..Reg::ptr(PTR_TO_STACK) };
-        let ctx = callee.regs[2];
-        self.cur.frames.push(callee);
-        self.push_branch(start, pc)?;
-        self.cur = saved;
-        self.forget_callback_writes(&ctx);
-        Ok(())
+        self.queue_callback(pc, start, callee)
     }
 
-    /// A callback is walked on its own path, so what it writes through a stack context never
-    /// reaches the caller's state: the caller forgets what that frame's stack held (spilled
-    /// values and known zeroes become unknown bytes), rather than trust what a callback may have
-    /// overwritten. Dynptr and iterator slots keep their state.
-    fn forget_callback_writes(&mut self, ctx: &Reg) {
-        if ctx.ty != PTR_TO_STACK {
+    /// After a synchronous callback's exit, back at its call: the caller's scalars that differ
+    /// from those of the unfinished state at the same call on this path are forgotten (after a
+    /// few exact visits), so that the visits reach a state one before covers.
+    fn widen_after_callback(&mut self, callsite: usize, sub: usize) {
+        // Exact returns cost the callback's length each: a long callback gets fewer. They are
+        // counted per call over all paths (a path resumed from a branch does not start anew).
+        let start = self.info.subprogs.get(sub).copied().unwrap_or(0);
+        let end = self.info.subprogs.get(sub + 1).copied().unwrap_or(self.ops.len());
+        let exact = (CALLBACK_EXACT_INSNS / end.saturating_sub(start).max(1) as u32).clamp(1, CALLBACK_UNROLL);
+        let processed = self.processed;
+        let (returns, spent) = {
+            let n = self.callback_returns.entry(callsite).or_insert((0, processed));
+            n.0 += 1;
+            (n.0, processed - n.1)
+        };
+        let f = self.cur.cur();
+        let bounded_loop = matches!(self.ops[callsite], Op::Call(Callee::Helper(181))) && f.regs[1].var.umax <= CALLBACK_UNROLL_BOUNDED;
+        // Visits that fan out (a callback with many exits, nested callbacks) widen at once when
+        // the call has gathered many states, or many more than visits.
+        let states = self.explored.get(&callsite).map_or(0, |e| e.count());
+        let crowded = states > CALLBACK_STATES || states > 3 * self.cur.callback_unroll as usize + 16;
+        if !crowded && (bounded_loop || returns <= exact) && spent <= CALLBACK_EXACT_SPENT {
             return;
         }
-        let Some(frame) = self.cur.frames.get_mut(ctx.frameno as usize) else { return };
-        for slot in frame.stack.iter_mut() {
-            if slot.is_dynptr() || slot.is_iter() {
-                continue;
+        // Against every earlier visit's state on this path: what any visit changed is forgotten.
+        let mut at = self.parent;
+        while let Some(i) = at {
+            let c = &self.checkpoints[i];
+            if c.pc == callsite && c.branches > 0 && same_callsites(&c.state, &self.cur) {
+                super::dynptr::widen_callback(&self.checkpoints[i].state, &mut self.cur);
             }
-            for b in slot.bytes.iter_mut() {
-                if matches!(*b, SlotByte::Spill | SlotByte::Zero) {
-                    *b = SlotByte::Misc;
-                }
-            }
-            slot.spilled = Reg::NOT_INIT;
+            at = self.checkpoints[i].parent;
         }
     }
 
     pub(super) fn check_exit(&mut self, _pc: usize) -> VResult<Option<usize>> {
         let callback = self.cur.cur().callback;
-        if self.cur.curframe() == 0 {
+        // An asynchronous callback is walked as a program of its own (the kernel's frame 0).
+        let asynchronous = self.cur.cur().async_cb;
+        if self.cur.curframe() == 0 || asynchronous {
             self.check_resource_leak(false, true, "BPF_EXIT instruction in main prog")?;
         }
         if self.cur.curframe() == 0 && self.cur.frames[0].subprog != 0 {
@@ -1065,6 +1170,20 @@ impl Verifier<'_> {
         }
         if self.cur.curframe() > 0 {
             let r0 = *self.cur.reg(0);
+            if let (Some(cb), true) = (callback, asynchronous) {
+                // Its r0 must be a known 0.
+                self.check_return_code()?;
+                if !r0.is_scalar() {
+                    return refuse(
+                        Errno::EINVAL,
+                        format!("At async callback return the register R0 is not a known value ({})", type_name(r0.ty)),
+                    );
+                }
+                if r0.var.smin < cb.ret_min as i64 || r0.var.smax > cb.ret_max as i64 {
+                    return refuse(Errno::EINVAL, invalid_scalar(&r0.var, "At async callback return", "R0", cb.ret_min, cb.ret_max));
+                }
+                return Ok(None);
+            }
             if r0.ty == PTR_TO_STACK {
                 return refuse(Errno::EINVAL, "cannot return stack pointer to the caller");
             }
@@ -1076,16 +1195,39 @@ impl Verifier<'_> {
                 if !any && (r0.var.smin < cb.ret_min as i64 || r0.var.smax > cb.ret_max as i64) {
                     return refuse(Errno::EINVAL, invalid_scalar(&r0.var, "At callback return", "R0", cb.ret_min, cb.ret_max));
                 }
-                // A callback's path ends here; its caller went on after the call.
-                return Ok(None);
+                // Back to the call, which is checked again and queues the next visit; what the
+                // callback wrote into the caller's stack stays, its r0 does not reach the caller.
+                let callsite = self.cur.cur().callsite as usize;
+                let sub = self.cur.cur().subprog as usize;
+                self.log_return(callsite);
+                self.cur.frames.pop();
+                self.widen_after_callback(callsite, sub);
+                return Ok(Some(callsite));
             }
+            let callsite = self.cur.cur().callsite as usize;
+            self.log_return(callsite + 1);
             let callee = self.cur.frames.pop().expect("a callee frame");
             let caller = self.cur.cur_mut();
             caller.regs[0] = callee.regs[0];
-            return Ok(Some(callee.callsite as usize + 1));
+            return Ok(Some(callsite + 1));
         }
         self.check_return_code()?;
         Ok(None)
+    }
+
+    /// The log's lines for a return from a subprogram or callback (log level 1 and up).
+    fn log_return(&mut self, to: usize) {
+        if self.log.level == 0 {
+            return;
+        }
+        let n = self.cur.curframe();
+        let callee = self.log.frame_state(&self.cur, n, true);
+        let caller = self.log.frame_state(&self.cur, n - 1, true);
+        self.log.line("returning from callee:");
+        self.log.line(&format!(" {callee}"));
+        self.log.line(&format!("to caller at {to}:"));
+        self.log.line(&format!(" {caller}"));
+        self.print_from = true;
     }
 
     fn check_return_code(&self) -> VResult<()> {
@@ -1383,7 +1525,7 @@ impl Verifier<'_> {
         if let Some((sub, ctx_reg)) = callback {
             // The seed's iterator calls back with a view of the dynptr and the context; the
             // callback's `long` result (how far to advance, 0 to stop, or an error) is any scalar.
-            self.push_kfunc_callback(pc, sub, meta.dynptr_kind.unwrap_or(DynptrKind::Local), ctx_reg)?;
+            self.push_kfunc_callback(pc, k, sub, meta.dynptr_kind.unwrap_or(DynptrKind::Local), ctx_reg)?;
         }
         // The result.
         let ret = k.ret.trim();
@@ -1684,4 +1826,9 @@ pub(super) fn bprintf_format_ok(fmt: &[u8], num_args: u64) -> bool {
         i += 1;
     }
     true
+}
+
+/// Whether two states' frames were called from the same places (`same_callsites`).
+fn same_callsites(a: &State, b: &State) -> bool {
+    a.frames.len() == b.frames.len() && a.frames.iter().zip(&b.frames).all(|(x, y)| x.callsite == y.callsite)
 }

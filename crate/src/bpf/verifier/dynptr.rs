@@ -479,6 +479,24 @@ pub fn widen(old: &State, cur: &mut State) {
     }
 }
 
+/// `widen`, and also a spilled scalar of `cur` where `old` held no spill (zero or unknown bytes):
+/// after a callback's visit the caller's stack keeps nothing the visits change, so that they
+/// converge without precision tracking.
+pub fn widen_callback(old: &State, cur: &mut State) {
+    widen(old, cur);
+    for (of, cf) in old.frames.iter().zip(cur.frames.iter_mut()) {
+        for (i, c) in cf.stack.iter_mut().enumerate() {
+            if !c.is_spill() || c.spilled.ty != SCALAR {
+                continue;
+            }
+            let kept = of.stack.get(i).is_some_and(|o| o.is_spill() && o.spilled.ty == SCALAR && o.spilled.var == c.spilled.var);
+            if !kept {
+                c.spilled = Reg::unknown();
+            }
+        }
+    }
+}
+
 /// Whether the explored state `old` covers `cur` (or, `exact`, equals it: a loop that made no
 /// progress). `live` is the current frame's live registers.
 /// `precise`: the current frame's registers whose scalar values may matter on some path from
@@ -495,6 +513,10 @@ pub fn states_equal(old: &State, cur: &State, live: &u16, precise: u16, exact: b
     let last = old.frames.len() - 1;
     for (i, (of, cf)) in old.frames.iter().zip(&cur.frames).enumerate() {
         if of.callsite != cf.callsite {
+            return false;
+        }
+        // A state that queued more visits of a callback than this one covers nothing of it.
+        if of.callback_depth > cf.callback_depth {
             return false;
         }
         for r in 0..11 {

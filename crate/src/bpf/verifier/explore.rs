@@ -46,6 +46,13 @@ pub(super) struct PcStates {
     live_count: usize,
 }
 
+impl PcStates {
+    /// Checkpoints kept here, finished or not.
+    pub(super) fn count(&self) -> usize {
+        self.done.len() + self.live_count
+    }
+}
+
 /// A path waiting to be walked.
 pub(super) struct Pending {
     pub state: State,
@@ -105,6 +112,12 @@ pub struct Verifier<'a> {
     pub(super) states_before: u32,
     /// Asynchronous callbacks (timer callbacks) by subprogram index: roots of the stack check.
     pub(super) async_cbs: Vec<usize>,
+    /// Calls of a helper or kfunc that calls a callback synchronously, an unknown number of
+    /// times: a callback's exit returns here, and a state an unfinished one here covers is pruned.
+    pub(super) callback_site: Vec<bool>,
+    /// Returns of callbacks to each callback-calling call, over all paths, and the instructions
+    /// processed at the first (widening's budget).
+    pub(super) callback_returns: HashMap<usize, (u32, u64)>,
 }
 
 impl<'a> Verifier<'a> {
@@ -126,6 +139,7 @@ impl<'a> Verifier<'a> {
                 active_lock: 0,
                 in_sleepable: false,
                 speculative: false,
+                callback_unroll: 0,
             },
             parent: None,
             pc: 0,
@@ -153,6 +167,8 @@ impl<'a> Verifier<'a> {
             global_called: Vec::new(),
             states_before: 0,
             async_cbs: Vec::new(),
+            callback_site: Vec::new(),
+            callback_returns: HashMap::new(),
         }
     }
 
@@ -203,6 +219,7 @@ impl<'a> Verifier<'a> {
             active_lock: 0,
             in_sleepable: false,
             speculative: false,
+            callback_unroll: 0,
         }
     }
 
@@ -230,6 +247,7 @@ impl<'a> Verifier<'a> {
                 _ => false,
             })
             .collect();
+        self.callback_site = (0..self.ops.len()).map(|pc| self.calls_sync_callback(pc)).collect();
         self.cur = self.entry_state();
         if self.log.level > 0 {
             let s = self.log.frame_state(&self.cur, 0, false);
@@ -305,7 +323,8 @@ impl<'a> Verifier<'a> {
                 Some(t) => {
                     self.prev = pc;
                     self.pc = t;
-                    if self.log.level >= 2 {
+                    // After a return from a callee the state is printed as the next path's is.
+                    if self.log.level >= 2 && !self.print_from {
                         let s = self.log.frame_state(&self.cur, self.cur.curframe(), true);
                         if self.log.written() == insn_logged {
                             self.log.append_state(&s);
@@ -474,10 +493,24 @@ impl<'a> Verifier<'a> {
         let live = self.info.live_in[pc];
         let force = self.info.force_checkpoint[pc];
         let loop_head = self.iter_next_site[pc];
+        let callback_site = self.callback_site[pc];
         let cur_hash = regs_hash(&self.cur);
         let e = self.explored.entry(pc).or_default();
         let in_loop = e.live_count > 0;
-        if loop_head {
+        if callback_site {
+            // Back at a callback-calling call (from the callback's exit, or around a loop): a
+            // state an unfinished one here covers adds nothing, that one's walk queues every
+            // further visit of the callback (the iteration's fixed point). Never a loop error.
+            for v in e.live.values() {
+                for &ci in v {
+                    let c = &mut self.checkpoints[ci];
+                    if super::dynptr::states_equal(&c.state, &self.cur, &live, !0, false) {
+                        c.hits += 1;
+                        return Ok(true);
+                    }
+                }
+            }
+        } else if loop_head {
             for v in e.live.values() {
                 for &ci in v {
                     let c = &mut self.checkpoints[ci];
@@ -498,13 +531,16 @@ impl<'a> Verifier<'a> {
         } else if let Some(v) = e.live.get(&cur_hash) {
             for &ci in v {
                 let c = &self.checkpoints[ci];
-                if self.cur.frames.len() == c.state.frames.len() && super::dynptr::states_equal(&c.state, &self.cur, &live, !0, true) {
+                if self.cur.frames.len() == c.state.frames.len()
+                    && c.state.callback_unroll == self.cur.callback_unroll
+                    && super::dynptr::states_equal(&c.state, &self.cur, &live, !0, true)
+                {
                     return refuse(Errno::EINVAL, format!("infinite loop detected at insn {pc}"));
                 }
             }
         }
         // Loop heads compare scalar ranges whatever their use (the kernel's RANGE_WITHIN).
-        let precise = if loop_head { !0 } else { self.info.precise_in[pc] };
+        let precise = if loop_head || callback_site { !0 } else { self.info.precise_in[pc] };
         let mut i = 0;
         while i < e.done.len() {
             let c = &mut self.checkpoints[e.done[i]];

@@ -125,6 +125,11 @@ impl Log {
             let ids: Vec<String> = st.refs.iter().map(|r| r.id.to_string()).collect();
             out.push_str(&format!(" refs={}", ids.join(",")));
         }
+        if f.async_cb {
+            out.push_str(" async_cb");
+        } else if f.callback.is_some() {
+            out.push_str(" cb");
+        }
         out.trim_start().to_string()
     }
 }

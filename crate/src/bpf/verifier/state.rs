@@ -280,6 +280,9 @@ pub struct Frame {
     /// A callback's frame: the range its r0 must be in at exit, and whether it is run repeatedly.
     pub callback: Option<CallbackKind>,
     pub async_cb: bool,
+    /// How many visits of a callback this frame's current call has queued on this path (the
+    /// kernel's `callback_depth`): bpf_loop stops queueing at its count's upper bound.
+    pub callback_depth: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -293,7 +296,16 @@ pub struct CallbackKind {
 
 impl Frame {
     pub fn new(frameno: u8, callsite: i32, subprog: u32) -> Frame {
-        Frame { regs: [Reg::NOT_INIT; 11], stack: Vec::new(), callsite, frameno, subprog, callback: None, async_cb: false }
+        Frame {
+            regs: [Reg::NOT_INIT; 11],
+            stack: Vec::new(),
+            callsite,
+            frameno,
+            subprog,
+            callback: None,
+            async_cb: false,
+            callback_depth: 0,
+        }
     }
     pub fn allocated(&self) -> i32 {
         self.stack.len() as i32 * 8
@@ -337,8 +349,10 @@ pub struct State {
     pub active_lock: u32,
     /// Loop iterators: depth of the iterator loop this path is in.
     pub in_sleepable: bool,
-    /// How many callbacks deep this path runs (a callback verified as a loop body).
     pub speculative: bool,
+    /// Callback visits queued on the way to this state (the kernel's `callback_unroll_depth`):
+    /// two states of different visits of one callback are not an infinite loop.
+    pub callback_unroll: u32,
 }
 
 impl State {

@@ -107,7 +107,8 @@ fn an_unmodelled_program_type_is_refused_clearly() {
 fn run_with_globals(src: &str, globals: &[GlobalFunc]) -> std::result::Result<Verdict, XdpError> {
     let text = src.replace(" r", " %r").replace("[r", "[%r");
     let insns = assemble(&text).expect("assembles");
-    let input = Input { name: "t", kind: ProgKind::Xdp, insns: &insns, maps: &[], kfuncs: &[], global_funcs: globals, non_scalar_returns: &[] };
+    let input =
+        Input { name: "t", kind: ProgKind::Xdp, insns: &insns, maps: &[], kfuncs: &[], global_funcs: globals, non_scalar_returns: &[] };
     verify(&input, &VerifyOptions { log_level: 2, ..VerifyOptions::default() })
 }
 
@@ -122,7 +123,8 @@ fn a_global_function_is_checked_against_its_prototype_and_walked_once_on_its_own
     // At level 1, as the kernel's, only what follows the last successful pass is kept.
     let insns = assemble(&src.replace(" r", " %r")).expect("assembles");
     let globals = scalar(vec![FuncArg::Scalar]);
-    let input = Input { name: "t", kind: ProgKind::Xdp, insns: &insns, maps: &[], kfuncs: &[], global_funcs: &globals, non_scalar_returns: &[] };
+    let input =
+        Input { name: "t", kind: ProgKind::Xdp, insns: &insns, maps: &[], kfuncs: &[], global_funcs: &globals, non_scalar_returns: &[] };
     let l1 = verify(&input, &VerifyOptions { log_level: 1, ..VerifyOptions::default() }).expect("accepted").log;
     assert!(l1.starts_with("Func#1 ('g') is safe for any args that match its prototype\n"), "{l1}");
     // The context where a scalar is expected: refused at the call, in the kernel's words.
@@ -161,4 +163,53 @@ fn snprintf_formats_are_checked_as_the_kernel_checks_them() {
     assert!(!ok(b"bell\x07\0", 0), "not printable");
     assert!(ok(b"width %08lx and %-3d\0", 2));
     assert!(ok(b"no conversions, extra args\0", 3));
+}
+
+/// bpf_loop(nr, cb, fp-16, 0) whose callback counts into the caller's fp-16; the caller then
+/// writes a byte at fp-32 + count. Raw instructions (the assembler has no callback address).
+fn counting_loop(nr: i32) -> Vec<Insn> {
+    let i = |code: u8, dst: u8, src: u8, off: i16, imm: i32| Insn::new(code, dst, src, off, imm);
+    vec![
+        i(0xb7, 1, 0, 0, 0),                                      // 0: r1 = 0
+        i(0x7b, 10, 1, -16, 0),                                   // 1: *(u64 *)(r10 -16) = r1
+        i(0xb7, 1, 0, 0, nr),                                     // 2: r1 = nr
+        i(0x18, 2, crate::bpf::insn::PSEUDO_FUNC, 0, 15 - 3 - 1), // 3: r2 = callback (insn 15)
+        i(0, 0, 0, 0, 0),                                         // 4
+        i(0xbf, 3, 10, 0, 0),                                     // 5: r3 = r10
+        i(0x07, 3, 0, 0, -16),                                    // 6: r3 += -16
+        i(0xb7, 4, 0, 0, 0),                                      // 7: r4 = 0
+        i(0x85, 0, 0, 0, 181),                                    // 8: call bpf_loop
+        i(0x79, 1, 10, -16, 0),                                   // 9: r1 = *(u64 *)(r10 -16)
+        i(0xbf, 2, 10, 0, 0),                                     // 10: r2 = r10
+        i(0x07, 2, 0, 0, -32),                                    // 11: r2 += -32
+        i(0x0f, 2, 1, 0, 0),                                      // 12: r2 += r1
+        i(0x72, 2, 0, 0, 1),                                      // 13: *(u8 *)(r2 +0) = 1
+        i(0x95, 0, 0, 0, 0),                                      // 14: exit (r0 from bpf_loop)
+        i(0x79, 1, 2, 0, 0),                                      // 15: r1 = *(u64 *)(r2 +0)
+        i(0x07, 1, 0, 0, 1),                                      // 16: r1 += 1
+        i(0x7b, 2, 1, 0, 0),                                      // 17: *(u64 *)(r2 +0) = r1
+        i(0xb7, 0, 0, 0, 0),                                      // 18: r0 = 0
+        i(0x95, 0, 0, 0, 0),                                      // 19: exit
+    ]
+}
+
+#[test]
+fn a_callback_returns_to_its_call_until_the_count_is_reached() {
+    let opts = VerifyOptions { log_level: 2, ..VerifyOptions::default() };
+    let verify_loop = |nr: i32| {
+        let insns = counting_loop(nr);
+        let input =
+            Input { name: "t", kind: ProgKind::Xdp, insns: &insns, maps: &[], kfuncs: &[], global_funcs: &[], non_scalar_returns: &[] };
+        verify(&input, &opts)
+    };
+    // Counts 0..=8 fit the 16 bytes from fp-32; the write through the caller's stack is kept.
+    let ok = verify_loop(8).expect("a count of at most 8 is a safe index");
+    assert!(ok.log.contains("returning from callee:\n frame1: R0=0 R1=1 R2=fp[0]-16 R10=fp0 cb\nto caller at 8:\n"), "{}", ok.log);
+    assert!(ok.log.contains("from 19 to 8: "), "{}", ok.log);
+    assert!(ok.log.contains("frame0 bpf_loop iteration limit reached"), "{}", ok.log);
+    // A count of 40 reaches past the frame.
+    let e = verify_loop(40).expect_err("a count of 40 writes past the stack");
+    assert_eq!(e.errno, Errno::EACCES);
+    // bpf_loop(0) never visits its callback.
+    verify_loop(0).expect("no visit");
 }
