@@ -22,6 +22,10 @@ pub struct Info {
     /// matters to the verifier (see `precise_uses`): the others' values are imprecise, and two
     /// states differing only in them are alike.
     pub precise_in: Vec<u16>,
+    /// The same for the current frame's stack slots (bit i: fp-8(i+1) .. fp-8i-1): a slot whose
+    /// spilled scalar may reach such a use. Only r10-based spills and fills are followed; any
+    /// other load into a needed register, and any call, needs every slot.
+    pub precise_slots_in: Vec<u64>,
     pub second_half: Vec<bool>,
 }
 
@@ -72,6 +76,8 @@ fn precise_uses(op: &Op) -> u16 {
             }
         }
         Op::Load { src, .. } => bit(*src),
+        // A value spilled at a constant offset from r10 is followed through its slot instead.
+        Op::Store { dst: 10, .. } => bit(10),
         Op::Store { dst, val, .. } => bit(*dst) | operand(val),
         Op::Atomic { dst, src, .. } => bit(*dst) | bit(*src) | 1,
         Op::Jump { dst, src, .. } => bit(*dst) | operand(src),
@@ -80,6 +86,16 @@ fn precise_uses(op: &Op) -> u16 {
         Op::Legacy { src, .. } => bit(*src) | bit(6),
         _ => 0,
     }
+}
+
+/// The stack slots an access at r10 + off of `size` bytes touches (none outside the frame).
+fn slots_of(off: i16, size: u64) -> u64 {
+    let (lo, hi) = (off as i64, off as i64 + size as i64 - 1);
+    if lo < -512 || hi >= 0 {
+        return 0;
+    }
+    let (a, b) = (((-lo - 1) / 8) as u32, ((-hi - 1) / 8) as u32);
+    (b..=a).fold(0u64, |m, i| m | 1u64 << i)
 }
 
 /// The registers an instruction's result is computed from: needed precisely when the result is.
@@ -189,6 +205,7 @@ impl Info {
         // The same backward walk for precision: a register is needed precisely before an
         // instruction if the instruction needs it, or computes from it a register needed after.
         let mut precise_in = vec![0u16; n];
+        let mut precise_slots_in = vec![0u64; n];
         let mut changed = true;
         while changed {
             changed = false;
@@ -197,20 +214,38 @@ impl Info {
                     continue;
                 }
                 let op = &ops[pc];
-                let mut out = 0u16;
+                let (mut out, mut out_slots) = (0u16, 0u64);
                 for s in succs(pc).into_iter().flatten() {
                     out |= precise_in[s];
+                    out_slots |= precise_slots_in[s];
                 }
                 let w = writes(op);
                 let derived = if out & w != 0 { precise_sources(op) } else { 0 };
-                let v = precise_uses(op) | derived | (out & !w);
-                if v != precise_in[pc] {
+                let mut v = precise_uses(op) | derived | (out & !w);
+                let mut slots = out_slots;
+                match *op {
+                    Op::Store { dst: 10, off, size, val } => {
+                        let touched = slots_of(off, size.bytes());
+                        if let (true, Operand::Reg(r)) = (slots & touched != 0, val) {
+                            v |= 1 << r;
+                        }
+                        if size.bytes() == 8 && off % 8 == 0 {
+                            slots &= !touched;
+                        }
+                    }
+                    Op::Load { src: 10, off, size, dst, .. } if out & (1 << dst) != 0 => slots |= slots_of(off, size.bytes()),
+                    Op::Load { dst, .. } if out & (1 << dst) != 0 => slots = !0,
+                    Op::Call(_) | Op::Callx { .. } | Op::Atomic { .. } => slots = !0,
+                    _ => {}
+                }
+                if v != precise_in[pc] || slots != precise_slots_in[pc] {
                     precise_in[pc] = v;
+                    precise_slots_in[pc] = slots;
                     changed = true;
                 }
             }
         }
-        Info { subprogs, prune_point, force_checkpoint, live_in, precise_in, second_half }
+        Info { subprogs, prune_point, force_checkpoint, live_in, precise_in, precise_slots_in, second_half }
     }
 
     /// The subprogram holding `pc`.

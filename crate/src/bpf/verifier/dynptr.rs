@@ -404,7 +404,8 @@ fn reg_safe(old: &Reg, cur: &Reg, exact: bool, ids: &mut IdMap) -> bool {
     }
 }
 
-fn stack_safe(old: &Frame, cur: &Frame, exact: bool, allow_uninit: bool, ids: &mut IdMap) -> bool {
+/// `precise_slots`: as `states_equal`'s `precise`, for the frame's stack slots.
+fn stack_safe(old: &Frame, cur: &Frame, exact: bool, allow_uninit: bool, precise_slots: u64, ids: &mut IdMap) -> bool {
     for (i, os) in old.stack.iter().enumerate() {
         let cs = cur.stack.get(i).copied().unwrap_or(Slot::EMPTY);
         if exact {
@@ -433,7 +434,9 @@ fn stack_safe(old: &Frame, cur: &Frame, exact: bool, allow_uninit: bool, ids: &m
             }
         }
         if os.is_spill() {
-            if !reg_safe(&os.spilled, &cs.spilled, false, ids) {
+            let imprecise = i < 64 && precise_slots & (1 << i) == 0;
+            let scalars = os.spilled.ty == SCALAR && cs.is_spill() && cs.spilled.ty == SCALAR;
+            if !(imprecise && scalars) && !reg_safe(&os.spilled, &cs.spilled, false, ids) {
                 return false;
             }
         } else if os.is_dynptr() {
@@ -457,7 +460,7 @@ thread_local! {
 /// Whether two states differ only in scalar values (what widening at a loop head may forget).
 pub fn same_shape(old: &State, cur: &State, live: &u16) -> bool {
     SHAPE_ONLY.with(|s| s.set(true));
-    let r = states_equal(old, cur, live, !0, false);
+    let r = states_equal(old, cur, live, (!0, !0), false);
     SHAPE_ONLY.with(|s| s.set(false));
     r
 }
@@ -502,7 +505,8 @@ pub fn widen_callback(old: &State, cur: &mut State) {
 /// `precise`: the current frame's registers whose scalar values may matter on some path from
 /// here (cfg's precise liveness); another scalar matches any scalar, as an imprecise one does
 /// in the kernel. Loop heads and exact comparisons pass every register.
-pub fn states_equal(old: &State, cur: &State, live: &u16, precise: u16, exact: bool) -> bool {
+pub fn states_equal(old: &State, cur: &State, live: &u16, precise: (u16, u64), exact: bool) -> bool {
+    let (precise, precise_slots) = precise;
     if old.frames.len() != cur.frames.len() || old.refs.len() != cur.refs.len() {
         return false;
     }
@@ -531,7 +535,8 @@ pub fn states_equal(old: &State, cur: &State, live: &u16, precise: u16, exact: b
                 return false;
             }
         }
-        if !stack_safe(of, cf, exact, true, &mut ids) {
+        let slots = if i == last { precise_slots } else { !0 };
+        if !stack_safe(of, cf, exact, true, slots, &mut ids) {
             return false;
         }
     }

@@ -504,7 +504,7 @@ impl<'a> Verifier<'a> {
             for v in e.live.values() {
                 for &ci in v {
                     let c = &mut self.checkpoints[ci];
-                    if super::dynptr::states_equal(&c.state, &self.cur, &live, !0, false) {
+                    if super::dynptr::states_equal(&c.state, &self.cur, &live, (!0, !0), false) {
                         c.hits += 1;
                         return Ok(true);
                     }
@@ -519,7 +519,7 @@ impl<'a> Verifier<'a> {
                     }
                     // An iterator's next() from a state an unfinished one at the same call covers:
                     // that one's exploration covers this path (the loop's fixed point).
-                    if super::dynptr::states_equal(&c.state, &self.cur, &live, !0, false) {
+                    if super::dynptr::states_equal(&c.state, &self.cur, &live, (!0, !0), false) {
                         c.hits += 1;
                         return Ok(true);
                     }
@@ -533,14 +533,14 @@ impl<'a> Verifier<'a> {
                 let c = &self.checkpoints[ci];
                 if self.cur.frames.len() == c.state.frames.len()
                     && c.state.callback_unroll == self.cur.callback_unroll
-                    && super::dynptr::states_equal(&c.state, &self.cur, &live, !0, true)
+                    && super::dynptr::states_equal(&c.state, &self.cur, &live, (!0, !0), true)
                 {
                     return refuse(Errno::EINVAL, format!("infinite loop detected at insn {pc}"));
                 }
             }
         }
         // Loop heads compare scalar ranges whatever their use (the kernel's RANGE_WITHIN).
-        let precise = if loop_head || callback_site { !0 } else { self.info.precise_in[pc] };
+        let precise = if loop_head || callback_site { (!0, !0) } else { (self.info.precise_in[pc], self.info.precise_slots_in[pc]) };
         let mut i = 0;
         while i < e.done.len() {
             let c = &mut self.checkpoints[e.done[i]];
