@@ -52,8 +52,6 @@ extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __ksym;
 /* the multi-buffer helpers */
 #if CASE == 0 /* buff_len_xdp accepted xdp: bpf_xdp_get_buff_len of the context, its result returned masked */
 NAKED("xdp") { asm volatile ("call %[xdp_get_buff_len]; r0 &= 3; exit;" :: OPS : "memory"); }
-#elif CASE == 2 /* buff_len_pkt_arg refused xdp: a packet pointer as bpf_xdp_get_buff_len's context */
-NAKED("xdp") { asm volatile ("r1 = *(u32 *)(r1 + %[data]); call %[xdp_get_buff_len]; r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 3 /* buff_len_as_load_size refused xdp: the whole buffer length as bpf_xdp_load_bytes' size */
 NAKED("xdp") { asm volatile ("r6 = r1; call %[xdp_get_buff_len]; r1 = r6; r2 = 0; r3 = r10; r3 += -8; r4 = r0; call %[xdp_load_bytes]; r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 4 /* buff_len_clamped_size accepted xdp: the buffer length clamped to 1..8 as the size */
@@ -64,8 +62,6 @@ NAKED("xdp") { asm volatile ("r6 = r1;" XLOAD(0, 8) "r0 = *(u64 *)(r10 - 8); r0 
 NAKED("xdp") { asm volatile ("r6 = r1; r1 = r6; r2 = 0; r3 = r10; r3 += -4; r4 = 8; call %[xdp_load_bytes]; r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 11 /* xload_bounded_size_one_over refused xdp: a size of 1..9 into 8 stack bytes */
 NAKED("xdp") { asm volatile ("r6 = r1; call %[get_prandom_u32]; r0 &= 7; r0 += 2; r1 = r6; r2 = 0; r3 = r10; r3 += -8; r4 = r0; call %[xdp_load_bytes]; r0 = 2; exit;" :: OPS : "memory"); }
-#elif CASE == 13 /* xload_negative_offset accepted xdp: offset -5 is refused at run time only */
-NAKED("xdp") { asm volatile ("r6 = r1;" XLOAD(-5, 8) "r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 14 /* xload_var_stack_buffer accepted xdp: the buffer at a variable stack offset (fp - 16 or fp - 8), bounded */
 NAKED("xdp") { asm volatile ("r6 = r1; call %[get_prandom_u32]; r0 &= 8; r3 = r10; r3 += -16; r3 += r0; r1 = r6; r2 = 0; r4 = 8; call %[xdp_load_bytes]; r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 16 /* xload_array_const_key_unchecked accepted xdp: an array lookup with a constant key in range cannot fail, its result is the buffer without a NULL check */
@@ -85,14 +81,14 @@ NAKED("xdp") { asm volatile ("r6 = r1;" LOOKUP(ro, 0) "if r0 == 0 goto l0_%=; r1
 #elif CASE == 26 /* xstore_null_buffer refused xdp: a NULL buffer for bpf_xdp_store_bytes */
 NAKED("xdp") { asm volatile ("r1 = r1; r2 = 0; r3 = 0; r4 = 8; call %[xdp_store_bytes]; r0 = 2; exit;" :: OPS : "memory"); }
 /* packet pointers across head and tail adjustment */
+#elif CASE == 140 /* xstore_from_packet refused xdp: bpf_xdp_store_bytes may not read its source from the packet either */
+NAKED("xdp") { asm volatile (PKT8 "r1 = r6; r3 = r2; r2 = 8; r4 = 8; call %[xdp_store_bytes]; l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 27 /* tail_stale_data refused xdp: a packet pointer checked before bpf_xdp_adjust_tail, read after */
 NAKED("xdp") { asm volatile (PKT8 "r7 = r2; r1 = r6; r2 = -4; call %[xdp_adjust_tail]; r0 = *(u8 *)(r7 + 0); l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 28 /* tail_rederived accepted xdp: data and data_end reloaded and checked again after bpf_xdp_adjust_tail */
 NAKED("xdp") { asm volatile ("r6 = r1; r2 = -4; call %[xdp_adjust_tail]; r1 = r6;" PKT "r4 = r2; r4 += 8; if r4 > r3 goto l0_%=; r0 = *(u8 *)(r2 + 7); l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 29 /* head_rederived_unchecked refused xdp: data reloaded after bpf_xdp_adjust_head but not checked against data_end */
 NAKED("xdp") { asm volatile ("r6 = r1; r2 = 14; call %[xdp_adjust_head]; r2 = *(u32 *)(r6 + %[data]); r0 = *(u8 *)(r2 + 0); r0 = 2; exit;" :: OPS : "memory"); }
-#elif CASE == 30 /* head_rederived accepted xdp: bpf_xdp_adjust_head then a fresh check */
-NAKED("xdp") { asm volatile ("r6 = r1; r2 = 14; call %[xdp_adjust_head]; if r0 != 0 goto l0_%=; r1 = r6;" PKT "r4 = r2; r4 += 4; if r4 > r3 goto l0_%=; r0 = *(u32 *)(r2 + 0); l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 31 /* tail_stale_on_one_path refused xdp: bpf_xdp_adjust_tail on one branch only, the old pointer read after the join */
 NAKED("xdp") { asm volatile (PKT8 "r7 = r2; call %[get_prandom_u32]; if r0 == 0 goto l1_%=; r1 = r6; r2 = -4; call %[xdp_adjust_tail]; l1_%=: r0 = *(u8 *)(r7 + 0); l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 32 /* get_buff_len_keeps_range accepted xdp: bpf_xdp_get_buff_len does not change the packet, the checked pointer stays good */
@@ -165,6 +161,34 @@ SEC("xdp") int prog(struct xdp_md *ctx)
 	bpf_dynptr_from_xdp(ctx, 0, &d);
 	asm volatile ("" : : "r"(b) : "memory");
 	return bpf_dynptr_write(&d, 0, b, sizeof(b), 0) ? XDP_DROP : XDP_PASS;
+}
+#elif CASE == 141 /* dptr_read_bounded_len_over refused xdp: bpf_dynptr_read of 0..15 bytes into an 8-byte array */
+SEC("xdp") int prog(struct xdp_md *ctx)
+{
+	struct bpf_dynptr d;
+	__u8 b[8];
+
+	bpf_dynptr_from_xdp(ctx, 0, &d);
+	return bpf_dynptr_read(b, bpf_get_prandom_u32() & 15, &d, 0, 0) ? XDP_DROP : XDP_PASS;
+}
+#elif CASE == 142 /* dptr_write_len_past_source refused xdp: bpf_dynptr_write of 16 bytes from an 8-byte array */
+SEC("xdp") int prog(struct xdp_md *ctx)
+{
+	struct bpf_dynptr d;
+	__u64 v = 1;
+
+	bpf_dynptr_from_xdp(ctx, 0, &d);
+	return bpf_dynptr_write(&d, 0, &v, 16, 0) ? XDP_DROP : XDP_PASS;
+}
+#elif CASE == 143 /* xdp_dynptr_data accepted xdp: bpf_dynptr_data of an XDP dynptr (NULL at run time), checked and read */
+SEC("xdp") int prog(struct xdp_md *ctx)
+{
+	struct bpf_dynptr d;
+	__u8 *p;
+
+	bpf_dynptr_from_xdp(ctx, 0, &d);
+	p = bpf_dynptr_data(&d, 0, 2);
+	return p && p[1] ? XDP_DROP : XDP_PASS;
 }
 #elif CASE == 43 /* dptr_from_xdp_flags accepted xdp: non-zero flags are refused at run time, not by the verifier */
 SEC("xdp") int prog(struct xdp_md *ctx)
@@ -567,6 +591,8 @@ NAKED("socket") { asm volatile ("r1 = *(u64 *)(r1 + %[sk]); r0 = 0; if r1 == 0 g
 NAKED("socket") { asm volatile ("r1 = *(u64 *)(r1 + %[sk]); r0 = *(u32 *)(r1 + %[k_family]); exit;" :: SOPS : "memory"); }
 #elif CASE == 108 /* sf_sk_type_no_fullsock refused socket: sk->type needs a full socket, skb->sk is only sock_common */
 NAKED("socket") { asm volatile ("r1 = *(u64 *)(r1 + %[sk]); r0 = 0; if r1 == 0 goto l0_%=; r0 = *(u32 *)(r1 + %[k_type]); l0_%=: exit;" :: SOPS : "memory"); }
+#elif CASE == 145 /* tc_sk_dst_port_upper_half refused tc: a 2-byte load of the upper half of bpf_sock's dst_port (its zero padding) */
+NAKED("tc") { asm volatile ("r1 = *(u64 *)(r1 + %[sk]); r0 = 0; if r1 == 0 goto l0_%=; r0 = *(u16 *)(r1 + %[o]); r0 = 0; l0_%=: exit;" :: SOPS, [o] "i"(__builtin_offsetof(struct bpf_sock, dst_port) + 2) : "memory"); }
 #elif CASE == 109 /* tc_sk_fullsock_type accepted tc: bpf_sk_fullsock of skb->sk, checked, then sk->type and sk->mark */
 NAKED("tc") { asm volatile ("r1 = *(u64 *)(r1 + %[sk]); r0 = 0; if r1 == 0 goto l0_%=; call %[sk_fullsock]; if r0 == 0 goto l0_%=; r1 = *(u32 *)(r0 + %[k_type]); r0 = *(u32 *)(r0 + %[k_mark]); r0 = 0; l0_%=: exit;" :: SOPS : "memory"); }
 #elif CASE == 110 /* tc_sk_fullsock_unchecked refused tc: bpf_sk_fullsock's result read without a NULL check */
@@ -576,12 +602,10 @@ NAKED("tc") { asm volatile ("r1 = *(u64 *)(r1 + %[sk]); call %[sk_fullsock]; r0 
 #elif CASE == 112 /* tc_sk_mark_write refused tc: a store into a full socket's mark */
 NAKED("tc") { asm volatile ("r1 = *(u64 *)(r1 + %[sk]); r0 = 0; if r1 == 0 goto l0_%=; call %[sk_fullsock]; if r0 == 0 goto l0_%=; r1 = 1; *(u32 *)(r0 + %[k_mark]) = r1; r0 = 0; l0_%=: exit;" :: SOPS : "memory"); }
 /* skb loads, socket cookies, LD_ABS/LD_IND next to calls */
-#elif CASE == 114 /* sf_load_bytes_uninit_dst accepted socket: bpf_skb_load_bytes into 16 stack bytes never written, then read */
-NAKED("socket") { asm volatile ("r2 = 0; r3 = r10; r3 += -16; r4 = 16; call %[skb_load_bytes]; r0 = *(u64 *)(r10 - 8); exit;" :: SOPS : "memory"); }
+#elif CASE == 144 /* tc_load_bytes_into_packet refused tc: bpf_skb_load_bytes may not write into the packet */
+NAKED("tc") { asm volatile ("r6 = r1;" SPKT "r4 = r2; r4 += 8; if r4 > r3 goto l0_%=; r1 = r6; r3 = r2; r2 = 0; r4 = 8; call %[skb_load_bytes]; l0_%=: r0 = 0; exit;" :: SOPS : "memory"); }
 #elif CASE == 115 /* sf_load_bytes_relative_too_big refused socket: 16 bytes into fp - 8 by bpf_skb_load_bytes_relative */
 NAKED("socket") { asm volatile ("r2 = 0; r3 = r10; r3 += -8; r4 = 16; r5 = 1; call %[skb_load_bytes_relative]; r0 = 0; exit;" :: SOPS : "memory"); }
-#elif CASE == 116 /* sf_load_bytes_bounded_len accepted socket: a random length in 1..16 into 16 stack bytes */
-NAKED("socket") { asm volatile ("r6 = r1; call %[get_prandom_u32]; r0 &= 15; r0 += 1; r1 = r6; r2 = 0; r3 = r10; r3 += -16; r4 = r0; call %[skb_load_bytes]; r0 = 0; exit;" :: SOPS : "memory"); }
 #elif CASE == 120 /* sf_ldabs_after_call accepted socket: r6 = ctx survives a call, LD_ABS after it */
 NAKED("socket") { asm volatile ("r6 = r1; call %[get_prandom_u32]; r0 = *(u8 *)skb[12]; exit;" :: SOPS : "memory"); }
 #elif CASE == 122 /* sf_ldabs_clobbers_r3 refused socket: r3 read after LD_ABS, which clobbers r1-r5 */
@@ -594,8 +618,6 @@ NAKED("socket") { asm volatile ("r6 = r1; call sfsub; r0 = *(u8 *)skb[12]; exit;
 /* tc packet-changing helpers and direct access */
 #elif CASE == 126 /* tc_store_bytes_stale refused tc: a checked packet pointer read after bpf_skb_store_bytes */
 NAKED("tc") { asm volatile ("r6 = r1;" SPKT "r4 = r2; r4 += 8; if r4 > r3 goto l0_%=; r7 = r2; r1 = 0; *(u64 *)(r10 - 8) = r1; r1 = r6; r2 = 0; r3 = r10; r3 += -8; r4 = 4; r5 = 0; call %[skb_store_bytes]; r0 = *(u8 *)(r7 + 0); l0_%=: r0 = 0; exit;" :: SOPS : "memory"); }
-#elif CASE == 127 /* tc_store_bytes_rederived accepted tc: bpf_skb_store_bytes, then data reloaded and checked again */
-NAKED("tc") { asm volatile ("r6 = r1; r1 = 0; *(u64 *)(r10 - 8) = r1; r1 = r6; r2 = 0; r3 = r10; r3 += -8; r4 = 4; r5 = 0; call %[skb_store_bytes]; r1 = r6;" SPKT "r4 = r2; r4 += 8; if r4 > r3 goto l0_%=; r0 = *(u8 *)(r2 + 7); l0_%=: r0 = 0; exit;" :: SOPS : "memory"); }
 #elif CASE == 129 /* tc_l3_csum_stale refused tc: a checked packet pointer read after bpf_l3_csum_replace */
 NAKED("tc") { asm volatile ("r6 = r1;" SPKT "r4 = r2; r4 += 8; if r4 > r3 goto l0_%=; r7 = r2; r1 = r6; r2 = 24; r3 = 0; r4 = 1; r5 = 2; call %[l3_csum_replace]; r0 = *(u8 *)(r7 + 0); l0_%=: r0 = 0; exit;" :: SOPS : "memory"); }
 #elif CASE == 131 /* tc_change_tail_stale_end refused tc: data_end from before bpf_skb_change_tail in a fresh check */
