@@ -60,8 +60,6 @@ NAKED("xdp") { asm volatile ("r6 = r1; call %[xdp_get_buff_len]; if r0 > 8 goto 
 NAKED("xdp") { asm volatile ("r6 = r1;" XLOAD(0, 8) "r0 = *(u64 *)(r10 - 8); r0 &= 1; r0 += 1; exit;" :: OPS : "memory"); }
 #elif CASE == 6 /* xload_buffer_too_small refused xdp: 8 bytes into fp - 4 */
 NAKED("xdp") { asm volatile ("r6 = r1; r1 = r6; r2 = 0; r3 = r10; r3 += -4; r4 = 8; call %[xdp_load_bytes]; r0 = 2; exit;" :: OPS : "memory"); }
-#elif CASE == 11 /* xload_bounded_size_one_over refused xdp: a size of 1..9 into 8 stack bytes */
-NAKED("xdp") { asm volatile ("r6 = r1; call %[get_prandom_u32]; r0 &= 7; r0 += 2; r1 = r6; r2 = 0; r3 = r10; r3 += -8; r4 = r0; call %[xdp_load_bytes]; r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 14 /* xload_var_stack_buffer accepted xdp: the buffer at a variable stack offset (fp - 16 or fp - 8), bounded */
 NAKED("xdp") { asm volatile ("r6 = r1; call %[get_prandom_u32]; r0 &= 8; r3 = r10; r3 += -16; r3 += r0; r1 = r6; r2 = 0; r4 = 8; call %[xdp_load_bytes]; r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 16 /* xload_array_const_key_unchecked accepted xdp: an array lookup with a constant key in range cannot fail, its result is the buffer without a NULL check */
@@ -74,15 +72,18 @@ NAKED("xdp") { asm volatile (PKT8 "r1 = r6; r3 = r2; r2 = 0; r4 = 8; call %[xdp_
 NAKED("xdp") { asm volatile ("r6 = r1; r1 = r6; r2 = 0; r3 = r10; r3 += -8; r4 = 8; call %[xdp_store_bytes]; r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 22 /* xstore_half_written_buffer accepted xdp: 8 bytes stored from a buffer whose upper 4 were written (uninitialised stack is readable when privileged) */
 NAKED("xdp") { asm volatile ("r6 = r1; r1 = 0; *(u32 *)(r10 - 4) = r1; r1 = r6; r2 = 0; r3 = r10; r3 += -8; r4 = 8; call %[xdp_store_bytes]; r0 = 2; exit;" :: OPS : "memory"); }
-#elif CASE == 23 /* xstore_written_prefix accepted xdp: 4 bytes stored from the 4 written ones */
-NAKED("xdp") { asm volatile ("r6 = r1; r1 = 0; *(u32 *)(r10 - 8) = r1; r1 = r6; r2 = 0; r3 = r10; r3 += -8; r4 = 4; call %[xdp_store_bytes]; r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 24 /* xstore_from_rdonly_map accepted xdp: bpf_xdp_store_bytes only reads its buffer, a read-only map value will do */
 NAKED("xdp") { asm volatile ("r6 = r1;" LOOKUP(ro, 0) "if r0 == 0 goto l0_%=; r1 = r6; r2 = 0; r3 = r0; r4 = 16; call %[xdp_store_bytes]; l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
-#elif CASE == 26 /* xstore_null_buffer refused xdp: a NULL buffer for bpf_xdp_store_bytes */
-NAKED("xdp") { asm volatile ("r1 = r1; r2 = 0; r3 = 0; r4 = 8; call %[xdp_store_bytes]; r0 = 2; exit;" :: OPS : "memory"); }
-/* packet pointers across head and tail adjustment */
 #elif CASE == 140 /* xstore_from_packet refused xdp: bpf_xdp_store_bytes may not read its source from the packet either */
 NAKED("xdp") { asm volatile (PKT8 "r1 = r6; r3 = r2; r2 = 8; r4 = 8; call %[xdp_store_bytes]; l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
+#elif CASE == 146 /* xload_over_dynptr refused xdp: bpf_xdp_load_bytes writes 16 bytes from fp - 24 over a ring buffer dynptr at fp - 16 */
+NAKED("xdp") { asm volatile ("r6 = r1; r1 = %[rb] ll; r2 = 8; r3 = 0; r4 = r10; r4 += -16; call %[ringbuf_reserve_dynptr]; r1 = r6; r2 = 0; r3 = r10; r3 += -24; r4 = 16; call %[xdp_load_bytes]; r1 = r10; r1 += -16; r2 = 0; call %[ringbuf_discard_dynptr]; r0 = 2; exit;" :: OPS, IMM(ringbuf_reserve_dynptr), IMM(ringbuf_discard_dynptr) : "memory"); }
+#elif CASE == 147 /* xstore_reads_dynptr_slots refused xdp: bpf_xdp_store_bytes reads 16 bytes from fp - 24, half of them a ring buffer dynptr's slot */
+NAKED("xdp") { asm volatile ("r6 = r1; r1 = %[rb] ll; r2 = 8; r3 = 0; r4 = r10; r4 += -16; call %[ringbuf_reserve_dynptr]; r1 = 0; *(u64 *)(r10 - 24) = r1; r1 = r6; r2 = 0; r3 = r10; r3 += -24; r4 = 16; call %[xdp_store_bytes]; r1 = r10; r1 += -16; r2 = 0; call %[ringbuf_discard_dynptr]; r0 = 2; exit;" :: OPS, IMM(ringbuf_reserve_dynptr), IMM(ringbuf_discard_dynptr) : "memory"); }
+#elif CASE == 148 /* xdp_lookup_pkt_key accepted xdp: a map lookup whose key is 4 checked packet bytes */
+NAKED("xdp") { asm volatile (PKT8 "r1 = %[a] ll; call %[map_lookup_elem]; l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
+#elif CASE == 149 /* xdp_ringbuf_output_from_packet refused xdp: bpf_ringbuf_output may not read from the packet */
+NAKED("xdp") { asm volatile (PKT8 "r1 = %[rb] ll; r3 = 8; r4 = 0; call %[ringbuf_output]; l0_%=: r0 = 2; exit;" :: OPS, IMM(ringbuf_output) : "memory"); }
 #elif CASE == 27 /* tail_stale_data refused xdp: a packet pointer checked before bpf_xdp_adjust_tail, read after */
 NAKED("xdp") { asm volatile (PKT8 "r7 = r2; r1 = r6; r2 = -4; call %[xdp_adjust_tail]; r0 = *(u8 *)(r7 + 0); l0_%=: r0 = 2; exit;" :: OPS : "memory"); }
 #elif CASE == 28 /* tail_rederived accepted xdp: data and data_end reloaded and checked again after bpf_xdp_adjust_tail */
@@ -364,13 +365,17 @@ SEC("xdp") int prog(struct xdp_md *ctx)
 	bpf_ringbuf_submit_dynptr(&d, 0);
 	return bpf_dynptr_read(b, sizeof(b), &d, 0, 0) ? XDP_DROP : XDP_PASS;
 }
-#elif CASE == 67 /* rbd_random_size accepted xdp: bpf_ringbuf_reserve_dynptr takes any size (checked at run time) */
+#elif CASE == 150 /* rbd_data_discard accepted xdp: bpf_dynptr_data of a ring buffer dynptr written, then the dynptr discarded */
 SEC("xdp") int prog(struct xdp_md *ctx)
 {
 	struct bpf_dynptr d;
+	__u32 *p;
 
-	bpf_ringbuf_reserve_dynptr(&rb, bpf_get_prandom_u32(), 0, &d);
-	bpf_ringbuf_submit_dynptr(&d, 0);
+	bpf_ringbuf_reserve_dynptr(&rb, 16, 0, &d);
+	p = bpf_dynptr_data(&d, 0, sizeof(*p));
+	if (p)
+		*p = 7;
+	bpf_ringbuf_discard_dynptr(&d, 0);
 	return XDP_PASS;
 }
 #elif CASE == 68 /* rbd_data_write accepted xdp: bpf_dynptr_data of 8 bytes checked for NULL, written, submitted */
@@ -528,18 +533,6 @@ SEC("xdp") int prog(struct xdp_md *ctx)
 		val[*v] += 1;
 	bpf_iter_num_destroy(&it);
 	return XDP_PASS;
-}
-#elif CASE == 84 /* iter_random_bounds accepted xdp: an iterator over a random range (checked at run time) */
-SEC("xdp") int prog(struct xdp_md *ctx)
-{
-	struct bpf_iter_num it;
-	int *v, s = 0;
-
-	bpf_iter_num_new(&it, bpf_get_prandom_u32(), bpf_get_prandom_u32());
-	while ((v = bpf_iter_num_next(&it)))
-		s += *v;
-	bpf_iter_num_destroy(&it);
-	return s & 1 ? XDP_DROP : XDP_PASS;
 }
 #elif CASE == 85 /* iter_slot_overwritten refused xdp: a scalar stored over the live iterator, then destroy */
 SEC("xdp") int prog(struct xdp_md *ctx)
