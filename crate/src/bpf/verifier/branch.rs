@@ -211,7 +211,9 @@ pub(super) fn mark_ptr_or_null(st: &mut State, id: u32, is_null: bool) {
     st.for_each_reg(|r| {
         if r.ty & PTR_MAYBE_NULL != 0 && r.id == id {
             if is_null {
-                if r.ref_obj_id != 0 {
+                // Only the acquired object itself (its null-check id is its reference) is gone
+                // when NULL; a slice of a referenced dynptr leaves the dynptr's reference held.
+                if r.ref_obj_id != 0 && r.ref_obj_id == id {
                     release = r.ref_obj_id;
                 }
                 *r = Reg::known(0);

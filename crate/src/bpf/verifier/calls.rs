@@ -428,6 +428,10 @@ impl Verifier<'_> {
                 meta.raw_mode = arg & MEM_UNINIT != 0;
                 if arg & MEM_FIXED_SIZE != 0 && !null_ok {
                     let size = fixed.unwrap_or(0) as i32;
+                    if arg & MEM_UNINIT != 0 && reg.ty == PTR_TO_STACK {
+                        self.check_stack_bounds(regno, &reg, reg.off, size, Access::Helper, true)?;
+                        self.check_raw_write_over_dynptr(&reg, size)?;
+                    }
                     self.check_helper_mem(regno, size, arg & MEM_WRITE != 0, false)?;
                     if arg & MEM_ALIGNED != 0 {
                         self.check_strict_alignment(&reg, 0, size)?;
@@ -476,7 +480,7 @@ impl Verifier<'_> {
 
     fn may_read_pkt_in_helper(&self, func: i32) -> bool {
         // `meta->pkt_access` of the prototypes that take packet memory.
-        matches!(func, 1 | 2 | 3 | 25 | 28 | 87 | 88 | 89 | 84 | 85 | 99 | 100 | 110 | 130 | 204 | 205 | 206 | 207 | 189 | 190)
+        matches!(func, 1 | 2 | 3 | 28 | 84 | 85 | 87 | 99 | 100 | 110 | 195 | 204 | 205 | 206 | 207)
             && matches!(
                 self.prog_type(),
                 crate::bpf::elf::ProgKind::Xdp | crate::bpf::elf::ProgKind::SchedCls | crate::bpf::elf::ProgKind::SchedAct
@@ -572,6 +576,7 @@ impl Verifier<'_> {
                 return refuse(Errno::EACCES, "invalid zero-sized read");
             }
             self.check_stack_bounds(mem, &m, m.off, size, Access::Helper, true)?;
+            self.check_raw_write_over_dynptr(&m, size)?;
             meta.uninit_mem = Some((mem, size));
             return Ok(());
         }

@@ -343,8 +343,18 @@ impl Verifier<'_> {
                 format!("R{regno} min value is negative, either use unsigned index or do a if (index >=0) check."),
             );
         }
-        // struct bpf_sock: 80 bytes of readable u32 fields (state and the rest), read whole.
-        let ok = off >= 0 && off + size <= 80 && off % size == 0;
+        let ok = off >= 0
+            && off % size == 0
+            && match base(reg.ty) {
+                PTR_TO_SOCK_COMMON => !(sock::TYPE..sock::PRIORITY + 4).contains(&off) && sock::valid(off, size),
+                PTR_TO_SOCKET => sock::valid(off, size),
+                // struct bpf_tcp_sock: u32 fields, bytes_received and bytes_acked u64, up to
+                // icsk_retransmits.
+                PTR_TO_TCP_SOCK => off < 112 && if off == 80 || off == 88 { size == 8 } else { size == 4 },
+                // struct bpf_xdp_sock: queue_id only.
+                PTR_TO_XDP_SOCK => off < 4 && size == 4,
+                _ => false,
+            };
         if !ok {
             return refuse(Errno::EACCES, format!("R{regno} invalid {} access off={off} size={size}", type_name(reg.ty)));
         }
@@ -648,15 +658,33 @@ impl Verifier<'_> {
                 }
                 continue;
             }
+            // (6.18 no longer says "indirect" here for a helper's access, as 6.12 did.)
             return match reg.var.is_const() {
-                Some(_) => {
-                    refuse(Errno::EACCES, format!("invalid{extra} read from stack R{regno} off {min_off}+{} size {size}", i - min_off))
-                }
+                Some(_) => refuse(Errno::EACCES, format!("invalid read from stack R{regno} off {min_off}+{} size {size}", i - min_off)),
                 None => refuse(
                     Errno::EACCES,
-                    format!("invalid{extra} read from stack R{regno} var_off {}+{} size {size}", reg.var.var_off.strn(), i - min_off),
+                    format!("invalid read from stack R{regno} var_off {}+{} size {size}", reg.var.var_off.strn(), i - min_off),
                 ),
             };
+        }
+        Ok(())
+    }
+
+    /// A helper writing `size` bytes of uninitialised memory on the stack may not write over a
+    /// dynptr (the kernel refuses any overlap rather than reason about aliasing).
+    pub(super) fn check_raw_write_over_dynptr(&self, reg: &Reg, size: i32) -> VResult<()> {
+        let Some(v) = reg.var.is_const() else { return Ok(()) };
+        let start = reg.off as i64 + v as i64;
+        let stack = &self.cur.frames[self.frame_of(reg)].stack;
+        for i in start..start + size as i64 {
+            let slot = -i - 1;
+            if slot < 0 {
+                continue;
+            }
+            let (spi, b) = (slot as usize / 8, slot as usize % 8);
+            if stack.get(spi).is_some_and(|s| s.bytes[b] == SlotByte::Dynptr) {
+                return refuse(Errno::EACCES, format!("potential write to dynptr at off={i} disallowed"));
+            }
         }
         Ok(())
     }
@@ -722,5 +750,37 @@ fn map_struct_name(map_type: u32) -> &'static str {
         27 | 31 => "bpf_ringbuf_map",
         30 => "bpf_bloom_filter",
         _ => "bpf_map",
+    }
+}
+
+/// `struct bpf_sock` as the verifier lets programs read it (`bpf_sock_is_valid_access`).
+mod sock {
+    pub const TYPE: i32 = 8;
+    pub const PRIORITY: i32 = 20;
+    const SIZE: i32 = 80;
+    const DST_PORT: i32 = 48;
+    const DST_IP4: i32 = 52;
+
+    /// Field starts read narrowly (any power of two up to 4 bytes), the IP address words too.
+    fn narrow_field(off: i32) -> bool {
+        matches!(off, 72 | 4 | 8 | 12 | 44 | 76) || (24..28).contains(&off) || (28..44).contains(&off) || (52..72).contains(&off)
+    }
+
+    pub fn valid(off: i32, size: i32) -> bool {
+        if !(0..SIZE).contains(&off) {
+            return false;
+        }
+        let narrow = |field: i32| size <= field && size & (size - 1) == 0;
+        if narrow_field(off) {
+            return narrow(4);
+        }
+        if (DST_PORT..DST_PORT + 2).contains(&off) {
+            // dst_port: 4 bytes whole, or its 2 bytes narrowly; not the padding after it.
+            return narrow(if size == 4 { 4 } else { 2 });
+        }
+        if (DST_PORT + 2..DST_IP4).contains(&off) {
+            return false;
+        }
+        size == 4
     }
 }
