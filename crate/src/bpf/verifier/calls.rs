@@ -1364,7 +1364,9 @@ impl Verifier<'_> {
                 self.check_mem(pc, dst, off as i32, size, false, None, false)?;
             }
         }
-        self.check_mem(pc, dst, off as i32, size, true, Some(src), false)?;
+        // What is stored is the old value combined with src (or src only if a compare matched):
+        // a write of something unknown, never src's known value.
+        self.check_mem(pc, dst, off as i32, size, true, None, false)?;
         Ok(())
     }
 

@@ -213,3 +213,13 @@ fn a_callback_returns_to_its_call_until_the_count_is_reached() {
     // bpf_loop(0) never visits its callback.
     verify_loop(0).expect("no visit");
 }
+
+#[test]
+fn an_atomic_on_a_spilled_constant_makes_the_slot_unknown() {
+    let src = "mov r6, r1\nldxw r7, [r6+0]\nldxw r8, [r6+4]\nstdw [r10-40], -1\nmov r1, 0\nlock or32 [r10-36], r1\nmov r3, r7\nadd r3, 8\njle r8, r3, +3\nldxw r4, [r10-36]\nadd r3, r4\nldxb r1, [r3+0]\nmov r0, 2\nexit";
+    let e = run(ProgKind::Xdp, src, &VerifyOptions { log_level: 2, ..VerifyOptions::default() });
+    match e {
+        Ok(v) => panic!("accepted:\n{}", v.log),
+        Err(e) => assert!(e.message.contains("packet"), "{}", e.message),
+    }
+}
