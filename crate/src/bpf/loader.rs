@@ -169,12 +169,18 @@ pub fn load(object: Object, opts: &LoadOptions) -> std::result::Result<LoadedObj
         }
     }
     // libbpf resolves the object's kfunc externs (by name) before it loads any program: one no
-    // BTF has fails every program of the object, used or not.
+    // BTF has fails every program of the object, used or not. That holds for the kernel's
+    // namespace (`bpf_*`, the kernel's and its modules'); other names may be user kfuncs, which
+    // uxdp takes per load, so only the programs calling them need them.
     if !opts.unrestricted {
         if let Some(first) = object.programs.iter().find(|p| wanted(p) && p.kind != ProgKind::Unknown) {
             let policy = call_policy(&object, first, opts);
-            let mut missing: Vec<&str> =
-                object.externs.iter().filter(|e| e.func && !e.weak && !policy.resolves(&e.name)).map(|e| e.name.as_str()).collect();
+            let mut missing: Vec<&str> = object
+                .externs
+                .iter()
+                .filter(|e| e.func && !e.weak && e.name.starts_with("bpf_") && !policy.resolves(&e.name))
+                .map(|e| e.name.as_str())
+                .collect();
             missing.sort_unstable();
             if let Some(name) = missing.first() {
                 return Err(refuse(&first.name, Errno::EINVAL, None, policy::kfunc_not_found(name)));
