@@ -353,14 +353,17 @@ SEC("socket") int prog(struct __sk_buff *skb)
 	p[7] = 1;
 	return p[0];
 }
-#elif CASE == 40 /* sf_dynptr_data_unchecked refused socket: bpf_dynptr_data's result used without a NULL check */
+#elif CASE == 40 /* sf_dynptr_data_unchecked refused socket: bpf_dynptr_data's result (a map value dynptr) used without a NULL check */
 SEC("socket") int prog(struct __sk_buff *skb)
 {
-	__u8 buf[16] = {};
+	__u32 k = 0;
+	__u8 *v = bpf_map_lookup_elem(&a, &k);
 	struct bpf_dynptr d;
 	volatile __u8 *p;
 
-	bpf_dynptr_from_mem(buf, sizeof(buf), 0, &d);
+	if (!v)
+		return 0;
+	bpf_dynptr_from_mem(v, 16, 0, &d);
 	p = bpf_dynptr_data(&d, 0, 4);
 	return p[1];
 }
@@ -849,4 +852,183 @@ NAKED("socket") { ASM("r1 = 0; *(u64 *)(r10 - 520) = r1; r0 = 0; exit;"); }
 NAKED("socket") { ASM(RND "r6 &= 15; *(u64 *)(r10 - 24) = r6; call %[ktime_get_ns]; r6 = *(u64 *)(r10 - 24);" USE16); }
 #elif CASE == 126 /* sf_spilled_u32_bound_lost refused socket: a bounded index spilled as 4 bytes and filled as 8 (upper half unknown) */
 NAKED("socket") { ASM(RND "r6 &= 15; r1 = 0; *(u64 *)(r10 - 24) = r1; *(u32 *)(r10 - 20) = r6; r6 = *(u64 *)(r10 - 24);" USE16); }
+#elif CASE == 127 /* sf_spin_lock_map_lookup_only refused socket: a socket filter only looking up a map whose value holds a bpf_spin_lock */
+DEF_LOCK
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	__u32 k = 0;
+	struct lv *v = bpf_map_lookup_elem(&locks, &k);
+
+	if (v)
+		v->cnt++;
+	return 0;
+}
+#elif CASE == 128 /* sf_timer_cancel accepted socket: bpf_timer_init then bpf_timer_cancel */
+DEF_TIMER
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	__u32 k = 0;
+	struct tv *v = bpf_map_lookup_elem(&timers, &k);
+
+	if (!v)
+		return 0;
+	bpf_timer_init(&v->t, &timers, 1);
+	return bpf_timer_cancel(&v->t) < 0;
+}
+#elif CASE == 129 /* sf_timer_start_without_init accepted socket: bpf_timer_start on a timer never initialised (fails when it runs) */
+DEF_TIMER
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	__u32 k = 0;
+	struct tv *v = bpf_map_lookup_elem(&timers, &k);
+
+	if (!v)
+		return 0;
+	return bpf_timer_start(&v->t, 100, 0) < 0;
+}
+#elif CASE == 130 /* sf_timer_in_hash accepted socket: a timer in a hash map's value, initialised with an unknown clock id */
+struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 4); __type(key, __u32); __type(value, struct tv); } ht SEC(".maps");
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	__u32 k = skb->len;
+	struct tv *v = bpf_map_lookup_elem(&ht, &k);
+
+	if (!v)
+		return 0;
+	return bpf_timer_init(&v->t, &ht, skb->mark) < 0;
+}
+#elif CASE == 131 /* sf_timer_on_stack refused socket: bpf_timer_init on a struct bpf_timer on the stack */
+DEF_TIMER
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	struct bpf_timer t = {};
+
+	return bpf_timer_init(&t, &timers, 1) < 0;
+}
+#elif CASE == 132 /* sf_ringbuf_dynptr_read accepted socket: bpf_dynptr_read out of a ringbuf dynptr, then submitted */
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	struct bpf_dynptr d;
+	__u32 x = 0;
+
+	bpf_ringbuf_reserve_dynptr(&rb, 16, 0, &d);
+	bpf_dynptr_read(&x, sizeof(x), &d, 8, 0);
+	bpf_ringbuf_submit_dynptr(&d, 0);
+	return x;
+}
+#elif CASE == 133 /* sf_ringbuf_dynptr_data_submit accepted socket: bpf_dynptr_data of a ringbuf dynptr, NULL-checked, written, submitted */
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	struct bpf_dynptr d;
+	__u64 *p;
+
+	bpf_ringbuf_reserve_dynptr(&rb, 8, 0, &d);
+	p = bpf_dynptr_data(&d, 0, 8);
+	if (p)
+		*p = skb->len;
+	bpf_ringbuf_submit_dynptr(&d, 0);
+	return 0;
+}
+#elif CASE == 134 /* sf_ringbuf_dynptr_data_after_submit refused socket: bpf_dynptr_data's memory written after the dynptr was submitted */
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	struct bpf_dynptr d;
+	volatile __u64 *p;
+
+	bpf_ringbuf_reserve_dynptr(&rb, 8, 0, &d);
+	p = bpf_dynptr_data(&d, 0, 8);
+	bpf_ringbuf_submit_dynptr(&d, 0);
+	if (p)
+		*p = skb->len;
+	return 0;
+}
+#elif CASE == 135 /* sf_dynptr_from_bss accepted socket: bpf_dynptr_from_mem over a .bss buffer, written with bpf_dynptr_write */
+__u8 scratch[32];
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	struct bpf_dynptr d;
+	__u32 len = skb->len;
+
+	bpf_dynptr_from_mem(scratch, sizeof(scratch), 0, &d);
+	return bpf_dynptr_write(&d, 28, &len, sizeof(len), 0);
+}
+#elif CASE == 136 /* sf_dynptr_from_ringbuf_record refused socket: bpf_dynptr_from_mem over a reserved ring buffer record */
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	struct bpf_dynptr d;
+	__u8 *r = bpf_ringbuf_reserve(&rb, 16, 0);
+
+	if (!r)
+		return 0;
+	bpf_dynptr_from_mem(r, 16, 0, &d);
+	bpf_ringbuf_discard(r, 0);
+	return 0;
+}
+#elif CASE == 137 /* sf_dynptr_from_rodata refused socket: bpf_dynptr_from_mem over read-only .rodata */
+const volatile __u8 table[16] = { 1, 2, 3 };
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	struct bpf_dynptr d;
+	__u8 x = 0;
+
+	bpf_dynptr_from_mem((void *)table, sizeof(table), 0, &d);
+	bpf_dynptr_read(&x, 1, &d, 2, 0);
+	return x;
+}
+#elif CASE == 138 /* sf_kptr_xchg_stack refused socket: bpf_kptr_xchg on a stack slot */
+NAKED("socket") { ASM("r1 = 0; *(u64 *)(r10 - 8) = r1; r1 = r10; r1 += -8; r2 = 0; call %[kptr_xchg]; r0 = 0; exit;"); }
+#elif CASE == 139 /* sf_for_each_hash accepted socket: bpf_for_each_map_elem over a hash map, the callback summing values and stopping early */
+static int add_val(void *map, __u32 *key, __u64 *val, __u64 *sum)
+{
+	*sum += *val;
+	return *sum > 1000;
+}
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	__u64 sum = 0;
+
+	bpf_for_each_map_elem(&h, add_val, &sum, 0);
+	return sum & 1;
+}
+#elif CASE == 140 /* sf_loop_in_loop accepted socket: a bpf_loop callback that itself calls bpf_loop */
+static int inner_cb(__u32 i, __u64 *n)
+{
+	*n += 1;
+	return 0;
+}
+static int outer_cb(__u32 i, __u64 *n)
+{
+	bpf_loop(4, inner_cb, n, 0);
+	return 0;
+}
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	__u64 n = 0;
+
+	bpf_loop(4, outer_cb, &n, 0);
+	return n == 16;
+}
+#elif CASE == 141 /* sf_tail_call_in_static_sub accepted socket: a static subprogram makes the tail call */
+STATIC int jump(struct __sk_buff *s, __u32 i)
+{
+	bpf_tail_call(s, &pa, i);
+	return 1;
+}
+SEC("socket") int prog(struct __sk_buff *skb) { return jump(skb, skb->len & 3); }
+#elif CASE == 142 /* sf_iter_num_nested accepted socket: two nested bpf_iter_num loops summing products */
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	struct bpf_iter_num i, j;
+	int *x, *y, s = 0;
+
+	bpf_iter_num_new(&i, 0, 3);
+	while ((x = bpf_iter_num_next(&i))) {
+		bpf_iter_num_new(&j, 0, 3);
+		while ((y = bpf_iter_num_next(&j)))
+			s += *x * *y;
+		bpf_iter_num_destroy(&j);
+	}
+	bpf_iter_num_destroy(&i);
+	return s;
+}
 #endif
