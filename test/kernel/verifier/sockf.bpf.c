@@ -1031,4 +1031,73 @@ SEC("socket") int prog(struct __sk_buff *skb)
 	bpf_iter_num_destroy(&i);
 	return s;
 }
+#elif CASE == 143 /* sf_linked_copy_bound accepted socket: r7 = r6, then r6 < 16: the copy is bounded too */
+NAKED("socket") { ASM(KT "r7 = r6; if r6 >= 16 goto l2_%=; r6 = r7;" USE16 "l2_%=: r0 = 0; exit;"); }
+#elif CASE == 144 /* sf_linked_copy_delta_bound accepted socket: r7 = r6 + 4, then r6 < 12: r7 is 4..15 */
+NAKED("socket") { ASM(KT "r7 = r6; r7 += 4; if r6 >= 12 goto l2_%=; r6 = r7;" USE16 "l2_%=: r0 = 0; exit;"); }
+#elif CASE == 145 /* sf_linked_copy_delta_too_big refused socket: r7 = r6 + 5, then r6 < 12: r7 reaches 16 */
+NAKED("socket") { ASM(KT "r7 = r6; r7 += 5; if r6 >= 12 goto l2_%=; r6 = r7;" USE16 "l2_%=: r0 = 0; exit;"); }
+#elif CASE == 146 /* sf_spill_then_bound_fill accepted socket: r6 spilled, then bounded; the filled copy is bounded too */
+NAKED("socket") { ASM(KT "*(u64 *)(r10 - 16) = r6; if r6 >= 16 goto l2_%=; r6 = *(u64 *)(r10 - 16);" USE16 "l2_%=: r0 = 0; exit;"); }
+#elif CASE == 147 /* sf_be16_then_rsh12 accepted socket: a 16-bit byte swap (upper bits cleared) shifted right by 12 */
+NAKED("socket") { ASM(KT "r6 = be16 r6; r6 >>= 12;" USE16); }
+#elif CASE == 148 /* sf_w_shifts accepted socket: w6 <<= 28 then w6 >>= 28 is at most 15 in all 64 bits */
+NAKED("socket") { ASM(KT "w6 <<= 28; w6 >>= 28;" USE16); }
+#elif CASE == 149 /* sf_w_arsh refused socket: w6 s>>= 28 is -8..7 in 32 bits: 0..0xffffffff zero-extended */
+NAKED("socket") { ASM(KT "w6 <<= 28; w6 s>>= 28;" USE16); }
+#elif CASE == 150 /* sf_jset_fallthrough_bound accepted socket: past if r6 & -16 (not taken) only the low four bits may be set */
+NAKED("socket") { ASM(KT ".8byte 0xfffffff0000d0645; /* if r6 & -16 goto +13 (past the use) */" USE16 "r0 = 0; exit;"); }
+#elif CASE == 151 /* sf_rodata_struct_fields accepted socket: a u16 field at offset 2 of a .rodata struct bounds an index */
+struct cfg { __u8 on; __u8 pad; __u16 n; __u32 shift; };
+const volatile struct cfg conf = { 1, 0, 8, 3 };
+__u64 tab[8];
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	__u32 i = skb->len >> conf.shift;
+
+	if (conf.on && i < conf.n)
+		tab[i]++;
+	return 0;
+}
+#elif CASE == 152 /* sf_rodata_var_offset_unknown refused socket: a .rodata table read at a variable offset gives unknown bytes */
+const volatile __u8 small[4] = { 0, 1, 2, 3 };
+__u64 tab[4];
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	tab[small[skb->len & 3]]++;
+	return 0;
+}
+#elif CASE == 153 /* sf_global_void_sub refused socket: a global function returning void (its prototype is refused at the call) */
+__u64 seen;
+GLOBAL void note(__u32 x) { seen += x; }
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	note(skb->len);
+	return 0;
+}
+#elif CASE == 154 /* sf_global_byte_ptr_past refused socket: a global function's __u8 * parameter is one byte: p[1] is past it */
+GLOBAL int second(__u8 *p) { return p ? p[1] : 0; }
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	__u8 b[4] = { 1, 2, 3, (__u8)skb->len };
+
+	return second(b);
+}
+#elif CASE == 155 /* sf_global_struct_from_small_stack refused socket: an 8-byte struct parameter given 4 bytes of stack */
+GLOBAL int sum2(struct pair *p) { return p ? p->a + p->b : 0; }
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	__u32 x[2] = { skb->len, 0 };
+
+	return sum2((struct pair *)&x[1]);
+}
+#elif CASE == 156 /* sf_static_sub_scalar_or_pointer accepted socket: one static subprogram called with a scalar and with a stack pointer */
+SUB(nz) { asm volatile ("r0 = 0; if r1 == 0 goto l0_%=; r0 = 1; l0_%=: exit;" ::: "memory"); }
+NAKED("socket") { asm volatile ("r6 = r1; r1 = 5; call nz; r7 = r0; r1 = r10; r1 += -8; call nz; r0 += r7; exit;" ::: "memory"); }
+#elif CASE == 157 /* sf_spilled_ctx_after_calls accepted socket: the skb spilled, helpers called, filled and its cb read */
+NAKED("socket") { ASM("*(u64 *)(r10 - 8) = r1; call %[get_prandom_u32]; call %[ktime_get_ns]; r1 = *(u64 *)(r10 - 8); r0 = *(u32 *)(r1 + %[cb]); exit;"); }
+#elif CASE == 158 /* sf_spilled_value_with_offset accepted socket: a map value pointer moved by 8, spilled, filled, stored at +4 */
+NAKED("socket") { ASM(LOOKUP(a, 0) "if r0 == 0 goto l0_%=; r0 += 8; *(u64 *)(r10 - 16) = r0; call %[ktime_get_ns]; r1 = *(u64 *)(r10 - 16); r2 = 1; *(u32 *)(r1 + 4) = r2; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 159 /* sf_spilled_value_with_offset_past refused socket: the same pointer stored at +8 (byte 16 of a 16-byte value) */
+NAKED("socket") { ASM(LOOKUP(a, 0) "if r0 == 0 goto l0_%=; r0 += 8; *(u64 *)(r10 - 16) = r0; call %[ktime_get_ns]; r1 = *(u64 *)(r10 - 16); r2 = 1; *(u32 *)(r1 + 8) = r2; l0_%=: r0 = 0; exit;"); }
 #endif
