@@ -1100,4 +1100,111 @@ NAKED("socket") { ASM("*(u64 *)(r10 - 8) = r1; call %[get_prandom_u32]; call %[k
 NAKED("socket") { ASM(LOOKUP(a, 0) "if r0 == 0 goto l0_%=; r0 += 8; *(u64 *)(r10 - 16) = r0; call %[ktime_get_ns]; r1 = *(u64 *)(r10 - 16); r2 = 1; *(u32 *)(r1 + 4) = r2; l0_%=: r0 = 0; exit;"); }
 #elif CASE == 159 /* sf_spilled_value_with_offset_past refused socket: the same pointer stored at +8 (byte 16 of a 16-byte value) */
 NAKED("socket") { ASM(LOOKUP(a, 0) "if r0 == 0 goto l0_%=; r0 += 8; *(u64 *)(r10 - 16) = r0; call %[ktime_get_ns]; r1 = *(u64 *)(r10 - 16); r2 = 1; *(u32 *)(r1 + 8) = r2; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 160 /* sf_helper_ktime_boot accepted socket: bpf_ktime_get_boot_ns from a socket filter */
+NAKED("socket") { asm volatile ("call %[ktime_get_boot_ns]; r0 &= 1; exit;" :: IMM(ktime_get_boot_ns) : "memory"); }
+#elif CASE == 161 /* sf_helper_jiffies64 accepted socket: bpf_jiffies64 from a socket filter */
+NAKED("socket") { asm volatile ("call %[jiffies64]; r0 &= 1; exit;" :: IMM(jiffies64) : "memory"); }
+#elif CASE == 162 /* sf_helper_pid_tgid accepted socket: bpf_get_current_pid_tgid from a socket filter (a base helper) */
+NAKED("socket") { asm volatile ("call %[get_current_pid_tgid]; r0 &= 1; exit;" :: IMM(get_current_pid_tgid) : "memory"); }
+#elif CASE == 163 /* sf_helper_uid_gid accepted socket: bpf_get_current_uid_gid from a socket filter (a base helper) */
+NAKED("socket") { asm volatile ("call %[get_current_uid_gid]; r0 &= 1; exit;" :: IMM(get_current_uid_gid) : "memory"); }
+#elif CASE == 164 /* sf_helper_probe_read_kernel accepted socket: bpf_probe_read_kernel into the stack from an unknown address */
+NAKED("socket") { asm volatile ("r1 = r10; r1 += -8; r2 = 8; r3 = 0; call %[probe_read_kernel]; r0 = *(u64 *)(r10 - 8); exit;" :: IMM(probe_read_kernel) : "memory"); }
+#elif CASE == 165 /* sf_helper_current_task accepted socket: bpf_get_current_task (a scalar) from a socket filter */
+NAKED("socket") { asm volatile ("call %[get_current_task]; r0 &= 1; exit;" :: IMM(get_current_task) : "memory"); }
+#elif CASE == 166 /* sf_helper_numa_node accepted socket: bpf_get_numa_node_id from a socket filter */
+NAKED("socket") { asm volatile ("call %[get_numa_node_id]; exit;" :: IMM(get_numa_node_id) : "memory"); }
+#elif CASE == 167 /* sf_helper_csum_diff refused socket: bpf_csum_diff is not a socket filter helper */
+NAKED("socket") { asm volatile ("r1 = 0; r2 = 0; r3 = 0; *(u64 *)(r10 - 8) = r3; r3 = r10; r3 += -8; r4 = 8; r5 = 0; call %[csum_diff]; exit;" :: IMM(csum_diff) : "memory"); }
+#elif CASE == 168 /* sf_helper_load_bytes_relative accepted socket: bpf_skb_load_bytes_relative from the network header */
+NAKED("socket") { asm volatile ("r2 = 0; r3 = r10; r3 += -8; r4 = 8; r5 = 1; call %[skb_load_bytes_relative]; r0 = 0; exit;" :: IMM(skb_load_bytes_relative) : "memory"); }
+#elif CASE == 169 /* sf_helper_cgroup_classid accepted socket: bpf_get_cgroup_classid of the skb from a socket filter */
+NAKED("socket") { asm volatile ("call %[get_cgroup_classid]; exit;" :: IMM(get_cgroup_classid) : "memory"); }
+#elif CASE == 170 /* sf_helper_skb_pull_data refused socket: bpf_skb_pull_data: a socket filter may not change the packet */
+NAKED("socket") { asm volatile ("r2 = 0; call %[skb_pull_data]; r0 = 0; exit;" :: IMM(skb_pull_data) : "memory"); }
+#elif CASE == 171 /* sf_helper_trace_printk accepted socket: bpf_trace_printk of a 3-byte stack string */
+NAKED("socket") { asm volatile ("r1 = 0x6968; *(u32 *)(r10 - 4) = r1; r1 = r10; r1 += -4; r2 = 3; call %[trace_printk]; r0 = 0; exit;" :: IMM(trace_printk) : "memory"); }
+#elif CASE == 172 /* sf_helper_hash_recalc refused socket: bpf_get_hash_recalc (tc only) from a socket filter */
+NAKED("socket") { asm volatile ("call %[get_hash_recalc]; exit;" :: IMM(get_hash_recalc) : "memory"); }
+#elif CASE == 173 /* sf_helper_ringbuf_query accepted socket: bpf_ringbuf_query of the available data */
+NAKED("socket") { asm volatile ("r1 = %[rb] ll; r2 = 0; call %[ringbuf_query]; r0 &= 1; exit;" :: ADDR(rb), IMM(ringbuf_query) : "memory"); }
+#elif CASE == 174 /* sf_helper_current_comm accepted socket: bpf_get_current_comm into 16 stack bytes (a base helper) */
+NAKED("socket") { asm volatile ("r1 = r10; r1 += -16; r2 = 16; call %[get_current_comm]; r0 = 0; exit;" :: IMM(get_current_comm) : "memory"); }
+#elif CASE == 175 /* sf_helper_ktime_tai accepted socket: bpf_ktime_get_tai_ns from a socket filter */
+NAKED("socket") { asm volatile ("call %[ktime_get_tai_ns]; r0 &= 1; exit;" :: IMM(ktime_get_tai_ns) : "memory"); }
+#elif CASE == 176 /* sf_rcu_read_lock_kfuncs accepted socket: bpf_rcu_read_lock/unlock around a map update */
+extern void bpf_rcu_read_lock(void) __ksym;
+extern void bpf_rcu_read_unlock(void) __ksym;
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	__u32 k = 0;
+	__u64 *v;
+
+	bpf_rcu_read_lock();
+	v = bpf_map_lookup_elem(&h, &k);
+	if (v)
+		*v += 1;
+	bpf_rcu_read_unlock();
+	return 0;
+}
+#elif CASE == 177 /* sf_rcu_read_lock_unbalanced refused socket: bpf_rcu_read_lock without its unlock */
+extern void bpf_rcu_read_lock(void) __ksym;
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	bpf_rcu_read_lock();
+	return 0;
+}
+#elif CASE == 178 /* sf_skb_dynptr_adjust_clone accepted socket: an skb dynptr adjusted past the Ethernet header, cloned, and read from the clone */
+extern int bpf_dynptr_adjust(const struct bpf_dynptr *p, __u32 start, __u32 end) __ksym;
+extern int bpf_dynptr_clone(const struct bpf_dynptr *p, struct bpf_dynptr *clone__uninit) __ksym;
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	struct bpf_dynptr d, c;
+	__u8 b = 0;
+
+	bpf_dynptr_from_skb(skb, 0, &d);
+	if (bpf_dynptr_adjust(&d, 14, skb->len))
+		return 0;
+	bpf_dynptr_clone(&d, &c);
+	bpf_dynptr_read(&b, 1, &c, 0, 0);
+	return b >> 4;
+}
+#elif CASE == 179 /* sf_ringbuf_dynptr_slice accepted socket: bpf_dynptr_slice of a ringbuf dynptr, NULL-checked, read, then discarded */
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	struct bpf_dynptr d;
+	__u8 buf[8];
+	__u64 *p, x = 0;
+
+	bpf_ringbuf_reserve_dynptr(&rb, 8, 0, &d);
+	p = bpf_dynptr_slice(&d, 0, buf, sizeof(buf));
+	if (p)
+		x = *p;
+	bpf_ringbuf_discard_dynptr(&d, 0);
+	return x & 1;
+}
+#elif CASE == 180 /* sf_map_dynptr_data_twice accepted socket: two bpf_dynptr_data slices of a map value dynptr, both written */
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	__u32 k = 0;
+	__u8 *v = bpf_map_lookup_elem(&a, &k);
+	struct bpf_dynptr d;
+	__u32 *p, *q;
+
+	if (!v)
+		return 0;
+	bpf_dynptr_from_mem(v, 16, 0, &d);
+	p = bpf_dynptr_data(&d, 0, 4);
+	q = bpf_dynptr_data(&d, 12, 4);
+	if (!p || !q)
+		return 0;
+	*p = *q + 1;
+	return 0;
+}
+#elif CASE == 181 /* sf_cast_to_kern_ctx accepted socket: bpf_cast_to_kern_ctx on the skb, a no-op kfunc for socket filters */
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	return bpf_cast_to_kern_ctx(skb) ? 0 : 1;
+}
 #endif
