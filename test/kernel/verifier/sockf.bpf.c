@@ -1207,4 +1207,96 @@ SEC("socket") int prog(struct __sk_buff *skb)
 {
 	return bpf_cast_to_kern_ctx(skb) ? 0 : 1;
 }
+#elif CASE == 182 /* sf_rodata_size_for_helper accepted socket: a .rodata constant (8) as bpf_skb_load_bytes's length into 8 stack bytes */
+const volatile __u32 n = 8;
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	__u64 buf = 0;
+
+	bpf_skb_load_bytes(skb, 0, &buf, n);
+	return buf & 1;
+}
+#elif CASE == 183 /* sf_rodata_size_for_reserve accepted socket: a .rodata constant as bpf_ringbuf_reserve's size (must be a known constant) */
+const volatile __u32 n = 16;
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	__u64 *r = bpf_ringbuf_reserve(&rb, n, 0);
+
+	if (!r)
+		return 0;
+	r[1] = skb->len;
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+#elif CASE == 184 /* sf_rodata_dead_branch accepted socket: a .rodata flag of 0 makes a branch with an unbounded index dead */
+const volatile int debug = 0;
+__u64 tab[4];
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	if (debug)
+		tab[skb->len]++;
+	return 0;
+}
+#elif CASE == 185 /* sf_data_flag_live_branch refused socket: the same flag in .data: the branch is live */
+volatile int debug = 0;
+__u64 tab[4];
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	if (debug)
+		tab[skb->len]++;
+	return 0;
+}
+#elif CASE == 186 /* sf_kconfig_version_dead_branch accepted socket: LINUX_KERNEL_VERSION (.kconfig, read-only) makes a branch with an unbounded index dead */
+extern unsigned int LINUX_KERNEL_VERSION __kconfig;
+__u64 tab[4];
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	if (LINUX_KERNEL_VERSION < 0x050000)
+		tab[skb->len]++;
+	return 0;
+}
+#elif CASE == 187 /* sf_static_sub_returns_pointer accepted socket: a static subprogram returns a map value pointer, which the caller NULL-checks and writes through */
+SUB(get) { asm volatile (LOOKUP(a, 0) "exit;" :: ADDR(a), IMM(map_lookup_elem) : "memory"); }
+NAKED("socket") { asm volatile ("call get; if r0 == 0 goto l0_%=; r1 = 1; *(u8 *)(r0 + 0) = r1; l0_%=: r0 = 0; exit;" ::: "memory"); }
+#elif CASE == 188 /* sf_static_sub_loads_into_value accepted socket: a static subprogram given the skb and a map value pointer loads bytes into the value */
+STATIC int grab(struct __sk_buff *s, __u8 *dst) { return bpf_skb_load_bytes(s, 0, dst, 16); }
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	__u32 k = 1;
+	__u8 *v = bpf_map_lookup_elem(&a, &k);
+
+	return v ? grab(skb, v) : 0;
+}
+#elif CASE == 189 /* sf_timer_cb_calls_helpers accepted socket: a timer callback that looks up another map and re-arms its own timer */
+DEF_TIMER
+static int rearm(void *map, __u32 *key, struct tv *v)
+{
+	__u32 k = 0;
+	__u64 *c = bpf_map_lookup_elem(&h, &k);
+
+	if (c)
+		*c += 1;
+	bpf_timer_start(&v->t, 1000000, 0);
+	return 0;
+}
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	__u32 k = 0;
+	struct tv *v = bpf_map_lookup_elem(&timers, &k);
+
+	if (!v)
+		return 0;
+	bpf_timer_init(&v->t, &timers, 1);
+	bpf_timer_set_callback(&v->t, rearm);
+	return 0;
+}
+#elif CASE == 190 /* sf_percpu_lookup_on_cpu accepted socket: bpf_map_lookup_percpu_elem on CPU 0 of a per-CPU array */
+struct { __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __uint(max_entries, 2); __type(key, __u32); __type(value, __u64); } pca SEC(".maps");
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	__u32 k = 1;
+	__u64 *v = bpf_map_lookup_percpu_elem(&pca, &k, 0);
+
+	return v ? *v & 1 : 0;
+}
 #endif
