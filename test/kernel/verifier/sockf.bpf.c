@@ -1299,4 +1299,65 @@ SEC("socket") int prog(struct __sk_buff *skb)
 
 	return v ? *v & 1 : 0;
 }
+#elif CASE == 191 /* sf_sub_spills_value_into_caller accepted socket: a subprogram stores a map value pointer into the caller's stack; the caller fills and writes through it */
+SUB(put) { asm volatile ("r6 = r1;" LOOKUP(a, 0) "*(u64 *)(r6 + 0) = r0; r0 = 0; exit;" :: ADDR(a), IMM(map_lookup_elem) : "memory"); }
+NAKED("socket") { asm volatile ("r1 = r10; r1 += -8; call put; r1 = *(u64 *)(r10 - 8); r2 = 1; *(u8 *)(r1 + 15) = r2; r0 = 0; exit;" ::: "memory"); }
+#elif CASE == 192 /* sf_stack_ptr_two_levels accepted socket: a caller's buffer passed down two subprograms, written at the bottom, read at the top */
+STATIC void leaf(__u64 *b, __u32 v) { b[1] = v; }
+STATIC void mid(__u64 *b, __u32 v) { b[0] = v; leaf(b, v + 1); }
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	__u64 b[2];
+
+	mid(b, skb->len);
+	return b[0] + b[1] > 3;
+}
+#elif CASE == 193 /* sf_loop_break_early accepted socket: a bpf_loop callback returning 1 once a packet byte matches */
+struct scan { struct __sk_buff *skb; __u32 at; };
+static int find_zero(__u32 i, struct scan *s)
+{
+	__u8 b = 1;
+
+	bpf_skb_load_bytes(s->skb, i, &b, 1);
+	if (b == 0) {
+		s->at = i;
+		return 1;
+	}
+	return 0;
+}
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	struct scan s = { skb, 0 };
+
+	bpf_loop(64, find_zero, &s, 0);
+	return s.at;
+}
+#elif CASE == 194 /* sf_loop_index_into_ctx_array accepted socket: a callback indexes an array in its context with the loop index masked */
+struct hist { __u32 n[8]; };
+static int bucket(__u32 i, struct hist *h)
+{
+	h->n[i & 7]++;
+	return 0;
+}
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	struct hist h = {};
+
+	bpf_loop(skb->len & 0xff, bucket, &h, 0);
+	return h.n[3];
+}
+#elif CASE == 195 /* sf_for_each_null_ctx accepted socket: bpf_for_each_map_elem with a NULL callback context */
+static int touch(void *map, __u32 *key, __u8 *val, void *ctx)
+{
+	val[0] = 1;
+	return 0;
+}
+SEC("socket") int prog(struct __sk_buff *skb) { return bpf_for_each_map_elem(&a, touch, 0, 0) > 2; }
+#elif CASE == 196 /* sf_loop_nonzero_flags accepted socket: bpf_loop with flags 1 (refused only when it runs) */
+static int nop(__u32 i, void *c) { return 0; }
+SEC("socket") int prog(struct __sk_buff *skb) { return bpf_loop(2, nop, 0, 1) < 0; }
+#elif CASE == 197 /* sf_stack_var_read_spilled_scalars accepted socket: a variable-offset read over two spilled scalar constants */
+NAKED("socket") { ASM(RND "r1 = 3; *(u64 *)(r10 - 16) = r1; r1 = 4; *(u64 *)(r10 - 8) = r1; r6 &= 8; r1 = r10; r1 += -16; r1 += r6; r0 = *(u64 *)(r1 + 0); exit;"); }
+#elif CASE == 198 /* sf_jmp32_then_add32 accepted socket: w6 < 12 after w6 = w0, then w6 += 3: 3..14 */
+NAKED("socket") { ASM(RND32 "if w6 >= 12 goto l2_%=; w6 += 3;" USE16 "l2_%=: r0 = 0; exit;"); }
 #endif
