@@ -482,6 +482,7 @@ fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &
         profile: if opts.seed_kfuncs { Profile::Seed } else { Profile::Linux },
         frags: spec.frags,
         expected_attach_type: spec.expected_attach_type(),
+        nr_cpus: opts.nr_cpus.max(1),
     };
     super::verifier::verify(&input, &vopts)
 }

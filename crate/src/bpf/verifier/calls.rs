@@ -59,6 +59,7 @@ const RET_PTR_TO_BTF_ID: u32 = 8;
 
 const MAX_BPF_STACK_TOTAL: u32 = 512;
 const BPF_FUNC_SNPRINTF: i32 = 165;
+const BPF_FUNC_DYNPTR_FROM_MEM: i32 = 197;
 
 /// The register types an argument kind accepts (`compatible_reg_types`), in the kernel's order:
 /// the refusal lists them.
@@ -209,6 +210,9 @@ impl Verifier<'_> {
         if id == BPF_FUNC_SNPRINTF {
             self.check_snprintf_call(pc)?;
         }
+        if id == BPF_FUNC_DYNPTR_FROM_MEM && self.cur.reg(1).ty != PTR_TO_MAP_VALUE {
+            return refuse(Errno::EACCES, format!("Unsupported reg type {} for bpf_dynptr_from_mem data", type_name(self.cur.reg(1).ty)));
+        }
         // The bytes an ARG_PTR_TO_UNINIT_MEM argument names are written by the helper.
         if let Some((regno, size)) = meta.uninit_mem {
             let r = *self.cur.reg(regno);
@@ -322,12 +326,13 @@ impl Verifier<'_> {
 
     /// `do_refine_retval_range`: helpers whose result range the kernel knows.
     fn refine_retval(&self, id: i32, r0: &mut Reg) {
-        match id {
-            8 | 42 => {
-                // smp_processor_id, numa_node_id: below the CPU count (32-bit value).
-                r0.var = Scalar::load(Size::W, false);
-            }
-            _ => {}
+        if id == 8 {
+            // bpf_get_smp_processor_id: below the CPU count.
+            let mut v = Scalar::unknown();
+            (v.umin, v.umax, v.smin, v.smax) = (0, u64::from(self.opts.nr_cpus - 1), 0, i64::from(self.opts.nr_cpus - 1));
+            (v.u32min, v.u32max, v.s32min, v.s32max) = (0, self.opts.nr_cpus - 1, 0, (self.opts.nr_cpus - 1) as i32);
+            v.sync();
+            r0.var = v;
         }
     }
 

@@ -75,6 +75,8 @@ pub struct VerifyOptions {
     pub frags: bool,
     /// The program's expected attach type (uapi number): devmap/cpumap XDP programs differ.
     pub expected_attach_type: u32,
+    /// The machine's CPU count (bpf_get_smp_processor_id() is below it).
+    pub nr_cpus: u32,
 }
 
 impl Default for VerifyOptions {
@@ -86,6 +88,7 @@ impl Default for VerifyOptions {
             profile: Profile::Linux,
             frags: false,
             expected_attach_type: 0,
+            nr_cpus: 1,
         }
     }
 }
