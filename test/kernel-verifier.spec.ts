@@ -58,8 +58,6 @@ const KNOWN_GAPS: Record<string, string> = {
   'cfg/ldimm64_truncated': "ld_imm64 halves: the object parser or the structural checks refuse first, in other words than the kernel's",
   'sockf/sf_kconfig_version_dead_branch': "a .kconfig extern (LINUX_KERNEL_VERSION) is not applied by uxdp's loader yet (issue 14): the object is refused with EOPNOTSUPP",
   'sockf/sf_kconfig_version_dead_branch_v3': "a .kconfig extern (LINUX_KERNEL_VERSION) is not applied by uxdp's loader yet (issue 14): the object is refused with EOPNOTSUPP",
-  'dynptr/slice_after_dynptr_reinit': "re-initialising an unreferenced dynptr's slots kills its slices in uxdp; the kernel keeps them usable",
-  'dynptr/slice_after_dynptr_reinit_v3': "re-initialising an unreferenced dynptr's slots kills its slices in uxdp; the kernel keeps them usable",
   'kfunc/kfunc_proto_mismatch': "a kfunc's BTF prototype in the object is not compared with the kernel's",
   'kfunc/kfunc_proto_mismatch_v3': "a kfunc's BTF prototype in the object is not compared with the kernel's",
   'kfunc/missing_weak_kfunc_called': "libbpf's poisoned call of a missing __weak kfunc is not modelled (the kernel refuses the reached call)",

@@ -183,8 +183,11 @@ impl Verifier<'_> {
             st[s].dynptr_first = false;
         }
         let leaks = self.allow_ptr_leaks;
+        // Only plain memory slices go (the kernel compares the exact type): a read-only slice
+        // (bpf_dynptr_slice's) outlives its dynptr's slots being written over.
         self.cur.for_each_reg(|r| {
-            if base(r.ty) == PTR_TO_MEM && r.parent_id == id && id != 0 {
+            let plain = r.ty == PTR_TO_MEM || r.ty == PTR_TO_MEM | PTR_MAYBE_NULL;
+            if plain && r.parent_id == id && id != 0 {
                 *r = if leaks { Reg::unknown() } else { Reg::NOT_INIT };
             }
         });
