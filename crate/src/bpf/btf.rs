@@ -832,6 +832,86 @@ impl Btf {
     /// `parse_btf_map_def` reads them. `__uint(x, N)` is a pointer to an array of N ints;
     /// `__type(x, T)` a pointer to T; `__array(values, T)` a zero-length array of pointers to T,
     /// last in the struct. Unknown members are EOPNOTSUPP, as libbpf in strict mode.
+    /// The special fields of a map value's type (`btf_parse_fields`): structs the kernel knows by
+    /// name and pointers tagged as kptrs, at the top level and inside nested structs (and each
+    /// element of arrays of them), with their byte offsets. Not a struct: none.
+    pub fn special_fields(&self, value_type: u32) -> Vec<crate::bpf::verifier::SpecialField> {
+        let mut out = Vec::new();
+        if let Ok((id, _)) = self.skip_mods_and_typedefs(value_type) {
+            self.collect_fields(id, 0, 0, &mut out);
+        }
+        out.sort_by_key(|f| f.off);
+        out
+    }
+
+    fn collect_fields(&self, id: u32, base: u32, depth: u32, out: &mut Vec<crate::bpf::verifier::SpecialField>) {
+        use crate::bpf::verifier::{FieldKind, SpecialField};
+        let Ok(t) = self.get(id) else { return };
+        let Kind::Struct { members, .. } = &t.kind else { return };
+        if depth > 8 {
+            return;
+        }
+        for m in members {
+            if m.bitfield_size != 0 || m.bit_offset % 8 != 0 {
+                continue;
+            }
+            let off = base + m.bit_offset / 8;
+            // Arrays: every element, for a bounded count.
+            let (mut elem, mut count) = (m.type_id, 1u32);
+            if let Ok((aid, at)) = self.skip_mods_and_typedefs(m.type_id) {
+                elem = aid;
+                if let Kind::Array { elem: e, nelems, .. } = at.kind {
+                    elem = e;
+                    count = nelems.min(64);
+                }
+            }
+            // A kptr: a pointer to a type tag naming the kind.
+            if let Ok((pid, pt)) = self.skip_mods_and_typedefs(elem) {
+                if let Kind::Ptr { target } = pt.kind {
+                    let tag = self.get(target).ok().and_then(|tt| match tt.kind {
+                        Kind::TypeTag { .. } => Some(tt.name.as_str()),
+                        _ => None,
+                    });
+                    let kind = match tag {
+                        Some("kptr_untrusted") => Some(FieldKind::KptrUnref),
+                        Some("kptr") => Some(FieldKind::KptrRef),
+                        Some("percpu_kptr") => Some(FieldKind::KptrPercpu),
+                        Some("uptr") => Some(FieldKind::Other("uptr")),
+                        _ => None,
+                    };
+                    if let Some(kind) = kind {
+                        for i in 0..count {
+                            out.push(SpecialField { off: off + i * 8, size: 8, kind });
+                        }
+                    }
+                    continue;
+                }
+                let _ = pid;
+                if let Kind::Struct { size, .. } = pt.kind {
+                    let kind = match pt.name.as_str() {
+                        "bpf_spin_lock" => Some(FieldKind::SpinLock),
+                        "bpf_timer" => Some(FieldKind::Timer),
+                        "bpf_wq" => Some(FieldKind::Wq),
+                        "bpf_res_spin_lock" => Some(FieldKind::Other("bpf_res_spin_lock")),
+                        "bpf_list_head" => Some(FieldKind::Other("bpf_list_head")),
+                        "bpf_list_node" => Some(FieldKind::Other("bpf_list_node")),
+                        "bpf_rb_root" => Some(FieldKind::Other("bpf_rb_root")),
+                        "bpf_rb_node" => Some(FieldKind::Other("bpf_rb_node")),
+                        "bpf_refcount" => Some(FieldKind::Other("bpf_refcount")),
+                        "bpf_task_work" => Some(FieldKind::Other("bpf_task_work")),
+                        _ => None,
+                    };
+                    for i in 0..count {
+                        match kind {
+                            Some(kind) => out.push(SpecialField { off: off + i * size, size, kind }),
+                            None => self.collect_fields(elem_struct(self, elem), off + i * size, depth + 1, out),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     pub fn map_def(&self, map_name: &str, def_id: u32) -> Result<MapDef> {
         self.map_def_inner(map_name, def_id, false)
     }
@@ -997,4 +1077,8 @@ pub struct MapDef {
     pub values_offset: Option<u32>,
     /// For map-in-map: the inner map's definition.
     pub inner: Option<Box<MapDef>>,
+}
+
+fn elem_struct(btf: &Btf, id: u32) -> u32 {
+    btf.skip_mods_and_typedefs(id).map_or(0, |(i, _)| i)
 }
