@@ -476,6 +476,16 @@ fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &
                 meta.has_btf = true;
                 meta.fields = b.special_fields(spec.value_type);
             }
+            // A map of maps' inner template, likewise.
+            let inner_at = meta.inner;
+            if let (Some(inner), Some(at)) = (&spec.inner, inner_at) {
+                if inner.value_type != 0 {
+                    if let Some(im) = metas.get_mut(at as usize) {
+                        im.has_btf = true;
+                        im.fields = b.special_fields(inner.value_type);
+                    }
+                }
+            }
         }
     }
     let global_funcs = btf.as_ref().map_or_else(Vec::new, |b| global_funcs(b, spec));

@@ -268,7 +268,8 @@ impl<'a> Verifier<'a> {
                 continue;
             };
             let Some(m) = self.input.maps.get(imm as u32 as usize) else { continue };
-            if m.field(super::FieldKind::SpinLock).is_some() && self.input.kind == ProgKind::SocketFilter {
+            let lock = m.fields.iter().any(|f| matches!(f.kind, super::FieldKind::SpinLock | super::FieldKind::Other("bpf_res_spin_lock")));
+            if lock && self.input.kind == ProgKind::SocketFilter {
                 return refuse(Errno::EINVAL, "socket filter progs cannot use bpf_spin_lock yet");
             }
         }
