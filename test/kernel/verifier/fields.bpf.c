@@ -166,4 +166,8 @@ NAKED("xdp") { asm volatile (LOOKUP(kptrs) "r1 = *(u64 *)(r0 + 8); r0 = 2; exit;
 #elif CASE == 23 /* fl_tc_update_from_kptr_value_head accepted tc: bpf_map_update_elem of an 8-byte map from the first 8 bytes of a value holding kptrs after them */
 DEF_KPTR
 NAKED("tc") { asm volatile (LOOKUP(kptrs) "r3 = r0; r1 = %[plain] ll; r2 = r10; r2 += -4; r4 = 0; call %[map_update_elem];" OUT :: ADDR(kptrs), ADDR(plain), IMM(map_lookup_elem), IMM(map_update_elem) : "memory"); }
+#elif CASE == 24 /* fl_xdp_unlock_wrong_offset_unlocked refused xdp: bpf_spin_unlock past the lock with none held: the offset is refused first */
+NAKED("xdp") { ASM(LOOKUP(locks) "r1 = r0; r1 += 8; call %[spin_unlock];" OUT); }
+#elif CASE == 25 /* fl_tc_unlock_without_lock refused tc: bpf_spin_unlock of the value's lock with none held */
+NAKED("tc") { ASM(LOOKUP(locks) "r1 = r0; call %[spin_unlock];" OUT); }
 #endif

@@ -419,7 +419,13 @@ impl Verifier<'_> {
                 }
                 meta.map = Some(reg.map)
             }
-            ARG_PTR_TO_SPIN_LOCK => self.check_field_arg(regno, &reg, FieldKind::SpinLock)?,
+            ARG_PTR_TO_SPIN_LOCK => {
+                self.check_field_arg(regno, &reg, FieldKind::SpinLock)?;
+                // After the lock's place is checked: an unlock needs a lock held.
+                if func == 94 && self.cur.active_lock == 0 {
+                    return refuse(Errno::EINVAL, "bpf_spin_unlock without taking a lock");
+                }
+            }
             ARG_PTR_TO_TIMER => {
                 self.check_field_arg(regno, &reg, FieldKind::Timer)?;
                 meta.timer_map = Some(reg.map);

@@ -411,9 +411,6 @@ impl<'a> Verifier<'a> {
                 if self.cur.active_lock > 0 && id != SPIN_UNLOCK {
                     return refuse(Errno::EINVAL, "function calls are not allowed while holding a lock");
                 }
-                if id == SPIN_UNLOCK && self.cur.active_lock == 0 {
-                    return refuse(Errno::EINVAL, "bpf_spin_unlock without taking a lock");
-                }
                 self.check_helper_call(pc, id)?;
                 match id {
                     SPIN_LOCK => self.cur.active_lock += 1,
