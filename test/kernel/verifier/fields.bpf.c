@@ -34,6 +34,8 @@ struct kv {
 	struct task_struct __kptr *ref;
 	struct task_struct __kptr_untrusted *raw;
 };
+extern int bpf_wq_init(struct bpf_wq *wq, void *p__map, unsigned int flags) __ksym;
+
 struct fv {
 	__u64 n;
 	struct fl_opaque __kptr *p;
@@ -170,4 +172,44 @@ NAKED("tc") { asm volatile (LOOKUP(kptrs) "r3 = r0; r1 = %[plain] ll; r2 = r10; 
 NAKED("xdp") { ASM(LOOKUP(locks) "r1 = r0; r1 += 8; call %[spin_unlock];" OUT); }
 #elif CASE == 25 /* fl_tc_unlock_without_lock refused tc: bpf_spin_unlock of the value's lock with none held */
 NAKED("tc") { ASM(LOOKUP(locks) "r1 = r0; call %[spin_unlock];" OUT); }
+#elif CASE == 26 /* fl_xdp_wq_init accepted xdp: bpf_wq_init on the struct bpf_wq at the start of an array value, with its own map */
+DEF_WQ
+SEC("xdp") int prog(struct xdp_md *ctx)
+{
+	__u32 k = 0;
+	struct wv *v = bpf_map_lookup_elem(&wqs, &k);
+
+	if (!v)
+		return XDP_PASS;
+	return bpf_wq_init(&v->w, &wqs, 0) ? XDP_DROP : XDP_PASS;
+}
+#elif CASE == 27 /* fl_xdp_wq_init_wrong_offset refused xdp: bpf_wq_init on the counter after the struct bpf_wq */
+DEF_WQ
+SEC("xdp") int prog(struct xdp_md *ctx)
+{
+	__u32 k = 0;
+	struct wv *v = bpf_map_lookup_elem(&wqs, &k);
+
+	if (!v)
+		return XDP_PASS;
+	return bpf_wq_init((struct bpf_wq *)&v->n, &wqs, 0) ? XDP_DROP : XDP_PASS;
+}
+#elif CASE == 28 /* fl_tc_wq_init_other_map refused tc: bpf_wq_init given a map other than the workqueue's own */
+DEF_WQ
+SEC("tc") int prog(struct __sk_buff *skb)
+{
+	__u32 k = 0;
+	struct wv *v = bpf_map_lookup_elem(&wqs, &k);
+
+	if (!v)
+		return 0;
+	return bpf_wq_init(&v->w, &timers, 0) ? 1 : 0;
+}
+#elif CASE == 29 /* fl_tc_wq_init_stack refused tc: bpf_wq_init on a struct bpf_wq on the stack */
+SEC("tc") int prog(struct __sk_buff *skb)
+{
+	struct bpf_wq w = {};
+
+	return bpf_wq_init(&w, &timers, 0) ? 1 : 0;
+}
 #endif

@@ -1597,6 +1597,28 @@ impl Verifier<'_> {
             if ann == "__opt" && reg.is_null() {
                 continue;
             }
+            if ty.contains("struct bpf_wq") {
+                // A workqueue: in a map value, exactly at the value's struct bpf_wq.
+                if base(reg.ty) != PTR_TO_MAP_VALUE {
+                    return refuse(Errno::EINVAL, format!("arg#{argn} doesn't point to a map value"));
+                }
+                let m = &self.input.maps[reg.map as usize];
+                if let (Some(f), Some(v)) = (m.field(FieldKind::Wq), reg.var.is_const()) {
+                    let at = reg.off as i64 + v as i64;
+                    if at != f.off as i64 {
+                        return refuse(Errno::EINVAL, format!("off {at} doesn't point to 'struct bpf_wq' that is at {}", f.off));
+                    }
+                }
+                meta.timer_map = Some(reg.map);
+                continue;
+            }
+            if ann == "__map" && reg.ty == CONST_PTR_TO_MAP {
+                // bpf_wq_init: the map must be the workqueue's own.
+                if meta.timer_map.is_some_and(|w| w != reg.map) {
+                    return refuse(Errno::EINVAL, "workqueue pointer in R1 map_uid=0 doesn't match map pointer in R2 map_uid=0");
+                }
+                continue;
+            }
             let pointee = pointee_size(ty);
             match pointee {
                 Some(sz) => {
