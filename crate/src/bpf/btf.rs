@@ -832,6 +832,110 @@ impl Btf {
     /// `parse_btf_map_def` reads them. `__uint(x, N)` is a pointer to an array of N ints;
     /// `__type(x, T)` a pointer to T; `__array(values, T)` a zero-length array of pointers to T,
     /// last in the struct. Unknown members are EOPNOTSUPP, as libbpf in strict mode.
+    /// The special fields of a map value's type (`btf_parse_fields`): structs the kernel knows by
+    /// name and pointers tagged as kptrs, at the top level and inside nested structs (and each
+    /// element of arrays of them), with their byte offsets. Not a struct: none. A value the
+    /// kernel cannot read (a kptr tag on something other than a complete struct, even its
+    /// forward declaration, an unknown or doubled
+    /// tag, two locks or timers) has no fields at all, as the kernel then keeps no record.
+    pub fn special_fields(&self, value_type: u32) -> Vec<crate::bpf::verifier::SpecialField> {
+        let mut out = Vec::new();
+        let Ok((id, _)) = self.skip_mods_and_typedefs(value_type) else { return out };
+        if self.collect_fields(id, 0, 0, &mut out).is_err() {
+            return Vec::new();
+        }
+        out.sort_by_key(|f| f.off);
+        // One of each of these at most.
+        for k in ["bpf_spin_lock", "bpf_timer", "bpf_wq", "bpf_res_spin_lock", "bpf_refcount"] {
+            if out.iter().filter(|f| f.kind.name() == k).count() > 1 {
+                return Vec::new();
+            }
+        }
+        out
+    }
+
+    /// The kptr kind a member's type names: `Ok(None)` when it is no tagged pointer.
+    fn kptr_kind(&self, id: u32) -> std::result::Result<Option<crate::bpf::verifier::FieldKind>, ()> {
+        use crate::bpf::verifier::FieldKind;
+        // Only `volatile` may qualify the pointer itself.
+        let mut t = self.get(id).map_err(|_| ())?;
+        if let Kind::Volatile { target } = t.kind {
+            t = self.get(target).map_err(|_| ())?;
+        }
+        let Kind::Ptr { target } = t.kind else { return Ok(None) };
+        let tag = self.get(target).map_err(|_| ())?;
+        let Kind::TypeTag { target: pointee } = tag.kind else { return Ok(None) };
+        if matches!(self.get(pointee).map(|p| &p.kind), Ok(Kind::TypeTag { .. })) {
+            return Err(());
+        }
+        let kind = match tag.name.as_str() {
+            "kptr_untrusted" => FieldKind::KptrUnref,
+            "kptr" => FieldKind::KptrRef,
+            "percpu_kptr" => FieldKind::KptrPercpu,
+            "uptr" => FieldKind::Other("uptr"),
+            _ => return Err(()),
+        };
+        match self.skip_mods_and_typedefs(pointee) {
+            Ok((_, p)) if matches!(p.kind, Kind::Struct { .. }) => Ok(Some(kind)),
+            _ => Err(()),
+        }
+    }
+
+    fn collect_fields(
+        &self,
+        id: u32,
+        base: u32,
+        depth: u32,
+        out: &mut Vec<crate::bpf::verifier::SpecialField>,
+    ) -> std::result::Result<(), ()> {
+        use crate::bpf::verifier::{FieldKind, SpecialField};
+        let Ok(t) = self.get(id) else { return Ok(()) };
+        let Kind::Struct { members, .. } = &t.kind else { return Ok(()) };
+        if depth > 8 {
+            return Ok(());
+        }
+        for m in members {
+            if m.bitfield_size != 0 || m.bit_offset % 8 != 0 {
+                continue;
+            }
+            let off = base + m.bit_offset / 8;
+            // Arrays: every element, for a bounded count.
+            let (mut elem, mut count) = (m.type_id, 1u32);
+            if let Ok((_, Type { kind: Kind::Array { elem: e, nelems, .. }, .. })) = self.skip_mods_and_typedefs(m.type_id) {
+                elem = *e;
+                count = (*nelems).min(64);
+            }
+            if let Some(kind) = self.kptr_kind(elem)? {
+                for i in 0..count {
+                    out.push(SpecialField { off: off + i * 8, size: 8, kind });
+                }
+                continue;
+            }
+            let Ok((sid, st)) = self.skip_mods_and_typedefs(elem) else { continue };
+            let Kind::Struct { size, .. } = st.kind else { continue };
+            let kind = match st.name.as_str() {
+                "bpf_spin_lock" => Some(FieldKind::SpinLock),
+                "bpf_timer" => Some(FieldKind::Timer),
+                "bpf_wq" => Some(FieldKind::Wq),
+                "bpf_res_spin_lock" => Some(FieldKind::Other("bpf_res_spin_lock")),
+                "bpf_list_head" => Some(FieldKind::Other("bpf_list_head")),
+                "bpf_list_node" => Some(FieldKind::Other("bpf_list_node")),
+                "bpf_rb_root" => Some(FieldKind::Other("bpf_rb_root")),
+                "bpf_rb_node" => Some(FieldKind::Other("bpf_rb_node")),
+                "bpf_refcount" => Some(FieldKind::Other("bpf_refcount")),
+                "bpf_task_work" => Some(FieldKind::Other("bpf_task_work")),
+                _ => None,
+            };
+            for i in 0..count {
+                match kind {
+                    Some(kind) => out.push(SpecialField { off: off + i * size, size, kind }),
+                    None => self.collect_fields(sid, off + i * size, depth + 1, out)?,
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub fn map_def(&self, map_name: &str, def_id: u32) -> Result<MapDef> {
         self.map_def_inner(map_name, def_id, false)
     }
@@ -998,3 +1102,4 @@ pub struct MapDef {
     /// For map-in-map: the inner map's definition.
     pub inner: Option<Box<MapDef>>,
 }
+

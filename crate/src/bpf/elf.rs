@@ -220,6 +220,8 @@ pub struct MapSpec {
     pub numa_node: u32,
     /// LIBBPF_PIN_BY_NAME (1) or none (0).
     pub pinning: u32,
+    /// The BTF type of its value (`__type(value, ...)`), 0 when none.
+    pub value_type: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -1373,6 +1375,7 @@ fn map_spec_from_def(name: String, def: &btf::MapDef) -> MapSpec {
         map_extra: def.map_extra,
         numa_node: def.numa_node,
         pinning: def.pinning,
+        value_type: def.value_type,
         ..MapSpec::default()
     };
     if let Some(inner) = &def.inner {

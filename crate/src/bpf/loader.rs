@@ -424,6 +424,8 @@ pub fn map_meta(map: &Map) -> MapMeta {
         map_flags: def.map_flags,
         rdonly_value,
         inner: None,
+        has_btf: false,
+        fields: Vec::new(),
     }
 }
 
@@ -443,6 +445,8 @@ fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &
                 map_flags: inner.map_flags,
                 rdonly_value: None,
                 inner: None,
+                has_btf: false,
+                fields: Vec::new(),
             });
         }
     }
@@ -464,6 +468,26 @@ fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &
         })
         .collect::<std::result::Result<_, XdpError>>()?;
     let btf = object.btf.as_deref().and_then(|raw| super::btf::Btf::parse(raw).ok());
+    // The special fields of each map's value, as map creation reads them from its BTF.
+    if let Some(b) = &btf {
+        for (i, spec) in object.maps.iter().enumerate() {
+            let Some(meta) = metas.get_mut(i) else { break };
+            if spec.value_type != 0 {
+                meta.has_btf = true;
+                meta.fields = b.special_fields(spec.value_type);
+            }
+            // A map of maps' inner template, likewise.
+            let inner_at = meta.inner;
+            if let (Some(inner), Some(at)) = (&spec.inner, inner_at) {
+                if inner.value_type != 0 {
+                    if let Some(im) = metas.get_mut(at as usize) {
+                        im.has_btf = true;
+                        im.fields = b.special_fields(inner.value_type);
+                    }
+                }
+            }
+        }
+    }
     let global_funcs = btf.as_ref().map_or_else(Vec::new, |b| global_funcs(b, spec));
     let non_scalar_returns = btf.as_ref().map_or_else(Vec::new, |b| non_scalar_returns(b, spec));
     let input = Input {

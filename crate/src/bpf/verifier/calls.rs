@@ -16,7 +16,7 @@ use super::explore::Verifier;
 use super::mem::Access;
 use super::scalar::Scalar;
 use super::state::*;
-use super::{refuse, FuncArg, GlobalFunc, VResult};
+use super::{refuse, FieldKind, FuncArg, GlobalFunc, VResult};
 use crate::bpf::isa::{AtomicOp, Callee, Op, Pseudo, Size};
 use crate::bpf::mapdef::uapi;
 use crate::bpf::protos::helpers::{helper, helper_name};
@@ -45,6 +45,7 @@ const ARG_PTR_TO_FUNC: u32 = 18;
 const ARG_PTR_TO_STACK: u32 = 19;
 const ARG_PTR_TO_CONST_STR: u32 = 20;
 const ARG_PTR_TO_TIMER: u32 = 21;
+const ARG_KPTR_XCHG_DEST: u32 = 22;
 const ARG_PTR_TO_DYNPTR: u32 = 23;
 
 // Base return kinds.
@@ -92,6 +93,7 @@ fn compatible(arg_base: u32) -> &'static [u32] {
         ARG_PTR_TO_CONST_STR => &[PTR_TO_MAP_VALUE],
         ARG_PTR_TO_DYNPTR => &[PTR_TO_STACK, CONST_PTR_TO_DYNPTR],
         ARG_PTR_TO_TIMER => &[PTR_TO_MAP_VALUE],
+        ARG_KPTR_XCHG_DEST => &[PTR_TO_MAP_VALUE, PTR_TO_BTF_ID | MEM_ALLOC],
         ARG_PTR_TO_SPIN_LOCK => &[PTR_TO_MAP_VALUE, PTR_TO_BTF_ID | MEM_ALLOC],
         ARG_PTR_TO_BTF_ID => &[PTR_TO_BTF_ID, PTR_TO_BTF_ID | PTR_TRUSTED, PTR_TO_BTF_ID | MEM_RCU],
         _ => &[],
@@ -116,6 +118,8 @@ struct Meta {
     dynptr_rdonly: bool,
     /// An array lookup's key, when the stack holds it as a known constant.
     const_key: Option<u64>,
+    /// The map a timer argument points into.
+    timer_map: Option<u32>,
 }
 
 impl super::dynptr::DynptrMeta for Meta {
@@ -408,7 +412,30 @@ impl Verifier<'_> {
             meta.ref_obj_id = reg.ref_obj_id;
         }
         match base_arg {
-            ARG_CONST_MAP_PTR => meta.map = Some(reg.map),
+            ARG_CONST_MAP_PTR => {
+                // A timer's map must be the map the timer lives in (the timer argument came first).
+                if let Some(timer_map) = meta.timer_map {
+                    if timer_map != reg.map {
+                        return refuse(
+                            Errno::EINVAL,
+                            "timer pointer in R1 map_uid=0 doesn't match map pointer in R2 map_uid=0",
+                        );
+                    }
+                }
+                meta.map = Some(reg.map)
+            }
+            ARG_PTR_TO_SPIN_LOCK => {
+                self.check_field_arg(regno, &reg, FieldKind::SpinLock)?;
+                // After the lock's place is checked: an unlock needs a lock held.
+                if func == 94 && self.cur.active_lock == 0 {
+                    return refuse(Errno::EINVAL, "bpf_spin_unlock without taking a lock");
+                }
+            }
+            ARG_PTR_TO_TIMER => {
+                self.check_field_arg(regno, &reg, FieldKind::Timer)?;
+                meta.timer_map = Some(reg.map);
+            }
+            ARG_KPTR_XCHG_DEST => self.check_kptr_arg(regno, &reg)?,
             ARG_PTR_TO_MAP_KEY => {
                 let Some(map) = meta.map else { return refuse(Errno::EACCES, "invalid map_ptr to access map->key") };
                 let ks = self.input.maps[map as usize].key_size as i32;
@@ -518,6 +545,57 @@ impl Verifier<'_> {
     }
 
     /// `check_reg_type`.
+    /// A bpf_spin_lock or bpf_timer argument (`process_spin_lock`, `process_timer_func`): a map
+    /// value pointer at a constant offset, exactly at the map's one field of that kind.
+    fn check_field_arg(&self, regno: u8, reg: &Reg, kind: FieldKind) -> VResult<()> {
+        let what = kind.name();
+        let Some(val) = reg.var.is_const() else {
+            return refuse(Errno::EINVAL, format!("R{regno} doesn't have constant offset. {what} has to be at the constant offset"));
+        };
+        if base(reg.ty) != PTR_TO_MAP_VALUE {
+            // A local object's lock (bpf_obj_new): not modelled.
+            return Ok(());
+        }
+        let m = &self.input.maps[reg.map as usize];
+        if !m.has_btf {
+            return refuse(Errno::EINVAL, format!("map '{}' has to have BTF in order to use {what}", m.name));
+        }
+        let Some(f) = m.field(kind) else {
+            return refuse(Errno::EINVAL, format!("map '{}' has no valid {what}", m.name));
+        };
+        let at = val as i64 + reg.off as i64;
+        if at != f.off as i64 {
+            return refuse(Errno::EINVAL, format!("off {at} doesn't point to 'struct {what}' that is at {}", f.off));
+        }
+        Ok(())
+    }
+
+    /// bpf_kptr_xchg's destination (`process_kptr_func`): a referenced kptr field of a map value.
+    fn check_kptr_arg(&self, regno: u8, reg: &Reg) -> VResult<()> {
+        if base(reg.ty) != PTR_TO_MAP_VALUE {
+            // An allocated object's kptr field: not modelled.
+            return Ok(());
+        }
+        let m = &self.input.maps[reg.map as usize];
+        if !m.has_btf {
+            return refuse(Errno::EINVAL, format!("map '{}' has to have BTF in order to use bpf_kptr_xchg", m.name));
+        }
+        let Some(val) = reg.var.is_const() else {
+            return refuse(Errno::EINVAL, format!("R{regno} doesn't have constant offset. kptr has to be at the constant offset"));
+        };
+        if !m.has_kptr() {
+            return refuse(Errno::EINVAL, format!("R{regno} has no valid kptr"));
+        }
+        let at = (reg.off as i64 + val as i64) as i32;
+        let Some(f) = m.fields.iter().find(|f| f.kind.is_kptr() && f.off as i64 == at as i64) else {
+            return refuse(Errno::EACCES, format!("off={at} doesn't point to kptr"));
+        };
+        if f.kind == FieldKind::KptrUnref {
+            return refuse(Errno::EACCES, format!("off={at} kptr isn't referenced kptr"));
+        }
+        Ok(())
+    }
+
     fn check_reg_type(&self, regno: u8, reg: &Reg, arg: u32) -> VResult<()> {
         let list = compatible(arg & 0xff);
         let mut ty = reg.ty;
@@ -1522,6 +1600,28 @@ impl Verifier<'_> {
                 continue;
             }
             if ann == "__opt" && reg.is_null() {
+                continue;
+            }
+            if ty.contains("struct bpf_wq") {
+                // A workqueue: in a map value, exactly at the value's struct bpf_wq.
+                if base(reg.ty) != PTR_TO_MAP_VALUE {
+                    return refuse(Errno::EINVAL, format!("arg#{argn} doesn't point to a map value"));
+                }
+                let m = &self.input.maps[reg.map as usize];
+                if let (Some(f), Some(v)) = (m.field(FieldKind::Wq), reg.var.is_const()) {
+                    let at = reg.off as i64 + v as i64;
+                    if at != f.off as i64 {
+                        return refuse(Errno::EINVAL, format!("off {at} doesn't point to 'struct bpf_wq' that is at {}", f.off));
+                    }
+                }
+                meta.timer_map = Some(reg.map);
+                continue;
+            }
+            if ann == "__map" && reg.ty == CONST_PTR_TO_MAP {
+                // bpf_wq_init: the map must be the workqueue's own.
+                if meta.timer_map.is_some_and(|w| w != reg.map) {
+                    return refuse(Errno::EINVAL, "workqueue pointer in R1 map_uid=0 doesn't match map pointer in R2 map_uid=0");
+                }
                 continue;
             }
             let pointee = pointee_size(ty);

@@ -11,7 +11,7 @@ use super::scalar::Scalar;
 use super::state::*;
 use super::{cfg, refuse, Input, Refusal, Stats, VResult, VerifyOptions};
 use crate::bpf::elf::ProgKind;
-use crate::bpf::isa::{Callee, Op};
+use crate::bpf::isa::{Callee, Op, Pseudo};
 use crate::errno::Errno;
 
 /// A state kept at a prune point, linked to the checkpoint before it on its path. `branches` counts
@@ -234,6 +234,7 @@ impl<'a> Verifier<'a> {
             );
         }
         self.check_btf_returns()?;
+        self.check_map_prog_compat()?;
         cfg::check(self)?;
         self.iter_next_site = (0..self.ops.len())
             .map(|pc| match self.ops[pc] {
@@ -257,6 +258,22 @@ impl<'a> Verifier<'a> {
         self.log.pass_succeeded();
         self.verify_global_funcs()?;
         self.check_stack_depth()
+    }
+
+    /// Maps the program refers to that its type may not use (`check_map_prog_compatibility`,
+    /// as each map reference is resolved before the walk).
+    fn check_map_prog_compat(&self) -> VResult<()> {
+        for op in &self.ops {
+            let Op::Lddw { pseudo: Pseudo::MapFd | Pseudo::MapIdx | Pseudo::MapValue | Pseudo::MapIdxValue, imm, .. } = *op else {
+                continue;
+            };
+            let Some(m) = self.input.maps.get(imm as u32 as usize) else { continue };
+            let lock = m.fields.iter().any(|f| matches!(f.kind, super::FieldKind::SpinLock | super::FieldKind::Other("bpf_res_spin_lock")));
+            if lock && self.input.kind == ProgKind::SocketFilter {
+                return refuse(Errno::EINVAL, "socket filter progs cannot use bpf_spin_lock yet");
+            }
+        }
+        Ok(())
     }
 
     /// Before another pass (a global function's own walk): no paths, no checkpoints.
@@ -393,9 +410,6 @@ impl<'a> Verifier<'a> {
                 const SPIN_UNLOCK: i32 = 94;
                 if self.cur.active_lock > 0 && id != SPIN_UNLOCK {
                     return refuse(Errno::EINVAL, "function calls are not allowed while holding a lock");
-                }
-                if id == SPIN_UNLOCK && self.cur.active_lock == 0 {
-                    return refuse(Errno::EINVAL, "bpf_spin_unlock without taking a lock");
                 }
                 self.check_helper_call(pc, id)?;
                 match id {

@@ -79,6 +79,7 @@ impl Verifier<'_> {
                 self.check_map_access_type(&reg, off, sz, write)?;
                 let vs = self.input.maps[reg.map as usize].value_size;
                 self.check_region(regno, &reg, off, sz, vs, false)?;
+                self.check_map_fields(&reg, off, sz, true)?;
                 if !write {
                     let m = &self.input.maps[reg.map as usize];
                     let known = match (reg.var.is_const(), &m.rdonly_value) {
@@ -257,6 +258,37 @@ impl Verifier<'_> {
         }
         if reg.var.is_const() != Some(0) {
             return refuse(Errno::EACCES, format!("variable {} access var_off={} disallowed", type_name(reg.ty), reg.var.var_off.strn()));
+        }
+        Ok(())
+    }
+
+    /// After the bounds: no load, store or helper access may touch a map value's special field,
+    /// but for direct 8-byte accesses exactly at a kptr (the tail of `check_map_access`).
+    fn check_map_fields(&self, reg: &Reg, off: i32, size: i32, direct: bool) -> VResult<()> {
+        let m = &self.input.maps[reg.map as usize];
+        for f in &m.fields {
+            let lo = reg.var.smin as i128 + off as i128;
+            let hi = reg.var.umax as i128 + off as i128 + size as i128;
+            let (p, end) = (f.off as i128, f.off as i128 + f.size as i128);
+            if !(lo < end && p < hi) {
+                continue;
+            }
+            if !f.kind.is_kptr() {
+                return refuse(Errno::EACCES, format!("{} cannot be accessed directly by load/store", f.kind.name()));
+            }
+            if !direct {
+                return refuse(Errno::EACCES, "kptr cannot be accessed indirectly by helper");
+            }
+            let Some(v) = reg.var.is_const() else {
+                return refuse(Errno::EACCES, "kptr access cannot have variable offset");
+            };
+            let at = off as i64 + v as i64;
+            if p as i64 != at {
+                return refuse(Errno::EACCES, format!("kptr access misaligned expected={} off={}", f.off, at as u64));
+            }
+            if size != 8 {
+                return refuse(Errno::EACCES, "kptr access size must be BPF_DW");
+            }
         }
         Ok(())
     }
@@ -704,7 +736,8 @@ impl Verifier<'_> {
             PTR_TO_MAP_VALUE => {
                 self.check_map_access_type(&reg, reg.off, size, write)?;
                 let vs = self.input.maps[reg.map as usize].value_size;
-                self.check_region(regno, &reg, reg.off, size, vs, zero_ok)
+                self.check_region(regno, &reg, reg.off, size, vs, zero_ok)?;
+                self.check_map_fields(&reg, reg.off, size, false)
             }
             PTR_TO_MEM => {
                 if reg.ty & MEM_RDONLY != 0 && write {

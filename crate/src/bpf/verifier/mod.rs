@@ -52,6 +52,61 @@ pub struct MapMeta {
     pub rdonly_value: Option<Vec<u8>>,
     /// For a map of maps: its inner map template (an index in the same list).
     pub inner: Option<u32>,
+    /// Whether the map was created with BTF for its value (the special fields need it).
+    pub has_btf: bool,
+    /// The special fields of its value's BTF type (locks, timers, kptrs), by offset.
+    pub fields: Vec<SpecialField>,
+}
+
+/// What kind of special field a map value holds at some offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldKind {
+    SpinLock,
+    Timer,
+    Wq,
+    /// `__kptr_untrusted`.
+    KptrUnref,
+    /// `__kptr`.
+    KptrRef,
+    /// `__percpu_kptr`.
+    KptrPercpu,
+    /// Others the kernel knows (list heads and nodes, rb roots and nodes, refcounts, task work):
+    /// not to be touched by loads and stores.
+    Other(&'static str),
+}
+
+impl FieldKind {
+    /// The kernel's name for the field in its refusals.
+    pub fn name(self) -> &'static str {
+        match self {
+            FieldKind::SpinLock => "bpf_spin_lock",
+            FieldKind::Timer => "bpf_timer",
+            FieldKind::Wq => "bpf_wq",
+            FieldKind::KptrUnref | FieldKind::KptrRef | FieldKind::KptrPercpu => "kptr",
+            FieldKind::Other(n) => n,
+        }
+    }
+
+    pub fn is_kptr(self) -> bool {
+        matches!(self, FieldKind::KptrUnref | FieldKind::KptrRef | FieldKind::KptrPercpu)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SpecialField {
+    pub off: u32,
+    pub size: u32,
+    pub kind: FieldKind,
+}
+
+impl MapMeta {
+    pub fn field(&self, kind: FieldKind) -> Option<&SpecialField> {
+        self.fields.iter().find(|f| f.kind == kind)
+    }
+
+    pub fn has_kptr(&self) -> bool {
+        self.fields.iter().any(|f| f.kind.is_kptr())
+    }
 }
 
 /// Which function set a program is verified against.

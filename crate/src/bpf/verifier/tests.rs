@@ -223,3 +223,71 @@ fn an_atomic_on_a_spilled_constant_makes_the_slot_unknown() {
         Err(e) => assert!(e.message.contains("packet"), "{}", e.message),
     }
 }
+
+/// Runs `src` with `maps`; every `lddw rN, 0` becomes a reference to map 0 (`BPF_PSEUDO_MAP_FD`).
+fn run_with_map(kind: ProgKind, src: &str, map: MapMeta) -> std::result::Result<Verdict, XdpError> {
+    let mut text = String::new();
+    let mut prev_alnum = false;
+    for (i, ch) in src.char_indices() {
+        if ch == 'r' && !prev_alnum && src[i + 1..].starts_with(|c: char| c.is_ascii_digit()) {
+            text.push('%');
+        }
+        text.push(ch);
+        prev_alnum = ch.is_ascii_alphanumeric();
+    }
+    let mut insns = assemble(&text).expect("assembles");
+    for i in insns.iter_mut() {
+        if i.code == 0x18 && i.imm == 0 && i.regs & 0xf0 == 0 && i.regs & 0x0f != 0 {
+            i.regs |= 1 << 4;
+        }
+    }
+    let maps = [map];
+    let input = Input { name: "t", kind, insns: &insns, maps: &maps, kfuncs: &[], global_funcs: &[], non_scalar_returns: &[] };
+    verify(&input, &VerifyOptions::default())
+}
+
+/// An array of one 16-byte value: a bpf_spin_lock at 0, a counter at 8.
+fn lock_map() -> MapMeta {
+    MapMeta {
+        name: "locks".into(),
+        map_type: 2,
+        key_size: 4,
+        value_size: 16,
+        max_entries: 1,
+        has_btf: true,
+        fields: vec![SpecialField { off: 0, size: 4, kind: FieldKind::SpinLock }],
+        ..MapMeta::default()
+    }
+}
+
+const LOOKUP: &str = "stw [r10-4], 0\nmov r2, r10\nadd r2, -4\nlddw r1, 0\ncall bpf_map_lookup_elem\njeq r0, 0, +1\n";
+
+#[test]
+fn a_spin_lock_argument_must_point_at_the_lock() {
+    let ok = format!("{LOOKUP}mov r6, r0\nmov r1, r6\ncall bpf_spin_lock\nmov r1, r6\ncall bpf_spin_unlock\nmov r0, 2\nexit");
+    // NULL skips to the exit
+    let ok = ok.replace("jeq r0, 0, +1\n", "jeq r0, 0, +5\n");
+    run_with_map(ProgKind::Xdp, &ok, lock_map()).expect("lock and unlock at the lock");
+    let off = format!("{LOOKUP}mov r1, r0\nadd r1, 8\ncall bpf_spin_lock\nmov r0, 2\nexit").replace("+1\n", "+3\n");
+    let e = run_with_map(ProgKind::Xdp, &off, lock_map()).expect_err("refused");
+    assert_eq!((e.errno, e.message.as_str()), (Errno::EINVAL, "off 8 doesn't point to 'struct bpf_spin_lock' that is at 0"));
+    let none = MapMeta { fields: vec![], ..lock_map() };
+    let e = run_with_map(ProgKind::Xdp, &off.replace("add r1, 8", "add r1, 0"), none).expect_err("refused");
+    assert_eq!(e.message, "map 'locks' has no valid bpf_spin_lock");
+}
+
+#[test]
+fn loads_and_stores_may_not_touch_a_special_field() {
+    let load = format!("{LOOKUP}ldxw r0, [r0+0]\nmov r0, 2\nexit").replace("+1\n", "+2\n");
+    let e = run_with_map(ProgKind::Xdp, &load, lock_map()).expect_err("refused");
+    assert_eq!((e.errno, e.message.as_str()), (Errno::EACCES, "bpf_spin_lock cannot be accessed directly by load/store"));
+    let beside = load.replace("[r0+0]", "[r0+8]");
+    run_with_map(ProgKind::Xdp, &beside, lock_map()).expect("the counter is no field");
+}
+
+#[test]
+fn socket_filters_may_not_refer_to_a_map_with_a_lock() {
+    let e = run_with_map(ProgKind::SocketFilter, "lddw r1, 0\nmov r0, 0\nexit", lock_map()).expect_err("refused");
+    assert_eq!((e.errno, e.message.as_str()), (Errno::EINVAL, "socket filter progs cannot use bpf_spin_lock yet"));
+    run_with_map(ProgKind::Xdp, "lddw r1, 0\nmov r0, 0\nexit", lock_map()).expect("XDP may");
+}
