@@ -1102,4 +1102,3 @@ pub struct MapDef {
     /// For map-in-map: the inner map's definition.
     pub inner: Option<Box<MapDef>>,
 }
-

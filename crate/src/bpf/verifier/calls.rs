@@ -416,10 +416,7 @@ impl Verifier<'_> {
                 // A timer's map must be the map the timer lives in (the timer argument came first).
                 if let Some(timer_map) = meta.timer_map {
                     if timer_map != reg.map {
-                        return refuse(
-                            Errno::EINVAL,
-                            "timer pointer in R1 map_uid=0 doesn't match map pointer in R2 map_uid=0",
-                        );
+                        return refuse(Errno::EINVAL, "timer pointer in R1 map_uid=0 doesn't match map pointer in R2 map_uid=0");
                     }
                 }
                 meta.map = Some(reg.map)
@@ -676,8 +673,7 @@ impl Verifier<'_> {
     fn check_snprintf_call(&mut self, pc: usize) -> VResult<()> {
         let (fmt, len) = (*self.cur.reg(3), *self.cur.reg(5));
         if len.var.var_off.value % 8 != 0 {
-            let text = self.log.insn(self.input.insns, pc, &self.ops[pc], self.input);
-            return refuse(Errno::EINVAL, format!("{pc}: {text}"));
+            return refuse(Errno::EINVAL, self.insn_line(pc));
         }
         let num_args = len.var.var_off.value / 8;
         let Some(bytes) = self.input.maps.get(fmt.map as usize).and_then(|m| m.rdonly_value.as_ref()) else { return Ok(()) };
@@ -698,25 +694,12 @@ impl Verifier<'_> {
         if saved.maybe_null() {
             self.cur.reg_mut(mem).ty &= !PTR_MAYBE_NULL;
         }
-        let mut out = Ok(());
-        for write in [false, true] {
-            out = self.check_size_then_mem(size_regno, &size, write);
-            if out.is_err() {
-                break;
-            }
-        }
+        // The helpers' size check, once as a read and once as a write (zero allowed).
+        let out = self
+            .check_mem_size_reg(size_regno, &size, false, true, &mut Meta::default())
+            .and_then(|()| self.check_mem_size_reg(size_regno, &size, true, true, &mut Meta::default()));
         *self.cur.reg_mut(mem) = saved;
         out
-    }
-
-    fn check_size_then_mem(&mut self, regno: u8, reg: &Reg, write: bool) -> VResult<()> {
-        if reg.var.smin < 0 {
-            return refuse(Errno::EACCES, format!("R{regno} min value is negative, either use unsigned or 'var &= const'"));
-        }
-        if reg.var.umax >= super::alu::MAX_VAR_SIZ {
-            return refuse(Errno::EACCES, format!("R{regno} unbounded memory access, use 'var &= const' or 'if (var < const)'"));
-        }
-        self.check_helper_mem(regno - 1, reg.var.umax as i32, write, true)
     }
 
     // ---------------------------------------------------------------------------------------

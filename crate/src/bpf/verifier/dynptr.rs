@@ -439,7 +439,7 @@ fn stack_safe(old: &Frame, cur: &Frame, exact: bool, allow_uninit: bool, precise
         if os.is_spill() {
             let imprecise = i < 64 && precise_slots & (1 << i) == 0;
             let scalars = os.spilled.ty == SCALAR && cs.is_spill() && cs.spilled.ty == SCALAR;
-            if !(imprecise && scalars) && !reg_safe(&os.spilled, &cs.spilled, false, ids) {
+            if (!imprecise || !scalars) && !reg_safe(&os.spilled, &cs.spilled, false, ids) {
                 return false;
             }
         } else if os.is_dynptr() {

@@ -301,22 +301,18 @@ impl<'a> Verifier<'a> {
                     .glue(Refusal { errno: Errno::E2BIG, line: format!("BPF program is too large. Processed {} insn", self.processed) }));
             }
             if self.info.prune_point[self.pc] {
-                let visited = self.visit().map_err(|r| self.glue(r))?;
-                match visited {
-                    true => {
-                        if self.log.level > 0 {
-                            if self.print_from {
-                                self.log.line(&format!("\nfrom {} to {}: safe", self.prev, self.pc));
-                            } else {
-                                self.log.line(&format!("{}: safe", self.pc));
-                            }
+                if self.visit().map_err(|r| self.glue(r))? {
+                    if self.log.level > 0 {
+                        if self.print_from {
+                            self.log.line(&format!("\nfrom {} to {}: safe", self.prev, self.pc));
+                        } else {
+                            self.log.line(&format!("{}: safe", self.pc));
                         }
-                        if !self.end_path()? {
-                            return Ok(());
-                        }
-                        continue;
                     }
-                    false => {}
+                    if !self.end_path()? {
+                        return Ok(());
+                    }
+                    continue;
                 }
             }
             if self.log.level > 0 {
@@ -325,8 +321,8 @@ impl<'a> Verifier<'a> {
                     self.log.line(&format!("\nfrom {} to {}: {s}", self.prev, self.pc));
                     self.print_from = false;
                 }
-                let text = self.log.insn(self.input.insns, self.pc, &self.ops[self.pc], self.input);
-                self.log.line(&format!("{}: {text}", self.pc));
+                let line = self.insn_line(self.pc);
+                self.log.line(&line);
             }
             self.glued = None;
             let insn_logged = self.log.written();
@@ -613,13 +609,15 @@ impl<'a> Verifier<'a> {
         Ok(())
     }
 
+    /// An instruction as the log prints it: `6: (55) if r0 != 0x0 goto pc-5`.
+    pub(super) fn insn_line(&self, pc: usize) -> String {
+        format!("{pc}: {}", self.log.insn(self.input.insns, pc, &self.ops[pc], self.input))
+    }
+
     /// A refusal on the line of the jump whose branch was just taken up (see `glued`).
     fn glue(&self, r: Refusal) -> Refusal {
         match self.glued {
-            Some(jump) => {
-                let text = self.log.insn(self.input.insns, jump, &self.ops[jump], self.input);
-                Refusal { errno: r.errno, line: format!("{jump}: {text} {}", r.line) }
-            }
+            Some(jump) => Refusal { errno: r.errno, line: format!("{} {}", self.insn_line(jump), r.line) },
             None => r,
         }
     }

@@ -173,15 +173,13 @@ impl Verifier<'_> {
             t => return refuse(Errno::EACCES, format!("R{regno} invalid mem access '{}'", type_name(t))),
         }
         if let (Some(mut r), Some(dst), false) = (loaded, value, write) {
-            if r.is_scalar() && sz < 8 {
-                if r.var.is_const().is_none() || base(reg.ty) != PTR_TO_MAP_VALUE {
-                    // A narrow fill of a value that fits stays linked to the register spilled.
-                    if sx || Self::reg_width(&r) > sz as u32 * 8 {
-                        r.id = 0;
-                        r.off = 0;
-                    }
-                    r.var.truncate(size_of(sz), sx);
+            if r.is_scalar() && sz < 8 && (r.var.is_const().is_none() || base(reg.ty) != PTR_TO_MAP_VALUE) {
+                // A narrow fill of a value that fits stays linked to the register spilled.
+                if sx || Self::reg_width(&r) > sz as u32 * 8 {
+                    r.id = 0;
+                    r.off = 0;
                 }
+                r.var.truncate(size_of(sz), sx);
             }
             *self.cur.reg_mut(dst) = r;
         }
