@@ -470,6 +470,63 @@ export class Program {
   map(name: string): BpfMap {
     return this.object.map(name)
   }
+
+  /** What the verifier saw this program do: see {@link inspect}. */
+  inspect(): ProgramInspection {
+    this.object.check()
+    const r = call(() => native.bpfProgInspect(this.object.handle, this.name))
+    return {
+      verified: r.verified,
+      actions: r.actions as XdpActionName[],
+      needs: r.needs.map((n) => {
+        const need: InferredXdpNeed = { feature: n.feature, kind: n.kind as InferredXdpNeed['kind'], on: n.on as InferredXdpNeed['on'], pc: n.pc, why: n.why }
+        if (n.map != null) need.map = n.map
+        if (n.ifindex != null) need.ifindex = n.ifindex
+        return need
+      }),
+    }
+  }
+}
+
+export type XdpActionName = 'XDP_ABORTED' | 'XDP_DROP' | 'XDP_PASS' | 'XDP_TX' | 'XDP_REDIRECT'
+
+/** A feature an XDP program needs, inferred from what the verifier saw it do. */
+export interface InferredXdpNeed {
+  /** The feature as `ynl` names it: a `netdev_xdp_act` ('basic', 'redirect', 'ndo-xmit', 'rx-sg',
+   * 'ndo-xmit-sg') or a `netdev_xdp_rx_metadata` ('timestamp', 'hash', 'vlan-tag'). */
+  feature: string
+  kind: 'xdp' | 'rx-metadata'
+  /** Whose feature: the device the program is attached to, every device bound to an entry of the
+   * devmap `map`, or the device `ifindex` (`bpf_redirect` with a constant). */
+  on: 'device' | 'map' | 'ifindex'
+  map?: string
+  ifindex?: number
+  /** The instruction that needs it, and what it does there. */
+  pc: number
+  why: string
+}
+
+export interface ProgramInspection {
+  /** Loaded through the verifier: without it (`verify: false`) nothing is inferred. */
+  verified: boolean
+  /** The XDP actions the program's exits may return (the verifier's range of r0 at each). */
+  actions: XdpActionName[]
+  /** The features it needs, most specific reason first; `Mvneta.attachXdp` refuses a program
+   * whose needs the device (or a redirect target) lacks. Not seen: what a tail call's target
+   * returns, a `bpf_redirect` ifindex the program computes. */
+  needs: InferredXdpNeed[]
+}
+
+/**
+ * What the verifier saw a loaded program do, for policy the kernel does not have: the XDP actions
+ * it may return and the device features that needs (seed 002): XDP_TX → basic, XDP_REDIRECT →
+ * redirect, `bpf_redirect_map` into a devmap → ndo-xmit on the devices of its entries (and
+ * ndo-xmit-sg for an xdp.frags program), into a cpumap or xskmap → redirect, the frags helpers of
+ * an xdp.frags program → rx-sg, the RX metadata kfuncs → the device's rx metadata features.
+ */
+export function inspect(program: Program): ProgramInspection {
+  if (!(program instanceof Program)) throw new UxdpError('EINVAL', `inspect takes a loaded Program, got ${describe(program)}`)
+  return program.inspect()
 }
 
 /** Where a devmap/cpumap slot sends frames once the program is attached to a NIC. */

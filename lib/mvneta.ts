@@ -586,13 +586,18 @@ export class Mvneta {
    * NativeXdpProgram, or null to detach). A program without frags support is refused with
    * EOPNOTSUPP ("prog does not support XDP frags") while the MTU exceeds one 3520-byte buffer;
    * `needs` lists actions or features the program relies on, refused at attach (EOPNOTSUPP,
-   * naming what is missing) rather than dropping frames later. Attaching where there was none,
+   * naming what is missing) rather than dropping frames later. A loaded BPF `Program`'s needs are
+   * also inferred from what the verifier saw it do (`inspect(program).needs`): a need this device
+   * or a devmap entry's device lacks is refused the same way, the message naming the feature and
+   * the instruction ("device lacks XDP feature redirect, which insn 9 needs (bpf_redirect_map#51
+   * into cpumap 'cpus')"); `inferNeeds: false` attaches anyway, as the kernel does. Attaching where there was none,
    * or detaching, restarts the port: frames on the rings are dropped.
    */
-  attachXdp(program: XdpProgramFunction | NativeXdpProgram | Program | null, options: { frags?: boolean; needs?: XdpNeed[] } = {}): void {
+  attachXdp(program: XdpProgramFunction | NativeXdpProgram | Program | null, options: { frags?: boolean; needs?: XdpNeed[]; inferNeeds?: boolean } = {}): void {
     this.#checkOpen()
-    checkOptions<{ frags: boolean; needs: XdpNeed[] }>('attachXdp', options, ['frags', 'needs'])
+    checkOptions<{ frags: boolean; needs: XdpNeed[]; inferNeeds: boolean }>('attachXdp', options, ['frags', 'needs', 'inferNeeds'])
     optBool('frags', options.frags)
+    optBool('inferNeeds', options.inferNeeds)
     if (options.needs !== undefined && !Array.isArray(options.needs)) throw new UxdpError('EINVAL', `needs must be an array of actions or feature names, got ${describe(options.needs)}`)
     if (program === null) {
       call(() => native.nicDetach(this.handle))
@@ -620,7 +625,7 @@ export class Mvneta {
         const nic = ref.deref()
         return nic && !nic.closed ? [{ ifindex: nic.ifindex, target: this.targetId(nic) }] : []
       })
-      call(() => native.nicAttachBpf(this.handle, program.object.handle, program.name, bindings, devices, needs))
+      call(() => native.nicAttachBpf(this.handle, program.object.handle, program.name, bindings, devices, needs, options.inferNeeds))
     } else if (typeof program === 'function') {
       call(() => native.nicAttach(this.handle, undefined, undefined, options.frags ?? false, undefined, needs))
     } else {

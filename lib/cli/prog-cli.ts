@@ -1,5 +1,5 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs'
-import { BpfObject, checkLoad, describeObject } from '../bpf'
+import { BpfObject, checkLoad, describeObject, type InferredXdpNeed, type ProgramInspection } from '../bpf'
 import { call, fsError, UxdpError } from '../errors'
 import { native } from '../native'
 import { runDir } from './conformance'
@@ -139,13 +139,37 @@ async function run(args: string[], out: Out, err: Out): Promise<number> {
   return 0
 }
 
-/** `uxdp prog show OBJ`: programs, sections, maps, kfuncs used. */
+/** An XDP program's verdict and, when accepted, what it returns and needs (`inspect`). */
+function xdpNeedsOf(bytes: Uint8Array, prog: string): { error: string } | ProgramInspection {
+  let o: BpfObject | undefined
+  try {
+    o = BpfObject.open(bytes, { prog })
+    return o.program(prog).inspect()
+  } catch (e) {
+    if (e instanceof UxdpError) return { error: `${e.line ?? e.message} (${e.code})` }
+    throw e
+  } finally {
+    o?.close()
+  }
+}
+
+/** A need as one line: "redirect (insn 9: bpf_redirect_map#51 into cpumap 'cpus')". */
+function needLine(n: InferredXdpNeed): string {
+  const on = n.on === 'map' ? ` on the devices of ${n.map}` : n.on === 'ifindex' ? ` on ifindex ${n.ifindex}` : ''
+  return `${n.kind === 'rx-metadata' ? 'rx-metadata ' : ''}${n.feature}${on} (insn ${n.pc}: ${n.why})`
+}
+
+/** `uxdp prog show OBJ`: programs, sections, maps, kfuncs used; for XDP programs, the actions
+ * they may return and the device features they need, as the verifier sees them. */
 function show(args: string[], out: Out): number {
   const p = parse(args, [], ['--json'])
   const path = objectArg(p, 'uxdp prog show OBJ [--json]')
-  const o = describeObject(readInput(path, 'object'))
+  const bytes = readInput(path, 'object')
+  const o = describeObject(bytes)
+  const xdp = new Map(o.programs.filter((prog) => prog.kind === 'Xdp').map((prog) => [prog.name, xdpNeedsOf(bytes, prog.name)]))
   if (p.flags.has('--json')) {
-    out(JSON.stringify({ license: o.license, programs: o.programs, maps: o.maps, kfuncs: o.externs.filter((e) => e.func) }))
+    const programs = o.programs.map((prog) => (xdp.has(prog.name) ? { ...prog, xdp: xdp.get(prog.name) } : prog))
+    out(JSON.stringify({ license: o.license, programs, maps: o.maps, kfuncs: o.externs.filter((e) => e.func) }))
     return 0
   }
   out(`license: ${o.license || '(none)'}`)
@@ -156,6 +180,13 @@ function show(args: string[], out: Out): number {
     for (const r of prog.coreRelos) {
       const verdict = r.accepted ? 'kept: the uapi layout is the kernel\'s' : `not applied, load refused: ${r.reason}`
       out(`    CO-RE relo #${r.index} (section '${r.section}') at insn #${r.insn}: <${r.kind}> ${r.spec}  ${verdict}`)
+    }
+    const x = xdp.get(prog.name)
+    if (x && 'error' in x) out(`    not loadable: ${x.error}`)
+    else if (x) {
+      out(`    returns: ${x.actions.join(', ') || '(nothing: it never exits)'}`)
+      out(`    needs: ${x.needs.length ? '' : '(nothing)'}`.trimEnd())
+      for (const n of x.needs) out(`      ${needLine(n)}`)
     }
   }
   out('maps:')

@@ -712,6 +712,73 @@ pub fn bpf_prog_listing(h: &BpfHandle, prog: String) -> Result<String> {
     })
 }
 
+/// A feature a loaded XDP program needs (see `crate::bpf::needs`).
+#[napi(object)]
+pub struct XdpNeedInfo {
+    /// `ynl`'s name of the feature: `redirect`, `ndo-xmit`, `rx-sg`, `hash`, ...
+    pub feature: String,
+    /// "xdp" (`netdev_xdp_act`) or "rx-metadata" (`netdev_xdp_rx_metadata`).
+    pub kind: String,
+    /// "device" (the one it is attached to), "map" (the devices of a devmap's entries), "ifindex".
+    pub on: String,
+    pub map: Option<String>,
+    pub ifindex: Option<u32>,
+    pub pc: u32,
+    pub why: String,
+}
+
+/// What the verifier saw a loaded program do.
+#[napi(object)]
+pub struct ProgramInspect {
+    /// Whether it was loaded through the verifier (without it nothing is known).
+    pub verified: bool,
+    /// The XDP actions its exits may return.
+    pub actions: Vec<String>,
+    pub needs: Vec<XdpNeedInfo>,
+}
+
+#[napi]
+pub fn bpf_prog_inspect(h: &BpfHandle, prog: String) -> Result<ProgramInspect> {
+    const OP: &str = "bpf_prog_inspect";
+    guard(OP, || {
+        use crate::bpf::needs::{Feature, On};
+        let p = program_of(h, &prog, OP)?;
+        let actions = match (&p.facts, p.kind) {
+            (Some(f), crate::bpf::elf::ProgKind::Xdp) => crate::bpf::needs::actions(f).iter().map(|a| a.name().to_string()).collect(),
+            _ => Vec::new(),
+        };
+        let needs = p
+            .xdp_needs()
+            .into_iter()
+            .map(|n| XdpNeedInfo {
+                feature: n.feature.name().to_string(),
+                kind: match n.feature {
+                    Feature::Xdp(_) => "xdp",
+                    Feature::RxMetadata(_) => "rx-metadata",
+                }
+                .to_string(),
+                on: match n.on {
+                    On::Device => "device",
+                    On::MapTargets(_) => "map",
+                    On::Ifindex(_) => "ifindex",
+                }
+                .to_string(),
+                map: match n.on {
+                    On::MapTargets(m) => p.maps.get(m as usize).map(|m| m.name().to_string()),
+                    _ => None,
+                },
+                ifindex: match n.on {
+                    On::Ifindex(i) => Some(i),
+                    _ => None,
+                },
+                pc: n.pc as u32,
+                why: n.why,
+            })
+            .collect();
+        Ok(ProgramInspect { verified: p.facts.is_some(), actions, needs })
+    })
+}
+
 /// Opens and loads an object and reports, as `bpftool prog load` would, whether it was
 /// accepted: (accepted, errno name, message, instruction count of the checked programs).
 #[napi(object)]

@@ -853,6 +853,7 @@ pub fn nic_attach_bpf(
     bindings: Vec<RedirectBinding>,
     devices: Vec<DeviceBinding>,
     needs: u32,
+    infer_needs: Option<bool>,
 ) -> Result<()> {
     const OP: &str = "mvneta_xdp_setup";
     guard(OP, || {
@@ -860,6 +861,7 @@ pub fn nic_attach_bpf(
         no_pending(&st, OP)?;
         let program = super::bpf::program_of(obj, &prog, OP)?;
         let mut bpf = crate::mvneta::BpfXdpProgram::new(program)?;
+        bpf.infer_needs = infer_needs.unwrap_or(true);
         for b in &bindings {
             let map = super::bpf::map_handle_of(obj, &b.map, OP)?;
             let target = st.targets.get(b.target as usize).cloned().ok_or_else(|| err(Errno::EINVAL, OP, "unknown redirect target"))?;

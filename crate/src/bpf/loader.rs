@@ -400,6 +400,7 @@ fn link(
             maps: maps.to_vec(),
             frags: spec.frags,
             jit: Default::default(),
+            facts: verdict.as_ref().map(|v| v.facts.clone()),
         },
         verdict,
     ))

@@ -72,6 +72,8 @@ pub struct Prog {
     pub frags: bool,
     /// Its compiled code (see [`super::jit`]), made on first use.
     pub jit: super::jit::JitSlot,
+    /// What the verifier saw it do (None when loaded without the verifier).
+    pub facts: Option<super::verifier::Facts>,
 }
 
 impl Default for Prog {
@@ -85,11 +87,21 @@ impl Default for Prog {
             maps: Vec::new(),
             frags: false,
             jit: Default::default(),
+            facts: None,
         }
     }
 }
 
 impl Prog {
+    /// The XDP features it needs from a device (see [`super::needs`]); none when it was loaded
+    /// without the verifier or is not an XDP program.
+    pub fn xdp_needs(&self) -> Vec<super::needs::Need> {
+        match (&self.facts, self.kind) {
+            (Some(f), ProgKind::Xdp) => super::needs::infer(f, &self.maps, self.frags),
+            _ => Vec::new(),
+        }
+    }
+
     /// Its slots pre-decoded for the interpreter, made on first use.
     pub(crate) fn flat(&self) -> &[super::isa::Flat] {
         self.jit.flat(self)

@@ -23,6 +23,7 @@ pub mod machine;
 pub mod mapdef;
 pub mod maps;
 pub mod memory;
+pub mod needs;
 pub mod protos;
 pub mod raw;
 pub mod test_run;

@@ -4,9 +4,10 @@
 
 use std::rc::Rc;
 
-use super::program::{XdpContext, XdpProgram};
+use super::program::{DeviceNeed, XdpContext, XdpProgram};
 use super::redirect::RedirectTarget;
 use crate::bpf::attach::XdpRunner;
+use crate::bpf::needs::On;
 use crate::bpf::{Prog, XdpHost};
 use crate::errno::{Result, XdpError};
 use crate::frame::XdpBuff;
@@ -44,18 +45,42 @@ pub struct BpfXdpProgram {
     pub last_fault: Option<XdpError>,
     /// The devices `bpf_redirect(ifindex)` can reach: the netns's interfaces, by ifindex.
     pub devices: Vec<(u32, RedirectTarget)>,
+    /// Whether attach checks the features the program was seen to need (off: the kernel's
+    /// behaviour, frames dropped at run time instead).
+    pub infer_needs: bool,
 }
 
 impl BpfXdpProgram {
     /// EINVAL for a program of another type than XDP (see [`XdpRunner::new`]).
     pub fn new(prog: Rc<Prog>) -> Result<BpfXdpProgram> {
-        Ok(BpfXdpProgram { runner: XdpRunner::new(prog)?, faults: 0, last_fault: None, devices: Vec::new() })
+        Ok(BpfXdpProgram { runner: XdpRunner::new(prog)?, faults: 0, last_fault: None, devices: Vec::new(), infer_needs: true })
     }
 }
 
 impl XdpProgram for BpfXdpProgram {
     fn has_frags(&self) -> bool {
         self.runner.has_frags()
+    }
+
+    fn needs(&self) -> Vec<DeviceNeed> {
+        if !self.infer_needs {
+            return Vec::new();
+        }
+        let prog = &self.runner.prog;
+        let mut out = Vec::new();
+        for n in prog.xdp_needs() {
+            let targets: Vec<Option<RedirectTarget>> = match n.on {
+                On::Device => vec![None],
+                On::MapTargets(m) => prog.maps.get(m as usize).map_or_else(Vec::new, |map| {
+                    map.targets().iter().filter_map(|t| t.downcast_ref::<RedirectTarget>().cloned()).map(Some).collect()
+                }),
+                On::Ifindex(i) => self.devices.iter().filter(|(x, _)| *x == i).map(|(_, t)| Some(t.clone())).collect(),
+            };
+            for target in targets {
+                out.push(DeviceNeed { feature: n.feature, target, pc: n.pc, why: n.why.clone() });
+            }
+        }
+        out
     }
 
     fn run(&mut self, ctx: &mut XdpContext<'_>) -> u32 {

@@ -369,11 +369,47 @@ impl Mvneta {
                     format!("device does not support XDP features the program needs: {}", feature_names(missing).join(", ")),
                 ));
             }
+            if let Program::Native(p) = p {
+                self.check_needs(&p.needs())?;
+            }
         }
         let need_update = self.prog.is_some() != prog.is_some();
         self.prog = prog;
         if need_update {
             self.restart();
+        }
+        Ok(())
+    }
+
+    /// Refuses a program needing a feature this device, or one it redirects to, lacks: the
+    /// first such need, named with its instruction (an extack message in the kernel's manner).
+    fn check_needs(&self, needs: &[super::program::DeviceNeed]) -> Result<()> {
+        use crate::bpf::needs::Feature;
+        for n in needs {
+            // The device being attached is borrowed already when it is its own redirect target.
+            let (who, xdp, rx) = match &n.target {
+                None => ("device".to_string(), self.xdp_features(), self.xdp_rx_metadata_features()),
+                Some(RedirectTarget::Device(w)) => {
+                    let Some(dev) = w.upgrade() else { continue };
+                    let seen = dev.try_borrow().map(|d| (format!("redirect target ifindex {}", d.ifindex()), d.xdp_features(), d.xdp_rx_metadata_features()));
+                    seen.unwrap_or_else(|_| ("device".to_string(), self.xdp_features(), self.xdp_rx_metadata_features()))
+                }
+                Some(RedirectTarget::Cpu(..)) => continue,
+            };
+            let (lacks, what) = match n.feature {
+                Feature::Xdp(bit) => (xdp & bit == 0, "XDP feature"),
+                Feature::RxMetadata(bit) => (rx & bit == 0, "XDP RX metadata"),
+            };
+            if lacks {
+                let e = XdpError::new(
+                    Errno::EOPNOTSUPP,
+                    "mvneta_xdp_setup",
+                    format!("{who} lacks {what} {}, which insn {} needs ({})", n.feature.name(), n.pc, n.why),
+                );
+                let mut e = e.offset(n.pc as i64);
+                e.pc = Some(n.pc);
+                return Err(e);
+            }
         }
         Ok(())
     }

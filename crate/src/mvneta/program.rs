@@ -73,6 +73,20 @@ pub trait XdpProgram {
     /// `prog->aux->xdp_has_frags`: loaded as `xdp.frags`, it accepts multi-buffer frames.
     fn has_frags(&self) -> bool;
     fn run(&mut self, ctx: &mut XdpContext<'_>) -> u32;
+    /// The features it needs, with the devices they are needed on (see [`crate::bpf::needs`]).
+    fn needs(&self) -> Vec<DeviceNeed> {
+        Vec::new()
+    }
+}
+
+/// A feature a program needs on a device: the one it is attached to (`target` None) or a redirect
+/// target; `pc` and `why` name the instruction.
+#[derive(Clone, Debug)]
+pub struct DeviceNeed {
+    pub feature: crate::bpf::needs::Feature,
+    pub target: Option<RedirectTarget>,
+    pub pc: usize,
+    pub why: String,
 }
 
 /// Programs built into the engine, for benchmarks and the main job.

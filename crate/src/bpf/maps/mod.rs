@@ -657,7 +657,8 @@ impl Map {
                 }
                 Some(values.addr(s * self.stride))
             }
-            Store::DevArray { values, slots } if self.def.map_type == MapType::Devmap => {
+            // A cpumap entry too: bpf_redirect_map looks its target up here (programs cannot).
+            Store::DevArray { values, slots } => {
                 let i = le32(key);
                 slots.borrow().contains_key(&i).then(|| values.addr(i as usize * 8))
             }
@@ -847,7 +848,8 @@ impl Map {
                 drop(old);
                 Ok(())
             }
-            Store::DevArray { values, slots } if self.def.map_type == MapType::Devmap => {
+            // A cpumap entry too: bpf_redirect_map looks its target up here (programs cannot).
+            Store::DevArray { values, slots } => {
                 self.devmap_update(values, slots, key, value, flags, env)
             }
             Store::DevArray { values, slots } => self.cpumap_update(values, slots, key, value, flags, env),

@@ -253,6 +253,14 @@ impl Map {
         }
     }
 
+    /// Every embedder object bound to an entry of a devmap, devmap_hash or cpumap, by slot.
+    pub fn targets(&self) -> Vec<Rc<dyn Any>> {
+        match &self.store {
+            Store::DevArray { slots, .. } | Store::DevHash { slots, .. } => slots.borrow().values().filter_map(|s| s.target.clone()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Drops every program and target the map holds, emptying prog arrays and devmap, devmap_hash
     /// and cpumap entries (what the kernel does to a prog array when its last user reference
     /// goes): breaks the Rc cycles a program and a map holding it form.

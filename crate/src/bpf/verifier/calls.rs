@@ -196,6 +196,7 @@ impl Verifier<'_> {
             let arg = type_value(spelling).unwrap_or(0);
             self.check_func_arg(pc, id, i, arg, proto.args, proto.fixed_size(i), &mut meta)?;
         }
+        self.note_call(pc, super::CallFactee::Helper(id), meta.map);
         if let Some(map) = meta.map {
             let m = &self.input.maps[map as usize];
             // `record_func_map`: a map the program may only read is not changed by a helper.
@@ -1218,7 +1219,7 @@ impl Verifier<'_> {
         }
     }
 
-    pub(super) fn check_exit(&mut self, _pc: usize) -> VResult<Option<usize>> {
+    pub(super) fn check_exit(&mut self, pc: usize) -> VResult<Option<usize>> {
         let callback = self.cur.cur().callback;
         // An asynchronous callback is walked as a program of its own (the kernel's frame 0).
         let asynchronous = self.cur.cur().async_cb;
@@ -1283,7 +1284,46 @@ impl Verifier<'_> {
             return Ok(Some(callsite + 1));
         }
         self.check_return_code()?;
+        self.note_exit(pc);
         Ok(None)
+    }
+
+    /// Records what r0 may be at an exit of the main program.
+    fn note_exit(&mut self, pc: usize) {
+        let r0 = *self.cur.reg(0);
+        let mut seen = super::ExitValues::default();
+        if r0.is_scalar() {
+            let v = &r0.var;
+            for x in 0..8u32 {
+                if may_be_u32(v, x) {
+                    seen.small |= 1 << x;
+                }
+            }
+            seen.other = v.u32max > 7;
+        } else {
+            seen = super::ExitValues { small: 0xff, other: true };
+        }
+        let e = self.facts.exits.entry(pc).or_default();
+        e.small |= seen.small;
+        e.other |= seen.other;
+    }
+
+    /// Records a helper or kfunc call: its map argument and its first argument's constant.
+    pub(super) fn note_call(&mut self, pc: usize, callee: super::CallFactee, map: Option<u32>) {
+        let r1 = self.cur.reg(1);
+        let konst = if r1.is_scalar() { r1.var.var_off.is_const().then_some(r1.var.var_off.value) } else { None };
+        let f = self.facts.calls.entry(pc).or_insert_with(|| super::CallFact {
+            callee,
+            maps: Default::default(),
+            r1: Some(Default::default()),
+        });
+        f.maps.extend(map);
+        match (konst, &mut f.r1) {
+            (Some(k), Some(set)) => {
+                set.insert(k);
+            }
+            _ => f.r1 = None,
+        }
     }
 
     /// The log's lines for a return from a subprogram or callback (log level 1 and up).
@@ -1444,6 +1484,7 @@ impl Verifier<'_> {
         let Some(kref) = kref else {
             return refuse(Errno::EINVAL, format!("kernel btf_id {imm} is not a function"));
         };
+        self.note_call(pc, super::CallFactee::Kfunc(kref.name.clone()), None);
         let Some(k) = kref.proto else {
             // A user kfunc without a prototype: arguments are not checked, the result is a scalar.
             for r in 1..=5u8 {
@@ -1926,4 +1967,10 @@ pub(super) fn bprintf_format_ok(fmt: &[u8], num_args: u64) -> bool {
 /// Whether two states' frames were called from the same places (`same_callsites`).
 fn same_callsites(a: &State, b: &State) -> bool {
     a.frames.len() == b.frames.len() && a.frames.iter().zip(&b.frames).all(|(x, y)| x.callsite == y.callsite)
+}
+
+/// Whether a scalar's low 32 bits may be `x` (a u32 return as the driver reads it).
+fn may_be_u32(v: &super::scalar::Scalar, x: u32) -> bool {
+    let low = v.var_off.subreg();
+    low.contains(x as u64) && (v.u32min..=v.u32max).contains(&x) && (v.s32min..=v.s32max).contains(&(x as i32))
 }

@@ -118,6 +118,8 @@ pub struct Verifier<'a> {
     /// Returns of callbacks to each callback-calling call, over all paths, and the instructions
     /// processed at the first (widening's budget).
     pub(super) callback_returns: HashMap<usize, (u32, u64)>,
+    /// What the walk saw the program do (returns, calls), for policy beyond the kernel.
+    pub(super) facts: super::Facts,
 }
 
 impl<'a> Verifier<'a> {
@@ -169,6 +171,7 @@ impl<'a> Verifier<'a> {
             async_cbs: Vec::new(),
             callback_site: Vec::new(),
             callback_returns: HashMap::new(),
+            facts: super::Facts::default(),
         }
     }
 

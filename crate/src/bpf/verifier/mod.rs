@@ -199,6 +199,57 @@ pub struct Stats {
 pub struct Verdict {
     pub stats: Stats,
     pub log: String,
+    /// What the walk learnt about the program for the policy above the kernel.
+    pub facts: Facts,
+}
+
+/// What an accepted program was seen to do on every path the walk took, for policy the kernel
+/// does not have (the XDP features a program needs, [`super::needs`]). Sound despite pruning:
+/// a path is pruned only where its registers and stack are within an explored state's wherever
+/// their values can still reach a return, a call's argument or a memory access (the static
+/// precision of [`cfg`]), so the explored continuation covers what the pruned one would do.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// The main program's exits, by pc: what the low 32 bits of r0 may be there.
+    pub exits: std::collections::BTreeMap<usize, ExitValues>,
+    /// Helper and kfunc calls, by pc (a call in a subprogram walked from several sites once).
+    pub calls: std::collections::BTreeMap<usize, CallFact>,
+}
+
+/// The values a return may give, as a driver reads them (a u32).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExitValues {
+    /// Bit N: the value N (0..=7) is possible.
+    pub small: u8,
+    /// A value above 7 is possible.
+    pub other: bool,
+}
+
+impl ExitValues {
+    /// Whether the value `v` may be returned.
+    pub fn may_be(&self, v: u32) -> bool {
+        if v < 8 {
+            self.small & (1 << v) != 0
+        } else {
+            self.other
+        }
+    }
+}
+
+/// One call site, over every path that reached it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallFact {
+    pub callee: CallFactee,
+    /// The maps (indices into [`Input::maps`]) its map argument pointed to.
+    pub maps: std::collections::BTreeSet<u32>,
+    /// The constants its first argument held, when known on every path (`None`: unknown on some).
+    pub r1: Option<std::collections::BTreeSet<u64>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallFactee {
+    Helper(i32),
+    Kfunc(String),
 }
 
 /// An internal refusal: errno and the kernel's line (the log gets the line appended).
@@ -231,7 +282,8 @@ pub fn verify(input: &Input, opts: &VerifyOptions) -> std::result::Result<Verdic
             let mut stats = v.stats();
             stats.time_us = time_us;
             v.log_stats(&stats);
-            Ok(Verdict { stats, log: v.log.take() })
+            let facts = std::mem::take(&mut v.facts);
+            Ok(Verdict { stats, log: v.log.take(), facts })
         }
         Err(r) => {
             let pc = v.pc;
