@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { call, checkBytes, checkInt, checkOptions, checkU32, describe, ERRNO, fsError, optBool, optInt, optMillis, optString, UxdpError, type ErrnoName } from './errors'
 import { native } from './native'
 import { decodeMd, encodeMd, type XdpMd } from './xdpmd'
-import { engineKfuncSpecs, KfuncRegistry, type Caps } from './policy'
+import { checkTargetKernel, checkTiers, engineKfuncSpecs, KfuncRegistry, type Caps, type Tier } from './policy'
 
 
 export type { XdpMd } from './xdpmd'
@@ -155,6 +155,16 @@ export interface LoadOptions {
   /** The loader's capabilities (default: CAP_BPF and CAP_PERFMON); without them the verifier
    * applies its unprivileged rules and the policy withholds some helpers. */
   caps?: Caps
+  /**
+   * "Will this load on kernel X": a release such as '6.6'. A call to a helper or kfunc that
+   * release lacks is refused as that kernel would refuse it (`invalid func unknown#N`, libbpf's
+   * "not found in kernel or module BTFs"), with the release that added it; so are the seed's
+   * kfuncs, in no release. Beyond the kernel: uxdp's lifecycle policy (`lifecycle()`).
+   */
+  targetKernel?: string
+  /** The stability tiers calls may have (default: all); see `lifecycle()`. Calls of deprecated
+   * and deprecating functions are warned of in any case (`Program.warnings`, the log). */
+  allowTiers?: readonly Tier[]
 }
 
 type ObjectHandle = ReturnType<typeof native.bpfObjectLoad>
@@ -201,14 +211,16 @@ export interface LoadReport {
   /** Instructions checked (structural checks; the verifier's count once it lands). */
   insnsProcessed: number
   code?: ErrnoName
+  /** The lifecycle policy's warnings (`prog 'NAME': insn N: ... is deprecated; use ...`). */
+  warnings: string[]
 }
 
 /** What `bpftool prog load` would say about an object, without keeping it loaded. */
 export function checkLoad(
   source: string | Uint8Array,
-  options: Pick<LoadOptions, 'prog' | 'seedKfuncs' | 'devBound' | 'registry' | 'policy' | 'verify' | 'logLevel' | 'insnLimit' | 'caps'> = {},
+  options: Pick<LoadOptions, 'prog' | 'seedKfuncs' | 'devBound' | 'registry' | 'policy' | 'verify' | 'logLevel' | 'insnLimit' | 'caps' | 'targetKernel' | 'allowTiers'> = {},
 ): LoadReport {
-  options = checkLoadOptions('checkLoad', options, ['prog', 'seedKfuncs', 'devBound', 'registry', 'policy', 'verify', 'logLevel', 'insnLimit', 'caps'])
+  options = checkLoadOptions('checkLoad', options, ['prog', 'seedKfuncs', 'devBound', 'registry', 'policy', 'verify', 'logLevel', 'insnLimit', 'caps', 'targetKernel', 'allowTiers'])
   const bytes = bytesOf(source)
   const r = call(() =>
     native.bpfObjectCheck(bytes, {
@@ -220,7 +232,7 @@ export function checkLoad(
       ...verifierOptions(options),
     }),
   )
-  return { accepted: r.accepted, message: r.message, log: r.log, insnsProcessed: r.insns, code: r.accepted ? undefined : errnoName(ERRNO[r.code as ErrnoName] ?? 22) }
+  return { accepted: r.accepted, message: r.message, log: r.log, insnsProcessed: r.insns, code: r.accepted ? undefined : errnoName(ERRNO[r.code as ErrnoName] ?? 22), warnings: r.warnings }
 }
 
 function errnoName(errno: number): ErrnoName {
@@ -228,17 +240,27 @@ function errnoName(errno: number): ErrnoName {
   return (hit?.[0] as ErrnoName | undefined) ?? 'EINVAL'
 }
 
-const LOAD_KEYS = ['prog', 'helpers', 'kfuncs', 'seedKfuncs', 'userKfuncs', 'registry', 'devBound', 'policy', 'nrCpus', 'jit', 'verify', 'logLevel', 'insnLimit', 'caps'] as const
+const LOAD_KEYS = ['prog', 'helpers', 'kfuncs', 'seedKfuncs', 'userKfuncs', 'registry', 'devBound', 'policy', 'nrCpus', 'jit', 'verify', 'logLevel', 'insnLimit', 'caps', 'targetKernel', 'allowTiers'] as const
 
 /** @internal The verifier's options as the engine takes them. */
-export function verifierOptions(o: Pick<LoadOptions, 'verify' | 'logLevel' | 'insnLimit' | 'caps'>): {
+export function verifierOptions(o: Pick<LoadOptions, 'verify' | 'logLevel' | 'insnLimit' | 'caps' | 'targetKernel' | 'allowTiers'>): {
   verify?: boolean
   logLevel?: number
   insnLimit?: number
   capBpf?: boolean
   capPerfmon?: boolean
+  targetKernel?: string
+  allowTiers?: string[]
 } {
-  return { verify: o.verify, logLevel: o.logLevel, insnLimit: o.insnLimit, capBpf: o.caps?.bpf, capPerfmon: o.caps?.perfmon }
+  return {
+    verify: o.verify,
+    logLevel: o.logLevel,
+    insnLimit: o.insnLimit,
+    capBpf: o.caps?.bpf,
+    capPerfmon: o.caps?.perfmon,
+    targetKernel: checkTargetKernel(o.targetKernel),
+    allowTiers: checkTiers(o.allowTiers),
+  }
 }
 
 /** Checks load options: known keys, and each of the right type. */
@@ -264,6 +286,8 @@ function checkLoadOptions(what: string, options: unknown, keys: readonly (keyof 
     throw new UxdpError('EINVAL', `userKfuncs must be an object of functions by kfunc name, got ${describe(o.userKfuncs)}`)
   }
   if (o.registry !== undefined && !(o.registry instanceof KfuncRegistry)) throw new UxdpError('EINVAL', `registry must be a KfuncRegistry, got ${describe(o.registry)}`)
+  checkTargetKernel(o.targetKernel)
+  checkTiers(o.allowTiers)
   return o
 }
 
@@ -469,6 +493,13 @@ export class Program {
 
   map(name: string): BpfMap {
     return this.object.map(name)
+  }
+
+  /** The lifecycle policy's warnings at load: calls of deprecated and deprecating helpers and
+   * kfuncs, each with its replacement (`lifecycle()`). */
+  get warnings(): string[] {
+    this.object.check()
+    return call(() => native.bpfProgInspect(this.object.handle, this.name)).warnings
   }
 
   /** What the verifier saw this program do: see {@link inspect}. */

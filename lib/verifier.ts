@@ -7,7 +7,7 @@
 import { BpfObject, bytesOf } from './bpf'
 import { call, checkOptions, describe, optBool, optInt, optString, UxdpError, type ErrnoName } from './errors'
 import { native } from './native'
-import { engineKfuncSpecs, isProgTypeName, KfuncRegistry, PROG_TYPE_IDS, type Caps, type ProgTypeName, type UserKfuncSpec } from './policy'
+import { checkTargetKernel, checkTiers, engineKfuncSpecs, isProgTypeName, KfuncRegistry, PROG_TYPE_IDS, type Caps, type ProgTypeName, type Tier, type UserKfuncSpec } from './policy'
 
 /** 'linux-6.18': the kernel's kfuncs only. 'seed': the seed's convenience kfuncs as well (their
  * version where a kernel kfunc has the name), as `seedKfuncs: true` loads. */
@@ -33,6 +33,10 @@ export interface VerifyOptions {
   userKfuncs?: KfuncRegistry | readonly UserKfuncSpec[]
   /** Loaded device-bound (BPF_F_XDP_DEV_BOUND_ONLY), what the XDP metadata kfuncs need. */
   devBound?: boolean
+  /** "Will this load on kernel X" (`LoadOptions.targetKernel`). */
+  targetKernel?: string
+  /** The stability tiers calls may have (`LoadOptions.allowTiers`). */
+  allowTiers?: readonly Tier[]
 }
 
 export interface VerifierStats {
@@ -67,9 +71,11 @@ export interface VerifyResult {
   /** The verifier's log at `logLevel` ('' at level 0). */
   log: string
   stats: VerifierStats
+  /** Calls of deprecated and deprecating functions (uxdp's lifecycle policy), with replacements. */
+  warnings: string[]
 }
 
-const VERIFY_KEYS = ['prog', 'progType', 'caps', 'profile', 'logLevel', 'insnLimit', 'userKfuncs', 'devBound'] as const
+const VERIFY_KEYS = ['prog', 'progType', 'caps', 'profile', 'logLevel', 'insnLimit', 'userKfuncs', 'devBound', 'targetKernel', 'allowTiers'] as const
 
 function capsOf(caps: unknown): Caps | undefined {
   if (caps === undefined || caps === 'privileged') return undefined
@@ -122,6 +128,8 @@ export function verify(object: string | Uint8Array, options: VerifyOptions = {})
       insnLimit,
       capBpf: caps?.bpf,
       capPerfmon: caps?.perfmon,
+      targetKernel: checkTargetKernel(o.targetKernel),
+      allowTiers: checkTiers(o.allowTiers),
     }),
   )
   const out: VerifyResult = {
@@ -140,6 +148,7 @@ export function verify(object: string | Uint8Array, options: VerifyOptions = {})
       stackDepth: r.stats.stackDepth,
       timeUs: r.stats.timeUs,
     },
+    warnings: r.warnings,
   }
   if (!r.accepted) out.code = r.code as ErrnoName
   if (r.insn != null) out.insn = r.insn

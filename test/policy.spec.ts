@@ -489,7 +489,7 @@ describe('KfuncRegistry', () => {
   it('registers, lists and removes user kfuncs', () => {
     const reg = new KfuncRegistry()
     const spec = reg.register({ name: 'uxdp_count', flags: ['KF_RET_NULL', 'KF_ACQUIRE'] }, impl)
-    expect(spec).toEqual({ name: 'uxdp_count', flags: ['KF_ACQUIRE', 'KF_RET_NULL'], args: [], ret: 'void', progTypes: 'any', origin: 'user', native: false })
+    expect(spec).toEqual({ name: 'uxdp_count', flags: ['KF_ACQUIRE', 'KF_RET_NULL'], args: [], ret: 'void', progTypes: 'any', origin: 'user', native: false, lifecycle: { tier: 'unstable' } })
     reg.register({ name: 'uxdp_other', progTypes: ['xdp'] }, impl)
     expect(reg.list().map((k) => k.name)).toEqual(['uxdp_count', 'uxdp_other'])
     expect(reg.size).toBe(2)

@@ -1,6 +1,7 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { BpfObject, checkLoad, describeObject, type InferredXdpNeed, type ProgramInspection } from '../bpf'
 import { call, fsError, UxdpError } from '../errors'
+import type { Tier } from '../policy'
 import { native } from '../native'
 import { runDir } from './conformance'
 
@@ -53,26 +54,32 @@ function objectArg(p: Parsed, usage: string): string {
 }
 
 /**
- * `uxdp prog load OBJ [--prog NAME] [-d] [--no-verify] [--json]`: the load's checks, the verifier
- * included. A refusal prints the kernel's error line (`Error: failed to load object file: LINE
+ * `uxdp prog load OBJ [--prog NAME] [-d] [--no-verify] [--target-kernel X.Y] [--allow-tiers T,..]
+ * [--json]`: the load's checks, the verifier included. `--target-kernel` asks "will this load on
+ * kernel X.Y" (refusing what that release lacks), `--allow-tiers` limits the stability tiers of
+ * the functions called; calls of deprecated functions print `Warning:` lines. A refusal prints the kernel's error line (`Error: failed to load object file: LINE
  * (CODE)`) and exits 1. `-d` prints the verifier's log first, as `bpftool -d prog load` does
  * (log level 1|2|4: the state after every instruction, the error line last before the stats), on
  * success too. `--no-verify` loads with the structural checks only.
  */
 function load(args: string[], out: Out, err: Out): number {
-  const usage = 'uxdp prog load OBJ [--prog NAME] [-d] [--no-verify] [--json]'
-  const p = parse(args, ['--prog'], ['--json', '-d', '--debug', '--no-verify'])
+  const usage = 'uxdp prog load OBJ [--prog NAME] [-d] [--no-verify] [--target-kernel X.Y] [--allow-tiers T,...] [--json]'
+  const p = parse(args, ['--prog', '--target-kernel', '--allow-tiers'], ['--json', '-d', '--debug', '--no-verify'])
   const path = objectArg(p, usage)
   const debug = p.flags.has('-d') || p.flags.has('--debug')
   const report = checkLoad(readInput(path, 'object'), {
     prog: str(p, '--prog'),
     verify: p.flags.has('--no-verify') ? false : undefined,
     logLevel: debug ? 2 : undefined,
+    targetKernel: str(p, '--target-kernel'),
+    allowTiers: str(p, '--allow-tiers')?.split(',') as Tier[] | undefined,
   })
   if (p.flags.has('--json')) {
-    out(JSON.stringify({ accepted: report.accepted, message: report.message, log: report.log, insns_processed: report.insnsProcessed }))
+    const warnings = report.warnings.length ? { warnings: report.warnings } : {}
+    out(JSON.stringify({ accepted: report.accepted, message: report.message, log: report.log, insns_processed: report.insnsProcessed, ...warnings }))
     return report.accepted ? 0 : 1
   }
+  for (const w of report.warnings) err(`Warning: ${w}`)
   const log = report.log.trimEnd()
   if (debug && log !== '') err(log)
   if (!report.accepted) {

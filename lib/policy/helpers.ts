@@ -7,6 +7,7 @@
  * The helper freeze: no helper was added after 211; new kernel functions are kfuncs (./kfuncs).
  */
 import { PROG_TYPE_IDS, progTypeNames, type ProgTypeName } from './progtypes'
+import { lifecycleOf, type Lifecycle } from './lifecycle'
 import { byName, TABLE } from './table'
 
 /** Base argument kinds (`enum bpf_arg_type`, 6.18), with their values. */
@@ -51,6 +52,8 @@ export interface HelperInfo {
   gplOnly?: boolean
   /** Program types where the helper's prototype is not GPL-only although `gplOnly` is true. */
   gplOnlyExcept?: readonly ProgTypeName[]
+  /** The first release with it, and its tier (see ./lifecycle). */
+  lifecycle: Lifecycle
 }
 
 /** A helper's full prototype (`struct bpf_func_proto`) with the program types allowed to call it. */
@@ -71,7 +74,7 @@ export const HELPER_NAMES: readonly string[] = TABLE.helpers.map((h) => h.name)
 export const LAST_HELPER_ID = HELPER_NAMES.length - 1
 
 function present(h: (typeof TABLE.helpers)[number]): HelperSpec | HelperInfo {
-  const out: HelperInfo = { id: h.id, name: h.name, progTypes: progTypeNames(h.progTypes) }
+  const out: HelperInfo = { id: h.id, name: h.name, progTypes: progTypeNames(h.progTypes), lifecycle: lifecycleOf(h.lifecycle) }
   if (h.gplOnly !== undefined && h.gplOnly !== null) out.gplOnly = h.gplOnly
   if (h.gplOnlyExcept) out.gplOnlyExcept = progTypeNames(h.gplOnlyExcept)
   if (!h.ret || !h.args) return out

@@ -10,11 +10,13 @@ import { native } from '../native'
 import { HELPER_INFO, type HelperInfo, type HelperSpec } from './helpers'
 import { KERNEL_KFUNC_PROG_TYPES, kfFlagMask, kfuncAllowed, kfuncTable, type KfuncSpec } from './kfuncs'
 import { KfuncRegistry } from './registry'
+import { checkTargetKernel, checkTiers, type Tier } from './lifecycle'
 import { ESTABLISHED_PROG_TYPES, isProgTypeName, PROG_TYPE_IDS, type ProgTypeName } from './progtypes'
 import { TABLE } from './table'
 
 export * from './helpers'
 export * from './kfuncs'
+export * from './lifecycle'
 export * from './progtypes'
 export * from './registry'
 
@@ -137,11 +139,19 @@ export interface CheckCallsInput {
   /** Loaded sleepable (BPF_F_SLEEPABLE; never for XDP). Default false. */
   sleepable?: boolean
   caps?: Caps
+  /** Refuse calls this release lacks ("will this load on kernel 6.6"), naming the release that
+   * added them. */
+  targetKernel?: string
+  /** The stability tiers allowed (default: all). */
+  allowTiers?: readonly Tier[]
 }
 
 /** A refusal: the verifier's log line (or libbpf's warning), the call's pc when given, and the errno
  * the load fails with (EINVAL 22, EACCES 13). */
-export type CheckResult = { ok: true } | { ok: false; message: string; pc?: number; errno: number }
+export type CheckResult = ({ ok: true } | { ok: false; message: string; pc?: number; errno: number }) & {
+  /** Calls of deprecated and deprecating functions, each with its replacement. */
+  warnings?: string[]
+}
 
 type Site = Parameters<typeof native.policyCheckCalls>[1][number]
 
@@ -172,6 +182,11 @@ export function engineKfuncSpecs(user: KfuncRegistry | readonly KfuncSpec[] | un
       progTypes: k.progTypes === 'any' ? undefined : k.progTypes.map((t) => PROG_TYPE_IDS[t]),
     }
     // A declared C prototype goes to the verifier, which checks calls against it.
+    if (k.lifecycle) {
+      out.tier = k.lifecycle.tier
+      if (k.lifecycle.since) out.since = k.lifecycle.since
+      if (k.lifecycle.replacement) out.replacement = k.lifecycle.replacement
+    }
     if (user instanceof KfuncRegistry && user.get(k.name)?.prototype) {
       out.ret = k.ret
       out.args = k.args.map((a) => ({ name: a.name, type: a.type, annotation: a.annotation }))
@@ -187,6 +202,9 @@ export interface EngineKfuncSpec {
   progTypes?: number[]
   args?: { name: string; type: string; annotation?: string }[]
   ret?: string
+  tier?: string
+  since?: string
+  replacement?: string
 }
 
 /**
@@ -204,7 +222,7 @@ export interface EngineKfuncSpec {
  */
 export function checkCalls(input: CheckCallsInput): CheckResult {
   if (typeof input !== 'object' || input === null) throw new UxdpError('EINVAL', 'checkCalls takes an object')
-  checkOptions<CheckCallsInput>('checkCalls', input, ['progType', 'license', 'helperIds', 'kfuncNames', 'userKfuncs', 'seed', 'devBound', 'sleepable', 'caps'])
+  checkOptions<CheckCallsInput>('checkCalls', input, ['progType', 'license', 'helperIds', 'kfuncNames', 'userKfuncs', 'seed', 'devBound', 'sleepable', 'caps', 'targetKernel', 'allowTiers'])
   for (const k of ['seed', 'devBound', 'sleepable'] as const) optBool(k, input[k])
   const caps = checkCaps(input.caps)
   const { progType } = input
@@ -219,11 +237,14 @@ export function checkCalls(input: CheckCallsInput): CheckResult {
       capBpf: caps?.bpf,
       capPerfmon: caps?.perfmon,
       userKfuncs: engineKfuncSpecs(input.userKfuncs),
+      targetKernel: checkTargetKernel(input.targetKernel),
+      allowTiers: checkTiers(input.allowTiers),
     },
     sites(input),
   )
-  if (r.ok) return { ok: true }
-  const out: CheckResult = { ok: false, message: r.message!, errno: r.errno! }
+  const warnings = r.warnings.length ? { warnings: r.warnings } : {}
+  if (r.ok) return { ok: true, ...warnings }
+  const out: CheckResult = { ok: false, message: r.message!, errno: r.errno!, ...warnings }
   if (r.pc !== undefined && r.pc !== null) out.pc = r.pc
   return out
 }

@@ -11,6 +11,7 @@
  */
 import { checkOptions, optBool } from '../errors'
 import { ESTABLISHED_PROG_TYPES, progTypeNames, type ProgTypeName } from './progtypes'
+import { lifecycleOf, type Lifecycle } from './lifecycle'
 import { byName, TABLE } from './table'
 
 /** `KF_*` kfunc flags (include/linux/btf.h, 6.18). Bit 3 (the former KF_KPTR_GET) is unused. */
@@ -57,6 +58,9 @@ export interface KfuncSpec {
   since?: string
   /** A load condition beyond the program type: metadata kfuncs need a device-bound XDP program. */
   requires?: 'dev-bound'
+  /** Its tier and first release (see ./lifecycle): a kernel kfunc's from the table, the seed's
+   * `unstable` and in no release, a user kfunc's as registered (default `unstable`). */
+  lifecycle?: Lifecycle
 }
 
 function present(k: (typeof TABLE.kfuncs)[number]): KfuncSpec {
@@ -71,6 +75,8 @@ function present(k: (typeof TABLE.kfuncs)[number]): KfuncSpec {
   }
   if (k.since) out.since = k.since
   if (k.devBound) out.requires = 'dev-bound'
+  const kernel = TABLE.kernelKfuncs.find((x) => x.name === k.name)
+  out.lifecycle = k.origin === 'kernel' && kernel ? lifecycleOf(kernel.lifecycle) : { tier: 'unstable' }
   return out
 }
 

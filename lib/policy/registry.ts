@@ -2,6 +2,7 @@ import type { KfuncImpl } from '../bpf'
 import { checkOptions, UxdpError } from '../errors'
 import { HELPER_NAMES } from './helpers'
 import { KERNEL_KFUNC_PROG_TYPES, KF_FLAGS, SEED_KFUNCS, type KfFlag, type KfuncArg, type KfuncSpec } from './kfuncs'
+import { checkTargetKernel, TIERS, type Tier } from './lifecycle'
 import { isProgTypeName, type ProgTypeName } from './progtypes'
 
 
@@ -25,6 +26,13 @@ export interface UserKfuncSpec {
   progTypes?: readonly ProgTypeName[] | 'any'
   /** The C prototype, `RET NAME(TYPE ARG, ...)`; gives `name` (when unset), `ret` and `args`. */
   proto?: string
+  /** Its stability tier, as the module providing it declares (default 'unstable'); a load warns
+   * of a call to a 'deprecated' or 'starting-to-deprecate' one, and `allowTiers` may refuse it. */
+  tier?: Tier
+  /** The first kernel release with it; `targetKernel` refuses it on an older one. */
+  since?: string
+  /** What to call instead (for a deprecated one). */
+  replacement?: string
 }
 
 /** A registered user kfunc: its spec (origin 'user', never native) and implementation. */
@@ -90,7 +98,7 @@ export class KfuncRegistry {
     if (typeof spec !== 'object' || spec === null) throw new UxdpError('EINVAL', 'register takes a kfunc spec object')
     // A full KfuncSpec (from list()) registers too: its origin, native, since and requires are
     // what the registry decides, so they are ignored.
-    checkOptions<KfuncSpec & { proto: string }>('register', spec, ['name', 'flags', 'args', 'ret', 'progTypes', 'origin', 'native', 'since', 'requires', 'proto'])
+    checkOptions<KfuncSpec & { proto: string; tier: Tier; replacement: string }>('register', spec, ['name', 'flags', 'args', 'ret', 'progTypes', 'origin', 'native', 'since', 'requires', 'proto', 'lifecycle', 'tier', 'replacement'])
     const prototype = spec.proto !== undefined || spec.args !== undefined || spec.ret !== undefined
     if (spec.proto !== undefined) {
       if (typeof spec.proto !== 'string') throw new UxdpError('EINVAL', `kfunc ${String(spec.name)}: proto must be a C prototype string`)
@@ -126,6 +134,14 @@ export class KfuncRegistry {
     if (progTypes !== 'any' && (!Array.isArray(progTypes) || !progTypes.every(isProgTypeName))) {
       throw new UxdpError('EINVAL', `kfunc ${name}: progTypes must be 'any' or program type names`)
     }
+    // A full KfuncSpec (from list()) carries its lifecycle; a declaration gives tier, since, replacement.
+    const declared = (spec as KfuncSpec).lifecycle ?? { tier: spec.tier ?? 'unstable', since: spec.since, replacement: spec.replacement }
+    if (!TIERS.includes(declared.tier)) throw new UxdpError('EINVAL', `kfunc ${name}: tier must be one of ${TIERS.join(', ')}, got ${String(declared.tier)}`)
+    if (declared.since !== undefined) checkTargetKernel(declared.since)
+    if (declared.replacement !== undefined && typeof declared.replacement !== 'string') throw new UxdpError('EINVAL', `kfunc ${name}: replacement must be a function name`)
+    const lifecycle: KfuncSpec['lifecycle'] = { tier: declared.tier }
+    if (declared.since !== undefined) lifecycle.since = declared.since
+    if (declared.replacement !== undefined) lifecycle.replacement = declared.replacement
     const full: KfuncSpec = {
       name,
       flags: [...new Set(flags)],
@@ -134,7 +150,9 @@ export class KfuncRegistry {
       progTypes: progTypes === 'any' ? 'any' : [...progTypes],
       origin: 'user',
       native: false,
+      lifecycle,
     }
+    if (lifecycle.since !== undefined) full.since = lifecycle.since
     this.#kfuncs.set(name, { spec: full, impl, prototype })
     return full
   }

@@ -84,11 +84,16 @@ pub struct BpfLoadOptions {
     /// CAP_BPF and CAP_PERFMON (default: both).
     pub cap_bpf: Option<bool>,
     pub cap_perfmon: Option<bool>,
+    /// Refuse what this release lacks ('6.6').
+    pub target_kernel: Option<String>,
+    /// The stability tiers allowed.
+    pub allow_tiers: Option<Vec<String>>,
 }
 
 impl BpfLoadOptions {
-    fn engine(self, user_kfuncs: Vec<(String, crate::bpf::machine::UserFn)>) -> LoadOptions {
-        LoadOptions {
+    fn engine(self, user_kfuncs: Vec<(String, crate::bpf::machine::UserFn)>) -> crate::errno::Result<LoadOptions> {
+        let lifecycle = super::protos::lifecycle_policy(self.target_kernel.as_deref(), self.allow_tiers.as_deref())?;
+        Ok(LoadOptions {
             nr_cpus: self.nr_cpus.unwrap_or(1),
             helpers: self.helpers,
             kfuncs: self.kfuncs,
@@ -103,8 +108,9 @@ impl BpfLoadOptions {
             log_level: self.log_level.unwrap_or(0),
             insn_limit: self.insn_limit.map(|v| v.max(0.0) as u64),
             caps: crate::bpf::protos::policy::Caps { bpf: self.cap_bpf.unwrap_or(true), perfmon: self.cap_perfmon.unwrap_or(true) },
+            lifecycle,
             ..Default::default()
-        }
+        })
     }
 }
 
@@ -182,6 +188,8 @@ pub struct VerifyReport {
     pub insn: Option<String>,
     pub log: String,
     pub stats: VerifyStats,
+    /// The lifecycle policy's warnings (calls of deprecated and deprecating functions).
+    pub warnings: Vec<String>,
 }
 
 /// Reads the stats back from a log written at level 1 or more.
@@ -255,13 +263,14 @@ pub fn bpf_verify(bytes: &[u8], options: Option<BpfLoadOptions>) -> Result<Verif
         let level = o.log_level.unwrap_or(0);
         let names: Vec<String> = o.kfunc_specs.iter().flatten().map(|k| k.name.clone()).collect();
         let user_kfuncs = names.into_iter().map(|n| (n.clone(), declared_only(n))).collect();
-        let mut opts = o.engine(user_kfuncs);
+        let mut opts = o.engine(user_kfuncs)?;
         // The stats of a refusal are read from its log: verify at level 1 at least.
         opts.log_level = level.max(1);
         let keep = |log: String| if level == 0 { String::new() } else { log };
         Ok(match loader::load(object, &opts) {
             Ok(l) => {
                 let verdict = l.program(&name).and_then(|p| p.verdict.clone());
+                let warnings = l.program(&name).map(|p| p.warnings.clone()).unwrap_or_default();
                 let (stats, log) = match verdict {
                     Some(v) => (stats_of(&v.stats), keep(v.log)),
                     None => (stats_from_log(""), String::new()),
@@ -277,6 +286,7 @@ pub fn bpf_verify(bytes: &[u8], options: Option<BpfLoadOptions>) -> Result<Verif
                     insn: None,
                     log,
                     stats,
+                    warnings,
                 }
             }
             Err(e) => {
@@ -293,6 +303,7 @@ pub fn bpf_verify(bytes: &[u8], options: Option<BpfLoadOptions>) -> Result<Verif
                     insn,
                     stats: stats_from_log(&e.log),
                     log: keep(e.log.clone()),
+                    warnings: Vec::new(),
                 }
             }
         })
@@ -319,7 +330,7 @@ pub fn bpf_object_load(
         }
         let jit = o.jit;
         let object = parse_with(bytes, o.prog.as_deref(), o.prog_type)?;
-        let opts = o.engine(user_kfuncs);
+        let opts = o.engine(user_kfuncs)?;
         let loaded = load_with_log(object, &opts).map_err(XdpError::in_load)?;
         if jit == Some(false) {
             for p in loaded.programs.iter().filter_map(|p| p.prog.as_ref()) {
@@ -735,6 +746,8 @@ pub struct ProgramInspect {
     /// The XDP actions its exits may return.
     pub actions: Vec<String>,
     pub needs: Vec<XdpNeedInfo>,
+    /// The lifecycle policy's warnings at load (calls of deprecated and deprecating functions).
+    pub warnings: Vec<String>,
 }
 
 #[napi]
@@ -775,7 +788,8 @@ pub fn bpf_prog_inspect(h: &BpfHandle, prog: String) -> Result<ProgramInspect> {
                 why: n.why,
             })
             .collect();
-        Ok(ProgramInspect { verified: p.facts.is_some(), actions, needs })
+        let warnings = h.borrow().loaded.program(&prog).map(|l| l.warnings.clone()).unwrap_or_default();
+        Ok(ProgramInspect { verified: p.facts.is_some(), actions, needs, warnings })
     })
 }
 
@@ -788,6 +802,8 @@ pub struct LoadReport {
     pub message: String,
     pub log: String,
     pub insns: u32,
+    /// The lifecycle policy's warnings, per loaded program (`prog 'NAME': ...`).
+    pub warnings: Vec<String>,
 }
 
 #[napi]
@@ -803,10 +819,11 @@ pub fn bpf_object_check(bytes: &[u8], options: Option<BpfLoadOptions>) -> Result
                     message: e.message.clone(),
                     log: format!("{}\n", e.message),
                     insns: 0,
+                    warnings: Vec::new(),
                 })
             }
         };
-        let mut opts = o.engine(Vec::new());
+        let mut opts = o.engine(Vec::new())?;
         // bpftool shows the verifier's log: at level 1 (libbpf's retry) at least.
         opts.log_level = opts.log_level.max(1);
         // The log lists each checked program's instructions in the verifier's style, as
@@ -851,12 +868,14 @@ pub fn bpf_object_check(bytes: &[u8], options: Option<BpfLoadOptions>) -> Result
                 if loaded.iter().any(|p| p.verdict.is_none()) {
                     log.push_str(&format!("processed {insns} insns (structural checks only: loaded without the verifier)\n"));
                 }
+                let warnings = loaded.iter().flat_map(|p| p.warnings.iter().map(|w| format!("prog '{}': {w}", p.spec.name))).collect();
                 Ok(LoadReport {
                     accepted: true,
                     code: String::new(),
                     message: String::new(),
                     log,
                     insns: insns.min(u32::MAX as u64) as u32,
+                    warnings,
                 })
             }
             Err(e) => {
@@ -873,7 +892,7 @@ pub fn bpf_object_check(bytes: &[u8], options: Option<BpfLoadOptions>) -> Result
                     log.push_str(&e.log);
                     log
                 };
-                Ok(LoadReport { accepted: false, code: e.errno.name().into(), message: e.message.clone(), log, insns: 0 })
+                Ok(LoadReport { accepted: false, code: e.errno.name().into(), message: e.message.clone(), log, insns: 0, warnings: Vec::new() })
             }
         }
     })

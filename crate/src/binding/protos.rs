@@ -9,7 +9,9 @@ use crate::bpf::elf::PROG_KINDS;
 use crate::bpf::protos::helpers::{helpers, PROTO_PROG_TYPES};
 use crate::bpf::protos::kfuncs::{self, Kfunc, Origin};
 use crate::bpf::protos::policy::{self, CallPolicy, Caps, Site, UserKfunc};
+use crate::bpf::protos::lifecycle::{parse_version, Lifecycle, LifecyclePolicy, Tier};
 use crate::bpf::protos::{self as protos, prog_type_ids};
+use crate::errno::{Errno, XdpError};
 
 #[napi(object)]
 pub struct TypeAlias {
@@ -34,6 +36,7 @@ pub struct HelperProto {
     /// The prototype each program type with a table (XDP, socket filter, SCHED_CLS, SCHED_ACT)
     /// gets, for those that may call the helper; `ret`/`args`/`mightSleep` above are XDP's.
     pub by_prog_type: Vec<ProgTypeProto>,
+    pub lifecycle: LifecycleInfo,
 }
 
 /// One program type's prototype of a helper.
@@ -77,6 +80,7 @@ pub struct KernelKfuncName {
     pub name: String,
     pub prog_types: Option<Vec<u32>>,
     pub sleepable: bool,
+    pub lifecycle: LifecycleInfo,
 }
 
 #[napi(object)]
@@ -120,6 +124,26 @@ fn kfunc_proto(k: &Kfunc) -> KfuncProto {
     }
 }
 
+/// Where a function stands (see `crate::bpf::protos::lifecycle`).
+#[napi(object)]
+pub struct LifecycleInfo {
+    pub since: Option<String>,
+    pub tier: String,
+    pub replacement: Option<String>,
+    pub deprecated_in: Option<String>,
+    pub test_only: bool,
+}
+
+fn lifecycle_info(l: Lifecycle) -> LifecycleInfo {
+    LifecycleInfo {
+        since: l.since.map(|s| s.into_owned()),
+        tier: l.tier.name().into(),
+        replacement: l.replacement.map(|s| s.into_owned()),
+        deprecated_in: l.deprecated_in.map(|s| s.into_owned()),
+        test_only: l.test_only,
+    }
+}
+
 /// The whole table.
 #[napi]
 pub fn proto_table() -> Result<ProtoTable> {
@@ -149,6 +173,7 @@ pub fn proto_table() -> Result<ProtoTable> {
                             fixed_size: (0..p.args.len()).map(|i| p.fixed_size(i).unwrap_or(0)).collect(),
                         })
                         .collect(),
+                    lifecycle: lifecycle_info(protos::lifecycle::helper(i64::from(h.id)).unwrap_or_else(|| Lifecycle::declared(Some(Tier::Stable), None, None))),
                 })
                 .collect(),
             kfuncs: kfuncs::kernel_kfuncs().iter().map(kfunc_proto).collect(),
@@ -158,6 +183,7 @@ pub fn proto_table() -> Result<ProtoTable> {
                     name: name.into(),
                     prog_types: types.map(prog_type_ids),
                     sleepable: kfuncs::kernel_kfunc_sleeps(name),
+                    lifecycle: lifecycle_info(protos::lifecycle::kernel_kfunc(name).expect("a kernel kfunc")),
                 })
                 .collect(),
             prog_types: PROG_KINDS.iter().skip(1).map(|&(kind, name)| NamedValue { name: name.into(), value: kind.prog_type() }).collect(),
@@ -187,6 +213,11 @@ pub struct UserKfuncSpec {
     /// (the verifier then checks calls against it).
     pub args: Option<Vec<KfuncArgSpec>>,
     pub ret: Option<String>,
+    /// Its stability tier ('stable', 'unstable', 'starting-to-deprecate', 'deprecated'), the first
+    /// kernel release with it and what to call instead, as the module that provides it declares.
+    pub tier: Option<String>,
+    pub since: Option<String>,
+    pub replacement: Option<String>,
 }
 
 /// One argument of a user kfunc's C prototype.
@@ -216,12 +247,33 @@ impl UserKfuncSpec {
 
 impl From<UserKfuncSpec> for UserKfunc {
     fn from(u: UserKfuncSpec) -> UserKfunc {
+        let declared = u.tier.is_some() || u.since.is_some() || u.replacement.is_some();
         UserKfunc {
             name: u.name,
             flags: u.flags.unwrap_or(0),
             prog_types: u.prog_types.map(|t| t.iter().fold(0, |set, &id| set | protos::prog_type_bit(id))),
+            lifecycle: declared.then(|| Lifecycle::declared(u.tier.as_deref().and_then(Tier::from_name), u.since, u.replacement)),
         }
     }
+}
+
+/// The lifecycle policy from its options: EINVAL for a release that is not MAJOR.MINOR or a tier
+/// name that is not one.
+pub fn lifecycle_policy(target_kernel: Option<&str>, allow_tiers: Option<&[String]>) -> crate::errno::Result<LifecyclePolicy> {
+    const OP: &str = "bpf_prog_load";
+    let target_kernel = match target_kernel {
+        None => None,
+        Some(t) => Some(parse_version(t).ok_or_else(|| XdpError::new(Errno::EINVAL, OP, format!("targetKernel must be a release such as '6.6', got '{t}'")))?),
+    };
+    let allow_tiers = match allow_tiers {
+        None => None,
+        Some(names) => Some(names.iter().try_fold(0u8, |set, n| {
+            Tier::from_name(n)
+                .map(|t| set | t.bit())
+                .ok_or_else(|| XdpError::new(Errno::EINVAL, OP, format!("unknown tier '{n}' (the tiers are stable, unstable, starting-to-deprecate, deprecated)")))
+        })?),
+    };
+    Ok(LifecyclePolicy { target_kernel, allow_tiers })
 }
 
 #[napi(object)]
@@ -234,6 +286,8 @@ pub struct CallPolicyInput {
     pub cap_bpf: Option<bool>,
     pub cap_perfmon: Option<bool>,
     pub user_kfuncs: Option<Vec<UserKfuncSpec>>,
+    pub target_kernel: Option<String>,
+    pub allow_tiers: Option<Vec<String>>,
 }
 
 /// A helper call (`helperId`) or a kfunc extern call (`kfunc`).
@@ -251,6 +305,8 @@ pub struct CallVerdict {
     pub message: Option<String>,
     pub errno: Option<u32>,
     pub pc: Option<u32>,
+    /// Calls of deprecated and deprecating functions (the lifecycle policy's).
+    pub warnings: Vec<String>,
 }
 
 /// The loader's decision on a list of call sites, without a program.
@@ -266,6 +322,7 @@ pub fn policy_check_calls(input: CallPolicyInput, sites: Vec<CallSite>) -> Resul
             sleepable: input.sleepable.unwrap_or(false),
             caps: Caps { bpf: input.cap_bpf.unwrap_or(defaults.bpf), perfmon: input.cap_perfmon.unwrap_or(defaults.perfmon) },
             user_kfuncs: input.user_kfuncs.unwrap_or_default().into_iter().map(Into::into).collect(),
+            lifecycle: lifecycle_policy(input.target_kernel.as_deref(), input.allow_tiers.as_deref())?,
         };
         let sites: Vec<Site> = sites
             .into_iter()
@@ -274,9 +331,20 @@ pub fn policy_check_calls(input: CallPolicyInput, sites: Vec<CallSite>) -> Resul
                 (id, None) => Site::Helper { id: id.unwrap_or(0), pc: s.pc.map(|p| p as usize) },
             })
             .collect();
-        Ok(match p.check(&sites) {
-            Ok(()) => CallVerdict { ok: true, message: None, errno: None, pc: None },
-            Err(r) => CallVerdict { ok: false, message: Some(r.message), errno: Some(r.errno as u32), pc: r.pc.map(|p| p as u32) },
+        let refused = |r: crate::bpf::protos::policy::Refusal, warnings| CallVerdict {
+            ok: false,
+            message: Some(r.message),
+            errno: Some(r.errno as u32),
+            pc: r.pc.map(|p| p as u32),
+            warnings,
+        };
+        if let Err(r) = p.check(&sites) {
+            return Ok(refused(r, Vec::new()));
+        }
+        let v = p.lifecycle_check(&sites);
+        Ok(match v.refusal {
+            Some(r) => refused(r, v.warnings),
+            None => CallVerdict { ok: true, message: None, errno: None, pc: None, warnings: v.warnings },
         })
     })
 }

@@ -58,6 +58,9 @@ pub struct LoadOptions {
     /// the verifier checks calls to a kfunc that has one as it checks a kernel kfunc's. A user
     /// kfunc without one takes anything and returns a scalar.
     pub kfunc_protos: Vec<UserKfuncProto>,
+    /// Beyond the kernel: refuse what a target release lacks, or tiers not allowed; warn of
+    /// deprecated functions (see [`super::protos::lifecycle`]).
+    pub lifecycle: super::protos::lifecycle::LifecyclePolicy,
 }
 
 /// A user kfunc's C prototype, as the embedder declares it.
@@ -122,6 +125,8 @@ pub struct LoadedProgram {
     pub prog: Option<Rc<Prog>>,
     /// The verifier's stats and log (None when loaded without it, or not loaded).
     pub verdict: Option<Verdict>,
+    /// The lifecycle policy's warnings: calls of deprecated and deprecating functions.
+    pub warnings: Vec<String>,
 }
 
 pub struct LoadedObject {
@@ -188,9 +193,17 @@ pub fn load(object: Object, opts: &LoadOptions) -> std::result::Result<LoadedObj
         }
     }
     // libbpf and the verifier refuse calls before the object's maps exist for the kernel.
+    let mut warnings: HashMap<String, Vec<String>> = HashMap::new();
     for spec in object.programs.iter().filter(|p| wanted(p) && p.kind != ProgKind::Unknown) {
         if !opts.unrestricted {
-            call_policy(&object, spec, opts).check(&call_sites(&object, spec)).map_err(|r| refuse(&spec.name, r.errno, r.pc, r.message))?;
+            let policy = call_policy(&object, spec, opts);
+            let sites = call_sites(&object, spec);
+            policy.check(&sites).map_err(|r| refuse(&spec.name, r.errno, r.pc, r.message))?;
+            let v = policy.lifecycle_check(&sites);
+            if let Some(r) = v.refusal {
+                return Err(refuse(&spec.name, r.errno, r.pc, r.message));
+            }
+            warnings.insert(spec.name.clone(), v.warnings);
         }
     }
     let nr_cpus = opts.nr_cpus.max(1);
@@ -214,7 +227,17 @@ pub fn load(object: Object, opts: &LoadOptions) -> std::result::Result<LoadedObj
         } else {
             (None, None)
         };
-        programs.push(LoadedProgram { spec: spec.clone(), prog, verdict });
+        let warnings = warnings.remove(&spec.name).unwrap_or_default();
+        let verdict = verdict.map(|mut v| {
+            // The log says it too, after the kernel's lines, in uxdp's own words.
+            if !v.log.is_empty() {
+                for w in &warnings {
+                    v.log.push_str(&format!("uxdp: warning: {w}\n"));
+                }
+            }
+            v
+        });
+        programs.push(LoadedProgram { spec: spec.clone(), prog, verdict, warnings });
     }
     for (spec, map) in object.maps.iter().zip(&maps) {
         for (slot, name) in &spec.init_progs {
@@ -572,7 +595,7 @@ pub fn call_policy(object: &Object, spec: &ProgramSpec, opts: &LoadOptions) -> C
     let mut user_kfuncs = opts.kfunc_specs.clone();
     for (name, _) in &opts.user_kfuncs {
         if !user_kfuncs.iter().any(|u| &u.name == name) {
-            user_kfuncs.push(UserKfunc { name: name.clone(), flags: 0, prog_types: None });
+            user_kfuncs.push(UserKfunc { name: name.clone(), flags: 0, prog_types: None, lifecycle: None });
         }
     }
     CallPolicy {
@@ -583,6 +606,7 @@ pub fn call_policy(object: &Object, spec: &ProgramSpec, opts: &LoadOptions) -> C
         sleepable: opts.sleepable,
         caps: opts.caps,
         user_kfuncs,
+        lifecycle: opts.lifecycle.clone(),
     }
 }
 

@@ -148,7 +148,7 @@ pub const DYNPTR_FUNCTIONS: &[DynptrFunction] = &[
     f("bpf_dynptr_memset", kernel("6.17"), kfunc(0), &[Dynptr, U32, U32, U8], Ret::Errno, Scope::All, "memset"),
     f(
         "bpf_dynptr_from_skb_meta",
-        kernel("6.17"),
+        kernel("6.18"),
         kfunc(KF_TRUSTED_ARGS),
         &[SkbCtx, U64, DynptrUninit],
         Ret::Errno,

@@ -848,8 +848,7 @@ impl Map {
                 drop(old);
                 Ok(())
             }
-            // A cpumap entry too: bpf_redirect_map looks its target up here (programs cannot).
-            Store::DevArray { values, slots } => {
+            Store::DevArray { values, slots } if self.def.map_type == MapType::Devmap => {
                 self.devmap_update(values, slots, key, value, flags, env)
             }
             Store::DevArray { values, slots } => self.cpumap_update(values, slots, key, value, flags, env),

@@ -16,6 +16,7 @@
 
 pub mod helpers;
 pub mod kfuncs;
+pub mod lifecycle;
 pub mod policy;
 
 /// A set of program types: bit N is uapi `enum bpf_prog_type` N.

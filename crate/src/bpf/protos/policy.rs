@@ -4,6 +4,7 @@
 
 use super::helpers::{helper, Cap, LAST_HELPER_ID};
 use super::kfuncs::{self, KF_SLEEPABLE};
+use super::lifecycle::{self, Called, Lifecycle, LifecyclePolicy};
 use super::ProgTypes;
 use crate::errno::Errno;
 
@@ -50,6 +51,8 @@ pub struct UserKfunc {
     pub flags: u32,
     /// None: every established program type.
     pub prog_types: Option<ProgTypes>,
+    /// Its tier and release as declared (None: unstable, no release: a module's).
+    pub lifecycle: Option<Lifecycle>,
 }
 
 /// What a program's calls are checked against.
@@ -67,6 +70,8 @@ pub struct CallPolicy {
     pub sleepable: bool,
     pub caps: Caps,
     pub user_kfuncs: Vec<UserKfunc>,
+    /// Beyond the kernel: the target release and the tiers allowed.
+    pub lifecycle: LifecyclePolicy,
 }
 
 /// One call site.
@@ -167,6 +172,34 @@ impl CallPolicy {
     /// include this one).
     pub fn kfunc_allowed(&self, name: &str) -> bool {
         self.resolves(name) && kfuncs::allowed(self.kfunc_facts(name).0, self.prog_type)
+    }
+
+    /// The lifecycle policy's verdict on the calls (after [`CallPolicy::check`] passed them):
+    /// what the target release lacks, tiers not allowed, warnings for deprecated functions.
+    pub fn lifecycle_check(&self, sites: &[Site]) -> lifecycle::Verdict {
+        let mut calls = Vec::new();
+        for s in sites {
+            match s {
+                Site::Helper { id, pc } => {
+                    let (Some(l), Some(h)) = (lifecycle::helper(*id), helper(*id)) else { continue };
+                    calls.push(Called { what: format!("{}#{id}", h.name), kfunc: false, name: h.name, pc: *pc, lifecycle: l, user: false });
+                }
+                Site::Kfunc { name, pc, .. } => {
+                    let seed_version = self.seed && kfuncs::seed_kfuncs().iter().any(|k| k.name == name);
+                    let (l, user) = if seed_version {
+                        (lifecycle::SEED, false)
+                    } else if let Some(l) = lifecycle::kernel_kfunc(name) {
+                        (l, false)
+                    } else if let Some(u) = self.user(name) {
+                        (u.lifecycle.clone().unwrap_or_else(|| Lifecycle::declared(None, None, None)), true)
+                    } else {
+                        continue;
+                    };
+                    calls.push(Called { what: name.clone(), kfunc: true, name, pc: *pc, lifecycle: l, user });
+                }
+            }
+        }
+        self.lifecycle.check(&calls)
     }
 
     /// Checks the calls as libbpf and the verifier would, returning the first refusal:
