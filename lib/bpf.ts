@@ -125,6 +125,11 @@ export interface LoadOptions {
   kfuncs?: readonly string[]
   /** Resolve dynptr kfunc names to the seed's convenience API where both exist. */
   seedKfuncs?: boolean
+  /** The `seed-helpers` profile: the helper ids the seed proposed for its API (214..=221:
+   * advance, trim, is_null, is_rdonly, get_size, get_offset, clone, iterator) call it. They never
+   * reached uapi (the helper freeze made them kfuncs): each call is warned of, and without this a
+   * call is the kernel's `invalid func unknown#N`. */
+  seedHelpers?: boolean
   /** kfuncs implemented in TypeScript, by name (callable from any program type). */
   userKfuncs?: Readonly<Record<string, KfuncImpl>>
   /** kfuncs implemented in TypeScript with their specs (program types, flags), checked by the policy. */
@@ -240,7 +245,7 @@ function errnoName(errno: number): ErrnoName {
   return (hit?.[0] as ErrnoName | undefined) ?? 'EINVAL'
 }
 
-const LOAD_KEYS = ['prog', 'helpers', 'kfuncs', 'seedKfuncs', 'userKfuncs', 'registry', 'devBound', 'policy', 'nrCpus', 'jit', 'verify', 'logLevel', 'insnLimit', 'caps', 'targetKernel', 'allowTiers'] as const
+const LOAD_KEYS = ['prog', 'helpers', 'kfuncs', 'seedKfuncs', 'seedHelpers', 'userKfuncs', 'registry', 'devBound', 'policy', 'nrCpus', 'jit', 'verify', 'logLevel', 'insnLimit', 'caps', 'targetKernel', 'allowTiers'] as const
 
 /** @internal The verifier's options as the engine takes them. */
 export function verifierOptions(o: Pick<LoadOptions, 'verify' | 'logLevel' | 'insnLimit' | 'caps' | 'targetKernel' | 'allowTiers'>): {
@@ -267,7 +272,7 @@ export function verifierOptions(o: Pick<LoadOptions, 'verify' | 'logLevel' | 'in
 function checkLoadOptions(what: string, options: unknown, keys: readonly (keyof LoadOptions)[] = LOAD_KEYS): LoadOptions {
   const o = checkOptions<LoadOptions>(what, options, keys)
   optString('prog', o.prog)
-  for (const k of ['seedKfuncs', 'devBound', 'policy', 'jit', 'verify'] as const) optBool(k, o[k])
+  for (const k of ['seedKfuncs', 'seedHelpers', 'devBound', 'policy', 'jit', 'verify'] as const) optBool(k, o[k])
   optInt('logLevel', o.logLevel, 0, 2)
   optInt('insnLimit', o.insnLimit, 1, 0x7fffffff)
   if (o.caps !== undefined) {
@@ -358,6 +363,7 @@ export class BpfObject {
           helpers: options.helpers ? [...options.helpers] : undefined,
           kfuncs: options.kfuncs ? [...options.kfuncs] : undefined,
           seedKfuncs: options.seedKfuncs,
+          seedHelpers: options.seedHelpers,
           devBound: options.devBound,
           policy: options.policy,
           kfuncSpecs: engineKfuncSpecs(registry),

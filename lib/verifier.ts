@@ -10,8 +10,10 @@ import { native } from './native'
 import { checkTargetKernel, checkTiers, engineKfuncSpecs, isProgTypeName, KfuncRegistry, PROG_TYPE_IDS, type Caps, type ProgTypeName, type Tier, type UserKfuncSpec } from './policy'
 
 /** 'linux-6.18': the kernel's kfuncs only. 'seed': the seed's convenience kfuncs as well (their
- * version where a kernel kfunc has the name), as `seedKfuncs: true` loads. */
-export type VerifierProfile = 'linux-6.18' | 'seed'
+ * version where a kernel kfunc has the name), as `seedKfuncs: true` loads. 'seed-helpers': those,
+ * and the helper ids the seed proposed for them (214..=221), which never reached uapi (every call
+ * is warned of), as `seedKfuncs: true, seedHelpers: true` loads. */
+export type VerifierProfile = 'linux-6.18' | 'seed' | 'seed-helpers'
 
 export interface VerifyOptions {
   /** The program to verify (default: the first autoload one). */
@@ -110,7 +112,7 @@ export function verify(object: string | Uint8Array, options: VerifyOptions = {})
   const o = checkOptions<VerifyOptions>('verify', options, VERIFY_KEYS)
   optString('prog', o.prog)
   if (o.progType !== undefined && !isProgTypeName(o.progType)) throw new UxdpError('EINVAL', `progType must be a program type name ('xdp', 'socket_filter', 'sched_cls', ...), got ${describe(o.progType)}`)
-  const profile = optString<VerifierProfile>('profile', o.profile, ['linux-6.18', 'seed'])
+  const profile = optString<VerifierProfile>('profile', o.profile, ['linux-6.18', 'seed', 'seed-helpers'])
   const logLevel = optInt('logLevel', o.logLevel, 0, 2)
   const insnLimit = optInt('insnLimit', o.insnLimit, 1, 0x7fffffff)
   optBool('devBound', o.devBound)
@@ -121,7 +123,8 @@ export function verify(object: string | Uint8Array, options: VerifyOptions = {})
     native.bpfVerify(bytes, {
       prog: o.prog,
       progType: o.progType === undefined ? undefined : PROG_TYPE_IDS[o.progType],
-      seedKfuncs: profile === 'seed',
+      seedKfuncs: profile === 'seed' || profile === 'seed-helpers',
+      seedHelpers: profile === 'seed-helpers',
       devBound: o.devBound,
       kfuncSpecs: engineKfuncSpecs(registry),
       logLevel,

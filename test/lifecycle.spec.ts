@@ -171,6 +171,42 @@ describe('the helper freeze', () => {
   })
 })
 
+describe("the seed-helpers profile: the seed's proposed helper ids, opt-in", () => {
+  const viaHelpers = () => compileOwn('seed_helpers.bpf.c')
+  it('without it, 214..=221 are unknown helpers, as in every kernel', () => {
+    expect(verify(viaHelpers())).toMatchObject({ accepted: false, code: 'EINVAL', message: 'invalid func unknown#214' })
+    expect(verify(viaHelpers(), { profile: 'seed' }).message).toBe('invalid func unknown#214')
+  })
+
+  it('with it, they verify and run as the seed kfuncs do, each call warned of as never in uapi', () => {
+    const v = verify(viaHelpers(), { profile: 'seed-helpers' })
+    expect(v.accepted).toBe(true)
+    expect(v.warnings.map((w) => w.replace(/^insn \d+: /, ''))).toEqual(
+      ['bpf_dynptr_advance#214', 'bpf_dynptr_iterator#221', 'bpf_dynptr_get_size#218'].map((h) => `${h} is one of the seed's proposed helpers (seed 004), which never reached uapi: no kernel has it`),
+    )
+    // The same walk through the helper ids and through the seed's kfuncs: same verdict, same maps.
+    const data = Buffer.alloc(5000, 7)
+    const run = (p: Program) => {
+      const r = p.testRun({ data, ctx: { dataEnd: 3000 } })
+      return { retval: r.retval, bss: p.object.map('.bss').lookup(Buffer.alloc(4)) }
+    }
+    const helpers = Program.load(viaHelpers(), { seedKfuncs: true, seedHelpers: true })
+    const kfuncs = Program.load(compileOwn('seed_iter.bpf.c'), { seedKfuncs: true })
+    const a = run(helpers)
+    expect(a).toEqual(run(kfuncs))
+    expect(a.bss!.readUInt32LE(8)).toBe(5) // views: 4500 bytes in 1000-byte steps
+    expect(helpers.warnings).toHaveLength(3)
+    expect(kfuncs.warnings).toEqual([])
+  })
+
+  it('a target release refuses them: no kernel has them', () => {
+    const r = verify(viaHelpers(), { profile: 'seed-helpers', targetKernel: '6.18' })
+    expect(r.message).toBe('invalid func unknown#214 (bpf_dynptr_advance#214 is in no Linux release (a helper the seed proposed))')
+    expect(checkCalls({ progType: 'xdp', license: 'GPL', helperIds: [{ id: 214, pc: 1 }], seedHelpers: true }).ok).toBe(true)
+    expect(checkCalls({ progType: 'xdp', license: 'GPL', helperIds: [{ id: 222, pc: 1 }], seedHelpers: true }).ok).toBe(false)
+  })
+})
+
 describe('uxdp prog load --target-kernel / --allow-tiers', () => {
   const bin = join(__dirname, '..', 'bin', 'uxdp.js')
   const uxdp = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' })

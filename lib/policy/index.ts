@@ -139,6 +139,8 @@ export interface CheckCallsInput {
   /** Loaded sleepable (BPF_F_SLEEPABLE; never for XDP). Default false. */
   sleepable?: boolean
   caps?: Caps
+  /** The `seed-helpers` profile: helper ids 214..=221 are the seed's proposed helpers. */
+  seedHelpers?: boolean
   /** Refuse calls this release lacks ("will this load on kernel 6.6"), naming the release that
    * added them. */
   targetKernel?: string
@@ -222,8 +224,8 @@ export interface EngineKfuncSpec {
  */
 export function checkCalls(input: CheckCallsInput): CheckResult {
   if (typeof input !== 'object' || input === null) throw new UxdpError('EINVAL', 'checkCalls takes an object')
-  checkOptions<CheckCallsInput>('checkCalls', input, ['progType', 'license', 'helperIds', 'kfuncNames', 'userKfuncs', 'seed', 'devBound', 'sleepable', 'caps', 'targetKernel', 'allowTiers'])
-  for (const k of ['seed', 'devBound', 'sleepable'] as const) optBool(k, input[k])
+  checkOptions<CheckCallsInput>('checkCalls', input, ['progType', 'license', 'helperIds', 'kfuncNames', 'userKfuncs', 'seed', 'devBound', 'sleepable', 'caps', 'targetKernel', 'allowTiers', 'seedHelpers'])
+  for (const k of ['seed', 'devBound', 'sleepable', 'seedHelpers'] as const) optBool(k, input[k])
   const caps = checkCaps(input.caps)
   const { progType } = input
   established(progType)
@@ -238,6 +240,7 @@ export function checkCalls(input: CheckCallsInput): CheckResult {
       capPerfmon: caps?.perfmon,
       userKfuncs: engineKfuncSpecs(input.userKfuncs),
       targetKernel: checkTargetKernel(input.targetKernel),
+      seedHelpers: input.seedHelpers,
       allowTiers: checkTiers(input.allowTiers),
     },
     sites(input),

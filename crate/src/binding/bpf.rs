@@ -88,6 +88,8 @@ pub struct BpfLoadOptions {
     pub target_kernel: Option<String>,
     /// The stability tiers allowed.
     pub allow_tiers: Option<Vec<String>>,
+    /// The `seed-helpers` profile (helper ids 214..=221, which never reached uapi).
+    pub seed_helpers: Option<bool>,
 }
 
 impl BpfLoadOptions {
@@ -98,6 +100,7 @@ impl BpfLoadOptions {
             helpers: self.helpers,
             kfuncs: self.kfuncs,
             seed_kfuncs: self.seed_kfuncs.unwrap_or(false),
+            seed_helpers: self.seed_helpers.unwrap_or(false),
             user_kfuncs,
             kfunc_protos: self.kfunc_specs.iter().flatten().filter_map(|k| k.proto()).collect(),
             kfunc_specs: self.kfunc_specs.unwrap_or_default().into_iter().map(Into::into).collect(),

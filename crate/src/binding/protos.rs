@@ -288,6 +288,7 @@ pub struct CallPolicyInput {
     pub user_kfuncs: Option<Vec<UserKfuncSpec>>,
     pub target_kernel: Option<String>,
     pub allow_tiers: Option<Vec<String>>,
+    pub seed_helpers: Option<bool>,
 }
 
 /// A helper call (`helperId`) or a kfunc extern call (`kfunc`).
@@ -323,6 +324,7 @@ pub fn policy_check_calls(input: CallPolicyInput, sites: Vec<CallSite>) -> Resul
             caps: Caps { bpf: input.cap_bpf.unwrap_or(defaults.bpf), perfmon: input.cap_perfmon.unwrap_or(defaults.perfmon) },
             user_kfuncs: input.user_kfuncs.unwrap_or_default().into_iter().map(Into::into).collect(),
             lifecycle: lifecycle_policy(input.target_kernel.as_deref(), input.allow_tiers.as_deref())?,
+            seed_helpers: input.seed_helpers.unwrap_or(false),
         };
         let sites: Vec<Site> = sites
             .into_iter()

@@ -31,6 +31,9 @@ pub struct LoadOptions {
     pub kfuncs: Option<Vec<String>>,
     /// Offer the seed's convenience API, its version where a kernel kfunc has the name.
     pub seed_kfuncs: bool,
+    /// The `seed-helpers` profile: the seed's proposed helper ids 214..=221 (which never reached
+    /// uapi) call the seed's functions.
+    pub seed_helpers: bool,
     /// kfuncs implemented by the embedder, by name.
     pub user_kfuncs: Vec<(String, UserFn)>,
     /// The program types and flags of `user_kfuncs`; one without a spec is callable from every
@@ -531,6 +534,7 @@ fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &
         frags: spec.frags,
         expected_attach_type: spec.expected_attach_type(),
         nr_cpus: opts.nr_cpus.max(1),
+        seed_helpers: opts.seed_helpers,
     };
     super::verifier::verify(&input, &vopts)
 }
@@ -607,6 +611,7 @@ pub fn call_policy(object: &Object, spec: &ProgramSpec, opts: &LoadOptions) -> C
         caps: opts.caps,
         user_kfuncs,
         lifecycle: opts.lifecycle.clone(),
+        seed_helpers: opts.seed_helpers,
     }
 }
 
@@ -642,6 +647,7 @@ fn helper_ids(prog_type: u32, opts: &LoadOptions) -> Vec<u32> {
 /// program calling them loads (the verifier checks the call against the prototype) and faults
 /// only if it reaches the call.
 fn with_unemulated(table: Rc<Vec<Option<Callable>>>, prog_type: u32, opts: &LoadOptions) -> Rc<Vec<Option<Callable>>> {
+    let table = with_seed_helpers(table, opts);
     if opts.unrestricted || opts.helpers.is_some() || opts.no_verify {
         return table;
     }
@@ -650,6 +656,21 @@ fn with_unemulated(table: Rc<Vec<Option<Callable>>>, prog_type: u32, opts: &Load
         let slot = &mut t[h.id as usize];
         if slot.is_none() && policy::helper_allowed(i64::from(h.id), prog_type, opts.caps) {
             *slot = Some(Callable::Unemulated(h.name));
+        }
+    }
+    Rc::new(t)
+}
+
+/// The `seed-helpers` profile binds the seed's proposed helper ids to the seed's functions.
+fn with_seed_helpers(table: Rc<Vec<Option<Callable>>>, opts: &LoadOptions) -> Rc<Vec<Option<Callable>>> {
+    if !opts.seed_helpers {
+        return table;
+    }
+    let mut t = (*table).clone();
+    for id in 214..=221u32 {
+        let f = crate::bpf::protos::kfuncs::seed_helper(i64::from(id)).and_then(|k| native_kfunc(k.name, true));
+        if let (Some(f), Some(slot)) = (f, t.get_mut(id as usize)) {
+            *slot = Some(Callable::Native(f));
         }
     }
     Rc::new(t)

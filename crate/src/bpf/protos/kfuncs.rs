@@ -453,6 +453,14 @@ pub fn seed_kfuncs() -> &'static [Kfunc] {
     &tables().seed
 }
 
+/// The seed's proposed helper with this id (214..=221: advance, trim, is_null, is_rdonly,
+/// get_size, get_offset, clone, iterator), as the kfunc uxdp implements it: the ids never
+/// reached uapi (the freeze made them kfuncs), so only the `seed-helpers` profile offers them.
+pub fn seed_helper(id: i64) -> Option<&'static Kfunc> {
+    let d = DYNPTR_FUNCTIONS.iter().find(|d| matches!(d.origin, DynptrOrigin::Seed { proposed_helper } if i64::from(proposed_helper) == id))?;
+    seed_kfuncs().iter().find(|k| k.name == d.name)
+}
+
 /// The described kfunc a program sees under this name: with `seed`, the seed's version first.
 pub fn kfunc(name: &str, seed: bool) -> Option<&'static Kfunc> {
     let find = |t: &'static [Kfunc]| t.iter().find(|k| k.name == name);

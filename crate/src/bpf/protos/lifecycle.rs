@@ -601,7 +601,8 @@ impl LifecyclePolicy {
                         let why = match l.since.as_deref() {
                             Some(v) => format!("{} came in Linux {v}, the target is {}", c.what, version_text(target)),
                             None if l.test_only => format!("{} is a kernel selftest kfunc, in no release to count on", c.what),
-                            None => format!("{} is in no Linux release (the seed's convenience API)", c.what),
+                            None if c.kfunc => format!("{} is in no Linux release (the seed's convenience API)", c.what),
+                            None => format!("{} is in no Linux release (a helper the seed proposed)", c.what),
                         };
                         let errno = if c.kfunc { Errno::ESRCH } else { Errno::EINVAL };
                         out.refusal = refuse(format!("{kernel} ({why})"), errno);
@@ -616,7 +617,11 @@ impl LifecyclePolicy {
                     }
                 }
             }
-            if matches!(l.tier, Tier::Deprecated | Tier::StartingToDeprecate) {
+            if !c.kfunc && l.since.is_none() {
+                let at = c.pc.map_or_else(String::new, |pc| format!("insn {pc}: "));
+                out.warnings.push(format!("{at}{} is one of the seed's proposed helpers (seed 004), which never reached uapi: no kernel has it", c.what));
+            }
+                        if matches!(l.tier, Tier::Deprecated | Tier::StartingToDeprecate) {
                 let when = match (l.tier, l.deprecated_in.as_deref()) {
                     (Tier::StartingToDeprecate, Some(v)) => format!("is starting to deprecate (deprecated in Linux {v})"),
                     (Tier::StartingToDeprecate, None) => "is starting to deprecate".to_string(),

@@ -72,6 +72,8 @@ pub struct CallPolicy {
     pub user_kfuncs: Vec<UserKfunc>,
     /// Beyond the kernel: the target release and the tiers allowed.
     pub lifecycle: LifecyclePolicy,
+    /// The `seed-helpers` profile: the seed's proposed helper ids 214..=221 are callable.
+    pub seed_helpers: bool,
 }
 
 /// One call site.
@@ -181,6 +183,10 @@ impl CallPolicy {
         for s in sites {
             match s {
                 Site::Helper { id, pc } => {
+                    if let Some(k) = kfuncs::seed_helper(*id).filter(|_| self.seed_helpers) {
+                        calls.push(Called { what: format!("{}#{id}", k.name), kfunc: false, name: k.name, pc: *pc, lifecycle: lifecycle::SEED, user: false });
+                        continue;
+                    }
                     let (Some(l), Some(h)) = (lifecycle::helper(*id), helper(*id)) else { continue };
                     calls.push(Called { what: format!("{}#{id}", h.name), kfunc: false, name: h.name, pc: *pc, lifecycle: l, user: false });
                 }
@@ -240,6 +246,9 @@ impl CallPolicy {
             match s {
                 Site::Helper { id, .. } => {
                     let id = *id;
+                    if self.seed_helpers && kfuncs::seed_helper(id).is_some() {
+                        continue;
+                    }
                     if id < 0 || id > i64::from(LAST_HELPER_ID) {
                         return Err(refuse(unknown_helper(id), Errno::EINVAL, s));
                     }

@@ -155,6 +155,9 @@ pub(super) fn helper_calls_back(id: i32) -> bool {
     matches!(id, 164 | 180 | 181 | 209)
 }
 
+/// The seed's proposed `bpf_dynptr_iterator` helper id (the `seed-helpers` profile).
+const SEED_ITERATOR_HELPER: i32 = 221;
+
 /// Kfuncs whose callback runs later, on its own (a workqueue's, a task work's).
 fn kfunc_async_callback(name: &str) -> bool {
     name == "bpf_wq_set_callback_impl" || name.starts_with("bpf_task_work_schedule")
@@ -181,6 +184,10 @@ impl Verifier<'_> {
     // Helpers
 
     pub(super) fn check_helper_call(&mut self, pc: usize, id: i32) -> VResult<()> {
+        if let Some(k) = kfuncs::seed_helper(i64::from(id)).filter(|_| self.opts.seed_helpers) {
+            self.note_call(pc, super::CallFactee::Helper(id), None);
+            return self.check_kfunc(pc, k);
+        }
         let name = helper_name(id).unwrap_or("unknown");
         let Some(h) = helper(id as i64) else {
             return refuse(Errno::EINVAL, format!("invalid func unknown#{id}"));
@@ -1066,7 +1073,7 @@ impl Verifier<'_> {
             return false;
         }
         match self.ops[pc] {
-            Op::Call(Callee::Helper(id)) => helper_calls_back(id),
+            Op::Call(Callee::Helper(id)) => helper_calls_back(id) || (self.opts.seed_helpers && id == SEED_ITERATOR_HELPER),
             Op::Call(Callee::Kfunc { imm, .. }) => self
                 .input
                 .kfuncs

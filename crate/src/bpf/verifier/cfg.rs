@@ -157,7 +157,8 @@ impl Info {
                 }
                 Op::MayGoto { .. } => prune_point[pc] = true,
                 Op::Call(Callee::Local(_)) => prune_point[pc] = true,
-                Op::Call(Callee::Helper(id)) if matches!(id, 164 | 170 | 180 | 181 | 201 | 209) => {
+                // 214..=221: the seed's proposed helpers, checked as kfuncs are (`seed-helpers`).
+                Op::Call(Callee::Helper(id)) if matches!(id, 164 | 170 | 180 | 181 | 201 | 209 | 214..=221) => {
                     prune_point[pc] = true;
                     force_checkpoint[pc] = true;
                 }

@@ -132,6 +132,9 @@ pub struct VerifyOptions {
     pub expected_attach_type: u32,
     /// The machine's CPU count (bpf_get_smp_processor_id() is below it).
     pub nr_cpus: u32,
+    /// The `seed-helpers` profile: helper ids 214..=221 are the seed's functions, checked as the
+    /// seed's kfuncs are (the seed's helper prototypes take the same arguments).
+    pub seed_helpers: bool,
 }
 
 impl Default for VerifyOptions {
@@ -144,6 +147,7 @@ impl Default for VerifyOptions {
             frags: false,
             expected_attach_type: 0,
             nr_cpus: 1,
+            seed_helpers: false,
         }
     }
 }
