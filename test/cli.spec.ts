@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { udpFrame } from '../lib/cli/demo'
-import { PcapWriter, readCapture } from '../lib/index'
+import { DEMO_OBJECT } from '../lib/cli/demo-object'
+import { BpfObject, PcapWriter, readCapture } from '../lib/index'
 import { compileOwn } from './helpers/bpf'
 
 const bin = join(__dirname, '..', 'bin', 'uxdp.js')
@@ -57,6 +58,34 @@ describe('uxdp CLI', () => {
     const run = (extra: string[]) => JSON.parse(execFileSync(process.execPath, [bin, 'demo', '--json', '--frames', '1500', ...extra], { encoding: 'utf8' }))
     const [ts, nat] = [run([]), run(['--native'])]
     for (const k of ['rx_xdp_pass', 'rx_xdp_drop', 'rx_xdp_tx', 'rx_xdp_redirect', 'tx_bytes', 'rx_bytes']) expect(nat.stats[k], k).toBe(ts.stats[k])
+  })
+
+  it('demo --bpf: the clang-built program decides as the TypeScript one, its needs inferred at attach', () => {
+    const run = (extra: string[]) => JSON.parse(execFileSync(process.execPath, [bin, 'demo', '--json', '--frames', '1500', ...extra], { encoding: 'utf8' }))
+    const [ts, bpf] = [run([]), run(['--bpf'])]
+    for (const k of ['rx_xdp_pass', 'rx_xdp_drop', 'rx_xdp_tx', 'rx_xdp_redirect', 'tx_bytes', 'rx_bytes']) expect(bpf.stats[k], k).toBe(ts.stats[k])
+    expect(bpf.program).toBe('bpf')
+    expect(bpf.page_pool.in_flight).toBe(0)
+    expect(bpf.needs.map((n: string) => n.split(' (')[0])).toEqual(['rx-sg', 'redirect', 'ndo-xmit on the devices of peer', 'ndo-xmit-sg on the devices of peer', 'basic'])
+    const text = spawnSync(process.execPath, [bin, 'demo', '--bpf', '--frames', '200'], { encoding: 'utf8' }).stdout
+    expect(text).toMatch(/^ {4}redirect \(insn \d+: bpf_redirect_map#51 into devmap 'peer'\)$/m)
+    expect(spawnSync(process.execPath, [bin, 'demo', '--bpf', '--native'], { encoding: 'utf8' }).status).toBe(1)
+  })
+
+  it("the demo's embedded object is its source's: same verdict, needs and decisions as a fresh build", () => {
+    const fresh = join(mkdtempSync(join(tmpdir(), 'uxdp-demo-obj-')), 'demo.o')
+    execFileSync('clang', ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c', join(__dirname, '..', 'lib', 'cli', 'bpf', 'demo.bpf.c'), '-o', fresh])
+    const [a, b] = [BpfObject.open(DEMO_OBJECT), BpfObject.open(fresh)]
+    try {
+      expect(a.program('demo').inspect()).toEqual(b.program('demo').inspect())
+      for (const port of [53, 9, 7, 4789]) {
+        const frame = udpFrame(600, port, 1)
+        expect(a.program('demo').testRun({ data: frame }), `port ${port}`).toEqual({ ...b.program('demo').testRun({ data: frame }), durationNs: expect.any(Number) })
+      }
+    } finally {
+      a.close()
+      b.close()
+    }
   })
 
   it('demo --pcap replays a capture', () => {

@@ -13,8 +13,10 @@ commands:
                 --pcap FILE     replay a pcap or pcapng capture instead of the built-in mix
                 --frames N      frames in the built-in mix (default 20000)
                 --native        run the engine's native program instead of the TypeScript one
+                --bpf           run it as a clang-built BPF object, verified, its device feature
+                                needs inferred at attach (no declared needs)
                 --write-pcap P  write what was sent to P-tx.pcap and what the stack got to P-pass.pcap
-  prog load OBJ [--prog NAME] [-d] [--no-verify] [--json]
+  prog load OBJ [--prog NAME] [-d] [--no-verify] [--target-kernel X.Y] [--allow-tiers T,..] [--json]
               load an object as bpftool would (libbpf's checks, the verifier); exit 0 accepted,
               1 refused with the kernel's error line; -d prints the verifier's log (level 2 and
               stats, as bpftool -d); --no-verify: structural checks only
@@ -36,6 +38,7 @@ commands:
 function demo(args: string[], out: (line: string) => void, err: (line: string) => void): number {
   let json = false
   let native = false
+  let bpf = false
   let pcap: string | undefined
   let writePcap: string | undefined
   let frames: number | undefined
@@ -43,6 +46,7 @@ function demo(args: string[], out: (line: string) => void, err: (line: string) =
     const a = args[i]
     if (a === '--json') json = true
     else if (a === '--native') native = true
+    else if (a === '--bpf') bpf = true
     else if (a === '--pcap' || a === '--write-pcap' || a === '--frames') {
       if (i + 1 >= args.length) throw new UxdpError('EINVAL', `${a} needs a value`)
       const v = args[++i]
@@ -54,7 +58,7 @@ function demo(args: string[], out: (line: string) => void, err: (line: string) =
       }
     } else throw new UxdpError('EINVAL', `unknown demo option ${a}`)
   }
-  const result = runNicDemo({ frames, pcap, native, writePcap, progress: json ? undefined : err })
+  const result = runNicDemo({ frames, pcap, native, bpf, writePcap, progress: json ? undefined : err })
   return printDemo(result, json, out)
 }
 

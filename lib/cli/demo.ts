@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs'
 
+import { BpfObject, type InferredXdpNeed } from '../bpf'
 import { fsError, UxdpError } from '../errors'
 import { DevMap, Mvneta, NativeXdpProgram, XDP_DROP, XDP_PASS, XDP_TX, type XdpContext } from '../mvneta'
 import { PcapWriter, readCapture } from '../pcap'
+import { DEMO_OBJECT } from './demo-object'
 
 /** UDP destination ports the demo's program acts on (the native `mix` program uses the same). */
 export const PORT_DROP = 9
@@ -20,6 +22,9 @@ export interface DemoOptions {
   pcap?: string
   /** Run the engine's native program instead of the JavaScript one. */
   native?: boolean
+  /** Run the clang-built BPF object (lib/cli/bpf/demo.bpf.c) instead, attached with the device
+   * features it needs inferred from what the verifier saw it do (no declared needs). */
+  bpf?: boolean
   json?: boolean
   /** Write what left the NICs to `PREFIX-tx.pcap` (XDP_TX and redirected frames, as sent) and
    * what the host stack received to `PREFIX-pass.pcap`. */
@@ -118,7 +123,9 @@ export interface DemoResult {
   /** The receiving NIC's `ethtool -S` names, the redirect target's `tx_xdp_xmit`. */
   stats: Record<string, number>
   page_pool: { allocated: number; in_flight: number }
-  program: 'typescript' | 'native'
+  program: 'typescript' | 'native' | 'bpf'
+  /** The BPF program's needs, inferred at attach (`--bpf`). */
+  needs?: string[]
   elapsed_ms: number
 }
 
@@ -131,9 +138,18 @@ export function runNicDemo(options: DemoOptions = {}): DemoResult {
   const devmap = new DevMap()
   devmap.set(0, peer)
   const native = Boolean(options.native)
+  if (native && options.bpf) throw new UxdpError('EINVAL', '--native and --bpf choose different programs: give one')
+  let object: BpfObject | undefined
+  let needs: string[] | undefined
   try {
     if (native) rx.attachXdp(NativeXdpProgram.mix(peer), { needs: ['tx', 'redirect', 'rx-sg'] })
-    else rx.attachXdp(program(devmap), { frags: true, needs: ['tx', 'redirect', 'rx-sg'] })
+    else if (options.bpf) {
+      object = BpfObject.open(DEMO_OBJECT)
+      object.map('peer').setTarget(0, peer, peer.ifindex)
+      const prog = object.program('demo')
+      needs = prog.inspect().needs.map(needText)
+      rx.attachXdp(prog)
+    } else rx.attachXdp(program(devmap), { frags: true, needs: ['tx', 'redirect', 'rx-sg'] })
 
     let source: Iterable<Buffer>
     let total: number
@@ -219,13 +235,21 @@ export function runNicDemo(options: DemoOptions = {}): DemoResult {
       split_dropped: splitDropped,
       stats,
       page_pool: { allocated: pool.allocated + peerPool.allocated, in_flight: pool.inFlight + peerPool.inFlight },
-      program: native ? 'native' : 'typescript',
+      program: native ? 'native' : options.bpf ? 'bpf' : 'typescript',
+      ...(needs ? { needs } : {}),
       elapsed_ms: Math.round(performance.now() - start),
     }
   } finally {
     peer.close()
     rx.close()
+    object?.close()
   }
+}
+
+/** "redirect (insn 71: bpf_redirect_map#51 into devmap 'peer')". */
+function needText(n: InferredXdpNeed): string {
+  const on = n.on === 'map' ? ` on the devices of ${n.map}` : n.on === 'ifindex' ? ` on ifindex ${n.ifindex}` : ''
+  return `${n.feature}${on} (insn ${n.pc}: ${n.why})`
 }
 
 const TABLE_STATS = [
@@ -254,7 +278,12 @@ export function printDemo(r: DemoResult, json: boolean, out: (line: string) => v
   if (json) {
     out(JSON.stringify(r))
   } else {
-    out(`uxdp: an emulated mvneta NIC at MTU ${MTU}, XDP program in ${r.program === 'native' ? 'the engine (native)' : 'TypeScript'}`)
+    const where = r.program === 'native' ? 'the engine (native)' : r.program === 'bpf' ? 'BPF (a clang-built object, verified)' : 'TypeScript'
+    out(`uxdp: an emulated mvneta NIC at MTU ${MTU}, XDP program in ${where}`)
+    if (r.needs) {
+      out('  device features the program needs, inferred from the verified program at attach:')
+      for (const n of r.needs) out(`    ${n}`)
+    }
     out(`  ${r.frames} frames offered (${r.multi_buffer_frames} over several RX buffers), ${r.accepted} taken by the hardware, in ${r.elapsed_ms} ms`)
     out(`  host stack received ${r.passed}, XDP_TX sent ${r.transmitted}, redirected to ifindex 3 and sent ${r.redirected}`)
     out(`  ${r.split_dropped} jumbo frames dropped by the driver where a poll's 64-descriptor budget cut them (upstream mvneta does this too)`)
