@@ -170,7 +170,12 @@ export interface LoadOptions {
   /** The stability tiers calls may have (default: all); see `lifecycle()`. Calls of deprecated
    * and deprecating functions are warned of in any case (`Program.warnings`, the log). */
   allowTiers?: readonly Tier[]
+  /** @internal A declared struct_ops-like type (lib/structops.ts builds it). */
+  structOps?: StructOpsEngineSpec
 }
+
+/** @internal The engine's form of a declared struct_ops-like type. */
+export type StructOpsEngineSpec = NonNullable<NonNullable<Parameters<typeof native.bpfObjectLoad>[1]>['structOps']>
 
 type ObjectHandle = ReturnType<typeof native.bpfObjectLoad>
 
@@ -245,7 +250,7 @@ function errnoName(errno: number): ErrnoName {
   return (hit?.[0] as ErrnoName | undefined) ?? 'EINVAL'
 }
 
-const LOAD_KEYS = ['prog', 'helpers', 'kfuncs', 'seedKfuncs', 'seedHelpers', 'userKfuncs', 'registry', 'devBound', 'policy', 'nrCpus', 'jit', 'verify', 'logLevel', 'insnLimit', 'caps', 'targetKernel', 'allowTiers'] as const
+const LOAD_KEYS = ['prog', 'helpers', 'kfuncs', 'seedKfuncs', 'seedHelpers', 'userKfuncs', 'registry', 'devBound', 'policy', 'nrCpus', 'jit', 'verify', 'logLevel', 'insnLimit', 'caps', 'targetKernel', 'allowTiers', 'structOps'] as const
 
 /** @internal The verifier's options as the engine takes them. */
 export function verifierOptions(o: Pick<LoadOptions, 'verify' | 'logLevel' | 'insnLimit' | 'caps' | 'targetKernel' | 'allowTiers'>): {
@@ -370,6 +375,7 @@ export class BpfObject {
           nrCpus,
           userKfuncs: user.map(([n]) => n),
           jit: options.jit,
+          structOps: options.structOps,
           ...verifierOptions(options),
         },
         dispatch,

@@ -73,6 +73,7 @@ export {
   type XdpMd,
 } from './bpf'
 export * from './policy'
+export { KfuncModule, StructOps, StructOpsProgram, vmlinuxKfuncId, type CtxFieldSpec, type Generated, type StructOpsProgInfo, type StructOpsRunResult, type StructOpsSpec } from './structops'
 export { verify, type VerifierProfile, type VerifierStats, type VerifyOptions, type VerifyResult } from './verifier'
 export { version } from './version'
 export {

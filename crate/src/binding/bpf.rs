@@ -90,12 +90,99 @@ pub struct BpfLoadOptions {
     pub allow_tiers: Option<Vec<String>>,
     /// The `seed-helpers` profile (helper ids 214..=221, which never reached uapi).
     pub seed_helpers: Option<bool>,
+    /// A struct_ops-like program type the user declares, with its pro/epilogue.
+    pub struct_ops: Option<StructOpsSpec>,
+}
+
+/// One field of a declared struct_ops context.
+#[napi(object)]
+#[derive(Clone)]
+pub struct CtxFieldSpec {
+    pub name: String,
+    pub offset: u32,
+    pub size: u32,
+    pub read: bool,
+    pub write: bool,
+}
+
+/// A module whose kfuncs pro/epilogues may call (BTF id N is its N-th kfunc).
+#[napi(object)]
+#[derive(Clone)]
+pub struct KfuncModuleSpec {
+    pub name: String,
+    pub has_btf: bool,
+    pub kfuncs: Vec<String>,
+}
+
+/// One program's prologue and epilogue: instruction bytes (hex), and the module their kfunc calls
+/// name (an index into `modules`; absent: vmlinux).
+#[napi(object)]
+#[derive(Clone)]
+pub struct ProEpilogueSpec {
+    pub prog: String,
+    pub prologue: Option<String>,
+    pub prologue_module: Option<u32>,
+    pub epilogue: Option<String>,
+    pub epilogue_module: Option<u32>,
+}
+
+/// A struct_ops-like type: its context, and each program's prologue and epilogue.
+#[napi(object)]
+#[derive(Clone)]
+pub struct StructOpsSpec {
+    pub ctx_size: u32,
+    pub fields: Vec<CtxFieldSpec>,
+    pub programs: Vec<ProEpilogueSpec>,
+    pub modules: Vec<KfuncModuleSpec>,
+    /// 'modules' (default), 'builtin-only' or 'none'.
+    pub kfunc_policy: Option<String>,
+}
+
+fn struct_ops_load(s: StructOpsSpec) -> crate::errno::Result<crate::bpf::loader::StructOpsLoad> {
+    use crate::bpf::struct_ops::{CtxField, CtxLayout, Generated, KfuncModule, ProEpilogueKfuncs};
+    const OP: &str = "struct_ops";
+    let layout = CtxLayout {
+        size: s.ctx_size,
+        fields: s.fields.into_iter().map(|f| CtxField { name: f.name, off: f.offset, size: f.size, read: f.read, write: f.write }).collect(),
+    };
+    layout.check()?;
+    let modules: Vec<KfuncModule> = s.modules.into_iter().map(|m| KfuncModule { name: m.name, has_btf: m.has_btf, kfuncs: m.kfuncs }).collect();
+    let generated = |hex: Option<String>, module: Option<u32>| -> crate::errno::Result<Generated> {
+        let hex = hex.unwrap_or_default();
+        let bytes: Option<Vec<u8>> = (hex.len() % 2 == 0).then(|| (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok()).collect()).flatten();
+        let bytes = bytes.ok_or_else(|| XdpError::new(Errno::EINVAL, OP, "pro/epilogue instructions must be bytes"))?;
+        let insns = crate::bpf::insn::decode(&bytes).map_err(|n| XdpError::new(Errno::EINVAL, OP, format!("pro/epilogue: {n} bytes is not a whole number of instructions")))?;
+        if let Some(m) = module {
+            if m as usize >= modules.len() {
+                return Err(XdpError::new(Errno::EINVAL, OP, format!("pro/epilogue names module #{m}, which is not declared")));
+            }
+        }
+        Ok(Generated { insns, module: module.map(|m| m as usize) })
+    };
+    let kfunc_policy = match s.kfunc_policy.as_deref() {
+        None | Some("modules") => ProEpilogueKfuncs::Modules,
+        Some("builtin-only") => ProEpilogueKfuncs::BuiltinOnly,
+        Some("none") => ProEpilogueKfuncs::None,
+        Some(other) => return Err(XdpError::new(Errno::EINVAL, OP, format!("prologueKfuncs must be 'modules', 'builtin-only' or 'none', got '{other}'"))),
+    };
+    let mut pro_epilogues = Vec::new();
+    for p in s.programs {
+        pro_epilogues.push((p.prog, generated(p.prologue, p.prologue_module)?, generated(p.epilogue, p.epilogue_module)?));
+    }
+    Ok(crate::bpf::loader::StructOpsLoad {
+        pro_epilogues,
+        layout,
+        modules,
+        kfunc_policy,
+    })
 }
 
 impl BpfLoadOptions {
     fn engine(self, user_kfuncs: Vec<(String, crate::bpf::machine::UserFn)>) -> crate::errno::Result<LoadOptions> {
         let lifecycle = super::protos::lifecycle_policy(self.target_kernel.as_deref(), self.allow_tiers.as_deref())?;
+        let struct_ops = self.struct_ops.map(struct_ops_load).transpose()?;
         Ok(LoadOptions {
+            struct_ops,
             nr_cpus: self.nr_cpus.unwrap_or(1),
             helpers: self.helpers,
             kfuncs: self.kfuncs,
@@ -723,6 +810,25 @@ pub fn bpf_prog_listing(h: &BpfHandle, prog: String) -> Result<String> {
             usize::try_from(i).ok().and_then(|i| externs.get(i)).map(|e| e.name.clone())
         });
         Ok(out)
+    })
+}
+
+/// A struct_ops-like program's run: r0 and the context afterwards.
+#[napi(object)]
+pub struct StructOpsRun {
+    pub retval: BigInt,
+    pub ctx_out: Buffer,
+}
+
+/// Runs a loaded struct_ops-like program on a context.
+#[napi]
+pub fn bpf_struct_ops_run(env: Env, h: &BpfHandle, prog: String, ctx: &[u8]) -> Result<StructOpsRun> {
+    const OP: &str = "struct_ops_run";
+    guard(OP, || {
+        let p = program_of(h, &prog, OP)?;
+        let mut buf = ctx.to_vec();
+        let r0 = with_env(&env, || crate::bpf::struct_ops::run(p, &mut buf))?;
+        Ok(StructOpsRun { retval: BigInt::from(r0), ctx_out: buf.into() })
     })
 }
 

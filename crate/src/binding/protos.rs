@@ -325,6 +325,7 @@ pub fn policy_check_calls(input: CallPolicyInput, sites: Vec<CallSite>) -> Resul
             user_kfuncs: input.user_kfuncs.unwrap_or_default().into_iter().map(Into::into).collect(),
             lifecycle: lifecycle_policy(input.target_kernel.as_deref(), input.allow_tiers.as_deref())?,
             seed_helpers: input.seed_helpers.unwrap_or(false),
+            declared_struct_ops: false,
         };
         let sites: Vec<Site> = sites
             .into_iter()

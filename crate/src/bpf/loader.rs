@@ -64,6 +64,22 @@ pub struct LoadOptions {
     /// Beyond the kernel: refuse what a target release lacks, or tiers not allowed; warn of
     /// deprecated functions (see [`super::protos::lifecycle`]).
     pub lifecycle: super::protos::lifecycle::LifecyclePolicy,
+    /// A struct_ops-like program type the embedder declares: its context, and the prologue and
+    /// epilogue patched into its programs (see [`super::struct_ops`]).
+    pub struct_ops: Option<StructOpsLoad>,
+}
+
+/// The embedder's struct_ops-like ops, as a load applies them.
+#[derive(Clone, Debug, Default)]
+pub struct StructOpsLoad {
+    pub layout: super::struct_ops::CtxLayout,
+    /// Each program's prologue and epilogue, by name (the ops generate them per program, as
+    /// `gen_prologue(.., prog)` and `gen_epilogue(.., prog, ctx_stack_off)`); a program not
+    /// named gets neither.
+    pub pro_epilogues: Vec<(String, super::struct_ops::Generated, super::struct_ops::Generated)>,
+    /// The modules kfunc calls may name (a user kfunc of theirs must be among `user_kfuncs`).
+    pub modules: Vec<super::struct_ops::KfuncModule>,
+    pub kfunc_policy: super::struct_ops::ProEpilogueKfuncs,
 }
 
 /// A user kfunc's C prototype, as the embedder declares it.
@@ -414,7 +430,12 @@ fn link(
     }
     let structural = if opts.no_verify { super::validate::validate } else { super::validate::validate_for_verifier };
     structural(&insns).map_err(|e| refuse(name, Errno::EINVAL, e.pc, e.message.clone()))?;
-    let verdict = if opts.no_verify { None } else { Some(verify_program(object, spec, maps, opts)?) };
+    let mut verdict = if opts.no_verify { None } else { Some(verify_program(object, spec, maps, opts)?) };
+    if let (Some(so), ProgKind::StructOps, Some(v)) = (&opts.struct_ops, spec.kind, &verdict) {
+        let (patched, v) = with_pro_epilogue(object, spec, maps, opts, so, &insns, &mut kfuncs, v)?;
+        insns = patched;
+        verdict = Some(v);
+    }
     mark_inlined_loops(&mut insns);
     Ok((
         Prog {
@@ -430,6 +451,67 @@ fn link(
         },
         verdict,
     ))
+}
+
+/// A struct_ops-like program with its ops' prologue and epilogue (see [`super::struct_ops`]): the
+/// kfunc calls fixed up under the policy, the code patched as the kernel patches it, and the
+/// result verified again (the pro/epilogue is the embedder's code, checked like the program's).
+/// `insns` is the linked program (kfunc calls index `kfuncs`); returns it patched, and the verdict.
+#[allow(clippy::too_many_arguments)]
+fn with_pro_epilogue(
+    object: &Object,
+    spec: &ProgramSpec,
+    maps: &[Rc<Map>],
+    opts: &LoadOptions,
+    so: &StructOpsLoad,
+    insns: &[Insn],
+    kfuncs: &mut Vec<Callable>,
+    verdict: &Verdict,
+) -> std::result::Result<(Vec<Insn>, Verdict), XdpError> {
+    use super::struct_ops::{fixup_kfunc_calls, patch, KfuncBtfTab};
+    let name = spec.name.as_str();
+    let depth = verdict.stats.stack_depth.first().copied().unwrap_or(0);
+    let main_end = spec.funcs.iter().map(|f| f.0).filter(|&s| s > 0).min().unwrap_or(spec.insns.len());
+    // The program's own module kfuncs hold their BTFs' slots first.
+    let mut tab = KfuncBtfTab::default();
+    for e in object.externs.iter().filter(|e| e.func) {
+        if let Some(m) = so.modules.iter().position(|m| m.kfuncs.contains(&e.name)) {
+            tab.slot(m).map_err(|(errno, line)| refuse(name, errno, None, line))?;
+        }
+    }
+    let mut verified_object = object.clone();
+    let mut sides = Vec::new();
+    let none = Default::default();
+    let (prologue, epilogue) = so.pro_epilogues.iter().find(|p| p.0 == spec.name).map_or((&none, &none), |p| (&p.1, &p.2));
+    for g in [prologue, epilogue] {
+        let mut g = g.clone();
+        let callees = fixup_kfunc_calls(&mut g, &so.modules, so.kfunc_policy, &mut tab).map_err(|(errno, line)| refuse(name, errno, None, line))?;
+        // The verifier's copy calls externs by index; the engine's, its kfunc table.
+        let (mut for_verifier, mut for_engine) = (g.insns.clone(), g.insns.clone());
+        for (pc, callee) in callees {
+            let ext = match verified_object.externs.iter().position(|e| e.func && e.name == callee) {
+                Some(i) => i,
+                None => {
+                    verified_object.externs.push(super::elf::KsymExtern { name: callee.clone(), weak: false, func: true, btf_type_id: 0 });
+                    verified_object.externs.len() - 1
+                }
+            };
+            for_verifier[pc].imm = ext as i32;
+            let callable = resolve_kfunc(&callee, opts)
+                .ok_or_else(|| refuse(name, Errno::EINVAL, None, format!("libbpf: {}", policy::kfunc_not_found(&callee))))?;
+            kfuncs.push(callable);
+            for_engine[pc].imm = (kfuncs.len() - 1) as i32;
+        }
+        sides.push((for_verifier, for_engine));
+    }
+    let (pro, epi) = (&sides[0], &sides[1]);
+    let for_verifier = patch(&spec.insns, main_end, depth, &pro.0, &epi.0);
+    let mut patched_spec = spec.clone();
+    patched_spec.insns = for_verifier.insns;
+    patched_spec.funcs = spec.funcs.iter().map(|(start, f)| (if *start == 0 { 0 } else { for_verifier.moved[*start] }, f.clone())).collect();
+    super::validate::validate_for_verifier(&patched_spec.insns).map_err(|e| refuse(name, Errno::EINVAL, e.pc, format!("pro/epilogue: {}", e.message)))?;
+    let v = verify_program(&verified_object, &patched_spec, maps, opts)?;
+    Ok((patch(insns, main_end, depth, &pro.1, &epi.1).insns, v))
 }
 
 /// What the verifier needs to know of a map: its attributes, and a frozen read-only map's value.
@@ -535,6 +617,7 @@ fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &
         expected_attach_type: spec.expected_attach_type(),
         nr_cpus: opts.nr_cpus.max(1),
         seed_helpers: opts.seed_helpers,
+        ctx_layout: opts.struct_ops.as_ref().filter(|_| spec.kind == ProgKind::StructOps).map(|s| s.layout.clone()),
     };
     super::verifier::verify(&input, &vopts)
 }
@@ -602,6 +685,12 @@ pub fn call_policy(object: &Object, spec: &ProgramSpec, opts: &LoadOptions) -> C
             user_kfuncs.push(UserKfunc { name: name.clone(), flags: 0, prog_types: None, lifecycle: None });
         }
     }
+    // A declared struct_ops-like type calls the user's kfuncs (the modules' its ops name).
+    if opts.struct_ops.is_some() && spec.kind == ProgKind::StructOps {
+        for u in user_kfuncs.iter_mut().filter(|u| u.prog_types.is_none()) {
+            u.prog_types = Some(super::protos::pt::STRUCT_OPS);
+        }
+    }
     CallPolicy {
         prog_type: spec.kind.prog_type(),
         license: object.license.clone(),
@@ -612,6 +701,7 @@ pub fn call_policy(object: &Object, spec: &ProgramSpec, opts: &LoadOptions) -> C
         user_kfuncs,
         lifecycle: opts.lifecycle.clone(),
         seed_helpers: opts.seed_helpers,
+        declared_struct_ops: opts.struct_ops.is_some() && spec.kind == ProgKind::StructOps,
     }
 }
 
@@ -635,10 +725,13 @@ pub fn call_sites(object: &Object, spec: &ProgramSpec) -> Vec<Site> {
 /// The helper ids the engine binds for a program type: those the engine implements that the
 /// type (and the loader's capabilities) gets, narrowed by the embedder's list.
 fn helper_ids(prog_type: u32, opts: &LoadOptions) -> Vec<u32> {
+    let declared = opts.struct_ops.is_some() && prog_type == ProgKind::StructOps.prog_type();
     super::helpers::NATIVE_HELPERS
         .iter()
         .map(|h| h.0)
-        .filter(|&id| opts.unrestricted || policy::helper_allowed(i64::from(id), prog_type, opts.caps))
+        .filter(|&id| {
+            opts.unrestricted || policy::helper_allowed(i64::from(id), prog_type, opts.caps) || (declared && super::protos::helpers::base_helper(i64::from(id)))
+        })
         .filter(|id| opts.helpers.as_ref().is_none_or(|allowed| allowed.contains(id)))
         .collect()
 }

@@ -26,6 +26,7 @@ pub mod memory;
 pub mod needs;
 pub mod protos;
 pub mod raw;
+pub mod struct_ops;
 pub mod test_run;
 pub mod validate;
 pub mod verifier;

@@ -543,6 +543,13 @@ impl Helper {
     }
 }
 
+/// A helper every established program type gets (`bpf_base_func_proto`'s): what a struct_ops-like
+/// type the embedder declares gets, with the socket filter's prototype
+/// ([`crate::bpf::struct_ops`]).
+pub fn base_helper(id: i64) -> bool {
+    helper(id).is_some_and(|h| h.prog_types & super::pt::ESTABLISHED == super::pt::ESTABLISHED && h.proto_for(super::pt::SOCKET_FILTER.trailing_zeros()).is_some())
+}
+
 /// Every helper 0..=LAST_HELPER_ID, indexed by id.
 pub fn helpers() -> &'static [Helper] {
     static TABLE: OnceLock<Vec<Helper>> = OnceLock::new();

@@ -74,6 +74,8 @@ pub struct CallPolicy {
     pub lifecycle: LifecyclePolicy,
     /// The `seed-helpers` profile: the seed's proposed helper ids 214..=221 are callable.
     pub seed_helpers: bool,
+    /// A struct_ops-like type the embedder declared: the base helpers are callable.
+    pub declared_struct_ops: bool,
 }
 
 /// One call site.
@@ -254,7 +256,8 @@ impl CallPolicy {
                     }
                     let h = helper(id).expect("ids up to the last helper are in the table");
                     let late = h.late_refusal(self.prog_type);
-                    let by_type = h.prog_types & super::prog_type_bit(self.prog_type) != 0 || late.is_some();
+                    let declared = self.declared_struct_ops && super::helpers::base_helper(id);
+                    let by_type = h.prog_types & super::prog_type_bit(self.prog_type) != 0 || late.is_some() || declared;
                     if !by_type || !self.caps.allow(h.cap) {
                         return Err(refuse(helper_not_allowed(h.name, id), Errno::EINVAL, s));
                     }

@@ -192,7 +192,10 @@ impl Verifier<'_> {
         let Some(h) = helper(id as i64) else {
             return refuse(Errno::EINVAL, format!("invalid func unknown#{id}"));
         };
-        let Some(proto) = h.proto_for(self.prog_type().prog_type()) else {
+        // A declared struct_ops-like type gets the base helpers, with the socket filter's prototypes.
+        let declared = self.prog_type() == crate::bpf::elf::ProgKind::StructOps && self.opts.ctx_layout.is_some();
+        let proto_type = if declared && crate::bpf::protos::helpers::base_helper(i64::from(id)) { crate::bpf::elf::ProgKind::SocketFilter } else { self.prog_type() };
+        let Some(proto) = h.proto_for(proto_type.prog_type()) else {
             return refuse(Errno::EINVAL, format!("program of this type cannot use helper {name}#{id}"));
         };
         if proto.might_sleep && !self.cur.in_sleepable {

@@ -52,6 +52,7 @@ impl Verifier<'_> {
             ProgKind::Xdp => self.xdp_access(off, size, write, sx),
             ProgKind::SocketFilter => sk_filter_access(off, size, write, sx),
             ProgKind::SchedCls | ProgKind::SchedAct => tc_access(off, size, write, sx),
+            ProgKind::StructOps => self.opts.ctx_layout.as_ref().filter(|l| l.access(off, size, write)).map(|_| SCALAR),
             _ => None,
         };
         match ok {

@@ -227,7 +227,8 @@ impl<'a> Verifier<'a> {
     }
 
     pub fn run(&mut self) -> VResult<()> {
-        if !super::modelled(self.input.kind) {
+        let declared = self.input.kind == ProgKind::StructOps && self.opts.ctx_layout.is_some();
+        if !super::modelled(self.input.kind) && !declared {
             return refuse(
                 Errno::EINVAL,
                 format!(

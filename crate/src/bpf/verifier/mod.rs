@@ -135,6 +135,9 @@ pub struct VerifyOptions {
     /// The `seed-helpers` profile: helper ids 214..=221 are the seed's functions, checked as the
     /// seed's kfuncs are (the seed's helper prototypes take the same arguments).
     pub seed_helpers: bool,
+    /// A struct_ops-like program's declared context ([`crate::bpf::struct_ops`]): with it, such a
+    /// program is verified against the fields it declares.
+    pub ctx_layout: Option<crate::bpf::struct_ops::CtxLayout>,
 }
 
 impl Default for VerifyOptions {
@@ -148,6 +151,7 @@ impl Default for VerifyOptions {
             expected_attach_type: 0,
             nr_cpus: 1,
             seed_helpers: false,
+            ctx_layout: None,
         }
     }
 }
