@@ -21,19 +21,11 @@ import {
   verify,
 } from '../lib/index'
 import { compileOwn } from './helpers/bpf'
+import { thrown } from './helpers/util'
 
 const needs = () => compileOwn('needs.bpf.c')
 const features = () => compileOwn('features.bpf.c')
 
-function thrown(f: () => unknown): UxdpError {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof UxdpError) return e
-    throw e
-  }
-  throw new Error('expected an error')
-}
 
 const release = (v: string) => v.split('.').map(Number) as [number, number]
 const before = (a: string, b: string) => release(a)[0] < release(b)[0] || (release(a)[0] === release(b)[0] && release(a)[1] < release(b)[1])
@@ -172,7 +164,7 @@ describe('the helper freeze', () => {
 })
 
 describe("the seed-helpers profile: the seed's proposed helper ids, opt-in", () => {
-  const viaHelpers = () => compileOwn('seed_helpers.bpf.c')
+  const viaHelpers = () => compileOwn('seed_iter.bpf.c', { SEED_HELPERS: 1 })
   it('without it, 214..=221 are unknown helpers, as in every kernel', () => {
     expect(verify(viaHelpers())).toMatchObject({ accepted: false, code: 'EINVAL', message: 'invalid func unknown#214' })
     expect(verify(viaHelpers(), { profile: 'seed' }).message).toBe('invalid func unknown#214')

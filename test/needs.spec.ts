@@ -9,19 +9,11 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { BpfObject, CpuMap, inspect, Mvneta, Program, UxdpError, XDP_REDIRECT } from '../lib/index'
 import { compileOwn } from './helpers/bpf'
+import { thrown } from './helpers/util'
 
 const needs = () => compileOwn('needs.bpf.c')
 const load = (prog: string, opts: { devBound?: boolean; verify?: false } = {}) => Program.load(needs(), { prog, ...opts })
 
-function thrown(f: () => unknown): UxdpError {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof UxdpError) return e
-    throw e
-  }
-  throw new Error('expected an error')
-}
 
 const nics: Mvneta[] = []
 afterEach(() => {

@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { KfuncModule, StructOps, UxdpError, vmlinuxKfuncId, type StructOpsSpec } from '../lib/index'
 import { compileOwn } from './helpers/bpf'
+import { thrown } from './helpers/util'
 
 const object = () => compileOwn('struct_ops.bpf.c')
 const ctx = (a: bigint, b = 0n) => {
@@ -22,15 +23,6 @@ const ctx = (a: bigint, b = 0n) => {
 }
 const CTX: StructOpsSpec['ctx'] = { size: 16, fields: [{ name: 'a', offset: 0, size: 8, write: true }, { name: 'b', offset: 8, size: 8 }] }
 
-function thrown(f: () => unknown): UxdpError {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof UxdpError) return e
-    throw e
-  }
-  throw new Error('expected an error')
-}
 
 /** a += 1000 before the program. */
 const PROLOGUE = 'ldxdw %r6, [%r1+0]\nadd %r6, 1000\nstxdw [%r1+0], %r6'
