@@ -226,7 +226,7 @@ fn applies_user_kfuncs_with_their_program_types() {
     let f: uxdp::bpf::machine::UserFn = Rc::new(|_m: &mut Machine<'_>, a: &[u64; 5]| Ok(a[0].wrapping_mul(31)));
     let user = |prog_types, flags| LoadOptions {
         user_kfuncs: vec![("my_xdp_hash".into(), f.clone())],
-        kfunc_specs: vec![UserKfunc { name: "my_xdp_hash".into(), flags, prog_types }],
+        kfunc_specs: vec![UserKfunc { name: "my_xdp_hash".into(), flags, prog_types, lifecycle: None }],
         ..unverified()
     };
     let list = calls(&[Kfunc("my_xdp_hash")]);

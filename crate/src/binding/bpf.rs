@@ -149,7 +149,11 @@ fn struct_ops_load(s: StructOpsSpec) -> crate::errno::Result<crate::bpf::loader:
     let modules: Vec<KfuncModule> = s.modules.into_iter().map(|m| KfuncModule { name: m.name, has_btf: m.has_btf, kfuncs: m.kfuncs }).collect();
     let generated = |hex: Option<String>, module: Option<u32>| -> crate::errno::Result<Generated> {
         let hex = hex.unwrap_or_default();
-        let bytes: Option<Vec<u8>> = (hex.len() % 2 == 0).then(|| (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok()).collect()).flatten();
+        let bytes: Option<Vec<u8>> = hex
+            .len()
+            .is_multiple_of(2)
+            .then(|| hex.as_bytes().chunks(2).map(|d| std::str::from_utf8(d).ok().and_then(|d| u8::from_str_radix(d, 16).ok())).collect())
+            .flatten();
         let bytes = bytes.ok_or_else(|| XdpError::new(Errno::EINVAL, OP, "pro/epilogue instructions must be bytes"))?;
         let insns = crate::bpf::insn::decode(&bytes).map_err(|n| XdpError::new(Errno::EINVAL, OP, format!("pro/epilogue: {n} bytes is not a whole number of instructions")))?;
         if let Some(m) = module {

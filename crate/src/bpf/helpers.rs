@@ -313,7 +313,7 @@ fn redirect_map(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     if flags & !(action_mask | flag_mask) != 0 {
         return Ok(XDP_ABORTED);
     }
-    if flags & BPF_F_BROADCAST == 0 && map.lookup(&key.to_le_bytes(), m.cpu).is_none() {
+    if flags & BPF_F_BROADCAST == 0 && !map.redirect_entry(key) {
         return Ok(flags & action_mask);
     }
     m.redirect = super::machine::RedirectInfo { ifindex: 0, map: Some(map), key, flags };

@@ -657,13 +657,21 @@ impl Map {
                 }
                 Some(values.addr(s * self.stride))
             }
-            // A cpumap entry too: bpf_redirect_map looks its target up here (programs cannot).
-            Store::DevArray { values, slots } => {
+            Store::DevArray { values, slots } if self.def.map_type == MapType::Devmap => {
                 let i = le32(key);
                 slots.borrow().contains_key(&i).then(|| values.addr(i as usize * 8))
             }
             Store::DevHash { table, values, .. } => table.borrow().find(key).map(|s| values.addr(s * 8)),
             _ => None,
+        }
+    }
+
+    /// Whether `bpf_redirect_map` finds an entry under `key` (`__dev_map_lookup_elem`,
+    /// `__cpu_map_lookup_elem`): a cpumap's entries too, which programs cannot look up.
+    pub fn redirect_entry(&self, key: u32) -> bool {
+        match &self.store {
+            Store::DevArray { slots, .. } => slots.borrow().contains_key(&key),
+            _ => self.lookup(&key.to_le_bytes(), 0).is_some(),
         }
     }
 
