@@ -1,0 +1,524 @@
+/* SPDX-License-Identifier: MIT */
+/* Reference tracking, second round: socket lookups (which program types may call which helper,
+ * NULL checks, release, pointers derived from a referenced socket, references through spills,
+ * subprograms, callbacks, tail calls and LD_ABS), ring buffer references in socket filters,
+ * LD_ABS/LD_IND in socket filters (clobbered registers, R6, reserved fields, subprograms), NULL
+ * inference from comparing two pointers, and bpf_spin_lock in XDP and tc. Written for uxdp. */
+#include "verifier.h"
+
+#define STATIC static __attribute__((noinline))
+#define GLOBAL __attribute__((noinline))
+
+struct lv {
+	struct bpf_spin_lock l;
+	__u64 cnt;
+};
+struct lv2 {
+	__u64 cnt;
+	struct bpf_spin_lock l;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} rb SEC(".maps");
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u64);
+} h SEC(".maps");
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u8[16]);
+} a SEC(".maps");
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u32);
+} pa SEC(".maps");
+
+/* lock maps: only the XDP and tc cases define them (a socket filter may not even refer to one) */
+#define DEF_LOCK struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 2); __type(key, __u32); __type(value, struct lv); } locks SEC(".maps");
+#define DEF_LOCK2 struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1); __type(key, __u32); __type(value, struct lv2); } locks SEC(".maps");
+#define DEF_HLOCK struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 2); __type(key, __u32); __type(value, struct lv); } locks SEC(".maps");
+
+unsigned long long load_byte(void *skb, unsigned long long off) asm("llvm.bpf.load.byte");
+extern void bpf_rcu_read_lock(void) __ksym;
+extern void bpf_rcu_read_unlock(void) __ksym;
+
+#define OPS ADDR(rb), ADDR(h), ADDR(a), ADDR(pa), IMM(map_lookup_elem), IMM(get_prandom_u32), IMM(sk_lookup_tcp), IMM(sk_lookup_udp), IMM(skc_lookup_tcp), \
+	IMM(sk_release), IMM(sk_fullsock), IMM(tcp_sock), IMM(get_listener_sock), IMM(skc_to_tcp_sock), IMM(tail_call), IMM(loop), IMM(ringbuf_reserve), \
+	IMM(ringbuf_submit), IMM(ringbuf_discard), IMM(spin_lock), IMM(spin_unlock), OFF(sk, struct __sk_buff, sk), OFF(cb0, struct __sk_buff, cb[0])
+#define ASM(body) asm volatile (body :: OPS : "memory")
+#define ASML(body) asm volatile (body :: OPS, ADDR(locks) : "memory")
+
+/* r0 = bpf_<fn>(ctx in r6, a zeroed 12-byte IPv4 tuple at fp-16, 12, current netns, 0) */
+#define SKL(fn) "r1 = 0; *(u64 *)(r10 - 16) = r1; *(u64 *)(r10 - 8) = r1; r1 = r6; r2 = r10; r2 += -16; r3 = 12; r4 = -1; r5 = 0; call %[" #fn "];"
+/* r0 = bpf_map_lookup_elem(&MAP, &(u32)KEY), the key at fp-20 */
+#define LOOKUP(map, key) "r1 = " #key "; *(u32 *)(r10 - 20) = r1; r2 = r10; r2 += -20; r1 = %[" #map "] ll; call %[map_lookup_elem];"
+/* r0 = bpf_ringbuf_reserve(&rb, 8, 0) */
+/* the same with the key as a 4-byte spill at fp-8 (8-aligned: a spilled constant the verifier knows) */
+#define LOOKUP8(map, key) "r1 = " #key "; *(u32 *)(r10 - 8) = r1; r2 = r10; r2 += -8; r1 = %[" #map "] ll; call %[map_lookup_elem];"
+#define RESERVE "r1 = %[rb] ll; r2 = 8; r3 = 0; call %[ringbuf_reserve];"
+#define SUBMIT(r) "r1 = " #r "; r2 = 0; call %[ringbuf_submit];"
+#define TAIL "r1 = r6; r2 = %[pa] ll; r3 = 0; call %[tail_call];"
+
+/* ---- socket lookups: who may call what ---- */
+#if CASE == 0 /* tc_skc_lookup_release accepted tc: bpf_skc_lookup_tcp's sock_common, NULL-checked and released */
+NAKED("tc") { ASM("r6 = r1;" SKL(skc_lookup_tcp) "if r0 == 0 goto l0_%=; r1 = r0; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 1 /* sf_sk_lookup_tcp refused socket: a socket filter may not call bpf_sk_lookup_tcp */
+NAKED("socket") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r1 = r0; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 2 /* sf_skb_sk_release refused socket: a socket filter may not call bpf_sk_release (on skb->sk) */
+NAKED("socket") { ASM("r1 = *(u64 *)(r1 + %[sk]); if r1 == 0 goto l0_%=; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 3 /* xdp_skc_lookup_release accepted xdp: bpf_skc_lookup_tcp from XDP, released */
+NAKED("xdp") { ASM("r6 = r1;" SKL(skc_lookup_tcp) "if r0 == 0 goto l0_%=; r1 = r0; call %[sk_release]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 4 /* xdp_lookup_released_on_one_path refused xdp: the socket released only when a random value is odd */
+NAKED("xdp") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0; call %[get_prandom_u32]; r0 &= 1; if r0 != 0 goto l0_%=; r1 = r7; call %[sk_release]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 5 /* tc_lookup_read_before_null_check refused tc: sk->family read before the NULL check */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "r1 = *(u32 *)(r0 + 4); if r0 == 0 goto l0_%=; r1 = r0; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 6 /* tc_lookup_release_twice refused tc: the same socket released twice */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r7; call %[sk_release]; r1 = r7; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 7 /* tc_release_skb_sk refused tc: skb->sk (NULL-checked) is not a reference: it may not be released */
+NAKED("tc") { ASM("r1 = *(u64 *)(r1 + %[sk]); if r1 == 0 goto l0_%=; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 8 /* tc_release_ctx refused tc: bpf_sk_release given the skb */
+NAKED("tc") { ASM("call %[sk_release]; r0 = 0; exit;"); }
+#elif CASE == 9 /* tc_lookup_ptr_add refused tc: arithmetic on a (NULL-checked) socket pointer */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r0 += 4; r1 = r0; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 10 /* tc_lookup_ptr_add_or_null refused tc: arithmetic on the lookup's result before its NULL check */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "r0 += 4; if r0 == 0 goto l0_%=; r1 = r0; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 11 /* tc_lookup_read_fields accepted tc: family, type, protocol, src_ip4, dst_port and state read from the socket */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r1 = *(u32 *)(r0 + 4); r1 = *(u32 *)(r0 + 8); r1 = *(u32 *)(r0 + 12); r1 = *(u32 *)(r0 + 24); r1 = *(u16 *)(r0 + 48); r1 = *(u32 *)(r0 + 72); r1 = r0; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 12 /* tc_lookup_read_past_struct refused tc: a read at offset 200 of struct bpf_sock */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r1 = *(u32 *)(r0 + 200); r1 = r0; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 13 /* tc_lookup_write_field refused tc: a store into the socket */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r1 = 1; *(u32 *)(r0 + 16) = r1; r1 = r0; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 14 /* tc_lookup_spill_fill_release accepted tc: the socket spilled, helpers called, filled and released */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_udp) "if r0 == 0 goto l0_%=; *(u64 *)(r10 - 24) = r0; call %[get_prandom_u32]; r1 = *(u64 *)(r10 - 24); call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 15 /* tc_lookup_spilled_then_lost refused tc: the socket spilled, its slot overwritten with a scalar: leaked */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_udp) "*(u64 *)(r10 - 24) = r0; r1 = 0; *(u64 *)(r10 - 24) = r1; r0 = 0; exit;"); }
+#elif CASE == 16 /* tc_lookup_release_copy accepted tc: NULL-checked on r0, released through its copy */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "r7 = r0; if r0 == 0 goto l0_%=; r1 = r7; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 17 /* tc_lookup_check_copy_release_original accepted tc: the copy NULL-checked, the original released */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "r7 = r0; if r7 == 0 goto l0_%=; r1 = r0; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 18 /* tc_lookup_copy_after_release refused tc: a copy of the socket read after the original's release */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r0; call %[sk_release]; r0 = *(u32 *)(r7 + 4); l0_%=: r0 = 0; exit;"); }
+#elif CASE == 19 /* tc_two_lookups_both_released accepted tc: a TCP and a UDP lookup, each released */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "r7 = r0;" SKL(sk_lookup_udp) "r8 = r0; if r7 == 0 goto l0_%=; r1 = r7; call %[sk_release]; l0_%=: if r8 == 0 goto l1_%=; r1 = r8; call %[sk_release]; l1_%=: r0 = 0; exit;"); }
+#elif CASE == 20 /* tc_two_lookups_one_leaked refused tc: of two lookups only the first is released */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "r7 = r0;" SKL(sk_lookup_udp) "r8 = r0; if r7 == 0 goto l0_%=; r1 = r7; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 21 /* tc_compare_two_sockets accepted tc: two referenced sockets compared, both released */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0;" SKL(sk_lookup_tcp) "if r0 == 0 goto l1_%=; r8 = r0; r9 = 0; if r7 != r8 goto l2_%=; r9 = 1; l2_%=: r1 = r8; call %[sk_release]; l1_%=: r1 = r7; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 22 /* tc_socket_into_map_value accepted tc: a referenced socket's address stored into a hash value (privileged), then released */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0;" LOOKUP(h, 0) "if r0 == 0 goto l1_%=; *(u64 *)(r0 + 0) = r7; l1_%=: r1 = r7; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 23 /* tc_socket_into_cb accepted tc: a referenced socket's address stored into skb->cb (privileged), then released */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; *(u32 *)(r6 + %[cb0]) = r0; r1 = r0; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 24 /* tc_fullsock_of_lookup accepted tc: bpf_sk_fullsock of a looked-up sock_common, read, the lookup released */
+NAKED("tc") { ASM("r6 = r1;" SKL(skc_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r0; call %[sk_fullsock]; if r0 == 0 goto l1_%=; r1 = *(u32 *)(r0 + 16); l1_%=: r1 = r7; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 25 /* tc_fullsock_after_release refused tc: bpf_sk_fullsock's result read after the lookup's release */
+NAKED("tc") { ASM("r6 = r1;" SKL(skc_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r0; call %[sk_fullsock]; if r0 == 0 goto l1_%=; r8 = r0; r1 = r7; call %[sk_release]; r0 = *(u32 *)(r8 + 16); r0 = 0; exit; l1_%=: r1 = r7; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 26 /* tc_tcp_sock_after_release refused tc: bpf_tcp_sock's result read after the lookup's release */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r0; call %[tcp_sock]; if r0 == 0 goto l1_%=; r8 = r0; r1 = r7; call %[sk_release]; r0 = *(u32 *)(r8 + 0); r0 = 0; exit; l1_%=: r1 = r7; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 27 /* tc_release_via_tcp_sock accepted tc: the reference released through the bpf_tcp_sock derived from it */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r0; call %[tcp_sock]; if r0 == 0 goto l1_%=; r1 = r0; call %[sk_release]; r0 = 0; exit; l1_%=: r1 = r7; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 28 /* tc_listener_after_release accepted tc: bpf_get_listener_sock's socket (no reference) read after the lookup's release */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r0; call %[get_listener_sock]; r8 = r0; r1 = r7; call %[sk_release]; if r8 == 0 goto l0_%=; r0 = *(u32 *)(r8 + 4); l0_%=: r0 = 0; exit;"); }
+#elif CASE == 29 /* tc_release_listener refused tc: bpf_get_listener_sock's result is not a reference: releasing it */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r0; call %[get_listener_sock]; if r0 == 0 goto l1_%=; r1 = r0; call %[sk_release]; l1_%=: r1 = r7; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 30 /* tc_skb_sk_fullsock_tcp_sock accepted tc: skb->sk, bpf_sk_fullsock, bpf_tcp_sock, a field read: no reference at all */
+NAKED("tc") { ASM("r1 = *(u64 *)(r1 + %[sk]); if r1 == 0 goto l0_%=; call %[sk_fullsock]; if r0 == 0 goto l0_%=; r1 = r0; call %[tcp_sock]; if r0 == 0 goto l0_%=; r0 = *(u32 *)(r0 + 0); l0_%=: r0 = 0; exit;"); }
+#elif CASE == 31 /* tc_skc_to_tcp_sock_then_release accepted tc: bpf_skc_to_tcp_sock of a referenced socket, then the socket released */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r0; call %[skc_to_tcp_sock]; r1 = r7; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 32 /* tc_skc_to_tcp_sock_after_release refused tc: bpf_skc_to_tcp_sock's result passed on after the socket's release */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r0; call %[skc_to_tcp_sock]; r8 = r0; r1 = r7; call %[sk_release]; if r8 == 0 goto l0_%=; r1 = r8; call %[tcp_sock]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 33 /* xdp_sk_fullsock refused xdp: XDP may not call bpf_sk_fullsock */
+NAKED("xdp") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r0; call %[sk_fullsock]; r1 = r7; call %[sk_release]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 34 /* tc_lookup_unknown_netns_flags accepted tc: netns and flags unknown scalars (checked when it runs) */
+NAKED("tc") { ASM("r6 = r1; call %[get_prandom_u32]; r8 = r0; call %[get_prandom_u32]; r9 = r0; r1 = 0; *(u64 *)(r10 - 16) = r1; *(u64 *)(r10 - 8) = r1; r1 = r6; r2 = r10; r2 += -16; r3 = 12; r4 = r8; r5 = r9; call %[sk_lookup_tcp]; if r0 == 0 goto l0_%=; r1 = r0; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 35 /* tc_lookup_tuple_past_stack refused tc: a 12-byte tuple at fp-8 */
+NAKED("tc") { ASM("r6 = r1; r1 = 0; *(u64 *)(r10 - 8) = r1; r1 = r6; r2 = r10; r2 += -8; r3 = 12; r4 = -1; r5 = 0; call %[sk_lookup_tcp]; if r0 == 0 goto l0_%=; r1 = r0; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+/* ---- references across subprograms, callbacks, tail calls, LD_ABS ---- */
+#elif CASE == 36 /* tc_lookup_leaked_by_subprog refused tc: a static subprogram looks a socket up and drops it */
+SUB(sub_leak) { ASM("r6 = r1;" SKL(sk_lookup_tcp) "r0 = 0; exit;"); }
+NAKED("tc") { ASM("call sub_leak; r0 = 0; exit;"); }
+#elif CASE == 37 /* tc_lookup_returned_by_subprog accepted tc: a static subprogram returns the lookup's result; main checks and releases it */
+SUB(sub_get) { ASM("r6 = r1;" SKL(sk_lookup_tcp) "exit;"); }
+NAKED("tc") { ASM("call sub_get; if r0 == 0 goto l0_%=; r1 = r0; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 38 /* tc_release_in_subprog accepted tc: main looks up, a static subprogram releases */
+SUB(sub_put) { ASM("call %[sk_release]; r0 = 0; exit;"); }
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r1 = r0; call sub_put; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 39 /* tc_tail_call_holding_socket refused tc: a tail call while a socket is held */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0;" TAIL "r1 = r7; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 40 /* tc_tail_call_after_release accepted tc: the socket released, then the tail call */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r1 = r0; call %[sk_release]; l0_%=:" TAIL "r0 = 0; exit;"); }
+#elif CASE == 41 /* tc_ld_abs_holding_socket refused tc: LD_ABS while a socket is held */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0; r0 = *(u8 *)skb[12]; r1 = r7; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 42 /* tc_ld_abs_after_release accepted tc: LD_ABS once the socket is released */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r1 = r0; call %[sk_release]; l0_%=: r0 = *(u8 *)skb[12]; r0 = 0; exit;"); }
+#elif CASE == 43 /* tc_loop_cb_lookup_release accepted tc: a bpf_loop callback looks a socket up (skb from the caller's stack) and releases it */
+SUB(cb_sk) { ASM("r6 = *(u64 *)(r2 + 0);" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r1 = r0; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+NAKED("tc") { ASM("*(u64 *)(r10 - 8) = r1; r1 = 2; r2 = cb_sk ll; r3 = r10; r3 += -8; r4 = 0; call %[loop]; r0 = 0; exit;"); }
+#elif CASE == 44 /* tc_loop_cb_lookup_leak refused tc: a bpf_loop callback looks a socket up and keeps it */
+SUB(cb_sk) { ASM("r6 = *(u64 *)(r2 + 0);" SKL(sk_lookup_tcp) "r0 = 0; exit;"); }
+NAKED("tc") { ASM("*(u64 *)(r10 - 8) = r1; r1 = 2; r2 = cb_sk ll; r3 = r10; r3 += -8; r4 = 0; call %[loop]; r0 = 0; exit;"); }
+#elif CASE == 45 /* tc_loop_cb_releases_callers_socket refused tc: a bpf_loop callback releases a socket its caller looked up */
+SUB(cb_put) { ASM("r1 = *(u64 *)(r2 + 0); call %[sk_release]; r0 = 1; exit;"); }
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; *(u64 *)(r10 - 24) = r0; r1 = 1; r2 = cb_put ll; r3 = r10; r3 += -24; r4 = 0; call %[loop]; l0_%=: r0 = 0; exit;"); }
+/* ---- ring buffer references in socket filters ---- */
+#elif CASE == 46 /* sf_reservation_across_ld_abs refused socket: LD_ABS while a ring buffer record is held */
+NAKED("socket") { ASM("r6 = r1;" RESERVE "if r0 == 0 goto l0_%=; r7 = r0; r0 = *(u8 *)skb[12];" SUBMIT(r7) "l0_%=: r0 = 0; exit;"); }
+#elif CASE == 47 /* sf_reservation_across_tail_call refused socket: a tail call while a ring buffer record is held */
+NAKED("socket") { ASM("r6 = r1;" RESERVE "if r0 == 0 goto l0_%=; r7 = r0;" TAIL SUBMIT(r7) "l0_%=: r0 = 0; exit;"); }
+#elif CASE == 48 /* sf_ld_abs_then_reservation accepted socket: LD_ABS first, the record reserved and submitted after */
+NAKED("socket") { ASM("r6 = r1; r0 = *(u16 *)skb[12]; r7 = r0;" RESERVE "if r0 == 0 goto l0_%=; *(u64 *)(r0 + 0) = r7;" SUBMIT(r0) "l0_%=: r0 = 0; exit;"); }
+#elif CASE == 49 /* sf_discard_map_value refused socket: bpf_ringbuf_discard of a map value */
+NAKED("socket") { ASM(LOOKUP(a, 0) "if r0 == 0 goto l0_%=; r1 = r0; r2 = 0; call %[ringbuf_discard]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 50 /* sf_two_reservations accepted socket: two records held at once, submitted in reverse order */
+NAKED("socket") { ASM(RESERVE "r6 = r0;" RESERVE "r7 = r0; if r7 == 0 goto l0_%=;" SUBMIT(r7) "l0_%=: if r6 == 0 goto l1_%=;" SUBMIT(r6) "l1_%=: r0 = 0; exit;"); }
+#elif CASE == 51 /* sf_submit_in_subprog accepted socket: a static subprogram submits the caller's record */
+SUB(sub_submit) { ASM("r2 = 0; call %[ringbuf_submit]; r0 = 0; exit;"); }
+NAKED("socket") { ASM(RESERVE "if r0 == 0 goto l0_%=; r1 = r0; call sub_submit; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 52 /* sf_reserve_leaked_by_subprog refused socket: a static subprogram reserves a record and drops it */
+SUB(sub_reserve) { ASM(RESERVE "r0 = 0; exit;"); }
+NAKED("socket") { ASM("call sub_reserve; r0 = 0; exit;"); }
+#elif CASE == 53 /* sf_reservation_returned_by_subprog accepted socket: a static subprogram returns the record; main checks and submits */
+SUB(sub_reserve) { ASM(RESERVE "exit;"); }
+NAKED("socket") { ASM("call sub_reserve; if r0 == 0 goto l0_%=;" SUBMIT(r0) "l0_%=: r0 = 0; exit;"); }
+#elif CASE == 54 /* sf_reservation_copy_checked accepted socket: the copy NULL-checked, the original submitted */
+NAKED("socket") { ASM(RESERVE "r7 = r0; if r7 == 0 goto l0_%=;" SUBMIT(r0) "l0_%=: r0 = 0; exit;"); }
+#elif CASE == 55 /* sf_submit_null refused socket: bpf_ringbuf_submit(NULL) */
+NAKED("socket") { ASM("r1 = 0; r2 = 0; call %[ringbuf_submit]; r0 = 0; exit;"); }
+#elif CASE == 56 /* sf_reservation_spilled_across_calls accepted socket: the record spilled, two helpers called, filled and submitted */
+NAKED("socket") { ASM(RESERVE "if r0 == 0 goto l0_%=; *(u64 *)(r10 - 8) = r0; call %[get_prandom_u32]; call %[get_prandom_u32]; r1 = *(u64 *)(r10 - 8); r2 = 0; call %[ringbuf_submit]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 57 /* sf_reservation_jmp32_null_check refused socket: if w0 == 0 infers nothing: the record written as maybe NULL */
+NAKED("socket") { ASM(RESERVE "if w0 == 0 goto l0_%=; r1 = 1; *(u64 *)(r0 + 0) = r1;" SUBMIT(r0) "l0_%=: r0 = 0; exit;"); }
+#elif CASE == 58 /* sf_loop_cb_reserve_leak refused socket: a bpf_loop callback reserves a record and never submits it */
+SUB(cb_res) { ASM(RESERVE "r0 = 0; exit;"); }
+NAKED("socket") { ASM("r1 = 3; r2 = cb_res ll; r3 = 0; r4 = 0; call %[loop]; r0 = 0; exit;"); }
+#elif CASE == 59 /* sf_loop_cb_reserve_submit accepted socket: a bpf_loop callback reserves and submits per iteration */
+SUB(cb_res) { ASM(RESERVE "if r0 == 0 goto l0_%=;" SUBMIT(r0) "l0_%=: r0 = 0; exit;"); }
+NAKED("socket") { ASM("r1 = 3; r2 = cb_res ll; r3 = 0; r4 = 0; call %[loop]; r0 = 0; exit;"); }
+/* ---- LD_ABS / LD_IND in socket filters ---- */
+#elif CASE == 60 /* sf_ld_abs_sizes accepted socket: LD_ABS bytes, halves and words, LD_IND with a constant index */
+NAKED("socket") { ASM("r6 = r1; r0 = *(u8 *)skb[0]; r0 = *(u16 *)skb[12]; r0 = *(u32 *)skb[26]; r7 = 14; r0 = *(u8 *)skb[r7]; r0 = *(u16 *)skb[r7]; r0 = *(u32 *)skb[r7]; r0 = 0; exit;"); }
+#elif CASE == 61 /* sf_ld_abs_clobbers_r1 refused socket: r1 read after LD_ABS */
+NAKED("socket") { ASM("r6 = r1; r0 = *(u8 *)skb[12]; r0 = r1; exit;"); }
+#elif CASE == 62 /* sf_ld_abs_clobbers_r5 refused socket: r5 (set before) read after LD_ABS */
+NAKED("socket") { ASM("r6 = r1; r5 = 1; r0 = *(u8 *)skb[12]; r0 = r5; exit;"); }
+#elif CASE == 63 /* sf_ld_abs_keeps_r7_r9 accepted socket: r7..r9 survive LD_ABS */
+NAKED("socket") { ASM("r6 = r1; r7 = 1; r8 = 2; r9 = 3; r0 = *(u8 *)skb[12]; r0 = r7; r0 += r8; r0 += r9; r0 = *(u32 *)(r6 + 0); exit;"); }
+#elif CASE == 64 /* sf_ld_abs_r6_stack refused socket: R6 a stack pointer at LD_ABS */
+NAKED("socket") { ASM("r6 = r10; r0 = *(u8 *)skb[12]; r0 = 0; exit;"); }
+#elif CASE == 65 /* sf_ld_abs_r6_uninit refused socket: R6 never written */
+NAKED("socket") { ASM("r0 = *(u8 *)skb[12]; r0 = 0; exit;"); }
+#elif CASE == 66 /* sf_ld_abs_r6_ctx_moved refused socket: R6 is the skb plus 8 */
+NAKED("socket") { ASM("r6 = r1; r6 += 8; r0 = *(u8 *)skb[12]; r0 = 0; exit;"); }
+#elif CASE == 67 /* sf_ld_ind_uninit_index refused socket: LD_IND's index register never written */
+NAKED("socket") { ASM("r6 = r1; r0 = *(u8 *)skb[r7]; r0 = 0; exit;"); }
+#elif CASE == 68 /* sf_ld_ind_pointer_index accepted socket: LD_IND indexed by a stack pointer (privileged: any readable register) */
+NAKED("socket") { ASM("r6 = r1; r7 = r10; r0 = *(u8 *)skb[r7]; r0 = 0; exit;"); }
+#elif CASE == 69 /* sf_ld_ind_unknown_index accepted socket: LD_IND indexed by a random value */
+NAKED("socket") { ASM("r6 = r1; call %[get_prandom_u32]; r7 = r0; r0 = *(u32 *)skb[r7]; r0 = 0; exit;"); }
+#elif CASE == 70 /* sf_ld_abs_dw refused socket: an 8-byte LD_ABS (opcode 0x38) is no instruction */
+NAKED("socket") { ASM("r6 = r1; .8byte 0x0000000c00000038; r0 = 0; exit;"); }
+#elif CASE == 71 /* sf_ld_abs_dst_r1 refused socket: LD_ABS with destination register 1 (reserved field) */
+NAKED("socket") { ASM("r6 = r1; .8byte 0x0000000c00000130; r0 = 0; exit;"); }
+#elif CASE == 72 /* sf_ld_abs_src_r1 refused socket: LD_ABS with source register 1 (reserved field) */
+NAKED("socket") { ASM("r6 = r1; .8byte 0x0000000c00001030; r0 = 0; exit;"); }
+#elif CASE == 73 /* sf_ld_abs_in_void_subprog refused socket: a static subprogram whose BTF prototype returns void may not use LD_ABS */
+SUB(sub_ld) { ASM("r6 = r1; r0 = *(u16 *)skb[12]; exit;"); }
+NAKED("socket") { ASM("call sub_ld; r0 = 0; exit;"); }
+#elif CASE == 74 /* sf_ld_abs_subprog_r6_unset refused socket: the subprogram's R6 is not the caller's: LD_ABS without setting it */
+SUB(sub_ld) { ASM("r0 = *(u16 *)skb[12]; exit;"); }
+NAKED("socket") { ASM("r6 = r1; call sub_ld; r0 = 0; exit;"); }
+#elif CASE == 75 /* sf_ld_abs_r6_filled accepted socket: the skb spilled, a helper called, R6 filled from the stack, LD_ABS */
+NAKED("socket") { ASM("*(u64 *)(r10 - 8) = r1; call %[get_prandom_u32]; r6 = *(u64 *)(r10 - 8); r0 = *(u8 *)skb[12]; r0 = 0; exit;"); }
+#elif CASE == 76 /* sf_ld_abs_result_unbounded refused socket: LD_ABS's byte result is an unknown 64-bit scalar: it may not index a map value */
+NAKED("socket") { ASM("r6 = r1; r0 = *(u8 *)skb[12]; r7 = r0;" LOOKUP(a, 0) "if r0 == 0 goto l0_%=; r0 += r7; r1 = 1; *(u8 *)(r0 + 0) = r1; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 77 /* xdp_ld_abs refused xdp: XDP programs may not use LD_ABS */
+NAKED("xdp") { ASM("r6 = r1; r0 = *(u8 *)skb[12]; r0 = 2; exit;"); }
+#elif CASE == 78 /* tc_ld_abs_ld_ind accepted tc: tc programs may use LD_ABS and LD_IND */
+NAKED("tc") { ASM("r6 = r1; r0 = *(u8 *)skb[12]; r7 = 2; r0 = *(u16 *)skb[r7]; r0 = 0; exit;"); }
+#elif CASE == 79 /* sf_ld_abs_in_loop_cb refused socket: LD_ABS inside a bpf_loop callback */
+SUB(cb_ld) { ASM("r6 = *(u64 *)(r2 + 0); r0 = *(u8 *)skb[12]; r0 = 0; exit;"); }
+NAKED("socket") { ASM("*(u64 *)(r10 - 8) = r1; r1 = 2; r2 = cb_ld ll; r3 = r10; r3 += -8; r4 = 0; call %[loop]; r0 = 0; exit;"); }
+#elif CASE == 80 /* sf_ld_abs_rcu_locked refused socket: LD_ABS inside bpf_rcu_read_lock */
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	int x;
+
+	bpf_rcu_read_lock();
+	x = load_byte(skb, 14);
+	bpf_rcu_read_unlock();
+	return x;
+}
+#elif CASE == 81 /* sf_ld_abs_in_global_func accepted socket: a global function taking the skb uses LD_ABS */
+GLOBAL int ld_global(struct __sk_buff *skb)
+{
+	return load_byte(skb, 12) + skb->len;
+}
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	return ld_global(skb) & 1;
+}
+#elif CASE == 82 /* sf_ld_abs_c_after_rcu accepted socket: LD_ABS once bpf_rcu_read_unlock ran */
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	int y = 0;
+
+	bpf_rcu_read_lock();
+	y = skb->len;
+	bpf_rcu_read_unlock();
+	return load_byte(skb, 14) + y;
+}
+#elif CASE == 83 /* sf_ld_abs_r0_masked_index accepted socket: LD_ABS's result masked to 0..15 indexes a 16-byte value */
+NAKED("socket") { ASM("r6 = r1; r0 = *(u8 *)skb[12]; r7 = r0; r7 &= 15;" LOOKUP(a, 0) "if r0 == 0 goto l0_%=; r0 += r7; r1 = 1; *(u8 *)(r0 + 0) = r1; l0_%=: r0 = 0; exit;"); }
+/* ---- NULL inference from comparing two pointers ---- */
+#elif CASE == 84 /* nn_jeq_value_vs_or_null accepted xdp: a hash value (maybe NULL) equal to a checked array value is not NULL on the equal branch */
+NAKED("xdp") { ASM(LOOKUP(a, 0) "if r0 == 0 goto l0_%=; r6 = r0;" LOOKUP(h, 0) "if r0 == r6 goto l1_%=; r0 = 2; exit; l1_%=: r1 = 1; *(u64 *)(r0 + 0) = r1; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 85 /* nn_jne_fallthrough accepted xdp: if r0 != r6 goto out: r0 is not NULL on the fall-through */
+NAKED("xdp") { ASM(LOOKUP(a, 0) "if r0 == 0 goto l0_%=; r6 = r0;" LOOKUP(h, 0) "if r0 != r6 goto l0_%=; r1 = 1; *(u64 *)(r0 + 0) = r1; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 86 /* nn_jne_taken_branch refused xdp: if r0 != r6: the taken branch learns nothing */
+NAKED("xdp") { ASM(LOOKUP(a, 0) "if r0 == 0 goto l0_%=; r6 = r0;" LOOKUP(h, 0) "if r0 != r6 goto l1_%=; r0 = 2; exit; l1_%=: r1 = 1; *(u64 *)(r0 + 0) = r1; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 87 /* nn_jeq_fallthrough refused xdp: if r0 == r6: the fall-through learns nothing */
+NAKED("xdp") { ASM(LOOKUP(a, 0) "if r0 == 0 goto l0_%=; r6 = r0;" LOOKUP(h, 0) "if r0 == r6 goto l0_%=; r1 = 1; *(u64 *)(r0 + 0) = r1; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 88 /* nn_jeq_vs_stack_pointer refused xdp: equal to a stack pointer: a stack pointer is not among the types the verifier counts as non-NULL */
+NAKED("xdp") { ASM(LOOKUP(h, 0) "r1 = r10; r1 += -8; if r0 == r1 goto l1_%=; r0 = 2; exit; l1_%=: r1 = 1; *(u64 *)(r0 + 0) = r1; r0 = 2; exit;"); }
+#elif CASE == 89 /* nn_two_or_null refused xdp: two maybe-NULL values compared equal: neither learns anything */
+NAKED("xdp") { ASM(LOOKUP(h, 0) "r6 = r0;" LOOKUP(h, 1) "if r0 == r6 goto l1_%=; r0 = 2; exit; l1_%=: r1 = 1; *(u64 *)(r0 + 0) = r1; r0 = 2; exit;"); }
+#elif CASE == 90 /* nn_copy_not_marked refused xdp: only the compared register becomes non-NULL, not its copy */
+NAKED("xdp") { ASM(LOOKUP(a, 0) "if r0 == 0 goto l0_%=; r6 = r0;" LOOKUP(h, 0) "r8 = r0; if r0 == r6 goto l1_%=; r0 = 2; exit; l1_%=: r1 = 1; *(u64 *)(r8 + 0) = r1; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 91 /* nn_jmp32_eq_no_inference refused xdp: w0 == w6 (32-bit) infers nothing */
+NAKED("xdp") { ASM(LOOKUP(a, 0) "if r0 == 0 goto l0_%=; r6 = r0;" LOOKUP(h, 0) "if w0 == w6 goto l1_%=; r0 = 2; exit; l1_%=: r1 = 1; *(u64 *)(r0 + 0) = r1; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 92 /* nn_jmp32_zero_no_inference refused xdp: if w0 != 0 on a maybe-NULL value infers nothing */
+NAKED("xdp") { ASM(LOOKUP(h, 0) "if w0 == 0 goto l0_%=; r1 = 1; *(u64 *)(r0 + 0) = r1; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 93 /* nn_nonzero_const refused xdp: if r0 == 1 (not 0) infers nothing on either branch */
+NAKED("xdp") { ASM(LOOKUP(h, 0) "if r0 == 1 goto l0_%=; r1 = 1; *(u64 *)(r0 + 0) = r1; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 94 /* nn_sock_vs_or_null accepted tc: a socket (maybe NULL) equal to a checked one is not NULL: released on each branch */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0;" SKL(sk_lookup_tcp) "r8 = r0; if r8 != r7 goto l1_%=; r1 = r8; call %[sk_release]; goto l2_%=; l1_%=: if r8 == 0 goto l2_%=; r1 = r8; call %[sk_release]; l2_%=: r1 = r7; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 95 /* nn_sock_release_on_unknown_branch refused tc: released on the not-equal branch without a NULL check */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0;" SKL(sk_lookup_tcp) "r8 = r0; if r8 == r7 goto l1_%=; r1 = r8; call %[sk_release]; goto l2_%=; l1_%=: r1 = r8; call %[sk_release]; l2_%=: r1 = r7; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 96 /* nn_ringbuf_vs_value accepted socket: a reservation (maybe NULL) equal to a map value pointer: submitted on that branch */
+NAKED("socket") { ASM(LOOKUP(a, 0) "if r0 == 0 goto l0_%=; r6 = r0;" RESERVE "if r0 == r6 goto l1_%=; if r0 == 0 goto l0_%=;" SUBMIT(r0) "goto l0_%=; l1_%=:" SUBMIT(r0) "l0_%=: r0 = 0; exit;"); }
+#elif CASE == 97 /* nn_vs_scalar_no_inference refused xdp: equal to a scalar register holding 5 infers nothing */
+NAKED("xdp") { ASM(LOOKUP(h, 0) "r1 = 5; if r0 == r1 goto l1_%=; r0 = 2; exit; l1_%=: r1 = 1; *(u64 *)(r0 + 0) = r1; r0 = 2; exit;"); }
+#elif CASE == 98 /* nn_jeq_ctx refused xdp: equal to the context pointer: ctx is not among the types the verifier counts as non-NULL */
+NAKED("xdp") { ASM("r9 = r1;" LOOKUP(h, 0) "if r9 == r0 goto l1_%=; r0 = 2; exit; l1_%=: r1 = 1; *(u64 *)(r0 + 0) = r1; r0 = 2; exit;"); }
+#elif CASE == 99 /* nn_jgt_no_inference refused xdp: if r0 > r6 infers nothing */
+NAKED("xdp") { ASM(LOOKUP(a, 0) "if r0 == 0 goto l0_%=; r6 = r0;" LOOKUP(h, 0) "if r0 > r6 goto l1_%=; r0 = 2; exit; l1_%=: r1 = 1; *(u64 *)(r0 + 0) = r1; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 100 /* nn_copy_checked_original_used accepted socket: the copy NULL-checked, the original written */
+NAKED("socket") { ASM(LOOKUP(h, 0) "r7 = r0; if r7 == 0 goto l0_%=; r1 = 1; *(u64 *)(r0 + 0) = r1; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 101 /* nn_copy_then_equal_then_null_check accepted xdp: after the equality the copy is still checked before use */
+NAKED("xdp") { ASM(LOOKUP(a, 0) "if r0 == 0 goto l0_%=; r6 = r0;" LOOKUP(h, 0) "r8 = r0; if r0 != r6 goto l0_%=; if r8 == 0 goto l0_%=; r1 = 1; *(u64 *)(r8 + 0) = r1; *(u64 *)(r0 + 0) = r1; l0_%=: r0 = 2; exit;"); }
+/* ---- bpf_spin_lock in XDP and tc ---- */
+#elif CASE == 102 /* xdp_lock_unlock accepted xdp: lock, counter update, unlock */
+DEF_LOCK
+NAKED("xdp") { ASML(LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r6 = r0; r1 = r0; call %[spin_lock]; r1 = *(u64 *)(r6 + 8); r1 += 1; *(u64 *)(r6 + 8) = r1; r1 = r6; call %[spin_unlock]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 103 /* tc_lock_unlock_c accepted tc: bpf_spin_lock around a counter in C */
+DEF_LOCK
+SEC("tc") int prog(struct __sk_buff *skb)
+{
+	__u32 k = 0;
+	struct lv *v = bpf_map_lookup_elem(&locks, &k);
+
+	if (!v)
+		return 0;
+	bpf_spin_lock(&v->l);
+	v->cnt += skb->len;
+	bpf_spin_unlock(&v->l);
+	return 0;
+}
+#elif CASE == 104 /* xdp_lock_held_at_exit refused xdp: the program exits holding the lock */
+DEF_LOCK
+NAKED("xdp") { ASML(LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r1 = r0; call %[spin_lock]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 105 /* xdp_helper_while_locked refused xdp: bpf_get_prandom_u32 called while locked */
+DEF_LOCK
+NAKED("xdp") { ASML(LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r6 = r0; r1 = r0; call %[spin_lock]; call %[get_prandom_u32]; r1 = r6; call %[spin_unlock]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 106 /* xdp_lock_twice refused xdp: the same lock taken twice */
+DEF_LOCK
+NAKED("xdp") { ASML(LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r6 = r0; r1 = r0; call %[spin_lock]; r1 = r6; call %[spin_lock]; r1 = r6; call %[spin_unlock]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 107 /* xdp_unlock_without_lock refused xdp: bpf_spin_unlock never locked */
+DEF_LOCK
+NAKED("xdp") { ASML(LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r1 = r0; call %[spin_unlock]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 108 /* xdp_unlock_other_element refused xdp: element 0 locked, element 1 unlocked */
+DEF_LOCK
+NAKED("xdp") { ASML(LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r6 = r0;" LOOKUP(locks, 1) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r6; call %[spin_lock]; r1 = r7; call %[spin_unlock]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 109 /* xdp_lock_at_offset_8 accepted xdp: the lock is the value's second field */
+DEF_LOCK2
+NAKED("xdp") { ASML(LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r6 = r0; r1 = r0; r1 += 8; call %[spin_lock]; r1 = 5; *(u64 *)(r6 + 0) = r1; r1 = r6; r1 += 8; call %[spin_unlock]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 110 /* xdp_lock_wrong_offset refused xdp: the value's start given where the lock is at 8 */
+DEF_LOCK2
+NAKED("xdp") { ASML(LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r6 = r0; r1 = r0; call %[spin_lock]; r1 = r6; call %[spin_unlock]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 111 /* xdp_lock_variable_offset refused xdp: the lock's address at a variable offset */
+DEF_LOCK2
+NAKED("xdp") { ASML(LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r6 = r0; call %[get_prandom_u32]; r0 &= 8; r1 = r6; r1 += r0; call %[spin_lock]; r1 = r6; r1 += 8; call %[spin_unlock]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 112 /* xdp_static_call_while_locked accepted xdp: a static subprogram (no helpers) called while locked */
+DEF_LOCK
+SUB(sub_add) { ASM("r0 = *(u64 *)(r1 + 8); r0 += 1; *(u64 *)(r1 + 8) = r0; exit;"); }
+NAKED("xdp") { ASML(LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r6 = r0; r1 = r0; call %[spin_lock]; r1 = r6; call sub_add; r1 = r6; call %[spin_unlock]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 113 /* xdp_subprog_unlocks accepted xdp: main locks, a static subprogram unlocks */
+DEF_LOCK
+SUB(sub_unlock) { ASM("call %[spin_unlock]; r0 = 0; exit;"); }
+NAKED("xdp") { ASML(LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r6 = r0; r1 = r0; call %[spin_lock]; r1 = r6; call sub_unlock; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 114 /* xdp_subprog_returns_locked accepted xdp: a static subprogram locks and returns; main unlocks */
+DEF_LOCK
+SUB(sub_lock) { ASM("call %[spin_lock]; r0 = 0; exit;"); }
+NAKED("xdp") { ASML(LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r6 = r0; r1 = r0; call sub_lock; r1 = r6; call %[spin_unlock]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 115 /* xdp_global_call_while_locked refused xdp: a global function called while locked */
+DEF_LOCK
+GLOBAL int gadd(int x) { return x + 1; }
+SEC("xdp") int prog(struct xdp_md *ctx)
+{
+	__u32 k = 0;
+	struct lv *v = bpf_map_lookup_elem(&locks, &k);
+
+	if (!v)
+		return XDP_PASS;
+	bpf_spin_lock(&v->l);
+	v->cnt = gadd(v->cnt);
+	bpf_spin_unlock(&v->l);
+	return XDP_PASS;
+}
+#elif CASE == 116 /* xdp_tail_call_while_locked refused xdp: a tail call while locked */
+DEF_LOCK
+NAKED("xdp") { ASML("r6 = r1;" LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r0; call %[spin_lock];" TAIL "r1 = r7; call %[spin_unlock]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 117 /* tc_ld_abs_while_locked refused tc: LD_ABS while locked */
+DEF_LOCK
+NAKED("tc") { ASML("r6 = r1;" LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r0; call %[spin_lock]; r0 = *(u8 *)skb[12]; r1 = r7; call %[spin_unlock]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 118 /* xdp_unlock_through_copy accepted xdp: locked through r0, unlocked through its copy */
+DEF_LOCK
+NAKED("xdp") { ASML(LOOKUP(locks, 0) "r6 = r0; if r0 == 0 goto l0_%=; r1 = r0; call %[spin_lock]; r1 = r6; call %[spin_unlock]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 119 /* xdp_unlock_through_fill accepted xdp: the value spilled before locking, filled to unlock */
+DEF_LOCK
+NAKED("xdp") { ASML(LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; *(u64 *)(r10 - 8) = r0; r1 = r0; call %[spin_lock]; r1 = *(u64 *)(r10 - 8); call %[spin_unlock]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 120 /* xdp_lock_in_hash_value accepted xdp: a hash map's value lock */
+DEF_HLOCK
+NAKED("xdp") { ASML(LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r6 = r0; r1 = r0; call %[spin_lock]; r1 = r6; call %[spin_unlock]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 121 /* xdp_lock_maybe_null refused xdp: locking a hash lookup's result before its NULL check */
+DEF_HLOCK
+NAKED("xdp") { ASML(LOOKUP(locks, 0) "r6 = r0; r1 = r0; call %[spin_lock]; r1 = r6; call %[spin_unlock]; r0 = 2; exit;"); }
+#elif CASE == 122 /* xdp_lock_same_key_two_lookups refused xdp: the same key looked up twice: two different locks to the verifier */
+DEF_HLOCK
+NAKED("xdp") { ASML(LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r6 = r0;" LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r6; call %[spin_lock]; r1 = r7; call %[spin_unlock]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 123 /* xdp_unlock_on_one_path refused xdp: unlocked only on one branch */
+DEF_LOCK
+NAKED("xdp") { ASML("r9 = *(u32 *)(r1 + 16);" LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r6 = r0; r1 = r0; call %[spin_lock]; if r9 > 3 goto l0_%=; r1 = r6; call %[spin_unlock]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 124 /* xdp_kfunc_while_locked refused xdp: bpf_rcu_read_lock (a kfunc) called while locked */
+DEF_LOCK
+SEC("xdp") int prog(struct xdp_md *ctx)
+{
+	__u32 k = 0;
+	struct lv *v = bpf_map_lookup_elem(&locks, &k);
+
+	if (!v)
+		return XDP_PASS;
+	bpf_spin_lock(&v->l);
+	bpf_rcu_read_lock();
+	v->cnt++;
+	bpf_rcu_read_unlock();
+	bpf_spin_unlock(&v->l);
+	return XDP_PASS;
+}
+#elif CASE == 125 /* xdp_packet_read_while_locked accepted xdp: a checked packet read while locked */
+DEF_LOCK
+SEC("xdp") int prog(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u32 k = 0;
+	struct lv *v = bpf_map_lookup_elem(&locks, &k);
+
+	if (!v || data + 1 > end)
+		return XDP_PASS;
+	bpf_spin_lock(&v->l);
+	v->cnt += *(__u8 *)data;
+	bpf_spin_unlock(&v->l);
+	return XDP_PASS;
+}
+#elif CASE == 126 /* xdp_lock_in_loop_cb accepted xdp: a bpf_loop callback locks and unlocks a value the caller passes */
+DEF_LOCK
+SUB(cb_lock) { ASM("r6 = *(u64 *)(r2 + 0); r1 = r6; call %[spin_lock]; r1 = r6; call %[spin_unlock]; r0 = 0; exit;"); }
+NAKED("xdp") { ASML(LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; *(u64 *)(r10 - 8) = r0; r1 = 2; r2 = cb_lock ll; r3 = r10; r3 += -8; r4 = 0; call %[loop]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 127 /* xdp_lock_direct_load refused xdp: the lock word read with a load */
+DEF_LOCK
+NAKED("xdp") { ASML(LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r1 = *(u32 *)(r0 + 0); l0_%=: r0 = 2; exit;"); }
+#elif CASE == 128 /* xdp_lock_then_socket_lookup refused xdp: bpf_sk_lookup_tcp called while locked */
+DEF_LOCK
+NAKED("xdp") { ASML("r6 = r1;" LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r0; call %[spin_lock];" SKL(sk_lookup_tcp) "r8 = r0; r1 = r7; call %[spin_unlock]; if r8 == 0 goto l0_%=; r1 = r8; call %[sk_release]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 129 /* tc_lock_c_two_values refused tc: two elements locked one after the other without unlocking */
+DEF_LOCK
+SEC("tc") int prog(struct __sk_buff *skb)
+{
+	__u32 k0 = 0, k1 = 1;
+	struct lv *v = bpf_map_lookup_elem(&locks, &k0), *w = bpf_map_lookup_elem(&locks, &k1);
+
+	if (!v || !w)
+		return 0;
+	bpf_spin_lock(&v->l);
+	bpf_spin_lock(&w->l);
+	w->cnt = v->cnt;
+	bpf_spin_unlock(&w->l);
+	bpf_spin_unlock(&v->l);
+	return 0;
+}
+#elif CASE == 130 /* tc_c_lookup_release accepted tc: bpf_sk_lookup_udp in C, a field read, released */
+SEC("tc") int prog(struct __sk_buff *skb)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk = bpf_sk_lookup_udp(skb, &t, sizeof(t.ipv4), BPF_F_CURRENT_NETNS, 0);
+	int r = 0;
+
+	if (sk) {
+		r = sk->protocol == 17;
+		bpf_sk_release(sk);
+	}
+	return r;
+}
+#elif CASE == 131 /* tc_c_lookup_released_in_one_branch refused tc: released only when the protocol is UDP */
+SEC("tc") int prog(struct __sk_buff *skb)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk = bpf_sk_lookup_udp(skb, &t, sizeof(t.ipv4), BPF_F_CURRENT_NETNS, 0);
+
+	if (sk && sk->protocol == 17)
+		bpf_sk_release(sk);
+	return 0;
+}
+#elif CASE == 132 /* sf_c_ringbuf_ld_abs_after_submit accepted socket: a record submitted, then LD_ABS */
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	__u32 *e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);
+
+	if (e) {
+		*e = skb->len;
+		bpf_ringbuf_submit(e, 0);
+	}
+	return load_byte(skb, 12);
+}
+#elif CASE == 133 /* sf_ld_abs_in_static_int_subprog accepted socket: a static subprogram returning int, given the skb, uses LD_ABS */
+STATIC int ld_static(struct __sk_buff *skb)
+{
+	return load_byte(skb, 12) + skb->len;
+}
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	return ld_static(skb) & 1;
+}
+#elif CASE == 134 /* xdp_lock_array_const_key_unchecked accepted xdp: an array lookup at a constant in-range key is never NULL: locked without a check */
+DEF_LOCK
+NAKED("xdp") { ASML(LOOKUP8(locks, 1) "r6 = r0; r1 = r0; call %[spin_lock]; r1 = r6; call %[spin_unlock]; r0 = 2; exit;"); }
+#elif CASE == 135 /* xdp_lock_array_key_out_of_range refused xdp: an array lookup at key 2 of 2 entries may be NULL */
+DEF_LOCK
+NAKED("xdp") { ASML(LOOKUP8(locks, 2) "r6 = r0; r1 = r0; call %[spin_lock]; r1 = r6; call %[spin_unlock]; r0 = 2; exit;"); }
+#elif CASE == 136 /* nn_jeq_sock_vs_map_value accepted tc: a socket (maybe NULL) equal to a map value pointer is not NULL: released there */
+NAKED("tc") { ASM("r6 = r1;" LOOKUP(a, 0) "if r0 == 0 goto l0_%=; r7 = r0;" SKL(sk_lookup_tcp) "if r0 == r7 goto l1_%=; if r0 == 0 goto l0_%=; l1_%=: r1 = r0; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 137 /* nn_jeq_or_null_vs_ringbuf_mem accepted socket: a hash value (maybe NULL) equal to a reserved record (ringbuf mem) is not NULL */
+NAKED("socket") { ASM(RESERVE "if r0 == 0 goto l0_%=; r6 = r0;" LOOKUP(h, 0) "if r0 != r6 goto l1_%=; r1 = 1; *(u64 *)(r0 + 0) = r1; l1_%=:" SUBMIT(r6) "l0_%=: r0 = 0; exit;"); }
+#elif CASE == 138 /* xdp_lock_array_key_unaligned refused xdp: key 1 stored as 4 bytes at fp-20 (not 8-aligned) is no spilled constant: the lookup may be NULL */
+DEF_LOCK
+NAKED("xdp") { ASML(LOOKUP(locks, 1) "r6 = r0; r1 = r0; call %[spin_lock]; r1 = r6; call %[spin_unlock]; r0 = 2; exit;"); }
+#elif CASE == 139 /* xdp_array_zero_key_unaligned_unchecked accepted xdp: key 0 stored at fp-20 is known (zeroed stack bytes): the array value used without a NULL check */
+NAKED("xdp") { ASM(LOOKUP(a, 0) "r1 = 1; *(u8 *)(r0 + 15) = r1; r0 = 2; exit;"); }
+#endif
