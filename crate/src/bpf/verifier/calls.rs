@@ -137,6 +137,13 @@ fn acquires(id: i32) -> bool {
     matches!(id, 84 | 85 | 99 | 131)
 }
 
+/// `is_ptr_cast_function`: bpf_sk_fullsock, bpf_tcp_sock and the skc_to_* casts (but not
+/// skc_to_unix_sock): their result is the argument seen as another type, so it carries the
+/// argument's reference.
+fn is_ptr_cast(id: i32) -> bool {
+    matches!(id, 95 | 96 | 136 | 137 | 138 | 139 | 140 | 196)
+}
+
 /// Helpers that call a callback, and the range its return must be in.
 fn callback_of(id: i32) -> Option<(i32, i32)> {
     match id {
@@ -286,6 +293,10 @@ impl Verifier<'_> {
                     let flags = if in_range { 0 } else { ret_flags & PTR_MAYBE_NULL };
                     let mut r = Reg::ptr(PTR_TO_MAP_VALUE | flags);
                     r.map = map;
+                    // A value never NULL still gets an id when it holds a lock: the lock's identity.
+                    if in_range && m.fields.iter().any(|f| f.kind == FieldKind::SpinLock) {
+                        r.id = self.new_id();
+                    }
                     r
                 }
             }
@@ -311,7 +322,11 @@ impl Verifier<'_> {
         }
         let socket_lookup =
             id == 1 && meta.map.is_some_and(|m| matches!(self.input.maps[m as usize].map_type, uapi::SOCKMAP | uapi::SOCKHASH));
-        if acquires(id) || socket_lookup {
+        if is_ptr_cast(id) {
+            // A cast of a referenced socket carries its reference: released with it (and it
+            // may itself be released).
+            r0.ref_obj_id = meta.ref_obj_id;
+        } else if acquires(id) || socket_lookup {
             let rid = self.acquire_reference(pc);
             r0.id = rid;
             r0.ref_obj_id = rid;
@@ -426,6 +441,13 @@ impl Verifier<'_> {
                 // After the lock's place is checked: an unlock needs a lock held.
                 if func == 94 && self.cur.active_lock == 0 {
                     return refuse(Errno::EINVAL, "bpf_spin_unlock without taking a lock");
+                }
+                // A lock is its map value: the map and the value's id (one per lookup).
+                if func == 94 && (self.cur.lock_map, self.cur.lock_id) != (reg.map, reg.id) {
+                    return refuse(Errno::EINVAL, "bpf_spin_unlock of different lock");
+                }
+                if func == 93 {
+                    (self.cur.lock_map, self.cur.lock_id) = (reg.map, reg.id);
                 }
             }
             ARG_PTR_TO_TIMER => {
@@ -985,6 +1007,8 @@ impl Verifier<'_> {
             active_rcu: 0,
             active_preempt: 0,
             active_lock: 0,
+            lock_map: 0,
+            lock_id: 0,
             in_sleepable: false,
             speculative: false,
             callback_unroll: 0,
@@ -1363,6 +1387,12 @@ impl Verifier<'_> {
         let Op::Legacy { src, mode, .. } = op else { return Ok(()) };
         if self.cur.frames.iter().skip(1).any(|f| f.callback.is_some()) {
             return refuse(Errno::EINVAL, "cannot use BPF_LD_[ABS|IND] within callback");
+        }
+        // `dst_reg` must be r0, `off` 0, and LD_ABS has no source register.
+        let raw = self.input.insns[_pc];
+        let (dst_reg, src_reg) = (raw.regs & 0xf, raw.regs >> 4);
+        if dst_reg != 0 || raw.off != 0 || (mode == crate::bpf::isa::LegacyMode::Abs && src_reg != 0) {
+            return refuse(Errno::EINVAL, "BPF_LD_[ABS|IND] uses reserved fields");
         }
         self.check_reg_read(6)?;
         self.check_resource_leak(false, true, "BPF_LD_[ABS|IND]")?;
