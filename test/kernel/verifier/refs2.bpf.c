@@ -65,6 +65,8 @@ extern void bpf_rcu_read_unlock(void) __ksym;
 #define LOOKUP8(map, key) "r1 = " #key "; *(u32 *)(r10 - 8) = r1; r2 = r10; r2 += -8; r1 = %[" #map "] ll; call %[map_lookup_elem];"
 #define RESERVE "r1 = %[rb] ll; r2 = 8; r3 = 0; call %[ringbuf_reserve];"
 #define SUBMIT(r) "r1 = " #r "; r2 = 0; call %[ringbuf_submit];"
+/* a static naked subprogram whose BTF prototype returns int (LD_ABS needs that) */
+#define SUBI(name) static __attribute__((naked, noinline, used)) int name(void)
 #define TAIL "r1 = r6; r2 = %[pa] ll; r3 = 0; call %[tail_call];"
 
 /* ---- socket lookups: who may call what ---- */
@@ -164,7 +166,7 @@ NAKED("tc") { ASM("*(u64 *)(r10 - 8) = r1; r1 = 2; r2 = cb_sk ll; r3 = r10; r3 +
 #elif CASE == 44 /* tc_loop_cb_lookup_leak refused tc: a bpf_loop callback looks a socket up and keeps it */
 SUB(cb_sk) { ASM("r6 = *(u64 *)(r2 + 0);" SKL(sk_lookup_tcp) "r0 = 0; exit;"); }
 NAKED("tc") { ASM("*(u64 *)(r10 - 8) = r1; r1 = 2; r2 = cb_sk ll; r3 = r10; r3 += -8; r4 = 0; call %[loop]; r0 = 0; exit;"); }
-#elif CASE == 45 /* tc_loop_cb_releases_callers_socket refused tc: a bpf_loop callback releases a socket its caller looked up */
+#elif CASE == 45 /* tc_loop_cb_releases_callers_socket refused tc: a bpf_loop callback releases the caller's socket: the path where the callback never ran still holds it at exit */
 SUB(cb_put) { ASM("r1 = *(u64 *)(r2 + 0); call %[sk_release]; r0 = 1; exit;"); }
 NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; *(u64 *)(r10 - 24) = r0; r1 = 1; r2 = cb_put ll; r3 = r10; r3 += -24; r4 = 0; call %[loop]; l0_%=: r0 = 0; exit;"); }
 /* ---- ring buffer references in socket filters ---- */
@@ -231,7 +233,7 @@ NAKED("socket") { ASM("r6 = r1; .8byte 0x0000000c00001030; r0 = 0; exit;"); }
 #elif CASE == 73 /* sf_ld_abs_in_void_subprog refused socket: a static subprogram whose BTF prototype returns void may not use LD_ABS */
 SUB(sub_ld) { ASM("r6 = r1; r0 = *(u16 *)skb[12]; exit;"); }
 NAKED("socket") { ASM("call sub_ld; r0 = 0; exit;"); }
-#elif CASE == 74 /* sf_ld_abs_subprog_r6_unset refused socket: the subprogram's R6 is not the caller's: LD_ABS without setting it */
+#elif CASE == 74 /* sf_ld_abs_subprog_r6_unset refused socket: LD_ABS in a static subprogram returning void (refused for that before R6 is looked at) */
 SUB(sub_ld) { ASM("r0 = *(u16 *)skb[12]; exit;"); }
 NAKED("socket") { ASM("r6 = r1; call sub_ld; r0 = 0; exit;"); }
 #elif CASE == 75 /* sf_ld_abs_r6_filled accepted socket: the skb spilled, a helper called, R6 filled from the stack, LD_ABS */
@@ -242,7 +244,7 @@ NAKED("socket") { ASM("r6 = r1; r0 = *(u8 *)skb[12]; r7 = r0;" LOOKUP(a, 0) "if 
 NAKED("xdp") { ASM("r6 = r1; r0 = *(u8 *)skb[12]; r0 = 2; exit;"); }
 #elif CASE == 78 /* tc_ld_abs_ld_ind accepted tc: tc programs may use LD_ABS and LD_IND */
 NAKED("tc") { ASM("r6 = r1; r0 = *(u8 *)skb[12]; r7 = 2; r0 = *(u16 *)skb[r7]; r0 = 0; exit;"); }
-#elif CASE == 79 /* sf_ld_abs_in_loop_cb refused socket: LD_ABS inside a bpf_loop callback */
+#elif CASE == 79 /* sf_ld_abs_in_loop_cb refused socket: LD_ABS inside a bpf_loop callback whose prototype returns void */
 SUB(cb_ld) { ASM("r6 = *(u64 *)(r2 + 0); r0 = *(u8 *)skb[12]; r0 = 0; exit;"); }
 NAKED("socket") { ASM("*(u64 *)(r10 - 8) = r1; r1 = 2; r2 = cb_ld ll; r3 = r10; r3 += -8; r4 = 0; call %[loop]; r0 = 0; exit;"); }
 #elif CASE == 80 /* sf_ld_abs_rcu_locked refused socket: LD_ABS inside bpf_rcu_read_lock */
@@ -521,4 +523,153 @@ DEF_LOCK
 NAKED("xdp") { ASML(LOOKUP(locks, 1) "r6 = r0; r1 = r0; call %[spin_lock]; r1 = r6; call %[spin_unlock]; r0 = 2; exit;"); }
 #elif CASE == 139 /* xdp_array_zero_key_unaligned_unchecked accepted xdp: key 0 stored at fp-20 is known (zeroed stack bytes): the array value used without a NULL check */
 NAKED("xdp") { ASM(LOOKUP(a, 0) "r1 = 1; *(u8 *)(r0 + 15) = r1; r0 = 2; exit;"); }
+#elif CASE == 140 /* sf_ld_abs_int_subprog_r6_unset refused socket: an int subprogram's R6 is not the caller's: LD_ABS without setting it */
+SUBI(sub_ld) { ASM("r0 = *(u16 *)skb[12]; exit;"); }
+NAKED("socket") { ASM("r6 = r1; call sub_ld; r0 = 0; exit;"); }
+#elif CASE == 141 /* sf_ld_abs_in_int_loop_cb refused socket: LD_ABS inside a bpf_loop callback returning int */
+SUBI(cb_ld) { ASM("r6 = *(u64 *)(r2 + 0); r0 = *(u8 *)skb[12]; r0 = 0; exit;"); }
+NAKED("socket") { ASM("*(u64 *)(r10 - 8) = r1; r1 = 2; r2 = cb_ld ll; r3 = r10; r3 += -8; r4 = 0; call %[loop]; r0 = 0; exit;"); }
+#elif CASE == 142 /* sf_ld_ind_src_r1_clobbered refused socket: LD_IND indexed by r1 (at SKF_NET_OFF) clobbers r1 too */
+NAKED("socket") { ASM("r6 = r1; r1 = 1; .8byte 0xffe0000000001050; r0 = r1; exit;"); }
+#elif CASE == 143 /* sf_ld_ind_src_r7_kept accepted socket: LD_IND indexed by r7 keeps r7 */
+NAKED("socket") { ASM("r6 = r1; r7 = 1; .8byte 0xffe0000000007050; r0 = r7; exit;"); }
+#elif CASE == 144 /* sf_ld_ind_index_ctx accepted socket: LD_IND indexed by R6 itself (the skb pointer) */
+NAKED("socket") { ASM("r6 = r1; r0 = *(u8 *)skb[r6]; r0 = 0; exit;"); }
+#elif CASE == 145 /* sf_ld_abs_negative_imm accepted socket: LD_ABS at SKF_NET_OFF (a negative offset) */
+NAKED("socket") { ASM("r6 = r1; .8byte 0xffe0000000000030; r0 = 0; exit;"); }
+#elif CASE == 146 /* sf_ld_abs_off_nonzero refused socket: LD_ABS with a non-zero off field (reserved) */
+NAKED("socket") { ASM("r6 = r1; .8byte 0x0000000c00010030; r0 = 0; exit;"); }
+#elif CASE == 147 /* sf_ld_ind_dst_r2 refused socket: LD_IND with destination register 2 (reserved field) */
+NAKED("socket") { ASM("r6 = r1; r7 = 0; .8byte 0x0000000c00007240; r0 = 0; exit;"); }
+#elif CASE == 148 /* tc_release_fullsock_then_use_lookup refused tc: released through bpf_sk_fullsock's result, the looked-up socket read after */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r0; call %[sk_fullsock]; if r0 == 0 goto l1_%=; r1 = r0; call %[sk_release]; r0 = *(u32 *)(r7 + 4); r0 = 0; exit; l1_%=: r1 = r7; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 149 /* tc_fullsock_null_keeps_reference refused tc: bpf_sk_fullsock NULL: the lookup's socket is still held, and leaked there */
+NAKED("tc") { ASM("r6 = r1;" SKL(skc_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r0; call %[sk_fullsock]; if r0 == 0 goto l0_%=; r1 = r7; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 150 /* tc_fullsock_released_via_result_or_original accepted tc: released through the fullsock when there is one, else through the lookup */
+NAKED("tc") { ASM("r6 = r1;" SKL(skc_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r0; call %[sk_fullsock]; if r0 == 0 goto l1_%=; r1 = r0; call %[sk_release]; goto l0_%=; l1_%=: r1 = r7; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 151 /* tc_release_fullsock_of_skb_sk refused tc: bpf_sk_fullsock(skb->sk) carries no reference: releasing it */
+NAKED("tc") { ASM("r1 = *(u64 *)(r1 + %[sk]); if r1 == 0 goto l0_%=; call %[sk_fullsock]; if r0 == 0 goto l0_%=; r1 = r0; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 152 /* tc_release_null_const refused tc: bpf_sk_release(NULL) */
+NAKED("tc") { ASM("r1 = 0; call %[sk_release]; r0 = 0; exit;"); }
+#elif CASE == 153 /* tc_lookup_read_u64_field refused tc: an 8-byte read of the socket's first field */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r1 = *(u64 *)(r0 + 0); r1 = r0; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 154 /* tc_lookup_tuple_in_packet accepted tc: the tuple read straight from checked packet bytes */
+SEC("tc") int prog(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	struct bpf_sock *sk;
+
+	if (data + sizeof(struct ethhdr) + 12 > end)
+		return 0;
+	sk = bpf_sk_lookup_tcp(skb, data + sizeof(struct ethhdr), 12, BPF_F_CURRENT_NETNS, 0);
+	if (sk)
+		bpf_sk_release(sk);
+	return 0;
+}
+#elif CASE == 155 /* tc_sub_stores_socket_in_caller_stack accepted tc: a subprogram stores its lookup in the caller's stack; the caller checks and releases it */
+SUB(sub_put_in) { ASM("r6 = r1; r7 = r2;" SKL(sk_lookup_tcp) "*(u64 *)(r7 + 0) = r0; r0 = 0; exit;"); }
+NAKED("tc") { ASM("r6 = r1; r2 = r10; r2 += -24; call sub_put_in; r1 = *(u64 *)(r10 - 24); if r1 == 0 goto l0_%=; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 156 /* tc_sub_stores_socket_in_caller_stack_leak refused tc: the caller never releases what the subprogram stored */
+SUB(sub_put_in) { ASM("r6 = r1; r7 = r2;" SKL(sk_lookup_tcp) "*(u64 *)(r7 + 0) = r0; r0 = 0; exit;"); }
+NAKED("tc") { ASM("r6 = r1; r2 = r10; r2 += -24; call sub_put_in; r0 = 0; exit;"); }
+#elif CASE == 157 /* tc_release_in_subprog_and_caller refused tc: released by a subprogram, then again by the caller */
+SUB(sub_put) { ASM("call %[sk_release]; r0 = 0; exit;"); }
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r0; call sub_put; r1 = r7; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 158 /* tc_checked_socket_eq_zero_dead accepted tc: a checked socket compared with 0 again: that branch is never taken (its bad read unseen) */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; if r0 == 0 goto l1_%=; r1 = r0; call %[sk_release]; l0_%=: r0 = 0; exit; l1_%=: r0 = *(u64 *)(r9 + 0); exit;"); }
+#elif CASE == 159 /* nn_fp_eq_zero_explored refused xdp: a stack pointer compared with 0: both branches are walked (fp is not known non-NULL) */
+NAKED("xdp") { ASM("r1 = r10; if r1 == 0 goto l1_%=; r0 = 2; exit; l1_%=: r0 = *(u64 *)(r9 + 0); exit;"); }
+#elif CASE == 160 /* nn_value_eq_zero_dead accepted xdp: a checked map value compared with 0 again: the branch is dead */
+NAKED("xdp") { ASM(LOOKUP(h, 0) "if r0 == 0 goto l0_%=; if r0 == 0 goto l1_%=; l0_%=: r0 = 2; exit; l1_%=: r0 = *(u64 *)(r9 + 0); exit;"); }
+#elif CASE == 161 /* nn_inner_map_vs_value accepted xdp: an inner map (maybe NULL) equal to a map value is a map on that branch, looked up */
+struct inner_map { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1); __type(key, __u32); __type(value, __u64); } inner SEC(".maps");
+struct { __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS); __uint(max_entries, 1); __type(key, __u32); __array(values, struct inner_map); } mm SEC(".maps") = { .values = { [0] = &inner } };
+NAKED("xdp") { asm volatile (LOOKUP(a, 0) "if r0 == 0 goto l0_%=; r6 = r0;" LOOKUP(mm, 0) "if r0 != r6 goto l0_%=; r1 = r0; r2 = r10; r2 += -20; call %[map_lookup_elem]; l0_%=: r0 = 2; exit;" :: OPS, ADDR(mm) : "memory"); }
+#elif CASE == 162 /* nn_or_null_vs_pkt refused xdp: equal to a packet pointer: a packet pointer is not among the non-NULL types */
+NAKED("xdp") { ASM("r9 = *(u32 *)(r1 + 0);" LOOKUP(h, 0) "if r0 == r9 goto l1_%=; r0 = 2; exit; l1_%=: r1 = 1; *(u64 *)(r0 + 0) = r1; r0 = 2; exit;"); }
+#elif CASE == 163 /* xdp_lock_regsafe_ids refused xdp: one path unlocks the locked value, the other a second lookup of the same key: not pruned as equal */
+DEF_HLOCK
+NAKED("xdp") { ASML(LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r6 = r0;" LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r7 = r0; call %[get_prandom_u32]; r8 = r6; if r0 == 0 goto l1_%=; r8 = r7; l1_%=: r1 = r6; call %[spin_lock]; r1 = r8; call %[spin_unlock]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 164 /* xdp_subprog_locks_main_exits refused xdp: a subprogram takes the lock, main never releases it */
+DEF_LOCK
+SUB(sub_lock) { ASM("call %[spin_lock]; r0 = 0; exit;"); }
+NAKED("xdp") { ASML(LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r1 = r0; call sub_lock; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 165 /* xdp_subprog_helper_while_locked refused xdp: a static subprogram called under the lock calls a helper */
+DEF_LOCK
+SUB(sub_rnd) { ASM("call %[get_prandom_u32]; exit;"); }
+NAKED("xdp") { ASML(LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r6 = r0; r1 = r0; call %[spin_lock]; call sub_rnd; r1 = r6; call %[spin_unlock]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 166 /* xdp_lock_byte_store refused xdp: a byte stored into the lock word */
+DEF_LOCK
+NAKED("xdp") { ASML(LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r1 = 0; *(u8 *)(r0 + 2) = r1; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 167 /* xdp_lock_u64_read_over_lock refused xdp: an 8-byte read covering the lock word */
+DEF_LOCK
+NAKED("xdp") { ASML(LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r1 = *(u64 *)(r0 + 0); l0_%=: r0 = 2; exit;"); }
+#elif CASE == 168 /* xdp_lock_padding_read accepted xdp: the 4 bytes after the lock (padding) read */
+DEF_LOCK
+NAKED("xdp") { ASML(LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r1 = *(u32 *)(r0 + 4); l0_%=: r0 = 2; exit;"); }
+#elif CASE == 169 /* xdp_lock_on_stack refused xdp: bpf_spin_lock on a stack address */
+DEF_LOCK
+NAKED("xdp") { ASML(LOOKUP(locks, 0) "r1 = 0; *(u64 *)(r10 - 8) = r1; r1 = r10; r1 += -8; call %[spin_lock]; r0 = 2; exit;"); }
+#elif CASE == 170 /* xdp_unlock_other_map refused xdp: a value of one lock map locked, a value of another unlocked */
+DEF_LOCK
+struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1); __type(key, __u32); __type(value, struct lv); } locks_b SEC(".maps");
+NAKED("xdp") { asm volatile (LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r6 = r0;" LOOKUP(locks_b, 0) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r6; call %[spin_lock]; r1 = r7; call %[spin_unlock]; l0_%=: r0 = 2; exit;" :: OPS, ADDR(locks), ADDR(locks_b) : "memory"); }
+#elif CASE == 171 /* xdp_lock_then_write_via_moved_copy accepted xdp: under the lock the counter written through value + 8, then unlocked through the original */
+DEF_LOCK
+NAKED("xdp") { ASML(LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r6 = r0; r1 = r0; call %[spin_lock]; r7 = r6; r7 += 8; r1 = 3; *(u64 *)(r7 + 0) = r1; r1 = r6; call %[spin_unlock]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 172 /* sf_skc_to_tcp_sock_of_skb_sk accepted socket: bpf_skc_to_tcp_sock of skb->sk from a socket filter */
+NAKED("socket") { ASM("r1 = *(u64 *)(r1 + %[sk]); if r1 == 0 goto l0_%=; call %[skc_to_tcp_sock]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 173 /* sf_tcp_sock refused socket: a socket filter may not call bpf_tcp_sock */
+NAKED("socket") { ASM("r1 = *(u64 *)(r1 + %[sk]); if r1 == 0 goto l0_%=; call %[tcp_sock]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 174 /* tc_release_via_skc_to_tcp_sock accepted tc: the reference released through bpf_skc_to_tcp_sock's (checked) result */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r0; call %[skc_to_tcp_sock]; if r0 == 0 goto l1_%=; r1 = r0; call %[sk_release]; r0 = 0; exit; l1_%=: r1 = r7; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 175 /* xdp_lookup_sock_common_read_family accepted xdp: bpf_skc_lookup_tcp's sock_common: family read, released */
+NAKED("xdp") { ASM("r6 = r1;" SKL(skc_lookup_tcp) "if r0 == 0 goto l0_%=; r1 = *(u32 *)(r0 + 4); r1 = r0; call %[sk_release]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 176 /* xdp_lookup_sock_common_read_mark refused xdp: sock_common has no mark: reading it */
+NAKED("xdp") { ASM("r6 = r1;" SKL(skc_lookup_tcp) "if r0 == 0 goto l0_%=; r1 = *(u32 *)(r0 + 16); r1 = r0; call %[sk_release]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 177 /* tc_lookup_leak_in_one_subprog_path refused tc: a subprogram releases only on one of its paths */
+SUB(sub_maybe_put) { ASM("r6 = r1; call %[get_prandom_u32]; if r0 == 0 goto l0_%=; r1 = r6; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r1 = r0; call sub_maybe_put; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 178 /* sf_ringbuf_discard_then_ld_abs accepted socket: a record discarded, then LD_ABS */
+NAKED("socket") { ASM("r6 = r1;" RESERVE "if r0 == 0 goto l0_%=; r1 = r0; r2 = 0; call %[ringbuf_discard]; l0_%=: r0 = *(u8 *)skb[12]; r0 = 0; exit;"); }
+#elif CASE == 179 /* sf_ringbuf_ld_abs_on_null_branch accepted socket: LD_ABS on the branch where the reservation failed (nothing held) */
+NAKED("socket") { ASM("r6 = r1;" RESERVE "if r0 != 0 goto l1_%=; r0 = *(u8 *)skb[12]; r0 = 0; exit; l1_%=:" SUBMIT(r0) "r0 = 0; exit;"); }
+#elif CASE == 180 /* sf_ringbuf_tail_call_on_null_branch accepted socket: a tail call where the reservation failed */
+NAKED("socket") { ASM("r6 = r1;" RESERVE "if r0 != 0 goto l1_%=;" TAIL "r0 = 0; exit; l1_%=:" SUBMIT(r0) "r0 = 0; exit;"); }
+#elif CASE == 181 /* sf_ringbuf_ref_in_subprog_then_ld_abs accepted socket: LD_ABS in a subprogram while the caller holds a record: the leak check looks only at the main frame */
+SUBI(sub_ld_held) { ASM("r6 = r2; r0 = *(u8 *)skb[12]; r0 = 0; exit;"); }
+NAKED("socket") { ASM("r6 = r1;" RESERVE "if r0 == 0 goto l0_%=; r7 = r0; r2 = r6; call sub_ld_held;" SUBMIT(r7) "l0_%=: r0 = 0; exit;"); }
+#elif CASE == 182 /* sf_ringbuf_ref_in_subprog_then_tail_call accepted socket: a tail call in a subprogram while the caller holds a record: the leak check looks only at the main frame */
+SUBI(sub_tail_held) { ASM("r6 = r2;" TAIL "r0 = 0; exit;"); }
+NAKED("socket") { ASM("r6 = r1;" RESERVE "if r0 == 0 goto l0_%=; r7 = r0; r2 = r6; call sub_tail_held;" SUBMIT(r7) "l0_%=: r0 = 0; exit;"); }
+#elif CASE == 183 /* sf_subprog_reserves_then_ld_abs refused socket: LD_ABS in a subprogram may return 0 from it (its run-time failure path): there the subprogram's own record is still held, up to the exit */
+SUBI(sub_res_ld) { ASM("r6 = r1;" RESERVE "if r0 == 0 goto l0_%=; r7 = r0; r0 = *(u8 *)skb[12];" SUBMIT(r7) "l0_%=: r0 = 0; exit;"); }
+NAKED("socket") { ASM("call sub_res_ld; r0 = 0; exit;"); }
+#elif CASE == 184 /* tc_subprog_ld_abs_while_locked refused tc: LD_ABS in a subprogram while the caller holds a bpf_spin_lock (the lock check covers every frame) */
+DEF_LOCK
+SUBI(sub_ld_locked) { ASM("r6 = r1; r0 = *(u8 *)skb[12]; r0 = 0; exit;"); }
+NAKED("tc") { ASML("r6 = r1;" LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r0; call %[spin_lock]; r1 = r6; call sub_ld_locked; r1 = r7; call %[spin_unlock]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 185 /* sf_tail_call_in_subprog_return_unknown refused socket: a tail call in a subprogram may return from it with any value: the caller's check of a zero return is not enough */
+SUBI(sub_tail) { ASM("r6 = r1;" TAIL "r0 = 0; exit;"); }
+NAKED("socket") { ASM("r6 = r1; call sub_tail; if r0 == 0 goto l0_%=; r0 = *(u64 *)(r9 + 0); l0_%=: r0 = 0; exit;"); }
+#elif CASE == 186 /* sf_ld_abs_in_subprog_return_one refused socket: LD_ABS in a subprogram may return from it at run time: the caller sees another return value than the subprogram's 1 */
+SUBI(sub_ld) { ASM("r6 = r1; r0 = *(u8 *)skb[12]; r0 = 1; exit;"); }
+NAKED("socket") { ASM("call sub_ld; if r0 == 1 goto l0_%=; r0 = *(u64 *)(r9 + 0); l0_%=: r0 = 0; exit;"); }
+#elif CASE == 187 /* sf_ld_abs_in_subprog_return_zero accepted socket: LD_ABS's implicit return from a subprogram returns 0: a subprogram returning 0 anyway gives its caller 0 on both paths */
+SUBI(sub_ld) { ASM("r6 = r1; r0 = *(u8 *)skb[12]; r0 = 0; exit;"); }
+NAKED("socket") { ASM("call sub_ld; if r0 == 0 goto l0_%=; r0 = *(u64 *)(r9 + 0); l0_%=: r0 = 0; exit;"); }
+#elif CASE == 188 /* sf_ld_abs_in_subprog_of_loop_cb accepted socket: LD_ABS in a subprogram a bpf_loop callback calls: its implicit return goes back to the callback */
+SUBI(sub_ld) { ASM("r6 = r1; r0 = *(u8 *)skb[12]; r0 = 0; exit;"); }
+SUBI(cb_ld) { ASM("r1 = *(u64 *)(r2 + 0); call sub_ld; r0 = 0; exit;"); }
+NAKED("socket") { ASM("*(u64 *)(r10 - 8) = r1; r1 = 2; r2 = cb_ld ll; r3 = r10; r3 += -8; r4 = 0; call %[loop]; r0 = 0; exit;"); }
+#elif CASE == 189 /* sf_tail_call_in_loop_cb refused socket: a tail call straight in a bpf_loop callback */
+SUBI(cb_tail) { ASM("r6 = *(u64 *)(r2 + 0);" TAIL "r0 = 0; exit;"); }
+NAKED("socket") { ASM("*(u64 *)(r10 - 8) = r1; r1 = 2; r2 = cb_tail ll; r3 = r10; r3 += -8; r4 = 0; call %[loop]; r0 = 0; exit;"); }
+#elif CASE == 190 /* sf_tail_call_in_subprog_of_loop_cb refused socket: a tail call in a subprogram a bpf_loop callback calls */
+SUBI(sub_tail) { ASM("r6 = r1;" TAIL "r0 = 0; exit;"); }
+SUBI(cb_tail) { ASM("r1 = *(u64 *)(r2 + 0); call sub_tail; r0 = 0; exit;"); }
+NAKED("socket") { ASM("*(u64 *)(r10 - 8) = r1; r1 = 2; r2 = cb_tail ll; r3 = r10; r3 += -8; r4 = 0; call %[loop]; r0 = 0; exit;"); }
+#elif CASE == 191 /* sf_ld_abs_in_subprog_pkt_after accepted socket: LD_ABS in a subprogram, whose caller then just returns */
+SUBI(sub_ld) { ASM("r6 = r1; r0 = *(u8 *)skb[12]; exit;"); }
+NAKED("socket") { ASM("call sub_ld; r0 = 0; exit;"); }
 #endif

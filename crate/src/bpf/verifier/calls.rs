@@ -763,11 +763,17 @@ impl Verifier<'_> {
     /// `check_resource_leak`: at an exit of the main program, a tail call or a legacy packet
     /// load, nothing may be held. Each leaked reference is logged before the refusal.
     pub(super) fn check_resource_leak(&mut self, exception_exit: bool, check_lock: bool, prefix: &str) -> VResult<()> {
-        let _ = exception_exit;
         if check_lock && self.cur.active_lock > 0 {
             return refuse(Errno::EINVAL, format!("{prefix} cannot be used inside bpf_spin_lock-ed region"));
         }
-        let leaked: Vec<RefState> = self.cur.refs.iter().filter(|r| r.kind == RefKind::Ptr).copied().collect();
+        // `check_reference_leak` looks only from the main frame (or an asynchronous callback,
+        // frame 0 of its own walk): in a subprogram the caller may still release them.
+        let main_frame = self.cur.curframe() == 0 || self.cur.cur().async_cb;
+        let leaked: Vec<RefState> = if exception_exit || main_frame {
+            self.cur.refs.iter().filter(|r| r.kind == RefKind::Ptr).copied().collect()
+        } else {
+            Vec::new()
+        };
         if !leaked.is_empty() {
             for r in &leaked {
                 self.log.line(&format!("Unreleased reference id={} alloc_insn={}", r.id, r.insn));
@@ -1379,15 +1385,15 @@ impl Verifier<'_> {
         Ok(())
     }
 
-    pub(super) fn check_ld_abs(&mut self, _pc: usize, op: Op) -> VResult<()> {
+    /// LD_ABS/LD_IND. In a subprogram its run-time failure returns 0 from that subprogram
+    /// (not from the program): that return is a path of its own, walked first, and the
+    /// instruction after it the other. The next instruction of the current path is returned.
+    pub(super) fn check_ld_abs(&mut self, _pc: usize, op: Op) -> VResult<Option<usize>> {
         use crate::bpf::elf::ProgKind;
         if !matches!(self.prog_type(), ProgKind::SocketFilter | ProgKind::SchedCls | ProgKind::SchedAct) {
             return refuse(Errno::EINVAL, "BPF_LD_[ABS|IND] instructions not allowed for this program type");
         }
-        let Op::Legacy { src, mode, .. } = op else { return Ok(()) };
-        if self.cur.frames.iter().skip(1).any(|f| f.callback.is_some()) {
-            return refuse(Errno::EINVAL, "cannot use BPF_LD_[ABS|IND] within callback");
-        }
+        let Op::Legacy { src, mode, .. } = op else { return Ok(None) };
         // `dst_reg` must be r0, `off` 0, and LD_ABS has no source register.
         let raw = self.input.insns[_pc];
         let (dst_reg, src_reg) = (raw.regs & 0xf, raw.regs >> 4);
@@ -1408,7 +1414,30 @@ impl Verifier<'_> {
             *self.cur.reg_mut(r) = Reg::NOT_INIT;
         }
         *self.cur.reg_mut(0) = Reg::unknown();
-        Ok(())
+        self.implicit_subprog_exit(_pc, Reg::known(0), false)
+    }
+
+    /// LD_ABS and a tail call in a subprogram may leave it at run time, returning `r0` to its
+    /// caller: the instruction after them is pushed as the other path and the current one
+    /// leaves the subprogram now. In a callback the kernel's precision backtracking of that
+    /// return trips over the callback-calling instruction (a verifier bug it reports); a tail
+    /// call in a subprogram a callback calls is refused outright.
+    pub(super) fn implicit_subprog_exit(&mut self, pc: usize, r0: Reg, tail_call: bool) -> VResult<Option<usize>> {
+        if self.cur.curframe() == 0 || self.cur.cur().async_cb {
+            return Ok(Some(pc + 1));
+        }
+        if self.cur.cur().callback.is_some() {
+            return refuse(Errno::EFAULT, "verifier bug: callback unexpected regs 1");
+        }
+        if tail_call && self.cur.frames.iter().skip(1).any(|f| f.callback.is_some() && !f.async_cb) {
+            return refuse(Errno::EINVAL, "cannot tail call within callback");
+        }
+        self.push_branch(pc + 1, pc)?;
+        if tail_call {
+            self.clear_pkt_pointers();
+        }
+        *self.cur.reg_mut(0) = r0;
+        self.check_exit(pc)
     }
 
     pub(super) fn check_atomic(&mut self, pc: usize, op: Op) -> VResult<()> {
