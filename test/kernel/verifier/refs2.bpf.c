@@ -49,6 +49,10 @@ struct {
 unsigned long long load_byte(void *skb, unsigned long long off) asm("llvm.bpf.load.byte");
 extern void bpf_rcu_read_lock(void) __ksym;
 extern void bpf_rcu_read_unlock(void) __ksym;
+struct bpf_iter_num { __u64 __opaque[1]; } __attribute__((aligned(8)));
+extern int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end) __ksym;
+extern int *bpf_iter_num_next(struct bpf_iter_num *it) __ksym;
+extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __ksym;
 
 #define OPS ADDR(rb), ADDR(h), ADDR(a), ADDR(pa), IMM(map_lookup_elem), IMM(get_prandom_u32), IMM(sk_lookup_tcp), IMM(sk_lookup_udp), IMM(skc_lookup_tcp), \
 	IMM(sk_release), IMM(sk_fullsock), IMM(tcp_sock), IMM(get_listener_sock), IMM(skc_to_tcp_sock), IMM(tail_call), IMM(loop), IMM(ringbuf_reserve), \
@@ -67,6 +71,10 @@ extern void bpf_rcu_read_unlock(void) __ksym;
 #define SUBMIT(r) "r1 = " #r "; r2 = 0; call %[ringbuf_submit];"
 /* a static naked subprogram whose BTF prototype returns int (LD_ABS needs that) */
 #define SUBI(name) static __attribute__((naked, noinline, used)) int name(void)
+/* a looked-up socket (tc: bpf_sk_lookup_tcp; sock_common: bpf_skc_lookup_tcp) read with INSN (on r0), then released */
+#define SKREAD(fn, insn) "r6 = r1;" SKL(fn) "if r0 == 0 goto l0_%=;" insn "; r1 = r0; call %[sk_release]; l0_%=: r0 = 0; exit;"
+/* a bpf_tcp_sock of a looked-up socket read with INSN (on r0) */
+#define TPREAD(insn) "r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r0; call %[tcp_sock]; if r0 == 0 goto l1_%=;" insn "; l1_%=: r1 = r7; call %[sk_release]; l0_%=: r0 = 0; exit;"
 #define TAIL "r1 = r6; r2 = %[pa] ll; r3 = 0; call %[tail_call];"
 
 /* ---- socket lookups: who may call what ---- */
@@ -672,4 +680,93 @@ NAKED("socket") { ASM("*(u64 *)(r10 - 8) = r1; r1 = 2; r2 = cb_tail ll; r3 = r10
 #elif CASE == 191 /* sf_ld_abs_in_subprog_pkt_after accepted socket: LD_ABS in a subprogram, whose caller then just returns */
 SUBI(sub_ld) { ASM("r6 = r1; r0 = *(u8 *)skb[12]; exit;"); }
 NAKED("socket") { ASM("call sub_ld; r0 = 0; exit;"); }
+#elif CASE == 192 /* tc_sock_family_byte_read accepted tc: a 1-byte (narrow) read of the socket's family */
+NAKED("tc") { ASM(SKREAD(sk_lookup_tcp, "r1 = *(u8 *)(r0 + 4)")); }
+#elif CASE == 193 /* tc_sock_dst_port_u16 accepted tc: dst_port read as 16 bits */
+NAKED("tc") { ASM(SKREAD(sk_lookup_tcp, "r1 = *(u16 *)(r0 + 48)")); }
+#elif CASE == 194 /* tc_sock_dst_port_u32 accepted tc: dst_port read as 32 bits (with its zero padding) */
+NAKED("tc") { ASM(SKREAD(sk_lookup_tcp, "r1 = *(u32 *)(r0 + 48)")); }
+#elif CASE == 195 /* tc_sock_src_ip6_byte accepted tc: one byte of src_ip6 */
+NAKED("tc") { ASM(SKREAD(sk_lookup_tcp, "r1 = *(u8 *)(r0 + 29)")); }
+#elif CASE == 196 /* tc_sock_rx_queue_mapping accepted tc: rx_queue_mapping, the last field */
+NAKED("tc") { ASM(SKREAD(sk_lookup_tcp, "r1 = *(u32 *)(r0 + 76)")); }
+#elif CASE == 197 /* tc_sock_past_end refused tc: a read at offset 80, just past struct bpf_sock */
+NAKED("tc") { ASM(SKREAD(sk_lookup_tcp, "r1 = *(u32 *)(r0 + 80)")); }
+#elif CASE == 198 /* tc_sock_common_type refused tc: sock_common has no type field */
+NAKED("tc") { ASM(SKREAD(skc_lookup_tcp, "r1 = *(u32 *)(r0 + 8)")); }
+#elif CASE == 199 /* tc_sock_common_state accepted tc: a sock_common's state */
+NAKED("tc") { ASM(SKREAD(skc_lookup_tcp, "r1 = *(u32 *)(r0 + 72)")); }
+#elif CASE == 200 /* tc_sock_common_src_port accepted tc: a sock_common's src_port */
+NAKED("tc") { ASM(SKREAD(skc_lookup_tcp, "r1 = *(u32 *)(r0 + 44)")); }
+#elif CASE == 201 /* tc_sock_common_priority refused tc: sock_common has no priority */
+NAKED("tc") { ASM(SKREAD(skc_lookup_tcp, "r1 = *(u32 *)(r0 + 20)")); }
+#elif CASE == 202 /* tc_tcp_sock_bytes_received accepted tc: bpf_tcp_sock's 64-bit bytes_received */
+NAKED("tc") { ASM(TPREAD("r1 = *(u64 *)(r0 + 80)")); }
+#elif CASE == 203 /* tc_tcp_sock_bytes_received_u32 refused tc: the 64-bit bytes_received read as 32 bits */
+NAKED("tc") { ASM(TPREAD("r1 = *(u32 *)(r0 + 80)")); }
+#elif CASE == 204 /* tc_tcp_sock_last_field accepted tc: icsk_retransmits (offset 108) */
+NAKED("tc") { ASM(TPREAD("r1 = *(u32 *)(r0 + 108)")); }
+#elif CASE == 205 /* tc_tcp_sock_past_end refused tc: a read at offset 112 of bpf_tcp_sock */
+NAKED("tc") { ASM(TPREAD("r1 = *(u32 *)(r0 + 112)")); }
+#elif CASE == 206 /* tc_tcp_sock_write refused tc: a store into bpf_tcp_sock */
+NAKED("tc") { ASM(TPREAD("r1 = 1; *(u32 *)(r0 + 0) = r1")); }
+#elif CASE == 207 /* tc_tcp_sock_ptr_add refused tc: arithmetic on a tcp_sock pointer */
+NAKED("tc") { ASM(TPREAD("r0 += 8")); }
+#elif CASE == 208 /* sf_iter_held_across_ld_abs refused socket: LD_ABS while a bpf_iter_num is alive */
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	struct bpf_iter_num it;
+	int *v, s = 0;
+
+	bpf_iter_num_new(&it, 0, 3);
+	while ((v = bpf_iter_num_next(&it)))
+		s += load_byte(skb, 12 + (*v & 3));
+	bpf_iter_num_destroy(&it);
+	return s;
+}
+#elif CASE == 209 /* sf_ld_abs_after_iter_destroyed accepted socket: LD_ABS once the bpf_iter_num is destroyed */
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	struct bpf_iter_num it;
+	int *v, s = 0;
+
+	bpf_iter_num_new(&it, 0, 3);
+	while ((v = bpf_iter_num_next(&it)))
+		s += *v;
+	bpf_iter_num_destroy(&it);
+	return s + load_byte(skb, 12);
+}
+#elif CASE == 210 /* sf_ringbuf_dynptr_held_ld_abs refused socket: LD_ABS while a ring buffer dynptr is held */
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	struct bpf_dynptr d;
+	int x;
+
+	bpf_ringbuf_reserve_dynptr(&rb, 8, 0, &d);
+	x = load_byte(skb, 12);
+	bpf_ringbuf_discard_dynptr(&d, 0);
+	return x;
+}
+#elif CASE == 211 /* sf_ringbuf_dynptr_held_tail_call refused socket: a tail call while a ring buffer dynptr is held */
+SEC("socket") int prog(struct __sk_buff *skb)
+{
+	struct bpf_dynptr d;
+
+	bpf_ringbuf_reserve_dynptr(&rb, 8, 0, &d);
+	bpf_tail_call(skb, &pa, 0);
+	bpf_ringbuf_discard_dynptr(&d, 0);
+	return 0;
+}
+#elif CASE == 212 /* tc_tail_call_in_subprog_clears_pkt refused tc: after a subprogram that may tail call, the caller's packet pointer is gone */
+SUBI(sub_tail) { ASM("r6 = r1;" TAIL "r0 = 0; exit;"); }
+NAKED("tc") { ASM("r6 = r1; r2 = *(u32 *)(r1 + 76); r3 = *(u32 *)(r1 + 80); r7 = r2; r7 += 1; if r7 > r3 goto l0_%=; r8 = r2; r1 = r6; call sub_tail; r0 = *(u8 *)(r8 + 0); l0_%=: r0 = 0; exit;"); }
+#elif CASE == 213 /* sf_ld_abs_subprog_then_ringbuf accepted socket: a subprogram with LD_ABS returns before the caller reserves and submits */
+SUBI(sub_ld) { ASM("r6 = r1; r0 = *(u8 *)skb[12]; exit;"); }
+NAKED("socket") { ASM("call sub_ld; r7 = r0;" RESERVE "if r0 == 0 goto l0_%=; *(u64 *)(r0 + 0) = r7;" SUBMIT(r0) "l0_%=: r0 = 0; exit;"); }
+#elif CASE == 214 /* sf_ld_abs_subprog_return_bounded refused socket: a subprogram returning LD_ABS's byte masked to 0..15, or 0 at its implicit return, indexes 16 bytes: fine; by 17 bytes the last is past */
+SUBI(sub_ld) { ASM("r6 = r1; r0 = *(u8 *)skb[12]; r0 &= 15; r0 += 1; exit;"); }
+NAKED("socket") { ASM("call sub_ld; r7 = r0;" LOOKUP(a, 0) "if r0 == 0 goto l0_%=; r0 += r7; r1 = 1; *(u8 *)(r0 + 0) = r1; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 215 /* sf_ld_abs_subprog_return_bounded_ok accepted socket: the same subprogram's 0..15 (or 0) indexes 16 bytes */
+SUBI(sub_ld) { ASM("r6 = r1; r0 = *(u8 *)skb[12]; r0 &= 15; exit;"); }
+NAKED("socket") { ASM("call sub_ld; r7 = r0;" LOOKUP(a, 0) "if r0 == 0 goto l0_%=; r0 += r7; r1 = 1; *(u8 *)(r0 + 0) = r1; l0_%=: r0 = 0; exit;"); }
 #endif
