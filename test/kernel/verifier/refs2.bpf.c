@@ -56,7 +56,7 @@ extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __ksym;
 
 #define OPS ADDR(rb), ADDR(h), ADDR(a), ADDR(pa), IMM(map_lookup_elem), IMM(get_prandom_u32), IMM(sk_lookup_tcp), IMM(sk_lookup_udp), IMM(skc_lookup_tcp), \
 	IMM(sk_release), IMM(sk_fullsock), IMM(tcp_sock), IMM(get_listener_sock), IMM(skc_to_tcp_sock), IMM(tail_call), IMM(loop), IMM(ringbuf_reserve), \
-	IMM(ringbuf_submit), IMM(ringbuf_discard), IMM(spin_lock), IMM(spin_unlock), OFF(sk, struct __sk_buff, sk), OFF(cb0, struct __sk_buff, cb[0])
+	IMM(ringbuf_submit), IMM(ringbuf_discard), IMM(spin_lock), IMM(spin_unlock), IMM(skb_load_bytes), OFF(sk, struct __sk_buff, sk), OFF(cb0, struct __sk_buff, cb[0])
 #define ASM(body) asm volatile (body :: OPS : "memory")
 #define ASML(body) asm volatile (body :: OPS, ADDR(locks) : "memory")
 
@@ -769,4 +769,45 @@ NAKED("socket") { ASM("call sub_ld; r7 = r0;" LOOKUP(a, 0) "if r0 == 0 goto l0_%
 #elif CASE == 215 /* sf_ld_abs_subprog_return_bounded_ok accepted socket: the same subprogram's 0..15 (or 0) indexes 16 bytes */
 SUBI(sub_ld) { ASM("r6 = r1; r0 = *(u8 *)skb[12]; r0 &= 15; exit;"); }
 NAKED("socket") { ASM("call sub_ld; r7 = r0;" LOOKUP(a, 0) "if r0 == 0 goto l0_%=; r0 += r7; r1 = 1; *(u8 *)(r0 + 0) = r1; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 216 /* tc_ld_abs_subprog_keeps_pkt accepted tc: a subprogram with LD_ABS leaves the caller's checked packet pointer usable */
+SUBI(sub_ld) { ASM("r6 = r1; r0 = *(u8 *)skb[12]; exit;"); }
+NAKED("tc") { ASM("r6 = r1; r2 = *(u32 *)(r1 + 76); r3 = *(u32 *)(r1 + 80); r7 = r2; r7 += 1; if r7 > r3 goto l0_%=; r8 = r2; r1 = r6; call sub_ld; r0 = *(u8 *)(r8 + 0); l0_%=: r0 = 0; exit;"); }
+#elif CASE == 217 /* sf_ld_ind_index_filled accepted socket: LD_IND's index spilled before a helper call and filled after */
+NAKED("socket") { ASM("r6 = r1; r7 = 14; *(u64 *)(r10 - 8) = r7; call %[get_prandom_u32]; r8 = *(u64 *)(r10 - 8); r0 = *(u16 *)skb[r8]; r0 = 0; exit;"); }
+#elif CASE == 218 /* tc_sock_alu32_copy_add accepted tc: w1 = w0 of a socket pointer is a scalar (privileged), then incremented */
+NAKED("tc") { ASM(SKREAD(sk_lookup_tcp, "w1 = w0; w1 += 1")); }
+#elif CASE == 219 /* tc_sock_or refused tc: a bitwise or on a socket pointer */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0; r7 |= 1; r1 = r0; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 220 /* tc_sock_minus_sock accepted tc: one socket pointer subtracted from another gives a scalar (privileged) */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0; r8 = r0; r8 -= r7; r1 = r0; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 221 /* tc_sock_neg accepted tc: negating a socket pointer gives a scalar (privileged) */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0; r7 = -r7; r1 = r0; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 222 /* tc_sock_mov32_copy accepted tc: w7 = w0 of a socket pointer gives a scalar (privileged); the socket still released */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; w7 = w0; r1 = r0; call %[sk_release]; r0 = r7; r0 &= 1; exit; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 223 /* tc_return_released_socket_copy accepted tc: a copy of the released socket is a scalar: returned as the verdict */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r0; call %[sk_release]; r0 = r7; exit; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 224 /* tc_return_held_socket refused tc: the still-held socket returned as the verdict */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; exit; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 225 /* tc_sock_partial_spill refused tc: the socket spilled with a 4-byte store and filled back: its reference is lost */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; *(u32 *)(r10 - 24) = r0; r1 = *(u32 *)(r10 - 24); call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 226 /* tc_sock_as_ctx_arg refused tc: a socket given to bpf_skb_load_bytes as its skb */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r0; r2 = 0; r3 = r10; r3 += -8; r4 = 4; call %[skb_load_bytes]; r1 = r7; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 227 /* tc_sock_spilled_ref_survives_other_release accepted tc: two sockets, one spilled; releasing the other leaves the spilled one usable */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; *(u64 *)(r10 - 24) = r0;" SKL(sk_lookup_udp) "if r0 == 0 goto l1_%=; r1 = r0; call %[sk_release]; l1_%=: r1 = *(u64 *)(r10 - 24); r0 = *(u32 *)(r1 + 4); call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 228 /* tc_sock_spilled_invalid_after_release refused tc: the spilled copy is gone once the socket is released */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; *(u64 *)(r10 - 24) = r0; r1 = r0; call %[sk_release]; r1 = *(u64 *)(r10 - 24); r0 = *(u32 *)(r1 + 4); l0_%=: r0 = 0; exit;"); }
+#elif CASE == 229 /* xdp_lock_in_cb_unlock_in_main refused xdp: a bpf_loop callback takes the lock, main unlocks after the loop */
+DEF_LOCK
+SUB(cb_lock) { ASM("r1 = *(u64 *)(r2 + 0); call %[spin_lock]; r0 = 0; exit;"); }
+NAKED("xdp") { ASML(LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; r6 = r0; *(u64 *)(r10 - 8) = r0; r1 = 1; r2 = cb_lock ll; r3 = r10; r3 += -8; r4 = 0; call %[loop]; r1 = r6; call %[spin_unlock]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 230 /* xdp_lock_cb_locks_and_unlocks_twice_loop accepted xdp: a callback visited up to 4 times locks and unlocks its value each time */
+DEF_LOCK
+SUB(cb_lock) { ASM("r6 = *(u64 *)(r2 + 0); r1 = r6; call %[spin_lock]; r1 = *(u64 *)(r6 + 8); r1 += 1; *(u64 *)(r6 + 8) = r1; r1 = r6; call %[spin_unlock]; r0 = 0; exit;"); }
+NAKED("xdp") { ASML(LOOKUP(locks, 0) "if r0 == 0 goto l0_%=; *(u64 *)(r10 - 8) = r0; r1 = 4; r2 = cb_lock ll; r3 = r10; r3 += -8; r4 = 0; call %[loop]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 231 /* tc_sock_alu32_add_in_place refused tc: w0 += 1 on the socket pointer itself, then released */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; w0 += 1; r1 = r0; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 232 /* tc_sock_neg_then_release refused tc: the negated socket pointer (a scalar now) released */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r0 = -r0; r1 = r0; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 233 /* tc_return_fullsock_after_release accepted tc: bpf_sk_fullsock's result, a scalar once the socket is released, returned as the verdict */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r0; call %[sk_fullsock]; r8 = r0; r1 = r7; call %[sk_release]; r0 = r8; exit; l0_%=: r0 = 0; exit;"); }
 #endif

@@ -1388,14 +1388,14 @@ impl Verifier<'_> {
     /// LD_ABS/LD_IND. In a subprogram its run-time failure returns 0 from that subprogram
     /// (not from the program): that return is a path of its own, walked first, and the
     /// instruction after it the other. The next instruction of the current path is returned.
-    pub(super) fn check_ld_abs(&mut self, _pc: usize, op: Op) -> VResult<Option<usize>> {
+    pub(super) fn check_ld_abs(&mut self, pc: usize, op: Op) -> VResult<Option<usize>> {
         use crate::bpf::elf::ProgKind;
         if !matches!(self.prog_type(), ProgKind::SocketFilter | ProgKind::SchedCls | ProgKind::SchedAct) {
             return refuse(Errno::EINVAL, "BPF_LD_[ABS|IND] instructions not allowed for this program type");
         }
-        let Op::Legacy { src, mode, .. } = op else { return Ok(None) };
+        let Op::Legacy { src, mode, .. } = op else { return Ok(Some(pc + 1)) };
         // `dst_reg` must be r0, `off` 0, and LD_ABS has no source register.
-        let raw = self.input.insns[_pc];
+        let raw = self.input.insns[pc];
         let (dst_reg, src_reg) = (raw.regs & 0xf, raw.regs >> 4);
         if dst_reg != 0 || raw.off != 0 || (mode == crate::bpf::isa::LegacyMode::Abs && src_reg != 0) {
             return refuse(Errno::EINVAL, "BPF_LD_[ABS|IND] uses reserved fields");
@@ -1414,7 +1414,7 @@ impl Verifier<'_> {
             *self.cur.reg_mut(r) = Reg::NOT_INIT;
         }
         *self.cur.reg_mut(0) = Reg::unknown();
-        self.implicit_subprog_exit(_pc, Reg::known(0), false)
+        self.implicit_subprog_exit(pc, Reg::known(0), false)
     }
 
     /// LD_ABS and a tail call in a subprogram may leave it at run time, returning `r0` to its
