@@ -810,4 +810,33 @@ NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; w0 += 1;
 NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r0 = -r0; r1 = r0; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
 #elif CASE == 233 /* tc_return_fullsock_after_release accepted tc: bpf_sk_fullsock's result, a scalar once the socket is released, returned as the verdict */
 NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r0; call %[sk_fullsock]; r8 = r0; r1 = r7; call %[sk_release]; r0 = r8; exit; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 234 /* tc_spilled_socket_overwritten_by_st refused tc: the spilled socket's slot overwritten with an immediate store (ST): leaked */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "*(u64 *)(r10 - 24) = r0; .8byte 0x00000000ffe80a7a; r0 = 0; exit;"); }
+#elif CASE == 235 /* xdp_zero_potential_reference refused xdp: the lookup's result overwritten with 0 before any check */
+NAKED("xdp") { ASM("r6 = r1;" SKL(sk_lookup_udp) "r0 = 0; exit;"); }
+#elif CASE == 236 /* xdp_copy_and_zero_references refused xdp: the lookup and its copy both overwritten */
+NAKED("xdp") { ASM("r6 = r1;" SKL(skc_lookup_tcp) "r7 = r0; r0 = 0; r7 = 0; r0 = 2; exit;"); }
+#elif CASE == 237 /* tc_release_twice_inside_branch refused tc: released on a branch after a release before it */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "r7 = r0; if r0 == 0 goto l0_%=; r1 = r7; call %[sk_release]; r1 = *(u32 *)(r6 + 0); if r1 > 64 goto l0_%=; r1 = r7; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 238 /* tc_lookup_in_one_packet_branch accepted tc: looked up, checked and released only on the branch where the packet is long enough */
+NAKED("tc") { ASM("r6 = r1; r2 = *(u32 *)(r1 + 76); r3 = *(u32 *)(r1 + 80); r2 += 16; if r2 > r3 goto l0_%=;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r1 = r0; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 239 /* tc_sub_stores_and_releases_caller_slot accepted tc: a subprogram stores its lookup into the caller's stack, then releases it through that slot */
+SUB(sub_put_in) { ASM("r6 = r1; r7 = r2;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; *(u64 *)(r7 + 0) = r0; r1 = *(u64 *)(r7 + 0); call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+NAKED("tc") { ASM("r2 = r10; r2 += -24; call sub_put_in; r0 = 0; exit;"); }
+#elif CASE == 240 /* tc_released_socket_stored_in_map accepted tc: the released socket (a scalar now) stored into a map value */
+NAKED("tc") { ASM("r6 = r1;" LOOKUP(h, 0) "if r0 == 0 goto l0_%=; r8 = r0;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r0; call %[sk_release]; *(u64 *)(r8 + 0) = r7; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 241 /* tc_tcp_sock_after_fullsock_release refused tc: the tcp_sock of a fullsock read after the fullsock (the reference) is released */
+NAKED("tc") { ASM("r6 = r1;" SKL(skc_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r0; call %[sk_fullsock]; if r0 == 0 goto l1_%=; r8 = r0; r1 = r0; call %[tcp_sock]; if r0 == 0 goto l2_%=; r9 = r0; r1 = r8; call %[sk_release]; r0 = *(u32 *)(r9 + 0); r0 = 0; exit; l2_%=: r1 = r8; call %[sk_release]; r0 = 0; exit; l1_%=: r1 = r7; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 242 /* tc_sock_after_release_via_tcp_sock refused tc: the socket read after its tcp_sock was released */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r0; call %[tcp_sock]; if r0 == 0 goto l1_%=; r1 = r0; call %[sk_release]; r0 = *(u32 *)(r7 + 4); r0 = 0; exit; l1_%=: r1 = r7; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 243 /* tc_socket_eq_const_both_walked accepted tc: a checked socket compared with 1234: both branches walked, each releases */
+NAKED("tc") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; if r0 == 1234 goto l1_%=; r1 = r0; call %[sk_release]; r0 = 0; exit; l1_%=: r1 = r0; call %[sk_release]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 244 /* tc_sock_common_leak refused tc: bpf_skc_lookup_tcp's reference checked but never released */
+NAKED("tc") { ASM("r6 = r1;" SKL(skc_lookup_tcp) "if r0 == 0 goto l0_%=; r0 = 1; exit; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 245 /* xdp_release_sock_common_unchecked refused xdp: bpf_skc_lookup_tcp's result released without a NULL check */
+NAKED("xdp") { ASM("r6 = r1;" SKL(skc_lookup_tcp) "r1 = r0; call %[sk_release]; r0 = 2; exit;"); }
+#elif CASE == 246 /* xdp_tail_call_after_checked_leak refused xdp: the socket checked, then a tail call still holding it */
+NAKED("xdp") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0;" TAIL "r1 = r7; call %[sk_release]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 247 /* xdp_tail_call_on_null_branch accepted xdp: the tail call only where the lookup gave NULL */
+NAKED("xdp") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 != 0 goto l1_%=;" TAIL "r0 = 2; exit; l1_%=: r1 = r0; call %[sk_release]; r0 = 2; exit;"); }
 #endif
