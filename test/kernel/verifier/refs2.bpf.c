@@ -839,4 +839,18 @@ NAKED("xdp") { ASM("r6 = r1;" SKL(skc_lookup_tcp) "r1 = r0; call %[sk_release]; 
 NAKED("xdp") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0;" TAIL "r1 = r7; call %[sk_release]; l0_%=: r0 = 2; exit;"); }
 #elif CASE == 247 /* xdp_tail_call_on_null_branch accepted xdp: the tail call only where the lookup gave NULL */
 NAKED("xdp") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 != 0 goto l1_%=;" TAIL "r0 = 2; exit; l1_%=: r1 = r0; call %[sk_release]; r0 = 2; exit;"); }
+#elif CASE == 248 /* nn_same_reg_ptr_ne_probe refused xdp: if r1 != r1 on a stack pointer: its taken branch (with a bad read) is walked too */
+NAKED("xdp") { ASM("r1 = r10; if r1 != r1 goto l1_%=; r0 = 2; exit; l1_%=: r0 = *(u64 *)(r9 + 0); exit;"); }
+#elif CASE == 249 /* nn_same_reg_or_null_eq refused xdp: if r0 == r0 on a maybe-NULL value infers nothing: written on the taken branch */
+NAKED("xdp") { ASM(LOOKUP(h, 0) "if r0 == r0 goto l1_%=; r0 = 2; exit; l1_%=: r1 = 1; *(u64 *)(r0 + 0) = r1; r0 = 2; exit;"); }
+#elif CASE == 250 /* sf_reservation_as_load_bytes_dest accepted socket: bpf_skb_load_bytes into a reserved record, then submitted */
+NAKED("socket") { ASM("r6 = r1;" RESERVE "if r0 == 0 goto l0_%=; r7 = r0; r1 = r6; r2 = 0; r3 = r7; r4 = 8; call %[skb_load_bytes];" SUBMIT(r7) "l0_%=: r0 = 0; exit;"); }
+#elif CASE == 251 /* sf_reservation_load_bytes_past refused socket: 9 bytes loaded into an 8-byte record */
+NAKED("socket") { ASM("r6 = r1;" RESERVE "if r0 == 0 goto l0_%=; r7 = r0; r1 = r6; r2 = 0; r3 = r7; r4 = 9; call %[skb_load_bytes];" SUBMIT(r7) "l0_%=: r0 = 0; exit;"); }
+#elif CASE == 252 /* sf_reservation_submit_unknown_flags accepted socket: bpf_ringbuf_submit with flags from a random value */
+NAKED("socket") { ASM(RESERVE "if r0 == 0 goto l0_%=; r7 = r0; call %[get_prandom_u32]; r2 = r0; r1 = r7; call %[ringbuf_submit]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 253 /* sf_reservation_compare_two accepted socket: two reservations compared with each other, both submitted */
+NAKED("socket") { ASM(RESERVE "if r0 == 0 goto l0_%=; r6 = r0;" RESERVE "if r0 == 0 goto l1_%=; r7 = r0; if r6 == r7 goto l2_%=; l2_%=:" SUBMIT(r7) "l1_%=:" SUBMIT(r6) "l0_%=: r0 = 0; exit;"); }
+#elif CASE == 254 /* sf_reservation_maybe_null_vs_other accepted socket: a maybe-NULL reservation equal to a checked one: submitted on that branch */
+NAKED("socket") { ASM(RESERVE "if r0 == 0 goto l0_%=; r6 = r0;" RESERVE "r7 = r0; if r7 != r6 goto l1_%=;" SUBMIT(r7) "goto l2_%=; l1_%=: if r7 == 0 goto l2_%=;" SUBMIT(r7) "l2_%=:" SUBMIT(r6) "l0_%=: r0 = 0; exit;"); }
 #endif
