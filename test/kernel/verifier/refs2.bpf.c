@@ -56,7 +56,7 @@ extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __ksym;
 
 #define OPS ADDR(rb), ADDR(h), ADDR(a), ADDR(pa), IMM(map_lookup_elem), IMM(get_prandom_u32), IMM(sk_lookup_tcp), IMM(sk_lookup_udp), IMM(skc_lookup_tcp), \
 	IMM(sk_release), IMM(sk_fullsock), IMM(tcp_sock), IMM(get_listener_sock), IMM(skc_to_tcp_sock), IMM(tail_call), IMM(loop), IMM(ringbuf_reserve), \
-	IMM(ringbuf_submit), IMM(ringbuf_discard), IMM(spin_lock), IMM(spin_unlock), IMM(skb_load_bytes), OFF(sk, struct __sk_buff, sk), OFF(cb0, struct __sk_buff, cb[0])
+	IMM(ringbuf_submit), IMM(ringbuf_discard), IMM(spin_lock), IMM(spin_unlock), IMM(skb_load_bytes), IMM(tcp_check_syncookie), IMM(skc_to_tcp6_sock), IMM(skc_to_udp6_sock), IMM(skc_to_unix_sock),  OFF(sk, struct __sk_buff, sk), OFF(cb0, struct __sk_buff, cb[0])
 #define ASM(body) asm volatile (body :: OPS : "memory")
 #define ASML(body) asm volatile (body :: OPS, ADDR(locks) : "memory")
 
@@ -839,7 +839,7 @@ NAKED("xdp") { ASM("r6 = r1;" SKL(skc_lookup_tcp) "r1 = r0; call %[sk_release]; 
 NAKED("xdp") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0;" TAIL "r1 = r7; call %[sk_release]; l0_%=: r0 = 2; exit;"); }
 #elif CASE == 247 /* xdp_tail_call_on_null_branch accepted xdp: the tail call only where the lookup gave NULL */
 NAKED("xdp") { ASM("r6 = r1;" SKL(sk_lookup_tcp) "if r0 != 0 goto l1_%=;" TAIL "r0 = 2; exit; l1_%=: r1 = r0; call %[sk_release]; r0 = 2; exit;"); }
-#elif CASE == 248 /* nn_same_reg_ptr_ne_probe refused xdp: if r1 != r1 on a stack pointer: its taken branch (with a bad read) is walked too */
+#elif CASE == 248 /* nn_same_reg_ptr_ne_walked refused xdp: if r1 != r1 on a stack pointer: its taken branch (with a bad read) is walked too */
 NAKED("xdp") { ASM("r1 = r10; if r1 != r1 goto l1_%=; r0 = 2; exit; l1_%=: r0 = *(u64 *)(r9 + 0); exit;"); }
 #elif CASE == 249 /* nn_same_reg_or_null_eq refused xdp: if r0 == r0 on a maybe-NULL value infers nothing: written on the taken branch */
 NAKED("xdp") { ASM(LOOKUP(h, 0) "if r0 == r0 goto l1_%=; r0 = 2; exit; l1_%=: r1 = 1; *(u64 *)(r0 + 0) = r1; r0 = 2; exit;"); }
@@ -853,4 +853,54 @@ NAKED("socket") { ASM(RESERVE "if r0 == 0 goto l0_%=; r7 = r0; call %[get_prando
 NAKED("socket") { ASM(RESERVE "if r0 == 0 goto l0_%=; r6 = r0;" RESERVE "if r0 == 0 goto l1_%=; r7 = r0; if r6 == r7 goto l2_%=; l2_%=:" SUBMIT(r7) "l1_%=:" SUBMIT(r6) "l0_%=: r0 = 0; exit;"); }
 #elif CASE == 254 /* sf_reservation_maybe_null_vs_other accepted socket: a maybe-NULL reservation equal to a checked one: submitted on that branch */
 NAKED("socket") { ASM(RESERVE "if r0 == 0 goto l0_%=; r6 = r0;" RESERVE "r7 = r0; if r7 != r6 goto l1_%=;" SUBMIT(r7) "goto l2_%=; l1_%=: if r7 == 0 goto l2_%=;" SUBMIT(r7) "l2_%=:" SUBMIT(r6) "l0_%=: r0 = 0; exit;"); }
+#elif CASE == 255 /* xdp_lookup_tuple_in_packet accepted xdp: bpf_sk_lookup_udp with the tuple in checked packet bytes */
+SEC("xdp") int prog(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct bpf_sock *sk;
+
+	if (data + 14 + 12 > end)
+		return XDP_PASS;
+	sk = bpf_sk_lookup_udp(ctx, data + 14, 12, BPF_F_CURRENT_NETNS, 0);
+	if (sk)
+		bpf_sk_release(sk);
+	return XDP_PASS;
+}
+#elif CASE == 256 /* xdp_lookup_tuple_past_packet refused xdp: the tuple's 12 bytes run past the checked 8 */
+SEC("xdp") int prog(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct bpf_sock *sk;
+
+	if (data + 14 + 8 > end)
+		return XDP_PASS;
+	sk = bpf_sk_lookup_udp(ctx, data + 14, 12, BPF_F_CURRENT_NETNS, 0);
+	if (sk)
+		bpf_sk_release(sk);
+	return XDP_PASS;
+}
+#elif CASE == 257 /* xdp_check_syncookie_sock_common accepted xdp: bpf_tcp_check_syncookie on bpf_skc_lookup_tcp's sock_common */
+NAKED("xdp") { ASM("r6 = r1;" SKL(skc_lookup_tcp) "if r0 == 0 goto l0_%=; r7 = r0; r1 = r0; r2 = r10; r2 += -40; r3 = 20; r4 = r10; r4 += -16; r5 = 16; call %[tcp_check_syncookie]; r1 = r7; call %[sk_release]; l0_%=: r0 = 2; exit;"); }
+#elif CASE == 258 /* xdp_release_xsk refused xdp: an XSK map's socket is no reference: releasing it */
+struct { __uint(type, BPF_MAP_TYPE_XSKMAP); __uint(max_entries, 1); __type(key, __u32); __type(value, __u32); } xm SEC(".maps");
+NAKED("xdp") { asm volatile (LOOKUP(xm, 0) "if r0 == 0 goto l0_%=; r1 = r0; call %[sk_release]; l0_%=: r0 = 2; exit;" :: OPS, ADDR(xm) : "memory"); }
+#elif CASE == 259 /* sf_skb_sk_family accepted socket: skb->sk, NULL-checked, its family read */
+NAKED("socket") { ASM("r1 = *(u64 *)(r1 + %[sk]); if r1 == 0 goto l0_%=; r0 = *(u32 *)(r1 + 4); l0_%=: r0 = 0; exit;"); }
+#elif CASE == 260 /* sf_skb_sk_mark refused socket: skb->sk is a sock_common: no mark */
+NAKED("socket") { ASM("r1 = *(u64 *)(r1 + %[sk]); if r1 == 0 goto l0_%=; r0 = *(u32 *)(r1 + 16); l0_%=: r0 = 0; exit;"); }
+#elif CASE == 261 /* sf_skb_sk_unchecked refused socket: skb->sk read before its NULL check */
+NAKED("socket") { ASM("r1 = *(u64 *)(r1 + %[sk]); r0 = *(u32 *)(r1 + 4); r0 = 0; exit;"); }
+#elif CASE == 262 /* sf_skb_sk_u32_load refused socket: skb->sk loaded as 32 bits */
+NAKED("socket") { ASM("r1 = *(u32 *)(r1 + %[sk]); r0 = 0; exit;"); }
+#elif CASE == 263 /* sf_skc_to_tcp_sock_unchecked refused socket: bpf_skc_to_tcp_sock's result read before its NULL check */
+NAKED("socket") { ASM("r1 = *(u64 *)(r1 + %[sk]); if r1 == 0 goto l0_%=; call %[skc_to_tcp_sock]; r0 = *(u32 *)(r0 + 0); l0_%=: r0 = 0; exit;"); }
+#elif CASE == 264 /* sf_skc_to_tcp_sock_read accepted socket: bpf_skc_to_tcp_sock's result, NULL-checked, its first word read (BTF) */
+NAKED("socket") { ASM("r1 = *(u64 *)(r1 + %[sk]); if r1 == 0 goto l0_%=; call %[skc_to_tcp_sock]; if r0 == 0 goto l0_%=; r0 = *(u32 *)(r0 + 0); l0_%=: r0 = 0; exit;"); }
+#elif CASE == 265 /* sf_skc_to_udp6_and_unix accepted socket: bpf_skc_to_udp6_sock and bpf_skc_to_unix_sock of skb->sk */
+NAKED("socket") { ASM("r6 = *(u64 *)(r1 + %[sk]); if r6 == 0 goto l0_%=; r1 = r6; call %[skc_to_udp6_sock]; r1 = r6; call %[skc_to_unix_sock]; r1 = r6; call %[skc_to_tcp6_sock]; l0_%=: r0 = 0; exit;"); }
+#elif CASE == 266 /* sf_sockmap_lookup_leak refused socket: a sockmap lookup in a socket filter is a reference it cannot release */
+struct { __uint(type, BPF_MAP_TYPE_SOCKMAP); __uint(max_entries, 1); __type(key, __u32); __type(value, __u32); } sm SEC(".maps");
+NAKED("socket") { asm volatile (LOOKUP(sm, 0) "if r0 == 0 goto l0_%=; r0 = 1; exit; l0_%=: r0 = 0; exit;" :: OPS, ADDR(sm) : "memory"); }
+#elif CASE == 267 /* sf_skc_to_tcp_sock_of_ctx refused socket: bpf_skc_to_tcp_sock given the skb */
+NAKED("socket") { ASM("call %[skc_to_tcp_sock]; r0 = 0; exit;"); }
 #endif
