@@ -903,4 +903,14 @@ struct { __uint(type, BPF_MAP_TYPE_SOCKMAP); __uint(max_entries, 1); __type(key,
 NAKED("socket") { asm volatile (LOOKUP(sm, 0) "if r0 == 0 goto l0_%=; r0 = 1; exit; l0_%=: r0 = 0; exit;" :: OPS, ADDR(sm) : "memory"); }
 #elif CASE == 267 /* sf_skc_to_tcp_sock_of_ctx refused socket: bpf_skc_to_tcp_sock given the skb */
 NAKED("socket") { ASM("call %[skc_to_tcp_sock]; r0 = 0; exit;"); }
+#elif CASE == 268 /* sf_ld_abs_two_subprogs_deep accepted socket: LD_ABS two subprograms down: its implicit return goes to the middle one, which returns 0 or 1 */
+SUBI(sub_ld) { ASM("r6 = r1; r0 = *(u8 *)skb[12]; r0 = 1; exit;"); }
+SUBI(sub_mid) { ASM("call sub_ld; if r0 == 1 goto l0_%=; r0 = 0; l0_%=: exit;"); }
+NAKED("socket") { ASM("call sub_mid; if r0 > 1 goto l0_%=; r0 = 0; exit; l0_%=: r0 = *(u64 *)(r9 + 0); exit;"); }
+#elif CASE == 269 /* sf_subprog_reserves_then_tail_call refused socket: a subprogram reserves a record and tail calls: its implicit return leaves the record held up to the exit */
+SUBI(sub_res_tail) { ASM("r6 = r1;" RESERVE "if r0 == 0 goto l0_%=; r7 = r0;" TAIL SUBMIT(r7) "l0_%=: r0 = 0; exit;"); }
+NAKED("socket") { ASM("call sub_res_tail; r0 = 0; exit;"); }
+#elif CASE == 270 /* xdp_tail_call_in_subprog_clears_pkt refused xdp: after a subprogram that may tail call, the caller's packet pointer is gone */
+SUBI(sub_tail) { ASM("r6 = r1;" TAIL "r0 = 0; exit;"); }
+NAKED("xdp") { ASM("r6 = r1; r2 = *(u32 *)(r1 + 0); r3 = *(u32 *)(r1 + 4); r7 = r2; r7 += 1; if r7 > r3 goto l0_%=; r8 = r2; r1 = r6; call sub_tail; r0 = *(u8 *)(r8 + 0); l0_%=: r0 = 2; exit;"); }
 #endif
