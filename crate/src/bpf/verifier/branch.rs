@@ -128,14 +128,15 @@ impl Verifier<'_> {
                 Cond::Ne => Some(&mut fall),
                 _ => None,
             };
+            // Only the compared register learns it is not NULL (`mark_ptr_not_null_reg`), not
+            // its copies sharing the id; it keeps that id.
             if let (Some(st), Some(sr)) = (eq_side, src_reg) {
                 if not_null(&d) && s.maybe_null() {
-                    mark_ptr_or_null(st, s.id, false);
+                    st.reg_mut(sr).ty &= !PTR_MAYBE_NULL;
                 }
                 if not_null(&s) && d.maybe_null() {
-                    mark_ptr_or_null(st, d.id, false);
+                    st.reg_mut(dst).ty &= !PTR_MAYBE_NULL;
                 }
-                let _ = sr;
             }
         }
         if w == Width::W64 && src_reg.is_none() && s.is_const() == Some(0) && matches!(cond, Cond::Eq | Cond::Ne) && d.maybe_null() {

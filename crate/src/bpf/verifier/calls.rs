@@ -137,6 +137,13 @@ fn acquires(id: i32) -> bool {
     matches!(id, 84 | 85 | 99 | 131)
 }
 
+/// `is_ptr_cast_function`: bpf_sk_fullsock, bpf_tcp_sock and the skc_to_* casts (but not
+/// skc_to_unix_sock): their result is the argument seen as another type, so it carries the
+/// argument's reference.
+fn is_ptr_cast(id: i32) -> bool {
+    matches!(id, 95 | 96 | 136 | 137 | 138 | 139 | 140 | 196)
+}
+
 /// Helpers that call a callback, and the range its return must be in.
 fn callback_of(id: i32) -> Option<(i32, i32)> {
     match id {
@@ -297,6 +304,10 @@ impl Verifier<'_> {
                     let flags = if in_range { 0 } else { ret_flags & PTR_MAYBE_NULL };
                     let mut r = Reg::ptr(PTR_TO_MAP_VALUE | flags);
                     r.map = map;
+                    // A value never NULL still gets an id when it holds a lock: the lock's identity.
+                    if in_range && m.fields.iter().any(|f| f.kind == FieldKind::SpinLock) {
+                        r.id = self.new_id();
+                    }
                     r
                 }
             }
@@ -322,7 +333,11 @@ impl Verifier<'_> {
         }
         let socket_lookup =
             id == 1 && meta.map.is_some_and(|m| matches!(self.input.maps[m as usize].map_type, uapi::SOCKMAP | uapi::SOCKHASH));
-        if acquires(id) || socket_lookup {
+        if is_ptr_cast(id) {
+            // A cast of a referenced socket carries its reference: released with it (and it
+            // may itself be released).
+            r0.ref_obj_id = meta.ref_obj_id;
+        } else if acquires(id) || socket_lookup {
             let rid = self.acquire_reference(pc);
             r0.id = rid;
             r0.ref_obj_id = rid;
@@ -437,6 +452,13 @@ impl Verifier<'_> {
                 // After the lock's place is checked: an unlock needs a lock held.
                 if func == 94 && self.cur.active_lock == 0 {
                     return refuse(Errno::EINVAL, "bpf_spin_unlock without taking a lock");
+                }
+                // A lock is its map value: the map and the value's id (one per lookup).
+                if func == 94 && (self.cur.lock_map, self.cur.lock_id) != (reg.map, reg.id) {
+                    return refuse(Errno::EINVAL, "bpf_spin_unlock of different lock");
+                }
+                if func == 93 {
+                    (self.cur.lock_map, self.cur.lock_id) = (reg.map, reg.id);
                 }
             }
             ARG_PTR_TO_TIMER => {
@@ -752,11 +774,17 @@ impl Verifier<'_> {
     /// `check_resource_leak`: at an exit of the main program, a tail call or a legacy packet
     /// load, nothing may be held. Each leaked reference is logged before the refusal.
     pub(super) fn check_resource_leak(&mut self, exception_exit: bool, check_lock: bool, prefix: &str) -> VResult<()> {
-        let _ = exception_exit;
         if check_lock && self.cur.active_lock > 0 {
             return refuse(Errno::EINVAL, format!("{prefix} cannot be used inside bpf_spin_lock-ed region"));
         }
-        let leaked: Vec<RefState> = self.cur.refs.iter().filter(|r| r.kind == RefKind::Ptr).copied().collect();
+        // `check_reference_leak` looks only from the main frame (or an asynchronous callback,
+        // frame 0 of its own walk): in a subprogram the caller may still release them.
+        let main_frame = self.cur.curframe() == 0 || self.cur.cur().async_cb;
+        let leaked: Vec<RefState> = if exception_exit || main_frame {
+            self.cur.refs.iter().filter(|r| r.kind == RefKind::Ptr).copied().collect()
+        } else {
+            Vec::new()
+        };
         if !leaked.is_empty() {
             for r in &leaked {
                 self.log.line(&format!("Unreleased reference id={} alloc_insn={}", r.id, r.insn));
@@ -996,6 +1024,8 @@ impl Verifier<'_> {
             active_rcu: 0,
             active_preempt: 0,
             active_lock: 0,
+            lock_map: 0,
+            lock_id: 0,
             in_sleepable: false,
             speculative: false,
             callback_unroll: 0,
@@ -1405,14 +1435,20 @@ impl Verifier<'_> {
         Ok(())
     }
 
-    pub(super) fn check_ld_abs(&mut self, _pc: usize, op: Op) -> VResult<()> {
+    /// LD_ABS/LD_IND. In a subprogram its run-time failure returns 0 from that subprogram
+    /// (not from the program): that return is a path of its own, walked first, and the
+    /// instruction after it the other. The next instruction of the current path is returned.
+    pub(super) fn check_ld_abs(&mut self, pc: usize, op: Op) -> VResult<Option<usize>> {
         use crate::bpf::elf::ProgKind;
         if !matches!(self.prog_type(), ProgKind::SocketFilter | ProgKind::SchedCls | ProgKind::SchedAct) {
             return refuse(Errno::EINVAL, "BPF_LD_[ABS|IND] instructions not allowed for this program type");
         }
-        let Op::Legacy { src, mode, .. } = op else { return Ok(()) };
-        if self.cur.frames.iter().skip(1).any(|f| f.callback.is_some()) {
-            return refuse(Errno::EINVAL, "cannot use BPF_LD_[ABS|IND] within callback");
+        let Op::Legacy { src, mode, .. } = op else { return Ok(Some(pc + 1)) };
+        // `dst_reg` must be r0, `off` 0, and LD_ABS has no source register.
+        let raw = self.input.insns[pc];
+        let (dst_reg, src_reg) = (raw.regs & 0xf, raw.regs >> 4);
+        if dst_reg != 0 || raw.off != 0 || (mode == crate::bpf::isa::LegacyMode::Abs && src_reg != 0) {
+            return refuse(Errno::EINVAL, "BPF_LD_[ABS|IND] uses reserved fields");
         }
         self.check_reg_read(6)?;
         self.check_resource_leak(false, true, "BPF_LD_[ABS|IND]")?;
@@ -1428,7 +1464,30 @@ impl Verifier<'_> {
             *self.cur.reg_mut(r) = Reg::NOT_INIT;
         }
         *self.cur.reg_mut(0) = Reg::unknown();
-        Ok(())
+        self.implicit_subprog_exit(pc, Reg::known(0), false)
+    }
+
+    /// LD_ABS and a tail call in a subprogram may leave it at run time, returning `r0` to its
+    /// caller: the instruction after them is pushed as the other path and the current one
+    /// leaves the subprogram now. In a callback the kernel's precision backtracking of that
+    /// return trips over the callback-calling instruction (a verifier bug it reports); a tail
+    /// call in a subprogram a callback calls is refused outright.
+    pub(super) fn implicit_subprog_exit(&mut self, pc: usize, r0: Reg, tail_call: bool) -> VResult<Option<usize>> {
+        if self.cur.curframe() == 0 || self.cur.cur().async_cb {
+            return Ok(Some(pc + 1));
+        }
+        if self.cur.cur().callback.is_some() {
+            return refuse(Errno::EFAULT, "verifier bug: callback unexpected regs 1");
+        }
+        if tail_call && self.cur.frames.iter().skip(1).any(|f| f.callback.is_some() && !f.async_cb) {
+            return refuse(Errno::EINVAL, "cannot tail call within callback");
+        }
+        self.push_branch(pc + 1, pc)?;
+        if tail_call {
+            self.clear_pkt_pointers();
+        }
+        *self.cur.reg_mut(0) = r0;
+        self.check_exit(pc)
     }
 
     pub(super) fn check_atomic(&mut self, pc: usize, op: Op) -> VResult<()> {

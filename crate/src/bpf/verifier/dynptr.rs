@@ -517,6 +517,9 @@ pub fn states_equal(old: &State, cur: &State, live: &u16, precise: (u16, u64), e
         return false;
     }
     let mut ids = IdMap(Vec::with_capacity(8), 0);
+    if old.active_lock > 0 && (old.lock_map != cur.lock_map || !ids.check(old.lock_id, cur.lock_id)) {
+        return false;
+    }
     let last = old.frames.len() - 1;
     for (i, (of, cf)) in old.frames.iter().zip(&cur.frames).enumerate() {
         if of.callsite != cf.callsite {

@@ -139,6 +139,8 @@ impl<'a> Verifier<'a> {
                 active_rcu: 0,
                 active_preempt: 0,
                 active_lock: 0,
+                lock_map: 0,
+                lock_id: 0,
                 in_sleepable: false,
                 speculative: false,
                 callback_unroll: 0,
@@ -220,6 +222,8 @@ impl<'a> Verifier<'a> {
             active_rcu: 0,
             active_preempt: 0,
             active_lock: 0,
+            lock_map: 0,
+            lock_id: 0,
             in_sleepable: false,
             speculative: false,
             callback_unroll: 0,
@@ -415,6 +419,8 @@ impl<'a> Verifier<'a> {
                 match id {
                     SPIN_LOCK => self.cur.active_lock += 1,
                     SPIN_UNLOCK => self.cur.active_lock -= 1,
+                    // A tail call in a subprogram may return from it (with the callee's r0).
+                    12 => return self.implicit_subprog_exit(pc, Reg::unknown(), true),
                     _ => {}
                 }
                 Ok(Some(pc + 1))
@@ -433,7 +439,7 @@ impl<'a> Verifier<'a> {
                 Ok(Some(pc + 2))
             }
             Op::TruncatedLddw { .. } => refuse(Errno::EINVAL, "invalid bpf_ld_imm64 insn"),
-            Op::Legacy { .. } => self.check_ld_abs(pc, op).map(|_| Some(pc + 1)),
+            Op::Legacy { .. } => self.check_ld_abs(pc, op),
             Op::MayGoto { off } => {
                 // may_goto: both ways are possible (the kernel bounds it with a hidden counter).
                 let target = (pc as i64 + 1 + off as i64) as usize;

@@ -347,6 +347,9 @@ pub struct State {
     pub active_rcu: u32,
     pub active_preempt: u32,
     pub active_lock: u32,
+    /// The held bpf_spin_lock's map value: its map and id (the kernel's lock `ptr` and id).
+    pub lock_map: u32,
+    pub lock_id: u32,
     /// Loop iterators: depth of the iterator loop this path is in.
     pub in_sleepable: bool,
     pub speculative: bool,
