@@ -226,7 +226,8 @@ impl Info {
 /// The backward walk for precision: a register is needed precisely before an instruction if the
 /// instruction needs it, or computes from it a register needed after. `narrow` (the precision
 /// loop widening keeps): arithmetic between registers is not a use of its own (the kernel marks
-/// its operands only as a pointer's offset, which then reaches the pointer's use).
+/// its operands only as a pointer's offset, which then reaches the pointer's use), nor is a call
+/// one of the stack's slots.
 fn precision(ops: &[Op], second_half: &[bool], succs: &dyn Fn(usize) -> [Option<usize>; 2], main_end: usize, narrow: bool) -> (Vec<u16>, Vec<u64>) {
     let n = ops.len();
     // The same backward walk for precision: a register is needed precisely before an
@@ -253,8 +254,9 @@ fn precision(ops: &[Op], second_half: &[bool], succs: &dyn Fn(usize) -> [Option<
             // (a callback's).
             let uses = if matches!(op, Op::Exit) && pc < main_end {
                 0
-            } else if narrow && matches!(op, Op::Alu { .. }) {
-                // Arithmetic between registers needs its sources only for what its result needs.
+            } else if narrow && matches!(op, Op::Alu { .. } | Op::Call(Callee::Local(_))) {
+                // Arithmetic between registers needs its sources only for what its result needs;
+                // a subprogram's arguments, only for what the subprogram does with them.
                 0
             } else {
                 precise_uses(op)
@@ -273,7 +275,11 @@ fn precision(ops: &[Op], second_half: &[bool], succs: &dyn Fn(usize) -> [Option<
                 }
                 Op::Load { src: 10, off, size, dst, .. } if out & (1 << dst) != 0 => slots |= slots_of(off, size.bytes()),
                 Op::Load { dst, .. } if out & (1 << dst) != 0 => slots = !0,
-                Op::Call(_) | Op::Callx { .. } | Op::Atomic { .. } => slots = !0,
+                // A call may read any slot (a helper's memory argument, a callee through a pointer);
+            // for widening, only what the callee itself needs precisely (the kernel marks a
+            // helper's memory contents precise nowhere).
+            Op::Call(_) | Op::Callx { .. } if narrow => {}
+            Op::Call(_) | Op::Callx { .. } | Op::Atomic { .. } => slots = !0,
                 _ => {}
             }
             if v != precise_in[pc] || slots != precise_slots_in[pc] {
