@@ -143,6 +143,13 @@ fn check_fields(pc: usize, insn: &Insn, op: Op, strict: bool) -> Result<(), XdpE
             }
             Ok(())
         }
+        // may_goto (BPF_JMP | BPF_JCOND, src BPF_MAY_GOTO): only the offset is used.
+        Op::MayGoto { .. } => {
+            if imm != 0 || insn.regs != 0 {
+                return Err(reserved("BPF_JCOND"));
+            }
+            Ok(())
+        }
         Op::Exit => {
             if imm != 0 || insn.regs != 0 || off != 0 {
                 return Err(reserved("BPF_EXIT"));
@@ -221,7 +228,11 @@ fn check_functions(cfg: &Cfg, strict: bool) -> Result<(), XdpError> {
         let mut pc = f.start;
         while pc < f.end {
             let op = cfg.ops[pc];
-            if let Some(delta) = op.jump_offset() {
+            let delta = match op {
+                Op::MayGoto { off } => Some(i64::from(off)),
+                _ => op.jump_offset(),
+            };
+            if let Some(delta) = delta {
                 let t = pc as i64 + delta + 1;
                 if t < f.start as i64 || t >= f.end as i64 || (strict && cfg.second_half(t as usize)) {
                     return Err(err(pc, format!("jump out of range from insn {pc} to {t}")));

@@ -88,6 +88,9 @@ impl Machine<'_> {
         let mut pc = entry;
         let mut cur = usize::MAX;
         let mut left = self.budget;
+        // may_goto's hidden counter (the kernel's, per frame; one per run here): BPF_MAX_LOOPS
+        // times it falls through, then it jumps.
+        let mut may_goto_left = super::helpers::BPF_MAX_LOOPS;
         let mut stack_lo = self.stack.as_ptr() as u64;
 
         macro_rules! sync {
@@ -209,6 +212,13 @@ impl Machine<'_> {
                         }
                     }
                     Op::Ja { off, .. } => pc = pc.wrapping_add(off as isize as usize),
+                    Op::MayGoto { off } => {
+                        if may_goto_left == 0 {
+                            pc = pc.wrapping_add(off as isize as usize);
+                        } else {
+                            may_goto_left -= 1;
+                        }
+                    }
                     Op::Load { size, sx, dst, src, off } => reg[usize::from(dst)] = sem::extend(size, sx, load!(size, src, off)),
                     Op::Store { size, dst, off, val } => {
                         let addr = reg[usize::from(dst)].wrapping_add(off as i64 as u64);
@@ -282,7 +292,7 @@ impl Machine<'_> {
                     Op::Legacy { size: Size::B | Size::H | Size::W, .. } => {
                         fault!(XdpError::run(Errno::EINVAL, "legacy packet access (BPF_LD_[ABS|IND]) is not supported"))
                     }
-                    Op::Atomic { .. } | Op::Legacy { .. } | Op::MayGoto { .. } | Op::Nospec | Op::Unknown { .. } => {
+                    Op::Atomic { .. } | Op::Legacy { .. } | Op::Nospec | Op::Unknown { .. } => {
                         fault!(XdpError::run(Errno::EINVAL, format!("unknown opcode {:02x}", insn.code)))
                     }
                 }

@@ -225,6 +225,11 @@ impl Verifier<'_> {
             if id == 12 && t != 3 {
                 return refuse(Errno::EINVAL, "expected prog array map for tail call");
             }
+            // for_each_map_elem's callback is set up (`set_map_elem_callback_state`) before the
+            // map's compatibility with the helper is checked: a map it cannot iterate fails first.
+            if id == 164 && !matches!(t, 1 | 2 | 5 | 6 | 9 | 10) { // hash, array, their per-CPU and LRU kinds
+                return refuse(Errno::ENOTSUPP, "callback function not allowed for map");
+            }
             if !map_func_compatible(t, id) {
                 return refuse(Errno::EINVAL, format!("cannot pass map_type {t} into func {name}#{id}"));
             }
@@ -262,6 +267,11 @@ impl Verifier<'_> {
         if let Some((lo, hi)) = callback_of(id) {
             let sub = meta.callback.unwrap_or(0);
             let depth = u64::from(self.cur.cur().callback_depth);
+            if id == 181 && !self.cur.reg(1).is_scalar() {
+                // bpf_loop's count (ARG_ANYTHING) is marked precise: the kernel's backtracking
+                // trips over a pointer there.
+                return refuse(Errno::EFAULT, "verifier bug: backtracking misuse");
+            }
             if id == 181 && depth >= self.cur.reg(1).var.umax {
                 // bpf_loop: as many visits of the callback queued as its count can be.
                 self.cur.cur_mut().callback_depth = 0;
@@ -1029,6 +1039,7 @@ impl Verifier<'_> {
             in_sleepable: false,
             speculative: false,
             callback_unroll: 0,
+            may_goto_depth: 0,
         };
         self.pc = g.start;
         self.prev = g.start;
@@ -1593,7 +1604,7 @@ impl Verifier<'_> {
         let mut meta = Meta::default();
         let mut slice_size: Option<u64> = None;
         let mut dynptr_reg: Option<u8> = None;
-        let mut iter_reg: Option<u8> = None;
+        let mut iter_reg: Option<Reg> = None;
         let mut callback: Option<(u32, u8)> = None;
         let nargs = k.args.len();
         let mut skip_size_arg = false;
@@ -1657,7 +1668,7 @@ impl Verifier<'_> {
                 continue;
             }
             if ty.contains("bpf_iter_") {
-                iter_reg = Some(regno);
+                iter_reg = Some(*self.cur.reg(regno));
                 self.process_iter_arg(pc, regno, argn, k)?;
                 continue;
             }
@@ -1788,7 +1799,9 @@ impl Verifier<'_> {
             r0.ref_obj_id = id;
         }
         if k.flags & kfuncs::KF_ITER_NEXT != 0 {
-            self.iter_next(pc, iter_reg.unwrap_or(1), r0)?;
+            if let Some(it) = iter_reg {
+                self.iter_next(pc, &it, r0)?;
+            }
             return Ok(());
         }
         *self.cur.reg_mut(0) = r0;
@@ -2034,7 +2047,7 @@ pub(super) fn bprintf_format_ok(fmt: &[u8], num_args: u64) -> bool {
 }
 
 /// Whether two states' frames were called from the same places (`same_callsites`).
-fn same_callsites(a: &State, b: &State) -> bool {
+pub(super) fn same_callsites(a: &State, b: &State) -> bool {
     a.frames.len() == b.frames.len() && a.frames.iter().zip(&b.frames).all(|(x, y)| x.callsite == y.callsite)
 }
 

@@ -26,6 +26,9 @@ pub struct Info {
     /// spilled scalar may reach such a use. Only r10-based spills and fills are followed; any
     /// other load into a needed register, and any call, needs every slot.
     pub precise_slots_in: Vec<u64>,
+    /// The same without arithmetic between registers as a use: what loop widening keeps exact.
+    pub widen_precise_in: Vec<u16>,
+    pub widen_precise_slots_in: Vec<u64>,
     pub second_half: Vec<bool>,
 }
 
@@ -155,7 +158,10 @@ impl Info {
                         prune_point[t] = true;
                     }
                 }
-                Op::MayGoto { .. } => prune_point[pc] = true,
+                Op::MayGoto { .. } => {
+                    prune_point[pc] = true;
+                    force_checkpoint[pc] = true;
+                }
                 Op::Call(Callee::Local(_)) => prune_point[pc] = true,
                 // 214..=221: the seed's proposed helpers, checked as kfuncs are (`seed-helpers`).
                 Op::Call(Callee::Helper(id)) if matches!(id, 164 | 170 | 180 | 181 | 201 | 209 | 214..=221) => {
@@ -203,50 +209,10 @@ impl Info {
                 }
             }
         }
-        // The same backward walk for precision: a register is needed precisely before an
-        // instruction if the instruction needs it, or computes from it a register needed after.
-        let mut precise_in = vec![0u16; n];
-        let mut precise_slots_in = vec![0u64; n];
-        let mut changed = true;
-        while changed {
-            changed = false;
-            for pc in (0..n).rev() {
-                if second_half[pc] {
-                    continue;
-                }
-                let op = &ops[pc];
-                let (mut out, mut out_slots) = (0u16, 0u64);
-                for s in succs(pc).into_iter().flatten() {
-                    out |= precise_in[s];
-                    out_slots |= precise_slots_in[s];
-                }
-                let w = writes(op);
-                let derived = if out & w != 0 { precise_sources(op) } else { 0 };
-                let mut v = precise_uses(op) | derived | (out & !w);
-                let mut slots = out_slots;
-                match *op {
-                    Op::Store { dst: 10, off, size, val } => {
-                        let touched = slots_of(off, size.bytes());
-                        if let (true, Operand::Reg(r)) = (slots & touched != 0, val) {
-                            v |= 1 << r;
-                        }
-                        if size.bytes() == 8 && off % 8 == 0 {
-                            slots &= !touched;
-                        }
-                    }
-                    Op::Load { src: 10, off, size, dst, .. } if out & (1 << dst) != 0 => slots |= slots_of(off, size.bytes()),
-                    Op::Load { dst, .. } if out & (1 << dst) != 0 => slots = !0,
-                    Op::Call(_) | Op::Callx { .. } | Op::Atomic { .. } => slots = !0,
-                    _ => {}
-                }
-                if v != precise_in[pc] || slots != precise_slots_in[pc] {
-                    precise_in[pc] = v;
-                    precise_slots_in[pc] = slots;
-                    changed = true;
-                }
-            }
-        }
-        Info { subprogs, prune_point, force_checkpoint, live_in, precise_in, precise_slots_in, second_half }
+        let main_end = subprogs.get(1).copied().unwrap_or(n);
+        let (precise_in, precise_slots_in) = precision(ops, &second_half, &succs, main_end, false);
+        let (widen_precise_in, widen_precise_slots_in) = precision(ops, &second_half, &succs, main_end, true);
+        Info { subprogs, prune_point, force_checkpoint, live_in, precise_in, precise_slots_in, widen_precise_in, widen_precise_slots_in, second_half }
     }
 
     /// The subprogram holding `pc`.
@@ -256,6 +222,75 @@ impl Info {
             Err(i) => i.saturating_sub(1),
         }
     }
+}
+
+/// The backward walk for precision: a register is needed precisely before an instruction if the
+/// instruction needs it, or computes from it a register needed after. `narrow` (the precision
+/// loop widening keeps): arithmetic between registers is not a use of its own (the kernel marks
+/// its operands only as a pointer's offset, which then reaches the pointer's use), nor is a call
+/// one of the stack's slots.
+fn precision(ops: &[Op], second_half: &[bool], succs: &dyn Fn(usize) -> [Option<usize>; 2], main_end: usize, narrow: bool) -> (Vec<u16>, Vec<u64>) {
+    let n = ops.len();
+    // The same backward walk for precision: a register is needed precisely before an
+    // instruction if the instruction needs it, or computes from it a register needed after.
+    let mut precise_in = vec![0u16; n];
+    let mut precise_slots_in = vec![0u64; n];
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for pc in (0..n).rev() {
+            if second_half[pc] {
+                continue;
+            }
+            let op = &ops[pc];
+            let (mut out, mut out_slots) = (0u16, 0u64);
+            for s in succs(pc).into_iter().flatten() {
+                out |= precise_in[s];
+                out_slots |= precise_slots_in[s];
+            }
+            let w = writes(op);
+            let derived = if out & w != 0 { precise_sources(op) } else { 0 };
+            // The main program's r0 at its exit has no range to be in (XDP, socket filters,
+            // tc): its value does not matter. A subprogram's goes to its caller or is checked
+            // (a callback's).
+            let uses = if matches!(op, Op::Exit) && pc < main_end {
+                0
+            } else if narrow && matches!(op, Op::Alu { .. } | Op::Call(Callee::Local(_))) {
+                // Arithmetic between registers needs its sources only for what its result needs;
+                // a subprogram's arguments, only for what the subprogram does with them.
+                0
+            } else {
+                precise_uses(op)
+            };
+            let mut v = uses | derived | (out & !w);
+            let mut slots = out_slots;
+            match *op {
+                Op::Store { dst: 10, off, size, val } => {
+                    let touched = slots_of(off, size.bytes());
+                    if let (true, Operand::Reg(r)) = (slots & touched != 0, val) {
+                        v |= 1 << r;
+                    }
+                    if size.bytes() == 8 && off % 8 == 0 {
+                        slots &= !touched;
+                    }
+                }
+                Op::Load { src: 10, off, size, dst, .. } if out & (1 << dst) != 0 => slots |= slots_of(off, size.bytes()),
+                Op::Load { dst, .. } if out & (1 << dst) != 0 => slots = !0,
+                // A call may read any slot (a helper's memory argument, a callee through a pointer);
+            // for widening, only what the callee itself needs precisely (the kernel marks a
+            // helper's memory contents precise nowhere).
+            Op::Call(_) | Op::Callx { .. } if narrow => {}
+            Op::Call(_) | Op::Callx { .. } | Op::Atomic { .. } => slots = !0,
+                _ => {}
+            }
+            if v != precise_in[pc] || slots != precise_slots_in[pc] {
+                precise_in[pc] = v;
+                precise_slots_in[pc] = slots;
+                changed = true;
+            }
+        }
+    }
+    (precise_in, precise_slots_in)
 }
 
 /// The kernel's depth-first check of the control-flow graph.

@@ -265,34 +265,89 @@ impl Verifier<'_> {
         Ok(())
     }
 
-    /// `_next`: one path where the iterator is drained (r0 NULL), one where it yields.
-    pub(super) fn iter_next(&mut self, pc: usize, regno: u8, r0: Reg) -> VResult<()> {
-        let _ = regno;
-        let mut drained = self.cur.clone();
-        drained.frames.last_mut().expect("frame").regs[0] = Reg::known(0);
-        // The iterator on the stack becomes drained on that path.
-        let reg = *drained.reg(1);
-        let _ = reg;
-        let keep = std::mem::replace(&mut self.cur, drained);
-        self.set_iter_state(ITER_DRAINED);
-        self.push_branch(pc + 1, pc)?;
-        self.cur = keep;
-        let mut r = r0;
-        r.ty &= !PTR_MAYBE_NULL;
-        *self.cur.reg_mut(0) = r;
+    /// `_next` (`process_iter_next_call`): the walk goes on with the iterator drained (r0 NULL);
+    /// the path where it yields (r0 its element, the iterator one level deeper) is queued, its
+    /// imprecise scalars widened against the previous visit of this call on the path.
+    pub(super) fn iter_next(&mut self, pc: usize, it: &Reg, r0: Reg) -> VResult<()> {
+        let fr = it.frameno as usize;
+        let spi = self.obj_spi(it, "iter", 1)?;
+        let active = self.cur.frames[fr].stack[spi].iter_state == ITER_ACTIVE;
+        if active {
+            let mut queued = self.cur.clone();
+            let slot = &mut queued.frames[fr].stack[spi];
+            slot.iter_state = ITER_ACTIVE;
+            slot.iter_depth += 1;
+            let mut r = r0;
+            r.ty &= !PTR_MAYBE_NULL;
+            *queued.reg_mut(0) = r;
+            if let Some(prev) = self.prev_entry(pc) {
+                let precise = (self.info.widen_precise_in[pc + 1], self.info.widen_precise_slots_in[pc + 1]);
+                widen_imprecise(&self.checkpoints[prev].state, &mut queued, precise);
+            }
+            let keep = std::mem::replace(&mut self.cur, queued);
+            let pushed = self.push_branch(pc + 1, pc);
+            self.cur = keep;
+            pushed?;
+        }
+        self.cur.frames[fr].stack[spi].iter_state = ITER_DRAINED;
+        *self.cur.reg_mut(0) = Reg::known(0);
         Ok(())
     }
 
-    fn set_iter_state(&mut self, state: u8) {
-        for f in &mut self.cur.frames {
-            for s in f.stack.iter_mut() {
-                if s.is_iter() {
-                    s.iter_state = state;
-                }
+    /// Whether the iterator `_next` at `pc` advances (its argument, still in r1) is active.
+    pub(super) fn iter_arg_active(&self) -> bool {
+        let r = *self.cur.reg(1);
+        if r.ty != PTR_TO_STACK {
+            return false;
+        }
+        let Ok(spi) = self.obj_spi(&r, "iter", 1) else { return false };
+        self.cur.frames.get(r.frameno as usize).and_then(|f| f.stack.get(spi)).is_some_and(|s| s.is_iter() && s.iter_state == ITER_ACTIVE)
+    }
+
+    /// The checkpoint of the previous visit of `pc` on this path (`find_prev_entry`): the
+    /// current path's own checkpoint at `pc` (just made, the call being a forced one) skipped.
+    pub(super) fn prev_entry(&self, pc: usize) -> Option<usize> {
+        let mut at = match self.parent {
+            Some(p) if self.checkpoints[p].pc == pc => self.checkpoints[p].parent,
+            p => p,
+        };
+        while let Some(i) = at {
+            let c = &self.checkpoints[i];
+            if c.pc == pc && super::calls::same_callsites(&c.state, &self.cur) {
+                return Some(i);
+            }
+            at = c.parent;
+        }
+        None
+    }
+}
+
+/// `widen_imprecise_scalars`: every scalar of `cur` (registers and spilled) that differs from
+/// `old`'s becomes unknown, unless its value may matter. The kernel knows which do (precision
+/// marks, found by backtracking from the uses that needed them); uxdp keeps those cfg's static
+/// precision says may reach such a use (`precise`: the current frame's registers and stack
+/// slots; the callers' frames count as imprecise) while both values are constants: a counter
+/// compared or indexed with goes on exactly, a range that grows is forgotten (the kernel marks a
+/// scalar precise where its known value decided a branch, which an unknown range seldom does).
+pub fn widen_imprecise(old: &State, cur: &mut State, precise: (u16, u64)) {
+    let last = cur.frames.len().saturating_sub(1);
+    let keep = |p: bool, o: &Reg, c: &Reg| p && o.var.is_const().is_some() && c.var.is_const().is_some();
+    for (i, (of, cf)) in old.frames.iter().zip(cur.frames.iter_mut()).enumerate() {
+        let (regs, slots) = if i == last { precise } else { (0, 0) };
+        for (r, (o, c)) in of.regs.iter().zip(cf.regs.iter_mut()).enumerate() {
+            if o.ty == SCALAR && c.ty == SCALAR && o.var != c.var && !keep(regs & (1 << r) != 0, o, c) {
+                *c = Reg::unknown();
+            }
+        }
+        for (k, (o, c)) in of.stack.iter().zip(cf.stack.iter_mut()).enumerate() {
+            let p = k < 64 && slots & (1 << k) != 0;
+            if o.is_spill() && c.is_spill() && o.spilled.ty == SCALAR && c.spilled.ty == SCALAR && o.spilled.var != c.spilled.var && !keep(p, &o.spilled, &c.spilled) {
+                c.spilled = Reg::unknown();
             }
         }
     }
 }
+
 
 /// What dynptr argument processing reports back to a call.
 pub trait DynptrMeta {
@@ -349,10 +404,6 @@ fn scalar_within(old: &Scalar, cur: &Scalar) -> bool {
 fn reg_safe(old: &Reg, cur: &Reg, exact: bool, ids: &mut IdMap) -> bool {
     if old.ty == NOT_INIT {
         return !exact || cur.ty == NOT_INIT;
-    }
-    if SHAPE_ONLY.with(|s| s.get()) {
-        // Loop-head widening compares shapes: types, not scalar values.
-        return old.ty == cur.ty && (old.ty == SCALAR || (old.off == cur.off && old.map == cur.map && old.frameno == cur.frameno));
     }
     if exact {
         return old.ty == cur.ty
@@ -454,18 +505,6 @@ fn stack_safe(old: &Frame, cur: &Frame, exact: bool, allow_uninit: bool, precise
         }
     }
     true
-}
-
-thread_local! {
-    static SHAPE_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Whether two states differ only in scalar values (what widening at a loop head may forget).
-pub fn same_shape(old: &State, cur: &State, live: &u16) -> bool {
-    SHAPE_ONLY.with(|s| s.set(true));
-    let r = states_equal(old, cur, live, (!0, !0), false);
-    SHAPE_ONLY.with(|s| s.set(false));
-    r
 }
 
 /// Forgets every scalar of `cur` that differs from `old`'s (registers and spilled scalars): the

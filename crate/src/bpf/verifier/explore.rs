@@ -53,6 +53,41 @@ impl PcStates {
     }
 }
 
+/// Whether an unfinished checkpoint kept at a loop's forced checkpoint (an iterator's next(), a
+/// callback-calling call, a may_goto) covers the current state (`covers`). One compared in vain
+/// much more often than it helped is dropped from the list, as the kernel drops it (its
+/// `miss_cnt > hit_cnt * 64 + 64` at forced checkpoints): long loops keep short lists.
+fn live_hit(e: &mut PcStates, cps: &mut [Checkpoint], mut covers: impl FnMut(&Checkpoint) -> bool) -> bool {
+    let mut evict = Vec::new();
+    let mut hit = false;
+    'all: for (&h, v) in e.live.iter() {
+        for &ci in v {
+            let c = &mut cps[ci];
+            if covers(c) {
+                c.hits += 1;
+                hit = true;
+                break 'all;
+            }
+            c.misses += 1;
+            if c.misses > c.hits * 64 + 64 {
+                evict.push((h, ci));
+            }
+        }
+    }
+    for (h, ci) in evict {
+        if let Some(v) = e.live.get_mut(&h) {
+            if let Some(k) = v.iter().position(|&x| x == ci) {
+                v.swap_remove(k);
+                e.live_count -= 1;
+            }
+            if v.is_empty() {
+                e.live.remove(&h);
+            }
+        }
+    }
+    hit
+}
+
 /// A path waiting to be walked.
 pub(super) struct Pending {
     pub state: State,
@@ -144,6 +179,7 @@ impl<'a> Verifier<'a> {
                 in_sleepable: false,
                 speculative: false,
                 callback_unroll: 0,
+                may_goto_depth: 0,
             },
             parent: None,
             pc: 0,
@@ -227,6 +263,7 @@ impl<'a> Verifier<'a> {
             in_sleepable: false,
             speculative: false,
             callback_unroll: 0,
+            may_goto_depth: 0,
         }
     }
 
@@ -441,10 +478,22 @@ impl<'a> Verifier<'a> {
             Op::TruncatedLddw { .. } => refuse(Errno::EINVAL, "invalid bpf_ld_imm64 insn"),
             Op::Legacy { .. } => self.check_ld_abs(pc, op),
             Op::MayGoto { off } => {
-                // may_goto: both ways are possible (the kernel bounds it with a hidden counter).
+                // may_goto: both ways are possible (the kernel bounds it with a hidden counter). As
+                // the kernel: the walk goes on at the target (out of the loop); the fall-through
+                // (the loop body) is queued one may_goto level deeper, its imprecise scalars
+                // widened against the previous visit of this may_goto on the path.
                 let target = (pc as i64 + 1 + off as i64) as usize;
-                self.push_branch(target, pc)?;
-                Ok(Some(pc + 1))
+                let mut body = self.cur.clone();
+                body.may_goto_depth += 1;
+                if let Some(prev) = self.prev_entry(pc) {
+                    let precise = (self.info.widen_precise_in[pc + 1], self.info.widen_precise_slots_in[pc + 1]);
+                    super::dynptr::widen_imprecise(&self.checkpoints[prev].state, &mut body, precise);
+                }
+                let keep = std::mem::replace(&mut self.cur, body);
+                let pushed = self.push_branch(pc + 1, pc);
+                self.cur = keep;
+                pushed?;
+                Ok(Some(target))
             }
             Op::Nospec => Ok(Some(pc + 1)),
             Op::Unknown { code } => refuse(Errno::EINVAL, format!("unknown opcode {code:02x}")),
@@ -513,6 +562,8 @@ impl<'a> Verifier<'a> {
         let live = self.info.live_in[pc];
         let force = self.info.force_checkpoint[pc];
         let loop_head = self.iter_next_site[pc];
+        let may_goto = matches!(self.ops[pc], Op::MayGoto { .. });
+        let iter_active = loop_head && self.iter_arg_active();
         let callback_site = self.callback_site[pc];
         let cur_hash = regs_hash(&self.cur);
         let e = self.explored.entry(pc).or_default();
@@ -521,46 +572,48 @@ impl<'a> Verifier<'a> {
             // Back at a callback-calling call (from the callback's exit, or around a loop): a
             // state an unfinished one here covers adds nothing, that one's walk queues every
             // further visit of the callback (the iteration's fixed point). Never a loop error.
-            for v in e.live.values() {
-                for &ci in v {
-                    let c = &mut self.checkpoints[ci];
-                    if super::dynptr::states_equal(&c.state, &self.cur, &live, (!0, !0), false) {
-                        c.hits += 1;
-                        return Ok(true);
-                    }
-                }
+            let cur = &self.cur;
+            if live_hit(e, &mut self.checkpoints, |c| super::dynptr::states_equal(&c.state, cur, &live, (!0, !0), false)) {
+                return Ok(true);
             }
         } else if loop_head {
-            for v in e.live.values() {
-                for &ci in v {
-                    let c = &mut self.checkpoints[ci];
-                    if self.cur.frames.len() != c.state.frames.len() {
-                        continue;
-                    }
-                    // An iterator's next() from a state an unfinished one at the same call covers:
-                    // that one's exploration covers this path (the loop's fixed point).
-                    if super::dynptr::states_equal(&c.state, &self.cur, &live, (!0, !0), false) {
-                        c.hits += 1;
-                        return Ok(true);
-                    }
-                    if super::dynptr::same_shape(&c.state, &self.cur, &live) {
-                        super::dynptr::widen(&c.state, &mut self.cur);
-                    }
+            // An iterator's next() on an active iterator from a state an unfinished one at the
+            // same call covers (ranges within): that one's exploration covers this path (the
+            // loop's fixed point). A drained one is never pruned so, nor taken for a loop.
+            let cur = &self.cur;
+            if iter_active
+                && live_hit(e, &mut self.checkpoints, |c| {
+                    cur.frames.len() == c.state.frames.len() && super::dynptr::states_equal(&c.state, cur, &live, (!0, !0), false)
+                })
+            {
+                return Ok(true);
+            }
+        } else {
+            if may_goto {
+                // Another iteration of the may_goto loop (another depth) whose ranges are within
+                // an unfinished one's: covered by that one's walk.
+                let cur = &self.cur;
+                if live_hit(e, &mut self.checkpoints, |c| {
+                    c.state.may_goto_depth != cur.may_goto_depth && super::dynptr::states_equal(&c.state, cur, &live, (!0, !0), false)
+                }) {
+                    return Ok(true);
                 }
             }
-        } else if let Some(v) = e.live.get(&cur_hash) {
-            for &ci in v {
-                let c = &self.checkpoints[ci];
-                if self.cur.frames.len() == c.state.frames.len()
-                    && c.state.callback_unroll == self.cur.callback_unroll
-                    && super::dynptr::states_equal(&c.state, &self.cur, &live, (!0, !0), true)
-                {
-                    return refuse(Errno::EINVAL, format!("infinite loop detected at insn {pc}"));
+            if let Some(v) = e.live.get(&cur_hash) {
+                for &ci in v {
+                    let c = &self.checkpoints[ci];
+                    if self.cur.frames.len() == c.state.frames.len()
+                        && c.state.callback_unroll == self.cur.callback_unroll
+                        && c.state.may_goto_depth == self.cur.may_goto_depth
+                        && super::dynptr::states_equal(&c.state, &self.cur, &live, (!0, !0), true)
+                    {
+                        return refuse(Errno::EINVAL, format!("infinite loop detected at insn {pc}"));
+                    }
                 }
             }
         }
         // Loop heads compare scalar ranges whatever their use (the kernel's RANGE_WITHIN).
-        let precise = if loop_head || callback_site { (!0, !0) } else { (self.info.precise_in[pc], self.info.precise_slots_in[pc]) };
+        let precise = if loop_head || callback_site || may_goto { (!0, !0) } else { (self.info.precise_in[pc], self.info.precise_slots_in[pc]) };
         let mut i = 0;
         while i < e.done.len() {
             let c = &mut self.checkpoints[e.done[i]];

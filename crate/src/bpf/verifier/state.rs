@@ -356,6 +356,9 @@ pub struct State {
     /// Callback visits queued on the way to this state (the kernel's `callback_unroll_depth`):
     /// two states of different visits of one callback are not an infinite loop.
     pub callback_unroll: u32,
+    /// may_goto loop bodies entered on the way to this state (the kernel's `may_goto_depth`):
+    /// states of different depths at a may_goto are iterations of its loop, not an infinite one.
+    pub may_goto_depth: u32,
 }
 
 impl State {

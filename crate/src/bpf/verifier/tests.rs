@@ -291,3 +291,19 @@ fn socket_filters_may_not_refer_to_a_map_with_a_lock() {
     assert_eq!((e.errno, e.message.as_str()), (Errno::EINVAL, "socket filter progs cannot use bpf_spin_lock yet"));
     run_with_map(ProgKind::Xdp, "lddw r1, 0\nmov r0, 0\nexit", lock_map()).expect("XDP may");
 }
+
+// may_goto +2 (BPF_JMP | BPF_JCOND), as one raw instruction
+const MAY_GOTO_2: &str = ".raw 0x200e5";
+
+#[test]
+fn a_may_goto_loop_converges_by_widening_and_depth() {
+    // r6 counts, unused: widened at the second visit, pruned at the third (another depth).
+    let counter = format!("mov r6, 0\n{MAY_GOTO_2}\nadd r6, 1\nja -3\nmov r0, 2\nexit");
+    run(ProgKind::Xdp, &counter, &VerifyOptions::default()).expect("accepted");
+    // A body that changes nothing is no infinite loop: the hidden counter bounds it.
+    let empty = format!("mov r6, 0\n{MAY_GOTO_2}\nmov r1, 0\nja -3\nmov r0, 2\nexit");
+    run(ProgKind::Xdp, &empty, &VerifyOptions::default()).expect("accepted");
+    // The exit is walked first: r7, set only in the body, is uninitialised there.
+    let uninit = format!("mov r6, 0\n{MAY_GOTO_2}\nmov r7, 1\nja -3\nmov r0, r7\nexit");
+    assert_eq!(refusal(&uninit), (Errno::EACCES, "R7 !read_ok".into(), Some(4)));
+}
