@@ -2056,3 +2056,112 @@ fn may_be_u32(v: &super::scalar::Scalar, x: u32) -> bool {
     let low = v.var_off.subreg();
     low.contains(x as u64) && (v.u32min..=v.u32max).contains(&x) && (v.s32min..=v.s32max).contains(&(x as i32))
 }
+
+/// A register's possible low-32-bit values for the exits' facts: bit N of `small` is N (0..=7).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Small(super::ExitValues);
+
+impl Small {
+    const TOP: Small = Small(super::ExitValues { small: 0xff, other: true });
+
+    fn of(r: &Reg) -> Small {
+        if !r.is_scalar() {
+            return Small::TOP;
+        }
+        let mut v = super::ExitValues::default();
+        for x in 0..8u32 {
+            if may_be_u32(&r.var, x) {
+                v.small |= 1 << x;
+            }
+        }
+        v.other = r.var.u32max > 7;
+        Small(v)
+    }
+
+    fn konst(k: u64) -> Small {
+        let low = k as u32;
+        Small(if low < 8 { super::ExitValues { small: 1 << low, other: false } } else { super::ExitValues { small: 0, other: true } })
+    }
+
+    fn join(self, o: Small) -> Small {
+        Small(super::ExitValues { small: self.0.small | o.0.small, other: self.0.other || o.0.other })
+    }
+}
+
+impl Verifier<'_> {
+    /// A path pruned where an explored state covers it only up to imprecise registers: the
+    /// explored walk's exits need not show what this one would return. Follows the values this
+    /// path holds to the main program's exits over the control-flow graph (constants through
+    /// moves; anything computed, loaded or returned by a call is any value; no branch refines),
+    /// and adds them to the facts: sound, if coarser than the walk.
+    pub(super) fn note_pruned_exits(&mut self, pc: usize) {
+        use crate::bpf::isa::{AluOp, Operand};
+        use std::collections::HashMap;
+        let main_end = self.info.subprogs.get(1).copied().unwrap_or(self.ops.len());
+        // Inside a call: from the return to the main program, the callee-saved registers kept.
+        let (start, regs): (usize, [Small; 11]) = if self.cur.curframe() == 0 {
+            if self.cur.frames[0].subprog != 0 {
+                return;
+            }
+            (pc, std::array::from_fn(|r| Small::of(&self.cur.frames[0].regs[r])))
+        } else {
+            let f0 = &self.cur.frames[0];
+            let back = self.cur.frames[1].callsite as usize + 1;
+            (back, std::array::from_fn(|r| if (6..=9).contains(&r) { Small::of(&f0.regs[r]) } else { Small::TOP }))
+        };
+        let mut at: HashMap<usize, [Small; 11]> = HashMap::new();
+        let mut work = vec![(start, regs)];
+        while let Some((pc, regs)) = work.pop() {
+            if pc >= main_end {
+                continue;
+            }
+            let merged = match at.get(&pc) {
+                Some(old) => {
+                    let j: [Small; 11] = std::array::from_fn(|r| old[r].join(regs[r]));
+                    if j == *old {
+                        continue;
+                    }
+                    j
+                }
+                None => regs,
+            };
+            at.insert(pc, merged);
+            let mut next = merged;
+            let op = self.ops[pc];
+            match op {
+                Op::Exit => {
+                    let e = self.facts.exits.entry(pc).or_default();
+                    e.small |= merged[0].0.small;
+                    e.other |= merged[0].0.other;
+                    continue;
+                }
+                Op::Alu { op: AluOp::Mov, dst, src, .. } => {
+                    next[dst as usize] = match src {
+                        Operand::Imm(k) => Small::konst(k as i64 as u64),
+                        Operand::Reg(s) => merged[s as usize],
+                    }
+                }
+                Op::Lddw { dst, pseudo: Pseudo::Imm, imm, .. } => next[dst as usize] = Small::konst(imm),
+                Op::Call(_) | Op::Callx { .. } => {
+                    for r in next.iter_mut().take(6) {
+                        *r = Small::TOP;
+                    }
+                }
+                _ => {
+                    if let Some(w) = op.writes() {
+                        next[w as usize] = Small::TOP;
+                    }
+                }
+            }
+            let fall = pc + op.width();
+            match op {
+                Op::Ja { off, .. } => work.push(((pc as i64 + 1 + off as i64) as usize, next)),
+                Op::Jump { off, .. } | Op::MayGoto { off } => {
+                    work.push(((pc as i64 + 1 + off as i64) as usize, next));
+                    work.push((fall, next));
+                }
+                _ => work.push((fall, next)),
+            }
+        }
+    }
+}

@@ -619,6 +619,11 @@ impl<'a> Verifier<'a> {
             let c = &mut self.checkpoints[e.done[i]];
             if super::dynptr::states_equal(&c.state, &self.cur, &live, precise, false) {
                 c.hits += 1;
+                // Covered only up to imprecise values: what this path returns is followed on.
+                let covers_all = super::dynptr::states_equal(&c.state, &self.cur, &live, (!0, !0), false);
+                if !covers_all && self.input.kind == ProgKind::Xdp {
+                    self.note_pruned_exits(pc);
+                }
                 return Ok(true);
             }
             c.misses += 1;

@@ -307,3 +307,19 @@ fn a_may_goto_loop_converges_by_widening_and_depth() {
     let uninit = format!("mov r6, 0\n{MAY_GOTO_2}\nmov r7, 1\nja -3\nmov r0, r7\nexit");
     assert_eq!(refusal(&uninit), (Errno::EACCES, "R7 !read_ok".into(), Some(4)));
 }
+
+#[test]
+fn exit_facts_hold_what_a_pruned_path_returns() {
+    // r6 is 3 or 1 after the first diamond and goes only to the return: the kernel (and uxdp)
+    // keep it imprecise and prune the second path at the next checkpoint; the facts still see 1.
+    let mut src = String::from("call 7\nmov r6, 3\njeq r0, 0, +1\nmov r6, 1\n");
+    for _ in 1..12 {
+        src.push_str("call 7\njeq r0, 0, +1\nmov r8, 1\n");
+    }
+    src.push_str("mov r0, r6\nexit");
+    let v = run(ProgKind::Xdp, &src, &VerifyOptions::default()).expect("accepted");
+    assert!(v.stats.processed < 2000, "pruned: {} insns processed", v.stats.processed);
+    let exits: Vec<_> = v.facts.exits.values().collect();
+    assert_eq!(exits.len(), 1);
+    assert!(exits[0].may_be(1) && exits[0].may_be(3), "{:?}", exits[0]);
+}
