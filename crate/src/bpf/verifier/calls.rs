@@ -2058,8 +2058,8 @@ fn may_be_u32(v: &super::scalar::Scalar, x: u32) -> bool {
 }
 
 /// A register's possible low-32-bit values for the exits' facts: bit N of `small` is N (0..=7).
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct Small(super::ExitValues);
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) struct Small(super::ExitValues);
 
 impl Small {
     const TOP: Small = Small(super::ExitValues { small: 0xff, other: true });
@@ -2109,6 +2109,10 @@ impl Verifier<'_> {
             let back = self.cur.frames[1].callsite as usize + 1;
             (back, std::array::from_fn(|r| if (6..=9).contains(&r) { Small::of(&f0.regs[r]) } else { Small::TOP }))
         };
+        // The same values from the same place add nothing new.
+        if !self.pruned_followed.insert((start, regs)) {
+            return;
+        }
         let mut at: HashMap<usize, [Small; 11]> = HashMap::new();
         let mut work = vec![(start, regs)];
         while let Some((pc, regs)) = work.pop() {

@@ -155,6 +155,8 @@ pub struct Verifier<'a> {
     pub(super) callback_returns: HashMap<usize, (u32, u64)>,
     /// What the walk saw the program do (returns, calls), for policy beyond the kernel.
     pub(super) facts: super::Facts,
+    /// Pruned paths whose return values were followed statically, by where and from what.
+    pub(super) pruned_followed: std::collections::HashSet<(usize, [super::calls::Small; 11])>,
 }
 
 impl<'a> Verifier<'a> {
@@ -210,6 +212,7 @@ impl<'a> Verifier<'a> {
             callback_site: Vec::new(),
             callback_returns: HashMap::new(),
             facts: super::Facts::default(),
+            pruned_followed: Default::default(),
         }
     }
 

@@ -225,7 +225,7 @@ pub struct Facts {
 }
 
 /// The values a return may give, as a driver reads them (a u32).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ExitValues {
     /// Bit N: the value N (0..=7) is possible.
     pub small: u8,
