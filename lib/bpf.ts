@@ -549,6 +549,12 @@ export interface InferredXdpNeed {
   why: string
 }
 
+/** A need as one line: "ndo-xmit on the devices of ports (insn 9: bpf_redirect_map#51 into devmap 'ports')". */
+export function needText(n: InferredXdpNeed): string {
+  const on = n.on === 'map' ? ` on the devices of ${n.map}` : n.on === 'ifindex' ? ` on ifindex ${n.ifindex}` : ''
+  return `${n.kind === 'rx-metadata' ? 'rx-metadata ' : ''}${n.feature}${on} (insn ${n.pc}: ${n.why})`
+}
+
 export interface ProgramInspection {
   /** Loaded through the verifier: without it (`verify: false`) nothing is inferred. */
   verified: boolean

@@ -7,11 +7,10 @@
  * the declared context, fixes up the pro/epilogue's kfunc calls, patches them in as the kernel's
  * `convert_ctx_accesses` does, and verifies the result again.
  */
-import { BpfObject, bytesOf, type LoadOptions, type Program } from './bpf'
+import { BpfObject, bytesOf, type KfuncImpl, type LoadOptions, type Program } from './bpf'
 import { call, checkOptions, describe, UxdpError, type ErrnoName } from './errors'
 import { native } from './native'
 import { engineKfuncSpecs, KERNEL_KFUNC_PROG_TYPES, KfuncRegistry, type UserKfuncSpec } from './policy'
-import type { KfuncImpl } from './bpf'
 
 /** A module providing kfuncs (a registry standing for its BTF): BTF id N is its N-th kfunc. */
 export class KfuncModule {

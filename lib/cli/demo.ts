@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 
-import { BpfObject, type InferredXdpNeed } from '../bpf'
+import { BpfObject, needText } from '../bpf'
 import { fsError, UxdpError } from '../errors'
 import { DevMap, Mvneta, NativeXdpProgram, XDP_DROP, XDP_PASS, XDP_TX, type XdpContext } from '../mvneta'
 import { PcapWriter, readCapture } from '../pcap'
@@ -246,11 +246,6 @@ export function runNicDemo(options: DemoOptions = {}): DemoResult {
   }
 }
 
-/** "redirect (insn 71: bpf_redirect_map#51 into devmap 'peer')". */
-function needText(n: InferredXdpNeed): string {
-  const on = n.on === 'map' ? ` on the devices of ${n.map}` : n.on === 'ifindex' ? ` on ifindex ${n.ifindex}` : ''
-  return `${n.feature}${on} (insn ${n.pc}: ${n.why})`
-}
 
 const TABLE_STATS = [
   'good_frames_received',

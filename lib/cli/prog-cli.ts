@@ -1,5 +1,5 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs'
-import { BpfObject, checkLoad, describeObject, type InferredXdpNeed, type ProgramInspection } from '../bpf'
+import { BpfObject, checkLoad, describeObject, needText, type ProgramInspection } from '../bpf'
 import { call, fsError, UxdpError } from '../errors'
 import type { Tier } from '../policy'
 import { native } from '../native'
@@ -160,12 +160,6 @@ function xdpNeedsOf(bytes: Uint8Array, prog: string): { error: string } | Progra
   }
 }
 
-/** A need as one line: "redirect (insn 9: bpf_redirect_map#51 into cpumap 'cpus')". */
-function needLine(n: InferredXdpNeed): string {
-  const on = n.on === 'map' ? ` on the devices of ${n.map}` : n.on === 'ifindex' ? ` on ifindex ${n.ifindex}` : ''
-  return `${n.kind === 'rx-metadata' ? 'rx-metadata ' : ''}${n.feature}${on} (insn ${n.pc}: ${n.why})`
-}
-
 /** `uxdp prog show OBJ`: programs, sections, maps, kfuncs used; for XDP programs, the actions
  * they may return and the device features they need, as the verifier sees them. */
 function show(args: string[], out: Out): number {
@@ -193,7 +187,7 @@ function show(args: string[], out: Out): number {
     else if (x) {
       out(`    returns: ${x.actions.join(', ') || '(nothing: it never exits)'}`)
       out(`    needs: ${x.needs.length ? '' : '(nothing)'}`.trimEnd())
-      for (const n of x.needs) out(`      ${needLine(n)}`)
+      for (const n of x.needs) out(`      ${needText(n)}`)
     }
   }
   out('maps:')

@@ -66,18 +66,10 @@ const BPF_FUNC_REDIRECT_MAP: i32 = 51;
 const FRAGS_HELPERS: [i32; 3] = [188, 189, 190];
 
 const MAP_DEVMAP: u32 = 14;
-const MAP_CPUMAP: u32 = 16;
-const MAP_XSKMAP: u32 = 17;
 const MAP_DEVMAP_HASH: u32 = 25;
 
 fn map_kind(t: u32) -> &'static str {
-    match t {
-        MAP_DEVMAP => "devmap",
-        MAP_CPUMAP => "cpumap",
-        MAP_XSKMAP => "xskmap",
-        MAP_DEVMAP_HASH => "devmap_hash",
-        _ => "map",
-    }
+    crate::bpf::mapdef::map_type_name(t).unwrap_or("map")
 }
 
 /// The needs of an XDP program from its verifier facts, its maps and its frags flag, most specific

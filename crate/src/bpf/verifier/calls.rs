@@ -1341,19 +1341,7 @@ impl Verifier<'_> {
 
     /// Records what r0 may be at an exit of the main program.
     fn note_exit(&mut self, pc: usize) {
-        let r0 = *self.cur.reg(0);
-        let mut seen = super::ExitValues::default();
-        if r0.is_scalar() {
-            let v = &r0.var;
-            for x in 0..8u32 {
-                if may_be_u32(v, x) {
-                    seen.small |= 1 << x;
-                }
-            }
-            seen.other = v.u32max > 7;
-        } else {
-            seen = super::ExitValues { small: 0xff, other: true };
-        }
+        let seen = Small::of(self.cur.reg(0)).0;
         let e = self.facts.exits.entry(pc).or_default();
         e.small |= seen.small;
         e.other |= seen.other;
