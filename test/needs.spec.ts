@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { BpfObject, CpuMap, inspect, Mvneta, Program, UxdpError, XDP_REDIRECT } from '../lib/index'
+import { CpuMap, inspect, Mvneta, Program } from '../lib/index'
 import { compileOwn } from './helpers/bpf'
 import { thrown } from './helpers/util'
 
@@ -125,7 +125,6 @@ describe('attachXdp refuses what the device lacks, at attach', () => {
 
   it('declared needs still work beside the inferred ones', () => {
     expect(thrown(() => nic({ xdpFeatures: without('rx-sg') }).attachXdp(load('pass'), { needs: ['rx-sg'] })).message).toMatch(/rx-sg/)
-    expect(XDP_REDIRECT).toBe(4)
   })
 })
 
@@ -140,6 +139,5 @@ describe('uxdp prog show', () => {
     expect(r.stdout).toMatch(/^ {2}by_hash .*\n {4}not loadable: .*metadata kfunc.*$/im)
     const j = JSON.parse(spawnSync(process.execPath, [bin, 'prog', 'show', needs(), '--json'], { encoding: 'utf8' }).stdout)
     expect(j.programs.find((p: { name: string }) => p.name === 'to_cpu').xdp.needs[0].feature).toBe('redirect')
-    expect(BpfObject).toBeDefined()
   })
 })
