@@ -446,6 +446,7 @@ fn link(
             kfuncs,
             maps: maps.to_vec(),
             frags: spec.frags,
+            attach_type: spec.expected_attach_type(),
             jit: Default::default(),
             facts: verdict.as_ref().map(|v| v.facts.clone()),
         },

@@ -70,6 +70,8 @@ pub struct Prog {
     pub maps: Vec<Rc<Map>>,
     /// Whether the program may be given frags (xdp.frags).
     pub frags: bool,
+    /// The uapi `enum bpf_attach_type` it was loaded with (0: none), e.g. `BPF_XDP_DEVMAP`.
+    pub attach_type: u32,
     /// Its compiled code (see [`super::jit`]), made on first use.
     pub jit: super::jit::JitSlot,
     /// What the verifier saw it do (None when loaded without the verifier).
@@ -86,6 +88,7 @@ impl Default for Prog {
             kfuncs: Vec::new(),
             maps: Vec::new(),
             frags: false,
+            attach_type: 0,
             jit: Default::default(),
             facts: None,
         }

@@ -191,6 +191,15 @@ impl TestRun {
         // The kernel answers ENOTSUPP (524) for a program type without test_run; here every
         // type but XDP is one, until the engine runs them for real.
         prog.check_xdp(Errno::ENOTSUPP, "bpf_prog_test_run", "uxdp runs XDP programs only")?;
+        // A devmap or cpumap program runs on a frame another program redirected: the kernel has no
+        // test_run for it.
+        if matches!(prog.attach_type, super::elf::ATTACH_XDP_DEVMAP | super::elf::ATTACH_XDP_CPUMAP) {
+            return Err(XdpError::new(
+                Errno::EINVAL,
+                "bpf_prog_test_run",
+                format!("'{}' is loaded for a {} entry (expected_attach_type {}): XDP test_run refuses it", prog.name, if prog.attach_type == super::elf::ATTACH_XDP_DEVMAP { "devmap" } else { "cpumap" }, prog.attach_type),
+            ));
+        }
         let buff = build_buff(pool, data, opts.ctx.as_ref())?;
         Ok(TestRun {
             prog: prog.clone(),
