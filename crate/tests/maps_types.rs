@@ -332,3 +332,57 @@ fn user_ringbuf_reserve_submit_discard_and_peek() {
     assert_eq!(n, 4);
     assert_eq!(errno(rb.reserve(1000)), Errno::ENOSPC);
 }
+
+// ---- raw lddw map fds ----
+
+fn raw_object(insns: Vec<uxdp::bpf::insn::Insn>, fd: i32) -> uxdp::bpf::elf::Object {
+    use uxdp::bpf::elf::{Object, ProgKind, ProgramSpec};
+    let spec = ProgramSpec {
+        name: "raw".into(),
+        section: "xdp".into(),
+        kind: ProgKind::Xdp,
+        frags: false,
+        autoload: true,
+        insns,
+        core_relos: Vec::new(),
+        raw_map_fd: Some((0, fd)),
+        funcs: vec![(0, "raw".into())],
+    };
+    Object { license: "GPL".into(), programs: vec![spec], ..Object::default() }
+}
+
+#[test]
+fn raw_lddw_map_fd_names_a_map_of_the_fd_table() {
+    use uxdp::bpf::insn::*;
+    use uxdp::bpf::loader::{load, LoadOptions};
+    use uxdp::bpf::test_run::{test_run_xdp, TestRunOptions};
+    use uxdp::pool::PagePool;
+    let i = Insn::new;
+    let q = Rc::new(create(MapType::Queue, 0, 8, 4, 0).unwrap());
+    let fd = map_fd(&q);
+    // r1 = map (by fd); *(u64 *)(r10 - 8) = 42; r2 = r10 - 8; r3 = 0; r0 = push(); exit with XDP_PASS
+    let prog = |fd: i32| {
+        vec![
+            i(LD | DW | IMM, 1, PSEUDO_MAP_FD, 0, fd),
+            i(0, 0, 0, 0, 0),
+            i(ST | MEM | DW, 10, 0, -8, 42),
+            i(ALU64 | MOV | X, 2, 10, 0, 0),
+            i(ALU64 | ADD | K, 2, 0, 0, -8),
+            i(ALU64 | MOV | K, 3, 0, 0, 0),
+            i(JMP | CALL, 0, 0, 0, 87),
+            i(ALU64 | MOV | K, 0, 0, 0, 2),
+            i(JMP | EXIT, 0, 0, 0, 0),
+        ]
+    };
+    let loaded = load(raw_object(prog(fd), fd), &LoadOptions::default()).unwrap();
+    assert!(loaded.maps.is_empty(), "the object has no maps of its own");
+    let p = loaded.program("raw").unwrap().prog.clone().unwrap();
+    let pool = PagePool::default();
+    let out = test_run_xdp(&p, &pool, &[0u8; 64], &TestRunOptions::default()).unwrap();
+    assert_eq!(out.retval, 2);
+    assert_eq!(q.queued(), vec![42u64.to_le_bytes().to_vec()]);
+    // An fd naming no map: the kernel's line and EBADF.
+    let e = load(raw_object(prog(1 << 20), 1 << 20), &LoadOptions::default()).err().expect("refused");
+    assert_eq!(e.errno, Errno::EBADF);
+    assert!(e.message.contains("fd 1048576 is not pointing to valid bpf_map"), "{}", e.message);
+}
