@@ -581,6 +581,86 @@ export function inspect(program: Program): ProgramInspection {
 /** Where a devmap/cpumap slot sends frames once the program is attached to a NIC. */
 export type RedirectSlotTarget = object
 
+/** BpfMaps by map id, for maps of maps' lookups. */
+const mapsById = new Map<number, WeakRef<BpfMap>>()
+
+/** An LPM trie key: `{u32 prefixlen (host order); u8 data[]}`. */
+export function lpmKey(prefixlen: number, data: Uint8Array): Buffer {
+  checkU32('prefixlen', prefixlen)
+  checkBytes('data', data)
+  const k = Buffer.alloc(4 + data.length)
+  k.writeUInt32LE(prefixlen, 0)
+  k.set(data, 4)
+  return k
+}
+
+/** A sample reserved in a user ring buffer: fill it, then submit or discard it (once). */
+export class UserRingSample {
+  private done = false
+  /** @internal */
+  constructor(
+    private readonly ring: UserRingBuffer,
+    /** Its position in the ring (the producer position it was reserved at). */
+    readonly position: number,
+    readonly size: number,
+  ) {}
+
+  /** Writes bytes into the sample at `offset`. */
+  write(bytes: Uint8Array, offset = 0): this {
+    this.live()
+    this.ring.map.object.check()
+    call(() => native.bpfUserRingbufWrite(this.ring.map.object.handle, this.ring.map.name, this.position, checkU32('offset', offset), checkBytes('bytes', bytes)))
+    return this
+  }
+
+  /** user_ring_buffer__submit: the sample becomes visible to bpf_user_ringbuf_drain. */
+  submit(): void {
+    this.commit(false)
+  }
+
+  /** user_ring_buffer__discard: the drain skips it. */
+  discard(): void {
+    this.commit(true)
+  }
+
+  private commit(discard: boolean): void {
+    this.live()
+    this.ring.map.object.check()
+    call(() => native.bpfUserRingbufCommit(this.ring.map.object.handle, this.ring.map.name, this.position, discard))
+    this.done = true
+  }
+
+  private live(): void {
+    if (this.done) throw new UxdpError('EINVAL', 'the sample was already submitted or discarded')
+  }
+}
+
+/** The producer side of a BPF_MAP_TYPE_USER_RINGBUF map, as libbpf's user_ring_buffer: reserve a
+ * sample (E2BIG when it can never fit, ENOSPC when the ring is too full), fill it, submit or
+ * discard it; programs take the samples with bpf_user_ringbuf_drain. */
+export class UserRingBuffer {
+  /** @internal */
+  constructor(readonly map: BpfMap) {}
+
+  reserve(size: number): UserRingSample {
+    this.map.object.check()
+    const pos = call(() => native.bpfUserRingbufReserve(this.map.object.handle, this.map.name, checkU32('size', size)))
+    return new UserRingSample(this, pos, size)
+  }
+
+  /** reserve + write + submit. */
+  push(bytes: Uint8Array): void {
+    checkBytes('bytes', bytes)
+    this.reserve(bytes.length).write(bytes).submit()
+  }
+
+  /** Bytes free for samples (each takes its size plus an 8-byte header, rounded up to 8). */
+  get available(): number {
+    this.map.object.check()
+    return call(() => native.bpfUserRingbufAvail(this.map.object.handle, this.map.name))
+  }
+}
+
 /** A map of a loaded object, read and written as the bpf(2) syscall would. */
 export class BpfMap {
   readonly name: string
@@ -661,6 +741,133 @@ export class BpfMap {
     this.object.check()
     if (program !== null && program.object !== this.object) throw new UxdpError('EINVAL', 'a prog array takes programs of its own object here')
     call(() => native.bpfMapSetProg(this.object.handle, this.name, checkU32('index', index), program?.name ?? undefined))
+  }
+
+  // ---- the map types of issue 14: per-CPU values, queues and stacks, LPM keys, maps of maps,
+  // user ring buffers, ids and fds ----
+
+  private ids?: { id: number; fd: number }
+
+  /** The map's id (what a map of maps' lookup gives for it). */
+  get id(): number {
+    return this.idsOf().id
+  }
+
+  /** The map's fd in uxdp's table: what a map of maps' update takes, and what a raw `lddw` with
+   * BPF_PSEUDO_MAP_FD (src 1) names in a program loaded afterwards. */
+  get fd(): number {
+    return this.idsOf().fd
+  }
+
+  private idsOf(): { id: number; fd: number } {
+    if (!this.ids) {
+      this.object.check()
+      this.ids = call(() => native.bpfMapIds(this.object.handle, this.name))
+      mapsById.set(this.ids.id, new WeakRef(this))
+    }
+    return this.ids
+  }
+
+  /** Whether values are per CPU (percpu_array, percpu_hash, lru_percpu_hash). */
+  get perCpu(): boolean {
+    return [5, 6, 10].includes(this.type)
+  }
+
+  /** Per-CPU maps: every CPU's value (valueSize bytes each), CPU 0 first. */
+  lookupPerCpu(key: Uint8Array): Buffer[] | undefined {
+    this.requireType([5, 6, 10], 'lookupPerCpu')
+    const all = this.lookup(key)
+    if (all === undefined) return undefined
+    const stride = (this.valueSize + 7) & ~7
+    const out: Buffer[] = []
+    for (let off = 0; off < all.length; off += stride) out.push(all.subarray(off, off + this.valueSize))
+    return out
+  }
+
+  /** Per-CPU maps: sets every CPU's value (one valueSize-byte value per possible CPU, CPU 0 first;
+   * padded to 8 bytes each as the syscall takes them). */
+  updatePerCpu(key: Uint8Array, values: Uint8Array[], flags = 0): void {
+    this.requireType([5, 6, 10], 'updatePerCpu')
+    const stride = (this.valueSize + 7) & ~7
+    const buf = Buffer.alloc(stride * values.length)
+    values.forEach((v, i) => {
+      checkBytes(`values[${i}]`, v)
+      if (v.length !== this.valueSize) throw new UxdpError('EINVAL', `values[${i}] is ${v.length} bytes; map '${this.name}' has ${this.valueSize}-byte values`)
+      buf.set(v, i * stride)
+    })
+    this.update(key, buf, flags)
+  }
+
+  /** Queue/stack: BPF_MAP_UPDATE_ELEM with no key; flags BPF_ANY or BPF_EXIST (drops the oldest
+   * value of a full map; without it a full map gives E2BIG). */
+  push(value: Uint8Array, flags = 0): void {
+    this.requireType([22, 23], 'push')
+    this.object.check()
+    call(() => native.bpfMapPush(this.object.handle, this.name, checkBytes('value', value), checkU32('flags', flags)))
+  }
+
+  /** Queue/stack: takes the next value (a queue's oldest, a stack's newest); undefined when empty. */
+  pop(): Buffer | undefined {
+    this.requireType([22, 23], 'pop')
+    this.object.check()
+    return call(() => native.bpfMapPop(this.object.handle, this.name, true)) ?? undefined
+  }
+
+  /** Queue/stack: the value pop would take, left in place; undefined when empty. */
+  peek(): Buffer | undefined {
+    this.requireType([22, 23], 'peek')
+    this.object.check()
+    return call(() => native.bpfMapPop(this.object.handle, this.name, false)) ?? undefined
+  }
+
+  /** Queue/stack: every value in pop order, left in place. */
+  queued(): Buffer[] {
+    this.requireType([22, 23], 'queued')
+    this.object.check()
+    return call(() => native.bpfMapQueued(this.object.handle, this.name))
+  }
+
+  /** BPF_MAP_LOOKUP_AND_DELETE_ELEM (hash maps; queues and stacks: see pop). */
+  lookupAndDelete(key: Uint8Array, flags = 0): Buffer | undefined {
+    this.object.check()
+    return call(() => native.bpfMapLookupAndDelete(this.object.handle, this.name, checkBytes('key', key), checkU32('flags', flags))) ?? undefined
+  }
+
+  /** Array/hash of maps: puts `inner` (a map of any loaded object) under `key`. It must match the
+   * inner map template: type, key and value size, flags, and max_entries for arrays (unless the
+   * template has BPF_F_INNER_MAP); EINVAL otherwise. */
+  setInner(key: Uint8Array, inner: BpfMap, flags = 0): void {
+    this.requireType([12, 13], 'setInner')
+    if (!(inner instanceof BpfMap)) throw new UxdpError('EINVAL', `setInner takes a BpfMap, got ${describe(inner)}`)
+    const fd = Buffer.alloc(4)
+    fd.writeInt32LE(inner.fd)
+    this.update(key, fd, flags)
+  }
+
+  /** Array/hash of maps: the id of the map under `key`, undefined when none. */
+  innerId(key: Uint8Array): number | undefined {
+    this.requireType([12, 13], 'innerId')
+    return this.lookup(key)?.readUInt32LE(0)
+  }
+
+  /** Array/hash of maps: the map under `key`, when it is one this process has a BpfMap for. */
+  inner(key: Uint8Array): BpfMap | undefined {
+    const id = this.innerId(key)
+    if (id === undefined) return undefined
+    const known = mapsById.get(id)?.deref()
+    if (known) return known
+    // A map of the same object not asked for its id yet.
+    return this.object.maps.map((m) => this.object.map(m.name)).find((m) => m.id === id)
+  }
+
+  /** User ring buffer: the producer side (libbpf's user_ring_buffer). */
+  userRingBuffer(): UserRingBuffer {
+    this.requireType([31], 'userRingBuffer')
+    return new UserRingBuffer(this)
+  }
+
+  private requireType(types: number[], what: string): void {
+    if (!types.includes(this.type)) throw new UxdpError('EINVAL', `${what}: map '${this.name}' is a ${this.typeName}`)
   }
 
   /** Devmap / cpumap: the NIC (or cpumap) a slot redirects to once the program is attached to a

@@ -72,6 +72,7 @@ export {
   type TestRunResult,
   type XdpMd,
 } from './bpf'
+export { lpmKey, UserRingBuffer, UserRingSample } from './bpf'
 export * from './policy'
 export { KfuncModule, StructOps, StructOpsProgram, vmlinuxKfuncId, type CtxFieldSpec, type Generated, type StructOpsProgInfo, type StructOpsRunResult, type StructOpsSpec } from './structops'
 export { verify, type VerifierProfile, type VerifierStats, type VerifyOptions, type VerifyResult } from './verifier'

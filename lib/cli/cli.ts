@@ -1,6 +1,7 @@
 import { printDemo, runNicDemo } from './demo'
 import { UxdpError } from '../errors'
 import { asm, conformance, disasm, prog } from './prog-cli'
+import { map } from './map-cli'
 import { runTour } from './tour'
 import { version } from '../version'
 
@@ -27,6 +28,9 @@ commands:
               programs, sections, maps and kfuncs of an object
   prog dump OBJ [--prog NAME] [--no-verify]
               the instructions, as bpftool prog dump xlated prints them
+  map dump OBJ --map NAME [--json]
+              a map's elements once the object is loaded, as bpftool map dump prints them
+              (per-CPU values by CPU, inner map ids, queue and stack values in pop order)
   conformance DIR
               run bpf_conformance .data vectors (PASS/FAIL/SKIP, then Passed N out of M)
   asm FILE [--out BIN] / disasm BIN [--kernel]
@@ -120,6 +124,8 @@ function command(args: string[], out: (line: string) => void, err: (line: string
       return runTour(out)
     case 'prog':
       return prog(rest, out, err)
+    case 'map':
+      return map(rest, out)
     case 'conformance':
       return conformance(rest, out)
     case 'asm':

@@ -30,6 +30,7 @@ mod bpf;
 mod dynptr;
 mod frame;
 mod kv;
+mod maps;
 mod misc;
 mod mvneta;
 mod pool;

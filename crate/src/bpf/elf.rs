@@ -153,9 +153,10 @@ pub struct ProgramSpec {
     /// instructions hold clang's local values, and the loader refuses the program if any
     /// relocation is one whose kernel value may differ ([`CoreRelo::unsupported`]).
     pub core_relos: Vec<CoreRelo>,
-    /// What libbpf hands the kernel as is and the kernel then refuses for this program alone (an
-    /// lddw naming a map by a raw file descriptor: no relocation, so no map of the object): the
-    /// instruction's pc, and the fd. The object opens; loading this program fails.
+    /// What libbpf hands the kernel as is (an lddw naming a map by a raw file descriptor: no
+    /// relocation, so no map of the object): the first such instruction's pc, and the fd. The
+    /// loader resolves it in uxdp's map fd table (`maps::map_by_fd`), as the kernel resolves the
+    /// process's fds; an fd naming no map fails this program's load alone.
     pub raw_map_fd: Option<(usize, i32)>,
     /// Where each function of `insns` starts, and its name: the entry function at 0, then every
     /// appended subprogram (what `.BTF.ext` func_info tells the kernel).

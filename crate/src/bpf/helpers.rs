@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use super::machine::{Callable, HelperFn, Machine, Trap};
+use super::machine::{map_handle, Callable, HelperFn, Machine, Trap};
 use super::maps::{Map, MapType};
 use super::memory::{Region, RegionKind};
 use crate::dynptr::{Backing, Dynptr, DynptrKind};
@@ -135,11 +135,145 @@ impl<'a> Machine<'a> {
 
 fn map_lookup_elem(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     let map = m.map_arg(a[0])?;
-    if matches!(map.def().map_type, MapType::Ringbuf | MapType::ProgArray | MapType::PerfEventArray) {
+    if matches!(
+        map.def().map_type,
+        MapType::Ringbuf | MapType::ProgArray | MapType::PerfEventArray | MapType::Queue | MapType::Stack | MapType::UserRingbuf
+    ) {
         return Err(fault(Errno::EINVAL, format!("cannot pass map_type {} into func bpf_map_lookup_elem#1", map.def().map_type as u32)));
     }
     let key = m.key_arg(&map, a[1])?;
+    if map.def().map_type.is_map_of_maps() {
+        // The inner map: its values become reachable (it may come from another object).
+        return Ok(match map.inner_map(key) {
+            Some(inner) => {
+                m.add_inner_map_regions(&inner);
+                map_handle(&inner)
+            }
+            None => 0,
+        });
+    }
     Ok(map.lookup(key, m.cpu).unwrap_or(0))
+}
+
+/// bpf_map_lookup_percpu_elem: CPU `cpu`'s copy of a per-CPU array or hash value; NULL for a CPU
+/// past the possible ones.
+fn map_lookup_percpu_elem(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let map = m.map_arg(a[0])?;
+    if !map.def().map_type.is_percpu() {
+        return Err(fault(
+            Errno::EINVAL,
+            format!("cannot pass map_type {} into func bpf_map_lookup_percpu_elem#195", map.def().map_type as u32),
+        ));
+    }
+    let key = m.key_arg(&map, a[1])?;
+    let cpu = a[2] as u32;
+    if a[2] >= u64::from(map.nr_cpus()) {
+        return Ok(0);
+    }
+    Ok(map.lookup(key, cpu).unwrap_or(0))
+}
+
+fn map_push_elem(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let map = m.map_arg(a[0])?;
+    let value = m.read_arg(a[1], u64::from(map.def().value_size))?;
+    Ok(ret(map.push(value, a[2])))
+}
+
+fn map_pop_elem(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let map = m.map_arg(a[0])?;
+    let out = m.write_arg(a[1], u64::from(map.def().value_size))?;
+    Ok(ret(map.pop_or_peek(out, true)))
+}
+
+fn map_peek_elem(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let map = m.map_arg(a[0])?;
+    let out = m.write_arg(a[1], u64::from(map.def().value_size))?;
+    Ok(ret(map.pop_or_peek(out, false)))
+}
+
+/// The model's `CONFIG_HZ` (Debian's and this project's kernels: 250 ticks a second).
+pub const CONFIG_HZ: u64 = 250;
+
+/// bpf_jiffies64: ticks of CONFIG_HZ since boot (CLOCK_MONOTONIC), from the kernel's
+/// INITIAL_JIFFIES (`(u32)(-300 * HZ)`: jiffies wrap their low 32 bits five minutes after boot).
+fn jiffies64(_: &mut Machine<'_>, _: &[u64; 5]) -> Result<u64, Trap> {
+    let initial = u64::from((-300i64 * CONFIG_HZ as i64) as u32);
+    Ok(initial.wrapping_add(clock_ns(CLOCK_MONOTONIC) / (1_000_000_000 / CONFIG_HZ)))
+}
+
+/// bpf_user_ringbuf_drain: hands each committed sample of a user ring buffer to `callback(dynptr,
+/// ctx)` until it returns nonzero, the ring is drained, or BPF_MAX_USER_RINGBUF_SAMPLES were
+/// visited; returns the samples visited (discarded ones not counted), or the ring's error
+/// (EINVAL, E2BIG for a malformed ring; EBUSY while another drain runs).
+fn user_ringbuf_drain(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    use super::maps::{Peek, BPF_MAX_USER_RINGBUF_SAMPLES};
+    let (handle, callback, ctx, flags) = (a[0], a[1], a[2], a[3]);
+    if flags & !(crate::ringbuf::BPF_RB_NO_WAKEUP | crate::ringbuf::BPF_RB_FORCE_WAKEUP) != 0 {
+        return Ok(errno_ret(Errno::EINVAL));
+    }
+    let map = m.map_arg(handle)?;
+    {
+        let Some(mut rb) = map.user_ringbuf() else {
+            return Err(fault(
+                Errno::EINVAL,
+                format!("cannot pass map_type {} into func bpf_user_ringbuf_drain#209", map.def().map_type as u32),
+            ));
+        };
+        if rb.busy {
+            return Ok(errno_ret(Errno::EBUSY));
+        }
+        rb.busy = true;
+    }
+    let pc = match m.func_pc(callback) {
+        Ok(pc) => pc,
+        Err(e) => {
+            map.user_ringbuf().expect("not borrowed").busy = false;
+            return Err(e.into());
+        }
+    };
+    // The kernel's `struct bpf_dynptr_kern` lives on the helper's stack: here, a buffer of its own.
+    let mut dynptr = [0u8; 16];
+    let dynptr_addr = dynptr.as_mut_ptr() as u64;
+    let (mut samples, mut discarded, mut cb_ret) = (0u64, 0u64, 0u64);
+    let mut result: Result<u64, Trap> = Ok(0);
+    while samples < BPF_MAX_USER_RINGBUF_SAMPLES && cb_ret == 0 {
+        let peek = map.user_ringbuf().expect("not borrowed").peek();
+        let (at, len) = match peek {
+            Peek::NoData => break,
+            Peek::Discarded => {
+                discarded += 1;
+                samples += 1;
+                continue;
+            }
+            Peek::Bad(e) => {
+                result = Ok(errno_ret(e));
+                break;
+            }
+            Peek::Sample { at, len } => (at, len),
+        };
+        let sample = map.user_ringbuf().expect("not borrowed").host_addr(at);
+        dynptr.copy_from_slice(&Dynptr::new(sample, DynptrKind::Local, 0, len).to_bytes());
+        m.mem.push(Region::new(dynptr_addr, 16, false, RegionKind::Mem, dynptr_addr));
+        if len > 0 {
+            m.mem.push(Region::new(sample, u64::from(len), true, RegionKind::Mem, dynptr_addr));
+        }
+        let r = m.call(pc, [dynptr_addr, ctx, 0, 0, 0]);
+        m.mem.retain(|r| !(r.kind == RegionKind::Mem && r.tag == dynptr_addr));
+        map.user_ringbuf().expect("not borrowed").release(len);
+        samples += 1;
+        match r {
+            Ok(v) => cb_ret = v,
+            Err(e) => {
+                result = Err(e.into());
+                break;
+            }
+        }
+    }
+    map.user_ringbuf().expect("not borrowed").busy = false;
+    match result {
+        Ok(0) => Ok(samples - discarded),
+        other => other,
+    }
 }
 
 fn map_update_elem(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
@@ -514,7 +648,10 @@ fn for_each_map_elem(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     }
     let map = m.map_arg(handle)?;
     let kind = map.def().map_type;
-    if !matches!(kind, MapType::Array | MapType::PercpuArray | MapType::Hash | MapType::LruHash) {
+    if !matches!(
+        kind,
+        MapType::Array | MapType::PercpuArray | MapType::Hash | MapType::LruHash | MapType::PercpuHash | MapType::LruPercpuHash
+    ) {
         return Err(fault(Errno::EINVAL, format!("cannot pass map_type {} into func bpf_for_each_map_elem#164", kind as u32)));
     }
     let pc = m.func_pc(callback)?;
@@ -642,6 +779,12 @@ pub const NATIVE_HELPERS: &[(u32, HelperFn)] = &[
     (1, map_lookup_elem),
     (2, map_update_elem),
     (3, map_delete_elem),
+    (87, map_push_elem),
+    (88, map_pop_elem),
+    (89, map_peek_elem),
+    (118, jiffies64),
+    (195, map_lookup_percpu_elem),
+    (209, user_ringbuf_drain),
     (5, ktime_get_ns),
     (6, trace_printk),
     (7, get_prandom_u32),

@@ -13,7 +13,7 @@ use super::insn::*;
 use super::isa::{self, Callee, Op};
 use super::kfuncs::native_kfunc;
 use super::machine::{func_addr, map_handle, Callable, Prog, UserFn};
-use super::maps::Map;
+use super::maps::{map_by_fd, map_fd, Map};
 use super::protos::policy::{self, CallPolicy, Caps, Site, UserKfunc};
 use super::verifier::{GlobalFunc, Input, KfuncRef, MapMeta, Profile, Verdict, VerifyOptions};
 use crate::errno::{Errno, Result, XdpError};
@@ -182,6 +182,7 @@ fn refuse(program: &str, errno: Errno, pc: Option<usize>, message: String) -> Xd
 
 /// Creates the object's maps and loads its programs (every autoload one, or `opts.only`).
 pub fn load(object: Object, opts: &LoadOptions) -> std::result::Result<LoadedObject, XdpError> {
+    let mut object = object;
     let wanted = |p: &ProgramSpec| match &opts.only {
         Some(name) => &p.name == name || object.maps.iter().any(|m| m.init_progs.iter().any(|(_, n)| n == &p.name)),
         None => p.autoload,
@@ -230,7 +231,59 @@ pub fn load(object: Object, opts: &LoadOptions) -> std::result::Result<LoadedObj
     for spec in &object.maps {
         let map =
             Map::from_spec(spec, nr_cpus).map_err(|e| refuse(&spec.name, e.errno, None, format!("map '{}': {}", spec.name, e.message)))?;
-        maps.push(Rc::new(map));
+        let map = Rc::new(map);
+        map_fd(&map);
+        maps.push(map);
+    }
+    // libbpf fills maps of maps' `.values = { [i] = &inner }` slots right after creating the maps.
+    for (spec, map) in object.maps.iter().zip(&maps) {
+        for (slot, name) in &spec.init_maps {
+            let inner = object.maps.iter().position(|m| &m.name == name).map(|i| maps[i].clone());
+            let inner = inner.ok_or_else(|| {
+                refuse(
+                    &spec.name,
+                    Errno::EINVAL,
+                    None,
+                    format!("map '{}': slot {slot} names map '{name}', which the object has not", spec.name),
+                )
+            })?;
+            map.set_inner(&slot.to_le_bytes(), inner, 0).map_err(|e| {
+                refuse(
+                    &spec.name,
+                    e.errno,
+                    None,
+                    format!("map '{}': failed to initialize slot [{slot}] to map '{name}': {}", spec.name, e.message),
+                )
+            })?;
+        }
+    }
+    // Raw map references (lddw src=BPF_PSEUDO_MAP_FD/VALUE, no relocation): the fd names a map of
+    // uxdp's table, which the programs then hold after the object's own.
+    let own = maps.len();
+    for spec in object.programs.iter_mut().filter(|p| wanted(p) && p.kind != ProgKind::Unknown) {
+        if spec.raw_map_fd.is_none() {
+            continue;
+        }
+        let mut pc = 0;
+        while pc + 1 < spec.insns.len() {
+            let insn = spec.insns[pc];
+            if insn.is_lddw() && matches!(insn.src(), PSEUDO_MAP_FD | PSEUDO_MAP_VALUE) {
+                let map = map_by_fd(insn.imm).map_err(|e| refuse(&spec.name, e.errno, Some(pc), e.message.clone()))?;
+                let index = match maps[own..].iter().position(|m| Rc::ptr_eq(m, &map)) {
+                    Some(i) => own + i,
+                    None => {
+                        maps.push(map);
+                        maps.len() - 1
+                    }
+                };
+                let src = if insn.src() == PSEUDO_MAP_FD { PSEUDO_MAP_IDX } else { PSEUDO_MAP_IDX_VALUE };
+                spec.insns[pc] = Insn { regs: (insn.regs & 0x0f) | (src << 4), imm: index as i32, ..insn };
+                pc += 2;
+                continue;
+            }
+            pc += 1;
+        }
+        spec.raw_map_fd = None;
     }
     let mut tables: HashMap<u32, Rc<Vec<Option<Callable>>>> = HashMap::new();
     let mut programs = Vec::with_capacity(object.programs.len());
@@ -258,6 +311,8 @@ pub fn load(object: Object, opts: &LoadOptions) -> std::result::Result<LoadedObj
         });
         programs.push(LoadedProgram { spec: spec.clone(), prog, verdict, warnings });
     }
+    // The maps the object holds are its own; programs hold the fd-referenced ones too.
+    maps.truncate(own);
     for (spec, map) in object.maps.iter().zip(&maps) {
         for (slot, name) in &spec.init_progs {
             let prog = programs.iter().find(|p| &p.spec.name == name).and_then(|p| p.prog.clone());
@@ -486,7 +541,8 @@ fn with_pro_epilogue(
     let (prologue, epilogue) = so.pro_epilogues.iter().find(|p| p.0 == spec.name).map_or((&none, &none), |p| (&p.1, &p.2));
     for g in [prologue, epilogue] {
         let mut g = g.clone();
-        let callees = fixup_kfunc_calls(&mut g, &so.modules, so.kfunc_policy, &mut tab).map_err(|(errno, line)| refuse(name, errno, None, line))?;
+        let callees =
+            fixup_kfunc_calls(&mut g, &so.modules, so.kfunc_policy, &mut tab).map_err(|(errno, line)| refuse(name, errno, None, line))?;
         // The verifier's copy calls externs by index; the engine's, its kfunc table.
         let (mut for_verifier, mut for_engine) = (g.insns.clone(), g.insns.clone());
         for (pc, callee) in callees {
@@ -509,8 +565,10 @@ fn with_pro_epilogue(
     let for_verifier = patch(&spec.insns, main_end, depth, &pro.0, &epi.0);
     let mut patched_spec = spec.clone();
     patched_spec.insns = for_verifier.insns;
-    patched_spec.funcs = spec.funcs.iter().map(|(start, f)| (if *start == 0 { 0 } else { for_verifier.moved[*start] }, f.clone())).collect();
-    super::validate::validate_for_verifier(&patched_spec.insns).map_err(|e| refuse(name, Errno::EINVAL, e.pc, format!("pro/epilogue: {}", e.message)))?;
+    patched_spec.funcs =
+        spec.funcs.iter().map(|(start, f)| (if *start == 0 { 0 } else { for_verifier.moved[*start] }, f.clone())).collect();
+    super::validate::validate_for_verifier(&patched_spec.insns)
+        .map_err(|e| refuse(name, Errno::EINVAL, e.pc, format!("pro/epilogue: {}", e.message)))?;
     let v = verify_program(&verified_object, &patched_spec, maps, opts)?;
     Ok((patch(insns, main_end, depth, &pro.1, &epi.1).insns, v))
 }
@@ -553,6 +611,25 @@ fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &
                 value_size: inner.value_size,
                 max_entries: inner.max_entries,
                 map_flags: inner.map_flags,
+                rdonly_value: None,
+                inner: None,
+                has_btf: false,
+                fields: Vec::new(),
+            });
+        }
+    }
+    // Maps of maps referenced by fd: their templates as the maps themselves keep them.
+    for i in object.maps.len()..maps.len() {
+        if let Some(inner) = maps[i].inner_meta() {
+            metas[i].inner = Some(metas.len() as u32);
+            let d = inner.def;
+            metas.push(MapMeta {
+                name: format!("{}.inner", maps[i].name()),
+                map_type: d.map_type.uapi(),
+                key_size: d.key_size,
+                value_size: d.value_size,
+                max_entries: d.max_entries,
+                map_flags: d.map_flags,
                 rdonly_value: None,
                 inner: None,
                 has_btf: false,
@@ -731,7 +808,9 @@ fn helper_ids(prog_type: u32, opts: &LoadOptions) -> Vec<u32> {
         .iter()
         .map(|h| h.0)
         .filter(|&id| {
-            opts.unrestricted || policy::helper_allowed(i64::from(id), prog_type, opts.caps) || (declared && super::protos::helpers::base_helper(i64::from(id)))
+            opts.unrestricted
+                || policy::helper_allowed(i64::from(id), prog_type, opts.caps)
+                || (declared && super::protos::helpers::base_helper(i64::from(id)))
         })
         .filter(|id| opts.helpers.as_ref().is_none_or(|allowed| allowed.contains(id)))
         .collect()

@@ -260,14 +260,29 @@ impl<'a> Machine<'a> {
         self.stack.as_ptr() as u64 + (STACK_SIZE * (MAX_CALL_FRAMES + 1 - depth)) as u64
     }
 
-    /// The map an lddw map reference in a register names.
+    /// The map an lddw map reference in a register names, or an inner map a map of maps of the
+    /// program holds (what a lookup in it returned).
     pub fn map(&self, handle: u64) -> Result<Rc<Map>, XdpError> {
+        if let Some(m) = self.prog.maps.iter().find(|m| map_handle(m) == handle) {
+            return Ok(m.clone());
+        }
         self.prog
             .maps
             .iter()
+            .filter(|m| m.map_type().is_map_of_maps())
+            .flat_map(|m| m.inner_maps())
             .find(|m| map_handle(m) == handle)
-            .cloned()
             .ok_or_else(|| XdpError::run(Errno::EINVAL, format!("{handle:#x} is not one of the program's maps")))
+    }
+
+    /// Makes an inner map's values reachable, when they are not yet (an inner map from outside
+    /// the program's object). The outer map keeps the inner map alive as long as it lives.
+    pub fn add_inner_map_regions(&mut self, inner: &Rc<Map>) {
+        for (start, len, writable) in inner.value_regions() {
+            if self.mem.find(start, len).is_none() {
+                self.mem.push(Region::new(start, len, writable, RegionKind::MapValue, u64::MAX));
+            }
+        }
     }
 
     /// The instruction a callback address points at.

@@ -1,0 +1,203 @@
+/**
+ * Kernel differential tests of the map types of issue 14 (test/kernel/maps14.bpf.c): queue and
+ * stack (push/pop/peek), percpu_hash, lru_percpu_hash and percpu_array
+ * (bpf_map_lookup_percpu_elem), lpm_trie, array_of_maps and hash_of_maps with libbpf's `.values`
+ * slots, user_ringbuf's drain, and bpf_jiffies64. Each program records every helper's return (and
+ * the values it reads) in the metadata area (bpf_diff.h); the same object runs in the kernel
+ * (BPF_PROG_TEST_RUN, `bpftool map dump` afterwards) and in uxdp, twice in a row (the second run
+ * sees the maps the first left), and both must give the same retval, data_out and map contents:
+ * per-CPU values summed over the CPUs (which CPU ran is the scheduler's choice, and uxdp models 4),
+ * an LPM trie's entries in the kernel's get_next_key order, maps of maps by their keys (their
+ * values are map ids, which differ).
+ *
+ * The kernel's answers are recorded in test/fixtures/kernel/kernel-maps.json (`npm run
+ * kernel:record -- kernel-maps`), with the object in test/fixtures/kernel/objects/.
+ */
+import { afterAll, describe, expect, it } from 'vitest'
+import { BpfObject, lpmKey } from '../lib/index'
+import { build, finishKernel, firstDifference, KernelObject, seededPattern, useKernel, type MapEntry } from './helpers/kernel'
+
+const use = useKernel('kernel-maps')
+const META = 216
+const NR_CPUS = 4
+
+/** The slots a run recorded (bpf_diff.h): count, overflow, values. */
+function slots(out: Buffer): { count: number; overflow: boolean; values: bigint[] } {
+  const head = out.readBigUInt64LE(0)
+  const count = Number(head & 0xffffffffn)
+  return { count, overflow: (head >> 32n) !== 0n, values: Array.from({ length: Math.min(count, 26) }, (_, i) => out.readBigInt64LE(8 + 8 * i)) }
+}
+
+/** Entries as comparable text: per-CPU values summed over CPUs as u64 words. */
+function normal(entries: MapEntry[], opts: { sort?: boolean; keysOnly?: boolean } = {}): string[] {
+  const sum = (values: Buffer[]): string => {
+    const out = Buffer.alloc(values[0]?.length ?? 0)
+    for (let i = 0; i + 8 <= out.length; i += 8) out.writeBigUInt64LE(BigInt.asUintN(64, values.reduce((t, v) => t + v.readBigUInt64LE(i), 0n)), i)
+    return `sum ${out.toString('hex')}`
+  }
+  const lines = entries.map((e) => `${e.key.toString('hex')} => ${opts.keysOnly ? '*' : e.values ? sum(e.values) : e.value!.toString('hex')}`)
+  return opts.sort ? lines.sort() : lines
+}
+
+/** uxdp's entries in the shape bpftool dumps them. */
+function uxdpEntries(o: BpfObject, name: string): MapEntry[] {
+  const m = o.map(name)
+  // as bpftool, the keys whose lookup finds an element (an array of maps' empty slots have none)
+  return m.entries().map(([key, value]) => (m.perCpu ? { key, values: m.lookupPerCpu(key)! } : { key, value }))
+}
+
+interface Case {
+  prog: string
+  /** Maps compared after each run, and how. */
+  maps: Record<string, { sort?: boolean; keysOnly?: boolean }>
+  /** Facts about the kernel's own answer (first run's slots). */
+  check?: (values: bigint[]) => void
+}
+
+const E2BIG = -7n
+const EINVAL = -22n
+const ENOENT = -2n
+const EEXIST = -17n
+const ENOSPC = -28n
+
+const CASES: Case[] = [
+  {
+    prog: 'queue_ops',
+    maps: {},
+    check: (v) => {
+      expect(v.slice(0, 2)).toEqual([ENOENT, 0n]) // peek of an empty queue zeroes the value
+      expect(v.slice(5, 9)).toEqual([E2BIG, 0n, EINVAL, EINVAL]) // full; BPF_EXIST drops the oldest; bad flags
+      expect(v.slice(9, 13)).toEqual([0n, 20n, 0n, 20n]) // the oldest left is 20
+    },
+  },
+  {
+    prog: 'percpu_ops',
+    maps: { pcpu_hash: { sort: true }, lru_pcpu: { sort: true }, pcpu_array: {} },
+    check: (v) => {
+      expect(v.slice(0, 8)).toEqual([0n, 0n, 0n, 0n, E2BIG, EEXIST, 0n, EINVAL])
+      expect(v.slice(8, 12)).toEqual([7n, 1n, 1n, 1n])
+    },
+  },
+  {
+    prog: 'lpm_ops',
+    maps: { lpm: {} },
+    check: (v) => {
+      expect(v.slice(6, 11)).toEqual([ENOSPC, EINVAL, EEXIST, ENOENT, 0n])
+      expect(v.slice(11, 18)).toEqual([6n, 3n, 10n, 1n, 5n, 0xffffffffn, 1n])
+    },
+  },
+  { prog: 'mim_ops', maps: { inner_a: {}, inner_b: {}, inner_h: { sort: true }, outer_array: { keysOnly: true }, outer_hash: { keysOnly: true, sort: true } } },
+  { prog: 'jiffies', maps: {}, check: (v) => expect(v).toEqual([1n, 1n, 1n]) },
+  { prog: 'urb_drain', maps: {}, check: (v) => expect(v).toEqual([EINVAL, 0n, 0n, 0n, 0n]) },
+]
+
+describe(`map types of issue 14: uxdp against Linux ${use.recordedOn}`, () => {
+  for (const c of CASES) {
+    it(`${c.prog}: retval, data_out and maps after two runs`, () => {
+      const b = build('maps14.bpf.c', { BD_ONLY: 1, [`BD_ONLY_${c.prog}`]: 1 }, [], { commit: true })
+      const k = KernelObject.load(b, { session: true })
+      const u = BpfObject.open(b.path, { nrCpus: NR_CPUS })
+      try {
+        const packet = seededPattern(64)
+        for (let run = 0; run < 2; run++) {
+          const kr = k.run(c.prog, packet, { meta: Buffer.alloc(META) })
+          if (!kr.ok) throw new Error(`the kernel's test_run failed: ${kr.code}`)
+          if (run === 0) c.check?.(slots(kr.out).values)
+          const ur = u.program(c.prog).testRun({ data: Buffer.concat([Buffer.alloc(META), packet]), ctx: { data: META, dataEnd: META + packet.length } })
+          expect(ur.retval >>> 0, `run ${run}`).toBe(kr.retval)
+          const out = Buffer.from(ur.dataOut)
+          expect(firstDifference(kr.out, out), `run ${run} slots: kernel ${slots(kr.out).values} uxdp ${slots(out).values}`).toBe('')
+          for (const [name, how] of Object.entries(c.maps)) {
+            expect(normal(uxdpEntries(u, name), how), `map ${name} after run ${run}`).toEqual(normal(k.dump(name), how))
+          }
+        }
+      } finally {
+        k.release()
+        u.close()
+      }
+    })
+  }
+})
+
+describe('map types of issue 14 through the TypeScript API', () => {
+  const b = build('maps14.bpf.c', { BD_ONLY: 1, BD_ONLY_urb_drain: 1 }, [], { commit: true })
+
+  it('user ring buffer: samples reach bpf_user_ringbuf_drain in order, discarded ones skipped, a callback returning 1 stops it', () => {
+    const u = BpfObject.open(b.path, { nrCpus: NR_CPUS })
+    try {
+      const ring = u.map('urb').userRingBuffer()
+      const sample = (v: bigint, size = 8) => {
+        const s = Buffer.alloc(size)
+        s.writeBigUInt64LE(v, 0)
+        return s
+      }
+      ring.push(sample(0x11n))
+      ring.reserve(8).write(sample(0x22n)).discard()
+      ring.push(sample(0x33n, 16))
+      ring.push(sample(0x1ffn)) // stops the drain (its callback returns 1)
+      ring.push(sample(0x44n))
+      expect(ring.available).toBe(4096 - 5 * 16 - 8)
+      const r = u.program('urb_drain').testRun({ data: Buffer.concat([Buffer.alloc(META), seededPattern(64)]), ctx: { data: META, dataEnd: META + 64 } })
+      const s = slots(Buffer.from(r.dataOut))
+      // drain(flags 4): EINVAL; then 0x11 (8 bytes), 0x33 (16), 0x1ff stops: 4 samples visited, 1 discarded -> 3;
+      // seen 3; the next drain gets 0x44: returns 1, seen 4
+      expect(s.values).toEqual([EINVAL, 8n, 0n, 0x11n, 16n, 0n, 0x33n, 8n, 0n, 0x1ffn, 3n, 3n, 8n, 0n, 0x44n, 1n, 4n])
+      expect(ring.available).toBe(4096)
+      expect(() => ring.reserve(4096)).toThrow(expect.objectContaining({ code: 'E2BIG' }))
+      const big = ring.reserve(4088)
+      expect(() => ring.reserve(1)).toThrow(expect.objectContaining({ code: 'ENOSPC' }))
+      big.submit()
+      expect(() => big.submit()).toThrow(expect.objectContaining({ code: 'EINVAL' }))
+    } finally {
+      u.close()
+    }
+  })
+
+  it('queue, stack, per-CPU, LPM and map-of-maps helpers of BpfMap', () => {
+    const objb = build('maps14.bpf.c', { BD_ONLY: 1, BD_ONLY_mim_ops: 1 }, [], { commit: true })
+    const u = BpfObject.open(objb.path, { nrCpus: NR_CPUS })
+    try {
+      const q = u.map('queue')
+      expect(q.pop()).toBeUndefined()
+      for (const v of [1, 2, 3]) q.push(Buffer.from([v, 0, 0, 0]))
+      expect(() => q.push(Buffer.from([4, 0, 0, 0]))).toThrow(expect.objectContaining({ code: 'E2BIG' }))
+      q.push(Buffer.from([4, 0, 0, 0]), 2)
+      expect(q.queued().map((b) => b[0])).toEqual([2, 3, 4])
+      expect(q.peek()![0]).toBe(2)
+      expect(q.pop()![0]).toBe(2)
+      const st = u.map('stack')
+      st.push(Buffer.alloc(8, 1))
+      st.push(Buffer.alloc(8, 2))
+      expect(st.pop()![0]).toBe(2)
+      const pc = u.map('pcpu_hash')
+      const key = Buffer.from([1, 0, 0, 0])
+      pc.updatePerCpu(key, [0, 1, 2, 3].map((c) => Buffer.alloc(8, c + 1)))
+      expect(pc.lookupPerCpu(key)!.map((v) => v[0])).toEqual([1, 2, 3, 4])
+      expect(() => pc.updatePerCpu(key, [Buffer.alloc(8)])).toThrow(expect.objectContaining({ code: 'EINVAL' }))
+      const lpm = u.map('lpm')
+      lpm.update(lpmKey(16, Buffer.from([10, 1, 0, 0])), Buffer.from([7, 0, 0, 0]))
+      expect(lpm.lookup(lpmKey(32, Buffer.from([10, 1, 2, 3])))![0]).toBe(7)
+      expect(lpm.lookup(lpmKey(32, Buffer.from([10, 2, 2, 3])))).toBeUndefined()
+      const outer = u.map('outer_array')
+      const a = u.map('inner_a')
+      const bmap = u.map('inner_b')
+      expect(outer.inner(Buffer.from([0, 0, 0, 0]))?.name).toBe('inner_a')
+      expect(outer.innerId(Buffer.from([1, 0, 0, 0]))).toBeUndefined()
+      outer.setInner(Buffer.from([1, 0, 0, 0]), bmap)
+      expect(outer.innerId(Buffer.from([1, 0, 0, 0]))).toBe(bmap.id)
+      expect(() => outer.setInner(Buffer.from([1, 0, 0, 0]), u.map('inner_h'))).toThrow(expect.objectContaining({ code: 'EINVAL' }))
+      expect(a.fd).not.toBe(bmap.fd)
+      // the program now finds a map in slot 1 too
+      const r = u.program('mim_ops').testRun({ data: Buffer.concat([Buffer.alloc(META), seededPattern(64)]), ctx: { data: META, dataEnd: META + 64 } })
+      const s = slots(Buffer.from(r.dataOut))
+      expect(s.values.slice(0, 9)).toEqual([1n, 0n, 0x100n, E2BIG, 1n, 0n, 0x101n, E2BIG, 1n])
+      expect(bmap.lookup(Buffer.from([1, 0, 0, 0]))!.readBigUInt64LE(0)).toBe(0x101n)
+    } finally {
+      u.close()
+    }
+  })
+})
+
+afterAll(() => {
+  finishKernel()
+})
