@@ -10,10 +10,11 @@ use napi::sys;
 use napi_derive::napi;
 
 use super::{err, guard};
+use crate::bpf::context_skb::SkBuff;
 use crate::bpf::loader::{self, LoadOptions, LoadedObject};
 use crate::bpf::machine::{Trap, UserFn};
 use crate::bpf::maps::Map;
-use crate::bpf::test_run::{test_run_xdp, TestRun, TestRunOptions, TestRunOutput, XdpMd};
+use crate::bpf::test_run::{test_run_skb, test_run_xdp, SkbRunOptions, TestRun, TestRunOptions, TestRunOutput, XdpMd};
 use crate::errno::{Errno, XdpError};
 use crate::pool::{PagePool, PoolConfig};
 
@@ -143,10 +144,15 @@ fn struct_ops_load(s: StructOpsSpec) -> crate::errno::Result<crate::bpf::loader:
     const OP: &str = "struct_ops";
     let layout = CtxLayout {
         size: s.ctx_size,
-        fields: s.fields.into_iter().map(|f| CtxField { name: f.name, off: f.offset, size: f.size, read: f.read, write: f.write }).collect(),
+        fields: s
+            .fields
+            .into_iter()
+            .map(|f| CtxField { name: f.name, off: f.offset, size: f.size, read: f.read, write: f.write })
+            .collect(),
     };
     layout.check()?;
-    let modules: Vec<KfuncModule> = s.modules.into_iter().map(|m| KfuncModule { name: m.name, has_btf: m.has_btf, kfuncs: m.kfuncs }).collect();
+    let modules: Vec<KfuncModule> =
+        s.modules.into_iter().map(|m| KfuncModule { name: m.name, has_btf: m.has_btf, kfuncs: m.kfuncs }).collect();
     let generated = |hex: Option<String>, module: Option<u32>| -> crate::errno::Result<Generated> {
         let hex = hex.unwrap_or_default();
         let bytes: Option<Vec<u8>> = hex
@@ -155,7 +161,8 @@ fn struct_ops_load(s: StructOpsSpec) -> crate::errno::Result<crate::bpf::loader:
             .then(|| hex.as_bytes().chunks(2).map(|d| std::str::from_utf8(d).ok().and_then(|d| u8::from_str_radix(d, 16).ok())).collect())
             .flatten();
         let bytes = bytes.ok_or_else(|| XdpError::new(Errno::EINVAL, OP, "pro/epilogue instructions must be bytes"))?;
-        let insns = crate::bpf::insn::decode(&bytes).map_err(|n| XdpError::new(Errno::EINVAL, OP, format!("pro/epilogue: {n} bytes is not a whole number of instructions")))?;
+        let insns = crate::bpf::insn::decode(&bytes)
+            .map_err(|n| XdpError::new(Errno::EINVAL, OP, format!("pro/epilogue: {n} bytes is not a whole number of instructions")))?;
         if let Some(m) = module {
             if m as usize >= modules.len() {
                 return Err(XdpError::new(Errno::EINVAL, OP, format!("pro/epilogue names module #{m}, which is not declared")));
@@ -167,18 +174,19 @@ fn struct_ops_load(s: StructOpsSpec) -> crate::errno::Result<crate::bpf::loader:
         None | Some("modules") => ProEpilogueKfuncs::Modules,
         Some("builtin-only") => ProEpilogueKfuncs::BuiltinOnly,
         Some("none") => ProEpilogueKfuncs::None,
-        Some(other) => return Err(XdpError::new(Errno::EINVAL, OP, format!("prologueKfuncs must be 'modules', 'builtin-only' or 'none', got '{other}'"))),
+        Some(other) => {
+            return Err(XdpError::new(
+                Errno::EINVAL,
+                OP,
+                format!("prologueKfuncs must be 'modules', 'builtin-only' or 'none', got '{other}'"),
+            ))
+        }
     };
     let mut pro_epilogues = Vec::new();
     for p in s.programs {
         pro_epilogues.push((p.prog, generated(p.prologue, p.prologue_module)?, generated(p.epilogue, p.epilogue_module)?));
     }
-    Ok(crate::bpf::loader::StructOpsLoad {
-        pro_epilogues,
-        layout,
-        modules,
-        kfunc_policy,
-    })
+    Ok(crate::bpf::loader::StructOpsLoad { pro_epilogues, layout, modules, kfunc_policy })
 }
 
 impl BpfLoadOptions {
@@ -600,6 +608,52 @@ pub fn bpf_test_run(
     })
 }
 
+#[napi(object)]
+pub struct BpfSkbRunResult {
+    pub retval: u32,
+    pub data_out: Buffer,
+    pub duration_ns: f64,
+    pub runs: f64,
+    /// `struct __sk_buff` (192 bytes), when ctx_in was given.
+    pub ctx_out: Option<Buffer>,
+    /// bpf_redirect's target and flags, when the last run called it.
+    pub redirect_ifindex: Option<u32>,
+    pub redirect_flags: Option<f64>,
+    pub insns: f64,
+    pub trace: Vec<String>,
+}
+
+/// BPF_PROG_TEST_RUN of a tc or socket-filter program (`ctx`: `struct __sk_buff` bytes).
+#[napi]
+pub fn bpf_test_run_skb(
+    env: Env,
+    h: &BpfHandle,
+    prog: String,
+    data: &[u8],
+    ctx: Option<&[u8]>,
+    repeat: Option<u32>,
+) -> Result<BpfSkbRunResult> {
+    const OP: &str = "bpf_prog_test_run";
+    guard(OP, || {
+        let st = h.try_borrow().map_err(|_| err(Errno::EBUSY, OP, "the object is in use"))?;
+        let program = program_of_state(&st, &prog, OP)?;
+        let ctx = ctx.map(SkBuff::from_bytes).transpose()?;
+        let opts = SkbRunOptions { ctx, repeat: repeat.unwrap_or(1), ..Default::default() };
+        let out = with_env(&env, || test_run_skb(&program, data, &opts))?;
+        Ok(BpfSkbRunResult {
+            retval: out.retval,
+            data_out: out.data_out.into(),
+            duration_ns: out.duration_ns as f64,
+            runs: out.runs as f64,
+            ctx_out: out.ctx_out.map(|c| c.0.to_vec().into()),
+            redirect_ifindex: out.redirect.map(|r| r.0),
+            redirect_flags: out.redirect.map(|r| r.1 as f64),
+            insns: out.insns as f64,
+            trace: out.trace,
+        })
+    })
+}
+
 type TestRunHandle = External<RefCell<Option<TestRun>>>;
 
 /// A test_run whose repeat loop is run in parts ([`bpf_test_run_step`]): the buffer and the
@@ -1005,7 +1059,14 @@ pub fn bpf_object_check(bytes: &[u8], options: Option<BpfLoadOptions>) -> Result
                     log.push_str(&e.log);
                     log
                 };
-                Ok(LoadReport { accepted: false, code: e.errno.name().into(), message: e.message.clone(), log, insns: 0, warnings: Vec::new() })
+                Ok(LoadReport {
+                    accepted: false,
+                    code: e.errno.name().into(),
+                    message: e.message.clone(),
+                    log,
+                    insns: 0,
+                    warnings: Vec::new(),
+                })
             }
         }
     })
