@@ -10,10 +10,10 @@ use napi::sys;
 use napi_derive::napi;
 
 use super::{err, guard};
-use crate::bpf::context_skb::SkBuff;
 use crate::bpf::loader::{self, LoadOptions, LoadedObject};
 use crate::bpf::machine::{Trap, UserFn};
 use crate::bpf::maps::Map;
+use crate::bpf::context_skb::SkBuff;
 use crate::bpf::test_run::{test_run_skb, test_run_xdp, SkbRunOptions, TestRun, TestRunOptions, TestRunOutput, XdpMd};
 use crate::errno::{Errno, XdpError};
 use crate::pool::{PagePool, PoolConfig};
@@ -144,15 +144,10 @@ fn struct_ops_load(s: StructOpsSpec) -> crate::errno::Result<crate::bpf::loader:
     const OP: &str = "struct_ops";
     let layout = CtxLayout {
         size: s.ctx_size,
-        fields: s
-            .fields
-            .into_iter()
-            .map(|f| CtxField { name: f.name, off: f.offset, size: f.size, read: f.read, write: f.write })
-            .collect(),
+        fields: s.fields.into_iter().map(|f| CtxField { name: f.name, off: f.offset, size: f.size, read: f.read, write: f.write }).collect(),
     };
     layout.check()?;
-    let modules: Vec<KfuncModule> =
-        s.modules.into_iter().map(|m| KfuncModule { name: m.name, has_btf: m.has_btf, kfuncs: m.kfuncs }).collect();
+    let modules: Vec<KfuncModule> = s.modules.into_iter().map(|m| KfuncModule { name: m.name, has_btf: m.has_btf, kfuncs: m.kfuncs }).collect();
     let generated = |hex: Option<String>, module: Option<u32>| -> crate::errno::Result<Generated> {
         let hex = hex.unwrap_or_default();
         let bytes: Option<Vec<u8>> = hex
@@ -161,8 +156,7 @@ fn struct_ops_load(s: StructOpsSpec) -> crate::errno::Result<crate::bpf::loader:
             .then(|| hex.as_bytes().chunks(2).map(|d| std::str::from_utf8(d).ok().and_then(|d| u8::from_str_radix(d, 16).ok())).collect())
             .flatten();
         let bytes = bytes.ok_or_else(|| XdpError::new(Errno::EINVAL, OP, "pro/epilogue instructions must be bytes"))?;
-        let insns = crate::bpf::insn::decode(&bytes)
-            .map_err(|n| XdpError::new(Errno::EINVAL, OP, format!("pro/epilogue: {n} bytes is not a whole number of instructions")))?;
+        let insns = crate::bpf::insn::decode(&bytes).map_err(|n| XdpError::new(Errno::EINVAL, OP, format!("pro/epilogue: {n} bytes is not a whole number of instructions")))?;
         if let Some(m) = module {
             if m as usize >= modules.len() {
                 return Err(XdpError::new(Errno::EINVAL, OP, format!("pro/epilogue names module #{m}, which is not declared")));
@@ -174,19 +168,18 @@ fn struct_ops_load(s: StructOpsSpec) -> crate::errno::Result<crate::bpf::loader:
         None | Some("modules") => ProEpilogueKfuncs::Modules,
         Some("builtin-only") => ProEpilogueKfuncs::BuiltinOnly,
         Some("none") => ProEpilogueKfuncs::None,
-        Some(other) => {
-            return Err(XdpError::new(
-                Errno::EINVAL,
-                OP,
-                format!("prologueKfuncs must be 'modules', 'builtin-only' or 'none', got '{other}'"),
-            ))
-        }
+        Some(other) => return Err(XdpError::new(Errno::EINVAL, OP, format!("prologueKfuncs must be 'modules', 'builtin-only' or 'none', got '{other}'"))),
     };
     let mut pro_epilogues = Vec::new();
     for p in s.programs {
         pro_epilogues.push((p.prog, generated(p.prologue, p.prologue_module)?, generated(p.epilogue, p.epilogue_module)?));
     }
-    Ok(crate::bpf::loader::StructOpsLoad { pro_epilogues, layout, modules, kfunc_policy })
+    Ok(crate::bpf::loader::StructOpsLoad {
+        pro_epilogues,
+        layout,
+        modules,
+        kfunc_policy,
+    })
 }
 
 impl BpfLoadOptions {
@@ -1059,14 +1052,7 @@ pub fn bpf_object_check(bytes: &[u8], options: Option<BpfLoadOptions>) -> Result
                     log.push_str(&e.log);
                     log
                 };
-                Ok(LoadReport {
-                    accepted: false,
-                    code: e.errno.name().into(),
-                    message: e.message.clone(),
-                    log,
-                    insns: 0,
-                    warnings: Vec::new(),
-                })
+                Ok(LoadReport { accepted: false, code: e.errno.name().into(), message: e.message.clone(), log, insns: 0, warnings: Vec::new() })
             }
         }
     })

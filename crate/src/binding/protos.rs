@@ -8,8 +8,8 @@ use super::{guard, NamedValue};
 use crate::bpf::elf::PROG_KINDS;
 use crate::bpf::protos::helpers::{helpers, PROTO_PROG_TYPES};
 use crate::bpf::protos::kfuncs::{self, Kfunc, Origin};
-use crate::bpf::protos::lifecycle::{parse_version, Lifecycle, LifecyclePolicy, Tier};
 use crate::bpf::protos::policy::{self, CallPolicy, Caps, Site, UserKfunc};
+use crate::bpf::protos::lifecycle::{parse_version, Lifecycle, LifecyclePolicy, Tier};
 use crate::bpf::protos::{self as protos, prog_type_ids};
 use crate::errno::{Errno, XdpError};
 
@@ -173,9 +173,7 @@ pub fn proto_table() -> Result<ProtoTable> {
                             fixed_size: (0..p.args.len()).map(|i| p.fixed_size(i).unwrap_or(0)).collect(),
                         })
                         .collect(),
-                    lifecycle: lifecycle_info(
-                        protos::lifecycle::helper(i64::from(h.id)).unwrap_or_else(|| Lifecycle::declared(Some(Tier::Stable), None, None)),
-                    ),
+                    lifecycle: lifecycle_info(protos::lifecycle::helper(i64::from(h.id)).unwrap_or_else(|| Lifecycle::declared(Some(Tier::Stable), None, None))),
                 })
                 .collect(),
             kfuncs: kfuncs::kernel_kfuncs().iter().map(kfunc_proto).collect(),
@@ -265,21 +263,14 @@ pub fn lifecycle_policy(target_kernel: Option<&str>, allow_tiers: Option<&[Strin
     const OP: &str = "bpf_prog_load";
     let target_kernel = match target_kernel {
         None => None,
-        Some(t) => Some(
-            parse_version(t)
-                .ok_or_else(|| XdpError::new(Errno::EINVAL, OP, format!("targetKernel must be a release such as '6.6', got '{t}'")))?,
-        ),
+        Some(t) => Some(parse_version(t).ok_or_else(|| XdpError::new(Errno::EINVAL, OP, format!("targetKernel must be a release such as '6.6', got '{t}'")))?),
     };
     let allow_tiers = match allow_tiers {
         None => None,
         Some(names) => Some(names.iter().try_fold(0u8, |set, n| {
-            Tier::from_name(n).map(|t| set | t.bit()).ok_or_else(|| {
-                XdpError::new(
-                    Errno::EINVAL,
-                    OP,
-                    format!("unknown tier '{n}' (the tiers are stable, unstable, starting-to-deprecate, deprecated)"),
-                )
-            })
+            Tier::from_name(n)
+                .map(|t| set | t.bit())
+                .ok_or_else(|| XdpError::new(Errno::EINVAL, OP, format!("unknown tier '{n}' (the tiers are stable, unstable, starting-to-deprecate, deprecated)")))
         })?),
     };
     Ok(LifecyclePolicy { target_kernel, allow_tiers })

@@ -485,8 +485,7 @@ fn with_pro_epilogue(
     let (prologue, epilogue) = so.pro_epilogues.iter().find(|p| p.0 == spec.name).map_or((&none, &none), |p| (&p.1, &p.2));
     for g in [prologue, epilogue] {
         let mut g = g.clone();
-        let callees =
-            fixup_kfunc_calls(&mut g, &so.modules, so.kfunc_policy, &mut tab).map_err(|(errno, line)| refuse(name, errno, None, line))?;
+        let callees = fixup_kfunc_calls(&mut g, &so.modules, so.kfunc_policy, &mut tab).map_err(|(errno, line)| refuse(name, errno, None, line))?;
         // The verifier's copy calls externs by index; the engine's, its kfunc table.
         let (mut for_verifier, mut for_engine) = (g.insns.clone(), g.insns.clone());
         for (pc, callee) in callees {
@@ -509,10 +508,8 @@ fn with_pro_epilogue(
     let for_verifier = patch(&spec.insns, main_end, depth, &pro.0, &epi.0);
     let mut patched_spec = spec.clone();
     patched_spec.insns = for_verifier.insns;
-    patched_spec.funcs =
-        spec.funcs.iter().map(|(start, f)| (if *start == 0 { 0 } else { for_verifier.moved[*start] }, f.clone())).collect();
-    super::validate::validate_for_verifier(&patched_spec.insns)
-        .map_err(|e| refuse(name, Errno::EINVAL, e.pc, format!("pro/epilogue: {}", e.message)))?;
+    patched_spec.funcs = spec.funcs.iter().map(|(start, f)| (if *start == 0 { 0 } else { for_verifier.moved[*start] }, f.clone())).collect();
+    super::validate::validate_for_verifier(&patched_spec.insns).map_err(|e| refuse(name, Errno::EINVAL, e.pc, format!("pro/epilogue: {}", e.message)))?;
     let v = verify_program(&verified_object, &patched_spec, maps, opts)?;
     Ok((patch(insns, main_end, depth, &pro.1, &epi.1).insns, v))
 }
@@ -733,9 +730,7 @@ fn helper_ids(prog_type: u32, opts: &LoadOptions) -> Vec<u32> {
         .iter()
         .map(|h| h.0)
         .filter(|&id| {
-            opts.unrestricted
-                || policy::helper_allowed(i64::from(id), prog_type, opts.caps)
-                || (declared && super::protos::helpers::base_helper(i64::from(id)))
+            opts.unrestricted || policy::helper_allowed(i64::from(id), prog_type, opts.caps) || (declared && super::protos::helpers::base_helper(i64::from(id)))
         })
         .filter(|id| opts.helpers.as_ref().is_none_or(|allowed| allowed.contains(id)))
         .collect()

@@ -93,12 +93,7 @@ pub fn infer(facts: &Facts, maps: &[Rc<Map>], frags: bool) -> Vec<Need> {
                     if matches!(t, MAP_DEVMAP | MAP_DEVMAP_HASH) {
                         push(Feature::Xdp(xdp_act::NDO_XMIT), On::MapTargets(m), pc, why.clone());
                         if frags {
-                            push(
-                                Feature::Xdp(xdp_act::NDO_XMIT_SG),
-                                On::MapTargets(m),
-                                pc,
-                                format!("{why} (multi-buffer frames: xdp.frags)"),
-                            );
+                            push(Feature::Xdp(xdp_act::NDO_XMIT_SG), On::MapTargets(m), pc, format!("{why} (multi-buffer frames: xdp.frags)"));
                         }
                     }
                 }
@@ -109,12 +104,7 @@ pub fn infer(facts: &Facts, maps: &[Rc<Map>], frags: bool) -> Vec<Need> {
                     let why = format!("bpf_redirect#23 to ifindex {ifindex}");
                     push(Feature::Xdp(xdp_act::NDO_XMIT), On::Ifindex(ifindex as u32), pc, why.clone());
                     if frags {
-                        push(
-                            Feature::Xdp(xdp_act::NDO_XMIT_SG),
-                            On::Ifindex(ifindex as u32),
-                            pc,
-                            format!("{why} (multi-buffer frames: xdp.frags)"),
-                        );
+                        push(Feature::Xdp(xdp_act::NDO_XMIT_SG), On::Ifindex(ifindex as u32), pc, format!("{why} (multi-buffer frames: xdp.frags)"));
                     }
                 }
             }
@@ -173,10 +163,7 @@ mod tests {
         assert_eq!(actions(&exits(0b100)), vec![XdpAction::Pass]);
         assert_eq!(actions(&exits(0b11000)), vec![XdpAction::Tx, XdpAction::Redirect]);
         let needs = infer(&exits(0b11000), &[], false);
-        assert_eq!(
-            needs[0],
-            Need { feature: Feature::Xdp(xdp_act::REDIRECT), on: On::Device, pc: 9, why: "may return XDP_REDIRECT".into() }
-        );
+        assert_eq!(needs[0], Need { feature: Feature::Xdp(xdp_act::REDIRECT), on: On::Device, pc: 9, why: "may return XDP_REDIRECT".into() });
         assert_eq!(needs[1].why, "may return XDP_TX");
         assert_eq!(needs.len(), 2);
     }
@@ -188,10 +175,7 @@ mod tests {
         f.calls.insert(5, CallFact { callee: CallFactee::Helper(189), maps: Default::default(), r1: None });
         let n = infer(&f, &[], true);
         assert_eq!((n[0].feature, n[0].pc), (Feature::RxMetadata(rx_metadata::HASH), 3));
-        assert_eq!(
-            (n[1].feature, n[1].pc, n[1].why.as_str()),
-            (Feature::Xdp(xdp_act::RX_SG), 5, "bpf_xdp_load_bytes#189 on multi-buffer frames (xdp.frags)")
-        );
+        assert_eq!((n[1].feature, n[1].pc, n[1].why.as_str()), (Feature::Xdp(xdp_act::RX_SG), 5, "bpf_xdp_load_bytes#189 on multi-buffer frames (xdp.frags)"));
         // Without xdp.frags the program never sees frags: no RX_SG.
         assert!(!infer(&f, &[], false).iter().any(|n| n.feature == Feature::Xdp(xdp_act::RX_SG)));
     }
@@ -201,9 +185,6 @@ mod tests {
         let mut f = Facts::default();
         f.calls.insert(2, CallFact { callee: CallFactee::Helper(23), maps: Default::default(), r1: Some([7u64].into()) });
         let n = infer(&f, &[], false);
-        assert_eq!(
-            n[1],
-            Need { feature: Feature::Xdp(xdp_act::NDO_XMIT), on: On::Ifindex(7), pc: 2, why: "bpf_redirect#23 to ifindex 7".into() }
-        );
+        assert_eq!(n[1], Need { feature: Feature::Xdp(xdp_act::NDO_XMIT), on: On::Ifindex(7), pc: 2, why: "bpf_redirect#23 to ifindex 7".into() });
     }
 }

@@ -39,11 +39,7 @@ impl CtxLayout {
         let mut spans: Vec<(u32, u32, &str)> = Vec::new();
         for f in &self.fields {
             if !matches!(f.size, 1 | 2 | 4 | 8) || f.off % f.size != 0 {
-                return Err(XdpError::new(
-                    Errno::EINVAL,
-                    OP,
-                    format!("ctx field {}: size {} at offset {} is not a naturally aligned 1, 2, 4 or 8 bytes", f.name, f.size, f.off),
-                ));
+                return Err(XdpError::new(Errno::EINVAL, OP, format!("ctx field {}: size {} at offset {} is not a naturally aligned 1, 2, 4 or 8 bytes", f.name, f.size, f.off)));
             }
             if u64::from(f.off) + u64::from(f.size) > u64::from(self.size) {
                 return Err(XdpError::new(Errno::EINVAL, OP, format!("ctx field {} ends past the context's {} bytes", f.name, self.size)));
@@ -265,11 +261,7 @@ pub fn patch(insns: &[Insn], main_end: usize, stack_depth: u32, prologue: &[Insn
         if !is_jump || replaced {
             continue;
         }
-        let (target, wide) = if i.code == JA32 || (i.code == CALL && i.src() == 1) {
-            (old as i64 + 1 + i.imm as i64, true)
-        } else {
-            (old as i64 + 1 + i.off as i64, false)
-        };
+        let (target, wide) = if i.code == JA32 || (i.code == CALL && i.src() == 1) { (old as i64 + 1 + i.imm as i64, true) } else { (old as i64 + 1 + i.off as i64, false) };
         let t = new_pc(target.max(0) as usize) as i64 - at as i64 - 1;
         if wide {
             out[at].imm = t as i32;
@@ -357,16 +349,10 @@ mod tests {
         assert_eq!(fixup_kfunc_calls(&mut g, &modules, ProEpilogueKfuncs::Modules, &mut tab).unwrap(), vec![(0, "inc100".to_string())]);
         assert_eq!(g.insns[0].off, 1);
         let mut g = Generated { insns: vec![call(1)], module: Some(1) };
-        assert_eq!(
-            fixup_kfunc_calls(&mut g, &modules, ProEpilogueKfuncs::Modules, &mut tab).unwrap_err().1,
-            "cannot find BTF from nobtf for kfunc used in pro/epilogue"
-        );
+        assert_eq!(fixup_kfunc_calls(&mut g, &modules, ProEpilogueKfuncs::Modules, &mut tab).unwrap_err().1, "cannot find BTF from nobtf for kfunc used in pro/epilogue");
         let special = vmlinux_kfunc_id("bpf_obj_new_impl").unwrap() as i32;
         let mut g = Generated { insns: vec![call(special)], module: None };
-        assert_eq!(
-            fixup_kfunc_calls(&mut g, &modules, ProEpilogueKfuncs::Modules, &mut tab).unwrap_err().1,
-            "pro/epilogue cannot use special kfunc"
-        );
+        assert_eq!(fixup_kfunc_calls(&mut g, &modules, ProEpilogueKfuncs::Modules, &mut tab).unwrap_err().1, "pro/epilogue cannot use special kfunc");
         let mut g = Generated { insns: vec![call(1)], module: Some(0) };
         assert!(fixup_kfunc_calls(&mut g, &modules, ProEpilogueKfuncs::BuiltinOnly, &mut tab).unwrap_err().1.contains("not module st_ops"));
         let mut g = Generated { insns: vec![call(1)], module: Some(0) };

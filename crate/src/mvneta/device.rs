@@ -391,9 +391,7 @@ impl Mvneta {
                 None => ("device".to_string(), self.xdp_features(), self.xdp_rx_metadata_features()),
                 Some(RedirectTarget::Device(w)) => {
                     let Some(dev) = w.upgrade() else { continue };
-                    let seen = dev
-                        .try_borrow()
-                        .map(|d| (format!("redirect target ifindex {}", d.ifindex()), d.xdp_features(), d.xdp_rx_metadata_features()));
+                    let seen = dev.try_borrow().map(|d| (format!("redirect target ifindex {}", d.ifindex()), d.xdp_features(), d.xdp_rx_metadata_features()));
                     seen.unwrap_or_else(|_| ("device".to_string(), self.xdp_features(), self.xdp_rx_metadata_features()))
                 }
                 Some(RedirectTarget::Cpu(..)) => continue,

@@ -256,9 +256,7 @@ impl Map {
     /// Every embedder object bound to an entry of a devmap, devmap_hash or cpumap, by slot.
     pub fn targets(&self) -> Vec<Rc<dyn Any>> {
         match &self.store {
-            Store::DevArray { slots, .. } | Store::DevHash { slots, .. } => {
-                slots.borrow().values().filter_map(|s| s.target.clone()).collect()
-            }
+            Store::DevArray { slots, .. } | Store::DevHash { slots, .. } => slots.borrow().values().filter_map(|s| s.target.clone()).collect(),
             _ => Vec::new(),
         }
     }

@@ -547,9 +547,7 @@ impl Helper {
 /// type the embedder declares gets, with the socket filter's prototype
 /// ([`crate::bpf::struct_ops`]).
 pub fn base_helper(id: i64) -> bool {
-    helper(id).is_some_and(|h| {
-        h.prog_types & super::pt::ESTABLISHED == super::pt::ESTABLISHED && h.proto_for(super::pt::SOCKET_FILTER.trailing_zeros()).is_some()
-    })
+    helper(id).is_some_and(|h| h.prog_types & super::pt::ESTABLISHED == super::pt::ESTABLISHED && h.proto_for(super::pt::SOCKET_FILTER.trailing_zeros()).is_some())
 }
 
 /// Every helper 0..=LAST_HELPER_ID, indexed by id.

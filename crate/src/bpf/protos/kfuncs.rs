@@ -457,8 +457,7 @@ pub fn seed_kfuncs() -> &'static [Kfunc] {
 /// get_size, get_offset, clone, iterator), as the kfunc uxdp implements it: the ids never
 /// reached uapi (the freeze made them kfuncs), so only the `seed-helpers` profile offers them.
 pub fn seed_helper(id: i64) -> Option<&'static Kfunc> {
-    let d =
-        DYNPTR_FUNCTIONS.iter().find(|d| matches!(d.origin, DynptrOrigin::Seed { proposed_helper } if i64::from(proposed_helper) == id))?;
+    let d = DYNPTR_FUNCTIONS.iter().find(|d| matches!(d.origin, DynptrOrigin::Seed { proposed_helper } if i64::from(proposed_helper) == id))?;
     seed_kfuncs().iter().find(|k| k.name == d.name)
 }
 

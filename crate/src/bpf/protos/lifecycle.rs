@@ -65,8 +65,7 @@ pub fn parse_version(s: &str) -> Option<Version> {
     let (a, b) = s.split_once('.')?;
     let major = a.parse().ok()?;
     let minor = b.parse().ok()?;
-    (!a.is_empty() && !b.is_empty() && a.bytes().all(|c| c.is_ascii_digit()) && b.bytes().all(|c| c.is_ascii_digit()))
-        .then_some((major, minor))
+    (!a.is_empty() && !b.is_empty() && a.bytes().all(|c| c.is_ascii_digit()) && b.bytes().all(|c| c.is_ascii_digit())).then_some((major, minor))
 }
 
 /// The first release with each helper, by id (id 0 is `BPF_FUNC_unspec`, no helper).
@@ -478,14 +477,7 @@ const KFUNC_SINCE: &[(&str, &str)] = &[
 ];
 
 /// The kfuncs the kernel offers only for its BPF selftests.
-const TEST_ONLY: &[&str] = &[
-    "bpf_fentry_test1",
-    "bpf_kfunc_call_memb_release",
-    "bpf_kfunc_call_test_release",
-    "bpf_modify_return_test",
-    "bpf_modify_return_test2",
-    "bpf_modify_return_test_tp",
-];
+const TEST_ONLY: &[&str] = &["bpf_fentry_test1", "bpf_kfunc_call_memb_release", "bpf_kfunc_call_test_release", "bpf_modify_return_test", "bpf_modify_return_test2", "bpf_modify_return_test_tp"];
 
 /// Kernel kfuncs upstream deprecated after 6.18, with the release and the replacement.
 #[rustfmt::skip]
@@ -501,8 +493,7 @@ const LATER_DEPRECATED: &[(&str, &str, &str)] = &[
 ];
 
 /// The helpers whose own documentation sends users to others: (id, replacement).
-const DEPRECATED_HELPERS: &[(i64, &str)] =
-    &[(4, "bpf_probe_read_kernel or bpf_probe_read_user"), (45, "bpf_probe_read_kernel_str or bpf_probe_read_user_str")];
+const DEPRECATED_HELPERS: &[(i64, &str)] = &[(4, "bpf_probe_read_kernel or bpf_probe_read_user"), (45, "bpf_probe_read_kernel_str or bpf_probe_read_user_str")];
 
 /// A uapi helper's lifecycle (None for ids no kernel has).
 pub fn helper(id: i64) -> Option<Lifecycle> {
@@ -547,13 +538,7 @@ pub const SEED: Lifecycle = Lifecycle { since: None, tier: Tier::Unstable, repla
 impl Lifecycle {
     /// A user (module) kfunc's, as declared; unstable unless it says otherwise.
     pub fn declared(tier: Option<Tier>, since: Option<String>, replacement: Option<String>) -> Lifecycle {
-        Lifecycle {
-            since: since.map(Cow::Owned),
-            tier: tier.unwrap_or(Tier::Unstable),
-            replacement: replacement.map(Cow::Owned),
-            deprecated_in: None,
-            test_only: false,
-        }
+        Lifecycle { since: since.map(Cow::Owned), tier: tier.unwrap_or(Tier::Unstable), replacement: replacement.map(Cow::Owned), deprecated_in: None, test_only: false }
     }
 }
 
@@ -612,11 +597,7 @@ impl LifecyclePolicy {
                         None => !c.user,
                     };
                     if lacks {
-                        let kernel = if c.kfunc {
-                            super::policy::kfunc_not_found(c.name)
-                        } else {
-                            c.what.split('#').nth(1).map_or_else(String::new, |id| format!("invalid func unknown#{id}"))
-                        };
+                        let kernel = if c.kfunc { super::policy::kfunc_not_found(c.name) } else { c.what.split('#').nth(1).map_or_else(String::new, |id| format!("invalid func unknown#{id}")) };
                         let why = match l.since.as_deref() {
                             Some(v) => format!("{} came in Linux {v}, the target is {}", c.what, version_text(target)),
                             None if l.test_only => format!("{} is a kernel selftest kfunc, in no release to count on", c.what),
@@ -632,21 +613,15 @@ impl LifecyclePolicy {
                 if let Some(allowed) = self.allow_tiers {
                     if allowed & l.tier.bit() == 0 {
                         let names: Vec<&str> = Tier::ALL.into_iter().filter(|t| allowed & t.bit() != 0).map(Tier::name).collect();
-                        out.refusal = refuse(
-                            format!("{} is {}, which the policy does not allow (allowTiers: {})", c.what, l.tier.name(), names.join(", ")),
-                            Errno::EPERM,
-                        );
+                        out.refusal = refuse(format!("{} is {}, which the policy does not allow (allowTiers: {})", c.what, l.tier.name(), names.join(", ")), Errno::EPERM);
                     }
                 }
             }
             if !c.kfunc && l.since.is_none() {
                 let at = c.pc.map_or_else(String::new, |pc| format!("insn {pc}: "));
-                out.warnings.push(format!(
-                    "{at}{} is one of the seed's proposed helpers (seed 004), which never reached uapi: no kernel has it",
-                    c.what
-                ));
+                out.warnings.push(format!("{at}{} is one of the seed's proposed helpers (seed 004), which never reached uapi: no kernel has it", c.what));
             }
-            if matches!(l.tier, Tier::Deprecated | Tier::StartingToDeprecate) {
+                        if matches!(l.tier, Tier::Deprecated | Tier::StartingToDeprecate) {
                 let when = match (l.tier, l.deprecated_in.as_deref()) {
                     (Tier::StartingToDeprecate, Some(v)) => format!("is starting to deprecate (deprecated in Linux {v})"),
                     (Tier::StartingToDeprecate, None) => "is starting to deprecate".to_string(),
@@ -697,14 +672,7 @@ mod tests {
 
     #[test]
     fn the_policy_refuses_and_warns() {
-        let call = |name: &'static str, pc: usize| Called {
-            what: name.to_string(),
-            kfunc: true,
-            name,
-            pc: Some(pc),
-            lifecycle: kernel_kfunc(name).unwrap(),
-            user: false,
-        };
+        let call = |name: &'static str, pc: usize| Called { what: name.to_string(), kfunc: true, name, pc: Some(pc), lifecycle: kernel_kfunc(name).unwrap(), user: false };
         let p = LifecyclePolicy { target_kernel: Some((6, 6)), allow_tiers: None };
         let v = p.check(&[call("bpf_iter_num_new", 3), call("bpf_iter_bits_new", 9)]);
         let r = v.refusal.unwrap();
@@ -713,9 +681,6 @@ mod tests {
         let v = LifecyclePolicy::default().check(&[call("bpf_obj_new_impl", 4)]);
         assert_eq!(v.warnings, ["insn 4: bpf_obj_new_impl is starting to deprecate (deprecated in Linux 7.1); use bpf_obj_new"]);
         let only_stable = LifecyclePolicy { target_kernel: None, allow_tiers: Some(Tier::Stable.bit()) };
-        assert_eq!(
-            only_stable.check(&[call("bpf_iter_num_new", 1)]).refusal.unwrap().message,
-            "bpf_iter_num_new is unstable, which the policy does not allow (allowTiers: stable)"
-        );
+        assert_eq!(only_stable.check(&[call("bpf_iter_num_new", 1)]).refusal.unwrap().message, "bpf_iter_num_new is unstable, which the policy does not allow (allowTiers: stable)");
     }
 }

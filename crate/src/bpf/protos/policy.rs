@@ -186,14 +186,7 @@ impl CallPolicy {
             match s {
                 Site::Helper { id, pc } => {
                     if let Some(k) = kfuncs::seed_helper(*id).filter(|_| self.seed_helpers) {
-                        calls.push(Called {
-                            what: format!("{}#{id}", k.name),
-                            kfunc: false,
-                            name: k.name,
-                            pc: *pc,
-                            lifecycle: lifecycle::SEED,
-                            user: false,
-                        });
+                        calls.push(Called { what: format!("{}#{id}", k.name), kfunc: false, name: k.name, pc: *pc, lifecycle: lifecycle::SEED, user: false });
                         continue;
                     }
                     let (Some(l), Some(h)) = (lifecycle::helper(*id), helper(*id)) else { continue };

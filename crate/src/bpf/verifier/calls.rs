@@ -201,11 +201,7 @@ impl Verifier<'_> {
         };
         // A declared struct_ops-like type gets the base helpers, with the socket filter's prototypes.
         let declared = self.prog_type() == crate::bpf::elf::ProgKind::StructOps && self.opts.ctx_layout.is_some();
-        let proto_type = if declared && crate::bpf::protos::helpers::base_helper(i64::from(id)) {
-            crate::bpf::elf::ProgKind::SocketFilter
-        } else {
-            self.prog_type()
-        };
+        let proto_type = if declared && crate::bpf::protos::helpers::base_helper(i64::from(id)) { crate::bpf::elf::ProgKind::SocketFilter } else { self.prog_type() };
         let Some(proto) = h.proto_for(proto_type.prog_type()) else {
             return refuse(Errno::EINVAL, format!("program of this type cannot use helper {name}#{id}"));
         };
@@ -231,8 +227,7 @@ impl Verifier<'_> {
             }
             // for_each_map_elem's callback is set up (`set_map_elem_callback_state`) before the
             // map's compatibility with the helper is checked: a map it cannot iterate fails first.
-            if id == 164 && !matches!(t, 1 | 2 | 5 | 6 | 9 | 10) {
-                // hash, array, their per-CPU and LRU kinds
+            if id == 164 && !matches!(t, 1 | 2 | 5 | 6 | 9 | 10) { // hash, array, their per-CPU and LRU kinds
                 return refuse(Errno::ENOTSUPP, "callback function not allowed for map");
             }
             if !map_func_compatible(t, id) {

@@ -212,17 +212,7 @@ impl Info {
         let main_end = subprogs.get(1).copied().unwrap_or(n);
         let (precise_in, precise_slots_in) = precision(ops, &second_half, &succs, main_end, false);
         let (widen_precise_in, widen_precise_slots_in) = precision(ops, &second_half, &succs, main_end, true);
-        Info {
-            subprogs,
-            prune_point,
-            force_checkpoint,
-            live_in,
-            precise_in,
-            precise_slots_in,
-            widen_precise_in,
-            widen_precise_slots_in,
-            second_half,
-        }
+        Info { subprogs, prune_point, force_checkpoint, live_in, precise_in, precise_slots_in, widen_precise_in, widen_precise_slots_in, second_half }
     }
 
     /// The subprogram holding `pc`.
@@ -239,13 +229,7 @@ impl Info {
 /// loop widening keeps): arithmetic between registers is not a use of its own (the kernel marks
 /// its operands only as a pointer's offset, which then reaches the pointer's use), nor is a call
 /// one of the stack's slots.
-fn precision(
-    ops: &[Op],
-    second_half: &[bool],
-    succs: &dyn Fn(usize) -> [Option<usize>; 2],
-    main_end: usize,
-    narrow: bool,
-) -> (Vec<u16>, Vec<u64>) {
+fn precision(ops: &[Op], second_half: &[bool], succs: &dyn Fn(usize) -> [Option<usize>; 2], main_end: usize, narrow: bool) -> (Vec<u16>, Vec<u64>) {
     let n = ops.len();
     // The same backward walk for precision: a register is needed precisely before an
     // instruction if the instruction needs it, or computes from it a register needed after.
@@ -293,10 +277,10 @@ fn precision(
                 Op::Load { src: 10, off, size, dst, .. } if out & (1 << dst) != 0 => slots |= slots_of(off, size.bytes()),
                 Op::Load { dst, .. } if out & (1 << dst) != 0 => slots = !0,
                 // A call may read any slot (a helper's memory argument, a callee through a pointer);
-                // for widening, only what the callee itself needs precisely (the kernel marks a
-                // helper's memory contents precise nowhere).
-                Op::Call(_) | Op::Callx { .. } if narrow => {}
-                Op::Call(_) | Op::Callx { .. } | Op::Atomic { .. } => slots = !0,
+            // for widening, only what the callee itself needs precisely (the kernel marks a
+            // helper's memory contents precise nowhere).
+            Op::Call(_) | Op::Callx { .. } if narrow => {}
+            Op::Call(_) | Op::Callx { .. } | Op::Atomic { .. } => slots = !0,
                 _ => {}
             }
             if v != precise_in[pc] || slots != precise_slots_in[pc] {

@@ -341,18 +341,13 @@ pub fn widen_imprecise(old: &State, cur: &mut State, precise: (u16, u64)) {
         }
         for (k, (o, c)) in of.stack.iter().zip(cf.stack.iter_mut()).enumerate() {
             let p = k < 64 && slots & (1 << k) != 0;
-            if o.is_spill()
-                && c.is_spill()
-                && o.spilled.ty == SCALAR
-                && c.spilled.ty == SCALAR
-                && o.spilled.var != c.spilled.var
-                && !keep(p, &o.spilled, &c.spilled)
-            {
+            if o.is_spill() && c.is_spill() && o.spilled.ty == SCALAR && c.spilled.ty == SCALAR && o.spilled.var != c.spilled.var && !keep(p, &o.spilled, &c.spilled) {
                 c.spilled = Reg::unknown();
             }
         }
     }
 }
+
 
 /// What dynptr argument processing reports back to a call.
 pub trait DynptrMeta {

@@ -616,8 +616,7 @@ impl<'a> Verifier<'a> {
             }
         }
         // Loop heads compare scalar ranges whatever their use (the kernel's RANGE_WITHIN).
-        let precise =
-            if loop_head || callback_site || may_goto { (!0, !0) } else { (self.info.precise_in[pc], self.info.precise_slots_in[pc]) };
+        let precise = if loop_head || callback_site || may_goto { (!0, !0) } else { (self.info.precise_in[pc], self.info.precise_slots_in[pc]) };
         let mut i = 0;
         while i < e.done.len() {
             let c = &mut self.checkpoints[e.done[i]];
