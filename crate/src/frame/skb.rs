@@ -236,9 +236,15 @@ impl Skb {
         self.mac_header = self.data;
         self.data += ETH_HLEN;
         self.len -= ETH_HLEN;
-        if dest[0] & 1 != 0 {
-            self.pkt_type = if dest == [0xff; 6] { PACKET_BROADCAST } else { PACKET_MULTICAST };
-        } else if dest != dev.dev_addr {
+        // The device's broadcast address: all ones for Ethernet devices, all zeroes for the
+        // loopback device (whose hardware address is all zeroes too), so that ff:ff:ff:ff:ff:ff
+        // arriving on lo is multicast, as Linux classifies it.
+        let broadcast = if dev.dev_addr == [0; 6] { [0; 6] } else { [0xff; 6] };
+        if dest == dev.dev_addr {
+            // PACKET_HOST, as built
+        } else if dest[0] & 1 != 0 {
+            self.pkt_type = if dest == broadcast { PACKET_BROADCAST } else { PACKET_MULTICAST };
+        } else {
             self.pkt_type = PACKET_OTHERHOST;
         }
         self.protocol = if proto >= ETH_P_802_3_MIN {
