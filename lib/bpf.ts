@@ -534,7 +534,15 @@ export class Program {
    * `timeoutMs` with ETIMEDOUT. The runs are the same loop on the same buffer as `testRun`'s,
    * and the average duration counts the runs' time only.
    */
-  async testRunAsync(options: TestRunAsyncOptions): Promise<TestRunResult> {
+  async testRunAsync(options: TestRunAsyncOptions): Promise<TestRunResult>
+  async testRunAsync(options: SkbTestRunOptions & { signal?: AbortSignal }): Promise<SkbTestRunResult>
+  async testRunAsync(options: TestRunAsyncOptions | (SkbTestRunOptions & { signal?: AbortSignal })): Promise<TestRunResult | SkbTestRunResult> {
+    if (SKB_KINDS.includes(this.kind)) {
+      // An skb program's loop runs in one piece: only a signal aborted before it starts stops it.
+      const { signal, ...rest } = options as SkbTestRunOptions & { signal?: AbortSignal }
+      if (signal?.aborted) throw new UxdpError('EINTR', `interrupted after 0 of ${Math.max(rest.repeat ?? 1, 1)} runs`, { op: 'bpf_prog_test_run' })
+      return this.testRunSkb(rest)
+    }
     this.object.check()
     const { data, ctx, repeat: asked, timeoutMs } = testRunArgs(options, ['signal'])
     const signal = (options as TestRunAsyncOptions).signal
