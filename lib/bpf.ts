@@ -6,6 +6,37 @@ import { checkTargetKernel, checkTiers, engineKfuncSpecs, KfuncRegistry, type Ca
 
 
 export type { XdpMd } from './xdpmd'
+import { decodeSkBuff, encodeSkBuff, type SkBuff } from './skbuff'
+export type { SkBuff } from './skbuff'
+
+/** BPF_PROG_TEST_RUN options of a tc (SCHED_CLS / SCHED_ACT) or socket-filter program. */
+export interface SkbTestRunOptions {
+  /** data_in: the frame from its Ethernet header, 14 to 3712 bytes (6.18 builds a linear skb). */
+  data: Uint8Array
+  /** ctx_in (`struct __sk_buff`); given, the result has ctxOut. */
+  ctx?: Partial<SkBuff>
+  /** Runs on the same skb; the duration is the average. */
+  repeat?: number
+}
+
+export interface SkbTestRunResult {
+  /** r0 as the kernel reports it (u32): a tc action, or for a socket filter the bytes to keep. */
+  retval: number
+  /** `skb->len` bytes from `skb->data`: the frame for tc; for a socket filter 14 zero bytes where
+   * the Ethernet header was, then the packet from its network header (as the kernel gives it). */
+  dataOut: Buffer
+  durationNs: number
+  /** ctx_in with the fields the kernel copies back (mark, priority, ingressIfindex, ifindex,
+   * tstamp, cb, wireLen, gsoSegs, hwtstamp); present when ctx was given. */
+  ctxOut?: SkBuff
+  /** What bpf_redirect asked for in the last run (TC_ACT_REDIRECT). */
+  redirect?: { ifindex: number; flags: number }
+  insns: number
+  trace: string[]
+}
+
+/** The program types whose test_run builds an skb. */
+const SKB_KINDS: readonly string[] = ['SchedCls', 'SchedAct', 'SocketFilter']
 
 export interface TestRunOptions {
   /** data_in: metadata (ctx.data bytes) then the packet. */
@@ -457,14 +488,44 @@ export class Program {
   }
 
   /**
-   * BPF_PROG_TEST_RUN: same split, same ctx_in rules, same errors as the kernel's. XDP programs
-   * only for now: another type is refused with ENOTSUPP (-524), as the kernel refuses a type it
-   * has no test_run for. `timeoutMs` bounds the repeat loop (ETIMEDOUT).
+   * BPF_PROG_TEST_RUN: same split, same ctx_in rules, same errors as the kernel's. It picks by
+   * program type: XDP programs run on an xdp_buff (`xdp_md` ctx), tc and socket-filter programs on
+   * an skb (`__sk_buff` ctx, see {@link testRunSkb}); another type is refused with ENOTSUPP (-524),
+   * as the kernel refuses a type it has no test_run for. `timeoutMs` bounds the repeat loop
+   * (ETIMEDOUT, XDP).
    */
-  testRun(options: TestRunOptions): TestRunResult {
+  testRun(options: TestRunOptions): TestRunResult
+  testRun(options: SkbTestRunOptions): SkbTestRunResult
+  testRun(options: TestRunOptions | SkbTestRunOptions): TestRunResult | SkbTestRunResult {
+    if (SKB_KINDS.includes(this.kind)) return this.testRunSkb(options as SkbTestRunOptions)
     this.object.check()
     const { data, ctx, repeat, timeoutMs } = testRunArgs(options)
     return runResult(call(() => native.bpfTestRun(this.object.handle, this.name, data, ctx, repeat, timeoutMs)))
+  }
+
+  /**
+   * BPF_PROG_TEST_RUN of a tc (SCHED_CLS / SCHED_ACT) or socket-filter program, as 6.18's
+   * `bpf_prog_test_run_skb`: a linear skb on the loopback device, `skb->data` at the MAC header
+   * for tc and at the network header for socket filters; EINVAL for data under 14 or over 3712
+   * bytes, an IPv4/IPv6 frame shorter than its IP header, or a ctx field the kernel does not take.
+   */
+  testRunSkb(options: SkbTestRunOptions): SkbTestRunResult {
+    this.object.check()
+    if (options === undefined) throw new UxdpError('EINVAL', 'testRun takes options with at least data (data_in)')
+    const o = checkOptions<SkbTestRunOptions>('testRun', options, ['data', 'ctx', 'repeat'])
+    const data = checkBytes('data', o.data)
+    const repeat = o.repeat === undefined ? 1 : checkInt('repeat', o.repeat, 0, 0xffffffff)
+    const ctx = o.ctx === undefined ? undefined : encodeSkBuff(o.ctx)
+    const r = call(() => native.bpfTestRunSkb(this.object.handle, this.name, data, ctx, repeat))
+    return {
+      retval: r.retval,
+      dataOut: r.dataOut,
+      durationNs: r.durationNs,
+      ...(r.ctxOut ? { ctxOut: decodeSkBuff(r.ctxOut) } : {}),
+      ...(r.redirectIfindex !== undefined && r.redirectIfindex !== null ? { redirect: { ifindex: r.redirectIfindex, flags: r.redirectFlags ?? 0 } } : {}),
+      insns: r.insns,
+      trace: r.trace,
+    }
   }
 
   /**
@@ -473,7 +534,15 @@ export class Program {
    * `timeoutMs` with ETIMEDOUT. The runs are the same loop on the same buffer as `testRun`'s,
    * and the average duration counts the runs' time only.
    */
-  async testRunAsync(options: TestRunAsyncOptions): Promise<TestRunResult> {
+  async testRunAsync(options: TestRunAsyncOptions): Promise<TestRunResult>
+  async testRunAsync(options: SkbTestRunOptions & { signal?: AbortSignal }): Promise<SkbTestRunResult>
+  async testRunAsync(options: TestRunAsyncOptions | (SkbTestRunOptions & { signal?: AbortSignal })): Promise<TestRunResult | SkbTestRunResult> {
+    if (SKB_KINDS.includes(this.kind)) {
+      // An skb program's loop runs in one piece: only a signal aborted before it starts stops it.
+      const { signal, ...rest } = options as SkbTestRunOptions & { signal?: AbortSignal }
+      if (signal?.aborted) throw new UxdpError('EINTR', `interrupted after 0 of ${Math.max(rest.repeat ?? 1, 1)} runs`, { op: 'bpf_prog_test_run' })
+      return this.testRunSkb(rest)
+    }
     this.object.check()
     const { data, ctx, repeat: asked, timeoutMs } = testRunArgs(options, ['signal'])
     const signal = (options as TestRunAsyncOptions).signal

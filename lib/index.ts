@@ -73,6 +73,8 @@ export {
   type XdpMd,
 } from './bpf'
 export { lpmKey, UserRingBuffer, UserRingSample } from './bpf'
+export { type SkBuff, type SkbTestRunOptions, type SkbTestRunResult } from './bpf'
+export { decodeSkBuff, encodeSkBuff } from './skbuff'
 export * from './policy'
 export { KfuncModule, StructOps, StructOpsProgram, vmlinuxKfuncId, type CtxFieldSpec, type Generated, type StructOpsProgInfo, type StructOpsRunResult, type StructOpsSpec } from './structops'
 export { verify, type VerifierProfile, type VerifierStats, type VerifyOptions, type VerifyResult } from './verifier'

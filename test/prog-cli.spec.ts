@@ -108,18 +108,21 @@ describe('uxdp prog', () => {
     expect(JSON.parse(fault.stdout)).toMatchObject({ error: 'EFAULT', errno: -14 })
   })
 
-  it('run refuses a program that is not XDP: ENOTSUPP, one line, exit 1', () => {
+  it('run takes tc and socket-filter programs on an skb, with a struct __sk_buff ctx in and out', () => {
     const data = file('in-socket.bin', Buffer.alloc(64))
     const r = uxdp('prog', 'run', compileOwn('test_run.bpf.c'), '--prog', 'filter', '--data-in', data)
-    expect(r.status).toBe(1)
-    expect(r.stdout).toBe('')
-    expect(r.stderr.trimEnd().split('\n')).toEqual([
-      "Error: failed to run program: bpf_prog_test_run: uxdp runs XDP programs only; 'filter' is a socket_filter program (ENOTSUPP)",
-    ])
-    const j = uxdp('prog', 'run', compileOwn('test_run.bpf.c'), '--prog', 'classify', '--data-in', data, '--json')
-    expect(j.status).toBe(1)
-    expect(JSON.parse(j.stdout)).toMatchObject({ error: 'ENOTSUPP', errno: -524 })
-    expect(JSON.parse(j.stdout).message).toContain("'classify' is a sched_cls program")
+    expect(r.status).toBe(0)
+    expect(r.stdout).toMatch(/^Return value: 50, duration: \d+ns/)
+    const ctxOut = join(dir, 'ctx-out.bin')
+    const j = uxdp('prog', 'run', compileOwn('test_run.bpf.c'), '--prog', 'classify', '--data-in', data, '--ctx-in', file('ctx-in.bin', Buffer.alloc(192)), '--ctx-out', ctxOut, '--json')
+    expect(j.status).toBe(0)
+    expect(JSON.parse(j.stdout)).toMatchObject({ retval: 0, data_out_len: 64 })
+    // mark = skb->len, ifindex 1 (lo), wire_len = skb->len
+    const c = readFileSync(ctxOut)
+    expect([c.readUInt32LE(8), c.readUInt32LE(40), c.readUInt32LE(160)]).toEqual([64, 1, 64])
+    const bad = uxdp('prog', 'run', compileOwn('test_run.bpf.c'), '--prog', 'classify', '--data-in', data, '--ctx-in', file('ctx-bad.bin', Buffer.from([1])), '--json')
+    expect(bad.status).toBe(1)
+    expect(JSON.parse(bad.stdout)).toMatchObject({ error: 'EINVAL', errno: -22 })
   })
 
   it('run --timeout bounds the repeat loop: ETIMEDOUT with the runs completed, exit 1', () => {

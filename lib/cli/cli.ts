@@ -21,8 +21,9 @@ commands:
               load an object as bpftool would (libbpf's checks, the verifier); exit 0 accepted,
               1 refused with the kernel's error line; -d prints the verifier's log (level 2 and
               stats, as bpftool -d); --no-verify: structural checks only
-  prog run OBJ [--prog NAME] --data-in FILE [--data-out FILE] [--repeat N] [--timeout SECONDS] [--no-verify] [--json]
-              BPF_PROG_TEST_RUN of an XDP program (XDP only for now); --timeout bounds the
+  prog run OBJ [--prog NAME] --data-in FILE [--data-out FILE] [--ctx-in FILE] [--ctx-out FILE] [--repeat N] [--timeout SECONDS] [--no-verify] [--json]
+              BPF_PROG_TEST_RUN of an XDP, tc or socket-filter program (the latter two on an
+              skb; --ctx-in/--ctx-out: struct __sk_buff bytes); --timeout bounds an XDP
               repeat loop (ETIMEDOUT), Ctrl-C stops it (EINTR, exit 130)
   prog show OBJ [--json]
               programs, sections, maps and kfuncs of an object

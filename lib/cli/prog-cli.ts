@@ -4,6 +4,10 @@ import { call, fsError, UxdpError } from '../errors'
 import type { Tier } from '../policy'
 import { native } from '../native'
 import { runDir } from './conformance'
+import { decodeSkBuff, encodeSkBuff } from '../skbuff'
+
+/** The program types `prog run` gives an skb (and a struct __sk_buff ctx). */
+const SKB_PROGRAM_KINDS: readonly string[] = ['SchedCls', 'SchedAct', 'SocketFilter']
 
 type Out = (line: string) => void
 
@@ -98,8 +102,8 @@ function load(args: string[], out: Out, err: Out): number {
  * The repeat loop runs in slices with the event loop in between, so that Ctrl-C (SIGINT) stops it:
  * one line, `... interrupted after N of M runs (EINTR)`, exit status 130. */
 async function run(args: string[], out: Out, err: Out): Promise<number> {
-  const usage = 'uxdp prog run OBJ [--prog NAME] --data-in FILE [--data-out FILE] [--repeat N] [--timeout SECONDS] [--no-verify] [--json]'
-  const p = parse(args, ['--prog', '--data-in', '--data-out', '--repeat', '--timeout'], ['--json', '--no-verify'])
+  const usage = 'uxdp prog run OBJ [--prog NAME] --data-in FILE [--data-out FILE] [--ctx-in FILE] [--ctx-out FILE] [--repeat N] [--timeout SECONDS] [--no-verify] [--json]'
+  const p = parse(args, ['--prog', '--data-in', '--data-out', '--ctx-in', '--ctx-out', '--repeat', '--timeout'], ['--json', '--no-verify'])
   const path = objectArg(p, usage)
   const dataIn = str(p, '--data-in')
   if (!dataIn) throw new UxdpError('EINVAL', 'prog run needs --data-in FILE')
@@ -127,8 +131,20 @@ async function run(args: string[], out: Out, err: Out): Promise<number> {
       else err(`Error: failed to load program: ${e.line.replace(/\s*\n\s*/g, ' ')} (${e.code})`)
       return 1
     }
+    const ctxIn = str(p, '--ctx-in')
+    const skb = SKB_PROGRAM_KINDS.includes(program.kind)
+    if ((ctxIn || str(p, '--ctx-out')) && !skb) throw new UxdpError('EINVAL', '--ctx-in and --ctx-out take a struct __sk_buff: tc and socket-filter programs only')
     try {
-      r = await program.testRunAsync({ data, repeat, timeoutMs: timeout === undefined ? undefined : timeout * 1000, signal: interrupt.signal })
+      if (skb) {
+        // A tc or socket-filter program: an skb test_run, ctx as raw struct __sk_buff bytes (bpftool's ctx_in).
+        const raw = ctxIn ? readInput(ctxIn, 'ctx') : undefined
+        if (raw && raw.length > 192 && raw.subarray(192).some((b) => b !== 0)) throw new UxdpError('E2BIG', 'ctx_in is larger than struct __sk_buff and the rest is not zero', { op: 'bpf_prog_test_run' })
+        const ctx = raw ? decodeSkBuff(Buffer.concat([Buffer.from(raw.subarray(0, 192)), Buffer.alloc(Math.max(0, 192 - raw.length))])) : undefined
+        const sr = program.testRunSkb({ data, repeat, ctx })
+        const ctxOut = str(p, '--ctx-out')
+        if (ctxOut && sr.ctxOut) writeOutput(ctxOut, encodeSkBuff(sr.ctxOut))
+        r = sr
+      } else r = await program.testRunAsync({ data, repeat, timeoutMs: timeout === undefined ? undefined : timeout * 1000, signal: interrupt.signal })
     } catch (e) {
       if (!(e instanceof UxdpError)) throw e
       if (json) out(JSON.stringify({ error: e.code, errno: e.errno, message: e.message }))

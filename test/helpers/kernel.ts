@@ -294,6 +294,20 @@ function ask<A>(request: Json, what: string, live: (() => A) | undefined, compar
   return answer
 }
 
+/**
+ * One question of a spec's own kind (a tool of its own asks the live kernel), recorded and
+ * compared as every other: `live` is asked when recording or when the live kernel gives a second
+ * opinion (see {@link liveKernelAsked}).
+ */
+export function askKernel<A>(request: unknown, what: string, live: (() => A) | undefined, comparable: (a: A) => unknown = (a) => a): A {
+  return ask<A>(request as Json, what, live, comparable)
+}
+
+/** Whether the spec's questions go to the live kernel too (recording, or a second opinion). */
+export function liveKernelAsked(): boolean {
+  return MODE === 'record' || current().live !== undefined
+}
+
 const loadComparable = (a: LoadAnswer) => (a.accepted ? { accepted: true } : { accepted: false, errno: a.errno, line: a.line })
 const runComparable = (a: RunAnswer) => (a.ok ? { ok: true, retval: a.retval, out: a.out, ctxOut: a.ctxOut } : { ok: false, code: a.code })
 /** A dump as Linux defines it: entries in key order (a hash map's order depends on its random

@@ -13,7 +13,8 @@ use super::{err, guard};
 use crate::bpf::loader::{self, LoadOptions, LoadedObject};
 use crate::bpf::machine::{Trap, UserFn};
 use crate::bpf::maps::Map;
-use crate::bpf::test_run::{test_run_xdp, TestRun, TestRunOptions, TestRunOutput, XdpMd};
+use crate::bpf::context_skb::SkBuff;
+use crate::bpf::test_run::{test_run_skb, test_run_xdp, SkbRunOptions, TestRun, TestRunOptions, TestRunOutput, XdpMd};
 use crate::errno::{Errno, XdpError};
 use crate::pool::{PagePool, PoolConfig};
 
@@ -597,6 +598,52 @@ pub fn bpf_test_run(
         let opts = TestRunOptions { ctx: md_of(ctx)?, repeat: repeat.unwrap_or(1), timeout, ..Default::default() };
         let out = with_env(&env, || test_run_xdp(&program, &st.pool, data, &opts))?;
         Ok(run_result(out))
+    })
+}
+
+#[napi(object)]
+pub struct BpfSkbRunResult {
+    pub retval: u32,
+    pub data_out: Buffer,
+    pub duration_ns: f64,
+    pub runs: f64,
+    /// `struct __sk_buff` (192 bytes), when ctx_in was given.
+    pub ctx_out: Option<Buffer>,
+    /// bpf_redirect's target and flags, when the last run called it.
+    pub redirect_ifindex: Option<u32>,
+    pub redirect_flags: Option<f64>,
+    pub insns: f64,
+    pub trace: Vec<String>,
+}
+
+/// BPF_PROG_TEST_RUN of a tc or socket-filter program (`ctx`: `struct __sk_buff` bytes).
+#[napi]
+pub fn bpf_test_run_skb(
+    env: Env,
+    h: &BpfHandle,
+    prog: String,
+    data: &[u8],
+    ctx: Option<&[u8]>,
+    repeat: Option<u32>,
+) -> Result<BpfSkbRunResult> {
+    const OP: &str = "bpf_prog_test_run";
+    guard(OP, || {
+        let st = h.try_borrow().map_err(|_| err(Errno::EBUSY, OP, "the object is in use"))?;
+        let program = program_of_state(&st, &prog, OP)?;
+        let ctx = ctx.map(SkBuff::from_bytes).transpose()?;
+        let opts = SkbRunOptions { ctx, repeat: repeat.unwrap_or(1), ..Default::default() };
+        let out = with_env(&env, || test_run_skb(&program, data, &opts))?;
+        Ok(BpfSkbRunResult {
+            retval: out.retval,
+            data_out: out.data_out.into(),
+            duration_ns: out.duration_ns as f64,
+            runs: out.runs as f64,
+            ctx_out: out.ctx_out.map(|c| c.0.to_vec().into()),
+            redirect_ifindex: out.redirect.map(|r| r.0),
+            redirect_flags: out.redirect.map(|r| r.1 as f64),
+            insns: out.insns as f64,
+            trace: out.trace,
+        })
     })
 }
 

@@ -4,6 +4,7 @@
 
 use std::rc::Rc;
 
+use super::helpers_skb as skb;
 use super::machine::{map_handle, Callable, HelperFn, Machine, Trap};
 use super::maps::{Map, MapType};
 use super::memory::{Region, RegionKind};
@@ -96,6 +97,11 @@ impl<'a> Machine<'a> {
                 // SAFETY: the host's buffer outlives the run and nothing else touches it while
                 // the helper works.
                 Ok(Backing::Xdp(unsafe { &mut *buff }))
+            }
+            DynptrKind::Skb => {
+                let skb: *mut crate::frame::Skb = &mut self.skb_ctx(d.data)?.skb;
+                // SAFETY: as for the XDP buffer: the skb outlives the run.
+                Ok(Backing::Skb(unsafe { &mut *skb }))
             }
             DynptrKind::Ringbuf => {
                 let prog = self.prog.clone();
@@ -424,6 +430,9 @@ fn tail_call(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
 }
 
 fn redirect(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    if m.skb.is_some() {
+        return super::helpers_skb::tc_redirect(m, a);
+    }
     if a[1] != 0 {
         return Ok(XDP_ABORTED);
     }
@@ -789,16 +798,34 @@ pub const NATIVE_HELPERS: &[(u32, HelperFn)] = &[
     (6, trace_printk),
     (7, get_prandom_u32),
     (8, get_smp_processor_id),
+    (9, skb::skb_store_bytes),
+    (10, skb::l3_csum_replace),
+    (11, skb::l4_csum_replace),
     (12, tail_call),
+    (13, skb::clone_redirect),
     (14, get_current_pid_tgid),
+    (17, skb::no_classid),
+    (18, skb::skb_vlan_push),
+    (19, skb::skb_vlan_pop),
     (23, redirect),
+    (24, skb::no_classid),
     (25, xdp_event_output),
+    (26, skb::skb_load_bytes),
     (28, csum_diff),
+    (32, skb::skb_change_type),
+    (38, skb::skb_change_tail),
+    (39, skb::skb_pull_data),
+    (40, skb::csum_update),
+    (41, skb::set_hash_invalid),
+    (43, skb::skb_change_head),
+    (48, skb::set_hash),
     (42, get_numa_node_id),
     (44, xdp_adjust_head),
     (51, redirect_map),
     (54, xdp_adjust_meta),
     (65, xdp_adjust_tail),
+    (68, skb::skb_load_bytes_relative),
+    (97, skb::skb_ecn_set_ce),
     (121, xdp_event_output),
     (125, ktime_get_boot_ns),
     (130, ringbuf_output),

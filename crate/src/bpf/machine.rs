@@ -114,6 +114,12 @@ impl Prog {
     /// (test_run, attach), `errno` what the caller answers (the kernel: ENOTSUPP for a test_run
     /// it cannot do, EINVAL for a program of the wrong type at attach).
     pub fn check_xdp(&self, errno: Errno, op: &'static str, what: &str) -> Result<()> {
+        self.check_kind(&[ProgKind::Xdp], errno, op, what)
+    }
+
+    /// Refuses a program whose type is not one of `kinds`, or which uses a map the engine only
+    /// describes (see [`Prog::check_xdp`]).
+    pub fn check_kind(&self, kinds: &[ProgKind], errno: Errno, op: &'static str, what: &str) -> Result<()> {
         if let Some(m) = self.maps.iter().find(|m| m.described().is_some()) {
             let t = crate::bpf::mapdef::map_type_name(m.uapi_type()).unwrap_or("?");
             return Err(XdpError::new(
@@ -126,7 +132,7 @@ impl Prog {
                 ),
             ));
         }
-        if self.kind == ProgKind::Xdp {
+        if kinds.contains(&self.kind) {
             return Ok(());
         }
         Err(XdpError::new(errno, op, format!("{what}; '{}' is a {} program", self.name, self.kind.name())))
@@ -164,6 +170,8 @@ pub struct Machine<'a> {
     /// The address the program got in r1 as its context.
     pub ctx: u64,
     pub xdp: Option<&'a mut dyn XdpHost>,
+    /// The skb a tc or socket-filter program runs on (see [`super::context_skb`]).
+    pub skb: Option<&'a mut super::context_skb::SkbContext>,
     pub redirect: RedirectInfo,
     /// The CPU a per-CPU map resolves to.
     pub cpu: u32,
@@ -222,6 +230,7 @@ impl<'a> Machine<'a> {
             depth: 0,
             ctx: 0,
             xdp: None,
+            skb: None,
             redirect: RedirectInfo::default(),
             cpu: 0,
             rng: RNG_SEED,

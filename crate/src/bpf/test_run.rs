@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::context_skb::{SkBuff, SkbContext, SkbProgKind};
 use super::machine::{Machine, Prog, XdpHost};
 use super::memory::{Memory, RegionKind, StackBuf};
 use crate::errno::{Errno, Result, XdpError};
@@ -368,4 +369,128 @@ impl Machine<'_> {
             *clean = Some(self.mem.generation());
         }
     }
+}
+
+/// Whether test_run builds an skb for programs of this type (tc and socket filters; see
+/// [`test_run_skb`]) rather than an xdp_buff.
+pub fn runs_on_skb(kind: super::elf::ProgKind) -> bool {
+    use super::elf::ProgKind;
+    matches!(kind, ProgKind::SchedCls | ProgKind::SchedAct | ProgKind::SocketFilter)
+}
+
+/// BPF_PROG_TEST_RUN's options for an skb program.
+#[derive(Clone, Debug, Default)]
+pub struct SkbRunOptions {
+    /// ctx_in (and the request for ctx_out), `struct __sk_buff`.
+    pub ctx: Option<SkBuff>,
+    /// 0 counts as 1.
+    pub repeat: u32,
+    pub cpu: u32,
+    pub budget: Option<u64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SkbRunOutput {
+    pub retval: u32,
+    /// `skb->len` bytes from `skb->data`: for a socket filter, 14 zero bytes where the Ethernet
+    /// header was, then the packet from its network header (as the kernel pushes them back).
+    pub data_out: Vec<u8>,
+    pub duration_ns: u64,
+    pub runs: u64,
+    /// ctx_in with the fields test_run copies back (None without ctx_in).
+    pub ctx_out: Option<SkBuff>,
+    /// What bpf_redirect asked for (ifindex, flags), if the last run called it.
+    pub redirect: Option<(u32, u64)>,
+    pub insns: u64,
+    pub trace: Vec<String>,
+}
+
+/// The largest data_in an skb test_run takes in 6.18: one page less the headroom and the shared
+/// info (4096 − 64 − 320); beyond it EINVAL.
+pub const SKB_TEST_RUN_MAX: usize = 4096 - crate::frame::TEST_RUN_SKB_HEADROOM as usize - 320;
+
+/// Runs a tc (SCHED_CLS / SCHED_ACT) or socket-filter program as 6.18's `bpf_prog_test_run_skb`
+/// does: data_in of 14 .. [`SKB_TEST_RUN_MAX`] bytes becomes a linear skb on the loopback device
+/// (`eth_type_trans`; an IPv4 or IPv6 EtherType needs the whole IP header, else EINVAL), `skb->data`
+/// at the MAC header for tc and at the network header for socket filters, ctx_in's fields applied
+/// (see [`SkbContext::apply_ctx_in`]), `repeat` runs on the same skb in the interpreter (the JIT
+/// does not compile skb programs), then data_out and ctx_out.
+pub fn test_run_skb(prog: &Rc<Prog>, data: &[u8], opts: &SkbRunOptions) -> Result<SkbRunOutput> {
+    use super::elf::ProgKind;
+    const OP: &str = "bpf_prog_test_run";
+    prog.check_kind(
+        &[ProgKind::SchedCls, ProgKind::SchedAct, ProgKind::SocketFilter],
+        Errno::ENOTSUPP,
+        OP,
+        "uxdp's skb test_run runs tc and socket-filter programs",
+    )?;
+    if data.len() < crate::frame::layout::ETH_HLEN as usize || data.len() > SKB_TEST_RUN_MAX {
+        return Err(XdpError::new(
+            Errno::EINVAL,
+            OP,
+            format!("data_in must hold 14 to {SKB_TEST_RUN_MAX} bytes (6.18 builds a linear skb)"),
+        )
+        .len(data.len() as u64)
+        .limit(SKB_TEST_RUN_MAX as u64));
+    }
+    let ifindex = opts.ctx.map_or(0, |c| c.u32_at(super::context_skb::off::IFINDEX));
+    if ifindex > LOOPBACK_IFINDEX {
+        return Err(XdpError::new(
+            Errno::ENODEV,
+            OP,
+            format!("ctx_in: no device with ifindex {ifindex} (test_run knows the loopback device only)"),
+        ));
+    }
+    let tc = prog.kind != ProgKind::SocketFilter;
+    let dev = crate::frame::NetDev { ifindex: LOOPBACK_IFINDEX, dev_addr: [0; 6] };
+    let skb = crate::frame::Skb::for_test_run(data, &dev);
+    let kind = if tc { SkbProgKind::Tc } else { SkbProgKind::SocketFilter };
+    let mut sc = SkbContext::new(skb, kind);
+    sc.fill_test_socket()?;
+    if tc {
+        sc.skb.push(crate::frame::layout::ETH_HLEN);
+    }
+    if let Some(c) = &opts.ctx {
+        sc.apply_ctx_in(c)?;
+    }
+    let repeat = opts.repeat.max(1);
+    let budget = opts.budget.unwrap_or(super::machine::DEFAULT_BUDGET);
+    let mut m = Machine::new(prog.clone());
+    m.cpu = opts.cpu;
+    m.set_skb_ctx(false);
+    m.skb = Some(&mut sc);
+    let start = Instant::now();
+    let mut retval = 0;
+    for i in 0..repeat {
+        m.reset(budget);
+        m.count_executed = i + 1 == repeat;
+        if let Some(s) = m.skb.as_deref_mut() {
+            s.redirect = None;
+        }
+        m.refresh_packet();
+        // The interpreter, always: the JIT keeps a shadow of xdp_md only.
+        retval = m.run([m.ctx, 0, 0, 0, 0]).map_err(|e| e.in_run())?;
+    }
+    let elapsed = start.elapsed();
+    let (insns, trace) = (m.executed, std::mem::take(&mut m.trace));
+    drop(m);
+    if !tc {
+        // The Ethernet header goes back as 14 zero bytes (the head grown if the program took
+        // the headroom).
+        let hh = crate::frame::layout::ETH_HLEN;
+        sc.skb.cow_head(hh)?;
+        sc.skb.push(hh);
+        sc.skb.linear_mut()[..hh as usize].fill(0);
+    }
+    let total_ns = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+    Ok(SkbRunOutput {
+        retval: retval as u32,
+        data_out: sc.skb.to_vec(),
+        duration_ns: total_ns / u64::from(repeat),
+        runs: u64::from(repeat),
+        ctx_out: opts.ctx.map(|c| sc.ctx_out(&c)),
+        redirect: sc.redirect,
+        insns,
+        trace,
+    })
 }
