@@ -498,6 +498,92 @@ fn csum_diff(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     Ok(u64::from(csum_from32to16(r)))
 }
 
+/// BPF_STRTOX_BASE_MASK: the flags of bpf_strtol/bpf_strtoul are the base and nothing else.
+const STRTOX_BASE_MASK: u64 = 0x1f;
+
+/// The kernel's `isspace`: its ctype table (Latin-1) counts NBSP (0xa0) as a space too.
+fn kernel_isspace(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | 0xa0)
+}
+
+/// What bpf_strtol and bpf_strtoul share: leading spaces, a '-', the base from a `0`/`0x` prefix
+/// when it is 0, then digits, of at most the first 63 bytes after the sign. Returns the value, its
+/// sign and the bytes consumed (spaces, sign and prefix included), or the negative errno.
+fn parse_strtox(buf: &[u8], flags: u64) -> std::result::Result<(u64, bool, usize), i64> {
+    let einval = -(Errno::EINVAL as i64);
+    let mut base = (flags & STRTOX_BASE_MASK) as u32;
+    if buf.is_empty() || !matches!(base, 0 | 8 | 10 | 16) || flags & !STRTOX_BASE_MASK != 0 {
+        return Err(einval);
+    }
+    let mut at = buf.iter().take_while(|&&c| kernel_isspace(c)).count();
+    let negative = buf.get(at) == Some(&b'-');
+    at += usize::from(negative);
+    if at == buf.len() {
+        return Err(einval);
+    }
+    // The kernel copies what follows into a 64-byte string: a NUL or the 63rd byte ends it.
+    let rest = &buf[at..buf.len().min(at + 63)];
+    let text = &rest[..rest.iter().position(|&c| c == 0).unwrap_or(rest.len())];
+    let lower = |i: usize| text.get(i).map(|c| c.to_ascii_lowercase());
+    let hex_prefix = text.first() == Some(&b'0') && lower(1) == Some(b'x');
+    let mut digits = 0;
+    if base == 0 {
+        base = match text.first() {
+            Some(b'0') if hex_prefix && text.get(2).is_some_and(|c| c.is_ascii_hexdigit()) => 16,
+            Some(b'0') => 8,
+            _ => 10,
+        };
+    }
+    if base == 16 && hex_prefix {
+        digits = 2;
+    }
+    let (mut value, mut overflow, start) = (0u64, false, digits);
+    while let Some(d) = text.get(digits).and_then(|&c| (c as char).to_digit(16)).filter(|&d| d < base) {
+        match value.checked_mul(u64::from(base)).and_then(|v| v.checked_add(u64::from(d))) {
+            Some(v) => value = v,
+            None => overflow = true,
+        }
+        digits += 1;
+    }
+    if overflow {
+        return Err(-(Errno::ERANGE as i64));
+    }
+    if digits == start {
+        return Err(einval);
+    }
+    Ok((value, negative, at + digits))
+}
+
+/// `bpf_strtol(buf, buf_len, flags, res)`: *res is 0 on every error.
+fn strtol(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let parsed = parse_strtox(m.read_arg(a[0], a[1])?, a[2]).and_then(|(v, negative, n)| {
+        let v = if negative { (v as i64).wrapping_neg() } else { v as i64 };
+        // -2^63 parses; 2^63 does not, nor anything whose sign the negation flips
+        if (negative && v > 0) || (!negative && v < 0) {
+            Err(-(Errno::ERANGE as i64))
+        } else {
+            Ok((v, n))
+        }
+    });
+    let (value, ret) = match parsed {
+        Ok((v, n)) => (v, n as i64),
+        Err(e) => (0, e),
+    };
+    m.write_arg(a[3], 8)?.copy_from_slice(&value.to_le_bytes());
+    Ok(ret as u64)
+}
+
+/// `bpf_strtoul(buf, buf_len, flags, res)`: a '-' is EINVAL.
+fn strtoul(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let (value, ret) = match parse_strtox(m.read_arg(a[0], a[1])?, a[2]) {
+        Ok((_, true, _)) => (0, -(Errno::EINVAL as i64)),
+        Ok((v, false, n)) => (v, n as i64),
+        Err(e) => (0, e),
+    };
+    m.write_arg(a[3], 8)?.copy_from_slice(&value.to_le_bytes());
+    Ok(ret as u64)
+}
+
 /// The high half of `sum + rol32(sum, 16)`: the two halves added with their carry.
 pub fn csum_from32to16(sum: u32) -> u16 {
     (sum.wrapping_add(sum.rotate_left(16)) >> 16) as u16
@@ -833,6 +919,8 @@ pub const NATIVE_HELPERS: &[(u32, HelperFn)] = &[
     (132, ringbuf_submit),
     (133, ringbuf_discard),
     (134, ringbuf_query),
+    (105, strtol),
+    (106, strtoul),
     (160, ktime_get_coarse_ns),
     (164, for_each_map_elem),
     (181, bpf_loop),
@@ -871,6 +959,36 @@ pub fn helper_table(allowed: Option<&[u32]>) -> Rc<Vec<Option<Callable>>> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn strtox_parses_as_the_kernel_does() {
+        use super::parse_strtox;
+        use crate::Errno;
+        let ok = |b: &[u8], f: u64| parse_strtox(b, f).unwrap();
+        assert_eq!(ok(b"  -42xyz", 0), (42, true, 5));
+        assert_eq!(ok(b"0x1F", 0), (31, false, 4));
+        assert_eq!(ok(b"0x1F", 16), (31, false, 4));
+        assert_eq!(ok(b"0xg", 0), (0, false, 1), "0x without a hex digit: octal 0");
+        assert_eq!(ok(b"0777", 0), (511, false, 4));
+        assert_eq!(ok(b"089", 0), (0, false, 1));
+        assert_eq!(ok(b"12\0 34", 10), (12, false, 2));
+        assert_eq!(ok(b"\xa0 7", 10), (7, false, 3), "NBSP is a space to the kernel");
+        assert_eq!(ok(b"18446744073709551615", 10), (u64::MAX, false, 20));
+        let einval = -(Errno::EINVAL as i64);
+        assert_eq!(parse_strtox(b"", 10), Err(einval));
+        assert_eq!(parse_strtox(b"  -", 10), Err(einval));
+        assert_eq!(parse_strtox(b"0x", 16), Err(einval));
+        assert_eq!(parse_strtox(b"abc", 10), Err(einval));
+        assert_eq!(parse_strtox(b"12", 2), Err(einval));
+        assert_eq!(parse_strtox(b"12", 0x20 | 10), Err(einval));
+        assert_eq!(parse_strtox(b"18446744073709551616", 10), Err(-(Errno::ERANGE as i64)));
+        // only the first 63 bytes after the sign are read
+        let long = [b'1'; 70];
+        assert_eq!(parse_strtox(&long, 10), Err(-(Errno::ERANGE as i64)));
+        let mut zeros = [b'0'; 70];
+        zeros[65] = b'5';
+        assert_eq!(ok(&zeros, 10), (0, false, 63));
+    }
     use super::super::protos::helpers::helper;
     use super::NATIVE_HELPERS;
 

@@ -251,6 +251,12 @@ fn iter_num_destroy(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     Ok(0)
 }
 
+/// bpf_rcu_read_lock/unlock and bpf_preempt_disable/enable: a run is one CPU's, start to end, with
+/// nothing to be protected from; the verifier has already checked that they pair up.
+fn critical_section_mark(_: &mut Machine<'_>, _: &[u64; 5]) -> Result<u64, Trap> {
+    Ok(0)
+}
+
 /// The seed's `bpf_dynptr_iterator(ptr, callback, ctx, flags)`: the callback gets a view of the
 /// dynptr (a pointer to a 16-byte dynptr the engine holds) and the context; its return value
 /// advances the view (0 or negative ends the walk with that value).
@@ -304,6 +310,10 @@ pub const NATIVE_KFUNCS: &[(&str, HelperFn)] = &[
     ("bpf_iter_num_new", iter_num_new),
     ("bpf_iter_num_next", iter_num_next),
     ("bpf_iter_num_destroy", iter_num_destroy),
+    ("bpf_rcu_read_lock", critical_section_mark),
+    ("bpf_rcu_read_unlock", critical_section_mark),
+    ("bpf_preempt_disable", critical_section_mark),
+    ("bpf_preempt_enable", critical_section_mark),
 ];
 
 /// The seed's convenience API as kfuncs; `bpf_dynptr_clone` here takes the seed's offset.
