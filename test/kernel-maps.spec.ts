@@ -7,15 +7,22 @@
  * (BPF_PROG_TEST_RUN, `bpftool map dump` afterwards) and in uxdp, twice in a row (the second run
  * sees the maps the first left), and both must give the same retval, data_out and map contents:
  * per-CPU values summed over the CPUs (which CPU ran is the scheduler's choice, and uxdp models 4),
- * an LPM trie's entries in the kernel's get_next_key order, maps of maps by their keys (their
- * values are map ids, which differ).
+ * an LPM trie's entries in the kernel's get_next_key order, maps of maps through their inner maps
+ * (their own values are map ids, which differ from load to load). Also the verifier on 20 small
+ * programs using these maps (test/kernel/maps14_verifier.bpf.c): same verdict, errno and line.
  *
  * The kernel's answers are recorded in test/fixtures/kernel/kernel-maps.json (`npm run
  * kernel:record -- kernel-maps`), with the object in test/fixtures/kernel/objects/.
  */
+import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { BpfObject, lpmKey } from '../lib/index'
-import { build, finishKernel, firstDifference, KernelObject, seededPattern, useKernel, type MapEntry } from './helpers/kernel'
+import { BpfObject, lpmKey, UxdpError } from '../lib/index'
+import { native } from '../lib/native'
+import { ask, build, finishKernel, firstDifference, KERNEL_SRC_DIR, KernelObject, MODE, seededPattern, useKernel, verdict, type BpfBuild, type MapEntry } from './helpers/kernel'
+import { scratchDir } from './helpers/kernel-live'
 
 const use = useKernel('kernel-maps')
 const META = 216
@@ -29,13 +36,13 @@ function slots(out: Buffer): { count: number; overflow: boolean; values: bigint[
 }
 
 /** Entries as comparable text: per-CPU values summed over CPUs as u64 words. */
-function normal(entries: MapEntry[], opts: { sort?: boolean; keysOnly?: boolean } = {}): string[] {
+function normal(entries: MapEntry[], opts: { sort?: boolean } = {}): string[] {
   const sum = (values: Buffer[]): string => {
     const out = Buffer.alloc(values[0]?.length ?? 0)
     for (let i = 0; i + 8 <= out.length; i += 8) out.writeBigUInt64LE(BigInt.asUintN(64, values.reduce((t, v) => t + v.readBigUInt64LE(i), 0n)), i)
     return `sum ${out.toString('hex')}`
   }
-  const lines = entries.map((e) => `${e.key.toString('hex')} => ${opts.keysOnly ? '*' : e.values ? sum(e.values) : e.value!.toString('hex')}`)
+  const lines = entries.map((e) => `${e.key.toString('hex')} => ${e.values ? sum(e.values) : e.value!.toString('hex')}`)
   return opts.sort ? lines.sort() : lines
 }
 
@@ -49,7 +56,9 @@ function uxdpEntries(o: BpfObject, name: string): MapEntry[] {
 interface Case {
   prog: string
   /** Maps compared after each run, and how. */
-  maps: Record<string, { sort?: boolean; keysOnly?: boolean }>
+  maps: Record<string, { sort?: boolean }>
+  /** Runs in a row (default 2). */
+  runs?: number
   /** Facts about the kernel's own answer (first run's slots). */
   check?: (values: bigint[]) => void
 }
@@ -72,6 +81,8 @@ const CASES: Case[] = [
   },
   {
     prog: 'percpu_ops',
+    // one run: a second would update the copies of whichever CPU the kernel runs it on
+    runs: 1,
     maps: { pcpu_hash: { sort: true }, lru_pcpu: { sort: true }, pcpu_array: {} },
     check: (v) => {
       expect(v.slice(0, 8)).toEqual([0n, 0n, 0n, 0n, E2BIG, EEXIST, 0n, EINVAL])
@@ -86,20 +97,22 @@ const CASES: Case[] = [
       expect(v.slice(11, 18)).toEqual([6n, 3n, 10n, 1n, 5n, 0xffffffffn, 1n])
     },
   },
-  { prog: 'mim_ops', maps: { inner_a: {}, inner_b: {}, inner_h: { sort: true }, outer_array: { keysOnly: true }, outer_hash: { keysOnly: true, sort: true } } },
+  // the outer maps' contents are map ids, which differ between two loads even in one kernel: which
+  // slots hold a map is what the program's lookups record
+  { prog: 'mim_ops', maps: { inner_a: {}, inner_b: {}, inner_h: { sort: true } } },
   { prog: 'jiffies', maps: {}, check: (v) => expect(v).toEqual([1n, 1n, 1n]) },
   { prog: 'urb_drain', maps: {}, check: (v) => expect(v).toEqual([EINVAL, 0n, 0n, 0n, 0n]) },
 ]
 
 describe(`map types of issue 14: uxdp against Linux ${use.recordedOn}`, () => {
   for (const c of CASES) {
-    it(`${c.prog}: retval, data_out and maps after two runs`, () => {
+    it(`${c.prog}: retval, data_out and maps after ${c.runs ?? 2} run(s)`, () => {
       const b = build('maps14.bpf.c', { BD_ONLY: 1, [`BD_ONLY_${c.prog}`]: 1 }, [], { commit: true })
       const k = KernelObject.load(b, { session: true })
       const u = BpfObject.open(b.path, { nrCpus: NR_CPUS })
       try {
         const packet = seededPattern(64)
-        for (let run = 0; run < 2; run++) {
+        for (let run = 0; run < (c.runs ?? 2); run++) {
           const kr = k.run(c.prog, packet, { meta: Buffer.alloc(META) })
           if (!kr.ok) throw new Error(`the kernel's test_run failed: ${kr.code}`)
           if (run === 0) c.check?.(slots(kr.out).values)
@@ -196,6 +209,169 @@ describe('map types of issue 14 through the TypeScript API', () => {
       u.close()
     }
   })
+})
+
+/** test/kernel/maps14_verifier.bpf.c's cases, marked as the verifier corpus marks them. */
+const VERIFIER_CASES = [...readFileSync(join(KERNEL_SRC_DIR, 'maps14_verifier.bpf.c'), 'utf8').matchAll(/^#\s*(?:el)?if\s+CASE\s*==\s*(\d+)\s*\/\*\s*([a-z0-9_]+)\s+(accepted|refused)\s+xdp\s*:\s*(.*?)\s*\*\/\s*$/gm)].map((m) => ({
+  n: Number(m[1]),
+  name: m[2],
+  intent: m[3],
+  about: m[4],
+}))
+
+describe(`the verifier on these maps' programs: uxdp against Linux ${use.recordedOn} (same verdict; refused: same errno and line)`, () => {
+  it('has its cases', () => expect(VERIFIER_CASES.length).toBe(20))
+  for (const c of VERIFIER_CASES) {
+    it(`${c.name}: ${c.about}`, () => {
+      const b = build('maps14_verifier.bpf.c', { CASE: c.n }, [], { commit: true })
+      const k = verdict(b)
+      expect(k.accepted ? 'accepted' : 'refused', k.accepted ? 'the kernel accepted it' : `the kernel: ${k.errno} ${k.line}`).toBe(c.intent)
+      let u: { accepted: boolean; errno?: string; line?: string }
+      try {
+        BpfObject.open(b.path).close()
+        u = { accepted: true }
+      } catch (e) {
+        if (!(e instanceof UxdpError)) throw e
+        u = { accepted: false, errno: e.code, line: e.line ?? e.message }
+      }
+      expect(u).toEqual(k.accepted ? { accepted: true } : { accepted: false, errno: k.errno, line: k.line })
+    })
+  }
+})
+
+// =============================================================================================
+// test/kernel/maps14_harness.c (libbpf): map creation's verdicts, and the user ring buffer's
+// producer side feeding bpf_user_ringbuf_drain
+
+const HARNESS = join(KERNEL_SRC_DIR, 'maps14_harness.c')
+const HARNESS_KEY = createHash('sha256').update(readFileSync(HARNESS)).digest('hex').slice(0, 16)
+let harnessPath: string | undefined
+
+function runHarness(args: string[]): string {
+  if (!harnessPath) {
+    const path = join(scratchDir(), 'maps14_harness')
+    const r = spawnSync('gcc', ['-O2', '-Wall', '-Werror', '-o', path, HARNESS, '-lbpf', '-lelf', '-lz'], { encoding: 'utf8' })
+    if (r.status !== 0) throw new Error(`building maps14_harness.c failed: ${r.stderr || r.error}`)
+    harnessPath = path
+  }
+  const r = spawnSync(harnessPath, args, { encoding: 'utf8', maxBuffer: 64 << 20 })
+  if (r.status !== 0) throw new Error(`maps14_harness ${args.join(' ')} exited with ${r.status}: ${r.stderr}`)
+  return r.stdout
+}
+
+/** The harness's answer to `args` (objects as builds; '@PACKET' stands for a file holding
+ * `packet`), recorded. */
+function oracle<A>(args: (string | BpfBuild)[], what: string, packet?: Buffer): A {
+  const asked = MODE === 'record' || use.live !== undefined
+  const request = {
+    op: 'maps14_harness',
+    harness: HARNESS_KEY,
+    args: args.map((a) => (typeof a === 'string' ? a : `obj:${a.key}`)),
+    packet: packet ? createHash('sha256').update(packet).digest('hex').slice(0, 16) : null,
+  }
+  const live = (): A => {
+    const file = join(scratchDir(), `maps14-packet-${process.pid}.bin`)
+    if (packet) writeFileSync(file, packet)
+    try {
+      return JSON.parse(runHarness(args.map((a) => (typeof a !== 'string' ? a.path : a === '@PACKET' ? file : a)))) as A
+    } finally {
+      rmSync(file, { force: true })
+    }
+  }
+  return ask<A>(request, what, asked ? live : undefined, (a) => a)
+}
+
+const ERRNO_NAMES: Record<number, string> = { 0: 'OK', [-1]: 'EPERM', [-7]: 'E2BIG', [-9]: 'EBADF', [-12]: 'ENOMEM', [-22]: 'EINVAL', [-524]: 'ENOTSUPP', [-95]: 'EOPNOTSUPP' }
+
+/** [type, key_size, value_size, max_entries, flags, inner [type, max_entries, flags]?, what] */
+type CreateCase = [number, number, number, number, number, [number, number, number] | null, string]
+const NO_PREALLOC = 1
+const CREATE_CASES: CreateCase[] = [
+  [5, 4, 8, 4, 0, null, 'percpu_hash'],
+  [5, 4, 8, 4, 1 << 2, null, 'percpu_hash with BPF_F_NUMA_NODE'],
+  [5, 4, 32768, 4, 0, null, 'percpu_hash with a 32 KiB value'],
+  [5, 4, 32769, 4, 0, null, 'percpu_hash with a value past 32 KiB'],
+  [5, 4, 8, 4, 1 << 1, null, 'percpu_hash with BPF_F_NO_COMMON_LRU'],
+  [10, 4, 8, 4, 1 << 1, null, 'lru_percpu_hash with BPF_F_NO_COMMON_LRU'],
+  [10, 4, 8, 4, NO_PREALLOC, null, 'lru_percpu_hash with BPF_F_NO_PREALLOC'],
+  [10, 0, 8, 4, 0, null, 'lru_percpu_hash with key_size 0'],
+  [22, 0, 4, 4, 0, null, 'queue'],
+  [22, 4, 4, 4, 0, null, 'queue with a key'],
+  [23, 0, 0, 4, 0, null, 'stack with value_size 0'],
+  [23, 0, 4, 0, 0, null, 'stack with max_entries 0'],
+  [22, 0, 4, 4, NO_PREALLOC, null, 'queue with BPF_F_NO_PREALLOC'],
+  [11, 8, 4, 4, NO_PREALLOC, null, 'lpm_trie'],
+  [11, 8, 4, 4, 0, null, 'lpm_trie without BPF_F_NO_PREALLOC'],
+  [11, 4, 4, 4, NO_PREALLOC, null, 'lpm_trie with a 4-byte key'],
+  [11, 260, 4, 4, NO_PREALLOC, null, 'lpm_trie with a 260-byte key'],
+  [11, 261, 4, 4, NO_PREALLOC, null, 'lpm_trie with a 261-byte key'],
+  [11, 8, 0, 4, NO_PREALLOC, null, 'lpm_trie with value_size 0'],
+  [11, 8, 4, 0, NO_PREALLOC, null, 'lpm_trie with max_entries 0'],
+  [12, 4, 4, 4, 0, [2, 4, 0], 'array_of_maps of arrays'],
+  [12, 4, 8, 4, 0, [2, 4, 0], 'array_of_maps with 8-byte values'],
+  [12, 4, 4, 4, 1 << 7, [2, 4, 0], 'array_of_maps with BPF_F_RDONLY_PROG'],
+  [12, 4, 4, 4, 0, null, 'array_of_maps without an inner map'],
+  [13, 4, 4, 4, 0, [1, 4, 0], 'hash_of_maps of hashes'],
+  [13, 8, 4, 4, NO_PREALLOC, [2, 4, 0], 'hash_of_maps with BPF_F_NO_PREALLOC'],
+  [31, 0, 0, 4096, 0, null, 'user_ringbuf'],
+  [31, 0, 0, 4000, 0, null, 'user_ringbuf of 4000 bytes'],
+  [31, 4, 0, 4096, 0, null, 'user_ringbuf with a key'],
+]
+
+describe(`map creation's checks: uxdp against Linux ${use.recordedOn}`, () => {
+  for (const [type, key, value, max, flags, inner, what] of CREATE_CASES) {
+    it(`${what}: same errno`, () => {
+      const args = ['--create', type, key, value, max, flags, ...(inner ?? [-1, 0, 0])].map(String)
+      const k = oracle<{ errno?: number; inner_errno?: number }>(args, `BPF_MAP_CREATE ${what}`)
+      expect(k.inner_errno, 'the inner map is created').toBeUndefined()
+      const u = native.bpfMapCreateCheck(type, key, value, max, flags, NR_CPUS, inner ?? undefined)
+      expect(u ?? 'OK').toBe(ERRNO_NAMES[k.errno!] ?? `errno ${k.errno}`)
+    })
+  }
+})
+
+describe(`bpf_user_ringbuf_drain fed by libbpf's user_ring_buffer: uxdp against Linux ${use.recordedOn}`, () => {
+  const hex = (v: bigint, size = 8) => {
+    const b = Buffer.alloc(size)
+    b.writeBigUInt64LE(v)
+    return b.toString('hex')
+  }
+  const SEQUENCES: [string, string[]][] = [
+    ['submitted, discarded, a stop, then the rest', [`s${hex(0x11n)}`, `d${hex(0x22n)}`, `s${hex(0x33n, 16)}`, `s${hex(0x1ffn)}`, `s${hex(0x44n)}`, 'x', 'x']],
+    ['a sample still reserved holds the drain back', [`s${hex(0x55n)}`, 'R8', `s${hex(0x66n)}`, 'x']],
+    ['sizes 0 to 3 (shorter than the 8 bytes read: EINVAL from bpf_dynptr_read)', ['s', 's01', 's0102', 's010203', 'x']],
+    ['a ring filled to the byte, then too large, then full', ['R4089', 'R4088', 's01', 'x']],
+  ]
+  const b = build('maps14.bpf.c', { BD_ONLY: 1, BD_ONLY_urb_drain: 1 }, [], { commit: true })
+  for (const [what, steps] of SEQUENCES) {
+    it(what, () => {
+      const packet = Buffer.concat([Buffer.alloc(META), seededPattern(64)])
+      type Step = { err?: number; retval?: number; out?: string; error?: number }
+      const k = oracle<{ steps: Step[] }>(['--urb', b, '@PACKET', String(META), ...steps], `user ring buffer steps ${steps.join(' ')}`, packet)
+      const u = BpfObject.open(b.path, { nrCpus: NR_CPUS })
+      try {
+        const ring = u.map('urb').userRingBuffer()
+        const got: Step[] = steps.map((s) => {
+          const errOf = (f: () => void): Step => {
+            try {
+              f()
+              return { err: 0 }
+            } catch (e) {
+              return { err: e instanceof UxdpError ? e.errno : -9999 }
+            }
+          }
+          if (s[0] === 's') return errOf(() => ring.push(Buffer.from(s.slice(1), 'hex')))
+          if (s[0] === 'd') return errOf(() => ring.reserve((s.length - 1) / 2).write(Buffer.from(s.slice(1), 'hex')).discard())
+          if (s[0] === 'R') return errOf(() => ring.reserve(Number(s.slice(1))))
+          const r = u.program('urb_drain').testRun({ data: packet, ctx: { data: META, dataEnd: packet.length } })
+          return { retval: r.retval >>> 0, out: Buffer.from(r.dataOut).toString('hex') }
+        })
+        expect(got).toEqual(k.steps)
+      } finally {
+        u.close()
+      }
+    })
+  }
 })
 
 afterAll(() => {

@@ -263,7 +263,7 @@ function summary(a: unknown): string {
  * The answer to one question: recorded (record mode: asked live and kept), with the live kernel's
  * as a second opinion. `comparable` picks what must agree (not messages naming temp files).
  */
-function ask<A>(request: Json, what: string, live: (() => A) | undefined, comparable: (a: A) => unknown): A {
+export function ask<A>(request: Json, what: string, live: (() => A) | undefined, comparable: (a: A) => unknown): A {
   const o = current()
   const key = sha256(JSON.stringify(request)).slice(0, 24)
   if (MODE === 'record') {

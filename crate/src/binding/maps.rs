@@ -110,3 +110,42 @@ pub fn bpf_user_ringbuf_avail(h: &BpfHandle, map: String) -> Result<f64> {
     const OP: &str = "user_ring_buffer__reserve";
     guard(OP, || with_ring(h, &map, OP, |rb| Ok(rb.avail() as f64)))
 }
+
+/// BPF_MAP_CREATE's verdict on these attributes (with `nr_cpus` possible CPUs): null when the map
+/// can be created, else the errno name. A map of maps gets an inner map of `inner_type` (4-byte
+/// keys, 8-byte values), or none.
+#[napi]
+#[allow(clippy::too_many_arguments)]
+pub fn bpf_map_create_check(
+    map_type: u32,
+    key_size: u32,
+    value_size: u32,
+    max_entries: u32,
+    flags: u32,
+    nr_cpus: u32,
+    inner: Option<Vec<u32>>,
+) -> Result<Option<String>> {
+    use crate::bpf::maps::{Map, MapDef, MapType};
+    const OP: &str = "bpf_map_create";
+    guard(OP, || {
+        let t = match MapType::from_uapi(map_type) {
+            Ok(t) => t,
+            Err(e) => return Ok(Some(e.errno.name().to_string())),
+        };
+        let def = MapDef::new(t, key_size, value_size, max_entries, flags);
+        let r = match inner.as_deref() {
+            Some([it, imax, iflags]) => {
+                let it = match MapType::from_uapi(*it) {
+                    Ok(it) => it,
+                    Err(e) => return Ok(Some(e.errno.name().to_string())),
+                };
+                match Map::new("inner", MapDef::new(it, 4, 8, *imax, *iflags), nr_cpus) {
+                    Ok(inner) => Map::new_map_of_maps("m", def, &inner, nr_cpus),
+                    Err(e) => return Ok(Some(format!("inner {}", e.errno.name()))),
+                }
+            }
+            _ => Map::new("m", def, nr_cpus),
+        };
+        Ok(r.err().map(|e| e.errno.name().to_string()))
+    })
+}

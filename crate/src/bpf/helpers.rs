@@ -260,9 +260,8 @@ fn user_ringbuf_drain(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
         let sample = map.user_ringbuf().expect("not borrowed").host_addr(at);
         dynptr.copy_from_slice(&Dynptr::new(sample, DynptrKind::Local, 0, len).to_bytes());
         m.mem.push(Region::new(dynptr_addr, 16, false, RegionKind::Mem, dynptr_addr));
-        if len > 0 {
-            m.mem.push(Region::new(sample, u64::from(len), true, RegionKind::Mem, dynptr_addr));
-        }
+        // An empty sample still has an address the dynptr names (its bounds keep reads out).
+        m.mem.push(Region::new(sample, u64::from(len.max(1)), true, RegionKind::Mem, dynptr_addr));
         let r = m.call(pc, [dynptr_addr, ctx, 0, 0, 0]);
         m.mem.retain(|r| !(r.kind == RegionKind::Mem && r.tag == dynptr_addr));
         map.user_ringbuf().expect("not borrowed").release(len);

@@ -441,8 +441,9 @@ impl Map {
                     def.max_entries = max_entries;
                     Some(HashTable::new(def.key_size, max_entries, false, None)?)
                 };
+                // Without one, inner_map_fd is 0: an open fd (stdin) that is not a map, EINVAL.
                 let Some(inner) = inner else {
-                    return fail(Errno::EBADF, OP_CREATE, format!("{} needs an inner map (inner_map_fd names no map)", def.map_type));
+                    return fail(Errno::EINVAL, OP_CREATE, format!("{} needs an inner map (inner_map_fd names no map)", def.map_type));
                 };
                 Store::MapsOfMaps(RefCell::new(MapsOfMaps { inner, table, maps: BTreeMap::new(), retired: Vec::new() }))
             }
