@@ -369,6 +369,19 @@ describe(`tc and socket filters under test_run: uxdp vs Linux (recorded on ${use
       ['ecn_set_ce of a CE IPv4 frame', [8, 0, 0], ipv4Frame(17, 8, { tos: 3 })],
       ['ecn_set_ce of an ECT(0) IPv6 frame', [8, 0, 0], ipv6Frame(8, 2)],
       ['ecn_set_ce of a non-IP frame', [8, 0, 0], etherFrame(0x88b5, 60)],
+      ['adjust_room +8 after the IPv4 header', [9, 8, 0, 0]],
+      ['adjust_room -8 after the IPv4 header', [9, -8 >>> 0, 0, 0]],
+      ['adjust_room +8 after the MAC header', [9, 8, 1, 0]],
+      ['adjust_room -4 after the MAC header', [9, -4 >>> 0, 1, 0]],
+      ['adjust_room +100 past the headroom', [9, 100, 1, 0]],
+      ['adjust_room removing the whole payload', [9, -(tcp.length - 34) >>> 0, 0, 0]],
+      ['adjust_room removing into the IPv4 header', [9, -(tcp.length - 34 + 1) >>> 0, 1, 0]],
+      ['adjust_room by 0x1000 (EFAULT)', [9, 0x1000, 0, 0]],
+      ['adjust_room with an unknown mode', [9, 8, 2, 0]],
+      ['adjust_room with NO_CSUM_RESET', [9, 8, 0, 32]],
+      ['adjust_room with an unknown flag', [9, 8, 0, 1 << 9]],
+      ['adjust_room on a non-IP frame', [9, 8, 0, 0], etherFrame(0x88b5, 60)],
+      ['adjust_room on an IPv6 frame', [9, 16, 0, 0], ipv6Frame(24)],
     ]
     for (const [name, cb, frame] of grow) it(name, () => same('tc_shape', frame ?? tcp, { cb }))
     it('change_tail grows the largest frame', () => same('tc_shape', ipv4Frame(17, 3670), { cb: [0, 4000, 0] }))
@@ -385,9 +398,12 @@ describe(`tc and socket filters under test_run: uxdp vs Linux (recorded on ${use
       [42, 0],
       [1, 2],
     ])
-      it(`bpf_redirect(${ifindex}, ${flags})`, () => {
-        const { k } = same('tc_redirect', tcp, { cb: [ifindex, flags] })
-        if (k.ok) expect(k.retval).toBe(flags & ~1 ? 2 : 7)
+      it(`bpf_redirect(${ifindex}, ${flags}) and bpf_clone_redirect(${ifindex}, ${flags})`, () => {
+        const { k } = same('tc_redirect', tcp, { cb: [ifindex, flags, ifindex, flags] })
+        if (k.ok) {
+          expect(k.retval).toBe(flags & ~1 ? 2 : 7)
+          expect(Number(slot(k, 9)), 'a socket cookie, the same each call').toBe(1)
+        }
       })
   })
 
