@@ -397,6 +397,11 @@ describe(`tc and socket filters under test_run: uxdp vs Linux (recorded on ${use
       ['adjust_room with an unknown flag', [9, 8, 0, 1 << 9]],
       ['adjust_room on a non-IP frame', [9, 8, 0, 0], etherFrame(0x88b5, 60)],
       ['adjust_room on an IPv6 frame', [9, 16, 0, 0], ipv6Frame(24)],
+      ['change_proto IPv4 to IPv6', [10, 0x86dd, 0]],
+      ['change_proto IPv6 to IPv4', [10, 0x0800, 0], ipv6Frame(24)],
+      ['change_proto IPv4 to IPv4', [10, 0x0800, 0]],
+      ['change_proto of a non-IP frame', [10, 0x86dd, 0], etherFrame(0x88b5, 60)],
+      ['change_proto with flags', [10, 0x86dd, 1]],
     ]
     for (const [name, cb, frame] of grow) it(name, () => same('tc_shape', frame ?? tcp, { cb }))
     it('change_tail grows the largest frame', () => same('tc_shape', ipv4Frame(17, 3670), { cb: [0, 4000, 0] }))

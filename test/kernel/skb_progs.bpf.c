@@ -209,6 +209,9 @@ int tc_shape(struct __sk_buff *skb)
 	case 9:
 		r = bpf_skb_adjust_room(skb, (int)a, b, skb->cb[3]);
 		break;
+	case 10:
+		r = bpf_skb_change_proto(skb, bpf_htons(a), b);
+		break;
 	default:
 		r = bpf_skb_ecn_set_ce(skb);
 	}

@@ -669,6 +669,7 @@ pub const NATIVE_HELPERS: &[(u32, HelperFn)] = &[
     (25, xdp_event_output),
     (26, skb::skb_load_bytes),
     (28, csum_diff),
+    (31, skb::skb_change_proto),
     (32, skb::skb_change_type),
     (38, skb::skb_change_tail),
     (39, skb::skb_pull_data),

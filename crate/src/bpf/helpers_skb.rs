@@ -416,3 +416,30 @@ pub fn get_socket_cookie(m: &mut Machine<'_>, a: &[u64; 5]) -> HelperResult {
     let s = m.skb_ctx(a[0])?;
     Ok(*s.socket_cookie.get_or_insert_with(|| NEXT_COOKIE.fetch_add(1, Ordering::Relaxed)))
 }
+
+/// bpf_skb_change_proto: IPv4 to IPv6 makes 20 zeroed bytes of room after the MAC header, IPv6
+/// to IPv4 takes 20 away there (the program writes the new header itself); the protocol changes
+/// and the hash is cleared. EINVAL for flags, ENOTSUPP for any other pair of protocols.
+pub fn skb_change_proto(m: &mut Machine<'_>, a: &[u64; 5]) -> HelperResult {
+    const ETH_P_IP: u16 = 0x0800;
+    const ETH_P_IPV6: u16 = 0x86dd;
+    const LEN_DIFF: u32 = 40 - 20;
+    let (to, flags) = (u16::from_be(a[1] as u16), a[2]);
+    let s = m.skb_ctx(a[0])?;
+    if flags != 0 {
+        return neg(Errno::EINVAL);
+    }
+    let mac_len = (s.skb.network_offset() - s.skb.mac_offset()) as u32;
+    let r = match (s.skb.protocol(), to) {
+        (ETH_P_IP, ETH_P_IPV6) => s.skb.insert_gap(mac_len, LEN_DIFF),
+        (ETH_P_IPV6, ETH_P_IP) => s.skb.remove_gap(mac_len, LEN_DIFF),
+        _ => return neg(Errno::ENOTSUPP),
+    };
+    if r.is_ok() {
+        s.skb.set_protocol(to);
+        s.skb.set_hash(0);
+        s.sw_hash = false;
+    }
+    m.refresh_packet();
+    Ok(ret(r))
+}
