@@ -20,15 +20,18 @@
  * a live kernel that answers differently is reported as a kernel-build difference.
  */
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { BpfObject, encodeSkBuff, UxdpError, type SkBuff } from '../lib/index'
-import { askKernel, build, finishKernel, liveKernelAsked, useKernel } from './helpers/kernel'
+import { askKernel, build, finishKernel, liveKernelAsked, useKernel, type BpfBuild } from './helpers/kernel'
 
 const use = useKernel('kernel-skb')
 const object = build('skb_progs.bpf.c', {}, [], { commit: true })
+/** Where the recording machine's vmlinux.h goes (relative, so the build's key is the same everywhere). */
+const VMLINUX_DIR = 'target/skb-vmlinux'
+const vmlinuxObject = build('skb_vmlinux.bpf.c', {}, [`-I${VMLINUX_DIR}`], { commit: true })
 
 interface SkbAnswer {
   ok: boolean
@@ -52,19 +55,27 @@ const ERRNO_TEXT: Record<string, string> = {
   'Cannot allocate memory': 'ENOMEM',
 }
 
-let liveDir: string | undefined
+const liveDirs = new Map<string, string>()
 
-function liveLoad(): string {
-  if (liveDir) return liveDir
+/** The object's programs loaded in the kernel (pinned), once per spec. */
+function liveLoad(b: BpfBuild): string {
+  const had = liveDirs.get(b.key)
+  if (had) return had
+  if (b === vmlinuxObject && !existsSync(join(VMLINUX_DIR, 'vmlinux.h'))) {
+    mkdirSync(VMLINUX_DIR, { recursive: true })
+    const dump = spawnSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], { encoding: 'utf8', maxBuffer: 1 << 28 })
+    if (dump.status !== 0) throw new Error(`bpftool btf dump failed: ${dump.stderr}`)
+    writeFileSync(join(VMLINUX_DIR, 'vmlinux.h'), dump.stdout)
+  }
   const dir = mkdtempSync(join('/sys/fs/bpf', 'uxdp-skb-'))
-  const r = spawnSync('bpftool', ['prog', 'loadall', object.path, join(dir, 'progs'), 'pinmaps', join(dir, 'maps')], { encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`bpftool prog loadall ${object.what} failed: ${r.stderr.split('\n').slice(-4).join(' ')}`)
-  liveDir = dir
+  const r = spawnSync('bpftool', ['prog', 'loadall', b.path, join(dir, 'progs'), 'pinmaps', join(dir, 'maps')], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`bpftool prog loadall ${b.what} failed: ${r.stderr.split('\n').slice(-4).join(' ')}`)
+  liveDirs.set(b.key, dir)
   return dir
 }
 
-function liveRun(prog: string, data: Buffer, ctx: Buffer | undefined): SkbAnswer {
-  const dir = liveLoad()
+function liveRun(b: BpfBuild, prog: string, data: Buffer, ctx: Buffer | undefined): SkbAnswer {
+  const dir = liveLoad(b)
   const tmp = mkdtempSync(join(tmpdir(), 'uxdp-skb-run-'))
   try {
     const fin = join(tmp, 'in.bin')
@@ -86,19 +97,22 @@ function liveRun(prog: string, data: Buffer, ctx: Buffer | undefined): SkbAnswer
       if (!e) throw new Error(`unexpected bpftool output: ${r.stdout} ${r.stderr}`)
       return { ok: false, code: ERRNO_TEXT[e[1].trim()] ?? e[1].trim() }
     }
-    const look = spawnSync('bpftool', ['map', 'lookup', 'pinned', join(dir, 'maps', 'out'), 'key', '0', '0', '0', '0', '-j'], { encoding: 'utf8' })
-    const value = (JSON.parse(look.stdout) as { value: string[] }).value.map((x) => Number.parseInt(x, 16))
-    return { ok: true, retval: Number(m[1]), out: readFileSync(fout), ctxOut: ctx ? readFileSync(fctxOut) : undefined, map: Buffer.from(value) }
+    let map: Buffer | undefined
+    if (b === object) {
+      const look = spawnSync('bpftool', ['map', 'lookup', 'pinned', join(dir, 'maps', 'out'), 'key', '0', '0', '0', '0', '-j'], { encoding: 'utf8' })
+      map = Buffer.from((JSON.parse(look.stdout) as { value: string[] }).value.map((x) => Number.parseInt(x, 16)))
+    }
+    return { ok: true, retval: Number(m[1]), out: readFileSync(fout), ctxOut: ctx ? readFileSync(fctxOut) : undefined, map }
   } finally {
     rmSync(tmp, { recursive: true, force: true })
   }
 }
 
-function kernelRun(prog: string, data: Buffer, ctx?: Partial<SkBuff> | Buffer): SkbAnswer {
+function kernelRun(prog: string, data: Buffer, ctx?: Partial<SkBuff> | Buffer, b: BpfBuild = object): SkbAnswer {
   const ctxIn = ctx === undefined ? undefined : Buffer.isBuffer(ctx) ? ctx : encodeSkBuff(ctx)
-  const request = { op: 'skbrun', object: object.key, prog, data: data.toString('base64'), ctx: ctxIn?.toString('hex') ?? null }
+  const request = { op: 'skbrun', object: b.key, prog, data: data.toString('base64'), ctx: ctxIn?.toString('hex') ?? null }
   const what = `test_run of ${prog} on ${data.length} B${ctxIn ? ` ctx ${describeCtx(ctx)}` : ''}`
-  return askKernel<SkbAnswer>(request, what, liveKernelAsked() ? () => liveRun(prog, data, ctxIn) : undefined)
+  return askKernel<SkbAnswer>(request, what, liveKernelAsked() ? () => liveRun(b, prog, data, ctxIn) : undefined)
 }
 
 function describeCtx(ctx: unknown): string {
@@ -110,10 +124,12 @@ function describeCtx(ctx: unknown): string {
 // The uxdp side
 
 const uxdpObject = BpfObject.open(object.path)
+let uxdpVmlinux: BpfObject | undefined
 
-function uxdpRun(prog: string, data: Buffer, ctx?: Partial<SkBuff> | Buffer): SkbAnswer {
+function uxdpRun(prog: string, data: Buffer, ctx?: Partial<SkBuff> | Buffer, b: BpfBuild = object): SkbAnswer {
   try {
-    const p = uxdpObject.program(prog)
+    const o = b === object ? uxdpObject : (uxdpVmlinux ??= BpfObject.open(b.path))
+    const p = o.program(prog)
     const c = Buffer.isBuffer(ctx) ? undefined : ctx
     if (Buffer.isBuffer(ctx)) throw new Error('raw ctx goes through the binding only')
     const r = p.testRunSkb({ data, ctx: c })
@@ -122,7 +138,7 @@ function uxdpRun(prog: string, data: Buffer, ctx?: Partial<SkBuff> | Buffer): Sk
       retval: r.retval,
       out: r.dataOut,
       ctxOut: r.ctxOut ? encodeSkBuff(r.ctxOut) : undefined,
-      map: uxdpObject.map('out').lookup(Buffer.alloc(4)),
+      map: b === object ? uxdpObject.map('out').lookup(Buffer.alloc(4)) : undefined,
     }
   } catch (e) {
     if (e instanceof UxdpError) return { ok: false, code: e.code }
@@ -131,9 +147,9 @@ function uxdpRun(prog: string, data: Buffer, ctx?: Partial<SkBuff> | Buffer): Sk
 }
 
 /** Runs both and compares everything. */
-function same(prog: string, data: Buffer, ctx?: Partial<SkBuff>): { k: SkbAnswer; u: SkbAnswer } {
-  const k = kernelRun(prog, data, ctx)
-  const u = uxdpRun(prog, data, ctx)
+function same(prog: string, data: Buffer, ctx?: Partial<SkBuff>, b: BpfBuild = object): { k: SkbAnswer; u: SkbAnswer } {
+  const k = kernelRun(prog, data, ctx, b)
+  const u = uxdpRun(prog, data, ctx, b)
   expect(u.ok ? 'ran' : u.code, 'outcome').toBe(k.ok ? 'ran' : k.code)
   if (k.ok) {
     expect(u.retval, 'retval').toBe(k.retval)
@@ -223,10 +239,9 @@ const tcp = ipv4Frame(6, 20)
 describe(`tc and socket filters under test_run: uxdp vs Linux (recorded on ${use.recordedOn}${use.live ? `, live ${use.live}` : ''})`, () => {
   afterAll(() => {
     uxdpObject.close()
-    if (liveDir) {
-      spawnSync('rm', ['-rf', liveDir])
-      liveDir = undefined
-    }
+    uxdpVmlinux?.close()
+    for (const dir of liveDirs.values()) spawnSync('rm', ['-rf', dir])
+    liveDirs.clear()
     finishKernel()
   })
 
@@ -369,6 +384,24 @@ describe(`tc and socket filters under test_run: uxdp vs Linux (recorded on ${use
       ['ecn_set_ce of a CE IPv4 frame', [8, 0, 0], ipv4Frame(17, 8, { tos: 3 })],
       ['ecn_set_ce of an ECT(0) IPv6 frame', [8, 0, 0], ipv6Frame(8, 2)],
       ['ecn_set_ce of a non-IP frame', [8, 0, 0], etherFrame(0x88b5, 60)],
+      ['adjust_room +8 after the IPv4 header', [9, 8, 0, 0]],
+      ['adjust_room -8 after the IPv4 header', [9, -8 >>> 0, 0, 0]],
+      ['adjust_room +8 after the MAC header', [9, 8, 1, 0]],
+      ['adjust_room -4 after the MAC header', [9, -4 >>> 0, 1, 0]],
+      ['adjust_room +100 past the headroom', [9, 100, 1, 0]],
+      ['adjust_room removing the whole payload', [9, -(tcp.length - 34) >>> 0, 0, 0]],
+      ['adjust_room removing into the IPv4 header', [9, -(tcp.length - 34 + 1) >>> 0, 1, 0]],
+      ['adjust_room by 0x1000 (EFAULT)', [9, 0x1000, 0, 0]],
+      ['adjust_room with an unknown mode', [9, 8, 2, 0]],
+      ['adjust_room with NO_CSUM_RESET', [9, 8, 0, 32]],
+      ['adjust_room with an unknown flag', [9, 8, 0, 1 << 9]],
+      ['adjust_room on a non-IP frame', [9, 8, 0, 0], etherFrame(0x88b5, 60)],
+      ['adjust_room on an IPv6 frame', [9, 16, 0, 0], ipv6Frame(24)],
+      ['change_proto IPv4 to IPv6', [10, 0x86dd, 0]],
+      ['change_proto IPv6 to IPv4', [10, 0x0800, 0], ipv6Frame(24)],
+      ['change_proto IPv4 to IPv4', [10, 0x0800, 0]],
+      ['change_proto of a non-IP frame', [10, 0x86dd, 0], etherFrame(0x88b5, 60)],
+      ['change_proto with flags', [10, 0x86dd, 1]],
     ]
     for (const [name, cb, frame] of grow) it(name, () => same('tc_shape', frame ?? tcp, { cb }))
     it('change_tail grows the largest frame', () => same('tc_shape', ipv4Frame(17, 3670), { cb: [0, 4000, 0] }))
@@ -385,9 +418,12 @@ describe(`tc and socket filters under test_run: uxdp vs Linux (recorded on ${use
       [42, 0],
       [1, 2],
     ])
-      it(`bpf_redirect(${ifindex}, ${flags})`, () => {
-        const { k } = same('tc_redirect', tcp, { cb: [ifindex, flags] })
-        if (k.ok) expect(k.retval).toBe(flags & ~1 ? 2 : 7)
+      it(`bpf_redirect(${ifindex}, ${flags}) and bpf_clone_redirect(${ifindex}, ${flags})`, () => {
+        const { k } = same('tc_redirect', tcp, { cb: [ifindex, flags, ifindex, flags] })
+        if (k.ok) {
+          expect(k.retval).toBe(flags & ~1 ? 2 : 7)
+          expect(Number(slot(k, 9)), 'a socket cookie, the same each call').toBe(1)
+        }
       })
   })
 
@@ -416,6 +452,19 @@ describe(`tc and socket filters under test_run: uxdp vs Linux (recorded on ${use
       [0, 4],
     ])
       it(`socket filter mode ${mode} at ${off}`, () => same('sf_ldabs', tcp, { cb: [off, mode] }))
+  })
+
+  describe('a vmlinux.h tc program (CO-RE relocations into uapi layouts)', () => {
+    it('reflects a UDP packet and decrements its TTL', () => {
+      const frame = ipv4Frame(17, 20)
+      const { k } = same('tc_reflect', frame, {}, vmlinuxObject)
+      if (k.ok) {
+        expect(k.retval, 'the new TTL').toBe(0x100 | 63)
+        expect(csum16(k.out!.subarray(14, 34)), 'IPv4 header checksum').toBe(0)
+      }
+    })
+    it('drops what is not IPv4/UDP', () => same('tc_reflect', tcp, undefined, vmlinuxObject))
+    it('drops a frame too short for the headers', () => same('tc_reflect', ipv4Frame(17, 0).subarray(0, 40), undefined, vmlinuxObject))
   })
 
   describe('socket filters keep what they return', () => {

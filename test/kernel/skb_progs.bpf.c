@@ -206,6 +206,12 @@ int tc_shape(struct __sk_buff *skb)
 		o->s[5] = r | ((__u64)skb->protocol << 32);
 		r = bpf_skb_vlan_pop(skb);
 		break;
+	case 9:
+		r = bpf_skb_adjust_room(skb, (int)a, b, skb->cb[3]);
+		break;
+	case 10:
+		r = bpf_skb_change_proto(skb, bpf_htons(a), b);
+		break;
 	default:
 		r = bpf_skb_ecn_set_ce(skb);
 	}
@@ -217,7 +223,8 @@ int tc_shape(struct __sk_buff *skb)
 	return TC_ACT_OK;
 }
 
-/* bpf_redirect(cb[0], cb[1]) as the return value; the hash helpers and the zero answers. */
+/* bpf_redirect(cb[0], cb[1]) as the return value, bpf_clone_redirect(cb[2], cb[3]); the hash
+ * helpers, the socket cookie and the zero answers. */
 SEC("tc")
 int tc_redirect(struct __sk_buff *skb)
 {
@@ -232,6 +239,10 @@ int tc_redirect(struct __sk_buff *skb)
 	o->s[4] = bpf_get_cgroup_classid(skb);
 	o->s[5] = bpf_get_route_realm(skb);
 	o->s[6] = bpf_csum_update(skb, 5);
+	o->s[7] = bpf_clone_redirect(skb, skb->cb[2], skb->cb[3]);
+	o->s[8] = skb->data_end - skb->data;
+	/* the test socket's cookie: its number is the kernel's history, only that it is one is compared */
+	o->s[9] = bpf_get_socket_cookie(skb) != 0 && bpf_get_socket_cookie(skb) == bpf_get_socket_cookie(skb);
 	return bpf_redirect(skb->cb[0], skb->cb[1]);
 }
 

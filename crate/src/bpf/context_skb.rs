@@ -174,6 +174,8 @@ pub struct SkbContext {
     pub redirect: Option<(u32, u64)>,
     /// `skb->sw_hash` / `l4_hash`: set by bpf_set_hash.
     pub sw_hash: bool,
+    /// The test socket's cookie, once bpf_get_socket_cookie asked for it.
+    pub socket_cookie: Option<u64>,
 }
 
 impl SkbContext {
@@ -203,6 +205,7 @@ impl SkbContext {
             sk_v6_rcv_saddr: [0; 16],
             redirect: None,
             sw_hash: false,
+            socket_cookie: None,
         }
     }
 

@@ -359,3 +359,87 @@ mod tests {
         assert_eq!(c2, ip_csum(&h));
     }
 }
+
+const BPF_ADJ_ROOM_NET: u64 = 0;
+const BPF_ADJ_ROOM_MAC: u64 = 1;
+const BPF_F_ADJ_ROOM_FIXED_GSO: u64 = 1 << 0;
+const BPF_F_ADJ_ROOM_NO_CSUM_RESET: u64 = 1 << 5;
+/// Every flag bpf_skb_adjust_room knows (`BPF_F_ADJ_ROOM_MASK` and NO_CSUM_RESET).
+const BPF_F_ADJ_ROOM_KNOWN: u64 = 0x1df | (0xff << 56) | BPF_F_ADJ_ROOM_NO_CSUM_RESET;
+
+/// bpf_skb_adjust_room without encapsulation: `len_diff` bytes (zeroed when growing) inserted or
+/// removed after the MAC header (BPF_ADJ_ROOM_MAC) or after the IPv4/IPv6 header
+/// (BPF_ADJ_ROOM_NET), on an IPv4 or IPv6 packet (ENOTSUPP otherwise). The encapsulation and
+/// decapsulation flags are not emulated: a call with one faults, saying so.
+pub fn skb_adjust_room(m: &mut Machine<'_>, a: &[u64; 5]) -> HelperResult {
+    let (len_diff, mode, flags) = (a[1] as i32, a[2] as u32, a[3]);
+    let s = m.skb_ctx(a[0])?;
+    if flags & !BPF_F_ADJ_ROOM_KNOWN != 0 {
+        return neg(Errno::EINVAL);
+    }
+    let abs = len_diff.unsigned_abs();
+    if abs > 0xfff {
+        return neg(Errno::EFAULT);
+    }
+    let base = match s.skb.protocol() {
+        0x0800 => 20,
+        0x86dd => 40,
+        _ => return neg(Errno::ENOTSUPP),
+    };
+    let mac_len = (s.skb.network_offset() - s.skb.mac_offset()) as u32;
+    let off = match u64::from(mode) {
+        BPF_ADJ_ROOM_NET => mac_len + base,
+        BPF_ADJ_ROOM_MAC => mac_len,
+        _ => return neg(Errno::ENOTSUPP),
+    };
+    if flags & !(BPF_F_ADJ_ROOM_FIXED_GSO | BPF_F_ADJ_ROOM_NO_CSUM_RESET) != 0 {
+        return Err(fault(Errno::EOPNOTSUPP, format!("bpf_skb_adjust_room: the encapsulation flags {flags:#x} are not emulated by uxdp")));
+    }
+    let shrink = len_diff < 0;
+    let len_cur = i64::from(s.skb.len()) - s.skb.network_offset();
+    if (shrink && (i64::from(abs) >= len_cur || len_cur - i64::from(abs) < i64::from(base)))
+        || (!shrink && s.skb.len() + abs > BPF_SKB_MAX_LEN)
+    {
+        return neg(Errno::ENOTSUPP);
+    }
+    let r = if shrink { s.skb.remove_gap(off, abs) } else { s.skb.insert_gap(off, abs) };
+    m.refresh_packet();
+    Ok(ret(r))
+}
+
+/// bpf_get_socket_cookie: the test socket's cookie, given on first use from a counter (the
+/// kernel's comes from a global generator, so its numbers depend on the machine's history);
+/// 0 without a socket.
+pub fn get_socket_cookie(m: &mut Machine<'_>, a: &[u64; 5]) -> HelperResult {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT_COOKIE: AtomicU64 = AtomicU64::new(1);
+    let s = m.skb_ctx(a[0])?;
+    Ok(*s.socket_cookie.get_or_insert_with(|| NEXT_COOKIE.fetch_add(1, Ordering::Relaxed)))
+}
+
+/// bpf_skb_change_proto: IPv4 to IPv6 makes 20 zeroed bytes of room after the MAC header, IPv6
+/// to IPv4 takes 20 away there (the program writes the new header itself); the protocol changes
+/// and the hash is cleared. EINVAL for flags, ENOTSUPP for any other pair of protocols.
+pub fn skb_change_proto(m: &mut Machine<'_>, a: &[u64; 5]) -> HelperResult {
+    const ETH_P_IP: u16 = 0x0800;
+    const ETH_P_IPV6: u16 = 0x86dd;
+    const LEN_DIFF: u32 = 40 - 20;
+    let (to, flags) = (u16::from_be(a[1] as u16), a[2]);
+    let s = m.skb_ctx(a[0])?;
+    if flags != 0 {
+        return neg(Errno::EINVAL);
+    }
+    let mac_len = (s.skb.network_offset() - s.skb.mac_offset()) as u32;
+    let r = match (s.skb.protocol(), to) {
+        (ETH_P_IP, ETH_P_IPV6) => s.skb.insert_gap(mac_len, LEN_DIFF),
+        (ETH_P_IPV6, ETH_P_IP) => s.skb.remove_gap(mac_len, LEN_DIFF),
+        _ => return neg(Errno::ENOTSUPP),
+    };
+    if r.is_ok() {
+        s.skb.set_protocol(to);
+        s.skb.set_hash(0);
+        s.sw_hash = false;
+    }
+    m.refresh_packet();
+    Ok(ret(r))
+}

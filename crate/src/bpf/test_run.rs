@@ -494,3 +494,119 @@ pub fn test_run_skb(prog: &Rc<Prog>, data: &[u8], opts: &SkbRunOptions) -> Resul
         trace,
     })
 }
+
+#[cfg(test)]
+mod skb_tests {
+    use super::*;
+    use crate::bpf::asm::assemble;
+    use crate::bpf::context_skb::off;
+    use crate::bpf::elf::ProgKind;
+
+    fn prog(kind: ProgKind, src: &str) -> Rc<Prog> {
+        let insns = assemble(src).unwrap_or_else(|e| panic!("{e}"));
+        Rc::new(Prog { kind, insns, helpers: crate::bpf::helpers::helper_table(None), ..Prog::default() })
+    }
+
+    fn frame(len: usize) -> Vec<u8> {
+        let mut f: Vec<u8> = (0..len).map(|i| (i * 7 + 1) as u8).collect();
+        f[12..14].copy_from_slice(&[0x88, 0xb5]);
+        f
+    }
+
+    fn run(p: &Rc<Prog>, data: &[u8], ctx: Option<SkBuff>) -> Result<SkbRunOutput> {
+        test_run_skb(p, data, &SkbRunOptions { ctx, ..Default::default() })
+    }
+
+    #[test]
+    fn tc_sees_the_frame_and_a_socket_filter_the_packet() {
+        let src = format!("ldxw %r0, [%r1+{}]\nexit", off::LEN);
+        let tc = run(&prog(ProgKind::SchedCls, &src), &frame(60), None).unwrap();
+        assert_eq!((tc.retval, tc.data_out.len()), (60, 60));
+        let sf = run(&prog(ProgKind::SocketFilter, &src), &frame(60), None).unwrap();
+        assert_eq!(sf.retval, 46);
+        assert_eq!(&sf.data_out[..14], &[0; 14]);
+        assert_eq!(&sf.data_out[14..], &frame(60)[14..]);
+    }
+
+    #[test]
+    fn sizes_and_types_are_refused_as_the_kernel_refuses_them() {
+        let p = prog(ProgKind::SchedCls, "mov %r0, 0\nexit");
+        assert_eq!(run(&p, &frame(14)[..13], None).unwrap_err().errno, Errno::EINVAL);
+        assert!(run(&p, &frame(SKB_TEST_RUN_MAX), None).is_ok());
+        assert_eq!(run(&p, &frame(SKB_TEST_RUN_MAX + 1), None).unwrap_err().errno, Errno::EINVAL);
+        let mut ip = frame(33);
+        ip[12..14].copy_from_slice(&[0x08, 0x00]);
+        assert_eq!(run(&p, &ip, None).unwrap_err().errno, Errno::EINVAL);
+        let mut ctx = SkBuff::default();
+        ctx.0[off::IFINDEX as usize] = 2;
+        assert_eq!(run(&p, &frame(60), Some(ctx)).unwrap_err().errno, Errno::ENODEV);
+        let xdp = prog(ProgKind::Xdp, "mov %r0, 0\nexit");
+        assert_eq!(run(&xdp, &frame(60), None).unwrap_err().errno, Errno::ENOTSUPP);
+    }
+
+    #[test]
+    fn ctx_stores_come_back_in_ctx_out() {
+        let src = format!("mov %r2, 77\nstxw [%r1+{}], %r2\nstb [%r1+{}], 9\nmov %r0, 0\nexit", off::MARK, off::CB + 19);
+        let out = run(&prog(ProgKind::SchedCls, &src), &frame(60), Some(SkBuff::default())).unwrap();
+        let c = out.ctx_out.unwrap();
+        assert_eq!((c.u32_at(off::MARK), c.u32_at(off::CB + 16), c.u32_at(off::IFINDEX), c.u32_at(off::WIRE_LEN)), (77, 9 << 24, 1, 60));
+        // a socket filter may not write mark: the run faults with the context's words
+        let sf = run(&prog(ProgKind::SocketFilter, &format!("stw [%r1+{}], 1\nmov %r0, 0\nexit", off::LEN)), &frame(60), None);
+        assert_eq!(sf.unwrap_err().errno, Errno::EACCES);
+    }
+
+    #[test]
+    fn ld_abs_out_of_bounds_returns_0_from_the_program() {
+        let src = "mov %r6, %r1\nldabsh 12\nmov %r7, %r0\nldabsb 59\nadd %r0, %r7\nexit";
+        let ok = run(&prog(ProgKind::SchedCls, src), &frame(60), None).unwrap();
+        assert_eq!(ok.retval, 0x88b5 + u32::from(frame(60)[59]));
+        let oob = "mov %r6, %r1\nldabsh 12\nldabsb 60\nmov %r0, 1\nexit";
+        assert_eq!(run(&prog(ProgKind::SchedCls, oob), &frame(60), None).unwrap().retval, 0);
+        // LD_IND: src + imm; from a socket filter, offsets count from the network header
+        let ind = "mov %r6, %r1\nmov %r2, 30\nldindb %r2, 15\nexit";
+        assert_eq!(run(&prog(ProgKind::SocketFilter, ind), &frame(60), None).unwrap().retval, u32::from(frame(60)[14 + 45]));
+        assert_eq!(run(&prog(ProgKind::SocketFilter, ind), &frame(59), None).unwrap().retval, 0);
+    }
+
+    #[test]
+    fn helpers_answer_their_corner_cases() {
+        // r0 = bpf_skb_change_tail(skb, r2, 0); then skb->len in the upper half
+        let tail = |len: u32, flags: u32| {
+            let src = format!(
+                "mov %r6, %r1\nmov %r2, {len}\nmov %r3, {flags}\ncall 38\nlsh %r0, 32\nrsh %r0, 32\nldxw %r1, [%r6+0]\nlsh %r1, 16\nor %r0, %r1\nexit"
+            );
+            run(&prog(ProgKind::SchedCls, &src), &frame(60), None).unwrap()
+        };
+        let grown = tail(5000, 0);
+        assert_eq!(grown.retval, 5000 << 16);
+        assert_eq!(grown.data_out.len(), 5000);
+        assert!(grown.data_out[60..].iter().all(|&b| b == 0));
+        assert_eq!(tail(13, 0).retval & 0xffff, (-22i32 as u32) & 0xffff);
+        assert_eq!(tail(60, 1).retval & 0xffff, (-22i32 as u32) & 0xffff);
+        assert_eq!(tail(16065, 0).retval & 0xffff, (-22i32 as u32) & 0xffff);
+        // bpf_skb_vlan_push twice: the first tag goes into the packet
+        let vlan = "mov %r6, %r1\nmov %r2, 0xa888\nmov %r3, 5\ncall 18\nmov %r1, %r6\nmov %r2, 0x81\nmov %r3, 7\ncall 18\nexit";
+        let v = run(&prog(ProgKind::SchedCls, vlan), &frame(60), None).unwrap();
+        assert_eq!(v.retval, 0);
+        assert_eq!(v.data_out.len(), 64);
+        assert_eq!(&v.data_out[12..18], &[0x88, 0xa8, 0, 5, 0x88, 0xb5]);
+        // bpf_l3_csum_replace at an odd offset: EFAULT
+        let csum = "mov %r2, 15\nmov %r3, 0\nmov %r4, 0\nmov %r5, 2\ncall 10\nexit";
+        assert_eq!(run(&prog(ProgKind::SchedCls, csum), &frame(60), None).unwrap().retval, -14i32 as u32);
+        // bpf_redirect: TC_ACT_REDIRECT, noted; unknown flags TC_ACT_SHOT
+        let redir =
+            |flags: u32| run(&prog(ProgKind::SchedCls, &format!("mov %r1, 3\nmov %r2, {flags}\ncall 23\nexit")), &frame(60), None).unwrap();
+        let r = redir(1);
+        assert_eq!((r.retval, r.redirect), (7, Some((3, 1))));
+        assert_eq!(redir(2).retval, 2);
+    }
+
+    #[test]
+    fn repeat_runs_on_the_same_skb() {
+        // each run pushes 4 bytes of head: after 3 runs the frame is 12 bytes longer
+        let src = "mov %r2, 4\nmov %r3, 0\ncall 43\nexit";
+        let out = test_run_skb(&prog(ProgKind::SchedCls, src), &frame(60), &SkbRunOptions { repeat: 3, ..Default::default() }).unwrap();
+        assert_eq!((out.retval, out.data_out.len(), out.runs), (0, 72, 3));
+        assert_eq!(&out.data_out[..12], &[0; 12]);
+    }
+}

@@ -884,3 +884,35 @@ impl Skb {
         Ok(tci)
     }
 }
+
+impl Skb {
+    /// `bpf_skb_generic_push` after `skb_cow_head`: `len` zeroed bytes inserted `off` bytes
+    /// after `data` (the bytes before move down), the MAC and network headers moved down with
+    /// them.
+    pub fn insert_gap(&mut self, off: u32, len: u32) -> Result<()> {
+        self.cow_head(len)?;
+        self.push(len);
+        let d = self.data as usize;
+        let b = self.head.bytes_mut();
+        b.copy_within(d + len as usize..d + len as usize + off as usize, d);
+        b[d + off as usize..d + (off + len) as usize].fill(0);
+        self.mac_header -= len;
+        self.network_header -= len;
+        Ok(())
+    }
+
+    /// `bpf_skb_generic_pop`: `len` bytes removed `off` bytes after `data` (the bytes before move
+    /// up), the MAC and network headers moved up with them. ENOMEM past the end.
+    pub fn remove_gap(&mut self, off: u32, len: u32) -> Result<()> {
+        self.may_pull(off + len)?;
+        if self.cloned {
+            self.expand_head(0)?;
+        }
+        let d = self.data as usize;
+        self.head.bytes_mut().copy_within(d..d + off as usize, d + len as usize);
+        self.pull(len);
+        self.mac_header += len;
+        self.network_header += len;
+        Ok(())
+    }
+}
