@@ -470,10 +470,15 @@ fn parse_spec(btf: &Btf, kind: CoreReloKind, type_id: u32, access: &str) -> std:
 /// libbpf's `bpf_core_format_spec`: `<relo kind> [id] kind name`, then the field path with its raw indices
 /// and offset, or the enumerator.
 pub fn format_spec(btf: &Btf, spec: &Spec) -> String {
+    format_spec_as(btf, spec, spec.root)
+}
+
+/// [`format_spec`] with the root shown as `shown_root` (a trimmed BTF's type by its kernel id).
+fn format_spec_as(btf: &Btf, spec: &Spec, shown_root: u32) -> String {
     let t = btf.type_by_id(spec.root);
     let tkind = t.map_or("?".to_string(), |t| kind_name(t.kind.number()).to_ascii_lowercase());
     let name = t.map(|t| t.name.as_str()).filter(|n| !n.is_empty()).unwrap_or("<anon>");
-    let mut s = format!("<{}> [{}] {tkind} {name}", spec.kind.name(), spec.root);
+    let mut s = format!("<{}> [{shown_root}] {tkind} {name}", spec.kind.name());
     if spec.kind.is_type_based() {
         return s;
     }
@@ -1117,7 +1122,7 @@ pub fn calc(lb: &Btf, target: &TargetBtf, r: &CoreRelo, cands: &mut HashMap<u32,
         cands.insert(r.type_id, matched);
     }
     match chosen {
-        Some((res, spec)) => Ok(Resolved { res, target_spec: Some(format_spec(&target.btf, &Spec { root: target.public_id(spec.root), ..spec })) }),
+        Some((res, spec)) => Ok(Resolved { res, target_spec: Some(format_spec_as(&target.btf, &spec, target.public_id(spec.root))) }),
         None => Ok(Resolved { res: calc_one(lb, target, r, &local, None)?, target_spec: None }),
     }
 }
