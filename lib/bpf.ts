@@ -91,10 +91,8 @@ export type ProgramKind =
   | 'Unknown'
 
 /**
- * A CO-RE relocation clang recorded in `.BTF.ext`. uxdp does not apply CO-RE relocations yet: the
- * instruction keeps clang's local value, which is only right when the kernel would give the same
- * (a byte offset into a uapi struct with its uapi layout: `accepted`). A program with any other
- * relocation is refused at load (EOPNOTSUPP).
+ * A CO-RE relocation clang recorded in `.BTF.ext`, as it resolves against the default target BTF
+ * (Linux 6.18 as uxdp models it; a load may name another, `LoadOptions.btf`).
  */
 export interface CoreReloInfo {
   /** The record's index among its ELF section's CO-RE records (libbpf's `relo #N`). */
@@ -104,11 +102,16 @@ export interface CoreReloInfo {
   insn: number
   /** In libbpf's words: `byte_off`, `field_exists`, `type_exists`, `enumval_value`, ... */
   kind: string
-  /** libbpf's spec: `[8] struct foo.b (0:1 @ offset 4)`. */
+  /** libbpf's local spec: `[8] struct foo.b (0:1 @ offset 4)`. */
   spec: string
+  /** false when the relocation fails the load (libbpf's error, in `reason`). */
   accepted: boolean
-  /** Why uxdp cannot be sure of the kernel's value; null when accepted. */
+  /** libbpf's lines when it fails the load, or why the instruction is poisoned; null when it resolves. */
   reason: string | null
+  /** The value written into the instruction; null when poisoned or failing. */
+  value: number | null
+  /** The target spec it matched (`[N] struct sk_buff.len (0:0 @ offset 112)`); null when nothing matched. */
+  target: string | null
 }
 
 export interface ProgramInfo {
@@ -203,6 +206,53 @@ export interface LoadOptions {
   allowTiers?: readonly Tier[]
   /** @internal A declared struct_ops-like type (lib/structops.ts builds it). */
   structOps?: StructOpsEngineSpec
+  /**
+   * The kernel BTF that CO-RE relocations and typed `__ksym` variables resolve against:
+   * `'uxdp-6.18'` (default: Linux 6.18 x86-64 as uxdp models it, shipped trimmed to the types
+   * programs reach), `'host'` (`/sys/kernel/btf/vmlinux`), a path to a raw BTF file, or its bytes.
+   */
+  btf?: TargetBtf
+  /**
+   * `.kconfig` values (libbpf's `kconfig` option), taken before uxdp's model config (Linux
+   * 6.18.44's): `{ CONFIG_X: 'y' | 'n' | 'm' | true | false | 42 | 'text' }`. A string other
+   * than y/n/m or a number is a string value. `LINUX_KERNEL_VERSION` and the other `LINUX_`
+   * values may be set too (beyond libbpf, which reads them from the running kernel).
+   */
+  kconfig?: Readonly<Record<string, KconfigValue>>
+}
+
+/** The target BTF of a load: `'uxdp-6.18'`, `'host'`, a path, or raw BTF bytes. */
+export type TargetBtf = 'uxdp-6.18' | 'host' | (string & {}) | Uint8Array
+
+/** A `.kconfig` value: y/n/m, a boolean (y/n), a number, or a string. */
+export type KconfigValue = string | number | bigint | boolean
+
+/** @internal A kconfig value as a config line writes it. */
+function kconfigLine(name: string, v: unknown): string {
+  if (typeof v === 'boolean') return v ? 'y' : 'n'
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v)) throw new UxdpError('EINVAL', `kconfig.${name} must be an integer, got ${v}`)
+    return String(v)
+  }
+  if (typeof v === 'bigint') return String(v)
+  if (typeof v !== 'string') throw new UxdpError('EINVAL', `kconfig.${name} must be y/n/m, a boolean, a number or a string, got ${describe(v)}`)
+  if (/^[ynm]$/.test(v) || /^"/.test(v) || /^[-+]?(0x[0-9a-f]+|\d+)$/i.test(v)) return v
+  return `"${v}"`
+}
+
+/** @internal The target BTF and kconfig options as the engine takes them. */
+export function targetOptions(o: Pick<LoadOptions, 'btf' | 'kconfig'>): { btf?: string; btfBytes?: Buffer; kconfig?: Record<string, string> } {
+  let btf: string | undefined
+  let btfBytes: Buffer | undefined
+  if (o.btf instanceof Uint8Array) btfBytes = Buffer.from(o.btf)
+  else if (typeof o.btf === 'string') btf = o.btf
+  else if (o.btf !== undefined) throw new UxdpError('EINVAL', `btf must be 'uxdp-6.18', 'host', a path or BTF bytes, got ${describe(o.btf)}`)
+  let kconfig: Record<string, string> | undefined
+  if (o.kconfig !== undefined) {
+    if (o.kconfig === null || typeof o.kconfig !== 'object' || Array.isArray(o.kconfig)) throw new UxdpError('EINVAL', `kconfig must be an object of values by name, got ${describe(o.kconfig)}`)
+    kconfig = Object.fromEntries(Object.entries(o.kconfig).map(([k, v]) => [k, kconfigLine(k, v)]))
+  }
+  return { btf, btfBytes, kconfig }
 }
 
 /** @internal The engine's form of a declared struct_ops-like type. */
@@ -259,9 +309,9 @@ export interface LoadReport {
 /** What `bpftool prog load` would say about an object, without keeping it loaded. */
 export function checkLoad(
   source: string | Uint8Array,
-  options: Pick<LoadOptions, 'prog' | 'seedKfuncs' | 'devBound' | 'registry' | 'policy' | 'verify' | 'logLevel' | 'insnLimit' | 'caps' | 'targetKernel' | 'allowTiers'> = {},
+  options: Pick<LoadOptions, 'prog' | 'seedKfuncs' | 'devBound' | 'registry' | 'policy' | 'verify' | 'logLevel' | 'insnLimit' | 'caps' | 'targetKernel' | 'allowTiers' | 'btf' | 'kconfig'> = {},
 ): LoadReport {
-  options = checkLoadOptions('checkLoad', options, ['prog', 'seedKfuncs', 'devBound', 'registry', 'policy', 'verify', 'logLevel', 'insnLimit', 'caps', 'targetKernel', 'allowTiers'])
+  options = checkLoadOptions('checkLoad', options, ['prog', 'seedKfuncs', 'devBound', 'registry', 'policy', 'verify', 'logLevel', 'insnLimit', 'caps', 'targetKernel', 'allowTiers', 'btf', 'kconfig'])
   const bytes = bytesOf(source)
   const r = call(() =>
     native.bpfObjectCheck(bytes, {
@@ -271,6 +321,7 @@ export function checkLoad(
       policy: options.policy,
       kfuncSpecs: engineKfuncSpecs(options.registry),
       ...verifierOptions(options),
+      ...targetOptions(options),
     }),
   )
   return { accepted: r.accepted, message: r.message, log: r.log, insnsProcessed: r.insns, code: r.accepted ? undefined : errnoName(ERRNO[r.code as ErrnoName] ?? 22), warnings: r.warnings }
@@ -281,7 +332,7 @@ function errnoName(errno: number): ErrnoName {
   return (hit?.[0] as ErrnoName | undefined) ?? 'EINVAL'
 }
 
-const LOAD_KEYS = ['prog', 'helpers', 'kfuncs', 'seedKfuncs', 'seedHelpers', 'userKfuncs', 'registry', 'devBound', 'policy', 'nrCpus', 'jit', 'verify', 'logLevel', 'insnLimit', 'caps', 'targetKernel', 'allowTiers', 'structOps'] as const
+const LOAD_KEYS = ['prog', 'helpers', 'kfuncs', 'seedKfuncs', 'seedHelpers', 'userKfuncs', 'registry', 'devBound', 'policy', 'nrCpus', 'jit', 'verify', 'logLevel', 'insnLimit', 'caps', 'targetKernel', 'allowTiers', 'structOps', 'btf', 'kconfig'] as const
 
 /** @internal The verifier's options as the engine takes them. */
 export function verifierOptions(o: Pick<LoadOptions, 'verify' | 'logLevel' | 'insnLimit' | 'caps' | 'targetKernel' | 'allowTiers'>): {
@@ -406,6 +457,7 @@ export class BpfObject {
           nrCpus,
           userKfuncs: user.map(([n]) => n),
           jit: options.jit,
+          ...targetOptions(options),
           structOps: options.structOps,
           ...verifierOptions(options),
         },

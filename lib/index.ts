@@ -59,6 +59,8 @@ export {
   type ProgramInspection,
   type XdpActionName,
   type CoreReloInfo,
+  type TargetBtf,
+  type KconfigValue,
   type ExternInfo,
   type KfuncImpl,
   type LoadReport,

@@ -17,7 +17,7 @@ commands:
                 --bpf           run it as a clang-built BPF object, verified, its device feature
                                 needs inferred at attach (no declared needs)
                 --write-pcap P  write what was sent to P-tx.pcap and what the stack got to P-pass.pcap
-  prog load OBJ [--prog NAME] [-d] [--no-verify] [--target-kernel X.Y] [--allow-tiers T,..] [--json]
+  prog load OBJ [--prog NAME] [-d] [--no-verify] [--target-kernel X.Y] [--allow-tiers T,..] [--btf uxdp-6.18|host|FILE] [--kconfig NAME=VALUE,..] [--json]
               load an object as bpftool would (libbpf's checks, the verifier); exit 0 accepted,
               1 refused with the kernel's error line; -d prints the verifier's log (level 2 and
               stats, as bpftool -d); --no-verify: structural checks only

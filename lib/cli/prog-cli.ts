@@ -59,16 +59,28 @@ function objectArg(p: Parsed, usage: string): string {
 
 /**
  * `uxdp prog load OBJ [--prog NAME] [-d] [--no-verify] [--target-kernel X.Y] [--allow-tiers T,..]
- * [--json]`: the load's checks, the verifier included. `--target-kernel` asks "will this load on
+ * [--btf uxdp-6.18|host|FILE] [--kconfig NAME=VALUE,..] [--json]`: the load's checks, the verifier included. `--btf`
+ * names the BTF CO-RE relocations resolve against, `--kconfig` sets `.kconfig` values. `--target-kernel` asks "will this load on
  * kernel X.Y" (refusing what that release lacks), `--allow-tiers` limits the stability tiers of
  * the functions called; calls of deprecated functions print `Warning:` lines. A refusal prints the kernel's error line (`Error: failed to load object file: LINE
  * (CODE)`) and exits 1. `-d` prints the verifier's log first, as `bpftool -d prog load` does
  * (log level 1|2|4: the state after every instruction, the error line last before the stats), on
  * success too. `--no-verify` loads with the structural checks only.
  */
+/** `--kconfig CONFIG_A=y,CONFIG_B=42`: the values as config lines write them. */
+function kconfigArg(v: string | undefined): Record<string, string> | undefined {
+  if (v === undefined) return undefined
+  const entries = v.split(',').filter(Boolean).map((kv) => {
+    const i = kv.indexOf('=')
+    if (i <= 0) throw new UxdpError('EINVAL', `--kconfig takes NAME=VALUE pairs separated by commas, got '${kv}'`)
+    return [kv.slice(0, i), kv.slice(i + 1)]
+  })
+  return Object.fromEntries(entries)
+}
+
 function load(args: string[], out: Out, err: Out): number {
-  const usage = 'uxdp prog load OBJ [--prog NAME] [-d] [--no-verify] [--target-kernel X.Y] [--allow-tiers T,...] [--json]'
-  const p = parse(args, ['--prog', '--target-kernel', '--allow-tiers'], ['--json', '-d', '--debug', '--no-verify'])
+  const usage = 'uxdp prog load OBJ [--prog NAME] [-d] [--no-verify] [--target-kernel X.Y] [--allow-tiers T,...] [--btf uxdp-6.18|host|FILE] [--kconfig NAME=VALUE,...] [--json]'
+  const p = parse(args, ['--prog', '--target-kernel', '--allow-tiers', '--btf', '--kconfig'], ['--json', '-d', '--debug', '--no-verify'])
   const path = objectArg(p, usage)
   const debug = p.flags.has('-d') || p.flags.has('--debug')
   const report = checkLoad(readInput(path, 'object'), {
@@ -77,6 +89,8 @@ function load(args: string[], out: Out, err: Out): number {
     logLevel: debug ? 2 : undefined,
     targetKernel: str(p, '--target-kernel'),
     allowTiers: str(p, '--allow-tiers')?.split(',') as Tier[] | undefined,
+    btf: str(p, '--btf'),
+    kconfig: kconfigArg(str(p, '--kconfig')),
   })
   if (p.flags.has('--json')) {
     const warnings = report.warnings.length ? { warnings: report.warnings } : {}
@@ -195,8 +209,8 @@ function show(args: string[], out: Out): number {
     const notes = [prog.frags ? 'frags' : '', prog.autoload ? '' : 'not autoloaded'].filter(Boolean).join(', ')
     out(`  ${prog.name}  section ${prog.section}  type ${prog.kind.toLowerCase()}  ${prog.insns} insns${notes ? `  (${notes})` : ''}`)
     for (const r of prog.coreRelos) {
-      const verdict = r.accepted ? 'kept: the uapi layout is the kernel\'s' : `not applied, load refused: ${r.reason}`
-      out(`    CO-RE relo #${r.index} (section '${r.section}') at insn #${r.insn}: <${r.kind}> ${r.spec}  ${verdict}`)
+      const verdict = !r.accepted ? `fails the load: ${r.reason}` : r.value === null ? `poisoned: ${r.reason}` : `= ${r.value}${r.target ? ` (${r.target})` : ''}`
+      out(`    CO-RE relo #${r.index} (section '${r.section}') at insn #${r.insn}: ${r.spec}  ${verdict}`)
     }
     const x = xdp.get(prog.name)
     if (x && 'error' in x) out(`    not loadable: ${x.error}`)

@@ -93,6 +93,23 @@ pub struct BpfLoadOptions {
     pub seed_helpers: Option<bool>,
     /// A struct_ops-like program type the user declares, with its pro/epilogue.
     pub struct_ops: Option<StructOpsSpec>,
+    /// The target BTF: 'uxdp-6.18' (default), 'host', or a path to a raw BTF file.
+    pub btf: Option<String>,
+    /// The target BTF as bytes (takes precedence over `btf`).
+    pub btf_bytes: Option<Buffer>,
+    /// `.kconfig` values set by the user, as a config line writes them.
+    pub kconfig: Option<std::collections::HashMap<String, String>>,
+}
+
+/// The target BTF a load names.
+fn btf_source(name: Option<&str>, bytes: Option<&[u8]>) -> crate::bpf::target::BtfSource {
+    use crate::bpf::target::BtfSource;
+    match (bytes, name) {
+        (Some(b), _) => BtfSource::Bytes(std::sync::Arc::new(b.to_vec())),
+        (None, None | Some("uxdp-6.18")) => BtfSource::Uxdp618,
+        (None, Some("host")) => BtfSource::Host,
+        (None, Some(path)) => BtfSource::Path(path.to_string()),
+    }
 }
 
 /// One field of a declared struct_ops context.
@@ -204,6 +221,12 @@ impl BpfLoadOptions {
             insn_limit: self.insn_limit.map(|v| v.max(0.0) as u64),
             caps: crate::bpf::protos::policy::Caps { bpf: self.cap_bpf.unwrap_or(true), perfmon: self.cap_perfmon.unwrap_or(true) },
             lifecycle,
+            btf: btf_source(self.btf.as_deref(), self.btf_bytes.as_deref()),
+            kconfig: self.kconfig.map(|m| {
+                let mut v: Vec<(String, String)> = m.into_iter().collect();
+                v.sort();
+                v
+            }).unwrap_or_default(),
             ..Default::default()
         })
     }
@@ -443,9 +466,16 @@ pub struct CoreReloObject {
     pub insn: u32,
     pub kind: String,
     pub spec: String,
+    /// false when the relocation fails the load (libbpf's error).
     pub accepted: bool,
-    /// Why uxdp cannot be sure of the kernel's value; null when accepted.
+    /// libbpf's lines when it fails the load, or why the instruction is poisoned; null when it
+    /// resolves.
     pub reason: Option<String>,
+    /// The value written into the instruction (null when poisoned or failing).
+    pub value: Option<f64>,
+    /// The target's spec it matched (`[N] struct sk_buff.len (0:0 @ offset 112)`), null when
+    /// nothing matched.
+    pub target: Option<String>,
 }
 
 #[napi(object)]
@@ -487,6 +517,18 @@ pub struct ObjectInfo {
 }
 
 fn object_info(object: &crate::bpf::elf::Object, loaded: &dyn Fn(&str) -> bool) -> ObjectInfo {
+    // Relocations are described as they resolve against the default target.
+    let target = crate::bpf::target::BtfSource::Uxdp618.load().ok();
+    let local = object.btf.as_deref().and_then(|b| crate::bpf::btf::Btf::parse(b).ok()).unwrap_or_default();
+    let mut cands = std::collections::HashMap::new();
+    let mut outcome = |r: &crate::bpf::core::CoreRelo| -> (bool, Option<String>, Option<f64>, Option<String>) {
+        let Some(t) = &target else { return (false, Some("the shipped BTF does not parse".into()), None, None) };
+        match crate::bpf::core::calc(&local, t, r, &mut cands) {
+            Err(f) => (false, Some(f.lines.join("\n")), None, None),
+            Ok(x) if x.res.poison => (true, Some("no target matches: the instruction is poisoned (the verifier refuses it if reached)".into()), None, None),
+            Ok(x) => (true, None, Some(x.res.new_val as f64), x.target_spec),
+        }
+    };
     let programs = object
         .programs
         .iter()
@@ -501,14 +543,19 @@ fn object_info(object: &crate::bpf::elf::Object, loaded: &dyn Fn(&str) -> bool) 
             core_relos: p
                 .core_relos
                 .iter()
-                .map(|r| CoreReloObject {
-                    index: r.index as u32,
-                    section: r.section.clone(),
-                    insn: r.insn as u32,
-                    kind: r.kind.name().to_string(),
-                    spec: r.spec.clone(),
-                    accepted: r.unsupported.is_none(),
-                    reason: r.unsupported.clone(),
+                .map(|r| {
+                    let (accepted, reason, value, target) = outcome(r);
+                    CoreReloObject {
+                        index: r.index as u32,
+                        section: r.section.clone(),
+                        insn: r.insn as u32,
+                        kind: r.kind.name().to_string(),
+                        spec: r.spec.clone(),
+                        accepted,
+                        reason,
+                        value,
+                        target,
+                    }
                 })
                 .collect(),
         })
