@@ -20,6 +20,7 @@ pub enum MapType {
     LruHash = 9,
     Devmap = 14,
     Cpumap = 16,
+    Xskmap = 17,
     DevmapHash = 25,
     Ringbuf = 27,
 }
@@ -75,7 +76,7 @@ pub fn map_type_name(t: u32) -> Option<&'static str> {
 }
 
 impl MapType {
-    pub const ALL: [MapType; 10] = [
+    pub const ALL: [MapType; 11] = [
         MapType::Hash,
         MapType::Array,
         MapType::ProgArray,
@@ -84,6 +85,7 @@ impl MapType {
         MapType::LruHash,
         MapType::Devmap,
         MapType::Cpumap,
+        MapType::Xskmap,
         MapType::DevmapHash,
         MapType::Ringbuf,
     ];
