@@ -39,6 +39,9 @@ pub const XDP_UMEM_MIN_CHUNK_SIZE: u32 = 2048;
 pub const PAGE_SIZE: u32 = 4096;
 /// `XDP_PACKET_HEADROOM`: the kernel's headroom before the user's, in every RX chunk.
 pub const XDP_PACKET_HEADROOM: u32 = 256;
+/// The least a chunk keeps besides the user's headroom: XDP_PACKET_HEADROOM and 448 bytes (what
+/// Linux 6.18.44 was measured to refuse below: headroom up to chunk_size - 704 is taken).
+pub const MIN_CHUNK_ROOM: u32 = XDP_PACKET_HEADROOM + 448;
 /// `TX_BATCH_SIZE`: descriptors one sendto handles before it answers EAGAIN.
 pub const TX_BATCH_SIZE: u32 = 32;
 /// `MAX_SKB_FRAGS`: a copy-mode TX packet is a head and at most 16 more buffers.
@@ -85,10 +88,10 @@ impl Umem {
         if !unaligned && !reg.size.is_multiple_of(u64::from(reg.chunk_size)) {
             return Err(einval("the UMEM size is not a whole number of chunks").len(reg.size).limit(u64::from(reg.chunk_size)));
         }
-        if reg.headroom >= reg.chunk_size - XDP_PACKET_HEADROOM {
-            return Err(einval("headroom leaves no room for data in a chunk")
+        if reg.headroom > reg.chunk_size - MIN_CHUNK_ROOM {
+            return Err(einval(&format!("headroom leaves less than {} bytes of a chunk after XDP_PACKET_HEADROOM", MIN_CHUNK_ROOM - XDP_PACKET_HEADROOM))
                 .len(u64::from(reg.headroom))
-                .limit(u64::from(reg.chunk_size - XDP_PACKET_HEADROOM)));
+                .limit(u64::from(reg.chunk_size - MIN_CHUNK_ROOM)));
         }
         if reg.flags & (XDP_UMEM_TX_METADATA_LEN | XDP_UMEM_TX_SW_CSUM) != 0 {
             return Err(XdpError::new(Errno::EOPNOTSUPP, OP, "TX metadata is not emulated"));
@@ -133,13 +136,13 @@ impl Umem {
     }
 
     /// `xp_aligned_validate_desc`: a TX descriptor within one chunk, non-empty, inside the
-    /// UMEM, with no option bits but XDP_PKT_CONTD.
+    /// UMEM, with no option bits but XDP_PKT_CONTD and XDP_TX_METADATA.
     pub fn valid_tx_desc(&self, d: &XdpDesc) -> bool {
         let offset = d.addr & (u64::from(self.reg.chunk_size) - 1);
         d.len != 0
             && offset + u64::from(d.len) <= u64::from(self.reg.chunk_size)
             && d.addr < self.reg.size
-            && d.options & !XDP_PKT_CONTD == 0
+            && d.options & !(XDP_PKT_CONTD | XDP_TX_METADATA) == 0
     }
 }
 
@@ -218,6 +221,20 @@ pub struct TxCompletion {
 impl TxCompletion {
     pub fn descs(&self) -> usize {
         self.addrs.len()
+    }
+
+    /// The completion of a descriptor that never reached a device: its slot reserved now (the
+    /// address is dropped from it when the ring is full).
+    fn reserved(mut self) -> TxCompletion {
+        if let Some(cq) = self.cq.upgrade() {
+            let mut cq = cq.borrow_mut();
+            let room = (cq.prod_nb_free(self.addrs.len() as u32) as usize).min(self.addrs.len());
+            self.addrs.truncate(room);
+            for _ in 0..room {
+                cq.prod_reserve_slot();
+            }
+        }
+        self
     }
 
     /// Forgets the addresses without writing them: for a packet the device refused as busy,
@@ -565,7 +582,15 @@ impl XskSocket {
             let mut put = 0;
             while put < want {
                 if cur.is_empty() {
-                    cur = source.next().expect("the segments hold len bytes");
+                    match source.next() {
+                        Some(seg) => cur = seg,
+                        None => {
+                            // `len` counts more than the buffers hold (mvneta's frags size with
+                            // the FCS): the kernel copies on from a stale frag slot; zeros here.
+                            umem.mem[at + put..at + want].fill(0);
+                            break;
+                        }
+                    }
                 }
                 let n = cur.len().min(want - put);
                 umem.mem[at + put..at + put + n].copy_from_slice(&cur[..n]);
@@ -599,16 +624,15 @@ impl XskSocket {
     // ---- transmit (copy mode) ----
 
     /// The TX ring's next descriptor, validated: Ok(None) when the ring is empty (counted),
-    /// Err(()) when it is invalid (counted; it stays until the batch ends).
-    fn tx_peek(&mut self) -> std::result::Result<Option<XdpDesc>, ()> {
+    /// Err(desc) when it is invalid (counted; it stays until the batch ends). Chains are taken
+    /// from sockets bound without XDP_USE_SG too, as the kernel's copy mode takes them.
+    fn tx_peek(&mut self) -> std::result::Result<Option<XdpDesc>, XdpDesc> {
         let umem = self.umem.as_ref().expect("bound sockets have a UMEM");
         let tx = self.tx.as_mut().expect("checked by sendto");
         let Some(d) = tx.cons_peek() else { return Ok(None) };
-        let sg = self.bound.is_some_and(|b| b.flags & XDP_USE_SG != 0);
-        // A socket bound without XDP_USE_SG cannot send multi-buffer packets.
-        if !umem.valid_tx_desc(&d) || (!sg && d.options & XDP_PKT_CONTD != 0) {
+        if !umem.valid_tx_desc(&d) {
             tx.invalid_descs += 1;
-            return Err(());
+            return Err(d);
         }
         Ok(Some(d))
     }
@@ -654,10 +678,13 @@ impl XskSocket {
             let d = match self.tx_peek() {
                 Ok(Some(d)) => d,
                 Ok(None) => break Ok(()),
-                Err(()) => {
-                    // The invalid descriptor is skipped with the partial packet before it.
+                Err(bad) => {
+                    // The invalid descriptor is skipped with the partial packet before it, and
+                    // its address handed back on the completion ring (when there is room), as
+                    // Linux 6.18.44 was seen to do.
                     self.drop_partial();
                     self.tx.as_mut().expect("checked").cons_release();
+                    drop(self.completion_for(&[bad]).reserved());
                     break Ok(());
                 }
             };
@@ -668,6 +695,12 @@ impl XskSocket {
             let cq = self.completion.as_ref().expect("bound sockets have a completion ring");
             if !cq.borrow_mut().prod_reserve_slot() {
                 break Err(XdpError::new(Errno::EAGAIN, OP, "the completion ring is full"));
+            }
+            if d.options & XDP_TX_METADATA != 0 {
+                // The UMEM has no TX metadata area: the packet cannot be built (EINVAL) and the
+                // descriptor stays at the head of the ring, so every sendto fails alike.
+                cq.borrow_mut().prod_cancel(1);
+                break Err(einval(OP, "XDP_TX_METADATA on a UMEM without tx_metadata_len"));
             }
             if d.options & XDP_PKT_CONTD != 0 && self.partial_tx.len() + 1 >= MAX_SKB_FRAGS {
                 // Too many buffers for one packet: the packet is dropped (EOVERFLOW) and the
