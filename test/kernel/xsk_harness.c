@@ -7,8 +7,15 @@
 //                            rx_ring_full rx_fill_ring_empty_descs tx_ring_empty_descs)
 //   cq ADDR...               the completion ring's addresses
 //   txflags F                the TX ring's flags word
-// usage: xsk_harness IFNAME SCENARIO
+//   rx ADDR LEN OPTIONS HASH an RX descriptor (HASH: FNV-1a of its bytes)
+// The rx_* scenarios attach OBJECT's program `to_xsk` (native XDP) to IFNAME, put the socket in
+// its xskmap slot 0 and send frames into IFNAME from its veth peer PEER (AF_PACKET).
+// usage: xsk_harness IFNAME SCENARIO [OBJECT PEER]
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <errno.h>
+#include <linux/if_link.h>
+#include <linux/if_packet.h>
 #include <linux/if_xdp.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -190,10 +197,134 @@ static void completions(void)
 	__atomic_store_n(cq.cons, p, __ATOMIC_RELEASE);
 }
 
+/* The frame of `len` bytes the rx scenarios send: broadcast, EtherType 0x88b5, tag, pattern. */
+static void test_frame(unsigned char *f, __u32 len, int tag)
+{
+	memset(f, 0xff, 6);
+	memcpy(f + 6, "\x02\x00\x00\x00\x00\x02", 6);
+	f[12] = 0x88;
+	f[13] = 0xb5;
+	f[14] = tag;
+	for (__u32 i = 15; i < len; i++)
+		f[i] = (unsigned char)(i * 13 + tag);
+}
+
+static int raw_fd, peer_index;
+
+static void send_frame(__u32 len, int tag)
+{
+	static unsigned char f[16384];
+	struct sockaddr_ll a = { .sll_family = AF_PACKET, .sll_ifindex = peer_index, .sll_halen = 6 };
+
+	test_frame(f, len, tag);
+	memset(a.sll_addr, 0xff, 6);
+	if (sendto(raw_fd, f, len, 0, (struct sockaddr *)&a, sizeof(a)) != (ssize_t)len) {
+		perror("AF_PACKET sendto");
+		exit(2);
+	}
+}
+
+/* The socket in slot 0 of OBJECT's xskmap, its program on IFNAME, an AF_PACKET socket on PEER. */
+static void rx_setup(const char *object, const char *peer)
+{
+	struct bpf_object *obj = bpf_object__open_file(object, NULL);
+	__u32 key = 0;
+
+	if (!obj || bpf_object__load(obj)) {
+		fprintf(stderr, "cannot load %s\n", object);
+		exit(2);
+	}
+	if (bpf_map_update_elem(bpf_map__fd(bpf_object__find_map_by_name(obj, "xsks")), &key, &fd, 0) ||
+	    bpf_xdp_attach(ifindex, bpf_program__fd(bpf_object__find_program_by_name(obj, "to_xsk")), XDP_FLAGS_DRV_MODE, NULL)) {
+		perror("xskmap update / XDP attach");
+		exit(2);
+	}
+	peer_index = if_nametoindex(peer);
+	raw_fd = socket(AF_PACKET, SOCK_RAW, 0);
+	if (raw_fd < 0 || !peer_index) {
+		perror("AF_PACKET");
+		exit(2);
+	}
+}
+
+static void fill(__u32 first, __u32 n)
+{
+	__u64 *a = fq.descs;
+	__u32 p = *fq.prod;
+
+	for (__u32 i = 0; i < n; i++)
+		a[(p + i) & (fq.size - 1)] = (__u64)(first + i) * CHUNK;
+	__atomic_store_n(fq.prod, p + n, __ATOMIC_RELEASE);
+}
+
+/* Prints and releases every RX descriptor (after the frames had time to arrive). */
+static void receive(void)
+{
+	struct xdp_desc *d = rx.descs;
+	__u32 c, p;
+
+	usleep(200000);
+	c = *rx.cons;
+	p = __atomic_load_n(rx.prod, __ATOMIC_ACQUIRE);
+	for (; c != p; c++) {
+		struct xdp_desc x = d[c & (rx.size - 1)];
+		__u32 h = 2166136261u;
+
+		for (__u32 i = 0; i < x.len; i++)
+			h = (h ^ ((unsigned char *)umem)[x.addr + i]) * 16777619u;
+		printf("rx %llu %u %u %u\n", (unsigned long long)x.addr, x.len, x.options, h);
+	}
+	__atomic_store_n(rx.cons, p, __ATOMIC_RELEASE);
+}
+
 int main(int argc, char **argv)
 {
 	const char *sc;
 
+	if (argc == 5) {
+		ifindex = if_nametoindex(argv[1]);
+		umem = mmap(NULL, (size_t)CHUNKS * CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		sc = argv[2];
+		if (!strcmp(sc, "rx_sg") || !strcmp(sc, "rx_nosg")) {
+			/* A jumbo frame, a two-buffer frame that fits a chunk, a small one. */
+			setup(64, 64, 64, 64);
+			printf("setup bind %s\n", ename(do_bind(fd, 0, XDP_COPY | (!strcmp(sc, "rx_sg") ? XDP_USE_SG : 0))));
+			rx_setup(argv[3], argv[4]);
+			fill(0, 8);
+			send_frame(9000, 1);
+			send_frame(3600, 2);
+			send_frame(100, 3);
+			receive();
+		} else if (!strcmp(sc, "rx_fill_empty")) {
+			setup(64, 64, 64, 64);
+			printf("setup bind %s\n", ename(do_bind(fd, 0, XDP_COPY | XDP_USE_SG)));
+			rx_setup(argv[3], argv[4]);
+			fill(0, 1);
+			for (int i = 0; i < 3; i++)
+				send_frame(100, i);
+			receive();
+			fill(1, 4);
+			send_frame(9000, 7);
+			receive();
+		} else if (!strcmp(sc, "rx_ring_full")) {
+			/* Two RX slots, three frames: the third's chunk stays with the kernel for the next. */
+			setup(2, 64, 64, 64);
+			printf("setup bind %s\n", ename(do_bind(fd, 0, XDP_COPY | XDP_USE_SG)));
+			rx_setup(argv[3], argv[4]);
+			fill(0, 4);
+			for (int i = 0; i < 3; i++)
+				send_frame(100, i);
+			receive();
+			send_frame(200, 9);
+			receive();
+		} else {
+			fprintf(stderr, "unknown scenario %s\n", sc);
+			return 2;
+		}
+		stats();
+		return 0;
+	}
 	if (argc != 3) {
 		fprintf(stderr, "usage: %s IFNAME SCENARIO\n", argv[0]);
 		return 2;
