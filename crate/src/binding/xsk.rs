@@ -165,7 +165,10 @@ fn descs_of(flat: &[f64], op: &'static str) -> Result<Vec<XdpDesc>> {
     }
     flat.chunks(3)
         .map(|c| {
-            let ok = c.iter().all(|v| *v >= 0.0 && v.fract() == 0.0) && c[0] <= 9_007_199_254_740_991.0 && c[1] <= 4294967295.0 && c[2] <= 4294967295.0;
+            let ok = c.iter().all(|v| *v >= 0.0 && v.fract() == 0.0)
+                && c[0] <= 9_007_199_254_740_991.0
+                && c[1] <= 4294967295.0
+                && c[2] <= 4294967295.0;
             if !ok {
                 return Err(err(Errno::EINVAL, op, "a descriptor's addr is a whole number, its len and options u32s"));
             }

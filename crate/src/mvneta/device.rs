@@ -800,7 +800,12 @@ impl Mvneta {
     /// A packet of linear part and frags on TX queue `queue` (`__dev_direct_xmit` →
     /// `mvneta_tx`), without checksum offload; `owner` is dropped when TX completion frees it.
     /// Err(owner) when the queue is stopped.
-    pub(super) fn xmit_segments(&mut self, queue: u32, segments: &[&[u8]], owner: Box<dyn std::any::Any>) -> std::result::Result<(), Box<dyn std::any::Any>> {
+    pub(super) fn xmit_segments(
+        &mut self,
+        queue: u32,
+        segments: &[&[u8]],
+        owner: Box<dyn std::any::Any>,
+    ) -> std::result::Result<(), Box<dyn std::any::Any>> {
         let q = queue as usize;
         let bytes: usize = segments.iter().map(|s| s.len()).sum();
         match self.txqs[q].start_xmit_segments(segments, super::desc::tx::L4_CSUM_NOT, false, Some(owner)) {

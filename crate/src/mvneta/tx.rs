@@ -244,8 +244,14 @@ impl TxRing {
                     *n -= 1;
                 }
             }
-            self.bufs[slot as usize] =
-                TxBuf { ty: if dma_map { TxBufType::XdpNdo } else { TxBufType::XdpTx }, frame: None, skb: None, owner: None, stale: false, desc };
+            self.bufs[slot as usize] = TxBuf {
+                ty: if dma_map { TxBufType::XdpNdo } else { TxBufType::XdpTx },
+                frame: None,
+                skb: None,
+                owner: None,
+                stale: false,
+                desc,
+            };
             self.descs.set_tx_command(desc, if i == 0 { tx::F_DESC } else { 0 });
             self.descs.set_tx_buf_phys_addr(desc, dma);
             self.descs.set_tx_data_size(desc, len as u16);

@@ -19,8 +19,11 @@ pub type SharedSocket = Rc<RefCell<XskSocket>>;
 impl Mvneta {
     /// `xsk_bind` on this device: queue `queue_id` (of `max(rx, tx)` queues) with `flags`.
     pub fn xsk_bind(&mut self, sock: &SharedSocket, queue_id: u32, flags: u32) -> Result<()> {
-        let queue_taken =
-            self.xsk_sockets.iter().filter_map(Weak::upgrade).any(|s| !Rc::ptr_eq(&s, sock) && s.try_borrow().is_ok_and(|s| s.bound().is_some_and(|b| b.queue_id == queue_id)));
+        let queue_taken = self
+            .xsk_sockets
+            .iter()
+            .filter_map(Weak::upgrade)
+            .any(|s| !Rc::ptr_eq(&s, sock) && s.try_borrow().is_ok_and(|s| s.bound().is_some_and(|b| b.queue_id == queue_id)));
         let target = BindTarget {
             ifindex: self.ifindex(),
             queue_id,

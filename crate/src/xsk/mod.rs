@@ -89,9 +89,12 @@ impl Umem {
             return Err(einval("the UMEM size is not a whole number of chunks").len(reg.size).limit(u64::from(reg.chunk_size)));
         }
         if reg.headroom > reg.chunk_size - MIN_CHUNK_ROOM {
-            return Err(einval(&format!("headroom leaves less than {} bytes of a chunk after XDP_PACKET_HEADROOM", MIN_CHUNK_ROOM - XDP_PACKET_HEADROOM))
-                .len(u64::from(reg.headroom))
-                .limit(u64::from(reg.chunk_size - MIN_CHUNK_ROOM)));
+            return Err(einval(&format!(
+                "headroom leaves less than {} bytes of a chunk after XDP_PACKET_HEADROOM",
+                MIN_CHUNK_ROOM - XDP_PACKET_HEADROOM
+            ))
+            .len(u64::from(reg.headroom))
+            .limit(u64::from(reg.chunk_size - MIN_CHUNK_ROOM)));
         }
         if reg.flags & (XDP_UMEM_TX_METADATA_LEN | XDP_UMEM_TX_SW_CSUM) != 0 {
             return Err(XdpError::new(Errno::EOPNOTSUPP, OP, "TX metadata is not emulated"));
@@ -321,7 +324,8 @@ impl XskSocket {
             RingKind::Completion => self.completion.is_some(),
         };
         if entries == 0 || !entries.is_power_of_two() || exists {
-            let why = if exists { "the ring exists already".to_string() } else { format!("{entries} entries: a ring size is a power of two") };
+            let why =
+                if exists { "the ring exists already".to_string() } else { format!("{entries} entries: a ring size is a power of two") };
             return Err(einval(op, why).len(u64::from(entries)));
         }
         match kind {
@@ -651,10 +655,7 @@ impl XskSocket {
     }
 
     fn completion_for(&self, descs: &[XdpDesc]) -> TxCompletion {
-        TxCompletion {
-            cq: self.completion.as_ref().map_or_else(Weak::new, Rc::downgrade),
-            addrs: descs.iter().map(|d| d.addr).collect(),
-        }
+        TxCompletion { cq: self.completion.as_ref().map_or_else(Weak::new, Rc::downgrade), addrs: descs.iter().map(|d| d.addr).collect() }
     }
 
     /// `sendto` / `xsk_generic_xmit`: takes descriptors off the TX ring (at most

@@ -88,7 +88,8 @@ impl Map {
     pub fn xsk_remove_target(&self, target: &Rc<dyn Any>) {
         if let Store::DevArray { slots, .. } = &self.store {
             let mut slots = slots.borrow_mut();
-            let keys: Vec<u32> = slots.iter().filter(|(_, s)| s.target.as_ref().is_some_and(|t| Rc::ptr_eq(t, target))).map(|(k, _)| *k).collect();
+            let keys: Vec<u32> =
+                slots.iter().filter(|(_, s)| s.target.as_ref().is_some_and(|t| Rc::ptr_eq(t, target))).map(|(k, _)| *k).collect();
             for k in keys {
                 let old = slots.remove(&k);
                 drop(old);
