@@ -8,6 +8,7 @@ export type ErrnoName =
   | 'ESRCH'
   | 'EINTR'
   | 'EIO'
+  | 'ENXIO'
   | 'E2BIG'
   | 'EBADF'
   | 'EAGAIN'
@@ -33,6 +34,7 @@ export type ErrnoName =
   | 'EMSGSIZE'
   | 'EOPNOTSUPP'
   | 'ENETDOWN'
+  | 'ENOBUFS'
   | 'ETIMEDOUT'
   | 'ENOTSUPP'
 

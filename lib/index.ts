@@ -109,3 +109,21 @@ export {
   type XdpNeed,
   type XdpProgramFunction,
 } from './mvneta'
+export {
+  XDP_COPY,
+  XDP_PKT_CONTD,
+  XDP_RING_NEED_WAKEUP,
+  XDP_SHARED_UMEM,
+  XDP_UMEM_UNALIGNED_CHUNK_FLAG,
+  XDP_USE_NEED_WAKEUP,
+  XDP_USE_SG,
+  XDP_ZEROCOPY,
+  XdpSocket,
+  type XdpBindOptions,
+  type XdpDesc,
+  type XdpSocketOptions,
+  type XdpStatistics,
+  type XskPacket,
+  type XskRingIndexes,
+  type XskState,
+} from './xsk'

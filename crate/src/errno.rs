@@ -37,6 +37,7 @@ errnos! {
     ESRCH = 3,
     EINTR = 4,
     EIO = 5,
+    ENXIO = 6,
     E2BIG = 7,
     EBADF = 9,
     EAGAIN = 11,
@@ -62,6 +63,7 @@ errnos! {
     EMSGSIZE = 90,
     EOPNOTSUPP = 95,
     ENETDOWN = 100,
+    ENOBUFS = 105,
     ETIMEDOUT = 110,
     ENOTSUPP = 524,
 }

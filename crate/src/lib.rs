@@ -14,6 +14,7 @@ pub mod mvneta;
 pub mod pool;
 pub mod ringbuf;
 pub mod xdp;
+pub mod xsk;
 
 pub use errno::{Errno, XdpError};
 

@@ -1,4 +1,5 @@
 import { printDemo, runNicDemo } from './demo'
+import { printXskDemo, runXskDemo } from './xsk-demo'
 import { UxdpError } from '../errors'
 import { asm, conformance, disasm, prog } from './prog-cli'
 import { map } from './map-cli'
@@ -17,6 +18,8 @@ commands:
                 --bpf           run it as a clang-built BPF object, verified, its device feature
                                 needs inferred at attach (no declared needs)
                 --write-pcap P  write what was sent to P-tx.pcap and what the stack got to P-pass.pcap
+                --xsk           an AF_XDP consumer instead: a BPF program redirects UDP to port 9999
+                                into an XdpSocket, which counts what arrives and echoes it back (TX)
   prog load OBJ [--prog NAME] [-d] [--no-verify] [--target-kernel X.Y] [--allow-tiers T,..] [--btf uxdp-6.18|host|FILE] [--kconfig NAME=VALUE,..] [--json]
               load an object as bpftool would (libbpf's checks, the verifier); exit 0 accepted,
               1 refused with the kernel's error line; -d prints the verifier's log (level 2 and
@@ -44,6 +47,7 @@ function demo(args: string[], out: (line: string) => void, err: (line: string) =
   let json = false
   let native = false
   let bpf = false
+  let xsk = false
   let pcap: string | undefined
   let writePcap: string | undefined
   let frames: number | undefined
@@ -52,6 +56,7 @@ function demo(args: string[], out: (line: string) => void, err: (line: string) =
     if (a === '--json') json = true
     else if (a === '--native') native = true
     else if (a === '--bpf') bpf = true
+    else if (a === '--xsk') xsk = true
     else if (a === '--pcap' || a === '--write-pcap' || a === '--frames') {
       if (i + 1 >= args.length) throw new UxdpError('EINVAL', `${a} needs a value`)
       const v = args[++i]
@@ -62,6 +67,10 @@ function demo(args: string[], out: (line: string) => void, err: (line: string) =
         if (!Number.isSafeInteger(frames)) throw new UxdpError('EINVAL', `--frames takes a non-negative integer, got ${v}`)
       }
     } else throw new UxdpError('EINVAL', `unknown demo option ${a}`)
+  }
+  if (xsk) {
+    if (native || bpf || pcap !== undefined || writePcap !== undefined) throw new UxdpError('EINVAL', '--xsk runs its own program and traffic: give only --frames and --json with it')
+    return printXskDemo(runXskDemo({ frames }), json, out)
   }
   const result = runNicDemo({ frames, pcap, native, bpf, writePcap, progress: json ? undefined : err })
   return printDemo(result, json, out)

@@ -24,6 +24,7 @@
  * together; every recording is keyed by a hash of the sources (local headers included), the clang
  * arguments and the inputs, so an edited program or case can never be answered by a stale one.
  */
+import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
@@ -637,6 +638,33 @@ export function harness(args: (string | BpfBuild)[], input?: Buffer): HarnessAns
     throw new KernelRefused({ accepted: false, errno: known?.errno ?? '', line: known?.refusal ?? answer.stderr.split('\n').at(-1) ?? '', message: answer.stderr }, recordedKernel(), what)
   }
   return answer
+}
+
+/** The AF_XDP harness (test/kernel/xsk_harness.c): raw AF_XDP on a veth pair in a network
+ * namespace of its own (root, unshare, iproute2). */
+export const XSK_HARNESS_SOURCE = join(KERNEL_SRC_DIR, 'xsk_harness.c')
+let xskTool: { ok: true; path: string } | { ok: false; reason: string } | undefined
+
+function runXskHarness(scenario: string, object?: string): HarnessAnswer {
+  if (!xskTool) {
+    const path = join(scratchDir(), 'xsk_harness')
+    const r = spawnSync('gcc', ['-O2', '-Wall', '-Werror', '-o', path, XSK_HARNESS_SOURCE, '-lbpf', '-lelf', '-lz'], { encoding: 'utf8' })
+    xskTool = r.status === 0 ? { ok: true, path } : { ok: false, reason: `building xsk_harness.c failed: ${r.error?.message ?? r.stderr.trim().split('\n').slice(-3).join(' | ')}` }
+  }
+  if (!xskTool.ok) throw new Error(xskTool.reason)
+  // A veth pair at MTU 9000 in a network namespace of its own; frames go in from the peer, xb.
+  const links = 'ip link add xa type veth peer name xb && ip link set xa mtu 9000 && ip link set xb mtu 9000 && ip link set xa up && ip link set xb up'
+  const script = `${links} && exec ${xskTool.path} xa ${scenario}${object ? ` ${object} xb` : ''}`
+  const r = spawnSync('unshare', ['-n', 'sh', '-c', script], { encoding: 'utf8' })
+  return { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: (r.stderr || (r.error ? String(r.error) : '')).trim() }
+}
+
+/** What the live kernel's AF_XDP socket did in harness scenario `scenario` (recorded); the rx
+ * scenarios attach `object`'s program `to_xsk` to the veth. */
+export function xskHarness(scenario: string, object?: BpfBuild): HarnessAnswer {
+  const o = current()
+  const request: Json = { op: 'xsk-harness', harness: filesKey([XSK_HARNESS_SOURCE]), scenario, ...(object ? { object: object.key } : {}) }
+  return ask<HarnessAnswer>(request, `xsk_harness ${scenario}${object ? ` ${object.what}` : ''}`, o.live ? () => runXskHarness(scenario, object?.path) : undefined, harnessComparable)
 }
 
 // =============================================================================================

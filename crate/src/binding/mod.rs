@@ -38,6 +38,7 @@ mod protos;
 mod ringbuf;
 mod skb;
 mod xdp_frame;
+mod xsk;
 
 /// One entry of an engine table (a name and its uapi number) as the facade reads it.
 #[napi(object)]

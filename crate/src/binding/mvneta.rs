@@ -192,6 +192,13 @@ pub fn nic_info(h: &NicHandle) -> Result<NicInfo> {
     })
 }
 
+/// The device behind a NIC handle (for the AF_XDP binding).
+pub(super) fn nic_device(h: &NicHandle, op: &'static str) -> Result<Rc<RefCell<Mvneta>>> {
+    Ok(Rc::clone(&state(h, op)?.dev))
+}
+
+pub(super) type NicHandleAlias = NicHandle;
+
 fn no_pending(st: &NicState, op: &'static str) -> Result<()> {
     if st.pending.is_some() {
         return Err(err(Errno::EBUSY, op, "a poll is waiting for its program's verdicts"));
@@ -411,6 +418,8 @@ pub struct NicPollResult {
     pub cpumap_enqueued: f64,
     pub cpumap_drops: f64,
     pub target_gone: f64,
+    /// AF_XDP sockets whose RX ring the poll's flush published.
+    pub xsk_flushed: f64,
 }
 
 fn poll_result(r: &device::PollResult, reclaimed: u32, f: FlushReport) -> NicPollResult {
@@ -423,6 +432,7 @@ fn poll_result(r: &device::PollResult, reclaimed: u32, f: FlushReport) -> NicPol
         cpumap_enqueued: f.cpumap_enqueued as f64,
         cpumap_drops: f.cpumap_drops as f64,
         target_gone: f.target_gone as f64,
+        xsk_flushed: f.xsk_flushed as f64,
     }
 }
 

@@ -449,8 +449,8 @@ fn redirect_map(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     let action_mask = XDP_ABORTED | XDP_DROP | XDP_PASS | XDP_TX;
     let flag_mask = match map.def().map_type {
         MapType::Devmap | MapType::DevmapHash => BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS,
-        MapType::Cpumap => 0,
-        _ => return Err(fault(Errno::EINVAL, "bpf_redirect_map needs a devmap, devmap_hash or cpumap")),
+        MapType::Cpumap | MapType::Xskmap => 0,
+        _ => return Err(fault(Errno::EINVAL, "bpf_redirect_map needs a devmap, devmap_hash, cpumap or xskmap")),
     };
     if flags & !(action_mask | flag_mask) != 0 {
         return Ok(XDP_ABORTED);

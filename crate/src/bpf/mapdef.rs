@@ -27,6 +27,7 @@ pub enum MapType {
     Cpumap = 16,
     Queue = 22,
     Stack = 23,
+    Xskmap = 17,
     DevmapHash = 25,
     Ringbuf = 27,
     UserRingbuf = 31,
@@ -83,7 +84,7 @@ pub fn map_type_name(t: u32) -> Option<&'static str> {
 }
 
 impl MapType {
-    pub const ALL: [MapType; 18] = [
+    pub const ALL: [MapType; 19] = [
         MapType::Hash,
         MapType::Array,
         MapType::ProgArray,
@@ -99,6 +100,7 @@ impl MapType {
         MapType::Cpumap,
         MapType::Queue,
         MapType::Stack,
+        MapType::Xskmap,
         MapType::DevmapHash,
         MapType::Ringbuf,
         MapType::UserRingbuf,

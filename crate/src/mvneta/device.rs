@@ -189,6 +189,8 @@ pub struct Mvneta {
     /// This device as a redirect target sees itself (a redirect back to the receiving device).
     self_ref: Weak<RefCell<Mvneta>>,
     scratch: Vec<RxFrame>,
+    /// AF_XDP sockets bound to this device's queues (see `mvneta::xsk`).
+    pub(super) xsk_sockets: Vec<Weak<RefCell<crate::xsk::XskSocket>>>,
 }
 
 impl std::fmt::Debug for Mvneta {
@@ -252,6 +254,7 @@ impl Mvneta {
             skb_alloc_fail_after: None,
             self_ref: Weak::new(),
             scratch: Vec::new(),
+            xsk_sockets: Vec::new(),
         };
         dev.open();
         Ok(dev)
@@ -394,7 +397,7 @@ impl Mvneta {
                     let seen = dev.try_borrow().map(|d| (format!("redirect target ifindex {}", d.ifindex()), d.xdp_features(), d.xdp_rx_metadata_features()));
                     seen.unwrap_or_else(|_| ("device".to_string(), self.xdp_features(), self.xdp_rx_metadata_features()))
                 }
-                Some(RedirectTarget::Cpu(..)) => continue,
+                Some(RedirectTarget::Cpu(..) | RedirectTarget::Xsk(_)) => continue,
             };
             let (lacks, what) = match n.feature {
                 Feature::Xdp(bit) => (xdp & bit == 0, "XDP feature"),
@@ -686,6 +689,17 @@ impl Mvneta {
             self.diag.xdp_redirect_err += 1;
             return;
         };
+        if let RedirectTarget::Xsk(sock) = &target {
+            // An AF_XDP socket takes the xdp_buff itself, copied now; its RX ring is published
+            // at the flush.
+            if self.xsk_redirect(buff, sock) {
+                redirects.push_xsk(sock);
+                self.sw.xdp_redirect += 1;
+            } else {
+                self.diag.xdp_redirect_err += 1;
+            }
+            return;
+        }
         let frame = match buff.into_frame() {
             Ok(f) => f,
             Err(_) => {
@@ -781,6 +795,30 @@ impl Mvneta {
             self.txqs[q].hw_transmit(self.cfg.capture_tx, &mut self.wire_tx, &mut self.mib, &mut self.diag);
         }
         Ok(())
+    }
+
+    /// A packet of linear part and frags on TX queue `queue` (`__dev_direct_xmit` →
+    /// `mvneta_tx`), without checksum offload; `owner` is dropped when TX completion frees it.
+    /// Err(owner) when the queue is stopped.
+    pub(super) fn xmit_segments(
+        &mut self,
+        queue: u32,
+        segments: &[&[u8]],
+        owner: Box<dyn std::any::Any>,
+    ) -> std::result::Result<(), Box<dyn std::any::Any>> {
+        let q = queue as usize;
+        let bytes: usize = segments.iter().map(|s| s.len()).sum();
+        match self.txqs[q].start_xmit_segments(segments, super::desc::tx::L4_CSUM_NOT, false, Some(owner)) {
+            Ok(()) => {
+                self.sw.tx_packets += 1;
+                self.sw.tx_bytes += bytes as u64;
+                if !self.tx_paused {
+                    self.txqs[q].hw_transmit(self.cfg.capture_tx, &mut self.wire_tx, &mut self.mib, &mut self.diag);
+                }
+                Ok(())
+            }
+            Err(owner) => Err(owner.expect("the owner comes back")),
+        }
     }
 
     /// Packets the host stack received (XDP_PASS or no program), oldest first, at most `max`.

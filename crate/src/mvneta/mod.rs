@@ -20,6 +20,7 @@ pub mod rx;
 pub mod stats;
 pub mod tx;
 pub mod wire;
+pub mod xsk;
 
 pub use bpf::BpfXdpProgram;
 pub use device::{Mvneta, MvnetaConfig, PollResult, Verdict, XDP_XMIT_FLUSH};

@@ -8,6 +8,7 @@ use std::rc::{Rc, Weak};
 use super::device::Mvneta;
 use crate::errno::{Errno, Result, XdpError};
 use crate::frame::{NetDev, Skb, XdpFrame};
+use crate::xsk::XskSocket;
 
 /// `DEV_MAP_BULK_SIZE`: frames queued per target device before a send.
 pub const DEV_MAP_BULK_SIZE: usize = 16;
@@ -19,6 +20,8 @@ pub const CPU_MAP_BULK_SIZE: usize = 8;
 pub enum RedirectTarget {
     Device(Weak<RefCell<Mvneta>>),
     Cpu(Weak<RefCell<CpuMap>>, u32),
+    /// An AF_XDP socket in an xskmap slot.
+    Xsk(Weak<RefCell<XskSocket>>),
 }
 
 impl RedirectTarget {
@@ -30,11 +33,16 @@ impl RedirectTarget {
         RedirectTarget::Cpu(Rc::downgrade(map), cpu)
     }
 
+    pub fn xsk(sock: &Rc<RefCell<XskSocket>>) -> RedirectTarget {
+        RedirectTarget::Xsk(Rc::downgrade(sock))
+    }
+
     /// The same destination (for grouping frames into bulk queues).
     pub fn same(&self, other: &RedirectTarget) -> bool {
         match (self, other) {
             (RedirectTarget::Device(a), RedirectTarget::Device(b)) => Weak::ptr_eq(a, b),
             (RedirectTarget::Cpu(a, x), RedirectTarget::Cpu(b, y)) => Weak::ptr_eq(a, b) && x == y,
+            (RedirectTarget::Xsk(a), RedirectTarget::Xsk(b)) => Weak::ptr_eq(a, b),
             _ => false,
         }
     }
@@ -44,6 +52,8 @@ impl RedirectTarget {
 #[derive(Default)]
 pub struct RedirectQueues {
     pub queues: Vec<(RedirectTarget, Vec<(XdpFrame, NetDev)>)>,
+    /// AF_XDP sockets that took frames this poll (`xskmap_flush_list`).
+    pub sockets: Vec<Weak<RefCell<XskSocket>>>,
 }
 
 impl RedirectQueues {
@@ -54,8 +64,14 @@ impl RedirectQueues {
         }
     }
 
+    pub fn push_xsk(&mut self, sock: &Weak<RefCell<XskSocket>>) {
+        if !self.sockets.iter().any(|s| Weak::ptr_eq(s, sock)) {
+            self.sockets.push(sock.clone());
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.queues.is_empty()
+        self.queues.is_empty() && self.sockets.is_empty()
     }
 }
 
@@ -72,6 +88,8 @@ pub struct FlushReport {
     pub cpumap_enqueued: u64,
     /// Frames whose target was gone (freed).
     pub target_gone: u64,
+    /// AF_XDP sockets whose RX ring was published.
+    pub xsk_flushed: u64,
 }
 
 /// `__dev_flush` / `__cpu_map_flush`: each device gets its frames in bulks of 16 (all but the
@@ -79,6 +97,13 @@ pub struct FlushReport {
 /// freed; each cpumap entry queues its frames in bulks of 8, dropping what does not fit.
 pub fn flush(queues: RedirectQueues) -> FlushReport {
     let mut report = FlushReport::default();
+    for sock in &queues.sockets {
+        if let Some(s) = sock.upgrade() {
+            if s.borrow_mut().flush() {
+                report.xsk_flushed += 1;
+            }
+        }
+    }
     for (target, frames) in queues.queues {
         match target {
             RedirectTarget::Device(weak) => {
@@ -102,6 +127,7 @@ pub fn flush(queues: RedirectQueues) -> FlushReport {
                     frames = rest;
                 }
             }
+            RedirectTarget::Xsk(_) => report.target_gone += frames.len() as u64,
             RedirectTarget::Cpu(weak, cpu) => {
                 let Some(map) = weak.upgrade() else {
                     report.target_gone += frames.len() as u64;

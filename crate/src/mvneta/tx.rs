@@ -25,8 +25,12 @@ struct TxBuf {
     ty: TxBufType,
     /// The frame, on the slot of its first descriptor.
     frame: Option<XdpFrame>,
-    /// A packet from the host stack (linear), on its slot.
+    /// A packet from the host stack: its bytes in this buffer (the linear part or a frag).
     skb: Option<Box<[u8]>>,
+    /// What the packet's owner is told when it is freed (an AF_XDP completion), on the slot of
+    /// its last descriptor, as the driver keeps the skb there. Held for its drop.
+    #[allow(dead_code)]
+    owner: Option<Box<dyn std::any::Any>>,
     /// A first-descriptor slot whose frame was handed back by a failed submit but is still
     /// referenced (the unwind left the put index where it was).
     stale: bool,
@@ -240,8 +244,14 @@ impl TxRing {
                     *n -= 1;
                 }
             }
-            self.bufs[slot as usize] =
-                TxBuf { ty: if dma_map { TxBufType::XdpNdo } else { TxBufType::XdpTx }, frame: None, skb: None, stale: false, desc };
+            self.bufs[slot as usize] = TxBuf {
+                ty: if dma_map { TxBufType::XdpNdo } else { TxBufType::XdpTx },
+                frame: None,
+                skb: None,
+                owner: None,
+                stale: false,
+                desc,
+            };
             self.descs.set_tx_command(desc, if i == 0 { tx::F_DESC } else { 0 });
             self.descs.set_tx_buf_phys_addr(desc, dma);
             self.descs.set_tx_data_size(desc, len as u16);
@@ -284,30 +294,55 @@ impl TxRing {
     /// packets follow (`xmit_more`), the queue stopped or 255 descriptors are pending. Err when
     /// the queue is stopped (NETDEV_TX_BUSY: the stack keeps the packet).
     pub fn start_xmit(&mut self, data: &[u8], csum: u32, xmit_more: bool) -> Result<(), ()> {
-        if self.stopped {
-            return Err(());
+        self.start_xmit_segments(&[data], csum, xmit_more, None).map_err(|_| ())
+    }
+
+    /// `mvneta_tx` for a packet of a linear part and frags (`mvneta_tx_frag_process`): one
+    /// descriptor per buffer, FIRST with the checksum command on the first, LAST|Z_PAD on the
+    /// last, each buffer mapped on its own; `owner` is dropped when TX completion frees the
+    /// packet. Err(owner) when the queue is stopped. The stop threshold leaves room for the
+    /// largest packet, so a running queue always has the descriptors.
+    #[allow(clippy::type_complexity)]
+    pub fn start_xmit_segments(
+        &mut self,
+        segments: &[&[u8]],
+        csum: u32,
+        xmit_more: bool,
+        owner: Option<Box<dyn std::any::Any>>,
+    ) -> Result<(), Option<Box<dyn std::any::Any>>> {
+        if self.stopped || segments.is_empty() || self.count + segments.len() as u32 >= self.size {
+            return Err(owner);
         }
-        let slot = self.put;
-        let desc = self.next_desc_to_proc;
-        self.next_desc_to_proc = self.next(desc);
-        let skb: Box<[u8]> = data.into();
-        // dma_map_single of the skb's data: an address of its own.
-        let dma = (skb.as_ptr() as u64 as u32) | 1;
-        self.descs.set_tx_command(desc, csum | tx::FLZ_DESC);
-        self.descs.set_tx_buf_phys_addr(desc, dma);
-        self.descs.set_tx_data_size(desc, data.len() as u16);
-        self.mapped[desc as usize] = Some(Mapping { dma, slot, seg: 0 });
-        self.bufs[slot as usize] = TxBuf { ty: TxBufType::Skb, frame: None, skb: Some(skb), stale: false, desc };
-        self.put = self.next(self.put);
-        self.count += 1;
+        let n = segments.len();
+        let mut owner = owner;
+        for (i, data) in segments.iter().enumerate() {
+            let slot = self.put;
+            let desc = self.next_desc_to_proc;
+            self.next_desc_to_proc = self.next(desc);
+            let skb: Box<[u8]> = (*data).into();
+            // dma_map_single of the buffer: an address of its own.
+            let dma = (skb.as_ptr() as u64 as u32) | 1;
+            let cmd = match (i == 0, i + 1 == n) {
+                (true, true) => csum | tx::FLZ_DESC,
+                (true, false) => csum | tx::F_DESC,
+                (false, true) => tx::L_DESC | tx::Z_PAD,
+                (false, false) => 0,
+            };
+            self.descs.set_tx_command(desc, cmd);
+            self.descs.set_tx_buf_phys_addr(desc, dma);
+            self.descs.set_tx_data_size(desc, data.len() as u16);
+            self.mapped[desc as usize] = Some(Mapping { dma, slot, seg: 0 });
+            let owner = if i + 1 == n { owner.take() } else { None };
+            self.bufs[slot as usize] = TxBuf { ty: TxBufType::Skb, frame: None, skb: Some(skb), owner, stale: false, desc };
+            self.put = self.next(self.put);
+        }
+        self.count += n as u32;
         if self.count >= self.stop_threshold {
             self.stopped = true;
         }
-        if !xmit_more || self.stopped || self.pending + 1 > 255 {
-            self.pending += 1;
+        self.pending += n as u32;
+        if !xmit_more || self.stopped || self.pending > 255 {
             self.kick();
-        } else {
-            self.pending += 1;
         }
         Ok(())
     }

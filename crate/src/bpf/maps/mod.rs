@@ -60,6 +60,7 @@ mod ringbuf;
 mod slab;
 mod slots;
 mod user_ringbuf;
+mod xskmap;
 
 use array::check_array;
 use hash::{check_hash, Copies, HashTable};
@@ -73,6 +74,7 @@ use ringbuf::adjust_ringbuf_sz;
 use slab::Slab;
 use slots::Slot;
 pub use user_ringbuf::{Peek, UserRingBuf, BPF_MAX_USER_RINGBUF_SAMPLES};
+pub use xskmap::XskEntry;
 
 /// `bpf_map_update_elem` flags.
 pub const BPF_ANY: u64 = 0;
@@ -166,6 +168,10 @@ pub trait MapEnv {
     fn perf_event(&self, fd: i32) -> Result<()> {
         let _ = fd;
         Ok(())
+    }
+    /// The AF_XDP socket `fd` names, for an xskmap slot.
+    fn socket(&self, fd: i32) -> Result<XskEntry> {
+        fail(Errno::EBADF, OP_UPDATE, format!("fd {fd} is not a socket"))
     }
 }
 
@@ -376,6 +382,7 @@ impl Map {
                 }
                 Store::DevArray { values: Slab::zeroed(u64::from(def.max_entries) * 8)?, slots: RefCell::default() }
             }
+            MapType::Xskmap => Map::xskmap_new(&def)?,
             MapType::Ringbuf => {
                 if def.map_flags & !BPF_F_NUMA_NODE != 0 {
                     return fail(Errno::EINVAL, OP_CREATE, "ringbuf takes no flags but BPF_F_NUMA_NODE");
@@ -771,7 +778,7 @@ impl Map {
             }
             Store::Lpm { trie, values } => trie.borrow().lookup(key).map(|v| values.addr(v as usize * self.stride)),
             Store::MapsOfMaps(_) => self.inner_map(key).map(|m| Rc::as_ptr(&m) as u64),
-            Store::DevArray { values, slots } if self.def.map_type == MapType::Devmap => {
+            Store::DevArray { values, slots } if matches!(self.def.map_type, MapType::Devmap | MapType::Xskmap) => {
                 let i = le32(key);
                 slots.borrow().contains_key(&i).then(|| values.addr(i as usize * 8))
             }
@@ -862,6 +869,10 @@ impl Map {
             }
             Store::Lpm { values, .. } => span(values, u64::from(self.def.max_entries), vs, stride),
             Store::DevArray { values, .. } if self.def.map_type == MapType::Devmap => span(values, u64::from(self.def.max_entries), vs, 8),
+            // struct bpf_xdp_sock (queue_id): the verifier lets programs read it only.
+            Store::DevArray { values, .. } if self.def.map_type == MapType::Xskmap => {
+                span(values, u64::from(self.def.max_entries), 4, 8).into_iter().map(|(a, l, _)| (a, l, false)).collect()
+            }
             Store::DevHash { values, .. } => span(values, u64::from(self.def.max_entries), vs, 8),
             _ => Vec::new(),
         }
@@ -880,6 +891,9 @@ impl Map {
         self.readable(OP_LOOKUP)?;
         if let Store::Ringbuf(_) | Store::UserRingbuf(_) = self.store {
             return fail(Errno::ENOTSUPP, OP_LOOKUP, "ring buffers have no elements to look up");
+        }
+        if self.def.map_type == MapType::Xskmap {
+            return fail(Errno::EOPNOTSUPP, OP_LOOKUP, "xskmap slots cannot be read from user space");
         }
         self.check_key(key, OP_LOOKUP)?;
         let absent = || XdpError::new(Errno::ENOENT, OP_LOOKUP, "no such key");
@@ -1017,6 +1031,10 @@ impl Map {
             }
             Store::DevArray { values, slots } if self.def.map_type == MapType::Devmap => {
                 self.devmap_update(values, slots, key, value, flags, env)
+            }
+            Store::DevArray { .. } if self.def.map_type == MapType::Xskmap => {
+                self.xsk_slot_check(le32(key), flags)?;
+                self.xsk_update(le32(key), env.socket(le32(value) as i32)?, flags)
             }
             Store::DevArray { values, slots } => self.cpumap_update(values, slots, key, value, flags, env),
             Store::DevHash { table, values, slots } => self.devmap_hash_update(table, values, slots, key, value, flags, env),
