@@ -18,7 +18,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const FIXTURES = join(root, 'test', 'fixtures', 'kernel')
 const OBJECTS = join(FIXTURES, 'objects')
 const RECORDS = join(root, 'target', 'kernel-record')
-const ALL = ['kernel-diff', 'kernel-dynptr', 'kernel-bpf', 'kernel-verifier']
+const ALL = ['kernel-diff', 'kernel-dynptr', 'kernel-bpf', 'kernel-verifier', 'kernel-hostnet']
 const ABOUT =
   "The Linux kernel's answers to the questions of test/%s.spec.ts, recorded by `npm run kernel:record` (scripts/kernel-record.mjs): keyed by a hash of the question (program sources and clang arguments, inputs), each with the kernel release that answered. Do not edit by hand."
 

@@ -294,6 +294,16 @@ function ask<A>(request: Json, what: string, live: (() => A) | undefined, compar
   return answer
 }
 
+/**
+ * A question of a spec's own (e.g. a run in a network namespace it set up): `live` asks the
+ * kernel (called when recording, or for a second opinion), `request` keys the recording (the
+ * same request must get the same answer), `comparable` picks what must agree.
+ */
+export function askKernel<A>(request: unknown, what: string, live: () => A, comparable: (a: A) => unknown = (a) => a): A {
+  const o = current()
+  return ask<A>(request as Json, what, MODE === 'record' || o.live ? live : undefined, comparable)
+}
+
 const loadComparable = (a: LoadAnswer) => (a.accepted ? { accepted: true } : { accepted: false, errno: a.errno, line: a.line })
 const runComparable = (a: RunAnswer) => (a.ok ? { ok: true, retval: a.retval, out: a.out, ctxOut: a.ctxOut } : { ok: false, code: a.code })
 /** A dump as Linux defines it: entries in key order (a hash map's order depends on its random

@@ -19,7 +19,9 @@ pub enum MapType {
     PercpuArray = 6,
     LruHash = 9,
     Devmap = 14,
+    Sockmap = 15,
     Cpumap = 16,
+    Sockhash = 18,
     DevmapHash = 25,
     Ringbuf = 27,
 }
@@ -75,7 +77,7 @@ pub fn map_type_name(t: u32) -> Option<&'static str> {
 }
 
 impl MapType {
-    pub const ALL: [MapType; 10] = [
+    pub const ALL: [MapType; 12] = [
         MapType::Hash,
         MapType::Array,
         MapType::ProgArray,
@@ -86,6 +88,8 @@ impl MapType {
         MapType::Cpumap,
         MapType::DevmapHash,
         MapType::Ringbuf,
+        MapType::Sockmap,
+        MapType::Sockhash,
     ];
 
     /// The type a uapi number names; EINVAL for the kernel's other types (the message names them)

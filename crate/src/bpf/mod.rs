@@ -14,6 +14,7 @@ pub mod core;
 pub mod disasm;
 pub mod elf;
 pub mod helpers;
+pub mod host_helpers;
 pub mod insn;
 pub mod isa;
 pub mod jit;

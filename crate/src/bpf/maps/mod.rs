@@ -56,6 +56,7 @@ mod perf;
 mod ringbuf;
 mod slab;
 mod slots;
+mod sockmap;
 
 use array::check_array;
 use hash::{check_hash, HashTable};
@@ -64,6 +65,7 @@ use perf::Samples;
 use ringbuf::adjust_ringbuf_sz;
 use slab::Slab;
 use slots::Slot;
+pub use sockmap::SockEntry;
 
 /// `bpf_map_update_elem` flags.
 pub const BPF_ANY: u64 = 0;
@@ -195,6 +197,8 @@ enum Store {
         samples: RefCell<Samples>,
     },
     Ringbuf(RefCell<RingBuf>),
+    /// sockmap and sockhash: sockets of the host model (see `sockmap`).
+    Sock(RefCell<sockmap::SockStore>),
 }
 
 pub struct Map {
@@ -363,6 +367,7 @@ impl Map {
                 charge(2 * u64::from(def.max_entries), "the ring buffer")?;
                 Store::Ringbuf(RefCell::new(RingBuf::new(def.max_entries)?))
             }
+            MapType::Sockmap | MapType::Sockhash => Store::Sock(RefCell::new(sockmap::create(&def, def.map_type == MapType::Sockhash)?)),
         };
         check_name(name)?;
         def.map_flags &= !(BPF_F_RDONLY | BPF_F_WRONLY);
@@ -541,6 +546,7 @@ impl Map {
             Store::Hash { table, .. } | Store::DevHash { table, .. } => table.borrow().len as usize,
             Store::DevArray { slots, .. } | Store::Progs(slots) | Store::Perf { slots, .. } => slots.borrow().len(),
             Store::Ringbuf(_) => 0,
+            Store::Sock(s) => s.borrow().len(),
         }
     }
 
@@ -623,7 +629,8 @@ impl Map {
                 nr_cpus: self.nr_cpus,
                 stride: self.stride as u64,
             }),
-            _ if matches!(self.def.map_type, MapType::Ringbuf | MapType::ProgArray | MapType::PerfEventArray) => None,
+            // a socket lookup takes a reference: the helper does it
+            _ if matches!(self.def.map_type, MapType::Ringbuf | MapType::ProgArray | MapType::PerfEventArray | MapType::Sockmap | MapType::Sockhash) => None,
             _ => Some(JitLookup::Call),
         }
     }
@@ -710,6 +717,7 @@ impl Map {
         match &self.store {
             Store::Array(_) | Store::PercpuArray(_) => fail(Errno::EINVAL, OP_DELETE, "array elements cannot be deleted"),
             Store::Hash { table, .. } => self.hash_delete(table, key),
+            Store::Sock(store) => self.sock_delete(store, key, OP_DELETE),
             _ => Err(self.refused(OP_DELETE)),
         }
     }
@@ -792,6 +800,7 @@ impl Map {
                 out.extend_from_slice(&id.to_le_bytes());
             }
             Store::Perf { .. } => return fail(Errno::ENOTSUPP, OP_LOOKUP, "perf event array elements cannot be read back"),
+            Store::Sock(store) => return self.sock_lookup_user(store, key, out, OP_LOOKUP),
             Store::Ringbuf(_) => return fail(Errno::ENOTSUPP, OP_LOOKUP, "ring buffers have no elements to look up"),
         }
         Ok(())
@@ -862,6 +871,7 @@ impl Map {
             Store::DevArray { values, slots } => self.cpumap_update(values, slots, key, value, flags, env),
             Store::DevHash { table, values, slots } => self.devmap_hash_update(table, values, slots, key, value, flags, env),
             Store::Ringbuf(_) => fail(Errno::ENOTSUPP, OP_UPDATE, "ring buffers have no elements to update"),
+            Store::Sock(_) => fail(Errno::EOPNOTSUPP, OP_UPDATE, format!("a {} holds sockets of a HostNet: update it with a socket (Map::sock_update)", self.def.map_type)),
         }
     }
 
@@ -879,6 +889,7 @@ impl Map {
         let removed = match &self.store {
             Store::Array(_) | Store::PercpuArray(_) => return fail(Errno::EINVAL, OP_DELETE, "array elements cannot be deleted"),
             Store::Hash { table, .. } => return self.hash_delete(table, key),
+            Store::Sock(store) => return self.sock_delete(store, key, OP_DELETE),
             Store::Progs(slots) | Store::Perf { slots, .. } => {
                 if i >= self.def.max_entries {
                     return Err(XdpError::new(Errno::E2BIG, OP_DELETE, format!("index {i} is past the {} entries", self.def.max_entries))
@@ -936,6 +947,9 @@ impl Map {
                 let t = table.borrow();
                 let s = t.next(key).ok_or_else(done)?;
                 out.copy_from_slice(t.key(s));
+            }
+            Store::Sock(store) if self.def.map_type == MapType::Sockhash => {
+                out.copy_from_slice(&store.borrow().next_hash_key(key).ok_or_else(done)?);
             }
             _ => {
                 let i = key.map_or(u32::MAX, le32);
