@@ -301,6 +301,13 @@ fn lookup_family(n: &Netns, p: &mut [u8], flags: u32, check_mtu: bool, v4: bool)
         if !table_exists(&routes, tbid, v4) {
             return ret(FibAnswer::NotFwded);
         }
+        // Without policy rules of its own a namespace keeps its IPv4 local and main tables in
+        // one trie: a lookup in main sees the local routes too.
+        if v4 && tbid == RT_TABLE_MAIN {
+            for r in routes.iter_mut().filter(|r| r.table == RT_TABLE_LOCAL) {
+                r.table = RT_TABLE_MAIN;
+            }
+        }
         match table_lookup(n, &routes, tbid, dst, oif, strict) {
             Some(r) if r.kind == RouteType::Throw => None,
             r => r,
@@ -466,6 +473,11 @@ mod tests {
         wr32(&mut p, field::TBID, 100);
         assert_eq!(fib_lookup(&st, 0, &mut p, DIRECT | TBID | SKIP_NEIGH, true), 0);
         assert_eq!(addr(&p, field::DST, true), v4("10.0.0.3"));
+        // main shares its trie with local: DIRECT still sees local addresses
+        let mut p = params("10.0.0.1", 10, 0);
+        assert_eq!(fib_lookup(&st, 0, &mut p, DIRECT | SKIP_NEIGH, true), 4);
+        let mut p = params("10.0.0.9", 10, 0);
+        assert_eq!(fib_lookup(&st, 0, &mut p, DIRECT | SKIP_NEIGH, true), 0);
         let mut p = params("10.6.0.1", 10, 0);
         wr32(&mut p, field::TBID, 101);
         assert_eq!(fib_lookup(&st, 0, &mut p, DIRECT | TBID, true), 4);

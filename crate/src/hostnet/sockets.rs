@@ -251,14 +251,36 @@ impl Socket {
         v4_view(self.remote)
     }
 
-    /// `skc_v6_rcv_saddr` (zero for an AF_INET socket).
+    /// `skc_v6_rcv_saddr`: an AF_INET socket's v4-mapped once TCP connected it (connect and
+    /// accept set both families' fields, `sk_rcv_saddr_set`), zero otherwise (bind, UDP).
     pub fn rcv_saddr6(&self) -> Ipv6Addr {
-        v6_view(self.local)
+        self.v6_view(self.local)
     }
 
-    /// `skc_v6_daddr`.
+    /// `skc_v6_daddr`, the same way.
     pub fn daddr6(&self) -> Ipv6Addr {
-        v6_view(self.remote)
+        self.v6_view(self.remote)
+    }
+
+    fn v6_view(&self, a: IpAddr) -> Ipv6Addr {
+        match a {
+            IpAddr::V6(v6) => v6,
+            IpAddr::V4(v4) if self.tcp_connected() => v4.to_ipv6_mapped(),
+            IpAddr::V4(_) => Ipv6Addr::UNSPECIFIED,
+        }
+    }
+
+    fn tcp_connected(&self) -> bool {
+        self.proto == Proto::Tcp && !matches!(self.state, SockState::LISTEN | SockState::CLOSE | SockState::TIME_WAIT)
+    }
+
+    /// In the IPv4 established hash (`sk_ehashfn`): AF_INET sockets, and AF_INET6 ones talking
+    /// to a v4-mapped peer; the others are in the IPv6 one. A lookup searches only its own.
+    fn v4_hashed(&self) -> bool {
+        match self.remote {
+            IpAddr::V4(_) => true,
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().is_some(),
+        }
     }
 
     /// A full socket (`sk_fullsock`): not a request or timewait socket.
@@ -301,12 +323,6 @@ fn v4_view(a: IpAddr) -> Ipv4Addr {
     }
 }
 
-fn v6_view(a: IpAddr) -> Ipv6Addr {
-    match a {
-        IpAddr::V4(_) => Ipv6Addr::UNSPECIFIED,
-        IpAddr::V6(v6) => v6,
-    }
-}
 
 /// A lookup's question: `struct bpf_sock_tuple` (saddr/sport the packet's source, the peer;
 /// daddr/dport its destination, the local side; ports in network order as the tuple has them,
@@ -356,8 +372,9 @@ pub fn lookup(st: &State, ns: usize, proto: Proto, t: &Tuple, dif: u32) -> Optio
                     return false;
                 }
                 match (t.saddr, t.daddr) {
-                    (IpAddr::V4(sa), IpAddr::V4(da)) => s.daddr4() == sa && s.rcv_saddr4() == da,
-                    _ => s.family == AF_INET6 && IpAddr::V6(s.daddr6()) == t.saddr && IpAddr::V6(s.rcv_saddr6()) == t.daddr,
+                    (IpAddr::V4(sa), IpAddr::V4(da)) => s.v4_hashed() && s.daddr4() == sa && s.rcv_saddr4() == da,
+                    // a v4-mapped tuple hashes into the IPv6 table, where v4-mapped sockets are not
+                    _ => s.family == AF_INET6 && !s.v4_hashed() && IpAddr::V6(s.daddr6()) == t.saddr && IpAddr::V6(s.rcv_saddr6()) == t.daddr,
                 }
             });
             if let Some(s) = established {
@@ -525,6 +542,8 @@ mod tests {
         let id = h.add_socket(e).unwrap();
         let st = h.state();
         assert_eq!(lookup(&st, 0, Proto::Tcp, &tuple(v4("127.0.0.1"), 5000, v4("127.0.0.1"), 80), 1), Some(id));
+        // the v4-mapped v6 tuple hashes into the IPv6 table, where the socket is not
+        assert_eq!(lookup(&st, 0, Proto::Tcp, &tuple(v6("::ffff:127.0.0.1"), 5000, v6("::ffff:127.0.0.1"), 80), 1), None);
         let b = st.sockets[&id].bpf_sock();
         assert_eq!(&b[4..8], &10u32.to_le_bytes());
         assert_eq!(&b[24..28], &[127, 0, 0, 1]);
@@ -535,6 +554,19 @@ mod tests {
         drop(st);
         let l = h.add_socket(SocketSpec::new(0, Proto::Tcp, (v6("::1"), 81))).unwrap();
         assert_eq!(&h.state().sockets[&l].bpf_sock()[24..28], &[127, 0, 0, 6]);
+        // an AF_INET socket's v6 fields: zero when bound, v4-mapped once TCP connected it
+        let l4 = h.add_socket(SocketSpec::new(0, Proto::Tcp, (v4("127.0.0.1"), 82))).unwrap();
+        let mut c = SocketSpec::new(0, Proto::Tcp, (v4("127.0.0.1"), 83));
+        c.remote = Some((v4("127.0.0.2"), 84));
+        let c = h.add_socket(c).unwrap();
+        let st = h.state();
+        assert_eq!(&st.sockets[&l4].bpf_sock()[28..44], &[0; 16]);
+        assert_eq!(&st.sockets[&c].bpf_sock()[28..44], &Ipv6Addr::from(v4_to_mapped("127.0.0.1")).octets());
+        assert_eq!(&st.sockets[&c].bpf_sock()[56..72], &Ipv6Addr::from(v4_to_mapped("127.0.0.2")).octets());
+    }
+
+    fn v4_to_mapped(s: &str) -> Ipv6Addr {
+        s.parse::<Ipv4Addr>().unwrap().to_ipv6_mapped()
     }
 
     #[test]
