@@ -296,7 +296,7 @@ function compare(prog: string, data: Buffer, what: string, b: BpfBuild = obj, st
     return { ...r, out }
   }
   const k = masked(
-    askKernel<Run>({ op: 'hostnet-run', object: b.key, prog, data: data.toString('hex'), step: step ?? null }, `test_run of ${prog} in namespace A: ${what}`, () => liveRun(b, prog, data), masked),
+    askKernel<Run>({ op: 'hostnet-run', object: b.key, prog, data: data.toString('hex'), step: step ?? null }, `test_run of ${prog} in ${b.what}, in namespace A: ${what}`, () => liveRun(b, prog, data), masked),
   )
   const u = masked(uxdpRun(b === obj ? bpf : bpfMaps, prog, data))
   expect(k.ok, `the kernel's run failed: ${!k.ok ? k.message : ''}`).toBe(true)
