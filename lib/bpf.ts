@@ -3,6 +3,7 @@ import { call, checkBytes, checkInt, checkOptions, checkU32, describe, ERRNO, fs
 import { native } from './native'
 import { decodeMd, encodeMd, type XdpMd } from './xdpmd'
 import { checkTargetKernel, checkTiers, engineKfuncSpecs, KfuncRegistry, type Caps, type Tier } from './policy'
+import { HostNet, HostSocket, type NetnsRef } from './hostnet'
 
 
 export type { XdpMd } from './xdpmd'
@@ -51,6 +52,11 @@ export interface TestRunOptions {
    * slices of runs (about once a millisecond), not per run.
    */
   timeoutMs?: number
+  /** The host's sockets and routes the socket-lookup, FIB, MTU and syncookie helpers ask (default:
+   * a host with a loopback device only). */
+  host?: HostNet
+  /** The namespace of `host` the run's device (loopback, ifindex 1) is in (default the first). */
+  netns?: NetnsRef
 }
 
 export interface TestRunAsyncOptions extends TestRunOptions {
@@ -59,7 +65,7 @@ export interface TestRunAsyncOptions extends TestRunOptions {
   signal?: AbortSignal
 }
 
-const TEST_RUN_KEYS = ['data', 'ctx', 'repeat', 'timeoutMs'] as const
+const TEST_RUN_KEYS = ['data', 'ctx', 'repeat', 'timeoutMs', 'host', 'netns'] as const
 /** Milliseconds a slice of an asynchronous test_run runs before yielding to the event loop. */
 const ASYNC_SLICE_MS = 20
 
@@ -384,13 +390,15 @@ function checkLoadOptions(what: string, options: unknown, keys: readonly (keyof 
 }
 
 /** Checks test_run options and returns them converted for the engine. */
-function testRunArgs(options: unknown, extra: readonly string[] = []): { data: Uint8Array; ctx?: Buffer; repeat: number; timeoutMs?: number } {
+function testRunArgs(options: unknown, extra: readonly string[] = []): { data: Uint8Array; ctx?: Buffer; repeat: number; timeoutMs?: number; host?: HostNet['handle']; netns?: number } {
   if (options === undefined) throw new UxdpError('EINVAL', 'testRun takes options with at least data (data_in)')
   const o = checkOptions<TestRunAsyncOptions>('testRun', options, [...TEST_RUN_KEYS, ...extra] as (keyof TestRunAsyncOptions)[])
   const data = checkBytes('data', o.data)
   const repeat = o.repeat === undefined ? 1 : checkInt('repeat', o.repeat, 0, 0xffffffff)
   const ctx = o.ctx === undefined ? undefined : encodeMd(o.ctx, data.length)
-  return { data, ctx, repeat, timeoutMs: optMillis('timeoutMs', o.timeoutMs) }
+  if (o.host !== undefined && !(o.host instanceof HostNet)) throw new UxdpError('EINVAL', `testRun: host must be a HostNet, got ${describe(o.host)}`)
+  if (o.netns !== undefined && !o.host) throw new UxdpError('EINVAL', 'testRun: netns names a namespace of host, which is missing')
+  return { data, ctx, repeat, timeoutMs: optMillis('timeoutMs', o.timeoutMs), host: o.host?.handle, netns: o.host?.netns(o.netns ?? 0) }
 }
 
 function runResult(r: ReturnType<typeof native.bpfTestRun>): TestRunResult {
@@ -551,8 +559,8 @@ export class Program {
   testRun(options: TestRunOptions | SkbTestRunOptions): TestRunResult | SkbTestRunResult {
     if (SKB_KINDS.includes(this.kind)) return this.testRunSkb(options as SkbTestRunOptions)
     this.object.check()
-    const { data, ctx, repeat, timeoutMs } = testRunArgs(options)
-    return runResult(call(() => native.bpfTestRun(this.object.handle, this.name, data, ctx, repeat, timeoutMs)))
+    const { data, ctx, repeat, timeoutMs, host, netns } = testRunArgs(options)
+    return runResult(call(() => native.bpfTestRun(this.object.handle, this.name, data, ctx, repeat, timeoutMs, host, netns)))
   }
 
   /**
@@ -596,11 +604,11 @@ export class Program {
       return this.testRunSkb(rest)
     }
     this.object.check()
-    const { data, ctx, repeat: asked, timeoutMs } = testRunArgs(options, ['signal'])
+    const { data, ctx, repeat: asked, timeoutMs, host, netns } = testRunArgs(options, ['signal'])
     const signal = (options as TestRunAsyncOptions).signal
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw new UxdpError('EINVAL', `signal must be an AbortSignal, got ${describe(signal)}`)
     const repeat = Math.max(asked, 1)
-    const run = call(() => native.bpfTestRunStart(this.object.handle, this.name, data, ctx))
+    const run = call(() => native.bpfTestRunStart(this.object.handle, this.name, data, ctx, host, netns))
     const start = performance.now()
     let done = 0
     const stopped = (code: 'EINTR' | 'ETIMEDOUT'): UxdpError =>
@@ -818,6 +826,18 @@ export class BpfMap {
   update(key: Uint8Array, value: Uint8Array, flags = 0): void {
     this.object.check()
     call(() => native.bpfMapUpdate(this.object.handle, this.name, checkBytes('key', key), checkBytes('value', value), checkU32('flags', flags)))
+  }
+
+  /**
+   * A sockmap or sockhash update: `socket` (a HostNet socket) goes under `key`, as the kernel
+   * takes a socket's fd. TCP sockets must be established or listening (EOPNOTSUPP); flags
+   * BPF_ANY, BPF_NOEXIST (EEXIST), BPF_EXIST (ENOENT). A user `lookup` gives back the socket's
+   * cookie (its id; ENOSPC unless values are 8 bytes); a program's lookup the socket itself.
+   */
+  updateSocket(key: Uint8Array, socket: HostSocket, flags = 0): void {
+    this.object.check()
+    if (!(socket instanceof HostSocket)) throw new UxdpError('EINVAL', `updateSocket: socket must be a HostSocket, got ${describe(socket)}`)
+    call(() => native.bpfMapUpdateSocket(this.object.handle, this.name, checkBytes('key', key), socket.host.handle, socket.id, checkU32('flags', flags)))
   }
 
   delete(key: Uint8Array): void {

@@ -127,3 +127,19 @@ export {
   type XskRingIndexes,
   type XskState,
 } from './xsk'
+export {
+  BPF_FIB_LKUP_RET,
+  HostNet,
+  HostSocket,
+  ipv6Bytes,
+  type BpfSockView,
+  type DeviceOptions,
+  type FibLookupResult,
+  type NeighbourOptions,
+  type NeighbourState,
+  type NetnsRef,
+  type RouteOptions,
+  type RouteType,
+  type SocketOptions,
+  type SocketState,
+} from './hostnet'

@@ -301,7 +301,7 @@ export function ask<A>(request: Json, what: string, live: (() => A) | undefined,
  * opinion (see {@link liveKernelAsked}).
  */
 export function askKernel<A>(request: unknown, what: string, live: (() => A) | undefined, comparable: (a: A) => unknown = (a) => a): A {
-  return ask<A>(request as Json, what, live, comparable)
+  return ask<A>(request as Json, what, live && (MODE === 'record' || current().live) ? live : undefined, comparable)
 }
 
 /** Whether the spec's questions go to the live kernel too (recording, or a second opinion). */

@@ -635,6 +635,8 @@ pub fn bpf_test_run(
     ctx: Option<&[u8]>,
     repeat: Option<u32>,
     timeout_ms: Option<f64>,
+    host: Option<&super::hostnet::HostNetHandle>,
+    netns: Option<u32>,
 ) -> Result<BpfRunResult> {
     const OP: &str = "bpf_prog_test_run";
     guard(OP, || {
@@ -642,7 +644,8 @@ pub fn bpf_test_run(
         let program = program_of_state(&st, &prog, OP)?;
         // An infinite (or absurdly long) budget is no budget.
         let timeout = timeout_ms.and_then(|ms| Duration::try_from_secs_f64(ms.max(0.0) / 1000.0).ok());
-        let opts = TestRunOptions { ctx: md_of(ctx)?, repeat: repeat.unwrap_or(1), timeout, ..Default::default() };
+        let host = super::hostnet::host_ref(host, netns);
+        let opts = TestRunOptions { ctx: md_of(ctx)?, repeat: repeat.unwrap_or(1), timeout, host, ..Default::default() };
         let out = with_env(&env, || test_run_xdp(&program, &st.pool, data, &opts))?;
         Ok(run_result(out))
     })
@@ -699,12 +702,19 @@ type TestRunHandle = External<RefCell<Option<TestRun>>>;
 /// A test_run whose repeat loop is run in parts ([`bpf_test_run_step`]): the buffer and the
 /// program's machine are kept between them, so the parts make one kernel-style loop.
 #[napi]
-pub fn bpf_test_run_start(h: &BpfHandle, prog: String, data: &[u8], ctx: Option<&[u8]>) -> Result<TestRunHandle> {
+pub fn bpf_test_run_start(
+    h: &BpfHandle,
+    prog: String,
+    data: &[u8],
+    ctx: Option<&[u8]>,
+    host: Option<&super::hostnet::HostNetHandle>,
+    netns: Option<u32>,
+) -> Result<TestRunHandle> {
     const OP: &str = "bpf_prog_test_run";
     guard(OP, || {
         let st = h.try_borrow().map_err(|_| err(Errno::EBUSY, OP, "the object is in use"))?;
         let program = program_of_state(&st, &prog, OP)?;
-        let opts = TestRunOptions { ctx: md_of(ctx)?, ..Default::default() };
+        let opts = TestRunOptions { ctx: md_of(ctx)?, host: super::hostnet::host_ref(host, netns), ..Default::default() };
         Ok(External::new(RefCell::new(Some(TestRun::new(&program, &st.pool, data, &opts)?))))
     })
 }
@@ -776,6 +786,16 @@ pub fn bpf_map_update(h: &BpfHandle, map: String, key: &[u8], value: &[u8], flag
     guard(OP, || {
         let m = map_of(&h.borrow(), &map, OP)?;
         engine(m.update_user(key, value, u64::from(flags.unwrap_or(0))))
+    })
+}
+
+/// A sockmap or sockhash update with a socket of the host model (the kernel takes its fd).
+#[napi]
+pub fn bpf_map_update_socket(h: &BpfHandle, map: String, key: &[u8], host: &super::hostnet::HostNetHandle, socket: f64, flags: Option<u32>) -> Result<()> {
+    const OP: &str = "bpf_map_update_elem";
+    guard(OP, || {
+        let m = map_of(&h.borrow(), &map, OP)?;
+        engine(m.sock_update(key, host, socket as u64, u64::from(flags.unwrap_or(0)), OP))
     })
 }
 

@@ -29,6 +29,7 @@ mod batch;
 mod bpf;
 mod dynptr;
 mod frame;
+mod hostnet;
 mod kv;
 mod maps;
 mod misc;

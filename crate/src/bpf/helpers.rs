@@ -5,6 +5,7 @@
 use std::rc::Rc;
 
 use super::helpers_skb as skb;
+use super::host_helpers;
 use super::machine::{map_handle, Callable, HelperFn, Machine, Trap};
 use super::maps::{Map, MapType};
 use super::memory::{Region, RegionKind};
@@ -158,6 +159,9 @@ fn map_lookup_elem(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
             None => 0,
         });
     }
+    if matches!(map.def().map_type, MapType::Sockmap | MapType::Sockhash) {
+        return Ok(host_helpers::sockmap_lookup(m, &map, key));
+    }
     Ok(map.lookup(key, m.cpu).unwrap_or(0))
 }
 
@@ -284,6 +288,9 @@ fn user_ringbuf_drain(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
 fn map_update_elem(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     let map = m.map_arg(a[0])?;
     let key = m.key_arg(&map, a[1])?;
+    if matches!(map.def().map_type, MapType::Sockmap | MapType::Sockhash) {
+        return host_helpers::sockmap_update(m, &map, key, a[2], a[3]);
+    }
     let value = m.read_arg(a[2], u64::from(map.def().value_size))?;
     Ok(ret(map.update(key, value, a[3], m.cpu)))
 }
@@ -914,6 +921,14 @@ pub const NATIVE_HELPERS: &[(u32, HelperFn)] = &[
     (65, xdp_adjust_tail),
     (68, skb::skb_load_bytes_relative),
     (97, skb::skb_ecn_set_ce),
+    // the host's sockets and routes (host_helpers.rs)
+    (69, host_helpers::fib_lookup),
+    (84, host_helpers::sk_lookup_tcp),
+    (85, host_helpers::sk_lookup_udp),
+    (86, host_helpers::sk_release),
+    (99, host_helpers::skc_lookup_tcp),
+    (100, host_helpers::tcp_check_syncookie),
+    (110, host_helpers::tcp_gen_syncookie),
     (121, xdp_event_output),
     (125, ktime_get_boot_ns),
     (130, ringbuf_output),
@@ -924,6 +939,7 @@ pub const NATIVE_HELPERS: &[(u32, HelperFn)] = &[
     (105, strtol),
     (106, strtoul),
     (160, ktime_get_coarse_ns),
+    (163, host_helpers::check_mtu),
     (164, for_each_map_elem),
     (181, bpf_loop),
     (188, xdp_get_buff_len),

@@ -185,6 +185,11 @@ pub struct Machine<'a> {
     /// Whether compiled runs keep `executed` (they count basic blocks and add them up at the
     /// end); test_run turns it off for all but its last run, the one it reports.
     pub count_executed: bool,
+    /// The host's sockets and routes the socket, FIB and MTU helpers ask (None: a default model,
+    /// made on first use).
+    pub host: Option<super::host_helpers::HostRef>,
+    /// Socket references taken in this run (see [`super::host_helpers`]).
+    pub socks: Vec<super::host_helpers::SockRef>,
 }
 
 /// bpf_get_prandom_u32's state in a new machine.
@@ -237,6 +242,8 @@ impl<'a> Machine<'a> {
             trace: Vec::new(),
             ctx_shadow: None,
             count_executed: true,
+            host: None,
+            socks: Vec::new(),
         };
         if fresh {
             let stack = Region::of_slice(&mut m.stack, true, RegionKind::Stack, 0);
@@ -250,7 +257,9 @@ impl<'a> Machine<'a> {
         self.stack
     }
 
-    pub fn into_parts(self) -> (StackBuf, Memory) {
+    pub fn into_parts(mut self) -> (StackBuf, Memory) {
+        // socket views live in the machine: their regions may not outlive it
+        self.release_sockets();
         (self.stack, self.mem)
     }
 

@@ -24,10 +24,12 @@ pub enum MapType {
     ArrayOfMaps = 12,
     HashOfMaps = 13,
     Devmap = 14,
+    Sockmap = 15,
     Cpumap = 16,
     Queue = 22,
     Stack = 23,
     Xskmap = 17,
+    Sockhash = 18,
     DevmapHash = 25,
     Ringbuf = 27,
     UserRingbuf = 31,
@@ -84,7 +86,7 @@ pub fn map_type_name(t: u32) -> Option<&'static str> {
 }
 
 impl MapType {
-    pub const ALL: [MapType; 19] = [
+    pub const ALL: [MapType; 21] = [
         MapType::Hash,
         MapType::Array,
         MapType::ProgArray,
@@ -104,6 +106,8 @@ impl MapType {
         MapType::DevmapHash,
         MapType::Ringbuf,
         MapType::UserRingbuf,
+        MapType::Sockmap,
+        MapType::Sockhash,
     ];
 
     /// The type a uapi number names; EINVAL for the kernel's other types (the message names them)

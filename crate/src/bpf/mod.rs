@@ -16,6 +16,7 @@ pub mod disasm;
 pub mod elf;
 pub mod helpers;
 pub mod helpers_skb;
+pub mod host_helpers;
 pub mod insn;
 pub mod isa;
 pub mod kconfig;

@@ -68,6 +68,9 @@ pub struct TestRunOptions {
     /// Set from elsewhere (a signal handler, another thread) to stop the repeat loop: the run
     /// fails with EINTR, as the kernel's loop does on a pending signal. Read with the clock.
     pub interrupt: Option<Arc<AtomicBool>>,
+    /// The host's sockets and routes the program's helpers see, and the namespace test_run's
+    /// device (loopback) is in; None: a model of loopback alone.
+    pub host: Option<super::host_helpers::HostRef>,
 }
 
 #[derive(Clone, Debug)]
@@ -184,6 +187,7 @@ pub struct TestRun {
     /// Runs per slice while the clock is being watched: doubled while a slice takes less than
     /// [`SLICE_TIME`], halved when one takes far more.
     slice: u32,
+    host: Option<super::host_helpers::HostRef>,
 }
 
 impl TestRun {
@@ -216,6 +220,7 @@ impl TestRun {
             insns: 0,
             trace: Vec::new(),
             slice: 1,
+            host: opts.host.clone(),
         })
     }
 
@@ -235,7 +240,7 @@ impl TestRun {
     /// fault ends the test_run with the fault's error, as in the kernel.
     pub fn run(&mut self, n: u64, until: Option<Instant>, stop: Option<&AtomicBool>) -> Result<u64> {
         let watched = until.is_some() || stop.is_some();
-        let TestRun { prog, buff, ctx_in, cpu, budget, parts, rng, runs, elapsed, retval, insns, trace, slice } = self;
+        let TestRun { prog, buff, ctx_in, cpu, budget, parts, rng, runs, elapsed, retval, insns, trace, slice, host: host_net } = self;
         let mut host = TestRunHost { buff, queue: ctx_in.map(|c| c.rx_queue_index).unwrap_or(0) };
         let first = parts.is_none();
         let mut m = Machine::with_parts(prog.clone(), parts.take());
@@ -243,6 +248,7 @@ impl TestRun {
         m.rng = *rng;
         m.set_xdp_ctx(!first);
         m.xdp = Some(&mut host);
+        m.host = host_net.clone();
         let jit_runs = m.jit_runs();
         // The regions a run leaves are the next run's unless it changed them: a helper that
         // changes the buffer's shape refreshes them itself, and `reset` drops ring records (a
@@ -351,6 +357,7 @@ impl Machine<'_> {
         if self.mem.has(RegionKind::RingRecord) {
             self.mem.retain(|r| r.kind != RegionKind::RingRecord);
         }
+        self.release_sockets();
     }
 
     /// [`Machine::reset`] for a repeat loop: `clean` is the generation of the regions when they

@@ -61,6 +61,7 @@ mod slab;
 mod slots;
 mod user_ringbuf;
 mod xskmap;
+mod sockmap;
 
 use array::check_array;
 use hash::{check_hash, Copies, HashTable};
@@ -75,6 +76,7 @@ use slab::Slab;
 use slots::Slot;
 pub use user_ringbuf::{Peek, UserRingBuf, BPF_MAX_USER_RINGBUF_SAMPLES};
 pub use xskmap::XskEntry;
+pub use sockmap::SockEntry;
 
 /// `bpf_map_update_elem` flags.
 pub const BPF_ANY: u64 = 0;
@@ -223,6 +225,8 @@ enum Store {
     },
     MapsOfMaps(RefCell<MapsOfMaps>),
     UserRingbuf(RefCell<UserRingBuf>),
+    /// sockmap and sockhash: sockets of the host model (see `sockmap`).
+    Sock(RefCell<sockmap::SockStore>),
 }
 
 pub struct Map {
@@ -454,6 +458,7 @@ impl Map {
                 };
                 Store::MapsOfMaps(RefCell::new(MapsOfMaps { inner, table, maps: BTreeMap::new(), retired: Vec::new() }))
             }
+            MapType::Sockmap | MapType::Sockhash => Store::Sock(RefCell::new(sockmap::create(&def, def.map_type == MapType::Sockhash)?)),
         };
         check_name(name)?;
         def.map_flags &= !(BPF_F_RDONLY | BPF_F_WRONLY);
@@ -646,6 +651,7 @@ impl Map {
             Store::QueueStack(q) => q.borrow().len(),
             Store::Lpm { trie, .. } => trie.borrow().n_entries as usize,
             Store::MapsOfMaps(m) => m.borrow().maps.len(),
+            Store::Sock(s) => s.borrow().len(),
         }
     }
 
@@ -735,9 +741,10 @@ impl Map {
             }),
             _ if matches!(
                 self.def.map_type,
-                MapType::Ringbuf | MapType::ProgArray | MapType::PerfEventArray | MapType::Queue | MapType::Stack | MapType::UserRingbuf
+                MapType::Ringbuf | MapType::ProgArray | MapType::PerfEventArray | MapType::Queue | MapType::Stack | MapType::UserRingbuf | MapType::Sockmap | MapType::Sockhash
             ) =>
             {
+                // a socket lookup takes a reference: the helper does it
                 None
             }
             _ => Some(JitLookup::Call),
@@ -843,6 +850,7 @@ impl Map {
             Store::Array(_) | Store::PercpuArray(_) => fail(Errno::EINVAL, OP_DELETE, "array elements cannot be deleted"),
             Store::Hash { table, .. } => self.hash_delete(table, key),
             Store::Lpm { trie, .. } => trie.borrow_mut().delete(key, OP_DELETE),
+            Store::Sock(store) => self.sock_delete(store, key, OP_DELETE),
             _ => Err(self.refused(OP_DELETE)),
         }
     }
@@ -960,6 +968,7 @@ impl Map {
             Store::Ringbuf(_) | Store::UserRingbuf(_) => {
                 return fail(Errno::ENOTSUPP, OP_LOOKUP, "ring buffers have no elements to look up")
             }
+            Store::Sock(store) => return self.sock_lookup_user(store, key, out, OP_LOOKUP),
         }
         Ok(())
     }
@@ -1039,6 +1048,7 @@ impl Map {
             Store::DevArray { values, slots } => self.cpumap_update(values, slots, key, value, flags, env),
             Store::DevHash { table, values, slots } => self.devmap_hash_update(table, values, slots, key, value, flags, env),
             Store::Ringbuf(_) | Store::UserRingbuf(_) => fail(Errno::ENOTSUPP, OP_UPDATE, "ring buffers have no elements to update"),
+            Store::Sock(_) => fail(Errno::EOPNOTSUPP, OP_UPDATE, format!("a {} holds sockets of a HostNet: update it with a socket (Map::sock_update)", self.def.map_type)),
         }
     }
 
@@ -1059,6 +1069,7 @@ impl Map {
             Store::Lpm { trie, .. } => return trie.borrow_mut().delete(key, OP_DELETE),
             Store::MapsOfMaps(m) => return self.mom_delete(m, key),
             Store::QueueStack(_) => return fail(Errno::EINVAL, OP_DELETE, "queue and stack elements are popped, not deleted"),
+            Store::Sock(store) => return self.sock_delete(store, key, OP_DELETE),
             Store::Progs(slots) | Store::Perf { slots, .. } => {
                 if i >= self.def.max_entries {
                     return Err(XdpError::new(Errno::E2BIG, OP_DELETE, format!("index {i} is past the {} entries", self.def.max_entries))
@@ -1132,6 +1143,9 @@ impl Map {
                 let t = m.table.as_ref().expect("hash of maps");
                 let s = t.next(key).ok_or_else(done)?;
                 out.copy_from_slice(t.key(s));
+            }
+            Store::Sock(store) if self.def.map_type == MapType::Sockhash => {
+                out.copy_from_slice(&store.borrow().next_hash_key(key).ok_or_else(done)?);
             }
             _ => {
                 let i = key.map_or(u32::MAX, le32);
