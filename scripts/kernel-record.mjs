@@ -1,7 +1,7 @@
 // `npm run kernel:record [-- --accept] [-- SPEC...]`: asks the running kernel every question the
 // kernel differential specs ask (UXDP_KERNEL=record, see test/helpers/kernel.ts) and merges its
 // answers into the recordings, test/fixtures/kernel/<spec>.json (SPEC: kernel-diff, kernel-dynptr,
-// kernel-bpf, kernel-verifier; default all four).
+// kernel-bpf, kernel-verifier, kernel-core; default all five).
 //
 // New answers are added. An answer that differs from the recorded one is never overwritten
 // silently: it is shown as a diff and kept as recorded, unless --accept is given (then it is
