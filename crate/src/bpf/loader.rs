@@ -305,7 +305,8 @@ fn libbpf_refusal(program: &str, errno: Errno, lines: &[String]) -> XdpError {
 /// its BTF-id load (the verifier's PTR_TO_BTF_ID); a typeless one found, and a weak one missing,
 /// become a plain constant (an address that is not memory, or 0), as libbpf writes them.
 fn resolve_externs(object: &mut Object, wanted: &[String], opts: &LoadOptions) -> std::result::Result<(), XdpError> {
-    let first = object.programs.first().map_or(String::new(), |p| p.name.clone());
+    // libbpf fails the object; the refusal names the first program the load was for.
+    let first = wanted.first().or(object.programs.first().map(|p| &p.name)).cloned().unwrap_or_default();
     if let Some(m) = object.kconfig_map {
         let size = object.maps.get(m).map_or(0, |m| m.value_size as usize);
         let value = super::kconfig::values(&object.kconfig, size, &opts.kconfig, super::target::UXDP_618_CONFIG, super::target::UXDP_618_RELEASE)
