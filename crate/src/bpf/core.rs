@@ -746,7 +746,7 @@ fn match_member(lb: &Btf, lacc: &Acc, tb: &Btf, tid: u32, spec: &mut Spec) -> st
         if spec.raw.len() == SPEC_MAX_LEN {
             return Err(MatchErr(Errno::E2BIG, "too deep".into()));
         }
-        spec.bit_offset += m.bit_offset as u64;
+        spec.bit_offset = spec.bit_offset.wrapping_add(m.bit_offset as u64);
         spec.raw.push(i as u32);
         if m.name.is_empty() {
             if let Some(found) = match_member(lb, lacc, tb, m.type_id, spec)? {
@@ -762,7 +762,7 @@ fn match_member(lb: &Btf, lacc: &Acc, tb: &Btf, tid: u32, spec: &mut Spec) -> st
             // does not match either way.
             return Ok(None);
         }
-        spec.bit_offset -= m.bit_offset as u64;
+        spec.bit_offset = spec.bit_offset.wrapping_sub(m.bit_offset as u64);
         spec.raw.pop();
     }
     Ok(None)
@@ -818,7 +818,7 @@ fn spec_match(local: &Spec, lb: &Btf, tb: &Btf, tid: u32) -> std::result::Result
             t.acc.push(Acc { type_id: id, idx: la.idx, name: None });
             t.raw.push(la.idx);
             let sz = tb.resolve_size(id).map_err(|e| MatchErr(e.errno, e.message.clone()))?;
-            t.bit_offset += la.idx as u64 * sz as u64 * 8;
+            t.bit_offset = t.bit_offset.wrapping_add((la.idx as u64).wrapping_mul(sz as u64 * 8));
         }
     }
     Ok(Some(t))
@@ -901,7 +901,7 @@ fn calc_field(btf: &Btf, r: &CoreRelo, spec: Option<&Spec>, validate: Option<&mu
             return Err(fail(None));
         }
         let mut bo = bit_off / 8 / bs * bs;
-        while bit_off + bit_sz - bo * 8 > bs * 8 {
+        while bit_off.saturating_add(bit_sz) - bo * 8 > bs * 8 {
             if bs >= 8 {
                 return Err(CalcErr::Fail(
                     Errno::E2BIG,
@@ -941,9 +941,9 @@ fn calc_field(btf: &Btf, r: &CoreRelo, spec: Option<&Spec>, validate: Option<&mu
                 *v = true;
             }
         }
-        CoreReloKind::FieldLshiftU64 => out.val = 64 - (bit_off + bit_sz - byte_off * 8),
+        CoreReloKind::FieldLshiftU64 => out.val = 64u64.wrapping_sub(bit_off.wrapping_add(bit_sz).wrapping_sub(byte_off * 8)),
         CoreReloKind::FieldRshiftU64 => {
-            out.val = 64 - bit_sz;
+            out.val = 64u64.wrapping_sub(bit_sz);
             if let Some(v) = validate {
                 *v = true;
             }

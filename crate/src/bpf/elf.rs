@@ -235,11 +235,9 @@ pub struct KsymExtern {
     pub weak: bool,
     /// true for a function (`extern int f(...) __ksym`), false for a variable.
     pub func: bool,
-    /// The extern's FUNC or VAR in the object's BTF (the kfunc prototype lives behind it).
+    /// The extern's FUNC or VAR in the object's BTF (the kfunc prototype lives behind it; a
+    /// variable of type `void` is typeless: libbpf resolves it by address, not BTF).
     pub btf_type_id: u32,
-    /// For a variable: its type after modifiers and typedefs; 0 for a typeless one
-    /// (`extern const void sym __ksym`), which libbpf resolves by address, not BTF.
-    pub var_type_id: u32,
 }
 
 /// How libbpf reads a `__kconfig` extern's value (`enum kcfg_type`), from its BTF type.
@@ -988,11 +986,7 @@ impl<'a> Loader<'a> {
             let sym = &self.symbols[i];
             let weak = sym.bind == object::elf::STB_WEAK;
             if let Some(k) = ksyms.iter().find(|k| k.name == sym.name) {
-                let var_type_id = match btf.type_by_id(k.type_id).map(|t| &t.kind) {
-                    Some(BtfKind::Var { target, .. }) => btf.skip_mods_and_typedefs(*target)?.0,
-                    _ => 0,
-                };
-                let ext = KsymExtern { name: sym.name.clone(), weak, func: k.func, btf_type_id: k.type_id, var_type_id };
+                let ext = KsymExtern { name: sym.name.clone(), weak, func: k.func, btf_type_id: k.type_id };
                 found.push((ext, i));
             } else if let Some(v) = kconfig.iter().find(|v| btf.type_by_id(v.type_id).is_some_and(|t| t.name == sym.name)) {
                 kcfg.push((kconfig_extern(btf, &sym.name, weak, v.type_id)?, i));

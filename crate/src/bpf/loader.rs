@@ -358,7 +358,8 @@ fn libbpf_refusal(program: &str, errno: Errno, lines: &[String]) -> XdpError {
 /// its BTF-id load (the verifier's PTR_TO_BTF_ID); a typeless one found, and a weak one missing,
 /// become a plain constant (an address that is not memory, or 0), as libbpf writes them.
 fn resolve_externs(object: &mut Object, wanted: &[String], opts: &LoadOptions) -> std::result::Result<(), XdpError> {
-    let first = object.programs.first().map_or(String::new(), |p| p.name.clone());
+    // libbpf fails the object; the refusal names the first program the load was for.
+    let first = wanted.first().or(object.programs.first().map(|p| &p.name)).cloned().unwrap_or_default();
     if let Some(m) = object.kconfig_map {
         let size = object.maps.get(m).map_or(0, |m| m.value_size as usize);
         let value = super::kconfig::values(&object.kconfig, size, &opts.kconfig, super::target::UXDP_618_CONFIG, super::target::UXDP_618_RELEASE)
@@ -379,7 +380,12 @@ fn resolve_externs(object: &mut Object, wanted: &[String], opts: &LoadOptions) -
     let mut no_address: Vec<usize> = Vec::new();
     for (i, e) in object.externs.iter().enumerate().filter(|(_, e)| !e.func) {
         use super::btf::{KIND_FUNC, KIND_VAR};
-        if e.var_type_id != 0 {
+        // The variable's type past modifiers and typedefs; 0 (void): typeless.
+        let var_type_id = match local.type_by_id(e.btf_type_id).map(|t| &t.kind) {
+            Some(super::btf::Kind::Var { target, .. }) => local.skip_mods_and_typedefs(*target).map_or(0, |(id, _)| id),
+            _ => 0,
+        };
+        if var_type_id != 0 {
             let Some(id) = target.find(&e.name, KIND_VAR) else {
                 if e.weak {
                     constants.insert(i, 0);
@@ -390,13 +396,13 @@ fn resolve_externs(object: &mut Object, wanted: &[String], opts: &LoadOptions) -
             let tvar = target.btf.type_by_id(id).map(|t| t.kind.clone());
             let Some(super::btf::Kind::Var { target: tt, .. }) = tvar else { continue };
             let (tid, tty) = target.btf.skip_mods_and_typedefs(tt)?;
-            if !super::core::types_compat(&local, e.var_type_id, &target.btf, tid).unwrap_or(false) {
-                let lt = local.type_by_id(e.var_type_id);
+            if !super::core::types_compat(&local, var_type_id, &target.btf, tid).unwrap_or(false) {
+                let lt = local.type_by_id(var_type_id);
                 let kind = |k: u8| super::btf::kind_name(k).to_ascii_lowercase();
                 let line = format!(
                     "extern (var ksym) '{}': incompatible types, expected [{}] {} {}, but kernel has [{}] {} {}",
                     e.name,
-                    e.var_type_id,
+                    var_type_id,
                     lt.map_or("?".into(), |t| kind(t.kind.number())),
                     lt.map_or("", |t| t.name.as_str()),
                     target.public_id(tid),
@@ -695,7 +701,7 @@ fn with_pro_epilogue(
             let ext = match verified_object.externs.iter().position(|e| e.func && e.name == callee) {
                 Some(i) => i,
                 None => {
-                    verified_object.externs.push(super::elf::KsymExtern { name: callee.clone(), weak: false, func: true, btf_type_id: 0, var_type_id: 0 });
+                    verified_object.externs.push(super::elf::KsymExtern { name: callee.clone(), weak: false, func: true, btf_type_id: 0 });
                     verified_object.externs.len() - 1
                 }
             };
