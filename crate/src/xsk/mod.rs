@@ -381,6 +381,13 @@ impl XskSocket {
         Ok(())
     }
 
+    /// `close()`: the socket leaves its queue (another socket may bind there) and takes no more
+    /// frames; what is on its rings and in its UMEM stays readable.
+    pub fn close(&mut self) {
+        self.bound = None;
+        self.flush_pending = false;
+    }
+
     pub fn bound(&self) -> Option<Bound> {
         self.bound
     }
