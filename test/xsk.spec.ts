@@ -199,6 +199,22 @@ describe('XdpSocket: the rings as the kernel runs them', () => {
     expect(s.receive()).toHaveLength(1)
   })
 
+  it('a socket bound to another device: the redirect fails (dropped)', () => {
+    const { n, p, s } = setup()
+    s.fill(allChunks(s))
+    const other = nic({ ifindex: 7 })
+    const t = sock()
+    t.bind(other, 0)
+    t.fill(allChunks(t))
+    // Slot 0 now holds the socket of the other NIC.
+    t.addToMap(p.map('xsks'), 0)
+    n.offer(frame(100))
+    n.run()
+    expect(t.receive()).toEqual([])
+    expect(s.receive()).toEqual([])
+    expect(n.stats().diagnostics['xdp:xdp_redirect_err']).toBe(1)
+  })
+
   it('bpf_map_lookup_elem gives the program the socket, whose queue_id it reads', () => {
     const { n, p, s } = setup({ prog: 'to_xsk_checked', queue: 1 })
     s.fill(allChunks(s))

@@ -678,7 +678,7 @@ impl XskSocket {
             return Err(XdpError::new(Errno::ENXIO, OP, "the socket is not bound"));
         }
         if self.tx.is_none() {
-            return Err(einval(OP, "the socket has no TX ring"));
+            return Err(XdpError::new(Errno::ENOBUFS, OP, "the socket has no TX ring"));
         }
         let mut budget = TX_BATCH_SIZE;
         let mut sent = 0u32;
