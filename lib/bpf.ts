@@ -3,9 +3,41 @@ import { call, checkBytes, checkInt, checkOptions, checkU32, describe, ERRNO, fs
 import { native } from './native'
 import { decodeMd, encodeMd, type XdpMd } from './xdpmd'
 import { checkTargetKernel, checkTiers, engineKfuncSpecs, KfuncRegistry, type Caps, type Tier } from './policy'
+import { HostNet, HostSocket, type NetnsRef } from './hostnet'
 
 
 export type { XdpMd } from './xdpmd'
+import { decodeSkBuff, encodeSkBuff, type SkBuff } from './skbuff'
+export type { SkBuff } from './skbuff'
+
+/** BPF_PROG_TEST_RUN options of a tc (SCHED_CLS / SCHED_ACT) or socket-filter program. */
+export interface SkbTestRunOptions {
+  /** data_in: the frame from its Ethernet header, 14 to 3712 bytes (6.18 builds a linear skb). */
+  data: Uint8Array
+  /** ctx_in (`struct __sk_buff`); given, the result has ctxOut. */
+  ctx?: Partial<SkBuff>
+  /** Runs on the same skb; the duration is the average. */
+  repeat?: number
+}
+
+export interface SkbTestRunResult {
+  /** r0 as the kernel reports it (u32): a tc action, or for a socket filter the bytes to keep. */
+  retval: number
+  /** `skb->len` bytes from `skb->data`: the frame for tc; for a socket filter 14 zero bytes where
+   * the Ethernet header was, then the packet from its network header (as the kernel gives it). */
+  dataOut: Buffer
+  durationNs: number
+  /** ctx_in with the fields the kernel copies back (mark, priority, ingressIfindex, ifindex,
+   * tstamp, cb, wireLen, gsoSegs, hwtstamp); present when ctx was given. */
+  ctxOut?: SkBuff
+  /** What bpf_redirect asked for in the last run (TC_ACT_REDIRECT). */
+  redirect?: { ifindex: number; flags: number }
+  insns: number
+  trace: string[]
+}
+
+/** The program types whose test_run builds an skb. */
+const SKB_KINDS: readonly string[] = ['SchedCls', 'SchedAct', 'SocketFilter']
 
 export interface TestRunOptions {
   /** data_in: metadata (ctx.data bytes) then the packet. */
@@ -20,6 +52,11 @@ export interface TestRunOptions {
    * slices of runs (about once a millisecond), not per run.
    */
   timeoutMs?: number
+  /** The host's sockets and routes the socket-lookup, FIB, MTU and syncookie helpers ask (default:
+   * a host with a loopback device only). */
+  host?: HostNet
+  /** The namespace of `host` the run's device (loopback, ifindex 1) is in (default the first). */
+  netns?: NetnsRef
 }
 
 export interface TestRunAsyncOptions extends TestRunOptions {
@@ -28,7 +65,7 @@ export interface TestRunAsyncOptions extends TestRunOptions {
   signal?: AbortSignal
 }
 
-const TEST_RUN_KEYS = ['data', 'ctx', 'repeat', 'timeoutMs'] as const
+const TEST_RUN_KEYS = ['data', 'ctx', 'repeat', 'timeoutMs', 'host', 'netns'] as const
 /** Milliseconds a slice of an asynchronous test_run runs before yielding to the event loop. */
 const ASYNC_SLICE_MS = 20
 
@@ -60,10 +97,8 @@ export type ProgramKind =
   | 'Unknown'
 
 /**
- * A CO-RE relocation clang recorded in `.BTF.ext`. uxdp does not apply CO-RE relocations yet: the
- * instruction keeps clang's local value, which is only right when the kernel would give the same
- * (a byte offset into a uapi struct with its uapi layout: `accepted`). A program with any other
- * relocation is refused at load (EOPNOTSUPP).
+ * A CO-RE relocation clang recorded in `.BTF.ext`, as it resolves against the default target BTF
+ * (Linux 6.18 as uxdp models it; a load may name another, `LoadOptions.btf`).
  */
 export interface CoreReloInfo {
   /** The record's index among its ELF section's CO-RE records (libbpf's `relo #N`). */
@@ -73,11 +108,16 @@ export interface CoreReloInfo {
   insn: number
   /** In libbpf's words: `byte_off`, `field_exists`, `type_exists`, `enumval_value`, ... */
   kind: string
-  /** libbpf's spec: `[8] struct foo.b (0:1 @ offset 4)`. */
+  /** libbpf's local spec: `[8] struct foo.b (0:1 @ offset 4)`. */
   spec: string
+  /** false when the relocation fails the load (libbpf's error, in `reason`). */
   accepted: boolean
-  /** Why uxdp cannot be sure of the kernel's value; null when accepted. */
+  /** libbpf's lines when it fails the load, or why the instruction is poisoned; null when it resolves. */
   reason: string | null
+  /** The value written into the instruction; null when poisoned or failing. */
+  value: number | null
+  /** The target spec it matched (`[N] struct sk_buff.len (0:0 @ offset 112)`); null when nothing matched. */
+  target: string | null
 }
 
 export interface ProgramInfo {
@@ -172,6 +212,53 @@ export interface LoadOptions {
   allowTiers?: readonly Tier[]
   /** @internal A declared struct_ops-like type (lib/structops.ts builds it). */
   structOps?: StructOpsEngineSpec
+  /**
+   * The kernel BTF that CO-RE relocations and typed `__ksym` variables resolve against:
+   * `'uxdp-6.18'` (default: Linux 6.18 x86-64 as uxdp models it, shipped trimmed to the types
+   * programs reach), `'host'` (`/sys/kernel/btf/vmlinux`), a path to a raw BTF file, or its bytes.
+   */
+  btf?: TargetBtf
+  /**
+   * `.kconfig` values (libbpf's `kconfig` option), taken before uxdp's model config (Linux
+   * 6.18.44's): `{ CONFIG_X: 'y' | 'n' | 'm' | true | false | 42 | 'text' }`. A string other
+   * than y/n/m or a number is a string value. `LINUX_KERNEL_VERSION` and the other `LINUX_`
+   * values may be set too (beyond libbpf, which reads them from the running kernel).
+   */
+  kconfig?: Readonly<Record<string, KconfigValue>>
+}
+
+/** The target BTF of a load: `'uxdp-6.18'`, `'host'`, a path, or raw BTF bytes. */
+export type TargetBtf = 'uxdp-6.18' | 'host' | (string & {}) | Uint8Array
+
+/** A `.kconfig` value: y/n/m, a boolean (y/n), a number, or a string. */
+export type KconfigValue = string | number | bigint | boolean
+
+/** @internal A kconfig value as a config line writes it. */
+function kconfigLine(name: string, v: unknown): string {
+  if (typeof v === 'boolean') return v ? 'y' : 'n'
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v)) throw new UxdpError('EINVAL', `kconfig.${name} must be an integer, got ${v}`)
+    return String(v)
+  }
+  if (typeof v === 'bigint') return String(v)
+  if (typeof v !== 'string') throw new UxdpError('EINVAL', `kconfig.${name} must be y/n/m, a boolean, a number or a string, got ${describe(v)}`)
+  if (/^[ynm]$/.test(v) || /^"/.test(v) || /^[-+]?(0x[0-9a-f]+|\d+)$/i.test(v)) return v
+  return `"${v}"`
+}
+
+/** @internal The target BTF and kconfig options as the engine takes them. */
+export function targetOptions(o: Pick<LoadOptions, 'btf' | 'kconfig'>): { btf?: string; btfBytes?: Buffer; kconfig?: Record<string, string> } {
+  let btf: string | undefined
+  let btfBytes: Buffer | undefined
+  if (o.btf instanceof Uint8Array) btfBytes = Buffer.from(o.btf)
+  else if (typeof o.btf === 'string') btf = o.btf
+  else if (o.btf !== undefined) throw new UxdpError('EINVAL', `btf must be 'uxdp-6.18', 'host', a path or BTF bytes, got ${describe(o.btf)}`)
+  let kconfig: Record<string, string> | undefined
+  if (o.kconfig !== undefined) {
+    if (o.kconfig === null || typeof o.kconfig !== 'object' || Array.isArray(o.kconfig)) throw new UxdpError('EINVAL', `kconfig must be an object of values by name, got ${describe(o.kconfig)}`)
+    kconfig = Object.fromEntries(Object.entries(o.kconfig).map(([k, v]) => [k, kconfigLine(k, v)]))
+  }
+  return { btf, btfBytes, kconfig }
 }
 
 /** @internal The engine's form of a declared struct_ops-like type. */
@@ -228,9 +315,9 @@ export interface LoadReport {
 /** What `bpftool prog load` would say about an object, without keeping it loaded. */
 export function checkLoad(
   source: string | Uint8Array,
-  options: Pick<LoadOptions, 'prog' | 'seedKfuncs' | 'devBound' | 'registry' | 'policy' | 'verify' | 'logLevel' | 'insnLimit' | 'caps' | 'targetKernel' | 'allowTiers'> = {},
+  options: Pick<LoadOptions, 'prog' | 'seedKfuncs' | 'devBound' | 'registry' | 'policy' | 'verify' | 'logLevel' | 'insnLimit' | 'caps' | 'targetKernel' | 'allowTiers' | 'btf' | 'kconfig'> = {},
 ): LoadReport {
-  options = checkLoadOptions('checkLoad', options, ['prog', 'seedKfuncs', 'devBound', 'registry', 'policy', 'verify', 'logLevel', 'insnLimit', 'caps', 'targetKernel', 'allowTiers'])
+  options = checkLoadOptions('checkLoad', options, ['prog', 'seedKfuncs', 'devBound', 'registry', 'policy', 'verify', 'logLevel', 'insnLimit', 'caps', 'targetKernel', 'allowTiers', 'btf', 'kconfig'])
   const bytes = bytesOf(source)
   const r = call(() =>
     native.bpfObjectCheck(bytes, {
@@ -240,6 +327,7 @@ export function checkLoad(
       policy: options.policy,
       kfuncSpecs: engineKfuncSpecs(options.registry),
       ...verifierOptions(options),
+      ...targetOptions(options),
     }),
   )
   return { accepted: r.accepted, message: r.message, log: r.log, insnsProcessed: r.insns, code: r.accepted ? undefined : errnoName(ERRNO[r.code as ErrnoName] ?? 22), warnings: r.warnings }
@@ -250,7 +338,7 @@ function errnoName(errno: number): ErrnoName {
   return (hit?.[0] as ErrnoName | undefined) ?? 'EINVAL'
 }
 
-const LOAD_KEYS = ['prog', 'helpers', 'kfuncs', 'seedKfuncs', 'seedHelpers', 'userKfuncs', 'registry', 'devBound', 'policy', 'nrCpus', 'jit', 'verify', 'logLevel', 'insnLimit', 'caps', 'targetKernel', 'allowTiers', 'structOps'] as const
+const LOAD_KEYS = ['prog', 'helpers', 'kfuncs', 'seedKfuncs', 'seedHelpers', 'userKfuncs', 'registry', 'devBound', 'policy', 'nrCpus', 'jit', 'verify', 'logLevel', 'insnLimit', 'caps', 'targetKernel', 'allowTiers', 'structOps', 'btf', 'kconfig'] as const
 
 /** @internal The verifier's options as the engine takes them. */
 export function verifierOptions(o: Pick<LoadOptions, 'verify' | 'logLevel' | 'insnLimit' | 'caps' | 'targetKernel' | 'allowTiers'>): {
@@ -302,13 +390,15 @@ function checkLoadOptions(what: string, options: unknown, keys: readonly (keyof 
 }
 
 /** Checks test_run options and returns them converted for the engine. */
-function testRunArgs(options: unknown, extra: readonly string[] = []): { data: Uint8Array; ctx?: Buffer; repeat: number; timeoutMs?: number } {
+function testRunArgs(options: unknown, extra: readonly string[] = []): { data: Uint8Array; ctx?: Buffer; repeat: number; timeoutMs?: number; host?: HostNet['handle']; netns?: number } {
   if (options === undefined) throw new UxdpError('EINVAL', 'testRun takes options with at least data (data_in)')
   const o = checkOptions<TestRunAsyncOptions>('testRun', options, [...TEST_RUN_KEYS, ...extra] as (keyof TestRunAsyncOptions)[])
   const data = checkBytes('data', o.data)
   const repeat = o.repeat === undefined ? 1 : checkInt('repeat', o.repeat, 0, 0xffffffff)
   const ctx = o.ctx === undefined ? undefined : encodeMd(o.ctx, data.length)
-  return { data, ctx, repeat, timeoutMs: optMillis('timeoutMs', o.timeoutMs) }
+  if (o.host !== undefined && !(o.host instanceof HostNet)) throw new UxdpError('EINVAL', `testRun: host must be a HostNet, got ${describe(o.host)}`)
+  if (o.netns !== undefined && !o.host) throw new UxdpError('EINVAL', 'testRun: netns names a namespace of host, which is missing')
+  return { data, ctx, repeat, timeoutMs: optMillis('timeoutMs', o.timeoutMs), host: o.host?.handle, netns: o.host?.netns(o.netns ?? 0) }
 }
 
 function runResult(r: ReturnType<typeof native.bpfTestRun>): TestRunResult {
@@ -375,6 +465,7 @@ export class BpfObject {
           nrCpus,
           userKfuncs: user.map(([n]) => n),
           jit: options.jit,
+          ...targetOptions(options),
           structOps: options.structOps,
           ...verifierOptions(options),
         },
@@ -457,14 +548,44 @@ export class Program {
   }
 
   /**
-   * BPF_PROG_TEST_RUN: same split, same ctx_in rules, same errors as the kernel's. XDP programs
-   * only for now: another type is refused with ENOTSUPP (-524), as the kernel refuses a type it
-   * has no test_run for. `timeoutMs` bounds the repeat loop (ETIMEDOUT).
+   * BPF_PROG_TEST_RUN: same split, same ctx_in rules, same errors as the kernel's. It picks by
+   * program type: XDP programs run on an xdp_buff (`xdp_md` ctx), tc and socket-filter programs on
+   * an skb (`__sk_buff` ctx, see {@link testRunSkb}); another type is refused with ENOTSUPP (-524),
+   * as the kernel refuses a type it has no test_run for. `timeoutMs` bounds the repeat loop
+   * (ETIMEDOUT, XDP).
    */
-  testRun(options: TestRunOptions): TestRunResult {
+  testRun(options: TestRunOptions): TestRunResult
+  testRun(options: SkbTestRunOptions): SkbTestRunResult
+  testRun(options: TestRunOptions | SkbTestRunOptions): TestRunResult | SkbTestRunResult {
+    if (SKB_KINDS.includes(this.kind)) return this.testRunSkb(options as SkbTestRunOptions)
     this.object.check()
-    const { data, ctx, repeat, timeoutMs } = testRunArgs(options)
-    return runResult(call(() => native.bpfTestRun(this.object.handle, this.name, data, ctx, repeat, timeoutMs)))
+    const { data, ctx, repeat, timeoutMs, host, netns } = testRunArgs(options)
+    return runResult(call(() => native.bpfTestRun(this.object.handle, this.name, data, ctx, repeat, timeoutMs, host, netns)))
+  }
+
+  /**
+   * BPF_PROG_TEST_RUN of a tc (SCHED_CLS / SCHED_ACT) or socket-filter program, as 6.18's
+   * `bpf_prog_test_run_skb`: a linear skb on the loopback device, `skb->data` at the MAC header
+   * for tc and at the network header for socket filters; EINVAL for data under 14 or over 3712
+   * bytes, an IPv4/IPv6 frame shorter than its IP header, or a ctx field the kernel does not take.
+   */
+  testRunSkb(options: SkbTestRunOptions): SkbTestRunResult {
+    this.object.check()
+    if (options === undefined) throw new UxdpError('EINVAL', 'testRun takes options with at least data (data_in)')
+    const o = checkOptions<SkbTestRunOptions>('testRun', options, ['data', 'ctx', 'repeat'])
+    const data = checkBytes('data', o.data)
+    const repeat = o.repeat === undefined ? 1 : checkInt('repeat', o.repeat, 0, 0xffffffff)
+    const ctx = o.ctx === undefined ? undefined : encodeSkBuff(o.ctx)
+    const r = call(() => native.bpfTestRunSkb(this.object.handle, this.name, data, ctx, repeat))
+    return {
+      retval: r.retval,
+      dataOut: r.dataOut,
+      durationNs: r.durationNs,
+      ...(r.ctxOut ? { ctxOut: decodeSkBuff(r.ctxOut) } : {}),
+      ...(r.redirectIfindex !== undefined && r.redirectIfindex !== null ? { redirect: { ifindex: r.redirectIfindex, flags: r.redirectFlags ?? 0 } } : {}),
+      insns: r.insns,
+      trace: r.trace,
+    }
   }
 
   /**
@@ -473,13 +594,21 @@ export class Program {
    * `timeoutMs` with ETIMEDOUT. The runs are the same loop on the same buffer as `testRun`'s,
    * and the average duration counts the runs' time only.
    */
-  async testRunAsync(options: TestRunAsyncOptions): Promise<TestRunResult> {
+  async testRunAsync(options: TestRunAsyncOptions): Promise<TestRunResult>
+  async testRunAsync(options: SkbTestRunOptions & { signal?: AbortSignal }): Promise<SkbTestRunResult>
+  async testRunAsync(options: TestRunAsyncOptions | (SkbTestRunOptions & { signal?: AbortSignal })): Promise<TestRunResult | SkbTestRunResult> {
+    if (SKB_KINDS.includes(this.kind)) {
+      // An skb program's loop runs in one piece: only a signal aborted before it starts stops it.
+      const { signal, ...rest } = options as SkbTestRunOptions & { signal?: AbortSignal }
+      if (signal?.aborted) throw new UxdpError('EINTR', `interrupted after 0 of ${Math.max(rest.repeat ?? 1, 1)} runs`, { op: 'bpf_prog_test_run' })
+      return this.testRunSkb(rest)
+    }
     this.object.check()
-    const { data, ctx, repeat: asked, timeoutMs } = testRunArgs(options, ['signal'])
+    const { data, ctx, repeat: asked, timeoutMs, host, netns } = testRunArgs(options, ['signal'])
     const signal = (options as TestRunAsyncOptions).signal
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw new UxdpError('EINVAL', `signal must be an AbortSignal, got ${describe(signal)}`)
     const repeat = Math.max(asked, 1)
-    const run = call(() => native.bpfTestRunStart(this.object.handle, this.name, data, ctx))
+    const run = call(() => native.bpfTestRunStart(this.object.handle, this.name, data, ctx, host, netns))
     const start = performance.now()
     let done = 0
     const stopped = (code: 'EINTR' | 'ETIMEDOUT'): UxdpError =>
@@ -581,6 +710,86 @@ export function inspect(program: Program): ProgramInspection {
 /** Where a devmap/cpumap slot sends frames once the program is attached to a NIC. */
 export type RedirectSlotTarget = object
 
+/** BpfMaps by map id, for maps of maps' lookups. */
+const mapsById = new Map<number, WeakRef<BpfMap>>()
+
+/** An LPM trie key: `{u32 prefixlen (host order); u8 data[]}`. */
+export function lpmKey(prefixlen: number, data: Uint8Array): Buffer {
+  checkU32('prefixlen', prefixlen)
+  checkBytes('data', data)
+  const k = Buffer.alloc(4 + data.length)
+  k.writeUInt32LE(prefixlen, 0)
+  k.set(data, 4)
+  return k
+}
+
+/** A sample reserved in a user ring buffer: fill it, then submit or discard it (once). */
+export class UserRingSample {
+  private done = false
+  /** @internal */
+  constructor(
+    private readonly ring: UserRingBuffer,
+    /** Its position in the ring (the producer position it was reserved at). */
+    readonly position: number,
+    readonly size: number,
+  ) {}
+
+  /** Writes bytes into the sample at `offset`. */
+  write(bytes: Uint8Array, offset = 0): this {
+    this.live()
+    this.ring.map.object.check()
+    call(() => native.bpfUserRingbufWrite(this.ring.map.object.handle, this.ring.map.name, this.position, checkU32('offset', offset), checkBytes('bytes', bytes)))
+    return this
+  }
+
+  /** user_ring_buffer__submit: the sample becomes visible to bpf_user_ringbuf_drain. */
+  submit(): void {
+    this.commit(false)
+  }
+
+  /** user_ring_buffer__discard: the drain skips it. */
+  discard(): void {
+    this.commit(true)
+  }
+
+  private commit(discard: boolean): void {
+    this.live()
+    this.ring.map.object.check()
+    call(() => native.bpfUserRingbufCommit(this.ring.map.object.handle, this.ring.map.name, this.position, discard))
+    this.done = true
+  }
+
+  private live(): void {
+    if (this.done) throw new UxdpError('EINVAL', 'the sample was already submitted or discarded')
+  }
+}
+
+/** The producer side of a BPF_MAP_TYPE_USER_RINGBUF map, as libbpf's user_ring_buffer: reserve a
+ * sample (E2BIG when it can never fit, ENOSPC when the ring is too full), fill it, submit or
+ * discard it; programs take the samples with bpf_user_ringbuf_drain. */
+export class UserRingBuffer {
+  /** @internal */
+  constructor(readonly map: BpfMap) {}
+
+  reserve(size: number): UserRingSample {
+    this.map.object.check()
+    const pos = call(() => native.bpfUserRingbufReserve(this.map.object.handle, this.map.name, checkU32('size', size)))
+    return new UserRingSample(this, pos, size)
+  }
+
+  /** reserve + write + submit. */
+  push(bytes: Uint8Array): void {
+    checkBytes('bytes', bytes)
+    this.reserve(bytes.length).write(bytes).submit()
+  }
+
+  /** Bytes free for samples (each takes its size plus an 8-byte header, rounded up to 8). */
+  get available(): number {
+    this.map.object.check()
+    return call(() => native.bpfUserRingbufAvail(this.map.object.handle, this.map.name))
+  }
+}
+
 /** A map of a loaded object, read and written as the bpf(2) syscall would. */
 export class BpfMap {
   readonly name: string
@@ -617,6 +826,18 @@ export class BpfMap {
   update(key: Uint8Array, value: Uint8Array, flags = 0): void {
     this.object.check()
     call(() => native.bpfMapUpdate(this.object.handle, this.name, checkBytes('key', key), checkBytes('value', value), checkU32('flags', flags)))
+  }
+
+  /**
+   * A sockmap or sockhash update: `socket` (a HostNet socket) goes under `key`, as the kernel
+   * takes a socket's fd. TCP sockets must be established or listening (EOPNOTSUPP); flags
+   * BPF_ANY, BPF_NOEXIST (EEXIST), BPF_EXIST (ENOENT). A user `lookup` gives back the socket's
+   * cookie (its id; ENOSPC unless values are 8 bytes); a program's lookup the socket itself.
+   */
+  updateSocket(key: Uint8Array, socket: HostSocket, flags = 0): void {
+    this.object.check()
+    if (!(socket instanceof HostSocket)) throw new UxdpError('EINVAL', `updateSocket: socket must be a HostSocket, got ${describe(socket)}`)
+    call(() => native.bpfMapUpdateSocket(this.object.handle, this.name, checkBytes('key', key), socket.host.handle, socket.id, checkU32('flags', flags)))
   }
 
   delete(key: Uint8Array): void {
@@ -661,6 +882,133 @@ export class BpfMap {
     this.object.check()
     if (program !== null && program.object !== this.object) throw new UxdpError('EINVAL', 'a prog array takes programs of its own object here')
     call(() => native.bpfMapSetProg(this.object.handle, this.name, checkU32('index', index), program?.name ?? undefined))
+  }
+
+  // ---- the map types of issue 14: per-CPU values, queues and stacks, LPM keys, maps of maps,
+  // user ring buffers, ids and fds ----
+
+  private ids?: { id: number; fd: number }
+
+  /** The map's id (what a map of maps' lookup gives for it). */
+  get id(): number {
+    return this.idsOf().id
+  }
+
+  /** The map's fd in uxdp's table: what a map of maps' update takes, and what a raw `lddw` with
+   * BPF_PSEUDO_MAP_FD (src 1) names in a program loaded afterwards. */
+  get fd(): number {
+    return this.idsOf().fd
+  }
+
+  private idsOf(): { id: number; fd: number } {
+    if (!this.ids) {
+      this.object.check()
+      this.ids = call(() => native.bpfMapIds(this.object.handle, this.name))
+      mapsById.set(this.ids.id, new WeakRef(this))
+    }
+    return this.ids
+  }
+
+  /** Whether values are per CPU (percpu_array, percpu_hash, lru_percpu_hash). */
+  get perCpu(): boolean {
+    return [5, 6, 10].includes(this.type)
+  }
+
+  /** Per-CPU maps: every CPU's value (valueSize bytes each), CPU 0 first. */
+  lookupPerCpu(key: Uint8Array): Buffer[] | undefined {
+    this.requireType([5, 6, 10], 'lookupPerCpu')
+    const all = this.lookup(key)
+    if (all === undefined) return undefined
+    const stride = (this.valueSize + 7) & ~7
+    const out: Buffer[] = []
+    for (let off = 0; off < all.length; off += stride) out.push(all.subarray(off, off + this.valueSize))
+    return out
+  }
+
+  /** Per-CPU maps: sets every CPU's value (one valueSize-byte value per possible CPU, CPU 0 first;
+   * padded to 8 bytes each as the syscall takes them). */
+  updatePerCpu(key: Uint8Array, values: Uint8Array[], flags = 0): void {
+    this.requireType([5, 6, 10], 'updatePerCpu')
+    const stride = (this.valueSize + 7) & ~7
+    const buf = Buffer.alloc(stride * values.length)
+    values.forEach((v, i) => {
+      checkBytes(`values[${i}]`, v)
+      if (v.length !== this.valueSize) throw new UxdpError('EINVAL', `values[${i}] is ${v.length} bytes; map '${this.name}' has ${this.valueSize}-byte values`)
+      buf.set(v, i * stride)
+    })
+    this.update(key, buf, flags)
+  }
+
+  /** Queue/stack: BPF_MAP_UPDATE_ELEM with no key; flags BPF_ANY or BPF_EXIST (drops the oldest
+   * value of a full map; without it a full map gives E2BIG). */
+  push(value: Uint8Array, flags = 0): void {
+    this.requireType([22, 23], 'push')
+    this.object.check()
+    call(() => native.bpfMapPush(this.object.handle, this.name, checkBytes('value', value), checkU32('flags', flags)))
+  }
+
+  /** Queue/stack: takes the next value (a queue's oldest, a stack's newest); undefined when empty. */
+  pop(): Buffer | undefined {
+    this.requireType([22, 23], 'pop')
+    this.object.check()
+    return call(() => native.bpfMapPop(this.object.handle, this.name, true)) ?? undefined
+  }
+
+  /** Queue/stack: the value pop would take, left in place; undefined when empty. */
+  peek(): Buffer | undefined {
+    this.requireType([22, 23], 'peek')
+    this.object.check()
+    return call(() => native.bpfMapPop(this.object.handle, this.name, false)) ?? undefined
+  }
+
+  /** Queue/stack: every value in pop order, left in place. */
+  queued(): Buffer[] {
+    this.requireType([22, 23], 'queued')
+    this.object.check()
+    return call(() => native.bpfMapQueued(this.object.handle, this.name))
+  }
+
+  /** BPF_MAP_LOOKUP_AND_DELETE_ELEM (hash maps; queues and stacks: see pop). */
+  lookupAndDelete(key: Uint8Array, flags = 0): Buffer | undefined {
+    this.object.check()
+    return call(() => native.bpfMapLookupAndDelete(this.object.handle, this.name, checkBytes('key', key), checkU32('flags', flags))) ?? undefined
+  }
+
+  /** Array/hash of maps: puts `inner` (a map of any loaded object) under `key`. It must match the
+   * inner map template: type, key and value size, flags, and max_entries for arrays (unless the
+   * template has BPF_F_INNER_MAP); EINVAL otherwise. */
+  setInner(key: Uint8Array, inner: BpfMap, flags = 0): void {
+    this.requireType([12, 13], 'setInner')
+    if (!(inner instanceof BpfMap)) throw new UxdpError('EINVAL', `setInner takes a BpfMap, got ${describe(inner)}`)
+    const fd = Buffer.alloc(4)
+    fd.writeInt32LE(inner.fd)
+    this.update(key, fd, flags)
+  }
+
+  /** Array/hash of maps: the id of the map under `key`, undefined when none. */
+  innerId(key: Uint8Array): number | undefined {
+    this.requireType([12, 13], 'innerId')
+    return this.lookup(key)?.readUInt32LE(0)
+  }
+
+  /** Array/hash of maps: the map under `key`, when it is one this process has a BpfMap for. */
+  inner(key: Uint8Array): BpfMap | undefined {
+    const id = this.innerId(key)
+    if (id === undefined) return undefined
+    const known = mapsById.get(id)?.deref()
+    if (known) return known
+    // A map of the same object not asked for its id yet.
+    return this.object.maps.map((m) => this.object.map(m.name)).find((m) => m.id === id)
+  }
+
+  /** User ring buffer: the producer side (libbpf's user_ring_buffer). */
+  userRingBuffer(): UserRingBuffer {
+    this.requireType([31], 'userRingBuffer')
+    return new UserRingBuffer(this)
+  }
+
+  private requireType(types: number[], what: string): void {
+    if (!types.includes(this.type)) throw new UxdpError('EINVAL', `${what}: map '${this.name}' is a ${this.typeName}`)
   }
 
   /** Devmap / cpumap: the NIC (or cpumap) a slot redirects to once the program is attached to a

@@ -59,6 +59,8 @@ export {
   type ProgramInspection,
   type XdpActionName,
   type CoreReloInfo,
+  type TargetBtf,
+  type KconfigValue,
   type ExternInfo,
   type KfuncImpl,
   type LoadReport,
@@ -72,6 +74,9 @@ export {
   type TestRunResult,
   type XdpMd,
 } from './bpf'
+export { lpmKey, UserRingBuffer, UserRingSample } from './bpf'
+export { type SkBuff, type SkbTestRunOptions, type SkbTestRunResult } from './bpf'
+export { decodeSkBuff, encodeSkBuff } from './skbuff'
 export * from './policy'
 export { KfuncModule, StructOps, StructOpsProgram, vmlinuxKfuncId, type CtxFieldSpec, type Generated, type StructOpsProgInfo, type StructOpsRunResult, type StructOpsSpec } from './structops'
 export { verify, type VerifierProfile, type VerifierStats, type VerifyOptions, type VerifyResult } from './verifier'
@@ -122,3 +127,19 @@ export {
   type XskRingIndexes,
   type XskState,
 } from './xsk'
+export {
+  BPF_FIB_LKUP_RET,
+  HostNet,
+  HostSocket,
+  ipv6Bytes,
+  type BpfSockView,
+  type DeviceOptions,
+  type FibLookupResult,
+  type NeighbourOptions,
+  type NeighbourState,
+  type NetnsRef,
+  type RouteOptions,
+  type RouteType,
+  type SocketOptions,
+  type SocketState,
+} from './hostnet'

@@ -1,6 +1,7 @@
 import { Program } from './bpf'
 import { call, checkBool, checkInt, checkOptions, checkU32, describe, optBool, optString, UxdpError } from './errors'
 import { Frame } from './frame'
+import { HostNet, type NetnsRef } from './hostnet'
 import { KV_KEY_HW_HASH, KV_KEY_HW_TIMESTAMP, MetadataKeyRegistry, type MetadataStore } from './kvstore'
 import { native } from './native'
 
@@ -591,11 +592,17 @@ export class Mvneta {
    * or a devmap entry's device lacks is refused the same way, the message naming the feature and
    * the instruction ("device lacks XDP feature redirect, which insn 9 needs (bpf_redirect_map#51
    * into cpumap 'cpus')"); `inferNeeds: false` attaches anyway, as the kernel does. Attaching where there was none,
-   * or detaching, restarts the port: frames on the rings are dropped.
+   * or detaching, restarts the port: frames on the rings are dropped. `host` (with `netns`) is the
+   * host's sockets and routes a BPF `Program`'s socket-lookup, FIB, MTU and syncookie helpers ask;
+   * add this NIC's ifindex to it as a device (bpf_check_mtu with ifindex 0 reads its MTU there).
    */
-  attachXdp(program: XdpProgramFunction | NativeXdpProgram | Program | null, options: { frags?: boolean; needs?: XdpNeed[]; inferNeeds?: boolean } = {}): void {
+  attachXdp(
+    program: XdpProgramFunction | NativeXdpProgram | Program | null,
+    options: { frags?: boolean; needs?: XdpNeed[]; inferNeeds?: boolean; host?: HostNet; netns?: NetnsRef } = {},
+  ): void {
     this.#checkOpen()
-    checkOptions<{ frags: boolean; needs: XdpNeed[]; inferNeeds: boolean }>('attachXdp', options, ['frags', 'needs', 'inferNeeds'])
+    checkOptions<{ frags: boolean; needs: XdpNeed[]; inferNeeds: boolean; host: HostNet; netns: NetnsRef }>('attachXdp', options, ['frags', 'needs', 'inferNeeds', 'host', 'netns'])
+    if (options.host !== undefined && !(options.host instanceof HostNet)) throw new UxdpError('EINVAL', `attachXdp: host must be a HostNet, got ${describe(options.host)}`)
     optBool('frags', options.frags)
     optBool('inferNeeds', options.inferNeeds)
     if (options.needs !== undefined && !Array.isArray(options.needs)) throw new UxdpError('EINVAL', `needs must be an array of actions or feature names, got ${describe(options.needs)}`)
@@ -625,7 +632,8 @@ export class Mvneta {
         const nic = ref.deref()
         return nic && !nic.closed ? [{ ifindex: nic.ifindex, target: this.targetId(nic) }] : []
       })
-      call(() => native.nicAttachBpf(this.handle, program.object.handle, program.name, bindings, devices, needs, options.inferNeeds))
+      const host = options.host
+      call(() => native.nicAttachBpf(this.handle, program.object.handle, program.name, bindings, devices, needs, options.inferNeeds, host?.handle, host?.netns(options.netns ?? 0)))
     } else if (typeof program === 'function') {
       call(() => native.nicAttach(this.handle, undefined, undefined, options.frags ?? false, undefined, needs))
     } else {

@@ -4,7 +4,7 @@
  * (crate/src/bpf/verifier): the same one `BpfObject.open`, `Program.load`, test_run and NIC attach
  * go through. One call into the engine per `verify()`.
  */
-import { BpfObject, bytesOf } from './bpf'
+import { BpfObject, bytesOf, targetOptions, type KconfigValue, type TargetBtf } from './bpf'
 import { call, checkOptions, describe, optBool, optInt, optString, UxdpError, type ErrnoName } from './errors'
 import { native } from './native'
 import { checkTargetKernel, checkTiers, engineKfuncSpecs, isProgTypeName, KfuncRegistry, PROG_TYPE_IDS, type Caps, type ProgTypeName, type Tier, type UserKfuncSpec } from './policy'
@@ -39,6 +39,10 @@ export interface VerifyOptions {
   targetKernel?: string
   /** The stability tiers calls may have (`LoadOptions.allowTiers`). */
   allowTiers?: readonly Tier[]
+  /** The target BTF CO-RE relocations resolve against (`LoadOptions.btf`). */
+  btf?: TargetBtf
+  /** `.kconfig` values (`LoadOptions.kconfig`). */
+  kconfig?: Readonly<Record<string, KconfigValue>>
 }
 
 export interface VerifierStats {
@@ -77,7 +81,7 @@ export interface VerifyResult {
   warnings: string[]
 }
 
-const VERIFY_KEYS = ['prog', 'progType', 'caps', 'profile', 'logLevel', 'insnLimit', 'userKfuncs', 'devBound', 'targetKernel', 'allowTiers'] as const
+const VERIFY_KEYS = ['prog', 'progType', 'caps', 'profile', 'logLevel', 'insnLimit', 'userKfuncs', 'devBound', 'targetKernel', 'allowTiers', 'btf', 'kconfig'] as const
 
 function capsOf(caps: unknown): Caps | undefined {
   if (caps === undefined || caps === 'privileged') return undefined
@@ -133,6 +137,7 @@ export function verify(object: string | Uint8Array, options: VerifyOptions = {})
       capPerfmon: caps?.perfmon,
       targetKernel: checkTargetKernel(o.targetKernel),
       allowTiers: checkTiers(o.allowTiers),
+      ...targetOptions(o),
     }),
   )
   const out: VerifyResult = {

@@ -1,7 +1,7 @@
 // `npm run kernel:record [-- --accept] [-- SPEC...]`: asks the running kernel every question the
 // kernel differential specs ask (UXDP_KERNEL=record, see test/helpers/kernel.ts) and merges its
-// answers into the recordings, test/fixtures/kernel/<spec>.json (SPEC: kernel-diff, kernel-dynptr,
-// kernel-bpf, kernel-verifier; default all four).
+// answers into the recordings, test/fixtures/kernel/<spec>.json (SPEC: one of scripts/kernel-specs.mjs'
+// list; default all).
 //
 // New answers are added. An answer that differs from the recorded one is never overwritten
 // silently: it is shown as a diff and kept as recorded, unless --accept is given (then it is
@@ -13,12 +13,13 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { inflateRawSync } from 'node:zlib'
+import { KERNEL_SPECS } from './kernel-specs.mjs'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const FIXTURES = join(root, 'test', 'fixtures', 'kernel')
 const OBJECTS = join(FIXTURES, 'objects')
 const RECORDS = join(root, 'target', 'kernel-record')
-const ALL = ['kernel-diff', 'kernel-dynptr', 'kernel-bpf', 'kernel-verifier', 'kernel-xsk']
+const ALL = KERNEL_SPECS
 const ABOUT =
   "The Linux kernel's answers to the questions of test/%s.spec.ts, recorded by `npm run kernel:record` (scripts/kernel-record.mjs): keyed by a hash of the question (program sources and clang arguments, inputs), each with the kernel release that answered. Do not edit by hand."
 

@@ -41,6 +41,15 @@
 //                       its authors have not looked at (report only its numbers, not its cases)
 //   --show N            disagreements printed per type (default 20; all are in the JSON report)
 //   --source TARBALL    default /usr/src/linux-source-6.12.tar.xz
+//   --run               also runs every program both the kernel and uxdp load (XDP, tc, socket
+//                       filter) on a fixed set of packets (PACKETS below: IPv4/IPv6 TCP and UDP,
+//                       ARP, ICMP, VLAN, 1500 B, 9000 B), in order on one load, through the kernel's
+//                       BPF_PROG_TEST_RUN (kload --run) and uxdp's Program.testRun, and compares
+//                       retval, data_out's length and bytes (an FNV-1a hash) run by run. Programs
+//                       whose kernel answers differ between two fresh loads are not deterministic
+//                       (time, random numbers) and are left out. Issue 14's held-out measure: of the
+//                       programs the kernel loads, how many uxdp loads, and how many runs are equal.
+//                       The kernel's answers are cached in target/verifier-selftests/runs.json.
 import { createHash } from 'node:crypto'
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
@@ -72,6 +81,7 @@ const kernelOnly = flag('--kernel-only')
 const refresh = flag('--refresh')
 const rebuild = flag('--rebuild')
 const half = opt('--half')
+const runMode = flag('--run')
 if (half && !['dev', 'heldout'].includes(half)) {
   console.error('--half takes dev or heldout')
   process.exit(2)
@@ -502,6 +512,168 @@ if (buildDiffs.length) console.log(`${buildDiffs.length} in-scope programs left 
 console.log(`the selftests' annotations vs the live kernel (${KREL}): verdict ${annot.verdictAgree}/${annot.programs} (${pct(annot.verdictAgree, annot.programs)} %), __msg found in the log ${annot.msgsFound}/${annot.msgs} (${pct(annot.msgsFound, annot.msgs)} %)`)
 if (uxdp) console.log(`target (XDP + socket): verdicts ${target.verdictPct} % (goal 98), exact error lines ${target.linePct} % (goal 95)`)
 
+
+// ---- 7. runs (--run) ----
+/** The packets every runnable program is given, in this order. Built here, never from a capture. */
+function packets() {
+  const mac = (x) => Buffer.from([0x02, 0, 0, 0, 0, x])
+  const csum = (b) => {
+    let s = 0
+    for (let i = 0; i + 1 < b.length; i += 2) s += b.readUInt16BE(i)
+    if (b.length % 2) s += b[b.length - 1] << 8
+    while (s >> 16) s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+  }
+  const eth = (type, vlan) => {
+    const h = Buffer.concat([mac(2), mac(1), vlan === undefined ? Buffer.alloc(0) : Buffer.from([0x81, 0, vlan >> 8, vlan & 0xff])])
+    return Buffer.concat([h, Buffer.from([type >> 8, type & 0xff])])
+  }
+  const ipv4 = (proto, payload) => {
+    const h = Buffer.alloc(20)
+    h[0] = 0x45
+    h.writeUInt16BE(20 + payload.length, 2)
+    h.writeUInt16BE(0x1234, 4)
+    h[8] = 64
+    h[9] = proto
+    Buffer.from([10, 0, 0, 1, 10, 0, 0, 2]).copy(h, 12)
+    h.writeUInt16BE(csum(h), 10)
+    return Buffer.concat([h, payload])
+  }
+  const ipv6 = (next, payload) => {
+    const h = Buffer.alloc(40)
+    h[0] = 0x60
+    h.writeUInt16BE(payload.length, 4)
+    h[6] = next
+    h[7] = 64
+    h[8] = 0xfd
+    h[23] = 1
+    h[24] = 0xfd
+    h[39] = 2
+    return Buffer.concat([h, payload])
+  }
+  const tcp = (sport, dport, flags, payload = Buffer.alloc(0)) => {
+    const h = Buffer.alloc(20)
+    h.writeUInt16BE(sport, 0)
+    h.writeUInt16BE(dport, 2)
+    h.writeUInt32BE(1000, 4)
+    h[12] = 5 << 4
+    h[13] = flags
+    h.writeUInt16BE(65535, 14)
+    return Buffer.concat([h, payload])
+  }
+  const udp = (sport, dport, n) => {
+    const h = Buffer.alloc(8)
+    h.writeUInt16BE(sport, 0)
+    h.writeUInt16BE(dport, 2)
+    h.writeUInt16BE(8 + n, 4)
+    return Buffer.concat([h, Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + 3) & 0xff))])
+  }
+  const arp = Buffer.concat([eth(0x0806), Buffer.from([0, 1, 8, 0, 6, 4, 0, 1]), mac(1), Buffer.from([10, 0, 0, 1]), Buffer.alloc(6), Buffer.from([10, 0, 0, 2])])
+  const icmp = Buffer.from([8, 0, 0, 0, 0, 1, 0, 1, ...Array(24).fill(0x61)])
+  icmp.writeUInt16BE(csum(icmp), 2)
+  return [
+    Buffer.concat([eth(0x0800), ipv4(6, tcp(1234, 80, 0x02))]),
+    Buffer.concat([eth(0x86dd), ipv6(6, tcp(1234, 80, 0x02))]),
+    Buffer.concat([eth(0x0800), ipv4(17, udp(5000, 53, 64))]),
+    Buffer.concat([eth(0x86dd), ipv6(17, udp(5000, 4789, 100))]),
+    arp,
+    Buffer.concat([eth(0x0800), ipv4(1, icmp)]),
+    Buffer.concat([eth(0x0800, 10), ipv4(17, udp(68, 67, 32))]),
+    Buffer.concat([eth(0x0800), ipv4(6, tcp(40000, 443, 0x18, Buffer.alloc(1000, 0x5a)))]),
+    Buffer.concat([eth(0x0800), ipv4(17, udp(6000, 6001, 1500 - 28))]),
+    Buffer.concat([eth(0x0800), ipv4(17, udp(6000, 6002, 9000 - 28))]),
+  ]
+}
+function fnv1a(b) {
+  let h = 0xcbf29ce484222325n
+  for (const x of b) h = ((h ^ BigInt(x)) * 0x100000001b3n) & 0xffffffffffffffffn
+  return h.toString(16).padStart(16, '0')
+}
+const RUNS_CACHE = join(OUT, 'runs.json')
+let runReport = null
+if (runMode && uxdp) {
+  const pkts = packets()
+  const pktFile = join(OUT, 'packets.bin')
+  const parts = [Buffer.alloc(4)]
+  parts[0].writeUInt32LE(pkts.length)
+  for (const p of pkts) {
+    const l = Buffer.alloc(4)
+    l.writeUInt32LE(p.length)
+    parts.push(l, p)
+  }
+  const pktBytes = Buffer.concat(parts)
+  writeFileSync(pktFile, pktBytes)
+  const runKey = createHash('sha256').update(pktBytes).update(LOADER).digest('hex').slice(0, 16)
+  const runCache = existsSync(RUNS_CACHE) ? JSON.parse(readFileSync(RUNS_CACHE, 'utf8')) : { about: "The live kernel's BPF_PROG_TEST_RUN answers on the selftests (scripts/verifier-selftests.mjs --run), by object sha256 and packet set.", objects: {} }
+  const perObject = new Map()
+  for (const r of rows) if (r.kernel.accepted) perObject.set(r.file, [...(perObject.get(r.file) ?? []), r])
+  let runAsked = 0
+  const res = { programs: 0, uxdpLoads: 0, runnable: 0, nondeterministic: 0, compared: 0, equalPrograms: 0, runs: 0, equalRuns: 0, byType: {}, differences: [] }
+  for (const [file, list] of perObject) {
+    const o = objects.find((x) => x.file === file)
+    const key = `${o.hash}:${runKey}`
+    let k = runCache.objects[key]
+    if (!k && canAskKernel) {
+      const r = spawnSync(KLOAD, ['--run', pktFile, o.path, ...list.map((x) => x.program)], { encoding: 'utf8', maxBuffer: 1 << 28, timeout: 600_000 })
+      k = runCache.objects[key] = { file, release: KREL, programs: Object.fromEntries(r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).map((x) => [x.name, x])) }
+      if (++runAsked % 10 === 0) writeFileSync(RUNS_CACHE, JSON.stringify(runCache))
+    }
+    if (!k) continue
+    for (const row of list) {
+      const t = (res.byType[row.scope] ??= { programs: 0, uxdpLoads: 0, compared: 0, equalPrograms: 0, runs: 0, equalRuns: 0 })
+      res.programs++
+      t.programs++
+      if (row.uxdp?.accepted) {
+        res.uxdpLoads++
+        t.uxdpLoads++
+      }
+      const kp = k.programs[row.program]
+      if (!kp?.runs || !row.uxdp?.accepted) continue
+      res.runnable++
+      if (!kp.deterministic) {
+        res.nondeterministic++
+        continue
+      }
+      let prog
+      try {
+        prog = uxdp.BpfObject.open(o.bytes, { prog: row.program }).program(row.program)
+      } catch (e) {
+        res.differences.push({ file, program: row.program, type: row.scope, uxdp: `load: ${e.message}` })
+        continue
+      }
+      res.compared++
+      t.compared++
+      let equal = 0
+      const diffs = []
+      pkts.forEach((p, i) => {
+        const want = kp.runs[i]
+        let got
+        try {
+          const r = prog.testRun({ data: p })
+          got = { err: 0, retval: r.retval >>> 0, len: r.dataOut.length, fnv: fnv1a(r.dataOut) }
+        } catch (e) {
+          got = { err: e.errno ?? -1, retval: 0, len: 0, fnv: '0000000000000000', message: e.message }
+        }
+        if (got.err === want.err && (want.err !== 0 || (got.retval === want.retval && got.len === want.len && got.fnv === want.fnv))) equal++
+        else diffs.push({ packet: i, kernel: want, uxdp: got })
+      })
+      res.runs += pkts.length
+      t.runs += pkts.length
+      res.equalRuns += equal
+      t.equalRuns += equal
+      if (equal === pkts.length) {
+        res.equalPrograms++
+        t.equalPrograms++
+      } else res.differences.push({ file, program: row.program, type: row.scope, runs: diffs })
+    }
+  }
+  if (runAsked) writeFileSync(RUNS_CACHE, JSON.stringify(runCache))
+  runReport = res
+  console.log(`\nRuns (--run): of ${res.programs} in-scope programs the kernel loads, uxdp loads ${res.uxdpLoads} (${pct(res.uxdpLoads, res.programs)} %); ${res.runnable} runnable on both, ${res.nondeterministic} not deterministic on the kernel (left out)`)
+  for (const [t, s] of Object.entries(res.byType)) console.log(`  ${t.padEnd(7)} loads ${s.uxdpLoads}/${s.programs} (${pct(s.uxdpLoads, s.programs)} %), programs with every run equal ${s.equalPrograms}/${s.compared} (${pct(s.equalPrograms, s.compared)} %), runs equal ${s.equalRuns}/${s.runs} (${pct(s.equalRuns, s.runs)} %)`)
+  if (show) for (const d of res.differences.slice(0, show)) console.log(`  ${d.file}:${d.program} (${d.type}) ${d.uxdp ?? d.runs.slice(0, 2).map((x) => `pkt ${x.packet}: kernel ${JSON.stringify(x.kernel)} uxdp ${JSON.stringify(x.uxdp)}`).join('; ')}`)
+}
+
 mkdirSync(dirname(jsonOut), { recursive: true })
 writeFileSync(jsonOut, JSON.stringify({
   kernelRelease: KREL, source: basename(tarball), date: new Date().toISOString(),
@@ -510,6 +682,7 @@ writeFileSync(jsonOut, JSON.stringify({
   annotations: { ...annot, disagreements: annot.disagreements },
   disagreements,
   buildDifferences: buildDiffs,
+  runs: runReport ?? undefined,
   programs: rows.map((r) => ({ file: r.file, program: r.program, section: r.section, type: r.scope, kernel: { accepted: r.kernel.accepted, errno: r.kernel.errno, line: r.kernel.line, processed: r.kernel.processed, timeUs: r.kernel.timeUs }, uxdp: r.uxdp })),
 }, null, 1))
 console.log(`report: ${jsonOut}`)

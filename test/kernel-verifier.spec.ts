@@ -56,8 +56,6 @@ const KNOWN_GAPS: Record<string, string> = {
   'cfg/cond_jump_into_ldimm64': "ld_imm64 halves: the object parser or the structural checks refuse first, in other words than the kernel's",
   'cfg/jump_past_ldimm64_start': "ld_imm64 halves: the object parser or the structural checks refuse first, in other words than the kernel's",
   'cfg/ldimm64_truncated': "ld_imm64 halves: the object parser or the structural checks refuse first, in other words than the kernel's",
-  'sockf/sf_kconfig_version_dead_branch': "a .kconfig extern (LINUX_KERNEL_VERSION) is not applied by uxdp's loader yet (issue 14): the object is refused with EOPNOTSUPP",
-  'sockf/sf_kconfig_version_dead_branch_v3': "a .kconfig extern (LINUX_KERNEL_VERSION) is not applied by uxdp's loader yet (issue 14): the object is refused with EOPNOTSUPP",
   'iterating/saturating_counter_index_long_cb': "no precision tracking: the kernel keeps the caller's counter exact over the callback's visits (it indexes after the loop) and converges at 15; uxdp's budget of exact visits is spent by a 300-instruction callback before that, and it widens the counter",
   'iterating/cb_branches_index': "no precision tracking: the kernel enumerates the sixteen constants the callback stores (precise: an index after the loop) until they repeat; uxdp widens the visits of a callback that fans out into many states",
   'iterating/mg_cond_break_c': "no precision tracking: the kernel widens the loop counter at the second may_goto visit, before the sum it feeds (read by a branch after the loop) has made it precise; uxdp's static precision counts it precise from the start, keeps it exact, and never converges",

@@ -65,24 +65,19 @@ describe('uxdp prog', () => {
     expect(j.log.trimEnd().split('\n').at(-1)).toMatch(/^\d+: BPF_EXIT uses reserved fields$/)
   })
 
-  it('load refuses an object with a CO-RE relocation uxdp cannot be sure of in one line; show lists them', () => {
+  it('load applies CO-RE relocations against the target BTF (--btf); show lists them with their values', () => {
     const core = compileOwn('core.bpf.c')
-    const text = uxdp('prog', 'load', core)
-    expect(text.status).toBe(1)
-    const lines = text.stderr.trimEnd().split('\n')
-    expect(lines).toHaveLength(1)
-    expect(lines[0]).toMatch(/^Error: failed to load object file: relo #2 \(section 'xdp'\) at insn #0: kind <field_exists> \(2\), spec is \[\d+\] struct foo\.b \(0:1 @ offset 4\): uxdp does not apply CO-RE relocations yet, and .* \(EOPNOTSUPP\)$/)
-    const json = JSON.parse(uxdp('prog', 'load', core, '--json').stdout)
-    expect(json).toMatchObject({ accepted: false, insns_processed: 0 })
-    expect(lines[0]).toBe(`Error: failed to load object file: ${json.message} (EOPNOTSUPP)`)
-    expect(json.log).toBe(`prog 'has_field': ${json.message}\n`)
-    expect(uxdp('prog', 'load', core, '--prog', 'md_core').status).toBe(0)
+    expect(uxdp('prog', 'load', core).status).toBe(0)
+    expect(uxdp('prog', 'load', core, '--btf', 'uxdp-6.18').status).toBe(0)
+    const missing = uxdp('prog', 'load', core, '--btf', join(dir, 'no-such.btf'))
+    expect(missing.status).toBe(1)
+    expect(missing.stderr).toMatch(/failed to read BTF file '.*no-such\.btf'.*\(ENOENT\)$/m)
     const show = uxdp('prog', 'show', core)
     expect(show.status).toBe(0)
-    expect(show.stdout).toMatch(/^ {4}CO-RE relo #1 \(section 'xdp'\) at insn #1: <byte_off> \[\d+\] struct xdp_md\.data_end \(0:1 @ offset 4\) {2}kept: the uapi layout is the kernel's$/m)
-    expect(show.stdout).toMatch(/^ {4}CO-RE relo #2 \(section 'xdp'\) at insn #0: <field_exists> \[\d+\] struct foo\.b \(0:1 @ offset 4\) {2}not applied, load refused: /m)
+    expect(show.stdout).toMatch(/^ {4}CO-RE relo #1 \(section 'xdp'\) at insn #1: <byte_off> \[\d+\] struct xdp_md\.data_end \(0:1 @ offset 4\) {2}= 4 \(<byte_off> \[\d+\] struct xdp_md\.data_end \(0:1 @ offset 4\)\)$/m)
+    expect(show.stdout).toMatch(/^ {4}CO-RE relo #2 \(section 'xdp'\) at insn #0: <field_exists> \[\d+\] struct foo\.b \(0:1 @ offset 4\) {2}= 0$/m)
     const shown = JSON.parse(uxdp('prog', 'show', core, '--json').stdout)
-    expect(shown.programs.find((p: { name: string }) => p.name === 'has_field').coreRelos[0]).toMatchObject({ kind: 'field_exists', accepted: false })
+    expect(shown.programs.find((p: { name: string }) => p.name === 'has_field').coreRelos[0]).toMatchObject({ kind: 'field_exists', accepted: true, value: 0 })
   })
 
   it('run: retval, average duration and data_out like bpftool prog run', () => {
@@ -108,18 +103,21 @@ describe('uxdp prog', () => {
     expect(JSON.parse(fault.stdout)).toMatchObject({ error: 'EFAULT', errno: -14 })
   })
 
-  it('run refuses a program that is not XDP: ENOTSUPP, one line, exit 1', () => {
+  it('run takes tc and socket-filter programs on an skb, with a struct __sk_buff ctx in and out', () => {
     const data = file('in-socket.bin', Buffer.alloc(64))
     const r = uxdp('prog', 'run', compileOwn('test_run.bpf.c'), '--prog', 'filter', '--data-in', data)
-    expect(r.status).toBe(1)
-    expect(r.stdout).toBe('')
-    expect(r.stderr.trimEnd().split('\n')).toEqual([
-      "Error: failed to run program: bpf_prog_test_run: uxdp runs XDP programs only; 'filter' is a socket_filter program (ENOTSUPP)",
-    ])
-    const j = uxdp('prog', 'run', compileOwn('test_run.bpf.c'), '--prog', 'classify', '--data-in', data, '--json')
-    expect(j.status).toBe(1)
-    expect(JSON.parse(j.stdout)).toMatchObject({ error: 'ENOTSUPP', errno: -524 })
-    expect(JSON.parse(j.stdout).message).toContain("'classify' is a sched_cls program")
+    expect(r.status).toBe(0)
+    expect(r.stdout).toMatch(/^Return value: 50, duration: \d+ns/)
+    const ctxOut = join(dir, 'ctx-out.bin')
+    const j = uxdp('prog', 'run', compileOwn('test_run.bpf.c'), '--prog', 'classify', '--data-in', data, '--ctx-in', file('ctx-in.bin', Buffer.alloc(192)), '--ctx-out', ctxOut, '--json')
+    expect(j.status).toBe(0)
+    expect(JSON.parse(j.stdout)).toMatchObject({ retval: 0, data_out_len: 64 })
+    // mark = skb->len, ifindex 1 (lo), wire_len = skb->len
+    const c = readFileSync(ctxOut)
+    expect([c.readUInt32LE(8), c.readUInt32LE(40), c.readUInt32LE(160)]).toEqual([64, 1, 64])
+    const bad = uxdp('prog', 'run', compileOwn('test_run.bpf.c'), '--prog', 'classify', '--data-in', data, '--ctx-in', file('ctx-bad.bin', Buffer.from([1])), '--json')
+    expect(bad.status).toBe(1)
+    expect(JSON.parse(bad.stdout)).toMatchObject({ error: 'EINVAL', errno: -22 })
   })
 
   it('run --timeout bounds the repeat loop: ETIMEDOUT with the runs completed, exit 1', () => {

@@ -10,6 +10,7 @@ pub mod bpf;
 pub mod dynptr;
 pub mod errno;
 pub mod frame;
+pub mod hostnet;
 pub mod mvneta;
 pub mod pool;
 pub mod ringbuf;

@@ -72,6 +72,19 @@ fn programs_that_are_not_xdp_are_refused_not_run() {
 }
 
 #[test]
+fn devmap_and_cpumap_programs_have_no_test_run() {
+    // bpf_prog_test_run_xdp refuses a program loaded for a devmap or cpumap entry (EINVAL).
+    let pool = PagePool::default();
+    for (attach, what) in [(uxdp::bpf::elf::ATTACH_XDP_DEVMAP, "devmap"), (uxdp::bpf::elf::ATTACH_XDP_CPUMAP, "cpumap")] {
+        let p = Rc::new(Prog { name: "entry".into(), insns: count_runs(), attach_type: attach, ..Prog::default() });
+        let e = test_run_xdp(&p, &pool, &[0u8; 64], &TestRunOptions::default()).unwrap_err();
+        assert_eq!(e.errno, Errno::EINVAL);
+        assert!(e.message.contains(&format!("a {what} entry")), "{}", e.message);
+    }
+    assert_eq!(pool.stats().in_flight, 0);
+}
+
+#[test]
 fn a_time_budget_stops_the_repeat_loop_with_etimedout() {
     let pool = PagePool::default();
     for jit in [true, false] {

@@ -2,6 +2,7 @@ import { printDemo, runNicDemo } from './demo'
 import { printXskDemo, runXskDemo } from './xsk-demo'
 import { UxdpError } from '../errors'
 import { asm, conformance, disasm, prog } from './prog-cli'
+import { map } from './map-cli'
 import { runTour } from './tour'
 import { version } from '../version'
 
@@ -19,17 +20,21 @@ commands:
                 --write-pcap P  write what was sent to P-tx.pcap and what the stack got to P-pass.pcap
                 --xsk           an AF_XDP consumer instead: a BPF program redirects UDP to port 9999
                                 into an XdpSocket, which counts what arrives and echoes it back (TX)
-  prog load OBJ [--prog NAME] [-d] [--no-verify] [--target-kernel X.Y] [--allow-tiers T,..] [--json]
+  prog load OBJ [--prog NAME] [-d] [--no-verify] [--target-kernel X.Y] [--allow-tiers T,..] [--btf uxdp-6.18|host|FILE] [--kconfig NAME=VALUE,..] [--json]
               load an object as bpftool would (libbpf's checks, the verifier); exit 0 accepted,
               1 refused with the kernel's error line; -d prints the verifier's log (level 2 and
               stats, as bpftool -d); --no-verify: structural checks only
-  prog run OBJ [--prog NAME] --data-in FILE [--data-out FILE] [--repeat N] [--timeout SECONDS] [--no-verify] [--json]
-              BPF_PROG_TEST_RUN of an XDP program (XDP only for now); --timeout bounds the
+  prog run OBJ [--prog NAME] --data-in FILE [--data-out FILE] [--ctx-in FILE] [--ctx-out FILE] [--repeat N] [--timeout SECONDS] [--no-verify] [--json]
+              BPF_PROG_TEST_RUN of an XDP, tc or socket-filter program (the latter two on an
+              skb; --ctx-in/--ctx-out: struct __sk_buff bytes); --timeout bounds an XDP
               repeat loop (ETIMEDOUT), Ctrl-C stops it (EINTR, exit 130)
   prog show OBJ [--json]
               programs, sections, maps and kfuncs of an object
   prog dump OBJ [--prog NAME] [--no-verify]
               the instructions, as bpftool prog dump xlated prints them
+  map dump OBJ --map NAME [--json]
+              a map's elements once the object is loaded, as bpftool map dump prints them
+              (per-CPU values by CPU, inner map ids, queue and stack values in pop order)
   conformance DIR
               run bpf_conformance .data vectors (PASS/FAIL/SKIP, then Passed N out of M)
   asm FILE [--out BIN] / disasm BIN [--kernel]
@@ -129,6 +134,8 @@ function command(args: string[], out: (line: string) => void, err: (line: string
       return runTour(out)
     case 'prog':
       return prog(rest, out, err)
+    case 'map':
+      return map(rest, out)
     case 'conformance':
       return conformance(rest, out)
     case 'asm':

@@ -4,6 +4,10 @@ import { call, fsError, UxdpError } from '../errors'
 import type { Tier } from '../policy'
 import { native } from '../native'
 import { runDir } from './conformance'
+import { decodeSkBuff, encodeSkBuff } from '../skbuff'
+
+/** The program types `prog run` gives an skb (and a struct __sk_buff ctx). */
+const SKB_PROGRAM_KINDS: readonly string[] = ['SchedCls', 'SchedAct', 'SocketFilter']
 
 type Out = (line: string) => void
 
@@ -55,16 +59,28 @@ function objectArg(p: Parsed, usage: string): string {
 
 /**
  * `uxdp prog load OBJ [--prog NAME] [-d] [--no-verify] [--target-kernel X.Y] [--allow-tiers T,..]
- * [--json]`: the load's checks, the verifier included. `--target-kernel` asks "will this load on
+ * [--btf uxdp-6.18|host|FILE] [--kconfig NAME=VALUE,..] [--json]`: the load's checks, the verifier included. `--btf`
+ * names the BTF CO-RE relocations resolve against, `--kconfig` sets `.kconfig` values. `--target-kernel` asks "will this load on
  * kernel X.Y" (refusing what that release lacks), `--allow-tiers` limits the stability tiers of
  * the functions called; calls of deprecated functions print `Warning:` lines. A refusal prints the kernel's error line (`Error: failed to load object file: LINE
  * (CODE)`) and exits 1. `-d` prints the verifier's log first, as `bpftool -d prog load` does
  * (log level 1|2|4: the state after every instruction, the error line last before the stats), on
  * success too. `--no-verify` loads with the structural checks only.
  */
+/** `--kconfig CONFIG_A=y,CONFIG_B=42`: the values as config lines write them. */
+function kconfigArg(v: string | undefined): Record<string, string> | undefined {
+  if (v === undefined) return undefined
+  const entries = v.split(',').filter(Boolean).map((kv) => {
+    const i = kv.indexOf('=')
+    if (i <= 0) throw new UxdpError('EINVAL', `--kconfig takes NAME=VALUE pairs separated by commas, got '${kv}'`)
+    return [kv.slice(0, i), kv.slice(i + 1)]
+  })
+  return Object.fromEntries(entries)
+}
+
 function load(args: string[], out: Out, err: Out): number {
-  const usage = 'uxdp prog load OBJ [--prog NAME] [-d] [--no-verify] [--target-kernel X.Y] [--allow-tiers T,...] [--json]'
-  const p = parse(args, ['--prog', '--target-kernel', '--allow-tiers'], ['--json', '-d', '--debug', '--no-verify'])
+  const usage = 'uxdp prog load OBJ [--prog NAME] [-d] [--no-verify] [--target-kernel X.Y] [--allow-tiers T,...] [--btf uxdp-6.18|host|FILE] [--kconfig NAME=VALUE,...] [--json]'
+  const p = parse(args, ['--prog', '--target-kernel', '--allow-tiers', '--btf', '--kconfig'], ['--json', '-d', '--debug', '--no-verify'])
   const path = objectArg(p, usage)
   const debug = p.flags.has('-d') || p.flags.has('--debug')
   const report = checkLoad(readInput(path, 'object'), {
@@ -73,6 +89,8 @@ function load(args: string[], out: Out, err: Out): number {
     logLevel: debug ? 2 : undefined,
     targetKernel: str(p, '--target-kernel'),
     allowTiers: str(p, '--allow-tiers')?.split(',') as Tier[] | undefined,
+    btf: str(p, '--btf'),
+    kconfig: kconfigArg(str(p, '--kconfig')),
   })
   if (p.flags.has('--json')) {
     const warnings = report.warnings.length ? { warnings: report.warnings } : {}
@@ -98,8 +116,8 @@ function load(args: string[], out: Out, err: Out): number {
  * The repeat loop runs in slices with the event loop in between, so that Ctrl-C (SIGINT) stops it:
  * one line, `... interrupted after N of M runs (EINTR)`, exit status 130. */
 async function run(args: string[], out: Out, err: Out): Promise<number> {
-  const usage = 'uxdp prog run OBJ [--prog NAME] --data-in FILE [--data-out FILE] [--repeat N] [--timeout SECONDS] [--no-verify] [--json]'
-  const p = parse(args, ['--prog', '--data-in', '--data-out', '--repeat', '--timeout'], ['--json', '--no-verify'])
+  const usage = 'uxdp prog run OBJ [--prog NAME] --data-in FILE [--data-out FILE] [--ctx-in FILE] [--ctx-out FILE] [--repeat N] [--timeout SECONDS] [--no-verify] [--json]'
+  const p = parse(args, ['--prog', '--data-in', '--data-out', '--ctx-in', '--ctx-out', '--repeat', '--timeout'], ['--json', '--no-verify'])
   const path = objectArg(p, usage)
   const dataIn = str(p, '--data-in')
   if (!dataIn) throw new UxdpError('EINVAL', 'prog run needs --data-in FILE')
@@ -127,8 +145,20 @@ async function run(args: string[], out: Out, err: Out): Promise<number> {
       else err(`Error: failed to load program: ${e.line.replace(/\s*\n\s*/g, ' ')} (${e.code})`)
       return 1
     }
+    const ctxIn = str(p, '--ctx-in')
+    const skb = SKB_PROGRAM_KINDS.includes(program.kind)
+    if ((ctxIn || str(p, '--ctx-out')) && !skb) throw new UxdpError('EINVAL', '--ctx-in and --ctx-out take a struct __sk_buff: tc and socket-filter programs only')
     try {
-      r = await program.testRunAsync({ data, repeat, timeoutMs: timeout === undefined ? undefined : timeout * 1000, signal: interrupt.signal })
+      if (skb) {
+        // A tc or socket-filter program: an skb test_run, ctx as raw struct __sk_buff bytes (bpftool's ctx_in).
+        const raw = ctxIn ? readInput(ctxIn, 'ctx') : undefined
+        if (raw && raw.length > 192 && raw.subarray(192).some((b) => b !== 0)) throw new UxdpError('E2BIG', 'ctx_in is larger than struct __sk_buff and the rest is not zero', { op: 'bpf_prog_test_run' })
+        const ctx = raw ? decodeSkBuff(Buffer.concat([Buffer.from(raw.subarray(0, 192)), Buffer.alloc(Math.max(0, 192 - raw.length))])) : undefined
+        const sr = program.testRunSkb({ data, repeat, ctx })
+        const ctxOut = str(p, '--ctx-out')
+        if (ctxOut && sr.ctxOut) writeOutput(ctxOut, encodeSkBuff(sr.ctxOut))
+        r = sr
+      } else r = await program.testRunAsync({ data, repeat, timeoutMs: timeout === undefined ? undefined : timeout * 1000, signal: interrupt.signal })
     } catch (e) {
       if (!(e instanceof UxdpError)) throw e
       if (json) out(JSON.stringify({ error: e.code, errno: e.errno, message: e.message }))
@@ -179,8 +209,8 @@ function show(args: string[], out: Out): number {
     const notes = [prog.frags ? 'frags' : '', prog.autoload ? '' : 'not autoloaded'].filter(Boolean).join(', ')
     out(`  ${prog.name}  section ${prog.section}  type ${prog.kind.toLowerCase()}  ${prog.insns} insns${notes ? `  (${notes})` : ''}`)
     for (const r of prog.coreRelos) {
-      const verdict = r.accepted ? 'kept: the uapi layout is the kernel\'s' : `not applied, load refused: ${r.reason}`
-      out(`    CO-RE relo #${r.index} (section '${r.section}') at insn #${r.insn}: <${r.kind}> ${r.spec}  ${verdict}`)
+      const verdict = !r.accepted ? `fails the load: ${r.reason}` : r.value === null ? `poisoned: ${r.reason}` : `= ${r.value}${r.target ? ` (${r.target})` : ''}`
+      out(`    CO-RE relo #${r.index} (section '${r.section}') at insn #${r.insn}: ${r.spec}  ${verdict}`)
     }
     const x = xdp.get(prog.name)
     if (x && 'error' in x) out(`    not loadable: ${x.error}`)

@@ -5,6 +5,14 @@
  * against the libbpf sources of the kernel source package (or the system libbpf).
  *
  *   kload OBJ [PROG...]      (no PROG: every program of OBJ)
+ *   kload --run PKTS OBJ PROG...
+ *
+ * --run: loads each PROG (as below) and, when it loads and is an XDP, tc or socket-filter program,
+ * runs it with BPF_PROG_TEST_RUN on every packet of PKTS (a file of u32 count, then u32 length and
+ * the bytes, little-endian), in order on the same loaded program (its maps carry over), then does
+ * it all again on a fresh load: a run whose two answers differ is not deterministic. Prints one JSON
+ * object a line: {"name","accepted","errno","runs":[{"err","retval","len","fnv"}],"deterministic"}
+ * (fnv: FNV-1a 64 of data_out, hex).
  *
  * For each program: opens OBJ afresh, turns autoload off for every other program, and loads with
  * log level 4 (BPF_LOG_STATS: the verdict, errno, "processed N insns", "verification time" without
@@ -21,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 static char libbpf_msgs[16384];
@@ -110,6 +119,112 @@ static int load_one(const char *path, const char *want, unsigned level, char *lo
 	return err < 0 ? err : 0;
 }
 
+struct packet {
+	unsigned len;
+	unsigned char *bytes;
+};
+
+static struct packet *read_packets(const char *path, unsigned *count)
+{
+	FILE *f = fopen(path, "rb");
+	struct packet *p;
+
+	if (!f || fread(count, 4, 1, f) != 1 || *count > 4096)
+		return NULL;
+	p = calloc(*count, sizeof(*p));
+	for (unsigned i = 0; i < *count; i++) {
+		if (fread(&p[i].len, 4, 1, f) != 1 || p[i].len > (1u << 20))
+			return NULL;
+		p[i].bytes = malloc(p[i].len + 1);
+		if (fread(p[i].bytes, 1, p[i].len, f) != p[i].len)
+			return NULL;
+	}
+	fclose(f);
+	return p;
+}
+
+static unsigned long long fnv1a(const unsigned char *b, size_t n)
+{
+	unsigned long long h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+struct run_answer {
+	int err;
+	unsigned retval, len;
+	unsigned long long fnv;
+};
+
+/* One pass over the packets on a fresh load of want; returns the load's error. */
+static int run_pass(const char *path, const char *want, struct packet *pkts, unsigned n, struct run_answer *out, int *runnable)
+{
+	static unsigned char data_out[1u << 18];
+	static char log[SMALL_LOG];
+	int type = 0, err;
+	const char *section;
+	size_t insns;
+	struct bpf_object *obj;
+
+	err = load_one(path, want, 0, log, sizeof(log), &type, &section, &insns, &obj);
+	*runnable = !err && (type == BPF_PROG_TYPE_XDP || type == BPF_PROG_TYPE_SCHED_CLS || type == BPF_PROG_TYPE_SCHED_ACT ||
+			     type == BPF_PROG_TYPE_SOCKET_FILTER);
+	if (*runnable) {
+		int fd = bpf_program__fd(bpf_object__find_program_by_name(obj, want));
+
+		for (unsigned i = 0; i < n; i++) {
+			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkts[i].bytes, .data_size_in = pkts[i].len,
+				    .data_out = data_out, .data_size_out = sizeof(data_out), .repeat = 1);
+			int e = bpf_prog_test_run_opts(fd, &o);
+
+			out[i].err = e < 0 ? -errno : 0;
+			out[i].retval = e < 0 ? 0 : o.retval;
+			out[i].len = e < 0 ? 0 : o.data_size_out;
+			out[i].fnv = e < 0 ? 0 : fnv1a(data_out, o.data_size_out < sizeof(data_out) ? o.data_size_out : sizeof(data_out));
+		}
+	}
+	bpf_object__close(obj);
+	return err;
+}
+
+static int run_mode(int argc, char **argv)
+{
+	unsigned n = 0;
+	struct packet *pkts = read_packets(argv[2], &n);
+	struct run_answer *a, *b;
+
+	if (!pkts) {
+		fprintf(stderr, "kload: cannot read packets from %s\n", argv[2]);
+		return 2;
+	}
+	a = calloc(n + 1, sizeof(*a));
+	b = calloc(n + 1, sizeof(*b));
+	for (int i = 4; i < argc; i++) {
+		int runnable = 0, runnable2 = 0, same = 1;
+		int err = run_pass(argv[3], argv[i], pkts, n, a, &runnable);
+
+		printf("{\"name\":");
+		json_str(argv[i], strlen(argv[i]));
+		printf(",\"accepted\":%s,\"errno\":%d", err ? "false" : "true", -err);
+		if (runnable) {
+			run_pass(argv[3], argv[i], pkts, n, b, &runnable2);
+			printf(",\"runs\":[");
+			for (unsigned k = 0; k < n; k++) {
+				same &= runnable2 && a[k].err == b[k].err && a[k].retval == b[k].retval && a[k].len == b[k].len && a[k].fnv == b[k].fnv;
+				printf("%s{\"err\":%d,\"retval\":%u,\"len\":%u,\"fnv\":\"%016llx\"}", k ? "," : "", a[k].err, a[k].retval, a[k].len, a[k].fnv);
+			}
+			printf("],\"deterministic\":%s", same ? "true" : "false");
+		}
+		printf("}\n");
+		fflush(stdout);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static char small[SMALL_LOG];
@@ -119,6 +234,10 @@ int main(int argc, char **argv)
 	int nnames = 0;
 	char **names;
 
+	if (argc >= 4 && strcmp(argv[1], "--run") == 0) {
+		libbpf_set_print(on_print);
+		return run_mode(argc, argv);
+	}
 	if (argc < 2 || !big) {
 		fprintf(stderr, "usage: kload OBJ [PROG...]\n");
 		return 2;

@@ -1,7 +1,6 @@
 // CO-RE relocations (test/bpf.spec.ts, test/prog-cli.spec.ts): md_core reads struct xdp_md's fields
-// through __builtin_preserve_access_index, byte offsets into a uapi struct that uxdp keeps as clang
-// wrote them; has_field asks bpf_core_field_exists about a struct only the running kernel's BTF can
-// answer for, and its load is refused (EOPNOTSUPP) since uxdp does not apply CO-RE relocations yet.
+// through __builtin_preserve_access_index, byte offsets the target BTF gives as clang wrote them;
+// has_field asks bpf_core_field_exists about struct foo, which no kernel has: 0.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* For test_run's limits (test/bpf.spec.ts, test/prog-cli.spec.ts):
- * - programs of types other than XDP: uxdp's test_run runs XDP programs only (the others are
- *   ENOTSUPP until the engine runs them for real) and only XDP programs attach to the emulated NIC
- *   (EINVAL). Run with an xdp_md as their context, they would return garbage;
+ * - programs of types other than XDP: test_run gives tc and socket-filter programs an skb, and
+ *   only XDP programs attach to the emulated NIC (EINVAL);
  * - an XDP program that counts its runs in the packet, so that a repeat loop run in slices can be
  *   seen to be one loop over one buffer, and long loops can be stopped. */
 #include <linux/bpf.h>

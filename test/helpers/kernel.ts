@@ -264,7 +264,7 @@ function summary(a: unknown): string {
  * The answer to one question: recorded (record mode: asked live and kept), with the live kernel's
  * as a second opinion. `comparable` picks what must agree (not messages naming temp files).
  */
-function ask<A>(request: Json, what: string, live: (() => A) | undefined, comparable: (a: A) => unknown): A {
+export function ask<A>(request: Json, what: string, live: (() => A) | undefined, comparable: (a: A) => unknown): A {
   const o = current()
   const key = sha256(JSON.stringify(request)).slice(0, 24)
   if (MODE === 'record') {
@@ -293,6 +293,20 @@ function ask<A>(request: Json, what: string, live: (() => A) | undefined, compar
       o.differences.push({ test: testName(), what, recorded: { kernel: entry.kernel, answer: summary(comparable(answer)) }, live: { kernel: o.live!, answer: failure ? `(could not ask: ${failure})` : summary(comparable(l as A)) } })
   }
   return answer
+}
+
+/**
+ * One question of a spec's own kind (a tool of its own asks the live kernel), recorded and
+ * compared as every other: `live` is asked when recording or when the live kernel gives a second
+ * opinion (see {@link liveKernelAsked}).
+ */
+export function askKernel<A>(request: unknown, what: string, live: (() => A) | undefined, comparable: (a: A) => unknown = (a) => a): A {
+  return ask<A>(request as Json, what, live && (MODE === 'record' || current().live) ? live : undefined, comparable)
+}
+
+/** Whether the spec's questions go to the live kernel too (recording, or a second opinion). */
+export function liveKernelAsked(): boolean {
+  return MODE === 'record' || current().live !== undefined
 }
 
 const loadComparable = (a: LoadAnswer) => (a.accepted ? { accepted: true } : { accepted: false, errno: a.errno, line: a.line })

@@ -13,7 +13,8 @@ use super::{err, guard};
 use crate::bpf::loader::{self, LoadOptions, LoadedObject};
 use crate::bpf::machine::{Trap, UserFn};
 use crate::bpf::maps::Map;
-use crate::bpf::test_run::{test_run_xdp, TestRun, TestRunOptions, TestRunOutput, XdpMd};
+use crate::bpf::context_skb::SkBuff;
+use crate::bpf::test_run::{test_run_skb, test_run_xdp, SkbRunOptions, TestRun, TestRunOptions, TestRunOutput, XdpMd};
 use crate::errno::{Errno, XdpError};
 use crate::pool::{PagePool, PoolConfig};
 
@@ -92,6 +93,23 @@ pub struct BpfLoadOptions {
     pub seed_helpers: Option<bool>,
     /// A struct_ops-like program type the user declares, with its pro/epilogue.
     pub struct_ops: Option<StructOpsSpec>,
+    /// The target BTF: 'uxdp-6.18' (default), 'host', or a path to a raw BTF file.
+    pub btf: Option<String>,
+    /// The target BTF as bytes (takes precedence over `btf`).
+    pub btf_bytes: Option<Buffer>,
+    /// `.kconfig` values set by the user, as a config line writes them.
+    pub kconfig: Option<std::collections::HashMap<String, String>>,
+}
+
+/// The target BTF a load names.
+fn btf_source(name: Option<&str>, bytes: Option<&[u8]>) -> crate::bpf::target::BtfSource {
+    use crate::bpf::target::BtfSource;
+    match (bytes, name) {
+        (Some(b), _) => BtfSource::Bytes(std::sync::Arc::new(b.to_vec())),
+        (None, None | Some("uxdp-6.18")) => BtfSource::Uxdp618,
+        (None, Some("host")) => BtfSource::Host,
+        (None, Some(path)) => BtfSource::Path(path.to_string()),
+    }
 }
 
 /// One field of a declared struct_ops context.
@@ -203,6 +221,12 @@ impl BpfLoadOptions {
             insn_limit: self.insn_limit.map(|v| v.max(0.0) as u64),
             caps: crate::bpf::protos::policy::Caps { bpf: self.cap_bpf.unwrap_or(true), perfmon: self.cap_perfmon.unwrap_or(true) },
             lifecycle,
+            btf: btf_source(self.btf.as_deref(), self.btf_bytes.as_deref()),
+            kconfig: self.kconfig.map(|m| {
+                let mut v: Vec<(String, String)> = m.into_iter().collect();
+                v.sort();
+                v
+            }).unwrap_or_default(),
             ..Default::default()
         })
     }
@@ -442,9 +466,16 @@ pub struct CoreReloObject {
     pub insn: u32,
     pub kind: String,
     pub spec: String,
+    /// false when the relocation fails the load (libbpf's error).
     pub accepted: bool,
-    /// Why uxdp cannot be sure of the kernel's value; null when accepted.
+    /// libbpf's lines when it fails the load, or why the instruction is poisoned; null when it
+    /// resolves.
     pub reason: Option<String>,
+    /// The value written into the instruction (null when poisoned or failing).
+    pub value: Option<f64>,
+    /// The target's spec it matched (`[N] struct sk_buff.len (0:0 @ offset 112)`), null when
+    /// nothing matched.
+    pub target: Option<String>,
 }
 
 #[napi(object)]
@@ -486,6 +517,18 @@ pub struct ObjectInfo {
 }
 
 fn object_info(object: &crate::bpf::elf::Object, loaded: &dyn Fn(&str) -> bool) -> ObjectInfo {
+    // Relocations are described as they resolve against the default target.
+    let target = crate::bpf::target::BtfSource::Uxdp618.load().ok();
+    let local = object.btf.as_deref().and_then(|b| crate::bpf::btf::Btf::parse(b).ok()).unwrap_or_default();
+    let mut cands = std::collections::HashMap::new();
+    let mut outcome = |r: &crate::bpf::core::CoreRelo| -> (bool, Option<String>, Option<f64>, Option<String>) {
+        let Some(t) = &target else { return (false, Some("the shipped BTF does not parse".into()), None, None) };
+        match crate::bpf::core::calc(&local, t, r, &mut cands) {
+            Err(f) => (false, Some(f.lines.join("\n")), None, None),
+            Ok(x) if x.res.poison => (true, Some("no target matches: the instruction is poisoned (the verifier refuses it if reached)".into()), None, None),
+            Ok(x) => (true, None, Some(x.res.new_val as f64), x.target_spec),
+        }
+    };
     let programs = object
         .programs
         .iter()
@@ -500,14 +543,19 @@ fn object_info(object: &crate::bpf::elf::Object, loaded: &dyn Fn(&str) -> bool) 
             core_relos: p
                 .core_relos
                 .iter()
-                .map(|r| CoreReloObject {
-                    index: r.index as u32,
-                    section: r.section.clone(),
-                    insn: r.insn as u32,
-                    kind: r.kind.name().to_string(),
-                    spec: r.spec.clone(),
-                    accepted: r.unsupported.is_none(),
-                    reason: r.unsupported.clone(),
+                .map(|r| {
+                    let (accepted, reason, value, target) = outcome(r);
+                    CoreReloObject {
+                        index: r.index as u32,
+                        section: r.section.clone(),
+                        insn: r.insn as u32,
+                        kind: r.kind.name().to_string(),
+                        spec: r.spec.clone(),
+                        accepted,
+                        reason,
+                        value,
+                        target,
+                    }
                 })
                 .collect(),
         })
@@ -587,6 +635,8 @@ pub fn bpf_test_run(
     ctx: Option<&[u8]>,
     repeat: Option<u32>,
     timeout_ms: Option<f64>,
+    host: Option<&super::hostnet::HostNetHandle>,
+    netns: Option<u32>,
 ) -> Result<BpfRunResult> {
     const OP: &str = "bpf_prog_test_run";
     guard(OP, || {
@@ -594,9 +644,56 @@ pub fn bpf_test_run(
         let program = program_of_state(&st, &prog, OP)?;
         // An infinite (or absurdly long) budget is no budget.
         let timeout = timeout_ms.and_then(|ms| Duration::try_from_secs_f64(ms.max(0.0) / 1000.0).ok());
-        let opts = TestRunOptions { ctx: md_of(ctx)?, repeat: repeat.unwrap_or(1), timeout, ..Default::default() };
+        let host = super::hostnet::host_ref(host, netns);
+        let opts = TestRunOptions { ctx: md_of(ctx)?, repeat: repeat.unwrap_or(1), timeout, host, ..Default::default() };
         let out = with_env(&env, || test_run_xdp(&program, &st.pool, data, &opts))?;
         Ok(run_result(out))
+    })
+}
+
+#[napi(object)]
+pub struct BpfSkbRunResult {
+    pub retval: u32,
+    pub data_out: Buffer,
+    pub duration_ns: f64,
+    pub runs: f64,
+    /// `struct __sk_buff` (192 bytes), when ctx_in was given.
+    pub ctx_out: Option<Buffer>,
+    /// bpf_redirect's target and flags, when the last run called it.
+    pub redirect_ifindex: Option<u32>,
+    pub redirect_flags: Option<f64>,
+    pub insns: f64,
+    pub trace: Vec<String>,
+}
+
+/// BPF_PROG_TEST_RUN of a tc or socket-filter program (`ctx`: `struct __sk_buff` bytes).
+#[napi]
+pub fn bpf_test_run_skb(
+    env: Env,
+    h: &BpfHandle,
+    prog: String,
+    data: &[u8],
+    ctx: Option<&[u8]>,
+    repeat: Option<u32>,
+) -> Result<BpfSkbRunResult> {
+    const OP: &str = "bpf_prog_test_run";
+    guard(OP, || {
+        let st = h.try_borrow().map_err(|_| err(Errno::EBUSY, OP, "the object is in use"))?;
+        let program = program_of_state(&st, &prog, OP)?;
+        let ctx = ctx.map(SkBuff::from_bytes).transpose()?;
+        let opts = SkbRunOptions { ctx, repeat: repeat.unwrap_or(1), ..Default::default() };
+        let out = with_env(&env, || test_run_skb(&program, data, &opts))?;
+        Ok(BpfSkbRunResult {
+            retval: out.retval,
+            data_out: out.data_out.into(),
+            duration_ns: out.duration_ns as f64,
+            runs: out.runs as f64,
+            ctx_out: out.ctx_out.map(|c| c.0.to_vec().into()),
+            redirect_ifindex: out.redirect.map(|r| r.0),
+            redirect_flags: out.redirect.map(|r| r.1 as f64),
+            insns: out.insns as f64,
+            trace: out.trace,
+        })
     })
 }
 
@@ -605,12 +702,19 @@ type TestRunHandle = External<RefCell<Option<TestRun>>>;
 /// A test_run whose repeat loop is run in parts ([`bpf_test_run_step`]): the buffer and the
 /// program's machine are kept between them, so the parts make one kernel-style loop.
 #[napi]
-pub fn bpf_test_run_start(h: &BpfHandle, prog: String, data: &[u8], ctx: Option<&[u8]>) -> Result<TestRunHandle> {
+pub fn bpf_test_run_start(
+    h: &BpfHandle,
+    prog: String,
+    data: &[u8],
+    ctx: Option<&[u8]>,
+    host: Option<&super::hostnet::HostNetHandle>,
+    netns: Option<u32>,
+) -> Result<TestRunHandle> {
     const OP: &str = "bpf_prog_test_run";
     guard(OP, || {
         let st = h.try_borrow().map_err(|_| err(Errno::EBUSY, OP, "the object is in use"))?;
         let program = program_of_state(&st, &prog, OP)?;
-        let opts = TestRunOptions { ctx: md_of(ctx)?, ..Default::default() };
+        let opts = TestRunOptions { ctx: md_of(ctx)?, host: super::hostnet::host_ref(host, netns), ..Default::default() };
         Ok(External::new(RefCell::new(Some(TestRun::new(&program, &st.pool, data, &opts)?))))
     })
 }
@@ -682,6 +786,16 @@ pub fn bpf_map_update(h: &BpfHandle, map: String, key: &[u8], value: &[u8], flag
     guard(OP, || {
         let m = map_of(&h.borrow(), &map, OP)?;
         engine(m.update_user(key, value, u64::from(flags.unwrap_or(0))))
+    })
+}
+
+/// A sockmap or sockhash update with a socket of the host model (the kernel takes its fd).
+#[napi]
+pub fn bpf_map_update_socket(h: &BpfHandle, map: String, key: &[u8], host: &super::hostnet::HostNetHandle, socket: f64, flags: Option<u32>) -> Result<()> {
+    const OP: &str = "bpf_map_update_elem";
+    guard(OP, || {
+        let m = map_of(&h.borrow(), &map, OP)?;
+        engine(m.sock_update(key, host, socket as u64, u64::from(flags.unwrap_or(0)), OP))
     })
 }
 

@@ -864,6 +864,8 @@ pub fn nic_attach_bpf(
     devices: Vec<DeviceBinding>,
     needs: u32,
     infer_needs: Option<bool>,
+    host: Option<&super::hostnet::HostNetHandle>,
+    netns: Option<u32>,
 ) -> Result<()> {
     const OP: &str = "mvneta_xdp_setup";
     guard(OP, || {
@@ -872,6 +874,7 @@ pub fn nic_attach_bpf(
         let program = super::bpf::program_of(obj, &prog, OP)?;
         let mut bpf = crate::mvneta::BpfXdpProgram::new(program)?;
         bpf.infer_needs = infer_needs.unwrap_or(true);
+        bpf.runner.host = super::hostnet::host_ref(host, netns);
         for b in &bindings {
             let map = super::bpf::map_handle_of(obj, &b.map, OP)?;
             let target = st.targets.get(b.target as usize).cloned().ok_or_else(|| err(Errno::EINVAL, OP, "unknown redirect target"))?;

@@ -15,6 +15,9 @@ pub struct XdpRunner {
     /// The stack and memory regions of the last frame's machine (the context's among them):
     /// built on the first frame, kept for the next.
     parts: Option<(StackBuf, Memory)>,
+    /// The host's sockets and routes the program's helpers ask, and the namespace the device
+    /// is in (None: a model of loopback alone).
+    pub host: Option<super::host_helpers::HostRef>,
 }
 
 impl XdpRunner {
@@ -22,7 +25,7 @@ impl XdpRunner {
     /// `bpf_prog_get_type_dev(fd, BPF_PROG_TYPE_XDP)` refuses it.
     pub fn new(prog: Rc<Prog>) -> Result<XdpRunner> {
         prog.check_xdp(crate::errno::Errno::EINVAL, "dev_xdp_attach", "only XDP programs attach to a device's XDP hook")?;
-        Ok(XdpRunner { prog, cpu: 0, parts: None })
+        Ok(XdpRunner { prog, cpu: 0, parts: None, host: None })
     }
 
     /// `xdp.frags`: the program accepts multi-buffer frames.
@@ -38,6 +41,7 @@ impl XdpRunner {
         m.cpu = self.cpu;
         m.set_xdp_ctx(!first);
         m.xdp = Some(host);
+        m.host = self.host.clone();
         // Nothing reads the instruction count of a frame's run.
         m.count_executed = false;
         m.reset(DEFAULT_BUDGET);

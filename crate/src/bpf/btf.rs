@@ -549,6 +549,30 @@ impl Btf {
         Err(btf_err(format!("type [{id}]: typedef/modifier chain deeper than {MAX_RESOLVE_DEPTH} (a loop?)")))
     }
 
+    /// The alignment of an object of this type, as `btf__align_of`: an integer or float its size
+    /// (at most 8), a pointer 8, an array its element's, a struct or union its largest member's
+    /// (1 when packed: a member at an offset its alignment does not divide). None: no alignment.
+    pub fn align_of(&self, id: u32) -> Option<u32> {
+        let (_, t) = self.skip_mods_and_typedefs(id).ok()?;
+        match &t.kind {
+            Kind::Int { size, .. } | Kind::Float { size } | Kind::Enum { size, .. } | Kind::Enum64 { size, .. } => Some((*size).clamp(1, 8)),
+            Kind::Ptr { .. } => Some(PTR_SIZE),
+            Kind::Array { elem, .. } => self.align_of(*elem),
+            Kind::Struct { members, .. } | Kind::Union { members, .. } => {
+                let mut max = 1;
+                for m in members {
+                    let a = self.align_of(m.type_id)?;
+                    if m.bitfield_size == 0 && m.bit_offset % (8 * a) != 0 {
+                        return Some(1);
+                    }
+                    max = max.max(a);
+                }
+                Some(max)
+            }
+            _ => None,
+        }
+    }
+
     /// The size in bytes of an object of this type, as `btf__resolve_size` computes it: through
     /// typedefs, modifiers and variables, arrays multiplied out, pointers 8 bytes. `void`,
     /// functions and forward declarations have no size (EINVAL); an array past 4 GiB is E2BIG.

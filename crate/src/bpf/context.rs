@@ -33,6 +33,9 @@ impl Machine<'_> {
 
     /// A load of `size` bytes at `addr` inside the context region.
     pub fn ctx_load(&mut self, addr: u64, size: u64) -> Result<u64, XdpError> {
+        if self.skb.is_some() {
+            return self.skb_ctx_load(addr, size);
+        }
         let off = addr.wrapping_sub(self.ctx);
         let invalid = || XdpError::run(Errno::EACCES, format!("invalid bpf_context access off={off} size={size}")).access(addr, size);
         if size != 4 || !off.is_multiple_of(4) {
@@ -50,6 +53,9 @@ impl Machine<'_> {
     /// data_meta to data_end. Frag slices handed out before are dropped, as the verifier
     /// invalidates packet pointers after such helpers.
     pub fn refresh_packet(&mut self) {
+        if self.skb.is_some() {
+            return self.refresh_skb_packet();
+        }
         let Some(host) = self.xdp.as_deref_mut() else {
             self.mem.retain(|r| !matches!(r.kind, RegionKind::Packet | RegionKind::Frag));
             self.ctx_shadow = None;

@@ -8,22 +8,27 @@
 //! `bpf_core_parse_spec` does (the access string walked member by member) and formats it as libbpf
 //! prints it (`[8] struct foo.b (0:1 @ offset 4)`).
 //!
-//! uxdp does not apply CO-RE relocations yet: that takes the running kernel's BTF as the target,
-//! as libbpf's `relo_core.c` does. Until it does, a relocated instruction would run with clang's
-//! *local* value, and that is only right when the kernel's value is certain to be the same.
-//! [`resolve`] marks every relocation with whether it is: the one case uxdp accepts is a field
-//! byte offset (`BPF_CORE_FIELD_BYTE_OFFSET`) whose root is one of a few uapi structs with a fixed
-//! layout ([`UAPI_STRUCTS`]), every member on its access path having the uapi name, offset, size
-//! and kind. Every other relocation is marked unsupported and the loader refuses its program
-//! (EOPNOTSUPP).
+//! Applied at load against a target BTF ([`super::target`]), as libbpf's `relo_core.c` does:
+//! [`calc`] finds the candidates (target types of a compatible kind whose essential name, the name
+//! without a `___flavor` suffix, is the local one's), matches the local access path in each
+//! (members by name through anonymous members, arrays by index, field compatibility), computes the
+//! local and target values of the relocation kind (bitfields included), and checks that every
+//! matching candidate agrees; [`patch`] writes the target value into the ALU immediate, the
+//! load/store offset (adjusting a load's size as libbpf does) or the ld_imm64, after checking the
+//! instruction holds the local value. An unresolvable relocation poisons its instruction (a call
+//! to helper [`POISON_HELPER`]): dead code loads, a reachable one is refused by the verifier and
+//! the loader rewrites that refusal as libbpf rewrites the log.
 //!
 //! Every offset, count, type id and access string is checked: malformed input is `Err(EINVAL)`
 //! naming the section, record and byte offset, never a panic.
 
 use super::btf::{kind_name, Btf, Kind};
-use super::insn::{Insn, ALU, ALU64, LD, LDX, ST, STX, X};
+use std::collections::HashMap;
+
+use super::btf::{INT_SIGNED, KIND_ENUM, KIND_ENUM64, KIND_STRUCT, KIND_UNION};
+use super::insn::{Insn, ALU, ALU64, JMP, LD, LDX, ST, STX, X};
+use super::target::TargetBtf;
 use crate::errno::{Errno, Result, XdpError};
-use crate::xdp;
 
 const MAGIC: u16 = 0xeb9f;
 /// magic, version, flags, hdr_len, func_info_off/len, line_info_off/len: every `.BTF.ext` has these.
@@ -298,7 +303,11 @@ impl CoreReloKind {
     }
 }
 
-/// A CO-RE relocation of a program, resolved against the object's BTF.
+/// The helper id libbpf calls in place of an instruction whose relocation failed (0xbad2310,
+/// "bad relo"): the verifier refuses it with `invalid func unknown#195896080` if reached.
+pub const POISON_HELPER: i32 = 0xbad2310;
+
+/// A CO-RE relocation of a program, as clang recorded it, read against the object's BTF.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CoreRelo {
     /// The ELF section of the instruction, and the record's index among that section's CO-RE
@@ -307,6 +316,10 @@ pub struct CoreRelo {
     pub index: usize,
     /// The instruction's index in its ELF section.
     pub sec_insn: usize,
+    /// The function holding the instruction and the instruction's index in it: what libbpf's
+    /// messages name (it relocates functions before it links them).
+    pub func: String,
+    pub func_insn: usize,
     /// The instruction's index in the linked program (what `uxdp prog dump` numbers); the object
     /// loader sets it, per program, as it appends subprograms.
     pub insn: usize,
@@ -314,70 +327,81 @@ pub struct CoreRelo {
     pub type_id: u32,
     /// The access string as clang wrote it (`0:1`).
     pub access: String,
-    /// The relocation's target in libbpf's words: `[8] struct foo.b (0:1 @ offset 4)`.
+    /// The relocation's local spec in libbpf's words: `<byte_off> [8] struct foo.b (0:1 @ offset 4)`.
     pub spec: String,
-    /// None when uxdp is sure the kernel's value is clang's local one (the instruction runs as
-    /// is); otherwise why not, and the program is refused at load.
-    pub unsupported: Option<String>,
 }
 
 impl CoreRelo {
-    /// One line: `relo #0 (section 'xdp') at insn #3: kind <field_exists> (2), spec is [8] struct foo.b (0:1 @ offset 4)`.
+    /// One line: `relo #0 (section 'xdp') at insn #3: <field_exists> [8] struct foo.b (0:1 @ offset 4)`.
     pub fn describe(&self) -> String {
-        format!(
-            "relo #{} (section '{}') at insn #{}: kind <{}> ({}), spec is {}",
-            self.index,
-            self.section,
-            self.insn,
-            self.kind.name(),
-            self.kind.number(),
-            self.spec
-        )
-    }
-
-    /// Why a load refuses the program, when it does: the relocation, and that uxdp does not
-    /// apply CO-RE relocations yet.
-    pub fn refusal(&self) -> Option<String> {
-        let why = self.unsupported.as_ref()?;
-        Some(format!("{}: uxdp does not apply CO-RE relocations yet, and {why}", self.describe()))
+        format!("relo #{} (section '{}') at insn #{}: {}", self.index, self.section, self.insn, self.spec)
     }
 }
 
-/// One step of an access string past the root.
-#[derive(Clone, Debug)]
-enum Step {
-    /// A member of a struct or union (anonymous when `name` is empty), at `bit_offset` in it.
-    Member { name: String, bit_offset: u32, bitfield: bool, type_id: u32 },
-    /// Element `index` of an array.
-    Elem { index: u32 },
+/// One accessor of a spec (libbpf's `bpf_core_accessor`): a named member (`idx` in the struct or
+/// union `type_id`), an array element or the root's index (no name), or an enumerator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Acc {
+    type_id: u32,
+    idx: u32,
+    name: Option<String>,
 }
 
-/// A parsed access string: libbpf's `struct bpf_core_spec`, in the parts uxdp needs.
-#[derive(Clone, Debug)]
-struct Spec {
+/// A parsed access string (libbpf's `struct bpf_core_spec`), local or matched in a target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spec {
+    /// The relocation's type, before typedefs and modifiers are skipped.
+    root: u32,
+    kind: CoreReloKind,
+    acc: Vec<Acc>,
     raw: Vec<u32>,
-    steps: Vec<Step>,
     bit_offset: u64,
-    /// For enum value relocations: the enumerator's name and value, as libbpf prints it.
-    enumval: Option<String>,
+}
+
+fn essential(name: &str) -> &str {
+    essential_name(name)
+}
+
+fn skip(btf: &Btf, id: u32) -> std::result::Result<(u32, &super::btf::Type), String> {
+    btf.skip_mods_and_typedefs(id).map_err(|e| e.message.clone())
+}
+
+fn size_of(btf: &Btf, id: u32) -> std::result::Result<u64, String> {
+    btf.resolve_size(id).map(u64::from).map_err(|e| e.message.clone())
+}
+
+fn members(t: &super::btf::Type) -> Option<&[super::btf::Member]> {
+    match &t.kind {
+        Kind::Struct { members, .. } | Kind::Union { members, .. } => Some(members),
+        _ => None,
+    }
+}
+
+fn enum_values(t: &super::btf::Type) -> Option<&[super::btf::EnumValue]> {
+    match &t.kind {
+        Kind::Enum { values, .. } | Kind::Enum64 { values, .. } => Some(values),
+        _ => None,
+    }
+}
+
+/// libbpf's `is_flex_arr`: an array of 0 elements that is the last member its accessor names.
+fn is_flex_arr(btf: &Btf, prev: Option<&Acc>, nelems: u32) -> bool {
+    let Some(prev) = prev else { return false };
+    if prev.name.is_none() || nelems > 0 {
+        return false;
+    }
+    btf.type_by_id(prev.type_id).and_then(members).is_some_and(|m| prev.idx as usize + 1 == m.len())
 }
 
 /// Reads the access string of a relocation of `kind` rooted at `type_id`, as libbpf's
 /// `bpf_core_parse_spec`: type relocations take "0"; enum value relocations the index of an
 /// enumerator; field relocations an index into the root (as an array) then member and element
-/// indices down to the field. Err is why the record is malformed.
+/// indices down to the field (anonymous members leave no accessor). Err is why it is malformed.
 fn parse_spec(btf: &Btf, kind: CoreReloKind, type_id: u32, access: &str) -> std::result::Result<Spec, String> {
     if btf.type_by_id(type_id).is_none() {
         return Err(format!("type [{type_id}] does not exist ({} types)", btf.len()));
     }
-    let mut spec = Spec { raw: Vec::new(), steps: Vec::new(), bit_offset: 0, enumval: None };
-    if kind.is_type_based() {
-        if access != "0" {
-            return Err(format!("a type relocation's access string must be \"0\", not \"{access}\""));
-        }
-        spec.raw.push(0);
-        return Ok(spec);
-    }
+    let mut spec = Spec { root: type_id, kind, acc: Vec::new(), raw: Vec::new(), bit_offset: 0 };
     for part in access.split(':') {
         let n = part
             .parse::<u32>()
@@ -389,89 +413,96 @@ fn parse_spec(btf: &Btf, kind: CoreReloKind, type_id: u32, access: &str) -> std:
         }
         spec.raw.push(n);
     }
-    let (root, t) = btf.skip_mods_and_typedefs(type_id).map_err(|e| e.message.clone())?;
+    if kind.is_type_based() {
+        if access != "0" {
+            return Err(format!("a type relocation's access string must be \"0\", not \"{access}\""));
+        }
+        return Ok(spec);
+    }
+    let (mut id, t) = skip(btf, type_id)?;
+    spec.acc.push(Acc { type_id: id, idx: spec.raw[0], name: None });
     if kind.is_enumval_based() {
-        let (values, signed) = match &t.kind {
-            Kind::Enum { values, signed, .. } | Kind::Enum64 { values, signed, .. } => (values, *signed),
-            k => return Err(format!("enum value relocation on [{root}], a {}, not an enum", k.name())),
-        };
+        let values = enum_values(t).ok_or_else(|| format!("enum value relocation on [{id}], a {}, not an enum", t.kind.name()))?;
         if spec.raw.len() != 1 {
             return Err(format!("enum value relocation with access string \"{access}\" (one index expected)"));
         }
         let v = values
             .get(spec.raw[0] as usize)
-            .ok_or_else(|| format!("enumerator index {} past the {} values of [{root}]", spec.raw[0], values.len()))?;
-        spec.enumval = Some(if signed { format!("::{} = {}", v.name, v.value) } else { format!("::{} = {}", v.name, v.value as u64) });
+            .ok_or_else(|| format!("enumerator index {} past the {} values of [{id}]", spec.raw[0], values.len()))?;
+        spec.acc[0].name = Some(v.name.clone());
         return Ok(spec);
     }
-    let size = btf.resolve_size(root).map_err(|e| e.message.clone())?;
     let overflow = || format!("access string \"{access}\": the offset overflows");
-    spec.bit_offset = (spec.raw[0] as u64).checked_mul(size as u64 * 8).ok_or_else(overflow)?;
-    let mut cur = root;
-    // Whether the last step was the last member of its struct (an array there may be flexible).
-    let mut last_member = false;
-    for (i, &idx) in spec.raw.iter().enumerate().skip(1) {
-        let (id, t) = btf.skip_mods_and_typedefs(cur).map_err(|e| e.message.clone())?;
-        match &t.kind {
-            Kind::Struct { members, .. } | Kind::Union { members, .. } => {
-                let m = members
-                    .get(idx as usize)
-                    .ok_or_else(|| format!("member index {idx} past the {} members of [{id}] {}", members.len(), btf.type_name(id)))?;
-                spec.bit_offset = spec.bit_offset.checked_add(m.bit_offset as u64).ok_or_else(overflow)?;
-                last_member = idx as usize + 1 == members.len();
-                spec.steps.push(Step::Member {
-                    name: m.name.clone(),
-                    bit_offset: m.bit_offset,
-                    bitfield: m.bitfield_size != 0,
-                    type_id: m.type_id,
-                });
-                cur = m.type_id;
+    let sz = size_of(btf, id)?;
+    spec.bit_offset = (spec.raw[0] as u64).checked_mul(sz * 8).ok_or_else(overflow)?;
+    for i in 1..spec.raw.len() {
+        let idx = spec.raw[i];
+        let (tid, t) = skip(btf, id)?;
+        id = tid;
+        if let Some(ms) = members(t) {
+            let m = ms.get(idx as usize).ok_or_else(|| format!("member index {idx} past the {} members of [{id}] {}", ms.len(), btf.type_name(id)))?;
+            spec.bit_offset = spec.bit_offset.checked_add(m.bit_offset as u64).ok_or_else(overflow)?;
+            if !m.name.is_empty() {
+                spec.acc.push(Acc { type_id: id, idx, name: Some(m.name.clone()) });
             }
-            Kind::Array { elem, nelems, .. } => {
-                let flex = *nelems == 0 && last_member;
-                if !flex && idx >= *nelems {
-                    return Err(format!("index {idx} past the {nelems} elements of [{id}] {}", btf.type_name(id)));
-                }
-                let esize = btf.resolve_size(*elem).map_err(|e| e.message.clone())?;
-                let add = (idx as u64).checked_mul(esize as u64 * 8).ok_or_else(overflow)?;
-                spec.bit_offset = spec.bit_offset.checked_add(add).ok_or_else(overflow)?;
-                spec.steps.push(Step::Elem { index: idx });
-                last_member = false;
-                cur = *elem;
+            id = m.type_id;
+        } else if let Kind::Array { elem, nelems, .. } = t.kind {
+            let (eid, _) = skip(btf, elem)?;
+            let flex = is_flex_arr(btf, spec.acc.last(), nelems);
+            if !flex && idx >= nelems {
+                return Err(format!("index {idx} past the {nelems} elements of [{id}] {}", btf.type_name(id)));
             }
-            k => {
-                return Err(format!(
-                    "index #{i} ({idx}) of \"{access}\" steps into [{id}], a {}, which is neither a struct, a union nor an array",
-                    k.name()
-                ))
-            }
+            id = eid;
+            spec.acc.push(Acc { type_id: id, idx, name: None });
+            let esz = size_of(btf, id)?;
+            let add = (idx as u64).checked_mul(esz * 8).ok_or_else(overflow)?;
+            spec.bit_offset = spec.bit_offset.checked_add(add).ok_or_else(overflow)?;
+        } else {
+            return Err(format!(
+                "index #{i} ({idx}) of \"{access}\" steps into [{id}], a {}, which is neither a struct, a union nor an array",
+                t.kind.name()
+            ));
         }
     }
     Ok(spec)
 }
 
-/// libbpf's `bpf_core_format_spec`: `[id] kind name`, then the field path with its raw indices
+/// libbpf's `bpf_core_format_spec`: `<relo kind> [id] kind name`, then the field path with its raw indices
 /// and offset, or the enumerator.
-fn format_spec(btf: &Btf, kind: CoreReloKind, type_id: u32, spec: &Spec) -> String {
-    let t = btf.type_by_id(type_id);
-    let tkind = t.map_or("?", |t| kind_name(t.kind.number()));
+pub fn format_spec(btf: &Btf, spec: &Spec) -> String {
+    format_spec_as(btf, spec, spec.root)
+}
+
+/// [`format_spec`] with the root shown as `shown_root` (a trimmed BTF's type by its kernel id).
+fn format_spec_as(btf: &Btf, spec: &Spec, shown_root: u32) -> String {
+    let t = btf.type_by_id(spec.root);
+    let tkind = t.map_or("?".to_string(), |t| kind_name(t.kind.number()).to_ascii_lowercase());
     let name = t.map(|t| t.name.as_str()).filter(|n| !n.is_empty()).unwrap_or("<anon>");
-    let mut s = format!("[{type_id}] {} {name}", tkind.to_ascii_lowercase());
-    if kind.is_type_based() {
+    let mut s = format!("<{}> [{shown_root}] {tkind} {name}", spec.kind.name());
+    if spec.kind.is_type_based() {
         return s;
     }
-    if let Some(e) = &spec.enumval {
-        s.push_str(e);
+    if spec.kind.is_enumval_based() {
+        if let Ok((_, t)) = btf.skip_mods_and_typedefs(spec.root) {
+            let signed = matches!(t.kind, Kind::Enum { signed: true, .. } | Kind::Enum64 { signed: true, .. });
+            let wide = matches!(t.kind, Kind::Enum64 { .. });
+            if let Some(v) = enum_values(t).and_then(|vs| vs.get(spec.raw[0] as usize)) {
+                let shown = match (signed, wide) {
+                    (true, false) => format!("{}", v.value as i32),
+                    (false, false) => format!("{}", v.value as u32),
+                    (true, true) => format!("{}", v.value),
+                    (false, true) => format!("{}", v.value as u64),
+                };
+                s.push_str(&format!("::{} = {shown}", v.name));
+            }
+        }
         return s;
     }
-    if spec.raw.first().is_some_and(|&r| r > 0) {
-        s.push_str(&format!("[{}]", spec.raw[0]));
-    }
-    for step in &spec.steps {
-        match step {
-            Step::Member { name, .. } if !name.is_empty() => s.push_str(&format!(".{name}")),
-            Step::Member { .. } => {}
-            Step::Elem { index } => s.push_str(&format!("[{index}]")),
+    for (i, a) in spec.acc.iter().enumerate() {
+        match &a.name {
+            Some(n) => s.push_str(&format!(".{n}")),
+            None if i > 0 || a.idx > 0 => s.push_str(&format!("[{}]", a.idx)),
+            None => {}
         }
     }
     let raw: Vec<String> = spec.raw.iter().map(u32::to_string).collect();
@@ -483,244 +514,6 @@ fn format_spec(btf: &Btf, kind: CoreReloKind, type_id: u32, spec: &Spec) -> Stri
     }
     s
 }
-
-// ---------------------------------------------------------------------------------------------
-// The uapi structs whose layout the kernel cannot change.
-
-/// What a uapi member is, as far as libbpf's field compatibility check (`bpf_core_fields_are_compat`)
-/// and the offset arithmetic care.
-#[derive(Clone, Copy, Debug)]
-pub enum Shape {
-    /// An integer (of the member's size; not a bitfield).
-    Int,
-    /// A pointer (`__bpf_md_ptr` members).
-    Ptr,
-    /// An array of `n` integers of `elem` bytes each.
-    Array { elem: u32, n: u32 },
-    /// A struct or union, its members listed in turn.
-    Composite(&'static UapiStruct),
-}
-
-#[derive(Clone, Copy, Debug)]
-pub struct UapiMember {
-    pub name: &'static str,
-    /// Byte offset from the start of the enclosing [`UapiStruct`], through anonymous members.
-    pub offset: u32,
-    pub size: u32,
-    pub shape: Shape,
-}
-
-/// A uapi struct (or a named member's struct or union inside one) with the layout Linux 6.18's
-/// uapi headers give it. Members are listed as libbpf finds them by name: members of anonymous
-/// structs and unions appear in their parent, at their offset from its start. Bitfields are left
-/// out: their relocations compute offsets differently.
-#[derive(Debug)]
-pub struct UapiStruct {
-    /// Empty for the anonymous structs and unions reached through a named member.
-    pub name: &'static str,
-    pub size: u32,
-    pub members: &'static [UapiMember],
-}
-
-const fn m(name: &'static str, offset: u32, size: u32, shape: Shape) -> UapiMember {
-    UapiMember { name, offset, size, shape }
-}
-
-use Shape::{Array, Composite, Int, Ptr};
-
-/// `struct xdp_md` (uapi `linux/bpf.h`): the XDP context, laid out as the XDP contract says.
-const XDP_MD: UapiStruct = UapiStruct {
-    name: "xdp_md",
-    size: xdp::XDP_MD_SIZE as u32,
-    members: &[
-        m("data", xdp::XDP_MD_DATA as u32, 4, Int),
-        m("data_end", xdp::XDP_MD_DATA_END as u32, 4, Int),
-        m("data_meta", xdp::XDP_MD_DATA_META as u32, 4, Int),
-        m("ingress_ifindex", xdp::XDP_MD_INGRESS_IFINDEX as u32, 4, Int),
-        m("rx_queue_index", xdp::XDP_MD_RX_QUEUE_INDEX as u32, 4, Int),
-        m("egress_ifindex", xdp::XDP_MD_EGRESS_IFINDEX as u32, 4, Int),
-    ],
-};
-
-/// `struct __sk_buff` (uapi `linux/bpf.h`): the tc and socket-filter context. `flow_keys` and `sk`
-/// are `__bpf_md_ptr` unions of a pointer and 8 bytes of padding.
-const SK_BUFF: UapiStruct = UapiStruct {
-    name: "__sk_buff",
-    size: 192,
-    members: &[
-        m("len", 0, 4, Int),
-        m("pkt_type", 4, 4, Int),
-        m("mark", 8, 4, Int),
-        m("queue_mapping", 12, 4, Int),
-        m("protocol", 16, 4, Int),
-        m("vlan_present", 20, 4, Int),
-        m("vlan_tci", 24, 4, Int),
-        m("vlan_proto", 28, 4, Int),
-        m("priority", 32, 4, Int),
-        m("ingress_ifindex", 36, 4, Int),
-        m("ifindex", 40, 4, Int),
-        m("tc_index", 44, 4, Int),
-        m("cb", 48, 20, Array { elem: 4, n: 5 }),
-        m("hash", 68, 4, Int),
-        m("tc_classid", 72, 4, Int),
-        m("data", 76, 4, Int),
-        m("data_end", 80, 4, Int),
-        m("napi_id", 84, 4, Int),
-        m("family", 88, 4, Int),
-        m("remote_ip4", 92, 4, Int),
-        m("local_ip4", 96, 4, Int),
-        m("remote_ip6", 100, 16, Array { elem: 4, n: 4 }),
-        m("local_ip6", 116, 16, Array { elem: 4, n: 4 }),
-        m("remote_port", 132, 4, Int),
-        m("local_port", 136, 4, Int),
-        m("data_meta", 140, 4, Int),
-        m("flow_keys", 144, 8, Ptr),
-        m("tstamp", 152, 8, Int),
-        m("wire_len", 160, 4, Int),
-        m("gso_segs", 164, 4, Int),
-        m("sk", 168, 8, Ptr),
-        m("gso_size", 176, 4, Int),
-        m("tstamp_type", 180, 1, Int),
-        m("hwtstamp", 184, 8, Int),
-    ],
-};
-
-/// `struct bpf_sock` (uapi `linux/bpf.h`): what `skb->sk` and the socket lookup helpers give.
-const BPF_SOCK: UapiStruct = UapiStruct {
-    name: "bpf_sock",
-    size: 80,
-    members: &[
-        m("bound_dev_if", 0, 4, Int),
-        m("family", 4, 4, Int),
-        m("type", 8, 4, Int),
-        m("protocol", 12, 4, Int),
-        m("mark", 16, 4, Int),
-        m("priority", 20, 4, Int),
-        m("src_ip4", 24, 4, Int),
-        m("src_ip6", 28, 16, Array { elem: 4, n: 4 }),
-        m("src_port", 44, 4, Int),
-        m("dst_port", 48, 2, Int),
-        m("dst_ip4", 52, 4, Int),
-        m("dst_ip6", 56, 16, Array { elem: 4, n: 4 }),
-        m("state", 72, 4, Int),
-        m("rx_queue_mapping", 76, 4, Int),
-    ],
-};
-
-const SOCK_TUPLE_V4: UapiStruct = UapiStruct {
-    name: "",
-    size: 12,
-    members: &[m("saddr", 0, 4, Int), m("daddr", 4, 4, Int), m("sport", 8, 2, Int), m("dport", 10, 2, Int)],
-};
-
-const SOCK_TUPLE_V6: UapiStruct = UapiStruct {
-    name: "",
-    size: 36,
-    members: &[
-        m("saddr", 0, 16, Array { elem: 4, n: 4 }),
-        m("daddr", 16, 16, Array { elem: 4, n: 4 }),
-        m("sport", 32, 2, Int),
-        m("dport", 34, 2, Int),
-    ],
-};
-
-/// `struct bpf_sock_tuple` (uapi `linux/bpf.h`): the socket lookup helpers' key.
-const BPF_SOCK_TUPLE: UapiStruct = UapiStruct {
-    name: "bpf_sock_tuple",
-    size: 36,
-    members: &[m("ipv4", 0, 12, Composite(&SOCK_TUPLE_V4)), m("ipv6", 0, 36, Composite(&SOCK_TUPLE_V6))],
-};
-
-/// `struct ethhdr` (uapi `linux/if_ether.h`, packed): the Ethernet header.
-const ETHHDR: UapiStruct = UapiStruct {
-    name: "ethhdr",
-    size: 14,
-    members: &[m("h_dest", 0, 6, Array { elem: 1, n: 6 }), m("h_source", 6, 6, Array { elem: 1, n: 6 }), m("h_proto", 12, 2, Int)],
-};
-
-const IP_ADDRS: UapiStruct = UapiStruct { name: "", size: 8, members: &[m("saddr", 0, 4, Int), m("daddr", 4, 4, Int)] };
-
-/// `struct iphdr` (uapi `linux/ip.h`): `saddr`/`daddr` sit in a `__struct_group` (an anonymous
-/// union of an anonymous struct and `addrs`) since 5.19, at the same offsets as before; `ihl` and
-/// `version` are bitfields.
-const IPHDR: UapiStruct = UapiStruct {
-    name: "iphdr",
-    size: 20,
-    members: &[
-        m("tos", 1, 1, Int),
-        m("tot_len", 2, 2, Int),
-        m("id", 4, 2, Int),
-        m("frag_off", 6, 2, Int),
-        m("ttl", 8, 1, Int),
-        m("protocol", 9, 1, Int),
-        m("check", 10, 2, Int),
-        m("saddr", 12, 4, Int),
-        m("daddr", 16, 4, Int),
-        m("addrs", 12, 8, Composite(&IP_ADDRS)),
-    ],
-};
-
-const IN6_U: UapiStruct = UapiStruct {
-    name: "",
-    size: 16,
-    members: &[
-        m("u6_addr8", 0, 16, Array { elem: 1, n: 16 }),
-        m("u6_addr16", 0, 16, Array { elem: 2, n: 8 }),
-        m("u6_addr32", 0, 16, Array { elem: 4, n: 4 }),
-    ],
-};
-
-/// `struct in6_addr` (uapi `linux/in6.h`).
-const IN6_ADDR: UapiStruct = UapiStruct { name: "in6_addr", size: 16, members: &[m("in6_u", 0, 16, Composite(&IN6_U))] };
-
-const IP6_ADDRS: UapiStruct =
-    UapiStruct { name: "", size: 32, members: &[m("saddr", 0, 16, Composite(&IN6_ADDR)), m("daddr", 16, 16, Composite(&IN6_ADDR))] };
-
-/// `struct ipv6hdr` (uapi `linux/ipv6.h`): the addresses in a `__struct_group` as in `iphdr`;
-/// `priority` and `version` are bitfields.
-const IPV6HDR: UapiStruct = UapiStruct {
-    name: "ipv6hdr",
-    size: 40,
-    members: &[
-        m("flow_lbl", 1, 3, Array { elem: 1, n: 3 }),
-        m("payload_len", 4, 2, Int),
-        m("nexthdr", 6, 1, Int),
-        m("hop_limit", 7, 1, Int),
-        m("saddr", 8, 16, Composite(&IN6_ADDR)),
-        m("daddr", 24, 16, Composite(&IN6_ADDR)),
-        m("addrs", 8, 32, Composite(&IP6_ADDRS)),
-    ],
-};
-
-/// `struct udphdr` (uapi `linux/udp.h`).
-const UDPHDR: UapiStruct = UapiStruct {
-    name: "udphdr",
-    size: 8,
-    members: &[m("source", 0, 2, Int), m("dest", 2, 2, Int), m("len", 4, 2, Int), m("check", 6, 2, Int)],
-};
-
-/// `struct tcphdr` (uapi `linux/tcp.h`); the flag and data-offset bitfields are left out.
-const TCPHDR: UapiStruct = UapiStruct {
-    name: "tcphdr",
-    size: 20,
-    members: &[
-        m("source", 0, 2, Int),
-        m("dest", 2, 2, Int),
-        m("seq", 4, 4, Int),
-        m("ack_seq", 8, 4, Int),
-        m("window", 14, 2, Int),
-        m("check", 16, 2, Int),
-        m("urg_ptr", 18, 2, Int),
-    ],
-};
-
-/// The roots uxdp trusts a field byte offset relocation into. Two reasons make their layout the
-/// kernel's for good: the BPF context and helper structs are uapi ABI (fields are only ever
-/// appended, never moved: a program built against old headers keeps working), and the packet
-/// headers are wire formats. The members are Linux 6.18's (the reference kernel); a member a
-/// newer header adds is not here, and its relocation is refused.
-pub const UAPI_STRUCTS: &[&UapiStruct] =
-    &[&XDP_MD, &SK_BUFF, &BPF_SOCK, &BPF_SOCK_TUPLE, &ETHHDR, &IPHDR, &IPV6HDR, &IN6_ADDR, &UDPHDR, &TCPHDR];
 
 /// libbpf's essential name: the name up to a `___flavor` suffix (`xdp_md___local` → `xdp_md`).
 pub fn essential_name(name: &str) -> &str {
@@ -735,153 +528,732 @@ pub fn essential_name(name: &str) -> &str {
     name
 }
 
-/// Whether a field byte offset relocation is one the kernel gives clang's local value to: Ok with
-/// the local byte offset, or Err with why uxdp cannot be sure.
-fn uapi_byte_offset(btf: &Btf, type_id: u32, spec: &Spec) -> std::result::Result<u64, String> {
-    let root = btf.type_by_id(type_id).ok_or("no root type")?;
-    let table = match &root.kind {
-        Kind::Struct { size, .. } => {
-            let ess = essential_name(&root.name);
-            let table = UAPI_STRUCTS.iter().find(|u| u.name == ess).ok_or_else(|| {
-                format!("struct {} is not one of the uapi structs whose layout uxdp knows is the kernel's ({})", root.name, uapi_list())
-            })?;
-            // Only members are looked up by name: a partial copy (the CO-RE idiom of declaring
-            // just the fields used) is fine, unless the root is indexed as an array, which
-            // steps by the struct's size.
-            if spec.raw[0] != 0 && *size != table.size {
-                return Err(format!(
-                    "the access indexes struct {} as an array ([{}]), and it is {size} bytes here, {} in the uapi header",
-                    root.name, spec.raw[0], table.size
+/// Kinds CO-RE takes as the same: equal, or enum and enum64.
+fn kind_compat(a: u8, b: u8) -> bool {
+    a == b || (matches!(a, KIND_ENUM | KIND_ENUM64) && matches!(b, KIND_ENUM | KIND_ENUM64))
+}
+
+fn is_composite(t: &super::btf::Type) -> bool {
+    matches!(t.kind, Kind::Struct { .. } | Kind::Union { .. })
+}
+
+/// libbpf's `bpf_core_fields_are_compat`: whether a local field's type can be read as the target's.
+fn fields_compat(lb: &Btf, lid: u32, tb: &Btf, tid: u32) -> std::result::Result<bool, String> {
+    let (mut lid, mut tid) = (lid, tid);
+    for _ in 0..32 {
+        let (_, lt) = skip(lb, lid)?;
+        let (_, tt) = skip(tb, tid)?;
+        if is_composite(lt) && is_composite(tt) {
+            return Ok(true);
+        }
+        if !kind_compat(lt.kind.number(), tt.kind.number()) {
+            return Ok(false);
+        }
+        match (&lt.kind, &tt.kind) {
+            (Kind::Ptr { .. }, _) | (Kind::Float { .. }, _) => return Ok(true),
+            (Kind::Fwd { .. } | Kind::Enum { .. } | Kind::Enum64 { .. }, _) => {
+                let (l, t) = (essential(&lt.name), essential(&tt.name));
+                return Ok(l.is_empty() || t.is_empty() || l == t);
+            }
+            (Kind::Int { bit_offset: lo, .. }, Kind::Int { bit_offset: to, .. }) => return Ok(*lo == 0 && *to == 0),
+            (Kind::Array { elem: le, .. }, Kind::Array { elem: te, .. }) => {
+                lid = *le;
+                tid = *te;
+            }
+            _ => return Ok(false),
+        }
+    }
+    Err("type chain too deep".into())
+}
+
+/// libbpf's `bpf_core_types_are_compat`: the type relocations' (and typed ksyms') check.
+pub fn types_compat(lb: &Btf, lid: u32, tb: &Btf, tid: u32) -> std::result::Result<bool, String> {
+    types_compat_level(lb, lid, tb, tid, 32)
+}
+
+fn types_compat_level(lb: &Btf, lid: u32, tb: &Btf, tid: u32, level: i32) -> std::result::Result<bool, String> {
+    let kind = |b: &Btf, id: u32| b.type_by_id(id).map(|t| t.kind.number()).ok_or_else(|| format!("type [{id}] does not exist"));
+    if !kind_compat(kind(lb, lid)?, kind(tb, tid)?) {
+        return Ok(false);
+    }
+    let (mut lid, mut tid) = (lid, tid);
+    for _ in 0..32 {
+        let (_, lt) = skip(lb, lid)?;
+        let (_, tt) = skip(tb, tid)?;
+        if !kind_compat(lt.kind.number(), tt.kind.number()) {
+            return Ok(false);
+        }
+        match (&lt.kind, &tt.kind) {
+            (Kind::Void | Kind::Struct { .. } | Kind::Union { .. } | Kind::Enum { .. } | Kind::Fwd { .. } | Kind::Enum64 { .. }, _) => {
+                return Ok(true)
+            }
+            (Kind::Int { bit_offset: lo, .. }, Kind::Int { bit_offset: to, .. }) => return Ok(*lo == 0 && *to == 0),
+            (Kind::Ptr { target: l }, Kind::Ptr { target: t }) => {
+                lid = *l;
+                tid = *t;
+            }
+            (Kind::Array { elem: l, .. }, Kind::Array { elem: t, .. }) => {
+                lid = *l;
+                tid = *t;
+            }
+            (Kind::FuncProto { ret: lr, params: lp }, Kind::FuncProto { ret: tr, params: tp }) => {
+                if lp.len() != tp.len() {
+                    return Ok(false);
+                }
+                for (l, t) in lp.iter().zip(tp) {
+                    if level <= 0 {
+                        return Err("type chain too deep".into());
+                    }
+                    let (l, _) = skip(lb, l.type_id)?;
+                    let (t, _) = skip(tb, t.type_id)?;
+                    if !types_compat_level(lb, l, tb, t, level - 1)? {
+                        return Ok(false);
+                    }
+                }
+                lid = skip(lb, *lr)?.0;
+                tid = skip(tb, *tr)?.0;
+            }
+            _ => return Ok(false),
+        }
+    }
+    Err("type chain too deep".into())
+}
+
+/// libbpf's `bpf_core_names_match`: an anonymous side matches anything; otherwise the target's
+/// name starts with the local essential name.
+fn names_match(l: &str, t: &str) -> bool {
+    l.is_empty() || t.is_empty() || t.starts_with(essential(l))
+}
+
+/// libbpf's `bpf_core_types_match` (`bpf_core_type_matches`): a stricter, recursive comparison.
+fn types_match(lb: &Btf, lid: u32, tb: &Btf, tid: u32, behind_ptr: bool, level: i32) -> std::result::Result<bool, String> {
+    if level <= 0 {
+        return Err("type chain too deep".into());
+    }
+    let (mut lid, mut tid, mut behind_ptr) = (lid, tid, behind_ptr);
+    for _ in 0..32 {
+        let (_, lt) = skip(lb, lid)?;
+        let (_, tt) = skip(tb, tid)?;
+        if !names_match(&lt.name, &tt.name) {
+            return Ok(false);
+        }
+        let (lk, tk) = (lt.kind.number(), tt.kind.number());
+        match &lt.kind {
+            Kind::Void => return Ok(lk == tk),
+            Kind::Fwd { union: lu } => {
+                let tf = matches!(tt.kind, Kind::Fwd { union: true });
+                return Ok(if behind_ptr {
+                    if lk == tk {
+                        *lu == tf
+                    } else {
+                        (tk == KIND_STRUCT && !lu) || (tk == KIND_UNION && *lu)
+                    }
+                } else {
+                    lk == tk && *lu == tf
+                });
+            }
+            Kind::Enum { size: ls, values: lv, .. } | Kind::Enum64 { size: ls, values: lv, .. } => {
+                let (Kind::Enum { size: ts, values: tv, .. } | Kind::Enum64 { size: ts, values: tv, .. }) = &tt.kind else {
+                    return Ok(false);
+                };
+                if ls != ts || lv.len() > tv.len() {
+                    return Ok(false);
+                }
+                return Ok(lv.iter().all(|l| tv.iter().any(|t| names_match(&l.name, &t.name))));
+            }
+            Kind::Struct { members: lm, .. } | Kind::Union { members: lm, .. } => {
+                if behind_ptr {
+                    if lk == tk {
+                        return Ok(true);
+                    }
+                    let Kind::Fwd { union: tf } = tt.kind else { return Ok(false) };
+                    return Ok((lk == KIND_UNION) == tf);
+                }
+                if lk != tk {
+                    return Ok(false);
+                }
+                let tm = members(tt).unwrap_or(&[]);
+                if lm.len() > tm.len() {
+                    return Ok(false);
+                }
+                for l in lm {
+                    let mut matched = false;
+                    for t in tm {
+                        if !names_match(&l.name, &t.name) {
+                            continue;
+                        }
+                        if types_match(lb, l.type_id, tb, t.type_id, behind_ptr, level - 1)? {
+                            matched = true;
+                            break;
+                        }
+                    }
+                    if !matched {
+                        return Ok(false);
+                    }
+                }
+                return Ok(true);
+            }
+            Kind::Int { size: ls, encoding: le, .. } => {
+                let Kind::Int { size: ts, encoding: te, .. } = tt.kind else { return Ok(false) };
+                return Ok(*ls == ts && (le & INT_SIGNED) == (te & INT_SIGNED));
+            }
+            Kind::Ptr { target: l } => {
+                let Kind::Ptr { target: t } = tt.kind else { return Ok(false) };
+                behind_ptr = true;
+                lid = *l;
+                tid = t;
+            }
+            Kind::Array { elem: l, nelems: ln, .. } => {
+                let Kind::Array { elem: t, nelems: tn, .. } = tt.kind else { return Ok(false) };
+                if *ln != tn {
+                    return Ok(false);
+                }
+                lid = *l;
+                tid = t;
+            }
+            Kind::FuncProto { ret: lr, params: lp } => {
+                let Kind::FuncProto { ret: tr, params: tp } = &tt.kind else { return Ok(false) };
+                if lp.len() != tp.len() {
+                    return Ok(false);
+                }
+                for (l, t) in lp.iter().zip(tp) {
+                    if !types_match(lb, l.type_id, tb, t.type_id, behind_ptr, level - 1)? {
+                        return Ok(false);
+                    }
+                }
+                lid = *lr;
+                tid = *tr;
+            }
+            _ => return Ok(false),
+        }
+    }
+    Err("type chain too deep".into())
+}
+
+/// A failure to match a candidate (libbpf returns it as an error rather than "no match").
+#[derive(Debug)]
+struct MatchErr(Errno, #[allow(dead_code)] String);
+
+/// libbpf's `bpf_core_match_member`: finds the local accessor's member by name in the target
+/// composite `tid`, descending into anonymous members, and checks the fields are compatible.
+fn match_member(lb: &Btf, lacc: &Acc, tb: &Btf, tid: u32, spec: &mut Spec) -> std::result::Result<Option<u32>, MatchErr> {
+    let einval = |m: String| MatchErr(Errno::EINVAL, m);
+    let lt = lb.type_by_id(lacc.type_id).ok_or_else(|| einval("local type".into()))?;
+    let lm = members(lt).and_then(|m| m.get(lacc.idx as usize)).ok_or_else(|| einval("local member".into()))?.clone();
+    let (tid, tt) = skip(tb, tid).map_err(einval)?;
+    let Some(tms) = members(tt) else { return Ok(None) };
+    for (i, m) in tms.iter().enumerate() {
+        if spec.raw.len() == SPEC_MAX_LEN {
+            return Err(MatchErr(Errno::E2BIG, "too deep".into()));
+        }
+        spec.bit_offset += m.bit_offset as u64;
+        spec.raw.push(i as u32);
+        if m.name.is_empty() {
+            if let Some(found) = match_member(lb, lacc, tb, m.type_id, spec)? {
+                return Ok(Some(found));
+            }
+        } else if m.name == lm.name {
+            spec.acc.push(Acc { type_id: tid, idx: i as u32, name: Some(m.name.clone()) });
+            if fields_compat(lb, lm.type_id, tb, m.type_id).map_err(einval)? {
+                return Ok(Some(m.type_id));
+            }
+            spec.acc.pop();
+            // libbpf leaves the speculated raw index and offset in place here: the candidate
+            // does not match either way.
+            return Ok(None);
+        }
+        spec.bit_offset -= m.bit_offset as u64;
+        spec.raw.pop();
+    }
+    Ok(None)
+}
+
+/// libbpf's `bpf_core_spec_match`: the local spec matched in the target type `tid`; None when it
+/// does not match.
+fn spec_match(local: &Spec, lb: &Btf, tb: &Btf, tid: u32) -> std::result::Result<Option<Spec>, MatchErr> {
+    let einval = |m: String| MatchErr(Errno::EINVAL, m);
+    let mut t = Spec { root: tid, kind: local.kind, acc: Vec::new(), raw: Vec::new(), bit_offset: 0 };
+    if local.kind.is_type_based() {
+        let ok = if local.kind == CoreReloKind::TypeMatches {
+            types_match(lb, local.root, tb, tid, false, 32).map_err(einval)?
+        } else {
+            types_compat(lb, local.root, tb, tid).map_err(einval)?
+        };
+        return Ok(ok.then_some(t));
+    }
+    if local.kind.is_enumval_based() {
+        let (eid, et) = skip(tb, tid).map_err(einval)?;
+        let Some(values) = enum_values(et) else { return Ok(None) };
+        let lname = essential(local.acc[0].name.as_deref().unwrap_or(""));
+        for (i, v) in values.iter().enumerate() {
+            if essential(&v.name) == lname {
+                t.acc.push(Acc { type_id: eid, idx: i as u32, name: Some(v.name.clone()) });
+                t.raw.push(i as u32);
+                return Ok(Some(t));
+            }
+        }
+        return Ok(None);
+    }
+    let mut id = tid;
+    for (i, la) in local.acc.iter().enumerate() {
+        let (tid2, tt) = skip(tb, id).map_err(einval)?;
+        id = tid2;
+        if la.name.is_some() {
+            match match_member(lb, la, tb, id, &mut t)? {
+                Some(next) => id = next,
+                None => return Ok(None),
+            }
+        } else {
+            if i > 0 {
+                let Kind::Array { elem, nelems, .. } = tt.kind else { return Ok(None) };
+                let flex = is_flex_arr(tb, t.acc.last(), nelems);
+                if !flex && la.idx >= nelems {
+                    return Ok(None);
+                }
+                id = skip(tb, elem).map_err(einval)?.0;
+            }
+            if t.raw.len() == SPEC_MAX_LEN {
+                return Err(MatchErr(Errno::E2BIG, "too deep".into()));
+            }
+            t.acc.push(Acc { type_id: id, idx: la.idx, name: None });
+            t.raw.push(la.idx);
+            let sz = tb.resolve_size(id).map_err(|e| MatchErr(e.errno, e.message.clone()))?;
+            t.bit_offset += la.idx as u64 * sz as u64 * 8;
+        }
+    }
+    Ok(Some(t))
+}
+
+/// The outcome of one relocation (libbpf's `bpf_core_relo_res`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Res {
+    pub orig_val: u64,
+    pub new_val: u64,
+    pub poison: bool,
+    pub validate: bool,
+    pub fail_memsz_adjust: bool,
+    pub orig_sz: u32,
+    pub new_sz: u32,
+    orig_type_id: u32,
+    new_type_id: u32,
+}
+
+/// Why a relocation fails the load: libbpf's errno and its warning lines (without `libbpf: `).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CoreFail {
+    pub errno: Errno,
+    pub lines: Vec<String>,
+}
+
+enum CalcErr {
+    /// EUCLEAN: poison the instruction.
+    Poison,
+    Fail(Errno, Option<String>),
+}
+
+struct FieldVal {
+    val: u64,
+    sz: u32,
+    type_id: u32,
+}
+
+fn calc_field(btf: &Btf, r: &CoreRelo, spec: Option<&Spec>, validate: Option<&mut bool>) -> std::result::Result<FieldVal, CalcErr> {
+    let fail = |m: Option<String>| CalcErr::Fail(Errno::EINVAL, m);
+    let mut out = FieldVal { val: 0, sz: 0, type_id: 0 };
+    if r.kind == CoreReloKind::FieldExists {
+        out.val = spec.is_some() as u64;
+        return Ok(out);
+    }
+    let Some(spec) = spec else { return Err(CalcErr::Poison) };
+    let acc = spec.acc.last().ok_or_else(|| fail(None))?;
+    let relo_insn = r.func_insn;
+    if acc.name.is_none() {
+        let sz = btf.resolve_size(acc.type_id).map_err(|_| fail(None))?;
+        match r.kind {
+            CoreReloKind::FieldByteOffset => {
+                out.val = spec.bit_offset / 8;
+                out.sz = sz;
+                out.type_id = acc.type_id;
+            }
+            CoreReloKind::FieldByteSize => out.val = sz as u64,
+            _ => {
+                return Err(fail(Some(format!("relo {} at insn #{relo_insn} can't be applied to array access", r.kind.number()))));
+            }
+        }
+        if let Some(v) = validate {
+            *v = true;
+        }
+        return Ok(out);
+    }
+    let t = btf.type_by_id(acc.type_id).ok_or_else(|| fail(None))?;
+    let m = members(t).and_then(|m| m.get(acc.idx as usize)).ok_or_else(|| fail(None))?;
+    let (field_type_id, mt) = btf.skip_mods_and_typedefs(m.type_id).map_err(|_| fail(None))?;
+    let bit_off = spec.bit_offset;
+    let mut bit_sz = m.bitfield_size as u64;
+    let bitfield = bit_sz > 0;
+    let (byte_sz, byte_off);
+    if bitfield {
+        let mut bs = match mt.kind {
+            Kind::Int { size, .. } | Kind::Enum { size, .. } | Kind::Enum64 { size, .. } => size as u64,
+            _ => btf.resolve_size(field_type_id).map_err(|_| fail(None))? as u64,
+        };
+        if bs == 0 {
+            return Err(fail(None));
+        }
+        let mut bo = bit_off / 8 / bs * bs;
+        while bit_off + bit_sz - bo * 8 > bs * 8 {
+            if bs >= 8 {
+                return Err(CalcErr::Fail(
+                    Errno::E2BIG,
+                    Some(format!("relo {} at insn #{relo_insn} can't be satisfied for bitfield", r.kind.number())),
                 ));
             }
-            table
+            bs *= 2;
+            bo = bit_off / 8 / bs * bs;
         }
-        k => {
-            return Err(format!(
-                "the root [{type_id}] is a {}, not a struct (libbpf would look for a kernel {} of that name)",
-                kind_name(k.number()).to_ascii_lowercase(),
-                kind_name(k.number()).to_ascii_lowercase()
-            ))
+        byte_sz = bs;
+        byte_off = bo;
+    } else {
+        byte_sz = btf.resolve_size(field_type_id).map_err(|_| fail(None))? as u64;
+        byte_off = spec.bit_offset / 8;
+        bit_sz = byte_sz * 8;
+    }
+    let mut validate = validate;
+    if let Some(v) = validate.as_deref_mut() {
+        *v = !bitfield;
+    }
+    match r.kind {
+        CoreReloKind::FieldByteOffset => {
+            out.val = byte_off;
+            if !bitfield {
+                out.sz = byte_sz as u32;
+                out.type_id = field_type_id;
+            }
         }
-    };
-    let mut cur: &UapiStruct = table;
-    // Bits from the start of `cur` in the local type, through anonymous members.
-    let mut rel: u64 = 0;
-    let mut path = root.name.clone();
-    // The uapi shape of the last named member, and whether an array element follows it.
-    let mut at: Option<Shape> = None;
-    let mut ends_anonymous = false;
-    for step in &spec.steps {
-        match step {
-            Step::Member { name, bit_offset, bitfield, type_id } => {
-                if at.is_some() {
-                    // The parser only lets a member follow a struct or union.
-                    if let Some(Shape::Composite(t)) = at {
-                        cur = t;
-                        rel = 0;
-                    } else {
-                        return Err(format!("{path} is not a struct or union in the uapi layout"));
-                    }
-                }
-                rel += *bit_offset as u64;
-                if *bitfield {
-                    let shown = if name.is_empty() { format!("an anonymous member of {path}") } else { format!("{path}.{name}") };
-                    return Err(format!("{shown} is a bitfield, whose offsets uxdp does not take as the kernel's"));
-                }
-                if name.is_empty() {
-                    ends_anonymous = true;
-                    at = None;
-                    continue;
-                }
-                ends_anonymous = false;
-                path = format!("{path}.{name}");
-                let u = cur.members.iter().find(|u| u.name == name).ok_or_else(|| format!("{path} is not in the uapi layout"))?;
-                if rel != u.offset as u64 * 8 {
-                    let here = if rel.is_multiple_of(8) { format!("{}", rel / 8) } else { format!("{}.{}", rel / 8, rel % 8) };
-                    return Err(format!("{path} is at offset {here} here, {} in the uapi layout", u.offset));
-                }
-                let size = btf.resolve_size(*type_id).map_err(|e| e.message.clone())?;
-                if size != u.size {
-                    return Err(format!("{path} is {size} bytes here, {} in the uapi layout", u.size));
-                }
-                let (_, t) = btf.skip_mods_and_typedefs(*type_id).map_err(|e| e.message.clone())?;
-                let fits = match (u.shape, &t.kind) {
-                    (Shape::Int, Kind::Int { bit_offset: 0, .. }) => true,
-                    (Shape::Ptr, Kind::Ptr { .. }) => true,
-                    (Shape::Array { elem, n }, Kind::Array { elem: e, nelems, .. }) => {
-                        *nelems == n
-                            && matches!(btf.skip_mods_and_typedefs(*e).map(|(_, t)| &t.kind), Ok(Kind::Int { size, bit_offset: 0, .. }) if *size == elem)
-                    }
-                    (Shape::Composite(_), Kind::Struct { .. } | Kind::Union { .. }) => true,
+        CoreReloKind::FieldByteSize => out.val = byte_sz,
+        CoreReloKind::FieldSigned => {
+            out.val = match mt.kind {
+                Kind::Enum { signed, .. } | Kind::Enum64 { signed, .. } => signed as u64,
+                Kind::Int { encoding, .. } => (encoding & INT_SIGNED != 0) as u64,
+                _ => 0,
+            };
+            if let Some(v) = validate {
+                *v = true;
+            }
+        }
+        CoreReloKind::FieldLshiftU64 => out.val = 64 - (bit_off + bit_sz - byte_off * 8),
+        CoreReloKind::FieldRshiftU64 => {
+            out.val = 64 - bit_sz;
+            if let Some(v) = validate {
+                *v = true;
+            }
+        }
+        _ => return Err(CalcErr::Fail(Errno::EOPNOTSUPP, None)),
+    }
+    Ok(out)
+}
+
+fn calc_type(btf: &Btf, kind: CoreReloKind, spec: Option<&Spec>, public_id: &dyn Fn(u32) -> u32) -> std::result::Result<u64, CalcErr> {
+    let Some(spec) = spec else { return Ok(0) };
+    Ok(match kind {
+        CoreReloKind::TypeIdLocal | CoreReloKind::TypeIdTarget => public_id(spec.root) as u64,
+        CoreReloKind::TypeExists | CoreReloKind::TypeMatches => 1,
+        CoreReloKind::TypeSize => btf.resolve_size(spec.root).map_err(|_| CalcErr::Fail(Errno::EINVAL, None))? as u64,
+        _ => return Err(CalcErr::Fail(Errno::EOPNOTSUPP, None)),
+    })
+}
+
+fn calc_enumval(btf: &Btf, kind: CoreReloKind, spec: Option<&Spec>) -> std::result::Result<u64, CalcErr> {
+    match kind {
+        CoreReloKind::EnumvalExists => Ok(spec.is_some() as u64),
+        CoreReloKind::EnumvalValue => {
+            let Some(spec) = spec else { return Err(CalcErr::Poison) };
+            let a = &spec.acc[0];
+            let t = btf.type_by_id(a.type_id).ok_or(CalcErr::Fail(Errno::EINVAL, None))?;
+            let v = enum_values(t).and_then(|v| v.get(a.idx as usize)).ok_or(CalcErr::Fail(Errno::EINVAL, None))?;
+            // A 32-bit enumerator is an `__s32` in BTF: libbpf widens it with its sign.
+            Ok(match t.kind {
+                Kind::Enum { .. } => v.value as i32 as i64 as u64,
+                _ => v.value as u64,
+            })
+        }
+        _ => Err(CalcErr::Fail(Errno::EOPNOTSUPP, None)),
+    }
+}
+
+/// libbpf's `bpf_core_calc_relo`: the local and target values (no target spec: nothing matched).
+fn calc_one(lb: &Btf, target: &TargetBtf, r: &CoreRelo, local: &Spec, targ: Option<&Spec>) -> std::result::Result<Res, CoreFail> {
+    let mut res = Res { validate: true, ..Res::default() };
+    let tb = &target.btf;
+    let out: std::result::Result<(), CalcErr> = (|| {
+        if r.kind.is_field_based() {
+            let mut validate = true;
+            let o = calc_field(lb, r, Some(local), Some(&mut validate))?;
+            res.validate = validate;
+            res.orig_val = o.val;
+            res.orig_sz = o.sz;
+            res.orig_type_id = o.type_id;
+            let n = calc_field(tb, r, targ, None)?;
+            res.new_val = n.val;
+            res.new_sz = n.sz;
+            res.new_type_id = n.type_id;
+            if res.orig_sz != res.new_sz {
+                let ot = lb.type_by_id(res.orig_type_id).map(|t| &t.kind);
+                let nt = tb.type_by_id(res.new_type_id).map(|t| &t.kind);
+                let ok = match (ot, nt) {
+                    (Some(Kind::Ptr { .. }), Some(Kind::Ptr { .. })) => true,
+                    (Some(Kind::Int { encoding: a, .. }), Some(Kind::Int { encoding: b, .. })) => a & INT_SIGNED == 0 && b & INT_SIGNED == 0,
                     _ => false,
                 };
-                if !fits {
-                    let want = match u.shape {
-                        Shape::Int => "an integer".to_string(),
-                        Shape::Ptr => "a pointer".to_string(),
-                        Shape::Array { elem, n } => format!("an array of {n} {elem}-byte integers"),
-                        Shape::Composite(_) => "a struct or union".to_string(),
-                    };
-                    return Err(format!("{path} is {} here, {want} in the uapi layout", btf.type_name(*type_id)));
-                }
-                at = Some(u.shape);
+                res.fail_memsz_adjust = !ok;
             }
-            Step::Elem { index } => {
-                let Some(Shape::Array { n, .. }) = at else {
-                    return Err(format!("{path} is not an array in the uapi layout"));
-                };
-                if *index >= n {
-                    return Err(format!("{path}[{index}] is past the uapi array's {n} elements"));
-                }
-                path = format!("{path}[{index}]");
-                at = Some(Shape::Int);
-            }
+        } else if r.kind.is_type_based() {
+            res.orig_val = calc_type(lb, r.kind, Some(local), &|id| id)?;
+            res.new_val = calc_type(tb, r.kind, targ, &|id| target.public_id(id))?;
+        } else {
+            res.orig_val = calc_enumval(lb, r.kind, Some(local))?;
+            res.new_val = calc_enumval(tb, r.kind, targ)?;
         }
-    }
-    if at.is_none() || ends_anonymous {
-        return Err(format!(
-            "the access ends at {}, not at a named member",
-            if ends_anonymous { "an anonymous member" } else { "the root" }
-        ));
-    }
-    if !spec.bit_offset.is_multiple_of(8) {
-        return Err("the offset is not a whole number of bytes".into());
-    }
-    Ok(spec.bit_offset / 8)
-}
-
-fn uapi_list() -> String {
-    UAPI_STRUCTS.iter().map(|u| u.name).collect::<Vec<_>>().join(", ")
-}
-
-/// The value clang put in a relocated instruction, from the field libbpf patches: an ALU
-/// immediate, a load or store offset, or an lddw's 64-bit immediate.
-fn insn_value(insns: &[Insn], idx: usize) -> std::result::Result<i64, String> {
-    let i = insns[idx];
-    match i.class() {
-        ALU | ALU64 => {
-            if i.code & X != 0 {
-                return Err(format!(
-                    "insn #{idx} (ALU/ALU64, code {:#04x}) takes a register, not the immediate a relocation patches",
-                    i.code
+        Ok(())
+    })();
+    match out {
+        Ok(()) => Ok(res),
+        Err(CalcErr::Poison) => {
+            res.poison = true;
+            Ok(res)
+        }
+        Err(CalcErr::Fail(errno, line)) => {
+            let mut lines: Vec<String> = line.into_iter().map(|l| format!("prog '{}': {l}", r.func)).collect();
+            if errno == Errno::EOPNOTSUPP {
+                lines.push(format!(
+                    "prog '{}': relo #{}: unrecognized CO-RE relocation {} ({}) at insn #{}",
+                    r.func,
+                    r.index,
+                    r.kind.name(),
+                    r.kind.number(),
+                    r.func_insn
                 ));
             }
-            Ok(i.imm as i64)
+            Err(CoreFail { errno, lines })
         }
-        LDX | ST | STX => Ok(i.off as i64),
-        LD if i.is_lddw() => {
-            let hi = insns.get(idx + 1).ok_or_else(|| format!("lddw insn #{idx} is cut off by the section's end"))?;
-            Ok(((hi.imm as u32 as u64) << 32 | i.imm as u32 as u64) as i64)
-        }
-        _ => Err(format!("trying to relocate unrecognized insn #{idx}, code {:#04x}", i.code)),
     }
 }
 
-/// Resolves the `index`th CO-RE record of ELF section `section` (whose instructions are `insns`)
-/// against the object's BTF, and judges it. Err (EINVAL) when the record is malformed: unknown
-/// kind, misplaced instruction offset, missing type, bad access string, an instruction libbpf
-/// could not patch, or one not holding the local value the relocation describes.
-pub fn resolve(btf: &Btf, section: &str, index: usize, rec: &CoreReloRecord, insns: &[Insn]) -> Result<CoreRelo> {
+/// Candidates and the target spec a relocation resolved to, for `uxdp prog show` and the log.
+#[derive(Clone, Debug)]
+pub struct Resolved {
+    pub res: Res,
+    /// The matched target spec, formatted; None when nothing matched.
+    pub target_spec: Option<String>,
+}
+
+/// libbpf's `bpf_core_calc_relo_insn`: resolves relocation `r` of the object (local BTF `lb`)
+/// against `target`. `cands` caches the candidates of each local type.
+pub fn calc(lb: &Btf, target: &TargetBtf, r: &CoreRelo, cands: &mut HashMap<u32, Vec<u32>>) -> std::result::Result<Resolved, CoreFail> {
+    let fail = |errno: Errno, line: String| CoreFail { errno, lines: vec![format!("prog '{}': relo #{}: {line}", r.func, r.index)] };
+    let local = parse_spec(lb, r.kind, r.type_id, &r.access).map_err(|why| {
+        let t = lb.type_by_id(r.type_id);
+        let name = t.map(|t| t.name.as_str()).filter(|n| !n.is_empty()).unwrap_or("<anon>");
+        let kind = t.map_or("?".into(), |t| kind_name(t.kind.number()).to_ascii_lowercase());
+        fail(Errno::EINVAL, format!("parsing [{}] {kind} {name} + {} failed: -22 ({why})", r.type_id, r.access))
+    })?;
+    if r.kind == CoreReloKind::TypeIdLocal {
+        let res = Res { orig_val: r.type_id as u64, new_val: r.type_id as u64, validate: true, ..Res::default() };
+        return Ok(Resolved { res, target_spec: None });
+    }
+    let local_t = lb.type_by_id(r.type_id).ok_or_else(|| fail(Errno::EINVAL, "no local type".into()))?;
+    if !cands.contains_key(&r.type_id) {
+        if local_t.name.is_empty() {
+            return Err(fail(
+                Errno::EINVAL,
+                format!(
+                    "target candidate search failed for [{}] {} <anon>: -22",
+                    r.type_id,
+                    kind_name(local_t.kind.number()).to_ascii_lowercase()
+                ),
+            ));
+        }
+        let lk = local_t.kind.number();
+        let found: Vec<u32> = target
+            .by_essential_name(essential(&local_t.name))
+            .iter()
+            .copied()
+            .filter(|&id| target.btf.type_by_id(id).is_some_and(|t| kind_compat(t.kind.number(), lk)))
+            .collect();
+        cands.insert(r.type_id, found);
+    }
+    let list = cands.get(&r.type_id).cloned().unwrap_or_default();
+    let mut chosen: Option<(Res, Spec)> = None;
+    let mut matched = Vec::new();
+    for (i, &cid) in list.iter().enumerate() {
+        let cand = match spec_match(&local, lb, &target.btf, cid) {
+            Ok(Some(s)) => s,
+            Ok(None) => continue,
+            Err(MatchErr(errno, _)) => {
+                let spec = format_spec(&target.btf, &Spec { root: cid, kind: r.kind, acc: Vec::new(), raw: Vec::new(), bit_offset: 0 });
+                return Err(fail(errno, format!("error matching candidate #{i} {spec}: {}", errno.retval())));
+            }
+        };
+        let res = calc_one(lb, target, r, &local, Some(&cand))?;
+        match &chosen {
+            None => chosen = Some((res, cand)),
+            Some((tres, tspec)) => {
+                if cand.bit_offset != tspec.bit_offset {
+                    return Err(fail(Errno::EINVAL, format!("field offset ambiguity: {} != {}", cand.bit_offset, tspec.bit_offset)));
+                }
+                if res.poison != tres.poison || res.new_val != tres.new_val {
+                    let word = |p: bool| if p { "failure" } else { "success" };
+                    return Err(fail(
+                        Errno::EINVAL,
+                        format!(
+                            "relocation decision ambiguity: {} {} != {} {}",
+                            word(res.poison),
+                            res.new_val,
+                            word(tres.poison),
+                            tres.new_val
+                        ),
+                    ));
+                }
+            }
+        }
+        matched.push(cid);
+    }
+    if !matched.is_empty() {
+        cands.insert(r.type_id, matched);
+    }
+    match chosen {
+        Some((res, spec)) => Ok(Resolved { res, target_spec: Some(format_spec_as(&target.btf, &spec, target.public_id(spec.root))) }),
+        None => Ok(Resolved { res: calc_one(lb, target, r, &local, None)?, target_spec: None }),
+    }
+}
+
+/// libbpf's `bpf_core_poison_insn`.
+fn poison_insn(insn: &mut Insn) {
+    *insn = Insn::new(JMP | super::insn::CALL, 0, 0, 0, POISON_HELPER);
+}
+
+fn bpf_size_bytes(code: u8) -> u32 {
+    match code & 0x18 {
+        0x00 => 4,
+        0x08 => 2,
+        0x10 => 1,
+        _ => 8,
+    }
+}
+
+/// libbpf's `bpf_core_patch_insn`: writes `res` into the instruction at `idx` of `insns` (its
+/// index in its function is `r.func_insn`). Err: libbpf's lines and errno.
+pub fn patch(insns: &mut [Insn], idx: usize, r: &CoreRelo, res: &Res) -> std::result::Result<(), CoreFail> {
+    let n = r.func_insn;
+    let pre = format!("prog '{}': relo #{}: ", r.func, r.index);
+    let fail = |errno: Errno, line: Option<String>| {
+        let mut lines: Vec<String> = line.into_iter().map(|l| format!("{pre}{l}")).collect();
+        lines.push(format!("{pre}failed to patch insn #{n}: {}", errno.retval()));
+        CoreFail { errno: Errno::EINVAL, lines }
+    };
+    let Some(&insn) = insns.get(idx) else { return Err(fail(Errno::EINVAL, Some(format!("insn #{n} is past the program's end")))) };
+    let poison = |insns: &mut [Insn]| {
+        if insns[idx].is_lddw() && idx + 1 < insns.len() {
+            poison_insn(&mut insns[idx + 1]);
+        }
+        poison_insn(&mut insns[idx]);
+    };
+    if res.poison {
+        poison(insns);
+        return Ok(());
+    }
+    let (orig, new) = (res.orig_val, res.new_val);
+    match insn.class() {
+        ALU | ALU64 => {
+            if insn.code & X != 0 {
+                return Err(fail(Errno::EINVAL, None));
+            }
+            if res.validate && insn.imm as i64 as u64 != orig {
+                return Err(fail(
+                    Errno::EINVAL,
+                    Some(format!("unexpected insn #{n} (ALU/ALU64) value: got {}, exp {orig} -> {new}", insn.imm as u32)),
+                ));
+            }
+            insns[idx].imm = new as i32;
+        }
+        LDX | ST | STX => {
+            if res.validate && insn.off as i64 as u64 != orig {
+                return Err(fail(
+                    Errno::EINVAL,
+                    Some(format!("unexpected insn #{n} (LDX/ST/STX) value: got {}, exp {orig} -> {new}", insn.off as i32 as u32)),
+                ));
+            }
+            if new > i16::MAX as u64 {
+                return Err(fail(Errno::ERANGE, Some(format!("insn #{n} (LDX/ST/STX) value too big: {new}"))));
+            }
+            if res.fail_memsz_adjust {
+                // libbpf warns, then poisons rather than fails.
+                poison(insns);
+                return Ok(());
+            }
+            insns[idx].off = new as i16;
+            if res.new_sz != res.orig_sz {
+                let have = bpf_size_bytes(insn.code);
+                if have != res.orig_sz {
+                    return Err(fail(Errno::EINVAL, Some(format!("insn #{n} (LDX/ST/STX) unexpected mem size: got {have}, exp {}", res.orig_sz))));
+                }
+                let size = match res.new_sz {
+                    8 => 0x18,
+                    4 => 0x00,
+                    2 => 0x08,
+                    1 => 0x10,
+                    s => return Err(fail(Errno::EINVAL, Some(format!("insn #{n} (LDX/ST/STX) invalid new mem size: {s}")))),
+                };
+                insns[idx].code = (insn.code & 0xe0) | size | insn.class();
+            }
+        }
+        LD => {
+            let second = insns.get(idx + 1).copied();
+            let well_formed = insn.is_lddw()
+                && insn.src() == 0
+                && insn.off == 0
+                && second.is_some_and(|s| s.code == 0 && s.regs == 0 && s.off == 0);
+            if !well_formed {
+                return Err(fail(Errno::EINVAL, Some(format!("insn #{n} (LDIMM64) has unexpected form"))));
+            }
+            let hi = second.map_or(0, |s| s.imm as u32 as u64);
+            let imm = (insn.imm as u32 as u64) | (hi << 32);
+            if res.validate && imm != orig {
+                return Err(fail(Errno::EINVAL, Some(format!("unexpected insn #{n} (LDIMM64) value: got {imm}, exp {orig} -> {new}"))));
+            }
+            insns[idx].imm = new as u32 as i32;
+            insns[idx + 1].imm = (new >> 32) as u32 as i32;
+        }
+        _ => {
+            return Err(fail(
+                Errno::EINVAL,
+                Some(format!(
+                    "trying to relocate unrecognized insn #{n}, code:{:#x}, src:{:#x}, dst:{:#x}, off:{:#x}, imm:{:#x}",
+                    insn.code,
+                    insn.src(),
+                    insn.dst(),
+                    insn.off,
+                    insn.imm
+                )),
+            ))
+        }
+    }
+    Ok(())
+}
+
+/// Reads the `index`th CO-RE record of ELF section `section` against the object's BTF: its kind,
+/// instruction and local spec. Err (EINVAL) when the record is malformed: unknown kind, misplaced
+/// instruction offset, missing type, bad access string. `func`/`func_start` name the function
+/// holding the instruction.
+pub fn resolve(
+    btf: &Btf,
+    section: &str,
+    index: usize,
+    rec: &CoreReloRecord,
+    insns: &[Insn],
+    func: &str,
+    func_start: usize,
+) -> Result<CoreRelo> {
     let bad = |msg: String| {
         XdpError::new(
             Errno::EINVAL,
@@ -898,32 +1270,50 @@ pub fn resolve(btf: &Btf, section: &str, index: usize, rec: &CoreReloRecord, ins
         .string_at(rec.access_str_off)
         .ok_or_else(|| bad(format!("access string offset {} is not a string of .BTF", rec.access_str_off)))?;
     let spec = parse_spec(btf, kind, rec.type_id, &access).map_err(|m| bad(format!("kind <{}>, access \"{access}\": {m}", kind.name())))?;
-    let value = insn_value(insns, sec_insn).map_err(bad)?;
-    let unsupported = if kind == CoreReloKind::FieldByteOffset {
-        match uapi_byte_offset(btf, rec.type_id, &spec) {
-            Ok(local) => {
-                if value != local as i64 {
-                    return Err(bad(format!("unexpected insn #{sec_insn} value: got {value}, exp {local} (the local byte offset)")));
-                }
-                None
-            }
-            Err(why) => Some(why),
-        }
-    } else {
-        Some(format!("a <{}> relocation's value comes from the running kernel's BTF", kind.name()))
-    };
     Ok(CoreRelo {
         section: section.to_string(),
         index,
         sec_insn,
+        func: func.to_string(),
+        func_insn: sec_insn.saturating_sub(func_start),
         insn: sec_insn,
         kind,
         type_id: rec.type_id,
-        spec: format_spec(btf, kind, rec.type_id, &spec),
+        spec: format_spec(btf, &spec),
         access,
-        unsupported,
     })
 }
+
+/// Applies every relocation of a linked program (`relos`, numbered in `insns`) against `target`,
+/// as libbpf's `bpf_object__relocate_core`. Returns what each resolved to, in order.
+pub fn relocate(lb: &Btf, target: &TargetBtf, relos: &[CoreRelo], insns: &mut [Insn]) -> std::result::Result<Vec<Resolved>, CoreFail> {
+    let mut cands = HashMap::new();
+    let mut out = Vec::with_capacity(relos.len());
+    for r in relos {
+        let mut resolved = calc(lb, target, r, &mut cands).map_err(|mut f| {
+            f.lines.push(format!("prog '{}': relo #{}: failed to relocate: {}", r.func, r.index, f.errno.retval()));
+            f
+        })?;
+        if resolved.res.fail_memsz_adjust && matches!(insns.get(r.insn).map(|i| i.class()), Some(LDX | ST | STX)) {
+            resolved.res.poison = true;
+        }
+        patch(insns, r.insn, r, &resolved.res)?;
+        out.push(resolved);
+    }
+    Ok(out)
+}
+
+/// The CO-RE relocation whose poisoned instruction is at `pc`: what libbpf's log fix-up names.
+pub fn poisoned_at<'a>(relos: &'a [CoreRelo], pc: usize) -> Option<&'a CoreRelo> {
+    relos.iter().find(|r| r.insn == pc)
+}
+
+/// The lines libbpf writes in place of a reachable poisoned instruction's refusal
+/// (`fixup_log_failed_core_relo`).
+pub fn poisoned_lines(pc: usize, r: &CoreRelo) -> (String, String) {
+    (format!("{pc}: <invalid CO-RE relocation>"), format!("failed to resolve CO-RE relocation {}", r.spec))
+}
+
 
 #[cfg(test)]
 mod tests {
@@ -951,24 +1341,311 @@ mod tests {
         assert_eq!(CoreReloKind::EnumvalValue.name(), "enumval_value");
     }
 
-    #[test]
-    fn uapi_tables_are_consistent() {
-        fn check(u: &UapiStruct) {
-            for m in u.members {
-                assert!(m.offset + m.size <= u.size, "{}.{}", u.name, m.name);
-                match m.shape {
-                    Shape::Array { elem, n } => assert_eq!(elem * n, m.size, "{}.{}", u.name, m.name),
-                    Shape::Composite(t) => {
-                        assert_eq!(t.size, m.size, "{}.{}", u.name, m.name);
-                        check(t);
-                    }
-                    Shape::Ptr => assert_eq!(m.size, 8),
-                    Shape::Int => assert!(matches!(m.size, 1 | 2 | 4 | 8)),
-                }
+    /// A BTF blob writer for the relocation tests: types in order (ids from 1), names interned.
+    #[derive(Default)]
+    struct B {
+        types: Vec<u8>,
+        strs: Vec<u8>,
+        n: u32,
+    }
+
+    impl B {
+        fn new() -> B {
+            B { strs: vec![0], ..B::default() }
+        }
+        fn name(&mut self, s: &str) -> u32 {
+            if s.is_empty() {
+                return 0;
             }
+            let off = self.strs.len() as u32;
+            self.strs.extend_from_slice(s.as_bytes());
+            self.strs.push(0);
+            off
         }
-        for u in UAPI_STRUCTS {
-            check(u);
+        fn head(&mut self, name: &str, kind: u32, vlen: u32, kflag: bool, size_or_type: u32) -> u32 {
+            let n = self.name(name);
+            for w in [n, (kind << 24) | vlen | ((kflag as u32) << 31), size_or_type] {
+                self.types.extend_from_slice(&w.to_le_bytes());
+            }
+            self.n += 1;
+            self.n
         }
+        fn word(&mut self, w: u32) {
+            self.types.extend_from_slice(&w.to_le_bytes());
+        }
+        fn int(&mut self, name: &str, size: u32, signed: bool) -> u32 {
+            let id = self.head(name, 1, 0, false, size);
+            self.word(((signed as u32) << 24) | (size * 8));
+            id
+        }
+        fn ptr(&mut self, to: u32) -> u32 {
+            self.head("", 2, 0, false, to)
+        }
+        fn array(&mut self, elem: u32, index: u32, n: u32) -> u32 {
+            let id = self.head("", 3, 0, false, 0);
+            self.word(elem);
+            self.word(index);
+            self.word(n);
+            id
+        }
+        /// members: (name, type, bit offset, bitfield size)
+        fn composite(&mut self, union: bool, name: &str, size: u32, members: &[(&str, u32, u32, u32)]) -> u32 {
+            let kflag = members.iter().any(|m| m.3 != 0);
+            let id = self.head(name, if union { 5 } else { 4 }, members.len() as u32, kflag, size);
+            for &(n, t, off, bits) in members {
+                let n = self.name(n);
+                self.word(n);
+                self.word(t);
+                self.word(if kflag { (bits << 24) | off } else { off });
+            }
+            id
+        }
+        fn enum32(&mut self, name: &str, values: &[(&str, i32)]) -> u32 {
+            let id = self.head(name, 6, values.len() as u32, false, 4);
+            for &(n, v) in values {
+                let n = self.name(n);
+                self.word(n);
+                self.word(v as u32);
+            }
+            id
+        }
+        fn enum64(&mut self, name: &str, values: &[(&str, u64)]) -> u32 {
+            let id = self.head(name, 19, values.len() as u32, false, 8);
+            for &(n, v) in values {
+                let n = self.name(n);
+                self.word(n);
+                self.word(v as u32);
+                self.word((v >> 32) as u32);
+            }
+            id
+        }
+        fn btf(&self) -> Btf {
+            let mut out = Vec::new();
+            out.extend_from_slice(&0xeb9fu16.to_le_bytes());
+            out.extend_from_slice(&[1, 0]);
+            for w in [24u32, 0, self.types.len() as u32, self.types.len() as u32, self.strs.len() as u32] {
+                out.extend_from_slice(&w.to_le_bytes());
+            }
+            out.extend_from_slice(&self.types);
+            out.extend_from_slice(&self.strs);
+            Btf::parse(&out).unwrap()
+        }
+    }
+
+    fn relo(local: &Btf, kind: CoreReloKind, type_id: u32, access: &str) -> CoreRelo {
+        let spec = parse_spec(local, kind, type_id, access).unwrap();
+        CoreRelo {
+            section: "xdp".into(),
+            index: 0,
+            sec_insn: 0,
+            func: "prog".into(),
+            func_insn: 0,
+            insn: 0,
+            kind,
+            type_id,
+            access: access.into(),
+            spec: format_spec(local, &spec),
+        }
+    }
+
+    fn target(b: &B) -> TargetBtf {
+        TargetBtf::new("test", b.btf(), None)
+    }
+
+    fn value(local: &Btf, t: &TargetBtf, r: &CoreRelo) -> std::result::Result<Res, CoreFail> {
+        calc(local, t, r, &mut HashMap::new()).map(|x| x.res)
+    }
+
+    const LDX_W: u8 = 0x61;
+    const LDX_DW: u8 = 0x79;
+
+    #[test]
+    fn field_offsets_follow_names_through_flavors_and_anonymous_members() {
+        let mut l = B::new();
+        let int = l.int("int", 4, true);
+        let s = l.composite(false, "foo___local", 8, &[("b", int, 0, 0), ("a", int, 32, 0)]);
+        let local = l.btf();
+        let mut t = B::new();
+        let int_t = t.int("int", 4, true);
+        let long = t.int("long", 8, true);
+        let anon = t.composite(true, "", 8, &[("b", int_t, 0, 0), ("x", long, 0, 0)]);
+        t.composite(false, "foo", 24, &[("a", int_t, 0, 0), ("pad", long, 64, 0), ("", anon, 128, 0)]);
+        let tb = target(&t);
+        let r = relo(&local, CoreReloKind::FieldByteOffset, s, "0:0");
+        assert_eq!(r.spec, format!("<byte_off> [{s}] struct foo___local.b (0:0 @ offset 0)"));
+        let res = value(&local, &tb, &r).unwrap();
+        assert_eq!((res.orig_val, res.new_val, res.poison), (0, 16, false));
+        // the instruction gets it, its size unchanged
+        let mut insns = [Insn::new(LDX_W, 1, 1, 0, 0)];
+        patch(&mut insns, 0, &r, &res).unwrap();
+        assert_eq!((insns[0].code, insns[0].off), (LDX_W, 16));
+        let resolved = calc(&local, &tb, &r, &mut HashMap::new()).unwrap();
+        assert_eq!(resolved.target_spec.as_deref(), Some("<byte_off> [4] struct foo.b (0:2:0 @ offset 16)"));
+        // existence, size and signedness of the same field; a field the kernel lacks does not exist
+        assert_eq!(value(&local, &tb, &relo(&local, CoreReloKind::FieldExists, s, "0:1")).unwrap().new_val, 1);
+        assert_eq!(value(&local, &tb, &relo(&local, CoreReloKind::FieldByteSize, s, "0:1")).unwrap().new_val, 4);
+        assert_eq!(value(&local, &tb, &relo(&local, CoreReloKind::FieldSigned, s, "0:1")).unwrap().new_val, 1);
+    }
+
+    #[test]
+    fn a_missing_field_does_not_exist_and_poisons_other_reads() {
+        let mut l = B::new();
+        let int = l.int("int", 4, false);
+        let s = l.composite(false, "foo", 4, &[("gone", int, 0, 0)]);
+        let local = l.btf();
+        let mut t = B::new();
+        let i = t.int("int", 4, false);
+        t.composite(false, "foo", 4, &[("here", i, 0, 0)]);
+        let tb = target(&t);
+        let exists = value(&local, &tb, &relo(&local, CoreReloKind::FieldExists, s, "0:0")).unwrap();
+        assert_eq!((exists.orig_val, exists.new_val, exists.poison), (1, 0, false));
+        let r = relo(&local, CoreReloKind::FieldByteOffset, s, "0:0");
+        let res = value(&local, &tb, &r).unwrap();
+        assert!(res.poison);
+        let mut insns = [Insn::new(LDX_W, 0, 1, 0, 0)];
+        patch(&mut insns, 0, &r, &res).unwrap();
+        assert_eq!((insns[0].code, insns[0].imm), (JMP | super::super::insn::CALL, POISON_HELPER));
+        // no candidate at all: the same
+        let empty = target(&B::new());
+        assert!(value(&local, &empty, &r).unwrap().poison);
+        assert_eq!(value(&local, &empty, &relo(&local, CoreReloKind::TypeExists, s, "0")).unwrap().new_val, 0);
+    }
+
+    #[test]
+    fn candidates_that_disagree_are_an_ambiguity_in_libbpfs_words() {
+        let mut l = B::new();
+        let int = l.int("int", 4, false);
+        let s = l.composite(false, "foo", 8, &[("a", int, 0, 0)]);
+        let local = l.btf();
+        let mut t = B::new();
+        let i = t.int("int", 4, false);
+        t.composite(false, "foo", 8, &[("a", i, 0, 0)]);
+        t.composite(false, "foo___v2", 16, &[("x", i, 0, 0), ("a", i, 32, 0)]);
+        let tb = target(&t);
+        let e = value(&local, &tb, &relo(&local, CoreReloKind::FieldByteOffset, s, "0:0")).unwrap_err();
+        assert_eq!(e.lines, vec!["prog 'prog': relo #0: field offset ambiguity: 32 != 0".to_string()]);
+        let e = value(&local, &tb, &relo(&local, CoreReloKind::TypeSize, s, "0")).unwrap_err();
+        assert_eq!(e.lines, vec!["prog 'prog': relo #0: relocation decision ambiguity: success 16 != success 8".to_string()]);
+        // agreeing candidates are fine
+        assert_eq!(value(&local, &tb, &relo(&local, CoreReloKind::TypeExists, s, "0")).unwrap().new_val, 1);
+    }
+
+    #[test]
+    fn bitfields_give_the_containing_load_and_its_shifts() {
+        // struct bf { u8 lo: 4, hi: 4; u32 wide: 20; } locally; the kernel swaps lo and hi
+        let mut l = B::new();
+        let u8_ = l.int("u8", 1, false);
+        let u32_ = l.int("u32", 4, false);
+        let s = l.composite(false, "bf", 8, &[("lo", u8_, 0, 4), ("hi", u8_, 4, 4), ("wide", u32_, 8, 20)]);
+        let local = l.btf();
+        let mut t = B::new();
+        let tu8 = t.int("u8", 1, false);
+        let tu32 = t.int("u32", 4, false);
+        t.composite(false, "bf", 8, &[("hi", tu8, 0, 4), ("lo", tu8, 4, 4), ("wide", tu32, 8, 20)]);
+        let tb = target(&t);
+        let v = |k, a| value(&local, &tb, &relo(&local, k, s, a)).unwrap().new_val;
+        use CoreReloKind::*;
+        assert_eq!([v(FieldByteOffset, "0:0"), v(FieldByteSize, "0:0"), v(FieldLshiftU64, "0:0"), v(FieldRshiftU64, "0:0")], [0, 1, 56, 60]);
+        assert_eq!([v(FieldByteOffset, "0:1"), v(FieldByteSize, "0:1"), v(FieldLshiftU64, "0:1"), v(FieldRshiftU64, "0:1")], [0, 1, 60, 60]);
+        // 20 bits from bit 8 of a u32: one 4-byte load at 0, shifted left 36, right 44
+        assert_eq!([v(FieldByteOffset, "0:2"), v(FieldByteSize, "0:2"), v(FieldLshiftU64, "0:2"), v(FieldRshiftU64, "0:2")], [0, 4, 36, 44]);
+        // a bitfield's offset is not validated against the instruction (clang may disagree)
+        let r = relo(&local, FieldByteOffset, s, "0:1");
+        assert!(!value(&local, &tb, &r).unwrap().validate);
+    }
+
+    #[test]
+    fn loads_are_resized_for_unsigned_fields_and_poisoned_for_signed_ones() {
+        let mut l = B::new();
+        let u64_ = l.int("u64", 8, false);
+        let s64 = l.int("s64", 8, true);
+        let s = l.composite(false, "hdr", 16, &[("addr", u64_, 0, 0), ("len", s64, 64, 0)]);
+        let local = l.btf();
+        let mut t = B::new();
+        let u32_ = t.int("u32", 4, false);
+        let u16_ = t.int("u16", 2, false);
+        t.composite(false, "hdr", 8, &[("len", u16_, 0, 0), ("addr", u32_, 32, 0)]);
+        let tb = target(&t);
+        let r = relo(&local, CoreReloKind::FieldByteOffset, s, "0:0");
+        let res = value(&local, &tb, &r).unwrap();
+        let mut insns = [Insn::new(LDX_DW, 0, 1, 0, 0)];
+        patch(&mut insns, 0, &r, &res).unwrap();
+        assert_eq!((insns[0].code, insns[0].off), (LDX_W, 4));
+        let r = relo(&local, CoreReloKind::FieldByteOffset, s, "0:1");
+        let mut insns = [Insn::new(LDX_DW, 0, 1, 8, 0)];
+        let res = value(&local, &tb, &r).unwrap();
+        assert!(res.fail_memsz_adjust);
+        patch(&mut insns, 0, &r, &res).unwrap();
+        assert_eq!(insns[0].imm, POISON_HELPER);
+        // an instruction not holding the local value is libbpf's "unexpected insn"
+        let r = relo(&local, CoreReloKind::FieldByteOffset, s, "0:0");
+        let mut insns = [Insn::new(0xb7, 0, 0, 0, 3)];
+        let e = patch(&mut insns, 0, &r, &value(&local, &tb, &r).unwrap()).unwrap_err();
+        assert_eq!(
+            e.lines,
+            vec![
+                "prog 'prog': relo #0: unexpected insn #0 (ALU/ALU64) value: got 3, exp 0 -> 4".to_string(),
+                "prog 'prog': relo #0: failed to patch insn #0: -22".to_string()
+            ]
+        );
+    }
+
+    #[test]
+    fn enum_values_by_essential_name_enum64_into_ld_imm64_and_poisoned_when_missing() {
+        let mut l = B::new();
+        let e = l.enum32("act___local", &[("XDP_TX___local", 9), ("XDP_NOPE___local", 1)]);
+        let e64 = l.enum64("ctx", &[("USER", 1)]);
+        let local = l.btf();
+        let mut t = B::new();
+        t.enum32("act", &[("XDP_ABORTED", 0), ("XDP_TX", 3)]);
+        t.enum64("ctx", &[("KERNEL", 0xffff_ffff_ffff_ff80), ("USER", 0xffff_ffff_ffff_fe00)]);
+        let tb = target(&t);
+        let r = relo(&local, CoreReloKind::EnumvalValue, e, "0");
+        assert_eq!(r.spec, format!("<enumval_value> [{e}] enum act___local::XDP_TX___local = 9"));
+        assert_eq!(value(&local, &tb, &r).unwrap().new_val, 3);
+        assert_eq!(value(&local, &tb, &relo(&local, CoreReloKind::EnumvalExists, e, "1")).unwrap().new_val, 0);
+        let r = relo(&local, CoreReloKind::EnumvalValue, e64, "0");
+        let res = value(&local, &tb, &r).unwrap();
+        let mut insns = [Insn::new(0x18, 1, 0, 0, 1), Insn::new(0, 0, 0, 0, 0)];
+        patch(&mut insns, 0, &r, &res).unwrap();
+        assert_eq!((insns[0].imm as u32, insns[1].imm as u32), (0xffff_fe00, 0xffff_ffff));
+        // a missing enumerator's value poisons both halves of the ld_imm64
+        let r = relo(&local, CoreReloKind::EnumvalValue, e, "1");
+        let res = value(&local, &tb, &r).unwrap();
+        let mut insns = [Insn::new(0x18, 1, 0, 0, 1), Insn::new(0, 0, 0, 0, 0)];
+        patch(&mut insns, 0, &r, &res).unwrap();
+        assert_eq!((insns[0].imm, insns[1].imm), (POISON_HELPER, POISON_HELPER));
+    }
+
+    #[test]
+    fn types_exist_match_and_size_through_typedefs_and_arrays() {
+        let mut l = B::new();
+        let u32_ = l.int("unsigned int", 4, false);
+        let td = l.head("u32", 8, 0, false, u32_);
+        let arr = l.array(u32_, u32_, 4);
+        let s = l.composite(false, "thing", 16, &[("v", arr, 0, 0)]);
+        let sig = l.composite(false, "thing___signed", 4, &[("v", u32_, 0, 0)]);
+        let local = l.btf();
+        let mut t = B::new();
+        let tu = t.int("unsigned int", 4, false);
+        t.head("u32", 8, 0, false, tu);
+        let tarr = t.array(tu, tu, 4);
+        t.composite(false, "thing", 16, &[("v", tarr, 0, 0)]);
+        let tb = target(&t);
+        let v = |k, id| value(&local, &tb, &relo(&local, k, id, "0")).unwrap().new_val;
+        assert_eq!(v(CoreReloKind::TypeExists, td), 1);
+        assert_eq!(v(CoreReloKind::TypeSize, td), 4);
+        assert_eq!(v(CoreReloKind::TypeSize, s), 16);
+        assert_eq!(v(CoreReloKind::TypeMatches, s), 1);
+        assert_eq!(v(CoreReloKind::TypeIdTarget, s), 4);
+        assert_eq!(v(CoreReloKind::TypeIdLocal, s), s as u64);
+        // thing___signed's v is an unsigned int, not an array: exists (compatible root), no match
+        assert_eq!(v(CoreReloKind::TypeExists, sig), 1);
+        assert_eq!(v(CoreReloKind::TypeMatches, sig), 0);
+        // array element access: offset and size, existence refused
+        let r = relo(&local, CoreReloKind::FieldByteOffset, s, "0:0:3");
+        assert_eq!(value(&local, &tb, &r).unwrap().new_val, 12);
+        let e = value(&local, &tb, &relo(&local, CoreReloKind::FieldSigned, s, "0:0:3")).unwrap_err();
+        assert_eq!(e.lines[0], "prog 'prog': relo 3 at insn #0 can't be applied to array access");
     }
 }

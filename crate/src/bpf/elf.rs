@@ -28,6 +28,11 @@ pub struct Object {
     pub maps: Vec<MapSpec>,
     /// `__ksym` externs, by index as instructions refer to them (sorted by name, as libbpf does).
     pub externs: Vec<KsymExtern>,
+    /// `__kconfig` externs, each at its offset in the `.kconfig` map (`kconfig_map`), as libbpf
+    /// lays them out; their values are set at load (see [`super::kconfig`]).
+    pub kconfig: Vec<KconfigExtern>,
+    /// The index in `maps` of the `.kconfig` map, when the object has `__kconfig` externs.
+    pub kconfig_map: Option<usize>,
     /// The raw `.BTF` and `.BTF.ext` sections, kept for later use.
     pub btf: Option<Vec<u8>>,
     pub btf_ext: Option<Vec<u8>>,
@@ -149,13 +154,13 @@ pub struct ProgramSpec {
     /// - ksym addresses (`bpf_ksym_exists`): lddw src=BPF_PSEUDO_BTF_ID, imm = extern index.
     pub insns: Vec<Insn>,
     /// The CO-RE relocations of these instructions (the entry function's and its subprograms'),
-    /// `insn` numbered in `insns`, in instruction order. uxdp does not apply them: the
-    /// instructions hold clang's local values, and the loader refuses the program if any
-    /// relocation is one whose kernel value may differ ([`CoreRelo::unsupported`]).
+    /// `insn` numbered in `insns`, in instruction order. The instructions hold clang's local
+    /// values; the loader applies the relocations against the load's target BTF.
     pub core_relos: Vec<CoreRelo>,
-    /// What libbpf hands the kernel as is and the kernel then refuses for this program alone (an
-    /// lddw naming a map by a raw file descriptor: no relocation, so no map of the object): the
-    /// instruction's pc, and the fd. The object opens; loading this program fails.
+    /// What libbpf hands the kernel as is (an lddw naming a map by a raw file descriptor: no
+    /// relocation, so no map of the object): the first such instruction's pc, and the fd. The
+    /// loader resolves it in uxdp's map fd table (`maps::map_by_fd`), as the kernel resolves the
+    /// process's fds; an fd naming no map fails this program's load alone.
     pub raw_map_fd: Option<(usize, i32)>,
     /// Where each function of `insns` starts, and its name: the entry function at 0, then every
     /// appended subprogram (what `.BTF.ext` func_info tells the kernel).
@@ -232,6 +237,37 @@ pub struct KsymExtern {
     pub func: bool,
     /// The extern's FUNC or VAR in the object's BTF (the kfunc prototype lives behind it).
     pub btf_type_id: u32,
+    /// For a variable: its type after modifiers and typedefs; 0 for a typeless one
+    /// (`extern const void sym __ksym`), which libbpf resolves by address, not BTF.
+    pub var_type_id: u32,
+}
+
+/// How libbpf reads a `__kconfig` extern's value (`enum kcfg_type`), from its BTF type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KcfgType {
+    /// `bool`: y/n.
+    Bool,
+    /// `char`: the y/n/m letter, or a number.
+    Char,
+    /// `enum libbpf_tristate`: y=1, n=0, m=2.
+    Tristate,
+    /// An integer of 1, 2, 4 or 8 bytes.
+    Int,
+    /// `char[N]`: a quoted string.
+    CharArr,
+}
+
+/// A `__kconfig` extern (libbpf's EXT_KCFG).
+#[derive(Clone, Debug)]
+pub struct KconfigExtern {
+    pub name: String,
+    pub weak: bool,
+    pub kind: KcfgType,
+    pub size: u32,
+    pub align: u32,
+    pub signed: bool,
+    /// Its offset in the `.kconfig` map's value.
+    pub data_off: u32,
 }
 
 impl Object {
@@ -260,14 +296,7 @@ impl Object {
                 p.insns.len()
             );
             for r in &p.core_relos {
-                match &r.unsupported {
-                    None => {
-                        let _ = writeln!(s, "    CO-RE {}: the uapi layout's, kept", r.describe());
-                    }
-                    Some(why) => {
-                        let _ = writeln!(s, "    CO-RE {}: not applied, the load is refused ({why})", r.describe());
-                    }
-                }
+                let _ = writeln!(s, "    CO-RE {}", r.describe());
             }
         }
         let _ = writeln!(s, "maps ({}):", self.maps.len());
@@ -309,6 +338,10 @@ impl Object {
         let _ = writeln!(s, "kfuncs: {}", list(true));
         if self.externs.iter().any(|e| !e.func) {
             let _ = writeln!(s, "ksyms: {}", list(false));
+        }
+        if !self.kconfig.is_empty() {
+            let names: Vec<String> = self.kconfig.iter().map(|e| if e.weak { format!("{} (weak)", e.name) } else { e.name.clone() }).collect();
+            let _ = writeln!(s, "kconfig: {}", names.join(", "));
         }
         let _ = writeln!(s, "license: {}", if self.license.is_empty() { "none" } else { &self.license });
         s
@@ -562,6 +595,11 @@ enum Reloc {
     },
     ExternCall(u32),
     ExternLoad(u32),
+    /// A `__kconfig` extern: its value in the `.kconfig` map.
+    Kconfig {
+        map: u32,
+        off: u32,
+    },
     /// A call into `.text`; the target is `sym_off / 8 + imm + 1`.
     Call {
         sym_off: u64,
@@ -616,6 +654,9 @@ struct Loader<'a> {
     data_map: HashMap<usize, u32>,
     externs: Vec<KsymExtern>,
     extern_of_sym: HashMap<usize, u32>,
+    kconfig: Vec<KconfigExtern>,
+    kconfig_of_sym: HashMap<usize, u32>,
+    kconfig_map: Option<usize>,
     funcs: Vec<Func>,
     relocs: HashMap<(usize, usize), Reloc>,
     insns: HashMap<usize, Vec<Insn>>,
@@ -654,6 +695,9 @@ impl<'a> Loader<'a> {
             data_map: HashMap::new(),
             externs: Vec::new(),
             extern_of_sym: HashMap::new(),
+            kconfig: Vec::new(),
+            kconfig_of_sym: HashMap::new(),
+            kconfig_map: None,
             funcs: Vec::new(),
             relocs: HashMap::new(),
             insns: HashMap::new(),
@@ -781,6 +825,8 @@ impl<'a> Loader<'a> {
             programs,
             maps: self.maps,
             externs: self.externs,
+            kconfig: self.kconfig,
+            kconfig_map: self.kconfig_map,
             btf: self.btf_raw.map(<[u8]>::to_vec),
             btf_ext: self.btf_ext_raw.map(<[u8]>::to_vec),
         })
@@ -937,14 +983,19 @@ impl<'a> Loader<'a> {
         let ksyms = btf.ksyms()?;
         let kconfig = btf.datasec(".kconfig").map(|(_, v)| v).unwrap_or(&[]);
         let mut found: Vec<(KsymExtern, usize)> = Vec::new();
+        let mut kcfg: Vec<(KconfigExtern, usize)> = Vec::new();
         for i in ext_syms {
             let sym = &self.symbols[i];
+            let weak = sym.bind == object::elf::STB_WEAK;
             if let Some(k) = ksyms.iter().find(|k| k.name == sym.name) {
-                let ext =
-                    KsymExtern { name: sym.name.clone(), weak: sym.bind == object::elf::STB_WEAK, func: k.func, btf_type_id: k.type_id };
+                let var_type_id = match btf.type_by_id(k.type_id).map(|t| &t.kind) {
+                    Some(BtfKind::Var { target, .. }) => btf.skip_mods_and_typedefs(*target)?.0,
+                    _ => 0,
+                };
+                let ext = KsymExtern { name: sym.name.clone(), weak, func: k.func, btf_type_id: k.type_id, var_type_id };
                 found.push((ext, i));
-            } else if kconfig.iter().any(|v| btf.type_by_id(v.type_id).is_some_and(|t| t.name == sym.name)) {
-                return Err(err_no(Errno::EOPNOTSUPP, format!("extern '{}' in .kconfig: __kconfig externs are not supported", sym.name)));
+            } else if let Some(v) = kconfig.iter().find(|v| btf.type_by_id(v.type_id).is_some_and(|t| t.name == sym.name)) {
+                kcfg.push((kconfig_extern(btf, &sym.name, weak, v.type_id)?, i));
             } else {
                 return Err(err_no(Errno::ENOENT, format!("extern '{}' is not declared in BTF's .ksyms or .kconfig", sym.name)));
             }
@@ -954,6 +1005,30 @@ impl<'a> Loader<'a> {
         for (idx, (ext, sym)) in found.into_iter().enumerate() {
             self.extern_of_sym.insert(sym, idx as u32);
             self.externs.push(ext);
+        }
+        // kconfig externs: by alignment (largest first), size (smallest first), then name, each
+        // at the next offset its alignment allows, in one `.kconfig` map (libbpf's layout).
+        if !kcfg.is_empty() {
+            kcfg.sort_by(|a, b| b.0.align.cmp(&a.0.align).then(a.0.size.cmp(&b.0.size)).then(a.0.name.cmp(&b.0.name)));
+            let mut off = 0u32;
+            for (idx, (mut ext, sym)) in kcfg.into_iter().enumerate() {
+                ext.data_off = off.div_ceil(ext.align) * ext.align;
+                off = ext.data_off + ext.size;
+                self.kconfig_of_sym.insert(sym, idx as u32);
+                self.kconfig.push(ext);
+            }
+            let spec = MapSpec {
+                name: ".kconfig".into(),
+                map_type: MAP_TYPE_ARRAY,
+                key_size: 4,
+                value_size: off,
+                max_entries: 1,
+                map_flags: BPF_F_RDONLY_PROG,
+                global: Some(GlobalData::Rodata),
+                initial: Some(vec![0; off as usize]),
+                ..MapSpec::default()
+            };
+            self.kconfig_map = Some(self.push_map(spec, None) as usize);
         }
         Ok(())
     }
@@ -1028,7 +1103,8 @@ impl<'a> Loader<'a> {
                 if rec.insn_off % 8 == 0 && idx < insns.len() && self.func_at(sec, idx).is_none() {
                     continue;
                 }
-                let relo = co_re::resolve(btf, &table.section, index, rec, insns)?;
+                let (fname, fstart) = self.func_at(sec, idx).map_or((String::new(), 0), |f| (f.name.clone(), f.start));
+                let relo = co_re::resolve(btf, &table.section, index, rec, insns, &fname, fstart)?;
                 self.core_relos.entry((sec, idx)).or_default().push(relo);
             }
         }
@@ -1083,7 +1159,13 @@ impl<'a> Loader<'a> {
                 if is_lddw && idx + 1 >= insns.len() {
                     return Err(at(format!("'{prog}': lddw at instruction {idx} is cut off by the section end")));
                 }
-                let reloc = if sym.is_extern() {
+                let reloc = if let (true, Some(&k)) = (sym.is_extern(), self.kconfig_of_sym.get(&sym_idx)) {
+                    if !is_lddw {
+                        return Err(at(format!("'{prog}' calls extern '{}', which is a __kconfig variable", sym.name)));
+                    }
+                    let map = self.kconfig_map.unwrap_or_default() as u32;
+                    Reloc::Kconfig { map, off: self.kconfig[k as usize].data_off }
+                } else if sym.is_extern() {
                     let ext = *self.extern_of_sym.get(&sym_idx).ok_or_else(|| at(format!("no extern for '{}'", sym.name)))?;
                     if is_call {
                         if !self.externs[ext as usize].func {
@@ -1220,6 +1302,10 @@ impl<'a> Loader<'a> {
                         let off = i32::try_from(off).map_err(|_| here(format!("data offset {off} does not fit 32 bits")))?;
                         out[at] = with_src_imm(insn, insn::PSEUDO_MAP_IDX_VALUE, map as i32);
                         out[at + 1].imm = off;
+                    }
+                    Some(Reloc::Kconfig { map, off }) => {
+                        out[at] = with_src_imm(insn, insn::PSEUDO_MAP_IDX_VALUE, map as i32);
+                        out[at + 1].imm = off as i32;
                     }
                     Some(Reloc::ExternCall(e)) => {
                         let mut i = with_src_imm(insn, insn::PSEUDO_KFUNC_CALL, e as i32);
@@ -1419,5 +1505,46 @@ mod prog_kind_tests {
         assert_eq!(ProgKind::Xdp.prog_type(), 6);
         assert_eq!(ProgKind::Netfilter.prog_type(), 32);
         assert_eq!(ProgKind::from_prog_type(PROG_KINDS.len() as u32), None);
+    }
+}
+
+/// A `.kconfig` extern read from BTF as libbpf's `bpf_object__collect_externs` reads it: its
+/// size, alignment and how its value is parsed; libbpf's words when its type does not fit.
+fn kconfig_extern(btf: &Btf, name: &str, weak: bool, var_id: u32) -> Result<KconfigExtern> {
+    let t = btf.type_by_id(var_id).ok_or_else(|| err(format!("extern '{name}': bad BTF type id {var_id}")))?;
+    let BtfKind::Var { target, .. } = t.kind else {
+        return Err(err(format!("extern '{name}' in .kconfig is a {}, not a variable", t.kind.name())));
+    };
+    let size = btf
+        .resolve_size(target)
+        .map_err(|e| err(format!("failed to resolve size of extern (kcfg) '{name}': {}", e.errno.retval())))?;
+    if size == 0 {
+        return Err(err(format!("failed to resolve size of extern (kcfg) '{name}': 0")));
+    }
+    let align = btf.align_of(target).ok_or_else(|| err(format!("failed to determine alignment of extern (kcfg) '{name}': -22")))?;
+    let (kind, signed) =
+        kcfg_type(btf, target).ok_or_else(|| err_no(Errno::EOPNOTSUPP, format!("extern (kcfg) '{name}': type is unsupported")))?;
+    Ok(KconfigExtern { name: name.to_string(), weak, kind, size, align, signed, data_off: 0 })
+}
+
+/// libbpf's `find_kcfg_type`.
+fn kcfg_type(btf: &Btf, id: u32) -> Option<(KcfgType, bool)> {
+    let (_, t) = btf.skip_mods_and_typedefs(id).ok()?;
+    match &t.kind {
+        BtfKind::Int { size, encoding, .. } => {
+            if encoding & btf::INT_BOOL != 0 {
+                return (*size == 1).then_some((KcfgType::Bool, false));
+            }
+            let signed = encoding & btf::INT_SIGNED != 0;
+            if *size == 1 {
+                return Some((KcfgType::Char, signed));
+            }
+            (size.is_power_of_two() && *size <= 8).then_some((KcfgType::Int, signed))
+        }
+        BtfKind::Enum { size: 4, .. } | BtfKind::Enum64 { .. } if t.name == "libbpf_tristate" => Some((KcfgType::Tristate, false)),
+        BtfKind::Array { elem, nelems, .. } if *nelems > 0 => {
+            matches!(kcfg_type(btf, *elem), Some((KcfgType::Char, _))).then_some((KcfgType::CharArr, false))
+        }
+        _ => None,
     }
 }

@@ -4,7 +4,9 @@
 
 use std::rc::Rc;
 
-use super::machine::{Callable, HelperFn, Machine, Trap};
+use super::helpers_skb as skb;
+use super::host_helpers;
+use super::machine::{map_handle, Callable, HelperFn, Machine, Trap};
 use super::maps::{Map, MapType};
 use super::memory::{Region, RegionKind};
 use crate::dynptr::{Backing, Dynptr, DynptrKind};
@@ -97,6 +99,11 @@ impl<'a> Machine<'a> {
                 // the helper works.
                 Ok(Backing::Xdp(unsafe { &mut *buff }))
             }
+            DynptrKind::Skb => {
+                let skb: *mut crate::frame::Skb = &mut self.skb_ctx(d.data)?.skb;
+                // SAFETY: as for the XDP buffer: the skb outlives the run.
+                Ok(Backing::Skb(unsafe { &mut *skb }))
+            }
             DynptrKind::Ringbuf => {
                 let prog = self.prog.clone();
                 for map in prog.maps.iter().filter(|m| m.def().map_type == MapType::Ringbuf) {
@@ -135,16 +142,155 @@ impl<'a> Machine<'a> {
 
 fn map_lookup_elem(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     let map = m.map_arg(a[0])?;
-    if matches!(map.def().map_type, MapType::Ringbuf | MapType::ProgArray | MapType::PerfEventArray) {
+    if matches!(
+        map.def().map_type,
+        MapType::Ringbuf | MapType::ProgArray | MapType::PerfEventArray | MapType::Queue | MapType::Stack | MapType::UserRingbuf
+    ) {
         return Err(fault(Errno::EINVAL, format!("cannot pass map_type {} into func bpf_map_lookup_elem#1", map.def().map_type as u32)));
     }
     let key = m.key_arg(&map, a[1])?;
+    if map.def().map_type.is_map_of_maps() {
+        // The inner map: its values become reachable (it may come from another object).
+        return Ok(match map.inner_map(key) {
+            Some(inner) => {
+                m.add_inner_map_regions(&inner);
+                map_handle(&inner)
+            }
+            None => 0,
+        });
+    }
+    if matches!(map.def().map_type, MapType::Sockmap | MapType::Sockhash) {
+        return Ok(host_helpers::sockmap_lookup(m, &map, key));
+    }
     Ok(map.lookup(key, m.cpu).unwrap_or(0))
+}
+
+/// bpf_map_lookup_percpu_elem: CPU `cpu`'s copy of a per-CPU array or hash value; NULL for a CPU
+/// past the possible ones.
+fn map_lookup_percpu_elem(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let map = m.map_arg(a[0])?;
+    if !map.def().map_type.is_percpu() {
+        return Err(fault(
+            Errno::EINVAL,
+            format!("cannot pass map_type {} into func bpf_map_lookup_percpu_elem#195", map.def().map_type as u32),
+        ));
+    }
+    let key = m.key_arg(&map, a[1])?;
+    let cpu = a[2] as u32;
+    if a[2] >= u64::from(map.nr_cpus()) {
+        return Ok(0);
+    }
+    Ok(map.lookup(key, cpu).unwrap_or(0))
+}
+
+fn map_push_elem(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let map = m.map_arg(a[0])?;
+    let value = m.read_arg(a[1], u64::from(map.def().value_size))?;
+    Ok(ret(map.push(value, a[2])))
+}
+
+fn map_pop_elem(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let map = m.map_arg(a[0])?;
+    let out = m.write_arg(a[1], u64::from(map.def().value_size))?;
+    Ok(ret(map.pop_or_peek(out, true)))
+}
+
+fn map_peek_elem(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let map = m.map_arg(a[0])?;
+    let out = m.write_arg(a[1], u64::from(map.def().value_size))?;
+    Ok(ret(map.pop_or_peek(out, false)))
+}
+
+/// The model's `CONFIG_HZ` (Debian's and this project's kernels: 250 ticks a second).
+pub const CONFIG_HZ: u64 = 250;
+
+/// bpf_jiffies64: ticks of CONFIG_HZ since boot (CLOCK_MONOTONIC), from the kernel's
+/// INITIAL_JIFFIES (`(u32)(-300 * HZ)`: jiffies wrap their low 32 bits five minutes after boot).
+fn jiffies64(_: &mut Machine<'_>, _: &[u64; 5]) -> Result<u64, Trap> {
+    let initial = u64::from((-300i64 * CONFIG_HZ as i64) as u32);
+    Ok(initial.wrapping_add(clock_ns(CLOCK_MONOTONIC) / (1_000_000_000 / CONFIG_HZ)))
+}
+
+/// bpf_user_ringbuf_drain: hands each committed sample of a user ring buffer to `callback(dynptr,
+/// ctx)` until it returns nonzero, the ring is drained, or BPF_MAX_USER_RINGBUF_SAMPLES were
+/// visited; returns the samples visited (discarded ones not counted), or the ring's error
+/// (EINVAL, E2BIG for a malformed ring; EBUSY while another drain runs).
+fn user_ringbuf_drain(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    use super::maps::{Peek, BPF_MAX_USER_RINGBUF_SAMPLES};
+    let (handle, callback, ctx, flags) = (a[0], a[1], a[2], a[3]);
+    if flags & !(crate::ringbuf::BPF_RB_NO_WAKEUP | crate::ringbuf::BPF_RB_FORCE_WAKEUP) != 0 {
+        return Ok(errno_ret(Errno::EINVAL));
+    }
+    let map = m.map_arg(handle)?;
+    {
+        let Some(mut rb) = map.user_ringbuf() else {
+            return Err(fault(
+                Errno::EINVAL,
+                format!("cannot pass map_type {} into func bpf_user_ringbuf_drain#209", map.def().map_type as u32),
+            ));
+        };
+        if rb.busy {
+            return Ok(errno_ret(Errno::EBUSY));
+        }
+        rb.busy = true;
+    }
+    let pc = match m.func_pc(callback) {
+        Ok(pc) => pc,
+        Err(e) => {
+            map.user_ringbuf().expect("not borrowed").busy = false;
+            return Err(e.into());
+        }
+    };
+    // The kernel's `struct bpf_dynptr_kern` lives on the helper's stack: here, a buffer of its own.
+    let mut dynptr = [0u8; 16];
+    let dynptr_addr = dynptr.as_mut_ptr() as u64;
+    let (mut samples, mut discarded, mut cb_ret) = (0u64, 0u64, 0u64);
+    let mut result: Result<u64, Trap> = Ok(0);
+    while samples < BPF_MAX_USER_RINGBUF_SAMPLES && cb_ret == 0 {
+        let peek = map.user_ringbuf().expect("not borrowed").peek();
+        let (at, len) = match peek {
+            Peek::NoData => break,
+            Peek::Discarded => {
+                discarded += 1;
+                samples += 1;
+                continue;
+            }
+            Peek::Bad(e) => {
+                result = Ok(errno_ret(e));
+                break;
+            }
+            Peek::Sample { at, len } => (at, len),
+        };
+        let sample = map.user_ringbuf().expect("not borrowed").host_addr(at);
+        dynptr.copy_from_slice(&Dynptr::new(sample, DynptrKind::Local, 0, len).to_bytes());
+        m.mem.push(Region::new(dynptr_addr, 16, false, RegionKind::Mem, dynptr_addr));
+        // An empty sample still has an address the dynptr names (its bounds keep reads out).
+        m.mem.push(Region::new(sample, u64::from(len.max(1)), true, RegionKind::Mem, dynptr_addr));
+        let r = m.call(pc, [dynptr_addr, ctx, 0, 0, 0]);
+        m.mem.retain(|r| !(r.kind == RegionKind::Mem && r.tag == dynptr_addr));
+        map.user_ringbuf().expect("not borrowed").release(len);
+        samples += 1;
+        match r {
+            Ok(v) => cb_ret = v,
+            Err(e) => {
+                result = Err(e.into());
+                break;
+            }
+        }
+    }
+    map.user_ringbuf().expect("not borrowed").busy = false;
+    match result {
+        Ok(0) => Ok(samples - discarded),
+        other => other,
+    }
 }
 
 fn map_update_elem(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     let map = m.map_arg(a[0])?;
     let key = m.key_arg(&map, a[1])?;
+    if matches!(map.def().map_type, MapType::Sockmap | MapType::Sockhash) {
+        return host_helpers::sockmap_update(m, &map, key, a[2], a[3]);
+    }
     let value = m.read_arg(a[2], u64::from(map.def().value_size))?;
     Ok(ret(map.update(key, value, a[3], m.cpu)))
 }
@@ -290,6 +436,9 @@ fn tail_call(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
 }
 
 fn redirect(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    if m.skb.is_some() {
+        return super::helpers_skb::tc_redirect(m, a);
+    }
     if a[1] != 0 {
         return Ok(XDP_ABORTED);
     }
@@ -353,6 +502,92 @@ fn csum_diff(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
         _ => csum_add(csum_partial(to, seed), !csum_partial(from, 0)),
     };
     Ok(u64::from(csum_from32to16(r)))
+}
+
+/// BPF_STRTOX_BASE_MASK: the flags of bpf_strtol/bpf_strtoul are the base and nothing else.
+const STRTOX_BASE_MASK: u64 = 0x1f;
+
+/// The kernel's `isspace`: its ctype table (Latin-1) counts NBSP (0xa0) as a space too.
+fn kernel_isspace(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | 0xa0)
+}
+
+/// What bpf_strtol and bpf_strtoul share: leading spaces, a '-', the base from a `0`/`0x` prefix
+/// when it is 0, then digits, of at most the first 63 bytes after the sign. Returns the value, its
+/// sign and the bytes consumed (spaces, sign and prefix included), or the negative errno.
+fn parse_strtox(buf: &[u8], flags: u64) -> std::result::Result<(u64, bool, usize), i64> {
+    let einval = -(Errno::EINVAL as i64);
+    let mut base = (flags & STRTOX_BASE_MASK) as u32;
+    if buf.is_empty() || !matches!(base, 0 | 8 | 10 | 16) || flags & !STRTOX_BASE_MASK != 0 {
+        return Err(einval);
+    }
+    let mut at = buf.iter().take_while(|&&c| kernel_isspace(c)).count();
+    let negative = buf.get(at) == Some(&b'-');
+    at += usize::from(negative);
+    if at == buf.len() {
+        return Err(einval);
+    }
+    // The kernel copies what follows into a 64-byte string: a NUL or the 63rd byte ends it.
+    let rest = &buf[at..buf.len().min(at + 63)];
+    let text = &rest[..rest.iter().position(|&c| c == 0).unwrap_or(rest.len())];
+    let lower = |i: usize| text.get(i).map(|c| c.to_ascii_lowercase());
+    let hex_prefix = text.first() == Some(&b'0') && lower(1) == Some(b'x');
+    let mut digits = 0;
+    if base == 0 {
+        base = match text.first() {
+            Some(b'0') if hex_prefix && text.get(2).is_some_and(|c| c.is_ascii_hexdigit()) => 16,
+            Some(b'0') => 8,
+            _ => 10,
+        };
+    }
+    if base == 16 && hex_prefix {
+        digits = 2;
+    }
+    let (mut value, mut overflow, start) = (0u64, false, digits);
+    while let Some(d) = text.get(digits).and_then(|&c| (c as char).to_digit(16)).filter(|&d| d < base) {
+        match value.checked_mul(u64::from(base)).and_then(|v| v.checked_add(u64::from(d))) {
+            Some(v) => value = v,
+            None => overflow = true,
+        }
+        digits += 1;
+    }
+    if overflow {
+        return Err(-(Errno::ERANGE as i64));
+    }
+    if digits == start {
+        return Err(einval);
+    }
+    Ok((value, negative, at + digits))
+}
+
+/// `bpf_strtol(buf, buf_len, flags, res)`: *res is 0 on every error.
+fn strtol(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let parsed = parse_strtox(m.read_arg(a[0], a[1])?, a[2]).and_then(|(v, negative, n)| {
+        let v = if negative { (v as i64).wrapping_neg() } else { v as i64 };
+        // -2^63 parses; 2^63 does not, nor anything whose sign the negation flips
+        if (negative && v > 0) || (!negative && v < 0) {
+            Err(-(Errno::ERANGE as i64))
+        } else {
+            Ok((v, n))
+        }
+    });
+    let (value, ret) = match parsed {
+        Ok((v, n)) => (v, n as i64),
+        Err(e) => (0, e),
+    };
+    m.write_arg(a[3], 8)?.copy_from_slice(&value.to_le_bytes());
+    Ok(ret as u64)
+}
+
+/// `bpf_strtoul(buf, buf_len, flags, res)`: a '-' is EINVAL.
+fn strtoul(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let (value, ret) = match parse_strtox(m.read_arg(a[0], a[1])?, a[2]) {
+        Ok((_, true, _)) => (0, -(Errno::EINVAL as i64)),
+        Ok((v, false, n)) => (v, n as i64),
+        Err(e) => (0, e),
+    };
+    m.write_arg(a[3], 8)?.copy_from_slice(&value.to_le_bytes());
+    Ok(ret as u64)
 }
 
 /// The high half of `sum + rol32(sum, 16)`: the two halves added with their carry.
@@ -514,7 +749,10 @@ fn for_each_map_elem(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     }
     let map = m.map_arg(handle)?;
     let kind = map.def().map_type;
-    if !matches!(kind, MapType::Array | MapType::PercpuArray | MapType::Hash | MapType::LruHash) {
+    if !matches!(
+        kind,
+        MapType::Array | MapType::PercpuArray | MapType::Hash | MapType::LruHash | MapType::PercpuHash | MapType::LruPercpuHash
+    ) {
         return Err(fault(Errno::EINVAL, format!("cannot pass map_type {} into func bpf_for_each_map_elem#164", kind as u32)));
     }
     let pc = m.func_pc(callback)?;
@@ -642,20 +880,55 @@ pub const NATIVE_HELPERS: &[(u32, HelperFn)] = &[
     (1, map_lookup_elem),
     (2, map_update_elem),
     (3, map_delete_elem),
+    (87, map_push_elem),
+    (88, map_pop_elem),
+    (89, map_peek_elem),
+    (118, jiffies64),
+    (195, map_lookup_percpu_elem),
+    (209, user_ringbuf_drain),
     (5, ktime_get_ns),
     (6, trace_printk),
     (7, get_prandom_u32),
     (8, get_smp_processor_id),
+    (9, skb::skb_store_bytes),
+    (10, skb::l3_csum_replace),
+    (11, skb::l4_csum_replace),
     (12, tail_call),
+    (13, skb::clone_redirect),
     (14, get_current_pid_tgid),
+    (17, skb::no_classid),
+    (18, skb::skb_vlan_push),
+    (19, skb::skb_vlan_pop),
     (23, redirect),
+    (24, skb::no_classid),
     (25, xdp_event_output),
+    (26, skb::skb_load_bytes),
     (28, csum_diff),
+    (31, skb::skb_change_proto),
+    (32, skb::skb_change_type),
+    (38, skb::skb_change_tail),
+    (39, skb::skb_pull_data),
+    (40, skb::csum_update),
+    (41, skb::set_hash_invalid),
+    (43, skb::skb_change_head),
+    (46, skb::get_socket_cookie),
+    (48, skb::set_hash),
+    (50, skb::skb_adjust_room),
     (42, get_numa_node_id),
     (44, xdp_adjust_head),
     (51, redirect_map),
     (54, xdp_adjust_meta),
     (65, xdp_adjust_tail),
+    (68, skb::skb_load_bytes_relative),
+    (97, skb::skb_ecn_set_ce),
+    // the host's sockets and routes (host_helpers.rs)
+    (69, host_helpers::fib_lookup),
+    (84, host_helpers::sk_lookup_tcp),
+    (85, host_helpers::sk_lookup_udp),
+    (86, host_helpers::sk_release),
+    (99, host_helpers::skc_lookup_tcp),
+    (100, host_helpers::tcp_check_syncookie),
+    (110, host_helpers::tcp_gen_syncookie),
     (121, xdp_event_output),
     (125, ktime_get_boot_ns),
     (130, ringbuf_output),
@@ -663,7 +936,10 @@ pub const NATIVE_HELPERS: &[(u32, HelperFn)] = &[
     (132, ringbuf_submit),
     (133, ringbuf_discard),
     (134, ringbuf_query),
+    (105, strtol),
+    (106, strtoul),
     (160, ktime_get_coarse_ns),
+    (163, host_helpers::check_mtu),
     (164, for_each_map_elem),
     (181, bpf_loop),
     (188, xdp_get_buff_len),
@@ -701,6 +977,36 @@ pub fn helper_table(allowed: Option<&[u32]>) -> Rc<Vec<Option<Callable>>> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn strtox_parses_as_the_kernel_does() {
+        use super::parse_strtox;
+        use crate::Errno;
+        let ok = |b: &[u8], f: u64| parse_strtox(b, f).unwrap();
+        assert_eq!(ok(b"  -42xyz", 0), (42, true, 5));
+        assert_eq!(ok(b"0x1F", 0), (31, false, 4));
+        assert_eq!(ok(b"0x1F", 16), (31, false, 4));
+        assert_eq!(ok(b"0xg", 0), (0, false, 1), "0x without a hex digit: octal 0");
+        assert_eq!(ok(b"0777", 0), (511, false, 4));
+        assert_eq!(ok(b"089", 0), (0, false, 1));
+        assert_eq!(ok(b"12\0 34", 10), (12, false, 2));
+        assert_eq!(ok(b"\xa0 7", 10), (7, false, 3), "NBSP is a space to the kernel");
+        assert_eq!(ok(b"18446744073709551615", 10), (u64::MAX, false, 20));
+        let einval = -(Errno::EINVAL as i64);
+        assert_eq!(parse_strtox(b"", 10), Err(einval));
+        assert_eq!(parse_strtox(b"  -", 10), Err(einval));
+        assert_eq!(parse_strtox(b"0x", 16), Err(einval));
+        assert_eq!(parse_strtox(b"abc", 10), Err(einval));
+        assert_eq!(parse_strtox(b"12", 2), Err(einval));
+        assert_eq!(parse_strtox(b"12", 0x20 | 10), Err(einval));
+        assert_eq!(parse_strtox(b"18446744073709551616", 10), Err(-(Errno::ERANGE as i64)));
+        // only the first 63 bytes after the sign are read
+        let long = [b'1'; 70];
+        assert_eq!(parse_strtox(&long, 10), Err(-(Errno::ERANGE as i64)));
+        let mut zeros = [b'0'; 70];
+        zeros[65] = b'5';
+        assert_eq!(ok(&zeros, 10), (0, false, 63));
+    }
     use super::super::protos::helpers::helper;
     use super::NATIVE_HELPERS;
 

@@ -25,6 +25,20 @@ fn dynptr_from_xdp(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     Ok(ret(r))
 }
 
+fn dynptr_from_skb(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let ctx = a[0];
+    let (d, r) = {
+        let s = m.skb_ctx(ctx)?;
+        let prog = match s.kind {
+            super::context_skb::SkbProgKind::Tc => dynptr::ProgType::SchedCls,
+            super::context_skb::SkbProgKind::SocketFilter => dynptr::ProgType::SocketFilter,
+        };
+        Dynptr::from_skb(ctx, &s.skb, a[1], prog)
+    };
+    m.put_dynptr(a[2], &d)?;
+    Ok(ret(r))
+}
+
 fn slice(m: &mut Machine<'_>, a: &[u64; 5], rdwr: bool) -> Result<u64, Trap> {
     let d = m.dynptr_at(a[0])?;
     let (offset, buffer, len) = (a[1] as u32, a[2], a[3] as u32);
@@ -38,7 +52,7 @@ fn slice(m: &mut Machine<'_>, a: &[u64; 5], rdwr: bool) -> Result<u64, Trap> {
     Ok(match s {
         None => 0,
         Some(Slice::Copied(c)) => c.as_mut_ptr() as u64,
-        Some(Slice::Direct(bytes)) if d.kind() == DynptrKind::Xdp => m.expose(bytes, writable || rdwr),
+        Some(Slice::Direct(bytes)) if matches!(d.kind(), DynptrKind::Xdp | DynptrKind::Skb) => m.expose(bytes, writable || rdwr),
         Some(Slice::Direct(bytes)) => bytes.as_mut_ptr() as u64,
     })
 }
@@ -237,6 +251,12 @@ fn iter_num_destroy(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     Ok(0)
 }
 
+/// bpf_rcu_read_lock/unlock and bpf_preempt_disable/enable: a run is one CPU's, start to end, with
+/// nothing to be protected from; the verifier has already checked that they pair up.
+fn critical_section_mark(_: &mut Machine<'_>, _: &[u64; 5]) -> Result<u64, Trap> {
+    Ok(0)
+}
+
 /// The seed's `bpf_dynptr_iterator(ptr, callback, ctx, flags)`: the callback gets a view of the
 /// dynptr (a pointer to a 16-byte dynptr the engine holds) and the context; its return value
 /// advances the view (0 or negative ends the walk with that value).
@@ -273,6 +293,7 @@ fn dynptr_iterator(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
 /// The kernel's kfuncs the engine implements (Linux 6.18 names).
 pub const NATIVE_KFUNCS: &[(&str, HelperFn)] = &[
     ("bpf_dynptr_from_xdp", dynptr_from_xdp),
+    ("bpf_dynptr_from_skb", dynptr_from_skb),
     ("bpf_dynptr_slice", dynptr_slice),
     ("bpf_dynptr_slice_rdwr", dynptr_slice_rdwr),
     ("bpf_dynptr_adjust", dynptr_adjust),
@@ -289,6 +310,10 @@ pub const NATIVE_KFUNCS: &[(&str, HelperFn)] = &[
     ("bpf_iter_num_new", iter_num_new),
     ("bpf_iter_num_next", iter_num_next),
     ("bpf_iter_num_destroy", iter_num_destroy),
+    ("bpf_rcu_read_lock", critical_section_mark),
+    ("bpf_rcu_read_unlock", critical_section_mark),
+    ("bpf_preempt_disable", critical_section_mark),
+    ("bpf_preempt_enable", critical_section_mark),
 ];
 
 /// The seed's convenience API as kfuncs; `bpf_dynptr_clone` here takes the seed's offset.

@@ -13,7 +13,7 @@ use super::insn::*;
 use super::isa::{self, Callee, Op};
 use super::kfuncs::native_kfunc;
 use super::machine::{func_addr, map_handle, Callable, Prog, UserFn};
-use super::maps::Map;
+use super::maps::{map_by_fd, map_fd, Map};
 use super::protos::policy::{self, CallPolicy, Caps, Site, UserKfunc};
 use super::verifier::{GlobalFunc, Input, KfuncRef, MapMeta, Profile, Verdict, VerifyOptions};
 use crate::errno::{Errno, Result, XdpError};
@@ -67,6 +67,12 @@ pub struct LoadOptions {
     /// A struct_ops-like program type the embedder declares: its context, and the prologue and
     /// epilogue patched into its programs (see [`super::struct_ops`]).
     pub struct_ops: Option<StructOpsLoad>,
+    /// The kernel BTF CO-RE relocations and typed `__ksym` variables resolve against (default:
+    /// Linux 6.18 as uxdp models it; see [`super::target`]).
+    pub btf: super::target::BtfSource,
+    /// `.kconfig` values the user sets, as a config line writes them (`CONFIG_X` → `y`, `m`,
+    /// `"text"`, `42`), taken before the model's config (see [`super::kconfig`]).
+    pub kconfig: Vec<(String, String)>,
 }
 
 /// The embedder's struct_ops-like ops, as a load applies them.
@@ -182,7 +188,8 @@ fn refuse(program: &str, errno: Errno, pc: Option<usize>, message: String) -> Xd
 
 /// Creates the object's maps and loads its programs (every autoload one, or `opts.only`).
 pub fn load(object: Object, opts: &LoadOptions) -> std::result::Result<LoadedObject, XdpError> {
-    let wanted = |p: &ProgramSpec| match &opts.only {
+    let mut object = object;
+    let is_wanted = |object: &Object, p: &ProgramSpec| match &opts.only {
         Some(name) => &p.name == name || object.maps.iter().any(|m| m.init_progs.iter().any(|(_, n)| n == &p.name)),
         None => p.autoload,
     };
@@ -192,6 +199,12 @@ pub fn load(object: Object, opts: &LoadOptions) -> std::result::Result<LoadedObj
             return Err(refuse(name, Errno::ENOENT, None, format!("no program '{name}' in the object (it has: {})", names.join(", "))));
         }
     }
+    // What libbpf does before any program reaches the kernel: externs resolved (.kconfig values,
+    // kernel variables), then CO-RE relocations applied.
+    let wanted_names: Vec<String> = object.programs.iter().filter(|p| is_wanted(&object, p)).map(|p| p.name.clone()).collect();
+    resolve_externs(&mut object, &wanted_names, opts)?;
+    relocate_core(&mut object, &wanted_names, opts)?;
+    let wanted = |p: &ProgramSpec| wanted_names.contains(&p.name);
     // libbpf resolves the object's kfunc externs (by name) before it loads any program: one no
     // BTF has fails every program of the object, used or not. That holds for the kernel's
     // namespace (`bpf_*`, the kernel's and its modules'); other names may be user kfuncs, which
@@ -230,7 +243,59 @@ pub fn load(object: Object, opts: &LoadOptions) -> std::result::Result<LoadedObj
     for spec in &object.maps {
         let map =
             Map::from_spec(spec, nr_cpus).map_err(|e| refuse(&spec.name, e.errno, None, format!("map '{}': {}", spec.name, e.message)))?;
-        maps.push(Rc::new(map));
+        let map = Rc::new(map);
+        map_fd(&map);
+        maps.push(map);
+    }
+    // libbpf fills maps of maps' `.values = { [i] = &inner }` slots right after creating the maps.
+    for (spec, map) in object.maps.iter().zip(&maps) {
+        for (slot, name) in &spec.init_maps {
+            let inner = object.maps.iter().position(|m| &m.name == name).map(|i| maps[i].clone());
+            let inner = inner.ok_or_else(|| {
+                refuse(
+                    &spec.name,
+                    Errno::EINVAL,
+                    None,
+                    format!("map '{}': slot {slot} names map '{name}', which the object has not", spec.name),
+                )
+            })?;
+            map.set_inner(&slot.to_le_bytes(), inner, 0).map_err(|e| {
+                refuse(
+                    &spec.name,
+                    e.errno,
+                    None,
+                    format!("map '{}': failed to initialize slot [{slot}] to map '{name}': {}", spec.name, e.message),
+                )
+            })?;
+        }
+    }
+    // Raw map references (lddw src=BPF_PSEUDO_MAP_FD/VALUE, no relocation): the fd names a map of
+    // uxdp's table, which the programs then hold after the object's own.
+    let own = maps.len();
+    for spec in object.programs.iter_mut().filter(|p| wanted(p) && p.kind != ProgKind::Unknown) {
+        if spec.raw_map_fd.is_none() {
+            continue;
+        }
+        let mut pc = 0;
+        while pc + 1 < spec.insns.len() {
+            let insn = spec.insns[pc];
+            if insn.is_lddw() && matches!(insn.src(), PSEUDO_MAP_FD | PSEUDO_MAP_VALUE) {
+                let map = map_by_fd(insn.imm).map_err(|e| refuse(&spec.name, e.errno, Some(pc), e.message.clone()))?;
+                let index = match maps[own..].iter().position(|m| Rc::ptr_eq(m, &map)) {
+                    Some(i) => own + i,
+                    None => {
+                        maps.push(map);
+                        maps.len() - 1
+                    }
+                };
+                let src = if insn.src() == PSEUDO_MAP_FD { PSEUDO_MAP_IDX } else { PSEUDO_MAP_IDX_VALUE };
+                spec.insns[pc] = Insn { regs: (insn.regs & 0x0f) | (src << 4), imm: index as i32, ..insn };
+                pc += 2;
+                continue;
+            }
+            pc += 1;
+        }
+        spec.raw_map_fd = None;
     }
     let mut tables: HashMap<u32, Rc<Vec<Option<Callable>>>> = HashMap::new();
     let mut programs = Vec::with_capacity(object.programs.len());
@@ -258,6 +323,8 @@ pub fn load(object: Object, opts: &LoadOptions) -> std::result::Result<LoadedObj
         });
         programs.push(LoadedProgram { spec: spec.clone(), prog, verdict, warnings });
     }
+    // The maps the object holds are its own; programs hold the fd-referenced ones too.
+    maps.truncate(own);
     for (spec, map) in object.maps.iter().zip(&maps) {
         for (slot, name) in &spec.init_progs {
             let prog = programs.iter().find(|p| &p.spec.name == name).and_then(|p| p.prog.clone());
@@ -279,6 +346,147 @@ pub fn load(object: Object, opts: &LoadOptions) -> std::result::Result<LoadedObj
 /// A ksym address that is not memory: `bpf_ksym_exists()` only compares it with 0.
 const KSYM_ADDR_BASE: u64 = 0xffff_ffff_c000_0000;
 
+/// A refusal in libbpf's words: the first line is the message, every line the log.
+fn libbpf_refusal(program: &str, errno: Errno, lines: &[String]) -> XdpError {
+    let mut e = refuse(program, errno, None, lines.first().cloned().unwrap_or_default());
+    e.log = lines.iter().map(|l| format!("libbpf: {l}\n")).collect();
+    e
+}
+
+/// libbpf's `bpf_object__resolve_externs` for what is not a kfunc: the `.kconfig` map's value
+/// (see [`super::kconfig`]) and `__ksym` variables against the target BTF. A typed variable keeps
+/// its BTF-id load (the verifier's PTR_TO_BTF_ID); a typeless one found, and a weak one missing,
+/// become a plain constant (an address that is not memory, or 0), as libbpf writes them.
+fn resolve_externs(object: &mut Object, wanted: &[String], opts: &LoadOptions) -> std::result::Result<(), XdpError> {
+    let first = object.programs.first().map_or(String::new(), |p| p.name.clone());
+    if let Some(m) = object.kconfig_map {
+        let size = object.maps.get(m).map_or(0, |m| m.value_size as usize);
+        let value = super::kconfig::values(&object.kconfig, size, &opts.kconfig, super::target::UXDP_618_CONFIG, super::target::UXDP_618_RELEASE)
+            .map_err(|e| libbpf_refusal(&first, e.errno, &e.lines))?;
+        if let Some(map) = object.maps.get_mut(m) {
+            map.initial = Some(value);
+        }
+    }
+    if !object.externs.iter().any(|e| !e.func) {
+        return Ok(());
+    }
+    let target = opts.btf.load().map_err(|e| refuse(&first, e.errno, None, format!("libbpf: failed to load the target BTF: {}", e.message)))?;
+    let local = object.btf.as_deref().map(super::btf::Btf::parse).transpose()?.unwrap_or_default();
+    // Per extern index: Some(value) when its loads become the constant `value`.
+    let mut constants: HashMap<usize, u64> = HashMap::new();
+    // kallsyms as the model's config makes it: data symbols only with CONFIG_KALLSYMS_ALL.
+    let kallsyms_all = super::kconfig::enabled(&opts.kconfig, super::target::UXDP_618_CONFIG, "CONFIG_KALLSYMS_ALL");
+    let mut no_address: Vec<usize> = Vec::new();
+    for (i, e) in object.externs.iter().enumerate().filter(|(_, e)| !e.func) {
+        use super::btf::{KIND_FUNC, KIND_VAR};
+        if e.var_type_id != 0 {
+            let Some(id) = target.find(&e.name, KIND_VAR) else {
+                if e.weak {
+                    constants.insert(i, 0);
+                    continue;
+                }
+                return Err(libbpf_refusal(&first, Errno::EINVAL, &[format!("extern (var ksym) '{}': not found in kernel BTF", e.name)]));
+            };
+            let tvar = target.btf.type_by_id(id).map(|t| t.kind.clone());
+            let Some(super::btf::Kind::Var { target: tt, .. }) = tvar else { continue };
+            let (tid, tty) = target.btf.skip_mods_and_typedefs(tt)?;
+            if !super::core::types_compat(&local, e.var_type_id, &target.btf, tid).unwrap_or(false) {
+                let lt = local.type_by_id(e.var_type_id);
+                let kind = |k: u8| super::btf::kind_name(k).to_ascii_lowercase();
+                let line = format!(
+                    "extern (var ksym) '{}': incompatible types, expected [{}] {} {}, but kernel has [{}] {} {}",
+                    e.name,
+                    e.var_type_id,
+                    lt.map_or("?".into(), |t| kind(t.kind.number())),
+                    lt.map_or("", |t| t.name.as_str()),
+                    target.public_id(tid),
+                    kind(tty.kind.number()),
+                    tty.name
+                );
+                return Err(libbpf_refusal(&first, Errno::EINVAL, &[line]));
+            }
+            if !kallsyms_all {
+                no_address.push(i);
+            }
+        } else if target.find(&e.name, KIND_FUNC).is_some() || (kallsyms_all && target.find(&e.name, KIND_VAR).is_some()) {
+            // A typeless ksym is an address from kallsyms: functions always, variables with
+            // CONFIG_KALLSYMS_ALL; each at an address that is not memory.
+            constants.insert(i, KSYM_ADDR_BASE + i as u64 * 8);
+        } else if e.weak {
+            constants.insert(i, 0);
+        } else {
+            return Err(libbpf_refusal(&first, Errno::ESRCH, &[format!("extern '{}' (strong): not resolved", e.name)]));
+        }
+    }
+    // The kernel finds a typed variable's address in kallsyms when it checks the program's
+    // ld_imm64s (before it verifies anything): without data symbols there, the first program
+    // loading one is refused.
+    if !no_address.is_empty() {
+        for p in object.programs.iter().filter(|p| wanted.contains(&p.name)) {
+            let at = (0..p.insns.len()).find(|&pc| p.insns[pc].is_lddw() && p.insns[pc].src() == PSEUDO_BTF_ID && no_address.contains(&(p.insns[pc].imm as usize)));
+            if let Some(pc) = at {
+                let ext = &object.externs[p.insns[pc].imm as usize];
+                let mut e = refuse(&p.name, Errno::ENOENT, Some(pc), format!("ldimm64 failed to find the address for kernel symbol '{}'.", ext.name));
+                e.log = format!("func#0 @0\n{}\n", e.message);
+                return Err(e);
+            }
+        }
+    }
+    for p in &mut object.programs {
+        let n = p.insns.len();
+        for pc in 0..n.saturating_sub(1) {
+            let insn = p.insns[pc];
+            if insn.is_lddw() && insn.src() == PSEUDO_BTF_ID {
+                if let Some(&v) = constants.get(&(insn.imm as usize)) {
+                    p.insns[pc] = Insn { regs: insn.regs & 0x0f, imm: v as u32 as i32, ..insn };
+                    p.insns[pc + 1].imm = (v >> 32) as u32 as i32;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// libbpf's `bpf_object__relocate_core`: each loaded program's CO-RE relocations applied against
+/// the target BTF (loaded only when some program has relocations).
+fn relocate_core(object: &mut Object, wanted: &[String], opts: &LoadOptions) -> std::result::Result<(), XdpError> {
+    if !object.programs.iter().any(|p| wanted.contains(&p.name) && !p.core_relos.is_empty()) {
+        return Ok(());
+    }
+    let first = object.programs.iter().find(|p| wanted.contains(&p.name)).map_or(String::new(), |p| p.name.clone());
+    let target = opts.btf.load().map_err(|e| refuse(&first, e.errno, None, format!("libbpf: failed to load the target BTF: {}", e.message)))?;
+    let local = object.btf.as_deref().map(super::btf::Btf::parse).transpose()?.unwrap_or_default();
+    for p in object.programs.iter_mut().filter(|p| wanted.contains(&p.name)) {
+        if let Err(f) = super::core::relocate(&local, &target, &p.core_relos, &mut p.insns) {
+            let mut lines = f.lines;
+            lines.push(format!("failed to perform CO-RE relocations: {}", f.errno.retval()));
+            return Err(libbpf_refusal(&p.name, f.errno, &lines));
+        }
+    }
+    Ok(())
+}
+
+/// libbpf's log fix-up for a reachable poisoned instruction (`fixup_log_failed_core_relo`): the
+/// verifier's `N: (85) call unknown#195896080` / `invalid func unknown#195896080` become
+/// `N: <invalid CO-RE relocation>` / `failed to resolve CO-RE relocation <spec>`.
+fn fixup_poisoned(spec: &ProgramSpec, mut e: XdpError) -> XdpError {
+    let poison = format!("invalid func unknown#{}", super::core::POISON_HELPER);
+    let Some(pc) = e.pc.filter(|_| e.message == poison) else { return e };
+    let Some(r) = super::core::poisoned_at(&spec.core_relos, pc) else { return e };
+    let (l1, l2) = super::core::poisoned_lines(pc, r);
+    let call_line = format!("{pc}: (85) call unknown#{}\n", super::core::POISON_HELPER);
+    if let Some(at) = e.log.rfind(&call_line) {
+        let end = e.log[at..].find(&format!("{poison}\n")).map(|i| at + i + poison.len() + 1);
+        if let Some(end) = end {
+            e.log.replace_range(at..end, &format!("{l1}\n{l2}\n"));
+        }
+    } else if let Some(at) = e.log.rfind(&format!("{poison}\n")) {
+        e.log.replace_range(at..at + poison.len() + 1, &format!("{l2}\n"));
+    }
+    e.message = l2;
+    e
+}
+
 fn link(
     object: &Object,
     spec: &ProgramSpec,
@@ -294,20 +502,6 @@ fn link(
             None,
             format!("libbpf: prog '{name}': missing BPF prog type, check ELF section name '{}'", spec.section),
         ));
-    }
-    // uxdp does not apply CO-RE relocations: a program runs only if every relocated instruction
-    // already holds the kernel's value (see bpf::core). libbpf relocates before the kernel sees
-    // the program, so this comes first, with libbpf's EOPNOTSUPP for what it cannot relocate.
-    let refused: Vec<String> = spec.core_relos.iter().filter_map(|r| r.refusal()).collect();
-    if let Some(first) = refused.first() {
-        let more = match refused.len() {
-            1 => String::new(),
-            n => format!(" (and {} more unsupported CO-RE relocations)", n - 1),
-        };
-        let mut e = refuse(name, Errno::EOPNOTSUPP, None, format!("{first}{more}"));
-        // The log names the program on each line, as libbpf's `prog '...': relo #N: ...` lines do.
-        e.log = refused.iter().map(|r| format!("prog '{name}': {r}\n")).collect();
-        return Err(e);
     }
     if let Some((pc, fd)) = spec.raw_map_fd {
         // No file descriptor of this process is a map the object created.
@@ -363,16 +557,22 @@ fn link(
                         .externs
                         .get(imm as usize)
                         .ok_or_else(|| refuse(name, Errno::EINVAL, Some(pc), format!("ksym extern #{imm} does not exist")))?;
-                    match resolve_kfunc(&ext.name, opts) {
-                        Some(_) => Some(KSYM_ADDR_BASE + imm as u64 * 8),
-                        None if ext.weak => Some(0),
-                        None => {
-                            return Err(refuse(
-                                name,
-                                Errno::ESRCH,
-                                Some(pc),
-                                format!("libbpf: extern (ksym) '{}': not found in kernel BTF", ext.name),
-                            ))
+                    if !ext.func {
+                        // A typed kernel variable (resolved in `resolve_externs`): no kernel
+                        // memory behind it, an address that faults if read.
+                        Some(KSYM_ADDR_BASE + imm as u64 * 8)
+                    } else {
+                        match resolve_kfunc(&ext.name, opts) {
+                            Some(_) => Some(KSYM_ADDR_BASE + imm as u64 * 8),
+                            None if ext.weak => Some(0),
+                            None => {
+                                return Err(refuse(
+                                    name,
+                                    Errno::ESRCH,
+                                    Some(pc),
+                                    format!("libbpf: extern (ksym) '{}': not found in kernel BTF", ext.name),
+                                ))
+                            }
                         }
                     }
                 }
@@ -388,7 +588,8 @@ fn link(
         match isa::decode(&insns, pc) {
             Op::Call(Callee::Helper(id)) => {
                 let bound = usize::try_from(id).ok().and_then(|i| helpers.get(i)).is_some_and(|h| h.is_some());
-                if !bound {
+                // A poisoned CO-RE relocation: dead code loads, the verifier refuses a reachable one.
+                if !bound && id != super::core::POISON_HELPER {
                     return Err(refuse(name, Errno::EINVAL, Some(pc), helper_refusal(id, spec, opts)));
                 }
             }
@@ -430,7 +631,7 @@ fn link(
     }
     let structural = if opts.no_verify { super::validate::validate } else { super::validate::validate_for_verifier };
     structural(&insns).map_err(|e| refuse(name, Errno::EINVAL, e.pc, e.message.clone()))?;
-    let mut verdict = if opts.no_verify { None } else { Some(verify_program(object, spec, maps, opts)?) };
+    let mut verdict = if opts.no_verify { None } else { Some(verify_program(object, spec, maps, opts).map_err(|e| fixup_poisoned(spec, e))?) };
     if let (Some(so), ProgKind::StructOps, Some(v)) = (&opts.struct_ops, spec.kind, &verdict) {
         let (patched, v) = with_pro_epilogue(object, spec, maps, opts, so, &insns, &mut kfuncs, v)?;
         insns = patched;
@@ -446,6 +647,7 @@ fn link(
             kfuncs,
             maps: maps.to_vec(),
             frags: spec.frags,
+            attach_type: spec.expected_attach_type(),
             jit: Default::default(),
             facts: verdict.as_ref().map(|v| v.facts.clone()),
         },
@@ -485,14 +687,15 @@ fn with_pro_epilogue(
     let (prologue, epilogue) = so.pro_epilogues.iter().find(|p| p.0 == spec.name).map_or((&none, &none), |p| (&p.1, &p.2));
     for g in [prologue, epilogue] {
         let mut g = g.clone();
-        let callees = fixup_kfunc_calls(&mut g, &so.modules, so.kfunc_policy, &mut tab).map_err(|(errno, line)| refuse(name, errno, None, line))?;
+        let callees =
+            fixup_kfunc_calls(&mut g, &so.modules, so.kfunc_policy, &mut tab).map_err(|(errno, line)| refuse(name, errno, None, line))?;
         // The verifier's copy calls externs by index; the engine's, its kfunc table.
         let (mut for_verifier, mut for_engine) = (g.insns.clone(), g.insns.clone());
         for (pc, callee) in callees {
             let ext = match verified_object.externs.iter().position(|e| e.func && e.name == callee) {
                 Some(i) => i,
                 None => {
-                    verified_object.externs.push(super::elf::KsymExtern { name: callee.clone(), weak: false, func: true, btf_type_id: 0 });
+                    verified_object.externs.push(super::elf::KsymExtern { name: callee.clone(), weak: false, func: true, btf_type_id: 0, var_type_id: 0 });
                     verified_object.externs.len() - 1
                 }
             };
@@ -508,8 +711,10 @@ fn with_pro_epilogue(
     let for_verifier = patch(&spec.insns, main_end, depth, &pro.0, &epi.0);
     let mut patched_spec = spec.clone();
     patched_spec.insns = for_verifier.insns;
-    patched_spec.funcs = spec.funcs.iter().map(|(start, f)| (if *start == 0 { 0 } else { for_verifier.moved[*start] }, f.clone())).collect();
-    super::validate::validate_for_verifier(&patched_spec.insns).map_err(|e| refuse(name, Errno::EINVAL, e.pc, format!("pro/epilogue: {}", e.message)))?;
+    patched_spec.funcs =
+        spec.funcs.iter().map(|(start, f)| (if *start == 0 { 0 } else { for_verifier.moved[*start] }, f.clone())).collect();
+    super::validate::validate_for_verifier(&patched_spec.insns)
+        .map_err(|e| refuse(name, Errno::EINVAL, e.pc, format!("pro/epilogue: {}", e.message)))?;
     let v = verify_program(&verified_object, &patched_spec, maps, opts)?;
     Ok((patch(insns, main_end, depth, &pro.1, &epi.1).insns, v))
 }
@@ -552,6 +757,25 @@ fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &
                 value_size: inner.value_size,
                 max_entries: inner.max_entries,
                 map_flags: inner.map_flags,
+                rdonly_value: None,
+                inner: None,
+                has_btf: false,
+                fields: Vec::new(),
+            });
+        }
+    }
+    // Maps of maps referenced by fd: their templates as the maps themselves keep them.
+    for i in object.maps.len()..maps.len() {
+        if let Some(inner) = maps[i].inner_meta() {
+            metas[i].inner = Some(metas.len() as u32);
+            let d = inner.def;
+            metas.push(MapMeta {
+                name: format!("{}.inner", maps[i].name()),
+                map_type: d.map_type.uapi(),
+                key_size: d.key_size,
+                value_size: d.value_size,
+                max_entries: d.max_entries,
+                map_flags: d.map_flags,
                 rdonly_value: None,
                 inner: None,
                 has_btf: false,
@@ -710,6 +934,8 @@ pub fn call_sites(object: &Object, spec: &ProgramSpec) -> Vec<Site> {
     let mut sites = Vec::new();
     for pc in 0..spec.insns.len() {
         match isa::decode(&spec.insns, pc) {
+            // A poisoned CO-RE relocation is the verifier's to refuse, if reached.
+            Op::Call(Callee::Helper(super::core::POISON_HELPER)) => {}
             Op::Call(Callee::Helper(id)) => sites.push(Site::Helper { id: i64::from(id), pc: Some(pc) }),
             Op::Call(Callee::Kfunc { imm, .. }) => {
                 if let Some(e) = usize::try_from(imm).ok().and_then(|i| object.externs.get(i)) {
@@ -730,7 +956,9 @@ fn helper_ids(prog_type: u32, opts: &LoadOptions) -> Vec<u32> {
         .iter()
         .map(|h| h.0)
         .filter(|&id| {
-            opts.unrestricted || policy::helper_allowed(i64::from(id), prog_type, opts.caps) || (declared && super::protos::helpers::base_helper(i64::from(id)))
+            opts.unrestricted
+                || policy::helper_allowed(i64::from(id), prog_type, opts.caps)
+                || (declared && super::protos::helpers::base_helper(i64::from(id)))
         })
         .filter(|id| opts.helpers.as_ref().is_none_or(|allowed| allowed.contains(id)))
         .collect()

@@ -70,6 +70,8 @@ pub struct Prog {
     pub maps: Vec<Rc<Map>>,
     /// Whether the program may be given frags (xdp.frags).
     pub frags: bool,
+    /// The uapi `enum bpf_attach_type` it was loaded with (0: none), e.g. `BPF_XDP_DEVMAP`.
+    pub attach_type: u32,
     /// Its compiled code (see [`super::jit`]), made on first use.
     pub jit: super::jit::JitSlot,
     /// What the verifier saw it do (None when loaded without the verifier).
@@ -86,6 +88,7 @@ impl Default for Prog {
             kfuncs: Vec::new(),
             maps: Vec::new(),
             frags: false,
+            attach_type: 0,
             jit: Default::default(),
             facts: None,
         }
@@ -111,6 +114,12 @@ impl Prog {
     /// (test_run, attach), `errno` what the caller answers (the kernel: ENOTSUPP for a test_run
     /// it cannot do, EINVAL for a program of the wrong type at attach).
     pub fn check_xdp(&self, errno: Errno, op: &'static str, what: &str) -> Result<()> {
+        self.check_kind(&[ProgKind::Xdp], errno, op, what)
+    }
+
+    /// Refuses a program whose type is not one of `kinds`, or which uses a map the engine only
+    /// describes (see [`Prog::check_xdp`]).
+    pub fn check_kind(&self, kinds: &[ProgKind], errno: Errno, op: &'static str, what: &str) -> Result<()> {
         if let Some(m) = self.maps.iter().find(|m| m.described().is_some()) {
             let t = crate::bpf::mapdef::map_type_name(m.uapi_type()).unwrap_or("?");
             return Err(XdpError::new(
@@ -123,7 +132,7 @@ impl Prog {
                 ),
             ));
         }
-        if self.kind == ProgKind::Xdp {
+        if kinds.contains(&self.kind) {
             return Ok(());
         }
         Err(XdpError::new(errno, op, format!("{what}; '{}' is a {} program", self.name, self.kind.name())))
@@ -161,6 +170,8 @@ pub struct Machine<'a> {
     /// The address the program got in r1 as its context.
     pub ctx: u64,
     pub xdp: Option<&'a mut dyn XdpHost>,
+    /// The skb a tc or socket-filter program runs on (see [`super::context_skb`]).
+    pub skb: Option<&'a mut super::context_skb::SkbContext>,
     pub redirect: RedirectInfo,
     /// The CPU a per-CPU map resolves to.
     pub cpu: u32,
@@ -174,6 +185,11 @@ pub struct Machine<'a> {
     /// Whether compiled runs keep `executed` (they count basic blocks and add them up at the
     /// end); test_run turns it off for all but its last run, the one it reports.
     pub count_executed: bool,
+    /// The host's sockets and routes the socket, FIB and MTU helpers ask (None: a default model,
+    /// made on first use).
+    pub host: Option<super::host_helpers::HostRef>,
+    /// Socket references taken in this run (see [`super::host_helpers`]).
+    pub socks: Vec<super::host_helpers::SockRef>,
 }
 
 /// bpf_get_prandom_u32's state in a new machine.
@@ -219,12 +235,15 @@ impl<'a> Machine<'a> {
             depth: 0,
             ctx: 0,
             xdp: None,
+            skb: None,
             redirect: RedirectInfo::default(),
             cpu: 0,
             rng: RNG_SEED,
             trace: Vec::new(),
             ctx_shadow: None,
             count_executed: true,
+            host: None,
+            socks: Vec::new(),
         };
         if fresh {
             let stack = Region::of_slice(&mut m.stack, true, RegionKind::Stack, 0);
@@ -238,7 +257,9 @@ impl<'a> Machine<'a> {
         self.stack
     }
 
-    pub fn into_parts(self) -> (StackBuf, Memory) {
+    pub fn into_parts(mut self) -> (StackBuf, Memory) {
+        // socket views live in the machine: their regions may not outlive it
+        self.release_sockets();
         (self.stack, self.mem)
     }
 
@@ -257,14 +278,29 @@ impl<'a> Machine<'a> {
         self.stack.as_ptr() as u64 + (STACK_SIZE * (MAX_CALL_FRAMES + 1 - depth)) as u64
     }
 
-    /// The map an lddw map reference in a register names.
+    /// The map an lddw map reference in a register names, or an inner map a map of maps of the
+    /// program holds (what a lookup in it returned).
     pub fn map(&self, handle: u64) -> Result<Rc<Map>, XdpError> {
+        if let Some(m) = self.prog.maps.iter().find(|m| map_handle(m) == handle) {
+            return Ok(m.clone());
+        }
         self.prog
             .maps
             .iter()
+            .filter(|m| m.map_type().is_map_of_maps())
+            .flat_map(|m| m.inner_maps())
             .find(|m| map_handle(m) == handle)
-            .cloned()
             .ok_or_else(|| XdpError::run(Errno::EINVAL, format!("{handle:#x} is not one of the program's maps")))
+    }
+
+    /// Makes an inner map's values reachable, when they are not yet (an inner map from outside
+    /// the program's object). The outer map keeps the inner map alive as long as it lives.
+    pub fn add_inner_map_regions(&mut self, inner: &Rc<Map>) {
+        for (start, len, writable) in inner.value_regions() {
+            if self.mem.find(start, len).is_none() {
+                self.mem.push(Region::new(start, len, writable, RegionKind::MapValue, u64::MAX));
+            }
+        }
     }
 
     /// The instruction a callback address points at.

@@ -16,13 +16,23 @@ pub enum MapType {
     Array = 2,
     ProgArray = 3,
     PerfEventArray = 4,
+    PercpuHash = 5,
     PercpuArray = 6,
     LruHash = 9,
+    LruPercpuHash = 10,
+    LpmTrie = 11,
+    ArrayOfMaps = 12,
+    HashOfMaps = 13,
     Devmap = 14,
+    Sockmap = 15,
     Cpumap = 16,
+    Queue = 22,
+    Stack = 23,
     Xskmap = 17,
+    Sockhash = 18,
     DevmapHash = 25,
     Ringbuf = 27,
+    UserRingbuf = 31,
 }
 
 /// uapi numbers of map types the verifier treats specially, emulated or not.
@@ -76,18 +86,28 @@ pub fn map_type_name(t: u32) -> Option<&'static str> {
 }
 
 impl MapType {
-    pub const ALL: [MapType; 11] = [
+    pub const ALL: [MapType; 21] = [
         MapType::Hash,
         MapType::Array,
         MapType::ProgArray,
         MapType::PerfEventArray,
+        MapType::PercpuHash,
         MapType::PercpuArray,
         MapType::LruHash,
+        MapType::LruPercpuHash,
+        MapType::LpmTrie,
+        MapType::ArrayOfMaps,
+        MapType::HashOfMaps,
         MapType::Devmap,
         MapType::Cpumap,
+        MapType::Queue,
+        MapType::Stack,
         MapType::Xskmap,
         MapType::DevmapHash,
         MapType::Ringbuf,
+        MapType::UserRingbuf,
+        MapType::Sockmap,
+        MapType::Sockhash,
     ];
 
     /// The type a uapi number names; EINVAL for the kernel's other types (the message names them)
@@ -105,6 +125,16 @@ impl MapType {
 
     pub const fn uapi(self) -> u32 {
         self as u32
+    }
+
+    /// Whether user space sees one value per possible CPU (each rounded up to 8 bytes).
+    pub const fn is_percpu(self) -> bool {
+        matches!(self, MapType::PercpuArray | MapType::PercpuHash | MapType::LruPercpuHash)
+    }
+
+    /// Whether the values are other maps (array_of_maps, hash_of_maps).
+    pub const fn is_map_of_maps(self) -> bool {
+        matches!(self, MapType::ArrayOfMaps | MapType::HashOfMaps)
     }
 
     /// As bpftool prints it.

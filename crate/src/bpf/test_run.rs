@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::context_skb::{SkBuff, SkbContext, SkbProgKind};
 use super::machine::{Machine, Prog, XdpHost};
 use super::memory::{Memory, RegionKind, StackBuf};
 use crate::errno::{Errno, Result, XdpError};
@@ -67,6 +68,9 @@ pub struct TestRunOptions {
     /// Set from elsewhere (a signal handler, another thread) to stop the repeat loop: the run
     /// fails with EINTR, as the kernel's loop does on a pending signal. Read with the clock.
     pub interrupt: Option<Arc<AtomicBool>>,
+    /// The host's sockets and routes the program's helpers see, and the namespace test_run's
+    /// device (loopback) is in; None: a model of loopback alone.
+    pub host: Option<super::host_helpers::HostRef>,
 }
 
 #[derive(Clone, Debug)]
@@ -183,6 +187,7 @@ pub struct TestRun {
     /// Runs per slice while the clock is being watched: doubled while a slice takes less than
     /// [`SLICE_TIME`], halved when one takes far more.
     slice: u32,
+    host: Option<super::host_helpers::HostRef>,
 }
 
 impl TestRun {
@@ -191,6 +196,15 @@ impl TestRun {
         // The kernel answers ENOTSUPP (524) for a program type without test_run; here every
         // type but XDP is one, until the engine runs them for real.
         prog.check_xdp(Errno::ENOTSUPP, "bpf_prog_test_run", "uxdp runs XDP programs only")?;
+        // A devmap or cpumap program runs on a frame another program redirected: the kernel has no
+        // test_run for it.
+        if matches!(prog.attach_type, super::elf::ATTACH_XDP_DEVMAP | super::elf::ATTACH_XDP_CPUMAP) {
+            return Err(XdpError::new(
+                Errno::EINVAL,
+                "bpf_prog_test_run",
+                format!("'{}' is loaded for a {} entry (expected_attach_type {}): XDP test_run refuses it", prog.name, if prog.attach_type == super::elf::ATTACH_XDP_DEVMAP { "devmap" } else { "cpumap" }, prog.attach_type),
+            ));
+        }
         let buff = build_buff(pool, data, opts.ctx.as_ref())?;
         Ok(TestRun {
             prog: prog.clone(),
@@ -206,6 +220,7 @@ impl TestRun {
             insns: 0,
             trace: Vec::new(),
             slice: 1,
+            host: opts.host.clone(),
         })
     }
 
@@ -225,7 +240,7 @@ impl TestRun {
     /// fault ends the test_run with the fault's error, as in the kernel.
     pub fn run(&mut self, n: u64, until: Option<Instant>, stop: Option<&AtomicBool>) -> Result<u64> {
         let watched = until.is_some() || stop.is_some();
-        let TestRun { prog, buff, ctx_in, cpu, budget, parts, rng, runs, elapsed, retval, insns, trace, slice } = self;
+        let TestRun { prog, buff, ctx_in, cpu, budget, parts, rng, runs, elapsed, retval, insns, trace, slice, host: host_net } = self;
         let mut host = TestRunHost { buff, queue: ctx_in.map(|c| c.rx_queue_index).unwrap_or(0) };
         let first = parts.is_none();
         let mut m = Machine::with_parts(prog.clone(), parts.take());
@@ -233,6 +248,7 @@ impl TestRun {
         m.rng = *rng;
         m.set_xdp_ctx(!first);
         m.xdp = Some(&mut host);
+        m.host = host_net.clone();
         let jit_runs = m.jit_runs();
         // The regions a run leaves are the next run's unless it changed them: a helper that
         // changes the buffer's shape refreshes them itself, and `reset` drops ring records (a
@@ -341,6 +357,7 @@ impl Machine<'_> {
         if self.mem.has(RegionKind::RingRecord) {
             self.mem.retain(|r| r.kind != RegionKind::RingRecord);
         }
+        self.release_sockets();
     }
 
     /// [`Machine::reset`] for a repeat loop: `clean` is the generation of the regions when they
@@ -358,5 +375,245 @@ impl Machine<'_> {
             self.reset(budget);
             *clean = Some(self.mem.generation());
         }
+    }
+}
+
+/// Whether test_run builds an skb for programs of this type (tc and socket filters; see
+/// [`test_run_skb`]) rather than an xdp_buff.
+pub fn runs_on_skb(kind: super::elf::ProgKind) -> bool {
+    use super::elf::ProgKind;
+    matches!(kind, ProgKind::SchedCls | ProgKind::SchedAct | ProgKind::SocketFilter)
+}
+
+/// BPF_PROG_TEST_RUN's options for an skb program.
+#[derive(Clone, Debug, Default)]
+pub struct SkbRunOptions {
+    /// ctx_in (and the request for ctx_out), `struct __sk_buff`.
+    pub ctx: Option<SkBuff>,
+    /// 0 counts as 1.
+    pub repeat: u32,
+    pub cpu: u32,
+    pub budget: Option<u64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SkbRunOutput {
+    pub retval: u32,
+    /// `skb->len` bytes from `skb->data`: for a socket filter, 14 zero bytes where the Ethernet
+    /// header was, then the packet from its network header (as the kernel pushes them back).
+    pub data_out: Vec<u8>,
+    pub duration_ns: u64,
+    pub runs: u64,
+    /// ctx_in with the fields test_run copies back (None without ctx_in).
+    pub ctx_out: Option<SkBuff>,
+    /// What bpf_redirect asked for (ifindex, flags), if the last run called it.
+    pub redirect: Option<(u32, u64)>,
+    pub insns: u64,
+    pub trace: Vec<String>,
+}
+
+/// The largest data_in an skb test_run takes in 6.18: one page less the headroom and the shared
+/// info (4096 − 64 − 320); beyond it EINVAL.
+pub const SKB_TEST_RUN_MAX: usize = 4096 - crate::frame::TEST_RUN_SKB_HEADROOM as usize - 320;
+
+/// Runs a tc (SCHED_CLS / SCHED_ACT) or socket-filter program as 6.18's `bpf_prog_test_run_skb`
+/// does: data_in of 14 .. [`SKB_TEST_RUN_MAX`] bytes becomes a linear skb on the loopback device
+/// (`eth_type_trans`; an IPv4 or IPv6 EtherType needs the whole IP header, else EINVAL), `skb->data`
+/// at the MAC header for tc and at the network header for socket filters, ctx_in's fields applied
+/// (see [`SkbContext::apply_ctx_in`]), `repeat` runs on the same skb in the interpreter (the JIT
+/// does not compile skb programs), then data_out and ctx_out.
+pub fn test_run_skb(prog: &Rc<Prog>, data: &[u8], opts: &SkbRunOptions) -> Result<SkbRunOutput> {
+    use super::elf::ProgKind;
+    const OP: &str = "bpf_prog_test_run";
+    prog.check_kind(
+        &[ProgKind::SchedCls, ProgKind::SchedAct, ProgKind::SocketFilter],
+        Errno::ENOTSUPP,
+        OP,
+        "uxdp's skb test_run runs tc and socket-filter programs",
+    )?;
+    if data.len() < crate::frame::layout::ETH_HLEN as usize || data.len() > SKB_TEST_RUN_MAX {
+        return Err(XdpError::new(
+            Errno::EINVAL,
+            OP,
+            format!("data_in must hold 14 to {SKB_TEST_RUN_MAX} bytes (6.18 builds a linear skb)"),
+        )
+        .len(data.len() as u64)
+        .limit(SKB_TEST_RUN_MAX as u64));
+    }
+    let ifindex = opts.ctx.map_or(0, |c| c.u32_at(super::context_skb::off::IFINDEX));
+    if ifindex > LOOPBACK_IFINDEX {
+        return Err(XdpError::new(
+            Errno::ENODEV,
+            OP,
+            format!("ctx_in: no device with ifindex {ifindex} (test_run knows the loopback device only)"),
+        ));
+    }
+    let tc = prog.kind != ProgKind::SocketFilter;
+    let dev = crate::frame::NetDev { ifindex: LOOPBACK_IFINDEX, dev_addr: [0; 6] };
+    let skb = crate::frame::Skb::for_test_run(data, &dev);
+    let kind = if tc { SkbProgKind::Tc } else { SkbProgKind::SocketFilter };
+    let mut sc = SkbContext::new(skb, kind);
+    sc.fill_test_socket()?;
+    if tc {
+        sc.skb.push(crate::frame::layout::ETH_HLEN);
+    }
+    if let Some(c) = &opts.ctx {
+        sc.apply_ctx_in(c)?;
+    }
+    let repeat = opts.repeat.max(1);
+    let budget = opts.budget.unwrap_or(super::machine::DEFAULT_BUDGET);
+    let mut m = Machine::new(prog.clone());
+    m.cpu = opts.cpu;
+    m.set_skb_ctx(false);
+    m.skb = Some(&mut sc);
+    let start = Instant::now();
+    let mut retval = 0;
+    for i in 0..repeat {
+        m.reset(budget);
+        m.count_executed = i + 1 == repeat;
+        if let Some(s) = m.skb.as_deref_mut() {
+            s.redirect = None;
+        }
+        m.refresh_packet();
+        // The interpreter, always: the JIT keeps a shadow of xdp_md only.
+        retval = m.run([m.ctx, 0, 0, 0, 0]).map_err(|e| e.in_run())?;
+    }
+    let elapsed = start.elapsed();
+    let (insns, trace) = (m.executed, std::mem::take(&mut m.trace));
+    drop(m);
+    if !tc {
+        // The Ethernet header goes back as 14 zero bytes (the head grown if the program took
+        // the headroom).
+        let hh = crate::frame::layout::ETH_HLEN;
+        sc.skb.cow_head(hh)?;
+        sc.skb.push(hh);
+        sc.skb.linear_mut()[..hh as usize].fill(0);
+    }
+    let total_ns = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+    Ok(SkbRunOutput {
+        retval: retval as u32,
+        data_out: sc.skb.to_vec(),
+        duration_ns: total_ns / u64::from(repeat),
+        runs: u64::from(repeat),
+        ctx_out: opts.ctx.map(|c| sc.ctx_out(&c)),
+        redirect: sc.redirect,
+        insns,
+        trace,
+    })
+}
+
+#[cfg(test)]
+mod skb_tests {
+    use super::*;
+    use crate::bpf::asm::assemble;
+    use crate::bpf::context_skb::off;
+    use crate::bpf::elf::ProgKind;
+
+    fn prog(kind: ProgKind, src: &str) -> Rc<Prog> {
+        let insns = assemble(src).unwrap_or_else(|e| panic!("{e}"));
+        Rc::new(Prog { kind, insns, helpers: crate::bpf::helpers::helper_table(None), ..Prog::default() })
+    }
+
+    fn frame(len: usize) -> Vec<u8> {
+        let mut f: Vec<u8> = (0..len).map(|i| (i * 7 + 1) as u8).collect();
+        f[12..14].copy_from_slice(&[0x88, 0xb5]);
+        f
+    }
+
+    fn run(p: &Rc<Prog>, data: &[u8], ctx: Option<SkBuff>) -> Result<SkbRunOutput> {
+        test_run_skb(p, data, &SkbRunOptions { ctx, ..Default::default() })
+    }
+
+    #[test]
+    fn tc_sees_the_frame_and_a_socket_filter_the_packet() {
+        let src = format!("ldxw %r0, [%r1+{}]\nexit", off::LEN);
+        let tc = run(&prog(ProgKind::SchedCls, &src), &frame(60), None).unwrap();
+        assert_eq!((tc.retval, tc.data_out.len()), (60, 60));
+        let sf = run(&prog(ProgKind::SocketFilter, &src), &frame(60), None).unwrap();
+        assert_eq!(sf.retval, 46);
+        assert_eq!(&sf.data_out[..14], &[0; 14]);
+        assert_eq!(&sf.data_out[14..], &frame(60)[14..]);
+    }
+
+    #[test]
+    fn sizes_and_types_are_refused_as_the_kernel_refuses_them() {
+        let p = prog(ProgKind::SchedCls, "mov %r0, 0\nexit");
+        assert_eq!(run(&p, &frame(14)[..13], None).unwrap_err().errno, Errno::EINVAL);
+        assert!(run(&p, &frame(SKB_TEST_RUN_MAX), None).is_ok());
+        assert_eq!(run(&p, &frame(SKB_TEST_RUN_MAX + 1), None).unwrap_err().errno, Errno::EINVAL);
+        let mut ip = frame(33);
+        ip[12..14].copy_from_slice(&[0x08, 0x00]);
+        assert_eq!(run(&p, &ip, None).unwrap_err().errno, Errno::EINVAL);
+        let mut ctx = SkBuff::default();
+        ctx.0[off::IFINDEX as usize] = 2;
+        assert_eq!(run(&p, &frame(60), Some(ctx)).unwrap_err().errno, Errno::ENODEV);
+        let xdp = prog(ProgKind::Xdp, "mov %r0, 0\nexit");
+        assert_eq!(run(&xdp, &frame(60), None).unwrap_err().errno, Errno::ENOTSUPP);
+    }
+
+    #[test]
+    fn ctx_stores_come_back_in_ctx_out() {
+        let src = format!("mov %r2, 77\nstxw [%r1+{}], %r2\nstb [%r1+{}], 9\nmov %r0, 0\nexit", off::MARK, off::CB + 19);
+        let out = run(&prog(ProgKind::SchedCls, &src), &frame(60), Some(SkBuff::default())).unwrap();
+        let c = out.ctx_out.unwrap();
+        assert_eq!((c.u32_at(off::MARK), c.u32_at(off::CB + 16), c.u32_at(off::IFINDEX), c.u32_at(off::WIRE_LEN)), (77, 9 << 24, 1, 60));
+        // a socket filter may not write mark: the run faults with the context's words
+        let sf = run(&prog(ProgKind::SocketFilter, &format!("stw [%r1+{}], 1\nmov %r0, 0\nexit", off::LEN)), &frame(60), None);
+        assert_eq!(sf.unwrap_err().errno, Errno::EACCES);
+    }
+
+    #[test]
+    fn ld_abs_out_of_bounds_returns_0_from_the_program() {
+        let src = "mov %r6, %r1\nldabsh 12\nmov %r7, %r0\nldabsb 59\nadd %r0, %r7\nexit";
+        let ok = run(&prog(ProgKind::SchedCls, src), &frame(60), None).unwrap();
+        assert_eq!(ok.retval, 0x88b5 + u32::from(frame(60)[59]));
+        let oob = "mov %r6, %r1\nldabsh 12\nldabsb 60\nmov %r0, 1\nexit";
+        assert_eq!(run(&prog(ProgKind::SchedCls, oob), &frame(60), None).unwrap().retval, 0);
+        // LD_IND: src + imm; from a socket filter, offsets count from the network header
+        let ind = "mov %r6, %r1\nmov %r2, 30\nldindb %r2, 15\nexit";
+        assert_eq!(run(&prog(ProgKind::SocketFilter, ind), &frame(60), None).unwrap().retval, u32::from(frame(60)[14 + 45]));
+        assert_eq!(run(&prog(ProgKind::SocketFilter, ind), &frame(59), None).unwrap().retval, 0);
+    }
+
+    #[test]
+    fn helpers_answer_their_corner_cases() {
+        // r0 = bpf_skb_change_tail(skb, r2, 0); then skb->len in the upper half
+        let tail = |len: u32, flags: u32| {
+            let src = format!(
+                "mov %r6, %r1\nmov %r2, {len}\nmov %r3, {flags}\ncall 38\nlsh %r0, 32\nrsh %r0, 32\nldxw %r1, [%r6+0]\nlsh %r1, 16\nor %r0, %r1\nexit"
+            );
+            run(&prog(ProgKind::SchedCls, &src), &frame(60), None).unwrap()
+        };
+        let grown = tail(5000, 0);
+        assert_eq!(grown.retval, 5000 << 16);
+        assert_eq!(grown.data_out.len(), 5000);
+        assert!(grown.data_out[60..].iter().all(|&b| b == 0));
+        assert_eq!(tail(13, 0).retval & 0xffff, (-22i32 as u32) & 0xffff);
+        assert_eq!(tail(60, 1).retval & 0xffff, (-22i32 as u32) & 0xffff);
+        assert_eq!(tail(16065, 0).retval & 0xffff, (-22i32 as u32) & 0xffff);
+        // bpf_skb_vlan_push twice: the first tag goes into the packet
+        let vlan = "mov %r6, %r1\nmov %r2, 0xa888\nmov %r3, 5\ncall 18\nmov %r1, %r6\nmov %r2, 0x81\nmov %r3, 7\ncall 18\nexit";
+        let v = run(&prog(ProgKind::SchedCls, vlan), &frame(60), None).unwrap();
+        assert_eq!(v.retval, 0);
+        assert_eq!(v.data_out.len(), 64);
+        assert_eq!(&v.data_out[12..18], &[0x88, 0xa8, 0, 5, 0x88, 0xb5]);
+        // bpf_l3_csum_replace at an odd offset: EFAULT
+        let csum = "mov %r2, 15\nmov %r3, 0\nmov %r4, 0\nmov %r5, 2\ncall 10\nexit";
+        assert_eq!(run(&prog(ProgKind::SchedCls, csum), &frame(60), None).unwrap().retval, -14i32 as u32);
+        // bpf_redirect: TC_ACT_REDIRECT, noted; unknown flags TC_ACT_SHOT
+        let redir =
+            |flags: u32| run(&prog(ProgKind::SchedCls, &format!("mov %r1, 3\nmov %r2, {flags}\ncall 23\nexit")), &frame(60), None).unwrap();
+        let r = redir(1);
+        assert_eq!((r.retval, r.redirect), (7, Some((3, 1))));
+        assert_eq!(redir(2).retval, 2);
+    }
+
+    #[test]
+    fn repeat_runs_on_the_same_skb() {
+        // each run pushes 4 bytes of head: after 3 runs the frame is 12 bytes longer
+        let src = "mov %r2, 4\nmov %r3, 0\ncall 43\nexit";
+        let out = test_run_skb(&prog(ProgKind::SchedCls, src), &frame(60), &SkbRunOptions { repeat: 3, ..Default::default() }).unwrap();
+        assert_eq!((out.retval, out.data_out.len(), out.runs), (0, 72, 3));
+        assert_eq!(&out.data_out[..12], &[0; 12]);
     }
 }

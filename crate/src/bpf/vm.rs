@@ -9,7 +9,7 @@
 use std::rc::Rc;
 
 use super::insn::*;
-use super::isa::{decode, flat_kinds, sem, AluOp, AtomicOp, ByteOrder, Callee, Cond, Flat, Kind, Op, Operand, Size, Width};
+use super::isa::{decode, flat_kinds, sem, AluOp, AtomicOp, ByteOrder, Callee, Cond, Flat, Kind, LegacyMode, Op, Operand, Size, Width};
 use super::machine::{Callable, Machine, Prog, Trap};
 use super::memory::RegionKind;
 use crate::errno::{Errno, XdpError};
@@ -289,8 +289,25 @@ impl Machine<'_> {
                             }
                         }
                     }
-                    Op::Legacy { size: Size::B | Size::H | Size::W, .. } => {
-                        fault!(XdpError::run(Errno::EINVAL, "legacy packet access (BPF_LD_[ABS|IND]) is not supported"))
+                    Op::Legacy { mode, size: size @ (Size::B | Size::H | Size::W), src, imm } => {
+                        // The kernel's rewrite: r2 = imm (ABS) or src + imm (IND, 64-bit), passed
+                        // as the load helper's int offset; a failed load returns 0 from the program.
+                        let offset = match mode {
+                            LegacyMode::Abs => imm,
+                            LegacyMode::Ind => reg[usize::from(src)].wrapping_add(imm as i64 as u64) as i32,
+                        };
+                        let bytes = match size {
+                            Size::B => 1,
+                            Size::H => 2,
+                            _ => 4,
+                        };
+                        match tri!(self.ld_abs(offset, bytes)) {
+                            Some(v) => reg[0] = v,
+                            None => {
+                                sync!();
+                                return Ok(0);
+                            }
+                        }
                     }
                     Op::Atomic { .. } | Op::Legacy { .. } | Op::Nospec | Op::Unknown { .. } => {
                         fault!(XdpError::run(Errno::EINVAL, format!("unknown opcode {:02x}", insn.code)))
@@ -342,6 +359,9 @@ impl Machine<'_> {
     #[cold]
     #[inline(never)]
     pub(crate) fn store_slow(&mut self, addr: u64, size: u64, v: u64) -> Result<(), XdpError> {
+        if self.skb.is_some() && self.mem.find(addr, size).is_some_and(|r| r.kind == RegionKind::Ctx) {
+            return self.skb_ctx_store(addr, size, v);
+        }
         self.writable(addr, size)?;
         // SAFETY: checked writable above; regions describe live memory.
         unsafe {

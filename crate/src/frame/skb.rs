@@ -88,6 +88,8 @@ pub struct Skb {
     data: u32,
     tail: u32,
     mac_header: u32,
+    /// `skb->network_header`, as an offset in the head buffer.
+    network_header: u32,
     /// `skb_end_offset`: where the shared info starts, relative to `head`.
     end: u32,
     len: u32,
@@ -163,6 +165,7 @@ impl Skb {
             data,
             tail: data + len,
             mac_header: data,
+            network_header: data,
             end,
             len: skb_len,
             data_len,
@@ -233,9 +236,15 @@ impl Skb {
         self.mac_header = self.data;
         self.data += ETH_HLEN;
         self.len -= ETH_HLEN;
-        if dest[0] & 1 != 0 {
-            self.pkt_type = if dest == [0xff; 6] { PACKET_BROADCAST } else { PACKET_MULTICAST };
-        } else if dest != dev.dev_addr {
+        // The device's broadcast address: all ones for Ethernet devices, all zeroes for the
+        // loopback device (whose hardware address is all zeroes too), so that ff:ff:ff:ff:ff:ff
+        // arriving on lo is multicast, as Linux classifies it.
+        let broadcast = if dev.dev_addr == [0; 6] { [0; 6] } else { [0xff; 6] };
+        if dest == dev.dev_addr {
+            // PACKET_HOST, as built
+        } else if dest[0] & 1 != 0 {
+            self.pkt_type = if dest == broadcast { PACKET_BROADCAST } else { PACKET_MULTICAST };
+        } else {
             self.pkt_type = PACKET_OTHERHOST;
         }
         self.protocol = if proto >= ETH_P_802_3_MIN {
@@ -582,26 +591,32 @@ impl Skb {
         Ok(())
     }
 
-    /// `pskb_expand_head(skb, 0, ntail)`: a new kmalloc'd head, as large as kmalloc really gives,
-    /// with the linear data and the shared info header and frags copied over; the old head goes
-    /// back (its page to its pool). The skb is no longer cloned.
+    /// `pskb_expand_head(skb, 0, ntail)`.
     fn expand_head(&mut self, ntail: u32) -> Result<()> {
+        self.expand_head_by(0, ntail)
+    }
+
+    /// `pskb_expand_head(skb, nhead, ntail)`: a new kmalloc'd head, as large as kmalloc really
+    /// gives, `nhead` more bytes of headroom, with the head (headroom and linear data) and the
+    /// shared info header and frags copied over; the old head goes back (its page to its pool).
+    /// The skb is no longer cloned.
+    fn expand_head_by(&mut self, nhead: u32, ntail: u32) -> Result<()> {
         let old_end = self.end;
-        let wanted = old_end + ntail + shinfo_tailroom(self.max_frags);
+        let wanted = nhead + old_end + ntail + shinfo_tailroom(self.max_frags);
         let alloc = kmalloc_size(skb_data_align(wanted));
         let new_end = alloc - shinfo_tailroom(self.max_frags);
         let mut buf = vec![0u8; alloc as usize].into_boxed_slice();
         let old = self.head.bytes();
         let h = self.head_off as usize;
-        buf[..(self.tail - self.head_off) as usize].copy_from_slice(&old[h..self.tail as usize]);
+        let used = (self.tail - self.head_off) as usize;
+        buf[nhead as usize..nhead as usize + used].copy_from_slice(&old[h..self.tail as usize]);
         let nr = usize::from(self.nr_frags());
         let shinfo_used = shinfo::FRAGS + nr * shinfo::FRAG_SIZE;
         let (old_base, new_base) = ((self.head_off + old_end) as usize, new_end as usize);
         buf[new_base..new_base + shinfo_used].copy_from_slice(&old[old_base..old_base + shinfo_used]);
-        let shift = self.head_off;
-        self.data -= shift;
-        self.tail -= shift;
-        self.mac_header -= shift;
+        let shift = |x: u32| x - self.head_off + nhead;
+        (self.data, self.tail, self.mac_header, self.network_header) =
+            (shift(self.data), shift(self.tail), shift(self.mac_header), shift(self.network_header));
         self.head_off = 0;
         self.end = new_end;
         self.truesize += new_end - old_end;
@@ -636,4 +651,268 @@ impl Skb {
 
     /// `consume_skb`: pages back to their pools.
     pub fn release(self) {}
+}
+
+/// `NET_SKB_PAD + NET_IP_ALIGN` on x86-64: the headroom `bpf_prog_test_run_skb` reserves.
+pub const TEST_RUN_SKB_HEADROOM: u32 = 64;
+/// `VLAN_HLEN`.
+pub const VLAN_HLEN: u32 = 4;
+const ETH_P_8021Q: u16 = 0x8100;
+const ETH_P_8021AD: u16 = 0x88a8;
+
+/// `eth_type_vlan`.
+pub fn eth_type_vlan(proto: u16) -> bool {
+    proto == ETH_P_8021Q || proto == ETH_P_8021AD
+}
+
+/// Where `skb_load_bytes_relative` and LD_ABS's negative offsets start counting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SkbHeader {
+    Mac,
+    Network,
+}
+
+/// The packet-shaping operations tc programs reach through helpers, on an skb whose head is
+/// its own (test_run's `slab_build_skb`): pushes and pulls of `skb->data`, growing and trimming
+/// the tail, VLAN tags, header offsets.
+impl Skb {
+    /// The skb `bpf_prog_test_run_skb` builds from data_in (6.18: linear only): `kzalloc(size +
+    /// headroom + tailroom)` made an skb by `slab_build_skb` (its end where `ksize` puts it),
+    /// [`TEST_RUN_SKB_HEADROOM`] reserved, the data put, `eth_type_trans` for `dev`, the network
+    /// header reset at the byte after the Ethernet header. The caller pushes the Ethernet header
+    /// back for tc programs.
+    pub fn for_test_run(data: &[u8], dev: &NetDev) -> Skb {
+        let size = data.len() as u32;
+        let tailroom = shinfo_tailroom(MAX_SKB_FRAGS);
+        let alloc = kmalloc_size(size + TEST_RUN_SKB_HEADROOM + tailroom);
+        let end = alloc - tailroom;
+        let mut buf = vec![0u8; alloc as usize].into_boxed_slice();
+        let start = TEST_RUN_SKB_HEADROOM as usize;
+        buf[start..start + data.len()].copy_from_slice(data);
+        let addr = NEXT_HEAP_ADDR.fetch_add(u64::from(alloc.next_power_of_two()), Ordering::Relaxed);
+        let mut skb = Skb {
+            frags: Vec::new(),
+            head: Head::Heap { buf, addr },
+            head_off: 0,
+            data: TEST_RUN_SKB_HEADROOM,
+            tail: TEST_RUN_SKB_HEADROOM + size,
+            mac_header: TEST_RUN_SKB_HEADROOM,
+            network_header: TEST_RUN_SKB_HEADROOM,
+            end,
+            len: size,
+            data_len: 0,
+            truesize: skb_truesize(end, MAX_SKB_FRAGS),
+            pfmemalloc: false,
+            protocol: 0,
+            pkt_type: PACKET_HOST,
+            ifindex: dev.ifindex,
+            max_frags: MAX_SKB_FRAGS,
+            cloned: false,
+            hash: 0,
+            ip_summed: CHECKSUM_NONE,
+            vlan: None,
+        };
+        skb.eth_type_trans(dev);
+        skb.network_header = skb.data;
+        skb
+    }
+
+    /// `skb_headroom`.
+    pub fn headroom(&self) -> u32 {
+        self.data - self.head_off
+    }
+
+    /// `__skb_push`: `len` bytes of headroom become data (the caller made sure there are).
+    pub fn push(&mut self, len: u32) {
+        assert!(len <= self.headroom(), "push past the head");
+        self.data -= len;
+        self.len += len;
+    }
+
+    /// `__skb_pull` of linear bytes.
+    pub fn pull(&mut self, len: u32) {
+        assert!(len <= self.headlen(), "pull past the linear part");
+        self.data += len;
+        self.len -= len;
+    }
+
+    /// `skb_network_offset`: the network header relative to `data` (negative before it).
+    pub fn network_offset(&self) -> i64 {
+        i64::from(self.network_header) - i64::from(self.data)
+    }
+
+    /// `skb_mac_offset`.
+    pub fn mac_offset(&self) -> i64 {
+        i64::from(self.mac_header) - i64::from(self.data)
+    }
+
+    pub fn set_protocol(&mut self, proto: u16) {
+        self.protocol = proto;
+    }
+
+    pub fn set_pkt_type(&mut self, t: u8) {
+        self.pkt_type = t;
+    }
+
+    /// `len` bytes from `offset` relative to the `which` header, if they lie between the head
+    /// and the tail (`bpf_internal_load_pointer_neg_helper`, `skb_load_bytes_relative`).
+    pub fn header_bytes(&self, which: SkbHeader, offset: i64, len: u32) -> Option<&[u8]> {
+        let base = match which {
+            SkbHeader::Mac => self.mac_header,
+            SkbHeader::Network => self.network_header,
+        };
+        let at = i64::from(base) + offset;
+        if at < i64::from(self.head_off) || at + i64::from(len) > i64::from(self.tail) {
+            return None;
+        }
+        Some(&self.head.bytes()[at as usize..at as usize + len as usize])
+    }
+
+    /// `skb_cow(skb, headroom)`: a private head with at least `headroom` bytes before `data`.
+    pub fn cow_head(&mut self, headroom: u32) -> Result<()> {
+        let delta = headroom.saturating_sub(self.headroom());
+        if delta > 0 || self.cloned {
+            // ALIGN(delta, NET_SKB_PAD)
+            let nhead = delta.div_ceil(TEST_RUN_SKB_HEADROOM) * TEST_RUN_SKB_HEADROOM;
+            self.expand_head_by(nhead, 0)?;
+        }
+        Ok(())
+    }
+
+    /// `__skb_grow` + zeroing (`bpf_skb_grow_rcsum`) or `__skb_trim` (`bpf_skb_trim_rcsum`) of a
+    /// linear skb to `new_len` bytes.
+    pub fn set_linear_len(&mut self, new_len: u32) -> Result<()> {
+        if self.data_len != 0 {
+            return Err(XdpError::new(Errno::EINVAL, "skb_set_length", "the skb has frags"));
+        }
+        if new_len > self.len {
+            let diff = new_len - self.len;
+            if self.tailroom() < diff {
+                self.expand_head(diff - self.tailroom())?;
+            }
+            let (from, to) = (self.tail as usize, (self.tail + diff) as usize);
+            self.head.bytes_mut()[from..to].fill(0);
+            self.tail += diff;
+        } else {
+            self.tail -= self.len - new_len;
+        }
+        self.len = new_len;
+        Ok(())
+    }
+
+    /// `bpf_skb_change_head`'s work after its checks: `skb_cow`, push `room` zeroed bytes, the
+    /// MAC header reset there.
+    pub fn change_head(&mut self, room: u32) -> Result<()> {
+        self.cow_head(room)?;
+        self.push(room);
+        let (from, to) = (self.data as usize, (self.data + room) as usize);
+        self.head.bytes_mut()[from..to].fill(0);
+        self.mac_header = self.data;
+        Ok(())
+    }
+
+    /// `skb_vlan_push`: a tag already in the hardware-accelerated slot moves into the packet
+    /// (after the MAC addresses), then `proto`/`tci` take the slot. EINVAL when `data` is not at
+    /// the MAC header.
+    pub fn vlan_push(&mut self, proto: u16, tci: u16) -> Result<()> {
+        if let Some((old_proto, old_tci)) = self.vlan {
+            if self.data != self.mac_header {
+                return Err(XdpError::new(Errno::EINVAL, "skb_vlan_push", "data is not at the MAC header"));
+            }
+            self.cow_head(VLAN_HLEN)?;
+            self.push(VLAN_HLEN);
+            let d = self.data as usize;
+            let b = self.head.bytes_mut();
+            b.copy_within(d + VLAN_HLEN as usize..d + VLAN_HLEN as usize + 12, d);
+            b[d + 12..d + 14].copy_from_slice(&old_proto.to_be_bytes());
+            b[d + 14..d + 16].copy_from_slice(&old_tci.to_be_bytes());
+            self.mac_header -= VLAN_HLEN;
+            self.protocol = old_proto;
+            self.network_header -= VLAN_HLEN;
+        }
+        self.vlan = Some((proto, tci));
+        Ok(())
+    }
+
+    /// `skb_vlan_pop`: clears the accelerated tag or removes the outer tag from the packet, then
+    /// moves the next tag in the packet (if any) to the accelerated slot.
+    pub fn vlan_pop(&mut self) -> Result<()> {
+        if self.vlan.is_some() {
+            self.vlan = None;
+        } else {
+            if !eth_type_vlan(self.protocol) {
+                return Ok(());
+            }
+            self.vlan_remove()?;
+        }
+        if !eth_type_vlan(self.protocol) {
+            return Ok(());
+        }
+        let proto = self.protocol;
+        let tci = self.vlan_remove()?;
+        self.vlan = Some((proto, tci));
+        Ok(())
+    }
+
+    /// `__skb_vlan_pop`: the tag after the MAC addresses out of the packet; its TCI.
+    fn vlan_remove(&mut self) -> Result<u16> {
+        if self.data != self.mac_header {
+            return Err(XdpError::new(Errno::EINVAL, "__skb_vlan_pop", "data is not at the MAC header"));
+        }
+        self.ensure_writable(ETH_HLEN + VLAN_HLEN).map_err(|_| XdpError::new(Errno::ENOMEM, "__skb_vlan_pop", "no VLAN header to pop"))?;
+        let d = self.data as usize;
+        let b = self.head.bytes_mut();
+        let tci = u16::from_be_bytes([b[d + 14], b[d + 15]]);
+        let encap = u16::from_be_bytes([b[d + 16], b[d + 17]]);
+        b.copy_within(d..d + 12, d + VLAN_HLEN as usize);
+        self.pull(VLAN_HLEN);
+        self.protocol = if encap >= ETH_P_802_3_MIN {
+            encap
+        } else {
+            let d = self.data as usize + ETH_HLEN as usize;
+            let raw = self.head.bytes().get(d..d + 2) == Some(&[0xff, 0xff][..]);
+            if raw {
+                ETH_P_802_3
+            } else {
+                ETH_P_802_2
+            }
+        };
+        self.mac_header += VLAN_HLEN;
+        if self.network_offset() < i64::from(ETH_HLEN) {
+            self.network_header = self.data + ETH_HLEN;
+        }
+        Ok(tci)
+    }
+}
+
+impl Skb {
+    /// `bpf_skb_generic_push` after `skb_cow_head`: `len` zeroed bytes inserted `off` bytes
+    /// after `data` (the bytes before move down), the MAC and network headers moved down with
+    /// them.
+    pub fn insert_gap(&mut self, off: u32, len: u32) -> Result<()> {
+        self.cow_head(len)?;
+        self.push(len);
+        let d = self.data as usize;
+        let b = self.head.bytes_mut();
+        b.copy_within(d + len as usize..d + len as usize + off as usize, d);
+        b[d + off as usize..d + (off + len) as usize].fill(0);
+        self.mac_header -= len;
+        self.network_header -= len;
+        Ok(())
+    }
+
+    /// `bpf_skb_generic_pop`: `len` bytes removed `off` bytes after `data` (the bytes before move
+    /// up), the MAC and network headers moved up with them. ENOMEM past the end.
+    pub fn remove_gap(&mut self, off: u32, len: u32) -> Result<()> {
+        self.may_pull(off + len)?;
+        if self.cloned {
+            self.expand_head(0)?;
+        }
+        let d = self.data as usize;
+        self.head.bytes_mut().copy_within(d..d + off as usize, d + len as usize);
+        self.pull(len);
+        self.mac_header += len;
+        self.network_header += len;
+        Ok(())
+    }
 }

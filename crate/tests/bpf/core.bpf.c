@@ -1,8 +1,8 @@
 // CO-RE relocations, as clang records them for __builtin_preserve_access_index, structs with
-// preserve_access_index (vmlinux.h's pragma) and the bpf_core_* builtins. uxdp applies none: the
-// autoloaded programs only relocate byte offsets into uapi structs whose layout is the kernel's
-// (they load and run as their plain twins do); the `?xdp` ones relocate something only the running
-// kernel's BTF can answer, and their load is refused (crate/tests/elf.rs).
+// preserve_access_index (vmlinux.h's pragma) and the bpf_core_* builtins, applied at load against
+// the target BTF (crate/tests/elf.rs): the autoloaded programs relocate byte offsets into uapi
+// structs (they load and run as their plain twins do); the `?xdp` ones relocate what only a
+// kernel's BTF answers (fields and types no kernel has, task_struct, a flavor's other layout).
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
 #include <linux/if_ether.h>
 #include <linux/ip.h>

@@ -173,7 +173,8 @@ impl HashTable {
 /// max_entries and the number of LRU lists.
 pub(super) fn check_hash(def: &MapDef, nr_cpus: u32) -> Result<(u32, Option<u32>)> {
     let f = def.map_flags;
-    let lru = def.map_type == MapType::LruHash;
+    let lru = matches!(def.map_type, MapType::LruHash | MapType::LruPercpuHash);
+    let percpu = def.map_type.is_percpu();
     let percpu_lru = f & BPF_F_NO_COMMON_LRU != 0;
     let e = |msg: String| fail(Errno::EINVAL, OP_CREATE, msg);
     if f & !HTAB_CREATE_FLAG_MASK != 0 {
@@ -188,8 +189,8 @@ pub(super) fn check_hash(def: &MapDef, nr_cpus: u32) -> Result<(u32, Option<u32>
     if lru && f & BPF_F_NO_PREALLOC != 0 {
         return fail(Errno::ENOTSUPP, OP_CREATE, "LRU maps are always preallocated: BPF_F_NO_PREALLOC is not supported");
     }
-    if percpu_lru && f & BPF_F_NUMA_NODE != 0 {
-        return e("per-CPU LRU lists cannot be placed on a NUMA node".into());
+    if (percpu || percpu_lru) && f & BPF_F_NUMA_NODE != 0 {
+        return e("per-CPU values and per-CPU LRU lists cannot be placed on a NUMA node".into());
     }
     if def.max_entries == 0 || def.key_size == 0 || def.value_size == 0 {
         return e(format!(
@@ -201,6 +202,11 @@ pub(super) fn check_hash(def: &MapDef, nr_cpus: u32) -> Result<(u32, Option<u32>
         return Err(XdpError::new(Errno::E2BIG, OP_CREATE, "key and value together must fit a 4 MiB element")
             .len(u64::from(def.key_size) + u64::from(def.value_size))
             .limit(KMALLOC_MAX_SIZE - HTAB_ELEM_HDR));
+    }
+    if percpu && round8(def.value_size) > PCPU_MIN_UNIT_SIZE {
+        return Err(XdpError::new(Errno::E2BIG, OP_CREATE, "per-CPU values are at most 32 KiB")
+            .len(u64::from(def.value_size))
+            .limit(PCPU_MIN_UNIT_SIZE));
     }
     let mut max_entries = def.max_entries;
     if percpu_lru {
@@ -215,13 +221,34 @@ pub(super) fn check_hash(def: &MapDef, nr_cpus: u32) -> Result<(u32, Option<u32>
     if n_buckets > u64::from(u32::MAX) / HTAB_BUCKET_SIZE {
         return Err(XdpError::new(Errno::E2BIG, OP_CREATE, "the bucket array would pass 4 GiB").len(u64::from(max_entries)));
     }
-    let per_elem = round8(def.value_size) + u64::from(def.key_size) + if lru { 20 } else { 8 };
+    let copies = if percpu { u64::from(nr_cpus) } else { 1 };
+    let per_elem = round8(def.value_size) * copies + u64::from(def.key_size) + if lru { 20 } else { 8 };
     charge((n_buckets * 4).saturating_add(u64::from(max_entries).saturating_mul(per_elem)), "the hash table")?;
     let lists = lru.then_some(if percpu_lru { nr_cpus } else { 1 });
     Ok((max_entries, lists))
 }
 
+/// Which copies of a per-CPU hash value an update writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Copies {
+    /// A map with one value per element.
+    One,
+    /// A program's update of a per-CPU map: its CPU's copy (a new element's other copies zeroed).
+    Cpu(u32),
+    /// A user update of a per-CPU map: every CPU's, each from its 8-byte-rounded place.
+    All,
+}
+
 impl Map {
+    /// Offset of element `s`'s value (CPU `cpu`'s copy in a per-CPU map).
+    pub(super) fn hash_value_off(&self, s: usize, cpu: u32) -> usize {
+        if self.def.map_type.is_percpu() {
+            (s * self.nr_cpus as usize + cpu as usize) * self.stride
+        } else {
+            s * self.stride
+        }
+    }
+
     pub(super) fn lru_list(&self, cpu: u32) -> u32 {
         if self.def.map_flags & BPF_F_NO_COMMON_LRU != 0 {
             cpu % self.nr_cpus
@@ -238,9 +265,10 @@ impl Map {
         value: &[u8],
         flags: u64,
         cpu: u32,
+        copies: Copies,
     ) -> Result<()> {
-        let lru = self.def.map_type == MapType::LruHash;
-        if (lru && flags > BPF_EXIST) || flags & !BPF_F_LOCK > BPF_EXIST {
+        let lru = matches!(self.def.map_type, MapType::LruHash | MapType::LruPercpuHash);
+        if ((lru || copies != Copies::One) && flags > BPF_EXIST) || flags & !BPF_F_LOCK > BPF_EXIST {
             return fail(Errno::EINVAL, OP_UPDATE, format!("unknown flags {flags:#x}"));
         }
         let locked = flags & BPF_F_LOCK != 0;
@@ -277,12 +305,23 @@ impl Map {
                     return Err(XdpError::new(Errno::E2BIG, OP_UPDATE, format!("the map is full ({} entries)", self.def.max_entries))
                         .limit(u64::from(self.def.max_entries)));
                 };
-                values.zero(s * self.stride, self.stride);
+                let n = if copies == Copies::One { 1 } else { self.nr_cpus as usize };
+                values.zero(self.hash_value_off(s, 0), n * self.stride);
                 s
             }
         };
         drop(t);
-        self.put_value(values, s * self.stride, &value);
+        match copies {
+            Copies::One => self.put_value(values, s * self.stride, &value),
+            Copies::Cpu(c) => values.write(self.hash_value_off(s, c), &value),
+            Copies::All => {
+                let vs = self.def.value_size as usize;
+                for c in 0..self.nr_cpus {
+                    let from = c as usize * self.stride;
+                    values.write(self.hash_value_off(s, c), &value[from..from + vs]);
+                }
+            }
+        }
         Ok(())
     }
 

@@ -51,21 +51,32 @@ use crate::ringbuf::RingBuf;
 mod array;
 mod hash;
 mod jhash;
+mod lpm;
 mod lru;
+mod of_maps;
 mod perf;
+mod queue;
 mod ringbuf;
 mod slab;
 mod slots;
+mod user_ringbuf;
 mod xskmap;
+mod sockmap;
 
 use array::check_array;
-use hash::{check_hash, HashTable};
+use hash::{check_hash, Copies, HashTable};
 pub use jhash::jhash;
+use lpm::{check_lpm, LpmTrie};
+use of_maps::{inner_meta, next_map_id, MapsOfMaps};
+pub use of_maps::{map_by_fd, map_fd, InnerMeta};
 use perf::Samples;
+use queue::{check_queue_stack, QueueStack};
 use ringbuf::adjust_ringbuf_sz;
 use slab::Slab;
 use slots::Slot;
+pub use user_ringbuf::{Peek, UserRingBuf, BPF_MAX_USER_RINGBUF_SAMPLES};
 pub use xskmap::XskEntry;
+pub use sockmap::SockEntry;
 
 /// `bpf_map_update_elem` flags.
 pub const BPF_ANY: u64 = 0;
@@ -118,6 +129,10 @@ const OP_UPDATE: &str = "bpf_map_update_elem";
 const OP_DELETE: &str = "bpf_map_delete_elem";
 const OP_NEXT: &str = "bpf_map_get_next_key";
 const OP_FREEZE: &str = "bpf_map_freeze";
+const OP_PUSH: &str = "bpf_map_push_elem";
+const OP_POP: &str = "bpf_map_pop_elem";
+const OP_PEEK: &str = "bpf_map_peek_elem";
+const OP_LOOKUP_AND_DELETE: &str = "bpf_map_lookup_and_delete_elem";
 
 fn fail<T>(errno: Errno, op: &'static str, msg: impl Into<String>) -> Result<T> {
     Err(XdpError::new(errno, op, msg))
@@ -201,10 +216,25 @@ enum Store {
         samples: RefCell<Samples>,
     },
     Ringbuf(RefCell<RingBuf>),
+    /// Queue and stack maps: values apart from programs' memory (they get copies).
+    QueueStack(RefCell<QueueStack>),
+    /// LPM tries: the trie, and value slots that never move.
+    Lpm {
+        trie: RefCell<LpmTrie>,
+        values: Slab,
+    },
+    MapsOfMaps(RefCell<MapsOfMaps>),
+    UserRingbuf(RefCell<UserRingBuf>),
+    /// sockmap and sockhash: sockets of the host model (see `sockmap`).
+    Sock(RefCell<sockmap::SockStore>),
 }
 
 pub struct Map {
     name: String,
+    /// The map's id (`bpftool map show`'s, what a map of maps' user lookup gives).
+    id: u32,
+    /// Its fd in uxdp's table, once asked for ([`map_fd`]).
+    fd: Cell<Option<i32>>,
     def: MapDef,
     nr_cpus: u32,
     /// BPF_F_RDONLY / BPF_F_WRONLY: the permissions of the map's fd, which the kernel does not keep
@@ -264,6 +294,11 @@ impl Map {
     /// `BPF_MAP_CREATE` with `nr_cpus` possible CPUs: the kernel's checks, in its order, and its
     /// errnos.
     pub fn new(name: &str, def: MapDef, nr_cpus: u32) -> Result<Map> {
+        Map::create(name, def, nr_cpus, None)
+    }
+
+    /// [`Map::new`], with the inner map template of a map of maps.
+    fn create(name: &str, def: MapDef, nr_cpus: u32, inner: Option<InnerMeta>) -> Result<Map> {
         if nr_cpus == 0 || nr_cpus > NR_CPUS {
             return fail(Errno::EINVAL, OP_CREATE, format!("{nr_cpus} possible CPUs: must be 1 to {NR_CPUS}"));
         }
@@ -295,10 +330,11 @@ impl Map {
                     Store::Perf { slots: RefCell::default(), samples: RefCell::default() }
                 }
             }
-            MapType::Hash | MapType::LruHash => {
+            MapType::Hash | MapType::LruHash | MapType::PercpuHash | MapType::LruPercpuHash => {
                 let (max_entries, lists) = check_hash(&def, nr_cpus)?;
                 def.max_entries = max_entries;
-                let values = Slab::zeroed(u64::from(max_entries) * stride)?;
+                let copies = if def.map_type.is_percpu() { u64::from(nr_cpus) } else { 1 };
+                let values = Slab::zeroed(u64::from(max_entries) * copies * stride)?;
                 Store::Hash { table: RefCell::new(HashTable::new(def.key_size, max_entries, false, lists)?), values }
             }
             MapType::Devmap | MapType::DevmapHash => {
@@ -370,11 +406,66 @@ impl Map {
                 charge(2 * u64::from(def.max_entries), "the ring buffer")?;
                 Store::Ringbuf(RefCell::new(RingBuf::new(def.max_entries)?))
             }
+            MapType::UserRingbuf => {
+                if def.map_flags & !BPF_F_NUMA_NODE != 0 {
+                    return fail(Errno::EINVAL, OP_CREATE, "user_ringbuf takes no flags but BPF_F_NUMA_NODE");
+                }
+                if def.key_size != 0 || def.value_size != 0 {
+                    return fail(Errno::EINVAL, OP_CREATE, "user_ringbuf has no keys or values: key_size and value_size must be 0");
+                }
+                if !def.max_entries.is_power_of_two() || !def.max_entries.is_multiple_of(PAGE_SIZE) {
+                    return Err(XdpError::new(
+                        Errno::EINVAL,
+                        OP_CREATE,
+                        "user_ringbuf max_entries must be a power of two and a multiple of the page size",
+                    )
+                    .len(u64::from(def.max_entries)));
+                }
+                charge(2 * u64::from(def.max_entries), "the ring buffer")?;
+                Store::UserRingbuf(RefCell::new(UserRingBuf::new(def.max_entries)))
+            }
+            MapType::Queue | MapType::Stack => {
+                check_queue_stack(&def)?;
+                Store::QueueStack(RefCell::new(QueueStack::new(&def)?))
+            }
+            MapType::LpmTrie => {
+                check_lpm(&def)?;
+                Store::Lpm { trie: RefCell::new(LpmTrie::new(&def)), values: Slab::zeroed(u64::from(def.max_entries) * stride)? }
+            }
+            MapType::ArrayOfMaps | MapType::HashOfMaps => {
+                if def.value_size != 4 {
+                    return fail(
+                        Errno::EINVAL,
+                        OP_CREATE,
+                        format!("{} values are 4-byte map fds, not {} bytes", def.map_type, def.value_size),
+                    );
+                }
+                let table = if def.map_type == MapType::ArrayOfMaps {
+                    if def.map_flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG) != 0 {
+                        return fail(Errno::EINVAL, OP_CREATE, "array_of_maps takes neither BPF_F_RDONLY_PROG nor BPF_F_WRONLY_PROG");
+                    }
+                    check_array(&def)?;
+                    charge(u64::from(def.max_entries) * 8, "the array of maps")?;
+                    None
+                } else {
+                    let (max_entries, _) = check_hash(&def, nr_cpus)?;
+                    def.max_entries = max_entries;
+                    Some(HashTable::new(def.key_size, max_entries, false, None)?)
+                };
+                // Without one, inner_map_fd is 0: an open fd (stdin) that is not a map, EINVAL.
+                let Some(inner) = inner else {
+                    return fail(Errno::EINVAL, OP_CREATE, format!("{} needs an inner map (inner_map_fd names no map)", def.map_type));
+                };
+                Store::MapsOfMaps(RefCell::new(MapsOfMaps { inner, table, maps: BTreeMap::new(), retired: Vec::new() }))
+            }
+            MapType::Sockmap | MapType::Sockhash => Store::Sock(RefCell::new(sockmap::create(&def, def.map_type == MapType::Sockhash)?)),
         };
         check_name(name)?;
         def.map_flags &= !(BPF_F_RDONLY | BPF_F_WRONLY);
         Ok(Map {
             name: name.to_string(),
+            id: next_map_id(),
+            fd: Cell::new(None),
             def,
             nr_cpus,
             fd_flags,
@@ -407,7 +498,16 @@ impl Map {
             _ => {}
         }
         let name = libbpf_name(&spec.name);
-        let map = Map::new(name, def, nr_cpus)?;
+        let map = if map_type.is_map_of_maps() {
+            // libbpf creates the template from `__array(values, ...)` first and hands its fd over.
+            let inner = match &spec.inner {
+                Some(inner) => Some(inner_meta(&Map::from_spec(inner, nr_cpus)?)?),
+                None => None,
+            };
+            Map::create(name, def, nr_cpus, inner)?
+        } else {
+            Map::new(name, def, nr_cpus)?
+        };
         if let Some(initial) = &spec.initial {
             let Store::Array(values) = &map.store else {
                 return fail(
@@ -547,8 +647,17 @@ impl Map {
             Store::Array(_) | Store::PercpuArray(_) => self.def.max_entries as usize,
             Store::Hash { table, .. } | Store::DevHash { table, .. } => table.borrow().len as usize,
             Store::DevArray { slots, .. } | Store::Progs(slots) | Store::Perf { slots, .. } => slots.borrow().len(),
-            Store::Ringbuf(_) => 0,
+            Store::Ringbuf(_) | Store::UserRingbuf(_) => 0,
+            Store::QueueStack(q) => q.borrow().len(),
+            Store::Lpm { trie, .. } => trie.borrow().n_entries as usize,
+            Store::MapsOfMaps(m) => m.borrow().maps.len(),
+            Store::Sock(s) => s.borrow().len(),
         }
+    }
+
+    /// The map's id, as `bpftool map show` gives it and a map of maps' user lookup returns it.
+    pub fn id(&self) -> u32 {
+        self.id
     }
 
     pub fn is_empty(&self) -> bool {
@@ -630,7 +739,14 @@ impl Map {
                 nr_cpus: self.nr_cpus,
                 stride: self.stride as u64,
             }),
-            _ if matches!(self.def.map_type, MapType::Ringbuf | MapType::ProgArray | MapType::PerfEventArray) => None,
+            _ if matches!(
+                self.def.map_type,
+                MapType::Ringbuf | MapType::ProgArray | MapType::PerfEventArray | MapType::Queue | MapType::Stack | MapType::UserRingbuf | MapType::Sockmap | MapType::Sockhash
+            ) =>
+            {
+                // a socket lookup takes a reference: the helper does it
+                None
+            }
             _ => Some(JitLookup::Call),
         }
     }
@@ -657,13 +773,18 @@ impl Map {
                 (i < max && cpu < self.nr_cpus).then(|| values.addr((i as usize * self.nr_cpus as usize + cpu as usize) * self.stride))
             }
             Store::Hash { table, values } => {
+                if self.def.map_type.is_percpu() && cpu >= self.nr_cpus {
+                    return None;
+                }
                 let mut t = table.borrow_mut();
                 let s = t.find(key)?;
                 if let Some(lru) = t.lru.as_mut() {
                     lru.touch(s);
                 }
-                Some(values.addr(s * self.stride))
+                Some(values.addr(self.hash_value_off(s, cpu)))
             }
+            Store::Lpm { trie, values } => trie.borrow().lookup(key).map(|v| values.addr(v as usize * self.stride)),
+            Store::MapsOfMaps(_) => self.inner_map(key).map(|m| Rc::as_ptr(&m) as u64),
             Store::DevArray { values, slots } if matches!(self.def.map_type, MapType::Devmap | MapType::Xskmap) => {
                 let i = le32(key);
                 slots.borrow().contains_key(&i).then(|| values.addr(i as usize * 8))
@@ -702,7 +823,18 @@ impl Map {
                 values.write((le32(key) as usize * self.nr_cpus as usize + cpu as usize) * self.stride, &value);
                 Ok(())
             }
-            Store::Hash { table, values } => self.hash_update(table, values, key, value, flags, cpu),
+            Store::Hash { table, values } => {
+                let copies = if self.def.map_type.is_percpu() {
+                    if cpu >= self.nr_cpus {
+                        return fail(Errno::EINVAL, OP_UPDATE, format!("CPU {cpu} is not one of the {} possible CPUs", self.nr_cpus));
+                    }
+                    Copies::Cpu(cpu)
+                } else {
+                    Copies::One
+                };
+                self.hash_update(table, values, key, value, flags, cpu, copies)
+            }
+            Store::Lpm { trie, values } => self.lpm_update(trie, values, key, value, flags),
             _ => Err(self.refused(OP_UPDATE)),
         }
     }
@@ -717,6 +849,8 @@ impl Map {
         match &self.store {
             Store::Array(_) | Store::PercpuArray(_) => fail(Errno::EINVAL, OP_DELETE, "array elements cannot be deleted"),
             Store::Hash { table, .. } => self.hash_delete(table, key),
+            Store::Lpm { trie, .. } => trie.borrow_mut().delete(key, OP_DELETE),
+            Store::Sock(store) => self.sock_delete(store, key, OP_DELETE),
             _ => Err(self.refused(OP_DELETE)),
         }
     }
@@ -737,7 +871,11 @@ impl Map {
         match &self.store {
             Store::Array(v) => span(v, u64::from(self.def.max_entries), vs, stride),
             Store::PercpuArray(v) => span(v, u64::from(self.def.max_entries) * u64::from(self.nr_cpus), vs, stride),
-            Store::Hash { values, .. } => span(values, u64::from(self.def.max_entries), vs, stride),
+            Store::Hash { values, .. } => {
+                let copies = if self.def.map_type.is_percpu() { u64::from(self.nr_cpus) } else { 1 };
+                span(values, u64::from(self.def.max_entries) * copies, vs, stride)
+            }
+            Store::Lpm { values, .. } => span(values, u64::from(self.def.max_entries), vs, stride),
             Store::DevArray { values, .. } if self.def.map_type == MapType::Devmap => span(values, u64::from(self.def.max_entries), vs, 8),
             // struct bpf_xdp_sock (queue_id): the verifier lets programs read it only.
             Store::DevArray { values, .. } if self.def.map_type == MapType::Xskmap => {
@@ -759,7 +897,7 @@ impl Map {
     pub fn lookup_user(&self, key: &[u8], out: &mut Vec<u8>) -> Result<()> {
         self.emulated(OP_LOOKUP)?;
         self.readable(OP_LOOKUP)?;
-        if let Store::Ringbuf(_) = self.store {
+        if let Store::Ringbuf(_) | Store::UserRingbuf(_) = self.store {
             return fail(Errno::ENOTSUPP, OP_LOOKUP, "ring buffers have no elements to look up");
         }
         if self.def.map_type == MapType::Xskmap {
@@ -785,9 +923,30 @@ impl Map {
                 out.resize(n, 0);
                 values.read(i as usize * n, out);
             }
+            Store::Hash { table, values } if self.def.map_type.is_percpu() => {
+                let s = table.borrow().find(key).ok_or_else(absent)?;
+                let n = self.nr_cpus as usize * self.stride;
+                out.clear();
+                out.resize(n, 0);
+                values.read(self.hash_value_off(s, 0), out);
+            }
             Store::Hash { table, values } => {
                 let s = table.borrow().find(key).ok_or_else(absent)?;
                 self.get_value(values, s * self.stride, out);
+            }
+            Store::Lpm { trie, values } => {
+                let v = trie.borrow().lookup(key).ok_or_else(absent)?;
+                self.get_value(values, v as usize * self.stride, out);
+            }
+            Store::MapsOfMaps(m) => {
+                let id = self.mom_lookup_user(m, key).ok_or_else(absent)?;
+                out.clear();
+                out.extend_from_slice(&id.to_le_bytes());
+            }
+            Store::QueueStack(q) => {
+                out.clear();
+                out.resize(self.def.value_size as usize, 0);
+                q.borrow_mut().get(out, false, OP_LOOKUP)?;
             }
             Store::DevArray { values, slots } => {
                 let i = le32(key);
@@ -806,7 +965,10 @@ impl Map {
                 out.extend_from_slice(&id.to_le_bytes());
             }
             Store::Perf { .. } => return fail(Errno::ENOTSUPP, OP_LOOKUP, "perf event array elements cannot be read back"),
-            Store::Ringbuf(_) => return fail(Errno::ENOTSUPP, OP_LOOKUP, "ring buffers have no elements to look up"),
+            Store::Ringbuf(_) | Store::UserRingbuf(_) => {
+                return fail(Errno::ENOTSUPP, OP_LOOKUP, "ring buffers have no elements to look up")
+            }
+            Store::Sock(store) => return self.sock_lookup_user(store, key, out, OP_LOOKUP),
         }
         Ok(())
     }
@@ -837,14 +999,11 @@ impl Map {
     pub fn update_user_with(&self, key: &[u8], value: &[u8], flags: u64, env: &dyn MapEnv) -> Result<()> {
         self.emulated(OP_UPDATE)?;
         self.writable(OP_UPDATE)?;
-        if let Store::Ringbuf(_) = self.store {
+        if let Store::Ringbuf(_) | Store::UserRingbuf(_) = self.store {
             return fail(Errno::ENOTSUPP, OP_UPDATE, "ring buffers have no elements to update");
         }
         self.check_key(key, OP_UPDATE)?;
-        let want = match self.store {
-            Store::PercpuArray(_) => self.nr_cpus as usize * self.stride,
-            _ => self.def.value_size as usize,
-        };
+        let want = if self.def.map_type.is_percpu() { self.nr_cpus as usize * self.stride } else { self.def.value_size as usize };
         self.check_len(value, want, OP_UPDATE)?;
         match &self.store {
             Store::Array(values) => self.array_update(values, key, value, flags),
@@ -854,7 +1013,16 @@ impl Map {
                 values.write(le32(key) as usize * want, &value);
                 Ok(())
             }
-            Store::Hash { table, values } => self.hash_update(table, values, key, value, flags, 0),
+            Store::Hash { table, values } => {
+                let copies = if self.def.map_type.is_percpu() { Copies::All } else { Copies::One };
+                self.hash_update(table, values, key, value, flags, 0, copies)
+            }
+            Store::Lpm { trie, values } => self.lpm_update(trie, values, key, value, flags),
+            Store::MapsOfMaps(_) => {
+                let inner = map_by_fd(le32(value) as i32).map_err(|e| XdpError::new(e.errno, OP_UPDATE, e.message.clone()))?;
+                self.set_inner(key, inner, flags)
+            }
+            Store::QueueStack(q) => q.borrow_mut().push(value, flags, OP_UPDATE),
             Store::Progs(slots) => {
                 let i = self.fd_slot_check(key, flags)?;
                 let (prog, id) = env.prog(le32(value) as i32, self)?;
@@ -879,7 +1047,8 @@ impl Map {
             }
             Store::DevArray { values, slots } => self.cpumap_update(values, slots, key, value, flags, env),
             Store::DevHash { table, values, slots } => self.devmap_hash_update(table, values, slots, key, value, flags, env),
-            Store::Ringbuf(_) => fail(Errno::ENOTSUPP, OP_UPDATE, "ring buffers have no elements to update"),
+            Store::Ringbuf(_) | Store::UserRingbuf(_) => fail(Errno::ENOTSUPP, OP_UPDATE, "ring buffers have no elements to update"),
+            Store::Sock(_) => fail(Errno::EOPNOTSUPP, OP_UPDATE, format!("a {} holds sockets of a HostNet: update it with a socket (Map::sock_update)", self.def.map_type)),
         }
     }
 
@@ -889,7 +1058,7 @@ impl Map {
     pub fn delete_user(&self, key: &[u8]) -> Result<()> {
         self.emulated(OP_DELETE)?;
         self.writable(OP_DELETE)?;
-        if let Store::Ringbuf(_) = self.store {
+        if let Store::Ringbuf(_) | Store::UserRingbuf(_) = self.store {
             return fail(Errno::ENOTSUPP, OP_DELETE, "ring buffers have no elements to delete");
         }
         self.check_key(key, OP_DELETE)?;
@@ -897,6 +1066,10 @@ impl Map {
         let removed = match &self.store {
             Store::Array(_) | Store::PercpuArray(_) => return fail(Errno::EINVAL, OP_DELETE, "array elements cannot be deleted"),
             Store::Hash { table, .. } => return self.hash_delete(table, key),
+            Store::Lpm { trie, .. } => return trie.borrow_mut().delete(key, OP_DELETE),
+            Store::MapsOfMaps(m) => return self.mom_delete(m, key),
+            Store::QueueStack(_) => return fail(Errno::EINVAL, OP_DELETE, "queue and stack elements are popped, not deleted"),
+            Store::Sock(store) => return self.sock_delete(store, key, OP_DELETE),
             Store::Progs(slots) | Store::Perf { slots, .. } => {
                 if i >= self.def.max_entries {
                     return Err(XdpError::new(Errno::E2BIG, OP_DELETE, format!("index {i} is past the {} entries", self.def.max_entries))
@@ -924,7 +1097,9 @@ impl Map {
                 drop(t);
                 slots.borrow_mut().remove(&(s as u32))
             }
-            Store::Ringbuf(_) => return fail(Errno::ENOTSUPP, OP_DELETE, "ring buffers have no elements to delete"),
+            Store::Ringbuf(_) | Store::UserRingbuf(_) => {
+                return fail(Errno::ENOTSUPP, OP_DELETE, "ring buffers have no elements to delete")
+            }
         };
         drop(removed);
         Ok(())
@@ -937,8 +1112,11 @@ impl Map {
     pub fn next_key(&self, key: Option<&[u8]>, out: &mut [u8]) -> Result<()> {
         self.emulated(OP_NEXT)?;
         self.readable(OP_NEXT)?;
-        if let Store::Ringbuf(_) = self.store {
+        if let Store::Ringbuf(_) | Store::UserRingbuf(_) = self.store {
             return fail(Errno::ENOTSUPP, OP_NEXT, "ring buffers have no keys");
+        }
+        if let Store::QueueStack(_) = self.store {
+            return fail(Errno::EINVAL, OP_NEXT, "queues and stacks have no keys");
         }
         if let Some(k) = key {
             self.check_key(k, OP_NEXT)?;
@@ -954,6 +1132,20 @@ impl Map {
                 let t = table.borrow();
                 let s = t.next(key).ok_or_else(done)?;
                 out.copy_from_slice(t.key(s));
+            }
+            Store::Lpm { trie, .. } => {
+                if !trie.borrow().next_key(key, out) {
+                    return Err(done());
+                }
+            }
+            Store::MapsOfMaps(m) if m.borrow().table.is_some() => {
+                let m = m.borrow();
+                let t = m.table.as_ref().expect("hash of maps");
+                let s = t.next(key).ok_or_else(done)?;
+                out.copy_from_slice(t.key(s));
+            }
+            Store::Sock(store) if self.def.map_type == MapType::Sockhash => {
+                out.copy_from_slice(&store.borrow().next_hash_key(key).ok_or_else(done)?);
             }
             _ => {
                 let i = key.map_or(u32::MAX, le32);
