@@ -132,6 +132,20 @@ describe(`AF_XDP TX and setup, against the kernel (recorded on ${kernel.recorded
     expect(u.done()).toEqual(kernelLines('chain'))
   })
 
+  it('sendto without a TX ring is ENOBUFS, on a socket not bound ENXIO', () => {
+    const nic = new Mvneta({ rxQueues: 1, txQueues: 1 })
+    const lines: string[] = []
+    const a = new XdpSocket({ chunks: CHUNKS, rxSize: 64, txSize: 0, fillSize: 64, completionSize: 64 })
+    lines.push(`setup bind ${errnoOf(() => a.bind(nic, 0, { copy: true }))}`)
+    lines.push(`setup sendto_no_tx_ring ${errnoOf(() => a.sendto())}`)
+    const b = new XdpSocket({ chunks: CHUNKS, rxSize: 64, txSize: 64, fillSize: 64, completionSize: 64 })
+    lines.push(`setup sendto_unbound ${errnoOf(() => b.sendto())}`)
+    a.close()
+    b.close()
+    nic.close()
+    expect(lines).toEqual(kernelLines('sendto_errors'))
+  })
+
   it('XDP_USE_NEED_WAKEUP sets the TX ring flag at bind', () => {
     const u = new Uxdp({}, XDP_COPY | XDP_USE_NEED_WAKEUP)
     u.lines.push(`txflags ${u.sock.state().tx!.flags}`)

@@ -4,8 +4,14 @@
  * XDP_PKT_CONTD for jumbo frames under XDP_USE_SG), TX back out through the NIC with completions,
  * the kernel's statistics, and the accounting of every frame, chunk and pool page.
  */
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { arch, tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Mvneta, Program, XDP_PKT_CONTD, XDP_RING_NEED_WAKEUP, XdpSocket, type MvnetaOptions, type XdpSocketOptions } from '../lib/index'
+import { main } from '../lib/cli/cli'
+import { XSK_DEMO_OBJECT } from '../lib/cli/xsk-demo-object'
 import { printXskDemo, runXskDemo } from '../lib/cli/xsk-demo'
 import { compileOwn } from './helpers/bpf'
 import { code, thrown } from './helpers/util'
@@ -193,6 +199,22 @@ describe('XdpSocket: the rings as the kernel runs them', () => {
     expect(s.receive()).toHaveLength(1)
   })
 
+  it('a socket bound to another device: the redirect fails (dropped)', () => {
+    const { n, p, s } = setup()
+    s.fill(allChunks(s))
+    const other = nic({ ifindex: 7 })
+    const t = sock()
+    t.bind(other, 0)
+    t.fill(allChunks(t))
+    // Slot 0 now holds the socket of the other NIC.
+    t.addToMap(p.map('xsks'), 0)
+    n.offer(frame(100))
+    n.run()
+    expect(t.receive()).toEqual([])
+    expect(s.receive()).toEqual([])
+    expect(n.stats().diagnostics['xdp:xdp_redirect_err']).toBe(1)
+  })
+
   it('bpf_map_lookup_elem gives the program the socket, whose queue_id it reads', () => {
     const { n, p, s } = setup({ prog: 'to_xsk_checked', queue: 1 })
     s.fill(allChunks(s))
@@ -210,6 +232,9 @@ describe('XdpSocket: the rings as the kernel runs them', () => {
     n.run()
     expect(n.stack()).toHaveLength(1)
     expect(code(() => s.fill([0]))).toBe('EBADF')
+    // Its queue is free again, while its UMEM view stays readable.
+    expect(s.umem.length).toBe(64 * 4096)
+    sock().bind(n, 0)
   })
 })
 
@@ -365,5 +390,23 @@ describe('uxdp demo --xsk', () => {
     const lines: string[] = []
     expect(printXskDemo(r, false, (l) => lines.push(l))).toBe(0)
     expect(lines.join('\n')).toMatch(/XDP_PKT_CONTD chains/)
+  })
+
+  it('runs from the command line, and refuses options of the other demos', () => {
+    const out: string[] = []
+    expect(main(['demo', '--xsk', '--json', '--frames', '150'], (l) => out.push(l), () => {})).toBe(0)
+    const r = JSON.parse(out[0])
+    expect(r.received).toBe(r.to_socket)
+    expect(main(['demo', '--xsk', '--bpf'], () => {}, () => {})).not.toBe(0)
+  })
+
+  it('the embedded object is lib/cli/bpf/xsk-demo.bpf.c built (scripts/demo-object.mjs)', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'uxdp-xsk-demo-')), 'xsk-demo.o')
+    const src = resolve(__dirname, '..', 'lib', 'cli', 'bpf', 'xsk-demo.bpf.c')
+    const r = spawnSync('clang', ['-O2', '-g', '-target', 'bpf', `-I/usr/include/${arch() === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`, '-c', src, '-o', out], { encoding: 'utf8' })
+    expect(r.status, r.stderr).toBe(0)
+    const built = Program.load(out, { prog: 'xsk_demo' })
+    const embedded = Program.load(XSK_DEMO_OBJECT, { prog: 'xsk_demo' })
+    expect(embedded.insns).toBe(built.insns)
   })
 })

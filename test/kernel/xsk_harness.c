@@ -396,6 +396,17 @@ int main(int argc, char **argv)
 		kick();
 		completions();
 		stats();
+	} else if (!strcmp(sc, "sendto_errors")) {
+		/* sendto on a bound socket without a TX ring, then on one not bound. */
+		int r;
+
+		setup(64, 0, 64, 64);
+		printf("setup bind %s\n", ename(do_bind(fd, 0, XDP_COPY)));
+		r = sendto(fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
+		printf("setup sendto_no_tx_ring %s\n", r < 0 ? ename(errno) : "0");
+		setup(64, 64, 64, 64);
+		r = sendto(fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
+		printf("setup sendto_unbound %s\n", r < 0 ? ename(errno) : "0");
 	} else if (!strcmp(sc, "wakeup")) {
 		setup(64, 64, 64, 64);
 		printf("setup bind %s\n", ename(do_bind(fd, 0, XDP_COPY | XDP_USE_NEED_WAKEUP)));

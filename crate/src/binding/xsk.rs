@@ -151,6 +151,9 @@ pub fn xsk_close(h: &XskHandle) -> Result<()> {
         }
         s.maps.clear();
         s.closed = true;
+        if let Ok(mut sock) = s.sock.try_borrow_mut() {
+            sock.close();
+        }
         // A fresh, unbound socket object takes its place: the device's queue is free again,
         // and frames still redirected to the old one find no socket.
         s.sock = Rc::new(RefCell::new(XskSocket::new()));

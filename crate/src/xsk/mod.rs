@@ -381,6 +381,13 @@ impl XskSocket {
         Ok(())
     }
 
+    /// `close()`: the socket leaves its queue (another socket may bind there) and takes no more
+    /// frames; what is on its rings and in its UMEM stays readable.
+    pub fn close(&mut self) {
+        self.bound = None;
+        self.flush_pending = false;
+    }
+
     pub fn bound(&self) -> Option<Bound> {
         self.bound
     }
@@ -671,7 +678,7 @@ impl XskSocket {
             return Err(XdpError::new(Errno::ENXIO, OP, "the socket is not bound"));
         }
         if self.tx.is_none() {
-            return Err(einval(OP, "the socket has no TX ring"));
+            return Err(XdpError::new(Errno::ENOBUFS, OP, "the socket has no TX ring"));
         }
         let mut budget = TX_BATCH_SIZE;
         let mut sent = 0u32;
