@@ -44,7 +44,7 @@ fn object(kind: ProgKind, license: &str, calls: &[(Call, Option<usize>)]) -> Obj
             Some(Kfunc(name) | Weak(name)) => {
                 let weak = matches!(slot, Some(Weak(_)));
                 let i = externs.iter().position(|e| e.name == name).unwrap_or_else(|| {
-                    externs.push(KsymExtern { name: name.into(), weak, func: true, btf_type_id: 0, var_type_id: 0 });
+                    externs.push(KsymExtern { name: name.into(), weak, func: true, btf_type_id: 0 });
                     externs.len() - 1
                 });
                 Insn::new(JMP | CALL, 0, PSEUDO_KFUNC_CALL, 0, i as i32)
