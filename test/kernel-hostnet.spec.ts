@@ -18,7 +18,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BpfObject, HostNet, ipv6Bytes, type HostSocket } from '../lib/index'
+import { BpfObject, HostNet, ipv6Bytes, UxdpError, type HostSocket } from '../lib/index'
+import { encodeMd } from '../lib/xdpmd'
 import { askKernel, build, finishKernel, firstDifference, KernelObject, KernelRefused, MODE, ownPins, useKernel, type BpfBuild } from './helpers/kernel'
 import { LivePin, scratchDir } from './helpers/kernel-live'
 
@@ -84,7 +85,7 @@ const NEIGHS = [
  * one whose client closes first and lingers in TIME_WAIT.
  */
 type Sock =
-  | { kind: 'listen'; fam: 4 | 6; addr: string; port: number; v6only?: boolean; mark?: number; priority?: number; ns?: 'b' }
+  | { kind: 'listen'; fam: 4 | 6; addr: string; port: number; v6only?: boolean; mark?: number; priority?: number; ns?: 'b'; dev?: number }
   | { kind: 'conn'; fam: 4 | 6; caddr: string; cport: number; saddr: string; sport: number; mark?: number; childFam?: 4 | 6 }
   | { kind: 'timewait'; caddr: string; cport: number; saddr: string; sport: number }
   | { kind: 'udp'; fam: 4 | 6; addr: string; port: number; peer?: [string, number] }
@@ -93,6 +94,7 @@ const SOCKS: Sock[] = [
   { kind: 'listen', fam: 4, addr: '127.0.0.1', port: 8080, mark: 7, priority: 3 },
   { kind: 'listen', fam: 6, addr: '::', port: 8081 },
   { kind: 'listen', fam: 6, addr: '::1', port: 8082, v6only: true },
+  { kind: 'listen', fam: 4, addr: '0.0.0.0', port: 8090, dev: 10 },
   { kind: 'conn', fam: 4, caddr: '127.0.0.1', cport: 40000, saddr: '127.0.0.1', sport: 8080, mark: 7 },
   { kind: 'conn', fam: 6, caddr: '::1', cport: 40001, saddr: '::1', sport: 8082 },
   { kind: 'conn', fam: 4, caddr: '127.0.0.1', cport: 40003, saddr: '127.0.0.1', sport: 8081, childFam: 6 },
@@ -120,7 +122,7 @@ function modelHost(): HostNet {
   const listeners = new Map<number, HostSocket>()
   for (const s of SOCKS) {
     if (s.kind === 'listen') {
-      const l = h.listenTcp(s.fam === 6 ? s.addr : s.addr, s.port, { netns: s.ns === 'b' ? b : a, family: s.fam, v6only: s.v6only, mark: s.mark, priority: s.priority })
+      const l = h.listenTcp(s.addr, s.port, { netns: s.ns === 'b' ? b : a, family: s.fam, v6only: s.v6only, mark: s.mark, priority: s.priority, boundDevIf: s.dev })
       listeners.set(s.port, l)
     } else if (s.kind === 'conn') {
       // as Linux leaves them: the accepted socket has the listener's mark but not its priority
@@ -153,6 +155,7 @@ for spec in json.loads(sys.argv[1]):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if spec['fam'] == 6: s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1 if spec.get('v6only') else 0)
         opt(s, spec)
+        if spec.get('devname'): s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, spec['devname'].encode())
         s.bind((spec['addr'], spec['port'])); s.listen(16); S.append(s); listeners[spec['port']] = s
     elif k in ('conn', 'timewait'):
         f = spec.get('fam', 4)
@@ -229,7 +232,8 @@ async function setUpLive(): Promise<LiveEnv> {
     sh(args)
   }
   for (const n of NEIGHS) sh(['ip', '-n', NS_A, 'neigh', 'add', n.addr, 'lladdr', n.mac, 'dev', DEVS.find((d) => d.ifindex === n.ifindex)!.name, 'nud', n.state])
-  const procs = [await startSockets(NS_A, SOCKS.filter((s) => !('ns' in s && s.ns === 'b'))), await startSockets(NS_B, SOCKS.filter((s) => 'ns' in s && s.ns === 'b'))]
+  const named = SOCKS.map((s) => ('dev' in s && s.dev ? { ...s, devname: DEVS.find((d) => d.ifindex === s.dev)!.name } : s))
+  const procs = [await startSockets(NS_A, named.filter((s) => !('ns' in s && s.ns === 'b'))), await startSockets(NS_B, named.filter((s) => 'ns' in s && s.ns === 'b'))]
   const pins = new Map<string, LivePin>()
   for (const b of [obj, mapsObj]) {
     const pin = LivePin.loadAll(b.path, b.source.replace(/\.bpf\.c$/, ''))
@@ -252,16 +256,19 @@ function tearDownNamespaces(): void {
 
 type Run = { ok: true; retval: number; out: Buffer } | { ok: false; message: string }
 
-/** One BPF_PROG_TEST_RUN of `prog` (of object `b`) in namespace A. */
-function liveRun(b: BpfBuild, prog: string, data: Buffer): Run {
+/** One BPF_PROG_TEST_RUN of `prog` (of object `b`) in namespace A, on device `ingress` (ctx_in). */
+function liveRun(b: BpfBuild, prog: string, data: Buffer, ingress?: number): Run {
   if (!live) throw new Error(`the live namespaces are not set up: ${liveError}`)
   const pin = live.pins.get(b.key)!
   const dir = scratchDir()
   const fin = join(dir, `hn-in-${process.pid}.bin`)
   const fout = join(dir, `hn-out-${process.pid}.bin`)
+  const fctx = join(dir, `hn-ctx-${process.pid}.bin`)
   writeFileSync(fin, data)
+  const ctxArgs = ingress ? ['ctx_in', fctx] : []
+  if (ingress) writeFileSync(fctx, encodeMd({ data: 0, dataEnd: data.length, ingressIfindex: ingress }, data.length))
   try {
-    const r = spawnSync('nsenter', [`--net=/run/netns/${NS_A}`, 'bpftool', 'prog', 'run', 'pinned', join(pin.pin, 'progs', prog), 'data_in', fin, 'data_out', fout, 'repeat', '1'], { encoding: 'utf8' })
+    const r = spawnSync('nsenter', [`--net=/run/netns/${NS_A}`, 'bpftool', 'prog', 'run', 'pinned', join(pin.pin, 'progs', prog), 'data_in', fin, 'data_out', fout, ...ctxArgs, 'repeat', '1'], { encoding: 'utf8' })
     if (r.status !== 0) return { ok: false, message: (r.stderr || String(r.error)).trim().split('\n').at(-1) ?? '' }
     const m = /Return value: (\d+)/.exec(r.stdout)
     if (!m) throw new Error(`unexpected bpftool output: ${r.stdout}`)
@@ -269,6 +276,7 @@ function liveRun(b: BpfBuild, prog: string, data: Buffer): Run {
   } finally {
     rmSync(fin, { force: true })
     rmSync(fout, { force: true })
+    rmSync(fctx, { force: true })
   }
 }
 
@@ -279,16 +287,21 @@ let host: HostNet
 let bpf: BpfObject
 let bpfMaps: BpfObject
 
-function uxdpRun(o: BpfObject, prog: string, data: Buffer): Run {
-  const r = o.program(prog).testRun({ data, host, netns: 'a' })
-  return { ok: true, retval: r.retval >>> 0, out: Buffer.from(r.dataOut) }
+function uxdpRun(o: BpfObject, prog: string, data: Buffer, ingress?: number): Run {
+  try {
+    const r = o.program(prog).testRun({ data, host, netns: 'a', ctx: ingress ? { ingressIfindex: ingress } : undefined })
+    return { ok: true, retval: r.retval >>> 0, out: Buffer.from(r.dataOut) }
+  } catch (e) {
+    if (e instanceof UxdpError) return { ok: false, message: e.code }
+    throw e
+  }
 }
 
 /**
  * `step`: where in a sequence of runs that change state (the socket maps) the question stands.
  * `mask`: clears what the kernel answers at random in data_out, on both sides.
  */
-function compare(prog: string, data: Buffer, what: string, b: BpfBuild = obj, step?: number, mask?: (out: Buffer) => void): { kernel: Run; uxdp: Run } {
+function compare(prog: string, data: Buffer, what: string, b: BpfBuild = obj, step?: number, mask?: (out: Buffer) => void, ingress?: number): { kernel: Run; uxdp: Run } {
   const masked = (r: Run): Run => {
     if (!r.ok || !mask) return r
     const out = Buffer.from(r.out)
@@ -296,10 +309,16 @@ function compare(prog: string, data: Buffer, what: string, b: BpfBuild = obj, st
     return { ...r, out }
   }
   const k = masked(
-    askKernel<Run>({ op: 'hostnet-run', object: b.key, prog, data: data.toString('hex'), step: step ?? null }, `test_run of ${prog} in ${b.what}, in namespace A: ${what}`, () => liveRun(b, prog, data), masked),
+    askKernel<Run>(
+      { op: 'hostnet-run', object: b.key, prog, data: data.toString('hex'), step: step ?? null, ...(ingress ? { ingress } : {}) },
+      `test_run of ${prog} in ${b.what}, in namespace A${ingress ? `, on ifindex ${ingress}` : ''}: ${what}`,
+      () => liveRun(b, prog, data, ingress),
+      masked,
+    ),
   )
-  const u = masked(uxdpRun(b === obj ? bpf : bpfMaps, prog, data))
+  const u = masked(uxdpRun(b === obj ? bpf : bpfMaps, prog, data, ingress))
   expect(k.ok, `the kernel's run failed: ${!k.ok ? k.message : ''}`).toBe(true)
+  expect(u.ok, `uxdp's run failed: ${!u.ok ? u.message : ''}`).toBe(true)
   if (k.ok && u.ok) {
     expect(firstDifference(k.out, u.out), `data_out of ${prog}: ${what}`).toBe('')
     expect(u.retval, `retval of ${prog}: ${what}`).toBe(k.retval)
@@ -325,6 +344,8 @@ interface LookupCase {
   len?: number
   netns?: bigint
   flags?: bigint
+  /** The device test_run's packet arrives on (ctx_in.ingress_ifindex). */
+  ingress?: number
   /** What the kernel must answer (pinned here, so the kernel half proves the case). */
   found: boolean
   state?: number
@@ -356,6 +377,8 @@ const LOOKUPS: LookupCase[] = [
   { title: 'skc: established', prog: 'hn_skc', t: tuple('127.0.0.1', 40000, '127.0.0.1', 8080), found: true, state: 1 },
   { title: 'skc: listener', prog: 'hn_skc', t: tuple('127.0.0.1', 50000, '127.0.0.1', 8080), found: true, state: 10 },
   { title: 'no socket on the port', prog: 'hn_lookup', t: tuple('127.0.0.1', 1, '127.0.0.1', 8099), found: false },
+  { title: 'a listener bound to hn0 (SO_BINDTODEVICE), packet on loopback', prog: 'hn_lookup', t: tuple('10.0.0.9', 1, '10.0.0.1', 8090), found: false },
+  { title: 'a listener bound to hn0, packet on hn0 (ctx_in ingress_ifindex)', prog: 'hn_lookup', t: tuple('10.0.0.9', 1, '10.0.0.1', 8090), ingress: 10, found: true, state: 10 },
   { title: 'UDP bound to 127.0.0.1', prog: 'hn_lookup', udp: true, t: tuple('127.0.0.1', 1000, '127.0.0.1', 5353), found: true, state: 7 },
   { title: 'UDP bound to 0.0.0.0', prog: 'hn_lookup', udp: true, t: tuple('10.0.0.9', 1000, '10.0.0.1', 5354), found: true, state: 7 },
   { title: 'UDP connected, from its peer', prog: 'hn_lookup', udp: true, t: tuple('127.0.0.1', 6000, '127.0.0.1', 5355), found: true, state: 1 },
@@ -451,6 +474,7 @@ function fibPacket(c: FibCase): Buffer {
 
 interface MtuCase {
   title: string
+  ingress?: number
   size?: number
   ifindex: number
   mtuLen?: number
@@ -470,6 +494,8 @@ const MTUS: MtuCase[] = [
   { title: 'the packet one byte past it', size: 1515, ifindex: 10, ret: 1 },
   { title: 'BPF_MTU_CHK_SEGS is refused in XDP', ifindex: 10, flags: 1n, ret: -22 },
   { title: 'no such device', ifindex: 99, ret: -19 },
+  { title: 'ifindex 0 on a packet arriving on hn1 (ctx_in): its 1400-byte MTU', ingress: 11, ifindex: 0, lenDiff: 1414 - 64, ret: 0 },
+  { title: 'the same, one byte more', ingress: 11, ifindex: 0, lenDiff: 1414 - 64 + 1, ret: 1 },
 ]
 
 function mtuPacket(c: MtuCase): Buffer {
@@ -642,7 +668,7 @@ describe(`host sockets and routes vs Linux (recorded on ${kernel.recordedOn}${ke
       // An accepted socket's rx_queue_mapping is 0 or -1 from one connection to the next (the
       // kernel's race between the handshake's last ACK and the accept): not compared there.
       const racy = (out: Buffer) => out.readUInt32LE(64 + 80) === 1 && out.writeInt32LE(0, 64 + 84)
-      const { kernel: k } = compare(c.prog, lookupPacket(c), c.title, obj, undefined, racy)
+      const { kernel: k } = compare(c.prog, lookupPacket(c), c.title, obj, undefined, racy, c.ingress)
       if (!k.ok) return
       expect(k.out.readUInt32LE(64), 'found (the kernel)').toBe(c.found ? 1 : 0)
       if (c.state !== undefined) expect(k.out.readUInt32LE(64 + 80), 'state (the kernel)').toBe(c.state)
@@ -664,9 +690,17 @@ describe(`host sockets and routes vs Linux (recorded on ${kernel.recordedOn}${ke
     })
   })
 
+  it('ctx_in naming a device the namespace lacks: test_run fails with ENODEV on both sides', () => {
+    const data = mtuPacket({ title: '', ifindex: 0, ret: 0 })
+    const k = askKernel<Run>({ op: 'hostnet-run', object: obj.key, prog: 'hn_mtu', data: data.toString('hex'), ingress: 99 }, `test_run of hn_mtu in ${obj.what}, in namespace A, on ifindex 99`, () => liveRun(obj, 'hn_mtu', data, 99))
+    expect(k.ok).toBe(false)
+    expect(!k.ok && k.message).toContain('No such device')
+    expect(uxdpRun(bpf, 'hn_mtu', data, 99)).toEqual({ ok: false, message: 'ENODEV' })
+  })
+
   describe('bpf_check_mtu (XDP)', () => {
     it.each(MTUS.map((c) => [c.title, c] as const))('%s', (_t, c) => {
-      const { kernel: k } = compare('hn_mtu', mtuPacket(c), c.title)
+      const { kernel: k } = compare('hn_mtu', mtuPacket(c), c.title, obj, undefined, undefined, c.ingress)
       if (k.ok) expect(Number(k.out.readBigInt64LE(24)), 'the answer (the kernel)').toBe(c.ret)
     })
   })

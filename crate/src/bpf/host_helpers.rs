@@ -349,5 +349,9 @@ pub(crate) fn sockmap_update(m: &mut Machine<'_>, map: &super::maps::Map, key: &
         let r = m.sock_at(sk)?;
         (r.net.clone(), r.id)
     };
+    // sock_map_update_elem: a request or timewait socket (bpf_skc_lookup_tcp's) is no full socket
+    if !net.state().sockets.get(&id).is_some_and(|s| s.full()) {
+        return Ok(errno_ret(Errno::EINVAL));
+    }
     Ok(super::helpers::ret(map.sock_update(key, &net, id, flags, "bpf_map_update_elem")))
 }

@@ -95,6 +95,8 @@ pub const LOOPBACK_IFINDEX: u32 = 1;
 struct TestRunHost<'b> {
     buff: &'b mut XdpBuff,
     queue: u32,
+    /// ctx_in's ingress_ifindex, or loopback's.
+    ifindex: u32,
 }
 
 impl XdpHost for TestRunHost<'_> {
@@ -102,7 +104,7 @@ impl XdpHost for TestRunHost<'_> {
         self.buff
     }
     fn ingress_ifindex(&self) -> u32 {
-        LOOPBACK_IFINDEX
+        self.ifindex
     }
     fn rx_queue_index(&self) -> u32 {
         self.queue
@@ -205,7 +207,19 @@ impl TestRun {
                 format!("'{}' is loaded for a {} entry (expected_attach_type {}): XDP test_run refuses it", prog.name, if prog.attach_type == super::elf::ATTACH_XDP_DEVMAP { "devmap" } else { "cpumap" }, prog.attach_type),
             ));
         }
-        let buff = build_buff(pool, data, opts.ctx.as_ref())?;
+        // With a host model, ctx_in's ingress_ifindex may name any device of the run's namespace
+        // (one RX queue each), as the kernel looks it up in the caller's; without one, loopback only.
+        let mut md = opts.ctx;
+        if let (Some(m), Some(host)) = (md.as_mut(), opts.host.as_ref()) {
+            if m.ingress_ifindex != 0 && m.ingress_ifindex != LOOPBACK_IFINDEX {
+                let known = host.net.state().netns(host.netns).is_ok_and(|n| n.device(m.ingress_ifindex).is_some());
+                if !known {
+                    return Err(XdpError::new(Errno::ENODEV, "bpf_prog_test_run", format!("ctx_in: no device with ifindex {}", m.ingress_ifindex)));
+                }
+                m.ingress_ifindex = LOOPBACK_IFINDEX;
+            }
+        }
+        let buff = build_buff(pool, data, md.as_ref())?;
         Ok(TestRun {
             prog: prog.clone(),
             buff,
@@ -241,7 +255,8 @@ impl TestRun {
     pub fn run(&mut self, n: u64, until: Option<Instant>, stop: Option<&AtomicBool>) -> Result<u64> {
         let watched = until.is_some() || stop.is_some();
         let TestRun { prog, buff, ctx_in, cpu, budget, parts, rng, runs, elapsed, retval, insns, trace, slice, host: host_net } = self;
-        let mut host = TestRunHost { buff, queue: ctx_in.map(|c| c.rx_queue_index).unwrap_or(0) };
+        let ifindex = ctx_in.map(|c| c.ingress_ifindex).filter(|&i| i != 0).unwrap_or(LOOPBACK_IFINDEX);
+        let mut host = TestRunHost { buff, queue: ctx_in.map(|c| c.rx_queue_index).unwrap_or(0), ifindex };
         let first = parts.is_none();
         let mut m = Machine::with_parts(prog.clone(), parts.take());
         m.cpu = *cpu;
