@@ -1378,9 +1378,6 @@ mod tests {
             self.word(((signed as u32) << 24) | (size * 8));
             id
         }
-        fn ptr(&mut self, to: u32) -> u32 {
-            self.head("", 2, 0, false, to)
-        }
         fn array(&mut self, elem: u32, index: u32, n: u32) -> u32 {
             let id = self.head("", 3, 0, false, 0);
             self.word(elem);
