@@ -77,7 +77,12 @@ pub fn bpf_map_queued(h: &BpfHandle, map: String) -> Result<Vec<Buffer>> {
     })
 }
 
-fn with_ring<T>(h: &BpfHandle, map: &str, op: &'static str, f: impl FnOnce(&mut crate::bpf::maps::UserRingBuf) -> crate::errno::Result<T>) -> Result<T> {
+fn with_ring<T>(
+    h: &BpfHandle,
+    map: &str,
+    op: &'static str,
+    f: impl FnOnce(&mut crate::bpf::maps::UserRingBuf) -> crate::errno::Result<T>,
+) -> Result<T> {
     let m = map_handle_of(h, map, op)?;
     let mut rb = m.user_ringbuf().ok_or_else(|| err(Errno::EINVAL, op, format!("map '{map}' is not a user ring buffer")))?;
     f(&mut rb).map_err(Into::into)

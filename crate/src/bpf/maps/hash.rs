@@ -257,6 +257,7 @@ impl Map {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn hash_update(
         &self,
         table: &RefCell<HashTable>,

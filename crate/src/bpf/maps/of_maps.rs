@@ -18,7 +18,6 @@ use super::*;
 /// The first fd handed out: 0, 1 and 2 are a process's standard streams.
 const FIRST_FD: i32 = 3;
 
-#[derive(Default)]
 struct FdTable {
     next_fd: i32,
     next_id: u32,
@@ -26,7 +25,7 @@ struct FdTable {
 }
 
 thread_local! {
-    static FDS: RefCell<FdTable> = RefCell::new(FdTable { next_fd: FIRST_FD, next_id: 1, maps: BTreeMap::new() });
+    static FDS: RefCell<FdTable> = const { RefCell::new(FdTable { next_fd: FIRST_FD, next_id: 1, maps: BTreeMap::new() }) };
 }
 
 /// A new map id (ids count up from 1 for the process, as the kernel's map ids do).

@@ -103,7 +103,7 @@ impl UserRingBuf {
     }
 
     fn reserved(&self, pos: u64) -> Result<u32> {
-        if pos < self.consumer_pos || pos >= self.producer_pos || pos % 8 != 0 || self.hdr(pos) & BPF_RINGBUF_BUSY_BIT == 0 {
+        if pos < self.consumer_pos || pos >= self.producer_pos || !pos.is_multiple_of(8) || self.hdr(pos) & BPF_RINGBUF_BUSY_BIT == 0 {
             return fail(Errno::EINVAL, OP_SUBMIT, format!("no reserved sample at position {pos}"));
         }
         Ok(self.hdr(pos) & !(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT))
