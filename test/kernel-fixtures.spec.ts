@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { decode, FIXTURE_DIR, KNOWN, type FixtureFile } from './helpers/kernel'
 
-const SPECS = ['kernel-diff', 'kernel-dynptr', 'kernel-bpf', 'kernel-verifier']
+const SPECS = ['kernel-diff', 'kernel-dynptr', 'kernel-bpf', 'kernel-verifier', 'kernel-skb']
 const fixtures = Object.fromEntries(SPECS.map((t) => [t, JSON.parse(readFileSync(join(FIXTURE_DIR, `${t}.json`), 'utf8')) as FixtureFile]))
 const entries = Object.values(fixtures).flatMap((f) => Object.values(f.entries))
 
