@@ -599,7 +599,7 @@ export class Program {
   async testRunAsync(options: TestRunAsyncOptions | (SkbTestRunOptions & { signal?: AbortSignal })): Promise<TestRunResult | SkbTestRunResult> {
     if (SKB_KINDS.includes(this.kind)) {
       // An skb program's loop runs in one piece: only a signal aborted before it starts stops it.
-      const { signal, ...rest } = options as SkbTestRunOptions & { signal?: AbortSignal }
+      const { signal, timeoutMs: _unbounded, ...rest } = options as SkbTestRunOptions & { signal?: AbortSignal; timeoutMs?: number }
       if (signal?.aborted) throw new UxdpError('EINTR', `interrupted after 0 of ${Math.max(rest.repeat ?? 1, 1)} runs`, { op: 'bpf_prog_test_run' })
       return this.testRunSkb(rest)
     }

@@ -111,7 +111,7 @@ function liveRun(b: BpfBuild, prog: string, data: Buffer, ctx: Buffer | undefine
 function kernelRun(prog: string, data: Buffer, ctx?: Partial<SkBuff> | Buffer, b: BpfBuild = object): SkbAnswer {
   const ctxIn = ctx === undefined ? undefined : Buffer.isBuffer(ctx) ? ctx : encodeSkBuff(ctx)
   const request = { op: 'skbrun', object: b.key, prog, data: data.toString('base64'), ctx: ctxIn?.toString('hex') ?? null }
-  const what = `test_run of ${prog} on ${data.length} B${ctxIn ? ` ctx ${describeCtx(ctx)}` : ''}`
+  const what = `test_run of ${prog} in ${b.what} on ${data.length} B${ctxIn ? ` ctx ${describeCtx(ctx)}` : ''}`
   return askKernel<SkbAnswer>(request, what, liveKernelAsked() ? () => liveRun(b, prog, data, ctxIn) : undefined)
 }
 

@@ -57,7 +57,10 @@ fn programs_that_are_not_xdp_are_refused_not_run() {
         let p = prog(kind, true);
         let e = test_run_xdp(&p, &pool, &[0u8; 64], &TestRunOptions::default()).unwrap_err();
         assert_eq!((e.errno, e.retval()), (Errno::ENOTSUPP, -524));
-        assert_eq!(e.message, format!("uxdp runs XDP programs only; 'count_runs' is a {name} program"));
+        assert_eq!(
+            e.message,
+            format!("test_run_xdp runs XDP programs (tc and socket filters run on an skb: test_run_skb); 'count_runs' is a {name} program")
+        );
         assert!(TestRun::new(&p, &pool, &[0u8; 64], &TestRunOptions::default()).is_err());
         let Err(e) = BpfXdpProgram::new(p) else { panic!("attached a {name} program") };
         assert_eq!(e.errno, Errno::EINVAL);

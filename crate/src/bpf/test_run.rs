@@ -1,8 +1,9 @@
 //! BPF_PROG_TEST_RUN for XDP programs, as `bpf_prog_test_run_xdp` does it: the input split into
 //! a linear part and page frags, an optional `struct xdp_md` ctx_in placing metadata and the end
 //! of the linear part, `repeat` runs on the same buffer with the average duration, and data_out
-//! from data_meta to the end of the last frag. Programs of other types are refused (ENOTSUPP)
-//! until the engine runs them; a time budget or a stop flag can end a long repeat loop.
+//! from data_meta to the end of the last frag; and for tc and socket-filter programs
+//! `bpf_prog_test_run_skb` ([`test_run_skb`]). Programs of other types are refused (ENOTSUPP);
+//! a time budget or a stop flag can end a long repeat loop.
 
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -149,7 +150,7 @@ pub fn build_buff(pool: &PagePool, data: &[u8], ctx: Option<&XdpMd>) -> Result<X
 
 /// Runs an XDP program as BPF_PROG_TEST_RUN does: `repeat` runs on the same buffer, the
 /// average duration, data_out and ctx_out. A program of another type is refused with ENOTSUPP
-/// (uxdp's test_run knows XDP only); `timeout` and `interrupt` bound the repeat loop.
+/// (tc and socket filters go through [`test_run_skb`]); `timeout` and `interrupt` bound the repeat loop.
 pub fn test_run_xdp(prog: &Rc<Prog>, pool: &PagePool, data: &[u8], opts: &TestRunOptions) -> Result<TestRunOutput> {
     let mut run = TestRun::new(prog, pool, data, opts)?;
     let repeat = u64::from(opts.repeat.max(1));
@@ -195,9 +196,13 @@ pub struct TestRun {
 impl TestRun {
     /// Checks the program's type and builds the buffer as test_run does (see [`build_buff`]).
     pub fn new(prog: &Rc<Prog>, pool: &PagePool, data: &[u8], opts: &TestRunOptions) -> Result<TestRun> {
-        // The kernel answers ENOTSUPP (524) for a program type without test_run; here every
-        // type but XDP is one, until the engine runs them for real.
-        prog.check_xdp(Errno::ENOTSUPP, "bpf_prog_test_run", "uxdp runs XDP programs only")?;
+        // The kernel answers ENOTSUPP (524) for a program type without test_run; tc and socket
+        // filters have one, on an skb (test_run_skb), not this one.
+        prog.check_xdp(
+            Errno::ENOTSUPP,
+            "bpf_prog_test_run",
+            "test_run_xdp runs XDP programs (tc and socket filters run on an skb: test_run_skb)",
+        )?;
         // A devmap or cpumap program runs on a frame another program redirected: the kernel has no
         // test_run for it.
         if matches!(prog.attach_type, super::elf::ATTACH_XDP_DEVMAP | super::elf::ATTACH_XDP_CPUMAP) {

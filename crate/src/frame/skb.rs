@@ -230,16 +230,18 @@ impl super::XdpBuff {
 
 impl Skb {
     fn eth_type_trans(&mut self, dev: &NetDev) {
+        self.eth_type_trans_on(dev, [0xff; 6]);
+    }
+
+    /// `eth_type_trans` for a device whose broadcast address is `broadcast` (all ones on
+    /// Ethernet devices; all zeroes on the loopback device).
+    fn eth_type_trans_on(&mut self, dev: &NetDev, broadcast: [u8; 6]) {
         let hdr = &self.head.bytes()[self.data as usize..(self.data + ETH_HLEN) as usize];
         let dest: [u8; 6] = hdr[..6].try_into().expect("6 bytes");
         let proto = u16::from_be_bytes([hdr[12], hdr[13]]);
         self.mac_header = self.data;
         self.data += ETH_HLEN;
         self.len -= ETH_HLEN;
-        // The device's broadcast address: all ones for Ethernet devices, all zeroes for the
-        // loopback device (whose hardware address is all zeroes too), so that ff:ff:ff:ff:ff:ff
-        // arriving on lo is multicast, as Linux classifies it.
-        let broadcast = if dev.dev_addr == [0; 6] { [0; 6] } else { [0xff; 6] };
         if dest == dev.dev_addr {
             // PACKET_HOST, as built
         } else if dest[0] & 1 != 0 {
@@ -712,7 +714,8 @@ impl Skb {
             ip_summed: CHECKSUM_NONE,
             vlan: None,
         };
-        skb.eth_type_trans(dev);
+        // lo's broadcast address is all zeroes: ff:ff:ff:ff:ff:ff arrives on it as multicast.
+        skb.eth_type_trans_on(dev, [0; 6]);
         skb.network_header = skb.data;
         skb
     }
