@@ -354,6 +354,24 @@ describe(`tc and socket filters under test_run: uxdp vs Linux (recorded on ${use
     for (const off of [0, 10, 16, 20, 40, 0x10000]) it(`socket filter at ${off}`, () => same('sf_bytes', tcp, { cb: [off] }))
   })
 
+  describe('bpf_check_mtu on the skb (loopback: MTU 65536, hard header 14)', () => {
+    for (const [what, cb] of [
+      ['the skb itself', [0, 0, 0, 0]],
+      ['grown to the MTU plus the hard header', [0, 0, 65550 - tcp.length, 0]],
+      ['grown one byte past it', [0, 0, 65551 - tcp.length, 0]],
+      ['shrunk', [0, 0, -20, 0]],
+      ['an L3 length given', [0, 1500, 0, 0]],
+      ['an L3 length past the MTU', [0, 65537, 0, 0]],
+      ['ifindex 1 named', [1, 0, 0, 0]],
+      ['an unknown ifindex', [99, 0, 0, 0]],
+      ['BPF_MTU_CHK_SEGS', [0, 0, 0, 1]],
+      ['BPF_MTU_CHK_SEGS with a length diff', [0, 0, 8, 1]],
+      ['BPF_MTU_CHK_SEGS with an L3 length', [0, 100, 0, 1]],
+      ['an unknown flag', [0, 0, 0, 2]],
+    ] as [string, number[]][])
+      it(what, () => same('tc_mtu', tcp, { cb: cb.map((x) => x >>> 0) }))
+  })
+
   describe('packet shape', () => {
     const grow: [string, number[], Buffer?][] = [
       ['change_tail grows', [0, tcp.length + 100, 0]],

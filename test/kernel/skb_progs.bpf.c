@@ -246,6 +246,20 @@ int tc_redirect(struct __sk_buff *skb)
 	return bpf_redirect(skb->cb[0], skb->cb[1]);
 }
 
+/* bpf_check_mtu(skb, cb[0], &mtu = cb[1], cb[2], cb[3]): its answer and the MTU it writes. */
+SEC("tc")
+int tc_mtu(struct __sk_buff *skb)
+{
+	struct outv *o = slots();
+	__u32 mtu = skb->cb[1];
+
+	if (!o)
+		return TC_ACT_SHOT;
+	o->s[0] = bpf_check_mtu(skb, skb->cb[0], &mtu, (__s32)skb->cb[2], skb->cb[3]);
+	o->s[1] = mtu;
+	return TC_ACT_OK;
+}
+
 /* An skb dynptr: its size, reads at cb[0], a slice, a write. */
 SEC("tc")
 int tc_dynptr(struct __sk_buff *skb)
