@@ -5,28 +5,11 @@
 use std::rc::Rc;
 
 use uxdp::bpf::maps::*;
-use uxdp::errno::{Errno, Result};
+use uxdp::errno::Errno;
 
-fn create(t: MapType, key: u32, value: u32, max: u32, flags: u32) -> Result<Map> {
-    Map::new("m", MapDef::new(t, key, value, max, flags), 4)
-}
-
-fn errno<T>(r: Result<T>) -> Errno {
-    match r {
-        Ok(_) => panic!("expected an error"),
-        Err(e) => e.errno,
-    }
-}
-
-fn user(map: &Map, key: &[u8]) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    map.lookup_user(key, &mut out).map(|()| out)
-}
-
-fn next(map: &Map, key: Option<&[u8]>) -> Result<Vec<u8>> {
-    let mut out = vec![0u8; map.def().key_size as usize];
-    map.next_key(key, &mut out).map(|()| out)
-}
+#[path = "support/map_util.rs"]
+mod map_util;
+use map_util::*;
 
 fn at(addr: u64, len: usize) -> Vec<u8> {
     // SAFETY: a value address of a map the test holds.

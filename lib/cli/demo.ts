@@ -34,7 +34,7 @@ export interface DemoOptions {
 }
 
 /** A small deterministic generator (xorshift32), so every run offers the same traffic. */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let x = seed >>> 0 || 1
   return () => {
     x ^= x << 13

@@ -2,7 +2,7 @@ import { BpfObject } from '../bpf'
 import { UxdpError } from '../errors'
 import { Mvneta } from '../mvneta'
 import { XdpSocket } from '../xsk'
-import { udpFrame } from './demo'
+import { rng, udpFrame } from './demo'
 import { XSK_DEMO_OBJECT } from './xsk-demo-object'
 
 /** The UDP port lib/cli/bpf/xsk-demo.bpf.c sends to the AF_XDP socket. */
@@ -128,18 +128,6 @@ export function runXskDemo(options: { frames?: number } = {}): XskDemoResult {
   }
 }
 
-/** xorshift32, as the main demo's mix uses. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1
-  return () => {
-    x ^= x << 13
-    x >>>= 0
-    x ^= x >>> 17
-    x ^= x << 5
-    x >>>= 0
-    return x
-  }
-}
 
 /** Prints the AF_XDP demo's result; exit status 0 when nothing was lost. */
 export function printXskDemo(r: XskDemoResult, json: boolean, out: (line: string) => void): number {
