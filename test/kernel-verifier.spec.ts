@@ -22,7 +22,7 @@
  * program here is written for uxdp. The case table: test/helpers/verifier-cases.ts.
  */
 import { afterAll, describe, expect, it } from 'vitest'
-import { BpfObject, UxdpError } from '../lib/index'
+import { BpfObject, UxdpError, verify, type VerifyResult } from '../lib/index'
 import { build, finishKernel, knownDifference, MODE, ownPins, useKernel, verdict, type LoadAnswer } from './helpers/kernel'
 import { verifierCases, type VerifierCase } from './helpers/verifier-cases'
 
@@ -123,6 +123,35 @@ describe(`BPF verifier differential corpus (${CASES.length} programs; recorded o
       if (gap) expect(exact, `known gap, now agreeing: take it off KNOWN_GAPS (${gap})`).toBe(false)
       else expect(x, c.about).toEqual(want)
     })
+  })
+
+  // The level-1 log ends with the walk's statistics: equal counts mean uxdp walked, pruned and
+  // kept states where the kernel did. Precision is not backtracked yet, so not every count agrees;
+  // these floors keep what agrees from slipping.
+  it.skipIf(MODE === 'record')("the walk's statistics (processed insns, total and peak states) equal the kernel's on most programs", () => {
+    const same = { processed: 0, total: 0, peak: 0 }
+    let compared = 0
+    for (const c of CASES) {
+      const k = kernelAnswer(c)
+      if (k.processed === undefined || !k.states) continue
+      let u: VerifyResult
+      try {
+        u = verify(builds(c).path)
+      } catch {
+        continue
+      }
+      if (u.accepted !== k.accepted) continue
+      compared++
+      if (u.stats.processed === k.processed) same.processed++
+      if (u.stats.totalStates === k.states.total) same.total++
+      if (u.stats.peakStates === k.states.peak) same.peak++
+    }
+    const pct = (n: number) => (100 * n) / compared
+    console.log(`walk statistics equal to the kernel's over ${compared} programs: processed ${pct(same.processed).toFixed(1)} %, total_states ${pct(same.total).toFixed(1)} %, peak_states ${pct(same.peak).toFixed(1)} %`)
+    expect(compared).toBeGreaterThan(CASES.length * 0.9)
+    expect(pct(same.processed)).toBeGreaterThanOrEqual(95)
+    expect(pct(same.total)).toBeGreaterThanOrEqual(93)
+    expect(pct(same.peak)).toBeGreaterThanOrEqual(85)
   })
 
   it('summary: agreement with Linux per group (printed)', () => {

@@ -162,17 +162,23 @@ impl Info {
                     prune_point[pc] = true;
                     force_checkpoint[pc] = true;
                 }
+                // A callee's first instruction is reached through the call: a prune point.
                 Op::Call(Callee::Local(_)) => prune_point[pc] = true,
-                // 214..=221: the seed's proposed helpers, checked as kfuncs are (`seed-helpers`).
-                Op::Call(Callee::Helper(id)) if matches!(id, 164 | 170 | 180 | 181 | 201 | 209 | 214..=221) => {
+                // bpf_timer_set_callback: its callback is walked from here, on its own.
+                Op::Call(Callee::Helper(170)) => prune_point[pc] = true,
+                // Synchronous callbacks and the seed's proposed helpers (214..=221, checked as
+                // kfuncs are): how often the callee runs is unknown, so states are kept here.
+                Op::Call(Callee::Helper(id)) if matches!(id, 164 | 180 | 181 | 209 | 214..=221) => {
                     prune_point[pc] = true;
                     force_checkpoint[pc] = true;
                 }
-                Op::Call(Callee::Kfunc { .. }) => {
-                    prune_point[pc] = true;
-                    force_checkpoint[pc] = true;
-                }
+                // Kfuncs that loop (an iterator's next(), a callback) are marked once the
+                // walk knows what each kfunc is (`Verifier::run`).
                 _ => {}
+            }
+            // Where a call returns is a prune point: a callee's exit rejoins the caller there.
+            if matches!(ops[pc], Op::Call(_)) && pc + 1 < n {
+                prune_point[pc + 1] = true;
             }
             pc += ops[pc].width();
         }

@@ -297,6 +297,12 @@ impl<'a> Verifier<'a> {
             })
             .collect();
         self.callback_site = (0..self.ops.len()).map(|pc| self.calls_sync_callback(pc)).collect();
+        for pc in 0..self.ops.len() {
+            if matches!(self.ops[pc], Op::Call(Callee::Kfunc { .. })) && (self.iter_next_site[pc] || self.callback_site[pc]) {
+                self.info.prune_point[pc] = true;
+                self.info.force_checkpoint[pc] = true;
+            }
+        }
         self.cur = self.entry_state();
         if self.log.level > 0 {
             let s = self.log.frame_state(&self.cur, 0, false);
