@@ -426,6 +426,12 @@ for (const o of objects) {
     }
     const row = { file: o.file, program: p.name, section: p.section, scope, kernel: p, annotation: a }
     if (uxdp) row.uxdp = askUxdp(o.bytes, p.name)
+    // the walk's length, compared where both verdicts agree (the level-1 log's `processed N insns`)
+    if (row.uxdp && row.uxdp.accepted === p.accepted && p.verifierRan !== false) {
+      try {
+        row.uxdp.processed = uxdp.verify(o.bytes, { prog: p.name }).stats.processed
+      } catch {}
+    }
     const bd = !p.accepted && BUILD_DIFFS.find((d) => p.line === d.refusal)
     if (bd) {
       buildDiffs.push({ file: o.file, program: p.name, type: scope, kernel: p.line, upstream: bd.upstream, uxdp: row.uxdp && (row.uxdp.accepted ? 'accepted' : row.uxdp.line) })
@@ -436,7 +442,7 @@ for (const o of objects) {
 }
 
 function summarize(list) {
-  const s = { programs: list.length, kernelAccepted: 0, kernelRefused: 0, verdictAgree: 0, lineAgree: 0, errnoAgree: 0, falseAccepts: 0, falseRefusals: 0 }
+  const s = { programs: list.length, kernelAccepted: 0, kernelRefused: 0, verdictAgree: 0, lineAgree: 0, errnoAgree: 0, falseAccepts: 0, falseRefusals: 0, processedCompared: 0, processedAgree: 0 }
   for (const r of list) {
     if (r.kernel.accepted) s.kernelAccepted++
     else s.kernelRefused++
@@ -444,6 +450,10 @@ function summarize(list) {
     if (r.uxdp.accepted === r.kernel.accepted) s.verdictAgree++
     else if (r.uxdp.accepted) s.falseAccepts++
     else s.falseRefusals++
+    if (r.uxdp.processed != null && r.kernel.processed != null) {
+      s.processedCompared++
+      if (r.uxdp.processed === r.kernel.processed) s.processedAgree++
+    }
     if (!r.kernel.accepted && !r.uxdp.accepted) {
       if (r.uxdp.line === r.kernel.line) s.lineAgree++
       if (r.uxdp.code === r.kernel.errno) s.errnoAgree++
@@ -452,6 +462,7 @@ function summarize(list) {
   s.verdictPct = uxdp ? pctOrNull(s.verdictAgree, s.programs) : null
   s.linePct = uxdp ? pctOrNull(s.lineAgree, s.kernelRefused) : null
   s.errnoPct = uxdp ? pctOrNull(s.errnoAgree, s.kernelRefused) : null
+  s.processedPct = uxdp ? pctOrNull(s.processedAgree, s.processedCompared) : null
   return s
 }
 const scopes = ['xdp', 'socket', 'tc'].filter((t) => TYPES_IN_SCOPE.includes(t))
@@ -461,8 +472,8 @@ const files = [...new Set(rows.map((r) => r.file))]
 const byFile = Object.fromEntries(files.map((f) => [f, summarize(rows.filter((r) => r.file === f))]))
 
 function table(title, entries) {
-  const head = ['', 'programs', 'kernel ok', 'verdict %', 'line %', 'errno %']
-  const body = entries.map(([k, s]) => [k, s.programs, s.kernelAccepted, s.verdictPct ?? '-', s.linePct ?? '-', s.errnoPct ?? '-'].map(String))
+  const head = ['', 'programs', 'kernel ok', 'verdict %', 'line %', 'errno %', 'processed %']
+  const body = entries.map(([k, s]) => [k, s.programs, s.kernelAccepted, s.verdictPct ?? '-', s.linePct ?? '-', s.errnoPct ?? '-', s.processedPct ?? '-'].map(String))
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)))
   const fmt = (cols) => cols.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ')
   console.log(`\n${title}`)
