@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { basename } from 'node:path'
 import { call, checkBytes, checkInt, checkOptions, checkU32, describe, ERRNO, fsError, optBool, optInt, optMillis, optString, UxdpError, type ErrnoName } from './errors'
 import { native } from './native'
 import { decodeMd, encodeMd, type XdpMd } from './xdpmd'
@@ -192,8 +193,11 @@ export interface LoadOptions {
    * (`line`), errno, `pc`, `insn` and the verifier's log.
    */
   verify?: boolean
-  /** The verifier's log level: 0 (default; a refusal still carries the level-1 log, as libbpf
-   * retries with a log), 1 (the path and the stats), 2 (the state after every instruction). */
+  /** The verifier's log level, the kernel's bit mask: 0 (default; a refusal still carries the
+   * level-1 log, as libbpf retries with a log), 1 (the path to the error: each instruction, the
+   * registers it touched, the source lines), 2 (every path, with the state where each resumes), 4
+   * (adds `verification time` and `stack depth` to the statistics), 8 (the kernel's fixed-size log: no
+   * effect here, uxdp's log has no size); `bpftool -d` asks for 7. */
   logLevel?: number
   /** The verifier's complexity limit in instructions processed (default 1,000,000). */
   insnLimit?: number
@@ -279,6 +283,12 @@ export function bytesOf(source: string | Uint8Array): Uint8Array {
   return source
 }
 
+/** @internal libbpf's name for an object: its file name up to the first dot (the kernel's names of
+ * its global data maps start with it, `prog_obj.rodata`); none for bytes, as uxdp cannot know it. */
+export function objectNameOf(source: string | Uint8Array): string | undefined {
+  return typeof source === 'string' ? basename(source).split('.')[0] : undefined
+}
+
 export interface ObjectDescription {
   license: string
   programs: ProgramInfo[]
@@ -322,6 +332,7 @@ export function checkLoad(
   const r = call(() =>
     native.bpfObjectCheck(bytes, {
       prog: options.prog,
+      objectName: objectNameOf(source),
       seedKfuncs: options.seedKfuncs,
       devBound: options.devBound,
       policy: options.policy,
@@ -366,7 +377,7 @@ function checkLoadOptions(what: string, options: unknown, keys: readonly (keyof 
   const o = checkOptions<LoadOptions>(what, options, keys)
   optString('prog', o.prog)
   for (const k of ['seedKfuncs', 'seedHelpers', 'devBound', 'policy', 'jit', 'verify'] as const) optBool(k, o[k])
-  optInt('logLevel', o.logLevel, 0, 2)
+  optInt('logLevel', o.logLevel, 0, 15)
   optInt('insnLimit', o.insnLimit, 1, 0x7fffffff)
   if (o.caps !== undefined) {
     const c = checkOptions<Caps>('caps', o.caps, ['bpf', 'perfmon'])
@@ -455,6 +466,7 @@ export class BpfObject {
         bytes,
         {
           prog: options.prog,
+          objectName: objectNameOf(source),
           helpers: options.helpers ? [...options.helpers] : undefined,
           kfuncs: options.kfuncs ? [...options.kfuncs] : undefined,
           seedKfuncs: options.seedKfuncs,

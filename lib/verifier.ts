@@ -4,7 +4,7 @@
  * (crate/src/bpf/verifier): the same one `BpfObject.open`, `Program.load`, test_run and NIC attach
  * go through. One call into the engine per `verify()`.
  */
-import { BpfObject, bytesOf, targetOptions, type KconfigValue, type TargetBtf } from './bpf'
+import { BpfObject, bytesOf, objectNameOf, targetOptions, type KconfigValue, type TargetBtf } from './bpf'
 import { call, checkOptions, describe, optBool, optInt, optString, UxdpError, type ErrnoName } from './errors'
 import { native } from './native'
 import { checkTargetKernel, checkTiers, engineKfuncSpecs, isProgTypeName, KfuncRegistry, PROG_TYPE_IDS, type Caps, type ProgTypeName, type Tier, type UserKfuncSpec } from './policy'
@@ -26,7 +26,10 @@ export interface VerifyOptions {
    * 'unprivileged' (neither CAP_BPF nor CAP_PERFMON: pointer leaks and comparisons are refused). */
   caps?: Caps | 'privileged' | 'unprivileged'
   profile?: VerifierProfile
-  /** 0 (default: `log` is empty), 1 (the path and the stats) or 2 (the state after every insn). */
+  /** The kernel's log-level bit mask: 0 (default: `log` is empty), 1 (the path to the error: each
+   * instruction, the registers it touched, the source lines), 2 (every path, with the state where
+   * each resumes), 4 (adds `verification time` and `stack depth`), 8 (no effect: the log has no size
+   * limit); `bpftool -d` asks for 7. */
   logLevel?: number
   /** The complexity limit in instructions processed (default 1,000,000). */
   insnLimit?: number
@@ -117,7 +120,7 @@ export function verify(object: string | Uint8Array, options: VerifyOptions = {})
   optString('prog', o.prog)
   if (o.progType !== undefined && !isProgTypeName(o.progType)) throw new UxdpError('EINVAL', `progType must be a program type name ('xdp', 'socket_filter', 'sched_cls', ...), got ${describe(o.progType)}`)
   const profile = optString<VerifierProfile>('profile', o.profile, ['linux-6.18', 'seed', 'seed-helpers'])
-  const logLevel = optInt('logLevel', o.logLevel, 0, 2)
+  const logLevel = optInt('logLevel', o.logLevel, 0, 15)
   const insnLimit = optInt('insnLimit', o.insnLimit, 1, 0x7fffffff)
   optBool('devBound', o.devBound)
   const caps = capsOf(o.caps)
@@ -126,6 +129,7 @@ export function verify(object: string | Uint8Array, options: VerifyOptions = {})
   const r = call(() =>
     native.bpfVerify(bytes, {
       prog: o.prog,
+      objectName: objectNameOf(object),
       progType: o.progType === undefined ? undefined : PROG_TYPE_IDS[o.progType],
       seedKfuncs: profile === 'seed' || profile === 'seed-helpers',
       seedHelpers: profile === 'seed-helpers',

@@ -330,6 +330,7 @@ fn raw_object(insns: Vec<uxdp::bpf::insn::Insn>, fd: i32) -> uxdp::bpf::elf::Obj
         core_relos: Vec::new(),
         raw_map_fd: Some((0, fd)),
         funcs: vec![(0, "raw".into())],
+        lines: Vec::new(),
     };
     Object { license: "GPL".into(), programs: vec![spec], ..Object::default() }
 }

@@ -63,6 +63,7 @@ fn object(kind: ProgKind, license: &str, calls: &[(Call, Option<usize>)]) -> Obj
         core_relos: Vec::new(),
         raw_map_fd: None,
         funcs: Vec::new(),
+        lines: Vec::new(),
     };
     Object { license: license.into(), programs: vec![spec], externs, ..Object::default() }
 }

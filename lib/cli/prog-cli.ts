@@ -86,7 +86,7 @@ function load(args: string[], out: Out, err: Out): number {
   const report = checkLoad(readInput(path, 'object'), {
     prog: str(p, '--prog'),
     verify: p.flags.has('--no-verify') ? false : undefined,
-    logLevel: debug ? 2 : undefined,
+    logLevel: debug ? 7 : undefined,
     targetKernel: str(p, '--target-kernel'),
     allowTiers: str(p, '--allow-tiers')?.split(',') as Tier[] | undefined,
     btf: str(p, '--btf'),

@@ -44,7 +44,7 @@ export type Availability = { ok: true; kernel: string } | { ok: false; reason: s
 /** The kernel's verdict on a program or object: accepted, or refused with the errno the bpf()
  * syscall returned and the verifier's error line (or libbpf's complaint when the verifier said
  * nothing). */
-export type LoadAnswer = ({ accepted: true } | { accepted: false; errno: string; line: string; message: string }) & VerifierStats
+export type LoadAnswer = ({ accepted: true } | { accepted: false; errno: string; line: string; message: string; log?: string }) & VerifierStats
 
 /** What the verifier's log level 4 (BPF_LOG_STATS) says about a load, where it was asked for
  * (`verdict(b, { stats: true })`): recorded, never compared (they vary from run to run). */
@@ -188,7 +188,9 @@ export function loadFailure(stderr: string, object: string): Extract<LoadAnswer,
   const verifier = glued && (end < 0 || lines.indexOf(glued.input) < end) ? glued[1] : end > 0 ? lines[last] : ''
   const libbpfLines = lines.filter((l) => /^libbpf: /.test(l) && !/Failed to bump RLIMIT_MEMLOCK/.test(l))
   const libbpf = libbpfLines.find((l) => Object.keys(STRERROR).some((t) => l.includes(t))) ?? libbpfLines[0] ?? lines.find((l) => /^Error:/.test(l)) ?? lines.at(-1) ?? ''
-  return { accepted: false, errno, line: verifier || libbpf.replace(/^libbpf: /, ''), message: [errno, verifier && `verifier: ${verifier}`, libbpf].filter(Boolean).join(': ') }
+  // the verifier's whole log (level 1, as libbpf asks for it after a failed load), verbatim
+  const log = /-- BEGIN PROG LOAD LOG --\n([\s\S]*?)-- END PROG LOAD LOG --/.exec(stderr)?.[1]
+  return { accepted: false, errno, line: verifier || libbpf.replace(/^libbpf: /, ''), message: [errno, verifier && `verifier: ${verifier}`, libbpf].filter(Boolean).join(': '), ...(log !== undefined && { log }) }
 }
 
 export interface RunInput {

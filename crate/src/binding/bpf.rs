@@ -76,8 +76,10 @@ pub struct BpfLoadOptions {
     pub kfunc_specs: Option<Vec<super::protos::UserKfuncSpec>>,
     /// false: load without the verifier (structural checks only).
     pub verify: Option<bool>,
-    /// The verifier's log level (0, 1, 2).
+    /// The verifier's log level, the kernel's bit mask (1 path, 2 every path, 4 statistics).
     pub log_level: Option<u32>,
+    /// The object's name as libbpf gives it (its file name up to the first dot).
+    pub object_name: Option<String>,
     /// The verifier's complexity limit (instructions processed).
     pub insn_limit: Option<f64>,
     /// Overrides the program type of the selected program (`prog`), or of every program.
@@ -218,6 +220,7 @@ impl BpfLoadOptions {
             only: self.prog,
             no_verify: self.verify == Some(false),
             log_level: self.log_level.unwrap_or(0),
+            object_name: self.object_name,
             insn_limit: self.insn_limit.map(|v| v.max(0.0) as u64),
             caps: crate::bpf::protos::policy::Caps { bpf: self.cap_bpf.unwrap_or(true), perfmon: self.cap_perfmon.unwrap_or(true) },
             lifecycle,

@@ -121,6 +121,28 @@ pub struct LineInfo {
     pub line_col: u32,
 }
 
+/// A source line the verifier log quotes before the instructions it covers (`verbose_linfo`):
+/// `; <text> @ <file>:<line>`. `file_name_off` tells two files apart as the kernel does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceLine {
+    pub file_name_off: u32,
+    pub line: u32,
+    /// The line's text with leading white space dropped.
+    pub text: String,
+    /// The file name without its directories.
+    pub file: String,
+}
+
+impl SourceLine {
+    /// The record's strings resolved in the object's BTF; None where they do not resolve.
+    pub fn resolve(btf: &Btf, rec: &LineInfo) -> Option<SourceLine> {
+        let text = btf.string_at(rec.line_off)?;
+        let path = btf.string_at(rec.file_name_off)?;
+        let file = path.rsplit('/').next().unwrap_or(&path).to_string();
+        Some(SourceLine { file_name_off: rec.file_name_off, line: rec.line_col >> 10, text: text.trim_start().to_string(), file })
+    }
+}
+
 /// `struct bpf_core_relo` as clang writes it: the instruction at `insn_off` (bytes into its ELF
 /// section) holds a value computed from the local type `type_id` along `access_str_off` (an offset
 /// into `.BTF`'s strings), of the relocation kind `kind`.

@@ -15,7 +15,7 @@ use object::read::elf::{FileHeader as _, SectionHeader as _, Sym as _};
 use object::LittleEndian as LE;
 
 use super::btf::{self, Btf, Kind as BtfKind};
-use super::core::{self as co_re, BtfExt, CoreRelo};
+use super::core::{self as co_re, BtfExt, CoreRelo, SourceLine};
 use super::insn::{self, Insn};
 use super::isa::{self, Callee, Op};
 use crate::errno::{Errno, Result, XdpError};
@@ -165,10 +165,13 @@ pub struct ProgramSpec {
     /// Where each function of `insns` starts, and its name: the entry function at 0, then every
     /// appended subprogram (what `.BTF.ext` func_info tells the kernel).
     pub funcs: Vec<(usize, String)>,
+    /// `.BTF.ext` line_info of these instructions, in instruction order: the source line each
+    /// record starts (the verifier log quotes them).
+    pub lines: Vec<(usize, SourceLine)>,
 }
 
 /// A linked program: its instructions, their CO-RE relocations, and where each function starts.
-type Linked = (Vec<Insn>, Vec<CoreRelo>, Vec<(usize, String)>);
+type Linked = (Vec<Insn>, Vec<CoreRelo>, Vec<(usize, String)>, Vec<(usize, SourceLine)>);
 
 impl ProgramSpec {
     /// The uapi `enum bpf_attach_type` libbpf loads the program with (`BPF_XDP_DEVMAP` for
@@ -660,6 +663,8 @@ struct Loader<'a> {
     insns: HashMap<usize, Vec<Insn>>,
     /// CO-RE relocations by (section, instruction index in it).
     core_relos: BTreeMap<(usize, usize), Vec<CoreRelo>>,
+    /// Source lines (`.BTF.ext` line_info) by (section, instruction index in it).
+    lines: BTreeMap<(usize, usize), SourceLine>,
 }
 
 impl<'a> Loader<'a> {
@@ -700,6 +705,7 @@ impl<'a> Loader<'a> {
             relocs: HashMap::new(),
             insns: HashMap::new(),
             core_relos: BTreeMap::new(),
+            lines: BTreeMap::new(),
         };
         for (index, sh) in table.enumerate() {
             let idx = index.0;
@@ -1087,6 +1093,14 @@ impl<'a> Loader<'a> {
             return Ok(());
         };
         let ext = BtfExt::parse(raw, btf)?;
+        for table in &ext.line_info {
+            let Some(sec) = self.sections.iter().position(|s| s.name == table.section && s.kind == SecKind::Prog) else { continue };
+            for rec in &table.records {
+                if let (0, Some(l)) = (rec.insn_off % 8, SourceLine::resolve(btf, rec)) {
+                    self.lines.insert((sec, rec.insn_off as usize / 8), l);
+                }
+            }
+        }
         for table in &ext.core_relos {
             let sec = self.sections.iter().position(|s| s.name == table.section && s.kind == SecKind::Prog).ok_or_else(|| {
                 err(format!(".BTF.ext: CO-RE relocations for section '{}', which is not a program section", table.section))
@@ -1248,11 +1262,11 @@ impl<'a> Loader<'a> {
             }
             let section = self.sections[f.sec].name.clone();
             let (kind, frags, autoload) = section_kind(&section);
-            let (insns, core_relos, funcs) = self.link(f)?;
+            let (insns, core_relos, funcs, lines) = self.link(f)?;
             let raw_map_fd = (0..insns.len())
                 .find(|&pc| insns[pc].is_lddw() && matches!(insns[pc].src(), insn::PSEUDO_MAP_FD | insn::PSEUDO_MAP_VALUE))
                 .map(|pc| (pc, insns[pc].imm));
-            programs.push(ProgramSpec { name: f.name.clone(), section, kind, frags, autoload, insns, core_relos, raw_map_fd, funcs });
+            programs.push(ProgramSpec { name: f.name.clone(), section, kind, frags, autoload, insns, core_relos, raw_map_fd, funcs, lines });
         }
         Ok(programs)
     }
@@ -1373,10 +1387,18 @@ impl<'a> Loader<'a> {
             }
         }
         core_relos.sort_by_key(|r| (r.insn, r.index));
+        let mut lines = Vec::new();
+        for (&(sec, start), &out_start) in &placed {
+            let Some(f) = self.func_at(sec, start) else { continue };
+            for (&(_, idx), l) in self.lines.range((sec, start)..(sec, start + f.len)) {
+                lines.push((out_start + (idx - start), l.clone()));
+            }
+        }
+        lines.sort_by_key(|(pc, _)| *pc);
         let mut funcs: Vec<(usize, String)> =
             placed.iter().filter_map(|(&(sec, start), &o)| self.func_at(sec, start).map(|f| (o, f.name.clone()))).collect();
         funcs.sort();
-        Ok((out, core_relos, funcs))
+        Ok((out, core_relos, funcs, lines))
     }
 
     /// `.rel.maps`: the `.values = { [i] = &x }` initialisers of prog arrays and map-in-maps.

@@ -23,6 +23,9 @@ use crate::errno::{Errno, Result, XdpError};
 /// prototype table decides, and a program type it has not established gets nothing.
 #[derive(Clone, Default)]
 pub struct LoadOptions {
+    /// The object's name as libbpf gives it (the file name up to its first dot): it prefixes the
+    /// kernel's names of global data maps. None: loaded from memory, names unprefixed.
+    pub object_name: Option<String>,
     /// Number of CPUs per-CPU maps hold values for (at least 1).
     pub nr_cpus: u32,
     /// Narrows the helpers further to these ids (None: no further restriction).
@@ -636,7 +639,14 @@ fn link(
         pc += 1;
     }
     let structural = if opts.no_verify { super::validate::validate } else { super::validate::validate_for_verifier };
-    structural(&insns).map_err(|e| refuse(name, Errno::EINVAL, e.pc, e.message.clone()))?;
+    structural(&insns).map_err(|e| {
+        let mut r = refuse(name, Errno::EINVAL, e.pc, e.message.clone());
+        if !opts.no_verify && checked_before_walk(&e.message) {
+            // The kernel's checks before its walk: the log is the line and empty statistics.
+            r.log = format!("{}\nprocessed 0 insns (limit {}) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n", e.message, opts.insn_limit.unwrap_or(super::verifier::INSN_LIMIT));
+        }
+        r
+    })?;
     let mut verdict = if opts.no_verify { None } else { Some(verify_program(object, spec, maps, opts).map_err(|e| fixup_poisoned(spec, e))?) };
     if let (Some(so), ProgKind::StructOps, Some(v)) = (&opts.struct_ops, spec.kind, &verdict) {
         let (patched, v) = with_pro_epilogue(object, spec, maps, opts, so, &insns, &mut kfuncs, v)?;
@@ -725,6 +735,17 @@ fn with_pro_epilogue(
     Ok((patch(insns, main_end, depth, &pro.1, &epi.1).insns, v))
 }
 
+/// libbpf's name for a global data map (`.rodata`, `.bss`, `.data.x`, `.kconfig`) of object
+/// `obj`: at most 15 bytes, the object's name cut to fit before the section's (not before a
+/// custom `.data.x` section's), anything but letters, digits, `_` and `.` made `_`.
+pub fn internal_map_name(obj: &str, section: &str) -> String {
+    const OBJ_NAME_LEN: usize = 16;
+    let sfx_len = section.len().max(7);
+    let pfx_len = if section.get(1..).is_some_and(|s| s.contains('.')) { 0 } else { (OBJ_NAME_LEN - 1).saturating_sub(sfx_len).min(obj.len()) };
+    let name: String = obj.bytes().take(pfx_len).chain(section.bytes().take(sfx_len)).take(OBJ_NAME_LEN - 1).map(char::from).collect();
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '.' { c } else { '_' }).collect()
+}
+
 /// What the verifier needs to know of a map: its attributes, and a frozen read-only map's value.
 pub fn map_meta(map: &Map) -> MapMeta {
     use super::elf::BPF_F_RDONLY_PROG;
@@ -752,12 +773,21 @@ pub fn map_meta(map: &Map) -> MapMeta {
 /// Runs the verifier on a program as libbpf hands it to the kernel (maps and kfuncs by index).
 fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &LoadOptions) -> std::result::Result<Verdict, XdpError> {
     let mut metas: Vec<MapMeta> = maps.iter().map(|m| map_meta(m)).collect();
+    // The kernel knows a global data map by libbpf's name for it, which the object's name prefixes.
+    if let Some(obj) = &opts.object_name {
+        for (i, spec) in object.maps.iter().enumerate() {
+            if let (Some(_), Some(m)) = (spec.global, metas.get_mut(i)) {
+                m.name = internal_map_name(obj, &spec.name);
+            }
+        }
+    }
     // Inner map templates of maps of maps, after the object's own maps.
     for (i, spec) in object.maps.iter().enumerate() {
         if let (Some(inner), true) = (&spec.inner, i < metas.len()) {
             metas[i].inner = Some(metas.len() as u32);
+            // An inner map template has no name in the kernel.
             metas.push(MapMeta {
-                name: inner.name.clone(),
+                name: String::new(),
                 map_type: inner.map_type,
                 key_size: inner.key_size,
                 value_size: inner.value_size,
@@ -776,7 +806,7 @@ fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &
             metas[i].inner = Some(metas.len() as u32);
             let d = inner.def;
             metas.push(MapMeta {
-                name: format!("{}.inner", maps[i].name()),
+                name: String::new(),
                 map_type: d.map_type.uapi(),
                 key_size: d.key_size,
                 value_size: d.value_size,
@@ -829,6 +859,10 @@ fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &
     }
     let global_funcs = btf.as_ref().map_or_else(Vec::new, |b| global_funcs(b, spec));
     let non_scalar_returns = btf.as_ref().map_or_else(Vec::new, |b| non_scalar_returns(b, spec));
+    let main_proto_note = btf.as_ref().and_then(|b| match b.global_func_args(&spec.name, ctx_names(spec.kind)) {
+        Some(Err((_, line))) => Some(line),
+        _ => None,
+    });
     let input = Input {
         name: &spec.name,
         kind: spec.kind,
@@ -837,6 +871,8 @@ fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &
         kfuncs: &kfuncs,
         global_funcs: &global_funcs,
         non_scalar_returns: &non_scalar_returns,
+        lines: &spec.lines,
+        main_proto_note: main_proto_note.as_deref(),
     };
     let vopts = VerifyOptions {
         caps: opts.caps,
@@ -855,12 +891,7 @@ fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &
 /// The program's global subprograms (FUNC linkage global in the object's BTF), with their
 /// parameters classified for the program's type; the entry function is not one of them.
 fn global_funcs(btf: &super::btf::Btf, spec: &ProgramSpec) -> Vec<GlobalFunc> {
-    use super::elf::ProgKind;
-    let ctx = match spec.kind {
-        ProgKind::Xdp => Some(("xdp_md", "xdp_buff")),
-        ProgKind::SocketFilter | ProgKind::SchedCls | ProgKind::SchedAct => Some(("__sk_buff", "sk_buff")),
-        _ => None,
-    };
+    let ctx = ctx_names(spec.kind);
     spec.funcs
         .iter()
         .filter(|(start, _)| *start != 0)
@@ -869,6 +900,33 @@ fn global_funcs(btf: &super::btf::Btf, spec: &ProgramSpec) -> Vec<GlobalFunc> {
             Some(GlobalFunc { start: *start, name: name.clone(), args })
         })
         .collect()
+}
+
+/// A structural refusal the kernel makes before it walks the program (reading the ld_imm64s,
+/// the subprograms, the control-flow graph), whose log is the line alone. The kernel finds the
+/// others during its walk, after the path to them.
+fn checked_before_walk(message: &str) -> bool {
+    const BEFORE: [&str; 8] = [
+        "jump out of range from insn",
+        "last insn is not an exit or jmp",
+        "unknown opcode",
+        "jump into the middle of ldimm64",
+        "unreachable insn",
+        "back-edge from insn",
+        "invalid bpf_ld_imm64 insn",
+        "unrecognized bpf_ld_imm64 insn",
+    ];
+    BEFORE.iter().any(|b| message.starts_with(b))
+}
+
+/// The program type's context struct as user code spells it and as the kernel does.
+fn ctx_names(kind: super::elf::ProgKind) -> Option<(&'static str, &'static str)> {
+    use super::elf::ProgKind;
+    match kind {
+        ProgKind::Xdp => Some(("xdp_md", "xdp_buff")),
+        ProgKind::SocketFilter | ProgKind::SchedCls | ProgKind::SchedAct => Some(("__sk_buff", "sk_buff")),
+        _ => None,
+    }
 }
 
 /// The subprograms (not the entry) whose BTF prototype does not return a scalar.

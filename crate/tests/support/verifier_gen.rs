@@ -274,6 +274,7 @@ impl Fixture {
             core_relos: Vec::new(),
             raw_map_fd: None,
             funcs: Vec::new(),
+            lines: Vec::new(),
         };
         let externs = KFUNCS.iter().map(|n| KsymExtern { name: (*n).into(), weak: false, func: true, btf_type_id: 0 }).collect();
         Object { license: "GPL".into(), programs: vec![spec], maps: self.maps(), externs, ..Object::default() }

@@ -140,8 +140,14 @@ impl Verifier<'_> {
             }
         }
         if w == Width::W64 && src_reg.is_none() && s.is_const() == Some(0) && matches!(cond, Cond::Eq | Cond::Ne) && d.maybe_null() {
-            mark_ptr_or_null(&mut fall, d.id, cond == Cond::Ne);
-            mark_ptr_or_null(&mut taken, d.id, cond == Cond::Eq);
+            let maps = self.input.maps;
+            let lock_in = |r: &Reg| {
+                maps.get(r.map as usize).is_some_and(|m| {
+                    m.fields.iter().any(|f| matches!(f.kind, super::FieldKind::SpinLock | super::FieldKind::Other("bpf_res_spin_lock")))
+                })
+            };
+            mark_ptr_or_null(&mut fall, d.id, cond == Cond::Ne, &lock_in);
+            mark_ptr_or_null(&mut taken, d.id, cond == Cond::Eq, &lock_in);
         } else if !match_pkt_pointers(&mut fall, &mut taken, dst, src_reg, &d, &s, cond, w) && self.is_pointer_value(dst) {
             return refuse(Errno::EACCES, format!("R{dst} pointer comparison prohibited"));
         }
@@ -204,7 +210,8 @@ fn sync_linked(st: &mut State, r: u8) {
 
 /// The result of a null check: every copy of the pointer (same id) becomes the NULL scalar or
 /// the non-null pointer. A NULL result of an acquiring call releases its reference.
-pub(super) fn mark_ptr_or_null(st: &mut State, id: u32, is_null: bool) {
+/// `lock_in`: whether a map value may hold a spin lock, whose identity the id then keeps.
+pub(super) fn mark_ptr_or_null(st: &mut State, id: u32, is_null: bool, lock_in: &dyn Fn(&Reg) -> bool) {
     if id == 0 {
         return;
     }
@@ -220,7 +227,7 @@ pub(super) fn mark_ptr_or_null(st: &mut State, id: u32, is_null: bool) {
                 *r = Reg::known(0);
             } else {
                 r.ty &= !PTR_MAYBE_NULL;
-                if base(r.ty) != PTR_TO_MAP_VALUE {
+                if base(r.ty) != PTR_TO_MAP_VALUE || !lock_in(r) {
                     r.id = 0;
                 }
             }

@@ -275,7 +275,7 @@ impl Verifier<'_> {
             if id == 181 && depth >= self.cur.reg(1).var.umax {
                 // bpf_loop: as many visits of the callback queued as its count can be.
                 self.cur.cur_mut().callback_depth = 0;
-                if self.log.level >= 2 {
+                if self.log.level2() {
                     self.log.line(&format!("frame{} bpf_loop iteration limit reached", self.cur.curframe()));
                 }
             } else {
@@ -842,6 +842,14 @@ impl Verifier<'_> {
             *self.cur.reg_mut(r) = Reg::NOT_INIT;
         }
         self.cur.frames.push(callee);
+        self.log.scratch_all();
+        if self.log.on() {
+            let n = self.cur.curframe();
+            self.log.line("caller:");
+            self.log.verifier_state(&self.cur, n - 1, true, self.input.maps);
+            self.log.line("callee:");
+            self.log.verifier_state(&self.cur, n, true, self.input.maps);
+        }
         Ok(target)
     }
 
@@ -1043,10 +1051,7 @@ impl Verifier<'_> {
         };
         self.pc = g.start;
         self.prev = g.start;
-        if self.log.level > 0 {
-            let s = self.log.frame_state(&self.cur, 0, false);
-            self.log.line(&format!("{}: {s}", g.start));
-        }
+        self.log.scratch_all();
         self.walk()
     }
 
@@ -1327,11 +1332,12 @@ impl Verifier<'_> {
                 self.widen_after_callback(callsite, sub);
                 return Ok(Some(callsite));
             }
+            // The caller gets r0 before the return is logged: the log shows it in both frames.
             let callsite = self.cur.cur().callsite as usize;
+            let n = self.cur.curframe();
+            self.cur.frames[n - 1].regs[0] = r0;
             self.log_return(callsite + 1);
-            let callee = self.cur.frames.pop().expect("a callee frame");
-            let caller = self.cur.cur_mut();
-            caller.regs[0] = callee.regs[0];
+            self.cur.frames.pop();
             return Ok(Some(callsite + 1));
         }
         self.check_return_code()?;
@@ -1371,12 +1377,10 @@ impl Verifier<'_> {
             return;
         }
         let n = self.cur.curframe();
-        let callee = self.log.frame_state(&self.cur, n, true);
-        let caller = self.log.frame_state(&self.cur, n - 1, true);
         self.log.line("returning from callee:");
-        self.log.line(&format!(" {callee}"));
+        self.log.verifier_state(&self.cur, n, true, self.input.maps);
         self.log.line(&format!("to caller at {to}:"));
-        self.log.line(&format!(" {caller}"));
+        self.log.verifier_state(&self.cur, n - 1, true, self.input.maps);
         self.print_from = true;
     }
 

@@ -17,7 +17,7 @@ use super::{refuse, VResult};
 use crate::bpf::protos::kfuncs::Kfunc;
 use crate::errno::Errno;
 
-const ITER_ACTIVE: u8 = 1;
+pub(super) const ITER_ACTIVE: u8 = 1;
 const ITER_DRAINED: u8 = 2;
 
 impl Verifier<'_> {
@@ -129,6 +129,13 @@ impl Verifier<'_> {
             return refuse(Errno::EINVAL, format!("Expected a dynptr of type {} as arg #{argn}", want.name()));
         }
         meta.set_dynptr(kind, id, r);
+        // Its slots count as touched: the log shows the dynptr after the call.
+        if reg.ty == PTR_TO_STACK {
+            if let Ok(spi) = self.dynptr_spi(&reg) {
+                self.log.scratch_slot(spi);
+                self.log.scratch_slot(spi - 1);
+            }
+        }
         Ok(())
     }
 

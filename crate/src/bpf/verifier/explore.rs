@@ -88,6 +88,14 @@ fn live_hit(e: &mut PcStates, cps: &mut [Checkpoint], mut covers: impl FnMut(&Ch
     hit
 }
 
+/// An active iterator one more level deep than at the checkpoint: a loop that goes on, not one
+/// that repeats itself (the depth is left out of state equality, so that loops converge).
+fn iter_active_depths_differ(old: &State, cur: &State) -> bool {
+    old.frames.iter().zip(&cur.frames).any(|(fo, fc)| {
+        fo.stack.iter().zip(&fc.stack).any(|(so, sc)| so.bytes[0] == SlotByte::Iter && so.iter_state == super::dynptr::ITER_ACTIVE && so.iter_depth != sc.iter_depth)
+    })
+}
+
 /// A path waiting to be walked.
 pub(super) struct Pending {
     pub state: State,
@@ -96,6 +104,8 @@ pub(super) struct Pending {
     pub parent: Option<usize>,
     /// Pushed by a two-way conditional jump (see `Verifier::glued`).
     pub from_jump: bool,
+    /// Where the log ended when it was pushed: at level 1 the log goes back there.
+    pub log_pos: usize,
 }
 
 pub struct Verifier<'a> {
@@ -141,6 +151,10 @@ pub struct Verifier<'a> {
     /// turned into a space. A refusal before anything else is printed (the loop check, the
     /// complexity limit) lands on that line: "6: (55) if r0 != 0x0 goto pc-5 infinite loop ...".
     pub(super) glued: Option<usize>,
+    /// A glued refusal's own words: the log's rewind glues them onto the jump's line itself.
+    pub(super) unglued: Option<String>,
+    /// What the log prints after a refusal's line (the two states of an infinite loop).
+    pub(super) refusal_trailer: String,
     /// Global functions (by subprogram index) a walked path called: each is walked on its own.
     pub(super) global_called: Vec<usize>,
     /// States kept by the walks of earlier passes (the main program's, global functions').
@@ -206,6 +220,8 @@ impl<'a> Verifier<'a> {
             last_cp_insns: 0,
             iter_next_site: Vec::new(),
             glued: None,
+            unglued: None,
+            refusal_trailer: String::new(),
             global_called: Vec::new(),
             states_before: 0,
             async_cbs: Vec::new(),
@@ -241,9 +257,11 @@ impl<'a> Verifier<'a> {
         if self.log.level == 0 {
             return;
         }
-        let depth: Vec<String> = s.stack_depth.iter().map(|d| d.to_string()).collect();
-        self.log.line(&format!("verification time {} usec", s.time_us));
-        self.log.line(&format!("stack depth {}", depth.join("+")));
+        if self.log.stats_on() {
+            let depth: Vec<String> = s.stack_depth.iter().map(|d| d.to_string()).collect();
+            self.log.line(&format!("verification time {} usec", s.time_us));
+            self.log.line(&format!("stack depth {}", depth.join("+")));
+        }
         self.log.line(&format!(
             "processed {} insns (limit {}) max_states_per_insn {} total_states {} peak_states {} mark_read {}",
             s.processed, self.opts.insn_limit, s.max_states_per_insn, s.total_states, s.peak_states, s.mark_read
@@ -304,9 +322,9 @@ impl<'a> Verifier<'a> {
             }
         }
         self.cur = self.entry_state();
-        if self.log.level > 0 {
-            let s = self.log.frame_state(&self.cur, 0, false);
-            self.log.line(&format!("0: {s}"));
+        self.log.scratch_all();
+        if let Some(note) = self.input.main_proto_note {
+            self.log.line(note);
         }
         self.walk()?;
         self.log.pass_succeeded();
@@ -355,8 +373,9 @@ impl<'a> Verifier<'a> {
                     .glue(Refusal { errno: Errno::E2BIG, line: format!("BPF program is too large. Processed {} insn", self.processed) }));
             }
             if self.info.prune_point[self.pc] {
-                if self.visit().map_err(|r| self.glue(r))? {
-                    if self.log.level > 0 {
+                let visited = self.visit();
+                if visited.map_err(|r| self.glue(r))? {
+                    if self.log.on() {
                         if self.print_from {
                             self.log.line(&format!("\nfrom {} to {}: safe", self.prev, self.pc));
                         } else {
@@ -369,38 +388,34 @@ impl<'a> Verifier<'a> {
                     continue;
                 }
             }
-            if self.log.level > 0 {
-                if self.print_from {
-                    let s = self.log.frame_state(&self.cur, self.cur.curframe(), true);
-                    self.log.line(&format!("\nfrom {} to {}: {s}", self.prev, self.pc));
-                    self.print_from = false;
-                }
+            if self.log.level2() && self.print_from {
+                self.log.write(&format!("\nfrom {} to {}:", self.prev, self.pc));
+                self.log.verifier_state(&self.cur, self.cur.curframe(), true, self.input.maps);
+                self.print_from = false;
+            }
+            if self.log.on() {
+                self.log.insn_state(&self.cur, self.pc, self.input.maps);
+                self.log.source_line(self.input.lines, self.pc, "; ");
                 let line = self.insn_line(self.pc);
-                self.log.line(&line);
+                self.log.insn_line(&line);
             }
             self.glued = None;
-            let insn_logged = self.log.written();
             let pc = self.pc;
             let op = self.ops[pc];
             if matches!(op, Op::Jump { .. } | Op::Ja { .. } | Op::Call(_) | Op::Exit | Op::MayGoto { .. }) {
                 self.jmps_processed += 1;
             }
             let next = self.step(pc, op)?;
+            // A call clobbers r0-r5 (`clear_caller_saved_regs`); LD_ABS also reads its ctx in r6.
+            match op {
+                Op::Call(Callee::Helper(_) | Callee::Kfunc { .. } | Callee::Local(_)) => (0..=5).for_each(|r| self.log.scratch_reg(r)),
+                Op::Legacy { .. } => (0..=6).for_each(|r| self.log.scratch_reg(r)),
+                _ => {}
+            }
             match next {
                 Some(t) => {
                     self.prev = pc;
                     self.pc = t;
-                    // After a return from a callee the state is printed as the next path's is.
-                    if self.log.level >= 2 && !self.print_from {
-                        let s = self.log.frame_state(&self.cur, self.cur.curframe(), true);
-                        if self.log.written() == insn_logged {
-                            self.log.append_state(&s);
-                        } else {
-                            // Lines came after the instruction's (a global function's call): the
-                            // state goes on a line of its own, under the next instruction's number.
-                            self.log.line(&format!("{t}: {s}"));
-                        }
-                    }
                 }
                 None => {
                     if !self.end_path()? {
@@ -515,7 +530,8 @@ impl<'a> Verifier<'a> {
             self.checkpoints[p].branches += 1;
         }
         let from_jump = matches!(self.ops.get(from), Some(Op::Jump { .. }));
-        self.pending.push(Pending { state: self.cur.clone(), pc, prev: from, parent: self.parent, from_jump });
+        let log_pos = self.log.end_pos();
+        self.pending.push(Pending { state: self.cur.clone(), pc, prev: from, parent: self.parent, from_jump, log_pos });
         if self.pending.len() > 8192 {
             return refuse(Errno::E2BIG, format!("The sequence of {} jumps is too complex.", self.pending.len()));
         }
@@ -525,8 +541,10 @@ impl<'a> Verifier<'a> {
     /// Ends the current path (exit or pruned) and takes the next pending one. false: none left.
     fn end_path(&mut self) -> VResult<bool> {
         self.release_branch(self.parent);
+        self.log.scratch_all();
         match self.pending.pop() {
             Some(p) => {
+                self.log.rewind_to_push(p.log_pos);
                 self.cur = p.state;
                 self.pc = p.pc;
                 self.prev = p.prev;
@@ -577,6 +595,8 @@ impl<'a> Verifier<'a> {
         let cur_hash = regs_hash(&self.cur);
         let e = self.explored.entry(pc).or_default();
         let in_loop = e.live_count > 0;
+        // `max_states_per_insn` counts the states kept here before this visit adds one.
+        let states_here = (e.live_count + e.done.len()) as u32;
         if callback_site {
             // Back at a callback-calling call (from the callback's exit, or around a loop): a
             // state an unfinished one here covers adds nothing, that one's walk queues every
@@ -614,8 +634,17 @@ impl<'a> Verifier<'a> {
                     if self.cur.frames.len() == c.state.frames.len()
                         && c.state.callback_unroll == self.cur.callback_unroll
                         && c.state.may_goto_depth == self.cur.may_goto_depth
+                        && !iter_active_depths_differ(&c.state, &self.cur)
                         && super::dynptr::states_equal(&c.state, &self.cur, &live, (!0, !0), true)
                     {
+                        // The log shows both states after the line.
+                        let frame = self.cur.curframe();
+                        let mut dump = String::from("cur state:");
+                        dump.push_str(&super::log::frame_text(&self.cur, frame, !0, !0, self.input.maps));
+                        dump.push_str("\nold state:");
+                        dump.push_str(&super::log::frame_text(&c.state, frame, !0, !0, self.input.maps));
+                        dump.push('\n');
+                        self.refusal_trailer = dump;
                         return refuse(Errno::EINVAL, format!("infinite loop detected at insn {pc}"));
                     }
                 }
@@ -645,6 +674,7 @@ impl<'a> Verifier<'a> {
         let (jmps, insns) = (self.jmps_processed - self.last_cp_jmps, self.processed - self.last_cp_insns);
         // Inside a loop, checkpoints are spaced further apart, as the kernel spaces them.
         let spaced = if in_loop { jmps >= 20 || insns >= 100 } else { jmps >= 2 && insns >= 8 };
+        self.max_per_insn = self.max_per_insn.max(states_here);
         if !force && !spaced {
             return Ok(false);
         }
@@ -653,7 +683,6 @@ impl<'a> Verifier<'a> {
         let idx = self.checkpoints.len();
         e.live.entry(cur_hash).or_default().push(idx);
         e.live_count += 1;
-        self.max_per_insn = self.max_per_insn.max((e.live_count + e.done.len()) as u32);
         self.checkpoints.push(Checkpoint {
             state: self.cur.clone(),
             parent: self.parent,
@@ -692,9 +721,12 @@ impl<'a> Verifier<'a> {
     }
 
     /// A refusal on the line of the jump whose branch was just taken up (see `glued`).
-    fn glue(&self, r: Refusal) -> Refusal {
+    fn glue(&mut self, r: Refusal) -> Refusal {
         match self.glued {
-            Some(jump) => Refusal { errno: r.errno, line: format!("{} {}", self.insn_line(jump), r.line) },
+            Some(jump) => {
+                self.unglued = Some(r.line.clone());
+                Refusal { errno: r.errno, line: format!("{} {}", self.insn_line(jump), r.line) }
+            }
             None => r,
         }
     }
@@ -705,6 +737,7 @@ impl<'a> Verifier<'a> {
         if r > 10 {
             return refuse(Errno::EINVAL, format!("R{r} is invalid"));
         }
+        self.log.scratch_reg(r);
         if !self.cur.reg(r).is_init() {
             return refuse(Errno::EACCES, format!("R{r} !read_ok"));
         }
@@ -715,6 +748,7 @@ impl<'a> Verifier<'a> {
         if r > 10 {
             return refuse(Errno::EINVAL, format!("R{r} is invalid"));
         }
+        self.log.scratch_reg(r);
         if r == 10 {
             return refuse(Errno::EACCES, "frame pointer is read only");
         }

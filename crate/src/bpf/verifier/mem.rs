@@ -446,6 +446,7 @@ impl Verifier<'_> {
                 let off = off + v as i32;
                 let slot = (-off - 1) as usize;
                 let spi = slot / 8;
+                self.log.scratch_slot(spi);
                 let cur_frame = self.cur.curframe();
                 {
                     let st = &self.cur.frames[fr].stack[spi];
@@ -499,6 +500,7 @@ impl Verifier<'_> {
             None => {
                 let min_off = reg.var.smin + off as i64;
                 let max_off = reg.var.smax + off as i64 + size as i64;
+                self.log.scratch_stack(min_off, max_off);
                 let zero = matches!(val, Some(r) if r.is_null()) || (val.is_none() && imm == Some(0));
                 for i in min_off..max_off {
                     self.destroy_if_dynptr_slot(fr, ((-i - 1) / 8) as usize)?;
@@ -542,8 +544,9 @@ impl Verifier<'_> {
         for i in 0..8usize {
             st.bytes[i] = if i >= 8 - size as usize {
                 SlotByte::Spill
-            } else if st.bytes[i] == SlotByte::Zero {
-                SlotByte::Zero
+            } else if matches!(st.bytes[i], SlotByte::Zero | SlotByte::Invalid) {
+                // A narrow spill leaves the bytes beside it zero, or never written.
+                st.bytes[i]
             } else {
                 SlotByte::Misc
             };
@@ -572,6 +575,7 @@ impl Verifier<'_> {
                 let off = off + v as i32;
                 let slot = (-off - 1) as usize;
                 let spi = slot / 8;
+                self.log.scratch_slot(spi);
                 let st = self.cur.frames[fr].stack[spi];
                 if st.is_spill() {
                     let mut spill_size = 1;
@@ -623,6 +627,7 @@ impl Verifier<'_> {
                 Ok(if zeros == size { Reg::known(0) } else { Reg::unknown() })
             }
             None => {
+                self.log.scratch_stack(reg.var.smin + off as i64, reg.var.smax + off as i64 + size as i64);
                 self.check_stack_range_init(_regno, reg, off, size, false, Access::Direct, false)?;
                 Ok(Reg::unknown())
             }

@@ -179,6 +179,11 @@ pub struct Input<'a> {
     /// Subprograms (by first instruction) whose BTF prototype returns something other than a
     /// scalar: they may not hold LD_ABS or a tail call.
     pub non_scalar_returns: &'a [usize],
+    /// `.BTF.ext` line_info: where each source line starts (the log quotes them).
+    pub lines: &'a [(usize, crate::bpf::core::SourceLine)],
+    /// What the kernel logs on reading the entry function's BTF prototype, when it does not
+    /// take it ("Global function prog() doesn't return scalar. ..."): the log's first line.
+    pub main_proto_note: Option<&'a str>,
 }
 
 /// A global (non-static) subprogram, as the loader read it from BTF and func_info.
@@ -295,7 +300,11 @@ pub fn verify(input: &Input, opts: &VerifyOptions) -> std::result::Result<Verdic
         }
         Err(r) => {
             let pc = v.pc;
-            v.log.line(&r.line);
+            // A line glued onto a jump's is glued in the log by the log's own rewind.
+            let logged = v.unglued.take().unwrap_or_else(|| r.line.clone());
+            v.log.line(&logged);
+            let trailer = std::mem::take(&mut v.refusal_trailer);
+            v.log.write(&trailer);
             let mut stats = v.stats();
             stats.time_us = time_us;
             v.log_stats(&stats);

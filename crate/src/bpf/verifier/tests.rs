@@ -16,7 +16,7 @@ fn run(kind: ProgKind, src: &str, opts: &VerifyOptions) -> std::result::Result<V
         prev_alnum = ch.is_ascii_alphanumeric();
     }
     let insns = assemble(&text).expect("assembles");
-    let input = Input { name: "t", kind, insns: &insns, maps: &[], kfuncs: &[], global_funcs: &[], non_scalar_returns: &[] };
+    let input = Input { name: "t", kind, insns: &insns, maps: &[], kfuncs: &[], global_funcs: &[], non_scalar_returns: &[], lines: &[], main_proto_note: None };
     verify(&input, opts)
 }
 
@@ -93,8 +93,39 @@ fn the_log_has_the_kernels_shape() {
     assert_eq!(v.stats.processed, 2);
     let e = run(ProgKind::Xdp, "mov r0, r2\nexit", &VerifyOptions { log_level: 1, ..VerifyOptions::default() }).expect_err("refused");
     let lines: Vec<&str> = e.log.lines().collect();
-    let stats = lines.iter().position(|l| l.starts_with("verification time")).expect("stats");
+    let stats = lines.iter().position(|l| l.starts_with("processed ")).expect("stats");
     assert_eq!(lines[stats - 1], "R2 !read_ok");
+    // `verification time` and `stack depth` come with level bit 4 only.
+    assert!(!e.log.contains("verification time"), "{}", e.log);
+    let e = run(ProgKind::Xdp, "mov r0, r2\nexit", &VerifyOptions { log_level: 1 | 4, ..VerifyOptions::default() }).expect_err("refused");
+    assert!(e.log.contains("verification time") && e.log.contains("stack depth 0"), "{}", e.log);
+}
+
+#[test]
+fn each_instruction_is_followed_by_the_registers_it_touched_aligned_as_the_kernel_aligns_them() {
+    let src = "mov r6, r1\nldxw r2, [r6+4]\nmov r0, 2\nexit";
+    let v = run(ProgKind::Xdp, src, &VerifyOptions { log_level: 2, ..VerifyOptions::default() }).expect("accepted");
+    let lines: Vec<&str> = v.log.lines().collect();
+    assert_eq!(lines[0], "0: R1=ctx() R10=fp0");
+    // `;` in column 38 (the kernel pads to a multiple of 8, at least 40, less the newline).
+    assert_eq!(lines[1], "0: (bf) r6 = r1                       ; R1=ctx() R6=ctx()");
+    assert_eq!(lines[2], "1: (61) r2 = *(u32 *)(r6 +4)          ; R2=pkt_end() R6=ctx()");
+    assert_eq!(lines[3], "2: (b7) r0 = 2                        ; R0=2");
+    assert_eq!(lines[4], "3: (95) exit");
+}
+
+#[test]
+fn at_level_1_a_finished_path_is_rewound_to_where_its_branch_was_pushed() {
+    // The fall-through path is walked first and ends well; the log then keeps only what precedes
+    // the push, and the branch's state lands on the jump's line, whose newline became a space.
+    let src = "call 7\njne r0, 0, +2\nmov r0, 2\nexit\nldxw r3, [r9+0]\nexit";
+    let e = run(ProgKind::Xdp, src, &VerifyOptions { log_level: 1, ..VerifyOptions::default() }).expect_err("r9 is not initialised");
+    assert!(!e.log.contains("2: (b7) r0 = 2"), "the first path's lines are gone:\n{}", e.log);
+    assert!(e.log.contains("1: (55) if r0 != 0x0 goto pc+2 4: R0=scalar("), "{}", e.log);
+    assert!(e.log.contains(") R10=fp0\n4: (61) r3 = *(u32 *)(r9 +0)\nR9 !read_ok\nprocessed "), "{}", e.log);
+    // At level 2 every path stays, and the branch starts with `from 1 to 4:`.
+    let e = run(ProgKind::Xdp, src, &VerifyOptions { log_level: 2, ..VerifyOptions::default() }).expect_err("refused");
+    assert!(e.log.contains("2: (b7) r0 = 2") && e.log.contains("\nfrom 1 to 4: R0=scalar("), "{}", e.log);
 }
 
 #[test]
@@ -108,7 +139,7 @@ fn run_with_globals(src: &str, globals: &[GlobalFunc]) -> std::result::Result<Ve
     let text = src.replace(" r", " %r").replace("[r", "[%r");
     let insns = assemble(&text).expect("assembles");
     let input =
-        Input { name: "t", kind: ProgKind::Xdp, insns: &insns, maps: &[], kfuncs: &[], global_funcs: globals, non_scalar_returns: &[] };
+        Input { name: "t", kind: ProgKind::Xdp, insns: &insns, maps: &[], kfuncs: &[], global_funcs: globals, non_scalar_returns: &[], lines: &[], main_proto_note: None };
     verify(&input, &VerifyOptions { log_level: 2, ..VerifyOptions::default() })
 }
 
@@ -124,7 +155,7 @@ fn a_global_function_is_checked_against_its_prototype_and_walked_once_on_its_own
     let insns = assemble(&src.replace(" r", " %r")).expect("assembles");
     let globals = scalar(vec![FuncArg::Scalar]);
     let input =
-        Input { name: "t", kind: ProgKind::Xdp, insns: &insns, maps: &[], kfuncs: &[], global_funcs: &globals, non_scalar_returns: &[] };
+        Input { name: "t", kind: ProgKind::Xdp, insns: &insns, maps: &[], kfuncs: &[], global_funcs: &globals, non_scalar_returns: &[], lines: &[], main_proto_note: None };
     let l1 = verify(&input, &VerifyOptions { log_level: 1, ..VerifyOptions::default() }).expect("accepted").log;
     assert!(l1.starts_with("Func#1 ('g') is safe for any args that match its prototype\n"), "{l1}");
     // The context where a scalar is expected: refused at the call, in the kernel's words.
@@ -199,7 +230,7 @@ fn a_callback_returns_to_its_call_until_the_count_is_reached() {
     let verify_loop = |nr: i32| {
         let insns = counting_loop(nr);
         let input =
-            Input { name: "t", kind: ProgKind::Xdp, insns: &insns, maps: &[], kfuncs: &[], global_funcs: &[], non_scalar_returns: &[] };
+            Input { name: "t", kind: ProgKind::Xdp, insns: &insns, maps: &[], kfuncs: &[], global_funcs: &[], non_scalar_returns: &[], lines: &[], main_proto_note: None };
         verify(&input, &opts)
     };
     // Counts 0..=8 fit the 16 bytes from fp-32; the write through the caller's stack is kept.
@@ -242,7 +273,7 @@ fn run_with_map(kind: ProgKind, src: &str, map: MapMeta) -> std::result::Result<
         }
     }
     let maps = [map];
-    let input = Input { name: "t", kind, insns: &insns, maps: &maps, kfuncs: &[], global_funcs: &[], non_scalar_returns: &[] };
+    let input = Input { name: "t", kind, insns: &insns, maps: &maps, kfuncs: &[], global_funcs: &[], non_scalar_returns: &[], lines: &[], main_proto_note: None };
     verify(&input, &VerifyOptions::default())
 }
 
