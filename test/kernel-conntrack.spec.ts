@@ -12,7 +12,9 @@
  * mark, NAT); the program writes back what it saw (opts->error and dir, the entry's status, mark,
  * zone and tuples, each kfunc's return), and data_out must be equal. One entry is put in the
  * table from TypeScript on the uxdp side and by a program on the kernel's: lookups agree on it.
- * Recorded: test/fixtures/kernel/kernel-conntrack.json (`npm run kernel:record -- kernel-conntrack`).
+ * Recorded: test/fixtures/kernel/kernel-conntrack.json (`npm run kernel:record -- kernel-conntrack --accept`:
+ * the synproxy's SYN-ACK carries the kernel's cookie, new at every recording, and the ACK after it
+ * is built from it, so the recording replaces the old answer).
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -285,7 +287,7 @@ describe(`conntrack kfuncs over the host model vs Linux (recorded on ${kernel.re
       b.writeUInt16BE(64240, 48)
       return b
     }
-    /** Both sides' runs; the cookie (the SYN-ACK's seq) is each kernel's own secret: masked. */
+    /** Both sides' runs; the cookie (the SYN-ACK's seq, the ACK's ack) is each side's own secret: masked. */
     function both(prog: string, k: Buffer, u: Buffer, what: string, step: string): { kernel: Buffer; uxdp: Buffer; retval: number } {
       const kr = askKernel<Run>({ op: 'conntrack-synproxy', object: synObj.key, prog, data: k.toString('hex'), step }, `test_run of ${prog} in ${synObj.what}: ${what}`, () => liveRun(prog, k, synPin))
       const ur = uxdpRun(prog, u, syn)
@@ -295,7 +297,7 @@ describe(`conntrack kfuncs over the host model vs Linux (recorded on ${kernel.re
       expect(ur.retval, `retval: ${what}`).toBe(kr.retval)
       const mask = (b: Buffer) => {
         const c = Buffer.from(b)
-        c.fill(0, 38, 42)
+        c.fill(0, 38, 46)
         return c
       }
       expect(firstDifference(mask(kr.out), mask(ur.out)), what).toBe('')
@@ -314,6 +316,7 @@ describe(`conntrack kfuncs over the host model vs Linux (recorded on ${kernel.re
       expect(r.retval).toBe(3)
       // verdict 2 with the MSS the cookie carries (536: no MSS option) above it
       expect(r.uxdp.readUInt32LE(54)).toBe(2 | (536 << 16))
+      for (const out of [r.kernel, r.uxdp]) expect(out.readUInt32BE(42), 'the SYN-ACK acknowledges the SYN').toBe(0x1001)
       const ack = (synack: Buffer) => tcp('10.0.0.7', 5000, '10.0.0.2', 80, TH_ACK, 0x1001, synack.readUInt32BE(38) + 1)
       const good = both('synproxy', ack(r.kernel), ack(r.uxdp), 'the ACK of the cookie', 'ack')
       expect(good.retval).toBe(2)
