@@ -1630,8 +1630,8 @@ impl Verifier<'_> {
                 }
                 continue;
             }
-            // A trusted argument (KF_TRUSTED_ARGS, and every release kfunc's) may not be NULL.
-            if k.flags & (kfuncs::KF_TRUSTED_ARGS | kfuncs::KF_RELEASE) != 0
+            // A trusted argument (KF_TRUSTED_ARGS, KF_RCU, and every release kfunc's) may not be NULL.
+            if k.flags & (kfuncs::KF_TRUSTED_ARGS | kfuncs::KF_RCU | kfuncs::KF_RELEASE) != 0
                 && (reg.is_null() || reg.maybe_null())
                 && !matches!(ann, "__nullable" | "__opt")
             {
