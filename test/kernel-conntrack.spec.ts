@@ -20,7 +20,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BpfObject, HostNet, IPS, UxdpError } from '../lib/index'
+import { BpfObject, HostNet, IPS, ipv6Bytes, UxdpError } from '../lib/index'
 import { askKernel, build, finishKernel, firstDifference, MODE, ownPins, useKernel } from './helpers/kernel'
 import { LivePin, scratchDir } from './helpers/kernel-live'
 
@@ -65,11 +65,19 @@ function encode(c: Cmd): Buffer {
   b.writeUInt16LE(c.zone ?? 0, 26)
   b.writeUInt8(c.zoneDir ?? 0, 28)
   b.writeUInt8(c.reserved ?? 0, 29)
-  // the tuple at 40
-  ip4(c.src ?? '10.0.0.1').copy(b, 40)
-  ip4(c.dst ?? '10.0.0.2').copy(b, 44)
-  b.writeUInt16BE(c.sport ?? 1000, 48)
-  b.writeUInt16BE(c.dport ?? 80, 50)
+  // the tuple at 40: struct bpf_sock_tuple's ipv4 or ipv6 half
+  if ((c.src ?? '').includes(':')) {
+    if (c.tupleSz === undefined) b.writeUInt32LE(36, 8)
+    ipv6Bytes(c.src!).copy(b, 40)
+    ipv6Bytes(c.dst!).copy(b, 56)
+    b.writeUInt16BE(c.sport ?? 1000, 72)
+    b.writeUInt16BE(c.dport ?? 80, 74)
+  } else {
+    ip4(c.src ?? '10.0.0.1').copy(b, 40)
+    ip4(c.dst ?? '10.0.0.2').copy(b, 44)
+    b.writeUInt16BE(c.sport ?? 1000, 48)
+    b.writeUInt16BE(c.dport ?? 80, 50)
+  }
   b.writeUInt32LE(c.timeoutMs ?? 0, 80)
   b.writeUInt32LE(c.status ?? 0, 84)
   b.writeUInt32LE(c.mark ?? 0, 88)
@@ -124,6 +132,9 @@ const CASES: Case[] = [
   { title: 'the zoned flow by its original tuple in zone 0 (the zone applies to replies only)', prog: 'ct_xdp', cmd: { op: 2, src: '10.0.0.5', sport: 3000, dst: '10.0.0.2', dport: 80 } },
   { title: 'the zoned flow by its reply in zone 0: not found', prog: 'ct_xdp', cmd: { op: 2, src: '10.0.0.2', sport: 80, dst: '10.0.0.5', dport: 3000 } },
   { title: 'the zoned flow by its reply in zone 9', prog: 'ct_xdp', cmd: { op: 2, src: '10.0.0.2', sport: 80, dst: '10.0.0.5', dport: 3000, zone: 9 } },
+  { title: 'IPv6: alloc with a mark, insert', prog: 'ct_xdp', cmd: { op: 1, src: '2001:db8::1', sport: 5000, dst: '2001:db8::2', dport: 443, flags: F.TIMEOUT | F.MARK, timeoutMs: 600000, mark: 6 } },
+  { title: 'IPv6: found by its reply from tc', prog: 'ct_tc', cmd: { op: 2, src: '2001:db8::2', sport: 443, dst: '2001:db8::1', dport: 5000 } },
+  { title: 'IPv6: an IPv4 tuple of the same ports is another flow', prog: 'ct_xdp', cmd: { op: 2, src: '0.0.0.0', sport: 5000, dst: '0.0.0.0', dport: 443 } },
   { title: 'an entry put in the table from TypeScript (by a program on the kernel)', prog: 'ct_xdp', fromTs: true, cmd: { op: 1, src: '10.0.0.6', sport: 4000, dst: '10.0.0.2', dport: 443, flags: F.TIMEOUT | F.STATUS | F.MARK, timeoutMs: 600000, status: IPS.SEEN_REPLY, mark: 99 } },
   { title: 'the TypeScript entry, looked up by its reply', prog: 'ct_tc', cmd: { op: 2, src: '10.0.0.2', sport: 443, dst: '10.0.0.6', dport: 4000 } },
 ]
@@ -254,14 +265,16 @@ describe(`conntrack kfuncs over the host model vs Linux (recorded on ${kernel.re
       'tcp 10.0.0.3:1000 -> 10.0.0.2:80 | 10.0.0.9:8080 -> 10.0.0.3:1000',
       'udp 10.0.0.4:2000 -> 10.0.0.2:53 | 10.0.0.2:53 -> 192.168.1.1:2000',
       'tcp 10.0.0.5:3000 -> 10.0.0.2:80 | 10.0.0.2:80 -> 10.0.0.5:3000',
+      'tcp 2001:db8::1:5000 -> 2001:db8::2:443 | 2001:db8::2:443 -> 2001:db8::1:5000',
       'tcp 10.0.0.6:4000 -> 10.0.0.2:443 | 10.0.0.2:443 -> 10.0.0.6:4000',
     ])
     expect(t[0]).toMatchObject({ mark: 42, status: IPS.SEEN_REPLY | IPS.ASSURED | IPS.CONFIRMED, netns: 1 })
     expect(t[3]).toMatchObject({ zone: 9, zoneDir: 2 })
     expect(() => host.addConntrack({ netns: 'a', protocol: 'tcp', ...REPLY })).toThrow(expect.objectContaining({ code: 'EEXIST' }))
     expect(() => host.addConntrack({ protocol: 'icmp' as 'tcp', ...FLOW })).toThrow(expect.objectContaining({ code: 'EPROTO' }))
-    host.removeConntrack(t[4].id)
-    expect(host.conntrack()).toHaveLength(4)
+    expect(t[4]).toMatchObject({ mark: 6 })
+    host.removeConntrack(t[5].id)
+    expect(host.conntrack()).toHaveLength(5)
   })
 
   describe('a synproxy-shaped program: conntrack lookup, then raw syncookies', () => {
