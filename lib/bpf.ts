@@ -19,6 +19,9 @@ export interface SkbTestRunOptions {
   ctx?: Partial<SkBuff>
   /** Runs on the same skb; the duration is the average. */
   repeat?: number
+  /** The host model the program's conntrack kfuncs see, and the namespace the run is in. */
+  host?: HostNet
+  netns?: NetnsRef
 }
 
 export interface SkbTestRunResult {
@@ -584,11 +587,13 @@ export class Program {
   testRunSkb(options: SkbTestRunOptions): SkbTestRunResult {
     this.object.check()
     if (options === undefined) throw new UxdpError('EINVAL', 'testRun takes options with at least data (data_in)')
-    const o = checkOptions<SkbTestRunOptions>('testRun', options, ['data', 'ctx', 'repeat'])
+    const o = checkOptions<SkbTestRunOptions>('testRun', options, ['data', 'ctx', 'repeat', 'host', 'netns'])
+    if (o.host !== undefined && !(o.host instanceof HostNet)) throw new UxdpError('EINVAL', `testRun: host must be a HostNet, got ${describe(o.host)}`)
+    if (o.netns !== undefined && !o.host) throw new UxdpError('EINVAL', 'testRun: netns names a namespace of host, which is missing')
     const data = checkBytes('data', o.data)
     const repeat = o.repeat === undefined ? 1 : checkInt('repeat', o.repeat, 0, 0xffffffff)
     const ctx = o.ctx === undefined ? undefined : encodeSkBuff(o.ctx)
-    const r = call(() => native.bpfTestRunSkb(this.object.handle, this.name, data, ctx, repeat))
+    const r = call(() => native.bpfTestRunSkb(this.object.handle, this.name, data, ctx, repeat, o.host?.handle, o.host?.netns(o.netns ?? 0)))
     return {
       retval: r.retval,
       dataOut: r.dataOut,

@@ -356,12 +356,117 @@ export class HostNet {
     return id == null ? undefined : new HostSocket(this, id)
   }
 
+  /**
+   * Adds a confirmed conntrack entry (what netfilter would have tracked for a flow): its id.
+   * EEXIST when either direction's tuple is tracked already in that namespace and zone.
+   */
+  addConntrack(entry: ConntrackOptions): number {
+    const o = checkOptions<ConntrackOptions>('addConntrack', entry, ['netns', 'protocol', 'src', 'sport', 'dst', 'dport', 'status', 'timeout', 'mark', 'zone', 'zoneDir'])
+    return call(() =>
+      native.hostNetCtAdd(this.handle, {
+        protocol: String(o.protocol),
+        src: String(o.src),
+        sport: checkInt('sport', o.sport, 0, 65535),
+        dst: String(o.dst),
+        dport: checkInt('dport', o.dport, 0, 65535),
+        netns: this.netns(o.netns ?? 0),
+        status: o.status === undefined ? undefined : checkInt('status', o.status, 0, 0xffff),
+        timeout: o.timeout === undefined ? undefined : checkInt('timeout', o.timeout, 0, 0x7fffffff),
+        mark: o.mark === undefined ? undefined : checkInt('mark', o.mark, 0, 0xffffffff),
+        zone: o.zone === undefined ? undefined : checkInt('zone', o.zone, 0, 65535),
+        zoneDir: o.zoneDir,
+      }),
+    )
+  }
+
+  /** The conntrack table (every namespace), by id. */
+  conntrack(): ConntrackEntry[] {
+    return native.hostNetCtList(this.handle).map((e) => ({
+      id: e.id!,
+      netns: e.netns!,
+      protocol: e.protocol as 'tcp' | 'udp',
+      src: e.src,
+      sport: e.sport,
+      dst: e.dst,
+      dport: e.dport,
+      reply: { src: e.replySrc!, sport: e.replySport!, dst: e.replyDst!, dport: e.replyDport! },
+      status: e.status!,
+      timeout: e.timeout!,
+      mark: e.mark!,
+      zone: e.zone!,
+      zoneDir: e.zoneDir!,
+    }))
+  }
+
+  /** Removes a conntrack entry. */
+  removeConntrack(id: number): this {
+    call(() => native.hostNetCtRemove(this.handle, id))
+    return this
+  }
+
+  /** Sets the conntrack clock, in jiffies (timeouts of confirmed entries are jiffies it expires at). */
+  setConntrackJiffies(jiffies: number): this {
+    native.hostNetCtSetJiffies(this.handle, checkInt('jiffies', jiffies, 0, 0xffffffff))
+    return this
+  }
+
   /** bpf_fib_lookup as XDP calls it, on a 64-byte `struct bpf_fib_lookup` (copied). */
   fibLookup(params: Uint8Array, flags = 0, ns: NetnsRef = 0): FibLookupResult {
     const p = Buffer.from(params)
     const ret = call(() => native.hostNetFibLookup(this.handle, this.netns(ns), p, checkInt('flags', flags, 0, 0xffffffff)))
     return { ret, params: p }
   }
+}
+
+/** `enum ip_conntrack_status` bits a conntrack entry's `status` holds. */
+export const IPS = Object.freeze({
+  EXPECTED: 1 << 0,
+  SEEN_REPLY: 1 << 1,
+  ASSURED: 1 << 2,
+  CONFIRMED: 1 << 3,
+  SRC_NAT: 1 << 4,
+  DST_NAT: 1 << 5,
+  SEQ_ADJUST: 1 << 6,
+  SRC_NAT_DONE: 1 << 7,
+  DST_NAT_DONE: 1 << 8,
+  DYING: 1 << 9,
+  FIXED_TIMEOUT: 1 << 10,
+})
+
+/** A conntrack entry to add: its original direction (the reply is its inverse). */
+export interface ConntrackOptions {
+  netns?: NetnsRef
+  protocol: 'tcp' | 'udp'
+  src: string
+  sport: number
+  dst: string
+  dport: number
+  /** `IPS` bits (CONFIRMED is set on insertion). */
+  status?: number
+  /** Milliseconds to live (default 30000). */
+  timeout?: number
+  mark?: number
+  /** Conntrack zone id, and the directions it applies to (1 original, 2 reply, 3 both: default). */
+  zone?: number
+  zoneDir?: 1 | 2 | 3
+}
+
+/** A conntrack entry as the table holds it (programs may have changed it). */
+export interface ConntrackEntry {
+  id: number
+  netns: number
+  protocol: 'tcp' | 'udp'
+  src: string
+  sport: number
+  dst: string
+  dport: number
+  reply: { src: string; sport: number; dst: string; dport: number }
+  status: number
+  /** The jiffy it expires at (`struct nf_conn`'s timeout; `HZ` = 250 a second). */
+  timeout: number
+  mark: number
+  zone: number
+  zoneDir: number
 }
 
 /** 16 bytes of an IPv6 address in text form (a dotted v4 tail too). */

@@ -29,7 +29,7 @@ const ROOTS = [
   'net_device', 'netdev_rx_queue', 'netdev_queue', 'net', 'possible_net_t',
   'sock', 'sock_common', 'inet_sock', 'inet_connection_sock', 'tcp_sock', 'udp_sock', 'unix_sock',
   'request_sock', 'inet_request_sock', 'tcp_request_sock', 'inet_timewait_sock', 'tcp_timewait_sock',
-  'socket', 'nf_conn', 'nf_conntrack_tuple', 'tc_action', 'Qdisc', 'tcf_result',
+  'socket', 'nf_conn', 'nf_conn___init', 'nf_conntrack_tuple', 'tc_action', 'Qdisc', 'tcf_result',
   // packet headers
   'ethhdr', 'iphdr', 'ipv6hdr', 'tcphdr', 'udphdr', 'icmphdr', 'icmp6hdr', 'vlan_hdr', 'vlan_ethhdr',
   'arphdr', 'in_addr', 'in6_addr', 'sockaddr', 'sockaddr_in', 'sockaddr_in6', 'gre_base_hdr',

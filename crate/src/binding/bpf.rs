@@ -678,13 +678,15 @@ pub fn bpf_test_run_skb(
     data: &[u8],
     ctx: Option<&[u8]>,
     repeat: Option<u32>,
+    host: Option<&super::hostnet::HostNetHandle>,
+    netns: Option<u32>,
 ) -> Result<BpfSkbRunResult> {
     const OP: &str = "bpf_prog_test_run";
     guard(OP, || {
         let st = h.try_borrow().map_err(|_| err(Errno::EBUSY, OP, "the object is in use"))?;
         let program = program_of_state(&st, &prog, OP)?;
         let ctx = ctx.map(SkBuff::from_bytes).transpose()?;
-        let opts = SkbRunOptions { ctx, repeat: repeat.unwrap_or(1), ..Default::default() };
+        let opts = SkbRunOptions { ctx, repeat: repeat.unwrap_or(1), host: super::hostnet::host_ref(host, netns), ..Default::default() };
         let out = with_env(&env, || test_run_skb(&program, data, &opts))?;
         Ok(BpfSkbRunResult {
             retval: out.retval,

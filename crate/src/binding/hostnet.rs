@@ -326,3 +326,91 @@ pub fn host_net_fib_lookup(h: &HostNetHandle, ns: u32, mut params: Buffer, flags
         Ok(fib::fib_lookup(&h.state(), ns as usize, &mut params[..fib::FIB_PARAMS_SIZE], flags, true) as i32)
     })
 }
+
+/// A conntrack entry as TypeScript gives and reads it (`HostNet.addConntrack`, `conntrack()`).
+#[napi(object)]
+pub struct CtEntryJs {
+    pub id: Option<f64>,
+    pub netns: Option<u32>,
+    pub protocol: String,
+    pub src: String,
+    pub sport: u32,
+    pub dst: String,
+    pub dport: u32,
+    /// Read back: the reply direction (NAT rewrites it).
+    pub reply_src: Option<String>,
+    pub reply_sport: Option<u32>,
+    pub reply_dst: Option<String>,
+    pub reply_dport: Option<u32>,
+    pub status: Option<u32>,
+    /// Given: milliseconds to live; read back: the jiffy it expires at (`nf_conn.timeout`).
+    pub timeout: Option<u32>,
+    pub mark: Option<u32>,
+    pub zone: Option<u32>,
+    pub zone_dir: Option<u32>,
+}
+
+fn ct_port(p: u32) -> Result<u16> {
+    u16::try_from(p).map_err(|_| err(Errno::EINVAL, OP, format!("port {p} is not 0..65535")))
+}
+
+#[napi]
+pub fn host_net_ct_add(h: &HostNetHandle, e: CtEntryJs) -> Result<f64> {
+    use crate::hostnet::conntrack::{self, CtEntry, CtTuple};
+    guard(OP, || {
+        let proto = match e.protocol.as_str() {
+            "tcp" => conntrack::IPPROTO_TCP,
+            "udp" => conntrack::IPPROTO_UDP,
+            p => return Err(err(Errno::EPROTO, OP, format!("protocol '{p}' is neither tcp nor udp"))),
+        };
+        let (src, dst) = (ip(&e.src)?, ip(&e.dst)?);
+        if src.is_ipv4() != dst.is_ipv4() {
+            return Err(err(Errno::EAFNOSUPPORT, OP, "src and dst are of different families"));
+        }
+        let mut c = CtEntry::new(e.netns.unwrap_or(0) as usize, CtTuple { src, sport: ct_port(e.sport)?, dst, dport: ct_port(e.dport)?, proto });
+        c.status = u64::from(e.status.unwrap_or(0)) & !conntrack::IPS_CONFIRMED;
+        c.timeout = conntrack::msecs_to_jiffies(e.timeout.unwrap_or(30_000)).min(i32::MAX as u64) as u32;
+        c.mark = e.mark.unwrap_or(0);
+        c.zone = u16::try_from(e.zone.unwrap_or(0)).map_err(|_| err(Errno::EINVAL, OP, "zone is 0..65535"))?;
+        c.zone_dir = match e.zone_dir.unwrap_or(3) {
+            d @ 1..=3 => d as u8,
+            d => return Err(err(Errno::EINVAL, OP, format!("zoneDir {d} is not 1 (original), 2 (reply) or 3 (both)"))),
+        };
+        Ok(h.ct_add(c)? as f64)
+    })
+}
+
+#[napi]
+pub fn host_net_ct_list(h: &HostNetHandle) -> Vec<CtEntryJs> {
+    h.ct_list()
+        .into_iter()
+        .map(|(id, e)| CtEntryJs {
+            id: Some(id as f64),
+            netns: Some(e.netns as u32),
+            protocol: if e.orig.proto == crate::hostnet::conntrack::IPPROTO_TCP { "tcp".into() } else { "udp".into() },
+            src: e.orig.src.to_string(),
+            sport: u32::from(e.orig.sport),
+            dst: e.orig.dst.to_string(),
+            dport: u32::from(e.orig.dport),
+            reply_src: Some(e.reply.src.to_string()),
+            reply_sport: Some(u32::from(e.reply.sport)),
+            reply_dst: Some(e.reply.dst.to_string()),
+            reply_dport: Some(u32::from(e.reply.dport)),
+            status: Some(e.status as u32),
+            timeout: Some(e.timeout),
+            mark: Some(e.mark),
+            zone: Some(u32::from(e.zone)),
+            zone_dir: Some(u32::from(e.zone_dir)),
+        })
+        .collect()
+}
+
+#[napi]
+pub fn host_net_ct_remove(h: &HostNetHandle, id: f64) -> Result<()> {
+    guard(OP, || Ok(h.ct_remove(id as u64)?))
+}
+
+#[napi]
+pub fn host_net_ct_set_jiffies(h: &HostNetHandle, jiffies: u32) {
+    h.ct_set_jiffies(jiffies)
+}

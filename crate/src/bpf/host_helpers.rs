@@ -100,6 +100,7 @@ impl Machine<'_> {
 
     /// Drops every socket reference still held (a run the verifier checked has none left).
     pub fn release_sockets(&mut self) {
+        self.release_conns();
         if self.socks.is_empty() {
             return;
         }
@@ -402,4 +403,62 @@ pub(crate) fn sockmap_update(m: &mut Machine<'_>, map: &super::maps::Map, key: &
         return Ok(errno_ret(Errno::EINVAL));
     }
     Ok(super::helpers::ret(map.sock_update(key, &net, id, flags, "bpf_map_update_elem")))
+}
+
+/// bpf_tcp_raw_gen_syncookie_ipv4/_ipv6 (6.0, xdp_synproxy's): a cookie for a SYN without a
+/// listener, from the headers alone. The low 32 bits are the cookie, the high the MSS it encodes
+/// (the option's MSS, or the family's default, rounded down to the cookie table).
+fn raw_gen_syncookie(m: &mut Machine<'_>, a: &[u64; 5], v6: bool) -> Result<u64, Trap> {
+    let th_len = a[2] as u32;
+    let iph = m.read_arg(a[0], if v6 { 40 } else { 20 })?.to_vec();
+    let th = m.read_arg(a[1], u64::from(th_len))?;
+    if th_len < 20 || th_len != u32::from(th[12] >> 4) * 4 {
+        return Ok(errno_ret(Errno::EINVAL));
+    }
+    let iph = if v6 { iph } else { [iph, vec![0; 20]].concat() };
+    let Ok((flow, _)) = ip_flow(&[&[if v6 { 0x60 } else { 0x45 }], &iph[1..]].concat(), th) else { return Ok(errno_ret(Errno::EINVAL)) };
+    let (table, default_mss) = if v6 { (&syncookie::MSSTAB6, syncookie::MSS_CLAMP6) } else { (&syncookie::MSSTAB4, syncookie::MSS_CLAMP4) };
+    let mut mss = syncookie::parse_mss_option(th, 0);
+    if mss == 0 {
+        mss = default_mss;
+    }
+    let index = syncookie::mss_index(table, mss);
+    let seq = u32::from_be_bytes(th[4..8].try_into().unwrap());
+    let host = m.host();
+    let st = host.net.state();
+    let cookie = syncookie::make(st.syncookie_secret, st.syncookie_minute.unwrap_or_else(syncookie::clock_minute), &flow, seq, index);
+    Ok(u64::from(cookie) | (u64::from(table[index as usize]) << 32))
+}
+
+/// bpf_tcp_raw_check_syncookie_ipv4/_ipv6: 0 when the ACK's cookie checks out, else -EACCES.
+fn raw_check_syncookie(m: &mut Machine<'_>, a: &[u64; 5], v6: bool) -> Result<u64, Trap> {
+    let iph = m.read_arg(a[0], if v6 { 40 } else { 20 })?.to_vec();
+    let th = m.read_arg(a[1], 20)?;
+    let iph = if v6 { iph } else { [iph, vec![0; 20]].concat() };
+    let Ok((flow, _)) = ip_flow(&[&[if v6 { 0x60 } else { 0x45 }], &iph[1..]].concat(), th) else { return Ok(errno_ret(Errno::EACCES)) };
+    let seq = u32::from_be_bytes(th[4..8].try_into().unwrap()).wrapping_sub(1);
+    let cookie = u32::from_be_bytes(th[8..12].try_into().unwrap()).wrapping_sub(1);
+    let host = m.host();
+    let st = host.net.state();
+    let minute = st.syncookie_minute.unwrap_or_else(syncookie::clock_minute);
+    Ok(match syncookie::check(st.syncookie_secret, minute, &flow, seq, cookie) {
+        Some(_) => 0,
+        None => errno_ret(Errno::EACCES),
+    })
+}
+
+pub(crate) fn tcp_raw_gen_syncookie_ipv4(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    raw_gen_syncookie(m, a, false)
+}
+
+pub(crate) fn tcp_raw_gen_syncookie_ipv6(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    raw_gen_syncookie(m, a, true)
+}
+
+pub(crate) fn tcp_raw_check_syncookie_ipv4(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    raw_check_syncookie(m, a, false)
+}
+
+pub(crate) fn tcp_raw_check_syncookie_ipv6(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    raw_check_syncookie(m, a, true)
 }

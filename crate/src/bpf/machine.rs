@@ -190,6 +190,8 @@ pub struct Machine<'a> {
     pub host: Option<super::host_helpers::HostRef>,
     /// Socket references taken in this run (see [`super::host_helpers`]).
     pub socks: Vec<super::host_helpers::SockRef>,
+    /// Conntrack entries held in this run (see [`super::conntrack_kfuncs`]).
+    pub conns: Vec<super::conntrack_kfuncs::CtRef>,
 }
 
 /// bpf_get_prandom_u32's state in a new machine.
@@ -244,6 +246,7 @@ impl<'a> Machine<'a> {
             count_executed: true,
             host: None,
             socks: Vec::new(),
+            conns: Vec::new(),
         };
         if fresh {
             let stack = Region::of_slice(&mut m.stack, true, RegionKind::Stack, 0);

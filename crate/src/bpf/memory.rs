@@ -24,6 +24,8 @@ pub enum RegionKind {
     Mem,
     /// A `struct bpf_sock` a socket lookup handed out, until bpf_sk_release (read-only).
     Sock,
+    /// A `struct nf_conn` a conntrack kfunc handed out, until bpf_ct_release (or insert's failure).
+    CtEntry,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -11,6 +11,7 @@ pub mod attach;
 pub mod btf;
 pub mod context;
 pub mod context_skb;
+pub mod conntrack_kfuncs;
 pub mod core;
 pub mod disasm;
 pub mod elf;

@@ -414,6 +414,8 @@ pub struct SkbRunOptions {
     pub repeat: u32,
     pub cpu: u32,
     pub budget: Option<u64>,
+    /// The host model the program's host kfuncs see (conntrack), and its namespace.
+    pub host: Option<super::host_helpers::HostRef>,
 }
 
 #[derive(Clone, Debug)]
@@ -486,6 +488,7 @@ pub fn test_run_skb(prog: &Rc<Prog>, data: &[u8], opts: &SkbRunOptions) -> Resul
     m.cpu = opts.cpu;
     m.set_skb_ctx(false);
     m.skb = Some(&mut sc);
+    m.host = opts.host.clone();
     let start = Instant::now();
     let mut retval = 0;
     for i in 0..repeat {

@@ -12,6 +12,7 @@
 //! It sits below the BPF engine (which only reads it) and knows nothing of programs. Shared as
 //! `Rc<HostNet>`: the embedder keeps changing it while programs and maps hold it.
 
+pub mod conntrack;
 pub mod fib;
 pub mod sockets;
 pub mod syncookie;
@@ -169,6 +170,8 @@ pub struct State {
     pub syncookie_secret: [u64; 2],
     /// The syncookie clock in minutes (`tcp_cookie_time()`); None: the host's monotonic clock.
     pub syncookie_minute: Option<u32>,
+    /// The connection tracking table (all namespaces).
+    pub conntrack: conntrack::Conntrack,
 }
 
 impl Default for State {
@@ -179,6 +182,7 @@ impl Default for State {
             next_socket: 1,
             syncookie_secret: syncookie::DEFAULT_SECRET,
             syncookie_minute: None,
+            conntrack: conntrack::Conntrack::default(),
         }
     }
 }
@@ -224,6 +228,30 @@ impl HostNet {
         }
         st.namespaces.push(Netns::new(name));
         Ok(st.namespaces.len() - 1)
+    }
+
+    /// Adds a confirmed conntrack entry (as the kernel's own tracking or `conntrack -I` would):
+    /// its id. Its `timeout` is relative, in jiffies, as an unconfirmed entry's; EEXIST when
+    /// either tuple is tracked already.
+    pub fn ct_add(&self, entry: conntrack::CtEntry) -> Result<u64> {
+        let mut st = self.state_mut();
+        st.netns(entry.netns)?;
+        st.conntrack.insert(entry)
+    }
+
+    /// The confirmed entries, by id.
+    pub fn ct_list(&self) -> Vec<(u64, conntrack::CtEntry)> {
+        self.state().conntrack.entries.iter().map(|(&id, e)| (id, e.clone())).collect()
+    }
+
+    /// Removes an entry (`conntrack -D`).
+    pub fn ct_remove(&self, id: u64) -> Result<()> {
+        self.state_mut().conntrack.entries.remove(&id).map(|_| ()).ok_or_else(|| XdpError::new(Errno::ENOENT, OP, format!("no conntrack entry {id}")))
+    }
+
+    /// Sets the conntrack clock (jiffies, `HZ` a second).
+    pub fn ct_set_jiffies(&self, jiffies: u32) {
+        self.state_mut().conntrack.jiffies = jiffies;
     }
 
     /// `ip netns set`: namespace `ns` calls namespace `peer` by `id`.

@@ -146,6 +146,18 @@ const SIGNATURES: &[Signature] = &[
     ("bpf_task_from_vpid", "struct task_struct *", &[("s32", "vpid")]),
     ("bpf_throw", "void", &[("u64", "cookie")]),
     ("bpf_send_signal_task", "int", &[("struct task_struct *", "task"), ("int", "sig"), ("enum pid_type", "type"), ("u64", "value")]),
+    // netfilter conntrack (net/netfilter/nf_conntrack_bpf.c, nf_nat_bpf.c)
+    ("bpf_xdp_ct_lookup", "struct nf_conn *", &[("struct xdp_md *", "xdp_ctx"), ("struct bpf_sock_tuple *", "bpf_tuple"), ("u32", "tuple__sz"), ("struct bpf_ct_opts *", "opts"), ("u32", "opts__sz")]),
+    ("bpf_skb_ct_lookup", "struct nf_conn *", &[("struct __sk_buff *", "skb_ctx"), ("struct bpf_sock_tuple *", "bpf_tuple"), ("u32", "tuple__sz"), ("struct bpf_ct_opts *", "opts"), ("u32", "opts__sz")]),
+    ("bpf_xdp_ct_alloc", "struct nf_conn___init *", &[("struct xdp_md *", "xdp_ctx"), ("struct bpf_sock_tuple *", "bpf_tuple"), ("u32", "tuple__sz"), ("struct bpf_ct_opts *", "opts"), ("u32", "opts__sz")]),
+    ("bpf_skb_ct_alloc", "struct nf_conn___init *", &[("struct __sk_buff *", "skb_ctx"), ("struct bpf_sock_tuple *", "bpf_tuple"), ("u32", "tuple__sz"), ("struct bpf_ct_opts *", "opts"), ("u32", "opts__sz")]),
+    ("bpf_ct_insert_entry", "struct nf_conn *", &[("struct nf_conn___init *", "nfct_i")]),
+    ("bpf_ct_release", "void", &[("struct nf_conn *", "nfct")]),
+    ("bpf_ct_set_timeout", "void", &[("struct nf_conn___init *", "nfct"), ("u32", "timeout")]),
+    ("bpf_ct_change_timeout", "int", &[("struct nf_conn *", "nfct"), ("u32", "timeout")]),
+    ("bpf_ct_set_status", "int", &[("const struct nf_conn___init *", "nfct"), ("u32", "status")]),
+    ("bpf_ct_change_status", "int", &[("struct nf_conn *", "nfct"), ("u32", "status")]),
+    ("bpf_ct_set_nat_info", "int", &[("struct nf_conn___init *", "nfct"), ("union nf_inet_addr *", "addr"), ("int", "port"), ("enum nf_nat_manip_type", "manip")]),
 ];
 
 /// Program types with an `__sk_buff` context (the dynptr engine's `Scope::Skb`).
@@ -248,6 +260,19 @@ const KERNEL: &[KernelKfunc] = &[
     k("bpf_task_from_vpid", KF_ACQUIRE | KF_RET_NULL, Some(GENERIC), false),
     k("bpf_throw", 0, Some(GENERIC), false),
     k("bpf_send_signal_task", KF_TRUSTED_ARGS, Some(GENERIC), false),
+    // netfilter conntrack: XDP and tc. The live 6.18 treats the lookup and alloc arguments as
+    // trusted (a NULL tuple or opts is refused), release ones as every release kfunc's.
+    k("bpf_xdp_ct_alloc", KF_ACQUIRE | KF_RET_NULL | KF_TRUSTED_ARGS, Some(SCHED_CLS | XDP), false),
+    k("bpf_xdp_ct_lookup", KF_ACQUIRE | KF_RET_NULL | KF_TRUSTED_ARGS, Some(SCHED_CLS | XDP), false),
+    k("bpf_skb_ct_alloc", KF_ACQUIRE | KF_RET_NULL | KF_TRUSTED_ARGS, Some(SCHED_CLS | XDP), false),
+    k("bpf_skb_ct_lookup", KF_ACQUIRE | KF_RET_NULL | KF_TRUSTED_ARGS, Some(SCHED_CLS | XDP), false),
+    k("bpf_ct_insert_entry", KF_ACQUIRE | KF_RET_NULL | KF_RELEASE, Some(SCHED_CLS | XDP), false),
+    k("bpf_ct_release", KF_RELEASE, Some(SCHED_CLS | XDP), false),
+    k("bpf_ct_set_timeout", KF_TRUSTED_ARGS, Some(SCHED_CLS | XDP), false),
+    k("bpf_ct_change_timeout", KF_TRUSTED_ARGS, Some(SCHED_CLS | XDP), false),
+    k("bpf_ct_set_status", KF_TRUSTED_ARGS, Some(SCHED_CLS | XDP), false),
+    k("bpf_ct_change_status", KF_TRUSTED_ARGS, Some(SCHED_CLS | XDP), false),
+    k("bpf_ct_set_nat_info", KF_TRUSTED_ARGS, Some(SCHED_CLS | XDP), false),
 ];
 
 /// The other kfuncs of the 6.18 kernel (vmlinux BTF of the probing kernel's configuration), by
@@ -262,7 +287,6 @@ const OTHER_KERNEL_KFUNCS: &[(Option<ProgTypes>, &[&str])] = &[
     (Some(TRACEPOINT | PERF_EVENT | TRACING | SYSCALL), &["bpf_cpumask_acquire", "bpf_cpumask_and", "bpf_cpumask_any_and_distribute", "bpf_cpumask_any_distribute", "bpf_cpumask_clear", "bpf_cpumask_clear_cpu", "bpf_cpumask_copy", "bpf_cpumask_create", "bpf_cpumask_empty", "bpf_cpumask_equal", "bpf_cpumask_first", "bpf_cpumask_first_and", "bpf_cpumask_first_zero", "bpf_cpumask_full", "bpf_cpumask_intersects", "bpf_cpumask_or", "bpf_cpumask_populate", "bpf_cpumask_release", "bpf_cpumask_set_cpu", "bpf_cpumask_setall", "bpf_cpumask_subset", "bpf_cpumask_test_and_clear_cpu", "bpf_cpumask_test_and_set_cpu", "bpf_cpumask_test_cpu", "bpf_cpumask_weight", "bpf_cpumask_xor"]),
     (Some(SCHED_CLS | SCHED_ACT | XDP), &["bpf_crypto_decrypt", "bpf_crypto_encrypt"]),
     (Some(TRACEPOINT | PERF_EVENT | TRACING), &["css_rstat_flush", "css_rstat_updated"]),
-    (Some(SCHED_CLS | XDP), &["bpf_ct_change_status", "bpf_ct_change_timeout", "bpf_ct_insert_entry", "bpf_ct_release", "bpf_ct_set_nat_info", "bpf_ct_set_status", "bpf_ct_set_timeout", "bpf_skb_ct_alloc", "bpf_skb_ct_lookup", "bpf_xdp_ct_alloc", "bpf_xdp_ct_lookup"]),
     (Some(SYSCALL), &["bpf_crypto_ctx_acquire", "bpf_crypto_ctx_create", "bpf_crypto_ctx_release"]),
     (Some(SCHED_CLS), &["bpf_sk_assign_tcp_reqsk"]),
     (Some(XDP), &["bpf_xdp_get_xfrm_state", "bpf_xdp_xfrm_state_release"]),

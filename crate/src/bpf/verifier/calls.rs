@@ -1600,6 +1600,8 @@ impl Verifier<'_> {
         let mut callback: Option<(u32, u8)> = None;
         let nargs = k.args.len();
         let mut skip_size_arg = false;
+        // The reference a release kfunc drops (a kernel struct argument's).
+        let mut released: Option<u32> = None;
         for (i, a) in k.args.iter().enumerate() {
             if std::mem::take(&mut skip_size_arg) {
                 continue;
@@ -1629,6 +1631,19 @@ impl Verifier<'_> {
                 }
                 if ann == "__k" && reg.var.is_const().is_none() {
                     return refuse(Errno::EINVAL, format!("R{regno} must be a known constant"));
+                }
+                continue;
+            }
+            // A trusted argument (KF_TRUSTED_ARGS, KF_RCU, and every release kfunc's) may not be NULL.
+            if k.flags & (kfuncs::KF_TRUSTED_ARGS | kfuncs::KF_RCU | kfuncs::KF_RELEASE) != 0
+                && (reg.is_null() || reg.maybe_null())
+                && !matches!(ann, "__nullable" | "__opt")
+            {
+                return refuse(Errno::EACCES, format!("Possibly NULL pointer passed to trusted arg{argn}"));
+            }
+            if let Some(want) = super::kstruct::kernel_struct(ty) {
+                if let Some(id) = self.check_kernel_struct_arg(k, regno, argn, want, &reg)? {
+                    released = Some(id);
                 }
                 continue;
             }
@@ -1665,6 +1680,12 @@ impl Verifier<'_> {
                 continue;
             }
             if ty.contains("struct xdp_md") || ty.contains("struct __sk_buff") {
+                // Another program type's context is no context here, but a kernel struct the
+                // register would have to be a trusted pointer to (bpf_skb_ct_lookup from XDP).
+                let own = ty.contains("struct xdp_md") == (self.prog_type() == crate::bpf::elf::ProgKind::Xdp);
+                if !own && reg.ty & PTR_TRUSTED == 0 && reg.ref_obj_id == 0 {
+                    return refuse(Errno::EINVAL, format!("R{regno} must be referenced or trusted"));
+                }
                 if reg.ty != PTR_TO_CTX {
                     return refuse(Errno::EINVAL, format!("arg#{argn} expected pointer to ctx, but got {}", kernel_type_word(&reg)));
                 }
@@ -1766,7 +1787,9 @@ impl Verifier<'_> {
                 // The kernel's own context struct (xdp_buff, sk_buff), read through BTF.
                 Reg::ptr(PTR_TO_BTF_ID | if name == "bpf_rdonly_cast" { PTR_UNTRUSTED } else { PTR_TRUSTED })
             } else if ret.contains("struct") {
-                Reg::ptr(PTR_TO_BTF_ID | PTR_TRUSTED | if k.flags & kfuncs::KF_RET_NULL != 0 { PTR_MAYBE_NULL } else { 0 })
+                let mut r = Reg::ptr(PTR_TO_BTF_ID | PTR_TRUSTED | if k.flags & kfuncs::KF_RET_NULL != 0 { PTR_MAYBE_NULL } else { 0 });
+                r.btf_struct = super::kstruct::kernel_struct(ret);
+                r
             } else {
                 let mut r = Reg::ptr(PTR_TO_MEM | if k.flags & kfuncs::KF_RET_NULL != 0 { PTR_MAYBE_NULL } else { 0 });
                 r.mem_size = pointee_size(ret).unwrap_or(0) as u32;
@@ -1783,12 +1806,19 @@ impl Verifier<'_> {
             }
             r
         };
-        if r0.maybe_null() {
-            r0.id = self.new_id();
+        if let Some(id) = released {
+            self.release_reference(id)?;
         }
         if k.flags & kfuncs::KF_ACQUIRE != 0 && r0.is_pointer() {
+            // A maybe-NULL acquired pointer's id is its reference's: the NULL branch of its
+            // check drops the reference.
             let id = self.acquire_reference(pc);
             r0.ref_obj_id = id;
+            if r0.maybe_null() {
+                r0.id = id;
+            }
+        } else if r0.maybe_null() {
+            r0.id = self.new_id();
         }
         if k.flags & kfuncs::KF_ITER_NEXT != 0 {
             if let Some(it) = iter_reg {
@@ -1847,6 +1877,7 @@ fn pointee_size(ty: &str) -> Option<i32> {
         "u16" | "__u16" | "__be16" | "s16" => 2,
         "u32" | "__u32" | "int" | "s32" | "__be32" | "unsigned int" | "enum xdp_rss_hash_type" => 4,
         "u64" | "__u64" | "s64" | "unsigned long" | "long" => 8,
+        "union nf_inet_addr" => 16,
         _ => return None,
     })
 }

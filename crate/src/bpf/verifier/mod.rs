@@ -23,6 +23,7 @@ pub mod cfg;
 pub mod ctx;
 pub mod dynptr;
 pub mod explore;
+pub mod kstruct;
 pub mod log;
 pub mod mem;
 pub mod scalar;

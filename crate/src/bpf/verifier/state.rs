@@ -147,6 +147,9 @@ pub struct Reg {
     pub frameno: u8,
     /// A dynptr slice: the dynptr's id it came from (slices die with it).
     pub parent_id: u32,
+    /// A PTR_TO_BTF_ID whose kernel struct the verifier checks accesses against (`nf_conn`,
+    /// `nf_conn___init`); None where only reads of unknown layout are allowed.
+    pub btf_struct: Option<&'static str>,
 }
 
 impl Reg {
@@ -163,6 +166,7 @@ impl Reg {
         subprog: 0,
         frameno: 0,
         parent_id: 0,
+        btf_struct: None,
     };
 
     pub fn scalar(var: Scalar) -> Reg {
