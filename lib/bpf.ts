@@ -19,8 +19,12 @@ export interface SkbTestRunOptions {
   ctx?: Partial<SkBuff>
   /** Runs on the same skb; the duration is the average. */
   repeat?: number
-  /** The host model the program's conntrack kfuncs see, and the namespace the run is in. */
+  /** The host model the run sees: its sockets and routes (the socket-lookup, FIB and MTU helpers ask
+   * it; default: a host with a loopback device only; ctx.ifindex may then name any of its devices, the
+   * skb's device, `skb->dev`, which the lookups and bpf_fib_lookup's MTU check use) and its conntrack
+   * table (the conntrack kfuncs). */
   host?: HostNet
+  /** The namespace of `host` the skb's device is in (default the first). */
   netns?: NetnsRef
 }
 
@@ -232,6 +236,17 @@ export interface LoadOptions {
    * values may be set too (beyond libbpf, which reads them from the running kernel).
    */
   kconfig?: Readonly<Record<string, KconfigValue>>
+}
+
+/** {@link BpfObject.fromInstructions}'s options: the program's name, section (its type) and licence,
+ * and the options any load takes. */
+export interface RawProgramOptions extends Omit<LoadOptions, 'prog'> {
+  /** The program's name (default 'prog'). */
+  name?: string
+  /** A libbpf section name picking the type: 'xdp' (default), 'xdp.frags', 'tc', 'socket', ... */
+  section?: string
+  /** Default 'GPL' (GPL-only helpers need a GPL-compatible licence). */
+  license?: string
 }
 
 /** The target BTF of a load: `'uxdp-6.18'`, `'host'`, a path, or raw BTF bytes. */
@@ -448,6 +463,31 @@ export class BpfObject {
   static open(source: string | Uint8Array, options: LoadOptions = {}): BpfObject {
     options = checkLoadOptions('BpfObject.open', options)
     const bytes = bytesOf(source)
+    return BpfObject.#load(options, (engine, dispatch) => native.bpfObjectLoad(bytes, engine, dispatch))
+  }
+
+  /**
+   * `bpf_prog_load` of raw instructions, with no ELF object around them: `insns` are 8-byte
+   * `struct bpf_insn`s; the program is named `name` (default 'prog'), `section` picks its type as
+   * libbpf's section names do (`'xdp'`, `'xdp.frags'`, `'tc'`, `'socket'`, ...; default `'xdp'`),
+   * `license` defaults to 'GPL'. An `lddw` with src 1 (BPF_PSEUDO_MAP_FD) or 2
+   * (BPF_PSEUDO_MAP_VALUE) names a map by its fd in uxdp's table ({@link BpfMap.fd}), as the kernel
+   * resolves a process's fds: `fd N is not pointing to valid bpf_map` (EBADF) otherwise. Calls to
+   * subprograms work; there is no BTF, so no CO-RE, kfuncs or externs. The other options are an
+   * object's (verifier, caps, policy, nrCpus, ...). The object holds the one program.
+   */
+  static fromInstructions(insns: Uint8Array, options: RawProgramOptions = {}): BpfObject {
+    if (options === null || typeof options !== 'object') throw new UxdpError('EINVAL', `BpfObject.fromInstructions: options must be an object, got ${describe(options)}`)
+    const { name = 'prog', section = 'xdp', license = 'GPL', ...rest } = options
+    for (const [k, v] of Object.entries({ name, section, license })) {
+      if (typeof v !== 'string') throw new UxdpError('EINVAL', `BpfObject.fromInstructions: ${k} must be a string, got ${describe(v)}`)
+    }
+    const load = checkLoadOptions('BpfObject.fromInstructions', rest)
+    const bytes = checkBytes('insns', insns)
+    return BpfObject.#load(load, (engine, dispatch) => native.bpfRawLoad(bytes, name, section, license, engine, dispatch))
+  }
+
+  static #load(options: LoadOptions, load: (engine: Parameters<typeof native.bpfObjectLoad>[1], dispatch: Parameters<typeof native.bpfObjectLoad>[2]) => ReturnType<typeof native.bpfObjectLoad>): BpfObject {
     const registry = new KfuncRegistry()
     if (options.registry) registry.adopt(options.registry)
     for (const [name, impl] of Object.entries(options.userKfuncs ?? {})) {
@@ -465,8 +505,7 @@ export class BpfObject {
           }
     const nrCpus = options.nrCpus === undefined ? undefined : checkInt('nrCpus', options.nrCpus, 1, 4096)
     const handle = call(() =>
-      native.bpfObjectLoad(
-        bytes,
+      load(
         {
           prog: options.prog,
           objectName: objectNameOf(source),
@@ -562,6 +601,12 @@ export class Program {
     return BpfObject.open(source, options).program(options.prog)
   }
 
+  /** A program from raw instructions (see {@link BpfObject.fromInstructions}): 8-byte
+   * `struct bpf_insn`s, maps named by fd (`lddw` src 1/2, {@link BpfMap.fd}). */
+  static fromInstructions(insns: Uint8Array, options: RawProgramOptions = {}): Program {
+    return BpfObject.fromInstructions(insns, options).program()
+  }
+
   /**
    * BPF_PROG_TEST_RUN: same split, same ctx_in rules, same errors as the kernel's. It picks by
    * program type: XDP programs run on an xdp_buff (`xdp_md` ctx), tc and socket-filter programs on
@@ -588,12 +633,13 @@ export class Program {
     this.object.check()
     if (options === undefined) throw new UxdpError('EINVAL', 'testRun takes options with at least data (data_in)')
     const o = checkOptions<SkbTestRunOptions>('testRun', options, ['data', 'ctx', 'repeat', 'host', 'netns'])
-    if (o.host !== undefined && !(o.host instanceof HostNet)) throw new UxdpError('EINVAL', `testRun: host must be a HostNet, got ${describe(o.host)}`)
-    if (o.netns !== undefined && !o.host) throw new UxdpError('EINVAL', 'testRun: netns names a namespace of host, which is missing')
     const data = checkBytes('data', o.data)
     const repeat = o.repeat === undefined ? 1 : checkInt('repeat', o.repeat, 0, 0xffffffff)
     const ctx = o.ctx === undefined ? undefined : encodeSkBuff(o.ctx)
-    const r = call(() => native.bpfTestRunSkb(this.object.handle, this.name, data, ctx, repeat, o.host?.handle, o.host?.netns(o.netns ?? 0)))
+    if (o.host !== undefined && !(o.host instanceof HostNet)) throw new UxdpError('EINVAL', `testRun: host must be a HostNet, got ${describe(o.host)}`)
+    if (o.netns !== undefined && !o.host) throw new UxdpError('EINVAL', 'testRun: netns names a namespace of host, which is missing')
+    const netns = o.host?.netns(o.netns ?? 0)
+    const r = call(() => native.bpfTestRunSkb(this.object.handle, this.name, data, ctx, repeat, o.host?.handle, netns))
     return {
       retval: r.retval,
       dataOut: r.dataOut,

@@ -38,6 +38,7 @@ export type ErrnoName =
   | 'ENETDOWN'
   | 'ENOBUFS'
   | 'ETIMEDOUT'
+  | 'EALREADY'
   | 'ENOTSUPP'
 
 /** Linux errno numbers (x86-64) by name, from the engine's table. */

@@ -65,6 +65,7 @@ export {
   type KfuncImpl,
   type LoadReport,
   type LoadOptions,
+  type RawProgramOptions,
   type MapInfo,
   type ObjectDescription,
   type ProgramInfo,

@@ -19,6 +19,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BpfObject, HostNet, ipv6Bytes, UxdpError, type HostSocket } from '../lib/index'
+import { encodeSkBuff } from '../lib/skbuff'
 import { encodeMd } from '../lib/xdpmd'
 import { askKernel, build, finishKernel, firstDifference, KernelObject, KernelRefused, MODE, ownPins, useKernel, type BpfBuild } from './helpers/kernel'
 import { LivePin, scratchDir } from './helpers/kernel-live'
@@ -28,6 +29,7 @@ const obj = build('hostnet.bpf.c', {}, [], { commit: true })
 const mapsObj = build('hostnet_maps.bpf.c', {}, [], { commit: true })
 const tcObj = build('hostnet_tc.bpf.c', {}, [], { commit: true })
 const tcLeakObj = build('hostnet_tc.bpf.c', { LEAK: 1 }, [], { commit: true })
+const skbObj = build('hostnet_skb.bpf.c', {}, [], { commit: true })
 
 // =============================================================================================
 // The topology, one description for both sides
@@ -235,7 +237,7 @@ async function setUpLive(): Promise<LiveEnv> {
   const named = SOCKS.map((s) => ('dev' in s && s.dev ? { ...s, devname: DEVS.find((d) => d.ifindex === s.dev)!.name } : s))
   const procs = [await startSockets(NS_A, named.filter((s) => !('ns' in s && s.ns === 'b'))), await startSockets(NS_B, named.filter((s) => 'ns' in s && s.ns === 'b'))]
   const pins = new Map<string, LivePin>()
-  for (const b of [obj, mapsObj]) {
+  for (const b of [obj, mapsObj, skbObj]) {
     const pin = LivePin.loadAll(b.path, b.source.replace(/\.bpf\.c$/, ''))
     if (!(pin instanceof LivePin)) throw new Error(`the kernel refused ${b.source}: ${pin.line}`)
     pins.set(b.key, pin)
@@ -266,7 +268,8 @@ function liveRun(b: BpfBuild, prog: string, data: Buffer, ingress?: number): Run
   const fctx = join(dir, `hn-ctx-${process.pid}.bin`)
   writeFileSync(fin, data)
   const ctxArgs = ingress ? ['ctx_in', fctx] : []
-  if (ingress) writeFileSync(fctx, encodeMd({ data: 0, dataEnd: data.length, ingressIfindex: ingress }, data.length))
+  // a tc program's device is ctx_in's __sk_buff ifindex (skb->dev); an XDP program's the xdp_md's
+  if (ingress) writeFileSync(fctx, b === skbObj ? encodeSkBuff({ ifindex: ingress }) : encodeMd({ data: 0, dataEnd: data.length, ingressIfindex: ingress }, data.length))
   try {
     const r = spawnSync('nsenter', [`--net=/run/netns/${NS_A}`, 'bpftool', 'prog', 'run', 'pinned', join(pin.pin, 'progs', prog), 'data_in', fin, 'data_out', fout, ...ctxArgs, 'repeat', '1'], { encoding: 'utf8' })
     if (r.status !== 0) return { ok: false, message: (r.stderr || String(r.error)).trim().split('\n').at(-1) ?? '' }
@@ -286,10 +289,14 @@ function liveRun(b: BpfBuild, prog: string, data: Buffer, ingress?: number): Run
 let host: HostNet
 let bpf: BpfObject
 let bpfMaps: BpfObject
+let bpfSkb: BpfObject
 
 function uxdpRun(o: BpfObject, prog: string, data: Buffer, ingress?: number): Run {
   try {
-    const r = o.program(prog).testRun({ data, host, netns: 'a', ctx: ingress ? { ingressIfindex: ingress } : undefined })
+    const r =
+      o === bpfSkb
+        ? o.program(prog).testRun({ data, host, netns: 'a', ctx: ingress ? { ifindex: ingress } : undefined })
+        : o.program(prog).testRun({ data, host, netns: 'a', ctx: ingress ? { ingressIfindex: ingress } : undefined })
     return { ok: true, retval: r.retval >>> 0, out: Buffer.from(r.dataOut) }
   } catch (e) {
     if (e instanceof UxdpError) return { ok: false, message: e.code }
@@ -316,7 +323,7 @@ function compare(prog: string, data: Buffer, what: string, b: BpfBuild = obj, st
       masked,
     ),
   )
-  const u = masked(uxdpRun(b === obj ? bpf : bpfMaps, prog, data, ingress))
+  const u = masked(uxdpRun(b === obj ? bpf : b === skbObj ? bpfSkb : bpfMaps, prog, data, ingress))
   expect(k.ok, `the kernel's run failed: ${!k.ok ? k.message : ''}`).toBe(true)
   expect(u.ok, `uxdp's run failed: ${!u.ok ? u.message : ''}`).toBe(true)
   if (k.ok && u.ok) {
@@ -408,6 +415,8 @@ interface FibCase {
   flags?: number
   totLen?: number
   tbid?: number
+  /** The packet's length (default 80): tc without tot_len checks the skb's length. */
+  size?: number
   /** BPF_FIB_LKUP_RET_* or negative errno the kernel must answer. */
   ret: number
 }
@@ -456,7 +465,7 @@ const FIBS: FibCase[] = [
 ]
 
 function fibPacket(c: FibCase): Buffer {
-  const p = Buffer.alloc(80)
+  const p = Buffer.alloc(c.size ?? 80)
   p.writeUInt32LE(c.flags ?? 0, 0)
   const v6 = c.dst.includes(':')
   p[8] = c.family ?? (v6 ? 10 : 2)
@@ -640,6 +649,7 @@ describe(`host sockets and routes vs Linux (recorded on ${kernel.recordedOn}${ke
     host.setSyncookieSecret(undefined, 1000)
     bpf = BpfObject.open(obj.path)
     bpfMaps = BpfObject.open(mapsObj.path)
+    bpfSkb = BpfObject.open(skbObj.path)
     if (MODE === 'record' || kernel.live) {
       tearDownNamespaces()
       try {
@@ -659,6 +669,7 @@ describe(`host sockets and routes vs Linux (recorded on ${kernel.recordedOn}${ke
     tearDownNamespaces()
     bpf?.close()
     bpfMaps?.close()
+    bpfSkb?.close()
     finishKernel()
     expect(ownPins()).toEqual([])
   })
@@ -725,6 +736,38 @@ describe(`host sockets and routes vs Linux (recorded on ${kernel.recordedOn}${ke
       socks.updateSocket(Buffer.from([3, 0, 0, 0]), l)
       expect(socks.keys().length).toBe(4)
       expect(l.refs).toBe(0)
+    })
+  })
+
+  describe('tc: the skb variants of the lookups (skb->dev is the caller\'s device; netns is a u64)', () => {
+    const tcLookups = LOOKUPS.map((c): LookupCase => {
+      const prog = c.prog === 'hn_lookup' ? 'tc_lookup' : 'tc_skc'
+      // tc's netns argument is a u64: a high half set with a non-negative low half finds nothing
+      if (c.netns === 0x100000007n) return { ...c, prog, title: 'tc netns is a u64: 0x1_00000007 is no namespace', found: false, state: undefined }
+      return { ...c, prog, title: c.ingress ? c.title.replace('ctx_in ingress_ifindex', 'ctx_in ifindex: skb->dev') : c.title }
+    })
+    it.each(tcLookups.map((c) => [c.title, c] as const))('%s', (_t, c) => {
+      const racy = (out: Buffer) => out.readUInt32LE(64 + 80) === 1 && out.writeInt32LE(0, 64 + 84)
+      const { kernel: k } = compare(c.prog, lookupPacket(c), c.title, skbObj, undefined, racy, c.ingress)
+      if (!k.ok) return
+      expect(k.out.readUInt32LE(64), 'found (the kernel)').toBe(c.found ? 1 : 0)
+      if (c.state !== undefined) expect(k.out.readUInt32LE(64 + 80), 'state (the kernel)').toBe(c.state)
+    })
+  })
+
+  describe('tc: bpf_fib_lookup on an skb (without tot_len the skb\'s length against the egress device, mtu_result)', () => {
+    const TC_FIBS: FibCase[] = [
+      ...FIBS,
+      { title: 'no tot_len: an skb at hn0\'s MTU + 18 is forwardable', dst: '10.1.2.3', ifindex: 10, size: 1518, ret: 0 },
+      { title: 'no tot_len: one byte more needs fragmenting', dst: '10.1.2.3', ifindex: 10, size: 1519, ret: 8 },
+      { title: 'no tot_len: out of hn1 (MTU 1400) at 1418 bytes', dst: '10.8.0.1', ifindex: 10, flags: FIB.SKIP_NEIGH, size: 1418, ret: 0 },
+      { title: 'no tot_len: out of hn1 at 1419 bytes', dst: '10.8.0.1', ifindex: 10, flags: FIB.SKIP_NEIGH, size: 1419, ret: 8 },
+      { title: 'tot_len given: the skb\'s own length is not checked', dst: '10.1.2.3', ifindex: 10, totLen: 100, size: 1600, ret: 0 },
+      { title: 'no tot_len, no neighbour: no MTU check, tot_len stays', dst: '10.0.0.7', ifindex: 10, size: 1600, ret: 7 },
+    ]
+    it.each(TC_FIBS.map((c) => [c.title, c] as const))('%s', (_t, c) => {
+      const { kernel: k } = compare('tc_fib', fibPacket(c), c.title, skbObj)
+      if (k.ok) expect(Number(k.out.readBigInt64LE(72)), 'the answer (the kernel)').toBe(c.ret)
     })
   })
 

@@ -70,6 +70,7 @@ errnos! {
     ENETDOWN = 100,
     ENOBUFS = 105,
     ETIMEDOUT = 110,
+    EALREADY = 114,
     ENOTSUPP = 524,
 }
 

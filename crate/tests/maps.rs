@@ -963,3 +963,28 @@ char LICENSE[] SEC("license") = "GPL";
     assert!(weak.upgrade().is_none(), "the prog-array cycle was not broken");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The kernel's struct bpf_map a map pointer reads (6.18 offsets), with bpf_array's and
+/// bpf_htab's fields; `test/kernel-tcrun.spec.ts` checks the same values against the kernel.
+#[test]
+fn kernel_struct_image_holds_the_maps_fields() {
+    let read = |m: &Map, off: usize, len: usize| -> Vec<u8> {
+        let (addr, size) = m.kernel_struct_region();
+        assert!(off + len <= size as usize, "inside the image");
+        // SAFETY: the image's own bytes, alive as long as the map.
+        unsafe { std::slice::from_raw_parts((addr as usize + off) as *const u8, len).to_vec() }
+    };
+    let u32_at = |m: &Map, off: usize| u32::from_le_bytes(read(m, off, 4).try_into().unwrap());
+    let array = create(MapType::Array, 4, 12, 5, 0).unwrap();
+    assert_eq!([64, 68, 72, 76, 88].map(|o| u32_at(&array, o)), [2, 4, 12, 5, 0], "map_type, key/value size, max_entries, flags");
+    assert_eq!(u32_at(&array, 104) as i32, -1, "numa_node");
+    assert_eq!((u32_at(&array, 296), u32_at(&array, 300)), (16, 7), "bpf_array's elem_size and index_mask");
+    assert_eq!(read(&array, 256, 2), [1, 0], "bypass_spec_v1 (arrays only), frozen");
+    assert_ne!(read(&array, 40, 8), [0; 8], "ops is set");
+    assert_eq!(array.kernel_struct_region().0, array.kernel_struct_addr(), "what an lddw holds");
+    let hash = create(MapType::PercpuHash, 8, 4, 33, 0).unwrap();
+    assert_eq!((u32_at(&hash, 784), u32_at(&hash, 788)), (64, 48 + 8 + 8), "n_buckets, elem_size (a per-CPU pointer)");
+    assert_eq!(read(&hash, 256, 1), [0]);
+    let queue = create(MapType::Queue, 0, 4, 4, 0).unwrap();
+    assert_eq!(queue.kernel_struct_region().1, 296, "a plain struct bpf_map");
+}

@@ -254,7 +254,7 @@ fn maps_of_maps_check_inner_maps_against_the_template() {
     outer.set_inner(&1u32.to_le_bytes(), good.clone(), 0).unwrap();
     // Programs get the map, users its id.
     assert!(Rc::ptr_eq(&outer.inner_map(&1u32.to_le_bytes()).unwrap(), &good));
-    assert_eq!(outer.lookup(&1u32.to_le_bytes(), 0), Some(Rc::as_ptr(&good) as u64));
+    assert_eq!(outer.lookup(&1u32.to_le_bytes(), 0), Some(good.kernel_struct_addr()), "its struct bpf_map, as an lddw holds it");
     assert_eq!(outer.lookup(&0u32.to_le_bytes(), 0), None);
     assert_eq!(user(&outer, &1u32.to_le_bytes()).unwrap(), good.id().to_le_bytes());
     assert_eq!(errno(user(&outer, &0u32.to_le_bytes())), Errno::ENOENT);

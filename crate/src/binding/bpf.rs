@@ -439,27 +439,57 @@ pub fn bpf_object_load(
 ) -> Result<BpfHandle> {
     const OP: &str = "bpf_object__load";
     guard(OP, || {
-        let mut o = options.unwrap_or_else(no_options);
-        let dispatch = match dispatch {
-            Some(f) => Some(Rc::new(f.create_ref()?)),
-            None => None,
-        };
-        let mut user_kfuncs = Vec::new();
-        for (i, name) in o.user_kfuncs.take().unwrap_or_default().into_iter().enumerate() {
-            let d = dispatch.clone().ok_or_else(|| err(Errno::EINVAL, OP, "user kfuncs need a dispatcher"))?;
-            user_kfuncs.push((name.clone(), js_kfunc(d, i, name)));
-        }
-        let jit = o.jit;
+        let o = options.unwrap_or_else(no_options);
         let object = parse_with(bytes, o.prog.as_deref(), o.prog_type)?;
-        let opts = o.engine(user_kfuncs)?;
-        let loaded = load_with_log(object, &opts).map_err(XdpError::in_load)?;
-        if jit == Some(false) {
-            for p in loaded.programs.iter().filter_map(|p| p.prog.as_ref()) {
-                p.jit.disabled.set(true);
-            }
-        }
-        Ok(External::new(RefCell::new(BpfState { loaded, pool: PagePool::new(PoolConfig::default())? })))
+        load_handle(object, o, dispatch, OP)
     })
+}
+
+/// `bpf_prog_load` of raw instructions (8 bytes each) with no ELF around them: one program named
+/// `name`, its type from `section` (libbpf's section names), lddw map references by fd in uxdp's
+/// table (`BpfMap.fd`); loaded with the options an object takes (verifier, caps, policy, ...).
+#[napi]
+pub fn bpf_raw_load(
+    insns: &[u8],
+    name: String,
+    section: String,
+    license: String,
+    options: Option<BpfLoadOptions>,
+    dispatch: Option<Function<Vec<BigInt>, BigInt>>,
+) -> Result<BpfHandle> {
+    const OP: &str = "bpf_prog_load";
+    guard(OP, || {
+        let o = options.unwrap_or_else(no_options);
+        let object = crate::bpf::elf::Object::from_insns(&name, &section, &license, insns)?;
+        load_handle(object, o, dispatch, OP)
+    })
+}
+
+/// Loads a parsed object with the binding's options (user kfuncs through `dispatch`).
+fn load_handle(
+    object: crate::bpf::elf::Object,
+    mut o: BpfLoadOptions,
+    dispatch: Option<Function<Vec<BigInt>, BigInt>>,
+    op: &'static str,
+) -> Result<BpfHandle> {
+    let dispatch = match dispatch {
+        Some(f) => Some(Rc::new(f.create_ref()?)),
+        None => None,
+    };
+    let mut user_kfuncs = Vec::new();
+    for (i, name) in o.user_kfuncs.take().unwrap_or_default().into_iter().enumerate() {
+        let d = dispatch.clone().ok_or_else(|| err(Errno::EINVAL, op, "user kfuncs need a dispatcher"))?;
+        user_kfuncs.push((name.clone(), js_kfunc(d, i, name)));
+    }
+    let jit = o.jit;
+    let opts = o.engine(user_kfuncs)?;
+    let loaded = load_with_log(object, &opts).map_err(XdpError::in_load)?;
+    if jit == Some(false) {
+        for p in loaded.programs.iter().filter_map(|p| p.prog.as_ref()) {
+            p.jit.disabled.set(true);
+        }
+    }
+    Ok(External::new(RefCell::new(BpfState { loaded, pool: PagePool::new(PoolConfig::default())? })))
 }
 
 #[napi(object, use_nullable = true)]

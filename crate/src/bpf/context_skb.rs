@@ -176,6 +176,8 @@ pub struct SkbContext {
     pub sw_hash: bool,
     /// The test socket's cookie, once bpf_get_socket_cookie asked for it.
     pub socket_cookie: Option<u64>,
+    /// `skb->encapsulation`: set by bpf_skb_adjust_room's encapsulation (a second one is EALREADY).
+    pub encapsulation: bool,
 }
 
 impl SkbContext {
@@ -206,6 +208,7 @@ impl SkbContext {
             redirect: None,
             sw_hash: false,
             socket_cookie: None,
+            encapsulation: false,
         }
     }
 

@@ -621,6 +621,48 @@ fn aligned_copy(bytes: &[u8]) -> (Vec<u8>, usize) {
 }
 
 /// Parses a clang-built BPF object (`clang -target bpf -c`).
+/// The first lddw naming a map by a raw fd (BPF_PSEUDO_MAP_FD / _VALUE): its pc and the fd.
+fn first_raw_map_fd(insns: &[Insn]) -> Option<(usize, i32)> {
+    (0..insns.len())
+        .find(|&pc| insns[pc].is_lddw() && matches!(insns[pc].src(), insn::PSEUDO_MAP_FD | insn::PSEUDO_MAP_VALUE))
+        .map(|pc| (pc, insns[pc].imm))
+}
+
+impl Object {
+    /// An object of one program made of raw instructions (8 bytes each, as `bpf_prog_load` takes
+    /// them), with no ELF around it: `section` picks its type as libbpf's section table does
+    /// (`xdp`, `xdp.frags`, `tc`, `socket`, ...), and an lddw names a map by its fd in uxdp's table
+    /// (src BPF_PSEUDO_MAP_FD or BPF_PSEUDO_MAP_VALUE), as the kernel resolves a process's fds.
+    /// Bpf-to-bpf calls (src BPF_PSEUDO_CALL) work; there is no BTF, so no CO-RE, kfuncs or externs.
+    pub fn from_insns(name: &str, section: &str, license: &str, bytes: &[u8]) -> Result<Object> {
+        if bytes.is_empty() || bytes.len() % 8 != 0 {
+            return Err(err(format!("{} bytes of instructions: a program is a non-empty multiple of 8 bytes", bytes.len())));
+        }
+        let (kind, frags, autoload) = section_kind(section);
+        if kind == ProgKind::Unknown {
+            return Err(err(format!("section '{section}' names no program type (libbpf's section names: xdp, tc, socket, ...)")));
+        }
+        if name.is_empty() || name.contains('\0') {
+            return Err(err("a program needs a name without NUL bytes"));
+        }
+        let insns: Vec<Insn> = bytes.chunks_exact(8).map(|c| Insn::from_bytes(c.try_into().expect("8 bytes"))).collect();
+        let raw_map_fd = first_raw_map_fd(&insns);
+        let spec = ProgramSpec {
+            name: name.to_string(),
+            section: section.to_string(),
+            kind,
+            frags,
+            autoload,
+            insns,
+            core_relos: Vec::new(),
+            raw_map_fd,
+            funcs: vec![(0, name.to_string())],
+            lines: Vec::new(),
+        };
+        Ok(Object { license: license.to_string(), programs: vec![spec], ..Object::default() })
+    }
+}
+
 pub fn parse(bytes: &[u8]) -> Result<Object> {
     if bytes.len() < 64 {
         return Err(err(format!("{} bytes is shorter than an ELF64 header", bytes.len())));
@@ -1263,9 +1305,7 @@ impl<'a> Loader<'a> {
             let section = self.sections[f.sec].name.clone();
             let (kind, frags, autoload) = section_kind(&section);
             let (insns, core_relos, funcs, lines) = self.link(f)?;
-            let raw_map_fd = (0..insns.len())
-                .find(|&pc| insns[pc].is_lddw() && matches!(insns[pc].src(), insn::PSEUDO_MAP_FD | insn::PSEUDO_MAP_VALUE))
-                .map(|pc| (pc, insns[pc].imm));
+            let raw_map_fd = first_raw_map_fd(&insns);
             programs.push(ProgramSpec { name: f.name.clone(), section, kind, frags, autoload, insns, core_relos, raw_map_fd, funcs, lines });
         }
         Ok(programs)

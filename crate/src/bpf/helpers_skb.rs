@@ -363,14 +363,31 @@ mod tests {
 const BPF_ADJ_ROOM_NET: u64 = 0;
 const BPF_ADJ_ROOM_MAC: u64 = 1;
 const BPF_F_ADJ_ROOM_FIXED_GSO: u64 = 1 << 0;
+const BPF_F_ADJ_ROOM_ENCAP_L3_IPV4: u64 = 1 << 1;
+const BPF_F_ADJ_ROOM_ENCAP_L3_IPV6: u64 = 1 << 2;
+const BPF_F_ADJ_ROOM_ENCAP_L4_GRE: u64 = 1 << 3;
+const BPF_F_ADJ_ROOM_ENCAP_L4_UDP: u64 = 1 << 4;
 const BPF_F_ADJ_ROOM_NO_CSUM_RESET: u64 = 1 << 5;
+const BPF_F_ADJ_ROOM_ENCAP_L2_ETH: u64 = 1 << 6;
+const BPF_F_ADJ_ROOM_DECAP_L3_IPV4: u64 = 1 << 7;
+const BPF_F_ADJ_ROOM_DECAP_L3_IPV6: u64 = 1 << 8;
+const BPF_F_ADJ_ROOM_ENCAP_L3_MASK: u64 = BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 | BPF_F_ADJ_ROOM_ENCAP_L3_IPV6;
+const BPF_F_ADJ_ROOM_DECAP_L3_MASK: u64 = BPF_F_ADJ_ROOM_DECAP_L3_IPV4 | BPF_F_ADJ_ROOM_DECAP_L3_IPV6;
+/// `BPF_F_ADJ_ROOM_ENCAP_L2(len)`: the inner MAC header's length in the top byte.
+const BPF_ADJ_ROOM_ENCAP_L2_SHIFT: u64 = 56;
 /// Every flag bpf_skb_adjust_room knows (`BPF_F_ADJ_ROOM_MASK` and NO_CSUM_RESET).
 const BPF_F_ADJ_ROOM_KNOWN: u64 = 0x1df | (0xff << 56) | BPF_F_ADJ_ROOM_NO_CSUM_RESET;
+const ETH_P_IP: u16 = 0x0800;
+const ETH_P_IPV6: u16 = 0x86dd;
 
-/// bpf_skb_adjust_room without encapsulation: `len_diff` bytes (zeroed when growing) inserted or
-/// removed after the MAC header (BPF_ADJ_ROOM_MAC) or after the IPv4/IPv6 header
-/// (BPF_ADJ_ROOM_NET), on an IPv4 or IPv6 packet (ENOTSUPP otherwise). The encapsulation and
-/// decapsulation flags are not emulated: a call with one faults, saying so.
+/// bpf_skb_adjust_room: `len_diff` bytes (zeroed when growing) inserted or removed after the MAC
+/// header (BPF_ADJ_ROOM_MAC) or after the IPv4/IPv6 header (BPF_ADJ_ROOM_NET), on an IPv4 or IPv6
+/// packet (ENOTSUPP otherwise), with the kernel's checks in its order. Growing with an
+/// ENCAP_L3 flag makes room for outer headers (the program writes them): one L3 and one L4 kind
+/// at most, ENCAP_L2_ETH needs an inner MAC length of 14 or more, the inner MAC length may not
+/// pass `len_diff`, a second encapsulation is EALREADY, and the protocol follows the outer L3.
+/// Shrinking takes DECAP_L3_* (the protocol follows the new outer L3; min length that header's),
+/// and no ENCAP flag. A GSO skb (ctx_in's gso_size; test_run gives it no GSO type) is ENOTSUPP.
 pub fn skb_adjust_room(m: &mut Machine<'_>, a: &[u64; 5]) -> HelperResult {
     let (len_diff, mode, flags) = (a[1] as i32, a[2] as u32, a[3]);
     let s = m.skb_ctx(a[0])?;
@@ -381,9 +398,10 @@ pub fn skb_adjust_room(m: &mut Machine<'_>, a: &[u64; 5]) -> HelperResult {
     if abs > 0xfff {
         return neg(Errno::EFAULT);
     }
-    let base = match s.skb.protocol() {
-        0x0800 => 20,
-        0x86dd => 40,
+    let proto = s.skb.protocol();
+    let base = match proto {
+        ETH_P_IP => 20,
+        ETH_P_IPV6 => 40,
         _ => return neg(Errno::ENOTSUPP),
     };
     let mac_len = (s.skb.network_offset() - s.skb.mac_offset()) as u32;
@@ -392,17 +410,74 @@ pub fn skb_adjust_room(m: &mut Machine<'_>, a: &[u64; 5]) -> HelperResult {
         BPF_ADJ_ROOM_MAC => mac_len,
         _ => return neg(Errno::ENOTSUPP),
     };
-    if flags & !(BPF_F_ADJ_ROOM_FIXED_GSO | BPF_F_ADJ_ROOM_NO_CSUM_RESET) != 0 {
-        return Err(fault(Errno::EOPNOTSUPP, format!("bpf_skb_adjust_room: the encapsulation flags {flags:#x} are not emulated by uxdp")));
-    }
     let shrink = len_diff < 0;
+    let mut len_min = base;
+    if flags & BPF_F_ADJ_ROOM_DECAP_L3_MASK != 0 {
+        if !shrink {
+            return neg(Errno::EINVAL);
+        }
+        len_min = match flags & BPF_F_ADJ_ROOM_DECAP_L3_MASK {
+            BPF_F_ADJ_ROOM_DECAP_L3_IPV4 => 20,
+            BPF_F_ADJ_ROOM_DECAP_L3_IPV6 => 40,
+            _ => return neg(Errno::EINVAL),
+        };
+    }
+    let gso = s.gso_size != 0;
     let len_cur = i64::from(s.skb.len()) - s.skb.network_offset();
-    if (shrink && (i64::from(abs) >= len_cur || len_cur - i64::from(abs) < i64::from(base)))
-        || (!shrink && s.skb.len() + abs > BPF_SKB_MAX_LEN)
+    if (shrink && (i64::from(abs) >= len_cur || len_cur - i64::from(abs) < i64::from(len_min)))
+        || (!shrink && s.skb.len() + abs > BPF_SKB_MAX_LEN && !gso)
     {
         return neg(Errno::ENOTSUPP);
     }
-    let r = if shrink { s.skb.remove_gap(off, abs) } else { s.skb.insert_gap(off, abs) };
+    // bpf_skb_net_shrink / bpf_skb_net_grow: a GSO skb that is not TCP must be UDP_L4 with
+    // FIXED_GSO; test_run's GSO skb has no GSO type, so it is neither.
+    if shrink {
+        if flags & !(BPF_F_ADJ_ROOM_FIXED_GSO | BPF_F_ADJ_ROOM_DECAP_L3_MASK | BPF_F_ADJ_ROOM_NO_CSUM_RESET) != 0 {
+            return neg(Errno::EINVAL);
+        }
+        if gso {
+            return neg(Errno::ENOTSUPP);
+        }
+        let r = s.skb.remove_gap(off, abs);
+        if r.is_ok() {
+            match (proto, flags & BPF_F_ADJ_ROOM_DECAP_L3_MASK) {
+                (ETH_P_IP, BPF_F_ADJ_ROOM_DECAP_L3_IPV6) => s.skb.set_protocol(ETH_P_IPV6),
+                (ETH_P_IPV6, BPF_F_ADJ_ROOM_DECAP_L3_IPV4) => s.skb.set_protocol(ETH_P_IP),
+                _ => {}
+            }
+        }
+        m.refresh_packet();
+        return Ok(ret(r));
+    }
+    if gso {
+        return neg(Errno::ENOTSUPP);
+    }
+    let encap = flags & BPF_F_ADJ_ROOM_ENCAP_L3_MASK != 0;
+    if encap {
+        let inner_mac_len = (flags >> BPF_ADJ_ROOM_ENCAP_L2_SHIFT) as u32;
+        let both = |x: u64, y: u64| flags & x != 0 && flags & y != 0;
+        if both(BPF_F_ADJ_ROOM_ENCAP_L3_IPV4, BPF_F_ADJ_ROOM_ENCAP_L3_IPV6) || both(BPF_F_ADJ_ROOM_ENCAP_L4_GRE, BPF_F_ADJ_ROOM_ENCAP_L4_UDP) {
+            return neg(Errno::EINVAL);
+        }
+        if flags & BPF_F_ADJ_ROOM_ENCAP_L2_ETH != 0 && inner_mac_len < crate::frame::layout::ETH_HLEN {
+            return neg(Errno::EINVAL);
+        }
+        if s.encapsulation {
+            return neg(Errno::EALREADY);
+        }
+        if inner_mac_len > abs {
+            return neg(Errno::EINVAL);
+        }
+    }
+    let r = s.skb.insert_gap(off, abs);
+    if r.is_ok() && encap {
+        s.encapsulation = true;
+        match proto {
+            ETH_P_IP if flags & BPF_F_ADJ_ROOM_ENCAP_L3_IPV6 != 0 => s.skb.set_protocol(ETH_P_IPV6),
+            ETH_P_IPV6 if flags & BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 != 0 => s.skb.set_protocol(ETH_P_IP),
+            _ => {}
+        }
+    }
     m.refresh_packet();
     Ok(ret(r))
 }
@@ -421,8 +496,6 @@ pub fn get_socket_cookie(m: &mut Machine<'_>, a: &[u64; 5]) -> HelperResult {
 /// to IPv4 takes 20 away there (the program writes the new header itself); the protocol changes
 /// and the hash is cleared. EINVAL for flags, ENOTSUPP for any other pair of protocols.
 pub fn skb_change_proto(m: &mut Machine<'_>, a: &[u64; 5]) -> HelperResult {
-    const ETH_P_IP: u16 = 0x0800;
-    const ETH_P_IPV6: u16 = 0x86dd;
     const LEN_DIFF: u32 = 40 - 20;
     let (to, flags) = (u16::from_be(a[1] as u16), a[2]);
     let s = m.skb_ctx(a[0])?;

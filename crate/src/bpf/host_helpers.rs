@@ -69,8 +69,15 @@ impl Machine<'_> {
         self.host.get_or_insert_with(|| HostRef::new(Rc::new(HostNet::new()), 0)).clone()
     }
 
-    /// The device the program runs on (`ctx->rxq->dev`): the XDP host's ingress device.
+    /// The device the program runs on: `skb->dev` for tc and socket filters, `ctx->rxq->dev` (the
+    /// XDP host's ingress device) for XDP.
     fn ctx_ifindex(&mut self, ctx: u64) -> Result<u32, Trap> {
+        if let Some(c) = self.skb.as_deref() {
+            if ctx != self.ctx {
+                return Err(fault(Errno::EACCES, format!("{ctx:#x} is not the program's context")));
+            }
+            return Ok(c.ifindex);
+        }
         self.xdp_buff(ctx)?;
         Ok(self.xdp.as_deref().map(|h| h.ingress_ifindex()).unwrap_or(crate::hostnet::LOOPBACK_IFINDEX))
     }
@@ -156,11 +163,26 @@ pub(crate) fn fib_lookup(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap>
     if plen < fib::FIB_PARAMS_SIZE as i32 {
         return Ok(errno_ret(Errno::EINVAL));
     }
+    let skb = m.skb.as_deref().map(|c| (c.skb.len(), c.gso_size != 0));
     let p = m.write_arg(params, fib::FIB_PARAMS_SIZE as u64)?;
     let host = m.host();
     let st = host.net.state();
-    // XDP compares tot_len with the path MTU always.
-    Ok(fib::fib_lookup(&st, host.netns, p, flags, true) as u64)
+    let Some((skb_len, gso)) = skb else {
+        // XDP compares tot_len with the path MTU always.
+        return Ok(fib::fib_lookup(&st, host.netns, p, flags, true) as u64);
+    };
+    // tc: tot_len given is checked against the path MTU; without it the skb itself is checked
+    // against the egress device (is_skb_forwardable), whose MTU goes back in mtu_result.
+    let check_mtu = fib::tot_len(p) != 0;
+    let rc = fib::fib_lookup(&st, host.netns, p, flags, check_mtu);
+    if rc != fib::FibAnswer::Success as i64 || check_mtu {
+        return Ok(rc as u64);
+    }
+    let ns = st.netns(host.netns).map_err(Trap::Fault)?;
+    let Some(dev) = ns.device(fib::egress_ifindex(p)) else { return Ok(rc as u64) };
+    let forwardable = dev.up && (skb_len <= dev.mtu + dev.hard_header_len + crate::frame::VLAN_HLEN || gso);
+    fib::set_mtu_result(p, dev.mtu as u16);
+    Ok(if forwardable { rc } else { fib::FibAnswer::FragNeeded as i64 } as u64)
 }
 
 /// `BPF_MTU_CHK_RET_*`.

@@ -120,7 +120,9 @@ impl Prog {
     /// Refuses a program whose type is not one of `kinds`, or which uses a map the engine only
     /// describes (see [`Prog::check_xdp`]).
     pub fn check_kind(&self, kinds: &[ProgKind], errno: Errno, op: &'static str, what: &str) -> Result<()> {
-        if let Some(m) = self.maps.iter().find(|m| m.described().is_some()) {
+        // Only the maps its instructions name (the kernel's used_maps): another program of the
+        // object may hold a map uxdp only describes without this one ever reaching it.
+        if let Some(m) = self.maps.iter().find(|m| m.described().is_some() && self.names_map(m)) {
             let t = crate::bpf::mapdef::map_type_name(m.uapi_type()).unwrap_or("?");
             return Err(XdpError::new(
                 Errno::EOPNOTSUPP,
@@ -139,11 +141,19 @@ impl Prog {
     }
 }
 
+impl Prog {
+    /// Whether an lddw of the program holds `map`'s reference.
+    fn names_map(&self, map: &Rc<Map>) -> bool {
+        let handle = map_handle(map);
+        self.insns.windows(2).any(|w| w[0].is_lddw() && (w[0].imm as u32 as u64 | (w[1].imm as u32 as u64) << 32) == handle)
+    }
+}
+
 pub use super::insn::{func_addr, FUNC_ADDR_BASE};
 
 /// The value of an lddw map reference: the map's own address, checked against the program's maps.
 pub fn map_handle(map: &Rc<Map>) -> u64 {
-    Rc::as_ptr(map) as u64
+    map.kernel_struct_addr()
 }
 
 pub use crate::xdp::XdpHost;
@@ -192,7 +202,15 @@ pub struct Machine<'a> {
     pub socks: Vec<super::host_helpers::SockRef>,
     /// Conntrack entries held in this run (see [`super::conntrack_kfuncs`]).
     pub conns: Vec<super::conntrack_kfuncs::CtRef>,
+    /// Stacks of frames past [`MAX_CALL_FRAMES`], which only tail calls from subprograms reach
+    /// (see [`Machine::frame_limit`]): made on first use, one [`STACK_SIZE`] block per depth.
+    deep_stacks: Vec<Box<[u8; STACK_SIZE]>>,
 }
+
+/// The most frames a run can stack: the kernel limits each program's own call chain to
+/// [`MAX_CALL_FRAMES`], and a tail call from a subprogram keeps the frames below it, so each of
+/// the [`MAX_TAIL_CALLS`](super::insn::MAX_TAIL_CALLS) tail calls can add `MAX_CALL_FRAMES - 1`.
+pub const MAX_RUN_FRAMES: usize = MAX_CALL_FRAMES + super::insn::MAX_TAIL_CALLS as usize * (MAX_CALL_FRAMES - 1);
 
 /// bpf_get_prandom_u32's state in a new machine.
 pub const RNG_SEED: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -247,6 +265,7 @@ impl<'a> Machine<'a> {
             host: None,
             socks: Vec::new(),
             conns: Vec::new(),
+            deep_stacks: Vec::new(),
         };
         if fresh {
             let stack = Region::of_slice(&mut m.stack, true, RegionKind::Stack, 0);
@@ -261,9 +280,38 @@ impl<'a> Machine<'a> {
     }
 
     pub fn into_parts(mut self) -> (StackBuf, Memory) {
-        // socket views live in the machine: their regions may not outlive it
+        // socket views and deep frames' stacks live in the machine: their regions may not outlive it
         self.release_sockets();
+        if !self.deep_stacks.is_empty() {
+            let deep: Vec<u64> = self.deep_stacks.iter().map(|b| b.as_ptr() as u64).collect();
+            self.mem.retain(|r| !(r.kind == RegionKind::Stack && deep.contains(&r.start)));
+        }
         (self.stack, self.mem)
+    }
+
+    /// How many frames the run may stack now: [`MAX_CALL_FRAMES`], and `MAX_CALL_FRAMES - 1`
+    /// more for each tail call made (the kernel checks no depth at run time; its verifier bounds
+    /// each program's chain, and the tail-call count bounds the chains).
+    pub fn frame_limit(&self) -> usize {
+        MAX_CALL_FRAMES + self.tail_calls as usize * (MAX_CALL_FRAMES - 1)
+    }
+
+    /// r10 of frame `depth` (1-based), for any depth up to [`MAX_RUN_FRAMES`]: past
+    /// [`MAX_CALL_FRAMES`] a block of its own, zeroed as the main stack is.
+    pub fn frame_pointer_at(&mut self, depth: usize) -> u64 {
+        if depth <= MAX_CALL_FRAMES {
+            return self.frame_pointer(depth);
+        }
+        let i = depth - MAX_CALL_FRAMES - 1;
+        while self.deep_stacks.len() <= i {
+            let mut block = Box::new([0u8; STACK_SIZE]);
+            let region = Region::of_slice(&mut block[..], true, RegionKind::Stack, 0);
+            self.mem.push(region);
+            self.deep_stacks.push(block);
+        }
+        let block = &mut self.deep_stacks[i];
+        block.fill(0);
+        block.as_ptr() as u64 + STACK_SIZE as u64
     }
 
     /// Registers the value memory of the program's maps.
@@ -273,6 +321,8 @@ impl<'a> Machine<'a> {
             for (start, len, writable) in map.value_regions() {
                 self.mem.push(Region::new(start, len, writable, RegionKind::MapValue, i as u64));
             }
+            let (start, len) = map.kernel_struct_region();
+            self.mem.push(Region::new(start, len, false, RegionKind::MapStruct, i as u64));
         }
     }
 
@@ -303,6 +353,10 @@ impl<'a> Machine<'a> {
             if self.mem.find(start, len).is_none() {
                 self.mem.push(Region::new(start, len, writable, RegionKind::MapValue, u64::MAX));
             }
+        }
+        let (start, len) = inner.kernel_struct_region();
+        if self.mem.find(start, len).is_none() {
+            self.mem.push(Region::new(start, len, false, RegionKind::MapStruct, u64::MAX));
         }
     }
 

@@ -22,6 +22,8 @@ pub enum RegionKind {
     RingRecord,
     /// Memory given by the caller (bpf_conformance's `mem`, a test harness's buffer).
     Mem,
+    /// A map's kernel `struct bpf_map` image, read through an lddw map pointer (read-only).
+    MapStruct,
     /// A `struct bpf_sock` a socket lookup handed out, until bpf_sk_release (read-only).
     Sock,
     /// A `struct nf_conn` a conntrack kfunc handed out, until bpf_ct_release (or insert's failure).

@@ -414,7 +414,9 @@ pub struct SkbRunOptions {
     pub repeat: u32,
     pub cpu: u32,
     pub budget: Option<u64>,
-    /// The host model the program's host kfuncs see (conntrack), and its namespace.
+    /// The host model: its sockets and routes (the socket-lookup, FIB and MTU helpers), its
+    /// conntrack table (the conntrack kfuncs); the run's device (loopback, or ctx_in's ifindex) is
+    /// in its namespace.
     pub host: Option<super::host_helpers::HostRef>,
 }
 
@@ -463,15 +465,24 @@ pub fn test_run_skb(prog: &Rc<Prog>, data: &[u8], opts: &SkbRunOptions) -> Resul
         .limit(SKB_TEST_RUN_MAX as u64));
     }
     let ifindex = opts.ctx.map_or(0, |c| c.u32_at(super::context_skb::off::IFINDEX));
+    // ctx_in's ifindex above loopback's picks the skb's device (dev_get_by_index in the run's
+    // namespace): one of the host model's, else ENODEV.
+    let mut dev = crate::frame::NetDev { ifindex: LOOPBACK_IFINDEX, dev_addr: [0; 6] };
     if ifindex > LOOPBACK_IFINDEX {
-        return Err(XdpError::new(
-            Errno::ENODEV,
-            OP,
-            format!("ctx_in: no device with ifindex {ifindex} (test_run knows the loopback device only)"),
-        ));
+        let found = opts.host.as_ref().and_then(|h| {
+            let st = h.net.state();
+            st.netns(h.netns).ok().and_then(|n| n.device(ifindex)).map(|d| d.mac)
+        });
+        let Some(mac) = found else {
+            return Err(XdpError::new(
+                Errno::ENODEV,
+                OP,
+                format!("ctx_in: no device with ifindex {ifindex} (test_run knows the loopback device and the host model's)"),
+            ));
+        };
+        dev = crate::frame::NetDev { ifindex, dev_addr: mac };
     }
     let tc = prog.kind != ProgKind::SocketFilter;
-    let dev = crate::frame::NetDev { ifindex: LOOPBACK_IFINDEX, dev_addr: [0; 6] };
     let skb = crate::frame::Skb::for_test_run(data, &dev);
     let kind = if tc { SkbProgKind::Tc } else { SkbProgKind::SocketFilter };
     let mut sc = SkbContext::new(skb, kind);

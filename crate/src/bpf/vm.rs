@@ -58,8 +58,8 @@ impl Machine<'_> {
     }
 
     fn exec(&mut self, entry: usize, args: [u64; 5]) -> Result<u64, XdpError> {
-        if self.depth >= MAX_CALL_FRAMES {
-            return Err(too_deep(self.depth + 1));
+        if self.depth >= self.frame_limit() {
+            return Err(too_deep(self.depth + 1, self.frame_limit()));
         }
         self.depth += 1;
         let mut reg = [0u64; 16];
@@ -70,7 +70,7 @@ impl Machine<'_> {
             // SAFETY: a read of a live, aligned u64.
             *r = unsafe { std::ptr::read_volatile(a) };
         }
-        reg[10] = self.frame_pointer(self.depth);
+        reg[10] = self.frame_pointer_at(self.depth);
         self.exec_regs(entry, reg)
     }
 
@@ -79,6 +79,8 @@ impl Machine<'_> {
     pub(crate) fn exec_regs(&mut self, entry: usize, mut reg: [u64; 16]) -> Result<u64, XdpError> {
         // Written by a call before the exit that reads it: no need to clear 384 bytes per run.
         let mut frames = [std::mem::MaybeUninit::<Frame>::uninit(); MAX_CALL_FRAMES];
+        // Frames past the array's, which only tail calls from subprograms reach.
+        let mut deep_frames: Vec<Frame> = Vec::new();
         let mut nframes = 0usize;
         // Programs to go back to when a frame that tail-called returns: (frame count at the tail
         // call, the caller's program). Empty unless a subprogram tail-calls.
@@ -244,14 +246,20 @@ impl Machine<'_> {
                         invoke!(callable, format!("invalid func unknown#{id}"))
                     }
                     Op::Call(Callee::Local(rel)) => {
-                        if self.depth >= MAX_CALL_FRAMES {
-                            fault!(too_deep(self.depth + 1));
+                        let limit = self.frame_limit();
+                        if self.depth >= limit {
+                            fault!(too_deep(self.depth + 1, limit));
                         }
-                        let Some(frame) = frames.get_mut(nframes) else { fault!(too_deep(self.depth + 1)) };
-                        frame.write(Frame { ret: pc, saved: [reg[6], reg[7], reg[8], reg[9], reg[10]] });
+                        let frame = Frame { ret: pc, saved: [reg[6], reg[7], reg[8], reg[9], reg[10]] };
+                        match frames.get_mut(nframes) {
+                            Some(f) => {
+                                f.write(frame);
+                            }
+                            None => deep_frames.push(frame),
+                        }
                         nframes += 1;
                         self.depth += 1;
-                        reg[10] = self.frame_pointer(self.depth);
+                        reg[10] = self.frame_pointer_at(self.depth);
                         pc = pc.wrapping_add(rel as isize as usize);
                     }
                     Op::Call(Callee::Kfunc { imm: idx, .. }) => {
@@ -277,8 +285,11 @@ impl Machine<'_> {
                         }
                         let back = resume.last().is_some_and(|r| r.0 == nframes);
                         nframes -= 1;
-                        // SAFETY: frames[0..nframes] were written by the calls that counted them.
-                        let f = unsafe { frames[nframes].assume_init() };
+                        let f = match deep_frames.pop() {
+                            Some(f) => f,
+                            // SAFETY: frames[0..nframes] were written by the calls that counted them.
+                            None => unsafe { frames[nframes].assume_init() },
+                        };
                         reg[6..11].copy_from_slice(&f.saved);
                         pc = f.ret;
                         self.depth = self.depth.saturating_sub(1);
@@ -616,8 +627,8 @@ fn bad_end(imm: i32) -> XdpError {
 }
 
 #[cold]
-fn too_deep(frames: usize) -> XdpError {
-    XdpError::run(Errno::E2BIG, format!("the call stack of {frames} frames is too deep (at most {MAX_CALL_FRAMES})"))
+fn too_deep(frames: usize, limit: usize) -> XdpError {
+    XdpError::run(Errno::E2BIG, format!("the call stack of {frames} frames is too deep (at most {limit})"))
 }
 
 /// The error for an instruction fetch outside the program, blamed on the instruction that led there.

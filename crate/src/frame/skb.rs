@@ -44,7 +44,53 @@ pub struct NetDev {
 /// `pskb_expand_head`.
 enum Head {
     Page(Page),
-    Heap { buf: Box<[u8]>, addr: u64 },
+    Heap { buf: KmallocBuf, addr: u64 },
+}
+
+/// A zeroed head as kmalloc gives it: `ksize` bytes aligned as the slab aligns them (a
+/// power-of-two bucket at its own size, capped at a page), so the low bits of `skb->data` that a
+/// program can see (a packet pointer stored into the packet) are the kernel's.
+struct KmallocBuf {
+    ptr: std::ptr::NonNull<u8>,
+    layout: std::alloc::Layout,
+}
+
+impl KmallocBuf {
+    fn zeroed(size: u32) -> KmallocBuf {
+        let size = size.max(1) as usize;
+        let align = (1usize << size.trailing_zeros()).min(4096);
+        let layout = std::alloc::Layout::from_size_align(size, align).expect("kmalloc layout");
+        // SAFETY: the layout's size is non-zero.
+        let raw = unsafe { std::alloc::alloc_zeroed(layout) };
+        let ptr = std::ptr::NonNull::new(raw).unwrap_or_else(|| std::alloc::handle_alloc_error(layout));
+        KmallocBuf { ptr, layout }
+    }
+}
+
+// SAFETY: the buffer is owned by its one KmallocBuf, like a Box<[u8]>.
+unsafe impl Send for KmallocBuf {}
+unsafe impl Sync for KmallocBuf {}
+
+impl std::ops::Deref for KmallocBuf {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        // SAFETY: `ptr` holds `layout.size()` initialised bytes owned by self.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.layout.size()) }
+    }
+}
+
+impl std::ops::DerefMut for KmallocBuf {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as for deref, and &mut self is unique.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.layout.size()) }
+    }
+}
+
+impl Drop for KmallocBuf {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `zeroed` with this layout.
+        unsafe { std::alloc::dealloc(self.ptr.as_ptr(), self.layout) }
+    }
 }
 
 impl Head {
@@ -607,7 +653,7 @@ impl Skb {
         let wanted = nhead + old_end + ntail + shinfo_tailroom(self.max_frags);
         let alloc = kmalloc_size(skb_data_align(wanted));
         let new_end = alloc - shinfo_tailroom(self.max_frags);
-        let mut buf = vec![0u8; alloc as usize].into_boxed_slice();
+        let mut buf = KmallocBuf::zeroed(alloc);
         let old = self.head.bytes();
         let h = self.head_off as usize;
         let used = (self.tail - self.head_off) as usize;
@@ -688,7 +734,7 @@ impl Skb {
         let tailroom = shinfo_tailroom(MAX_SKB_FRAGS);
         let alloc = kmalloc_size(size + TEST_RUN_SKB_HEADROOM + tailroom);
         let end = alloc - tailroom;
-        let mut buf = vec![0u8; alloc as usize].into_boxed_slice();
+        let mut buf = KmallocBuf::zeroed(alloc);
         let start = TEST_RUN_SKB_HEADROOM as usize;
         buf[start..start + data.len()].copy_from_slice(data);
         let addr = NEXT_HEAP_ADDR.fetch_add(u64::from(alloc.next_power_of_two()), Ordering::Relaxed);

@@ -269,6 +269,21 @@ pub fn fib_lookup(st: &State, ns: usize, params: &mut [u8], flags: u32, check_mt
     }
 }
 
+/// `params->tot_len` (tc checks the path MTU only when it is given).
+pub fn tot_len(params: &[u8]) -> u16 {
+    rd16(params, field::TOT_LEN)
+}
+
+/// `params->ifindex`: after a successful lookup, the egress device.
+pub fn egress_ifindex(params: &[u8]) -> u32 {
+    rd32(params, field::IFINDEX)
+}
+
+/// `params->mtu_result` (a union with tot_len).
+pub fn set_mtu_result(params: &mut [u8], mtu: u16) {
+    wr16(params, field::TOT_LEN, mtu)
+}
+
 fn ret(a: FibAnswer) -> i64 {
     a as i64
 }

@@ -51,6 +51,7 @@ use crate::ringbuf::RingBuf;
 mod array;
 mod hash;
 mod jhash;
+mod kernel_struct;
 mod lpm;
 mod lru;
 mod of_maps;
@@ -249,6 +250,8 @@ pub struct Map {
     /// A map type uxdp does not emulate, by uapi number: described (type, sizes, flags) so that
     /// programs using it can be verified, but never operated on.
     described: Option<u32>,
+    /// The kernel's `struct bpf_map` as programs read it through the map pointer.
+    kernel_struct: kernel_struct::KernelStruct,
 }
 
 impl fmt::Debug for Map {
@@ -474,6 +477,7 @@ impl Map {
             spin_lock: Cell::new(None),
             store,
             described: None,
+            kernel_struct: Default::default(),
         })
     }
 
@@ -784,7 +788,7 @@ impl Map {
                 Some(values.addr(self.hash_value_off(s, cpu)))
             }
             Store::Lpm { trie, values } => trie.borrow().lookup(key).map(|v| values.addr(v as usize * self.stride)),
-            Store::MapsOfMaps(_) => self.inner_map(key).map(|m| Rc::as_ptr(&m) as u64),
+            Store::MapsOfMaps(_) => self.inner_map(key).map(|m| m.kernel_struct_addr()),
             Store::DevArray { values, slots } if matches!(self.def.map_type, MapType::Devmap | MapType::Xskmap) => {
                 let i = le32(key);
                 slots.borrow().contains_key(&i).then(|| values.addr(i as usize * 8))
