@@ -61,8 +61,7 @@ describe('bpf_throw: the kernel and uxdp return the same value', () => {
         if (!k.ok) throw new Error(`the kernel's test_run failed: ${k.message}`)
         expect(k.retval, "the kernel's return value").toBe(c.expected(size, first))
         for (const jit of [true, false]) {
-          // uxdp loads the committed object (the same source and arguments): no clang needed.
-          const obj = BpfObject.open(build(SOURCE, { CASE: c.n }, [], { commit: true }).path, { jit })
+          const obj = BpfObject.open(program(SOURCE, { CASE: c.n }).build.path, { jit })
           try {
             const r = obj.program().testRun({ data })
             expect(r.retval, `uxdp (jit ${jit})`).toBe(k.retval)
