@@ -14,6 +14,7 @@
 // - every named enum and enum64 (bpf_func_id, xdp_action, ...), every typedef of an integer or
 //   enum (u32, __be16, ...), every VAR (per-CPU variables, what typed __ksym resolves) whose type
 //   is an integer, pointer or array of them, or a root;
+// - every kfunc's FUNC (those the kernel tags `bpf_kfunc`) and its FUNC_PROTO;
 // - behind a pointer or in a function prototype, a struct or union outside the roots is kept as
 //   a forward declaration of that name (its id and name stay, its layout goes): CO-RE reads
 //   through such a pointer resolve up to it, and a relocation into it is unresolvable.
@@ -182,6 +183,15 @@ types.forEach((t, id) => {
   let [rid, r] = resolve(raw.readUInt32LE(t.refs[0]))
   while (r && r.kind === KIND.ARRAY) [rid, r] = resolve(raw.readUInt32LE(r.refs[0]))
   if (r && (r.kind === KIND.INT || r.kind === KIND.PTR || r.kind === KIND.ENUM || (isComposite(r) && full.has(rid)))) keepFull(id)
+})
+walk()
+// Every kfunc (a FUNC with the kernel's `bpf_kfunc` decl tag) and its prototype: libbpf checks an
+// object's `__ksym` kfunc declaration against it (bpf_core_types_are_compat) and names its id.
+types.forEach((t) => {
+  if (t && t.kind === KIND.DECL_TAG && t.name === 'bpf_kfunc' && raw.readInt32LE(t.at + 12) === -1) {
+    const target = raw.readUInt32LE(t.refs[0])
+    if (types[target] && types[target].kind === KIND.FUNC) keepFull(target)
+  }
 })
 walk()
 

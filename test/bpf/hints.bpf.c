@@ -3,7 +3,9 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-extern int bpf_xdp_metadata_rx_hash(const struct xdp_md *ctx, __u32 *hash, __u32 *rss_type) __ksym;
+/* the kernel's prototype: libbpf refuses an incompatible declaration (an __u32 * for the enum) */
+enum xdp_rss_hash_type;
+extern int bpf_xdp_metadata_rx_hash(const struct xdp_md *ctx, __u32 *hash, enum xdp_rss_hash_type *rss_type) __ksym;
 extern int bpf_xdp_metadata_rx_timestamp(const struct xdp_md *ctx, __u64 *timestamp) __ksym;
 extern int bpf_xdp_metadata_rx_vlan_tag(const struct xdp_md *ctx, __be16 *vlan_proto, __u16 *vlan_tci) __ksym;
 
@@ -20,7 +22,7 @@ int read_hints(struct xdp_md *ctx)
 	__be16 proto = 0;
 	__u16 tci = 0;
 
-	out[0] = bpf_xdp_metadata_rx_hash(ctx, &out[1], &out[2]);
+	out[0] = bpf_xdp_metadata_rx_hash(ctx, &out[1], (enum xdp_rss_hash_type *)&out[2]);
 	out[3] = bpf_xdp_metadata_rx_timestamp(ctx, &ts);
 	out[4] = (__u32)ts;
 	out[5] = bpf_xdp_metadata_rx_vlan_tag(ctx, &proto, &tci);

@@ -4,7 +4,9 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-extern int bpf_xdp_metadata_rx_hash(const struct xdp_md *ctx, __u32 *hash, __u32 *rss_type) __ksym;
+/* the kernel's prototype: libbpf refuses an incompatible declaration (an __u32 * for the enum) */
+enum xdp_rss_hash_type;
+extern int bpf_xdp_metadata_rx_hash(const struct xdp_md *ctx, __u32 *hash, enum xdp_rss_hash_type *rss_type) __ksym;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_CPUMAP);
@@ -77,7 +79,7 @@ int by_hash(struct xdp_md *ctx)
 {
 	__u32 hash = 0, type = 0;
 
-	bpf_xdp_metadata_rx_hash(ctx, &hash, &type);
+	bpf_xdp_metadata_rx_hash(ctx, &hash, (enum xdp_rss_hash_type *)&type);
 	return hash & 1 ? XDP_DROP : XDP_PASS;
 }
 

@@ -25,7 +25,7 @@
 use super::btf::{kind_name, Btf, Kind};
 use std::collections::HashMap;
 
-use super::btf::{INT_SIGNED, KIND_ENUM, KIND_ENUM64, KIND_STRUCT, KIND_UNION};
+use super::btf::{INT_SIGNED, KIND_ENUM, KIND_ENUM64, KIND_FWD, KIND_STRUCT, KIND_UNION};
 use super::insn::{Insn, ALU, ALU64, JMP, LD, LDX, ST, STX, X};
 use super::target::TargetBtf;
 use crate::errno::{Errno, Result, XdpError};
@@ -590,19 +590,26 @@ fn fields_compat(lb: &Btf, lid: u32, tb: &Btf, tid: u32) -> std::result::Result<
 
 /// libbpf's `bpf_core_types_are_compat`: the type relocations' (and typed ksyms') check.
 pub fn types_compat(lb: &Btf, lid: u32, tb: &Btf, tid: u32) -> std::result::Result<bool, String> {
-    types_compat_level(lb, lid, tb, tid, 32)
+    types_compat_level(lb, lid, tb, tid, 32, false)
 }
 
-fn types_compat_level(lb: &Btf, lid: u32, tb: &Btf, tid: u32, level: i32) -> std::result::Result<bool, String> {
+/// The same check against a trimmed target BTF (uxdp's shipped one), whose forward declarations
+/// stand for structs and unions the kernel defines: a local struct or union matches them.
+pub fn types_compat_trimmed(lb: &Btf, lid: u32, tb: &Btf, tid: u32) -> std::result::Result<bool, String> {
+    types_compat_level(lb, lid, tb, tid, 32, true)
+}
+
+fn types_compat_level(lb: &Btf, lid: u32, tb: &Btf, tid: u32, level: i32, trimmed: bool) -> std::result::Result<bool, String> {
     let kind = |b: &Btf, id: u32| b.type_by_id(id).map(|t| t.kind.number()).ok_or_else(|| format!("type [{id}] does not exist"));
-    if !kind_compat(kind(lb, lid)?, kind(tb, tid)?) {
+    let compat = |l: u8, t: u8| kind_compat(l, t) || (trimmed && t == KIND_FWD && matches!(l, KIND_STRUCT | KIND_UNION));
+    if !compat(kind(lb, lid)?, kind(tb, tid)?) {
         return Ok(false);
     }
     let (mut lid, mut tid) = (lid, tid);
     for _ in 0..32 {
         let (_, lt) = skip(lb, lid)?;
         let (_, tt) = skip(tb, tid)?;
-        if !kind_compat(lt.kind.number(), tt.kind.number()) {
+        if !compat(lt.kind.number(), tt.kind.number()) {
             return Ok(false);
         }
         match (&lt.kind, &tt.kind) {
@@ -628,7 +635,7 @@ fn types_compat_level(lb: &Btf, lid: u32, tb: &Btf, tid: u32, level: i32) -> std
                     }
                     let (l, _) = skip(lb, l.type_id)?;
                     let (t, _) = skip(tb, t.type_id)?;
-                    if !types_compat_level(lb, l, tb, t, level - 1)? {
+                    if !types_compat_level(lb, l, tb, t, level - 1, trimmed)? {
                         return Ok(false);
                     }
                 }

@@ -584,6 +584,8 @@ struct Func {
     start: usize,
     len: usize,
     name: String,
+    /// A global (not static) symbol.
+    global: bool,
 }
 
 /// What a relocated instruction becomes, resolved against maps, data and externs.
@@ -1113,7 +1115,8 @@ impl<'a> Loader<'a> {
                         format!("program '{}' in section '{}' is static, and programs must be global", sym.name, s.name),
                     ));
                 }
-                funcs.push(Func { sec, start: (sym.value / 8) as usize, len: (sym.size / 8) as usize, name: sym.name.clone() });
+                let global = sym.bind == object::elf::STB_GLOBAL;
+                funcs.push(Func { sec, start: (sym.value / 8) as usize, len: (sym.size / 8) as usize, name: sym.name.clone(), global });
             }
             funcs.sort_by_key(|f| f.start);
             self.funcs.extend(funcs);
@@ -1311,6 +1314,44 @@ impl<'a> Loader<'a> {
         Ok(programs)
     }
 
+    /// The subprogram the `exception_callback:NAME` decl tag on `main`'s BTF function names, as
+    /// libbpf finds it: a global function of `.text`. None without the tag (or without BTF).
+    fn exception_callback(&self, main: &Func) -> Result<Option<&Func>> {
+        const TAG: &str = "exception_callback:";
+        let Some(btf) = self.btf.as_ref() else { return Ok(None) };
+        let mut found: Option<&Func> = None;
+        for t in btf.types() {
+            let super::btf::Kind::DeclTag { target, component: -1 } = t.kind else { continue };
+            let Some(name) = t.name.strip_prefix(TAG) else { continue };
+            let Some(func) = btf.type_by_id(target) else { continue };
+            let super::btf::Kind::Func { linkage, .. } = func.kind else {
+                return Err(err(format!("prog '{}': exception_callback:<value> decl tag not applied to the main program", main.name)));
+            };
+            if linkage != super::btf::Linkage::Global {
+                return Err(err(format!("prog '{}': exception_callback:<value> decl tag not applied to the main program", main.name)));
+            }
+            if func.name != main.name {
+                continue;
+            }
+            // Several tags: the verifier refuses the program; libbpf appends none.
+            if found.is_some() {
+                return Ok(None);
+            }
+            if name.is_empty() {
+                return Err(err(format!("prog '{}': exception_callback:<value> decl tag contains empty value", main.name)));
+            }
+            let in_text = |f: &&Func| Some(f.sec) == self.text && self.text_is_subprogs() && f.name == name;
+            match self.funcs.iter().find(in_text) {
+                Some(f) if !f.global => {
+                    return Err(err(format!("prog '{}': exception callback {name} must be a global non-hidden function", main.name)));
+                }
+                Some(f) => found = Some(f),
+                None => return Err(err_no(Errno::ENOENT, format!("prog '{}': cannot find exception callback '{name}'", main.name))),
+            }
+        }
+        Ok(found)
+    }
+
     fn link(&self, main: &Func) -> Result<Linked> {
         let sec_insns = |sec: usize| self.insns.get(&sec).map(Vec::as_slice).unwrap_or(&[]);
         let mut out: Vec<Insn> = sec_insns(main.sec)[main.start..main.start + main.len].to_vec();
@@ -1321,99 +1362,120 @@ impl<'a> Loader<'a> {
         // next instruction to look at). An explicit stack: call chains in a crafted object may
         // be deeper than the thread's stack.
         let mut stack: Vec<(usize, usize, usize, usize, usize)> = vec![(main.sec, main.start, 0, main.len, 0)];
-        while let Some(&(sec, sec_start, out_start, len, j)) = stack.last() {
-            if j >= len {
-                stack.pop();
-                continue;
+        // libbpf (1.3+) appends the main program's exception callback after what it calls, unless
+        // a call already placed it (a direct call the verifier refuses).
+        let mut exception_cb = self.exception_callback(main)?;
+        loop {
+            if stack.is_empty() {
+                match exception_cb.take() {
+                    Some(cb) if !placed.contains_key(&(cb.sec, cb.start)) => {
+                        let o = out.len();
+                        out.extend_from_slice(&sec_insns(cb.sec)[cb.start..cb.start + cb.len]);
+                        placed.insert((cb.sec, cb.start), o);
+                        stack.push((cb.sec, cb.start, o, cb.len, 0));
+                    }
+                    _ => break,
+                }
             }
-            let sec_name = &self.sections[sec].name;
-            {
-                let idx = sec_start + j;
-                let at = out_start + j;
-                let insn = out[at];
-                let here = |msg: String| {
-                    let fname = self.func_at(sec, sec_start).map_or("?", |f| f.name.as_str());
-                    err(format!("'{}': instruction {idx} of '{sec_name}' (in '{fname}'): {msg}", main.name))
-                };
-                if insn.is_lddw() && j + 1 >= len {
-                    return Err(here("lddw is cut off by the end of its function".into()));
+            while let Some(&(sec, sec_start, out_start, len, j)) = stack.last() {
+                if j >= len {
+                    stack.pop();
+                    continue;
                 }
-                let reloc = self.relocs.get(&(sec, idx)).copied();
-                let mut target: Option<(usize, i64)> = None;
-                let mut appended = None;
-                match reloc {
-                    Some(Reloc::Map(m)) => {
-                        out[at] = with_src_imm(insn, insn::PSEUDO_MAP_IDX, m as i32);
+                let sec_name = &self.sections[sec].name;
+                {
+                    let idx = sec_start + j;
+                    let at = out_start + j;
+                    let insn = out[at];
+                    let here = |msg: String| {
+                        let fname = self.func_at(sec, sec_start).map_or("?", |f| f.name.as_str());
+                        err(format!("'{}': instruction {idx} of '{sec_name}' (in '{fname}'): {msg}", main.name))
+                    };
+                    let reloc = self.relocs.get(&(sec, idx)).copied();
+                    // A bare lddw cut off by its function's end is libbpf's to pass on: the kernel
+                    // refuses it ("last insn is not an exit or jmp"). One that needs patching cannot be.
+                    if insn.is_lddw() && j + 1 >= len && (reloc.is_some() || insn.src() != 0) {
+                        return Err(here("lddw is cut off by the end of its function".into()));
                     }
-                    Some(Reloc::Data { map, sym_off }) => {
-                        let off = i64::from(insn.imm) + sym_off as i64;
-                        let off = i32::try_from(off).map_err(|_| here(format!("data offset {off} does not fit 32 bits")))?;
-                        out[at] = with_src_imm(insn, insn::PSEUDO_MAP_IDX_VALUE, map as i32);
-                        out[at + 1].imm = off;
-                    }
-                    Some(Reloc::Kconfig { map, off }) => {
-                        out[at] = with_src_imm(insn, insn::PSEUDO_MAP_IDX_VALUE, map as i32);
-                        out[at + 1].imm = off as i32;
-                    }
-                    Some(Reloc::ExternCall(e)) => {
-                        let mut i = with_src_imm(insn, insn::PSEUDO_KFUNC_CALL, e as i32);
-                        i.off = 0;
-                        out[at] = i;
-                    }
-                    Some(Reloc::ExternLoad(e)) => {
-                        out[at] = with_src_imm(insn, insn::PSEUDO_BTF_ID, e as i32);
-                        out[at + 1].imm = 0;
-                    }
-                    Some(Reloc::Call { sym_off }) => {
-                        target = Some((self.text.unwrap_or(usize::MAX), (sym_off / 8) as i64 + i64::from(insn.imm) + 1));
-                    }
-                    Some(Reloc::FuncAddr { sym_off }) => {
-                        target = Some((self.text.unwrap_or(usize::MAX), (sym_off as i64 + i64::from(insn.imm)) / 8));
-                    }
-                    None => {
-                        if matches!(isa::decode(&out, at), Op::Call(Callee::Local(_))) {
-                            // clang resolved a call within one section itself; only .text has
-                            // more than one function to call.
-                            if Some(sec) != self.text {
-                                return Err(here(format!("call to instruction {} outside .text", idx as i64 + i64::from(insn.imm) + 1)));
-                            }
-                            target = Some((sec, idx as i64 + i64::from(insn.imm) + 1));
-                        } else if insn.is_lddw() && !matches!(insn.src(), 0 | insn::PSEUDO_MAP_FD | insn::PSEUDO_MAP_VALUE) {
-                            return Err(here(format!("lddw with src {} but no relocation", insn.src())));
+                    let mut target: Option<(usize, i64)> = None;
+                    let mut appended = None;
+                    match reloc {
+                        Some(Reloc::Map(m)) => {
+                            out[at] = with_src_imm(insn, insn::PSEUDO_MAP_IDX, m as i32);
                         }
-                    }
-                }
-                if let Some((tsec, tidx)) = target {
-                    let sub = usize::try_from(tidx)
-                        .ok()
-                        .and_then(|t| self.func_at(tsec, t))
-                        .ok_or_else(|| here(format!("call or address target {tidx} is not inside a .text function")))?;
-                    if !(Some(tsec) == self.text && self.text_is_subprogs()) {
-                        return Err(here(format!("target '{}' is not a subprogram", sub.name)));
-                    }
-                    let sub_out = match placed.get(&(tsec, sub.start)) {
-                        Some(&o) => o,
+                        Some(Reloc::Data { map, sym_off }) => {
+                            let off = i64::from(insn.imm) + sym_off as i64;
+                            let off = i32::try_from(off).map_err(|_| here(format!("data offset {off} does not fit 32 bits")))?;
+                            out[at] = with_src_imm(insn, insn::PSEUDO_MAP_IDX_VALUE, map as i32);
+                            out[at + 1].imm = off;
+                        }
+                        Some(Reloc::Kconfig { map, off }) => {
+                            out[at] = with_src_imm(insn, insn::PSEUDO_MAP_IDX_VALUE, map as i32);
+                            out[at + 1].imm = off as i32;
+                        }
+                        Some(Reloc::ExternCall(e)) => {
+                            let mut i = with_src_imm(insn, insn::PSEUDO_KFUNC_CALL, e as i32);
+                            i.off = 0;
+                            out[at] = i;
+                        }
+                        Some(Reloc::ExternLoad(e)) => {
+                            out[at] = with_src_imm(insn, insn::PSEUDO_BTF_ID, e as i32);
+                            out[at + 1].imm = 0;
+                        }
+                        Some(Reloc::Call { sym_off }) => {
+                            target = Some((self.text.unwrap_or(usize::MAX), (sym_off / 8) as i64 + i64::from(insn.imm) + 1));
+                        }
+                        Some(Reloc::FuncAddr { sym_off }) => {
+                            target = Some((self.text.unwrap_or(usize::MAX), (sym_off as i64 + i64::from(insn.imm)) / 8));
+                        }
                         None => {
-                            let o = out.len();
-                            out.extend_from_slice(&sec_insns(tsec)[sub.start..sub.start + sub.len]);
-                            placed.insert((tsec, sub.start), o);
-                            appended = Some((tsec, sub.start, o, sub.len, 0));
-                            o
+                            if matches!(isa::decode(&out, at), Op::Call(Callee::Local(_))) {
+                                // clang resolved a call within one section itself; only .text has
+                                // more than one function to call.
+                                if Some(sec) != self.text {
+                                    return Err(here(format!(
+                                        "call to instruction {} outside .text",
+                                        idx as i64 + i64::from(insn.imm) + 1
+                                    )));
+                                }
+                                target = Some((sec, idx as i64 + i64::from(insn.imm) + 1));
+                            } else if insn.is_lddw() && !matches!(insn.src(), 0 | insn::PSEUDO_MAP_FD | insn::PSEUDO_MAP_VALUE) {
+                                return Err(here(format!("lddw with src {} but no relocation", insn.src())));
+                            }
                         }
-                    };
-                    let rel = (sub_out + (tidx as usize - sub.start)) as i64 - (at as i64 + 1);
-                    let rel = i32::try_from(rel).map_err(|_| here(format!("call offset {rel} does not fit 32 bits")))?;
-                    out[at] = if insn.is_lddw() {
-                        out[at + 1].imm = 0;
-                        with_src_imm(insn, insn::PSEUDO_FUNC, rel)
-                    } else {
-                        with_src_imm(insn, insn::PSEUDO_CALL, rel)
-                    };
+                    }
+                    if let Some((tsec, tidx)) = target {
+                        let sub = usize::try_from(tidx)
+                            .ok()
+                            .and_then(|t| self.func_at(tsec, t))
+                            .ok_or_else(|| here(format!("call or address target {tidx} is not inside a .text function")))?;
+                        if !(Some(tsec) == self.text && self.text_is_subprogs()) {
+                            return Err(here(format!("target '{}' is not a subprogram", sub.name)));
+                        }
+                        let sub_out = match placed.get(&(tsec, sub.start)) {
+                            Some(&o) => o,
+                            None => {
+                                let o = out.len();
+                                out.extend_from_slice(&sec_insns(tsec)[sub.start..sub.start + sub.len]);
+                                placed.insert((tsec, sub.start), o);
+                                appended = Some((tsec, sub.start, o, sub.len, 0));
+                                o
+                            }
+                        };
+                        let rel = (sub_out + (tidx as usize - sub.start)) as i64 - (at as i64 + 1);
+                        let rel = i32::try_from(rel).map_err(|_| here(format!("call offset {rel} does not fit 32 bits")))?;
+                        out[at] = if insn.is_lddw() {
+                            out[at + 1].imm = 0;
+                            with_src_imm(insn, insn::PSEUDO_FUNC, rel)
+                        } else {
+                            with_src_imm(insn, insn::PSEUDO_CALL, rel)
+                        };
+                    }
+                    if let Some(top) = stack.last_mut() {
+                        top.4 = j + if insn.is_lddw() { 2 } else { 1 };
+                    }
+                    stack.extend(appended);
                 }
-                if let Some(top) = stack.last_mut() {
-                    top.4 = j + if insn.is_lddw() { 2 } else { 1 };
-                }
-                stack.extend(appended);
             }
         }
         // Each placed function's CO-RE relocations, renumbered where it landed.

@@ -253,6 +253,12 @@ fn iter_num_destroy(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
 
 /// bpf_rcu_read_lock/unlock and bpf_preempt_disable/enable: a run is one CPU's, start to end, with
 /// nothing to be protected from; the verifier has already checked that they pair up.
+/// `bpf_throw(cookie)`: the program ends with the default exception callback's value, the cookie
+/// (the verifier saw to it that nothing is held).
+fn throw(_: &mut Machine<'_>, args: &[u64; 5]) -> Result<u64, Trap> {
+    Err(Trap::Throw(args[0]))
+}
+
 fn critical_section_mark(_: &mut Machine<'_>, _: &[u64; 5]) -> Result<u64, Trap> {
     Ok(0)
 }
@@ -314,6 +320,7 @@ pub const NATIVE_KFUNCS: &[(&str, HelperFn)] = &[
     ("bpf_rcu_read_unlock", critical_section_mark),
     ("bpf_preempt_disable", critical_section_mark),
     ("bpf_preempt_enable", critical_section_mark),
+    ("bpf_throw", throw),
 ];
 
 /// The seed's convenience API as kfuncs; `bpf_dynptr_clone` here takes the seed's offset.

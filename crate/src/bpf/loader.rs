@@ -371,6 +371,7 @@ fn resolve_externs(object: &mut Object, wanted: &[String], opts: &LoadOptions) -
             map.initial = Some(value);
         }
     }
+    check_kfunc_protos(object, &first, opts)?;
     if !object.externs.iter().any(|e| !e.func) {
         return Ok(());
     }
@@ -456,6 +457,41 @@ fn resolve_externs(object: &mut Object, wanted: &[String], opts: &LoadOptions) -
     Ok(())
 }
 
+/// libbpf's `bpf_object__resolve_ksym_func_btf_id` check: a kfunc extern's prototype in the
+/// object must be compatible (`bpf_core_types_are_compat`) with the target's function of that
+/// name, or libbpf fails the object, naming both prototypes' ids. A kfunc the target BTF does not
+/// have is left to the call checks (not found, or a weak one poisoned).
+fn check_kfunc_protos(object: &Object, first: &str, opts: &LoadOptions) -> std::result::Result<(), XdpError> {
+    use super::btf::{Kind, KIND_FUNC};
+    let externs: Vec<&super::elf::KsymExtern> = object.externs.iter().filter(|e| e.func && e.btf_type_id != 0).collect();
+    if externs.is_empty() || opts.no_verify {
+        return Ok(());
+    }
+    let Some(local) = object.btf.as_deref().and_then(|raw| super::btf::Btf::parse(raw).ok()) else { return Ok(()) };
+    let target = opts.btf.load().map_err(|e| refuse(first, e.errno, None, format!("libbpf: failed to load the target BTF: {}", e.message)))?;
+    for e in externs {
+        let Some(Kind::Func { proto: local_proto, .. }) = local.type_by_id(e.btf_type_id).map(|t| t.kind.clone()) else { continue };
+        let Some(kfunc) = target.find(&e.name, KIND_FUNC) else { continue };
+        let Some(Kind::Func { proto: target_proto, .. }) = target.btf.type_by_id(kfunc).map(|t| t.kind.clone()) else { continue };
+        let compat = if matches!(opts.btf, super::target::BtfSource::Uxdp618) {
+            super::core::types_compat_trimmed(&local, local_proto, &target.btf, target_proto)
+        } else {
+            super::core::types_compat(&local, local_proto, &target.btf, target_proto)
+        };
+        if compat.unwrap_or(false) || e.weak {
+            // (A weak one libbpf leaves unresolved; uxdp resolves it by name as before.)
+            continue;
+        }
+        let line = format!(
+            "extern (func ksym) '{}': func_proto [{local_proto}] incompatible with vmlinux [{}]",
+            e.name,
+            target.public_id(target_proto)
+        );
+        return Err(libbpf_refusal(first, Errno::EINVAL, &[line]));
+    }
+    Ok(())
+}
+
 /// libbpf's `bpf_object__relocate_core`: each loaded program's CO-RE relocations applied against
 /// the target BTF (loaded only when some program has relocations).
 fn relocate_core(object: &mut Object, wanted: &[String], opts: &LoadOptions) -> std::result::Result<(), XdpError> {
@@ -525,7 +561,9 @@ fn link(
         let insn = insns[pc];
         if insn.is_lddw() {
             if pc + 1 >= n {
-                return Err(refuse(name, Errno::EINVAL, Some(pc), "invalid bpf_ld_imm64 insn".into()));
+                // Only ever the program's last instruction: the kernel's subprogram check
+                // (before ld_imm64 is resolved) finds a last insn that is neither exit nor jump.
+                return Err(refuse(name, Errno::EINVAL, Some(pc), "last insn is not an exit or jmp".into()));
             }
             let imm = insn.imm;
             let value: Option<u64> = match insn.src() {
@@ -666,6 +704,7 @@ fn link(
             attach_type: spec.expected_attach_type(),
             jit: Default::default(),
             facts: verdict.as_ref().map(|v| v.facts.clone()),
+            exception_cb: object.btf.as_deref().and_then(|raw| super::btf::Btf::parse(raw).ok()).and_then(|b| exception_callback(&b, spec)),
         },
         verdict,
     ))
@@ -826,14 +865,15 @@ fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &
             let user = opts.user_kfuncs.iter().any(|(n, _)| n == &e.name);
             if !user {
                 let proto = crate::bpf::protos::kfuncs::kfunc(&e.name, opts.seed_kfuncs);
-                return Ok(Some(KfuncRef { name: e.name.clone(), proto, flags: 0 }));
+                let unresolved = e.weak && resolve_kfunc(&e.name, opts).is_none();
+                return Ok(Some(KfuncRef { name: e.name.clone(), proto, flags: 0, unresolved }));
             }
             let flags = opts.kfunc_specs.iter().find(|u| u.name == e.name).map_or(0, |u| u.flags);
             let proto = match opts.kfunc_protos.iter().find(|p| p.name == e.name) {
                 Some(p) => Some(user_kfunc_proto(p).map_err(|m| refuse(&spec.name, Errno::EINVAL, None, m))?),
                 None => None,
             };
-            Ok(Some(KfuncRef { name: e.name.clone(), proto, flags }))
+            Ok(Some(KfuncRef { name: e.name.clone(), proto, flags, unresolved: false }))
         })
         .collect::<std::result::Result<_, XdpError>>()?;
     let btf = object.btf.as_deref().and_then(|raw| super::btf::Btf::parse(raw).ok());
@@ -892,12 +932,13 @@ fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &
 /// parameters classified for the program's type; the entry function is not one of them.
 fn global_funcs(btf: &super::btf::Btf, spec: &ProgramSpec) -> Vec<GlobalFunc> {
     let ctx = ctx_names(spec.kind);
+    let exception_cb = exception_callback(btf, spec);
     spec.funcs
         .iter()
         .filter(|(start, _)| *start != 0)
         .filter_map(|(start, name)| {
             let args = btf.global_func_args(name, ctx)?;
-            Some(GlobalFunc { start: *start, name: name.clone(), args })
+            Some(GlobalFunc { start: *start, name: name.clone(), args, exception_cb: exception_cb == Some(*start) })
         })
         .collect()
 }
@@ -927,6 +968,17 @@ fn ctx_names(kind: super::elf::ProgKind) -> Option<(&'static str, &'static str)>
         ProgKind::SocketFilter | ProgKind::SchedCls | ProgKind::SchedAct => Some(("__sk_buff", "sk_buff")),
         _ => None,
     }
+}
+
+/// Where the program's exception callback starts: the function its `exception_callback:NAME`
+/// decl tag names, which the object's linking appended (as libbpf does).
+pub(crate) fn exception_callback(btf: &super::btf::Btf, spec: &ProgramSpec) -> Option<usize> {
+    let main = btf.find_by_name_kind(&spec.name, super::btf::KIND_FUNC)?;
+    let name = btf.types().iter().find_map(|t| match t.kind {
+        super::btf::Kind::DeclTag { target, component: -1 } if target == main => t.name.strip_prefix("exception_callback:"),
+        _ => None,
+    })?;
+    spec.funcs.iter().find(|(start, n)| *start != 0 && n == name).map(|(start, _)| *start)
 }
 
 /// The subprograms (not the entry) whose BTF prototype does not return a scalar.

@@ -17,6 +17,10 @@ pub enum Trap {
     Exit(u64),
     /// bpf_tail_call succeeded: continue in this program, same frame, same registers.
     TailCall(Rc<Prog>),
+    /// bpf_throw with this cookie: every frame of the running program unwinds and the program
+    /// returns the default exception callback's value, the cookie. A tail-called program is its
+    /// own boundary: it returns to where the tail call would have returned.
+    Throw(u64),
 }
 
 impl From<XdpError> for Trap {
@@ -76,6 +80,9 @@ pub struct Prog {
     pub jit: super::jit::JitSlot,
     /// What the verifier saw it do (None when loaded without the verifier).
     pub facts: Option<super::verifier::Facts>,
+    /// Where its exception callback starts (the `exception_callback:NAME` decl tag); None: the
+    /// default one, which returns bpf_throw's cookie.
+    pub exception_cb: Option<usize>,
 }
 
 impl Default for Prog {
@@ -91,6 +98,7 @@ impl Default for Prog {
             attach_type: 0,
             jit: Default::default(),
             facts: None,
+            exception_cb: None,
         }
     }
 }

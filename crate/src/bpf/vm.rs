@@ -184,6 +184,35 @@ impl Machine<'_> {
                         match res {
                             Ok(v) => reg[0] = v,
                             Err(Trap::Exit(v)) => return Ok(v),
+                            Err(Trap::Throw(v)) => {
+                                // Unwind to the running program's entry: the run's, or, for a
+                                // program tail-called from a subprogram, the frame it replaced.
+                                let base = resume.last().map_or(0, |r| r.0);
+                                self.depth = self.depth.saturating_sub(nframes - base);
+                                nframes = base;
+                                // Its exception callback runs there, with the cookie, and its
+                                // exit is the program's.
+                                if let Some(cb) = prog.exception_cb {
+                                    reg[1] = v;
+                                    reg[10] = self.frame_pointer(self.depth);
+                                    pc = cb;
+                                    continue;
+                                }
+                                // The default one returns the cookie: from the run, or to the
+                                // caller of the frame the tail-called program replaced.
+                                if base == 0 {
+                                    return Ok(v);
+                                }
+                                nframes = base - 1;
+                                // SAFETY: frames[0..base] were written by the calls that counted them.
+                                let f = unsafe { frames[nframes].assume_init() };
+                                reg[0] = v;
+                                reg[6..11].copy_from_slice(&f.saved);
+                                self.depth = self.depth.saturating_sub(1);
+                                let (_, p) = resume.pop().expect("a resume point");
+                                self.prog = p.clone();
+                                break (p, f.ret);
+                            }
                             Err(Trap::Fault(e)) => return Err(e.at(cur, insn)),
                             Err(Trap::TailCall(p)) => {
                                 if nframes > 0 && resume.last().map(|r| r.0) != Some(nframes) {

@@ -193,7 +193,8 @@ enum Cold {
 /// Compiles the program; with `counting`, each basic block counts its runs for `executed`.
 pub(super) fn compile(prog: &Prog, counting: bool) -> Option<JitCode> {
     let cfg = Cfg::new(&prog.insns);
-    if !acceptable(&prog.insns, &cfg) {
+    // An exception callback runs after an unwinding only the interpreter does.
+    if prog.exception_cb.is_some() || !acceptable(&prog.insns, &cfg) {
         return None;
     }
     let n = cfg.len();

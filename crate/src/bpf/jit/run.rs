@@ -492,7 +492,8 @@ pub(super) unsafe extern "C" fn call(c: *mut JitCtx, what: u64, pc: u64, kind: u
     }
     match res {
         Ok(v) => v,
-        Err(Trap::Exit(v)) => {
+        // Compiled programs have no subprograms: a throw leaves the program as its exit would.
+        Err(Trap::Exit(v) | Trap::Throw(v)) => {
             c.status = ST_EXIT;
             c.ret = v;
             0

@@ -814,6 +814,54 @@ impl Verifier<'_> {
     }
 
     // ---------------------------------------------------------------------------------------
+    // Exceptions (bpf_throw)
+
+    /// Whether kfunc slot `imm` is bpf_throw.
+    pub(super) fn is_throw(&self, imm: i32) -> bool {
+        self.input.kfuncs.get(imm as usize).and_then(|k| k.as_ref()).is_some_and(|k| k.name == "bpf_throw")
+    }
+
+    /// A bpf_throw (its argument already checked): the program ends here, from whatever frame,
+    /// so the path ends. Nothing may be held, in any frame: no reference (they are not released
+    /// for the program), no RCU read lock, no disabled preemption. Return values are not checked:
+    /// the exception callback gives the program's.
+    pub(super) fn check_throw(&mut self, pc: usize) -> VResult<Option<usize>> {
+        self.check_resource_leak(true, true, "bpf_throw")?;
+        if self.throw_in_callback.is_none() {
+            let in_callback = self.in_exception_cb || self.cur.frames.iter().any(|f| f.callback.is_some());
+            if in_callback {
+                let sub = self.info.subprogs.iter().rposition(|&s| s <= pc).unwrap_or(0);
+                self.throw_in_callback = Some((pc, sub));
+            }
+        }
+        Ok(None)
+    }
+
+    /// After the walk (the kernel's stack-depth pass): a callback may not throw, directly or
+    /// from a subprogram it calls.
+    pub(super) fn check_throw_sites(&self) -> VResult<()> {
+        if let Some(cb) = self.input.global_funcs.iter().find(|g| g.exception_cb) {
+            let target = |pc: usize| match self.ops[pc] {
+                Op::Call(Callee::Local(imm)) if !self.info.second_half[pc] => Some((pc as i64 + 1 + imm as i64) as usize),
+                _ => None,
+            };
+            if let Some(pc) = (0..self.ops.len()).find(|&pc| target(pc) == Some(cb.start)) {
+                return refuse(Errno::EINVAL, format!("insn {pc} cannot call exception cb directly"));
+            }
+            // Its own instructions: a tail call makes the callback tail-call reachable.
+            let sub = self.subprog_index(cb.start).unwrap_or(0);
+            let end = self.info.subprogs.get(sub + 1).copied().unwrap_or(self.ops.len());
+            if (cb.start..end).any(|pc| !self.info.second_half[pc] && self.ops[pc] == Op::Call(Callee::Helper(12))) {
+                return refuse(Errno::EINVAL, "cannot tail call within exception cb");
+            }
+        }
+        match self.throw_in_callback {
+            Some((pc, sub)) => refuse(Errno::EINVAL, format!("bpf_throw kfunc (insn {pc}) cannot be called from callback subprog {sub}")),
+            None => Ok(()),
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
     // bpf-to-bpf calls, callbacks and exits
 
     fn subprog_index(&self, start: usize) -> Option<usize> {
@@ -986,6 +1034,14 @@ impl Verifier<'_> {
     /// own, from the state its prototype gives, until no new one is called.
     pub(super) fn verify_global_funcs(&mut self) -> VResult<()> {
         let mut verified: Vec<usize> = Vec::new();
+        // The exception callback is presumed called.
+        if let Some(cb) = self.input.global_funcs.iter().find(|g| g.exception_cb) {
+            if let Some(sub) = self.subprog_index(cb.start) {
+                if !self.global_called.contains(&sub) {
+                    self.global_called.push(sub);
+                }
+            }
+        }
         loop {
             let mut next: Vec<usize> = self.global_called.iter().copied().filter(|s| !verified.contains(s)).collect();
             if next.is_empty() {
@@ -1011,6 +1067,10 @@ impl Verifier<'_> {
             Ok(a) => a.clone(),
             Err((errno, line)) => return refuse(*errno, line.clone()),
         };
+        self.in_exception_cb = g.exception_cb;
+        if g.exception_cb && !matches!(args.as_slice(), [FuncArg::Scalar]) {
+            return refuse(Errno::EINVAL, "exception cb only supports single integer argument");
+        }
         self.reset_walk();
         let mut f = Frame::new(0, -1, sub as u32);
         for (i, a) in args.iter().enumerate() {
@@ -1282,6 +1342,11 @@ impl Verifier<'_> {
         if self.cur.curframe() == 0 || asynchronous {
             self.check_resource_leak(false, true, "BPF_EXIT instruction in main prog")?;
         }
+        if self.cur.curframe() == 0 && self.cur.frames[0].subprog != 0 && self.in_exception_cb {
+            // The exception callback's value is the program's: the main program's rules.
+            self.check_return_code()?;
+            return Ok(None);
+        }
         if self.cur.curframe() == 0 && self.cur.frames[0].subprog != 0 {
             // The exit of a global function walked on its own: any scalar goes back.
             let r0 = *self.cur.reg(0);
@@ -1431,6 +1496,8 @@ impl Verifier<'_> {
                 r.subprog = self.subprog_index(target).unwrap_or(0) as u32;
                 r
             }
+            // The address of a missing __weak kfunc (bpf_ksym_exists): libbpf writes 0.
+            Pseudo::BtfId if self.input.kfuncs.get(imm as u32 as usize).and_then(|k| k.as_ref()).is_some_and(|k| k.unresolved) => Reg::known(0),
             Pseudo::BtfId => Reg::ptr(PTR_TO_BTF_ID | PTR_TRUSTED),
             Pseudo::Other(s) => return refuse(Errno::EINVAL, format!("unrecognized bpf_ld_imm64 insn (src_reg {s})")),
         };
@@ -1608,9 +1675,12 @@ impl Verifier<'_> {
             }
             let regno = (i + 1) as u8;
             let argn = i;
-            self.check_reg_read(regno)?;
-            let reg = *self.cur.reg(regno);
             let ty = a.ty.trim();
+            // A scalar argument is only type-checked (an unwritten one "is not a scalar").
+            if ty.ends_with('*') || ty.contains("(*)") {
+                self.check_reg_read(regno)?;
+            }
+            let reg = *self.cur.reg(regno);
             let ann = a.annotation.unwrap_or("");
             if ann == "__ign" {
                 continue;

@@ -118,10 +118,12 @@ fn writes(op: &Op) -> u16 {
 }
 
 impl Info {
-    pub fn new(insns: &[Insn], ops: &[Op]) -> Info {
+    /// `roots`: subprograms nothing calls (the exception callback).
+    pub fn new(insns: &[Insn], ops: &[Op], roots: &[usize]) -> Info {
         let n = insns.len();
         let mut second_half = vec![false; n];
         let mut subprogs = vec![0usize];
+        subprogs.extend_from_slice(roots);
         let mut pc = 0;
         while pc < n {
             let op = &ops[pc];
@@ -310,6 +312,9 @@ pub fn check(v: &mut Verifier) -> VResult<()> {
     let mut state = vec![0u8; n];
     let mut stack: Vec<(usize, u8)> = vec![(0, 0)];
     state[0] = 1;
+    // The exception callback, which nothing calls, is walked after the main program (the kernel's
+    // second root).
+    let mut roots: Vec<usize> = v.input.global_funcs.iter().filter(|g| g.exception_cb && g.start < n).map(|g| g.start).collect();
     let edges = |pc: usize| -> Vec<usize> {
         let op = &ops[pc];
         let next = pc + op.width();
@@ -330,34 +335,53 @@ pub fn check(v: &mut Verifier) -> VResult<()> {
         }
         e
     };
-    while let Some(&mut (pc, ref mut k)) = stack.last_mut() {
-        let e = edges(pc);
-        if (*k as usize) < e.len() {
-            let t = e[*k as usize];
-            *k += 1;
-            if t >= n {
-                return refuse(Errno::EINVAL, format!("jump out of range from insn {pc} to {t}"));
-            }
-            if v.info.second_half[t] {
-                return refuse(Errno::EINVAL, format!("jump into the middle of ldimm64 insn {t}"));
-            }
-            match state[t] {
-                0 => {
-                    state[t] = 1;
-                    stack.push((t, 0));
+    loop {
+        if stack.is_empty() {
+            match roots.pop() {
+                Some(r) if state[r] == 0 => {
+                    state[r] = 1;
+                    stack.push((r, 0));
                 }
-                1 if !v.bpf_capable => return refuse(Errno::EINVAL, format!("back-edge from insn {pc} to {t}")),
-                _ => {}
+                Some(_) => continue,
+                None => break,
             }
-        } else {
-            state[pc] = 2;
-            stack.pop();
+        }
+        while let Some(&mut (pc, ref mut k)) = stack.last_mut() {
+            let e = edges(pc);
+            if (*k as usize) < e.len() {
+                let t = e[*k as usize];
+                *k += 1;
+                if t >= n {
+                    return refuse(Errno::EINVAL, format!("jump out of range from insn {pc} to {t}"));
+                }
+                match state[t] {
+                    0 => {
+                        state[t] = 1;
+                        stack.push((t, 0));
+                    }
+                    1 if !v.bpf_capable => return refuse(Errno::EINVAL, format!("back-edge from insn {pc} to {t}")),
+                    _ => {}
+                }
+            } else {
+                state[pc] = 2;
+                stack.pop();
+            }
         }
     }
-    for pc in 0..n {
-        if state[pc] == 0 && !v.info.second_half[pc] {
+    // As the kernel, after the walk and in instruction order: an unreached instruction, or an
+    // ld_imm64 whose second half a jump reached (the walk went on from there as from any insn).
+    let mut pc = 0;
+    while pc < n {
+        if state[pc] == 0 {
             return refuse(Errno::EINVAL, format!("unreachable insn {pc}"));
         }
+        if matches!(ops[pc], Op::Lddw { .. }) {
+            if pc + 1 < n && state[pc + 1] != 0 {
+                return refuse(Errno::EINVAL, format!("jump into the middle of ldimm64 insn {pc}"));
+            }
+            pc += 1;
+        }
+        pc += 1;
     }
     Ok(())
 }

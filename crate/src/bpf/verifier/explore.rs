@@ -171,12 +171,17 @@ pub struct Verifier<'a> {
     pub(super) facts: super::Facts,
     /// Pruned paths whose return values were followed statically, by where and from what.
     pub(super) pruned_followed: std::collections::HashSet<(usize, [super::calls::Small; 11])>,
+    /// The first bpf_throw walked inside a callback (its pc and subprogram): refused after the walk.
+    pub(super) throw_in_callback: Option<(usize, usize)>,
+    /// The walk is the exception callback's.
+    pub(super) in_exception_cb: bool,
 }
 
 impl<'a> Verifier<'a> {
     pub fn new(input: &'a Input<'a>, opts: &'a VerifyOptions) -> Verifier<'a> {
         let ops = super::decode(input.insns);
-        let info = cfg::Info::new(input.insns, &ops);
+        let roots: Vec<usize> = input.global_funcs.iter().filter(|g| g.exception_cb).map(|g| g.start).collect();
+        let info = cfg::Info::new(input.insns, &ops, &roots);
         let perfmon = opts.caps.perfmon && opts.caps.bpf;
         Verifier {
             input,
@@ -229,6 +234,8 @@ impl<'a> Verifier<'a> {
             callback_returns: HashMap::new(),
             facts: super::Facts::default(),
             pruned_followed: Default::default(),
+            throw_in_callback: None,
+            in_exception_cb: false,
         }
     }
 
@@ -329,6 +336,7 @@ impl<'a> Verifier<'a> {
         self.walk()?;
         self.log.pass_succeeded();
         self.verify_global_funcs()?;
+        self.check_throw_sites()?;
         self.check_stack_depth()
     }
 
@@ -490,7 +498,15 @@ impl<'a> Verifier<'a> {
                 if self.cur.active_lock > 0 {
                     return refuse(Errno::EINVAL, "function calls are not allowed while holding a lock");
                 }
+                // A reached call of a missing __weak kfunc: the kernel refuses the invalid helper
+                // call libbpf poisoned it into, and libbpf rewrites the line.
+                if let Some(k) = self.input.kfuncs.get(imm as usize).and_then(|k| k.as_ref()).filter(|k| k.unresolved) {
+                    return refuse(Errno::EINVAL, format!("kfunc '{}' is referenced but wasn't resolved", k.name));
+                }
                 self.check_kfunc_call(pc, imm, off)?;
+                if self.is_throw(imm) {
+                    return self.check_throw(pc);
+                }
                 Ok(Some(pc + 1))
             }
             Op::Call(Callee::Reserved { .. }) | Op::Callx { .. } => refuse(Errno::EINVAL, "BPF_CALL uses reserved fields"),

@@ -164,6 +164,9 @@ pub struct KfuncRef {
     pub proto: Option<&'static Kfunc>,
     /// The flags of a user kfunc without a table entry.
     pub flags: u32,
+    /// A `__weak` extern the target lacks: libbpf poisons its calls (an invalid helper call the
+    /// verifier refuses if reached, with libbpf's rewrite of the line).
+    pub unresolved: bool,
 }
 
 /// The program as the kernel receives it (maps by index, kfuncs by extern index).
@@ -195,6 +198,9 @@ pub struct GlobalFunc {
     pub name: String,
     /// Its parameters by verifier class, or why the kernel refuses its prototype (errno, line).
     pub args: std::result::Result<Vec<FuncArg>, (Errno, String)>,
+    /// It is the main program's exception callback: verified whether or not anything calls it,
+    /// as a callback (it may not throw or tail-call, nothing may call it).
+    pub exception_cb: bool,
 }
 
 /// What a successful verification reports (the kernel's stats line).

@@ -147,7 +147,7 @@ fn run_with_globals(src: &str, globals: &[GlobalFunc]) -> std::result::Result<Ve
 fn a_global_function_is_checked_against_its_prototype_and_walked_once_on_its_own() {
     // prog: r1 = 5; call g; exit (r0 unknown) | g(int x): r0 = x; exit
     let src = "mov r1, 5\ncall local g\nexit\ng:\nmov r0, r1\nexit";
-    let scalar = |args: Vec<FuncArg>| vec![GlobalFunc { start: 3, name: "g".into(), args: Ok(args) }];
+    let scalar = |args: Vec<FuncArg>| vec![GlobalFunc { start: 3, name: "g".into(), args: Ok(args), exception_cb: false }];
     let v = run_with_globals(src, &scalar(vec![FuncArg::Scalar])).expect("accepted");
     assert!(v.log.contains("Func#1 ('g') is global and assumed valid."), "{}", v.log);
     assert!(v.log.contains("Validating g() func#1..."), "{}", v.log);
@@ -160,7 +160,7 @@ fn a_global_function_is_checked_against_its_prototype_and_walked_once_on_its_own
     assert!(l1.starts_with("Func#1 ('g') is safe for any args that match its prototype\n"), "{l1}");
     // The context where a scalar is expected: refused at the call, in the kernel's words.
     let ctx = "mov r6, r1\nmov r1, 5\nmov r1, r6\ncall local g\nexit\ng:\nmov r0, r1\nexit";
-    let with_ctx = |args| vec![GlobalFunc { start: 5, name: "g".into(), args: Ok(args) }];
+    let with_ctx = |args| vec![GlobalFunc { start: 5, name: "g".into(), args: Ok(args), exception_cb: false }];
     let e = run_with_globals(ctx, &with_ctx(vec![FuncArg::Scalar])).expect_err("refused");
     assert_eq!((e.errno, e.message.as_str()), (Errno::EINVAL, "Caller passes invalid args into func#1 ('g')"));
     assert!(e.log.contains("R1 is not a scalar\n"), "{}", e.log);
@@ -169,7 +169,8 @@ fn a_global_function_is_checked_against_its_prototype_and_walked_once_on_its_own
     assert_eq!(e.message, "At subprogram exit the register R0 is not a scalar value (ctx)");
     // Memory that may be NULL is not read unchecked.
     let mem = "mov r1, 0\nstxdw [r10-8], r1\nmov r1, r10\nadd r1, -8\ncall local g\nexit\ng:\nldxdw r0, [r1+0]\nexit";
-    let with_mem = |nullable| vec![GlobalFunc { start: 6, name: "g".into(), args: Ok(vec![FuncArg::Mem { size: 8, nullable }]) }];
+    let with_mem =
+        |nullable| vec![GlobalFunc { start: 6, name: "g".into(), args: Ok(vec![FuncArg::Mem { size: 8, nullable }]), exception_cb: false }];
     assert_eq!(run_with_globals(mem, &with_mem(true)).expect_err("refused").message, "R1 invalid mem access 'mem_or_null'");
     run_with_globals(mem, &with_mem(false)).expect("a non-NULL argument is read");
     // A prototype the kernel refuses is reported at the call.
@@ -177,6 +178,7 @@ fn a_global_function_is_checked_against_its_prototype_and_walked_once_on_its_own
         start: 6,
         name: "g".into(),
         args: Err((Errno::EINVAL, "Global function g() doesn't return scalar. Only those are supported.".into())),
+        exception_cb: false,
     }];
     let e = run_with_globals(mem, &bad).expect_err("refused");
     assert_eq!(e.message, "Caller passes invalid args into func#1 ('g')");
