@@ -463,7 +463,7 @@ export class BpfObject {
   static open(source: string | Uint8Array, options: LoadOptions = {}): BpfObject {
     options = checkLoadOptions('BpfObject.open', options)
     const bytes = bytesOf(source)
-    return BpfObject.#load(options, (engine, dispatch) => native.bpfObjectLoad(bytes, engine, dispatch))
+    return BpfObject.#load(options, (engine, dispatch) => native.bpfObjectLoad(bytes, { ...engine, objectName: objectNameOf(source) }, dispatch))
   }
 
   /**
@@ -508,7 +508,6 @@ export class BpfObject {
       load(
         {
           prog: options.prog,
-          objectName: objectNameOf(source),
           helpers: options.helpers ? [...options.helpers] : undefined,
           kfuncs: options.kfuncs ? [...options.kfuncs] : undefined,
           seedKfuncs: options.seedKfuncs,

@@ -21,18 +21,11 @@ const UXDP_618_IDS: &[u8] = include_bytes!("target/uxdp-6.18.ids");
 pub const UXDP_618_CONFIG: &str = include_str!("target/uxdp-6.18.config");
 /// The kernel release uxdp models, as `uname -r` would print it: LINUX_KERNEL_VERSION comes from it.
 pub const UXDP_618_RELEASE: &str = "6.18.44";
-/// The kfuncs of the kernel the shipped BTF was cut from, with their BTF ids (`name id` lines;
-/// `scripts/gen-kfunc-ids.mjs`): the verifier log prints a kfunc call with its id.
-const UXDP_618_KFUNCS: &str = include_str!("target/uxdp-6.18.kfuncs");
-
-/// A kfunc's BTF id in the kernel uxdp models (6.18.44's vmlinux).
+/// A kfunc's BTF id in the kernel uxdp models (6.18.44's vmlinux): the shipped BTF keeps every
+/// kfunc's FUNC under the kernel's id. The verifier log prints a kfunc call with it.
 pub fn kfunc_btf_id(name: &str) -> Option<u32> {
-    static IDS: OnceLock<HashMap<&'static str, u32>> = OnceLock::new();
-    IDS.get_or_init(|| {
-        UXDP_618_KFUNCS.lines().filter_map(|l| l.split_once(' ')).filter_map(|(n, id)| Some((n, id.parse().ok()?))).collect()
-    })
-    .get(name)
-    .copied()
+    let target = BtfSource::Uxdp618.load().ok()?;
+    target.find(name, super::btf::KIND_FUNC).map(|id| target.public_id(id))
 }
 
 /// Where the host's kernel BTF is.
