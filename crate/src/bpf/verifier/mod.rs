@@ -26,6 +26,7 @@ pub mod explore;
 pub mod log;
 pub mod mem;
 pub mod scalar;
+pub mod spectre;
 pub mod state;
 
 pub use super::btf::FuncArg;
