@@ -41,6 +41,12 @@
 //                       its authors have not looked at (report only its numbers, not its cases)
 //   --show N            disagreements printed per type (default 20; all are in the JSON report)
 //   --source TARBALL    default /usr/src/linux-source-6.12.tar.xz
+//   --caps bpf|unpriv   reduced capabilities on both sides: `bpf` loads as root without CAP_PERFMON
+//                       and CAP_SYS_ADMIN (setpriv; the kernel's allow_ptr_leaks and Spectre bypasses
+//                       off), `unpriv` as user nobody with no capabilities (needs
+//                       `sysctl kernel.unprivileged_bpf_disabled=0` while the kernel is asked; set it
+//                       back to 2 afterwards; default --types socket); uxdp is asked with the same caps.
+//                       Answers are cached apart, per capability set.
 //   --run               also runs every program both the kernel and uxdp load (XDP, tc, socket
 //                       filter) on a fixed set of packets (PACKETS below: IPv4/IPv6 TCP and UDP,
 //                       ARP, ICMP, VLAN, 1500 B, 9000 B), in order on one load, through the kernel's
@@ -73,7 +79,15 @@ const opt = (name, dflt) => {
 const flag = (name) => argv.includes(name)
 const groups = opt('--groups')?.split(',').filter(Boolean)
 const jsonOut = resolve(opt('--json', join(OUT, 'report.json')))
-const TYPES_IN_SCOPE = (opt('--types', 'xdp,socket,tc')).split(',')
+const CAPS = opt('--caps')
+if (CAPS && !['bpf', 'unpriv'].includes(CAPS)) {
+  console.error('--caps takes bpf or unpriv')
+  process.exit(2)
+}
+/** The loader's command line under the capability set (setpriv), and uxdp's caps option. */
+const CAPS_WRAP = { bpf: ['setpriv', '--inh-caps=-perfmon,-sys_admin', '--bounding-set=-perfmon,-sys_admin', '--'], unpriv: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--'] }[CAPS] ?? []
+const UXDP_CAPS = { bpf: { bpf: true, perfmon: false }, unpriv: { bpf: false, perfmon: false } }[CAPS]
+const TYPES_IN_SCOPE = (opt('--types', CAPS === 'unpriv' ? 'socket' : 'xdp,socket,tc')).split(',')
 const tarball = opt('--source', '/usr/src/linux-source-6.12.tar.xz')
 const jobs = Number(opt('--jobs', String(cpus().length)))
 const show = process.argv.includes('--half') && process.argv[process.argv.indexOf('--half') + 1] === 'heldout' ? 0 : Number(opt('--show', '20'))
@@ -295,7 +309,12 @@ function probeKernel() {
   const row = r.stdout ? JSON.parse(r.stdout.split('\n')[0]) : null
   return row?.accepted ? null : `the kernel refuses a trivial program (errno ${row?.errno ?? '?'}): BPF is not allowed here`
 }
-const cantAsk = probeKernel()
+function unprivAllowed() {
+  if (CAPS !== 'unpriv') return null
+  const v = existsSync('/proc/sys/kernel/unprivileged_bpf_disabled') ? readFileSync('/proc/sys/kernel/unprivileged_bpf_disabled', 'utf8').trim() : '?'
+  return v === '0' ? null : `kernel.unprivileged_bpf_disabled is ${v}: unprivileged answers need 0 while recording (sysctl -w kernel.unprivileged_bpf_disabled=0, then 2 again)`
+}
+const cantAsk = unprivAllowed() ?? probeKernel()
 const canAskKernel = !cantAsk
 const notAsked = []
 const objects = []
@@ -304,13 +323,15 @@ for (const f of built) {
   const path = join(OBJ, f.replace(/\.c$/, '.o'))
   const bytes = readFileSync(path)
   const hash = createHash('sha256').update(bytes).digest('hex')
-  let entry = cache.objects[hash]
+  const cacheKey = CAPS ? `${hash}:${CAPS}` : hash
+  let entry = cache.objects[cacheKey]
   if (!entry || entry.loader !== LOADER || refresh) {
     if (!canAskKernel) {
       notAsked.push(f)
       continue
     }
-    const r = spawnSync(KLOAD, [path], { encoding: 'utf8', maxBuffer: 1 << 30, timeout: 600_000 })
+    const [cmd, ...pre] = [...CAPS_WRAP, KLOAD]
+    const r = spawnSync(cmd, [...pre, path], { encoding: 'utf8', maxBuffer: 1 << 30, timeout: 600_000 })
     const rows = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l))
     const ann = annotations(path)
     entry = {
@@ -334,7 +355,7 @@ for (const f of built) {
         return p
       }),
     }
-    cache.objects[hash] = entry
+    cache.objects[cacheKey] = entry
     asked++
     if (asked % 10 === 0) writeFileSync(CACHE, JSON.stringify(cache))
   }
@@ -359,7 +380,7 @@ if (!kernelOnly) {
 function askUxdp(bytes, name) {
   const t0 = process.hrtime.bigint()
   try {
-    const o = uxdp.BpfObject.open(bytes, { prog: name })
+    const o = uxdp.BpfObject.open(bytes, UXDP_CAPS ? { prog: name, caps: UXDP_CAPS } : { prog: name })
     try { o.close?.() } catch {}
     return { accepted: true, ms: Number(process.hrtime.bigint() - t0) / 1e6 }
   } catch (e) {

@@ -33,14 +33,17 @@ const builds = (c: VerifierCase) => build(c.source, c.defines, c.flags, { commit
 const answers = new Map<string, LoadAnswer>()
 function kernelAnswer(c: VerifierCase): LoadAnswer {
   let a = answers.get(c.name)
-  if (!a) answers.set(c.name, (a = verdict(builds(c), { stats: true })))
+  if (!a) answers.set(c.name, (a = verdict(builds(c), { stats: true, caps: c.caps })))
   return a
 }
+
+/** uxdp's caps for a case's capability set (test/helpers/verifier-cases.ts). */
+const UXDP_CAPS = { bpf: { bpf: true, perfmon: false }, unpriv: { bpf: false, perfmon: false } } as const
 
 type UxdpAnswer = { accepted: true } | { accepted: false; errno: string; line: string }
 function uxdpAnswer(c: VerifierCase): UxdpAnswer {
   try {
-    BpfObject.open(builds(c).path).close()
+    BpfObject.open(builds(c).path, c.caps ? { caps: UXDP_CAPS[c.caps] } : {}).close()
     return { accepted: true }
   } catch (e) {
     if (e instanceof UxdpError) return { accepted: false, errno: e.code, line: e.line ?? e.message }

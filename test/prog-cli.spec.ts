@@ -65,6 +65,20 @@ describe('uxdp prog', () => {
     expect(j.log.trimEnd().split('\n').at(-1)).toMatch(/^\d+: BPF_EXIT uses reserved fields$/)
   })
 
+  it('load --caps checks as a loader with fewer capabilities would (CAP_BPF without CAP_PERFMON: Spectre v1 rules)', () => {
+    const obj = compileOwn('caps.bpf.c')
+    expect(uxdp('prog', 'load', obj).status).toBe(0)
+    expect(uxdp('prog', 'load', obj, '--caps', 'root').status).toBe(0)
+    const bpf = uxdp('prog', 'load', obj, '--caps', 'bpf')
+    expect(bpf.status).toBe(1)
+    expect(bpf.stderr.trimEnd().split('\n').at(-1)).toBe('Error: failed to load object file: R2 has pointer with unsupported alu operation, pointer arithmetic with it prohibited for !root (EACCES)')
+    // an XDP program needs CAP_BPF: refused before the verifier
+    expect(uxdp('prog', 'load', obj, '--caps', 'unpriv').status).toBe(1)
+    const bad = uxdp('prog', 'load', obj, '--caps', 'perfmon')
+    expect(bad.status).not.toBe(0)
+    expect(bad.stderr).toContain("--caps takes root, bpf or unpriv, got 'perfmon'")
+  })
+
   it('load applies CO-RE relocations against the target BTF (--btf); show lists them with their values', () => {
     const core = compileOwn('core.bpf.c')
     expect(uxdp('prog', 'load', core).status).toBe(0)

@@ -59,7 +59,10 @@ function objectArg(p: Parsed, usage: string): string {
 
 /**
  * `uxdp prog load OBJ [--prog NAME] [-d] [--no-verify] [--target-kernel X.Y] [--allow-tiers T,..]
- * [--btf uxdp-6.18|host|FILE] [--kconfig NAME=VALUE,..] [--json]`: the load's checks, the verifier included. `--btf`
+ * [--btf uxdp-6.18|host|FILE] [--kconfig NAME=VALUE,..] [--caps root|bpf|unpriv] [--json]`: the load's checks, the verifier included.
+ * `--caps` loads as a loader with fewer capabilities would: `bpf` is CAP_BPF without CAP_PERFMON
+ * (no pointer leaks, Spectre v1 sanitation), `unpriv` no capability (socket filters only); `root`
+ * (the default) both. `--btf`
  * names the BTF CO-RE relocations resolve against, `--kconfig` sets `.kconfig` values. `--target-kernel` asks "will this load on
  * kernel X.Y" (refusing what that release lacks), `--allow-tiers` limits the stability tiers of
  * the functions called; calls of deprecated functions print `Warning:` lines. A refusal prints the kernel's error line (`Error: failed to load object file: LINE
@@ -78,9 +81,24 @@ function kconfigArg(v: string | undefined): Record<string, string> | undefined {
   return Object.fromEntries(entries)
 }
 
+/** `--caps root|bpf|unpriv`: the capability set the load is checked under. */
+function capsArg(v: string | undefined): { bpf: boolean; perfmon: boolean } | undefined {
+  switch (v) {
+    case undefined:
+    case 'root':
+      return undefined
+    case 'bpf':
+      return { bpf: true, perfmon: false }
+    case 'unpriv':
+      return { bpf: false, perfmon: false }
+    default:
+      throw new UxdpError('EINVAL', `--caps takes root, bpf or unpriv, got '${v}'`)
+  }
+}
+
 function load(args: string[], out: Out, err: Out): number {
-  const usage = 'uxdp prog load OBJ [--prog NAME] [-d] [--no-verify] [--target-kernel X.Y] [--allow-tiers T,...] [--btf uxdp-6.18|host|FILE] [--kconfig NAME=VALUE,...] [--json]'
-  const p = parse(args, ['--prog', '--target-kernel', '--allow-tiers', '--btf', '--kconfig'], ['--json', '-d', '--debug', '--no-verify'])
+  const usage = 'uxdp prog load OBJ [--prog NAME] [-d] [--no-verify] [--target-kernel X.Y] [--allow-tiers T,...] [--btf uxdp-6.18|host|FILE] [--kconfig NAME=VALUE,...] [--caps root|bpf|unpriv] [--json]'
+  const p = parse(args, ['--prog', '--target-kernel', '--allow-tiers', '--btf', '--kconfig', '--caps'], ['--json', '-d', '--debug', '--no-verify'])
   const path = objectArg(p, usage)
   const debug = p.flags.has('-d') || p.flags.has('--debug')
   const report = checkLoad(readInput(path, 'object'), {
@@ -91,6 +109,7 @@ function load(args: string[], out: Out, err: Out): number {
     allowTiers: str(p, '--allow-tiers')?.split(',') as Tier[] | undefined,
     btf: str(p, '--btf'),
     kconfig: kconfigArg(str(p, '--kconfig')),
+    caps: capsArg(str(p, '--caps')),
   })
   if (p.flags.has('--json')) {
     const warnings = report.warnings.length ? { warnings: report.warnings } : {}

@@ -8,7 +8,7 @@
  * (missing tool, /sys/fs/bpf not mounted, the kernel refusing BPF, ...).
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { arch, release, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { UxdpError } from '../../lib/errors'
@@ -335,15 +335,40 @@ export function harnessMissing(): string {
   return harness.ok ? '' : harness.reason
 }
 
+/**
+ * A capability set a loader runs under, below root's full one: `bpf` is root without CAP_PERFMON
+ * and CAP_SYS_ADMIN (CAP_BPF and CAP_NET_ADMIN kept: the kernel's bpf_capable() but neither
+ * allow_ptr_leaks nor the Spectre bypasses), `unpriv` user nobody with no capabilities at all
+ * (socket filters only, and only while kernel.unprivileged_bpf_disabled is 0).
+ */
+export type CapSet = 'bpf' | 'unpriv'
+const CAP_WRAP: Record<CapSet, string[]> = {
+  bpf: ['--inh-caps=-perfmon,-sys_admin', '--bounding-set=-perfmon,-sys_admin', '--'],
+  unpriv: ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--'],
+}
+
+/** `cmd args` as run under `caps` (setpriv), or as they are. */
+export function underCaps(cmd: string, args: string[], caps: CapSet | undefined): [string, string[]] {
+  if (!caps) return [cmd, args]
+  if (caps === 'unpriv') {
+    const v = existsSync('/proc/sys/kernel/unprivileged_bpf_disabled') ? readFileSync('/proc/sys/kernel/unprivileged_bpf_disabled', 'utf8').trim() : '?'
+    if (v !== '0') throw new Error(`recording an unprivileged load needs kernel.unprivileged_bpf_disabled=0 (it is ${v}): sysctl -w kernel.unprivileged_bpf_disabled=0, record, then set it back to 2`)
+    // user nobody runs the tool from the scratch directory (mkdtemp makes it private)
+    chmodSync(scratchDir(), 0o755)
+  }
+  return ['setpriv', [...CAP_WRAP[caps], cmd, ...args]]
+}
+
 /** Runs the harness with `args`; `input` (if given) is written to a file whose path replaces the
  * argument '@INPUT'. */
-export function runHarness(args: string[], input?: Buffer): HarnessAnswer {
+export function runHarness(args: string[], input?: Buffer, caps?: CapSet): HarnessAnswer {
   const reason = harnessMissing()
   if (reason) throw new Error(reason)
   const file = join(scratchDir(), `pkt-${process.pid}-${seq++}.bin`)
   if (input) writeFileSync(file, input)
   try {
-    const r = spawnSync((harness as { path: string }).path, args.map((a) => (a === '@INPUT' ? file : a)), { encoding: 'utf8', maxBuffer: 64 << 20 })
+    const [cmd, argv] = underCaps((harness as { path: string }).path, args.map((a) => (a === '@INPUT' ? file : a)), caps)
+    const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 64 << 20 })
     return { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: (r.stderr || (r.error ? String(r.error) : '')).trim().split('\n').slice(-40).join('\n') }
   } finally {
     rmSync(file, { force: true })
@@ -357,14 +382,15 @@ export const STATS_SOURCE = join(KERNEL_SRC_DIR, 'verifier_stats.c')
 let statsTool: { ok: true; path: string } | { ok: false; reason: string } | undefined
 
 /** `verifier_stats OBJ`: bpf_object__load with log level 4; its JSON line, parsed. */
-export function runStats(object: string): { load: number } & Required<VerifierStats> {
+export function runStats(object: string, caps?: CapSet): { load: number } & Required<VerifierStats> {
   if (!statsTool) {
     const path = join(scratchDir(), 'verifier_stats')
     const r = spawnSync('gcc', ['-O2', '-Wall', '-Werror', '-o', path, STATS_SOURCE, '-lbpf', '-lelf', '-lz'], { encoding: 'utf8' })
     statsTool = r.status === 0 ? { ok: true, path } : { ok: false, reason: `building verifier_stats.c failed: ${r.error?.message ?? r.stderr.trim().split('\n').slice(-3).join(' | ')}` }
   }
   if (!statsTool.ok) throw new Error(statsTool.reason)
-  const r = spawnSync(statsTool.path, [object], { encoding: 'utf8' })
+  const [cmd, argv] = underCaps(statsTool.path, [object], caps)
+  const r = spawnSync(cmd, argv, { encoding: 'utf8' })
   if (r.status !== 0) throw new Error(`verifier_stats ${object} exited with ${r.status}: ${r.stderr}`)
   return JSON.parse(r.stdout) as { load: number } & Required<VerifierStats>
 }

@@ -48,6 +48,7 @@ import {
   STATS_SOURCE,
   unpinAllLive,
   type Availability,
+  type CapSet,
   type DumpAnswer,
   type HarnessAnswer,
   type LoadAnswer,
@@ -57,7 +58,7 @@ import {
   type XdpMd,
 } from './kernel-live'
 
-export { KERNEL_SRC_DIR, ownPins, type HarnessAnswer, type LoadAnswer, type MapEntry, type RunAnswer, type VerifierStats, type XdpMd }
+export { KERNEL_SRC_DIR, ownPins, type CapSet, type HarnessAnswer, type LoadAnswer, type MapEntry, type RunAnswer, type VerifierStats, type XdpMd }
 
 const ROOT = resolve(__dirname, '..', '..')
 export const FIXTURE_DIR = join(ROOT, 'test', 'fixtures', 'kernel')
@@ -487,12 +488,12 @@ const livePin = (p: LivePin | Extract<LoadAnswer, { accepted: false }> | undefin
  * included: the errno it returned (which bpftool does not print) and the verifier's line, or
  * libbpf's own when libbpf refused before the kernel saw the program.
  */
-export function verdict(b: BpfBuild, opts: { stats?: boolean } = {}): LoadAnswer {
-  const a = harness(['--load', b])
+export function verdict(b: BpfBuild, opts: { stats?: boolean; caps?: CapSet } = {}): LoadAnswer {
+  const a = harness(['--load', b], undefined, opts.caps)
   if (a.status !== 0) throw new Error(`ringbuf_harness --load ${b.what} exited with ${a.status}: ${a.stderr}`)
   const err = (JSON.parse(a.stdout) as { load: number }).load
   const answer: LoadAnswer = err === 0 ? { accepted: true } : { ...loadFailure(a.stderr, b.path), errno: errnoName(-err) }
-  return opts.stats ? { ...answer, ...verifierStats(b) } : answer
+  return opts.stats ? { ...answer, ...verifierStats(b, opts.caps) } : answer
 }
 
 /**
@@ -500,11 +501,11 @@ export function verdict(b: BpfBuild, opts: { stats?: boolean } = {}): LoadAnswer
  * its own: the instructions processed, the verification time, the states. Recorded; only whether
  * the load succeeded must agree between two answers (the numbers vary from run to run).
  */
-export function verifierStats(b: BpfBuild): VerifierStats {
+export function verifierStats(b: BpfBuild, caps?: CapSet): VerifierStats {
   const o = current()
   const asked = MODE === 'record' || o.live !== undefined
   type Stats = ReturnType<typeof runStats>
-  const s = ask<Stats>({ op: 'stats', tool: filesKey([STATS_SOURCE]), object: b.key }, `verifier_stats ${b.what}`, asked ? () => runStats(b.path) : undefined, (x) => ({ loaded: x.load === 0 }))
+  const s = ask<Stats>({ op: 'stats', tool: filesKey([STATS_SOURCE]), object: b.key, ...(caps ? { caps } : {}) }, `verifier_stats ${b.what}${caps ? ` (caps ${caps})` : ''}`, asked ? () => runStats(b.path, caps) : undefined, (x) => ({ loaded: x.load === 0 }))
   const n = (v: number) => (v >= 0 ? v : undefined)
   return { processed: n(s.processed), verificationUs: n(s.verificationUs), states: s.states.total >= 0 ? { total: s.states.total, peak: s.states.peak } : undefined }
 }
@@ -617,21 +618,23 @@ let harnessWarned = false
  * The ring-buffer harness (test/kernel/ringbuf_harness.c, libbpf) with `args`, where objects are
  * BpfBuilds and '@INPUT' stands for a file holding `input`.
  */
-export function harness(args: (string | BpfBuild)[], input?: Buffer): HarnessAnswer {
+export function harness(args: (string | BpfBuild)[], input?: Buffer, caps?: CapSet): HarnessAnswer {
   const o = current()
   const request: Json = {
     op: 'harness',
     harness: filesKey([HARNESS_SOURCE]),
     args: args.map((a) => (a instanceof BpfBuild ? `obj:${a.key}` : a)),
     input: input ? sha256(input) : null,
+    // a question under reduced capabilities is another question (root's keeps its old key)
+    ...(caps ? { caps } : {}),
   }
-  const what = `ringbuf_harness ${args.map((a) => (a instanceof BpfBuild ? a.what : a)).join(' ')}${input ? ` (${input.length} B input)` : ''}`
+  const what = `ringbuf_harness ${args.map((a) => (a instanceof BpfBuild ? a.what : a)).join(' ')}${input ? ` (${input.length} B input)` : ''}${caps ? ` (caps ${caps})` : ''}`
   const asked = MODE === 'record' || (o.live !== undefined && harnessMissing() === '')
   if (o.live && !asked && !harnessWarned) {
     harnessWarned = true
     console.warn(`[${o.tag}] the live kernel gives no second opinion on ring buffers here: ${harnessMissing()}`)
   }
-  const answer = ask<HarnessAnswer>(request, what, asked ? () => runHarness(args.map((a) => (a instanceof BpfBuild ? a.path : a)), input) : undefined, harnessComparable)
+  const answer = ask<HarnessAnswer>(request, what, asked ? () => runHarness(args.map((a) => (a instanceof BpfBuild ? a.path : a)), input, caps) : undefined, harnessComparable)
   // exit status 2: the harness could not open or load the object
   if (answer.status === 2) {
     const known = knownDifference(answer)

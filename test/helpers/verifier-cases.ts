@@ -2,15 +2,17 @@
  * The verifier differential corpus's case table (test/kernel-verifier.spec.ts), read from the
  * sources: every test/kernel/verifier/<group>.bpf.c announces its programs, one per -DCASE=n, as
  *
- *   #if CASE == n  / * name accepted|refused xdp|tc|socket: what it shows * /
+ *   #if CASE == n  / * name accepted|refused [caps=bpf|caps=unpriv] xdp|tc|socket: what it shows * /
  *
- * (`#elif` likewise). `accepted`/`refused` is what the case was written to show; the spec checks the
+ * (`#elif` likewise). `caps=` loads it with fewer capabilities than root's (the kernel's answer is
+ * recorded under setpriv, uxdp is asked with the same `caps`): `bpf` is CAP_BPF without
+ * CAP_PERFMON, `unpriv` no capability at all (socket filters). `accepted`/`refused` is what the case was written to show; the spec checks the
  * kernel agrees, so a case that does not test what it claims fails. Per-case build notes (other
  * clang flags) go in NOTES below.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { KERNEL_SRC_DIR } from './kernel'
+import { KERNEL_SRC_DIR, type CapSet } from './kernel'
 
 export type ProgType = 'xdp' | 'tc' | 'socket' | 'cgroup_skb' | 'sk_lookup'
 
@@ -27,6 +29,8 @@ export interface VerifierCase {
   flags: string[]
   /** What the case was written to show. */
   intent: 'accepted' | 'refused'
+  /** Loaded with fewer capabilities than root's (see above); root's when absent. */
+  caps?: CapSet
   about: string
   /** A note on how it is built (clang version, -mcpu), if any. */
   note?: string
@@ -50,7 +54,7 @@ const GROUPS: Record<string, { flags: string[]; note: string }> = {
  */
 const V3_INTENT: Record<string, { intent: 'accepted' | 'refused'; why: string }> = {}
 
-const MARK = /^#\s*(?:el)?if\s+CASE\s*==\s*(\d+)\s*\/\*\s*([a-z0-9_]+)\s+(accepted|refused)\s+(xdp|tc|socket|cgroup_skb|sk_lookup)\s*:\s*(.*?)\s*\*\/\s*$/
+const MARK = /^#\s*(?:el)?if\s+CASE\s*==\s*(\d+)\s*\/\*\s*([a-z0-9_]+)\s+(accepted|refused)\s+(?:caps=(bpf|unpriv)\s+)?(xdp|tc|socket|cgroup_skb|sk_lookup)\s*:\s*(.*?)\s*\*\/\s*$/
 
 export function verifierCases(): VerifierCase[] {
   const out: VerifierCase[] = []
@@ -64,8 +68,8 @@ export function verifierCases(): VerifierCase[] {
     const marks = lines.map((l, i) => [l, i] as const).filter(([l]) => /^#\s*(el)?if\s+CASE\b/.test(l))
     for (const [k, [l, at]] of marks.entries()) {
       const m = MARK.exec(l)
-      if (!m) throw new Error(`${f}: a case line not in the form "#if CASE == n /* name accepted|refused xdp|tc|socket: about */": ${l}`)
-      const [, n, name, intent, type, about] = m
+      if (!m) throw new Error(`${f}: a case line not in the form "#if CASE == n /* name accepted|refused [caps=bpf|unpriv] xdp|tc|socket: about */": ${l}`)
+      const [, n, name, intent, caps, type, about] = m
       const extra = NOTES[name] ?? {}
       const c: VerifierCase = {
         name,
@@ -75,6 +79,7 @@ export function verifierCases(): VerifierCase[] {
         defines: { CASE: Number(n) },
         flags: [...(g?.flags ?? []), ...(extra.flags ?? [])],
         intent: intent as 'accepted' | 'refused',
+        ...(caps ? { caps: caps as CapSet } : {}),
         about,
         note: [g?.note, extra.note].filter(Boolean).join('; ') || undefined,
       }

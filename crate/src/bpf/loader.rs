@@ -207,6 +207,9 @@ pub fn load(object: Object, opts: &LoadOptions) -> std::result::Result<LoadedObj
     let wanted_names: Vec<String> = object.programs.iter().filter(|p| is_wanted(&object, p)).map(|p| p.name.clone()).collect();
     resolve_externs(&mut object, &wanted_names, opts)?;
     relocate_core(&mut object, &wanted_names, opts)?;
+    if !opts.caps.perfmon {
+        downgrade_probe_reads(&mut object);
+    }
     let wanted = |p: &ProgramSpec| wanted_names.contains(&p.name);
     // libbpf resolves the object's kfunc externs (by name) before it loads any program: one no
     // BTF has fails every program of the object, used or not. That holds for the kernel's
@@ -494,6 +497,26 @@ fn check_kfunc_protos(object: &Object, first: &str, opts: &LoadOptions) -> std::
 
 /// libbpf's `bpf_object__relocate_core`: each loaded program's CO-RE relocations applied against
 /// the target BTF (loaded only when some program has relocations).
+/// libbpf probes whether the kernel has `bpf_probe_read_kernel` by loading a tracing program,
+/// which needs CAP_PERFMON: without it the probe fails and libbpf calls the old helpers instead
+/// (`probe_read_{kernel,user}` become `bpf_probe_read#4`, their `_str` forms
+/// `bpf_probe_read_str#45`), so a refusal names those.
+fn downgrade_probe_reads(object: &mut Object) {
+    const CALL: u8 = 0x85;
+    for p in &mut object.programs {
+        for insn in &mut p.insns {
+            if insn.code != CALL || insn.regs >> 4 != 0 {
+                continue;
+            }
+            insn.imm = match insn.imm {
+                112 | 113 => 4,
+                114 | 115 => 45,
+                other => other,
+            };
+        }
+    }
+}
+
 fn relocate_core(object: &mut Object, wanted: &[String], opts: &LoadOptions) -> std::result::Result<(), XdpError> {
     if !object.programs.iter().any(|p| wanted.contains(&p.name) && !p.core_relos.is_empty()) {
         return Ok(());
@@ -1042,6 +1065,7 @@ pub fn call_policy(object: &Object, spec: &ProgramSpec, opts: &LoadOptions) -> C
         lifecycle: opts.lifecycle.clone(),
         seed_helpers: opts.seed_helpers,
         declared_struct_ops: opts.struct_ops.is_some() && spec.kind == ProgKind::StructOps,
+        caps_at_call: !opts.no_verify,
     }
 }
 
@@ -1089,9 +1113,12 @@ fn with_unemulated(table: Rc<Vec<Option<Callable>>>, prog_type: u32, opts: &Load
         return table;
     }
     let mut t = (*table).clone();
+    // A helper only the capabilities deny is bound too: the verifier refuses a call a path
+    // reaches, as the kernel does, after what the path refuses before it.
+    let caps = policy::Caps::default();
     for h in crate::bpf::protos::helpers::helpers().iter().skip(1) {
         let slot = &mut t[h.id as usize];
-        if slot.is_none() && policy::helper_allowed(i64::from(h.id), prog_type, opts.caps) {
+        if slot.is_none() && policy::helper_allowed(i64::from(h.id), prog_type, caps) {
             *slot = Some(Callable::Unemulated(h.name));
         }
     }

@@ -34,7 +34,7 @@ impl Default for Caps {
 }
 
 impl Caps {
-    fn allow(self, cap: Option<Cap>) -> bool {
+    pub fn allow(self, cap: Option<Cap>) -> bool {
         match cap {
             Some(Cap::Bpf) => self.bpf,
             Some(Cap::Perfmon) => self.perfmon,
@@ -76,6 +76,9 @@ pub struct CallPolicy {
     pub seed_helpers: bool,
     /// A struct_ops-like type the embedder declared: the base helpers are callable.
     pub declared_struct_ops: bool,
+    /// A helper the capabilities deny is left to the verifier, which refuses it where a path
+    /// reaches the call, as the kernel does (an earlier refusal on the path comes first).
+    pub caps_at_call: bool,
 }
 
 /// One call site.
@@ -258,7 +261,7 @@ impl CallPolicy {
                     let late = h.late_refusal(self.prog_type);
                     let declared = self.declared_struct_ops && super::helpers::base_helper(id);
                     let by_type = h.prog_types & super::prog_type_bit(self.prog_type) != 0 || late.is_some() || declared;
-                    if !by_type || !self.caps.allow(h.cap) {
+                    if !by_type || (!self.caps_at_call && !self.caps.allow(h.cap)) {
                         return Err(refuse(helper_not_allowed(h.name, id), Errno::EINVAL, s));
                     }
                     if !gpl && h.gpl_only_for(self.prog_type) {

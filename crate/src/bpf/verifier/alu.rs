@@ -171,6 +171,10 @@ impl Verifier<'_> {
 
     /// dst op= src for everything but moves, negation and byte swaps.
     fn adjust_reg(&mut self, op: AluOp, w: Width, dst: u8, src: Operand) -> VResult<()> {
+        let src_reg = match src {
+            Operand::Reg(r) => Some(r),
+            Operand::Imm(_) => None,
+        };
         let d = *self.cur.reg(dst);
         let s = match src {
             Operand::Reg(r) => *self.cur.reg(r),
@@ -185,11 +189,12 @@ impl Verifier<'_> {
                 return refuse(Errno::EACCES, format!("R{dst} pointer {} pointer prohibited", alu_string(op)));
             }
             // scalar += pointer: the pointer arithmetic, the result in dst.
-            return self.adjust_ptr(op, w, dst, &s, &d, false);
+            return self.adjust_ptr(op, w, dst, src_reg, &s, &d, false);
         }
         if !d.is_scalar() {
-            return self.adjust_ptr(op, w, dst, &d, &s, true);
+            return self.adjust_ptr(op, w, dst, src_reg, &d, &s, true);
         }
+        self.sanitize_val_alu(op, dst, src_reg.is_some())?;
         let mut v = d.var;
         if op == AluOp::And {
             // The kernel splits a destination that is exactly 0 or -1 before an AND with a
@@ -235,7 +240,8 @@ impl Verifier<'_> {
         *self.cur.reg(regno)
     }
 
-    fn adjust_ptr(&mut self, op: AluOp, w: Width, dst: u8, ptr: &Reg, off: &Reg, dst_is_ptr: bool) -> VResult<()> {
+    #[allow(clippy::too_many_arguments)]
+    fn adjust_ptr(&mut self, op: AluOp, w: Width, dst: u8, src_reg: Option<u8>, ptr: &Reg, off: &Reg, dst_is_ptr: bool) -> VResult<()> {
         let o = &off.var;
         let known = o.is_const().is_some();
         if (known && (o.smin != o.smax || o.umin != o.umax)) || o.smin > o.smax || o.umin > o.umax {
@@ -264,6 +270,7 @@ impl Verifier<'_> {
         }
         self.check_sane_offset(off, ptr.ty)?;
         self.check_sane_offset(ptr, ptr.ty)?;
+        let sanitize = self.sanitize_ptr_alu_pre(op, dst, src_reg, ptr, off, dst_is_ptr)?;
         let mut r = *ptr;
         let (pv, ov) = (ptr.var, off.var);
         match op {
@@ -326,12 +333,7 @@ impl Verifier<'_> {
             }
         }
         self.check_sane_offset(&r, ptr.ty)?;
-        if !self.allow_ptr_leaks && r.ty == PTR_TO_STACK && r.var.is_const().is_none() {
-            return refuse(
-                Errno::EACCES,
-                format!("R{dst} variable stack access prohibited for !root, var_off={} off={}", r.var.var_off.strn(), r.off),
-            );
-        }
+        self.sanitize_ptr_alu_post(op, dst, src_reg, &r, sanitize)?;
         *self.cur.reg_mut(dst) = r;
         Ok(())
     }

@@ -37,7 +37,7 @@ pub(super) fn not_null(r: &Reg) -> bool {
     if r.ty & PTR_MAYBE_NULL != 0 {
         return false;
     }
-    matches!(base(r.ty), PTR_TO_SOCKET | PTR_TO_TCP_SOCK | PTR_TO_MAP_VALUE | PTR_TO_MAP_KEY | PTR_TO_SOCK_COMMON | PTR_TO_MEM)
+    matches!(base(r.ty), PTR_TO_SOCKET | PTR_TO_TCP_SOCK | PTR_TO_MAP_VALUE | PTR_TO_MAP_KEY | PTR_TO_SOCK_COMMON | PTR_TO_MEM | CONST_PTR_TO_MAP)
         || (base(r.ty) == PTR_TO_BTF_ID && r.ty & PTR_TRUSTED != 0)
 }
 
@@ -100,18 +100,24 @@ impl Verifier<'_> {
         };
         let same = src == Operand::Reg(dst) && d.is_scalar();
         let decided = if same { Scalar::branch_same_reg(cond, w, &d.var) } else { branch_taken(&d, &s, cond, w) };
+        let src_reg = match src {
+            Operand::Reg(r) => Some(r),
+            Operand::Imm(_) => None,
+        };
         match decided {
-            Some(true) => return Ok(target),
-            Some(false) => return Ok(pc + 1),
+            Some(true) => {
+                self.push_speculative_branch(pc + 1, dst, src_reg)?;
+                return Ok(target);
+            }
+            Some(false) => {
+                self.push_speculative_branch(target, dst, src_reg)?;
+                return Ok(pc + 1);
+            }
             None => {}
         }
         // The taken side is walked later, from a copy refined for "cond holds".
         let mut taken = self.cur.clone();
         let mut fall = std::mem::replace(&mut self.cur, taken.clone());
-        let src_reg = match src {
-            Operand::Reg(r) => Some(r),
-            Operand::Imm(_) => None,
-        };
         if d.is_scalar() && s.is_scalar() {
             refine(&mut taken, dst, src_reg, &s, cond, w, true);
             refine(&mut fall, dst, src_reg, &s, cond, w, false);

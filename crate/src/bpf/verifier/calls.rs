@@ -202,7 +202,7 @@ impl Verifier<'_> {
         // A declared struct_ops-like type gets the base helpers, with the socket filter's prototypes.
         let declared = self.prog_type() == crate::bpf::elf::ProgKind::StructOps && self.opts.ctx_layout.is_some();
         let proto_type = if declared && crate::bpf::protos::helpers::base_helper(i64::from(id)) { crate::bpf::elf::ProgKind::SocketFilter } else { self.prog_type() };
-        let Some(proto) = h.proto_for(proto_type.prog_type()) else {
+        let Some(proto) = h.proto_for(proto_type.prog_type()).filter(|_| self.opts.caps.allow(h.cap)) else {
             return refuse(Errno::EINVAL, format!("program of this type cannot use helper {name}#{id}"));
         };
         if proto.might_sleep && !self.cur.in_sleepable {
@@ -224,6 +224,9 @@ impl Verifier<'_> {
             let t = m.map_type;
             if id == 12 && t != 3 {
                 return refuse(Errno::EINVAL, "expected prog array map for tail call");
+            }
+            if id == 12 {
+                self.record_tail_call_map(pc, map);
             }
             // for_each_map_elem's callback is set up (`set_map_elem_callback_state`) before the
             // map's compatibility with the helper is checked: a map it cannot iterate fails first.
@@ -1606,6 +1609,7 @@ impl Verifier<'_> {
                 self.check_mem(pc, dst, off as i32, size, false, Some(r), false)?;
             }
             None => {
+                self.check_atomic_spill_leak(&d, off as i32, size)?;
                 self.check_mem(pc, dst, off as i32, size, false, None, false)?;
             }
         }

@@ -556,6 +556,10 @@ pub fn widen_callback(old: &State, cur: &mut State) {
 /// in the kernel. Loop heads and exact comparisons pass every register.
 pub fn states_equal(old: &State, cur: &State, live: &u16, precise: (u16, u64), exact: bool) -> bool {
     let (precise, precise_slots) = precise;
+    // a speculative path's state covers only speculative ones
+    if old.speculative && !cur.speculative {
+        return false;
+    }
     if old.frames.len() != cur.frames.len() || old.refs.len() != cur.refs.len() {
         return false;
     }

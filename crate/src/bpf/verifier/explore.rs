@@ -133,6 +133,13 @@ pub struct Verifier<'a> {
     pub(super) bpf_capable: bool,
     pub(super) allow_ptr_leaks: bool,
     pub(super) allow_uninit_stack: bool,
+    /// Each add/sub instruction's Spectre v1 masking (`alu_state`, `alu_limit`), over all paths.
+    pub(super) alu_sanitation: Vec<(u8, u32)>,
+    /// A masked pointer addition by an unknown offset was seen: scalars must match exactly to prune.
+    pub(super) explore_alu_limits: bool,
+    /// The program array each tail call site saw first; a second one poisons it.
+    pub(super) tail_call_maps: Vec<Option<u32>>,
+    pub(super) tail_call_poisoned: bool,
     /// The last instruction printed in the log (so a new path prints "from X to Y").
     pub(super) print_from: bool,
     /// The immediate a BPF_ST stores (the stack tracks constants and zeroes it writes).
@@ -217,6 +224,10 @@ impl<'a> Verifier<'a> {
             bpf_capable: opts.caps.bpf,
             allow_ptr_leaks: perfmon,
             allow_uninit_stack: perfmon,
+            alu_sanitation: vec![(0, 0); input.insns.len()],
+            explore_alu_limits: false,
+            tail_call_maps: vec![None; input.insns.len()],
+            tail_call_poisoned: false,
             print_from: false,
             store_imm: None,
             insn_ptr_type: vec![NOT_INIT; input.insns.len()],
@@ -308,6 +319,7 @@ impl<'a> Verifier<'a> {
         }
         self.check_btf_returns()?;
         self.check_map_prog_compat()?;
+        self.check_calls_capable()?;
         cfg::check(self)?;
         self.iter_next_site = (0..self.ops.len())
             .map(|pc| match self.ops[pc] {
@@ -337,7 +349,8 @@ impl<'a> Verifier<'a> {
         self.log.pass_succeeded();
         self.verify_global_funcs()?;
         self.check_throw_sites()?;
-        self.check_stack_depth()
+        self.check_stack_depth()?;
+        self.check_tail_call_maps()
     }
 
     /// Maps the program refers to that its type may not use (`check_map_prog_compatibility`,
@@ -385,7 +398,8 @@ impl<'a> Verifier<'a> {
                 if visited.map_err(|r| self.glue(r))? {
                     if self.log.on() {
                         if self.print_from {
-                            self.log.line(&format!("\nfrom {} to {}: safe", self.prev, self.pc));
+                            let spec = if self.cur.speculative { " (speculative execution)" } else { "" };
+                            self.log.line(&format!("\nfrom {} to {}{spec}: safe", self.prev, self.pc));
                         } else {
                             self.log.line(&format!("{}: safe", self.pc));
                         }
@@ -397,7 +411,8 @@ impl<'a> Verifier<'a> {
                 }
             }
             if self.log.level2() && self.print_from {
-                self.log.write(&format!("\nfrom {} to {}:", self.prev, self.pc));
+                let spec = if self.cur.speculative { " (speculative execution)" } else { "" };
+                self.log.write(&format!("\nfrom {} to {}{spec}:", self.prev, self.pc));
                 self.log.verifier_state(&self.cur, self.cur.curframe(), true, self.input.maps);
                 self.print_from = false;
             }
@@ -413,7 +428,11 @@ impl<'a> Verifier<'a> {
             if matches!(op, Op::Jump { .. } | Op::Ja { .. } | Op::Call(_) | Op::Exit | Op::MayGoto { .. }) {
                 self.jmps_processed += 1;
             }
-            let next = self.step(pc, op)?;
+            let next = match self.step(pc, op) {
+                // a refusal on a speculative path fences the instruction and ends the path
+                Err(r) if self.fenced(r.errno) => None,
+                other => other?,
+            };
             // A call clobbers r0-r5 (`clear_caller_saved_regs`); LD_ABS also reads its ctx in r6.
             match op {
                 Op::Call(Callee::Helper(_) | Callee::Kfunc { .. } | Callee::Local(_)) => (0..=5).for_each(|r| self.log.scratch_reg(r)),

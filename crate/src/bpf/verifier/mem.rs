@@ -35,7 +35,7 @@ fn size_of(bytes: i32) -> Size {
 
 impl Verifier<'_> {
     /// The frame a stack pointer points into.
-    fn frame_of(&self, reg: &Reg) -> usize {
+    pub(super) fn frame_of(&self, reg: &Reg) -> usize {
         reg.frameno as usize
     }
 
@@ -156,6 +156,9 @@ impl Verifier<'_> {
                 // Reads of `struct bpf_map` fields through the map's own type (BTF-described).
                 let mt = self.input.maps[reg.map as usize].map_type;
                 let tname = map_struct_name(mt);
+                if !self.allow_ptr_leaks {
+                    return refuse(Errno::EPERM, format!("'struct {tname}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN"));
+                }
                 if off < 0 {
                     return refuse(Errno::EACCES, format!("R{regno} is {tname} invalid negative access: off={off}"));
                 }
@@ -266,7 +269,7 @@ impl Verifier<'_> {
 
     /// After the bounds: no load, store or helper access may touch a map value's special field,
     /// but for direct 8-byte accesses exactly at a kptr (the tail of `check_map_access`).
-    fn check_map_fields(&self, reg: &Reg, off: i32, size: i32, direct: bool) -> VResult<()> {
+    pub(super) fn check_map_fields(&self, reg: &Reg, off: i32, size: i32, direct: bool) -> VResult<()> {
         let m = &self.input.maps[reg.map as usize];
         for f in &m.fields {
             let lo = reg.var.smin as i128 + off as i128;

@@ -27,6 +27,7 @@ pub mod kstruct;
 pub mod log;
 pub mod mem;
 pub mod scalar;
+pub mod spectre;
 pub mod state;
 
 pub use super::btf::FuncArg;
