@@ -76,6 +76,8 @@ pub struct Prog {
     pub jit: super::jit::JitSlot,
     /// What the verifier saw it do (None when loaded without the verifier).
     pub facts: Option<super::verifier::Facts>,
+    /// The program's BTF as the kernel took it: the local types bpf_obj_new allocates.
+    pub local_types: Option<Rc<super::btf::Btf>>,
 }
 
 impl Default for Prog {
@@ -91,6 +93,7 @@ impl Default for Prog {
             attach_type: 0,
             jit: Default::default(),
             facts: None,
+            local_types: None,
         }
     }
 }

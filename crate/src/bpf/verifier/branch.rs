@@ -220,7 +220,8 @@ pub(super) fn mark_ptr_or_null(st: &mut State, id: u32, is_null: bool) {
                 *r = Reg::known(0);
             } else {
                 r.ty &= !PTR_MAYBE_NULL;
-                if base(r.ty) != PTR_TO_MAP_VALUE {
+                // A map value or an allocated object keeps its id: a lock in it is known by it.
+                if base(r.ty) != PTR_TO_MAP_VALUE && r.ty & MEM_ALLOC == 0 {
                     r.id = 0;
                 }
             }

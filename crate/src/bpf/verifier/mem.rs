@@ -164,6 +164,12 @@ impl Verifier<'_> {
                 }
                 loaded = Some(Reg::unknown());
             }
+            t if base(t) == PTR_TO_BTF_ID && t & MEM_ALLOC != 0 => {
+                let r = self.check_alloc_access(regno, &reg, off, sz, write)?;
+                if !write {
+                    loaded = Some(r);
+                }
+            }
             t if base(t) == PTR_TO_BTF_ID && t & PTR_MAYBE_NULL == 0 => {
                 if write {
                     return refuse(Errno::EACCES, "only read is supported");

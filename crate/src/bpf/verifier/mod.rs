@@ -23,6 +23,7 @@ pub mod cfg;
 pub mod ctx;
 pub mod dynptr;
 pub mod explore;
+pub mod graph;
 pub mod log;
 pub mod mem;
 pub mod scalar;
@@ -56,6 +57,8 @@ pub struct MapMeta {
     pub has_btf: bool,
     /// The special fields of its value's BTF type (locks, timers, kptrs), by offset.
     pub fields: Vec<SpecialField>,
+    /// Its value's list heads and tree roots, with what they hold.
+    pub roots: Vec<crate::bpf::graph::GraphRoot>,
 }
 
 /// What kind of special field a map value holds at some offset.
@@ -179,6 +182,8 @@ pub struct Input<'a> {
     /// Subprograms (by first instruction) whose BTF prototype returns something other than a
     /// scalar: they may not hold LD_ABS or a tail call.
     pub non_scalar_returns: &'a [usize],
+    /// The program's BTF: the local types `bpf_obj_new` allocates.
+    pub btf: Option<&'a crate::bpf::btf::Btf>,
 }
 
 /// A global (non-static) subprogram, as the loader read it from BTF and func_info.

@@ -147,6 +147,8 @@ pub struct Reg {
     pub frameno: u8,
     /// A dynptr slice: the dynptr's id it came from (slices die with it).
     pub parent_id: u32,
+    /// An allocated object (`MEM_ALLOC`): its local type's id in the program's BTF.
+    pub btf_id: u32,
 }
 
 impl Reg {
@@ -163,6 +165,7 @@ impl Reg {
         subprog: 0,
         frameno: 0,
         parent_id: 0,
+        btf_id: 0,
     };
 
     pub fn scalar(var: Scalar) -> Reg {
