@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* BPF-allocated objects, lists and trees: owning and non-owning references, the lock that must
  * be held, accesses to local objects. Written for uxdp. */
-#if CASE == 28 || CASE == 29 || CASE == 31 || CASE == 32
+#if (CASE == 28 || CASE == 29 || CASE == 31 || CASE == 32)
 #define WANT_PLAIN
 #endif
-#if CASE == 21
+#if (CASE == 21)
 #define WANT_ABSENT
 #endif
 #include "graph.h"
@@ -225,7 +225,7 @@ SEC("tc") int prog(struct __sk_buff *ctx)
 	drop_obj(owner_of(n, struct item, rb));
 	return 0;
 }
-#elif CASE == 16 /* graph_rbtree_remove_owning refused tc: remove given an owning reference */
+#elif CASE == 16 /* graph_rbtree_remove_owning accepted tc: 6.18 takes an owning reference to remove (the live kernel accepts it) */
 SEC("tc") int prog(struct __sk_buff *ctx)
 {
 	struct bpf_rb_node *n;

@@ -338,11 +338,15 @@ mod tests {
     use crate::bpf::verifier::SpecialField;
 
     fn item() -> Rc<Record> {
-        // struct { long v; struct bpf_list_node l; struct bpf_rb_node r; } — 64 bytes.
+        // struct { long v; struct bpf_list_node l; struct bpf_rb_node r; struct bpf_refcount c; }.
         Rc::new(Record {
             name: "item".into(),
-            size: 64,
-            fields: vec![SpecialField { off: 8, size: 24, kind: LIST_NODE }, SpecialField { off: 32, size: 32, kind: RB_NODE }],
+            size: 72,
+            fields: vec![
+                SpecialField { off: 8, size: 24, kind: LIST_NODE },
+                SpecialField { off: 32, size: 32, kind: RB_NODE },
+                SpecialField { off: 64, size: 4, kind: crate::bpf::graph::REFCOUNT },
+            ],
             roots: vec![],
         })
     }
@@ -358,10 +362,12 @@ mod tests {
             assert_eq!(list_push(h, o + 8, true).0, 0);
         }
         assert_eq!(live_objects(), before + 3);
-        // A node already in a list: refused, its object dropped.
+        // A node already in a list (a second reference, bpf_refcount_acquire's): refused, that
+        // reference dropped; the list's keeps the object.
+        assert!(acquire(objs[1]));
         let (r, freed) = list_push(h, objs[1] + 8, false);
-        assert_eq!((r, freed), (-22, vec![objs[1]]));
-        assert_eq!(live_objects(), before + 2);
+        assert_eq!((r, freed), (-22, vec![]));
+        assert_eq!(live_objects(), before + 3);
         assert_eq!(list_peek(h, false), objs[0] + 8);
         let n = list_pop(h, true);
         assert_eq!(n, objs[2] + 8);
@@ -378,6 +384,9 @@ mod tests {
         assert_eq!(n0, objs[0] + 8);
         assert_eq!(list_push(hobj, n0, false).0, 0);
         assert_eq!(drop_obj(hobj).len(), 2);
+        let n1 = list_pop(h, false);
+        assert_eq!(n1, objs[1] + 8);
+        assert_eq!(drop_obj(objs[1]), vec![objs[1]]);
         assert_eq!(list_pop(h, false), 0);
         assert_eq!(live_objects(), before);
     }

@@ -112,7 +112,12 @@ fn list_back(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
 fn rbtree_add(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     let root = head_arg(m, a[0], "bpf_rbtree_add_impl")?;
     let pc = m.func_pc(a[2])?;
-    let mut less = |x: u64, y: u64| m.call(pc, [x, y, 0, 0, 0]).map(|r| r & 0xff != 0);
+    let mut less = |x: u64, y: u64| {
+        // less() reads both nodes' objects (one may come from an earlier run).
+        expose(m, x);
+        expose(m, y);
+        m.call(pc, [x, y, 0, 0, 0]).map(|r| r & 0xff != 0)
+    };
     let (r, freed) = alloc::rb_add(root, a[1], &mut less)?;
     forget(m, &freed);
     Ok(r as u64)

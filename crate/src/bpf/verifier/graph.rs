@@ -44,6 +44,13 @@ fn is_rbtree_api(name: &str) -> bool {
     matches!(name, "bpf_rbtree_add_impl" | "bpf_rbtree_remove" | "bpf_rbtree_first" | "bpf_rbtree_root" | "bpf_rbtree_left" | "bpf_rbtree_right")
 }
 
+/// `is_trusted_reg` for allocated objects: referenced, or carrying only the trusted modifiers
+/// (an owning or non-owning reference without MEM_RCU).
+pub(super) fn is_trusted_alloc(r: &Reg) -> bool {
+    let trusted = MEM_ALLOC | PTR_TRUSTED | NON_OWN_REF;
+    r.ty & MEM_ALLOC != 0 && (r.ref_obj_id != 0 || r.ty & !0xff & !trusted == 0)
+}
+
 /// What an argument pointing at a list head or tree root found.
 struct RootArg {
     root: GraphRoot,
