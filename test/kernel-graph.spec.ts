@@ -46,7 +46,7 @@ function liveSequence(progs: string[]): Step[] {
 
 function kernelSequence(progs: string[]): Step[] {
   const request = { op: 'graphseq', object: object.key, progs }
-  return askKernel<Step[]>(request, `test_run sequence ${progs.join(', ')}`, liveKernelAsked() ? () => liveSequence(progs) : undefined)
+  return askKernel<Step[]>(request, `${object.what}: test_run sequence ${progs.join(", ")}`, liveKernelAsked() ? () => liveSequence(progs) : undefined)
 }
 
 function uxdpSequence(progs: string[]): Step[] {
