@@ -230,6 +230,10 @@ pub struct MapSpec {
     pub pinning: u32,
     /// The BTF type of its value (`__type(value, ...)`), 0 when none.
     pub value_type: u32,
+    /// A global data section with a DATASEC in BTF (its value type, as libbpf creates it):
+    /// each variable's VAR id and offset in the section (from the symbol table, as clang leaves
+    /// the DATASEC's offsets for the linker). None without BTF.
+    pub global_vars: Option<Vec<(u32, u32)>>,
 }
 
 #[derive(Clone, Debug)]
@@ -1002,6 +1006,15 @@ impl<'a> Loader<'a> {
                 GlobalData::Bss => vec![0; value_size as usize],
                 _ => s.data.to_vec(),
             };
+            let global_vars = self.btf.as_ref().and_then(|b| b.datasec(&s.name)).map(|(_, vars)| {
+                vars.iter()
+                    .filter_map(|v| {
+                        let name = &self.btf.as_ref()?.type_by_id(v.type_id)?.name;
+                        let sym = self.symbols.iter().find(|y| y.shndx as usize == sec && &y.name == name)?;
+                        Some((v.type_id, sym.value as u32))
+                    })
+                    .collect::<Vec<_>>()
+            });
             let spec = MapSpec {
                 name: s.name.clone(),
                 map_type: MAP_TYPE_ARRAY,
@@ -1011,6 +1024,7 @@ impl<'a> Loader<'a> {
                 map_flags: if global == GlobalData::Rodata { BPF_F_RDONLY_PROG } else { 0 },
                 global: Some(global),
                 initial: Some(initial),
+                global_vars,
                 ..MapSpec::default()
             };
             let idx = self.push_map(spec, None);

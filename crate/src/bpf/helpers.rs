@@ -323,6 +323,24 @@ const CLOCK_MONOTONIC_COARSE: i32 = 6;
 const CLOCK_BOOTTIME: i32 = 7;
 const CLOCK_TAI: i32 = 11;
 
+/// bpf_spin_lock / bpf_spin_unlock: runs are single-threaded, so the lock is never contended; the
+/// lock word holds 1 while taken (the kernel's locked value), which no program can read.
+fn spin_lock_word(m: &mut Machine<'_>, a: &[u64; 5], taken: bool) -> Result<u64, Trap> {
+    let r = m.mem.check(a[0], 4, true)?;
+    let _ = r;
+    // SAFETY: checked above: 4 writable bytes of a region of this run.
+    unsafe { (a[0] as *mut u32).write_unaligned(u32::from(taken)) };
+    Ok(0)
+}
+
+fn spin_lock(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    spin_lock_word(m, a, true)
+}
+
+fn spin_unlock(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    spin_lock_word(m, a, false)
+}
+
 fn ktime_get_ns(_: &mut Machine<'_>, _: &[u64; 5]) -> Result<u64, Trap> {
     Ok(clock_ns(CLOCK_MONOTONIC))
 }
@@ -886,6 +904,8 @@ pub const NATIVE_HELPERS: &[(u32, HelperFn)] = &[
     (118, jiffies64),
     (195, map_lookup_percpu_elem),
     (209, user_ringbuf_drain),
+    (93, spin_lock),
+    (94, spin_unlock),
     (5, ktime_get_ns),
     (6, trace_printk),
     (7, get_prandom_u32),

@@ -246,9 +246,23 @@ pub fn load(object: Object, opts: &LoadOptions) -> std::result::Result<LoadedObj
     }
     let nr_cpus = opts.nr_cpus.max(1);
     let mut maps = Vec::with_capacity(object.maps.len());
+    let graph_btf = object.btf.as_deref().and_then(|raw| super::btf::Btf::parse(raw).ok()).filter(super::graph::kernel_accepts);
     for spec in &object.maps {
         let map =
             Map::from_spec(spec, nr_cpus).map_err(|e| refuse(&spec.name, e.errno, None, format!("map '{}': {}", spec.name, e.message)))?;
+        // Values holding lists or trees: what they hold is dropped with the map.
+        if let Some(b) = &graph_btf {
+            let rec = match &spec.global_vars {
+                Some(vars) => Some(super::graph::Record::of_vars(b, vars, spec.value_size)),
+                None if spec.value_type != 0 => {
+                    b.skip_mods_and_typedefs(spec.value_type).ok().and_then(|(id, _)| super::graph::Record::of_struct(b, id))
+                }
+                None => None,
+            };
+            if let Some(rec) = rec.filter(|r| !r.roots.is_empty()) {
+                map.set_graph_record(Rc::new(rec));
+            }
+        }
         let map = Rc::new(map);
         map_fd(&map);
         maps.push(map);
@@ -728,6 +742,12 @@ fn link(
             jit: Default::default(),
             facts: verdict.as_ref().map(|v| v.facts.clone()),
             exception_cb: object.btf.as_deref().and_then(|raw| super::btf::Btf::parse(raw).ok()).and_then(|b| exception_callback(&b, spec)),
+            local_types: object
+                .btf
+                .as_deref()
+                .and_then(|raw| super::btf::Btf::parse(raw).ok())
+                .filter(super::graph::kernel_accepts)
+                .map(Rc::new),
         },
         verdict,
     ))
@@ -829,6 +849,7 @@ pub fn map_meta(map: &Map) -> MapMeta {
         inner: None,
         has_btf: false,
         fields: Vec::new(),
+        roots: Vec::new(),
     }
 }
 
@@ -859,6 +880,7 @@ fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &
                 inner: None,
                 has_btf: false,
                 fields: Vec::new(),
+                roots: Vec::new(),
             });
         }
     }
@@ -878,6 +900,7 @@ fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &
                 inner: None,
                 has_btf: false,
                 fields: Vec::new(),
+                roots: Vec::new(),
             });
         }
     }
@@ -900,13 +923,25 @@ fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &
         })
         .collect::<std::result::Result<_, XdpError>>()?;
     let btf = object.btf.as_deref().and_then(|raw| super::btf::Btf::parse(raw).ok());
+    // BTF the kernel refuses is left out by libbpf: the maps and the program load without it.
+    let kernel_btf = btf.as_ref().filter(|b| super::graph::kernel_accepts(b));
     // The special fields of each map's value, as map creation reads them from its BTF.
-    if let Some(b) = &btf {
+    if let Some(b) = kernel_btf {
         for (i, spec) in object.maps.iter().enumerate() {
             let Some(meta) = metas.get_mut(i) else { break };
             if spec.value_type != 0 {
                 meta.has_btf = true;
                 meta.fields = b.special_fields(spec.value_type);
+                if let Some(rec) = super::graph::Record::of_struct(b, b.skip_mods_and_typedefs(spec.value_type).map_or(0, |(id, _)| id)) {
+                    meta.roots = rec.roots;
+                }
+            }
+            if let Some(vars) = &spec.global_vars {
+                // A global data section: its DATASEC is the value type.
+                let rec = super::graph::Record::of_vars(b, vars, spec.value_size);
+                meta.has_btf = true;
+                meta.fields = rec.fields;
+                meta.roots = rec.roots;
             }
             // A map of maps' inner template, likewise.
             let inner_at = meta.inner;
@@ -915,6 +950,9 @@ fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &
                     if let Some(im) = metas.get_mut(at as usize) {
                         im.has_btf = true;
                         im.fields = b.special_fields(inner.value_type);
+                        if let Some(rec) = super::graph::Record::of_struct(b, b.skip_mods_and_typedefs(inner.value_type).map_or(0, |(id, _)| id)) {
+                            im.roots = rec.roots;
+                        }
                     }
                 }
             }
@@ -936,6 +974,7 @@ fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &
         non_scalar_returns: &non_scalar_returns,
         lines: &spec.lines,
         main_proto_note: main_proto_note.as_deref(),
+        btf: kernel_btf,
     };
     let vopts = VerifyOptions {
         caps: opts.caps,

@@ -83,6 +83,8 @@ pub struct Prog {
     /// Where its exception callback starts (the `exception_callback:NAME` decl tag); None: the
     /// default one, which returns bpf_throw's cookie.
     pub exception_cb: Option<usize>,
+    /// The program's BTF as the kernel took it: the local types bpf_obj_new allocates.
+    pub local_types: Option<Rc<super::btf::Btf>>,
 }
 
 impl Default for Prog {
@@ -99,6 +101,7 @@ impl Default for Prog {
             jit: Default::default(),
             facts: None,
             exception_cb: None,
+            local_types: None,
         }
     }
 }

@@ -9,6 +9,7 @@
 pub mod asm;
 pub mod attach;
 pub mod btf;
+pub mod graph;
 pub mod context;
 pub mod context_skb;
 pub mod conntrack_kfuncs;

@@ -252,6 +252,29 @@ pub struct Map {
     described: Option<u32>,
     /// The kernel's `struct bpf_map` as programs read it through the map pointer.
     kernel_struct: kernel_struct::KernelStruct,
+    /// Its value's lists and trees (see [`crate::bpf::graph`]): the objects they hold go with
+    /// the map.
+    graph: RefCell<Option<Rc<crate::bpf::graph::Record>>>,
+}
+
+impl Drop for Map {
+    fn drop(&mut self) {
+        let Some(rec) = self.graph.borrow_mut().take() else { return };
+        let values = match &self.store {
+            Store::Array(v) => v,
+            Store::Hash { values, .. } if !self.def.map_type.is_percpu() => values,
+            _ => return,
+        };
+        for i in 0..self.def.max_entries as usize {
+            let at = i * self.stride;
+            if at + self.def.value_size as usize > values.len {
+                break;
+            }
+            for obj in crate::bpf::graph::alloc::contained(values.addr(at), &rec) {
+                crate::bpf::graph::alloc::drop_obj(obj);
+            }
+        }
+    }
 }
 
 impl fmt::Debug for Map {
@@ -478,6 +501,7 @@ impl Map {
             store,
             described: None,
             kernel_struct: Default::default(),
+            graph: RefCell::new(None),
         })
     }
 
@@ -643,6 +667,11 @@ impl Map {
         }
         self.spin_lock.set(off);
         Ok(())
+    }
+
+    /// Declares the value's lists and trees (array and hash maps): dropped with the map.
+    pub fn set_graph_record(&self, rec: Rc<crate::bpf::graph::Record>) {
+        *self.graph.borrow_mut() = Some(rec);
     }
 
     /// Elements present: max_entries for arrays, the occupied entries of the other maps.

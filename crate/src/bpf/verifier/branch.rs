@@ -39,6 +39,7 @@ pub(super) fn not_null(r: &Reg) -> bool {
     }
     matches!(base(r.ty), PTR_TO_SOCKET | PTR_TO_TCP_SOCK | PTR_TO_MAP_VALUE | PTR_TO_MAP_KEY | PTR_TO_SOCK_COMMON | PTR_TO_MEM | CONST_PTR_TO_MAP)
         || (base(r.ty) == PTR_TO_BTF_ID && r.ty & PTR_TRUSTED != 0)
+        || (base(r.ty) == PTR_TO_BTF_ID && super::graph::is_trusted_alloc(r))
 }
 
 fn pkt_branch(dst: &Reg, src: &Reg, cond: Cond) -> Option<bool> {
@@ -233,7 +234,10 @@ pub(super) fn mark_ptr_or_null(st: &mut State, id: u32, is_null: bool, lock_in: 
                 *r = Reg::known(0);
             } else {
                 r.ty &= !PTR_MAYBE_NULL;
-                if base(r.ty) != PTR_TO_MAP_VALUE || !lock_in(r) {
+                // A map value holding a lock, or an allocated object, keeps its id: the lock is
+                // known by it.
+                let keeps = if base(r.ty) == PTR_TO_MAP_VALUE { lock_in(r) } else { r.ty & MEM_ALLOC != 0 };
+                if !keeps {
                     r.id = 0;
                 }
             }

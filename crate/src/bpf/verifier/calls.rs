@@ -466,12 +466,14 @@ impl Verifier<'_> {
                 if func == 94 && self.cur.active_lock == 0 {
                     return refuse(Errno::EINVAL, "bpf_spin_unlock without taking a lock");
                 }
-                // A lock is its map value: the map and the value's id (one per lookup).
-                if func == 94 && (self.cur.lock_map, self.cur.lock_id) != (reg.map, reg.id) {
+                // A lock is its map value: the map and the value's id (one per lookup); or its
+                // allocated object, by the object's id.
+                let lock_map = if reg.ty & MEM_ALLOC != 0 { super::graph::ALLOC_LOCK } else { reg.map };
+                if func == 94 && (self.cur.lock_map, self.cur.lock_id) != (lock_map, reg.id) {
                     return refuse(Errno::EINVAL, "bpf_spin_unlock of different lock");
                 }
                 if func == 93 {
-                    (self.cur.lock_map, self.cur.lock_id) = (reg.map, reg.id);
+                    (self.cur.lock_map, self.cur.lock_id) = (lock_map, reg.id);
                 }
             }
             ARG_PTR_TO_TIMER => {
@@ -595,8 +597,10 @@ impl Verifier<'_> {
         let Some(val) = reg.var.is_const() else {
             return refuse(Errno::EINVAL, format!("R{regno} doesn't have constant offset. {what} has to be at the constant offset"));
         };
+        if base(reg.ty) == PTR_TO_BTF_ID && reg.ty & MEM_ALLOC != 0 && kind == FieldKind::SpinLock {
+            return self.check_alloc_lock_arg(regno, reg);
+        }
         if base(reg.ty) != PTR_TO_MAP_VALUE {
-            // A local object's lock (bpf_obj_new): not modelled.
             return Ok(());
         }
         let m = &self.input.maps[reg.map as usize];
@@ -1255,7 +1259,7 @@ impl Verifier<'_> {
     /// caller as it is at the call (its argument registers too: the callback's exit comes back
     /// to the call, which is checked again); the caller goes on after the call with its count of
     /// queued visits reset.
-    fn queue_callback(&mut self, pc: usize, start: usize, callee: Frame) -> VResult<()> {
+    pub(super) fn queue_callback(&mut self, pc: usize, start: usize, callee: Frame) -> VResult<()> {
         let asynchronous = callee.async_cb;
         // Only bpf_loop's visits are counted per call: its count bounds them. Other callbacks
         // are called any number of times, so states differing in that count only are alike; so
@@ -1663,6 +1667,9 @@ impl Verifier<'_> {
                 self.cur.active_preempt -= 1;
             }
             _ => {}
+        }
+        if super::graph::is_graph_kfunc(name) {
+            return self.check_graph_kfunc(pc, k);
         }
         let mut meta = Meta::default();
         let mut slice_size: Option<u64> = None;

@@ -421,6 +421,7 @@ fn reg_safe(old: &Reg, cur: &Reg, exact: bool, ids: &mut IdMap) -> bool {
             && old.mem_size == cur.mem_size
             && old.dynptr == cur.dynptr
             && old.frameno == cur.frameno
+            && old.btf_id == cur.btf_id
             && ids.check(old.id, cur.id)
             && ids.check(old.ref_obj_id, cur.ref_obj_id);
     }
@@ -459,6 +460,7 @@ fn reg_safe(old: &Reg, cur: &Reg, exact: bool, ids: &mut IdMap) -> bool {
                 && old.frameno == cur.frameno
                 && old.dynptr == cur.dynptr
                 && old.subprog == cur.subprog
+                && old.btf_id == cur.btf_id
                 && ids.check(old.id, cur.id)
                 && ids.check(old.ref_obj_id, cur.ref_obj_id)
         }

@@ -506,7 +506,10 @@ impl<'a> Verifier<'a> {
                 self.check_helper_call(pc, id)?;
                 match id {
                     SPIN_LOCK => self.cur.active_lock += 1,
-                    SPIN_UNLOCK => self.cur.active_lock -= 1,
+                    SPIN_UNLOCK => {
+                        self.cur.active_lock -= 1;
+                        self.invalidate_non_owning_refs();
+                    }
                     // A tail call in a subprogram may return from it (with the callee's r0).
                     12 => return self.implicit_subprog_exit(pc, Reg::unknown(), true),
                     _ => {}
@@ -514,7 +517,8 @@ impl<'a> Verifier<'a> {
                 Ok(Some(pc + 1))
             }
             Op::Call(Callee::Kfunc { imm, off }) => {
-                if self.cur.active_lock > 0 {
+                let graph_api = self.input.kfuncs.get(imm as usize).cloned().flatten().is_some_and(|k| super::graph::is_graph_api(&k.name));
+                if self.cur.active_lock > 0 && !graph_api {
                     return refuse(Errno::EINVAL, "function calls are not allowed while holding a lock");
                 }
                 // A reached call of a missing __weak kfunc: the kernel refuses the invalid helper

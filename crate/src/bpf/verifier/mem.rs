@@ -167,6 +167,12 @@ impl Verifier<'_> {
                 }
                 loaded = Some(Reg::unknown());
             }
+            t if base(t) == PTR_TO_BTF_ID && t & MEM_ALLOC != 0 => {
+                let r = self.check_alloc_access(regno, &reg, off, sz, write)?;
+                if !write {
+                    loaded = Some(r);
+                }
+            }
             t if base(t) == PTR_TO_BTF_ID && t & PTR_MAYBE_NULL == 0 && reg.btf_struct.is_some() => {
                 let name = reg.btf_struct.unwrap_or_default();
                 loaded = Some(self.check_kernel_struct_access(regno, &reg, name, off, sz, write)?);

@@ -24,6 +24,7 @@ pub mod ctx;
 pub mod dynptr;
 pub mod explore;
 pub mod kstruct;
+pub mod graph;
 pub mod log;
 pub mod mem;
 pub mod scalar;
@@ -58,6 +59,8 @@ pub struct MapMeta {
     pub has_btf: bool,
     /// The special fields of its value's BTF type (locks, timers, kptrs), by offset.
     pub fields: Vec<SpecialField>,
+    /// Its value's list heads and tree roots, with what they hold.
+    pub roots: Vec<crate::bpf::graph::GraphRoot>,
 }
 
 /// What kind of special field a map value holds at some offset.
@@ -189,6 +192,8 @@ pub struct Input<'a> {
     /// What the kernel logs on reading the entry function's BTF prototype, when it does not
     /// take it ("Global function prog() doesn't return scalar. ..."): the log's first line.
     pub main_proto_note: Option<&'a str>,
+    /// The program's BTF: the local types `bpf_obj_new` allocates.
+    pub btf: Option<&'a crate::bpf::btf::Btf>,
 }
 
 /// A global (non-static) subprogram, as the loader read it from BTF and func_info.

@@ -150,6 +150,8 @@ pub struct Reg {
     /// A PTR_TO_BTF_ID whose kernel struct the verifier checks accesses against (`nf_conn`,
     /// `nf_conn___init`); None where only reads of unknown layout are allowed.
     pub btf_struct: Option<&'static str>,
+    /// An allocated object (`MEM_ALLOC`): its local type's id in the program's BTF.
+    pub btf_id: u32,
 }
 
 impl Reg {
@@ -167,6 +169,7 @@ impl Reg {
         frameno: 0,
         parent_id: 0,
         btf_struct: None,
+        btf_id: 0,
     };
 
     pub fn scalar(var: Scalar) -> Reg {

@@ -16,7 +16,7 @@ fn run(kind: ProgKind, src: &str, opts: &VerifyOptions) -> std::result::Result<V
         prev_alnum = ch.is_ascii_alphanumeric();
     }
     let insns = assemble(&text).expect("assembles");
-    let input = Input { name: "t", kind, insns: &insns, maps: &[], kfuncs: &[], global_funcs: &[], non_scalar_returns: &[], lines: &[], main_proto_note: None };
+    let input = Input { name: "t", kind, insns: &insns, maps: &[], kfuncs: &[], global_funcs: &[], non_scalar_returns: &[], lines: &[], main_proto_note: None, btf: None };
     verify(&input, opts)
 }
 
@@ -173,7 +173,7 @@ fn run_with_globals(src: &str, globals: &[GlobalFunc]) -> std::result::Result<Ve
     let text = src.replace(" r", " %r").replace("[r", "[%r");
     let insns = assemble(&text).expect("assembles");
     let input =
-        Input { name: "t", kind: ProgKind::Xdp, insns: &insns, maps: &[], kfuncs: &[], global_funcs: globals, non_scalar_returns: &[], lines: &[], main_proto_note: None };
+        Input { name: "t", kind: ProgKind::Xdp, insns: &insns, maps: &[], kfuncs: &[], global_funcs: globals, non_scalar_returns: &[], lines: &[], main_proto_note: None, btf: None };
     verify(&input, &VerifyOptions { log_level: 2, ..VerifyOptions::default() })
 }
 
@@ -189,7 +189,7 @@ fn a_global_function_is_checked_against_its_prototype_and_walked_once_on_its_own
     let insns = assemble(&src.replace(" r", " %r")).expect("assembles");
     let globals = scalar(vec![FuncArg::Scalar]);
     let input =
-        Input { name: "t", kind: ProgKind::Xdp, insns: &insns, maps: &[], kfuncs: &[], global_funcs: &globals, non_scalar_returns: &[], lines: &[], main_proto_note: None };
+        Input { name: "t", kind: ProgKind::Xdp, insns: &insns, maps: &[], kfuncs: &[], global_funcs: &globals, non_scalar_returns: &[], lines: &[], main_proto_note: None, btf: None };
     let l1 = verify(&input, &VerifyOptions { log_level: 1, ..VerifyOptions::default() }).expect("accepted").log;
     assert!(l1.starts_with("Func#1 ('g') is safe for any args that match its prototype\n"), "{l1}");
     // The context where a scalar is expected: refused at the call, in the kernel's words.
@@ -266,7 +266,7 @@ fn a_callback_returns_to_its_call_until_the_count_is_reached() {
     let verify_loop = |nr: i32| {
         let insns = counting_loop(nr);
         let input =
-            Input { name: "t", kind: ProgKind::Xdp, insns: &insns, maps: &[], kfuncs: &[], global_funcs: &[], non_scalar_returns: &[], lines: &[], main_proto_note: None };
+            Input { name: "t", kind: ProgKind::Xdp, insns: &insns, maps: &[], kfuncs: &[], global_funcs: &[], non_scalar_returns: &[], lines: &[], main_proto_note: None, btf: None };
         verify(&input, &opts)
     };
     // Counts 0..=8 fit the 16 bytes from fp-32; the write through the caller's stack is kept.
@@ -309,7 +309,7 @@ fn run_with_map(kind: ProgKind, src: &str, map: MapMeta) -> std::result::Result<
         }
     }
     let maps = [map];
-    let input = Input { name: "t", kind, insns: &insns, maps: &maps, kfuncs: &[], global_funcs: &[], non_scalar_returns: &[], lines: &[], main_proto_note: None };
+    let input = Input { name: "t", kind, insns: &insns, maps: &maps, kfuncs: &[], global_funcs: &[], non_scalar_returns: &[], lines: &[], main_proto_note: None, btf: None };
     verify(&input, &VerifyOptions::default())
 }
 
