@@ -972,8 +972,9 @@ fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &
         kfuncs: &kfuncs,
         global_funcs: &global_funcs,
         non_scalar_returns: &non_scalar_returns,
-        lines: &spec.lines,
-        main_proto_note: main_proto_note.as_deref(),
+        // Without CAP_BPF libbpf cannot load the program's BTF: no line info, no prototype note.
+        lines: if opts.caps.bpf { &spec.lines } else { &[] },
+        main_proto_note: main_proto_note.as_deref().filter(|_| opts.caps.bpf),
         btf: kernel_btf,
     };
     let vopts = VerifyOptions {

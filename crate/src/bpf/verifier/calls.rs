@@ -901,9 +901,9 @@ impl Verifier<'_> {
         if self.log.on() {
             let n = self.cur.curframe();
             self.log.line("caller:");
-            self.log.verifier_state(&self.cur, n - 1, true, self.input.maps);
+            self.log.verifier_state(&self.cur, n - 1, true, self.input);
             self.log.line("callee:");
-            self.log.verifier_state(&self.cur, n, true, self.input.maps);
+            self.log.verifier_state(&self.cur, n, true, self.input);
         }
         Ok(target)
     }
@@ -1450,9 +1450,9 @@ impl Verifier<'_> {
         }
         let n = self.cur.curframe();
         self.log.line("returning from callee:");
-        self.log.verifier_state(&self.cur, n, true, self.input.maps);
+        self.log.verifier_state(&self.cur, n, true, self.input);
         self.log.line(&format!("to caller at {to}:"));
-        self.log.verifier_state(&self.cur, n - 1, true, self.input.maps);
+        self.log.verifier_state(&self.cur, n - 1, true, self.input);
         self.print_from = true;
     }
 

@@ -413,11 +413,11 @@ impl<'a> Verifier<'a> {
             if self.log.level2() && self.print_from {
                 let spec = if self.cur.speculative { " (speculative execution)" } else { "" };
                 self.log.write(&format!("\nfrom {} to {}{spec}:", self.prev, self.pc));
-                self.log.verifier_state(&self.cur, self.cur.curframe(), true, self.input.maps);
+                self.log.verifier_state(&self.cur, self.cur.curframe(), true, self.input);
                 self.print_from = false;
             }
             if self.log.on() {
-                self.log.insn_state(&self.cur, self.pc, self.input.maps);
+                self.log.insn_state(&self.cur, self.pc, self.input);
                 self.log.source_line(self.input.lines, self.pc, "; ");
                 let line = self.insn_line(self.pc);
                 self.log.insn_line(&line);
@@ -679,9 +679,9 @@ impl<'a> Verifier<'a> {
                         // The log shows both states after the line.
                         let frame = self.cur.curframe();
                         let mut dump = String::from("cur state:");
-                        dump.push_str(&super::log::frame_text(&self.cur, frame, !0, !0, self.input.maps));
+                        dump.push_str(&super::log::frame_text(&self.cur, frame, !0, !0, self.input));
                         dump.push_str("\nold state:");
-                        dump.push_str(&super::log::frame_text(&c.state, frame, !0, !0, self.input.maps));
+                        dump.push_str(&super::log::frame_text(&c.state, frame, !0, !0, self.input));
                         dump.push('\n');
                         self.refusal_trailer = dump;
                         return refuse(Errno::EINVAL, format!("infinite loop detected at insn {pc}"));
@@ -756,7 +756,7 @@ impl<'a> Verifier<'a> {
 
     /// An instruction as the log prints it: `6: (55) if r0 != 0x0 goto pc-5`.
     pub(super) fn insn_line(&self, pc: usize) -> String {
-        format!("{pc}: {}", self.log.insn(self.input.insns, pc, &self.ops[pc], self.input))
+        format!("{pc}: {}", self.log.insn(self.input.insns, pc, &self.ops[pc], self.input, self.allow_ptr_leaks))
     }
 
     /// A refusal on the line of the jump whose branch was just taken up (see `glued`).

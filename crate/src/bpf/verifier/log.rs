@@ -9,7 +9,7 @@
 //! reads as the kernel's does ("10: (56) if w1 != 0x7 goto pc+9 20: R0=...").
 
 use super::state::*;
-use super::{Input, MapMeta};
+use super::Input;
 use crate::bpf::core::SourceLine;
 use crate::bpf::disasm;
 use crate::bpf::insn::Insn;
@@ -139,7 +139,7 @@ impl Log {
     /// The state after the previous instruction, if it touched anything (`print_insn_state`): on
     /// that instruction's line, aligned, when nothing came between; else on a line of its own
     /// under the number of the instruction about to be printed.
-    pub fn insn_state(&mut self, st: &State, pc: usize, maps: &[MapMeta]) {
+    pub fn insn_state(&mut self, st: &State, pc: usize, input: &Input) {
         if !self.on() || !self.scratched() {
             return;
         }
@@ -152,7 +152,7 @@ impl Log {
         } else {
             self.write(&format!("{pc}:"));
         }
-        self.verifier_state(st, st.curframe(), false, maps);
+        self.verifier_state(st, st.curframe(), false, input);
     }
 
     /// The source line starting at `pc`, if another than the last one quoted (`verbose_linfo`).
@@ -189,10 +189,12 @@ impl Log {
     /// An instruction as the kernel's `print_bpf_insn` prints it (kfunc calls by name). An lddw
     /// of a map, a map value or a kernel variable shows the kernel's pointer there: uxdp shows an
     /// address of the same shape (so the log's columns fall where the kernel's do).
-    pub fn insn(&self, insns: &[Insn], pc: usize, op: &Op, input: &Input) -> String {
+    /// Without `leaks` (no CAP_PERFMON) the kernel prints such a pointer as 0.
+    pub fn insn(&self, insns: &[Insn], pc: usize, op: &Op, input: &Input, leaks: bool) -> String {
         if let Op::Lddw { dst, pseudo, imm } = *op {
             let (lo, hi) = (imm as u32 as u64, imm >> 32);
             let value = match pseudo {
+                Pseudo::MapFd | Pseudo::MapIdx | Pseudo::MapValue | Pseudo::MapIdxValue if !leaks => 0,
                 Pseudo::MapFd | Pseudo::MapIdx => 0xffff_8881_0000_0000 + (lo << 12),
                 Pseudo::MapValue | Pseudo::MapIdxValue => 0xffff_c900_0000_0000 + (lo << 20) + hi,
                 Pseudo::BtfId => 0xffff_ffff_8200_0000 + (lo << 4),
@@ -212,12 +214,12 @@ impl Log {
 
     /// A frame's registers and stack (`print_verifier_state`), then a newline: every one that holds
     /// something when `all`, else the touched ones, which then count as untouched again.
-    pub fn verifier_state(&mut self, st: &State, frame: usize, all: bool, maps: &[MapMeta]) {
+    pub fn verifier_state(&mut self, st: &State, frame: usize, all: bool, input: &Input) {
         if self.level == 0 {
             return;
         }
         let (regs, stack) = if all { (!0, !0) } else { (self.scratched_regs.get(), self.scratched_stack.get()) };
-        let text = frame_text(st, frame, regs, stack, maps);
+        let text = frame_text(st, frame, regs, stack, input);
         self.write(&text);
         self.write("\n");
         if !all {
@@ -230,7 +232,7 @@ impl Log {
 
 /// The registers and stack slots of a frame selected by the two masks, each with its leading
 /// space, as `print_verifier_state` writes them.
-pub(super) fn frame_text(st: &State, frame: usize, regs: u16, stack: u64, maps: &[MapMeta]) -> String {
+pub(super) fn frame_text(st: &State, frame: usize, regs: u16, stack: u64, input: &Input) -> String {
     let f = &st.frames[frame];
     let mut out = String::new();
     if f.frameno > 0 {
@@ -240,7 +242,7 @@ pub(super) fn frame_text(st: &State, frame: usize, regs: u16, stack: u64, maps: 
         if r.ty == NOT_INIT || regs & (1 << i) == 0 {
             continue;
         }
-        out.push_str(&format!(" R{i}={}", reg_text(r, f.frameno, maps)));
+        out.push_str(&format!(" R{i}={}", reg_text(r, f.frameno, input)));
     }
     let mut i = 0;
     while i < f.stack.len() {
@@ -257,7 +259,7 @@ pub(super) fn frame_text(st: &State, frame: usize, regs: u16, stack: u64, maps: 
         let letters: String = s.bytes.iter().map(|b| b.letter()).collect();
         if s.bytes[7] == SlotByte::Spill {
             let upto = s.bytes.iter().position(|&b| b == SlotByte::Spill).unwrap_or(8);
-            out.push_str(&format!(" fp{off}={}{}", &letters[..upto], reg_text(&s.spilled, f.frameno, maps)));
+            out.push_str(&format!(" fp{off}={}{}", &letters[..upto], reg_text(&s.spilled, f.frameno, input)));
         } else if s.bytes[7] == SlotByte::Dynptr && i + 1 < f.stack.len() {
             let d = &f.stack[i + 1].spilled;
             let off2 = -(i as i64 + 2) * 8;
@@ -286,11 +288,14 @@ pub(super) fn frame_text(st: &State, frame: usize, regs: u16, stack: u64, maps: 
         i += 1;
     }
     // A held spin lock is one of the state's references in 6.18, by its map value's id.
-    let mut ids: Vec<String> = st.refs.iter().map(|r| r.id.to_string()).collect();
+    // In acquisition order, which ids follow.
+    let mut ids: Vec<u32> = st.refs.iter().map(|r| r.id).collect();
     if st.active_lock > 0 && st.lock_id != 0 {
-        ids.push(st.lock_id.to_string());
+        ids.push(st.lock_id);
     }
+    ids.sort_unstable();
     if !ids.is_empty() {
+        let ids: Vec<String> = ids.iter().map(u32::to_string).collect();
         out.push_str(&format!(" refs={}", ids.join(",")));
     }
     if f.async_cb {
@@ -312,7 +317,7 @@ fn unum(v: u64) -> String {
 }
 
 /// One register's value as `print_reg_state` prints it.
-pub fn reg_text(r: &Reg, frameno: u8, maps: &[MapMeta]) -> String {
+pub fn reg_text(r: &Reg, frameno: u8, input: &Input) -> String {
     if r.ty == SCALAR {
         if let Some(v) = r.var.is_const() {
             return snum(v as i64);
@@ -328,6 +333,14 @@ pub fn reg_text(r: &Reg, frameno: u8, maps: &[MapMeta]) -> String {
             return s;
         }
     }
+    // A kernel or program struct's pointer names its type (`ptr_or_null_nf_conn(`).
+    if base(r.ty) == PTR_TO_BTF_ID {
+        if let Some(name) = r.btf_struct {
+            s.push_str(name);
+        } else if let (true, Some(btf)) = (r.btf_id != 0, input.btf) {
+            s.push_str(&btf.type_by_id(r.btf_id).map(|t| t.name.clone()).unwrap_or_default());
+        }
+    }
     let mut parts: Vec<String> = Vec::new();
     if r.id != 0 {
         if r.id & BPF_ADD_CONST != 0 {
@@ -340,7 +353,7 @@ pub fn reg_text(r: &Reg, frameno: u8, maps: &[MapMeta]) -> String {
         parts.push(format!("ref_obj_id={}", r.ref_obj_id));
     }
     if matches!(base(r.ty), CONST_PTR_TO_MAP | PTR_TO_MAP_KEY | PTR_TO_MAP_VALUE) {
-        match maps.get(r.map as usize) {
+        match input.maps.get(r.map as usize) {
             Some(m) => {
                 // The kernel's map name is at most 15 bytes (BPF_OBJ_NAME_LEN).
                 let name: String = m.name.chars().take(15).collect();
