@@ -149,9 +149,13 @@ impl Verifier<'_> {
         if w == Width::W64 && src_reg.is_none() && s.is_const() == Some(0) && matches!(cond, Cond::Eq | Cond::Ne) && d.maybe_null() {
             let maps = self.input.maps;
             let lock_in = |r: &Reg| {
-                maps.get(r.map as usize).is_some_and(|m| {
-                    m.fields.iter().any(|f| matches!(f.kind, super::FieldKind::SpinLock | super::FieldKind::Other("bpf_res_spin_lock")))
-                })
+                if base(r.ty) == PTR_TO_MAP_VALUE {
+                    maps.get(r.map as usize).is_some_and(|m| {
+                        m.fields.iter().any(|f| matches!(f.kind, super::FieldKind::SpinLock | super::FieldKind::Other("bpf_res_spin_lock")))
+                    })
+                } else {
+                    self.local_record(r.btf_id).is_some_and(|rec| rec.field(super::FieldKind::SpinLock).is_some())
+                }
             };
             mark_ptr_or_null(&mut fall, d.id, cond == Cond::Ne, &lock_in);
             mark_ptr_or_null(&mut taken, d.id, cond == Cond::Eq, &lock_in);
@@ -234,9 +238,9 @@ pub(super) fn mark_ptr_or_null(st: &mut State, id: u32, is_null: bool, lock_in: 
                 *r = Reg::known(0);
             } else {
                 r.ty &= !PTR_MAYBE_NULL;
-                // A map value holding a lock, or an allocated object, keeps its id: the lock is
-                // known by it.
-                let keeps = if base(r.ty) == PTR_TO_MAP_VALUE { lock_in(r) } else { r.ty & MEM_ALLOC != 0 };
+                // A map value or an allocated object holding a lock keeps its id: the lock is
+                // known by it (`reg_may_point_to_spin_lock`).
+                let keeps = (base(r.ty) == PTR_TO_MAP_VALUE || r.ty & MEM_ALLOC != 0) && lock_in(r);
                 if !keeps {
                     r.id = 0;
                 }
