@@ -8,7 +8,7 @@
 use super::state::*;
 use super::explore::Verifier;
 use super::{refuse, FieldKind, VResult};
-use crate::bpf::graph::{GraphRoot, Record, LIST_HEAD, LIST_NODE, RB_NODE, RB_ROOT, REFCOUNT};
+use crate::bpf::graph::{GraphRoot, Record, LIST_HEAD, LIST_NODE, RB_NODE, RB_ROOT};
 use crate::bpf::protos::kfuncs::Kfunc;
 use crate::errno::Errno;
 
@@ -421,7 +421,6 @@ impl Verifier<'_> {
             }
         }
         *self.cur.reg_mut(0) = r0;
-        let _ = REFCOUNT;
         Ok(())
     }
 }

@@ -94,11 +94,6 @@ impl Log {
         }
     }
 
-    /// How much has been written (to tell whether anything followed a line).
-    pub fn written(&self) -> usize {
-        self.text.len()
-    }
-
     pub fn take(&mut self) -> String {
         std::mem::take(&mut self.text)
     }
