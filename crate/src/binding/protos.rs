@@ -326,7 +326,7 @@ pub fn policy_check_calls(input: CallPolicyInput, sites: Vec<CallSite>) -> Resul
             lifecycle: lifecycle_policy(input.target_kernel.as_deref(), input.allow_tiers.as_deref())?,
             seed_helpers: input.seed_helpers.unwrap_or(false),
             declared_struct_ops: false,
-            caps_at_call: false,
+            walked: false,
         };
         let sites: Vec<Site> = sites
             .into_iter()

@@ -673,7 +673,10 @@ fn link(
             Op::Call(Callee::Helper(id)) => {
                 let bound = usize::try_from(id).ok().and_then(|i| helpers.get(i)).is_some_and(|h| h.is_some());
                 // A poisoned CO-RE relocation: dead code loads, the verifier refuses a reachable one.
-                if !bound && id != super::core::POISON_HELPER {
+                // Verified, a call the program type does not get is the verifier's to refuse, where
+                // a path reaches it (a dead one loads, as on the kernel).
+                let walked = !opts.no_verify && opts.helpers.is_none();
+                if !bound && id != super::core::POISON_HELPER && !walked {
                     return Err(refuse(name, Errno::EINVAL, Some(pc), helper_refusal(id, spec, opts)));
                 }
             }
@@ -904,6 +907,7 @@ fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &
             });
         }
     }
+    let policy = call_policy(object, spec, opts);
     let kfuncs: Vec<Option<KfuncRef>> = object
         .externs
         .iter()
@@ -912,14 +916,14 @@ fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &
             if !user {
                 let proto = crate::bpf::protos::kfuncs::kfunc(&e.name, opts.seed_kfuncs);
                 let unresolved = e.weak && resolve_kfunc(&e.name, opts).is_none();
-                return Ok(Some(KfuncRef { name: e.name.clone(), proto, flags: 0, unresolved }));
+                return Ok(Some(KfuncRef { name: e.name.clone(), proto, flags: 0, unresolved, allowed: unresolved || policy.kfunc_allowed(&e.name) }));
             }
             let flags = opts.kfunc_specs.iter().find(|u| u.name == e.name).map_or(0, |u| u.flags);
             let proto = match opts.kfunc_protos.iter().find(|p| p.name == e.name) {
                 Some(p) => Some(user_kfunc_proto(p).map_err(|m| refuse(&spec.name, Errno::EINVAL, None, m))?),
                 None => None,
             };
-            Ok(Some(KfuncRef { name: e.name.clone(), proto, flags, unresolved: false }))
+            Ok(Some(KfuncRef { name: e.name.clone(), proto, flags, unresolved: false, allowed: policy.kfunc_allowed(&e.name) }))
         })
         .collect::<std::result::Result<_, XdpError>>()?;
     let btf = object.btf.as_deref().and_then(|raw| super::btf::Btf::parse(raw).ok());
@@ -987,6 +991,7 @@ fn verify_program(object: &Object, spec: &ProgramSpec, maps: &[Rc<Map>], opts: &
         nr_cpus: opts.nr_cpus.max(1),
         seed_helpers: opts.seed_helpers,
         ctx_layout: opts.struct_ops.as_ref().filter(|_| spec.kind == ProgKind::StructOps).map(|s| s.layout.clone()),
+        gpl: policy::license_is_gpl_compatible(&object.license),
     };
     super::verifier::verify(&input, &vopts)
 }
@@ -1105,7 +1110,7 @@ pub fn call_policy(object: &Object, spec: &ProgramSpec, opts: &LoadOptions) -> C
         lifecycle: opts.lifecycle.clone(),
         seed_helpers: opts.seed_helpers,
         declared_struct_ops: opts.struct_ops.is_some() && spec.kind == ProgKind::StructOps,
-        caps_at_call: !opts.no_verify,
+        walked: !opts.no_verify,
     }
 }
 

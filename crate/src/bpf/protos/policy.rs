@@ -76,9 +76,10 @@ pub struct CallPolicy {
     pub seed_helpers: bool,
     /// A struct_ops-like type the embedder declared: the base helpers are callable.
     pub declared_struct_ops: bool,
-    /// A helper the capabilities deny is left to the verifier, which refuses it where a path
-    /// reaches the call, as the kernel does (an earlier refusal on the path comes first).
-    pub caps_at_call: bool,
+    /// The verifier walks the program: the refusals the kernel makes at a call during its walk
+    /// (step 3 of [`CallPolicy::check`]) are left to it, which makes them where a path reaches
+    /// the call, after what the path refuses before it, with the path in the log.
+    pub walked: bool,
 }
 
 /// One call site.
@@ -222,7 +223,7 @@ impl CallPolicy {
     ///    helper id, a helper the program type (or missing capability) does not get, a GPL-only
     ///    helper from a non-GPL program, a late refusal, a sleeping helper in a non-sleepable
     ///    program, a kfunc the program type does not get, a sleepable kfunc in a non-sleepable
-    ///    program.
+    ///    program. When the program is [`walked`](CallPolicy::walked), the verifier makes these.
     pub fn check(&self, sites: &[Site]) -> Result<(), Refusal> {
         let gpl = license_is_gpl_compatible(&self.license);
         let mut order: Vec<&Site> = sites.iter().collect();
@@ -247,6 +248,9 @@ impl CallPolicy {
             }
         }
 
+        if self.walked {
+            return Ok(());
+        }
         for s in order.iter().filter(|s| matches!(s, Site::Helper { .. }) || resolved(s)) {
             match s {
                 Site::Helper { id, .. } => {
@@ -261,7 +265,7 @@ impl CallPolicy {
                     let late = h.late_refusal(self.prog_type);
                     let declared = self.declared_struct_ops && super::helpers::base_helper(id);
                     let by_type = h.prog_types & super::prog_type_bit(self.prog_type) != 0 || late.is_some() || declared;
-                    if !by_type || (!self.caps_at_call && !self.caps.allow(h.cap)) {
+                    if !by_type || !self.caps.allow(h.cap) {
                         return Err(refuse(helper_not_allowed(h.name, id), Errno::EINVAL, s));
                     }
                     if !gpl && h.gpl_only_for(self.prog_type) {

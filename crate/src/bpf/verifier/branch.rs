@@ -38,7 +38,7 @@ pub(super) fn not_null(r: &Reg) -> bool {
         return false;
     }
     matches!(base(r.ty), PTR_TO_SOCKET | PTR_TO_TCP_SOCK | PTR_TO_MAP_VALUE | PTR_TO_MAP_KEY | PTR_TO_SOCK_COMMON | PTR_TO_MEM | CONST_PTR_TO_MAP)
-        || (base(r.ty) == PTR_TO_BTF_ID && r.ty & PTR_TRUSTED != 0)
+        || (base(r.ty) == PTR_TO_BTF_ID && (r.ty & PTR_TRUSTED != 0 || r.ref_obj_id != 0))
         || (base(r.ty) == PTR_TO_BTF_ID && super::graph::is_trusted_alloc(r))
 }
 

@@ -205,6 +205,9 @@ impl Verifier<'_> {
         let Some(proto) = h.proto_for(proto_type.prog_type()).filter(|_| self.opts.caps.allow(h.cap)) else {
             return refuse(Errno::EINVAL, format!("program of this type cannot use helper {name}#{id}"));
         };
+        if !self.opts.gpl && h.gpl_only_for(self.prog_type().prog_type()) {
+            return refuse(Errno::EINVAL, crate::bpf::protos::policy::GPL_HELPER_REFUSAL);
+        }
         if proto.might_sleep && !self.cur.in_sleepable {
             return refuse(Errno::EINVAL, "helper call might sleep in a non-sleepable prog");
         }
@@ -991,7 +994,7 @@ impl Verifier<'_> {
                     if nullable && reg.is_null() {
                         continue;
                     }
-                    if base(reg.ty) != PTR_TO_BTF_ID || reg.ty & PTR_TRUSTED == 0 || reg.maybe_null() {
+                    if base(reg.ty) != PTR_TO_BTF_ID || (reg.ty & PTR_TRUSTED == 0 && reg.ref_obj_id == 0) || reg.maybe_null() {
                         return refuse(Errno::EINVAL, format!("R{regno} type={} expected=ptr_, trusted_ptr_, rcu_ptr_", type_name(reg.ty)));
                     }
                 }
@@ -1631,6 +1634,9 @@ impl Verifier<'_> {
         let Some(kref) = kref else {
             return refuse(Errno::EINVAL, format!("kernel btf_id {imm} is not a function"));
         };
+        if !kref.allowed {
+            return refuse(Errno::EACCES, crate::bpf::protos::policy::kfunc_not_allowed(&kref.name));
+        }
         self.note_call(pc, super::CallFactee::Kfunc(kref.name.clone()), None);
         let Some(k) = kref.proto else {
             // A user kfunc without a prototype: arguments are not checked, the result is a scalar.
@@ -1750,6 +1756,11 @@ impl Verifier<'_> {
                     arg |= kind_flag(kind);
                 }
                 self.process_dynptr_arg_kfunc(pc, regno, argn, arg, &mut meta, clone_ref)?;
+                if uninit && name.contains("clone") {
+                    let origin = dynptr_reg.map_or(0, |r| self.dynptr_origin(&*self.cur.reg(r)));
+                    let dst = *self.cur.reg(regno);
+                    self.set_dynptr_origin(&dst, origin);
+                }
                 if !uninit && dynptr_reg.is_none() {
                     dynptr_reg = Some(regno);
                 }
@@ -1868,7 +1879,8 @@ impl Verifier<'_> {
                 // The kernel's own context struct (xdp_buff, sk_buff), read through BTF.
                 Reg::ptr(PTR_TO_BTF_ID | if name == "bpf_rdonly_cast" { PTR_UNTRUSTED } else { PTR_TRUSTED })
             } else if ret.contains("struct") {
-                let mut r = Reg::ptr(PTR_TO_BTF_ID | PTR_TRUSTED | if k.flags & kfuncs::KF_RET_NULL != 0 { PTR_MAYBE_NULL } else { 0 });
+                // A plain kernel pointer: trusted only through the reference it may carry.
+                let mut r = Reg::ptr(PTR_TO_BTF_ID | if k.flags & kfuncs::KF_RET_NULL != 0 { PTR_MAYBE_NULL } else { 0 });
                 r.btf_struct = super::kstruct::kernel_struct(ret);
                 r
             } else {
@@ -1892,7 +1904,11 @@ impl Verifier<'_> {
         }
         if k.flags & kfuncs::KF_ACQUIRE != 0 && r0.is_pointer() {
             // A maybe-NULL acquired pointer's id is its reference's: the NULL branch of its
-            // check drops the reference.
+            // check drops the reference. The kernel draws a NULL-check id first and then
+            // replaces it, so the ids it prints skip one.
+            if r0.maybe_null() {
+                self.new_id();
+            }
             let id = self.acquire_reference(pc);
             r0.ref_obj_id = id;
             if r0.maybe_null() {

@@ -158,9 +158,31 @@ impl Verifier<'_> {
         for (s, first) in [(spi, true), (spi - 1, false)] {
             st[s].bytes = [SlotByte::Dynptr; 8];
             st[s].dynptr_first = first;
-            st[s].spilled = Reg { dynptr: kind, id, ref_obj_id, ..Reg::ptr(CONST_PTR_TO_DYNPTR) };
+            // parent_id: the dynptr the log names it by (`dynptr_id`), its own until a clone's.
+            st[s].spilled = Reg { dynptr: kind, id, ref_obj_id, parent_id: id, ..Reg::ptr(CONST_PTR_TO_DYNPTR) };
         }
         Ok(())
+    }
+
+    /// The `dynptr_id` of the dynptr a stack register points to (0 if none).
+    pub(super) fn dynptr_origin(&self, reg: &Reg) -> u32 {
+        match self.dynptr_spi(reg) {
+            Ok(spi) if reg.ty == PTR_TO_STACK => self.cur.frames[reg.frameno as usize].stack[spi].spilled.parent_id,
+            _ => 0,
+        }
+    }
+
+    /// A clone is logged under its source's `dynptr_id`.
+    pub(super) fn set_dynptr_origin(&mut self, reg: &Reg, origin: u32) {
+        if origin == 0 || reg.ty != PTR_TO_STACK {
+            return;
+        }
+        if let Ok(spi) = self.dynptr_spi(reg) {
+            let st = &mut self.cur.frames[reg.frameno as usize].stack;
+            for s in [spi, spi - 1] {
+                st[s].spilled.parent_id = origin;
+            }
+        }
     }
 
     /// Writing over a dynptr's slot: an unreferenced one dies (and its slices), a referenced one

@@ -265,9 +265,9 @@ pub(super) fn frame_text(st: &State, frame: usize, regs: u16, stack: u64, input:
             if d.ref_obj_id != 0 {
                 parts.push(format!("ref_id={}", d.ref_obj_id));
             }
-            // 6.18 gives the dynptr's slots its own id as the id its slices carry.
+            // 6.18 names the dynptr a slot holds (its own id; a clone, its source's).
             if d.id != 0 {
-                parts.push(format!("dynptr_id={}", d.id));
+                parts.push(format!("dynptr_id={}", if d.parent_id != 0 { d.parent_id } else { d.id }));
             }
             out.push_str(&format!(" fp{off2}=dynptr_{}({})", d.dynptr.name(), parts.join(",")));
             i += 2;

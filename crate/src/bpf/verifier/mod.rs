@@ -143,6 +143,8 @@ pub struct VerifyOptions {
     /// A struct_ops-like program's declared context ([`crate::bpf::struct_ops`]): with it, such a
     /// program is verified against the fields it declares.
     pub ctx_layout: Option<crate::bpf::struct_ops::CtxLayout>,
+    /// The licence is GPL-compatible: GPL-only helpers are callable.
+    pub gpl: bool,
 }
 
 impl Default for VerifyOptions {
@@ -157,6 +159,7 @@ impl Default for VerifyOptions {
             nr_cpus: 1,
             seed_helpers: false,
             ctx_layout: None,
+            gpl: true,
         }
     }
 }
@@ -171,6 +174,8 @@ pub struct KfuncRef {
     /// A `__weak` extern the target lacks: libbpf poisons its calls (an invalid helper call the
     /// verifier refuses if reached, with libbpf's rewrite of the line).
     pub unresolved: bool,
+    /// The program type gets it: a call reached otherwise is refused.
+    pub allowed: bool,
 }
 
 /// The program as the kernel receives it (maps by index, kfuncs by extern index).
