@@ -719,7 +719,7 @@ fn link(
     let structural = if opts.no_verify { super::validate::validate } else { super::validate::validate_for_verifier };
     structural(&insns).map_err(|e| {
         let mut r = refuse(name, Errno::EINVAL, e.pc, e.message.clone());
-        if !opts.no_verify && checked_before_walk(&e.message) {
+        if !opts.no_verify {
             // The kernel's checks before its walk: the log is the line and empty statistics.
             r.log = format!("{}\nprocessed 0 insns (limit {}) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n", e.message, opts.insn_limit.unwrap_or(super::verifier::INSN_LIMIT));
         }
@@ -1009,23 +1009,6 @@ fn global_funcs(btf: &super::btf::Btf, spec: &ProgramSpec) -> Vec<GlobalFunc> {
             Some(GlobalFunc { start: *start, name: name.clone(), args, exception_cb: exception_cb == Some(*start) })
         })
         .collect()
-}
-
-/// A structural refusal the kernel makes before it walks the program (reading the ld_imm64s,
-/// the subprograms, the control-flow graph), whose log is the line alone. The kernel finds the
-/// others during its walk, after the path to them.
-fn checked_before_walk(message: &str) -> bool {
-    const BEFORE: [&str; 8] = [
-        "jump out of range from insn",
-        "last insn is not an exit or jmp",
-        "unknown opcode",
-        "jump into the middle of ldimm64",
-        "unreachable insn",
-        "back-edge from insn",
-        "invalid bpf_ld_imm64 insn",
-        "unrecognized bpf_ld_imm64 insn",
-    ];
-    BEFORE.iter().any(|b| message.starts_with(b))
 }
 
 /// The program type's context struct as user code spells it and as the kernel does.

@@ -25,11 +25,24 @@ pub fn validate(insns: &[Insn]) -> Result<(), XdpError> {
     validate_with(insns, true)
 }
 
-/// The checks the kernel makes before its verifier walks the program: writes to r10 and legacy
-/// packet loads are left to the verifier, which refuses them only on a path that reaches them
-/// (and allows the packet loads in socket filters and tc programs).
+/// The checks the kernel makes before its verifier walks the program (`check_and_resolve_insns`,
+/// `check_subprogs`): opcodes it knows, BPF_LDX's reserved fields, whole `lddw` pairs, function
+/// boundaries. Every error here is one the kernel logs alone, before any instruction. The other
+/// checks (registers, reserved fields, r10 writes, legacy packet loads) are the walk's:
+/// [`check_in_walk`] makes them where a path reaches the instruction.
 pub fn validate_for_verifier(insns: &[Insn]) -> Result<(), XdpError> {
     validate_with(insns, false)
+}
+
+/// The structural checks `do_check` makes on an instruction a path reaches: its reserved
+/// fields, then its registers.
+pub fn check_in_walk(insns: &[Insn], pc: usize, op: Op) -> Result<(), XdpError> {
+    let insn = insns[pc];
+    match op {
+        Op::Lddw { .. } | Op::TruncatedLddw { .. } | Op::Legacy { size: Size::B | Size::H | Size::W, .. } => {}
+        op => check_fields(pc, &insn, op, false)?,
+    }
+    check_regs(pc, &insn)
 }
 
 fn validate_with(insns: &[Insn], strict: bool) -> Result<(), XdpError> {
@@ -42,12 +55,14 @@ fn validate_with(insns: &[Insn], strict: bool) -> Result<(), XdpError> {
     let cfg = Cfg::new(insns);
     for pc in cfg.starts() {
         let insn = insns[pc];
-        check_regs(pc, &insn)?;
+        if strict {
+            check_regs(pc, &insn)?;
+        }
         match cfg.ops[pc] {
             Op::Lddw { dst, pseudo, .. } => check_lddw(pc, &insn, &insns[pc + 1], if strict { dst } else { 0 }, pseudo)?,
             Op::TruncatedLddw { .. } => return Err(err(pc, "invalid bpf_ld_imm64 insn")),
-            Op::Legacy { size: Size::B | Size::H | Size::W, .. } if !strict => {}
-            op => check_fields(pc, &insn, op, strict)?,
+            op if strict => check_fields(pc, &insn, op, strict)?,
+            op => check_before_walk(pc, &insn, op)?,
         }
     }
     check_functions(&cfg, strict)
@@ -77,6 +92,28 @@ fn check_lddw(pc: usize, insn: &Insn, next: &Insn, dst: u8, pseudo: Pseudo) -> R
         return Err(err(pc, "frame pointer is read only"));
     }
     Ok(())
+}
+
+/// What `check_and_resolve_insns` refuses of an instruction: an opcode the kernel has no meaning
+/// for, a BPF_LDX with its immediate set.
+fn check_before_walk(pc: usize, insn: &Insn, op: Op) -> Result<(), XdpError> {
+    match op {
+        Op::Load { .. } if insn.imm != 0 => Err(err(pc, "BPF_LDX uses reserved fields")),
+        Op::Legacy { size: Size::DW, .. } => Err(err(pc, format!("unknown opcode {:02x}", insn.code))),
+        Op::Alu { .. }
+        | Op::End { .. }
+        | Op::Call(_)
+        | Op::Callx { .. }
+        | Op::MayGoto { .. }
+        | Op::Exit
+        | Op::Ja { .. }
+        | Op::Jump { .. }
+        | Op::Load { .. }
+        | Op::Store { .. }
+        | Op::Atomic { .. }
+        | Op::Legacy { .. } => Ok(()),
+        _ => Err(err(pc, format!("unknown opcode {:02x}", insn.code))),
+    }
 }
 
 /// The fields `op` leaves unused must be zero, and it must not write r10.

@@ -1229,6 +1229,7 @@ impl Verifier<'_> {
                 callee.regs[2] = k;
                 let mut v = Reg::ptr(PTR_TO_MAP_VALUE);
                 v.map = caller[1].map;
+                v.id = self.new_id();
                 callee.regs[3] = v;
                 callee.regs[4] = caller[3];
             }
@@ -1244,9 +1245,11 @@ impl Verifier<'_> {
                 callee.regs[3] = caller[4];
             }
             170 => {
-                callee.regs[1] = Reg::ptr(CONST_PTR_TO_MAP);
-                callee.regs[2] = Reg::ptr(PTR_TO_MAP_KEY);
-                callee.regs[3] = Reg::ptr(PTR_TO_MAP_VALUE);
+                // The map the timer lives in.
+                let map = caller[1].map;
+                callee.regs[1] = Reg { map, ..Reg::ptr(CONST_PTR_TO_MAP) };
+                callee.regs[2] = Reg { map, ..Reg::ptr(PTR_TO_MAP_KEY) };
+                callee.regs[3] = Reg { map, id: self.new_id(), ..Reg::ptr(PTR_TO_MAP_VALUE) };
                 callee.async_cb = true;
                 if !self.async_cbs.contains(&(sub as usize)) {
                     self.async_cbs.push(sub as usize);
@@ -1285,6 +1288,9 @@ impl Verifier<'_> {
         let pushed = self.push_branch(start, pc);
         self.cur = saved;
         pushed?;
+        // The callee frame's set-up touches every register and slot (the log's marks are not
+        // per frame): the caller's whole state is printed after the call.
+        self.log.scratch_all();
         if !asynchronous {
             self.cur.cur_mut().callback_depth = 0;
         }
@@ -1850,6 +1856,14 @@ impl Verifier<'_> {
         }
         // The result.
         let ret = k.ret.trim();
+        let slice_buf = {
+            let b = *self.cur.reg(3);
+            let at = b.var.is_const().map(|v| b.off as i64 + v as i64);
+            match (b.ty, at, slice_size) {
+                (PTR_TO_STACK, Some(at), Some(size)) if name.starts_with("bpf_dynptr_slice") => Some((b.frameno, at as i32, size as u32)),
+                _ => None,
+            }
+        };
         for r in 1..=5u8 {
             *self.cur.reg_mut(r) = Reg::NOT_INIT;
         }
@@ -1866,6 +1880,7 @@ impl Verifier<'_> {
                 r.parent_id = meta.dynptr_id;
                 r.dynptr = meta.dynptr_kind.unwrap_or(DynptrKind::Invalid);
                 r.ref_obj_id = meta.dynptr_ref;
+                r.buf = slice_buf;
                 if name == "bpf_dynptr_slice_rdwr" && r.dynptr.is_packet() && !self.may_write_pkt() {
                     return refuse(Errno::EINVAL, "the prog does not allow writes to packet data");
                 }

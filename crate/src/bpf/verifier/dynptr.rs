@@ -308,6 +308,8 @@ impl Verifier<'_> {
             slot.iter_depth += 1;
             let mut r = r0;
             r.ty &= !PTR_MAYBE_NULL;
+            // The element dies with its iterator: it carries the iterator's reference.
+            r.ref_obj_id = queued.frames[fr].stack[spi].spilled.ref_obj_id;
             *queued.reg_mut(0) = r;
             if let Some(prev) = self.prev_entry(pc) {
                 let precise = (self.info.widen_precise_in[pc + 1], self.info.widen_precise_slots_in[pc + 1]);
@@ -319,6 +321,7 @@ impl Verifier<'_> {
             pushed?;
         }
         self.cur.frames[fr].stack[spi].iter_state = ITER_DRAINED;
+        self.log.scratch_slot(spi);
         *self.cur.reg_mut(0) = Reg::known(0);
         Ok(())
     }

@@ -455,6 +455,9 @@ impl<'a> Verifier<'a> {
 
     /// Executes one instruction on the current state; the next pc, or None when the path ended.
     fn step(&mut self, pc: usize, op: Op) -> VResult<Option<usize>> {
+        if let Err(e) = crate::bpf::validate::check_in_walk(self.input.insns, pc, op) {
+            return refuse(Errno::EINVAL, e.message.clone());
+        }
         match op {
             Op::Alu { .. } | Op::End { .. } => {
                 self.check_alu(pc, op)?;

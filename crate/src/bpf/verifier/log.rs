@@ -230,7 +230,8 @@ impl Log {
 pub(super) fn frame_text(st: &State, frame: usize, regs: u16, stack: u64, input: &Input) -> String {
     let f = &st.frames[frame];
     let mut out = String::new();
-    if f.frameno > 0 {
+    // An async callback is walked on its own, as the kernel's frame 0.
+    if f.frameno > 0 && !f.async_cb {
         out.push_str(&format!(" frame{}:", f.frameno));
     }
     for (i, r) in f.regs.iter().enumerate() {
@@ -368,6 +369,9 @@ pub fn reg_text(r: &Reg, frameno: u8, input: &Input) -> String {
     }
     if base(r.ty) == PTR_TO_MEM {
         parts.push(format!("sz={}", unum(r.mem_size as u64)));
+    }
+    if let Some((frame, off, size)) = r.buf {
+        parts.push(format!("buf=fp[{frame}]{off:+}+{size}"));
     }
     if r.ty == CONST_PTR_TO_DYNPTR {
         parts.push(format!("type={}", r.dynptr.name()));

@@ -152,6 +152,9 @@ pub struct Reg {
     pub btf_struct: Option<&'static str>,
     /// An allocated object (`MEM_ALLOC`): its local type's id in the program's BTF.
     pub btf_id: u32,
+    /// A dynptr slice given a stack buffer, which it may be: (frame, offset, size), as the log
+    /// names it (`buf=fp[0]-20+4`).
+    pub buf: Option<(u8, i32, u32)>,
 }
 
 impl Reg {
@@ -170,6 +173,7 @@ impl Reg {
         parent_id: 0,
         btf_struct: None,
         btf_id: 0,
+        buf: None,
     };
 
     pub fn scalar(var: Scalar) -> Reg {
