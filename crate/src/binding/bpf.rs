@@ -1154,7 +1154,9 @@ pub fn bpf_object_check(bytes: &[u8], options: Option<BpfLoadOptions>) -> Result
                     log.push_str(&e.log);
                     log
                 };
-                Ok(LoadReport { accepted: false, code: e.errno.name().into(), message: e.message.clone(), log, insns: 0, warnings: Vec::new() })
+                // The verifier's count is its log's statistics line.
+                let insns = e.log.lines().find_map(|l| l.strip_prefix("processed ")?.split(' ').next()?.parse().ok()).unwrap_or(0);
+                Ok(LoadReport { accepted: false, code: e.errno.name().into(), message: e.message.clone(), log, insns, warnings: Vec::new() })
             }
         }
     })

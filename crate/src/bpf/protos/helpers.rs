@@ -585,6 +585,25 @@ pub fn helper(id: i64) -> Option<&'static Helper> {
 }
 
 /// The uapi helper's name (`bpf_map_lookup_elem` for 1); 0 is `bpf_unspec`, as the kernel prints it.
+/// The kernel struct a helper's BTF pointer result points to (its `ret_btf_id`).
+const RET_STRUCTS: &[(i64, &str)] = &[
+    (136, "tcp6_sock"),
+    (137, "tcp_sock"),
+    (138, "tcp_timewait_sock"),
+    (139, "tcp_request_sock"),
+    (140, "udp6_sock"),
+    (158, "task_struct"),
+    (162, "socket"),
+    (175, "pt_regs"),
+    (178, "unix_sock"),
+    (196, "mptcp_sock"),
+];
+
+/// The kernel struct a helper returning RET_PTR_TO_BTF_ID* points to.
+pub fn ret_struct(id: i64) -> Option<&'static str> {
+    RET_STRUCTS.iter().find(|r| r.0 == id).map(|r| r.1)
+}
+
 pub fn helper_name(id: i32) -> Option<&'static str> {
     usize::try_from(id).ok().and_then(|i| HELPER_NAMES.get(i)).copied()
 }

@@ -341,7 +341,10 @@ impl Verifier<'_> {
                 }
                 r
             }
-            RET_PTR_TO_BTF_ID => Reg::ptr(PTR_TO_BTF_ID | (ret_flags & (PTR_MAYBE_NULL | PTR_TRUSTED))),
+            RET_PTR_TO_BTF_ID => Reg {
+                btf_struct: crate::bpf::protos::helpers::ret_struct(i64::from(id)),
+                ..Reg::ptr(PTR_TO_BTF_ID | (ret_flags & (PTR_MAYBE_NULL | PTR_TRUSTED)))
+            },
             _ => Reg::unknown(),
         };
         if r0.maybe_null() {

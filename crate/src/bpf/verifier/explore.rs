@@ -369,17 +369,16 @@ impl<'a> Verifier<'a> {
         Ok(())
     }
 
-    /// Before another pass (a global function's own walk): no paths, no checkpoints.
+    /// Before another pass (a global function's own walk): no paths, no checkpoints. The kernel
+    /// carries its counters over: the jumps and instructions since the last checkpoint (which
+    /// decide the next one) and the states it counts as kept (freed only at the very end).
     pub(super) fn reset_walk(&mut self) {
         self.states_before += self.checkpoints.len() as u32;
         self.checkpoints.clear();
         self.explored.clear();
         self.pending.clear();
         self.parent = None;
-        self.live_states = 0;
         self.print_from = false;
-        self.last_cp_jmps = self.jmps_processed;
-        self.last_cp_insns = self.processed;
     }
 
     pub(super) fn walk(&mut self) -> VResult<()> {

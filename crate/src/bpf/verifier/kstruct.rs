@@ -21,6 +21,11 @@ pub(super) fn kernel_struct(c_type: &str) -> Option<&'static str> {
     }
 }
 
+/// A kernel struct whose layout uxdp checks accesses against; others are only named.
+pub(super) fn modelled(name: &str) -> bool {
+    struct_size(name) > 0
+}
+
 fn struct_size(name: &str) -> i32 {
     match name {
         "nf_conn" | "nf_conn___init" => layout::SIZE,

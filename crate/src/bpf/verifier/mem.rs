@@ -173,7 +173,7 @@ impl Verifier<'_> {
                     loaded = Some(r);
                 }
             }
-            t if base(t) == PTR_TO_BTF_ID && t & PTR_MAYBE_NULL == 0 && reg.btf_struct.is_some() => {
+            t if base(t) == PTR_TO_BTF_ID && t & PTR_MAYBE_NULL == 0 && reg.btf_struct.is_some_and(super::kstruct::modelled) => {
                 let name = reg.btf_struct.unwrap_or_default();
                 loaded = Some(self.check_kernel_struct_access(regno, &reg, name, off, sz, write)?);
             }

@@ -301,6 +301,9 @@ pub fn modelled(kind: ProgKind) -> bool {
     matches!(kind, ProgKind::Xdp | ProgKind::SocketFilter | ProgKind::SchedCls | ProgKind::SchedAct)
 }
 
+/// Refusals the kernel logs without a newline: the statistics follow on the same line.
+const UNTERMINATED: &[&str] = &["expected prog array map for tail call"];
+
 /// Verifies one program. On refusal the error carries the kernel's line, errno, pc, instruction
 /// and the log up to the refusal.
 pub fn verify(input: &Input, opts: &VerifyOptions) -> std::result::Result<Verdict, XdpError> {
@@ -320,7 +323,11 @@ pub fn verify(input: &Input, opts: &VerifyOptions) -> std::result::Result<Verdic
             let pc = v.pc;
             // A line glued onto a jump's is glued in the log by the log's own rewind.
             let logged = v.unglued.take().unwrap_or_else(|| r.line.clone());
-            v.log.line(&logged);
+            if UNTERMINATED.contains(&logged.as_str()) {
+                v.log.write(&logged);
+            } else {
+                v.log.line(&logged);
+            }
             let trailer = std::mem::take(&mut v.refusal_trailer);
             v.log.write(&trailer);
             let mut stats = v.stats();
