@@ -432,6 +432,12 @@ impl<'a> Verifier<'a> {
                 Err(r) if self.fenced(r.errno) => None,
                 other => other?,
             };
+            // A conditional jump prints the state it goes on with at once (after pushing the
+            // other branch), not when the next instruction is: a pruned or looping next
+            // instruction does not lose it, and a branch taken up later rewinds onto its line.
+            if matches!(op, Op::Jump { .. }) && next.is_some() && self.log.on() {
+                self.log.insn_state(&self.cur, pc, self.input);
+            }
             // A call clobbers r0-r5 (`clear_caller_saved_regs`); LD_ABS also reads its ctx in r6.
             match op {
                 Op::Call(Callee::Helper(_) | Callee::Kfunc { .. } | Callee::Local(_)) => (0..=5).for_each(|r| self.log.scratch_reg(r)),

@@ -37,8 +37,13 @@ impl Verifier<'_> {
     /// A kfunc argument of a known kernel struct (`process_kf_arg_ptr_to_btf_id`): a trusted or
     /// referenced pointer to exactly that struct, at its start. Returns the reference a release
     /// kfunc drops.
-    pub(super) fn check_kernel_struct_arg(&self, k: &Kfunc, regno: u8, argn: usize, want: &str, reg: &Reg) -> VResult<Option<u32>> {
+    pub(super) fn check_kernel_struct_arg(&mut self, k: &Kfunc, regno: u8, argn: usize, want: &str, reg: &Reg) -> VResult<Option<u32>> {
         if base(reg.ty) != PTR_TO_BTF_ID {
+            // Before refusing, the kernel asks whether the struct is made of scalars only, and
+            // gives up in nf_conn's nesting with a line of its own.
+            if modelled(want) {
+                self.log.line("max struct nesting depth exceeded");
+            }
             return refuse(Errno::EINVAL, format!("arg#{argn} pointer type STRUCT {want} must point to scalar, or struct with scalar"));
         }
         if reg.ty & PTR_TRUSTED == 0 && reg.ref_obj_id == 0 {

@@ -62,6 +62,11 @@ impl Log {
         }
     }
 
+    /// The log's last line is `s`.
+    pub fn ends_with_line(&self, s: &str) -> bool {
+        self.text.strip_suffix('\n').is_some_and(|t| t.ends_with(s) && t[..t.len() - s.len()].ends_with('\n'))
+    }
+
     pub fn line(&mut self, s: &str) {
         self.write(s);
         self.write("\n");

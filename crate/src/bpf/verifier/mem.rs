@@ -762,7 +762,9 @@ impl Verifier<'_> {
                 self.check_region(regno, &reg, reg.off, size, reg.mem_size, zero_ok)
             }
             PTR_TO_STACK => self.check_stack_range_init(regno, &reg, reg.off, size, zero_ok, Access::Helper, write),
-            PTR_TO_CTX => {
+            // Only a context the kernel does not rewrite accesses to (a declared struct_ops-like
+            // type's) is checked here; XDP's, tc's and socket filters' are not memory to helpers.
+            PTR_TO_CTX if self.prog_type() == crate::bpf::elf::ProgKind::StructOps => {
                 if size == 0 {
                     return if zero_ok { Ok(()) } else { refuse(Errno::EACCES, "invalid zero-sized read") };
                 }

@@ -325,7 +325,8 @@ pub fn verify(input: &Input, opts: &VerifyOptions) -> std::result::Result<Verdic
             let logged = v.unglued.take().unwrap_or_else(|| r.line.clone());
             if UNTERMINATED.contains(&logged.as_str()) {
                 v.log.write(&logged);
-            } else {
+            } else if !v.log.ends_with_line(&logged) {
+                // (a refusal without words of its own names the instruction, already logged)
                 v.log.line(&logged);
             }
             let trailer = std::mem::take(&mut v.refusal_trailer);

@@ -161,7 +161,9 @@ impl Verifier<'_> {
             PTR_TO_MAP_VALUE => {
                 let vs = self.input.maps[r.map as usize].value_size;
                 let ok = self.check_region(dst, r, r.off, 1, vs, false).and_then(|_| self.check_map_fields(r, r.off, 1, false));
-                if ok.is_err() {
+                if let Err(e) = ok {
+                    // the access check's own words come first
+                    self.log.line(&e.line);
                     return refuse(Errno::EACCES, format!("R{dst} pointer arithmetic of map value goes out of range, prohibited for !root"));
                 }
             }
