@@ -27,6 +27,9 @@ pub(super) struct Checkpoint {
     pub misses: u32,
     /// A hash of the current frame's registers: the cheap first look of the loop check.
     pub regs_hash: u64,
+    /// Dropped from its list while paths below it were still open: the kernel keeps it (and
+    /// counts it among the states it holds) until they end.
+    pub evicted: bool,
 }
 
 fn regs_hash(st: &State) -> u64 {
@@ -70,6 +73,7 @@ fn live_hit(e: &mut PcStates, cps: &mut [Checkpoint], mut covers: impl FnMut(&Ch
             }
             c.misses += 1;
             if c.misses > c.hits * 64 + 64 {
+                c.evicted = true;
                 evict.push((h, ci));
             }
         }
@@ -611,7 +615,12 @@ impl<'a> Verifier<'a> {
             if c.branches > 0 {
                 break;
             }
-            let (pc, hash, parent) = (c.pc, c.regs_hash, c.parent);
+            let (pc, hash, parent, evicted) = (c.pc, c.regs_hash, c.parent, c.evicted);
+            // An explored state stays (and counts) for later paths to be pruned against; one
+            // already dropped is freed now.
+            if evicted {
+                self.live_states = self.live_states.saturating_sub(1);
+            }
             if let Some(e) = self.explored.get_mut(&pc) {
                 if let Some(v) = e.live.get_mut(&hash) {
                     if let Some(k) = v.iter().position(|&x| x == i) {
@@ -624,7 +633,6 @@ impl<'a> Verifier<'a> {
                     }
                 }
             }
-            self.live_states = self.live_states.saturating_sub(1);
             at = parent;
         }
     }
@@ -714,6 +722,7 @@ impl<'a> Verifier<'a> {
             c.misses += 1;
             if c.misses > c.hits * 3 + 3 {
                 e.done.swap_remove(i);
+                self.live_states = self.live_states.saturating_sub(1);
                 continue;
             }
             i += 1;
@@ -738,6 +747,7 @@ impl<'a> Verifier<'a> {
             hits: 0,
             misses: 0,
             regs_hash: cur_hash,
+            evicted: false,
         });
         self.parent = Some(idx);
         self.live_states += 1;
