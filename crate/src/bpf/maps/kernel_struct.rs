@@ -59,9 +59,16 @@ pub(super) struct KernelStruct {
     bytes: std::cell::OnceCell<Box<[Cell<u8>]>>,
 }
 
+/// Unregistered bytes on both sides of an image: no other allocation (a map's values, a
+/// packet) lies within a page of it, so an out-of-bounds access off those is never an access
+/// to the image, whatever the allocator placed where.
+const IMAGE_GUARD: usize = 8192;
+
 impl KernelStruct {
     fn image(&self, uapi_type: u32) -> &[Cell<u8>] {
-        self.bytes.get_or_init(|| (0..struct_size(uapi_type)).map(|_| Cell::new(0)).collect())
+        let size = struct_size(uapi_type);
+        let guarded = self.bytes.get_or_init(|| (0..size + 2 * IMAGE_GUARD).map(|_| Cell::new(0)).collect());
+        &guarded[IMAGE_GUARD..IMAGE_GUARD + size]
     }
 }
 
