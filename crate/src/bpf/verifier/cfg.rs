@@ -32,7 +32,11 @@ pub struct Info {
     pub second_half: Vec<bool>,
 }
 
-fn reads(op: &Op) -> u16 {
+/// The registers an instruction reads, as the kernel's liveness counts them
+/// (`compute_live_registers`): a call reads its prototype's arguments (`params`, when its
+/// prototype is known; r1-r5 otherwise); a legacy packet load counts as reading everything.
+fn reads(op: &Op, params: Option<u8>) -> u16 {
+    use crate::bpf::isa::AtomicOp;
     let bit = |r: u8| 1u16 << r;
     let operand = |o: &Operand| match *o {
         Operand::Reg(r) => bit(r),
@@ -50,12 +54,18 @@ fn reads(op: &Op) -> u16 {
         Op::End { dst, .. } => bit(*dst),
         Op::Load { src, .. } => bit(*src),
         Op::Store { dst, val, .. } => bit(*dst) | operand(val),
-        Op::Atomic { dst, src, .. } => bit(*dst) | bit(*src) | 1,
+        Op::Atomic { op: AtomicOp::Cmpxchg, dst, src, .. } => bit(*dst) | bit(*src) | 1,
+        Op::Atomic { op: AtomicOp::LoadAcquire, src, .. } => bit(*src),
+        Op::Atomic { dst, src, .. } => bit(*dst) | bit(*src),
         Op::Jump { dst, src, .. } => bit(*dst) | operand(src),
-        Op::Call(_) | Op::Callx { .. } => 0b11_1110,
+        Op::Call(_) | Op::Callx { .. } => match params {
+            Some(n) => ((1u16 << (n.min(5) + 1)) - 1) & !1,
+            None => 0b11_1110,
+        },
         Op::Exit => 1,
-        Op::Legacy { src, .. } => bit(*src) | bit(6),
-        _ => 0,
+        Op::Legacy { .. } => 0xffff,
+        Op::Ja { .. } | Op::MayGoto { .. } | Op::Lddw { .. } => 0,
+        _ => 0xffff,
     }
 }
 
@@ -104,7 +114,7 @@ fn slots_of(off: i16, size: u64) -> u64 {
 /// The registers an instruction's result is computed from: needed precisely when the result is.
 fn precise_sources(op: &Op) -> u16 {
     match op {
-        Op::Alu { .. } | Op::End { .. } => reads(op),
+        Op::Alu { .. } | Op::End { .. } => reads(op, None),
         _ => 0,
     }
 }
@@ -112,14 +122,89 @@ fn precise_sources(op: &Op) -> u16 {
 fn writes(op: &Op) -> u16 {
     match op {
         Op::Call(_) | Op::Callx { .. } => 0b11_1111,
-        Op::Legacy { .. } => 0b11_1111,
+        Op::Legacy { .. } => 0,
         _ => op.writes().map_or(0, |r| 1u16 << r),
     }
 }
 
+/// Where control may go after the instruction at `pc` (`bpf_insn_successors`): on, then the
+/// jump's target. A call goes on (its callee is a function of its own); an exit goes nowhere.
+pub(super) fn successors(ops: &[Op], pc: usize) -> [Option<usize>; 2] {
+    let n = ops.len();
+    let op = &ops[pc];
+    let next = pc + op.width();
+    let fall = if op.falls_through() && next < n { Some(next) } else { None };
+    let jump = op.jump_offset().map(|o| (pc as i64 + 1 + o) as usize).filter(|&t| t < n);
+    match op {
+        Op::MayGoto { off } => [fall, Some((pc as i64 + 1 + *off as i64) as usize).filter(|&t| t < n)],
+        Op::Exit => [None, None],
+        _ => [fall, jump],
+    }
+}
+
+/// The loops of the program (`compute_scc`): each instruction's strongly connected component,
+/// numbered as the kernel numbers them (1, 2, ... as a depth-first walk from instruction 0
+/// completes them), or 0 for one in none. A lone instruction counts as a loop if it jumps to
+/// itself or calls a callback synchronously (`calls_callback`).
+pub(super) fn loops(ops: &[Op], calls_callback: &[bool]) -> Vec<u32> {
+    let n = ops.len();
+    let done = u32::MAX;
+    let (mut pre, mut low, mut scc) = (vec![0u32; n], vec![0u32; n], vec![0u32; n]);
+    let mut second_half = vec![false; n];
+    let mut pc = 0;
+    while pc < n {
+        if ops[pc].width() == 2 && pc + 1 < n {
+            second_half[pc + 1] = true;
+        }
+        pc += ops[pc].width();
+    }
+    let (mut stack, mut dfs) = (Vec::new(), Vec::new());
+    let (mut next_pre, mut next_scc) = (1u32, 1u32);
+    for root in 0..n {
+        if pre[root] != 0 || second_half[root] {
+            continue;
+        }
+        dfs.push(root);
+        'walk: while let Some(&w) = dfs.last() {
+            if pre[w] == 0 {
+                pre[w] = next_pre;
+                low[w] = next_pre;
+                next_pre += 1;
+                stack.push(w);
+            }
+            let next = successors(ops, w);
+            for s in next.into_iter().flatten() {
+                if pre[s] == 0 {
+                    dfs.push(s);
+                    continue 'walk;
+                }
+                low[w] = low[w].min(low[s]);
+            }
+            dfs.pop();
+            if low[w] < pre[w] {
+                continue;
+            }
+            let looped = stack.last() != Some(&w) || next.contains(&Some(w)) || calls_callback.get(w).copied().unwrap_or(false);
+            while let Some(t) = stack.pop() {
+                low[t] = done;
+                if looped {
+                    scc[t] = next_scc;
+                }
+                if t == w {
+                    break;
+                }
+            }
+            if looped {
+                next_scc += 1;
+            }
+        }
+    }
+    scc
+}
+
 impl Info {
     /// `roots`: subprograms nothing calls (the exception callback).
-    pub fn new(insns: &[Insn], ops: &[Op], roots: &[usize]) -> Info {
+    pub fn new(insns: &[Insn], ops: &[Op], roots: &[usize], call_params: &dyn Fn(usize) -> Option<u8>) -> Info {
         let n = insns.len();
         let mut second_half = vec![false; n];
         let mut subprogs = vec![0usize];
@@ -187,17 +272,7 @@ impl Info {
 
         // Backward liveness to a fixed point, each function on its own (an exit reads r0).
         let mut live_in = vec![0u16; n];
-        let succs = |pc: usize| -> [Option<usize>; 2] {
-            let op = &ops[pc];
-            let next = pc + op.width();
-            let fall = if op.falls_through() && next < n { Some(next) } else { None };
-            let jump = op.jump_offset().map(|o| (pc as i64 + 1 + o) as usize).filter(|&t| t < n);
-            match op {
-                Op::MayGoto { off } => [fall, Some((pc as i64 + 1 + *off as i64) as usize).filter(|&t| t < n)],
-                Op::Exit => [None, None],
-                _ => [fall, jump],
-            }
-        };
+        let succs = |pc: usize| successors(ops, pc);
         let mut changed = true;
         while changed {
             changed = false;
@@ -210,7 +285,7 @@ impl Info {
                 for s in succs(pc).into_iter().flatten() {
                     out |= live_in[s];
                 }
-                let v = reads(op) | (out & !writes(op));
+                let v = reads(op, call_params(pc)) | (out & !writes(op));
                 if v != live_in[pc] {
                     live_in[pc] = v;
                     changed = true;

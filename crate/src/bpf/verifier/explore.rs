@@ -100,6 +100,23 @@ fn iter_active_depths_differ(old: &State, cur: &State) -> bool {
     })
 }
 
+/// How many arguments the call at `pc` takes by its prototype (the helper's for the program
+/// type, the kfunc's BTF parameters), if the verifier knows it: what the liveness counts it reading.
+fn call_params(input: &Input, opts: &VerifyOptions, ops: &[Op], pc: usize) -> Option<u8> {
+    match ops[pc] {
+        Op::Call(Callee::Helper(id)) => {
+            let h = crate::bpf::protos::helpers::helper(i64::from(id))?;
+            let proto = h.proto_for(input.kind.prog_type()).filter(|_| opts.caps.allow(h.cap))?;
+            Some(proto.args.len() as u8)
+        }
+        Op::Call(Callee::Kfunc { imm, .. }) => {
+            let k = input.kfuncs.get(imm as usize)?.as_ref()?;
+            k.proto.filter(|_| k.allowed).map(|p| p.args.len() as u8)
+        }
+        _ => None,
+    }
+}
+
 /// A path waiting to be walked.
 pub(super) struct Pending {
     pub state: State,
@@ -192,7 +209,7 @@ impl<'a> Verifier<'a> {
     pub fn new(input: &'a Input<'a>, opts: &'a VerifyOptions) -> Verifier<'a> {
         let ops = super::decode(input.insns);
         let roots: Vec<usize> = input.global_funcs.iter().filter(|g| g.exception_cb).map(|g| g.start).collect();
-        let info = cfg::Info::new(input.insns, &ops, &roots);
+        let info = cfg::Info::new(input.insns, &ops, &roots, &|pc| call_params(input, opts, &ops, pc));
         let perfmon = opts.caps.perfmon && opts.caps.bpf;
         Verifier {
             input,
@@ -345,6 +362,9 @@ impl<'a> Verifier<'a> {
             }
         }
         self.cur = self.entry_state();
+        if self.log.level2() {
+            self.log_live_regs();
+        }
         self.log.scratch_all();
         if let Some(note) = self.input.main_proto_note {
             self.log.line(note);
@@ -355,6 +375,21 @@ impl<'a> Verifier<'a> {
         self.check_throw_sites()?;
         self.check_stack_depth()?;
         self.check_tail_call_maps()
+    }
+
+    /// Level 2's table of the registers live before each instruction (r0-r9), under the number
+    /// of the loop (strongly connected component) it is part of, if any.
+    fn log_live_regs(&mut self) {
+        let scc = cfg::loops(&self.ops, &self.callback_site);
+        self.log.line("Live regs before insn:");
+        let mut pc = 0;
+        while pc < self.ops.len() {
+            let mark = if scc[pc] != 0 { format!("{:3} ", scc[pc]) } else { "    ".to_string() };
+            let regs: String = (0..10).map(|r| if self.info.live_in[pc] & (1 << r) != 0 { char::from(b'0' + r) } else { '.' }).collect();
+            let text = self.log.insn(self.input.insns, pc, &self.ops[pc], self.input, self.allow_ptr_leaks);
+            self.log.line(&format!("{mark}{pc:3}: {regs} {text}"));
+            pc += self.ops[pc].width();
+        }
     }
 
     /// Maps the program refers to that its type may not use (`check_map_prog_compatibility`,

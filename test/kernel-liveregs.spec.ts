@@ -1,0 +1,79 @@
+/**
+ * Level 2 of the verifier log opens with the kernel's register liveness: "Live regs before
+ * insn:", then per instruction its loop (strongly connected component) number, the registers
+ * r0-r9 live before it and the instruction. The kernel prunes with the same liveness, so the
+ * table is the verifier's own data-flow result made visible. For the verifier corpus's programs
+ * (test/kernel/verifier/, one in three, loaded with full capabilities) the kernel's table is
+ * recorded (`bpftool -d prog load`, `npm run kernel:record -- kernel-liveregs`) and uxdp's
+ * (`verify(obj, { logLevel: 2 })`) must equal it.
+ */
+import { spawnSync } from 'node:child_process'
+import { rmSync } from 'node:fs'
+import { afterAll, describe, expect, it } from 'vitest'
+import { verify } from '../lib/index'
+import { askKernel, build, finishKernel, useKernel } from './helpers/kernel'
+import { verifierCases } from './helpers/verifier-cases'
+
+const kernel = useKernel('kernel-liveregs')
+
+/** The table out of a level-2 log, map and kernel addresses masked. */
+function liveTable(log: string): string | undefined {
+  const lines = log.split('\n')
+  const at = lines.indexOf('Live regs before insn:')
+  if (at < 0) return undefined
+  const rows: string[] = []
+  for (const l of lines.slice(at + 1)) {
+    if (!/^(?: {4}|\s*\d+ )\s*\d+: [0-9.]{10} /.test(l)) break
+    rows.push(l.replace(/0x[0-9a-f]{16}\b/g, 'ADDR'))
+  }
+  return rows.join('\n')
+}
+
+function kernelTable(path: string): string | null {
+  const pin = `/sys/fs/bpf/uxdp_liveregs_${process.pid}`
+  rmSync(pin, { force: true, recursive: true })
+  const r = spawnSync('bpftool', ['-d', 'prog', 'load', path, pin], { encoding: 'utf8', maxBuffer: 1 << 28 })
+  rmSync(pin, { force: true, recursive: true })
+  return liveTable(`${r.stdout}\n${r.stderr}`) ?? null
+}
+
+// one case in three of those loaded with full capabilities: the scenarios' spread, at a third of the cost
+const CASES = verifierCases()
+  .filter((c) => !c.caps)
+  .filter((_, i) => i % 3 === 0)
+
+describe(`the verifier's level-2 liveness table (${CASES.length} corpus programs; recorded on Linux ${kernel.recordedOn})`, () => {
+  afterAll(() => {
+    finishKernel()
+  })
+
+  it("uxdp's table equals the kernel's on (nearly) every program", () => {
+    let compared = 0
+    let same = 0
+    const firstDiffs: string[] = []
+    for (const c of CASES) {
+      const b = build(c.source, c.defines, c.flags, { commit: true })
+      const k = askKernel<string | null>({ op: 'liveregs', object: b.key }, `the live regs table of ${b.what}`, () => kernelTable(b.path))
+      if (k === null) continue
+      let u: string | undefined
+      try {
+        u = liveTable(verify(b.path, { logLevel: 2 }).log)
+      } catch {
+        continue
+      }
+      compared++
+      if (u === k) {
+        same++
+        continue
+      }
+      const kl = k.split('\n')
+      const ul = (u ?? '').split('\n')
+      const i = kl.findIndex((l, j) => l !== ul[j])
+      if (firstDiffs.length < 5) firstDiffs.push(`${c.group}/${c.name}:\n  kernel: ${kl[i]}\n  uxdp:   ${ul[i]}`)
+    }
+    const pct = (100 * same) / compared
+    console.log(`live regs tables equal to the kernel's: ${same} of ${compared} (${pct.toFixed(1)} %)\n${firstDiffs.join('\n')}`)
+    expect(compared).toBeGreaterThan(500)
+    expect(pct).toBeGreaterThanOrEqual(98)
+  }, 1200_000)
+})
