@@ -108,6 +108,7 @@ impl Machine<'_> {
     /// Drops every socket reference still held (a run the verifier checked has none left).
     pub fn release_sockets(&mut self) {
         self.release_conns();
+        self.release_storage_values();
         if self.socks.is_empty() {
             return;
         }
