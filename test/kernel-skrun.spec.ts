@@ -217,6 +217,7 @@ describe(`tc and socket filters at run time: uxdp vs Linux (recorded on ${use.re
       expect(s[0], 'skb->sk is set').toBe(1n)
       expect(s[9], 'TCP_CLOSE').toBe(7n)
       expect(s[15], 'no rx queue').toBe(0xffffffffffffffffn)
+      expect([s[25], s[26], s[27]], 'no sockmap takes it (EOPNOTSUPP); no syncookies without a listener (EINVAL)').toEqual([-95n, -22n, -22n].map((e) => BigInt.asUintN(64, e)))
     })
     it('IPv4: the addresses are the packet\'s', () => {
       const s = same('tc_sk_view', ipv4(6, 0))

@@ -89,6 +89,13 @@ struct {
 	__type(value, struct small);
 } small1 SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKMAP);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} skmap SEC(".maps");
+
 unsigned long long load_byte(void *skb, unsigned long long off) asm("llvm.bpf.load.byte");
 unsigned long long load_half(void *skb, unsigned long long off) asm("llvm.bpf.load.half");
 unsigned long long load_word(void *skb, unsigned long long off) asm("llvm.bpf.load.word");
@@ -145,6 +152,16 @@ int tc_sk_view(struct __sk_buff *skb)
 	o->s[23] = bpf_skc_to_tcp_request_sock(sk) != 0;
 	/* narrow loads of the socket's fields */
 	o->s[24] = *(__u8 *)((void *)sk + 4) | ((__u64)*(__u16 *)((void *)sk + 24) << 8);
+	{
+		__u32 zero = 0;
+		__u8 hdr[40] = {};
+
+		/* no sockmap takes a socket of no protocol; no syncookie without a listener */
+		o->s[25] = bpf_map_update_elem(&skmap, &zero, sk, BPF_ANY);
+		o->s[26] = bpf_tcp_check_syncookie(sk, hdr, 20, (void *)(hdr + 20), 20);
+		hdr[32] = 0x50;
+		o->s[27] = bpf_tcp_gen_syncookie(sk, hdr, 20, (void *)(hdr + 20), 20);
+	}
 	return TC_ACT_OK;
 }
 

@@ -77,6 +77,11 @@ impl Machine<'_> {
         }
     }
 
+    /// Whether `addr` is test_run's socket (`skb->sk`).
+    pub(crate) fn is_test_socket(&self, addr: u64) -> bool {
+        self.skb.as_deref().and_then(|c| c.test_sock.as_ref()).is_some_and(|t| t.addr() == addr)
+    }
+
     fn sock_arg(&mut self, addr: u64) -> Result<SockArg, Trap> {
         if let Some(t) = self.skb.as_deref().and_then(|c| c.test_sock.as_ref()).filter(|t| t.addr() == addr) {
             return Ok(SockArg::Test(t.storage.clone()));
