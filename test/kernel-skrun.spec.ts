@@ -299,6 +299,21 @@ describe(`tc and socket filters at run time: uxdp vs Linux (recorded on ${use.re
     })
   })
 
+  describe('bpf_perf_event_output from socket filters and tc: the checks before the perf event', () => {
+    const data = ipv4(17, 14)
+    const cases: [string, number, number][] = [
+      ['an unknown flag bit: EINVAL', 0xffffffff, 1 << 20],
+      ['more packet bytes than the skb has: EFAULT', 0xffffffff, data.length + 1],
+      ['an index past max_entries: E2BIG', 5, 0],
+      ['an index past max_entries with more bytes than the skb has', 5, data.length + 1],
+    ]
+    for (const prog of ['sf_perf', 'tc_perf']) {
+      it.each(cases)(`${prog}: %s`, (_t, lo, hi) => {
+        same(prog, data, { cb: [lo, hi, 0, 0, 0] })
+      })
+    }
+  })
+
   describe('LD_ABS / LD_IND of every size at edge offsets', () => {
     const data = ipv4(17, 14)
     const net = data.length - 14
@@ -320,6 +335,23 @@ describe(`tc and socket filters at run time: uxdp vs Linux (recorded on ${use.re
         for (const off of [end - 4, end - 1]) for (const size of [0, 1, 2]) same(prog, p, { cb: [off >>> 0, 0, size, 0, 0] })
       }
     })
+  })
+})
+
+describe('a perf sample from a socket filter (uxdp only: the kernel needs a perf event in the slot)', () => {
+  it('holds the meta bytes, then the skb from skb->data (the network header)', () => {
+    const o = BpfObject.open(object.path)
+    try {
+      const data = ipv4(17, 14)
+      const r = o.program('sf_perf').testRunSkb({ data, ctx: { cb: [0xffffffff, 20, 0, 0, 0] } })
+      expect(r.retval).toBe(1)
+      expect(o.map('out').lookup(Buffer.alloc(4))!.readBigUInt64LE(0)).toBe(0n)
+      const [sample] = o.map('events').samples()
+      expect(sample.subarray(0, 8)).toEqual(Buffer.from('efcdab8967452301', 'hex'))
+      expect(sample.subarray(8)).toEqual(data.subarray(14, 34))
+    } finally {
+      o.close()
+    }
   })
 })
 

@@ -96,6 +96,13 @@ struct {
 	__type(value, __u64);
 } skmap SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(max_entries, 4);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} events SEC(".maps");
+
 unsigned long long load_byte(void *skb, unsigned long long off) asm("llvm.bpf.load.byte");
 unsigned long long load_half(void *skb, unsigned long long off) asm("llvm.bpf.load.half");
 unsigned long long load_word(void *skb, unsigned long long off) asm("llvm.bpf.load.word");
@@ -560,6 +567,33 @@ int sf_helpers(struct __sk_buff *skb)
 		o->s[34] = sk->dst_ip4;
 	}
 	return skb->len;
+}
+
+/* bpf_perf_event_output from a socket filter and from tc: flags from cb[0] (low) and cb[1] (high). */
+SEC("socket")
+int sf_perf(struct __sk_buff *skb)
+{
+	struct outv *o = slots();
+	__u64 meta = 0x0123456789abcdefULL;
+	__u64 flags = skb->cb[0] | ((__u64)skb->cb[1] << 32);
+
+	if (!o)
+		return 0;
+	o->s[0] = bpf_perf_event_output(skb, &events, flags, &meta, sizeof(meta));
+	return 1;
+}
+
+SEC("tc")
+int tc_perf(struct __sk_buff *skb)
+{
+	struct outv *o = slots();
+	__u64 meta = 0x0123456789abcdefULL;
+	__u64 flags = skb->cb[0] | ((__u64)skb->cb[1] << 32);
+
+	if (!o)
+		return 0;
+	o->s[0] = bpf_perf_event_output(skb, &events, flags, &meta, sizeof(meta));
+	return 1;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -497,9 +497,17 @@ fn xdp_event_output(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     }
     let meta = m.read_arg(a[3], a[4])?.to_vec();
     let cpu = m.cpu;
-    let sample = match m.xdp_buff(a[0])?.event_output(a[2], &meta) {
-        Ok(s) => s,
-        Err(e) => return Ok(i64::from(e.retval()) as u64),
+    let sample = if m.skb.is_some() {
+        // bpf_skb_event_output: tc and socket filters (helpers_tc.rs)
+        match helpers_tc::skb_event_sample(m, a[0], a[2], &meta)? {
+            Ok(s) => s,
+            Err(e) => return Ok(errno_ret(e)),
+        }
+    } else {
+        match m.xdp_buff(a[0])?.event_output(a[2], &meta) {
+            Ok(s) => s,
+            Err(e) => return Ok(i64::from(e.retval()) as u64),
+        }
     };
     let index = sample.index.unwrap_or(cpu);
     if index >= map.def().max_entries {

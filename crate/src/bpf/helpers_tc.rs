@@ -294,3 +294,25 @@ pub fn skb_cgroup_classid(m: &mut Machine<'_>, a: &[u64; 5]) -> HelperResult {
     m.skb_ctx(a[0])?;
     Ok(0)
 }
+
+/// bpf_skb_event_output's sample (bpf_perf_event_output from tc and socket filters): `meta`, then
+/// `ctx_len` (BPF_F_CTXLEN_MASK) bytes of the skb from `skb->data`; EINVAL for other flags,
+/// EFAULT for more bytes than the skb has (the helper returns them).
+pub fn skb_event_sample(m: &mut Machine<'_>, ctx: u64, flags: u64, meta: &[u8]) -> Result<std::result::Result<crate::frame::PerfSample, Errno>, Trap> {
+    use crate::frame::{BPF_F_CTXLEN_MASK, BPF_F_CURRENT_CPU, BPF_F_INDEX_MASK};
+    let s = m.skb_ctx(ctx)?;
+    if flags & !(BPF_F_CTXLEN_MASK | BPF_F_INDEX_MASK) != 0 {
+        return Ok(Err(Errno::EINVAL));
+    }
+    let ctx_len = (flags & BPF_F_CTXLEN_MASK) >> 32;
+    if ctx_len > u64::from(s.skb.len()) {
+        return Ok(Err(Errno::EFAULT));
+    }
+    let mut data = vec![0u8; meta.len() + ctx_len as usize];
+    data[..meta.len()].copy_from_slice(meta);
+    if s.skb.copy_bits(0, &mut data[meta.len()..]).is_err() {
+        return Ok(Err(Errno::EFAULT));
+    }
+    let index = flags & BPF_F_INDEX_MASK;
+    Ok(Ok(crate::frame::PerfSample { index: (index != BPF_F_CURRENT_CPU).then_some(index as u32), data }))
+}
