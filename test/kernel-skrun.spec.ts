@@ -381,4 +381,23 @@ describe('sk_storage from user space, by socket (uxdp only: the kernel takes a s
       o.close()
     }
   })
+  it('a tc program keeps a counter in the listener a lookup finds; the user reads it by socket', () => {
+    const o = BpfObject.open(object.path)
+    try {
+      const host = new HostNet()
+      const a = host.listenTcp('127.0.0.1', 8080)
+      const data = ipv4(6, 0)
+      for (const n of [1n, 2n, 3n]) {
+        o.program('tc_lookup_storage').testRunSkb({ data, host })
+        const out = o.map('out').lookup(Buffer.alloc(4))!
+        expect([0, 1, 2, 3].map((i) => out.readBigUInt64LE(i * 8)), 'found; the counter; no stg value (ENOENT); a listener').toEqual([1n, n, BigInt.asUintN(64, -2n), 1n])
+      }
+      expect(o.map('stg64').socketStorage(a)!.readBigUInt64LE(0)).toBe(3n)
+      expect(host.lookup('tcp', '127.0.0.1', 40000, '127.0.0.1', 8080)!.refs, 'the program released its reference').toBe(0)
+      a.close()
+      expect(() => o.map('stg64').socketStorage(a)).toThrow(expect.objectContaining({ code: 'EBADF' }))
+    } finally {
+      o.close()
+    }
+  })
 })

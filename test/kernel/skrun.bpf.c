@@ -11,6 +11,7 @@
 #include <linux/if_ether.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
 
 struct outv {
 	__u64 s[64];
@@ -594,6 +595,36 @@ int tc_perf(struct __sk_buff *skb)
 		return 0;
 	o->s[0] = bpf_perf_event_output(skb, &events, flags, &meta, sizeof(meta));
 	return 1;
+}
+
+/* sk_storage on a socket a lookup found (127.0.0.1:40000 -> 127.0.0.1:8080): a counter. */
+SEC("tc")
+int tc_lookup_storage(struct __sk_buff *skb)
+{
+	struct outv *o = slots();
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk;
+	__u64 *x;
+
+	if (!o)
+		return TC_ACT_SHOT;
+	t.ipv4.saddr = bpf_htonl(0x7f000001);
+	t.ipv4.daddr = bpf_htonl(0x7f000001);
+	t.ipv4.sport = bpf_htons(40000);
+	t.ipv4.dport = bpf_htons(8080);
+	sk = bpf_sk_lookup_tcp(skb, &t, sizeof(t.ipv4), BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return TC_ACT_OK;
+	o->s[0] = 1;
+	x = bpf_sk_storage_get(&stg64, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (x) {
+		*x += 1;
+		o->s[1] = *x;
+	}
+	o->s[2] = bpf_sk_storage_delete(&stg, sk);
+	o->s[3] = bpf_get_listener_sock(sk) == sk;
+	bpf_sk_release(sk);
+	return TC_ACT_OK;
 }
 
 char LICENSE[] SEC("license") = "GPL";
