@@ -108,7 +108,7 @@ function uxdpRun(prog: string, data: Buffer, ctx: Partial<SkBuff> | undefined, r
 function same(prog: string, data: Buffer, ctx?: Partial<SkBuff>, repeat = 1): bigint[] {
   const ctxIn = ctx === undefined ? undefined : encodeSkBuff(ctx)
   const request = { op: 'skrun', object: object.key, prog, data: data.toString('base64'), ctx: ctxIn?.toString('hex') ?? null, repeat }
-  const what = `test_run of ${prog} on ${data.length} B${ctx ? ` ctx ${JSON.stringify(ctx)}` : ''}${repeat > 1 ? ` repeat ${repeat}` : ''}`
+  const what = `test_run of ${prog} in ${object.what} on ${data.length} B${ctx ? ` ctx ${JSON.stringify(ctx)}` : ''}${repeat > 1 ? ` repeat ${repeat}` : ''}`
   const k = askKernel<Answer>(request, what, liveKernelAsked() ? () => liveRun(object, prog, data, ctxIn, repeat) : undefined)
   const u = uxdpRun(prog, data, ctx, repeat)
   expect(u.ok ? 'ran' : u.code, 'outcome').toBe(k.ok ? 'ran' : k.code)
