@@ -314,6 +314,10 @@ export interface ObjectDescription {
   externs: ExternInfo[]
 }
 
+function checkSocket(what: string, socket: unknown): asserts socket is HostSocket {
+  if (!(socket instanceof HostSocket)) throw new UxdpError('EINVAL', `${what}: socket must be a HostSocket, got ${describe(socket)}`)
+}
+
 function describeInfo(info: ReturnType<typeof native.bpfObjectDescribe>): ObjectDescription {
   return {
     ...info,
@@ -900,6 +904,31 @@ export class BpfMap {
     this.object.check()
     if (!(socket instanceof HostSocket)) throw new UxdpError('EINVAL', `updateSocket: socket must be a HostSocket, got ${describe(socket)}`)
     call(() => native.bpfMapUpdateSocket(this.object.handle, this.name, checkBytes('key', key), socket.host.handle, socket.id, checkU32('flags', flags)))
+  }
+
+  /**
+   * An sk_storage map's value on `socket` (a HostNet socket), where the kernel's key is the
+   * socket's fd; undefined when the socket has none. The values live in the sockets: a socket
+   * the HostNet removes takes its values with it.
+   */
+  socketStorage(socket: HostSocket): Buffer | undefined {
+    this.object.check()
+    checkSocket('socketStorage', socket)
+    return call(() => native.bpfMapSocketStorage(this.object.handle, this.name, socket.host.handle, socket.id)) ?? undefined
+  }
+
+  /** Sets `socket`'s value in an sk_storage map: BPF_ANY (0), BPF_NOEXIST (1: EEXIST), BPF_EXIST (2: ENOENT); ENOMEM past the socket's optmem_max. */
+  setSocketStorage(socket: HostSocket, value: Uint8Array, flags = 0): void {
+    this.object.check()
+    checkSocket('setSocketStorage', socket)
+    call(() => native.bpfMapSetSocketStorage(this.object.handle, this.name, socket.host.handle, socket.id, checkBytes('value', value), checkU32('flags', flags)))
+  }
+
+  /** Deletes `socket`'s value from an sk_storage map (ENOENT when it has none). */
+  deleteSocketStorage(socket: HostSocket): void {
+    this.object.check()
+    checkSocket('deleteSocketStorage', socket)
+    call(() => native.bpfMapDeleteSocketStorage(this.object.handle, this.name, socket.host.handle, socket.id))
   }
 
   delete(key: Uint8Array): void {

@@ -834,6 +834,38 @@ pub fn bpf_map_update_socket(h: &BpfHandle, map: String, key: &[u8], host: &supe
     })
 }
 
+/// An sk_storage map's value on a socket of the host model (the kernel's key is the socket's fd).
+#[napi]
+pub fn bpf_map_socket_storage(h: &BpfHandle, map: String, host: &super::hostnet::HostNetHandle, socket: f64) -> Result<Option<Buffer>> {
+    const OP: &str = "bpf_map_lookup_elem";
+    guard(OP, || {
+        let m = map_of(&h.borrow(), &map, OP)?;
+        match m.sk_storage_lookup(host, socket as u64) {
+            Ok(v) => Ok(Some(v.into())),
+            Err(e) if e.errno == Errno::ENOENT => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    })
+}
+
+#[napi]
+pub fn bpf_map_set_socket_storage(h: &BpfHandle, map: String, host: &super::hostnet::HostNetHandle, socket: f64, value: &[u8], flags: Option<u32>) -> Result<()> {
+    const OP: &str = "bpf_map_update_elem";
+    guard(OP, || {
+        let m = map_of(&h.borrow(), &map, OP)?;
+        engine(m.sk_storage_update(host, socket as u64, value, u64::from(flags.unwrap_or(0))))
+    })
+}
+
+#[napi]
+pub fn bpf_map_delete_socket_storage(h: &BpfHandle, map: String, host: &super::hostnet::HostNetHandle, socket: f64) -> Result<()> {
+    const OP: &str = "bpf_map_delete_elem";
+    guard(OP, || {
+        let m = map_of(&h.borrow(), &map, OP)?;
+        engine(m.sk_storage_delete(host, socket as u64))
+    })
+}
+
 #[napi]
 pub fn bpf_map_delete(h: &BpfHandle, map: String, key: &[u8]) -> Result<()> {
     const OP: &str = "bpf_map_delete_elem";

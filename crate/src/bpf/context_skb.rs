@@ -178,6 +178,15 @@ pub struct SkbContext {
     pub socket_cookie: Option<u64>,
     /// `skb->encapsulation`: set by bpf_skb_adjust_room's encapsulation (a second one is EALREADY).
     pub encapsulation: bool,
+    /// test_run's socket (`skb->sk`), once [`SkbContext::fill_test_socket`] made it.
+    pub test_sock: Option<super::sock_helpers::TestSocket>,
+    /// `skb->l4_hash`: the hash bpf_get_hash_recalc computed covers the ports.
+    pub l4_hash: bool,
+    /// `ip_summed == CHECKSUM_UNNECESSARY` and its `csum_level` (None: CHECKSUM_NONE), as
+    /// bpf_csum_level moves them.
+    pub csum_unnecessary: Option<u8>,
+    /// The metadata dst's tunnel info, once bpf_skb_set_tunnel_key attached one.
+    pub tunnel: Option<super::helpers_tc::TunnelInfo>,
 }
 
 impl SkbContext {
@@ -209,6 +218,10 @@ impl SkbContext {
             sw_hash: false,
             socket_cookie: None,
             encapsulation: false,
+            test_sock: None,
+            l4_hash: false,
+            csum_unnecessary: None,
+            tunnel: None,
         }
     }
 
@@ -280,6 +293,7 @@ impl SkbContext {
             }
             _ => {}
         }
+        self.test_sock = Some(super::sock_helpers::TestSocket::new(self.sk_family, self.sk_rcv_saddr, self.sk_daddr, self.sk_v6_rcv_saddr, self.sk_v6_daddr));
         Ok(())
     }
 
@@ -333,13 +347,19 @@ impl SkbContext {
             off::TSTAMP => (self.tstamp, 8),
             off::WIRE_LEN => (u64::from(self.wire_len), 4),
             off::GSO_SEGS => (u64::from(self.gso_segs), 4),
-            // The test socket is not modelled as a `struct bpf_sock`: the pointer reads as NULL.
-            off::SK => (0, 8),
+            // test_run's socket, as a `struct bpf_sock` (NULL where no test socket was made).
+            off::SK => (self.test_sock.as_ref().map_or(0, |t| t.addr()), 8),
             off::GSO_SIZE => (u64::from(self.gso_size), 4),
             off::TSTAMP_TYPE => (0, 4),
             off::HWTSTAMP => (self.hwtstamp, 8),
             _ => return None,
         })
+    }
+
+    /// An 8-byte access inside cb[] (`bpf_skb_is_valid_access` lets one through there, aligned):
+    /// its index into the cb bytes.
+    fn wide_cb(at: u32, size: u64) -> Option<usize> {
+        (size == 8 && at >= off::CB && at + 8 <= off::CB + 20).then(|| (at - off::CB) as usize)
     }
 
     /// The field holding byte `at`: its start.
@@ -357,6 +377,10 @@ impl SkbContext {
     /// field's value, as the kernel's shift-and-mask rewrite does; data, data_end and data_meta
     /// give the whole pointer).
     pub fn load(&mut self, at: u32, size: u64) -> Option<u64> {
+        if let Some(i) = Self::wide_cb(at, size) {
+            // cb[] is plain memory to the rewrite: an aligned 8-byte load reads two entries.
+            return Some(u64::from_le_bytes(self.cb[i..i + 8].try_into().unwrap()));
+        }
         let start = Self::field_start(at);
         let (v, width) = self.field(start)?;
         if matches!(start, off::DATA | off::DATA_END | off::DATA_META) {
@@ -366,14 +390,36 @@ impl SkbContext {
         if u64::from(at - start) + size > u64::from(width.max(4)) {
             return None;
         }
+        // The kernel converts a narrow load as a load of the whole field and shifts and masks
+        // only when the load is narrower than what the conversion really read (its target
+        // size): a byte of pkt_type (1 byte), or a half of protocol or gso_size (2 bytes), at
+        // any offset is the whole value.
+        if size < u64::from(width.max(4)) && size >= u64::from(Self::target_size(start)) {
+            return Some(v);
+        }
         let mask = if size >= 8 { u64::MAX } else { (1u64 << (size * 8)) - 1 };
         Some((v >> shift) & mask)
+    }
+
+    /// The bytes `bpf_convert_ctx_access` really loads for a field (its `target_size`), where
+    /// fewer than the field's 4: pkt_type a byte, the 16-bit skb and socket fields two.
+    fn target_size(start: u32) -> u32 {
+        match start {
+            off::PKT_TYPE => 1,
+            off::PROTOCOL | off::VLAN_PROTO | off::QUEUE_MAPPING | off::VLAN_TCI | off::TC_CLASSID | off::TC_INDEX | off::FAMILY
+            | off::REMOTE_PORT | off::LOCAL_PORT | off::GSO_SEGS | off::GSO_SIZE => 2,
+            _ => 4,
+        }
     }
 
     /// A converted store of the low `size` bytes of `v` at offset `at`: mark, priority, cb,
     /// tc_index, tc_classid, queue_mapping (a value of NO_QUEUE_MAPPING or more is ignored) and
     /// tstamp take it. False for a field that cannot be written.
     pub fn store(&mut self, at: u32, size: u64, v: u64) -> bool {
+        if let Some(i) = Self::wide_cb(at, size) {
+            self.cb[i..i + 8].copy_from_slice(&v.to_le_bytes());
+            return true;
+        }
         let start = Self::field_start(at);
         let shift = (at - start) * 8;
         let mask = if size >= 8 { u64::MAX } else { (1u64 << (size * 8)) - 1 };

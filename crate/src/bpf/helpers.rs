@@ -6,6 +6,8 @@ use std::rc::Rc;
 
 use super::helpers_skb as skb;
 use super::host_helpers;
+use super::helpers_tc;
+use super::sock_helpers;
 use super::machine::{map_handle, Callable, HelperFn, Machine, Trap};
 use super::maps::{Map, MapType};
 use super::memory::{Region, RegionKind};
@@ -495,9 +497,17 @@ fn xdp_event_output(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     }
     let meta = m.read_arg(a[3], a[4])?.to_vec();
     let cpu = m.cpu;
-    let sample = match m.xdp_buff(a[0])?.event_output(a[2], &meta) {
-        Ok(s) => s,
-        Err(e) => return Ok(i64::from(e.retval()) as u64),
+    let sample = if m.skb.is_some() {
+        // bpf_skb_event_output: tc and socket filters (helpers_tc.rs)
+        match helpers_tc::skb_event_sample(m, a[0], a[2], &meta)? {
+            Ok(s) => s,
+            Err(e) => return Ok(errno_ret(e)),
+        }
+    } else {
+        match m.xdp_buff(a[0])?.event_output(a[2], &meta) {
+            Ok(s) => s,
+            Err(e) => return Ok(i64::from(e.retval()) as u64),
+        }
     };
     let index = sample.index.unwrap_or(cpu);
     if index >= map.def().max_entries {
@@ -953,6 +963,29 @@ pub const NATIVE_HELPERS: &[(u32, HelperFn)] = &[
     (205, host_helpers::tcp_raw_gen_syncookie_ipv6),
     (206, host_helpers::tcp_raw_check_syncookie_ipv4),
     (207, host_helpers::tcp_raw_check_syncookie_ipv6),
+    // socket pointers, socket storage and test_run's socket (sock_helpers.rs)
+    (47, sock_helpers::get_socket_uid),
+    (95, sock_helpers::sk_fullsock),
+    (96, sock_helpers::tcp_sock),
+    (98, sock_helpers::get_listener_sock),
+    (107, sock_helpers::sk_storage_get),
+    (108, sock_helpers::sk_storage_delete),
+    (136, sock_helpers::skc_to_tcp6_sock),
+    (137, sock_helpers::skc_to_tcp_sock),
+    (138, sock_helpers::skc_to_tcp_timewait_sock),
+    (139, sock_helpers::skc_to_tcp_request_sock),
+    (140, sock_helpers::skc_to_udp6_sock),
+    (178, sock_helpers::skc_to_none),
+    (196, sock_helpers::skc_to_none),
+    // tunnel metadata, hash, checksum level, xfrm, classid (helpers_tc.rs)
+    (20, helpers_tc::skb_get_tunnel_key),
+    (21, helpers_tc::skb_set_tunnel_key),
+    (29, helpers_tc::skb_get_tunnel_opt),
+    (30, helpers_tc::skb_set_tunnel_opt),
+    (34, helpers_tc::get_hash_recalc),
+    (66, helpers_tc::skb_get_xfrm_state),
+    (135, helpers_tc::csum_level),
+    (151, helpers_tc::skb_cgroup_classid),
     (121, xdp_event_output),
     (125, ktime_get_boot_ns),
     (130, ringbuf_output),

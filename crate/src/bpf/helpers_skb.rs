@@ -279,6 +279,7 @@ pub fn set_hash_invalid(m: &mut Machine<'_>, a: &[u64; 5]) -> HelperResult {
     let s = m.skb_ctx(a[0])?;
     s.skb.set_hash(0);
     s.sw_hash = false;
+    s.l4_hash = false;
     Ok(0)
 }
 
@@ -440,6 +441,9 @@ pub fn skb_adjust_room(m: &mut Machine<'_>, a: &[u64; 5]) -> HelperResult {
         }
         let r = s.skb.remove_gap(off, abs);
         if r.is_ok() {
+            if flags & BPF_F_ADJ_ROOM_NO_CSUM_RESET == 0 {
+                s.csum_unnecessary = None;
+            }
             match (proto, flags & BPF_F_ADJ_ROOM_DECAP_L3_MASK) {
                 (ETH_P_IP, BPF_F_ADJ_ROOM_DECAP_L3_IPV6) => s.skb.set_protocol(ETH_P_IPV6),
                 (ETH_P_IPV6, BPF_F_ADJ_ROOM_DECAP_L3_IPV4) => s.skb.set_protocol(ETH_P_IP),
@@ -470,6 +474,10 @@ pub fn skb_adjust_room(m: &mut Machine<'_>, a: &[u64; 5]) -> HelperResult {
         }
     }
     let r = s.skb.insert_gap(off, abs);
+    // __skb_reset_checksum_unnecessary after a change, unless told not to
+    if r.is_ok() && flags & BPF_F_ADJ_ROOM_NO_CSUM_RESET == 0 {
+        s.csum_unnecessary = None;
+    }
     if r.is_ok() && encap {
         s.encapsulation = true;
         match proto {
@@ -512,6 +520,7 @@ pub fn skb_change_proto(m: &mut Machine<'_>, a: &[u64; 5]) -> HelperResult {
         s.skb.set_protocol(to);
         s.skb.set_hash(0);
         s.sw_hash = false;
+        s.l4_hash = false;
     }
     m.refresh_packet();
     Ok(ret(r))

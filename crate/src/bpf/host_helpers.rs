@@ -108,6 +108,7 @@ impl Machine<'_> {
     /// Drops every socket reference still held (a run the verifier checked has none left).
     pub fn release_sockets(&mut self) {
         self.release_conns();
+        self.release_storage_values();
         if self.socks.is_empty() {
             return;
         }
@@ -319,6 +320,10 @@ pub(crate) fn tcp_check_syncookie(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u
     if th_len < 20 {
         return Ok(errno_ret(Errno::EINVAL));
     }
+    // test_run's socket is no TCP listener
+    if m.is_test_socket(sk) {
+        return Ok(errno_ret(Errno::EINVAL));
+    }
     let net = m.sock_at(sk).map(|r| r.net.clone()).map_err(|_| fault(Errno::EINVAL, "bpf_tcp_check_syncookie needs a socket"))?;
     // listener and sysctl checks come before the header's
     let (id, sysctl) = match cookie_listener(m, sk, iph, false) {
@@ -361,6 +366,10 @@ pub(crate) fn tcp_gen_syncookie(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64
     let iph = m.read_arg(a[1], u64::from(iph_len))?;
     let th = m.read_arg(a[3], u64::from(th_len))?;
     if th_len < 20 || th_len != u32::from(th[12] >> 4) * 4 {
+        return Ok(errno_ret(Errno::EINVAL));
+    }
+    // test_run's socket is no TCP listener
+    if m.is_test_socket(sk) {
         return Ok(errno_ret(Errno::EINVAL));
     }
     let net = m.sock_at(sk).map(|r| r.net.clone()).map_err(|_| fault(Errno::EINVAL, "bpf_tcp_gen_syncookie needs a socket"))?;
@@ -416,6 +425,10 @@ pub(crate) fn sockmap_lookup(m: &mut Machine<'_>, map: &super::maps::Map, key: &
 
 /// bpf_map_update_elem on a sockmap or sockhash from a program: the value is a socket it holds.
 pub(crate) fn sockmap_update(m: &mut Machine<'_>, map: &super::maps::Map, key: &[u8], sk: u64, flags: u64) -> Result<u64, Trap> {
+    // test_run's socket has a protocol no sockmap takes (`sock_map_sk_is_suitable`)
+    if m.is_test_socket(sk) {
+        return Ok(errno_ret(Errno::EOPNOTSUPP));
+    }
     let (net, id) = {
         let r = m.sock_at(sk)?;
         (r.net.clone(), r.id)

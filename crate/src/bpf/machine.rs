@@ -213,6 +213,8 @@ pub struct Machine<'a> {
     pub socks: Vec<super::host_helpers::SockRef>,
     /// Conntrack entries held in this run (see [`super::conntrack_kfuncs`]).
     pub conns: Vec<super::conntrack_kfuncs::CtRef>,
+    /// sk_storage values handed to this run (see [`super::sock_helpers`]).
+    pub(crate) sk_values: Vec<Rc<crate::hostnet::storage::StorageValue>>,
     /// Stacks of frames past [`MAX_CALL_FRAMES`], which only tail calls from subprograms reach
     /// (see [`Machine::frame_limit`]): made on first use, one [`STACK_SIZE`] block per depth.
     deep_stacks: Vec<Box<[u8; STACK_SIZE]>>,
@@ -276,6 +278,7 @@ impl<'a> Machine<'a> {
             host: None,
             socks: Vec::new(),
             conns: Vec::new(),
+            sk_values: Vec::new(),
             deep_stacks: Vec::new(),
         };
         if fresh {

@@ -30,6 +30,7 @@ pub enum MapType {
     Stack = 23,
     Xskmap = 17,
     Sockhash = 18,
+    SkStorage = 24,
     DevmapHash = 25,
     Ringbuf = 27,
     UserRingbuf = 31,
@@ -86,7 +87,7 @@ pub fn map_type_name(t: u32) -> Option<&'static str> {
 }
 
 impl MapType {
-    pub const ALL: [MapType; 21] = [
+    pub const ALL: [MapType; 22] = [
         MapType::Hash,
         MapType::Array,
         MapType::ProgArray,
@@ -108,6 +109,7 @@ impl MapType {
         MapType::UserRingbuf,
         MapType::Sockmap,
         MapType::Sockhash,
+        MapType::SkStorage,
     ];
 
     /// The type a uapi number names; EINVAL for the kernel's other types (the message names them)

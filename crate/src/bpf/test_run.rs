@@ -509,6 +509,7 @@ pub fn test_run_skb(prog: &Rc<Prog>, data: &[u8], opts: &SkbRunOptions) -> Resul
             s.redirect = None;
         }
         m.refresh_packet();
+        m.expose_test_socket();
         // The interpreter, always: the JIT keeps a shadow of xdp_md only.
         retval = m.run([m.ctx, 0, 0, 0, 0]).map_err(|e| e.in_run())?;
     }

@@ -15,6 +15,7 @@
 pub mod conntrack;
 pub mod fib;
 pub mod sockets;
+pub mod storage;
 pub mod syncookie;
 
 use std::cell::{Ref, RefCell, RefMut};
@@ -172,6 +173,8 @@ pub struct State {
     pub syncookie_minute: Option<u32>,
     /// The connection tracking table (all namespaces).
     pub conntrack: conntrack::Conntrack,
+    /// Sockets' local storage (`sk->sk_bpf_storage`), by socket, made on first use.
+    pub sk_storage: BTreeMap<u64, std::rc::Rc<storage::LocalStorage>>,
 }
 
 impl Default for State {
@@ -183,6 +186,7 @@ impl Default for State {
             syncookie_secret: syncookie::DEFAULT_SECRET,
             syncookie_minute: None,
             conntrack: conntrack::Conntrack::default(),
+            sk_storage: BTreeMap::new(),
         }
     }
 }
@@ -333,8 +337,24 @@ impl HostNet {
 
     /// Closes a socket. The kernel frees it once the last reference goes: a program or map still
     /// holding one keeps the view it has.
+    /// Its sk_storage elements go with it (`bpf_sk_storage_free`).
     pub fn remove_socket(&self, id: u64) -> Result<()> {
-        self.state_mut().sockets.remove(&id).map(|_| ()).ok_or_else(|| XdpError::new(Errno::ENOENT, OP, format!("no socket {id}")))
+        let storage = {
+            let mut st = self.state_mut();
+            st.sockets.remove(&id).ok_or_else(|| XdpError::new(Errno::ENOENT, OP, format!("no socket {id}")))?;
+            st.sk_storage.remove(&id)
+        };
+        if let Some(s) = storage {
+            s.destroy();
+        }
+        Ok(())
+    }
+
+    /// Socket `id`'s local storage (made on first use); ENOENT for a socket the model lacks.
+    pub fn socket_storage(&self, id: u64) -> Result<std::rc::Rc<storage::LocalStorage>> {
+        let mut st = self.state_mut();
+        st.socket(id)?;
+        Ok(st.sk_storage.entry(id).or_insert_with(storage::LocalStorage::new).clone())
     }
 
     /// Changes a socket in place (mark, priority, flags of the syncookie model).

@@ -50,7 +50,7 @@ use crate::ringbuf::RingBuf;
 
 mod array;
 mod hash;
-mod jhash;
+pub(crate) mod jhash;
 mod kernel_struct;
 mod lpm;
 mod lru;
@@ -62,6 +62,7 @@ mod slab;
 mod slots;
 mod user_ringbuf;
 mod xskmap;
+mod sk_storage;
 mod sockmap;
 
 use array::check_array;
@@ -77,6 +78,7 @@ use slab::Slab;
 use slots::Slot;
 pub use user_ringbuf::{Peek, UserRingBuf, BPF_MAX_USER_RINGBUF_SAMPLES};
 pub use xskmap::XskEntry;
+pub use sk_storage::BPF_SK_STORAGE_GET_F_CREATE;
 pub use sockmap::SockEntry;
 
 /// `bpf_map_update_elem` flags.
@@ -228,6 +230,8 @@ enum Store {
     UserRingbuf(RefCell<UserRingBuf>),
     /// sockmap and sockhash: sockets of the host model (see `sockmap`).
     Sock(RefCell<sockmap::SockStore>),
+    /// sk_storage: values kept in the sockets' own storage (see `sk_storage`).
+    SkStorage(sk_storage::SkStore),
 }
 
 pub struct Map {
@@ -485,10 +489,11 @@ impl Map {
                 Store::MapsOfMaps(RefCell::new(MapsOfMaps { inner, table, maps: BTreeMap::new(), retired: Vec::new() }))
             }
             MapType::Sockmap | MapType::Sockhash => Store::Sock(RefCell::new(sockmap::create(&def, def.map_type == MapType::Sockhash)?)),
+            MapType::SkStorage => Store::SkStorage(sk_storage::create(&def)?),
         };
         check_name(name)?;
         def.map_flags &= !(BPF_F_RDONLY | BPF_F_WRONLY);
-        Ok(Map {
+        let map = Map {
             name: name.to_string(),
             id: next_map_id(),
             fd: Cell::new(None),
@@ -502,7 +507,11 @@ impl Map {
             described: None,
             kernel_struct: Default::default(),
             graph: RefCell::new(None),
-        })
+        };
+        if let Store::SkStorage(s) = &map.store {
+            s.set_map_id(map.id);
+        }
+        Ok(map)
     }
 
     /// A map as libbpf creates it from an object's definition: ring buffer sizes rounded up to a
@@ -685,6 +694,7 @@ impl Map {
             Store::Lpm { trie, .. } => trie.borrow().n_entries as usize,
             Store::MapsOfMaps(m) => m.borrow().maps.len(),
             Store::Sock(s) => s.borrow().len(),
+            Store::SkStorage(s) => s.len(),
         }
     }
 
@@ -930,6 +940,9 @@ impl Map {
     pub fn lookup_user(&self, key: &[u8], out: &mut Vec<u8>) -> Result<()> {
         self.emulated(OP_LOOKUP)?;
         self.readable(OP_LOOKUP)?;
+        if let Store::SkStorage(_) = self.store {
+            return Err(self.sk_storage_by_key(OP_LOOKUP));
+        }
         if let Store::Ringbuf(_) | Store::UserRingbuf(_) = self.store {
             return fail(Errno::ENOTSUPP, OP_LOOKUP, "ring buffers have no elements to look up");
         }
@@ -1002,6 +1015,7 @@ impl Map {
                 return fail(Errno::ENOTSUPP, OP_LOOKUP, "ring buffers have no elements to look up")
             }
             Store::Sock(store) => return self.sock_lookup_user(store, key, out, OP_LOOKUP),
+            Store::SkStorage(_) => return Err(self.sk_storage_by_key(OP_LOOKUP)),
         }
         Ok(())
     }
@@ -1032,6 +1046,9 @@ impl Map {
     pub fn update_user_with(&self, key: &[u8], value: &[u8], flags: u64, env: &dyn MapEnv) -> Result<()> {
         self.emulated(OP_UPDATE)?;
         self.writable(OP_UPDATE)?;
+        if let Store::SkStorage(_) = self.store {
+            return Err(self.sk_storage_by_key(OP_UPDATE));
+        }
         if let Store::Ringbuf(_) | Store::UserRingbuf(_) = self.store {
             return fail(Errno::ENOTSUPP, OP_UPDATE, "ring buffers have no elements to update");
         }
@@ -1082,6 +1099,7 @@ impl Map {
             Store::DevHash { table, values, slots } => self.devmap_hash_update(table, values, slots, key, value, flags, env),
             Store::Ringbuf(_) | Store::UserRingbuf(_) => fail(Errno::ENOTSUPP, OP_UPDATE, "ring buffers have no elements to update"),
             Store::Sock(_) => fail(Errno::EOPNOTSUPP, OP_UPDATE, format!("a {} holds sockets of a HostNet: update it with a socket (Map::sock_update)", self.def.map_type)),
+            Store::SkStorage(_) => Err(self.sk_storage_by_key(OP_UPDATE)),
         }
     }
 
@@ -1091,6 +1109,9 @@ impl Map {
     pub fn delete_user(&self, key: &[u8]) -> Result<()> {
         self.emulated(OP_DELETE)?;
         self.writable(OP_DELETE)?;
+        if let Store::SkStorage(_) = self.store {
+            return Err(self.sk_storage_by_key(OP_DELETE));
+        }
         if let Store::Ringbuf(_) | Store::UserRingbuf(_) = self.store {
             return fail(Errno::ENOTSUPP, OP_DELETE, "ring buffers have no elements to delete");
         }
@@ -1103,6 +1124,7 @@ impl Map {
             Store::MapsOfMaps(m) => return self.mom_delete(m, key),
             Store::QueueStack(_) => return fail(Errno::EINVAL, OP_DELETE, "queue and stack elements are popped, not deleted"),
             Store::Sock(store) => return self.sock_delete(store, key, OP_DELETE),
+            Store::SkStorage(_) => return Err(self.sk_storage_by_key(OP_DELETE)),
             Store::Progs(slots) | Store::Perf { slots, .. } => {
                 if i >= self.def.max_entries {
                     return Err(XdpError::new(Errno::E2BIG, OP_DELETE, format!("index {i} is past the {} entries", self.def.max_entries))
@@ -1150,6 +1172,9 @@ impl Map {
         }
         if let Store::QueueStack(_) = self.store {
             return fail(Errno::EINVAL, OP_NEXT, "queues and stacks have no keys");
+        }
+        if let Store::SkStorage(_) = self.store {
+            return fail(Errno::ENOTSUPP, OP_NEXT, "an sk_storage map has no keys to walk (its values live in the sockets)");
         }
         if let Some(k) = key {
             self.check_key(k, OP_NEXT)?;
