@@ -264,7 +264,13 @@ enum Uses {
     Address,
 }
 
-fn precision(ops: &[Op], second_half: &[bool], succs: &dyn Fn(usize) -> [Option<usize>; 2], main_end: usize, mode: Uses) -> (Vec<u16>, Vec<u64>) {
+fn precision(
+    ops: &[Op],
+    second_half: &[bool],
+    succs: &dyn Fn(usize) -> [Option<usize>; 2],
+    main_end: usize,
+    mode: Uses,
+) -> (Vec<u16>, Vec<u64>) {
     let narrow = mode != Uses::All;
     let n = ops.len();
     // The same backward walk for precision: a register is needed precisely before an
@@ -295,7 +301,8 @@ fn precision(ops: &[Op], second_half: &[bool], succs: &dyn Fn(usize) -> [Option<
                 // Arithmetic between registers needs its sources only for what its result needs;
                 // a subprogram's arguments, only for what the subprogram does with them.
                 0
-            } else if mode == Uses::Address && matches!(op, Op::Jump { .. } | Op::Call(_) | Op::Callx { .. } | Op::Exit | Op::Atomic { .. }) {
+            } else if mode == Uses::Address && matches!(op, Op::Jump { .. } | Op::Call(_) | Op::Callx { .. } | Op::Exit | Op::Atomic { .. })
+            {
                 0
             } else if let (Uses::Address, Op::Store { dst, .. }) = (mode, op) {
                 // the address, not the value stored
@@ -321,11 +328,11 @@ fn precision(ops: &[Op], second_half: &[bool], succs: &dyn Fn(usize) -> [Option<
                 // followed)
                 Op::Load { dst, .. } if out & (1 << dst) != 0 && mode != Uses::Address => slots = !0,
                 // A call may read any slot (a helper's memory argument, a callee through a pointer);
-            // for widening, only what the callee itself needs precisely (the kernel marks a
-            // helper's memory contents precise nowhere).
-            Op::Call(_) | Op::Callx { .. } if narrow => {}
-            Op::Atomic { .. } if mode == Uses::Address => {}
-            Op::Call(_) | Op::Callx { .. } | Op::Atomic { .. } => slots = !0,
+                // for widening, only what the callee itself needs precisely (the kernel marks a
+                // helper's memory contents precise nowhere).
+                Op::Call(_) | Op::Callx { .. } if narrow => {}
+                Op::Atomic { .. } if mode == Uses::Address => {}
+                Op::Call(_) | Op::Callx { .. } | Op::Atomic { .. } => slots = !0,
                 _ => {}
             }
             if v != precise_in[pc] || slots != precise_slots_in[pc] {
