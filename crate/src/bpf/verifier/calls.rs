@@ -1344,11 +1344,12 @@ impl Verifier<'_> {
             return;
         }
         // Against every earlier visit's state on this path: what any visit changed is forgotten.
+        let precise = (self.info.address_precise_in[callsite + 1], self.info.address_precise_slots_in[callsite + 1]);
         let mut at = self.parent;
         while let Some(i) = at {
             let c = &self.checkpoints[i];
             if c.pc == callsite && c.branches > 0 && same_callsites(&c.state, &self.cur) {
-                super::dynptr::widen_callback(&self.checkpoints[i].state, &mut self.cur);
+                super::dynptr::widen_callback(&self.checkpoints[i].state, &mut self.cur, precise);
             }
             at = self.checkpoints[i].parent;
         }

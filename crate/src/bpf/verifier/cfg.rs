@@ -29,6 +29,11 @@ pub struct Info {
     /// The same without arithmetic between registers as a use: what loop widening keeps exact.
     pub widen_precise_in: Vec<u16>,
     pub widen_precise_slots_in: Vec<u64>,
+    /// Narrower still: only what reaches a memory access's address (a pointer's offset), the
+    /// use the kernel always backtracks to a precise mark; comparisons, calls and returns are
+    /// not uses. What a callback's return keeps of a caller's scalar the visit narrowed.
+    pub address_precise_in: Vec<u16>,
+    pub address_precise_slots_in: Vec<u64>,
     pub second_half: Vec<bool>,
 }
 
@@ -293,9 +298,22 @@ impl Info {
             }
         }
         let main_end = subprogs.get(1).copied().unwrap_or(n);
-        let (precise_in, precise_slots_in) = precision(ops, &second_half, &succs, main_end, false);
-        let (widen_precise_in, widen_precise_slots_in) = precision(ops, &second_half, &succs, main_end, true);
-        Info { subprogs, prune_point, force_checkpoint, live_in, precise_in, precise_slots_in, widen_precise_in, widen_precise_slots_in, second_half }
+        let (precise_in, precise_slots_in) = precision(ops, &second_half, &succs, main_end, Uses::All);
+        let (widen_precise_in, widen_precise_slots_in) = precision(ops, &second_half, &succs, main_end, Uses::Narrow);
+        let (address_precise_in, address_precise_slots_in) = precision(ops, &second_half, &succs, main_end, Uses::Address);
+        Info {
+            subprogs,
+            prune_point,
+            force_checkpoint,
+            live_in,
+            precise_in,
+            precise_slots_in,
+            widen_precise_in,
+            widen_precise_slots_in,
+            address_precise_in,
+            address_precise_slots_in,
+            second_half,
+        }
     }
 
     /// The subprogram holding `pc`.
@@ -312,7 +330,23 @@ impl Info {
 /// loop widening keeps): arithmetic between registers is not a use of its own (the kernel marks
 /// its operands only as a pointer's offset, which then reaches the pointer's use), nor is a call
 /// one of the stack's slots.
-fn precision(ops: &[Op], second_half: &[bool], succs: &dyn Fn(usize) -> [Option<usize>; 2], main_end: usize, narrow: bool) -> (Vec<u16>, Vec<u64>) {
+#[derive(Clone, Copy, PartialEq)]
+enum Uses {
+    All,
+    /// `narrow` below.
+    Narrow,
+    /// `Narrow`, and neither comparisons, calls nor exits are uses: memory addresses only.
+    Address,
+}
+
+fn precision(
+    ops: &[Op],
+    second_half: &[bool],
+    succs: &dyn Fn(usize) -> [Option<usize>; 2],
+    main_end: usize,
+    mode: Uses,
+) -> (Vec<u16>, Vec<u64>) {
+    let narrow = mode != Uses::All;
     let n = ops.len();
     // The same backward walk for precision: a register is needed precisely before an
     // instruction if the instruction needs it, or computes from it a register needed after.
@@ -342,6 +376,12 @@ fn precision(ops: &[Op], second_half: &[bool], succs: &dyn Fn(usize) -> [Option<
                 // Arithmetic between registers needs its sources only for what its result needs;
                 // a subprogram's arguments, only for what the subprogram does with them.
                 0
+            } else if mode == Uses::Address && matches!(op, Op::Jump { .. } | Op::Call(_) | Op::Callx { .. } | Op::Exit | Op::Atomic { .. })
+            {
+                0
+            } else if let (Uses::Address, Op::Store { dst, .. }) = (mode, op) {
+                // the address, not the value stored
+                1 << dst
             } else {
                 precise_uses(op)
             };
@@ -358,12 +398,16 @@ fn precision(ops: &[Op], second_half: &[bool], succs: &dyn Fn(usize) -> [Option<
                     }
                 }
                 Op::Load { src: 10, off, size, dst, .. } if out & (1 << dst) != 0 => slots |= slots_of(off, size.bytes()),
-                Op::Load { dst, .. } if out & (1 << dst) != 0 => slots = !0,
+                // (for addresses, a load through another pointer is taken for a packet's, a map
+                // value's or the context's: what a stack pointer passed around reaches is not
+                // followed)
+                Op::Load { dst, .. } if out & (1 << dst) != 0 && mode != Uses::Address => slots = !0,
                 // A call may read any slot (a helper's memory argument, a callee through a pointer);
-            // for widening, only what the callee itself needs precisely (the kernel marks a
-            // helper's memory contents precise nowhere).
-            Op::Call(_) | Op::Callx { .. } if narrow => {}
-            Op::Call(_) | Op::Callx { .. } | Op::Atomic { .. } => slots = !0,
+                // for widening, only what the callee itself needs precisely (the kernel marks a
+                // helper's memory contents precise nowhere).
+                Op::Call(_) | Op::Callx { .. } if narrow => {}
+                Op::Atomic { .. } if mode == Uses::Address => {}
+                Op::Call(_) | Op::Callx { .. } | Op::Atomic { .. } => slots = !0,
                 _ => {}
             }
             if v != precise_in[pc] || slots != precise_slots_in[pc] {

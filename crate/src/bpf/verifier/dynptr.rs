@@ -541,35 +541,44 @@ fn stack_safe(old: &Frame, cur: &Frame, exact: bool, allow_uninit: bool, precise
     true
 }
 
-/// Forgets every scalar of `cur` that differs from `old`'s (registers and spilled scalars): the
-/// widening that lets a loop over an iterator converge.
-pub fn widen(old: &State, cur: &mut State) {
-    for (of, cf) in old.frames.iter().zip(cur.frames.iter_mut()) {
-        for (o, c) in of.regs.iter().zip(cf.regs.iter_mut()) {
-            if o.ty == SCALAR && c.ty == SCALAR && o.var != c.var {
-                *c = Reg::unknown();
-            }
-        }
-        for (o, c) in of.stack.iter().zip(cf.stack.iter_mut()) {
-            if o.is_spill() && c.is_spill() && o.spilled.ty == SCALAR && c.spilled.ty == SCALAR && o.spilled.var != c.spilled.var {
-                c.spilled = Reg::unknown();
-            }
-        }
-    }
-}
-
-/// `widen`, and also a spilled scalar of `cur` where `old` held no spill (zero or unknown bytes):
+/// Forgets every scalar of `cur` that differs from `old`'s (registers and spilled scalars), and
+/// also a spilled scalar of `cur` where `old` held no spill (zero or unknown bytes):
 /// after a callback's visit the caller's stack keeps nothing the visits change, so that they
-/// converge without precision tracking.
-pub fn widen_callback(old: &State, cur: &mut State) {
-    widen(old, cur);
-    for (of, cf) in old.frames.iter().zip(cur.frames.iter_mut()) {
-        for (i, c) in cf.stack.iter_mut().enumerate() {
+/// converge without precision tracking. Kept, in the caller's frame: a scalar the visit only
+/// narrowed (a bounds check in the callback refining a linked copy: the next visit narrows it the
+/// same way) that cfg's static precision (`precise`, its registers and slots after the call) says
+/// may reach a memory access's address. The kernel keeps such a scalar because a use has marked it
+/// precise (the walk after the call, explored first, backtracks to it).
+pub fn widen_callback(old: &State, cur: &mut State, precise: (u16, u64)) {
+    let last = cur.frames.len().saturating_sub(1);
+    let narrowed = |p: bool, o: &Reg, c: &Reg| p && o.ty == SCALAR && c.ty == SCALAR && c.var.within(&o.var);
+    for (i, (of, cf)) in old.frames.iter().zip(cur.frames.iter_mut()).enumerate() {
+        let (regs, slots) = if i == last { precise } else { (0, 0) };
+        for (r, (o, c)) in of.regs.iter().zip(cf.regs.iter_mut()).enumerate() {
+            if o.ty == SCALAR && c.ty == SCALAR && o.var != c.var {
+                if narrowed(regs & (1 << r) != 0, o, c) {
+                    c.id = 0;
+                } else {
+                    *c = Reg::unknown();
+                }
+            }
+        }
+        for (k, c) in cf.stack.iter_mut().enumerate() {
             if !c.is_spill() || c.spilled.ty != SCALAR {
                 continue;
             }
-            let kept = of.stack.get(i).is_some_and(|o| o.is_spill() && o.spilled.ty == SCALAR && o.spilled.var == c.spilled.var);
-            if !kept {
+            let p = k < 64 && slots & (1 << k) != 0;
+            let Some(o) = of.stack.get(k).filter(|o| o.is_spill() && o.spilled.ty == SCALAR) else {
+                c.spilled = Reg::unknown();
+                continue;
+            };
+            if o.spilled.var == c.spilled.var {
+                continue;
+            }
+            if narrowed(p, &o.spilled, &c.spilled) {
+                // the link that narrowed it has done its work; kept, it would tell visits apart
+                c.spilled.id = 0;
+            } else {
                 c.spilled = Reg::unknown();
             }
         }

@@ -281,6 +281,61 @@ fn a_callback_returns_to_its_call_until_the_count_is_reached() {
     verify_loop(0).expect("no visit");
 }
 
+/// A u32 spilled whole at fp-24 and as a u32 at fp-16 (one value, linked), bpf_loop(1000) whose
+/// callback checks the u32 (> 30 ends the loop) and counts at fp-8, then fp-24 checked in 32 bits
+/// (`checked`) and added to fp-64 as a byte offset. Raw instructions.
+fn narrowing_loop(checked: bool) -> Vec<Insn> {
+    let i = |code: u8, dst: u8, src: u8, off: i16, imm: i32| Insn::new(code, dst, src, off, imm);
+    vec![
+        i(0x85, 0, 0, 0, 7),                                      // 0: call bpf_get_prandom_u32
+        i(0xbc, 1, 0, 0, 0),                                      // 1: w1 = w0
+        i(0x7b, 10, 1, -24, 0),                                   // 2: *(u64 *)(r10 -24) = r1
+        i(0x63, 10, 1, -16, 0),                                   // 3: *(u32 *)(r10 -16) = r1
+        i(0xb7, 1, 0, 0, 0),                                      // 4: r1 = 0
+        i(0x7b, 10, 1, -8, 0),                                    // 5: *(u64 *)(r10 -8) = r1
+        i(0xb7, 1, 0, 0, 1000),                                   // 6: r1 = 1000
+        i(0x18, 2, crate::bpf::insn::PSEUDO_FUNC, 0, 21 - 7 - 1), // 7: r2 = callback (insn 21)
+        i(0, 0, 0, 0, 0),                                         // 8
+        i(0xbf, 3, 10, 0, 0),                                     // 9: r3 = r10
+        i(0x07, 3, 0, 0, -16),                                    // 10: r3 += -16
+        i(0xb7, 4, 0, 0, 0),                                      // 11: r4 = 0
+        i(0x85, 0, 0, 0, 181),                                    // 12: call bpf_loop
+        i(0x79, 1, 10, -24, 0),                                   // 13: r1 = *(u64 *)(r10 -24)
+        if checked { i(0x26, 1, 0, 4, 30) } else { i(0x05, 0, 0, 0, 0) }, // 14: if w1 > 30 goto 19
+        i(0xbf, 2, 10, 0, 0),                                     // 15: r2 = r10
+        i(0x07, 2, 0, 0, -64),                                    // 16: r2 += -64
+        i(0x0f, 2, 1, 0, 0),                                      // 17: r2 += r1
+        i(0x72, 2, 0, 0, 0),                                      // 18: *(u8 *)(r2 +0) = 0
+        i(0xb7, 0, 0, 0, 2),                                      // 19: r0 = 2
+        i(0x95, 0, 0, 0, 0),                                      // 20: exit
+        i(0x61, 1, 2, 0, 0),                                      // 21: r1 = *(u32 *)(r2 +0)
+        i(0x79, 3, 2, 8, 0),                                      // 22: r3 = *(u64 *)(r2 +8)
+        i(0x07, 3, 0, 0, 1),                                      // 23: r3 += 1
+        i(0x7b, 2, 3, 8, 0),                                      // 24: *(u64 *)(r2 +8) = r3
+        i(0x25, 1, 0, 2, 30),                                     // 25: if r1 > 30 goto 28
+        i(0xb7, 0, 0, 0, 0),                                      // 26: r0 = 0
+        i(0x95, 0, 0, 0, 0),                                      // 27: exit
+        i(0xb7, 0, 0, 0, 1),                                      // 28: r0 = 1
+        i(0x95, 0, 0, 0, 0),                                      // 29: exit
+    ]
+}
+
+#[test]
+fn a_callers_scalar_narrowed_in_a_callback_stays_exact_for_its_use_as_an_offset() {
+    // 6.18.44 accepts the checked one (corpus synproxy/loop_narrowed_linked_offset): the count
+    // at fp-8 is widened over the visits, the offset at fp-24, narrowed through its linked copy
+    // and used as a stack offset after the loop, is kept a u32, so the 32-bit check bounds it.
+    let verify_loop = |checked: bool| {
+        let insns = narrowing_loop(checked);
+        let input =
+            Input { name: "t", kind: ProgKind::Xdp, insns: &insns, maps: &[], kfuncs: &[], global_funcs: &[], non_scalar_returns: &[], lines: &[], main_proto_note: None, btf: None };
+        verify(&input, &VerifyOptions::default())
+    };
+    verify_loop(true).expect("the checked offset is within fp-64..fp-34");
+    let e = verify_loop(false).expect_err("an unchecked u32 offset");
+    assert_eq!((e.errno, e.message.as_str()), (Errno::EACCES, "invalid unbounded variable-offset write to stack R2"));
+}
+
 #[test]
 fn an_atomic_on_a_spilled_constant_makes_the_slot_unknown() {
     let src = "mov r6, r1\nldxw r7, [r6+0]\nldxw r8, [r6+4]\nstdw [r10-40], -1\nmov r1, 0\nlock or32 [r10-36], r1\nmov r3, r7\nadd r3, 8\njle r8, r3, +3\nldxw r4, [r10-36]\nadd r3, r4\nldxb r1, [r3+0]\nmov r0, 2\nexit";
