@@ -227,6 +227,11 @@ impl Verifier<'_> {
             }
             if id == 12 {
                 self.record_tail_call_map(pc, map);
+                // `record_func_key`: a constant index within the array is relied on exactly.
+                let (key, max) = (*self.cur.reg(3), self.input.maps[map as usize].max_entries as u64);
+                if key.is_const().is_some_and(|v| v < max) {
+                    self.mark_chain_precision(3)?;
+                }
             }
             // for_each_map_elem's callback is set up (`set_map_elem_callback_state`) before the
             // map's compatibility with the helper is checked: a map it cannot iterate fails first.
@@ -274,6 +279,14 @@ impl Verifier<'_> {
                 // bpf_loop's count (ARG_ANYTHING) is marked precise: the kernel's backtracking
                 // trips over a pointer there.
                 return refuse(Errno::EFAULT, "verifier bug: backtracking misuse");
+            }
+            if id == 181 {
+                // Whether the iteration is finished depends on the count: precise.
+                self.mark_chain_precision(1)?;
+                // The inlining check reads the flags (`loop_flag_is_zero`).
+                if self.cur.reg(4).is_null() {
+                    self.mark_chain_precision(4)?;
+                }
             }
             if id == 181 && depth >= self.cur.reg(1).var.umax {
                 // bpf_loop: as many visits of the callback queued as its count can be.
@@ -421,6 +434,10 @@ impl Verifier<'_> {
             }
         }
         let null_ok = reg.is_null() && arg & PTR_MAYBE_NULL != 0;
+        if null_ok {
+            // NULL passes only because the scalar is known zero.
+            self.mark_chain_precision(regno)?;
+        }
         if !null_ok {
             self.check_reg_type(regno, &reg, arg)?;
             self.check_arg_reg_off(regno, &reg, arg)?;
@@ -528,6 +545,7 @@ impl Verifier<'_> {
                     return refuse(Errno::EACCES, format!("R{regno} is not a known constant'"));
                 };
                 meta.mem_size = Some(v);
+                self.mark_chain_precision(regno)?;
             }
             ARG_PTR_TO_DYNPTR => {
                 self.process_dynptr_arg(pc, regno, arg, meta, 0)?;
@@ -684,6 +702,15 @@ impl Verifier<'_> {
 
     /// `check_mem_size_reg`: the size argument after a memory argument.
     fn check_mem_size_reg(&mut self, regno: u8, reg: &Reg, write: bool, zero_ok: bool, meta: &mut Meta) -> VResult<()> {
+        self.check_mem_size_unmarked(regno, reg, write, zero_ok, meta)?;
+        // The access was checked against the size's bounds: they are relied on.
+        if self.cur.reg(regno).is_scalar() {
+            self.mark_chain_precision(regno)?;
+        }
+        Ok(())
+    }
+
+    fn check_mem_size_unmarked(&mut self, regno: u8, reg: &Reg, write: bool, zero_ok: bool, meta: &mut Meta) -> VResult<()> {
         let raw = meta.raw_mode && reg.var.is_const().is_some();
         if reg.var.smin < 0 {
             return refuse(Errno::EACCES, format!("R{regno} min value is negative, either use unsigned or 'var &= const'"));
@@ -1117,6 +1144,7 @@ impl Verifier<'_> {
             may_goto_depth: 0,
         };
         self.pc = g.start;
+        self.first_idx = g.start;
         self.prev = g.start;
         self.log.scratch_all();
         self.walk()
@@ -1379,6 +1407,7 @@ impl Verifier<'_> {
                         format!("At async callback return the register R0 is not a known value ({})", type_name(r0.ty)),
                     );
                 }
+                self.mark_chain_precision(0)?;
                 if r0.var.smin < cb.ret_min as i64 || r0.var.smax > cb.ret_max as i64 {
                     return refuse(Errno::EINVAL, invalid_scalar(&r0.var, "At async callback return", "R0", cb.ret_min, cb.ret_max));
                 }
@@ -1391,6 +1420,8 @@ impl Verifier<'_> {
                 if !r0.is_scalar() {
                     return refuse(Errno::EACCES, "R0 not a scalar value");
                 }
+                // Its range is checked: the value is relied on.
+                self.mark_chain_precision(0)?;
                 let any = cb.ret_min == i32::MIN && cb.ret_max == i32::MAX;
                 if !any && (r0.var.smin < cb.ret_min as i64 || r0.var.smax > cb.ret_max as i64) {
                     return refuse(Errno::EINVAL, invalid_scalar(&r0.var, "At callback return", "R0", cb.ret_min, cb.ret_max));
@@ -1712,6 +1743,9 @@ impl Verifier<'_> {
                 }
                 if ann == "__k" && reg.var.is_const().is_none() {
                     return refuse(Errno::EINVAL, format!("R{regno} must be a known constant"));
+                }
+                if ann == "__k" {
+                    self.mark_chain_precision(regno)?;
                 }
                 continue;
             }

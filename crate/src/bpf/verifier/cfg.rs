@@ -30,6 +30,9 @@ pub struct Info {
     pub widen_precise_in: Vec<u16>,
     pub widen_precise_slots_in: Vec<u64>,
     pub second_half: Vec<bool>,
+    /// Where the walk records its jump history (`jmp_point`): jump targets, call returns,
+    /// subprogram entries, callback-calling calls (precision backtracking follows them back).
+    pub jmp_point: Vec<bool>,
 }
 
 fn reads(op: &Op) -> u16 {
@@ -143,8 +146,25 @@ impl Info {
 
         let mut prune_point = vec![false; n];
         let mut force_checkpoint = vec![false; n];
+        let mut jmp_point = vec![false; n];
         let mut pc = 0;
         while pc < n {
+            let mut jmp_to = |t: i64| {
+                if (0..n as i64).contains(&t) {
+                    jmp_point[t as usize] = true;
+                }
+            };
+            match ops[pc] {
+                Op::Jump { off, .. } | Op::MayGoto { off } => jmp_to(pc as i64 + 1 + off as i64),
+                Op::Ja { off, .. } => jmp_to(pc as i64 + 1 + off as i64),
+                Op::Call(Callee::Local(imm)) => jmp_to(pc as i64 + 1 + imm as i64),
+                Op::Lddw { pseudo: Pseudo::Func, imm, .. } => jmp_to(pc as i64 + 1 + imm as i32 as i64),
+                Op::Call(Callee::Helper(id)) if matches!(id, 164 | 180 | 181 | 209) => jmp_to(pc as i64),
+                _ => {}
+            }
+            if matches!(ops[pc], Op::Call(_)) {
+                jmp_to(pc as i64 + 1);
+            }
             match ops[pc] {
                 Op::Jump { off, .. } => {
                     // Both the jump and where it lands (a branch edge's target).
@@ -220,7 +240,7 @@ impl Info {
         let main_end = subprogs.get(1).copied().unwrap_or(n);
         let (precise_in, precise_slots_in) = precision(ops, &second_half, &succs, main_end, false);
         let (widen_precise_in, widen_precise_slots_in) = precision(ops, &second_half, &succs, main_end, true);
-        Info { subprogs, prune_point, force_checkpoint, live_in, precise_in, precise_slots_in, widen_precise_in, widen_precise_slots_in, second_half }
+        Info { subprogs, prune_point, force_checkpoint, live_in, precise_in, precise_slots_in, widen_precise_in, widen_precise_slots_in, second_half, jmp_point }
     }
 
     /// The subprogram holding `pc`.

@@ -27,6 +27,7 @@ pub mod kstruct;
 pub mod graph;
 pub mod log;
 pub mod mem;
+pub mod precision;
 pub mod scalar;
 pub mod spectre;
 pub mod state;

@@ -152,6 +152,9 @@ pub struct Reg {
     pub btf_struct: Option<&'static str>,
     /// An allocated object (`MEM_ALLOC`): its local type's id in the program's BTF.
     pub btf_id: u32,
+    /// A scalar whose exact value some later use relies on (precision tracking,
+    /// [`super::precision`]): pruning compares it by range; the log prints it with `P`.
+    pub precise: bool,
 }
 
 impl Reg {
@@ -170,6 +173,7 @@ impl Reg {
         parent_id: 0,
         btf_struct: None,
         btf_id: 0,
+        precise: false,
     };
 
     pub fn scalar(var: Scalar) -> Reg {
