@@ -239,7 +239,7 @@ fn sync_linked(st: &mut State, r: u8, live: u16) {
     let delta_of = |x: &Reg| if x.id & BPF_ADD_CONST != 0 { x.off } else { 0 };
     let known_delta = delta_of(&known);
     let last = st.curframe();
-    let mut sync = |x: &mut Reg| {
+    let sync = |x: &mut Reg| {
         if !x.is_scalar() || x.id & !BPF_ADD_CONST != origin {
             return;
         }

@@ -170,22 +170,6 @@ fn kfunc_async_callback(name: &str) -> bool {
     name == "bpf_wq_set_callback_impl" || name.starts_with("bpf_task_work_schedule")
 }
 
-/// Returns of a callback to its call (over all paths) before the caller's scalars that differ
-/// from the previous visit's are widened (uxdp has no precision tracking: the kernel keeps the
-/// scalars it needs exact and widens the rest at once; uxdp keeps all exact for a number of
-/// returns, then widens).
-const CALLBACK_UNROLL: u32 = 64;
-/// Instructions of callback body the exact returns may add up to (a callback of 64 instructions
-/// returns exactly 64 times, one of 1024 four times).
-const CALLBACK_EXACT_INSNS: u32 = 4096;
-/// Instructions processed since a call's first callback return after which its visits widen
-/// whatever their count (the exact visits' cost, whatever the callback's loops and branches).
-const CALLBACK_EXACT_SPENT: u64 = 100_000;
-/// A bpf_loop whose count is at most this is unrolled exactly (its count bounds the visits).
-const CALLBACK_UNROLL_BOUNDED: u64 = 64;
-/// States kept at one callback-calling call beyond which the visits widen whatever their count.
-const CALLBACK_STATES: usize = 64;
-
 impl Verifier<'_> {
     // ---------------------------------------------------------------------------------------
     // Helpers
@@ -281,12 +265,12 @@ impl Verifier<'_> {
                 return refuse(Errno::EFAULT, "verifier bug: backtracking misuse");
             }
             if id == 181 {
-                // Whether the iteration is finished depends on the count: precise.
-                self.mark_chain_precision(1)?;
-                // The inlining check reads the flags (`loop_flag_is_zero`).
+                // The inlining check reads the flags (`loop_flag_is_zero`); whether the
+                // iteration is finished depends on the count. Both precise, in that order.
                 if self.cur.reg(4).is_null() {
                     self.mark_chain_precision(4)?;
                 }
+                self.mark_chain_precision(1)?;
             }
             if id == 181 && depth >= self.cur.reg(1).var.umax {
                 // bpf_loop: as many visits of the callback queued as its count can be.
@@ -1335,38 +1319,19 @@ impl Verifier<'_> {
         self.queue_callback(pc, start, callee)
     }
 
-    /// After a synchronous callback's exit, back at its call: the caller's scalars that differ
-    /// from those of the unfinished state at the same call on this path are forgotten (after a
-    /// few exact visits), so that the visits reach a state one before covers.
-    fn widen_after_callback(&mut self, callsite: usize, sub: usize) {
-        // Exact returns cost the callback's length each: a long callback gets fewer. They are
-        // counted per call over all paths (a path resumed from a branch does not start anew).
-        let start = self.info.subprogs.get(sub).copied().unwrap_or(0);
-        let end = self.info.subprogs.get(sub + 1).copied().unwrap_or(self.ops.len());
-        let exact = (CALLBACK_EXACT_INSNS / end.saturating_sub(start).max(1) as u32).clamp(1, CALLBACK_UNROLL);
-        let processed = self.processed;
-        let (returns, spent) = {
-            let n = self.callback_returns.entry(callsite).or_insert((0, processed));
-            n.0 += 1;
-            (n.0, processed - n.1)
-        };
-        let f = self.cur.cur();
-        let bounded_loop = matches!(self.ops[callsite], Op::Call(Callee::Helper(181))) && f.regs[1].var.umax <= CALLBACK_UNROLL_BOUNDED;
-        // Visits that fan out (a callback with many exits, nested callbacks) widen at once when
-        // the call has gathered many states, or many more than visits.
-        let states = self.explored.get(&callsite).map_or(0, |e| e.count());
-        let crowded = states > CALLBACK_STATES || states > 3 * self.cur.callback_unroll as usize + 16;
-        if !crowded && (bounded_loop || returns <= exact) && spent <= CALLBACK_EXACT_SPENT {
-            return;
-        }
-        // Against every earlier visit's state on this path: what any visit changed is forgotten.
+    /// After a synchronous callback's exit, back at its call: the caller's scalars that neither
+    /// state marked precise and that differ from the previous visit's (the unfinished state at
+    /// the same call on this path) are forgotten (`widen_imprecise_scalars` in
+    /// `prepare_func_exit`), so that the visits reach a state one before covers.
+    fn widen_after_callback(&mut self, callsite: usize) {
         let mut at = self.parent;
         while let Some(i) = at {
             let c = &self.checkpoints[i];
             if c.pc == callsite && c.branches > 0 && same_callsites(&c.state, &self.cur) {
-                super::dynptr::widen_callback(&self.checkpoints[i].state, &mut self.cur);
+                super::dynptr::widen_imprecise(&self.checkpoints[i].state, &mut self.cur);
+                return;
             }
-            at = self.checkpoints[i].parent;
+            at = c.parent;
         }
     }
 
@@ -1429,10 +1394,9 @@ impl Verifier<'_> {
                 // Back to the call, which is checked again and queues the next visit; what the
                 // callback wrote into the caller's stack stays, its r0 does not reach the caller.
                 let callsite = self.cur.cur().callsite as usize;
-                let sub = self.cur.cur().subprog as usize;
                 self.log_return(callsite);
                 self.cur.frames.pop();
-                self.widen_after_callback(callsite, sub);
+                self.widen_after_callback(callsite);
                 return Ok(Some(callsite));
             }
             // The caller gets r0 before the return is logged: the log shows it in both frames.

@@ -510,41 +510,6 @@ fn stack_safe(old: &Frame, cur: &Frame, exact: bool, allow_uninit: bool, range_w
     true
 }
 
-/// Forgets every scalar of `cur` that differs from `old`'s (registers and spilled scalars): the
-/// widening that lets a loop over an iterator converge.
-pub fn widen(old: &State, cur: &mut State) {
-    for (of, cf) in old.frames.iter().zip(cur.frames.iter_mut()) {
-        for (o, c) in of.regs.iter().zip(cf.regs.iter_mut()) {
-            if o.ty == SCALAR && c.ty == SCALAR && o.var != c.var {
-                *c = Reg::unknown();
-            }
-        }
-        for (o, c) in of.stack.iter().zip(cf.stack.iter_mut()) {
-            if o.is_spill() && c.is_spill() && o.spilled.ty == SCALAR && c.spilled.ty == SCALAR && o.spilled.var != c.spilled.var {
-                c.spilled = Reg::unknown();
-            }
-        }
-    }
-}
-
-/// `widen`, and also a spilled scalar of `cur` where `old` held no spill (zero or unknown bytes):
-/// after a callback's visit the caller's stack keeps nothing the visits change, so that they
-/// converge without precision tracking.
-pub fn widen_callback(old: &State, cur: &mut State) {
-    widen(old, cur);
-    for (of, cf) in old.frames.iter().zip(cur.frames.iter_mut()) {
-        for (i, c) in cf.stack.iter_mut().enumerate() {
-            if !c.is_spill() || c.spilled.ty != SCALAR {
-                continue;
-            }
-            let kept = of.stack.get(i).is_some_and(|o| o.is_spill() && o.spilled.ty == SCALAR && o.spilled.var == c.spilled.var);
-            if !kept {
-                c.spilled = Reg::unknown();
-            }
-        }
-    }
-}
-
 /// Whether the explored state `old` covers `cur` (or, `exact`, equals it: a loop that made no
 /// progress). `live` is the current frame's live registers. A scalar `old` has not marked precise
 /// matches any scalar (`regsafe`), unless `range_within` (loop heads: the kernel's RANGE_WITHIN).

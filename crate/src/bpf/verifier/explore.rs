@@ -55,12 +55,6 @@ pub(super) struct PcStates {
     live_count: usize,
 }
 
-impl PcStates {
-    /// Checkpoints kept here, finished or not.
-    pub(super) fn count(&self) -> usize {
-        self.done.len() + self.live_count
-    }
-}
 
 /// Whether an unfinished checkpoint kept at a loop's forced checkpoint (an iterator's next(), a
 /// callback-calling call, a may_goto) covers the current state (`covers`). One compared in vain
@@ -183,9 +177,6 @@ pub struct Verifier<'a> {
     /// Calls of a helper or kfunc that calls a callback synchronously, an unknown number of
     /// times: a callback's exit returns here, and a state an unfinished one here covers is pruned.
     pub(super) callback_site: Vec<bool>,
-    /// Returns of callbacks to each callback-calling call, over all paths, and the instructions
-    /// processed at the first (widening's budget).
-    pub(super) callback_returns: HashMap<usize, (u32, u64)>,
     /// What the walk saw the program do (returns, calls), for policy beyond the kernel.
     pub(super) facts: super::Facts,
     /// Pruned paths whose return values were followed statically, by where and from what.
@@ -261,7 +252,6 @@ impl<'a> Verifier<'a> {
             states_before: 0,
             async_cbs: Vec::new(),
             callback_site: Vec::new(),
-            callback_returns: HashMap::new(),
             facts: super::Facts::default(),
             pruned_followed: Default::default(),
             throw_in_callback: None,

@@ -272,7 +272,9 @@ impl<'a> Verifier<'a> {
                     skip_first = false;
                 } else {
                     let h = if hist_end > 0 && hist[hist_end - 1].idx == i { Some(hist[hist_end - 1]) } else { None };
-                    if level2 {
+                    // An lddw's second half is no instruction of its own (the kernel's code 0).
+                    let second_half = self.info.second_half.get(i).copied().unwrap_or(false);
+                    if level2 && !second_half {
                         let line = self.log.insn(self.input.insns, i, &self.ops[i], self.input, self.allow_ptr_leaks);
                         out.push(format!(
                             "mark_precise: frame{}: regs={} stack={} before {i}: {line}\n",
@@ -484,7 +486,12 @@ impl<'a> Verifier<'a> {
                 }
                 bt.frame -= 1;
             }
-            Op::Call(Callee::Kfunc { imm: 0, .. }) => return Err(Stop::NotSupported),
+            // A kfunc the loader could not resolve (the kernel's imm 0).
+            Op::Call(Callee::Kfunc { imm, .. })
+                if self.input.kfuncs.get(imm as usize).and_then(|k| k.as_ref()).is_none_or(|k| k.unresolved) =>
+            {
+                return Err(Stop::NotSupported)
+            }
             Op::Call(_) | Op::Callx { .. } => {
                 bt.clear_reg(0);
                 if bt.regs[bt.frame] & ARGS != 0 {
