@@ -1791,6 +1791,8 @@ impl Verifier<'_> {
                         return refuse(Errno::EINVAL, format!("R{size_regno} must be a known constant"));
                     };
                     slice_size = Some(v);
+                    // The constant size is relied on (6.18 marks it once more).
+                    self.mark_chain_precision(size_regno)?;
                 }
                 skip_size_arg = true;
                 continue;

@@ -184,8 +184,28 @@ impl Info {
                     prune_point[pc] = true;
                     force_checkpoint[pc] = true;
                 }
-                // A callee's first instruction is reached through the call: a prune point.
-                Op::Call(Callee::Local(_)) => prune_point[pc] = true,
+                // A call of a static function, and the function's first instruction (the
+                // kernel's BRANCH edge to it).
+                Op::Call(Callee::Local(imm)) => {
+                    prune_point[pc] = true;
+                    let t = (pc as i64 + 1 + imm as i64) as usize;
+                    if t < n {
+                        prune_point[t] = true;
+                    }
+                }
+                // A callback's address (`visit_func_call_insn`): the lddw, what follows it and
+                // the callback's first instruction.
+                Op::Lddw { pseudo: Pseudo::Func, imm, .. } => {
+                    prune_point[pc] = true;
+                    if pc + 2 < n {
+                        prune_point[pc + 2] = true;
+                        jmp_point[pc + 2] = true;
+                    }
+                    let t = (pc as i64 + 1 + imm as i32 as i64) as usize;
+                    if t < n {
+                        prune_point[t] = true;
+                    }
+                }
                 // bpf_timer_set_callback: its callback is walked from here, on its own.
                 Op::Call(Callee::Helper(170)) => prune_point[pc] = true,
                 // Synchronous callbacks and the seed's proposed helpers (214..=221, checked as

@@ -234,9 +234,13 @@ impl<'a> Verifier<'a> {
         }
         let level2 = self.log.level2();
         let mut out: Vec<String> = Vec::new();
+        // An asynchronous callback is a state of its own in the kernel (its frame 0, no parent,
+        // no history, first instruction 0): its frames are numbered from it.
+        let async_base = self.cur.frames.iter().rposition(|f| f.async_cb).unwrap_or(0);
+        let fno = |f: usize| f.saturating_sub(async_base);
         // `None`: the current state; else a checkpoint.
         let mut st: Option<usize> = None;
-        let mut first_idx = self.first_idx;
+        let mut first_idx = if async_base > 0 { 0 } else { self.first_idx };
         let mut last_idx: Option<usize> = Some(self.pc);
         let mut subseq: i64 = -1;
         let mut skip_first = true;
@@ -244,7 +248,7 @@ impl<'a> Verifier<'a> {
         'chain: loop {
             if level2 {
                 let last = last_idx.map_or(-1, |l| l as i64);
-                out.push(format!("mark_precise: frame{}: last_idx {last} first_idx {first_idx} subseq_idx {subseq} \n", bt.frame));
+                out.push(format!("mark_precise: frame{}: last_idx {last} first_idx {first_idx} subseq_idx {subseq} \n", fno(bt.frame)));
             }
             let Some(last) = last_idx else {
                 // The entry of a global function walked on its own: its arguments are its own.
@@ -262,6 +266,7 @@ impl<'a> Verifier<'a> {
                 break 'chain;
             };
             let hist: Vec<HistEntry> = match st {
+                None if async_base > 0 => Vec::new(),
                 None => self.hist.clone(),
                 Some(c) => self.checkpoints[c].hist.clone(),
             };
@@ -278,7 +283,7 @@ impl<'a> Verifier<'a> {
                         let line = self.log.insn(self.input.insns, i, &self.ops[i], self.input, self.allow_ptr_leaks);
                         out.push(format!(
                             "mark_precise: frame{}: regs={} stack={} before {i}: {line}\n",
-                            bt.frame,
+                            fno(bt.frame),
                             fmt_regs(bt.regs[bt.frame]),
                             fmt_stack(bt.stack[bt.frame])
                         ));
@@ -309,6 +314,7 @@ impl<'a> Verifier<'a> {
                 }
             }
             let parent = match st {
+                None if async_base > 0 => None,
                 None => self.parent,
                 Some(c) => self.checkpoints[c].parent,
             };
@@ -361,9 +367,9 @@ impl<'a> Verifier<'a> {
         }
         if fallback || !bt.empty() {
             if level2 {
-                out.push(format!("mark_precise: frame{}: falling back to forcing all scalars precise\n", self.cur.curframe()));
+                out.push(format!("mark_precise: frame{}: falling back to forcing all scalars precise\n", fno(self.cur.curframe())));
             }
-            let mut at = self.parent;
+            let mut at = if async_base > 0 { None } else { self.parent };
             while let Some(c) = at {
                 mark_all_in(&mut self.checkpoints[c].state, &mut out);
                 at = self.checkpoints[c].parent;
