@@ -67,7 +67,8 @@ for (const f of readdirSync(dir).filter((f) => f.endsWith('.o') && f.includes(on
     continue
   }
   if (shown++ < show) {
-    const i = k.findIndex((l, j) => l !== u[j])
+    let i = 0
+    while (i < k.length && k[i] === u[i]) i++
     console.log(`${f}: first difference at precision line ${i + 1} of ${k.length} (uxdp has ${u.length})`)
     console.log(`  kernel: ${k[i] ?? '(none)'}`)
     console.log(`  uxdp:   ${u[i] ?? '(none)'}`)

@@ -120,8 +120,8 @@ describe(`BPF verifier differential corpus (${CASES.length} programs; recorded o
   })
 
   // The level-1 log ends with the walk's statistics: equal counts mean uxdp walked, pruned and
-  // kept states where the kernel did. Precision is not backtracked yet, so not every count agrees;
-  // these floors keep what agrees from slipping.
+  // kept states where the kernel did. Precision is backtracked as the kernel does; not every count
+  // agrees yet (peak states most often): these floors keep what agrees from slipping.
   it.skipIf(MODE === 'record')("the walk's statistics (processed insns, total and peak states) equal the kernel's on most programs", () => {
     const same = { processed: 0, total: 0, peak: 0 }
     let compared = 0
@@ -148,9 +148,9 @@ describe(`BPF verifier differential corpus (${CASES.length} programs; recorded o
     const pct = (n: number) => (100 * n) / compared
     console.log(`walk statistics equal to the kernel's over ${compared} programs: processed ${pct(same.processed).toFixed(1)} %, total_states ${pct(same.total).toFixed(1)} %, peak_states ${pct(same.peak).toFixed(1)} %`)
     expect(compared).toBeGreaterThan(CASES.length * 0.9)
-    expect(pct(same.processed)).toBeGreaterThanOrEqual(95)
-    expect(pct(same.total)).toBeGreaterThanOrEqual(93)
-    expect(pct(same.peak)).toBeGreaterThanOrEqual(85)
+    expect(pct(same.processed)).toBeGreaterThanOrEqual(96.5)
+    expect(pct(same.total)).toBeGreaterThanOrEqual(97)
+    expect(pct(same.peak)).toBeGreaterThanOrEqual(87.5)
   }, 600_000)
 
   // A refusal's whole level-1 log (what libbpf prints after a failed load: the path to the error,
@@ -184,7 +184,7 @@ describe(`BPF verifier differential corpus (${CASES.length} programs; recorded o
     const pct = (100 * same) / compared
     console.log(`level-1 logs equal to the kernel's: ${same} of ${compared} refusals (${pct.toFixed(1)} %); first differences:\n${firstDiffs.join('\n')}`)
     expect(compared).toBeGreaterThan(800)
-    expect(pct).toBeGreaterThanOrEqual(80)
+    expect(pct).toBeGreaterThanOrEqual(83)
   }, 600_000)
 
   it('summary: agreement with Linux per group (printed)', () => {

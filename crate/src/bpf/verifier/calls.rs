@@ -487,7 +487,7 @@ impl Verifier<'_> {
                 let ks = self.input.maps[map as usize].key_size as i32;
                 self.check_helper_mem(regno, ks, false, false)?;
                 if matches!(self.input.maps[map as usize].map_type, 2 | 6) {
-                    meta.const_key = self.constant_map_key(&reg, ks as usize);
+                    meta.const_key = self.constant_map_key(&reg, ks as usize)?;
                 }
             }
             ARG_PTR_TO_MAP_VALUE => {
@@ -568,27 +568,32 @@ impl Verifier<'_> {
 
     /// `get_constant_map_key`: the key a stack pointer points to, when the stack knows it: zero
     /// bytes covering the key, or a spilled constant of exactly the key's size.
-    fn constant_map_key(&self, key: &Reg, key_size: usize) -> Option<u64> {
+    /// A spilled constant is relied on: its slot is marked precise.
+    fn constant_map_key(&mut self, key: &Reg, key_size: usize) -> VResult<Option<u64>> {
         if !self.bpf_capable || key.ty != PTR_TO_STACK {
-            return None;
+            return Ok(None);
         }
-        let v = key.var.is_const()?;
+        let Some(v) = key.var.is_const() else { return Ok(None) };
         let stack_off = key.off as i64 + v as i64;
         let slot = (-stack_off - 1) as usize;
         let (spi, off) = (slot / 8, slot % 8);
-        let st = self.cur.frames.get(key.frameno as usize)?.stack.get(spi)?;
+        let Some(st) = self.cur.frames.get(key.frameno as usize).and_then(|f| f.stack.get(spi)).copied() else { return Ok(None) };
         let zeros = (0..=off).rev().take_while(|&i| st.bytes[i] == SlotByte::Zero).count();
         if zeros >= key_size {
-            return Some(0);
+            return Ok(Some(0));
         }
         if !st.is_spill() || st.spilled.ty != SCALAR {
-            return None;
+            return Ok(None);
         }
         let spill = (0..=off).rev().take_while(|&i| st.bytes[i] == SlotByte::Spill).count();
         if spill != key_size {
-            return None;
+            return Ok(None);
         }
-        st.spilled.var.is_const()
+        let Some(k) = st.spilled.var.is_const() else { return Ok(None) };
+        let mut bt = super::precision::Backtrack::new(self.cur.curframe());
+        bt.set_slot(key.frameno as usize, spi);
+        self.mark_chain_batch(bt)?;
+        Ok(Some(k))
     }
 
     /// `check_reg_type`.
@@ -971,6 +976,10 @@ impl Verifier<'_> {
                 }
                 FuncArg::Mem { size, nullable } => {
                     self.check_arg_reg_off(regno, &reg, 0)?;
+                    if reg.is_null() {
+                        // NULL is told apart by the scalar's value: precise.
+                        self.mark_chain_precision(regno)?;
+                    }
                     if !reg.is_null() {
                         // Checked as if non-NULL, for reading and for writing; the caller's
                         // register itself is left as it was.
@@ -2250,7 +2259,25 @@ impl Verifier<'_> {
                     }
                 }
                 Op::Lddw { dst, pseudo: Pseudo::Imm, imm, .. } => next[dst as usize] = Small::konst(imm),
-                Op::Call(_) | Op::Callx { .. } => {
+                Op::Call(c) => {
+                    // bpf_redirect's ifindex is not precise for the kernel: the covering state's
+                    // may differ. A constant below 8 is added; anything else leaves it unknown.
+                    if c == Callee::Helper(23) {
+                        if let Some(f) = self.facts.calls.get_mut(&pc) {
+                            let v = merged[1].0;
+                            match (&mut f.r1, v.other, v.small.count_ones()) {
+                                (Some(set), false, 1) => {
+                                    set.insert(v.small.trailing_zeros() as u64);
+                                }
+                                _ => f.r1 = None,
+                            }
+                        }
+                    }
+                    for r in next.iter_mut().take(6) {
+                        *r = Small::TOP;
+                    }
+                }
+                Op::Callx { .. } => {
                     for r in next.iter_mut().take(6) {
                         *r = Small::TOP;
                     }

@@ -238,9 +238,32 @@ impl<'a> Verifier<'a> {
         // no history, first instruction 0): its frames are numbered from it.
         let async_base = self.cur.frames.iter().rposition(|f| f.async_cb).unwrap_or(0);
         let fno = |f: usize| f.saturating_sub(async_base);
+        // The checkpoints of the asynchronous callback's own walk (all of them, outside one).
+        let cb_callsite = self.cur.frames[async_base].callsite;
+        let cb_start = self.info.subprogs.get(self.cur.frames[async_base].subprog as usize).copied().unwrap_or(0);
+        let belongs = |v: &Self, c: Option<usize>| -> Option<usize> {
+            let c = c?;
+            if async_base == 0 {
+                return Some(c);
+            }
+            let f = v.checkpoints[c].state.frames.get(async_base)?;
+            (f.async_cb && f.callsite == cb_callsite).then_some(c)
+        };
+        // A segment whose checkpoint before lies outside the callback starts at its entry: the
+        // kernel's fresh state (first instruction 0, history from the callback's first one).
+        let own_hist = |h: &[HistEntry], outside: bool| -> Vec<HistEntry> {
+            if !outside {
+                return h.to_vec();
+            }
+            match h.iter().rposition(|e| e.idx == cb_start) {
+                Some(k) => h[k..].to_vec(),
+                None => Vec::new(),
+            }
+        };
+        let cur_outside = async_base > 0 && belongs(self, self.parent).is_none();
         // `None`: the current state; else a checkpoint.
         let mut st: Option<usize> = None;
-        let mut first_idx = if async_base > 0 { 0 } else { self.first_idx };
+        let mut first_idx = if cur_outside { 0 } else { self.first_idx };
         let mut last_idx: Option<usize> = Some(self.pc);
         let mut subseq: i64 = -1;
         let mut skip_first = true;
@@ -266,9 +289,8 @@ impl<'a> Verifier<'a> {
                 break 'chain;
             };
             let hist: Vec<HistEntry> = match st {
-                None if async_base > 0 => Vec::new(),
-                None => self.hist.clone(),
-                Some(c) => self.checkpoints[c].hist.clone(),
+                None => own_hist(&self.hist, cur_outside),
+                Some(c) => own_hist(&self.checkpoints[c].hist, async_base > 0 && belongs(self, self.checkpoints[c].parent).is_none()),
             };
             let mut hist_end = hist.len();
             let mut i = last;
@@ -314,13 +336,12 @@ impl<'a> Verifier<'a> {
                 }
             }
             let parent = match st {
-                None if async_base > 0 => None,
-                None => self.parent,
-                Some(c) => self.checkpoints[c].parent,
+                None => belongs(self, self.parent),
+                Some(c) => belongs(self, self.checkpoints[c].parent),
             };
             let Some(p) = parent else { break 'chain };
             let ps = &mut self.checkpoints[p].state;
-            for fr in (0..=bt.frame).rev() {
+            for fr in (async_base..=bt.frame.max(async_base)).rev() {
                 let Some(func) = ps.frames.get_mut(fr) else { continue };
                 for i in 0..16u8 {
                     if bt.regs[fr] & (1 << i) == 0 {
@@ -351,7 +372,8 @@ impl<'a> Verifier<'a> {
                 if level2 {
                     let text = super::log::frame_text(ps, fr, !0, !0, self.input);
                     out.push(format!(
-                        "mark_precise: frame{fr}: parent state regs={} stack={}: {text}\n",
+                        "mark_precise: frame{}: parent state regs={} stack={}: {text}\n",
+                        fno(fr),
                         fmt_regs(bt.regs[fr]),
                         fmt_stack(bt.stack[fr])
                     ));
@@ -362,17 +384,17 @@ impl<'a> Verifier<'a> {
             }
             subseq = first_idx as i64;
             last_idx = self.checkpoints[p].last_idx;
-            first_idx = self.checkpoints[p].first_idx;
+            first_idx = if async_base > 0 && belongs(self, self.checkpoints[p].parent).is_none() { 0 } else { self.checkpoints[p].first_idx };
             st = Some(p);
         }
         if fallback || !bt.empty() {
             if level2 {
                 out.push(format!("mark_precise: frame{}: falling back to forcing all scalars precise\n", fno(self.cur.curframe())));
             }
-            let mut at = if async_base > 0 { None } else { self.parent };
+            let mut at = belongs(self, self.parent);
             while let Some(c) = at {
                 mark_all_in(&mut self.checkpoints[c].state, &mut out);
-                at = self.checkpoints[c].parent;
+                at = belongs(self, self.checkpoints[c].parent);
             }
         }
         if level2 {
