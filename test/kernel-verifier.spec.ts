@@ -21,6 +21,7 @@
  * The scenarios are those the kernel's own selftests cover (read to learn which matter); every
  * program here is written for uxdp. The case table: test/helpers/verifier-cases.ts.
  */
+import { appendFileSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { BpfObject, UxdpError, verify, type VerifyResult } from '../lib/index'
 import { build, finishKernel, knownDifference, MODE, ownPins, useKernel, verdict, type LoadAnswer } from './helpers/kernel'
@@ -55,17 +56,10 @@ function uxdpAnswer(c: VerifierCase): UxdpAnswer {
 // tests asserts that the disagreement is still there, so one that starts agreeing fails and is
 // taken off the list. Everything else must agree.
 const KNOWN_GAPS: Record<string, string> = {
-  'callbacks/counter_index_masked_unknown_nr': "no precision tracking: the kernel keeps a counter it indexes with exact over a callback's visits (never converging with an unknown count); uxdp, without precision tracking, widens it once its budget of exact visits is spent",
-  'iterating/saturating_counter_index_long_cb': "no precision tracking: the kernel keeps the caller's counter exact over the callback's visits (it indexes after the loop) and converges at 15; uxdp's budget of exact visits is spent by a 300-instruction callback before that, and it widens the counter",
-  'iterating/cb_branches_index': "no precision tracking: the kernel enumerates the sixteen constants the callback stores (precise: an index after the loop) until they repeat; uxdp widens the visits of a callback that fans out into many states",
-  'iterating/mg_cond_break_c': "no precision tracking: the kernel widens the loop counter at the second may_goto visit, before the sum it feeds (read by a branch after the loop) has made it precise; uxdp's static precision counts it precise from the start, keeps it exact, and never converges",
-  'iterating/mg_cond_break_c_v3': "no precision tracking: the kernel widens the loop counter at the second may_goto visit, before the sum it feeds (read by a branch after the loop) has made it precise; uxdp's static precision counts it precise from the start, keeps it exact, and never converges",
   'kfunc/kfunc_proto_mismatch': "a libbpf version difference in one word: the recording harness's libbpf 1.1 says 'incompatible with kernel [N]', uxdp follows libbpf 1.3+ ('incompatible with vmlinux [N]', same ids, same errno), checked against the live kernel through that libbpf in test/kernel-exceptions.spec.ts",
   'kfunc/kfunc_proto_mismatch_v3': "a libbpf version difference in one word: the recording harness's libbpf 1.1 says 'incompatible with kernel [N]', uxdp follows libbpf 1.3+ ('incompatible with vmlinux [N]', same ids, same errno), checked against the live kernel through that libbpf in test/kernel-exceptions.spec.ts",
   'kfunc/missing_weak_kfunc_called': "a libbpf version difference, not a verifier one: the recording harness's libbpf 1.1 turns the call into a kfunc call with imm 0, which the kernel skips (here: R0 !read_ok, EACCES); uxdp follows libbpf 1.3+, which poisons it into an invalid helper call and rewrites the kernel's refusal: kfunc 'NAME' is referenced but wasn't resolved (EINVAL), checked against the live kernel through that libbpf in test/kernel-exceptions.spec.ts",
   'kfunc/missing_weak_kfunc_called_v3': "a libbpf version difference, not a verifier one: the recording harness's libbpf 1.1 turns the call into a kfunc call with imm 0, which the kernel skips (here: R0 !read_ok, EACCES); uxdp follows libbpf 1.3+, which poisons it into an invalid helper call and rewrites the kernel's refusal: kfunc 'NAME' is referenced but wasn't resolved (EINVAL), checked against the live kernel through that libbpf in test/kernel-exceptions.spec.ts",
-  'loops/unrolled_branches_pruned': "precision is a static over-approximation in uxdp: a scalar stored to the stack always counts as precise, where the kernel's backtracking finds this one never matters",
-  'loops/unrolled_branches_pruned_v3': "precision is a static over-approximation in uxdp: a scalar stored to the stack always counts as precise, where the kernel's backtracking finds this one never matters",
   'retval/cgroup_skb_egress_three': "cgroup_skb and sk_lookup programs are not modelled yet (refused as such)",
   'retval/cgroup_skb_masked': "cgroup_skb and sk_lookup programs are not modelled yet (refused as such)",
   'retval/cgroup_skb_negative': "cgroup_skb and sk_lookup programs are not modelled yet (refused as such)",
@@ -127,8 +121,8 @@ describe(`BPF verifier differential corpus (${CASES.length} programs; recorded o
   })
 
   // The level-1 log ends with the walk's statistics: equal counts mean uxdp walked, pruned and
-  // kept states where the kernel did. Precision is not backtracked yet, so not every count agrees;
-  // these floors keep what agrees from slipping.
+  // kept states where the kernel did. Precision is backtracked as the kernel does; not every count
+  // agrees yet (peak states most often): these floors keep what agrees from slipping.
   it.skipIf(MODE === 'record')("the walk's statistics (processed insns, total and peak states) equal the kernel's on most programs", () => {
     const same = { processed: 0, total: 0, peak: 0 }
     let compared = 0
@@ -143,6 +137,11 @@ describe(`BPF verifier differential corpus (${CASES.length} programs; recorded o
       }
       if (u.accepted !== k.accepted) continue
       compared++
+      // UXDP_STATS_DUMP=file: every compared program's counts, uxdp's and the kernel's (for diffs).
+      if (process.env.UXDP_STATS_DUMP) {
+        const row = { name: `${c.group}/${c.name}`, u: [u.stats.processed, u.stats.totalStates, u.stats.peakStates], k: [k.processed, k.states.total, k.states.peak] }
+        appendFileSync(process.env.UXDP_STATS_DUMP, JSON.stringify(row) + '\n')
+      }
       if (u.stats.processed === k.processed) same.processed++
       if (u.stats.totalStates === k.states.total) same.total++
       if (u.stats.peakStates === k.states.peak) same.peak++

@@ -67,6 +67,7 @@ impl Verifier<'_> {
                 let mut s = if r.is_scalar() { r.var } else { Scalar::unknown() };
                 s.alu(AluOp::Neg, w, &Scalar::constant(0));
                 self.set_scalar(dst, s);
+                self.cur.reg_mut(dst).precise = r.is_scalar() && r.precise;
                 Ok(())
             }
             Op::Alu { op: op @ (AluOp::Mov | AluOp::MovSx8 | AluOp::MovSx16 | AluOp::MovSx32), w, dst, src } => {
@@ -120,6 +121,7 @@ impl Verifier<'_> {
                             let mut v = sr.var;
                             v.truncate(crate::bpf::isa::Size::W, false);
                             let mut copy = Reg::scalar(v);
+                            copy.precise = sr.precise;
                             if sr.var.umax <= u32::MAX as u64 {
                                 let linked = self.assign_scalar_id_before_mov(s);
                                 (copy.id, copy.off) = (linked.id, linked.off);
@@ -160,6 +162,7 @@ impl Verifier<'_> {
                             }
                         }
                         let mut out = Reg::scalar(v);
+                        out.precise = sr.is_scalar() && sr.precise;
                         (out.id, out.off) = link;
                         *self.cur.reg_mut(dst) = out;
                     }
@@ -188,11 +191,20 @@ impl Verifier<'_> {
                 }
                 return refuse(Errno::EACCES, format!("R{dst} pointer {} pointer prohibited", alu_string(op)));
             }
-            // scalar += pointer: the pointer arithmetic, the result in dst.
+            // scalar += pointer: the pointer arithmetic, the result in dst; the offset is
+            // relied on exactly.
+            self.mark_chain_precision(dst)?;
             return self.adjust_ptr(op, w, dst, src_reg, &s, &d, false);
         }
         if !d.is_scalar() {
+            if let Some(r) = src_reg {
+                self.mark_chain_precision(r)?;
+            }
             return self.adjust_ptr(op, w, dst, src_reg, &d, &s, true);
+        }
+        // A precise result needs a precise operand.
+        if let (Some(r), true) = (src_reg, d.precise) {
+            self.mark_chain_precision(r)?;
         }
         self.sanitize_val_alu(op, dst, src_reg.is_some())?;
         let mut v = d.var;
@@ -209,6 +221,7 @@ impl Verifier<'_> {
         }
         v.alu(op, w, &s.var);
         let mut out = Reg::scalar(v);
+        out.precise = d.precise;
         // `rX += K` on a register linked to others keeps the link, with K as its delta (once).
         let self_src = matches!(src, Operand::Reg(r) if r == dst);
         if let (true, AluOp::Add, Width::W64, Some(k), false) = (self.bpf_capable, op, w, s.var.is_const(), self_src) {

@@ -99,12 +99,32 @@ impl Verifier<'_> {
             }
             Operand::Imm(imm) => Reg::known(imm as i64 as u64),
         };
+        // A stack pointer compared needs no precision (the history says which operand was one).
+        let mut flags = 0;
+        if matches!(src, Operand::Reg(_)) && s.ty == PTR_TO_STACK {
+            flags |= super::precision::F_SRC_REG_STACK;
+        }
+        if d.ty == PTR_TO_STACK {
+            flags |= super::precision::F_DST_REG_STACK;
+        }
+        if flags != 0 {
+            self.push_hist(flags, Default::default());
+        }
         let same = src == Operand::Reg(dst) && d.is_scalar();
         let decided = if same { Scalar::branch_same_reg(cond, w, &d.var) } else { branch_taken(&d, &s, cond, w) };
         let src_reg = match src {
             Operand::Reg(r) => Some(r),
             Operand::Imm(_) => None,
         };
+        if decided.is_some() {
+            // The walk relies on the compared values: they must be precise.
+            if d.is_scalar() {
+                self.mark_chain_precision(dst)?;
+            }
+            if let (Some(r), true) = (src_reg, s.is_scalar()) {
+                self.mark_chain_precision(r)?;
+            }
+        }
         match decided {
             Some(true) => {
                 self.push_speculative_branch(pc + 1, dst, src_reg)?;
@@ -116,12 +136,25 @@ impl Verifier<'_> {
             }
             None => {}
         }
+        // Scalars sharing an id with an operand learn its bounds: the history links their
+        // precision (before the taken side is copied, so both sides share it).
+        let mut linked = super::precision::LinkedRegs::default();
+        if src_reg.is_some() && s.is_scalar() && s.id != 0 {
+            self.collect_linked(s.id, &mut linked);
+        }
+        if d.is_scalar() && d.id != 0 {
+            self.collect_linked(d.id, &mut linked);
+        }
+        if linked.cnt > 1 {
+            self.push_hist(0, linked);
+        }
         // The taken side is walked later, from a copy refined for "cond holds".
         let mut taken = self.cur.clone();
         let mut fall = std::mem::replace(&mut self.cur, taken.clone());
         if d.is_scalar() && s.is_scalar() {
-            refine(&mut taken, dst, src_reg, &s, cond, w, true);
-            refine(&mut fall, dst, src_reg, &s, cond, w, false);
+            let live = self.info.live_in[pc];
+            refine(&mut taken, dst, src_reg, &s, cond, w, true, live);
+            refine(&mut fall, dst, src_reg, &s, cond, w, false, live);
         }
         if w == Width::W64
             && src_reg.is_some()
@@ -171,7 +204,9 @@ impl Verifier<'_> {
 
 /// Refines both operands (and every register linked to them by id) for the side where `cond`
 /// holds.
-fn refine(st: &mut State, dst: u8, src: Option<u8>, s: &Reg, cond: Cond, w: Width, holds: bool) {
+/// `live`: the current frame's live registers (6.18 links only those).
+#[allow(clippy::too_many_arguments)]
+fn refine(st: &mut State, dst: u8, src: Option<u8>, s: &Reg, cond: Cond, w: Width, holds: bool, live: u16) {
     if src == Some(dst) {
         return;
     }
@@ -186,16 +221,16 @@ fn refine(st: &mut State, dst: u8, src: Option<u8>, s: &Reg, cond: Cond, w: Widt
         Scalar::refine_not(cond, w, &mut a, &mut b);
     }
     st.reg_mut(dst).var = a;
-    sync_linked(st, dst);
+    sync_linked(st, dst, live);
     if let Some(r) = src {
         st.reg_mut(r).var = b;
-        sync_linked(st, r);
+        sync_linked(st, r, live);
     }
 }
 
 /// Copies a register's refined bounds to every scalar linked to it: the same bounds where the
 /// two carry the same delta from their common origin, shifted by the difference otherwise.
-fn sync_linked(st: &mut State, r: u8) {
+fn sync_linked(st: &mut State, r: u8, live: u16) {
     let known = *st.reg(r);
     if known.id == 0 || !known.is_scalar() {
         return;
@@ -203,7 +238,8 @@ fn sync_linked(st: &mut State, r: u8) {
     let origin = known.id & !BPF_ADD_CONST;
     let delta_of = |x: &Reg| if x.id & BPF_ADD_CONST != 0 { x.off } else { 0 };
     let known_delta = delta_of(&known);
-    st.for_each_reg(|x| {
+    let last = st.curframe();
+    let sync = |x: &mut Reg| {
         if !x.is_scalar() || x.id & !BPF_ADD_CONST != origin {
             return;
         }
@@ -216,7 +252,21 @@ fn sync_linked(st: &mut State, r: u8) {
             v.alu(crate::bpf::isa::AluOp::Add, Width::W64, &Scalar::constant(shift));
             x.var = v;
         }
-    });
+    };
+    for (fi, fr) in st.frames.iter_mut().enumerate() {
+        for (i, x) in fr.regs.iter_mut().enumerate() {
+            // A dead register of the current frame is not among the linked ones.
+            if fi == last && i as u8 != r && live & (1 << i) == 0 {
+                continue;
+            }
+            sync(x);
+        }
+        for sl in fr.stack.iter_mut() {
+            if sl.is_spill() || sl.is_dynptr() {
+                sync(&mut sl.spilled);
+            }
+        }
+    }
 }
 
 /// The result of a null check: every copy of the pointer (same id) becomes the NULL scalar or

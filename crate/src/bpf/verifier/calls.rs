@@ -170,22 +170,6 @@ fn kfunc_async_callback(name: &str) -> bool {
     name == "bpf_wq_set_callback_impl" || name.starts_with("bpf_task_work_schedule")
 }
 
-/// Returns of a callback to its call (over all paths) before the caller's scalars that differ
-/// from the previous visit's are widened (uxdp has no precision tracking: the kernel keeps the
-/// scalars it needs exact and widens the rest at once; uxdp keeps all exact for a number of
-/// returns, then widens).
-const CALLBACK_UNROLL: u32 = 64;
-/// Instructions of callback body the exact returns may add up to (a callback of 64 instructions
-/// returns exactly 64 times, one of 1024 four times).
-const CALLBACK_EXACT_INSNS: u32 = 4096;
-/// Instructions processed since a call's first callback return after which its visits widen
-/// whatever their count (the exact visits' cost, whatever the callback's loops and branches).
-const CALLBACK_EXACT_SPENT: u64 = 100_000;
-/// A bpf_loop whose count is at most this is unrolled exactly (its count bounds the visits).
-const CALLBACK_UNROLL_BOUNDED: u64 = 64;
-/// States kept at one callback-calling call beyond which the visits widen whatever their count.
-const CALLBACK_STATES: usize = 64;
-
 impl Verifier<'_> {
     // ---------------------------------------------------------------------------------------
     // Helpers
@@ -230,6 +214,11 @@ impl Verifier<'_> {
             }
             if id == 12 {
                 self.record_tail_call_map(pc, map);
+                // `record_func_key`: a constant index within the array is relied on exactly.
+                let (key, max) = (*self.cur.reg(3), self.input.maps[map as usize].max_entries as u64);
+                if key.is_const().is_some_and(|v| v < max) {
+                    self.mark_chain_precision(3)?;
+                }
             }
             // for_each_map_elem's callback is set up (`set_map_elem_callback_state`) before the
             // map's compatibility with the helper is checked: a map it cannot iterate fails first.
@@ -277,6 +266,14 @@ impl Verifier<'_> {
                 // bpf_loop's count (ARG_ANYTHING) is marked precise: the kernel's backtracking
                 // trips over a pointer there.
                 return refuse(Errno::EFAULT, "verifier bug: backtracking misuse");
+            }
+            if id == 181 {
+                // The inlining check reads the flags (`loop_flag_is_zero`); whether the
+                // iteration is finished depends on the count. Both precise, in that order.
+                if self.cur.reg(4).is_null() {
+                    self.mark_chain_precision(4)?;
+                }
+                self.mark_chain_precision(1)?;
             }
             if id == 181 && depth >= self.cur.reg(1).var.umax {
                 // bpf_loop: as many visits of the callback queued as its count can be.
@@ -427,6 +424,10 @@ impl Verifier<'_> {
             }
         }
         let null_ok = reg.is_null() && arg & PTR_MAYBE_NULL != 0;
+        if null_ok {
+            // NULL passes only because the scalar is known zero.
+            self.mark_chain_precision(regno)?;
+        }
         if !null_ok {
             self.check_reg_type(regno, &reg, arg)?;
             self.check_arg_reg_off(regno, &reg, arg)?;
@@ -492,7 +493,7 @@ impl Verifier<'_> {
                 let ks = self.input.maps[map as usize].key_size as i32;
                 self.check_helper_mem(regno, ks, false, false)?;
                 if matches!(self.input.maps[map as usize].map_type, 2 | 6) {
-                    meta.const_key = self.constant_map_key(&reg, ks as usize);
+                    meta.const_key = self.constant_map_key(&reg, ks as usize)?;
                 }
             }
             ARG_PTR_TO_MAP_VALUE => {
@@ -534,6 +535,7 @@ impl Verifier<'_> {
                     return refuse(Errno::EACCES, format!("R{regno} is not a known constant'"));
                 };
                 meta.mem_size = Some(v);
+                self.mark_chain_precision(regno)?;
             }
             ARG_PTR_TO_DYNPTR => {
                 self.process_dynptr_arg(pc, regno, arg, meta, 0)?;
@@ -572,27 +574,32 @@ impl Verifier<'_> {
 
     /// `get_constant_map_key`: the key a stack pointer points to, when the stack knows it: zero
     /// bytes covering the key, or a spilled constant of exactly the key's size.
-    fn constant_map_key(&self, key: &Reg, key_size: usize) -> Option<u64> {
+    /// A spilled constant is relied on: its slot is marked precise.
+    fn constant_map_key(&mut self, key: &Reg, key_size: usize) -> VResult<Option<u64>> {
         if !self.bpf_capable || key.ty != PTR_TO_STACK {
-            return None;
+            return Ok(None);
         }
-        let v = key.var.is_const()?;
+        let Some(v) = key.var.is_const() else { return Ok(None) };
         let stack_off = key.off as i64 + v as i64;
         let slot = (-stack_off - 1) as usize;
         let (spi, off) = (slot / 8, slot % 8);
-        let st = self.cur.frames.get(key.frameno as usize)?.stack.get(spi)?;
+        let Some(st) = self.cur.frames.get(key.frameno as usize).and_then(|f| f.stack.get(spi)).copied() else { return Ok(None) };
         let zeros = (0..=off).rev().take_while(|&i| st.bytes[i] == SlotByte::Zero).count();
         if zeros >= key_size {
-            return Some(0);
+            return Ok(Some(0));
         }
         if !st.is_spill() || st.spilled.ty != SCALAR {
-            return None;
+            return Ok(None);
         }
         let spill = (0..=off).rev().take_while(|&i| st.bytes[i] == SlotByte::Spill).count();
         if spill != key_size {
-            return None;
+            return Ok(None);
         }
-        st.spilled.var.is_const()
+        let Some(k) = st.spilled.var.is_const() else { return Ok(None) };
+        let mut bt = super::precision::Backtrack::new(self.cur.curframe());
+        bt.set_slot(key.frameno as usize, spi);
+        self.mark_chain_batch(bt)?;
+        Ok(Some(k))
     }
 
     /// `check_reg_type`.
@@ -690,6 +697,15 @@ impl Verifier<'_> {
 
     /// `check_mem_size_reg`: the size argument after a memory argument.
     fn check_mem_size_reg(&mut self, regno: u8, reg: &Reg, write: bool, zero_ok: bool, meta: &mut Meta) -> VResult<()> {
+        self.check_mem_size_unmarked(regno, reg, write, zero_ok, meta)?;
+        // The access was checked against the size's bounds: they are relied on.
+        if self.cur.reg(regno).is_scalar() {
+            self.mark_chain_precision(regno)?;
+        }
+        Ok(())
+    }
+
+    fn check_mem_size_unmarked(&mut self, regno: u8, reg: &Reg, write: bool, zero_ok: bool, meta: &mut Meta) -> VResult<()> {
         let raw = meta.raw_mode && reg.var.is_const().is_some();
         if reg.var.smin < 0 {
             return refuse(Errno::EACCES, format!("R{regno} min value is negative, either use unsigned or 'var &= const'"));
@@ -966,6 +982,10 @@ impl Verifier<'_> {
                 }
                 FuncArg::Mem { size, nullable } => {
                     self.check_arg_reg_off(regno, &reg, 0)?;
+                    if reg.is_null() {
+                        // NULL is told apart by the scalar's value: precise.
+                        self.mark_chain_precision(regno)?;
+                    }
                     if !reg.is_null() {
                         // Checked as if non-NULL, for reading and for writing; the caller's
                         // register itself is left as it was.
@@ -1123,6 +1143,7 @@ impl Verifier<'_> {
             may_goto_depth: 0,
         };
         self.pc = g.start;
+        self.first_idx = g.start;
         self.prev = g.start;
         self.log.scratch_all();
         self.walk()
@@ -1319,39 +1340,19 @@ impl Verifier<'_> {
         self.queue_callback(pc, start, callee)
     }
 
-    /// After a synchronous callback's exit, back at its call: the caller's scalars that differ
-    /// from those of the unfinished state at the same call on this path are forgotten (after a
-    /// few exact visits), so that the visits reach a state one before covers.
-    fn widen_after_callback(&mut self, callsite: usize, sub: usize) {
-        // Exact returns cost the callback's length each: a long callback gets fewer. They are
-        // counted per call over all paths (a path resumed from a branch does not start anew).
-        let start = self.info.subprogs.get(sub).copied().unwrap_or(0);
-        let end = self.info.subprogs.get(sub + 1).copied().unwrap_or(self.ops.len());
-        let exact = (CALLBACK_EXACT_INSNS / end.saturating_sub(start).max(1) as u32).clamp(1, CALLBACK_UNROLL);
-        let processed = self.processed;
-        let (returns, spent) = {
-            let n = self.callback_returns.entry(callsite).or_insert((0, processed));
-            n.0 += 1;
-            (n.0, processed - n.1)
-        };
-        let f = self.cur.cur();
-        let bounded_loop = matches!(self.ops[callsite], Op::Call(Callee::Helper(181))) && f.regs[1].var.umax <= CALLBACK_UNROLL_BOUNDED;
-        // Visits that fan out (a callback with many exits, nested callbacks) widen at once when
-        // the call has gathered many states, or many more than visits.
-        let states = self.explored.get(&callsite).map_or(0, |e| e.count());
-        let crowded = states > CALLBACK_STATES || states > 3 * self.cur.callback_unroll as usize + 16;
-        if !crowded && (bounded_loop || returns <= exact) && spent <= CALLBACK_EXACT_SPENT {
-            return;
-        }
-        // Against every earlier visit's state on this path: what any visit changed is forgotten.
-        let precise = (self.info.address_precise_in[callsite + 1], self.info.address_precise_slots_in[callsite + 1]);
+    /// After a synchronous callback's exit, back at its call: the caller's scalars that neither
+    /// state marked precise and that differ from the previous visit's (the unfinished state at
+    /// the same call on this path) are forgotten (`widen_imprecise_scalars` in
+    /// `prepare_func_exit`), so that the visits reach a state one before covers.
+    fn widen_after_callback(&mut self, callsite: usize) {
         let mut at = self.parent;
         while let Some(i) = at {
             let c = &self.checkpoints[i];
             if c.pc == callsite && c.branches > 0 && same_callsites(&c.state, &self.cur) {
-                super::dynptr::widen_callback(&self.checkpoints[i].state, &mut self.cur, precise);
+                super::dynptr::widen_imprecise(&self.checkpoints[i].state, &mut self.cur);
+                return;
             }
-            at = self.checkpoints[i].parent;
+            at = c.parent;
         }
     }
 
@@ -1392,6 +1393,7 @@ impl Verifier<'_> {
                         format!("At async callback return the register R0 is not a known value ({})", type_name(r0.ty)),
                     );
                 }
+                self.mark_chain_precision(0)?;
                 if r0.var.smin < cb.ret_min as i64 || r0.var.smax > cb.ret_max as i64 {
                     return refuse(Errno::EINVAL, invalid_scalar(&r0.var, "At async callback return", "R0", cb.ret_min, cb.ret_max));
                 }
@@ -1404,6 +1406,8 @@ impl Verifier<'_> {
                 if !r0.is_scalar() {
                     return refuse(Errno::EACCES, "R0 not a scalar value");
                 }
+                // Its range is checked: the value is relied on.
+                self.mark_chain_precision(0)?;
                 let any = cb.ret_min == i32::MIN && cb.ret_max == i32::MAX;
                 if !any && (r0.var.smin < cb.ret_min as i64 || r0.var.smax > cb.ret_max as i64) {
                     return refuse(Errno::EINVAL, invalid_scalar(&r0.var, "At callback return", "R0", cb.ret_min, cb.ret_max));
@@ -1411,10 +1415,9 @@ impl Verifier<'_> {
                 // Back to the call, which is checked again and queues the next visit; what the
                 // callback wrote into the caller's stack stays, its r0 does not reach the caller.
                 let callsite = self.cur.cur().callsite as usize;
-                let sub = self.cur.cur().subprog as usize;
                 self.log_return(callsite);
                 self.cur.frames.pop();
-                self.widen_after_callback(callsite, sub);
+                self.widen_after_callback(callsite);
                 return Ok(Some(callsite));
             }
             // The caller gets r0 before the return is logged: the log shows it in both frames.
@@ -1729,6 +1732,9 @@ impl Verifier<'_> {
                 if ann == "__k" && reg.var.is_const().is_none() {
                     return refuse(Errno::EINVAL, format!("R{regno} must be a known constant"));
                 }
+                if ann == "__k" {
+                    self.mark_chain_precision(regno)?;
+                }
                 continue;
             }
             // A trusted argument (KF_TRUSTED_ARGS, KF_RCU, and every release kfunc's) may not be NULL.
@@ -1814,6 +1820,8 @@ impl Verifier<'_> {
                         return refuse(Errno::EINVAL, format!("R{size_regno} must be a known constant"));
                     };
                     slice_size = Some(v);
+                    // The constant size is relied on (6.18 marks it once more).
+                    self.mark_chain_precision(size_regno)?;
                 }
                 skip_size_arg = true;
                 continue;
@@ -2285,7 +2293,25 @@ impl Verifier<'_> {
                     }
                 }
                 Op::Lddw { dst, pseudo: Pseudo::Imm, imm, .. } => next[dst as usize] = Small::konst(imm),
-                Op::Call(_) | Op::Callx { .. } => {
+                Op::Call(c) => {
+                    // bpf_redirect's ifindex is not precise for the kernel: the covering state's
+                    // may differ. A constant below 8 is added; anything else leaves it unknown.
+                    if c == Callee::Helper(23) {
+                        if let Some(f) = self.facts.calls.get_mut(&pc) {
+                            let v = merged[1].0;
+                            match (&mut f.r1, v.other, v.small.count_ones()) {
+                                (Some(set), false, 1) => {
+                                    set.insert(v.small.trailing_zeros() as u64);
+                                }
+                                _ => f.r1 = None,
+                            }
+                        }
+                    }
+                    for r in next.iter_mut().take(6) {
+                        *r = Small::TOP;
+                    }
+                }
+                Op::Callx { .. } => {
                     for r in next.iter_mut().take(6) {
                         *r = Small::TOP;
                     }

@@ -1,7 +1,8 @@
 //! What the kernel checks of the control flow before walking paths (`check_cfg`): every
 //! instruction reachable, no back-edge without CAP_BPF, no jump into an lddw's second half; and
-//! what the walk needs from it: subprogram bounds, prune points and the registers live at each
-//! instruction (a dead register cannot make two states differ).
+//! what the walk needs from it: subprogram bounds, prune points, jump-history points and the
+//! registers live at each instruction (a dead register cannot make two states differ). Which
+//! scalars must be precise is found during the walk, by backtracking ([`super::precision`]).
 
 use super::explore::Verifier;
 use super::{refuse, VResult};
@@ -18,23 +19,10 @@ pub struct Info {
     pub force_checkpoint: Vec<bool>,
     /// Registers read before written on some path from here (bit r).
     pub live_in: Vec<u16>,
-    /// Registers whose value may reach, on some path from here, a use where a scalar's value
-    /// matters to the verifier (see `precise_uses`): the others' values are imprecise, and two
-    /// states differing only in them are alike.
-    pub precise_in: Vec<u16>,
-    /// The same for the current frame's stack slots (bit i: fp-8(i+1) .. fp-8i-1): a slot whose
-    /// spilled scalar may reach such a use. Only r10-based spills and fills are followed; any
-    /// other load into a needed register, and any call, needs every slot.
-    pub precise_slots_in: Vec<u64>,
-    /// The same without arithmetic between registers as a use: what loop widening keeps exact.
-    pub widen_precise_in: Vec<u16>,
-    pub widen_precise_slots_in: Vec<u64>,
-    /// Narrower still: only what reaches a memory access's address (a pointer's offset), the
-    /// use the kernel always backtracks to a precise mark; comparisons, calls and returns are
-    /// not uses. What a callback's return keeps of a caller's scalar the visit narrowed.
-    pub address_precise_in: Vec<u16>,
-    pub address_precise_slots_in: Vec<u64>,
     pub second_half: Vec<bool>,
+    /// Where the walk records its jump history (`jmp_point`): jump targets, call returns,
+    /// subprogram entries, callback-calling calls (precision backtracking follows them back).
+    pub jmp_point: Vec<bool>,
 }
 
 /// The registers an instruction reads, as the kernel's liveness counts them
@@ -71,56 +59,6 @@ fn reads(op: &Op, params: Option<u8>) -> u16 {
         Op::Legacy { .. } => 0xffff,
         Op::Ja { .. } | Op::MayGoto { .. } | Op::Lddw { .. } => 0,
         _ => 0xffff,
-    }
-}
-
-/// Registers whose value an instruction needs precisely whatever happens next: memory bases
-/// and stored values (the stack keeps what is stored), both sides of pointer-capable arithmetic
-/// and of comparisons, helper and subprogram arguments, the returned r0. A static
-/// over-approximation of the kernel's precision marks, which it finds by backtracking.
-fn precise_uses(op: &Op) -> u16 {
-    let bit = |r: u8| 1u16 << r;
-    let operand = |o: &Operand| match *o {
-        Operand::Reg(r) => bit(r),
-        Operand::Imm(_) => 0,
-    };
-    match op {
-        Op::Alu { op, dst, src, .. } => {
-            use crate::bpf::isa::AluOp::*;
-            match (op, src) {
-                (Mov | MovSx8 | MovSx16 | MovSx32 | Neg, _) => 0,
-                (_, Operand::Reg(s)) => bit(*dst) | bit(*s),
-                _ => 0,
-            }
-        }
-        Op::Load { src, .. } => bit(*src),
-        // A value spilled at a constant offset from r10 is followed through its slot instead.
-        Op::Store { dst: 10, .. } => bit(10),
-        Op::Store { dst, val, .. } => bit(*dst) | operand(val),
-        Op::Atomic { dst, src, .. } => bit(*dst) | bit(*src) | 1,
-        Op::Jump { dst, src, .. } => bit(*dst) | operand(src),
-        Op::Call(_) | Op::Callx { .. } => 0b11_1110,
-        Op::Exit => 1,
-        Op::Legacy { src, .. } => bit(*src) | bit(6),
-        _ => 0,
-    }
-}
-
-/// The stack slots an access at r10 + off of `size` bytes touches (none outside the frame).
-fn slots_of(off: i16, size: u64) -> u64 {
-    let (lo, hi) = (off as i64, off as i64 + size as i64 - 1);
-    if lo < -512 || hi >= 0 {
-        return 0;
-    }
-    let (a, b) = (((-lo - 1) / 8) as u32, ((-hi - 1) / 8) as u32);
-    (b..=a).fold(0u64, |m, i| m | 1u64 << i)
-}
-
-/// The registers an instruction's result is computed from: needed precisely when the result is.
-fn precise_sources(op: &Op) -> u16 {
-    match op {
-        Op::Alu { .. } | Op::End { .. } => reads(op, None),
-        _ => 0,
     }
 }
 
@@ -233,8 +171,25 @@ impl Info {
 
         let mut prune_point = vec![false; n];
         let mut force_checkpoint = vec![false; n];
+        let mut jmp_point = vec![false; n];
         let mut pc = 0;
         while pc < n {
+            let mut jmp_to = |t: i64| {
+                if (0..n as i64).contains(&t) {
+                    jmp_point[t as usize] = true;
+                }
+            };
+            match ops[pc] {
+                Op::Jump { off, .. } | Op::MayGoto { off } => jmp_to(pc as i64 + 1 + off as i64),
+                Op::Ja { off, .. } => jmp_to(pc as i64 + 1 + off as i64),
+                Op::Call(Callee::Local(imm)) => jmp_to(pc as i64 + 1 + imm as i64),
+                Op::Lddw { pseudo: Pseudo::Func, imm, .. } => jmp_to(pc as i64 + 1 + imm as i32 as i64),
+                Op::Call(Callee::Helper(id)) if matches!(id, 164 | 180 | 181 | 209) => jmp_to(pc as i64),
+                _ => {}
+            }
+            if matches!(ops[pc], Op::Call(_)) {
+                jmp_to(pc as i64 + 1);
+            }
             match ops[pc] {
                 Op::Jump { off, .. } => {
                     // Both the jump and where it lands (a branch edge's target).
@@ -254,8 +209,28 @@ impl Info {
                     prune_point[pc] = true;
                     force_checkpoint[pc] = true;
                 }
-                // A callee's first instruction is reached through the call: a prune point.
-                Op::Call(Callee::Local(_)) => prune_point[pc] = true,
+                // A call of a static function, and the function's first instruction (the
+                // kernel's BRANCH edge to it).
+                Op::Call(Callee::Local(imm)) => {
+                    prune_point[pc] = true;
+                    let t = (pc as i64 + 1 + imm as i64) as usize;
+                    if t < n {
+                        prune_point[t] = true;
+                    }
+                }
+                // A callback's address (`visit_func_call_insn`): the lddw, what follows it and
+                // the callback's first instruction.
+                Op::Lddw { pseudo: Pseudo::Func, imm, .. } => {
+                    prune_point[pc] = true;
+                    if pc + 2 < n {
+                        prune_point[pc + 2] = true;
+                        jmp_point[pc + 2] = true;
+                    }
+                    let t = (pc as i64 + 1 + imm as i32 as i64) as usize;
+                    if t < n {
+                        prune_point[t] = true;
+                    }
+                }
                 // bpf_timer_set_callback: its callback is walked from here, on its own.
                 Op::Call(Callee::Helper(170)) => prune_point[pc] = true,
                 // Synchronous callbacks and the seed's proposed helpers (214..=221, checked as
@@ -297,23 +272,7 @@ impl Info {
                 }
             }
         }
-        let main_end = subprogs.get(1).copied().unwrap_or(n);
-        let (precise_in, precise_slots_in) = precision(ops, &second_half, &succs, main_end, Uses::All);
-        let (widen_precise_in, widen_precise_slots_in) = precision(ops, &second_half, &succs, main_end, Uses::Narrow);
-        let (address_precise_in, address_precise_slots_in) = precision(ops, &second_half, &succs, main_end, Uses::Address);
-        Info {
-            subprogs,
-            prune_point,
-            force_checkpoint,
-            live_in,
-            precise_in,
-            precise_slots_in,
-            widen_precise_in,
-            widen_precise_slots_in,
-            address_precise_in,
-            address_precise_slots_in,
-            second_half,
-        }
+        Info { subprogs, prune_point, force_checkpoint, live_in, second_half, jmp_point }
     }
 
     /// The subprogram holding `pc`.
@@ -323,101 +282,6 @@ impl Info {
             Err(i) => i.saturating_sub(1),
         }
     }
-}
-
-/// The backward walk for precision: a register is needed precisely before an instruction if the
-/// instruction needs it, or computes from it a register needed after. `narrow` (the precision
-/// loop widening keeps): arithmetic between registers is not a use of its own (the kernel marks
-/// its operands only as a pointer's offset, which then reaches the pointer's use), nor is a call
-/// one of the stack's slots.
-#[derive(Clone, Copy, PartialEq)]
-enum Uses {
-    All,
-    /// `narrow` below.
-    Narrow,
-    /// `Narrow`, and neither comparisons, calls nor exits are uses: memory addresses only.
-    Address,
-}
-
-fn precision(
-    ops: &[Op],
-    second_half: &[bool],
-    succs: &dyn Fn(usize) -> [Option<usize>; 2],
-    main_end: usize,
-    mode: Uses,
-) -> (Vec<u16>, Vec<u64>) {
-    let narrow = mode != Uses::All;
-    let n = ops.len();
-    // The same backward walk for precision: a register is needed precisely before an
-    // instruction if the instruction needs it, or computes from it a register needed after.
-    let mut precise_in = vec![0u16; n];
-    let mut precise_slots_in = vec![0u64; n];
-    let mut changed = true;
-    while changed {
-        changed = false;
-        for pc in (0..n).rev() {
-            if second_half[pc] {
-                continue;
-            }
-            let op = &ops[pc];
-            let (mut out, mut out_slots) = (0u16, 0u64);
-            for s in succs(pc).into_iter().flatten() {
-                out |= precise_in[s];
-                out_slots |= precise_slots_in[s];
-            }
-            let w = writes(op);
-            let derived = if out & w != 0 { precise_sources(op) } else { 0 };
-            // The main program's r0 at its exit has no range to be in (XDP, socket filters,
-            // tc): its value does not matter. A subprogram's goes to its caller or is checked
-            // (a callback's).
-            let uses = if matches!(op, Op::Exit) && pc < main_end {
-                0
-            } else if narrow && matches!(op, Op::Alu { .. } | Op::Call(Callee::Local(_))) {
-                // Arithmetic between registers needs its sources only for what its result needs;
-                // a subprogram's arguments, only for what the subprogram does with them.
-                0
-            } else if mode == Uses::Address && matches!(op, Op::Jump { .. } | Op::Call(_) | Op::Callx { .. } | Op::Exit | Op::Atomic { .. })
-            {
-                0
-            } else if let (Uses::Address, Op::Store { dst, .. }) = (mode, op) {
-                // the address, not the value stored
-                1 << dst
-            } else {
-                precise_uses(op)
-            };
-            let mut v = uses | derived | (out & !w);
-            let mut slots = out_slots;
-            match *op {
-                Op::Store { dst: 10, off, size, val } => {
-                    let touched = slots_of(off, size.bytes());
-                    if let (true, Operand::Reg(r)) = (slots & touched != 0, val) {
-                        v |= 1 << r;
-                    }
-                    if size.bytes() == 8 && off % 8 == 0 {
-                        slots &= !touched;
-                    }
-                }
-                Op::Load { src: 10, off, size, dst, .. } if out & (1 << dst) != 0 => slots |= slots_of(off, size.bytes()),
-                // (for addresses, a load through another pointer is taken for a packet's, a map
-                // value's or the context's: what a stack pointer passed around reaches is not
-                // followed)
-                Op::Load { dst, .. } if out & (1 << dst) != 0 && mode != Uses::Address => slots = !0,
-                // A call may read any slot (a helper's memory argument, a callee through a pointer);
-                // for widening, only what the callee itself needs precisely (the kernel marks a
-                // helper's memory contents precise nowhere).
-                Op::Call(_) | Op::Callx { .. } if narrow => {}
-                Op::Atomic { .. } if mode == Uses::Address => {}
-                Op::Call(_) | Op::Callx { .. } | Op::Atomic { .. } => slots = !0,
-                _ => {}
-            }
-            if v != precise_in[pc] || slots != precise_slots_in[pc] {
-                precise_in[pc] = v;
-                precise_slots_in[pc] = slots;
-                changed = true;
-            }
-        }
-    }
-    (precise_in, precise_slots_in)
 }
 
 /// The kernel's depth-first check of the control-flow graph.

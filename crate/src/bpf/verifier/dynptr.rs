@@ -312,8 +312,7 @@ impl Verifier<'_> {
             r.ref_obj_id = queued.frames[fr].stack[spi].spilled.ref_obj_id;
             *queued.reg_mut(0) = r;
             if let Some(prev) = self.prev_entry(pc) {
-                let precise = (self.info.widen_precise_in[pc + 1], self.info.widen_precise_slots_in[pc + 1]);
-                widen_imprecise(&self.checkpoints[prev].state, &mut queued, precise);
+                widen_imprecise(&self.checkpoints[prev].state, &mut queued);
             }
             let keep = std::mem::replace(&mut self.cur, queued);
             let pushed = self.push_branch(pc + 1, pc);
@@ -354,27 +353,22 @@ impl Verifier<'_> {
     }
 }
 
-/// `widen_imprecise_scalars`: every scalar of `cur` (registers and spilled) that differs from
-/// `old`'s becomes unknown, unless its value may matter. The kernel knows which do (precision
-/// marks, found by backtracking from the uses that needed them); uxdp keeps those cfg's static
-/// precision says may reach such a use (`precise`: the current frame's registers and stack
-/// slots; the callers' frames count as imprecise) while both values are constants: a counter
-/// compared or indexed with goes on exactly, a range that grows is forgotten (the kernel marks a
-/// scalar precise where its known value decided a branch, which an unknown range seldom does).
-pub fn widen_imprecise(old: &State, cur: &mut State, precise: (u16, u64)) {
-    let last = cur.frames.len().saturating_sub(1);
-    let keep = |p: bool, o: &Reg, c: &Reg| p && o.var.is_const().is_some() && c.var.is_const().is_some();
-    for (i, (of, cf)) in old.frames.iter().zip(cur.frames.iter_mut()).enumerate() {
-        let (regs, slots) = if i == last { precise } else { (0, 0) };
-        for (r, (o, c)) in of.regs.iter().zip(cf.regs.iter_mut()).enumerate() {
-            if o.ty == SCALAR && c.ty == SCALAR && o.var != c.var && !keep(regs & (1 << r) != 0, o, c) {
-                *c = Reg::unknown();
-            }
+/// `widen_imprecise_scalars`: every scalar of `cur` (registers and spilled, every frame) that
+/// neither state has marked precise and that differs from `old`'s becomes unknown: a counter that
+/// nothing needed exactly stops telling iterations apart, so the loop converges.
+pub fn widen_imprecise(old: &State, cur: &mut State) {
+    let widen = |o: &Reg, c: &mut Reg| {
+        if o.ty == SCALAR && c.ty == SCALAR && !o.precise && !c.precise && !(o.var == c.var && o.id == c.id && o.off == c.off) {
+            *c = Reg::unknown();
         }
-        for (k, (o, c)) in of.stack.iter().zip(cf.stack.iter_mut()).enumerate() {
-            let p = k < 64 && slots & (1 << k) != 0;
-            if o.is_spill() && c.is_spill() && o.spilled.ty == SCALAR && c.spilled.ty == SCALAR && o.spilled.var != c.spilled.var && !keep(p, &o.spilled, &c.spilled) {
-                c.spilled = Reg::unknown();
+    };
+    for (of, cf) in old.frames.iter().zip(cur.frames.iter_mut()) {
+        for (o, c) in of.regs.iter().zip(cf.regs.iter_mut()) {
+            widen(o, c);
+        }
+        for (o, c) in of.stack.iter().zip(cf.stack.iter_mut()) {
+            if o.is_spill() && c.is_spill() {
+                widen(&o.spilled, &mut c.spilled);
             }
         }
     }
@@ -492,8 +486,8 @@ fn reg_safe(old: &Reg, cur: &Reg, exact: bool, ids: &mut IdMap) -> bool {
     }
 }
 
-/// `precise_slots`: as `states_equal`'s `precise`, for the frame's stack slots.
-fn stack_safe(old: &Frame, cur: &Frame, exact: bool, allow_uninit: bool, precise_slots: u64, ids: &mut IdMap) -> bool {
+/// `range_within`: imprecise spilled scalars are compared too (by range), as at loop heads.
+fn stack_safe(old: &Frame, cur: &Frame, exact: bool, allow_uninit: bool, range_within: bool, ids: &mut IdMap) -> bool {
     for (i, os) in old.stack.iter().enumerate() {
         let cs = cur.stack.get(i).copied().unwrap_or(Slot::EMPTY);
         if exact {
@@ -522,7 +516,7 @@ fn stack_safe(old: &Frame, cur: &Frame, exact: bool, allow_uninit: bool, precise
             }
         }
         if os.is_spill() {
-            let imprecise = i < 64 && precise_slots & (1 << i) == 0;
+            let imprecise = !range_within && !os.spilled.precise;
             let scalars = os.spilled.ty == SCALAR && cs.is_spill() && cs.spilled.ty == SCALAR;
             if (!imprecise || !scalars) && !reg_safe(&os.spilled, &cs.spilled, false, ids) {
                 return false;
@@ -541,57 +535,10 @@ fn stack_safe(old: &Frame, cur: &Frame, exact: bool, allow_uninit: bool, precise
     true
 }
 
-/// Forgets every scalar of `cur` that differs from `old`'s (registers and spilled scalars), and
-/// also a spilled scalar of `cur` where `old` held no spill (zero or unknown bytes):
-/// after a callback's visit the caller's stack keeps nothing the visits change, so that they
-/// converge without precision tracking. Kept, in the caller's frame: a scalar the visit only
-/// narrowed (a bounds check in the callback refining a linked copy: the next visit narrows it the
-/// same way) that cfg's static precision (`precise`, its registers and slots after the call) says
-/// may reach a memory access's address. The kernel keeps such a scalar because a use has marked it
-/// precise (the walk after the call, explored first, backtracks to it).
-pub fn widen_callback(old: &State, cur: &mut State, precise: (u16, u64)) {
-    let last = cur.frames.len().saturating_sub(1);
-    let narrowed = |p: bool, o: &Reg, c: &Reg| p && o.ty == SCALAR && c.ty == SCALAR && c.var.within(&o.var);
-    for (i, (of, cf)) in old.frames.iter().zip(cur.frames.iter_mut()).enumerate() {
-        let (regs, slots) = if i == last { precise } else { (0, 0) };
-        for (r, (o, c)) in of.regs.iter().zip(cf.regs.iter_mut()).enumerate() {
-            if o.ty == SCALAR && c.ty == SCALAR && o.var != c.var {
-                if narrowed(regs & (1 << r) != 0, o, c) {
-                    c.id = 0;
-                } else {
-                    *c = Reg::unknown();
-                }
-            }
-        }
-        for (k, c) in cf.stack.iter_mut().enumerate() {
-            if !c.is_spill() || c.spilled.ty != SCALAR {
-                continue;
-            }
-            let p = k < 64 && slots & (1 << k) != 0;
-            let Some(o) = of.stack.get(k).filter(|o| o.is_spill() && o.spilled.ty == SCALAR) else {
-                c.spilled = Reg::unknown();
-                continue;
-            };
-            if o.spilled.var == c.spilled.var {
-                continue;
-            }
-            if narrowed(p, &o.spilled, &c.spilled) {
-                // the link that narrowed it has done its work; kept, it would tell visits apart
-                c.spilled.id = 0;
-            } else {
-                c.spilled = Reg::unknown();
-            }
-        }
-    }
-}
-
 /// Whether the explored state `old` covers `cur` (or, `exact`, equals it: a loop that made no
-/// progress). `live` is the current frame's live registers.
-/// `precise`: the current frame's registers whose scalar values may matter on some path from
-/// here (cfg's precise liveness); another scalar matches any scalar, as an imprecise one does
-/// in the kernel. Loop heads and exact comparisons pass every register.
-pub fn states_equal(old: &State, cur: &State, live: &u16, precise: (u16, u64), exact: bool) -> bool {
-    let (precise, precise_slots) = precise;
+/// progress). `live` is the current frame's live registers. A scalar `old` has not marked precise
+/// matches any scalar (`regsafe`), unless `range_within` (loop heads: the kernel's RANGE_WITHIN).
+pub fn states_equal(old: &State, cur: &State, live: &u16, range_within: bool, exact: bool) -> bool {
     // a speculative path's state covers only speculative ones
     if old.speculative && !cur.speculative {
         return false;
@@ -620,15 +567,14 @@ pub fn states_equal(old: &State, cur: &State, live: &u16, precise: (u16, u64), e
                 continue;
             }
             let (o, c) = (&of.regs[r], &cf.regs[r]);
-            if i == last && !exact && precise & (1 << r) == 0 && o.ty == SCALAR && c.ty == SCALAR {
+            if !exact && !range_within && !o.precise && o.ty == SCALAR && c.ty == SCALAR {
                 continue;
             }
             if !reg_safe(&of.regs[r], &cf.regs[r], exact, &mut ids) {
                 return false;
             }
         }
-        let slots = if i == last { precise_slots } else { !0 };
-        if !stack_safe(of, cf, exact, true, slots, &mut ids) {
+        if !stack_safe(of, cf, exact, true, range_within, &mut ids) {
             return false;
         }
     }

@@ -30,13 +30,22 @@ pub(super) struct Checkpoint {
     /// Dropped from its list while paths below it were still open: the kernel keeps it (and
     /// counts it among the states it holds) until they end.
     pub evicted: bool,
+    /// The instructions that led here from the checkpoint before (precision backtracking):
+    /// the first, the last (None: none, the walk started here) and the jump history between.
+    pub first_idx: usize,
+    pub last_idx: Option<usize>,
+    pub hist: Vec<super::precision::HistEntry>,
 }
 
 fn regs_hash(st: &State) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     st.frames.len().hash(&mut h);
-    st.cur().regs.hash(&mut h);
+    // Precise marks are not part of a register's value (the kernel's loop check compares
+    // registers up to them).
+    for r in st.cur().regs.iter() {
+        Reg { precise: false, ..*r }.hash(&mut h);
+    }
     h.finish()
 }
 
@@ -49,26 +58,20 @@ pub(super) struct PcStates {
     live_count: usize,
 }
 
-impl PcStates {
-    /// Checkpoints kept here, finished or not.
-    pub(super) fn count(&self) -> usize {
-        self.done.len() + self.live_count
-    }
-}
 
 /// Whether an unfinished checkpoint kept at a loop's forced checkpoint (an iterator's next(), a
 /// callback-calling call, a may_goto) covers the current state (`covers`). One compared in vain
 /// much more often than it helped is dropped from the list, as the kernel drops it (its
 /// `miss_cnt > hit_cnt * 64 + 64` at forced checkpoints): long loops keep short lists.
-fn live_hit(e: &mut PcStates, cps: &mut [Checkpoint], mut covers: impl FnMut(&Checkpoint) -> bool) -> bool {
+fn live_hit(e: &mut PcStates, cps: &mut [Checkpoint], mut covers: impl FnMut(&Checkpoint) -> bool) -> Option<usize> {
     let mut evict = Vec::new();
-    let mut hit = false;
+    let mut hit = None;
     'all: for (&h, v) in e.live.iter() {
         for &ci in v {
             let c = &mut cps[ci];
             if covers(c) {
                 c.hits += 1;
-                hit = true;
+                hit = Some(ci);
                 break 'all;
             }
             c.misses += 1;
@@ -127,6 +130,9 @@ pub(super) struct Pending {
     pub from_jump: bool,
     /// Where the log ended when it was pushed: at level 1 the log goes back there.
     pub log_pos: usize,
+    /// The path's jump history since its checkpoint, and where that checkpoint was.
+    pub hist: Vec<super::precision::HistEntry>,
+    pub first_idx: usize,
 }
 
 pub struct Verifier<'a> {
@@ -192,9 +198,6 @@ pub struct Verifier<'a> {
     /// Calls of a helper or kfunc that calls a callback synchronously, an unknown number of
     /// times: a callback's exit returns here, and a state an unfinished one here covers is pruned.
     pub(super) callback_site: Vec<bool>,
-    /// Returns of callbacks to each callback-calling call, over all paths, and the instructions
-    /// processed at the first (widening's budget).
-    pub(super) callback_returns: HashMap<usize, (u32, u64)>,
     /// What the walk saw the program do (returns, calls), for policy beyond the kernel.
     pub(super) facts: super::Facts,
     /// Pruned paths whose return values were followed statically, by where and from what.
@@ -203,6 +206,13 @@ pub struct Verifier<'a> {
     pub(super) throw_in_callback: Option<(usize, usize)>,
     /// The walk is the exception callback's.
     pub(super) in_exception_cb: bool,
+    /// The current path's jump history since its last checkpoint (precision backtracking), the
+    /// instruction that checkpoint was at, and whether the current instruction has its entry.
+    pub(super) hist: Vec<super::precision::HistEntry>,
+    pub(super) first_idx: usize,
+    pub(super) hist_ent_this_insn: bool,
+    /// No instruction walked yet in this pass (the first checkpoint has no last instruction).
+    pub(super) at_entry: bool,
 }
 
 impl<'a> Verifier<'a> {
@@ -263,11 +273,14 @@ impl<'a> Verifier<'a> {
             states_before: 0,
             async_cbs: Vec::new(),
             callback_site: Vec::new(),
-            callback_returns: HashMap::new(),
             facts: super::Facts::default(),
             pruned_followed: Default::default(),
             throw_in_callback: None,
             in_exception_cb: false,
+            hist: Vec::new(),
+            first_idx: 0,
+            hist_ent_this_insn: false,
+            at_entry: true,
         }
     }
 
@@ -360,6 +373,9 @@ impl<'a> Verifier<'a> {
                 self.info.prune_point[pc] = true;
                 self.info.force_checkpoint[pc] = true;
             }
+            if self.callback_site[pc] {
+                self.info.jmp_point[pc] = true;
+            }
         }
         self.cur = self.entry_state();
         if self.log.level2() {
@@ -417,6 +433,8 @@ impl<'a> Verifier<'a> {
         self.explored.clear();
         self.pending.clear();
         self.parent = None;
+        self.hist.clear();
+        self.at_entry = true;
         self.print_from = false;
     }
 
@@ -427,6 +445,7 @@ impl<'a> Verifier<'a> {
                 return refuse(Errno::EFAULT, format!("invalid insn idx {} insn_cnt {}", self.pc, n));
             }
             self.processed += 1;
+            self.hist_ent_this_insn = false;
             if self.processed > self.opts.insn_limit {
                 return Err(self
                     .glue(Refusal { errno: Errno::E2BIG, line: format!("BPF program is too large. Processed {} insn", self.processed) }));
@@ -447,6 +466,9 @@ impl<'a> Verifier<'a> {
                     }
                     continue;
                 }
+            }
+            if self.info.jmp_point[self.pc] {
+                self.push_hist(0, Default::default());
             }
             if self.log.level2() && self.print_from {
                 let spec = if self.cur.speculative { " (speculative execution)" } else { "" };
@@ -474,6 +496,11 @@ impl<'a> Verifier<'a> {
             // A conditional jump prints the state it goes on with at once (after pushing the
             // other branch), not when the next instruction is: a pruned or looping next
             // instruction does not lose it, and a branch taken up later rewinds onto its line.
+            self.at_entry = false;
+            // Without CAP_BPF every scalar is precise as it is made.
+            if !self.bpf_capable {
+                super::precision::mark_all_precise(&mut self.cur);
+            }
             if matches!(op, Op::Jump { .. }) && next.is_some() && self.log.on() {
                 self.log.insn_state(&self.cur, pc, self.input);
             }
@@ -596,8 +623,7 @@ impl<'a> Verifier<'a> {
                 let mut body = self.cur.clone();
                 body.may_goto_depth += 1;
                 if let Some(prev) = self.prev_entry(pc) {
-                    let precise = (self.info.widen_precise_in[pc + 1], self.info.widen_precise_slots_in[pc + 1]);
-                    super::dynptr::widen_imprecise(&self.checkpoints[prev].state, &mut body, precise);
+                    super::dynptr::widen_imprecise(&self.checkpoints[prev].state, &mut body);
                 }
                 let keep = std::mem::replace(&mut self.cur, body);
                 let pushed = self.push_branch(pc + 1, pc);
@@ -617,7 +643,8 @@ impl<'a> Verifier<'a> {
         }
         let from_jump = matches!(self.ops.get(from), Some(Op::Jump { .. }));
         let log_pos = self.log.end_pos();
-        self.pending.push(Pending { state: self.cur.clone(), pc, prev: from, parent: self.parent, from_jump, log_pos });
+        let (hist, first_idx) = (self.hist.clone(), self.first_idx);
+        self.pending.push(Pending { state: self.cur.clone(), pc, prev: from, parent: self.parent, from_jump, log_pos, hist, first_idx });
         if self.pending.len() > 8192 {
             return refuse(Errno::E2BIG, format!("The sequence of {} jumps is too complex.", self.pending.len()));
         }
@@ -635,6 +662,12 @@ impl<'a> Verifier<'a> {
                 self.pc = p.pc;
                 self.prev = p.prev;
                 self.parent = p.parent;
+                self.hist = p.hist;
+                self.first_idx = p.first_idx;
+                self.at_entry = false;
+                if !self.bpf_capable {
+                    super::precision::mark_all_precise(&mut self.cur);
+                }
                 self.print_from = true;
                 self.glued = p.from_jump.then_some(p.prev);
                 Ok(true)
@@ -692,30 +725,30 @@ impl<'a> Verifier<'a> {
             // state an unfinished one here covers adds nothing, that one's walk queues every
             // further visit of the callback (the iteration's fixed point). Never a loop error.
             let cur = &self.cur;
-            if live_hit(e, &mut self.checkpoints, |c| super::dynptr::states_equal(&c.state, cur, &live, (!0, !0), false)) {
-                return Ok(true);
+            if let Some(ci) = live_hit(e, &mut self.checkpoints, |c| super::dynptr::states_equal(&c.state, cur, &live, true, false)) {
+                return self.pruned_by(ci, live);
             }
         } else if loop_head {
             // An iterator's next() on an active iterator from a state an unfinished one at the
             // same call covers (ranges within): that one's exploration covers this path (the
             // loop's fixed point). A drained one is never pruned so, nor taken for a loop.
             let cur = &self.cur;
-            if iter_active
-                && live_hit(e, &mut self.checkpoints, |c| {
-                    cur.frames.len() == c.state.frames.len() && super::dynptr::states_equal(&c.state, cur, &live, (!0, !0), false)
-                })
-            {
-                return Ok(true);
+            if iter_active {
+                if let Some(ci) = live_hit(e, &mut self.checkpoints, |c| {
+                    cur.frames.len() == c.state.frames.len() && super::dynptr::states_equal(&c.state, cur, &live, true, false)
+                }) {
+                    return self.pruned_by(ci, live);
+                }
             }
         } else {
             if may_goto {
                 // Another iteration of the may_goto loop (another depth) whose ranges are within
                 // an unfinished one's: covered by that one's walk.
                 let cur = &self.cur;
-                if live_hit(e, &mut self.checkpoints, |c| {
-                    c.state.may_goto_depth != cur.may_goto_depth && super::dynptr::states_equal(&c.state, cur, &live, (!0, !0), false)
+                if let Some(ci) = live_hit(e, &mut self.checkpoints, |c| {
+                    c.state.may_goto_depth != cur.may_goto_depth && super::dynptr::states_equal(&c.state, cur, &live, true, false)
                 }) {
-                    return Ok(true);
+                    return self.pruned_by(ci, live);
                 }
             }
             if let Some(v) = e.live.get(&cur_hash) {
@@ -725,7 +758,7 @@ impl<'a> Verifier<'a> {
                         && c.state.callback_unroll == self.cur.callback_unroll
                         && c.state.may_goto_depth == self.cur.may_goto_depth
                         && !iter_active_depths_differ(&c.state, &self.cur)
-                        && super::dynptr::states_equal(&c.state, &self.cur, &live, (!0, !0), true)
+                        && super::dynptr::states_equal(&c.state, &self.cur, &live, false, true)
                     {
                         // The log shows both states after the line.
                         let frame = self.cur.curframe();
@@ -741,18 +774,19 @@ impl<'a> Verifier<'a> {
             }
         }
         // Loop heads compare scalar ranges whatever their use (the kernel's RANGE_WITHIN).
-        let precise = if loop_head || callback_site || may_goto { (!0, !0) } else { (self.info.precise_in[pc], self.info.precise_slots_in[pc]) };
+        let range_within = loop_head || callback_site || may_goto;
         let mut i = 0;
         while i < e.done.len() {
-            let c = &mut self.checkpoints[e.done[i]];
-            if super::dynptr::states_equal(&c.state, &self.cur, &live, precise, false) {
+            let ci = e.done[i];
+            let c = &mut self.checkpoints[ci];
+            if super::dynptr::states_equal(&c.state, &self.cur, &live, range_within, false) {
                 c.hits += 1;
                 // Covered only up to imprecise values: what this path returns is followed on.
-                let covers_all = super::dynptr::states_equal(&c.state, &self.cur, &live, (!0, !0), false);
+                let covers_all = super::dynptr::states_equal(&c.state, &self.cur, &live, true, false);
                 if !covers_all && self.input.kind == ProgKind::Xdp {
                     self.note_pruned_exits(pc);
                 }
-                return Ok(true);
+                return self.pruned_by(ci, live);
             }
             c.misses += 1;
             if c.misses > c.hits * 3 + 3 {
@@ -766,8 +800,14 @@ impl<'a> Verifier<'a> {
         // Inside a loop, checkpoints are spaced further apart, as the kernel spaces them.
         let spaced = if in_loop { jmps >= 20 || insns >= 100 } else { jmps >= 2 && insns >= 8 };
         self.max_per_insn = self.max_per_insn.max(states_here);
+        // A long jump history gets a checkpoint of its own, as the kernel bounds it.
+        let force = force || self.hist.len() > 40;
         if !force && !spaced {
             return Ok(false);
+        }
+        // The new checkpoint starts imprecise: what its children need they mark.
+        if self.bpf_capable {
+            super::precision::mark_all_imprecise(&mut self.cur);
         }
         self.last_cp_jmps = self.jmps_processed;
         self.last_cp_insns = self.processed;
@@ -783,11 +823,25 @@ impl<'a> Verifier<'a> {
             misses: 0,
             regs_hash: cur_hash,
             evicted: false,
+            first_idx: self.first_idx,
+            last_idx: if self.at_entry { None } else { Some(self.prev) },
+            hist: std::mem::take(&mut self.hist),
         });
         self.parent = Some(idx);
+        self.first_idx = pc;
         self.live_states += 1;
         self.peak_states = self.peak_states.max(self.live_states);
         Ok(false)
+    }
+
+    /// The current path is covered by checkpoint `ci`: what that one needed precise, this path's
+    /// chain needs too (`propagate_precision`).
+    fn pruned_by(&mut self, ci: usize, live: u16) -> VResult<bool> {
+        if self.info.jmp_point[self.pc] {
+            self.push_hist(0, Default::default());
+        }
+        self.propagate_precision(ci, live)?;
+        Ok(true)
     }
 
     /// `check_btf_func`: a subprogram with LD_ABS or a tail call must return a scalar (both

@@ -319,12 +319,14 @@ fn unum(v: u64) -> String {
 
 /// One register's value as `print_reg_state` prints it.
 pub fn reg_text(r: &Reg, frameno: u8, input: &Input) -> String {
+    // A precise scalar is marked `P` (`R1=P0`, `R2=Pscalar(...)`).
+    let mark = if r.ty == SCALAR && r.precise { "P" } else { "" };
     if r.ty == SCALAR {
         if let Some(v) = r.var.is_const() {
-            return snum(v as i64);
+            return format!("{mark}{}", snum(v as i64));
         }
     }
-    let mut s = type_name(r.ty);
+    let mut s = format!("{mark}{}", type_name(r.ty));
     if r.ty == PTR_TO_STACK {
         if r.frameno != frameno {
             s.push_str(&format!("[{}]", r.frameno));

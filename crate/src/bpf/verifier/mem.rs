@@ -486,6 +486,7 @@ impl Verifier<'_> {
                         r.off = 0;
                     }
                     self.save_spill(fr, spi, r, size);
+                    self.push_hist(super::precision::stack_access_flags(fr, spi), Default::default());
                     return Ok(());
                 }
                 if let Some(r) = val.filter(|r| r.is_pointer()) {
@@ -496,9 +497,14 @@ impl Verifier<'_> {
                         return refuse(Errno::EINVAL, "cannot spill pointers to stack into stack frame of the caller");
                     }
                     self.save_spill(fr, spi, r, 8);
+                    self.push_hist(super::precision::stack_access_flags(fr, spi), Default::default());
                     return Ok(());
                 }
                 let zero = matches!(val, Some(r) if r.is_null()) || (val.is_none() && imm == Some(0));
+                // The slot says zero only because the register was: it must stay so.
+                if let (true, Some(vr)) = (zero, value) {
+                    self.mark_chain_precision(vr)?;
+                }
                 let kind = if zero { SlotByte::Zero } else { SlotByte::Misc };
                 let st = &mut self.cur.frames[fr].stack[spi];
                 Self::scrub_special(st);
@@ -519,6 +525,7 @@ impl Verifier<'_> {
                     self.destroy_if_dynptr_slot(fr, ((-i - 1) / 8) as usize)?;
                 }
                 let (leaks, uninit_ok, pc) = (self.allow_ptr_leaks, self.allow_uninit_stack, self.pc);
+                let mut zero_used = false;
                 for i in min_off..max_off {
                     let slot = (-i - 1) as usize;
                     let st = &mut self.cur.frames[fr].stack[slot / 8];
@@ -533,6 +540,7 @@ impl Verifier<'_> {
                     Self::scrub_special(st);
                     st.spilled = Reg::NOT_INIT;
                     let new = if zero && st.bytes[slot % 8] == SlotByte::Zero { SlotByte::Zero } else { SlotByte::Misc };
+                    zero_used |= new == SlotByte::Zero;
                     if st.bytes[slot % 8] == SlotByte::Invalid && !uninit_ok {
                         return refuse(
                             Errno::EINVAL,
@@ -540,6 +548,9 @@ impl Verifier<'_> {
                         );
                     }
                     st.bytes[slot % 8] = new;
+                }
+                if let (true, Some(vr)) = (zero_used, value) {
+                    self.mark_chain_precision(vr)?;
                 }
                 Ok(())
             }
@@ -609,6 +620,7 @@ impl Verifier<'_> {
                                 r.id = 0;
                                 r.off = 0;
                             }
+                            self.push_hist(super::precision::stack_access_flags(fr, spi), Default::default());
                             return Ok(r);
                         }
                         let (mut spill_cnt, mut zero_cnt) = (0, 0);
@@ -621,11 +633,17 @@ impl Verifier<'_> {
                                 _ => return refuse(Errno::EACCES, format!("invalid read from stack off {off}+{i} size {size}")),
                             }
                         }
-                        if (spill_cnt == size && st.spilled.var.is_const() == Some(0)) || zero_cnt == size {
+                        if spill_cnt == size && st.spilled.var.is_const() == Some(0) {
+                            // A fill of the spill after all: its history entry stays.
+                            self.push_hist(super::precision::stack_access_flags(fr, spi), Default::default());
+                            return Ok(Reg::known(0));
+                        }
+                        if zero_cnt == size {
                             return Ok(Reg::known(0));
                         }
                         return Ok(Reg::unknown());
                     }
+                    self.push_hist(super::precision::stack_access_flags(fr, spi), Default::default());
                     return Ok(st.spilled);
                 }
                 let mut zeros = 0;

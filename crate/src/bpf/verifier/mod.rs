@@ -27,6 +27,7 @@ pub mod kstruct;
 pub mod graph;
 pub mod log;
 pub mod mem;
+pub mod precision;
 pub mod scalar;
 pub mod spectre;
 pub mod state;
@@ -235,10 +236,11 @@ pub struct Verdict {
 }
 
 /// What an accepted program was seen to do on every path the walk took, for policy the kernel
-/// does not have (the XDP features a program needs, [`super::needs`]). Sound despite pruning:
-/// a path is pruned only where its registers and stack are within an explored state's wherever
-/// their values can still reach a return, a call's argument or a memory access (the static
-/// precision of [`cfg`]), so the explored continuation covers what the pruned one would do.
+/// does not have (the XDP features a program needs, [`super::needs`]). Sound despite pruning: a
+/// path pruned where the explored state covers it only up to imprecise scalars (the kernel's
+/// precision marks: a return value or bpf_redirect's ifindex are not among them) is followed on
+/// statically from there to the main program's exits (`note_pruned_exits`), its returns and
+/// bpf_redirect targets added.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Facts {
     /// The main program's exits, by pc: what the low 32 bits of r0 may be there.

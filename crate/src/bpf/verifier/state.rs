@@ -155,6 +155,9 @@ pub struct Reg {
     /// A dynptr slice given a stack buffer, which it may be: (frame, offset, size), as the log
     /// names it (`buf=fp[0]-20+4`).
     pub buf: Option<(u8, i32, u32)>,
+    /// A scalar whose exact value some later use relies on (precision tracking,
+    /// [`super::precision`]): pruning compares it by range; the log prints it with `P`.
+    pub precise: bool,
 }
 
 impl Reg {
@@ -174,6 +177,7 @@ impl Reg {
         btf_struct: None,
         btf_id: 0,
         buf: None,
+        precise: false,
     };
 
     pub fn scalar(var: Scalar) -> Reg {

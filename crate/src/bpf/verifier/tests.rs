@@ -445,3 +445,99 @@ fn exit_facts_hold_what_a_pruned_path_returns() {
     assert_eq!(exits.len(), 1);
     assert!(exits[0].may_be(1) && exits[0].may_be(3), "{:?}", exits[0]);
 }
+
+// ---- precision backtracking: the level-2 `mark_precise` lines against the live kernel's
+// (6.18.44, `bpftool -d prog load` of the same instructions written as naked inline asm).
+
+/// The `mark_precise`, `propagating` and `force_precise` lines of a level-2 log.
+fn precision_lines(log: &str) -> Vec<String> {
+    log.lines().filter(|l| l.starts_with("mark_precise:") || l.contains(": propagating ") || l.starts_with("force_precise:")).map(str::to_string).collect()
+}
+
+fn level2(src: &str) -> String {
+    match run(ProgKind::Xdp, src, &VerifyOptions { log_level: 2, ..VerifyOptions::default() }) {
+        Ok(v) => v.log,
+        Err(e) => e.log.clone(),
+    }
+}
+
+#[test]
+fn precision_follows_a_spill_and_a_linked_branch_back() {
+    let src = "call 7\nand r0, 7\nmov r6, r0\nstxdw [r10-16], r6\nmov r7, 0\njgt r6, 3, +1\nmov r7, 1\n\
+               ldxdw r2, [r10-16]\nmov r3, r10\nadd r3, -8\nsub r3, r2\nmov r1, 0\nstxb [r3+0], r1\nmov r0, 2\nexit";
+    let r = "scalar(id=1,smin=smin32=0,smax=umax=smax32=umax32=3,var_off=(0x0; 0x3))";
+    let want = [
+        "mark_precise: frame0: last_idx 10 first_idx 7 subseq_idx -1 ".to_string(),
+        "mark_precise: frame0: regs=r2 stack= before 9: (07) r3 += -8".into(),
+        "mark_precise: frame0: regs=r2 stack= before 8: (bf) r3 = r10".into(),
+        "mark_precise: frame0: regs=r2 stack= before 7: (79) r2 = *(u64 *)(r10 -16)".into(),
+        format!("mark_precise: frame0: parent state regs= stack=-16:  R0=scalar(id=1,smin=smin32=0,smax=umax=smax32=umax32=7,var_off=(0x0; 0x7)) R6={r} R7=1 R10=fp0 fp-16=P{r}"),
+        "mark_precise: frame0: last_idx 6 first_idx 0 subseq_idx 7 ".into(),
+        "mark_precise: frame0: regs= stack=-16 before 6: (b7) r7 = 1".into(),
+        "mark_precise: frame0: regs= stack=-16 before 5: (25) if r6 > 0x3 goto pc+1".into(),
+        "mark_precise: frame0: regs=r6 stack=-16 before 4: (b7) r7 = 0".into(),
+        "mark_precise: frame0: regs=r6 stack=-16 before 3: (7b) *(u64 *)(r10 -16) = r6".into(),
+        "mark_precise: frame0: regs=r6 stack= before 2: (bf) r6 = r0".into(),
+        "mark_precise: frame0: regs=r0 stack= before 1: (57) r0 &= 7".into(),
+        "mark_precise: frame0: regs=r0 stack= before 0: (85) call bpf_get_prandom_u32#7".into(),
+    ];
+    assert_eq!(precision_lines(&level2(src)), want);
+}
+
+#[test]
+fn precision_crosses_a_subprogram_call_and_its_return() {
+    let src = "call 7\nand r0, 7\nmov r6, r0\nmov r1, r6\ncall local sub\nmov r2, r10\nadd r2, -16\nadd r2, r0\n\
+               mov r1, 0\nstxb [r2+0], r1\nmov r0, 2\nexit\nsub:\nmov r0, r1\nadd r0, 1\nexit";
+    let want = [
+        "mark_precise: frame0: last_idx 7 first_idx 5 subseq_idx -1 ",
+        "mark_precise: frame0: regs=r0 stack= before 6: (07) r2 += -16",
+        "mark_precise: frame0: regs=r0 stack= before 5: (bf) r2 = r10",
+        "mark_precise: frame0: parent state regs=r0 stack=:  R0=Pscalar(id=1+1,smin=umin=smin32=umin32=1,smax=umax=smax32=umax32=8,var_off=(0x0; 0xf)) R6=scalar(id=1,smin=smin32=0,smax=umax=smax32=umax32=7,var_off=(0x0; 0x7)) R10=fp0",
+        "mark_precise: frame0: last_idx 14 first_idx 0 subseq_idx 5 ",
+        "mark_precise: frame0: regs=r0 stack= before 14: (95) exit",
+        "mark_precise: frame1: regs=r0 stack= before 13: (07) r0 += 1",
+        "mark_precise: frame1: regs=r0 stack= before 12: (bf) r0 = r1",
+        "mark_precise: frame1: regs=r1 stack= before 4: (85) call pc+7",
+        "mark_precise: frame0: regs=r1 stack= before 3: (bf) r1 = r6",
+        "mark_precise: frame0: regs=r6 stack= before 2: (bf) r6 = r0",
+        "mark_precise: frame0: regs=r0 stack= before 1: (57) r0 &= 7",
+        "mark_precise: frame0: regs=r0 stack= before 0: (85) call bpf_get_prandom_u32#7",
+    ];
+    assert_eq!(precision_lines(&level2(src)), want);
+}
+
+#[test]
+fn a_pruned_branch_takes_the_covering_states_precision() {
+    let src = "call 7\nmov r6, r0\nand r6, 3\ncall 7\njgt r0, 5, +4\nmov r7, 1\nmov r8, 1\nadd r8, 1\nja +1\nmov r7, 2\n\
+               mov r2, r10\nadd r2, -16\nadd r2, r6\nmov r1, 0\nstxb [r2+0], r1\nmov r0, 2\nexit";
+    let r6 = "scalar(smin=smin32=0,smax=umax=smax32=umax32=3,var_off=(0x0; 0x3))";
+    let back = [
+        "mark_precise: frame0: regs=r6 stack= before 3: (85) call bpf_get_prandom_u32#7",
+        "mark_precise: frame0: regs=r6 stack= before 2: (57) r6 &= 3",
+        "mark_precise: frame0: regs=r6 stack= before 1: (bf) r6 = r0",
+        "mark_precise: frame0: regs=r0 stack= before 0: (85) call bpf_get_prandom_u32#7",
+    ];
+    let mut want: Vec<String> = vec![
+        "mark_precise: frame0: last_idx 12 first_idx 10 subseq_idx -1 ".into(),
+        "mark_precise: frame0: regs=r6 stack= before 11: (07) r2 += -16".into(),
+        "mark_precise: frame0: regs=r6 stack= before 10: (bf) r2 = r10".into(),
+        format!("mark_precise: frame0: parent state regs=r6 stack=:  R0=scalar(smin=smin32=0,smax=umax=smax32=umax32=5,var_off=(0x0; 0x7)) R6=P{r6} R7=1 R8=2 R10=fp0"),
+        "mark_precise: frame0: last_idx 8 first_idx 0 subseq_idx 10 ".into(),
+        "mark_precise: frame0: regs=r6 stack= before 8: (05) goto pc+1".into(),
+        "mark_precise: frame0: regs=r6 stack= before 7: (07) r8 += 1".into(),
+        "mark_precise: frame0: regs=r6 stack= before 6: (b7) r8 = 1".into(),
+        "mark_precise: frame0: regs=r6 stack= before 5: (b7) r7 = 1".into(),
+        "mark_precise: frame0: regs=r6 stack= before 4: (25) if r0 > 0x5 goto pc+4".into(),
+    ];
+    want.extend(back.iter().map(|s| s.to_string()));
+    want.extend([
+        "frame 0: propagating r6".to_string(),
+        "mark_precise: frame0: last_idx 10 first_idx 0 subseq_idx -1 ".into(),
+        "mark_precise: frame0: regs=r6 stack= before 9: (b7) r7 = 2".into(),
+        "mark_precise: frame0: regs=r6 stack= before 4: (25) if r0 > 0x5 goto pc+4".into(),
+    ]);
+    want.extend(back.iter().map(|s| s.to_string()));
+    let log = level2(src);
+    assert_eq!(precision_lines(&log), want);
+    assert!(log.contains("processed 18 insns (limit 1000000) max_states_per_insn 0 total_states 1 peak_states 1 mark_read 0"), "{log}");
+}
