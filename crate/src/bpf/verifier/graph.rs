@@ -392,6 +392,10 @@ impl Verifier<'_> {
                 }
                 owning_arg = reg.ty & NON_OWN_REF == 0 && reg.ref_obj_id != 0;
                 let rec = self.local_record(reg.btf_id).unwrap_or_default();
+                // A type without special fields has no struct meta to look in.
+                if rec.fields.is_empty() {
+                    return refuse(Errno::EFAULT, "verifier bug: Couldn't find btf_record");
+                }
                 if !rec.has_refcount() {
                     return refuse(Errno::EINVAL, "arg#0 doesn't point to a type with bpf_refcount field");
                 }

@@ -183,7 +183,7 @@ impl Verifier<'_> {
                 return refuse(Errno::EACCES, format!("Possibly NULL pointer passed to helper arg{regno}"));
             }
         } else if !alloc.contains(&t) {
-            return refuse(Errno::EFAULT, "verifier internal error: invalid PTR_TO_BTF_ID register for type match");
+            return refuse(Errno::EFAULT, "verifier bug: invalid PTR_TO_BTF_ID register for type match");
         }
         self.map_kptr_match_type(f, reg, regno)
     }
@@ -276,7 +276,7 @@ impl Verifier<'_> {
             // ops); other types take reads only.
             use crate::bpf::elf::ProgKind::*;
             if matches!(self.prog_type(), SchedCls | SchedAct | Xdp) && !kernel {
-                return refuse(Errno::EFAULT, "verifier internal error: reg->btf must be kernel btf");
+                return refuse(Errno::EFAULT, "verifier bug: reg->btf must be kernel btf");
             }
             return refuse(Errno::EACCES, "only read is supported");
         }
