@@ -20,7 +20,8 @@ struct bpf_refcount { __u32 __opaque[1]; } __attribute__((aligned(4)));
 #define __kptr_untrusted __attribute__((btf_type_tag("kptr_untrusted")))
 #define __percpu_kptr __attribute__((btf_type_tag("percpu_kptr")))
 #define __contains(type, node) __attribute__((btf_decl_tag("contains:" #type ":" #node)))
-#define private(name) SEC(".bss." #name) __attribute__((visibility("hidden"), aligned(8)))
+/* a data section of its own (bpftool's libbpf 1.1 skips .bss.* sections) */
+#define private(name) SEC(".data." #name) __attribute__((visibility("hidden"), aligned(8)))
 
 extern void *bpf_obj_new_impl(__u64 local_type_id__k, void *meta__ign) __ksym;
 extern void bpf_obj_drop_impl(void *p__alloc, void *meta__ign) __ksym;
