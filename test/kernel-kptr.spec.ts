@@ -86,6 +86,7 @@ const SEQUENCES: [string, string[]][] = [
   ['the tree keeps an object the map let go', ['counted_add', 'counted_unstash', 'counted_pop_tree', 'counted_unstash']],
   ['per-CPU objects: this CPU counted, CPU 0 read, replaced by a fresh one', ['percpu_bump', 'percpu_stash', 'percpu_bump', 'percpu_bump', 'percpu_cpu0', 'percpu_stash', 'percpu_cpu0', 'percpu_bump']],
   ['bpf_map_update_elem over a value drops what its kptrs held', ['stash_plain', 'stash_nested', 'percpu_stash', 'counted_add', 'overwrite_slot', 'unstash_plain', 'unstash_nested', 'counted_peek', 'percpu_bump', 'counted_pop_tree']],
+  ['refcounted objects in a list and a tree at once; a second add fails', ['counted_both', 'counted_both', 'counted_first_ref', 'counted_pop_list', 'counted_pop_tree', 'counted_first_ref', 'counted_add_twice', 'counted_pop_tree', 'counted_pop_tree', 'counted_pop_list', 'counted_pop_tree', 'counted_pop_list']],
   ['a hash element deleted takes its kptr with it', ['hash_peek', 'hash_stash', 'hash_peek', 'hash_stash', 'hash_delete', 'hash_peek', 'hash_stash', 'hash_peek', 'hash_delete', 'hash_delete']],
 ]
 

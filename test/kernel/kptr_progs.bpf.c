@@ -18,7 +18,9 @@ SEC("tc") int stash_plain(struct __sk_buff *ctx)
 	p = new_obj(struct plain);
 	if (!p)
 		return 2;
+	/* every field written: the kernel does not clear the memory of a reused object */
 	p->a = ++s->n;
+	p->b = 0;
 	p = bpf_kptr_xchg(&s->p, p);
 	if (p) {
 		r = p->a + 100;
@@ -180,17 +182,21 @@ SEC("tc") int counted_unstash(struct __sk_buff *ctx)
 	return k;
 }
 
-/* a per-CPU object stashed (1 if one was there already) */
+/* a per-CPU object stashed (1 if one was there already), this CPU's copy cleared (the kernel
+ * does not clear a reused object's memory; the runs are pinned to CPU 0) */
 SEC("tc") int percpu_stash(struct __sk_buff *ctx)
 {
-	struct pcpu *p;
+	struct pcpu *p, *old, *v;
 	SLOT
 	p = new_percpu(struct pcpu);
 	if (!p)
 		return 2;
-	p = bpf_kptr_xchg(&s->pc, p);
-	if (p) {
-		drop_percpu(p);
+	old = bpf_kptr_xchg(&s->pc, p);
+	v = bpf_this_cpu_ptr(p);
+	v->hits = 0;
+	v->bytes = 0;
+	if (old) {
+		drop_percpu(old);
 		return 1;
 	}
 	return 0;
@@ -279,4 +285,79 @@ SEC("tc") int hash_peek(struct __sk_buff *ctx)
 	if (!p)
 		return EMPTY;
 	return p->a;
+}
+
+/* one refcounted object in the tree and in the list at once */
+SEC("tc") int counted_both(struct __sk_buff *ctx)
+{
+	struct counted *c, *r;
+	SLOT
+	c = new_obj(struct counted);
+	if (!c)
+		return 2;
+	c->key = ++s->n;
+	r = acquire(c);
+	bpf_spin_lock(&klock);
+	rb_add(&ktree, &c->rb, counted_less);
+	push_back(&klist, &r->ln);
+	bpf_spin_unlock(&klock);
+	return 0;
+}
+
+/* the list's first object taken and dropped: its key, or EMPTY */
+SEC("tc") int counted_pop_list(struct __sk_buff *ctx)
+{
+	struct bpf_list_node *n;
+	struct counted *c;
+	long k;
+
+	bpf_spin_lock(&klock);
+	n = bpf_list_pop_front(&klist);
+	bpf_spin_unlock(&klock);
+	if (!n)
+		return EMPTY;
+	c = owner_of(n, struct counted, ln);
+	k = c->key;
+	drop_obj(c);
+	return k;
+}
+
+/* the same object added to the tree twice: the second add fails (-EINVAL), its reference dropped */
+SEC("tc") int counted_add_twice(struct __sk_buff *ctx)
+{
+	struct counted *c, *r;
+	long e;
+	SLOT
+	c = new_obj(struct counted);
+	if (!c)
+		return 2;
+	c->key = ++s->n;
+	r = acquire(c);
+	bpf_spin_lock(&klock);
+	rb_add(&ktree, &c->rb, counted_less);
+	e = rb_add(&ktree, &r->rb, counted_less);
+	bpf_spin_unlock(&klock);
+	return e;
+}
+
+/* a new reference from the tree's first object (non-owning, under the lock): its key, or EMPTY */
+SEC("tc") int counted_first_ref(struct __sk_buff *ctx)
+{
+	struct bpf_rb_node *n;
+	struct counted *r;
+	long k;
+
+	bpf_spin_lock(&klock);
+	n = bpf_rbtree_first(&ktree);
+	if (!n) {
+		bpf_spin_unlock(&klock);
+		return EMPTY;
+	}
+	r = acquire(owner_of(n, struct counted, rb));
+	bpf_spin_unlock(&klock);
+	if (!r)
+		return 3;
+	k = r->key;
+	drop_obj(r);
+	return k;
 }

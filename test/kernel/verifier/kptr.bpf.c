@@ -615,4 +615,101 @@ SEC("tc") int prog(struct __sk_buff *ctx)
 		drop_obj(h);
 	return 0;
 }
+#elif CASE == 49 /* kptr_refcounted_list_and_tree accepted tc: one refcounted object in a tree and a list */
+SEC("tc") int prog(struct __sk_buff *ctx)
+{
+	struct counted *c, *r;
+	c = new_obj(struct counted);
+	if (!c)
+		return 2;
+	r = acquire(c);
+	bpf_spin_lock(&klock);
+	rb_add(&ktree, &c->rb, counted_less);
+	push_back(&klist, &r->ln);
+	bpf_spin_unlock(&klock);
+	return 0;
+}
+#elif CASE == 50 /* kptr_acquire_first accepted tc: an owning reference taken from the tree's first node under the lock */
+SEC("tc") int prog(struct __sk_buff *ctx)
+{
+	struct bpf_rb_node *n;
+	struct counted *r;
+	long k;
+
+	bpf_spin_lock(&klock);
+	n = bpf_rbtree_first(&ktree);
+	if (!n) {
+		bpf_spin_unlock(&klock);
+		return 2;
+	}
+	r = acquire(owner_of(n, struct counted, rb));
+	bpf_spin_unlock(&klock);
+	if (!r)
+		return 3;
+	k = r->key;
+	drop_obj(r);
+	return k;
+}
+#elif CASE == 51 /* kptr_non_owning_after_unlock refused tc: a non-owning reference used after the unlock */
+SEC("tc") int prog(struct __sk_buff *ctx)
+{
+	struct bpf_rb_node *n;
+
+	bpf_spin_lock(&klock);
+	n = bpf_rbtree_first(&ktree);
+	bpf_spin_unlock(&klock);
+	if (!n)
+		return 2;
+	return owner_of(n, struct counted, rb)->key;
+}
+#elif CASE == 52 /* kptr_add_twice accepted tc: the same refcounted object added twice (the second fails at run time) */
+SEC("tc") int prog(struct __sk_buff *ctx)
+{
+	struct counted *c, *r;
+	long e;
+	c = new_obj(struct counted);
+	if (!c)
+		return 2;
+	r = acquire(c);
+	bpf_spin_lock(&klock);
+	rb_add(&ktree, &c->rb, counted_less);
+	e = rb_add(&ktree, &r->rb, counted_less);
+	bpf_spin_unlock(&klock);
+	return e;
+}
+#elif CASE == 53 /* kptr_stash_non_owning refused tc: a non-owning reference given to bpf_kptr_xchg */
+SEC("tc") int prog(struct __sk_buff *ctx)
+{
+	struct counted *c;
+	SLOT
+	c = new_obj(struct counted);
+	if (!c)
+		return 2;
+	bpf_spin_lock(&klock);
+	rb_add(&ktree, &c->rb, counted_less);
+	c = bpf_kptr_xchg(&s->c, c);
+	bpf_spin_unlock(&klock);
+	if (c)
+		drop_obj(c);
+	return 0;
+}
+#elif CASE == 54 /* kptr_acquire_after_add accepted tc: a new reference from the non-owning one an add leaves, under the lock */
+SEC("tc") int prog(struct __sk_buff *ctx)
+{
+	struct counted *c, *r;
+	SLOT
+	c = new_obj(struct counted);
+	if (!c)
+		return 2;
+	bpf_spin_lock(&klock);
+	rb_add(&ktree, &c->rb, counted_less);
+	r = acquire(c);
+	bpf_spin_unlock(&klock);
+	if (!r)
+		return 3;
+	r = bpf_kptr_xchg(&s->c, r);
+	if (r)
+		drop_obj(r);
+	return 0;
+}
 #endif

@@ -102,6 +102,7 @@ struct {
 
 private(K) struct bpf_spin_lock klock;
 private(K) struct bpf_rb_root ktree __contains(counted, rb);
+private(K) struct bpf_list_head klist __contains(counted, ln);
 
 /* keeps every local type in the object's BTF (a kptr's type must be a complete struct there) */
 static __attribute__((noinline, used)) int keep_types(struct plain *p, struct other *o, struct counted *c, struct holder *h, struct pcpu *q)
