@@ -459,4 +459,53 @@ mod tests {
         assert_eq!(live_objects(), before);
         let _ = objs;
     }
+
+    #[test]
+    fn percpu_objects_have_a_copy_per_cpu() {
+        let before = live_objects();
+        let rec = Rc::new(Record { name: "pcpu".into(), size: 12, fields: vec![], roots: vec![] });
+        let p = alloc_percpu(rec, 3);
+        assert!(is_object_start(p, true));
+        assert!(!is_object_start(p, false));
+        let copies: Vec<u64> = (0..4).map(|c| percpu_copy(p, c).unwrap_or(0)).collect();
+        assert_eq!(copies, vec![p, p + 16, p + 32, 0], "12 bytes rounded to 16; no CPU 3");
+        write(copies[1], 7);
+        assert_eq!((read(copies[0]), read(copies[1]), read(copies[2])), (0, 7, 0));
+        assert_eq!(live_objects(), before + 1);
+        assert_eq!(drop_obj(p), vec![p]);
+        assert_eq!(live_objects(), before);
+    }
+
+    #[test]
+    fn kptr_fields_own_their_objects() {
+        use crate::bpf::verifier::FieldKind;
+        let before = live_objects();
+        let plain = Rc::new(Record { name: "plain".into(), size: 16, fields: vec![], roots: vec![] });
+        // struct holder { long k; struct plain __kptr *inner; struct plain __kptr_untrusted *seen; }
+        let holder = Rc::new(Record {
+            name: "holder".into(),
+            size: 24,
+            fields: vec![
+                SpecialField { off: 8, size: 8, kind: FieldKind::KptrRef, kptr_type: 1 },
+                SpecialField { off: 16, size: 8, kind: FieldKind::KptrUnref, kptr_type: 1 },
+            ],
+            roots: vec![],
+        });
+        let h = alloc(holder.clone());
+        let inner = alloc(plain.clone());
+        let other = alloc(plain);
+        write(h + 8, inner);
+        write(h + 16, other);
+        // The holder goes: what its referenced kptr owns goes with it, an untrusted one's does not.
+        assert_eq!(drop_obj(h), vec![h, inner]);
+        assert_eq!(live_objects(), before + 1);
+        // A value emptied (a map update): the field reads 0 and its object is handed back.
+        let mut value = [0u64; 3];
+        let v = value.as_mut_ptr() as u64;
+        write(v + 8, other);
+        assert_eq!(contained(v, &holder), vec![other]);
+        assert_eq!(value[1], 0);
+        assert_eq!(drop_obj(other), vec![other]);
+        assert_eq!(live_objects(), before);
+    }
 }
