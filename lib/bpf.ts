@@ -780,6 +780,16 @@ export type RedirectSlotTarget = object
 const mapsById = new Map<number, WeakRef<BpfMap>>()
 
 /** An LPM trie key: `{u32 prefixlen (host order); u8 data[]}`. */
+/**
+ * How many objects BPF programs allocated (`bpf_obj_new`, `bpf_percpu_obj_new`) are alive: held
+ * in a map value's kptr fields, lists or trees, or in another object. They go back when the map
+ * value is overwritten or deleted and when the map is closed, so this returns to its earlier
+ * count once the objects holding them are closed.
+ */
+export function allocatedObjects(): number {
+  return native.bpfAllocatedObjects()
+}
+
 export function lpmKey(prefixlen: number, data: Uint8Array): Buffer {
   checkU32('prefixlen', prefixlen)
   checkBytes('data', data)

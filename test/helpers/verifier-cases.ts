@@ -46,6 +46,7 @@ const GROUPS: Record<string, { flags: string[]; note: string }> = {
   v4: { flags: ['--clang=clang-19', '-mcpu=v4'], note: 'clang-19 -mcpu=v4: sign-extending moves and loads, bswap, sdiv/smod, gotol' },
   fields: { flags: ['--clang=clang-19'], note: 'clang-19: BTF type tags (__kptr), which clang 14 does not emit' },
   graph: { flags: ['--clang=clang-19'], note: 'clang-19: BTF decl tags (__contains) and local type ids (bpf_obj_new)' },
+  kptr: { flags: ['--clang=clang-19'], note: 'clang-19: BTF type tags (__kptr, __percpu_kptr) and local type ids (bpf_obj_new)' },
 }
 
 /**

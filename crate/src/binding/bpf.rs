@@ -1199,3 +1199,10 @@ pub fn bpf_object_check(bytes: &[u8], options: Option<BpfLoadOptions>) -> Result
 pub fn bpf_map_types() -> Vec<super::NamedValue> {
     crate::bpf::mapdef::MapType::ALL.iter().map(|t| super::NamedValue { name: t.name().into(), value: t.uapi() }).collect()
 }
+
+/// BPF-allocated objects (bpf_obj_new, bpf_percpu_obj_new) alive on this thread: held by a map's
+/// kptrs, lists or trees, or by nothing yet freed. Every one goes back when what holds it goes.
+#[napi]
+pub fn bpf_allocated_objects() -> u32 {
+    crate::bpf::graph::alloc::live_objects() as u32
+}

@@ -879,7 +879,8 @@ impl Btf {
     }
 
     /// The kptr kind a member's type names: `Ok(None)` when it is no tagged pointer.
-    fn kptr_kind(&self, id: u32) -> std::result::Result<Option<crate::bpf::verifier::FieldKind>, ()> {
+    /// With it, the pointee struct's id (after modifiers and typedefs).
+    fn kptr_kind(&self, id: u32) -> std::result::Result<Option<(crate::bpf::verifier::FieldKind, u32)>, ()> {
         use crate::bpf::verifier::FieldKind;
         // Only `volatile` may qualify the pointer itself.
         let mut t = self.get(id).map_err(|_| ())?;
@@ -900,7 +901,7 @@ impl Btf {
             _ => return Err(()),
         };
         match self.skip_mods_and_typedefs(pointee) {
-            Ok((_, p)) if matches!(p.kind, Kind::Struct { .. }) => Ok(Some(kind)),
+            Ok((pid, p)) if matches!(p.kind, Kind::Struct { .. }) => Ok(Some((kind, pid))),
             _ => Err(()),
         }
     }
@@ -929,9 +930,9 @@ impl Btf {
                 elem = *e;
                 count = (*nelems).min(64);
             }
-            if let Some(kind) = self.kptr_kind(elem)? {
+            if let Some((kind, kptr_type)) = self.kptr_kind(elem)? {
                 for i in 0..count {
-                    out.push(SpecialField { off: off + i * 8, size: 8, kind });
+                    out.push(SpecialField { off: off + i * 8, size: 8, kind, kptr_type });
                 }
                 continue;
             }
@@ -952,7 +953,7 @@ impl Btf {
             };
             for i in 0..count {
                 match kind {
-                    Some(kind) => out.push(SpecialField { off: off + i * size, size, kind }),
+                    Some(kind) => out.push(SpecialField { off: off + i * size, size, kind, kptr_type: 0 }),
                     None => self.collect_fields(sid, off + i * size, depth + 1, out)?,
                 }
             }

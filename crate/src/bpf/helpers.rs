@@ -913,6 +913,10 @@ pub const NATIVE_HELPERS: &[(u32, HelperFn)] = &[
     (89, map_peek_elem),
     (118, jiffies64),
     (195, map_lookup_percpu_elem),
+    // kptrs and per-CPU objects (graph/kfuncs.rs)
+    (194, super::graph::kfuncs::kptr_xchg),
+    (153, super::graph::kfuncs::per_cpu_ptr),
+    (154, super::graph::kfuncs::this_cpu_ptr),
     (209, user_ringbuf_drain),
     (93, spin_lock),
     (94, spin_unlock),

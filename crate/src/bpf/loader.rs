@@ -271,7 +271,8 @@ pub fn load(object: Object, opts: &LoadOptions) -> std::result::Result<LoadedObj
                 }
                 None => None,
             };
-            if let Some(rec) = rec.filter(|r| !r.roots.is_empty()) {
+            let owns = |r: &super::graph::Record| !r.roots.is_empty() || r.fields.iter().any(|f| matches!(f.kind, super::verifier::FieldKind::KptrRef | super::verifier::FieldKind::KptrPercpu));
+            if let Some(rec) = rec.filter(owns) {
                 map.set_graph_record(Rc::new(rec));
             }
         }
@@ -756,6 +757,7 @@ fn link(
                 .and_then(|raw| super::btf::Btf::parse(raw).ok())
                 .filter(super::graph::kernel_accepts)
                 .map(Rc::new),
+            nr_cpus: opts.nr_cpus.max(1),
         },
         verdict,
     ))

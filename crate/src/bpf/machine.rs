@@ -85,6 +85,8 @@ pub struct Prog {
     pub exception_cb: Option<usize>,
     /// The program's BTF as the kernel took it: the local types bpf_obj_new allocates.
     pub local_types: Option<Rc<super::btf::Btf>>,
+    /// The possible CPUs it was loaded for: a per-CPU object (`bpf_percpu_obj_new`) has a copy for each.
+    pub nr_cpus: u32,
 }
 
 impl Default for Prog {
@@ -102,6 +104,7 @@ impl Default for Prog {
             facts: None,
             exception_cb: None,
             local_types: None,
+            nr_cpus: 1,
         }
     }
 }

@@ -28,6 +28,14 @@ pub fn kfunc_btf_id(name: &str) -> Option<u32> {
     target.find(name, super::btf::KIND_FUNC).map(|id| target.public_id(id))
 }
 
+/// Whether the kernel uxdp models has a struct (or a forward declaration of one) of this name:
+/// a kptr whose pointee is named after none is a program-local type (`btf_parse_kptr` looks the
+/// name up in vmlinux first), allocated by bpf_obj_new.
+pub fn kernel_has_struct(name: &str) -> bool {
+    let Ok(target) = BtfSource::Uxdp618.load() else { return false };
+    target.find(name, super::btf::KIND_STRUCT).is_some() || target.find(name, super::btf::KIND_FWD).is_some()
+}
+
 /// Where the host's kernel BTF is.
 pub const HOST_BTF_PATH: &str = "/sys/kernel/btf/vmlinux";
 

@@ -371,7 +371,10 @@ impl Machine<'_> {
     #[cold]
     #[inline(never)]
     pub(crate) fn load_slow(&mut self, addr: u64, size: u64) -> Result<u64, XdpError> {
-        let region = self.mem.check(addr, size, false)?;
+        let region = match self.mem.check(addr, size, false) {
+            Err(_) if self.reach_object(addr, size) => self.mem.check(addr, size, false)?,
+            r => r?,
+        };
         if region.kind == RegionKind::Ctx {
             return self.ctx_load(addr, size);
         }
@@ -427,7 +430,10 @@ impl Machine<'_> {
                 .access(addr, size));
             }
         }
-        self.mem.check(addr, size, true).map(|_| ())
+        match self.mem.check(addr, size, true) {
+            Err(_) if self.reach_object(addr, size) => self.mem.check(addr, size, true).map(|_| ()),
+            r => r.map(|_| ()),
+        }
     }
 
     /// One read-modify-write; returns the old value (zero-extended for 32-bit operations). `imm`

@@ -10,8 +10,14 @@
 //!   tree is a binary search tree ordered by the program's less() (equal keys go right, as the
 //!   kernel's `rb_add_cached` walk sends them).
 //!
-//! Every address read out of a head or node is checked against the heap before use: a node
-//! address is only ever followed when it lies inside a live object.
+//! - a per-CPU object (`bpf_percpu_obj_new`) is one copy of its type per possible CPU, each
+//!   rounded up to 8 bytes, back to back: the program's pointer is the first copy's address (the
+//!   verifier never lets it be dereferenced), bpf_this_cpu_ptr / bpf_per_cpu_ptr give a copy;
+//! - a `__kptr` or `__percpu_kptr` field (of a map value or of an object) owns the object it
+//!   points to: emptying the holder ([`contained`]) takes it out and drops that reference.
+//!
+//! Every address read out of a head, node or kptr field is checked against the heap before use:
+//! an address is only ever followed when it lies inside a live object.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -26,6 +32,8 @@ struct Obj {
     record: Rc<Record>,
     /// The kernel's `bpf_refcount` (1 for types without one: dropped once).
     refs: u32,
+    /// A per-CPU object: its copies (each `stride` bytes apart).
+    percpu: Option<(u32, u32)>,
 }
 
 #[derive(Default)]
@@ -48,8 +56,33 @@ pub fn alloc(record: Rc<Record>) -> u64 {
     let mem = vec![0u64; words].into_boxed_slice();
     let addr = mem.as_ptr() as u64;
     let size = record.size;
-    HEAP.with(|h| h.borrow_mut().objects.insert(addr, Obj { mem, size, record, refs: 1 }));
+    HEAP.with(|h| h.borrow_mut().objects.insert(addr, Obj { mem, size, record, refs: 1, percpu: None }));
     addr
+}
+
+/// A new zeroed per-CPU object: `nr_cpus` copies of the record's type; the first one's address.
+pub fn alloc_percpu(record: Rc<Record>, nr_cpus: u32) -> u64 {
+    let stride = record.size.div_ceil(8).max(1) * 8;
+    let copies = nr_cpus.max(1);
+    let mem = vec![0u64; (stride / 8 * copies) as usize].into_boxed_slice();
+    let addr = mem.as_ptr() as u64;
+    HEAP.with(|h| h.borrow_mut().objects.insert(addr, Obj { mem, size: stride * copies, record, refs: 1, percpu: Some((copies, stride)) }));
+    addr
+}
+
+/// One CPU's copy of the per-CPU object starting at `start`: None when `start` is no per-CPU
+/// object's start or the CPU is not one of its copies.
+pub fn percpu_copy(start: u64, cpu: u32) -> Option<u64> {
+    HEAP.with(|h| {
+        let h = h.borrow();
+        let (copies, stride) = h.objects.get(&start)?.percpu?;
+        (cpu < copies).then(|| start + u64::from(cpu) * u64::from(stride))
+    })
+}
+
+/// Whether an object starts at `addr` (`per_cpu`: a per-CPU one, or not).
+pub fn is_object_start(addr: u64, per_cpu: bool) -> bool {
+    HEAP.with(|h| h.borrow().objects.get(&addr).is_some_and(|o| o.percpu.is_some() == per_cpu))
 }
 
 /// The object holding `[addr, addr + len)`: its start, size and record.
@@ -95,10 +128,22 @@ pub fn drop_obj(start: u64) -> Vec<u64> {
     freed
 }
 
-/// The objects the lists and trees in `[base, base + record.size)` hold, unlinked from them
-/// (`bpf_obj_free_fields`): what a drop of the holder, or a map losing the value, must drop.
+/// The objects the lists, trees and kptr fields in `[base, base + record.size)` hold, unlinked
+/// from them (`bpf_obj_free_fields`): what a drop of the holder, or a map losing the value, must
+/// drop.
 pub fn contained(base: u64, record: &Record) -> Vec<u64> {
     let mut out = Vec::new();
+    for f in &record.fields {
+        if !matches!(f.kind, crate::bpf::verifier::FieldKind::KptrRef | crate::bpf::verifier::FieldKind::KptrPercpu) {
+            continue;
+        }
+        let at = base + u64::from(f.off);
+        let p = read(at);
+        if p != 0 && is_object_start(p, f.kind == crate::bpf::verifier::FieldKind::KptrPercpu) {
+            write(at, 0);
+            out.push(p);
+        }
+    }
     for root in &record.roots {
         let head = base + u64::from(root.off);
         let mut nodes = Vec::new();
@@ -343,9 +388,9 @@ mod tests {
             name: "item".into(),
             size: 72,
             fields: vec![
-                SpecialField { off: 8, size: 24, kind: LIST_NODE },
-                SpecialField { off: 32, size: 32, kind: RB_NODE },
-                SpecialField { off: 64, size: 4, kind: crate::bpf::graph::REFCOUNT },
+                SpecialField { off: 8, size: 24, kind: LIST_NODE, kptr_type: 0 },
+                SpecialField { off: 32, size: 32, kind: RB_NODE, kptr_type: 0 },
+                SpecialField { off: 64, size: 4, kind: crate::bpf::graph::REFCOUNT, kptr_type: 0 },
             ],
             roots: vec![],
         })
@@ -413,5 +458,54 @@ mod tests {
         assert_eq!(keys, vec![1, 2, 3, 5, 8, 9]);
         assert_eq!(live_objects(), before);
         let _ = objs;
+    }
+
+    #[test]
+    fn percpu_objects_have_a_copy_per_cpu() {
+        let before = live_objects();
+        let rec = Rc::new(Record { name: "pcpu".into(), size: 12, fields: vec![], roots: vec![] });
+        let p = alloc_percpu(rec, 3);
+        assert!(is_object_start(p, true));
+        assert!(!is_object_start(p, false));
+        let copies: Vec<u64> = (0..4).map(|c| percpu_copy(p, c).unwrap_or(0)).collect();
+        assert_eq!(copies, vec![p, p + 16, p + 32, 0], "12 bytes rounded to 16; no CPU 3");
+        write(copies[1], 7);
+        assert_eq!((read(copies[0]), read(copies[1]), read(copies[2])), (0, 7, 0));
+        assert_eq!(live_objects(), before + 1);
+        assert_eq!(drop_obj(p), vec![p]);
+        assert_eq!(live_objects(), before);
+    }
+
+    #[test]
+    fn kptr_fields_own_their_objects() {
+        use crate::bpf::verifier::FieldKind;
+        let before = live_objects();
+        let plain = Rc::new(Record { name: "plain".into(), size: 16, fields: vec![], roots: vec![] });
+        // struct holder { long k; struct plain __kptr *inner; struct plain __kptr_untrusted *seen; }
+        let holder = Rc::new(Record {
+            name: "holder".into(),
+            size: 24,
+            fields: vec![
+                SpecialField { off: 8, size: 8, kind: FieldKind::KptrRef, kptr_type: 1 },
+                SpecialField { off: 16, size: 8, kind: FieldKind::KptrUnref, kptr_type: 1 },
+            ],
+            roots: vec![],
+        });
+        let h = alloc(holder.clone());
+        let inner = alloc(plain.clone());
+        let other = alloc(plain);
+        write(h + 8, inner);
+        write(h + 16, other);
+        // The holder goes: what its referenced kptr owns goes with it, an untrusted one's does not.
+        assert_eq!(drop_obj(h), vec![h, inner]);
+        assert_eq!(live_objects(), before + 1);
+        // A value emptied (a map update): the field reads 0 and its object is handed back.
+        let mut value = [0u64; 3];
+        let v = value.as_mut_ptr() as u64;
+        write(v + 8, other);
+        assert_eq!(contained(v, &holder), vec![other]);
+        assert_eq!(value[1], 0);
+        assert_eq!(drop_obj(other), vec![other]);
+        assert_eq!(live_objects(), before);
     }
 }

@@ -1,6 +1,9 @@
-//! The graph kfuncs as the engine runs them: bpf_obj_new / drop, bpf_refcount_acquire, the list
-//! and tree kfuncs, over [`super::alloc`]. An object a kfunc hands the program is a memory
-//! region of the run (loads and stores reach it) until it is freed.
+//! The graph kfuncs as the engine runs them: bpf_obj_new / drop (and their per-CPU forms),
+//! bpf_refcount_acquire, the list and tree kfuncs, over [`super::alloc`]; and the helpers of
+//! kptrs: bpf_kptr_xchg, bpf_this_cpu_ptr and bpf_per_cpu_ptr on per-CPU objects. An object a
+//! kfunc or helper hands the program is a memory region of the run (loads and stores reach it)
+//! until it is freed; one reached through a pointer the program loaded from a kptr field becomes
+//! one at its first access ([`Machine::reach_object`]).
 
 use std::rc::Rc;
 
@@ -48,6 +51,24 @@ fn obj_new(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     let addr = alloc::alloc(Rc::new(rec));
     expose(m, addr);
     Ok(addr)
+}
+
+fn percpu_obj_new(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let Some(rec) = m.prog.local_types.as_ref().and_then(|b| Record::of_struct(b, a[0] as u32)) else {
+        return Err(fault("bpf_percpu_obj_new_impl", format!("bpf_percpu_obj_new_impl: local type {} is no struct of the program's BTF", a[0])));
+    };
+    let addr = alloc::alloc_percpu(Rc::new(rec), m.prog.nr_cpus);
+    expose(m, addr);
+    Ok(addr)
+}
+
+fn percpu_obj_drop(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    if !alloc::is_object_start(a[0], true) {
+        return Err(fault("bpf_percpu_obj_drop_impl", format!("bpf_percpu_obj_drop_impl: {:#x} is no per-CPU object", a[0])));
+    }
+    let freed = alloc::drop_obj(a[0]);
+    forget(m, &freed);
+    Ok(0)
 }
 
 fn obj_drop(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
@@ -152,6 +173,8 @@ fn rbtree_remove(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
 pub const GRAPH_KFUNCS: &[(&str, HelperFn)] = &[
     ("bpf_obj_new_impl", obj_new),
     ("bpf_obj_drop_impl", obj_drop),
+    ("bpf_percpu_obj_new_impl", percpu_obj_new),
+    ("bpf_percpu_obj_drop_impl", percpu_obj_drop),
     ("bpf_refcount_acquire_impl", refcount_acquire),
     ("bpf_list_push_front_impl", list_push_front),
     ("bpf_list_push_back_impl", list_push_back),
@@ -166,3 +189,55 @@ pub const GRAPH_KFUNCS: &[(&str, HelperFn)] = &[
     ("bpf_rbtree_right", rbtree_right),
     ("bpf_rbtree_remove", rbtree_remove),
 ];
+
+/// `bpf_kptr_xchg(dst, ptr)`: the kptr field at `dst` (in a map value or an object) takes `ptr`
+/// (which it now owns) and gives back what it held, which the program now owns.
+pub fn kptr_xchg(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let dst = a[0];
+    if alloc::object_at(dst, 8).is_none() {
+        m.mem.check(dst, 8, true).map_err(|_| fault("bpf_kptr_xchg", format!("bpf_kptr_xchg: {dst:#x} is no kptr field of a map value or object")))?;
+    }
+    // SAFETY: 8 writable bytes of a map value or live object, checked above.
+    let old = unsafe { (dst as *mut u64).replace(a[1]) };
+    if old != 0 {
+        expose(m, old);
+    }
+    Ok(old)
+}
+
+/// One CPU's copy of a per-CPU object (bpf_per_cpu_ptr): NULL past the possible CPUs.
+pub fn per_cpu_ptr(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    percpu_copy(m, a[0], a[1])
+}
+
+/// This CPU's copy of a per-CPU object (bpf_this_cpu_ptr).
+pub fn this_cpu_ptr(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
+    let cpu = u64::from(m.cpu);
+    percpu_copy(m, a[0], cpu)
+}
+
+fn percpu_copy(m: &mut Machine<'_>, p: u64, cpu: u64) -> Result<u64, Trap> {
+    if !alloc::is_object_start(p, true) {
+        // A per-CPU kernel variable (a typed __ksym): uxdp has no kernel memory behind it.
+        return Err(fault("bpf_per_cpu_ptr", format!("{p:#x} is no per-CPU object of the program's (per-CPU kernel variables are not emulated)")));
+    }
+    let copy = u32::try_from(cpu).ok().and_then(|c| alloc::percpu_copy(p, c)).unwrap_or(0);
+    if copy != 0 {
+        expose(m, copy);
+    }
+    Ok(copy)
+}
+
+impl Machine<'_> {
+    /// Makes a live allocated object holding `[addr, addr + len)` a region of the run: a pointer
+    /// loaded from a kptr field reaches its object (possibly one an earlier run allocated).
+    /// Whether there was one.
+    #[cold]
+    pub(crate) fn reach_object(&mut self, addr: u64, len: u64) -> bool {
+        if self.prog.local_types.is_none() || alloc::object_at(addr, len).is_none() {
+            return false;
+        }
+        expose(self, addr);
+        true
+    }
+}

@@ -178,7 +178,7 @@ fn walk_member(
         let at = off + i * size;
         match special {
             Some(kind) => {
-                fields.push(SpecialField { off: at, size, kind });
+                fields.push(SpecialField { off: at, size, kind, kptr_type: 0 });
                 if matches!(kind, FieldKind::Other("bpf_list_head" | "bpf_rb_root")) {
                     if let Some((value_type, value_name, node_off)) = tag.and_then(|t| resolve_contains(btf, t)) {
                         roots.push(GraphRoot { off: at, kind, value_type, value_name, node_off });

@@ -71,6 +71,10 @@ impl Map {
         }
         let value = detach(values, value);
         self.put_value(values, i as usize * self.stride, &value);
+        // The old value's kptrs, lists and trees go (`bpf_obj_free_fields` after the copy).
+        if flags & BPF_F_LOCK == 0 {
+            self.free_fields(values, i as usize * self.stride);
+        }
         Ok(())
     }
 

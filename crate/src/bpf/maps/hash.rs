@@ -288,6 +288,10 @@ impl Map {
             Some(s) => {
                 if !locked {
                     t.move_to_front(s);
+                    // A new element replaces the old, whose kptrs, lists and trees go.
+                    if copies == Copies::One {
+                        self.free_fields(values, s * self.stride);
+                    }
                 }
                 if let Some(l) = t.lru.as_mut() {
                     l.touch(s);
@@ -299,7 +303,11 @@ impl Map {
                 if let Some(l) = t.lru.as_ref() {
                     let ll = l.lists[list as usize];
                     if ll.len >= ll.cap && ll.tail != NIL {
-                        t.remove(ll.tail as usize - 1);
+                        let evicted = ll.tail as usize - 1;
+                        t.remove(evicted);
+                        if copies == Copies::One {
+                            self.free_fields(values, evicted * self.stride);
+                        }
                     }
                 }
                 let Some(s) = t.insert(key, list) else {
@@ -330,6 +338,12 @@ impl Map {
         let mut t = table.borrow_mut();
         let s = t.find(key).ok_or_else(|| XdpError::new(Errno::ENOENT, OP_DELETE, "no such key"))?;
         t.remove(s);
+        drop(t);
+        if !self.def.map_type.is_percpu() {
+            if let Store::Hash { values, .. } = &self.store {
+                self.free_fields(values, s * self.stride);
+            }
+        }
         Ok(())
     }
 }

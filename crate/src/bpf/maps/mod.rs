@@ -256,8 +256,8 @@ pub struct Map {
     described: Option<u32>,
     /// The kernel's `struct bpf_map` as programs read it through the map pointer.
     kernel_struct: kernel_struct::KernelStruct,
-    /// Its value's lists and trees (see [`crate::bpf::graph`]): the objects they hold go with
-    /// the map.
+    /// Its value's lists, trees and kptr fields (see [`crate::bpf::graph`]): the objects they
+    /// hold go with the value (an update overwriting it, a delete) and with the map.
     graph: RefCell<Option<Rc<crate::bpf::graph::Record>>>,
 }
 
@@ -277,6 +277,20 @@ impl Drop for Map {
             for obj in crate::bpf::graph::alloc::contained(values.addr(at), &rec) {
                 crate::bpf::graph::alloc::drop_obj(obj);
             }
+        }
+    }
+}
+
+impl Map {
+    /// `bpf_obj_free_fields` of the value at `off`: what its lists, trees and kptrs hold is
+    /// dropped, and they read empty.
+    fn free_fields(&self, values: &Slab, off: usize) {
+        let Some(rec) = self.graph.borrow().clone() else { return };
+        if off + self.def.value_size as usize > values.len {
+            return;
+        }
+        for obj in crate::bpf::graph::alloc::contained(values.addr(off), &rec) {
+            crate::bpf::graph::alloc::drop_obj(obj);
         }
     }
 }
@@ -678,7 +692,7 @@ impl Map {
         Ok(())
     }
 
-    /// Declares the value's lists and trees (array and hash maps): dropped with the map.
+    /// Declares the value's lists, trees and kptrs (array and hash maps): dropped with the value.
     pub fn set_graph_record(&self, rec: Rc<crate::bpf::graph::Record>) {
         *self.graph.borrow_mut() = Some(rec);
     }
@@ -707,15 +721,23 @@ impl Map {
         self.len() == 0
     }
 
-    /// Writes a value, leaving a spin lock's bytes alone as `copy_map_value` does.
+    /// Writes a value, leaving a spin lock's bytes, its list heads, tree roots and kptrs alone as
+    /// `copy_map_value` does.
     fn put_value(&self, values: &Slab, off: usize, src: &[u8]) {
-        match self.spin_lock.get().map(|l| l as usize).filter(|&l| l + 4 <= src.len()) {
-            Some(l) => {
-                values.write(off, &src[..l]);
-                values.write(off + l + 4, &src[l + 4..]);
-            }
-            None => values.write(off, src),
+        let mut skip: Vec<(usize, usize)> = self.spin_lock.get().map(|l| (l as usize, 4)).into_iter().collect();
+        if let Some(rec) = self.graph.borrow().as_ref() {
+            skip.extend(rec.fields.iter().map(|f| (f.off as usize, f.size as usize)));
         }
+        skip.sort_unstable();
+        let mut at = 0;
+        for (o, n) in skip {
+            if o < at || o + n > src.len() {
+                continue;
+            }
+            values.write(off + at, &src[at..o]);
+            at = o + n;
+        }
+        values.write(off + at, &src[at..]);
     }
 
     /// Copies a value out, the spin lock reading as zero (`check_and_init_map_value`).

@@ -41,6 +41,7 @@ const ARG_PTR_TO_BTF_ID: u32 = 13;
 const ARG_PTR_TO_RINGBUF_MEM: u32 = 14;
 const ARG_CONST_ALLOC_SIZE_OR_ZERO: u32 = 15;
 const ARG_PTR_TO_BTF_ID_SOCK_COMMON: u32 = 16;
+const ARG_PTR_TO_PERCPU_BTF_ID: u32 = 17;
 const ARG_PTR_TO_FUNC: u32 = 18;
 const ARG_PTR_TO_STACK: u32 = 19;
 const ARG_PTR_TO_CONST_STR: u32 = 20;
@@ -56,7 +57,9 @@ const RET_PTR_TO_SOCKET: u32 = 3;
 const RET_PTR_TO_TCP_SOCK: u32 = 4;
 const RET_PTR_TO_SOCK_COMMON: u32 = 5;
 const RET_PTR_TO_MEM: u32 = 6;
+const RET_PTR_TO_MEM_OR_BTF_ID: u32 = 7;
 const RET_PTR_TO_BTF_ID: u32 = 8;
+const BPF_FUNC_KPTR_XCHG: i32 = 194;
 
 const MAX_BPF_STACK_TOTAL: u32 = 512;
 const BPF_FUNC_SNPRINTF: i32 = 165;
@@ -96,6 +99,7 @@ fn compatible(arg_base: u32) -> &'static [u32] {
         ARG_KPTR_XCHG_DEST => &[PTR_TO_MAP_VALUE, PTR_TO_BTF_ID | MEM_ALLOC],
         ARG_PTR_TO_SPIN_LOCK => &[PTR_TO_MAP_VALUE, PTR_TO_BTF_ID | MEM_ALLOC],
         ARG_PTR_TO_BTF_ID => &[PTR_TO_BTF_ID, PTR_TO_BTF_ID | PTR_TRUSTED, PTR_TO_BTF_ID | MEM_RCU],
+        ARG_PTR_TO_PERCPU_BTF_ID => &[PTR_TO_BTF_ID | MEM_PERCPU, PTR_TO_BTF_ID | MEM_PERCPU | MEM_RCU, PTR_TO_BTF_ID | MEM_PERCPU | PTR_TRUSTED],
         _ => &[],
     }
 }
@@ -120,6 +124,10 @@ struct Meta {
     const_key: Option<u64>,
     /// The map a timer argument points into.
     timer_map: Option<u32>,
+    /// bpf_kptr_xchg's field (its destination).
+    kptr_field: Option<super::SpecialField>,
+    /// bpf_per_cpu_ptr / bpf_this_cpu_ptr: the per-CPU pointer argument.
+    percpu_arg: Option<Reg>,
 }
 
 impl super::dynptr::DynptrMeta for Meta {
@@ -252,6 +260,8 @@ impl Verifier<'_> {
             let r = *self.cur.reg(meta.release_regno);
             if meta.release_dynptr {
                 self.unmark_dynptr(meta.release_regno)?;
+            } else if id == BPF_FUNC_KPTR_XCHG && r.ref_obj_id != 0 {
+                self.kptr_xchg_release(r.ref_obj_id)?;
             } else if r.ref_obj_id != 0 {
                 self.release_reference(r.ref_obj_id)?;
             }
@@ -338,13 +348,27 @@ impl Verifier<'_> {
                 }
                 r
             }
+            RET_PTR_TO_BTF_ID if id == BPF_FUNC_KPTR_XCHG && meta.kptr_field.is_some() => {
+                let f = meta.kptr_field.expect("checked");
+                self.kptr_xchg_result(pc, &f)
+            }
             RET_PTR_TO_BTF_ID => Reg {
                 btf_struct: crate::bpf::protos::helpers::ret_struct(i64::from(id)),
                 ..Reg::ptr(PTR_TO_BTF_ID | (ret_flags & (PTR_MAYBE_NULL | PTR_TRUSTED)))
             },
+            RET_PTR_TO_MEM_OR_BTF_ID if meta.percpu_arg.is_some() => {
+                let arg = meta.percpu_arg.unwrap_or(Reg::NOT_INIT);
+                self.percpu_obj_copy(&arg).unwrap_or_else(|| {
+                    let mut r = Reg::ptr(PTR_TO_BTF_ID | (ret_flags & PTR_MAYBE_NULL));
+                    r.btf_id = arg.btf_id;
+                    r.btf_struct = arg.btf_struct;
+                    r
+                })
+            }
             _ => Reg::unknown(),
         };
-        if r0.maybe_null() {
+        // (bpf_kptr_xchg's result is its reference's: a NULL check releases it.)
+        if r0.maybe_null() && id != BPF_FUNC_KPTR_XCHG {
             r0.id = self.new_id();
         }
         let socket_lookup =
@@ -429,7 +453,12 @@ impl Verifier<'_> {
             self.mark_chain_precision(regno)?;
         }
         if !null_ok {
-            self.check_reg_type(regno, &reg, arg)?;
+            // Local objects are bpf_kptr_xchg's source as the kernel pointers it takes.
+            let kptr_src = func == BPF_FUNC_KPTR_XCHG && regno == 2 && reg.ty & MEM_ALLOC != 0 && base(reg.ty) == PTR_TO_BTF_ID;
+            self.check_reg_type(regno, &reg, arg, if kptr_src { MEM_ALLOC | MEM_PERCPU } else { 0 })?;
+            if let (BPF_FUNC_KPTR_XCHG, 2, Some(f)) = (func, regno, meta.kptr_field) {
+                self.kptr_xchg_src(regno, &reg, &f)?;
+            }
             self.check_arg_reg_off(regno, &reg, arg)?;
         }
         if arg & OBJ_RELEASE != 0 {
@@ -448,7 +477,7 @@ impl Verifier<'_> {
             meta.release_regno = regno;
             meta.release_dynptr = base_arg == ARG_PTR_TO_DYNPTR;
         }
-        if reg.ref_obj_id != 0 {
+        if reg.ref_obj_id != 0 && base_arg != ARG_KPTR_XCHG_DEST {
             if meta.ref_obj_id != 0 {
                 return refuse(
                     Errno::EFAULT,
@@ -487,7 +516,11 @@ impl Verifier<'_> {
                 self.check_field_arg(regno, &reg, FieldKind::Timer)?;
                 meta.timer_map = Some(reg.map);
             }
-            ARG_KPTR_XCHG_DEST => self.check_kptr_arg(regno, &reg)?,
+            ARG_KPTR_XCHG_DEST => meta.kptr_field = Some(self.kptr_xchg_dest(regno, &reg)?),
+            ARG_PTR_TO_PERCPU_BTF_ID => {
+                self.percpu_btf_arg(regno, &reg)?;
+                meta.percpu_arg = Some(reg);
+            }
             ARG_PTR_TO_MAP_KEY => {
                 let Some(map) = meta.map else { return refuse(Errno::EACCES, "invalid map_ptr to access map->key") };
                 let ks = self.input.maps[map as usize].key_size as i32;
@@ -630,35 +663,10 @@ impl Verifier<'_> {
         Ok(())
     }
 
-    /// bpf_kptr_xchg's destination (`process_kptr_func`): a referenced kptr field of a map value.
-    fn check_kptr_arg(&self, regno: u8, reg: &Reg) -> VResult<()> {
-        if base(reg.ty) != PTR_TO_MAP_VALUE {
-            // An allocated object's kptr field: not modelled.
-            return Ok(());
-        }
-        let m = &self.input.maps[reg.map as usize];
-        if !m.has_btf {
-            return refuse(Errno::EINVAL, format!("map '{}' has to have BTF in order to use bpf_kptr_xchg", m.name));
-        }
-        let Some(val) = reg.var.is_const() else {
-            return refuse(Errno::EINVAL, format!("R{regno} doesn't have constant offset. kptr has to be at the constant offset"));
-        };
-        if !m.has_kptr() {
-            return refuse(Errno::EINVAL, format!("R{regno} has no valid kptr"));
-        }
-        let at = (reg.off as i64 + val as i64) as i32;
-        let Some(f) = m.fields.iter().find(|f| f.kind.is_kptr() && f.off as i64 == at as i64) else {
-            return refuse(Errno::EACCES, format!("off={at} doesn't point to kptr"));
-        };
-        if f.kind == FieldKind::KptrUnref {
-            return refuse(Errno::EACCES, format!("off={at} kptr isn't referenced kptr"));
-        }
-        Ok(())
-    }
-
-    fn check_reg_type(&self, regno: u8, reg: &Reg, arg: u32) -> VResult<()> {
+    /// `check_reg_type`; `strip`: flags not compared (bpf_kptr_xchg's local source).
+    fn check_reg_type(&self, regno: u8, reg: &Reg, arg: u32, strip: u32) -> VResult<()> {
         let list = compatible(arg & 0xff);
-        let mut ty = reg.ty;
+        let mut ty = reg.ty & !strip;
         if arg & 0xff == ARG_PTR_TO_MEM {
             ty &= !DYNPTR_TYPE_MASK;
         }
@@ -1622,14 +1630,23 @@ impl Verifier<'_> {
         }
         // Atomics are aligned whatever the pointer (`strict_alignment_once`).
         self.check_strict_alignment(&d, off as i32, size.bytes() as i32)?;
-        // The old value is read (into the fetching register, or nowhere), then the new stored.
+        self.atomic_access = true;
+        let checked = self.check_atomic_mem(pc, dst, &d, src, off, size, aop);
+        self.atomic_access = false;
+        checked
+    }
+
+    /// An atomic's memory accesses: the old value is read (into the fetching register, or
+    /// nowhere), then the new one stored.
+    #[allow(clippy::too_many_arguments)]
+    fn check_atomic_mem(&mut self, pc: usize, dst: u8, d: &Reg, src: u8, off: i16, size: Size, aop: crate::bpf::isa::AtomicOp) -> VResult<()> {
         let load_to = aop.writes(src);
         match load_to {
             Some(r) => {
                 self.check_mem(pc, dst, off as i32, size, false, Some(r), false)?;
             }
             None => {
-                self.check_atomic_spill_leak(&d, off as i32, size)?;
+                self.check_atomic_spill_leak(d, off as i32, size)?;
                 self.check_mem(pc, dst, off as i32, size, false, None, false)?;
             }
         }

@@ -171,6 +171,11 @@ pub struct Verifier<'a> {
     pub(super) print_from: bool,
     /// The immediate a BPF_ST stores (the stack tracks constants and zeroes it writes).
     pub(super) store_imm: Option<i32>,
+    /// The access being checked is an atomic's (kptr fields take BPF_MEM accesses only).
+    pub(super) atomic_access: bool,
+    /// The local type (its struct meta: None for a type without special fields) each graph
+    /// call site first saw (`insn_aux->kptr_struct_meta`): one call site, one type.
+    pub(super) kptr_struct_meta: std::collections::HashMap<usize, Option<u32>>,
     /// The pointer type each load and store was first seen with (`save_aux_ptr_type`).
     pub(super) insn_ptr_type: Vec<u32>,
     /// Jumps and instructions processed when the last checkpoint was added.
@@ -261,6 +266,8 @@ impl<'a> Verifier<'a> {
             tail_call_poisoned: false,
             print_from: false,
             store_imm: None,
+            atomic_access: false,
+            kptr_struct_meta: Default::default(),
             insn_ptr_type: vec![NOT_INIT; input.insns.len()],
             jmps_processed: 0,
             last_cp_jmps: 0,

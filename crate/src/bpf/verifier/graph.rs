@@ -105,6 +105,12 @@ impl Verifier<'_> {
         if off + size > rec.size {
             return refuse(Errno::EACCES, format!("access beyond struct {} at off {off} size {size}", rec.name));
         }
+        // A pointer member reads as untrusted read-only memory of unknown size (6.18).
+        if !write && self.input.btf.is_some_and(|b| super::kptr::loads_pointer_member(b, reg.btf_id, off, size)) {
+            let mut r = Reg::ptr(PTR_TO_MEM | MEM_RDONLY | PTR_UNTRUSTED);
+            r.mem_size = 0;
+            return Ok(r);
+        }
         Ok(Reg::unknown())
     }
 
@@ -291,6 +297,23 @@ impl Verifier<'_> {
         self.queue_callback(pc, start, callee)
     }
 
+    /// A graph call site's object type: the same at every visit (the kernel patches the call with
+    /// the type's struct meta), or the program is refused.
+    fn record_struct_meta(&mut self, pc: usize, btf_id: u32) -> VResult<()> {
+        let meta = self.local_record(btf_id).filter(|r| !r.fields.is_empty()).map(|_| btf_id);
+        match self.kptr_struct_meta.get(&pc) {
+            Some(&seen) if seen != meta => {
+                self.log.line("same call cannot be used with different types");
+                self.log.line("use one call for each type: inline the static function that holds the call,");
+                refuse(Errno::EINVAL, "or mark the callee with __attribute__((nomerge))")
+            }
+            _ => {
+                self.kptr_struct_meta.insert(pc, meta);
+                Ok(())
+            }
+        }
+    }
+
     /// bpf_obj_new & co., the list and tree kfuncs: arguments, references and the result.
     pub(super) fn check_graph_kfunc(&mut self, pc: usize, k: &'static Kfunc) -> VResult<()> {
         let name = k.name;
@@ -299,15 +322,28 @@ impl Verifier<'_> {
                 self.check_reg_read((i + 1) as u8)?;
             }
         }
-        // Pointer arguments are trusted ones: never NULL.
+        // Pointer arguments are trusted ones: never NULL. The kernel checks arguments in order,
+        // so a list head or tree root (arg 0) is checked in full before a NULL node (arg 1).
+        let mut null_node = None;
         for (i, a) in k.args.iter().enumerate() {
             let reg = self.cur.reg((i + 1) as u8);
             if a.ty.trim().ends_with('*') && a.annotation != Some("__ign") && !a.ty.contains("(*)") && (reg.is_null() || reg.maybe_null()) {
-                return refuse(Errno::EACCES, format!("Possibly NULL pointer passed to trusted arg{i}"));
+                if i == 0 || !(is_list_api(name) || is_rbtree_api(name)) {
+                    return refuse(Errno::EACCES, format!("Possibly NULL pointer passed to trusted arg{i}"));
+                }
+                null_node.get_or_insert(i);
             }
         }
+        let null_after_root = |v: &Self| -> VResult<()> {
+            let _ = v;
+            match null_node {
+                Some(i) => refuse(Errno::EACCES, format!("Possibly NULL pointer passed to trusted arg{i}")),
+                None => Ok(()),
+            }
+        };
         let mut r0 = Reg::NOT_INIT;
         let mut acquire = false;
+        let mut owning_arg = false;
         match name {
             "bpf_obj_new_impl" | "bpf_percpu_obj_new_impl" => {
                 let r1 = *self.cur.reg(1);
@@ -339,23 +375,31 @@ impl Verifier<'_> {
             }
             "bpf_obj_drop_impl" | "bpf_percpu_obj_drop_impl" => {
                 self.alloc_obj_arg(1, 0, name)?;
+                let ty = self.cur.reg(1).btf_id;
+                self.record_struct_meta(pc, ty)?;
                 let id = self.cur.reg(1).ref_obj_id;
                 if self.release_reference(id).is_err() {
                     return refuse(Errno::EINVAL, format!("kfunc {name}#0 reference has not been acquired before"));
                 }
             }
             "bpf_refcount_acquire_impl" => {
+                // Any pointer to an allocated object (owning, non-owning, or an RCU one read from a
+                // kptr field) whose type has a bpf_refcount; from an owning reference the new one
+                // cannot fail (`is_kfunc_ret_null`).
                 let reg = *self.cur.reg(1);
-                if base(reg.ty) != PTR_TO_BTF_ID || reg.ty & MEM_ALLOC == 0 || reg.ty & PTR_MAYBE_NULL != 0 {
+                if base(reg.ty) != PTR_TO_BTF_ID || reg.ty & MEM_ALLOC == 0 {
                     return refuse(Errno::EINVAL, "arg#0 is neither owning or non-owning ref");
                 }
+                owning_arg = reg.ty & NON_OWN_REF == 0 && reg.ref_obj_id != 0;
                 let rec = self.local_record(reg.btf_id).unwrap_or_default();
+                // A type without special fields has no struct meta to look in.
+                if rec.fields.is_empty() {
+                    return refuse(Errno::EFAULT, "verifier bug: Couldn't find btf_record");
+                }
                 if !rec.has_refcount() {
                     return refuse(Errno::EINVAL, "arg#0 doesn't point to a type with bpf_refcount field");
                 }
-                if reg.ty & NON_OWN_REF != 0 && reg.ty & MEM_RCU == 0 || reg.ty & NON_OWN_REF == 0 && reg.ref_obj_id == 0 {
-                    return refuse(Errno::EINVAL, "arg#0 is neither owning or non-owning ref");
-                }
+                self.record_struct_meta(pc, reg.btf_id)?;
                 r0 = Reg::ptr(PTR_TO_BTF_ID | MEM_ALLOC);
                 r0.btf_id = reg.btf_id;
                 acquire = true;
@@ -363,6 +407,7 @@ impl Verifier<'_> {
             "bpf_list_push_front_impl" | "bpf_list_push_back_impl" | "bpf_rbtree_add_impl" => {
                 let (head, node) = if name == "bpf_rbtree_add_impl" { (RB_ROOT, RB_NODE) } else { (LIST_HEAD, LIST_NODE) };
                 let ra = self.graph_root_arg(1, 0, head)?;
+                null_after_root(self)?;
                 self.graph_node_arg(2, 1, node, &ra.root, false)?;
                 let refcounted = self.local_record(ra.root.value_type).is_some_and(|r| r.has_refcount());
                 if name == "bpf_rbtree_add_impl" {
@@ -372,7 +417,8 @@ impl Verifier<'_> {
                     }
                     self.push_rbtree_less(pc, k, less.subprog, &ra.root)?;
                 }
-                let id = self.cur.reg(2).ref_obj_id;
+                let (id, ty) = (self.cur.reg(2).ref_obj_id, self.cur.reg(2).btf_id);
+                self.record_struct_meta(pc, ty)?;
                 self.convert_owning_non_owning(id, refcounted)?;
                 r0 = Reg::unknown();
             }
@@ -384,6 +430,7 @@ impl Verifier<'_> {
             }
             "bpf_rbtree_remove" | "bpf_rbtree_left" | "bpf_rbtree_right" => {
                 let ra = self.graph_root_arg(1, 0, RB_ROOT)?;
+                null_after_root(self)?;
                 if name == "bpf_rbtree_remove" {
                     self.graph_node_arg(2, 1, RB_NODE, &ra.root, true)?;
                 } else {
@@ -398,7 +445,7 @@ impl Verifier<'_> {
             *self.cur.reg_mut(r) = Reg::NOT_INIT;
         }
         if r0.is_pointer() {
-            let ret_null = k.flags & crate::bpf::protos::kfuncs::KF_RET_NULL != 0;
+            let ret_null = k.flags & crate::bpf::protos::kfuncs::KF_RET_NULL != 0 && !owning_arg;
             if ret_null {
                 r0.ty |= PTR_MAYBE_NULL;
                 r0.id = self.new_id();

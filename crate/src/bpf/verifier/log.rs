@@ -355,6 +355,10 @@ pub fn reg_text(r: &Reg, frameno: u8, input: &Input) -> String {
     if r.ref_obj_id != 0 {
         parts.push(format!("ref_obj_id={}", r.ref_obj_id));
     }
+    // A non-owning reference to an allocated object says so (`type_is_non_owning_ref`).
+    if base(r.ty) == PTR_TO_BTF_ID && r.ty & MEM_ALLOC != 0 && r.ty & NON_OWN_REF != 0 {
+        parts.push("non_own_ref".to_string());
+    }
     if matches!(base(r.ty), CONST_PTR_TO_MAP | PTR_TO_MAP_KEY | PTR_TO_MAP_VALUE) {
         match input.maps.get(r.map as usize) {
             Some(m) => {

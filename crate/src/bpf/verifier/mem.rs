@@ -80,7 +80,9 @@ impl Verifier<'_> {
                 let vs = self.input.maps[reg.map as usize].value_size;
                 self.check_region(regno, &reg, off, sz, vs, false)?;
                 self.check_map_fields(&reg, off, sz, true)?;
-                if !write {
+                if let Some(f) = self.map_kptr_field(&reg, off) {
+                    loaded = self.check_map_kptr_access(f, write, value)?;
+                } else if !write {
                     let m = &self.input.maps[reg.map as usize];
                     let known = match (reg.var.is_const(), &m.rdonly_value) {
                         (Some(v), Some(bytes)) => {
@@ -105,7 +107,11 @@ impl Verifier<'_> {
                     return refuse(Errno::EACCES, format!("R{regno} cannot write into {}", type_name(t)));
                 }
                 leaks(self, "mem")?;
-                self.check_region(regno, &reg, off, sz, reg.mem_size, false)?;
+                // Untrusted memory (a pointer read out of an object) is read by probing: any
+                // offset, the value unknown.
+                if t & PTR_UNTRUSTED == 0 {
+                    self.check_region(regno, &reg, off, sz, reg.mem_size, false)?;
+                }
                 if !write || rdonly {
                     loaded = Some(Reg::unknown());
                 }
@@ -176,6 +182,9 @@ impl Verifier<'_> {
             t if base(t) == PTR_TO_BTF_ID && t & PTR_MAYBE_NULL == 0 && reg.btf_struct.is_some_and(super::kstruct::modelled) => {
                 let name = reg.btf_struct.unwrap_or_default();
                 loaded = Some(self.check_kernel_struct_access(regno, &reg, name, off, sz, write)?);
+            }
+            t if base(t) == PTR_TO_BTF_ID && t & PTR_MAYBE_NULL == 0 && reg.btf_id != 0 => {
+                loaded = Some(self.check_local_btf_access(regno, &reg, off, sz, write)?);
             }
             t if base(t) == PTR_TO_BTF_ID && t & PTR_MAYBE_NULL == 0 => {
                 if write {

@@ -25,6 +25,7 @@ pub mod dynptr;
 pub mod explore;
 pub mod kstruct;
 pub mod graph;
+pub mod kptr;
 pub mod log;
 pub mod mem;
 pub mod precision;
@@ -103,6 +104,8 @@ pub struct SpecialField {
     pub off: u32,
     pub size: u32,
     pub kind: FieldKind,
+    /// A kptr's pointee: the struct's id in the program's BTF (0 for other fields).
+    pub kptr_type: u32,
 }
 
 impl MapMeta {

@@ -379,7 +379,7 @@ fn lock_map() -> MapMeta {
         value_size: 16,
         max_entries: 1,
         has_btf: true,
-        fields: vec![SpecialField { off: 0, size: 4, kind: FieldKind::SpinLock }],
+        fields: vec![SpecialField { off: 0, size: 4, kind: FieldKind::SpinLock, kptr_type: 0 }],
         ..MapMeta::default()
     }
 }
