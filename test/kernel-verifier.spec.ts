@@ -69,7 +69,6 @@ const KNOWN_GAPS: Record<string, string> = {
   'retval/cgroup_skb_unknown': "cgroup_skb and sk_lookup programs are not modelled yet (refused as such)",
   'retval/sk_lookup_out_of_range': "cgroup_skb and sk_lookup programs are not modelled yet (refused as such)",
   'retval/sk_lookup_pass': "cgroup_skb and sk_lookup programs are not modelled yet (refused as such)",
-  'synproxy/loop_cb_packet_walk_unbounded': "no precision tracking: the kernel keeps the offset the callback adds to a packet pointer exact (precise) over bpf_loop(40)'s visits, each of which bounds the next; uxdp, its budget of exact visits spent on a callback whose two exits crowd the call, widens the offset and finds it unbounded",
 }
 
 interface Agreement {
