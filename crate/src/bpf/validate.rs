@@ -99,21 +99,14 @@ fn check_lddw(pc: usize, insn: &Insn, next: &Insn, dst: u8, pseudo: Pseudo) -> R
 fn check_before_walk(pc: usize, insn: &Insn, op: Op) -> Result<(), XdpError> {
     match op {
         Op::Load { .. } if insn.imm != 0 => Err(err(pc, "BPF_LDX uses reserved fields")),
-        Op::Legacy { size: Size::DW, .. } => Err(err(pc, format!("unknown opcode {:02x}", insn.code))),
-        Op::Alu { .. }
-        | Op::End { .. }
-        | Op::Call(_)
-        | Op::Callx { .. }
-        | Op::MayGoto { .. }
-        | Op::Exit
-        | Op::Ja { .. }
-        | Op::Jump { .. }
-        | Op::Load { .. }
-        | Op::Store { .. }
-        | Op::Atomic { .. }
-        | Op::Legacy { .. } => Ok(()),
-        _ => Err(err(pc, format!("unknown opcode {:02x}", insn.code))),
+        op if unknown_opcode(&op) => Err(err(pc, format!("unknown opcode {:02x}", insn.code))),
+        _ => Ok(()),
     }
+}
+
+/// An opcode the kernel has no meaning for (its instruction table lacks it).
+fn unknown_opcode(op: &Op) -> bool {
+    matches!(op, Op::Unknown { .. } | Op::Nospec | Op::Legacy { size: Size::DW, .. })
 }
 
 /// The fields `op` leaves unused must be zero, and it must not write r10.

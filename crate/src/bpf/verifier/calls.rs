@@ -1889,7 +1889,9 @@ impl Verifier<'_> {
             let b = *self.cur.reg(3);
             let at = b.var.is_const().map(|v| b.off as i64 + v as i64);
             match (b.ty, at, slice_size) {
-                (PTR_TO_STACK, Some(at), Some(size)) if name.starts_with("bpf_dynptr_slice") => Some((b.frameno, at as i32, size as u32)),
+                (PTR_TO_STACK, Some(at), Some(size)) if name.starts_with("bpf_dynptr_slice") => {
+                    i16::try_from(at).ok().zip(u16::try_from(size).ok()).map(|(at, size)| (b.frameno, at, size))
+                }
                 _ => None,
             }
         };

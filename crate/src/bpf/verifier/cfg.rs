@@ -89,18 +89,10 @@ pub(super) fn successors(ops: &[Op], pc: usize) -> [Option<usize>; 2] {
 /// numbered as the kernel numbers them (1, 2, ... as a depth-first walk from instruction 0
 /// completes them), or 0 for one in none. A lone instruction counts as a loop if it jumps to
 /// itself or calls a callback synchronously (`calls_callback`).
-pub(super) fn loops(ops: &[Op], calls_callback: &[bool]) -> Vec<u32> {
+pub(super) fn loops(ops: &[Op], second_half: &[bool], calls_callback: &[bool]) -> Vec<u32> {
     let n = ops.len();
     let done = u32::MAX;
     let (mut pre, mut low, mut scc) = (vec![0u32; n], vec![0u32; n], vec![0u32; n]);
-    let mut second_half = vec![false; n];
-    let mut pc = 0;
-    while pc < n {
-        if ops[pc].width() == 2 && pc + 1 < n {
-            second_half[pc + 1] = true;
-        }
-        pc += ops[pc].width();
-    }
     let (mut stack, mut dfs) = (Vec::new(), Vec::new());
     let (mut next_pre, mut next_scc) = (1u32, 1u32);
     for root in 0..n {
@@ -252,6 +244,9 @@ impl Info {
 
         // Backward liveness to a fixed point, each function on its own (an exit reads r0).
         let mut live_in = vec![0u16; n];
+        // What each instruction reads and writes, looked up once for the fixed point below.
+        let uses: Vec<u16> = (0..n).map(|pc| reads(&ops[pc], call_params(pc))).collect();
+        let defs: Vec<u16> = ops.iter().map(writes).collect();
         let succs = |pc: usize| successors(ops, pc);
         let mut changed = true;
         while changed {
@@ -260,12 +255,11 @@ impl Info {
                 if second_half[pc] {
                     continue;
                 }
-                let op = &ops[pc];
                 let mut out = 0u16;
                 for s in succs(pc).into_iter().flatten() {
                     out |= live_in[s];
                 }
-                let v = reads(op, call_params(pc)) | (out & !writes(op));
+                let v = uses[pc] | (out & !defs[pc]);
                 if v != live_in[pc] {
                     live_in[pc] = v;
                     changed = true;

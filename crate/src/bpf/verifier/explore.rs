@@ -211,6 +211,9 @@ pub struct Verifier<'a> {
     pub(super) throw_in_callback: Option<(usize, usize)>,
     /// The walk is the exception callback's.
     pub(super) in_exception_cb: bool,
+    /// The structural refusals the walk makes where it reaches an instruction (reserved fields,
+    /// bad registers: `validate::check_in_walk`), found once for the program.
+    walk_faults: HashMap<usize, String>,
     /// The current path's jump history since its last checkpoint (precision backtracking), the
     /// instruction that checkpoint was at, and whether the current instruction has its entry.
     pub(super) hist: Vec<super::precision::HistEntry>,
@@ -226,6 +229,10 @@ impl<'a> Verifier<'a> {
         let roots: Vec<usize> = input.global_funcs.iter().filter(|g| g.exception_cb).map(|g| g.start).collect();
         let info = cfg::Info::new(input.insns, &ops, &roots, &|pc| call_params(input, opts, &ops, pc));
         let perfmon = opts.caps.perfmon && opts.caps.bpf;
+        let walk_faults = (0..ops.len())
+            .filter(|&pc| !info.second_half[pc])
+            .filter_map(|pc| crate::bpf::validate::check_in_walk(input.insns, pc, ops[pc]).err().map(|e| (pc, e.message.clone())))
+            .collect();
         Verifier {
             input,
             opts,
@@ -284,6 +291,7 @@ impl<'a> Verifier<'a> {
             pruned_followed: Default::default(),
             throw_in_callback: None,
             in_exception_cb: false,
+            walk_faults,
             hist: Vec::new(),
             first_idx: 0,
             hist_ent_this_insn: false,
@@ -403,7 +411,7 @@ impl<'a> Verifier<'a> {
     /// Level 2's table of the registers live before each instruction (r0-r9), under the number
     /// of the loop (strongly connected component) it is part of, if any.
     fn log_live_regs(&mut self) {
-        let scc = cfg::loops(&self.ops, &self.callback_site);
+        let scc = cfg::loops(&self.ops, &self.info.second_half, &self.callback_site);
         self.log.line("Live regs before insn:");
         let mut pc = 0;
         while pc < self.ops.len() {
@@ -533,8 +541,8 @@ impl<'a> Verifier<'a> {
 
     /// Executes one instruction on the current state; the next pc, or None when the path ended.
     fn step(&mut self, pc: usize, op: Op) -> VResult<Option<usize>> {
-        if let Err(e) = crate::bpf::validate::check_in_walk(self.input.insns, pc, op) {
-            return refuse(Errno::EINVAL, e.message.clone());
+        if let Some(line) = self.walk_faults.get(&pc) {
+            return refuse(Errno::EINVAL, line.clone());
         }
         match op {
             Op::Alu { .. } | Op::End { .. } => {

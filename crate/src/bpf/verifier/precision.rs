@@ -458,7 +458,9 @@ impl<'a> Verifier<'a> {
                 let Some((spi, fr)) = stack_access else { return Ok(()) };
                 bt.set_slot(fr, spi);
             }
-            Op::Store { dst, val, .. } => {
+            // A store (or an atomic, whose src is what lands in memory) into a slot the chain
+            // needs hands the need on to the register stored.
+            Op::Store { dst, .. } | Op::Atomic { dst, .. } => {
                 if bt.is_reg(dst) {
                     return Err(Stop::NotSupported);
                 }
@@ -467,20 +469,10 @@ impl<'a> Verifier<'a> {
                     return Ok(());
                 }
                 bt.clear_slot(fr, spi);
-                if let Operand::Reg(s) = val {
-                    bt.set_reg(s);
+                match self.ops[idx] {
+                    Op::Store { val: Operand::Reg(s), .. } | Op::Atomic { src: s, .. } => bt.set_reg(s),
+                    _ => {}
                 }
-            }
-            Op::Atomic { dst, src, .. } => {
-                if bt.is_reg(dst) {
-                    return Err(Stop::NotSupported);
-                }
-                let Some((spi, fr)) = stack_access else { return Ok(()) };
-                if !bt.is_slot(fr, spi) {
-                    return Ok(());
-                }
-                bt.clear_slot(fr, spi);
-                bt.set_reg(src);
             }
             Op::Call(Callee::Local(imm)) => {
                 let target = (idx as i64 + 1 + imm as i64) as usize;

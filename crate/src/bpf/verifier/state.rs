@@ -153,8 +153,9 @@ pub struct Reg {
     /// An allocated object (`MEM_ALLOC`): its local type's id in the program's BTF.
     pub btf_id: u32,
     /// A dynptr slice given a stack buffer, which it may be: (frame, offset, size), as the log
-    /// names it (`buf=fp[0]-20+4`).
-    pub buf: Option<(u8, i32, u32)>,
+    /// names it (`buf=fp[0]-20+4`). A stack buffer fits the narrow types; any other buffer is
+    /// not named (what 6.18 prints for one, uxdp has not seen).
+    pub buf: Option<(u8, i16, u16)>,
     /// A scalar whose exact value some later use relies on (precision tracking,
     /// [`super::precision`]): pruning compares it by range; the log prints it with `P`.
     pub precise: bool,
