@@ -34,7 +34,8 @@ const ROOTS = [
   // packet headers
   'ethhdr', 'iphdr', 'ipv6hdr', 'tcphdr', 'udphdr', 'icmphdr', 'icmp6hdr', 'vlan_hdr', 'vlan_ethhdr',
   'arphdr', 'in_addr', 'in6_addr', 'sockaddr', 'sockaddr_in', 'sockaddr_in6', 'gre_base_hdr',
-  'ip_esp_hdr', 'ipv6_opt_hdr', 'frag_hdr', 'mpls_label',
+  'ip_esp_hdr', 'ipv6_opt_hdr', 'frag_hdr', 'mpls_label', 'tcp_word_hdr', 'sctphdr', 'ipv6_rt_hdr', 'ip_auth_hdr',
+  'ipv6_sr_hdr', 'genevehdr', 'geneve_opt', 'vxlanhdr',
   // uapi helper structs
   'bpf_sock', 'bpf_sock_tuple', 'bpf_tcp_sock', 'bpf_xdp_sock', 'bpf_fib_lookup', 'bpf_dynptr',
   'bpf_spin_lock', 'bpf_timer', 'bpf_wq', 'bpf_list_head', 'bpf_list_node', 'bpf_rb_root', 'bpf_rb_node',

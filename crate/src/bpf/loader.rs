@@ -189,11 +189,19 @@ fn refuse(program: &str, errno: Errno, pc: Option<usize>, message: String) -> Xd
     XdpError::refused(program, errno, pc, message)
 }
 
-/// A refusal the kernel makes before its walk: verified, the log is the line and empty statistics.
-fn before_walk(mut e: XdpError, opts: &LoadOptions) -> XdpError {
+/// A refusal the kernel makes before its walk: verified, the log is the line and empty statistics
+/// (at level 2 after the subprograms found, which the kernel lists before these checks).
+fn before_walk(mut e: XdpError, opts: &LoadOptions, insns: &[Insn]) -> XdpError {
     if !opts.no_verify {
+        let mut subprogs = String::new();
+        if opts.log_level & 2 != 0 {
+            let ops = super::isa::decode_all(insns);
+            for (i, start) in super::verifier::cfg::subprog_starts(&ops, &[]).iter().enumerate() {
+                subprogs.push_str(&format!("func#{i} @{start}\n"));
+            }
+        }
         e.log = format!(
-            "{}\nprocessed 0 insns (limit {}) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n",
+            "{subprogs}{}\nprocessed 0 insns (limit {}) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n",
             e.message,
             opts.insn_limit.unwrap_or(super::verifier::INSN_LIMIT)
         );
@@ -613,7 +621,7 @@ fn link(
             if pc + 1 >= n {
                 // Only ever the program's last instruction: the kernel's subprogram check
                 // (before ld_imm64 is resolved) finds a last insn that is neither exit nor jump.
-                return Err(before_walk(refuse(name, Errno::EINVAL, Some(pc), "last insn is not an exit or jmp".into()), opts));
+                return Err(before_walk(refuse(name, Errno::EINVAL, Some(pc), "last insn is not an exit or jmp".into()), opts, &insns));
             }
             let imm = insn.imm;
             let value: Option<u64> = match insn.src() {
@@ -730,7 +738,7 @@ fn link(
         pc += 1;
     }
     let structural = if opts.no_verify { super::validate::validate } else { super::validate::validate_for_verifier };
-    structural(&insns).map_err(|e| before_walk(refuse(name, Errno::EINVAL, e.pc, e.message.clone()), opts))?;
+    structural(&insns).map_err(|e| before_walk(refuse(name, Errno::EINVAL, e.pc, e.message.clone()), opts, &insns))?;
     let mut verdict = if opts.no_verify { None } else { Some(verify_program(object, spec, maps, opts).map_err(|e| fixup_poisoned(spec, e))?) };
     if let (Some(so), ProgKind::StructOps, Some(v)) = (&opts.struct_ops, spec.kind, &verdict) {
         let (patched, v) = with_pro_epilogue(object, spec, maps, opts, so, &insns, &mut kfuncs, v)?;

@@ -14,11 +14,12 @@ use super::machine::{Callable, Machine, Prog, Trap};
 use super::memory::RegionKind;
 use crate::errno::{Errno, XdpError};
 
-/// What a bpf-to-bpf call saves: where to return, and the caller's r6..r10.
+/// What a bpf-to-bpf call saves: where to return, the caller's r6..r10 and its may_goto count.
 #[derive(Clone, Copy, Default)]
 struct Frame {
     ret: usize,
     saved: [u64; 5],
+    may_goto_left: u64,
 }
 
 impl Machine<'_> {
@@ -90,8 +91,9 @@ impl Machine<'_> {
         let mut pc = entry;
         let mut cur = usize::MAX;
         let mut left = self.budget;
-        // may_goto's hidden counter (the kernel's, per frame; one per run here): BPF_MAX_LOOPS
-        // times it falls through, then it jumps.
+        // may_goto's hidden counter: BPF_MAX_LOOPS times it falls through, then it jumps. The
+        // kernel keeps one in each function's frame, set as the function is entered, so a call
+        // starts a count of its own and the caller's resumes after it.
         let mut may_goto_left = super::helpers::BPF_MAX_LOOPS;
         let mut stack_lo = self.stack.as_ptr() as u64;
 
@@ -219,6 +221,8 @@ impl Machine<'_> {
                                     resume.push((nframes, prog.clone()));
                                 }
                                 self.prog = p.clone();
+                                // The program tail-called sets its own count as it starts.
+                                may_goto_left = super::helpers::BPF_MAX_LOOPS;
                                 break (p, 0);
                             }
                         }
@@ -279,7 +283,8 @@ impl Machine<'_> {
                         if self.depth >= limit {
                             fault!(too_deep(self.depth + 1, limit));
                         }
-                        let frame = Frame { ret: pc, saved: [reg[6], reg[7], reg[8], reg[9], reg[10]] };
+                        let frame = Frame { ret: pc, saved: [reg[6], reg[7], reg[8], reg[9], reg[10]], may_goto_left };
+                        may_goto_left = super::helpers::BPF_MAX_LOOPS;
                         match frames.get_mut(nframes) {
                             Some(f) => {
                                 f.write(frame);
@@ -320,6 +325,7 @@ impl Machine<'_> {
                             None => unsafe { frames[nframes].assume_init() },
                         };
                         reg[6..11].copy_from_slice(&f.saved);
+                        may_goto_left = f.may_goto_left;
                         pc = f.ret;
                         self.depth = self.depth.saturating_sub(1);
                         if back {

@@ -140,4 +140,16 @@ NAKED("xdp") { asm volatile ("r1 = 0; *(u32 *)(r10 - 4) = r1; r2 = r10; r2 += -4
 #elif CASE == 28 /* xskmap_lookup_checked_read accepted xdp: an XSK map lookup read after its null check (queue_id) */
 struct { __uint(type, BPF_MAP_TYPE_XSKMAP); __uint(max_entries, 1); __type(key, __u32); __type(value, __u32); } xm SEC(".maps");
 NAKED("xdp") { asm volatile ("r1 = 0; *(u32 *)(r10 - 4) = r1; r2 = r10; r2 += -4; r1 = %[xm] ll; call %[map_lookup_elem]; if r0 == 0 goto 1f; r1 = *(u32 *)(r0 + 0); 1: r0 = 2; exit;" :: ADDR(xm), IMM(map_lookup_elem) : "memory"); }
+#elif CASE == 29 /* xskmap_equal_lookups_jne accepted xdp: two lookups of one key; the first NULL-checked; where they compare equal (jne falls through) the second is not NULL either */
+struct { __uint(type, BPF_MAP_TYPE_XSKMAP); __uint(max_entries, 1); __type(key, __u32); __type(value, __u32); } xm SEC(".maps");
+NAKED("xdp") { asm volatile ("r1 = 0; *(u32 *)(r10 - 4) = r1; r8 = r10; r8 += -4; r1 = %[xm] ll; r2 = r8; call %[map_lookup_elem]; r6 = r0; r1 = %[xm] ll; r2 = r8; call %[map_lookup_elem]; r7 = r0; if r6 == 0 goto 1f; if r6 != r7 goto 1f; r0 = *(u32 *)(r7 + 0); 1: r0 = 2; exit;" :: ADDR(xm), IMM(map_lookup_elem) : "memory"); }
+#elif CASE == 30 /* xskmap_equal_lookups_jeq accepted xdp: the same, the second compared as the jump's source: the taken side of jeq knows it not NULL */
+struct { __uint(type, BPF_MAP_TYPE_XSKMAP); __uint(max_entries, 1); __type(key, __u32); __type(value, __u32); } xm SEC(".maps");
+NAKED("xdp") { asm volatile ("r1 = 0; *(u32 *)(r10 - 4) = r1; r8 = r10; r8 += -4; r1 = %[xm] ll; r2 = r8; call %[map_lookup_elem]; r6 = r0; r1 = %[xm] ll; r2 = r8; call %[map_lookup_elem]; r7 = r0; if r6 == 0 goto 1f; if r7 == r6 goto 2f; goto 1f; 2: r0 = *(u32 *)(r7 + 0); 1: r0 = 2; exit;" :: ADDR(xm), IMM(map_lookup_elem) : "memory"); }
+#elif CASE == 31 /* xskmap_equal_lookups_unchecked refused xdp: neither lookup NULL-checked: their being equal proves nothing */
+struct { __uint(type, BPF_MAP_TYPE_XSKMAP); __uint(max_entries, 1); __type(key, __u32); __type(value, __u32); } xm SEC(".maps");
+NAKED("xdp") { asm volatile ("r1 = 0; *(u32 *)(r10 - 4) = r1; r8 = r10; r8 += -4; r1 = %[xm] ll; r2 = r8; call %[map_lookup_elem]; r6 = r0; r1 = %[xm] ll; r2 = r8; call %[map_lookup_elem]; r7 = r0; if r6 != r7 goto 1f; r0 = *(u32 *)(r7 + 0); 1: r0 = 2; exit;" :: ADDR(xm), IMM(map_lookup_elem) : "memory"); }
+#elif CASE == 32 /* map_value_equal_lookups_jne accepted xdp: the same inference on a hash map's value: the checked lookup equal to the unchecked one */
+struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 1); __type(key, __u32); __type(value, __u64); } hm SEC(".maps");
+NAKED("xdp") { asm volatile ("r1 = 0; *(u32 *)(r10 - 4) = r1; r8 = r10; r8 += -4; r1 = %[hm] ll; r2 = r8; call %[map_lookup_elem]; r6 = r0; r1 = %[hm] ll; r2 = r8; call %[map_lookup_elem]; r7 = r0; if r6 == 0 goto 1f; if r6 != r7 goto 1f; r0 = *(u64 *)(r7 + 0); 1: r0 = 2; exit;" :: ADDR(hm), IMM(map_lookup_elem) : "memory"); }
 #endif

@@ -171,10 +171,14 @@ impl Verifier<'_> {
             // Only the compared register learns it is not NULL (`mark_ptr_not_null_reg`), not
             // its copies sharing the id; it keeps that id.
             if let (Some(st), Some(sr)) = (eq_side, src_reg) {
-                if not_null(&d) && s.maybe_null() {
+                // The other must be a kind never NULL; the kernel counts a checked XDP socket
+                // among them here (a second xskmap lookup equal to a checked one), though not a
+                // stack, context or packet pointer.
+                let known = |r: &Reg| not_null(r) || base(r.ty) == PTR_TO_XDP_SOCK && !r.maybe_null();
+                if known(&d) && s.maybe_null() {
                     st.reg_mut(sr).ty &= !PTR_MAYBE_NULL;
                 }
-                if not_null(&s) && d.maybe_null() {
+                if known(&s) && d.maybe_null() {
                     st.reg_mut(dst).ty &= !PTR_MAYBE_NULL;
                 }
             }

@@ -137,29 +137,40 @@ pub(super) fn loops(ops: &[Op], second_half: &[bool], calls_callback: &[bool]) -
     scc
 }
 
+/// Where the subprograms start, ascending, the entry first: every local call's and function
+/// pointer's target, and `roots` (subprograms nothing calls: the exception callback).
+pub fn subprog_starts(ops: &[Op], roots: &[usize]) -> Vec<usize> {
+    let n = ops.len();
+    let mut subprogs = vec![0usize];
+    subprogs.extend_from_slice(roots);
+    let mut pc = 0;
+    while pc < n {
+        match ops[pc] {
+            Op::Call(Callee::Local(imm)) => subprogs.push((pc as i64 + 1 + imm as i64) as usize),
+            Op::Lddw { pseudo: Pseudo::Func, imm, .. } => subprogs.push((pc as i64 + 1 + imm as i32 as i64) as usize),
+            _ => {}
+        }
+        pc += ops[pc].width();
+    }
+    subprogs.retain(|&s| s < n);
+    subprogs.sort_unstable();
+    subprogs.dedup();
+    subprogs
+}
+
 impl Info {
     /// `roots`: subprograms nothing calls (the exception callback).
     pub fn new(insns: &[Insn], ops: &[Op], roots: &[usize], call_params: &dyn Fn(usize) -> Option<u8>) -> Info {
         let n = insns.len();
         let mut second_half = vec![false; n];
-        let mut subprogs = vec![0usize];
-        subprogs.extend_from_slice(roots);
         let mut pc = 0;
         while pc < n {
-            let op = &ops[pc];
-            if op.width() == 2 && pc + 1 < n {
+            if ops[pc].width() == 2 && pc + 1 < n {
                 second_half[pc + 1] = true;
             }
-            match *op {
-                Op::Call(Callee::Local(imm)) => subprogs.push((pc as i64 + 1 + imm as i64) as usize),
-                Op::Lddw { pseudo: Pseudo::Func, imm, .. } => subprogs.push((pc as i64 + 1 + imm as i32 as i64) as usize),
-                _ => {}
-            }
-            pc += op.width();
+            pc += ops[pc].width();
         }
-        subprogs.retain(|&s| s < n);
-        subprogs.sort_unstable();
-        subprogs.dedup();
+        let subprogs = subprog_starts(ops, roots);
 
         let mut prune_point = vec![false; n];
         let mut force_checkpoint = vec![false; n];

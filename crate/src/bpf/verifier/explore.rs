@@ -37,6 +37,16 @@ pub(super) struct Checkpoint {
     pub hist: Vec<super::precision::HistEntry>,
 }
 
+/// `(callsite,...,scc)`, as the kernel prints a loop visit.
+fn format_scc_callchain((sites, scc): &(Vec<usize>, u32)) -> String {
+    let mut s = String::from("(");
+    for site in sites {
+        s.push_str(&format!("{site},"));
+    }
+    s.push_str(&format!("{scc})"));
+    s
+}
+
 fn regs_hash(st: &State) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -221,6 +231,28 @@ pub struct Verifier<'a> {
     pub(super) hist_ent_this_insn: bool,
     /// No instruction walked yet in this pass (the first checkpoint has no last instruction).
     pub(super) at_entry: bool,
+    /// Each instruction's loop (strongly connected component, 0: none), and per
+    /// visit of a loop (the call sites leading to it, and the loop) the checkpoint that entered
+    /// it while paths from that one are open: the kernel logs a visit's start and end.
+    scc: Vec<u32>,
+    scc_entry: HashMap<(Vec<usize>, u32), usize>,
+    /// Back edges met in each open visit: a checkpoint in a visit that has some was reached by
+    /// paths not all explored yet, and is compared with ranges (`incomplete_read_marks`).
+    scc_backedges: HashMap<(Vec<usize>, u32), Vec<Backedge>>,
+    /// Back edges kept over all open visits: copies of states, counted among the states held.
+    num_backedges: u32,
+}
+
+/// A path pruned around a loop, kept until its loop visit ends: then what the covering
+/// checkpoint needs precise is propagated along it again, until nothing changes
+/// (`propagate_backedges`), since paths explored after the pruning may have added marks.
+pub(super) struct Backedge {
+    covering: usize,
+    state: State,
+    pc: usize,
+    first_idx: usize,
+    parent: Option<usize>,
+    hist: Vec<super::precision::HistEntry>,
 }
 
 impl<'a> Verifier<'a> {
@@ -287,6 +319,10 @@ impl<'a> Verifier<'a> {
             states_before: 0,
             async_cbs: Vec::new(),
             callback_site: Vec::new(),
+            scc: Vec::new(),
+            scc_entry: HashMap::new(),
+            scc_backedges: HashMap::new(),
+            num_backedges: 0,
             facts: super::Facts::default(),
             pruned_followed: Default::default(),
             throw_in_callback: None,
@@ -393,7 +429,12 @@ impl<'a> Verifier<'a> {
             }
         }
         self.cur = self.entry_state();
+        self.scc = cfg::loops(&self.ops, &self.info.second_half, &self.callback_site);
         if self.log.level2() {
+            // The subprograms as found, before any other check (`add_subprog_and_kfunc`).
+            for (i, start) in self.info.subprogs.iter().enumerate() {
+                self.log.line(&format!("func#{i} @{start}"));
+            }
             self.log_live_regs();
         }
         self.log.scratch_all();
@@ -411,7 +452,7 @@ impl<'a> Verifier<'a> {
     /// Level 2's table of the registers live before each instruction (r0-r9), under the number
     /// of the loop (strongly connected component) it is part of, if any.
     fn log_live_regs(&mut self) {
-        let scc = cfg::loops(&self.ops, &self.info.second_half, &self.callback_site);
+        let scc = &self.scc;
         self.log.line("Live regs before insn:");
         let mut pc = 0;
         while pc < self.ops.len() {
@@ -445,6 +486,9 @@ impl<'a> Verifier<'a> {
     pub(super) fn reset_walk(&mut self) {
         self.states_before += self.checkpoints.len() as u32;
         self.checkpoints.clear();
+        self.scc_entry.clear();
+        self.scc_backedges.clear();
+        self.num_backedges = 0;
         self.explored.clear();
         self.pending.clear();
         self.parent = None;
@@ -699,6 +743,7 @@ impl<'a> Verifier<'a> {
                 break;
             }
             let (pc, hash, parent, evicted) = (c.pc, c.regs_hash, c.parent, c.evicted);
+            self.exit_scc(i);
             // An explored state stays (and counts) for later paths to be pruned against; one
             // already dropped is freed now.
             if evicted {
@@ -741,7 +786,7 @@ impl<'a> Verifier<'a> {
             // further visit of the callback (the iteration's fixed point). Never a loop error.
             let cur = &self.cur;
             if let Some(ci) = live_hit(e, &mut self.checkpoints, |c| super::dynptr::states_equal(&c.state, cur, &live, true, false)) {
-                return self.pruned_by(ci, live);
+                return self.pruned_by_loop(ci, live);
             }
         } else if loop_head {
             // An iterator's next() on an active iterator from a state an unfinished one at the
@@ -752,7 +797,7 @@ impl<'a> Verifier<'a> {
                 if let Some(ci) = live_hit(e, &mut self.checkpoints, |c| {
                     cur.frames.len() == c.state.frames.len() && super::dynptr::states_equal(&c.state, cur, &live, true, false)
                 }) {
-                    return self.pruned_by(ci, live);
+                    return self.pruned_by_loop(ci, live);
                 }
             }
         } else {
@@ -763,7 +808,7 @@ impl<'a> Verifier<'a> {
                 if let Some(ci) = live_hit(e, &mut self.checkpoints, |c| {
                     c.state.may_goto_depth != cur.may_goto_depth && super::dynptr::states_equal(&c.state, cur, &live, true, false)
                 }) {
-                    return self.pruned_by(ci, live);
+                    return self.pruned_by_loop(ci, live);
                 }
             }
             if let Some(v) = e.live.get(&cur_hash) {
@@ -800,6 +845,10 @@ impl<'a> Verifier<'a> {
                 let covers_all = super::dynptr::states_equal(&c.state, &self.cur, &live, true, false);
                 if !covers_all && self.input.kind == ProgKind::Xdp {
                     self.note_pruned_exits(pc);
+                }
+                // In a loop visit with back edges pending, this is another one.
+                if self.scc_callchain(ci).is_some_and(|chain| self.scc_backedges.get(&chain).is_some_and(|v| !v.is_empty())) {
+                    return self.pruned_by_loop(ci, live);
                 }
                 return self.pruned_by(ci, live);
             }
@@ -844,8 +893,9 @@ impl<'a> Verifier<'a> {
         });
         self.parent = Some(idx);
         self.first_idx = pc;
+        self.enter_scc(idx);
         self.live_states += 1;
-        self.peak_states = self.peak_states.max(self.live_states);
+        self.peak_states = self.peak_states.max(self.live_states + self.num_backedges);
         Ok(false)
     }
 
@@ -857,6 +907,102 @@ impl<'a> Verifier<'a> {
         }
         self.propagate_precision(ci, live)?;
         Ok(true)
+    }
+
+    /// Pruned around a loop (an iterator's, a callback's, may_goto's: ranges within): the path
+    /// is a back edge of the loop visit the covering checkpoint is in.
+    fn pruned_by_loop(&mut self, ci: usize, live: u16) -> VResult<bool> {
+        self.pruned_by(ci, live)?;
+        if let Some(chain) = self.scc_callchain(ci) {
+            if self.log.level2() {
+                self.log.line(&format!("SCC backedge {}", format_scc_callchain(&chain)));
+            }
+            let edge = Backedge { covering: ci, state: self.cur.clone(), pc: self.pc, first_idx: self.first_idx, parent: self.parent, hist: self.hist.clone() };
+            self.scc_backedges.entry(chain).or_default().push(edge);
+            self.num_backedges += 1;
+            self.peak_states = self.peak_states.max(self.live_states + self.num_backedges);
+        }
+        Ok(true)
+    }
+
+    /// The loop visit a checkpoint is in (`compute_scc_callchain`): the call sites of the frames
+    /// up to the first whose instruction is in a loop, and that loop. None outside loops.
+    fn scc_callchain(&self, ci: usize) -> Option<(Vec<usize>, u32)> {
+        if self.scc.is_empty() {
+            return None;
+        }
+        let c = &self.checkpoints[ci];
+        let frames = &c.state.frames;
+        let mut sites = Vec::new();
+        for i in 0..frames.len() {
+            let pc = if i + 1 < frames.len() { usize::try_from(frames[i + 1].callsite).ok()? } else { c.pc };
+            match self.scc.get(pc).copied().unwrap_or(0) {
+                0 if i + 1 < frames.len() => sites.push(pc),
+                0 => return None,
+                scc => return Some((sites, scc)),
+            }
+        }
+        None
+    }
+
+    /// A new checkpoint inside a loop starts a visit of it unless one is open (`maybe_enter_scc`).
+    fn enter_scc(&mut self, ci: usize) {
+        let Some(chain) = self.scc_callchain(ci) else { return };
+        if let std::collections::hash_map::Entry::Vacant(v) = self.scc_entry.entry(chain) {
+            let line = format!("SCC enter {}", format_scc_callchain(v.key()));
+            v.insert(ci);
+            if self.log.level2() {
+                self.log.line(&line);
+            }
+        }
+    }
+
+    /// The visit's entry checkpoint has no open path left: the visit ends (`maybe_exit_scc`).
+    fn exit_scc(&mut self, ci: usize) {
+        let Some(chain) = self.scc_callchain(ci) else { return };
+        if self.scc_entry.get(&chain) == Some(&ci) {
+            if self.log.level2() {
+                self.log.line(&format!("SCC exit {}", format_scc_callchain(&chain)));
+            }
+            self.scc_entry.remove(&chain);
+            if let Some(edges) = self.scc_backedges.remove(&chain) {
+                self.num_backedges -= edges.len() as u32;
+                self.propagate_backedges(&edges);
+            }
+        }
+    }
+
+    /// Precision along every back edge of a finished loop visit, newest first, until a round
+    /// adds no mark (at most 64 rounds, as the kernel bounds it).
+    fn propagate_backedges(&mut self, edges: &[Backedge]) {
+        if !self.bpf_capable {
+            return;
+        }
+        for _ in 0..64 {
+            let before = self.precise_marks();
+            for e in edges.iter().rev() {
+                let cur = std::mem::replace(&mut self.cur, e.state.clone());
+                let saved = (self.pc, self.first_idx, self.parent, std::mem::replace(&mut self.hist, e.hist.clone()));
+                (self.pc, self.first_idx, self.parent) = (e.pc, e.first_idx, e.parent);
+                let live = self.info.live_in[e.pc];
+                // A failure here is one the walk already met on that path.
+                let _ = self.propagate_precision(e.covering, live);
+                self.cur = cur;
+                (self.pc, self.first_idx, self.parent, self.hist) = saved;
+            }
+            if self.precise_marks() == before {
+                return;
+            }
+        }
+    }
+
+    /// How many precise marks the checkpoints hold (marks are only ever added).
+    fn precise_marks(&self) -> usize {
+        self.checkpoints
+            .iter()
+            .flat_map(|c| c.state.frames.iter())
+            .map(|f| f.regs.iter().filter(|r| r.precise).count() + f.stack.iter().filter(|s| s.is_spill() && s.spilled.precise).count())
+            .sum()
     }
 
     /// `check_btf_func`: a subprogram with LD_ABS or a tail call must return a scalar (both

@@ -351,6 +351,8 @@ impl Verifier<'_> {
                     return refuse(Errno::EINVAL, "R1 is not a scalar");
                 }
                 let Some(id) = r1.var.is_const() else { return refuse(Errno::EINVAL, "R1 must be a known constant") };
+                // A `__k` argument: the walk relies on its value.
+                self.mark_chain_precision(1)?;
                 if id > u64::from(u32::MAX) {
                     return refuse(Errno::EINVAL, "local type ID argument must be in range [0, U32_MAX]");
                 }
