@@ -510,6 +510,7 @@ impl Verifier<'_> {
                 }
                 if func == 93 {
                     (self.cur.lock_map, self.cur.lock_id) = (lock_map, reg.id);
+                    self.cur.lock_seq = self.id_gen;
                 }
             }
             ARG_PTR_TO_TIMER => {
@@ -1145,6 +1146,7 @@ impl Verifier<'_> {
             active_lock: 0,
             lock_map: 0,
             lock_id: 0,
+            lock_seq: 0,
             in_sleepable: false,
             speculative: false,
             callback_unroll: 0,
@@ -1588,7 +1590,11 @@ impl Verifier<'_> {
             self.clear_pkt_pointers();
         }
         *self.cur.reg_mut(0) = r0;
-        self.check_exit(pc)
+        let next = self.check_exit(pc);
+        // The walk goes on from the call into the caller as from any instruction: its state is
+        // printed as the instruction's, not as a path taken up ("from X to Y").
+        self.print_from = false;
+        next
     }
 
     pub(super) fn check_atomic(&mut self, pc: usize, op: Op) -> VResult<()> {

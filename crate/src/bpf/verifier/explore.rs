@@ -279,6 +279,7 @@ impl<'a> Verifier<'a> {
                 active_lock: 0,
                 lock_map: 0,
                 lock_id: 0,
+                lock_seq: 0,
                 in_sleepable: false,
                 speculative: false,
                 callback_unroll: 0,
@@ -384,6 +385,7 @@ impl<'a> Verifier<'a> {
             active_lock: 0,
             lock_map: 0,
             lock_id: 0,
+            lock_seq: 0,
             in_sleepable: false,
             speculative: false,
             callback_unroll: 0,
@@ -402,9 +404,15 @@ impl<'a> Verifier<'a> {
                 ),
             );
         }
+        self.check_calls_capable()?;
+        if self.log.level2() {
+            // The subprograms as found, before any later check (`add_subprog_and_kfunc`).
+            for (i, start) in self.info.subprogs.iter().enumerate() {
+                self.log.line(&format!("func#{i} @{start}"));
+            }
+        }
         self.check_btf_returns()?;
         self.check_map_prog_compat()?;
-        self.check_calls_capable()?;
         cfg::check(self)?;
         self.iter_next_site = (0..self.ops.len())
             .map(|pc| match self.ops[pc] {
@@ -431,10 +439,6 @@ impl<'a> Verifier<'a> {
         self.cur = self.entry_state();
         self.scc = cfg::loops(&self.ops, &self.info.second_half, &self.callback_site);
         if self.log.level2() {
-            // The subprograms as found, before any other check (`add_subprog_and_kfunc`).
-            for (i, start) in self.info.subprogs.iter().enumerate() {
-                self.log.line(&format!("func#{i} @{start}"));
-            }
             self.log_live_regs();
         }
         self.log.scratch_all();

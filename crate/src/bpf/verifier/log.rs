@@ -292,9 +292,9 @@ pub(super) fn frame_text(st: &State, frame: usize, regs: u16, stack: u64, input:
     // In acquisition order, which ids follow.
     let mut ids: Vec<u32> = st.refs.iter().map(|r| r.id).collect();
     if st.active_lock > 0 && st.lock_id != 0 {
-        ids.push(st.lock_id);
+        let at = ids.iter().position(|&id| id > st.lock_seq).unwrap_or(ids.len());
+        ids.insert(at, st.lock_id);
     }
-    ids.sort_unstable();
     if !ids.is_empty() {
         let ids: Vec<String> = ids.iter().map(u32::to_string).collect();
         out.push_str(&format!(" refs={}", ids.join(",")));

@@ -366,6 +366,9 @@ pub struct State {
     /// The held bpf_spin_lock's map value: its map and id (the kernel's lock `ptr` and id).
     pub lock_map: u32,
     pub lock_id: u32,
+    /// The last id handed out when the lock was taken: references with greater ids came after
+    /// it (the kernel keeps the lock among its references, in acquisition order).
+    pub lock_seq: u32,
     /// Loop iterators: depth of the iterator loop this path is in.
     pub in_sleepable: bool,
     pub speculative: bool,

@@ -116,8 +116,9 @@ fn without_cap_bpf_no_back_edges() {
 fn the_log_has_the_kernels_shape() {
     let opts = VerifyOptions { log_level: 2, ..VerifyOptions::default() };
     let v = run(ProgKind::Xdp, "mov r0, 2\nexit", &opts).expect("accepted");
-    // Level 2 opens with the liveness table (r0 live before the exit only), then the walk.
-    assert!(v.log.starts_with("Live regs before insn:\n      0: .......... (b7) r0 = 2\n      1: 0......... (95) exit\n0: R1=ctx() R10=fp0\n"), "{}", v.log);
+    // Level 2 opens with the subprograms, the liveness table (r0 live before the exit only),
+    // then the walk.
+    assert!(v.log.starts_with("func#0 @0\nLive regs before insn:\n      0: .......... (b7) r0 = 2\n      1: 0......... (95) exit\n0: R1=ctx() R10=fp0\n"), "{}", v.log);
     assert!(v.log.contains("0: (b7) r0 = 2"), "{}", v.log);
     assert!(v.log.contains("R0=2"), "{}", v.log);
     assert!(
@@ -140,8 +141,8 @@ fn the_log_has_the_kernels_shape() {
 fn each_instruction_is_followed_by_the_registers_it_touched_aligned_as_the_kernel_aligns_them() {
     let src = "mov r6, r1\nldxw r2, [r6+4]\nmov r0, 2\nexit";
     let v = run(ProgKind::Xdp, src, &VerifyOptions { log_level: 2, ..VerifyOptions::default() }).expect("accepted");
-    // (after level 2's liveness table: a line per instruction and its title)
-    let lines: Vec<&str> = v.log.lines().skip(5).collect();
+    // (after level 2's subprogram and liveness table: a line per instruction and its title)
+    let lines: Vec<&str> = v.log.lines().skip(6).collect();
     assert_eq!(lines[0], "0: R1=ctx() R10=fp0");
     // `;` in column 38 (the kernel pads to a multiple of 8, at least 40, less the newline).
     assert_eq!(lines[1], "0: (bf) r6 = r1                       ; R1=ctx() R6=ctx()");
