@@ -12,7 +12,8 @@
  * (`mark_precise:`, `propagating`), loop visits (`SCC enter`, `SCC backedge`, `SCC exit`), the
  * refusal and the statistics. Left out of the comparison: 6.18's stack-slot liveness lines
  * ("(callchain) frame F insn N +live -8", "live stack update done"), which uxdp does not print,
- * and the level-4 lines bpftool asks for (verification time, stack depth).
+ * the level-4 lines bpftool asks for (verification time, stack depth), and uxdp's own policy notes
+ * (`uxdp: warning: ...`, beyond the kernel).
  */
 import { spawnSync } from 'node:child_process'
 import { rmSync } from 'node:fs'
@@ -52,7 +53,7 @@ function kernelTable(path: string): string | null {
 function level2Lines(log: string): string[] {
   return log
     .split('\n')
-    .filter((l) => l !== '' && !/^(verification time|stack depth) /.test(l))
+    .filter((l) => l !== '' && !/^(verification time|stack depth) /.test(l) && !l.startsWith('uxdp: '))
     .filter((l) => !/^\([\d,]+\) (frame \d+ insn \d+ |live stack update done)/.test(l))
     .map((l) => l.replace(/0x[0-9a-f]{16}\b/g, 'ADDR'))
 }
@@ -133,6 +134,6 @@ describe(`the verifier's level-2 liveness table (${CASES.length} corpus programs
     const pct = (100 * same) / compared
     console.log(`level-2 logs equal to the kernel's: ${same} of ${compared} (${pct.toFixed(1)} %)\n${firstDiffs.join('\n')}`)
     expect(compared).toBeGreaterThan(500)
-    expect(pct).toBeGreaterThanOrEqual(89)
+    expect(pct).toBeGreaterThanOrEqual(91)
   }, 1200_000)
 })

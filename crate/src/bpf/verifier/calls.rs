@@ -1941,15 +1941,8 @@ impl Verifier<'_> {
                 r
             }
         } else {
-            let mut r = Reg::unknown();
-            match ret {
-                "bool" => r.var = Scalar::load(Size::B, false),
-                "u32" | "__u32" | "unsigned int" => r.var = Scalar::load(Size::W, false),
-                "u16" | "__u16" => r.var = Scalar::load(Size::H, false),
-                "u8" | "__u8" => r.var = Scalar::load(Size::B, false),
-                _ => {}
-            }
-            r
+            // Whatever its C type's width, a scalar result is unknown to the kernel.
+            Reg::unknown()
         };
         if let Some(id) = released {
             self.release_reference(id)?;

@@ -221,6 +221,8 @@ impl Verifier<'_> {
         }
         let mut r = Reg::ptr(ty);
         r.btf_id = f.kptr_type;
+        // The kernel hands out a NULL-check id first, then the reference's, which replaces it.
+        self.new_id();
         let id = self.acquire_reference(pc);
         r.id = id;
         r.ref_obj_id = id;
