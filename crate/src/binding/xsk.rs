@@ -222,7 +222,13 @@ pub fn xsk_receive(h: &XskHandle, max: u32) -> Result<Vec<f64>> {
         let s = st(h, OP)?;
         let mut out = Vec::new();
         sock_mut(&s, OP)?.receive(max as usize, &mut out)?;
-        Ok(out.iter().flat_map(|d| { let [lo, hi] = halves(d.addr); [lo, hi, f64::from(d.len), f64::from(d.options)] }).collect())
+        Ok(out
+            .iter()
+            .flat_map(|d| {
+                let [lo, hi] = halves(d.addr);
+                [lo, hi, f64::from(d.len), f64::from(d.options)]
+            })
+            .collect())
     })
 }
 

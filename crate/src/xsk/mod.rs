@@ -383,7 +383,11 @@ pub struct TxPacket<'a> {
 pub enum SharedUmemSource {
     /// The handle names no socket (closed): `xsk_lookup_xsk_from_fd`'s ENOTSOCK.
     NotASocket,
-    Socket { bound: Option<Bound>, umem: Option<SharedUmem>, pool: Option<SharedPool> },
+    Socket {
+        bound: Option<Bound>,
+        umem: Option<SharedUmem>,
+        pool: Option<SharedPool>,
+    },
 }
 
 /// An AF_XDP socket (`struct xdp_sock`): its RX and TX rings, the UMEM it registered or shares,

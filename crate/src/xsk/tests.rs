@@ -347,12 +347,10 @@ fn unaligned_fill_addresses_anywhere_and_rx_handles_carry_the_offset() {
     s.flush();
     let d = rx_all(&mut s);
     let off = 320u64 << 48;
-    assert_eq!(d.iter().map(|d| (d.addr, d.len)).collect::<Vec<_>>(), [
-        (off + 100, 100),
-        (off + 4000, 1000),
-        (off + 20000, 200),
-        (off + size - 3000, 2680)
-    ]);
+    assert_eq!(
+        d.iter().map(|d| (d.addr, d.len)).collect::<Vec<_>>(),
+        [(off + 100, 100), (off + 4000, 1000), (off + 20000, 200), (off + size - 3000, 2680)]
+    );
     let umem = s.umem().unwrap();
     assert_eq!(&umem.bytes()[4320..4320 + 1000], &pattern(1000)[..], "data at base + headroom + 256, across the page");
     drop(umem);
