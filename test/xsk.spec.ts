@@ -2,7 +2,9 @@
  * AF_XDP (issue 14, part xsk): an xskmap filled with XdpSockets, a clang-built program redirecting
  * the emulated mvneta's frames into it, copy-mode delivery into the UMEM (descriptor chains with
  * XDP_PKT_CONTD for jumbo frames under XDP_USE_SG), TX back out through the NIC with completions,
- * the kernel's statistics, and the accounting of every frame, chunk and pool page.
+ * the kernel's statistics, and the accounting of every frame, chunk and pool page; unaligned chunks
+ * (addresses with the data offset in their upper 16 bits) and sockets sharing a UMEM (one buffer
+ * pool on one queue, their own rings on another).
  */
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
