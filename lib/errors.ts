@@ -31,6 +31,7 @@ export type ErrnoName =
   | 'EBADRQC'
   | 'ENODATA'
   | 'EOVERFLOW'
+  | 'ENOTSOCK'
   | 'EMSGSIZE'
   | 'EPROTONOSUPPORT'
   | 'EOPNOTSUPP'

@@ -13,12 +13,65 @@ export const XDP_USE_SG = 1 << 4
 export const XDP_PKT_CONTD = 1 << 0
 /** `xdp_ring.flags`. */
 export const XDP_RING_NEED_WAKEUP = 1
-/** `xdp_umem_reg.flags`. */
+/** `xdp_umem_reg.flags`: chunks anywhere in the UMEM, of any size from 2048 to 4096. */
 export const XDP_UMEM_UNALIGNED_CHUNK_FLAG = 1 << 0
+/** `XSK_UNALIGNED_BUF_OFFSET_SHIFT`: in unaligned mode an address carries an offset in its upper
+ * 16 bits and a base in its lower 48. */
+export const XSK_UNALIGNED_BUF_OFFSET_SHIFT = 48
 
-/** `struct xdp_desc`: a UMEM address (where the data starts), a length and options. */
+/**
+ * A UMEM address as the kernel's u64: a number when it is below 2^53 (always with aligned
+ * chunks), a bigint otherwise (unaligned mode's addresses whose offset, in the upper 16 bits, is
+ * 32 or more: every RX descriptor's). `xskAddrBase`, `xskAddrOffset` and `xskDataAddr` read one.
+ */
+export type XskAddr = number | bigint
+
+const TWO_48 = 2 ** 48
+
+/** An address's lower 48 bits (unaligned mode: the buffer's base). */
+export function xskAddrBase(a: XskAddr): number {
+  return typeof a === 'bigint' ? Number(a & 0xffffffffffffn) : a % TWO_48
+}
+
+/** An address's upper 16 bits (unaligned mode: the offset to the data). */
+export function xskAddrOffset(a: XskAddr): number {
+  return typeof a === 'bigint' ? Number(a >> 48n) : Math.floor(a / TWO_48)
+}
+
+/** Where an address's data is in the UMEM in unaligned mode, base + offset
+ * (`xsk_umem__add_offset_to_addr`). */
+export function xskDataAddr(a: XskAddr): number {
+  return xskAddrBase(a) + xskAddrOffset(a)
+}
+
+/** The address of `base` with `offset` in its upper 16 bits (unaligned mode). */
+export function xskAddr(base: number, offset = 0): XskAddr {
+  checkInt('base', base, 0, TWO_48 - 1)
+  checkInt('offset', offset, 0, 0xffff)
+  const n = offset * TWO_48 + base
+  return Number.isSafeInteger(n) ? n : (BigInt(offset) << 48n) | BigInt(base)
+}
+
+/** The two halves an address crosses into the engine as. */
+function addrHalves(a: XskAddr, what: string): [number, number] {
+  if (typeof a === 'bigint') {
+    if (a < 0n || a > 0xffffffffffffffffn) throw new UxdpError('EINVAL', `${what} must be a u64, got ${a}`)
+    return [Number(a & 0xffffffffffffn), Number(a >> 48n)]
+  }
+  if (!Number.isSafeInteger(a) || a < 0) throw new UxdpError('EINVAL', `${what} must be a whole number from 0 (or a bigint), got ${describe(a)}`)
+  return [a % TWO_48, Math.floor(a / TWO_48)]
+}
+
+/** An address from its halves: a number when exact. */
+function addrOf(low: number, high: number): XskAddr {
+  const n = high * TWO_48 + low
+  return Number.isSafeInteger(n) ? n : (BigInt(high) << 48n) | BigInt(low)
+}
+
+/** `struct xdp_desc`: a UMEM address (aligned chunks: where the data starts; unaligned: base and
+ * offset, see `XskAddr`), a length and options. */
 export interface XdpDesc {
-  addr: number
+  addr: XskAddr
   len: number
   options: number
 }
@@ -67,13 +120,25 @@ export interface XskState {
 export interface XdpSocketOptions {
   /** UMEM chunks (default 4096). */
   chunks?: number
-  /** 2048..=4096, a power of two (default 4096). */
+  /** UMEM bytes instead of `chunks` (with unaligned chunks it need not be a whole number of
+   * them; `chunks` is then how many whole ones fit). */
+  size?: number
+  /** 2048..=4096, a power of two unless `unaligned` (default 4096). */
   chunkSize?: number
   /** User headroom in each RX chunk, before the kernel's 256 bytes (default 0). */
   headroom?: number
-  /** Raw `xdp_umem_reg.flags` (unaligned chunks are refused, EOPNOTSUPP). */
+  /** XDP_UMEM_UNALIGNED_CHUNK_FLAG: fill addresses anywhere (a whole chunk after them inside the
+   * UMEM), RX descriptors' addresses with the data's offset in their upper 16 bits. */
+  unaligned?: boolean
+  /** Raw `xdp_umem_reg.flags` besides `unaligned`. */
   umemFlags?: number
-  /** Ring sizes (powers of two; default 2048 each). 0 leaves the RX or TX ring out. */
+  /** XDP_SHARED_UMEM: no UMEM of its own; `bind` shares this socket's (which must be bound by
+   * then). On the same NIC and queue the sockets share one buffer pool, so this socket has no
+   * fill or completion ring (uses the other's); elsewhere it needs its own (`fillSize`,
+   * `completionSize`, which default to 0 here). */
+  shareUmem?: XdpSocket
+  /** Ring sizes (powers of two; default 2048 each, fill and completion 0 with `shareUmem`). 0
+   * leaves a ring out. */
   rxSize?: number
   txSize?: number
   fillSize?: number
@@ -93,38 +158,55 @@ export interface XdpBindOptions {
   flags?: number
 }
 
-const SOCKET_OPTION_KEYS = ['chunks', 'chunkSize', 'headroom', 'umemFlags', 'rxSize', 'txSize', 'fillSize', 'completionSize'] as const
+const SOCKET_OPTION_KEYS = ['chunks', 'size', 'chunkSize', 'headroom', 'unaligned', 'umemFlags', 'shareUmem', 'rxSize', 'txSize', 'fillSize', 'completionSize'] as const
 const BIND_OPTION_KEYS = ['copy', 'zeroCopy', 'needWakeup', 'sg', 'flags'] as const
 
 /** The kernel's headroom in front of every RX chunk's data (`XDP_PACKET_HEADROOM`). */
 const KERNEL_HEADROOM = 256
 
 /**
- * An AF_XDP socket (copy mode) with its own UMEM. Linux 6.18's behaviour: the fill ring gives the
- * kernel chunks, frames an XDP program redirects into an xskmap slot holding the socket arrive on
- * the RX ring (made visible at the end of the NIC's poll), descriptors on the TX ring go out through
- * the bound NIC queue on `sendto()`, and their addresses come back on the completion ring once the
- * NIC's TX completion frees them. Rings and the UMEM cross into the engine per batch.
+ * An AF_XDP socket (copy mode) with its own UMEM or one shared with another socket
+ * (`shareUmem`). Linux 6.18's behaviour: the fill ring gives the kernel chunks, frames an XDP
+ * program redirects into an xskmap slot holding the socket arrive on the RX ring (made visible at
+ * the end of the NIC's poll), descriptors on the TX ring go out through the bound NIC queue on
+ * `sendto()`, and their addresses come back on the completion ring once the NIC's TX completion
+ * frees them. Rings and the UMEM cross into the engine per batch.
  */
 export class XdpSocket {
   /** @internal */
   readonly handle: ReturnType<typeof native.xskCreate>
-  /** The UMEM itself (the memory user space would mmap): write TX data here, read RX data. */
+  /** The UMEM itself (the memory user space would mmap): write TX data here, read RX data.
+   * Sockets sharing a UMEM see the same memory. */
   readonly umem: Uint8Array
   readonly chunkSize: number
   readonly chunks: number
   readonly headroom: number
+  /** XDP_UMEM_UNALIGNED_CHUNK_FLAG. */
+  readonly unaligned: boolean
+  /** The socket whose UMEM this one shares (XDP_SHARED_UMEM), if any. */
+  readonly sharedWith: XdpSocket | null
   #closed = false
   #nic: Mvneta | null = null
 
   constructor(options: XdpSocketOptions = {}) {
     const o = checkOptions<XdpSocketOptions>('XdpSocket', options, SOCKET_OPTION_KEYS)
-    this.chunks = checkInt('chunks', o.chunks ?? 4096, 1, 1 << 20)
-    this.chunkSize = checkU32('chunkSize', o.chunkSize ?? 4096)
-    this.headroom = checkU32('headroom', o.headroom ?? 0)
-    const umemFlags = checkU32('umemFlags', o.umemFlags ?? 0)
+    const owner = o.shareUmem
+    if (owner !== undefined && !(owner instanceof XdpSocket)) throw new UxdpError('EINVAL', `shareUmem takes an XdpSocket, got ${describe(owner)}`)
+    if (owner) {
+      for (const k of ['chunks', 'size', 'chunkSize', 'headroom', 'unaligned', 'umemFlags'] as const)
+        if (o[k] !== undefined) throw new UxdpError('EINVAL', `${k} belongs to the UMEM, which a socket with shareUmem takes from the other socket`)
+    }
+    this.sharedWith = owner ?? null
+    this.chunkSize = owner ? owner.chunkSize : checkU32('chunkSize', o.chunkSize ?? 4096)
+    if (o.size !== undefined && o.chunks !== undefined) throw new UxdpError('EINVAL', 'give chunks or size, not both')
+    const size = owner ? owner.umem.length : o.size !== undefined ? checkInt('size', o.size, 1, 2 ** 40) : checkInt('chunks', o.chunks ?? 4096, 1, 1 << 20) * this.chunkSize
+    this.chunks = owner ? owner.chunks : Math.floor(size / Math.max(this.chunkSize, 1))
+    this.headroom = owner ? owner.headroom : checkU32('headroom', o.headroom ?? 0)
+    const rawFlags = checkU32('umemFlags', o.umemFlags ?? 0)
+    this.unaligned = owner ? owner.unaligned : optBool('unaligned', o.unaligned) === true || (rawFlags & XDP_UMEM_UNALIGNED_CHUNK_FLAG) !== 0
+    const umemFlags = rawFlags | (this.unaligned ? XDP_UMEM_UNALIGNED_CHUNK_FLAG : 0)
     this.handle = call(() => native.xskCreate())
-    call(() => native.xskUmemReg(this.handle, this.chunks * this.chunkSize, this.chunkSize, this.headroom, umemFlags))
+    if (!owner) call(() => native.xskUmemReg(this.handle, size, this.chunkSize, this.headroom, umemFlags))
     const sizes: [string, number | undefined][] = [
       ['rx', o.rxSize],
       ['tx', o.txSize],
@@ -132,11 +214,11 @@ export class XdpSocket {
       ['completion', o.completionSize],
     ]
     for (const [kind, size] of sizes) {
-      const n = checkU32(`${kind}Size`, size ?? 2048)
-      if (n === 0 && (kind === 'rx' || kind === 'tx')) continue
+      const n = checkU32(`${kind}Size`, size ?? (owner && (kind === 'fill' || kind === 'completion') ? 0 : 2048))
+      if (n === 0 && (kind === 'rx' || kind === 'tx' || owner)) continue
       call(() => native.xskRing(this.handle, kind, n))
     }
-    this.umem = new Uint8Array(call(() => native.xskUmemView(this.handle)))
+    this.umem = owner ? owner.umem : new Uint8Array(call(() => native.xskUmemView(this.handle)))
   }
 
   /** Data bytes one RX chunk holds: `chunkSize - headroom - 256`. */
@@ -144,14 +226,22 @@ export class XdpSocket {
     return this.chunkSize - this.headroom - KERNEL_HEADROOM
   }
 
-  /** The base address of chunk `i`. */
+  /** The base address of chunk `i` (`i * chunkSize`; in unaligned mode any address with a whole
+   * chunk after it in the UMEM is one too). */
   chunkAddr(i: number): number {
     checkInt('chunk', i, 0, this.chunks - 1)
     return i * this.chunkSize
   }
 
-  /** `bind()` to a NIC's queue. Errors as the kernel's: EINVAL (flags, rings, queue), EBUSY (bound,
-   * or the queue has a socket), EOPNOTSUPP (zero-copy). */
+  /** Where a descriptor's data is in `umem`: its address, or in unaligned mode base + offset. */
+  dataAddr(addr: XskAddr): number {
+    return this.unaligned ? xskDataAddr(addr) : Number(addr)
+  }
+
+  /** `bind()` to a NIC's queue; a socket made with `shareUmem` binds with XDP_SHARED_UMEM and
+   * takes no flags (its mode is the UMEM owner's). Errors as the kernel's: EINVAL (flags, rings,
+   * queue), EBUSY (bound, or the queue has another buffer pool), EOPNOTSUPP (zero-copy), EBADF
+   * (the socket shared is not bound), ENOTSOCK (it was closed). */
   bind(nic: Mvneta, queueId = 0, options: XdpBindOptions = {}): void {
     this.#checkOpen()
     const o = checkOptions<XdpBindOptions>('bind', options, BIND_OPTION_KEYS)
@@ -164,7 +254,9 @@ export class XdpSocket {
     ]
     for (const [on, bit, name] of bits) if (optBool(name, on)) flags |= bit
     if (nic === null || typeof nic !== 'object' || !('handle' in nic)) throw new UxdpError('EINVAL', `bind takes a Mvneta, got ${describe(nic)}`)
-    call(() => native.xskBind(this.handle, nic.handle, checkU32('queueId', queueId), flags))
+    const owner = this.sharedWith
+    if (owner) flags |= XDP_SHARED_UMEM
+    call(() => native.xskBind(this.handle, nic.handle, checkU32('queueId', queueId), flags, owner ? owner.handle : undefined))
     this.#nic = nic
   }
 
@@ -177,10 +269,13 @@ export class XdpSocket {
     call(() => native.xskMapUpdate(this.handle, map.object.handle, map.name, checkU32('key', key), checkU32('flags', flags)))
   }
 
-  /** Puts chunk addresses on the fill ring; returns how many fit. */
-  fill(addrs: Iterable<number>): number {
+  /** Puts chunk addresses on the fill ring (the shared one when this socket shares another's
+   * buffer pool); returns how many fit. */
+  fill(addrs: Iterable<XskAddr>): number {
     this.#checkOpen()
-    return call(() => native.xskFill(this.handle, [...addrs]))
+    const flat: number[] = []
+    for (const a of addrs) flat.push(...addrHalves(a, 'a fill address'))
+    return call(() => native.xskFill(this.handle, flat))
   }
 
   /** Takes up to `max` RX descriptors. */
@@ -188,7 +283,7 @@ export class XdpSocket {
     this.#checkOpen()
     const flat = call(() => native.xskReceive(this.handle, checkU32('max', max)))
     const out: XdpDesc[] = []
-    for (let i = 0; i < flat.length; i += 3) out.push({ addr: flat[i], len: flat[i + 1], options: flat[i + 2] })
+    for (let i = 0; i < flat.length; i += 4) out.push({ addr: addrOf(flat[i], flat[i + 1]), len: flat[i + 2], options: flat[i + 3] })
     return out
   }
 
@@ -200,7 +295,7 @@ export class XdpSocket {
     for (const d of this.receive(max)) {
       pending.push(d)
       if ((d.options & XDP_PKT_CONTD) !== 0) continue
-      const data = Buffer.concat(pending.map((x) => this.umem.subarray(x.addr, x.addr + x.len)))
+      const data = Buffer.concat(pending.map((x) => this.umem.subarray(this.dataAddr(x.addr), this.dataAddr(x.addr) + x.len)))
       out.push({ descs: pending.splice(0), data })
     }
     return out
@@ -212,7 +307,7 @@ export class XdpSocket {
   transmit(descs: Iterable<XdpDesc>): number {
     this.#checkOpen()
     const flat: number[] = []
-    for (const d of descs) flat.push(d.addr, d.len, d.options ?? 0)
+    for (const d of descs) flat.push(...addrHalves(d.addr, 'a descriptor address'), d.len, d.options ?? 0)
     return call(() => native.xskTransmit(this.handle, flat))
   }
 
@@ -250,10 +345,14 @@ export class XdpSocket {
     }
   }
 
-  /** Takes up to `max` completed TX addresses. */
-  complete(max = 0xffffffff): number[] {
+  /** Takes up to `max` completed TX addresses (the pool's completion ring, shared when this
+   * socket shares another's buffer pool), as the TX descriptors gave them. */
+  complete(max = 0xffffffff): XskAddr[] {
     this.#checkOpen()
-    return call(() => native.xskComplete(this.handle, checkU32('max', max)))
+    const flat = call(() => native.xskComplete(this.handle, checkU32('max', max)))
+    const out: XskAddr[] = []
+    for (let i = 0; i < flat.length; i += 2) out.push(addrOf(flat[i], flat[i + 1]))
+    return out
   }
 
   /** Whether the TX ring asks for a `sendto` (XDP_USE_NEED_WAKEUP). */

@@ -7,9 +7,15 @@
  * RX: the same clang-built program (test/kernel/xsk_rx.bpf.c) redirects frames into the socket's
  * xskmap slot, on the veth (native XDP, MTU 9000, frames sent from its peer) and on the mvneta
  * (MTU 9000, its frags-size quirk off: the veth has none); descriptors and their bytes must agree.
+ * Unaligned chunks (XDP_UMEM_UNALIGNED_CHUNK_FLAG): registration, RX addresses with the data offset
+ * in their upper 16 bits, TX validation. Shared UMEM (XDP_SHARED_UMEM): every bind answer, and
+ * frames of two sockets on one queue (one fill and completion ring) and of a third on a second
+ * veth pair (its own rings), routed by test/kernel/xsk_shared.bpf.c. The kernel's
+ * `shared_fd_not_xdp` answer (ENOPROTOOPT for an fd that is no AF_XDP socket) has no uxdp
+ * counterpart: an XdpSocket can only name another XdpSocket.
  */
 import { afterAll, describe, expect, it } from 'vitest'
-import { Mvneta, Program, UxdpError, XDP_COPY, XDP_PKT_CONTD, XDP_USE_NEED_WAKEUP, XDP_USE_SG, XdpSocket } from '../lib/index'
+import { Mvneta, Program, UxdpError, XDP_COPY, XDP_PKT_CONTD, XDP_SHARED_UMEM, XDP_UMEM_UNALIGNED_CHUNK_FLAG, XDP_USE_NEED_WAKEUP, XDP_USE_SG, XdpSocket, xskAddr, type XskAddr, type XdpSocketOptions } from '../lib/index'
 import { native } from '../lib/native'
 import { build, finishKernel, useKernel, xskHarness } from './helpers/kernel'
 
@@ -45,17 +51,21 @@ class Uxdp {
   nic = new Mvneta({ rxQueues: 1, txQueues: 1 })
   sock: XdpSocket
   #n = 0
-  constructor(rings: { completion?: number } = {}, flags = XDP_COPY) {
-    this.sock = new XdpSocket({ chunks: CHUNKS, chunkSize: CHUNK, rxSize: 64, txSize: 64, fillSize: 64, completionSize: rings.completion ?? 64 })
+  constructor(rings: { completion?: number } = {}, flags = XDP_COPY, umem: XdpSocketOptions = { chunks: CHUNKS, chunkSize: CHUNK }) {
+    this.sock = new XdpSocket({ ...umem, rxSize: 64, txSize: 64, fillSize: 64, completionSize: rings.completion ?? 64 })
     this.lines.push(`setup bind ${errnoOf(() => this.sock.bind(this.nic, 0, { flags }))}`)
   }
-  put(addr: number, len: number, options = 0): void {
+  put(addr: XskAddr, len: number, options = 0): void {
     expect(this.sock.transmit([{ addr, len, options }])).toBe(1)
   }
   kick(): void {
     const e = errnoOf(() => this.sock.sendto())
     this.lines.push(`sendto ${this.#n++} ${e} ${this.sock.state().tx!.consumer}`)
+    // The veth frees a packet as it sends it; mvneta at TX completion: a poll here keeps the
+    // completion ring in the veth's order where sent and skipped descriptors interleave.
+    if (this.pollAfterKick) this.nic.poll()
   }
+  pollAfterKick = false
   completions(): void {
     this.nic.poll()
     this.lines.push(['cq', ...this.sock.complete()].join(' '))
@@ -270,5 +280,228 @@ describe(`AF_XDP TX and setup, against the kernel (recorded on ${kernel.recorded
     u.send(200, 9)
     u.receive()
     expect(u.done()).toEqual(kernelLines('rx_ring_full', rxObject))
+  })
+
+  // ---- unaligned chunks ----
+
+  const UMEM_SIZE = CHUNKS * CHUNK
+  const UNALIGNED: XdpSocketOptions = { size: UMEM_SIZE, chunkSize: 3000, unaligned: true }
+
+  it('unaligned chunks: any size from 2048 to 4096, any UMEM size of at least one chunk; the headroom rule; the TX ring asks for a wakeup', () => {
+    const lines: string[] = []
+    const regs: [string, number, number, number, number][] = [
+      ['u_chunk_3000', UMEM_SIZE, 3000, 0, 0],
+      ['u_chunk_2048', UMEM_SIZE, 2048, 0, 0],
+      ['u_chunk_2047', UMEM_SIZE, 2047, 0, 0],
+      ['u_chunk_4097', UMEM_SIZE, 4097, 0, 0],
+      ['u_size_not_whole_chunks', UMEM_SIZE - 100, 3000, 0, 0],
+      ['u_size_below_one_chunk', 2999, 3000, 0, 0],
+      ['u_headroom_2296', UMEM_SIZE, 3000, 2296, 0],
+      ['u_headroom_2297', UMEM_SIZE, 3000, 2297, 0],
+      ['u_flags_unknown', UMEM_SIZE, 3000, 0, 1 << 7],
+    ]
+    for (const [name, size, chunk, headroom, flags] of regs) {
+      const h = native.xskCreate()
+      lines.push(`setup ${name} ${errnoOf(() => native.xskUmemReg(h, size, chunk, headroom, XDP_UMEM_UNALIGNED_CHUNK_FLAG | flags))}`)
+      native.xskClose(h)
+    }
+    const u = new Uxdp({}, XDP_COPY, { ...UNALIGNED })
+    lines.push(...u.lines, `txflags ${u.sock.state().tx!.flags}`)
+    u.done()
+    expect(lines).toEqual(kernelLines('unaligned_setup'))
+  })
+
+  it('unaligned TX: base + offset anywhere inside the UMEM, at most a chunk long; invalid ones end a sendto and complete as given', () => {
+    const u = new Uxdp({}, XDP_COPY | XDP_USE_SG, UNALIGNED)
+    u.pollAfterKick = true
+    u.put(4000, 200)
+    u.put(xskAddr(8000, 100), 60)
+    u.put(0, 3000)
+    u.kick()
+    u.put(0, 3001)
+    u.kick()
+    u.put(UMEM_SIZE - 60, 60)
+    u.kick()
+    u.put(UMEM_SIZE - 59, 60)
+    u.kick()
+    u.put(xskAddr(UMEM_SIZE - 1, 1), 1)
+    u.kick()
+    u.put(xskAddr(UMEM_SIZE - 62, 2), 60)
+    u.kick()
+    u.put(10000, 100, XDP_PKT_CONTD)
+    u.put(xskAddr(20000, 16), 50)
+    u.kick()
+    u.put(30000, 0)
+    u.kick()
+    u.put(40000, 60, 4)
+    u.kick()
+    u.put(50000, 60)
+    u.kick()
+    u.kick()
+    u.completions()
+    u.stats()
+    expect(u.done()).toEqual(kernelLines('unaligned_tx'))
+  })
+
+  it('unaligned RX: fill addresses anywhere (pages crossed, offset bits dropped, past the end skipped); descriptors carry headroom + 256 in their upper 16 bits', () => {
+    const nic = new Mvneta({ mtu: 9000, rxQueues: 1, txQueues: 1, quirks: { fcsInFragsSize: false } })
+    const sock = new XdpSocket({ ...UNALIGNED, headroom: 64, rxSize: 64, txSize: 64, fillSize: 64, completionSize: 64 })
+    const lines = [`setup bind ${errnoOf(() => sock.bind(nic, 0, { flags: XDP_COPY | XDP_USE_SG }))}`]
+    const p = Program.load(rxObject.path, { prog: 'to_xsk' })
+    sock.addToMap(p.map('xsks'), 0)
+    nic.attachXdp(p)
+    sock.fill([100, 4000, xskAddr(20000, 1), UMEM_SIZE - 3000, UMEM_SIZE - 2999, UMEM_SIZE, 50000, 60000, 70000, 80000, 90000])
+    const send = (len: number, tag: number) => {
+      nic.offer(testFrame(len, tag))
+      nic.run()
+    }
+    const receive = () => {
+      for (const d of sock.receive()) {
+        const at = sock.dataAddr(d.addr)
+        lines.push(`rx ${d.addr} ${d.len} ${d.options} ${fnv(sock.umem.subarray(at, at + d.len))}`)
+      }
+    }
+    send(100, 1)
+    send(1000, 2)
+    send(200, 3)
+    send(2680, 4)
+    receive()
+    send(9000, 5)
+    receive()
+    send(2681, 6)
+    receive()
+    const fq = sock.state().fill!
+    lines.push(`fq ${fq.producer} ${fq.consumer}`)
+    const s = sock.statistics()
+    lines.push(`stats ${s.rxDropped} ${s.rxInvalidDescs} ${s.txInvalidDescs} ${s.rxRingFull} ${s.rxFillRingEmptyDescs} ${s.txRingEmptyDescs}`)
+    sock.close()
+    nic.close()
+    expect(nic.stats().pagePool.inFlight).toBe(0)
+    expect(lines).toEqual(kernelLines('unaligned_rx', rxObject))
+  })
+
+  // ---- shared UMEM ----
+
+  const sharedObject = build('xsk_shared.bpf.c', {}, [], { commit: true })
+
+  it('XDP_SHARED_UMEM bind answers: flags, the socket named, own rings on the same queue, rings of its own elsewhere, queues taken by pools', () => {
+    // Two NICs, told apart by ifindex as the kernel's bind tells devices apart.
+    const nicA = new Mvneta({ ifindex: 12, rxQueues: 1, txQueues: 1 })
+    const nicC = new Mvneta({ ifindex: 13, rxQueues: 2, txQueues: 2 })
+    const map = Program.load(sharedObject.path, { prog: 'to_xsk' }).map('xsks')
+    const lines: string[] = []
+    const step = (name: string, f: () => unknown) => lines.push(`setup ${name} ${errnoOf(f)}`)
+    const handles: ReturnType<typeof native.xskCreate>[] = []
+    /** A socket with the rings given (64 entries) and, with `umem`, a UMEM of its own. */
+    const raw = (kinds: string[], umem = false) => {
+      const h = native.xskCreate()
+      handles.push(h)
+      if (umem) native.xskUmemReg(h, UMEM_SIZE, CHUNK, 0, 0)
+      for (const k of kinds) native.xskRing(h, k, 64)
+      return h
+    }
+    const all = ['rx', 'tx', 'fill', 'completion']
+    const a = raw(all, true)
+    step('bind_a', () => native.xskBind(a, nicA.handle, 0, XDP_COPY | XDP_USE_NEED_WAKEUP, undefined))
+    const unbound = raw(all, true)
+    const b = raw(['rx', 'tx'])
+    step('map_no_umem', () => native.xskMapUpdate(b, map.object.handle, 'xsks', 0, 0))
+    step('map_no_rx_ring', () => native.xskMapUpdate(raw(['tx', 'fill', 'completion'], true), map.object.handle, 'xsks', 1, 0))
+    const shared = (h: typeof a, nic: Mvneta, queue: number, other: typeof a, flags = 0) => () => native.xskBind(h, nic.handle, queue, XDP_SHARED_UMEM | flags, other)
+    step('shared_with_copy', shared(b, nicA, 0, a, XDP_COPY))
+    step('shared_with_sg', shared(b, nicA, 0, a, XDP_USE_SG))
+    step('shared_with_wakeup', shared(b, nicA, 0, a, XDP_USE_NEED_WAKEUP))
+    const closed = raw([])
+    native.xskClose(closed)
+    step('shared_fd_closed', shared(b, nicA, 0, closed))
+    step('shared_fd_unbound', shared(b, nicA, 0, unbound))
+    step('shared_fd_self', shared(b, nicA, 0, b))
+    step('shared_own_umem', shared(unbound, nicA, 0, a))
+    step('same_queue_own_fill', shared(raw(['rx', 'fill']), nicA, 0, a))
+    step('same_queue_own_completion', shared(raw(['rx', 'completion']), nicA, 0, a))
+    step('same_queue', shared(b, nicA, 0, a))
+    step('same_queue_twice', shared(b, nicA, 0, a))
+    step('map_shared', () => native.xskMapUpdate(b, map.object.handle, 'xsks', 0, 0))
+    lines.push(`txflags_b ${native.xskState(b).tx!.flags}`)
+    step('other_queue_no_rings', shared(raw(['rx']), nicC, 1, a))
+    step('other_queue_no_completion', shared(raw(['rx', 'fill']), nicC, 1, a))
+    const g = raw(all)
+    step('other_queue_past_end', shared(g, nicC, 2, a))
+    step('other_device', shared(g, nicC, 0, a))
+    lines.push(`txflags_g ${native.xskState(g).tx!.flags}`)
+    const h = raw(['rx', 'fill', 'completion'])
+    step('other_device_queue_taken', shared(h, nicC, 0, a))
+    step('other_device_queue_1', shared(h, nicC, 1, a))
+    step('own_umem_queue_taken', () => native.xskBind(raw(['rx', 'fill', 'completion'], true), nicC.handle, 1, XDP_COPY, undefined))
+    step('shares_g_pool', shared(raw(['rx']), nicC, 0, g))
+    step('shares_b_pool', shared(raw(['rx']), nicA, 0, b))
+    native.xskClose(a)
+    step('after_owner_closed', shared(raw(['rx']), nicA, 0, b))
+    step('own_umem_on_shared_queue', () => native.xskBind(raw(['rx', 'fill', 'completion'], true), nicA.handle, 0, XDP_COPY, undefined))
+    for (const x of handles) native.xskClose(x)
+    nicA.close()
+    nicC.close()
+    // uxdp has no socket of another family to name.
+    expect(lines).toEqual(kernelLines('shared_setup').filter((l) => !l.startsWith('setup shared_fd_not_xdp ')))
+  })
+
+  it('shared UMEM at work: two sockets on one queue take chunks from one fill ring and complete on one ring; a third on another device has its own, with XDP_USE_SG inherited; frames for a socket bound elsewhere are dropped', () => {
+    const nicA = new Mvneta({ ifindex: 12, mtu: 9000, rxQueues: 1, txQueues: 1, quirks: { fcsInFragsSize: false } })
+    const nicC = new Mvneta({ ifindex: 13, mtu: 9000, rxQueues: 1, txQueues: 1, quirks: { fcsInFragsSize: false } })
+    const lines: string[] = []
+    const rings = { rxSize: 64, txSize: 64 }
+    const a = new XdpSocket({ chunks: CHUNKS, chunkSize: CHUNK, ...rings, fillSize: 64, completionSize: 64 })
+    lines.push(`setup bind_a ${errnoOf(() => a.bind(nicA, 0, { copy: true, sg: true }))}`)
+    const b = new XdpSocket({ shareUmem: a, ...rings })
+    lines.push(`setup bind_b ${errnoOf(() => b.bind(nicA, 0))}`)
+    const c = new XdpSocket({ shareUmem: a, ...rings, fillSize: 64, completionSize: 64 })
+    lines.push(`setup bind_c ${errnoOf(() => c.bind(nicC, 0))}`)
+    const p = Program.load(sharedObject.path, { prog: 'to_xsk' })
+    const map = p.map('xsks')
+    for (const [name, sock, key] of [['a', a, 0], ['b', b, 1], ['c', c, 2]] as const) lines.push(`setup map_${name} ${errnoOf(() => sock.addToMap(map, key))}`)
+    nicA.attachXdp(p)
+    nicC.attachXdp(p)
+    a.fill(Array.from({ length: 8 }, (_, i) => i * CHUNK))
+    c.fill(Array.from({ length: 8 }, (_, i) => (16 + i) * CHUNK))
+    const send = (nic: Mvneta, len: number, tag: number) => {
+      nic.offer(testFrame(len, tag))
+      nic.run()
+    }
+    for (const [len, tag] of [[100, 0], [110, 1], [120, 0], [130, 1], [140, 1], [150, 2]]) send(nicA, len, tag)
+    for (const [len, tag] of [[160, 2], [9000, 2], [170, 0]]) send(nicC, len, tag)
+    const receive = (name: string, sock: XdpSocket) => {
+      lines.push(`sock ${name}`)
+      for (const d of sock.receive()) lines.push(`rx ${d.addr} ${d.len} ${d.options} ${fnv(sock.umem.subarray(Number(d.addr), Number(d.addr) + d.len))}`)
+    }
+    receive('a', a)
+    receive('b', b)
+    receive('c', c)
+    let n = 0
+    for (const [sock, chunk] of [[b, 40], [a, 41], [c, 50]] as const) {
+      expect(sock.transmit([sock.stage(chunk, testFrame(60, 0))])).toBe(1)
+      const e = errnoOf(() => sock.sendto())
+      lines.push(`sendto ${n++} ${e} ${sock.state().tx!.consumer}`)
+    }
+    nicA.poll()
+    nicC.poll()
+    const tail = (name: string, sock: XdpSocket, rings: boolean) => {
+      lines.push(`sock ${name}`)
+      if (rings) {
+        const fq = sock.state().fill!
+        lines.push(`fq ${fq.producer} ${fq.consumer}`, ['cq', ...sock.complete()].join(' '))
+      }
+      const s = sock.statistics()
+      lines.push(`stats ${s.rxDropped} ${s.rxInvalidDescs} ${s.txInvalidDescs} ${s.rxRingFull} ${s.rxFillRingEmptyDescs} ${s.txRingEmptyDescs}`)
+    }
+    tail('a', a, true)
+    tail('b', b, false)
+    tail('c', c, true)
+    // Every chunk is somewhere: with user space (never filled, received, completed) or the kernel.
+    expect(a.state().kernelChunks).toEqual([])
+    for (const s of [a, b, c]) s.close()
+    nicA.close()
+    nicC.close()
+    expect(nicA.stats().pagePool.inFlight + nicC.stats().pagePool.inFlight).toBe(0)
+    expect(lines).toEqual(kernelLines('shared_rx', sharedObject))
   })
 })

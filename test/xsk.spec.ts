@@ -2,14 +2,16 @@
  * AF_XDP (issue 14, part xsk): an xskmap filled with XdpSockets, a clang-built program redirecting
  * the emulated mvneta's frames into it, copy-mode delivery into the UMEM (descriptor chains with
  * XDP_PKT_CONTD for jumbo frames under XDP_USE_SG), TX back out through the NIC with completions,
- * the kernel's statistics, and the accounting of every frame, chunk and pool page.
+ * the kernel's statistics, and the accounting of every frame, chunk and pool page; unaligned chunks
+ * (addresses with the data offset in their upper 16 bits) and sockets sharing a UMEM (one buffer
+ * pool on one queue, their own rings on another).
  */
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { arch, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { Mvneta, Program, XDP_PKT_CONTD, XDP_RING_NEED_WAKEUP, XdpSocket, type MvnetaOptions, type XdpSocketOptions } from '../lib/index'
+import { Mvneta, Program, XDP_PKT_CONTD, XDP_RING_NEED_WAKEUP, XdpSocket, xskAddr, xskAddrBase, xskAddrOffset, xskDataAddr, type MvnetaOptions, type XdpSocketOptions, type XskAddr } from '../lib/index'
 import { main } from '../lib/cli/cli'
 import { XSK_DEMO_OBJECT } from '../lib/cli/xsk-demo-object'
 import { printXskDemo, runXskDemo } from '../lib/cli/xsk-demo'
@@ -33,7 +35,10 @@ function nic(o: MvnetaOptions = {}): Mvneta {
 }
 
 function sock(o: XdpSocketOptions = {}): XdpSocket {
-  const s = new XdpSocket({ chunks: 64, rxSize: 64, txSize: 64, fillSize: 64, completionSize: 64, ...o })
+  // A socket sharing a UMEM takes its geometry from the other one, and has no fill or completion
+  // ring unless asked.
+  const defaults = o.shareUmem ? { rxSize: 64, txSize: 64 } : { chunks: 64, rxSize: 64, txSize: 64, fillSize: 64, completionSize: 64 }
+  const s = new XdpSocket({ ...defaults, ...o })
   socks.push(s)
   return s
 }
@@ -321,15 +326,18 @@ describe('XdpSocket: TX through the NIC and completions', () => {
     expect(t.kick()).toBe(8)
   })
 
-  it('XDP_USE_NEED_WAKEUP: the TX ring asks for sendto', () => {
-    const n = nic()
+  it('the TX ring asks for sendto from its creation, with or without XDP_USE_NEED_WAKEUP (Linux 6.18.44: kernel-xsk)', () => {
+    const n = nic({ rxQueues: 2 })
     const s = sock()
+    expect(s.needsWakeup).toBe(true)
     s.bind(n, 0, { needWakeup: true })
     expect(s.needsWakeup).toBe(true)
     expect(s.state().tx!.flags & XDP_RING_NEED_WAKEUP).toBe(1)
+    // This expectation was false before; the kernel's recorded answer (a plain bind's txflags 1
+    // in kernel-xsk's unaligned_setup) says otherwise: copy mode never clears the flag.
     const t = sock()
     t.bind(n, 1)
-    expect(t.needsWakeup).toBe(false)
+    expect(t.needsWakeup).toBe(true)
   })
 })
 
@@ -341,7 +349,11 @@ describe('XdpSocket: setup errors as the kernel gives them', () => {
     new XdpSocket({ chunks: 1, chunkSize: 2048, headroom: 2048 - 704 }).close()
     expect(code(() => new XdpSocket({ rxSize: 1000 }))).toBe('EINVAL')
     expect(code(() => new XdpSocket({ fillSize: 0 }))).toBe('EINVAL')
-    expect(code(() => new XdpSocket({ umemFlags: 1 }))).toBe('EOPNOTSUPP')
+    // Unaligned chunks were refused here (EOPNOTSUPP) before they were emulated; TX metadata still is.
+    const u = new XdpSocket({ chunks: 2, umemFlags: 1 })
+    expect(u.unaligned).toBe(true)
+    u.close()
+    expect(code(() => new XdpSocket({ umemFlags: 2 }))).toBe('EOPNOTSUPP')
   })
 
   it('bind: zero-copy, queues, one socket per queue, twice', () => {
@@ -360,7 +372,11 @@ describe('XdpSocket: setup errors as the kernel gives them', () => {
   it('xskmap updates: a socket without an RX ring, flags, indexes; user lookups are refused', () => {
     const p = load('to_xsk')
     const m = p.map('xsks')
-    expect(code(() => sock({ rxSize: 0 }).addToMap(m, 0))).toBe('EOPNOTSUPP')
+    // Any AF_XDP socket goes in, set up or not (this was EOPNOTSUPP before; Linux 6.18.44 takes
+    // it: kernel-xsk's shared_setup map_no_rx_ring and map_no_umem).
+    const noRx = sock({ rxSize: 0 })
+    noRx.addToMap(m, 0)
+    noRx.close()
     const s = sock()
     expect(code(() => s.addToMap(m, 8))).toBe('E2BIG')
     expect(code(() => s.addToMap(m, 0, 4))).toBe('EINVAL')
@@ -372,6 +388,168 @@ describe('XdpSocket: setup errors as the kernel gives them', () => {
     m.delete(Buffer.alloc(4))
     expect(code(() => m.delete(Buffer.from([8, 0, 0, 0])))).toBe('EINVAL')
     expect(code(() => m.update(Buffer.alloc(4), Buffer.alloc(4)))).toBe('EBADF')
+  })
+})
+
+describe('XdpSocket: unaligned chunks (XDP_UMEM_UNALIGNED_CHUNK_FLAG)', () => {
+  it('addresses: base in the lower 48 bits, offset in the upper 16; a number while exact, else a bigint', () => {
+    expect(xskAddr(100, 3)).toBe(3 * 2 ** 48 + 100)
+    const big = xskAddr(4000, 320)
+    expect(big).toBe((320n << 48n) | 4000n)
+    expect([xskAddrBase(big), xskAddrOffset(big), xskDataAddr(big)]).toEqual([4000, 320, 4320])
+    expect(xskDataAddr(77)).toBe(77)
+    expect(code(() => xskAddr(2 ** 48))).toBe('EINVAL')
+  })
+
+  it('fill addresses anywhere: a jumbo frame arrives as a chain in 3000-byte chunks that cross pages, with the right bytes', () => {
+    const { n, s } = setup({ mtu: 9000, sg: true, socket: { chunks: undefined, size: 1 << 18, chunkSize: 3000, unaligned: true, headroom: 64 } })
+    expect(s.chunks).toBe(87)
+    expect(s.rxFrameSize).toBe(2680)
+    s.fill([1000, 5000, 9000, 13000])
+    const f = frame(9000, 1)
+    n.offer(f)
+    n.run()
+    const [p] = s.receivePackets()
+    expect(p.descs.map((d) => [d.addr, d.len, d.options])).toEqual([
+      [(320n << 48n) | 1000n, 2680, XDP_PKT_CONTD],
+      [(320n << 48n) | 5000n, 2680, XDP_PKT_CONTD],
+      [(320n << 48n) | 9000n, 2680, XDP_PKT_CONTD],
+      [(320n << 48n) | 13000n, 960, 0],
+    ])
+    expect(p.data.equals(f)).toBe(true)
+    expect(Buffer.from(s.umem.subarray(1320, 1320 + 2680)).equals(f.subarray(0, 2680))).toBe(true)
+  })
+
+  it('an invalid fill entry (no whole chunk left in the UMEM) is skipped; the offset bits of a fill address are dropped', () => {
+    const { n, s } = setup({ socket: { chunks: undefined, size: 10000, chunkSize: 3000, unaligned: true } })
+    s.fill([7001, xskAddr(7000, 9)])
+    n.offer(frame(100, 2))
+    n.run()
+    expect(s.receive().map((d) => d.addr)).toEqual([(256n << 48n) | 7000n])
+    expect(s.state().fill!.consumer).toBe(2)
+  })
+
+  it('echo: RX descriptors sent back as they came (offsets and all) complete with the same addresses, and refill the ring', () => {
+    const { n, s } = setup({ sg: true, mtu: 9000, socket: { chunks: undefined, size: 1 << 16, chunkSize: 2500, unaligned: true } })
+    const bases = [0, 2500, 5000, 7777, 11000, 20000]
+    s.fill(bases)
+    for (const len of [60, 700, 4000]) n.offer(frame(len, len & 0xff))
+    n.run()
+    const pkts = s.receivePackets()
+    expect(pkts.map((p) => p.data.length)).toEqual([60, 700, 4000])
+    const descs = pkts.flatMap((p) => p.descs)
+    expect(s.transmit(descs)).toBe(4)
+    expect(s.kick()).toBe(4)
+    n.poll()
+    const out = n.drainTx()
+    expect(out.map((f) => f.data.length)).toEqual([60, 700, 4000])
+    const done = s.complete()
+    expect(done).toEqual(descs.map((d) => d.addr))
+    expect(done.map(xskAddrBase)).toEqual(bases.slice(0, 4))
+    expect(s.fill(done)).toBe(4)
+    expect(s.statistics().txInvalidDescs).toBe(0)
+  })
+
+  it('TX validation: a descriptor longer than a chunk or ending past the UMEM is invalid; crossing pages is not', () => {
+    const n = nic()
+    const s = sock({ chunks: undefined, size: 1 << 16, chunkSize: 3000, unaligned: true })
+    s.bind(n, 0)
+    s.umem.set(frame(200, 3), 4000)
+    s.transmit([{ addr: 4000, len: 200, options: 0 }, { addr: 0, len: 3001, options: 0 }, { addr: xskAddr((1 << 16) - 100, 40), len: 61, options: 0 }])
+    s.sendto()
+    s.sendto()
+    s.sendto()
+    n.poll()
+    expect(n.drainTx().map((f) => Buffer.from(f.data).equals(frame(200, 3)))).toEqual([true])
+    expect(s.statistics().txInvalidDescs).toBe(2)
+    // The invalid ones complete at once, the packet when the NIC frees it.
+    expect(s.complete()).toEqual([0, xskAddr((1 << 16) - 100, 40), 4000])
+  })
+})
+
+describe('XdpSocket: shared UMEM (XDP_SHARED_UMEM)', () => {
+  it('two sockets on one queue: one UMEM, one fill ring, one completion ring; the program picks the socket; every chunk accounted for', () => {
+    const n = nic({ rxQueues: 1 })
+    const p = load('by_tag')
+    const a = sock({ chunks: 32 })
+    a.bind(n, 0)
+    const b = sock({ shareUmem: a })
+    expect(b.umem).toBe(a.umem)
+    expect(b.state().fill).toBeUndefined()
+    b.bind(n, 0)
+    a.addToMap(p.map('xsks'), 0)
+    b.addToMap(p.map('xsks'), 1)
+    n.attachXdp(p)
+    expect(b.fill(allChunks(a))).toBe(32)
+    expect(a.state().fill).toEqual(b.state().fill)
+    const tags = Array.from({ length: 20 }, (_, i) => (i * 7) % 3)
+    for (const [i, tag] of tags.entries()) n.offer(frame(100 + i, tag))
+    n.run()
+    const ra = a.receivePackets()
+    const rb = b.receivePackets()
+    expect(ra.map((x) => x.data[14])).toEqual(tags.filter((t) => t === 0))
+    expect(rb.map((x) => x.data[14])).toEqual(tags.filter((t) => t === 1))
+    expect(n.stack().length).toBe(tags.filter((t) => t === 2).length)
+    // Chunks in RX order across both sockets: the fill ring's, each once.
+    const used = [...ra, ...rb].map((x) => Number(x.descs[0].addr) - 256).sort((x, y) => x - y)
+    expect(used).toEqual(allChunks(a).slice(0, used.length))
+    expect(a.state().fill!.consumer).toBe(used.length)
+    // TX from both complete on the one ring, in order.
+    b.transmit(rb.slice(0, 2).flatMap((x) => x.descs))
+    a.transmit(ra.slice(0, 1).flatMap((x) => x.descs))
+    b.sendto()
+    a.sendto()
+    n.poll()
+    expect(n.drainTx()).toHaveLength(3)
+    expect(b.complete()).toEqual([...rb.slice(0, 2), ...ra.slice(0, 1)].map((x) => x.descs[0].addr))
+    expect(a.complete()).toEqual([])
+  })
+
+  it('a socket on another queue brings its own fill and completion rings; XDP_USE_SG comes with the UMEM', () => {
+    const n = nic({ rxQueues: 2, mtu: 9000 })
+    const p = load('to_xsk')
+    const a = sock({ chunks: 32 })
+    a.bind(n, 0, { sg: true })
+    const c = sock({ shareUmem: a, fillSize: 16, completionSize: 16 })
+    c.bind(n, 1)
+    a.addToMap(p.map('xsks'), 0)
+    c.addToMap(p.map('xsks'), 1)
+    n.attachXdp(p)
+    a.fill(allChunks(a).slice(0, 8))
+    c.fill(allChunks(a).slice(16, 24))
+    n.offer(frame(100, 1), { queue: 0 })
+    n.offer(frame(9000, 2), { queue: 1 })
+    n.run()
+    expect(a.receivePackets().map((x) => x.descs.map((d) => d.addr))).toEqual([[256]])
+    const [jumbo] = c.receivePackets()
+    expect(jumbo.descs.map((d) => [Number(d.addr) - 256, d.len, d.options])).toEqual([
+      [16 * 4096, 3840, 1],
+      [17 * 4096, 3840, 1],
+      [18 * 4096, 1320, 0],
+    ])
+    expect(jumbo.data.equals(frame(9000, 2))).toBe(true)
+    expect([a.state().fill!.consumer, c.state().fill!.consumer]).toEqual([1, 3])
+  })
+
+  it('errors as the kernel gives them: flags, the socket shared not bound (EBADF) or closed (ENOTSOCK), rings on the same queue, a queue taken', () => {
+    const n = nic({ rxQueues: 2 })
+    const a = sock({ chunks: 8 })
+    expect(code(() => sock({ shareUmem: a, chunkSize: 2048 }))).toBe('EINVAL')
+    const early = sock({ shareUmem: a })
+    expect(code(() => early.bind(n, 0))).toBe('EBADF')
+    a.bind(n, 0)
+    expect(code(() => early.bind(n, 0, { copy: true }))).toBe('EINVAL')
+    expect(thrown(() => sock({ shareUmem: a, fillSize: 16 }).bind(n, 0)).message).toMatch(/no fill or completion ring of its own/)
+    expect(thrown(() => sock({ shareUmem: a }).bind(n, 1)).message).toMatch(/fill and a completion ring of its own/)
+    expect(code(() => sock().bind(n, 0))).toBe('EBUSY')
+    early.bind(n, 0)
+    const later = sock({ shareUmem: early })
+    a.close()
+    later.bind(n, 0)
+    const c = sock({ chunks: 8 })
+    const d = sock({ shareUmem: c })
+    c.close()
+    expect(code(() => d.bind(n, 1))).toBe('ENOTSOCK')
   })
 })
 

@@ -63,6 +63,7 @@ errnos! {
     ENONET = 64,
     EPROTO = 71,
     EOVERFLOW = 75,
+    ENOTSOCK = 88,
     EMSGSIZE = 90,
     EPROTONOSUPPORT = 93,
     EOPNOTSUPP = 95,

@@ -62,7 +62,7 @@ export function runXskDemo(options: { frames?: number } = {}): XskDemoResult {
         r.bytes += p.data.length
         if (p.descs.length > 1) r.chains++
         // Swap the Ethernet addresses in place, in the first chunk, and send the same descriptors.
-        const at = p.descs[0].addr
+        const at = sock.dataAddr(p.descs[0].addr)
         const dst = Buffer.from(sock.umem.subarray(at, at + 6))
         sock.umem.copyWithin(at, at + 6, at + 12)
         sock.umem.set(dst, at + 6)

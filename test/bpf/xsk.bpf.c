@@ -70,4 +70,16 @@ int udp_to_xsk(struct xdp_md *ctx)
 	return bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_PASS);
 }
 
+/* The slot the frame's tag byte (offset 14) names, modulo the map's 8 slots: several sockets on
+ * one queue (XDP_SHARED_UMEM) each get their frames. */
+SEC("xdp.frags")
+int by_tag(struct xdp_md *ctx)
+{
+	__u8 tag;
+
+	if (bpf_xdp_load_bytes(ctx, 14, &tag, 1) < 0)
+		return XDP_PASS;
+	return bpf_redirect_map(&xsks, tag & 7, XDP_PASS);
+}
+
 char LICENSE[] SEC("license") = "GPL";

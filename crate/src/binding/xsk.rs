@@ -1,6 +1,8 @@
 //! Binding for AF_XDP sockets ([`crate::xsk`], [`crate::mvneta::xsk`]). Ring operations cross
-//! per batch: addresses and descriptors as flat number arrays (a descriptor is three numbers:
-//! addr, len, options). The UMEM is lent to JS as one view whose finalizer holds the socket, so
+//! per batch: addresses and descriptors as flat number arrays. An address (a u64) is two numbers,
+//! its lower 48 bits and its upper 16 (unaligned mode's offset), so that every u64 crosses
+//! exactly; a descriptor is four: address low, address high, len, options. The UMEM is lent to
+//! JS as one view whose finalizer holds the UMEM, so
 //! the memory outlives every view of it.
 
 use std::any::Any;
@@ -15,7 +17,7 @@ use super::{err, guard};
 use crate::bpf::maps::{Map, XskEntry};
 use crate::errno::Errno;
 use crate::mvneta::{Mvneta, RedirectTarget};
-use crate::xsk::{RingKind, UmemReg, XdpDesc, XskSocket};
+use crate::xsk::{RingKind, RingState, SharedUmemSource, UmemReg, XdpDesc, XskSocket};
 
 pub struct XskState {
     sock: Rc<RefCell<XskSocket>>,
@@ -65,18 +67,18 @@ pub fn xsk_umem_reg(h: &XskHandle, size: f64, chunk_size: u32, headroom: u32, fl
     })
 }
 
-/// The UMEM, as one view of its memory.
+/// The UMEM (registered or shared), as one view of its memory.
 #[napi]
 pub fn xsk_umem_view(env: Env, h: &XskHandle) -> Result<ArrayBuffer<'_>> {
     const OP: &str = "xsk_umem";
     guard(OP, || {
         let s = st(h, OP)?;
-        let keep = Rc::clone(&s.sock);
-        let mut sock = sock_mut(&s, OP)?;
-        let umem = sock.umem_mut().ok_or_else(|| err(Errno::EINVAL, OP, "no UMEM registered"))?;
-        let bytes = umem.bytes_mut();
+        let umem = sock_mut(&s, OP)?.shared_umem().ok_or_else(|| err(Errno::EINVAL, OP, "no UMEM registered or shared"))?;
+        let keep = Rc::clone(&umem);
+        let mut u = umem.try_borrow_mut().map_err(|_| err(Errno::EBUSY, OP, "the UMEM is in use"))?;
+        let bytes = u.bytes_mut();
         // SAFETY: the UMEM's memory is one boxed slice that never moves or shrinks while the
-        // socket lives, and the finalizer holds the socket until the view is collected.
+        // UMEM lives, and the finalizer holds the UMEM until the view is collected.
         unsafe { ArrayBuffer::from_external(&env, bytes.as_mut_ptr(), bytes.len(), keep, |_, keep| drop(keep)) }
     })
 }
@@ -103,14 +105,20 @@ pub fn xsk_ring(h: &XskHandle, kind: String, entries: u32) -> Result<()> {
     })
 }
 
-/// `bind()` to a NIC's queue.
+/// `bind()` to a NIC's queue; with XDP_SHARED_UMEM in `flags`, `shared` is the socket whose UMEM
+/// is shared (`sxdp_shared_umem_fd`).
 #[napi]
-pub fn xsk_bind(h: &XskHandle, nic: &NicHandleAlias, queue_id: u32, flags: u32) -> Result<()> {
+pub fn xsk_bind(h: &XskHandle, nic: &NicHandleAlias, queue_id: u32, flags: u32, shared: Option<&XskHandle>) -> Result<()> {
     const OP: &str = "xsk_bind";
     guard(OP, || {
+        // Read first: the socket named may be this one.
+        let source = shared.map(|o| match o.try_borrow() {
+            Ok(o) if !o.closed => o.sock.try_borrow().map_or(SharedUmemSource::NotASocket, |x| x.shared_umem_source()),
+            _ => SharedUmemSource::NotASocket,
+        });
         let mut s = st(h, OP)?;
         let dev = nic_device(nic, OP)?;
-        dev.try_borrow_mut().map_err(|_| err(Errno::EBUSY, OP, "the NIC is in use"))?.xsk_bind(&s.sock, queue_id, flags)?;
+        dev.try_borrow_mut().map_err(|_| err(Errno::EBUSY, OP, "the NIC is in use"))?.xsk_bind(&s.sock, queue_id, flags, source)?;
         s.dev = Some(Rc::downgrade(&dev));
         for m in s.maps.iter().filter_map(Weak::upgrade) {
             m.xsk_set_queue(&s.target, queue_id);
@@ -126,11 +134,8 @@ pub fn xsk_map_update(h: &XskHandle, obj: &super::bpf::BpfHandleAlias, map: Stri
     guard(OP, || {
         let mut s = st(h, OP)?;
         let m = super::bpf::map_handle_of(obj, &map, OP)?;
-        let (queue_id, ready) = {
-            let sock = sock_mut(&s, OP)?;
-            (sock.bound().map_or(0, |b| b.queue_id), sock.ready_for_map())
-        };
-        m.xsk_update(key, XskEntry { target: Rc::clone(&s.target), queue_id, ready }, u64::from(flags))?;
+        let queue_id = sock_mut(&s, OP)?.bound().map_or(0, |b| b.queue_id);
+        m.xsk_update(key, XskEntry { target: Rc::clone(&s.target), queue_id }, u64::from(flags))?;
         if !s.maps.iter().any(|w| std::ptr::eq(w.as_ptr(), Rc::as_ptr(&m))) {
             s.maps.push(Rc::downgrade(&m));
         }
@@ -162,34 +167,48 @@ pub fn xsk_close(h: &XskHandle) -> Result<()> {
     })
 }
 
+const LOW48: f64 = 281_474_976_710_655.0;
+
+/// One address from its two halves (lower 48 bits, upper 16).
+fn addr_of(low: f64, high: f64) -> Option<u64> {
+    let ok = low >= 0.0 && low.fract() == 0.0 && low <= LOW48 && high >= 0.0 && high.fract() == 0.0 && high <= 65535.0;
+    ok.then(|| ((high as u64) << crate::xsk::XSK_UNALIGNED_BUF_OFFSET_SHIFT) | low as u64)
+}
+
+/// An address as its two halves.
+fn halves(a: u64) -> [f64; 2] {
+    [(a & crate::xsk::XSK_UNALIGNED_BUF_ADDR_MASK) as f64, (a >> crate::xsk::XSK_UNALIGNED_BUF_OFFSET_SHIFT) as f64]
+}
+
 fn descs_of(flat: &[f64], op: &'static str) -> Result<Vec<XdpDesc>> {
-    if !flat.len().is_multiple_of(3) {
-        return Err(err(Errno::EINVAL, op, "descriptors are (addr, len, options) triples"));
+    if !flat.len().is_multiple_of(4) {
+        return Err(err(Errno::EINVAL, op, "descriptors are (addr low 48 bits, addr high 16 bits, len, options) quadruples"));
     }
-    flat.chunks(3)
+    flat.chunks(4)
         .map(|c| {
-            let ok = c.iter().all(|v| *v >= 0.0 && v.fract() == 0.0)
-                && c[0] <= 9_007_199_254_740_991.0
-                && c[1] <= 4294967295.0
-                && c[2] <= 4294967295.0;
-            if !ok {
-                return Err(err(Errno::EINVAL, op, "a descriptor's addr is a whole number, its len and options u32s"));
+            let addr = addr_of(c[0], c[1]);
+            let u32s = c[2..].iter().all(|v| *v >= 0.0 && v.fract() == 0.0 && *v <= 4294967295.0);
+            match addr {
+                Some(addr) if u32s => Ok(XdpDesc { addr, len: c[2] as u32, options: c[3] as u32 }),
+                _ => Err(err(Errno::EINVAL, op, "a descriptor's addr is a u64 (48 + 16 bits), its len and options u32s")),
             }
-            Ok(XdpDesc { addr: c[0] as u64, len: c[1] as u32, options: c[2] as u32 })
         })
         .collect()
 }
 
-/// Puts chunk addresses on the fill ring; how many fit.
+/// Puts chunk addresses (flat halves) on the fill ring; how many fit.
 #[napi]
 pub fn xsk_fill(h: &XskHandle, addrs: Vec<f64>) -> Result<u32> {
     const OP: &str = "xsk_ring_prod__submit";
     guard(OP, || {
         let s = st(h, OP)?;
-        if addrs.iter().any(|a| !(*a >= 0.0 && a.fract() == 0.0 && *a <= 9_007_199_254_740_991.0)) {
-            return Err(err(Errno::EINVAL, OP, "addresses are whole numbers"));
+        if !addrs.len().is_multiple_of(2) {
+            return Err(err(Errno::EINVAL, OP, "addresses are (low 48 bits, high 16 bits) pairs"));
         }
-        let a: Vec<u64> = addrs.iter().map(|a| *a as u64).collect();
+        let a = addrs
+            .chunks(2)
+            .map(|c| addr_of(c[0], c[1]).ok_or_else(|| err(Errno::EINVAL, OP, "an address is a u64 (48 + 16 bits)")))
+            .collect::<Result<Vec<u64>>>()?;
         let r = sock_mut(&s, OP)?.fill(&a);
         Ok(r? as u32)
     })
@@ -203,11 +222,17 @@ pub fn xsk_receive(h: &XskHandle, max: u32) -> Result<Vec<f64>> {
         let s = st(h, OP)?;
         let mut out = Vec::new();
         sock_mut(&s, OP)?.receive(max as usize, &mut out)?;
-        Ok(out.iter().flat_map(|d| [d.addr as f64, f64::from(d.len), f64::from(d.options)]).collect())
+        Ok(out
+            .iter()
+            .flat_map(|d| {
+                let [lo, hi] = halves(d.addr);
+                [lo, hi, f64::from(d.len), f64::from(d.options)]
+            })
+            .collect())
     })
 }
 
-/// Puts descriptors (flat triples) on the TX ring; how many fit.
+/// Puts descriptors (flat quadruples) on the TX ring; how many fit.
 #[napi]
 pub fn xsk_transmit(h: &XskHandle, descs: Vec<f64>) -> Result<u32> {
     const OP: &str = "xsk_ring_prod__submit";
@@ -219,7 +244,7 @@ pub fn xsk_transmit(h: &XskHandle, descs: Vec<f64>) -> Result<u32> {
     })
 }
 
-/// Takes up to `max` completed addresses.
+/// Takes up to `max` completed addresses (flat halves).
 #[napi]
 pub fn xsk_complete(h: &XskHandle, max: u32) -> Result<Vec<f64>> {
     const OP: &str = "xsk_ring_cons__peek";
@@ -227,7 +252,7 @@ pub fn xsk_complete(h: &XskHandle, max: u32) -> Result<Vec<f64>> {
         let s = st(h, OP)?;
         let mut out = Vec::new();
         sock_mut(&s, OP)?.complete(max as usize, &mut out)?;
-        Ok(out.into_iter().map(|a| a as f64).collect())
+        Ok(out.into_iter().flat_map(halves).collect())
     })
 }
 
@@ -294,8 +319,8 @@ pub struct XskSnapshot {
     pub flags: u32,
 }
 
-fn ring_state<T: Copy + Default>(r: Option<&crate::xsk::Ring<T>>) -> Option<XskRingState> {
-    r.map(|r| XskRingState { size: r.size(), producer: r.producer(), consumer: r.consumer(), flags: r.flags() })
+fn ring_state(r: Option<RingState>) -> Option<XskRingState> {
+    r.map(|r| XskRingState { size: r.size, producer: r.producer, consumer: r.consumer, flags: r.flags })
 }
 
 /// The rings' shared indexes and flags, and what the kernel holds.
@@ -307,10 +332,10 @@ pub fn xsk_state(h: &XskHandle) -> Result<XskSnapshot> {
         let x = sock_mut(&s, OP)?;
         let b = x.bound();
         Ok(XskSnapshot {
-            rx: ring_state(x.rx_ring()),
-            tx: ring_state(x.tx_ring()),
-            fill: ring_state(x.fill_ring()),
-            completion: x.completion_state().map(|(size, producer, consumer, flags)| XskRingState { size, producer, consumer, flags }),
+            rx: ring_state(x.rx_ring().map(crate::xsk::Ring::state)),
+            tx: ring_state(x.tx_ring().map(crate::xsk::Ring::state)),
+            fill: ring_state(x.fill_state()),
+            completion: ring_state(x.completion_state()),
             kernel_chunks: x.kernel_chunks().iter().map(|a| *a as f64).collect(),
             partial_tx: x.partial_tx().len() as u32,
             bound: b.is_some(),

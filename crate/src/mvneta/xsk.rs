@@ -1,4 +1,4 @@
-//! The device's side of AF_XDP sockets ([`crate::xsk`]): bind (the queues, one socket per
+//! The device's side of AF_XDP sockets ([`crate::xsk`]): bind (the queues, one buffer pool per
 //! queue, no zero-copy: mvneta has no `ndo_xsk_wakeup`), delivery of XDP_REDIRECT into an
 //! xskmap slot (copied into the socket's UMEM at once, the driver's pages freed, the RX ring
 //! published when the poll flushes), and copy-mode transmit: `sendto` turns TX descriptors into
@@ -12,13 +12,15 @@ use std::rc::{Rc, Weak};
 use super::device::Mvneta;
 use crate::errno::{Errno, Result, XdpError};
 use crate::frame::XdpBuff;
-use crate::xsk::{BindTarget, TxPacket, XmitStatus, XskSocket};
+use crate::xsk::{BindTarget, SharedUmemSource, TxPacket, XmitStatus, XskSocket};
 
 pub type SharedSocket = Rc<RefCell<XskSocket>>;
 
 impl Mvneta {
-    /// `xsk_bind` on this device: queue `queue_id` (of `max(rx, tx)` queues) with `flags`.
-    pub fn xsk_bind(&mut self, sock: &SharedSocket, queue_id: u32, flags: u32) -> Result<()> {
+    /// `xsk_bind` on this device: queue `queue_id` (of `max(rx, tx)` queues) with `flags`, and
+    /// with XDP_SHARED_UMEM what `shared` names. A queue is taken while a bound socket's buffer
+    /// pool is on it (sockets sharing that pool may still join it).
+    pub fn xsk_bind(&mut self, sock: &SharedSocket, queue_id: u32, flags: u32, shared: Option<SharedUmemSource>) -> Result<()> {
         let queue_taken = self
             .xsk_sockets
             .iter()
@@ -31,7 +33,7 @@ impl Mvneta {
             queue_taken,
             zerocopy: false,
         };
-        sock.try_borrow_mut().map_err(|_| XdpError::new(Errno::EBUSY, "xsk_bind", "the socket is in use"))?.bind(flags, target)?;
+        sock.try_borrow_mut().map_err(|_| XdpError::new(Errno::EBUSY, "xsk_bind", "the socket is in use"))?.bind(flags, target, shared)?;
         self.xsk_sockets.retain(|w| w.strong_count() > 0);
         self.xsk_sockets.push(Rc::downgrade(sock));
         Ok(())

@@ -6,17 +6,24 @@
 //! (`__xsk_generic_xmit`, completions when the packet is freed), and `XDP_STATISTICS`.
 //!
 //! The socket knows no device: the driver glue (`mvneta::xsk`) checks the device side of a bind
-//! (queues, zero-copy support, one socket per queue) and hands [`XskSocket::sendto`] a transmit
-//! function. Zero-copy is not modelled: the emulated mvneta, like the real one, has no
+//! (queues, zero-copy support, one buffer pool per queue) and hands [`XskSocket::sendto`] a
+//! transmit function. Zero-copy is not modelled: the emulated mvneta, like the real one, has no
 //! `ndo_xsk_wakeup`, so `XDP_ZEROCOPY` is refused with EOPNOTSUPP and sockets run in copy mode.
-//! Aligned chunks only: `XDP_UMEM_UNALIGNED_CHUNK_FLAG` is refused (EOPNOTSUPP, a uxdp limit).
+//!
+//! As in the kernel, a bound socket takes its buffers from a [`BufferPool`] (`xsk_buff_pool`)
+//! that owns the fill and completion rings; the UMEM ([`Umem`]) is shared by reference. Two
+//! modes of UMEM: aligned chunks (fill addresses rounded down to their chunk, RX addresses the
+//! data's), and unaligned chunks (`XDP_UMEM_UNALIGNED_CHUNK_FLAG`: any byte address, RX
+//! addresses the chunk's with the data offset in the upper 16 bits, TX addresses read as base +
+//! offset). `XDP_SHARED_UMEM` binds a socket to another's UMEM: on the same device and queue it
+//! shares that socket's pool (and so its fill and completion rings), elsewhere it brings its own.
 
 pub mod ring;
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-pub use ring::{Ring, XdpDesc, XDP_RING_NEED_WAKEUP};
+pub use ring::{Ring, RingState, XdpDesc, XDP_RING_NEED_WAKEUP};
 
 use crate::errno::{Errno, Result, XdpError};
 use crate::frame::XdpBuff;
@@ -49,6 +56,19 @@ pub const MAX_SKB_FRAGS: usize = 17;
 /// The emulator's limit on one UMEM (user memory the socket registers).
 pub const MAX_UMEM_SIZE: u64 = 1 << 30;
 
+/// `XSK_UNALIGNED_BUF_OFFSET_SHIFT`: in unaligned mode a descriptor's address carries an offset
+/// in its upper 16 bits and the buffer's base in the lower 48.
+pub const XSK_UNALIGNED_BUF_OFFSET_SHIFT: u32 = 48;
+pub const XSK_UNALIGNED_BUF_ADDR_MASK: u64 = (1 << XSK_UNALIGNED_BUF_OFFSET_SHIFT) - 1;
+/// `XDP_UMEM_SG_FLAG`: set on the UMEM by the first bind with XDP_USE_SG; sockets sharing the
+/// UMEM inherit it.
+pub const XDP_UMEM_SG_FLAG: u32 = 1 << 1;
+
+/// `xp_unaligned_add_offset_to_addr`: where an unaligned-mode address points (base + offset).
+pub fn unaligned_add_offset_to_addr(addr: u64) -> u64 {
+    (addr & XSK_UNALIGNED_BUF_ADDR_MASK) + (addr >> XSK_UNALIGNED_BUF_OFFSET_SHIFT)
+}
+
 /// `struct xdp_umem_reg`, without the address: the emulation allocates the area itself (what user
 /// space would have mmap'ed), zeroed, and lends it to the embedder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,14 +79,20 @@ pub struct UmemReg {
     pub flags: u32,
 }
 
-/// A registered UMEM: the area and its geometry.
+/// A registered UMEM (`struct xdp_umem`): the area and its geometry. Shared (`Rc`) by every
+/// socket and buffer pool on it (XDP_SHARED_UMEM); the area never moves while one holds it.
 pub struct Umem {
     pub reg: UmemReg,
+    /// `XDP_UMEM_SG_FLAG`, set by a bind with XDP_USE_SG.
+    sg: bool,
     mem: Box<[u8]>,
 }
 
+pub type SharedUmem = Rc<RefCell<Umem>>;
+
 impl Umem {
-    /// `xdp_umem_reg`'s checks, in the kernel's order.
+    /// `xdp_umem_reg`'s checks, in the kernel's order. Unaligned chunks
+    /// (`XDP_UMEM_UNALIGNED_CHUNK_FLAG`) lift the power-of-two and whole-chunks rules.
     pub fn new(reg: UmemReg) -> Result<Umem> {
         const OP: &str = "xdp_umem_reg";
         let einval = |m: &str| XdpError::new(Errno::EINVAL, OP, m.to_string());
@@ -99,13 +125,10 @@ impl Umem {
         if reg.flags & (XDP_UMEM_TX_METADATA_LEN | XDP_UMEM_TX_SW_CSUM) != 0 {
             return Err(XdpError::new(Errno::EOPNOTSUPP, OP, "TX metadata is not emulated"));
         }
-        if unaligned {
-            return Err(XdpError::new(Errno::EOPNOTSUPP, OP, "unaligned chunks are not emulated (aligned mode only)"));
-        }
         if reg.size > MAX_UMEM_SIZE {
             return Err(XdpError::new(Errno::ENOMEM, OP, "the UMEM is larger than the emulator allows").len(reg.size).limit(MAX_UMEM_SIZE));
         }
-        Ok(Umem { reg, mem: vec![0u8; reg.size as usize].into_boxed_slice() })
+        Ok(Umem { reg, sg: false, mem: vec![0u8; reg.size as usize].into_boxed_slice() })
     }
 
     pub fn bytes(&self) -> &[u8] {
@@ -120,8 +143,14 @@ impl Umem {
         self.reg.chunk_size
     }
 
+    /// `umem->chunks`: whole chunks in the area (in unaligned mode the rest is usable too).
     pub fn chunks(&self) -> u64 {
         self.reg.size / u64::from(self.reg.chunk_size)
+    }
+
+    /// `XDP_UMEM_UNALIGNED_CHUNK_FLAG`.
+    pub fn unaligned(&self) -> bool {
+        self.reg.flags & XDP_UMEM_UNALIGNED_CHUNK_FLAG != 0
     }
 
     /// `xsk_pool_get_rx_frame_size`: data bytes a chunk takes on RX.
@@ -134,18 +163,102 @@ impl Umem {
         u64::from(self.reg.headroom + XDP_PACKET_HEADROOM)
     }
 
-    fn chunk_mask(&self) -> u64 {
-        !(u64::from(self.reg.chunk_size) - 1)
+    /// `xp_get_handle`: the RX descriptor's address of a buffer whose chunk starts at `chunk`:
+    /// the data's address in aligned mode; in unaligned mode the chunk's address with the data's
+    /// offset in the upper 16 bits.
+    pub fn rx_handle(&self, chunk: u64) -> u64 {
+        if self.unaligned() {
+            chunk + (self.rx_data_offset() << XSK_UNALIGNED_BUF_OFFSET_SHIFT)
+        } else {
+            chunk + self.rx_data_offset()
+        }
     }
 
-    /// `xp_aligned_validate_desc`: a TX descriptor within one chunk, non-empty, inside the
-    /// UMEM, with no option bits but XDP_PKT_CONTD and XDP_TX_METADATA.
-    pub fn valid_tx_desc(&self, d: &XdpDesc) -> bool {
-        let offset = d.addr & (u64::from(self.reg.chunk_size) - 1);
-        d.len != 0
-            && offset + u64::from(d.len) <= u64::from(self.reg.chunk_size)
-            && d.addr < self.reg.size
-            && d.options & !(XDP_PKT_CONTD | XDP_TX_METADATA) == 0
+    /// `xp_check_aligned` / `xp_check_unaligned`: the chunk a fill-ring address gives, or None
+    /// when it is invalid. Aligned: rounded down to its chunk, inside the UMEM. Unaligned: any
+    /// byte address (the upper 16 bits dropped) with a whole chunk after it inside the UMEM; a
+    /// chunk may cross pages, as copy mode has no DMA mapping whose page contiguity would matter.
+    pub fn fill_chunk(&self, addr: u64) -> Option<u64> {
+        let size = self.reg.size;
+        if self.unaligned() {
+            let base = addr & XSK_UNALIGNED_BUF_ADDR_MASK;
+            (base < size && base + u64::from(self.reg.chunk_size) <= size).then_some(base)
+        } else {
+            let chunk = addr & !(u64::from(self.reg.chunk_size) - 1);
+            (chunk < size).then_some(chunk)
+        }
+    }
+
+    /// `xp_aligned_validate_desc` / `xp_unaligned_validate_desc`: where a TX descriptor's data
+    /// starts, or None when it is invalid. Both modes: non-empty, no option bits but
+    /// XDP_PKT_CONTD and XDP_TX_METADATA. Aligned: within one chunk, inside the UMEM. Unaligned:
+    /// base + offset and at most chunk_size bytes from there inside the UMEM, anywhere (pages
+    /// may be crossed in copy mode).
+    pub fn tx_data_addr(&self, d: &XdpDesc) -> Option<u64> {
+        let len = u64::from(d.len);
+        let size = self.reg.size;
+        let chunk = u64::from(self.reg.chunk_size);
+        if len == 0 || d.options & !(XDP_PKT_CONTD | XDP_TX_METADATA) != 0 {
+            return None;
+        }
+        if self.unaligned() {
+            let addr = unaligned_add_offset_to_addr(d.addr);
+            (len <= chunk && addr < size && addr + len <= size).then_some(addr)
+        } else {
+            let offset = d.addr & (chunk - 1);
+            (offset + len <= chunk && d.addr < size).then_some(d.addr)
+        }
+    }
+}
+
+/// `struct xsk_buff_pool` in copy mode: what one device queue takes buffers from. It owns the
+/// fill and completion rings; sockets bound to the same device and queue with XDP_SHARED_UMEM
+/// share it (and so those two rings), a socket sharing the UMEM on another queue or device has
+/// a pool of its own with its own fill and completion rings.
+pub struct BufferPool {
+    umem: SharedUmem,
+    fill: Ring<u64>,
+    /// Shared with the completions of packets in flight.
+    completion: Rc<RefCell<Ring<u64>>>,
+    /// Chunks the kernel took off the fill ring and holds (a copy that found the RX ring full
+    /// gives its chunk back here, not to user space). Newest first out.
+    free_list: Vec<u64>,
+    /// `uses_need_wakeup`: XDP_USE_NEED_WAKEUP at the bind that made the pool.
+    uses_need_wakeup: bool,
+}
+
+pub type SharedPool = Rc<RefCell<BufferPool>>;
+
+impl BufferPool {
+    /// `xp_alloc`: a chunk from the free list, else from the fill ring (invalid entries are
+    /// skipped; an empty ring is counted).
+    fn alloc_chunk(&mut self) -> Option<u64> {
+        if let Some(c) = self.free_list.pop() {
+            return Some(c);
+        }
+        let umem = self.umem.borrow();
+        loop {
+            let raw = self.fill.cons_peek()?;
+            self.fill.cons_release();
+            if let Some(chunk) = umem.fill_chunk(raw) {
+                return Some(chunk);
+            }
+            self.fill.invalid_descs += 1;
+        }
+    }
+
+    /// `xp_can_alloc`.
+    fn can_alloc(&mut self, n: u32) -> bool {
+        let held = self.free_list.len() as u32;
+        if held >= n {
+            return true;
+        }
+        let want = n - held;
+        let avail = self.fill.cons_nb_entries(want);
+        if avail == 0 {
+            self.fill.queue_empty_descs += 1;
+        }
+        avail >= want
     }
 }
 
@@ -264,21 +377,35 @@ pub struct TxPacket<'a> {
     pub completion: TxCompletion,
 }
 
-/// An AF_XDP socket (`struct xdp_sock`) with its own UMEM and buffer pool.
+/// What a bind with XDP_SHARED_UMEM learns of the socket named by `sxdp_shared_umem_fd`, read
+/// before the binding socket is borrowed (it may name itself).
+#[derive(Clone)]
+pub enum SharedUmemSource {
+    /// The handle names no socket (closed): `xsk_lookup_xsk_from_fd`'s ENOTSOCK.
+    NotASocket,
+    Socket {
+        bound: Option<Bound>,
+        umem: Option<SharedUmem>,
+        pool: Option<SharedPool>,
+    },
+}
+
+/// An AF_XDP socket (`struct xdp_sock`): its RX and TX rings, the UMEM it registered or shares,
+/// the fill and completion rings it set up before bind (`fq_tmp`, `cq_tmp`), and once bound the
+/// buffer pool that owns the fill and completion rings in use.
 #[derive(Default)]
 pub struct XskSocket {
-    umem: Option<Umem>,
+    umem: Option<SharedUmem>,
     rx: Option<Ring<XdpDesc>>,
     tx: Option<Ring<XdpDesc>>,
-    fill: Option<Ring<u64>>,
-    /// Shared with the completions of packets in flight.
-    completion: Option<Rc<RefCell<Ring<u64>>>>,
+    fill_tmp: Option<Ring<u64>>,
+    completion_tmp: Option<Ring<u64>>,
+    pool: Option<SharedPool>,
     bound: Option<Bound>,
+    /// `xs->sg`: the UMEM's XDP_UMEM_SG_FLAG when bound.
+    sg: bool,
     rx_dropped: u64,
     rx_queue_full: u64,
-    /// The pool's free list: chunks the kernel took off the fill ring and holds (a copy that
-    /// found the RX ring full gives its chunk back here, not to user space). Newest first out.
-    free_list: Vec<u64>,
     /// A multi-buffer packet whose last descriptor has not come yet (`xs->skb`): its
     /// descriptors are consumed and their completion slots reserved.
     partial_tx: Vec<XdpDesc>,
@@ -301,17 +428,19 @@ impl XskSocket {
         XskSocket::default()
     }
 
-    /// `setsockopt(XDP_UMEM_REG)`: EBUSY once bound or registered.
+    /// `setsockopt(XDP_UMEM_REG)`: EBUSY once bound or with a UMEM (its own or shared).
     pub fn register_umem(&mut self, reg: UmemReg) -> Result<()> {
         if self.bound.is_some() || self.umem.is_some() {
             return Err(XdpError::new(Errno::EBUSY, "xdp_umem_reg", "the socket already has a UMEM"));
         }
-        self.umem = Some(Umem::new(reg)?);
+        self.umem = Some(Rc::new(RefCell::new(Umem::new(reg)?)));
         Ok(())
     }
 
     /// `setsockopt(XDP_{RX,TX}_RING, XDP_UMEM_{FILL,COMPLETION}_RING)`: EBUSY once bound; EINVAL
-    /// for 0, a size that is not a power of two, or a ring that exists (`xsk_init_queue`).
+    /// for 0, a size that is not a power of two, or a ring that exists (`xsk_init_queue`). Fill
+    /// and completion rings need no UMEM yet (a socket that will share one brings its own for
+    /// another queue).
     pub fn create_ring(&mut self, kind: RingKind, entries: u32) -> Result<()> {
         let op = kind.option();
         if self.bound.is_some() {
@@ -320,8 +449,8 @@ impl XskSocket {
         let exists = match kind {
             RingKind::Rx => self.rx.is_some(),
             RingKind::Tx => self.tx.is_some(),
-            RingKind::Fill => self.fill.is_some(),
-            RingKind::Completion => self.completion.is_some(),
+            RingKind::Fill => self.fill_tmp.is_some(),
+            RingKind::Completion => self.completion_tmp.is_some(),
         };
         if entries == 0 || !entries.is_power_of_two() || exists {
             let why =
@@ -330,18 +459,36 @@ impl XskSocket {
         }
         match kind {
             RingKind::Rx => self.rx = Some(Ring::new(entries)),
-            RingKind::Tx => self.tx = Some(Ring::new(entries)),
-            RingKind::Fill => self.fill = Some(Ring::new(entries)),
-            RingKind::Completion => self.completion = Some(Rc::new(RefCell::new(Ring::new(entries)))),
+            RingKind::Tx => {
+                // The TX ring needs a first explicit wakeup, and copy mode never clears it
+                // (Linux 6.18.44 shows XDP_RING_NEED_WAKEUP with or without
+                // XDP_USE_NEED_WAKEUP).
+                let mut tx = Ring::new(entries);
+                tx.set_flags(XDP_RING_NEED_WAKEUP);
+                self.tx = Some(tx);
+            }
+            RingKind::Fill => self.fill_tmp = Some(Ring::new(entries)),
+            RingKind::Completion => self.completion_tmp = Some(Ring::new(entries)),
         }
         Ok(())
     }
 
+    /// What a socket binding with XDP_SHARED_UMEM and this socket's fd learns of it.
+    pub fn shared_umem_source(&self) -> SharedUmemSource {
+        SharedUmemSource::Socket { bound: self.bound, umem: self.umem.clone(), pool: self.pool.clone() }
+    }
+
     /// `xsk_bind` with the device's side checked by the caller into `target`, in the kernel's
-    /// order: flags, state (EBUSY), rings, UMEM and its rings (EINVAL), copy and zero-copy
-    /// together (EINVAL), the queue taken (EBUSY), the queue id (EINVAL), zero-copy where the
-    /// driver has none (EOPNOTSUPP; without XDP_ZEROCOPY the socket falls back to copy mode).
-    pub fn bind(&mut self, flags: u32, target: BindTarget) -> Result<()> {
+    /// order: flags, state (EBUSY), rings (EINVAL); then either XDP_SHARED_UMEM with `shared`
+    /// (no other flag, no UMEM of its own: EINVAL; the socket named: ENOTSOCK, EBADF unbound;
+    /// the same device and queue: the other socket's buffer pool, EINVAL with fill or
+    /// completion rings of its own; another queue or device: a pool of its own on the shared
+    /// UMEM, EINVAL without both rings, the device's checks with the first socket's mode) or a
+    /// pool on its own UMEM (EINVAL without it or its rings), the device's checks being: copy
+    /// and zero-copy together (EINVAL), the queue taken (EBUSY), the queue id (EINVAL),
+    /// zero-copy where the driver has none (EOPNOTSUPP; without XDP_ZEROCOPY the socket falls
+    /// back to copy mode).
+    pub fn bind(&mut self, flags: u32, target: BindTarget, shared: Option<SharedUmemSource>) -> Result<()> {
         const OP: &str = "xsk_bind";
         if flags & !(XDP_SHARED_UMEM | XDP_COPY | XDP_ZEROCOPY | XDP_USE_NEED_WAKEUP | XDP_USE_SG) != 0 {
             return Err(einval(OP, format!("unknown bind flags {flags:#x}")));
@@ -352,17 +499,64 @@ impl XskSocket {
         if self.rx.is_none() && self.tx.is_none() {
             return Err(einval(OP, "the socket has neither an RX nor a TX ring"));
         }
-        if flags & XDP_SHARED_UMEM != 0 {
-            return Err(XdpError::new(Errno::EOPNOTSUPP, OP, "XDP_SHARED_UMEM is not emulated"));
-        }
-        if self.umem.is_none() || self.fill.is_none() || self.completion.is_none() {
-            return Err(einval(OP, "the socket needs a UMEM with a fill and a completion ring"));
-        }
+        let pool = if flags & XDP_SHARED_UMEM != 0 {
+            if flags & (XDP_COPY | XDP_ZEROCOPY | XDP_USE_NEED_WAKEUP | XDP_USE_SG) != 0 {
+                return Err(einval(OP, "XDP_SHARED_UMEM takes no other flag: the mode is the UMEM owner's"));
+            }
+            if self.umem.is_some() {
+                return Err(einval(OP, "XDP_SHARED_UMEM on a socket with a UMEM of its own"));
+            }
+            let (other_bound, other_umem, other_pool) = match shared {
+                None | Some(SharedUmemSource::NotASocket) => {
+                    return Err(XdpError::new(Errno::ENOTSOCK, OP, "sxdp_shared_umem_fd names no socket"));
+                }
+                Some(SharedUmemSource::Socket { bound, umem, pool }) => (bound, umem, pool),
+            };
+            let (Some(other), Some(umem), Some(other_pool)) = (other_bound, other_umem, other_pool) else {
+                return Err(XdpError::new(Errno::EBADF, OP, "the socket whose UMEM is shared is not bound"));
+            };
+            if other.queue_id != target.queue_id || other.ifindex != target.ifindex {
+                // One fill and one completion ring per queue: this socket's own.
+                if self.fill_tmp.is_none() || self.completion_tmp.is_none() {
+                    return Err(einval(OP, "sharing a UMEM on another queue or device needs a fill and a completion ring of its own"));
+                }
+                let sg = umem.borrow().sg;
+                let op = other_pool.borrow();
+                let mode = XDP_COPY | if sg { XDP_USE_SG } else { 0 } | if op.uses_need_wakeup { XDP_USE_NEED_WAKEUP } else { 0 };
+                drop(op);
+                Self::check_device(mode, &target)?;
+                self.new_pool(umem, mode)
+            } else {
+                if self.fill_tmp.is_some() || self.completion_tmp.is_some() {
+                    return Err(einval(OP, "sharing the buffer pool of a socket on the same queue: no fill or completion ring of its own"));
+                }
+                self.umem = Some(umem);
+                other_pool
+            }
+        } else {
+            let Some(umem) = self.umem.clone() else {
+                return Err(einval(OP, "the socket needs a UMEM with a fill and a completion ring"));
+            };
+            if self.fill_tmp.is_none() || self.completion_tmp.is_none() {
+                return Err(einval(OP, "the socket needs a UMEM with a fill and a completion ring"));
+            }
+            Self::check_device(flags, &target)?;
+            self.new_pool(umem, flags)
+        };
+        self.sg = pool.borrow().umem.borrow().sg;
+        self.pool = Some(pool);
+        self.bound = Some(Bound { ifindex: target.ifindex, queue_id: target.queue_id, flags });
+        Ok(())
+    }
+
+    /// `xp_assign_dev`'s checks (copy mode).
+    fn check_device(flags: u32, target: &BindTarget) -> Result<()> {
+        const OP: &str = "xsk_bind";
         if flags & XDP_COPY != 0 && flags & XDP_ZEROCOPY != 0 {
             return Err(einval(OP, "XDP_COPY and XDP_ZEROCOPY together"));
         }
         if target.queue_taken {
-            return Err(XdpError::new(Errno::EBUSY, OP, format!("queue {} already has an AF_XDP socket", target.queue_id)));
+            return Err(XdpError::new(Errno::EBUSY, OP, format!("queue {} already has an AF_XDP buffer pool", target.queue_id)));
         }
         if target.queue_id >= target.queues {
             return Err(einval(OP, format!("queue {} is not one of the device's {} queues", target.queue_id, target.queues))
@@ -371,20 +565,32 @@ impl XskSocket {
         if flags & XDP_ZEROCOPY != 0 && !target.zerocopy {
             return Err(XdpError::new(Errno::EOPNOTSUPP, OP, "the driver has no zero-copy support (ndo_xsk_wakeup)"));
         }
-        if let Some(tx) = self.tx.as_mut() {
-            // The TX ring needs a first explicit wakeup, and copy mode always needs one.
-            if flags & XDP_USE_NEED_WAKEUP != 0 {
-                tx.set_flags(XDP_RING_NEED_WAKEUP);
-            }
-        }
-        self.bound = Some(Bound { ifindex: target.ifindex, queue_id: target.queue_id, flags });
         Ok(())
     }
 
-    /// `close()`: the socket leaves its queue (another socket may bind there) and takes no more
-    /// frames; what is on its rings and in its UMEM stays readable.
+    /// `xp_create_and_assign_umem` + `xp_assign_dev` once the checks passed: the pool takes the
+    /// socket's fill and completion rings; XDP_USE_SG marks the UMEM.
+    fn new_pool(&mut self, umem: SharedUmem, flags: u32) -> SharedPool {
+        if flags & XDP_USE_SG != 0 {
+            umem.borrow_mut().sg = true;
+        }
+        self.umem = Some(Rc::clone(&umem));
+        let fill = self.fill_tmp.take().expect("checked");
+        let completion = Rc::new(RefCell::new(self.completion_tmp.take().expect("checked")));
+        Rc::new(RefCell::new(BufferPool {
+            umem,
+            fill,
+            completion,
+            free_list: Vec::new(),
+            uses_need_wakeup: flags & XDP_USE_NEED_WAKEUP != 0,
+        }))
+    }
+
+    /// `close()`: the socket leaves its queue and takes no more frames; its pool lives on while
+    /// another socket shares it (the queue stays taken then), and its UMEM while anyone holds it.
     pub fn close(&mut self) {
         self.bound = None;
+        self.pool = None;
         self.flush_pending = false;
     }
 
@@ -392,27 +598,29 @@ impl XskSocket {
         self.bound
     }
 
-    /// `xsk_is_setup_for_bpf_map`: an RX ring, a UMEM and its fill ring (bound or not).
-    pub fn ready_for_map(&self) -> bool {
-        self.rx.is_some() && self.umem.is_some() && self.fill.is_some()
-    }
-
-    /// `XDP_USE_SG` at bind.
+    /// `xs->sg`: XDP_USE_SG at the bind that made the UMEM's first pool.
     pub fn sg(&self) -> bool {
-        self.bound.is_some_and(|b| b.flags & XDP_USE_SG != 0)
+        self.bound.is_some() && self.sg
     }
 
-    pub fn umem(&self) -> Option<&Umem> {
-        self.umem.as_ref()
+    /// The UMEM (registered or shared).
+    pub fn umem(&self) -> Option<std::cell::Ref<'_, Umem>> {
+        self.umem.as_ref().map(|u| u.borrow())
     }
 
-    pub fn umem_mut(&mut self) -> Option<&mut Umem> {
-        self.umem.as_mut()
+    /// The UMEM itself, to lend its memory.
+    pub fn shared_umem(&self) -> Option<SharedUmem> {
+        self.umem.clone()
     }
 
-    /// The chunks the kernel holds in its free list (base addresses).
-    pub fn kernel_chunks(&self) -> &[u64] {
-        &self.free_list
+    /// Whether this socket and `other` use one buffer pool (XDP_SHARED_UMEM on one queue).
+    pub fn shares_pool_with(&self, other: &XskSocket) -> bool {
+        matches!((&self.pool, &other.pool), (Some(a), Some(b)) if Rc::ptr_eq(a, b))
+    }
+
+    /// The chunks the kernel holds in its buffer pool's free list (base addresses).
+    pub fn kernel_chunks(&self) -> Vec<u64> {
+        self.pool.as_ref().map_or_else(Vec::new, |p| p.borrow().free_list.clone())
     }
 
     /// Descriptors of a packet whose last TX descriptor has not come yet.
@@ -420,14 +628,14 @@ impl XskSocket {
         &self.partial_tx
     }
 
-    /// `getsockopt(XDP_STATISTICS)`.
+    /// `getsockopt(XDP_STATISTICS)`: the fill ring's empty count is the pool's (shared).
     pub fn statistics(&self) -> XdpStatistics {
         XdpStatistics {
             rx_dropped: self.rx_dropped,
             rx_invalid_descs: self.rx.as_ref().map_or(0, |r| r.invalid_descs),
             tx_invalid_descs: self.tx.as_ref().map_or(0, |r| r.invalid_descs),
             rx_ring_full: self.rx_queue_full,
-            rx_fill_ring_empty_descs: if self.bound.is_some() { self.fill.as_ref().map_or(0, |r| r.queue_empty_descs) } else { 0 },
+            rx_fill_ring_empty_descs: self.pool.as_ref().map_or(0, |p| p.borrow().fill.queue_empty_descs),
             tx_ring_empty_descs: self.tx.as_ref().map_or(0, |r| r.queue_empty_descs),
         }
     }
@@ -444,23 +652,30 @@ impl XskSocket {
         self.tx.as_ref()
     }
 
-    pub fn fill_ring(&self) -> Option<&Ring<u64>> {
-        self.fill.as_ref()
+    /// The fill ring user space maps: its own before bind, its pool's after (`xsk_mmap`).
+    pub fn fill_state(&self) -> Option<RingState> {
+        match &self.pool {
+            Some(p) => Some(p.borrow().fill.state()),
+            None => self.fill_tmp.as_ref().map(Ring::state),
+        }
     }
 
-    /// The completion ring's indexes: (size, producer, consumer, flags).
-    pub fn completion_state(&self) -> Option<(u32, u32, u32, u32)> {
-        self.completion.as_ref().map(|c| {
-            let c = c.borrow();
-            (c.size(), c.producer(), c.consumer(), c.flags())
-        })
+    /// The completion ring user space maps: its own before bind, its pool's after.
+    pub fn completion_state(&self) -> Option<RingState> {
+        match &self.pool {
+            Some(p) => Some(p.borrow().completion.borrow().state()),
+            None => self.completion_tmp.as_ref().map(Ring::state),
+        }
     }
 
     // ---- user space's ring operations ----
 
     /// Puts chunk addresses on the fill ring; returns how many fit.
     pub fn fill(&mut self, addrs: &[u64]) -> Result<usize> {
-        Ok(self.fill.as_mut().ok_or_else(|| Self::ring_missing(RingKind::Fill))?.user_produce(addrs))
+        match &self.pool {
+            Some(p) => Ok(p.borrow_mut().fill.user_produce(addrs)),
+            None => Ok(self.fill_tmp.as_mut().ok_or_else(|| Self::ring_missing(RingKind::Fill))?.user_produce(addrs)),
+        }
     }
 
     /// Takes up to `max` RX descriptors.
@@ -475,61 +690,33 @@ impl XskSocket {
 
     /// Takes up to `max` completed addresses.
     pub fn complete(&mut self, max: usize, out: &mut Vec<u64>) -> Result<usize> {
-        let cq = self.completion.as_ref().ok_or_else(|| Self::ring_missing(RingKind::Completion))?;
-        let n = cq.borrow_mut().user_consume(max, out);
-        Ok(n)
+        match &self.pool {
+            Some(p) => Ok(p.borrow().completion.borrow_mut().user_consume(max, out)),
+            None => Ok(self.completion_tmp.as_mut().ok_or_else(|| Self::ring_missing(RingKind::Completion))?.user_consume(max, out)),
+        }
     }
 
     // ---- receive (the driver's XDP_REDIRECT into an xskmap slot) ----
 
-    /// `xp_alloc`: a chunk from the free list, else from the fill ring (entries past the UMEM
-    /// are skipped as invalid; an empty ring is counted).
-    fn alloc_chunk(&mut self) -> Option<u64> {
-        if let Some(c) = self.free_list.pop() {
-            return Some(c);
-        }
-        let umem = self.umem.as_ref()?;
-        let (mask, size) = (umem.chunk_mask(), umem.reg.size);
-        let fill = self.fill.as_mut()?;
-        loop {
-            let addr = fill.cons_peek()? & mask;
-            fill.cons_release();
-            if addr < size {
-                return Some(addr);
-            }
-            fill.invalid_descs += 1;
-        }
-    }
-
-    /// `xp_can_alloc`.
-    fn can_alloc(&mut self, n: u32) -> bool {
-        let held = self.free_list.len() as u32;
-        if held >= n {
-            return true;
-        }
-        let Some(fill) = self.fill.as_mut() else { return false };
-        let want = n - held;
-        let avail = fill.cons_nb_entries(want);
-        if avail == 0 {
-            fill.queue_empty_descs += 1;
-        }
-        avail >= want
-    }
-
     /// `xsk_rcv` in copy mode: checks the binding against the frame's device and queue, then
-    /// copies metadata and data into chunks from the fill ring, one RX descriptor per chunk of
-    /// `rx_frame_size` bytes (all but the last with XDP_PKT_CONTD; a frame larger than one chunk
-    /// needs XDP_USE_SG). Ok: the caller frees the buffer (`xdp_return_buff`); Err: the
-    /// driver's redirect fails and it frees the buffer. ENXIO unbound, EINVAL another
-    /// device/queue, ENOSPC too large without SG, ENOMEM no chunk, ENOBUFS the RX ring full.
+    /// copies metadata and data into chunks from the pool (its free list, then the fill ring),
+    /// one RX descriptor per chunk of `rx_frame_size` bytes (all but the last with
+    /// XDP_PKT_CONTD; a frame larger than one chunk needs XDP_USE_SG). A descriptor's address is
+    /// `xp_get_handle`'s ([`Umem::rx_handle`]). Ok: the caller frees the buffer
+    /// (`xdp_return_buff`); Err: the driver's redirect fails and it frees the buffer. ENXIO
+    /// unbound, EINVAL another device/queue, ENOSPC too large without SG, ENOMEM no chunk,
+    /// ENOBUFS the RX ring full.
     pub fn rcv(&mut self, buff: &XdpBuff, ifindex: u32, queue: u32) -> std::result::Result<(), Errno> {
         let Some(b) = self.bound else { return Err(Errno::ENXIO) };
         if b.ifindex != ifindex || b.queue_id != queue {
             return Err(Errno::EINVAL);
         }
-        let (frame_size, data_off) = match self.umem.as_ref() {
-            Some(u) => (u.rx_frame_size(), u.rx_data_offset()),
-            None => return Err(Errno::ENXIO),
+        let Some(pool) = self.pool.clone() else { return Err(Errno::ENXIO) };
+        let Ok(mut pool) = pool.try_borrow_mut() else { return Err(Errno::EBUSY) };
+        let umem_rc = Rc::clone(&pool.umem);
+        let (frame_size, data_off) = {
+            let u = umem_rc.borrow();
+            (u.rx_frame_size(), u.rx_data_offset())
         };
         if self.rx.is_none() {
             return Err(Errno::ENXIO);
@@ -541,25 +728,25 @@ impl XskSocket {
         }
         let meta = buff.meta();
         if len <= frame_size && !buff.has_frags() {
-            let Some(chunk) = self.alloc_chunk() else {
+            let Some(chunk) = pool.alloc_chunk() else {
                 self.rx_dropped += 1;
                 return Err(Errno::ENOMEM);
             };
             let at = (chunk + data_off) as usize;
-            let umem = self.umem.as_mut().expect("checked");
+            let mut umem = umem_rc.borrow_mut();
             umem.mem[at - meta.len()..at].copy_from_slice(meta);
             umem.mem[at..at + len as usize].copy_from_slice(buff.linear());
             let rx = self.rx.as_mut().expect("checked");
-            if !rx.prod_reserve(XdpDesc { addr: chunk + data_off, len, options: 0 }) {
+            if !rx.prod_reserve(XdpDesc { addr: umem.rx_handle(chunk), len, options: 0 }) {
                 self.rx_queue_full += 1;
-                self.free_list.push(chunk);
+                pool.free_list.push(chunk);
                 return Err(Errno::ENOBUFS);
             }
             self.flush_pending = true;
             return Ok(());
         }
         let num = (len - 1) / frame_size + 1;
-        if !self.can_alloc(num) {
+        if !pool.can_alloc(num) {
             self.rx_dropped += 1;
             return Err(Errno::ENOMEM);
         }
@@ -575,16 +762,16 @@ impl XskSocket {
         let mut first = true;
         let mut taken = Vec::new();
         while rem > 0 {
-            let Some(chunk) = self.alloc_chunk() else {
+            let Some(chunk) = pool.alloc_chunk() else {
                 // Only when the fill ring held invalid entries: give back what this frame took.
                 self.rx.as_mut().expect("checked").prod_cancel(taken.len() as u32);
-                self.free_list.extend(taken.into_iter().rev());
+                pool.free_list.extend(taken.into_iter().rev());
                 self.rx_dropped += 1;
                 return Err(Errno::ENOMEM);
             };
             taken.push(chunk);
             let at = (chunk + data_off) as usize;
-            let umem = self.umem.as_mut().expect("checked");
+            let mut umem = umem_rc.borrow_mut();
             if first {
                 umem.mem[at - meta.len()..at].copy_from_slice(meta);
                 first = false;
@@ -610,14 +797,15 @@ impl XskSocket {
             }
             rem -= want as u32;
             let options = if rem > 0 { XDP_PKT_CONTD } else { 0 };
-            let reserved = self.rx.as_mut().expect("checked").prod_reserve(XdpDesc { addr: chunk + data_off, len: want as u32, options });
+            let desc = XdpDesc { addr: umem.rx_handle(chunk), len: want as u32, options };
+            let reserved = self.rx.as_mut().expect("checked").prod_reserve(desc);
             debug_assert!(reserved, "room was checked");
         }
         self.flush_pending = true;
         Ok(())
     }
 
-    /// `xsk_flush` at the end of the poll: RX descriptors become visible, the fill ring's
+    /// `xsk_flush` at the end of the poll: RX descriptors become visible, the pool's fill ring
     /// consumer moves. False when nothing was pending.
     pub fn flush(&mut self) -> bool {
         if !std::mem::take(&mut self.flush_pending) {
@@ -626,8 +814,10 @@ impl XskSocket {
         if let Some(rx) = self.rx.as_mut() {
             rx.prod_submit();
         }
-        if let Some(fill) = self.fill.as_mut() {
-            fill.cons_publish();
+        if let Some(pool) = self.pool.as_ref() {
+            if let Ok(mut p) = pool.try_borrow_mut() {
+                p.fill.cons_publish();
+            }
         }
         true
     }
@@ -637,11 +827,10 @@ impl XskSocket {
     /// The TX ring's next descriptor, validated: Ok(None) when the ring is empty (counted),
     /// Err(desc) when it is invalid (counted; it stays until the batch ends). Chains are taken
     /// from sockets bound without XDP_USE_SG too, as the kernel's copy mode takes them.
-    fn tx_peek(&mut self) -> std::result::Result<Option<XdpDesc>, XdpDesc> {
-        let umem = self.umem.as_ref().expect("bound sockets have a UMEM");
+    fn tx_peek(&mut self, umem: &Umem) -> std::result::Result<Option<XdpDesc>, XdpDesc> {
         let tx = self.tx.as_mut().expect("checked by sendto");
         let Some(d) = tx.cons_peek() else { return Ok(None) };
-        if !umem.valid_tx_desc(&d) {
+        if umem.tx_data_addr(&d).is_none() {
             tx.invalid_descs += 1;
             return Err(d);
         }
@@ -650,7 +839,7 @@ impl XskSocket {
 
     /// Drops the partial packet (`xsk_drop_skb`): its descriptors count as invalid, their
     /// completions are written (the skb is freed).
-    fn drop_partial(&mut self) {
+    fn drop_partial(&mut self, cq: &Rc<RefCell<Ring<u64>>>) {
         if self.partial_tx.is_empty() {
             return;
         }
@@ -658,41 +847,48 @@ impl XskSocket {
         if let Some(tx) = self.tx.as_mut() {
             tx.invalid_descs += descs.len() as u64;
         }
-        drop(self.completion_for(&descs));
+        drop(Self::completion_for(cq, &descs));
     }
 
-    fn completion_for(&self, descs: &[XdpDesc]) -> TxCompletion {
-        TxCompletion { cq: self.completion.as_ref().map_or_else(Weak::new, Rc::downgrade), addrs: descs.iter().map(|d| d.addr).collect() }
+    /// The completion of `descs`: the addresses as the descriptors gave them (in unaligned mode
+    /// with their offsets).
+    fn completion_for(cq: &Rc<RefCell<Ring<u64>>>, descs: &[XdpDesc]) -> TxCompletion {
+        TxCompletion { cq: Rc::downgrade(cq), addrs: descs.iter().map(|d| d.addr).collect() }
     }
 
     /// `sendto` / `xsk_generic_xmit`: takes descriptors off the TX ring (at most
-    /// TX_BATCH_SIZE, then EAGAIN), each with a completion slot reserved first (EAGAIN when the
-    /// completion ring is full), assembles multi-buffer packets (XDP_PKT_CONTD) and hands each
-    /// packet to `xmit`. The completion ring gets the addresses when the device frees the
+    /// TX_BATCH_SIZE, then EAGAIN), each with a slot reserved first on the pool's completion
+    /// ring (EAGAIN when it is full), assembles multi-buffer packets (XDP_PKT_CONTD) and hands
+    /// each packet to `xmit`. The completion ring gets the addresses when the device frees the
     /// packet. An invalid descriptor ends the batch: it is skipped, with the partial packet
     /// before it. ENXIO unbound; EBUSY when the device dropped a packet. Returns the packets
     /// the device took.
     pub fn sendto(&mut self, xmit: &mut dyn FnMut(TxPacket<'_>) -> XmitStatus) -> Result<u32> {
         const OP: &str = "xsk_generic_xmit";
-        if self.bound.is_none() {
+        let (Some(_), Some(pool)) = (self.bound, self.pool.clone()) else {
             return Err(XdpError::new(Errno::ENXIO, OP, "the socket is not bound"));
-        }
+        };
         if self.tx.is_none() {
             return Err(XdpError::new(Errno::ENOBUFS, OP, "the socket has no TX ring"));
         }
+        let (cq, umem_rc) = {
+            let p = pool.try_borrow().map_err(|_| XdpError::new(Errno::EBUSY, OP, "the buffer pool is in use"))?;
+            (Rc::clone(&p.completion), Rc::clone(&p.umem))
+        };
+        let umem = umem_rc.try_borrow().map_err(|_| XdpError::new(Errno::EBUSY, OP, "the UMEM is in use"))?;
         let mut budget = TX_BATCH_SIZE;
         let mut sent = 0u32;
         let result = loop {
-            let d = match self.tx_peek() {
+            let d = match self.tx_peek(&umem) {
                 Ok(Some(d)) => d,
                 Ok(None) => break Ok(()),
                 Err(bad) => {
                     // The invalid descriptor is skipped with the partial packet before it, and
                     // its address handed back on the completion ring (when there is room), as
                     // Linux 6.18.44 was seen to do.
-                    self.drop_partial();
+                    self.drop_partial(&cq);
                     self.tx.as_mut().expect("checked").cons_release();
-                    drop(self.completion_for(&[bad]).reserved());
+                    drop(Self::completion_for(&cq, &[bad]).reserved());
                     break Ok(());
                 }
             };
@@ -700,7 +896,6 @@ impl XskSocket {
                 break Err(XdpError::new(Errno::EAGAIN, OP, "TX_BATCH_SIZE descriptors sent: call again"));
             }
             budget -= 1;
-            let cq = self.completion.as_ref().expect("bound sockets have a completion ring");
             if !cq.borrow_mut().prod_reserve_slot() {
                 break Err(XdpError::new(Errno::EAGAIN, OP, "the completion ring is full"));
             }
@@ -715,7 +910,7 @@ impl XskSocket {
                 // batch goes on.
                 self.tx.as_mut().expect("checked").cons_release();
                 self.partial_tx.push(d);
-                self.drop_partial();
+                self.drop_partial(&cq);
                 continue;
             }
             self.tx.as_mut().expect("checked").cons_release();
@@ -724,9 +919,14 @@ impl XskSocket {
                 continue;
             }
             let descs = std::mem::take(&mut self.partial_tx);
-            let completion = self.completion_for(&descs);
-            let umem = self.umem.as_ref().expect("bound sockets have a UMEM");
-            let segments = descs.iter().map(|d| &umem.mem[d.addr as usize..(d.addr + u64::from(d.len)) as usize]).collect();
+            let completion = Self::completion_for(&cq, &descs);
+            let segments = descs
+                .iter()
+                .map(|d| {
+                    let at = umem.tx_data_addr(d).expect("validated") as usize;
+                    &umem.mem[at..at + d.len as usize]
+                })
+                .collect();
             match xmit(TxPacket { segments, completion }) {
                 XmitStatus::Sent => sent += 1,
                 XmitStatus::Busy => {

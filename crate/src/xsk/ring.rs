@@ -20,6 +20,15 @@ pub struct XdpDesc {
     pub options: u32,
 }
 
+/// A ring's shared indexes and flags, as user space sees them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RingState {
+    pub size: u32,
+    pub producer: u32,
+    pub consumer: u32,
+    pub flags: u32,
+}
+
 /// `struct xsk_queue` with its shared ring.
 #[derive(Debug)]
 pub struct Ring<T: Copy + Default> {
@@ -56,6 +65,10 @@ impl<T: Copy + Default> Ring<T> {
 
     pub fn size(&self) -> u32 {
         self.mask + 1
+    }
+
+    pub fn state(&self) -> RingState {
+        RingState { size: self.size(), producer: self.producer, consumer: self.consumer, flags: self.flags }
     }
 
     pub fn producer(&self) -> u32 {

@@ -36,14 +36,13 @@ pub struct XskEntry {
     pub target: Rc<dyn Any>,
     /// The socket's bound queue (`xs->queue_id`, 0 before bind): what programs read.
     pub queue_id: u32,
-    /// `xsk_is_setup_for_bpf_map`: an RX ring, a UMEM and its fill ring.
-    pub ready: bool,
 }
 
 impl Map {
     /// `xsk_map_update_elem` with a socket: EINVAL for flags past BPF_EXIST, E2BIG past the end,
-    /// EOPNOTSUPP for a socket without an RX ring, UMEM and fill ring, EEXIST (BPF_NOEXIST on a
-    /// taken slot), ENOENT (BPF_EXIST on an empty one). EPERM on a read-only or frozen map.
+    /// EEXIST (BPF_NOEXIST on a taken slot), ENOENT (BPF_EXIST on an empty one). EPERM on a
+    /// read-only or frozen map. Any AF_XDP socket is taken, set up or not (Linux 6.18.44 takes
+    /// one without a UMEM or an RX ring; frames redirected to it are dropped until it is bound).
     pub fn xsk_update(&self, key: u32, entry: XskEntry, flags: u64) -> Result<()> {
         self.writable(OP_UPDATE)?;
         let Store::DevArray { values, slots } = &self.store else {
@@ -53,9 +52,6 @@ impl Map {
             return fail(Errno::EINVAL, OP_UPDATE, format!("map '{}' is a {}, not an xskmap", self.name, self.def.map_type));
         }
         self.xsk_slot_check(key, flags)?;
-        if !entry.ready {
-            return fail(Errno::EOPNOTSUPP, OP_UPDATE, "the socket needs an RX ring and a UMEM with a fill ring to be in an xskmap");
-        }
         let taken = slots.borrow().contains_key(&key);
         if taken && flags == BPF_NOEXIST {
             return fail(Errno::EEXIST, OP_UPDATE, "the slot holds a socket and BPF_NOEXIST was given");
