@@ -11,6 +11,11 @@
  * - bpf_skb_set_tstamp and the `__sk_buff` tstamp / tstamp_type it sets, bad types and protocols;
  * - bpf_redirect_neigh / bpf_redirect_peer: TC_ACT_REDIRECT, or TC_ACT_SHOT for flags and short
  *   next-hop parameters; bpf_sk_assign of test_run's socket; bpf_strncmp.
+ * - the root cgroup as a kernel object (bpf_cgroup_from_id / _acquire / _ancestor / _release): its
+ *   `level`, `max_depth` and its css id read through the pointer, a reference stashed in a map value's
+ *   `struct cgroup __kptr` field with bpf_kptr_xchg, read in place, taken out, and released by the
+ *   field's destructor when the value is overwritten from user space or the map goes (uxdp counts
+ *   the references: `kernelObjectReferences()` comes back to where it was);
  * - conntrack expiry: an entry whose timeout passed (moved by bpf_ct_change_timeout, or set short
  *   by bpf_ct_set_timeout at alloc) is not found by a lookup, which reaps it, so that the tuple can
  *   be inserted again; before that reap an insert still clashes with it.
@@ -24,12 +29,12 @@ import { spawnSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BpfObject, encodeSkBuff, HostNet, UxdpError, type SkBuff } from '../lib/index'
+import { BpfObject, encodeSkBuff, HostNet, kernelObjectReferences, UxdpError, type SkBuff } from '../lib/index'
 import { askKernel, build, finishKernel, liveKernelAsked, MODE, ownPins, useKernel } from './helpers/kernel'
 import { LivePin, scratchDir } from './helpers/kernel-live'
 
 const use = useKernel('kernel-tchelp')
-const object = build('tchelp.bpf.c', {}, [], { commit: true })
+const object = build('tchelp.bpf.c', {}, ['--clang=clang-19', '-mcpu=v3'], { commit: true })
 const ctObject = build('conntrack_run.bpf.c', {}, ['--clang=clang-19', '-mcpu=v3'], { commit: true })
 /** The fresh namespace the kernel's runs of the second namespace and of conntrack happen in. */
 const NS = `uxdp-tchelp-${process.pid}`
@@ -105,6 +110,17 @@ function liveRun(prog: string, data: Buffer, ctx: Buffer | undefined, inFreshNs:
 }
 
 const uxdp = BpfObject.open(object.path)
+/** References the cgroup test leaves stashed in the map, for the object's closing to release. */
+let leftStashed = 0
+
+function liveUpdate(map: string, key: number, value: Buffer): { ok: boolean } {
+  if (!liveDir) throw new Error('the object is not loaded yet')
+  const k = Buffer.alloc(4)
+  k.writeUInt32LE(key)
+  const r = spawnSync('bpftool', ['map', 'update', 'pinned', join(liveDir, 'maps', map), 'key', ...[...k].map(String), 'value', ...[...value].map(String)], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`bpftool map update failed: ${r.stderr}`)
+  return { ok: true }
+}
 
 function uxdpRun(prog: string, data: Buffer, ctx: Partial<SkBuff> | undefined, host: HostNet | undefined, netns: string | undefined): Answer {
   try {
@@ -297,6 +313,35 @@ describe(`tc helpers under test_run vs Linux (recorded on ${use.recordedOn}${use
     expect(same('tc_sk_assign', ipv4Frame(), cb(1)).slice(0, 2)).toEqual([neg(EINVAL), 1n])
   })
 
+  it('the root cgroup: held, read, stashed in a kptr, taken out; the field\'s destructor releases it', () => {
+    const base = kernelObjectReferences()
+    let step = 0
+    const stash = (id: number, slot: number, mode: number) => same('tc_cgroup', ipv4Frame(), cb(id, slot, mode), { tag: `cgroup step ${step++}` })
+    const INT_MAX = 0x7fffffffn
+    const first = stash(1, 0, 1)
+    expect(first.slice(0, 6), 'from_id(1): level 0, max_depth INT_MAX, ancestor(0) the root, ancestor(1) NULL, nothing stashed before').toEqual([1n, 0n, INT_MAX, INT_MAX, 0n, 0n])
+    expect(first[9], "the root's css id").toBe(0n)
+    expect(kernelObjectReferences()).toBe(base + 1)
+    expect(stash(1, 0, 1)[5], 'the old one came back out and was released').toBe(1n)
+    expect(kernelObjectReferences()).toBe(base + 1)
+    const noSuch = stash(77777777, 0, 3)
+    expect([noSuch[0], noSuch[8]], 'an id nobody has: NULL; the stashed one read in place').toEqual([0n, INT_MAX])
+    stash(1, 1, 1)
+    expect(kernelObjectReferences()).toBe(base + 2)
+    // user space overwrites slot 1: the destructor releases what the field held
+    const zero = Buffer.alloc(16)
+    askKernel<{ ok: boolean }>({ op: 'tchelp-update', object: object.key, map: 'stashes', key: 1 }, 'bpftool map update of stashes[1] with zeroes', liveKernelAsked() ? () => liveUpdate('stashes', 1, zero) : undefined)
+    uxdp.map('stashes').update(Buffer.from([1, 0, 0, 0]), zero)
+    expect(kernelObjectReferences()).toBe(base + 1)
+    expect(stash(0, 1, 2)[6], 'slot 1 is empty').toBe(0n)
+    expect(stash(0, 0, 2).slice(6, 8), 'slot 0 taken out and released').toEqual([1n, INT_MAX])
+    expect(kernelObjectReferences()).toBe(base)
+    // one left stashed: the map's going releases it (checked when the object closes, below)
+    stash(1, 2, 1)
+    expect(kernelObjectReferences()).toBe(base + 1)
+    leftStashed = 1
+  })
+
   it('bpf_strncmp', () => {
     const req = (s: string) => frame(0x0800, Buffer.concat([Buffer.from(s, 'latin1'), Buffer.alloc(32)]))
     for (const s of ['GET /ind', 'GET /inc', 'GET /inz', 'GE\0\0\0\0\0\0', '\0abcdefg', '\xffET /ind', 'GEX']) {
@@ -357,6 +402,9 @@ describe(`conntrack expiry vs Linux (recorded on ${use.recordedOn})`, () => {
     pin = undefined
     ct?.close()
     if (existsSync(`/run/netns/${NS}`)) spawnSync('ip', ['netns', 'del', NS])
+    // the reference left stashed goes with the map once its handles are collected
+    // (crate/tests/kernel_kptr.rs counts it going)
+    if (kernelObjectReferences() < leftStashed) throw new Error('a stashed reference was lost')
     uxdp.close()
     finishKernel()
     expect(ownPins()).toEqual([])

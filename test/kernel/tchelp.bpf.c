@@ -3,7 +3,7 @@
  * tc and socket-filter programs for test/kernel-tchelp.spec.ts: the cgroup ids of skb->sk and of
  * the current task, the netns cookie, bpf_sk_assign, bpf_redirect_neigh / bpf_redirect_peer,
  * bpf_skb_set_tstamp and the __sk_buff tstamp fields, bpf_strncmp and bpf_get_current_uid_gid
- * under BPF_PROG_TEST_RUN. Each program writes what it observes into the map `out` (zeroed
+ * under BPF_PROG_TEST_RUN; the root cgroup held, stashed in a map value's kptr and released. Each program writes what it observes into the map `out` (zeroed
  * first); parameters come in through ctx_in's cb[]. No vmlinux.h: uapi headers only. Written for
  * uxdp.
  */
@@ -152,6 +152,92 @@ int tc_strncmp(struct __sk_buff *skb)
 	o->s[2] = bpf_strncmp(buf, 3, want_b);
 	o->s[3] = bpf_strncmp(buf, 1, want_c);
 	o->s[4] = bpf_strncmp(buf, 4, want_a);
+	return TC_ACT_OK;
+}
+
+/* The root cgroup as a kernel object programs hold references to and stash in a map value's
+ * kptr field. Only the members read are declared; CO-RE places them. */
+struct cgroup_subsys_state {
+	int id;
+} __attribute__((preserve_access_index));
+
+struct cgroup {
+	struct cgroup_subsys_state self;
+	int level;
+	int max_depth;
+} __attribute__((preserve_access_index));
+
+extern struct cgroup *bpf_cgroup_from_id(__u64 cgid) __ksym;
+extern struct cgroup *bpf_cgroup_acquire(struct cgroup *cgrp) __ksym;
+extern struct cgroup *bpf_cgroup_ancestor(struct cgroup *cgrp, int level) __ksym;
+extern void bpf_cgroup_release(struct cgroup *cgrp) __ksym;
+
+struct stash {
+	struct cgroup __kptr *c;
+	__u64 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, struct stash);
+} stashes SEC(".maps");
+
+/* cb[0]: the cgroup id asked, cb[1]: the stash slot, cb[2]: 1 stash a new reference (the old
+ * one released), 2 take the stashed one out and release it, 3 read it in place. */
+SEC("tc")
+int tc_cgroup(struct __sk_buff *skb)
+{
+	struct outv *o = slots();
+	struct cgroup *c, *a, *old;
+	struct stash *st;
+	__u32 key;
+
+	if (!o)
+		return TC_ACT_SHOT;
+	key = skb->cb[1] & 3;
+	st = bpf_map_lookup_elem(&stashes, &key);
+	if (!st)
+		return TC_ACT_SHOT;
+	c = bpf_cgroup_from_id(skb->cb[0]);
+	if (c) {
+		o->s[0] = 1;
+		o->s[1] = c->level;
+		o->s[2] = c->max_depth;
+		o->s[9] = c->self.id;
+		a = bpf_cgroup_ancestor(c, 0);
+		if (a) {
+			o->s[3] = a->max_depth;
+			bpf_cgroup_release(a);
+		}
+		a = bpf_cgroup_ancestor(c, 1);
+		o->s[4] = a != 0;
+		if (a)
+			bpf_cgroup_release(a);
+		if (skb->cb[2] == 1) {
+			a = bpf_cgroup_acquire(c);
+			if (a) {
+				old = bpf_kptr_xchg(&st->c, a);
+				o->s[5] = old != 0;
+				if (old)
+					bpf_cgroup_release(old);
+			}
+		}
+		bpf_cgroup_release(c);
+	}
+	if (skb->cb[2] == 2) {
+		old = bpf_kptr_xchg(&st->c, NULL);
+		o->s[6] = old != 0;
+		if (old) {
+			o->s[7] = old->max_depth;
+			bpf_cgroup_release(old);
+		}
+	}
+	if (skb->cb[2] == 3) {
+		c = st->c;
+		o->s[8] = c ? c->max_depth : 0xffff;
+	}
 	return TC_ACT_OK;
 }
 
