@@ -1767,8 +1767,19 @@ impl Verifier<'_> {
                 }
                 continue;
             }
-            // A release kfunc of another kernel struct (bpf_cgroup_release, bpf_task_release)
-            // drops the reference of the pointer of that struct it is given.
+            // A release kfunc of another kernel struct (bpf_cgroup_release, bpf_task_release):
+            // a scalar (a pointer already released) is no struct, an RCU pointer loaded from a
+            // kptr is no reference; else it drops the reference of the pointer it is given.
+            if k.flags & kfuncs::KF_RELEASE != 0 && released.is_none() {
+                if let Some(want) = super::kstruct::returned_struct(k.args[i].ty) {
+                    if reg.is_scalar() {
+                        return refuse(Errno::EINVAL, format!("arg#{argn} pointer type STRUCT {want} must point to scalar, or struct with scalar"));
+                    }
+                    if base(reg.ty) == PTR_TO_BTF_ID && reg.ty & PTR_TRUSTED == 0 && reg.ref_obj_id == 0 {
+                        return refuse(Errno::EINVAL, format!("R{regno} must be referenced or trusted"));
+                    }
+                }
+            }
             if k.flags & kfuncs::KF_RELEASE != 0 && released.is_none() && base(reg.ty) == PTR_TO_BTF_ID && reg.ref_obj_id != 0 {
                 let held = match reg.btf_struct {
                     Some(n) if reg.btf_id == 0 => Some(n.to_string()),
