@@ -790,6 +790,16 @@ export function allocatedObjects(): number {
   return native.bpfAllocatedObjects()
 }
 
+/**
+ * How many references BPF programs hold on kernel objects (the root cgroup of `bpf_cgroup_from_id`,
+ * `bpf_cgroup_acquire`, `bpf_cgroup_ancestor`), those stashed in map values' `__kptr` fields
+ * included. A stashed one is released by its type's destructor (`bpf_cgroup_release`) when the
+ * value is overwritten or deleted and when the map is closed.
+ */
+export function kernelObjectReferences(): number {
+  return native.bpfKernelObjectReferences()
+}
+
 export function lpmKey(prefixlen: number, data: Uint8Array): Buffer {
   checkU32('prefixlen', prefixlen)
   checkBytes('data', data)

@@ -266,6 +266,18 @@ export class HostNet {
     return this
   }
 
+  /**
+   * A namespace's netns cookie, what bpf_get_netns_cookie answers for it (tc and socket filters
+   * running in it; a socket filter passing NULL gets the initial namespace's). uxdp numbers
+   * namespaces 1, 2, ... as they are added; the kernel's come from one counter of the whole host.
+   */
+  setNetnsCookie(cookie: bigint | number, ns: NetnsRef = 0): this {
+    if (typeof cookie === 'number') checkInt('cookie', cookie, 0, Number.MAX_SAFE_INTEGER)
+    else if (typeof cookie !== 'bigint' || cookie < 0n || cookie > 0xffffffffffffffffn) throw new UxdpError('EINVAL', `setNetnsCookie: cookie must be a u64, got ${describe(cookie)}`)
+    call(() => native.hostNetSetNetnsCookie(this.handle, this.netns(ns), BigInt(cookie)))
+    return this
+  }
+
   /** net.ipv4.tcp_syncookies (0, 1 or 2; 1 by default). */
   setTcpSyncookies(value: 0 | 1 | 2, ns: NetnsRef = 0): this {
     call(() => native.hostNetSetTcpSyncookies(this.handle, this.netns(ns), checkInt('tcp_syncookies', value, 0, 2)))

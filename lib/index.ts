@@ -75,7 +75,7 @@ export {
   type TestRunResult,
   type XdpMd,
 } from './bpf'
-export { allocatedObjects, lpmKey, UserRingBuffer, UserRingSample } from './bpf'
+export { allocatedObjects, kernelObjectReferences, lpmKey, UserRingBuffer, UserRingSample } from './bpf'
 export { type SkBuff, type SkbTestRunOptions, type SkbTestRunResult } from './bpf'
 export { decodeSkBuff, encodeSkBuff } from './skbuff'
 export * from './policy'

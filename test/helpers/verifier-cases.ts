@@ -47,6 +47,7 @@ const GROUPS: Record<string, { flags: string[]; note: string }> = {
   fields: { flags: ['--clang=clang-19'], note: 'clang-19: BTF type tags (__kptr), which clang 14 does not emit' },
   graph: { flags: ['--clang=clang-19'], note: 'clang-19: BTF decl tags (__contains) and local type ids (bpf_obj_new)' },
   kptr: { flags: ['--clang=clang-19'], note: 'clang-19: BTF type tags (__kptr, __percpu_kptr) and local type ids (bpf_obj_new)' },
+  kkptr: { flags: ['--clang=clang-19'], note: 'clang-19: BTF type tags (__kptr) on kernel structs' },
 }
 
 /**

@@ -1206,3 +1206,10 @@ pub fn bpf_map_types() -> Vec<super::NamedValue> {
 pub fn bpf_allocated_objects() -> u32 {
     crate::bpf::graph::alloc::live_objects() as u32
 }
+
+/// References programs hold on kernel objects (bpf_cgroup_from_id and the like), stashed in map
+/// kptrs included: each goes back with bpf_cgroup_release or the destructor of the field holding it.
+#[napi]
+pub fn bpf_kernel_object_references() -> u32 {
+    crate::bpf::graph::kernel_obj::held_references() as u32
+}

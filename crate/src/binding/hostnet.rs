@@ -204,6 +204,12 @@ pub fn host_net_set_tcp_syncookies(h: &HostNetHandle, ns: u32, value: u32) -> Re
     guard(OP, || Ok(h.set_tcp_syncookies(ns as usize, value.min(255) as u8)?))
 }
 
+/// A namespace's `net_cookie` (bpf_get_netns_cookie's answer for it).
+#[napi]
+pub fn host_net_set_netns_cookie(h: &HostNetHandle, ns: u32, cookie: BigInt) -> Result<()> {
+    guard(OP, || Ok(h.set_netns_cookie(ns as usize, cookie.get_u64().1)?))
+}
+
 /// The syncookie hash's key (two u64 as BigInts) and clock (minutes; null: the host's clock).
 #[napi]
 pub fn host_net_set_syncookie(h: &HostNetHandle, secret: Option<Vec<BigInt>>, minute: Option<u32>) -> Result<()> {

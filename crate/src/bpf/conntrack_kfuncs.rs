@@ -33,6 +33,10 @@ pub struct CtRef {
     /// An allocated entry not inserted yet.
     pub pending: Option<CtEntry>,
     pub view: Box<[u8; layout::SIZE as usize]>,
+    /// The entry as last seen: what the program still holds once the table reaped it (the
+    /// kernel kills a dead entry a lookup passes over even while a program holds it: it is then
+    /// IPS_DYING, and bpf_ct_change_timeout says ETIME).
+    last: Option<CtEntry>,
 }
 
 impl CtRef {
@@ -53,12 +57,23 @@ impl CtRef {
         let mut st = net.state_mut();
         let now = st.conntrack.jiffies;
         let e = match self.id {
-            Some(id) => st.conntrack.entries.get_mut(&id)?,
+            Some(id) => match st.conntrack.entries.get_mut(&id) {
+                Some(e) => e,
+                None => {
+                    let dying = self.last.as_mut()?;
+                    dying.status |= IPS_DYING;
+                    dying
+                }
+            },
             None => self.pending.as_mut()?,
         };
         e.mark = mark;
         let r = f(e, now);
         *self.view = e.view();
+        if self.id.is_some() {
+            let seen = e.clone();
+            self.last = Some(seen);
+        }
         Some(r)
     }
 }
@@ -84,7 +99,8 @@ impl Machine<'_> {
                 None => return 0,
             }
         };
-        let r = CtRef { net: net.clone(), id, pending, view };
+        let last = id.and_then(|id| net.state().conntrack.entries.get(&id).cloned());
+        let r = CtRef { net: net.clone(), id, pending, view, last };
         let addr = r.addr();
         self.mem.push(Region::new(addr, layout::SIZE as u64, true, RegionKind::CtEntry, addr));
         self.conns.push(r);
@@ -194,7 +210,7 @@ fn ct_lookup(m: &mut Machine<'_>, a: &[u64; 5]) -> Result<u64, Trap> {
     };
     let (net, ns) = netns_of(m, &req, opts)?;
     let Some(ns) = ns else { return set_error(m, opts, Errno::ENONET.retval()) };
-    let found = net.state().conntrack.find(ns, req.zone, req.zone_dir, &req.tuple);
+    let found = net.state_mut().conntrack.find(ns, req.zone, req.zone_dir, &req.tuple);
     let Some((id, dir)) = found else { return set_error(m, opts, Errno::ENOENT.retval()) };
     m.write_arg(opts + 9, 1)?[0] = dir;
     Ok(m.hold_conn(&net, Some(id), None))

@@ -161,6 +161,8 @@ pub struct SkbContext {
     pub tc_classid: u16,
     pub wire_len: u32,
     pub tstamp: u64,
+    /// `skb->tstamp_type` (`BPF_SKB_CLOCK_*`), as bpf_skb_set_tstamp sets it.
+    pub tstamp_type: u8,
     pub gso_segs: u16,
     pub gso_size: u16,
     pub hwtstamp: u64,
@@ -206,6 +208,7 @@ impl SkbContext {
             tc_classid: 0,
             wire_len: 0,
             tstamp: 0,
+            tstamp_type: 0,
             gso_segs: 0,
             gso_size: 0,
             hwtstamp: 0,
@@ -350,7 +353,7 @@ impl SkbContext {
             // test_run's socket, as a `struct bpf_sock` (NULL where no test socket was made).
             off::SK => (self.test_sock.as_ref().map_or(0, |t| t.addr()), 8),
             off::GSO_SIZE => (u64::from(self.gso_size), 4),
-            off::TSTAMP_TYPE => (0, 4),
+            off::TSTAMP_TYPE => (u64::from(self.tstamp_type), 4),
             off::HWTSTAMP => (self.hwtstamp, 8),
             _ => return None,
         })

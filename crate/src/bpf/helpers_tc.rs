@@ -2,7 +2,8 @@
 //! tunnel metadata (bpf_skb_get/set_tunnel_key, bpf_skb_get/set_tunnel_opt) over a model of the
 //! skb's metadata dst ([`TunnelInfo`]: test_run's skb has none until bpf_skb_set_tunnel_key
 //! attaches the per-CPU one), bpf_get_hash_recalc, bpf_csum_level, bpf_skb_get_xfrm_state (no
-//! sec_path) and bpf_skb_cgroup_classid.
+//! sec_path) and bpf_skb_cgroup_classid; then the cgroup ids, the netns cookie, sk_assign,
+//! redirect_neigh/peer, skb_set_tstamp, strncmp and the current task's ids.
 //! `helpers.rs` binds them by id.
 
 use super::helpers::errno_ret;
@@ -315,4 +316,155 @@ pub fn skb_event_sample(m: &mut Machine<'_>, ctx: u64, flags: u64, meta: &[u8]) 
     }
     let index = flags & BPF_F_INDEX_MASK;
     Ok(Ok(crate::frame::PerfSample { index: (index != BPF_F_CURRENT_CPU).then_some(index as u32), data }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// cgroups, the netns cookie, sk_assign, redirect_neigh/peer, skb_set_tstamp and the current task
+// (tchelp): what net/core/filter.c and kernel/bpf/helpers.c answer under BPF_PROG_TEST_RUN.
+
+/// `cgrp_dfl_root`'s cgroup id: the cgroup of a socket that carries no cgroup data (test_run's
+/// socket, made outside any cgroup) and of the task uxdp runs programs as (the idle task, as
+/// [`super::helpers`]' bpf_get_current_pid_tgid says; in the root cgroup).
+pub const ROOT_CGROUP_ID: u64 = 1;
+
+/// The cgroup at `level` above the root on the path to the root cgroup (`cgroup_ancestor`): the
+/// root itself at level 0, nothing deeper (the root's level is 0).
+fn root_ancestor(level: u64) -> u64 {
+    if level as i32 == 0 {
+        ROOT_CGROUP_ID
+    } else {
+        0
+    }
+}
+
+/// bpf_skb_cgroup_id: the cgroup of `skb->sk` when it is a full socket, else 0. test_run's
+/// socket is a full socket in no cgroup: the root's id.
+pub fn skb_cgroup_id(m: &mut Machine<'_>, a: &[u64; 5]) -> HelperResult {
+    let s = m.skb_ctx(a[0])?;
+    Ok(if s.test_sock.is_some() { ROOT_CGROUP_ID } else { 0 })
+}
+
+/// bpf_skb_ancestor_cgroup_id(skb, level): the ancestor at `level` of `skb->sk`'s cgroup (0
+/// past the cgroup's own level, or without a full socket).
+pub fn skb_ancestor_cgroup_id(m: &mut Machine<'_>, a: &[u64; 5]) -> HelperResult {
+    let s = m.skb_ctx(a[0])?;
+    Ok(if s.test_sock.is_some() { root_ancestor(a[1]) } else { 0 })
+}
+
+/// bpf_get_current_cgroup_id: the running task's cgroup (the idle task's: the root).
+pub fn get_current_cgroup_id(_m: &mut Machine<'_>, _a: &[u64; 5]) -> HelperResult {
+    Ok(ROOT_CGROUP_ID)
+}
+
+/// bpf_get_current_ancestor_cgroup_id(level).
+pub fn get_current_ancestor_cgroup_id(_m: &mut Machine<'_>, a: &[u64; 5]) -> HelperResult {
+    Ok(root_ancestor(a[0]))
+}
+
+/// bpf_get_current_uid_gid: the idle task runs as root (uid and gid 0).
+pub fn get_current_uid_gid(_m: &mut Machine<'_>, _a: &[u64; 5]) -> HelperResult {
+    Ok(0)
+}
+
+/// bpf_get_netns_cookie(ctx or NULL): the cookie of the skb's namespace (the run's namespace of
+/// the host model: its socket's and its device's); NULL (socket filters may pass it) names the
+/// initial namespace.
+pub fn get_netns_cookie(m: &mut Machine<'_>, a: &[u64; 5]) -> HelperResult {
+    let ns = if a[0] == 0 {
+        0
+    } else {
+        m.skb_ctx(a[0])?;
+        m.host().netns
+    };
+    let host = m.host();
+    let st = host.net.state();
+    Ok(st.netns(ns).map_or(0, |n| n.cookie))
+}
+
+/// bpf_sk_assign(skb, sk, flags): EINVAL for flags; a socket is only assigned at tc ingress,
+/// where test_run's skb never is (it is not `tc_at_ingress`): EOPNOTSUPP.
+pub fn sk_assign(m: &mut Machine<'_>, a: &[u64; 5]) -> HelperResult {
+    m.skb_ctx(a[0])?;
+    if a[1] == 0 || a[2] != 0 {
+        return Ok(errno_ret(Errno::EINVAL));
+    }
+    Ok(errno_ret(Errno::EOPNOTSUPP))
+}
+
+/// The redirect kinds `bpf_redirect_info.flags` keeps beside BPF_F_INGRESS (the kernel's own
+/// bits, above the uapi ones): a neighbour-resolving redirect, one with a next hop given, and a
+/// redirect into a veth/netkit peer's namespace.
+pub const BPF_F_NEIGH: u64 = 1 << 16;
+pub const BPF_F_PEER: u64 = 1 << 17;
+pub const BPF_F_NEXTHOP: u64 = 1 << 18;
+/// `sizeof(struct bpf_redir_neigh)`.
+const REDIR_NEIGH_SIZE: u64 = 20;
+
+/// bpf_redirect_neigh(ifindex, params, plen, flags): TC_ACT_SHOT for flags or a `plen` short of
+/// `struct bpf_redir_neigh`; else TC_ACT_REDIRECT with the target noted (BPF_F_NEIGH, and
+/// BPF_F_NEXTHOP when a next hop was given).
+pub fn redirect_neigh(m: &mut Machine<'_>, a: &[u64; 5]) -> HelperResult {
+    use super::helpers_skb::{TC_ACT_REDIRECT, TC_ACT_SHOT};
+    let plen = u64::from(a[2] as u32);
+    if (plen != 0 && plen < REDIR_NEIGH_SIZE) || a[3] != 0 {
+        return Ok(TC_ACT_SHOT);
+    }
+    let Some(s) = m.skb.as_deref_mut() else { return Err(super::helpers::fault(Errno::EINVAL, "bpf_redirect_neigh outside tc")) };
+    s.redirect = Some((a[0] as u32, BPF_F_NEIGH | if plen != 0 { BPF_F_NEXTHOP } else { 0 }));
+    Ok(TC_ACT_REDIRECT)
+}
+
+/// bpf_redirect_peer(ifindex, flags): TC_ACT_SHOT for any flag, else TC_ACT_REDIRECT to the
+/// device's peer (BPF_F_PEER noted).
+pub fn redirect_peer(m: &mut Machine<'_>, a: &[u64; 5]) -> HelperResult {
+    use super::helpers_skb::{TC_ACT_REDIRECT, TC_ACT_SHOT};
+    if a[1] != 0 {
+        return Ok(TC_ACT_SHOT);
+    }
+    let Some(s) = m.skb.as_deref_mut() else { return Err(super::helpers::fault(Errno::EINVAL, "bpf_redirect_peer outside tc")) };
+    s.redirect = Some((a[0] as u32, BPF_F_PEER));
+    Ok(TC_ACT_REDIRECT)
+}
+
+/// `BPF_SKB_CLOCK_*`: the `tstamp_type` values bpf_skb_set_tstamp takes and `__sk_buff`
+/// shows.
+const BPF_SKB_CLOCK_REALTIME: u64 = 0;
+const BPF_SKB_CLOCK_MONOTONIC: u64 = 1;
+const BPF_SKB_CLOCK_TAI: u64 = 2;
+
+/// bpf_skb_set_tstamp(skb, tstamp, type): EOPNOTSUPP unless the skb is IPv4 or IPv6; a
+/// realtime stamp may be 0, a monotonic or TAI one not (EINVAL), another type is EINVAL.
+pub fn skb_set_tstamp(m: &mut Machine<'_>, a: &[u64; 5]) -> HelperResult {
+    const ETH_P_IP: u16 = 0x0800;
+    const ETH_P_IPV6: u16 = 0x86dd;
+    let s = m.skb_ctx(a[0])?;
+    if !matches!(s.skb.protocol(), ETH_P_IP | ETH_P_IPV6) {
+        return Ok(errno_ret(Errno::EOPNOTSUPP));
+    }
+    let (tstamp, kind) = (a[1], u64::from(a[2] as u32));
+    match kind {
+        BPF_SKB_CLOCK_REALTIME => {}
+        BPF_SKB_CLOCK_MONOTONIC | BPF_SKB_CLOCK_TAI if tstamp != 0 => {}
+        _ => return Ok(errno_ret(Errno::EINVAL)),
+    }
+    s.tstamp = tstamp;
+    s.tstamp_type = kind as u8;
+    Ok(0)
+}
+
+/// bpf_strncmp(s1, s1_sz, s2): the kernel's generic `strncmp` over at most `s1_sz` bytes, `s2`
+/// a constant string the verifier proved NUL-terminated: -1, 0 or 1 (bytes compared unsigned).
+pub fn strncmp(m: &mut Machine<'_>, a: &[u64; 5]) -> HelperResult {
+    let n = u64::from(a[1] as u32);
+    let s1 = m.read_arg(a[0], n)?.to_vec();
+    for (i, &c1) in s1.iter().enumerate() {
+        let c2 = m.read_arg(a[2] + i as u64, 1)?[0];
+        if c1 != c2 {
+            return Ok(if c1 < c2 { -1i64 as u64 } else { 1 });
+        }
+        if c1 == 0 {
+            break;
+        }
+    }
+    Ok(0)
 }

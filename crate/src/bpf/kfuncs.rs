@@ -339,9 +339,9 @@ pub const SEED_KFUNCS: &[(&str, HelperFn)] = &[
 pub fn native_kfunc(name: &str, seed: bool) -> Option<HelperFn> {
     let pick = |t: &[(&str, HelperFn)]| t.iter().find(|k| k.0 == name).map(|k| k.1);
     if seed {
-        pick(SEED_KFUNCS).or_else(|| pick(NATIVE_KFUNCS)).or_else(|| pick(super::conntrack_kfuncs::CONNTRACK_KFUNCS)).or_else(|| pick(super::graph::kfuncs::GRAPH_KFUNCS))
+        pick(SEED_KFUNCS).or_else(|| pick(NATIVE_KFUNCS)).or_else(|| pick(super::conntrack_kfuncs::CONNTRACK_KFUNCS)).or_else(|| pick(super::graph::kfuncs::GRAPH_KFUNCS)).or_else(|| pick(super::graph::kernel_obj::KERNEL_OBJ_KFUNCS))
     } else {
-        pick(NATIVE_KFUNCS).or_else(|| pick(super::conntrack_kfuncs::CONNTRACK_KFUNCS)).or_else(|| pick(super::graph::kfuncs::GRAPH_KFUNCS)).or_else(|| pick(SEED_KFUNCS))
+        pick(NATIVE_KFUNCS).or_else(|| pick(super::conntrack_kfuncs::CONNTRACK_KFUNCS)).or_else(|| pick(super::graph::kfuncs::GRAPH_KFUNCS)).or_else(|| pick(super::graph::kernel_obj::KERNEL_OBJ_KFUNCS)).or_else(|| pick(SEED_KFUNCS))
     }
 }
 

@@ -1207,7 +1207,11 @@ fn resolve_kfunc(name: &str, opts: &LoadOptions) -> Option<Callable> {
         // A kernel kfunc the table describes but the engine does not implement (an skb dynptr
         // outside test_run's XDP, a BTF cast): the program verifies against its prototype and
         // faults with its name if it reaches the call.
-        None if !opts.no_verify => crate::bpf::protos::kfuncs::kfunc(name, opts.seed_kfuncs).map(|k| Callable::Unemulated(k.name)),
+        None if !opts.no_verify => crate::bpf::protos::kfuncs::kfunc(name, opts.seed_kfuncs).map(|k| Callable::Unemulated(k.name)).or_else(|| {
+            // A kernel kfunc known by name only (its program types): it resolves, as libbpf
+            // resolves it against vmlinux, and the verifier says whether the program may call it.
+            crate::bpf::protos::kfuncs::kernel_kfunc_prog_types().find(|(n, _)| *n == name).map(|(n, _)| Callable::Unemulated(n))
+        }),
         None => None,
     }
 }

@@ -7,6 +7,13 @@
 //! status, marks and NAT through the kfuncs (`bpf/conntrack_kfuncs.rs`). The table's clock is a
 //! jiffies counter the embedder sets (`ct_set_jiffies`); a confirmed entry's `timeout` is the
 //! jiffy it expires at, an unconfirmed one's the jiffies it will live, as in `struct nf_conn`.
+//!
+//! Expiry is the kernel's: a confirmed entry whose timeout is not after the clock
+//! (`nf_ct_is_expired`) is dead. A lookup passes over a dead entry of its tuple and reaps it
+//! (`nf_ct_gc_expired`), a listing (ctnetlink's dump) shows none and reaps them all, and moving
+//! the clock reaps them too (the GC worker has run by then). Until it is reaped a dead entry still
+//! holds its tuples against an insert (`nf_conntrack_hash_check_insert` does not look at
+//! timeouts): EEXIST.
 
 use std::net::IpAddr;
 
@@ -143,6 +150,12 @@ impl CtEntry {
         self.status & IPS_CONFIRMED != 0
     }
 
+    /// `nf_ct_is_expired`: confirmed, and its timeout not after `now` (compared as the kernel's
+    /// signed 32-bit jiffies difference, so the clock may wrap).
+    pub fn expired(&self, now: u32) -> bool {
+        self.confirmed() && (self.timeout.wrapping_sub(now) as i32) <= 0
+    }
+
     fn zone_id(&self, dir: u8) -> u16 {
         if self.zone_dir & (1 << dir) != 0 {
             self.zone
@@ -238,22 +251,48 @@ pub struct Conntrack {
 }
 
 impl Conntrack {
-    /// The entry one of whose tuples is `t` in this namespace and zone (`nf_conntrack_find_get`),
-    /// and which direction matched.
-    pub fn find(&self, netns: usize, zone: u16, zone_dir: u8, t: &CtTuple) -> Option<(u64, u8)> {
+    /// The live entry one of whose tuples is `t` in this namespace and zone
+    /// (`nf_conntrack_find_get`), and which direction matched; dead entries of the tuple passed
+    /// over are reaped.
+    pub fn find(&mut self, netns: usize, zone: u16, zone_dir: u8, t: &CtTuple) -> Option<(u64, u8)> {
         let want = |dir: u8| if zone_dir & (1 << dir) != 0 { zone } else { 0 };
-        self.entries.iter().find_map(|(&id, e)| {
+        let now = self.jiffies;
+        let mut dead = Vec::new();
+        let found = self.entries.iter().find_map(|(&id, e)| {
             if e.netns != netns {
                 return None;
             }
-            if e.orig == *t && e.zone_id(0) == want(0) {
-                Some((id, 0))
+            let dir = if e.orig == *t && e.zone_id(0) == want(0) {
+                0
             } else if e.reply == *t && e.zone_id(1) == want(1) {
-                Some((id, 1))
+                1
             } else {
-                None
+                return None;
+            };
+            if e.expired(now) {
+                dead.push(id);
+                return None;
             }
-        })
+            Some((id, dir))
+        });
+        for id in dead {
+            self.entries.remove(&id);
+        }
+        found
+    }
+
+    /// Removes every dead entry (the GC worker's pass, a ctnetlink dump's eviction): how many.
+    pub fn reap(&mut self) -> usize {
+        let now = self.jiffies;
+        let before = self.entries.len();
+        self.entries.retain(|_, e| !e.expired(now));
+        before - self.entries.len()
+    }
+
+    /// Moves the clock; the entries it leaves dead are reaped.
+    pub fn set_jiffies(&mut self, jiffies: u32) {
+        self.jiffies = jiffies;
+        self.reap();
     }
 
     /// `nf_conntrack_hash_check_insert`: confirms the entry unless one of its tuples is taken.
@@ -284,9 +323,42 @@ mod tests {
     }
 
     #[test]
+    fn dead_entries_are_not_found_and_are_reaped() {
+        let mut ct = Conntrack { jiffies: u32::MAX - 5, ..Conntrack::default() };
+        let mut e = CtEntry::new(0, t(1, 1000, 2, 80));
+        e.timeout = 10;
+        let id = ct.insert(e).unwrap();
+        // the expiry jiffy wrapped past 0
+        assert_eq!(ct.entries[&id].timeout, 4);
+        ct.jiffies = 3;
+        assert_eq!(ct.find(0, 0, 3, &t(2, 80, 1, 1000)), Some((id, 1)));
+        // at its timeout it is dead: an insert still clashes with it, a lookup reaps it
+        ct.jiffies = 4;
+        assert!(ct.entries[&id].expired(4));
+        assert!(ct.insert(CtEntry::new(0, t(1, 1000, 2, 80))).is_err());
+        assert_eq!(ct.find(0, 0, 3, &t(1, 1000, 2, 80)), None);
+        assert!(ct.entries.is_empty());
+        let id2 = ct.insert(CtEntry::new(0, t(1, 1000, 2, 80))).unwrap();
+        // moving the clock reaps; an entry moved forward lives on
+        let mut other = CtEntry::new(0, t(3, 1, 2, 80));
+        other.timeout = 100;
+        let id3 = ct.insert(other).unwrap();
+        ct.entries.get_mut(&id2).unwrap().set_timeout(0, 4);
+        ct.entries.get_mut(&id3).unwrap().set_timeout(1000, 4);
+        ct.set_jiffies(50);
+        assert_eq!(ct.entries.keys().copied().collect::<Vec<_>>(), vec![id3]);
+        assert_eq!(ct.reap(), 0);
+        ct.jiffies = 2000;
+        assert_eq!(ct.reap(), 1);
+    }
+
+    #[test]
     fn found_by_either_tuple_and_duplicates_refused() {
         let mut ct = Conntrack::default();
-        let id = ct.insert(CtEntry::new(0, t(1, 1000, 2, 80))).unwrap();
+        // a timeout of 0 would be dead at once (expiry: see the test above)
+        let mut e = CtEntry::new(0, t(1, 1000, 2, 80));
+        e.timeout = 100;
+        let id = ct.insert(e).unwrap();
         assert_eq!(ct.find(0, 0, 3, &t(1, 1000, 2, 80)), Some((id, 0)));
         assert_eq!(ct.find(0, 0, 3, &t(2, 80, 1, 1000)), Some((id, 1)));
         assert_eq!(ct.find(1, 0, 3, &t(1, 1000, 2, 80)), None);

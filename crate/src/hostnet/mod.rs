@@ -135,11 +135,14 @@ pub struct Netns {
     pub peer_ids: BTreeMap<u32, usize>,
     /// `net.ipv4.tcp_syncookies` (0, 1 or 2; Linux's default is 1).
     pub tcp_syncookies: u8,
+    /// `net->net_cookie` (bpf_get_netns_cookie): the kernel numbers namespaces from one counter
+    /// as they are made; the model does the same from 1, and the embedder may set the host's.
+    pub cookie: u64,
 }
 
 impl Netns {
-    fn new(name: impl Into<String>) -> Netns {
-        Netns { name: name.into(), devices: vec![Device::loopback()], routes: Vec::new(), neighbours: Vec::new(), peer_ids: BTreeMap::new(), tcp_syncookies: 1 }
+    fn new(name: impl Into<String>, cookie: u64) -> Netns {
+        Netns { name: name.into(), devices: vec![Device::loopback()], routes: Vec::new(), neighbours: Vec::new(), peer_ids: BTreeMap::new(), tcp_syncookies: 1, cookie }
     }
 
     pub fn device(&self, ifindex: u32) -> Option<&Device> {
@@ -180,7 +183,7 @@ pub struct State {
 impl Default for State {
     fn default() -> State {
         State {
-            namespaces: vec![Netns::new("init")],
+            namespaces: vec![Netns::new("init", 1)],
             sockets: BTreeMap::new(),
             next_socket: 1,
             syncookie_secret: syncookie::DEFAULT_SECRET,
@@ -230,8 +233,15 @@ impl HostNet {
         if st.namespaces.iter().any(|n| n.name == name) {
             return Err(XdpError::new(Errno::EEXIST, OP, format!("network namespace '{name}' exists")));
         }
-        st.namespaces.push(Netns::new(name));
+        let cookie = st.namespaces.iter().map(|n| n.cookie).max().unwrap_or(0) + 1;
+        st.namespaces.push(Netns::new(name, cookie));
         Ok(st.namespaces.len() - 1)
+    }
+
+    /// Sets a namespace's `net_cookie` (what bpf_get_netns_cookie answers for it).
+    pub fn set_netns_cookie(&self, ns: usize, cookie: u64) -> Result<()> {
+        self.state_mut().netns_mut(ns)?.cookie = cookie;
+        Ok(())
     }
 
     /// Adds a confirmed conntrack entry (as the kernel's own tracking or `conntrack -I` would):
@@ -243,9 +253,12 @@ impl HostNet {
         st.conntrack.insert(entry)
     }
 
-    /// The confirmed entries, by id.
+    /// The confirmed entries, by id: the live ones (a listing reaps the dead, as ctnetlink's
+    /// dump evicts them).
     pub fn ct_list(&self) -> Vec<(u64, conntrack::CtEntry)> {
-        self.state().conntrack.entries.iter().map(|(&id, e)| (id, e.clone())).collect()
+        let mut st = self.state_mut();
+        st.conntrack.reap();
+        st.conntrack.entries.iter().map(|(&id, e)| (id, e.clone())).collect()
     }
 
     /// Removes an entry (`conntrack -D`).
@@ -253,9 +266,9 @@ impl HostNet {
         self.state_mut().conntrack.entries.remove(&id).map(|_| ()).ok_or_else(|| XdpError::new(Errno::ENOENT, OP, format!("no conntrack entry {id}")))
     }
 
-    /// Sets the conntrack clock (jiffies, `HZ` a second).
+    /// Sets the conntrack clock (jiffies, `HZ` a second); entries it leaves expired are reaped.
     pub fn ct_set_jiffies(&self, jiffies: u32) {
-        self.state_mut().conntrack.jiffies = jiffies;
+        self.state_mut().conntrack.set_jiffies(jiffies);
     }
 
     /// `ip netns set`: namespace `ns` calls namespace `peer` by `id`.

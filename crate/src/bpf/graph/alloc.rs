@@ -142,6 +142,10 @@ pub fn contained(base: u64, record: &Record) -> Vec<u64> {
         if p != 0 && is_object_start(p, f.kind == crate::bpf::verifier::FieldKind::KptrPercpu) {
             write(at, 0);
             out.push(p);
+        } else if super::kernel_obj::is_object(p) {
+            // A kernel object: its type's destructor drops the reference the field held.
+            write(at, 0);
+            super::kernel_obj::release(p);
         }
     }
     for root in &record.roots {

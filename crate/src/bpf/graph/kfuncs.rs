@@ -234,6 +234,9 @@ impl Machine<'_> {
     /// Whether there was one.
     #[cold]
     pub(crate) fn reach_object(&mut self, addr: u64, len: u64) -> bool {
+        if super::kernel_obj::reach(self, addr, len) {
+            return true;
+        }
         if self.prog.local_types.is_none() || alloc::object_at(addr, len).is_none() {
             return false;
         }

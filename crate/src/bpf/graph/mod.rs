@@ -7,6 +7,7 @@
 //! (`verifier/graph.rs`) checks programs against these records; [`alloc`] runs them.
 
 pub mod alloc;
+pub mod kernel_obj;
 pub mod kfuncs;
 
 use super::btf::{Btf, Kind};

@@ -1773,6 +1773,28 @@ impl Verifier<'_> {
                 }
                 continue;
             }
+            // A release kfunc of another kernel struct (bpf_cgroup_release, bpf_task_release):
+            // a scalar (a pointer already released) is no struct, an RCU pointer loaded from a
+            // kptr is no reference; else it drops the reference of the pointer it is given.
+            if k.flags & kfuncs::KF_RELEASE != 0 && released.is_none() {
+                if let Some(want) = super::kstruct::returned_struct(k.args[i].ty) {
+                    if reg.is_scalar() {
+                        return refuse(Errno::EINVAL, format!("arg#{argn} pointer type STRUCT {want} must point to scalar, or struct with scalar"));
+                    }
+                    if base(reg.ty) == PTR_TO_BTF_ID && reg.ty & PTR_TRUSTED == 0 && reg.ref_obj_id == 0 {
+                        return refuse(Errno::EINVAL, format!("R{regno} must be referenced or trusted"));
+                    }
+                }
+            }
+            if k.flags & kfuncs::KF_RELEASE != 0 && released.is_none() && base(reg.ty) == PTR_TO_BTF_ID && reg.ref_obj_id != 0 {
+                let held = match reg.btf_struct {
+                    Some(n) if reg.btf_id == 0 => Some(n.to_string()),
+                    _ => self.input.btf.and_then(|b| b.type_by_id(reg.btf_id)).map(|t| t.name.clone()),
+                };
+                if super::kstruct::returned_struct(k.args[i].ty).is_some_and(|want| held.as_deref() == Some(want)) {
+                    released = Some(reg.ref_obj_id);
+                }
+            }
             if ty.contains("bpf_dynptr") {
                 let uninit = ann == "__uninit";
                 let rdonly = ty.starts_with("const ");
@@ -1933,7 +1955,7 @@ impl Verifier<'_> {
             } else if ret.contains("struct") {
                 // A plain kernel pointer: trusted only through the reference it may carry.
                 let mut r = Reg::ptr(PTR_TO_BTF_ID | if k.flags & kfuncs::KF_RET_NULL != 0 { PTR_MAYBE_NULL } else { 0 });
-                r.btf_struct = super::kstruct::kernel_struct(ret);
+                r.btf_struct = super::kstruct::returned_struct(ret);
                 r
             } else {
                 let mut r = Reg::ptr(PTR_TO_MEM | if k.flags & kfuncs::KF_RET_NULL != 0 { PTR_MAYBE_NULL } else { 0 });

@@ -107,7 +107,11 @@ impl Verifier<'_> {
     /// field's type (local objects: owned or not, per-CPU ones for a per-CPU field), at offset 0.
     pub(super) fn map_kptr_match_type(&self, f: &SpecialField, reg: &Reg, regno: u8) -> VResult<()> {
         let targ = self.kptr_type_name(f);
-        let reg_name = self.input.btf.and_then(|b| b.type_by_id(reg.btf_id)).map(|t| t.name.clone()).unwrap_or_default();
+        // A kernel struct a kfunc returned is named by the register (it has no program BTF id).
+        let reg_name = match reg.btf_struct {
+            Some(name) if reg.btf_id == 0 => name.to_string(),
+            _ => self.input.btf.and_then(|b| b.type_by_id(reg.btf_id)).map(|t| t.name.clone()).unwrap_or_default(),
+        };
         let bad = |shown: &str| -> VResult<()> {
             let mut line = format!("invalid kptr access, R{regno} type={}{shown} expected={}{targ}", type_name(reg.ty), type_name(PTR_TO_BTF_ID));
             if f.kind == FieldKind::KptrUnref {

@@ -21,6 +21,16 @@ pub(super) fn kernel_struct(c_type: &str) -> Option<&'static str> {
     }
 }
 
+/// The kernel struct a kfunc returns a pointer to (`struct task_struct *`, `struct cgroup *`,
+/// ...), named when the modelled kernel has it: what `bpf_kptr_xchg` matches against a kernel
+/// kptr field's type, and the log prints (`ptr_or_null_cgroup(`).
+pub(super) fn returned_struct(c_type: &'static str) -> Option<&'static str> {
+    kernel_struct(c_type).or_else(|| {
+        let t = c_type.trim().trim_start_matches("const ").trim_end_matches('*').trim();
+        t.strip_prefix("struct ").filter(|n| crate::bpf::target::kernel_has_struct(n))
+    })
+}
+
 /// A kernel struct whose layout uxdp checks accesses against; others are only named.
 pub(super) fn modelled(name: &str) -> bool {
     struct_size(name) > 0
