@@ -78,62 +78,47 @@ describe(`the verifier's level-2 liveness table (${CASES.length} corpus programs
   })
 
   it("uxdp's table equals the kernel's on (nearly) every program", () => {
-    let compared = 0
-    let same = 0
-    const firstDiffs: string[] = []
-    for (const c of CASES) {
-      const b = build(c.source, c.defines, c.flags, { commit: true })
-      const k = askKernel<string | null>({ op: 'liveregs', object: b.key }, `the live regs table of ${b.what}`, () => kernelTable(b.path))
-      if (k === null) continue
-      let u: string | undefined
-      try {
-        u = liveTable(verify(b.path, { logLevel: 2 }).log)
-      } catch {
-        continue
-      }
-      compared++
-      if (u === k) {
-        same++
-        continue
-      }
-      const kl = k.split('\n')
-      const ul = (u ?? '').split('\n')
-      const i = kl.findIndex((l, j) => l !== ul[j])
-      if (firstDiffs.length < 5) firstDiffs.push(`${c.group}/${c.name}:\n  kernel: ${kl[i]}\n  uxdp:   ${ul[i]}`)
-    }
-    const pct = (100 * same) / compared
-    console.log(`live regs tables equal to the kernel's: ${same} of ${compared} (${pct.toFixed(1)} %)\n${firstDiffs.join('\n')}`)
-    expect(compared).toBeGreaterThan(500)
-    expect(pct).toBeGreaterThanOrEqual(98)
+    const r = compareOverCorpus('liveregs', 'the live regs table', kernelTable, (log) => liveTable(log) ?? '')
+    console.log(`live regs tables equal to the kernel's: ${r.same} of ${r.compared} (${r.pct.toFixed(1)} %)\n${r.firstDiffs.join('\n')}`)
+    expect(r.compared).toBeGreaterThan(500)
+    expect(r.pct).toBeGreaterThanOrEqual(98)
   }, 1200_000)
 
   it("uxdp's whole level-2 log equals the kernel's on most programs", () => {
-    let compared = 0
-    let same = 0
-    const firstDiffs: string[] = []
-    for (const c of CASES) {
-      const b = build(c.source, c.defines, c.flags, { commit: true })
-      const k = askKernel<string | null>({ op: 'level2', object: b.key }, `the level-2 log of ${b.what}`, () => kernelLevel2(b.path))
-      if (k === null) continue
-      let u: string
-      try {
-        u = level2Lines(verify(b.path, { logLevel: 2 }).log).join('\n')
-      } catch {
-        continue
-      }
-      compared++
-      if (u === k) {
-        same++
-        continue
-      }
-      const kl = k.split('\n')
-      const ul = u.split('\n')
-      const i = kl.findIndex((l, j) => l !== ul[j])
-      if (firstDiffs.length < 5) firstDiffs.push(`${c.group}/${c.name} line ${i}:\n  kernel: ${kl[i]}\n  uxdp:   ${ul[i]}`)
-    }
-    const pct = (100 * same) / compared
-    console.log(`level-2 logs equal to the kernel's: ${same} of ${compared} (${pct.toFixed(1)} %)\n${firstDiffs.join('\n')}`)
-    expect(compared).toBeGreaterThan(500)
-    expect(pct).toBeGreaterThanOrEqual(91)
+    const r = compareOverCorpus('level2', 'the level-2 log', kernelLevel2, (log) => level2Lines(log).join('\n'))
+    console.log(`level-2 logs equal to the kernel's: ${r.same} of ${r.compared} (${r.pct.toFixed(1)} %)\n${r.firstDiffs.join('\n')}`)
+    expect(r.compared).toBeGreaterThan(500)
+    expect(r.pct).toBeGreaterThanOrEqual(91)
   }, 1200_000)
 })
+
+/**
+ * The kernel's answer (`op`, recorded) and uxdp's (`fromLog` of its level-2 log) for each sampled
+ * program, compared: how many, how many equal, and the first differing line of a few.
+ */
+function compareOverCorpus(op: string, what: string, kernelAnswer: (path: string) => string | null, fromLog: (log: string) => string) {
+  let compared = 0
+  let same = 0
+  const firstDiffs: string[] = []
+  for (const c of CASES) {
+    const b = build(c.source, c.defines, c.flags, { commit: true })
+    const k = askKernel<string | null>({ op, object: b.key }, `${what} of ${b.what}`, () => kernelAnswer(b.path))
+    if (k === null) continue
+    let u: string
+    try {
+      u = fromLog(verify(b.path, { logLevel: 2 }).log)
+    } catch {
+      continue
+    }
+    compared++
+    if (u === k) {
+      same++
+      continue
+    }
+    const kl = k.split('\n')
+    const ul = u.split('\n')
+    const i = kl.findIndex((l, j) => l !== ul[j])
+    if (firstDiffs.length < 5) firstDiffs.push(`${c.group}/${c.name} line ${i}:\n  kernel: ${kl[i]}\n  uxdp:   ${ul[i]}`)
+  }
+  return { compared, same, pct: (100 * same) / compared, firstDiffs }
+}

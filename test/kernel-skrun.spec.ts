@@ -16,74 +16,21 @@
  * `Program.testRun`; retval, data_out, ctx_out and the map must be equal. Recorded in
  * test/fixtures/kernel/kernel-skrun.json (`npm run kernel:record -- kernel-skrun`).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { spawnSync } from 'node:child_process'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { BpfObject, encodeSkBuff, HostNet, UxdpError, type SkBuff } from '../lib/index'
+import { PinnedObject, type RunAnswer } from './helpers/bpftool-run'
 import { askKernel, build, finishKernel, liveKernelAsked, useKernel, type BpfBuild } from './helpers/kernel'
 
 const use = useKernel('kernel-skrun')
 const object = build('skrun.bpf.c', {}, [], { commit: true })
 
-interface Answer {
-  ok: boolean
-  code?: string
-  retval?: number
-  out?: string
-  ctxOut?: string
-  map?: string
-}
+type Answer = RunAnswer
 
-const ERRNO_TEXT: Record<string, string> = {
-  'Invalid argument': 'EINVAL',
-  'No such device': 'ENODEV',
-  'Argument list too long': 'E2BIG',
-  'Unknown error 524': 'ENOTSUPP',
-  'Bad address': 'EFAULT',
-}
-
-let liveDir: string | undefined
+let live: PinnedObject | undefined
 
 function liveRun(b: BpfBuild, prog: string, data: Buffer, ctx: Buffer | undefined, repeat: number): Answer {
-  if (!liveDir) {
-    liveDir = mkdtempSync(join('/sys/fs/bpf', 'uxdp-skrun-'))
-    const r = spawnSync('bpftool', ['prog', 'loadall', b.path, join(liveDir, 'progs'), 'pinmaps', join(liveDir, 'maps')], { encoding: 'utf8' })
-    if (r.status !== 0) throw new Error(`bpftool prog loadall ${b.what} failed: ${r.stderr.split('\n').slice(-4).join(' ')}`)
-  }
-  const tmp = mkdtempSync(join(tmpdir(), 'uxdp-skrun-'))
-  try {
-    const fin = join(tmp, 'in.bin')
-    const fout = join(tmp, 'out.bin')
-    writeFileSync(fin, data)
-    writeFileSync(fout, Buffer.alloc(0))
-    const args = ['prog', 'run', 'pinned', join(liveDir, 'progs', prog), 'data_in', fin, 'data_out', fout, 'data_size_out', '65536']
-    if (ctx) {
-      writeFileSync(join(tmp, 'ctx.bin'), ctx)
-      writeFileSync(join(tmp, 'ctxout.bin'), Buffer.alloc(0))
-      args.push('ctx_in', join(tmp, 'ctx.bin'), 'ctx_out', join(tmp, 'ctxout.bin'), 'ctx_size_out', String(ctx.length))
-    }
-    if (repeat > 1) args.push('repeat', String(repeat))
-    const r = spawnSync('bpftool', args, { encoding: 'utf8' })
-    const m = /Return value: (\d+)/.exec(r.stdout)
-    if (!m) {
-      const e = /failed to run program: (.*)/.exec(r.stderr)
-      if (!e) throw new Error(`unexpected bpftool output: ${r.stdout} ${r.stderr}`)
-      return { ok: false, code: ERRNO_TEXT[e[1].trim()] ?? e[1].trim() }
-    }
-    const look = spawnSync('bpftool', ['map', 'lookup', 'pinned', join(liveDir, 'maps', 'out'), 'key', '0', '0', '0', '0', '-j'], { encoding: 'utf8' })
-    const map = Buffer.from((JSON.parse(look.stdout) as { value: string[] }).value.map((x) => Number.parseInt(x, 16))).toString('hex')
-    return {
-      ok: true,
-      retval: Number(m[1]),
-      out: readFileSync(fout).toString('hex'),
-      ctxOut: ctx ? readFileSync(join(tmp, 'ctxout.bin')).toString('hex') : undefined,
-      map,
-    }
-  } finally {
-    rmSync(tmp, { recursive: true, force: true })
-  }
+  live ??= new PinnedObject(b, 'uxdp-skrun-')
+  return live.run(prog, data, ctx, { repeat })
 }
 
 const uxdp = BpfObject.open(object.path)
@@ -206,7 +153,7 @@ const PACKETS: [string, Buffer][] = [
 
 describe(`tc and socket filters at run time: uxdp vs Linux (recorded on ${use.recordedOn}${use.live ? `, live ${use.live}` : ''})`, () => {
   afterAll(() => {
-    if (liveDir) rmSync(liveDir, { recursive: true, force: true })
+    live?.close()
     uxdp.close()
     finishKernel()
   })

@@ -24,12 +24,12 @@
  * `bpftool map lookup` of `out`) and uxdp; retval, data_out, ctx_out and the map must be equal.
  * Recorded in test/fixtures/kernel/kernel-tchelp.json (`npm run kernel:record -- kernel-tchelp`).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BpfObject, encodeSkBuff, HostNet, kernelObjectReferences, UxdpError, type SkBuff } from '../lib/index'
+import { PinnedObject, type RunAnswer } from './helpers/bpftool-run'
 import { askKernel, build, finishKernel, liveKernelAsked, MODE, ownPins, useKernel } from './helpers/kernel'
 import { LivePin, scratchDir } from './helpers/kernel-live'
 
@@ -39,22 +39,9 @@ const ctObject = build('conntrack_run.bpf.c', {}, ['--clang=clang-19', '-mcpu=v3
 /** The fresh namespace the kernel's runs of the second namespace and of conntrack happen in. */
 const NS = `uxdp-tchelp-${process.pid}`
 
-interface Answer {
-  ok: boolean
-  code?: string
-  retval?: number
-  out?: string
-  ctxOut?: string
-  map?: string
-}
+type Answer = RunAnswer
 
-const ERRNO_TEXT: Record<string, string> = {
-  'Invalid argument': 'EINVAL',
-  'Operation not supported': 'EOPNOTSUPP',
-  'Unknown error 524': 'ENOTSUPP',
-}
-
-let liveDir: string | undefined
+let live: PinnedObject | undefined
 let liveError = ''
 
 function sh(args: string[]): void {
@@ -70,43 +57,9 @@ function freshNamespace(): void {
 }
 
 function liveRun(prog: string, data: Buffer, ctx: Buffer | undefined, inFreshNs: boolean): Answer {
-  if (!liveDir) {
-    liveDir = mkdtempSync(join('/sys/fs/bpf', 'uxdp-tchelp-'))
-    const r = spawnSync('bpftool', ['prog', 'loadall', object.path, join(liveDir, 'progs'), 'pinmaps', join(liveDir, 'maps')], { encoding: 'utf8' })
-    if (r.status !== 0) throw new Error(`bpftool prog loadall ${object.what} failed: ${r.stderr.split('\n').slice(-4).join(' ')}`)
-  }
-  const tmp = mkdtempSync(join(tmpdir(), 'uxdp-tchelp-'))
-  try {
-    const fin = join(tmp, 'in.bin')
-    const fout = join(tmp, 'out.bin')
-    writeFileSync(fin, data)
-    writeFileSync(fout, Buffer.alloc(0))
-    const args = ['prog', 'run', 'pinned', join(liveDir, 'progs', prog), 'data_in', fin, 'data_out', fout, 'data_size_out', '65536']
-    if (ctx) {
-      writeFileSync(join(tmp, 'ctx.bin'), ctx)
-      writeFileSync(join(tmp, 'ctxout.bin'), Buffer.alloc(0))
-      args.push('ctx_in', join(tmp, 'ctx.bin'), 'ctx_out', join(tmp, 'ctxout.bin'), 'ctx_size_out', String(ctx.length))
-    }
-    if (inFreshNs) freshNamespace()
-    const r = inFreshNs ? spawnSync('nsenter', [`--net=/run/netns/${NS}`, 'bpftool', ...args], { encoding: 'utf8' }) : spawnSync('bpftool', args, { encoding: 'utf8' })
-    const m = /Return value: (\d+)/.exec(r.stdout)
-    if (!m) {
-      const e = /failed to run program: (.*)/.exec(r.stderr)
-      if (!e) throw new Error(`unexpected bpftool output: ${r.stdout} ${r.stderr}`)
-      return { ok: false, code: ERRNO_TEXT[e[1].trim()] ?? e[1].trim() }
-    }
-    const look = spawnSync('bpftool', ['map', 'lookup', 'pinned', join(liveDir, 'maps', 'out'), 'key', '0', '0', '0', '0', '-j'], { encoding: 'utf8' })
-    const map = Buffer.from((JSON.parse(look.stdout) as { value: string[] }).value.map((x) => Number.parseInt(x, 16))).toString('hex')
-    return {
-      ok: true,
-      retval: Number(m[1]),
-      out: readFileSync(fout).toString('hex'),
-      ctxOut: ctx ? readFileSync(join(tmp, 'ctxout.bin')).toString('hex') : undefined,
-      map,
-    }
-  } finally {
-    rmSync(tmp, { recursive: true, force: true })
-  }
+  live ??= new PinnedObject(object, 'uxdp-tchelp-')
+  if (inFreshNs) freshNamespace()
+  return live.run(prog, data, ctx, { inside: inFreshNs ? ['nsenter', `--net=/run/netns/${NS}`] : [] })
 }
 
 const uxdp = BpfObject.open(object.path)
@@ -114,10 +67,10 @@ const uxdp = BpfObject.open(object.path)
 let leftStashed = 0
 
 function liveUpdate(map: string, key: number, value: Buffer): { ok: boolean } {
-  if (!liveDir) throw new Error('the object is not loaded yet')
+  if (!live) throw new Error('the object is not loaded yet')
   const k = Buffer.alloc(4)
   k.writeUInt32LE(key)
-  const r = spawnSync('bpftool', ['map', 'update', 'pinned', join(liveDir, 'maps', map), 'key', ...[...k].map(String), 'value', ...[...value].map(String)], { encoding: 'utf8' })
+  const r = spawnSync('bpftool', ['map', 'update', 'pinned', live.map(map), 'key', ...[...k].map(String), 'value', ...[...value].map(String)], { encoding: 'utf8' })
   if (r.status !== 0) throw new Error(`bpftool map update failed: ${r.stderr}`)
   return { ok: true }
 }
@@ -218,8 +171,8 @@ const TC_ACT_REDIRECT = 7
 
 describe(`tc helpers under test_run vs Linux (recorded on ${use.recordedOn}${use.live ? `; live: ${use.live}` : ''})`, () => {
   afterAll(() => {
-    if (liveDir) rmSync(liveDir, { recursive: true, force: true })
-    liveDir = undefined
+    live?.close()
+    live = undefined
   })
 
   it("cgroup ids: test_run's socket and the running task are in the root cgroup; an ancestor past it is 0", () => {
