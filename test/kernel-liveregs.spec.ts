@@ -88,7 +88,7 @@ describe(`the verifier's level-2 liveness table (${CASES.length} corpus programs
     const r = compareOverCorpus('level2', 'the level-2 log', kernelLevel2, (log) => level2Lines(log).join('\n'))
     console.log(`level-2 logs equal to the kernel's: ${r.same} of ${r.compared} (${r.pct.toFixed(1)} %)\n${r.firstDiffs.join('\n')}`)
     expect(r.compared).toBeGreaterThan(500)
-    expect(r.pct).toBeGreaterThanOrEqual(91)
+    expect(r.pct).toBeGreaterThanOrEqual(93)
   }, 1200_000)
 })
 

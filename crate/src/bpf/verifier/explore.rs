@@ -73,7 +73,7 @@ pub(super) struct PcStates {
 /// callback-calling call, a may_goto) covers the current state (`covers`). One compared in vain
 /// much more often than it helped is dropped from the list, as the kernel drops it (its
 /// `miss_cnt > hit_cnt * 64 + 64` at forced checkpoints): long loops keep short lists.
-fn live_hit(e: &mut PcStates, cps: &mut [Checkpoint], mut covers: impl FnMut(&Checkpoint) -> bool) -> Option<usize> {
+fn live_hit(e: &mut PcStates, cps: &mut [Checkpoint], evicted: &mut Vec<usize>, mut covers: impl FnMut(&Checkpoint) -> bool) -> Option<usize> {
     let mut evict = Vec::new();
     let mut hit = None;
     'all: for (&h, v) in e.live.iter() {
@@ -96,6 +96,7 @@ fn live_hit(e: &mut PcStates, cps: &mut [Checkpoint], mut covers: impl FnMut(&Ch
             if let Some(k) = v.iter().position(|&x| x == ci) {
                 v.swap_remove(k);
                 e.live_count -= 1;
+                evicted.push(ci);
             }
             if v.is_empty() {
                 e.live.remove(&h);
@@ -241,6 +242,10 @@ pub struct Verifier<'a> {
     scc_backedges: HashMap<(Vec<usize>, u32), Vec<Backedge>>,
     /// Back edges kept over all open visits: copies of states, counted among the states held.
     num_backedges: u32,
+    /// States in each of the kernel's explored-state lists, which are hashed by instruction and
+    /// the current frame's call site, modulo the program's length: `max_states_per_insn` counts a
+    /// list's states, a colliding instruction's included.
+    bucket_states: HashMap<u32, u32>,
 }
 
 /// A path pruned around a loop, kept until its loop visit ends: then what the covering
@@ -324,6 +329,7 @@ impl<'a> Verifier<'a> {
             scc_entry: HashMap::new(),
             scc_backedges: HashMap::new(),
             num_backedges: 0,
+            bucket_states: HashMap::new(),
             facts: super::Facts::default(),
             pruned_followed: Default::default(),
             throw_in_callback: None,
@@ -493,6 +499,7 @@ impl<'a> Verifier<'a> {
         self.scc_entry.clear();
         self.scc_backedges.clear();
         self.num_backedges = 0;
+        self.bucket_states.clear();
         self.explored.clear();
         self.pending.clear();
         self.parent = None;
@@ -780,17 +787,22 @@ impl<'a> Verifier<'a> {
         let iter_active = loop_head && self.iter_arg_active();
         let callback_site = self.callback_site[pc];
         let cur_hash = regs_hash(&self.cur);
+        // `max_states_per_insn` counts the states in this one's list before this visit adds one.
+        let bucket = self.state_bucket(pc, &self.cur);
+        let states_here = self.bucket_states.get(&bucket).copied().unwrap_or(0);
+        let mut evicted = Vec::new();
         let e = self.explored.entry(pc).or_default();
         let in_loop = e.live_count > 0;
-        // `max_states_per_insn` counts the states kept here before this visit adds one.
-        let states_here = (e.live_count + e.done.len()) as u32;
         if callback_site {
             // Back at a callback-calling call (from the callback's exit, or around a loop): a
             // state an unfinished one here covers adds nothing, that one's walk queues every
             // further visit of the callback (the iteration's fixed point). Never a loop error.
             let cur = &self.cur;
-            if let Some(ci) = live_hit(e, &mut self.checkpoints, |c| super::dynptr::states_equal(&c.state, cur, &live, true, false)) {
-                return self.pruned_by_loop(ci, live);
+            if let Some(ci) = live_hit(e, &mut self.checkpoints, &mut evicted, |c| super::dynptr::states_equal(&c.state, cur, &live, true, false)) {
+                {
+                    self.forget_states(&evicted);
+                    return self.pruned_by_loop(ci, live);
+                }
             }
         } else if loop_head {
             // An iterator's next() on an active iterator from a state an unfinished one at the
@@ -798,10 +810,13 @@ impl<'a> Verifier<'a> {
             // loop's fixed point). A drained one is never pruned so, nor taken for a loop.
             let cur = &self.cur;
             if iter_active {
-                if let Some(ci) = live_hit(e, &mut self.checkpoints, |c| {
+                if let Some(ci) = live_hit(e, &mut self.checkpoints, &mut evicted, |c| {
                     cur.frames.len() == c.state.frames.len() && super::dynptr::states_equal(&c.state, cur, &live, true, false)
                 }) {
+                    {
+                    self.forget_states(&evicted);
                     return self.pruned_by_loop(ci, live);
+                }
                 }
             }
         } else {
@@ -809,10 +824,13 @@ impl<'a> Verifier<'a> {
                 // Another iteration of the may_goto loop (another depth) whose ranges are within
                 // an unfinished one's: covered by that one's walk.
                 let cur = &self.cur;
-                if let Some(ci) = live_hit(e, &mut self.checkpoints, |c| {
+                if let Some(ci) = live_hit(e, &mut self.checkpoints, &mut evicted, |c| {
                     c.state.may_goto_depth != cur.may_goto_depth && super::dynptr::states_equal(&c.state, cur, &live, true, false)
                 }) {
+                    {
+                    self.forget_states(&evicted);
                     return self.pruned_by_loop(ci, live);
+                }
                 }
             }
             if let Some(v) = e.live.get(&cur_hash) {
@@ -852,13 +870,20 @@ impl<'a> Verifier<'a> {
                 }
                 // In a loop visit with back edges pending, this is another one.
                 if self.scc_callchain(ci).is_some_and(|chain| self.scc_backedges.get(&chain).is_some_and(|v| !v.is_empty())) {
+                    {
+                    self.forget_states(&evicted);
                     return self.pruned_by_loop(ci, live);
                 }
-                return self.pruned_by(ci, live);
+                }
+                {
+                    self.forget_states(&evicted);
+                    return self.pruned_by(ci, live);
+                }
             }
             c.misses += 1;
             if c.misses > c.hits * 3 + 3 {
                 e.done.swap_remove(i);
+                evicted.push(ci);
                 self.live_states = self.live_states.saturating_sub(1);
                 continue;
             }
@@ -871,6 +896,7 @@ impl<'a> Verifier<'a> {
         // A long jump history gets a checkpoint of its own, as the kernel bounds it.
         let force = force || self.hist.len() > 40;
         if !force && !spaced {
+            self.forget_states(&evicted);
             return Ok(false);
         }
         // The new checkpoint starts imprecise: what its children need they mark.
@@ -897,10 +923,29 @@ impl<'a> Verifier<'a> {
         });
         self.parent = Some(idx);
         self.first_idx = pc;
+        self.forget_states(&evicted);
+        *self.bucket_states.entry(bucket).or_default() += 1;
         self.enter_scc(idx);
         self.live_states += 1;
         self.peak_states = self.peak_states.max(self.live_states + self.num_backedges);
         Ok(false)
+    }
+
+    /// The kernel's explored-state list a state at `pc` goes to (`explored_state`).
+    fn state_bucket(&self, pc: usize, st: &State) -> u32 {
+        let callsite = st.frames.last().map_or(-1, |f| f.callsite) as u32;
+        (pc as u32 ^ callsite) % (self.ops.len().max(1) as u32)
+    }
+
+    /// Checkpoints dropped from their lists.
+    fn forget_states(&mut self, dropped: &[usize]) {
+        for &ci in dropped {
+            let c = &self.checkpoints[ci];
+            let bucket = self.state_bucket(c.pc, &c.state);
+            if let Some(n) = self.bucket_states.get_mut(&bucket) {
+                *n = n.saturating_sub(1);
+            }
+        }
     }
 
     /// The current path is covered by checkpoint `ci`: what that one needed precise, this path's
