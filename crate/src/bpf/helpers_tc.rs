@@ -10,6 +10,7 @@ use super::helpers::errno_ret;
 use super::machine::{Machine, Trap};
 use crate::errno::Errno;
 use crate::frame::SkbHeader;
+use crate::frame::layout::read_u32;
 
 type HelperResult = Result<u64, Trap>;
 
@@ -64,9 +65,6 @@ pub struct TunnelInfo {
     pub options: Vec<u8>,
 }
 
-fn u32_at(b: &[u8], off: usize) -> u32 {
-    u32::from_le_bytes(b[off..off + 4].try_into().unwrap())
-}
 
 /// bpf_skb_get_tunnel_key(skb, to, size, flags).
 pub fn skb_get_tunnel_key(m: &mut Machine<'_>, a: &[u64; 5]) -> HelperResult {
@@ -120,11 +118,11 @@ pub fn skb_set_tunnel_key(m: &mut Machine<'_>, a: &[u64; 5]) -> HelperResult {
     let mut k = [0u8; TUNNEL_KEY_SIZE as usize];
     k[..size as usize].copy_from_slice(m.read_arg(from, u64::from(size))?);
     let ipv6 = flags & BPF_F_TUNINFO_IPV6 != 0;
-    let (label, ext) = (u32_at(&k, 24), u16::from_le_bytes([k[22], k[23]]));
+    let (label, ext) = (read_u32(&k, 24), u16::from_le_bytes([k[22], k[23]]));
     if (!ipv6 && label != 0) || ext != 0 {
         return Ok(errno_ret(Errno::EINVAL));
     }
-    let mut t = TunnelInfo { ipv6, tun_id: u64::from(u32_at(&k, 0)), tos: k[20], ttl: k[21], ..Default::default() };
+    let mut t = TunnelInfo { ipv6, tun_id: u64::from(read_u32(&k, 0)), tos: k[20], ttl: k[21], ..Default::default() };
     t.flags = TUN_NOCACHE;
     if flags & BPF_F_DONT_FRAGMENT != 0 {
         t.flags |= TUN_DONT_FRAGMENT;
@@ -143,8 +141,8 @@ pub fn skb_set_tunnel_key(m: &mut Machine<'_>, a: &[u64; 5]) -> HelperResult {
         t.src.copy_from_slice(&k[28..44]);
         t.label = label & IPV6_FLOWLABEL_MASK;
     } else {
-        t.dst[..4].copy_from_slice(&u32_at(&k, 4).to_be_bytes());
-        t.src[..4].copy_from_slice(&u32_at(&k, 28).to_be_bytes());
+        t.dst[..4].copy_from_slice(&read_u32(&k, 4).to_be_bytes());
+        t.src[..4].copy_from_slice(&read_u32(&k, 28).to_be_bytes());
     }
     m.skb_ctx(a[0])?.tunnel = Some(t);
     Ok(0)

@@ -246,6 +246,9 @@ pub struct Verifier<'a> {
     /// the current frame's call site, modulo the program's length: `max_states_per_insn` counts a
     /// list's states, a colliding instruction's included.
     bucket_states: HashMap<u32, u32>,
+    /// Precise marks precision backtracking has added to checkpoints (a back-edge round that
+    /// adds none is the fixed point).
+    pub(super) checkpoint_marks: u64,
 }
 
 /// A path pruned around a loop, kept until its loop visit ends: then what the covering
@@ -330,6 +333,7 @@ impl<'a> Verifier<'a> {
             scc_backedges: HashMap::new(),
             num_backedges: 0,
             bucket_states: HashMap::new(),
+            checkpoint_marks: 0,
             facts: super::Facts::default(),
             pruned_followed: Default::default(),
             throw_in_callback: None,
@@ -1028,7 +1032,7 @@ impl<'a> Verifier<'a> {
             return;
         }
         for _ in 0..64 {
-            let before = self.precise_marks();
+            let before = self.checkpoint_marks;
             for e in edges.iter().rev() {
                 let cur = std::mem::replace(&mut self.cur, e.state.clone());
                 let saved = (self.pc, self.first_idx, self.parent, std::mem::replace(&mut self.hist, e.hist.clone()));
@@ -1039,20 +1043,12 @@ impl<'a> Verifier<'a> {
                 self.cur = cur;
                 (self.pc, self.first_idx, self.parent, self.hist) = saved;
             }
-            if self.precise_marks() == before {
+            if self.checkpoint_marks == before {
                 return;
             }
         }
     }
 
-    /// How many precise marks the checkpoints hold (marks are only ever added).
-    fn precise_marks(&self) -> usize {
-        self.checkpoints
-            .iter()
-            .flat_map(|c| c.state.frames.iter())
-            .map(|f| f.regs.iter().filter(|r| r.precise).count() + f.stack.iter().filter(|s| s.is_spill() && s.spilled.precise).count())
-            .sum()
-    }
 
     /// `check_btf_func`: a subprogram with LD_ABS or a tail call must return a scalar (both
     /// leave the program with r0 as their result).

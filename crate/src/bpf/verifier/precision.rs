@@ -131,21 +131,26 @@ fn fmt_stack(mask: u64) -> String {
 }
 
 /// The frames' scalars a state has, marked: every register and spilled scalar, for the fallback.
-fn mark_all_in(st: &mut State, log: &mut Vec<String>) {
+/// Returns how many marks it added.
+fn mark_all_in(st: &mut State, log: &mut Vec<String>) -> u64 {
+    let mut added = 0;
     for (i, f) in st.frames.iter_mut().enumerate() {
         for (j, r) in f.regs.iter_mut().enumerate().take(10) {
             if r.ty == SCALAR && !r.precise {
                 r.precise = true;
+                added += 1;
                 log.push(format!("force_precise: frame{i}: forcing r{j} to be precise\n"));
             }
         }
         for (j, s) in f.stack.iter_mut().enumerate() {
             if s.is_spill() && s.spilled.ty == SCALAR && !s.spilled.precise {
                 s.spilled.precise = true;
+                added += 1;
                 log.push(format!("force_precise: frame{i}: forcing fp{} to be precise\n", -(j as i64 + 1) * 8));
             }
         }
     }
+    added
 }
 
 /// Forgets every precise mark (`mark_all_scalars_imprecise`): a state about to be checkpointed
@@ -279,8 +284,10 @@ impl<'a> Verifier<'a> {
                 if s.frames.len() == 1 && bt.stack[bt.frame] == 0 && bt.regs[bt.frame] & !0b11_1110 == 0 {
                     let mask = bt.regs[bt.frame];
                     for i in 0..6u8 {
-                        if mask & (1 << i) != 0 && s.frames[0].regs[i as usize].ty == SCALAR {
-                            s.frames[0].regs[i as usize].precise = true;
+                        let r = &mut s.frames[0].regs[i as usize];
+                        if mask & (1 << i) != 0 && r.ty == SCALAR && !r.precise {
+                            r.precise = true;
+                            self.checkpoint_marks += 1;
                         }
                     }
                     break 'chain;
@@ -352,6 +359,7 @@ impl<'a> Verifier<'a> {
                         bt.regs[fr] &= !(1 << i);
                     } else {
                         r.precise = true;
+                        self.checkpoint_marks += 1;
                     }
                 }
                 for i in 0..64usize {
@@ -364,6 +372,7 @@ impl<'a> Verifier<'a> {
                                 bt.clear_slot(fr, i);
                             } else {
                                 s.spilled.precise = true;
+                                self.checkpoint_marks += 1;
                             }
                         }
                         _ => bt.clear_slot(fr, i),
@@ -393,7 +402,7 @@ impl<'a> Verifier<'a> {
             }
             let mut at = belongs(self, self.parent);
             while let Some(c) = at {
-                mark_all_in(&mut self.checkpoints[c].state, &mut out);
+                self.checkpoint_marks += mark_all_in(&mut self.checkpoints[c].state, &mut out);
                 at = belongs(self, self.checkpoints[c].parent);
             }
         }
