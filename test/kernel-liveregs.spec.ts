@@ -9,10 +9,10 @@
  *
  * The whole level-2 log is compared as well: the subprograms (`func#N @start`), the table, then
  * the state after every instruction, the paths ("from X to Y"), precision backtracking
- * (`mark_precise:`, `propagating`), loop visits (`SCC enter`, `SCC backedge`, `SCC exit`), the
- * refusal and the statistics. Left out of the comparison: 6.18's stack-slot liveness lines
- * ("(callchain) frame F insn N +live -8", "live stack update done"), which uxdp does not print,
- * the level-4 lines bpftool asks for (verification time, stack depth), and uxdp's own policy notes
+ * (`mark_precise:`, `propagating`), loop visits (`SCC enter`, `SCC backedge`, `SCC exit`), 6.18's
+ * stack-slot liveness ("(callchain) frame F insn N +live -8", "live stack update done in N
+ * iterations"), the refusal and the statistics. Left out of the comparison: the level-4 lines
+ * bpftool asks for (verification time, stack depth), and uxdp's own policy notes
  * (`uxdp: warning: ...`, beyond the kernel).
  */
 import { spawnSync } from 'node:child_process'
@@ -54,7 +54,6 @@ function level2Lines(log: string): string[] {
   return log
     .split('\n')
     .filter((l) => l !== '' && !/^(verification time|stack depth) /.test(l) && !l.startsWith('uxdp: '))
-    .filter((l) => !/^\([\d,]+\) (frame \d+ insn \d+ |live stack update done)/.test(l))
     .map((l) => l.replace(/0x[0-9a-f]{16}\b/g, 'ADDR'))
 }
 

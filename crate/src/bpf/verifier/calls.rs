@@ -928,6 +928,7 @@ impl Verifier<'_> {
             *self.cur.reg_mut(r) = Reg::NOT_INIT;
         }
         self.cur.frames.push(callee);
+        self.live_reset_chain();
         self.log.scratch_all();
         if self.log.on() {
             let n = self.cur.curframe();
@@ -1392,6 +1393,9 @@ impl Verifier<'_> {
             }
             return Ok(None);
         }
+        if self.cur.curframe() > 0 && !asynchronous {
+            self.live_update();
+        }
         if self.cur.curframe() > 0 {
             let r0 = *self.cur.reg(0);
             if let (Some(cb), true) = (callback, asynchronous) {
@@ -1580,6 +1584,12 @@ impl Verifier<'_> {
             return Ok(Some(pc + 1));
         }
         if self.cur.cur().callback.is_some() {
+            // The exit is taken (the callee's stack liveness settles first); the callback's r0
+            // is then backtracked to the call that started the callback, which the kernel's
+            // backtracking does not expect.
+            self.live_update();
+            *self.cur.reg_mut(0) = r0;
+            self.mark_chain_precision(0)?;
             return refuse(Errno::EFAULT, "verifier bug: callback unexpected regs 1");
         }
         if tail_call && self.cur.frames.iter().skip(1).any(|f| f.callback.is_some() && !f.async_cb) {

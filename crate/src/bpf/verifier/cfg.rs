@@ -208,9 +208,13 @@ impl Info {
                         prune_point[t] = true;
                     }
                 }
-                Op::MayGoto { .. } => {
+                Op::MayGoto { off } => {
                     prune_point[pc] = true;
                     force_checkpoint[pc] = true;
+                    let t = (pc as i64 + 1 + off as i64) as usize;
+                    if t < n {
+                        prune_point[t] = true;
+                    }
                 }
                 // A call of a static function, and the function's first instruction (the
                 // kernel's BRANCH edge to it).

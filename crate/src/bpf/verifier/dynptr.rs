@@ -134,6 +134,8 @@ impl Verifier<'_> {
             if let Ok(spi) = self.dynptr_spi(&reg) {
                 self.log.scratch_slot(spi);
                 self.log.scratch_slot(spi - 1);
+                self.live_stack_read(reg.frameno as usize, spi);
+                self.live_stack_read(reg.frameno as usize, spi - 1);
             }
         }
         Ok(())
@@ -154,6 +156,8 @@ impl Verifier<'_> {
         } else {
             0
         };
+        self.live_stack_write(fr, spi);
+        self.live_stack_write(fr, spi - 1);
         let st = &mut self.cur.frames[fr].stack;
         for (s, first) in [(spi, true), (spi - 1, false)] {
             st[s].bytes = [SlotByte::Dynptr; 8];
@@ -205,6 +209,8 @@ impl Verifier<'_> {
     }
 
     fn invalidate_dynptr(&mut self, fr: usize, spi: usize, id: u32) {
+        self.live_stack_write(fr, spi);
+        self.live_stack_write(fr, spi - 1);
         let st = &mut self.cur.frames[fr].stack;
         for s in [spi, spi - 1] {
             st[s].bytes = [SlotByte::Invalid; 8];
@@ -271,6 +277,7 @@ impl Verifier<'_> {
             self.check_mem(pc, regno, 0, crate::bpf::isa::Size::DW, true, None, false)?;
             let spi = self.obj_spi(&reg, "iter", 1)?;
             let id = self.acquire_reference(pc);
+            self.live_stack_write(fr, spi);
             let st = &mut self.cur.frames[fr].stack[spi];
             st.bytes = [SlotByte::Iter; 8];
             st.spilled = Reg { ref_obj_id: id, ..Reg::ptr(PTR_TO_STACK) };
@@ -283,7 +290,9 @@ impl Verifier<'_> {
             return refuse(Errno::EINVAL, format!("expected an initialized iter_{iter_name} as arg #{argn}"));
         }
         let spi = spi.expect("checked");
+        self.live_stack_read(fr, spi);
         if k.flags & KF_ITER_DESTROY != 0 {
+            self.live_stack_write(fr, spi);
             let id = self.cur.frames[fr].stack[spi].spilled.ref_obj_id;
             let st = &mut self.cur.frames[fr].stack[spi];
             st.bytes = [SlotByte::Invalid; 8];
@@ -486,12 +495,35 @@ fn reg_safe(old: &Reg, cur: &Reg, exact: bool, ids: &mut IdMap) -> bool {
     }
 }
 
-/// `range_within`: imprecise spilled scalars are compared too (by range), as at loop heads.
+/// A slot read as a 64-bit scalar (`scalar_reg_for_stack`): a whole spilled scalar, or all
+/// misc bytes (never-written bytes count as misc where uninitialised stack may be read), which
+/// load as an unknown scalar.
+fn slot_scalar(s: &Slot, allow_uninit: bool) -> Option<Reg> {
+    if s.bytes[0] == SlotByte::Spill && s.spilled.ty == SCALAR {
+        return Some(s.spilled);
+    }
+    let all_misc = s.bytes.iter().all(|&b| b == SlotByte::Misc || (b == SlotByte::Invalid && allow_uninit));
+    all_misc.then(Reg::unknown)
+}
+
+/// A scalar `old` covers `cur`: an imprecise one any scalar, unless ranges are compared (loop
+/// heads: `range_within`) or everything must be equal (`exact`).
+fn scalar_safe(old: &Reg, cur: &Reg, exact: bool, range_within: bool, ids: &mut IdMap) -> bool {
+    if !exact && !range_within && !old.precise {
+        return true;
+    }
+    reg_safe(old, cur, exact, ids)
+}
+
+/// `stacksafe`: byte by byte, what the explored frame's stack held that the walk may have used,
+/// the current one holds too. `range_within`: imprecise spilled scalars are compared too (by
+/// range), as at loop heads. `allow_uninit`: never-written bytes read as unknown (CAP_PERFMON).
 fn stack_safe(old: &Frame, cur: &Frame, exact: bool, allow_uninit: bool, range_within: bool, ids: &mut IdMap) -> bool {
-    for (i, os) in old.stack.iter().enumerate() {
-        let cs = cur.stack.get(i).copied().unwrap_or(Slot::EMPTY);
+    for (spi, os) in old.stack.iter().enumerate() {
+        let beyond = spi >= cur.stack.len();
+        let cs = cur.stack.get(spi).copied().unwrap_or(Slot::EMPTY);
         if exact {
-            if os.bytes != cs.bytes || os.iter_state != cs.iter_state || os.dynptr_first != cs.dynptr_first {
+            if beyond || os.bytes != cs.bytes || os.iter_state != cs.iter_state || os.dynptr_first != cs.dynptr_first {
                 return false;
             }
             if (os.is_spill() || os.is_dynptr() || os.is_iter()) && !reg_safe(&os.spilled, &cs.spilled, true, ids) {
@@ -499,37 +531,62 @@ fn stack_safe(old: &Frame, cur: &Frame, exact: bool, allow_uninit: bool, range_w
             }
             continue;
         }
-        for j in 0..8 {
+        let mut j = 0;
+        while j < 8 {
             let ob = os.bytes[j];
-            if ob == SlotByte::Invalid {
+            if ob == SlotByte::Invalid || (allow_uninit && ob == SlotByte::Misc) {
+                j += 1;
                 continue;
             }
-            if allow_uninit && ob == SlotByte::Misc {
-                continue;
+            if beyond {
+                return false;
+            }
+            if let (Some(o), Some(c)) = (slot_scalar(os, allow_uninit), slot_scalar(&cs, allow_uninit)) {
+                if !scalar_safe(&o, &c, exact, range_within, ids) {
+                    return false;
+                }
+                break;
             }
             let cb = cs.bytes[j];
             if ob == SlotByte::Misc && cb == SlotByte::Zero {
+                j += 1;
                 continue;
             }
             if ob != cb {
                 return false;
             }
-        }
-        if os.is_spill() {
-            let imprecise = !range_within && !os.spilled.precise;
-            let scalars = os.spilled.ty == SCALAR && cs.is_spill() && cs.spilled.ty == SCALAR;
-            if (!imprecise || !scalars) && !reg_safe(&os.spilled, &cs.spilled, false, ids) {
-                return false;
+            if j != 7 {
+                j += 1;
+                continue;
             }
-        } else if os.is_dynptr() {
-            if os.dynptr_first != cs.dynptr_first
-                || os.spilled.dynptr != cs.spilled.dynptr
-                || !ids.check(os.spilled.ref_obj_id, cs.spilled.ref_obj_id)
-            {
-                return false;
+            match os.bytes[7] {
+                SlotByte::Spill => {
+                    let scalars = os.spilled.ty == SCALAR && cs.spilled.ty == SCALAR;
+                    let ok = if scalars {
+                        scalar_safe(&os.spilled, &cs.spilled, exact, range_within, ids)
+                    } else {
+                        reg_safe(&os.spilled, &cs.spilled, false, ids)
+                    };
+                    if !ok {
+                        return false;
+                    }
+                }
+                SlotByte::Dynptr => {
+                    if os.dynptr_first != cs.dynptr_first
+                        || os.spilled.dynptr != cs.spilled.dynptr
+                        || !ids.check(os.spilled.ref_obj_id, cs.spilled.ref_obj_id)
+                    {
+                        return false;
+                    }
+                }
+                SlotByte::Iter => {
+                    if os.iter_state != cs.iter_state || !ids.check(os.spilled.ref_obj_id, cs.spilled.ref_obj_id) {
+                        return false;
+                    }
+                }
+                _ => {}
             }
-        } else if os.is_iter() && (os.iter_state != cs.iter_state || !ids.check(os.spilled.ref_obj_id, cs.spilled.ref_obj_id)) {
-            return false;
+            j += 1;
         }
     }
     true
@@ -538,7 +595,7 @@ fn stack_safe(old: &Frame, cur: &Frame, exact: bool, allow_uninit: bool, range_w
 /// Whether the explored state `old` covers `cur` (or, `exact`, equals it: a loop that made no
 /// progress). `live` is the current frame's live registers. A scalar `old` has not marked precise
 /// matches any scalar (`regsafe`), unless `range_within` (loop heads: the kernel's RANGE_WITHIN).
-pub fn states_equal(old: &State, cur: &State, live: &u16, range_within: bool, exact: bool) -> bool {
+pub fn states_equal(old: &State, cur: &State, live: &u16, range_within: bool, exact: bool, allow_uninit: bool) -> bool {
     // a speculative path's state covers only speculative ones
     if old.speculative && !cur.speculative {
         return false;
@@ -574,7 +631,7 @@ pub fn states_equal(old: &State, cur: &State, live: &u16, range_within: bool, ex
                 return false;
             }
         }
-        if !stack_safe(of, cf, exact, true, range_within, &mut ids) {
+        if !stack_safe(of, cf, exact, allow_uninit, range_within, &mut ids) {
             return false;
         }
     }

@@ -35,6 +35,8 @@ pub(super) struct Checkpoint {
     pub first_idx: usize,
     pub last_idx: Option<usize>,
     pub hist: Vec<super::precision::HistEntry>,
+    /// Its dead stack slots were forgotten (once finished, before it was first compared).
+    pub cleaned: bool,
 }
 
 /// `(callsite,...,scc)`, as the kernel prints a loop visit.
@@ -158,6 +160,8 @@ pub struct Verifier<'a> {
     pub(super) prev: usize,
     pub(super) pending: Vec<Pending>,
     pub(super) checkpoints: Vec<Checkpoint>,
+    /// Which stack slots may still be read, per call chain (`liveness`).
+    pub(super) live: super::liveness::StackLiveness,
     pub(super) explored: HashMap<usize, PcStates>,
     pub(super) id_gen: u32,
     pub(super) processed: u64,
@@ -298,6 +302,7 @@ impl<'a> Verifier<'a> {
             prev: 0,
             pending: Vec::new(),
             checkpoints: Vec::new(),
+            live: Default::default(),
             explored: HashMap::new(),
             id_gen: 0,
             processed: 0,
@@ -447,6 +452,7 @@ impl<'a> Verifier<'a> {
             }
         }
         self.cur = self.entry_state();
+        self.live = super::liveness::StackLiveness::new(&self.ops, &self.info.subprogs);
         self.scc = cfg::loops(&self.ops, &self.info.second_half, &self.callback_site);
         if self.log.level2() {
             self.log_live_regs();
@@ -562,11 +568,13 @@ impl<'a> Verifier<'a> {
             if matches!(op, Op::Jump { .. } | Op::Ja { .. } | Op::Call(_) | Op::Exit | Op::MayGoto { .. }) {
                 self.jmps_processed += 1;
             }
+            self.live_begin_insn(pc);
             let next = match self.step(pc, op) {
                 // a refusal on a speculative path fences the instruction and ends the path
                 Err(r) if self.fenced(r.errno) => None,
                 other => other?,
             };
+            self.live_commit_insn();
             // A conditional jump prints the state it goes on with at once (after pushing the
             // other branch), not when the next instruction is: a pruned or looping next
             // instruction does not lose it, and a branch taken up later rewinds onto its line.
@@ -728,6 +736,7 @@ impl<'a> Verifier<'a> {
     /// Ends the current path (exit or pruned) and takes the next pending one. false: none left.
     fn end_path(&mut self) -> VResult<bool> {
         self.release_branch(self.parent);
+        self.live_update();
         self.log.scratch_all();
         match self.pending.pop() {
             Some(p) => {
@@ -791,6 +800,7 @@ impl<'a> Verifier<'a> {
         let iter_active = loop_head && self.iter_arg_active();
         let callback_site = self.callback_site[pc];
         let cur_hash = regs_hash(&self.cur);
+        let uninit = self.allow_uninit_stack;
         // `max_states_per_insn` counts the states in this one's list before this visit adds one.
         let bucket = self.state_bucket(pc, &self.cur);
         let states_here = self.bucket_states.get(&bucket).copied().unwrap_or(0);
@@ -802,7 +812,7 @@ impl<'a> Verifier<'a> {
             // state an unfinished one here covers adds nothing, that one's walk queues every
             // further visit of the callback (the iteration's fixed point). Never a loop error.
             let cur = &self.cur;
-            if let Some(ci) = live_hit(e, &mut self.checkpoints, &mut evicted, |c| super::dynptr::states_equal(&c.state, cur, &live, true, false)) {
+            if let Some(ci) = live_hit(e, &mut self.checkpoints, &mut evicted, |c| super::dynptr::states_equal(&c.state, cur, &live, true, false, uninit)) {
                 {
                     self.forget_states(&evicted);
                     return self.pruned_by_loop(ci, live);
@@ -815,7 +825,7 @@ impl<'a> Verifier<'a> {
             let cur = &self.cur;
             if iter_active {
                 if let Some(ci) = live_hit(e, &mut self.checkpoints, &mut evicted, |c| {
-                    cur.frames.len() == c.state.frames.len() && super::dynptr::states_equal(&c.state, cur, &live, true, false)
+                    cur.frames.len() == c.state.frames.len() && super::dynptr::states_equal(&c.state, cur, &live, true, false, uninit)
                 }) {
                     {
                     self.forget_states(&evicted);
@@ -829,7 +839,7 @@ impl<'a> Verifier<'a> {
                 // an unfinished one's: covered by that one's walk.
                 let cur = &self.cur;
                 if let Some(ci) = live_hit(e, &mut self.checkpoints, &mut evicted, |c| {
-                    c.state.may_goto_depth != cur.may_goto_depth && super::dynptr::states_equal(&c.state, cur, &live, true, false)
+                    c.state.may_goto_depth != cur.may_goto_depth && super::dynptr::states_equal(&c.state, cur, &live, true, false, uninit)
                 }) {
                     {
                     self.forget_states(&evicted);
@@ -844,7 +854,7 @@ impl<'a> Verifier<'a> {
                         && c.state.callback_unroll == self.cur.callback_unroll
                         && c.state.may_goto_depth == self.cur.may_goto_depth
                         && !iter_active_depths_differ(&c.state, &self.cur)
-                        && super::dynptr::states_equal(&c.state, &self.cur, &live, false, true)
+                        && super::dynptr::states_equal(&c.state, &self.cur, &live, false, true, uninit)
                     {
                         // The log shows both states after the line.
                         let frame = self.cur.curframe();
@@ -861,14 +871,23 @@ impl<'a> Verifier<'a> {
         }
         // Loop heads compare scalar ranges whatever their use (the kernel's RANGE_WITHIN).
         let range_within = loop_head || callback_site || may_goto;
+        let done = e.done.clone();
+        self.clean_explored_stack(&done);
+        let (jmps, insns) = (self.jmps_processed - self.last_cp_jmps, self.processed - self.last_cp_insns);
+        // A long jump history gets a checkpoint of its own, as the kernel bounds it; inside a
+        // loop, checkpoints are spaced further apart.
+        let force = force || self.hist.len() > 40;
+        let spaced = jmps >= 2 && insns >= 8 && (!in_loop || jmps >= 20 || insns >= 100);
+        let add_new_state = force || spaced;
+        let e = self.explored.get_mut(&pc).expect("this instruction's list");
         let mut i = 0;
         while i < e.done.len() {
             let ci = e.done[i];
             let c = &mut self.checkpoints[ci];
-            if super::dynptr::states_equal(&c.state, &self.cur, &live, range_within, false) {
+            if super::dynptr::states_equal(&c.state, &self.cur, &live, range_within, false, uninit) {
                 c.hits += 1;
                 // Covered only up to imprecise values: what this path returns is followed on.
-                let covers_all = super::dynptr::states_equal(&c.state, &self.cur, &live, true, false);
+                let covers_all = super::dynptr::states_equal(&c.state, &self.cur, &live, true, false, uninit);
                 if !covers_all && self.input.kind == ProgKind::Xdp {
                     self.note_pruned_exits(pc);
                 }
@@ -884,7 +903,11 @@ impl<'a> Verifier<'a> {
                     return self.pruned_by(ci, live);
                 }
             }
-            c.misses += 1;
+            // A state counts a miss only where a new one would join the list (several turns
+            // of a loop do not push out the states of earlier ones).
+            if add_new_state {
+                c.misses += 1;
+            }
             if c.misses > c.hits * 3 + 3 {
                 e.done.swap_remove(i);
                 evicted.push(ci);
@@ -893,13 +916,8 @@ impl<'a> Verifier<'a> {
             }
             i += 1;
         }
-        let (jmps, insns) = (self.jmps_processed - self.last_cp_jmps, self.processed - self.last_cp_insns);
-        // Inside a loop, checkpoints are spaced further apart, as the kernel spaces them.
-        let spaced = if in_loop { jmps >= 20 || insns >= 100 } else { jmps >= 2 && insns >= 8 };
         self.max_per_insn = self.max_per_insn.max(states_here);
-        // A long jump history gets a checkpoint of its own, as the kernel bounds it.
-        let force = force || self.hist.len() > 40;
-        if !force && !spaced {
+        if !add_new_state {
             self.forget_states(&evicted);
             return Ok(false);
         }
@@ -924,6 +942,7 @@ impl<'a> Verifier<'a> {
             first_idx: self.first_idx,
             last_idx: if self.at_entry { None } else { Some(self.prev) },
             hist: std::mem::take(&mut self.hist),
+            cleaned: false,
         });
         self.parent = Some(idx);
         self.first_idx = pc;
@@ -976,6 +995,12 @@ impl<'a> Verifier<'a> {
             self.peak_states = self.peak_states.max(self.live_states + self.num_backedges);
         }
         Ok(true)
+    }
+
+    /// Whether the checkpoint is in a loop visit with back edges still pending: its read marks
+    /// are not complete yet (`incomplete_read_marks`).
+    pub(super) fn loop_visit_open(&self, ci: usize) -> bool {
+        self.scc_callchain(ci).is_some_and(|chain| self.scc_backedges.get(&chain).is_some_and(|v| !v.is_empty()))
     }
 
     /// The loop visit a checkpoint is in (`compute_scc_callchain`): the call sites of the frames

@@ -469,6 +469,11 @@ impl Verifier<'_> {
                 let slot = (-off - 1) as usize;
                 let spi = slot / 8;
                 self.log.scratch_slot(spi);
+                // Only a whole aligned slot counts as written: a narrower write may leave
+                // bytes a later read needs.
+                if off % 8 == 0 && size == 8 {
+                    self.live_stack_write(fr, spi);
+                }
                 let cur_frame = self.cur.curframe();
                 {
                     let st = &self.cur.frames[fr].stack[spi];
@@ -609,6 +614,7 @@ impl Verifier<'_> {
                 let slot = (-off - 1) as usize;
                 let spi = slot / 8;
                 self.log.scratch_slot(spi);
+                self.live_stack_read(fr, spi);
                 let st = self.cur.frames[fr].stack[spi];
                 if st.is_spill() {
                     let mut spill_size = 1;
@@ -709,6 +715,7 @@ impl Verifier<'_> {
         for i in min_off..max_off + size as i64 {
             let slot = (-i - 1) as usize;
             let spi = slot / 8;
+            self.live_stack_read(fr, spi);
             let allow_uninit = self.allow_uninit_stack;
             let allow_leaks = self.allow_ptr_leaks;
             let st = &mut self.cur.frames[fr].stack[spi];

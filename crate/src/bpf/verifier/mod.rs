@@ -24,6 +24,7 @@ pub mod ctx;
 pub mod dynptr;
 pub mod explore;
 pub mod kstruct;
+pub mod liveness;
 pub mod graph;
 pub mod kptr;
 pub mod log;

@@ -11,7 +11,8 @@
 
 use super::explore::Verifier;
 use super::state::*;
-use super::VResult;
+use super::{refuse, VResult};
+use crate::errno::Errno;
 use crate::bpf::isa::{AtomicOp, AluOp, Callee, Op, Operand};
 
 /// The history entry of a spill or fill at a fixed stack offset (`INSN_F_STACK_ACCESS`), with the
@@ -118,6 +119,8 @@ impl Backtrack {
 enum Stop {
     /// The kernel's -ENOTSUPP: fall back to marking everything precise.
     NotSupported,
+    /// What the kernel reports as its own bug (`verifier_bug`): the load fails with EFAULT.
+    Bug(String),
 }
 
 /// `r0,r2` as the log prints a register mask.
@@ -317,9 +320,20 @@ impl<'a> Verifier<'a> {
                             fmt_stack(bt.stack[bt.frame])
                         ));
                     }
-                    if self.backtrack_insn(i, subseq, h.as_ref(), &mut bt).is_err() {
-                        fallback = true;
-                        break 'chain;
+                    match self.backtrack_insn(i, subseq, h.as_ref(), &mut bt) {
+                        Ok(()) => {}
+                        Err(Stop::NotSupported) => {
+                            fallback = true;
+                            break 'chain;
+                        }
+                        Err(Stop::Bug(what)) => {
+                            if level2 {
+                                for l in out {
+                                    self.log.write(&l);
+                                }
+                            }
+                            return refuse(Errno::EFAULT, format!("verifier bug: {what}"));
+                        }
                     }
                 }
                 if bt.empty() {
@@ -507,7 +521,13 @@ impl<'a> Verifier<'a> {
             Op::Call(_) if self.callback_site.get(idx).copied().unwrap_or(false) && idx as i64 != subseq - 1 => {
                 // Back from a callback's exit to the call that runs it: its arguments are not the
                 // caller's registers.
-                if bt.regs[bt.frame] & !ARGS != 0 || bt.stack[bt.frame] != 0 || bt.frame == 0 {
+                if bt.regs[bt.frame] & !ARGS != 0 {
+                    return Err(Stop::Bug(format!("callback unexpected regs {:x}", bt.regs[bt.frame])));
+                }
+                if bt.stack[bt.frame] != 0 {
+                    return Err(Stop::Bug(format!("callback leaks stack slots {:x}", bt.stack[bt.frame])));
+                }
+                if bt.frame == 0 {
                     return Err(Stop::NotSupported);
                 }
                 for r in 1..=5u8 {
