@@ -1166,6 +1166,9 @@ impl Verifier<'_> {
     /// Asynchronous callbacks (timers) run on a stack of their own: each is a chain's root, as
     /// the main program is, and checked before it.
     pub(super) fn check_stack_depth(&self) -> VResult<()> {
+        if self.tail_call_in_callback {
+            return refuse(Errno::EINVAL, "cannot tail call within callback");
+        }
         let subs = &self.info.subprogs;
         let index_of = |t: usize| subs.iter().position(|&s| s == t);
         let calls_of = |sub: usize| -> Vec<usize> {
@@ -1592,8 +1595,10 @@ impl Verifier<'_> {
             self.mark_chain_precision(0)?;
             return refuse(Errno::EFAULT, "verifier bug: callback unexpected regs 1");
         }
+        // A tail call a callback reaches is refused once the walk is done, with the stack
+        // depths (`check_max_stack_depth`).
         if tail_call && self.cur.frames.iter().skip(1).any(|f| f.callback.is_some() && !f.async_cb) {
-            return refuse(Errno::EINVAL, "cannot tail call within callback");
+            self.tail_call_in_callback = true;
         }
         self.push_branch(pc + 1, pc)?;
         if tail_call {

@@ -224,6 +224,8 @@ pub struct Verifier<'a> {
     pub(super) pruned_followed: std::collections::HashSet<(usize, [super::calls::Small; 11])>,
     /// The first bpf_throw walked inside a callback (its pc and subprogram): refused after the walk.
     pub(super) throw_in_callback: Option<(usize, usize)>,
+    /// A walked path made a tail call from a subprogram a synchronous callback called.
+    pub(super) tail_call_in_callback: bool,
     /// The walk is the exception callback's.
     pub(super) in_exception_cb: bool,
     /// The structural refusals the walk makes where it reaches an instruction (reserved fields,
@@ -342,6 +344,7 @@ impl<'a> Verifier<'a> {
             facts: super::Facts::default(),
             pruned_followed: Default::default(),
             throw_in_callback: None,
+            tail_call_in_callback: false,
             in_exception_cb: false,
             walk_faults,
             hist: Vec::new(),

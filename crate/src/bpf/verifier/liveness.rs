@@ -84,6 +84,11 @@ fn fmt_mask(mask: u64) -> String {
     offs.join(",")
 }
 
+/// The frame an asynchronous callback's walk starts at (0 outside one).
+fn chain_base(st: &State) -> usize {
+    st.frames.iter().rposition(|f| f.async_cb).unwrap_or(0)
+}
+
 fn slot_bit(spi: usize) -> u64 {
     if spi < 64 {
         1u64 << spi
@@ -135,9 +140,11 @@ impl Verifier<'_> {
         self.info.subprogs.get(sub as usize).copied().unwrap_or(0)
     }
 
-    /// The call chain of `st` down to `frame`: the call sites, then the subprogram's start.
+    /// The call chain of `st` down to `frame`: the call sites, then the subprogram's start. An
+    /// asynchronous callback is a program of its own (the kernel's frame 0): its chain starts there.
     fn callchain(&self, st: &State, frame: usize) -> Vec<u32> {
-        let mut chain: Vec<u32> = (0..frame).map(|i| st.frames[i + 1].callsite as u32).collect();
+        let base = chain_base(st);
+        let mut chain: Vec<u32> = (base..frame).map(|i| st.frames[i + 1].callsite as u32).collect();
         chain.push(self.subprog_start(st.frames[frame].subprog) as u32);
         chain
     }
@@ -167,7 +174,7 @@ impl Verifier<'_> {
 
     /// The instance of each frame of `st` (by call chain, subprogram).
     fn chains(&self, st: &State) -> Vec<(Vec<u32>, usize)> {
-        (0..st.frames.len()).map(|f| (self.callchain(st, f), st.frames[f].subprog as usize)).collect()
+        (chain_base(st)..st.frames.len()).map(|f| (self.callchain(st, f), st.frames[f].subprog as usize)).collect()
     }
 
     fn cur_instance(&mut self) -> usize {
@@ -199,6 +206,7 @@ impl Verifier<'_> {
 
     /// The instruction being walked reads slot `spi` of `frame`.
     pub(super) fn live_stack_read(&mut self, frame: usize, spi: usize) {
+        let Some(frame) = frame.checked_sub(chain_base(&self.cur)) else { return };
         let inst = self.cur_instance();
         let pc = self.pc;
         self.mark_read_in(inst, frame, pc, slot_bit(spi));
@@ -206,6 +214,7 @@ impl Verifier<'_> {
 
     /// The instruction being walked writes all of slot `spi` of `frame`.
     pub(super) fn live_stack_write(&mut self, frame: usize, spi: usize) {
+        let Some(frame) = frame.checked_sub(chain_base(&self.cur)) else { return };
         if let Some(acc) = self.live.write_acc.get_mut(frame) {
             *acc |= slot_bit(spi);
         }
@@ -401,9 +410,11 @@ impl Verifier<'_> {
             let pc = self.checkpoints[ci].pc;
             let insts: Vec<usize> = self.chains(&self.checkpoints[ci].state).into_iter().map(|(chain, sub)| self.instance_for(chain, sub)).collect();
             let last = insts.len() - 1;
+            let base = chain_base(&self.checkpoints[ci].state);
             let dead: Vec<(usize, usize)> = (0..insts.len())
-                .flat_map(|fno| (0..self.checkpoints[ci].state.frames[fno].stack.len()).map(move |spi| (fno, spi)))
+                .flat_map(|fno| (0..self.checkpoints[ci].state.frames[base + fno].stack.len()).map(move |spi| (fno, spi)))
                 .filter(|&(fno, spi)| !self.slot_alive(&insts, pc, last, fno, spi))
+                .map(|(fno, spi)| (base + fno, spi))
                 .collect();
             let c = &mut self.checkpoints[ci];
             for (fno, spi) in dead {
