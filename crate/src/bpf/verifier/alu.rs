@@ -219,15 +219,31 @@ impl Verifier<'_> {
                 v = ones;
             }
         }
+        let dst_umax = d.var.umax;
         v.alu(op, w, &s.var);
         let mut out = Reg::scalar(v);
         out.precise = d.precise;
-        // `rX += K` on a register linked to others keeps the link, with K as its delta (once).
+        // `rX += K` (or `-= K`, 64- or 32-bit) on a register linked to others keeps the link,
+        // with K as its delta (once): as 6.18's stable releases track it.
         let self_src = matches!(src, Operand::Reg(r) if r == dst);
-        if let (true, AluOp::Add, Width::W64, Some(k), false) = (self.bpf_capable, op, w, s.var.is_const(), self_src) {
-            if d.id != 0 && d.id & BPF_ADD_CONST == 0 && k <= i32::MAX as u64 {
-                out.id = d.id | BPF_ADD_CONST;
-                out.off = k as i32;
+        let konst = match w {
+            Width::W64 => s.var.is_const(),
+            Width::W32 => s.var.is_const32().map(u64::from),
+        };
+        if let (true, AluOp::Add | AluOp::Sub, Some(k), false, true) = (self.bpf_capable, op, konst, self_src, d.id != 0) {
+            let delta = match w {
+                Width::W64 => i32::try_from(k as i64).ok(),
+                // Only a value with nothing above bit 31 keeps its link through 32-bit math.
+                Width::W32 => (dst_umax <= u32::MAX as u64).then_some(k as u32 as i32),
+            };
+            let delta = match (op, delta) {
+                (AluOp::Sub, Some(i32::MIN)) => None,
+                (AluOp::Sub, Some(k)) => Some(-k),
+                (_, k) => k,
+            };
+            if let (Some(k), 0) = (delta, d.id & BPF_ADD_CONST) {
+                out.id = d.id | if w == Width::W32 { BPF_ADD_CONST32 } else { BPF_ADD_CONST64 };
+                out.off = k;
             }
         }
         *self.cur.reg_mut(dst) = out;

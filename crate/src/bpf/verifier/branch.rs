@@ -247,6 +247,10 @@ fn sync_linked(st: &mut State, r: u8, live: u16) {
         if !x.is_scalar() || x.id & !BPF_ADD_CONST != origin {
             return;
         }
+        // A 32-bit and a 64-bit delta from one origin do not relate the two.
+        if (x.id ^ known.id) & BPF_ADD_CONST == BPF_ADD_CONST {
+            return;
+        }
         let both_plain = x.id & BPF_ADD_CONST == 0 && known.id & BPF_ADD_CONST == 0;
         if both_plain || x.off == known.off {
             x.var = known.var;
@@ -254,6 +258,10 @@ fn sync_linked(st: &mut State, r: u8, live: u16) {
             let mut v = known.var;
             let shift = (delta_of(x) as i64 - known_delta as i64) as u64;
             v.alu(crate::bpf::isa::AluOp::Add, Width::W64, &Scalar::constant(shift));
+            // A 32-bit link's value is the low half of the sum.
+            if (x.id | known.id) & BPF_ADD_CONST32 != 0 {
+                v.zext_low32();
+            }
             x.var = v;
         }
     };

@@ -421,7 +421,7 @@ impl IdMap {
         }
         let cur = if cur == 0 {
             self.1 += 1;
-            (1 << 30) | self.1
+            (1 << 29) | self.1
         } else {
             cur
         };
@@ -458,8 +458,9 @@ fn reg_safe(old: &Reg, cur: &Reg, exact: bool, ids: &mut IdMap) -> bool {
     }
     match base(old.ty) {
         SCALAR => {
-            let (old_delta, cur_delta) = (old.id & BPF_ADD_CONST != 0, cur.id & BPF_ADD_CONST != 0);
-            if (old_delta && !cur_delta) || (old.id != 0 && !old_delta && cur_delta) || (old_delta && old.off != cur.off) {
+            // Linked with a delta (and its width) on one side only, or by another delta: not alike.
+            let (old_delta, cur_delta) = (old.id & BPF_ADD_CONST, cur.id & BPF_ADD_CONST);
+            if (old.id != 0 && old_delta != cur_delta) || (old_delta != 0 && old.off != cur.off) {
                 return false;
             }
             ids.check_scalar(old.id, cur.id) && scalar_within(&old.var, &cur.var)

@@ -638,6 +638,12 @@ impl Scalar {
 
     // ---- ALU ----
 
+    /// Only the low 32 bits kept, zero-extended (`zext_32_to_64`), bounds synced.
+    pub fn zext_low32(&mut self) {
+        self.zext32();
+        self.sync();
+    }
+
     /// The 64-bit view taken over from the 32-bit one, as an ALU32 result is zero-extended.
     fn zext32(&mut self) {
         self.var_off = self.var_off.subreg();

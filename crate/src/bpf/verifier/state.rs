@@ -53,9 +53,12 @@ pub const MEM_WRITE: u32 = 1 << 26;
 pub const DYNPTR_TYPE_SKB_META: u32 = 1 << 27;
 pub const DYNPTR_TYPE_MASK: u32 = DYNPTR_TYPE_LOCAL | DYNPTR_TYPE_RINGBUF | DYNPTR_TYPE_SKB | DYNPTR_TYPE_XDP | DYNPTR_TYPE_SKB_META;
 
-/// In a scalar's id: this scalar is another one (the id without the flag) plus `off`
-/// (`rX = rY; rX += K`), so a bound learnt on either holds for the other, shifted.
-pub const BPF_ADD_CONST: u32 = 1 << 31;
+/// In a scalar's id: this scalar is another one (the id without the flags) plus `off`
+/// (`rX = rY; rX += K`, or `-= K`), so a bound learnt on either holds for the other, shifted.
+/// The 32-bit form (`wX += K`) zero-extends what it is shifted to.
+pub const BPF_ADD_CONST64: u32 = 1 << 31;
+pub const BPF_ADD_CONST32: u32 = 1 << 30;
+pub const BPF_ADD_CONST: u32 = BPF_ADD_CONST64 | BPF_ADD_CONST32;
 
 pub const fn base(ty: u32) -> u32 {
     ty & 0xff

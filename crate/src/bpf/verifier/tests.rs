@@ -589,3 +589,20 @@ fn a_callee_that_always_writes_a_callers_slot_kills_it_at_the_call() {
     assert!(m.log.contains("(0) frame 0 insn 0 +live -8 \n"), "{}", m.log);
     assert!(m.stats.processed > v.stats.processed, "{} vs {}", m.stats.processed, v.stats.processed);
 }
+
+#[test]
+fn a_copy_moved_by_a_constant_stays_linked_both_ways_and_widths() {
+    // r7 = r6 - 4 bounded to [0, 100] bounds r6 to [4, 104]: `r0 /= 0` is never reached.
+    let probe = |link: &str, check: &str| {
+        let src = format!("call 7\nmov r6, r0\n{link}\n{check}\nmov r0, 0\nexit");
+        run(ProgKind::SocketFilter, &src, &VerifyOptions::default()).map(|_| ()).map_err(|e| e.message.clone())
+    };
+    for link in ["mov r7, r6\nadd r7, -4", "mov r7, r6\nsub r7, 4"] {
+        assert_eq!(probe(link, "jgt r7, 100, +2\njge r6, 4, +1\ndiv r0, 0"), Ok(()), "{link}");
+    }
+    // 32 bits: linked only while nothing lies above bit 31.
+    assert_eq!(probe("mov32 r6, r6\nmov32 r7, r6\nadd32 r7, -4", "jgt32 r7, 100, +2\njge32 r6, 4, +1\ndiv r0, 0"), Ok(()));
+    assert_eq!(probe("mov r7, r6\nadd32 r7, -4", "jgt32 r7, 100, +2\njge32 r6, 4, +1\ndiv r0, 0"), Err("div by zero".into()));
+    // A delta beyond 32 bits does not link.
+    assert_eq!(probe("mov r7, r6\nlddw r8, 0x100000000\nadd r7, r8", "jgt r7, 100, +2\njge r6, 4, +1\ndiv r0, 0"), Err("div by zero".into()));
+}
