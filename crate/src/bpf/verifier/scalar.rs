@@ -225,6 +225,26 @@ impl Tnum {
         x & !self.mask == self.value
     }
 
+    /// The smallest member above `z` (`tnum_step`); the largest member if none is, the smallest if
+    /// `z` is below them all.
+    pub const fn next_above(self, z: u64) -> u64 {
+        let max = self.value | self.mask;
+        if z >= max {
+            return max;
+        }
+        if z < self.value {
+            return self.value;
+        }
+        // Members are value + s, s a submask of mask: find the least submask above z - value by
+        // adding one to it with every position outside the mask (and every one below its
+        // highest such bit) filled, so the carry runs through to the next mask bit.
+        let d = z - self.value;
+        let outside = d & !self.mask;
+        let below = if outside == 0 { 0 } else { u64::MAX >> outside.leading_zeros() };
+        let filled = d | below | !self.mask;
+        self.value | (filled.wrapping_add(1) & self.mask)
+    }
+
     /// The low 32 bits (upper known zero).
     #[inline]
     pub const fn subreg(self) -> Tnum {
@@ -507,6 +527,27 @@ impl Scalar {
         self.smax = self.smax.min((v | (m & (u64::MAX >> 1))) as i64);
         self.umin = self.umin.max(v);
         self.umax = self.umax.min(v | m);
+        // Where the unsigned interval and the tnum share one value only, that is the value
+        // (6.18's stable releases): umin itself, the tnum's largest member, or the one member
+        // between.
+        // (An empty interval, a dead branch's, is left for the sanity check to find.)
+        let next = self.var_off.next_above(self.umin);
+        let umin_in = self.var_off.contains(self.umin);
+        let tmax = v | m;
+        let only = if self.umin > self.umax {
+            None
+        } else if umin_in && next > self.umax {
+            Some(self.umin)
+        } else if !umin_in && next == tmax {
+            Some(tmax)
+        } else if !umin_in && next <= self.umax && self.var_off.next_above(next) > self.umax {
+            Some(next)
+        } else {
+            None
+        };
+        if let Some(k) = only {
+            *self = Scalar::constant(k);
+        }
     }
 
     #[inline]

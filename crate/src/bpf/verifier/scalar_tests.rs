@@ -499,3 +499,43 @@ fn log_hex_bounds_do_not_sign_extend() {
         "scalar(smin=0xffffffffffff63c0,smax=smax32=-1,umin=0xffffffffffff63c0,smin32=umin32=0xffff63c0,var_off=(0xffffffffffff0000; 0xffff))"
     );
 }
+
+#[test]
+fn next_above_is_the_least_member_above() {
+    // Every 8-bit tnum (value and mask disjoint), every z: against a search of the members.
+    for mask in 0u64..256 {
+        for value in (0u64..256).filter(|v| v & mask == 0) {
+            let t = Tnum { value, mask };
+            let members: Vec<u64> = (0u64..256).filter(|&x| t.contains(x)).collect();
+            let (min, max) = (members[0], *members.last().unwrap());
+            for z in 0u64..256 {
+                let want = if z >= max { max } else if z < min { min } else { *members.iter().find(|&&x| x > z).unwrap() };
+                assert_eq!(t.next_above(z), want, "value {value:#x} mask {mask:#x} z {z}");
+            }
+        }
+    }
+}
+
+#[test]
+fn one_shared_value_of_the_interval_and_the_tnum_is_known() {
+    // x & 8, known non-zero: 8.
+    let mut s = Scalar::unknown();
+    s.alu(AluOp::And, Width::W64, &Scalar::constant(8));
+    s.umin = 1;
+    s.sync();
+    assert_eq!(s.is_const(), Some(8));
+    // x & 6 in [1, 3]: only 2.
+    let mut s = Scalar::unknown();
+    s.alu(AluOp::And, Width::W64, &Scalar::constant(6));
+    s.umin = 1;
+    s.umax = 3;
+    s.sync();
+    assert_eq!(s.is_const(), Some(2));
+    // x & 6 in [1, 5]: 2 or 4.
+    let mut s = Scalar::unknown();
+    s.alu(AluOp::And, Width::W64, &Scalar::constant(6));
+    s.umin = 1;
+    s.umax = 5;
+    s.sync();
+    assert_eq!(s.is_const(), None);
+}
