@@ -1966,7 +1966,15 @@ impl Verifier<'_> {
                 r
             } else if name == "bpf_cast_to_kern_ctx" || name == "bpf_rdonly_cast" {
                 // The kernel's own context struct (xdp_buff, sk_buff), read through BTF.
-                Reg::ptr(PTR_TO_BTF_ID | if name == "bpf_rdonly_cast" { PTR_UNTRUSTED } else { PTR_TRUSTED })
+                let mut r = Reg::ptr(PTR_TO_BTF_ID | if name == "bpf_rdonly_cast" { PTR_UNTRUSTED } else { PTR_TRUSTED });
+                if name == "bpf_cast_to_kern_ctx" {
+                    r.btf_struct = match self.input.kind {
+                        crate::bpf::elf::ProgKind::Xdp => Some("xdp_buff"),
+                        crate::bpf::elf::ProgKind::SocketFilter | crate::bpf::elf::ProgKind::SchedCls | crate::bpf::elf::ProgKind::SchedAct => Some("sk_buff"),
+                        _ => None,
+                    };
+                }
+                r
             } else if ret.contains("struct") {
                 // A plain kernel pointer: trusted only through the reference it may carry.
                 let mut r = Reg::ptr(PTR_TO_BTF_ID | if k.flags & kfuncs::KF_RET_NULL != 0 { PTR_MAYBE_NULL } else { 0 });

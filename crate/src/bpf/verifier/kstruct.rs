@@ -103,7 +103,7 @@ impl Verifier<'_> {
         }
         if size == 8 && off == layout::MASTER {
             // `master`: another entry, untrusted (read-only, never released).
-            return Ok(Reg { btf_struct: Some("nf_conn"), ..Reg::ptr(PTR_TO_BTF_ID) });
+            return Ok(Reg { btf_struct: Some("nf_conn"), ..Reg::ptr(PTR_TO_BTF_ID | PTR_UNTRUSTED) });
         }
         if size == 8 && layout::OTHER_POINTERS.contains(&off) {
             return Ok(Reg::ptr(PTR_TO_BTF_ID));
