@@ -247,28 +247,18 @@ impl Verifier<'_> {
         let acc = self.live.write_acc;
         let ins = &mut self.live.instances[inst];
         let Some(idx) = ins.rel(pc) else { return };
-        for (frame, &acc) in acc.iter().enumerate().take(ins.depth() + 1) {
-            let mut mask = acc;
-            if mask == 0 && !ins.must_write_set[idx] {
+        let seen = ins.must_write_set[idx];
+        for (frame, &written) in acc.iter().enumerate().take(ins.depth() + 1) {
+            // A first visit's writes are the instruction's; a later one keeps what both wrote.
+            if written == 0 && !seen {
                 continue;
             }
-            let set = ins.must_write_set[idx];
             let Some(m) = ins.masks_mut(frame, pc) else { continue };
             let old = m.must_write;
-            if set {
-                mask &= old;
-            }
-            let mut updated = false;
-            if old != mask {
-                m.must_write = mask;
-                updated = true;
-            }
-            if updated {
-                ins.updated = true;
-            }
-            if old & !mask != 0 {
-                ins.must_write_dropped = true;
-            }
+            let mask = if seen { written & old } else { written };
+            m.must_write = mask;
+            ins.updated |= old != mask;
+            ins.must_write_dropped |= old & !mask != 0;
         }
         ins.must_write_set[idx] = true;
         self.live.write_pc = 0;
