@@ -17,8 +17,8 @@
  * test/fixtures/kernel/kernel-skrun.json (`npm run kernel:record -- kernel-skrun`).
  */
 import { afterAll, describe, expect, it } from 'vitest'
-import { BpfObject, encodeSkBuff, HostNet, UxdpError, type SkBuff } from '../lib/index'
-import { PinnedObject, type RunAnswer } from './helpers/bpftool-run'
+import { BpfObject, encodeSkBuff, HostNet, type SkBuff } from '../lib/index'
+import { expectSameRun, PinnedObject, type RunAnswer, uxdpRun } from './helpers/bpftool-run'
 import { askKernel, build, finishKernel, liveKernelAsked, useKernel, type BpfBuild } from './helpers/kernel'
 
 const use = useKernel('kernel-skrun')
@@ -35,40 +35,13 @@ function liveRun(b: BpfBuild, prog: string, data: Buffer, ctx: Buffer | undefine
 
 const uxdp = BpfObject.open(object.path)
 
-function uxdpRun(prog: string, data: Buffer, ctx: Partial<SkBuff> | undefined, repeat: number): Answer {
-  try {
-    const r = uxdp.program(prog).testRunSkb({ data, ctx, repeat })
-    return {
-      ok: true,
-      retval: r.retval,
-      out: Buffer.from(r.dataOut).toString('hex'),
-      ctxOut: r.ctxOut ? encodeSkBuff(r.ctxOut).toString('hex') : undefined,
-      map: uxdp.map('out').lookup(Buffer.alloc(4))!.toString('hex'),
-    }
-  } catch (e) {
-    if (e instanceof UxdpError) return { ok: false, code: e.code }
-    throw e
-  }
-}
-
 /** Both runs, compared in full; the kernel's `out` slots returned for the spec's own checks. */
 function same(prog: string, data: Buffer, ctx?: Partial<SkBuff>, repeat = 1): bigint[] {
   const ctxIn = ctx === undefined ? undefined : encodeSkBuff(ctx)
   const request = { op: 'skrun', object: object.key, prog, data: data.toString('base64'), ctx: ctxIn?.toString('hex') ?? null, repeat }
   const what = `test_run of ${prog} in ${object.what} on ${data.length} B${ctx ? ` ctx ${JSON.stringify(ctx)}` : ''}${repeat > 1 ? ` repeat ${repeat}` : ''}`
   const k = askKernel<Answer>(request, what, liveKernelAsked() ? () => liveRun(object, prog, data, ctxIn, repeat) : undefined)
-  const u = uxdpRun(prog, data, ctx, repeat)
-  expect(u.ok ? 'ran' : u.code, 'outcome').toBe(k.ok ? 'ran' : k.code)
-  if (!k.ok) return []
-  const slots = (hex: string | undefined) => {
-    const b = Buffer.from(hex ?? '', 'hex')
-    return Array.from({ length: b.length / 8 }, (_, i) => b.readBigUInt64LE(i * 8))
-  }
-  expect(slots(u.map).map((v) => v.toString(16)), 'map out').toEqual(slots(k.map).map((v) => v.toString(16)))
-  expect(u.retval, 'retval').toBe(k.retval)
-  expect(u.out, 'data_out').toBe(k.out)
-  expect(u.ctxOut, 'ctx_out').toBe(k.ctxOut)
-  return slots(k.map)
+  return expectSameRun(uxdpRun(uxdp, prog, { data, ctx, repeat }), k)
 }
 
 // =============================================================================================

@@ -29,7 +29,7 @@ import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BpfObject, encodeSkBuff, HostNet, kernelObjectReferences, UxdpError, type SkBuff } from '../lib/index'
-import { PinnedObject, type RunAnswer } from './helpers/bpftool-run'
+import { expectSameRun, outSlots, PinnedObject, type RunAnswer, uxdpRun } from './helpers/bpftool-run'
 import { askKernel, build, finishKernel, liveKernelAsked, MODE, ownPins, useKernel } from './helpers/kernel'
 import { LivePin, scratchDir } from './helpers/kernel-live'
 
@@ -75,26 +75,7 @@ function liveUpdate(map: string, key: number, value: Buffer): { ok: boolean } {
   return { ok: true }
 }
 
-function uxdpRun(prog: string, data: Buffer, ctx: Partial<SkBuff> | undefined, host: HostNet | undefined, netns: string | undefined): Answer {
-  try {
-    const r = uxdp.program(prog).testRunSkb({ data, ctx, host, netns })
-    return {
-      ok: true,
-      retval: r.retval,
-      out: Buffer.from(r.dataOut).toString('hex'),
-      ctxOut: r.ctxOut ? encodeSkBuff(r.ctxOut).toString('hex') : undefined,
-      map: uxdp.map('out').lookup(Buffer.alloc(4))!.toString('hex'),
-    }
-  } catch (e) {
-    if (e instanceof UxdpError) return { ok: false, code: e.code }
-    throw e
-  }
-}
-
-const slotsOf = (hex: string | undefined): bigint[] => {
-  const b = Buffer.from(hex ?? '', 'hex')
-  return Array.from({ length: b.length / 8 }, (_, i) => b.readBigUInt64LE(i * 8))
-}
+const slotsOf = outSlots
 
 /** The kernel's answer alone (for the cookies the model is then given). */
 function kernelRun(prog: string, data: Buffer, ctx: Partial<SkBuff> | undefined, inFreshNs: boolean, tag: string): Answer {
@@ -107,14 +88,7 @@ function kernelRun(prog: string, data: Buffer, ctx: Partial<SkBuff> | undefined,
 /** Both runs, compared in full; the kernel's `out` slots returned for the spec's own checks. */
 function same(prog: string, data: Buffer, ctx?: Partial<SkBuff>, opts: { host?: HostNet; netns?: string; freshNs?: boolean; tag?: string } = {}): bigint[] {
   const k = kernelRun(prog, data, ctx, opts.freshNs ?? false, opts.tag ?? '')
-  const u = uxdpRun(prog, data, ctx, opts.host, opts.netns)
-  expect(u.ok ? 'ran' : u.code, 'outcome').toBe(k.ok ? 'ran' : k.code)
-  if (!k.ok) return []
-  expect(slotsOf(u.map).map((v) => v.toString(16)), 'map out').toEqual(slotsOf(k.map).map((v) => v.toString(16)))
-  expect(u.retval, 'retval').toBe(k.retval)
-  expect(u.out, 'data_out').toBe(k.out)
-  expect(u.ctxOut, 'ctx_out').toBe(k.ctxOut)
-  return slotsOf(k.map)
+  return expectSameRun(uxdpRun(uxdp, prog, { data, ctx, host: opts.host, netns: opts.netns }), k)
 }
 
 // =============================================================================================
@@ -206,7 +180,7 @@ describe(`tc helpers under test_run vs Linux (recorded on ${use.recordedOn}${use
     // namespaces the model numbers itself
     const own = new HostNet()
     own.addNetns('b')
-    const u = uxdpRun('sf_netns', ipv4Frame().subarray(14), undefined, own, 'b')
+    const u = uxdpRun(uxdp, 'sf_netns', { data: ipv4Frame().subarray(14), host: own, netns: 'b' })
     expect(slotsOf(u.map).slice(0, 2)).toEqual([2n, 1n])
     expect(() => own.setNetnsCookie(-1)).toThrow(UxdpError)
   })

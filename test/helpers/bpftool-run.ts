@@ -8,6 +8,8 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { expect } from 'vitest'
+import { type BpfObject, encodeSkBuff, type SkbTestRunOptions, UxdpError } from '../../lib/index'
 import type { BpfBuild } from './kernel'
 
 /** One run's answer: the return value, data_out and ctx_out (hex), the `out` map's value. */
@@ -89,4 +91,38 @@ export class PinnedObject {
   close(): void {
     rmSync(this.dir, { recursive: true, force: true })
   }
+}
+
+/** uxdp's answer for the same run: `prog` of `obj` under test_run, its `out` map read back. */
+export function uxdpRun(obj: BpfObject, prog: string, opts: SkbTestRunOptions): RunAnswer {
+  try {
+    const r = obj.program(prog).testRunSkb(opts)
+    return {
+      ok: true,
+      retval: r.retval,
+      out: Buffer.from(r.dataOut).toString('hex'),
+      ctxOut: r.ctxOut ? encodeSkBuff(r.ctxOut).toString('hex') : undefined,
+      map: obj.map('out').lookup(Buffer.alloc(4))!.toString('hex'),
+    }
+  } catch (e) {
+    if (e instanceof UxdpError) return { ok: false, code: e.code }
+    throw e
+  }
+}
+
+/** The `out` map's value as 64-bit slots. */
+export function outSlots(hex: string | undefined): bigint[] {
+  const b = Buffer.from(hex ?? '', 'hex')
+  return Array.from({ length: b.length / 8 }, (_, i) => b.readBigUInt64LE(i * 8))
+}
+
+/** uxdp's run against the kernel's, in full; the kernel's `out` slots, for a spec's own checks. */
+export function expectSameRun(u: RunAnswer, k: RunAnswer): bigint[] {
+  expect(u.ok ? 'ran' : u.code, 'outcome').toBe(k.ok ? 'ran' : k.code)
+  if (!k.ok) return []
+  expect(outSlots(u.map).map((v) => v.toString(16)), 'map out').toEqual(outSlots(k.map).map((v) => v.toString(16)))
+  expect(u.retval, 'retval').toBe(k.retval)
+  expect(u.out, 'data_out').toBe(k.out)
+  expect(u.ctxOut, 'ctx_out').toBe(k.ctxOut)
+  return outSlots(k.map)
 }

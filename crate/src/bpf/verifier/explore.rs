@@ -65,7 +65,7 @@ fn regs_hash(st: &State) -> u64 {
 /// a hash of their registers (which detect loops that make no progress).
 #[derive(Default)]
 pub(super) struct PcStates {
-    done: Vec<usize>,
+    pub(super) done: Vec<usize>,
     live: HashMap<u64, Vec<usize>>,
     live_count: usize,
 }
@@ -874,8 +874,7 @@ impl<'a> Verifier<'a> {
         }
         // Loop heads compare scalar ranges whatever their use (the kernel's RANGE_WITHIN).
         let range_within = loop_head || callback_site || may_goto;
-        let done = e.done.clone();
-        self.clean_explored_stack(&done);
+        self.clean_explored_stack(pc);
         let (jmps, insns) = (self.jmps_processed - self.last_cp_jmps, self.processed - self.last_cp_insns);
         // A long jump history gets a checkpoint of its own, as the kernel bounds it; inside a
         // loop, checkpoints are spaced further apart.
@@ -895,7 +894,7 @@ impl<'a> Verifier<'a> {
                     self.note_pruned_exits(pc);
                 }
                 // In a loop visit with back edges pending, this is another one.
-                if self.scc_callchain(ci).is_some_and(|chain| self.scc_backedges.get(&chain).is_some_and(|v| !v.is_empty())) {
+                if self.loop_visit_open(ci) {
                     {
                     self.forget_states(&evicted);
                     return self.pruned_by_loop(ci, live);

@@ -78,12 +78,6 @@ pub(super) struct StackLiveness {
     postorder_start: Vec<usize>,
 }
 
-/// The log's names of the slots in a mask: "-8,-16".
-fn fmt_mask(mask: u64) -> String {
-    let offs: Vec<String> = (0..64).filter(|i| mask & (1u64 << i) != 0).map(|i| (-(i + 1) * 8).to_string()).collect();
-    offs.join(",")
-}
-
 /// The frame an asynchronous callback's walk starts at (0 outside one).
 fn chain_base(st: &State) -> usize {
     st.frames.iter().rposition(|f| f.async_cb).unwrap_or(0)
@@ -346,10 +340,10 @@ impl Verifier<'_> {
                 }
                 let mut line = format!("{name} frame {frame} insn {pc} ");
                 if new & diff != 0 {
-                    line.push_str(&format!("+{what} {} ", fmt_mask(new & diff)));
+                    line.push_str(&format!("+{what} {} ", super::precision::fmt_stack(new & diff)));
                 }
                 if !new & diff != 0 {
-                    line.push_str(&format!("-{what} {}", fmt_mask(!new & diff)));
+                    line.push_str(&format!("-{what} {}", super::precision::fmt_stack(!new & diff)));
                 }
                 self.log.line(&line);
             }
@@ -383,18 +377,18 @@ impl Verifier<'_> {
         self.commit_writes(outer);
     }
 
-    /// Before explored states at the current instruction are compared: each finished one with
-    /// the current call chain, not yet cleaned, not in a loop visit still open, forgets its dead
-    /// slots (`clean_live_states`).
-    pub(super) fn clean_explored_stack(&mut self, candidates: &[usize]) {
-        for &ci in candidates {
+    /// Before explored states at `pc` are compared: each finished one with the current call
+    /// chain, not yet cleaned, not in a loop visit still open, forgets its dead slots
+    /// (`clean_live_states`).
+    pub(super) fn clean_explored_stack(&mut self, pc: usize) {
+        let Some(e) = self.explored.get_mut(&pc) else { return };
+        let done = std::mem::take(&mut e.done);
+        for &ci in &done {
             let c = &self.checkpoints[ci];
             if c.cleaned || c.branches > 0 {
                 continue;
             }
-            let same = c.state.frames.len() == self.cur.frames.len()
-                && c.state.frames.iter().zip(&self.cur.frames).all(|(a, b)| a.callsite == b.callsite);
-            if !same || self.loop_visit_open(ci) {
+            if !super::calls::same_callsites(&c.state, &self.cur) || self.loop_visit_open(ci) {
                 continue;
             }
             let pc = self.checkpoints[ci].pc;
@@ -411,6 +405,9 @@ impl Verifier<'_> {
                 c.state.frames[fno].stack[spi] = super::state::Slot::EMPTY;
             }
             c.cleaned = true;
+        }
+        if let Some(e) = self.explored.get_mut(&pc) {
+            e.done = done;
         }
     }
 

@@ -128,8 +128,8 @@ fn fmt_regs(mask: u16) -> String {
     (0..16).filter(|i| mask & (1 << i) != 0).map(|i| format!("r{i}")).collect::<Vec<_>>().join(",")
 }
 
-/// `-8,-24` as the log prints a stack-slot mask.
-fn fmt_stack(mask: u64) -> String {
+/// `-8,-16` as the log prints a stack-slot mask (precision's `stack=`, liveness's `+live`).
+pub(super) fn fmt_stack(mask: u64) -> String {
     (0..64).filter(|i| mask & (1u64 << i) != 0).map(|i| format!("{}", -(i as i64 + 1) * 8)).collect::<Vec<_>>().join(",")
 }
 
